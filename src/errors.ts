@@ -1,0 +1,82 @@
+/**
+ * Every error reactive-log raises is a `LogError` with a stable string `code`. Callers match on
+ * `code`, never on message text. The message names the option, file or offset involved.
+ */
+export const ErrorCode = {
+  /** Another live process holds the producer lock of this directory. */
+  LOG_LOCKED: 'ERR_LOG_LOCKED',
+  /** Another live process holds this transactional cursor. */
+  CURSOR_LOCKED: 'ERR_CURSOR_LOCKED',
+  /** The handle was closed (or failed) and accepts no more calls. */
+  LOG_CLOSED: 'ERR_LOG_CLOSED',
+  /** The ring stayed full for longer than `appendTimeoutMs` (backpressure). */
+  LOG_FULL: 'ERR_LOG_FULL',
+  /** Stored bytes fail their checksum or structure, somewhere other than a torn tail. */
+  LOG_CORRUPT: 'ERR_LOG_CORRUPT',
+  /** A record is larger than `maxRecordBytes`. */
+  RECORD_TOO_LARGE: 'ERR_RECORD_TOO_LARGE',
+  /** An option or argument is missing, of the wrong type or out of range. */
+  INVALID_OPTION: 'ERR_INVALID_OPTION',
+  /** The requested offset was deleted by retention (or is otherwise below the log start). */
+  POSITION_EXPIRED: 'ERR_POSITION_EXPIRED',
+  /** A consumer id is empty, too long, path-like or holds control characters. */
+  INVALID_CONSUMER_ID: 'ERR_INVALID_CONSUMER_ID',
+  /** A write, fsync or read failed (EIO and the like). Terminal for a producer. */
+  IO: 'ERR_IO',
+  /** The disk is full (ENOSPC, EDQUOT). Terminal for a producer. */
+  DISK_FULL: 'ERR_DISK_FULL',
+  /** A consumer already serves an iteration or a processing call. */
+  CONSUMER_BUSY: 'ERR_CONSUMER_BUSY',
+  /** The writer thread died or stopped answering. */
+  WRITER_FAILED: 'ERR_WRITER_FAILED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface LogErrorDetails {
+  /** The file involved, if any. */
+  readonly file?: string;
+  /** The byte position in `file`, if any. */
+  readonly position?: number;
+  /** The record offset involved, if any. */
+  readonly offset?: number;
+  /** The option involved, for ERR_INVALID_OPTION. */
+  readonly option?: string;
+  /** For ERR_POSITION_EXPIRED: the first offset still stored. */
+  readonly logStartOffset?: number;
+  /** The underlying system error code (ENOSPC, EIO, ...), if any. */
+  readonly syscallCode?: string;
+}
+
+export class LogError extends Error {
+  readonly code: ErrorCode;
+  readonly details: LogErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: LogErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LogError';
+    this.code = code;
+    this.details = details;
+  }
+
+  static invalidOption(option: string, why: string): LogError {
+    return new LogError(ErrorCode.INVALID_OPTION, `invalid option "${option}": ${why}`, { option });
+  }
+
+  static closed(what: string): LogError {
+    return new LogError(ErrorCode.LOG_CLOSED, `${what} is closed`);
+  }
+
+  static corrupt(file: string, position: number, why: string): LogError {
+    return new LogError(ErrorCode.LOG_CORRUPT, `log corrupt in ${file} at byte ${position}: ${why}`, { file, position });
+  }
+
+  /** Wraps a failed system call; ENOSPC and EDQUOT become ERR_DISK_FULL, the rest ERR_IO. */
+  static fromSystem(err: unknown, what: string, file?: string): LogError {
+    if (err instanceof LogError) return err;
+    const sys = (err as NodeJS.ErrnoException | undefined)?.code;
+    const code = sys === 'ENOSPC' || sys === 'EDQUOT' ? ErrorCode.DISK_FULL : ErrorCode.IO;
+    const msg = `${what}${file ? ` (${file})` : ''} failed: ${(err as Error | undefined)?.message ?? String(err)}`;
+    return new LogError(code, msg, { ...(file ? { file } : {}), ...(sys ? { syscallCode: sys } : {}) }, { cause: err });
+  }
+}

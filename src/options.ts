@@ -1,0 +1,149 @@
+import { LogError } from './errors.js';
+
+/** How the writer makes records durable. Build one with the `SyncPolicy` factories. */
+export type SyncPolicy =
+  | { readonly kind: 'always' }
+  | { readonly kind: 'periodic'; readonly intervalMs: number }
+  | { readonly kind: 'everyBytes'; readonly bytes: number }
+  | { readonly kind: 'never' };
+
+export const SyncPolicy = {
+  /** Group commit: a record is durable when the fsync that covers it returns. */
+  always: (): SyncPolicy => ({ kind: 'always' }),
+  /** fsync at most every `intervalMs`; a crash loses at most the last interval (plus one fsync). */
+  periodic: (intervalMs: number): SyncPolicy => {
+    requireInt('syncPolicy', intervalMs, 1, 24 * 3_600_000, 'periodic(ms) takes whole milliseconds from 1 to 86,400,000');
+    return { kind: 'periodic', intervalMs };
+  },
+  /** fsync after every `bytes` bytes written. */
+  everyBytes: (bytes: number): SyncPolicy => {
+    requireInt('syncPolicy', bytes, 1, Number.MAX_SAFE_INTEGER, 'everyBytes(n) takes a whole number of bytes of at least 1');
+    return { kind: 'everyBytes', bytes };
+  },
+  /** The OS decides; `flush()` still forces an fsync. */
+  never: (): SyncPolicy => ({ kind: 'never' }),
+} as const;
+
+/** Options of `Producer.open`. Sizes are in bytes, durations in milliseconds. */
+export interface ProducerOptions {
+  /** The log directory; created if missing. Required. */
+  logDir: string;
+  /** Default `SyncPolicy.periodic(1000)`. */
+  syncPolicy?: SyncPolicy;
+  /** A segment is rolled once it reaches this size. Default 64 MiB; at least 1 KiB. */
+  fileRollSize?: number;
+  /** Segments younger than this are never deleted; the producer blocks instead. Default null (off). */
+  blockingMinimumRetention?: number | null;
+  /** Oldest whole segments are deleted past this total. Default 512 MiB; null for no limit. */
+  maxTotalBytes?: number | null;
+  /** Segments whose newest record is older than this are deleted. Default null (off). */
+  maxFileAge?: number | null;
+  /** Largest record accepted; larger ones throw ERR_RECORD_TOO_LARGE. Default 16 MiB. */
+  maxRecordBytes?: number;
+  /** Size of the shared ring between `append` and the writer; a power of two. Default 32 MiB. */
+  ringBytes?: number;
+  /** How long `append` may wait for ring space before ERR_LOG_FULL. Default 10,000 ms. */
+  appendTimeoutMs?: number;
+  /** Largest batch the writer frames and writes at once. Default 1 MiB. */
+  maxBatchBytes?: number;
+  /** A sparse index entry is written every this many segment bytes. Default 64 KiB. */
+  indexIntervalBytes?: number;
+}
+
+/** The options with every default applied; what the writer thread receives. */
+export interface ResolvedProducerOptions {
+  readonly logDir: string;
+  readonly syncPolicy: SyncPolicy;
+  readonly fileRollSize: number;
+  readonly blockingMinimumRetention: number | null;
+  readonly maxTotalBytes: number | null;
+  readonly maxFileAge: number | null;
+  readonly maxRecordBytes: number;
+  readonly ringBytes: number;
+  readonly appendTimeoutMs: number;
+  readonly maxBatchBytes: number;
+  readonly indexIntervalBytes: number;
+}
+
+export const DEFAULTS = {
+  fileRollSize: 64 * 1024 * 1024,
+  maxTotalBytes: 512 * 1024 * 1024,
+  maxRecordBytes: 16 * 1024 * 1024,
+  ringBytes: 32 * 1024 * 1024,
+  appendTimeoutMs: 10_000,
+  maxBatchBytes: 1024 * 1024,
+  indexIntervalBytes: 64 * 1024,
+} as const;
+
+const KNOWN = new Set([
+  'logDir', 'syncPolicy', 'fileRollSize', 'blockingMinimumRetention', 'maxTotalBytes', 'maxFileAge',
+  'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes',
+]);
+
+export function requireInt(option: string, v: unknown, min: number, max: number, why?: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw LogError.invalidOption(option, why ?? `expected a whole number from ${min} to ${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function optionalInt(option: string, v: unknown, min: number, max: number, dflt: number | null): number | null {
+  if (v === undefined) return dflt;
+  if (v === null) return null;
+  return requireInt(option, v, min, max);
+}
+
+export function requireLogDir(v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption('logDir', `expected a non-empty path string, got ${describe(v)}`);
+  if (v.includes('\0')) throw LogError.invalidOption('logDir', 'contains a NUL character');
+  return v;
+}
+
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  return typeof v;
+}
+
+function validSyncPolicy(v: unknown): SyncPolicy {
+  if (v === undefined) return SyncPolicy.periodic(1000);
+  const p = v as Partial<Record<string, unknown>> | null;
+  if (p === null || typeof p !== 'object') throw LogError.invalidOption('syncPolicy', `expected a SyncPolicy, got ${describe(v)}`);
+  switch (p.kind) {
+    case 'always': return SyncPolicy.always();
+    case 'never': return SyncPolicy.never();
+    case 'periodic': return SyncPolicy.periodic(p.intervalMs as number);
+    case 'everyBytes': return SyncPolicy.everyBytes(p.bytes as number);
+    default: throw LogError.invalidOption('syncPolicy', `unknown kind ${describe(p.kind)}; use SyncPolicy.always(), periodic(ms), everyBytes(n) or never()`);
+  }
+}
+
+/** Validates every option and applies the defaults. Throws ERR_INVALID_OPTION naming the first bad one. */
+export function resolveProducerOptions(options: unknown): ResolvedProducerOptions {
+  if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
+  const GiB = 1024 * 1024 * 1024;
+  const logDir = requireLogDir(o.logDir);
+  const syncPolicy = validSyncPolicy(o.syncPolicy);
+  const fileRollSize = o.fileRollSize === undefined ? DEFAULTS.fileRollSize : requireInt('fileRollSize', o.fileRollSize, 1024, 1024 * GiB);
+  const blockingMinimumRetention = optionalInt('blockingMinimumRetention', o.blockingMinimumRetention, 0, Number.MAX_SAFE_INTEGER, null);
+  const maxTotalBytes = optionalInt('maxTotalBytes', o.maxTotalBytes, 1024, Number.MAX_SAFE_INTEGER, DEFAULTS.maxTotalBytes);
+  const maxFileAge = optionalInt('maxFileAge', o.maxFileAge, 1, Number.MAX_SAFE_INTEGER, null);
+  const ringBytes = o.ringBytes === undefined ? DEFAULTS.ringBytes : requireInt('ringBytes', o.ringBytes, 64 * 1024, GiB);
+  if ((ringBytes & (ringBytes - 1)) !== 0) throw LogError.invalidOption('ringBytes', `must be a power of two, got ${ringBytes}`);
+  const maxRecordDefault = Math.min(DEFAULTS.maxRecordBytes, ringBytes / 2 - 16);
+  const maxRecordBytes = o.maxRecordBytes === undefined ? maxRecordDefault : requireInt('maxRecordBytes', o.maxRecordBytes, 0, ringBytes / 2 - 16,
+    `expected a whole number of bytes from 0 to ringBytes/2 - 16 (${ringBytes / 2 - 16}), got ${describe(o.maxRecordBytes)}`);
+  const appendTimeoutMs = o.appendTimeoutMs === undefined ? DEFAULTS.appendTimeoutMs : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
+  const maxBatchBytes = o.maxBatchBytes === undefined ? DEFAULTS.maxBatchBytes : requireInt('maxBatchBytes', o.maxBatchBytes, 1024, 64 * 1024 * 1024);
+  const indexIntervalBytes = o.indexIntervalBytes === undefined ? DEFAULTS.indexIntervalBytes : requireInt('indexIntervalBytes', o.indexIntervalBytes, 512, GiB);
+  if (maxTotalBytes !== null && maxTotalBytes < fileRollSize) {
+    throw LogError.invalidOption('maxTotalBytes', `must be at least fileRollSize (${fileRollSize}), got ${maxTotalBytes}`);
+  }
+  return {
+    logDir, syncPolicy, fileRollSize, blockingMinimumRetention, maxTotalBytes, maxFileAge,
+    maxRecordBytes, ringBytes, appendTimeoutMs, maxBatchBytes, indexIntervalBytes,
+  };
+}

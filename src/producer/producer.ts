@@ -1,0 +1,216 @@
+/**
+ * The producer handle: one per log directory, on the caller's thread. `append` copies the record into
+ * the shared ring and returns its offset; the writer thread does the rest. Durability is awaited with
+ * `flush()`; failures of the writer surface here as LogErrors.
+ */
+import { mkdirSync, realpathSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { ErrorCode, LogError } from '../errors.js';
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from '../options.js';
+import {
+  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, loadOffset, storeOffset,
+  type ControlViews, type SharedLog,
+} from '../ring/layout.js';
+import { RingAppender } from '../ring/ring-appender.js';
+import { acquireLock, producerLockPath, releaseLock } from '../storage/lock.js';
+import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
+import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
+
+/** How long one wait for durability sleeps before it re-checks the writer's state. */
+const FLUSH_WAIT_SLICE_MS = 1000;
+
+/** What recovery did when the producer opened. */
+export interface RecoveryReport {
+  /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
+  readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
+  /** Files removed as leftovers of an interrupted segment roll. */
+  readonly removed: readonly string[];
+}
+
+export class Producer {
+  private nextOffsetValue: number;
+  private readonly appender: RingAppender;
+  private closing: Promise<void> | null = null;
+  private failure: LogError | null = null;
+  private closedFlag = false;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    readonly options: ResolvedProducerOptions,
+    private readonly realDir: string,
+    private readonly shared: SharedLog,
+    private readonly c: ControlViews,
+    private readonly worker: Worker,
+    ready: Extract<WriterToMain, { type: 'ready' }>,
+  ) {
+    this.nextOffsetValue = ready.nextOffset;
+    this.local = { shared, nextOffset: () => this.nextOffsetValue };
+    this.recovery = { truncated: ready.truncated, removed: ready.removed };
+    this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped());
+    worker.on('message', (m: WriterToMain) => {
+      if (m.type === 'failed') this.failure ??= new LogError(m.code, m.message, m.details);
+    });
+    this.exited = new Promise((resolve) => worker.once('exit', () => {
+      if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED) this.markFailed(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
+      resolve();
+    }));
+    worker.on('error', (e) => this.markFailed(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed: ${e.message}`, {}, { cause: e })));
+  }
+
+  /** What recovery found and did when this producer opened the directory. */
+  readonly recovery: RecoveryReport;
+
+  /** What in-process consumers see of this producer. */
+  private readonly local: LocalProducer;
+
+  /**
+   * Opens (creating if needed) the log directory for appending. Fails with ERR_LOG_LOCKED while another
+   * live process (or handle) holds it, ERR_LOG_CORRUPT when recovery finds damage that is not a torn tail.
+   */
+  static async open(options: ProducerOptions): Promise<Producer> {
+    const opts = resolveProducerOptions(options);
+    try {
+      mkdirSync(opts.logDir, { recursive: true });
+    } catch (e) {
+      throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
+    }
+    const realDir = realpathSync(opts.logDir);
+    const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
+    const lockPath = producerLockPath(realDir);
+    const lock = acquireLock(lockPath);
+    if (!lock.ok) {
+      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
+    }
+    try {
+      const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
+      const workerData: WriterWorkerData = { options: resolved, shared };
+      const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, name: 'reactive-log writer' });
+      const ready = await new Promise<Extract<WriterToMain, { type: 'ready' }>>((resolve, reject) => {
+        const onMessage = (m: WriterToMain): void => {
+          if (m.type === 'ready') { cleanup(); resolve(m); }
+          if (m.type === 'failed') { cleanup(); reject(new LogError(m.code, m.message, m.details)); }
+        };
+        const onError = (e: Error): void => { cleanup(); reject(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed to start: ${e.message}`, {}, { cause: e })); };
+        const onExit = (): void => { cleanup(); reject(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited during start')); };
+        const cleanup = (): void => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+      }).catch(async (e: unknown) => {
+        await worker.terminate();
+        throw e;
+      });
+      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, ready);
+      registerProducer(realDir, producer.local);
+      return producer;
+    } catch (e) {
+      releaseLock(lockPath);
+      throw e;
+    }
+  }
+
+  /**
+   * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring.
+   * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL.
+   */
+  append(data: Uint8Array | string): number {
+    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    this.appender.append(data);
+    return this.nextOffsetValue++;
+  }
+
+  /** The offset the next append will get. */
+  get nextOffset(): number {
+    return this.nextOffsetValue;
+  }
+
+  /** Every offset below this is fsynced. */
+  get durableOffset(): number {
+    return loadOffset(this.c, I64.DURABLE_OFFSET);
+  }
+
+  /** Every offset below this is written to a segment file and visible to readers. */
+  get writtenOffset(): number {
+    return loadOffset(this.c, I64.WRITTEN_OFFSET);
+  }
+
+  /** The first offset still stored (retention raises it). */
+  get logStartOffset(): number {
+    return loadOffset(this.c, I64.LOG_START_OFFSET);
+  }
+
+  /** The error that stopped this producer, or null while it runs. */
+  get error(): LogError | null {
+    return this.failure ?? this.failureFromState();
+  }
+
+  /** Resolves when every record appended before the call is fsynced; rejects if the writer fails. */
+  async flush(): Promise<void> {
+    if (this.closedFlag) throw LogError.closed('producer');
+    await this.waitDurable(this.nextOffsetValue);
+  }
+
+  private async waitDurable(target: number): Promise<void> {
+    const i32 = this.c.i32;
+    if (loadOffset(this.c, I64.FLUSH_TARGET) < target) storeOffset(this.c, I64.FLUSH_TARGET, target);
+    Atomics.add(i32, I32.WRITER_WAKE, 1);
+    Atomics.notify(i32, I32.WRITER_WAKE);
+    for (;;) {
+      const seq = Atomics.load(i32, I32.DURABLE_SEQ);
+      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
+      const state = Atomics.load(i32, I32.STATE);
+      if (state === State.FAILED || this.failure !== null) this.throwStopped();
+      if (state === State.CLOSED) throw LogError.closed('producer');
+      const w = Atomics.waitAsync(i32, I32.DURABLE_SEQ, seq, FLUSH_WAIT_SLICE_MS);
+      if (w.async) await w.value;
+    }
+  }
+
+  /** Drains the ring, fsyncs, stops the writer thread and releases the lock. Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async doClose(): Promise<void> {
+    const i32 = this.c.i32;
+    Atomics.compareExchange(i32, I32.STATE, State.RUNNING, State.CLOSING);
+    Atomics.add(i32, I32.WRITER_WAKE, 1);
+    Atomics.notify(i32, I32.WRITER_WAKE);
+    await this.exited;
+    this.closedFlag = true;
+    unregisterProducer(this.realDir, this.local);
+    releaseLock(producerLockPath(this.realDir));
+    const failed = this.failure ?? this.failureFromState();
+    if (failed !== null) throw failed;
+  }
+
+  private markFailed(err: LogError): void {
+    this.failure ??= err;
+    const i32 = this.c.i32;
+    if (Atomics.load(i32, I32.STATE) !== State.CLOSED) {
+      Atomics.store(i32, I32.STATE, State.FAILED);
+      Atomics.add(i32, I32.DURABLE_SEQ, 1);
+      Atomics.notify(i32, I32.DURABLE_SEQ);
+      Atomics.add(i32, I32.WRITTEN_SEQ, 1);
+      Atomics.notify(i32, I32.WRITTEN_SEQ);
+    }
+  }
+
+  private failureFromState(): LogError | null {
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
+    const f = Atomics.load(this.c.i32, I32.FAILURE);
+    const code = f === FailureCode.DISK_FULL ? ErrorCode.DISK_FULL : f === FailureCode.CORRUPT ? ErrorCode.LOG_CORRUPT
+      : f === FailureCode.IO ? ErrorCode.IO : ErrorCode.WRITER_FAILED;
+    return new LogError(code, 'the writer thread stopped after an error (details follow on producer.error)');
+  }
+
+  private throwStopped(): never {
+    if (this.closing !== null || this.closedFlag) throw LogError.closed('producer');
+    throw this.failure ?? this.failureFromState() ?? LogError.closed('producer');
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Reads records in offset order from the segment files of one log directory, with positional reads
+ * into fresh buffers (records handed out are views that stay valid). Crosses segment rolls; reports a
+ * segment deleted under it as ERR_POSITION_EXPIRED with the exact range; never delivers a record whose
+ * frame fails its checks.
+ *
+ * Two modes of knowing how far it may read:
+ * - a `limit` offset (in-process: the published written or durable offset): every frame below it must
+ *   be whole and valid, anything else is ERR_LOG_CORRUPT;
+ * - no limit (another process tails the files): it reads the frames that are whole and valid and treats
+ *   an incomplete or invalid last frame as not yet written, unless bytes or a newer segment follow it,
+ *   which makes it damage.
+ */
+import { join } from 'node:path';
+import { ErrorCode, LogError } from '../errors.js';
+import {
+  FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, decodeSegmentHeader, indexName, segmentName,
+} from '../format/frame.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
+import { findValidFrameAfter } from '../storage/frame-scan.js';
+import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
+import { floorEntry, readIndex } from '../storage/offset-index.js';
+import { listSegmentBases } from '../storage/recovery.js';
+import type { Message } from '../types.js';
+
+/** Bytes read at once when catching up. */
+const CHUNK_BYTES = 1024 * 1024;
+
+export class LogReader {
+  private fd = -1;
+  private segBase = -1;
+  private pos = 0; // file position of the next frame
+  private next = 0; // offset of the next record to hand out
+  private skipBelow = 0; // records below this offset are passed over (after a seek into a frame)
+  // The current chunk and the frame being handed out.
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkPos = 0; // file position of chunk[0]
+  private frameLeft = 0; // records left in the current frame
+  private recAt = 0; // index in chunk of the next record's length field
+  private frameTs = 0;
+
+  constructor(private readonly io: FileIO, private readonly dir: string) {}
+
+  /** The offset of the record next() will return. */
+  get position(): number {
+    return this.next;
+  }
+
+  /** Offsets of the first stored record and after the last valid one, read from the files. */
+  bounds(): { start: number; end: number } {
+    const bases = listSegmentBases(this.io, this.dir);
+    if (bases.length === 0) return { start: 0, end: 0 };
+    const last = bases[bases.length - 1]!;
+    const probe = new LogReader(this.io, this.dir);
+    try {
+      probe.openSegment(last);
+      probe.seekInSegment(Number.MAX_SAFE_INTEGER, true);
+      while (probe.nextInSegment(Infinity) !== null) { /* walk to the end */ }
+      return { start: bases[0]!, end: probe.next };
+    } finally {
+      probe.close();
+    }
+  }
+
+  /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
+  seek(offset: number): void {
+    const bases = listSegmentBases(this.io, this.dir);
+    let base = -1;
+    for (const b of bases) if (b <= offset) base = b;
+    if (base < 0) {
+      if (bases.length === 0 && offset === 0) {
+        this.closeSegment();
+        this.next = 0;
+        this.skipBelow = 0;
+        return;
+      }
+      throw expired(offset, bases[0] ?? 0);
+    }
+    this.openSegment(base);
+    this.seekInSegment(offset, false);
+  }
+
+  private openSegment(base: number): void {
+    this.closeSegment();
+    const name = segmentName(base);
+    try {
+      this.fd = this.io.open(join(this.dir, name), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw expired(base, this.firstBase());
+      throw LogError.fromSystem(e, 'opening segment', name);
+    }
+    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+    const h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    if (typeof h === 'string') {
+      // A header still being written by a roll in another process reads as short: not damage yet.
+      this.closeSegment();
+      throw new RetryLater();
+    }
+    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
+    this.segBase = base;
+    this.pos = SEGMENT_HEADER_BYTES;
+    this.next = base;
+    this.chunk = Buffer.alloc(0);
+    this.chunkPos = 0;
+    this.frameLeft = 0;
+  }
+
+  /** Uses the sparse index to start near `offset` (or at the end, with `toEnd`). */
+  private seekInSegment(offset: number, toEnd: boolean): void {
+    const size = this.io.fsize(this.fd);
+    const idx = readIndex(this.io, join(this.dir, indexName(this.segBase)), this.segBase, size);
+    const i = floorEntry(idx, offset);
+    if (i >= 0) {
+      // Trust the entry only if a frame holding that offset starts there.
+      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      const n = readFull(this.io, this.fd, head, 0, FRAME_HEADER_BYTES, idx.positions[i]!);
+      const h = decodeFrameHeader(head.subarray(0, n), 0);
+      if (typeof h !== 'string' && h.baseOffset === idx.offsets[i]) {
+        this.pos = idx.positions[i]!;
+        this.next = idx.offsets[i]!;
+      }
+    }
+    this.skipBelow = toEnd ? 0 : offset;
+  }
+
+  /**
+   * The next record below `limit`, or null if there is none yet. Throws ERR_LOG_CORRUPT for damage and
+   * ERR_POSITION_EXPIRED when retention deleted the segment the reader needs next.
+   */
+  read(limit: number): Message | null {
+    for (;;) {
+      if (this.next >= limit) return null;
+      if (this.fd < 0) {
+        if (!this.tryOpenNext()) return null;
+        continue;
+      }
+      const m = this.nextInSegment(limit);
+      if (m !== null) {
+        if (m.offset < this.skipBelow) continue;
+        return m;
+      }
+      if (this.frameLeft > 0) return null;
+      // End of this segment's valid frames. A newer segment means this one is sealed.
+      if (!this.tryOpenNext()) {
+        if (limit !== Infinity && this.next < limit) {
+          throw LogError.corrupt(segmentName(this.segBase), this.pos, `records ${this.next} to ${limit - 1} were published but are not in the files`);
+        }
+        return null;
+      }
+    }
+  }
+
+  private tryOpenNext(): boolean {
+    if (this.fd >= 0 && this.next === this.segBase) return false; // the open segment is empty: nothing follows it yet
+    const name = segmentName(this.next);
+    if (!this.io.exists(join(this.dir, name))) {
+      if (this.fd < 0) {
+        // Nothing open yet (empty log, or after a seek below a deleted segment): check retention.
+        const first = this.firstBase();
+        if (first > this.next && this.next >= 0) throw expired(this.next, first);
+      }
+      return false;
+    }
+    const unread = this.fd >= 0 ? this.io.fsize(this.fd) - this.pos : 0;
+    if (unread > 0) {
+      // A newer segment exists, so this one is sealed: bytes left after its valid frames are damage.
+      throw LogError.corrupt(segmentName(this.segBase), this.pos, `${unread} bytes after the last valid frame of a sealed segment`);
+    }
+    try {
+      const keepSkip = this.skipBelow;
+      this.openSegment(this.next);
+      this.skipBelow = keepSkip;
+    } catch (e) {
+      if (e instanceof RetryLater) return false;
+      throw e;
+    }
+    return true;
+  }
+
+  /** Next record of the open segment below `limit`, or null at its (current) end. */
+  private nextInSegment(limit: number): Message | null {
+    if (this.frameLeft === 0 && !this.loadFrame(limit)) return null;
+    const len = this.chunk.readUInt32LE(this.recAt);
+    const start = this.recAt + 4;
+    const data = this.chunk.subarray(start, start + len);
+    this.recAt = start + len;
+    this.frameLeft--;
+    return { offset: this.next++, data, timestamp: this.frameTs };
+  }
+
+  /** Reads and checks the frame at `pos`. Returns false when there is none (yet). */
+  private loadFrame(limit: number): boolean {
+    for (;;) {
+      let at = this.pos - this.chunkPos;
+      if (at < 0 || at + FRAME_HEADER_BYTES > this.chunk.byteLength) {
+        if (!this.refill(FRAME_HEADER_BYTES)) return this.notWhole(limit, 'frame header is short');
+        at = 0;
+      }
+      const h = decodeFrameHeader(this.chunk, at);
+      if (typeof h === 'string') return this.invalid(limit, h);
+      if (h.baseOffset !== this.next) return this.invalid(limit, `frame holds offset ${h.baseOffset}, expected ${this.next}`);
+      if (at + h.frameBytes > this.chunk.byteLength) {
+        if (!this.refill(h.frameBytes)) return this.notWhole(limit, 'frame runs past the end of the file');
+        at = 0;
+      }
+      // Frames wholly before a seek target are passed over without checking each record.
+      if (h.baseOffset + h.recordCount <= this.skipBelow) {
+        this.pos += h.frameBytes;
+        this.next += h.recordCount;
+        continue;
+      }
+      const why = checkFrame(this.chunk, at, h);
+      if (why !== null) return this.invalid(limit, why);
+      this.pos += h.frameBytes;
+      this.frameLeft = h.recordCount;
+      this.recAt = at + FRAME_HEADER_BYTES;
+      this.frameTs = h.timestampMs;
+      return true;
+    }
+  }
+
+  /** Reads from `pos` into a fresh chunk holding at least `need` bytes if the file has them. */
+  private refill(need: number): boolean {
+    const size = this.io.fsize(this.fd);
+    const avail = size - this.pos;
+    if (avail < need) return false;
+    const n = Math.min(Math.max(CHUNK_BYTES, need), avail);
+    const buf = Buffer.allocUnsafe(n);
+    const got = readFull(this.io, this.fd, buf, 0, n, this.pos);
+    this.chunk = buf.subarray(0, got);
+    this.chunkPos = this.pos;
+    return got >= need;
+  }
+
+  /**
+   * The frame at `pos` is not whole in the file. Below a published limit that is damage. Tailing
+   * another process, it is a frame still being written (or a torn tail the next producer's recovery
+   * will cut), unless the segment is sealed (tryOpenNext reports that).
+   */
+  private notWhole(limit: number, why: string): false {
+    // At the exact end of the file the next record may be in the next segment: read() decides.
+    if (limit !== Infinity && this.next < limit && this.io.fsize(this.fd) > this.pos) {
+      throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
+    }
+    return false;
+  }
+
+  /**
+   * The bytes at `pos` are not a valid frame. Below a published limit, or in a sealed segment, that is
+   * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
+   * only if a valid frame follows that was written after them (live producer) or after an fsync that
+   * covered them (see findValidFrameAfter).
+   */
+  private invalid(limit: number, why: string): false {
+    const name = segmentName(this.segBase);
+    if (limit !== Infinity || this.io.exists(join(this.dir, segmentName(this.next)))) throw LogError.corrupt(name, this.pos, why);
+    const size = this.io.fsize(this.fd);
+    if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
+      this.checkedInvalidAt = this.pos;
+      this.checkedInvalidSize = size;
+      const live = lockHeldByLiveProcess(producerLockPath(this.dir));
+      const proof = findValidFrameAfter(this.io, this.fd, size, this.pos, !live);
+      if (proof !== null) throw LogError.corrupt(name, this.pos, `${why}; a valid frame follows at byte ${proof}`);
+    }
+    return false;
+  }
+
+  private checkedInvalidAt = -1;
+  private checkedInvalidSize = -1;
+
+  private firstBase(): number {
+    const bases = listSegmentBases(this.io, this.dir);
+    return bases[0] ?? 0;
+  }
+
+  private closeSegment(): void {
+    if (this.fd >= 0) {
+      try { this.io.close(this.fd); } catch { /* nothing to do */ }
+    }
+    this.fd = -1;
+    this.frameLeft = 0;
+  }
+
+  close(): void {
+    this.closeSegment();
+  }
+}
+
+class RetryLater extends Error {}
+
+function expired(offset: number, logStartOffset: number): LogError {
+  return new LogError(ErrorCode.POSITION_EXPIRED,
+    `offset ${offset} is no longer stored: retention deleted offsets ${offset} to ${logStartOffset - 1}; the log now starts at ${logStartOffset}`,
+    { offset, logStartOffset });
+}

@@ -1,0 +1,112 @@
+/**
+ * The shared-memory layout between the producer (main thread), the writer worker and in-process
+ * readers. Both sides import this one module; nothing else defines an index into shared memory.
+ *
+ * Two SharedArrayBuffers:
+ * - the control block: `Int32Array` slots for positions, flags and wake-up counters, and
+ *   `BigInt64Array` slots for record offsets (which outgrow 32 bits);
+ * - the ring: `ringBytes` bytes (a power of two) holding records as `[u32 length LE][bytes]`, exactly the
+ *   bytes a frame body stores on disk, so the writer writes straight from the ring.
+ *
+ * Ring positions (HEAD, TAIL) are byte counters modulo 2^32; the ring index is `counter & (size - 1)`,
+ * consistent because the size divides 2^32. A record never wraps: when fewer than 4 bytes remain before
+ * the ring's end the writer and producer both skip them, and when a record does not fit before the end
+ * the producer writes a WRAP marker (length 0xFFFFFFFF) and continues at index 0.
+ */
+
+/** Int32 slot indices. */
+export const I32 = {
+  /** Producer: bytes published (counter mod 2^32). Store after the record bytes are written. */
+  HEAD: 0,
+  /** Writer: bytes released back to the producer (written to the segment file). */
+  TAIL: 1,
+  /** Writer sets 1 before it sleeps on WRITER_WAKE; others bump WRITER_WAKE only when it is set. */
+  WRITER_SLEEPING: 2,
+  /** Producer sets 1 before it waits on TAIL for space; the writer notifies TAIL only when it is set. */
+  PRODUCER_WAITING: 3,
+  /** Lifecycle, one of `State`. */
+  STATE: 4,
+  /** When STATE is FAILED: one of `FailureCode`. */
+  FAILURE: 5,
+  /** Incremented (then notified) each time WRITTEN_OFFSET advances; readers wait on it. */
+  WRITTEN_SEQ: 6,
+  /** Incremented (then notified) each time DURABLE_OFFSET advances or the writer fails; flush() waits on it. */
+  DURABLE_SEQ: 7,
+  /** Incremented (then notified) each time LOG_START_OFFSET advances (retention). */
+  START_SEQ: 8,
+  /**
+   * The writer sleeps on this counter. Anything that needs the writer (new records, flush, close)
+   * changes its state first, then bumps this counter and notifies, so a wake-up is never lost: the
+   * writer reads the counter before it re-checks its work, and Atomics.wait returns at once if the
+   * counter moved since.
+   */
+  WRITER_WAKE: 9,
+} as const;
+
+/** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
+export const I64 = {
+  /** Every offset below this is written to a segment file (visible to readers). */
+  WRITTEN_OFFSET: 0,
+  /** Every offset below this is fsynced. */
+  DURABLE_OFFSET: 1,
+  /** The first offset still stored; retention raises it before it unlinks a segment. */
+  LOG_START_OFFSET: 2,
+  /** flush() stores the offset it needs durable here (a max), then wakes the writer. */
+  FLUSH_TARGET: 3,
+} as const;
+
+export const CONTROL_I32_SLOTS = 16;
+export const CONTROL_I64_SLOTS = 8;
+export const CONTROL_BYTES = CONTROL_I32_SLOTS * 4 + CONTROL_I64_SLOTS * 8;
+
+export const State = {
+  RUNNING: 0,
+  /** close() asked the writer to drain, fsync and stop. */
+  CLOSING: 1,
+  CLOSED: 2,
+  FAILED: 3,
+} as const;
+
+export const FailureCode = {
+  NONE: 0,
+  IO: 1,
+  DISK_FULL: 2,
+  CORRUPT: 3,
+  INTERNAL: 4,
+} as const;
+
+/** Ring record header: the payload length, little endian. */
+export const RECORD_HEADER_BYTES = 4;
+/** A length of 0xFFFFFFFF in the ring means "continue at index 0". Never stored on disk. */
+export const WRAP_MARKER = 0xffffffff;
+
+export interface SharedLog {
+  readonly control: SharedArrayBuffer;
+  readonly ring: SharedArrayBuffer;
+}
+
+export interface ControlViews {
+  readonly i32: Int32Array;
+  readonly i64: BigInt64Array;
+}
+
+export function controlViews(control: SharedArrayBuffer): ControlViews {
+  return {
+    i32: new Int32Array(control, 0, CONTROL_I32_SLOTS),
+    i64: new BigInt64Array(control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS),
+  };
+}
+
+export function loadOffset(c: ControlViews, slot: number): number {
+  return Number(Atomics.load(c.i64, slot));
+}
+
+export function storeOffset(c: ControlViews, slot: number, value: number): void {
+  Atomics.store(c.i64, slot, BigInt(value));
+}
+
+/** Adds one to a wake-up counter and wakes every waiter on it. */
+export function bump(c: ControlViews, slot: number): void {
+  Atomics.add(c.i32, slot, 1);
+  Atomics.notify(c.i32, slot);
+}

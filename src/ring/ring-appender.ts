@@ -1,0 +1,120 @@
+/**
+ * The producer's side of the ring: copy a record in, publish it, wake the writer if it sleeps.
+ * Runs on the producer's thread; synchronous; allocates nothing per record.
+ *
+ * Ordering, per record: write the length and the bytes, then Atomics.store(HEAD) (publish), then load
+ * WRITER_SLEEPING and bump WRITER_WAKE only if it is set (the writer sets it before re-checking HEAD, so
+ * either it sees our HEAD or we see its flag).
+ */
+import { ErrorCode, LogError } from '../errors.js';
+import { describe } from '../options.js';
+import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, type ControlViews } from './layout.js';
+
+/** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
+const FULL_WAIT_SLICE_MS = 50;
+/** Strings up to this many UTF-16 units are encoded straight into the ring (3 bytes per unit at most). */
+const DIRECT_STRING_UNITS = 4096;
+
+export class RingAppender {
+  private head: number;
+  private readonly size: number;
+  private readonly mask: number;
+  private readonly bytes: Buffer;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly c: ControlViews,
+    ring: SharedArrayBuffer,
+    private readonly maxRecordBytes: number,
+    private readonly appendTimeoutMs: number,
+    /** Throws the error that explains why the log stopped accepting records. */
+    private readonly stopped: () => never,
+  ) {
+    this.bytes = Buffer.from(ring);
+    this.view = new DataView(ring);
+    this.size = ring.byteLength;
+    this.mask = this.size - 1;
+    this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
+  }
+
+  /** Copies one record into the ring and publishes it. Throws LogError; never drops a record. */
+  append(data: Uint8Array | string): void {
+    let at: number;
+    let len: number;
+    if (typeof data === 'string') {
+      if (data.length <= DIRECT_STRING_UNITS) {
+        at = this.reserve(RECORD_HEADER_BYTES + data.length * 3);
+        len = this.bytes.write(data, at + RECORD_HEADER_BYTES);
+        if (len > this.maxRecordBytes) throw this.tooLarge(len);
+      } else {
+        len = Buffer.byteLength(data, 'utf8');
+        if (len > this.maxRecordBytes) throw this.tooLarge(len);
+        at = this.reserve(RECORD_HEADER_BYTES + len);
+        this.bytes.write(data, at + RECORD_HEADER_BYTES, len);
+      }
+    } else if (data instanceof Uint8Array) {
+      len = data.byteLength;
+      if (len > this.maxRecordBytes) throw this.tooLarge(len);
+      at = this.reserve(RECORD_HEADER_BYTES + len);
+      this.bytes.set(data, at + RECORD_HEADER_BYTES);
+    } else {
+      throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+    }
+    this.view.setUint32(at, len, true);
+    this.head = (this.head + RECORD_HEADER_BYTES + len) >>> 0;
+    const i32 = this.c.i32;
+    Atomics.store(i32, I32.HEAD, this.head | 0); // publish after the bytes are written
+    if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0) {
+      Atomics.add(i32, I32.WRITER_WAKE, 1);
+      Atomics.notify(i32, I32.WRITER_WAKE);
+    }
+  }
+
+  private tooLarge(len: number): LogError {
+    return new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
+  }
+
+  /**
+   * Finds `need` contiguous bytes at the head, waiting (bounded) for the writer to free space. If the
+   * bytes before the ring's end are too few, marks them skipped (WRAP_MARKER) and uses index 0. Returns
+   * the ring index of the reserved space; `this.head` points at it.
+   */
+  private reserve(need: number): number {
+    let idx = this.head & this.mask;
+    const room = this.size - idx;
+    const wrap = room < need;
+    const total = wrap ? room + need : need;
+    if (this.size - this.used() < total) this.waitForSpace(total);
+    if (wrap) {
+      if (room >= RECORD_HEADER_BYTES) this.view.setUint32(idx, WRAP_MARKER, true);
+      this.head = (this.head + room) >>> 0;
+      idx = 0;
+    }
+    return idx;
+  }
+
+  private used(): number {
+    return (this.head - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
+  }
+
+  private waitForSpace(total: number): void {
+    const i32 = this.c.i32;
+    const deadline = performance.now() + this.appendTimeoutMs;
+    for (;;) {
+      if (Atomics.load(i32, I32.STATE) !== State.RUNNING) this.stopped();
+      Atomics.store(i32, I32.PRODUCER_WAITING, 1);
+      const tail = Atomics.load(i32, I32.TAIL);
+      if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) break;
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        Atomics.store(i32, I32.PRODUCER_WAITING, 0);
+        throw new LogError(ErrorCode.LOG_FULL, `the ring stayed full for appendTimeoutMs (${this.appendTimeoutMs} ms): the writer cannot keep up or retention blocks it`);
+      }
+      // Make sure the writer is awake to drain, then wait for TAIL to move.
+      Atomics.add(i32, I32.WRITER_WAKE, 1);
+      Atomics.notify(i32, I32.WRITER_WAKE);
+      Atomics.wait(i32, I32.TAIL, tail, Math.min(FULL_WAIT_SLICE_MS, left));
+    }
+    Atomics.store(i32, I32.PRODUCER_WAITING, 0);
+  }
+}

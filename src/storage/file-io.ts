@@ -1,0 +1,84 @@
+/**
+ * The one narrow interface every file operation of the writer, readers, locks and recovery goes
+ * through. The real implementation is node:fs; tests substitute a fault injector or a crash simulator.
+ * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
+ */
+import * as fs from 'node:fs';
+
+export interface FileIO {
+  open(path: string, flags: string, mode?: number): number;
+  close(fd: number): void;
+  /** Reads up to `length` bytes at `position`; returns how many were read (0 at end of file). */
+  read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  /** Writes buffers at `position`; returns bytes written, which may be short. */
+  writev(fd: number, bufs: readonly Uint8Array[], position: number): number;
+  fdatasync(fd: number): void;
+  fsync(fd: number): void;
+  ftruncate(fd: number, length: number): void;
+  fsize(fd: number): number;
+  readdir(dir: string): string[];
+  unlink(path: string): void;
+  rename(from: string, to: string): void;
+  link(existing: string, newPath: string): void;
+  mkdirp(dir: string): void;
+  exists(path: string): boolean;
+}
+
+export const nodeFileIO: FileIO = {
+  open: (path, flags, mode) => fs.openSync(path, flags, mode),
+  close: (fd) => fs.closeSync(fd),
+  read: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
+  writev: (fd, bufs, position) => fs.writevSync(fd, bufs as Uint8Array[], position),
+  fdatasync: (fd) => fs.fdatasyncSync(fd),
+  fsync: (fd) => fs.fsyncSync(fd),
+  ftruncate: (fd, length) => fs.ftruncateSync(fd, length),
+  fsize: (fd) => fs.fstatSync(fd).size,
+  readdir: (dir) => fs.readdirSync(dir),
+  unlink: (path) => fs.unlinkSync(path),
+  rename: (from, to) => fs.renameSync(from, to),
+  link: (existing, newPath) => fs.linkSync(existing, newPath),
+  mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
+  exists: (path) => fs.existsSync(path),
+};
+
+/** Writes every byte of `bufs` at `position`, looping over short writes (writev does not loop for us). */
+export function writeAll(io: FileIO, fd: number, bufs: readonly Uint8Array[], position: number): number {
+  let total = 0;
+  for (const b of bufs) total += b.byteLength;
+  let done = io.writev(fd, bufs, position);
+  while (done < total) {
+    // A short write: continue with what is left, starting inside the buffer where it stopped.
+    const rest: Uint8Array[] = [];
+    let skip = done;
+    for (const b of bufs) {
+      if (skip >= b.byteLength) { skip -= b.byteLength; continue; }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    const n = io.writev(fd, rest, position + done);
+    if (n <= 0) throw Object.assign(new Error(`write made no progress at byte ${position + done}`), { code: 'EIO' });
+    done += n;
+  }
+  return total;
+}
+
+/** Reads exactly `length` bytes at `position` unless the file ends first; returns bytes read. */
+export function readFull(io: FileIO, fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = io.read(fd, buf, offset + got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** fsyncs a directory so that entries created, renamed or removed in it are durable. */
+export function fsyncDir(io: FileIO, dir: string): void {
+  const fd = io.open(dir, 'r');
+  try {
+    io.fsync(fd);
+  } finally {
+    io.close(fd);
+  }
+}

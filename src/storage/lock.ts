@@ -1,0 +1,110 @@
+/**
+ * Owner locks: one file per producer (and, later, per transactional cursor) holding the owner's pid and
+ * its process start time. A live owner makes the opener fail; a lock whose owner is gone is taken over.
+ * Creation is atomic through link(2) of a private temporary file, so two openers never both win.
+ */
+import { readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { nodeFileIO, type FileIO } from './file-io.js';
+
+interface LockOwner {
+  readonly pid: number;
+  readonly start: string;
+  readonly host: string;
+}
+
+function processStart(pid: number): string {
+  // Field 22 of /proc/<pid>/stat is the start time in clock ticks: with the pid it names one process
+  // even after the pid is reused. Where /proc is missing we fall back to the pid alone.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const self: LockOwner = { pid: process.pid, start: processStart(process.pid), host: hostname() };
+
+function alive(owner: LockOwner): boolean {
+  if (owner.host !== self.host) return true; // Another machine on a shared disk: never assume it is dead.
+  try {
+    process.kill(owner.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  if (owner.start === '') return true;
+  return processStart(owner.pid) === owner.start;
+}
+
+function readOwner(path: string): LockOwner | null {
+  try {
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    if (typeof o.pid !== 'number' || typeof o.start !== 'string' || typeof o.host !== 'string') return null;
+    return { pid: o.pid, start: o.start, host: o.host };
+  } catch {
+    return null;
+  }
+}
+
+export type LockResult = { readonly ok: true; readonly tookOverFrom: number | null } | { readonly ok: false; readonly ownerPid: number | null };
+
+/** Tries to take the lock file at `path`. Never waits. */
+export function acquireLock(path: string, io: FileIO = nodeFileIO): LockResult {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(tmp, JSON.stringify(self));
+  let staleFrom: number | null = null;
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        io.link(tmp, path);
+        return { ok: true, tookOverFrom: attempt === 0 ? null : staleFrom };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const owner = readOwner(path);
+      // A lock file that cannot be read is one whose writer died before finishing it: it is stale.
+      if (owner !== null && alive(owner)) return { ok: false, ownerPid: owner.pid };
+      staleFrom = owner?.pid ?? null;
+      // Move the stale lock aside, then check we moved the one we judged: another opener may have
+      // replaced it in between, and then that one is live and must be put back.
+      const aside = `${path}.stale.${process.pid}.${attempt}`;
+      try {
+        io.rename(path, aside);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      const moved = readOwner(aside);
+      if (moved !== null && alive(moved)) {
+        try { io.link(aside, path); } catch { /* the new owner's lock is back or a newer one won */ }
+        unlinkSync(aside);
+        return { ok: false, ownerPid: moved.pid };
+      }
+      unlinkSync(aside);
+    }
+    return { ok: false, ownerPid: readOwner(path)?.pid ?? null };
+  } finally {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+  }
+}
+
+/** Whether a live process (this one included) holds the lock at `path`. */
+export function lockHeldByLiveProcess(path: string): boolean {
+  const owner = readOwner(path);
+  return owner !== null && alive(owner);
+}
+
+/** Releases a lock this process holds; leaves a lock held by anybody else alone. */
+export function releaseLock(path: string): void {
+  const owner = readOwner(path);
+  if (owner !== null && owner.pid === self.pid && owner.start === self.start && owner.host === self.host) {
+    try { unlinkSync(path); } catch { /* already gone */ }
+  }
+}
+
+export function producerLockPath(logDir: string): string {
+  return join(logDir, 'producer.lock');
+}

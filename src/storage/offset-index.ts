@@ -1,0 +1,76 @@
+/**
+ * The sparse offset index of one segment (`<base>.idx`): 16-byte entries `[u64 offset][u64 position]`
+ * naming the position of a frame that starts with that offset. It is derived data: it can always be
+ * rebuilt from the segment, every entry is checked before it is trusted, and a damaged index costs a
+ * longer scan, never a wrong record.
+ */
+import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64 } from '../format/frame.js';
+import { readFull, type FileIO } from './file-io.js';
+
+export interface IndexEntries {
+  /** Offsets, ascending. */
+  readonly offsets: number[];
+  /** Byte positions in the segment, ascending, same length. */
+  readonly positions: number[];
+}
+
+/**
+ * Reads an index file, keeping the longest prefix of entries that is strictly increasing in both
+ * offset and position, starts at or after `baseOffset`, and stays below `segmentBytes`.
+ */
+export function readIndex(io: FileIO, path: string, baseOffset: number, segmentBytes: number): IndexEntries {
+  const out: IndexEntries = { offsets: [], positions: [] };
+  let fd: number;
+  try {
+    fd = io.open(path, 'r');
+  } catch {
+    return out;
+  }
+  try {
+    const bytes = io.fsize(fd);
+    const buf = Buffer.allocUnsafe(bytes - (bytes % INDEX_ENTRY_BYTES));
+    const n = readFull(io, fd, buf, 0, buf.byteLength, 0);
+    const v = new DataView(buf.buffer, buf.byteOffset, n);
+    let lastOff = baseOffset;
+    let lastPos = SEGMENT_HEADER_BYTES;
+    for (let at = 0; at + INDEX_ENTRY_BYTES <= n; at += INDEX_ENTRY_BYTES) {
+      const off = readU64(v, at);
+      const pos = readU64(v, at + 8);
+      if (off <= lastOff || pos <= lastPos || pos >= segmentBytes) break;
+      out.offsets.push(off);
+      out.positions.push(pos);
+      lastOff = off;
+      lastPos = pos;
+    }
+  } finally {
+    io.close(fd);
+  }
+  return out;
+}
+
+/** Index of the greatest entry whose offset is at most `offset`, or -1 if none is. */
+export function floorEntry(entries: IndexEntries, offset: number): number {
+  let lo = 0;
+  let hi = entries.offsets.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries.offsets[mid]! <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+export function encodeIndexEntries(offsets: readonly number[], positions: readonly number[]): Buffer {
+  const b = Buffer.alloc(offsets.length * INDEX_ENTRY_BYTES);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < offsets.length; i++) {
+    writeU64(v, i * INDEX_ENTRY_BYTES, offsets[i]!);
+    writeU64(v, i * INDEX_ENTRY_BYTES + 8, positions[i]!);
+  }
+  return b;
+}

@@ -1,0 +1,222 @@
+/**
+ * Opening a log directory for writing: find the segments, check that they chain, and recover the tail
+ * of the last one. Bounded work: each sealed segment costs two small reads (its header and its last
+ * frame's header); the last segment is scanned only from its last trustworthy index entry.
+ *
+ * A torn tail (the bytes a crash left unfinished) is truncated to the last valid frame and the
+ * truncation fsynced before anything is appended. Damage anywhere else is ERR_LOG_CORRUPT, naming the
+ * file and the byte position; it is never skipped.
+ */
+import { join } from 'node:path';
+import { LogError } from '../errors.js';
+import {
+  FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
+  indexName, parseSegmentName, segmentName,
+} from '../format/frame.js';
+import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
+import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
+import { encodeIndexEntries, readIndex } from './offset-index.js';
+
+export interface SegmentInfo {
+  readonly baseOffset: number;
+  /** Offset after its last record. */
+  endOffset: number;
+  bytes: number;
+  /** Timestamp of its newest record (its creation time while it has none). */
+  lastTimestampMs: number;
+}
+
+export interface RecoveredLog {
+  /** Ascending by base offset; the last one is the active segment. */
+  readonly segments: SegmentInfo[];
+  readonly nextOffset: number;
+  /** Index entries of the active segment, kept and rebuilt. */
+  readonly activeIndex: { offsets: number[]; positions: number[] };
+  /** Bytes cut from a torn tail, and where (null when the tail was whole). */
+  readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
+  /** Files removed as the leftovers of an interrupted segment roll. */
+  readonly removed: string[];
+}
+
+/** Segment base offsets present in `dir`, ascending. Other files are left alone and ignored. */
+export function listSegmentBases(io: FileIO, dir: string): number[] {
+  const bases: number[] = [];
+  for (const name of io.readdir(dir)) {
+    const b = parseSegmentName(name);
+    if (b !== null) bases.push(b);
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+/** Creates an empty segment with its header and an empty index, fsyncs both and the directory. */
+export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
+  const path = join(dir, segmentName(baseOffset));
+  const fd = io.open(path, 'wx');
+  try {
+    writeAll(io, fd, [encodeSegmentHeader(baseOffset, nowMs)], 0);
+    io.fdatasync(fd);
+  } finally {
+    io.close(fd);
+  }
+  const ifd = io.open(join(dir, indexName(baseOffset)), 'w');
+  io.close(ifd);
+  fsyncDir(io, dir);
+}
+
+/** Reads a sealed segment's header and last frame header; returns what retention and chaining need. */
+function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
+  const name = segmentName(base);
+  const fd = io.open(join(dir, name), 'r');
+  try {
+    const bytes = io.fsize(fd);
+    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+    const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
+    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
+    if (bytes === SEGMENT_HEADER_BYTES) return { baseOffset: base, endOffset: base, bytes, lastTimestampMs: h.createdMs };
+    const trailer = Buffer.allocUnsafe(FRAME_TRAILER_BYTES);
+    if (bytes < SEGMENT_HEADER_BYTES + FRAME_TRAILER_BYTES || readFull(io, fd, trailer, 0, FRAME_TRAILER_BYTES, bytes - FRAME_TRAILER_BYTES) < FRAME_TRAILER_BYTES) {
+      throw LogError.corrupt(name, bytes, 'sealed segment is shorter than one frame');
+    }
+    const lastFrameBytes = trailer.readUInt32LE(0);
+    const lastAt = bytes - lastFrameBytes;
+    if (lastAt < SEGMENT_HEADER_BYTES) throw LogError.corrupt(name, bytes - FRAME_TRAILER_BYTES, 'last frame trailer points before the first frame');
+    const fh = Buffer.allocUnsafe(64);
+    const got = readFull(io, fd, fh, 0, 64, lastAt);
+    const last = decodeFrameHeader(fh.subarray(0, got), 0);
+    if (typeof last === 'string') throw LogError.corrupt(name, lastAt, `last frame: ${last}`);
+    if (last.frameBytes !== lastFrameBytes) throw LogError.corrupt(name, lastAt, 'last frame length does not match its trailer');
+    return { baseOffset: base, endOffset: last.baseOffset + last.recordCount, bytes, lastTimestampMs: last.timestampMs };
+  } finally {
+    io.close(fd);
+  }
+}
+
+/** Opens and recovers `dir` (which must exist). The caller holds the producer lock. */
+export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, nowMs: number): RecoveredLog {
+  const removed: string[] = [];
+  let bases = listSegmentBases(io, dir);
+  if (bases.length === 0) {
+    createSegment(io, dir, 0, nowMs);
+    bases = [0];
+  }
+  // A last segment whose header never became whole is what a crash during a roll leaves behind.
+  if (bases.length > 1) {
+    const lastBase = bases[bases.length - 1]!;
+    if (isTornRoll(io, dir, lastBase)) {
+      io.unlink(join(dir, segmentName(lastBase)));
+      try { io.unlink(join(dir, indexName(lastBase))); } catch { /* never created */ }
+      fsyncDir(io, dir);
+      removed.push(segmentName(lastBase));
+      bases.pop();
+    }
+  } else if (isTornRoll(io, dir, bases[0]!)) {
+    // The only segment has no whole header and no valid frame: start it again.
+    const only = bases[0]!;
+    io.unlink(join(dir, segmentName(only)));
+    removed.push(segmentName(only));
+    createSegment(io, dir, only, nowMs);
+  }
+
+  const segments: SegmentInfo[] = [];
+  for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!));
+  const activeBase = bases[bases.length - 1]!;
+  const { info, activeIndex, truncated } = recoverActive(io, dir, activeBase, indexIntervalBytes);
+  segments.push(info);
+
+  for (let i = 1; i < segments.length; i++) {
+    const prev = segments[i - 1]!;
+    const cur = segments[i]!;
+    if (prev.endOffset !== cur.baseOffset) {
+      throw LogError.corrupt(segmentName(cur.baseOffset), 0,
+        `segments do not chain: ${segmentName(prev.baseOffset)} ends at offset ${prev.endOffset}, the next starts at ${cur.baseOffset}`);
+    }
+  }
+  return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
+}
+
+function isTornRoll(io: FileIO, dir: string, base: number): boolean {
+  const fd = io.open(join(dir, segmentName(base)), 'r');
+  try {
+    const bytes = io.fsize(fd);
+    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+    const n = readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0);
+    if (typeof decodeSegmentHeader(head.subarray(0, n)) !== 'string') return false;
+    // The header is bad. Only a file with no valid frame anywhere is a torn roll; otherwise it is damage.
+    return bytes <= SEGMENT_HEADER_BYTES || findValidFrameAfter(io, fd, bytes, -1, false) === null;
+  } finally {
+    io.close(fd);
+  }
+}
+
+function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number) {
+  const name = segmentName(base);
+  const fd = io.open(join(dir, name), 'r+');
+  try {
+    const bytes = io.fsize(fd);
+    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+    const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
+    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
+
+    // Start from the last index entry that points at a valid frame holding the offset it claims.
+    const idx = readIndex(io, join(dir, indexName(base)), base, bytes);
+    let start = SEGMENT_HEADER_BYTES;
+    let startOffset = base;
+    let keep = 0;
+    for (let i = idx.offsets.length - 1; i >= 0; i--) {
+      const f = readFrameAt(io, fd, bytes, idx.positions[i]!);
+      if (typeof f !== 'string' && f.baseOffset === idx.offsets[i]) {
+        start = idx.positions[i]!;
+        startOffset = idx.offsets[i]!;
+        keep = i + 1;
+        break;
+      }
+    }
+    const offsets = idx.offsets.slice(0, keep);
+    const positions = idx.positions.slice(0, keep);
+    let lastIndexed = keep > 0 ? positions[keep - 1]! : SEGMENT_HEADER_BYTES;
+    let lastTs = h.createdMs;
+    const end = scanFrames(io, fd, bytes, start, startOffset, (pos, fh) => {
+      if (pos - lastIndexed >= indexIntervalBytes) {
+        offsets.push(fh.baseOffset);
+        positions.push(pos);
+        lastIndexed = pos;
+      }
+    });
+    if (end.lastTimestampMs !== null) lastTs = end.lastTimestampMs;
+    else if (keep > 0) {
+      // Nothing scanned past the kept entry means that frame is the last: take its timestamp.
+      const f = readFrameAt(io, fd, bytes, start);
+      if (typeof f !== 'string') lastTs = f.timestampMs;
+    }
+
+    let truncated: RecoveredLog['truncated'] = null;
+    if (end.bad !== null) {
+      // Damage followed by a frame written after an fsync that covered the damaged bytes is not a torn
+      // tail: those bytes were durable, so they were corrupted later.
+      const proof = findValidFrameAfter(io, fd, bytes, end.position, true);
+      if (proof !== null) {
+        throw LogError.corrupt(name, end.position, `${end.bad}; a valid frame at byte ${proof} shows these bytes had been made durable`);
+      }
+      io.ftruncate(fd, end.position);
+      truncated = { file: name, position: end.position, bytes: bytes - end.position, reason: end.bad };
+    }
+    // Make whatever a crashed process left in the page cache durable before anything new is appended.
+    io.fdatasync(fd);
+
+    const ifd = io.open(join(dir, indexName(base)), 'w');
+    try {
+      if (offsets.length > 0) writeAll(io, ifd, [encodeIndexEntries(offsets, positions)], 0);
+    } finally {
+      io.close(ifd);
+    }
+    return {
+      info: { baseOffset: base, endOffset: end.nextOffset, bytes: end.position, lastTimestampMs: lastTs },
+      activeIndex: { offsets, positions },
+      truncated,
+    };
+  } finally {
+    io.close(fd);
+  }
+}
