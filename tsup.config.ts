@@ -9,7 +9,7 @@ export default defineConfig([
     dts: true,
     shims: true,
     sourcemap: true,
-    clean: true,
+    clean: false,
     target: 'node20',
     external: ['piscina'],
   },
