@@ -5,6 +5,7 @@
  *   process is seen within milliseconds even where directory events are lost.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { waitSlot } from '../ring/wait.js';
 
 /** The longest one wait lasts before the consumer re-checks everything. */
 export const MAX_WAIT_MS = 1000;
@@ -19,9 +20,7 @@ export class Waiter {
 
   /** Resolves when `i32[slot]` moves from `seen`, on wakeAll(), abort, or after `ms`. */
   async onShared(i32: Int32Array, slot: number, seen: number, signal: AbortSignal | undefined): Promise<void> {
-    const w = Atomics.waitAsync(i32, slot, seen, MAX_WAIT_MS);
-    if (!w.async) return;
-    await this.race(w.value.then(() => undefined), signal);
+    await this.race(waitSlot(i32, slot, seen, MAX_WAIT_MS), signal);
   }
 
   /** Resolves on a change in the directory, the poll interval, wakeAll(), or abort. */

@@ -12,12 +12,30 @@ import {
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import { RingAppender } from '../ring/ring-appender.js';
+import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, releaseLock } from '../storage/lock.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
+/** At process exit, how long we wait for an unclosed producer's writer to drain and fsync. */
+const EXIT_DRAIN_MS = 10_000;
+
+/**
+ * Producers not yet closed. The writer thread is unref'd so an unclosed producer never keeps the process
+ * alive; instead, at 'exit', each one is closed synchronously (drain, fsync) so that what append()
+ * accepted is not dropped with the thread (a terminated worker loses its queued writes).
+ */
+const unclosed = new Set<Producer>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of unclosed) p.closeAtExit();
+  });
+}
 
 /** What recovery did when the producer opened. */
 export interface RecoveryReport {
@@ -102,6 +120,9 @@ export class Producer {
       });
       const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, ready);
       registerProducer(realDir, producer.local);
+      installExitHook();
+      unclosed.add(producer);
+      worker.unref();
       return producer;
     } catch (e) {
       releaseLock(lockPath);
@@ -161,8 +182,7 @@ export class Producer {
       const state = Atomics.load(i32, I32.STATE);
       if (state === State.FAILED || this.failure !== null) this.throwStopped();
       if (state === State.CLOSED) throw LogError.closed('producer');
-      const w = Atomics.waitAsync(i32, I32.DURABLE_SEQ, seq, FLUSH_WAIT_SLICE_MS);
-      if (w.async) await w.value;
+      await waitSlot(i32, I32.DURABLE_SEQ, seq, FLUSH_WAIT_SLICE_MS);
     }
   }
 
@@ -177,16 +197,38 @@ export class Producer {
   }
 
   private async doClose(): Promise<void> {
-    const i32 = this.c.i32;
-    Atomics.compareExchange(i32, I32.STATE, State.RUNNING, State.CLOSING);
-    Atomics.add(i32, I32.WRITER_WAKE, 1);
-    Atomics.notify(i32, I32.WRITER_WAKE);
+    this.requestClose();
+    this.worker.ref(); // an awaited close keeps the process alive until the writer is done
     await this.exited;
+    unclosed.delete(this);
     this.closedFlag = true;
     unregisterProducer(this.realDir, this.local);
     releaseLock(producerLockPath(this.realDir));
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
+  }
+
+  private requestClose(): void {
+    const i32 = this.c.i32;
+    Atomics.compareExchange(i32, I32.STATE, State.RUNNING, State.CLOSING);
+    Atomics.add(i32, I32.WRITER_WAKE, 1);
+    Atomics.notify(i32, I32.WRITER_WAKE);
+  }
+
+  /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
+  closeAtExit(): void {
+    unclosed.delete(this);
+    this.requestClose();
+    const i32 = this.c.i32;
+    const deadline = Date.now() + EXIT_DRAIN_MS;
+    for (;;) {
+      const seq = Atomics.load(i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
+      const state = Atomics.load(i32, I32.STATE);
+      if (state === State.CLOSED || state === State.FAILED || Date.now() > deadline) break;
+      Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
+    }
+    unregisterProducer(this.realDir, this.local);
+    releaseLock(producerLockPath(this.realDir));
   }
 
   private markFailed(err: LogError): void {

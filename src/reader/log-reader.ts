@@ -154,11 +154,9 @@ export class LogReader {
     if (this.fd >= 0 && this.next === this.segBase) return false; // the open segment is empty: nothing follows it yet
     const name = segmentName(this.next);
     if (!this.io.exists(join(this.dir, name))) {
-      if (this.fd < 0) {
-        // Nothing open yet (empty log, or after a seek below a deleted segment): check retention.
-        const first = this.firstBase();
-        if (first > this.next && this.next >= 0) throw expired(this.next, first);
-      }
+      // Either nothing follows yet, or retention deleted what follows while this reader lagged.
+      const bases = listSegmentBases(this.io, this.dir);
+      if (bases.length > 0 && bases[0]! > this.next) throw expired(this.next, bases[0]!);
       return false;
     }
     const unread = this.fd >= 0 ? this.io.fsize(this.fd) - this.pos : 0;

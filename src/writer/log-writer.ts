@@ -90,7 +90,7 @@ export class LogWriter {
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
-        if (blockedMs > 0) this.sleep(blockedMs);
+        if (blockedMs > 0) this.sleep(blockedMs, true);
         continue;
       }
       this.syncIfDue();
@@ -103,12 +103,15 @@ export class LogWriter {
     }
   }
 
-  /** Sleeps until woken or `ms` pass, unless work arrived meanwhile (see I32.WRITER_WAKE). */
-  private sleep(ms: number): void {
+  /**
+   * Sleeps until woken or `ms` pass, unless work arrived meanwhile (see I32.WRITER_WAKE). `blocked`:
+   * records are waiting but retention holds them back, so sleep even though the ring is not empty.
+   */
+  private sleep(ms: number, blocked = false): void {
     const i32 = this.c.i32;
     Atomics.store(i32, I32.WRITER_SLEEPING, 1);
     const wake = Atomics.load(i32, I32.WRITER_WAKE);
-    const idle = (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail
+    const idle = (blocked || (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail)
       && Atomics.load(i32, I32.STATE) === State.RUNNING
       && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durable;
     if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
@@ -280,14 +283,14 @@ export class LogWriter {
    * and never one younger than blockingMinimumRetention. Raises LOG_START_OFFSET before each unlink and
    * fsyncs the directory after it, so a crash leaves a prefix deleted, never a hole.
    */
-  private applyRetention(): void {
+  private applyRetention(incomingBytes = 0): void {
     const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
     if (maxTotalBytes === null && maxFileAge === null) return;
     const nowMs = this.now();
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;
       const ageMs = nowMs - oldest.lastTimestampMs;
-      const overBytes = maxTotalBytes !== null && this.totalBytes > maxTotalBytes;
+      const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
       const tooOld = maxFileAge !== null && ageMs > maxFileAge;
       if (!overBytes && !tooOld) return;
       if (blockingMinimumRetention !== null && ageMs < blockingMinimumRetention) return;
@@ -315,7 +318,7 @@ export class LogWriter {
     if (blockingMinimumRetention === null || maxTotalBytes === null) return 0;
     if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     if (Atomics.load(this.c.i32, I32.STATE) === State.CLOSING) return 0;
-    this.applyRetention();
+    this.applyRetention(frameBytes);
     if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     // With only the active segment there is nothing that could ever be deleted: seal it early so it
     // can age out, and new records go to a fresh segment.

@@ -1,0 +1,119 @@
+/**
+ * Retention by total bytes and by age, ERR_POSITION_EXPIRED for deleted records, and backpressure
+ * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
+import { tempDir, cleanupTempDirs, waitFor, throwsWith, rejectsWith } from './helpers.js';
+
+test.after(cleanupTempDirs);
+
+const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+const bytesOnDisk = (dir: string) => segs(dir).reduce((s, n) => s + statSync(join(dir, n)).size, 0);
+const rec = (i: number) => `record-${i}-${'r'.repeat(60)}`;
+
+test('retention by bytes keeps the total near maxTotalBytes and the rest readable in order', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 4096, maxTotalBytes: 16384 });
+  for (let i = 0; i < 3000; i++) {
+    p.append(rec(i));
+    if (i % 100 === 99) await p.flush();
+  }
+  await p.flush();
+  await waitFor(() => p.logStartOffset > 0, 'old segments to be deleted');
+  // Whole segments go: at most maxTotalBytes plus the active segment (and one batch past roll size).
+  assert.ok(bytesOnDisk(logDir) <= 16384 + 4096 + 1024 * 1024, `bytes on disk ${bytesOnDisk(logDir)}`);
+  const start = p.logStartOffset;
+  assert.is(segs(logDir)[0], `${String(start).padStart(20, '0')}.seg`);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const got = [...c.iter()];
+  assert.is(got[0]!.offset, start);
+  got.forEach((m, k) => {
+    assert.is(m.offset, start + k);
+    assert.is(Buffer.from(m.data).toString(), rec(start + k));
+  });
+  assert.is(got.at(-1)!.offset, 2999);
+  await c.close();
+  await p.close();
+});
+
+test('retention by age deletes segments whose newest record is older than maxFileAge', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 2048, maxTotalBytes: null, maxFileAge: 100 });
+  for (let i = 0; i < 200; i++) {
+    p.append(rec(i));
+    if (i % 20 === 19) await p.flush(); // several frames, so several segments
+  }
+  await waitFor(() => segs(logDir).length >= 2, 'segments to roll');
+  await waitFor(() => segs(logDir).length === 1, 'aged segments to be deleted', 10_000);
+  assert.ok(p.logStartOffset > 0);
+  p.append(rec(200));
+  await p.flush();
+  await p.close();
+});
+
+test('a reader whose next segment was deleted gets ERR_POSITION_EXPIRED with the range', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 2048, maxTotalBytes: 8192 });
+  for (let i = 0; i < 20; i++) p.append(rec(i));
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const it = c.iter();
+  const first = it.next();
+  assert.is(first.done, false);
+  // Retention now deletes the segments after the one the reader has open.
+  for (let i = 20; i < 2000; i++) {
+    p.append(rec(i));
+    if (i % 50 === 0) await p.flush();
+  }
+  await p.flush();
+  await waitFor(() => p.logStartOffset > 100, 'retention to delete the segments after the reader');
+  let last = 0;
+  const err = throwsWith(() => { for (const m of it) last = m.offset; }, 'ERR_POSITION_EXPIRED');
+  const d = (err as unknown as { details: { offset: number; logStartOffset: number } }).details;
+  assert.is(d.offset, last + 1, 'the first offset it could not read');
+  assert.is(d.logStartOffset, p.logStartOffset);
+  await c.close();
+  // Opening at a deleted position fails the same way.
+  await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(0)) }), 'ERR_POSITION_EXPIRED');
+  await p.close();
+});
+
+test('blockingMinimumRetention: the producer blocks, then ERR_LOG_FULL; nothing protected is deleted', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({
+    logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 4096, maxTotalBytes: 16384,
+    blockingMinimumRetention: 600_000, appendTimeoutMs: 200, ringBytes: 65536, maxBatchBytes: 1024,
+  });
+  let appended = 0;
+  throwsWith(() => { for (;;) { p.append(rec(appended)); appended++; } }, 'ERR_LOG_FULL');
+  assert.ok(appended > 100);
+  assert.is(p.logStartOffset, 0, 'no segment was deleted');
+  assert.ok(bytesOnDisk(logDir) <= 16384, `bytes on disk ${bytesOnDisk(logDir)} stay within maxTotalBytes`);
+  await p.close();
+  // Close wrote whatever append had accepted; every one of them is there, in order.
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const got = [...c.iter()].map((m) => Buffer.from(m.data).toString());
+  assert.is(got.length, appended);
+  got.forEach((r, i) => assert.is(r, rec(i)));
+  await c.close();
+});
+
+test('blockingMinimumRetention: appends resume once protected segments age out', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({
+    logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 4096, maxTotalBytes: 16384,
+    blockingMinimumRetention: 150, appendTimeoutMs: 20_000, ringBytes: 65536, maxBatchBytes: 1024,
+  });
+  // Roughly 5x maxTotalBytes: without aging out this would have to fail.
+  for (let i = 0; i < 1200; i++) p.append(rec(i));
+  await p.flush();
+  assert.ok(p.logStartOffset > 0);
+  assert.ok(bytesOnDisk(logDir) <= 16384);
+  await p.close();
+});
+
+test.run();
