@@ -52,6 +52,9 @@ export class Producer {
   private failure: LogError | null = null;
   private closedFlag = false;
   private readonly exited: Promise<void>;
+  /** Resolves once the writer's failure message (with its details) arrived, or the thread exited. */
+  private readonly failureArrived: Promise<void>;
+  private failureReported: () => void = () => undefined;
 
   private constructor(
     readonly options: ResolvedProducerOptions,
@@ -66,9 +69,14 @@ export class Producer {
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
     this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped());
     worker.on('message', (m: WriterToMain) => {
-      if (m.type === 'failed') this.failure ??= new LogError(m.code, m.message, m.details);
+      if (m.type === 'failed') {
+        this.failure ??= new LogError(m.code, m.message, m.details);
+        this.failureReported();
+      }
     });
+    this.failureArrived = new Promise((resolve) => { this.failureReported = resolve; });
     this.exited = new Promise((resolve) => worker.once('exit', () => {
+      this.failureReported();
       if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED) this.markFailed(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
       resolve();
     }));
@@ -180,7 +188,13 @@ export class Producer {
       const seq = Atomics.load(i32, I32.DURABLE_SEQ);
       if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
       const state = Atomics.load(i32, I32.STATE);
-      if (state === State.FAILED || this.failure !== null) this.throwStopped();
+      if (state === State.FAILED || this.failure !== null) {
+        // The state flips first; the message with the system error's details follows over the port.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([this.failureArrived, new Promise((r) => { timer = setTimeout(r, FLUSH_WAIT_SLICE_MS); })]);
+        clearTimeout(timer);
+        this.throwStopped();
+      }
       if (state === State.CLOSED) throw LogError.closed('producer');
       await waitSlot(i32, I32.DURABLE_SEQ, seq, FLUSH_WAIT_SLICE_MS);
     }
@@ -204,6 +218,7 @@ export class Producer {
     this.closedFlag = true;
     unregisterProducer(this.realDir, this.local);
     releaseLock(producerLockPath(this.realDir));
+    if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
   }
