@@ -57,6 +57,13 @@ export interface ProcessContext {
   readonly logId: string;
   /** The record's offset (also `msg.offset`). */
   readonly offset: number;
+  /** Transactional styles: the state committed with the cursor so far (null if none). */
+  readonly state: Uint8Array | null;
+  /**
+   * Transactional styles: stage a new state value (at most 64 KiB) to be committed atomically with
+   * this record's 'commit' or 'skip'. A 'retry' or a throw discards it.
+   */
+  setState(value: Uint8Array | string | null): void;
 }
 
 export type Handler = (msg: Message, ctx: ProcessContext) => Outcome | Promise<Outcome>;

@@ -4,10 +4,13 @@
  * the log reopens to a valid prefix. Injected through the writer's file layer, and a real ENOSPC on a
  * small tmpfs where this machine allows mounting one.
  */
-import { test } from 'uvu';
+import { test as rawTest } from 'uvu';
+import { readableErrors } from './readable-errors.js';
+const test = readableErrors(rawTest);
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
@@ -16,14 +19,17 @@ test.after(cleanupTempDirs);
 
 const failingIO = fileURLToPath(new URL('./fixtures/failing-io.mjs', import.meta.url));
 
-async function withFaults<T>(spec: string, fn: () => Promise<T>): Promise<T> {
+/** Opens with the fault layer; faults start counting once `arm` (a file path) exists. */
+async function withFaults<T>(spec: string, arm: string, fn: () => Promise<T>): Promise<T> {
   process.env.REACTIVE_LOG_TEST_FILE_IO = failingIO;
   process.env.REACTIVE_LOG_TEST_FAIL = spec;
+  process.env.REACTIVE_LOG_TEST_ARM = arm;
   try {
     return await fn();
   } finally {
     delete process.env.REACTIVE_LOG_TEST_FILE_IO;
     delete process.env.REACTIVE_LOG_TEST_FAIL;
+    delete process.env.REACTIVE_LOG_TEST_ARM;
   }
 }
 
@@ -40,12 +46,12 @@ async function countRecords(logDir: string): Promise<number> {
 
 test('fsync EIO: flush rejects, durableOffset stays, appends stop, the fsync is not retried', async () => {
   const logDir = tempDir();
-  // Creating the first segment fsyncs it (call 1), recovery fsyncs it again (call 2), the first flush
-  // is call 3; call 4 fails.
-  const p = await withFaults('fdatasync:4:EIO', () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
+  const arm = join(tempDir(), 'arm');
+  const p = await withFaults('fdatasync:1:EIO', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
   for (let i = 0; i < 10; i++) p.append(`r${i}`);
   await p.flush();
   assert.is(p.durableOffset, 10);
+  writeFileSync(arm, ''); // from now on every fdatasync of a segment fails
   for (let i = 10; i < 20; i++) p.append(`r${i}`);
   const err = await rejectsWith(p.flush(), 'ERR_IO');
   assert.match(err.message, 'EIO');
@@ -63,7 +69,9 @@ test('fsync EIO: flush rejects, durableOffset stays, appends stop, the fsync is 
 
 test('write ENOSPC: ERR_DISK_FULL on the handle, appends stop, the log reopens to a valid prefix', async () => {
   const logDir = tempDir();
-  const p = await withFaults('writev:3:ENOSPC', () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
+  const arm = join(tempDir(), 'arm');
+  writeFileSync(arm, '');
+  const p = await withFaults('writev:3:ENOSPC', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
   let accepted = 0;
   let durable = 0;
   try {

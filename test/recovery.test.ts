@@ -2,7 +2,8 @@
  * Recovery on open: clean reopen, kill -9 of a child producer, torn tails written by hand, damage in the
  * middle (ERR_LOG_CORRUPT naming file and position), torn rolls, missing segments, and locks.
  */
-import { test } from 'uvu';
+import { test as rawTest } from 'uvu';
+import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { fork } from 'node:child_process';
 import { appendFileSync, openSync, readSync, writeSync, closeSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
 import { expectedRecord } from './crash-record.js';
+
+const test = readableErrors(rawTest);
 
 test.after(cleanupTempDirs);
 

@@ -2,12 +2,15 @@
  * Retention by total bytes and by age, ERR_POSITION_EXPIRED for deleted records, and backpressure
  * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records).
  */
-import { test } from 'uvu';
+import { test as rawTest } from 'uvu';
+import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, waitFor, throwsWith, rejectsWith } from './helpers.js';
+
+const test = readableErrors(rawTest);
 
 test.after(cleanupTempDirs);
 
@@ -74,7 +77,7 @@ test('a reader whose next segment was deleted gets ERR_POSITION_EXPIRED with the
   let last = 0;
   const err = throwsWith(() => { for (const m of it) last = m.offset; }, 'ERR_POSITION_EXPIRED');
   const d = (err as unknown as { details: { offset: number; logStartOffset: number } }).details;
-  assert.is(d.offset, last + 1, 'the first offset it could not read');
+  assert.is(d.offset, last + 1, `the first offset it could not read (got ${JSON.stringify(d)}, last read ${last})`);
   assert.is(d.logStartOffset, p.logStartOffset);
   await c.close();
   // Opening at a deleted position fails the same way.

@@ -1,7 +1,10 @@
-import { test } from 'uvu';
+import { test as rawTest } from 'uvu';
+import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs } from './helpers.js';
+
+const test = readableErrors(rawTest);
 
 test.after(cleanupTempDirs);
 

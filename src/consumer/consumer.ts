@@ -1,79 +1,103 @@
 /**
- * The consumer handle. This release serves the non-transactional style: it starts at a Whence every
- * time it opens and keeps no durable cursor (at-least-once: a record is delivered again after a
- * restart unless the caller remembers its offset).
+ * The consumer handle, in three styles:
+ * - nonTx(whence): at-least-once, no durable cursor; starts at the Whence every time it opens;
+ * - clientTx(id): exactly-once per consumer id, with a durable named cursor (one owner at a time);
+ * - globalTx(): exactly-once with the one shared cursor of the log (one owner at a time).
  *
- * One iteration or processing call runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
+ * A record handed out is complete when the caller asks for the next one (iterators) or when the handler
+ * answers 'commit' or 'skip' (processing functions); for the transactional styles completing moves the
+ * durable cursor. A record not completed is handed out again first. One iteration or processing call
+ * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
-import { describe, requireInt, requireLogDir } from '../options.js';
+import { describe, requireInt } from '../options.js';
 import { localProducer } from '../producer/registry.js';
 import { I32, I64, State, controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
+import { readDurableHint } from '../storage/durable-hint.js';
 import { nodeFileIO } from '../storage/file-io.js';
-import type { ConsumerStyle, Handler, Message, Outcome, ProcessContext, ProcessSummary, Whence } from '../types.js';
+import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
+import { DeadLetterSink } from './dead-letter.js';
+import { runProcess, type RecordSource } from './process.js';
 import { Waiter } from './waiter.js';
-
-export interface ConsumerOptions {
-  /** The log directory; it must exist (a producer creates it). */
-  logDir: string;
-  style: ConsumerStyle;
-  /**
-   * In the producer's process: hand out records once written ('written', the default, lowest
-   * latency) or only once fsynced ('durable'). A consumer in another process sees written records.
-   */
-  visibility?: 'written' | 'durable';
-  /** Tailing from another process: the longest wait between checks of the files. Default 50 ms. */
-  pollIntervalMs?: number;
-}
-
-const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs']);
-const OUTCOMES = new Set<Outcome>(['commit', 'retry', 'skip', 'break']);
 
 export class Consumer implements AsyncIterable<Message> {
   private readonly reader: LogReader;
   private readonly waiter: Waiter;
   private closed = false;
   private busy = false;
-  /** A record handed to a handler that did not complete it; delivered first next time. */
+  /** A record handed out and not completed; handed out first next time. */
   private pending: Message | null = null;
+  private deadLetters: DeadLetterSink | null = null;
+  private readonly source: RecordSource;
 
   private constructor(
     /** The real path of the log directory; with an offset it makes an idempotency key. */
     readonly logId: string,
-    private readonly durableOnly: boolean,
-    pollIntervalMs: number,
+    private readonly opts: ResolvedConsumerOptions,
+    private readonly cursor: TxCursor | null,
     start: number,
   ) {
     this.reader = new LogReader(nodeFileIO, logId);
-    this.waiter = new Waiter(logId, pollIntervalMs);
+    this.waiter = new Waiter(logId, opts.pollIntervalMs);
     this.reader.seek(start);
+    this.source = {
+      logId,
+      hasState: cursor !== null,
+      take: () => this.take(),
+      wait: (signal) => this.wait(signal),
+      complete: (msg, state) => this.complete(msg, state),
+      isClosed: () => this.closed,
+      currentState: () => this.cursor?.currentState ?? null,
+    };
   }
 
+  /**
+   * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
+   * live process holds it) and start where the cursor points (a new cursor: the oldest record).
+   */
   static async open(options: ConsumerOptions): Promise<Consumer> {
-    if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
-    for (const k of Object.keys(options)) if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
-    const logDir = requireLogDir(options.logDir);
-    const style = options.style as ConsumerStyle | undefined;
-    if (style === null || typeof style !== 'object' || !['nonTx', 'clientTx', 'globalTx'].includes(style.kind)) {
-      throw LogError.invalidOption('style', `expected ConsumerStyle.nonTx(whence), clientTx(id) or globalTx(), got ${describe(style)}`);
+    const opts = resolveConsumerOptions(options);
+    if (!existsSync(opts.logDir) || !statSync(opts.logDir).isDirectory()) throw LogError.invalidOption('logDir', `no log directory at ${opts.logDir}`);
+    const realDir = realpathSync(opts.logDir);
+    const bounds = logBounds(realDir, opts.durableOnly);
+    if (opts.style.kind === 'nonTx') {
+      return new Consumer(realDir, opts, null, startOffset(opts.style.whence, bounds));
     }
-    if (style.kind !== 'nonTx') {
-      throw LogError.invalidOption('style', `${style.kind} (transactional) consumers are not available in this version of reactive-log`);
+    const cursor = TxCursor.open(nodeFileIO, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
+    try {
+      const at = cursor.offset;
+      if (at < bounds.start) {
+        throw new LogError(ErrorCode.POSITION_EXPIRED,
+          `cursor ${opts.cursorName} points at offset ${at}, but retention deleted offsets ${at} to ${bounds.start - 1}; the log now starts at ${bounds.start}`,
+          { offset: at, logStartOffset: bounds.start });
+      }
+      if (at > bounds.end) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+      }
+      return new Consumer(realDir, opts, cursor, at);
+    } catch (e) {
+      cursor.close();
+      throw e;
     }
-    const visibility = options.visibility ?? 'written';
-    if (visibility !== 'written' && visibility !== 'durable') throw LogError.invalidOption('visibility', `expected 'written' or 'durable', got ${describe(visibility)}`);
-    const pollIntervalMs = options.pollIntervalMs === undefined ? 50 : requireInt('pollIntervalMs', options.pollIntervalMs, 1, 60_000);
-    if (!existsSync(logDir) || !statSync(logDir).isDirectory()) throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
-    const realDir = realpathSync(logDir);
-    const start = startOffset(realDir, style.whence, visibility === 'durable');
-    return new Consumer(realDir, visibility === 'durable', pollIntervalMs, start);
   }
 
   /** The offset of the next record this consumer will hand out. */
   get position(): number {
     return this.pending?.offset ?? this.reader.position;
+  }
+
+  /** Transactional styles: the durable cursor (every record below it is committed). Else null. */
+  get committedOffset(): number | null {
+    return this.cursor?.committedOffset ?? null;
+  }
+
+  /** Transactional styles: the state committed with the cursor (as last set), or null. */
+  get state(): Uint8Array | null {
+    return this.cursor?.currentState ?? null;
   }
 
   /** Nonblocking: the records in the log now, then it ends. */
@@ -84,9 +108,10 @@ export class Consumer implements AsyncIterable<Message> {
         const m = this.take();
         if (m === null) return;
         yield m;
+        this.complete(m, undefined); // the loop asked for the next one
       }
     } finally {
-      this.busy = false;
+      this.leave();
     }
   }
 
@@ -101,12 +126,16 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       for (;;) {
         if (this.closed || signal?.aborted) return;
-        const m = await this.takeOrWait(signal);
-        if (m === null) return;
+        const m = this.take();
+        if (m === null) {
+          await this.wait(signal);
+          continue;
+        }
         yield m;
+        this.complete(m, undefined);
       }
     } finally {
-      this.busy = false;
+      this.leave();
     }
   }
 
@@ -120,12 +149,17 @@ export class Consumer implements AsyncIterable<Message> {
     return this.process(max, handler, true, options.signal);
   }
 
-  /** Stops waiting iterations and closes the files. Safe to call twice. */
+  /** Makes the cursor durable, stops waiting iterations, closes the files and the lock. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.waiter.close();
     this.reader.close();
+    try {
+      this.cursor?.close();
+    } finally {
+      await this.deadLetters?.close();
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -136,48 +170,11 @@ export class Consumer implements AsyncIterable<Message> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
     if (typeof handler !== 'function') throw LogError.invalidOption('handler', `expected a function, got ${describe(handler)}`);
     this.enter();
-    const summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
     try {
-      for (;;) {
-        if (max !== null && summary.committed + summary.skipped >= max) {
-          summary.stoppedBy = 'limit';
-          return summary;
-        }
-        if (signal?.aborted) {
-          summary.stoppedBy = 'abort';
-          return summary;
-        }
-        const msg = blocking ? await this.takeOrWait(signal) : this.take();
-        if (msg === null) {
-          summary.stoppedBy = signal?.aborted ? 'abort' : 'end';
-          return summary;
-        }
-        this.pending = msg; // until the handler completes it, the record is delivered again
-        for (let attempt = 1; ; attempt++) {
-          const ctx: ProcessContext = { attempt, logId: this.logId, offset: msg.offset };
-          const outcome = await handler(msg, ctx);
-          if (!OUTCOMES.has(outcome)) {
-            throw LogError.invalidOption('handler', `returned ${describe(outcome)}; expected 'commit', 'retry', 'skip' or 'break'`);
-          }
-          if (outcome === 'commit') summary.committed++;
-          else if (outcome === 'skip') summary.skipped++;
-          else if (outcome === 'break') {
-            summary.stoppedBy = 'break';
-            return summary;
-          } else {
-            summary.retried++;
-            if (this.closed || signal?.aborted) {
-              summary.stoppedBy = this.closed ? 'end' : 'abort';
-              return summary;
-            }
-            continue;
-          }
-          this.pending = null;
-          break;
-        }
-      }
+      return await runProcess(this.source, max, handler, blocking, signal, this.opts.retry,
+        () => (this.deadLetters ??= new DeadLetterSink(this.opts.retry.deadLetterDir, this.logId)));
     } finally {
-      this.busy = false;
+      this.leave();
     }
   }
 
@@ -187,26 +184,38 @@ export class Consumer implements AsyncIterable<Message> {
     this.busy = true;
   }
 
-  /** The next record visible now, or null. */
-  private take(): Message | null {
-    if (this.closed) return null;
-    if (this.pending !== null) {
-      const m = this.pending;
-      this.pending = null;
-      return m;
-    }
-    return this.reader.read(this.limit());
+  private leave(): void {
+    this.busy = false;
+    if (!this.closed) this.cursor?.sync();
   }
 
-  private async takeOrWait(signal: AbortSignal | undefined): Promise<Message | null> {
-    for (;;) {
-      const c = this.sharedControl();
-      const slot = this.durableOnly ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ;
-      const seen = c !== null ? Atomics.load(c.i32, slot) : 0;
-      const m = this.take();
-      if (m !== null || this.closed || signal?.aborted) return m;
-      if (c !== null) await this.waiter.onShared(c.i32, slot, seen, signal);
-      else await this.waiter.onFiles(signal);
+  /** The pending record, else the next visible one, else null. It stays pending until completed. */
+  private take(): Message | null {
+    if (this.closed) return null;
+    if (this.pending === null) {
+      const { limit, strict } = this.limit();
+      this.pending = this.reader.read(limit, strict);
+    }
+    return this.pending;
+  }
+
+  private complete(msg: Message, state: Uint8Array | null | undefined): void {
+    if (this.pending !== msg) return;
+    this.pending = null;
+    this.cursor?.advance(msg.offset + 1, state);
+  }
+
+  /** Waits (bounded) for records past the current limit; the cursor is made durable first. */
+  private async wait(signal: AbortSignal | undefined): Promise<void> {
+    this.cursor?.sync();
+    const c = this.sharedControl();
+    if (c !== null) {
+      const slot = this.opts.durableOnly ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ;
+      const seen = Atomics.load(c.i32, slot);
+      if (this.limit().limit > this.reader.position) return;
+      await this.waiter.onShared(c.i32, slot, seen, signal);
+    } else {
+      await this.waiter.onFiles(signal);
     }
   }
 
@@ -219,42 +228,52 @@ export class Consumer implements AsyncIterable<Message> {
     return state === State.RUNNING || state === State.CLOSING ? c : null;
   }
 
-  private limit(): number {
+  /** How far the reader may go, and whether that bound was published by this process's writer. */
+  private limit(): { limit: number; strict: boolean } {
     const c = this.sharedControl();
-    if (c === null) return Infinity;
-    return loadOffset(c, this.durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
+    if (c !== null) return { limit: loadOffset(c, this.opts.durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET), strict: true };
+    if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
+    return { limit: readDurableHint(nodeFileIO, this.logId) ?? this.reader.position, strict: false };
+  }
+}
+
+interface Bounds {
+  readonly start: number;
+  /** The end of what this consumer may read now. */
+  readonly end: number;
+  /** Where a position may still lie: the producer's next offset in-process, else `end`. */
+  readonly appendEnd: number;
+}
+
+function logBounds(realDir: string, durableOnly: boolean): Bounds {
+  const local = localProducer(realDir);
+  if (local !== undefined) {
+    const c = controlViews(local.shared.control);
+    const end = loadOffset(c, durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
+    return { start: loadOffset(c, I64.LOG_START_OFFSET), end, appendEnd: Math.max(end, local.nextOffset()) };
+  }
+  const r = new LogReader(nodeFileIO, realDir);
+  try {
+    const { start, end } = r.bounds();
+    const durableEnd = durableOnly ? Math.min(end, readDurableHint(nodeFileIO, realDir) ?? end) : end;
+    return { start, end: durableEnd, appendEnd: end };
+  } finally {
+    r.close();
   }
 }
 
 /** Resolves a Whence to an offset, checking it against the log's current bounds. */
-function startOffset(realDir: string, whence: Whence, durableOnly: boolean): number {
-  const local = localProducer(realDir);
-  let start: number;
-  let end: number;
-  if (local !== undefined) {
-    const c = controlViews(local.shared.control);
-    start = loadOffset(c, I64.LOG_START_OFFSET);
-    end = durableOnly ? loadOffset(c, I64.DURABLE_OFFSET) : local.nextOffset();
-  } else {
-    const r = new LogReader(nodeFileIO, realDir);
-    try {
-      ({ start, end } = r.bounds());
-    } finally {
-      r.close();
-    }
-  }
-  if (whence === null || typeof whence !== 'object') throw LogError.invalidOption('style', `expected a Whence, got ${describe(whence)}`);
+function startOffset(whence: Whence, b: Bounds): number {
   switch (whence.kind) {
-    case 'oldest': return start;
-    case 'latest': return end;
+    case 'oldest': return b.start;
+    case 'latest': return b.appendEnd;
     case 'position': {
       const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
-      if (at < start) {
-        throw new LogError(ErrorCode.POSITION_EXPIRED, `offset ${at} is no longer stored: the log now starts at ${start}`, { offset: at, logStartOffset: start });
+      if (at < b.start) {
+        throw new LogError(ErrorCode.POSITION_EXPIRED, `offset ${at} is no longer stored: the log now starts at ${b.start}`, { offset: at, logStartOffset: b.start });
       }
-      if (at > end) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${end})`);
+      if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
       return at;
     }
-    default: throw LogError.invalidOption('whence', `unknown kind ${describe((whence as { kind: unknown }).kind)}`);
   }
 }

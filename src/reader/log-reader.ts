@@ -55,7 +55,7 @@ export class LogReader {
     try {
       probe.openSegment(last);
       probe.seekInSegment(Number.MAX_SAFE_INTEGER, true);
-      while (probe.nextInSegment(Infinity) !== null) { /* walk to the end */ }
+      while (probe.nextInSegment() !== null) { /* walk to the end */ }
       return { start: bases[0]!, end: probe.next };
     } finally {
       probe.close();
@@ -125,16 +125,18 @@ export class LogReader {
 
   /**
    * The next record below `limit`, or null if there is none yet. Throws ERR_LOG_CORRUPT for damage and
-   * ERR_POSITION_EXPIRED when retention deleted the segment the reader needs next.
+   * ERR_POSITION_EXPIRED when retention deleted the segment the reader needs next. `strict`: the limit
+   * was published by the writer of this process, so every record below it must be in the files.
    */
-  read(limit: number): Message | null {
+  read(limit: number, strict: boolean): Message | null {
+    this.strict = strict;
     for (;;) {
       if (this.next >= limit) return null;
       if (this.fd < 0) {
         if (!this.tryOpenNext()) return null;
         continue;
       }
-      const m = this.nextInSegment(limit);
+      const m = this.nextInSegment();
       if (m !== null) {
         if (m.offset < this.skipBelow) continue;
         return m;
@@ -142,7 +144,7 @@ export class LogReader {
       if (this.frameLeft > 0) return null;
       // End of this segment's valid frames. A newer segment means this one is sealed.
       if (!this.tryOpenNext()) {
-        if (limit !== Infinity && this.next < limit) {
+        if (strict && this.next < limit) {
           throw LogError.corrupt(segmentName(this.segBase), this.pos, `records ${this.next} to ${limit - 1} were published but are not in the files`);
         }
         return null;
@@ -176,8 +178,8 @@ export class LogReader {
   }
 
   /** Next record of the open segment below `limit`, or null at its (current) end. */
-  private nextInSegment(limit: number): Message | null {
-    if (this.frameLeft === 0 && !this.loadFrame(limit)) return null;
+  private nextInSegment(): Message | null {
+    if (this.frameLeft === 0 && !this.loadFrame()) return null;
     const len = this.chunk.readUInt32LE(this.recAt);
     const start = this.recAt + 4;
     const data = this.chunk.subarray(start, start + len);
@@ -187,18 +189,18 @@ export class LogReader {
   }
 
   /** Reads and checks the frame at `pos`. Returns false when there is none (yet). */
-  private loadFrame(limit: number): boolean {
+  private loadFrame(): boolean {
     for (;;) {
       let at = this.pos - this.chunkPos;
       if (at < 0 || at + FRAME_HEADER_BYTES > this.chunk.byteLength) {
-        if (!this.refill(FRAME_HEADER_BYTES)) return this.notWhole(limit, 'frame header is short');
+        if (!this.refill(FRAME_HEADER_BYTES)) return this.notWhole('frame header is short');
         at = 0;
       }
       const h = decodeFrameHeader(this.chunk, at);
-      if (typeof h === 'string') return this.invalid(limit, h);
-      if (h.baseOffset !== this.next) return this.invalid(limit, `frame holds offset ${h.baseOffset}, expected ${this.next}`);
+      if (typeof h === 'string') return this.invalid(h);
+      if (h.baseOffset !== this.next) return this.invalid(`frame holds offset ${h.baseOffset}, expected ${this.next}`);
       if (at + h.frameBytes > this.chunk.byteLength) {
-        if (!this.refill(h.frameBytes)) return this.notWhole(limit, 'frame runs past the end of the file');
+        if (!this.refill(h.frameBytes)) return this.notWhole('frame runs past the end of the file');
         at = 0;
       }
       // Frames wholly before a seek target are passed over without checking each record.
@@ -208,7 +210,7 @@ export class LogReader {
         continue;
       }
       const why = checkFrame(this.chunk, at, h);
-      if (why !== null) return this.invalid(limit, why);
+      if (why !== null) return this.invalid(why);
       this.pos += h.frameBytes;
       this.frameLeft = h.recordCount;
       this.recAt = at + FRAME_HEADER_BYTES;
@@ -235,9 +237,9 @@ export class LogReader {
    * another process, it is a frame still being written (or a torn tail the next producer's recovery
    * will cut), unless the segment is sealed (tryOpenNext reports that).
    */
-  private notWhole(limit: number, why: string): false {
+  private notWhole(why: string): false {
     // At the exact end of the file the next record may be in the next segment: read() decides.
-    if (limit !== Infinity && this.next < limit && this.io.fsize(this.fd) > this.pos) {
+    if (this.strict && this.io.fsize(this.fd) > this.pos) {
       throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
     }
     return false;
@@ -249,9 +251,9 @@ export class LogReader {
    * only if a valid frame follows that was written after them (live producer) or after an fsync that
    * covered them (see findValidFrameAfter).
    */
-  private invalid(limit: number, why: string): false {
+  private invalid(why: string): false {
     const name = segmentName(this.segBase);
-    if (limit !== Infinity || this.io.exists(join(this.dir, segmentName(this.next)))) throw LogError.corrupt(name, this.pos, why);
+    if (this.strict || this.io.exists(join(this.dir, segmentName(this.next)))) throw LogError.corrupt(name, this.pos, why);
     const size = this.io.fsize(this.fd);
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;
@@ -263,6 +265,7 @@ export class LogReader {
     return false;
   }
 
+  private strict = false;
   private checkedInvalidAt = -1;
   private checkedInvalidSize = -1;
 

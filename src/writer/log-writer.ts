@@ -18,6 +18,8 @@ import {
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
+import { lowestCursorOffset } from '../cursor/tx-cursor.js';
+import { DurableHintWriter } from '../storage/durable-hint.js';
 import { encodeIndexEntries } from '../storage/offset-index.js';
 import { createSegment, type RecoveredLog, type SegmentInfo } from '../storage/recovery.js';
 
@@ -72,6 +74,8 @@ export class LogWriter {
     this.lastIndexedPosition = positions.length > 0 ? positions[positions.length - 1]! : this.position;
     this.fd = io.open(join(opts.logDir, segmentName(active.baseOffset)), 'r+');
     this.indexFd = io.open(join(opts.logDir, indexName(active.baseOffset)), 'r+');
+    this.hint = new DurableHintWriter(io, opts.logDir);
+    this.hint.publish(this.durable);
     this.indexEntries = recovered.activeIndex.offsets.length;
     this.lastSyncMs = now();
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
@@ -215,6 +219,7 @@ export class LogWriter {
   }
 
   private indexEntries = 0;
+  private readonly hint: DurableHintWriter;
   private indexBytes(): number {
     return this.indexEntries * 16;
   }
@@ -246,6 +251,7 @@ export class LogWriter {
 
   private markDurable(): void {
     this.durable = this.written;
+    this.hint.publish(this.durable);
     this.bytesSinceSync = 0;
     this.lastSyncMs = this.now();
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durable);
@@ -293,7 +299,12 @@ export class LogWriter {
       const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
       const tooOld = maxFileAge !== null && ageMs > maxFileAge;
       if (!overBytes && !tooOld) return;
-      if (blockingMinimumRetention !== null && ageMs < blockingMinimumRetention) return;
+      if (blockingMinimumRetention !== null) {
+        if (ageMs < blockingMinimumRetention) return;
+        // Records a transactional cursor has not committed are protected like young ones.
+        const low = lowestCursorOffset(this.io, this.opts.logDir);
+        if (low !== null && low < oldest.endOffset) return;
+      }
       storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[1]!.baseOffset);
       bump(this.c, I32.START_SEQ);
       this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
@@ -336,6 +347,7 @@ export class LogWriter {
     this.io.fdatasync(this.indexFd);
     this.io.close(this.fd);
     this.io.close(this.indexFd);
+    this.hint.close();
     Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);

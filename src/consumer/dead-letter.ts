@@ -1,0 +1,75 @@
+/**
+ * Dead letters: a record whose handler kept answering 'retry' up to maxAttempts is appended to a
+ * sibling log (an ordinary reactive-log directory the user can open like any other) and fsynced there
+ * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`;
+ * `decodeDeadLetter` reads one back.
+ */
+import { ErrorCode, LogError } from '../errors.js';
+import { SyncPolicy } from '../options.js';
+import { Producer } from '../producer/producer.js';
+import type { Message } from '../types.js';
+
+export interface DeadLetter {
+  /** The log the record came from (its real directory path). */
+  readonly logId: string;
+  /** The record's offset in that log. */
+  readonly offset: number;
+  /** Its timestamp there. */
+  readonly timestamp: number;
+  /** How many times the handler ran on it. */
+  readonly attempts: number;
+  /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
+  readonly lastError: string | null;
+  /** The original bytes. */
+  readonly data: Uint8Array;
+}
+
+export function encodeDeadLetter(d: DeadLetter): Buffer {
+  const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError: d.lastError }));
+  const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
+  out.writeUInt32LE(header.byteLength, 0);
+  header.copy(out, 4);
+  out.set(d.data, 4 + header.byteLength);
+  return out;
+}
+
+/** Decodes a record of a dead-letter log. Throws ERR_INVALID_OPTION if it is not one. */
+export function decodeDeadLetter(data: Uint8Array): DeadLetter {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const len = b.byteLength >= 4 ? b.readUInt32LE(0) : -1;
+  if (len < 0 || 4 + len > b.byteLength) throw LogError.invalidOption('data', 'not a dead letter');
+  let h: Omit<DeadLetter, 'data'>;
+  try {
+    h = JSON.parse(b.subarray(4, 4 + len).toString('utf8')) as Omit<DeadLetter, 'data'>;
+  } catch {
+    throw LogError.invalidOption('data', 'not a dead letter');
+  }
+  return { ...h, data: b.subarray(4 + len) };
+}
+
+export class DeadLetterSink {
+  private producer: Producer | null = null;
+
+  constructor(private readonly dir: string, private readonly logId: string) {}
+
+  /** Appends and fsyncs the dead letter; resolves once it is durable. */
+  async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
+    try {
+      this.producer ??= await Producer.open({ logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null });
+    } catch (e) {
+      if (e instanceof LogError && e.code === ErrorCode.LOG_LOCKED) {
+        throw new LogError(ErrorCode.LOG_LOCKED, `the dead-letter log ${this.dir} is held by another producer: give each consumer its own retry.deadLetterDir`, e.details, { cause: e });
+      }
+      throw e;
+    }
+    const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
+    this.producer.append(encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data }));
+    await this.producer.flush();
+  }
+
+  async close(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.close();
+  }
+}

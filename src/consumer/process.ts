@@ -1,0 +1,105 @@
+/**
+ * The processing loop shared by nonblockingProcess and blockingProcess, for every style: the outcome
+ * table of api.md, the retry policy (delay, backoff, maxAttempts, dead letters) and state staged with a
+ * commit. A record the handler did not complete stays pending and is handed out first next time.
+ */
+import { LogError } from '../errors.js';
+import { describe } from '../options.js';
+import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
+import type { ResolvedRetry } from './consumer-options.js';
+import type { DeadLetterSink } from './dead-letter.js';
+
+export interface RecordSource {
+  readonly logId: string;
+  /** Whether ctx.setState is available (transactional styles). */
+  readonly hasState: boolean;
+  /** The pending record, else the next visible one, else null. */
+  take(): Message | null;
+  /** Waits for more records (bounded); makes the cursor durable first. */
+  wait(signal: AbortSignal | undefined): Promise<void>;
+  /** The record is done ('commit' or 'skip'): move past it, with a staged state (undefined: keep). */
+  complete(msg: Message, state: Uint8Array | null | undefined): void;
+  isClosed(): boolean;
+  currentState(): Uint8Array | null;
+}
+
+const OUTCOMES = new Set<Outcome>(['commit', 'retry', 'skip', 'break']);
+
+export async function runProcess(
+  src: RecordSource, max: number | null, handler: Handler, blocking: boolean, signal: AbortSignal | undefined,
+  retry: ResolvedRetry, deadLetters: () => DeadLetterSink,
+): Promise<ProcessSummary> {
+  const summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
+  for (;;) {
+    if (max !== null && summary.committed + summary.skipped >= max) return stop(summary, 'limit');
+    if (signal?.aborted) return stop(summary, 'abort');
+    if (src.isClosed()) return stop(summary, 'end');
+    const msg = src.take();
+    if (msg === null) {
+      if (!blocking) return stop(summary, 'end');
+      await src.wait(signal);
+      continue;
+    }
+    let lastError: unknown = null;
+    for (let attempt = 1; ; attempt++) {
+      let staged: Uint8Array | null | undefined;
+      const ctx: ProcessContext = {
+        attempt,
+        logId: src.logId,
+        offset: msg.offset,
+        state: src.currentState(),
+        setState(value) {
+          if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
+          staged = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+        },
+      };
+      let outcome: Outcome;
+      try {
+        outcome = await handler(msg, ctx);
+      } catch (e) {
+        if (!retry.retryOnThrow) throw e;
+        lastError = e;
+        outcome = 'retry';
+      }
+      if (!OUTCOMES.has(outcome)) {
+        throw LogError.invalidOption('handler', `returned ${describe(outcome)}; expected 'commit', 'retry', 'skip' or 'break'`);
+      }
+      if (outcome === 'commit' || outcome === 'skip') {
+        src.complete(msg, staged);
+        if (outcome === 'commit') summary.committed++;
+        else summary.skipped++;
+        break;
+      }
+      if (outcome === 'break') return stop(summary, 'break');
+      summary.retried++;
+      if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
+        await deadLetters().put(msg, attempt, lastError);
+        src.complete(msg, undefined);
+        summary.skipped++;
+        break;
+      }
+      if (src.isClosed()) return stop(summary, 'end');
+      if (signal?.aborted) return stop(summary, 'abort');
+      const delay = retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+      if (delay > 0) await sleep(delay, signal);
+    }
+  }
+}
+
+function stop(summary: ProcessSummary, by: ProcessSummary['stoppedBy']): ProcessSummary {
+  summary.stoppedBy = by;
+  return summary;
+}
+
+/** A retry delay: the policy's own wait, cut short by abort. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

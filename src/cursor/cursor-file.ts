@@ -1,0 +1,145 @@
+/**
+ * A durable cursor: the next offset a transactional consumer will take, and an optional small state
+ * value committed atomically with it. Stored in one file as two checksummed slots written alternately
+ * (A/B): a commit overwrites the older slot and fdatasyncs, so a crash at any instant leaves either the
+ * old or the new value readable, never a torn one, and a commit costs exactly one fsync.
+ *
+ * Slot layout (little endian), slot k at byte k * SLOT_BYTES:
+ *    0  u32  magic 0x52554352 ("RCUR")
+ *    4  u32  CRC-32 of bytes 8 .. 32 + state length
+ *    8  u64  sequence (1, 2, 3, ...: the slot with the higher valid sequence wins)
+ *   16  u64  offset (the next record to deliver)
+ *   24  u32  state length (at most MAX_STATE_BYTES)
+ *   28  u32  flags (bit 0: a state value is present)
+ *   32  state bytes
+ */
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { LogError } from '../errors.js';
+import { readU64, writeU64 } from '../format/frame.js';
+import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
+
+export const CURSOR_MAGIC = 0x52554352;
+export const CURSOR_HEADER_BYTES = 32;
+/** The largest state value committed with a cursor. */
+export const MAX_STATE_BYTES = 64 * 1024;
+export const SLOT_BYTES = CURSOR_HEADER_BYTES + MAX_STATE_BYTES;
+
+export interface CursorValue {
+  readonly sequence: number;
+  readonly offset: number;
+  readonly state: Uint8Array | null;
+}
+
+function decodeSlot(b: Uint8Array): CursorValue | null {
+  if (b.byteLength < CURSOR_HEADER_BYTES) return null;
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (v.getUint32(0, true) !== CURSOR_MAGIC) return null;
+  const len = v.getUint32(24, true);
+  if (len > MAX_STATE_BYTES || CURSOR_HEADER_BYTES + len > b.byteLength) return null;
+  if (crc32(b.subarray(8, CURSOR_HEADER_BYTES + len)) !== v.getUint32(4, true)) return null;
+  const hasState = (v.getUint32(28, true) & 1) === 1;
+  return {
+    sequence: readU64(v, 8),
+    offset: readU64(v, 16),
+    state: hasState ? Uint8Array.prototype.slice.call(b, CURSOR_HEADER_BYTES, CURSOR_HEADER_BYTES + len) : null,
+  };
+}
+
+function encodeSlot(value: CursorValue): Buffer {
+  const len = value.state?.byteLength ?? 0;
+  const b = Buffer.alloc(CURSOR_HEADER_BYTES + len);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  v.setUint32(0, CURSOR_MAGIC, true);
+  writeU64(v, 8, value.sequence);
+  writeU64(v, 16, value.offset);
+  v.setUint32(24, len, true);
+  v.setUint32(28, value.state !== null ? 1 : 0, true);
+  if (value.state !== null) b.set(value.state, CURSOR_HEADER_BYTES);
+  v.setUint32(4, crc32(b.subarray(8)), true);
+  return b;
+}
+
+/** Reads the newest valid slot of a cursor file; null if the file does not exist. */
+export function readCursorFile(io: FileIO, path: string, name: string): CursorValue | null {
+  let fd: number;
+  try {
+    fd = io.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw LogError.fromSystem(e, 'opening cursor', name);
+  }
+  try {
+    const buf = Buffer.alloc(2 * SLOT_BYTES);
+    const n = readFull(io, fd, buf, 0, buf.byteLength, 0);
+    const a = decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES)));
+    const b = n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n)) : null;
+    if (a === null && b === null) {
+      throw new LogError('ERR_LOG_CORRUPT', `cursor file ${name} holds no valid slot (${n} bytes): it was damaged`, { file: name, position: 0 });
+    }
+    return a === null ? b : b === null ? a : a.sequence >= b.sequence ? a : b;
+  } finally {
+    io.close(fd);
+  }
+}
+
+/** An open cursor file: commit() writes the older slot and fdatasyncs it. One owner at a time (lock). */
+export class CursorFile {
+  private constructor(
+    private readonly io: FileIO,
+    private readonly fd: number,
+    private readonly name: string,
+    private current: CursorValue,
+  ) {}
+
+  /** Opens (or creates at `initialOffset`, durably) the cursor file at `dir/name`. */
+  static open(io: FileIO, dir: string, name: string, initialOffset: number): CursorFile {
+    const path = join(dir, name);
+    const existing = readCursorFile(io, path, name);
+    if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing);
+    const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
+    const tmp = `${path}.new`;
+    const fd = io.open(tmp, 'w');
+    try {
+      writeAll(io, fd, [encodeSlot(first)], 0);
+      io.fdatasync(fd);
+    } finally {
+      io.close(fd);
+    }
+    // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
+    io.rename(tmp, path);
+    fsyncDir(io, dir);
+    return new CursorFile(io, io.open(path, 'r+'), name, first);
+  }
+
+  get value(): CursorValue {
+    return this.current;
+  }
+
+  /**
+   * Durably moves the cursor to `offset` (never backwards) with `state` (undefined keeps the last one).
+   * Always one write and one fdatasync: an unsynced slot write could later tear the only good slot, so
+   * group commit batches in memory and calls this once per group instead.
+   */
+  commit(offset: number, state: Uint8Array | null | undefined): void {
+    if (offset < this.current.offset) {
+      throw new LogError('ERR_LOG_CORRUPT', `cursor ${this.name} would move backwards from ${this.current.offset} to ${offset}`, { file: this.name });
+    }
+    const next: CursorValue = {
+      sequence: this.current.sequence + 1,
+      offset,
+      state: state === undefined ? this.current.state : state,
+    };
+    if (next.state !== null && next.state.byteLength > MAX_STATE_BYTES) {
+      throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${next.state.byteLength}`);
+    }
+    const slot = next.sequence % 2;
+    writeAll(this.io, this.fd, [encodeSlot(next)], slot * SLOT_BYTES);
+    this.io.fdatasync(this.fd);
+    this.current = next;
+  }
+
+  close(): void {
+    this.io.close(this.fd);
+  }
+}

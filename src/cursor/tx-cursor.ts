@@ -1,0 +1,133 @@
+/**
+ * A transactional consumer's cursor: the owner lock, the durable cursor file, and group commit.
+ * `advance` moves the cursor in memory; it becomes durable per record (the default: before the next
+ * record is handed out) or once per group (everyRecords / everyMs), and always before the consumer
+ * waits for new records and at close. A crash repeats at most the records of one unsynced group.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, LogError } from '../errors.js';
+import { fsyncDir, type FileIO } from '../storage/file-io.js';
+import { acquireLock, releaseLock } from '../storage/lock.js';
+import { CursorFile, readCursorFile } from './cursor-file.js';
+
+export const CURSOR_DIR = 'cursors';
+export const CURSOR_SUFFIX = '.cursor';
+
+export function cursorDir(logDir: string): string {
+  return join(logDir, CURSOR_DIR);
+}
+
+export class TxCursor {
+  private position: number; // in memory: next offset to hand out
+  private state: Uint8Array | null;
+  private stateChanged = false;
+  private sinceSync = 0;
+  private lastSyncMs: number;
+
+  private constructor(
+    private readonly file: CursorFile,
+    private readonly lockPath: string,
+    private readonly everyRecords: number,
+    private readonly everyMs: number | null,
+  ) {
+    this.position = file.value.offset;
+    this.state = file.value.state;
+    this.lastSyncMs = Date.now();
+  }
+
+  /** Takes the cursor's lock (ERR_CURSOR_LOCKED if a live process has it) and opens its file. */
+  static open(io: FileIO, logDir: string, name: string, initialOffset: number, everyRecords: number, everyMs: number | null): TxCursor {
+    const dir = cursorDir(logDir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      fsyncDir(io, logDir);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'creating the cursor directory', dir);
+    }
+    const lockPath = join(dir, `${name}.lock`);
+    const lock = acquireLock(lockPath, io);
+    if (!lock.ok) {
+      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
+    }
+    try {
+      const file = CursorFile.open(io, dir, `${name}${CURSOR_SUFFIX}`, initialOffset);
+      return new TxCursor(file, lockPath, everyRecords, everyMs);
+    } catch (e) {
+      releaseLock(lockPath);
+      throw e;
+    }
+  }
+
+  /** The next offset to hand out (in memory; may be ahead of `committedOffset` within a group). */
+  get offset(): number {
+    return this.position;
+  }
+
+  /** The durable cursor. */
+  get committedOffset(): number {
+    return this.file.value.offset;
+  }
+
+  /** The latest state value (in memory). */
+  get currentState(): Uint8Array | null {
+    return this.state;
+  }
+
+  /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
+  advance(offset: number, state: Uint8Array | null | undefined): void {
+    this.position = offset;
+    if (state !== undefined) {
+      this.state = state;
+      this.stateChanged = true;
+    }
+    this.sinceSync++;
+    if (this.sinceSync >= this.everyRecords || (this.everyMs !== null && Date.now() - this.lastSyncMs >= this.everyMs)) this.sync();
+  }
+
+  /** Makes the in-memory cursor (and state) durable, if it moved. */
+  sync(): void {
+    if (this.position !== this.file.value.offset || this.stateChanged) {
+      this.file.commit(this.position, this.stateChanged ? this.state : undefined);
+    }
+    this.stateChanged = false;
+    this.sinceSync = 0;
+    this.lastSyncMs = Date.now();
+  }
+
+  close(): void {
+    try {
+      this.sync();
+    } finally {
+      this.file.close();
+      releaseLock(this.lockPath);
+    }
+  }
+}
+
+/**
+ * The lowest offset any transactional cursor of the log still needs (its committed offset), or null
+ * when there are none. A cursor file that cannot be read counts as needing everything (0), so damage
+ * never lets retention delete records a consumer may still need.
+ */
+export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
+  const dir = cursorDir(logDir);
+  let names: string[];
+  try {
+    names = io.readdir(dir);
+  } catch {
+    return null;
+  }
+  let low: number | null = null;
+  for (const n of names) {
+    if (!n.endsWith(CURSOR_SUFFIX)) continue;
+    let off = 0;
+    try {
+      off = readCursorFile(io, join(dir, n), n)?.offset ?? 0;
+    } catch {
+      off = 0;
+    }
+    low = low === null ? off : Math.min(low, off);
+  }
+  return low;
+}
