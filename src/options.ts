@@ -38,7 +38,7 @@ export interface ProducerOptions {
   maxTotalBytes?: number | null;
   /** Segments whose newest record is older than this are deleted. Default null (off). */
   maxFileAge?: number | null;
-  /** Largest record accepted; larger ones throw ERR_RECORD_TOO_LARGE. Default 16 MiB. */
+  /** Largest record accepted; larger ones throw ERR_RECORD_TOO_LARGE. Default 16 MiB; at most ringBytes - 16. */
   maxRecordBytes?: number;
   /** Size of the shared ring between `append` and the writer; a power of two. Default 32 MiB. */
   ringBytes?: number;
@@ -133,9 +133,9 @@ export function resolveProducerOptions(options: unknown): ResolvedProducerOption
   const maxFileAge = optionalInt('maxFileAge', o.maxFileAge, 1, Number.MAX_SAFE_INTEGER, null);
   const ringBytes = o.ringBytes === undefined ? DEFAULTS.ringBytes : requireInt('ringBytes', o.ringBytes, 64 * 1024, GiB);
   if ((ringBytes & (ringBytes - 1)) !== 0) throw LogError.invalidOption('ringBytes', `must be a power of two, got ${ringBytes}`);
-  const maxRecordDefault = Math.min(DEFAULTS.maxRecordBytes, ringBytes / 2 - 16);
-  const maxRecordBytes = o.maxRecordBytes === undefined ? maxRecordDefault : requireInt('maxRecordBytes', o.maxRecordBytes, 0, ringBytes / 2 - 16,
-    `expected a whole number of bytes from 0 to ringBytes/2 - 16 (${ringBytes / 2 - 16}), got ${describe(o.maxRecordBytes)}`);
+  const maxRecordDefault = Math.min(DEFAULTS.maxRecordBytes, ringBytes - 16);
+  const maxRecordBytes = o.maxRecordBytes === undefined ? maxRecordDefault : requireInt('maxRecordBytes', o.maxRecordBytes, 0, ringBytes - 16,
+    `expected a whole number of bytes from 0 to ringBytes - 16 (${ringBytes - 16}), got ${describe(o.maxRecordBytes)}`);
   const appendTimeoutMs = o.appendTimeoutMs === undefined ? DEFAULTS.appendTimeoutMs : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
   const maxBatchBytes = o.maxBatchBytes === undefined ? DEFAULTS.maxBatchBytes : requireInt('maxBatchBytes', o.maxBatchBytes, 1024, 64 * 1024 * 1024);
   const indexIntervalBytes = o.indexIntervalBytes === undefined ? DEFAULTS.indexIntervalBytes : requireInt('indexIntervalBytes', o.indexIntervalBytes, 512, GiB);

@@ -78,7 +78,8 @@ test('a reader whose next segment was deleted gets ERR_POSITION_EXPIRED with the
   const err = throwsWith(() => { for (const m of it) last = m.offset; }, 'ERR_POSITION_EXPIRED');
   const d = (err as unknown as { details: { offset: number; logStartOffset: number } }).details;
   assert.is(d.offset, last + 1, `the first offset it could not read (got ${JSON.stringify(d)}, last read ${last})`);
-  assert.is(d.logStartOffset, p.logStartOffset);
+  // The start it names was true when it was raised; retention may have moved on since.
+  assert.ok(d.logStartOffset > d.offset && d.logStartOffset <= p.logStartOffset, JSON.stringify(d));
   await c.close();
   // Opening at a deleted position fails the same way.
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(0)) }), 'ERR_POSITION_EXPIRED');

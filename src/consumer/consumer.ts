@@ -63,10 +63,19 @@ export class Consumer implements AsyncIterable<Message> {
     const opts = resolveConsumerOptions(options);
     if (!existsSync(opts.logDir) || !statSync(opts.logDir).isDirectory()) throw LogError.invalidOption('logDir', `no log directory at ${opts.logDir}`);
     const realDir = realpathSync(opts.logDir);
-    const bounds = logBounds(realDir, opts.durableOnly);
     if (opts.style.kind === 'nonTx') {
-      return new Consumer(realDir, opts, null, startOffset(opts.style.whence, bounds));
+      // Retention may delete the oldest segment between reading the bounds and the seek: try again.
+      for (let attempt = 1; ; attempt++) {
+        const bounds = logBounds(realDir, opts.durableOnly);
+        try {
+          return new Consumer(realDir, opts, null, startOffset(opts.style.whence, bounds));
+        } catch (e) {
+          const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && opts.style.whence.kind === 'oldest';
+          if (!raced || attempt >= 5) throw e;
+        }
+      }
     }
+    const bounds = logBounds(realDir, opts.durableOnly);
     const cursor = TxCursor.open(nodeFileIO, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
       const at = cursor.offset;

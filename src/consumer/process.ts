@@ -81,7 +81,10 @@ export async function runProcess(
       if (src.isClosed()) return stop(summary, 'end');
       if (signal?.aborted) return stop(summary, 'abort');
       const delay = retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+      // Even without a delay, give the event loop a turn: a synchronous handler that keeps answering
+      // 'retry' must not starve the timers and close() that would stop it.
       if (delay > 0) await sleep(delay, signal);
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 }

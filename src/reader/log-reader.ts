@@ -41,9 +41,9 @@ export class LogReader {
 
   constructor(private readonly io: FileIO, private readonly dir: string) {}
 
-  /** The offset of the record next() will return. */
+  /** The offset of the record read() will return next. */
   get position(): number {
-    return this.next;
+    return Math.max(this.next, this.skipBelow);
   }
 
   /** Offsets of the first stored record and after the last valid one, read from the files. */
@@ -226,7 +226,12 @@ export class LogReader {
     if (avail < need) return false;
     const n = Math.min(Math.max(CHUNK_BYTES, need), avail);
     const buf = Buffer.allocUnsafe(n);
-    const got = readFull(this.io, this.fd, buf, 0, n, this.pos);
+    let got: number;
+    try {
+      got = readFull(this.io, this.fd, buf, 0, n, this.pos);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading segment', segmentName(this.segBase));
+    }
     this.chunk = buf.subarray(0, got);
     this.chunkPos = this.pos;
     return got >= need;
@@ -242,7 +247,13 @@ export class LogReader {
     if (this.strict && this.io.fsize(this.fd) > this.pos) {
       throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
     }
+    this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
     return false;
+  }
+
+  private forgetChunk(): void {
+    this.chunk = Buffer.alloc(0);
+    this.chunkPos = 0;
   }
 
   /**
@@ -262,6 +273,7 @@ export class LogReader {
       const proof = findValidFrameAfter(this.io, this.fd, size, this.pos, !live);
       if (proof !== null) throw LogError.corrupt(name, this.pos, `${why}; a valid frame follows at byte ${proof}`);
     }
+    this.forgetChunk();
     return false;
   }
 

@@ -62,8 +62,13 @@ export class RingAppender {
     }
     this.view.setUint32(at, len, true);
     this.head = (this.head + RECORD_HEADER_BYTES + len) >>> 0;
+    this.publish();
+  }
+
+  /** Publishes the head (after the bytes are written), then wakes the writer if it sleeps. */
+  private publish(): void {
     const i32 = this.c.i32;
-    Atomics.store(i32, I32.HEAD, this.head | 0); // publish after the bytes are written
+    Atomics.store(i32, I32.HEAD, this.head | 0);
     if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0) {
       Atomics.add(i32, I32.WRITER_WAKE, 1);
       Atomics.notify(i32, I32.WRITER_WAKE);
@@ -83,14 +88,28 @@ export class RingAppender {
     let idx = this.head & this.mask;
     const room = this.size - idx;
     const wrap = room < need;
+    if (wrap && room + need > this.size) {
+      // A record larger than what is left after the skip: publish the skip first, so the writer can
+      // give those bytes back, then wait for `need` bytes from index 0.
+      if (this.size - this.used() < room) this.waitForSpace(room);
+      this.skipToStart(idx, room);
+      this.publish();
+      if (this.size - this.used() < need) this.waitForSpace(need);
+      return 0;
+    }
     const total = wrap ? room + need : need;
     if (this.size - this.used() < total) this.waitForSpace(total);
     if (wrap) {
-      if (room >= RECORD_HEADER_BYTES) this.view.setUint32(idx, WRAP_MARKER, true);
-      this.head = (this.head + room) >>> 0;
+      this.skipToStart(idx, room);
       idx = 0;
     }
     return idx;
+  }
+
+  /** Marks the `room` bytes before the ring's end as skipped (WRAP_MARKER) and moves the head past them. */
+  private skipToStart(idx: number, room: number): void {
+    if (room >= RECORD_HEADER_BYTES) this.view.setUint32(idx, WRAP_MARKER, true);
+    this.head = (this.head + room) >>> 0;
   }
 
   private used(): number {

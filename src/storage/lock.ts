@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { LogError } from '../errors.js';
 import { nodeFileIO, type FileIO } from './file-io.js';
 
 interface LockOwner {
@@ -54,7 +55,11 @@ export type LockResult = { readonly ok: true; readonly tookOverFrom: number | nu
 /** Tries to take the lock file at `path`. Never waits. */
 export function acquireLock(path: string, io: FileIO = nodeFileIO): LockResult {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(tmp, JSON.stringify(self));
+  try {
+    writeFileSync(tmp, JSON.stringify(self));
+  } catch (e) {
+    throw LogError.fromSystem(e, 'writing a lock file', tmp);
+  }
   let staleFrom: number | null = null;
   try {
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -13,6 +13,7 @@ import {
   FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
   indexName, parseSegmentName, segmentName,
 } from '../format/frame.js';
+import { DURABLE_HINT_FILE, readDurableHint } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
 import { encodeIndexEntries, readIndex } from './offset-index.js';
@@ -121,7 +122,10 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const segments: SegmentInfo[] = [];
   for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!));
   const activeBase = bases[bases.length - 1]!;
-  const { info, activeIndex, truncated } = recoverActive(io, dir, activeBase, indexIntervalBytes);
+  // The writer's last report of durable progress: records below it were fsynced, so they must be
+  // here; a tail that would cut them, or a missing newest segment, is damage, not a torn tail.
+  const durableHint = readDurableHint(io, dir);
+  const { info, activeIndex, truncated } = recoverActive(io, dir, activeBase, indexIntervalBytes, durableHint);
   segments.push(info);
 
   for (let i = 1; i < segments.length; i++) {
@@ -149,7 +153,7 @@ function isTornRoll(io: FileIO, dir: string, base: number): boolean {
   }
 }
 
-function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number) {
+function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null) {
   const name = segmentName(base);
   const fd = io.open(join(dir, name), 'r+');
   try {
@@ -191,6 +195,10 @@ function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes
       if (typeof f !== 'string') lastTs = f.timestampMs;
     }
 
+    if (durableHint !== null && end.nextOffset < durableHint) {
+      throw LogError.corrupt(name, end.position,
+        `records ${end.nextOffset} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but are not in the log${end.bad !== null ? `: ${end.bad}` : ''}`);
+    }
     let truncated: RecoveredLog['truncated'] = null;
     if (end.bad !== null) {
       // Damage followed by a frame written after an fsync that covered the damaged bytes is not a torn

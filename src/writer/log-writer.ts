@@ -138,6 +138,7 @@ export class LogWriter {
     let groupBytes = 0;
     while (this.tail !== head && groupBytes < MAX_GROUP_BYTES) {
       const frame = this.nextBatch(head);
+      if (frame.count === 0) continue; // only skipped bytes before the ring's end; already released
       const blockedMs = this.roomFor(frame.frameBytes);
       if (blockedMs > 0) {
         this.syncIfDue();
@@ -146,6 +147,7 @@ export class LogWriter {
       this.writeFrame(frame);
       groupBytes += frame.frameBytes;
       if (this.position >= this.opts.fileRollSize) this.roll();
+      else if (this.opts.syncPolicy.kind === 'everyBytes') this.syncIfDue();
     }
     const p = this.opts.syncPolicy;
     if (p.kind === 'always') this.sync();
@@ -266,7 +268,6 @@ export class LogWriter {
   private roll(): void {
     this.io.fdatasync(this.fd);
     this.io.fdatasync(this.indexFd);
-    this.markDurable();
     this.io.close(this.fd);
     this.io.close(this.indexFd);
     const base = this.written;
@@ -282,6 +283,8 @@ export class LogWriter {
     this.lastIndexedPosition = this.position;
     this.indexEntries = 0;
     this.applyRetention();
+    // Published last, so that whoever awaited durability sees the roll and its retention done.
+    this.markDurable();
   }
 
   /**
@@ -332,8 +335,13 @@ export class LogWriter {
     this.applyRetention(frameBytes);
     if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     // With only the active segment there is nothing that could ever be deleted: seal it early so it
-    // can age out, and new records go to a fresh segment.
-    if (this.segments.length === 1 && this.active().endOffset > this.active().baseOffset) this.roll();
+    // can age out, and new records go to a fresh segment. A frame that cannot fit even beside an empty
+    // segment alone (one record near maxTotalBytes) is written anyway rather than blocking forever: the
+    // log then exceeds maxTotalBytes by that one frame.
+    if (this.segments.length === 1) {
+      if (this.active().endOffset === this.active().baseOffset) return 0;
+      this.roll();
+    }
     if (this.segments.length > 1) {
       const oldest = this.segments[0]!;
       return Math.max(1, Math.min(MAX_SLEEP_MS, oldest.lastTimestampMs + blockingMinimumRetention - this.now()));

@@ -1,0 +1,643 @@
+/**
+ * Bad input everywhere: every producer and consumer option, Whence values, append arguments, records
+ * over maxRecordBytes, calls on closed handles, concurrent iterations, a second producer on a locked
+ * directory (same process and another process), and `await using`. Every rejection is a LogError with
+ * a stable code, its message names what was wrong, and the log directory is left exactly as it was.
+ */
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
+import { Child, killAllChildren } from './child.js';
+
+const test = readableErrors(uvuTest);
+
+test.after(async () => {
+  await killAllChildren();
+  cleanupTempDirs();
+});
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+type Details = { option?: string; offset?: number; logStartOffset?: number };
+const details = (e: unknown): Details => (e as { details: Details }).details;
+
+/** Checks an ERR_INVALID_OPTION error names `option` in its message and details. */
+function namesOption(err: unknown, option: string, what: string): void {
+  assert.ok(err instanceof LogError, `${what}: a LogError`);
+  const e = err as LogError;
+  assert.is(e.code, 'ERR_INVALID_OPTION', what);
+  assert.is(e.name, 'LogError', what);
+  assert.is(details(e).option, option, `${what}: details.option (message: ${e.message})`);
+  assert.ok(e.message.includes(option), `${what}: message "${e.message}" names ${option}`);
+}
+
+/** A closed log with a few records, for checks that an existing log is left untouched. */
+async function existingLog(): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024 });
+  for (let i = 0; i < 40; i++) p.append(`existing-${i}-${'e'.repeat(i)}`);
+  await p.flush();
+  await p.close();
+  return logDir;
+}
+
+async function readAll(logDir: string): Promise<Array<{ offset: number; text: string }>> {
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    return [...c.iter()].map((m) => ({ offset: m.offset, text: Buffer.from(m.data).toString() }));
+  } finally {
+    await c.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Producer options
+// ---------------------------------------------------------------------------------------------------
+
+/** [what, options besides logDir, the option the error must name]. */
+const BAD_PRODUCER_OPTIONS: Array<[string, Record<string, unknown>, string]> = [
+  ['syncPolicy null', { syncPolicy: null }, 'syncPolicy'],
+  ['syncPolicy a string', { syncPolicy: 'always' }, 'syncPolicy'],
+  ['syncPolicy a number', { syncPolicy: 1000 }, 'syncPolicy'],
+  ['syncPolicy without kind', { syncPolicy: {} }, 'syncPolicy'],
+  ['syncPolicy unknown kind', { syncPolicy: { kind: 'sometimes' } }, 'syncPolicy'],
+  ['syncPolicy kind in other case', { syncPolicy: { kind: 'Always' } }, 'syncPolicy'],
+  ['periodic(0)', { syncPolicy: { kind: 'periodic', intervalMs: 0 } }, 'syncPolicy'],
+  ['periodic(-1)', { syncPolicy: { kind: 'periodic', intervalMs: -1 } }, 'syncPolicy'],
+  ['periodic(1.5)', { syncPolicy: { kind: 'periodic', intervalMs: 1.5 } }, 'syncPolicy'],
+  ['periodic(NaN)', { syncPolicy: { kind: 'periodic', intervalMs: NaN } }, 'syncPolicy'],
+  ['periodic(Infinity)', { syncPolicy: { kind: 'periodic', intervalMs: Infinity } }, 'syncPolicy'],
+  ['periodic("100")', { syncPolicy: { kind: 'periodic', intervalMs: '100' } }, 'syncPolicy'],
+  ['periodic() without ms', { syncPolicy: { kind: 'periodic' } }, 'syncPolicy'],
+  ['periodic over a day', { syncPolicy: { kind: 'periodic', intervalMs: 86_400_001 } }, 'syncPolicy'],
+  ['everyBytes(0)', { syncPolicy: { kind: 'everyBytes', bytes: 0 } }, 'syncPolicy'],
+  ['everyBytes(-4096)', { syncPolicy: { kind: 'everyBytes', bytes: -4096 } }, 'syncPolicy'],
+  ['everyBytes(2.5)', { syncPolicy: { kind: 'everyBytes', bytes: 2.5 } }, 'syncPolicy'],
+  ['everyBytes(Infinity)', { syncPolicy: { kind: 'everyBytes', bytes: Infinity } }, 'syncPolicy'],
+  ['everyBytes() without n', { syncPolicy: { kind: 'everyBytes' } }, 'syncPolicy'],
+  ['fileRollSize 1023', { fileRollSize: 1023 }, 'fileRollSize'],
+  ['fileRollSize 0', { fileRollSize: 0 }, 'fileRollSize'],
+  ['fileRollSize -1', { fileRollSize: -1 }, 'fileRollSize'],
+  ['fileRollSize 4096.5', { fileRollSize: 4096.5 }, 'fileRollSize'],
+  ['fileRollSize NaN', { fileRollSize: NaN }, 'fileRollSize'],
+  ['fileRollSize a string', { fileRollSize: '4096' }, 'fileRollSize'],
+  ['fileRollSize null', { fileRollSize: null }, 'fileRollSize'],
+  ['fileRollSize over 1 TiB', { fileRollSize: 1024 * GiB + 1 }, 'fileRollSize'],
+  ['blockingMinimumRetention -1', { blockingMinimumRetention: -1 }, 'blockingMinimumRetention'],
+  ['blockingMinimumRetention 1.5', { blockingMinimumRetention: 1.5 }, 'blockingMinimumRetention'],
+  ['blockingMinimumRetention a string', { blockingMinimumRetention: '1000' }, 'blockingMinimumRetention'],
+  ['maxTotalBytes 1023', { maxTotalBytes: 1023 }, 'maxTotalBytes'],
+  ['maxTotalBytes -1', { maxTotalBytes: -1 }, 'maxTotalBytes'],
+  ['maxTotalBytes 1.5 MiB + 0.5', { maxTotalBytes: 1.5 * MiB + 0.5 }, 'maxTotalBytes'],
+  ['maxTotalBytes a string', { maxTotalBytes: '1GB' }, 'maxTotalBytes'],
+  ['maxTotalBytes < fileRollSize', { fileRollSize: 8192, maxTotalBytes: 4096 }, 'maxTotalBytes'],
+  ['maxTotalBytes < default fileRollSize', { maxTotalBytes: MiB }, 'maxTotalBytes'],
+  ['maxFileAge 0', { maxFileAge: 0 }, 'maxFileAge'],
+  ['maxFileAge -5', { maxFileAge: -5 }, 'maxFileAge'],
+  ['maxFileAge 0.5', { maxFileAge: 0.5 }, 'maxFileAge'],
+  ['maxFileAge a string', { maxFileAge: '1h' }, 'maxFileAge'],
+  ['maxRecordBytes -1', { maxRecordBytes: -1 }, 'maxRecordBytes'],
+  ['maxRecordBytes 1.5', { maxRecordBytes: 1.5 }, 'maxRecordBytes'],
+  ['maxRecordBytes a string', { maxRecordBytes: '1000' }, 'maxRecordBytes'],
+  ['maxRecordBytes over the ring less 16', { ringBytes: 64 * KiB, maxRecordBytes: 64 * KiB - 15 }, 'maxRecordBytes'],
+  ['maxRecordBytes over the default ring', { maxRecordBytes: 32 * MiB }, 'maxRecordBytes'],
+  ['ringBytes not a power of two', { ringBytes: 100_000 }, 'ringBytes'],
+  ['ringBytes 3 x 64 KiB', { ringBytes: 3 * 64 * KiB }, 'ringBytes'],
+  ['ringBytes too small (32 KiB)', { ringBytes: 32 * KiB }, 'ringBytes'],
+  ['ringBytes 0', { ringBytes: 0 }, 'ringBytes'],
+  ['ringBytes 2 GiB', { ringBytes: 2 * GiB }, 'ringBytes'],
+  ['ringBytes 65536.5', { ringBytes: 65536.5 }, 'ringBytes'],
+  ['appendTimeoutMs -1', { appendTimeoutMs: -1 }, 'appendTimeoutMs'],
+  ['appendTimeoutMs 1.5', { appendTimeoutMs: 1.5 }, 'appendTimeoutMs'],
+  ['appendTimeoutMs over an hour', { appendTimeoutMs: 3_600_001 }, 'appendTimeoutMs'],
+  ['appendTimeoutMs null', { appendTimeoutMs: null }, 'appendTimeoutMs'],
+  ['maxBatchBytes 1023', { maxBatchBytes: 1023 }, 'maxBatchBytes'],
+  ['maxBatchBytes 0', { maxBatchBytes: 0 }, 'maxBatchBytes'],
+  ['maxBatchBytes over 64 MiB', { maxBatchBytes: 64 * MiB + 1 }, 'maxBatchBytes'],
+  ['maxBatchBytes 2048.5', { maxBatchBytes: 2048.5 }, 'maxBatchBytes'],
+  ['indexIntervalBytes 511', { indexIntervalBytes: 511 }, 'indexIntervalBytes'],
+  ['indexIntervalBytes 0', { indexIntervalBytes: 0 }, 'indexIntervalBytes'],
+  ['indexIntervalBytes 4096.5', { indexIntervalBytes: 4096.5 }, 'indexIntervalBytes'],
+  ['indexIntervalBytes over 1 GiB', { indexIntervalBytes: GiB + 1 }, 'indexIntervalBytes'],
+  ['unknown option (case)', { logdir: '/tmp/x' }, 'logdir'],
+  ['unknown option (typo)', { fileRolSize: 4096 }, 'fileRolSize'],
+  ['unknown option (consumer option)', { style: 'nonTx' }, 'style'],
+];
+
+test('every bad producer option on a new directory: ERR_INVALID_OPTION naming it, nothing created', async () => {
+  const parent = tempDir();
+  for (const [what, bad, option] of BAD_PRODUCER_OPTIONS) {
+    const logDir = join(parent, 'log');
+    const err = await rejectsWith(() => Producer.open({ logDir, ...bad } as never), 'ERR_INVALID_OPTION');
+    namesOption(err, option, what);
+    assert.not.ok(existsSync(logDir), `${what}: the log directory was not created`);
+  }
+});
+
+test('every bad producer option on an existing log: ERR_INVALID_OPTION, the directory byte-identical', async () => {
+  const logDir = await existingLog();
+  const before = dirDigest(logDir);
+  for (const [what, bad, option] of BAD_PRODUCER_OPTIONS) {
+    const err = await rejectsWith(() => Producer.open({ logDir, ...bad } as never), 'ERR_INVALID_OPTION');
+    namesOption(err, option, what);
+    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+  }
+  // The log still opens and holds its records.
+  const records = await readAll(logDir);
+  assert.is(records.length, 40);
+  assert.is(records[39]!.text, `existing-39-${'e'.repeat(39)}`);
+});
+
+test('bad logDir values and non-object options name the option', async () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['no options', undefined, 'options'],
+    ['null options', null, 'options'],
+    ['a string as options', '/tmp/somewhere', 'options'],
+    ['a number as options', 42, 'options'],
+    ['logDir missing', {}, 'logDir'],
+    ['logDir undefined', { logDir: undefined }, 'logDir'],
+    ['logDir empty', { logDir: '' }, 'logDir'],
+    ['logDir a number', { logDir: 42 }, 'logDir'],
+    ['logDir a URL object', { logDir: new URL('file:///tmp/x') }, 'logDir'],
+    ['logDir with NUL', { logDir: `${tempDir()}/a\0b` }, 'logDir'],
+  ];
+  for (const [what, options, option] of cases) {
+    const err = await rejectsWith(() => Producer.open(options as never), 'ERR_INVALID_OPTION');
+    namesOption(err, option, what);
+  }
+});
+
+test('SyncPolicy factories reject bad values at once, naming syncPolicy', () => {
+  const bad: Array<[string, () => unknown]> = [
+    ['periodic(0)', () => SyncPolicy.periodic(0)],
+    ['periodic(-1)', () => SyncPolicy.periodic(-1)],
+    ['periodic(2.5)', () => SyncPolicy.periodic(2.5)],
+    ['periodic(NaN)', () => SyncPolicy.periodic(NaN)],
+    ['periodic("5")', () => SyncPolicy.periodic('5' as never)],
+    ['periodic(86_400_001)', () => SyncPolicy.periodic(86_400_001)],
+    ['everyBytes(0)', () => SyncPolicy.everyBytes(0)],
+    ['everyBytes(-1)', () => SyncPolicy.everyBytes(-1)],
+    ['everyBytes(1.5)', () => SyncPolicy.everyBytes(1.5)],
+    ['everyBytes(Infinity)', () => SyncPolicy.everyBytes(Infinity)],
+  ];
+  for (const [what, fn] of bad) namesOption(throwsWith(fn, 'ERR_INVALID_OPTION'), 'syncPolicy', what);
+  // The good edges are accepted.
+  assert.equal(SyncPolicy.periodic(1), { kind: 'periodic', intervalMs: 1 });
+  assert.equal(SyncPolicy.periodic(86_400_000), { kind: 'periodic', intervalMs: 86_400_000 });
+  assert.equal(SyncPolicy.everyBytes(1), { kind: 'everyBytes', bytes: 1 });
+});
+
+test('the edges of each range are accepted', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({
+    logDir, syncPolicy: SyncPolicy.everyBytes(1), fileRollSize: 1024, maxTotalBytes: 1024,
+    maxFileAge: 1, ringBytes: 64 * KiB, maxRecordBytes: 64 * KiB - 16, appendTimeoutMs: 0, maxBatchBytes: 1024, indexIntervalBytes: 512,
+  });
+  assert.is(p.append(Buffer.alloc(64 * KiB - 16, 7)), 0);
+  await p.flush();
+  await p.close();
+  const q = await Producer.open({ logDir, maxTotalBytes: null, maxFileAge: null, blockingMinimumRetention: 0 });
+  assert.is(q.nextOffset, 1);
+  q.append('x');
+  await q.flush();
+  await q.close();
+  const r = await Producer.open({ logDir, maxTotalBytes: null, maxFileAge: null, blockingMinimumRetention: null, syncPolicy: SyncPolicy.periodic(86_400_000) });
+  assert.is(r.nextOffset, 2);
+  await r.close();
+});
+
+test('a record larger than maxTotalBytes under blockingMinimumRetention: flush settles (bounded), never hangs', async () => {
+  // Backpressure is bounded by the design: the producer blocks, "bounded, then ERR_LOG_FULL". A record
+  // whose frame alone exceeds maxTotalBytes can never fit; acceptable answers are refusing it up front
+  // (ERR_INVALID_OPTION / ERR_RECORD_TOO_LARGE / ERR_LOG_FULL) or writing it, but flush() must settle.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, fileRollSize: 1024, maxTotalBytes: 4096, blockingMinimumRetention: 0, appendTimeoutMs: 1000 });
+  try {
+    let refused: string | null = null;
+    try {
+      p.append(Buffer.alloc(8000, 1));
+    } catch (e) {
+      refused = (e as LogError).code;
+    }
+    if (refused !== null) {
+      assert.ok(['ERR_RECORD_TOO_LARGE', 'ERR_LOG_FULL', 'ERR_INVALID_OPTION'].includes(refused), refused);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      p.flush().then(() => 'flushed', (e: LogError) => e.code),
+      new Promise<string>((resolve) => { timer = setTimeout(() => resolve('still pending'), 5_000); }),
+    ]);
+    clearTimeout(timer);
+    assert.ok(outcome === 'flushed' || outcome === 'ERR_LOG_FULL',
+      `flush() of a record larger than maxTotalBytes: ${outcome} (written ${p.writtenOffset}, durable ${p.durableOffset})`);
+  } finally {
+    await p.close().catch(() => undefined);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Consumer options and Whence
+// ---------------------------------------------------------------------------------------------------
+
+test('Whence.position rejects bad offsets at once, naming whence', () => {
+  for (const v of [-1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, '3', null, undefined]) {
+    namesOption(throwsWith(() => Whence.position(v as never), 'ERR_INVALID_OPTION'), 'whence', `Whence.position(${String(v)})`);
+  }
+  assert.equal(Whence.position(0), { kind: 'position', offset: 0 });
+});
+
+test('every bad consumer option: ERR_INVALID_OPTION naming it, the log byte-identical', async () => {
+  const logDir = await existingLog(); // 40 records, offsets 0..39
+  const before = dirDigest(logDir);
+  const nonTx = (whence: unknown) => ConsumerStyle.nonTx(whence as never);
+  const cases: Array<[string, unknown, string | string[]]> = [
+    ['null options', null, 'options'],
+    ['a string as options', logDir, 'options'],
+    ['a number as options', 7, 'options'],
+    ['no options', undefined, 'options'],
+    ['logDir missing', { style: nonTx(Whence.oldest()) }, 'logDir'],
+    ['logDir empty', { logDir: '', style: nonTx(Whence.oldest()) }, 'logDir'],
+    ['logDir a number', { logDir: 3, style: nonTx(Whence.oldest()) }, 'logDir'],
+    ['logDir a file', { logDir: join(logDir, '00000000000000000000.seg'), style: nonTx(Whence.oldest()) }, 'logDir'],
+    ['style missing', { logDir }, 'style'],
+    ['style null', { logDir, style: null }, 'style'],
+    ['style a string', { logDir, style: 'nonTx' }, 'style'],
+    ['style unknown kind', { logDir, style: { kind: 'bogus', whence: Whence.oldest() } }, 'style'],
+    ['nonTx without whence', { logDir, style: nonTx(undefined) }, ['style', 'whence']],
+    ['whence null', { logDir, style: nonTx(null) }, ['style', 'whence']],
+    ['whence unknown kind', { logDir, style: nonTx({ kind: 'newest' }) }, 'whence'],
+    ['whence position(-1)', { logDir, style: nonTx({ kind: 'position', offset: -1 }) }, 'whence'],
+    ['whence position(1.5)', { logDir, style: nonTx({ kind: 'position', offset: 1.5 }) }, 'whence'],
+    ['whence position(NaN)', { logDir, style: nonTx({ kind: 'position', offset: NaN }) }, 'whence'],
+    ['whence position("3")', { logDir, style: nonTx({ kind: 'position', offset: '3' }) }, 'whence'],
+    ['whence position past the end (41)', { logDir, style: nonTx(Whence.position(41)) }, 'whence'],
+    ['whence position far past the end', { logDir, style: nonTx(Whence.position(1_000_000)) }, 'whence'],
+    ['visibility unknown', { logDir, style: nonTx(Whence.oldest()), visibility: 'fsynced' }, 'visibility'],
+    ['visibility a boolean', { logDir, style: nonTx(Whence.oldest()), visibility: true }, 'visibility'],
+    ['pollIntervalMs 0', { logDir, style: nonTx(Whence.oldest()), pollIntervalMs: 0 }, 'pollIntervalMs'],
+    ['pollIntervalMs -1', { logDir, style: nonTx(Whence.oldest()), pollIntervalMs: -1 }, 'pollIntervalMs'],
+    ['pollIntervalMs 2.5', { logDir, style: nonTx(Whence.oldest()), pollIntervalMs: 2.5 }, 'pollIntervalMs'],
+    ['pollIntervalMs a string', { logDir, style: nonTx(Whence.oldest()), pollIntervalMs: '50' }, 'pollIntervalMs'],
+    ['pollIntervalMs over a minute', { logDir, style: nonTx(Whence.oldest()), pollIntervalMs: 60_001 }, 'pollIntervalMs'],
+    ['unknown key (whence at top level)', { logDir, style: nonTx(Whence.oldest()), whence: Whence.oldest() }, 'whence'],
+    ['unknown key (producer option)', { logDir, style: nonTx(Whence.oldest()), fileRollSize: 4096 }, 'fileRollSize'],
+    ['unknown key (typo)', { logDir, style: nonTx(Whence.oldest()), pollIntervalMS: 10 }, 'pollIntervalMS'],
+  ];
+  for (const [what, options, option] of cases) {
+    const err = await rejectsWith(() => Consumer.open(options as never), 'ERR_INVALID_OPTION');
+    const named = details(err).option ?? '';
+    const want = Array.isArray(option) ? option : [option];
+    assert.ok(want.includes(named), `${what}: details.option ${named}, expected ${want.join(' or ')} (${err.message})`);
+    namesOption(err, named, what);
+    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+  }
+  // The end itself is a valid position: nothing to read yet.
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(40)) });
+  assert.equal([...c.iter()], []);
+  await c.close();
+  assert.is(dirDigest(logDir), before);
+});
+
+test('a consumer of a directory that does not exist: ERR_INVALID_OPTION naming logDir, nothing created', async () => {
+  const logDir = join(tempDir(), 'not-there');
+  const err = await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }), 'ERR_INVALID_OPTION');
+  namesOption(err, 'logDir', 'missing directory');
+  assert.ok(err.message.includes(logDir), 'the message names the path');
+  assert.not.ok(existsSync(logDir));
+});
+
+test('whence past the end while the producer runs in this process', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  try {
+    for (let i = 0; i < 10; i++) p.append(`r${i}`);
+    // The end is the producer's next offset, written or not.
+    namesOption(await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(11)) }), 'ERR_INVALID_OPTION'), 'whence', 'position(11) of 10');
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(10)) });
+    p.append('r10');
+    await p.flush();
+    assert.equal([...c.iter()].map((m) => m.offset), [10]);
+    await c.close();
+  } finally {
+    await p.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// append arguments and record size
+// ---------------------------------------------------------------------------------------------------
+
+test('append of a value that is not bytes or a string: ERR_INVALID_OPTION, offsets stay dense', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  try {
+    assert.is(p.append('first'), 0);
+    const bad: Array<[string, unknown]> = [
+      ['a number', 42], ['an object', { data: 'x' }], ['null', null], ['undefined', undefined], ['an array', [1, 2, 3]],
+      ['a boolean', true], ['a bigint', 5n], ['a symbol', Symbol('s')],
+    ];
+    for (const [what, v] of bad) {
+      const err = throwsWith(() => p.append(v as never), 'ERR_INVALID_OPTION');
+      assert.ok(err instanceof LogError, what);
+      assert.is(details(err).option, 'data', what);
+      assert.is(p.nextOffset, 1, `${what}: no offset used`);
+    }
+    assert.is(p.append('second'), 1);
+    await p.flush();
+    assert.equal(await readAll(logDir), [{ offset: 0, text: 'first' }, { offset: 1, text: 'second' }]);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a record over maxRecordBytes: ERR_RECORD_TOO_LARGE (Buffer, Uint8Array, short and long strings), nothing written', async () => {
+  const logDir = tempDir();
+  const max = 1000;
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), maxRecordBytes: max });
+  const expected: string[] = [];
+  const ok = (data: string | Uint8Array) => {
+    const offset = p.append(data);
+    assert.is(offset, expected.length, 'the next good record gets the next offset');
+    expected.push(typeof data === 'string' ? data : Buffer.from(data).toString());
+  };
+  const tooLarge: Array<[string, string | Uint8Array]> = [
+    ['Buffer of max+1', Buffer.alloc(max + 1, 1)],
+    ['Uint8Array of max+1', new Uint8Array(max + 1)],
+    ['Buffer far over', Buffer.alloc(10 * max)],
+    ['ASCII string of max+1', 'x'.repeat(max + 1)],
+    ['multi-byte string of max+2 bytes, fewer units than max', 'é'.repeat(max / 2 + 1)],
+    ['3-byte chars, 334 units = 1002 bytes', '€'.repeat(334)],
+    ['long string (> 4096 units) over max', 'y'.repeat(5000)],
+    ['long multi-byte string over max', 'ü'.repeat(4100)],
+  ];
+  try {
+    ok('a');
+    for (const [what, data] of tooLarge) {
+      const before = p.nextOffset;
+      const err = throwsWith(() => p.append(data), 'ERR_RECORD_TOO_LARGE');
+      assert.ok(err instanceof LogError, what);
+      assert.ok(err.message.includes('maxRecordBytes'), `${what}: message names maxRecordBytes: ${err.message}`);
+      assert.is(p.nextOffset, before, `${what}: no offset used`);
+      ok(`after ${what}`);
+    }
+    ok(Buffer.alloc(max, 0x41)); // exactly max is fine
+    ok('é'.repeat(max / 2)); // exactly max bytes of 2-byte chars
+    await p.flush();
+    assert.is(p.durableOffset, expected.length);
+    const inProcess = await readAll(logDir);
+    assert.equal(inProcess.map((r) => r.offset), expected.map((_, i) => i), 'dense offsets, no gap');
+    inProcess.forEach((r, i) => assert.is(r.text, expected[i], `record ${i}`));
+  } finally {
+    await p.close();
+  }
+  const fromFiles = await readAll(logDir);
+  assert.is(fromFiles.length, expected.length);
+  assert.is(fromFiles.at(-1)!.text, 'é'.repeat(max / 2));
+});
+
+test('default options: a record of 16 MiB + 1 is ERR_RECORD_TOO_LARGE and leaves no trace', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  try {
+    p.append('before');
+    throwsWith(() => p.append(Buffer.alloc(16 * MiB + 1)), 'ERR_RECORD_TOO_LARGE');
+    assert.is(p.append('after'), 1);
+    await p.flush();
+    assert.equal(await readAll(logDir), [{ offset: 0, text: 'before' }, { offset: 1, text: 'after' }]);
+  } finally {
+    await p.close();
+  }
+});
+
+test('rejected records interleaved with good ones across many ring wraps leave no gap or damage', async () => {
+  const logDir = tempDir();
+  // A small ring wraps often; a rejected short string reserves (and may wrap) space before it is measured.
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), ringBytes: 64 * KiB, maxRecordBytes: 1000 });
+  const expected: string[] = [];
+  try {
+    for (let i = 0; i < 3000; i++) {
+      const good = `${i}:${'g'.repeat((i * 37) % 700)}`;
+      assert.is(p.append(good), expected.length);
+      expected.push(good);
+      if (i % 3 === 0) throwsWith(() => p.append('ñ'.repeat(501 + (i % 400))), 'ERR_RECORD_TOO_LARGE');
+      if (i % 7 === 0) throwsWith(() => p.append(Buffer.alloc(1001 + i)), 'ERR_RECORD_TOO_LARGE');
+    }
+    await p.flush();
+    const got = await readAll(logDir);
+    assert.is(got.length, expected.length);
+    got.forEach((r, i) => {
+      assert.is(r.offset, i);
+      assert.is(r.text, expected[i], `record ${i}`);
+    });
+  } finally {
+    await p.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Closed handles and busy consumers
+// ---------------------------------------------------------------------------------------------------
+
+test('producer: append and flush after close throw ERR_LOG_CLOSED; close is idempotent', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  p.append('one');
+  const closing = p.close();
+  throwsWith(() => p.append('while closing'), 'ERR_LOG_CLOSED');
+  await closing;
+  throwsWith(() => p.append('after close'), 'ERR_LOG_CLOSED');
+  throwsWith(() => p.append(Buffer.from('after close')), 'ERR_LOG_CLOSED');
+  await rejectsWith(() => p.flush(), 'ERR_LOG_CLOSED');
+  await p.close();
+  await Promise.all([p.close(), p.close()]);
+  assert.is(p.nextOffset, 1);
+  assert.is(p.durableOffset, 1, 'close fsynced what was appended');
+  assert.equal(await readAll(logDir), [{ offset: 0, text: 'one' }]);
+});
+
+test('consumer: iter, tail, for-await and processing after close give ERR_LOG_CLOSED; close is idempotent', async () => {
+  const logDir = await existingLog();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  await c.close();
+  await c.close();
+  throwsWith(() => c.iter().next(), 'ERR_LOG_CLOSED');
+  throwsWith(() => [...c.iter()], 'ERR_LOG_CLOSED');
+  await rejectsWith(() => c.tail().next(), 'ERR_LOG_CLOSED');
+  await rejectsWith(() => c.tail({ signal: new AbortController().signal }).next(), 'ERR_LOG_CLOSED');
+  await rejectsWith(async () => { for await (const _m of c) { /* nothing */ } }, 'ERR_LOG_CLOSED');
+  await rejectsWith(() => c.nonblockingProcess(null, () => 'commit'), 'ERR_LOG_CLOSED');
+  await rejectsWith(() => c.blockingProcess(1, () => 'commit'), 'ERR_LOG_CLOSED');
+});
+
+test('consumer: a second concurrent iteration or processing call gives ERR_CONSUMER_BUSY', async () => {
+  const logDir = await existingLog();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const it = c.iter();
+    assert.is(it.next().value?.offset, 0);
+    throwsWith(() => c.iter().next(), 'ERR_CONSUMER_BUSY');
+    await rejectsWith(() => c.tail().next(), 'ERR_CONSUMER_BUSY');
+    await rejectsWith(() => c.nonblockingProcess(null, () => 'commit'), 'ERR_CONSUMER_BUSY');
+    await rejectsWith(() => c.blockingProcess(null, () => 'commit'), 'ERR_CONSUMER_BUSY');
+    // The first iteration is unharmed and continues where it was.
+    assert.is(it.next().value?.offset, 1);
+    it.return(undefined);
+    // Once it ended, the consumer serves again. The record the left loop was on was not completed
+    // (a loop completes a record when it asks for the next one), so it comes first.
+    const again = c.iter();
+    assert.is(again.next().value?.offset, 1);
+    assert.is(again.next().value?.offset, 2);
+    again.return(undefined);
+
+    // A processing call in progress (its handler is waiting) makes the consumer busy too.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    let entered = false;
+    const seen: number[] = [];
+    const running = c.nonblockingProcess(1, async (m): Promise<'commit'> => { entered = true; seen.push(m.offset); await gate; return 'commit'; });
+    throwsWith(() => c.iter().next(), 'ERR_CONSUMER_BUSY');
+    await rejectsWith(() => c.nonblockingProcess(1, () => 'commit'), 'ERR_CONSUMER_BUSY');
+    assert.ok(entered);
+    release();
+    const summary = await running;
+    assert.is(summary.committed, 1);
+    assert.is(summary.stoppedBy, 'limit');
+    assert.equal(seen, [2]);
+
+    // A blocking tail waiting at the end of the log makes it busy until it ends.
+    for (const _m of c.iter()) { /* drain to the end */ }
+    const ac = new AbortController();
+    const tail = c.tail({ signal: ac.signal });
+    const waiting = tail.next();
+    await rejectsWith(() => c.nonblockingProcess(null, () => 'commit'), 'ERR_CONSUMER_BUSY');
+    ac.abort();
+    assert.is((await waiting).done, true);
+    assert.equal([...c.iter()], []);
+  } finally {
+    await c.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// One producer per directory
+// ---------------------------------------------------------------------------------------------------
+
+test('a second Producer.open in the same process: ERR_LOG_LOCKED, the log untouched', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  try {
+    p.append('held');
+    await p.flush();
+    const before = dirDigest(logDir);
+    const err = await rejectsWith(() => Producer.open({ logDir }), 'ERR_LOG_LOCKED');
+    assert.ok(err instanceof LogError);
+    assert.ok(err.message.includes(logDir), `the message names the directory: ${err.message}`);
+    // Through another spelling of the same directory too.
+    await rejectsWith(() => Producer.open({ logDir: join(logDir, '.', '') + '/' }), 'ERR_LOG_LOCKED');
+    assert.is(dirDigest(logDir), before);
+    // The holder keeps working.
+    assert.is(p.append('still mine'), 1);
+    await p.flush();
+  } finally {
+    await p.close();
+  }
+  const q = await Producer.open({ logDir });
+  assert.is(q.nextOffset, 2);
+  await q.close();
+});
+
+test('a Producer.open in a child process while this process holds the log: ERR_LOG_LOCKED', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  const child = Child.fork('ipc-producer.mjs', [logDir]);
+  try {
+    p.append('parent');
+    await p.flush();
+    const m = await child.next<{ type: string; code: string; message: string }>('open-failed');
+    assert.is(m.code, 'ERR_LOG_LOCKED', m.message);
+    assert.ok(m.message.includes(String(process.pid)), `the message names the holder's pid: ${m.message}`);
+    await child.exited;
+  } finally {
+    await child.kill();
+    await p.close();
+  }
+});
+
+test('this process cannot open a log a child process holds, until the child closes or dies', async () => {
+  const logDir = tempDir();
+  const first = Child.fork('ipc-producer.mjs', [logDir]);
+  let second: Child | undefined;
+  try {
+    const opened = await first.next<{ type: string; pid: number }>('open');
+    first.send({ type: 'append', records: ['from child'] });
+    await first.next('appended');
+    const err = await rejectsWith(() => Producer.open({ logDir }), 'ERR_LOG_LOCKED');
+    assert.ok(err.message.includes(String(opened.pid)), `the message names the child's pid: ${err.message}`);
+    first.send({ type: 'close' });
+    await first.next('closed');
+    await first.exited;
+    // Released by close: this process gets it.
+    const p = await Producer.open({ logDir });
+    assert.is(p.nextOffset, 1);
+    await p.close();
+    // A holder killed with SIGKILL leaves a stale lock, which the next opener takes over.
+    second = Child.fork('ipc-producer.mjs', [logDir]);
+    await second.next('open');
+    await rejectsWith(() => Producer.open({ logDir }), 'ERR_LOG_LOCKED');
+    await second.kill();
+    const q = await Producer.open({ logDir });
+    assert.is(q.nextOffset, 1);
+    await q.close();
+  } finally {
+    await first.kill();
+    await second?.kill();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// await using
+// ---------------------------------------------------------------------------------------------------
+
+test('await using closes the producer at the end of the block, also when the block throws', async () => {
+  const logDir = tempDir();
+  let held: Producer | undefined;
+  {
+    await using p = await Producer.open({ logDir });
+    held = p;
+    p.append('in block');
+    await rejectsWith(() => Producer.open({ logDir }), 'ERR_LOG_LOCKED');
+  }
+  throwsWith(() => held!.append('after block'), 'ERR_LOG_CLOSED');
+  const boom = new Error('boom');
+  try {
+    await using q = await Producer.open({ logDir });
+    held = q;
+    assert.is(q.append('second block'), 1);
+    throw boom;
+  } catch (e) {
+    assert.is(e, boom);
+  }
+  throwsWith(() => held!.append('after block'), 'ERR_LOG_CLOSED');
+  // Both blocks released the lock and made their records durable.
+  const r = await Producer.open({ logDir });
+  assert.is(r.nextOffset, 2);
+  await r.close();
+  assert.equal(await readAll(logDir), [{ offset: 0, text: 'in block' }, { offset: 1, text: 'second block' }]);
+  // The consumer is disposable too.
+  let c2: Consumer | undefined;
+  {
+    await using c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    c2 = c;
+    assert.is([...c.iter()].length, 2);
+  }
+  throwsWith(() => c2!.iter().next(), 'ERR_LOG_CLOSED');
+});
+
+test.run();

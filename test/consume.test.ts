@@ -1,0 +1,535 @@
+/**
+ * Consuming with the non-transactional consumer: the processing functions (commit, skip, retry, break,
+ * a throwing handler, bad outcomes, max and how each call stops), blocking iteration woken by appends
+ * in this process, ended by break, abort and close(), and across processes: a reader here woken by a
+ * child's producer, and a child's reader tailing what this process appends.
+ */
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { realpathSync } from 'node:fs';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { tempDir, cleanupTempDirs, waitFor, rejectsWith } from './helpers.js';
+import { Child, killAllChildren } from './child.js';
+
+const test = readableErrors(uvuTest);
+
+test.after(async () => {
+  await killAllChildren();
+  cleanupTempDirs();
+});
+
+const rec = (i: number) => `msg-${i}`;
+const textOf = (m: Message) => Buffer.from(m.data).toString();
+
+/** A log holding records 0..n-1; the producer stays open (in-process) unless `close`. */
+async function logWith(n: number, close: boolean): Promise<{ logDir: string; p: Producer }> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
+  for (let i = 0; i < n; i++) p.append(rec(i));
+  await p.flush();
+  if (close) await p.close();
+  return { logDir, p };
+}
+
+const openAt = (logDir: string, whence = Whence.oldest()) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });
+
+interface Call { offset: number; attempt: number; logId: string; ctxOffset: number; text: string }
+function recorder(decide: (m: Message, ctx: ProcessContext) => Outcome | Promise<Outcome>) {
+  const calls: Call[] = [];
+  const handler = (m: Message, ctx: ProcessContext) => {
+    calls.push({ offset: m.offset, attempt: ctx.attempt, logId: ctx.logId, ctxOffset: ctx.offset, text: textOf(m) });
+    return decide(m, ctx);
+  };
+  return { calls, handler };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processing functions
+// ---------------------------------------------------------------------------------------------------
+
+for (const mode of ['in-process', 'from the files'] as const) {
+  test(`nonblockingProcess commit (${mode}): every record once, in order, with ctx; ends with 'end'`, async () => {
+    const { logDir, p } = await logWith(30, mode === 'from the files');
+    const c = await openAt(logDir);
+    try {
+      const { calls, handler } = recorder(() => 'commit');
+      const s = await c.nonblockingProcess(null, handler);
+      assert.equal(s, { committed: 30, skipped: 0, retried: 0, stoppedBy: 'end' });
+      assert.equal(calls.map((k) => k.offset), Array.from({ length: 30 }, (_, i) => i));
+      assert.equal(calls.map((k) => k.text), Array.from({ length: 30 }, (_, i) => rec(i)));
+      const logId = realpathSync(logDir);
+      for (const k of calls) {
+        assert.is(k.attempt, 1);
+        assert.is(k.logId, logId);
+        assert.is(k.ctxOffset, k.offset);
+      }
+      assert.is(c.logId, logId);
+      // Nothing is left: the next call sees nothing and ends.
+      const again = recorder(() => 'commit');
+      assert.equal(await c.nonblockingProcess(null, again.handler), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
+      assert.is(again.calls.length, 0);
+      if (mode === 'in-process') {
+        p.append(rec(30));
+        await p.flush();
+        const more = recorder(() => 'commit');
+        assert.equal(await c.nonblockingProcess(null, more.handler), { committed: 1, skipped: 0, retried: 0, stoppedBy: 'end' });
+        assert.equal(more.calls.map((k) => k.offset), [30]);
+      }
+    } finally {
+      await c.close();
+      await p.close();
+    }
+  });
+}
+
+test("max: a number stops with 'limit' after that many completed (commit or skip); null runs to the end", async () => {
+  const { logDir, p } = await logWith(20, true);
+  const c = await openAt(logDir);
+  try {
+    const none = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(0, none.handler), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.is(none.calls.length, 0, 'max 0 calls nothing');
+    const first = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(3, first.handler), { committed: 3, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.equal(first.calls.map((k) => k.offset), [0, 1, 2]);
+    // Skips count toward max; retries do not.
+    const mixed = recorder((m, ctx) => (m.offset === 4 && ctx.attempt === 1 ? 'retry' : m.offset % 2 === 0 ? 'skip' : 'commit'));
+    assert.equal(await c.nonblockingProcess(4, mixed.handler), { committed: 2, skipped: 2, retried: 1, stoppedBy: 'limit' });
+    assert.equal(mixed.calls.map((k) => [k.offset, k.attempt]), [[3, 1], [4, 1], [4, 2], [5, 1], [6, 1]]);
+    const rest = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(null, rest.handler), { committed: 13, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.equal(rest.calls.map((k) => k.offset), Array.from({ length: 13 }, (_, i) => 7 + i));
+    // A max larger than what is there ends with 'end'.
+    assert.equal(await c.nonblockingProcess(100, rest.handler), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test("skip: the record is passed over, counted as skipped, and not delivered again", async () => {
+  const { logDir, p } = await logWith(10, true);
+  const c = await openAt(logDir);
+  try {
+    const { calls, handler } = recorder((m) => (m.offset % 3 === 0 ? 'skip' : 'commit'));
+    assert.equal(await c.nonblockingProcess(null, handler), { committed: 6, skipped: 4, retried: 0, stoppedBy: 'end' });
+    assert.equal(calls.map((k) => k.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal([...c.iter()], [], 'skipped records are not delivered again');
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test("retry: the handler runs again on the same record with ctx.attempt + 1; counted in retried", async () => {
+  const { logDir, p } = await logWith(5, true);
+  const c = await openAt(logDir);
+  try {
+    const { calls, handler } = recorder(async (m, ctx) => {
+      await Promise.resolve();
+      if (m.offset === 1 && ctx.attempt < 4) return 'retry';
+      if (m.offset === 3 && ctx.attempt < 2) return 'retry';
+      return 'commit';
+    });
+    assert.equal(await c.nonblockingProcess(null, handler), { committed: 5, skipped: 0, retried: 4, stoppedBy: 'end' });
+    assert.equal(calls.map((k) => [k.offset, k.attempt]), [[0, 1], [1, 1], [1, 2], [1, 3], [1, 4], [2, 1], [3, 1], [3, 2], [4, 1]]);
+    for (const k of calls) {
+      assert.is(k.text, rec(k.offset), 'the same record, the same bytes, on every attempt');
+      assert.is(k.ctxOffset, k.offset);
+    }
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test("break: returns stoppedBy 'break'; the record is not consumed and comes first next time", async () => {
+  const { logDir, p } = await logWith(6, true);
+  const c = await openAt(logDir);
+  try {
+    let breaks = 0;
+    const first = recorder((m) => (m.offset === 2 && breaks++ === 0 ? 'break' : 'commit'));
+    assert.equal(await c.nonblockingProcess(null, first.handler), { committed: 2, skipped: 0, retried: 0, stoppedBy: 'break' });
+    assert.equal(first.calls.map((k) => k.offset), [0, 1, 2]);
+    assert.is(c.position, 2, 'the consumer is still at the record it broke on');
+    const second = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(1, second.handler), { committed: 1, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.equal(second.calls.map((k) => [k.offset, k.attempt, k.text]), [[2, 1, rec(2)]]);
+    // A break on a retried record: also redelivered, and an iterator gets it too.
+    const third = recorder((m, ctx) => (ctx.attempt === 1 ? 'retry' : 'break'));
+    assert.equal(await c.nonblockingProcess(null, third.handler), { committed: 0, skipped: 0, retried: 1, stoppedBy: 'break' });
+    assert.equal(third.calls.map((k) => [k.offset, k.attempt]), [[3, 1], [3, 2]]);
+    assert.equal([...c.iter()].map((m) => m.offset), [3, 4, 5]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test("blockingProcess 'break' returns at once and leaves the record for the next call", async () => {
+  const { logDir, p } = await logWith(3, false);
+  const c = await openAt(logDir);
+  try {
+    const ac = new AbortController();
+    const b = recorder((m) => (m.offset === 1 ? 'break' : 'commit'));
+    assert.equal(await c.blockingProcess(null, b.handler, { signal: ac.signal }), { committed: 1, skipped: 0, retried: 0, stoppedBy: 'break' });
+    const n = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(null, n.handler), { committed: 2, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.equal(n.calls.map((k) => k.offset), [1, 2]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('a handler that throws: the call rejects with its error; the record is delivered again next time', async () => {
+  const { logDir, p } = await logWith(4, true);
+  const c = await openAt(logDir);
+  try {
+    const boom = new Error('handler failed');
+    const sync = recorder((m) => { if (m.offset === 1) throw boom; return 'commit'; });
+    try {
+      await c.nonblockingProcess(null, sync.handler);
+      assert.unreachable('the call should reject');
+    } catch (e) {
+      assert.is(e, boom, 'rejects with the handler\'s own error');
+    }
+    assert.equal(sync.calls.map((k) => k.offset), [0, 1]);
+    // An async handler that rejects, on the redelivered record.
+    const asyncBoom = new TypeError('async failure');
+    const again = recorder(async () => { throw asyncBoom; });
+    try {
+      await c.blockingProcess(null, again.handler);
+      assert.unreachable('the call should reject');
+    } catch (e) {
+      assert.is(e, asyncBoom);
+    }
+    assert.equal(again.calls.map((k) => [k.offset, k.attempt]), [[1, 1]], 'the failed record came first, as a first attempt');
+    // The consumer is not busy after a rejection, and the record is still there.
+    const ok = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(null, ok.handler), { committed: 3, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.equal(ok.calls.map((k) => k.offset), [1, 2, 3]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('an invalid outcome, max or handler: ERR_INVALID_OPTION; the record is not consumed', async () => {
+  const { logDir, p } = await logWith(3, true);
+  const c = await openAt(logDir);
+  try {
+    for (const bad of ['COMMIT', 'ack', '', undefined, null, 42, true, {}]) {
+      const r = recorder(() => bad as never);
+      const err = await rejectsWith(() => c.nonblockingProcess(null, r.handler), 'ERR_INVALID_OPTION');
+      assert.ok(err instanceof LogError);
+      assert.is((err as LogError).details.option, 'handler', `outcome ${String(bad)}`);
+      assert.equal(r.calls.map((k) => k.offset), [0], `outcome ${String(bad)}: one call, on record 0`);
+    }
+    const async = recorder(async () => 'done' as never);
+    await rejectsWith(() => c.nonblockingProcess(null, async.handler), 'ERR_INVALID_OPTION');
+    for (const max of [-1, 1.5, NaN, '3', Infinity]) {
+      const err = await rejectsWith(() => c.nonblockingProcess(max as never, () => 'commit'), 'ERR_INVALID_OPTION');
+      assert.is((err as LogError).details.option, 'max', `max ${String(max)}`);
+      await rejectsWith(() => c.blockingProcess(max as never, () => 'commit'), 'ERR_INVALID_OPTION');
+    }
+    for (const handler of [null, undefined, 'commit', {}]) {
+      const err = await rejectsWith(() => c.nonblockingProcess(null, handler as never), 'ERR_INVALID_OPTION');
+      assert.is((err as LogError).details.option, 'handler');
+    }
+    const ok = recorder(() => 'commit');
+    assert.equal(await c.nonblockingProcess(null, ok.handler), { committed: 3, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.equal(ok.calls.map((k) => k.offset), [0, 1, 2]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Blocking, in this process
+// ---------------------------------------------------------------------------------------------------
+
+test("blockingProcess waits for appends in this process; ends with 'limit', 'abort' and on close()", async () => {
+  const { logDir, p } = await logWith(2, false);
+  const c = await openAt(logDir);
+  try {
+    // max 5 with 2 records stored: it waits for three more.
+    const five = recorder(() => 'commit');
+    let done = false;
+    const running = c.blockingProcess(5, five.handler).then((s) => { done = true; return s; });
+    await waitFor(() => five.calls.length === 2, 'the two stored records');
+    for (let i = 2; i < 5; i++) {
+      p.append(rec(i));
+      await waitFor(() => five.calls.length === i + 1, `record ${i} after its append`);
+    }
+    assert.equal(await running, { committed: 5, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.ok(done);
+    assert.equal(five.calls.map((k) => k.text), [0, 1, 2, 3, 4].map(rec));
+
+    // null: it runs until the signal aborts.
+    const ac = new AbortController();
+    const all = recorder(() => 'commit');
+    const endless = c.blockingProcess(null, all.handler, { signal: ac.signal });
+    for (let i = 5; i < 15; i++) {
+      p.append(rec(i));
+      if (i % 3 === 0) await waitFor(() => all.calls.length === i - 4, `record ${i}`);
+    }
+    await waitFor(() => all.calls.length === 10, 'ten more records');
+    ac.abort();
+    assert.equal(await endless, { committed: 10, skipped: 0, retried: 0, stoppedBy: 'abort' });
+    assert.equal(all.calls.map((k) => k.offset), Array.from({ length: 10 }, (_, i) => 5 + i));
+
+    // A signal aborted before the call: nothing is processed.
+    const none = recorder(() => 'commit');
+    p.append(rec(15));
+    await p.flush();
+    assert.equal(await c.blockingProcess(null, none.handler, { signal: AbortSignal.abort() }), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'abort' });
+    assert.is(none.calls.length, 0);
+
+    // A handler retrying forever is stopped by abort.
+    const stuck = new AbortController();
+    const retrying = recorder(async (): Promise<'retry'> => { await new Promise((r) => setImmediate(r)); return 'retry'; });
+    const spinning = c.blockingProcess(null, retrying.handler, { signal: stuck.signal });
+    await waitFor(() => retrying.calls.length >= 3, 'a few retries');
+    stuck.abort();
+    const s = await spinning;
+    assert.is(s.stoppedBy, 'abort');
+    assert.is(s.committed, 0);
+    assert.is(s.retried, retrying.calls.length);
+    assert.ok(retrying.calls.every((k, i) => k.offset === 15 && k.attempt === i + 1), 'the same record, attempts 1, 2, 3, ...');
+
+    // close() ends a waiting blockingProcess (record 15 was not completed: it comes first, then waits).
+    const last = recorder(() => 'commit');
+    const waiting = c.blockingProcess(null, last.handler);
+    await waitFor(() => last.calls.length === 1, 'record 15 again');
+    assert.is(last.calls[0]!.offset, 15);
+    await c.close();
+    const ended = await waiting;
+    assert.equal(ended, { committed: 1, skipped: 0, retried: 0, stoppedBy: 'end' }, 'close() ends the call as the end of the log');
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('a synchronous handler that always answers retry still lets an abort (from a timer) stop the call', async () => {
+  // With no retry delay the loop must still yield to the event loop now and then, or no timer, I/O or
+  // abort could ever run. A safety valve breaks after many attempts so that a starving loop fails the
+  // test instead of hanging it.
+  const { logDir, p } = await logWith(1, true);
+  const c = await openAt(logDir);
+  try {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 20);
+    let attempts = 0;
+    const s = await c.blockingProcess(null, (_m, ctx) => {
+      attempts = ctx.attempt;
+      return attempts >= 200_000 ? 'break' : 'retry';
+    }, { signal: ac.signal });
+    assert.is(s.stoppedBy, 'abort', `stopped by ${s.stoppedBy} after ${attempts} attempts: the retry loop never yielded to the event loop`);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('for await (const m of consumer) is woken by later appends in this process and ends on break', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const c = await openAt(logDir, Whence.latest());
+  try {
+    const got: Message[] = [];
+    const loop = (async () => {
+      for await (const m of c) {
+        got.push(m);
+        if (m.offset === 9) break;
+      }
+    })();
+    // One record at a time, each only after the reader took the previous one: every one wakes a waiting reader.
+    for (let i = 0; i < 10; i++) {
+      p.append(rec(i));
+      await waitFor(() => got.length === i + 1, `the reader to get record ${i}`);
+    }
+    await loop;
+    assert.equal(got.map((m) => [m.offset, textOf(m)]), Array.from({ length: 10 }, (_, i) => [i, rec(i)]));
+    // After break the consumer serves again (the loop released it). The record the loop broke on was
+    // not completed (a loop completes a record by asking for the next), so it comes first.
+    p.append(rec(10));
+    await p.flush();
+    assert.equal([...c.iter()].map((m) => m.offset), [9, 10]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('consumer.tail({ signal }) is woken by appends, durable visibility waits for fsync, and it ends on abort', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.periodic(86_400_000) }); // fsync only on flush()
+  const c = await openAt(logDir);
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()), visibility: 'durable' });
+  const ac = new AbortController();
+  try {
+    const got: number[] = [];
+    const durable: number[] = [];
+    let ended = false;
+    const loop = (async () => {
+      for await (const m of c.tail({ signal: ac.signal })) got.push(m.offset);
+      ended = true;
+    })();
+    const dloop = (async () => {
+      for await (const m of d.tail({ signal: ac.signal })) durable.push(m.offset);
+    })();
+    for (let i = 0; i < 5; i++) {
+      p.append(rec(i));
+      await waitFor(() => got.length === i + 1, `written record ${i}`);
+    }
+    assert.equal(got, [0, 1, 2, 3, 4]);
+    assert.is(p.durableOffset, 0, 'nothing was fsynced yet');
+    assert.equal(durable, [], 'a durable-visibility reader sees nothing before the fsync');
+    await p.flush();
+    await waitFor(() => durable.length === 5, 'the durable reader after flush');
+    assert.equal(durable, [0, 1, 2, 3, 4]);
+    assert.not.ok(ended);
+    ac.abort();
+    await loop;
+    await dloop;
+    assert.ok(ended, 'the loop ended on abort');
+  } finally {
+    ac.abort();
+    await c.close();
+    await d.close();
+    await p.close();
+  }
+});
+
+test('consumer.close() ends a for-await loop waiting for records', async () => {
+  const { logDir, p } = await logWith(3, false);
+  const c = await openAt(logDir);
+  try {
+    const got: number[] = [];
+    let ended = false;
+    const loop = (async () => {
+      for await (const m of c) got.push(m.offset);
+      ended = true;
+    })();
+    await waitFor(() => got.length === 3, 'the stored records');
+    assert.not.ok(ended, 'it waits at the end of the log');
+    await c.close();
+    await loop;
+    assert.ok(ended);
+    assert.equal(got, [0, 1, 2]);
+    // From the files too (no producer in this process).
+    await p.close();
+    const f = await openAt(logDir);
+    const fgot: number[] = [];
+    const floop = (async () => { for await (const m of f) fgot.push(m.offset); })();
+    await waitFor(() => fgot.length === 3, 'the stored records, from the files');
+    await f.close();
+    await floop;
+    assert.equal(fgot, [0, 1, 2]);
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Across processes
+// ---------------------------------------------------------------------------------------------------
+
+test('a blocking reader in this process is woken by appends of a producer in a child process', async () => {
+  const logDir = tempDir();
+  const child = Child.fork('ipc-producer.mjs', [logDir]);
+  let c: Consumer | undefined;
+  let q: Consumer | undefined;
+  const ac = new AbortController();
+  try {
+    await child.next('open');
+    c = await openAt(logDir, Whence.oldest());
+    const got: Message[] = [];
+    const loop = (async () => { for await (const m of c!.tail({ signal: ac.signal })) got.push(m); })();
+    const sent: string[] = [];
+    for (let batch = 0; batch < 5; batch++) {
+      const records = Array.from({ length: batch + 1 }, (_, k) => `child-${batch}-${k}-${'é'.repeat(k)}`);
+      child.send({ type: 'append', records });
+      const ack = await child.next<{ type: string; offsets: number[] }>('appended');
+      assert.equal(ack.offsets, records.map((_, k) => sent.length + k));
+      sent.push(...records);
+      await waitFor(() => got.length === sent.length, `the reader to see ${sent.length} records (has ${got.length})`);
+    }
+    assert.equal(got.map((m) => m.offset), sent.map((_, i) => i));
+    assert.equal(got.map(textOf), sent);
+
+    // blockingProcess from the files, too: it waits for the child's next appends.
+    q = await openAt(logDir, Whence.latest());
+    const handled: string[] = [];
+    const proc = q.blockingProcess(3, (m) => { handled.push(textOf(m)); return 'commit'; });
+    child.send({ type: 'append', records: ['x1', 'x2', 'x3', 'x4'] });
+    await child.next('appended');
+    assert.equal(await proc, { committed: 3, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.equal(handled, ['x1', 'x2', 'x3']);
+
+    ac.abort();
+    await loop;
+    child.send({ type: 'close' });
+    await child.next('closed');
+  } finally {
+    ac.abort();
+    await c?.close();
+    await q?.close();
+    await child.kill();
+  }
+});
+
+test('a blocking reader in a child process tails what this process appends, from oldest and from latest', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 2048 });
+  const children: Child[] = [];
+  try {
+    const expected: string[] = [];
+    const append = async (k: number) => {
+      for (let j = 0; j < k; j++) {
+        const r = `parent-${expected.length}-${'日本'.repeat(expected.length % 7)}`;
+        assert.is(p.append(r), expected.length);
+        expected.push(r);
+      }
+      await p.flush();
+    };
+    await append(5);
+    const total = 60;
+    const fromOldest = Child.fork('ipc-consumer.mjs', [logDir, 'oldest', String(total)]);
+    children.push(fromOldest);
+    const ready = await fromOldest.next<{ type: string; position: number }>('ready');
+    assert.is(ready.position, 0);
+    // Appends after the child opened, in several bursts across segment rolls.
+    for (let burst = 0; burst < 5; burst++) await append(11);
+    const done = await fromOldest.next<{ type: string; count: number }>('done');
+    assert.is(done.count, total);
+    const records = fromOldest.pending.filter((m) => m.type === 'record') as unknown as Array<{ offset: number; data: string; timestamp: number }>;
+    assert.equal(records.map((r) => r.offset), expected.map((_, i) => i));
+    assert.equal(records.map((r) => r.data), expected);
+    assert.ok(records.every((r) => r.timestamp > Date.UTC(2020, 0, 1)));
+    await fromOldest.exited;
+    assert.is(fromOldest.exitInfo?.code, 0, fromOldest.stderr);
+
+    // From latest: only what is appended after the child opened.
+    const fromLatest = Child.fork('ipc-consumer.mjs', [logDir, 'latest', '7']);
+    children.push(fromLatest);
+    await fromLatest.next('ready');
+    const before = expected.length;
+    await append(3);
+    await append(4);
+    await fromLatest.next('done');
+    const latest = fromLatest.pending.filter((m) => m.type === 'record') as unknown as Array<{ offset: number; data: string }>;
+    assert.equal(latest.map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6].map((k) => before + k));
+    assert.equal(latest.map((r) => r.data), expected.slice(before));
+  } finally {
+    for (const ch of children) await ch.kill();
+    await p.close();
+  }
+});
+
+test.run();
