@@ -1,0 +1,272 @@
+/**
+ * Transactional consumers (clientTx, globalTx): durable cursors, restart after the last commit, owner
+ * locks, consumer id validation, iterators that commit the previous record, state committed with the
+ * cursor, group commit, dead letters, retention held by a lagging cursor, damaged cursor files, and a
+ * child consumer SIGKILLed many times that still applies every record exactly once.
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fork } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Producer, Consumer, ConsumerStyle, SyncPolicy, decodeDeadLetter, Whence,
+} from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
+
+const test = readableErrors(rawTest);
+test.after(cleanupTempDirs);
+
+async function logWith(n: number, extra: Record<string, unknown> = {}): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), ...extra });
+  for (let i = 0; i < n; i++) p.append(`rec-${i}`);
+  await p.flush();
+  await p.close();
+  return logDir;
+}
+
+const text = (d: Uint8Array) => Buffer.from(d).toString();
+
+test('clientTx: commit, close, reopen resumes exactly after the last commit', async () => {
+  const logDir = await logWith(100);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
+  assert.is(c.committedOffset, 0);
+  const s = await c.nonblockingProcess(30, () => 'commit');
+  assert.equal(s, { committed: 30, skipped: 0, retried: 0, stoppedBy: 'limit' });
+  assert.is(c.committedOffset, 30);
+  await c.close();
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
+  const seen: number[] = [];
+  const s2 = await d.nonblockingProcess(null, (m) => { seen.push(m.offset); return m.offset === 40 ? 'skip' : 'commit'; });
+  assert.is(seen[0], 30);
+  assert.is(seen.length, 70);
+  assert.equal(s2, { committed: 69, skipped: 1, retried: 0, stoppedBy: 'end' });
+  await d.close();
+  // Another id has its own cursor, from the oldest record.
+  const e = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('audit') });
+  assert.is(e.position, 0);
+  await e.close();
+});
+
+test('break and throw leave the record uncommitted; the next call and a restart get it again', async () => {
+  const logDir = await logWith(10);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  assert.is((await c.nonblockingProcess(null, (m) => (m.offset === 3 ? 'break' : 'commit'))).stoppedBy, 'break');
+  assert.is(c.committedOffset, 3);
+  await rejectsWith(async () => {
+    await c.nonblockingProcess(null, (m) => { if (m.offset === 5) throw Object.assign(new Error('boom'), { code: 'BOOM' }); return 'commit'; });
+  }, 'BOOM');
+  assert.is(c.committedOffset, 5);
+  await c.close();
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  const first = await d.nonblockingProcess(1, (m) => { assert.is(m.offset, 5); return 'commit'; });
+  assert.is(first.committed, 1);
+  await d.close();
+});
+
+test('iterators commit the previous record when asked for the next; leaving commits nothing more', async () => {
+  const logDir = await logWith(10);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('it') });
+  for (const m of c.iter()) if (m.offset === 4) break;
+  assert.is(c.committedOffset, 4, 'records 0..3 committed, 4 was handed out but not committed');
+  await c.close();
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('it') });
+  const offs: number[] = [];
+  for await (const m of d.tail()) {
+    offs.push(m.offset);
+    if (m.offset === 9) break;
+  }
+  assert.equal(offs, [4, 5, 6, 7, 8, 9]);
+  assert.is(d.committedOffset, 9);
+  await d.close();
+});
+
+test('one owner per cursor: ERR_CURSOR_LOCKED in this process and from another', async () => {
+  const logDir = await logWith(5);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('solo') });
+  await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('solo') }), 'ERR_CURSOR_LOCKED');
+  const g = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.globalTx() }), 'ERR_CURSOR_LOCKED');
+  // A child process trying the same cursor fails; the lock names a live owner.
+  const child = fork(new URL('./fixtures/tx-consumer.mjs', import.meta.url), [logDir, 'solo'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr!.on('data', (s) => { stderr += String(s); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c2) => resolve(c2)));
+  assert.is(code, 1);
+  assert.match(stderr, 'ERR_CURSOR_LOCKED');
+  await g.close();
+  await c.close();
+  // Released on close: the child can take it now.
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('solo') });
+  await again.close();
+});
+
+test('bad consumer ids are ERR_INVALID_CONSUMER_ID and touch nothing', async () => {
+  const logDir = await logWith(1);
+  const before = dirDigest(logDir);
+  for (const id of ['', 'a'.repeat(129), '../x', 'a/b', 'a\\b', '.hidden', 'tab\there', 'nul\u0000', 'émoji', 'sp ace', 42 as unknown as string]) {
+    await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) }), 'ERR_INVALID_CONSUMER_ID');
+  }
+  assert.is(dirDigest(logDir), before);
+  assert.not.ok(existsSync(join(logDir, 'cursors')));
+});
+
+test('state committed with the cursor is there after reopening', async () => {
+  const logDir = await logWith(20);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('sum') });
+  await c.nonblockingProcess(null, (m, ctx) => {
+    const sum = ctx.state === null ? 0 : Number(text(ctx.state));
+    ctx.setState(String(sum + m.offset));
+    return 'commit';
+  });
+  assert.is(text(c.state!), String((19 * 20) / 2));
+  await c.close();
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('sum') });
+  assert.is(text(d.state!), '190');
+  assert.is(d.committedOffset, 20);
+  await d.close();
+  // nonTx consumers have no cursor to commit state with.
+  const n = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  await rejectsWith(n.nonblockingProcess(1, (_m, ctx) => { ctx.setState('x'); return 'commit'; }), 'ERR_INVALID_OPTION');
+  await n.close();
+});
+
+test('group commit: the durable cursor moves once per group, and when the call ends', async () => {
+  const logDir = await logWith(25);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('grp'), commit: { everyRecords: 10 } });
+  const durableSeen: number[] = [];
+  await c.nonblockingProcess(15, () => {
+    durableSeen.push(c.committedOffset!);
+    return 'commit';
+  });
+  // While record k is handled, records below k are done but only whole groups of 10 are durable.
+  assert.equal(durableSeen, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10, 10, 10, 10]);
+  assert.is(c.committedOffset, 15, 'the end of the call made the open group durable');
+  await c.close();
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('grp') });
+  assert.is(d.committedOffset, 15);
+  await d.close();
+});
+
+test('retry policy: maxAttempts sends the record to the dead-letter log and counts it skipped', async () => {
+  const logDir = await logWith(5);
+  const deadLetterDir = join(tempDir(), 'dlq');
+  const c = await Consumer.open({
+    logDir, style: ConsumerStyle.clientTx('dl'),
+    retry: { maxAttempts: 3, delayMs: 1, backoff: 'exponential', retryOnThrow: true, deadLetterDir },
+  });
+  const attempts: number[] = [];
+  const s = await c.nonblockingProcess(null, (m, ctx) => {
+    if (m.offset !== 2) return 'commit';
+    attempts.push(ctx.attempt);
+    if (ctx.attempt === 3) throw new Error('still failing');
+    return 'retry';
+  });
+  assert.equal(attempts, [1, 2, 3]);
+  assert.equal(s, { committed: 4, skipped: 1, retried: 3, stoppedBy: 'end' });
+  await c.close();
+  const dl = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const letters = [...dl.iter()].map((m) => decodeDeadLetter(m.data));
+  assert.is(letters.length, 1);
+  assert.is(letters[0]!.offset, 2);
+  assert.is(letters[0]!.attempts, 3);
+  assert.is(letters[0]!.lastError, 'still failing');
+  assert.is(text(letters[0]!.data), 'rec-2');
+  await dl.close();
+});
+
+test('a transactional consumer only sees durable records', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  p.append('rec-0');
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('dur') });
+  p.append('rec-1');
+  await waitFor(() => p.writtenOffset === 2, 'the record to be written');
+  const got = [...c.iter()].map((m) => m.offset);
+  assert.equal(got, [0], 'record 1 is written but not fsynced');
+  await p.flush();
+  assert.equal([...c.iter()].map((m) => m.offset), [1]);
+  await c.close();
+  await p.close();
+});
+
+test('retention with blockingMinimumRetention keeps what a lagging cursor has not committed', async () => {
+  const logDir = tempDir();
+  const opts = { logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, blockingMinimumRetention: 0, appendTimeoutMs: 300, ringBytes: 65536, maxBatchBytes: 1024 };
+  const p0 = await Producer.open(opts);
+  p0.append('rec-0');
+  await p0.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('slow') });
+  await c.nonblockingProcess(1, () => 'commit'); // the cursor stays at 1
+  let n = 1;
+  try {
+    for (;;) { p0.append(`rec-${n}-${'x'.repeat(80)}`); n++; }
+  } catch (e) {
+    assert.is((e as { code: string }).code, 'ERR_LOG_FULL');
+  }
+  assert.is(p0.logStartOffset, 0, 'the segment holding the cursor was kept');
+  // The consumer catches up; retention may delete what it committed.
+  await c.nonblockingProcess(null, () => 'commit');
+  await c.close();
+  p0.append('after');
+  await p0.flush();
+  await waitFor(() => p0.logStartOffset > 0, 'retention to resume once the cursor moved');
+  await p0.close();
+});
+
+test('a cursor file damaged by hand is ERR_LOG_CORRUPT naming it', async () => {
+  const logDir = await logWith(3);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') });
+  await c.nonblockingProcess(2, () => 'commit');
+  await c.close();
+  const path = join(logDir, 'cursors', 'client.bad.cursor');
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(64, 0xee), 0, 64, 0);
+  writeSync(fd, Buffer.alloc(64, 0xee), 0, 64, 32 + 64 * 1024);
+  closeSync(fd);
+  const err = await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') }), 'ERR_LOG_CORRUPT');
+  assert.match(err.message, 'client.bad.cursor');
+  // A torn newer slot falls back to the older one.
+  writeFileSync(path, Buffer.alloc(0));
+  await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') }), 'ERR_LOG_CORRUPT');
+  assert.ok(readdirSync(join(logDir, 'cursors')).includes('client.bad.cursor'));
+});
+
+test('SIGKILL a child consumer at random points: every record applied exactly once', async () => {
+  const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+  const rounds = Number(process.env.TX_KILL_ROUNDS ?? 60);
+  console.log(`tx kill test seed=${seed} rounds=${rounds} (replay: SEED=${seed} TX_KILL_ROUNDS=${rounds})`);
+  let rng = seed;
+  const rand = () => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const N = 20_000;
+  const logDir = await logWith(N);
+  type Done = { count: number; sum: number };
+  const run = async (everyRecords: number, killAfterMs: number | null): Promise<{ killed: boolean; final: Done | null }> => {
+    const child = fork(new URL('./fixtures/tx-consumer.mjs', import.meta.url), [logDir, 'crashy', String(everyRecords)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    let final: Done | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    child.on('message', (m: { type: string; state?: Done }) => {
+      if (m.type === 'open' && killAfterMs !== null) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      if (m.type === 'done') final = m.state ?? null;
+    });
+    const r = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    clearTimeout(timer);
+    if (r.signal !== 'SIGKILL') assert.is(r.code, 0, 'the child ends cleanly when not killed');
+    return { killed: r.signal === 'SIGKILL', final };
+  };
+  let kills = 0;
+  let final: Done | null = null;
+  for (let round = 0; round < rounds && final === null; round++) {
+    const r = await run([1, 7, 50][round % 3]!, Math.floor(rand() * 25));
+    if (r.killed) kills++;
+    final = r.final;
+  }
+  if (final === null) final = (await run(500, null)).final;
+  assert.ok(kills >= Math.min(50, rounds), `killed ${kills} times`);
+  assert.equal(final, { count: N, sum: (N * (N + 1)) / 2 }, 'each record applied exactly once');
+});
+
+test.run();
