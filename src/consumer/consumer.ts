@@ -14,7 +14,7 @@ import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../options.js';
 import { localProducer } from '../producer/registry.js';
-import { I32, I64, State, controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
+import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import { nodeFileIO } from '../storage/file-io.js';
@@ -198,12 +198,18 @@ export class Consumer implements AsyncIterable<Message> {
     if (!this.closed) this.cursor?.sync();
   }
 
+  /** The last limit read; limits only grow, so it is re-read only when the reader reaches it. */
+  private bound: { limit: number; strict: boolean } = { limit: 0, strict: false };
+
   /** The pending record, else the next visible one, else null. It stays pending until completed. */
   private take(): Message | null {
     if (this.closed) return null;
     if (this.pending === null) {
-      const { limit, strict } = this.limit();
-      this.pending = this.reader.read(limit, strict);
+      this.pending = this.reader.read(this.bound.limit, this.bound.strict);
+      if (this.pending === null) {
+        this.bound = this.limit();
+        this.pending = this.reader.read(this.bound.limit, this.bound.strict);
+      }
     }
     return this.pending;
   }
@@ -232,7 +238,7 @@ export class Consumer implements AsyncIterable<Message> {
   private sharedControl(): ControlViews | null {
     const p = localProducer(this.logId);
     if (p === undefined) return null;
-    const c = controlViews(p.shared.control);
+    const c = p.views;
     const state = Atomics.load(c.i32, I32.STATE);
     return state === State.RUNNING || state === State.CLOSING ? c : null;
   }
@@ -257,7 +263,7 @@ interface Bounds {
 function logBounds(realDir: string, durableOnly: boolean): Bounds {
   const local = localProducer(realDir);
   if (local !== undefined) {
-    const c = controlViews(local.shared.control);
+    const c = local.views;
     const end = loadOffset(c, durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
     return { start: loadOffset(c, I64.LOG_START_OFFSET), end, appendEnd: Math.max(end, local.nextOffset()) };
   }

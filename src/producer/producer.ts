@@ -37,22 +37,6 @@ function installExitHook(): void {
   });
 }
 
-/** Node flags for the writer thread: the process's, less those about how the main script is read. */
-function writerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--input-type' || a === '-e' || a === '--eval' || a === '-p' || a === '--print') {
-      i++; // and its value
-      continue;
-    }
-    if (a.startsWith('--input-type=') || a.startsWith('--eval=') || a.startsWith('--print=')) continue;
-    out.push(a);
-  }
-  return out;
-}
-
 /** What recovery did when the producer opened. */
 export interface RecoveryReport {
   /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
@@ -81,7 +65,7 @@ export class Producer {
     ready: Extract<WriterToMain, { type: 'ready' }>,
   ) {
     this.nextOffsetValue = ready.nextOffset;
-    this.local = { shared, nextOffset: () => this.nextOffsetValue };
+    this.local = { shared, views: c, nextOffset: () => this.nextOffsetValue };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
     this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped());
     worker.on('message', (m: WriterToMain) => {
@@ -126,9 +110,9 @@ export class Producer {
     try {
       const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
       const workerData: WriterWorkerData = { options: resolved, shared };
-      // The writer is plain JavaScript: flags about how the main script is read (--input-type, --eval)
-      // must not reach it.
-      const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, name: 'reactive-log writer', execArgv: writerExecArgv() });
+      // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
+      // would only slow its start or break it.
+      const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, name: 'reactive-log writer', execArgv: [] });
       const ready = await new Promise<Extract<WriterToMain, { type: 'ready' }>>((resolve, reject) => {
         const onMessage = (m: WriterToMain): void => {
           if (m.type === 'ready') { cleanup(); resolve(m); }

@@ -2,10 +2,12 @@
  * Open producers of this process, by the real path of their log directory, so that a consumer opened
  * in the same process waits on the producer's shared memory instead of tailing files.
  */
-import type { SharedLog } from '../ring/layout.js';
+import type { ControlViews, SharedLog } from '../ring/layout.js';
 
 export interface LocalProducer {
   readonly shared: SharedLog;
+  /** Typed views on `shared.control`, made once. */
+  readonly views: ControlViews;
   /** The offset the producer's next append will get (records below may still be in the ring). */
   nextOffset(): number;
 }

@@ -65,11 +65,15 @@ export class RingAppender {
     this.publish();
   }
 
-  /** Publishes the head (after the bytes are written), then wakes the writer if it sleeps. */
+  /**
+   * Publishes the head (after the bytes are written), then wakes the writer if it sleeps. Only the
+   * append that flips WRITER_SLEEPING from 1 to 0 pays for the notify; the writer, once awake, sees
+   * every later HEAD before it sleeps again.
+   */
   private publish(): void {
     const i32 = this.c.i32;
     Atomics.store(i32, I32.HEAD, this.head | 0);
-    if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0) {
+    if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0 && Atomics.compareExchange(i32, I32.WRITER_SLEEPING, 1, 0) === 1) {
       Atomics.add(i32, I32.WRITER_WAKE, 1);
       Atomics.notify(i32, I32.WRITER_WAKE);
     }
