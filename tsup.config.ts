@@ -14,7 +14,7 @@ export default defineConfig([
     external: ['piscina'],
   },
   {
-    entry: { writer: 'workers/writer.ts', cli: 'src/cli.ts' },
+    entry: { writer: 'workers/writer.ts', 'pool-worker': 'workers/pool-worker.ts', cli: 'src/cli.ts' },
     format: ['esm'],
     sourcemap: true,
     clean: false,

@@ -27,6 +27,8 @@ export const ErrorCode = {
   DISK_FULL: 'ERR_DISK_FULL',
   /** A consumer already serves an iteration or a processing call. */
   CONSUMER_BUSY: 'ERR_CONSUMER_BUSY',
+  /** A consumer pool worker kept dying or hanging on the same records. */
+  WORKER_FAILED: 'ERR_WORKER_FAILED',
   /** The writer thread died or stopped answering. */
   WRITER_FAILED: 'ERR_WRITER_FAILED',
 } as const;

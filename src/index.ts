@@ -7,3 +7,4 @@ export {
 } from './types.js';
 export { type ConsumerOptions, type RetryPolicy, type CommitPolicy } from './consumer/consumer-options.js';
 export { decodeDeadLetter, type DeadLetter } from './consumer/dead-letter.js';
+export { type PoolOptions } from './consumer/pool.js';

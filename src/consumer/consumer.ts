@@ -10,6 +10,8 @@
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../options.js';
@@ -21,6 +23,7 @@ import { nodeFileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
+import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
 import { runProcess, type RecordSource } from './process.js';
 import { Waiter } from './waiter.js';
 
@@ -148,14 +151,18 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
-  /** Runs `handler` over the records in the log now, up to `max` completed (null: no limit). */
-  nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary> {
-    return this.process(max, handler, false, undefined);
+  /**
+   * Runs `handler` over the records in the log now, up to `max` completed (null: no limit). With a
+   * handler module (path or URL; its default export is the handler) the records are processed in a
+   * pool of worker threads (`options.workers`).
+   */
+  nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
+    return this.process(max, handler, false, options);
   }
 
   /** Runs `handler` over records as they come, until `max`, 'break', close() or the signal aborts. */
-  blockingProcess(max: number | null, handler: Handler, options: { signal?: AbortSignal } = {}): Promise<ProcessSummary> {
-    return this.process(max, handler, true, options.signal);
+  blockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
+    return this.process(max, handler, true, options);
   }
 
   /** Makes the cursor durable, stops waiting iterations, closes the files and the lock. Safe to call twice. */
@@ -167,6 +174,7 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       this.cursor?.close();
     } finally {
+      await Promise.all([...this.pools.values()].map((p) => p.close()));
       await this.deadLetters?.close();
     }
   }
@@ -175,16 +183,78 @@ export class Consumer implements AsyncIterable<Message> {
     await this.close();
   }
 
-  private async process(max: number | null, handler: Handler, blocking: boolean, signal: AbortSignal | undefined): Promise<ProcessSummary> {
+  private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
-    if (typeof handler !== 'function') throw LogError.invalidOption('handler', `expected a function, got ${describe(handler)}`);
+    if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
+    const deadLetters = (): DeadLetterSink => (this.deadLetters ??= new DeadLetterSink(this.opts.retry.deadLetterDir, this.logId));
+    if (typeof handler === 'function') {
+      for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
+        if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
+      }
+      this.enter();
+      try {
+        return await runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters);
+      } finally {
+        this.leave();
+      }
+    }
+    if (typeof handler !== 'string' && !(handler instanceof URL)) {
+      throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
+    }
+    const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
+    if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
+      throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
+    }
+    const popts = resolvePoolOptions(options);
     this.enter();
     try {
-      return await runProcess(this.source, max, handler, blocking, signal, this.opts.retry,
-        () => (this.deadLetters ??= new DeadLetterSink(this.opts.retry.deadLetterDir, this.logId)));
+      let pool = this.pools.get(popts.workers);
+      if (pool === undefined) {
+        pool = new ConsumerPool(popts.workers);
+        this.pools.set(popts.workers, pool);
+      }
+      this.poolDone = this.position;
+      try {
+        return await pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters);
+      } finally {
+        // The pool read ahead on its own; put the consumer's reader at the first record not done.
+        this.pending = null;
+        this.reader.seek(this.poolDone);
+        this.bound = { limit: 0, strict: false };
+      }
     } finally {
       this.leave();
     }
+  }
+
+  private readonly pools = new Map<number, ConsumerPool>();
+  private poolDone = 0;
+  private makePoolHost(): PoolHost {
+    return {
+      logId: this.logId,
+      position: () => this.poolDone,
+      availableEnd: () => {
+        const b = this.limit();
+        return b.limit !== Infinity ? b.limit : this.reader.bounds().end;
+      },
+      wait: (signal, after) => this.wait(signal, after),
+      advanceTo: (offset) => {
+        this.poolDone = offset;
+        this.cursor?.advance(offset, undefined);
+      },
+      readOne: (offset) => {
+        const r = new LogReader(nodeFileIO, this.logId);
+        try {
+          r.seek(offset);
+          const m = r.read(Infinity, false);
+          if (m === null || m.offset !== offset) throw new LogError(ErrorCode.LOG_CORRUPT, `record ${offset} cannot be read back`, { offset });
+          return m;
+        } finally {
+          r.close();
+        }
+      },
+      isClosed: () => this.closed,
+    };
   }
 
   private enter(): void {
@@ -221,13 +291,13 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   /** Waits (bounded) for records past the current limit; the cursor is made durable first. */
-  private async wait(signal: AbortSignal | undefined): Promise<void> {
+  private async wait(signal: AbortSignal | undefined, after = this.reader.position): Promise<void> {
     this.cursor?.sync();
     const c = this.sharedControl();
     if (c !== null) {
       const slot = this.opts.durableOnly ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ;
       const seen = Atomics.load(c.i32, slot);
-      if (this.limit().limit > this.reader.position) return;
+      if (this.limit().limit > after) return;
       await this.waiter.onShared(c.i32, slot, seen, signal);
     } else {
       await this.waiter.onFiles(signal);

@@ -1,0 +1,106 @@
+/**
+ * Consumer worker pools: records dispatched in log order to 2 and 4 workers, finishing out of order,
+ * each committed once, the cursor advancing only over the contiguous finished prefix; a worker that
+ * exits mid-record or hangs past timeoutMs has its records handed out again; dead letters from a pool.
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
+
+const test = readableErrors(rawTest);
+test.after(cleanupTempDirs);
+
+const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));
+
+async function logOf(records: string[]): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 * 1024 });
+  for (const r of records) p.append(r);
+  await p.flush();
+  await p.close();
+  return logDir;
+}
+
+for (const workers of [2, 4]) {
+  test(`a pool of ${workers} processes 100,000 records, each committed once, the cursor in order`, async () => {
+    const N = 100_000;
+    const logDir = await logOf(Array.from({ length: N }, (_, i) => `rec-${i}`));
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(`pool${workers}`), commit: { everyRecords: 1 } });
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(c.committedOffset!), 1);
+    const s = await c.nonblockingProcess(null, handler, { workers, batchRecords: 500 });
+    clearInterval(sampler);
+    assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.is(c.committedOffset, N);
+    for (let i = 1; i < samples.length; i++) assert.ok(samples[i]! >= samples[i - 1]!, 'the cursor never moves backwards');
+    await c.close();
+    const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(`pool${workers}`) });
+    assert.equal(await again.nonblockingProcess(null, () => 'commit'), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' }, 'nothing is left to deliver');
+    await again.close();
+  });
+}
+
+test('max limits a pool run; the next call continues exactly there', async () => {
+  const logDir = await logOf(Array.from({ length: 3000 }, (_, i) => `rec-${i}`));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('pmax') });
+  const s = await c.nonblockingProcess(1234, handler, { workers: 2, batchRecords: 100 });
+  assert.equal(s, { committed: 1234, skipped: 0, retried: 0, stoppedBy: 'limit' });
+  assert.is(c.committedOffset, 1234);
+  const rest: number[] = [];
+  await c.nonblockingProcess(null, (m) => { rest.push(m.offset); return 'commit'; });
+  assert.is(rest[0], 1234);
+  assert.is(rest.length, 3000 - 1234);
+  await c.close();
+});
+
+test('a worker that exits mid-record: its range is handed out again, nothing lost or doubled', async () => {
+  const records = Array.from({ length: 2000 }, (_, i) => (i === 777 ? `crash-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('crash') });
+  const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 });
+  assert.equal(s, { committed: 2000, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.is(c.committedOffset, 2000);
+  assert.ok(existsSync(join(logDir, 'crashed-777')), 'a worker really exited on record 777');
+  await c.close();
+});
+
+test('a worker that hangs past timeoutMs: its range is taken back and handed out again', async () => {
+  const records = Array.from({ length: 600 }, (_, i) => (i === 300 ? `hang-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('hang') });
+  const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 500 });
+  assert.equal(s, { committed: 600, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.ok(existsSync(join(logDir, 'hung-300')), 'a worker really hung on record 300');
+  await c.close();
+});
+
+test('dead letters from a pool, counted as skipped', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => (i % 100 === 5 ? `fail-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const deadLetterDir = join(tempDir(), 'dlq');
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('pdl'), retry: { maxAttempts: 2, deadLetterDir } });
+  const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 40 });
+  assert.equal(s, { committed: 297, skipped: 3, retried: 6, stoppedBy: 'end' });
+  await c.close();
+  const dl = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  assert.equal([...dl.iter()].map((m) => decodeDeadLetter(m.data).offset), [5, 105, 205]);
+  await dl.close();
+});
+
+test('a nonTx pool, and pool options checked', async () => {
+  const logDir = await logOf(Array.from({ length: 1000 }, (_, i) => `rec-${i}`));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  await rejectsWith(c.nonblockingProcess(null, () => 'commit', { workers: 2 }), 'ERR_INVALID_OPTION');
+  await rejectsWith(c.nonblockingProcess(null, handler, { workers: 0 }), 'ERR_INVALID_OPTION');
+  const s = await c.nonblockingProcess(null, handler, { workers: 2 });
+  assert.is(s.committed, 1000);
+  assert.is(c.position, 1000);
+  await c.close();
+});
+
+test.run();
