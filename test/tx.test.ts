@@ -14,6 +14,7 @@ import {
 } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
+import { Child, killAllChildren } from './child.js';
 
 const test = readableErrors(rawTest);
 test.after(cleanupTempDirs);
@@ -233,6 +234,56 @@ test('a cursor file damaged by hand is ERR_LOG_CORRUPT naming it', async () => {
   writeFileSync(path, Buffer.alloc(0));
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') }), 'ERR_LOG_CORRUPT');
   assert.ok(readdirSync(join(logDir, 'cursors')).includes('client.bad.cursor'));
+});
+
+test('a transactional consumer here follows a producer in another process, durable records only', async () => {
+  const logDir = tempDir();
+  const producer = Child.fork('ipc-producer.mjs', [logDir]);
+  try {
+    await producer.next('open');
+    producer.proc.send({ type: 'append', records: ['rec-0', 'rec-1', 'rec-2'] });
+    await producer.next('appended');
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('remote'), pollIntervalMs: 5 });
+    const seen: number[] = [];
+    const ac = new AbortController();
+    const run = c.blockingProcess(null, (m) => {
+      assert.is(text(m.data), `rec-${m.offset}`);
+      seen.push(m.offset);
+      if (m.offset === 5) ac.abort();
+      return 'commit';
+    }, { signal: ac.signal });
+    await waitFor(() => seen.length === 3, 'the first three records');
+    producer.proc.send({ type: 'append', records: ['rec-3', 'rec-4', 'rec-5'] });
+    const s = await run;
+    assert.equal(seen, [0, 1, 2, 3, 4, 5]);
+    assert.is(s.stoppedBy, 'abort');
+    assert.is(c.committedOffset, 6);
+    await c.close();
+    producer.proc.send({ type: 'close' });
+    await producer.next('closed');
+  } finally {
+    await killAllChildren();
+  }
+});
+
+test('a cursor below the log start (retention deleted its records) is ERR_POSITION_EXPIRED, never a skip', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096 });
+  p.append('rec-0');
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') });
+  await c.close(); // the cursor stays at 0; no blockingMinimumRetention, so nothing protects it
+  for (let i = 1; i < 500; i++) {
+    p.append(`rec-${i}-${'x'.repeat(60)}`);
+    if (i % 20 === 0) await p.flush();
+  }
+  await p.flush();
+  await waitFor(() => p.logStartOffset > 0, 'retention to delete the first segment');
+  const err = await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') }), 'ERR_POSITION_EXPIRED');
+  const d = (err as unknown as { details: { offset: number; logStartOffset: number } }).details;
+  assert.is(d.offset, 0);
+  assert.ok(d.logStartOffset > 0);
+  await p.close();
 });
 
 test('SIGKILL a child consumer at random points: every record applied exactly once', async () => {
