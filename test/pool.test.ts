@@ -95,6 +95,7 @@ test('dead letters from a pool, counted as skipped', async () => {
 test('a nonTx pool, and pool options checked', async () => {
   const logDir = await logOf(Array.from({ length: 1000 }, (_, i) => `rec-${i}`));
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  // @ts-expect-error: the types already refuse a function with pool options; this checks the run-time guard
   await rejectsWith(c.nonblockingProcess(null, () => 'commit', { workers: 2 }), 'ERR_INVALID_OPTION');
   await rejectsWith(c.nonblockingProcess(null, handler, { workers: 0 }), 'ERR_INVALID_OPTION');
   const s = await c.nonblockingProcess(null, handler, { workers: 2 });

@@ -209,12 +209,18 @@ test('retention with blockingMinimumRetention keeps what a lagging cursor has no
     assert.is((e as { code: string }).code, 'ERR_LOG_FULL');
   }
   assert.is(p0.logStartOffset, 0, 'the segment holding the cursor was kept');
-  // The consumer catches up; retention may delete what it committed.
-  await c.nonblockingProcess(null, () => 'commit');
-  await c.close();
-  p0.append('after');
+  // While the cursor stays, a flush cannot complete either: bounded, then ERR_LOG_FULL.
+  await rejectsWith(p0.flush(), 'ERR_LOG_FULL');
+  // The consumer catches up as records become durable; retention deletes what it committed, and the
+  // writer drains the ring.
+  const ac = new AbortController();
+  const consuming = c.blockingProcess(null, () => 'commit', { signal: ac.signal });
   await p0.flush();
-  await waitFor(() => p0.logStartOffset > 0, 'retention to resume once the cursor moved');
+  await waitFor(() => c.committedOffset === n, 'the consumer to commit every record');
+  ac.abort();
+  await consuming;
+  assert.ok(p0.logStartOffset > 0, 'retention resumed once the cursor moved');
+  await c.close();
   await p0.close();
 });
 
@@ -230,10 +236,33 @@ test('a cursor file damaged by hand is ERR_LOG_CORRUPT naming it', async () => {
   closeSync(fd);
   const err = await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') }), 'ERR_LOG_CORRUPT');
   assert.match(err.message, 'client.bad.cursor');
-  // A torn newer slot falls back to the older one.
+  // An empty cursor file is damage too (a created cursor always holds a valid slot).
   writeFileSync(path, Buffer.alloc(0));
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') }), 'ERR_LOG_CORRUPT');
   assert.ok(readdirSync(join(logDir, 'cursors')).includes('client.bad.cursor'));
+});
+
+test('a torn newer cursor slot falls back to the older one; the first commit keeps the created slot', async () => {
+  const logDir = await logWith(5);
+  const path = join(logDir, 'cursors', 'client.ab.cursor');
+  const SLOT = 32 + 64 * 1024;
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('ab') });
+  await c.nonblockingProcess(1, () => 'commit'); // sequence 2 -> slot 0; sequence 1 stays in slot 1
+  await c.close();
+  // Garble the newest slot (sequence 2, offset 1): the cursor falls back to sequence 1 (offset 0).
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(16, 0x5a), 0, 16, 8);
+  closeSync(fd);
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('ab') });
+  assert.is(d.committedOffset, 0, 'the older slot');
+  await d.nonblockingProcess(2, () => 'commit'); // sequences 2 and 3 again: slot 0 then slot 1
+  await d.close();
+  const fd2 = openSync(path, 'r+');
+  writeSync(fd2, Buffer.alloc(16, 0x5a), 0, 16, SLOT + 8); // garble sequence 3 (offset 2)
+  closeSync(fd2);
+  const e = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('ab') });
+  assert.is(e.committedOffset, 1, 'sequence 2 in slot 0');
+  await e.close();
 });
 
 test('a transactional consumer here follows a producer in another process, durable records only', async () => {
@@ -270,9 +299,11 @@ test('a cursor below the log start (retention deleted its records) is ERR_POSITI
   const logDir = tempDir();
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096 });
   p.append('rec-0');
+  p.append('rec-1');
   await p.flush();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') });
-  await c.close(); // the cursor stays at 0; no blockingMinimumRetention, so nothing protects it
+  await c.nonblockingProcess(1, () => 'commit');
+  await c.close(); // the cursor stays at 1; no blockingMinimumRetention, so nothing protects it
   for (let i = 1; i < 500; i++) {
     p.append(`rec-${i}-${'x'.repeat(60)}`);
     if (i % 20 === 0) await p.flush();
@@ -281,8 +312,12 @@ test('a cursor below the log start (retention deleted its records) is ERR_POSITI
   await waitFor(() => p.logStartOffset > 0, 'retention to delete the first segment');
   const err = await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') }), 'ERR_POSITION_EXPIRED');
   const d = (err as unknown as { details: { offset: number; logStartOffset: number } }).details;
-  assert.is(d.offset, 0);
-  assert.ok(d.logStartOffset > 0);
+  assert.is(d.offset, 1);
+  assert.ok(d.logStartOffset > 1);
+  // A cursor that never committed stands for "from the oldest": it follows the log start.
+  const fresh = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('fresh') });
+  assert.is(fresh.position, p.logStartOffset);
+  await fresh.close();
   await p.close();
 });
 

@@ -4,10 +4,13 @@
  *   chunk (the shape of the writer's group commit: extend the file, then fdatasync);
  * - buffered: the same 1 MiB writes with no fdatasync (what the kernel's page cache takes: the
  *   ceiling of `never`, whose writer does exactly these writes);
- * - tiny: 100-byte writes at the end of a fresh file, fdatasync after each (the fsync round trip).
+ * - tiny: 100-byte writes at the end of a fresh file, fdatasync after each (the fsync round trip);
+ * - tiny in place: 100-byte pwrites over already written bytes of one file, fdatasync after each (the
+ *   shape of a cursor commit: no size change, so no metadata to journal);
+ * - page-cache read: positional 1 MiB reads of files just written (the ceiling of a consumer's reads).
  * Each repetition uses its own file, removed right after.
  */
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { nowMs, summarize, type Summary } from './stats.js';
 
@@ -43,7 +46,7 @@ export function sequentialOnce(dir: string, name: string, chunkBytes: number, du
 }
 
 /** fdatasync calls per second, each after a 100-byte append. */
-function tinyOnce(dir: string, name: string, durationMs: number): number {
+export function tinyOnce(dir: string, name: string, durationMs: number): number {
   const path = join(dir, name);
   const buf = Buffer.alloc(100, 0x5a);
   const fd = openSync(path, 'w');
@@ -87,4 +90,79 @@ export function probeRawLimit(dir: string, reps: number, durationMs: number): Ra
     tiny.push(tinyOnce(dir, `raw-tiny-${i}.bin`, durationMs / 2));
   }
   return { seq1MiB: summarize(seq1), seq16MiB: summarize(seq16), buffered1MiB: summarize(buffered), tinyFsyncs: summarize(tiny) };
+}
+
+/** Where the in-place probe writes: two slots 64 KiB + 32 bytes apart, as a cursor file's A/B slots are. */
+const IN_PLACE_SLOT_BYTES = 64 * 1024 + 32;
+
+/**
+ * fdatasync calls per second, each after a 100-byte pwrite over bytes already in the file (alternately
+ * at two positions, as the cursor's A/B slots): the raw cost of one cursor commit, over about `durationMs`.
+ */
+export function tinyInPlaceOnce(dir: string, name: string, durationMs: number): number {
+  const path = join(dir, name);
+  const buf = Buffer.alloc(100, 0x5a);
+  const fd = openSync(path, 'w');
+  try {
+    const init = Buffer.alloc(2 * IN_PLACE_SLOT_BYTES);
+    writeSync(fd, init, 0, init.length, 0);
+    fdatasyncSync(fd);
+    let n = 0;
+    const t0 = nowMs();
+    while (n < 10 || nowMs() - t0 < durationMs) {
+      writeSync(fd, buf, 0, buf.length, (n % 2) * IN_PLACE_SLOT_BYTES);
+      fdatasyncSync(fd);
+      n++;
+    }
+    return n / ((nowMs() - t0) / 1000);
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+}
+
+export interface FsyncLimit {
+  /** 100-byte pwrite in place + fdatasync, calls/s (the cursor commit's shape). */
+  readonly inPlace: Summary;
+  /** 100-byte append + fdatasync, calls/s. */
+  readonly append: Summary;
+}
+
+/**
+ * The two tiny fsync probes, `reps` times each after a short warm-up. All in-place runs come first: an
+ * in-place run right after an append run (whose file is then deleted) measures the journal catching up
+ * too, and comes out lower and noisier.
+ */
+export function probeFsyncLimit(dir: string, reps: number, durationMs: number): FsyncLimit {
+  tinyInPlaceOnce(dir, 'raw-fsync-warmup.bin', durationMs / 4);
+  const inPlace: number[] = [];
+  const append: number[] = [];
+  for (let i = 0; i < reps; i++) inPlace.push(tinyInPlaceOnce(dir, `raw-inplace-${i}.bin`, durationMs));
+  for (let i = 0; i < reps; i++) append.push(tinyOnce(dir, `raw-tiny-${i}.bin`, durationMs));
+  return { inPlace: summarize(inPlace), append: summarize(append) };
+}
+
+/**
+ * Bytes/s of positional 1 MiB reads (into one reused buffer) through `paths` in order, each file from
+ * start to end: what the page cache serves when the files were just written.
+ */
+export function pageCacheReadOnce(paths: readonly string[]): number {
+  const buf = Buffer.allocUnsafe(MiB);
+  let bytes = 0;
+  const t0 = nowMs();
+  for (const p of paths) {
+    const fd = openSync(p, 'r');
+    try {
+      let pos = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        pos += n;
+      }
+      bytes += pos;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return bytes / ((nowMs() - t0) / 1000);
 }

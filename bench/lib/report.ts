@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Summary } from './stats.js';
 
 export interface Target {
-  readonly op: '>=' | '<';
+  readonly op: '>=' | '<=' | '<';
   readonly value: number;
 }
 
@@ -25,7 +25,7 @@ export interface Row {
 export function met(row: Row): boolean | null {
   if (row.target === null) return null;
   const v = row.figure.median;
-  return row.target.op === '>=' ? v >= row.target.value : v < row.target.value;
+  return row.target.op === '>=' ? v >= row.target.value : row.target.op === '<=' ? v <= row.target.value : v < row.target.value;
 }
 
 export function fmt(v: number): string {

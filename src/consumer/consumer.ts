@@ -81,7 +81,14 @@ export class Consumer implements AsyncIterable<Message> {
     const bounds = logBounds(realDir, opts.durableOnly);
     const cursor = TxCursor.open(nodeFileIO, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
-      const at = cursor.offset;
+      let at = cursor.offset;
+      if (cursor.neverCommitted && at < bounds.start) {
+        // A cursor that never committed stands for "from the oldest record": if retention moved the
+        // start since it was created, follow it (nothing was handed out to it yet).
+        at = logBounds(realDir, opts.durableOnly).start;
+        cursor.advance(at, undefined);
+        cursor.sync();
+      }
       if (at < bounds.start) {
         throw new LogError(ErrorCode.POSITION_EXPIRED,
           `cursor ${opts.cursorName} points at offset ${at}, but retention deleted offsets ${at} to ${bounds.start - 1}; the log now starts at ${bounds.start}`,
@@ -156,11 +163,15 @@ export class Consumer implements AsyncIterable<Message> {
    * handler module (path or URL; its default export is the handler) the records are processed in a
    * pool of worker threads (`options.workers`).
    */
+  nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary>;
+  nonblockingProcess(max: number | null, handler: string | URL, options?: Omit<PoolOptions, 'signal'>): Promise<ProcessSummary>;
   nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
     return this.process(max, handler, false, options);
   }
 
   /** Runs `handler` over records as they come, until `max`, 'break', close() or the signal aborts. */
+  blockingProcess(max: number | null, handler: Handler, options?: { signal?: AbortSignal }): Promise<ProcessSummary>;
+  blockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
   blockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
     return this.process(max, handler, true, options);
   }
@@ -285,7 +296,8 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private complete(msg: Message, state: Uint8Array | null | undefined): void {
-    if (this.pending !== msg) return;
+    // After close() nothing is committed any more: the record stays uncommitted and comes back.
+    if (this.closed || this.pending !== msg) return;
     this.pending = null;
     this.cursor?.advance(msg.offset + 1, state);
   }

@@ -3,6 +3,7 @@
  * table of api.md, the retry policy (delay, backoff, maxAttempts, dead letters) and state staged with a
  * commit. A record the handler did not complete stays pending and is handed out first next time.
  */
+import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
 import { describe } from '../options.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
@@ -50,7 +51,11 @@ export async function runProcess(
         state: src.currentState(),
         setState(value) {
           if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
-          staged = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+          const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+          if (bytes !== null && bytes.byteLength > MAX_STATE_BYTES) {
+            throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${bytes.byteLength}`);
+          }
+          staged = bytes;
         },
       };
       let outcome: Outcome;
@@ -85,6 +90,8 @@ export async function runProcess(
       // 'retry' must not starve the timers and close() that would stop it.
       if (delay > 0) await sleep(delay, signal);
       else await new Promise((resolve) => setImmediate(resolve));
+      if (src.isClosed()) return stop(summary, 'end');
+      if (signal?.aborted) return stop(summary, 'abort');
     }
   }
 }

@@ -31,6 +31,11 @@ export interface CursorValue {
   readonly state: Uint8Array | null;
 }
 
+/** Where the slot holding `sequence` lives: the two slots alternate. */
+function slotPosition(sequence: number): number {
+  return (sequence % 2) * SLOT_BYTES;
+}
+
 function decodeSlot(b: Uint8Array): CursorValue | null {
   if (b.byteLength < CURSOR_HEADER_BYTES) return null;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -71,7 +76,12 @@ export function readCursorFile(io: FileIO, path: string, name: string): CursorVa
   }
   try {
     const buf = Buffer.alloc(2 * SLOT_BYTES);
-    const n = readFull(io, fd, buf, 0, buf.byteLength, 0);
+    let n: number;
+    try {
+      n = readFull(io, fd, buf, 0, buf.byteLength, 0);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading cursor', name);
+    }
     const a = decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES)));
     const b = n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n)) : null;
     if (a === null && b === null) {
@@ -99,17 +109,22 @@ export class CursorFile {
     if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing);
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;
-    const fd = io.open(tmp, 'w');
     try {
-      writeAll(io, fd, [encodeSlot(first)], 0);
-      io.fdatasync(fd);
-    } finally {
-      io.close(fd);
+      const fd = io.open(tmp, 'w');
+      try {
+        // Sequence n lives in slot n % 2: the first commit (sequence 2) then writes the other slot.
+        writeAll(io, fd, [encodeSlot(first)], slotPosition(first.sequence));
+        io.fdatasync(fd);
+      } finally {
+        io.close(fd);
+      }
+      // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
+      io.rename(tmp, path);
+      fsyncDir(io, dir);
+      return new CursorFile(io, io.open(path, 'r+'), name, first);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'creating cursor', name);
     }
-    // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
-    io.rename(tmp, path);
-    fsyncDir(io, dir);
-    return new CursorFile(io, io.open(path, 'r+'), name, first);
   }
 
   get value(): CursorValue {
@@ -133,9 +148,12 @@ export class CursorFile {
     if (next.state !== null && next.state.byteLength > MAX_STATE_BYTES) {
       throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${next.state.byteLength}`);
     }
-    const slot = next.sequence % 2;
-    writeAll(this.io, this.fd, [encodeSlot(next)], slot * SLOT_BYTES);
-    this.io.fdatasync(this.fd);
+    try {
+      writeAll(this.io, this.fd, [encodeSlot(next)], slotPosition(next.sequence));
+      this.io.fdatasync(this.fd);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'committing cursor', this.name);
+    }
     this.current = next;
   }
 

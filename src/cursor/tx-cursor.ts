@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, releaseLock } from '../storage/lock.js';
-import { CursorFile, readCursorFile } from './cursor-file.js';
+import { CursorFile, MAX_STATE_BYTES, readCursorFile } from './cursor-file.js';
 
 export const CURSOR_DIR = 'cursors';
 export const CURSOR_SUFFIX = '.cursor';
@@ -64,6 +64,11 @@ export class TxCursor {
     return this.position;
   }
 
+  /** True while the cursor file holds only the value it was created with. */
+  get neverCommitted(): boolean {
+    return this.file.value.sequence === 1 && this.position === this.file.value.offset;
+  }
+
   /** The durable cursor. */
   get committedOffset(): number {
     return this.file.value.offset;
@@ -76,6 +81,10 @@ export class TxCursor {
 
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void {
+    if (this.closed) throw LogError.closed('consumer');
+    if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
+      throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${state.byteLength}`);
+    }
     this.position = offset;
     if (state !== undefined) {
       this.state = state;
@@ -87,6 +96,7 @@ export class TxCursor {
 
   /** Makes the in-memory cursor (and state) durable, if it moved. */
   sync(): void {
+    if (this.closed) return;
     if (this.position !== this.file.value.offset || this.stateChanged) {
       this.file.commit(this.position, this.stateChanged ? this.state : undefined);
     }
@@ -95,7 +105,11 @@ export class TxCursor {
     this.lastSyncMs = Date.now();
   }
 
+  private closed = false;
+
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.sync();
     } finally {

@@ -183,6 +183,7 @@ export class Producer {
 
   private async waitDurable(target: number): Promise<void> {
     const i32 = this.c.i32;
+    let blockedSince: number | null = null;
     if (loadOffset(this.c, I64.FLUSH_TARGET) < target) storeOffset(this.c, I64.FLUSH_TARGET, target);
     Atomics.add(i32, I32.WRITER_WAKE, 1);
     Atomics.notify(i32, I32.WRITER_WAKE);
@@ -198,7 +199,16 @@ export class Producer {
         this.throwStopped();
       }
       if (state === State.CLOSED) throw LogError.closed('producer');
-      await waitSlot(i32, I32.DURABLE_SEQ, seq, FLUSH_WAIT_SLICE_MS);
+      // Bounded like append: records that retention keeps from being written cannot become durable.
+      if (Atomics.load(i32, I32.RETENTION_BLOCKED) === 1) {
+        blockedSince ??= performance.now();
+        if (performance.now() - blockedSince > this.options.appendTimeoutMs) {
+          throw new LogError(ErrorCode.LOG_FULL, `flush waited appendTimeoutMs (${this.options.appendTimeoutMs} ms) while retention kept the writer from writing (blockingMinimumRetention or a lagging transactional cursor)`);
+        }
+      } else {
+        blockedSince = null;
+      }
+      await waitSlot(i32, I32.DURABLE_SEQ, seq, Math.min(FLUSH_WAIT_SLICE_MS, this.options.appendTimeoutMs / 4 + 1));
     }
   }
 

@@ -41,6 +41,8 @@ export const I32 = {
    * counter moved since.
    */
   WRITER_WAKE: 9,
+  /** 1 while retention keeps the writer from writing (backpressure), else 0. */
+  RETENTION_BLOCKED: 10,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */

@@ -25,6 +25,8 @@ import { createSegment, type RecoveredLog, type SegmentInfo } from '../storage/r
 
 /** The longest the writer sleeps before it re-checks timers and shared state. */
 const MAX_SLEEP_MS = 250;
+/** While a transactional cursor holds retention back, how often the writer re-reads the cursors. */
+const CURSOR_POLL_MS = 20;
 /** Under `always`, one group commit covers at most this many bytes before its fsync. */
 const MAX_GROUP_BYTES = 16 * 1024 * 1024;
 
@@ -141,9 +143,13 @@ export class LogWriter {
       if (frame.count === 0) continue; // only skipped bytes before the ring's end; already released
       const blockedMs = this.roomFor(frame.frameBytes);
       if (blockedMs > 0) {
-        this.syncIfDue();
+        // Make what is written durable: a transactional consumer (which reads durable records only)
+        // can then catch up and commit, which is what lets retention free space again.
+        this.sync();
+        Atomics.store(this.c.i32, I32.RETENTION_BLOCKED, 1);
         return blockedMs;
       }
+      Atomics.store(this.c.i32, I32.RETENTION_BLOCKED, 0);
       this.writeFrame(frame);
       groupBytes += frame.frameBytes;
       if (this.position >= this.opts.fileRollSize) this.roll();
@@ -344,7 +350,11 @@ export class LogWriter {
     }
     if (this.segments.length > 1) {
       const oldest = this.segments[0]!;
-      return Math.max(1, Math.min(MAX_SLEEP_MS, oldest.lastTimestampMs + blockingMinimumRetention - this.now()));
+      const ageLeftMs = oldest.lastTimestampMs + blockingMinimumRetention - this.now();
+      // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
+      // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
+      if (ageLeftMs <= 0) return CURSOR_POLL_MS;
+      return Math.max(1, Math.min(MAX_SLEEP_MS, ageLeftMs));
     }
     return MAX_SLEEP_MS;
   }
