@@ -156,9 +156,16 @@ export class LogReader {
     if (this.fd >= 0 && this.next === this.segBase) return false; // the open segment is empty: nothing follows it yet
     const name = segmentName(this.next);
     if (!this.io.exists(join(this.dir, name))) {
-      // Either nothing follows yet, or retention deleted what follows while this reader lagged.
+      // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
+      // (a newer segment exists, yet none starts here) records are missing.
       const bases = listSegmentBases(this.io, this.dir);
       if (bases.length > 0 && bases[0]! > this.next) throw expired(this.next, bases[0]!);
+      if (this.fd >= 0) {
+        const later = bases.find((b) => b > this.segBase);
+        if (later !== undefined && later !== this.next && this.io.fsize(this.fd) === this.pos) {
+          throw LogError.corrupt(segmentName(this.segBase), this.pos, `the segment ends at offset ${this.next}, but the next one starts at ${later}`);
+        }
+      }
       return false;
     }
     const unread = this.fd >= 0 ? this.io.fsize(this.fd) - this.pos : 0;
@@ -243,8 +250,9 @@ export class LogReader {
    * will cut), unless the segment is sealed (tryOpenNext reports that).
    */
   private notWhole(why: string): false {
-    // At the exact end of the file the next record may be in the next segment: read() decides.
-    if (this.strict && this.io.fsize(this.fd) > this.pos) {
+    // At the exact end of the file the next record may be in the next segment: read() decides. Part
+    // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
+    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealed())) {
       throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
     }
     this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
@@ -264,7 +272,7 @@ export class LogReader {
    */
   private invalid(why: string): false {
     const name = segmentName(this.segBase);
-    if (this.strict || this.io.exists(join(this.dir, segmentName(this.next)))) throw LogError.corrupt(name, this.pos, why);
+    if (this.strict || this.sealed()) throw LogError.corrupt(name, this.pos, why);
     const size = this.io.fsize(this.fd);
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;
@@ -278,6 +286,11 @@ export class LogReader {
   }
 
   private strict = false;
+
+  /** Whether a newer segment exists: then the writer finished the open one, and nothing more comes. */
+  private sealed(): boolean {
+    return listSegmentBases(this.io, this.dir).some((b) => b > this.segBase);
+  }
   private checkedInvalidAt = -1;
   private checkedInvalidSize = -1;
 
