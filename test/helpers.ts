@@ -68,3 +68,15 @@ export function throwsWith(fn: () => unknown, code: string): Error & { code: str
   }
   throw new Error(`expected a throw with ${code}, got none`);
 }
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with SEED=<n>. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -6,21 +6,10 @@ import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs } from './helpers.js';
+import { tempDir, cleanupTempDirs, prng } from './helpers.js';
 
 const test = readableErrors(rawTest);
 test.after(cleanupTempDirs);
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function record(offset: number, size: number): Buffer {
   const b = Buffer.alloc(size, offset % 251);

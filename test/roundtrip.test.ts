@@ -12,25 +12,13 @@ import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } f
 import { LogReader } from '../src/reader/log-reader.js';
 import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
 import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
+import { tempDir, cleanupTempDirs, rejectsWith, waitFor, prng } from './helpers.js';
 
 const test = readableErrors(uvuTest);
 
 test.after(cleanupTempDirs);
 
 const MiB = 1024 * 1024;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with SEED=<n>. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seedFor(name: string): number {
   const seed = process.env.SEED !== undefined ? Number(process.env.SEED) : Math.floor(Math.random() * 2 ** 31);
