@@ -16,7 +16,10 @@
  *    in a SharedArrayBuffer. References: the in-process for-await iterator at the same rate, a raw
  *    Atomics notify/waitAsync round trip between two threads, and an empty piscina task round trip.
  *    Targets: p50 < 100 µs, p99 < 1 ms.
- * Prints a table; writes bench/results/pool.json.
+ * Diagnostics beside them: the same scaling with batchRecords 4096 (per-range cost amortized), the CPU
+ * each thread group used while pacing (Linux /proc/self/task), and the CPU other processes used during
+ * each rep (Linux /proc/stat; this machine has 2 cores, so any other load shows in the figures).
+ * `--only scaling|latency` runs one half. Prints a table; writes bench/results/pool.json.
  */
 import { rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -40,13 +43,15 @@ const base = dirArg >= 0 ? process.argv[dirArg + 1]! : tmpdir();
 const RESULTS = fileURLToPath(new URL('./results/pool.json', import.meta.url));
 
 const cfg = quick
-  ? { reps: 3, scalingN: 60_000, scalingWarmN: 6_000, inlineN: 60_000, probeMs: 500, latencyReps: 3, warmMs: 300, measureMs: 2_000, pings: 20_000, piscinaTasks: 5_000 }
+  ? { reps: 3, scalingN: 50_000, scalingWarmN: 6_000, inlineN: 50_000, probeMs: 500, latencyReps: 3, warmMs: 300, measureMs: 2_000, pings: 20_000, piscinaTasks: 5_000 }
   : { reps: 5, scalingN: 200_000, scalingWarmN: 10_000, inlineN: 150_000, probeMs: 1_000, latencyReps: 5, warmMs: 500, measureMs: 5_000, pings: 50_000, piscinaTasks: 20_000 };
 const TARGET_SPIN_US = 20;
 const RATE = 100_000;
 const WORKERS = 2;
 /** The pool's default dispatch size (PoolOptions.batchRecords). */
 const BATCH_RECORDS = 256;
+/** A larger dispatch size, run as a diagnostic: how much of the scaling loss is per-range cost. */
+const BIG_BATCH_RECORDS = 4096;
 const WARM_RECORDS = 2_000;
 
 const log = (s: string): void => console.log(s);
@@ -82,14 +87,16 @@ function latencyRows(label: string, runs: readonly LatencyRun[], targets: boolea
     { workload: `${label}: max`, figure: pick((p) => p.max), unit: 'µs', target: null, ratio: null },
     { workload: `${label}: producer lag p99`, figure: summarize(runs.map((r) => r.producerLagUs.p99)), unit: 'µs', target: null, ratio: null },
     { workload: `${label}: process CPU`, figure: summarize(runs.map((r) => r.coresUsed)), unit: 'cores', target: null, ratio: null },
+    ...Object.keys(runs[0]?.threads ?? {}).map((k): Row => ({
+      workload: `${label}: CPU, ${k === 'main' ? 'main thread (producer + consumer)' : k === 'writer' ? 'writer thread' : k === 'workers' ? 'pool workers' : 'other threads'}`,
+      figure: summarize(runs.map((r) => r.threads?.[k] ?? NaN)), unit: 'cores', target: null, ratio: null,
+    })),
   ];
 }
 
 function pctRows(label: string, reps: readonly Percentiles[]): Row[] {
-  return [
-    { workload: `${label} p50`, figure: summarize(reps.map((p) => p.p50)), unit: 'µs', target: null, ratio: null },
-    { workload: `${label} p99`, figure: summarize(reps.map((p) => p.p99)), unit: 'µs', target: null, ratio: null },
-  ];
+  const row = (name: string, f: (p: Percentiles) => number): Row => ({ workload: `${label} ${name}`, figure: summarize(reps.map(f)), unit: 'µs', target: null, ratio: null });
+  return [row('p50', (p) => p.p50), row('p99', (p) => p.p99), row('p99.9', (p) => p.p999), row('max', (p) => p.max)];
 }
 
 /** Cores used by other processes, per rep (null off Linux). */
@@ -109,7 +116,8 @@ async function latencyReps(root: string, name: string, reps: number, run: (spec:
       (others[name] ??= []).push(o);
       const l = res.latencyUs;
       log(`  rep ${r + 1}: p50 ${fmt(l.p50)}  p99 ${fmt(l.p99)}  p99.9 ${fmt(l.p999)}  max ${fmt(l.max)} µs over ${n(res.measured)} records`
-        + `${res.missing > 0 ? `, ${n(res.missing)} MISSING` : ''}; producer lag p99 ${fmt(res.producerLagUs.p99)} µs; ${res.coresUsed.toFixed(2)} cores${othersText(o)}`);
+        + `${res.missing > 0 ? `, ${n(res.missing)} MISSING` : ''}; producer lag p99 ${fmt(res.producerLagUs.p99)} µs; ${res.coresUsed.toFixed(2)} cores`
+        + `${res.threads === null ? '' : ` (${Object.entries(res.threads).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})`}${othersText(o)}`);
       out.push(res);
     } finally {
       rmSync(logDir, { recursive: true, force: true });
@@ -126,7 +134,7 @@ async function main(): Promise<void> {
     + `available parallelism ${cores}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`);
   log(`logs in ${root}`);
   const loadStart = loadavg();
-  log(`load average at start: ${loadStart.map((l) => l.toFixed(2)).join(' ')}${loadStart[0]! > 0.5 ? ' (other processes are using the CPUs: figures may be low; see the bare-thread probe)' : ''}`);
+  log(`load average at start: ${loadStart.map((l) => l.toFixed(2)).join(' ')} (each rep below also reports the CPU other processes used during it)`);
   if (cores <= 2) {
     log(`note: this machine has ${cores} cores. The latency runs have 4 threads that want a CPU at times (main: producer`
       + ' + coordinator; the log writer; 2 pool workers), and the main thread spins to pace the producer.');
@@ -155,12 +163,18 @@ async function main(): Promise<void> {
     const two: ScalingRun[] = [];
     const inline: number[] = [];
     const bare: ParallelProbe[] = [];
+    const oneBig: ScalingRun[] = [];
+    const twoBig: ScalingRun[] = [];
     for (let r = 0; r < cfg.reps; r++) {
       const snap = cpuSnapshot();
       const a = await scalingRun(scalingDir, 1, cfg.scalingWarmN, cfg.scalingN, BATCH_RECORDS);
       const b = await scalingRun(scalingDir, 2, cfg.scalingWarmN, cfg.scalingN, BATCH_RECORDS);
       const c = inlineRate(handler, cfg.inlineN);
       const d = await parallelProbe(cal.rounds, cfg.probeMs);
+      const a4 = await scalingRun(scalingDir, 1, cfg.scalingWarmN, cfg.scalingN, BIG_BATCH_RECORDS);
+      const b4 = await scalingRun(scalingDir, 2, cfg.scalingWarmN, cfg.scalingN, BIG_BATCH_RECORDS);
+      oneBig.push(a4);
+      twoBig.push(b4);
       const o = otherCores(snap);
       (others.scaling ??= []).push(o);
       one.push(a);
@@ -169,7 +183,8 @@ async function main(): Promise<void> {
       bare.push(d);
       log(`  rep ${r + 1}: 1 worker ${n(Math.round(a.recPerSec))} rec/s (${a.coresUsed.toFixed(2)} cores), 2 workers ${n(Math.round(b.recPerSec))} rec/s`
         + ` (${b.coresUsed.toFixed(2)} cores), ratio ${(b.recPerSec / a.recPerSec).toFixed(2)}x; inline ${n(Math.round(c))} rec/s;`
-        + ` bare threads 1: ${n(Math.round(d.oneThread))}, 2: ${n(Math.round(d.twoThreads))} rec/s (${d.speedup.toFixed(2)}x)${othersText(o)}`);
+        + ` bare threads 1: ${n(Math.round(d.oneThread))}, 2: ${n(Math.round(d.twoThreads))} rec/s (${d.speedup.toFixed(2)}x);`
+        + ` batchRecords ${BIG_BATCH_RECORDS}: ${n(Math.round(a4.recPerSec))} / ${n(Math.round(b4.recPerSec))} rec/s (${(b4.recPerSec / a4.recPerSec).toFixed(2)}x)${othersText(o)}`);
     }
     rmSync(scalingDir, { recursive: true, force: true });
     const inlineRate_ = summarize(inline);
@@ -185,11 +200,14 @@ async function main(): Promise<void> {
       { workload: 'scaling: 2 workers / 1 worker (per rep)', figure: ratioPerRep, unit: 'x', target: { op: '>=', value: 1.6 }, ratio: ratioPerRep.median / bareSpeedup.median, ratioOf: 'bare 2/1' },
       { workload: 'scaling: bare threads 2 / 1 (CPU ceiling)', figure: bareSpeedup, unit: 'x', target: null, ratio: 1, ratioOf: 'bare 2/1' },
       { workload: 'scaling: 2 workers, process CPU', figure: summarize(two.map((x) => x.coresUsed)), unit: 'cores', target: null, ratio: null },
+      { workload: `scaling: pool, 1 worker, batchRecords ${BIG_BATCH_RECORDS}`, figure: summarize(oneBig.map((x) => x.recPerSec)), unit: 'rec/s', target: null, ratio: summarize(oneBig.map((x) => x.recPerSec)).median / inlineRate_.median, ratioOf: 'inline' },
+      { workload: `scaling: pool, 2 workers, batchRecords ${BIG_BATCH_RECORDS}`, figure: summarize(twoBig.map((x) => x.recPerSec)), unit: 'rec/s', target: null, ratio: summarize(twoBig.map((x) => x.recPerSec)).median / inlineRate_.median, ratioOf: 'inline' },
+      { workload: `scaling: 2 / 1 workers, batchRecords ${BIG_BATCH_RECORDS}`, figure: summarize(oneBig.map((a, i) => twoBig[i]!.recPerSec / a.recPerSec)), unit: 'x', target: null, ratio: null },
     );
     notes.push(`scaling: ${cal.rounds} spin rounds a record; records spun by the pools (approximate count): ${n(Atomics.load(shared.ctrl, CTRL.SPUN))}.`
       + ' "bare threads": the same work in one, then two, plain worker threads at once (no log, no pool): the CPU the machine gives now.');
     json.calibration = { targetUs: TARGET_SPIN_US, rounds: cal.rounds, usPerRecord: cal.usPerRecord };
-    json.scaling = { oneWorker: one, twoWorkers: two, inlineRecPerSec: inline, bareThreads: bare };
+    json.scaling = { oneWorker: one, twoWorkers: two, inlineRecPerSec: inline, bareThreads: bare, bigBatch: { batchRecords: BIG_BATCH_RECORDS, oneWorker: oneBig, twoWorkers: twoBig } };
   }
 
   if (only === null || only === 'latency') {

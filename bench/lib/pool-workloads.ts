@@ -9,7 +9,7 @@
  * Handlers record into the SharedArrayBuffer of bench/fixtures/pool-shared.mjs.
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Handler, type Message, type ProcessContext } from '../../dist/index.js';
@@ -196,6 +196,8 @@ export interface LatencyRun {
   readonly missing: number;
   /** CPU seconds of the process (all threads) per wall second over the paced part. */
   readonly coresUsed: number;
+  /** The same per thread group (Linux): main (producer + consumer or coordinator), writer, pool workers, rest. */
+  readonly threads: GroupCpu | null;
   readonly summary?: unknown;
 }
 
@@ -210,6 +212,11 @@ function lagWindow(paced: Paced, warmN: number): Float64Array {
   return paced.lagUs.slice(warmN);
 }
 
+/** The threads started since `before` (the writer after Producer.open; the workers after a pool starts). */
+function newThreads(before: Set<number>): number[] {
+  return [...threadIds()].filter((t) => !before.has(t));
+}
+
 /** Pool: blockingProcess(null, latency handler, { workers }) on a nonTx consumer of the producer's log. */
 export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, workers: number, batchRecords: number): Promise<LatencyRun> {
   const periodMs = 1000 / spec.ratePerSec;
@@ -218,19 +225,24 @@ export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, wor
   if (n > shared.capacity) throw new Error(`latency: ${n} records exceed the shared block's ${shared.capacity} samples`);
   const { ctrl } = shared;
   for (const k of [CTRL.COUNT, CTRL.WARM, CTRL.DROPPED]) Atomics.store(ctrl, k, 0);
+  const t0s = threadIds();
   const p = await Producer.open({ logDir: spec.logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const writer = newThreads(t0s);
   try {
     const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
     const ac = new AbortController();
     try {
+      const t1s = threadIds();
       const run = c.blockingProcess(null, LATENCY_HANDLER, { workers, batchRecords, signal: ac.signal });
       run.catch(() => undefined); // observed below
       appendWarm(p, spec.warmRecords);
       await until('the pool warm-up records', () => Atomics.load(ctrl, CTRL.WARM) >= spec.warmRecords, 30_000);
+      const threadCpu = measureGroups({ main: [process.pid], writer, workers: newThreads(t1s) });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
       const paced = await pace(p, n, periodMs);
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+      const threads = threadCpu?.() ?? null;
       await until('the pool to see every paced record', () => Atomics.load(ctrl, CTRL.COUNT) >= n, 10_000);
       ac.abort();
       const summary = await run;
@@ -238,7 +250,7 @@ export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, wor
       const lat = windowed(shared.latUs, shared.intendedMs, count, paced.t0 + warmN * periodMs);
       return {
         latencyUs: percentiles(lat), producerLagUs: percentiles(lagWindow(paced, warmN)), sent: paced.sent,
-        measured: lat.length, missing: n - Atomics.load(ctrl, CTRL.COUNT), coresUsed, summary,
+        measured: lat.length, missing: n - Atomics.load(ctrl, CTRL.COUNT), coresUsed, threads, summary,
       };
     } finally {
       ac.abort();
@@ -258,7 +270,9 @@ export async function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun>
   const intendedMs = new Float64Array(n);
   let seen = 0;
   let warmSeen = 0;
+  const t0s = threadIds();
   const p = await Producer.open({ logDir: spec.logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const writer = newThreads(t0s);
   try {
     const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
     const ac = new AbortController();
@@ -279,15 +293,19 @@ export async function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun>
       loop.catch(() => undefined); // observed below
       appendWarm(p, spec.warmRecords);
       await until('the iterator warm-up records', () => warmSeen >= spec.warmRecords, 30_000);
+      const threadCpu = measureGroups({ main: [process.pid], writer });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
       const paced = await pace(p, n, periodMs);
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+      const threads = threadCpu?.() ?? null;
       const timer = setTimeout(() => ac.abort(), 10_000);
       await loop;
       clearTimeout(timer);
       const lat = windowed(latUs, intendedMs, seen, paced.t0 + warmN * periodMs);
-      return { latencyUs: percentiles(lat), producerLagUs: percentiles(lagWindow(paced, warmN)), sent: paced.sent, measured: lat.length, missing: n - seen, coresUsed };
+      return {
+        latencyUs: percentiles(lat), producerLagUs: percentiles(lagWindow(paced, warmN)), sent: paced.sent, measured: lat.length, missing: n - seen, coresUsed, threads,
+      };
     } finally {
       ac.abort();
       await c.close();
@@ -443,4 +461,56 @@ export function otherCores(from: CpuSnapshot): number | null {
   const wallMs = to.atMs - from.atMs;
   const own = process.cpuUsage(from.process);
   return Math.max(0, (to.machineBusyMs - from.machineBusyMs - (own.user + own.system) / 1000) / wallMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the CPU goes, per thread (Linux: /proc/self/task)
+
+/** The ids of this process's threads now (empty off Linux). */
+export function threadIds(): Set<number> {
+  try {
+    return new Set(readdirSync('/proc/self/task').map(Number));
+  } catch {
+    return new Set();
+  }
+}
+
+/** utime + stime of thread `tid` in ms (0 if it is gone). */
+function threadCpuMs(tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // fields 14 and 15, in USER_HZ (100) ticks
+  } catch {
+    return 0;
+  }
+}
+
+export type ThreadGroups = Record<string, readonly number[]>;
+
+export interface GroupCpu {
+  /** Cores used by each group of threads over the interval, and by every other thread of the process ("rest"). */
+  readonly [group: string]: number;
+}
+
+/** Per-group CPU from now until the returned function is called (cores: CPU seconds per wall second). */
+export function measureGroups(groups: ThreadGroups): (() => GroupCpu) | null {
+  const all = threadIds();
+  if (all.size === 0) return null;
+  const t0 = nowMs();
+  const sum = (tids: Iterable<number>): number => {
+    let s = 0;
+    for (const t of tids) s += threadCpuMs(t);
+    return s;
+  };
+  const named = new Set(Object.values(groups).flat());
+  const start = Object.fromEntries(Object.entries(groups).map(([k, v]) => [k, sum(v)]));
+  const restStart = sum([...all].filter((t) => !named.has(t)));
+  return () => {
+    const wall = nowMs() - t0;
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(groups)) out[k] = (sum(v) - start[k]!) / wall;
+    out.rest = (sum([...threadIds()].filter((t) => !named.has(t))) - restStart) / wall;
+    return out;
+  };
 }
