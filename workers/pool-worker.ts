@@ -38,7 +38,9 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       reader = new LogReader(nodeFileIO, task.logDir);
       readers.set(task.logDir, reader);
     }
-    if (reader.position !== task.from) reader.seek(task.from);
+    // Ranges alternate between workers: moving forward past another worker's range is cheaper than a
+    // seek (which lists the directory, reads the index and reopens the segment).
+    if (reader.position !== task.from && !reader.skipTo(task.from)) reader.seek(task.from);
     for (let offset = task.from; offset < task.to; offset++) {
       const msg = reader.read(task.to, false);
       if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });

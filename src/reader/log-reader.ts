@@ -62,6 +62,17 @@ export class LogReader {
     }
   }
 
+  /**
+   * Moves forward to `offset` without a new seek (no directory listing, index read or reopen): the
+   * records before it are passed over as they are read. Returns false when `offset` is behind the
+   * reader or nothing is open; then use seek().
+   */
+  skipTo(offset: number): boolean {
+    if (this.fd < 0 || offset < this.position) return false;
+    this.skipBelow = offset;
+    return true;
+  }
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     const bases = listSegmentBases(this.io, this.dir);
