@@ -28,8 +28,6 @@ function wrap<T>(fn: Callback<T>): Callback<T> {
 
 export function readableErrors<T>(t: Test<T>): Test<T> {
   const w = ((name: string, fn: Callback<T>) => t(name, wrap(fn))) as Test<T>;
-  w.only = (name: string, fn: Callback<T>) => t.only(name, wrap(fn));
-  w.skip = t.skip;
   w.before = t.before;
   w.after = t.after;
   w.run = t.run;
