@@ -117,7 +117,7 @@ test('damage in a sealed segment is ERR_LOG_CORRUPT for a reader, never a skippe
   await writeFrames(logDir, 6, 100, { fileRollSize: 2048 });
   const first = join(logDir, segs(logDir)[0]!);
   const fd = openSync(first, 'r+');
-  writeSync(fd, Buffer.from([0xff, 0xfe]), 0, 2, 32 + 40 + 10);
+  writeSync(fd, Buffer.from([0xff, 0xfe]), 0, 2, 32 + 40 + 1); // inside the first frame's first length field
   closeSync(fd);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   let delivered = 0;
