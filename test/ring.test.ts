@@ -45,4 +45,25 @@ test('random sizes through a 64 KiB ring, up to ringBytes - 16, read back exactl
   await c.close();
 });
 
+test('records that end exactly at the ring end, batched with the next one at index 0', async () => {
+  // 16,380-byte records take 16,384 ring bytes with their length, so every fourth one ends exactly at
+  // the ring's end; a batch that spans that point is two slices (the bug this pins: one slice, cut short).
+  const logDir = tempDir();
+  const ringBytes = 64 * 1024;
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), ringBytes, maxRecordBytes: ringBytes - 16, fileRollSize: 1024 * 1024, maxTotalBytes: null });
+  const count = 4000;
+  for (let i = 0; i < count; i++) assert.is(p.append(record(i, i % 7 === 3 ? 12 : 16_380)), i);
+  await p.flush();
+  await p.close();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  let n = 0;
+  for (const m of c.iter()) {
+    assert.is(m.offset, n);
+    assert.ok(Buffer.from(m.data).equals(record(n, n % 7 === 3 ? 12 : 16_380)), `bytes of record ${n}`);
+    n++;
+  }
+  assert.is(n, count);
+  await c.close();
+});
+
 test.run();

@@ -188,6 +188,12 @@ export class LogWriter {
       }
       len += RECORD_HEADER_BYTES;
       if (count > 0 && bodyBytes + len > this.opts.maxBatchBytes) break;
+      if (sliceStart >= 0 && sliceStart + sliceLen !== idx) {
+        // The previous record ended exactly at the ring's end: this one starts a new slice at index 0.
+        slices.push(this.ring.subarray(sliceStart, sliceStart + sliceLen));
+        sliceStart = -1;
+        sliceLen = 0;
+      }
       if (sliceStart < 0) sliceStart = idx;
       sliceLen += len;
       bodyBytes += len;
