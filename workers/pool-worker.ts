@@ -6,7 +6,7 @@
  */
 import { LogError } from '../src/errors.js';
 import { LogReader } from '../src/reader/log-reader.js';
-import { nodeFileIO } from '../src/storage/file-io.js';
+import { fileIO } from '../src/storage/file-io.js';
 import type { Handler, Outcome, ProcessContext } from '../src/types.js';
 import type { PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
 
@@ -35,7 +35,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
     const handler = await loadHandler(task.handler);
     let reader = readers.get(task.logDir);
     if (reader === undefined) {
-      reader = new LogReader(nodeFileIO, task.logDir);
+      reader = new LogReader(await fileIO(), task.logDir);
       readers.set(task.logDir, reader);
     }
     // Ranges alternate between workers: moving forward past another worker's range is cheaper than a

@@ -3,27 +3,16 @@
  * close, post `closed`. Any failure sets STATE to FAILED in shared memory (so a synchronous append sees
  * it at once), wakes every waiter, and posts `failed` with the error's code and message.
  */
-import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LogError, ErrorCode } from '../src/errors.js';
 import { FailureCode, I32, State, bump, controlViews } from '../src/ring/layout.js';
-import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
+import { fileIO } from '../src/storage/file-io.js';
 import { recoverLog } from '../src/storage/recovery.js';
 import { LogWriter } from '../src/writer/log-writer.js';
 import type { WriterToMain, WriterWorkerData } from '../src/writer/messages.js';
 
 const data = workerData as WriterWorkerData;
 
-/**
- * The file layer. Tests (and only tests) may name a module in REACTIVE_LOG_TEST_FILE_IO whose default
- * export wraps the real layer, to inject faults into this thread's file calls.
- */
-async function fileIO(): Promise<FileIO> {
-  const wrapper = process.env.REACTIVE_LOG_TEST_FILE_IO;
-  if (wrapper === undefined || wrapper === '') return nodeFileIO;
-  const mod = (await import(pathToFileURL(wrapper).href)) as { default: (real: FileIO) => FileIO };
-  return mod.default(nodeFileIO);
-}
 const port = parentPort!;
 const post = (m: WriterToMain): void => port.postMessage(m);
 const c = controlViews(data.shared.control);

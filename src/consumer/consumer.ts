@@ -19,7 +19,7 @@ import { localProducer } from '../producer/registry.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
-import { nodeFileIO } from '../storage/file-io.js';
+import { fileIO, type FileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
@@ -38,13 +38,14 @@ export class Consumer implements AsyncIterable<Message> {
   private readonly source: RecordSource;
 
   private constructor(
+    private readonly io: FileIO,
     /** The real path of the log directory; with an offset it makes an idempotency key. */
     readonly logId: string,
     private readonly opts: ResolvedConsumerOptions,
     private readonly cursor: TxCursor | null,
     start: number,
   ) {
-    this.reader = new LogReader(nodeFileIO, logId);
+    this.reader = new LogReader(io, logId);
     this.waiter = new Waiter(logId, opts.pollIntervalMs);
     this.reader.seek(start);
     this.source = {
@@ -66,26 +67,27 @@ export class Consumer implements AsyncIterable<Message> {
     const opts = resolveConsumerOptions(options);
     if (!existsSync(opts.logDir) || !statSync(opts.logDir).isDirectory()) throw LogError.invalidOption('logDir', `no log directory at ${opts.logDir}`);
     const realDir = realpathSync(opts.logDir);
+    const io = await fileIO();
     if (opts.style.kind === 'nonTx') {
       // Retention may delete the oldest segment between reading the bounds and the seek: try again.
       for (let attempt = 1; ; attempt++) {
-        const bounds = logBounds(realDir, opts.durableOnly);
+        const bounds = logBounds(io, realDir, opts.durableOnly);
         try {
-          return new Consumer(realDir, opts, null, startOffset(opts.style.whence, bounds));
+          return new Consumer(io, realDir, opts, null, startOffset(opts.style.whence, bounds));
         } catch (e) {
           const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && opts.style.whence.kind === 'oldest';
           if (!raced || attempt >= 5) throw e;
         }
       }
     }
-    const bounds = logBounds(realDir, opts.durableOnly);
-    const cursor = TxCursor.open(nodeFileIO, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
+    const bounds = logBounds(io, realDir, opts.durableOnly);
+    const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
       let at = cursor.offset;
       if (cursor.neverCommitted && at < bounds.start) {
         // A cursor that never committed stands for "from the oldest record": if retention moved the
         // start since it was created, follow it (nothing was handed out to it yet).
-        at = logBounds(realDir, opts.durableOnly).start;
+        at = logBounds(io, realDir, opts.durableOnly).start;
         cursor.advance(at, undefined);
         cursor.sync();
       }
@@ -97,7 +99,7 @@ export class Consumer implements AsyncIterable<Message> {
       if (at > bounds.end) {
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
       }
-      return new Consumer(realDir, opts, cursor, at);
+      return new Consumer(io, realDir, opts, cursor, at);
     } catch (e) {
       cursor.close();
       throw e;
@@ -254,7 +256,7 @@ export class Consumer implements AsyncIterable<Message> {
         this.cursor?.advance(offset, undefined);
       },
       readOne: (offset) => {
-        const r = new LogReader(nodeFileIO, this.logId);
+        const r = new LogReader(this.io, this.logId);
         try {
           r.seek(offset);
           const m = r.read(Infinity, false);
@@ -330,7 +332,7 @@ export class Consumer implements AsyncIterable<Message> {
     const c = this.sharedControl();
     if (c !== null) return { limit: loadOffset(c, this.opts.durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET), strict: true };
     if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
-    return { limit: readDurableHint(nodeFileIO, this.logId) ?? this.reader.position, strict: false };
+    return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
   }
 }
 
@@ -342,17 +344,17 @@ interface Bounds {
   readonly appendEnd: number;
 }
 
-function logBounds(realDir: string, durableOnly: boolean): Bounds {
+function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
   const local = localProducer(realDir);
   if (local !== undefined) {
     const c = local.views;
     const end = loadOffset(c, durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
     return { start: loadOffset(c, I64.LOG_START_OFFSET), end, appendEnd: Math.max(end, local.nextOffset()) };
   }
-  const r = new LogReader(nodeFileIO, realDir);
+  const r = new LogReader(io, realDir);
   try {
     const { start, end } = r.bounds();
-    const durableEnd = durableOnly ? Math.min(end, readDurableHint(nodeFileIO, realDir) ?? end) : end;
+    const durableEnd = durableOnly ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
     return { start, end: durableEnd, appendEnd: end };
   } finally {
     r.close();

@@ -4,7 +4,6 @@
  * record is handed out) or once per group (everyRecords / everyMs), and always before the consumer
  * waits for new records and at close. A crash repeats at most the records of one unsynced group.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
@@ -26,6 +25,7 @@ export class TxCursor {
   private lastSyncMs: number;
 
   private constructor(
+    private readonly io: FileIO,
     private readonly file: CursorFile,
     private readonly lockPath: string,
     private readonly everyRecords: number,
@@ -40,21 +40,21 @@ export class TxCursor {
   static open(io: FileIO, logDir: string, name: string, initialOffset: number, everyRecords: number, everyMs: number | null): TxCursor {
     const dir = cursorDir(logDir);
     try {
-      mkdirSync(dir, { recursive: true });
+      io.mkdirp(dir);
       fsyncDir(io, logDir);
     } catch (e) {
       throw LogError.fromSystem(e, 'creating the cursor directory', dir);
     }
     const lockPath = join(dir, `${name}.lock`);
-    const lock = acquireLock(lockPath, io);
+    const lock = acquireLock(io, lockPath);
     if (!lock.ok) {
       throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
     }
     try {
       const file = CursorFile.open(io, dir, `${name}${CURSOR_SUFFIX}`, initialOffset);
-      return new TxCursor(file, lockPath, everyRecords, everyMs);
+      return new TxCursor(io, file, lockPath, everyRecords, everyMs);
     } catch (e) {
-      releaseLock(lockPath);
+      releaseLock(io, lockPath);
       throw e;
     }
   }
@@ -114,7 +114,7 @@ export class TxCursor {
       this.sync();
     } finally {
       this.file.close();
-      releaseLock(this.lockPath);
+      releaseLock(this.io, this.lockPath);
     }
   }
 }

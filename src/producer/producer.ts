@@ -3,7 +3,8 @@
  * the shared ring and returns its offset; the writer thread does the rest. Durability is awaited with
  * `flush()`; failures of the writer surface here as LogErrors.
  */
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { fileIO, type FileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from '../options.js';
@@ -58,6 +59,7 @@ export class Producer {
 
   private constructor(
     readonly options: ResolvedProducerOptions,
+    private readonly io: FileIO,
     private readonly realDir: string,
     private readonly shared: SharedLog,
     private readonly c: ControlViews,
@@ -95,15 +97,16 @@ export class Producer {
    */
   static async open(options: ProducerOptions): Promise<Producer> {
     const opts = resolveProducerOptions(options);
+    const io = await fileIO();
     try {
-      mkdirSync(opts.logDir, { recursive: true });
+      io.mkdirp(opts.logDir);
     } catch (e) {
       throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
     }
     const realDir = realpathSync(opts.logDir);
     const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
     const lockPath = producerLockPath(realDir);
-    const lock = acquireLock(lockPath);
+    const lock = acquireLock(io, lockPath);
     if (!lock.ok) {
       throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
     }
@@ -128,14 +131,14 @@ export class Producer {
         await worker.terminate();
         throw e;
       });
-      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, ready);
+      const producer = new Producer(resolved, io, realDir, shared, controlViews(shared.control), worker, ready);
       registerProducer(realDir, producer.local);
       installExitHook();
       unclosed.add(producer);
       worker.unref();
       return producer;
     } catch (e) {
-      releaseLock(lockPath);
+      releaseLock(io, lockPath);
       throw e;
     }
   }
@@ -229,7 +232,7 @@ export class Producer {
     unclosed.delete(this);
     this.closedFlag = true;
     unregisterProducer(this.realDir, this.local);
-    releaseLock(producerLockPath(this.realDir));
+    releaseLock(this.io, producerLockPath(this.realDir));
     if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
@@ -255,7 +258,7 @@ export class Producer {
       Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
     }
     unregisterProducer(this.realDir, this.local);
-    releaseLock(producerLockPath(this.realDir));
+    releaseLock(this.io, producerLockPath(this.realDir));
   }
 
   private markFailed(err: LogError): void {

@@ -288,7 +288,7 @@ export class LogReader {
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;
       this.checkedInvalidSize = size;
-      const live = lockHeldByLiveProcess(producerLockPath(this.dir));
+      const live = lockHeldByLiveProcess(this.io, producerLockPath(this.dir));
       const proof = findValidFrameAfter(this.io, this.fd, size, this.pos, !live);
       if (proof !== null) throw LogError.corrupt(name, this.pos, `${why}; a valid frame follows at byte ${proof}`);
     }

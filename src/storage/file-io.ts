@@ -4,6 +4,7 @@
  * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
  */
 import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 export interface FileIO {
   open(path: string, flags: string, mode?: number): number;
@@ -78,6 +79,47 @@ export function fsyncDir(io: FileIO, dir: string): void {
   const fd = io.open(dir, 'r');
   try {
     io.fsync(fd);
+  } finally {
+    io.close(fd);
+  }
+}
+
+let resolved: { readonly key: string; readonly io: Promise<FileIO> } | null = null;
+
+/**
+ * The file layer for this thread: node:fs, unless the environment variable REACTIVE_LOG_TEST_FILE_IO
+ * names a module whose default export wraps the real layer (a fault injector or a crash tracer). Only
+ * tests set it. Every opener (producer, writer thread, consumer, pool worker) asks here, so one hook
+ * reaches the writer, readers, cursors, locks and recovery alike.
+ */
+export function fileIO(): Promise<FileIO> {
+  const key = process.env.REACTIVE_LOG_TEST_FILE_IO ?? '';
+  if (resolved?.key !== key) {
+    const io = key === ''
+      ? Promise.resolve(nodeFileIO)
+      : import(pathToFileURL(key).href).then((mod: { default: (real: FileIO) => FileIO }) => mod.default(nodeFileIO));
+    resolved = { key, io };
+  }
+  return resolved.io;
+}
+
+/** Reads a whole (small) file. Throws the system error (ENOENT and so on). */
+export function readWhole(io: FileIO, path: string): Buffer {
+  const fd = io.open(path, 'r');
+  try {
+    const size = io.fsize(fd);
+    const buf = Buffer.alloc(size);
+    return buf.subarray(0, readFull(io, fd, buf, 0, size, 0));
+  } finally {
+    io.close(fd);
+  }
+}
+
+/** Creates a new file (failing if it exists) holding `bytes`; not fsynced. */
+export function writeNew(io: FileIO, path: string, bytes: Uint8Array): void {
+  const fd = io.open(path, 'wx');
+  try {
+    writeAll(io, fd, [bytes], 0);
   } finally {
     io.close(fd);
   }

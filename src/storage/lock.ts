@@ -3,11 +3,11 @@
  * its process start time. A live owner makes the opener fail; a lock whose owner is gone is taken over.
  * Creation is atomic through link(2) of a private temporary file, so two openers never both win.
  */
-import { readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { nodeFileIO, type FileIO } from './file-io.js';
+import { readWhole, writeNew, type FileIO } from './file-io.js';
 
 interface LockOwner {
   readonly pid: number;
@@ -40,9 +40,9 @@ function alive(owner: LockOwner): boolean {
   return processStart(owner.pid) === owner.start;
 }
 
-function readOwner(path: string): LockOwner | null {
+function readOwner(io: FileIO, path: string): LockOwner | null {
   try {
-    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    const o = JSON.parse(readWhole(io, path).toString('utf8')) as Partial<LockOwner>;
     if (typeof o.pid !== 'number' || typeof o.start !== 'string' || typeof o.host !== 'string') return null;
     return { pid: o.pid, start: o.start, host: o.host };
   } catch {
@@ -53,10 +53,10 @@ function readOwner(path: string): LockOwner | null {
 export type LockResult = { readonly ok: true; readonly tookOverFrom: number | null } | { readonly ok: false; readonly ownerPid: number | null };
 
 /** Tries to take the lock file at `path`. Never waits. */
-export function acquireLock(path: string, io: FileIO = nodeFileIO): LockResult {
+export function acquireLock(io: FileIO, path: string): LockResult {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(self));
+    writeNew(io, tmp, Buffer.from(JSON.stringify(self)));
   } catch (e) {
     throw LogError.fromSystem(e, 'writing a lock file', tmp);
   }
@@ -69,7 +69,7 @@ export function acquireLock(path: string, io: FileIO = nodeFileIO): LockResult {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const owner = readOwner(path);
+      const owner = readOwner(io, path);
       // A lock file that cannot be read is one whose writer died before finishing it: it is stale.
       if (owner !== null && alive(owner)) return { ok: false, ownerPid: owner.pid };
       staleFrom = owner?.pid ?? null;
@@ -82,31 +82,31 @@ export function acquireLock(path: string, io: FileIO = nodeFileIO): LockResult {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
-      const moved = readOwner(aside);
+      const moved = readOwner(io, aside);
       if (moved !== null && alive(moved)) {
         try { io.link(aside, path); } catch { /* the new owner's lock is back or a newer one won */ }
-        unlinkSync(aside);
+        io.unlink(aside);
         return { ok: false, ownerPid: moved.pid };
       }
-      unlinkSync(aside);
+      io.unlink(aside);
     }
-    return { ok: false, ownerPid: readOwner(path)?.pid ?? null };
+    return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
   } finally {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
+    try { io.unlink(tmp); } catch { /* already gone */ }
   }
 }
 
 /** Whether a live process (this one included) holds the lock at `path`. */
-export function lockHeldByLiveProcess(path: string): boolean {
-  const owner = readOwner(path);
+export function lockHeldByLiveProcess(io: FileIO, path: string): boolean {
+  const owner = readOwner(io, path);
   return owner !== null && alive(owner);
 }
 
 /** Releases a lock this process holds; leaves a lock held by anybody else alone. */
-export function releaseLock(path: string): void {
-  const owner = readOwner(path);
+export function releaseLock(io: FileIO, path: string): void {
+  const owner = readOwner(io, path);
   if (owner !== null && owner.pid === self.pid && owner.start === self.start && owner.host === self.host) {
-    try { unlinkSync(path); } catch { /* already gone */ }
+    try { io.unlink(path); } catch { /* already gone */ }
   }
 }
 
