@@ -110,6 +110,20 @@ export class LogWriter {
   }
 
   /**
+   * One pass without sleeping: write what the ring holds now, sync if the policy (or a flush request)
+   * says so, apply retention. For drivers that run a writer in-process step by step (the power-loss
+   * simulation in test/); the writer thread uses run().
+   */
+  pump(): void {
+    for (;;) {
+      const head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
+      if (head === this.tail || this.writeGroup(head) > 0) break;
+    }
+    this.syncIfDue();
+    this.applyRetention();
+  }
+
+  /**
    * Sleeps until woken or `ms` pass, unless work arrived meanwhile (see I32.WRITER_WAKE). `blocked`:
    * records are waiting but retention holds them back, so sleep even though the ring is not empty.
    */
