@@ -10,10 +10,14 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
+import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
+import { Child, killAllChildren } from './child.js';
 
 const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+test.after(async () => {
+  await killAllChildren();
+  cleanupTempDirs();
+});
 
 const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));
 
@@ -101,6 +105,51 @@ test('a nonTx pool, and pool options checked', async () => {
   const s = await c.nonblockingProcess(null, handler, { workers: 2 });
   assert.is(s.committed, 1000);
   assert.is(c.position, 1000);
+  await c.close();
+});
+
+// Blocking pools dispatch ranges ahead of the records written so far; the workers wait on Atomics for
+// them (the producer's control block here, a block the coordinator publishes into elsewhere).
+test('a blocking pool waits for records appended later in this process, each committed once', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('live'), commit: { everyRecords: 1 } });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 64, signal: ac.signal });
+  const N = 5_000;
+  for (let burst = 0; burst < 10; burst++) {
+    for (let i = 0; i < N / 10; i++) p.append(`rec-${burst * (N / 10) + i}`);
+    await p.flush();
+    await waitFor(() => (c.committedOffset ?? 0) >= (burst + 1) * (N / 10), `burst ${burst} committed`);
+  }
+  ac.abort();
+  const s = await run;
+  assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'abort' });
+  assert.is(c.committedOffset, N);
+  await c.close();
+  await p.close();
+});
+
+test('a blocking pool in another process than the producer follows the files', async () => {
+  const logDir = tempDir();
+  const child = Child.fork('ipc-producer.mjs', [logDir]);
+  await child.next('open');
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('remote'), commit: { everyRecords: 1 } });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 64, signal: ac.signal });
+  let sent = 0;
+  for (let burst = 0; burst < 5; burst++) {
+    const records = Array.from({ length: 300 }, (_, i) => `rec-${sent + i}`);
+    sent += records.length;
+    child.send({ type: 'append', records });
+    await child.next('appended');
+    await waitFor(() => (c.committedOffset ?? 0) >= sent, `records up to ${sent} committed`);
+  }
+  ac.abort();
+  const s = await run;
+  assert.equal(s, { committed: sent, skipped: 0, retried: 0, stoppedBy: 'abort' });
+  child.send({ type: 'close' });
+  await child.next('closed');
   await c.close();
 });
 

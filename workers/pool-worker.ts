@@ -1,16 +1,39 @@
 /**
  * A consumer pool worker (run by piscina). It reads the records of its range from the segment files
  * itself, so no payload is copied between threads, and runs the user's handler module on each in
- * order, applying the retry policy. It never commits: the coordinator advances the cursor over the
- * contiguous prefix of finished ranges.
+ * order, applying the retry policy. A range may reach past the records written so far: the worker
+ * waits for them with Atomics.wait on the end source (the producer's control block in its process),
+ * so a new record wakes the worker directly. It comes back early, with the records it finished, when
+ * the next one keeps it waiting (see PROGRESS_MS and IDLE_MS). It never commits: the coordinator
+ * advances the cursor over the contiguous prefix of finished records.
  */
 import { LogError } from '../src/errors.js';
 import { LogReader } from '../src/reader/log-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
+import { controlViews, loadOffset, type ControlViews } from '../src/ring/layout.js';
 import type { Handler, Outcome, ProcessContext } from '../src/types.js';
 import type { PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
 
+/** With records finished, come back (so they can be committed) when the next one is not there after this long into the range. */
+const PROGRESS_MS = 10;
+/** With nothing finished, come back after waiting this long (the coordinator re-dispatches; a stop is seen). */
+const IDLE_MS = 200;
+
 const handlers = new Map<string, Promise<Handler>>();
+
+/** Waits until record `offset` is readable; false when it is time to come back instead. Returns the end seen. */
+function waitForRecord(task: PoolTask, c: ControlViews, offset: number, completed: number, startedAt: number): number {
+  const { offsetSlot, seqSlot } = task.end;
+  for (;;) {
+    const seq = Atomics.load(c.i32, seqSlot);
+    const end = loadOffset(c, offsetSlot);
+    if (end > offset) return end;
+    const now = performance.now();
+    const left = completed > 0 ? startedAt + PROGRESS_MS - now : startedAt + IDLE_MS - now;
+    if (left <= 0) return -1;
+    Atomics.wait(c.i32, seqSlot, seq, left);
+  }
+}
 const readers = new Map<string, LogReader>();
 
 function loadHandler(url: string): Promise<Handler> {
@@ -38,11 +61,20 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       reader = new LogReader(await fileIO(), task.logDir);
       readers.set(task.logDir, reader);
     }
-    // Ranges alternate between workers: moving forward past another worker's range is cheaper than a
-    // seek (which lists the directory, reads the index and reopens the segment).
-    if (reader.position !== task.from && !reader.skipTo(task.from)) reader.seek(task.from);
+    const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
+    const startedAt = performance.now();
+    let end = 0;
     for (let offset = task.from; offset < task.to; offset++) {
-      const msg = reader.read(task.to, false);
+      if (end <= offset) {
+        end = waitForRecord(task, c, offset, completed, startedAt);
+        if (end < 0) break;
+      }
+      if (offset === task.from && reader.position !== offset) {
+        // Ranges alternate between workers: moving forward past another worker's range is cheaper
+        // than a seek (which lists the directory, reads the index and reopens the segment).
+        if (!reader.skipTo(offset)) reader.seek(offset);
+      }
+      const msg = reader.read(Math.min(task.to, end), task.end.strict);
       if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
       let lastError: string | null = null;
       for (let attempt = 1; ; attempt++) {

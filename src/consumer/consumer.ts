@@ -251,6 +251,17 @@ export class Consumer implements AsyncIterable<Message> {
         return b.limit !== Infinity ? b.limit : this.reader.bounds().end;
       },
       wait: (signal, after) => this.wait(signal, after),
+      endSource: () => {
+        const c = this.sharedControl();
+        if (c === null) return null;
+        const durable = this.opts.durableOnly;
+        return {
+          control: c.i32.buffer as SharedArrayBuffer,
+          offsetSlot: durable ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET,
+          seqSlot: durable ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ,
+          strict: true,
+        };
+      },
       advanceTo: (offset) => {
         this.poolDone = offset;
         this.cursor?.advance(offset, undefined);

@@ -1,8 +1,11 @@
 /**
  * Processing with a pool of worker threads (piscina). The coordinator, on the consumer's thread,
- * waits for records (Atomics in the producer's process, file tailing elsewhere), dispatches them in
- * log order as ranges [from, to), and advances the cursor only over the contiguous prefix of finished
- * ranges. Workers read their records from the files themselves. A worker that crashes or exceeds
+ * dispatches ranges [from, to) in log order and advances the cursor only over the contiguous prefix
+ * of finished records. A blocking call dispatches ranges ahead of the records written so far: each
+ * worker waits on Atomics for the end of the log itself (the producer's control block in its process;
+ * elsewhere a block the coordinator publishes into as it tails the files), so a new record reaches a
+ * waiting worker without passing through the coordinator. Workers read their records from the files
+ * themselves, and come back early with what they finished when records stop arriving. A worker that crashes or exceeds
  * `timeoutMs` has its range dispatched again: its records were not committed, so nothing is lost and
  * nothing is committed twice (effects a handler made before the crash may repeat: use the idempotency
  * key). 'break' or a throw stops dispatching; ranges after the stop are not committed.
@@ -13,7 +16,8 @@ import { ErrorCode, LogError } from '../errors.js';
 import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
-import type { PoolResult, PoolTask } from './pool-protocol.js';
+import type { EndSource, PoolResult, PoolTask } from './pool-protocol.js';
+import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset } from '../ring/layout.js';
 
 export interface PoolOptions {
   /** Worker threads. Default: the machine's available parallelism. */
@@ -34,6 +38,8 @@ export interface PoolHost {
   availableEnd(): number;
   /** Waits (bounded) for records at or past `after`. */
   wait(signal: AbortSignal | undefined, after: number): Promise<void>;
+  /** The producer's control block when it runs in this process (workers watch it), else null. */
+  endSource(): EndSource | null;
   /** Every record below `offset` is done: move the cursor there. */
   advanceTo(offset: number): void;
   /** Reads one record (for dead letters). */
@@ -67,14 +73,41 @@ export class ConsumerPool {
     const finished = new Map<number, { to: number; result: PoolResult }>();
     let stop: PoolResult['stop'] | 'abort' | 'closed' = null;
     let failure: unknown = null;
+    const stopping = (): boolean => stop !== null || failure !== null || opts.signal?.aborted === true || host.isClosed();
+
+    // Without the producer in this process, workers watch this block, where the coordinator publishes
+    // the end of the records it finds in the files.
+    const ownBlock = new SharedArrayBuffer(CONTROL_BYTES);
+    const own = controlViews(ownBlock);
+    const ownSource: EndSource = { control: ownBlock, offsetSlot: I64.WRITTEN_OFFSET, seqSlot: I32.WRITTEN_SEQ, strict: false };
+    const publish = (): void => {
+      const end = host.availableEnd();
+      if (end > loadOffset(own, I64.WRITTEN_OFFSET)) {
+        storeOffset(own, I64.WRITTEN_OFFSET, end);
+        bump(own, I32.WRITTEN_SEQ);
+      }
+    };
+    let tailing: Promise<void> | null = null;
 
     const launch = (from: number, to: number, restarts: number): void => {
-      const task: PoolTask = { logDir: host.logId, handler: handlerUrl, from, to, retry };
+      let end = host.endSource();
+      if (end === null) {
+        publish();
+        end = ownSource;
+      }
+      const task: PoolTask = { logDir: host.logId, handler: handlerUrl, from, to, retry, end };
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), opts.timeoutMs);
       const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>).then(
         (result) => {
           inflight.delete(from);
+          if (result.stop === null && result.completed < to - from) {
+            // Back early (records stopped arriving): keep what it finished, dispatch the rest again,
+            // unless the call is ending (then the rest stays uncommitted for the next call).
+            if (result.completed > 0) finished.set(from, { to: from + result.completed, result });
+            if (!stopping()) launch(from + result.completed, to, restarts);
+            return;
+          }
           finished.set(from, { to, result });
         },
         (err: unknown) => {
@@ -122,10 +155,12 @@ export class ConsumerPool {
         if (stop === null && opts.signal?.aborted) stop = 'abort';
         if (stop === null && host.isClosed()) stop = 'closed';
         if (stop === null) {
-          // Dispatch in log order while there are idle slots and records.
-          // Bounded look-ahead: ranges in flight, and finished ranges waiting for an earlier one.
+          // Dispatch in log order while there are idle slots: a blocking call also past the records
+          // written so far (the workers wait for them). Bounded look-ahead: ranges in flight, and
+          // finished ranges waiting for an earlier one.
           while (inflight.size < this.workers * 2 && finished.size < this.workers * 8 && budget > 0) {
-            const end = Math.min(host.availableEnd(), next + opts.batchRecords, next + budget);
+            const cap = blocking ? Infinity : host.availableEnd();
+            const end = Math.min(cap, next + opts.batchRecords, next + budget);
             if (end <= next) break;
             launch(next, end, 0);
             budget -= end - next;
@@ -138,10 +173,17 @@ export class ConsumerPool {
           await host.wait(opts.signal, next);
           continue;
         }
-        await Promise.race(inflight.values());
+        const waits = [...inflight.values()];
+        if (blocking && stop === null && host.endSource() === null) {
+          // Tail the files for the workers: publish each new end into the block they watch.
+          tailing ??= host.wait(opts.signal, loadOffset(own, I64.WRITTEN_OFFSET)).then(publish, () => undefined).finally(() => { tailing = null; });
+          waits.push(tailing);
+        }
+        await Promise.race(waits);
       }
     } finally {
       // Let every range in flight finish before returning: their workers are still running handlers.
+      // A worker waiting for records comes back within its idle limit.
       await Promise.allSettled(inflight.values());
     }
     const why = stop as PoolResult['stop'] | 'abort' | 'closed'; // assigned in closures, which narrowing does not see
