@@ -88,12 +88,13 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
       // Nothing after these bytes proves they were fsynced: what a crash leaves, and recovery cuts.
       damaged.push({ position: end.position, bytes: bytes - end.position, reason: end.bad, tornTail: true });
       f.warning('torn-tail', file, `${bytes - end.position} bytes after the last valid frame are not a valid frame (${end.bad}); never fsynced, so a torn write: the next producer cuts them`, { position: end.position, offset: end.nextOffset });
-      index.tornFrom(end.position);
+      index.damagedFrom(end.position, bytes);
       break;
     }
     const next = findValidFrameAfter(io, fd, bytes, end.position, false);
     const stop = next ?? bytes;
     damaged.push({ position: end.position, bytes: stop - end.position, reason: end.bad, tornTail: false });
+    index.damagedFrom(end.position, stop);
     const resumed = next === null ? null : readFrameAt(io, fd, bytes, next);
     const after = resumed === null || typeof resumed === 'string'
       ? `no valid frame follows, so the records from offset ${end.nextOffset} on in this segment are lost`
@@ -120,9 +121,9 @@ class IndexCheck {
   private readonly positions: number[] = [];
   /** Entry numbers in ascending position order (a damaged index may be out of order). */
   private readonly order: number[] = [];
-  private readonly status: Array<'good' | 'torn' | 'unchecked' | string> = [];
+  private readonly status: Array<'good' | 'pending' | 'unchecked' | string> = [];
   private next = 0;
-  private tornAt = Infinity;
+  private readonly damaged: Array<[number, number]> = [];
   private reported = 0;
 
   constructor(
@@ -149,10 +150,16 @@ class IndexCheck {
       this.positions.push(pos);
       this.order.push(i);
       // The same rules as trustedEntryCount, entry by entry, so each bad entry is named.
-      if (off <= lastOff || pos <= lastPos) this.status.push(`is out of order (offset ${off} at byte ${pos} after offset ${lastOff} at byte ${lastPos})`);
-      else this.status.push(pos >= segmentBytes ? 'unchecked' : 'pending');
-      lastOff = Math.max(lastOff, off);
-      lastPos = Math.max(lastPos, pos);
+      // Compared with the last entry that was in order and inside the file, so one bad entry is one finding.
+      if (off <= lastOff || pos <= lastPos) {
+        this.status.push(`is out of order (offset ${off} at byte ${pos} after offset ${lastOff} at byte ${lastPos})`);
+      } else if (pos >= segmentBytes) {
+        this.status.push('unchecked');
+      } else {
+        this.status.push('pending');
+        lastOff = off;
+        lastPos = pos;
+      }
     }
     this.order.sort((x, y) => this.positions[x]! - this.positions[y]!);
   }
@@ -167,23 +174,23 @@ class IndexCheck {
     }
   }
 
-  /** The active segment's bytes from `pos` on are a torn tail: entries there went with it. */
-  tornFrom(pos: number): void {
-    this.tornAt = pos;
+  /** Bytes `from` to `to` are not valid frames (reported as such): entries pointing there are not blamed on the index. */
+  damagedFrom(from: number, to: number): void {
+    this.damaged.push([from, to]);
   }
 
   finish(): SegmentReport['index'] {
     this.frameAt(Infinity, -1); // what is left after the last frame points at no frame
     let good = 0;
     let unchecked = 0;
-    let torn = 0;
+    let inDamage = 0;
     let bad = 0;
     for (let i = 0; i < this.status.length; i++) {
       let s = this.status[i]!;
       const pos = this.positions[i]!;
-      if (s !== 'good' && !s.startsWith('is out') && pos >= this.tornAt && pos < this.segmentBytes) s = 'torn';
+      if (s !== 'good' && !s.startsWith('is out') && this.damaged.some(([a, b]) => pos >= a && pos < b)) s = 'in-damage';
       if (s === 'good') { good++; continue; }
-      if (s === 'torn') { torn++; continue; }
+      if (s === 'in-damage') { inDamage++; continue; }
       if (s === 'unchecked') {
         if (this.active) { unchecked++; continue; }
         s = `points past the end of the segment (${this.segmentBytes} bytes)`;
@@ -194,7 +201,7 @@ class IndexCheck {
       }
     }
     if (bad > MAX_ENTRY_FINDINGS) this.f.damage('index', this.file, `${bad - MAX_ENTRY_FINDINGS} more bad entries`);
-    if (torn > 0) this.f.warning('index', this.file, `${torn} entries point into the torn tail of ${segmentName(this.base)}`);
+    if (inDamage > 0) this.f.warning('index', this.file, `${inDamage} entries point into damaged or torn bytes of ${segmentName(this.base)} (reported there)`);
     return { present: this.present, entries: this.status.length, good, unchecked };
   }
 }
