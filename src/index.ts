@@ -8,3 +8,9 @@ export {
 export { type ConsumerOptions, type RetryPolicy, type CommitPolicy } from './consumer/consumer-options.js';
 export { decodeDeadLetter, type DeadLetter } from './consumer/dead-letter.js';
 export { type PoolOptions } from './consumer/pool.js';
+export { verifyLog } from './verify/verify-log.js';
+export { formatVerifyReport } from './verify/verify-format.js';
+export {
+  type VerifyReport, type VerifyFinding, type VerifyFindingKind, type VerifySeverity, type SegmentReport, type DamagedRange,
+  type CursorReport, type CursorSlotReport,
+} from './verify/verify-types.js';

@@ -93,9 +93,9 @@ function optionalInt(option: string, v: unknown, min: number, max: number, dflt:
   return requireInt(option, v, min, max);
 }
 
-export function requireLogDir(v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption('logDir', `expected a non-empty path string, got ${describe(v)}`);
-  if (v.includes('\0')) throw LogError.invalidOption('logDir', 'contains a NUL character');
+export function requireLogDir(v: unknown, option = 'logDir'): string {
+  if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);
+  if (v.includes('\0')) throw LogError.invalidOption(option, 'contains a NUL character');
   return v;
 }
 

@@ -122,7 +122,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (backoff !== 'fixed' && backoff !== 'exponential') throw LogError.invalidOption('retry.backoff', `expected 'fixed' or 'exponential', got ${describe(backoff)}`);
   const maxDelayMs = r.maxDelayMs === undefined ? 30_000 : requireInt('retry.maxDelayMs', r.maxDelayMs, 0, 3_600_000);
   if (r.retryOnThrow !== undefined && typeof r.retryOnThrow !== 'boolean') throw LogError.invalidOption('retry.retryOnThrow', `expected a boolean, got ${describe(r.retryOnThrow)}`);
-  const deadLetterDir = r.deadLetterDir === undefined ? `${logDir.replace(/[/\\]+$/, '')}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir);
+  const deadLetterDir = r.deadLetterDir === undefined ? `${logDir.replace(/[/\\]+$/, '')}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir, 'retry.deadLetterDir');
 
   const c = (o.commit ?? {}) as Record<string, unknown>;
   if (typeof c !== 'object' || c === null) throw LogError.invalidOption('commit', `expected an object, got ${describe(c)}`);

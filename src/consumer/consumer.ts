@@ -142,7 +142,8 @@ export class Consumer implements AsyncIterable<Message> {
 
   /** Blocking: waits for new records; ends on break, close() or when `signal` aborts. */
   async *tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
-    const signal = options.signal;
+    if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
+    const signal = checkSignal(options.signal);
     this.enter();
     try {
       for (;;) {
@@ -199,6 +200,7 @@ export class Consumer implements AsyncIterable<Message> {
   private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
     if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
+    checkSignal(options.signal);
     const deadLetters = (): DeadLetterSink => (this.deadLetters ??= new DeadLetterSink(this.opts.retry.deadLetterDir, this.logId));
     if (typeof handler === 'function') {
       for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
@@ -345,6 +347,12 @@ export class Consumer implements AsyncIterable<Message> {
     if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
     return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
   }
+}
+
+/** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(signal)}`);
+  return signal;
 }
 
 interface Bounds {

@@ -51,6 +51,10 @@ export async function runProcess(
         state: src.currentState(),
         setState(value) {
           if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
+          // Anything else would be committed as an empty or zero-filled state without a word.
+          if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
+            throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
+          }
           const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
           if (bytes !== null && bytes.byteLength > MAX_STATE_BYTES) {
             throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${bytes.byteLength}`);

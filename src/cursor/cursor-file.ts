@@ -65,8 +65,19 @@ function encodeSlot(value: CursorValue): Buffer {
   return b;
 }
 
-/** Reads the newest valid slot of a cursor file; null if the file does not exist. */
-export function readCursorFile(io: FileIO, path: string, name: string): CursorValue | null {
+/** Both slots of a cursor file as read: each one's value when valid, and whether it was never written. */
+export interface CursorSlots {
+  /** The file's size in bytes. */
+  readonly bytes: number;
+  readonly a: CursorValue | null;
+  readonly b: CursorValue | null;
+  /** The slot's header bytes are all zero or lie past the end of the file: never written. */
+  readonly aUnused: boolean;
+  readonly bUnused: boolean;
+}
+
+/** Reads and decodes both slots; null if the file does not exist. I/O errors are LogErrors. */
+export function readCursorSlots(io: FileIO, path: string, name: string): CursorSlots | null {
   let fd: number;
   try {
     fd = io.open(path, 'r');
@@ -82,15 +93,35 @@ export function readCursorFile(io: FileIO, path: string, name: string): CursorVa
     } catch (e) {
       throw LogError.fromSystem(e, 'reading cursor', name);
     }
-    const a = decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES)));
-    const b = n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n)) : null;
-    if (a === null && b === null) {
-      throw new LogError('ERR_LOG_CORRUPT', `cursor file ${name} holds no valid slot (${n} bytes): it was damaged`, { file: name, position: 0 });
-    }
-    return a === null ? b : b === null ? a : a.sequence >= b.sequence ? a : b;
+    const unused = (at: number): boolean => buf.subarray(at, at + CURSOR_HEADER_BYTES).every((x) => x === 0);
+    return {
+      bytes: n,
+      a: decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES))),
+      b: n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n)) : null,
+      aUnused: unused(0),
+      bUnused: unused(SLOT_BYTES),
+    };
   } finally {
     io.close(fd);
   }
+}
+
+/** The slot that holds the cursor's value: the valid one with the higher sequence; null if neither is valid. */
+export function currentSlot(s: CursorSlots): 'A' | 'B' | null {
+  if (s.a === null) return s.b === null ? null : 'B';
+  if (s.b === null) return 'A';
+  return s.a.sequence >= s.b.sequence ? 'A' : 'B';
+}
+
+/** Reads the newest valid slot of a cursor file; null if the file does not exist. */
+export function readCursorFile(io: FileIO, path: string, name: string): CursorValue | null {
+  const slots = readCursorSlots(io, path, name);
+  if (slots === null) return null;
+  const which = currentSlot(slots);
+  if (which === null) {
+    throw new LogError('ERR_LOG_CORRUPT', `cursor file ${name} holds no valid slot (${slots.bytes} bytes): it was damaged`, { file: name, position: 0 });
+  }
+  return which === 'A' ? slots.a : slots.b;
 }
 
 /** An open cursor file: commit() writes the older slot and fdatasyncs it. One owner at a time (lock). */

@@ -101,6 +101,9 @@ export class Producer {
     try {
       io.mkdirp(opts.logDir);
     } catch (e) {
+      // A path through or onto a file is bad input, not an I/O failure.
+      const sys = (e as NodeJS.ErrnoException).code;
+      if (sys === 'EEXIST' || sys === 'ENOTDIR') throw LogError.invalidOption('logDir', `${opts.logDir} is not a directory (${sys})`);
       throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
     }
     const realDir = realpathSync(opts.logDir);

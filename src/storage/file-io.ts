@@ -42,6 +42,36 @@ export const nodeFileIO: FileIO = {
   exists: (path) => fs.existsSync(path),
 };
 
+/**
+ * A view of `io` that can only read: opening for anything but 'r', and every call that writes, syncs,
+ * truncates, renames, links or removes, throws. The verifier runs on it, so that it cannot change a
+ * log directory even by mistake.
+ */
+export function readOnlyFileIO(io: FileIO): FileIO {
+  const refuse = (what: string) => (): never => {
+    throw Object.assign(new Error(`read-only file access: ${what} refused`), { code: 'EROFS' });
+  };
+  return {
+    open: (path, flags, mode) => {
+      if (flags !== 'r') refuse(`open with flags "${flags}"`)();
+      return io.open(path, flags, mode);
+    },
+    close: (fd) => io.close(fd),
+    read: (fd, buf, offset, length, position) => io.read(fd, buf, offset, length, position),
+    fsize: (fd) => io.fsize(fd),
+    readdir: (dir) => io.readdir(dir),
+    exists: (path) => io.exists(path),
+    writev: refuse('write'),
+    fdatasync: refuse('fdatasync'),
+    fsync: refuse('fsync'),
+    ftruncate: refuse('ftruncate'),
+    unlink: refuse('unlink'),
+    rename: refuse('rename'),
+    link: refuse('link'),
+    mkdirp: refuse('mkdir'),
+  };
+}
+
 /** Writes every byte of `bufs` at `position`, looping over short writes (writev does not loop for us). */
 export function writeAll(io: FileIO, fd: number, bufs: readonly Uint8Array[], position: number): number {
   let total = 0;

@@ -96,6 +96,12 @@ export function acquireLock(io: FileIO, path: string): LockResult {
   }
 }
 
+/** The owner named in the lock file at `path` and whether it is alive; null if missing or unreadable. */
+export function lockOwner(path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
+  const owner = readOwner(path);
+  return owner === null ? null : { pid: owner.pid, host: owner.host, live: alive(owner) };
+}
+
 /** Whether a live process (this one included) holds the lock at `path`. */
 export function lockHeldByLiveProcess(io: FileIO, path: string): boolean {
   const owner = readOwner(io, path);

@@ -14,38 +14,61 @@ export interface IndexEntries {
   readonly positions: number[];
 }
 
-/**
- * Reads an index file, keeping the longest prefix of entries that is strictly increasing in both
- * offset and position, starts at or after `baseOffset`, and stays below `segmentBytes`.
- */
-export function readIndex(io: FileIO, path: string, baseOffset: number, segmentBytes: number): IndexEntries {
-  const out: IndexEntries = { offsets: [], positions: [] };
+/** Every entry of an index file as stored, unchecked; what the verifier and `readIndex` start from. */
+export interface RawIndex extends IndexEntries {
+  /** Bytes after the last whole entry (a torn append), normally 0. */
+  readonly partialBytes: number;
+}
+
+/** Reads every whole entry of an index file; null when it cannot be opened (missing). */
+export function readRawIndex(io: FileIO, path: string): RawIndex | null {
   let fd: number;
   try {
     fd = io.open(path, 'r');
   } catch {
-    return out;
+    return null;
   }
   try {
     const bytes = io.fsize(fd);
     const buf = Buffer.allocUnsafe(bytes - (bytes % INDEX_ENTRY_BYTES));
     const n = readFull(io, fd, buf, 0, buf.byteLength, 0);
     const v = new DataView(buf.buffer, buf.byteOffset, n);
-    let lastOff = baseOffset;
-    let lastPos = SEGMENT_HEADER_BYTES;
+    const offsets: number[] = [];
+    const positions: number[] = [];
     for (let at = 0; at + INDEX_ENTRY_BYTES <= n; at += INDEX_ENTRY_BYTES) {
-      const off = readU64(v, at);
-      const pos = readU64(v, at + 8);
-      if (off <= lastOff || pos <= lastPos || pos >= segmentBytes) break;
-      out.offsets.push(off);
-      out.positions.push(pos);
-      lastOff = off;
-      lastPos = pos;
+      offsets.push(readU64(v, at));
+      positions.push(readU64(v, at + 8));
     }
+    return { offsets, positions, partialBytes: bytes % INDEX_ENTRY_BYTES };
   } finally {
     io.close(fd);
   }
-  return out;
+}
+
+/**
+ * How many leading entries can be used: the longest prefix that is strictly increasing in both offset
+ * and position, lies above `baseOffset` and the segment header, and stays below `segmentBytes`.
+ */
+export function trustedEntryCount(raw: IndexEntries, baseOffset: number, segmentBytes: number): number {
+  let lastOff = baseOffset;
+  let lastPos = SEGMENT_HEADER_BYTES;
+  let i = 0;
+  for (; i < raw.offsets.length; i++) {
+    const off = raw.offsets[i]!;
+    const pos = raw.positions[i]!;
+    if (off <= lastOff || pos <= lastPos || pos >= segmentBytes) break;
+    lastOff = off;
+    lastPos = pos;
+  }
+  return i;
+}
+
+/** Reads an index file, keeping only its trusted prefix (see `trustedEntryCount`); empty when missing. */
+export function readIndex(io: FileIO, path: string, baseOffset: number, segmentBytes: number): IndexEntries {
+  const raw = readRawIndex(io, path);
+  if (raw === null) return { offsets: [], positions: [] };
+  const n = trustedEntryCount(raw, baseOffset, segmentBytes);
+  return { offsets: raw.offsets.slice(0, n), positions: raw.positions.slice(0, n) };
 }
 
 /** Index of the greatest entry whose offset is at most `offset`, or -1 if none is. */

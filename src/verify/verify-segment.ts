@@ -1,0 +1,207 @@
+/**
+ * Verifying one segment and its index: the header, every frame (with `scanFrames`, the loop recovery
+ * uses), and every index entry against the frames actually found.
+ *
+ * Unlike recovery, which stops at the first invalid frame, the verifier looks for the next valid frame
+ * after damage and goes on from there, so one report shows every damaged stretch. Damage versus torn
+ * tail follows recovery's durable-position rule: in the active segment, invalid bytes that no later
+ * frame proves fsynced are a torn tail (a warning: recovery cuts them); anywhere else they are damage.
+ */
+import { join } from 'node:path';
+import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, indexName, segmentName, type FrameHeader } from '../format/frame.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
+import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
+import { readRawIndex } from '../storage/offset-index.js';
+import type { Findings } from './verify-log.js';
+import type { DamagedRange, SegmentReport } from './verify-types.js';
+
+/** Bad index entries reported one by one per index file; the rest are counted in one finding. */
+const MAX_ENTRY_FINDINGS = 10;
+
+export function verifySegment(
+  io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, producerLive: boolean, f: Findings,
+): SegmentReport | null {
+  const file = segmentName(base);
+  let fd: number;
+  try {
+    fd = io.open(join(dir, file), 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && producerLive) {
+      f.warning('unreadable', file, 'deleted while being verified (retention of the live producer)');
+    } else {
+      f.damage('unreadable', file, `cannot be opened: ${(e as Error).message}`);
+    }
+    return null;
+  }
+  try {
+    return scanSegment(io, dir, fd, base, active, hasIndex, f);
+  } catch (e) {
+    f.damage('unreadable', file, `reading failed: ${(e as Error).message}`);
+    return null;
+  } finally {
+    io.close(fd);
+  }
+}
+
+function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings): SegmentReport {
+  const file = segmentName(base);
+  const bytes = io.fsize(fd);
+  const head = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  let headerProblem: string | null = null;
+  if (typeof h === 'string') {
+    headerProblem = h;
+    // What recovery removes as an interrupted roll: the newest segment, no whole header, no valid frame.
+    if (active && (bytes <= SEGMENT_HEADER_BYTES || findValidFrameAfter(io, fd, bytes, -1, false) === null)) {
+      f.warning('torn-roll', file, `${h}, and no valid frame: a segment roll was interrupted (recovery removes or recreates it)`, { position: 0 });
+      return {
+        file, baseOffset: base, role: 'active', bytes, headerProblem, frames: 0, records: 0, endOffset: base,
+        newestTimestampMs: null, damaged: [], index: { present: hasIndex, entries: 0, good: 0, unchecked: 0 },
+      };
+    }
+    f.damage('segment-header', file, `${h} (the frames are checked all the same)`, { position: 0 });
+  } else if (h.baseOffset !== base) {
+    headerProblem = `header names base offset ${h.baseOffset}, the file name ${base}`;
+    f.damage('segment-header', file, headerProblem, { position: 8 });
+  }
+
+  const index = new IndexCheck(io, dir, base, active, hasIndex, bytes, f);
+  let frames = 0;
+  let records = 0;
+  let newest: number | null = null;
+  const damaged: DamagedRange[] = [];
+  const onFrame = (pos: number, fh: FrameHeader): void => {
+    frames++;
+    records += fh.recordCount;
+    newest = fh.timestampMs;
+    index.frameAt(pos, fh.baseOffset);
+  };
+  let pos = SEGMENT_HEADER_BYTES;
+  let expected = base;
+  let endOffset = base;
+  for (;;) {
+    const end = scanFrames(io, fd, bytes, pos, expected, onFrame);
+    endOffset = end.nextOffset;
+    if (end.bad === null) break;
+    if (active && findValidFrameAfter(io, fd, bytes, end.position, true) === null) {
+      // Nothing after these bytes proves they were fsynced: what a crash leaves, and recovery cuts.
+      damaged.push({ position: end.position, bytes: bytes - end.position, reason: end.bad, tornTail: true });
+      f.warning('torn-tail', file, `${bytes - end.position} bytes after the last valid frame are not a valid frame (${end.bad}); never fsynced, so a torn write: the next producer cuts them`, { position: end.position, offset: end.nextOffset });
+      index.damagedFrom(end.position, bytes);
+      break;
+    }
+    const next = findValidFrameAfter(io, fd, bytes, end.position, false);
+    const stop = next ?? bytes;
+    damaged.push({ position: end.position, bytes: stop - end.position, reason: end.bad, tornTail: false });
+    index.damagedFrom(end.position, stop);
+    const resumed = next === null ? null : readFrameAt(io, fd, bytes, next);
+    const after = resumed === null || typeof resumed === 'string'
+      ? `no valid frame follows, so the records from offset ${end.nextOffset} on in this segment are lost`
+      : `the next valid frame is at byte ${next} with offset ${resumed.baseOffset}${resumed.baseOffset > end.nextOffset ? ` (offsets ${end.nextOffset} to ${resumed.baseOffset - 1} are lost)` : ''}`;
+    f.damage('frame', file, `${end.bad}; ${stop - end.position} bytes are not valid frames where data had been made durable; ${after}`, { position: end.position, offset: end.nextOffset });
+    if (resumed === null || typeof resumed === 'string') break;
+    pos = next!;
+    expected = resumed.baseOffset;
+  }
+  const indexSummary = index.finish();
+  return {
+    file, baseOffset: base, role: active ? 'active' : 'sealed', bytes, headerProblem, frames, records, endOffset,
+    newestTimestampMs: newest, damaged, index: indexSummary,
+  };
+}
+
+/**
+ * Checks the entries of one index file against the frames as the scan finds them (both in position
+ * order), so no list of frame positions is kept: memory stays proportional to the sparse index.
+ */
+class IndexCheck {
+  private readonly file: string;
+  private readonly offsets: number[] = [];
+  private readonly positions: number[] = [];
+  /** Entry numbers in ascending position order (a damaged index may be out of order). */
+  private readonly order: number[] = [];
+  private readonly status: Array<'good' | 'pending' | 'unchecked' | string> = [];
+  private next = 0;
+  private readonly damaged: Array<[number, number]> = [];
+  private reported = 0;
+
+  constructor(
+    io: FileIO, dir: string, private readonly base: number, private readonly active: boolean,
+    private readonly present: boolean, private readonly segmentBytes: number, private readonly f: Findings,
+  ) {
+    this.file = indexName(base);
+    const raw = present ? readRawIndex(io, join(dir, this.file)) : null;
+    if (raw === null) {
+      f.warning('index', this.file, 'missing: readers of this segment scan it from the start (no wrong record can result)');
+      return;
+    }
+    if (raw.partialBytes > 0) {
+      const say = `ends in ${raw.partialBytes} bytes that are not a whole 16-byte entry`;
+      if (active) this.f.warning('index', this.file, `${say} (an entry write cut short)`, { position: raw.offsets.length * 16 });
+      else this.f.damage('index', this.file, `${say}, though it was fsynced when the segment was sealed`, { position: raw.offsets.length * 16 });
+    }
+    let lastOff = base;
+    let lastPos = SEGMENT_HEADER_BYTES;
+    for (let i = 0; i < raw.offsets.length; i++) {
+      const off = raw.offsets[i]!;
+      const pos = raw.positions[i]!;
+      this.offsets.push(off);
+      this.positions.push(pos);
+      this.order.push(i);
+      // The same rules as trustedEntryCount, entry by entry, so each bad entry is named.
+      // Compared with the last entry that was in order and inside the file, so one bad entry is one finding.
+      if (off <= lastOff || pos <= lastPos) {
+        this.status.push(`is out of order (offset ${off} at byte ${pos} after offset ${lastOff} at byte ${lastPos})`);
+      } else if (pos >= segmentBytes) {
+        this.status.push('unchecked');
+      } else {
+        this.status.push('pending');
+        lastOff = off;
+        lastPos = pos;
+      }
+    }
+    this.order.sort((x, y) => this.positions[x]! - this.positions[y]!);
+  }
+
+  /** The scan found a valid frame holding `offset` at `pos`. */
+  frameAt(pos: number, offset: number): void {
+    while (this.next < this.order.length && this.positions[this.order[this.next]!]! <= pos) {
+      const i = this.order[this.next++]!;
+      if (this.status[i] !== 'pending') continue;
+      if (this.positions[i]! < pos) this.status[i] = 'points at a byte where no valid frame starts';
+      else this.status[i] = this.offsets[i] === offset ? 'good' : `names offset ${this.offsets[i]}, but the frame there holds offset ${offset}`;
+    }
+  }
+
+  /** Bytes `from` to `to` are not valid frames (reported as such): entries pointing there are not blamed on the index. */
+  damagedFrom(from: number, to: number): void {
+    this.damaged.push([from, to]);
+  }
+
+  finish(): SegmentReport['index'] {
+    this.frameAt(Infinity, -1); // what is left after the last frame points at no frame
+    let good = 0;
+    let unchecked = 0;
+    let inDamage = 0;
+    let bad = 0;
+    for (let i = 0; i < this.status.length; i++) {
+      let s = this.status[i]!;
+      const pos = this.positions[i]!;
+      if (s !== 'good' && !s.startsWith('is out') && this.damaged.some(([a, b]) => pos >= a && pos < b)) s = 'in-damage';
+      if (s === 'good') { good++; continue; }
+      if (s === 'in-damage') { inDamage++; continue; }
+      if (s === 'unchecked') {
+        if (this.active) { unchecked++; continue; }
+        s = `points past the end of the segment (${this.segmentBytes} bytes)`;
+      }
+      bad++;
+      if (this.reported++ < MAX_ENTRY_FINDINGS) {
+        this.f.damage('index', this.file, `entry ${i} (offset ${this.offsets[i]}, byte ${pos}) ${s}`, { position: i * 16, offset: this.offsets[i]! });
+      }
+    }
+    if (bad > MAX_ENTRY_FINDINGS) this.f.damage('index', this.file, `${bad - MAX_ENTRY_FINDINGS} more bad entries`);
+    if (inDamage > 0) this.f.warning('index', this.file, `${inDamage} entries point into damaged or torn bytes of ${segmentName(this.base)} (reported there)`);
+    return { present: this.present, entries: this.status.length, good, unchecked };
+  }
+}

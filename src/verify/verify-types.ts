@@ -1,0 +1,137 @@
+/**
+ * What `verifyLog` reports, as plain data (docs/verify.md describes each check). Every problem found is
+ * one `VerifyFinding`; the per-file reports say what was there. `ok` is false exactly when at least one
+ * finding has severity 'damage'.
+ */
+
+/** 'damage': bytes that should be whole are not; 'warning': what a crash or a live writer can leave, or a file the log ignores. */
+export type VerifySeverity = 'damage' | 'warning';
+
+/** What a finding is about. */
+export type VerifyFindingKind =
+  /** A segment header is invalid, or names another base offset than the file name. */
+  | 'segment-header'
+  /** The newest segment has no whole header and no valid frame: an interrupted roll (warning; recovery removes it). */
+  | 'torn-roll'
+  /** A frame fails its checks (magic, length, offset, trailer, checksum, record lengths) where the bytes had been made durable. */
+  | 'frame'
+  /** The active segment ends in bytes that are not a valid frame and were never fsynced: a torn write (warning; recovery cuts it). */
+  | 'torn-tail'
+  /** Offsets missing between two segments. */
+  | 'gap'
+  /** Two segments claim the same offsets. */
+  | 'overlap'
+  /** An index entry that is out of order, points outside the segment or at something that is not the frame it names; or a missing or torn index file. */
+  | 'index'
+  /** A cursor file with no valid slot, slots that contradict each other, or a cursor outside the log. */
+  | 'cursor'
+  /** durable.offset is unreadable, or names records that are not in the log. */
+  | 'durable-hint'
+  /** A transient file an interrupted operation leaves behind (a lock being taken, a cursor being created). */
+  | 'leftover'
+  /** A file or folder the log does not use (it is ignored by the log). */
+  | 'foreign-file'
+  /** A file that could not be read (an I/O error). */
+  | 'unreadable'
+  /** The directory holds no segment at all. */
+  | 'no-segments';
+
+export interface VerifyFinding {
+  readonly severity: VerifySeverity;
+  readonly kind: VerifyFindingKind;
+  /** The file, relative to the log directory (e.g. `cursors/global.cursor`). */
+  readonly file: string;
+  /** Byte position in `file`, when one applies. */
+  readonly position: number | null;
+  /** Record offset involved, when one applies. */
+  readonly offset: number | null;
+  /** One sentence saying what is wrong. */
+  readonly message: string;
+}
+
+/** One stretch of bytes in a segment that is not valid frames. */
+export interface DamagedRange {
+  /** Where the first invalid frame starts. */
+  readonly position: number;
+  /** Bytes up to the next valid frame (or the end of the file). */
+  readonly bytes: number;
+  /** Why the frame at `position` is not valid. */
+  readonly reason: string;
+  /** True for a torn tail (never fsynced), false for damage. */
+  readonly tornTail: boolean;
+}
+
+export interface SegmentReport {
+  readonly file: string;
+  /** The base offset in the file name. */
+  readonly baseOffset: number;
+  /** The newest segment is the active one (written to); the others are sealed. */
+  readonly role: 'sealed' | 'active';
+  readonly bytes: number;
+  /** Null when the header is valid and matches the name, else why not. */
+  readonly headerProblem: string | null;
+  /** Valid frames found and the records in them. */
+  readonly frames: number;
+  readonly records: number;
+  /** Offset after the last record of the last valid frame (equals `baseOffset` when there is none). */
+  readonly endOffset: number;
+  /** Timestamp of the newest valid frame, or null. */
+  readonly newestTimestampMs: number | null;
+  /** Stretches of invalid bytes, in file order. */
+  readonly damaged: readonly DamagedRange[];
+  readonly index: {
+    /** The index file exists. */
+    readonly present: boolean;
+    readonly entries: number;
+    /** Entries that point at the frame they name. */
+    readonly good: number;
+    /** Entries of the active segment that point past the bytes read (written after the scan, or torn). */
+    readonly unchecked: number;
+  };
+}
+
+export interface CursorSlotReport {
+  /** 'valid': magic, length and checksum hold; 'unused': never written; 'invalid': written and damaged (or torn). */
+  readonly state: 'valid' | 'unused' | 'invalid';
+  readonly sequence: number | null;
+  readonly offset: number | null;
+  readonly stateBytes: number | null;
+}
+
+export interface CursorReport {
+  /** e.g. `cursors/client.mailer.cursor`. */
+  readonly file: string;
+  /** `client.<id>` or `global`. */
+  readonly name: string;
+  readonly slotA: CursorSlotReport;
+  readonly slotB: CursorSlotReport;
+  /** The slot whose value counts, or null when neither is valid. */
+  readonly current: 'A' | 'B' | null;
+  /** The committed offset (next record to deliver), or null when unreadable. */
+  readonly offset: number | null;
+  /** Whether a live process holds the cursor's lock file. */
+  readonly locked: boolean;
+}
+
+export interface VerifyReport {
+  /** The directory verified, as an absolute path. */
+  readonly dir: string;
+  /** No finding is damage. */
+  readonly ok: boolean;
+  readonly damageCount: number;
+  readonly warningCount: number;
+  /** First stored offset (the lowest segment's base), or null without segments. */
+  readonly logStartOffset: number | null;
+  /** Offset after the last valid record of the newest segment, or null without segments. */
+  readonly logEndOffset: number | null;
+  /** Records in valid frames, over all segments. */
+  readonly records: number;
+  readonly segments: readonly SegmentReport[];
+  /** `durable.offset`: missing, unreadable (short or checksum), or the offset it holds. */
+  readonly durableHint: { readonly state: 'missing' | 'invalid' | 'valid'; readonly offset: number | null };
+  /** `producer.lock`: its owner, and whether that process is alive (a live producer may be writing). */
+  readonly producerLock: { readonly ownerPid: number; readonly live: boolean } | null;
+  readonly cursors: readonly CursorReport[];
+  /** Every problem, in the order found (segments, indexes, durable hint, cursors, other files). */
+  readonly findings: readonly VerifyFinding[];
+}
