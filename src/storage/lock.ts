@@ -97,8 +97,8 @@ export function acquireLock(io: FileIO, path: string): LockResult {
 }
 
 /** The owner named in the lock file at `path` and whether it is alive; null if missing or unreadable. */
-export function lockOwner(path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
-  const owner = readOwner(path);
+export function lockOwner(io: FileIO, path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
+  const owner = readOwner(io, path);
   return owner === null ? null : { pid: owner.pid, host: owner.host, live: alive(owner) };
 }
 

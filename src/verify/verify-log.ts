@@ -15,7 +15,7 @@ import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
 import { DURABLE_HINT_FILE, readDurableHint } from '../storage/durable-hint.js';
-import { nodeFileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
+import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner } from '../storage/lock.js';
 import { verifySegment } from './verify-segment.js';
 import type { CursorReport, CursorSlotReport, SegmentReport, VerifyFinding, VerifyReport } from './verify-types.js';
@@ -50,7 +50,7 @@ export async function verifyLog(dir: string): Promise<VerifyReport> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw LogError.fromSystem(e, 'reading', abs);
   }
   if (!isDir) throw LogError.invalidOption('dir', `no log directory at ${abs}`);
-  return verifyDir(readOnlyFileIO(nodeFileIO), abs);
+  return verifyDir(readOnlyFileIO(await fileIO()), abs);
 }
 
 function verifyDir(io: FileIO, dir: string): VerifyReport {
@@ -66,7 +66,7 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
   const hasHint = names.includes(DURABLE_HINT_FILE);
   const hint = hasHint ? readDurableHint(io, dir) : null;
   const cursorFiles = names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [];
-  const lockOwnerInfo = names.includes(PRODUCER_LOCK) ? lockOwner(join(dir, PRODUCER_LOCK)) : null;
+  const lockOwnerInfo = names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null;
   const producerLive = lockOwnerInfo?.live === true;
 
   const bases: number[] = [];
@@ -197,7 +197,7 @@ function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] {
         slotB: slotReport(slots.b, slots.bUnused),
         current,
         offset: value?.offset ?? null,
-        locked: lockOwner(join(cdir, `${stem}.lock`))?.live === true,
+        locked: lockOwner(io, join(cdir, `${stem}.lock`))?.live === true,
       },
     });
   }
