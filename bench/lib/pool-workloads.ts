@@ -182,6 +182,9 @@ export interface LatencySpec {
   readonly measureMs: number;
   /** Warm-up records appended at once before pacing starts (start the workers, load the handler). */
   readonly warmRecords: number;
+  /** The producer's sync policy (default never) and the consumer's visibility (default written). */
+  readonly syncPolicy?: SyncPolicy;
+  readonly visibility?: 'written' | 'durable';
 }
 
 export interface LatencyRun {
@@ -226,10 +229,10 @@ export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, wor
   const { ctrl } = shared;
   for (const k of [CTRL.COUNT, CTRL.WARM, CTRL.DROPPED]) Atomics.store(ctrl, k, 0);
   const t0s = threadIds();
-  const p = await Producer.open({ logDir: spec.logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const p = await Producer.open({ logDir: spec.logDir, syncPolicy: spec.syncPolicy ?? SyncPolicy.never(), maxTotalBytes: null });
   const writer = newThreads(t0s);
   try {
-    const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()), visibility: spec.visibility ?? 'written' });
     const ac = new AbortController();
     try {
       const t1s = threadIds();
@@ -271,10 +274,10 @@ export async function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun>
   let seen = 0;
   let warmSeen = 0;
   const t0s = threadIds();
-  const p = await Producer.open({ logDir: spec.logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const p = await Producer.open({ logDir: spec.logDir, syncPolicy: spec.syncPolicy ?? SyncPolicy.never(), maxTotalBytes: null });
   const writer = newThreads(t0s);
   try {
-    const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()), visibility: spec.visibility ?? 'written' });
     const ac = new AbortController();
     try {
       const loop = (async () => {

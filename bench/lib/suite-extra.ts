@@ -1,0 +1,209 @@
+/**
+ * The suite's workloads beyond append throughput: a raw read-and-parse of segment files (the reader's
+ * physical reference), position seeks warm and cold, fan-out to 1/2/4 consumers (threads, and a pool),
+ * and a slow transactional consumer held against blockingMinimumRetention.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
+import { trackChild } from './cleanup.js';
+import { segmentFiles } from './consume-workloads.js';
+import { percentiles, type Percentiles } from './pool-workloads.js';
+import { nowMs, sleep } from './stats.js';
+import { RECORD_BYTES } from './workloads.js';
+
+const SEGMENT_HEADER_BYTES = 32;
+const FRAME_HEADER_BYTES = 40;
+const READER = new URL('../fixtures/fanout-reader.mjs', import.meta.url);
+const COMMIT_HANDLER = new URL('../fixtures/commit-handler.mjs', import.meta.url);
+const TIME_SEEK = new URL('../fixtures/time-seek.mjs', import.meta.url);
+
+/**
+ * Reads every segment file of `logDir` whole and walks its frames and records (u32 length, bytes),
+ * taking a view of each record as a reader would; with `checkCrc` also the CRC-32 of every frame.
+ * Returns records/s. The format is docs/format.md's; no validation beyond that.
+ */
+export function rawReadParse(logDir: string, checkCrc: boolean): { records: number; recPerSec: number } {
+  let records = 0;
+  let bytes = 0;
+  const t0 = nowMs();
+  for (const path of segmentFiles(logDir)) {
+    const buf = readFileSync(path);
+    let pos = SEGMENT_HEADER_BYTES;
+    while (pos + FRAME_HEADER_BYTES <= buf.length) {
+      const size = buf.readUInt32LE(pos + 8);
+      const count = buf.readUInt32LE(pos + 12);
+      if (size < 48 || pos + size > buf.length) break;
+      if (checkCrc && crc32(buf.subarray(pos + 8, pos + size - 4)) !== buf.readUInt32LE(pos + 4)) throw new Error(`crc mismatch in ${path} at ${pos}`);
+      let r = pos + FRAME_HEADER_BYTES;
+      for (let i = 0; i < count; i++) {
+        const len = buf.readUInt32LE(r);
+        const view = buf.subarray(r + 4, r + 4 + len);
+        bytes += view.length;
+        r += 4 + len;
+      }
+      records += count;
+      pos += size;
+    }
+  }
+  const seconds = (nowMs() - t0) / 1000;
+  if (bytes !== records * RECORD_BYTES) throw new Error(`raw parse: ${bytes} bytes for ${records} records`);
+  return { records, recPerSec: records / seconds };
+}
+
+/** µs of Consumer.open at Whence.position(offset) plus reading that record, in this process, `n` random offsets. */
+export async function warmSeeks(logDir: string, records: number, n: number): Promise<Percentiles> {
+  const us = new Float64Array(n);
+  for (let i = -20; i < n; i++) {
+    const offset = Math.floor(Math.random() * records);
+    const t0 = nowMs();
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(offset)) });
+    const first = c.iter().next();
+    const t = nowMs() - t0;
+    await c.close();
+    if (first.done || first.value.offset !== offset) throw new Error(`seek to ${offset} failed`);
+    if (i >= 0) us[i] = t * 1000;
+  }
+  return percentiles(us);
+}
+
+/**
+ * ms of one seek in a fresh process after the log's files were dropped from the page cache (GNU dd
+ * iflag=nocache count=0 asks the kernel to drop a file's cached pages). `evicted` says whether dd ran.
+ */
+export async function coldSeek(logDir: string, offset: number): Promise<{ ms: number; evicted: boolean }> {
+  let evicted = true;
+  try {
+    for (const f of segmentFiles(logDir)) {
+      execFileSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+      execFileSync('dd', [`if=${f.replace(/\.seg$/, '.idx')}`, 'iflag=nocache', 'count=0', 'status=none']);
+    }
+  } catch {
+    evicted = false;
+  }
+  const run = promisify(execFile)(process.execPath, [new URL(TIME_SEEK).pathname, logDir, String(offset)], { timeout: 60_000 });
+  trackChild(run.child);
+  const { stdout } = await run;
+  return { ms: (JSON.parse(stdout.trim().split('\n').pop()!) as { ms: number }).ms, evicted };
+}
+
+interface ReaderDone {
+  readonly ms: number;
+  readonly count: number;
+  readonly gaps: number;
+}
+
+async function startReader(data: Record<string, unknown>): Promise<{ go: () => void; done: Promise<ReaderDone>; worker: Worker }> {
+  const worker = new Worker(READER, { workerData: data });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  await ready;
+  const done = new Promise<ReaderDone>((resolve, reject) => {
+    worker.once('message', (m: ReaderDone) => resolve(m));
+    worker.once('error', reject);
+  });
+  return { go: () => worker.postMessage('go'), done, worker };
+}
+
+/** Appends n 100-byte records (never) in chunks, yielding between them; returns ms until all written. */
+async function produce(p: Producer, n: number): Promise<number> {
+  const buf = Buffer.alloc(RECORD_BYTES, 0x66);
+  const t0 = nowMs();
+  for (let i = 0; i < n; i += 10_000) {
+    for (let j = 0; j < 10_000 && i + j < n; j++) p.append(buf);
+    await new Promise((r) => setImmediate(r));
+  }
+  while (p.writtenOffset < n) await sleep(1);
+  return nowMs() - t0;
+}
+
+export interface FanOutRun {
+  readonly mode: 'threads' | 'pool';
+  readonly consumers: number;
+  /** Producer: records/s until everything was written, with the consumers running. */
+  readonly producerRecPerSec: number;
+  /** Records/s of the slowest consumer (from go to its last record). */
+  readonly slowestConsumerRecPerSec: number;
+}
+
+/**
+ * `consumers` nonTx readers in worker threads (mode threads) or one consumer with a pool of that many
+ * workers running a commit-only handler module (mode pool), all from the oldest record, while the
+ * producer appends n records; 0 consumers is the producer alone.
+ */
+export async function fanOut(logDir: string, mode: 'threads' | 'pool', consumers: number, n: number): Promise<FanOutRun> {
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const readers: Array<Awaited<ReturnType<typeof startReader>>> = [];
+  try {
+    let poolDone: Promise<number> | null = null;
+    let poolConsumer: Consumer | null = null;
+    if (mode === 'threads') {
+      for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
+    } else if (consumers > 0) {
+      poolConsumer = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    }
+    const t0 = nowMs();
+    for (const r of readers) r.go();
+    if (poolConsumer !== null) {
+      const c = poolConsumer;
+      poolDone = c.blockingProcess(n, COMMIT_HANDLER, { workers: consumers }).then(() => nowMs() - t0);
+    }
+    const producerMs = await produce(p, n);
+    const consumerMs = [...(await Promise.all(readers.map((r) => r.done))).map((d) => d.ms), ...(poolDone ? [await poolDone] : [])];
+    await poolConsumer?.close();
+    const slowest = consumerMs.length > 0 ? Math.max(...consumerMs) : NaN;
+    return { mode, consumers, producerRecPerSec: n / (producerMs / 1000), slowestConsumerRecPerSec: n / (slowest / 1000) };
+  } finally {
+    await Promise.all(readers.map((r) => r.worker.terminate()));
+    await p.close();
+  }
+}
+
+export interface SlowRun {
+  readonly records: number;
+  readonly consumed: number;
+  readonly gaps: number;
+  readonly producerRecPerSec: number;
+  readonly consumerRecPerSec: number;
+  /** Longest single append() call, ms: how long the producer was held back at most. */
+  readonly longestAppendMs: number;
+  readonly logBytesLimit: number;
+}
+
+/**
+ * A clientTx consumer in a worker thread that spins `spinUs` per record, against a producer limited to
+ * `maxTotalBytes` (1 MiB segments) with blockingMinimumRetention: the producer must be held back
+ * (longest append) and the consumer must get every record, in order, with no gap.
+ */
+export async function slowConsumer(logDir: string, n: number, spinUs: number, maxTotalBytes: number): Promise<SlowRun> {
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes, fileRollSize: 1024 * 1024, blockingMinimumRetention: 1, appendTimeoutMs: 120_000 });
+  let reader: Awaited<ReturnType<typeof startReader>> | null = null;
+  try {
+    p.append(Buffer.alloc(RECORD_BYTES, 0x67)); // the log must exist before the consumer opens its cursor
+    await p.flush();
+    reader = await startReader({ logDir, n: n + 1, clientTx: true, spinUs });
+    reader.go();
+    const buf = Buffer.alloc(RECORD_BYTES, 0x67);
+    let longest = 0;
+    const t0 = nowMs();
+    for (let i = 0; i < n; i++) {
+      const a = nowMs();
+      p.append(buf);
+      const d = nowMs() - a;
+      if (d > longest) longest = d;
+      if ((i & 4095) === 0) await new Promise((r) => setImmediate(r));
+    }
+    await p.flush();
+    const producerMs = nowMs() - t0;
+    const done = await reader.done;
+    return { records: n, consumed: done.count - 1, gaps: done.gaps, producerRecPerSec: n / (producerMs / 1000), consumerRecPerSec: done.count / (done.ms / 1000), longestAppendMs: longest, logBytesLimit: maxTotalBytes };
+  } finally {
+    await reader?.worker.terminate();
+    await p.close();
+  }
+}
