@@ -11,26 +11,15 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
+import { withFaults, type FaultOp, type FaultPlan } from './faults.js';
 
 test.after(cleanupTempDirs);
 
-const failingIO = fileURLToPath(new URL('./fixtures/failing-io.mjs', import.meta.url));
-
-/** Opens with the fault layer; faults start counting once `arm` (a file path) exists. */
-async function withFaults<T>(spec: string, arm: string, fn: () => Promise<T>): Promise<T> {
-  process.env.REACTIVE_LOG_TEST_FILE_IO = failingIO;
-  process.env.REACTIVE_LOG_TEST_FAIL = spec;
-  process.env.REACTIVE_LOG_TEST_ARM = arm;
-  try {
-    return await fn();
-  } finally {
-    delete process.env.REACTIVE_LOG_TEST_FILE_IO;
-    delete process.env.REACTIVE_LOG_TEST_FAIL;
-    delete process.env.REACTIVE_LOG_TEST_ARM;
-  }
+/** A fault on segment files, counted from the moment `arm` (a file path) exists. */
+function segmentFault(op: FaultOp, nth: number, errno: string, arm: string): FaultPlan {
+  return { rules: [{ op, path: '\\.seg$', nth, persistent: true, effect: { errno } }], arm };
 }
 
 async function countRecords(logDir: string): Promise<number> {
@@ -48,7 +37,7 @@ test('fsync EIO: flush rejects, durableOffset stays, appends stop, the fsync is 
   const logDir = tempDir();
   const arm = join(tempDir(), 'arm');
   // Under never the writer fsyncs only when asked, so the test decides which fsync fails.
-  const p = await withFaults('fdatasync:1:EIO', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
+  const p = await withFaults(segmentFault('fdatasync', 1, 'EIO', arm), () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
   for (let i = 0; i < 10; i++) p.append(`r${i}`);
   await p.flush();
   assert.is(p.durableOffset, 10);
@@ -73,7 +62,7 @@ test('write ENOSPC: ERR_DISK_FULL on the handle, appends stop, the log reopens t
   const logDir = tempDir();
   const arm = join(tempDir(), 'arm');
   writeFileSync(arm, '');
-  const p = await withFaults('writev:3:ENOSPC', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
+  const p = await withFaults(segmentFault('writev', 3, 'ENOSPC', arm), () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
   let accepted = 0;
   let durable = 0;
   try {
