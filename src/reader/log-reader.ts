@@ -48,12 +48,27 @@ export class LogReader {
 
   /** Offsets of the first stored record and after the last valid one, read from the files. */
   bounds(): { start: number; end: number } {
+    try {
+      return this.boundsFromFiles();
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading the log bounds', this.dir);
+    }
+  }
+
+  private boundsFromFiles(): { start: number; end: number } {
     const bases = listSegmentBases(this.io, this.dir);
     if (bases.length === 0) return { start: 0, end: 0 };
     const last = bases[bases.length - 1]!;
     const probe = new LogReader(this.io, this.dir);
     try {
-      probe.openSegment(last);
+      try {
+        probe.openSegment(last);
+      } catch (e) {
+        // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
+        // for recovery to remove) holds no record: the log ends where that segment would begin.
+        if (e instanceof RetryLater) return { start: bases[0]!, end: last };
+        throw e;
+      }
       probe.seekInSegment(Number.MAX_SAFE_INTEGER, true);
       while (probe.nextInSegment() !== null) { /* walk to the end */ }
       return { start: bases[0]!, end: probe.next };
@@ -75,6 +90,14 @@ export class LogReader {
 
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
+    try {
+      this.seekFiles(offset);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'seeking in the log', this.dir);
+    }
+  }
+
+  private seekFiles(offset: number): void {
     const bases = listSegmentBases(this.io, this.dir);
     let base = -1;
     for (const b of bases) if (b <= offset) base = b;
@@ -87,7 +110,15 @@ export class LogReader {
       }
       throw expired(offset, bases[0] ?? 0);
     }
-    this.openSegment(base);
+    try {
+      this.openSegment(base);
+    } catch (e) {
+      if (!(e instanceof RetryLater)) throw e;
+      // Its header is not whole yet: read() opens it once it is.
+      this.next = base;
+      this.skipBelow = offset;
+      return;
+    }
     this.seekInSegment(offset, false);
   }
 
@@ -140,6 +171,15 @@ export class LogReader {
    * was published by the writer of this process, so every record below it must be in the files.
    */
   read(limit: number, strict: boolean): Message | null {
+    try {
+      return this.readFiles(limit, strict);
+    } catch (e) {
+      // Every failure leaves as a LogError (a system error in any of the small reads is ERR_IO).
+      throw LogError.fromSystem(e, 'reading the log', this.dir);
+    }
+  }
+
+  private readFiles(limit: number, strict: boolean): Message | null {
     this.strict = strict;
     for (;;) {
       if (this.next >= limit) return null;
