@@ -183,6 +183,8 @@ test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
   try {
     const logDir = `${mnt}/log`;
     mkdirSync(logDir);
+    const filler = `${mnt}/filler`;
+    writeFileSync(filler, Buffer.alloc(48 * 1024)); // deleted later to free space
     const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 64 * 1024, maxTotalBytes: null });
     let durable = 0;
     const rec = 'x'.repeat(1000);
@@ -200,6 +202,12 @@ test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
     // Reopen on the full disk: recovery cuts the partial tail; every durable record is still there.
     const q = await Producer.open({ logDir, maxTotalBytes: null });
     assert.ok(q.nextOffset >= durable, `reopened with ${q.nextOffset} records, ${durable} were durable`);
+    // Space freed: the reopened producer appends again.
+    rmSync(filler);
+    const before = q.nextOffset;
+    for (let i = 0; i < 10; i++) q.append(rec);
+    await q.flush();
+    assert.is(q.durableOffset, before + 10);
     await q.close();
   } finally {
     execFileSync('umount', [mnt]);
