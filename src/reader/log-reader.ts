@@ -221,7 +221,12 @@ export class LogReader {
     }
     const unread = this.fd >= 0 ? this.io.fsize(this.fd) - this.pos : 0;
     if (unread > 0) {
-      // A newer segment exists, so this one is sealed: bytes left after its valid frames are damage.
+      // A newer segment exists, so this one is sealed: bytes left after its valid frames are damage,
+      // unless they were written after this reader last looked (then read on: return true, loop again).
+      if (!this.sealedOnSecondLook()) {
+        this.forgetChunk();
+        return true;
+      }
       throw LogError.corrupt(segmentName(this.segBase), this.pos, `${unread} bytes after the last valid frame of a sealed segment`);
     }
     try {
@@ -303,12 +308,28 @@ export class LogReader {
   private notWhole(why: string): false {
     // At the exact end of the file the next record may be in the next segment: read() decides. Part
     // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
-    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealed())) {
+    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealedOnSecondLook())) {
       throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
     }
     this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
     return false;
   }
+
+  /**
+   * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
+   * the bytes may have been read while the writer was still writing them, and the newer segment noticed
+   * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
+   */
+  private sealedOnSecondLook(): boolean {
+    if (!this.sealed()) return false;
+    if (this.suspectAt === this.pos && this.suspectSeg === this.segBase) return true;
+    this.suspectAt = this.pos;
+    this.suspectSeg = this.segBase;
+    return false;
+  }
+
+  private suspectAt = -1;
+  private suspectSeg = -1;
 
   private forgetChunk(): void {
     this.chunk = Buffer.alloc(0);
@@ -323,7 +344,7 @@ export class LogReader {
    */
   private invalid(why: string): false {
     const name = segmentName(this.segBase);
-    if (this.strict || this.sealed()) throw LogError.corrupt(name, this.pos, why);
+    if (this.strict || this.sealedOnSecondLook()) throw LogError.corrupt(name, this.pos, why);
     const size = this.io.fsize(this.fd);
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;
