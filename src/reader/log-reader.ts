@@ -193,6 +193,11 @@ export class LogReader {
         return m;
       }
       if (this.frameLeft > 0) return null;
+      if (this.lookAgain) {
+        // Damage suspected in a sealed segment: read its end again now, then judge.
+        this.lookAgain = false;
+        continue;
+      }
       // End of this segment's valid frames. A newer segment means this one is sealed.
       if (!this.tryOpenNext()) {
         if (strict && this.next < limit) {
@@ -325,9 +330,11 @@ export class LogReader {
     if (this.suspectAt === this.pos && this.suspectSeg === this.segBase) return true;
     this.suspectAt = this.pos;
     this.suspectSeg = this.segBase;
+    this.lookAgain = true;
     return false;
   }
 
+  private lookAgain = false;
   private suspectAt = -1;
   private suspectSeg = -1;
 
