@@ -9,28 +9,17 @@ import { readableErrors } from './readable-errors.js';
 const test = readableErrors(rawTest);
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
+import { clearFaults, setFaults, withFaults, type FaultOp, type FaultPlan } from './faults.js';
 
 test.after(cleanupTempDirs);
 
-const failingIO = fileURLToPath(new URL('./fixtures/failing-io.mjs', import.meta.url));
-
-/** Opens with the fault layer; faults start counting once `arm` (a file path) exists. */
-async function withFaults<T>(spec: string, arm: string, fn: () => Promise<T>): Promise<T> {
-  process.env.REACTIVE_LOG_TEST_FILE_IO = failingIO;
-  process.env.REACTIVE_LOG_TEST_FAIL = spec;
-  process.env.REACTIVE_LOG_TEST_ARM = arm;
-  try {
-    return await fn();
-  } finally {
-    delete process.env.REACTIVE_LOG_TEST_FILE_IO;
-    delete process.env.REACTIVE_LOG_TEST_FAIL;
-    delete process.env.REACTIVE_LOG_TEST_ARM;
-  }
+/** A fault on segment files, counted from the moment `arm` (a file path) exists. */
+function segmentFault(op: FaultOp, nth: number, errno: string, arm: string): FaultPlan {
+  return { rules: [{ op, path: '\\.seg$', nth, persistent: true, effect: { errno } }], arm };
 }
 
 async function countRecords(logDir: string): Promise<number> {
@@ -48,7 +37,7 @@ test('fsync EIO: flush rejects, durableOffset stays, appends stop, the fsync is 
   const logDir = tempDir();
   const arm = join(tempDir(), 'arm');
   // Under never the writer fsyncs only when asked, so the test decides which fsync fails.
-  const p = await withFaults('fdatasync:1:EIO', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
+  const p = await withFaults(segmentFault('fdatasync', 1, 'EIO', arm), () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
   for (let i = 0; i < 10; i++) p.append(`r${i}`);
   await p.flush();
   assert.is(p.durableOffset, 10);
@@ -73,7 +62,7 @@ test('write ENOSPC: ERR_DISK_FULL on the handle, appends stop, the log reopens t
   const logDir = tempDir();
   const arm = join(tempDir(), 'arm');
   writeFileSync(arm, '');
-  const p = await withFaults('writev:3:ENOSPC', arm, () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
+  const p = await withFaults(segmentFault('writev', 3, 'ENOSPC', arm), () => Producer.open({ logDir, syncPolicy: SyncPolicy.always() }));
   let accepted = 0;
   let durable = 0;
   try {
@@ -99,6 +88,90 @@ test('write ENOSPC: ERR_DISK_FULL on the handle, appends stop, the log reopens t
   assert.is(await countRecords(logDir), q.nextOffset + 0);
 });
 
+test('ENOSPC then space freed: the failed producer stays failed; a reopen resumes and keeps every acknowledged record', async () => {
+  // Decision: no resume on the failed handle. A write that hit ENOSPC may have left part of a frame, and
+  // an fsync that reported ENOSPC may have dropped pages; only recovery (rescan, cut the torn tail) knows
+  // where the valid log ends. So appends resume after reopening, never on the same handle.
+  const logDir = tempDir();
+  const arm = join(tempDir(), 'arm');
+  const p = await withFaults(segmentFault('writev', 1, 'ENOSPC', arm), () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
+  for (let i = 0; i < 10; i++) p.append(`r${i}`);
+  await p.flush();
+  writeFileSync(arm, ''); // the disk is full from now on
+  p.append('r10');
+  await rejectsWith(p.flush(), 'ERR_DISK_FULL');
+  rmSync(arm); // space is freed
+  throwsWith(() => p.append('r11'), 'ERR_DISK_FULL');
+  await rejectsWith(p.flush(), 'ERR_DISK_FULL');
+  assert.is(p.durableOffset, 10);
+  await rejectsWith(p.close(), 'ERR_DISK_FULL');
+  const q = await Producer.open({ logDir });
+  assert.is(q.nextOffset, 10, 'the record whose write failed is not in the log');
+  q.append('r10');
+  await q.flush();
+  await q.close();
+  assert.is(await countRecords(logDir), 11);
+});
+
+test('a failed read of durable.offset during recovery is ERR_IO, not "no hint"', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  p.append('r0');
+  await p.close();
+  // Without the hint recovery could cut durable records as a torn tail: it must not go on blind.
+  const rule = { op: 'open', path: 'durable\\.offset$', thread: 'writer', nth: 1, effect: { errno: 'EIO' } } as const;
+  await withFaults({ rules: [rule] }, () => rejectsWith(Producer.open({ logDir }), 'ERR_IO'));
+  assert.is(await countRecords(logDir), 1);
+});
+
+test('lock errors are LogErrors, and a lock a failed release left behind does not block this thread', async () => {
+  const logDir = tempDir();
+  await withFaults({ rules: [{ op: 'link', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }] },
+    () => rejectsWith(Producer.open({ logDir }), 'ERR_IO'));
+  // The handle's file layer reads the plan as it goes: armed only for the release at close.
+  const arm = join(tempDir(), 'arm');
+  setFaults({ rules: [{ op: 'unlink', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }], arm });
+  try {
+    const p = await Producer.open({ logDir });
+    p.append('r0');
+    writeFileSync(arm, '');
+    await p.close();
+  } finally {
+    clearFaults();
+  }
+  assert.ok(existsSync(join(logDir, 'producer.lock')), 'the release failed, the file is still there');
+  const q = await Producer.open({ logDir });
+  assert.is(q.nextOffset, 1);
+  await q.close();
+});
+
+test('reader errors are LogErrors; a newest segment without a whole header holds no record yet', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  for (let i = 0; i < 3; i++) p.append(`r${i}`);
+  await p.close();
+  await withFaults({ rules: [{ op: 'readdir', thread: 'main', nth: 1, effect: { errno: 'EIO' } }] },
+    () => rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }), 'ERR_IO'));
+  const arm = join(tempDir(), 'arm');
+  setFaults({ rules: [{ op: '*', thread: 'main', nth: 1, persistent: true, effect: { errno: 'EIO' } }], arm });
+  try {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    const it = c.iter();
+    for (let i = 0; i < 3; i++) assert.is(it.next().value?.offset, i);
+    writeFileSync(arm, ''); // every file call of this thread fails from now on
+    throwsWith(() => it.next(), 'ERR_IO');
+    await c.close();
+  } finally {
+    clearFaults();
+  }
+  // What a roll that failed after creating the file leaves: an empty newest segment.
+  writeFileSync(join(logDir, `${String(3).padStart(20, '0')}.seg`), '');
+  assert.is(await countRecords(logDir), 3);
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(3)) });
+  assert.is([...d.iter()].length, 0);
+  await d.close();
+});
+
 test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
   const mnt = tempDir('rlog-tmpfs-');
   try {
@@ -110,6 +183,8 @@ test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
   try {
     const logDir = `${mnt}/log`;
     mkdirSync(logDir);
+    const filler = `${mnt}/filler`;
+    writeFileSync(filler, Buffer.alloc(48 * 1024)); // deleted later to free space
     const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 64 * 1024, maxTotalBytes: null });
     let durable = 0;
     const rec = 'x'.repeat(1000);
@@ -127,6 +202,12 @@ test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
     // Reopen on the full disk: recovery cuts the partial tail; every durable record is still there.
     const q = await Producer.open({ logDir, maxTotalBytes: null });
     assert.ok(q.nextOffset >= durable, `reopened with ${q.nextOffset} records, ${durable} were durable`);
+    // Space freed: the reopened producer appends again.
+    rmSync(filler);
+    const before = q.nextOffset;
+    for (let i = 0; i < 10; i++) q.append(rec);
+    await q.flush();
+    assert.is(q.durableOffset, before + 10);
     await q.close();
   } finally {
     execFileSync('umount', [mnt]);

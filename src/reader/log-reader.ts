@@ -48,12 +48,27 @@ export class LogReader {
 
   /** Offsets of the first stored record and after the last valid one, read from the files. */
   bounds(): { start: number; end: number } {
+    try {
+      return this.boundsFromFiles();
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading the log bounds', this.dir);
+    }
+  }
+
+  private boundsFromFiles(): { start: number; end: number } {
     const bases = listSegmentBases(this.io, this.dir);
     if (bases.length === 0) return { start: 0, end: 0 };
     const last = bases[bases.length - 1]!;
     const probe = new LogReader(this.io, this.dir);
     try {
-      probe.openSegment(last);
+      try {
+        probe.openSegment(last);
+      } catch (e) {
+        // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
+        // for recovery to remove) holds no record: the log ends where that segment would begin.
+        if (e instanceof RetryLater) return { start: bases[0]!, end: last };
+        throw e;
+      }
       probe.seekInSegment(Number.MAX_SAFE_INTEGER, true);
       while (probe.nextInSegment() !== null) { /* walk to the end */ }
       return { start: bases[0]!, end: probe.next };
@@ -75,6 +90,14 @@ export class LogReader {
 
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
+    try {
+      this.seekFiles(offset);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'seeking in the log', this.dir);
+    }
+  }
+
+  private seekFiles(offset: number): void {
     const bases = listSegmentBases(this.io, this.dir);
     let base = -1;
     for (const b of bases) if (b <= offset) base = b;
@@ -87,7 +110,15 @@ export class LogReader {
       }
       throw expired(offset, bases[0] ?? 0);
     }
-    this.openSegment(base);
+    try {
+      this.openSegment(base);
+    } catch (e) {
+      if (!(e instanceof RetryLater)) throw e;
+      // Its header is not whole yet: read() opens it once it is.
+      this.next = base;
+      this.skipBelow = offset;
+      return;
+    }
     this.seekInSegment(offset, false);
   }
 
@@ -140,6 +171,15 @@ export class LogReader {
    * was published by the writer of this process, so every record below it must be in the files.
    */
   read(limit: number, strict: boolean): Message | null {
+    try {
+      return this.readFiles(limit, strict);
+    } catch (e) {
+      // Every failure leaves as a LogError (a system error in any of the small reads is ERR_IO).
+      throw LogError.fromSystem(e, 'reading the log', this.dir);
+    }
+  }
+
+  private readFiles(limit: number, strict: boolean): Message | null {
     this.strict = strict;
     for (;;) {
       if (this.next >= limit) return null;
@@ -153,6 +193,11 @@ export class LogReader {
         return m;
       }
       if (this.frameLeft > 0) return null;
+      if (this.lookAgain) {
+        // Damage suspected in a sealed segment: read its end again now, then judge.
+        this.lookAgain = false;
+        continue;
+      }
       // End of this segment's valid frames. A newer segment means this one is sealed.
       if (!this.tryOpenNext()) {
         if (strict && this.next < limit) {
@@ -181,7 +226,12 @@ export class LogReader {
     }
     const unread = this.fd >= 0 ? this.io.fsize(this.fd) - this.pos : 0;
     if (unread > 0) {
-      // A newer segment exists, so this one is sealed: bytes left after its valid frames are damage.
+      // A newer segment exists, so this one is sealed: bytes left after its valid frames are damage,
+      // unless they were written after this reader last looked (then read on: return true, loop again).
+      if (!this.sealedOnSecondLook()) {
+        this.forgetChunk();
+        return true;
+      }
       throw LogError.corrupt(segmentName(this.segBase), this.pos, `${unread} bytes after the last valid frame of a sealed segment`);
     }
     try {
@@ -263,12 +313,30 @@ export class LogReader {
   private notWhole(why: string): false {
     // At the exact end of the file the next record may be in the next segment: read() decides. Part
     // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
-    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealed())) {
+    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealedOnSecondLook())) {
       throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
     }
     this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
     return false;
   }
+
+  /**
+   * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
+   * the bytes may have been read while the writer was still writing them, and the newer segment noticed
+   * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
+   */
+  private sealedOnSecondLook(): boolean {
+    if (!this.sealed()) return false;
+    if (this.suspectAt === this.pos && this.suspectSeg === this.segBase) return true;
+    this.suspectAt = this.pos;
+    this.suspectSeg = this.segBase;
+    this.lookAgain = true;
+    return false;
+  }
+
+  private lookAgain = false;
+  private suspectAt = -1;
+  private suspectSeg = -1;
 
   private forgetChunk(): void {
     this.chunk = Buffer.alloc(0);
@@ -283,7 +351,7 @@ export class LogReader {
    */
   private invalid(why: string): false {
     const name = segmentName(this.segBase);
-    if (this.strict || this.sealed()) throw LogError.corrupt(name, this.pos, why);
+    if (this.strict || this.sealedOnSecondLook()) throw LogError.corrupt(name, this.pos, why);
     const size = this.io.fsize(this.fd);
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;

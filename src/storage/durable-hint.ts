@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { LogError } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
 import { readFull, writeAll, type FileIO } from './file-io.js';
 
@@ -19,21 +20,29 @@ export function encodeDurableHint(offset: number, out: Buffer = Buffer.alloc(HIN
   return out;
 }
 
-/** The durable offset another process's writer last reported, or null when unknown. */
+/**
+ * The durable offset another process's writer last reported, or null when unknown (no file, or a torn
+ * one). Failing to read it is an error (ERR_IO): recovery relies on it not to cut durable records.
+ */
 export function readDurableHint(io: FileIO, dir: string): number | null {
   let fd: number;
   try {
     fd = io.open(join(dir, DURABLE_HINT_FILE), 'r');
-  } catch {
-    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw LogError.fromSystem(e, 'reading the durable offset hint', DURABLE_HINT_FILE);
   }
   try {
     const b = Buffer.alloc(HINT_BYTES);
     if (readFull(io, fd, b, 0, HINT_BYTES, 0) < HINT_BYTES) return null;
     if (crc32(b.subarray(0, 8)) !== b.readUInt32LE(8)) return null;
     return readU64(new DataView(b.buffer, b.byteOffset, 8), 0);
+  } catch (e) {
+    throw LogError.fromSystem(e, 'reading the durable offset hint', DURABLE_HINT_FILE);
   } finally {
-    io.close(fd);
+    try {
+      io.close(fd);
+    } catch { /* read-only: nothing to lose */ }
   }
 }
 

@@ -294,8 +294,7 @@ export class LogWriter {
   private roll(): void {
     this.io.fdatasync(this.fd);
     this.io.fdatasync(this.indexFd);
-    this.io.close(this.fd);
-    this.io.close(this.indexFd);
+    this.closeFiles();
     const base = this.written;
     const nowMs = this.now();
     createSegment(this.io, this.opts.logDir, base, nowMs);
@@ -383,17 +382,32 @@ export class LogWriter {
   private finish(): void {
     this.sync();
     this.io.fdatasync(this.indexFd);
-    this.io.close(this.fd);
-    this.io.close(this.indexFd);
+    this.closeFiles();
     this.hint.close();
     Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);
   }
 
-  /** After a failure: close what can be closed, ignoring further errors. The state says FAILED. */
+  /**
+   * Closes the segment and index descriptors and forgets them at once: a descriptor number is reused
+   * by the next open anywhere in the process, so closing one twice (abandon after a failed roll) would
+   * close somebody else's file.
+   */
+  private closeFiles(): void {
+    const fd = this.fd;
+    const indexFd = this.indexFd;
+    this.fd = -1;
+    this.indexFd = -1;
+    try {
+      if (fd >= 0) this.io.close(fd);
+    } finally {
+      if (indexFd >= 0) this.io.close(indexFd);
+    }
+  }
+
+  /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
-    try { this.io.close(this.fd); } catch { /* already failed */ }
-    try { this.io.close(this.indexFd); } catch { /* already failed */ }
+    try { this.closeFiles(); } catch { /* already failed */ }
   }
 }
