@@ -1,6 +1,6 @@
 /**
  * Running fast-check properties in this suite: one seed per file run (printed first, `SEED` replays it,
- * `FC_PATH` replays one case), a case count (`FC_RUNS` overrides it), a per-case time limit for async
+ * `FC_PROP` with `FC_PATH` replays one case of one property), a case count (`FC_RUNS` overrides it), a per-case time limit for async
  * properties, and a watchdog thread that kills the process if a case blocks the event loop (a
  * synchronous hang cannot be interrupted from inside the thread that hangs). A failure is thrown with
  * fast-check's report and the exact command that replays it.
@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 
 export const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Date.now() ^ (process.pid << 10)) | 0;
 const PATH = process.env.FC_PATH;
+/** With FC_PATH: the one property (by label) the path belongs to; the file's other properties are skipped. */
+const PROP = process.env.FC_PROP;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : null;
 
 /** Prints the seed of this run once, with the command that replays it. */
@@ -29,7 +31,7 @@ for (;;) {
   if (state === 0) { Atomics.wait(w, 0, gen); continue; }
   if (Atomics.wait(w, 0, gen, Atomics.load(w, 3)) === 'timed-out' && Atomics.load(w, 0) === gen && Atomics.load(w, 1) === 1) {
     process.stderr.write('\\nHANG: case ' + Atomics.load(w, 2) + ' of property "' + workerData.label + '" ran longer than ' +
-      Atomics.load(w, 3) + ' ms (seed ' + workerData.seed + '); replay: SEED=' + workerData.seed + ' FC_PATH=' + Atomics.load(w, 2) + ' node --import tsx ' + workerData.file + '\\n');
+      Atomics.load(w, 3) + ' ms (seed ' + workerData.seed + '); replay: SEED=' + workerData.seed + ' FC_PROP=' + workerData.label + ' FC_PATH=' + Atomics.load(w, 2) + ' node --import tsx ' + workerData.file + '\\n');
     process.kill(process.pid, 'SIGKILL');
   }
 }
@@ -80,6 +82,10 @@ export interface CheckOptions {
  * seed. Returns the number of cases run; throws a readable report on failure.
  */
 export async function checkProperty<T>(label: string, arb: fc.Arbitrary<T>, check: (value: T) => Promise<void>, opts: CheckOptions): Promise<number> {
+  if (PATH !== undefined && PROP !== undefined && PROP !== label) {
+    console.log(`  ${label}: skipped (replaying ${PROP})`);
+    return 0;
+  }
   const limitMs = opts.caseTimeoutMs ?? 5_000;
   const dog = new Watchdog(label, opts.file, 2 * limitMs + 5_000);
   let caseNumber = 0;
@@ -104,7 +110,7 @@ export async function checkProperty<T>(label: string, arb: fc.Arbitrary<T>, chec
       const path = details.counterexamplePath ?? '';
       const cause = details.errorInstance as { message?: string } | undefined;
       throw new Error(`property "${label}" failed: ${cause?.message ?? String(cause)}\n${fc.defaultReportMessage(details)}\n` +
-        `replay: SEED=${details.seed} FC_PATH=${path} node --import tsx ${opts.file}`);
+        `replay: SEED=${details.seed} FC_PROP=${label} FC_PATH=${path} node --import tsx ${opts.file}`);
     }
     console.log(`  ${label}: ${details.numRuns} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return details.numRuns;
