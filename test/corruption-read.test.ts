@@ -19,7 +19,7 @@ import {
 
 const test = readableErrors(rawTest);
 const FILE = 'test/corruption-read.test.ts';
-const RUNS = 1000;
+const RUNS = 2000;
 
 let logs: Pristine[] = [];
 

@@ -25,7 +25,7 @@ import { LogError } from '../src/errors.js';
 
 const test = readableErrors(rawTest);
 const FILE = 'test/corruption-recover.test.ts';
-const RUNS = 1000;
+const RUNS = 2000;
 
 let logs: Pristine[] = [];
 
@@ -163,7 +163,7 @@ async function checkAny({ log, hint, bytes, files: fdmg }: { log: number; hint: 
   const p = logs[log]!;
   const segs = applyBytes(p, bytes);
   const files = withSegments(p, segs);
-  const h = withHint(files, p, hint);
+  withHint(files, p, hint);
   const dirs: string[] = [];
   applyFiles(p, files, fdmg, dirs);
   const hintNow = files.get('durable.offset')?.equals(encodeHint(p.hint)) ? p.hint : null;

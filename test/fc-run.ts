@@ -1,8 +1,9 @@
 /**
- * Running fast-check properties in this suite: one seed per file run (printed first, `SEED` replays it,
- * `FC_PROP` with `FC_PATH` replays one case of one property), a case count (`FC_RUNS` overrides it), a per-case time limit for async
- * properties, and a watchdog thread that kills the process if a case blocks the event loop (a
- * synchronous hang cannot be interrupted from inside the thread that hangs). A failure is thrown with
+ * Running fast-check properties in this suite: one seed per file run (printed first, `SEED` replays
+ * it, `FC_PROP` runs one property, with `FC_PATH` one case of it), a case count (`FC_RUNS` overrides
+ * it), a per-case time limit for async properties, and a watchdog thread that kills the process if
+ * a case blocks the event loop (a synchronous hang cannot be interrupted from inside the thread that
+ * hangs). A failure is thrown with
  * fast-check's report and the exact command that replays it.
  */
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 
 export const SEED = process.env.SEED !== undefined ? Number(process.env.SEED) : (Date.now() ^ (process.pid << 10)) | 0;
 const PATH = process.env.FC_PATH;
-/** With FC_PATH: the one property (by label) the path belongs to; the file's other properties are skipped. */
+/** Runs only the property with this label (the one a replayed FC_PATH belongs to); the others are skipped. */
 const PROP = process.env.FC_PROP;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : null;
 
@@ -30,7 +31,8 @@ for (;;) {
   if (state === 2) break;
   if (state === 0) { Atomics.wait(w, 0, gen); continue; }
   if (Atomics.wait(w, 0, gen, Atomics.load(w, 3)) === 'timed-out' && Atomics.load(w, 0) === gen && Atomics.load(w, 1) === 1) {
-    process.stderr.write('\\nHANG: case ' + Atomics.load(w, 2) + ' of property "' + workerData.label + '" ran longer than ' +
+    // fs.writeSync, not process.stderr: a worker's stdio goes through the main thread, which is stuck.
+    require('node:fs').writeSync(2, '\\nHANG: case ' + Atomics.load(w, 2) + ' of property "' + workerData.label + '" ran longer than ' +
       Atomics.load(w, 3) + ' ms (seed ' + workerData.seed + '); replay: SEED=' + workerData.seed + ' FC_PROP=' + workerData.label + ' FC_PATH=' + Atomics.load(w, 2) + ' node --import tsx ' + workerData.file + '\\n');
     process.kill(process.pid, 'SIGKILL');
   }
@@ -82,8 +84,8 @@ export interface CheckOptions {
  * seed. Returns the number of cases run; throws a readable report on failure.
  */
 export async function checkProperty<T>(label: string, arb: fc.Arbitrary<T>, check: (value: T) => Promise<void>, opts: CheckOptions): Promise<number> {
-  if (PATH !== undefined && PROP !== undefined && PROP !== label) {
-    console.log(`  ${label}: skipped (replaying ${PROP})`);
+  if (PROP !== undefined && PROP !== label) {
+    console.log(`  ${label}: skipped (FC_PROP=${PROP})`);
     return 0;
   }
   const limitMs = opts.caseTimeoutMs ?? 5_000;
