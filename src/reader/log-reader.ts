@@ -132,9 +132,22 @@ export class LogReader {
       throw LogError.fromSystem(e, 'opening segment', name);
     }
     const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    const h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    let h: ReturnType<typeof decodeSegmentHeader>;
+    try {
+      h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+      // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
+      // this one was finished. So a bad header is a roll still in progress in another process (or one a
+      // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
+      // anywhere else it is damage. (Found by the corruption properties: this used to escape as a plain
+      // Error from Consumer.open, or end reading silently at a damaged sealed segment.)
+      if (typeof h === 'string' && (this.newerThan(base) || findValidFrameAfter(this.io, this.fd, this.io.fsize(this.fd), -1, false) !== null)) {
+        throw LogError.corrupt(name, 0, h);
+      }
+    } catch (e) {
+      this.closeSegment();
+      throw LogError.fromSystem(e, 'reading segment', name);
+    }
     if (typeof h === 'string') {
-      // A header still being written by a roll in another process reads as short: not damage yet.
       this.closeSegment();
       throw new RetryLater();
     }
@@ -209,7 +222,12 @@ export class LogReader {
   }
 
   private tryOpenNext(): boolean {
-    if (this.fd >= 0 && this.next === this.segBase) return false; // the open segment is empty: nothing follows it yet
+    if (this.fd >= 0 && this.next === this.segBase) {
+      // The open segment is empty: nothing follows it yet. The writer never rolls away from an empty
+      // segment, so an empty one with a newer segment after it was cut short (corruption properties).
+      if (this.sealed()) throw LogError.corrupt(segmentName(this.segBase), this.pos, 'a sealed segment holds no frame');
+      return false;
+    }
     const name = segmentName(this.next);
     if (!this.io.exists(join(this.dir, name))) {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
@@ -313,9 +331,10 @@ export class LogReader {
   private notWhole(why: string): false {
     // At the exact end of the file the next record may be in the next segment: read() decides. Part
     // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
-    if (this.io.fsize(this.fd) > this.pos && (this.strict || this.sealedOnSecondLook())) {
-      throw LogError.corrupt(segmentName(this.segBase), this.pos, why);
-    }
+    // Part of a frame in the newest segment is damage, as an invalid frame is, when a valid frame after
+    // it proves it was once whole (a length field damaged to run past the end used to pass as a frame
+    // still being written: found by the corruption properties).
+    if (this.io.fsize(this.fd) > this.pos) return this.invalid(why);
     this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
     return false;
   }
@@ -368,7 +387,11 @@ export class LogReader {
 
   /** Whether a newer segment exists: then the writer finished the open one, and nothing more comes. */
   private sealed(): boolean {
-    return listSegmentBases(this.io, this.dir).some((b) => b > this.segBase);
+    return this.newerThan(this.segBase);
+  }
+
+  private newerThan(base: number): boolean {
+    return listSegmentBases(this.io, this.dir).some((b) => b > base);
   }
   private checkedInvalidAt = -1;
   private checkedInvalidSize = -1;

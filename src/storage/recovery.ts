@@ -101,19 +101,23 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     createSegment(io, dir, 0, nowMs);
     bases = [0];
   }
-  // A last segment whose header never became whole is what a crash during a roll leaves behind.
+  // The writer's last report of durable progress: records below it were fsynced, so they must be
+  // here; a tail that would cut them, or a missing newest segment, is damage, not a torn tail.
+  const durableHint = readDurableHint(io, dir);
+  // A last segment whose header never became whole is what a crash during a roll leaves behind. It is
+  // removed only once everything else has been checked: a recovery that fails changes nothing, so
+  // running it again fails the same way (before, a failed recovery could already have removed one
+  // such file, and the next attempt took the segment before it for another torn roll; found by the
+  // corruption properties).
+  let tornRoll: number | null = null;
   if (bases.length > 1) {
-    const lastBase = bases[bases.length - 1]!;
-    if (isTornRoll(io, dir, lastBase)) {
-      io.unlink(join(dir, segmentName(lastBase)));
-      try { io.unlink(join(dir, indexName(lastBase))); } catch { /* never created */ }
-      fsyncDir(io, dir);
-      removed.push(segmentName(lastBase));
-      bases.pop();
-    }
+    if (isTornRoll(io, dir, bases[bases.length - 1]!)) tornRoll = bases.pop()!;
   } else if (isTornRoll(io, dir, bases[0]!)) {
     // The only segment has no whole header and no valid frame: start it again.
     const only = bases[0]!;
+    if (durableHint !== null && durableHint > only) {
+      throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
+    }
     io.unlink(join(dir, segmentName(only)));
     removed.push(segmentName(only));
     createSegment(io, dir, only, nowMs);
@@ -122,21 +126,26 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const segments: SegmentInfo[] = [];
   for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!));
   const activeBase = bases[bases.length - 1]!;
-  // The writer's last report of durable progress: records below it were fsynced, so they must be
-  // here; a tail that would cut them, or a missing newest segment, is damage, not a torn tail.
-  const durableHint = readDurableHint(io, dir);
+  // Check the chain before the active segment's tail is touched: a gap is damage, and then nothing is cut.
+  for (let i = 1; i < segments.length; i++) {
+    if (segments[i - 1]!.endOffset !== segments[i]!.baseOffset) throw unchained(segments[i - 1]!, segments[i]!.baseOffset);
+  }
+  const last = segments[segments.length - 1];
+  if (last !== undefined && last.endOffset !== activeBase) throw unchained(last, activeBase);
   const { info, activeIndex, truncated } = recoverActive(io, dir, activeBase, indexIntervalBytes, durableHint);
   segments.push(info);
-
-  for (let i = 1; i < segments.length; i++) {
-    const prev = segments[i - 1]!;
-    const cur = segments[i]!;
-    if (prev.endOffset !== cur.baseOffset) {
-      throw LogError.corrupt(segmentName(cur.baseOffset), 0,
-        `segments do not chain: ${segmentName(prev.baseOffset)} ends at offset ${prev.endOffset}, the next starts at ${cur.baseOffset}`);
-    }
+  if (tornRoll !== null) {
+    io.unlink(join(dir, segmentName(tornRoll)));
+    try { io.unlink(join(dir, indexName(tornRoll))); } catch { /* never created */ }
+    fsyncDir(io, dir);
+    removed.push(segmentName(tornRoll));
   }
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
+}
+
+function unchained(prev: SegmentInfo, nextBase: number): LogError {
+  return LogError.corrupt(segmentName(nextBase), 0,
+    `segments do not chain: ${segmentName(prev.baseOffset)} ends at offset ${prev.endOffset}, the next starts at ${nextBase}`);
 }
 
 function isTornRoll(io: FileIO, dir: string, base: number): boolean {
@@ -163,14 +172,23 @@ function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes
     if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
     if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
 
-    // Start from the last index entry that points at a valid frame holding the offset it claims.
+    // Start from the last index entry that points at a valid frame holding the offset it claims, and
+    // whose position lies in bytes proven durable: some valid indexed frame at or after it carries a
+    // durable position at or above it. The bytes before the start are not rescanned, which is only
+    // right for durable bytes (damage there is found by readers, as in sealed segments). Frames written
+    // after the last fsync may be torn by a crash while a later one survives with its index entry; a
+    // start past them would keep the torn frame inside the log for good instead of cutting the tail
+    // there (found by the corruption properties).
     const idx = readIndex(io, join(dir, indexName(base)), base, bytes);
     let start = SEGMENT_HEADER_BYTES;
     let startOffset = base;
     let keep = 0;
+    let provenDurable = SEGMENT_HEADER_BYTES;
     for (let i = idx.offsets.length - 1; i >= 0; i--) {
       const f = readFrameAt(io, fd, bytes, idx.positions[i]!);
-      if (typeof f !== 'string' && f.baseOffset === idx.offsets[i]) {
+      if (typeof f === 'string' || f.baseOffset !== idx.offsets[i]) continue;
+      provenDurable = Math.max(provenDurable, f.durablePosition);
+      if (idx.positions[i]! <= provenDurable) {
         start = idx.positions[i]!;
         startOffset = idx.offsets[i]!;
         keep = i + 1;
