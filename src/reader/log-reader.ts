@@ -70,7 +70,11 @@ export class LogReader {
         throw e;
       }
       probe.seekInSegment(Number.MAX_SAFE_INTEGER, true);
-      while (probe.nextInSegment() !== null) { /* walk to the end */ }
+      // Walk to the end frame by frame: each frame is checked, its records are not visited.
+      while (probe.loadFrame()) {
+        probe.next += probe.frameLeft;
+        probe.frameLeft = 0;
+      }
       return { start: bases[0]!, end: probe.next };
     } finally {
       probe.close();
@@ -135,6 +139,11 @@ export class LogReader {
     let h: ReturnType<typeof decodeSegmentHeader>;
     try {
       h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+      if (typeof h === 'string' && this.newerThan(base)) {
+        // Seen newer segments after a short header: the writer may have finished this header, filled
+        // the segment and rolled in between. Read the header a second time before judging it.
+        h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+      }
       // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
       // this one was finished. So a bad header is a roll still in progress in another process (or one a
       // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
@@ -225,7 +234,12 @@ export class LogReader {
     if (this.fd >= 0 && this.next === this.segBase) {
       // The open segment is empty: nothing follows it yet. The writer never rolls away from an empty
       // segment, so an empty one with a newer segment after it was cut short (corruption properties).
-      if (this.sealed()) throw LogError.corrupt(segmentName(this.segBase), this.pos, 'a sealed segment holds no frame');
+      if (this.sealed()) {
+        // Found empty, then sealed: the writer may have filled and rolled it in between. Read it
+        // again (true: look again) before calling it damage.
+        if (this.io.fsize(this.fd) > this.pos) return true;
+        throw LogError.corrupt(segmentName(this.segBase), this.pos, 'a sealed segment holds no frame');
+      }
       return false;
     }
     const name = segmentName(this.next);
@@ -266,6 +280,13 @@ export class LogReader {
   /** Next record of the open segment below `limit`, or null at its (current) end. */
   private nextInSegment(): Message | null {
     if (this.frameLeft === 0 && !this.loadFrame()) return null;
+    // A seek target inside this frame: pass over the records before it by their lengths alone.
+    while (this.next < this.skipBelow && this.frameLeft > 0) {
+      this.recAt += 4 + this.chunk.readUInt32LE(this.recAt);
+      this.frameLeft--;
+      this.next++;
+    }
+    if (this.frameLeft === 0) return this.nextInSegment();
     const len = this.chunk.readUInt32LE(this.recAt);
     const start = this.recAt + 4;
     const data = this.chunk.subarray(start, start + len);
@@ -308,6 +329,7 @@ export class LogReader {
   /** Reads from `pos` into a fresh chunk holding at least `need` bytes if the file has them. */
   private refill(need: number): boolean {
     const size = this.io.fsize(this.fd);
+    this.refillSize = size;
     const avail = size - this.pos;
     if (avail < need) return false;
     const n = Math.min(Math.max(CHUNK_BYTES, need), avail);
@@ -334,10 +356,17 @@ export class LogReader {
     // Part of a frame in the newest segment is damage, as an invalid frame is, when a valid frame after
     // it proves it was once whole (a length field damaged to run past the end used to pass as a frame
     // still being written: found by the corruption properties).
-    if (this.io.fsize(this.fd) > this.pos) return this.invalid(why);
+    // Judged against the size the short read saw: a tailing reader that finds the file grown since
+    // has met a frame being written, and looks again; the proof scan stops at that size, so frames
+    // the writer added meanwhile cannot pass for proof of damage.
+    const size = this.io.fsize(this.fd);
+    if (size > this.pos && (this.strict || size === this.refillSize)) return this.invalid(why, this.refillSize);
     this.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
     return false;
   }
+
+  /** The file size the last refill saw. */
+  private refillSize = 0;
 
   /**
    * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
@@ -368,10 +397,10 @@ export class LogReader {
    * only if a valid frame follows that was written after them (live producer) or after an fsync that
    * covered them (see findValidFrameAfter).
    */
-  private invalid(why: string): false {
+  private invalid(why: string, seenSize?: number): false {
     const name = segmentName(this.segBase);
     if (this.strict || this.sealedOnSecondLook()) throw LogError.corrupt(name, this.pos, why);
-    const size = this.io.fsize(this.fd);
+    const size = seenSize ?? this.io.fsize(this.fd);
     if (this.checkedInvalidAt !== this.pos || this.checkedInvalidSize !== size) {
       this.checkedInvalidAt = this.pos;
       this.checkedInvalidSize = size;
