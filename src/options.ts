@@ -71,7 +71,7 @@ export const DEFAULTS = {
   maxRecordBytes: 16 * 1024 * 1024,
   ringBytes: 32 * 1024 * 1024,
   appendTimeoutMs: 10_000,
-  maxBatchBytes: 1024 * 1024,
+  maxBatchBytes: 256 * 1024,
   indexIntervalBytes: 64 * 1024,
 } as const;
 
