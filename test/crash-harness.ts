@@ -234,7 +234,9 @@ export class CrashDir {
    * a cursor point. Then the log is checked, and the cursor and its state against the log.
    */
   async consumerIteration(id: string, everyRecords: number, consumerKillMs: number, run: ProducerRun, point?: { name: string; spec: KillSpec }): Promise<void> {
-    const prod = this.startProducer(run);
+    // The producer gets at least 300 ms: startup alone takes 100 to 200 ms on a busy machine, and a
+    // consumer with nothing durable to read would test little.
+    const prod = this.startProducer({ ...run, killAfterMs: 300 + run.killAfterMs });
     const cons = startChild('tx-consumer.mjs', [this.dir, id, String(everyRecords), 'oracle-blocking'], point?.spec, consumerKillMs);
     const [prodKilledAt, consKilledAt] = await Promise.all([prod.killed, cons.killed]);
     assertKilled(prod.child, 'the producer child');

@@ -50,7 +50,7 @@ test('a clientTx consumer SIGKILLed at random and at cursor commits, beside a cr
     // A consumer with a point gets time to reach it; the producer keeps appending meanwhile.
     // A consumer with a point commits often and gets time to reach it; the producer keeps appending meanwhile.
     const everyRecords = point ? [1, 3][k % 2]! : [1, 1, 7, 50][k % 4]!;
-    await d.consumerIteration('oracle', everyRecords, point ? 2000 : Math.floor(rand() * 500), { ...run, killAfterMs: Math.max(run.killAfterMs, point ? 400 : 0) },
+    await d.consumerIteration('oracle', everyRecords, point ? 2000 : Math.floor(rand() * 1200), { ...run, killAfterMs: run.killAfterMs + (point ? 400 : 0) },
       point && spec ? { name: point.name, spec } : undefined);
   }
   await d.drainConsumer('oracle');

@@ -53,8 +53,8 @@ async function oneDir(rand: () => number, slackMs: number, s: CrashStats): Promi
     for (let k = 0, n = 4 + Math.floor(rand() * 8); k < n; k++) {
       const point = rand() < 0.5 ? points[Math.floor(rand() * points.length)]! : undefined;
       const run = randomRun(rand, d.shape);
-      await d.consumerIteration('soak', point ? [1, 3][k % 2]! : [1, 7, 50][k % 3]!, point ? 2000 : Math.floor(rand() * 500),
-        { ...run, killAfterMs: Math.max(run.killAfterMs, point ? 400 : 0) }, point ? { name: point.name, spec: point.spec(rand) } : undefined);
+      await d.consumerIteration('soak', point ? [1, 3][k % 2]! : [1, 7, 50][k % 3]!, point ? 2000 : Math.floor(rand() * 1200),
+        { ...run, killAfterMs: run.killAfterMs + (point ? 400 : 0) }, point ? { name: point.name, spec: point.spec(rand) } : undefined);
     }
     await d.drainConsumer('soak');
     rmSync(d.dir, { recursive: true, force: true });
