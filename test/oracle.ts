@@ -99,9 +99,9 @@ export class LogModel {
    * child killed itself at a targeted point). Leaves the producer open for cursor checks if asked.
    */
   async check(dir: string, shape: LogShape, killedAt: number | null, windowMs: number | null, keepOpen = false): Promise<CheckResult & { producer: Producer | null }> {
-    // Retention off here: the writer would apply it while we read, and a nonTx reader that finds its
-    // next segment deleted under it skips to the following one instead of failing (see the crash part
-    // of docs/reliability.md); the children exercise retention.
+    // Retention off here: the writer applies it as it starts, so the log start read below could move
+    // before the reader opens (a first soak run failed that way: a start of 18475, a first record of
+    // 18485). The children exercise retention; this reopen only recovers and reads.
     const p = await Producer.open({
       logDir: dir, syncPolicy: SyncPolicy.never(), fileRollSize: shape.roll, maxTotalBytes: null,
       maxFileAge: null, ringBytes: shape.ringBytes, indexIntervalBytes: shape.indexIntervalBytes,
