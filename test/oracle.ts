@@ -60,6 +60,9 @@ export class LogModel {
   /** crcChain[k] = CRC-32 over the bytes of records 0 .. k-1 in order, for records already checked. */
   private readonly crcChain: number[] = [0];
 
+  /** The committed offset each cursor had at the last check: a cursor never moves backwards. */
+  private readonly cursorsSeen = new Map<string, number>();
+
   constructor(readonly run: number) {}
 
   /** A child opened the log at `start`: after a check nothing may have changed; else no acked record may be gone. */
@@ -162,14 +165,17 @@ export class LogModel {
 
   /**
    * Rules 5 and 6 for a clientTx cursor whose consumer committed { count, sum, crc } with every record:
-   * the cursor opens (never torn, never past the end), and its state is exactly the records below it,
-   * each once. Opened in this process, next to the producer the check left open.
+   * the cursor opens (never torn, never past the end, never behind where it was), and its state is
+   * exactly the records below it, each once. Opened in this process, next to the producer the check left open.
    */
   async checkCursor(dir: string, id: string): Promise<number> {
     const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.clientTx(id) });
     try {
       const at = c.committedOffset!;
       assert.ok(at <= this.end, `cursor ${id} at ${at}, past the log end ${this.end} (rule 5)`);
+      const before = this.cursorsSeen.get(id) ?? 0;
+      assert.ok(at >= before, `cursor ${id} at ${at}, behind ${before} found committed before: a crash moved it backwards (rule 5)`);
+      this.cursorsSeen.set(id, at);
       const state = c.state === null ? { count: 0, sum: 0, crc: 0 } : JSON.parse(Buffer.from(c.state).toString()) as { count: number; sum: number; crc: number };
       assert.equal(state, { count: at, sum: (at * (at + 1)) / 2, crc: this.crcOfFirst(at) },
         `cursor ${id} at ${at}: its committed state is not records 0..${at - 1} each once (rule 6)`);
