@@ -1,4 +1,4 @@
-/** The content a crash-test child writes at each offset (mirrors test/fixtures/crash-producer.mjs). */
+/** The content recovery tests write at each offset: self-describing, so a read-back names what is wrong. */
 export function expectedRecord(offset: number): string {
   return `${offset}:${'x'.repeat(offset % 97)}`;
 }

@@ -5,7 +5,6 @@
 import { test as rawTest } from 'uvu';
 import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
-import { fork } from 'node:child_process';
 import { appendFileSync, openSync, readSync, writeSync, closeSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
@@ -154,41 +153,8 @@ test('a torn roll (a new segment without a whole header) is removed on open', as
   assert.is((await readAll(logDir)).length, n);
 });
 
-test('kill -9 of a child producer under always: every acknowledged record survives, in order', async () => {
-  const logDir = tempDir();
-  const seed = Number(process.env.SEED ?? Date.now() % 100000);
-  console.log(`kill -9 test seed=${seed} (replay: SEED=${seed})`);
-  let rng = seed;
-  const rand = () => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
-  let acked = 0;
-  for (let round = 0; round < 8; round++) {
-    const child = fork(new URL('./fixtures/crash-producer.mjs', import.meta.url), [logDir, 'always', '8192', String(1 + Math.floor(rand() * 300))], { stdio: 'ignore' });
-    const killAfter = 1 + Math.floor(rand() * 6);
-    let reports = 0;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.on('message', (m: { type: string; offset?: number; nextOffset?: number }) => {
-        if (m.type === 'open') assert.ok(m.nextOffset! >= acked, `reopened at ${m.nextOffset}, below acknowledged ${acked}`);
-        if (m.type === 'durable') {
-          acked = Math.max(acked, m.offset!);
-          if (++reports >= killAfter) {
-            child.kill('SIGKILL');
-            resolve();
-          }
-        }
-      });
-      child.once('exit', (code, sig) => (sig === 'SIGKILL' ? resolve() : reject(new Error(`child exited early: ${code} ${sig}`))));
-    });
-    await exited;
-  }
-  const p = await Producer.open({ logDir });
-  const n = p.nextOffset;
-  await p.close();
-  assert.ok(n >= acked, `log holds ${n} records, ${acked} were acknowledged durable`);
-  const all = await readAll(logDir);
-  assert.is(all.length, n);
-  all.forEach((r, i) => assert.is(r, expectedRecord(i), `record ${i}`));
-});
+// Process crashes (SIGKILL at random and at targeted points, every policy) are test/crash.test.ts and
+// test/crash-points.test.ts, checked by the oracle of test/oracle.ts.
 
 test('one producer per directory: same process and stale lock takeover', async () => {
   const logDir = tempDir();
