@@ -21,11 +21,10 @@ const FILE = 'test/corruption-open.test.ts';
 const CURSOR = 'cursors/client.c.cursor';
 const SLOT_BYTES = 32 + 65_536;
 /**
- * Producer.open starts a writer thread per open (about 40 ms per case for two opens here), so this
- * property runs fewer cases; the same recovery code runs 1,000+ cases per property in-process in
- * corruption-recover.test.ts. FC_RUNS raises it.
+ * Producer.open starts a writer thread per open (about 20 to 40 ms per case for two opens here), so
+ * this property is the slowest in npm test (about 30 to 60 s for its 1,000 cases). FC_RUNS changes it.
  */
-const OPEN_RUNS = 400;
+const OPEN_RUNS = 1_000;
 
 let log: Pristine;
 /** The cursor file's two slots: where each one's bytes are, and what it holds. */
