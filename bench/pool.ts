@@ -49,7 +49,7 @@ const TARGET_SPIN_US = 20;
 const RATE = 100_000;
 const WORKERS = 2;
 /** The pool's default dispatch size (PoolOptions.batchRecords). */
-const BATCH_RECORDS = 256;
+const BATCH_RECORDS = Number(process.env.POOL_BATCH_RECORDS ?? 256);
 /** A larger dispatch size, run as a diagnostic: how much of the scaling loss is per-range cost. */
 const BIG_BATCH_RECORDS = 4096;
 const WARM_RECORDS = 2_000;

@@ -158,7 +158,10 @@ export class ConsumerPool {
           // Dispatch in log order while there are idle slots: a blocking call also past the records
           // written so far (the workers wait for them). Bounded look-ahead: ranges in flight, and
           // finished ranges waiting for an earlier one.
-          while (inflight.size < this.workers * 2 && finished.size < this.workers * 8 && budget > 0) {
+          // A blocking call keeps one range per worker: a range queued behind ranges still waiting for
+          // records would hold up the rest of a range that came back early.
+          const slots = blocking ? this.workers : this.workers * 2;
+          while (inflight.size < slots && finished.size < this.workers * 8 && budget > 0) {
             const cap = blocking ? Infinity : host.availableEnd();
             const end = Math.min(cap, next + opts.batchRecords, next + budget);
             if (end <= next) break;
