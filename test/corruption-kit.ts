@@ -263,3 +263,17 @@ export function describeLayout(p: Pristine): string {
   const shape = p.segments.map((s) => `${s.base}:${s.frames.map((f) => `${f.pos}/${f.dp}`).join(',')}`).join(';');
   return `${p.label}: ${p.segments.length} segments, ${p.records.length} records, hint ${p.hint}, layout ${crc32(Buffer.from(shape)).toString(16)}`;
 }
+
+/**
+ * The two logs the read and recover properties damage, built and described: every frame fsynced over
+ * several sealed segments; and sealed segments then an active one whose last frames were written
+ * after the last fsync.
+ */
+export async function standardPristines(): Promise<Pristine[]> {
+  const logs = [
+    await buildPristine({ label: 'all-durable', fileRollSize: 1024, syncedFrames: 26, unsyncedFrames: 0, cursorCommits: 0 }),
+    await buildPristine({ label: 'unsynced-tail', fileRollSize: 2048, syncedFrames: 40, unsyncedFrames: 6, cursorCommits: 0 }),
+  ];
+  for (const p of logs) console.log(`  ${describeLayout(p)}`);
+  return logs;
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
 import {
-  buildPristine, cleanupScratch, describeLayout, describeRead, discard, materialise, readDir, readSafety, type Pristine,
+  cleanupScratch, describeRead, discard, materialise, readDir, readSafety, standardPristines, type Pristine,
 } from './corruption-kit.js';
 import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, withSegments, type ByteDamage, type FileDamage,
@@ -25,14 +25,8 @@ let logs: Pristine[] = [];
 
 test.before(async () => {
   announceSeed(FILE);
-  logs = [
-    // Every frame fsynced (each one's durable position is its own start), several sealed segments.
-    await buildPristine({ label: 'all-durable', fileRollSize: 1024, syncedFrames: 26, unsyncedFrames: 0, cursorCommits: 0 }),
-    // Sealed segments, then an active one whose last frames were written after the last fsync.
-    await buildPristine({ label: 'unsynced-tail', fileRollSize: 2048, syncedFrames: 40, unsyncedFrames: 6, cursorCommits: 0 }),
-  ];
+  logs = await standardPristines();
   for (const p of logs) {
-    console.log(`  ${describeLayout(p)}`);
     assert.ok(p.segments.length >= 3, `${p.label}: ${p.segments.length} segments`);
   }
 });

@@ -13,7 +13,7 @@ import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
 import { dirDigest } from './helpers.js';
 import {
-  buildPristine, cleanupScratch, describeLayout, describeRead, discard, encodeHint, materialise, readDir, readSafety,
+  cleanupScratch, describeRead, discard, encodeHint, materialise, readDir, readSafety, standardPristines,
   untyped, type Pristine,
 } from './corruption-kit.js';
 import {
@@ -31,11 +31,7 @@ let logs: Pristine[] = [];
 
 test.before(async () => {
   announceSeed(FILE);
-  logs = [
-    await buildPristine({ label: 'all-durable', fileRollSize: 1024, syncedFrames: 26, unsyncedFrames: 0, cursorCommits: 0 }),
-    await buildPristine({ label: 'unsynced-tail', fileRollSize: 2048, syncedFrames: 40, unsyncedFrames: 6, cursorCommits: 0 }),
-  ];
-  for (const p of logs) console.log(`  ${describeLayout(p)}`);
+  logs = await standardPristines();
 });
 test.after(cleanupScratch);
 

@@ -17,6 +17,20 @@ function record(offset: number, size: number): Buffer {
   return b;
 }
 
+/** Reads the whole log back and checks every record against `record(offset, sizes[offset])`. */
+async function readBack(logDir: string, sizes: readonly number[]): Promise<void> {
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  let n = 0;
+  for (const m of c.iter()) {
+    assert.is(m.offset, n);
+    assert.is(m.data.byteLength, sizes[n], `size of record ${n}`);
+    assert.ok(Buffer.from(m.data).equals(record(n, sizes[n]!)), `bytes of record ${n}`);
+    n++;
+  }
+  assert.is(n, sizes.length);
+  await c.close();
+}
+
 test('random sizes through a 64 KiB ring, up to ringBytes - 16, read back exactly', async () => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
   console.log(`ring test seed=${seed} (replay: SEED=${seed})`);
@@ -33,16 +47,7 @@ test('random sizes through a 64 KiB ring, up to ringBytes - 16, read back exactl
   }
   await p.flush();
   await p.close();
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  let n = 0;
-  for (const m of c.iter()) {
-    assert.is(m.offset, n);
-    assert.is(m.data.byteLength, sizes[n], `size of record ${n}`);
-    assert.ok(Buffer.from(m.data).equals(record(n, sizes[n]!)), `bytes of record ${n}`);
-    n++;
-  }
-  assert.is(n, sizes.length);
-  await c.close();
+  await readBack(logDir, sizes);
 });
 
 test('records that end exactly at the ring end, batched with the next one at index 0', async () => {
@@ -51,19 +56,11 @@ test('records that end exactly at the ring end, batched with the next one at ind
   const logDir = tempDir();
   const ringBytes = 64 * 1024;
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), ringBytes, maxRecordBytes: ringBytes - 16, fileRollSize: 1024 * 1024, maxTotalBytes: null });
-  const count = 4000;
-  for (let i = 0; i < count; i++) assert.is(p.append(record(i, i % 7 === 3 ? 12 : 16_380)), i);
+  const sizes = Array.from({ length: 4000 }, (_, i) => (i % 7 === 3 ? 12 : 16_380));
+  for (let i = 0; i < sizes.length; i++) assert.is(p.append(record(i, sizes[i]!)), i);
   await p.flush();
   await p.close();
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  let n = 0;
-  for (const m of c.iter()) {
-    assert.is(m.offset, n);
-    assert.ok(Buffer.from(m.data).equals(record(n, n % 7 === 3 ? 12 : 16_380)), `bytes of record ${n}`);
-    n++;
-  }
-  assert.is(n, count);
-  await c.close();
+  await readBack(logDir, sizes);
 });
 
 test.run();
