@@ -234,6 +234,7 @@ async function main(): Promise<void> {
   });
 
   log('physical limits (end)...');
+  execFileSync('sync'); // the end probe should meet the disk, not the writeback the workloads left behind
   const rawEnd = probeRawLimit(root, cfg.probeReps, cfg.probeMs);
   const drift = (a: Summary, b: Summary): number => b.median / a.median - 1;
   const drifts = { seq1MiB: drift(rawStart.seq1MiB, rawEnd.seq1MiB), buffered1MiB: drift(rawStart.buffered1MiB, rawEnd.buffered1MiB), tinyFsyncs: drift(rawStart.tinyFsyncs, rawEnd.tinyFsyncs) };

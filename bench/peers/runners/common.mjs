@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // Shared by the throughput runners: each system runs in its own child process (plain node, no tsx),
 // gets its cells as JSON in argv[2] and prints one JSON line with the results on stdout.
 //
@@ -42,6 +43,9 @@ export async function runCells(system) {
       continue;
     }
     const payload = Buffer.alloc(cell.recordBytes, 0x61);
+    // Write back what earlier cells left dirty in the page cache first: otherwise its writeback runs
+    // during this cell and charges one system for another's bytes (64 KiB cells write gigabytes).
+    execFileSync('sync');
     const session = await system.open(cell, spec);
     try {
       await window(session, payload, cell.batchRecords, cell.warmMs, system.inFlight ?? 4);
