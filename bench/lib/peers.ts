@@ -13,8 +13,10 @@ export type Level = 'never' | 'periodic' | 'always';
 export const LEVELS: readonly Level[] = ['never', 'periodic', 'always'];
 export const LEVEL_TEXT: Record<Level, string> = { never: 'no sync', periodic: 'periodic sync', always: 'fsynced before ack' };
 
-export type SystemName = 'reactive-log' | 'lmdb' | 'better-sqlite3' | 'redis' | 'nats';
+export type SystemName = 'reactive-log' | 'lmdb' | 'better-sqlite3' | 'redis' | 'nats' | 'raw writes';
 export const SYSTEMS: readonly SystemName[] = ['reactive-log', 'lmdb', 'better-sqlite3', 'redis', 'nats'];
+/** The physical limit, run as one more cell of the matrix (bench/peers/runners/raw.mjs). */
+export const RAW_SYSTEM: SystemName = 'raw writes';
 
 export interface SystemInfo {
   readonly runner: string;
@@ -47,6 +49,11 @@ export const INFO: Record<SystemName, SystemInfo> = {
     runner: 'redis.mjs', pkg: 'ioredis', server: 'redis',
     ack: 'the pipeline\'s replies arrived: appendfsync always = AOF fsynced before the replies of that event-loop turn; everysec/no = written to the AOF only',
     framing: 'RESP command in the AOF (~60-80 B per XADD with its ID and field name) + listpack entry in memory; all data also in RAM',
+  },
+  'raw writes': {
+    runner: 'raw.mjs', pkg: null, server: null,
+    ack: 'never: written with writeSync (page cache); periodic: plus fdatasync once a second; always: fdatasync after every 1 MiB chunk',
+    framing: 'none: the payload bytes back to back',
   },
   nats: {
     runner: 'nats.mjs', pkg: 'nats', server: 'nats',
