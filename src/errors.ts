@@ -69,6 +69,13 @@ export class LogError extends Error {
     return new LogError(ErrorCode.LOG_CLOSED, `${what} is closed`);
   }
 
+  /** Offsets `offset` to `logStartOffset - 1` were deleted by retention; `who` names the asker. */
+  static expired(offset: number, logStartOffset: number, who = `offset ${offset}`): LogError {
+    return new LogError(ErrorCode.POSITION_EXPIRED,
+      `${who} is no longer stored: retention deleted offsets ${offset} to ${logStartOffset - 1}; the log now starts at ${logStartOffset}`,
+      { offset, logStartOffset });
+  }
+
   static corrupt(file: string, position: number, why: string): LogError {
     return new LogError(ErrorCode.LOG_CORRUPT, `log corrupt in ${file} at byte ${position}: ${why}`, { file, position });
   }

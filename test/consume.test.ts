@@ -1,8 +1,7 @@
 /**
  * Consuming with the non-transactional consumer: the processing functions (commit, skip, retry, break,
  * a throwing handler, bad outcomes, max and how each call stops), blocking iteration woken by appends
- * in this process, ended by break, abort and close(), and across processes: a reader here woken by a
- * child's producer, and a child's reader tailing what this process appends.
+ * in this process, ended by break, abort and close() (consume-processes.test.ts: across processes).
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, waitFor, rejectsWith } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { killAllChildren } from './child.js';
 
 const test = readableErrors(uvuTest);
 
@@ -432,102 +431,6 @@ test('consumer.close() ends a for-await loop waiting for records', async () => {
     assert.equal(fgot, [0, 1, 2]);
   } finally {
     await c.close();
-    await p.close();
-  }
-});
-
-// ---------------------------------------------------------------------------------------------------
-// Across processes
-// ---------------------------------------------------------------------------------------------------
-
-test('a blocking reader in this process is woken by appends of a producer in a child process', async () => {
-  const logDir = tempDir();
-  const child = Child.fork('ipc-producer.mjs', [logDir]);
-  let c: Consumer | undefined;
-  let q: Consumer | undefined;
-  const ac = new AbortController();
-  try {
-    await child.next('open');
-    c = await openAt(logDir, Whence.oldest());
-    const got: Message[] = [];
-    const loop = (async () => { for await (const m of c!.tail({ signal: ac.signal })) got.push(m); })();
-    const sent: string[] = [];
-    for (let batch = 0; batch < 5; batch++) {
-      const records = Array.from({ length: batch + 1 }, (_, k) => `child-${batch}-${k}-${'é'.repeat(k)}`);
-      child.send({ type: 'append', records });
-      const ack = await child.next<{ type: string; offsets: number[] }>('appended');
-      assert.equal(ack.offsets, records.map((_, k) => sent.length + k));
-      sent.push(...records);
-      await waitFor(() => got.length === sent.length, `the reader to see ${sent.length} records (has ${got.length})`);
-    }
-    assert.equal(got.map((m) => m.offset), sent.map((_, i) => i));
-    assert.equal(got.map(textOf), sent);
-
-    // blockingProcess from the files, too: it waits for the child's next appends.
-    q = await openAt(logDir, Whence.latest());
-    const handled: string[] = [];
-    const proc = q.blockingProcess(3, (m) => { handled.push(textOf(m)); return 'commit'; });
-    child.send({ type: 'append', records: ['x1', 'x2', 'x3', 'x4'] });
-    await child.next('appended');
-    assert.equal(await proc, { committed: 3, skipped: 0, retried: 0, stoppedBy: 'limit' });
-    assert.equal(handled, ['x1', 'x2', 'x3']);
-
-    ac.abort();
-    await loop;
-    child.send({ type: 'close' });
-    await child.next('closed');
-  } finally {
-    ac.abort();
-    await c?.close();
-    await q?.close();
-    await child.kill();
-  }
-});
-
-test('a blocking reader in a child process tails what this process appends, from oldest and from latest', async () => {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 2048 });
-  const children: Child[] = [];
-  try {
-    const expected: string[] = [];
-    const append = async (k: number) => {
-      for (let j = 0; j < k; j++) {
-        const r = `parent-${expected.length}-${'日本'.repeat(expected.length % 7)}`;
-        assert.is(p.append(r), expected.length);
-        expected.push(r);
-      }
-      await p.flush();
-    };
-    await append(5);
-    const total = 60;
-    const fromOldest = Child.fork('ipc-consumer.mjs', [logDir, 'oldest', String(total)]);
-    children.push(fromOldest);
-    const ready = await fromOldest.next<{ type: string; position: number }>('ready');
-    assert.is(ready.position, 0);
-    // Appends after the child opened, in several bursts across segment rolls.
-    for (let burst = 0; burst < 5; burst++) await append(11);
-    const done = await fromOldest.next<{ type: string; count: number }>('done');
-    assert.is(done.count, total);
-    const records = fromOldest.pending.filter((m) => m.type === 'record') as unknown as Array<{ offset: number; data: string; timestamp: number }>;
-    assert.equal(records.map((r) => r.offset), expected.map((_, i) => i));
-    assert.equal(records.map((r) => r.data), expected);
-    assert.ok(records.every((r) => r.timestamp > Date.UTC(2020, 0, 1)));
-    await fromOldest.exited;
-    assert.is(fromOldest.exitInfo?.code, 0, fromOldest.stderr);
-
-    // From latest: only what is appended after the child opened.
-    const fromLatest = Child.fork('ipc-consumer.mjs', [logDir, 'latest', '7']);
-    children.push(fromLatest);
-    await fromLatest.next('ready');
-    const before = expected.length;
-    await append(3);
-    await append(4);
-    await fromLatest.next('done');
-    const latest = fromLatest.pending.filter((m) => m.type === 'record') as unknown as Array<{ offset: number; data: string }>;
-    assert.equal(latest.map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6].map((k) => before + k));
-    assert.equal(latest.map((r) => r.data), expected.slice(before));
-  } finally {
-    for (const ch of children) await ch.kill();
     await p.close();
   }
 });

@@ -92,9 +92,7 @@ export class Consumer implements AsyncIterable<Message> {
         cursor.sync();
       }
       if (at < bounds.start) {
-        throw new LogError(ErrorCode.POSITION_EXPIRED,
-          `cursor ${opts.cursorName} points at offset ${at}, but retention deleted offsets ${at} to ${bounds.start - 1}; the log now starts at ${bounds.start}`,
-          { offset: at, logStartOffset: bounds.start });
+        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
       }
       if (at > bounds.end) {
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
@@ -388,7 +386,7 @@ function startOffset(whence: Whence, b: Bounds): number {
     case 'position': {
       const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
       if (at < b.start) {
-        throw new LogError(ErrorCode.POSITION_EXPIRED, `offset ${at} is no longer stored: the log now starts at ${b.start}`, { offset: at, logStartOffset: b.start });
+        throw LogError.expired(at, b.start);
       }
       if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
       return at;

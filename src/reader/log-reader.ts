@@ -12,7 +12,7 @@
  *   which makes it damage.
  */
 import { join } from 'node:path';
-import { ErrorCode, LogError } from '../errors.js';
+import { LogError } from '../errors.js';
 import {
   FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, decodeSegmentHeader, indexName, segmentName,
 } from '../format/frame.js';
@@ -112,7 +112,7 @@ export class LogReader {
         this.skipBelow = 0;
         return;
       }
-      throw expired(offset, bases[0] ?? 0);
+      throw LogError.expired(offset, bases[0] ?? 0);
     }
     try {
       this.openSegment(base);
@@ -132,7 +132,7 @@ export class LogReader {
     try {
       this.fd = this.io.open(join(this.dir, name), 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw expired(base, this.firstBase());
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(base, this.firstBase());
       throw LogError.fromSystem(e, 'opening segment', name);
     }
     const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
@@ -247,7 +247,7 @@ export class LogReader {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
       const bases = listSegmentBases(this.io, this.dir);
-      if (bases.length > 0 && bases[0]! > this.next) throw expired(this.next, bases[0]!);
+      if (bases.length > 0 && bases[0]! > this.next) throw LogError.expired(this.next, bases[0]!);
       if (this.fd >= 0) {
         const later = bases.find((b) => b > this.segBase);
         if (later !== undefined && later !== this.next && this.io.fsize(this.fd) === this.pos) {
@@ -444,9 +444,3 @@ export class LogReader {
 }
 
 class RetryLater extends Error {}
-
-function expired(offset: number, logStartOffset: number): LogError {
-  return new LogError(ErrorCode.POSITION_EXPIRED,
-    `offset ${offset} is no longer stored: retention deleted offsets ${offset} to ${logStartOffset - 1}; the log now starts at ${logStartOffset}`,
-    { offset, logStartOffset });
-}
