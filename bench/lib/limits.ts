@@ -45,16 +45,23 @@ export function sequentialOnce(dir: string, name: string, chunkBytes: number, du
   }
 }
 
-/** fdatasync calls per second, each after a 100-byte append. */
-export function tinyOnce(dir: string, name: string, durationMs: number): number {
+/**
+ * fdatasync calls per second over about `durationMs`, each after a 100-byte write at `at(n)` for the
+ * nth call, after `prefill` bytes were written and synced first.
+ */
+function fsyncRate(dir: string, name: string, durationMs: number, prefill: number, at: (n: number) => number): number {
   const path = join(dir, name);
   const buf = Buffer.alloc(100, 0x5a);
   const fd = openSync(path, 'w');
   try {
+    if (prefill > 0) {
+      writeSync(fd, Buffer.alloc(prefill), 0, prefill, 0);
+      fdatasyncSync(fd);
+    }
     let n = 0;
     const t0 = nowMs();
     while (n < 10 || nowMs() - t0 < durationMs) {
-      writeSync(fd, buf, 0, buf.length, n * buf.length);
+      writeSync(fd, buf, 0, buf.length, at(n));
       fdatasyncSync(fd);
       n++;
     }
@@ -63,6 +70,11 @@ export function tinyOnce(dir: string, name: string, durationMs: number): number 
     closeSync(fd);
     rmSync(path, { force: true });
   }
+}
+
+/** fdatasync calls per second, each after a 100-byte append. */
+export function tinyOnce(dir: string, name: string, durationMs: number): number {
+  return fsyncRate(dir, name, durationMs, 0, (n) => n * 100);
 }
 
 export interface RawLimit {
@@ -100,25 +112,7 @@ const IN_PLACE_SLOT_BYTES = 64 * 1024 + 32;
  * at two positions, as the cursor's A/B slots): the raw cost of one cursor commit, over about `durationMs`.
  */
 export function tinyInPlaceOnce(dir: string, name: string, durationMs: number): number {
-  const path = join(dir, name);
-  const buf = Buffer.alloc(100, 0x5a);
-  const fd = openSync(path, 'w');
-  try {
-    const init = Buffer.alloc(2 * IN_PLACE_SLOT_BYTES);
-    writeSync(fd, init, 0, init.length, 0);
-    fdatasyncSync(fd);
-    let n = 0;
-    const t0 = nowMs();
-    while (n < 10 || nowMs() - t0 < durationMs) {
-      writeSync(fd, buf, 0, buf.length, (n % 2) * IN_PLACE_SLOT_BYTES);
-      fdatasyncSync(fd);
-      n++;
-    }
-    return n / ((nowMs() - t0) / 1000);
-  } finally {
-    closeSync(fd);
-    rmSync(path, { force: true });
-  }
+  return fsyncRate(dir, name, durationMs, 2 * IN_PLACE_SLOT_BYTES, (n) => (n % 2) * IN_PLACE_SLOT_BYTES);
 }
 
 export interface FsyncLimit {
