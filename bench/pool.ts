@@ -105,13 +105,21 @@ const othersText = (o: number | null): string => (o === null ? '' : `; other pro
 /** Other processes using more than this many cores during a rep make its figures suspect. */
 const OTHERS_WARN = 0.15;
 
-async function latencyReps(root: string, name: string, reps: number, run: (spec: LatencySpec) => Promise<LatencyRun>): Promise<LatencyRun[]> {
+/**
+ * The pacer's sleep between bursts in the pool runs (ms; see pace() in lib/pool-workloads.ts). A
+ * spinning pacer holds one of this machine's 2 cores, and a pool worker woken meanwhile then waits up
+ * to a scheduler slice (about 3 ms here) for a CPU: that was the whole p99. The spinning runs stay as
+ * a diagnostic.
+ */
+const NAP_MS = 0.001;
+
+async function latencyReps(root: string, name: string, reps: number, run: (spec: LatencySpec) => Promise<LatencyRun>, napMs = 0): Promise<LatencyRun[]> {
   const out: LatencyRun[] = [];
   for (let r = 0; r < reps; r++) {
     const logDir = join(root, `${name}-${r}`);
     try {
       const snap = cpuSnapshot();
-      const res = await run({ logDir, ratePerSec: RATE, warmMs: cfg.warmMs, measureMs: cfg.measureMs, warmRecords: WARM_RECORDS });
+      const res = await run({ logDir, ratePerSec: RATE, warmMs: cfg.warmMs, measureMs: cfg.measureMs, warmRecords: WARM_RECORDS, napMs });
       const o = otherCores(snap);
       (others[name] ??= []).push(o);
       const l = res.latencyUs;
@@ -137,7 +145,8 @@ async function main(): Promise<void> {
   log(`load average at start: ${loadStart.map((l) => l.toFixed(2)).join(' ')} (each rep below also reports the CPU other processes used during it)`);
   if (cores <= 2) {
     log(`note: this machine has ${cores} cores. The latency runs have 4 threads that want a CPU at times (main: producer`
-      + ' + coordinator; the log writer; 2 pool workers), and the main thread spins to pace the producer.');
+      + ' + coordinator; the log writer; 2 pool workers). The pool runs pace the producer with short sleeps between bursts;'
+      + ' the diagnostic runs marked "spinning pacer" spin the main thread instead.');
   }
   log('');
 
@@ -220,14 +229,17 @@ async function main(): Promise<void> {
     const piscinaRtt = await piscinaRoundTrip(cfg.piscinaTasks, 1_000);
     log(`  p50 ${fmt(piscinaRtt.p50)} µs, p99 ${fmt(piscinaRtt.p99)} µs`);
 
-    log(`\nlatency, pool of ${WORKERS} workers: ${cfg.latencyReps} x (${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured) at ${n(RATE)} rec/s offered, SyncPolicy.never()...`);
-    const pool = await latencyReps(root, 'lat-pool', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS));
+    log(`\nlatency, pool of ${WORKERS} workers: ${cfg.latencyReps} x (${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured) at ${n(RATE)} rec/s offered, SyncPolicy.never(), pacer napping ${NAP_MS} ms between bursts...`);
+    const pool = await latencyReps(root, 'lat-pool', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS), NAP_MS);
+    log(`latency, pool of ${WORKERS} workers, spinning pacer (diagnostic), same rate: ${cfg.latencyReps} reps...`);
+    const poolSpin = await latencyReps(root, 'lat-pool-spin', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS));
     log(`latency, in-process for-await iterator (reference), same rate: ${cfg.latencyReps} reps...`);
     const iter = await latencyReps(root, 'lat-iter', cfg.latencyReps, (spec) => iteratorLatencyRun(spec));
 
     const oneWayRef = atomicsGap.oneWayAbUs.p50;
     rows.push(
       ...latencyRows(`latency: pool ${WORKERS} workers`, pool, true, oneWayRef),
+      ...latencyRows(`latency: pool ${WORKERS} workers, spinning pacer`, poolSpin, false, oneWayRef),
       ...latencyRows('latency: for-await iterator', iter, false, oneWayRef),
       ...pctRows('raw Atomics 1-way A->B, 100 µs apart:', [atomicsGap.oneWayAbUs]),
       ...pctRows('raw Atomics round trip, back to back:', [atomicsBack.rttUs]),
@@ -235,10 +247,12 @@ async function main(): Promise<void> {
     );
     notes.push(`latency: µs from each record's intended send time (t0 + i x ${1000 / RATE * 1000} µs) to its handler's clock read, over the records`
       + `\n  of the measured window; per-rep percentiles, median (min .. max) over ${cfg.latencyReps} reps. "producer lag": how late the producer`
-      + '\n  itself appended (part of the latency). "process CPU": CPU seconds of all threads per wall second while pacing (the'
-      + '\n  producer spins on the main thread). Clocks: performance.timeOrigin + performance.now() on each thread; the'
+      + '\n  itself appended (part of the latency). "process CPU": CPU seconds of all threads per wall second while pacing.'
+      + `\n  Pacer: the pool rows sleep ${NAP_MS} ms (plus the kernel's timer slack, about 50 µs) between bursts of the records due;`
+      + '\n  "spinning pacer" rows and the iterator spin the main thread between bursts (one core of 2 held by the pacer).'
+      + '\n  Clocks: performance.timeOrigin + performance.now() on each thread; the'
       + `\n  Atomics ping-pong puts the offset between two threads' clocks at about ${fmt(atomicsBack.clockSkewUs)} µs.`);
-    json.latency = { pool, iterator: iter };
+    json.latency = { napMs: NAP_MS, pool, poolSpinningPacer: poolSpin, iterator: iter };
     json.references = { atomicsBackToBack: atomicsBack, atomics100usApart: atomicsGap, piscinaEmptyTask: piscinaRtt };
   }
 

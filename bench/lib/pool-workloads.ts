@@ -126,12 +126,18 @@ export interface Paced {
 /**
  * Appends n records at one every `periodMs`: record i is due at t0 + i * periodMs and carries that
  * intended time. Each turn of the event loop (setImmediate, so the consumer's callbacks on this thread
- * run in between) appends every record already due. The main thread thus spins between sends: at
- * 10 µs a record a timer could not pace it.
+ * run in between) appends every record already due.
+ * - `napMs` 0: the main thread spins between turns (at 10 µs a record a timer could not pace it). It
+ *   then holds one core: on a 2-core machine a third thread that wakes (a pool worker) may wait for a
+ *   whole scheduler slice, milliseconds, before it runs.
+ * - `napMs` > 0: between turns the thread sleeps that long in Atomics.wait (the kernel's timer slack
+ *   makes it about 50 µs more), then appends the records that fell due meanwhile in one burst. They
+ *   still carry their intended times, so the pacer's own lateness is part of every latency measured.
  */
-export function pace(p: Producer, n: number, periodMs: number): Promise<Paced> {
+export function pace(p: Producer, n: number, periodMs: number, napMs = 0): Promise<Paced> {
   const buf = Buffer.alloc(RECORD_BYTES, 0x64);
   const lagUs = new Float64Array(n);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
   const t0 = nowMs() + 1;
   let i = 0;
   return new Promise<Paced>((resolve, reject) => {
@@ -146,8 +152,9 @@ export function pace(p: Producer, n: number, periodMs: number): Promise<Paced> {
           i++;
           if ((i & 63) === 0) t = nowMs();
         }
-        if (i >= n) resolve({ sent: n, t0, lagUs });
-        else setImmediate(tick);
+        if (i >= n) return resolve({ sent: n, t0, lagUs });
+        if (napMs > 0) Atomics.wait(nap, 0, 0, napMs);
+        setImmediate(tick);
       } catch (e) {
         reject(e);
       }
@@ -185,6 +192,8 @@ export interface LatencySpec {
   /** The producer's sync policy (default never) and the consumer's visibility (default written). */
   readonly syncPolicy?: SyncPolicy;
   readonly visibility?: 'written' | 'durable';
+  /** The pacer's sleep between bursts, ms; 0 (default): it spins (see pace()). */
+  readonly napMs?: number;
 }
 
 export interface LatencyRun {
@@ -243,7 +252,7 @@ export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, wor
       const threadCpu = measureGroups({ main: [process.pid], writer, workers: newThreads(t1s) });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
-      const paced = await pace(p, n, periodMs);
+      const paced = await pace(p, n, periodMs, spec.napMs ?? 0);
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
       const threads = threadCpu?.() ?? null;
       await until('the pool to see every paced record', () => Atomics.load(ctrl, CTRL.COUNT) >= n, 10_000);
@@ -299,7 +308,7 @@ export async function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun>
       const threadCpu = measureGroups({ main: [process.pid], writer });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
-      const paced = await pace(p, n, periodMs);
+      const paced = await pace(p, n, periodMs, spec.napMs ?? 0);
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
       const threads = threadCpu?.() ?? null;
       const timer = setTimeout(() => ac.abort(), 10_000);
