@@ -7,7 +7,7 @@ import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
@@ -48,6 +48,23 @@ for (const workers of [2, 4]) {
     await again.close();
   });
 }
+
+test('a lane held up by a slow record: the others run ahead only as far as the outcome window, then wait', async () => {
+  const N = 150_000; // more than the 65,536-record window
+  const logDir = await logOf(Array.from({ length: N }, (_, i) => (i === 10 ? `slow-${i}` : `rec-${i}`)));
+  writeFileSync(join(logDir, 'slow-pending'), ''); // the handler's markers: see fixtures/pool-handler.mjs
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('window'), commit: { everyRecords: 1 } });
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(c.committedOffset!), 1);
+  const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 256 });
+  clearInterval(sampler);
+  assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.is(c.committedOffset, N);
+  for (let i = 1; i < samples.length; i++) assert.ok(samples[i]! >= samples[i - 1]!, 'the cursor never moves backwards');
+  assert.ok(existsSync(join(logDir, 'ran-ahead')), 'the other lane ran ahead while the slow record ran');
+  assert.not.ok(existsSync(join(logDir, 'window-violated')), 'but not past the outcome window');
+  await c.close();
+});
 
 test('max limits a pool run; the next call continues exactly there', async () => {
   const logDir = await logOf(Array.from({ length: 3000 }, (_, i) => `rec-${i}`));

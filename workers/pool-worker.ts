@@ -1,39 +1,25 @@
 /**
- * A consumer pool worker (run by piscina). It reads the records of its range from the segment files
- * itself, so no payload is copied between threads, and runs the user's handler module on each in
- * order, applying the retry policy. A range may reach past the records written so far: the worker
- * waits for them with Atomics.wait on the end source (the producer's control block in its process),
- * so a new record wakes the worker directly. It comes back early, with the records it finished, when
- * the next one keeps it waiting (see PROGRESS_MS and IDLE_MS). It never commits: the coordinator
- * advances the cursor over the contiguous prefix of finished records.
+ * A consumer pool worker (run by piscina). One task is one lane (src/consumer/pool-protocol.ts): the
+ * worker reads the records of its stripes from the segment files itself, so no payload is copied
+ * between threads, and runs the user's handler module on each in order, applying the retry policy.
+ * Records not written yet are waited for with Atomics.wait on the end source (the producer's control
+ * block in its process), so a new record wakes the worker directly. Progress goes to the shared
+ * progress block after every record; the worker never commits: the coordinator advances the cursor
+ * over the contiguous prefix of finished records.
  */
 import { LogError } from '../src/errors.js';
 import { LogReader } from '../src/reader/log-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { controlViews, loadOffset, type ControlViews } from '../src/ring/layout.js';
-import type { Handler, Outcome, ProcessContext } from '../src/types.js';
-import type { PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
+import type { Handler, Message, Outcome as HandlerOutcome, ProcessContext } from '../src/types.js';
+import { Outcome, P32, WINDOW, laneFrom, progressViews, type PoolResult, type PoolTask, type ProgressViews } from '../src/consumer/pool-protocol.js';
 
-/** With records finished, come back (so they can be committed) when the next one is not there after this long into the range. */
-const PROGRESS_MS = 10;
-/** With nothing finished, come back after waiting this long (the coordinator re-dispatches; a stop is seen). */
-const IDLE_MS = 200;
+/** The longest one Atomics.wait lasts before the stop flag is looked at again (stops also notify). */
+const WAIT_SLICE_MS = 100;
+/** Finished records between two progress reports while records keep coming. */
+const PUBLISH_EVERY = 32;
 
 const handlers = new Map<string, Promise<Handler>>();
-
-/** Waits until record `offset` is readable; false when it is time to come back instead. Returns the end seen. */
-function waitForRecord(task: PoolTask, c: ControlViews, offset: number, completed: number, startedAt: number): number {
-  const { offsetSlot, seqSlot } = task.end;
-  for (;;) {
-    const seq = Atomics.load(c.i32, seqSlot);
-    const end = loadOffset(c, offsetSlot);
-    if (end > offset) return end;
-    const now = performance.now();
-    const left = completed > 0 ? startedAt + PROGRESS_MS - now : startedAt + IDLE_MS - now;
-    if (left <= 0) return -1;
-    Atomics.wait(c.i32, seqSlot, seq, left);
-  }
-}
 const readers = new Map<string, LogReader>();
 
 function loadHandler(url: string): Promise<Handler> {
@@ -48,12 +34,131 @@ function loadHandler(url: string): Promise<Handler> {
   return h;
 }
 
+/** The context handed to the handler with one record. */
+class PoolContext implements ProcessContext {
+  readonly state = null;
+  constructor(readonly attempt: number, readonly logId: string, readonly offset: number) {}
+  setState(): void {
+    throw LogError.invalidOption('state', 'a state value cannot be committed from a worker pool: records finish out of order');
+  }
+}
+
+/** Waits until record `offset` is readable; returns the end seen, or -1 when the call stops. */
+function waitForRecord(task: PoolTask, c: ControlViews, p: ProgressViews, offset: number): number {
+  const { offsetSlot, seqSlot } = task.end;
+  for (;;) {
+    const seq = Atomics.load(c.i32, seqSlot);
+    const end = loadOffset(c, offsetSlot);
+    if (end > offset) return end;
+    if (Atomics.load(p.i32, P32.STOP) !== 0) return -1;
+    Atomics.wait(c.i32, seqSlot, seq, WAIT_SLICE_MS);
+  }
+}
+
+/** Waits until `offset` is inside the outcome window; false when the call stops. */
+function waitForWindow(p: ProgressViews, offset: number): boolean {
+  for (;;) {
+    const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
+    if (offset < Number(Atomics.load(p.i64, 0)) + WINDOW) return true;
+    if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
+    wakeCoordinator(p);
+    Atomics.wait(p.i32, P32.SETTLED_SEQ, seq, WAIT_SLICE_MS);
+  }
+}
+
+function wakeCoordinator(p: ProgressViews): void {
+  if (Atomics.load(p.i32, P32.WAITING) !== 0 && Atomics.compareExchange(p.i32, P32.WAITING, 1, 0) === 1) {
+    Atomics.add(p.i32, P32.PROGRESS_SEQ, 1);
+    Atomics.notify(p.i32, P32.PROGRESS_SEQ);
+  }
+}
+
+function isThenable(x: unknown): x is PromiseLike<HandlerOutcome> {
+  return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
+}
+
+type RecordResult = number | NonNullable<PoolResult['stop']>;
+
+/**
+ * Runs the handler on one record under the retry policy: the outcome byte, or a stop. A synchronous
+ * handler that answers at once gets its answer back synchronously (no promise per record).
+ */
+function processRecord(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message): RecordResult | Promise<RecordResult> {
+  let outcome: HandlerOutcome | PromiseLike<HandlerOutcome>;
+  Atomics.add(p.calls, task.lane, 1);
+  try {
+    outcome = handler(msg, new PoolContext(1, task.logDir, msg.offset));
+  } catch (e) {
+    Atomics.add(p.calls, task.lane, 1);
+    return afterAttempt(task, p, handler, msg, 1, null, e);
+  }
+  if (isThenable(outcome)) return settleAsync(task, p, handler, msg, 1, outcome);
+  Atomics.add(p.calls, task.lane, 1);
+  return afterAttempt(task, p, handler, msg, 1, outcome, undefined);
+}
+
+async function settleAsync(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message, attempt: number, pending: PromiseLike<HandlerOutcome>): Promise<RecordResult> {
+  let outcome: HandlerOutcome | null = null;
+  let thrown: unknown;
+  try {
+    outcome = await pending;
+  } catch (e) {
+    thrown = e;
+  } finally {
+    Atomics.add(p.calls, task.lane, 1);
+  }
+  return afterAttempt(task, p, handler, msg, attempt, outcome, thrown);
+}
+
+/** Maps one attempt's answer (or throw) to a result, or goes on with the next attempt after the delay. */
+function afterAttempt(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message, attempt: number,
+  answer: HandlerOutcome | null, thrown: unknown): RecordResult | Promise<RecordResult> {
+  const offset = msg.offset;
+  let outcome = answer;
+  let lastError: string | null = null;
+  if (thrown !== undefined) {
+    if (!task.retry.retryOnThrow) {
+      const code = (thrown as { code?: unknown } | null)?.code;
+      return { kind: 'error', offset, message: thrown instanceof Error ? thrown.message : String(thrown), code: typeof code === 'string' ? code : null };
+    }
+    lastError = thrown instanceof Error ? thrown.message : String(thrown);
+    outcome = 'retry';
+  }
+  if (outcome === 'commit') return Outcome.COMMIT;
+  if (outcome === 'skip') return Outcome.SKIP;
+  if (outcome === 'break') return { kind: 'break', offset };
+  if (outcome !== 'retry') {
+    return { kind: 'error', offset, message: `handler returned ${String(outcome)}; expected 'commit', 'retry', 'skip' or 'break'`, code: 'ERR_INVALID_OPTION' };
+  }
+  Atomics.add(p.retried, task.lane, 1);
+  const r = task.retry;
+  if (r.maxAttempts !== null && attempt >= r.maxAttempts) return { kind: 'exhausted', offset, attempts: attempt, lastError };
+  const delay = r.backoff === 'fixed' ? r.delayMs : Math.min(r.maxDelayMs, r.delayMs * 2 ** (attempt - 1));
+  return new Promise<void>((resolve) => (delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve))).then(() => {
+    Atomics.add(p.calls, task.lane, 1);
+    let next: HandlerOutcome | PromiseLike<HandlerOutcome>;
+    try {
+      next = handler(msg, new PoolContext(attempt + 1, task.logDir, offset));
+    } catch (e) {
+      Atomics.add(p.calls, task.lane, 1);
+      return afterAttempt(task, p, handler, msg, attempt + 1, null, e);
+    }
+    if (isThenable(next)) return settleAsync(task, p, handler, msg, attempt + 1, next);
+    Atomics.add(p.calls, task.lane, 1);
+    return afterAttempt(task, p, handler, msg, attempt + 1, next, undefined);
+  });
+}
+
 export default async function run(task: PoolTask): Promise<PoolResult> {
-  const outcomes = new Uint8Array(task.to - task.from);
-  const exhausted: Array<{ offset: number; attempts: number; lastError: string | null }> = [];
-  let retried = 0;
-  let completed = 0;
-  const finish = (stop: PoolResult['stop']): PoolResult => ({ completed, outcomes, retried, exhausted, stop });
+  const p = progressViews(task.progress, task.lanes);
+  const { lane, lanes, origin, stripe, to } = task;
+  let offset = task.start;
+  let unpublished = 0;
+  const publish = (next: number): void => {
+    unpublished = 0;
+    Atomics.store(p.i64, 1 + lane, BigInt(next));
+    wakeCoordinator(p);
+  };
   try {
     const handler = await loadHandler(task.handler);
     let reader = readers.get(task.logDir);
@@ -62,57 +167,51 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       readers.set(task.logDir, reader);
     }
     const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
-    const startedAt = performance.now();
     let end = 0;
-    for (let offset = task.from; offset < task.to; offset++) {
-      if (end <= offset) {
-        end = waitForRecord(task, c, offset, completed, startedAt);
-        if (end < 0) break;
+    let windowEnd = 0;
+    while (offset < to) {
+      if (Atomics.load(p.i32, P32.STOP) !== 0) {
+        publish(offset);
+        return { stop: { kind: 'stopped' } };
       }
-      if (offset === task.from && reader.position !== offset) {
-        // Ranges alternate between workers: moving forward past another worker's range is cheaper
-        // than a seek (which lists the directory, reads the index and reopens the segment).
+      if (offset >= windowEnd) {
+        if (unpublished > 0) publish(offset);
+        if (!waitForWindow(p, offset)) return { stop: { kind: 'stopped' } };
+        windowEnd = Number(Atomics.load(p.i64, 0)) + WINDOW;
+      }
+      if (end <= offset) {
+        if (unpublished > 0) publish(offset); // before waiting: the coordinator can commit what is done
+        end = waitForRecord(task, c, p, offset);
+        if (end < 0) return { stop: { kind: 'stopped' } };
+      }
+      if (reader.position !== offset) {
+        // Moving forward past the other lanes' stripes is cheaper than a seek (which lists the
+        // directory, reads the index and reopens the segment).
         if (!reader.skipTo(offset)) reader.seek(offset);
       }
-      const msg = reader.read(Math.min(task.to, end), task.end.strict);
+      const msg = reader.read(Math.min(to, end), task.end.strict);
       if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
-      let lastError: string | null = null;
-      for (let attempt = 1; ; attempt++) {
-        const ctx: ProcessContext = {
-          attempt, logId: task.logDir, offset, state: null,
-          setState() {
-            throw LogError.invalidOption('state', 'a state value cannot be committed from a worker pool: records finish out of order');
-          },
-        };
-        let outcome: Outcome;
-        try {
-          outcome = await handler(msg, ctx);
-        } catch (e) {
-          if (!task.retry.retryOnThrow) throw e;
-          lastError = e instanceof Error ? e.message : String(e);
-          outcome = 'retry';
+      let r = processRecord(task, p, handler, msg);
+      if (r instanceof Promise) r = await r;
+      if (typeof r !== 'number') {
+        if (r.kind === 'exhausted') {
+          p.outcomes[offset & (WINDOW - 1)] = Outcome.EXHAUSTED;
+          publish(laneFrom(offset + 1, lane, lanes, origin, stripe));
         }
-        if (outcome === 'commit' || outcome === 'skip') {
-          outcomes[offset - task.from] = outcome === 'commit' ? 0 : 1;
-          break;
-        }
-        if (outcome === 'break') return finish({ kind: 'break' });
-        if (outcome !== 'retry') throw LogError.invalidOption('handler', `returned ${String(outcome)}; expected 'commit', 'retry', 'skip' or 'break'`);
-        retried++;
-        if (task.retry.maxAttempts !== null && attempt >= task.retry.maxAttempts) {
-          outcomes[offset - task.from] = 2;
-          exhausted.push({ offset, attempts: attempt, lastError });
-          break;
-        }
-        const r = task.retry;
-        const delay = r.backoff === 'fixed' ? r.delayMs : Math.min(r.maxDelayMs, r.delayMs * 2 ** (attempt - 1));
-        await new Promise((resolve) => (delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve)));
+        else publish(offset);
+        return { stop: r };
       }
-      completed++;
+      p.outcomes[offset & (WINDOW - 1)] = r;
+      offset = laneFrom(offset + 1, lane, lanes, origin, stripe);
+      // Progress is published in small groups (and always before waiting): one BigInt store and a
+      // look at the coordinator's wake-up flag per group, not per record.
+      if (++unpublished >= PUBLISH_EVERY) publish(offset);
     }
-    return finish(null);
+    publish(offset);
+    return { stop: null };
   } catch (e) {
+    publish(offset);
     const code = (e as { code?: unknown } | null)?.code;
-    return finish({ kind: 'error', message: e instanceof Error ? e.message : String(e), code: typeof code === 'string' ? code : null });
+    return { stop: { kind: 'error', offset, message: e instanceof Error ? e.message : String(e), code: typeof code === 'string' ? code : null } };
   }
 }

@@ -1,18 +1,15 @@
-/** The messages between a consumer's pool coordinator and its pool worker threads. */
+/**
+ * The messages and the shared progress block between a consumer's pool coordinator and its workers.
+ *
+ * Records are dealt to workers in stripes: the records from `origin` on are cut into stripes of
+ * `stripe` records, and stripe number s belongs to lane s mod `lanes`. Each worker runs one lane as
+ * one long task, in log order, and reports progress through shared memory (the first record of its
+ * lane it has not finished, and an outcome byte per finished record), so records neither wait for a
+ * task hand-off nor pass through the coordinator's thread. A task ends only when its lane reaches
+ * `to`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
+ * coordinator needs that record's last error for the dead letter, then starts the lane again).
+ */
 import type { ResolvedRetry } from './consumer-options.js';
-
-/** Process the records [from, to) of the log with the handler module. */
-export interface PoolTask {
-  readonly logDir: string;
-  /** The handler module's URL (its default export is the handler). */
-  readonly handler: string;
-  readonly from: number;
-  /** May lie past the records written so far: the worker waits for them (see `end`). */
-  readonly to: number;
-  readonly retry: ResolvedRetry;
-  /** Where the worker watches the end of the records it may read. */
-  readonly end: EndSource;
-}
 
 /**
  * A control block (src/ring/layout.ts) whose I64 slot `offsetSlot` holds the end of the readable
@@ -28,18 +25,84 @@ export interface EndSource {
   readonly strict: boolean;
 }
 
+/** Run lane `lane` of the pool from record `start` (a record of that lane) up to `to`. */
+export interface PoolTask {
+  readonly logDir: string;
+  /** The handler module's URL (its default export is the handler). */
+  readonly handler: string;
+  readonly retry: ResolvedRetry;
+  /** Where the worker watches the end of the records it may read. */
+  readonly end: EndSource;
+  /** The shared progress block (see progressViews). */
+  readonly progress: SharedArrayBuffer;
+  readonly lane: number;
+  readonly lanes: number;
+  readonly origin: number;
+  readonly stripe: number;
+  readonly start: number;
+  /** Exclusive; Number.MAX_SAFE_INTEGER for a blocking call without `max`. */
+  readonly to: number;
+}
+
 export interface PoolResult {
-  /**
-   * How many records from `from` on were completed, in order. Fewer than the range with `stop` null:
-   * the worker came back early because the next record had not arrived; the rest is dispatched again.
-   */
-  readonly completed: number;
-  /** Per completed record: 0 committed, 1 skipped, 2 exhausted (maxAttempts: dead-letter it, count skipped). */
+  /** Why the task ended before `to`: a stop, a record exhausted, 'break', or a throw at record `offset`. */
+  readonly stop:
+    | null
+    | { readonly kind: 'stopped' }
+    | { readonly kind: 'exhausted'; readonly offset: number; readonly attempts: number; readonly lastError: string | null }
+    | { readonly kind: 'break'; readonly offset: number }
+    | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null };
+}
+
+/** Outcome bytes of finished records (0: not finished). */
+export const Outcome = { COMMIT: 1, SKIP: 2, EXHAUSTED: 3 } as const;
+
+/** Finished records a lane may run ahead of the committed prefix (a power of two: the outcome window). */
+export const WINDOW = 1 << 16;
+
+/** I32 slots of the progress block. */
+export const P32 = {
+  /** Set to 1 when the call ends: workers finish the record they run and return. */
+  STOP: 0,
+  /** 1 while the coordinator wants a wake-up on the next progress (PROGRESS_SEQ). */
+  WAITING: 1,
+  PROGRESS_SEQ: 2,
+  /** Bumped when the committed prefix moves or the call stops (workers held by the window wait on it). */
+  SETTLED_SEQ: 3,
+} as const;
+const P32_FIXED = 4;
+
+export interface ProgressViews {
+  readonly i32: Int32Array;
+  /** [0]: the committed prefix; [1 + lane]: the lane's first unfinished record. */
+  readonly i64: BigInt64Array;
+  /** Per lane: handler calls started plus calls ended (odd while a call runs). */
+  readonly calls: Int32Array;
+  /** Per lane: 'retry' answers. */
+  readonly retried: Int32Array;
+  /** Outcome of record o at o & (WINDOW - 1). */
   readonly outcomes: Uint8Array;
-  /** 'retry' answers in this range. */
-  readonly retried: number;
-  /** For exhausted records, in order: attempts and the last error. */
-  readonly exhausted: ReadonlyArray<{ readonly offset: number; readonly attempts: number; readonly lastError: string | null }>;
-  /** Why the range ended early: the handler answered 'break' or threw (record `from + completed`). */
-  readonly stop: null | { readonly kind: 'break' } | { readonly kind: 'error'; readonly message: string; readonly code: string | null };
+}
+
+export function progressBytes(lanes: number): number {
+  return 8 * (1 + lanes) + 4 * (P32_FIXED + 2 * lanes) + WINDOW + 8;
+}
+
+export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressViews {
+  const i64 = new BigInt64Array(sab, 0, 1 + lanes);
+  let at = i64.byteLength;
+  const i32 = new Int32Array(sab, at, P32_FIXED);
+  at += i32.byteLength;
+  const calls = new Int32Array(sab, at, lanes);
+  at += calls.byteLength;
+  const retried = new Int32Array(sab, at, lanes);
+  at += retried.byteLength;
+  return { i64, i32, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
+}
+
+/** The first record at or after `offset` that belongs to `lane`. */
+export function laneFrom(offset: number, lane: number, lanes: number, origin: number, stripe: number): number {
+  const s = Math.floor((offset - origin) / stripe);
+  const own = s + ((((lane - s) % lanes) + lanes) % lanes);
+  return own === s ? offset : origin + own * stripe;
 }

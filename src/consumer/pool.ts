@@ -1,14 +1,17 @@
 /**
- * Processing with a pool of worker threads (piscina). The coordinator, on the consumer's thread,
- * dispatches ranges [from, to) in log order and advances the cursor only over the contiguous prefix
- * of finished records. A blocking call dispatches ranges ahead of the records written so far: each
- * worker waits on Atomics for the end of the log itself (the producer's control block in its process;
- * elsewhere a block the coordinator publishes into as it tails the files), so a new record reaches a
- * waiting worker without passing through the coordinator. Workers read their records from the files
- * themselves, and come back early with what they finished when records stop arriving. A worker that crashes or exceeds
- * `timeoutMs` has its range dispatched again: its records were not committed, so nothing is lost and
- * nothing is committed twice (effects a handler made before the crash may repeat: use the idempotency
- * key). 'break' or a throw stops dispatching; ranges after the stop are not committed.
+ * Processing with a pool of worker threads (piscina). The records from the call's first one on are
+ * dealt in stripes of `batchRecords` to the workers in turn (src/consumer/pool-protocol.ts); each
+ * worker runs its lane as one long task, waits on Atomics for records not written yet (the producer's
+ * control block in its process; elsewhere a block the coordinator publishes into as it tails the
+ * files), reads its records from the files itself, and reports each finished record through shared
+ * memory. So in steady state a record passes from the writer to a worker without the coordinator's
+ * thread and without a task hand-off. The coordinator, on the consumer's thread, advances the cursor
+ * over the contiguous prefix of finished records only.
+ *
+ * A worker that crashes, or whose handler call runs past `timeoutMs`, is replaced and its lane starts
+ * again at its first unfinished record: nothing finished is lost, and nothing is committed twice
+ * (effects a handler made before the crash may repeat: use the idempotency key). 'break' or a throw
+ * stops the call; records after the stopping one are not committed.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -16,15 +19,17 @@ import { ErrorCode, LogError } from '../errors.js';
 import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
-import type { EndSource, PoolResult, PoolTask } from './pool-protocol.js';
+import {
+  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, type EndSource, type PoolResult, type PoolTask,
+} from './pool-protocol.js';
 import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset } from '../ring/layout.js';
 
 export interface PoolOptions {
   /** Worker threads. Default: the machine's available parallelism. */
   workers?: number;
-  /** A range whose worker has not answered after this many ms is taken back and dispatched again. Default 30,000. */
+  /** A handler call running longer than this many ms has its worker replaced and its record dispatched again. Default 30,000. */
   timeoutMs?: number;
-  /** Records per dispatched range. Default 256. */
+  /** Records per stripe: the workers take stripes of this many records in turn. Default 256. */
   batchRecords?: number;
   signal?: AbortSignal;
 }
@@ -47,8 +52,14 @@ export interface PoolHost {
   isClosed(): boolean;
 }
 
-/** How many times one range may lose its worker before the call gives up. */
-const MAX_RANGE_RESTARTS = 5;
+/** How many times one record may lose its worker before the call gives up. */
+const MAX_RESTARTS = 5;
+/** The coordinator looks at progress at least this often while records are being finished (ms). */
+const SETTLE_MS = 2;
+/** ... and at most this rarely when nothing moves (a progress wakes it at once). */
+const IDLE_SETTLE_MS = 250;
+
+type Stop = Exclude<PoolResult['stop'], null | { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
 
 export class ConsumerPool {
   private readonly pool: Piscina;
@@ -66,14 +77,20 @@ export class ConsumerPool {
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal },
     retry: ResolvedRetry, deadLetters: () => DeadLetterSink): Promise<ProcessSummary> {
     const summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
-    let next = host.position(); // next offset to dispatch
-    let done = next; // every record below is completed and committed
-    let budget = max ?? Infinity; // records left to dispatch
-    const inflight = new Map<number, Promise<void>>(); // ranges whose worker has not answered
-    const finished = new Map<number, { to: number; result: PoolResult }>();
-    let stop: PoolResult['stop'] | 'abort' | 'closed' = null;
-    let failure: unknown = null;
-    const stopping = (): boolean => stop !== null || failure !== null || opts.signal?.aborted === true || host.isClosed();
+    const origin = host.position();
+    const limit = max === null ? Number.MAX_SAFE_INTEGER : origin + max;
+    const to = blocking ? limit : Math.min(limit, host.availableEnd());
+    if (to <= origin) {
+      summary.stoppedBy = max !== null && max === 0 ? 'limit' : 'end';
+      return summary;
+    }
+    const lanes = this.workers;
+    const stripe = opts.batchRecords;
+    const progress = new SharedArrayBuffer(progressBytes(lanes));
+    const pv = progressViews(progress, lanes);
+    Atomics.store(pv.i64, 0, BigInt(origin));
+    const nextOf = (lane: number): number => Math.min(to, Number(Atomics.load(pv.i64, 1 + lane)));
+    for (let k = 0; k < lanes; k++) Atomics.store(pv.i64, 1 + k, BigInt(laneFrom(origin, k, lanes, origin, stripe)));
 
     // Without the producer in this process, workers watch this block, where the coordinator publishes
     // the end of the records it finds in the files.
@@ -87,113 +104,181 @@ export class ConsumerPool {
         bump(own, I32.WRITTEN_SEQ);
       }
     };
-    let tailing: Promise<void> | null = null;
+    let source = host.endSource();
+    if (source === null) {
+      publish();
+      source = ownSource;
+    }
+    const endSource = source;
+    const sourceViews = controlViews(endSource.control);
 
-    const launch = (from: number, to: number, restarts: number): void => {
-      let end = host.endSource();
-      if (end === null) {
-        publish();
-        end = ownSource;
-      }
-      const task: PoolTask = { logDir: host.logId, handler: handlerUrl, from, to, retry, end };
+    let done = origin; // every record below is completed and committed
+    let stop: Stop | null = null;
+    let failure: unknown = null;
+    const running = new Map<number, Promise<void>>(); // lane -> its task
+    const exhausted = new Map<number, { attempts: number; lastError: string | null }>();
+    const restarts = new Map<number, number>(); // first unfinished record -> restarts there
+    // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
+    // while the loop was not waiting.
+    let dirty = false;
+    const poke = (): void => {
+      const f = wake;
+      wake = null;
+      if (f === null) dirty = true;
+      else f();
+    };
+    const stopAll = (why: Stop | null): void => {
+      if (why !== null) stop ??= why;
+      if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+      Atomics.store(pv.i32, P32.STOP, 1);
+      bump({ i32: pv.i32, i64: pv.i64 }, P32.SETTLED_SEQ);
+      Atomics.notify(sourceViews.i32, endSource.seqSlot); // workers waiting for records look at the stop flag
+    };
+
+    const launch = (lane: number, start: number): void => {
+      const task: PoolTask = { logDir: host.logId, handler: handlerUrl, retry, end: endSource, progress, lane, lanes, origin, stripe, start, to };
       const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), opts.timeoutMs);
+      hung.set(lane, { ac, calls: Atomics.load(pv.calls, lane), since: performance.now() });
       const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>).then(
         (result) => {
-          inflight.delete(from);
-          if (result.stop === null && result.completed < to - from) {
-            // Back early (records stopped arriving): keep what it finished, dispatch the rest again,
-            // unless the call is ending (then the rest stays uncommitted for the next call).
-            if (result.completed > 0) finished.set(from, { to: from + result.completed, result });
-            if (!stopping()) launch(from + result.completed, to, restarts);
+          running.delete(lane);
+          const r = result.stop;
+          if (r === null || r.kind === 'stopped') return;
+          if (r.kind === 'exhausted') {
+            exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError });
+            if (Atomics.load(pv.i32, P32.STOP) === 0) launch(lane, nextOf(lane));
             return;
           }
-          finished.set(from, { to, result });
+          stopAll(r);
         },
         (err: unknown) => {
-          // The worker died or hung: its records were not committed; hand the range out again.
-          if (restarts + 1 >= MAX_RANGE_RESTARTS) {
+          // The worker died or was stopped for running too long: its unfinished records were not
+          // committed; start its lane again at the first of them.
+          running.delete(lane);
+          if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+          const at = nextOf(lane);
+          const n = (restarts.get(at) ?? 0) + 1;
+          restarts.set(at, n);
+          if (n >= MAX_RESTARTS) {
             failure ??= new LogError(ErrorCode.WORKER_FAILED,
-              `records ${from} to ${to - 1}: the pool worker failed ${MAX_RANGE_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: from });
+              `record ${at}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: at });
+            stopAll(null);
             return;
           }
-          inflight.delete(from);
-          launch(from, to, restarts + 1);
+          launch(lane, at);
         },
-      ).finally(() => clearTimeout(timer));
-      inflight.set(from, p);
+      ).finally(poke);
+      running.set(lane, p);
+    };
+    /** Per lane: the task's abort, and since when its handler-call counter has stood still. */
+    const hung = new Map<number, { ac: AbortController; calls: number; since: number }>();
+    const checkHung = (now: number): void => {
+      for (const [lane, h] of hung) {
+        if (!running.has(lane)) continue;
+        const calls = Atomics.load(pv.calls, lane);
+        if (calls !== h.calls) {
+          h.calls = calls;
+          h.since = now;
+        } else if ((calls & 1) === 1 && now - h.since > opts.timeoutMs) {
+          h.ac.abort(); // piscina ends that worker thread; the rejection starts the lane again
+        }
+      }
     };
 
     const settle = async (): Promise<void> => {
-      // Advance over the contiguous prefix of finished ranges.
-      for (let f = finished.get(done); f !== undefined && stop === null; f = finished.get(done)) {
-        const from = done;
-        finished.delete(from);
-        const r = f.result;
-        summary.retried += r.retried;
-        let k = 0;
-        for (; k < r.completed; k++) {
-          if (r.outcomes[k] === 0) summary.committed++;
-          else {
-            if (r.outcomes[k] === 2) {
-              const ex = r.exhausted.find((e) => e.offset === from + k)!;
-              await deadLetters().put(host.readOne(from + k), ex.attempts, ex.lastError);
-            }
-            summary.skipped++;
-          }
+      let prefix = to;
+      for (let k = 0; k < lanes; k++) prefix = Math.min(prefix, nextOf(k));
+      let o = done;
+      for (; o < prefix; o++) {
+        const i = o & (WINDOW - 1);
+        const outcome = pv.outcomes[i];
+        if (outcome === Outcome.COMMIT) summary.committed++;
+        else if (outcome === Outcome.SKIP) summary.skipped++;
+        else if (outcome === Outcome.EXHAUSTED) {
+          const ex = exhausted.get(o);
+          if (ex === undefined) break; // its task's answer (the last error) is still on its way
+          await deadLetters().put(host.readOne(o), ex.attempts, ex.lastError);
+          exhausted.delete(o);
+          summary.skipped++;
+        } else {
+          throw new LogError(ErrorCode.LOG_CORRUPT, `pool: record ${o} was reported finished without an outcome`, { offset: o });
         }
-        done = from + r.completed;
-        if (r.completed > 0) host.advanceTo(done);
-        if (r.stop !== null) stop = r.stop;
+        pv.outcomes[i] = 0;
+      }
+      if (o > done) {
+        done = o;
+        host.advanceTo(done);
+        Atomics.store(pv.i64, 0, BigInt(done));
+        bump({ i32: pv.i32, i64: pv.i64 }, P32.SETTLED_SEQ);
       }
     };
 
+    let tailing: Promise<void> | null = null;
+    let idleFor = 0;
+    let wake: (() => void) | null = null;
+    const onAbort = (): void => poke();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let thrown: unknown = null;
     try {
+      for (let k = 0; k < lanes; k++) launch(k, nextOf(k));
       for (;;) {
-        if (failure !== null) throw failure;
+        const before = done;
         await settle();
-        if (stop === null && opts.signal?.aborted) stop = 'abort';
-        if (stop === null && host.isClosed()) stop = 'closed';
-        if (stop === null) {
-          // Dispatch in log order while there are idle slots: a blocking call also past the records
-          // written so far (the workers wait for them). Bounded look-ahead: ranges in flight, and
-          // finished ranges waiting for an earlier one.
-          // A blocking call keeps one range per worker: a range queued behind ranges still waiting for
-          // records would hold up the rest of a range that came back early.
-          const slots = blocking ? this.workers : this.workers * 2;
-          while (inflight.size < slots && finished.size < this.workers * 8 && budget > 0) {
-            const cap = blocking ? Infinity : host.availableEnd();
-            const end = Math.min(cap, next + opts.batchRecords, next + budget);
-            if (end <= next) break;
-            launch(next, end, 0);
-            budget -= end - next;
-            next = end;
-          }
-        }
-        if (inflight.size === 0) {
-          if (finished.size > 0 && stop === null) continue; // settle() advances over them
-          if (stop !== null || budget <= 0 || !blocking) break;
-          await host.wait(opts.signal, next);
+        if (failure !== null) break;
+        if (opts.signal?.aborted) stopAll({ kind: 'abort' });
+        if (host.isClosed()) stopAll({ kind: 'closed' });
+        if (running.size === 0) break;
+        checkHung(performance.now());
+        // While records are being finished, look every SETTLE_MS; when nothing moves, ask the
+        // workers for a wake-up at the next progress and look less often.
+        idleFor = done > before ? 0 : Math.min(IDLE_SETTLE_MS, Math.max(SETTLE_MS, idleFor * 2));
+        if (dirty) {
+          dirty = false;
           continue;
         }
-        const waits = [...inflight.values()];
-        if (blocking && stop === null && host.endSource() === null) {
+        const waits: Array<Promise<unknown>> = [new Promise<void>((resolve) => { wake = resolve; })];
+        let timer: NodeJS.Timeout | undefined;
+        waits.push(new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(idleFor || SETTLE_MS, opts.timeoutMs / 4)); }));
+        if (idleFor > SETTLE_MS) {
+          const seq = Atomics.load(pv.i32, P32.PROGRESS_SEQ);
+          Atomics.store(pv.i32, P32.WAITING, 1);
+          const w = Atomics.waitAsync(pv.i32, P32.PROGRESS_SEQ, seq, idleFor);
+          if (w.async) waits.push(w.value);
+        }
+        if (blocking && endSource === ownSource && Atomics.load(pv.i32, P32.STOP) === 0) {
           // Tail the files for the workers: publish each new end into the block they watch.
           tailing ??= host.wait(opts.signal, loadOffset(own, I64.WRITTEN_OFFSET)).then(publish, () => undefined).finally(() => { tailing = null; });
           waits.push(tailing);
         }
         await Promise.race(waits);
+        wake = null;
+        clearTimeout(timer);
+        Atomics.store(pv.i32, P32.WAITING, 0);
       }
+    } catch (e) {
+      thrown = e;
     } finally {
-      // Let every range in flight finish before returning: their workers are still running handlers.
-      // A worker waiting for records comes back within its idle limit.
-      await Promise.allSettled(inflight.values());
+      opts.signal?.removeEventListener('abort', onAbort);
+      // Let every lane finish its running record before returning: their workers are still running handlers.
+      stopAll(null);
+      await Promise.allSettled(running.values());
     }
-    const why = stop as PoolResult['stop'] | 'abort' | 'closed'; // assigned in closures, which narrowing does not see
-    if (why !== null && typeof why === 'object' && why.kind === 'error') {
+    // Commit what finished before the end, a stop or a failure.
+    if (thrown === null) {
+      try {
+        await settle();
+      } catch (e) {
+        thrown = e;
+      }
+    }
+    if (thrown !== null) throw thrown;
+    if (failure !== null) throw failure;
+    const why = stop as Stop | null; // assigned in closures, which narrowing does not see
+    for (let k = 0; k < lanes; k++) summary.retried += Atomics.load(pv.retried, k);
+    if (why !== null && why.kind === 'error') {
       throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
     }
-    summary.stoppedBy = why === 'abort' ? 'abort' : why !== null && typeof why === 'object' && why.kind === 'break' ? 'break'
+    summary.stoppedBy = why?.kind === 'abort' ? 'abort' : why?.kind === 'break' ? 'break'
       : max !== null && summary.committed + summary.skipped >= max ? 'limit' : 'end';
     return summary;
   }
