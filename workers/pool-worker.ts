@@ -43,16 +43,43 @@ class PoolContext implements ProcessContext {
   }
 }
 
-/** Waits until record `offset` is readable; returns the end seen, or -1 when the call stops. */
+/**
+ * Waits until record `offset` is readable; returns the end seen, or -1 when the call stops. At the
+ * start of a stripe whose previous stripe (another lane's) is not finished yet, it waits for that lane
+ * to pass the baton (laneWake) instead of on the end of the log: one worker wakes per new record.
+ */
 function waitForRecord(task: PoolTask, c: ControlViews, p: ProgressViews, offset: number): number {
   const { offsetSlot, seqSlot } = task.end;
+  const { lane, lanes, origin, stripe } = task;
+  const rel = offset - origin;
+  const s = Math.floor(rel / stripe);
+  const prev = (lane - 1 + lanes) % lanes;
+  const atStripeStart = lanes > 1 && s > 0 && rel % stripe === 0;
   for (;;) {
+    if (atStripeStart) {
+      const wake = Atomics.load(p.laneWake, lane);
+      if (Number(Atomics.load(p.stripeDone, prev)) < s - 1 && loadOffset(c, offsetSlot) <= offset) {
+        if (Atomics.load(p.i32, P32.STOP) !== 0) return -1;
+        Atomics.wait(p.laneWake, lane, wake, WAIT_SLICE_MS);
+        continue;
+      }
+    }
     const seq = Atomics.load(c.i32, seqSlot);
     const end = loadOffset(c, offsetSlot);
     if (end > offset) return end;
     if (Atomics.load(p.i32, P32.STOP) !== 0) return -1;
     Atomics.wait(c.i32, seqSlot, seq, WAIT_SLICE_MS);
   }
+}
+
+/** After the last record of a stripe: tell the lane of the next stripe. */
+function passBaton(task: PoolTask, p: ProgressViews, offset: number): void {
+  const rel = offset - task.origin;
+  if (task.lanes === 1 || (rel + 1) % task.stripe !== 0) return;
+  Atomics.store(p.stripeDone, task.lane, BigInt(Math.floor(rel / task.stripe)));
+  const next = (task.lane + 1) % task.lanes;
+  Atomics.add(p.laneWake, next, 1);
+  Atomics.notify(p.laneWake, next);
 }
 
 /** Waits until `offset` is inside the outcome window; false when the call stops. */
@@ -196,12 +223,14 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       if (typeof r !== 'number') {
         if (r.kind === 'exhausted') {
           p.outcomes[offset & (WINDOW - 1)] = Outcome.EXHAUSTED;
+          passBaton(task, p, offset);
           publish(laneFrom(offset + 1, lane, lanes, origin, stripe));
         }
         else publish(offset);
         return { stop: r };
       }
       p.outcomes[offset & (WINDOW - 1)] = r;
+      passBaton(task, p, offset);
       offset = laneFrom(offset + 1, lane, lanes, origin, stripe);
       // Progress is published in small groups (and always before waiting): one BigInt store and a
       // look at the coordinator's wake-up flag per group, not per record.

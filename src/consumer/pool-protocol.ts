@@ -76,6 +76,14 @@ export interface ProgressViews {
   readonly i32: Int32Array;
   /** [0]: the committed prefix; [1 + lane]: the lane's first unfinished record. */
   readonly i64: BigInt64Array;
+  /** Per lane: the number of the last stripe it finished (-1: none). */
+  readonly stripeDone: BigInt64Array;
+  /**
+   * Per lane: bumped and notified when the stripe before the lane's next one is finished. Only the
+   * lane whose records come next waits on the end of the log; the others wait here, so a new record
+   * wakes one worker, not all of them.
+   */
+  readonly laneWake: Int32Array;
   /** Per lane: handler calls started plus calls ended (odd while a call runs). */
   readonly calls: Int32Array;
   /** Per lane: 'retry' answers. */
@@ -85,19 +93,23 @@ export interface ProgressViews {
 }
 
 export function progressBytes(lanes: number): number {
-  return 8 * (1 + lanes) + 4 * (P32_FIXED + 2 * lanes) + WINDOW + 8;
+  return 8 * (1 + 2 * lanes) + 4 * (P32_FIXED + 3 * lanes) + WINDOW + 8;
 }
 
 export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressViews {
   const i64 = new BigInt64Array(sab, 0, 1 + lanes);
   let at = i64.byteLength;
+  const stripeDone = new BigInt64Array(sab, at, lanes);
+  at += stripeDone.byteLength;
   const i32 = new Int32Array(sab, at, P32_FIXED);
   at += i32.byteLength;
   const calls = new Int32Array(sab, at, lanes);
   at += calls.byteLength;
   const retried = new Int32Array(sab, at, lanes);
   at += retried.byteLength;
-  return { i64, i32, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
+  const laneWake = new Int32Array(sab, at, lanes);
+  at += laneWake.byteLength;
+  return { i64, i32, stripeDone, laneWake, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
 }
 
 /** The first record at or after `offset` that belongs to `lane`. */

@@ -90,7 +90,10 @@ export class ConsumerPool {
     const pv = progressViews(progress, lanes);
     Atomics.store(pv.i64, 0, BigInt(origin));
     const nextOf = (lane: number): number => Math.min(to, Number(Atomics.load(pv.i64, 1 + lane)));
-    for (let k = 0; k < lanes; k++) Atomics.store(pv.i64, 1 + k, BigInt(laneFrom(origin, k, lanes, origin, stripe)));
+    for (let k = 0; k < lanes; k++) {
+      Atomics.store(pv.i64, 1 + k, BigInt(laneFrom(origin, k, lanes, origin, stripe)));
+      Atomics.store(pv.stripeDone, k, -1n);
+    }
 
     // Without the producer in this process, workers watch this block, where the coordinator publishes
     // the end of the records it finds in the files.
@@ -133,6 +136,7 @@ export class ConsumerPool {
       Atomics.store(pv.i32, P32.STOP, 1);
       bump({ i32: pv.i32, i64: pv.i64 }, P32.SETTLED_SEQ);
       Atomics.notify(sourceViews.i32, endSource.seqSlot); // workers waiting for records look at the stop flag
+      for (let k = 0; k < lanes; k++) Atomics.notify(pv.laneWake, k);
     };
 
     const launch = (lane: number, start: number): void => {
