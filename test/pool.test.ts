@@ -100,6 +100,25 @@ test('a worker that hangs past timeoutMs: its range is taken back and handed out
   await c.close();
 });
 
+test('a blocking call aborted while a handler hangs ends once timeoutMs stops that worker', async () => {
+  const records = Array.from({ length: 200 }, (_, i) => (i === 150 ? `hang-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('hang-abort') });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 400, signal: ac.signal });
+  await waitFor(() => existsSync(join(logDir, 'hung-150')), 'a worker hangs on record 150');
+  ac.abort();
+  let guard: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([run, new Promise<'stuck'>((resolve) => { guard = setTimeout(() => resolve('stuck'), 20_000); })]);
+  clearTimeout(guard);
+  assert.ok(outcome !== 'stuck', 'the call ended (it used to wait for the hung handler for ever)');
+  if (outcome !== 'stuck') {
+    assert.is(outcome.stoppedBy, 'abort');
+    assert.ok(c.committedOffset! <= 150, 'nothing past the hung record is committed');
+  }
+  await c.close();
+});
+
 test('dead letters from a pool, counted as skipped', async () => {
   const records = Array.from({ length: 300 }, (_, i) => (i % 100 === 5 ? `fail-${i}` : `rec-${i}`));
   const logDir = await logOf(records);

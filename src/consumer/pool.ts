@@ -263,9 +263,15 @@ export class ConsumerPool {
       thrown = e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
-      // Let every lane finish its running record before returning: their workers are still running handlers.
+      // Let every lane finish its running record before returning: their workers are still running
+      // handlers. A handler call past timeoutMs still has its worker stopped meanwhile.
       stopAll(null);
-      await Promise.allSettled(running.values());
+      while (running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([...running.values(), new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(IDLE_SETTLE_MS, opts.timeoutMs / 4)); })]);
+        clearTimeout(timer);
+        checkHung(performance.now());
+      }
     }
     // Commit what finished before the end, a stop or a failure.
     if (thrown === null) {
