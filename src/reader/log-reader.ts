@@ -10,36 +10,25 @@
  * - no limit (another process tails the files): it reads the frames that are whole and valid and treats
  *   an incomplete or invalid last frame as not yet written, unless bytes or a newer segment follow it,
  *   which makes it damage.
+ *
+ * The reads themselves, and what this thread's reader caches let it skip (a frame checked before, the
+ * index, the directory listing), are in segment-chunks.ts, verified-cache.ts and segment-list.ts.
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import {
-  FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, decodeSegmentHeader, indexName, segmentName,
-} from '../format/frame.js';
+import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, segmentName } from '../format/frame.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
-import { floorEntry, readIndex } from '../storage/offset-index.js';
-import { listSegmentBases } from '../storage/recovery.js';
 import type { Message } from '../types.js';
+import { SegmentChunks } from './segment-chunks.js';
+import { segmentBases, segmentBasesHint } from './segment-list.js';
+import { readerStats } from './verified-cache.js';
 
-/** Bytes read at once when catching up. */
-const CHUNK_BYTES = 1024 * 1024;
-
-export class LogReader {
-  private fd = -1;
-  private segBase = -1;
-  private pos = 0; // file position of the next frame
-  private next = 0; // offset of the next record to hand out
-  private skipBelow = 0; // records below this offset are passed over (after a seek into a frame)
-  // The current chunk and the frame being handed out.
-  private chunk: Buffer = Buffer.alloc(0);
-  private chunkPos = 0; // file position of chunk[0]
-  private frameLeft = 0; // records left in the current frame
-  private recAt = 0; // index in chunk of the next record's length field
-  private frameTs = 0;
-
-  constructor(private readonly io: FileIO, private readonly dir: string) {}
+export class LogReader extends SegmentChunks {
+  constructor(io: FileIO, dir: string) {
+    super(io, dir);
+  }
 
   /** The offset of the record read() will return next. */
   get position(): number {
@@ -48,6 +37,7 @@ export class LogReader {
 
   /** Offsets of the first stored record and after the last valid one, read from the files. */
   bounds(): { start: number; end: number } {
+    readerStats.boundsWalks++;
     try {
       return this.boundsFromFiles();
     } catch (e) {
@@ -56,7 +46,7 @@ export class LogReader {
   }
 
   private boundsFromFiles(): { start: number; end: number } {
-    const bases = listSegmentBases(this.io, this.dir);
+    const bases = segmentBases(this.io, this.dir);
     if (bases.length === 0) return { start: 0, end: 0 };
     const last = bases[bases.length - 1]!;
     const probe = new LogReader(this.io, this.dir);
@@ -92,6 +82,24 @@ export class LogReader {
     return true;
   }
 
+  /**
+   * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit).
+   * True when a whole, valid frame holds record `offset`, which then lies below the log's end; false
+   * when none does or anything fails on the way (bounds() and seek() tell why). No record is handed out.
+   */
+  seekToRecord(offset: number): boolean {
+    try {
+      // The segment is picked from the last listing unchecked: it is a hint, as index entries are.
+      this.seekFiles(offset, segmentBasesHint(this.io, this.dir));
+      this.strict = false;
+      if (this.fd < 0 || this.next > offset) return false;
+      if (this.frameLeft === 0 && !this.loadFrame()) return false;
+      return this.next <= offset && offset < this.next + this.frameLeft;
+    } catch {
+      return false;
+    }
+  }
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     try {
@@ -101,8 +109,8 @@ export class LogReader {
     }
   }
 
-  private seekFiles(offset: number): void {
-    const bases = listSegmentBases(this.io, this.dir);
+  private seekFiles(offset: number, hint?: readonly number[]): void {
+    const bases = hint ?? segmentBases(this.io, this.dir);
     let base = -1;
     for (const b of bases) if (b <= offset) base = b;
     if (base < 0) {
@@ -130,7 +138,8 @@ export class LogReader {
     this.closeSegment();
     const name = segmentName(base);
     try {
-      this.fd = this.io.open(join(this.dir, name), 'r');
+      this.segPath = join(this.dir, name);
+      this.fd = this.io.open(this.segPath, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(base, this.firstBase());
       throw LogError.fromSystem(e, 'opening segment', name);
@@ -164,27 +173,9 @@ export class LogReader {
     this.segBase = base;
     this.pos = SEGMENT_HEADER_BYTES;
     this.next = base;
-    this.chunk = Buffer.alloc(0);
-    this.chunkPos = 0;
     this.frameLeft = 0;
-  }
-
-  /** Uses the sparse index to start near `offset` (or at the end, with `toEnd`). */
-  private seekInSegment(offset: number, toEnd: boolean): void {
-    const size = this.io.fsize(this.fd);
-    const idx = readIndex(this.io, join(this.dir, indexName(this.segBase)), this.segBase, size);
-    const i = floorEntry(idx, offset);
-    if (i >= 0) {
-      // Trust the entry only if a frame holding that offset starts there.
-      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-      const n = readFull(this.io, this.fd, head, 0, FRAME_HEADER_BYTES, idx.positions[i]!);
-      const h = decodeFrameHeader(head.subarray(0, n), 0);
-      if (typeof h !== 'string' && h.baseOffset === idx.offsets[i]) {
-        this.pos = idx.positions[i]!;
-        this.next = idx.offsets[i]!;
-      }
-    }
-    this.skipBelow = toEnd ? 0 : offset;
+    this.sizeSeen = -1;
+    this.forgetChunk();
   }
 
   /**
@@ -246,7 +237,7 @@ export class LogReader {
     if (!this.io.exists(join(this.dir, name))) {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
-      const bases = listSegmentBases(this.io, this.dir);
+      const bases = segmentBases(this.io, this.dir);
       if (bases.length > 0 && bases[0]! > this.next) throw LogError.expired(this.next, bases[0]!);
       if (this.fd >= 0) {
         const later = bases.find((b) => b > this.segBase);
@@ -282,13 +273,18 @@ export class LogReader {
     if (this.frameLeft === 0 && !this.loadFrame()) return null;
     // A seek target inside this frame: pass over the records before it by their lengths alone.
     while (this.next < this.skipBelow && this.frameLeft > 0) {
-      this.recAt += 4 + this.chunk.readUInt32LE(this.recAt);
+      if (this.window !== null && !this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment();
+      this.recAt += RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt);
       this.frameLeft--;
       this.next++;
     }
     if (this.frameLeft === 0) return this.nextInSegment();
+    if (this.window !== null) {
+      if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment();
+      if (!this.windowHolds(RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt))) return this.nextInSegment();
+    }
     const len = this.chunk.readUInt32LE(this.recAt);
-    const start = this.recAt + 4;
+    const start = this.recAt + RECORD_LENGTH_BYTES;
     const data = this.chunk.subarray(start, start + len);
     this.recAt = start + len;
     this.frameLeft--;
@@ -297,52 +293,44 @@ export class LogReader {
 
   /** Reads and checks the frame at `pos`. Returns false when there is none (yet). */
   private loadFrame(): boolean {
+    this.window = null;
     for (;;) {
       let at = this.pos - this.chunkPos;
       if (at < 0 || at + FRAME_HEADER_BYTES > this.chunk.byteLength) {
-        if (!this.refill(FRAME_HEADER_BYTES)) return this.notWhole('frame header is short');
+        if (!this.readVerifiedHeader() && !this.refill(FRAME_HEADER_BYTES)) return this.notWhole('frame header is short');
         at = 0;
       }
       const h = decodeFrameHeader(this.chunk, at);
       if (typeof h === 'string') return this.invalid(h);
       if (h.baseOffset !== this.next) return this.invalid(`frame holds offset ${h.baseOffset}, expected ${this.next}`);
+      // Frames wholly before a seek target are passed over without checking each record.
+      const passOver = h.baseOffset + h.recordCount <= this.skipBelow;
       if (at + h.frameBytes > this.chunk.byteLength) {
+        // ...and without reading them, when the file is known to hold them whole.
+        const end = this.pos + h.frameBytes;
+        if (passOver && (end <= this.sizeSeen || end <= (this.sizeSeen = this.io.fsize(this.fd)))) {
+          this.pos = end;
+          this.next += h.recordCount;
+          continue;
+        }
+        if (!passOver && this.skipBelow > h.baseOffset && this.loadWindow(h)) return true;
         if (!this.refill(h.frameBytes)) return this.notWhole('frame runs past the end of the file');
         at = 0;
       }
-      // Frames wholly before a seek target are passed over without checking each record.
-      if (h.baseOffset + h.recordCount <= this.skipBelow) {
+      if (passOver) {
         this.pos += h.frameBytes;
         this.next += h.recordCount;
         continue;
       }
-      const why = checkFrame(this.chunk, at, h);
+      const why = this.checkFrameInChunk(h, at);
       if (why !== null) return this.invalid(why);
       this.pos += h.frameBytes;
       this.frameLeft = h.recordCount;
       this.recAt = at + FRAME_HEADER_BYTES;
       this.frameTs = h.timestampMs;
+      this.frameLoaded();
       return true;
     }
-  }
-
-  /** Reads from `pos` into a fresh chunk holding at least `need` bytes if the file has them. */
-  private refill(need: number): boolean {
-    const size = this.io.fsize(this.fd);
-    this.refillSize = size;
-    const avail = size - this.pos;
-    if (avail < need) return false;
-    const n = Math.min(Math.max(CHUNK_BYTES, need), avail);
-    const buf = Buffer.allocUnsafe(n);
-    let got: number;
-    try {
-      got = readFull(this.io, this.fd, buf, 0, n, this.pos);
-    } catch (e) {
-      throw LogError.fromSystem(e, 'reading segment', segmentName(this.segBase));
-    }
-    this.chunk = buf.subarray(0, got);
-    this.chunkPos = this.pos;
-    return got >= need;
   }
 
   /**
@@ -365,9 +353,6 @@ export class LogReader {
     return false;
   }
 
-  /** The file size the last refill saw. */
-  private refillSize = 0;
-
   /**
    * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
    * the bytes may have been read while the writer was still writing them, and the newer segment noticed
@@ -385,11 +370,6 @@ export class LogReader {
   private lookAgain = false;
   private suspectAt = -1;
   private suspectSeg = -1;
-
-  private forgetChunk(): void {
-    this.chunk = Buffer.alloc(0);
-    this.chunkPos = 0;
-  }
 
   /**
    * The bytes at `pos` are not a valid frame. Below a published limit, or in a sealed segment, that is
@@ -420,14 +400,13 @@ export class LogReader {
   }
 
   private newerThan(base: number): boolean {
-    return listSegmentBases(this.io, this.dir).some((b) => b > base);
+    return segmentBases(this.io, this.dir).some((b) => b > base);
   }
   private checkedInvalidAt = -1;
   private checkedInvalidSize = -1;
 
   private firstBase(): number {
-    const bases = listSegmentBases(this.io, this.dir);
-    return bases[0] ?? 0;
+    return segmentBases(this.io, this.dir)[0] ?? 0;
   }
 
   private closeSegment(): void {
@@ -436,6 +415,7 @@ export class LogReader {
     }
     this.fd = -1;
     this.frameLeft = 0;
+    this.window = null;
   }
 
   close(): void {
