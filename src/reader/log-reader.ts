@@ -200,7 +200,7 @@ export class LogReader extends SegmentChunks {
         if (!this.tryOpenNext()) return null;
         continue;
       }
-      const m = this.nextInSegment();
+      const m = this.nextInSegment(limit);
       if (m !== null) {
         if (m.offset < this.skipBelow) continue;
         return m;
@@ -268,20 +268,27 @@ export class LogReader extends SegmentChunks {
     return true;
   }
 
-  /** Next record of the open segment below `limit`, or null at its (current) end. */
-  private nextInSegment(): Message | null {
+  /**
+   * Next record of the open segment below `limit`, or null at its (current) end, or when the next
+   * record is at `limit` (frameLeft > 0 then).
+   */
+  private nextInSegment(limit: number): Message | null {
     if (this.frameLeft === 0 && !this.loadFrame()) return null;
     // A seek target inside this frame: pass over the records before it by their lengths alone.
     while (this.next < this.skipBelow && this.frameLeft > 0) {
-      if (this.window !== null && !this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment();
+      if (this.window !== null && !this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment(limit);
       this.recAt += RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt);
       this.frameLeft--;
       this.next++;
     }
-    if (this.frameLeft === 0) return this.nextInSegment();
+    if (this.frameLeft === 0) return this.nextInSegment(limit);
+    // Checked again after passing over: a seek target at or past the limit is not handed out (it was,
+    // when the frame holding it started below the limit: a durable-visibility consumer opened at the
+    // durable end got one record that was not durable yet).
+    if (this.next >= limit) return null;
     if (this.window !== null) {
-      if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment();
-      if (!this.windowHolds(RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt))) return this.nextInSegment();
+      if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment(limit);
+      if (!this.windowHolds(RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt))) return this.nextInSegment(limit);
     }
     const len = this.chunk.readUInt32LE(this.recAt);
     const start = this.recAt + RECORD_LENGTH_BYTES;
