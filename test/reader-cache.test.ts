@@ -19,7 +19,7 @@ import {
 } from '../src/reader/verified-cache.js';
 import { nodeFileIO, readOnlyFileIO, type FileStamp } from '../src/storage/file-io.js';
 import { readIndex } from '../src/storage/offset-index.js';
-import { cleanupTempDirs, rejectsWith, tempDir } from './helpers.js';
+import { cleanupTempDirs, prng, rejectsWith, tempDir } from './helpers.js';
 import { readableErrors } from './readable-errors.js';
 import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
 
@@ -31,12 +31,12 @@ const cachedFrames = (frames: FrameAt[]) => frames.filter((f) => f.h.frameBytes 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 test('a frame checked once is trusted while its segment keeps its stamp; seeks read a few KiB of it', async () => {
-  const logDir = await makeLog(tempDir(), N);
+  const logDir = await makeLog(tempDir(), N, { indexIntervalBytes: 4096 }); // an index entry at nearly every frame
   await settle(logDir);
   clearReaderCaches();
   const frames = framesOf(logDir);
   const big = cachedFrames(frames);
-  assert.ok(big.length >= 10 && frames.length > big.length, `${big.length} of ${frames.length} frames are large enough to be cached`);
+  assert.ok(big.length >= 10, `${big.length} of ${frames.length} frames are large enough to be cached`);
 
   // From position 0: no search for the end of the log, which would check its last frames too.
   let delta = track();
@@ -55,7 +55,7 @@ test('a frame checked once is trusted while its segment keeps its stamp; seeks r
   // Seeks by position into verified frames: no check, no search for the end, and (for a frame that an
   // index entry names) a few KiB read.
   const indexed = new Set(big.filter((f) => readIndex(nodeFileIO, f.path.replace(/\.seg$/, '.idx'), 0, Infinity).positions.includes(f.pos)));
-  assert.ok(indexed.size >= 2, `${indexed.size} large frames start at an index entry`);
+  assert.ok(indexed.size >= 8, `${indexed.size} large frames start at an index entry`);
   for (const f of big.slice(0, 12)) {
     const target = f.h.baseOffset + Math.floor(f.h.recordCount * 0.7);
     delta = track();
@@ -85,7 +85,10 @@ test('a frame checked once is trusted while its segment keeps its stamp; seeks r
 
 test('damage made after this process checked a frame is found on the next read (ERR_LOG_CORRUPT)', async () => {
   const src = await makeLog(tempDir(), N);
-  const cases = ['in place', 'in place, mtime put back', 'a damaged copy renamed over it, mtime put back', 'while a seek holds part of the frame'];
+  const cases = [
+    'in place', 'in place, mtime put back', 'a damaged copy renamed over it, mtime put back', 'while a seek holds part of the frame',
+    'the segment header, after seeks skipped reading it',
+  ];
   const dirs = cases.map(() => join(tempDir(), 'log'));
   // Every file gets an mtime of a past second plus 0.5 s, which utimes can put back exactly.
   const pastS = Math.floor(Date.now() / 1000) - 10 + 0.5;
@@ -95,7 +98,10 @@ test('damage made after this process checked a frame is found on the next read (
   }
   for (const d of dirs) await settle(d);
   clearReaderCaches();
-  for (const d of dirs) assert.equal(await readFrom(d), range(N), 'read once: frames noted as verified');
+  for (const d of dirs) {
+    assert.equal(await readFrom(d), range(N), 'read once: frames noted as verified');
+    assert.equal(await readFrom(d, Whence.position(500)), range(N).slice(500), 'a seek: the segment header noted as checked');
+  }
   for (const [i, dir] of dirs.entries()) {
     const f = cachedFrames(framesOf(dir))[1]!; // in the first, sealed segment
     const middle = f.pos + Math.floor(f.h.frameBytes / 2);
@@ -114,6 +120,10 @@ test('damage made after this process checked a frame is found on the next read (
       utimesSync(`${f.path}.tmp`, pastS, pastS);
       renameSync(`${f.path}.tmp`, f.path);
       assert.is(nodeFileIO.stampPath!(f.path).mtimeNs, before.mtimeNs, 'the same size and mtime, another file');
+    }
+    if (i === 4) {
+      assert.ok(segmentEntry(f.path)?.headerChecked, 'the header is cached before the damage');
+      damage(f.path, 5); // the format version
     }
     if (i === 3) {
       // A consumer seeks to a record early in the frame (a few KiB of it read and trusted), then the
@@ -139,6 +149,35 @@ test('damage made after this process checked a frame is found on the next read (
     }
     await rejectsWith(readFrom(dir), 'ERR_LOG_CORRUPT');
     await rejectsWith(readFrom(dir, Whence.position(f.h.baseOffset + 5)), 'ERR_LOG_CORRUPT');
+  }
+});
+
+test('random byte flips in cached frames of sealed segments: the exact prefix, then ERR_LOG_CORRUPT', async () => {
+  const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+  console.log(`  reader-cache damage seed ${seed} (SEED=${seed} replays)`);
+  const random = prng(seed);
+  const src = await makeLog(tempDir(), N);
+  const dirs = range(24).map(() => join(tempDir(), 'log'));
+  for (const d of dirs) cpSync(src, d, { recursive: true });
+  for (const d of dirs) await settle(d);
+  for (const dir of dirs) {
+    const frames = framesOf(dir);
+    const lastSeg = frames[frames.length - 1]!.path;
+    const sealed = cachedFrames(frames).filter((f) => f.path !== lastSeg);
+    const f = sealed[Math.floor(random() * sealed.length)]!;
+    const at = f.pos + Math.floor(random() * f.h.frameBytes); // header, records or trailer
+    const from = Math.floor(random() * f.h.baseOffset);
+    const inside = f.h.baseOffset + Math.floor(random() * f.h.recordCount);
+    assert.equal(await readFrom(dir), range(N));
+    assert.equal(await readFrom(dir, Whence.position(inside)), range(N).slice(inside), 'a seek into it: cached');
+    damage(f.path, at);
+    const what = `byte ${at} of ${f.path} (frame at ${f.pos}, offsets ${f.h.baseOffset}+${f.h.recordCount})`;
+    for (const start of [0, from, inside]) {
+      const seen: number[] = [];
+      const err = await readFrom(dir, Whence.position(start), seen).then(() => null, (e: { code?: string }) => e);
+      assert.is(err?.code, 'ERR_LOG_CORRUPT', `${what}, read from ${start}`);
+      assert.equal(seen, range(Math.max(0, f.h.baseOffset - start)).map((i) => start + i), `${what}, read from ${start}: the records before it`);
+    }
   }
 });
 

@@ -69,11 +69,13 @@ export function damage(path: string, pos: number): void {
   }
 }
 
-/** Reads from `whence` to the end with the src consumer, checking each record; returns the offsets. */
-export async function readFrom(logDir: string, whence = Whence.oldest()): Promise<number[]> {
+/**
+ * Reads from `whence` to the end with the src consumer, checking each record; returns the offsets
+ * (also pushed to `seen` as they come, for a read that fails).
+ */
+export async function readFrom(logDir: string, whence = Whence.oldest(), seen: number[] = []): Promise<number[]> {
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });
   try {
-    const seen: number[] = [];
     for (const m of c.iter()) {
       checkRecord(m);
       seen.push(m.offset);

@@ -19,7 +19,7 @@ import { localProducer } from '../producer/registry.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
-import { fileIO, type FileIO } from '../storage/file-io.js';
+import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
@@ -66,7 +66,7 @@ export class Consumer implements AsyncIterable<Message> {
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
     const realDir = realLogDir(opts.logDir);
-    const io = await fileIO();
+    const io = fileIONow() ?? await fileIO();
     if (opts.style.kind === 'nonTx') {
       const whence = opts.style.whence;
       if (whence.kind === 'position' && localProducer(realDir) === undefined) {

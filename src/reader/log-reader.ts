@@ -14,21 +14,25 @@
  * The reads themselves, and what this thread's reader caches let it skip (a frame checked before, the
  * index, the directory listing), are in segment-chunks.ts, verified-cache.ts and segment-list.ts.
  */
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
-import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, segmentName } from '../format/frame.js';
-import { readFull, type FileIO } from '../storage/file-io.js';
+import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, segmentName } from '../format/frame.js';
+import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
 import type { Message } from '../types.js';
 import { SegmentChunks } from './segment-chunks.js';
+import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { segmentBases, segmentBasesHint } from './segment-list.js';
-import { readerStats } from './verified-cache.js';
+import { readerStats, recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 
 export class LogReader extends SegmentChunks {
   constructor(io: FileIO, dir: string) {
     super(io, dir);
+    this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
   }
+
+  private readonly dirSlash: string;
 
   /** The offset of the record read() will return next. */
   get position(): number {
@@ -89,15 +93,17 @@ export class LogReader extends SegmentChunks {
    */
   seekToRecord(offset: number): boolean {
     try {
-      // The segment is picked from the last listing unchecked: it is a hint, as index entries are.
-      this.seekFiles(offset, segmentBasesHint(this.io, this.dir));
+      this.seekFiles(offset, true);
       this.strict = false;
-      if (this.fd < 0 || this.next > offset) return false;
-      if (this.frameLeft === 0 && !this.loadFrame()) return false;
-      return this.next <= offset && offset < this.next + this.frameLeft;
-    } catch {
-      return false;
-    }
+      const found = this.fd >= 0 && this.next <= offset && (this.frameLeft > 0 || this.loadFrame()) &&
+        this.next <= offset && offset < this.next + this.frameLeft;
+      // A skipped header counts if a stamp taken since equals the one it was checked under.
+      const pending = this.headerPending;
+      this.headerPending = null;
+      if (found && (pending === null || pending === this.confirmedEntry || segmentHeaderValid(this.io, this.fd, this.segBase))) return true;
+    } catch { /* below */ }
+    this.closeSegment();
+    return false;
   }
 
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
@@ -109,8 +115,10 @@ export class LogReader extends SegmentChunks {
     }
   }
 
-  private seekFiles(offset: number, hint?: readonly number[]): void {
-    const bases = hint ?? segmentBases(this.io, this.dir);
+  /** `fast`: seekToRecord's seek, which takes the segment list and the header from the caches unchecked. */
+  private seekFiles(offset: number, fast = false): void {
+    // The segment is then picked from the last listing unchecked: a hint, as index entries are.
+    const bases = (fast ? segmentBasesHint(this.io, this.dir) : undefined) ?? segmentBases(this.io, this.dir);
     let base = -1;
     for (const b of bases) if (b <= offset) base = b;
     if (base < 0) {
@@ -123,7 +131,7 @@ export class LogReader extends SegmentChunks {
       throw LogError.expired(offset, bases[0] ?? 0);
     }
     try {
-      this.openSegment(base);
+      this.openSegment(base, fast);
     } catch (e) {
       if (!(e instanceof RetryLater)) throw e;
       // Its header is not whole yet: read() opens it once it is.
@@ -134,42 +142,40 @@ export class LogReader extends SegmentChunks {
     this.seekInSegment(offset, false);
   }
 
-  private openSegment(base: number): void {
+  /** Set while a header skipped by a fast seek waits for confirmation. */
+  private headerPending: SegmentEntry | null = null;
+
+  private openSegment(base: number, fast = false): void {
     this.closeSegment();
     const name = segmentName(base);
     try {
-      this.segPath = join(this.dir, name);
+      this.segPath = this.dirSlash + name; // join() normalizes: a cost a seek notices
       this.fd = this.io.open(this.segPath, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(base, this.firstBase());
       throw LogError.fromSystem(e, 'opening segment', name);
     }
-    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    let h: ReturnType<typeof decodeSegmentHeader>;
-    try {
-      h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
-      if (typeof h === 'string' && this.newerThan(base)) {
-        // Seen newer segments after a short header: the writer may have finished this header, filled
-        // the segment and rolled in between. Read the header a second time before judging it.
-        h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    this.confirmedEntry = null;
+    // A seek by position skips a header this thread checked under the stamp the file still has:
+    // seekToRecord confirms that stamp, or reads the header after all, before it answers.
+    this.headerPending = fast && this.io.stamp !== undefined ? segmentEntry(this.segPath) ?? null : null;
+    if (this.headerPending?.headerChecked !== true) {
+      this.headerPending = null;
+      const wallMs = wallNowMs();
+      const stamp = fast ? this.io.stamp?.(this.fd) ?? null : null; // before the read: see settled()
+      let whole: boolean;
+      try {
+        whole = checkSegmentHeader(this.io, this.fd, base, () => this.newerThan(base));
+      } catch (e) {
+        this.closeSegment();
+        throw LogError.fromSystem(e, 'reading segment', name);
       }
-      // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
-      // this one was finished. So a bad header is a roll still in progress in another process (or one a
-      // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
-      // anywhere else it is damage. (Found by the corruption properties: this used to escape as a plain
-      // Error from Consumer.open, or end reading silently at a damaged sealed segment.)
-      if (typeof h === 'string' && (this.newerThan(base) || findValidFrameAfter(this.io, this.fd, this.io.fsize(this.fd), -1, false) !== null)) {
-        throw LogError.corrupt(name, 0, h);
+      if (!whole) {
+        this.closeSegment();
+        throw new RetryLater();
       }
-    } catch (e) {
-      this.closeSegment();
-      throw LogError.fromSystem(e, 'reading segment', name);
+      if (stamp !== null) recordHeader(this.segPath, stamp, wallMs);
     }
-    if (typeof h === 'string') {
-      this.closeSegment();
-      throw new RetryLater();
-    }
-    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
     this.segBase = base;
     this.pos = SEGMENT_HEADER_BYTES;
     this.next = base;

@@ -58,7 +58,17 @@ export abstract class SegmentChunks {
   /** The current frame is a verified one read only from a record near the seek target (see loadWindow). */
   protected window: { readonly frameStart: number; readonly frameBase: number; readonly end: number; readonly entry: SegmentEntry } | null = null;
 
+  /** The last cache entry a stamp taken after a read confirmed since the segment was opened. */
+  protected confirmedEntry: SegmentEntry | null = null;
+
   constructor(protected readonly io: FileIO, protected readonly dir: string) {}
+
+  /** Whether a stamp of the open file taken now equals `entry`'s (else the entry is dropped). */
+  private confirm(entry: SegmentEntry): boolean {
+    if (!confirmed(this.segPath, entry, this.io.stamp!(this.fd))) return false;
+    this.confirmedEntry = entry;
+    return true;
+  }
 
   /** A seek starts: reads stay small until its frame is loaded (frameLoaded). */
   protected startSeek(): void {
@@ -158,7 +168,7 @@ export abstract class SegmentChunks {
     const start = this.pos + rel;
     const n = Math.min(SEEK_READ_BYTES, end - start);
     const buf = this.readAt(start, n);
-    if (buf.byteLength < n || !confirmed(this.segPath, entry, this.io.stamp(this.fd))) return false;
+    if (buf.byteLength < n || !this.confirm(entry)) return false;
     readerStats.framesTrusted++;
     this.window = { frameStart: this.pos, frameBase: h.baseOffset, end, entry };
     this.plainChunk(buf, start);
@@ -181,7 +191,7 @@ export abstract class SegmentChunks {
     const w = this.window!;
     const from = this.chunkPos + this.recAt;
     const buf = this.readAt(from, Math.min(w.end - from, Math.max(bytes, CHUNK_BYTES)));
-    if (buf.byteLength >= bytes && confirmed(this.segPath, w.entry, this.io.stamp!(this.fd))) {
+    if (buf.byteLength >= bytes && this.confirm(w.entry)) {
       this.plainChunk(buf, from);
       this.recAt = 0;
       return true;
@@ -221,7 +231,7 @@ export abstract class SegmentChunks {
       const entry = segmentEntry(this.segPath);
       if (entry !== undefined) {
         if (!sameStamp(entry.stamp, stamp)) dropSegment(this.segPath, entry);
-        else if (confirmed(this.segPath, entry, this.io.stamp!(this.fd))) this.chunkTrust = entry;
+        else if (this.confirm(entry)) this.chunkTrust = entry;
       }
     }
     return this.chunk.byteLength >= need;

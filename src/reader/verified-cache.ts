@@ -9,6 +9,8 @@
  *   whole frame.
  * - The parsed sparse index of a segment, under the same stamp. It is a hint either way: every entry
  *   used is checked against the frame header it names.
+ * - That the segment's header was checked, under the same stamp (LogReader.seekToRecord skips reading
+ *   it when a stamp taken after its other reads still equals that one).
  *
  * The racy-timestamp rule (git has the same problem with its index): file times move in kernel ticks,
  * so a write just after a stamp was taken may leave every field of it unchanged. A stamp is therefore
@@ -59,6 +61,8 @@ export interface SegmentEntry {
   readonly stamp: FileStamp;
   readonly frames: Map<number, VerifiedFrame>;
   index: IndexEntries | null;
+  /** Its segment header was read and found valid after `stamp` was taken. */
+  headerChecked: boolean;
 }
 
 /** Counters of this thread's readers, for tests and benchmarks: a test can see that a cache was (or was not) used. */
@@ -187,11 +191,16 @@ export function recordIndex(path: string, stamp: FileStamp, wallMs: number, inde
   entryFor(path, stamp).index = index;
 }
 
+/** Notes that the header of the segment at `path` was valid when read after `stamp` (settled only) was taken. */
+export function recordHeader(path: string, stamp: FileStamp, wallMs: number): void {
+  if (settled(stamp, wallMs)) entryFor(path, stamp).headerChecked = true;
+}
+
 function entryFor(path: string, stamp: FileStamp): SegmentEntry {
   const old = segments.get(path);
   if (old !== undefined && sameStamp(old.stamp, stamp)) return old;
   if (old !== undefined) dropSegment(path, old);
-  const e: SegmentEntry = { stamp, frames: new Map(), index: null };
+  const e: SegmentEntry = { stamp, frames: new Map(), index: null, headerChecked: false };
   segments.set(path, e);
   evict(e, 0);
   return e;

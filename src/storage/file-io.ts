@@ -141,7 +141,7 @@ export function fsyncDir(io: FileIO, dir: string): void {
   }
 }
 
-let resolved: { readonly key: string; readonly io: Promise<FileIO> } | null = null;
+let resolved: { readonly key: string; io: Promise<FileIO>; ready: FileIO | null } | null = null;
 
 /**
  * The file layer for this thread: node:fs, unless the environment variable REACTIVE_LOG_TEST_FILE_IO
@@ -152,12 +152,20 @@ let resolved: { readonly key: string; readonly io: Promise<FileIO> } | null = nu
 export function fileIO(): Promise<FileIO> {
   const key = process.env.REACTIVE_LOG_TEST_FILE_IO ?? '';
   if (resolved?.key !== key) {
-    const io = key === ''
-      ? Promise.resolve(nodeFileIO)
-      : import(pathToFileURL(key).href).then((mod: { default: (real: FileIO) => FileIO }) => mod.default(nodeFileIO));
-    resolved = { key, io };
+    const r: NonNullable<typeof resolved> = { key, io: Promise.resolve(nodeFileIO), ready: key === '' ? nodeFileIO : null };
+    if (key !== '') {
+      r.io = import(pathToFileURL(key).href).then((mod: { default: (real: FileIO) => FileIO }) => (r.ready = mod.default(nodeFileIO)));
+    }
+    resolved = r;
   }
   return resolved.io;
+}
+
+/** What fileIO() resolves to, when that is known already (then no await is needed); else null. */
+export function fileIONow(): FileIO | null {
+  const key = process.env.REACTIVE_LOG_TEST_FILE_IO ?? '';
+  if (key === '') return nodeFileIO;
+  return resolved?.key === key ? resolved.ready : null;
 }
 
 /** Reads a whole (small) file. Throws the system error (ENOENT and so on). */
