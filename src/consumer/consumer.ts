@@ -19,7 +19,7 @@ import { localProducer } from '../producer/registry.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
-import { fileIO, type FileIO } from '../storage/file-io.js';
+import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
@@ -43,11 +43,11 @@ export class Consumer implements AsyncIterable<Message> {
     readonly logId: string,
     private readonly opts: ResolvedConsumerOptions,
     private readonly cursor: TxCursor | null,
-    start: number,
+    /** Positioned at the first record to hand out. */
+    reader: LogReader,
   ) {
-    this.reader = new LogReader(io, logId);
+    this.reader = reader;
     this.waiter = new Waiter(logId, opts.pollIntervalMs);
-    this.reader.seek(start);
     this.source = {
       logId,
       hasState: cursor !== null,
@@ -65,21 +65,32 @@ export class Consumer implements AsyncIterable<Message> {
    */
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
-    if (!existsSync(opts.logDir) || !statSync(opts.logDir).isDirectory()) throw LogError.invalidOption('logDir', `no log directory at ${opts.logDir}`);
-    const realDir = realpathSync(opts.logDir);
-    const io = await fileIO();
+    const realDir = realLogDir(opts.logDir);
+    const io = fileIONow() ?? await fileIO();
     if (opts.style.kind === 'nonTx') {
+      const whence = opts.style.whence;
+      if (whence.kind === 'position' && localProducer(realDir) === undefined) {
+        // A record found in a valid frame lies below the log's end (and the path is a directory): no
+        // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
+        // not a log directory): the general path below says why.
+        const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+        const r = new LogReader(io, realDir);
+        if (r.seekToRecord(at)) return new Consumer(io, realDir, opts, null, r);
+        r.close();
+      }
+      requireDirectory(realDir, opts.logDir);
       // Retention may delete the oldest segment between reading the bounds and the seek: try again.
       for (let attempt = 1; ; attempt++) {
         const bounds = logBounds(io, realDir, opts.durableOnly);
         try {
-          return new Consumer(io, realDir, opts, null, startOffset(opts.style.whence, bounds));
+          return new Consumer(io, realDir, opts, null, seekReader(io, realDir, startOffset(whence, bounds)));
         } catch (e) {
           const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && opts.style.whence.kind === 'oldest';
           if (!raced || attempt >= 5) throw e;
         }
       }
     }
+    requireDirectory(realDir, opts.logDir);
     const bounds = logBounds(io, realDir, opts.durableOnly);
     const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
@@ -97,7 +108,7 @@ export class Consumer implements AsyncIterable<Message> {
       if (at > bounds.end) {
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
       }
-      return new Consumer(io, realDir, opts, cursor, at);
+      return new Consumer(io, realDir, opts, cursor, seekReader(io, realDir, at));
     } catch (e) {
       cursor.close();
       throw e;
@@ -186,8 +197,8 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       this.cursor?.close();
     } finally {
-      await Promise.all([...this.pools.values()].map((p) => p.close()));
-      await this.deadLetters?.close();
+      if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
+      if (this.deadLetters !== null) await this.deadLetters.close();
     }
   }
 
@@ -344,6 +355,37 @@ export class Consumer implements AsyncIterable<Message> {
     if (c !== null) return { limit: loadOffset(c, this.opts.durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET), strict: true };
     if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
     return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
+  }
+}
+
+/** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
+function realLogDir(logDir: string): string {
+  try {
+    // One realpath(3) call: the JavaScript realpathSync takes an lstat per path component.
+    return realpathSync.native(logDir);
+  } catch {
+    throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
+  }
+}
+
+/** ERR_INVALID_OPTION unless `realDir` is a directory. */
+function requireDirectory(realDir: string, logDir: string): void {
+  let dir = false;
+  try {
+    dir = statSync(realDir).isDirectory();
+  } catch { /* below */ }
+  if (!dir) throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
+}
+
+/** A reader positioned so that it hands out `offset` first. */
+function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
+  const r = new LogReader(io, realDir);
+  try {
+    r.seek(offset);
+    return r;
+  } catch (e) {
+    r.close();
+    throw e;
   }
 }
 

@@ -106,7 +106,8 @@ export class Producer {
       if (sys === 'EEXIST' || sys === 'ENOTDIR') throw LogError.invalidOption('logDir', `${opts.logDir} is not a directory (${sys})`);
       throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
     }
-    const realDir = realpathSync(opts.logDir);
+    // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
+    const realDir = realpathSync.native(opts.logDir);
     const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
     const lockPath = producerLockPath(realDir);
     const lock = acquireLock(io, lockPath);

@@ -10,36 +10,29 @@
  * - no limit (another process tails the files): it reads the frames that are whole and valid and treats
  *   an incomplete or invalid last frame as not yet written, unless bytes or a newer segment follow it,
  *   which makes it damage.
+ *
+ * The reads themselves, and what this thread's reader caches let it skip (a frame checked before, the
+ * index, the directory listing), are in segment-chunks.ts, verified-cache.ts and segment-list.ts.
  */
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
-import {
-  FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, decodeSegmentHeader, indexName, segmentName,
-} from '../format/frame.js';
-import { readFull, type FileIO } from '../storage/file-io.js';
+import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, segmentName } from '../format/frame.js';
+import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
-import { floorEntry, readIndex } from '../storage/offset-index.js';
-import { listSegmentBases } from '../storage/recovery.js';
 import type { Message } from '../types.js';
+import { SegmentChunks } from './segment-chunks.js';
+import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
+import { segmentBases, segmentBasesHint } from './segment-list.js';
+import { readerStats, recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 
-/** Bytes read at once when catching up. */
-const CHUNK_BYTES = 1024 * 1024;
+export class LogReader extends SegmentChunks {
+  constructor(io: FileIO, dir: string) {
+    super(io, dir);
+    this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
+  }
 
-export class LogReader {
-  private fd = -1;
-  private segBase = -1;
-  private pos = 0; // file position of the next frame
-  private next = 0; // offset of the next record to hand out
-  private skipBelow = 0; // records below this offset are passed over (after a seek into a frame)
-  // The current chunk and the frame being handed out.
-  private chunk: Buffer = Buffer.alloc(0);
-  private chunkPos = 0; // file position of chunk[0]
-  private frameLeft = 0; // records left in the current frame
-  private recAt = 0; // index in chunk of the next record's length field
-  private frameTs = 0;
-
-  constructor(private readonly io: FileIO, private readonly dir: string) {}
+  private readonly dirSlash: string;
 
   /** The offset of the record read() will return next. */
   get position(): number {
@@ -48,6 +41,7 @@ export class LogReader {
 
   /** Offsets of the first stored record and after the last valid one, read from the files. */
   bounds(): { start: number; end: number } {
+    readerStats.boundsWalks++;
     try {
       return this.boundsFromFiles();
     } catch (e) {
@@ -56,7 +50,7 @@ export class LogReader {
   }
 
   private boundsFromFiles(): { start: number; end: number } {
-    const bases = listSegmentBases(this.io, this.dir);
+    const bases = segmentBases(this.io, this.dir);
     if (bases.length === 0) return { start: 0, end: 0 };
     const last = bases[bases.length - 1]!;
     const probe = new LogReader(this.io, this.dir);
@@ -92,6 +86,26 @@ export class LogReader {
     return true;
   }
 
+  /**
+   * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit).
+   * True when a whole, valid frame holds record `offset`, which then lies below the log's end; false
+   * when none does or anything fails on the way (bounds() and seek() tell why). No record is handed out.
+   */
+  seekToRecord(offset: number): boolean {
+    try {
+      this.seekFiles(offset, true);
+      this.strict = false;
+      const found = this.fd >= 0 && this.next <= offset && (this.frameLeft > 0 || this.loadFrame()) &&
+        this.next <= offset && offset < this.next + this.frameLeft;
+      // A skipped header counts if a stamp taken since equals the one it was checked under.
+      const pending = this.headerPending;
+      this.headerPending = null;
+      if (found && (pending === null || pending === this.confirmedEntry || segmentHeaderValid(this.io, this.fd, this.segBase))) return true;
+    } catch { /* below */ }
+    this.closeSegment();
+    return false;
+  }
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     try {
@@ -101,8 +115,10 @@ export class LogReader {
     }
   }
 
-  private seekFiles(offset: number): void {
-    const bases = listSegmentBases(this.io, this.dir);
+  /** `fast`: seekToRecord's seek, which takes the segment list and the header from the caches unchecked. */
+  private seekFiles(offset: number, fast = false): void {
+    // The segment is then picked from the last listing unchecked: a hint, as index entries are.
+    const bases = (fast ? segmentBasesHint(this.io, this.dir) : undefined) ?? segmentBases(this.io, this.dir);
     let base = -1;
     for (const b of bases) if (b <= offset) base = b;
     if (base < 0) {
@@ -115,7 +131,7 @@ export class LogReader {
       throw LogError.expired(offset, bases[0] ?? 0);
     }
     try {
-      this.openSegment(base);
+      this.openSegment(base, fast);
     } catch (e) {
       if (!(e instanceof RetryLater)) throw e;
       // Its header is not whole yet: read() opens it once it is.
@@ -126,65 +142,46 @@ export class LogReader {
     this.seekInSegment(offset, false);
   }
 
-  private openSegment(base: number): void {
+  /** Set while a header skipped by a fast seek waits for confirmation. */
+  private headerPending: SegmentEntry | null = null;
+
+  private openSegment(base: number, fast = false): void {
     this.closeSegment();
     const name = segmentName(base);
     try {
-      this.fd = this.io.open(join(this.dir, name), 'r');
+      this.segPath = this.dirSlash + name; // join() normalizes: a cost a seek notices
+      this.fd = this.io.open(this.segPath, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(base, this.firstBase());
       throw LogError.fromSystem(e, 'opening segment', name);
     }
-    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    let h: ReturnType<typeof decodeSegmentHeader>;
-    try {
-      h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
-      if (typeof h === 'string' && this.newerThan(base)) {
-        // Seen newer segments after a short header: the writer may have finished this header, filled
-        // the segment and rolled in between. Read the header a second time before judging it.
-        h = decodeSegmentHeader(head.subarray(0, readFull(this.io, this.fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    this.confirmedEntry = null;
+    // A seek by position skips a header this thread checked under the stamp the file still has:
+    // seekToRecord confirms that stamp, or reads the header after all, before it answers.
+    this.headerPending = fast && this.io.stamp !== undefined ? segmentEntry(this.segPath) ?? null : null;
+    if (this.headerPending?.headerChecked !== true) {
+      this.headerPending = null;
+      const wallMs = wallNowMs();
+      const stamp = fast ? this.io.stamp?.(this.fd) ?? null : null; // before the read: see settled()
+      let whole: boolean;
+      try {
+        whole = checkSegmentHeader(this.io, this.fd, base, () => this.newerThan(base));
+      } catch (e) {
+        this.closeSegment();
+        throw LogError.fromSystem(e, 'reading segment', name);
       }
-      // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
-      // this one was finished. So a bad header is a roll still in progress in another process (or one a
-      // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
-      // anywhere else it is damage. (Found by the corruption properties: this used to escape as a plain
-      // Error from Consumer.open, or end reading silently at a damaged sealed segment.)
-      if (typeof h === 'string' && (this.newerThan(base) || findValidFrameAfter(this.io, this.fd, this.io.fsize(this.fd), -1, false) !== null)) {
-        throw LogError.corrupt(name, 0, h);
+      if (!whole) {
+        this.closeSegment();
+        throw new RetryLater();
       }
-    } catch (e) {
-      this.closeSegment();
-      throw LogError.fromSystem(e, 'reading segment', name);
+      if (stamp !== null) recordHeader(this.segPath, stamp, wallMs);
     }
-    if (typeof h === 'string') {
-      this.closeSegment();
-      throw new RetryLater();
-    }
-    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
     this.segBase = base;
     this.pos = SEGMENT_HEADER_BYTES;
     this.next = base;
-    this.chunk = Buffer.alloc(0);
-    this.chunkPos = 0;
     this.frameLeft = 0;
-  }
-
-  /** Uses the sparse index to start near `offset` (or at the end, with `toEnd`). */
-  private seekInSegment(offset: number, toEnd: boolean): void {
-    const size = this.io.fsize(this.fd);
-    const idx = readIndex(this.io, join(this.dir, indexName(this.segBase)), this.segBase, size);
-    const i = floorEntry(idx, offset);
-    if (i >= 0) {
-      // Trust the entry only if a frame holding that offset starts there.
-      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-      const n = readFull(this.io, this.fd, head, 0, FRAME_HEADER_BYTES, idx.positions[i]!);
-      const h = decodeFrameHeader(head.subarray(0, n), 0);
-      if (typeof h !== 'string' && h.baseOffset === idx.offsets[i]) {
-        this.pos = idx.positions[i]!;
-        this.next = idx.offsets[i]!;
-      }
-    }
-    this.skipBelow = toEnd ? 0 : offset;
+    this.sizeSeen = -1;
+    this.forgetChunk();
   }
 
   /**
@@ -209,7 +206,7 @@ export class LogReader {
         if (!this.tryOpenNext()) return null;
         continue;
       }
-      const m = this.nextInSegment();
+      const m = this.nextInSegment(limit);
       if (m !== null) {
         if (m.offset < this.skipBelow) continue;
         return m;
@@ -246,7 +243,7 @@ export class LogReader {
     if (!this.io.exists(join(this.dir, name))) {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
-      const bases = listSegmentBases(this.io, this.dir);
+      const bases = segmentBases(this.io, this.dir);
       if (bases.length > 0 && bases[0]! > this.next) throw LogError.expired(this.next, bases[0]!);
       if (this.fd >= 0) {
         const later = bases.find((b) => b > this.segBase);
@@ -277,18 +274,30 @@ export class LogReader {
     return true;
   }
 
-  /** Next record of the open segment below `limit`, or null at its (current) end. */
-  private nextInSegment(): Message | null {
+  /**
+   * Next record of the open segment below `limit`, or null at its (current) end, or when the next
+   * record is at `limit` (frameLeft > 0 then).
+   */
+  private nextInSegment(limit: number): Message | null {
     if (this.frameLeft === 0 && !this.loadFrame()) return null;
     // A seek target inside this frame: pass over the records before it by their lengths alone.
     while (this.next < this.skipBelow && this.frameLeft > 0) {
-      this.recAt += 4 + this.chunk.readUInt32LE(this.recAt);
+      if (this.window !== null && !this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment(limit);
+      this.recAt += RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt);
       this.frameLeft--;
       this.next++;
     }
-    if (this.frameLeft === 0) return this.nextInSegment();
+    if (this.frameLeft === 0) return this.nextInSegment(limit);
+    // Checked again after passing over: a seek target at or past the limit is not handed out (it was,
+    // when the frame holding it started below the limit: a durable-visibility consumer opened at the
+    // durable end got one record that was not durable yet).
+    if (this.next >= limit) return null;
+    if (this.window !== null) {
+      if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextInSegment(limit);
+      if (!this.windowHolds(RECORD_LENGTH_BYTES + this.chunk.readUInt32LE(this.recAt))) return this.nextInSegment(limit);
+    }
     const len = this.chunk.readUInt32LE(this.recAt);
-    const start = this.recAt + 4;
+    const start = this.recAt + RECORD_LENGTH_BYTES;
     const data = this.chunk.subarray(start, start + len);
     this.recAt = start + len;
     this.frameLeft--;
@@ -297,52 +306,44 @@ export class LogReader {
 
   /** Reads and checks the frame at `pos`. Returns false when there is none (yet). */
   private loadFrame(): boolean {
+    this.window = null;
     for (;;) {
       let at = this.pos - this.chunkPos;
       if (at < 0 || at + FRAME_HEADER_BYTES > this.chunk.byteLength) {
-        if (!this.refill(FRAME_HEADER_BYTES)) return this.notWhole('frame header is short');
+        if (!this.readVerifiedHeader() && !this.refill(FRAME_HEADER_BYTES)) return this.notWhole('frame header is short');
         at = 0;
       }
       const h = decodeFrameHeader(this.chunk, at);
       if (typeof h === 'string') return this.invalid(h);
       if (h.baseOffset !== this.next) return this.invalid(`frame holds offset ${h.baseOffset}, expected ${this.next}`);
+      // Frames wholly before a seek target are passed over without checking each record.
+      const passOver = h.baseOffset + h.recordCount <= this.skipBelow;
       if (at + h.frameBytes > this.chunk.byteLength) {
+        // ...and without reading them, when the file is known to hold them whole.
+        const end = this.pos + h.frameBytes;
+        if (passOver && (end <= this.sizeSeen || end <= (this.sizeSeen = this.io.fsize(this.fd)))) {
+          this.pos = end;
+          this.next += h.recordCount;
+          continue;
+        }
+        if (!passOver && this.skipBelow > h.baseOffset && this.loadWindow(h)) return true;
         if (!this.refill(h.frameBytes)) return this.notWhole('frame runs past the end of the file');
         at = 0;
       }
-      // Frames wholly before a seek target are passed over without checking each record.
-      if (h.baseOffset + h.recordCount <= this.skipBelow) {
+      if (passOver) {
         this.pos += h.frameBytes;
         this.next += h.recordCount;
         continue;
       }
-      const why = checkFrame(this.chunk, at, h);
+      const why = this.checkFrameInChunk(h, at);
       if (why !== null) return this.invalid(why);
       this.pos += h.frameBytes;
       this.frameLeft = h.recordCount;
       this.recAt = at + FRAME_HEADER_BYTES;
       this.frameTs = h.timestampMs;
+      this.frameLoaded();
       return true;
     }
-  }
-
-  /** Reads from `pos` into a fresh chunk holding at least `need` bytes if the file has them. */
-  private refill(need: number): boolean {
-    const size = this.io.fsize(this.fd);
-    this.refillSize = size;
-    const avail = size - this.pos;
-    if (avail < need) return false;
-    const n = Math.min(Math.max(CHUNK_BYTES, need), avail);
-    const buf = Buffer.allocUnsafe(n);
-    let got: number;
-    try {
-      got = readFull(this.io, this.fd, buf, 0, n, this.pos);
-    } catch (e) {
-      throw LogError.fromSystem(e, 'reading segment', segmentName(this.segBase));
-    }
-    this.chunk = buf.subarray(0, got);
-    this.chunkPos = this.pos;
-    return got >= need;
   }
 
   /**
@@ -365,9 +366,6 @@ export class LogReader {
     return false;
   }
 
-  /** The file size the last refill saw. */
-  private refillSize = 0;
-
   /**
    * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
    * the bytes may have been read while the writer was still writing them, and the newer segment noticed
@@ -385,11 +383,6 @@ export class LogReader {
   private lookAgain = false;
   private suspectAt = -1;
   private suspectSeg = -1;
-
-  private forgetChunk(): void {
-    this.chunk = Buffer.alloc(0);
-    this.chunkPos = 0;
-  }
 
   /**
    * The bytes at `pos` are not a valid frame. Below a published limit, or in a sealed segment, that is
@@ -420,14 +413,13 @@ export class LogReader {
   }
 
   private newerThan(base: number): boolean {
-    return listSegmentBases(this.io, this.dir).some((b) => b > base);
+    return segmentBases(this.io, this.dir).some((b) => b > base);
   }
   private checkedInvalidAt = -1;
   private checkedInvalidSize = -1;
 
   private firstBase(): number {
-    const bases = listSegmentBases(this.io, this.dir);
-    return bases[0] ?? 0;
+    return segmentBases(this.io, this.dir)[0] ?? 0;
   }
 
   private closeSegment(): void {
@@ -436,6 +428,7 @@ export class LogReader {
     }
     this.fd = -1;
     this.frameLeft = 0;
+    this.window = null;
   }
 
   close(): void {

@@ -23,6 +23,31 @@ export interface FileIO {
   link(existing: string, newPath: string): void;
   mkdirp(dir: string): void;
   exists(path: string): boolean;
+  /**
+   * The identity and change stamp of an open file (fstat with nanosecond times). Optional: a file layer
+   * without it (the crash simulator) gets no reader caches (src/reader/verified-cache.ts).
+   */
+  stamp?(fd: number): FileStamp;
+  /** The same for a path (stat): used for the log directory. Optional, as `stamp`. */
+  stampPath?(path: string): FileStamp;
+}
+
+/**
+ * What tells one version of a file from another for the reader caches: the file (device and inode)
+ * and its size, modification and change times in nanoseconds. Any write, truncation, rename over it
+ * or entry change (for a directory) moves mtime or ctime to the current time (docs/architecture.md,
+ * "Reader caches", says when that is enough).
+ */
+export interface FileStamp {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+}
+
+function toStamp(s: fs.BigIntStats): FileStamp {
+  return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
 }
 
 export const nodeFileIO: FileIO = {
@@ -40,12 +65,14 @@ export const nodeFileIO: FileIO = {
   link: (existing, newPath) => fs.linkSync(existing, newPath),
   mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
   exists: (path) => fs.existsSync(path),
+  stamp: (fd) => toStamp(fs.fstatSync(fd, { bigint: true })),
+  stampPath: (path) => toStamp(fs.statSync(path, { bigint: true })),
 };
 
 /**
  * A view of `io` that can only read: opening for anything but 'r', and every call that writes, syncs,
  * truncates, renames, links or removes, throws. The verifier runs on it, so that it cannot change a
- * log directory even by mistake.
+ * log directory even by mistake. It has no `stamp`: a reader on it never uses the reader caches.
  */
 export function readOnlyFileIO(io: FileIO): FileIO {
   const refuse = (what: string) => (): never => {
@@ -114,7 +141,7 @@ export function fsyncDir(io: FileIO, dir: string): void {
   }
 }
 
-let resolved: { readonly key: string; readonly io: Promise<FileIO> } | null = null;
+let resolved: { readonly key: string; io: Promise<FileIO>; ready: FileIO | null } | null = null;
 
 /**
  * The file layer for this thread: node:fs, unless the environment variable REACTIVE_LOG_TEST_FILE_IO
@@ -125,12 +152,20 @@ let resolved: { readonly key: string; readonly io: Promise<FileIO> } | null = nu
 export function fileIO(): Promise<FileIO> {
   const key = process.env.REACTIVE_LOG_TEST_FILE_IO ?? '';
   if (resolved?.key !== key) {
-    const io = key === ''
-      ? Promise.resolve(nodeFileIO)
-      : import(pathToFileURL(key).href).then((mod: { default: (real: FileIO) => FileIO }) => mod.default(nodeFileIO));
-    resolved = { key, io };
+    const r: NonNullable<typeof resolved> = { key, io: Promise.resolve(nodeFileIO), ready: key === '' ? nodeFileIO : null };
+    if (key !== '') {
+      r.io = import(pathToFileURL(key).href).then((mod: { default: (real: FileIO) => FileIO }) => (r.ready = mod.default(nodeFileIO)));
+    }
+    resolved = r;
   }
   return resolved.io;
+}
+
+/** What fileIO() resolves to, when that is known already (then no await is needed); else null. */
+export function fileIONow(): FileIO | null {
+  const key = process.env.REACTIVE_LOG_TEST_FILE_IO ?? '';
+  if (key === '') return nodeFileIO;
+  return resolved?.key === key ? resolved.ready : null;
 }
 
 /** Reads a whole (small) file. Throws the system error (ENOENT and so on). */

@@ -1,0 +1,42 @@
+/**
+ * Judging the header of a segment file a reader opens (docs/format.md, "Readers in other processes").
+ */
+import { LogError } from '../errors.js';
+import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, segmentName } from '../format/frame.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
+import { findValidFrameAfter } from '../storage/frame-scan.js';
+
+/**
+ * Reads and checks the header of segment `base` open at `fd`. True when it is valid; false when it is
+ * not whole yet (a roll in progress: the segment holds no record yet); ERR_LOG_CORRUPT when it is
+ * damage. `newer` tells whether a newer segment exists (it is asked again each time: the answer may
+ * change while this runs).
+ */
+export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: () => boolean): boolean {
+  const name = segmentName(base);
+  const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+  let h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  if (typeof h === 'string' && newer()) {
+    // Seen newer segments after a short header: the writer may have finished this header, filled
+    // the segment and rolled in between. Read the header a second time before judging it.
+    h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  }
+  // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
+  // this one was finished. So a bad header is a roll still in progress in another process (or one a
+  // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
+  // anywhere else it is damage. (Found by the corruption properties: this used to escape as a plain
+  // Error from Consumer.open, or end reading silently at a damaged sealed segment.)
+  if (typeof h === 'string' && (newer() || findValidFrameAfter(io, fd, io.fsize(fd), -1, false) !== null)) {
+    throw LogError.corrupt(name, 0, h);
+  }
+  if (typeof h === 'string') return false;
+  if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
+  return true;
+}
+
+/** Whether segment `base` open at `fd` has a valid header naming it, without judging why not. */
+export function segmentHeaderValid(io: FileIO, fd: number, base: number): boolean {
+  const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+  const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  return typeof h !== 'string' && h.baseOffset === base;
+}

@@ -1,0 +1,281 @@
+/**
+ * The reader caches (src/reader/verified-cache.ts, segment-list.ts; docs/architecture.md, "Reader
+ * caches"): a frame this thread checked is not checked again while its segment file keeps its stamp;
+ * damage made after that is still found, also when the damage puts the old mtime back or replaces the
+ * file; a file changed within the racy margin is not cached; verifyLog never uses the cache; the cache
+ * stays bounded.
+ */
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { copyFileSync, cpSync, renameSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { Consumer, ConsumerStyle, Whence, verifyLog } from '../src/index.js';
+import { FRAME_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
+import { LogReader } from '../src/reader/log-reader.js';
+import { SEEK_READ_BYTES } from '../src/reader/segment-chunks.js';
+import {
+  COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, recordFrame,
+  segmentEntry, settled, wallNowMs,
+} from '../src/reader/verified-cache.js';
+import { nodeFileIO, readOnlyFileIO, type FileStamp } from '../src/storage/file-io.js';
+import { readIndex } from '../src/storage/offset-index.js';
+import { cleanupTempDirs, prng, rejectsWith, tempDir } from './helpers.js';
+import { readableErrors } from './readable-errors.js';
+import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
+
+const test = readableErrors(uvuTest);
+test.after(cleanupTempDirs);
+
+const N = 4000;
+const cachedFrames = (frames: FrameAt[]) => frames.filter((f) => f.h.frameBytes >= MIN_CACHED_FRAME_BYTES);
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+test('a frame checked once is trusted while its segment keeps its stamp; seeks read a few KiB of it', async () => {
+  const logDir = await makeLog(tempDir(), N, { indexIntervalBytes: 4096 }); // an index entry at nearly every frame
+  await settle(logDir);
+  clearReaderCaches();
+  const frames = framesOf(logDir);
+  const big = cachedFrames(frames);
+  assert.ok(big.length >= 10, `${big.length} of ${frames.length} frames are large enough to be cached`);
+
+  // From position 0: no search for the end of the log, which would check its last frames too.
+  let delta = track();
+  assert.equal(await readFrom(logDir, Whence.position(0)), range(N));
+  let d = delta();
+  assert.is(d.boundsWalks, 0);
+  assert.is(d.framesChecked, frames.length, 'the first read checks every frame');
+  assert.is(d.framesTrusted, 0);
+
+  delta = track();
+  assert.equal(await readFrom(logDir, Whence.position(0)), range(N));
+  d = delta();
+  assert.is(d.framesTrusted, big.length, 'the second read trusts every frame checked before');
+  assert.is(d.framesChecked, frames.length - big.length, 'and checks only the small ones again');
+
+  // Seeks by position into verified frames: no check, no search for the end, and (for a frame that an
+  // index entry names) a few KiB read.
+  const indexed = new Set(big.filter((f) => readIndex(nodeFileIO, f.path.replace(/\.seg$/, '.idx'), 0, Infinity).positions.includes(f.pos)));
+  assert.ok(indexed.size >= 8, `${indexed.size} large frames start at an index entry`);
+  for (const f of big.slice(0, 12)) {
+    const target = f.h.baseOffset + Math.floor(f.h.recordCount * 0.7);
+    delta = track();
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(target)) });
+    const it = c.iter();
+    checkRecord(it.next().value, target);
+    checkRecord(it.next().value, target + 1);
+    await c.close();
+    d = delta();
+    assert.is(d.framesChecked, 0, `seek to ${target}: no frame checked`);
+    assert.is(d.boundsWalks, 0, `seek to ${target}: the end of the log is not searched`);
+    assert.ok(d.framesTrusted >= 1);
+
+    const counter = countingIO();
+    const r = new LogReader(counter.io, logDir);
+    assert.ok(r.seekToRecord(target));
+    checkRecord(r.read(Infinity, false), target);
+    r.close();
+    const budget = 32 + FRAME_HEADER_BYTES + SEEK_READ_BYTES;
+    if (indexed.has(f)) assert.ok(counter.bytesRead() <= budget, `seek to ${target} read ${counter.bytesRead()} bytes of a ${f.h.frameBytes}-byte frame`);
+  }
+  // The rest of a frame entered near its end, and the frames after it, read on correctly.
+  const last = big[0]!.h;
+  const from = last.baseOffset + last.recordCount - 3;
+  assert.equal(await readFrom(logDir, Whence.position(from)), range(N - from).map((i) => from + i));
+});
+
+test('damage made after this process checked a frame is found on the next read (ERR_LOG_CORRUPT)', async () => {
+  const src = await makeLog(tempDir(), N);
+  const cases = [
+    'in place', 'in place, mtime put back', 'a damaged copy renamed over it, mtime put back', 'while a seek holds part of the frame',
+    'the segment header, after seeks skipped reading it',
+  ];
+  const dirs = cases.map(() => join(tempDir(), 'log'));
+  // Every file gets an mtime of a past second plus 0.5 s, which utimes can put back exactly.
+  const pastS = Math.floor(Date.now() / 1000) - 10 + 0.5;
+  for (const d of dirs) {
+    cpSync(src, d, { recursive: true });
+    for (const f of framesOf(d)) utimesSync(f.path, pastS, pastS);
+  }
+  for (const d of dirs) await settle(d);
+  clearReaderCaches();
+  for (const d of dirs) {
+    assert.equal(await readFrom(d), range(N), 'read once: frames noted as verified');
+    assert.equal(await readFrom(d, Whence.position(500)), range(N).slice(500), 'a seek: the segment header noted as checked');
+  }
+  for (const [i, dir] of dirs.entries()) {
+    const f = cachedFrames(framesOf(dir))[1]!; // in the first, sealed segment
+    const middle = f.pos + Math.floor(f.h.frameBytes / 2);
+    assert.ok(segmentEntry(f.path)?.frames.has(f.pos), `${cases[i]}: the frame is cached before the damage`);
+    const before = nodeFileIO.stampPath!(f.path);
+    if (i === 0) damage(f.path, middle);
+    if (i === 1) {
+      damage(f.path, middle);
+      utimesSync(f.path, pastS, pastS);
+      const after = nodeFileIO.stampPath!(f.path);
+      assert.ok(after.mtimeNs === before.mtimeNs && after.size === before.size && after.ino === before.ino, 'only ctime shows the change');
+    }
+    if (i === 2) {
+      copyFileSync(f.path, `${f.path}.tmp`);
+      damage(`${f.path}.tmp`, middle);
+      utimesSync(`${f.path}.tmp`, pastS, pastS);
+      renameSync(`${f.path}.tmp`, f.path);
+      assert.is(nodeFileIO.stampPath!(f.path).mtimeNs, before.mtimeNs, 'the same size and mtime, another file');
+    }
+    if (i === 4) {
+      assert.ok(segmentEntry(f.path)?.headerChecked, 'the header is cached before the damage');
+      damage(f.path, 5); // the format version
+    }
+    if (i === 3) {
+      // A consumer seeks to a record early in the frame (a few KiB of it read and trusted), then the
+      // frame's second half is damaged: reading on must read and check the rest, and fail.
+      const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.position(f.h.baseOffset + 1)) });
+      try {
+        const it = c.iter();
+        checkRecord(it.next().value, f.h.baseOffset + 1);
+        damage(f.path, f.pos + f.h.frameBytes - 100);
+        const err = (() => {
+          try {
+            for (let m = it.next(); !m.done; m = it.next()) checkRecord(m.value);
+          } catch (e) {
+            return e as { code?: string };
+          }
+          return null;
+        })();
+        assert.is(err?.code, 'ERR_LOG_CORRUPT', `${cases[i]}: reading on`);
+      } finally {
+        await c.close();
+      }
+      continue;
+    }
+    await rejectsWith(readFrom(dir), 'ERR_LOG_CORRUPT');
+    await rejectsWith(readFrom(dir, Whence.position(f.h.baseOffset + 5)), 'ERR_LOG_CORRUPT');
+  }
+});
+
+test('random byte flips in cached frames of sealed segments: the exact prefix, then ERR_LOG_CORRUPT', async () => {
+  const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+  console.log(`  reader-cache damage seed ${seed} (SEED=${seed} replays)`);
+  const random = prng(seed);
+  const src = await makeLog(tempDir(), N);
+  const dirs = range(24).map(() => join(tempDir(), 'log'));
+  for (const d of dirs) cpSync(src, d, { recursive: true });
+  for (const d of dirs) await settle(d);
+  for (const dir of dirs) {
+    const frames = framesOf(dir);
+    const lastSeg = frames[frames.length - 1]!.path;
+    const sealed = cachedFrames(frames).filter((f) => f.path !== lastSeg);
+    const f = sealed[Math.floor(random() * sealed.length)]!;
+    const at = f.pos + Math.floor(random() * f.h.frameBytes); // header, records or trailer
+    const from = Math.floor(random() * f.h.baseOffset);
+    const inside = f.h.baseOffset + Math.floor(random() * f.h.recordCount);
+    assert.equal(await readFrom(dir), range(N));
+    assert.equal(await readFrom(dir, Whence.position(inside)), range(N).slice(inside), 'a seek into it: cached');
+    damage(f.path, at);
+    const what = `byte ${at} of ${f.path} (frame at ${f.pos}, offsets ${f.h.baseOffset}+${f.h.recordCount})`;
+    for (const start of [0, from, inside]) {
+      const seen: number[] = [];
+      const err = await readFrom(dir, Whence.position(start), seen).then(() => null, (e: { code?: string }) => e);
+      assert.is(err?.code, 'ERR_LOG_CORRUPT', `${what}, read from ${start}`);
+      assert.equal(seen, range(Math.max(0, f.h.baseOffset - start)).map((i) => start + i), `${what}, read from ${start}: the records before it`);
+    }
+  }
+});
+
+test('a file changed within the racy margin is checked, not cached; once settled it is cached again', async () => {
+  const logDir = await makeLog(tempDir(), N);
+  await settle(logDir);
+  clearReaderCaches();
+  const frames = framesOf(logDir);
+  const big = cachedFrames(frames).length;
+  await readFrom(logDir);
+  const seg = frames[0]!.path;
+  const inSeg = cachedFrames(frames).filter((f) => f.path === seg).length;
+  let conclusive = false;
+  for (let attempt = 0; attempt < 20 && !conclusive; attempt++) {
+    const now = new Date();
+    utimesSync(seg, now, now); // a change: the stamp moves, and the file is racy for a while
+    const changedMs = Number(nodeFileIO.stampPath!(seg).ctimeNs / 1_000_000n);
+    let delta = track();
+    await readFrom(logDir, Whence.position(0));
+    let d = delta();
+    assert.is(d.framesTrusted, big - inSeg, 'the changed segment\'s frames are checked again');
+    delta = track();
+    await readFrom(logDir, Whence.position(0));
+    d = delta();
+    // Meaningful only if both reads ended within the margin after the change (a slow machine may not).
+    if (Date.now() < changedMs + SETTLE_MARGIN_MS) {
+      conclusive = true;
+      assert.is(d.framesTrusted, big - inSeg, 'checked within the margin: not trusted on the next read');
+    }
+  }
+  assert.ok(conclusive, 'no attempt read the log twice within the racy margin');
+  await settle(logDir);
+  await readFrom(logDir, Whence.position(0));
+  const delta = track();
+  await readFrom(logDir, Whence.position(0));
+  assert.is(delta().framesTrusted, big, 'settled: checked once more, then trusted');
+});
+
+test('verifyLog never uses the cache: its file layer has no stamp, and nothing is trusted while it runs', async () => {
+  const logDir = await makeLog(tempDir(), N);
+  await settle(logDir);
+  await readFrom(logDir);
+  await readFrom(logDir);
+  assert.is(readOnlyFileIO(nodeFileIO).stamp, undefined);
+  assert.is(readOnlyFileIO(nodeFileIO).stampPath, undefined);
+  const f = cachedFrames(framesOf(logDir))[0]!;
+  damage(f.path, f.pos + 1000);
+  const delta = track();
+  const report = await verifyLog(logDir);
+  assert.is(delta().framesTrusted, 0);
+  assert.not.ok(report.ok, 'verify reports the damage');
+});
+
+const stampAt = (ms: number, extraNs = 123_456n): FileStamp => {
+  const ns = BigInt(ms) * 1_000_000n + extraNs;
+  return { dev: 1n, ino: 2n, size: 3n, mtimeNs: ns, ctimeNs: ns };
+};
+const frame = (baseOffset: number): FrameHeader => ({ frameBytes: MIN_CACHED_FRAME_BYTES, recordCount: 1, baseOffset, timestampMs: 0, durablePosition: 0, crc: 7 });
+const body = Buffer.alloc(MIN_CACHED_FRAME_BYTES);
+body.writeUInt32LE(MIN_CACHED_FRAME_BYTES - 48, FRAME_HEADER_BYTES);
+
+test('the racy-timestamp rule: margins, whole-second times, a clock that steps back', () => {
+  const now = Date.now();
+  assert.ok(settled(stampAt(now - SETTLE_MARGIN_MS - 1), now));
+  assert.not.ok(settled(stampAt(now - SETTLE_MARGIN_MS + 5), now), 'inside the margin');
+  assert.not.ok(settled(stampAt(now + 1000), now), 'in the future');
+  assert.not.ok(settled({ ...stampAt(now - 1000), ctimeNs: stampAt(now).ctimeNs }, now), 'ctime inside the margin');
+  const whole = stampAt(Math.floor((now - 1000) / 1000) * 1000, 0n);
+  assert.not.ok(settled(whole, now), 'whole-second times take the coarse margin');
+  assert.ok(settled(stampAt(now - COARSE_SETTLE_MARGIN_MS - 1000, 0n), now));
+
+  clearReaderCaches();
+  recordFrame('/x/a.seg', stampAt(now - 10_000), wallNowMs(), 32, frame(0), body, 0);
+  assert.ok(segmentEntry('/x/a.seg')?.frames.has(32));
+  const realNow = Date.now;
+  try {
+    Date.now = () => realNow() - 60_000; // the wall clock steps back a minute
+    wallNowMs();
+    assert.is(segmentEntry('/x/a.seg'), undefined, 'a clock stepping back empties the caches');
+  } finally {
+    Date.now = realNow;
+    wallNowMs();
+  }
+});
+
+test('the cache is bounded: whole segments are evicted, least recently used first', () => {
+  clearReaderCaches();
+  const stamp = stampAt(Date.now() - 10_000);
+  const perSegment = MAX_CACHED_FRAMES / 2;
+  for (const seg of ['a', 'b', 'c']) {
+    for (let i = 0; i < perSegment; i++) recordFrame(`/x/${seg}.seg`, stamp, wallNowMs(), 32 + i * MIN_CACHED_FRAME_BYTES, frame(i), body, 0);
+  }
+  assert.is(segmentEntry('/x/a.seg'), undefined, 'the oldest segment went');
+  assert.is(segmentEntry('/x/b.seg')?.frames.size, perSegment);
+  assert.is(segmentEntry('/x/c.seg')?.frames.size, perSegment);
+  recordFrame('/x/d.seg', stamp, wallNowMs(), 32, { ...frame(0), frameBytes: MIN_CACHED_FRAME_BYTES - 1 }, body, 0);
+  assert.is(segmentEntry('/x/d.seg'), undefined, 'a frame under the floor is not kept');
+  clearReaderCaches();
+});
+
+test.run();
