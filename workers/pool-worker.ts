@@ -8,7 +8,7 @@
  * over the contiguous prefix of finished records.
  */
 import { LogError } from '../src/errors.js';
-import { LogReader } from '../src/reader/log-reader.js';
+import { LaneReader } from '../src/reader/lane-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { controlViews, loadOffset, type ControlViews } from '../src/ring/layout.js';
 import type { Handler, Message, Outcome as HandlerOutcome, ProcessContext } from '../src/types.js';
@@ -20,7 +20,7 @@ const WAIT_SLICE_MS = 100;
 const PUBLISH_EVERY = 32;
 
 const handlers = new Map<string, Promise<Handler>>();
-const readers = new Map<string, LogReader>();
+const readers = new Map<string, LaneReader>();
 
 function loadHandler(url: string): Promise<Handler> {
   let h = handlers.get(url);
@@ -72,10 +72,33 @@ function waitForRecord(task: PoolTask, c: ControlViews, p: ProgressViews, offset
   }
 }
 
-/** After the last record of a stripe: tell the lane of the next stripe. */
-function passBaton(task: PoolTask, p: ProgressViews, offset: number): void {
+/**
+ * At the start of a stripe: jump to where the previous lane's reader stood when it finished the
+ * stripe just before (not reading through it). False when that hint is not for this stripe.
+ */
+function jumpFromBaton(task: PoolTask, p: ProgressViews, reader: LaneReader, offset: number): boolean {
+  const { lane, lanes, origin, stripe } = task;
+  const rel = offset - origin;
+  if (lanes === 1 || rel % stripe !== 0 || rel === 0) return false;
+  const prev = (lane - 1 + lanes) % lanes;
+  const s = rel / stripe;
+  if (Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
+  const at = 3 * prev;
+  const h = { seg: Number(Atomics.load(p.hints, at)), pos: Number(Atomics.load(p.hints, at + 1)), base: Number(Atomics.load(p.hints, at + 2)) };
+  // Read after stripeDone: if the lane finished another stripe meanwhile, the hint is past `offset`.
+  if (h.base < reader.position || Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
+  return reader.jumpTo(h, offset);
+}
+
+/** After the last record of a stripe: tell the lane of the next stripe, and where this reader stands. */
+function passBaton(task: PoolTask, p: ProgressViews, offset: number, reader: LaneReader): void {
   const rel = offset - task.origin;
   if (task.lanes === 1 || (rel + 1) % task.stripe !== 0) return;
+  const h = reader.hint();
+  const at = 3 * task.lane;
+  Atomics.store(p.hints, at, BigInt(h?.seg ?? -1));
+  Atomics.store(p.hints, at + 1, BigInt(h?.pos ?? -1));
+  Atomics.store(p.hints, at + 2, BigInt(h?.base ?? -1));
   Atomics.store(p.stripeDone, task.lane, BigInt(Math.floor(rel / task.stripe)));
   const next = (task.lane + 1) % task.lanes;
   Atomics.add(p.laneWake, next, 1);
@@ -190,7 +213,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
     const handler = await loadHandler(task.handler);
     let reader = readers.get(task.logDir);
     if (reader === undefined) {
-      reader = new LogReader(await fileIO(), task.logDir);
+      reader = new LaneReader(await fileIO(), task.logDir);
       readers.set(task.logDir, reader);
     }
     const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
@@ -211,7 +234,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
         end = waitForRecord(task, c, p, offset);
         if (end < 0) return { stop: { kind: 'stopped' } };
       }
-      if (reader.position !== offset) {
+      if (reader.position !== offset && !jumpFromBaton(task, p, reader, offset)) {
         // Moving forward past the other lanes' stripes is cheaper than a seek (which lists the
         // directory, reads the index and reopens the segment).
         if (!reader.skipTo(offset)) reader.seek(offset);
@@ -223,14 +246,14 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       if (typeof r !== 'number') {
         if (r.kind === 'exhausted') {
           p.outcomes[offset & (WINDOW - 1)] = Outcome.EXHAUSTED;
-          passBaton(task, p, offset);
+          passBaton(task, p, offset, reader);
           publish(laneFrom(offset + 1, lane, lanes, origin, stripe));
         }
         else publish(offset);
         return { stop: r };
       }
       p.outcomes[offset & (WINDOW - 1)] = r;
-      passBaton(task, p, offset);
+      passBaton(task, p, offset, reader);
       offset = laneFrom(offset + 1, lane, lanes, origin, stripe);
       // Progress is published in small groups (and always before waiting): one BigInt store and a
       // look at the coordinator's wake-up flag per group, not per record.

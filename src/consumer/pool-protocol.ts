@@ -84,6 +84,11 @@ export interface ProgressViews {
    * wakes one worker, not all of them.
    */
   readonly laneWake: Int32Array;
+  /**
+   * Per lane, 3 slots: where its reader stood when it finished its last stripe (segment, file
+   * position, first offset of that frame): the next lane jumps there (src/reader/lane-reader.ts).
+   */
+  readonly hints: BigInt64Array;
   /** Per lane: handler calls started plus calls ended (odd while a call runs). */
   readonly calls: Int32Array;
   /** Per lane: 'retry' answers. */
@@ -93,7 +98,7 @@ export interface ProgressViews {
 }
 
 export function progressBytes(lanes: number): number {
-  return 8 * (1 + 2 * lanes) + 4 * (P32_FIXED + 3 * lanes) + WINDOW + 8;
+  return 8 * (1 + 5 * lanes) + 4 * (P32_FIXED + 3 * lanes) + WINDOW + 8;
 }
 
 export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressViews {
@@ -101,6 +106,8 @@ export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressVi
   let at = i64.byteLength;
   const stripeDone = new BigInt64Array(sab, at, lanes);
   at += stripeDone.byteLength;
+  const hints = new BigInt64Array(sab, at, 3 * lanes);
+  at += hints.byteLength;
   const i32 = new Int32Array(sab, at, P32_FIXED);
   at += i32.byteLength;
   const calls = new Int32Array(sab, at, lanes);
@@ -109,7 +116,7 @@ export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressVi
   at += retried.byteLength;
   const laneWake = new Int32Array(sab, at, lanes);
   at += laneWake.byteLength;
-  return { i64, i32, stripeDone, laneWake, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
+  return { i64, i32, stripeDone, laneWake, hints, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
 }
 
 /** The first record at or after `offset` that belongs to `lane`. */

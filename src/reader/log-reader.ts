@@ -33,6 +33,9 @@ export class LogReader extends SegmentChunks {
   }
 
   private readonly dirSlash: string;
+  /** File position and first offset of the frame loaded last. */
+  protected frameStart = 0;
+  protected frameBase = 0;
 
   /** The offset of the record read() will return next. */
   get position(): number {
@@ -145,7 +148,7 @@ export class LogReader extends SegmentChunks {
   /** Set while a header skipped by a fast seek waits for confirmation. */
   private headerPending: SegmentEntry | null = null;
 
-  private openSegment(base: number, fast = false): void {
+  protected openSegment(base: number, fast = false): void {
     this.closeSegment();
     const name = segmentName(base);
     try {
@@ -316,6 +319,8 @@ export class LogReader extends SegmentChunks {
       const h = decodeFrameHeader(this.chunk, at);
       if (typeof h === 'string') return this.invalid(h);
       if (h.baseOffset !== this.next) return this.invalid(`frame holds offset ${h.baseOffset}, expected ${this.next}`);
+      this.frameStart = this.pos;
+      this.frameBase = h.baseOffset;
       // Frames wholly before a seek target are passed over without checking each record.
       const passOver = h.baseOffset + h.recordCount <= this.skipBelow;
       if (at + h.frameBytes > this.chunk.byteLength) {
@@ -437,3 +442,4 @@ export class LogReader extends SegmentChunks {
 }
 
 class RetryLater extends Error {}
+
