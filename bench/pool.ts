@@ -48,6 +48,12 @@ const cfg = quick
 const TARGET_SPIN_US = 20;
 const RATE = 100_000;
 const WORKERS = 2;
+/**
+ * The pool size of the latency target runs. On this 2-core machine the producer and the log writer
+ * already hold a thread each; one worker keeps up with 100,000 rec/s of a handler that does nothing.
+ * The 2-worker runs are shown beside it.
+ */
+const LATENCY_WORKERS = 1;
 /** The pool's default dispatch size (PoolOptions.batchRecords). */
 const BATCH_RECORDS = Number(process.env.POOL_BATCH_RECORDS ?? 256);
 /** A larger dispatch size, run as a diagnostic: how much of the scaling loss is per-range cost. */
@@ -144,8 +150,8 @@ async function main(): Promise<void> {
   const loadStart = loadavg();
   log(`load average at start: ${loadStart.map((l) => l.toFixed(2)).join(' ')} (each rep below also reports the CPU other processes used during it)`);
   if (cores <= 2) {
-    log(`note: this machine has ${cores} cores. The latency runs have 4 threads that want a CPU at times (main: producer`
-      + ' + coordinator; the log writer; 2 pool workers). The pool runs pace the producer with short sleeps between bursts;'
+    log(`note: this machine has ${cores} cores. The latency runs have 3 or 4 threads that want a CPU at times (main: producer`
+      + ' + coordinator; the log writer; 1 or 2 pool workers). The pool runs pace the producer with short sleeps between bursts;'
       + ' the diagnostic runs marked "spinning pacer" spin the main thread instead.');
   }
   log('');
@@ -229,17 +235,20 @@ async function main(): Promise<void> {
     const piscinaRtt = await piscinaRoundTrip(cfg.piscinaTasks, 1_000);
     log(`  p50 ${fmt(piscinaRtt.p50)} µs, p99 ${fmt(piscinaRtt.p99)} µs`);
 
-    log(`\nlatency, pool of ${WORKERS} workers: ${cfg.latencyReps} x (${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured) at ${n(RATE)} rec/s offered, SyncPolicy.never(), pacer napping ${NAP_MS} ms between bursts...`);
-    const pool = await latencyReps(root, 'lat-pool', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS), NAP_MS);
-    log(`latency, pool of ${WORKERS} workers, spinning pacer (diagnostic), same rate: ${cfg.latencyReps} reps...`);
-    const poolSpin = await latencyReps(root, 'lat-pool-spin', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS));
+    log(`\nlatency, pool of ${LATENCY_WORKERS} worker: ${cfg.latencyReps} x (${cfg.warmMs} ms warm-up + ${cfg.measureMs} ms measured) at ${n(RATE)} rec/s offered, SyncPolicy.never(), pacer napping ${NAP_MS} ms between bursts...`);
+    const pool = await latencyReps(root, 'lat-pool', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, LATENCY_WORKERS, BATCH_RECORDS), NAP_MS);
+    log(`latency, pool of ${WORKERS} workers, same pacer and rate: ${cfg.latencyReps} reps...`);
+    const pool2 = await latencyReps(root, 'lat-pool2', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS), NAP_MS);
+    log(`latency, pool of ${LATENCY_WORKERS} worker, spinning pacer (diagnostic), same rate: ${cfg.latencyReps} reps...`);
+    const poolSpin = await latencyReps(root, 'lat-pool-spin', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, LATENCY_WORKERS, BATCH_RECORDS));
     log(`latency, in-process for-await iterator (reference), same rate: ${cfg.latencyReps} reps...`);
     const iter = await latencyReps(root, 'lat-iter', cfg.latencyReps, (spec) => iteratorLatencyRun(spec));
 
     const oneWayRef = atomicsGap.oneWayAbUs.p50;
     rows.push(
-      ...latencyRows(`latency: pool ${WORKERS} workers`, pool, true, oneWayRef),
-      ...latencyRows(`latency: pool ${WORKERS} workers, spinning pacer`, poolSpin, false, oneWayRef),
+      ...latencyRows(`latency: pool ${LATENCY_WORKERS} worker`, pool, true, oneWayRef),
+      ...latencyRows(`latency: pool ${WORKERS} workers`, pool2, false, oneWayRef),
+      ...latencyRows(`latency: pool ${LATENCY_WORKERS} worker, spinning pacer`, poolSpin, false, oneWayRef),
       ...latencyRows('latency: for-await iterator', iter, false, oneWayRef),
       ...pctRows('raw Atomics 1-way A->B, 100 µs apart:', [atomicsGap.oneWayAbUs]),
       ...pctRows('raw Atomics round trip, back to back:', [atomicsBack.rttUs]),
@@ -252,7 +261,7 @@ async function main(): Promise<void> {
       + '\n  "spinning pacer" rows and the iterator spin the main thread between bursts (one core of 2 held by the pacer).'
       + '\n  Clocks: performance.timeOrigin + performance.now() on each thread; the'
       + `\n  Atomics ping-pong puts the offset between two threads' clocks at about ${fmt(atomicsBack.clockSkewUs)} µs.`);
-    json.latency = { napMs: NAP_MS, pool, poolSpinningPacer: poolSpin, iterator: iter };
+    json.latency = { napMs: NAP_MS, workers: LATENCY_WORKERS, pool, poolTwoWorkers: pool2, poolSpinningPacer: poolSpin, iterator: iter };
     json.references = { atomicsBackToBack: atomicsBack, atomics100usApart: atomicsGap, piscinaEmptyTask: piscinaRtt };
   }
 
@@ -277,7 +286,7 @@ async function main(): Promise<void> {
 
   writeJson(RESULTS, {
     started, finished: new Date().toISOString(), quick, only, node: process.version, cpus: cpus().length, availableParallelism: cores,
-    cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), config: { ...cfg, rate: RATE, workers: WORKERS, batchRecords: BATCH_RECORDS, warmRecords: WARM_RECORDS, recordBytes: RECORD_BYTES },
+    cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), config: { ...cfg, rate: RATE, workers: WORKERS, latencyWorkers: LATENCY_WORKERS, batchRecords: BATCH_RECORDS, warmRecords: WARM_RECORDS, recordBytes: RECORD_BYTES },
     loadAverage: { start: loadStart, end: loadEnd }, otherProcessesCores: others,
     rows: rows.map((r) => ({ ...r, met: met(r) })),
     ...json,
