@@ -101,8 +101,8 @@ export function track(): () => Stats {
   return () => Object.fromEntries(Object.entries(readerStats).map(([k, v]) => [k, v - before[k as keyof Stats]])) as Stats;
 }
 
-/** nodeFileIO that counts the bytes read. */
-export function countingIO(): { io: FileIO; bytesRead: () => number } {
+/** nodeFileIO that counts the bytes read (reset() starts again from 0). */
+export function countingIO(): { io: FileIO; bytesRead: () => number; reset: () => void } {
   let n = 0;
   const io: FileIO = {
     ...nodeFileIO,
@@ -112,5 +112,5 @@ export function countingIO(): { io: FileIO; bytesRead: () => number } {
       return got;
     },
   };
-  return { io, bytesRead: () => n };
+  return { io, bytesRead: () => n, reset: () => { n = 0; } };
 }

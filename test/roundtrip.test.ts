@@ -10,8 +10,8 @@ import { cpSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } from '../dist/index.js';
 import { LogReader } from '../src/reader/log-reader.js';
-import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
 import { readableErrors } from './readable-errors.js';
+import { countingIO } from './reader-kit.js';
 import { tempDir, cleanupTempDirs, rejectsWith, waitFor, prng } from './helpers.js';
 
 const test = readableErrors(uvuTest);
@@ -381,18 +381,6 @@ test('msg.timestamp is the ms-since-epoch time the record was stored', async () 
 // The sparse index
 // ---------------------------------------------------------------------------------------------------
 
-function countingIO(): { io: FileIO; bytesRead: () => number; reset: () => void } {
-  let n = 0;
-  const io: FileIO = {
-    ...nodeFileIO,
-    read: (fd, buf, offset, length, position) => {
-      const got = nodeFileIO.read(fd, buf, offset, length, position);
-      n += got;
-      return got;
-    },
-  };
-  return { io, bytesRead: () => n, reset: () => { n = 0; } };
-}
 
 test('a seek into a large segment reads the sparse index and a little of the segment, not the whole of it', async () => {
   const logDir = tempDir();
