@@ -142,7 +142,9 @@ export class ConsumerPool {
     const launch = (lane: number, start: number): void => {
       const task: PoolTask = { logDir: host.logId, handler: handlerUrl, retry, end: endSource, progress, lane, lanes, origin, stripe, start, to };
       const ac = new AbortController();
-      hung.set(lane, { ac, calls: Atomics.load(pv.calls, lane), since: performance.now() });
+      // A worker that died during a handler call left the lane's counter odd: count from here.
+      const calls = Atomics.load(pv.calls, lane);
+      hung.set(lane, { ac, base: calls, calls, since: performance.now() });
       const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>).then(
         (result) => {
           running.delete(lane);
@@ -160,6 +162,11 @@ export class ConsumerPool {
           // committed; start its lane again at the first of them.
           running.delete(lane);
           if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+          if (host.isClosed()) {
+            // close() destroys the pool under its tasks: that is a stop, not a worker failure.
+            stopAll({ kind: 'closed' });
+            return;
+          }
           const at = nextOf(lane);
           const n = (restarts.get(at) ?? 0) + 1;
           restarts.set(at, n);
@@ -174,8 +181,11 @@ export class ConsumerPool {
       ).finally(poke);
       running.set(lane, p);
     };
-    /** Per lane: the task's abort, and since when its handler-call counter has stood still. */
-    const hung = new Map<number, { ac: AbortController; calls: number; since: number }>();
+    /**
+     * Per lane: the task's abort, the handler-call counter when it was launched (a call runs while the
+     * count since then is odd), and since when the counter has stood still.
+     */
+    const hung = new Map<number, { ac: AbortController; base: number; calls: number; since: number }>();
     const checkHung = (now: number): void => {
       for (const [lane, h] of hung) {
         if (!running.has(lane)) continue;
@@ -183,13 +193,15 @@ export class ConsumerPool {
         if (calls !== h.calls) {
           h.calls = calls;
           h.since = now;
-        } else if ((calls & 1) === 1 && now - h.since > opts.timeoutMs) {
+        } else if (((calls - h.base) & 1) === 1 && now - h.since > opts.timeoutMs) {
           h.ac.abort(); // piscina ends that worker thread; the rejection starts the lane again
         }
       }
     };
 
     const settle = async (): Promise<void> => {
+      // After close() nothing is committed any more (the cursor is closed): those records come again.
+      if (host.isClosed()) return;
       let prefix = to;
       for (let k = 0; k < lanes; k++) prefix = Math.min(prefix, nextOf(k));
       let o = done;
