@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, waitFor } from './helpers.js';
+import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
 
 const test = readableErrors(rawTest);
 test.after(() => cleanupTempDirs());
@@ -45,6 +45,30 @@ test('a handler that hangs after its lane lost a worker mid-call is still stoppe
   if (s === 'stuck') assert.unreachable('the call did not end: the hung handler was never stopped');
   else assert.equal(s, { committed: 200, skipped: 0, retried: 0, stoppedBy: 'end' });
   assert.ok(existsSync(join(logDir, 'crashed-10')) && existsSync(join(logDir, 'hung-20')), 'a worker exited on 10, one hung on 20');
+  await c.close();
+});
+
+test('5 different records each losing their worker once, within one progress report, do not fail the call', async () => {
+  // Lane 0 reports its progress every 32 records: the exits on records 11 to 15 all happen before its
+  // first report, yet each is a different record's first loss.
+  const records = Array.from({ length: 300 }, (_, i) => (i >= 11 && i <= 15 ? `crash-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('five') });
+  const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }).then((v) => v, (e: unknown) => e as Error));
+  if (s === 'stuck') assert.unreachable('the call did not end');
+  else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+  else assert.equal(s, { committed: 300, skipped: 0, retried: 0, stoppedBy: 'end' });
+  for (let i = 11; i <= 15; i++) assert.ok(existsSync(join(logDir, `crashed-${i}`)), `a worker exited on record ${i}`);
+  await c.close();
+});
+
+test('a record whose worker exits every time rejects the call with ERR_WORKER_FAILED naming it', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => (i === 140 ? `die-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('die') });
+  const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }), 'ERR_WORKER_FAILED');
+  assert.match(e.message, /^record 140: /);
+  assert.ok(c.committedOffset! <= 140, 'nothing past the record is committed');
   await c.close();
 });
 

@@ -20,7 +20,7 @@ import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import {
-  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, type EndSource, type PoolResult, type PoolTask,
+  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot, type EndSource, type PoolResult, type PoolTask,
 } from './pool-protocol.js';
 import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset } from '../ring/layout.js';
 
@@ -120,7 +120,7 @@ export class ConsumerPool {
     let failure: unknown = null;
     const running = new Map<number, Promise<void>>(); // lane -> its task
     const exhausted = new Map<number, { attempts: number; lastError: string | null }>();
-    const restarts = new Map<number, number>(); // first unfinished record -> restarts there
+    const restarts = new Map<number, number>(); // record -> workers lost while it ran
     // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
     // while the loop was not waiting.
     let dirty = false;
@@ -142,6 +142,7 @@ export class ConsumerPool {
     const launch = (lane: number, start: number): void => {
       const task: PoolTask = { logDir: host.logId, handler: handlerUrl, retry, end: endSource, progress, lane, lanes, origin, stripe, start, to };
       const ac = new AbortController();
+      Atomics.store(pv.running, lane, runningSlot(start, origin));
       // A worker that died during a handler call left the lane's counter odd: count from here.
       const calls = Atomics.load(pv.calls, lane);
       hung.set(lane, { ac, base: calls, calls, since: performance.now() });
@@ -168,11 +169,13 @@ export class ConsumerPool {
             return;
           }
           const at = nextOf(lane);
-          const n = (restarts.get(at) ?? 0) + 1;
-          restarts.set(at, n);
+          // Charged to the record whose call ran last (the lane's progress lags it by up to 32 records).
+          const lost = runningRecord(Atomics.load(pv.running, lane), at, origin);
+          const n = (restarts.get(lost) ?? 0) + 1;
+          restarts.set(lost, n);
           if (n >= MAX_RESTARTS) {
             failure ??= new LogError(ErrorCode.WORKER_FAILED,
-              `record ${at}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: at });
+              `record ${lost}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: lost });
             stopAll(null);
             return;
           }
