@@ -12,7 +12,7 @@ import { LaneReader } from '../src/reader/lane-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { controlViews, loadOffset, type ControlViews } from '../src/ring/layout.js';
 import type { Handler, Message, Outcome as HandlerOutcome, ProcessContext } from '../src/types.js';
-import { Outcome, P32, WINDOW, laneFrom, progressViews, type PoolResult, type PoolTask, type ProgressViews } from '../src/consumer/pool-protocol.js';
+import { Outcome, P32, WINDOW, laneFrom, progressViews, runningSlot, type PoolResult, type PoolTask, type ProgressViews } from '../src/consumer/pool-protocol.js';
 
 /** The longest one Atomics.wait lasts before the stop flag is looked at again (stops also notify). */
 const WAIT_SLICE_MS = 100;
@@ -241,6 +241,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       }
       const msg = reader.read(Math.min(to, end), task.end.strict);
       if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
+      Atomics.store(p.running, lane, runningSlot(offset, origin));
       let r = processRecord(task, p, handler, msg);
       if (r instanceof Promise) r = await r;
       if (typeof r !== 'number') {

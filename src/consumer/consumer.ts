@@ -241,9 +241,10 @@ export class Consumer implements AsyncIterable<Message> {
       try {
         return await pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters);
       } finally {
-        // The pool read ahead on its own; put the consumer's reader at the first record not done.
+        // The pool read ahead on its own; put the consumer's reader at the first record not done
+        // (not after close(): that would open a segment again).
         this.pending = null;
-        this.reader.seek(this.poolDone);
+        if (!this.closed) this.reader.seek(this.poolDone);
         this.bound = { limit: 0, strict: false };
       }
     } finally {

@@ -93,12 +93,17 @@ export interface ProgressViews {
   readonly calls: Int32Array;
   /** Per lane: 'retry' answers. */
   readonly retried: Int32Array;
+  /**
+   * Per lane: the record whose handler call started last, as (offset - origin) mod 2^32 (see
+   * runningRecord): a worker that dies is charged to that record, not to its lane's last progress.
+   */
+  readonly running: Int32Array;
   /** Outcome of record o at o & (WINDOW - 1). */
   readonly outcomes: Uint8Array;
 }
 
 export function progressBytes(lanes: number): number {
-  return 8 * (1 + 5 * lanes) + 4 * (P32_FIXED + 3 * lanes) + WINDOW + 8;
+  return 8 * (1 + 5 * lanes) + 4 * (P32_FIXED + 4 * lanes) + WINDOW + 8;
 }
 
 export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressViews {
@@ -116,7 +121,24 @@ export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressVi
   at += retried.byteLength;
   const laneWake = new Int32Array(sab, at, lanes);
   at += laneWake.byteLength;
-  return { i64, i32, stripeDone, laneWake, hints, calls, retried, outcomes: new Uint8Array(sab, at, WINDOW) };
+  const running = new Int32Array(sab, at, lanes);
+  at += running.byteLength;
+  return { i64, i32, stripeDone, laneWake, hints, calls, retried, running, outcomes: new Uint8Array(sab, at, WINDOW) };
+}
+
+/** The `running` slot's value for record `offset`. */
+export function runningSlot(offset: number, origin: number): number {
+  return (offset - origin) | 0;
+}
+
+/**
+ * The record a lane's `running` slot names, given `from`, the lane's published next record (it lags
+ * the running one by fewer than 32 of the lane's records, far less than 2^31). A slot naming a record
+ * below `from` (the worker died after finishing it, between calls) gives `from`.
+ */
+export function runningRecord(slot: number, from: number, origin: number): number {
+  const ahead = (slot - runningSlot(from, origin)) | 0;
+  return ahead > 0 ? from + ahead : from;
 }
 
 /** The first record at or after `offset` that belongs to `lane`. */

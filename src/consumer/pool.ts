@@ -20,7 +20,7 @@ import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import {
-  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, type EndSource, type PoolResult, type PoolTask,
+  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot, type EndSource, type PoolResult, type PoolTask,
 } from './pool-protocol.js';
 import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset } from '../ring/layout.js';
 
@@ -120,7 +120,7 @@ export class ConsumerPool {
     let failure: unknown = null;
     const running = new Map<number, Promise<void>>(); // lane -> its task
     const exhausted = new Map<number, { attempts: number; lastError: string | null }>();
-    const restarts = new Map<number, number>(); // first unfinished record -> restarts there
+    const restarts = new Map<number, number>(); // record -> workers lost while it ran
     // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
     // while the loop was not waiting.
     let dirty = false;
@@ -142,7 +142,10 @@ export class ConsumerPool {
     const launch = (lane: number, start: number): void => {
       const task: PoolTask = { logDir: host.logId, handler: handlerUrl, retry, end: endSource, progress, lane, lanes, origin, stripe, start, to };
       const ac = new AbortController();
-      hung.set(lane, { ac, calls: Atomics.load(pv.calls, lane), since: performance.now() });
+      Atomics.store(pv.running, lane, runningSlot(start, origin));
+      // A worker that died during a handler call left the lane's counter odd: count from here.
+      const calls = Atomics.load(pv.calls, lane);
+      hung.set(lane, { ac, base: calls, calls, since: performance.now() });
       const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>).then(
         (result) => {
           running.delete(lane);
@@ -160,12 +163,19 @@ export class ConsumerPool {
           // committed; start its lane again at the first of them.
           running.delete(lane);
           if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+          if (host.isClosed()) {
+            // close() destroys the pool under its tasks: that is a stop, not a worker failure.
+            stopAll({ kind: 'closed' });
+            return;
+          }
           const at = nextOf(lane);
-          const n = (restarts.get(at) ?? 0) + 1;
-          restarts.set(at, n);
+          // Charged to the record whose call ran last (the lane's progress lags it by up to 32 records).
+          const lost = runningRecord(Atomics.load(pv.running, lane), at, origin);
+          const n = (restarts.get(lost) ?? 0) + 1;
+          restarts.set(lost, n);
           if (n >= MAX_RESTARTS) {
             failure ??= new LogError(ErrorCode.WORKER_FAILED,
-              `record ${at}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: at });
+              `record ${lost}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: lost });
             stopAll(null);
             return;
           }
@@ -174,8 +184,11 @@ export class ConsumerPool {
       ).finally(poke);
       running.set(lane, p);
     };
-    /** Per lane: the task's abort, and since when its handler-call counter has stood still. */
-    const hung = new Map<number, { ac: AbortController; calls: number; since: number }>();
+    /**
+     * Per lane: the task's abort, the handler-call counter when it was launched (a call runs while the
+     * count since then is odd), and since when the counter has stood still.
+     */
+    const hung = new Map<number, { ac: AbortController; base: number; calls: number; since: number }>();
     const checkHung = (now: number): void => {
       for (const [lane, h] of hung) {
         if (!running.has(lane)) continue;
@@ -183,13 +196,15 @@ export class ConsumerPool {
         if (calls !== h.calls) {
           h.calls = calls;
           h.since = now;
-        } else if ((calls & 1) === 1 && now - h.since > opts.timeoutMs) {
+        } else if (((calls - h.base) & 1) === 1 && now - h.since > opts.timeoutMs) {
           h.ac.abort(); // piscina ends that worker thread; the rejection starts the lane again
         }
       }
     };
 
     const settle = async (): Promise<void> => {
+      // After close() nothing is committed any more (the cursor is closed): those records come again.
+      if (host.isClosed()) return;
       let prefix = to;
       for (let k = 0; k < lanes; k++) prefix = Math.min(prefix, nextOf(k));
       let o = done;

@@ -1,0 +1,120 @@
+/**
+ * Consumer worker pools, faults: the hung-handler watch after a lane lost its worker, close()
+ * during a blocking pool call.
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
+
+const test = readableErrors(rawTest);
+test.after(() => cleanupTempDirs());
+
+const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));
+
+async function logOf(records: string[]): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 * 1024 });
+  for (const r of records) p.append(r);
+  await p.flush();
+  await p.close();
+  return logDir;
+}
+
+/** `p`, or 'stuck' after 20 s. */
+async function guarded<T>(p: Promise<T>): Promise<T | 'stuck'> {
+  let guard: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<'stuck'>((resolve) => { guard = setTimeout(() => resolve('stuck'), 20_000); })]);
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
+test('a handler that hangs after its lane lost a worker mid-call is still stopped after timeoutMs', async () => {
+  // Records 10 and 20 are in lane 0's first stripe: its worker exits during record 10, the new one
+  // hangs on record 20.
+  const records = Array.from({ length: 200 }, (_, i) => (i === 10 ? `crash-${i}` : i === 20 ? `hang-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('crash-hang') });
+  const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 300 }));
+  if (s === 'stuck') assert.unreachable('the call did not end: the hung handler was never stopped');
+  else assert.equal(s, { committed: 200, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.ok(existsSync(join(logDir, 'crashed-10')) && existsSync(join(logDir, 'hung-20')), 'a worker exited on 10, one hung on 20');
+  await c.close();
+});
+
+test('5 different records each losing their worker once, within one progress report, do not fail the call', async () => {
+  // Lane 0 reports its progress every 32 records: the exits on records 11 to 15 all happen before its
+  // first report, yet each is a different record's first loss.
+  const records = Array.from({ length: 300 }, (_, i) => (i >= 11 && i <= 15 ? `crash-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('five') });
+  const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }).then((v) => v, (e: unknown) => e as Error));
+  if (s === 'stuck') assert.unreachable('the call did not end');
+  else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+  else assert.equal(s, { committed: 300, skipped: 0, retried: 0, stoppedBy: 'end' });
+  for (let i = 11; i <= 15; i++) assert.ok(existsSync(join(logDir, `crashed-${i}`)), `a worker exited on record ${i}`);
+  await c.close();
+});
+
+test('a record whose worker exits every time rejects the call with ERR_WORKER_FAILED naming it', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => (i === 140 ? `die-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('die') });
+  const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }), 'ERR_WORKER_FAILED');
+  assert.match(e.message, /^record 140: /);
+  assert.ok(c.committedOffset! <= 140, 'nothing past the record is committed');
+  await c.close();
+});
+
+test('close() during a blocking pool call ends the call (stoppedBy end), as it does without a pool', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('close'), commit: { everyRecords: 1 } });
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 16 }).then((v) => v, (e: unknown) => e as Error);
+  for (let i = 0; i < 100; i++) p.append(`rec-${i}`);
+  await p.flush();
+  await waitFor(() => (c.committedOffset ?? 0) >= 100, 'the records committed');
+  await c.close();
+  const s = await guarded(run);
+  if (s === 'stuck') assert.unreachable('the call did not end');
+  else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+  else assert.equal(s, { committed: 100, skipped: 0, retried: 0, stoppedBy: 'end' });
+  await p.close();
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('close') });
+  assert.is(again.committedOffset, 100);
+  await again.close();
+});
+
+test('a lane that lost its worker mid-call and then waits for records is not taken for hung', async () => {
+  // Lane 0 (stripes of 400) loses its worker on record 10, finishes its stripe, then waits for record
+  // 800. Meanwhile lane 1 hangs on 8 records in turn, each stopped after timeoutMs: lane 0 waits that
+  // long (no handler call running), which must not get its worker replaced (5 times: ERR_WORKER_FAILED).
+  const hangs = new Set([440, 480, 520, 560, 600, 640, 680, 720]);
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('idle'), commit: { everyRecords: 1 } });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 400, timeoutMs: 200, signal: ac.signal })
+    .then((v) => v, (e: unknown) => e as Error);
+  for (let i = 0; i < 800; i++) p.append(i === 10 ? `crash-${i}` : hangs.has(i) ? `hang-${i}` : `rec-${i}`);
+  await p.flush();
+  let ended = false;
+  void run.then(() => { ended = true; });
+  await waitFor(() => ended || (c.committedOffset ?? 0) >= 800, 'the records committed, or the call ended', 20_000);
+  ac.abort();
+  const s = await guarded(run);
+  if (s === 'stuck') assert.unreachable('the call did not end');
+  else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+  else assert.equal(s, { committed: 800, skipped: 0, retried: 0, stoppedBy: 'abort' });
+  assert.ok(existsSync(join(logDir, 'crashed-10')) && existsSync(join(logDir, 'hung-720')), 'a worker exited on 10, others hung on 440 to 720');
+  await c.close();
+  await p.close();
+});
+
+test.run();
