@@ -117,4 +117,24 @@ test('a lane that lost its worker mid-call and then waits for records is not tak
   await p.close();
 });
 
+test('the producer of this process closed and reopened during a blocking pool call: the pool follows the new one', async () => {
+  const logDir = tempDir();
+  let p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('reopened'), commit: { everyRecords: 1 } });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 16, signal: ac.signal });
+  for (let i = 0; i < 50; i++) p.append(`rec-${i}`);
+  await p.flush();
+  await waitFor(() => (c.committedOffset ?? 0) >= 50, 'the first 50 committed');
+  await p.close();
+  p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  for (let i = 50; i < 100; i++) p.append(`rec-${i}`);
+  await p.flush();
+  await waitFor(() => (c.committedOffset ?? 0) >= 100, 'the 50 appended by the new producer committed');
+  ac.abort();
+  assert.equal(await run, { committed: 100, skipped: 0, retried: 0, stoppedBy: 'abort' });
+  await c.close();
+  await p.close();
+});
+
 test.run();

@@ -238,6 +238,7 @@ export class ConsumerPool {
     const onAbort = (): void => poke();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let thrown: unknown = null;
+    let moved = false; // the end source changed: another round follows
     try {
       for (let k = 0; k < lanes; k++) launch(k, nextOf(k));
       for (;;) {
@@ -246,6 +247,12 @@ export class ConsumerPool {
         if (failure !== null) break;
         if (opts.signal?.aborted) stopAll({ kind: 'abort' });
         if (host.isClosed()) stopAll({ kind: 'closed' });
+        if (endSource !== ownSource && !moved && host.endSource()?.control !== endSource.control) {
+          // The producer of this process closed (or was replaced): its block says no more. End
+          // this round and go on with the source there is now (see the end of run()).
+          moved = true;
+          stopAll(null);
+        }
         if (running.size === 0) break;
         checkHung(performance.now());
         // While records are being finished, look every SETTLE_MS; when nothing moves, ask the
@@ -302,6 +309,12 @@ export class ConsumerPool {
     for (let k = 0; k < lanes; k++) summary.retried += Atomics.load(pv.retried, k);
     if (why !== null && why.kind === 'error') {
       throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
+    }
+    if (moved && why === null && !host.isClosed()) {
+      // A new round from the first record not done, watching the new source (records finished
+      // out of order past it in this round come again: they were not committed).
+      const rest = await this.run(host, max === null ? null : max - summary.committed - summary.skipped, handlerUrl, blocking, opts, retry, deadLetters);
+      return { committed: summary.committed + rest.committed, skipped: summary.skipped + rest.skipped, retried: summary.retried + rest.retried, stoppedBy: rest.stoppedBy };
     }
     summary.stoppedBy = why?.kind === 'abort' ? 'abort' : why?.kind === 'break' ? 'break'
       : max !== null && summary.committed + summary.skipped >= max ? 'limit' : 'end';
