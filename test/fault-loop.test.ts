@@ -113,8 +113,11 @@ async function loop(name: string, total: number, make: (n: number) => FaultRule,
     if (report === 'never') assert.equal(r.out.errors, [], `${name} N=${n}: ${r.fired}`);
   }
   console.log(`  ${name}: ${total + 2} runs, ${fired} faults fired, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  // The call count varies a little with how the writer batches, so not every N exists in every run.
-  assert.ok(fired >= total * 0.7, `${name}: only ${fired} of about ${total} faults fired`);
+  // The call count varies with how the writer batches (the census run traces every call, which
+  // changes its timing), so not every N exists in every run: 23 of a census of 35 writevs fired in
+  // one CI run. This guard is for a loop that stops firing at all (an op renamed, a rule that no
+  // longer matches), so half is enough.
+  assert.ok(fired >= total * 0.5, `${name}: only ${fired} of about ${total} faults fired`);
 }
 
 test('writer thread: EIO from call N on, for every N', async () => {
