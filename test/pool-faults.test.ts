@@ -4,36 +4,17 @@
  */
 import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
+import { guarded, handler, logOf } from './pool-kit.js';
 import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
 
 const test = readableErrors(rawTest);
 test.after(() => cleanupTempDirs());
 
-const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));
 
-async function logOf(records: string[]): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 * 1024 });
-  for (const r of records) p.append(r);
-  await p.flush();
-  await p.close();
-  return logDir;
-}
-
-/** `p`, or 'stuck' after 20 s. */
-async function guarded<T>(p: Promise<T>): Promise<T | 'stuck'> {
-  let guard: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<'stuck'>((resolve) => { guard = setTimeout(() => resolve('stuck'), 20_000); })]);
-  } finally {
-    clearTimeout(guard);
-  }
-}
 
 test('a handler that hangs after its lane lost a worker mid-call is still stopped after timeoutMs', async () => {
   // Records 10 and 20 are in lane 0's first stripe: its worker exits during record 10, the new one

@@ -5,11 +5,11 @@
  */
 import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
+import { guarded, handler, logOf } from './pool-kit.js';
 import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
 import { Child, killAllChildren } from './child.js';
 
@@ -19,16 +19,6 @@ test.after(async () => {
   cleanupTempDirs();
 });
 
-const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));
-
-async function logOf(records: string[]): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 * 1024 });
-  for (const r of records) p.append(r);
-  await p.flush();
-  await p.close();
-  return logDir;
-}
 
 for (const workers of [2, 4]) {
   test(`a pool of ${workers} processes 100,000 records, each committed once, the cursor in order`, async () => {
@@ -108,9 +98,7 @@ test('a blocking call aborted while a handler hangs ends once timeoutMs stops th
   const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 400, signal: ac.signal });
   await waitFor(() => existsSync(join(logDir, 'hung-150')), 'a worker hangs on record 150');
   ac.abort();
-  let guard: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([run, new Promise<'stuck'>((resolve) => { guard = setTimeout(() => resolve('stuck'), 20_000); })]);
-  clearTimeout(guard);
+  const outcome = await guarded(run);
   if (outcome === 'stuck') assert.unreachable('the call did not end while the handler hung');
   else assert.is(outcome.stoppedBy, 'abort');
   assert.ok(c.committedOffset! <= 150, 'nothing past the hung record is committed');
