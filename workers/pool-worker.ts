@@ -130,21 +130,22 @@ function isThenable(x: unknown): x is PromiseLike<HandlerOutcome> {
 type RecordResult = number | NonNullable<PoolResult['stop']>;
 
 /**
- * Runs the handler on one record under the retry policy: the outcome byte, or a stop. A synchronous
- * handler that answers at once gets its answer back synchronously (no promise per record).
+ * Runs the handler on one record (attempt `n`) under the retry policy: the outcome byte, or a stop.
+ * Each call is counted in the lane's call counter while it runs. A synchronous handler that answers
+ * at once gets its answer back synchronously (no promise per record).
  */
-function processRecord(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message): RecordResult | Promise<RecordResult> {
+function callHandler(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message, n: number): RecordResult | Promise<RecordResult> {
   let outcome: HandlerOutcome | PromiseLike<HandlerOutcome>;
   Atomics.add(p.calls, task.lane, 1);
   try {
-    outcome = handler(msg, new PoolContext(1, task.logDir, msg.offset));
+    outcome = handler(msg, new PoolContext(n, task.logDir, msg.offset));
   } catch (e) {
     Atomics.add(p.calls, task.lane, 1);
-    return afterAttempt(task, p, handler, msg, 1, null, e);
+    return afterAttempt(task, p, handler, msg, n, null, e);
   }
-  if (isThenable(outcome)) return settleAsync(task, p, handler, msg, 1, outcome);
+  if (isThenable(outcome)) return settleAsync(task, p, handler, msg, n, outcome);
   Atomics.add(p.calls, task.lane, 1);
-  return afterAttempt(task, p, handler, msg, 1, outcome, undefined);
+  return afterAttempt(task, p, handler, msg, n, outcome, undefined);
 }
 
 async function settleAsync(task: PoolTask, p: ProgressViews, handler: Handler, msg: Message, attempt: number, pending: PromiseLike<HandlerOutcome>): Promise<RecordResult> {
@@ -184,19 +185,7 @@ function afterAttempt(task: PoolTask, p: ProgressViews, handler: Handler, msg: M
   const r = task.retry;
   if (r.maxAttempts !== null && attempt >= r.maxAttempts) return { kind: 'exhausted', offset, attempts: attempt, lastError };
   const delay = r.backoff === 'fixed' ? r.delayMs : Math.min(r.maxDelayMs, r.delayMs * 2 ** (attempt - 1));
-  return new Promise<void>((resolve) => (delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve))).then(() => {
-    Atomics.add(p.calls, task.lane, 1);
-    let next: HandlerOutcome | PromiseLike<HandlerOutcome>;
-    try {
-      next = handler(msg, new PoolContext(attempt + 1, task.logDir, offset));
-    } catch (e) {
-      Atomics.add(p.calls, task.lane, 1);
-      return afterAttempt(task, p, handler, msg, attempt + 1, null, e);
-    }
-    if (isThenable(next)) return settleAsync(task, p, handler, msg, attempt + 1, next);
-    Atomics.add(p.calls, task.lane, 1);
-    return afterAttempt(task, p, handler, msg, attempt + 1, next, undefined);
-  });
+  return new Promise<void>((resolve) => (delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve))).then(() => callHandler(task, p, handler, msg, attempt + 1));
 }
 
 export default async function run(task: PoolTask): Promise<PoolResult> {
@@ -242,7 +231,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
       const msg = reader.read(Math.min(to, end), task.end.strict);
       if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
       Atomics.store(p.running, lane, runningSlot(offset, origin));
-      let r = processRecord(task, p, handler, msg);
+      let r = callHandler(task, p, handler, msg, 1);
       if (r instanceof Promise) r = await r;
       if (typeof r !== 'number') {
         if (r.kind === 'exhausted') {

@@ -134,7 +134,7 @@ export class ConsumerPool {
       if (why !== null) stop ??= why;
       if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
       Atomics.store(pv.i32, P32.STOP, 1);
-      bump({ i32: pv.i32, i64: pv.i64 }, P32.SETTLED_SEQ);
+      bump(pv, P32.SETTLED_SEQ);
       Atomics.notify(sourceViews.i32, endSource.seqSlot); // workers waiting for records look at the stop flag
       for (let k = 0; k < lanes; k++) Atomics.notify(pv.laneWake, k);
     };
@@ -228,7 +228,7 @@ export class ConsumerPool {
         done = o;
         host.advanceTo(done);
         Atomics.store(pv.i64, 0, BigInt(done));
-        bump({ i32: pv.i32, i64: pv.i64 }, P32.SETTLED_SEQ);
+        bump(pv, P32.SETTLED_SEQ);
       }
     };
 
