@@ -6,6 +6,8 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realpathSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
+import { MAX_WAIT_MS } from '../src/consumer/waiter.js';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, waitFor, rejectsWith } from './helpers.js';
@@ -400,6 +402,45 @@ test('consumer.tail({ signal }) is woken by appends, durable visibility waits fo
     ac.abort();
     await c.close();
     await d.close();
+    await p.close();
+  }
+});
+
+test('one signal over successive tails: each waiting tail ends on abort at once, and no listener is left on the signal', async () => {
+  // The wait at the log's end keeps one abort listener from wait to wait (no listener per wait); it
+  // must be removed when the iteration ends, and an abort must end a wait without its 1 s bound.
+  const { logDir, p } = await logWith(1, false);
+  const c = await openAt(logDir);
+  const ac = new AbortController();
+  try {
+    const got: number[] = [];
+    const first = (async () => {
+      for await (const m of c.tail({ signal: ac.signal })) {
+        got.push(m.offset);
+        if (m.offset === 1) break; // record 1 is not completed: the next tail hands it out again
+      }
+    })();
+    await waitFor(() => getEventListeners(ac.signal, 'abort').length === 1, 'the first tail waiting with its listener');
+    p.append(rec(1));
+    await first;
+    assert.is(getEventListeners(ac.signal, 'abort').length, 0, 'break removed the listener');
+    let waiting = false;
+    const loop = (async () => {
+      for await (const m of c.tail({ signal: ac.signal })) got.push(m.offset);
+    })();
+    p.append(rec(2));
+    await waitFor(() => got.length === 4, 'record 2 through the second tail');
+    await waitFor(() => (waiting = getEventListeners(ac.signal, 'abort').length === 1), 'the second tail waiting with its listener');
+    assert.ok(waiting);
+    const t0 = performance.now();
+    ac.abort();
+    await loop;
+    const tookMs = performance.now() - t0;
+    assert.ok(tookMs < MAX_WAIT_MS / 2, `the abort ended the wait after ${tookMs.toFixed(0)} ms: it was not woken, only timed out`);
+    assert.is(getEventListeners(ac.signal, 'abort').length, 0, 'the ended tail removed its listener');
+    assert.equal(got, [0, 1, 1, 2]);
+  } finally {
+    await c.close();
     await p.close();
   }
 });

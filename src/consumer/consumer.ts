@@ -301,6 +301,7 @@ export class Consumer implements AsyncIterable<Message> {
 
   private leave(): void {
     this.busy = false;
+    this.waiter.disarm();
     if (!this.closed) this.cursor?.sync();
   }
 

@@ -15,12 +15,45 @@ export class Waiter {
   private watchFailed = false;
   private wake: (() => void) | null = null;
   private changed = false;
+  private closed = false;
+  /** The shared slot a wait is pending on (wakeAll notifies it), else null. */
+  private sharedI32: Int32Array | null = null;
+  private sharedSlot = 0;
+  /** The signal whose abort wakes a wait: its listener stays from one wait to the next, until disarm(). */
+  private armedSignal: AbortSignal | undefined = undefined;
+  private readonly onAbort = (): void => this.wakeAll();
 
   constructor(private readonly dir: string, private readonly pollIntervalMs: number) {}
 
-  /** Resolves when `i32[slot]` moves from `seen`, on wakeAll(), abort, or after `ms`. */
+  /**
+   * Resolves when `i32[slot]` moves from `seen`, on wakeAll(), abort, or after MAX_WAIT_MS. This is
+   * the path of a consumer at the end of a live log, taken once per batch: it allocates no timer,
+   * promise race or listener of its own (see waitSlot; an abort or wakeAll notifies the slot, and
+   * the other waiters on it re-check and wait again).
+   */
   async onShared(i32: Int32Array, slot: number, seen: number, signal: AbortSignal | undefined): Promise<void> {
-    await this.race(waitSlot(i32, slot, seen, MAX_WAIT_MS), signal);
+    if (this.closed || signal?.aborted === true) return;
+    this.arm(signal);
+    this.sharedI32 = i32;
+    this.sharedSlot = slot;
+    try {
+      await waitSlot(i32, slot, seen, MAX_WAIT_MS);
+    } finally {
+      this.sharedI32 = null;
+    }
+  }
+
+  /** Stops listening to the last signal a wait was given (the consumer's iteration or call ended). */
+  disarm(): void {
+    this.armedSignal?.removeEventListener('abort', this.onAbort);
+    this.armedSignal = undefined;
+  }
+
+  private arm(signal: AbortSignal | undefined): void {
+    if (signal === this.armedSignal) return;
+    this.disarm();
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.armedSignal = signal;
   }
 
   /** Resolves on a change in the directory, the poll interval, wakeAll(), or abort. */
@@ -45,10 +78,13 @@ export class Waiter {
     const w = this.wake;
     this.wake = null;
     w?.();
+    if (this.sharedI32 !== null) Atomics.notify(this.sharedI32, this.sharedSlot);
   }
 
   close(): void {
+    this.closed = true;
     this.wakeAll();
+    this.disarm();
     this.watcher?.close();
     this.watcher = null;
   }
