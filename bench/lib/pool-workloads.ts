@@ -15,6 +15,7 @@ import { Piscina } from 'piscina';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Handler, type Message, type ProcessContext } from '../../dist/index.js';
 import { CTRL, RECORD_BYTES, WARM_MARK, nowMs, readF64, type SharedViews } from '../fixtures/pool-shared.mjs';
 import { sleep } from './stats.js';
+import { I32 } from '../../src/ring/layout.js';
 
 export const SPIN_HANDLER = new URL('../fixtures/pool-spin-handler.mjs', import.meta.url);
 export const LATENCY_HANDLER = new URL('../fixtures/pool-latency-handler.mjs', import.meta.url);
@@ -124,36 +125,76 @@ export interface Paced {
 }
 
 /**
- * Appends n records at one every `periodMs`: record i is due at t0 + i * periodMs and carries that
- * intended time. Each turn of the event loop (setImmediate, so the consumer's callbacks on this thread
- * run in between) appends every record already due.
- * - `napMs` 0: the main thread spins between turns (at 10 µs a record a timer could not pace it). It
- *   then holds one core: on a 2-core machine a third thread that wakes (a pool worker) may wait for a
- *   whole scheduler slice, milliseconds, before it runs.
- * - `napMs` > 0: between turns the thread sleeps that long in Atomics.wait (the kernel's timer slack
- *   makes it about 50 µs more), then appends the records that fell due meanwhile in one burst. They
- *   still carry their intended times, so the pacer's own lateness is part of every latency measured.
+ * How the pacer waits between sends (see pace()):
+ * - `spin`: one turn of the event loop (setImmediate) per pass. Its clock reads allocate in Node 20
+ *   (performance.now and Date.now return a fresh heap number), so at a million passes a second it makes
+ *   hundreds of MB/s of garbage: scavenges every few ms, each waking V8's helper threads, which then
+ *   take the core the writer thread needs. Kept as a diagnostic.
+ * - `nap`: sleeps `ms` in Atomics.wait between turns (the kernel's timer slack makes it about 50 µs
+ *   more), then sends what fell due in one burst. For consumers on other threads (pools).
+ * - `yield`: stays in one turn, spinning without allocation (the clock and `moved()` are read about
+ *   once a microsecond), and returns to the event loop only when `moved()` changes (the consumer on
+ *   this thread has records to take) or a millisecond passed.
+ * - `seq`: as `yield`, but sleeps in Atomics.wait on the log's wake-up counter until the next record
+ *   is due; the writer's notify ends the sleep at once, the timeout only after the timer slack.
  */
-export function pace(p: Producer, n: number, periodMs: number, napMs = 0): Promise<Paced> {
+export type Pacer =
+  | { readonly kind: 'spin' }
+  | { readonly kind: 'nap'; readonly ms: number }
+  | { readonly kind: 'yield'; readonly moved: () => number }
+  | { readonly kind: 'seq'; readonly i32: Int32Array; readonly slot: number };
+
+/** The pacer a latency spec asks for; `seq` reaches into the producer's control block (a probe, not API). */
+function pacerOf(p: Producer, spec: LatencySpec): Pacer {
+  const durable = spec.visibility === 'durable';
+  switch (spec.pacer ?? 'spin') {
+    case 'spin': return (spec.napMs ?? 0) > 0 ? { kind: 'nap', ms: spec.napMs! } : { kind: 'spin' };
+    case 'yield': return { kind: 'yield', moved: durable ? () => p.durableOffset : () => p.writtenOffset };
+    case 'seq': {
+      const control = (p as unknown as { local: { shared: { control: SharedArrayBuffer } } }).local.shared.control;
+      return { kind: 'seq', i32: new Int32Array(control, 0, 16), slot: durable ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ };
+    }
+  }
+}
+
+/**
+ * Appends n records at one every `periodMs`: record i is due at t0 + i * periodMs and carries that
+ * intended time, so the pacer's own lateness is part of every latency measured. Each pass appends
+ * every record already due; between passes it waits as `pacer` says, and the event loop runs (the
+ * consumer's callbacks on this thread) at least once a millisecond.
+ */
+export function pace(p: Producer, n: number, periodMs: number, pacer: Pacer = { kind: 'spin' }): Promise<Paced> {
   const buf = Buffer.alloc(RECORD_BYTES, 0x64);
   const lagUs = new Float64Array(n);
   const nap = new Int32Array(new SharedArrayBuffer(4));
   const t0 = nowMs() + 1;
   let i = 0;
+  const moved = pacer.kind === 'yield' ? pacer.moved : pacer.kind === 'seq' ? () => Atomics.load(pacer.i32, pacer.slot) : null;
   return new Promise<Paced>((resolve, reject) => {
     const tick = (): void => {
       try {
-        let t = nowMs();
-        while (i < n) {
-          const due = t0 + i * periodMs;
-          if (due > t) break;
-          p.append(stamp(buf, due, i));
-          lagUs[i] = (t - due) * 1000;
-          i++;
-          if ((i & 63) === 0) t = nowMs();
+        const mark = moved?.() ?? 0;
+        const turnEnd = nowMs() + YIELD_AT_LEAST_MS;
+        for (;;) {
+          let t = nowMs();
+          while (i < n) {
+            const due = t0 + i * periodMs;
+            if (due > t) break;
+            p.append(stamp(buf, due, i));
+            lagUs[i] = (t - due) * 1000;
+            i++;
+            if ((i & 63) === 0) t = nowMs();
+          }
+          if (i >= n) return resolve({ sent: n, t0, lagUs });
+          if (moved === null || t >= turnEnd) break;
+          if (pacer.kind === 'seq') {
+            if (Atomics.wait(pacer.i32, pacer.slot, mark, t0 + i * periodMs - t) !== 'timed-out') break;
+            continue;
+          }
+          busy(SPIN_1US);
+          if (moved() !== mark) break;
         }
-        if (i >= n) return resolve({ sent: n, t0, lagUs });
-        if (napMs > 0) Atomics.wait(nap, 0, 0, napMs);
+        if (pacer.kind === 'nap') Atomics.wait(nap, 0, 0, pacer.ms);
         setImmediate(tick);
       } catch (e) {
         reject(e);
@@ -162,6 +203,25 @@ export function pace(p: Producer, n: number, periodMs: number, napMs = 0): Promi
     setImmediate(tick);
   });
 }
+
+/** The yield and seq pacers return to the event loop at least this often (timers, I/O). */
+const YIELD_AT_LEAST_MS = 1;
+
+let sink = 0;
+/** A busy loop of `n` steps that allocates nothing. */
+function busy(n: number): void {
+  let x = sink;
+  for (let k = 0; k < n; k++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+  sink = x;
+}
+
+/** Steps of busy() in about a microsecond on this machine (measured once). */
+const SPIN_1US = ((): number => {
+  for (let k = 0; k < 20_000; k++) busy(500); // optimized as it is called, not on stack replacement
+  const t = performance.now();
+  for (let k = 0; k < 2_000; k++) busy(500);
+  return Math.max(1, Math.round(1_000_000 / ((performance.now() - t) * 1000)));
+})();
 
 /** Appends `n` warm-up records at once. */
 function appendWarm(p: Producer, n: number): void {
@@ -192,7 +252,9 @@ export interface LatencySpec {
   /** The producer's sync policy (default never) and the consumer's visibility (default written). */
   readonly syncPolicy?: SyncPolicy;
   readonly visibility?: 'written' | 'durable';
-  /** The pacer's sleep between bursts, ms; 0 (default): it spins (see pace()). */
+  /** The pacer (see Pacer; default spin, or nap with `napMs` > 0). */
+  readonly pacer?: 'spin' | 'yield' | 'seq';
+  /** With the spin pacer: sleep this long between bursts instead (the `nap` pacer), ms. */
   readonly napMs?: number;
 }
 
@@ -252,7 +314,7 @@ export async function poolLatencyRun(spec: LatencySpec, shared: SharedViews, wor
       const threadCpu = measureGroups({ main: [process.pid], writer, workers: newThreads(t1s) });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
-      const paced = await pace(p, n, periodMs, spec.napMs ?? 0);
+      const paced = await pace(p, n, periodMs, pacerOf(p, spec));
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
       const threads = threadCpu?.() ?? null;
       await until('the pool to see every paced record', () => Atomics.load(ctrl, CTRL.COUNT) >= n, 10_000);
@@ -308,7 +370,7 @@ export async function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun>
       const threadCpu = measureGroups({ main: [process.pid], writer });
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
-      const paced = await pace(p, n, periodMs, spec.napMs ?? 0);
+      const paced = await pace(p, n, periodMs, pacerOf(p, spec));
       const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
       const threads = threadCpu?.() ?? null;
       const timer = setTimeout(() => ac.abort(), 10_000);
