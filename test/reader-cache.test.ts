@@ -14,12 +14,13 @@ import { FRAME_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
 import { LogReader } from '../src/reader/log-reader.js';
 import { SEEK_READ_BYTES } from '../src/reader/segment-chunks.js';
 import {
-  COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, recordFrame,
+  COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, recordFrame, unsettledUntilMs,
   segmentEntry, settled, wallNowMs,
 } from '../src/reader/verified-cache.js';
-import { nodeFileIO, readOnlyFileIO, type FileStamp } from '../src/storage/file-io.js';
+import { nodeFileIO, readOnlyFileIO, type FileIO, type FileStamp } from '../src/storage/file-io.js';
+import { Producer, SyncPolicy } from '../dist/index.js';
 import { readIndex } from '../src/storage/offset-index.js';
-import { cleanupTempDirs, prng, rejectsWith, tempDir } from './helpers.js';
+import { cleanupTempDirs, prng, rejectsWith, tempDir, waitFor } from './helpers.js';
 import { readableErrors } from './readable-errors.js';
 import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
 
@@ -239,6 +240,25 @@ const frame = (baseOffset: number): FrameHeader => ({ frameBytes: MIN_CACHED_FRA
 const body = Buffer.alloc(MIN_CACHED_FRAME_BYTES);
 body.writeUInt32LE(MIN_CACHED_FRAME_BYTES - 48, FRAME_HEADER_BYTES);
 
+test('unsettledUntilMs is exactly where settled() turns true, for times on and off whole milliseconds', () => {
+  const now = Date.now();
+  const seed = Number(process.env.SEED ?? now % 1_000_000);
+  const random = prng(seed);
+  for (let i = 0; i < 2_000; i++) {
+    const ms = now - Math.floor(random() * 5_000);
+    // On a whole millisecond (utimes with a Date), just off it, or anywhere; a second mtime or ctime.
+    const extra = [0n, 1n, 999_999n, BigInt(Math.floor(random() * 1_000_000))][i % 4]!;
+    const other = BigInt(ms - Math.floor(random() * 50)) * 1_000_000n;
+    const base = stampAt(ms, extra);
+    const stamp = i % 3 === 0 ? { ...base, mtimeNs: other } : i % 3 === 1 ? { ...base, ctimeNs: other } : base;
+    const until = unsettledUntilMs(stamp);
+    assert.ok(Number.isInteger(until), `seed ${seed}: ${until}`);
+    for (const w of [until - 2, until - 1, until, until + 1]) {
+      assert.is(settled(stamp, w), w >= until, `seed ${seed}: stamp ${stamp.mtimeNs}/${stamp.ctimeNs}, wall ${w}, until ${until}`);
+    }
+  }
+});
+
 test('the racy-timestamp rule: margins, whole-second times, a clock that steps back', () => {
   const now = Date.now();
   assert.ok(settled(stampAt(now - SETTLE_MARGIN_MS - 1), now));
@@ -276,6 +296,32 @@ test('the cache is bounded: whole segments are evicted, least recently used firs
   recordFrame('/x/d.seg', stamp, wallNowMs(), 32, { ...frame(0), frameBytes: MIN_CACHED_FRAME_BYTES - 1 }, body, 0);
   assert.is(segmentEntry('/x/d.seg'), undefined, 'a frame under the floor is not kept');
   clearReaderCaches();
+});
+
+test('a reader at the end of a segment being written stamps it about once per racy margin, not once per read', async () => {
+  // A stamp of a file written moments ago cannot be settled, so it could note nothing: the reader
+  // skips stamping until the margin has passed since the change it saw, and reads the size instead.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  let stamps = 0;
+  const io: FileIO = { ...nodeFileIO, stamp: (fd) => { stamps++; return nodeFileIO.stamp!(fd); } };
+  const r = new LogReader(io, logDir);
+  try {
+    r.seek(0);
+    const n = 300;
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) {
+      p.append(`live-${i}`);
+      await waitFor(() => p.writtenOffset === i + 1, `record ${i} written`);
+      const m = r.read(p.writtenOffset, true);
+      assert.is(m === null ? null : Buffer.from(m.data).toString(), `live-${i}`);
+    }
+    const margins = (Date.now() - t0) / SETTLE_MARGIN_MS;
+    assert.ok(stamps <= 2 + 2 * Math.ceil(margins), `${stamps} stamps for ${n} reads at the end over ${margins.toFixed(1)} margins`);
+  } finally {
+    r.close();
+    await p.close();
+  }
 });
 
 test.run();

@@ -18,7 +18,7 @@ import { readFull, type FileIO, type FileStamp } from '../storage/file-io.js';
 import { floorEntry, readIndex, type IndexEntries } from '../storage/offset-index.js';
 import {
   confirmed, dropSegment, frameMatches, markAtOrBefore, readerStats, recordFrame, recordIndex, sameStamp, segmentEntry,
-  wallNowMs, type SegmentEntry,
+  unsettledUntilMs, wallNowMs, type SegmentEntry,
 } from './verified-cache.js';
 
 /** Bytes read at once when catching up. */
@@ -52,6 +52,10 @@ export abstract class SegmentChunks {
   private chunkWallMs = 0;
   /** The cache entry confirmed by a stamp taken after the chunk was read: its frames need no new check. */
   private chunkTrust: SegmentEntry | null = null;
+  /** The segment (and fd) last stamped, and the wall time until which its stamps cannot be settled. */
+  private liveBase = -1;
+  private liveFd = -1;
+  private liveUntilMs = 0;
   /** Until a seek has found its frame, the size of the next read (it grows: a seek reads little, in few calls). */
   private seekReadBytes = SEEK_READ_BYTES;
   private seeking = false;
@@ -213,7 +217,10 @@ export abstract class SegmentChunks {
    */
   protected refill(need: number): boolean {
     const wallMs = wallNowMs(); // before the stamp: see settled()
-    const stamp = this.io.stamp?.(this.fd) ?? null;
+    // A file seen being written moments ago cannot be settled yet, so a stamp would note nothing:
+    // skip it (a bigint fstat per refill is most of what a consumer at a live log's end allocates).
+    const live = this.segBase === this.liveBase && this.fd === this.liveFd && wallMs < this.liveUntilMs;
+    const stamp = live ? null : this.io.stamp?.(this.fd) ?? null;
     const size = stamp !== null ? Number(stamp.size) : this.io.fsize(this.fd);
     this.refillSize = size;
     this.sizeSeen = size;
@@ -226,6 +233,9 @@ export abstract class SegmentChunks {
     }
     this.plainChunk(this.readAt(this.pos, Math.min(Math.max(want, need), avail)), this.pos);
     if (stamp !== null) {
+      this.liveBase = this.segBase;
+      this.liveFd = this.fd;
+      this.liveUntilMs = unsettledUntilMs(stamp);
       this.chunkStamp = stamp;
       this.chunkWallMs = wallMs;
       const entry = segmentEntry(this.segPath);

@@ -122,6 +122,19 @@ export function settled(stamp: FileStamp, wallMs: number): boolean {
 }
 
 /**
+ * The wall time (ms) before which `stamp`, or any later stamp of the same file, cannot be settled: its
+ * mtime and ctime only grow. A reader at the end of a file being written skips stamping until then.
+ */
+export function unsettledUntilMs(stamp: FileStamp): number {
+  const coarse = stamp.mtimeNs % NS_PER_S === 0n || stamp.ctimeNs % NS_PER_S === 0n;
+  const latest = stamp.mtimeNs > stamp.ctimeNs ? stamp.mtimeNs : stamp.ctimeNs;
+  // For a whole wallMs, settled() holds iff wallMs - margin >= latest / 1e6, that is iff wallMs >=
+  // ceil(latest / 1e6) + margin: exact in integers (a double loses the ns, and a time set by utimes
+  // often lies on a whole millisecond).
+  return Number((latest + 999_999n) / 1_000_000n) + (coarse ? COARSE_SETTLE_MARGIN_MS : SETTLE_MARGIN_MS);
+}
+
+/**
  * The entry of the segment at `path`, not yet confirmed: its frames may be trusted only for bytes read
  * before a stamp for which `confirmed` returns true.
  */
