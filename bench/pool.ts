@@ -241,8 +241,8 @@ async function main(): Promise<void> {
     const pool2 = await latencyReps(root, 'lat-pool2', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, WORKERS, BATCH_RECORDS), NAP_MS);
     log(`latency, pool of ${LATENCY_WORKERS} worker, spinning pacer (diagnostic), same rate: ${cfg.latencyReps} reps...`);
     const poolSpin = await latencyReps(root, 'lat-pool-spin', cfg.latencyReps, (spec) => poolLatencyRun(spec, shared, LATENCY_WORKERS, BATCH_RECORDS));
-    log(`latency, in-process for-await iterator (reference), same rate: ${cfg.latencyReps} reps...`);
-    const iter = await latencyReps(root, 'lat-iter', cfg.latencyReps, (spec) => iteratorLatencyRun(spec));
+    log(`latency, in-process for-await iterator (reference; the suite's non-allocating yield pacer), same rate: ${cfg.latencyReps} reps...`);
+    const iter = await latencyReps(root, 'lat-iter', cfg.latencyReps, (spec) => iteratorLatencyRun({ ...spec, pacer: 'yield' }));
 
     const oneWayRef = atomicsGap.oneWayAbUs.p50;
     rows.push(
@@ -258,7 +258,8 @@ async function main(): Promise<void> {
       + `\n  of the measured window; per-rep percentiles, median (min .. max) over ${cfg.latencyReps} reps. "producer lag": how late the producer`
       + '\n  itself appended (part of the latency). "process CPU": CPU seconds of all threads per wall second while pacing.'
       + `\n  Pacer: the pool rows sleep ${NAP_MS} ms (plus the kernel's timer slack, about 50 µs) between bursts of the records due;`
-      + '\n  "spinning pacer" rows and the iterator spin the main thread between bursts (one core of 2 held by the pacer).'
+      + '\n  the "spinning pacer" row spins the main thread between bursts (one core of 2 held by the pacer, and its clock reads'
+      + '\n  allocate); the iterator row spins in place without allocating and yields when its consumer has records.'
       + '\n  Clocks: performance.timeOrigin + performance.now() on each thread; the'
       + `\n  Atomics ping-pong puts the offset between two threads' clocks at about ${fmt(atomicsBack.clockSkewUs)} µs.`);
     json.latency = { napMs: NAP_MS, workers: LATENCY_WORKERS, pool, poolTwoWorkers: pool2, poolSpinningPacer: poolSpin, iterator: iter };
