@@ -81,16 +81,26 @@ export async function appendNever(logDir: string, n: number, bursts: number, bur
   }
 }
 
-/** Reads the whole log from the oldest record with consumer.iter(); returns [records, seconds]. */
-async function readAll(logDir: string): Promise<[number, number]> {
+/**
+ * Reads the whole log from the oldest record; returns [records, seconds]. With `upTo`, by `for await`
+ * over consumer.tail() until that many records (the blocking iterator, catching up); else with iter().
+ */
+async function readAll(logDir: string, upTo: number | null = null): Promise<[number, number]> {
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
     let count = 0;
     let bytes = 0;
     const t0 = nowMs();
-    for (const m of c.iter()) {
-      count++;
-      bytes += m.data.byteLength;
+    if (upTo === null) {
+      for (const m of c.iter()) {
+        count++;
+        bytes += m.data.byteLength;
+      }
+    } else {
+      for await (const m of c.tail()) {
+        bytes += m.data.byteLength;
+        if (++count >= upTo) break;
+      }
     }
     const seconds = (nowMs() - t0) / 1000;
     if (bytes !== count * RECORD_BYTES) throw new Error(`read: ${bytes} bytes for ${count} records`);
@@ -105,6 +115,8 @@ export interface ReadRuns {
   readonly inProcessSec: number[];
   /** Seconds per full read after the producer closed (file mode). */
   readonly fileModeSec: number[];
+  /** The same by `for await` over consumer.tail(), file mode. */
+  readonly tailFileModeSec: number[];
 }
 
 /** Writes n records (never + flush), then reads them all `reps` times in each mode, after one warm-up read. */
@@ -122,7 +134,10 @@ export async function readBoth(logDir: string, n: number, reps: number): Promise
   }
   await readAll(logDir); // warm-up
   for (let r = 0; r < reps; r++) fileModeSec.push(checked(await readAll(logDir), n));
-  return { inProcessSec, fileModeSec };
+  const tailFileModeSec: number[] = [];
+  await readAll(logDir, n);
+  for (let r = 0; r < reps; r++) tailFileModeSec.push(checked(await readAll(logDir, n), n));
+  return { inProcessSec, fileModeSec, tailFileModeSec };
 }
 
 function checked([count, seconds]: [number, number], n: number): number {

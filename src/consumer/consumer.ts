@@ -25,6 +25,7 @@ import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOpti
 import { DeadLetterSink } from './dead-letter.js';
 import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
 import { runProcess, type RecordSource } from './process.js';
+import { TailIterator } from './tail-iterator.js';
 import { Waiter } from './waiter.js';
 
 export class Consumer implements AsyncIterable<Message> {
@@ -145,29 +146,25 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
     return this.tail();
   }
 
-  /** Blocking: waits for new records; ends on break, close() or when `signal` aborts. */
-  async *tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
-    if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
-    const signal = checkSignal(options.signal);
-    this.enter();
-    try {
-      for (;;) {
-        if (this.closed || signal?.aborted) return;
-        const m = this.take();
-        if (m === null) {
-          await this.wait(signal);
-          continue;
-        }
-        yield m;
-        this.complete(m, undefined);
-      }
-    } finally {
-      this.leave();
-    }
+  /** Blocking: waits for new records; ends on break, close() or when `signal` aborts (see TailIterator). */
+  tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
+    return new TailIterator({
+      begin: () => {
+        if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
+        const signal = checkSignal(options.signal);
+        this.enter();
+        return signal;
+      },
+      take: () => this.take(),
+      complete: (m) => this.complete(m, undefined),
+      wait: (signal) => this.wait(signal),
+      isClosed: () => this.closed,
+      end: () => this.leave(),
+    });
   }
 
   /**

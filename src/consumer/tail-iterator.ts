@@ -1,0 +1,144 @@
+/**
+ * The iterator behind `Consumer.tail()` and `for await (const m of consumer)`: the protocol of an
+ * async generator, written out. An `async *` generator costs a suspended frame, a promise and a
+ * result object per record and runs each step as a job; here a record that is already in the log is
+ * handed out with one resolved promise, and only a wait for new records runs as an async function.
+ * With `for await` a consumer catching up went from about 5.3 to 6.8 M records/s (100 B records).
+ *
+ * What it keeps of a generator:
+ * - nothing runs before the first next(): bad options, a closed or busy consumer reject that call,
+ *   and the iterator is then finished;
+ * - next() completes the record handed out before (transactional styles commit it) and hands out
+ *   the next one, waiting for it if need be; it ends on close(), an aborted signal, or a failure
+ *   (which rejects that call, then the iterator is finished);
+ * - return() and throw() end it without completing the record handed out last; a call made while
+ *   another waits runs after it, in order.
+ */
+import type { Message } from '../types.js';
+
+export interface TailSource {
+  /** Checks the options and takes the consumer; throws if it cannot (then nothing is to be released). */
+  begin(): AbortSignal | undefined;
+  take(): Message | null;
+  complete(m: Message): void;
+  wait(signal: AbortSignal | undefined): Promise<void>;
+  isClosed(): boolean;
+  /** Releases the consumer (once, after a successful begin). */
+  end(): void;
+}
+
+const NEW = 0;
+const RUNNING = 1;
+const FINISHED = 2;
+
+const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
+
+export class TailIterator implements AsyncGenerator<Message, void, undefined> {
+  private state = NEW;
+  private signal: AbortSignal | undefined = undefined;
+  /** The record handed out last, completed by the next call of next(). */
+  private handedOut: Message | null = null;
+  /** A call is waiting for records; calls made meanwhile queue behind it. */
+  private inFlight = false;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly src: TailSource) {}
+
+  next(): Promise<IteratorResult<Message, void>> {
+    if (this.inFlight) return this.later(() => this.next());
+    let r: IteratorResult<Message, void> | null;
+    try {
+      r = this.step();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (r !== null) return Promise.resolve(r);
+    this.inFlight = true;
+    const p = this.waitForRecord();
+    p.then(this.drain, this.drain);
+    return p;
+  }
+
+  return(value?: void | PromiseLike<void>): Promise<IteratorResult<Message, void>> {
+    if (this.inFlight) return this.later(() => this.return(value));
+    this.finish();
+    return Promise.resolve(value).then((v) => ({ value: v, done: true as const }));
+  }
+
+  throw(e?: unknown): Promise<IteratorResult<Message, void>> {
+    if (this.inFlight) return this.later(() => this.throw(e));
+    this.finish();
+    return Promise.reject(e);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return(undefined);
+  }
+
+  /** One step without waiting: its result, or null when the next record is not there yet. */
+  private step(): IteratorResult<Message, void> | null {
+    if (this.state === FINISHED) return done();
+    if (this.state === NEW) {
+      this.state = FINISHED; // if begin() throws, the iterator stays finished
+      this.signal = this.src.begin();
+      this.state = RUNNING;
+    }
+    try {
+      const prev = this.handedOut;
+      if (prev !== null) {
+        this.handedOut = null;
+        this.src.complete(prev); // the loop asked for the next one
+      }
+      return this.offer();
+    } catch (e) {
+      this.finish();
+      throw e;
+    }
+  }
+
+  /** After close() or abort: finished. Else the next record if there is one, or null. */
+  private offer(): IteratorResult<Message, void> | null {
+    if (this.src.isClosed() || this.signal?.aborted === true) {
+      this.finish();
+      return done();
+    }
+    const m = this.src.take();
+    if (m === null) return null;
+    this.handedOut = m;
+    return { value: m, done: false };
+  }
+
+  private async waitForRecord(): Promise<IteratorResult<Message, void>> {
+    try {
+      for (;;) {
+        await this.src.wait(this.signal);
+        const r = this.offer();
+        if (r !== null) return r;
+      }
+    } catch (e) {
+      this.finish();
+      throw e;
+    }
+  }
+
+  private finish(): void {
+    const wasRunning = this.state === RUNNING;
+    this.state = FINISHED;
+    this.handedOut = null;
+    if (wasRunning) this.src.end();
+  }
+
+  private later(call: () => Promise<IteratorResult<Message, void>>): Promise<IteratorResult<Message, void>> {
+    return new Promise((resolve, reject) => this.queue.push(() => void call().then(resolve, reject)));
+  }
+
+  /** The waiting call settled: run the queued calls in order until one has to wait in turn. */
+  private readonly drain = (): void => {
+    this.inFlight = false;
+    while (!this.inFlight && this.queue.length > 0) this.queue.shift()!();
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Consumer.tail() keeps the protocol of an async generator (src/consumer/tail-iterator.ts): calls
+ * made while one waits run after it in order, return() and throw() end the iteration without
+ * completing the record handed out last and release the consumer, a failed first call finishes the
+ * iterator, and a record handed out is completed only when the next one is asked for.
+ */
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
+import { cleanupTempDirs, rejectsWith, tempDir, waitFor } from './helpers.js';
+import { readableErrors } from './readable-errors.js';
+
+const test = readableErrors(uvuTest);
+test.after(() => cleanupTempDirs());
+
+const text = (r: IteratorResult<Message, void>): string | null => (r.done === true ? null : Buffer.from(r.value.data).toString());
+
+async function live(): Promise<{ p: Producer; logDir: string }> {
+  const logDir = tempDir();
+  return { p: await Producer.open({ logDir, syncPolicy: SyncPolicy.never() }), logDir };
+}
+
+test('calls made while next() waits run after it, in order; a queued return() ends it and the last record comes again', async () => {
+  const { p, logDir } = await live();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const it = c.tail();
+    const order: string[] = [];
+    const a = it.next().then((r) => (order.push(`a:${text(r)}`), r));
+    const b = it.next().then((r) => (order.push(`b:${text(r)}`), r));
+    const r = it.return().then((x) => (order.push(`return:${String(x.done)}`), x));
+    p.append('r0');
+    await waitFor(() => order.length === 1, 'the first next()');
+    p.append('r1');
+    await Promise.all([a, b, r]);
+    assert.equal(order, ['a:r0', 'b:r1', 'return:true']);
+    assert.equal(await it.next(), { value: undefined, done: true });
+    // r0 was completed when the second next() ran; r1 was handed out, never completed.
+    const again = c.tail();
+    assert.is(text(await again.next()), 'r1');
+    await again.return();
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('throw() rejects with its error, ends the iteration and releases the consumer; completion is by the next call only', async () => {
+  const { p, logDir } = await live();
+  for (const x of ['t0', 't1']) p.append(x);
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('tail-throw') });
+  try {
+    const it = c.tail();
+    assert.is(text(await it.next()), 't0');
+    assert.is(c.committedOffset, 0, 'nothing is committed while t0 is being handled');
+    assert.is(text(await it.next()), 't1');
+    const boom = new Error('boom');
+    try {
+      await it.throw(boom);
+      assert.unreachable('throw() resolved');
+    } catch (e) {
+      assert.is(e, boom);
+    }
+    assert.equal(await it.next(), { value: undefined, done: true });
+    const again = c.tail();
+    assert.is(text(await again.next()), 't1', 't1 was not completed: it comes again');
+    await again.return();
+    assert.is(c.committedOffset, 1, 't0 was committed when t1 was asked for');
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
+test('a first call that fails finishes the iterator; return() before any next() never takes the consumer; asyncDispose releases it', async () => {
+  const { p, logDir } = await live();
+  p.append('d0');
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const bad = c.tail(null as never);
+    await rejectsWith(bad.next(), 'ERR_INVALID_OPTION');
+    assert.equal(await bad.next(), { value: undefined, done: true }, 'finished after its failure');
+
+    const unused = c.tail();
+    assert.equal(await unused.return(), { value: undefined, done: true });
+    const busy = c.tail();
+    assert.is(text(await busy.next()), 'd0', 'the consumer was free: return() before next() took nothing');
+    await rejectsWith(c.tail().next(), 'ERR_CONSUMER_BUSY');
+    await busy[Symbol.asyncDispose]();
+    const after = c.tail();
+    assert.is(text(await after.next()), 'd0', 'asyncDispose released the consumer; d0 comes again');
+    await after.return();
+  } finally {
+    await c.close();
+    await p.close();
+  }
+  const closedIt = c.tail();
+  await rejectsWith(closedIt.next(), 'ERR_LOG_CLOSED');
+  assert.equal(await closedIt.next(), { value: undefined, done: true });
+});
+
+test.run();
