@@ -15,7 +15,7 @@ import { Piscina } from 'piscina';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Handler, type Message, type ProcessContext } from '../../dist/index.js';
 import { CTRL, RECORD_BYTES, WARM_MARK, nowMs, readF64, type SharedViews } from '../fixtures/pool-shared.mjs';
 import { sleep } from './stats.js';
-import { I32 } from '../../src/ring/layout.js';
+import { I32, controlViews } from '../../src/ring/layout.js';
 
 export const SPIN_HANDLER = new URL('../fixtures/pool-spin-handler.mjs', import.meta.url);
 export const LATENCY_HANDLER = new URL('../fixtures/pool-latency-handler.mjs', import.meta.url);
@@ -152,7 +152,7 @@ function pacerOf(p: Producer, spec: LatencySpec): Pacer {
     case 'yield': return { kind: 'yield', moved: durable ? () => p.durableOffset : () => p.writtenOffset };
     case 'seq': {
       const control = (p as unknown as { local: { shared: { control: SharedArrayBuffer } } }).local.shared.control;
-      return { kind: 'seq', i32: new Int32Array(control, 0, 16), slot: durable ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ };
+      return { kind: 'seq', i32: controlViews(control).i32, slot: durable ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ };
     }
   }
 }
