@@ -80,11 +80,14 @@ export class LogError extends Error {
     return new LogError(ErrorCode.LOG_CORRUPT, `log corrupt in ${file} at byte ${position}: ${why}`, { file, position });
   }
 
-  /** Wraps a failed system call; ENOSPC and EDQUOT become ERR_DISK_FULL, the rest ERR_IO. */
+  /**
+   * Wraps a failed system call; ENOSPC and EDQUOT become ERR_DISK_FULL; EFTYPE (the file layer found a
+   * FIFO, socket, device or directory where the log keeps a file) ERR_LOG_CORRUPT; the rest ERR_IO.
+   */
   static fromSystem(err: unknown, what: string, file?: string): LogError {
     if (err instanceof LogError) return err;
     const sys = (err as NodeJS.ErrnoException | undefined)?.code;
-    const code = sys === 'ENOSPC' || sys === 'EDQUOT' ? ErrorCode.DISK_FULL : ErrorCode.IO;
+    const code = sys === 'ENOSPC' || sys === 'EDQUOT' ? ErrorCode.DISK_FULL : sys === 'EFTYPE' ? ErrorCode.LOG_CORRUPT : ErrorCode.IO;
     const msg = `${what}${file ? ` (${file})` : ''} failed: ${(err as Error | undefined)?.message ?? String(err)}`;
     return new LogError(code, msg, { ...(file ? { file } : {}), ...(sys ? { syscallCode: sys } : {}) }, { cause: err });
   }

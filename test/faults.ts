@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const FAULT_IO = fileURLToPath(new URL('./fixtures/fault-io.mjs', import.meta.url));
 
 export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fsync' | 'ftruncate' | 'fsize'
-  | 'readdir' | 'unlink' | 'rename' | 'link' | 'mkdirp' | 'exists' | 'stamp' | 'stampPath';
+  | 'readdir' | 'unlink' | 'rename' | 'link' | 'mkdirp' | 'exists' | 'stamp' | 'stampPath' | 'tryLock' | 'isSameFile';
 
 export type FaultEffect =
   | { readonly errno: string; readonly dropUnsynced?: boolean }

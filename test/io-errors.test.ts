@@ -9,7 +9,7 @@ import { readableErrors } from './readable-errors.js';
 const test = readableErrors(rawTest);
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
@@ -124,9 +124,9 @@ test('a failed read of durable.offset during recovery is ERR_IO, not "no hint"',
   assert.is(await countRecords(logDir), 1);
 });
 
-test('lock errors are LogErrors, and a lock a failed release left behind does not block this thread', async () => {
+test('lock errors are LogErrors, and a lock file a failed release left behind does not block this thread', async () => {
   const logDir = tempDir();
-  await withFaults({ rules: [{ op: 'link', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }] },
+  await withFaults({ rules: [{ op: 'tryLock', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }] },
     () => rejectsWith(Producer.open({ logDir }), 'ERR_IO'));
   // The handle's file layer reads the plan as it goes: armed only for the release at close.
   const arm = join(tempDir(), 'arm');
@@ -140,6 +140,7 @@ test('lock errors are LogErrors, and a lock a failed release left behind does no
     clearFaults();
   }
   assert.ok(existsSync(join(logDir, 'producer.lock')), 'the release failed, the file is still there');
+  assert.is(readFileSync(join(logDir, 'producer.lock')).byteLength, 0, 'emptied: it names no stale owner');
   const q = await Producer.open({ logDir });
   assert.is(q.nextOffset, 1);
   await q.close();

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
-import { acquireLock, releaseLock } from '../storage/lock.js';
+import { acquireLock, type HeldLock } from '../storage/lock.js';
 import { CursorFile, MAX_STATE_BYTES, readCursorFile } from './cursor-file.js';
 
 export const CURSOR_DIR = 'cursors';
@@ -25,9 +25,8 @@ export class TxCursor {
   private lastSyncMs: number;
 
   private constructor(
-    private readonly io: FileIO,
     private readonly file: CursorFile,
-    private readonly lockPath: string,
+    private readonly lock: HeldLock,
     private readonly everyRecords: number,
     private readonly everyMs: number | null,
   ) {
@@ -46,15 +45,15 @@ export class TxCursor {
       throw LogError.fromSystem(e, 'creating the cursor directory', dir);
     }
     const lockPath = join(dir, `${name}.lock`);
-    const lock = acquireLock(io, lockPath);
-    if (!lock.ok) {
-      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
+    const taken = acquireLock(io, lockPath);
+    if (!taken.ok) {
+      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
     }
     try {
       const file = CursorFile.open(io, dir, `${name}${CURSOR_SUFFIX}`, initialOffset);
-      return new TxCursor(io, file, lockPath, everyRecords, everyMs);
+      return new TxCursor(file, taken.lock, everyRecords, everyMs);
     } catch (e) {
-      releaseLock(io, lockPath);
+      taken.lock.release();
       throw e;
     }
   }
@@ -114,7 +113,7 @@ export class TxCursor {
       this.sync();
     } finally {
       this.file.close();
-      releaseLock(this.io, this.lockPath);
+      this.lock.release();
     }
   }
 }

@@ -4,7 +4,7 @@
  * `flush()`; failures of the writer surface here as LogErrors.
  */
 import { realpathSync } from 'node:fs';
-import { fileIO, type FileIO } from '../storage/file-io.js';
+import { fileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from '../options.js';
@@ -14,7 +14,7 @@ import {
 } from '../ring/layout.js';
 import { RingAppender } from '../ring/ring-appender.js';
 import { waitSlot } from '../ring/wait.js';
-import { acquireLock, producerLockPath, releaseLock } from '../storage/lock.js';
+import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 
@@ -59,11 +59,11 @@ export class Producer {
 
   private constructor(
     readonly options: ResolvedProducerOptions,
-    private readonly io: FileIO,
     private readonly realDir: string,
     private readonly shared: SharedLog,
     private readonly c: ControlViews,
     private readonly worker: Worker,
+    private readonly lock: HeldLock,
     ready: Extract<WriterToMain, { type: 'ready' }>,
   ) {
     this.nextOffsetValue = ready.nextOffset;
@@ -110,10 +110,11 @@ export class Producer {
     const realDir = realpathSync.native(opts.logDir);
     const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
     const lockPath = producerLockPath(realDir);
-    const lock = acquireLock(io, lockPath);
-    if (!lock.ok) {
-      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${lock.ownerPid !== null ? ` (pid ${lock.ownerPid})` : ''}`, { file: lockPath });
+    const taken = acquireLock(io, lockPath);
+    if (!taken.ok) {
+      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
     }
+    const lock = taken.lock;
     try {
       const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
       const workerData: WriterWorkerData = { options: resolved, shared };
@@ -135,14 +136,14 @@ export class Producer {
         await worker.terminate();
         throw e;
       });
-      const producer = new Producer(resolved, io, realDir, shared, controlViews(shared.control), worker, ready);
+      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
       registerProducer(realDir, producer.local);
       installExitHook();
       unclosed.add(producer);
       worker.unref();
       return producer;
     } catch (e) {
-      releaseLock(io, lockPath);
+      lock.release();
       throw e;
     }
   }
@@ -236,7 +237,7 @@ export class Producer {
     unclosed.delete(this);
     this.closedFlag = true;
     unregisterProducer(this.realDir, this.local);
-    releaseLock(this.io, producerLockPath(this.realDir));
+    this.lock.release();
     if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
@@ -262,7 +263,7 @@ export class Producer {
       Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
     }
     unregisterProducer(this.realDir, this.local);
-    releaseLock(this.io, producerLockPath(this.realDir));
+    this.lock.release();
   }
 
   private markFailed(err: LogError): void {

@@ -1,8 +1,13 @@
 /**
  * Open producers of this process, by the real path of their log directory, so that a consumer opened
  * in the same process waits on the producer's shared memory instead of tailing files.
+ *
+ * The table lives on `globalThis` under a key that names the control block's layout, so that two
+ * copies of this module in one process (an app that both imports and requires the package) share it:
+ * a consumer of one copy finds the producer of the other. Copies with another layout use another key
+ * and never read each other's shared memory.
  */
-import type { ControlViews, SharedLog } from '../ring/layout.js';
+import { CONTROL_LAYOUT_VERSION, type ControlViews, type SharedLog } from '../ring/layout.js';
 
 export interface LocalProducer {
   readonly shared: SharedLog;
@@ -12,7 +17,9 @@ export interface LocalProducer {
   nextOffset(): number;
 }
 
-const open = new Map<string, LocalProducer>();
+const REGISTRY_KEY = Symbol.for(`reactive-log.local-producers.layout-${CONTROL_LAYOUT_VERSION}`);
+const registryHost = globalThis as { [REGISTRY_KEY]?: Map<string, LocalProducer> };
+const open: Map<string, LocalProducer> = (registryHost[REGISTRY_KEY] ??= new Map());
 
 export function registerProducer(realDir: string, p: LocalProducer): void {
   open.set(realDir, p);

@@ -57,6 +57,13 @@ export const I64 = {
   FLUSH_TARGET: 3,
 } as const;
 
+/**
+ * Names this layout of the control block and the ring. Raise it with any change to the slots or the
+ * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
+ * copies of the module with different layouts never read each other's shared memory.
+ */
+export const CONTROL_LAYOUT_VERSION = 1;
+
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;
 export const CONTROL_BYTES = CONTROL_I32_SLOTS * 4 + CONTROL_I64_SLOTS * 8;

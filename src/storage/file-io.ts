@@ -4,10 +4,22 @@
  * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
+/**
+ * How a file is opened: 'r' read, 'r+' read and write, 'w' write (created or truncated), 'wx' write a
+ * new file (EEXIST if it exists), 'r+c' read and write, created if missing, never truncated.
+ */
+export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c';
+
 export interface FileIO {
-  open(path: string, flags: string, mode?: number): number;
+  /**
+   * Opens a regular file (or, with 'r', a directory, for fsyncDir). Never blocks: anything else at
+   * `path` (a FIFO, a socket, a device, a directory opened for writing) fails with the code EFTYPE,
+   * which LogError.fromSystem reports as ERR_LOG_CORRUPT.
+   */
+  open(path: string, flags: OpenFlags, mode?: number): number;
   close(fd: number): void;
   /** Reads up to `length` bytes at `position`; returns how many were read (0 at end of file). */
   read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
@@ -23,6 +35,15 @@ export interface FileIO {
   link(existing: string, newPath: string): void;
   mkdirp(dir: string): void;
   exists(path: string): boolean;
+  /**
+   * Takes an exclusive advisory lock on the whole open file without waiting; false if another open
+   * file description holds it. On Linux this is an open-file-description lock: two descriptors
+   * conflict even in one process, and the kernel releases it when the descriptor is closed or the
+   * process dies (src/storage/lock.ts).
+   */
+  tryLock(fd: number): boolean;
+  /** Whether `path` still names the file open on `fd` (same device and inode). */
+  isSameFile(fd: number, path: string): boolean;
   /**
    * The identity and change stamp of an open file (fstat with nanosecond times). Optional: a file layer
    * without it (the crash simulator) gets no reader caches (src/reader/verified-cache.ts).
@@ -50,8 +71,65 @@ function toStamp(s: fs.BigIntStats): FileStamp {
   return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
 }
 
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_NONBLOCK } = fs.constants;
+const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
+  r: O_RDONLY,
+  'r+': O_RDWR,
+  w: O_WRONLY | O_CREAT | O_TRUNC,
+  wx: O_WRONLY | O_CREAT | O_EXCL,
+  'r+c': O_RDWR | O_CREAT,
+};
+
+function wrongType(path: string, what: string): Error {
+  return Object.assign(new Error(`${path} is ${what}, not a regular file`), { code: 'EFTYPE', path });
+}
+
+function fileKind(s: fs.Stats): string {
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * open(2) with O_NONBLOCK, so that a FIFO at a path where the log expects a file cannot block the
+ * thread (on a regular file O_NONBLOCK changes nothing), then fstat: only regular files pass, and
+ * directories when opened 'r'.
+ */
+function openChecked(path: string, flags: OpenFlags, mode?: number): number {
+  const bits = OPEN_FLAGS[flags];
+  if (bits === undefined) throw new TypeError(`unknown open flags ${String(flags)}`);
+  let fd: number;
+  try {
+    fd = fs.openSync(path, bits | O_NONBLOCK, mode);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // EISDIR: a directory opened for writing; ENXIO: a FIFO without a reader or a socket, for writing.
+    if (code === 'EISDIR' || code === 'ENXIO') throw wrongType(path, code === 'EISDIR' ? 'a directory' : 'a FIFO or socket');
+    throw e;
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  if (st.isFile() || (flags === 'r' && st.isDirectory())) return fd;
+  fs.closeSync(fd);
+  throw wrongType(path, fileKind(st));
+}
+
+let nativeLocks: { tryLock(fd: number): boolean } | null = null;
+function tryLockNative(fd: number): boolean {
+  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only.
+  nativeLocks ??= createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean };
+  return nativeLocks.tryLock(fd);
+}
+
 export const nodeFileIO: FileIO = {
-  open: (path, flags, mode) => fs.openSync(path, flags, mode),
+  open: openChecked,
   close: (fd) => fs.closeSync(fd),
   read: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   writev: (fd, bufs, position) => fs.writevSync(fd, bufs as Uint8Array[], position),
@@ -65,6 +143,12 @@ export const nodeFileIO: FileIO = {
   link: (existing, newPath) => fs.linkSync(existing, newPath),
   mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
   exists: (path) => fs.existsSync(path),
+  tryLock: tryLockNative,
+  isSameFile: (fd, path) => {
+    const a = fs.fstatSync(fd);
+    const b = fs.statSync(path, { throwIfNoEntry: false });
+    return b !== undefined && a.dev === b.dev && a.ino === b.ino;
+  },
   stamp: (fd) => toStamp(fs.fstatSync(fd, { bigint: true })),
   stampPath: (path) => toStamp(fs.statSync(path, { bigint: true })),
 };
@@ -88,6 +172,8 @@ export function readOnlyFileIO(io: FileIO): FileIO {
     fsize: (fd) => io.fsize(fd),
     readdir: (dir) => io.readdir(dir),
     exists: (path) => io.exists(path),
+    isSameFile: (fd, path) => io.isSameFile(fd, path),
+    tryLock: refuse('lock'),
     writev: refuse('write'),
     fdatasync: refuse('fdatasync'),
     fsync: refuse('fsync'),

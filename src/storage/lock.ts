@@ -1,20 +1,34 @@
 /**
- * Owner locks: one file per producer (and, later, per transactional cursor) holding the owner's pid and
- * its process start time. A live owner makes the opener fail; a lock whose owner is gone is taken over.
- * Creation is atomic through link(2) of a private temporary file, so two openers never both win.
+ * Owner locks: one file per producer (`producer.lock`) and per transactional cursor
+ * (`cursors/<id>.lock`). Ownership is a kernel lock, not the file's existence: the owner keeps the
+ * file open with an exclusive open-file-description lock (Linux `F_OFD_SETLK`) for the life of its
+ * handle. The kernel releases it when the descriptor closes or the process dies, and two
+ * descriptors conflict even inside one process, so a second opener fails at once, whether it is
+ * another process, another thread or another copy of this module.
+ *
+ * The file also holds the owner's pid, process start time, host and thread as JSON: information for
+ * error messages, `verifyLog` and readers that ask whether a producer is live. It is never what
+ * decides ownership.
+ *
+ * Release unlinks the file while still holding the lock, then closes it. An opener that locked a
+ * file which was unlinked (or replaced) meanwhile finds that the path no longer names its file and
+ * tries again, so the lock always lives on the file the path names.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { readWhole, writeNew, type FileIO } from './file-io.js';
+import { readWhole, writeAll, type FileIO } from './file-io.js';
+
+/** How many times an opener retries when the file it locked was unlinked or replaced meanwhile. */
+const MAX_LOCK_ATTEMPTS = 8;
 
 interface LockOwner {
   readonly pid: number;
   readonly start: string;
   readonly host: string;
-  /** The thread (worker_threads threadId) that took it; absent in locks of older versions. */
+  /** The thread (worker_threads threadId) that took it. */
   readonly thread?: number;
 }
 
@@ -30,25 +44,15 @@ function processStart(pid: number): string {
   }
 }
 
-const self: LockOwner = { pid: process.pid, start: processStart(process.pid), host: hostname(), thread: threadId };
-
-/**
- * Lock paths this thread holds. A lock file naming this very thread that is not in here is one a
- * release failed to remove (an I/O error at close): stale, though its process is alive.
- */
-const held = new Set<string>();
-
-function isOwnedByUs(owner: LockOwner): boolean {
-  return owner.pid === self.pid && owner.start === self.start && owner.host === self.host;
-}
-
-function live(owner: LockOwner, path: string): boolean {
-  if (isOwnedByUs(owner) && owner.thread === self.thread && !held.has(path)) return false;
-  return alive(owner);
+let selfOwner: LockOwner | null = null;
+function self(): LockOwner {
+  selfOwner ??= { pid: process.pid, start: processStart(process.pid), host: hostname(), thread: threadId };
+  return selfOwner;
 }
 
 function alive(owner: LockOwner): boolean {
-  if (owner.host !== self.host) return true; // Another machine on a shared disk: never assume it is dead.
+  const me = self();
+  if (owner.host !== me.host) return true; // Another machine on a shared disk: never assume it is dead.
   try {
     process.kill(owner.pid, 0);
   } catch (e) {
@@ -68,81 +72,91 @@ function readOwner(io: FileIO, path: string): LockOwner | null {
   }
 }
 
-export type LockResult = { readonly ok: true; readonly tookOverFrom: number | null } | { readonly ok: false; readonly ownerPid: number | null };
+/** A lock this thread holds: the open, locked descriptor of the lock file. */
+export class HeldLock {
+  private fd: number;
 
-/** Tries to take the lock file at `path`. Never waits. A failed system call is ERR_IO (or ERR_DISK_FULL). */
-export function acquireLock(io: FileIO, path: string): LockResult {
-  try {
-    const r = tryAcquire(io, path);
-    if (r.ok) held.add(path);
-    return r;
-  } catch (e) {
-    throw LogError.fromSystem(e, 'taking the lock', path);
+  constructor(private readonly io: FileIO, readonly path: string, fd: number) {
+    this.fd = fd;
   }
-}
 
-function tryAcquire(io: FileIO, path: string): LockResult {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    writeNew(io, tmp, Buffer.from(JSON.stringify(self)));
-  } catch (e) {
-    throw LogError.fromSystem(e, 'writing a lock file', tmp);
-  }
-  let staleFrom: number | null = null;
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        io.link(tmp, path);
-        return { ok: true, tookOverFrom: attempt === 0 ? null : staleFrom };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const owner = readOwner(io, path);
-      // A lock file that cannot be read is one whose writer died before finishing it: it is stale.
-      if (owner !== null && live(owner, path)) return { ok: false, ownerPid: owner.pid };
-      staleFrom = owner?.pid ?? null;
-      // Move the stale lock aside, then check we moved the one we judged: another opener may have
-      // replaced it in between, and then that one is live and must be put back.
-      const aside = `${path}.stale.${process.pid}.${attempt}`;
-      try {
-        io.rename(path, aside);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      const moved = readOwner(io, aside);
-      if (moved !== null && live(moved, path)) {
-        try { io.link(aside, path); } catch { /* the new owner's lock is back or a newer one won */ }
-        io.unlink(aside);
-        return { ok: false, ownerPid: moved.pid };
-      }
-      io.unlink(aside);
+  /**
+   * Removes the file, then closes the descriptor, which releases the kernel lock. Safe to call twice.
+   * A file that cannot be removed is emptied instead, so that its stale owner information misleads no
+   * one; the lock itself goes with the descriptor whatever happens.
+   */
+  release(): void {
+    const fd = this.fd;
+    if (fd < 0) return;
+    this.fd = -1;
+    try {
+      this.io.unlink(this.path);
+    } catch {
+      try { this.io.ftruncate(fd, 0); } catch { /* the lock still goes with the descriptor */ }
     }
-    return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
-  } finally {
-    try { io.unlink(tmp); } catch { /* already gone */ }
+    try { this.io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
   }
 }
 
-/** The owner named in the lock file at `path` and whether it is alive; null if missing or unreadable. */
+export type LockResult =
+  | { readonly ok: true; readonly lock: HeldLock; readonly tookOverFrom: number | null }
+  | { readonly ok: false; readonly ownerPid: number | null };
+
+/**
+ * Tries to take the lock file at `path`, creating it if needed. Never waits. A failed system call is
+ * ERR_IO (or ERR_DISK_FULL); something other than a regular file at `path` is ERR_LOG_CORRUPT, and
+ * then nothing in the directory changed.
+ */
+export function acquireLock(io: FileIO, path: string): LockResult {
+  for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
+    let fd: number;
+    try {
+      fd = io.open(path, 'r+c', 0o644);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'opening the lock file', path);
+    }
+    let locked = false;
+    try {
+      locked = io.tryLock(fd);
+      if (!locked) {
+        io.close(fd);
+        return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
+      }
+      // The previous owner released (unlinked) the file between our open and our lock: the path
+      // names another file now, or none. Locking a file nobody can find would prove nothing.
+      if (!io.isSameFile(fd, path)) {
+        io.close(fd);
+        continue;
+      }
+      const previous = readOwner(io, path);
+      const mine = Buffer.from(JSON.stringify(self()));
+      io.ftruncate(fd, 0);
+      writeAll(io, fd, [mine], 0);
+      return { ok: true, lock: new HeldLock(io, path, fd), tookOverFrom: previous?.pid ?? null };
+    } catch (e) {
+      if (locked) {
+        try { io.close(fd); } catch { /* releasing the lock is what matters */ }
+      }
+      throw LogError.fromSystem(e, 'taking the lock', path);
+    }
+  }
+  return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
+}
+
+/**
+ * The owner named in the lock file at `path` and whether it is alive; null if there is no file or it
+ * names no one. This reads the owner information only; it never takes the lock, so it cannot make a
+ * concurrent opener fail.
+ */
 export function lockOwner(io: FileIO, path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
   const owner = readOwner(io, path);
   return owner === null ? null : { pid: owner.pid, host: owner.host, live: alive(owner) };
 }
 
-/** Whether a live process (this one included) holds the lock at `path`. */
+/** Whether the lock file at `path` names a live process (this one included) as its owner. */
 export function lockHeldByLiveProcess(io: FileIO, path: string): boolean {
   const owner = readOwner(io, path);
-  return owner !== null && live(owner, path);
-}
-
-/** Releases a lock this process holds; leaves a lock held by anybody else alone. */
-export function releaseLock(io: FileIO, path: string): void {
-  held.delete(path); // from now on a lock file left behind by a failed unlink counts as stale
-  const owner = readOwner(io, path);
-  if (owner !== null && isOwnedByUs(owner) && owner.thread === self.thread) {
-    try { io.unlink(path); } catch { /* already gone */ }
-  }
+  return owner !== null && alive(owner);
 }
 
 export function producerLockPath(logDir: string): string {

@@ -4,6 +4,7 @@
  * rebuilt from the segment, every entry is checked before it is trusted, and a damaged index costs a
  * longer scan, never a wrong record.
  */
+import { LogError } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64 } from '../format/frame.js';
 import { readFull, type FileIO } from './file-io.js';
 
@@ -20,12 +21,16 @@ export interface RawIndex extends IndexEntries {
   readonly partialBytes: number;
 }
 
-/** Reads every whole entry of an index file; null when it cannot be opened (missing). */
+/**
+ * Reads every whole entry of an index file; null when it cannot be opened (missing). Something other
+ * than a regular file at `path` is ERR_LOG_CORRUPT: it is never read, and never taken for a missing index.
+ */
 export function readRawIndex(io: FileIO, path: string): RawIndex | null {
   let fd: number;
   try {
     fd = io.open(path, 'r');
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EFTYPE') throw LogError.fromSystem(e, 'opening the index', path);
     return null;
   }
   try {

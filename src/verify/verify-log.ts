@@ -9,7 +9,7 @@
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseSegmentName } from '../format/frame.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
@@ -64,7 +64,14 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
 
   // Read before the segments: whatever these promise was in the files before the scan starts.
   const hasHint = names.includes(DURABLE_HINT_FILE);
-  const hint = hasHint ? readDurableHint(io, dir) : null;
+  let hint: number | null = null;
+  try {
+    hint = hasHint ? readDurableHint(io, dir) : null;
+  } catch (e) {
+    // Something other than a regular file there is damage to report; an I/O error stops the scan.
+    if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
+    f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${(e as Error).message}`);
+  }
   const cursorFiles = names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [];
   const lockOwnerInfo = names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null;
   const producerLive = lockOwnerInfo?.live === true;

@@ -131,7 +131,13 @@ class IndexCheck {
     private readonly present: boolean, private readonly segmentBytes: number, private readonly f: Findings,
   ) {
     this.file = indexName(base);
-    const raw = present ? readRawIndex(io, join(dir, this.file)) : null;
+    let raw: ReturnType<typeof readRawIndex> = null;
+    try {
+      raw = present ? readRawIndex(io, join(dir, this.file)) : null;
+    } catch (e) {
+      f.damage('index', this.file, `cannot be read: ${(e as Error).message}`);
+      return;
+    }
     if (raw === null) {
       f.warning('index', this.file, 'missing: readers of this segment scan it from the start (no wrong record can result)');
       return;

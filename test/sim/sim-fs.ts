@@ -13,7 +13,7 @@
  *   is what `crashState` works from.
  */
 import { basename, dirname } from 'node:path';
-import type { FileIO } from '../../src/storage/file-io.js';
+import type { FileIO, OpenFlags } from '../../src/storage/file-io.js';
 
 export class SimCrash extends Error {
   constructor() {
@@ -83,10 +83,11 @@ export class SimFS implements FileIO {
   }
 
   // ---- FileIO ----
-  open(path: string, flags: string): number {
+  open(path: string, flags: OpenFlags): number {
     this.alive();
     let node = this.names.get(path);
     if (flags === 'wx' && node !== undefined) throw errno('EEXIST', 'open', path);
+    if (node?.isDir === true && flags !== 'r') throw errno('EFTYPE', 'open', path);
     if (node === undefined) {
       if (flags === 'r' || flags === 'r+') throw errno('ENOENT', 'open', path);
       this.parentDir(path);
@@ -94,12 +95,9 @@ export class SimFS implements FileIO {
       this.linkNode(path, node);
       this.mutated();
     } else if (flags === 'w') {
-      if (node.isDir) throw errno('EISDIR', 'open', path);
       node.truncate(0);
       node.pending.push({ kind: 'truncate', size: 0 });
       this.mutated();
-    } else if (node.isDir && flags !== 'r') {
-      throw errno('EISDIR', 'open', path);
     }
     const fd = this.nextFd++;
     this.fds.set(fd, { node, path });
@@ -108,7 +106,27 @@ export class SimFS implements FileIO {
 
   close(fd: number): void {
     this.alive();
-    if (!this.fds.delete(fd)) throw errno('EBADF', 'close', String(fd));
+    const entry = this.fds.get(fd);
+    if (entry === undefined) throw errno('EBADF', 'close', String(fd));
+    this.fds.delete(fd);
+    if (this.locks.get(entry.node) === fd) this.locks.delete(entry.node);
+  }
+
+  /** Which descriptor holds the lock of each locked file (an OFD lock goes with its descriptor). */
+  private locks = new Map<Inode, number>();
+
+  tryLock(fd: number): boolean {
+    this.alive();
+    const node = this.file(fd);
+    const holder = this.locks.get(node);
+    if (holder !== undefined && holder !== fd) return false;
+    this.locks.set(node, fd);
+    return true;
+  }
+
+  isSameFile(fd: number, path: string): boolean {
+    this.alive();
+    return this.names.get(path) === this.file(fd);
   }
 
   read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number {
@@ -265,8 +283,9 @@ export class SimFS implements FileIO {
   }
 
   /**
-   * Removes lock files: after a simulated power loss the process that held them is gone, and the
-   * engine takes over a dead owner's lock; in one process the owner's pid would still look alive.
+   * Removes lock files: after a simulated power loss the process that held them is gone. The kernel
+   * locks went with it (a new SimFS holds none), but the files still name this process, which is
+   * alive, and readers that ask whether a producer is live read the files.
    */
   dropLocks(): void {
     for (const path of [...this.names.keys()]) {
