@@ -9,7 +9,7 @@
  * durable cursor. A record not completed is handed out again first. One iteration or processing call
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TxCursor } from '../cursor/tx-cursor.js';
@@ -23,6 +23,7 @@ import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
+import { requireLogDirectory } from './log-dir.js';
 import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
 import { runProcess, type RecordSource } from './process.js';
 import { TailIterator } from './tail-iterator.js';
@@ -63,6 +64,8 @@ export class Consumer implements AsyncIterable<Message> {
   /**
    * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
    * live process holds it) and start where the cursor points (a new cursor: the oldest record).
+   * `logDir` is a log or an empty directory; anything else is ERR_INVALID_OPTION, with nothing
+   * written there (see log-dir.ts).
    */
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
@@ -79,7 +82,7 @@ export class Consumer implements AsyncIterable<Message> {
         if (r.seekToRecord(at)) return new Consumer(io, realDir, opts, null, r);
         r.close();
       }
-      requireDirectory(realDir, opts.logDir);
+      requireLogDirectory(io, realDir, opts.logDir);
       // Retention may delete the oldest segment between reading the bounds and the seek: try again.
       for (let attempt = 1; ; attempt++) {
         const bounds = logBounds(io, realDir, opts.durableOnly);
@@ -91,7 +94,7 @@ export class Consumer implements AsyncIterable<Message> {
         }
       }
     }
-    requireDirectory(realDir, opts.logDir);
+    requireLogDirectory(io, realDir, opts.logDir);
     const bounds = logBounds(io, realDir, opts.durableOnly);
     const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
@@ -365,15 +368,6 @@ function realLogDir(logDir: string): string {
   } catch {
     throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
   }
-}
-
-/** ERR_INVALID_OPTION unless `realDir` is a directory. */
-function requireDirectory(realDir: string, logDir: string): void {
-  let dir = false;
-  try {
-    dir = statSync(realDir).isDirectory();
-  } catch { /* below */ }
-  if (!dir) throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
 }
 
 /** A reader positioned so that it hands out `offset` first. */

@@ -145,6 +145,9 @@ export function releaseLock(io: FileIO, path: string): void {
   }
 }
 
+/** The producer lock's file name in a log directory. */
+export const PRODUCER_LOCK_FILE = 'producer.lock';
+
 export function producerLockPath(logDir: string): string {
-  return join(logDir, 'producer.lock');
+  return join(logDir, PRODUCER_LOCK_FILE);
 }
