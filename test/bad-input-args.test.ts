@@ -6,7 +6,7 @@
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, verifyLog, formatVerifyReport } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
@@ -108,6 +108,51 @@ test('Producer.open on a path that is a file, or runs through one: ERR_INVALID_O
   assert.is(readFileSync(file, 'utf8'), 'not a log');
   await rejectsWith(() => Consumer.open({ logDir: file, style: ConsumerStyle.globalTx() }), 'ERR_INVALID_OPTION');
   await rejectsWith(() => verifyLog(file), 'ERR_INVALID_OPTION');
+});
+
+test('Consumer.open on a directory that holds no log (not empty): ERR_INVALID_OPTION naming logDir, the directory byte-identical', async () => {
+  const home = tempDir();
+  writeFileSync(join(home, 'notes.txt'), 'my own notes');
+  mkdirSync(join(home, 'photos'));
+  writeFileSync(join(home, 'photos', 'a.jpg'), 'jpeg');
+  writeFileSync(join(home, '123.seg'), 'not a segment name'); // named like one, but not <20 digits>.seg
+  const before = `${digest(home)}/${dirDigest(join(home, 'photos'))}`;
+  const styles = [
+    ['clientTx', ConsumerStyle.clientTx('billing')], ['globalTx', ConsumerStyle.globalTx()],
+    ['nonTx oldest', ConsumerStyle.nonTx(Whence.oldest())], ['nonTx position 0', ConsumerStyle.nonTx(Whence.position(0))],
+  ] as const;
+  for (const [what, style] of styles) {
+    const err = await rejectsWith(() => Consumer.open({ logDir: home, style }), 'ERR_INVALID_OPTION');
+    assert.is(option(err), 'logDir', `${what}: ${err.message}`);
+    assert.match(err.message, 'not a log directory', what);
+    assert.is(`${digest(home)}/${dirDigest(join(home, 'photos'))}`, before, `${what}: nothing written`);
+    assert.not.ok(existsSync(join(home, 'cursors')), `${what}: no cursors folder`);
+  }
+
+  // A path where nothing is: refused the same way, and not created.
+  const missing = join(tempDir(), 'no', 'such', 'log');
+  for (const [what, style] of styles) {
+    const err = await rejectsWith(() => Consumer.open({ logDir: missing, style }), 'ERR_INVALID_OPTION');
+    assert.is(option(err), 'logDir', `${what}: ${err.message}`);
+  }
+  assert.is(dirDigest(join(missing, '..', '..')), 'absent', 'nothing created');
+
+  // An empty directory is a log nobody has written yet: a transactional consumer creates its cursor
+  // there, and from then on the directory holds a log's entry (cursors/) and opens again.
+  const empty = tempDir();
+  const c = await Consumer.open({ logDir: empty, style: ConsumerStyle.clientTx('early') });
+  await c.close();
+  assert.ok(existsSync(join(empty, 'cursors', 'client.early.cursor')));
+  const again = await Consumer.open({ logDir: empty, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  assert.equal([...again.iter()], []);
+  await again.close();
+
+  // A log with foreign files beside its own still opens: its own entries make it a log.
+  const logDir = await logOf(2);
+  writeFileSync(join(logDir, 'notes.txt'), 'an operator left this here');
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  assert.is((await d.nonblockingProcess(null, () => 'commit')).committed, 2);
+  await d.close();
 });
 
 test('record types: only Uint8Array (any buffer behind it) and strings; zero bytes is a record; offsets stay dense', async () => {

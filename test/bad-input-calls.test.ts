@@ -47,6 +47,56 @@ test('append of a value that is not bytes or a string: ERR_INVALID_OPTION, offse
   }
 });
 
+test('append of bytes whose buffer was transferred away (or shrunk under the view): ERR_INVALID_OPTION, offsets stay dense', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  const transferred = (bytes: Uint8Array): Uint8Array => {
+    structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] });
+    return bytes;
+  };
+  const posted = (bytes: Uint8Array): Uint8Array => {
+    const { port1, port2 } = new MessageChannel();
+    port1.postMessage(bytes, [bytes.buffer as ArrayBuffer]);
+    port1.close();
+    port2.close();
+    return bytes;
+  };
+  const shrunk = (): Uint8Array => {
+    const buffer = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(64, { maxByteLength: 128 });
+    const view = new Uint8Array(buffer, 16, 32);
+    buffer.resize(8); // the view now lies past the buffer's end
+    return view;
+  };
+  try {
+    assert.is(p.append('first'), 0);
+    const bad: Array<[string, Uint8Array]> = [
+      ['a Uint8Array transferred with structuredClone', transferred(new Uint8Array(100).fill(7))],
+      ['a Buffer transferred with structuredClone', transferred(Buffer.alloc(4096, 'b'))],
+      ['a Uint8Array posted with its buffer in the transfer list', posted(new Uint8Array(10))],
+      ['a view into a transferred buffer', (() => { const b = new Uint8Array(64); const v = b.subarray(8, 40); transferred(b); return v; })()],
+      ['a view past the end of a shrunk resizable buffer', shrunk()],
+    ];
+    for (const [what, data] of bad) {
+      const before = p.nextOffset;
+      const err = throwsWith(() => p.append(data), 'ERR_INVALID_OPTION');
+      assert.ok(err instanceof LogError, `${what}: a LogError, not a ${(err as Error).constructor.name}`);
+      assert.is(details(err).option, 'data', what);
+      assert.is(p.nextOffset, before, `${what}: no offset used`);
+      assert.is(p.append(`after ${what}`), before, `${what}: the next record gets the next offset`);
+    }
+    assert.is(p.append(new Uint8Array(0)), bad.length + 1, 'an empty record is still a record');
+    await p.flush();
+    assert.is(p.writtenOffset, bad.length + 2, 'nothing but the good records went through the ring');
+    assert.equal(await readAll(logDir), [
+      { offset: 0, text: 'first' },
+      ...bad.map(([what], i) => ({ offset: i + 1, text: `after ${what}` })),
+      { offset: bad.length + 1, text: '' },
+    ]);
+  } finally {
+    await p.close();
+  }
+});
+
 test('a record over maxRecordBytes: ERR_RECORD_TOO_LARGE (Buffer, Uint8Array, short and long strings), nothing written', async () => {
   const logDir = tempDir();
   const max = 1000;

@@ -58,6 +58,26 @@ test('fsync EIO: flush rejects, durableOffset stays, appends stop, the fsync is 
   assert.is(await countRecords(logDir), q.nextOffset);
 });
 
+test('a failure while idle (retention cannot unlink a segment): a new flush() rejects, though every record is durable', async () => {
+  // Every appended record is durable before the failure, so the durable offset already covers
+  // nextOffset: flush() must still report the stopped writer, as append() and producer.error do.
+  const logDir = tempDir();
+  const rule = { op: 'unlink', path: '\\.seg$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EIO' } } as const;
+  const p = await withFaults({ rules: [rule] },
+    () => Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: null, maxFileAge: 50 }));
+  for (let i = 0; i < 40; i++) p.append(`r${i}-${'x'.repeat(60)}`);
+  await p.flush();
+  assert.is(p.durableOffset, 40);
+  await waitFor(() => p.error !== null, 'retention to fail on the oldest segment');
+  assert.is(p.error?.code, 'ERR_IO');
+  throwsWith(() => p.append('more'), 'ERR_IO');
+  assert.is(p.durableOffset, p.nextOffset, 'nothing is waiting to become durable');
+  const err = await rejectsWith(p.flush(), 'ERR_IO');
+  assert.match(err.message, 'EIO');
+  await rejectsWith(p.close(), 'ERR_IO');
+  await rejectsWith(p.flush(), 'ERR_LOG_CLOSED');
+});
+
 test('write ENOSPC: ERR_DISK_FULL on the handle, appends stop, the log reopens to a valid prefix', async () => {
   const logDir = tempDir();
   const arm = join(tempDir(), 'arm');

@@ -5,7 +5,7 @@
 import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { guarded, handler, logOf } from './pool-kit.js';
@@ -70,6 +70,53 @@ test('close() during a blocking pool call ends the call (stoppedBy end), as it d
   const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('close') });
   assert.is(again.committedOffset, 100);
   await again.close();
+});
+
+test('close() while a pool handler runs: close waits for it, its commit lands, the summary counts it', async () => {
+  // Lane 0 waits in record 40 until the test opens the gate, after close(). Lane 1 may have finished
+  // its stripes past 40 meanwhile: out of order, so not committed, and not counted.
+  const logDir = await logOf(Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`)));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
+  const order: string[] = [];
+  const run = c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 16 })
+    .then((v) => { order.push('summary'); return v; }, (e: unknown) => e as Error);
+  await waitFor(() => existsSync(join(logDir, 'gated-40')), 'the handler to wait in record 40');
+  const closing = c.close().then(() => { order.push('closed'); });
+  await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') }), 'ERR_CURSOR_LOCKED');
+  writeFileSync(join(logDir, 'gate-open'), '');
+  const s = await guarded(run);
+  await guarded(closing);
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
+  assert.is(again.committedOffset, 41, "record 40's commit landed");
+  await again.close();
+  if (s === 'stuck') assert.unreachable('the call did not end');
+  else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+  else assert.equal(s, { committed: 41, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.equal(order, ['summary', 'closed'], 'the call returns, then close() finishes');
+});
+
+test('close() or abort during a pool call whose record is retried forever ends the call; the record is not completed', async () => {
+  for (const how of ['close', 'abort'] as const) {
+    const logDir = await logOf(Array.from({ length: 10 }, (_, i) => (i === 5 ? `retry-${i}` : `rec-${i}`)));
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(how) });
+    const ac = new AbortController();
+    const run = c.blockingProcess(null, handler, { workers: 1, signal: ac.signal }).then((v) => v, (e: unknown) => e as Error);
+    await waitFor(() => existsSync(join(logDir, 'retrying-5')), 'record 5 to be retried');
+    if (how === 'close') await c.close();
+    else ac.abort();
+    const s = await guarded(run);
+    if (s === 'stuck') assert.unreachable(`${how}: the call did not end`);
+    else if (s instanceof Error) assert.unreachable(`${how}: the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
+    else {
+      assert.is(s.committed, 5, how);
+      assert.ok(s.retried >= 1, `${how}: retried ${s.retried}`);
+      assert.is(s.stoppedBy, how === 'close' ? 'end' : 'abort');
+    }
+    await c.close();
+    const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(how) });
+    assert.is(again.committedOffset, 5, `${how}: the records before it are committed, not record 5`);
+    await again.close();
+  }
 });
 
 test('a lane that lost its worker mid-call and then waits for records is not taken for hung', async () => {

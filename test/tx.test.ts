@@ -15,6 +15,7 @@ import {
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
 import { Child, killAllChildren } from './child.js';
+import { guarded } from './pool-kit.js';
 
 const test = readableErrors(rawTest);
 test.after(cleanupTempDirs);
@@ -49,6 +50,57 @@ test('clientTx: commit, close, reopen resumes exactly after the last commit', as
   const e = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('audit') });
   assert.is(e.position, 0);
   await e.close();
+});
+
+test('close() while a handler runs: close waits for it, its commit and state land, the summary counts it', async () => {
+  const logDir = await logWith(10);
+  for (const blocking of [false, true]) {
+    const id = blocking ? 'closing-blocking' : 'closing';
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const seen: number[] = [];
+    const handler = async (m: { offset: number }, ctx: { setState(v: string): void }): Promise<'commit'> => {
+      seen.push(m.offset);
+      if (m.offset === 3) await gate; // released only after close() was called
+      ctx.setState(`after ${m.offset}`);
+      return 'commit';
+    };
+    const order: string[] = [];
+    const call = blocking ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
+    const summary = call.then((s) => { order.push('summary'); return s; });
+    await waitFor(() => seen.length === 4, 'the handler to wait on record 3');
+    const closing = c.close().then(() => { order.push('closed'); });
+    // While it waits, the consumer takes no new calls and still holds its cursor.
+    await rejectsWith(() => c.nonblockingProcess(null, () => 'commit'), 'ERR_LOG_CLOSED');
+    await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) }), 'ERR_CURSOR_LOCKED');
+    release();
+    const s = await summary;
+    await closing;
+    const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
+    assert.is(again.committedOffset, 4, `${id}: record 3's commit landed`);
+    assert.is(text(again.state!), 'after 3', `${id}: with its state`);
+    await again.close();
+    assert.equal(s, { committed: 4, skipped: 0, retried: 0, stoppedBy: 'end' }, `${id}: the summary counts the record finished after close()`);
+    assert.equal(order, ['summary', 'closed'], `${id}: the call returns, then close() finishes`);
+    assert.equal(seen, [0, 1, 2, 3], `${id}: nothing is handed out after close()`);
+    assert.is(c.close(), c.close(), 'close() again: the same promise');
+  }
+});
+
+test('close() during a retry delay ends the call at once; the retried record is not completed', async () => {
+  const logDir = await logWith(3);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.globalTx(), retry: { delayMs: 3_600_000 } });
+  let attempts = 0;
+  const call = c.nonblockingProcess(null, (m) => (m.offset === 1 ? (attempts++, 'retry') : 'commit'));
+  await waitFor(() => attempts === 1, 'the first attempt on record 1');
+  await c.close();
+  const s = await guarded(call);
+  if (s === 'stuck') assert.unreachable('the call sat out its retry delay after close()');
+  else assert.equal(s, { committed: 1, skipped: 0, retried: 1, stoppedBy: 'end' });
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  assert.is(again.committedOffset, 1);
+  await again.close();
 });
 
 test('break and throw leave the record uncommitted; the next call and a restart get it again', async () => {

@@ -11,6 +11,7 @@ import { LogError } from '../src/errors.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { controlViews, loadOffset, type ControlViews } from '../src/ring/layout.js';
+import { waitSlot } from '../src/ring/wait.js';
 import type { Handler, Message, Outcome as HandlerOutcome, ProcessContext } from '../src/types.js';
 import { Outcome, P32, WINDOW, laneFrom, progressViews, runningSlot, type PoolResult, type PoolTask, type ProgressViews } from '../src/consumer/pool-protocol.js';
 
@@ -184,8 +185,27 @@ function afterAttempt(task: PoolTask, p: ProgressViews, handler: Handler, msg: M
   Atomics.add(p.retried, task.lane, 1);
   const r = task.retry;
   if (r.maxAttempts !== null && attempt >= r.maxAttempts) return { kind: 'exhausted', offset, attempts: attempt, lastError };
+  // A stopped call (break elsewhere, abort, close) makes no further attempt: the record is not
+  // finished and comes again. Without this a record retried forever would keep the call from ending.
+  if (Atomics.load(p.i32, P32.STOP) !== 0) return { kind: 'stopped' };
   const delay = r.backoff === 'fixed' ? r.delayMs : Math.min(r.maxDelayMs, r.delayMs * 2 ** (attempt - 1));
-  return new Promise<void>((resolve) => (delay > 0 ? setTimeout(resolve, delay) : setImmediate(resolve))).then(() => callHandler(task, p, handler, msg, attempt + 1));
+  return retryDelay(p, delay).then((go) => (go ? callHandler(task, p, handler, msg, attempt + 1) : { kind: 'stopped' as const }));
+}
+
+/** Waits `ms` before the next attempt; false as soon as the call stops (stopAll bumps SETTLED_SEQ). */
+async function retryDelay(p: ProgressViews, ms: number): Promise<boolean> {
+  if (ms <= 0) {
+    await new Promise((resolve) => setImmediate(resolve));
+    return Atomics.load(p.i32, P32.STOP) === 0;
+  }
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const seq = Atomics.load(p.i32, P32.SETTLED_SEQ); // before the stop flag: a stop after it moves seq
+    if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
+    const left = deadline - performance.now();
+    if (left <= 0) return true;
+    await waitSlot(p.i32, P32.SETTLED_SEQ, seq, left);
+  }
 }
 
 export default async function run(task: PoolTask): Promise<PoolResult> {

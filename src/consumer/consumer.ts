@@ -9,7 +9,7 @@
  * durable cursor. A record not completed is handed out again first. One iteration or processing call
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TxCursor } from '../cursor/tx-cursor.js';
@@ -23,6 +23,7 @@ import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
 import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
+import { requireLogDirectory } from './log-dir.js';
 import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
 import { runProcess, type RecordSource } from './process.js';
 import { TailIterator } from './tail-iterator.js';
@@ -31,7 +32,16 @@ import { Waiter } from './waiter.js';
 export class Consumer implements AsyncIterable<Message> {
   private readonly reader: LogReader;
   private readonly waiter: Waiter;
+  /** close() was called: no new calls, no new records; a call in progress ends after its record. */
   private closed = false;
+  /** The files and the cursor lock are closed: nothing is committed any more. */
+  private shut = false;
+  private closing: Promise<void> | null = null;
+  /** Aborted by close(): cuts a processing call's retry delay short, wakes a pool's coordinator. */
+  private readonly closeRequest = new AbortController();
+  /** While a processing call runs: resolves once it has ended (its last outcome committed). */
+  private callEnded: Promise<void> | null = null;
+  private endCall: () => void = () => undefined;
   private busy = false;
   /** A record handed out and not completed; handed out first next time. */
   private pending: Message | null = null;
@@ -56,6 +66,7 @@ export class Consumer implements AsyncIterable<Message> {
       wait: (signal) => this.wait(signal),
       complete: (msg, state) => this.complete(msg, state),
       isClosed: () => this.closed,
+      closeRequested: this.closeRequest.signal,
       currentState: () => this.cursor?.currentState ?? null,
     };
   }
@@ -63,6 +74,8 @@ export class Consumer implements AsyncIterable<Message> {
   /**
    * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
    * live process holds it) and start where the cursor points (a new cursor: the oldest record).
+   * `logDir` is a log or an empty directory; anything else is ERR_INVALID_OPTION, with nothing
+   * written there (see log-dir.ts).
    */
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
@@ -79,7 +92,7 @@ export class Consumer implements AsyncIterable<Message> {
         if (r.seekToRecord(at)) return new Consumer(io, realDir, opts, null, r);
         r.close();
       }
-      requireDirectory(realDir, opts.logDir);
+      requireLogDirectory(io, realDir, opts.logDir);
       // Retention may delete the oldest segment between reading the bounds and the seek: try again.
       for (let attempt = 1; ; attempt++) {
         const bounds = logBounds(io, realDir, opts.durableOnly);
@@ -91,7 +104,7 @@ export class Consumer implements AsyncIterable<Message> {
         }
       }
     }
-    requireDirectory(realDir, opts.logDir);
+    requireLogDirectory(io, realDir, opts.logDir);
     const bounds = logBounds(io, realDir, opts.durableOnly);
     const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
@@ -185,11 +198,29 @@ export class Consumer implements AsyncIterable<Message> {
     return this.process(max, handler, true, options);
   }
 
-  /** Makes the cursor durable, stops waiting iterations, closes the files and the lock. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Closes the consumer: no new calls; a waiting iteration or call ends at once. A processing call
+   * whose handler is running (in this thread or a pool worker) is waited for: its outcome is committed
+   * with the cursor and state, durably, and the call returns a summary that counts it; then the
+   * cursor is made durable and the files and the lock are closed. An iteration is not waited for: a
+   * record it handed out and did not complete comes again. Safe to call twice (the same promise).
+   *
+   * The wait for a running handler is bounded by that handler: in this thread nothing can stop it
+   * (a handler that awaits this close() would wait for itself: return 'break' instead); in a pool,
+   * a handler call past `timeoutMs` has its worker stopped, and its record comes again.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.closed = true;
+    this.closeRequest.abort();
     this.waiter.close();
+    // Without a processing call this runs on at once, inside close(): nothing is committed after it.
+    if (this.callEnded !== null) await this.callEnded;
+    this.shut = true;
     this.reader.close();
     try {
       this.cursor?.close();
@@ -212,7 +243,7 @@ export class Consumer implements AsyncIterable<Message> {
       for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
         if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
       }
-      this.enter();
+      this.enter(true);
       try {
         return await runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters);
       } finally {
@@ -227,7 +258,7 @@ export class Consumer implements AsyncIterable<Message> {
       throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
     }
     const popts = resolvePoolOptions(options);
-    this.enter();
+    this.enter(true);
     try {
       let pool = this.pools.get(popts.workers);
       if (pool === undefined) {
@@ -287,19 +318,30 @@ export class Consumer implements AsyncIterable<Message> {
         }
       },
       isClosed: () => this.closed,
+      closeRequested: this.closeRequest.signal,
     };
   }
 
-  private enter(): void {
+  /** `call`: a processing call, which close() waits for. */
+  private enter(call = false): void {
     if (this.closed) throw LogError.closed('consumer');
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
     this.busy = true;
+    if (call) this.callEnded = new Promise((resolve) => { this.endCall = resolve; });
   }
 
   private leave(): void {
     this.busy = false;
     this.waiter.disarm();
-    if (!this.closed) this.cursor?.sync();
+    try {
+      if (!this.shut) this.cursor?.sync();
+    } finally {
+      // A close() waiting for this call goes on now; the call's own promise settles right after.
+      const end = this.endCall;
+      this.endCall = () => undefined;
+      this.callEnded = null;
+      end();
+    }
   }
 
   /** The last limit read; limits only grow, so it is re-read only when the reader reaches it. */
@@ -319,8 +361,9 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private complete(msg: Message, state: Uint8Array | null | undefined): void {
-    // After close() nothing is committed any more: the record stays uncommitted and comes back.
-    if (this.closed || this.pending !== msg) return;
+    // Once the cursor is closed nothing is committed any more: the record comes back. (While close()
+    // waits for a processing call, the call's last outcome is still committed.)
+    if (this.shut || this.pending !== msg) return;
     this.pending = null;
     this.cursor?.advance(msg.offset + 1, state);
   }
@@ -365,15 +408,6 @@ function realLogDir(logDir: string): string {
   } catch {
     throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
   }
-}
-
-/** ERR_INVALID_OPTION unless `realDir` is a directory. */
-function requireDirectory(realDir: string, logDir: string): void {
-  let dir = false;
-  try {
-    dir = statSync(realDir).isDirectory();
-  } catch { /* below */ }
-  if (!dir) throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
 }
 
 /** A reader positioned so that it hands out `offset` first. */

@@ -12,6 +12,10 @@
  * again at its first unfinished record: nothing finished is lost, and nothing is committed twice
  * (effects a handler made before the crash may repeat: use the idempotency key). 'break' or a throw
  * stops the call; records after the stopping one are not committed.
+ *
+ * close() of the consumer waits for the call: the lanes stop, each finishes the handler call it is
+ * running (a call past `timeoutMs` still has its worker stopped), the contiguous prefix of finished
+ * records is committed and counted, and the call returns. The consumer destroys the pool after that.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -49,7 +53,10 @@ export interface PoolHost {
   advanceTo(offset: number): void;
   /** Reads one record (for dead letters). */
   readOne(offset: number): Message;
+  /** close() was called: stop the lanes, commit what finished, return. */
   isClosed(): boolean;
+  /** Aborts when close() is called (wakes the coordinator). */
+  readonly closeRequested: AbortSignal;
 }
 
 /** How many times one record may lose its worker before the call gives up. */
@@ -164,7 +171,8 @@ export class ConsumerPool {
           running.delete(lane);
           if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
           if (host.isClosed()) {
-            // close() destroys the pool under its tasks: that is a stop, not a worker failure.
+            // The call is ending: the lane's unfinished records come again on the next call, not on
+            // a new worker.
             stopAll({ kind: 'closed' });
             return;
           }
@@ -203,8 +211,7 @@ export class ConsumerPool {
     };
 
     const settle = async (): Promise<void> => {
-      // After close() nothing is committed any more (the cursor is closed): those records come again.
-      if (host.isClosed()) return;
+      // Also after close() was called: the consumer closes the cursor only once this call returned.
       let prefix = to;
       for (let k = 0; k < lanes; k++) prefix = Math.min(prefix, nextOf(k));
       let o = done;
@@ -237,6 +244,7 @@ export class ConsumerPool {
     let wake: (() => void) | null = null;
     const onAbort = (): void => poke();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    host.closeRequested.addEventListener('abort', onAbort, { once: true });
     let thrown: unknown = null;
     let moved = false; // the end source changed: another round follows
     try {
@@ -285,6 +293,7 @@ export class ConsumerPool {
       thrown = e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
+      host.closeRequested.removeEventListener('abort', onAbort);
       // Let every lane finish its running record before returning: their workers are still running
       // handlers. A handler call past timeoutMs still has its worker stopped meanwhile.
       stopAll(null);

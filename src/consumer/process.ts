@@ -2,6 +2,10 @@
  * The processing loop shared by nonblockingProcess and blockingProcess, for every style: the outcome
  * table of api.md, the retry policy (delay, backoff, maxAttempts, dead letters) and state staged with a
  * commit. A record the handler did not complete stays pending and is handed out first next time.
+ *
+ * close() during a call: the consumer waits for the call to return. The handler call in progress
+ * finishes and its outcome is applied (a commit lands and is counted); then the call returns 'end'.
+ * A retry delay is cut short, and the record is not completed.
  */
 import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
@@ -20,7 +24,10 @@ export interface RecordSource {
   wait(signal: AbortSignal | undefined): Promise<void>;
   /** The record is done ('commit' or 'skip'): move past it, with a staged state (undefined: keep). */
   complete(msg: Message, state: Uint8Array | null | undefined): void;
+  /** close() was called: finish the record in hand, then return. */
   isClosed(): boolean;
+  /** Aborts when close() is called (ends a retry delay). */
+  readonly closeRequested: AbortSignal;
   currentState(): Uint8Array | null;
 }
 
@@ -92,7 +99,7 @@ export async function runProcess(
       const delay = retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
       // Even without a delay, give the event loop a turn: a synchronous handler that keeps answering
       // 'retry' must not starve the timers and close() that would stop it.
-      if (delay > 0) await sleep(delay, signal);
+      if (delay > 0) await sleep(delay, signal, src.closeRequested);
       else await new Promise((resolve) => setImmediate(resolve));
       if (src.isClosed()) return stop(summary, 'end');
       if (signal?.aborted) return stop(summary, 'abort');
@@ -105,15 +112,18 @@ function stop(summary: ProcessSummary, by: ProcessSummary['stoppedBy']): Process
   return summary;
 }
 
-/** A retry delay: the policy's own wait, cut short by abort. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** A retry delay: the policy's own wait, cut short by abort or close(). */
+function sleep(ms: number, signal: AbortSignal | undefined, closeRequested: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(t);
       signal?.removeEventListener('abort', done);
+      closeRequested.removeEventListener('abort', done);
       resolve();
     };
     const t = setTimeout(done, ms);
+    if (signal?.aborted === true || closeRequested.aborted) return done();
     signal?.addEventListener('abort', done, { once: true });
+    closeRequested.addEventListener('abort', done, { once: true });
   });
 }

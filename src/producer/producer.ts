@@ -183,7 +183,10 @@ export class Producer {
     return this.failure ?? this.failureFromState();
   }
 
-  /** Resolves when every record appended before the call is fsynced; rejects if the writer fails. */
+  /**
+   * Resolves when every record appended before the call is fsynced. Rejects with the writer's error
+   * once the writer has failed, even when every record was already durable (a failure while idle).
+   */
   async flush(): Promise<void> {
     if (this.closedFlag) throw LogError.closed('producer');
     await this.waitDurable(this.nextOffsetValue);
@@ -197,8 +200,9 @@ export class Producer {
     Atomics.notify(i32, I32.WRITER_WAKE);
     for (;;) {
       const seq = Atomics.load(i32, I32.DURABLE_SEQ);
-      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
       const state = Atomics.load(i32, I32.STATE);
+      // The failure before the offset: a writer that stopped while idle (retention, a roll) leaves the
+      // durable offset covering every record, and a flush that resolved then would read as success.
       if (state === State.FAILED || this.failure !== null) {
         // The state flips first; the message with the system error's details follows over the port.
         let timer: NodeJS.Timeout | undefined;
@@ -206,6 +210,7 @@ export class Producer {
         clearTimeout(timer);
         this.throwStopped();
       }
+      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
       if (state === State.CLOSED) throw LogError.closed('producer');
       // Bounded like append: records that retention keeps from being written cannot become durable.
       if (Atomics.load(i32, I32.RETENTION_BLOCKED) === 1) {

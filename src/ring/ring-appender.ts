@@ -14,6 +14,22 @@ import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, type ControlViews } from 
 const FULL_WAIT_SLICE_MS = 50;
 /** Strings up to this many UTF-16 units are encoded straight into the ring (3 bytes per unit at most). */
 const DIRECT_STRING_UNITS = 4096;
+/** The target of the copy that checks an empty Uint8Array (see unusable()). */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * True when `data` cannot be read: its buffer was transferred away (detached), or a resizable buffer
+ * shrank below the view. Both read as byteLength 0, and copying them throws a TypeError, so only an
+ * empty view is checked: a record with bytes never pays for it.
+ */
+function unusable(data: Uint8Array): boolean {
+  try {
+    NO_BYTES.set(data); // the same check the copy into the ring makes, on a target of zero bytes
+    return false;
+  } catch {
+    return true;
+  }
+}
 
 export class RingAppender {
   private head: number;
@@ -55,6 +71,10 @@ export class RingAppender {
     } else if (data instanceof Uint8Array) {
       len = data.byteLength;
       if (len > this.maxRecordBytes) throw this.tooLarge(len);
+      // Checked before anything is reserved: a refused record leaves the ring and the offsets as they were.
+      if (len === 0 && unusable(data)) {
+        throw LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
+      }
       at = this.reserve(RECORD_HEADER_BYTES + len);
       this.bytes.set(data, at + RECORD_HEADER_BYTES);
     } else {

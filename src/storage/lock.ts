@@ -159,6 +159,9 @@ export function lockHeldByLiveProcess(io: FileIO, path: string): boolean {
   return owner !== null && alive(owner);
 }
 
+/** The producer lock's file name in a log directory. */
+export const PRODUCER_LOCK_FILE = 'producer.lock';
+
 export function producerLockPath(logDir: string): string {
-  return join(logDir, 'producer.lock');
+  return join(logDir, PRODUCER_LOCK_FILE);
 }
