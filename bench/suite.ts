@@ -165,8 +165,8 @@ async function main(): Promise<void> {
         row(`reactive-log ${n(rate)}/s max`, level, pick((r) => r.latencyUs.max), 'µs'),
       );
       if (!durable && at100k) {
-        // The pacer this workload used until the clock reads of its spin were found to allocate
-        // (docs/performance.md): kept as a diagnostic, not a target.
+        // A pacer that spins reading the clock, which allocates a heap number per read in Node 20
+        // (docs/performance.md): a diagnostic, not a target.
         const spin: LatencyRun[] = [];
         for (let r = 0; r < cfg.latReps; r++) {
           const logDir = join(root, `lat-spin-${r}`);

@@ -360,8 +360,8 @@ export class LogReader extends SegmentChunks {
     // At the exact end of the file the next record may be in the next segment: read() decides. Part
     // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
     // Part of a frame in the newest segment is damage, as an invalid frame is, when a valid frame after
-    // it proves it was once whole (a length field damaged to run past the end used to pass as a frame
-    // still being written: found by the corruption properties).
+    // it proves it was once whole (without that proof, a length field damaged to run past the end
+    // passes for a frame still being written; the corruption properties check this).
     // Judged against the size the short read saw: a tailing reader that finds the file grown since
     // has met a frame being written, and looks again; the proof scan stops at that size, so frames
     // the writer added meanwhile cannot pass for proof of damage.

@@ -24,8 +24,9 @@ export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: 
   // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
   // this one was finished. So a bad header is a roll still in progress in another process (or one a
   // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
-  // anywhere else it is damage. (Found by the corruption properties: this used to escape as a plain
-  // Error from Consumer.open, or end reading silently at a damaged sealed segment.)
+  // anywhere else it is damage. (The corruption properties check this: without it, a damaged
+  // header escapes as a plain Error from Consumer.open, or reading ends silently at a damaged
+  // sealed segment.)
   if (typeof h === 'string' && (newer() || findValidFrameAfter(io, fd, io.fsize(fd), -1, false) !== null)) {
     throw LogError.corrupt(name, 0, h);
   }
