@@ -73,12 +73,13 @@ test('close() during a blocking pool call ends the call (stoppedBy end), as it d
 });
 
 test('close() while a pool handler runs: close waits for it, its commit lands, the summary counts it', async () => {
-  // Lane 0 waits in record 40 until the test opens the gate, after close(). Lane 1 may have finished
-  // its stripes past 40 meanwhile: out of order, so not committed, and not counted.
-  const logDir = await logOf(Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`)));
+  // One worker runs one lane, so records 0 to 39 are done when record 40 waits: it is the record in
+  // flight. The worker waits in record 40 until the test opens the gate, after close().
+  const records = Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`));
+  const logDir = await logOf(records);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
   const order: string[] = [];
-  const run = c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 16 })
+  const run = c.nonblockingProcess(null, handler, { workers: 1, batchRecords: 16 })
     .then((v) => { order.push('summary'); return v; }, (e: unknown) => e as Error);
   await waitFor(() => existsSync(join(logDir, 'gated-40')), 'the handler to wait in record 40');
   const closing = c.close().then(() => { order.push('closed'); });
@@ -93,6 +94,25 @@ test('close() while a pool handler runs: close waits for it, its commit lands, t
   else if (s instanceof Error) assert.unreachable(`the call rejected: ${(s as Error & { code?: string }).code} ${s.message}`);
   else assert.equal(s, { committed: 41, skipped: 0, retried: 0, stoppedBy: 'end' });
   assert.equal(order, ['summary', 'closed'], 'the call returns, then close() finishes');
+});
+
+test('close() while one of two lanes waits in a handler: the summary counts exactly the contiguous prefix that was committed', async () => {
+  // Lane 0 waits in record 40; lane 1 holds stripes 16-31, 48-63, ... and may be anywhere meanwhile.
+  // Whatever it finished out of order past the first unfinished record is neither committed nor counted.
+  const logDir = await logOf(Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`)));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
+  const run = c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 16 }).then((v) => v, (e: unknown) => e as Error);
+  await waitFor(() => existsSync(join(logDir, 'gated-40')), 'the handler to wait in record 40');
+  const closing = c.close();
+  writeFileSync(join(logDir, 'gate-open'), '');
+  const s = await guarded(run);
+  await guarded(closing);
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
+  const committed = again.committedOffset!;
+  await again.close();
+  if (s === 'stuck' || s instanceof Error) assert.unreachable(`the call did not return a summary: ${String(s)}`);
+  else assert.equal(s, { committed, skipped: 0, retried: 0, stoppedBy: 'end' });
+  assert.ok(committed >= 16 && committed <= 100, `lane 0's first stripe and at most the log: ${committed}`);
 });
 
 test('close() or abort during a pool call whose record is retried forever ends the call; the record is not completed', async () => {
