@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LogError } from '../errors.js';
 import {
   FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
-  indexName, parseSegmentName, segmentName,
+  indexName, newSegmentName, parseNewSegmentName, parseSegmentName, segmentName,
 } from '../format/frame.js';
 import { DURABLE_HINT_FILE, readDurableHint } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
@@ -49,19 +49,44 @@ export function listSegmentBases(io: FileIO, dir: string): number[] {
   return bases.sort((a, b) => a - b);
 }
 
-/** Creates an empty segment with its header and an empty index, fsyncs both and the directory. */
+/**
+ * Creates an empty segment whole: its header is written and fdatasynced under the temporary name
+ * `<base>.seg.new`, which is then renamed to `<base>.seg`, so a segment file never exists without a
+ * whole, durable header (a reader in another process may open it the moment the name appears). Then
+ * its empty index is created and the directory fsynced. A crash leaves no segment or a whole empty one,
+ * and at most the temporary file, which recovery removes.
+ */
 export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
   const path = join(dir, segmentName(baseOffset));
-  const fd = io.open(path, 'wx');
+  // The rename would replace an existing segment: one with this base is never expected here.
+  if (io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
+  const tmp = join(dir, newSegmentName(baseOffset));
+  const fd = io.open(tmp, 'wx');
   try {
     writeAll(io, fd, [encodeSegmentHeader(baseOffset, nowMs)], 0);
     io.fdatasync(fd);
   } finally {
     io.close(fd);
   }
+  io.rename(tmp, path);
   const ifd = io.open(join(dir, indexName(baseOffset)), 'w');
   io.close(ifd);
   fsyncDir(io, dir);
+}
+
+/**
+ * Removes the temporary files of segments whose creation was interrupted (`<base>.seg.new`). They never
+ * hold a record: a segment is renamed into place before anything is written into it.
+ */
+function removeUnfinishedSegments(io: FileIO, dir: string, removed: string[]): void {
+  let any = false;
+  for (const name of io.readdir(dir)) {
+    if (parseNewSegmentName(name) === null) continue;
+    io.unlink(join(dir, name));
+    removed.push(name);
+    any = true;
+  }
+  if (any) fsyncDir(io, dir);
 }
 
 /** Reads a sealed segment's header and last frame header; returns what retention and chaining need. */
@@ -96,6 +121,7 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
 /** Opens and recovers `dir` (which must exist). The caller holds the producer lock. */
 export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, nowMs: number): RecoveredLog {
   const removed: string[] = [];
+  removeUnfinishedSegments(io, dir, removed);
   let bases = listSegmentBases(io, dir);
   if (bases.length === 0) {
     createSegment(io, dir, 0, nowMs);

@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LogError } from '../errors.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseSegmentName } from '../format/frame.js';
+import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseNewSegmentName, parseSegmentName } from '../format/frame.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
@@ -132,6 +132,10 @@ function classifyOther(dir: string, name: string, f: Findings): void {
   if (name === DURABLE_HINT_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
   if (/^producer\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
     f.warning('leftover', name, 'left by an interrupted producer lock take-over; the log ignores it');
+    return;
+  }
+  if (parseNewSegmentName(name) !== null) {
+    f.warning('leftover', name, 'a segment being created by a roll (renamed into place once its header is written), or left by an interrupted one: recovery removes it; the log ignores it');
     return;
   }
   if (name.endsWith(SEGMENT_SUFFIX) || name.endsWith(INDEX_SUFFIX)) {

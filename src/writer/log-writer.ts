@@ -287,9 +287,10 @@ export class LogWriter {
   }
 
   /**
-   * Roll: fsync the full segment and its index, create and fsync the next segment and the directory,
-   * and only then write into it. A crash at any point leaves either the old tail or a new segment whose
-   * header is whole or absent (recovery removes a torn one).
+   * Roll: fsync the full segment and its index, create the next segment whole (header fsynced under a
+   * temporary name, renamed into place, directory fsynced: createSegment), and only then write into it.
+   * A crash at any point leaves the old segment as the newest, perhaps with the new one's temporary file
+   * (recovery removes it), or a whole empty new segment.
    */
   private roll(): void {
     this.io.fdatasync(this.fd);
