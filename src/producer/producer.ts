@@ -196,7 +196,8 @@ export class Producer {
     Atomics.notify(i32, I32.WRITER_WAKE);
     for (;;) {
       const seq = Atomics.load(i32, I32.DURABLE_SEQ);
-      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
+      // Not while a roll that published its durable offset is still applying retention (see ROLL_PENDING).
+      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target && Atomics.load(i32, I32.ROLL_PENDING) === 0) return;
       const state = Atomics.load(i32, I32.STATE);
       if (state === State.FAILED || this.failure !== null) {
         // The state flips first; the message with the system error's details follows over the port.

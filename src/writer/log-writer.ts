@@ -278,12 +278,17 @@ export class LogWriter {
   }
 
   private markDurable(): void {
+    this.publishDurable();
+    bump(this.c, I32.DURABLE_SEQ);
+  }
+
+  /** Publishes the written offset as durable (durable.offset, then shared memory) without waking waiters. */
+  private publishDurable(): void {
     this.durable = this.written;
     this.hint.publish(this.durable);
     this.bytesSinceSync = 0;
     this.lastSyncMs = this.now();
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durable);
-    bump(this.c, I32.DURABLE_SEQ);
   }
 
   /**
@@ -308,15 +313,25 @@ export class LogWriter {
     this.durablePosition = this.position;
     this.lastIndexedPosition = this.position;
     this.indexEntries = 0;
+    // Everything written is durable since the fdatasync above. Published before retention runs: the
+    // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
+    // memory or in durable.offset, or a transactional consumer opening meanwhile (here or in another
+    // process) finds a log whose start lies past its durable end. Waiters are woken after retention
+    // (ROLL_PENDING holds flush() until then), so whoever awaited durability sees the roll and its
+    // retention done.
+    Atomics.store(this.c.i32, I32.ROLL_PENDING, 1);
+    this.publishDurable();
     this.applyRetention();
-    // Published last, so that whoever awaited durability sees the roll and its retention done.
-    this.markDurable();
+    Atomics.store(this.c.i32, I32.ROLL_PENDING, 0);
+    bump(this.c, I32.DURABLE_SEQ);
   }
 
   /**
    * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
    * and never one younger than blockingMinimumRetention. Raises LOG_START_OFFSET before each unlink and
-   * fsyncs the directory after it, so a crash leaves a prefix deleted, never a hole.
+   * fsyncs the directory after it, so a crash leaves a prefix deleted, never a hole. The start it raises
+   * is at most the active segment's base, which the durable offset reached when that segment was
+   * created (roll): the log start never passes the durable offset.
    */
   private applyRetention(incomingBytes = 0): void {
     const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
