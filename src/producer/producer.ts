@@ -42,7 +42,7 @@ function installExitHook(): void {
 export interface RecoveryReport {
   /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
   readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as leftovers of an interrupted segment roll. */
+  /** Files removed as leftovers of an interrupted segment roll or retention. */
   readonly removed: readonly string[];
 }
 

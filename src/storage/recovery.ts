@@ -13,7 +13,7 @@ import {
   FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
   indexName, newSegmentName, parseNewSegmentName, parseSegmentName, segmentName,
 } from '../format/frame.js';
-import { DURABLE_HINT_FILE, readDurableHint } from './durable-hint.js';
+import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
 import { encodeIndexEntries, readIndex } from './offset-index.js';
@@ -35,7 +35,7 @@ export interface RecoveredLog {
   readonly activeIndex: { offsets: number[]; positions: number[] };
   /** Bytes cut from a torn tail, and where (null when the tail was whole). */
   readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as the leftovers of an interrupted segment roll. */
+  /** Files removed as the leftovers of an interrupted segment roll or retention. */
   readonly removed: string[];
 }
 
@@ -130,6 +130,16 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   // The writer's last report of durable progress: records below it were fsynced, so they must be
   // here; a tail that would cut them, or a missing newest segment, is damage, not a torn tail.
   const durableHint = readDurableHint(io, dir);
+  // Retention records the new log start before it deletes the segments below it. Segments still below
+  // a recorded start that names a segment here are what an interrupted retention (a crash, a failed
+  // unlink) left: no longer part of the log, so they are not checked, and they are deleted once
+  // everything else has passed. The log start never moves back.
+  const recordedStart = readStartOffset(io, dir);
+  let retired: number[] = [];
+  if (recordedStart !== null && bases.includes(recordedStart)) {
+    retired = bases.filter((b) => b < recordedStart);
+    bases = bases.filter((b) => b >= recordedStart);
+  }
   // A last segment whose header never became whole is what a crash during a roll leaves behind. It is
   // removed only once everything else has been checked: a recovery that fails changes nothing, so
   // running it again fails the same way (before, a failed recovery could already have removed one
@@ -165,6 +175,20 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     try { io.unlink(join(dir, indexName(tornRoll))); } catch { /* never created */ }
     fsyncDir(io, dir);
     removed.push(segmentName(tornRoll));
+  }
+  if (retired.length > 0) {
+    // Oldest first, as retention deletes: start.offset still names the start if this is cut short.
+    for (const b of retired) {
+      io.unlink(join(dir, segmentName(b)));
+      removed.push(segmentName(b));
+      try {
+        io.unlink(join(dir, indexName(b)));
+        removed.push(indexName(b));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    fsyncDir(io, dir);
   }
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
 }

@@ -15,7 +15,7 @@ import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseNewSegmentName, parseSegm
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
-import { DURABLE_HINT_FILE, readDurableHint } from '../storage/durable-hint.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner } from '../storage/lock.js';
 import { verifySegment } from './verify-segment.js';
@@ -97,6 +97,8 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
   // so a live producer never makes them point past the end the scan finds.
   const hasHint = before.names.includes(DURABLE_HINT_FILE);
   const hint = hasHint ? readDurableHint(io, dir) : null;
+  const hasStart = before.names.includes(START_OFFSET_FILE);
+  const recordedStart = hasStart ? readStartOffset(io, dir) : null;
   const cursorFiles = before.names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [];
   const lockOwnerInfo = before.names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null;
 
@@ -107,9 +109,23 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
   for (const i of listing.indexes) {
     if (!listing.bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
   }
+  if (hasStart && recordedStart === null) {
+    f.warning('start-offset', START_OFFSET_FILE, 'unreadable (short, or its checksum does not match): recovery ignores it');
+  }
+  // Segments below a recorded start that names a listed segment: retention was deleting them (the live
+  // producer's, or one a crash or failed unlink interrupted, which recovery completes). Not the log.
+  let bases = listing.bases;
+  if (recordedStart !== null && bases.includes(recordedStart)) {
+    for (const b of bases) {
+      if (b < recordedStart) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStart}): retention was deleting it (recovery completes that); the log ignores it`);
+    }
+    bases = bases.filter((b) => b >= recordedStart);
+  } else if (recordedStart !== null && bases.length > 0 && recordedStart > bases[0]!) {
+    f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStart}, which is no segment's base offset: recovery ignores it`);
+  }
 
-  const { segments, endKnown } = scanSegments(io, dir, listing, f);
-  if (listing.bases.length === 0) f.warning('no-segments', '.', 'no segment files: this is not a log yet (a producer creates segment 0 when it opens the directory)');
+  const { segments, endKnown } = scanSegments(io, dir, { ...listing, bases }, f);
+  if (bases.length === 0) f.warning('no-segments', '.', 'no segment files: this is not a log yet (a producer creates segment 0 when it opens the directory)');
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!;
     const cur = segments[i]!;
@@ -203,7 +219,7 @@ function dropGone(read: SegmentReport[], goneUpTo: number, f: Findings): Segment
 
 /** Files of the log directory that are neither segments nor indexes. */
 function classifyOther(dir: string, name: string, f: Findings): void {
-  if (name === DURABLE_HINT_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
+  if (name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
   if (/^producer\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
     f.warning('leftover', name, 'left by an interrupted producer lock take-over; the log ignores it');
     return;

@@ -19,7 +19,7 @@ import {
 } from '../ring/layout.js';
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
-import { DurableHintWriter } from '../storage/durable-hint.js';
+import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { encodeIndexEntries } from '../storage/offset-index.js';
 import { createSegment, type RecoveredLog, type SegmentInfo } from '../storage/recovery.js';
 
@@ -78,6 +78,8 @@ export class LogWriter {
     this.indexFd = io.open(join(opts.logDir, indexName(active.baseOffset)), 'r+');
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durable);
+    this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
+    this.startRecord.publish(this.segments[0]!.baseOffset);
     this.indexEntries = recovered.activeIndex.offsets.length;
     this.lastSyncMs = now();
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
@@ -248,6 +250,8 @@ export class LogWriter {
 
   private indexEntries = 0;
   private readonly hint: DurableHintWriter;
+  /** start.offset: the log start, recorded before retention deletes what lies below it. */
+  private readonly startRecord: OffsetFileWriter;
   private indexBytes(): number {
     return this.indexEntries * 16;
   }
@@ -328,8 +332,10 @@ export class LogWriter {
 
   /**
    * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
-   * and never one younger than blockingMinimumRetention. Raises LOG_START_OFFSET before each unlink and
-   * fsyncs the directory after it, so a crash leaves a prefix deleted, never a hole. The start it raises
+   * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
+   * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
+   * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
+   * so a crash leaves a prefix deleted, never a hole. The start it raises
    * is at most the active segment's base, which the durable offset reached when that segment was
    * created (roll): the log start never passes the durable offset.
    */
@@ -349,7 +355,9 @@ export class LogWriter {
         const low = lowestCursorOffset(this.io, this.opts.logDir);
         if (low !== null && low < oldest.endOffset) return;
       }
-      storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[1]!.baseOffset);
+      const start = this.segments[1]!.baseOffset;
+      this.startRecord.publish(start);
+      storeOffset(this.c, I64.LOG_START_OFFSET, start);
       bump(this.c, I32.START_SEQ);
       this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
       try {
@@ -400,6 +408,7 @@ export class LogWriter {
     this.io.fdatasync(this.indexFd);
     this.closeFiles();
     this.hint.close();
+    this.startRecord.close();
     Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);
@@ -425,5 +434,7 @@ export class LogWriter {
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
     try { this.closeFiles(); } catch { /* already failed */ }
+    try { this.hint.close(); } catch { /* already failed */ }
+    try { this.startRecord.close(); } catch { /* already failed */ }
   }
 }
