@@ -60,6 +60,11 @@ export function parseNewSegmentName(name: string): number | null {
   return name.endsWith(SEGMENT_SUFFIX + NEW_SEGMENT_SUFFIX) ? parseSegmentName(name.slice(0, -NEW_SEGMENT_SUFFIX.length)) : null;
 }
 
+/** The base offset an index file name stands for (`<20 digits>.idx`), or null for any other name. */
+export function parseIndexName(name: string): number | null {
+  return name.endsWith(INDEX_SUFFIX) ? parseSegmentName(name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX) : null;
+}
+
 /** The base offset a segment file name stands for, or null for a name that is not a segment. */
 export function parseSegmentName(name: string): number | null {
   if (name.length !== NAME_DIGITS + SEGMENT_SUFFIX.length || !name.endsWith(SEGMENT_SUFFIX)) return null;

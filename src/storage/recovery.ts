@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LogError } from '../errors.js';
 import {
   FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
-  indexName, newSegmentName, parseNewSegmentName, parseSegmentName, segmentName,
+  indexName, newSegmentName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName,
 } from '../format/frame.js';
 import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
@@ -176,21 +176,37 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     fsyncDir(io, dir);
     removed.push(segmentName(tornRoll));
   }
-  if (retired.length > 0) {
-    // Oldest first, as retention deletes: start.offset still names the start if this is cut short.
-    for (const b of retired) {
-      io.unlink(join(dir, segmentName(b)));
-      removed.push(segmentName(b));
-      try {
-        io.unlink(join(dir, indexName(b)));
-        removed.push(indexName(b));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-    }
-    fsyncDir(io, dir);
+  // Oldest first, as retention deletes: start.offset still names the start if this is cut short.
+  for (const b of retired) {
+    io.unlink(join(dir, segmentName(b)));
+    removed.push(segmentName(b));
   }
+  const orphans = removeOrphanIndexes(io, dir, removed);
+  if (retired.length > 0 || orphans > 0) fsyncDir(io, dir);
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
+}
+
+/**
+ * Removes index files whose segment is not there: what a crash between retention's two unlinks leaves
+ * (and the index of a segment removed above). An index is derived data of its segment alone. Returns
+ * how many were removed; the caller fsyncs the directory.
+ */
+function removeOrphanIndexes(io: FileIO, dir: string, removed: string[]): number {
+  const names = io.readdir(dir);
+  const bases = new Set<number>();
+  for (const name of names) {
+    const b = parseSegmentName(name);
+    if (b !== null) bases.add(b);
+  }
+  let n = 0;
+  for (const name of names) {
+    const b = parseIndexName(name);
+    if (b === null || bases.has(b)) continue;
+    io.unlink(join(dir, name));
+    removed.push(name);
+    n++;
+  }
+  return n;
 }
 
 function unchained(prev: SegmentInfo, nextBase: number): LogError {

@@ -11,7 +11,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LogError } from '../errors.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseNewSegmentName, parseSegmentName, segmentName } from '../format/frame.js';
+import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../format/frame.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
@@ -78,15 +78,11 @@ function listDir(io: FileIO, dir: string): Listing {
   for (const name of names) {
     const base = parseSegmentName(name);
     if (base !== null) { bases.push(base); continue; }
-    const idx = indexBase(name);
+    const idx = parseIndexName(name);
     if (idx !== null) indexes.add(idx);
   }
   bases.sort((a, b) => a - b);
   return { names, bases, indexes };
-}
-
-function indexBase(name: string): number | null {
-  return name.endsWith(INDEX_SUFFIX) ? parseSegmentName(name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX) : null;
 }
 
 function verifyDir(io: FileIO, dir: string): VerifyReport {
@@ -104,7 +100,7 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
 
   const listing = listDir(io, dir);
   for (const name of listing.names) {
-    if (parseSegmentName(name) === null && indexBase(name) === null) classifyOther(dir, name, f);
+    if (parseSegmentName(name) === null && parseIndexName(name) === null) classifyOther(dir, name, f);
   }
   for (const i of listing.indexes) {
     if (!listing.bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
