@@ -109,18 +109,18 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
     f.warning('start-offset', START_OFFSET_FILE, 'unreadable (short, or its checksum does not match): recovery ignores it');
   }
   // Segments below a recorded start that names a listed segment: retention was deleting them (the live
-  // producer's, or one a crash or failed unlink interrupted, which recovery completes). Not the log.
-  let bases = listing.bases;
+  // producer's, or one a crash or a failed unlink interrupted, which the next recovery completes).
+  // Readers still read them while they are there, so they are verified as part of the log.
+  const bases = listing.bases;
   if (recordedStart !== null && bases.includes(recordedStart)) {
     for (const b of bases) {
-      if (b < recordedStart) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStart}): retention was deleting it (recovery completes that); the log ignores it`);
+      if (b < recordedStart) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStart}): retention was deleting it, and the next producer to open the log deletes it`);
     }
-    bases = bases.filter((b) => b >= recordedStart);
   } else if (recordedStart !== null && bases.length > 0 && recordedStart > bases[0]!) {
     f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStart}, which is no segment's base offset: recovery ignores it`);
   }
 
-  const { segments, endKnown } = scanSegments(io, dir, { ...listing, bases }, f);
+  const { segments, endKnown } = scanSegments(io, dir, listing, f);
   if (bases.length === 0) f.warning('no-segments', '.', 'no segment files: this is not a log yet (a producer creates segment 0 when it opens the directory)');
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!;
