@@ -1,6 +1,7 @@
 /**
  * The non-transactional consumer across processes: a reader here woken by a child's producer, and a
- * child's reader tailing what this process appends (from oldest and from latest).
+ * child's reader tailing what this process appends (from oldest and from latest), also while a roll is
+ * slowed between creating the new segment and writing its header.
  */
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,6 +9,8 @@ import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } f
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, waitFor } from './helpers.js';
 import { Child, killAllChildren } from './child.js';
+import { readdirSync } from 'node:fs';
+import { withFaults } from './faults.js';
 
 const test = readableErrors(uvuTest);
 
@@ -109,6 +112,43 @@ test('a blocking reader in a child process tails what this process appends, from
     for (const ch of children) await ch.kill();
     await p.close();
   }
+});
+
+/** A segment or a segment being created (`<20 digits>.seg.new`) other than segment 0. */
+const LATER_SEGMENT = '(?!0{20})\\d{20}\\.seg';
+
+test('a reader in another process never judges a segment by a header read before the roll wrote it', async () => {
+  // The roll is slowed while it writes the new segment's header, and the child reader is slowed after
+  // it first looks at that segment (its first fsize of it), so that frames are in the new segment by
+  // the time the reader gathers evidence about a header it found short.
+  const logDir = tempDir();
+  const plan = {
+    rules: [
+      { op: 'writev' as const, path: LATER_SEGMENT, thread: 'writer' as const, nth: 1, effect: { delayMs: 400 } },
+      { op: 'fsize' as const, path: `${LATER_SEGMENT}$`, thread: 'main' as const, nth: 1, effect: { delayMs: 1000 } },
+    ],
+  };
+  await withFaults(plan, async () => {
+    const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
+    const child = Child.fork('ipc-consumer.mjs', [logDir, 'oldest', '35'], { execArgv: [] });
+    try {
+      await child.next('ready');
+      // One burst past the roll size: the writer frames it into segment 0, then rolls.
+      for (let i = 0; i < 30; i++) p.append(`burst-${i}-${'b'.repeat(40)}`);
+      const later = (): boolean => readdirSync(logDir).some((n) => new RegExp(`^${LATER_SEGMENT}`).test(n));
+      await waitFor(later, 'the roll to create the next segment');
+      // While the roll is held up: records that go into the new segment right after it.
+      for (let i = 30; i < 35; i++) p.append(`after-${i}`);
+      await p.flush();
+      const done = await child.next<{ type: string; count: number }>('done', 20_000);
+      assert.is(done.count, 35);
+      const offsets = child.pending.filter((m) => m.type === 'record').map((m) => m.offset);
+      assert.equal(offsets, Array.from({ length: 35 }, (_, i) => i));
+    } finally {
+      await child.kill();
+      await p.close();
+    }
+  });
 });
 
 test.run();

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, verifyLog, formatVerifyReport } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
 import { clearFaults, setFaults, withFaults, type FaultOp, type FaultPlan } from './faults.js';
 
@@ -142,6 +142,50 @@ test('a failed read of durable.offset during recovery is ERR_IO, not "no hint"',
   const rule = { op: 'open', path: 'durable\\.offset$', thread: 'writer', nth: 1, effect: { errno: 'EIO' } } as const;
   await withFaults({ rules: [rule] }, () => rejectsWith(Producer.open({ logDir }), 'ERR_IO'));
   assert.is(await countRecords(logDir), 1);
+});
+
+test('EIO on retention\'s unlink: the log start the failed producer published is the one the log reopens with', async () => {
+  const logDir = tempDir();
+  const seg0 = `${'0'.padStart(20, '0')}.seg`;
+  const p = await withFaults({ rules: [{ op: 'unlink', path: '\\.seg$', thread: 'writer', nth: 1, effect: { errno: 'EIO' } }] },
+    () => Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 2048 }));
+  let i = 0;
+  await rejectsWith(async () => {
+    for (;;) {
+      for (let k = 0; k < 10; k++) p.append(`r${i++}`);
+      await p.flush();
+    }
+  }, 'ERR_IO');
+  const told = p.logStartOffset;
+  assert.ok(told > 0, 'retention raised the log start before its unlink failed');
+  assert.ok(existsSync(join(logDir, seg0)), 'the failed unlink left segment 0');
+  // A reader beside the failed producer starts where it said the log starts.
+  const before = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  assert.is(before.position, told);
+  await before.close();
+  await rejectsWith(p.close(), 'ERR_IO');
+  // verify names segment 0 as what the interrupted retention left, below the recorded start.
+  const v = await verifyLog(logDir);
+  assert.ok(v.ok, formatVerifyReport(v));
+  assert.ok(v.findings.some((f) => f.kind === 'leftover' && f.file === seg0 && f.message.includes(`(${told})`)), formatVerifyReport(v));
+  // Reopened (without retention, so nothing moves the start meanwhile): the same start, here and for a
+  // consumer, and the log start never moves back.
+  const q = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: null });
+  try {
+    assert.is(q.logStartOffset, told);
+    assert.ok(q.recovery.removed.includes(seg0), `recovery completed the retention: ${JSON.stringify(q.recovery.removed)}`);
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    const first = [...c.iter()][0]!;
+    assert.is(first.offset, told);
+    assert.is(Buffer.from(first.data).toString(), `r${told}`);
+    await c.close();
+  } finally {
+    await q.close();
+  }
+  assert.not.ok(existsSync(join(logDir, seg0)));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  assert.is(c.position, told, 'a consumer from the files starts there too');
+  await c.close();
 });
 
 test('lock errors are LogErrors, and a lock file a failed release left behind does not block this thread', async () => {

@@ -10,6 +10,7 @@
  * 5 (cursor sanity) and rule 6 (consumer exactly-once) have their own checks below.
  */
 import * as assert from 'uvu/assert';
+import { readdirSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { decodeRecord, encodeRecord } from './fixtures/oracle-record.mjs';
@@ -112,6 +113,10 @@ export class LogModel {
     try {
       const end = p.nextOffset;
       const logStart = p.logStartOffset;
+      // Recovery leaves nothing of an interrupted roll or retention behind.
+      const names = readdirSync(dir);
+      const leftovers = names.filter((n) => n.endsWith('.seg.new') || (n.endsWith('.idx') && !names.includes(n.replace(/\.idx$/, '.seg'))));
+      assert.equal(leftovers, [], 'recovery left an unfinished segment or an index without its segment');
       const last = this.incs[this.incs.length - 1];
       // Rule 1: nothing acknowledged durable is missing (retention may only have removed a prefix).
       for (const it of this.incs) assert.ok(end >= it.acked, `log ends at ${end}, but incarnation ${it.inc} had ${it.acked} acknowledged durable (rule 1)`);

@@ -5,15 +5,20 @@
 import { test as rawTest } from 'uvu';
 import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
-import { appendFileSync, openSync, readSync, writeSync, closeSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
+import { appendFileSync, openSync, readSync, writeSync, closeSync, existsSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
 import { expectedRecord } from './crash-record.js';
+import { Child, killAllChildren } from './child.js';
 
 const test = readableErrors(rawTest);
 
-test.after(cleanupTempDirs);
+test.after(async () => {
+  await killAllChildren();
+  cleanupTempDirs();
+});
 
 const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
 
@@ -151,6 +156,32 @@ test('a torn roll (a new segment without a whole header) is removed on open', as
   assert.is(p.nextOffset, n);
   await p.close();
   assert.is((await readAll(logDir)).length, n);
+});
+
+test('a kill between retention\'s two unlinks: recovery removes the index left without its segment', async () => {
+  const logDir = tempDir();
+  const hook = fileURLToPath(new URL('./fixtures/kill-at-io.mjs', import.meta.url));
+  const cfg = {
+    dir: logDir, run: 1, inc: 0, policy: 'never', roll: 1024, maxTotalBytes: 2048, maxFileAge: null,
+    ringBytes: 65536, indexIntervalBytes: 512, burstMax: 20, ack: 'flush', seed: 7,
+  };
+  const child = Child.fork('crash-producer.mjs', [JSON.stringify(cfg)], {
+    execArgv: [],
+    env: { ...process.env, REACTIVE_LOG_TEST_FILE_IO: hook, REACTIVE_LOG_KILL_AT: JSON.stringify({ op: 'unlink', file: 'idx', n: 1, mode: 'before' }) },
+  });
+  await child.exited;
+  const errors = child.pending.filter((m) => m.type === 'error').map((m) => String(m.message));
+  assert.is(child.exitInfo?.signal, 'SIGKILL', `the child died at the point (${JSON.stringify(child.exitInfo)}): ${errors.join('; ')} ${child.stderr}`);
+  const orphans = (): string[] => readdirSync(logDir).filter((n) => n.endsWith('.idx') && !existsSync(join(logDir, n.replace(/\.idx$/, '.seg'))));
+  const left = orphans();
+  assert.is(left.length, 1, 'the kill left an index without its segment');
+  const p = await Producer.open({ logDir, maxTotalBytes: null });
+  try {
+    assert.equal(orphans(), []);
+    assert.ok(p.recovery.removed.includes(left[0]!), JSON.stringify(p.recovery.removed));
+  } finally {
+    await p.close();
+  }
 });
 
 // Process crashes (SIGKILL at random and at targeted points, every policy) are test/crash.test.ts and

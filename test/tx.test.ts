@@ -16,6 +16,7 @@ import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
 import { Child, killAllChildren } from './child.js';
 import { guarded } from './pool-kit.js';
+import { withFaults } from './faults.js';
 
 const test = readableErrors(rawTest);
 test.after(cleanupTempDirs);
@@ -371,6 +372,50 @@ test('a cursor below the log start (retention deleted its records) is ERR_POSITI
   assert.is(fresh.position, p.logStartOffset);
   await fresh.close();
   await p.close();
+});
+
+test('a new cursor opened while a roll applies retention opens at the log start, here and in another process', async () => {
+  // Retention deletes the segment the roll just sealed, so the log start becomes the new segment's
+  // base; its index unlink is slowed (writer thread), and both opens happen while it waits.
+  const logDir = tempDir();
+  const idx0 = join(logDir, `${'0'.padStart(20, '0')}.idx`);
+  const plan = { rules: [{ op: 'unlink' as const, path: '\\.idx$', thread: 'writer' as const, nth: 1, effect: { delayMs: 1500 } }] };
+  await withFaults(plan, async () => {
+    const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 1024 });
+    const child = Child.fork('tx-open.mjs', [logDir, 'there'], { execArgv: [] });
+    try {
+      await child.next('ready');
+      for (let i = 0; i < 120; i++) p.append(`rec-${i}`);
+      await waitFor(() => p.logStartOffset > 0, 'retention to raise the log start');
+      const start = p.logStartOffset;
+      const here = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('here') });
+      assert.is(here.committedOffset, start);
+      await here.close();
+      child.send({ type: 'open' });
+      await waitFor(() => child.pending.some((m) => m.type === 'opened' || m.type === 'open-failed'), 'the child to open its cursor');
+      const there = child.pending.find((m) => m.type === 'opened' || m.type === 'open-failed')!;
+      assert.is(there.type, 'opened', `the child's open failed: ${String(there.code)} ${String(there.message)}`);
+      assert.is(there.committed, start);
+      assert.ok(existsSync(idx0), 'both opened while retention was still under way');
+      await p.flush();
+    } finally {
+      await child.kill();
+      await p.close();
+    }
+  });
+});
+
+test('an open that fails after creating a new cursor file leaves no cursor file behind', async () => {
+  const logDir = await logWith(10);
+  // The first segment open of this thread is the bounds walk; the second, the seek after the cursor
+  // file was created, fails.
+  const plan = { rules: [{ op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 2, effect: { errno: 'EIO' } }] };
+  await withFaults(plan, () => rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') }), 'ERR_IO'));
+  assert.equal(readdirSync(join(logDir, 'cursors')), [], 'no cursor file and no lock left');
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') });
+  assert.is(c.committedOffset, 0);
+  assert.equal([...c.iter()].length, 10);
+  await c.close();
 });
 
 test('SIGKILL a child consumer at random points: every record applied exactly once', async () => {

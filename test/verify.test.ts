@@ -13,6 +13,7 @@ import { crc32 } from 'node:zlib';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, verifyLog, formatVerifyReport, type VerifyReport } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, dirDigest, rejectsWith } from './helpers.js';
+import { withFaults } from './faults.js';
 
 const test = readableErrors(uvuTest);
 test.after(() => cleanupTempDirs());
@@ -318,14 +319,76 @@ test('beside a live producer: the directory unchanged while idle, and never a fa
       const r = await verifyLog(logDir);
       assert.is(r.damageCount, 0, `round ${round}:\n${formatVerifyReport(r)}`);
       // Warnings only for what a writer in flight looks like: a frame still being written, an index
-      // entry not yet written, a new segment whose header is not written yet (a roll in progress).
-      assert.ok(r.findings.every((f) => f.kind === 'torn-tail' || f.kind === 'index' || f.kind === 'torn-roll'), formatVerifyReport(r));
+      // entry not yet written, a segment being created under its temporary name (a roll in progress).
+      const inFlight = (f: VerifyReport['findings'][number]): boolean => f.kind === 'torn-tail' || f.kind === 'index'
+        || (f.kind === 'leftover' && f.file.endsWith('.seg.new'));
+      assert.ok(r.findings.every(inFlight), formatVerifyReport(r));
     }
     await p.flush();
     assert.is((await verifyLog(logDir)).logEndOffset, appended);
   } finally {
     await p.close();
   }
+});
+
+test('beside a live producer whose retention deletes the segments verify listed: deletions are warnings, never damage', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, maxBatchBytes: 1024 });
+  try {
+    for (let i = 0; i < 300; i++) p.append(`first-${i}-${'f'.repeat(i % 40)}`);
+    await p.flush();
+    // A cursor at the durable end: its range is checked against the log end verify finds.
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') });
+    await c.nonblockingProcess(null, () => 'commit');
+    assert.is(c.committedOffset, 300);
+    await c.close();
+    assert.ok(readdirSync(logDir).filter((n) => n.endsWith('.seg')).length >= 3, 'several segments to list');
+    // A backlog the writer thread writes while verify runs; verify is held up at its second segment
+    // (this thread), long enough for retention to delete every segment it listed.
+    for (let i = 0; i < 2000; i++) p.append(`more-${i}-${'m'.repeat(i % 60)}`);
+    const plan = { rules: [{ op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 2, effect: { delayMs: 1500 } }] };
+    const r = await withFaults(plan, () => verifyLog(logDir));
+    assert.is(r.damageCount, 0, formatVerifyReport(r));
+    assert.ok(r.findings.some((f) => f.kind === 'unreadable' && f.severity === 'warning'), `no segment was deleted while verified:\n${formatVerifyReport(r)}`);
+    assert.ok(r.logEndOffset !== null && r.logEndOffset >= 300, `log end ${r.logEndOffset}`);
+    await p.flush();
+  } finally {
+    await p.close();
+  }
+});
+
+test('beside a live producer whose retention deleted a listed segment between two it reads: no false gap', async () => {
+  const logDir = tempDir();
+  const arm = join(tempDir(), 'arm');
+  // Once armed: the writer's first segment unlink waits until verify has listed, its third waits until
+  // verify is done; verify waits at its second segment, by which time the first two are deleted.
+  const plan = {
+    arm,
+    rules: [
+      { op: 'unlink' as const, path: '\\.seg$', thread: 'writer' as const, nth: 1, effect: { delayMs: 500 } },
+      { op: 'unlink' as const, path: '\\.seg$', thread: 'writer' as const, nth: 3, effect: { delayMs: 3000 } },
+      { op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 2, effect: { delayMs: 1500 } },
+    ],
+  };
+  await withFaults(plan, async () => {
+    const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, maxBatchBytes: 1024 });
+    try {
+      for (let i = 0; i < 300; i++) p.append(`first-${i}-${'f'.repeat(i % 40)}`);
+      await p.flush();
+      const listed = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
+      assert.ok(listed.length >= 4, 'several segments to list');
+      writeFileSync(arm, '');
+      for (let i = 0; i < 300; i++) p.append(`more-${i}-${'m'.repeat(i % 60)}`);
+      const r = await verifyLog(logDir);
+      assert.is(r.damageCount, 0, formatVerifyReport(r));
+      const gone = r.findings.filter((f) => f.kind === 'unreadable' && f.severity === 'warning').map((f) => f.file);
+      assert.ok(gone.includes(listed[1]!), `the second listed segment was deleted while verified:\n${formatVerifyReport(r)}`);
+      assert.ok(r.segments.some((s) => s.file === listed[2]), `the third was read:\n${formatVerifyReport(r)}`);
+      await p.flush();
+    } finally {
+      await p.close();
+    }
+  });
 });
 
 test('bad usage: ERR_INVALID_OPTION from verifyLog, exit 2 from the CLI, nothing created', async () => {

@@ -105,26 +105,38 @@ export class Consumer implements AsyncIterable<Message> {
       }
     }
     requireLogDirectory(io, realDir, opts.logDir);
-    const bounds = logBounds(io, realDir, opts.durableOnly);
+    let bounds = logBounds(io, realDir, opts.durableOnly);
     const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
     try {
-      let at = cursor.offset;
-      if (cursor.neverCommitted && at < bounds.start) {
-        // A cursor that never committed stands for "from the oldest record": if retention moved the
-        // start since it was created, follow it (nothing was handed out to it yet).
-        at = logBounds(io, realDir, opts.durableOnly).start;
-        cursor.advance(at, undefined);
-        cursor.sync();
+      // A cursor that never committed stands for "from the oldest record": if retention moved the
+      // start since it was created, it follows (nothing was handed out to it yet).
+      const fromOldest = cursor.neverCommitted;
+      for (let attempt = 1; ; attempt++) {
+        if (fromOldest && cursor.offset < bounds.start) {
+          cursor.advance(bounds.start, undefined);
+          cursor.sync();
+        }
+        const at = cursor.offset;
+        // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
+        if (at < bounds.start) {
+          throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
+        }
+        if (at > bounds.end) {
+          throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+        }
+        try {
+          return new Consumer(io, realDir, opts, cursor, seekReader(io, realDir, at));
+        } catch (e) {
+          // Retention may delete the oldest segment between reading the bounds and the seek.
+          const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
+          if (!raced || attempt >= 5) throw e;
+          bounds = logBounds(io, realDir, opts.durableOnly);
+        }
       }
-      if (at < bounds.start) {
-        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
-      }
-      if (at > bounds.end) {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
-      }
-      return new Consumer(io, realDir, opts, cursor, seekReader(io, realDir, at));
     } catch (e) {
-      cursor.close();
+      try {
+        cursor.abandon();
+      } catch { /* the open's own failure is the one to report */ }
       throw e;
     }
   }
@@ -440,9 +452,14 @@ function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
   const local = localProducer(realDir);
   if (local !== undefined) {
     const c = local.views;
+    // The start first: the writer raises it only up to what its durable offset already reached, so
+    // read in this order the end is never below the start.
+    const start = loadOffset(c, I64.LOG_START_OFFSET);
     const end = loadOffset(c, durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
-    return { start: loadOffset(c, I64.LOG_START_OFFSET), end, appendEnd: Math.max(end, local.nextOffset()) };
+    return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
   }
+  // From the files: the segments are listed before durable.offset is read, and the writer rewrites
+  // durable.offset before retention deletes a segment, so here too the end is never below the start.
   const r = new LogReader(io, realDir);
   try {
     const { start, end } = r.bounds();

@@ -1,22 +1,22 @@
 /**
  * Telling a log directory from somebody else's before a consumer opens it. A log keeps segments,
- * their indexes, `durable.offset`, `producer.lock` (and what taking it over leaves) and `cursors/`.
+ * their indexes, `durable.offset`, `start.offset`, `producer.lock` and `cursors/` (and what an interrupted
+ * roll leaves: `<base>.seg.new`).
  * A directory holding at least one of them is a log; an empty one is a log nobody has written yet
  * (a consumer may wait there for its producer). Anything else is refused before anything is written
  * in it: a transactional consumer would otherwise create `cursors/` among the user's own files.
  */
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { LogError } from '../errors.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, parseSegmentName } from '../format/frame.js';
-import { DURABLE_HINT_FILE } from '../storage/durable-hint.js';
+import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../format/frame.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE } from '../storage/lock.js';
 
 /** Whether `name` is an entry a log keeps in its directory. */
 export function isLogEntry(name: string): boolean {
-  if (name === DURABLE_HINT_FILE || name === CURSOR_DIR || name.startsWith(PRODUCER_LOCK_FILE)) return true;
-  if (name.endsWith(INDEX_SUFFIX)) return parseSegmentName(name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX) !== null;
-  return parseSegmentName(name) !== null;
+  if (name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === CURSOR_DIR || name.startsWith(PRODUCER_LOCK_FILE)) return true;
+  return parseSegmentName(name) !== null || parseIndexName(name) !== null || parseNewSegmentName(name) !== null;
 }
 
 /**

@@ -131,13 +131,17 @@ export class CursorFile {
     private readonly fd: number,
     private readonly name: string,
     private current: CursorValue,
+    /** The file's path. */
+    readonly path: string,
+    /** True when this open created the file (it did not exist before). */
+    readonly created: boolean,
   ) {}
 
   /** Opens (or creates at `initialOffset`, durably) the cursor file at `dir/name`. */
   static open(io: FileIO, dir: string, name: string, initialOffset: number): CursorFile {
     const path = join(dir, name);
     const existing = readCursorFile(io, path, name);
-    if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing);
+    if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing, path, false);
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;
     try {
@@ -152,7 +156,7 @@ export class CursorFile {
       // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
       io.rename(tmp, path);
       fsyncDir(io, dir);
-      return new CursorFile(io, io.open(path, 'r+'), name, first);
+      return new CursorFile(io, io.open(path, 'r+'), name, first, path, true);
     } catch (e) {
       throw LogError.fromSystem(e, 'creating cursor', name);
     }

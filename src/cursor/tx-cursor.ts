@@ -4,7 +4,7 @@
  * record is handed out) or once per group (everyRecords / everyMs), and always before the consumer
  * waits for new records and at close. A crash repeats at most the records of one unsynced group.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
@@ -25,6 +25,7 @@ export class TxCursor {
   private lastSyncMs: number;
 
   private constructor(
+    private readonly io: FileIO,
     private readonly file: CursorFile,
     private readonly lock: HeldLock,
     private readonly everyRecords: number,
@@ -51,7 +52,7 @@ export class TxCursor {
     }
     try {
       const file = CursorFile.open(io, dir, `${name}${CURSOR_SUFFIX}`, initialOffset);
-      return new TxCursor(file, taken.lock, everyRecords, everyMs);
+      return new TxCursor(io, file, taken.lock, everyRecords, everyMs);
     } catch (e) {
       taken.lock.release();
       throw e;
@@ -105,6 +106,27 @@ export class TxCursor {
   }
 
   private closed = false;
+
+  /**
+   * After an open that failed: closes without committing. A cursor file this open created is removed
+   * (no record was handed out through it, and a file left behind would stand for a consumer that never
+   * opened, holding retention back under blockingMinimumRetention), then the lock is released.
+   */
+  abandon(): void {
+    if (!this.file.created) {
+      this.close();
+      return;
+    }
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.file.close();
+      this.io.unlink(this.file.path);
+      fsyncDir(this.io, dirname(this.file.path));
+    } finally {
+      this.lock.release();
+    }
+  }
 
   close(): void {
     if (this.closed) return;

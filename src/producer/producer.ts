@@ -42,7 +42,7 @@ function installExitHook(): void {
 export interface RecoveryReport {
   /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
   readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as leftovers of an interrupted segment roll. */
+  /** Files removed as leftovers of an interrupted segment roll or retention. */
   readonly removed: readonly string[];
 }
 
@@ -210,7 +210,8 @@ export class Producer {
         clearTimeout(timer);
         this.throwStopped();
       }
-      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target) return;
+      // Not while a roll that published its durable offset is still applying retention (see ROLL_PENDING).
+      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target && Atomics.load(i32, I32.ROLL_PENDING) === 0) return;
       if (state === State.CLOSED) throw LogError.closed('producer');
       // Bounded like append: records that retention keeps from being written cannot become durable.
       if (Atomics.load(i32, I32.RETENTION_BLOCKED) === 1) {

@@ -21,12 +21,11 @@ export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: 
     // the segment and rolled in between. Read the header a second time before judging it.
     h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
   }
-  // A roll writes and fsyncs the header before any frame, and a newer segment is created only after
-  // this one was finished. So a bad header is a roll still in progress in another process (or one a
-  // crash tore, which recovery removes) only in the newest segment with no valid frame in it;
-  // anywhere else it is damage. (The corruption properties check this: without it, a damaged
-  // header escapes as a plain Error from Consumer.open, or reading ends silently at a damaged
-  // sealed segment.)
+  // The writer renames a segment into place only once its header is written and fsynced (createSegment),
+  // and creates a newer segment only after finishing this one. So a bad header can be a roll a crash
+  // left unfinished (recovery removes it) only in the newest segment with no valid frame in it; anywhere
+  // else it is damage. (The corruption properties check this: without it, a damaged header escapes as
+  // a plain Error from Consumer.open, or reading ends silently at a damaged sealed segment.)
   if (typeof h === 'string' && (newer() || findValidFrameAfter(io, fd, io.fsize(fd), -1, false) !== null)) {
     throw LogError.corrupt(name, 0, h);
   }

@@ -43,6 +43,12 @@ export const I32 = {
   WRITER_WAKE: 9,
   /** 1 while retention keeps the writer from writing (backpressure), else 0. */
   RETENTION_BLOCKED: 10,
+  /**
+   * 1 from the moment a roll publishes its durable offset until the retention it applies is done, then
+   * DURABLE_SEQ is bumped: flush() does not return meanwhile, so a flush that resolves after a roll
+   * sees the roll and its retention done.
+   */
+  ROLL_PENDING: 11,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */

@@ -1,8 +1,13 @@
 /**
- * `durable.offset`: how far the log is known fsynced, for readers in other processes (which do not
- * share the producer's memory). The writer rewrites it after every fsync; it is itself never fsynced,
- * since it is only a hint: it is written after the fsync it reports returned, so it can lag but never
- * run ahead of durable data. Layout: u64 offset, u32 CRC-32 of those 8 bytes.
+ * The writer's two small offset files, each rewritten in place and never fsynced (hints: a crash can
+ * leave an older value, a torn one reads as unknown). Layout: u64 offset, u32 CRC-32 of those 8 bytes.
+ *
+ * - `durable.offset`: how far the log is known fsynced, for readers in other processes (which do not
+ *   share the producer's memory) and for recovery. The writer rewrites it after every fsync, after the
+ *   fsync it reports returned, so it can lag but never run ahead of durable data.
+ * - `start.offset`: the log start. The writer writes it when it starts, and retention rewrites it before
+ *   it deletes the segments below the new start, so recovery can complete a retention that a crash or a
+ *   failed unlink interrupted (docs/format.md, "start.offset").
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -11,6 +16,7 @@ import { readU64, writeU64 } from '../format/frame.js';
 import { readFull, writeAll, type FileIO } from './file-io.js';
 
 export const DURABLE_HINT_FILE = 'durable.offset';
+export const START_OFFSET_FILE = 'start.offset';
 const HINT_BYTES = 12;
 
 export function encodeDurableHint(offset: number, out: Buffer = Buffer.alloc(HINT_BYTES)): Buffer {
@@ -25,12 +31,24 @@ export function encodeDurableHint(offset: number, out: Buffer = Buffer.alloc(HIN
  * one). Failing to read it is an error (ERR_IO): recovery relies on it not to cut durable records.
  */
 export function readDurableHint(io: FileIO, dir: string): number | null {
+  return readOffsetFile(io, dir, DURABLE_HINT_FILE, 'the durable offset hint');
+}
+
+/**
+ * The log start the writer last recorded, or null when unknown (no file, or a torn one). Failing to
+ * read it is an error (ERR_IO): recovery relies on it to complete an interrupted retention.
+ */
+export function readStartOffset(io: FileIO, dir: string): number | null {
+  return readOffsetFile(io, dir, START_OFFSET_FILE, 'the recorded log start');
+}
+
+function readOffsetFile(io: FileIO, dir: string, file: string, what: string): number | null {
   let fd: number;
   try {
-    fd = io.open(join(dir, DURABLE_HINT_FILE), 'r');
+    fd = io.open(join(dir, file), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw LogError.fromSystem(e, 'reading the durable offset hint', DURABLE_HINT_FILE);
+    throw LogError.fromSystem(e, `reading ${what}`, file);
   }
   try {
     const b = Buffer.alloc(HINT_BYTES);
@@ -38,7 +56,7 @@ export function readDurableHint(io: FileIO, dir: string): number | null {
     if (crc32(b.subarray(0, 8)) !== b.readUInt32LE(8)) return null;
     return readU64(new DataView(b.buffer, b.byteOffset, 8), 0);
   } catch (e) {
-    throw LogError.fromSystem(e, 'reading the durable offset hint', DURABLE_HINT_FILE);
+    throw LogError.fromSystem(e, `reading ${what}`, file);
   } finally {
     try {
       io.close(fd);
@@ -46,20 +64,31 @@ export function readDurableHint(io: FileIO, dir: string): number | null {
   }
 }
 
-/** The writer's handle on the hint file. */
-export class DurableHintWriter {
-  private readonly fd: number;
+/** The writer's handle on one of its offset files (created or truncated when opened). */
+export class OffsetFileWriter {
+  private fd: number;
   private readonly buf = Buffer.alloc(HINT_BYTES);
 
-  constructor(private readonly io: FileIO, dir: string) {
-    this.fd = io.open(join(dir, DURABLE_HINT_FILE), 'w');
+  constructor(private readonly io: FileIO, dir: string, file: string) {
+    this.fd = io.open(join(dir, file), 'w');
   }
 
   publish(offset: number): void {
     writeAll(this.io, this.fd, [encodeDurableHint(offset, this.buf)], 0);
   }
 
+  /** Closes the file once (a descriptor number is reused by the next open: never close it twice). */
   close(): void {
-    this.io.close(this.fd);
+    const fd = this.fd;
+    if (fd < 0) return;
+    this.fd = -1;
+    this.io.close(fd);
+  }
+}
+
+/** The writer's handle on durable.offset. */
+export class DurableHintWriter extends OffsetFileWriter {
+  constructor(io: FileIO, dir: string) {
+    super(io, dir, DURABLE_HINT_FILE);
   }
 }

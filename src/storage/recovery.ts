@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { LogError } from '../errors.js';
 import {
   FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
-  indexName, parseSegmentName, segmentName,
+  indexName, newSegmentName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName,
 } from '../format/frame.js';
-import { DURABLE_HINT_FILE, readDurableHint } from './durable-hint.js';
+import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
 import { encodeIndexEntries, readIndex } from './offset-index.js';
@@ -35,7 +35,7 @@ export interface RecoveredLog {
   readonly activeIndex: { offsets: number[]; positions: number[] };
   /** Bytes cut from a torn tail, and where (null when the tail was whole). */
   readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as the leftovers of an interrupted segment roll. */
+  /** Files removed as the leftovers of an interrupted segment roll or retention. */
   readonly removed: string[];
 }
 
@@ -49,19 +49,44 @@ export function listSegmentBases(io: FileIO, dir: string): number[] {
   return bases.sort((a, b) => a - b);
 }
 
-/** Creates an empty segment with its header and an empty index, fsyncs both and the directory. */
+/**
+ * Creates an empty segment whole: its header is written and fdatasynced under the temporary name
+ * `<base>.seg.new`, which is then renamed to `<base>.seg`, so a segment file never exists without a
+ * whole, durable header (a reader in another process may open it the moment the name appears). Then
+ * its empty index is created and the directory fsynced. A crash leaves no segment or a whole empty one,
+ * and at most the temporary file, which recovery removes.
+ */
 export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
   const path = join(dir, segmentName(baseOffset));
-  const fd = io.open(path, 'wx');
+  // The rename would replace an existing segment: one with this base is never expected here.
+  if (io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
+  const tmp = join(dir, newSegmentName(baseOffset));
+  const fd = io.open(tmp, 'wx');
   try {
     writeAll(io, fd, [encodeSegmentHeader(baseOffset, nowMs)], 0);
     io.fdatasync(fd);
   } finally {
     io.close(fd);
   }
+  io.rename(tmp, path);
   const ifd = io.open(join(dir, indexName(baseOffset)), 'w');
   io.close(ifd);
   fsyncDir(io, dir);
+}
+
+/**
+ * Removes the temporary files of segments whose creation was interrupted (`<base>.seg.new`). They never
+ * hold a record: a segment is renamed into place before anything is written into it.
+ */
+function removeUnfinishedSegments(io: FileIO, dir: string, removed: string[]): void {
+  let any = false;
+  for (const name of io.readdir(dir)) {
+    if (parseNewSegmentName(name) === null) continue;
+    io.unlink(join(dir, name));
+    removed.push(name);
+    any = true;
+  }
+  if (any) fsyncDir(io, dir);
 }
 
 /** Reads a sealed segment's header and last frame header; returns what retention and chaining need. */
@@ -96,6 +121,7 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
 /** Opens and recovers `dir` (which must exist). The caller holds the producer lock. */
 export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, nowMs: number): RecoveredLog {
   const removed: string[] = [];
+  removeUnfinishedSegments(io, dir, removed);
   let bases = listSegmentBases(io, dir);
   if (bases.length === 0) {
     createSegment(io, dir, 0, nowMs);
@@ -104,6 +130,16 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   // The writer's last report of durable progress: records below it were fsynced, so they must be
   // here; a tail that would cut them, or a missing newest segment, is damage, not a torn tail.
   const durableHint = readDurableHint(io, dir);
+  // Retention records the new log start before it deletes the segments below it. Segments still below
+  // a recorded start that names a segment here are what an interrupted retention (a crash, a failed
+  // unlink) left: no longer part of the log, so they are not checked, and they are deleted once
+  // everything else has passed. The log start never moves back.
+  const recordedStart = readStartOffset(io, dir);
+  let retired: number[] = [];
+  if (recordedStart !== null && bases.includes(recordedStart)) {
+    retired = bases.filter((b) => b < recordedStart);
+    bases = bases.filter((b) => b >= recordedStart);
+  }
   // A last segment whose header never became whole is what a crash during a roll leaves behind. It is
   // removed only once everything else has been checked: a recovery that fails changes nothing, so
   // running it again fails the same way (before, a failed recovery could already have removed one
@@ -140,7 +176,37 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     fsyncDir(io, dir);
     removed.push(segmentName(tornRoll));
   }
+  // Oldest first, as retention deletes: start.offset still names the start if this is cut short.
+  for (const b of retired) {
+    io.unlink(join(dir, segmentName(b)));
+    removed.push(segmentName(b));
+  }
+  const orphans = removeOrphanIndexes(io, dir, removed);
+  if (retired.length > 0 || orphans > 0) fsyncDir(io, dir);
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
+}
+
+/**
+ * Removes index files whose segment is not there: what a crash between retention's two unlinks leaves
+ * (and the index of a segment removed above). An index is derived data of its segment alone. Returns
+ * how many were removed; the caller fsyncs the directory.
+ */
+function removeOrphanIndexes(io: FileIO, dir: string, removed: string[]): number {
+  const names = io.readdir(dir);
+  const bases = new Set<number>();
+  for (const name of names) {
+    const b = parseSegmentName(name);
+    if (b !== null) bases.add(b);
+  }
+  let n = 0;
+  for (const name of names) {
+    const b = parseIndexName(name);
+    if (b === null || bases.has(b)) continue;
+    io.unlink(join(dir, name));
+    removed.push(name);
+    n++;
+  }
+  return n;
 }
 
 function unchained(prev: SegmentInfo, nextBase: number): LogError {

@@ -4,17 +4,18 @@
  * takes no lock, and decodes with the same code as recovery and the readers (frame-scan, offset-index,
  * cursor-file, durable-hint), so it cannot disagree with them about what a valid byte is.
  *
- * Works beside a live producer: the durable hint and the cursors are read before the segments, so that
- * everything they promise was already in the files when the segments are scanned.
+ * Works beside a live producer: the durable hint and the cursors are read before the segments are
+ * listed, so that everything they promise was already in the files when the segments are scanned; a
+ * segment deleted meanwhile by retention (oldest first) is told from a missing one (scanSegments).
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseSegmentName } from '../format/frame.js';
+import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../format/frame.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
-import { DURABLE_HINT_FILE, readDurableHint } from '../storage/durable-hint.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner } from '../storage/lock.js';
 import { verifySegment } from './verify-segment.js';
@@ -53,17 +54,44 @@ export async function verifyLog(dir: string): Promise<VerifyReport> {
   return verifyDir(readOnlyFileIO(await fileIO()), abs);
 }
 
-function verifyDir(io: FileIO, dir: string): VerifyReport {
-  const f = new Findings();
+/** How often verify lists the directory again when the newest segment it listed was deleted meanwhile. */
+const MAX_RELISTS = 20;
+
+/** One listing of the log directory: every name, and the segments and index files among them. */
+interface Listing {
+  readonly names: string[];
+  /** Segment base offsets, ascending. */
+  readonly bases: number[];
+  /** Base offsets that have an index file. */
+  readonly indexes: Set<number>;
+}
+
+function listDir(io: FileIO, dir: string): Listing {
   let names: string[];
   try {
     names = io.readdir(dir).sort();
   } catch (e) {
     throw LogError.fromSystem(e, 'listing', dir);
   }
+  const bases: number[] = [];
+  const indexes = new Set<number>();
+  for (const name of names) {
+    const base = parseSegmentName(name);
+    if (base !== null) { bases.push(base); continue; }
+    const idx = parseIndexName(name);
+    if (idx !== null) indexes.add(idx);
+  }
+  bases.sort((a, b) => a - b);
+  return { names, bases, indexes };
+}
 
-  // Read before the segments: whatever these promise was in the files before the scan starts.
-  const hasHint = names.includes(DURABLE_HINT_FILE);
+function verifyDir(io: FileIO, dir: string): VerifyReport {
+  const f = new Findings();
+  const before = listDir(io, dir);
+
+  // Read before the segments are listed: whatever these promise was in the files before the listing,
+  // so a live producer never makes them point past the end the scan finds.
+  const hasHint = before.names.includes(DURABLE_HINT_FILE);
   let hint: number | null = null;
   try {
     hint = hasHint ? readDurableHint(io, dir) : null;
@@ -72,29 +100,34 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
     if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
     f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${(e as Error).message}`);
   }
-  const cursorFiles = names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [];
-  const lockOwnerInfo = names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null;
-  const producerLive = lockOwnerInfo?.live === true;
+  const hasStart = before.names.includes(START_OFFSET_FILE);
+  const recordedStart = hasStart ? readStartOffset(io, dir) : null;
+  const cursorFiles = before.names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [];
+  const lockOwnerInfo = before.names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null;
 
-  const bases: number[] = [];
-  const indexes = new Set<number>();
-  for (const name of names) {
-    const base = parseSegmentName(name);
-    if (base !== null) { bases.push(base); continue; }
-    const idx = parseSegmentName(name.endsWith(INDEX_SUFFIX) ? name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX : '');
-    if (idx !== null) { indexes.add(idx); continue; }
-    classifyOther(dir, name, f);
+  const listing = listDir(io, dir);
+  for (const name of listing.names) {
+    if (parseSegmentName(name) === null && parseIndexName(name) === null) classifyOther(dir, name, f);
   }
-  bases.sort((a, b) => a - b);
-  for (const i of indexes) {
-    if (!bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment); the log ignores it');
+  for (const i of listing.indexes) {
+    if (!listing.bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
+  }
+  if (hasStart && recordedStart === null) {
+    f.warning('start-offset', START_OFFSET_FILE, 'unreadable (short, or its checksum does not match): recovery ignores it');
+  }
+  // Segments below a recorded start that names a listed segment: retention was deleting them (the live
+  // producer's, or one a crash or a failed unlink interrupted, which the next recovery completes).
+  // Readers still read them while they are there, so they are verified as part of the log.
+  const bases = listing.bases;
+  if (recordedStart !== null && bases.includes(recordedStart)) {
+    for (const b of bases) {
+      if (b < recordedStart) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStart}): retention was deleting it, and the next producer to open the log deletes it`);
+    }
+  } else if (recordedStart !== null && bases.length > 0 && recordedStart > bases[0]!) {
+    f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStart}, which is no segment's base offset: recovery ignores it`);
   }
 
-  const segments: SegmentReport[] = [];
-  for (let i = 0; i < bases.length; i++) {
-    const r = verifySegment(io, dir, bases[i]!, i === bases.length - 1, indexes.has(bases[i]!), producerLive, f);
-    if (r !== null) segments.push(r);
-  }
+  const { segments, endKnown } = scanSegments(io, dir, listing, f);
   if (bases.length === 0) f.warning('no-segments', '.', 'no segment files: this is not a log yet (a producer creates segment 0 when it opens the directory)');
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!;
@@ -111,11 +144,11 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
   if (hasHint && hint === null) {
     f.warning('durable-hint', DURABLE_HINT_FILE, 'unreadable (short, or its checksum does not match): readers and recovery treat the durable offset as unknown');
   }
-  if (hint !== null && hint > (logEndOffset ?? 0)) {
+  if (endKnown && hint !== null && hint > (logEndOffset ?? 0)) {
     f.damage('durable-hint', DURABLE_HINT_FILE,
       `records ${logEndOffset ?? 0} to ${hint - 1} were reported durable but are not in the log (it ends at offset ${logEndOffset ?? 0}); recovery will refuse to open it`, { offset: logEndOffset ?? 0 });
   }
-  for (const c of cursorFiles) checkCursorRange(c, logStartOffset, logEndOffset, f);
+  for (const c of cursorFiles) checkCursorRange(c, logStartOffset, endKnown ? logEndOffset ?? 0 : undefined, f);
 
   const damageCount = f.list.filter((x) => x.severity === 'damage').length;
   return {
@@ -134,11 +167,68 @@ function verifyDir(io: FileIO, dir: string): VerifyReport {
   };
 }
 
+/**
+ * Verifies the listed segments, oldest first. A live producer's retention may delete some meanwhile:
+ * it deletes whole segments oldest first, so a listed segment that no longer exists when it is opened
+ * is a deletion (a warning) when no segment at or below it is left in a fresh listing, and then every
+ * segment before it is gone too (read already, but no longer part of the log: dropped from the
+ * chain). Anything else missing is a hole: damage. When the newest listed segment is gone, the log
+ * moved on: the directory is listed again and the newer segments are verified too (at most
+ * MAX_RELISTS times; past that the log's end is not known, and the checks against it are skipped).
+ */
+function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings): { segments: SegmentReport[]; endKnown: boolean } {
+  const read: SegmentReport[] = [];
+  let goneUpTo = -1;
+  let batch = listing.bases;
+  let indexes = listing.indexes;
+  for (let relists = 0; ; relists++) {
+    let newestGone = false;
+    for (let i = 0; i < batch.length; i++) {
+      const base = batch[i]!;
+      const newest = i === batch.length - 1;
+      const r = verifySegment(io, dir, base, newest, indexes.has(base), f);
+      if (r === null) continue;
+      if (!('gone' in r)) { read.push(r); continue; }
+      if (listDir(io, dir).bases.some((b) => b <= base)) {
+        f.damage('unreadable', segmentName(base), `cannot be opened: ${r.gone.message} (listed, then missing while an older segment is still there: not retention, which deletes oldest first)`);
+        continue;
+      }
+      f.warning('unreadable', segmentName(base), 'deleted while being verified: retention deletes whole segments oldest first, and none at or below it is left');
+      goneUpTo = base;
+      newestGone = newest;
+    }
+    if (!newestGone) break;
+    const last = batch[batch.length - 1]!;
+    const now = listDir(io, dir);
+    batch = now.bases.filter((b) => b > last);
+    indexes = now.indexes;
+    if (batch.length === 0) break;
+    if (relists >= MAX_RELISTS) {
+      f.warning('unreadable', segmentName(batch[0]!), `the live producer deleted the newest segment verify had listed ${MAX_RELISTS + 1} times while it read: the log's end was not checked`);
+      return { segments: dropGone(read, goneUpTo, f), endKnown: false };
+    }
+  }
+  const segments = dropGone(read, goneUpTo, f);
+  return { segments, endKnown: segments.length > 0 || goneUpTo < 0 };
+}
+
+/** The segments read that are still part of the log: those after the newest one found deleted. */
+function dropGone(read: SegmentReport[], goneUpTo: number, f: Findings): SegmentReport[] {
+  for (const r of read) {
+    if (r.baseOffset < goneUpTo) f.warning('unreadable', r.file, 'deleted by retention while being verified, after it was read (a newer segment was found deleted)');
+  }
+  return read.filter((r) => r.baseOffset > goneUpTo);
+}
+
 /** Files of the log directory that are neither segments nor indexes. */
 function classifyOther(dir: string, name: string, f: Findings): void {
-  if (name === DURABLE_HINT_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
+  if (name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
   if (/^producer\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
     f.warning('leftover', name, 'left by an interrupted producer lock take-over; the log ignores it');
+    return;
+  }
+  if (parseNewSegmentName(name) !== null) {
+    f.warning('leftover', name, 'a segment being created by a roll (renamed into place once its header is written), or left by an interrupted one: recovery removes it; the log ignores it');
     return;
   }
   if (name.endsWith(SEGMENT_SUFFIX) || name.endsWith(INDEX_SUFFIX)) {
@@ -248,12 +338,12 @@ function checkSlots(file: string, a: CursorValue | null, b: CursorValue | null, 
   }
 }
 
-function checkCursorRange(c: CursorRead, start: number | null, end: number | null, f: Findings): void {
+/** `end`: the log's end, 0 for a log without segments, or undefined when it is not known. */
+function checkCursorRange(c: CursorRead, start: number | null, end: number | undefined, f: Findings): void {
   const v = c.value;
   if (v === null) return;
-  const logEnd = end ?? 0;
-  if (v.offset > logEnd) {
-    f.damage('cursor', c.report.file, `points at offset ${v.offset}, past the end of the log (${logEnd}): it committed records that are gone (Consumer.open fails with ERR_LOG_CORRUPT)`, { offset: v.offset });
+  if (end !== undefined && v.offset > end) {
+    f.damage('cursor', c.report.file, `points at offset ${v.offset}, past the end of the log (${end}): it committed records that are gone (Consumer.open fails with ERR_LOG_CORRUPT)`, { offset: v.offset });
   } else if (start !== null && v.offset < start && v.sequence > 1) {
     f.warning('cursor', c.report.file, `points at offset ${v.offset}, below the log start (${start}): retention deleted records it had not committed (Consumer.open fails with ERR_POSITION_EXPIRED)`, { offset: v.offset });
   }

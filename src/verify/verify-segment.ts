@@ -18,20 +18,25 @@ import type { DamagedRange, SegmentReport } from './verify-types.js';
 /** Bad index entries reported one by one per index file; the rest are counted in one finding. */
 const MAX_ENTRY_FINDINGS = 10;
 
+/** verifySegment's answer for a segment that no longer exists when it is opened (the caller judges why). */
+export interface SegmentGone {
+  readonly gone: Error;
+}
+
+/**
+ * Verifies segment `base`: its report, or null when it cannot be read (a damage finding says why), or
+ * `{ gone }` when it was listed but no longer exists.
+ */
 export function verifySegment(
-  io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, producerLive: boolean, f: Findings,
-): SegmentReport | null {
+  io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, f: Findings,
+): SegmentReport | SegmentGone | null {
   const file = segmentName(base);
   let fd: number;
   try {
     fd = io.open(join(dir, file), 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && producerLive) {
-      f.warning('unreadable', file, 'deleted while being verified (retention of the live producer)');
-    } else {
-      f.damage('unreadable', file, `cannot be opened: ${(e as Error).message}`);
-    }
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { gone: e as Error };
+    f.damage('unreadable', file, `cannot be opened: ${(e as Error).message}`);
     return null;
   }
   try {

@@ -27,6 +27,8 @@ export type VerifyFindingKind =
   | 'cursor'
   /** durable.offset is unreadable, or names records that are not in the log. */
   | 'durable-hint'
+  /** start.offset is unreadable, or names a start that is no segment's base (warnings: recovery then ignores it). */
+  | 'start-offset'
   /** A transient file an interrupted operation leaves behind (a lock being taken, a cursor being created). */
   | 'leftover'
   /** A file or folder the log does not use (it is ignored by the log). */

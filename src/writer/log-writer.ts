@@ -19,7 +19,7 @@ import {
 } from '../ring/layout.js';
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
-import { DurableHintWriter } from '../storage/durable-hint.js';
+import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { encodeIndexEntries } from '../storage/offset-index.js';
 import { createSegment, type RecoveredLog, type SegmentInfo } from '../storage/recovery.js';
 
@@ -78,6 +78,8 @@ export class LogWriter {
     this.indexFd = io.open(join(opts.logDir, indexName(active.baseOffset)), 'r+');
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durable);
+    this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
+    this.startRecord.publish(this.segments[0]!.baseOffset);
     this.indexEntries = recovered.activeIndex.offsets.length;
     this.lastSyncMs = now();
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
@@ -248,6 +250,8 @@ export class LogWriter {
 
   private indexEntries = 0;
   private readonly hint: DurableHintWriter;
+  /** start.offset: the log start, recorded before retention deletes what lies below it. */
+  private readonly startRecord: OffsetFileWriter;
   private indexBytes(): number {
     return this.indexEntries * 16;
   }
@@ -278,18 +282,24 @@ export class LogWriter {
   }
 
   private markDurable(): void {
+    this.publishDurable();
+    bump(this.c, I32.DURABLE_SEQ);
+  }
+
+  /** Publishes the written offset as durable (durable.offset, then shared memory) without waking waiters. */
+  private publishDurable(): void {
     this.durable = this.written;
     this.hint.publish(this.durable);
     this.bytesSinceSync = 0;
     this.lastSyncMs = this.now();
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durable);
-    bump(this.c, I32.DURABLE_SEQ);
   }
 
   /**
-   * Roll: fsync the full segment and its index, create and fsync the next segment and the directory,
-   * and only then write into it. A crash at any point leaves either the old tail or a new segment whose
-   * header is whole or absent (recovery removes a torn one).
+   * Roll: fsync the full segment and its index, create the next segment whole (header fsynced under a
+   * temporary name, renamed into place, directory fsynced: createSegment), and only then write into it.
+   * A crash at any point leaves the old segment as the newest, perhaps with the new one's temporary file
+   * (recovery removes it), or a whole empty new segment.
    */
   private roll(): void {
     this.io.fdatasync(this.fd);
@@ -307,15 +317,27 @@ export class LogWriter {
     this.durablePosition = this.position;
     this.lastIndexedPosition = this.position;
     this.indexEntries = 0;
+    // Everything written is durable since the fdatasync above. Published before retention runs: the
+    // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
+    // memory or in durable.offset, or a transactional consumer opening meanwhile (here or in another
+    // process) finds a log whose start lies past its durable end. Waiters are woken after retention
+    // (ROLL_PENDING holds flush() until then), so whoever awaited durability sees the roll and its
+    // retention done.
+    Atomics.store(this.c.i32, I32.ROLL_PENDING, 1);
+    this.publishDurable();
     this.applyRetention();
-    // Published last, so that whoever awaited durability sees the roll and its retention done.
-    this.markDurable();
+    Atomics.store(this.c.i32, I32.ROLL_PENDING, 0);
+    bump(this.c, I32.DURABLE_SEQ);
   }
 
   /**
    * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
-   * and never one younger than blockingMinimumRetention. Raises LOG_START_OFFSET before each unlink and
-   * fsyncs the directory after it, so a crash leaves a prefix deleted, never a hole.
+   * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
+   * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
+   * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
+   * so a crash leaves a prefix deleted, never a hole. The start it raises
+   * is at most the active segment's base, which the durable offset reached when that segment was
+   * created (roll): the log start never passes the durable offset.
    */
   private applyRetention(incomingBytes = 0): void {
     const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
@@ -333,7 +355,9 @@ export class LogWriter {
         const low = lowestCursorOffset(this.io, this.opts.logDir);
         if (low !== null && low < oldest.endOffset) return;
       }
-      storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[1]!.baseOffset);
+      const start = this.segments[1]!.baseOffset;
+      this.startRecord.publish(start);
+      storeOffset(this.c, I64.LOG_START_OFFSET, start);
       bump(this.c, I32.START_SEQ);
       this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
       try {
@@ -384,6 +408,7 @@ export class LogWriter {
     this.io.fdatasync(this.indexFd);
     this.closeFiles();
     this.hint.close();
+    this.startRecord.close();
     Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);
@@ -409,5 +434,7 @@ export class LogWriter {
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
     try { this.closeFiles(); } catch { /* already failed */ }
+    try { this.hint.close(); } catch { /* already failed */ }
+    try { this.startRecord.close(); } catch { /* already failed */ }
   }
 }
