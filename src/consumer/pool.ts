@@ -24,7 +24,7 @@ import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import {
-  Outcome, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot, type EndSource, type PoolResult, type PoolTask,
+  OutcomeByte, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot, type EndSource, type PoolResult, type PoolTask,
 } from './pool-protocol.js';
 import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset } from '../ring/layout.js';
 
@@ -218,9 +218,9 @@ export class ConsumerPool {
       for (; o < prefix; o++) {
         const i = o & (WINDOW - 1);
         const outcome = pv.outcomes[i];
-        if (outcome === Outcome.COMMIT) summary.committed++;
-        else if (outcome === Outcome.SKIP) summary.skipped++;
-        else if (outcome === Outcome.EXHAUSTED) {
+        if (outcome === OutcomeByte.COMMIT) summary.committed++;
+        else if (outcome === OutcomeByte.SKIP) summary.skipped++;
+        else if (outcome === OutcomeByte.EXHAUSTED) {
           const ex = exhausted.get(o);
           if (ex === undefined) break; // its task's answer (the last error) is still on its way
           await deadLetters().put(host.readOne(o), ex.attempts, ex.lastError);
