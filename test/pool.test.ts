@@ -124,6 +124,14 @@ test('a nonTx pool, and pool options checked', async () => {
   // @ts-expect-error: the types already refuse a function with pool options; this checks the run-time guard
   await rejectsWith(c.nonblockingProcess(null, () => 'commit', { workers: 2 }), 'ERR_INVALID_OPTION');
   await rejectsWith(c.nonblockingProcess(null, handler, { workers: 0 }), 'ERR_INVALID_OPTION');
+  for (const bad of [{ workers: 1.5 }, { timeoutMs: '10' }, { batchRecords: 0 }]) {
+    const e = await rejectsWith(c.nonblockingProcess(null, handler, bad as never), 'ERR_INVALID_OPTION');
+    assert.is((e as unknown as { details: { option: string } }).details.option, Object.keys(bad)[0]);
+  }
+  // A misspelt option is refused, naming it, rather than quietly left at its default.
+  const typo = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2, batchRecord: 10 } as never), 'ERR_INVALID_OPTION');
+  assert.is((typo as unknown as { details: { option: string } }).details.option, 'batchRecord');
+  assert.is(c.position, 0, 'a refused call delivers nothing');
   const s = await c.nonblockingProcess(null, handler, { workers: 2 });
   assert.is(s.committed, 1000);
   assert.is(c.position, 1000);
