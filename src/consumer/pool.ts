@@ -13,6 +13,9 @@
  * (effects a handler made before the crash may repeat: use the idempotency key). 'break' or a throw
  * stops the call; records after the stopping one are not committed.
  *
+ * This module holds the pool and its options; the coordinator of one round of a call is
+ * src/consumer/pool-round.ts, and a lane is src/consumer/pool-lane.ts, run by workers/pool-worker.ts.
+ *
  * close() of the consumer waits for the call: the lanes stop, each finishes the handler call it is
  * running (a call past `timeoutMs` still has its worker stopped), the contiguous prefix of finished
  * records is committed and counted, and the call returns. The consumer destroys the pool after that.
