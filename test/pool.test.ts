@@ -138,6 +138,15 @@ test('a nonTx pool, and pool options checked', async () => {
   await c.close();
 });
 
+test('a pool handler answering something other than an outcome fails the call as it does in-process', async () => {
+  const logDir = await logOf(Array.from({ length: 30 }, (_, i) => (i === 10 ? 'bad-10' : `rec-${i}`)));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad-outcome') });
+  const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2 }), 'ERR_INVALID_OPTION');
+  assert.match(e.message, `returned "commitx"; expected 'commit', 'retry', 'skip' or 'break'`);
+  assert.is(c.committedOffset, 10, 'the records before it are committed, it and the rest are not');
+  await c.close();
+});
+
 // Blocking pools dispatch ranges ahead of the records written so far; the workers wait on Atomics for
 // them (the producer's control block here, a block the coordinator publishes into elsewhere).
 test('a blocking pool waits for records appended later in this process, each committed once', async () => {
