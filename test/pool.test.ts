@@ -124,9 +124,26 @@ test('a nonTx pool, and pool options checked', async () => {
   // @ts-expect-error: the types already refuse a function with pool options; this checks the run-time guard
   await rejectsWith(c.nonblockingProcess(null, () => 'commit', { workers: 2 }), 'ERR_INVALID_OPTION');
   await rejectsWith(c.nonblockingProcess(null, handler, { workers: 0 }), 'ERR_INVALID_OPTION');
+  for (const bad of [{ workers: 1.5 }, { timeoutMs: '10' }, { batchRecords: 0 }]) {
+    const e = await rejectsWith(c.nonblockingProcess(null, handler, bad as never), 'ERR_INVALID_OPTION');
+    assert.is((e as unknown as { details: { option: string } }).details.option, Object.keys(bad)[0]);
+  }
+  // A misspelt option is refused, naming it, rather than quietly left at its default.
+  const typo = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2, batchRecord: 10 } as never), 'ERR_INVALID_OPTION');
+  assert.is((typo as unknown as { details: { option: string } }).details.option, 'batchRecord');
+  assert.is(c.position, 0, 'a refused call delivers nothing');
   const s = await c.nonblockingProcess(null, handler, { workers: 2 });
   assert.is(s.committed, 1000);
   assert.is(c.position, 1000);
+  await c.close();
+});
+
+test('a pool handler answering something other than an outcome fails the call as it does in-process', async () => {
+  const logDir = await logOf(Array.from({ length: 30 }, (_, i) => (i === 10 ? 'bad-10' : `rec-${i}`)));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad-outcome') });
+  const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2 }), 'ERR_INVALID_OPTION');
+  assert.match(e.message, `returned "commitx"; expected 'commit', 'retry', 'skip' or 'break'`);
+  assert.is(c.committedOffset, 10, 'the records before it are committed, it and the rest are not');
   await c.close();
 });
 

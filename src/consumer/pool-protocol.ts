@@ -55,7 +55,7 @@ export interface PoolResult {
 }
 
 /** Outcome bytes of finished records (0: not finished). */
-export const Outcome = { COMMIT: 1, SKIP: 2, EXHAUSTED: 3 } as const;
+export const OutcomeByte = { COMMIT: 1, SKIP: 2, EXHAUSTED: 3 } as const;
 
 /** Finished records a lane may run ahead of the committed prefix (a power of two: the outcome window). */
 export const WINDOW = 1 << 16;

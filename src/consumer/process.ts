@@ -13,6 +13,7 @@ import { describe } from '../options.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
+import { checkOutcome, retryDelayMs } from './handler-policy.js';
 
 export interface RecordSource {
   readonly logId: string;
@@ -30,8 +31,6 @@ export interface RecordSource {
   readonly closeRequested: AbortSignal;
   currentState(): Uint8Array | null;
 }
-
-const OUTCOMES = new Set<Outcome>(['commit', 'retry', 'skip', 'break']);
 
 export async function runProcess(
   src: RecordSource, max: number | null, handler: Handler, blocking: boolean, signal: AbortSignal | undefined,
@@ -51,24 +50,7 @@ export async function runProcess(
     let lastError: unknown = null;
     for (let attempt = 1; ; attempt++) {
       let staged: Uint8Array | null | undefined;
-      const ctx: ProcessContext = {
-        attempt,
-        logId: src.logId,
-        offset: msg.offset,
-        state: src.currentState(),
-        setState(value) {
-          if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
-          // Anything else would be committed as an empty or zero-filled state without a word.
-          if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
-            throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
-          }
-          const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-          if (bytes !== null && bytes.byteLength > MAX_STATE_BYTES) {
-            throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${bytes.byteLength}`);
-          }
-          staged = bytes;
-        },
-      };
+      const ctx = contextFor(src, msg, attempt, (bytes) => { staged = bytes; });
       let outcome: Outcome;
       try {
         outcome = await handler(msg, ctx);
@@ -77,9 +59,7 @@ export async function runProcess(
         lastError = e;
         outcome = 'retry';
       }
-      if (!OUTCOMES.has(outcome)) {
-        throw LogError.invalidOption('handler', `returned ${describe(outcome)}; expected 'commit', 'retry', 'skip' or 'break'`);
-      }
+      outcome = checkOutcome(outcome);
       if (outcome === 'commit' || outcome === 'skip') {
         src.complete(msg, staged);
         if (outcome === 'commit') summary.committed++;
@@ -96,7 +76,7 @@ export async function runProcess(
       }
       if (src.isClosed()) return stop(summary, 'end');
       if (signal?.aborted) return stop(summary, 'abort');
-      const delay = retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+      const delay = retryDelayMs(retry, attempt);
       // Even without a delay, give the event loop a turn: a synchronous handler that keeps answering
       // 'retry' must not starve the timers and close() that would stop it.
       if (delay > 0) await sleep(delay, signal, src.closeRequested);
@@ -105,6 +85,28 @@ export async function runProcess(
       if (signal?.aborted) return stop(summary, 'abort');
     }
   }
+}
+
+/** The context of one attempt; `stage` receives the checked bytes of a setState call. */
+function contextFor(src: RecordSource, msg: Message, attempt: number, stage: (bytes: Uint8Array | null) => void): ProcessContext {
+  return {
+    attempt,
+    logId: src.logId,
+    offset: msg.offset,
+    state: src.currentState(),
+    setState(value) {
+      if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
+      // Anything else would be committed as an empty or zero-filled state without a word.
+      if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
+        throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
+      }
+      const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+      if (bytes !== null && bytes.byteLength > MAX_STATE_BYTES) {
+        throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${bytes.byteLength}`);
+      }
+      stage(bytes);
+    },
+  };
 }
 
 function stop(summary: ProcessSummary, by: ProcessSummary['stoppedBy']): ProcessSummary {

@@ -1,0 +1,24 @@
+/**
+ * What a handler's answer means, for both places that call handlers: the in-process loop
+ * (src/consumer/process.ts) and a pool worker's lane (src/consumer/pool-lane.ts). One check of the
+ * outcome and one retry delay, so both places apply the same table and the same backoff.
+ */
+import { LogError } from '../errors.js';
+import { describe } from '../options.js';
+import type { Outcome } from '../types.js';
+import type { ResolvedRetry } from './consumer-options.js';
+
+const OUTCOMES = new Set<unknown>(['commit', 'retry', 'skip', 'break'] satisfies Outcome[]);
+
+/** The handler's answer if it is one of the four outcomes; else ERR_INVALID_OPTION naming the handler. */
+export function checkOutcome(answer: unknown): Outcome {
+  if (!OUTCOMES.has(answer)) {
+    throw LogError.invalidOption('handler', `returned ${describe(answer)}; expected 'commit', 'retry', 'skip' or 'break'`);
+  }
+  return answer as Outcome;
+}
+
+/** The wait in ms after failed attempt number `attempt` (counted from 1) before the next one. */
+export function retryDelayMs(retry: ResolvedRetry, attempt: number): number {
+  return retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+}

@@ -1,0 +1,42 @@
+/**
+ * What a pool processing call works with: the consumer it runs for (PoolHost, implemented by
+ * Consumer) and the call's parameters (PoolCall), which stay the same for each round of the call
+ * (src/consumer/pool-round.ts).
+ */
+import type { Message } from '../types.js';
+import type { ResolvedRetry } from './consumer-options.js';
+import type { DeadLetterSink } from './dead-letter.js';
+import type { EndSource } from './pool-protocol.js';
+
+/** What the pool needs from its consumer. */
+export interface PoolHost {
+  readonly logId: string;
+  /** First offset not yet completed. */
+  position(): number;
+  /** The offset below which records may be handed out now. */
+  availableEnd(): number;
+  /** Waits (bounded) for records at or past `after`. */
+  wait(signal: AbortSignal | undefined, after: number): Promise<void>;
+  /** The producer's control block when it runs in this process (workers watch it), else null. */
+  endSource(): EndSource | null;
+  /** Every record below `offset` is done: move the cursor there. */
+  advanceTo(offset: number): void;
+  /** Reads one record (for dead letters). */
+  readOne(offset: number): Message;
+  /** close() was called: stop the lanes, commit what finished, return. */
+  isClosed(): boolean;
+  /** Aborts when close() is called (wakes the coordinator). */
+  readonly closeRequested: AbortSignal;
+}
+
+/** One processing call's parameters, the same for each of its rounds. */
+export interface PoolCall {
+  readonly host: PoolHost;
+  readonly handlerUrl: string;
+  readonly blocking: boolean;
+  readonly timeoutMs: number;
+  readonly batchRecords: number;
+  readonly signal?: AbortSignal;
+  readonly retry: ResolvedRetry;
+  readonly deadLetters: () => DeadLetterSink;
+}

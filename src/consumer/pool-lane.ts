@@ -1,0 +1,312 @@
+/**
+ * One lane of a consumer pool, run in a pool worker (workers/pool-worker.ts) as one task. The lane
+ * reads the records of its stripes (src/consumer/pool-protocol.ts) from the segment files itself, so
+ * no payload is copied between threads, and runs the handler on each in order under the retry policy.
+ * Records not written yet are waited for with Atomics.wait on the end source (the producer's control
+ * block in its process), so a new record wakes the worker directly. Progress goes to the shared
+ * progress block; the lane never commits: the coordinator (src/consumer/pool-round.ts) advances the
+ * cursor over the contiguous prefix of finished records.
+ *
+ * Not thread-safe: one Lane belongs to one task on one worker thread.
+ */
+import { LogError } from '../errors.js';
+import type { LaneReader } from '../reader/lane-reader.js';
+import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
+import { waitSlot } from '../ring/wait.js';
+import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
+import { checkOutcome, retryDelayMs } from './handler-policy.js';
+import {
+  OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type PoolResult, type PoolTask, type ProgressViews,
+} from './pool-protocol.js';
+
+/** The longest one Atomics.wait lasts before the stop flag is looked at again (stops also notify). */
+const WAIT_SLICE_MS = 100;
+/** Finished records between two progress reports while records keep coming. */
+const PUBLISH_EVERY = 32;
+
+type Stop = NonNullable<PoolResult['stop']>;
+/** One record's result: its outcome byte, or why the lane stops there. */
+type RecordResult = number | Stop;
+
+/** The context handed to the handler with one record. */
+class PoolContext implements ProcessContext {
+  readonly state = null;
+  constructor(readonly attempt: number, readonly logId: string, readonly offset: number) {}
+  setState(): void {
+    throw LogError.invalidOption('state', 'a state value cannot be committed from a worker pool: records finish out of order');
+  }
+}
+
+export class Lane {
+  private readonly p: ProgressViews;
+  /** The lane's first unfinished record. */
+  private offset: number;
+  /** Records finished since the last progress report. */
+  private unpublished = 0;
+
+  constructor(private readonly task: PoolTask) {
+    this.p = progressViews(task.progress, task.lanes);
+    this.offset = task.start;
+  }
+
+  /** Runs the lane up to `to`, a stop, a 'break', a throw or an exhausted record. */
+  async run(handler: Handler, reader: LaneReader): Promise<PoolResult> {
+    const { task, p } = this;
+    const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
+    let end = 0;
+    let windowEnd = 0;
+    while (this.offset < task.to) {
+      const offset = this.offset;
+      if (Atomics.load(p.i32, P32.STOP) !== 0) {
+        this.publish(offset);
+        return { stop: { kind: 'stopped' } };
+      }
+      if (offset >= windowEnd) {
+        if (this.unpublished > 0) this.publish(offset);
+        if (!this.waitForWindow(offset)) return { stop: { kind: 'stopped' } };
+        windowEnd = Number(Atomics.load(p.i64, 0)) + WINDOW;
+      }
+      if (end <= offset) {
+        if (this.unpublished > 0) this.publish(offset); // before waiting: the coordinator can commit what is done
+        end = this.waitForRecord(c, offset);
+        if (end < 0) return { stop: { kind: 'stopped' } };
+      }
+      const msg = this.readRecord(reader, offset, end);
+      Atomics.store(p.running, task.lane, runningSlot(offset, task.origin));
+      let r = this.attempt(handler, msg, 1);
+      if (r instanceof Promise) r = await r;
+      if (typeof r !== 'number') return this.stopAt(offset, r, reader);
+      this.finish(offset, r, reader);
+    }
+    this.publish(this.offset);
+    return { stop: null };
+  }
+
+  /** The task's answer to a throw: the lane's progress so far, and the error at its first unfinished record. */
+  fail(e: unknown): PoolResult {
+    this.publish(this.offset);
+    return { stop: errorStop(this.offset, e) };
+  }
+
+  /** Reads record `offset` (readable below `end`), moving the reader there first if need be. */
+  private readRecord(reader: LaneReader, offset: number, end: number): Message {
+    if (reader.position !== offset && !this.jumpFromBaton(reader, offset)) {
+      // Moving forward past the other lanes' stripes is cheaper than a seek (which lists the
+      // directory, reads the index and reopens the segment).
+      if (!reader.skipTo(offset)) reader.seek(offset);
+    }
+    const msg = reader.read(Math.min(this.task.to, end), this.task.end.strict);
+    if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
+    return msg;
+  }
+
+  /** Record `offset` is finished with outcome byte `byte`: report it and move to the lane's next record. */
+  private finish(offset: number, byte: number, reader: LaneReader): void {
+    const { lane, lanes, origin, stripe } = this.task;
+    this.p.outcomes[offset & (WINDOW - 1)] = byte;
+    this.passBaton(offset, reader);
+    this.offset = laneFrom(offset + 1, lane, lanes, origin, stripe);
+    // Progress is published in small groups (and always before waiting): one BigInt store and a
+    // look at the coordinator's wake-up flag per group, not per record.
+    if (++this.unpublished >= PUBLISH_EVERY) this.publish(this.offset);
+  }
+
+  /** The lane stops at record `offset`; an exhausted record counts as finished (the coordinator dead-letters it). */
+  private stopAt(offset: number, stop: Stop, reader: LaneReader): PoolResult {
+    if (stop.kind === 'exhausted') {
+      const { lane, lanes, origin, stripe } = this.task;
+      this.p.outcomes[offset & (WINDOW - 1)] = OutcomeByte.EXHAUSTED;
+      this.passBaton(offset, reader);
+      this.publish(laneFrom(offset + 1, lane, lanes, origin, stripe));
+    } else {
+      this.publish(offset);
+    }
+    return { stop };
+  }
+
+  private publish(next: number): void {
+    this.unpublished = 0;
+    Atomics.store(this.p.i64, 1 + this.task.lane, BigInt(next));
+    wakeCoordinator(this.p);
+  }
+
+  /**
+   * Waits until record `offset` is readable; returns the end seen, or -1 when the call stops. At the
+   * start of a stripe whose previous stripe (another lane's) is not finished yet, it waits for that lane
+   * to pass the baton (laneWake) instead of on the end of the log: one worker wakes per new record.
+   */
+  private waitForRecord(c: ControlViews, offset: number): number {
+    const { p, task } = this;
+    const { offsetSlot, seqSlot } = task.end;
+    const { lane, lanes, origin, stripe } = task;
+    const rel = offset - origin;
+    const s = Math.floor(rel / stripe);
+    const prev = (lane - 1 + lanes) % lanes;
+    const atStripeStart = lanes > 1 && s > 0 && rel % stripe === 0;
+    for (;;) {
+      if (atStripeStart) {
+        const wake = Atomics.load(p.laneWake, lane);
+        if (Number(Atomics.load(p.stripeDone, prev)) < s - 1 && loadOffset(c, offsetSlot) <= offset) {
+          if (Atomics.load(p.i32, P32.STOP) !== 0) return -1;
+          Atomics.wait(p.laneWake, lane, wake, WAIT_SLICE_MS);
+          continue;
+        }
+      }
+      const seq = Atomics.load(c.i32, seqSlot);
+      const end = loadOffset(c, offsetSlot);
+      if (end > offset) return end;
+      if (Atomics.load(p.i32, P32.STOP) !== 0) return -1;
+      Atomics.wait(c.i32, seqSlot, seq, WAIT_SLICE_MS);
+    }
+  }
+
+  /**
+   * At the start of a stripe: jump to where the previous lane's reader stood when it finished the
+   * stripe just before (not reading through it). False when that hint is not for this stripe.
+   */
+  private jumpFromBaton(reader: LaneReader, offset: number): boolean {
+    const { p, task } = this;
+    const { lane, lanes, origin, stripe } = task;
+    const rel = offset - origin;
+    if (lanes === 1 || rel % stripe !== 0 || rel === 0) return false;
+    const prev = (lane - 1 + lanes) % lanes;
+    const s = rel / stripe;
+    if (Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
+    const at = 3 * prev;
+    const h = { seg: Number(Atomics.load(p.hints, at)), pos: Number(Atomics.load(p.hints, at + 1)), base: Number(Atomics.load(p.hints, at + 2)) };
+    // Read after stripeDone: if the lane finished another stripe meanwhile, the hint is past `offset`.
+    if (h.base < reader.position || Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
+    return reader.jumpTo(h, offset);
+  }
+
+  /** After the last record of a stripe: tell the lane of the next stripe, and where this reader stands. */
+  private passBaton(offset: number, reader: LaneReader): void {
+    const { p, task } = this;
+    const rel = offset - task.origin;
+    if (task.lanes === 1 || (rel + 1) % task.stripe !== 0) return;
+    const h = reader.hint();
+    const at = 3 * task.lane;
+    Atomics.store(p.hints, at, BigInt(h?.seg ?? -1));
+    Atomics.store(p.hints, at + 1, BigInt(h?.pos ?? -1));
+    Atomics.store(p.hints, at + 2, BigInt(h?.base ?? -1));
+    // The hint first, then the stripe number that vouches for it, then the wake-up.
+    Atomics.store(p.stripeDone, task.lane, BigInt(Math.floor(rel / task.stripe)));
+    const next = (task.lane + 1) % task.lanes;
+    Atomics.add(p.laneWake, next, 1);
+    Atomics.notify(p.laneWake, next);
+  }
+
+  /** Waits until `offset` is inside the outcome window; false when the call stops. */
+  private waitForWindow(offset: number): boolean {
+    const p = this.p;
+    for (;;) {
+      const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
+      if (offset < Number(Atomics.load(p.i64, 0)) + WINDOW) return true;
+      if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
+      wakeCoordinator(p);
+      Atomics.wait(p.i32, P32.SETTLED_SEQ, seq, WAIT_SLICE_MS);
+    }
+  }
+
+  /**
+   * Runs the handler on one record (attempt `n`) under the retry policy: the outcome byte, or a stop.
+   * Each call is counted in the lane's call counter while it runs. A synchronous handler that answers
+   * at once gets its answer back synchronously (no promise per record).
+   */
+  private attempt(handler: Handler, msg: Message, n: number): RecordResult | Promise<RecordResult> {
+    const calls = this.p.calls;
+    const lane = this.task.lane;
+    let answer: Outcome | PromiseLike<Outcome>;
+    Atomics.add(calls, lane, 1);
+    try {
+      answer = handler(msg, new PoolContext(n, this.task.logDir, msg.offset));
+    } catch (e) {
+      Atomics.add(calls, lane, 1);
+      return this.afterAttempt(handler, msg, n, null, e);
+    }
+    if (isThenable(answer)) return this.attemptEnds(handler, msg, n, answer);
+    Atomics.add(calls, lane, 1);
+    return this.afterAttempt(handler, msg, n, answer, undefined);
+  }
+
+  /** The end of an attempt whose handler answered with a promise. */
+  private async attemptEnds(handler: Handler, msg: Message, n: number, pending: PromiseLike<Outcome>): Promise<RecordResult> {
+    let answer: Outcome | null = null;
+    let thrown: unknown;
+    try {
+      answer = await pending;
+    } catch (e) {
+      thrown = e;
+    } finally {
+      Atomics.add(this.p.calls, this.task.lane, 1);
+    }
+    return this.afterAttempt(handler, msg, n, answer, thrown);
+  }
+
+  /** Maps one attempt's answer (or throw) to a result, or goes on with the next attempt after the delay. */
+  private afterAttempt(handler: Handler, msg: Message, n: number, answer: unknown, thrown: unknown): RecordResult | Promise<RecordResult> {
+    const { p, task } = this;
+    const offset = msg.offset;
+    let lastError: string | null = null;
+    if (thrown !== undefined) {
+      if (!task.retry.retryOnThrow) return errorStop(offset, thrown);
+      lastError = messageOf(thrown);
+      answer = 'retry';
+    }
+    let outcome: Outcome;
+    try {
+      outcome = checkOutcome(answer);
+    } catch (e) {
+      return errorStop(offset, e);
+    }
+    if (outcome === 'commit') return OutcomeByte.COMMIT;
+    if (outcome === 'skip') return OutcomeByte.SKIP;
+    if (outcome === 'break') return { kind: 'break', offset };
+    Atomics.add(p.retried, task.lane, 1);
+    if (task.retry.maxAttempts !== null && n >= task.retry.maxAttempts) return { kind: 'exhausted', offset, attempts: n, lastError };
+    // A stopped call (break elsewhere, abort, close) makes no further attempt: the record is not
+    // finished and comes again. Without this a record retried forever would keep the call from ending.
+    if (Atomics.load(p.i32, P32.STOP) !== 0) return { kind: 'stopped' };
+    return this.retryDelay(retryDelayMs(task.retry, n))
+      .then((go) => (go ? this.attempt(handler, msg, n + 1) : { kind: 'stopped' as const }));
+  }
+
+  /** Waits `ms` before the next attempt; false as soon as the call stops (a stop bumps SETTLED_SEQ). */
+  private async retryDelay(ms: number): Promise<boolean> {
+    const p = this.p;
+    if (ms <= 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      return Atomics.load(p.i32, P32.STOP) === 0;
+    }
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const seq = Atomics.load(p.i32, P32.SETTLED_SEQ); // before the stop flag: a stop after it moves seq
+      if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
+      const left = deadline - performance.now();
+      if (left <= 0) return true;
+      await waitSlot(p.i32, P32.SETTLED_SEQ, seq, left);
+    }
+  }
+}
+
+/** Wakes the coordinator if it asked for a wake-up at the next progress (WAITING), once. */
+function wakeCoordinator(p: ProgressViews): void {
+  if (Atomics.load(p.i32, P32.WAITING) !== 0 && Atomics.compareExchange(p.i32, P32.WAITING, 1, 0) === 1) {
+    Atomics.add(p.i32, P32.PROGRESS_SEQ, 1);
+    Atomics.notify(p.i32, P32.PROGRESS_SEQ);
+  }
+}
+
+function isThenable(x: unknown): x is PromiseLike<Outcome> {
+  return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A throw at record `offset` as a stop the coordinator rethrows (message and code cross the thread). */
+function errorStop(offset: number, e: unknown): Stop {
+  const code = (e as { code?: unknown } | null)?.code;
+  return { kind: 'error', offset, message: messageOf(e), code: typeof code === 'string' ? code : null };
+}

@@ -1,0 +1,333 @@
+/**
+ * One round of a pool processing call, on the consumer's thread: the coordinator. It deals the
+ * records from `origin` up to `to` to one task per lane (src/consumer/pool-protocol.ts), watches the
+ * shared progress block, commits the contiguous prefix of finished records, dead-letters exhausted
+ * ones, replaces a worker that crashed or whose handler call runs past `timeoutMs`, and stops the
+ * lanes on 'break', a throw, the signal, close() or a failure. A round ends early, with `moved`, when
+ * the producer of this process that the workers watch goes away: ConsumerPool starts another round.
+ *
+ * Not thread-safe: a round lives on the consumer's thread; it talks to the workers only through the
+ * progress block and the tasks' answers.
+ */
+import type { Piscina } from 'piscina';
+import { ErrorCode, LogError } from '../errors.js';
+import type { ProcessSummary } from '../types.js';
+import type { PoolCall } from './pool-host.js';
+import {
+  OutcomeByte, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
+  type EndSource, type PoolResult, type PoolTask, type ProgressViews,
+} from './pool-protocol.js';
+import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
+
+type TaskStop = NonNullable<PoolResult['stop']>;
+/** Why the round stopped its lanes before `to`; the first reason wins. */
+type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
+/** How a round that returns stopped (an 'error' stop is thrown instead). */
+export type RoundStop = Exclude<Stop, { kind: 'error' }>;
+
+export interface RoundEnd {
+  /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
+  readonly summary: ProcessSummary;
+  readonly stop: RoundStop | null;
+  /** The end source the workers watch went away: another round follows. */
+  readonly moved: boolean;
+}
+
+/** How many times one record may lose its worker before the call gives up. */
+const MAX_RESTARTS = 5;
+/** The coordinator looks at progress at least this often while records are being finished (ms). */
+const SETTLE_MS = 2;
+/** ... and at most this rarely when nothing moves (a progress wakes it at once). */
+const IDLE_SETTLE_MS = 250;
+
+/** Per lane: the task's abort, the handler-call counter at launch (a call runs while the count since is odd), and since when it stood still. */
+interface LaneWatch { ac: AbortController; base: number; calls: number; since: number }
+
+export class PoolRound {
+  private readonly summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
+  private readonly progress: SharedArrayBuffer;
+  private readonly pv: ProgressViews;
+  /** Without the producer in this process, workers watch this block, where the round publishes the end it finds in the files. */
+  private readonly own: ControlViews;
+  private readonly ownSource: EndSource;
+  private readonly endSource: EndSource;
+  private readonly sourceViews: ControlViews;
+
+  /** Every record below is completed and committed. */
+  private done: number;
+  private stop: Stop | null = null;
+  /** A failure of the pool itself (a record lost its worker too often), thrown once the lanes are done. */
+  private failure: unknown = null;
+  private moved = false;
+  private readonly running = new Map<number, Promise<void>>(); // lane -> its task
+  private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
+  private readonly exhausted = new Map<number, { attempts: number; lastError: string | null }>(); // record -> its last attempt
+  private readonly restarts = new Map<number, number>(); // record -> workers lost while it ran
+
+  // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
+  // while the loop was not waiting.
+  private dirty = false;
+  private wake: (() => void) | null = null;
+  private tailing: Promise<void> | null = null;
+  private idleFor = 0;
+  private readonly onAbort = (): void => this.poke();
+
+  constructor(private readonly pool: Piscina, private readonly lanes: number, private readonly call: PoolCall,
+    private readonly origin: number, private readonly to: number) {
+    this.done = origin;
+    this.progress = new SharedArrayBuffer(progressBytes(lanes));
+    this.pv = progressViews(this.progress, lanes);
+    Atomics.store(this.pv.i64, 0, BigInt(origin));
+    for (let k = 0; k < lanes; k++) {
+      Atomics.store(this.pv.i64, 1 + k, BigInt(laneFrom(origin, k, lanes, origin, call.batchRecords)));
+      Atomics.store(this.pv.stripeDone, k, -1n);
+    }
+    const ownBlock = new SharedArrayBuffer(CONTROL_BYTES);
+    this.own = controlViews(ownBlock);
+    this.ownSource = { control: ownBlock, offsetSlot: I64.WRITTEN_OFFSET, seqSlot: I32.WRITTEN_SEQ, strict: false };
+    let source = call.host.endSource();
+    if (source === null) {
+      this.publishEnd();
+      source = this.ownSource;
+    }
+    this.endSource = source;
+    this.sourceViews = controlViews(source.control);
+  }
+
+  /** Runs the round to its end; throws what stopped it with an error, after committing what finished. */
+  async run(): Promise<RoundEnd> {
+    const { host, signal } = this.call;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    host.closeRequested.addEventListener('abort', this.onAbort, { once: true });
+    let thrown: unknown = null;
+    try {
+      for (let k = 0; k < this.lanes; k++) this.launch(k, this.nextOf(k));
+      await this.coordinate();
+    } catch (e) {
+      thrown = e;
+    } finally {
+      signal?.removeEventListener('abort', this.onAbort);
+      host.closeRequested.removeEventListener('abort', this.onAbort);
+      await this.drain();
+    }
+    // Commit what finished before the end, a stop or a failure.
+    if (thrown === null) {
+      try {
+        await this.settle();
+      } catch (e) {
+        thrown = e;
+      }
+    }
+    if (thrown !== null) throw thrown;
+    if (this.failure !== null) throw this.failure;
+    for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
+    const why = this.stop;
+    if (why !== null && why.kind === 'error') throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
+    return { summary: this.summary, stop: why, moved: this.moved };
+  }
+
+  /** The coordinator's loop: commit progress, look for stops and hung calls, wait for the next change. */
+  private async coordinate(): Promise<void> {
+    for (;;) {
+      const before = this.done;
+      await this.settle();
+      if (this.failure !== null) return;
+      this.checkStops();
+      if (this.running.size === 0) return;
+      this.checkHung(performance.now());
+      // While records are being finished, look every SETTLE_MS; when nothing moves, ask the
+      // workers for a wake-up at the next progress and look less often.
+      this.idleFor = this.done > before ? 0 : Math.min(IDLE_SETTLE_MS, Math.max(SETTLE_MS, this.idleFor * 2));
+      if (this.dirty) {
+        this.dirty = false;
+        continue;
+      }
+      await this.waitForProgress();
+    }
+  }
+
+  /** Stops the lanes on the signal, close(), or the producer's block going away. */
+  private checkStops(): void {
+    const host = this.call.host;
+    if (this.call.signal?.aborted) this.stopAll({ kind: 'abort' });
+    if (host.isClosed()) this.stopAll({ kind: 'closed' });
+    if (this.endSource !== this.ownSource && !this.moved && host.endSource()?.control !== this.endSource.control) {
+      // The producer of this process closed (or was replaced): its block says no more. End this
+      // round; ConsumerPool goes on with the source there is now.
+      this.moved = true;
+      this.stopAll(null);
+    }
+  }
+
+  /** Waits for a poke, a timer, a progress wake-up (when idle) or, tailing the files, a new end. */
+  private async waitForProgress(): Promise<void> {
+    const { pv, call } = this;
+    const waits: Array<Promise<unknown>> = [new Promise<void>((resolve) => { this.wake = resolve; })];
+    let timer: NodeJS.Timeout | undefined;
+    waits.push(new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(this.idleFor || SETTLE_MS, call.timeoutMs / 4)); }));
+    if (this.idleFor > SETTLE_MS) {
+      const seq = Atomics.load(pv.i32, P32.PROGRESS_SEQ);
+      // WAITING after reading the sequence: a worker that sees it bumps the sequence past `seq`.
+      Atomics.store(pv.i32, P32.WAITING, 1);
+      const w = Atomics.waitAsync(pv.i32, P32.PROGRESS_SEQ, seq, this.idleFor);
+      if (w.async) waits.push(w.value);
+    }
+    if (call.blocking && this.endSource === this.ownSource && Atomics.load(pv.i32, P32.STOP) === 0) {
+      // Tail the files for the workers: publish each new end into the block they watch.
+      this.tailing ??= call.host.wait(call.signal, loadOffset(this.own, I64.WRITTEN_OFFSET))
+        .then(() => this.publishEnd(), () => undefined).finally(() => { this.tailing = null; });
+      waits.push(this.tailing);
+    }
+    await Promise.race(waits);
+    this.wake = null;
+    clearTimeout(timer);
+    Atomics.store(pv.i32, P32.WAITING, 0);
+  }
+
+  /**
+   * Lets every lane finish its running record: their workers are still running handlers. A handler
+   * call past timeoutMs still has its worker stopped meanwhile.
+   */
+  private async drain(): Promise<void> {
+    this.stopAll(null);
+    while (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const slice = new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(IDLE_SETTLE_MS, this.call.timeoutMs / 4)); });
+      await Promise.race([...this.running.values(), slice]);
+      clearTimeout(timer);
+      this.checkHung(performance.now());
+    }
+  }
+
+  private launch(lane: number, start: number): void {
+    const { pv, call } = this;
+    const task: PoolTask = {
+      logDir: call.host.logId, handler: call.handlerUrl, retry: call.retry, end: this.endSource, progress: this.progress,
+      lane, lanes: this.lanes, origin: this.origin, stripe: call.batchRecords, start, to: this.to,
+    };
+    const ac = new AbortController();
+    Atomics.store(pv.running, lane, runningSlot(start, this.origin));
+    // A worker that died during a handler call left the lane's counter odd: count from here.
+    const calls = Atomics.load(pv.calls, lane);
+    this.hung.set(lane, { ac, base: calls, calls, since: performance.now() });
+    const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>)
+      .then((result) => this.onTaskEnd(lane, result), (err: unknown) => this.onTaskLost(lane, err))
+      .finally(() => this.poke());
+    this.running.set(lane, p);
+  }
+
+  /** A task answered: its lane reached `to` or stopped, or a record exhausted its attempts (the lane goes on). */
+  private onTaskEnd(lane: number, result: PoolResult): void {
+    this.running.delete(lane);
+    const r = result.stop;
+    if (r === null || r.kind === 'stopped') return;
+    if (r.kind === 'exhausted') {
+      this.exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError });
+      if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
+      return;
+    }
+    this.stopAll(r);
+  }
+
+  /**
+   * The worker died or was stopped for running too long: its unfinished records were not committed;
+   * start its lane again at the first of them.
+   */
+  private onTaskLost(lane: number, err: unknown): void {
+    this.running.delete(lane);
+    if (Atomics.load(this.pv.i32, P32.STOP) !== 0) return;
+    if (this.call.host.isClosed()) {
+      // The call is ending: the lane's unfinished records come again on the next call, not on a new worker.
+      this.stopAll({ kind: 'closed' });
+      return;
+    }
+    const at = this.nextOf(lane);
+    // Charged to the record whose call ran last (the lane's progress lags it by up to 32 records).
+    const lost = runningRecord(Atomics.load(this.pv.running, lane), at, this.origin);
+    const n = (this.restarts.get(lost) ?? 0) + 1;
+    this.restarts.set(lost, n);
+    if (n >= MAX_RESTARTS) {
+      this.failure ??= new LogError(ErrorCode.WORKER_FAILED,
+        `record ${lost}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: lost });
+      this.stopAll(null);
+      return;
+    }
+    this.launch(lane, at);
+  }
+
+  /** Stops a lane whose handler call has run past timeoutMs (its counter odd and unchanged). */
+  private checkHung(now: number): void {
+    for (const [lane, h] of this.hung) {
+      if (!this.running.has(lane)) continue;
+      const calls = Atomics.load(this.pv.calls, lane);
+      if (calls !== h.calls) {
+        h.calls = calls;
+        h.since = now;
+      } else if (((calls - h.base) & 1) === 1 && now - h.since > this.call.timeoutMs) {
+        h.ac.abort(); // piscina ends that worker thread; the rejection starts the lane again
+      }
+    }
+  }
+
+  /** Commits the contiguous prefix of finished records and tells the workers the new window. */
+  private async settle(): Promise<void> {
+    // Also after close() was called: the consumer closes the cursor only once this call returned.
+    const { pv, summary } = this;
+    let prefix = this.to;
+    for (let k = 0; k < this.lanes; k++) prefix = Math.min(prefix, this.nextOf(k));
+    let o = this.done;
+    for (; o < prefix; o++) {
+      const i = o & (WINDOW - 1);
+      const outcome = pv.outcomes[i];
+      if (outcome === OutcomeByte.COMMIT) summary.committed++;
+      else if (outcome === OutcomeByte.SKIP) summary.skipped++;
+      else if (outcome === OutcomeByte.EXHAUSTED) {
+        const ex = this.exhausted.get(o);
+        if (ex === undefined) break; // its task's answer (the last error) is still on its way
+        await this.call.deadLetters().put(this.call.host.readOne(o), ex.attempts, ex.lastError);
+        this.exhausted.delete(o);
+        summary.skipped++;
+      } else {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `pool: record ${o} was reported finished without an outcome`, { offset: o });
+      }
+      pv.outcomes[i] = 0;
+    }
+    if (o > this.done) {
+      this.done = o;
+      this.call.host.advanceTo(o);
+      Atomics.store(pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
+      bump(pv, P32.SETTLED_SEQ);
+    }
+  }
+
+  private stopAll(why: Stop | null): void {
+    if (why !== null) this.stop ??= why;
+    const pv = this.pv;
+    if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+    Atomics.store(pv.i32, P32.STOP, 1);
+    bump(pv, P32.SETTLED_SEQ);
+    Atomics.notify(this.sourceViews.i32, this.endSource.seqSlot); // workers waiting for records look at the stop flag
+    for (let k = 0; k < this.lanes; k++) Atomics.notify(pv.laneWake, k);
+  }
+
+  private poke(): void {
+    const f = this.wake;
+    this.wake = null;
+    if (f === null) this.dirty = true;
+    else f();
+  }
+
+  /** The lane's first unfinished record (at most `to`). */
+  private nextOf(lane: number): number {
+    return Math.min(this.to, Number(Atomics.load(this.pv.i64, 1 + lane)));
+  }
+
+  /** Publishes the end of the records in the files into the block the workers watch (own source only). */
+  private publishEnd(): void {
+    const end = this.call.host.availableEnd();
+    if (end > loadOffset(this.own, I64.WRITTEN_OFFSET)) {
+      storeOffset(this.own, I64.WRITTEN_OFFSET, end);
+      bump(this.own, I32.WRITTEN_SEQ);
+    }
+  }
+}
