@@ -8,10 +8,10 @@
  */
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { LogError } from '../errors.js';
-import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../format/frame.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE } from '../storage/lock.js';
+import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segment/segment-files.js';
 
 /** Whether `name` is an entry a log keeps in its directory. */
 export function isLogEntry(name: string): boolean {

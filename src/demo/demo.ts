@@ -11,9 +11,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Consumer, ConsumerStyle, LogError, Producer, Whence } from '../index.js';
-import { parseSegmentName } from '../format/frame.js';
 import { Progress, formatBytes, formatCount, formatSeconds, rate } from './progress.js';
 import { RECORD_BYTES, RecordEncoder, checkRecord } from './records.js';
+import { parseSegmentName } from '../segment/segment-files.js';
 
 export interface DemoOptions {
   /** The log directory (created if missing). */

@@ -36,44 +36,6 @@ export const RECORD_LENGTH_BYTES = 4;
 /** A frame never claims more than this; anything larger is damage, not a record. */
 export const MAX_FRAME_BYTES = 0xfffffff0;
 
-export const SEGMENT_SUFFIX = '.seg';
-export const INDEX_SUFFIX = '.idx';
-/** Appended to a segment's name while it is being created (`<20 digits>.seg.new`): see createSegment. */
-export const NEW_SEGMENT_SUFFIX = '.new';
-const NAME_DIGITS = 20;
-
-export function segmentName(baseOffset: number): string {
-  return String(baseOffset).padStart(NAME_DIGITS, '0') + SEGMENT_SUFFIX;
-}
-
-export function indexName(baseOffset: number): string {
-  return String(baseOffset).padStart(NAME_DIGITS, '0') + INDEX_SUFFIX;
-}
-
-/** The temporary name segment `baseOffset` is created under before it is renamed into place. */
-export function newSegmentName(baseOffset: number): string {
-  return segmentName(baseOffset) + NEW_SEGMENT_SUFFIX;
-}
-
-/** The base offset of a segment being created (`<20 digits>.seg.new`), or null for any other name. */
-export function parseNewSegmentName(name: string): number | null {
-  return name.endsWith(SEGMENT_SUFFIX + NEW_SEGMENT_SUFFIX) ? parseSegmentName(name.slice(0, -NEW_SEGMENT_SUFFIX.length)) : null;
-}
-
-/** The base offset an index file name stands for (`<20 digits>.idx`), or null for any other name. */
-export function parseIndexName(name: string): number | null {
-  return name.endsWith(INDEX_SUFFIX) ? parseSegmentName(name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX) : null;
-}
-
-/** The base offset a segment file name stands for, or null for a name that is not a segment. */
-export function parseSegmentName(name: string): number | null {
-  if (name.length !== NAME_DIGITS + SEGMENT_SUFFIX.length || !name.endsWith(SEGMENT_SUFFIX)) return null;
-  const digits = name.slice(0, NAME_DIGITS);
-  if (!/^[0-9]+$/.test(digits)) return null;
-  const n = Number(digits);
-  return Number.isSafeInteger(n) ? n : null;
-}
-
 export function writeU64(view: DataView, at: number, value: number): void {
   view.setUint32(at, value % 0x1_0000_0000, true);
   view.setUint32(at + 4, Math.floor(value / 0x1_0000_0000), true);

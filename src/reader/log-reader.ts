@@ -16,7 +16,7 @@
  */
 import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
-import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, segmentName } from '../format/frame.js';
+import { FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../format/frame.js';
 import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
@@ -25,6 +25,7 @@ import { SegmentChunks } from './segment-chunks.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { segmentBases, segmentBasesHint } from './segment-list.js';
 import { readerStats, recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
+import { segmentName } from '../segment/segment-files.js';
 
 export class LogReader extends SegmentChunks {
   constructor(io: FileIO, dir: string) {

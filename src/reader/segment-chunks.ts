@@ -11,15 +11,14 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import {
-  FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, checkFrame, decodeFrameHeader, indexName, segmentName, type FrameHeader,
-} from '../format/frame.js';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, checkFrame, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { readFull, type FileIO, type FileStamp } from '../storage/file-io.js';
-import { floorEntry, readIndex, type IndexEntries } from '../storage/offset-index.js';
+import { floorEntry, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import {
   confirmed, dropSegment, frameMatches, markAtOrBefore, readerStats, recordFrame, recordIndex, sameStamp, segmentEntry,
   unsettledUntilMs, wallNowMs, type SegmentEntry,
 } from './verified-cache.js';
+import { indexName, segmentName } from '../segment/segment-files.js';
 
 /** Bytes read at once when catching up. */
 const CHUNK_BYTES = 1024 * 1024;

@@ -2,9 +2,9 @@
  * Judging the header of a segment file a reader opens (docs/format.md, "Readers in other processes").
  */
 import { LogError } from '../errors.js';
-import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, segmentName } from '../format/frame.js';
-import { readFull, type FileIO } from '../storage/file-io.js';
+import { type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
+import { segmentName, readSegmentHeader } from '../segment/segment-files.js';
 
 /**
  * Reads and checks the header of segment `base` open at `fd`. True when it is valid; false when it is
@@ -14,12 +14,11 @@ import { findValidFrameAfter } from '../storage/frame-scan.js';
  */
 export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: () => boolean): boolean {
   const name = segmentName(base);
-  const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-  let h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  let h = readSegmentHeader(io, fd);
   if (typeof h === 'string' && newer()) {
     // Seen newer segments after a short header: the writer may have finished this header, filled
     // the segment and rolled in between. Read the header a second time before judging it.
-    h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    h = readSegmentHeader(io, fd);
   }
   // The writer renames a segment into place only once its header is written and fsynced (createSegment),
   // and creates a newer segment only after finishing this one. So a bad header can be a roll a crash
@@ -36,7 +35,6 @@ export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: 
 
 /** Whether segment `base` open at `fd` has a valid header naming it, without judging why not. */
 export function segmentHeaderValid(io: FileIO, fd: number, base: number): boolean {
-  const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-  const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  const h = readSegmentHeader(io, fd);
   return typeof h !== 'string' && h.baseOffset === base;
 }

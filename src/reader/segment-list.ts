@@ -9,9 +9,9 @@
  * valid header and hold the record in a valid frame; a stale listing only makes it fail and go the
  * general way).
  */
-import { listSegmentBases } from '../storage/recovery.js';
 import type { FileIO, FileStamp } from '../storage/file-io.js';
 import { onClearReaderCaches, readerStats, sameStamp, settled, wallNowMs } from './verified-cache.js';
+import { listSegmentBases } from '../segment/segment-files.js';
 
 const MAX_CACHED_LISTINGS = 64;
 const listings = new Map<string, { readonly stamp: FileStamp; readonly bases: readonly number[] }>();

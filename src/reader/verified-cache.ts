@@ -26,7 +26,7 @@
  */
 import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, RECORD_LENGTH_BYTES, type FrameHeader } from '../format/frame.js';
 import type { FileStamp } from '../storage/file-io.js';
-import type { IndexEntries } from '../storage/offset-index.js';
+import type { IndexEntries } from '../segment/offset-index.js';
 
 /** How far a file's times must lie behind the clock before a stamp of it is trusted to show changes. */
 export const SETTLE_MARGIN_MS = 100;

@@ -9,23 +9,12 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import {
-  FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, decodeSegmentHeader, encodeSegmentHeader,
-  indexName, newSegmentName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName,
-} from '../format/frame.js';
+import { FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../format/frame.js';
 import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
-import { encodeIndexEntries, readIndex } from './offset-index.js';
-
-export interface SegmentInfo {
-  readonly baseOffset: number;
-  /** Offset after its last record. */
-  endOffset: number;
-  bytes: number;
-  /** Timestamp of its newest record (its creation time while it has none). */
-  lastTimestampMs: number;
-}
+import { encodeIndexEntries, readIndex } from '../segment/offset-index.js';
+import { indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName, type SegmentInfo, listSegmentBases, createSegment, readSegmentHeader } from '../segment/segment-files.js';
 
 export interface RecoveredLog {
   /** Ascending by base offset; the last one is the active segment. */
@@ -37,41 +26,6 @@ export interface RecoveredLog {
   readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
   /** Files removed as the leftovers of an interrupted segment roll or retention. */
   readonly removed: string[];
-}
-
-/** Segment base offsets present in `dir`, ascending. Other files are left alone and ignored. */
-export function listSegmentBases(io: FileIO, dir: string): number[] {
-  const bases: number[] = [];
-  for (const name of io.readdir(dir)) {
-    const b = parseSegmentName(name);
-    if (b !== null) bases.push(b);
-  }
-  return bases.sort((a, b) => a - b);
-}
-
-/**
- * Creates an empty segment whole: its header is written and fdatasynced under the temporary name
- * `<base>.seg.new`, which is then renamed to `<base>.seg`, so a segment file never exists without a
- * whole, durable header (a reader in another process may open it the moment the name appears). Then
- * its empty index is created and the directory fsynced. A crash leaves no segment or a whole empty one,
- * and at most the temporary file, which recovery removes.
- */
-export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
-  const path = join(dir, segmentName(baseOffset));
-  // The rename would replace an existing segment: one with this base is never expected here.
-  if (io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
-  const tmp = join(dir, newSegmentName(baseOffset));
-  const fd = io.open(tmp, 'wx');
-  try {
-    writeAll(io, fd, [encodeSegmentHeader(baseOffset, nowMs)], 0);
-    io.fdatasync(fd);
-  } finally {
-    io.close(fd);
-  }
-  io.rename(tmp, path);
-  const ifd = io.open(join(dir, indexName(baseOffset)), 'w');
-  io.close(ifd);
-  fsyncDir(io, dir);
 }
 
 /**
@@ -95,8 +49,7 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
   const fd = io.open(join(dir, name), 'r');
   try {
     const bytes = io.fsize(fd);
-    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    const h = readSegmentHeader(io, fd);
     if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
     if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
     if (bytes === SEGMENT_HEADER_BYTES) return { baseOffset: base, endOffset: base, bytes, lastTimestampMs: h.createdMs };
@@ -218,9 +171,7 @@ function isTornRoll(io: FileIO, dir: string, base: number): boolean {
   const fd = io.open(join(dir, segmentName(base)), 'r');
   try {
     const bytes = io.fsize(fd);
-    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    const n = readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0);
-    if (typeof decodeSegmentHeader(head.subarray(0, n)) !== 'string') return false;
+    if (typeof readSegmentHeader(io, fd) !== 'string') return false;
     // The header is bad. Only a file with no valid frame anywhere is a torn roll; otherwise it is damage.
     return bytes <= SEGMENT_HEADER_BYTES || findValidFrameAfter(io, fd, bytes, -1, false) === null;
   } finally {
@@ -233,8 +184,7 @@ function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes
   const fd = io.open(join(dir, name), 'r+');
   try {
     const bytes = io.fsize(fd);
-    const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-    const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+    const h = readSegmentHeader(io, fd);
     if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
     if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
 

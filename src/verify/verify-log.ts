@@ -11,7 +11,6 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../format/frame.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
@@ -20,6 +19,7 @@ import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner } from '../storage/lock.js';
 import { verifySegment } from './verify-segment.js';
 import type { CursorReport, CursorSlotReport, SegmentReport, VerifyFinding, VerifyReport } from './verify-types.js';
+import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
 
 const PRODUCER_LOCK = 'producer.lock';
 

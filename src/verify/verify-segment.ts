@@ -8,12 +8,13 @@
  * frame proves fsynced are a torn tail (a warning: recovery cuts them); anywhere else they are damage.
  */
 import { join } from 'node:path';
-import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, indexName, segmentName, type FrameHeader } from '../format/frame.js';
-import { readFull, type FileIO } from '../storage/file-io.js';
+import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
+import { type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
-import { readRawIndex } from '../storage/offset-index.js';
+import { readRawIndex } from '../segment/offset-index.js';
 import type { Findings } from './verify-log.js';
 import type { DamagedRange, SegmentReport } from './verify-types.js';
+import { indexName, segmentName, readSegmentHeader } from '../segment/segment-files.js';
 
 /** Bad index entries reported one by one per index file; the rest are counted in one finding. */
 const MAX_ENTRY_FINDINGS = 10;
@@ -52,8 +53,7 @@ export function verifySegment(
 function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings): SegmentReport {
   const file = segmentName(base);
   const bytes = io.fsize(fd);
-  const head = Buffer.alloc(SEGMENT_HEADER_BYTES);
-  const h = decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  const h = readSegmentHeader(io, fd);
   let headerProblem: string | null = null;
   if (typeof h === 'string') {
     headerProblem = h;

@@ -9,9 +9,7 @@
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import {
-  FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, fillFrameHeader, headerCrc, indexName, segmentName,
-} from '../format/frame.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, fillFrameHeader, headerCrc } from '../format/frame.js';
 import type { ResolvedProducerOptions } from '../options.js';
 import {
   I32, I64, RECORD_HEADER_BYTES, State, WRAP_MARKER, bump, controlViews, loadOffset, storeOffset,
@@ -20,8 +18,9 @@ import {
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
-import { encodeIndexEntries } from '../storage/offset-index.js';
-import { createSegment, type RecoveredLog, type SegmentInfo } from '../storage/recovery.js';
+import { encodeIndexEntries } from '../segment/offset-index.js';
+import { type RecoveredLog } from '../storage/recovery.js';
+import { indexName, segmentName, createSegment, type SegmentInfo } from '../segment/segment-files.js';
 
 /** The longest the writer sleeps before it re-checks timers and shared state. */
 const MAX_SLEEP_MS = 250;

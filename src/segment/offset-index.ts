@@ -6,7 +6,7 @@
  */
 import { LogError } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64 } from '../format/frame.js';
-import { readFull, type FileIO } from './file-io.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
 
 export interface IndexEntries {
   /** Offsets, ascending. */

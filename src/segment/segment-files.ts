@@ -1,0 +1,99 @@
+/**
+ * Segment files in a log directory: their names (`<20-digit base offset>.seg`, the index beside it as
+ * `.idx`, and `.seg.new` while a segment is being created), listing them, creating one whole, and
+ * reading a segment's header. The bytes inside a segment are laid out in src/format/frame.ts.
+ */
+import { join } from 'node:path';
+import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
+import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
+
+export const SEGMENT_SUFFIX = '.seg';
+export const INDEX_SUFFIX = '.idx';
+/** Appended to a segment's name while it is being created (`<20 digits>.seg.new`): see createSegment. */
+export const NEW_SEGMENT_SUFFIX = '.new';
+const NAME_DIGITS = 20;
+
+export function segmentName(baseOffset: number): string {
+  return String(baseOffset).padStart(NAME_DIGITS, '0') + SEGMENT_SUFFIX;
+}
+
+export function indexName(baseOffset: number): string {
+  return String(baseOffset).padStart(NAME_DIGITS, '0') + INDEX_SUFFIX;
+}
+
+/** The temporary name segment `baseOffset` is created under before it is renamed into place. */
+export function newSegmentName(baseOffset: number): string {
+  return segmentName(baseOffset) + NEW_SEGMENT_SUFFIX;
+}
+
+/** The base offset of a segment being created (`<20 digits>.seg.new`), or null for any other name. */
+export function parseNewSegmentName(name: string): number | null {
+  return name.endsWith(SEGMENT_SUFFIX + NEW_SEGMENT_SUFFIX) ? parseSegmentName(name.slice(0, -NEW_SEGMENT_SUFFIX.length)) : null;
+}
+
+/** The base offset an index file name stands for (`<20 digits>.idx`), or null for any other name. */
+export function parseIndexName(name: string): number | null {
+  return name.endsWith(INDEX_SUFFIX) ? parseSegmentName(name.slice(0, -INDEX_SUFFIX.length) + SEGMENT_SUFFIX) : null;
+}
+
+/** The base offset a segment file name stands for, or null for a name that is not a segment. */
+export function parseSegmentName(name: string): number | null {
+  if (name.length !== NAME_DIGITS + SEGMENT_SUFFIX.length || !name.endsWith(SEGMENT_SUFFIX)) return null;
+  const digits = name.slice(0, NAME_DIGITS);
+  if (!/^[0-9]+$/.test(digits)) return null;
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export interface SegmentInfo {
+  readonly baseOffset: number;
+  /** Offset after its last record. */
+  endOffset: number;
+  bytes: number;
+  /** Timestamp of its newest record (its creation time while it has none). */
+  lastTimestampMs: number;
+}
+
+/** Segment base offsets present in `dir`, ascending. Other files are left alone and ignored. */
+export function listSegmentBases(io: FileIO, dir: string): number[] {
+  const bases: number[] = [];
+  for (const name of io.readdir(dir)) {
+    const b = parseSegmentName(name);
+    if (b !== null) bases.push(b);
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+/**
+ * Creates an empty segment whole: its header is written and fdatasynced under the temporary name
+ * `<base>.seg.new`, which is then renamed to `<base>.seg`, so a segment file never exists without a
+ * whole, durable header (a reader in another process may open it the moment the name appears). Then
+ * its empty index is created and the directory fsynced. A crash leaves no segment or a whole empty one,
+ * and at most the temporary file, which recovery removes.
+ */
+export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
+  const path = join(dir, segmentName(baseOffset));
+  // The rename would replace an existing segment: one with this base is never expected here.
+  if (io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
+  const tmp = join(dir, newSegmentName(baseOffset));
+  const fd = io.open(tmp, 'wx');
+  try {
+    writeAll(io, fd, [encodeSegmentHeader(baseOffset, nowMs)], 0);
+    io.fdatasync(fd);
+  } finally {
+    io.close(fd);
+  }
+  io.rename(tmp, path);
+  const ifd = io.open(join(dir, indexName(baseOffset)), 'w');
+  io.close(ifd);
+  fsyncDir(io, dir);
+}
+
+/**
+ * Reads the header of the segment open at `fd` and decodes it: the header, or why the bytes there are
+ * not one (short, bad magic, version or checksum). Whether that is damage is the caller's judgement.
+ */
+export function readSegmentHeader(io: FileIO, fd: number): SegmentHeader | string {
+  const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
+  return decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+}
