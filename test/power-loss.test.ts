@@ -17,7 +17,7 @@ import { prng } from './helpers.js';
 import { POLICIES } from './sim/sim-log.js';
 import { OPS, checkCrashState, runWorkload, type Op, type StateReport } from './sim/workload.js';
 import type { CrashMode } from './sim/sim-fs.js';
-import type { SyncPolicy } from '../src/options.js';
+import type { SyncPolicy } from '../src/producer/options.js';
 
 const test = readableErrors(rawTest);
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);

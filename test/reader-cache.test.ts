@@ -19,7 +19,7 @@ import {
 } from '../src/reader/verified-cache.js';
 import { nodeFileIO, readOnlyFileIO, type FileIO, type FileStamp } from '../src/storage/file-io.js';
 import { Producer, SyncPolicy } from '../dist/index.js';
-import { readIndex } from '../src/storage/offset-index.js';
+import { readIndex } from '../src/segment/offset-index.js';
 import { cleanupTempDirs, prng, rejectsWith, tempDir, waitFor } from './helpers.js';
 import { readableErrors } from './readable-errors.js';
 import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';

@@ -1,6 +1,6 @@
 /** Options of `Consumer.open`, their validation and defaults. */
 import { ErrorCode, LogError } from '../errors.js';
-import { describe, requireInt, requireLogDir } from '../options.js';
+import { describe, requireInt, requireLogDir } from '../validate.js';
 import type { ConsumerStyle } from '../types.js';
 
 /** What happens when a handler answers 'retry' (or throws, with retryOnThrow). */

@@ -14,7 +14,7 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
-import { describe, requireInt } from '../options.js';
+import { describe, requireInt } from '../validate.js';
 import { localProducer } from '../producer/registry.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';

@@ -5,7 +5,7 @@
  * `decodeDeadLetter` reads one back.
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { SyncPolicy } from '../options.js';
+import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { Message } from '../types.js';
 

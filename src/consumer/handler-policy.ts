@@ -4,7 +4,7 @@
  * outcome and one retry delay, so both places apply the same table and the same backoff.
  */
 import { LogError } from '../errors.js';
-import { describe } from '../options.js';
+import { describe } from '../validate.js';
 import type { Outcome } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 

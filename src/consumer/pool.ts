@@ -23,7 +23,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { LogError } from '../errors.js';
-import { describe, requireInt } from '../options.js';
+import { describe, requireInt } from '../validate.js';
 import type { ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';

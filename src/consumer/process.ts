@@ -9,7 +9,7 @@
  */
 import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
-import { describe } from '../options.js';
+import { describe } from '../validate.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';

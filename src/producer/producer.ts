@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
-import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from '../options.js';
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
   CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, loadOffset, storeOffset,
   type ControlViews, type SharedLog,

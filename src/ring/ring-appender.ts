@@ -7,7 +7,7 @@
  * either it sees our HEAD or we see its flag).
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { describe } from '../options.js';
+import { describe } from '../validate.js';
 import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, type ControlViews } from './layout.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */

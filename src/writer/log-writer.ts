@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, fillFrameHeader, headerCrc } from '../format/frame.js';
-import type { ResolvedProducerOptions } from '../options.js';
+import type { ResolvedProducerOptions } from '../producer/options.js';
 import {
   I32, I64, RECORD_HEADER_BYTES, State, WRAP_MARKER, bump, controlViews, loadOffset, storeOffset,
   type ControlViews, type SharedLog,

@@ -1,6 +1,6 @@
 /** The control-plane messages between the producer handle and its writer thread. Records never travel here. */
 import type { ErrorCode, LogErrorDetails } from '../errors.js';
-import type { ResolvedProducerOptions } from '../options.js';
+import type { ResolvedProducerOptions } from '../producer/options.js';
 import type { SharedLog } from '../ring/layout.js';
 import type { RecoveredLog } from '../storage/recovery.js';
 

@@ -4,7 +4,7 @@
  * and the clock are replaced, so a crash can be placed after any single I/O call, deterministically.
  */
 import { join } from 'node:path';
-import { resolveProducerOptions, SyncPolicy, type ResolvedProducerOptions, type SyncPolicy as Policy } from '../../src/options.js';
+import { resolveProducerOptions, SyncPolicy, type ResolvedProducerOptions, type SyncPolicy as Policy } from '../../src/producer/options.js';
 import { CONTROL_BYTES, I32, I64, State, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog } from '../../src/ring/layout.js';
 import { RingAppender } from '../../src/ring/ring-appender.js';
 import { recoverLog } from '../../src/storage/recovery.js';

@@ -1,4 +1,6 @@
-import { LogError } from './errors.js';
+/** The producer's options: `SyncPolicy`, `ProducerOptions`, the defaults, and `resolveProducerOptions`. */
+import { LogError } from '../errors.js';
+import { describe, optionalInt, requireInt, requireLogDir } from '../validate.js';
 
 /** How the writer makes records durable. Build one with the `SyncPolicy` factories. */
 export type SyncPolicy =
@@ -79,32 +81,6 @@ const KNOWN = new Set([
   'logDir', 'syncPolicy', 'fileRollSize', 'blockingMinimumRetention', 'maxTotalBytes', 'maxFileAge',
   'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes',
 ]);
-
-export function requireInt(option: string, v: unknown, min: number, max: number, why?: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    throw LogError.invalidOption(option, why ?? `expected a whole number from ${min} to ${max}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function optionalInt(option: string, v: unknown, min: number, max: number, dflt: number | null): number | null {
-  if (v === undefined) return dflt;
-  if (v === null) return null;
-  return requireInt(option, v, min, max);
-}
-
-export function requireLogDir(v: unknown, option = 'logDir'): string {
-  if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);
-  if (v.includes('\0')) throw LogError.invalidOption(option, 'contains a NUL character');
-  return v;
-}
-
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return 'an array';
-  return typeof v;
-}
 
 function validSyncPolicy(v: unknown): SyncPolicy {
   if (v === undefined) return SyncPolicy.periodic(1000);

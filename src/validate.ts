@@ -1,0 +1,31 @@
+/**
+ * The validators every options module shares: whole numbers in a range, optional ones, a log
+ * directory path, and `describe`, which names a bad value in an error message without echoing much of it.
+ */
+import { LogError } from './errors.js';
+
+export function requireInt(option: string, v: unknown, min: number, max: number, why?: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw LogError.invalidOption(option, why ?? `expected a whole number from ${min} to ${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+export function optionalInt(option: string, v: unknown, min: number, max: number, dflt: number | null): number | null {
+  if (v === undefined) return dflt;
+  if (v === null) return null;
+  return requireInt(option, v, min, max);
+}
+
+export function requireLogDir(v: unknown, option = 'logDir'): string {
+  if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);
+  if (v.includes('\0')) throw LogError.invalidOption(option, 'contains a NUL character');
+  return v;
+}
+
+export function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return 'an array';
+  return typeof v;
+}
