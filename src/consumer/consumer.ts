@@ -288,21 +288,22 @@ export class Consumer implements AsyncIterable<Message> {
     await this.close();
   }
 
-  /** A processing call; one that destroy() interrupts rejects with destroy()'s error. */
-  private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
-    const destroyedBefore = this.destroying !== null;
+  /**
+   * Awaits a processing call that entered; one that destroy() interrupts rejects with destroy()'s
+   * error. Inside the caller's try, so the call still ends (leave()) before close() goes on.
+   */
+  private async interruptible(call: Promise<ProcessSummary>): Promise<ProcessSummary> {
     let summary: ProcessSummary;
     try {
-      summary = await this.runCall(max, handler, blocking, options);
+      summary = await call;
     } catch (e) {
-      if (!destroyedBefore && this.destroyedWith !== null) throw this.destroyedWith;
-      throw e;
+      throw this.destroyedWith ?? e;
     }
-    if (!destroyedBefore && this.destroyedWith !== null) throw this.destroyedWith;
+    if (this.destroyedWith !== null) throw this.destroyedWith;
     return summary;
   }
 
-  private async runCall(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
+  private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
     if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
     checkSignal(options.signal);
@@ -313,7 +314,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.enter(true);
       try {
-        return await runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters);
+        return await this.interruptible(runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters));
       } finally {
         this.leave();
       }
@@ -335,7 +336,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.poolDone = this.position;
       try {
-        return await pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters);
+        return await this.interruptible(pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters));
       } finally {
         // The pool read ahead on its own; put the consumer's reader at the first record not done
         // (not after close(): that would open a segment again).
