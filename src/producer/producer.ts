@@ -285,7 +285,8 @@ export class Producer {
     this.worker.ref(); // an awaited close keeps the process alive until the writer is done
     await this.exited;
     this.releaseHandle();
-    if (this.destroyedWith !== null) throw this.destroyedWith;
+    // destroy() stopped the writer before it finished closing: nothing promises the drain happened.
+    if (this.destroyedWith !== null && Atomics.load(this.c.i32, I32.STATE) !== State.CLOSED) throw this.destroyedWith;
     if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
@@ -293,6 +294,7 @@ export class Producer {
 
   private async doDestroy(err: Error | undefined): Promise<void> {
     if (this.closedFlag) return;
+    this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
     this.destroyedWith = err ?? LogError.closed('producer');
     unclosed.delete(this);
     // Appends stop and every waiter wakes at once; the thread is stopped after.
@@ -341,7 +343,8 @@ export class Producer {
   }
 
   private failureFromState(): LogError | null {
-    if (this.destroying !== null || Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
+    // After destroy() the FAILED state is destroy's own, not a writer error.
+    if (this.destroyedWith !== null || Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
     return new LogError(failureError(this.c), 'the writer thread stopped after an error (details follow on producer.error)');
   }
 
