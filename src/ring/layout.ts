@@ -112,15 +112,14 @@ export const FAILURE_TO_ERROR: Readonly<Record<FailureCode, ErrorCode>> = {
   [FailureCode.WRITER]: ErrorCode.WRITER_FAILED,
 };
 
-/** The failure code to store for an error with `code`: its entry in FAILURE_TO_ERROR, else WRITER. */
+/** FAILURE_TO_ERROR read backwards; WRITER_FAILED comes back as WRITER, the last code that names it. */
+const ERROR_TO_FAILURE: ReadonlyMap<ErrorCode, FailureCode> = new Map(
+  Object.values(FailureCode).map((f) => [FAILURE_TO_ERROR[f], f] as const),
+);
+
+/** The failure code to store for an error with `code`: the table's code for it, else WRITER. */
 export function failureCodeOf(code: ErrorCode): FailureCode {
-  switch (code) {
-    case ErrorCode.IO: return FailureCode.IO;
-    case ErrorCode.DISK_FULL: return FailureCode.DISK_FULL;
-    case ErrorCode.LOG_CORRUPT: return FailureCode.CORRUPT;
-    case ErrorCode.INTERNAL: return FailureCode.INTERNAL;
-    default: return FailureCode.WRITER;
-  }
+  return ERROR_TO_FAILURE.get(code) ?? FailureCode.WRITER;
 }
 
 /** The error code of a failed log's FAILURE slot (an unknown number reads as WRITER_FAILED). */
