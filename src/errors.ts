@@ -31,6 +31,11 @@ export const ErrorCode = {
   WORKER_FAILED: 'ERR_WORKER_FAILED',
   /** The writer thread died or stopped answering. */
   WRITER_FAILED: 'ERR_WRITER_FAILED',
+  /**
+   * An internal invariant broke: a bug in reactive-log, not bad input, an I/O failure or damaged files.
+   * The handle that raised it stops; the message names the invariant.
+   */
+  INTERNAL: 'ERR_INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -91,4 +96,18 @@ export class LogError extends Error {
     const msg = `${what}${file ? ` (${file})` : ''} failed: ${(err as Error | undefined)?.message ?? String(err)}`;
     return new LogError(code, msg, { ...(file ? { file } : {}), ...(sys ? { syscallCode: sys } : {}) }, { cause: err });
   }
+}
+
+/**
+ * Throws ERR_INTERNAL when `cond` is false: for conditions only a bug can break, so that a programmer
+ * error is never reported as damage (ERR_LOG_CORRUPT) or an operating error. `what` states the
+ * invariant that broke, with the values involved (a function: built only when it broke).
+ */
+export function assertInvariant(cond: boolean, what: string | (() => string), details: LogErrorDetails = {}): asserts cond {
+  if (!cond) throw internalError(typeof what === 'function' ? what() : what, details);
+}
+
+/** The ERR_INTERNAL for a broken invariant `what`; for per-record checks, where `if (!ok) throw` allocates nothing. */
+export function internalError(what: string, details: LogErrorDetails = {}): LogError {
+  return new LogError(ErrorCode.INTERNAL, `internal invariant broken: ${what}`, details);
 }

@@ -1,11 +1,12 @@
 /**
  * The writer thread's entry. Lifecycle: recover the directory, post `ready`, run the writer loop until
- * close, post `closed`. Any failure sets STATE to FAILED in shared memory (so a synchronous append sees
- * it at once), wakes every waiter, and posts `failed` with the error's code and message.
+ * close, then exit (the loop stored CLOSED in shared memory; the producer learns of it from the exit).
+ * Any failure fails the log in shared memory (failLog: so a synchronous append sees it at once, and
+ * every waiter wakes), then posts `failed` with the error's code, message and details.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LogError, ErrorCode } from '../src/errors.js';
-import { FailureCode, I32, State, bump, controlViews } from '../src/ring/layout.js';
+import { LogError } from '../src/errors.js';
+import { controlViews, failLog, failureCodeOf } from '../src/ring/layout.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { recoverLog } from '../src/storage/recovery.js';
 import { LogWriter } from '../src/writer/log-writer.js';
@@ -25,23 +26,13 @@ try {
   post({
     type: 'ready',
     nextOffset: recovered.nextOffset,
-    logStartOffset: recovered.segments[0]!.baseOffset,
     truncated: recovered.truncated,
     removed: recovered.removed,
   });
   writer.run();
-  post({ type: 'closed' });
 } catch (e) {
   writer?.abandon();
   const err = e instanceof LogError ? e : LogError.fromSystem(e, 'writer');
-  const failure = err.code === ErrorCode.DISK_FULL ? FailureCode.DISK_FULL
-    : err.code === ErrorCode.LOG_CORRUPT ? FailureCode.CORRUPT
-      : err.code === ErrorCode.IO ? FailureCode.IO : FailureCode.INTERNAL;
-  Atomics.store(c.i32, I32.FAILURE, failure);
-  Atomics.store(c.i32, I32.STATE, State.FAILED);
-  // Wake everybody who might wait on the writer: appenders, flushers, readers.
-  Atomics.notify(c.i32, I32.TAIL);
-  bump(c, I32.DURABLE_SEQ);
-  bump(c, I32.WRITTEN_SEQ);
+  failLog(c, failureCodeOf(err.code));
   post({ type: 'failed', code: err.code, message: err.message, details: err.details });
 }

@@ -16,7 +16,9 @@ import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
 import { localProducer } from '../producer/registry.js';
-import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
+import {
+  endSeq, endSlots, publishedEnd, publishedStart, writerPublishing, type ControlViews, type Visibility,
+} from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
@@ -37,6 +39,9 @@ export class Consumer implements AsyncIterable<Message> {
   /** The files and the cursor lock are closed: nothing is committed any more. */
   private shut = false;
   private closing: Promise<void> | null = null;
+  private destroying: Promise<void> | null = null;
+  /** What a processing call in progress when destroy() was called rejects with. */
+  private destroyedWith: Error | null = null;
   /** Aborted by close(): cuts a processing call's retry delay short, wakes a pool's coordinator. */
   private readonly closeRequest = new AbortController();
   /** While a processing call runs: resolves once it has ended (its last outcome committed). */
@@ -222,8 +227,43 @@ export class Consumer implements AsyncIterable<Message> {
    * a handler call past `timeoutMs` has its worker stopped, and its record comes again.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
+    this.closing ??= this.destroying ?? this.shutDown();
     return this.closing;
+  }
+
+  /**
+   * Aborts without draining: no new calls; a waiting iteration or call ends at once; the cursor file
+   * and its lock are released now, without committing what moved since the last durable commit (those
+   * records are handed out again, as after a crash). A handler already running is not waited for and
+   * its outcome is not committed; the processing call it belongs to rejects with `err`
+   * (ERR_LOG_CLOSED without one) once the handler returns, and the call's pool and dead-letter log
+   * are stopped then. Resolves once the files and the lock are released. Safe to call twice (the same
+   * promise) and after close() (then it does nothing).
+   */
+  destroy(err?: Error): Promise<void> {
+    this.destroying ??= this.abort(err);
+    return this.destroying;
+  }
+
+  private async abort(err: Error | undefined): Promise<void> {
+    if (this.shut) return; // close() already released everything
+    this.destroyedWith = err ?? LogError.closed('consumer');
+    this.closed = true;
+    this.closeRequest.abort();
+    this.waiter.close();
+    this.shut = true;
+    try {
+      this.reader.close();
+    } finally {
+      this.cursor?.drop();
+    }
+    // Pools and the dead-letter log serve the call in progress: stopped once it has ended.
+    const stopHelpers = (): Promise<unknown> => Promise.allSettled([
+      ...[...this.pools.values()].map((p) => p.close()),
+      this.deadLetters?.destroy(),
+    ]);
+    if (this.callEnded === null) await stopHelpers();
+    else void this.callEnded.then(stopHelpers);
   }
 
   private async shutDown(): Promise<void> {
@@ -232,6 +272,8 @@ export class Consumer implements AsyncIterable<Message> {
     this.waiter.close();
     // Without a processing call this runs on at once, inside close(): nothing is committed after it.
     if (this.callEnded !== null) await this.callEnded;
+    // destroy() while this close waited: it released everything already.
+    if (this.destroying !== null) return this.destroying;
     this.shut = true;
     this.reader.close();
     try {
@@ -246,6 +288,21 @@ export class Consumer implements AsyncIterable<Message> {
     await this.close();
   }
 
+  /**
+   * Awaits a processing call that entered; one that destroy() interrupts rejects with destroy()'s
+   * error. Inside the caller's try, so the call still ends (leave()) before close() goes on.
+   */
+  private async interruptible(call: Promise<ProcessSummary>): Promise<ProcessSummary> {
+    let summary: ProcessSummary;
+    try {
+      summary = await call;
+    } catch (e) {
+      throw this.destroyedWith ?? e;
+    }
+    if (this.destroyedWith !== null) throw this.destroyedWith;
+    return summary;
+  }
+
   private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
     if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
@@ -257,7 +314,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.enter(true);
       try {
-        return await runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters);
+        return await this.interruptible(runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters));
       } finally {
         this.leave();
       }
@@ -279,7 +336,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.poolDone = this.position;
       try {
-        return await pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters);
+        return await this.interruptible(pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters));
       } finally {
         // The pool read ahead on its own; put the consumer's reader at the first record not done
         // (not after close(): that would open a segment again).
@@ -306,17 +363,11 @@ export class Consumer implements AsyncIterable<Message> {
       endSource: () => {
         const c = this.sharedControl();
         if (c === null) return null;
-        const durable = this.opts.durableOnly;
-        return {
-          control: c.i32.buffer as SharedArrayBuffer,
-          offsetSlot: durable ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET,
-          seqSlot: durable ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ,
-          strict: true,
-        };
+        return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(visibilityOf(this.opts.durableOnly)), strict: true };
       },
       advanceTo: (offset) => {
         this.poolDone = offset;
-        this.cursor?.advance(offset, undefined);
+        if (!this.shut) this.cursor?.advance(offset, undefined); // after destroy() nothing is committed
       },
       readOne: (offset) => {
         const r = new LogReader(this.io, this.logId);
@@ -385,10 +436,10 @@ export class Consumer implements AsyncIterable<Message> {
     this.cursor?.sync();
     const c = this.sharedControl();
     if (c !== null) {
-      const slot = this.opts.durableOnly ? I32.DURABLE_SEQ : I32.WRITTEN_SEQ;
-      const seen = Atomics.load(c.i32, slot);
+      const visibility = visibilityOf(this.opts.durableOnly);
+      const seen = endSeq(c, visibility); // before the limit: an end published in between is not missed
       if (this.limit().limit > after) return;
-      await this.waiter.onShared(c.i32, slot, seen, signal);
+      await this.waiter.onShared(c.i32, endSlots(visibility).seqSlot, seen, signal);
     } else {
       await this.waiter.onFiles(signal);
     }
@@ -398,18 +449,21 @@ export class Consumer implements AsyncIterable<Message> {
   private sharedControl(): ControlViews | null {
     const p = localProducer(this.logId);
     if (p === undefined) return null;
-    const c = p.views;
-    const state = Atomics.load(c.i32, I32.STATE);
-    return state === State.RUNNING || state === State.CLOSING ? c : null;
+    return writerPublishing(p.views) ? p.views : null;
   }
 
   /** How far the reader may go, and whether that bound was published by this process's writer. */
   private limit(): { limit: number; strict: boolean } {
     const c = this.sharedControl();
-    if (c !== null) return { limit: loadOffset(c, this.opts.durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET), strict: true };
+    if (c !== null) return { limit: publishedEnd(c, visibilityOf(this.opts.durableOnly)), strict: true };
     if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
     return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
   }
+}
+
+/** Which of the producer's published ends a consumer reads up to. */
+function visibilityOf(durableOnly: boolean): Visibility {
+  return durableOnly ? 'durable' : 'written';
 }
 
 /** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
@@ -454,8 +508,8 @@ function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
     const c = local.views;
     // The start first: the writer raises it only up to what its durable offset already reached, so
     // read in this order the end is never below the start.
-    const start = loadOffset(c, I64.LOG_START_OFFSET);
-    const end = loadOffset(c, durableOnly ? I64.DURABLE_OFFSET : I64.WRITTEN_OFFSET);
+    const start = publishedStart(c);
+    const end = publishedEnd(c, visibilityOf(durableOnly));
     return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
   }
   // From the files: the segments are listed before durable.offset is read, and the writer rewrites

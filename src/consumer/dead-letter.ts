@@ -72,4 +72,11 @@ export class DeadLetterSink {
     this.producer = null;
     await p?.close();
   }
+
+  /** Stops the dead-letter log's producer without draining (Consumer.destroy). */
+  async destroy(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    await p?.destroy();
+  }
 }

@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError, assertInvariant } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
 
@@ -119,7 +119,7 @@ export function readCursorFile(io: FileIO, path: string, name: string): CursorVa
   if (slots === null) return null;
   const which = currentSlot(slots);
   if (which === null) {
-    throw new LogError('ERR_LOG_CORRUPT', `cursor file ${name} holds no valid slot (${slots.bytes} bytes): it was damaged`, { file: name, position: 0 });
+    throw new LogError(ErrorCode.LOG_CORRUPT, `cursor file ${name} holds no valid slot (${slots.bytes} bytes): it was damaged`, { file: name, position: 0 });
   }
   return which === 'A' ? slots.a : slots.b;
 }
@@ -172,9 +172,8 @@ export class CursorFile {
    * group commit batches in memory and calls this once per group instead.
    */
   commit(offset: number, state: Uint8Array | null | undefined): void {
-    if (offset < this.current.offset) {
-      throw new LogError('ERR_LOG_CORRUPT', `cursor ${this.name} would move backwards from ${this.current.offset} to ${offset}`, { file: this.name });
-    }
+    // Callers only ever move a cursor forward: a step back is a bug here, not damage on disk.
+    assertInvariant(offset >= this.current.offset, () => `cursor ${this.name} would move backwards from ${this.current.offset} to ${offset}`, { file: this.name });
     const next: CursorValue = {
       sequence: this.current.sequence + 1,
       offset,

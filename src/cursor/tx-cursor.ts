@@ -128,6 +128,20 @@ export class TxCursor {
     }
   }
 
+  /**
+   * Closes without committing (Consumer.destroy): what moved since the last sync is not made durable,
+   * so those records are handed out again, as after a crash. Then the lock is released.
+   */
+  drop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.file.close();
+    } finally {
+      this.lock.release();
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
-  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, loadOffset, storeOffset,
+  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, storeOffset, wakeWriter,
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import { RingAppender } from '../ring/ring-appender.js';
@@ -50,7 +50,11 @@ export class Producer {
   private nextOffsetValue: number;
   private readonly appender: RingAppender;
   private closing: Promise<void> | null = null;
+  private destroying: Promise<void> | null = null;
+  /** What flushes pending when destroy() was called reject with. */
+  private destroyedWith: Error | null = null;
   private failure: LogError | null = null;
+  /** The writer is stopped and the lock released: by close(), destroy() or the exit hook. */
   private closedFlag = false;
   private readonly exited: Promise<void>;
   /** Resolves once the writer's failure message (with its details) arrived, or the thread exited. */
@@ -70,19 +74,42 @@ export class Producer {
     this.local = { shared, views: c, nextOffset: () => this.nextOffsetValue };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
     this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped());
-    worker.on('message', (m: WriterToMain) => {
-      if (m.type === 'failed') {
-        this.failure ??= new LogError(m.code, m.message, m.details);
-        this.failureReported();
-      }
-    });
+    worker.on('message', (m: WriterToMain) => this.onWriterMessage(m));
     this.failureArrived = new Promise((resolve) => { this.failureReported = resolve; });
     this.exited = new Promise((resolve) => worker.once('exit', () => {
       this.failureReported();
-      if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED) this.markFailed(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
+      // A clean close stores CLOSED before the thread exits; destroy() stops the thread on purpose.
+      if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED && this.destroying === null) {
+        this.markFailed(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
+      }
       resolve();
     }));
     worker.on('error', (e) => this.markFailed(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed: ${e.message}`, {}, { cause: e })));
+  }
+
+  /** Every message the writer posts after `ready`; anything else is a broken protocol (ERR_INTERNAL). */
+  private onWriterMessage(m: WriterToMain): void {
+    switch (m.type) {
+      case 'failed':
+        this.failure ??= new LogError(m.code, m.message, m.details);
+        this.failureReported();
+        return;
+      case 'ready':
+        this.brokenProtocol('a second ready message');
+        return;
+      default: {
+        const unknown: never = m;
+        this.brokenProtocol(`an unknown message ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /** The writer broke the protocol: this should not happen. Fail with ERR_INTERNAL and stop the writer. */
+  private brokenProtocol(what: string): void {
+    const err = new LogError(ErrorCode.INTERNAL, `internal invariant broken: the writer thread posted ${what}`);
+    this.markFailed(err);
+    this.failureReported();
+    void this.worker.terminate();
   }
 
   /** What recovery found and did when this producer opened the directory. */
@@ -188,7 +215,7 @@ export class Producer {
    * once the writer has failed, even when every record was already durable (a failure while idle).
    */
   async flush(): Promise<void> {
-    if (this.closedFlag) throw LogError.closed('producer');
+    if (this.closedFlag || this.destroying !== null) throw LogError.closed('producer');
     await this.waitDurable(this.nextOffsetValue);
   }
 
@@ -196,9 +223,9 @@ export class Producer {
     const i32 = this.c.i32;
     let blockedSince: number | null = null;
     if (loadOffset(this.c, I64.FLUSH_TARGET) < target) storeOffset(this.c, I64.FLUSH_TARGET, target);
-    Atomics.add(i32, I32.WRITER_WAKE, 1);
-    Atomics.notify(i32, I32.WRITER_WAKE);
+    wakeWriter(this.c); // after the target: the writer that wakes sees it
     for (;;) {
+      if (this.destroyedWith !== null) throw this.destroyedWith;
       const seq = Atomics.load(i32, I32.DURABLE_SEQ);
       const state = Atomics.load(i32, I32.STATE);
       // The failure before the offset: a writer that stopped while idle (retention, a roll) leaves the
@@ -208,6 +235,7 @@ export class Producer {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([this.failureArrived, new Promise((r) => { timer = setTimeout(r, FLUSH_WAIT_SLICE_MS); })]);
         clearTimeout(timer);
+        if (this.destroyedWith !== null) throw this.destroyedWith;
         this.throwStopped();
       }
       // Not while a roll that published its durable offset is still applying retention (see ROLL_PENDING).
@@ -226,10 +254,26 @@ export class Producer {
     }
   }
 
-  /** Drains the ring, fsyncs, stops the writer thread and releases the lock. Safe to call twice. */
+  /**
+   * Drains the ring, fsyncs, stops the writer thread and releases the lock. Safe to call twice (the
+   * same promise). After destroy() it returns destroy()'s promise; a close that destroy() interrupts
+   * rejects with destroy()'s error (ERR_LOG_CLOSED without one).
+   */
   close(): Promise<void> {
-    this.closing ??= this.doClose();
+    this.closing ??= this.destroying ?? this.doClose();
     return this.closing;
+  }
+
+  /**
+   * Aborts without draining: stops the writer thread where it is and releases the lock. Records not
+   * yet written (or written and not yet fsynced) may be lost; the next open recovers the log to a
+   * valid prefix of what was appended. flush() calls waiting now reject with `err` (ERR_LOG_CLOSED
+   * without one); later calls fail with ERR_LOG_CLOSED. Resolves once the thread has stopped and the
+   * lock is released. Safe to call twice (the same promise) and after close() (then it does nothing).
+   */
+  destroy(err?: Error): Promise<void> {
+    this.destroying ??= this.doDestroy(err);
+    return this.destroying;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -240,20 +284,40 @@ export class Producer {
     this.requestClose();
     this.worker.ref(); // an awaited close keeps the process alive until the writer is done
     await this.exited;
-    unclosed.delete(this);
-    this.closedFlag = true;
-    unregisterProducer(this.realDir, this.local);
-    this.lock.release();
+    this.releaseHandle();
+    // destroy() stopped the writer before it finished closing: nothing promises the drain happened.
+    if (this.destroyedWith !== null && Atomics.load(this.c.i32, I32.STATE) !== State.CLOSED) throw this.destroyedWith;
     if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
     const failed = this.failure ?? this.failureFromState();
     if (failed !== null) throw failed;
   }
 
+  private async doDestroy(err: Error | undefined): Promise<void> {
+    if (this.closedFlag) return;
+    this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
+    this.destroyedWith = err ?? LogError.closed('producer');
+    unclosed.delete(this);
+    // Appends stop and every waiter wakes at once; the thread is stopped after.
+    failLog(this.c, FailureCode.WRITER);
+    this.failureReported();
+    await this.worker.terminate();
+    await this.exited;
+    // Only now: a writer still running must never overlap the next holder of the lock.
+    this.releaseHandle();
+  }
+
+  /** Forgets the handle and releases the lock, once, after the writer thread has exited. */
+  private releaseHandle(): void {
+    if (this.closedFlag) return;
+    unclosed.delete(this);
+    this.closedFlag = true;
+    unregisterProducer(this.realDir, this.local);
+    this.lock.release();
+  }
+
   private requestClose(): void {
-    const i32 = this.c.i32;
-    Atomics.compareExchange(i32, I32.STATE, State.RUNNING, State.CLOSING);
-    Atomics.add(i32, I32.WRITER_WAKE, 1);
-    Atomics.notify(i32, I32.WRITER_WAKE);
+    Atomics.compareExchange(this.c.i32, I32.STATE, State.RUNNING, State.CLOSING);
+    wakeWriter(this.c); // after the state: the writer that wakes sees CLOSING
   }
 
   /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
@@ -272,28 +336,20 @@ export class Producer {
     this.lock.release();
   }
 
+  /** The writer thread died, failed to run or broke the protocol: fail the log for everyone. */
   private markFailed(err: LogError): void {
     this.failure ??= err;
-    const i32 = this.c.i32;
-    if (Atomics.load(i32, I32.STATE) !== State.CLOSED) {
-      Atomics.store(i32, I32.STATE, State.FAILED);
-      Atomics.add(i32, I32.DURABLE_SEQ, 1);
-      Atomics.notify(i32, I32.DURABLE_SEQ);
-      Atomics.add(i32, I32.WRITTEN_SEQ, 1);
-      Atomics.notify(i32, I32.WRITTEN_SEQ);
-    }
+    failLog(this.c, failureCodeOf(err.code));
   }
 
   private failureFromState(): LogError | null {
-    if (Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
-    const f = Atomics.load(this.c.i32, I32.FAILURE);
-    const code = f === FailureCode.DISK_FULL ? ErrorCode.DISK_FULL : f === FailureCode.CORRUPT ? ErrorCode.LOG_CORRUPT
-      : f === FailureCode.IO ? ErrorCode.IO : ErrorCode.WRITER_FAILED;
-    return new LogError(code, 'the writer thread stopped after an error (details follow on producer.error)');
+    // After destroy() the FAILED state is destroy's own, not a writer error.
+    if (this.destroyedWith !== null || Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
+    return new LogError(failureError(this.c), 'the writer thread stopped after an error (details follow on producer.error)');
   }
 
   private throwStopped(): never {
-    if (this.closing !== null || this.closedFlag) throw LogError.closed('producer');
+    if (this.closing !== null || this.destroying !== null || this.closedFlag) throw LogError.closed('producer');
     throw this.failure ?? this.failureFromState() ?? LogError.closed('producer');
   }
 }

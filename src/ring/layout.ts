@@ -12,7 +12,12 @@
  * consistent because the size divides 2^32. A record never wraps: when fewer than 4 bytes remain before
  * the ring's end the writer and producer both skip them, and when a record does not fit before the end
  * the producer writes a WRAP marker (length 0xFFFFFFFF) and continues at index 0.
+ *
+ * The verbs at the end (wakeWriter, failLog, publishedEnd, endSeq) are the protocol's shared steps:
+ * every thread that wakes the writer, fails the log or reads the published end goes through them.
  */
+import { ErrorCode } from '../errors.js';
+
 
 /** Int32 slot indices. */
 export const I32 = {
@@ -82,13 +87,45 @@ export const State = {
   FAILED: 3,
 } as const;
 
+/** Why the log failed, as a number for the FAILURE slot; FAILURE_TO_ERROR names the error code. */
 export const FailureCode = {
+  /** No cause recorded (the thread died without saying why). */
   NONE: 0,
   IO: 1,
   DISK_FULL: 2,
   CORRUPT: 3,
+  /** A broken internal invariant (ERR_INTERNAL). */
   INTERNAL: 4,
+  /** Any other error stopped the writer. */
+  WRITER: 5,
 } as const;
+
+export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
+
+/** The one mapping between the FAILURE slot and error codes; both threads use it. */
+export const FAILURE_TO_ERROR: Readonly<Record<FailureCode, ErrorCode>> = {
+  [FailureCode.NONE]: ErrorCode.WRITER_FAILED,
+  [FailureCode.IO]: ErrorCode.IO,
+  [FailureCode.DISK_FULL]: ErrorCode.DISK_FULL,
+  [FailureCode.CORRUPT]: ErrorCode.LOG_CORRUPT,
+  [FailureCode.INTERNAL]: ErrorCode.INTERNAL,
+  [FailureCode.WRITER]: ErrorCode.WRITER_FAILED,
+};
+
+/** FAILURE_TO_ERROR read backwards; WRITER_FAILED comes back as WRITER, the last code that names it. */
+const ERROR_TO_FAILURE: ReadonlyMap<ErrorCode, FailureCode> = new Map(
+  Object.values(FailureCode).map((f) => [FAILURE_TO_ERROR[f], f] as const),
+);
+
+/** The failure code to store for an error with `code`: the table's code for it, else WRITER. */
+export function failureCodeOf(code: ErrorCode): FailureCode {
+  return ERROR_TO_FAILURE.get(code) ?? FailureCode.WRITER;
+}
+
+/** The error code of a failed log's FAILURE slot (an unknown number reads as WRITER_FAILED). */
+export function failureError(c: ControlViews): ErrorCode {
+  return FAILURE_TO_ERROR[Atomics.load(c.i32, I32.FAILURE) as FailureCode] ?? ErrorCode.WRITER_FAILED;
+}
 
 /** Ring record header: the payload length, little endian. */
 export const RECORD_HEADER_BYTES = 4;
@@ -124,4 +161,67 @@ export function storeOffset(c: ControlViews, slot: number, value: number): void 
 export function bump(c: ControlViews, slot: number): void {
   Atomics.add(c.i32, slot, 1);
   Atomics.notify(c.i32, slot);
+}
+
+/**
+ * Wakes the writer. The caller changes what the writer must see (HEAD, STATE, FLUSH_TARGET) first;
+ * the counter moves after it, so a writer that read the counter before re-checking its work cannot
+ * sleep through the change (see I32.WRITER_WAKE).
+ */
+export function wakeWriter(c: ControlViews): void {
+  bump(c, I32.WRITER_WAKE);
+}
+
+/**
+ * Marks the log FAILED with `code` and wakes everyone who might wait on the writer: appenders (TAIL),
+ * flushers (DURABLE_SEQ) and readers (WRITTEN_SEQ). FAILURE is stored before STATE, so whoever sees
+ * FAILED reads its cause. The first failure wins, and a log that CLOSED stays closed. Called by the
+ * writer thread when it fails and by the producer when the thread dies or is destroyed.
+ */
+export function failLog(c: ControlViews, code: FailureCode): void {
+  const state = Atomics.load(c.i32, I32.STATE);
+  if (state === State.CLOSED || state === State.FAILED) return;
+  Atomics.store(c.i32, I32.FAILURE, code);
+  Atomics.store(c.i32, I32.STATE, State.FAILED);
+  Atomics.notify(c.i32, I32.TAIL);
+  bump(c, I32.DURABLE_SEQ);
+  bump(c, I32.WRITTEN_SEQ);
+}
+
+/**
+ * What a reader waits for: records written to the segment files (visible to readers) or records
+ * fsynced too. Each has its published end (an I64 offset) and a counter bumped when that end moves.
+ */
+export type Visibility = 'written' | 'durable';
+
+/** The slots that publish the end of `visibility`: the offset and its counter. */
+export function endSlots(visibility: Visibility): { readonly offsetSlot: number; readonly seqSlot: number } {
+  return visibility === 'durable' ? DURABLE_END : WRITTEN_END;
+}
+
+const WRITTEN_END = { offsetSlot: I64.WRITTEN_OFFSET, seqSlot: I32.WRITTEN_SEQ } as const;
+const DURABLE_END = { offsetSlot: I64.DURABLE_OFFSET, seqSlot: I32.DURABLE_SEQ } as const;
+
+/** The first offset still stored, as the writer publishes it (retention raises it). */
+export function publishedStart(c: ControlViews): number {
+  return loadOffset(c, I64.LOG_START_OFFSET);
+}
+
+/** True while the writer publishes ends: RUNNING, or CLOSING (still draining the ring). */
+export function writerPublishing(c: ControlViews): boolean {
+  const state = Atomics.load(c.i32, I32.STATE);
+  return state === State.RUNNING || state === State.CLOSING;
+}
+
+/** Every offset below this is published at `visibility`. */
+export function publishedEnd(c: ControlViews, visibility: Visibility): number {
+  return loadOffset(c, endSlots(visibility).offsetSlot);
+}
+
+/**
+ * The counter of `visibility`'s end. Read it before publishedEnd and wait on it (Atomics.wait on
+ * endSlots(visibility).seqSlot) with the value read: an end that moves in between is not missed.
+ */
+export function endSeq(c: ControlViews, visibility: Visibility): number {
+  return Atomics.load(c.i32, endSlots(visibility).seqSlot);
 }

@@ -3,12 +3,12 @@
  * Runs on the producer's thread; synchronous; allocates nothing per record.
  *
  * Ordering, per record: write the length and the bytes, then Atomics.store(HEAD) (publish), then load
- * WRITER_SLEEPING and bump WRITER_WAKE only if it is set (the writer sets it before re-checking HEAD, so
+ * WRITER_SLEEPING and wake the writer (wakeWriter) only if it is set (the writer sets it before re-checking HEAD, so
  * either it sees our HEAD or we see its flag).
  */
 import { ErrorCode, LogError } from '../errors.js';
 import { describe } from '../validate.js';
-import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, type ControlViews } from './layout.js';
+import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
 const FULL_WAIT_SLICE_MS = 50;
@@ -94,8 +94,7 @@ export class RingAppender {
     const i32 = this.c.i32;
     Atomics.store(i32, I32.HEAD, this.head | 0);
     if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0 && Atomics.compareExchange(i32, I32.WRITER_SLEEPING, 1, 0) === 1) {
-      Atomics.add(i32, I32.WRITER_WAKE, 1);
-      Atomics.notify(i32, I32.WRITER_WAKE);
+      wakeWriter(this.c);
     }
   }
 
@@ -154,8 +153,7 @@ export class RingAppender {
         throw new LogError(ErrorCode.LOG_FULL, `the ring stayed full for appendTimeoutMs (${this.appendTimeoutMs} ms): the writer cannot keep up or retention blocks it`);
       }
       // Make sure the writer is awake to drain, then wait for TAIL to move.
-      Atomics.add(i32, I32.WRITER_WAKE, 1);
-      Atomics.notify(i32, I32.WRITER_WAKE);
+      wakeWriter(this.c);
       Atomics.wait(i32, I32.TAIL, tail, Math.min(FULL_WAIT_SLICE_MS, left));
     }
     Atomics.store(i32, I32.PRODUCER_WAITING, 0);

@@ -6,10 +6,18 @@
  *
  * Not thread-safe by design: exactly one LogWriter runs per log directory (the producer lock ensures it).
  * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state.
+ *
+ * The write half of the pair assertion: every record it takes from the ring must end at or before the
+ * published HEAD, and every frame it builds is checked (checkBuiltFrame, record count, base offset)
+ * before it is written; a failed check is a bug, thrown as ERR_INTERNAL, and nothing of that frame
+ * reaches the file.
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, fillFrameHeader, headerCrc } from '../format/frame.js';
+import {
+  FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, checkBuiltFrame, fillFrameHeader, headerCrc, readU64,
+} from '../format/frame.js';
+import { assertInvariant, internalError, type LogError } from '../errors.js';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import {
   I32, I64, RECORD_HEADER_BYTES, State, WRAP_MARKER, bump, controlViews, loadOffset, storeOffset,
@@ -202,6 +210,8 @@ export class LogWriter {
         continue;
       }
       len += RECORD_HEADER_BYTES;
+      // The producer publishes HEAD after whole records: a length reaching past it is a broken ring.
+      if (len > ((head - pos) >>> 0)) throw ringOverrun(pos, len, head);
       if (count > 0 && bodyBytes + len > this.opts.maxBatchBytes) break;
       if (sliceStart >= 0 && sliceStart + sliceLen !== idx) {
         // The previous record ended exactly at the ring's end: this one starts a new slice at index 0.
@@ -226,6 +236,7 @@ export class LogWriter {
     for (const s of this.batchSlices) crc = crc32(s, crc);
     this.headerView.setUint32(4, crc, true);
     this.trailerView.setUint32(0, frame.frameBytes, true);
+    this.checkFrame(frame.count);
     const at = this.position;
     writeAll(this.io, this.fd, [this.header, ...this.batchSlices, this.trailer], at);
     this.position += frame.frameBytes;
@@ -245,6 +256,16 @@ export class LogWriter {
     this.written += frame.count;
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
     bump(this.c, I32.WRITTEN_SEQ);
+  }
+
+  /** The frame in `header`, `batchSlices` and `trailer` is what a reader will accept, for `count` records from `written`. */
+  private checkFrame(count: number): void {
+    const problem = checkBuiltFrame(this.header, this.batchSlices, this.trailer);
+    assertInvariant(problem === null, () => `the writer built a bad frame at offset ${this.written}: ${problem}`, { offset: this.written });
+    const headerCount = this.headerView.getUint32(12, true);
+    const headerBase = readU64(this.headerView, 16);
+    assertInvariant(headerCount === count && headerBase === this.written,
+      () => `the writer built a frame claiming ${headerCount} records from ${headerBase} for ${count} records from ${this.written}`, { offset: this.written });
   }
 
   private indexEntries = 0;
@@ -436,4 +457,9 @@ export class LogWriter {
     try { this.hint.close(); } catch { /* already failed */ }
     try { this.startRecord.close(); } catch { /* already failed */ }
   }
+}
+
+/** A record in the ring whose length reaches past the published HEAD: only a bug can do that. */
+function ringOverrun(pos: number, len: number, head: number): LogError {
+  return internalError(`a ring record of ${len} bytes at ring position ${pos} reaches past the published head ${head}`);
 }

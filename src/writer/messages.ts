@@ -1,4 +1,7 @@
-/** The control-plane messages between the producer handle and its writer thread. Records never travel here. */
+/**
+ * The control-plane messages from the writer thread to its producer handle. Records never travel here,
+ * and neither does the end of a clean close: the writer stores CLOSED in shared memory and exits.
+ */
 import type { ErrorCode, LogErrorDetails } from '../errors.js';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import type { SharedLog } from '../ring/layout.js';
@@ -13,9 +16,7 @@ export type WriterToMain =
   | {
     readonly type: 'ready';
     readonly nextOffset: number;
-    readonly logStartOffset: number;
     readonly truncated: RecoveredLog['truncated'];
     readonly removed: readonly string[];
   }
-  | { readonly type: 'closed' }
   | { readonly type: 'failed'; readonly code: ErrorCode; readonly message: string; readonly details: LogErrorDetails };

@@ -1,0 +1,136 @@
+/**
+ * destroy(err) aborts a handle without draining, where close() drains: the producer stops its writer
+ * thread and releases the lock, flushes waiting reject with `err` (ERR_LOG_CLOSED without one), later
+ * calls fail with ERR_LOG_CLOSED, and the log reopens to a valid prefix of what was appended. The
+ * consumer releases its cursor and lock without waiting for a running handler or committing its
+ * outcome. Both are safe to call twice and after close().
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { withFaults } from './faults.js';
+import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
+import { readableErrors } from './readable-errors.js';
+const test = readableErrors(rawTest);
+
+test.after(cleanupTempDirs);
+
+async function readAll(logDir: string): Promise<string[]> {
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
+  } finally {
+    await c.close();
+  }
+}
+
+async function logOf(n: number): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  for (let i = 0; i < n; i++) p.append(`r${i}`);
+  await p.close();
+  return logDir;
+}
+
+test('producer destroy: the lock is released, later calls fail with ERR_LOG_CLOSED, the log reopens to a prefix', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  for (let i = 0; i < 1000; i++) p.append(`r${i}`);
+  const destroyed = p.destroy();
+  assert.is(p.destroy(), destroyed, 'a second call returns the same promise');
+  assert.is(p.close(), destroyed, 'close() after destroy() returns its promise');
+  await destroyed;
+  throwsWith(() => p.append('late'), 'ERR_LOG_CLOSED');
+  await rejectsWith(p.flush(), 'ERR_LOG_CLOSED');
+  const q = await Producer.open({ logDir });
+  const kept = q.nextOffset;
+  assert.ok(kept <= 1000);
+  await q.close();
+  const texts = await readAll(logDir);
+  assert.is(texts.length, kept);
+  texts.forEach((t, i) => assert.is(t, `r${i}`));
+});
+
+test('producer destroy(err): a flush waiting on an fsync rejects with err at once', async () => {
+  const logDir = tempDir();
+  const arm = join(tempDir(), 'arm');
+  // Every segment fsync takes 60 s once armed: the flush below can only end through destroy().
+  const plan = { rules: [{ op: 'fdatasync' as const, path: '\\.seg$', thread: 'writer' as const, nth: 1, persistent: true, effect: { delayMs: 60_000 } }], arm };
+  const p = await withFaults(plan, () => Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
+  p.append('r0');
+  await waitFor(() => p.writtenOffset === 1, 'record 0 to be written');
+  writeFileSync(arm, '');
+  const flushed = p.flush().then(() => null, (e: unknown) => e);
+  const stop = new Error('shutting down');
+  const started = Date.now();
+  await p.destroy(stop);
+  assert.is(await flushed, stop, 'the waiting flush rejects with the error given to destroy');
+  assert.ok(Date.now() - started < 30_000, 'destroy did not wait for the fsync');
+  const q = await Producer.open({ logDir });
+  await q.close();
+});
+
+test('producer destroy after close does nothing', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  p.append('r0');
+  await p.close();
+  await p.destroy(new Error('late'));
+  assert.is(p.error, null);
+  assert.equal(await readAll(logDir), ['r0']);
+});
+
+test('consumer destroy: a running handler is not waited for, its outcome is not committed, the call rejects with err', async () => {
+  const logDir = await logOf(3);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('d') });
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const seen: number[] = [];
+  const call = c.nonblockingProcess(null, async (m) => {
+    seen.push(m.offset);
+    if (m.offset === 1) await gate;
+    return 'commit' as const;
+  }).then(() => null, (e: unknown) => e);
+  await waitFor(() => seen.length === 2, 'the handler to run on record 1');
+  const stop = new Error('abort');
+  await c.destroy(stop); // resolves while the handler still waits on the gate
+  assert.is(c.destroy(), c.destroy(), 'a second call returns the same promise');
+  // The cursor lock is free already: another owner opens at the last durable commit (record 1 next).
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('d') });
+  assert.is(d.committedOffset, 1);
+  await d.close();
+  release();
+  assert.is(await call, stop, 'the call rejects with the error given to destroy');
+  throwsWith(() => c.iter().next(), 'ERR_LOG_CLOSED');
+  const e = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('d') });
+  assert.is(e.committedOffset, 1, 'the outcome of the handler that ran during destroy was not committed');
+  await e.close();
+});
+
+test('consumer destroy without err rejects the call with ERR_LOG_CLOSED; destroy after close does nothing', async () => {
+  const logDir = await logOf(2);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('e') });
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  let running = false;
+  const call = c.nonblockingProcess(null, async () => {
+    running = true;
+    await gate;
+    return 'commit' as const;
+  }).then(() => null, (e: unknown) => e);
+  await waitFor(() => running, 'the handler to run');
+  await c.destroy();
+  release();
+  assert.is((await call as { code?: string } | null)?.code, 'ERR_LOG_CLOSED');
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('e') });
+  for (const m of d.iter()) assert.ok(m.offset >= 0);
+  await d.close();
+  await d.destroy(new Error('late'));
+  const e = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('e') });
+  assert.is(e.committedOffset, 2, 'close() committed; the destroy after it changed nothing');
+  await e.close();
+});
+
+test.run();
