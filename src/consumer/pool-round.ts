@@ -10,7 +10,7 @@
  * progress block and the tasks' answers.
  */
 import type { Piscina } from 'piscina';
-import { ErrorCode, LogError } from '../errors.js';
+import { ErrorCode, LogError, internalError } from '../errors.js';
 import type { ProcessSummary } from '../types.js';
 import type { PoolCall } from './pool-host.js';
 import {
@@ -288,7 +288,7 @@ export class PoolRound {
         this.exhausted.delete(o);
         summary.skipped++;
       } else {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `pool: record ${o} was reported finished without an outcome`, { offset: o });
+        throw internalError(`pool: record ${o} was reported finished without an outcome`, { offset: o });
       }
       pv.outcomes[i] = 0;
     }
