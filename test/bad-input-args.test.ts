@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, verifyLog, formatVerifyReport } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
+import { readTexts } from './kit.js';
 
 const test = readableErrors(uvuTest);
 test.after(() => cleanupTempDirs());
@@ -29,15 +30,6 @@ async function logOf(n: number, extra: Record<string, unknown> = {}): Promise<st
   for (let i = 0; i < n; i++) p.append(`rec-${i}`);
   await p.close();
   return logDir;
-}
-
-async function texts(logDir: string): Promise<string[]> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
-  } finally {
-    await c.close();
-  }
 }
 
 async function verifiesClean(logDir: string): Promise<void> {
@@ -189,7 +181,7 @@ test('record types: only Uint8Array (any buffer behind it) and strings; zero byt
   } finally {
     await p.close();
   }
-  assert.equal(await texts(logDir), expected);
+  assert.equal(await readTexts(logDir), expected);
   await verifiesClean(logDir);
 
   // maxRecordBytes 0: only empty records.
@@ -203,7 +195,7 @@ test('record types: only Uint8Array (any buffer behind it) and strings; zero byt
   } finally {
     await q.close();
   }
-  assert.equal(await texts(zero), ['', '']);
+  assert.equal(await readTexts(zero), ['', '']);
 });
 
 test('offsets: bigint, strings, fractions, NaN, negative and past the end are ERR_INVALID_OPTION; below the start ERR_POSITION_EXPIRED', async () => {

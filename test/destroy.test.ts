@@ -9,22 +9,14 @@ import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { withFaults } from './faults.js';
 import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
+import { readTexts } from './kit.js';
 import { readableErrors } from './readable-errors.js';
 const test = readableErrors(rawTest);
 
 test.after(cleanupTempDirs);
-
-async function readAll(logDir: string): Promise<string[]> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
-  } finally {
-    await c.close();
-  }
-}
 
 async function logOf(n: number): Promise<string> {
   const logDir = tempDir();
@@ -48,7 +40,7 @@ test('producer destroy: the lock is released, later calls fail with ERR_LOG_CLOS
   const kept = q.nextOffset;
   assert.ok(kept <= 1000);
   await q.close();
-  const texts = await readAll(logDir);
+  const texts = await readTexts(logDir);
   assert.is(texts.length, kept);
   texts.forEach((t, i) => assert.is(t, `r${i}`));
 });
@@ -79,7 +71,7 @@ test('producer destroy after close does nothing', async () => {
   await p.close();
   await p.destroy(new Error('late'));
   assert.is(p.error, null);
-  assert.equal(await readAll(logDir), ['r0']);
+  assert.equal(await readTexts(logDir), ['r0']);
 });
 
 test('consumer destroy: a running handler is not waited for, its outcome is not committed, the call rejects with err', async () => {

@@ -6,11 +6,12 @@
  */
 import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { Producer, SyncPolicy } from '../dist/index.js';
 import { CursorFile } from '../src/cursor/cursor-file.js';
 import { I32, controlViews, type SharedLog } from '../src/ring/layout.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
+import { readTexts } from './kit.js';
 import { readableErrors } from './readable-errors.js';
 const test = readableErrors(rawTest);
 
@@ -19,15 +20,6 @@ test.after(cleanupTempDirs);
 /** The producer's shared memory and writer thread, which no public API exposes. */
 function internals(p: Producer): { shared: SharedLog; worker: { emit(event: string, m: unknown): boolean } } {
   return p as unknown as { shared: SharedLog; worker: { emit(event: string, m: unknown): boolean } };
-}
-
-async function readAll(logDir: string): Promise<string[]> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
-  } finally {
-    await c.close();
-  }
 }
 
 test('a cursor asked to move backwards throws ERR_INTERNAL and keeps its offset', async () => {
@@ -64,7 +56,7 @@ test('a ring record reaching past the published head fails the writer with ERR_I
   assert.is(p.writtenOffset, 1, 'nothing of the bad frame was published');
   throwsWith(() => p.append('r1'), 'ERR_INTERNAL');
   await rejectsWith(p.close(), 'ERR_INTERNAL');
-  assert.equal(await readAll(logDir), ['r0'], 'nothing of the bad frame reached the file');
+  assert.equal(await readTexts(logDir), ['r0'], 'nothing of the bad frame reached the file');
 });
 
 test('a message the writer protocol does not know fails the producer with ERR_INTERNAL', async () => {

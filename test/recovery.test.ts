@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
+import { readTexts } from './kit.js';
 import { expectedRecord } from './crash-record.js';
 import { Child, killAllChildren } from './child.js';
 
@@ -21,15 +22,6 @@ test.after(async () => {
 });
 
 const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
-
-async function readAll(logDir: string): Promise<string[]> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
-  } finally {
-    await c.close();
-  }
-}
 
 /** Writes `frames` frames of `per` records each to a fresh log (one flush per frame under always). */
 async function writeFrames(logDir: string, frames: number, per: number, extra: Record<string, unknown> = {}): Promise<number> {
@@ -51,7 +43,7 @@ test('reopen after a clean close continues the offsets and keeps every record', 
   assert.is(p.recovery.truncated, null);
   assert.is(p.append(expectedRecord(n)), n);
   await p.close();
-  const all = await readAll(logDir);
+  const all = await readTexts(logDir);
   assert.is(all.length, n + 1);
   all.forEach((r, i) => assert.is(r, expectedRecord(i)));
 });
@@ -75,7 +67,7 @@ test('a torn tail written by hand is truncated to the last valid frame, and appe
   assert.is(p.nextOffset, n);
   p.append(expectedRecord(n));
   await p.close();
-  const all = await readAll(logDir);
+  const all = await readTexts(logDir);
   assert.is(all.length, n + 1);
   all.forEach((r, i) => assert.is(r, expectedRecord(i)));
 });
@@ -89,7 +81,7 @@ test('zero-filled and garbage tails are truncated too', async () => {
     assert.is(p.recovery.truncated?.bytes, tail.length);
     assert.is(p.nextOffset, n);
     await p.close();
-    assert.is((await readAll(logDir)).length, n);
+    assert.is((await readTexts(logDir)).length, n);
   }
 });
 
@@ -155,7 +147,7 @@ test('a torn roll (a new segment without a whole header) is removed on open', as
   assert.equal(p.recovery.removed, [torn]);
   assert.is(p.nextOffset, n);
   await p.close();
-  assert.is((await readAll(logDir)).length, n);
+  assert.is((await readTexts(logDir)).length, n);
 });
 
 test('a kill between retention\'s two unlinks: recovery removes the index left without its segment', async () => {
