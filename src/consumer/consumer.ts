@@ -9,7 +9,7 @@
  * durable cursor. A record not completed is handed out again first. One iteration or processing call
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TxCursor } from '../cursor/tx-cursor.js';
@@ -17,17 +17,17 @@ import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
 import { localProducer } from '../producer/registry.js';
 import {
-  endSeq, endSlots, publishedEnd, publishedStart, writerPublishing, type ControlViews, type Visibility,
+  endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews,
 } from '../ring/layout.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
-import type { Handler, Message, ProcessSummary, Whence } from '../types.js';
+import type { Handler, Message, ProcessSummary } from '../types.js';
 import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { DeadLetterSink } from './dead-letter.js';
-import { requireLogDirectory } from './log-dir.js';
 import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
 import { runProcess, type RecordSource } from './process.js';
+import { openStart, realLogDir, visibilityOf } from './consumer-start.js';
 import { TailIterator } from './tail-iterator.js';
 import { Waiter } from './waiter.js';
 
@@ -86,64 +86,8 @@ export class Consumer implements AsyncIterable<Message> {
     const opts = resolveConsumerOptions(options);
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
-    if (opts.style.kind === 'nonTx') {
-      const whence = opts.style.whence;
-      if (whence.kind === 'position' && localProducer(realDir) === undefined) {
-        // A record found in a valid frame lies below the log's end (and the path is a directory): no
-        // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
-        // not a log directory): the general path below says why.
-        const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
-        const r = new LogReader(io, realDir);
-        if (r.seekToRecord(at)) return new Consumer(io, realDir, opts, null, r);
-        r.close();
-      }
-      requireLogDirectory(io, realDir, opts.logDir);
-      // Retention may delete the oldest segment between reading the bounds and the seek: try again.
-      for (let attempt = 1; ; attempt++) {
-        const bounds = logBounds(io, realDir, opts.durableOnly);
-        try {
-          return new Consumer(io, realDir, opts, null, seekReader(io, realDir, startOffset(whence, bounds)));
-        } catch (e) {
-          const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && opts.style.whence.kind === 'oldest';
-          if (!raced || attempt >= 5) throw e;
-        }
-      }
-    }
-    requireLogDirectory(io, realDir, opts.logDir);
-    let bounds = logBounds(io, realDir, opts.durableOnly);
-    const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
-    try {
-      // A cursor that never committed stands for "from the oldest record": if retention moved the
-      // start since it was created, it follows (nothing was handed out to it yet).
-      const fromOldest = cursor.neverCommitted;
-      for (let attempt = 1; ; attempt++) {
-        if (fromOldest && cursor.offset < bounds.start) {
-          cursor.advance(bounds.start, undefined);
-          cursor.sync();
-        }
-        const at = cursor.offset;
-        // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
-        if (at < bounds.start) {
-          throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
-        }
-        if (at > bounds.end) {
-          throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
-        }
-        try {
-          return new Consumer(io, realDir, opts, cursor, seekReader(io, realDir, at));
-        } catch (e) {
-          // Retention may delete the oldest segment between reading the bounds and the seek.
-          const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
-          if (!raced || attempt >= 5) throw e;
-          bounds = logBounds(io, realDir, opts.durableOnly);
-        }
-      }
-    } catch (e) {
-      try {
-        cursor.abandon();
-      } catch { /* the open's own failure is the one to report */ }
-      throw e;
-    }
+    const { cursor, reader } = openStart(io, realDir, opts);
+    return new Consumer(io, realDir, opts, cursor, reader);
   }
 
   /** The offset of the next record this consumer will hand out. */
@@ -461,81 +405,8 @@ export class Consumer implements AsyncIterable<Message> {
   }
 }
 
-/** Which of the producer's published ends a consumer reads up to. */
-function visibilityOf(durableOnly: boolean): Visibility {
-  return durableOnly ? 'durable' : 'written';
-}
-
-/** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
-function realLogDir(logDir: string): string {
-  try {
-    // One realpath(3) call: the JavaScript realpathSync takes an lstat per path component.
-    return realpathSync.native(logDir);
-  } catch {
-    throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
-  }
-}
-
-/** A reader positioned so that it hands out `offset` first. */
-function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
-  const r = new LogReader(io, realDir);
-  try {
-    r.seek(offset);
-    return r;
-  } catch (e) {
-    r.close();
-    throw e;
-  }
-}
-
 /** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
 function checkSignal(signal: unknown): AbortSignal | undefined {
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(signal)}`);
   return signal;
-}
-
-interface Bounds {
-  readonly start: number;
-  /** The end of what this consumer may read now. */
-  readonly end: number;
-  /** Where a position may still lie: the producer's next offset in-process, else `end`. */
-  readonly appendEnd: number;
-}
-
-function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
-  const local = localProducer(realDir);
-  if (local !== undefined) {
-    const c = local.views;
-    // The start first: the writer raises it only up to what its durable offset already reached, so
-    // read in this order the end is never below the start.
-    const start = publishedStart(c);
-    const end = publishedEnd(c, visibilityOf(durableOnly));
-    return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
-  }
-  // From the files: the segments are listed before durable.offset is read, and the writer rewrites
-  // durable.offset before retention deletes a segment, so here too the end is never below the start.
-  const r = new LogReader(io, realDir);
-  try {
-    const { start, end } = r.bounds();
-    const durableEnd = durableOnly ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
-    return { start, end: durableEnd, appendEnd: end };
-  } finally {
-    r.close();
-  }
-}
-
-/** Resolves a Whence to an offset, checking it against the log's current bounds. */
-function startOffset(whence: Whence, b: Bounds): number {
-  switch (whence.kind) {
-    case 'oldest': return b.start;
-    case 'latest': return b.appendEnd;
-    case 'position': {
-      const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
-      if (at < b.start) {
-        throw LogError.expired(at, b.start);
-      }
-      if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
-      return at;
-    }
-  }
 }

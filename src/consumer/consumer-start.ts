@@ -1,0 +1,167 @@
+/**
+ * Where a consumer starts: the log's bounds as this process sees them (from the producer's shared
+ * memory in its process, else from the files), the offset a Whence or a transactional cursor names,
+ * and a reader placed there. Retention may delete the oldest segment between reading the bounds and
+ * the seek; a start that follows the oldest record then tries again (bounded).
+ */
+import { realpathSync } from 'node:fs';
+import { TxCursor } from '../cursor/tx-cursor.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { localProducer } from '../producer/registry.js';
+import { LogReader } from '../reader/log-reader.js';
+import { publishedEnd, publishedStart, type Visibility } from '../ring/layout.js';
+import { readDurableHint } from '../storage/durable-hint.js';
+import type { FileIO } from '../storage/file-io.js';
+import type { Whence } from '../types.js';
+import { requireInt } from '../validate.js';
+import type { ResolvedConsumerOptions } from './consumer-options.js';
+import { requireLogDirectory } from './log-dir.js';
+
+/** How often an open tries again when retention deleted its start segment under it. */
+const MAX_START_ATTEMPTS = 5;
+
+/** The cursor (transactional styles) and a reader placed at the first record to hand out. */
+export interface ConsumerStart {
+  readonly cursor: TxCursor | null;
+  readonly reader: LogReader;
+}
+
+/** Opens the cursor (if any) and places a reader where the consumer starts. */
+export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
+  if (opts.style.kind === 'nonTx') return openNonTx(io, realDir, opts, opts.style.whence);
+  return openTx(io, realDir, opts);
+}
+
+function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, whence: Whence): ConsumerStart {
+  if (whence.kind === 'position' && localProducer(realDir) === undefined) {
+    // A record found in a valid frame lies below the log's end (and the path is a directory): no
+    // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
+    // not a log directory): the general path below says why.
+    const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+    const r = new LogReader(io, realDir);
+    if (r.seekToRecord(at)) return { cursor: null, reader: r };
+    r.close();
+  }
+  requireLogDirectory(io, realDir, opts.logDir);
+  // Retention may delete the oldest segment between reading the bounds and the seek: try again.
+  for (let attempt = 1; ; attempt++) {
+    const bounds = logBounds(io, realDir, opts.durableOnly);
+    try {
+      return { cursor: null, reader: seekReader(io, realDir, startOffset(whence, bounds)) };
+    } catch (e) {
+      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && whence.kind === 'oldest';
+      if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
+    }
+  }
+}
+
+function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
+  requireLogDirectory(io, realDir, opts.logDir);
+  let bounds = logBounds(io, realDir, opts.durableOnly);
+  const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
+  try {
+    // A cursor that never committed stands for "from the oldest record": if retention moved the
+    // start since it was created, it follows (nothing was handed out to it yet).
+    const fromOldest = cursor.neverCommitted;
+    for (let attempt = 1; ; attempt++) {
+      if (fromOldest && cursor.offset < bounds.start) {
+        cursor.advance(bounds.start, undefined);
+        cursor.sync();
+      }
+      const at = cursor.offset;
+      // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
+      if (at < bounds.start) {
+        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
+      }
+      if (at > bounds.end) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+      }
+      try {
+        return { cursor, reader: seekReader(io, realDir, at) };
+      } catch (e) {
+        // Retention may delete the oldest segment between reading the bounds and the seek.
+        const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
+        if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
+        bounds = logBounds(io, realDir, opts.durableOnly);
+      }
+    }
+  } catch (e) {
+    try {
+      cursor.abandon();
+    } catch { /* the open's own failure is the one to report */ }
+    throw e;
+  }
+}
+
+/** Which of the producer's published ends a consumer reads up to. */
+export function visibilityOf(durableOnly: boolean): Visibility {
+  return durableOnly ? 'durable' : 'written';
+}
+
+/** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
+export function realLogDir(logDir: string): string {
+  try {
+    // One realpath(3) call: the JavaScript realpathSync takes an lstat per path component.
+    return realpathSync.native(logDir);
+  } catch {
+    throw LogError.invalidOption('logDir', `no log directory at ${logDir}`);
+  }
+}
+
+/** A reader positioned so that it hands out `offset` first. */
+function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
+  const r = new LogReader(io, realDir);
+  try {
+    r.seek(offset);
+    return r;
+  } catch (e) {
+    r.close();
+    throw e;
+  }
+}
+
+interface Bounds {
+  readonly start: number;
+  /** The end of what this consumer may read now. */
+  readonly end: number;
+  /** Where a position may still lie: the producer's next offset in-process, else `end`. */
+  readonly appendEnd: number;
+}
+
+function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
+  const local = localProducer(realDir);
+  if (local !== undefined) {
+    const c = local.views;
+    // The start first: the writer raises it only up to what its durable offset already reached, so
+    // read in this order the end is never below the start.
+    const start = publishedStart(c);
+    const end = publishedEnd(c, visibilityOf(durableOnly));
+    return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
+  }
+  // From the files: the segments are listed before durable.offset is read, and the writer rewrites
+  // durable.offset before retention deletes a segment, so here too the end is never below the start.
+  const r = new LogReader(io, realDir);
+  try {
+    const { start, end } = r.bounds();
+    const durableEnd = durableOnly ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
+    return { start, end: durableEnd, appendEnd: end };
+  } finally {
+    r.close();
+  }
+}
+
+/** Resolves a Whence to an offset, checking it against the log's current bounds. */
+function startOffset(whence: Whence, b: Bounds): number {
+  switch (whence.kind) {
+    case 'oldest': return b.start;
+    case 'latest': return b.appendEnd;
+    case 'position': {
+      const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+      if (at < b.start) {
+        throw LogError.expired(at, b.start);
+      }
+      if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
+      return at;
+    }
+  }
+}
