@@ -9,7 +9,7 @@ import { readableErrors } from './readable-errors.js';
 const test = readableErrors(rawTest);
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, verifyLog, formatVerifyReport } from '../dist/index.js';
 import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
@@ -190,8 +190,10 @@ test('EIO on retention\'s unlink: the log start the failed producer published is
 
 test('lock errors are LogErrors, and a lock file a failed release left behind does not block this thread', async () => {
   const logDir = tempDir();
+  const fdsBefore = readdirSync('/proc/self/fd').length;
   await withFaults({ rules: [{ op: 'tryLock', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }] },
     () => rejectsWith(Producer.open({ logDir }), 'ERR_IO'));
+  assert.is(readdirSync('/proc/self/fd').length, fdsBefore, 'the lock file descriptor of the failed open is closed');
   // The handle's file layer reads the plan as it goes: armed only for the release at close.
   const arm = join(tempDir(), 'arm');
   setFaults({ rules: [{ op: 'unlink', path: 'producer\\.lock$', nth: 1, effect: { errno: 'EIO' } }], arm });

@@ -99,7 +99,7 @@ export class HeldLock {
 }
 
 export type LockResult =
-  | { readonly ok: true; readonly lock: HeldLock; readonly tookOverFrom: number | null }
+  | { readonly ok: true; readonly lock: HeldLock }
   | { readonly ok: false; readonly ownerPid: number | null };
 
 /**
@@ -115,10 +115,8 @@ export function acquireLock(io: FileIO, path: string): LockResult {
     } catch (e) {
       throw LogError.fromSystem(e, 'opening the lock file', path);
     }
-    let locked = false;
     try {
-      locked = io.tryLock(fd);
-      if (!locked) {
+      if (!io.tryLock(fd)) {
         io.close(fd);
         return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
       }
@@ -128,15 +126,14 @@ export function acquireLock(io: FileIO, path: string): LockResult {
         io.close(fd);
         continue;
       }
-      const previous = readOwner(io, path);
       const mine = Buffer.from(JSON.stringify(self()));
       io.ftruncate(fd, 0);
       writeAll(io, fd, [mine], 0);
-      return { ok: true, lock: new HeldLock(io, path, fd), tookOverFrom: previous?.pid ?? null };
+      return { ok: true, lock: new HeldLock(io, path, fd) };
     } catch (e) {
-      if (locked) {
-        try { io.close(fd); } catch { /* releasing the lock is what matters */ }
-      }
+      // The descriptor is still open on every path that throws (the returns and `continue` close it
+      // first); closing it also drops the lock if it was taken.
+      try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
       throw LogError.fromSystem(e, 'taking the lock', path);
     }
   }
