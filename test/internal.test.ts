@@ -10,6 +10,7 @@ import { Producer, SyncPolicy } from '../dist/index.js';
 import { CursorFile } from '../src/cursor/cursor-file.js';
 import { I32, controlViews, type SharedLog } from '../src/ring/layout.js';
 import { fileIO } from '../src/storage/file-io.js';
+import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, checkBuiltFrame, fillFrameHeader } from '../src/format/frame.js';
 import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
 import { readTexts } from './kit.js';
 import { readableErrors } from './readable-errors.js';
@@ -74,6 +75,20 @@ test('a message the writer protocol does not know fails the producer with ERR_IN
   const q = await Producer.open({ logDir });
   assert.is(q.nextOffset, 1);
   await q.close();
+});
+
+test('the writer\'s check of a built frame refuses a header that disagrees with what it frames', () => {
+  // One record of 5 bytes: [u32 length][5 bytes], framed for offset 7.
+  const body = [Uint8Array.of(5, 0, 0, 0, 1, 2, 3, 4, 5)];
+  const frameBytes = 9 + FRAME_OVERHEAD_BYTES;
+  const header = new Uint8Array(FRAME_HEADER_BYTES);
+  fillFrameHeader(new DataView(header.buffer), frameBytes, 1, 7, 0, 0);
+  const trailer = Uint8Array.of(frameBytes, 0, 0, 0);
+  assert.is(checkBuiltFrame(header, body, trailer, 1, 7), null);
+  assert.match(checkBuiltFrame(header, body, trailer, 2, 7) ?? '', /claims 1 records from 7 for 2 records from 7/);
+  assert.match(checkBuiltFrame(header, body, trailer, 1, 8) ?? '', /from 7 for 1 records from 8/);
+  assert.match(checkBuiltFrame(header, [body[0]!.subarray(0, 8)], trailer, 1, 7) ?? '', /does not match a body of 8 bytes/);
+  assert.match(checkBuiltFrame(header, body, Uint8Array.of(0, 0, 0, 0), 1, 7) ?? '', /trailer 0 does not match/);
 });
 
 test.run();

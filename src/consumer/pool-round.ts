@@ -17,7 +17,7 @@ import {
   OutcomeByte, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
   type EndSource, type PoolResult, type PoolTask, type ProgressViews,
 } from './pool-protocol.js';
-import { CONTROL_BYTES, I32, I64, bump, controlViews, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
+import { CONTROL_BYTES, I32, I64, bump, controlViews, endSlots, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
 
 type TaskStop = NonNullable<PoolResult['stop']>;
 /** Why the round stopped its lanes before `to`; the first reason wins. */
@@ -84,7 +84,7 @@ export class PoolRound {
     }
     const ownBlock = new SharedArrayBuffer(CONTROL_BYTES);
     this.own = controlViews(ownBlock);
-    this.ownSource = { control: ownBlock, offsetSlot: I64.WRITTEN_OFFSET, seqSlot: I32.WRITTEN_SEQ, strict: false };
+    this.ownSource = { control: ownBlock, ...endSlots('written'), strict: false };
     let source = call.host.endSource();
     if (source === null) {
       this.publishEnd();

@@ -148,9 +148,14 @@ export function checkFrame(b: Uint8Array, at: number, h: FrameHeader): string | 
  * per frame and one step per body slice; record bytes are not read (the CRC covers them). Returns null
  * when valid, else the reason.
  */
-export function checkBuiltFrame(header: Uint8Array, body: readonly Uint8Array[], trailer: Uint8Array): string | null {
+export function checkBuiltFrame(
+  header: Uint8Array, body: readonly Uint8Array[], trailer: Uint8Array, recordCount: number, baseOffset: number,
+): string | null {
   const h = decodeFrameHeader(header, 0);
   if (typeof h === 'string') return h;
+  if (h.recordCount !== recordCount || h.baseOffset !== baseOffset) {
+    return `it claims ${h.recordCount} records from ${h.baseOffset} for ${recordCount} records from ${baseOffset}`;
+  }
   let bodyBytes = 0;
   for (const slice of body) bodyBytes += slice.byteLength;
   if (h.frameBytes !== bodyBytes + FRAME_OVERHEAD_BYTES) return `frame length ${h.frameBytes} does not match a body of ${bodyBytes} bytes`;
