@@ -268,8 +268,9 @@ export class Producer {
    * Aborts without draining: stops the writer thread where it is and releases the lock. Records not
    * yet written (or written and not yet fsynced) may be lost; the next open recovers the log to a
    * valid prefix of what was appended. flush() calls waiting now reject with `err` (ERR_LOG_CLOSED
-   * without one); later calls fail with ERR_LOG_CLOSED. Resolves once the thread has stopped and the
-   * lock is released. Safe to call twice (the same promise) and after close() (then it does nothing).
+   * without one), at once; later calls fail with ERR_LOG_CLOSED. Resolves once the thread has stopped
+   * (a thread blocked inside a system call, such as an fsync on a hung device, stops when the call
+   * returns) and the lock is released. Safe to call twice (the same promise) and after close() (then it does nothing).
    */
   destroy(err?: Error): Promise<void> {
     this.destroying ??= this.doDestroy(err);
