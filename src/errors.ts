@@ -15,6 +15,8 @@ export const ErrorCode = {
   LOG_CORRUPT: 'ERR_LOG_CORRUPT',
   /** A record is larger than `maxRecordBytes`. */
   RECORD_TOO_LARGE: 'ERR_RECORD_TOO_LARGE',
+  /** A record's key, headers or dedup key is of the wrong type or shape (nothing was appended). */
+  INVALID_RECORD: 'ERR_INVALID_RECORD',
   /** An option or argument is missing, of the wrong type or out of range. */
   INVALID_OPTION: 'ERR_INVALID_OPTION',
   /** The requested offset was deleted by retention (or is otherwise below the log start). */

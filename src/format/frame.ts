@@ -18,7 +18,8 @@
  *    16  u64  base offset (offset of the first record in this frame)
  *    24  f64  timestamp, ms since epoch, when the writer framed the batch
  *    32  u64  durable position: every byte of this file below it was fsynced before this frame was written
- *    40  body: record count times [u32 length][length bytes]
+ *    40  body: record count times [u32 length word][payload]: bit 31 of the word flags an attribute
+ *             block at the payload's start (format 2, src/format/record.ts), bits 0-30 are its length
  *   end  u32  frame bytes again (lets a reader find the last frame from the end of a sealed file)
  *
  * All integers are little endian; u64 values stay below 2^53.
@@ -33,6 +34,10 @@ export const FRAME_HEADER_BYTES = 40;
 export const FRAME_TRAILER_BYTES = 4;
 export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
 export const RECORD_LENGTH_BYTES = 4;
+/** Bit 31 of a record's length word: its payload starts with an attribute block (format 2, src/format/record.ts). */
+export const RECORD_ATTRIBUTES_FLAG = 0x8000_0000;
+/** Bits 0-30 of a record's length word: the payload's length. */
+export const RECORD_LENGTH_MASK = 0x7fff_ffff;
 /** A frame never claims more than this; anything larger is damage, not a record. */
 export const MAX_FRAME_BYTES = 0xfffffff0;
 
@@ -135,7 +140,7 @@ export function checkFrame(b: Uint8Array, at: number, h: FrameHeader): string | 
   const bodyEnd = h.frameBytes - FRAME_TRAILER_BYTES;
   for (let i = 0; i < h.recordCount; i++) {
     if (p + RECORD_LENGTH_BYTES > bodyEnd) return 'record lengths overrun the frame';
-    p += RECORD_LENGTH_BYTES + v.getUint32(p, true);
+    p += RECORD_LENGTH_BYTES + (v.getUint32(p, true) & RECORD_LENGTH_MASK);
   }
   if (p !== bodyEnd) return 'record lengths do not fill the frame';
   return null;

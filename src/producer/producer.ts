@@ -12,6 +12,7 @@ import {
   CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, storeOffset, wakeWriter,
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
+import type { AppendOptions } from '../format/record.js';
 import { RingAppender } from '../ring/ring-appender.js';
 import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
@@ -177,11 +178,16 @@ export class Producer {
 
   /**
    * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring.
-   * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL.
+   * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL. `opts` gives
+   * the record a key and headers (ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE when they are not
+   * valid; nothing is appended then).
    */
-  append(data: Uint8Array | string): number {
+  append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-    this.appender.append(data);
+    if (opts?.dedupKey !== undefined) {
+      throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: "dedupKey" needs a producer opened with the dedupWindow option', { option: 'dedupKey' });
+    }
+    this.appender.append(data, opts);
     return this.nextOffsetValue++;
   }
 

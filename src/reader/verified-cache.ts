@@ -24,7 +24,7 @@
  * does), at most MAX_CACHED_FRAMES frames and MAX_CACHED_SEGMENTS segments are kept, and whole
  * segments are evicted, least recently used first.
  */
-import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, RECORD_LENGTH_BYTES, type FrameHeader } from '../format/frame.js';
+import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, type FrameHeader } from '../format/frame.js';
 import type { FileStamp } from '../storage/file-io.js';
 import type { IndexEntries } from '../segment/offset-index.js';
 
@@ -241,7 +241,7 @@ function marksOf(h: FrameHeader, buf: Uint8Array, at: number): Uint32Array {
       out.push(i, p);
       nextMark = p + stride;
     }
-    p += RECORD_LENGTH_BYTES + v.getUint32(p, true);
+    p += RECORD_LENGTH_BYTES + (v.getUint32(p, true) & RECORD_LENGTH_MASK);
   }
   return Uint32Array.from(out);
 }

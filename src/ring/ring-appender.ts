@@ -7,6 +7,7 @@
  * either it sees our HEAD or we see its flag).
  */
 import { ErrorCode, LogError } from '../errors.js';
+import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
@@ -14,6 +15,8 @@ import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlV
 const FULL_WAIT_SLICE_MS = 50;
 /** Strings up to this many UTF-16 units are encoded straight into the ring (3 bytes per unit at most). */
 const DIRECT_STRING_UNITS = 4096;
+/** ... when the record's attributes take at most this many bytes: the space reserved stays small. */
+const DIRECT_ATTRIBUTE_BYTES = 4096;
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -37,6 +40,7 @@ export class RingAppender {
   private readonly mask: number;
   private readonly bytes: Buffer;
   private readonly view: DataView;
+  private readonly attributes = new AttributeEncoder();
 
   constructor(
     private readonly c: ControlViews,
@@ -53,34 +57,45 @@ export class RingAppender {
     this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
   }
 
-  /** Copies one record into the ring and publishes it. Throws LogError; never drops a record. */
-  append(data: Uint8Array | string): void {
+  /**
+   * Copies one record into the ring and publishes it. `opts` (key, headers, dedup key) is checked and
+   * encoded before anything is reserved. Throws LogError; never drops a record.
+   */
+  append(data: Uint8Array | string, opts?: AppendOptions): void {
+    // A record without attributes pays one comparison for them: its length word and bytes are those of format 1.
+    const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
+    const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
-    let len: number;
+    let len: number; // the payload: attributes and data
     if (typeof data === 'string') {
-      if (data.length <= DIRECT_STRING_UNITS) {
-        at = this.reserve(RECORD_HEADER_BYTES + data.length * 3);
-        len = this.bytes.write(data, at + RECORD_HEADER_BYTES);
+      if (data.length <= DIRECT_STRING_UNITS && attrLen <= DIRECT_ATTRIBUTE_BYTES) {
+        at = this.reserve(H + data.length * 3);
+        len = attrLen + this.bytes.write(data, at + H);
         if (len > this.maxRecordBytes) throw this.tooLarge(len);
       } else {
-        len = Buffer.byteLength(data, 'utf8');
+        len = attrLen + Buffer.byteLength(data, 'utf8');
         if (len > this.maxRecordBytes) throw this.tooLarge(len);
         at = this.reserve(RECORD_HEADER_BYTES + len);
-        this.bytes.write(data, at + RECORD_HEADER_BYTES, len);
+        this.bytes.write(data, at + H, len - attrLen);
       }
     } else if (data instanceof Uint8Array) {
-      len = data.byteLength;
+      len = attrLen + data.byteLength;
       if (len > this.maxRecordBytes) throw this.tooLarge(len);
       // Checked before anything is reserved: a refused record leaves the ring and the offsets as they were.
-      if (len === 0 && unusable(data)) {
+      if (data.byteLength === 0 && unusable(data)) {
         throw LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
       }
       at = this.reserve(RECORD_HEADER_BYTES + len);
-      this.bytes.set(data, at + RECORD_HEADER_BYTES);
+      this.bytes.set(data, at + H);
     } else {
       throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
     }
-    this.view.setUint32(at, len, true);
+    if (attrLen === 0) {
+      this.view.setUint32(at, len, true);
+    } else {
+      this.bytes.set(this.attributes.bytes.subarray(0, attrLen), at + RECORD_HEADER_BYTES);
+      this.view.setUint32(at, (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
+    }
     this.head = (this.head + RECORD_HEADER_BYTES + len) >>> 0;
     this.publish();
   }

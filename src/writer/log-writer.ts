@@ -27,6 +27,7 @@ import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { encodeIndexEntries } from '../segment/offset-index.js';
+import { RECORD_LENGTH_MASK } from '../format/frame.js';
 import { type RecoveredLog } from '../storage/recovery.js';
 import { indexName, segmentName, createSegment, type SegmentInfo } from '../segment/segment-files.js';
 
@@ -209,7 +210,7 @@ export class LogWriter {
         if (count === 0) this.release(pos); // nothing framed yet: give the skipped bytes back
         continue;
       }
-      len += RECORD_HEADER_BYTES;
+      len = (len & RECORD_LENGTH_MASK) + RECORD_HEADER_BYTES; // bit 31 flags an attribute block (format 2)
       // The producer publishes HEAD after whole records: a length reaching past it is a broken ring.
       if (len > ((head - pos) >>> 0)) throw ringOverrun(pos, len, head);
       if (count > 0 && bodyBytes + len > this.opts.maxBatchBytes) break;

@@ -1,0 +1,211 @@
+/**
+ * A record's attributes (format version 2): key, headers and dedup key, byte by byte.
+ *
+ * A record in the ring and in a frame body is `[u32 length word][payload]`. Bit 31 of the length word
+ * (RECORD_ATTRIBUTES_FLAG) says whether the payload starts with an attribute block; bits 0-30 are the
+ * payload's length. A record without attributes is stored exactly as in format version 1.
+ *
+ * ATTRIBUTE BLOCK (at the start of the payload, only when the flag is set)
+ *   0  u8   which attributes follow: 1 key, 2 headers, 4 dedup key (other bits: damage)
+ *   key        u16 key bytes, the key
+ *   headers    u8 header count (at least 1), then per header:
+ *                u8 name bytes (at least 1), the name (UTF-8), u16 value bytes, the value (UTF-8)
+ *   dedup key  u16 bytes, the dedup key (UTF-8)
+ *   the rest of the payload is the record's data
+ *
+ * The parts follow in the order of their bits; each is present only when its bit is set. All
+ * integers are little endian.
+ */
+import { ErrorCode, LogError } from '../errors.js';
+export { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK } from './frame.js';
+import { describe } from '../validate.js';
+
+export const ATTR_KEY = 1;
+export const ATTR_HEADERS = 2;
+export const ATTR_DEDUP_KEY = 4;
+const KNOWN_ATTRS = ATTR_KEY | ATTR_HEADERS | ATTR_DEDUP_KEY;
+
+/** The longest key, in bytes. */
+export const MAX_KEY_BYTES = 65_535;
+/** The most headers one record carries. */
+export const MAX_HEADERS = 255;
+/** The longest header name, in UTF-8 bytes. */
+export const MAX_HEADER_NAME_BYTES = 255;
+/** The longest header value, in UTF-8 bytes. */
+export const MAX_HEADER_VALUE_BYTES = 65_535;
+/** The longest dedup key, in UTF-8 bytes. */
+export const MAX_DEDUP_KEY_BYTES = 1_024;
+
+/** What `append` takes beside the data. */
+export interface AppendOptions {
+  /** Bytes or a string (stored as UTF-8) that the application reads back as `Message.key`. */
+  readonly key?: Uint8Array | string;
+  /** String names and values, read back as `Message.headers`. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A key the producer's dedup window recognises: an append whose key it has seen appends nothing. */
+  readonly dedupKey?: string;
+}
+
+/** The attributes of a stored record, as decoded. */
+export interface RecordAttributes {
+  key: Uint8Array | null;
+  headers: Record<string, string> | null;
+  dedupKey: string | null;
+  /** Where the data starts in the buffer decoded. */
+  dataStart: number;
+}
+
+function invalid(field: string, what: string): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, `invalid record: "${field}" ${what}`, { option: field });
+}
+
+function tooLarge(field: string, bytes: number, limit: number, name: string): LogError {
+  return new LogError(ErrorCode.RECORD_TOO_LARGE, `record's ${field} of ${bytes} bytes exceeds ${name} (${limit})`, { option: field });
+}
+
+/**
+ * Encodes append options into an attribute block, in a buffer it reuses. Checks every field first:
+ * a record it refuses has changed nothing. Runs on the producer's thread.
+ */
+export class AttributeEncoder {
+  private scratch = Buffer.allocUnsafe(256);
+
+  /** The block `encode` built, valid until the next call. */
+  get bytes(): Buffer {
+    return this.scratch;
+  }
+
+  /** Encodes `opts`; returns the block's length, 0 when the record has no attribute. */
+  encode(opts: AppendOptions): number {
+    if (typeof opts !== 'object' || opts === null) throw invalid('options', `must be an object, got ${describe(opts)}`);
+    let flags = 0;
+    let at = 1;
+    for (const name in opts) {
+      if (name !== 'key' && name !== 'headers' && name !== 'dedupKey') throw invalid(name, 'is not a record field (key, headers, dedupKey)');
+    }
+    const { key, headers, dedupKey } = opts;
+    if (key !== undefined) {
+      flags |= ATTR_KEY;
+      at = this.putKey(key, at);
+    }
+    if (headers !== undefined) {
+      const next = this.putHeaders(headers, at);
+      if (next !== at) flags |= ATTR_HEADERS;
+      at = next;
+    }
+    if (dedupKey !== undefined) {
+      if (typeof dedupKey !== 'string') throw invalid('dedupKey', `must be a string, got ${describe(dedupKey)}`);
+      if (dedupKey.length === 0) throw invalid('dedupKey', 'must not be empty');
+      flags |= ATTR_DEDUP_KEY;
+      at = this.putString(dedupKey, at, 2, MAX_DEDUP_KEY_BYTES, 'dedupKey', 'MAX_DEDUP_KEY_BYTES');
+    }
+    if (flags === 0) return 0;
+    this.scratch[0] = flags;
+    return at;
+  }
+
+  private putKey(key: Uint8Array | string, at: number): number {
+    if (typeof key === 'string') return this.putString(key, at, 2, MAX_KEY_BYTES, 'key', 'MAX_KEY_BYTES');
+    if (!(key instanceof Uint8Array)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
+    if (key.byteLength > MAX_KEY_BYTES) throw tooLarge('key', key.byteLength, MAX_KEY_BYTES, 'MAX_KEY_BYTES');
+    this.room(at + 2 + key.byteLength);
+    this.scratch.writeUInt16LE(key.byteLength, at);
+    this.scratch.set(key, at + 2);
+    return at + 2 + key.byteLength;
+  }
+
+  /** Returns `at` unchanged for an empty headers object (the record then carries no headers). */
+  private putHeaders(headers: Readonly<Record<string, string>>, at: number): number {
+    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+      throw invalid('headers', `must be an object of string values, got ${describe(headers)}`);
+    }
+    const names = Object.keys(headers);
+    if (names.length === 0) return at;
+    if (names.length > MAX_HEADERS) throw tooLarge('headers', names.length, MAX_HEADERS, 'MAX_HEADERS (a count)');
+    this.room(at + 1);
+    this.scratch[at] = names.length;
+    let p = at + 1;
+    for (const name of names) {
+      const value = headers[name];
+      if (typeof value !== 'string') throw invalid(`headers.${name}`, `must be a string, got ${describe(value)}`);
+      if (name.length === 0) throw invalid('headers', 'has an empty name');
+      p = this.putString(name, p, 1, MAX_HEADER_NAME_BYTES, `headers name "${name.slice(0, 40)}"`, 'MAX_HEADER_NAME_BYTES');
+      p = this.putString(value, p, 2, MAX_HEADER_VALUE_BYTES, `headers.${name}`, 'MAX_HEADER_VALUE_BYTES');
+    }
+    return p;
+  }
+
+  /** Writes `[u8 or u16 length][UTF-8 bytes]` at `at`; returns the position after it. */
+  private putString(s: string, at: number, lengthBytes: 1 | 2, limit: number, field: string, limitName: string): number {
+    this.room(at + lengthBytes + s.length * 3);
+    const n = this.scratch.write(s, at + lengthBytes, 'utf8');
+    if (n > limit) throw tooLarge(field, n, limit, limitName);
+    if (lengthBytes === 1) this.scratch[at] = n;
+    else this.scratch.writeUInt16LE(n, at);
+    return at + lengthBytes + n;
+  }
+
+  private room(need: number): void {
+    if (need <= this.scratch.byteLength) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, this.scratch.byteLength * 2));
+    this.scratch.copy(grown);
+    this.scratch = grown;
+  }
+}
+
+function readString(b: Uint8Array, at: number, n: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8');
+}
+
+/**
+ * Decodes the attribute block of a payload held in `b` from `at` to `end` (the flag was set).
+ * Returns a reason string when the block does not fit the payload or names an unknown attribute.
+ */
+export function decodeAttributes(b: Uint8Array, at: number, end: number): RecordAttributes | string {
+  if (at >= end) return 'record attribute block is empty';
+  const flags = b[at]!;
+  if ((flags & ~KNOWN_ATTRS) !== 0 || flags === 0) return `record names unknown attributes (0x${flags.toString(16)})`;
+  let p = at + 1;
+  const u16 = (): number => {
+    const v = b[p]! | (b[p + 1]! << 8);
+    p += 2;
+    return v;
+  };
+  let key: Uint8Array | null = null;
+  let headers: Record<string, string> | null = null;
+  let dedupKey: string | null = null;
+  if ((flags & ATTR_KEY) !== 0) {
+    if (p + 2 > end) return 'record key length overruns the record';
+    const n = u16();
+    if (p + n > end) return 'record key overruns the record';
+    key = b.subarray(p, p + n);
+    p += n;
+  }
+  if ((flags & ATTR_HEADERS) !== 0) {
+    if (p + 1 > end) return 'record header count overruns the record';
+    const count = b[p++]!;
+    if (count === 0) return 'record has a header block with no header';
+    headers = {};
+    for (let i = 0; i < count; i++) {
+      if (p + 1 > end) return 'record header overruns the record';
+      const nameBytes = b[p++]!;
+      if (nameBytes === 0 || p + nameBytes + 2 > end) return 'record header name overruns the record';
+      const name = readString(b, p, nameBytes);
+      p += nameBytes;
+      const valueBytes = u16();
+      if (p + valueBytes > end) return 'record header value overruns the record';
+      const value = readString(b, p, valueBytes);
+      if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+      else headers[name] = value;
+      p += valueBytes;
+    }
+  }
+  if ((flags & ATTR_DEDUP_KEY) !== 0) {
+    if (p + 2 > end) return 'record dedup key length overruns the record';
+    const n = u16();
+    if (p + n > end) return 'record dedup key overruns the record';
+    dedupKey = readString(b, p, n);
+    p += n;
+  }
+  return { key, headers, dedupKey, dataStart: p };
+}
