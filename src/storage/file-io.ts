@@ -44,6 +44,8 @@ export interface FileIO {
   tryLock(fd: number): boolean;
   /** Whether `path` still names the file open on `fd` (same device and inode). */
   isSameFile(fd: number, path: string): boolean;
+  /** The wall clock, ms since the epoch (Date.now). A layer for tests may step it back. */
+  now(): number;
   /**
    * The identity and change stamp of an open file (fstat with nanosecond times). Optional: a file layer
    * without it (the crash simulator) gets no reader caches (src/reader/verified-cache.ts).
@@ -149,6 +151,7 @@ export const nodeFileIO: FileIO = {
     const b = fs.statSync(path, { throwIfNoEntry: false });
     return b !== undefined && a.dev === b.dev && a.ino === b.ino;
   },
+  now: Date.now,
   stamp: (fd) => toStamp(fs.fstatSync(fd, { bigint: true })),
   stampPath: (path) => toStamp(fs.statSync(path, { bigint: true })),
 };
@@ -173,6 +176,7 @@ export function readOnlyFileIO(io: FileIO): FileIO {
     readdir: (dir) => io.readdir(dir),
     exists: (path) => io.exists(path),
     isSameFile: (fd, path) => io.isSameFile(fd, path),
+    now: () => io.now(),
     tryLock: refuse('lock'),
     writev: refuse('write'),
     fdatasync: refuse('fdatasync'),

@@ -124,6 +124,10 @@ export class SimFS implements FileIO {
     return true;
   }
 
+  now(): number {
+    return Date.now();
+  }
+
   isSameFile(fd: number, path: string): boolean {
     this.alive();
     return this.names.get(path) === this.file(fd);
