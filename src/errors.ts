@@ -15,6 +15,11 @@ export const ErrorCode = {
   LOG_CORRUPT: 'ERR_LOG_CORRUPT',
   /** A record is larger than `maxRecordBytes`. */
   RECORD_TOO_LARGE: 'ERR_RECORD_TOO_LARGE',
+  /**
+   * A segment or cursor file was written in a format newer than this version of reactive-log reads.
+   * Nothing was changed; a newer reactive-log opens it.
+   */
+  UNSUPPORTED_FORMAT: 'ERR_UNSUPPORTED_FORMAT',
   /** A record's key, headers or dedup key is of the wrong type or shape (nothing was appended). */
   INVALID_RECORD: 'ERR_INVALID_RECORD',
   /** An option or argument is missing, of the wrong type or out of range. */
@@ -81,6 +86,13 @@ export class LogError extends Error {
     return new LogError(ErrorCode.POSITION_EXPIRED,
       `${who} is no longer stored: retention deleted offsets ${offset} to ${logStartOffset - 1}; the log now starts at ${logStartOffset}`,
       { offset, logStartOffset });
+  }
+
+  /** `file` is in format `version`; this code reads formats up to `newest`. */
+  static unsupportedFormat(file: string, version: number, newest: number): LogError {
+    return new LogError(ErrorCode.UNSUPPORTED_FORMAT,
+      `${file} is in format version ${version}, newer than this reactive-log reads (up to ${newest}): open it with a newer reactive-log; nothing was changed`,
+      { file });
   }
 
   static corrupt(file: string, position: number, why: string): LogError {

@@ -4,7 +4,7 @@
  * Segment file `<base offset, 20 digits>.seg`:
  *   SEGMENT HEADER (32 bytes)
  *     0  u32  magic 0x474f4c52 ("RLOG" little endian)
- *     4  u16  format version (1)
+ *     4  u16  format version (2; segments of version 1 are read as well)
  *     6  u16  header bytes (32)
  *     8  u64  base offset (the offset of the first record in this file; equals the file name)
  *    16  f64  created, ms since epoch
@@ -25,8 +25,12 @@
  * All integers are little endian; u64 values stay below 2^53.
  */
 import { crc32 } from 'node:zlib';
+import { LogError } from '../errors.js';
 
-export const FORMAT_VERSION = 1;
+/** The format version this code writes into new segments. */
+export const FORMAT_VERSION = 2;
+/** The oldest format version this code reads (and continues: a log of version 1 keeps its segments). */
+export const OLDEST_FORMAT_VERSION = 1;
 export const SEGMENT_MAGIC = 0x474f4c52;
 export const SEGMENT_HEADER_BYTES = 32;
 export const FRAME_MAGIC = 0x48435242;
@@ -65,17 +69,24 @@ export function encodeSegmentHeader(baseOffset: number, createdMs: number): Buff
 export interface SegmentHeader {
   readonly baseOffset: number;
   readonly createdMs: number;
+  /** OLDEST_FORMAT_VERSION to FORMAT_VERSION. */
+  readonly version: number;
 }
 
-/** Decodes a segment header; returns a reason string when it is not a valid one. */
-export function decodeSegmentHeader(b: Uint8Array): SegmentHeader | string {
+/**
+ * Decodes a segment header; returns a reason string when it is not a valid one. A header that is
+ * valid (magic and checksum) but names a version newer than FORMAT_VERSION is no damage: it throws
+ * ERR_UNSUPPORTED_FORMAT, so that nobody takes the file for a torn one, or reads it as this version.
+ */
+export function decodeSegmentHeader(b: Uint8Array, file = 'segment'): SegmentHeader | string {
   if (b.byteLength < SEGMENT_HEADER_BYTES) return 'segment header is short';
   const v = new DataView(b.buffer, b.byteOffset, SEGMENT_HEADER_BYTES);
   if (v.getUint32(0, true) !== SEGMENT_MAGIC) return 'bad segment magic';
   if (v.getUint32(28, true) !== crc32(b.subarray(0, 28))) return 'segment header checksum mismatch';
   const version = v.getUint16(4, true);
-  if (version !== FORMAT_VERSION) return `unsupported format version ${version}`;
-  return { baseOffset: readU64(v, 8), createdMs: v.getFloat64(16, true) };
+  if (version > FORMAT_VERSION) throw LogError.unsupportedFormat(file, version, FORMAT_VERSION);
+  if (version < OLDEST_FORMAT_VERSION) return `unsupported format version ${version}`;
+  return { baseOffset: readU64(v, 8), createdMs: v.getFloat64(16, true), version };
 }
 
 export interface FrameHeader {
