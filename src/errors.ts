@@ -88,10 +88,10 @@ export class LogError extends Error {
       { offset, logStartOffset });
   }
 
-  /** `file` is in format `version`; this code reads formats up to `newest`. */
-  static unsupportedFormat(file: string, version: number, newest: number): LogError {
+  /** `file` was written in a newer format than this code reads; `what` says how that shows. */
+  static unsupportedFormat(file: string, what: string): LogError {
     return new LogError(ErrorCode.UNSUPPORTED_FORMAT,
-      `${file} is in format version ${version}, newer than this reactive-log reads (up to ${newest}): open it with a newer reactive-log; nothing was changed`,
+      `${file} is in a newer format than this reactive-log reads (${what}): open it with a newer reactive-log; nothing was changed`,
       { file });
   }
 

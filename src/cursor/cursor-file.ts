@@ -10,7 +10,8 @@
  *    8  u64  sequence (1, 2, 3, ...: the slot with the higher valid sequence wins)
  *   16  u64  offset (the next record to deliver)
  *   24  u32  state length (at most MAX_STATE_BYTES)
- *   28  u32  flags (bit 0: a state value is present)
+ *   28  u32  flags (bit 0: a state value is present; bits 1-31 are zero in this format: a valid slot
+ *            that sets one was written by a newer format, and the file is refused, ERR_UNSUPPORTED_FORMAT)
  *   32  state bytes
  */
 import { join } from 'node:path';
@@ -36,14 +37,20 @@ function slotPosition(sequence: number): number {
   return (sequence % 2) * SLOT_BYTES;
 }
 
-function decodeSlot(b: Uint8Array): CursorValue | null {
+/** Flag bits this format knows; a newer format that changes the slot sets another one. */
+const KNOWN_SLOT_FLAGS = 1;
+
+function decodeSlot(b: Uint8Array, name: string): CursorValue | null {
   if (b.byteLength < CURSOR_HEADER_BYTES) return null;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (v.getUint32(0, true) !== CURSOR_MAGIC) return null;
   const len = v.getUint32(24, true);
   if (len > MAX_STATE_BYTES || CURSOR_HEADER_BYTES + len > b.byteLength) return null;
   if (crc32(b.subarray(8, CURSOR_HEADER_BYTES + len)) !== v.getUint32(4, true)) return null;
-  const hasState = (v.getUint32(28, true) & 1) === 1;
+  const flags = v.getUint32(28, true);
+  // Never fall back to the other slot here: it holds an older commit, and reading it would move the cursor back.
+  if ((flags & ~KNOWN_SLOT_FLAGS) !== 0) throw LogError.unsupportedFormat(`cursor file ${name}`, `slot flags 0x${flags.toString(16)}; this one knows 0x${KNOWN_SLOT_FLAGS.toString(16)}`);
+  const hasState = (flags & 1) === 1;
   return {
     sequence: readU64(v, 8),
     offset: readU64(v, 16),
@@ -96,8 +103,8 @@ export function readCursorSlots(io: FileIO, path: string, name: string): CursorS
     const unused = (at: number): boolean => buf.subarray(at, at + CURSOR_HEADER_BYTES).every((x) => x === 0);
     return {
       bytes: n,
-      a: decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES))),
-      b: n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n)) : null,
+      a: decodeSlot(buf.subarray(0, Math.min(n, SLOT_BYTES)), name),
+      b: n > SLOT_BYTES ? decodeSlot(buf.subarray(SLOT_BYTES, n), name) : null,
       aUnused: unused(0),
       bUnused: unused(SLOT_BYTES),
     };

@@ -84,7 +84,7 @@ export function decodeSegmentHeader(b: Uint8Array, file = 'segment'): SegmentHea
   if (v.getUint32(0, true) !== SEGMENT_MAGIC) return 'bad segment magic';
   if (v.getUint32(28, true) !== crc32(b.subarray(0, 28))) return 'segment header checksum mismatch';
   const version = v.getUint16(4, true);
-  if (version > FORMAT_VERSION) throw LogError.unsupportedFormat(file, version, FORMAT_VERSION);
+  if (version > FORMAT_VERSION) throw LogError.unsupportedFormat(file, `format version ${version}; this one reads ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION}`);
   if (version < OLDEST_FORMAT_VERSION) return `unsupported format version ${version}`;
   return { baseOffset: readU64(v, 8), createdMs: v.getFloat64(16, true), version };
 }
