@@ -112,6 +112,11 @@ export class LogError extends Error {
   }
 }
 
+/** Whether `e` is ERR_UNSUPPORTED_FORMAT: a file of a newer format, which no caller may take for damage. */
+export function isUnsupportedFormat(e: unknown): boolean {
+  return e instanceof LogError && e.code === ErrorCode.UNSUPPORTED_FORMAT;
+}
+
 /**
  * Throws ERR_INTERNAL when `cond` is false: for conditions only a bug can break, so that a programmer
  * error is never reported as damage (ERR_LOG_CORRUPT) or an operating error. `what` states the

@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ErrorCode, LogError } from '../errors.js';
+import { ErrorCode, LogError, isUnsupportedFormat } from '../errors.js';
 import { CURSOR_DIR, CURSOR_SUFFIX } from '../cursor/tx-cursor.js';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
@@ -279,6 +279,7 @@ function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] {
     try {
       slots = readCursorSlots(io, join(cdir, name), name);
     } catch (e) {
+      if (isUnsupportedFormat(e)) throw e;
       f.damage('unreadable', file, (e as Error).message);
       continue;
     }

@@ -8,6 +8,7 @@
  * frame proves fsynced are a torn tail (a warning: recovery cuts them); anywhere else they are damage.
  */
 import { join } from 'node:path';
+import { isUnsupportedFormat } from '../errors.js';
 import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
 import { type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
@@ -43,6 +44,7 @@ export function verifySegment(
   try {
     return scanSegment(io, dir, fd, base, active, hasIndex, f);
   } catch (e) {
+    if (isUnsupportedFormat(e)) throw e; // a newer format is not damage: verify refuses it, as readers do
     f.damage('unreadable', file, `reading failed: ${(e as Error).message}`);
     return null;
   } finally {

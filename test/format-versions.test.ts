@@ -1,0 +1,127 @@
+/**
+ * Files of a format newer than this code reads are refused with ERR_UNSUPPORTED_FORMAT, never misread
+ * and never changed: a segment whose valid header names version 3 (sealed, or the newest one with no
+ * frame, which must not pass for a torn roll), and a cursor slot with flag bits this format does not
+ * know (the older slot must not be read instead). New segments carry version 2.
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { openSync, readSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { cleanupTempDirs, dirDigest, rejectsWith, tempDir } from './helpers.js';
+
+const test = readableErrors(rawTest);
+test.after(cleanupTempDirs);
+
+/** A closed log of `n` records on small segments, with a clientTx cursor 'c' committed at 3. */
+async function smallLog(n: number): Promise<string> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, fileRollSize: 1024, syncPolicy: SyncPolicy.never() });
+  for (let i = 0; i < n; i++) {
+    p.append(`record-${i}-${'x'.repeat(100)}`);
+    if (i % 4 === 3) await p.flush(); // frames of a few records: several segments
+  }
+  await p.close();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+  await c.nonblockingProcess(3, () => 'commit');
+  await c.close();
+  return logDir;
+}
+
+function segments(logDir: string): string[] {
+  return readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
+}
+
+function headerVersion(path: string): number {
+  const fd = openSync(path, 'r');
+  const b = Buffer.alloc(32);
+  readSync(fd, b, 0, 32, 0);
+  closeSync(fd);
+  return b.readUInt16LE(4);
+}
+
+/** Rewrites a segment header's version, with a valid checksum. */
+function setVersion(path: string, version: number): void {
+  const fd = openSync(path, 'r+');
+  const b = Buffer.alloc(32);
+  readSync(fd, b, 0, 32, 0);
+  b.writeUInt16LE(version, 4);
+  b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
+  writeSync(fd, b, 0, 32, 0);
+  closeSync(fd);
+}
+
+test('new segments carry format version 2', async () => {
+  const logDir = await smallLog(30);
+  const segs = segments(logDir);
+  assert.ok(segs.length >= 3, `${segs.length} segments`);
+  for (const s of segs) assert.is(headerVersion(join(logDir, s)), 2, s);
+});
+
+test('a sealed segment of version 3 is refused by producer, consumer and verify; nothing changes', async () => {
+  const logDir = await smallLog(30);
+  setVersion(join(logDir, segments(logDir)[0]!), 3);
+  const before = dirDigest(logDir);
+  await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
+  const err = await rejectsWith(async () => {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    try {
+      for (const m of c.iter()) void m;
+    } finally {
+      await c.close();
+    }
+  }, 'ERR_UNSUPPORTED_FORMAT');
+  assert.match(err.message, /format version 3/);
+  await rejectsWith(verifyLog(logDir), 'ERR_UNSUPPORTED_FORMAT');
+  assert.is(dirDigest(logDir), before);
+});
+
+test('a newest segment of version 3 holding no frame is not taken for a torn roll and removed', async () => {
+  const logDir = await smallLog(30);
+  const segs = segments(logDir);
+  const newest = join(logDir, segs[segs.length - 1]!);
+  // Cut the newest segment back to its header: what a roll leaves before its first frame.
+  const fd = openSync(newest, 'r+');
+  const head = Buffer.alloc(32);
+  readSync(fd, head, 0, 32, 0);
+  closeSync(fd);
+  writeFileSync(newest, head);
+  setVersion(newest, 3);
+  const before = dirDigest(logDir);
+  await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
+  assert.is(dirDigest(logDir), before);
+  assert.equal(segments(logDir), segs);
+});
+
+test('a cursor slot with unknown flag bits is refused, not passed over for the older slot', async () => {
+  const logDir = await smallLog(10);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+  await c.nonblockingProcess(2, () => 'commit'); // two more commits: both slots hold values
+  await c.close();
+  const path = join(logDir, 'cursors', 'client.c.cursor');
+  const fd = openSync(path, 'r+');
+  const slot = Buffer.alloc(32);
+  // The newest slot: the one with the higher sequence.
+  const b = Buffer.alloc(32);
+  readSync(fd, slot, 0, 32, 0);
+  const slotBytes = 32 + 64 * 1024;
+  readSync(fd, b, 0, 32, slotBytes);
+  const newestAt = Number(slot.readBigUInt64LE(8)) > Number(b.readBigUInt64LE(8)) ? 0 : slotBytes;
+  const s = newestAt === 0 ? slot : b;
+  s.writeUInt32LE(s.readUInt32LE(28) | 0x10, 28);
+  const len = s.readUInt32LE(24);
+  const body = Buffer.alloc(24 + len);
+  readSync(fd, body, 0, 24 + len, newestAt + 8);
+  s.copy(body, 0, 8, 32);
+  s.writeUInt32LE(crc32(body), 4);
+  writeSync(fd, s, 0, 32, newestAt);
+  closeSync(fd);
+  const before = dirDigest(logDir);
+  await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') }), 'ERR_UNSUPPORTED_FORMAT');
+  assert.is(dirDigest(logDir), before);
+});
+
+test.run();
