@@ -1,0 +1,130 @@
+/**
+ * Timestamps never decrease along the log, across restarts, while the writer's clock steps back
+ * (test/fixtures/clock-io.mjs scripts it, seeded); Whence.timestamp(ms) starts at the first record
+ * stored at or after ms, checked against a brute-force oracle over the whole log, with times before
+ * the start (the oldest record) and after the end (the next record appended); and the seek reads a
+ * few frame headers, never the log.
+ */
+import { test as rawTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fileURLToPath } from 'node:url';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { cleanupTempDirs, prng, tempDir } from './helpers.js';
+import { readTrace, withFaults } from './faults.js';
+import { join } from 'node:path';
+
+const test = readableErrors(rawTest);
+test.after(cleanupTempDirs);
+
+const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+console.log(`timestamps seed=${seed} (replay: SEED=${seed})`);
+const CLOCK_IO = fileURLToPath(new URL('./fixtures/clock-io.mjs', import.meta.url));
+const START_MS = 1_800_000_000_000;
+
+/** Opens a producer whose writer thread runs on a scripted clock that steps back. */
+async function producerOnClock(logDir: string, clockSeed: number): Promise<Producer> {
+  const saved = { io: process.env.REACTIVE_LOG_TEST_FILE_IO, clock: process.env.REACTIVE_LOG_CLOCK };
+  process.env.REACTIVE_LOG_TEST_FILE_IO = CLOCK_IO;
+  process.env.REACTIVE_LOG_CLOCK = JSON.stringify({ seed: clockSeed, startMs: START_MS, tickMs: 4, backEvery: 15, backMs: 200 });
+  try {
+    return await Producer.open({ logDir, fileRollSize: 2048, indexIntervalBytes: 256, syncPolicy: SyncPolicy.never() });
+  } finally {
+    for (const [k, v] of [['REACTIVE_LOG_TEST_FILE_IO', saved.io], ['REACTIVE_LOG_CLOCK', saved.clock]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** Appends `n` records in bursts of 1 to 8, each flushed: one frame per burst, one clock reading per frame at least. */
+async function appendBursts(p: Producer, n: number, random: () => number): Promise<void> {
+  for (let i = 0; i < n;) {
+    const burst = 1 + Math.floor(random() * 8);
+    for (let k = 0; k < burst && i < n; k++, i++) p.append(`r${p.nextOffset}-${'x'.repeat(Math.floor(random() * 40))}`);
+    await p.flush();
+  }
+}
+
+async function allTimestamps(logDir: string): Promise<number[]> {
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const ts: number[] = [];
+  for (const m of c.iter()) {
+    assert.is(m.offset, ts.length);
+    ts.push(m.timestamp);
+  }
+  await c.close();
+  return ts;
+}
+
+/** Three incarnations, each starting its clock at START_MS again: far behind what the log holds. */
+async function steppedLog(random: () => number): Promise<string> {
+  const logDir = tempDir();
+  for (let run = 0; run < 3; run++) {
+    const p = await producerOnClock(logDir, seed * 3 + run + 1);
+    await appendBursts(p, 150, random);
+    await p.close();
+  }
+  return logDir;
+}
+
+test('timestamps never decrease along the log, across restarts, while the clock steps back', async () => {
+  const logDir = await steppedLog(prng(seed));
+  const ts = await allTimestamps(logDir);
+  assert.is(ts.length, 450);
+  for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! >= ts[i - 1]!, `offset ${i}: ${ts[i]} after ${ts[i - 1]}`);
+  assert.ok(ts[0]! >= START_MS && ts[0]! < START_MS + 10_000, `the scripted clock was used (first ${ts[0]})`);
+  assert.ok(new Set(ts).size > 30, `the clock moved: ${new Set(ts).size} distinct timestamps`);
+});
+
+test('Whence.timestamp starts at the first record stored at or after ms (brute-force oracle)', async () => {
+  const random = prng(seed + 1);
+  const logDir = await steppedLog(random);
+  const ts = await allTimestamps(logDir);
+  const oracle = (ms: number): number => {
+    const i = ts.findIndex((t) => t >= ms);
+    return i < 0 ? ts.length : i;
+  };
+  const probes = [ts[0]! - 1000, ts[0]!, ts[ts.length - 1]!, ts[ts.length - 1]! + 1, ts[ts.length - 1]! + 1e6];
+  for (let i = 0; i < 60; i++) {
+    const t = ts[Math.floor(random() * ts.length)]!;
+    probes.push(t, t - 1, t + 1, t + random());
+  }
+  for (const ms of probes) {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(ms)) });
+    const first = c.iter().next();
+    await c.close();
+    const want = oracle(ms);
+    if (want === ts.length) assert.ok(first.done, `ms ${ms}: past the end, nothing yet`);
+    else assert.is(first.value?.offset, want, `ms ${ms}`);
+  }
+});
+
+test('after the end, Whence.timestamp gives the next record appended; the seek reads frame headers, not the log', async () => {
+  const logDir = await steppedLog(prng(seed + 2));
+  const trace = join(tempDir(), 'trace');
+  const c = await withFaults({ rules: [], trace }, () => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(START_MS + 1e9)) }));
+  const reads = readTrace(trace).filter((l) => l.thread === 'main' && l.op === 'read').length;
+  // 450 records in about 40 segments: two binary searches and a short walk, a few dozen reads at most.
+  assert.ok(reads <= 60, `${reads} reads to seek`);
+  const p = await Producer.open({ logDir });
+  const next = p.append('after the end');
+  await p.flush();
+  const got = await c[Symbol.asyncIterator]().next();
+  assert.is(got.value?.offset, next);
+  await p.close();
+  await c.close();
+});
+
+test('Whence.timestamp refuses what is not a finite number', async () => {
+  for (const bad of [NaN, Infinity, '5', null]) {
+    try {
+      Whence.timestamp(bad as number);
+      assert.unreachable(String(bad));
+    } catch (e) {
+      assert.is((e as { code?: string }).code, 'ERR_INVALID_OPTION', String(bad));
+    }
+  }
+});
+
+test.run();
