@@ -13,7 +13,7 @@ import {
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
-import { RingAppender } from '../ring/ring-appender.js';
+import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
@@ -189,6 +189,27 @@ export class Producer {
     }
     this.appender.append(data, opts);
     return this.nextOffsetValue++;
+  }
+
+  /**
+   * Appends the records as one unit and returns the first one's offset; the others follow it. All or
+   * nothing: no reader ever sees a part of the batch, and after any crash the log holds every record
+   * of it or none. Each record is its data, or `{ data, key?, headers? }`. The batch must fit the ring
+   * (`ringBytes`), each record `maxRecordBytes`; every record is checked before any is copied, so a
+   * refused batch appends nothing. An empty batch appends nothing and returns `nextOffset`.
+   */
+  appendBatch(records: readonly BatchRecord[]): number {
+    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (Array.isArray(records)) {
+      for (const r of records) {
+        if (typeof r === 'object' && r !== null && !(r instanceof Uint8Array) && (r as AppendOptions).dedupKey !== undefined) {
+          throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: "dedupKey" needs a producer opened with the dedupWindow option', { option: 'dedupKey' });
+        }
+      }
+    }
+    const first = this.nextOffsetValue;
+    this.nextOffsetValue += this.appender.appendBatch(records);
+    return first;
   }
 
   /** The offset the next append will get. */

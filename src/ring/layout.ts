@@ -131,6 +131,13 @@ export function failureError(c: ControlViews): ErrorCode {
 export const RECORD_HEADER_BYTES = 4;
 /** A length of 0xFFFFFFFF in the ring means "continue at index 0". Never stored on disk. */
 export const WRAP_MARKER = 0xffffffff;
+/**
+ * A length of 0xFFFFFFFE in the ring starts a batch (appendBatch): `[marker][u32 record count][u32
+ * bytes]`, then that many records in that many bytes, contiguous. The writer puts them in one frame,
+ * so that a crash keeps all of them or none. The marker is never stored on disk.
+ */
+export const BATCH_MARKER = 0xfffffffe;
+export const BATCH_HEADER_BYTES = 12;
 
 export interface SharedLog {
   readonly control: SharedArrayBuffer;

@@ -9,7 +9,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
-import { I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
 const FULL_WAIT_SLICE_MS = 50;
@@ -34,6 +34,30 @@ function unusable(data: Uint8Array): boolean {
   }
 }
 
+/** One record of appendBatch: its data, or its data with key and headers. */
+export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
+
+function splitRecord(r: unknown, i: number): { data: Uint8Array | string; opts: AppendOptions | undefined } {
+  if (typeof r === 'string' || r instanceof Uint8Array) return { data: r, opts: undefined };
+  if (typeof r !== 'object' || r === null || !('data' in r)) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
+  }
+  const { data, ...opts } = r as { data: unknown } & AppendOptions;
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
+  }
+  return { data, opts: Object.keys(opts).length === 0 ? undefined : opts };
+}
+
+/** A batch record's data length in bytes; a detached Uint8Array is refused as append refuses it. */
+function dataBytes(data: Uint8Array | string, i: number): number {
+  if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
+  if (data.byteLength === 0 && unusable(data)) {
+    throw LogError.invalidOption('records', `batch record ${i} is a Uint8Array whose buffer was transferred away (detached) or shrank below the view`);
+  }
+  return data.byteLength;
+}
+
 export class RingAppender {
   private head: number;
   private readonly size: number;
@@ -41,6 +65,8 @@ export class RingAppender {
   private readonly bytes: Buffer;
   private readonly view: DataView;
   private readonly attributes = new AttributeEncoder();
+  /** appendBatch's measurements, per record: attribute bytes, payload bytes. Reused. */
+  private readonly batchSizes: number[] = [];
 
   constructor(
     private readonly c: ControlViews,
@@ -101,6 +127,53 @@ export class RingAppender {
   }
 
   /**
+   * Copies a batch into the ring, contiguous behind a batch marker, and publishes it once: the writer
+   * never sees a part of it. Every record is checked and measured before anything is reserved, so a
+   * refused batch changes nothing. Returns the number of records (0 for an empty batch, which
+   * appends nothing).
+   */
+  appendBatch(records: readonly BatchRecord[]): number {
+    if (!Array.isArray(records)) throw LogError.invalidOption('records', `appendBatch takes an array of records, got ${describe(records)}`);
+    const n = records.length;
+    if (n === 0) return 0;
+    const sizes = this.batchSizes;
+    sizes.length = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const { data, opts } = splitRecord(records[i], i);
+      const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
+      const len = attrLen + dataBytes(data, i);
+      if (len > this.maxRecordBytes) throw this.tooLarge(len, `record ${i} of the batch`);
+      sizes.push(attrLen, len);
+      total += RECORD_HEADER_BYTES + len;
+    }
+    if (BATCH_HEADER_BYTES + total > this.size) {
+      throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
+    }
+    let at = this.reserve(BATCH_HEADER_BYTES + total);
+    this.view.setUint32(at, BATCH_MARKER, true);
+    this.view.setUint32(at + 4, n, true);
+    this.view.setUint32(at + 8, total, true);
+    at += BATCH_HEADER_BYTES;
+    for (let i = 0; i < n; i++) {
+      const { data, opts } = splitRecord(records[i], i);
+      const attrLen = sizes[2 * i]!;
+      const len = sizes[2 * i + 1]!;
+      if (attrLen > 0) {
+        this.attributes.encode(opts!); // the same bytes as measured: the options were checked above
+        this.bytes.set(this.attributes.bytes.subarray(0, attrLen), at + RECORD_HEADER_BYTES);
+      }
+      if (typeof data === 'string') this.bytes.write(data, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
+      else this.bytes.set(data, at + RECORD_HEADER_BYTES + attrLen);
+      this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
+      at += RECORD_HEADER_BYTES + len;
+    }
+    this.head = (this.head + BATCH_HEADER_BYTES + total) >>> 0;
+    this.publish();
+    return n;
+  }
+
+  /**
    * Publishes the head (after the bytes are written), then wakes the writer if it sleeps. Only the
    * append that flips WRITER_SLEEPING from 1 to 0 pays for the notify; the writer, once awake, sees
    * every later HEAD before it sleeps again.
@@ -113,8 +186,8 @@ export class RingAppender {
     }
   }
 
-  private tooLarge(len: number): LogError {
-    return new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
+  private tooLarge(len: number, what = 'record'): LogError {
+    return new LogError(ErrorCode.RECORD_TOO_LARGE, `${what} of ${len} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
   }
 
   /**
