@@ -8,13 +8,11 @@
  * The open is not timed in this process: it runs under `--import tsx`, which the writer worker
  * inherits (execArgv), adding tens of ms to every Producer.open that have nothing to do with the library.
  */
-import { execFile, fork } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { trackChild } from './cleanup.js';
-import { nowMs, sleep } from './stats.js';
+import { inChild, nowMs, sleep, trackChild } from './run.js';
+import { segmentFiles } from './workloads.js';
 
 const FILL = fileURLToPath(new URL('../fixtures/fill-until-killed.mjs', import.meta.url));
 const TIME_OPEN = fileURLToPath(new URL('../fixtures/time-open.mjs', import.meta.url));
@@ -52,7 +50,7 @@ function dirtyBytes(): number | null {
 }
 
 function segmentSizes(dir: string): number[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => statSync(join(dir, f)).size);
+  return segmentFiles(dir).map((f) => statSync(f).size);
 }
 
 /** Runs the child until it has written `bytes` more, lets it append on for a moment, SIGKILLs it. */
@@ -80,11 +78,8 @@ interface TimedOpen {
   readonly truncatedBytes: number;
 }
 
-async function timedOpen(dir: string): Promise<TimedOpen> {
-  const run = promisify(execFile)(process.execPath, [TIME_OPEN, dir], { timeout: CHILD_TIMEOUT_MS });
-  trackChild(run.child);
-  const { stdout } = await run;
-  return JSON.parse(stdout.trim().split('\n').pop()!) as TimedOpen;
+function timedOpen(dir: string): Promise<TimedOpen> {
+  return inChild<TimedOpen>(TIME_OPEN, [dir], { timeoutMs: CHILD_TIMEOUT_MS });
 }
 
 export async function reopenAfterKill(dir: string, warmDir: string, fillBytes: number, moreBytes: number, kills: number, cleanReps: number): Promise<ReopenRuns> {
