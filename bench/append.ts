@@ -14,7 +14,7 @@
 import { probeRawLimit } from './lib/limits.js';
 import { matrixTables, runMatrix } from './lib/matrix.js';
 import { ensurePeers } from './lib/peers.js';
-import { inDir, log, n, runBench, summarize } from './lib/run.js';
+import { log, n, repeat, runBench, summarize } from './lib/run.js';
 import { printTable, printTargets, row, target, type Table } from './lib/table.js';
 import { ON_DISK_RECORD_BYTES, appendCost } from './lib/workloads.js';
 
@@ -38,11 +38,7 @@ await runBench('append', 'reactive-log append benchmark', async (b) => {
   log(`append() cost: raw page-cache writes, then ${cfg.reps} x ${n(cfg.appendN)} appends and ${cfg.bursts} bursts of ${n(cfg.burstN)}...`);
   const raw = probeRawLimit(b.root, cfg.probeReps, cfg.probeMs);
   const cacheRecs = raw.buffered1MiB.median / ON_DISK_RECORD_BYTES;
-  const costs = [];
-  for (let r = -1; r < cfg.reps; r++) {
-    const c = await inDir(b.root, `cost-${r}`, (d) => appendCost(d, r < 0 ? cfg.appendN / 5 : cfg.appendN, cfg.bursts, cfg.burstN));
-    if (r >= 0) costs.push(c);
-  }
+  const costs = await repeat(b.root, 'cost', cfg.reps, (d, r) => appendCost(d, r < 0 ? cfg.appendN / 5 : cfg.appendN, cfg.bursts, cfg.burstN), 1);
   const loop = summarize(costs.map((c) => c.loopNs));
   const burst = summarize(costs.flatMap((c) => c.burstNs));
   const cache = summarize(raw.buffered1MiB.samples.map((v) => v / ON_DISK_RECORD_BYTES));

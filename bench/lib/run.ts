@@ -81,7 +81,7 @@ export async function runBench(name: string, title: string, body: (b: Bench) => 
 }
 
 /** Writes `data` as JSON to `path` (through a temporary file, so a reader never sees half of it). */
-export function writeJson(path: string, data: unknown): void {
+function writeJson(path: string, data: unknown): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(`${path}.tmp`, `${JSON.stringify(data, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
