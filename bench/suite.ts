@@ -22,7 +22,7 @@ import { fanOut, slowConsumer, type FanOutRun } from './lib/fanout.js';
 import { LATENCY_MODULE, type LatencyRun, type LatencySpec } from './lib/latency.js';
 import { MiB, atomicsRoundTrip, pageCacheReadOnce, probeRawLimit, rawReadParse, type RawLimit } from './lib/limits.js';
 import { SIZES, matrixChart, matrixTables, runMatrix, type Matrix } from './lib/matrix.js';
-import { INFO, SYSTEMS, ensurePeers } from './lib/peers.js';
+import { SYSTEMS, ensurePeers } from './lib/peers.js';
 import { reopenAfterKill } from './lib/reopen.js';
 import { inDir, inFreshProcess, log, n, one, runBench, summarize, type Summary } from './lib/run.js';
 import { markdownTables, printTable, printTargets, row, writeChart, type Row, type Table } from './lib/table.js';
@@ -203,17 +203,14 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
   }
 
   for (const t of tables) printTable(t);
-  if (matrix !== null) {
-    log('\npeers: what an acknowledgement means and what each stores per record');
-    for (const s of SYSTEMS) log(`  ${s}: ack: ${INFO[s].ack}\n    framing: ${INFO[s].framing}`);
-  }
+  if (matrix !== null) log('\npeers: what an acknowledgement means and what each stores per record: docs/performance.md, "The peers"');
   printTargets(tables);
   for (const w of warnings) log(w);
 
   if (only.length === SECTIONS.length) {
     if (matrix !== null) writeChart(b.resultPath('suite.svg'), 'Append throughput, payload MB/s', `${b.started.slice(0, 16)}Z${b.quick ? ' (quick)' : ''}, ${b.machine}; medians of ${cfg.tp.reps} reps`, 'payload MB/s', matrixChart(matrix, SIZES));
     writeFileSync(b.resultPath('suite.md'), `Run ${b.started}${b.quick ? ' (quick)' : ''}; ${b.machine}; filesystem: ${b.filesystem}\n\n${markdownTables(tables)}\n${warnings.map((w) => `${w}\n`).join('')}`);
-    log(`results: ${b.writeResults({ config: cfg, raw: { start: rawStart, end: rawEnd, atomics }, tables, warnings, peers: INFO, ...json })}, suite.md, suite.svg`);
+    log(`results: ${b.writeResults({ config: cfg, raw: { start: rawStart, end: rawEnd, atomics }, tables, warnings, ...json })}, suite.md, suite.svg`);
   }
 });
 

@@ -1,7 +1,7 @@
 /**
  * The throughput cells of every system, each system in its own child process (a plain node running
  * bench/peers/runners/<system>.mjs: no tsx, no shared heap or event loop with the parent or the other
- * systems). What each system is, how its acknowledgement is defined and what it stores per record.
+ * systems).
  * ensurePeers installs what is missing (scripts/bench-setup.mjs) and throws if a peer still cannot run.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,47 +19,18 @@ export const SYSTEMS: readonly SystemName[] = ['reactive-log', 'lmdb', 'better-s
 /** The physical limit, run as one more cell of the matrix (bench/peers/runners/raw.mjs). */
 export const RAW_SYSTEM: SystemName = 'raw writes';
 
-export interface SystemInfo {
-  readonly runner: string;
-  /** The npm package the runner needs from bench/peers (null: the library itself). */
-  readonly pkg: string | null;
-  /** What the acknowledgement counted means, per level. */
-  readonly ack: string;
-  /** Bytes stored per record beyond the payload, as the docs or format describe them. */
-  readonly framing: string;
-}
-
-export const INFO: Record<SystemName, SystemInfo> = {
-  'reactive-log': {
-    runner: 'reactive-log.mjs', pkg: null,
-    ack: 'never/periodic: the record is in a segment file (writtenOffset); always: flush() resolved, the fsync covering it returned (group commit)',
-    framing: '4 B length prefix per record + 44 B per batch frame (header, CRC, trailer); a sparse index',
-  },
-  lmdb: {
-    runner: 'lmdb.mjs', pkg: 'lmdb',
-    ack: 'always: the put promises of a batch resolved and db.flushed (commit synced); never: committed with noSync (in the memory map only)',
-    framing: 'B+tree: 4 B key + 8 B node header per record, page headers, copy-on-write of branch pages, free-list',
-  },
-  'better-sqlite3': {
-    runner: 'sqlite.mjs', pkg: 'better-sqlite3',
-    ack: 'the transaction (one per batch) returned: FULL fsyncs the WAL per commit, NORMAL only at checkpoints, OFF never',
-    framing: 'rowid + record header in a B-tree leaf; every changed page is written twice (WAL, then the checkpoint into the db file)',
-  },
-  redis: {
-    runner: 'redis.mjs', pkg: 'ioredis',
-    ack: 'the pipeline\'s replies arrived: appendfsync always = AOF fsynced before the replies of that event-loop turn; everysec/no = written to the AOF only',
-    framing: 'RESP command in the AOF (~60-80 B per XADD with its ID and field name) + listpack entry in memory; all data also in RAM',
-  },
-  'raw writes': {
-    runner: 'raw.mjs', pkg: null,
-    ack: 'never: written with writeSync (page cache); periodic: plus fdatasync once a second; always: fdatasync after every 1 MiB chunk',
-    framing: 'none: the payload bytes back to back',
-  },
-  nats: {
-    runner: 'nats.mjs', pkg: 'nats',
-    ack: 'PubAck received: nats-server 2.9 stored the message in its block file, NOT fsynced (no fsync-before-ack mode before 2.10)',
-    framing: 'per message in the block file: 22 B header + subject + 8 B hash; NATS protocol ~50 B per publish with reply inbox',
-  },
+/**
+ * The runner of each system and the npm package it needs from bench/peers (null: none). What each
+ * acknowledgement means and what each system stores per record: the runner's header comment, and
+ * docs/performance.md, "The peers".
+ */
+export const INFO: Record<SystemName, { readonly runner: string; readonly pkg: string | null }> = {
+  'reactive-log': { runner: 'reactive-log.mjs', pkg: null },
+  lmdb: { runner: 'lmdb.mjs', pkg: 'lmdb' },
+  'better-sqlite3': { runner: 'sqlite.mjs', pkg: 'better-sqlite3' },
+  redis: { runner: 'redis.mjs', pkg: 'ioredis' },
+  nats: { runner: 'nats.mjs', pkg: 'nats' },
+  'raw writes': { runner: 'raw.mjs', pkg: null },
 };
 
 export interface Cell {

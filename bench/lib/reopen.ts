@@ -9,7 +9,7 @@
  * inherits (execArgv), adding tens of ms to every Producer.open that have nothing to do with the library.
  */
 import { fork } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inChild, nowMs, sleep, trackChild } from './run.js';
 import { segmentFiles } from './workloads.js';
@@ -23,11 +23,8 @@ const CHILD_TIMEOUT_MS = 300_000;
 
 export interface KillOpen {
   readonly openMs: number;
-  /** Size of all segment files, and of the last (active) one, when the open started. */
-  readonly logBytes: number;
+  /** Size of the last (active) segment file when the open started: recovery reads and syncs it. */
   readonly activeSegmentBytes: number;
-  /** Dirty page-cache bytes, machine-wide (Linux /proc/meminfo), when the open started; null elsewhere. */
-  readonly dirtyBytes: number | null;
   /** Records the child reported written before the kill, and what the reopened log holds. */
   readonly writtenBeforeKill: number;
   readonly recoveredNextOffset: number;
@@ -38,19 +35,6 @@ export interface ReopenRuns {
   readonly afterKill: KillOpen[];
   readonly afterCleanCloseMs: number[];
   readonly fillSeconds: number;
-}
-
-function dirtyBytes(): number | null {
-  try {
-    const m = /^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-function segmentSizes(dir: string): number[] {
-  return segmentFiles(dir).map((f) => statSync(f).size);
 }
 
 /** Runs the child until it has written `bytes` more, lets it append on for a moment, SIGKILLs it. */
@@ -91,14 +75,12 @@ export async function reopenAfterKill(dir: string, warmDir: string, fillBytes: n
     const t0 = nowMs();
     const writtenBeforeKill = await fillAndKill(dir, k === 0 ? fillBytes : moreBytes);
     if (k === 0) fillSeconds = (nowMs() - t0) / 1000;
-    const sizes = segmentSizes(dir);
-    const dirty = dirtyBytes();
+    const active = segmentFiles(dir).pop();
+    const activeSegmentBytes = active === undefined ? 0 : statSync(active).size;
     const o = await timedOpen(dir);
     afterKill.push({
       openMs: o.openMs,
-      logBytes: sizes.reduce((a, b) => a + b, 0),
-      activeSegmentBytes: sizes[sizes.length - 1] ?? 0,
-      dirtyBytes: dirty,
+      activeSegmentBytes,
       writtenBeforeKill,
       recoveredNextOffset: o.nextOffset,
       truncatedBytes: o.truncatedBytes,
