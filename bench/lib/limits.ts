@@ -7,12 +7,22 @@
  * - tiny: 100-byte writes at the end of a fresh file, fdatasync after each (the fsync round trip);
  * - tiny in place: 100-byte pwrites over already written bytes of one file, fdatasync after each (the
  *   shape of a cursor commit: no size change, so no metadata to journal);
- * - page-cache read: positional 1 MiB reads of files just written (the ceiling of a consumer's reads).
- * Each repetition uses its own file, removed right after.
+ * - page-cache read: positional 1 MiB reads of files just written (the ceiling of a consumer's reads);
+ * - raw read-and-parse: segment files read whole and walked frame by frame, record by record (the
+ *   ceiling of a reader);
+ * and the references of the threads: an Atomics notify/waitAsync ping between two threads (the floor
+ * of a wake-up), an empty piscina task (the floor of one pool dispatch), and the spin handler's work
+ * in one and two bare threads (the parallel CPU the machine gives, the ceiling of pool scaling).
+ * Each disk repetition uses its own file, removed right after.
  */
-import { closeSync, fdatasyncSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, fdatasyncSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowMs, summarize, type Summary } from './stats.js';
+import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
+import { Piscina } from 'piscina';
+import { nowMs, percentiles, sleep, summarize, type Percentiles, type Summary } from './run.js';
+import { RECORD_BYTES, segmentFiles } from './workloads.js';
 
 export const MiB = 1024 * 1024;
 
@@ -159,4 +169,147 @@ export function pageCacheReadOnce(paths: readonly string[]): number {
     }
   }
   return bytes / ((nowMs() - t0) / 1000);
+}
+
+const SEGMENT_HEADER_BYTES = 32;
+const FRAME_HEADER_BYTES = 40;
+
+/**
+ * Reads every segment file of `logDir` whole and walks its frames and records (u32 length, bytes),
+ * taking a view of each record as a reader would; with `checkCrc` also the CRC-32 of every frame.
+ * Returns records/s. The format is docs/format.md's; no validation beyond that.
+ */
+export function rawReadParse(logDir: string, checkCrc: boolean): number {
+  let records = 0;
+  let bytes = 0;
+  const t0 = nowMs();
+  for (const path of segmentFiles(logDir)) {
+    const buf = readFileSync(path);
+    let pos = SEGMENT_HEADER_BYTES;
+    while (pos + FRAME_HEADER_BYTES <= buf.length) {
+      const size = buf.readUInt32LE(pos + 8);
+      const count = buf.readUInt32LE(pos + 12);
+      if (size < 48 || pos + size > buf.length) break;
+      if (checkCrc && crc32(buf.subarray(pos + 8, pos + size - 4)) !== buf.readUInt32LE(pos + 4)) throw new Error(`crc mismatch in ${path} at ${pos}`);
+      let r = pos + FRAME_HEADER_BYTES;
+      for (let i = 0; i < count; i++) {
+        const len = buf.readUInt32LE(r);
+        bytes += buf.subarray(r + 4, r + 4 + len).length;
+        r += 4 + len;
+      }
+      records += count;
+      pos += size;
+    }
+  }
+  const seconds = (nowMs() - t0) / 1000;
+  if (bytes !== records * RECORD_BYTES) throw new Error(`raw parse: ${bytes} bytes for ${records} records`);
+  return records / seconds;
+}
+
+const ECHO_WORKER = new URL('../fixtures/atomics-echo.mjs', import.meta.url);
+const NOOP_TASK = new URL('../fixtures/pool-noop.mjs', import.meta.url);
+const SPIN_THREAD = new URL('../fixtures/spin-thread.mjs', import.meta.url);
+
+export interface RoundTrip {
+  /** A: notify, then waitAsync for the answer; µs from A's store to A's wake-up. */
+  readonly rttUs: Percentiles;
+  /** A -> B: B's wake-up (waitAsync) minus A's send time, µs (clocks: each thread's timeOrigin + now()). */
+  readonly oneWayAbUs: Percentiles;
+  /** B -> A, the same way. */
+  readonly oneWayBaUs: Percentiles;
+  /** (median A->B - median B->A) / 2: an estimate of the offset between the two threads' clocks, µs. */
+  readonly clockSkewUs: number;
+  /** Round trips that got no answer within 1 s and were asked again (their time counts in the tail). */
+  readonly lostWakeups: number;
+}
+
+/** Wall-clock ms comparable across threads (the echo thread stamps with the same clock). */
+const wallMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Raw Atomics ping-pong between this thread (A) and a worker thread (B), both waiting with
+ * Atomics.waitAsync in their event loops (as the pool coordinator and the iterator do) and answering
+ * with Atomics.notify, `gapUs` apart. The first `warm` round trips are left out.
+ */
+export async function atomicsRoundTrip(n: number, warm: number, gapUs: number): Promise<RoundTrip> {
+  const total = n + warm;
+  const sab = new SharedArrayBuffer(32);
+  const out = new SharedArrayBuffer(total * 8);
+  const i32 = new Int32Array(sab, 0, 4);
+  const f64 = new Float64Array(sab, 16, 2);
+  const w = new Worker(ECHO_WORKER, { workerData: { sab, out } });
+  // A pending waitAsync does not keep the event loop alive: a ref'd timer does, until the end.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await once(w, 'online');
+    await sleep(20); // let B reach its first wait
+    const rtt = new Float64Array(total);
+    const ba = new Float64Array(total);
+    let lostWakeups = 0;
+    for (let i = 1; i <= total; i++) {
+      const until = wallMs() + gapUs / 1000;
+      while (wallMs() < until) { /* spin: both threads idle between pings, as between records */ }
+      const t0 = wallMs();
+      f64[0] = t0;
+      Atomics.store(i32, 0, i);
+      Atomics.notify(i32, 0);
+      for (let tries = 0; Atomics.load(i32, 1) !== i; tries++) {
+        if (tries === 5) throw new Error(`atomics round trip ${i}: no answer within 5 s`);
+        if (tries > 0) {
+          lostWakeups++; // seen on a heavily shared machine: ask again rather than stop the run
+          Atomics.notify(i32, 0);
+        }
+        const r = Atomics.waitAsync(i32, 1, i - 1, 1_000);
+        if (r.async) await r.value;
+      }
+      const t1 = wallMs();
+      rtt[i - 1] = (t1 - t0) * 1000;
+      ba[i - 1] = (t1 - f64[1]!) * 1000;
+    }
+    Atomics.store(i32, 0, -1);
+    Atomics.notify(i32, 0);
+    await once(w, 'exit');
+    const res = { rttUs: percentiles(rtt.slice(warm)), oneWayAbUs: percentiles(new Float64Array(out).slice(warm)), oneWayBaUs: percentiles(ba.slice(warm)) };
+    return { ...res, clockSkewUs: (res.oneWayAbUs.p50 - res.oneWayBaUs.p50) / 2, lostWakeups };
+  } finally {
+    clearInterval(keepAlive);
+    await w.terminate();
+  }
+}
+
+/** Round trip of an empty piscina task (one worker), µs: the floor of one pool dispatch. */
+export async function piscinaRoundTrip(n: number, warm: number): Promise<Percentiles> {
+  const pool = new Piscina({ filename: NOOP_TASK.href, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1 });
+  try {
+    const us = new Float64Array(n);
+    for (let i = 0; i < n + warm; i++) {
+      const t0 = nowMs();
+      await pool.run(i);
+      if (i >= warm) us[i - warm] = (nowMs() - t0) * 1000;
+    }
+    return percentiles(us);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function spinThreads(k: number, rounds: number, ms: number): Promise<number> {
+  const startAt = wallMs() + 150; // after every thread has started and warmed up
+  const ws = Array.from({ length: k }, () => new Worker(SPIN_THREAD, { workerData: { rounds, ms, startAt } }));
+  try {
+    const rates = await Promise.all(ws.map(async (w) => ((await once(w, 'message')) as [{ recPerSec: number }])[0].recPerSec));
+    return rates.reduce((a, b) => a + b, 0);
+  } finally {
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * The ceiling of pool scaling on this machine, now: the spin handler's work (`rounds` a record) in
+ * one bare worker thread, then in two at once (no log, no pool, no messages). Returns 2-thread rate /
+ * 1-thread rate (2.0 on two idle cores).
+ */
+export async function parallelSpeedup(rounds: number, ms: number): Promise<number> {
+  const oneThread = await spinThreads(1, rounds, ms);
+  return (await spinThreads(2, rounds, ms)) / oneThread;
 }

@@ -8,13 +8,11 @@
  * The open is not timed in this process: it runs under `--import tsx`, which the writer worker
  * inherits (execArgv), adding tens of ms to every Producer.open that have nothing to do with the library.
  */
-import { execFile, fork } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { trackChild } from './cleanup.js';
-import { nowMs, sleep } from './stats.js';
+import { inChild, nowMs, sleep, trackChild } from './run.js';
+import { segmentFiles } from './workloads.js';
 
 const FILL = fileURLToPath(new URL('../fixtures/fill-until-killed.mjs', import.meta.url));
 const TIME_OPEN = fileURLToPath(new URL('../fixtures/time-open.mjs', import.meta.url));
@@ -25,11 +23,8 @@ const CHILD_TIMEOUT_MS = 300_000;
 
 export interface KillOpen {
   readonly openMs: number;
-  /** Size of all segment files, and of the last (active) one, when the open started. */
-  readonly logBytes: number;
+  /** Size of the last (active) segment file when the open started: recovery reads and syncs it. */
   readonly activeSegmentBytes: number;
-  /** Dirty page-cache bytes, machine-wide (Linux /proc/meminfo), when the open started; null elsewhere. */
-  readonly dirtyBytes: number | null;
   /** Records the child reported written before the kill, and what the reopened log holds. */
   readonly writtenBeforeKill: number;
   readonly recoveredNextOffset: number;
@@ -40,19 +35,6 @@ export interface ReopenRuns {
   readonly afterKill: KillOpen[];
   readonly afterCleanCloseMs: number[];
   readonly fillSeconds: number;
-}
-
-function dirtyBytes(): number | null {
-  try {
-    const m = /^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-function segmentSizes(dir: string): number[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.seg')).sort().map((f) => statSync(join(dir, f)).size);
 }
 
 /** Runs the child until it has written `bytes` more, lets it append on for a moment, SIGKILLs it. */
@@ -80,11 +62,8 @@ interface TimedOpen {
   readonly truncatedBytes: number;
 }
 
-async function timedOpen(dir: string): Promise<TimedOpen> {
-  const run = promisify(execFile)(process.execPath, [TIME_OPEN, dir], { timeout: CHILD_TIMEOUT_MS });
-  trackChild(run.child);
-  const { stdout } = await run;
-  return JSON.parse(stdout.trim().split('\n').pop()!) as TimedOpen;
+function timedOpen(dir: string): Promise<TimedOpen> {
+  return inChild<TimedOpen>(TIME_OPEN, [dir], { timeoutMs: CHILD_TIMEOUT_MS });
 }
 
 export async function reopenAfterKill(dir: string, warmDir: string, fillBytes: number, moreBytes: number, kills: number, cleanReps: number): Promise<ReopenRuns> {
@@ -96,14 +75,12 @@ export async function reopenAfterKill(dir: string, warmDir: string, fillBytes: n
     const t0 = nowMs();
     const writtenBeforeKill = await fillAndKill(dir, k === 0 ? fillBytes : moreBytes);
     if (k === 0) fillSeconds = (nowMs() - t0) / 1000;
-    const sizes = segmentSizes(dir);
-    const dirty = dirtyBytes();
+    const active = segmentFiles(dir).pop();
+    const activeSegmentBytes = active === undefined ? 0 : statSync(active).size;
     const o = await timedOpen(dir);
     afterKill.push({
       openMs: o.openMs,
-      logBytes: sizes.reduce((a, b) => a + b, 0),
-      activeSegmentBytes: sizes[sizes.length - 1] ?? 0,
-      dirtyBytes: dirty,
+      activeSegmentBytes,
       writtenBeforeKill,
       recoveredNextOffset: o.nextOffset,
       truncatedBytes: o.truncatedBytes,

@@ -1,14 +1,13 @@
 /**
  * The servers some peers need: redis-server and nats-server from Debian's packages, started by the
  * benchmark on 127.0.0.1 on free ports with their data in the run's temporary directory, stopped at the
- * end (or by cleanupAll on error). A server that is missing or does not come up is a skip reason.
+ * end (or by the runner's cleanup on error). A server that does not come up throws.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { trackChild } from './cleanup.js';
-import { sleep } from './stats.js';
+import { sleep, trackChild } from './run.js';
 
 export interface Server {
   readonly name: string;
@@ -16,8 +15,6 @@ export interface Server {
   readonly version: string;
   stop(): Promise<void>;
 }
-
-export type Started = { readonly ok: true; readonly server: Server } | { readonly ok: false; readonly reason: string };
 
 /** A TCP port nobody listens on now (asks the kernel for one on 127.0.0.1). */
 function freePort(): Promise<number> {
@@ -45,9 +42,14 @@ function which(bin: string): string | null {
   return p === '' ? null : p;
 }
 
-async function start(name: string, bin: string, versionArgs: string[], args: (port: number, dir: string) => string[], dir: string): Promise<Started> {
+/** The server binaries not installed here. */
+export function serverMissing(): string[] {
+  return ['redis-server', 'nats-server'].filter((bin) => which(bin) === null);
+}
+
+async function start(name: string, bin: string, versionArgs: string[], args: (port: number, dir: string) => string[], dir: string): Promise<Server> {
   const path = which(bin);
-  if (path === null) return { ok: false, reason: `${bin} not installed (run npm run bench:setup)` };
+  if (path === null) throw new Error(`${bin} not installed (run npm run bench:setup)`);
   const version = spawnSync(path, versionArgs, { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '?';
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -60,26 +62,23 @@ async function start(name: string, bin: string, versionArgs: string[], args: (po
   for (let i = 0; i < 100 && !exited; i++) {
     if (await accepts(port)) {
       return {
-        ok: true,
-        server: {
-          name, port, version,
-          async stop() {
-            child.kill('SIGTERM');
-            const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            await gone;
-            clearTimeout(t);
-          },
+        name, port, version,
+        async stop() {
+          child.kill('SIGTERM');
+          const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+          await gone;
+          clearTimeout(t);
         },
       };
     }
     await sleep(50);
   }
   child.kill('SIGKILL');
-  return { ok: false, reason: `${bin} did not accept connections on 127.0.0.1:${port}${stderr ? `: ${stderr.trim().slice(0, 200)}` : ''}` };
+  throw new Error(`${bin} did not accept connections on 127.0.0.1:${port}${stderr ? `: ${stderr.trim().slice(0, 200)}` : ''}`);
 }
 
 /** redis-server with the append-only file on (appendfsync is set per cell by the runner); no RDB snapshots. */
-export function startRedis(root: string): Promise<Started> {
+export function startRedis(root: string): Promise<Server> {
   return start('redis', 'redis-server', ['--version'], (port, dir) => [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
     '--save', '', '--auto-aof-rewrite-percentage', '0', '--daemonize', 'no', '--loglevel', 'warning',
@@ -87,6 +86,6 @@ export function startRedis(root: string): Promise<Started> {
 }
 
 /** nats-server with JetStream, its store in the run's directory. */
-export function startNats(root: string): Promise<Started> {
+export function startNats(root: string): Promise<Server> {
   return start('nats', 'nats-server', ['--version'], (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], join(root, 'nats'));
 }

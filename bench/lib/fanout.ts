@@ -1,94 +1,14 @@
 /**
- * The suite's workloads beyond append throughput: a raw read-and-parse of segment files (the reader's
- * physical reference), position seeks warm and cold, fan-out to 1/2/4 consumers (threads, and a pool),
- * and a slow transactional consumer held against blockingMinimumRetention.
+ * Fan-out to 1/2/4 consumers (worker threads tailing the files, or one consumer with a pool) while a
+ * producer appends, and a slow transactional consumer held against blockingMinimumRetention.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
-import { trackChild } from './cleanup.js';
-import { segmentFiles } from './consume-workloads.js';
-import { percentiles, type Percentiles } from './pool-workloads.js';
-import { nowMs, sleep } from './stats.js';
+import { nowMs, sleep } from './run.js';
 import { RECORD_BYTES } from './workloads.js';
 
-const SEGMENT_HEADER_BYTES = 32;
-const FRAME_HEADER_BYTES = 40;
 const READER = new URL('../fixtures/fanout-reader.mjs', import.meta.url);
 const COMMIT_HANDLER = new URL('../fixtures/commit-handler.mjs', import.meta.url);
-const TIME_SEEK = new URL('../fixtures/time-seek.mjs', import.meta.url);
-
-/**
- * Reads every segment file of `logDir` whole and walks its frames and records (u32 length, bytes),
- * taking a view of each record as a reader would; with `checkCrc` also the CRC-32 of every frame.
- * Returns records/s. The format is docs/format.md's; no validation beyond that.
- */
-export function rawReadParse(logDir: string, checkCrc: boolean): { records: number; recPerSec: number } {
-  let records = 0;
-  let bytes = 0;
-  const t0 = nowMs();
-  for (const path of segmentFiles(logDir)) {
-    const buf = readFileSync(path);
-    let pos = SEGMENT_HEADER_BYTES;
-    while (pos + FRAME_HEADER_BYTES <= buf.length) {
-      const size = buf.readUInt32LE(pos + 8);
-      const count = buf.readUInt32LE(pos + 12);
-      if (size < 48 || pos + size > buf.length) break;
-      if (checkCrc && crc32(buf.subarray(pos + 8, pos + size - 4)) !== buf.readUInt32LE(pos + 4)) throw new Error(`crc mismatch in ${path} at ${pos}`);
-      let r = pos + FRAME_HEADER_BYTES;
-      for (let i = 0; i < count; i++) {
-        const len = buf.readUInt32LE(r);
-        const view = buf.subarray(r + 4, r + 4 + len);
-        bytes += view.length;
-        r += 4 + len;
-      }
-      records += count;
-      pos += size;
-    }
-  }
-  const seconds = (nowMs() - t0) / 1000;
-  if (bytes !== records * RECORD_BYTES) throw new Error(`raw parse: ${bytes} bytes for ${records} records`);
-  return { records, recPerSec: records / seconds };
-}
-
-/** µs of Consumer.open at Whence.position(offset) plus reading that record, in this process, `n` random offsets. */
-export async function warmSeeks(logDir: string, records: number, n: number): Promise<Percentiles> {
-  const us = new Float64Array(n);
-  for (let i = -20; i < n; i++) {
-    const offset = Math.floor(Math.random() * records);
-    const t0 = nowMs();
-    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(offset)) });
-    const first = c.iter().next();
-    const t = nowMs() - t0;
-    await c.close();
-    if (first.done || first.value.offset !== offset) throw new Error(`seek to ${offset} failed`);
-    if (i >= 0) us[i] = t * 1000;
-  }
-  return percentiles(us);
-}
-
-/**
- * ms of one seek in a fresh process after the log's files were dropped from the page cache (GNU dd
- * iflag=nocache count=0 asks the kernel to drop a file's cached pages). `evicted` says whether dd ran.
- */
-export async function coldSeek(logDir: string, offset: number): Promise<{ ms: number; evicted: boolean }> {
-  let evicted = true;
-  try {
-    for (const f of segmentFiles(logDir)) {
-      execFileSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
-      execFileSync('dd', [`if=${f.replace(/\.seg$/, '.idx')}`, 'iflag=nocache', 'count=0', 'status=none']);
-    }
-  } catch {
-    evicted = false;
-  }
-  const run = promisify(execFile)(process.execPath, [new URL(TIME_SEEK).pathname, logDir, String(offset)], { timeout: 60_000 });
-  trackChild(run.child);
-  const { stdout } = await run;
-  return { ms: (JSON.parse(stdout.trim().split('\n').pop()!) as { ms: number }).ms, evicted };
-}
 
 interface ReaderDone {
   readonly ms: number;

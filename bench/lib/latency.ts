@@ -1,0 +1,229 @@
+/**
+ * Producer-to-consumer latency at a fixed offered rate: the producer appends record i at its intended
+ * send time t0 + i * period, stamped with that time, appended as soon as it is due, late or not (no
+ * coordinated omission), and the consumer takes now - intended send time for every record. The
+ * consumer is the in-process for-await iterator (`iteratorLatencyRun`, the suite's latency question;
+ * run it in a fresh process with run.ts inFreshProcess) or a pool of workers whose handler
+ * (bench/fixtures/pool-latency-handler.mjs) records into shared memory (`poolLatencyRun`).
+ */
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
+import { CTRL, RECORD_BYTES, WARM_MARK, nowMs, readF64, type SharedViews } from '../fixtures/pool-shared.mjs';
+import { cpuSeconds, percentiles, sleep, type Percentiles } from './run.js';
+
+export const LATENCY_MODULE = new URL('./latency.ts', import.meta.url);
+const LATENCY_HANDLER = new URL('../fixtures/pool-latency-handler.mjs', import.meta.url);
+
+export interface LatencySpec {
+  readonly logDir: string;
+  readonly ratePerSec: number;
+  /** Paced records before the measured window (their latencies are not counted). */
+  readonly warmMs: number;
+  readonly measureMs: number;
+  /** Warm-up records appended at once before pacing starts (start the workers, load the handler). */
+  readonly warmRecords: number;
+  /** SyncPolicy.always() and durable visibility; else never and written visibility. */
+  readonly durable: boolean;
+}
+
+export interface LatencyRun {
+  /** Over the records whose intended send time is in the measured window. */
+  readonly latencyUs: Percentiles;
+  /** How late the producer appended, over the same records. */
+  readonly producerLagUs: Percentiles;
+  /** Measured-window records whose latency was recorded. */
+  readonly measured: number;
+  /** Records sent but never seen by the consumer before the deadline (they would count as infinite). */
+  readonly missing: number;
+  /** CPU seconds of the process (all threads) per wall second over the paced part. */
+  readonly coresUsed: number;
+}
+
+/** A record whose first 16 bytes are (intended send time or WARM_MARK, index), as float64 LE. */
+function stamp(buf: Buffer, intendedMs: number, index: number): Buffer {
+  buf.writeDoubleLE(intendedMs, 0);
+  buf.writeDoubleLE(index, 8);
+  return buf;
+}
+
+/**
+ * How the pacer waits between passes:
+ * - `nap`: sleeps `ms` in Atomics.wait (the kernel's timer slack makes it about 50 µs more), then sends
+ *   what fell due in one burst: for consumers on other threads (pools), which then find a free core;
+ * - `yield`: stays in one event-loop turn, spinning without allocating (the clock and `moved()` read
+ *   about once a microsecond), and returns to the event loop when `moved()` changes (the consumer on
+ *   this thread has records to take) or a millisecond passed.
+ * docs/performance.md says why the pacer must not allocate, and what spinning pacers did to the tail.
+ */
+type Pacer = { readonly kind: 'nap'; readonly ms: number } | { readonly kind: 'yield'; readonly moved: () => number };
+
+interface Paced {
+  /** Intended send time of record 0 (ms, timeOrigin-based). */
+  readonly t0: number;
+  /** Per record: append time - intended send time, µs (how late the producer itself was). */
+  readonly lagUs: Float64Array;
+}
+
+/** The yield pacer returns to the event loop at least this often (timers, I/O). */
+const YIELD_AT_LEAST_MS = 1;
+
+/** Appends n records at one every `periodMs`, each pass every record already due, waiting as `pacer` says between passes. */
+function pace(p: Producer, n: number, periodMs: number, pacer: Pacer): Promise<Paced> {
+  const buf = Buffer.alloc(RECORD_BYTES, 0x64);
+  const lagUs = new Float64Array(n);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const t0 = nowMs() + 1;
+  let i = 0;
+  return new Promise<Paced>((resolve, reject) => {
+    const tick = (): void => {
+      try {
+        const mark = pacer.kind === 'yield' ? pacer.moved() : 0;
+        const turnEnd = nowMs() + YIELD_AT_LEAST_MS;
+        for (;;) {
+          let t = nowMs();
+          while (i < n) {
+            const due = t0 + i * periodMs;
+            if (due > t) break;
+            p.append(stamp(buf, due, i));
+            lagUs[i] = (t - due) * 1000;
+            i++;
+            if ((i & 63) === 0) t = nowMs();
+          }
+          if (i >= n) return resolve({ t0, lagUs });
+          if (pacer.kind === 'nap' || t >= turnEnd) break;
+          busy(SPIN_1US);
+          if (pacer.moved() !== mark) break;
+        }
+        if (pacer.kind === 'nap') Atomics.wait(nap, 0, 0, pacer.ms);
+        setImmediate(tick);
+      } catch (e) {
+        reject(e);
+      }
+    };
+    setImmediate(tick);
+  });
+}
+
+let sink = 0;
+/** A busy loop of `n` steps that allocates nothing. */
+function busy(n: number): void {
+  let x = sink;
+  for (let k = 0; k < n; k++) x = (Math.imul(x, 1103515245) + 12345) | 0;
+  sink = x;
+}
+
+/** Steps of busy() in about a microsecond on this machine (measured once). */
+const SPIN_1US = ((): number => {
+  for (let k = 0; k < 20_000; k++) busy(500); // optimized as it is called, not on stack replacement
+  const t = performance.now();
+  for (let k = 0; k < 2_000; k++) busy(500);
+  return Math.max(1, Math.round(1_000_000 / ((performance.now() - t) * 1000)));
+})();
+
+function appendWarm(p: Producer, n: number): void {
+  const buf = Buffer.alloc(RECORD_BYTES, 0x65);
+  for (let i = 0; i < n; i++) p.append(stamp(buf, WARM_MARK, i));
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = nowMs() + timeoutMs;
+  while (!ok()) {
+    if (nowMs() > end) {
+      console.warn(`  (timed out after ${timeoutMs} ms waiting for ${what})`);
+      return;
+    }
+    await sleep(2);
+  }
+}
+
+/** Latencies of the measured window from parallel arrays (intended >= cutoff). */
+function windowed(latUs: Float64Array, intendedMs: Float64Array, count: number, cutoffMs: number): Float64Array {
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) if (intendedMs[k]! >= cutoffMs) out.push(latUs[k]!);
+  return Float64Array.from(out);
+}
+
+/**
+ * A producer and a nonTx consumer of its log from the oldest record; `consume(c, n)` starts the
+ * consumer and returns how to wait for it to see the warm-up records, then all n, and the samples.
+ */
+async function latencyRun(spec: LatencySpec, pacer: (p: Producer) => Pacer, consume: (c: Consumer, n: number, signal: AbortSignal) => {
+  warm(): boolean; all(): Promise<void>; samples(): { latUs: Float64Array; intendedMs: Float64Array; count: number }; end: Promise<unknown>;
+}): Promise<LatencyRun> {
+  const periodMs = 1000 / spec.ratePerSec;
+  const warmN = Math.round(spec.warmMs / periodMs);
+  const n = warmN + Math.round(spec.measureMs / periodMs);
+  const p = await Producer.open({ logDir: spec.logDir, syncPolicy: spec.durable ? SyncPolicy.always() : SyncPolicy.never(), maxTotalBytes: null });
+  try {
+    const c = await Consumer.open({ logDir: spec.logDir, style: ConsumerStyle.nonTx(Whence.oldest()), visibility: spec.durable ? 'durable' : 'written' });
+    const ac = new AbortController();
+    let run: ReturnType<typeof consume> | null = null;
+    try {
+      run = consume(c, n, ac.signal);
+      appendWarm(p, spec.warmRecords);
+      await until('the warm-up records', run.warm, 30_000);
+      const cpu0 = process.cpuUsage();
+      const w0 = nowMs();
+      const paced = await pace(p, n, periodMs, pacer(p));
+      const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+      const timer = setTimeout(() => ac.abort(), 10_000);
+      await run.all();
+      clearTimeout(timer);
+      const s = run.samples();
+      const lat = windowed(s.latUs, s.intendedMs, s.count, paced.t0 + warmN * periodMs);
+      return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - s.count, coresUsed };
+    } finally {
+      ac.abort();
+      await run?.end.catch(() => undefined);
+      await c.close();
+    }
+  } finally {
+    await p.close();
+  }
+}
+
+/** The in-process nonTx iterator (for await over consumer.tail()) on the producer's thread; the yield pacer. */
+export function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
+  return latencyRun(spec, (p) => ({ kind: 'yield', moved: spec.durable ? () => p.durableOffset : () => p.writtenOffset }), (c, n, signal) => {
+    const latUs = new Float64Array(n);
+    const intendedMs = new Float64Array(n);
+    let seen = 0;
+    let warmSeen = 0;
+    const loop = (async () => {
+      for await (const m of c.tail({ signal })) {
+        const t = nowMs();
+        const intended = readF64(m.data, 0);
+        if (intended === WARM_MARK) {
+          warmSeen++;
+          continue;
+        }
+        latUs[seen] = (t - intended) * 1000;
+        intendedMs[seen] = intended;
+        if (++seen >= n) break;
+      }
+    })();
+    loop.catch(() => undefined); // observed by all()
+    return { warm: () => warmSeen >= spec.warmRecords, all: () => loop, samples: () => ({ latUs, intendedMs, count: seen }), end: loop };
+  });
+}
+
+/**
+ * blockingProcess(null, the latency handler, { workers, batchRecords }) on the consumer; the nap
+ * pacer. The handler records into `shared` (bench/fixtures/pool-shared.mjs), published before the
+ * pool starts.
+ */
+export function poolLatencyRun(spec: LatencySpec, shared: SharedViews, workers: number, batchRecords: number, napMs: number): Promise<LatencyRun> {
+  const { ctrl } = shared;
+  for (const k of [CTRL.COUNT, CTRL.WARM, CTRL.DROPPED]) Atomics.store(ctrl, k, 0);
+  return latencyRun(spec, () => ({ kind: 'nap', ms: napMs }), (c, n, signal) => {
+    if (n > shared.capacity) throw new Error(`latency: ${n} records exceed the shared block's ${shared.capacity} samples`);
+    const run = c.blockingProcess(null, LATENCY_HANDLER, { workers, batchRecords, signal });
+    run.catch(() => undefined); // the abort ends it: awaited as `end`
+    const count = (): number => Math.min(Atomics.load(ctrl, CTRL.COUNT), shared.capacity);
+    return {
+      warm: () => Atomics.load(ctrl, CTRL.WARM) >= spec.warmRecords,
+      all: () => until('the pool to see every paced record', () => Atomics.load(ctrl, CTRL.COUNT) >= n, 10_000),
+      samples: () => ({ latUs: shared.latUs, intendedMs: shared.intendedMs, count: count() }),
+      end: run,
+    };
+  });
+}
