@@ -4,24 +4,20 @@
  * call on a closed producer or transactional consumer. Each refusal is a LogError with its code, and the
  * log directory (cursors folder included) is byte-identical afterwards; the log still verifies clean.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, verifyLog, formatVerifyReport } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
-import { readTexts } from './kit.js';
+import { suite, tempDir, digestDir, rejectsWith, throwsWith, readTexts } from './kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
+const test = suite('bad-input-args');
 
 type Details = { option?: string; logStartOffset?: number };
 const option = (e: unknown): string | undefined => (e as { details: Details }).details.option;
 
-/** Digest of the log directory and of its cursors folder (dirDigest does not descend). */
+/** Digest of the log directory and of its cursors folder (digestDir does not descend). */
 function digest(logDir: string): string {
-  return `${dirDigest(logDir)}/${dirDigest(join(logDir, 'cursors'))}`;
+  return `${digestDir(logDir)}/${digestDir(join(logDir, 'cursors'))}`;
 }
 
 async function logOf(n: number, extra: Record<string, unknown> = {}): Promise<string> {
@@ -108,7 +104,7 @@ test('Consumer.open on a directory that holds no log (not empty): ERR_INVALID_OP
   mkdirSync(join(home, 'photos'));
   writeFileSync(join(home, 'photos', 'a.jpg'), 'jpeg');
   writeFileSync(join(home, '123.seg'), 'not a segment name'); // named like one, but not <20 digits>.seg
-  const before = `${digest(home)}/${dirDigest(join(home, 'photos'))}`;
+  const before = `${digest(home)}/${digestDir(join(home, 'photos'))}`;
   const styles = [
     ['clientTx', ConsumerStyle.clientTx('billing')], ['globalTx', ConsumerStyle.globalTx()],
     ['nonTx oldest', ConsumerStyle.nonTx(Whence.oldest())], ['nonTx position 0', ConsumerStyle.nonTx(Whence.position(0))],
@@ -117,7 +113,7 @@ test('Consumer.open on a directory that holds no log (not empty): ERR_INVALID_OP
     const err = await rejectsWith(() => Consumer.open({ logDir: home, style }), 'ERR_INVALID_OPTION');
     assert.is(option(err), 'logDir', `${what}: ${err.message}`);
     assert.match(err.message, 'not a log directory', what);
-    assert.is(`${digest(home)}/${dirDigest(join(home, 'photos'))}`, before, `${what}: nothing written`);
+    assert.is(`${digest(home)}/${digestDir(join(home, 'photos'))}`, before, `${what}: nothing written`);
     assert.not.ok(existsSync(join(home, 'cursors')), `${what}: no cursors folder`);
   }
 
@@ -127,7 +123,7 @@ test('Consumer.open on a directory that holds no log (not empty): ERR_INVALID_OP
     const err = await rejectsWith(() => Consumer.open({ logDir: missing, style }), 'ERR_INVALID_OPTION');
     assert.is(option(err), 'logDir', `${what}: ${err.message}`);
   }
-  assert.is(dirDigest(join(missing, '..', '..')), 'absent', 'nothing created');
+  assert.is(digestDir(join(missing, '..', '..')), 'absent', 'nothing created');
 
   // An empty directory is a log nobody has written yet: a transactional consumer creates its cursor
   // there, and from then on the directory holds a log's entry (cursors/) and opens again.

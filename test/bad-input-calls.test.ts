@@ -3,21 +3,14 @@
  * iterations, a second producer on a locked directory (same process and another process), and
  * `await using`. Every rejection is a LogError with a stable code and leaves the log as it was.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { suite, tempDir, digestDir, rejectsWith, throwsWith } from './kit.js';
+import { Child } from './child.js';
 import { KiB, MiB, details, existingLog, readAll } from './bad-input-kit.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('bad-input-calls');
 
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,13 +268,13 @@ test('a second Producer.open in the same process: ERR_LOG_LOCKED, the log untouc
   try {
     p.append('held');
     await p.flush();
-    const before = dirDigest(logDir);
+    const before = digestDir(logDir);
     const err = await rejectsWith(() => Producer.open({ logDir }), 'ERR_LOG_LOCKED');
     assert.ok(err instanceof LogError);
     assert.ok(err.message.includes(logDir), `the message names the directory: ${err.message}`);
     // Through another spelling of the same directory too.
     await rejectsWith(() => Producer.open({ logDir: join(logDir, '.', '') + '/' }), 'ERR_LOG_LOCKED');
-    assert.is(dirDigest(logDir), before);
+    assert.is(digestDir(logDir), before);
     // The holder keeps working.
     assert.is(p.append('still mine'), 1);
     await p.flush();

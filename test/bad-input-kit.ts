@@ -1,7 +1,7 @@
 /** Shared by the bad-input test files: option checks, a small existing log, reading a log back. */
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './kit.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;

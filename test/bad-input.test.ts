@@ -3,22 +3,14 @@
  * rejection is a LogError with a stable code, its message names what was wrong, and the log directory
  * is left exactly as it was (bad-input-calls.test.ts has records, closed handles and locks).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
+import { suite, tempDir, digestDir, rejectsWith, throwsWith } from './kit.js';
 import { GiB, KiB, MiB, details, existingLog, namesOption, readAll } from './bad-input-kit.js';
-import { killAllChildren } from './child.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('bad-input');
 
 // ---------------------------------------------------------------------------------------------------
 // Producer options
@@ -106,11 +98,11 @@ test('every bad producer option on a new directory: ERR_INVALID_OPTION naming it
 
 test('every bad producer option on an existing log: ERR_INVALID_OPTION, the directory byte-identical', async () => {
   const logDir = await existingLog();
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   for (const [what, bad, option] of BAD_PRODUCER_OPTIONS) {
     const err = await rejectsWith(() => Producer.open({ logDir, ...bad } as never), 'ERR_INVALID_OPTION');
     namesOption(err, option, what);
-    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+    assert.is(digestDir(logDir), before, `${what}: the log is untouched`);
   }
   // The log still opens and holds its records.
   const records = await readAll(logDir);
@@ -219,7 +211,7 @@ test('Whence.position rejects bad offsets at once, naming whence', () => {
 
 test('every bad consumer option: ERR_INVALID_OPTION naming it, the log byte-identical', async () => {
   const logDir = await existingLog(); // 40 records, offsets 0..39
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   const nonTx = (whence: unknown) => ConsumerStyle.nonTx(whence as never);
   const cases: Array<[string, unknown, string | string[]]> = [
     ['null options', null, 'options'],
@@ -260,13 +252,13 @@ test('every bad consumer option: ERR_INVALID_OPTION naming it, the log byte-iden
     const want = Array.isArray(option) ? option : [option];
     assert.ok(want.includes(named), `${what}: details.option ${named}, expected ${want.join(' or ')} (${err.message})`);
     namesOption(err, named, what);
-    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+    assert.is(digestDir(logDir), before, `${what}: the log is untouched`);
   }
   // The end itself is a valid position: nothing to read yet.
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(40)) });
   assert.equal([...c.iter()], []);
   await c.close();
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
 });
 
 test('a consumer of a directory that does not exist: ERR_INVALID_OPTION naming logDir, nothing created', async () => {

@@ -3,22 +3,14 @@
  * a throwing handler, bad outcomes, max and how each call stops), blocking iteration woken by appends
  * in this process, ended by break, abort and close() (consume-processes.test.ts: across processes).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { realpathSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { MAX_WAIT_MS } from '../src/consumer/waiter.js';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, waitFor, rejectsWith } from './helpers.js';
-import { killAllChildren } from './child.js';
+import { suite, tempDir, waitFor, rejectsWith } from './kit.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('consume');
 
 const rec = (i: number) => `msg-${i}`;
 const textOf = (m: Message) => Buffer.from(m.data).toString();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, LogError as DistLogError } from '../dist/index.js';
 import { LogError as SrcLogError } from '../src/errors.js';
-import { prng, waitFor } from './helpers.js';
+import { prng, waitFor } from './kit.js';
 
 /** One frame of a pristine segment, as the test's own parser reads it. */
 export interface FrameInfo {

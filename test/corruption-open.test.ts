@@ -4,19 +4,17 @@
  * by the real Producer.open, which runs recovery in its writer thread. See
  * docs/reliability.corruption.part.md.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
-import { dirDigest } from './helpers.js';
+import { suite, digestDir } from './kit.js';
 import { buildPristine, cleanupScratch, describeLayout, discard, encodeHint, materialise, untyped, type Pristine } from './corruption-kit.js';
 import { applyBytes, applyFiles, byteDamage, fileDamage, withSegments, type ByteDamage, type FileDamage } from './corruption-damage.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-open');
 const FILE = 'test/corruption-open.test.ts';
 const CURSOR = 'cursors/client.c.cursor';
 const SLOT_BYTES = 32 + 65_536;
@@ -169,13 +167,13 @@ async function checkProducerOpen({ bytes, files: fdmg }: { bytes: ByteDamage[]; 
   try {
     const first = await openClose(dir);
     if ('next' in first && hint !== null && first.next < hint) throw new Error(`opened at ${first.next}, below the durable hint ${hint}`);
-    const digest = dirDigest(dir);
+    const digest = digestDir(dir);
     const second = await openClose(dir);
     const same = 'next' in first
       ? 'next' in second && second.next === first.next && !second.cut && second.removed === 0
       : 'code' in second && second.code === first.code;
     if (!same) throw new Error(`opening twice differs: ${JSON.stringify(first)} then ${JSON.stringify(second)}`);
-    if (dirDigest(dir) !== digest) throw new Error(`the second open changed the directory (${JSON.stringify(first)})`);
+    if (digestDir(dir) !== digest) throw new Error(`the second open changed the directory (${JSON.stringify(first)})`);
   } finally {
     discard(dir);
   }

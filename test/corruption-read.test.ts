@@ -3,13 +3,12 @@
  * by a nonTx consumer in a process without a producer (no writer thread; every case is in-process).
  * See docs/reliability.corruption.part.md for the properties in prose.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
+import { suite } from './kit.js';
 import {
   cleanupScratch, describeRead, discard, materialise, readDir, readSafety, standardPristines, type Pristine,
 } from './corruption-kit.js';
@@ -17,7 +16,7 @@ import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, withSegments, type ByteDamage, type FileDamage,
 } from './corruption-damage.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-read');
 const FILE = 'test/corruption-read.test.ts';
 const RUNS = 2000;
 

@@ -4,14 +4,12 @@
  * through the public Consumer, then recovered again. A smaller share of cases goes through the real
  * Producer.open (corruption-open.test.ts). See docs/reliability.corruption.part.md.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
-import { dirDigest } from './helpers.js';
+import { suite, digestDir } from './kit.js';
 import {
   cleanupScratch, describeRead, discard, encodeHint, materialise, readDir, readSafety, standardPristines,
   untyped, type Pristine,
@@ -23,7 +21,7 @@ import { recoverLog, type RecoveredLog } from '../src/storage/recovery.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
 import { LogError } from '../src/errors.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-recover');
 const FILE = 'test/corruption-recover.test.ts';
 const RUNS = 2000;
 
@@ -60,9 +58,9 @@ const summary = (o: Outcome): string => ('ok' in o ? `next ${o.ok.nextOffset}, c
 
 /** Recovery run a second time changes nothing and reaches the same result. */
 function checkIdempotent(dir: string, first: Outcome, label: string): void {
-  const before = dirDigest(dir);
+  const before = digestDir(dir);
   const again = recover(dir);
-  const after = dirDigest(dir);
+  const after = digestDir(dir);
   if (before !== after) throw new Error(`${label}: recovering again changed the directory (first: ${summary(first)}; second: ${summary(again)})`);
   if ('ok' in first) {
     if (!('ok' in again) || again.ok.nextOffset !== first.ok.nextOffset || again.ok.truncated !== null || again.ok.removed.length > 0) {

@@ -5,18 +5,13 @@
  * consumer releases its cursor and lock without waiting for a running handler or committing its
  * outcome. Both are safe to call twice and after close().
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { withFaults } from './faults.js';
-import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
-import { readTexts } from './kit.js';
-import { readableErrors } from './readable-errors.js';
-const test = readableErrors(rawTest);
-
-test.after(cleanupTempDirs);
+import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts } from './kit.js';
+const test = suite('destroy');
 
 async function logOf(n: number): Promise<string> {
   const logDir = tempDir();

@@ -4,19 +4,14 @@
  * the pair assertion: nothing of that frame reaches the file), and a message from the writer thread
  * that the protocol does not know. Each breaks the invariant by hand, through internals.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { CursorFile } from '../src/cursor/cursor-file.js';
 import { I32, controlViews, type SharedLog } from '../src/ring/layout.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, checkBuiltFrame, fillFrameHeader } from '../src/format/frame.js';
-import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
-import { readTexts } from './kit.js';
-import { readableErrors } from './readable-errors.js';
-const test = readableErrors(rawTest);
-
-test.after(cleanupTempDirs);
+import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts } from './kit.js';
+const test = suite('internal');
 
 /** The producer's shared memory and writer thread, which no public API exposes. */
 function internals(p: Producer): { shared: SharedLog; worker: { emit(event: string, m: unknown): boolean } } {

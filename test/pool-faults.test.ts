@@ -2,18 +2,14 @@
  * Consumer worker pools, faults: the hung-handler watch after a lane lost its worker, close()
  * during a blocking pool call.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
 import { guarded, handler, logOf } from './pool-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
+import { suite, tempDir, rejectsWith, waitFor } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(() => cleanupTempDirs());
-
+const test = suite('pool-faults');
 
 
 test('a handler that hangs after its lane lost a worker mid-call is still stopped after timeoutMs', async () => {

@@ -1,7 +1,7 @@
 /** Shared by the pool tests: the test handler module, logs of given records, a guard against hangs. */
 import { fileURLToPath } from 'node:url';
 import { Producer, SyncPolicy } from '../dist/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './kit.js';
 
 /** The handler module (behaviour chosen by each record's text: see fixtures/pool-handler.mjs). */
 export const handler = fileURLToPath(new URL('./fixtures/pool-handler.mjs', import.meta.url));

@@ -3,22 +3,15 @@
  * each committed once, the cursor advancing only over the contiguous finished prefix; a worker that
  * exits mid-record or hangs past timeoutMs has its records handed out again; dead letters from a pool.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
 import { guarded, handler, logOf } from './pool-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { suite, tempDir, rejectsWith, waitFor } from './kit.js';
+import { Child } from './child.js';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
-
+const test = suite('pool');
 
 for (const workers of [2, 4]) {
   test(`a pool of ${workers} processes 100,000 records, each committed once, the cursor in order`, async () => {

@@ -5,7 +5,6 @@
  * file; a file changed within the racy margin is not cached; verifyLog never uses the cache; the cache
  * stays bounded.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, cpSync, renameSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,13 +19,10 @@ import {
 import { nodeFileIO, readOnlyFileIO, type FileIO, type FileStamp } from '../src/storage/file-io.js';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { readIndex } from '../src/segment/offset-index.js';
-import { cleanupTempDirs, prng, rejectsWith, tempDir, waitFor } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
+import { suite, prng, rejectsWith, tempDir, waitFor } from './kit.js';
 import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(cleanupTempDirs);
-
+const test = suite('reader-cache');
 const N = 4000;
 const cachedFrames = (frames: FrameAt[]) => frames.filter((f) => f.h.frameBytes >= MIN_CACHED_FRAME_BYTES);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -12,7 +12,7 @@ import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
 import { readerStats, settled } from '../src/reader/verified-cache.js';
 import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
 import { scanFrames } from '../src/storage/frame-scan.js';
-import { waitFor } from './helpers.js';
+import { waitFor } from './kit.js';
 import { parseSegmentName } from '../src/segment/segment-files.js';
 
 export const payload = (i: number): string => `${i}:`.padEnd(200, String.fromCharCode(97 + (i % 26)));

@@ -2,24 +2,16 @@
  * Recovery on open: clean reopen, kill -9 of a child producer, torn tails written by hand, damage in the
  * middle (ERR_LOG_CORRUPT naming file and position), torn rolls, missing segments, and locks.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { appendFileSync, openSync, readSync, writeSync, closeSync, existsSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
-import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
-import { readTexts } from './kit.js';
+import { suite, tempDir, rejectsWith, readTexts } from './kit.js';
 import { expectedRecord } from './crash-record.js';
-import { Child, killAllChildren } from './child.js';
+import { Child } from './child.js';
 
-const test = readableErrors(rawTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('recovery');
 
 const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
 

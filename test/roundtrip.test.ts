@@ -4,19 +4,15 @@
  * of record (Buffer, Uint8Array views, strings with multi-byte UTF-8, 0 bytes, 1 byte, 16 MiB); every
  * Whence; ERR_POSITION_EXPIRED below the log start; timestamps; and seeks that use the sparse index.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } from '../dist/index.js';
 import { LogReader } from '../src/reader/log-reader.js';
-import { readableErrors } from './readable-errors.js';
 import { countingIO } from './reader-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor, prng } from './helpers.js';
+import { suite, tempDir, rejectsWith, waitFor, prng } from './kit.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(cleanupTempDirs);
+const test = suite('roundtrip');
 
 const MiB = 1024 * 1024;
 

@@ -4,7 +4,6 @@
  * end, below the start, durable visibility, a directory listing that went stale, a path that is not a
  * directory) answers as the general path does.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,13 +11,10 @@ import { Producer, SyncPolicy } from '../dist/index.js';
 import { Consumer, ConsumerStyle, Whence } from '../src/index.js';
 import { clearReaderCaches } from '../src/reader/verified-cache.js';
 import { DURABLE_HINT_FILE, encodeDurableHint } from '../src/storage/durable-hint.js';
-import { cleanupTempDirs, rejectsWith, tempDir } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
+import { suite, rejectsWith, tempDir } from './kit.js';
 import { checkRecord, makeLog, payload, readFrom, settle, track } from './reader-kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(cleanupTempDirs);
-
+const test = suite('seek-position');
 const N = 3000;
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const optionOf = (e: unknown) => (e as { details: { option?: string } }).details.option;

@@ -4,14 +4,11 @@
  * completing the record handed out last and release the consumer, a failed first call finishes the
  * iterator, and a record handed out is completed only when the next one is asked for.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
-import { cleanupTempDirs, rejectsWith, tempDir, waitFor } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
+import { suite, rejectsWith, tempDir, waitFor } from './kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
+const test = suite('tail-iterator');
 
 const text = (r: IteratorResult<Message, void>): string | null => (r.done === true ? null : Buffer.from(r.value.data).toString());
 

@@ -4,7 +4,6 @@
  * cursor, group commit, dead letters, retention held by a lagging cursor, damaged cursor files, and a
  * child consumer SIGKILLed many times that still applies every record exactly once.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fork } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
@@ -12,14 +11,12 @@ import { join } from 'node:path';
 import {
   Producer, Consumer, ConsumerStyle, SyncPolicy, decodeDeadLetter, Whence,
 } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
+import { suite, tempDir, rejectsWith, digestDir, waitFor } from './kit.js';
 import { Child, killAllChildren } from './child.js';
 import { guarded } from './pool-kit.js';
 import { withFaults } from './faults.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+const test = suite('tx');
 
 async function logWith(n: number, extra: Record<string, unknown> = {}): Promise<string> {
   const logDir = tempDir();
@@ -159,11 +156,11 @@ test('one owner per cursor: ERR_CURSOR_LOCKED in this process and from another',
 
 test('bad consumer ids are ERR_INVALID_CONSUMER_ID and touch nothing', async () => {
   const logDir = await logWith(1);
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   for (const id of ['', 'a'.repeat(129), '../x', 'a/b', 'a\\b', '.hidden', 'tab\there', 'nul\u0000', 'émoji', 'sp ace', 42 as unknown as string]) {
     await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) }), 'ERR_INVALID_CONSUMER_ID');
   }
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
   assert.not.ok(existsSync(join(logDir, 'cursors')));
 });
 

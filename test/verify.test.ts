@@ -4,20 +4,16 @@
  * recovery does with the same bytes; and the directory is byte-identical afterwards every time
  * (clean, damaged, with a live producer).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, verifyLog, formatVerifyReport, type VerifyReport } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith } from './helpers.js';
+import { suite, tempDir, digestDir, rejectsWith } from './kit.js';
 import { withFaults } from './faults.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
-
+const test = suite('verify');
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const SLOT_BYTES = 32 + 65_536;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
@@ -55,11 +51,11 @@ function flip(file: string, position: number): void {
 
 /** Verifies and checks the directory did not change. */
 async function verifyUnchanged(dir: string): Promise<VerifyReport> {
-  const before = dirDigest(dir);
-  const cursorsBefore = existsSync(join(dir, 'cursors')) ? dirDigest(join(dir, 'cursors')) : 'none';
+  const before = digestDir(dir);
+  const cursorsBefore = existsSync(join(dir, 'cursors')) ? digestDir(join(dir, 'cursors')) : 'none';
   const r = await verifyLog(dir);
-  assert.is(dirDigest(dir), before, 'verify left the directory byte-identical');
-  assert.is(existsSync(join(dir, 'cursors')) ? dirDigest(join(dir, 'cursors')) : 'none', cursorsBefore, 'and the cursors folder');
+  assert.is(digestDir(dir), before, 'verify left the directory byte-identical');
+  assert.is(existsSync(join(dir, 'cursors')) ? digestDir(join(dir, 'cursors')) : 'none', cursorsBefore, 'and the cursors folder');
   return r;
 }
 
