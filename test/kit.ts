@@ -5,9 +5,9 @@
  * - `tempDir()`, `waitFor()` (a bounded poll of a condition: tests never sleep fixed times), `rejectsWith()`,
  *   `throwsWith()`, `prng()` (seeded, so a failing run replays);
  * - `logOf(records)` and `liveLogOf(records)`: a log of n records (or of the given ones), closed or with
- *   its producer left open; `readTexts(dir)`: the log read back as text;
+ *   its producer left open; `readRecords(dir)` and `readTexts(dir)`: the log read back;
  * - `digestDir(dir)`: a digest of every file under a directory, for "left the directory untouched".
- * The kit loads the library from dist/ only inside logOf, liveLogOf and readTexts, so a test of src/
+ * The kit loads the library from dist/ only inside logOf, liveLogOf, readRecords and readTexts, so a test of src/
  * internals that does not call them loads one copy of the library.
  */
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -155,13 +155,18 @@ export async function logOf(records: number | ReadonlyArray<string | Uint8Array>
   return logDir;
 }
 
-/** Every record still stored in `logDir`, decoded as UTF-8, read by a nonTx consumer from the oldest. */
-export async function readTexts(logDir: string): Promise<string[]> {
+/** Every record still stored in `logDir` with its offset, decoded as UTF-8, read by a nonTx consumer from the oldest. */
+export async function readRecords(logDir: string): Promise<Array<{ offset: number; text: string }>> {
   const { Consumer, ConsumerStyle, Whence } = await import('../dist/index.js');
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
+    return [...c.iter()].map((m) => ({ offset: m.offset, text: Buffer.from(m.data).toString() }));
   } finally {
     await c.close();
   }
+}
+
+/** The texts of readRecords(logDir), oldest first. */
+export async function readTexts(logDir: string): Promise<string[]> {
+  return (await readRecords(logDir)).map((r) => r.text);
 }
