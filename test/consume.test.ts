@@ -8,21 +8,18 @@ import { realpathSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { MAX_WAIT_MS } from '../src/consumer/waiter.js';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
-import { suite, tempDir, waitFor, rejectsWith } from './kit.js';
+import { suite, tempDir, liveLogOf, waitFor, rejectsWith } from './kit.js';
 
 const test = suite('consume');
 
 const rec = (i: number) => `msg-${i}`;
 const textOf = (m: Message) => Buffer.from(m.data).toString();
 
-/** A log holding records 0..n-1; the producer stays open (in-process) unless `close`. */
+/** A log holding records 0..n-1 in 1 KiB segments; the producer stays open (in-process) unless `close`. */
 async function logWith(n: number, close: boolean): Promise<{ logDir: string; p: Producer }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
-  for (let i = 0; i < n; i++) p.append(rec(i));
-  await p.flush();
-  if (close) await p.close();
-  return { logDir, p };
+  const log = await liveLogOf(Array.from({ length: n }, (_, i) => rec(i)), { syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
+  if (close) await log.p.close();
+  return log;
 }
 
 const openAt = (logDir: string, whence = Whence.oldest()) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });

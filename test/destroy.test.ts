@@ -10,16 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { withFaults } from './faults.js';
-import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts } from './kit.js';
+import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts, logOf } from './kit.js';
 const test = suite('destroy');
-
-async function logOf(n: number): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
-  return logDir;
-}
 
 test('producer destroy: the lock is released, later calls fail with ERR_LOG_CLOSED, the log reopens to a prefix', async () => {
   const logDir = tempDir();

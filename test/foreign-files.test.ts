@@ -10,8 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
-import { suite, tempDir, digestDir } from './kit.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
+import { suite, digestDir, liveLogOf } from './kit.js';
 
 const test = suite('foreign-files');
 const OPENER = fileURLToPath(new URL('./fixtures/open-foreign.mjs', import.meta.url));
@@ -33,10 +33,7 @@ function openIn(what: string, logDir: string): Outcome {
 
 /** A log of 3 records in 1 segment, with a committed cursor 'billing', closed cleanly. */
 async function smallLog(): Promise<{ logDir: string; segment: string; index: string }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
-  for (let i = 0; i < 3; i++) p.append(`r${i}`);
-  await p.flush();
+  const { logDir, p } = await liveLogOf(['r0', 'r1', 'r2']);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
   await c.nonblockingProcess(1, () => 'commit');
   await c.close();

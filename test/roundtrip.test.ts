@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } from '../dist/index.js';
 import { LogReader } from '../src/reader/log-reader.js';
 import { countingIO } from './reader-kit.js';
-import { suite, tempDir, rejectsWith, waitFor, prng } from './kit.js';
+import { suite, tempDir, rejectsWith, waitFor, prng, liveLogOf } from './kit.js';
 
 const test = suite('roundtrip');
 
@@ -208,15 +208,12 @@ const text = (i: number) => `rec-${i}-${'w'.repeat(i % 53)}`;
 
 /** A log of `n` records over many small segments; the producer is returned open. */
 async function manySegments(logDir: string, n: number): Promise<{ p: Producer; expected: Buffer[] }> {
-  const p = await Producer.open({ logDir, fileRollSize: 1024, maxTotalBytes: null, syncPolicy: SyncPolicy.never(), maxBatchBytes: 1024 });
-  const expected: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    p.append(text(i));
-    expected.push(Buffer.from(text(i)));
-    if (i % 10 === 0) await p.flush(); // smaller frames, so that segments end at many offsets
-  }
-  await p.flush();
-  return { p, expected };
+  const records = Array.from({ length: n }, (_, i) => text(i));
+  const { p } = await liveLogOf(records, {
+    logDir, fileRollSize: 1024, maxTotalBytes: null, syncPolicy: SyncPolicy.never(), maxBatchBytes: 1024,
+    flushAfter: (i) => i % 10 === 0, // smaller frames, so that segments end at many offsets
+  });
+  return { p, expected: records.map((r) => Buffer.from(r)) };
 }
 
 test('Whence.oldest and Whence.position at the start, middle, segment boundaries and the end', async () => {

@@ -6,16 +6,14 @@
  */
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
-import { suite, rejectsWith, tempDir, waitFor } from './kit.js';
+import { suite, rejectsWith, waitFor, liveLogOf } from './kit.js';
 
 const test = suite('tail-iterator');
 
 const text = (r: IteratorResult<Message, void>): string | null => (r.done === true ? null : Buffer.from(r.value.data).toString());
 
-async function live(): Promise<{ p: Producer; logDir: string }> {
-  const logDir = tempDir();
-  return { p: await Producer.open({ logDir, syncPolicy: SyncPolicy.never() }), logDir };
-}
+/** An empty log with its producer open in this process. */
+const live = (): Promise<{ p: Producer; logDir: string }> => liveLogOf(0, { syncPolicy: SyncPolicy.never() });
 
 test('calls made while next() waits run after it, in order; a queued return() ends it and the last record comes again', async () => {
   const { p, logDir } = await live();

@@ -10,7 +10,7 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, read
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, verifyLog, formatVerifyReport, type VerifyReport } from '../dist/index.js';
-import { suite, tempDir, digestDir, rejectsWith } from './kit.js';
+import { suite, tempDir, digestDir, rejectsWith, logOf } from './kit.js';
 import { withFaults } from './faults.js';
 
 const test = suite('verify');
@@ -21,13 +21,8 @@ const idx = (base: number): string => `${String(base).padStart(20, '0')}.idx`;
 
 /** A closed log of 300 records over several 4 KiB segments, every frame fsynced, and a cursor at 120. */
 async function sampleLog(): Promise<{ logDir: string; bases: number[] }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 4096, indexIntervalBytes: 512 });
-  for (let i = 0; i < 300; i++) {
-    p.append(`record-${i}-${'x'.repeat(i % 50)}`);
-    if (i % 7 === 0) await p.flush();
-  }
-  await p.close();
+  const records = Array.from({ length: 300 }, (_, i) => `record-${i}-${'x'.repeat(i % 50)}`);
+  const logDir = await logOf(records, { fileRollSize: 4096, indexIntervalBytes: 512, flushAfter: (i) => i % 7 === 0 });
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('mailer') });
   await c.nonblockingProcess(120, () => 'commit');
   await c.close();
