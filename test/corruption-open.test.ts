@@ -8,10 +8,11 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
+import { Consumer, ConsumerStyle, LogError, Producer, Whence } from '../dist/index.js';
 import { announceSeed, checkProperty } from './fc-run.js';
 import { suite, digestDir } from './kit.js';
-import { buildPristine, cleanupScratch, describeLayout, discard, encodeHint, materialise, untyped, type Pristine } from './corruption-kit.js';
+import { cleanupScratch, describeLayout, discard, encodeHint, materialise, untyped, type Library, type Pristine } from './corruption-kit.js';
+import { buildPristine } from './corruption-build.js';
 import { applyBytes, applyFiles, byteDamage, fileDamage, withSegments, type ByteDamage, type FileDamage } from './corruption-damage.js';
 
 const test = suite('corruption-open');
@@ -23,6 +24,9 @@ const SLOT_BYTES = 32 + 65_536;
  * this property is the slowest in npm test (about 30 to 60 s for its 1,000 cases). FC_RUNS changes it.
  */
 const OPEN_RUNS = 1_000;
+
+/** This file runs on dist/: the kit reads and classifies errors with it. */
+const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };
 
 let log: Pristine;
 /** The cursor file's two slots: where each one's bytes are, and what it holds. */
@@ -107,7 +111,7 @@ async function checkCursor(damage: CursorDamage[]): Promise<void> {
       try {
         c = await Consumer.open({ logDir: dir, style: ConsumerStyle.clientTx('c') });
       } catch (e) {
-        const u = untyped(e, new Set(['ERR_LOG_CORRUPT']));
+        const u = untyped(lib, e, new Set(['ERR_LOG_CORRUPT']));
         if (u !== null) throw new Error(u);
         if (want !== null) throw new Error(`open failed (${(e as Error).message}); expected the cursor at ${want.offset}`);
         continue;
@@ -148,7 +152,7 @@ async function openClose(dir: string): Promise<OpenResult> {
   try {
     p = await Producer.open({ logDir: dir, fileRollSize: 1024, indexIntervalBytes: 512 });
   } catch (e) {
-    const u = untyped(e, new Set(['ERR_LOG_CORRUPT', 'ERR_IO']));
+    const u = untyped(lib, e, new Set(['ERR_LOG_CORRUPT', 'ERR_IO']));
     if (u !== null) throw new Error(u);
     return { code: (e as { code: string }).code, message: (e as Error).message };
   }

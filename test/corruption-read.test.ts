@@ -9,9 +9,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { announceSeed, checkProperty } from './fc-run.js';
 import { suite } from './kit.js';
-import {
-  cleanupScratch, describeRead, discard, materialise, readDir, readSafety, standardPristines, type Pristine,
-} from './corruption-kit.js';
+import { Consumer, ConsumerStyle, LogError, Whence } from '../dist/index.js';
+import { cleanupScratch, describeRead, discard, materialise, readDir, readSafety, type Library, type Pristine } from './corruption-kit.js';
+import { standardPristines } from './corruption-build.js';
 import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, withSegments, type ByteDamage, type FileDamage,
 } from './corruption-damage.js';
@@ -19,6 +19,9 @@ import {
 const test = suite('corruption-read');
 const FILE = 'test/corruption-read.test.ts';
 const RUNS = 2000;
+
+/** This file runs on dist/: the kit reads and classifies errors with it. */
+const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };
 
 let logs: Pristine[] = [];
 
@@ -36,7 +39,7 @@ const pick = fc.nat().map((n) => n % 2);
 test('pristine logs read back whole', async () => {
   for (const p of logs) {
     const dir = materialise(p.files);
-    const r = await readDir(dir, p.records);
+    const r = await readDir(lib, dir, p.records);
     discard(dir);
     assert.is(readSafety(r), null);
     assert.is(r.error, null);
@@ -51,7 +54,7 @@ async function checkBytes({ log, damage }: { log: number; damage: ByteDamage[] }
   const want = expectRead(p, segs);
   const dir = materialise(withSegments(p, segs));
   try {
-    const r = await readDir(dir, p.records);
+    const r = await readDir(lib, dir, p.records);
     const why = readSafety(r);
     if (why !== null) throw new Error(`${p.label}: ${why}`);
     const got = describeRead(r);
@@ -106,7 +109,7 @@ test('property: file damage (segments deleted, duplicated, swapped; index, hint,
     const dir = materialise(map);
     for (const d of dirs) mkdirSync(join(dir, d), { recursive: true });
     try {
-      const r = await readDir(dir, p.records);
+      const r = await readDir(lib, dir, p.records);
       const why = readSafety(r);
       if (why !== null) throw new Error(`${p.label}: ${why}`);
       if (bytes.length === 0 && files.every(harmless)) {
