@@ -4,14 +4,18 @@
  * in this process, ended by break, abort and close() (consume-processes.test.ts: across processes).
  */
 import * as assert from 'uvu/assert';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
-import { MAX_WAIT_MS } from '../src/consumer/waiter.js';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
 import { suite, tempDir, liveLogOf, waitFor, rejectsWith } from './kit.js';
 
 const test = suite('consume');
 
+/**
+ * The bound on one wait of a blocking consumer, MAX_WAIT_MS in src/consumer/waiter.ts, read from the
+ * source text: this file runs on dist/ and loads no module of src/ (NaN, failing the test, if not found).
+ */
+const MAX_WAIT_MS = Number(/export const MAX_WAIT_MS = ([\d_]+);/.exec(readFileSync(new URL('../src/consumer/waiter.ts', import.meta.url), 'utf8'))?.[1]?.replaceAll('_', ''));
 const rec = (i: number) => `msg-${i}`;
 const textOf = (m: Message) => Buffer.from(m.data).toString();
 
@@ -425,6 +429,7 @@ test('one signal over successive tails: each waiting tail ends on abort at once,
     ac.abort();
     await loop;
     const tookMs = performance.now() - t0;
+    assert.ok(MAX_WAIT_MS > 0, `MAX_WAIT_MS read from src/consumer/waiter.ts: ${MAX_WAIT_MS}`);
     assert.ok(tookMs < MAX_WAIT_MS / 2, `the abort ended the wait after ${tookMs.toFixed(0)} ms: it was not woken, only timed out`);
     assert.is(getEventListeners(ac.signal, 'abort').length, 0, 'the ended tail removed its listener');
     assert.equal(got, [0, 1, 1, 2]);
