@@ -21,7 +21,7 @@ export function namesOption(err: unknown, option: string, what: string): void {
 }
 
 /** The 40 records of existingLog(). */
-export const EXISTING_RECORDS = Array.from({ length: 40 }, (_, i) => `existing-${i}-${'e'.repeat(i)}`);
+const EXISTING_RECORDS = Array.from({ length: 40 }, (_, i) => `existing-${i}-${'e'.repeat(i)}`);
 
 /** A closed log with a few records in 1 KiB segments, for checks that an existing log is left untouched. */
 export function existingLog(): Promise<string> {

@@ -21,14 +21,14 @@ import { killAllChildren } from './child.js';
 
 const made: string[] = [];
 
-/** A fresh temporary directory, removed when the suite ends (or by cleanupTempDirs()). */
+/** A fresh temporary directory, removed when the suite ends. */
 export function tempDir(prefix = 'rlog-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   made.push(d);
   return d;
 }
 
-export function cleanupTempDirs(): void {
+function cleanupTempDirs(): void {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
