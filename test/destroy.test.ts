@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { withFaults } from './faults.js';
 import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts, logOf } from './kit.js';
+
 const test = suite('destroy');
 
 test('producer destroy: the lock is released, later calls fail with ERR_LOG_CLOSED, the log reopens to a prefix', async () => {

@@ -2,13 +2,13 @@
  * The test kit, shared by every test file:
  * - `suite(name)`: a uvu suite whose failures stay readable (readable-errors.ts) and that kills the
  *   children it forked and removes its temporary directories when it ends;
- * - `tempDir()`, `waitFor()` (a bounded poll of a condition: tests never sleep fixed times), `rejectsWith()`,
- *   `throwsWith()`, `prng()` (seeded, so a failing run replays);
+ * - `tempDir()`, `waitFor()` (a bounded poll of a condition: tests never sleep fixed times),
+ *   `rejectsWith()`, `throwsWith()`, `prng()` (seeded, so a failing run replays);
  * - `logOf(records)` and `liveLogOf(records)`: a log of n records (or of the given ones), closed or with
  *   its producer left open; `readRecords(dir)` and `readTexts(dir)`: the log read back;
  * - `digestDir(dir)`: a digest of every file under a directory, for "left the directory untouched".
- * The kit loads the library from dist/ only inside logOf, liveLogOf, readRecords and readTexts, so a test of src/
- * internals that does not call them loads one copy of the library.
+ * The kit loads the library (from dist/) only inside logOf, liveLogOf, readRecords and readTexts: a
+ * test file that runs on src/ does not call them, and so loads one copy of the library.
  */
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
