@@ -1,7 +1,7 @@
-/** Shared by the bad-input test files: option checks, a small existing log, reading a log back. */
+/** Shared by the bad-input test files: sizes, a LogError's details, option checks, a small existing log, a clean verify. */
 import * as assert from 'uvu/assert';
-import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
-import { tempDir } from './helpers.js';
+import { LogError, formatVerifyReport, verifyLog } from '../dist/index.js';
+import { logOf } from './kit.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -20,21 +20,16 @@ export function namesOption(err: unknown, option: string, what: string): void {
   assert.ok(e.message.includes(option), `${what}: message "${e.message}" names ${option}`);
 }
 
-/** A closed log with a few records, for checks that an existing log is left untouched. */
-export async function existingLog(): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024 });
-  for (let i = 0; i < 40; i++) p.append(`existing-${i}-${'e'.repeat(i)}`);
-  await p.flush();
-  await p.close();
-  return logDir;
+/** The 40 records of existingLog(). */
+const EXISTING_RECORDS = Array.from({ length: 40 }, (_, i) => `existing-${i}-${'e'.repeat(i)}`);
+
+/** A closed log with a few records in 1 KiB segments, for checks that an existing log is left untouched. */
+export function existingLog(): Promise<string> {
+  return logOf(EXISTING_RECORDS, { fileRollSize: KiB });
 }
 
-export async function readAll(logDir: string): Promise<Array<{ offset: number; text: string }>> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...c.iter()].map((m) => ({ offset: m.offset, text: Buffer.from(m.data).toString() }));
-  } finally {
-    await c.close();
-  }
+/** verifyLog finds no damage in `logDir`. */
+export async function verifiesClean(logDir: string): Promise<void> {
+  const r = await verifyLog(logDir);
+  assert.is(r.damageCount, 0, formatVerifyReport(r));
 }

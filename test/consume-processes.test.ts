@@ -3,21 +3,14 @@
  * child's reader tailing what this process appends (from oldest and from latest), also while a roll is
  * slowed between creating the new segment and writing its header.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, waitFor } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { suite, tempDir, waitFor } from './kit.js';
+import { Child } from './child.js';
 import { readdirSync } from 'node:fs';
 import { withFaults } from './faults.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('consume-processes');
 
 const textOf = (m: Message) => Buffer.from(m.data).toString();
 const openAt = (logDir: string, whence = Whence.oldest()) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });

@@ -3,34 +3,27 @@
  * a throwing handler, bad outcomes, max and how each call stops), blocking iteration woken by appends
  * in this process, ended by break, abort and close() (consume-processes.test.ts: across processes).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
-import { MAX_WAIT_MS } from '../src/consumer/waiter.js';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, type Message, type Outcome, type ProcessContext } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, waitFor, rejectsWith } from './helpers.js';
-import { killAllChildren } from './child.js';
+import { suite, tempDir, liveLogOf, waitFor, rejectsWith } from './kit.js';
 
-const test = readableErrors(uvuTest);
+const test = suite('consume');
 
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
-
+/**
+ * The bound on one wait of a blocking consumer, MAX_WAIT_MS in src/consumer/waiter.ts, read from the
+ * source text: this file runs on dist/ and loads no module of src/ (NaN, failing the test, if not found).
+ */
+const MAX_WAIT_MS = Number(/export const MAX_WAIT_MS = ([\d_]+);/.exec(readFileSync(new URL('../src/consumer/waiter.ts', import.meta.url), 'utf8'))?.[1]?.replaceAll('_', ''));
 const rec = (i: number) => `msg-${i}`;
 const textOf = (m: Message) => Buffer.from(m.data).toString();
 
-/** A log holding records 0..n-1; the producer stays open (in-process) unless `close`. */
+/** A log holding records 0..n-1 in 1 KiB segments; the producer stays open (in-process) unless `close`. */
 async function logWith(n: number, close: boolean): Promise<{ logDir: string; p: Producer }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
-  for (let i = 0; i < n; i++) p.append(rec(i));
-  await p.flush();
-  if (close) await p.close();
-  return { logDir, p };
+  const log = await liveLogOf(Array.from({ length: n }, (_, i) => rec(i)), { syncPolicy: SyncPolicy.never(), fileRollSize: 1024 });
+  if (close) await log.p.close();
+  return log;
 }
 
 const openAt = (logDir: string, whence = Whence.oldest()) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });
@@ -436,6 +429,7 @@ test('one signal over successive tails: each waiting tail ends on abort at once,
     ac.abort();
     await loop;
     const tookMs = performance.now() - t0;
+    assert.ok(MAX_WAIT_MS > 0, `MAX_WAIT_MS read from src/consumer/waiter.ts: ${MAX_WAIT_MS}`);
     assert.ok(tookMs < MAX_WAIT_MS / 2, `the abort ended the wait after ${tookMs.toFixed(0)} ms: it was not woken, only timed out`);
     assert.is(getEventListeners(ac.signal, 'abort').length, 0, 'the ended tail removed its listener');
     assert.equal(got, [0, 1, 1, 2]);

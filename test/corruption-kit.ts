@@ -1,15 +1,15 @@
 /**
- * Fixtures for the corruption properties: pristine logs written once by the real Producer (their bytes
- * kept in memory, with every record and every frame boundary known), per-case directories on a RAM
- * disk where available, and reading a directory back through the public Consumer.
+ * Fixtures for the corruption properties: pristine logs (written once by the real Producer in
+ * corruption-build.ts, their bytes kept in memory, with every record and every frame boundary known),
+ * per-case directories on a RAM disk where available, and reading a directory back through the public
+ * Consumer. This module loads no copy of the library: each test file passes its own (`Library`), dist/
+ * for the properties that open a Producer, src/ for the one that runs recovery in-process.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, LogError as DistLogError } from '../dist/index.js';
-import { LogError as SrcLogError } from '../src/errors.js';
-import { prng, waitFor } from './helpers.js';
+import { Child } from './child.js';
 
 /** One frame of a pristine segment, as the test's own parser reads it. */
 export interface FrameInfo {
@@ -80,7 +80,8 @@ export function parseSegment(name: string, b: Buffer): SegmentLayout {
   return { name, base, end: last ? last.base + last.count : base, size: b.length, frames };
 }
 
-function snapshot(dir: string): Map<string, Buffer> {
+/** Every file under `dir` by relative path. */
+export function snapshot(dir: string): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   const walk = (rel: string): void => {
     for (const n of readdirSync(join(dir, rel))) {
@@ -91,93 +92,6 @@ function snapshot(dir: string): Map<string, Buffer> {
   };
   walk('');
   return files;
-}
-
-function makeRecord(rand: () => number, offset: number): Buffer {
-  if (offset % 11 === 5) return Buffer.alloc(0); // empty records are allowed and must survive too
-  const len = 1 + Math.floor(rand() * 40);
-  const b = Buffer.alloc(len);
-  for (let i = 0; i < len; i++) b[i] = Math.floor(rand() * 256);
-  if (len >= 4) b.writeUInt32LE(offset, 0); // records at different offsets differ
-  return b;
-}
-
-export interface BuildPlan {
-  readonly label: string;
-  readonly fileRollSize: number;
-  /** Frames written with a flush (fsync) after each one, before the unsynced part. */
-  readonly syncedFrames: number;
-  /** Frames written after the last flush, each waited for as written but never fsynced before close. */
-  readonly unsyncedFrames: number;
-  /** Commit this many records with a clientTx cursor named `c` (with state), after closing. */
-  readonly cursorCommits: number;
-}
-
-/**
- * Writes a log with the real producer (never() policy: only flushes and rolls fsync, so the frames after
- * the last flush carry the durable position of that flush, as after a crash), closes it, and sets
- * durable.offset to the durable offset before the unsynced frames: what a process crash right after
- * writing them would have left.
- */
-export async function buildPristine(plan: BuildPlan): Promise<Pristine> {
-  // The writer may split a group of appends into two frames if it wakes between them. A replayed seed
-  // must meet the same layout, so a build whose frames differ from the planned groups is done again.
-  for (let attempt = 1; ; attempt++) {
-    const built = await buildOnce(plan);
-    if (built !== null) return built;
-    if (attempt >= 50) throw new Error(`build ${plan.label}: the writer never framed the planned groups`);
-  }
-}
-
-async function buildOnce(plan: BuildPlan): Promise<Pristine | null> {
-  const dir = scratchDir('rlog-pristine-');
-  const rand = prng(0x5eed + plan.syncedFrames);
-  const records: Buffer[] = [];
-  const groups: number[] = [];
-  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.never(), fileRollSize: plan.fileRollSize, indexIntervalBytes: 512 });
-  const frame = (): void => {
-    const n = 1 + Math.floor(rand() * 4);
-    groups.push(n);
-    for (let i = 0; i < n; i++) {
-      const r = makeRecord(rand, p.nextOffset);
-      records.push(r);
-      p.append(r);
-    }
-  };
-  // Synced frames, at least syncedFrames, until the newest segment has room left for the unsynced
-  // frames (each at most 220 bytes) without a roll, which would fsync them.
-  const newestBytes = (): number => statSync(join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1)!)).size;
-  for (let f = 0; ; f++) {
-    if (f >= plan.syncedFrames) {
-      const size = newestBytes();
-      if (plan.unsyncedFrames === 0 || (size >= 300 && size + plan.unsyncedFrames * 220 < plan.fileRollSize)) break;
-    }
-    if (f > plan.syncedFrames + 200) throw new Error(`build ${plan.label}: no room for the unsynced frames`);
-    frame();
-    await p.flush();
-  }
-  const durable = p.durableOffset;
-  for (let f = 0; f < plan.unsyncedFrames; f++) {
-    frame();
-    await waitFor(() => p.writtenOffset >= p.nextOffset, 'the writer to write the frame');
-  }
-  if (p.durableOffset !== durable) throw new Error(`build ${plan.label}: a roll or sync happened in the unsynced part`);
-  await p.close();
-  writeFileSync(join(dir, 'durable.offset'), encodeHint(durable));
-  if (plan.cursorCommits > 0) {
-    const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.clientTx('c') });
-    await c.nonblockingProcess(plan.cursorCommits, (m, ctx) => {
-      ctx.setState(`state after ${m.offset}`);
-      return 'commit';
-    });
-    await c.close();
-  }
-  const files = snapshot(dir);
-  discard(dir);
-  const segments = [...files.keys()].filter((n) => /^\d{20}\.seg$/.test(n)).sort().map((n) => parseSegment(n, files.get(n)!));
-  const framed = segments.flatMap((s) => s.frames.map((f) => f.count));
-  if (framed.join() !== groups.join()) return null;
-  return { label: plan.label, files, records, segments, hint: durable };
 }
 
 /** Writes `files` into a fresh case directory. */
@@ -199,9 +113,16 @@ export function discard(dir: string): void {
 
 export const KNOWN_READ_CODES = new Set(['ERR_LOG_CORRUPT', 'ERR_POSITION_EXPIRED', 'ERR_IO']);
 
-/** The error, unless it is a LogError with one of `codes`: then null. */
-export function untyped(e: unknown, codes: ReadonlySet<string>): string | null {
-  if ((e instanceof DistLogError || e instanceof SrcLogError) && codes.has(e.code)) return null;
+/** What the kit takes from the copy of the library a test file loads. */
+export interface Library {
+  readonly LogError: abstract new (...args: never[]) => Error & { readonly code: string };
+  /** A nonTx consumer of `logDir` from the oldest record. */
+  openOldest(logDir: string): Promise<{ iter(): Iterable<{ readonly offset: number; readonly data: Uint8Array }>; close(): Promise<void> }>;
+}
+
+/** The error, unless it is a LogError (of `lib`) with one of `codes`: then null. */
+export function untyped(lib: Library, e: unknown, codes: ReadonlySet<string>): string | null {
+  if (e instanceof lib.LogError && codes.has(e.code)) return null;
   const err = e as { name?: string; code?: string; message?: string; stack?: string };
   return `not a typed error: ${err?.name} ${err?.code ?? ''} ${err?.message ?? String(e)}\n${err?.stack ?? ''}`;
 }
@@ -213,17 +134,20 @@ export interface ReadResult {
   readonly error: unknown;
   /** Where the error came from. */
   readonly phase: 'open' | 'iter' | null;
+  /** Why the error is not one a read may end with (untyped()), else null. */
+  readonly untyped: string | null;
 }
 
 /** Reads the whole directory from the oldest record with a nonTx consumer (no producer in this process). */
-export async function readDir(dir: string, records: readonly Buffer[]): Promise<ReadResult> {
+export async function readDir(lib: Library, dir: string, records: readonly Buffer[]): Promise<ReadResult> {
   const offsets: number[] = [];
   const wrong: number[] = [];
-  let c: Consumer;
+  const failed = (e: unknown, phase: 'open' | 'iter'): ReadResult => ({ offsets, wrong, error: e, phase, untyped: untyped(lib, e, KNOWN_READ_CODES) });
+  let c: Awaited<ReturnType<Library['openOldest']>>;
   try {
-    c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    c = await lib.openOldest(dir);
   } catch (e) {
-    return { offsets, wrong, error: e, phase: 'open' };
+    return failed(e, 'open');
   }
   try {
     for (const m of c.iter()) {
@@ -231,9 +155,9 @@ export async function readDir(dir: string, records: readonly Buffer[]): Promise<
       const want = records[m.offset];
       if (want === undefined || !Buffer.from(m.data).equals(want)) wrong.push(m.offset);
     }
-    return { offsets, wrong, error: null, phase: null };
+    return { offsets, wrong, error: null, phase: null, untyped: null };
   } catch (e) {
-    return { offsets, wrong, error: e, phase: 'iter' };
+    return failed(e, 'iter');
   } finally {
     await c.close();
   }
@@ -241,10 +165,7 @@ export async function readDir(dir: string, records: readonly Buffer[]): Promise<
 
 /** The safety part every read must satisfy: typed errors, no wrong record, contiguous offsets. */
 export function readSafety(r: ReadResult): string | null {
-  if (r.error !== null) {
-    const u = untyped(r.error, KNOWN_READ_CODES);
-    if (u !== null) return `${r.phase}: ${u}`;
-  }
+  if (r.untyped !== null) return `${r.phase}: ${r.untyped}`;
   if (r.wrong.length > 0) return `records delivered with bytes other than appended: offsets ${r.wrong.slice(0, 5).join(', ')}`;
   for (let i = 1; i < r.offsets.length; i++) {
     if (r.offsets[i] !== r.offsets[i - 1]! + 1) return `offsets not contiguous: ${r.offsets[i - 1]} then ${r.offsets[i]}`;
@@ -265,15 +186,37 @@ export function describeLayout(p: Pristine): string {
 }
 
 /**
- * The two logs the read and recover properties damage, built and described: every frame fsynced over
- * several sealed segments; and sealed segments then an active one whose last frames were written
- * after the last fsync.
+ * standardPristines() (corruption-build.ts) built in a child process, for a test file that runs on src/:
+ * the Producer's writer thread starts only from dist/.
  */
-export async function standardPristines(): Promise<Pristine[]> {
-  const logs = [
-    await buildPristine({ label: 'all-durable', fileRollSize: 1024, syncedFrames: 26, unsyncedFrames: 0, cursorCommits: 0 }),
-    await buildPristine({ label: 'unsynced-tail', fileRollSize: 2048, syncedFrames: 40, unsyncedFrames: 6, cursorCommits: 0 }),
-  ];
+export async function pristinesFromChild(): Promise<Pristine[]> {
+  const child = Child.fork('corruption-pristines.ts', []);
+  const m = await child.next<{ type: string; logs: EncodedPristine[] }>('pristines', 60_000);
+  await child.exited;
+  const logs = m.logs.map(decodePristine);
   for (const p of logs) console.log(`  ${describeLayout(p)}`);
   return logs;
+}
+
+/** A Pristine as JSON carries it (bytes in base64). */
+export interface EncodedPristine {
+  readonly label: string;
+  readonly files: Array<[string, string]>;
+  readonly records: string[];
+  readonly segments: readonly SegmentLayout[];
+  readonly hint: number;
+}
+
+export function encodePristine(p: Pristine): EncodedPristine {
+  return {
+    label: p.label, segments: p.segments, hint: p.hint,
+    files: [...p.files].map(([n, b]) => [n, b.toString('base64')]), records: p.records.map((r) => r.toString('base64')),
+  };
+}
+
+function decodePristine(e: EncodedPristine): Pristine {
+  return {
+    label: e.label, segments: e.segments, hint: e.hint,
+    files: new Map(e.files.map(([n, b]) => [n, Buffer.from(b, 'base64')])), records: e.records.map((r) => Buffer.from(r, 'base64')),
+  };
 }

@@ -4,19 +4,18 @@
  * by the real Producer.open, which runs recovery in its writer thread. See
  * docs/reliability.corruption.part.md.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
+import { Consumer, ConsumerStyle, LogError, Producer, Whence } from '../dist/index.js';
 import { announceSeed, checkProperty } from './fc-run.js';
-import { dirDigest } from './helpers.js';
-import { buildPristine, cleanupScratch, describeLayout, discard, encodeHint, materialise, untyped, type Pristine } from './corruption-kit.js';
+import { suite, digestDir } from './kit.js';
+import { cleanupScratch, describeLayout, discard, encodeHint, materialise, untyped, type Library, type Pristine } from './corruption-kit.js';
+import { buildPristine } from './corruption-build.js';
 import { applyBytes, applyFiles, byteDamage, fileDamage, withSegments, type ByteDamage, type FileDamage } from './corruption-damage.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-open');
 const FILE = 'test/corruption-open.test.ts';
 const CURSOR = 'cursors/client.c.cursor';
 const SLOT_BYTES = 32 + 65_536;
@@ -25,6 +24,9 @@ const SLOT_BYTES = 32 + 65_536;
  * this property is the slowest in npm test (about 30 to 60 s for its 1,000 cases). FC_RUNS changes it.
  */
 const OPEN_RUNS = 1_000;
+
+/** This file runs on dist/: the kit reads and classifies errors with it. */
+const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };
 
 let log: Pristine;
 /** The cursor file's two slots: where each one's bytes are, and what it holds. */
@@ -109,7 +111,7 @@ async function checkCursor(damage: CursorDamage[]): Promise<void> {
       try {
         c = await Consumer.open({ logDir: dir, style: ConsumerStyle.clientTx('c') });
       } catch (e) {
-        const u = untyped(e, new Set(['ERR_LOG_CORRUPT']));
+        const u = untyped(lib, e, new Set(['ERR_LOG_CORRUPT']));
         if (u !== null) throw new Error(u);
         if (want !== null) throw new Error(`open failed (${(e as Error).message}); expected the cursor at ${want.offset}`);
         continue;
@@ -150,7 +152,7 @@ async function openClose(dir: string): Promise<OpenResult> {
   try {
     p = await Producer.open({ logDir: dir, fileRollSize: 1024, indexIntervalBytes: 512 });
   } catch (e) {
-    const u = untyped(e, new Set(['ERR_LOG_CORRUPT', 'ERR_IO']));
+    const u = untyped(lib, e, new Set(['ERR_LOG_CORRUPT', 'ERR_IO']));
     if (u !== null) throw new Error(u);
     return { code: (e as { code: string }).code, message: (e as Error).message };
   }
@@ -169,13 +171,13 @@ async function checkProducerOpen({ bytes, files: fdmg }: { bytes: ByteDamage[]; 
   try {
     const first = await openClose(dir);
     if ('next' in first && hint !== null && first.next < hint) throw new Error(`opened at ${first.next}, below the durable hint ${hint}`);
-    const digest = dirDigest(dir);
+    const digest = digestDir(dir);
     const second = await openClose(dir);
     const same = 'next' in first
       ? 'next' in second && second.next === first.next && !second.cut && second.removed === 0
       : 'code' in second && second.code === first.code;
     if (!same) throw new Error(`opening twice differs: ${JSON.stringify(first)} then ${JSON.stringify(second)}`);
-    if (dirDigest(dir) !== digest) throw new Error(`the second open changed the directory (${JSON.stringify(first)})`);
+    if (digestDir(dir) !== digest) throw new Error(`the second open changed the directory (${JSON.stringify(first)})`);
   } finally {
     discard(dir);
   }

@@ -3,23 +3,25 @@
  * by a nonTx consumer in a process without a producer (no writer thread; every case is in-process).
  * See docs/reliability.corruption.part.md for the properties in prose.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
-import {
-  cleanupScratch, describeRead, discard, materialise, readDir, readSafety, standardPristines, type Pristine,
-} from './corruption-kit.js';
+import { suite } from './kit.js';
+import { Consumer, ConsumerStyle, LogError, Whence } from '../dist/index.js';
+import { cleanupScratch, describeRead, discard, materialise, readDir, readSafety, type Library, type Pristine } from './corruption-kit.js';
+import { standardPristines } from './corruption-build.js';
 import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, withSegments, type ByteDamage, type FileDamage,
 } from './corruption-damage.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-read');
 const FILE = 'test/corruption-read.test.ts';
 const RUNS = 2000;
+
+/** This file runs on dist/: the kit reads and classifies errors with it. */
+const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };
 
 let logs: Pristine[] = [];
 
@@ -37,7 +39,7 @@ const pick = fc.nat().map((n) => n % 2);
 test('pristine logs read back whole', async () => {
   for (const p of logs) {
     const dir = materialise(p.files);
-    const r = await readDir(dir, p.records);
+    const r = await readDir(lib, dir, p.records);
     discard(dir);
     assert.is(readSafety(r), null);
     assert.is(r.error, null);
@@ -52,7 +54,7 @@ async function checkBytes({ log, damage }: { log: number; damage: ByteDamage[] }
   const want = expectRead(p, segs);
   const dir = materialise(withSegments(p, segs));
   try {
-    const r = await readDir(dir, p.records);
+    const r = await readDir(lib, dir, p.records);
     const why = readSafety(r);
     if (why !== null) throw new Error(`${p.label}: ${why}`);
     const got = describeRead(r);
@@ -107,7 +109,7 @@ test('property: file damage (segments deleted, duplicated, swapped; index, hint,
     const dir = materialise(map);
     for (const d of dirs) mkdirSync(join(dir, d), { recursive: true });
     try {
-      const r = await readDir(dir, p.records);
+      const r = await readDir(lib, dir, p.records);
       const why = readSafety(r);
       if (why !== null) throw new Error(`${p.label}: ${why}`);
       if (bytes.length === 0 && files.every(harmless)) {

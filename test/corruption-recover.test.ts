@@ -4,17 +4,14 @@
  * through the public Consumer, then recovered again. A smaller share of cases goes through the real
  * Producer.open (corruption-open.test.ts). See docs/reliability.corruption.part.md.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readableErrors } from './readable-errors.js';
 import { announceSeed, checkProperty } from './fc-run.js';
-import { dirDigest } from './helpers.js';
+import { suite, digestDir } from './kit.js';
 import {
-  cleanupScratch, describeRead, discard, encodeHint, materialise, readDir, readSafety, standardPristines,
-  untyped, type Pristine,
+  cleanupScratch, describeRead, discard, encodeHint, materialise, pristinesFromChild, readDir, readSafety, untyped, type Library, type Pristine,
 } from './corruption-kit.js';
 import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, judgeSegment, validFrameAfter, withSegments, type ByteDamage,
@@ -22,16 +19,24 @@ import {
 import { recoverLog, type RecoveredLog } from '../src/storage/recovery.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
 import { LogError } from '../src/errors.js';
+import { Consumer, ConsumerStyle, Whence } from '../src/index.js';
 
-const test = readableErrors(rawTest);
+const test = suite('corruption-recover');
 const FILE = 'test/corruption-recover.test.ts';
 const RUNS = 2000;
+
+/**
+ * This file runs on src/ only (recoverLog is internal, and a second copy of the library would bring a
+ * second LogError class): the pristine logs come from a child process, and are read back with src's
+ * Consumer.
+ */
+const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };
 
 let logs: Pristine[] = [];
 
 test.before(async () => {
   announceSeed(FILE);
-  logs = await standardPristines();
+  logs = await pristinesFromChild();
 });
 test.after(cleanupScratch);
 
@@ -53,16 +58,16 @@ function recoveryFault(e: unknown): string | null {
   if (e instanceof LogError && (e.code === 'ERR_LOG_CORRUPT' || e.code === 'ERR_IO')) return null;
   const sys = e as NodeJS.ErrnoException;
   if (e instanceof Error && typeof sys.code === 'string' && /^E[A-Z]+$/.test(sys.code) && typeof sys.syscall === 'string') return null;
-  return untyped(e, new Set());
+  return untyped(lib, e, new Set());
 }
 
 const summary = (o: Outcome): string => ('ok' in o ? `next ${o.ok.nextOffset}, cut ${JSON.stringify(o.ok.truncated)}, removed [${o.ok.removed.join()}]` : `${(o.error as { code?: string }).code}: ${(o.error as Error).message}`);
 
 /** Recovery run a second time changes nothing and reaches the same result. */
 function checkIdempotent(dir: string, first: Outcome, label: string): void {
-  const before = dirDigest(dir);
+  const before = digestDir(dir);
   const again = recover(dir);
-  const after = dirDigest(dir);
+  const after = digestDir(dir);
   if (before !== after) throw new Error(`${label}: recovering again changed the directory (first: ${summary(first)}; second: ${summary(again)})`);
   if ('ok' in first) {
     if (!('ok' in again) || again.ok.nextOffset !== first.ok.nextOffset || again.ok.truncated !== null || again.ok.removed.length > 0) {
@@ -130,12 +135,12 @@ async function checkTail({ log, hint, damage }: { log: number; hint: HintVariant
       if (!want.cut.removed && readFileSync(join(dir, seg.name)).length !== want.cut.size) {
         throw new Error(`${label}: ${seg.name} is ${readFileSync(join(dir, seg.name)).length} bytes after recovery, expected ${want.cut.size}`);
       }
-      const r = await readDir(dir, p.records);
+      const r = await readDir(lib, dir, p.records);
       const why = readSafety(r);
       if (why !== null || r.error !== null || r.offsets.length !== want.cut.next) throw new Error(`${label}: after recovery ${why ?? describeRead(r)}; expected 0..${want.cut.next - 1}`);
     } else if ('ok' in got) {
       // Damage to durable data recovery did not rescan: the reader must stop there.
-      const r = await readDir(dir, p.records);
+      const r = await readDir(lib, dir, p.records);
       const why = readSafety(r);
       const code = (r.error as { code?: string } | null)?.code;
       if (why !== null || code !== 'ERR_LOG_CORRUPT' || (r.phase === 'iter' && r.offsets.length !== want.durable)) {
@@ -173,7 +178,7 @@ async function checkAny({ log, hint, bytes, files: fdmg }: { log: number; hint: 
       if (fault !== null) throw new Error(`${label}: ${fault}`);
     } else {
       if (hintNow !== null && got.ok.nextOffset < hintNow) throw new Error(`${label}: recovered to ${got.ok.nextOffset}, below the durable hint ${hintNow}`);
-      const r = await readDir(dir, p.records);
+      const r = await readDir(lib, dir, p.records);
       const why = readSafety(r);
       if (why !== null) throw new Error(`${label}: after recovery ${summary(got)}: ${why}`);
       if (fdmg.length === 0) {

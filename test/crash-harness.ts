@@ -9,7 +9,7 @@ import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, type ChildMessage } from './child.js';
-import { prng, tempDir } from './helpers.js';
+import { prng, tempDir } from './kit.js';
 import { LogModel, type LogShape } from './oracle.js';
 
 const HOOK = fileURLToPath(new URL('./fixtures/kill-at-io.mjs', import.meta.url));

@@ -5,17 +5,14 @@
  * Then a transactional consumer, SIGKILLed at random and at cursor points beside a crashing producer,
  * must end with every record applied exactly once. SEED=<n> replays a run.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, prng } from './helpers.js';
-import { killAllChildren } from './child.js';
+import { suite, prng } from './kit.js';
 import {
   CONSUMER_POINTS, CrashDir, PRODUCER_POINTS, formatStats, lossWindowSlackMs, newStats, producerPointIteration,
   randomRun, shapeFor, shapeForPoint,
 } from './crash-harness.js';
 
-const test = readableErrors(rawTest);
+const test = suite('crash-points');
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const tries = Number(process.env.CRASH_POINT_TRIES ?? 4);
 const rounds = Number(process.env.CRASH_CONSUMER_ROUNDS ?? 30);
@@ -23,9 +20,7 @@ console.log(`crash points test seed=${seed}, ${tries} tries per point, ${rounds}
 const slackMs = lossWindowSlackMs();
 const stats = newStats();
 
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
+test.after(() => {
   console.log(`crash points test seed=${seed}: ${formatStats(stats)}`);
 });
 

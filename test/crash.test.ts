@@ -3,22 +3,17 @@
  * with small segments, and with tiny segments under aggressive retention. After every kill the log is
  * reopened here and checked by the oracle (test/oracle.ts). SEED=<n> replays a run.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, prng } from './helpers.js';
-import { killAllChildren } from './child.js';
+import { suite, prng } from './kit.js';
 import { CrashDir, POLICIES, formatStats, lossWindowSlackMs, newStats, randomRun, shapeFor } from './crash-harness.js';
 
-const test = readableErrors(rawTest);
+const test = suite('crash');
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const perScenario = Number(process.env.CRASH_ITERATIONS ?? 17);
 console.log(`crash test seed=${seed}, ${perScenario} kills per scenario (replay: SEED=${seed} node --import tsx test/crash.test.ts)`);
 const slackMs = lossWindowSlackMs();
 const stats = newStats();
 
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
+test.after(() => {
   console.log(`crash test seed=${seed}: ${formatStats(stats)}`);
 });
 

@@ -5,26 +5,14 @@
  * consumer releases its cursor and lock without waiting for a running handler or committing its
  * outcome. Both are safe to call twice and after close().
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { withFaults } from './faults.js';
-import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
-import { readTexts } from './kit.js';
-import { readableErrors } from './readable-errors.js';
-const test = readableErrors(rawTest);
+import { suite, rejectsWith, tempDir, throwsWith, waitFor, readTexts, logOf } from './kit.js';
 
-test.after(cleanupTempDirs);
-
-async function logOf(n: number): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
-  return logDir;
-}
+const test = suite('destroy');
 
 test('producer destroy: the lock is released, later calls fail with ERR_LOG_CLOSED, the log reopens to a prefix', async () => {
   const logDir = tempDir();

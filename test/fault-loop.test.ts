@@ -9,18 +9,14 @@
  * syncs; short writes; EMFILE on open; EIO in the main thread (locks, consumer reads).
  * SEED=<n> replays the short-write lengths.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, cleanupTempDirs, prng } from './helpers.js';
+import { suite, tempDir, prng } from './kit.js';
 import { clearFaults, readTrace, setFaults, type FaultOp, type FaultRule } from './faults.js';
 import { KEEP_ALL, OPTIONS, readPhase, runWorkload, verifyAfter, type Outcome, type WorkloadOptions } from './fault-workload.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
-
+const test = suite('fault-loop');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`  fault loop seed ${SEED} (SEED=${SEED} replays)`);
 const random = prng(SEED);

@@ -5,19 +5,15 @@
  * open-foreign.mjs): every one must end, refuse the file with ERR_LOG_CORRUPT naming it (verifyLog:
  * report it as damage), and leave the directory as it was.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest } from './helpers.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
+import { suite, digestDir, liveLogOf } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
-
+const test = suite('foreign-files');
 const OPENER = fileURLToPath(new URL('./fixtures/open-foreign.mjs', import.meta.url));
 /** Far longer than any of these opens takes; a blocked open(2) never returns at all. */
 const HANG_MS = 20_000;
@@ -37,10 +33,7 @@ function openIn(what: string, logDir: string): Outcome {
 
 /** A log of 3 records in 1 segment, with a committed cursor 'billing', closed cleanly. */
 async function smallLog(): Promise<{ logDir: string; segment: string; index: string }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
-  for (let i = 0; i < 3; i++) p.append(`r${i}`);
-  await p.flush();
+  const { logDir, p } = await liveLogOf(['r0', 'r1', 'r2']);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
   await c.nonblockingProcess(1, () => 'commit');
   await c.close();
@@ -70,8 +63,8 @@ for (const c of cases) {
     if (!readdirSync(join(path, '..')).includes(file.split('/').pop()!)) throw new Error(`setup: ${file} missing`);
     try { replaceWithFifo(path); } catch { /* the newer segment is made as a FIFO already */ }
     mkdirSync(join(log.logDir, 'cursors'), { recursive: true });
-    const before = dirDigest(log.logDir);
-    const cursorsBefore = dirDigest(join(log.logDir, 'cursors'));
+    const before = digestDir(log.logDir);
+    const cursorsBefore = digestDir(join(log.logDir, 'cursors'));
     for (const what of c.opens) {
       const out = openIn(what, log.logDir);
       if (what === 'verify') {
@@ -81,8 +74,8 @@ for (const c of cases) {
         assert.equal({ ok: out.ok, code: out.code }, { ok: false, code: 'ERR_LOG_CORRUPT' }, `${what}: ${JSON.stringify(out)}`);
         assert.ok(out.message!.includes(file.split('/').pop()!), `${what} names ${file}: ${out.message}`);
       }
-      assert.is(dirDigest(log.logDir), before, `${what} left the directory as it was`);
-      assert.is(dirDigest(join(log.logDir, 'cursors')), cursorsBefore, `${what} left cursors/ as it was`);
+      assert.is(digestDir(log.logDir), before, `${what} left the directory as it was`);
+      assert.is(digestDir(join(log.logDir, 'cursors')), cursorsBefore, `${what} left cursors/ as it was`);
     }
   });
 }

@@ -8,18 +8,14 @@
  * Every test works on a copy: today's code must read, verify, continue and append to the bytes an
  * earlier version wrote, and a change made alike to writer and reader cannot hide a format break.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, Whence, verifyLog } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest } from './helpers.js';
+import { suite, tempDir, digestDir } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
-
+const test = suite('format-v1');
 const FIXTURE = fileURLToPath(new URL('./fixtures/format-v1', import.meta.url));
 const RECORDS = 60;
 const expected = (i: number): string => `v1-record-${i}-${'x'.repeat(i % 7)}`;
@@ -31,7 +27,7 @@ function copyOfFixture(): string {
 }
 
 test('a 0.1 log reads back whole, in order, with non-decreasing timestamps', async () => {
-  const before = dirDigest(FIXTURE);
+  const before = digestDir(FIXTURE);
   const logDir = copyOfFixture();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const got: string[] = [];
@@ -44,7 +40,7 @@ test('a 0.1 log reads back whole, in order, with non-decreasing timestamps', asy
   }
   await c.close();
   assert.equal(got, Array.from({ length: RECORDS }, (_, i) => expected(i)));
-  assert.is(dirDigest(FIXTURE), before, 'the checked-in fixture itself is never touched');
+  assert.is(digestDir(FIXTURE), before, 'the checked-in fixture itself is never touched');
 });
 
 test('a 0.1 log verifies clean, and a seek by offset lands through its index', async () => {

@@ -1,27 +1,16 @@
 /**
  * A broken internal invariant is ERR_INTERNAL, never ERR_LOG_CORRUPT or an I/O error: a cursor asked to
- * move backwards, a ring record the writer finds reaching past the published head (the write half of
- * the pair assertion: nothing of that frame reaches the file), and a message from the writer thread
- * that the protocol does not know. Each breaks the invariant by hand, through internals.
+ * move backwards, and the writer's check of a frame it built refusing a header that disagrees with it.
+ * Each breaks the invariant by hand, through modules of src/ (this file loads nothing of dist/);
+ * internal-producer.test.ts has the invariants of a running producer and its writer thread.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Producer, SyncPolicy } from '../dist/index.js';
 import { CursorFile } from '../src/cursor/cursor-file.js';
-import { I32, controlViews, type SharedLog } from '../src/ring/layout.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, checkBuiltFrame, fillFrameHeader } from '../src/format/frame.js';
-import { cleanupTempDirs, rejectsWith, tempDir, throwsWith, waitFor } from './helpers.js';
-import { readTexts } from './kit.js';
-import { readableErrors } from './readable-errors.js';
-const test = readableErrors(rawTest);
+import { suite, tempDir, throwsWith } from './kit.js';
 
-test.after(cleanupTempDirs);
-
-/** The producer's shared memory and writer thread, which no public API exposes. */
-function internals(p: Producer): { shared: SharedLog; worker: { emit(event: string, m: unknown): boolean } } {
-  return p as unknown as { shared: SharedLog; worker: { emit(event: string, m: unknown): boolean } };
-}
+const test = suite('internal');
 
 test('a cursor asked to move backwards throws ERR_INTERNAL and keeps its offset', async () => {
   const io = await fileIO();
@@ -35,46 +24,6 @@ test('a cursor asked to move backwards throws ERR_INTERNAL and keeps its offset'
   } finally {
     cursor.close();
   }
-});
-
-test('a ring record reaching past the published head fails the writer with ERR_INTERNAL before it writes', async () => {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
-  p.append('r0');
-  await p.flush();
-  // Publish 8 bytes whose length field claims 1,000: a producer-side bug the writer must not frame.
-  const { shared } = internals(p);
-  const c = controlViews(shared.control);
-  const head = Atomics.load(c.i32, I32.HEAD) >>> 0;
-  new DataView(shared.ring).setUint32(head & (shared.ring.byteLength - 1), 1000, true);
-  Atomics.store(c.i32, I32.HEAD, (head + 8) | 0);
-  Atomics.add(c.i32, I32.WRITER_WAKE, 1);
-  Atomics.notify(c.i32, I32.WRITER_WAKE);
-  await waitFor(() => p.error !== null, 'the writer to fail');
-  const err = await rejectsWith(p.flush(), 'ERR_INTERNAL');
-  assert.match(err.message, 'reaches past the published head');
-  assert.is(p.error?.code, 'ERR_INTERNAL');
-  assert.is(p.writtenOffset, 1, 'nothing of the bad frame was published');
-  throwsWith(() => p.append('r1'), 'ERR_INTERNAL');
-  await rejectsWith(p.close(), 'ERR_INTERNAL');
-  assert.equal(await readTexts(logDir), ['r0'], 'nothing of the bad frame reached the file');
-});
-
-test('a message the writer protocol does not know fails the producer with ERR_INTERNAL', async () => {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir });
-  p.append('r0');
-  await p.flush();
-  internals(p).worker.emit('message', { type: 'bogus' });
-  assert.is(p.error?.code, 'ERR_INTERNAL');
-  assert.match(p.error!.message, 'bogus');
-  throwsWith(() => p.append('r1'), 'ERR_INTERNAL');
-  await rejectsWith(p.flush(), 'ERR_INTERNAL');
-  await rejectsWith(p.close(), 'ERR_INTERNAL');
-  // The writer thread is stopped and the lock released: the directory opens again.
-  const q = await Producer.open({ logDir });
-  assert.is(q.nextOffset, 1);
-  await q.close();
 });
 
 test('the writer\'s check of a built frame refuses a header that disagrees with what it frames', () => {

@@ -4,18 +4,15 @@
  * the log reopens to a valid prefix. Injected through the writer's file layer, and a real ENOSPC on a
  * small tmpfs where this machine allows mounting one.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
-const test = readableErrors(rawTest);
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, verifyLog, formatVerifyReport } from '../dist/index.js';
-import { tempDir, cleanupTempDirs, rejectsWith, throwsWith, waitFor } from './helpers.js';
+import { suite, tempDir, rejectsWith, throwsWith, waitFor } from './kit.js';
 import { clearFaults, setFaults, withFaults, type FaultOp, type FaultPlan } from './faults.js';
 
-test.after(cleanupTempDirs);
+const test = suite('io-errors');
 
 /** A fault on segment files, counted from the moment `arm` (a file path) exists. */
 function segmentFault(op: FaultOp, nth: number, errno: string, arm: string): FaultPlan {

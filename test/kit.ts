@@ -1,12 +1,172 @@
-/** Shared by the test files that read whole logs: the records of a log as text, oldest first. */
-import { Consumer, ConsumerStyle, Whence } from '../dist/index.js';
+/**
+ * The test kit, shared by every test file:
+ * - `suite(name)`: a uvu suite whose failures stay readable (readable-errors.ts) and that kills the
+ *   children it forked and removes its temporary directories when it ends;
+ * - `tempDir()`, `waitFor()` (a bounded poll of a condition: tests never sleep fixed times),
+ *   `rejectsWith()`, `throwsWith()`, `prng()` (seeded, so a failing run replays);
+ * - `logOf(records)` and `liveLogOf(records)`: a log of n records (or of the given ones), closed or with
+ *   its producer left open; `readRecords(dir)` and `readTexts(dir)`: the log read back;
+ * - `digestDir(dir)`: a digest of every file under a directory, for "left the directory untouched".
+ * The kit loads the library (from dist/) only inside logOf, liveLogOf, readRecords and readTexts: a
+ * test file that runs on src/ does not call them, and so loads one copy of the library.
+ */
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { suite as uvuSuite, type Test } from 'uvu';
+import type { Producer } from '../dist/index.js';
+import { readableErrors } from './readable-errors.js';
+import { killAllChildren } from './child.js';
 
-/** Every record still stored in `logDir`, decoded as UTF-8, read by a nonTx consumer from the oldest. */
-export async function readTexts(logDir: string): Promise<string[]> {
+const made: string[] = [];
+
+/** A fresh temporary directory, removed when the suite ends. */
+export function tempDir(prefix = 'rlog-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * A uvu suite named `name` whose tests rethrow a LogError as a readable Error, and which kills every
+ * child process still running and removes every tempDir() after its last test.
+ */
+export function suite(name: string): Test {
+  const test = readableErrors(uvuSuite(name));
+  test.after(async () => {
+    await killAllChildren();
+    cleanupTempDirs();
+  });
+  return test;
+}
+
+/** Polls `cond` until it is true; fails after `timeoutMs` with `what` in the message. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * A digest of every file's path and bytes under `dir`, subdirectories included (cursors/ of a log):
+ * equal digests mean the tree is byte-identical. 'absent' when `dir` does not exist.
+ */
+export function digestDir(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (at: string, rel: string): boolean => {
+    let names: string[];
+    try {
+      names = readdirSync(at).sort();
+    } catch {
+      return false;
+    }
+    for (const n of names) {
+      const p = join(at, n);
+      const r = rel === '' ? n : `${rel}/${n}`;
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        h.update(`d ${r}\0`);
+        walk(p, r);
+      } else {
+        h.update(`f ${r} ${st.size}\0`);
+        if (st.isFile()) h.update(readFileSync(p));
+      }
+    }
+    return true;
+  };
+  return walk(dir, '') ? h.digest('hex') : 'absent';
+}
+
+/** Awaits a promise expected to reject with a LogError of `code`; returns the error. */
+export async function rejectsWith(p: Promise<unknown> | (() => Promise<unknown>), code: string): Promise<Error & { code: string }> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    const err = e as Error & { code: string };
+    if (err.code !== code) throw new Error(`expected ${code}, got ${err.code ?? 'no code'}: ${err.message}`);
+    return err;
+  }
+  throw new Error(`expected a rejection with ${code}, got none`);
+}
+
+/** Calls `fn`, expecting it to throw a LogError of `code`; returns the error. */
+export function throwsWith(fn: () => unknown, code: string): Error & { code: string } {
+  try {
+    fn();
+  } catch (e) {
+    const err = e as Error & { code: string };
+    if (err.code !== code) throw new Error(`expected ${code}, got ${err.code ?? 'no code'}: ${err.message}`);
+    return err;
+  }
+  throw new Error(`expected a throw with ${code}, got none`);
+}
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with SEED=<n>. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface LogOfOptions {
+  /** The log directory; a fresh tempDir() by default. */
+  logDir?: string;
+  /** Flushes after appending record i when this says so (smaller frames); the log is flushed at the end anyway. */
+  flushAfter?: (i: number) => boolean;
+  /** Producer options besides logDir; syncPolicy is SyncPolicy.always() unless given. */
+  [option: string]: unknown;
+}
+
+/**
+ * A log holding `records` (a count n means the texts `rec-0` .. `rec-${n - 1}`), flushed, with its producer
+ * left open in this process.
+ */
+export async function liveLogOf(records: number | ReadonlyArray<string | Uint8Array>, options: LogOfOptions = {}): Promise<{ logDir: string; p: Producer }> {
+  const { Producer, SyncPolicy } = await import('../dist/index.js');
+  const { logDir = tempDir(), flushAfter, ...producerOptions } = options;
+  const list = typeof records === 'number' ? Array.from({ length: records }, (_, i) => `rec-${i}`) : records;
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), ...producerOptions });
+  for (const [i, r] of list.entries()) {
+    p.append(r);
+    if (flushAfter?.(i) === true) await p.flush();
+  }
+  await p.flush();
+  return { logDir, p };
+}
+
+/** As liveLogOf, with the producer closed: the directory of a closed log holding `records`. */
+export async function logOf(records: number | ReadonlyArray<string | Uint8Array>, options: LogOfOptions = {}): Promise<string> {
+  const { logDir, p } = await liveLogOf(records, options);
+  await p.close();
+  return logDir;
+}
+
+/** Every record still stored in `logDir` with its offset, decoded as UTF-8, read by a nonTx consumer from the oldest. */
+export async function readRecords(logDir: string): Promise<Array<{ offset: number; text: string }>> {
+  const { Consumer, ConsumerStyle, Whence } = await import('../dist/index.js');
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
-    return [...c.iter()].map((m) => Buffer.from(m.data).toString());
+    return [...c.iter()].map((m) => ({ offset: m.offset, text: Buffer.from(m.data).toString() }));
   } finally {
     await c.close();
   }
+}
+
+/** The texts of readRecords(logDir), oldest first. */
+export async function readTexts(logDir: string): Promise<string[]> {
+  return (await readRecords(logDir)).map((r) => r.text);
 }

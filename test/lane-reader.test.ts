@@ -3,17 +3,13 @@
  * which jumps there and reads on from any later offset, across frames and segments; a hint that does
  * not name a frame start is refused (the caller then skips or seeks), never taken for damage.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
-import { cleanupTempDirs, prng, tempDir } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
+import { suite, prng, tempDir } from './kit.js';
 import { checkRecord, makeLog } from './reader-kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
-
+const test = suite('lane-reader');
 const N = 6_000; // 200 B records: frames of 32 KiB, segments of 512 KiB (several of each)
 
 test('a hint from one reader lets another jump to any later record, in and across segments', async () => {

@@ -6,23 +6,16 @@
  * owner releases and a newcomer takes the lock must lose; something that is not a regular file at the
  * lock path is refused and changes nothing.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as esm from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
-import { Child, killAllChildren, type ChildMessage } from './child.js';
+import { suite, tempDir, rejectsWith, digestDir, waitFor } from './kit.js';
+import { Child, type ChildMessage } from './child.js';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
-
+const test = suite('locks');
 const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof esm;
 type Lib = typeof esm;
 type Kind = 'producer' | 'cursor';
@@ -221,11 +214,11 @@ test('a directory at the lock path is refused with ERR_LOG_CORRUPT and the log d
   p.append('r0');
   await p.close();
   mkdirSync(join(logDir, 'producer.lock'));
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   const names = readdirSync(logDir).sort();
   const err = await rejectsWith(esm.Producer.open({ logDir }), 'ERR_LOG_CORRUPT');
   assert.match(err.message, /producer\.lock/);
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
   assert.equal(readdirSync(logDir).sort(), names);
 
   mkdirSync(join(logDir, 'cursors'), { recursive: true });

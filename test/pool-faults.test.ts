@@ -2,25 +2,21 @@
  * Consumer worker pools, faults: the hung-handler watch after a lane lost its worker, close()
  * during a blocking pool call.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { guarded, handler, logOf } from './pool-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
+import { POOL_LOG, guarded, handler } from './pool-kit.js';
+import { suite, logOf, tempDir, rejectsWith, waitFor } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(() => cleanupTempDirs());
-
+const test = suite('pool-faults');
 
 
 test('a handler that hangs after its lane lost a worker mid-call is still stopped after timeoutMs', async () => {
   // Records 10 and 20 are in lane 0's first stripe: its worker exits during record 10, the new one
   // hangs on record 20.
   const records = Array.from({ length: 200 }, (_, i) => (i === 10 ? `crash-${i}` : i === 20 ? `hang-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('crash-hang') });
   const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 300 }));
   if (s === 'stuck') assert.unreachable('the call did not end: the hung handler was never stopped');
@@ -33,7 +29,7 @@ test('5 different records each losing their worker once, within one progress rep
   // Lane 0 reports its progress every 32 records: the exits on records 11 to 15 all happen before its
   // first report, yet each is a different record's first loss.
   const records = Array.from({ length: 300 }, (_, i) => (i >= 11 && i <= 15 ? `crash-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('five') });
   const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }).then((v) => v, (e: unknown) => e as Error));
   if (s === 'stuck') assert.unreachable('the call did not end');
@@ -45,7 +41,7 @@ test('5 different records each losing their worker once, within one progress rep
 
 test('a record whose worker exits every time rejects the call with ERR_WORKER_FAILED naming it', async () => {
   const records = Array.from({ length: 300 }, (_, i) => (i === 140 ? `die-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('die') });
   const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }), 'ERR_WORKER_FAILED');
   assert.match(e.message, /^record 140: /);
@@ -76,7 +72,7 @@ test('close() while a pool handler runs: close waits for it, its commit lands, t
   // One worker runs one lane, so records 0 to 39 are done when record 40 waits: it is the record in
   // flight. The worker waits in record 40 until the test opens the gate, after close().
   const records = Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
   const order: string[] = [];
   const run = c.nonblockingProcess(null, handler, { workers: 1, batchRecords: 16 })
@@ -99,7 +95,7 @@ test('close() while a pool handler runs: close waits for it, its commit lands, t
 test('close() while one of two lanes waits in a handler: the summary counts exactly the contiguous prefix that was committed', async () => {
   // Lane 0 waits in record 40; lane 1 holds stripes 16-31, 48-63, ... and may be anywhere meanwhile.
   // Whatever it finished out of order past the first unfinished record is neither committed nor counted.
-  const logDir = await logOf(Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`)));
+  const logDir = await logOf(Array.from({ length: 100 }, (_, i) => (i === 40 ? `gate-${i}` : `rec-${i}`)), POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('gate') });
   const run = c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 16 }).then((v) => v, (e: unknown) => e as Error);
   await waitFor(() => existsSync(join(logDir, 'gated-40')), 'the handler to wait in record 40');
@@ -117,7 +113,7 @@ test('close() while one of two lanes waits in a handler: the summary counts exac
 
 test('close() or abort during a pool call whose record is retried forever ends the call; the record is not completed', async () => {
   for (const how of ['close', 'abort'] as const) {
-    const logDir = await logOf(Array.from({ length: 10 }, (_, i) => (i === 5 ? `retry-${i}` : `rec-${i}`)));
+    const logDir = await logOf(Array.from({ length: 10 }, (_, i) => (i === 5 ? `retry-${i}` : `rec-${i}`)), POOL_LOG);
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(how) });
     const ac = new AbortController();
     const run = c.blockingProcess(null, handler, { workers: 1, signal: ac.signal }).then((v) => v, (e: unknown) => e as Error);

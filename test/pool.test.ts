@@ -3,27 +3,20 @@
  * each committed once, the cursor advancing only over the contiguous finished prefix; a worker that
  * exits mid-record or hangs past timeoutMs has its records handed out again; dead letters from a pool.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { guarded, handler, logOf } from './pool-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { POOL_LOG, guarded, handler } from './pool-kit.js';
+import { suite, logOf, tempDir, rejectsWith, waitFor } from './kit.js';
+import { Child } from './child.js';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
-
+const test = suite('pool');
 
 for (const workers of [2, 4]) {
   test(`a pool of ${workers} processes 100,000 records, each committed once, the cursor in order`, async () => {
     const N = 100_000;
-    const logDir = await logOf(Array.from({ length: N }, (_, i) => `rec-${i}`));
+    const logDir = await logOf(N, POOL_LOG);
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(`pool${workers}`), commit: { everyRecords: 1 } });
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(c.committedOffset!), 1);
@@ -41,7 +34,7 @@ for (const workers of [2, 4]) {
 
 test('a lane held up by a slow record: the others run ahead only as far as the outcome window, then wait', async () => {
   const N = 150_000; // more than the 65,536-record window
-  const logDir = await logOf(Array.from({ length: N }, (_, i) => (i === 10 ? `slow-${i}` : `rec-${i}`)));
+  const logDir = await logOf(Array.from({ length: N }, (_, i) => (i === 10 ? `slow-${i}` : `rec-${i}`)), POOL_LOG);
   writeFileSync(join(logDir, 'slow-pending'), ''); // the handler's markers: see fixtures/pool-handler.mjs
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('window'), commit: { everyRecords: 1 } });
   const samples: number[] = [];
@@ -57,7 +50,7 @@ test('a lane held up by a slow record: the others run ahead only as far as the o
 });
 
 test('max limits a pool run; the next call continues exactly there', async () => {
-  const logDir = await logOf(Array.from({ length: 3000 }, (_, i) => `rec-${i}`));
+  const logDir = await logOf(3000, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('pmax') });
   const s = await c.nonblockingProcess(1234, handler, { workers: 2, batchRecords: 100 });
   assert.equal(s, { committed: 1234, skipped: 0, retried: 0, stoppedBy: 'limit' });
@@ -71,7 +64,7 @@ test('max limits a pool run; the next call continues exactly there', async () =>
 
 test('a worker that exits mid-record: its range is handed out again, nothing lost or doubled', async () => {
   const records = Array.from({ length: 2000 }, (_, i) => (i === 777 ? `crash-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('crash') });
   const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 });
   assert.equal(s, { committed: 2000, skipped: 0, retried: 0, stoppedBy: 'end' });
@@ -82,7 +75,7 @@ test('a worker that exits mid-record: its range is handed out again, nothing los
 
 test('a worker that hangs past timeoutMs: its range is taken back and handed out again', async () => {
   const records = Array.from({ length: 600 }, (_, i) => (i === 300 ? `hang-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('hang') });
   const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 500 });
   assert.equal(s, { committed: 600, skipped: 0, retried: 0, stoppedBy: 'end' });
@@ -92,7 +85,7 @@ test('a worker that hangs past timeoutMs: its range is taken back and handed out
 
 test('a blocking call aborted while a handler hangs ends once timeoutMs stops that worker', async () => {
   const records = Array.from({ length: 200 }, (_, i) => (i === 150 ? `hang-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('hang-abort') });
   const ac = new AbortController();
   const run = c.blockingProcess(null, handler, { workers: 2, batchRecords: 50, timeoutMs: 400, signal: ac.signal });
@@ -107,7 +100,7 @@ test('a blocking call aborted while a handler hangs ends once timeoutMs stops th
 
 test('dead letters from a pool, counted as skipped', async () => {
   const records = Array.from({ length: 300 }, (_, i) => (i % 100 === 5 ? `fail-${i}` : `rec-${i}`));
-  const logDir = await logOf(records);
+  const logDir = await logOf(records, POOL_LOG);
   const deadLetterDir = join(tempDir(), 'dlq');
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('pdl'), retry: { maxAttempts: 2, deadLetterDir } });
   const s = await c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 40 });
@@ -119,7 +112,7 @@ test('dead letters from a pool, counted as skipped', async () => {
 });
 
 test('a nonTx pool, and pool options checked', async () => {
-  const logDir = await logOf(Array.from({ length: 1000 }, (_, i) => `rec-${i}`));
+  const logDir = await logOf(1000, POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   // @ts-expect-error: the types already refuse a function with pool options; this checks the run-time guard
   await rejectsWith(c.nonblockingProcess(null, () => 'commit', { workers: 2 }), 'ERR_INVALID_OPTION');
@@ -139,7 +132,7 @@ test('a nonTx pool, and pool options checked', async () => {
 });
 
 test('a pool handler answering something other than an outcome fails the call as it does in-process', async () => {
-  const logDir = await logOf(Array.from({ length: 30 }, (_, i) => (i === 10 ? 'bad-10' : `rec-${i}`)));
+  const logDir = await logOf(Array.from({ length: 30 }, (_, i) => (i === 10 ? 'bad-10' : `rec-${i}`)), POOL_LOG);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad-outcome') });
   const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2 }), 'ERR_INVALID_OPTION');
   assert.match(e.message, `returned "commitx"; expected 'commit', 'retry', 'skip' or 'break'`);

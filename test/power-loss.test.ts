@@ -10,16 +10,14 @@
  * Replay: SEED=<seed> node --import tsx test/power-loss.test.ts, or one case with
  * SEED=<seed> CASE=<policy>:<ops>:<crash point> (printed on failure).
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readableErrors } from './readable-errors.js';
-import { prng } from './helpers.js';
+import { suite, prng } from './kit.js';
 import { POLICIES } from './sim/sim-log.js';
 import { OPS, checkCrashState, runWorkload, type Op, type StateReport } from './sim/workload.js';
 import type { CrashMode } from './sim/sim-fs.js';
 import type { SyncPolicy } from '../src/producer/options.js';
 
-const test = readableErrors(rawTest);
+const test = suite('power-loss');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`power-loss seed=${SEED} (replay: SEED=${SEED} node --import tsx test/power-loss.test.ts)`);
 

@@ -5,7 +5,6 @@
  * file; a file changed within the racy margin is not cached; verifyLog never uses the cache; the cache
  * stays bounded.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, cpSync, renameSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,15 +17,11 @@ import {
   segmentEntry, settled, wallNowMs,
 } from '../src/reader/verified-cache.js';
 import { nodeFileIO, readOnlyFileIO, type FileIO, type FileStamp } from '../src/storage/file-io.js';
-import { Producer, SyncPolicy } from '../dist/index.js';
 import { readIndex } from '../src/segment/offset-index.js';
-import { cleanupTempDirs, prng, rejectsWith, tempDir, waitFor } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
-import { checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
+import { suite, prng, rejectsWith, tempDir } from './kit.js';
+import { ChildProducer, checkRecord, countingIO, damage, framesOf, makeLog, readFrom, settle, track, type FrameAt } from './reader-kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(cleanupTempDirs);
-
+const test = suite('reader-cache');
 const N = 4000;
 const cachedFrames = (frames: FrameAt[]) => frames.filter((f) => f.h.frameBytes >= MIN_CACHED_FRAME_BYTES);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -302,7 +297,7 @@ test('a reader at the end of a segment being written stamps it about once per ra
   // A stamp of a file written moments ago cannot be settled, so it could note nothing: the reader
   // skips stamping until the margin has passed since the change it saw, and reads the size instead.
   const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const p = await ChildProducer.open(logDir, { syncPolicy: 'never', maxTotalBytes: null });
   let stamps = 0;
   const io: FileIO = { ...nodeFileIO, stamp: (fd) => { stamps++; return nodeFileIO.stamp!(fd); } };
   const r = new LogReader(io, logDir);
@@ -311,9 +306,9 @@ test('a reader at the end of a segment being written stamps it about once per ra
     const n = 300;
     const t0 = Date.now();
     for (let i = 0; i < n; i++) {
-      p.append(`live-${i}`);
-      await waitFor(() => p.writtenOffset === i + 1, `record ${i} written`);
-      const m = r.read(p.writtenOffset, true);
+      const { writtenOffset } = await p.append([`live-${i}`], 'written');
+      assert.is(writtenOffset, i + 1, `record ${i} written`);
+      const m = r.read(writtenOffset, true);
       assert.is(m === null ? null : Buffer.from(m.data).toString(), `live-${i}`);
     }
     const margins = (Date.now() - t0) / SETTLE_MARGIN_MS;

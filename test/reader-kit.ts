@@ -1,29 +1,66 @@
 /**
- * Shared by the reader-cache and seek tests: logs of known records written by the built producer
- * (its writer thread runs from dist/), read by the consumer and reader from src/ (so that the tests see
- * the counters of the same module instance), waiting until files are settled for the reader caches.
+ * Shared by the test files that run on src/ (reader-cache, seek-position, lane-reader): logs of known
+ * records written by a producer in a child process (ChildProducer: its writer thread starts only from
+ * dist/, and these files load no module of dist/), read by the consumer and reader from src/ (so that the
+ * tests see the counters of the same module instance), waiting until files are settled for the reader
+ * caches.
  */
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
-import { Producer, SyncPolicy } from '../dist/index.js';
 import { Consumer, ConsumerStyle, Whence, type Message } from '../src/index.js';
 import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
 import { readerStats, settled } from '../src/reader/verified-cache.js';
 import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
 import { scanFrames } from '../src/storage/frame-scan.js';
-import { waitFor } from './helpers.js';
+import { Child } from './child.js';
+import { waitFor } from './kit.js';
 import { parseSegmentName } from '../src/segment/segment-files.js';
 
 export const payload = (i: number): string => `${i}:`.padEnd(200, String.fromCharCode(97 + (i % 26)));
+
+/** What a ChildProducer reports after an append or close. */
+export type ChildProducerState = {
+  readonly nextOffset: number;
+  readonly writtenOffset: number;
+  readonly logStartOffset: number;
+};
+
+/** A Producer in a child process (fixtures/log-writer.mjs), for the test files that run on src/. */
+export class ChildProducer {
+  private constructor(private readonly child: Child) {}
+
+  /** Opens `logDir` with Producer `options` (syncPolicy in text form: 'never', 'periodic:50'). */
+  static async open(logDir: string, options: Record<string, unknown>): Promise<ChildProducer> {
+    const child = Child.fork('log-writer.mjs', [logDir, JSON.stringify(options)], { execArgv: [] });
+    await child.next('open');
+    return new ChildProducer(child);
+  }
+
+  /**
+   * Appends `records` in one go, then waits until the writer wrote them ('written'), until they are
+   * durable ('durable', flush()) or one turn of the child's event loop ('none').
+   */
+  async append(records: readonly string[], wait: 'written' | 'durable' | 'none'): Promise<ChildProducerState> {
+    this.child.send({ type: 'append', records: [...records], wait });
+    return this.child.next<ChildProducerState & { type: string }>('appended');
+  }
+
+  async close(): Promise<ChildProducerState> {
+    this.child.send({ type: 'close' });
+    const m = await this.child.next<ChildProducerState & { type: string }>('closed');
+    await this.child.exited;
+    return m;
+  }
+}
 
 /**
  * n records of 200 B, closed. Appended in one go, so the writer frames them in full batches of
  * `maxBatchBytes` (32 KiB: above the cache's 16 KiB floor); 512 KiB segments.
  */
 export async function makeLog(logDir: string, n: number, options: Record<string, unknown> = {}): Promise<string> {
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxBatchBytes: 32 * 1024, fileRollSize: 512 * 1024, maxTotalBytes: null, ...options });
-  for (let i = 0; i < n; i++) p.append(payload(i));
+  const p = await ChildProducer.open(logDir, { syncPolicy: 'never', maxBatchBytes: 32 * 1024, fileRollSize: 512 * 1024, maxTotalBytes: null, ...options });
+  await p.append(Array.from({ length: n }, (_, i) => payload(i)), 'none');
   await p.close();
   return realpathSync(logDir);
 }

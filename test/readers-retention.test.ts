@@ -6,19 +6,13 @@
  * exact missing range (it resumes at the named log start); every record byte-exact; no crash, no hang.
  * SEED=<n> replays the burst sizes and pause points.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { Producer, SyncPolicy } from '../dist/index.js';
-import { tempDir, cleanupTempDirs, prng, waitFor } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { suite, tempDir, prng, waitFor } from './kit.js';
+import { Child } from './child.js';
 import { payload, readThrough, type ReadEvent } from './fixtures/expiring-read.mjs';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('readers-retention');
 
 interface Result { events: ReadEvent[]; bad: unknown[] }
 

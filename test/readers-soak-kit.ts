@@ -15,7 +15,7 @@
 import * as assert from 'uvu/assert';
 import { verifyLog, formatVerifyReport } from '../dist/index.js';
 import { Child, type ChildMessage } from './child.js';
-import { prng, tempDir, waitFor } from './helpers.js';
+import { prng, tempDir, waitFor } from './kit.js';
 import type { ReadEvent } from './fixtures/expiring-read.mjs';
 import { rmSync } from 'node:fs';
 

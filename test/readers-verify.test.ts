@@ -7,18 +7,10 @@
  * is legitimate and checked to be exact; any ERR_LOG_CORRUPT or verify damage fails.
  * SEED=<n> replays the round's shape (the timing of the processes is not replayable).
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs } from './helpers.js';
-import { killAllChildren } from './child.js';
+import { suite } from './kit.js';
 import { roundParams, soakRound, type RoundStats } from './readers-soak-kit.js';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
-
+const test = suite('readers-verify');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 
 test('four readers in other processes and verify, beside a producer with tiny segments and aggressive retention', async () => {

@@ -2,37 +2,24 @@
  * Recovery on open: clean reopen, kill -9 of a child producer, torn tails written by hand, damage in the
  * middle (ERR_LOG_CORRUPT naming file and position), torn rolls, missing segments, and locks.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { appendFileSync, openSync, readSync, writeSync, closeSync, existsSync, readdirSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
-import { tempDir, cleanupTempDirs, rejectsWith } from './helpers.js';
-import { readTexts } from './kit.js';
+import { Producer, Consumer, ConsumerStyle, Whence } from '../dist/index.js';
+import { suite, tempDir, rejectsWith, readTexts, logOf } from './kit.js';
 import { expectedRecord } from './crash-record.js';
-import { Child, killAllChildren } from './child.js';
+import { Child } from './child.js';
 
-const test = readableErrors(rawTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('recovery');
 
 const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
 
 /** Writes `frames` frames of `per` records each to a fresh log (one flush per frame under always). */
 async function writeFrames(logDir: string, frames: number, per: number, extra: Record<string, unknown> = {}): Promise<number> {
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), ...extra });
-  for (let f = 0; f < frames; f++) {
-    for (let i = 0; i < per; i++) p.append(expectedRecord(p.nextOffset));
-    await p.flush();
-  }
-  const n = p.nextOffset;
-  await p.close();
-  return n;
+  const records = Array.from({ length: frames * per }, (_, i) => expectedRecord(i));
+  await logOf(records, { logDir, flushAfter: (i) => (i + 1) % per === 0, ...extra });
+  return records.length;
 }
 
 test('reopen after a clean close continues the offsets and keeps every record', async () => {

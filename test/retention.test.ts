@@ -2,17 +2,13 @@
  * Retention by total bytes and by age, ERR_POSITION_EXPIRED for deleted records, and backpressure
  * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records).
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
-import { tempDir, cleanupTempDirs, waitFor, throwsWith, rejectsWith } from './helpers.js';
+import { suite, tempDir, waitFor, throwsWith, rejectsWith } from './kit.js';
 
-const test = readableErrors(rawTest);
-
-test.after(cleanupTempDirs);
+const test = suite('retention');
 
 const segs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
 const bytesOnDisk = (dir: string) => segs(dir).reduce((s, n) => s + statSync(join(dir, n)).size, 0);

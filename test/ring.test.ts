@@ -2,14 +2,11 @@
  * The shared ring under wrap-around: records of every size up to the ring's limit, through a small ring
  * so it wraps often, including records larger than half the ring (the two-step skip in RingAppender).
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, prng } from './helpers.js';
+import { suite, tempDir, prng } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+const test = suite('ring');
 
 function record(offset: number, size: number): Buffer {
   const b = Buffer.alloc(size, offset % 251);

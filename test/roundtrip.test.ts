@@ -2,21 +2,15 @@
  * Round trips: what is appended is read back byte for byte at the offset append returned, across many
  * segment rolls, in the producer's process (shared memory) and from the files after close; every kind
  * of record (Buffer, Uint8Array views, strings with multi-byte UTF-8, 0 bytes, 1 byte, 16 MiB); every
- * Whence; ERR_POSITION_EXPIRED below the log start; timestamps; and seeks that use the sparse index.
+ * Whence; ERR_POSITION_EXPIRED below the log start; timestamps (seek-position.test.ts: seeks that use
+ * the sparse index).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, readdirSync, renameSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type Message } from '../dist/index.js';
-import { LogReader } from '../src/reader/log-reader.js';
-import { readableErrors } from './readable-errors.js';
-import { countingIO } from './reader-kit.js';
-import { tempDir, cleanupTempDirs, rejectsWith, waitFor, prng } from './helpers.js';
+import { suite, tempDir, rejectsWith, waitFor, prng, liveLogOf } from './kit.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(cleanupTempDirs);
+const test = suite('roundtrip');
 
 const MiB = 1024 * 1024;
 
@@ -212,15 +206,12 @@ const text = (i: number) => `rec-${i}-${'w'.repeat(i % 53)}`;
 
 /** A log of `n` records over many small segments; the producer is returned open. */
 async function manySegments(logDir: string, n: number): Promise<{ p: Producer; expected: Buffer[] }> {
-  const p = await Producer.open({ logDir, fileRollSize: 1024, maxTotalBytes: null, syncPolicy: SyncPolicy.never(), maxBatchBytes: 1024 });
-  const expected: Buffer[] = [];
-  for (let i = 0; i < n; i++) {
-    p.append(text(i));
-    expected.push(Buffer.from(text(i)));
-    if (i % 10 === 0) await p.flush(); // smaller frames, so that segments end at many offsets
-  }
-  await p.flush();
-  return { p, expected };
+  const records = Array.from({ length: n }, (_, i) => text(i));
+  const { p } = await liveLogOf(records, {
+    logDir, fileRollSize: 1024, maxTotalBytes: null, syncPolicy: SyncPolicy.never(), maxBatchBytes: 1024,
+    flushAfter: (i) => i % 10 === 0, // smaller frames, so that segments end at many offsets
+  });
+  return { p, expected: records.map((r) => Buffer.from(r)) };
 }
 
 test('Whence.oldest and Whence.position at the start, middle, segment boundaries and the end', async () => {
@@ -377,58 +368,5 @@ test('msg.timestamp is the ms-since-epoch time the record was stored', async () 
   }
 });
 
-// ---------------------------------------------------------------------------------------------------
-// The sparse index
-// ---------------------------------------------------------------------------------------------------
-
-
-test('a seek into a large segment reads the sparse index and a little of the segment, not the whole of it', async () => {
-  const logDir = tempDir();
-  const record = (i: number) => `${i}:`.padEnd(1000, String.fromCharCode(97 + (i % 26)));
-  const n = 8000; // about 8 MB in one segment
-  const p = await Producer.open({
-    logDir, fileRollSize: 64 * MiB, indexIntervalBytes: 4096, maxBatchBytes: 4096, syncPolicy: SyncPolicy.never(),
-  });
-  for (let i = 0; i < n; i++) {
-    p.append(record(i));
-    if (i % 500 === 0) await new Promise((res) => setImmediate(res));
-  }
-  await p.close();
-  assert.equal(segmentBases(logDir), [0], 'a single segment');
-  const segBytes = statSync(join(logDir, '00000000000000000000.seg')).size;
-  assert.ok(segBytes > 7 * MiB, `segment of ${segBytes} bytes`);
-  const idxBytes = statSync(join(logDir, '00000000000000000000.idx')).size;
-  assert.ok(idxBytes >= 16 * 100, `the index holds entries (${idxBytes} bytes)`);
-
-  const seekAndRead = (dir: string, target: number) => {
-    const counter = countingIO();
-    const reader = new LogReader(counter.io, dir);
-    try {
-      reader.seek(target);
-      const m = reader.read(Infinity, false);
-      assert.ok(m !== null, `a record at ${target}`);
-      assert.is(m!.offset, target);
-      assert.is(Buffer.from(m!.data).toString(), record(target));
-      const after = reader.read(Infinity, false);
-      assert.is(after?.offset, target + 1);
-      return counter.bytesRead();
-    } finally {
-      reader.close();
-    }
-  };
-
-  const target = n - 150;
-  const indexed = seekAndRead(logDir, target);
-  assert.ok(indexed < segBytes / 20, `a seek to ${target} read ${indexed} bytes of a ${segBytes}-byte segment`);
-  const middle = seekAndRead(logDir, n / 2);
-  assert.ok(middle < 1.5 * MiB, `a seek to the middle read ${middle} bytes (at most a chunk past the index entry)`);
-
-  // The control: the same seek without the index has to scan the segment.
-  const copy = tempDir();
-  cpSync(logDir, copy, { recursive: true });
-  renameSync(join(copy, '00000000000000000000.idx'), join(copy, 'moved-away'));
-  const unindexed = seekAndRead(copy, target);
-  assert.ok(unindexed > segBytes * 0.9, `without the index the seek read ${unindexed} bytes`);
-});
 
 test.run();

@@ -1,12 +1,8 @@
-import { test as rawTest } from 'uvu';
-import { readableErrors } from './readable-errors.js';
 import * as assert from 'uvu/assert';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
-import { tempDir, cleanupTempDirs } from './helpers.js';
+import { suite, tempDir } from './kit.js';
 
-const test = readableErrors(rawTest);
-
-test.after(cleanupTempDirs);
+const test = suite('smoke');
 
 test('append, flush, read back in the same process', async () => {
   const logDir = tempDir();

@@ -4,21 +4,16 @@
  * completing the record handed out last and release the consumer, a failed first call finishes the
  * iterator, and a record handed out is completed only when the next one is asked for.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
-import { cleanupTempDirs, rejectsWith, tempDir, waitFor } from './helpers.js';
-import { readableErrors } from './readable-errors.js';
+import { suite, rejectsWith, waitFor, liveLogOf } from './kit.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
+const test = suite('tail-iterator');
 
 const text = (r: IteratorResult<Message, void>): string | null => (r.done === true ? null : Buffer.from(r.value.data).toString());
 
-async function live(): Promise<{ p: Producer; logDir: string }> {
-  const logDir = tempDir();
-  return { p: await Producer.open({ logDir, syncPolicy: SyncPolicy.never() }), logDir };
-}
+/** An empty log with its producer open in this process. */
+const live = (): Promise<{ p: Producer; logDir: string }> => liveLogOf(0, { syncPolicy: SyncPolicy.never() });
 
 test('calls made while next() waits run after it, in order; a queued return() ends it and the last record comes again', async () => {
   const { p, logDir } = await live();

@@ -4,36 +4,23 @@
  * cursor, group commit, dead letters, retention held by a lagging cursor, damaged cursor files, and a
  * child consumer SIGKILLed many times that still applies every record exactly once.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fork } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Producer, Consumer, ConsumerStyle, SyncPolicy, decodeDeadLetter, Whence,
 } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, rejectsWith, dirDigest, waitFor } from './helpers.js';
+import { suite, tempDir, logOf, rejectsWith, waitFor } from './kit.js';
 import { Child, killAllChildren } from './child.js';
 import { guarded } from './pool-kit.js';
 import { withFaults } from './faults.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
-
-async function logWith(n: number, extra: Record<string, unknown> = {}): Promise<string> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), ...extra });
-  for (let i = 0; i < n; i++) p.append(`rec-${i}`);
-  await p.flush();
-  await p.close();
-  return logDir;
-}
+const test = suite('tx');
 
 const text = (d: Uint8Array) => Buffer.from(d).toString();
 
 test('clientTx: commit, close, reopen resumes exactly after the last commit', async () => {
-  const logDir = await logWith(100);
+  const logDir = await logOf(100);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
   assert.is(c.committedOffset, 0);
   const s = await c.nonblockingProcess(30, () => 'commit');
@@ -54,7 +41,7 @@ test('clientTx: commit, close, reopen resumes exactly after the last commit', as
 });
 
 test('close() while a handler runs: close waits for it, its commit and state land, the summary counts it', async () => {
-  const logDir = await logWith(10);
+  const logDir = await logOf(10);
   for (const blocking of [false, true]) {
     const id = blocking ? 'closing-blocking' : 'closing';
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
@@ -90,7 +77,7 @@ test('close() while a handler runs: close waits for it, its commit and state lan
 });
 
 test('close() during a retry delay ends the call at once; the retried record is not completed', async () => {
-  const logDir = await logWith(3);
+  const logDir = await logOf(3);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.globalTx(), retry: { delayMs: 3_600_000 } });
   let attempts = 0;
   const call = c.nonblockingProcess(null, (m) => (m.offset === 1 ? (attempts++, 'retry') : 'commit'));
@@ -105,7 +92,7 @@ test('close() during a retry delay ends the call at once; the retried record is 
 });
 
 test('break and throw leave the record uncommitted; the next call and a restart get it again', async () => {
-  const logDir = await logWith(10);
+  const logDir = await logOf(10);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
   assert.is((await c.nonblockingProcess(null, (m) => (m.offset === 3 ? 'break' : 'commit'))).stoppedBy, 'break');
   assert.is(c.committedOffset, 3);
@@ -121,7 +108,7 @@ test('break and throw leave the record uncommitted; the next call and a restart 
 });
 
 test('iterators commit the previous record when asked for the next; leaving commits nothing more', async () => {
-  const logDir = await logWith(10);
+  const logDir = await logOf(10);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('it') });
   for (const m of c.iter()) if (m.offset === 4) break;
   assert.is(c.committedOffset, 4, 'records 0..3 committed, 4 was handed out but not committed');
@@ -138,18 +125,16 @@ test('iterators commit the previous record when asked for the next; leaving comm
 });
 
 test('one owner per cursor: ERR_CURSOR_LOCKED in this process and from another', async () => {
-  const logDir = await logWith(5);
+  const logDir = await logOf(5);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('solo') });
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('solo') }), 'ERR_CURSOR_LOCKED');
   const g = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.globalTx() }), 'ERR_CURSOR_LOCKED');
   // A child process trying the same cursor fails; the lock names a live owner.
-  const child = fork(new URL('./fixtures/tx-consumer.mjs', import.meta.url), [logDir, 'solo'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr!.on('data', (s) => { stderr += String(s); });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c2) => resolve(c2)));
-  assert.is(code, 1);
-  assert.match(stderr, 'ERR_CURSOR_LOCKED');
+  const child = Child.fork('tx-consumer.mjs', [logDir, 'solo']);
+  await child.exited;
+  assert.is(child.exitInfo?.code, 1);
+  assert.match(child.stderr, 'ERR_CURSOR_LOCKED');
   await g.close();
   await c.close();
   // Released on close: the child can take it now.
@@ -157,18 +142,8 @@ test('one owner per cursor: ERR_CURSOR_LOCKED in this process and from another',
   await again.close();
 });
 
-test('bad consumer ids are ERR_INVALID_CONSUMER_ID and touch nothing', async () => {
-  const logDir = await logWith(1);
-  const before = dirDigest(logDir);
-  for (const id of ['', 'a'.repeat(129), '../x', 'a/b', 'a\\b', '.hidden', 'tab\there', 'nul\u0000', 'émoji', 'sp ace', 42 as unknown as string]) {
-    await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) }), 'ERR_INVALID_CONSUMER_ID');
-  }
-  assert.is(dirDigest(logDir), before);
-  assert.not.ok(existsSync(join(logDir, 'cursors')));
-});
-
 test('state committed with the cursor is there after reopening', async () => {
-  const logDir = await logWith(20);
+  const logDir = await logOf(20);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('sum') });
   await c.nonblockingProcess(null, (m, ctx) => {
     const sum = ctx.state === null ? 0 : Number(text(ctx.state));
@@ -188,7 +163,7 @@ test('state committed with the cursor is there after reopening', async () => {
 });
 
 test('group commit: the durable cursor moves once per group, and when the call ends', async () => {
-  const logDir = await logWith(25);
+  const logDir = await logOf(25);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('grp'), commit: { everyRecords: 10 } });
   const durableSeen: number[] = [];
   await c.nonblockingProcess(15, () => {
@@ -205,7 +180,7 @@ test('group commit: the durable cursor moves once per group, and when the call e
 });
 
 test('retry policy: maxAttempts sends the record to the dead-letter log and counts it skipped', async () => {
-  const logDir = await logWith(5);
+  const logDir = await logOf(5);
   const deadLetterDir = join(tempDir(), 'dlq');
   const c = await Consumer.open({
     logDir, style: ConsumerStyle.clientTx('dl'),
@@ -292,7 +267,7 @@ test('retention with blockingMinimumRetention keeps what a lagging cursor has no
 });
 
 test('a cursor file damaged by hand is ERR_LOG_CORRUPT naming it', async () => {
-  const logDir = await logWith(3);
+  const logDir = await logOf(3);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad') });
   await c.nonblockingProcess(2, () => 'commit');
   await c.close();
@@ -310,7 +285,7 @@ test('a cursor file damaged by hand is ERR_LOG_CORRUPT naming it', async () => {
 });
 
 test('a torn newer cursor slot falls back to the older one; the first commit keeps the created slot', async () => {
-  const logDir = await logWith(5);
+  const logDir = await logOf(5);
   const path = join(logDir, 'cursors', 'client.ab.cursor');
   const SLOT = 32 + 64 * 1024;
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('ab') });
@@ -420,7 +395,7 @@ test('a new cursor opened while a roll applies retention opens at the log start,
 });
 
 test('an open that fails after creating a new cursor file leaves no cursor file behind', async () => {
-  const logDir = await logWith(10);
+  const logDir = await logOf(10);
   // The first segment open of this thread is the bounds walk; the second, the seek after the cursor
   // file was created, fails.
   const plan = { rules: [{ op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 2, effect: { errno: 'EIO' } }] };
@@ -439,20 +414,21 @@ test('SIGKILL a child consumer at random points: every record applied exactly on
   let rng = seed;
   const rand = () => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
   const N = 100_000;
-  const logDir = await logWith(N);
+  const logDir = await logOf(N);
   type Done = { count: number; sum: number };
   const run = async (everyRecords: number, killAfterMs: number | null): Promise<{ killed: boolean; final: Done | null }> => {
-    const child = fork(new URL('./fixtures/tx-consumer.mjs', import.meta.url), [logDir, 'crashy', String(everyRecords)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let final: Done | null = null;
+    const child = Child.fork('tx-consumer.mjs', [logDir, 'crashy', String(everyRecords)]);
     let timer: NodeJS.Timeout | undefined;
-    child.on('message', (m: { type: string; state?: Done }) => {
-      if (m.type === 'open' && killAfterMs !== null) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-      if (m.type === 'done') final = m.state ?? null;
-    });
-    const r = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    if (killAfterMs !== null) {
+      await child.next('open');
+      timer = setTimeout(() => child.proc.kill('SIGKILL'), killAfterMs);
+    }
+    await child.exited;
     clearTimeout(timer);
-    if (r.signal !== 'SIGKILL') assert.is(r.code, 0, 'the child ends cleanly when not killed');
-    return { killed: r.signal === 'SIGKILL', final };
+    const r = child.exitInfo!;
+    if (r.signal !== 'SIGKILL') assert.is(r.code, 0, `the child ends cleanly when not killed\n${child.stderr}`);
+    const done = child.pending.find((m) => m.type === 'done') as { state?: Done } | undefined;
+    return { killed: r.signal === 'SIGKILL', final: done?.state ?? null };
   };
   let kills = 0;
   let final: Done | null = null;

@@ -4,20 +4,16 @@
  * recovery does with the same bytes; and the directory is byte-identical afterwards every time
  * (clean, damaged, with a live producer).
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, verifyLog, formatVerifyReport, type VerifyReport } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith } from './helpers.js';
+import { suite, tempDir, digestDir, rejectsWith, logOf } from './kit.js';
 import { withFaults } from './faults.js';
 
-const test = readableErrors(uvuTest);
-test.after(() => cleanupTempDirs());
-
+const test = suite('verify');
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
 const SLOT_BYTES = 32 + 65_536;
 const seg = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
@@ -25,13 +21,8 @@ const idx = (base: number): string => `${String(base).padStart(20, '0')}.idx`;
 
 /** A closed log of 300 records over several 4 KiB segments, every frame fsynced, and a cursor at 120. */
 async function sampleLog(): Promise<{ logDir: string; bases: number[] }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 4096, indexIntervalBytes: 512 });
-  for (let i = 0; i < 300; i++) {
-    p.append(`record-${i}-${'x'.repeat(i % 50)}`);
-    if (i % 7 === 0) await p.flush();
-  }
-  await p.close();
+  const records = Array.from({ length: 300 }, (_, i) => `record-${i}-${'x'.repeat(i % 50)}`);
+  const logDir = await logOf(records, { fileRollSize: 4096, indexIntervalBytes: 512, flushAfter: (i) => i % 7 === 0 });
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('mailer') });
   await c.nonblockingProcess(120, () => 'commit');
   await c.close();
@@ -55,11 +46,11 @@ function flip(file: string, position: number): void {
 
 /** Verifies and checks the directory did not change. */
 async function verifyUnchanged(dir: string): Promise<VerifyReport> {
-  const before = dirDigest(dir);
-  const cursorsBefore = existsSync(join(dir, 'cursors')) ? dirDigest(join(dir, 'cursors')) : 'none';
+  const before = digestDir(dir);
+  const cursorsBefore = existsSync(join(dir, 'cursors')) ? digestDir(join(dir, 'cursors')) : 'none';
   const r = await verifyLog(dir);
-  assert.is(dirDigest(dir), before, 'verify left the directory byte-identical');
-  assert.is(existsSync(join(dir, 'cursors')) ? dirDigest(join(dir, 'cursors')) : 'none', cursorsBefore, 'and the cursors folder');
+  assert.is(digestDir(dir), before, 'verify left the directory byte-identical');
+  assert.is(existsSync(join(dir, 'cursors')) ? digestDir(join(dir, 'cursors')) : 'none', cursorsBefore, 'and the cursors folder');
   return r;
 }
 

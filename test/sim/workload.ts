@@ -16,7 +16,7 @@ import { recoverLog } from '../../src/storage/recovery.js';
 import { SimFS, type CrashMode, type Rand } from './sim-fs.js';
 import { Clock, LOG_DIR, SimLog, commitCursor, payload, readAll, readCursor, simOptions } from './sim-log.js';
 import type { SyncPolicy } from '../../src/producer/options.js';
-import { prng } from '../helpers.js';
+import { prng } from '../kit.js';
 
 export const OPS = ['a', 'A', 'f', 'c', 'p', 'K', 't'] as const;
 export type Op = (typeof OPS)[number];

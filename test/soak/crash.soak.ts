@@ -6,17 +6,14 @@
  * Lanes run side by side (the children mostly wait on their kill timers). Prints progress and a summary;
  * any oracle failure stops the run with the seed that replays it.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from '../readable-errors.js';
-import { cleanupTempDirs, prng } from '../helpers.js';
-import { killAllChildren } from '../child.js';
+import { suite, prng } from '../kit.js';
 import {
   CONSUMER_POINTS, CrashDir, POLICIES, PRODUCER_POINTS, formatStats, lossWindowSlackMs, newStats, producerPointIteration,
   randomRun, shapeFor, shapeForPoint, type CrashStats,
 } from '../crash-harness.js';
 import { rmSync } from 'node:fs';
 
-const test = readableErrors(rawTest);
+const test = suite('crash-soak');
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -27,11 +24,6 @@ const seed = arg('seed', Number(process.env.SEED ?? Date.now() % 1_000_000));
 const stats = newStats();
 const started = Date.now();
 let dirs = 0;
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
 
 /** One directory's worth of work: 5 to 20 kills of one kind. */
 async function oneDir(rand: () => number, slackMs: number, s: CrashStats): Promise<void> {

@@ -9,13 +9,10 @@
  * any verify damage, stops the run with the round's seed; ERR_POSITION_EXPIRED is legitimate and
  * checked to be exact (see the kit). Prints progress and a summary.
  */
-import { test as rawTest } from 'uvu';
-import { readableErrors } from '../readable-errors.js';
-import { cleanupTempDirs, prng } from '../helpers.js';
-import { killAllChildren } from '../child.js';
+import { suite, prng } from '../kit.js';
 import { roundParams, soakRound, type RoundStats } from '../readers-soak-kit.js';
 
-const test = readableErrors(rawTest);
+const test = suite('readers-verify-soak');
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -25,11 +22,6 @@ const iterations = arg('iterations', seconds > 0 ? Number.MAX_SAFE_INTEGER : 20)
 const readers = arg('readers', 4);
 const total = arg('total', 20_000);
 const seed = arg('seed', Number(process.env.SEED ?? Date.now() % 1_000_000));
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
 
 test(`readers-and-verify soak: ${seconds > 0 ? `${seconds} s` : `${iterations} rounds`}`, async () => {
   const limit = seconds > 0 ? `--seconds ${seconds}` : `--iterations ${iterations}`;

@@ -1,24 +1,19 @@
 /**
- * Bad input, options: every producer and consumer option, SyncPolicy and Whence values. Every
- * rejection is a LogError with a stable code, its message names what was wrong, and the log directory
- * is left exactly as it was (bad-input-calls.test.ts has records, closed handles and locks).
+ * Bad input, options: everything given to Producer.open and Consumer.open (every option, logDir values,
+ * consumer ids, transactional consumer options, a whence at or past the log's ends), and the SyncPolicy
+ * and Whence factories. Every rejection is a LogError with a stable code, its message names what was
+ * wrong, and the log directory (cursors/ included) is left exactly as it was. Arguments of calls on an
+ * open handle are in bad-input-args.test.ts; calls on closed or busy handles and locks in
+ * bad-input-calls.test.ts.
  */
-import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { tempDir, cleanupTempDirs, dirDigest, rejectsWith, throwsWith } from './helpers.js';
-import { GiB, KiB, MiB, details, existingLog, namesOption, readAll } from './bad-input-kit.js';
-import { killAllChildren } from './child.js';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError, verifyLog } from '../dist/index.js';
+import { suite, tempDir, digestDir, logOf, readRecords, rejectsWith, throwsWith } from './kit.js';
+import { GiB, KiB, MiB, details, existingLog, namesOption, verifiesClean } from './bad-input-kit.js';
 
-const test = readableErrors(uvuTest);
-
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('bad-input-options');
 
 // ---------------------------------------------------------------------------------------------------
 // Producer options
@@ -106,14 +101,14 @@ test('every bad producer option on a new directory: ERR_INVALID_OPTION naming it
 
 test('every bad producer option on an existing log: ERR_INVALID_OPTION, the directory byte-identical', async () => {
   const logDir = await existingLog();
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   for (const [what, bad, option] of BAD_PRODUCER_OPTIONS) {
     const err = await rejectsWith(() => Producer.open({ logDir, ...bad } as never), 'ERR_INVALID_OPTION');
     namesOption(err, option, what);
-    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+    assert.is(digestDir(logDir), before, `${what}: the log is untouched`);
   }
   // The log still opens and holds its records.
-  const records = await readAll(logDir);
+  const records = await readRecords(logDir);
   assert.is(records.length, 40);
   assert.is(records[39]!.text, `existing-39-${'e'.repeat(39)}`);
 });
@@ -135,6 +130,19 @@ test('bad logDir values and non-object options name the option', async () => {
     const err = await rejectsWith(() => Producer.open(options as never), 'ERR_INVALID_OPTION');
     namesOption(err, option, what);
   }
+});
+
+test('Producer.open on a path that is a file, or runs through one: ERR_INVALID_OPTION naming logDir, the file untouched', async () => {
+  const parent = tempDir();
+  const file = join(parent, 'plain');
+  writeFileSync(file, 'not a log');
+  for (const logDir of [file, join(file, 'x'), join(file, 'x', 'y')]) {
+    const err = await rejectsWith(() => Producer.open({ logDir }), 'ERR_INVALID_OPTION');
+    assert.is(details(err).option, 'logDir', err.message);
+  }
+  assert.is(readFileSync(file, 'utf8'), 'not a log');
+  await rejectsWith(() => Consumer.open({ logDir: file, style: ConsumerStyle.globalTx() }), 'ERR_INVALID_OPTION');
+  await rejectsWith(() => verifyLog(file), 'ERR_INVALID_OPTION');
 });
 
 test('SyncPolicy factories reject bad values at once, naming syncPolicy', () => {
@@ -210,16 +218,17 @@ test('a record larger than maxTotalBytes under blockingMinimumRetention: flush s
 // Consumer options and Whence
 // ---------------------------------------------------------------------------------------------------
 
-test('Whence.position rejects bad offsets at once, naming whence', () => {
-  for (const v of [-1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, '3', null, undefined]) {
+test('Whence.position rejects bad offsets at once, naming whence; -0 is offset 0', () => {
+  for (const v of [-1, 1.5, 0.5, NaN, Infinity, -Infinity, 2 ** 53, '3', '5', 5n, {}, [], null, undefined]) {
     namesOption(throwsWith(() => Whence.position(v as never), 'ERR_INVALID_OPTION'), 'whence', `Whence.position(${String(v)})`);
   }
   assert.equal(Whence.position(0), { kind: 'position', offset: 0 });
+  assert.equal(Whence.position(-0), { kind: 'position', offset: -0 }, '-0 is offset 0');
 });
 
 test('every bad consumer option: ERR_INVALID_OPTION naming it, the log byte-identical', async () => {
   const logDir = await existingLog(); // 40 records, offsets 0..39
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   const nonTx = (whence: unknown) => ConsumerStyle.nonTx(whence as never);
   const cases: Array<[string, unknown, string | string[]]> = [
     ['null options', null, 'options'],
@@ -260,21 +269,132 @@ test('every bad consumer option: ERR_INVALID_OPTION naming it, the log byte-iden
     const want = Array.isArray(option) ? option : [option];
     assert.ok(want.includes(named), `${what}: details.option ${named}, expected ${want.join(' or ')} (${err.message})`);
     namesOption(err, named, what);
-    assert.is(dirDigest(logDir), before, `${what}: the log is untouched`);
+    assert.is(digestDir(logDir), before, `${what}: the log is untouched`);
   }
   // The end itself is a valid position: nothing to read yet.
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(40)) });
   assert.equal([...c.iter()], []);
   await c.close();
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
 });
 
-test('a consumer of a directory that does not exist: ERR_INVALID_OPTION naming logDir, nothing created', async () => {
-  const logDir = join(tempDir(), 'not-there');
-  const err = await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }), 'ERR_INVALID_OPTION');
-  namesOption(err, 'logDir', 'missing directory');
-  assert.ok(err.message.includes(logDir), 'the message names the path');
-  assert.not.ok(existsSync(logDir));
+test('bad options of a transactional consumer: ERR_INVALID_OPTION before any cursor file or folder is made', async () => {
+  const logDir = await logOf(2);
+  const before = digestDir(logDir);
+  const cases: Array<[Record<string, unknown>, string]> = [
+    [{ retry: 5 }, 'retry'], [{ retry: 'fixed' }, 'retry'], [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts'],
+    [{ retry: { maxAttempts: 1.5 } }, 'retry.maxAttempts'], [{ retry: { delayMs: -1 } }, 'retry.delayMs'],
+    [{ retry: { backoff: 'linear' } }, 'retry.backoff'], [{ retry: { maxDelayMs: NaN } }, 'retry.maxDelayMs'],
+    [{ retry: { retryOnThrow: 'yes' } }, 'retry.retryOnThrow'], [{ retry: { deadLetterDir: '' } }, 'retry.deadLetterDir'],
+    [{ retry: { deadLetterDir: 'a\0b' } }, 'retry.deadLetterDir'], [{ retry: { deadLetterDir: 7 } }, 'retry.deadLetterDir'],
+    [{ retry: { tries: 3 } }, 'retry.tries'], [{ commit: 1 }, 'commit'], [{ commit: { everyRecords: 0 } }, 'commit.everyRecords'],
+    [{ commit: { everyMs: 0 } }, 'commit.everyMs'], [{ commit: { everyMs: '5' } }, 'commit.everyMs'], [{ commit: { every: 1 } }, 'commit.every'],
+    [{ visibility: 'written' }, 'visibility'], [{ pollIntervalMs: 0 }, 'pollIntervalMs'],
+  ];
+  for (const style of [ConsumerStyle.globalTx(), ConsumerStyle.clientTx('ok-id')]) {
+    for (const [extra, name] of cases) {
+      const err = await rejectsWith(() => Consumer.open({ logDir, style, ...extra } as never), 'ERR_INVALID_OPTION');
+      assert.is(details(err).option, name, `${JSON.stringify(extra)}: ${err.message}`);
+    }
+  }
+  assert.is(digestDir(logDir), before);
+  assert.not.ok(existsSync(join(logDir, 'cursors')));
+});
+
+test('consumer ids: empty, huge, path-like, control and odd unicode characters, non-strings: ERR_INVALID_CONSUMER_ID, nothing written', async () => {
+  const logDir = await logOf(3);
+  const before = digestDir(logDir);
+  const bad: unknown[] = [
+    '', 'a'.repeat(129), 'x'.repeat(100_000), '.', '..', '../x', '../../etc/passwd', '/', '/abs', 'a/b', '\\', 'a\\b', 'C:\\x',
+    '.hidden', 'nul\u0000', '\u0000', 'tab\there', 'line\nbreak', 'cr\r', 'bell\u0007', 'del\u007f', 'esc\u001b[31m',
+    'émoji', '😀', 'fullwidth\uff0fslash', 'rtl\u202eexe', 'zero\u200bwidth', 'nbsp\u00a0', 'sp ace', 'colon:x', 'star*', 'q?', 'pipe|',
+    42, 0, null, undefined, {}, ['a'], true, Symbol('id'), new String('abc'),
+  ];
+  for (const id of bad) {
+    for (const open of [() => Consumer.open({ logDir, style: ConsumerStyle.clientTx(id as never) })]) {
+      const err = await rejectsWith(open, 'ERR_INVALID_CONSUMER_ID');
+      assert.ok(err instanceof LogError, `${String(typeof id === 'symbol' ? 'symbol' : id)}`);
+    }
+  }
+  // Also when the style object is built by hand, bypassing the factory.
+  await rejectsWith(() => Consumer.open({ logDir, style: { kind: 'clientTx', consumerId: '../x' } as never }), 'ERR_INVALID_CONSUMER_ID');
+  assert.is(digestDir(logDir), before, 'nothing written');
+  assert.not.ok(existsSync(join(logDir, 'cursors')), 'no cursors folder');
+  // The edges that are allowed: 128 characters, every allowed character, a dot inside.
+  for (const id of ['a'.repeat(128), 'Az09._-', 'a..b', 'x.']) {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
+    assert.is([...c.iter()].length, 3, id);
+    await c.close();
+    assert.ok(existsSync(join(logDir, 'cursors', `client.${id}.cursor`)), `${id}: its cursor file is inside cursors/`);
+  }
+  await verifiesClean(logDir);
+});
+
+test('Consumer.open on a directory that holds no log (not empty) or does not exist: ERR_INVALID_OPTION naming logDir, the directory byte-identical, nothing created', async () => {
+  const home = tempDir();
+  writeFileSync(join(home, 'notes.txt'), 'my own notes');
+  mkdirSync(join(home, 'photos'));
+  writeFileSync(join(home, 'photos', 'a.jpg'), 'jpeg');
+  writeFileSync(join(home, '123.seg'), 'not a segment name'); // named like one, but not <20 digits>.seg
+  const before = digestDir(home);
+  const styles = [
+    ['clientTx', ConsumerStyle.clientTx('billing')], ['globalTx', ConsumerStyle.globalTx()],
+    ['nonTx oldest', ConsumerStyle.nonTx(Whence.oldest())], ['nonTx position 0', ConsumerStyle.nonTx(Whence.position(0))],
+  ] as const;
+  for (const [what, style] of styles) {
+    const err = await rejectsWith(() => Consumer.open({ logDir: home, style }), 'ERR_INVALID_OPTION');
+    assert.is(details(err).option, 'logDir', `${what}: ${err.message}`);
+    assert.match(err.message, 'not a log directory', what);
+    assert.is(digestDir(home), before, `${what}: nothing written`);
+    assert.not.ok(existsSync(join(home, 'cursors')), `${what}: no cursors folder`);
+  }
+
+  // A path where nothing is: refused the same way, and not created.
+  const missing = join(tempDir(), 'no', 'such', 'log');
+  for (const [what, style] of styles) {
+    const err = await rejectsWith(() => Consumer.open({ logDir: missing, style }), 'ERR_INVALID_OPTION');
+    namesOption(err, 'logDir', `${what}, a missing directory`);
+    assert.ok(err.message.includes(missing), `${what}: the message names the path (${err.message})`);
+  }
+  assert.not.ok(existsSync(missing));
+  assert.is(digestDir(join(missing, '..', '..')), 'absent', 'nothing created');
+
+  // An empty directory is a log nobody has written yet: a transactional consumer creates its cursor
+  // there, and from then on the directory holds a log's entry (cursors/) and opens again.
+  const empty = tempDir();
+  const c = await Consumer.open({ logDir: empty, style: ConsumerStyle.clientTx('early') });
+  await c.close();
+  assert.ok(existsSync(join(empty, 'cursors', 'client.early.cursor')));
+  const again = await Consumer.open({ logDir: empty, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  assert.equal([...again.iter()], []);
+  await again.close();
+
+  // A log with foreign files beside its own still opens: its own entries make it a log.
+  const logDir = await logOf(2);
+  writeFileSync(join(logDir, 'notes.txt'), 'an operator left this here');
+  const d = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  assert.is((await d.nonblockingProcess(null, () => 'commit')).committed, 2);
+  await d.close();
+});
+
+test('offsets in a whence built by hand: bigint, strings, fractions, NaN, negative and past the end are ERR_INVALID_OPTION; below the start ERR_POSITION_EXPIRED', async () => {
+  const records = Array.from({ length: 60 }, (_, i) => `rec-${i}-${'r'.repeat(100)}`);
+  const logDir = await logOf(records, { fileRollSize: 1024, maxTotalBytes: 2048, flushAfter: (i) => i % 5 === 4 });
+  const start = Number((await verifyLog(logDir)).logStartOffset);
+  assert.ok(start > 0, 'retention moved the start');
+  const before = digestDir(logDir);
+  for (const offset of [5n, 2.5, NaN, -1, 61, 1e15, '7']) {
+    const err = await rejectsWith(() => Consumer.open({ logDir, style: { kind: 'nonTx', whence: { kind: 'position', offset } } as never }), 'ERR_INVALID_OPTION');
+    assert.is(details(err).option, 'whence', String(offset));
+  }
+  for (const offset of [0, start - 1]) {
+    const err = await rejectsWith(() => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(offset)) }), 'ERR_POSITION_EXPIRED');
+    assert.is(details(err).logStartOffset, start);
+  }
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.position(start)) });
+  assert.is(c.iter().next().value?.offset, start);
+  await c.close();
+  assert.is(digestDir(logDir), before);
 });
 
 test('whence past the end while the producer runs in this process', async () => {
