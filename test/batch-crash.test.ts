@@ -7,19 +7,13 @@
  * batch appears without the others, and nothing acknowledged durable is missing. SEED=<n> replays
  * the kill points (not the timing of the processes).
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, prng, tempDir } from './helpers.js';
-import { Child, killAllChildren } from './child.js';
+import { suite, prng, tempDir } from './kit.js';
+import { Child } from './child.js';
 
-const test = readableErrors(rawTest);
-test.after(async () => {
-  await killAllChildren();
-  cleanupTempDirs();
-});
+const test = suite('batch-crash');
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const rounds = Number(process.env.BATCH_CRASH_ROUNDS ?? 24);

@@ -4,17 +4,14 @@
  * frame, which must not pass for a torn roll), and a cursor slot with flag bits this format does not
  * know (the older slot must not be read instead). New segments carry version 2.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openSync, readSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, dirDigest, rejectsWith, tempDir } from './helpers.js';
+import { suite, digestDir, rejectsWith, tempDir } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+const test = suite('format-versions');
 
 /** A closed log of `n` records on small segments, with a clientTx cursor 'c' committed at 3. */
 async function smallLog(n: number): Promise<string> {
@@ -64,7 +61,7 @@ test('new segments carry format version 2', async () => {
 test('a sealed segment of version 3 is refused by producer, consumer and verify; nothing changes', async () => {
   const logDir = await smallLog(30);
   setVersion(join(logDir, segments(logDir)[0]!), 3);
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
   const err = await rejectsWith(async () => {
     const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
@@ -76,7 +73,7 @@ test('a sealed segment of version 3 is refused by producer, consumer and verify;
   }, 'ERR_UNSUPPORTED_FORMAT');
   assert.match(err.message, /format version 3/);
   await rejectsWith(verifyLog(logDir), 'ERR_UNSUPPORTED_FORMAT');
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
 });
 
 test('a newest segment of version 3 holding no frame is not taken for a torn roll and removed', async () => {
@@ -90,9 +87,9 @@ test('a newest segment of version 3 holding no frame is not taken for a torn rol
   closeSync(fd);
   writeFileSync(newest, head);
   setVersion(newest, 3);
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
   assert.equal(segments(logDir), segs);
 });
 
@@ -119,9 +116,9 @@ test('a cursor slot with unknown flag bits is refused, not passed over for the o
   s.writeUInt32LE(crc32(body), 4);
   writeSync(fd, s, 0, 32, newestAt);
   closeSync(fd);
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') }), 'ERR_UNSUPPORTED_FORMAT');
-  assert.is(dirDigest(logDir), before);
+  assert.is(digestDir(logDir), before);
 });
 
 test.run();

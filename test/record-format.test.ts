@@ -3,13 +3,15 @@
  * back, for random keys, headers and dedup keys (fast-check; the seed is printed); the limits and the
  * shapes the encoder refuses; and blocks the decoder refuses instead of misreading.
  */
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import {
   AttributeEncoder, MAX_DEDUP_KEY_BYTES, MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES, MAX_KEY_BYTES,
   decodeAttributes, type AppendOptions,
 } from '../src/format/record.js';
+import { suite } from './kit.js';
+
+const test = suite('record-format');
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`record format seed=${seed} (replay: SEED=${seed})`);

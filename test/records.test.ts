@@ -5,17 +5,14 @@
  * headers count against maxRecordBytes; bad keys and headers are refused with a code and change
  * nothing, neither the offsets nor the directory.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog, type Message } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, dirDigest, tempDir, throwsWith } from './helpers.js';
+import { suite, digestDir, tempDir, throwsWith } from './kit.js';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+const test = suite('records');
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`records seed=${seed} (replay: SEED=${seed})`);
@@ -120,7 +117,7 @@ test('bad keys and headers: ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE, no offse
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
   p.append('first', { key: 'k', headers: { h: 'v' } });
   await p.flush();
-  const before = dirDigest(logDir);
+  const before = digestDir(logDir);
   const bad: Array<[unknown, string]> = [
     [{ key: 42 }, 'ERR_INVALID_RECORD'],
     [{ key: { a: 1 } }, 'ERR_INVALID_RECORD'],
@@ -143,7 +140,7 @@ test('bad keys and headers: ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE, no offse
     assert.is(p.nextOffset, 1, `${JSON.stringify(opts)?.slice(0, 60)}: no offset used`);
   }
   await p.flush();
-  assert.is(dirDigest(logDir), before, 'nothing was written');
+  assert.is(digestDir(logDir), before, 'nothing was written');
   assert.is(p.append('second'), 1);
   await p.close();
 });

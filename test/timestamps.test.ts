@@ -5,17 +5,14 @@
  * the start (the oldest record) and after the end (the next record appended); and the seek reads a
  * few frame headers, never the log.
  */
-import { test as rawTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
-import { readableErrors } from './readable-errors.js';
-import { cleanupTempDirs, prng, tempDir } from './helpers.js';
+import { suite, prng, tempDir } from './kit.js';
 import { readTrace, withFaults } from './faults.js';
 import { join } from 'node:path';
 
-const test = readableErrors(rawTest);
-test.after(cleanupTempDirs);
+const test = suite('timestamps');
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`timestamps seed=${seed} (replay: SEED=${seed})`);
