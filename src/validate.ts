@@ -23,6 +23,18 @@ export function requireLogDir(v: unknown, option = 'logDir'): string {
   return v;
 }
 
+/** An options bag: an object (arrays included, as before), else ERR_INVALID_OPTION naming `option`. */
+export function requireObject(option: string, v: unknown): object {
+  if (v === null || typeof v !== 'object') throw LogError.invalidOption(option, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+/** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
+export function optionalSignal(v: unknown): AbortSignal | undefined {
+  if (v !== undefined && !(v instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(v)}`);
+  return v;
+}
+
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);

@@ -14,7 +14,7 @@ import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Whence } from '../types.js';
 import { requireInt } from '../validate.js';
-import type { ResolvedConsumerOptions } from './consumer-options.js';
+import type { ResolvedConsumerOptions, StartPlan } from './consumer-options.js';
 import { requireLogDirectory } from './log-dir.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
@@ -28,11 +28,12 @@ export interface ConsumerStart {
 
 /** Opens the cursor (if any) and places a reader where the consumer starts. */
 export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
-  if (opts.style.kind === 'nonTx') return openNonTx(io, realDir, opts, opts.style.whence);
-  return openTx(io, realDir, opts);
+  const { start } = opts;
+  if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence);
+  return openAtCursor(io, realDir, opts.logDir, start);
 }
 
-function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, whence: Whence): ConsumerStart {
+function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence): ConsumerStart {
   if (whence.kind === 'position' && localProducer(realDir) === undefined) {
     // A record found in a valid frame lies below the log's end (and the path is a directory): no
     // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
@@ -42,10 +43,10 @@ function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, w
     if (r.seekToRecord(at)) return { cursor: null, reader: r };
     r.close();
   }
-  requireLogDirectory(io, realDir, opts.logDir);
+  requireLogDirectory(io, realDir, logDir);
   // Retention may delete the oldest segment between reading the bounds and the seek: try again.
   for (let attempt = 1; ; attempt++) {
-    const bounds = logBounds(io, realDir, opts.durableOnly);
+    const bounds = logBounds(io, realDir, visibility);
     try {
       return { cursor: null, reader: seekReader(io, realDir, startOffset(whence, bounds)) };
     } catch (e) {
@@ -55,26 +56,28 @@ function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, w
   }
 }
 
-function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
-  requireLogDirectory(io, realDir, opts.logDir);
-  let bounds = logBounds(io, realDir, opts.durableOnly);
-  const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
+/** A transactional cursor reads durable records only (resolveConsumerOptions). */
+function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>): ConsumerStart {
+  const { cursorName } = plan;
+  requireLogDirectory(io, realDir, logDir);
+  let bounds = logBounds(io, realDir, 'durable');
+  const cursor = TxCursor.open(io, realDir, cursorName, bounds.start, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // A cursor that never committed stands for "from the oldest record": if retention moved the
     // start since it was created, it follows (nothing was handed out to it yet).
     const fromOldest = cursor.neverCommitted;
     for (let attempt = 1; ; attempt++) {
-      if (fromOldest && cursor.offset < bounds.start) {
+      if (fromOldest && cursor.nextOffset < bounds.start) {
         cursor.advance(bounds.start, undefined);
         cursor.sync();
       }
-      const at = cursor.offset;
+      const at = cursor.nextOffset;
       // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
       if (at < bounds.start) {
-        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
+        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${cursorName} points,`);
       }
       if (at > bounds.end) {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
       }
       try {
         return { cursor, reader: seekReader(io, realDir, at) };
@@ -82,7 +85,7 @@ function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): Con
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
         if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
-        bounds = logBounds(io, realDir, opts.durableOnly);
+        bounds = logBounds(io, realDir, 'durable');
       }
     }
   } catch (e) {
@@ -91,11 +94,6 @@ function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): Con
     } catch { /* the open's own failure is the one to report */ }
     throw e;
   }
-}
-
-/** Which of the producer's published ends a consumer reads up to. */
-export function visibilityOf(durableOnly: boolean): Visibility {
-  return durableOnly ? 'durable' : 'written';
 }
 
 /** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
@@ -124,18 +122,18 @@ interface Bounds {
   readonly start: number;
   /** The end of what this consumer may read now. */
   readonly end: number;
-  /** Where a position may still lie: the producer's next offset in-process, else `end`. */
+  /** Where a start may still lie: the producer's next offset in-process, else `end`. */
   readonly appendEnd: number;
 }
 
-function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
+function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds {
   const local = localProducer(realDir);
   if (local !== undefined) {
     const c = local.views;
     // The start first: the writer raises it only up to what its durable offset already reached, so
     // read in this order the end is never below the start.
     const start = publishedStart(c);
-    const end = publishedEnd(c, visibilityOf(durableOnly));
+    const end = publishedEnd(c, visibility);
     return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
   }
   // From the files: the segments are listed before durable.offset is read, and the writer rewrites
@@ -143,7 +141,7 @@ function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
   const r = new LogReader(io, realDir);
   try {
     const { start, end } = r.bounds();
-    const durableEnd = durableOnly ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
+    const durableEnd = visibility === 'durable' ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
     return { start, end: durableEnd, appendEnd: end };
   } finally {
     r.close();

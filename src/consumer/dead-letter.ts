@@ -7,22 +7,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
-import type { Message } from '../types.js';
-
-export interface DeadLetter {
-  /** The log the record came from (its real directory path). */
-  readonly logId: string;
-  /** The record's offset in that log. */
-  readonly offset: number;
-  /** Its timestamp there. */
-  readonly timestamp: number;
-  /** How many times the handler ran on it. */
-  readonly attempts: number;
-  /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
-  readonly lastError: string | null;
-  /** The original bytes. */
-  readonly data: Uint8Array;
-}
+import type { DeadLetter, Message } from '../types.js';
 
 export function encodeDeadLetter(d: DeadLetter): Buffer {
   const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError: d.lastError }));

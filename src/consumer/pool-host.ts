@@ -1,6 +1,6 @@
 /**
- * What a pool processing call works with: the consumer it runs for (PoolHost, implemented by
- * Consumer) and the call's parameters (PoolCall), which stay the same for each round of the call
+ * What a pool processing call works with: the consumer it runs for (PoolHost, implemented by the
+ * consumer's RecordFeed) and the call's parameters (PoolCall), which stay the same for each round of the call
  * (src/consumer/pool-round.ts).
  */
 import type { Message } from '../types.js';
@@ -11,8 +11,8 @@ import type { EndSource } from './pool-protocol.js';
 /** What the pool needs from its consumer. */
 export interface PoolHost {
   readonly logId: string;
-  /** First offset not yet completed. */
-  position(): number;
+  /** Every record below this offset is done; the call goes on from it. */
+  doneOffset(): number;
   /** The offset below which records may be handed out now. */
   availableEnd(): number;
   /** Waits (bounded) for records at or past `after`. */

@@ -16,16 +16,18 @@
  *   another waits runs after it, in order.
  */
 import type { Message } from '../types.js';
+import { optionalSignal, requireObject } from '../validate.js';
 
+/** The consumer's side of the iterator (RecordFeed). */
 export interface TailSource {
-  /** Checks the options and takes the consumer; throws if it cannot (then nothing is to be released). */
-  begin(): AbortSignal | undefined;
+  /** Takes the consumer; throws if it cannot (closed, busy): then nothing is to be released. */
+  enter(): void;
   take(): Message | null;
   complete(m: Message): void;
   wait(signal: AbortSignal | undefined): Promise<void>;
   isClosed(): boolean;
-  /** Releases the consumer (once, after a successful begin). */
-  end(): void;
+  /** Releases the consumer (once, after a successful enter). */
+  leave(): void;
 }
 
 const NEW = 0;
@@ -43,7 +45,8 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private inFlight = false;
   private readonly queue: Array<() => void> = [];
 
-  constructor(private readonly src: TailSource) {}
+  /** `options` as the caller passed them to tail(): checked by the first next(). */
+  constructor(private readonly src: TailSource, private readonly options: { signal?: AbortSignal }) {}
 
   next(): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.next());
@@ -84,8 +87,10 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private step(): IteratorResult<Message, void> | null {
     if (this.state === FINISHED) return done();
     if (this.state === NEW) {
-      this.state = FINISHED; // if begin() throws, the iterator stays finished
-      this.signal = this.src.begin();
+      this.state = FINISHED; // if this throws, the iterator stays finished
+      requireObject('options', this.options);
+      this.signal = optionalSignal(this.options.signal);
+      this.src.enter();
       this.state = RUNNING;
     }
     try {
@@ -130,7 +135,7 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     const wasRunning = this.state === RUNNING;
     this.state = FINISHED;
     this.handedOut = null;
-    if (wasRunning) this.src.end();
+    if (wasRunning) this.src.leave();
   }
 
   private later(call: () => Promise<IteratorResult<Message, void>>): Promise<IteratorResult<Message, void>> {

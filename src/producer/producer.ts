@@ -15,6 +15,7 @@ import {
 import { RingAppender } from '../ring/ring-appender.js';
 import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
+import type { RecoveryReport } from '../types.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 
@@ -36,14 +37,6 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const p of unclosed) p.closeAtExit();
   });
-}
-
-/** What recovery did when the producer opened. */
-export interface RecoveryReport {
-  /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
-  readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as leftovers of an interrupted segment roll or retention. */
-  readonly removed: readonly string[];
 }
 
 export class Producer {
