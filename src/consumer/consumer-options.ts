@@ -33,7 +33,7 @@ export interface ResolvedConsumerOptions {
 const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit']);
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
-export const MAX_CONSUMER_ID_LENGTH = 128;
+const MAX_CONSUMER_ID_LENGTH = 128;
 
 /** Consumer ids become file names: letters, digits, '.', '_' and '-', not starting with '.'. */
 export function validateConsumerId(id: unknown): string {

@@ -9,7 +9,7 @@ import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
 
-export function encodeDeadLetter(d: DeadLetter): Buffer {
+function encodeDeadLetter(d: DeadLetter): Buffer {
   const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError: d.lastError }));
   const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
   out.writeUInt32LE(header.byteLength, 0);

@@ -19,8 +19,8 @@ import { ErrorCode, LogError, assertInvariant } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
 
-export const CURSOR_MAGIC = 0x52554352;
-export const CURSOR_HEADER_BYTES = 32;
+const CURSOR_MAGIC = 0x52554352;
+const CURSOR_HEADER_BYTES = 32;
 /** The largest state value committed with a cursor. */
 export const MAX_STATE_BYTES = 64 * 1024;
 export const SLOT_BYTES = CURSOR_HEADER_BYTES + MAX_STATE_BYTES;

@@ -46,7 +46,7 @@ export interface ProducerOptions {
   ringBytes?: number;
   /** How long `append` may wait for ring space before ERR_LOG_FULL. Default 10,000 ms. */
   appendTimeoutMs?: number;
-  /** Largest batch the writer frames and writes at once. Default 1 MiB. */
+  /** Largest batch the writer frames and writes at once. Default 256 KiB. */
   maxBatchBytes?: number;
   /** A sparse index entry is written every this many segment bytes. Default 64 KiB. */
   indexIntervalBytes?: number;
@@ -67,7 +67,7 @@ export interface ResolvedProducerOptions {
   readonly indexIntervalBytes: number;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   fileRollSize: 64 * 1024 * 1024,
   maxTotalBytes: 512 * 1024 * 1024,
   maxRecordBytes: 16 * 1024 * 1024,
