@@ -23,6 +23,7 @@ export type Whence =
   | { readonly kind: 'latest' }
   | { readonly kind: 'position'; readonly offset: number };
 
+/** Builds a Whence. */
 export const Whence = {
   /** The first record still stored. */
   oldest: (): Whence => ({ kind: 'oldest' }),
@@ -43,6 +44,7 @@ export type ConsumerStyle =
   | { readonly kind: 'clientTx'; readonly consumerId: string }
   | { readonly kind: 'globalTx' };
 
+/** Builds a ConsumerStyle. */
 export const ConsumerStyle = {
   /** At-least-once, no durable cursor: starts at `whence` every time it opens. */
   nonTx: (whence: Whence): ConsumerStyle => ({ kind: 'nonTx', whence }),

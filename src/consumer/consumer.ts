@@ -24,6 +24,10 @@ import { runProcess } from './process.js';
 import { RecordFeed } from './record-feed.js';
 import { TailIterator } from './tail-iterator.js';
 
+/**
+ * A consumer of a log directory, in one of the three styles (see the module comment). Open it with
+ * `Consumer.open`; `close()` finishes the call in progress and commits, `destroy(err)` aborts.
+ */
 export class Consumer implements AsyncIterable<Message> {
   private closing: Promise<void> | null = null;
   private destroying: Promise<void> | null = null;
@@ -110,6 +114,7 @@ export class Consumer implements AsyncIterable<Message> {
    * pool of worker threads (`options.workers`).
    */
   nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary>;
+  /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   nonblockingProcess(max: number | null, handler: string | URL, options?: Omit<PoolOptions, 'signal'>): Promise<ProcessSummary>;
   nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
     return this.process(max, handler, false, options);
@@ -117,6 +122,7 @@ export class Consumer implements AsyncIterable<Message> {
 
   /** Runs `handler` over records as they come, until `max`, 'break', close() or the signal aborts. */
   blockingProcess(max: number | null, handler: Handler, options?: { signal?: AbortSignal }): Promise<ProcessSummary>;
+  /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   blockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
   blockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
     return this.process(max, handler, true, options);
@@ -182,6 +188,7 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
+  /** `await using`: close(). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -32,6 +32,7 @@ export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   return { ...h, data: b.subarray(4 + len) };
 }
 
+/** A consumer's dead-letter log: its producer opens when the first dead letter comes. */
 export class DeadLetterSink {
   private producer: Producer | null = null;
 
@@ -52,6 +53,7 @@ export class DeadLetterSink {
     await this.producer.flush();
   }
 
+  /** Closes the dead-letter log's producer (drain, fsync), if it was opened. */
   async close(): Promise<void> {
     const p = this.producer;
     this.producer = null;

@@ -9,6 +9,7 @@ export type SyncPolicy =
   | { readonly kind: 'everyBytes'; readonly bytes: number }
   | { readonly kind: 'never' };
 
+/** Builds a SyncPolicy. */
 export const SyncPolicy = {
   /** Group commit: a record is durable when the fsync that covers it returns. */
   always: (): SyncPolicy => ({ kind: 'always' }),
@@ -52,20 +53,11 @@ export interface ProducerOptions {
   indexIntervalBytes?: number;
 }
 
-/** The options with every default applied; what the writer thread receives. */
-export interface ResolvedProducerOptions {
-  readonly logDir: string;
-  readonly syncPolicy: SyncPolicy;
-  readonly fileRollSize: number;
-  readonly blockingMinimumRetention: number | null;
-  readonly maxTotalBytes: number | null;
-  readonly maxFileAge: number | null;
-  readonly maxRecordBytes: number;
-  readonly ringBytes: number;
-  readonly appendTimeoutMs: number;
-  readonly maxBatchBytes: number;
-  readonly indexIntervalBytes: number;
-}
+/**
+ * The options with every default applied (each field as documented in ProducerOptions); what the
+ * writer thread receives.
+ */
+export type ResolvedProducerOptions = { readonly [K in keyof ProducerOptions]-?: Exclude<ProducerOptions[K], undefined> };
 
 const DEFAULTS = {
   fileRollSize: 64 * 1024 * 1024,
