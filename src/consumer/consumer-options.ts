@@ -2,16 +2,10 @@
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { describe, requireInt, requireLogDir, requireObject } from '../validate.js';
-import type { ConsumerStyle, Whence } from '../types.js';
+import type { ConsumerStyle, RetryPolicy, Whence } from '../types.js';
 
-export interface ResolvedRetry {
-  readonly maxAttempts: number | null;
-  readonly delayMs: number;
-  readonly backoff: 'fixed' | 'exponential';
-  readonly maxDelayMs: number;
-  readonly retryOnThrow: boolean;
-  readonly deadLetterDir: string;
-}
+/** The retry policy with every default applied (each field as documented in RetryPolicy). */
+export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> };
 
 /**
  * Where a consumer starts, resolved from its style: a Whence (nonTx), or a transactional cursor with
@@ -21,11 +15,15 @@ export type StartPlan =
   | { readonly kind: 'whence'; readonly whence: Whence }
   | { readonly kind: 'cursor'; readonly cursorName: string; readonly commitEveryRecords: number; readonly commitEveryMs: number | null };
 
+/** The options of `Consumer.open`, checked, with every default applied. */
 export interface ResolvedConsumerOptions {
+  /** As given (Consumer.open resolves its real path). */
   readonly logDir: string;
+  /** Where the consumer starts. */
   readonly start: StartPlan;
   /** Which of the producer's published ends the consumer reads up to. */
   readonly visibility: Visibility;
+  /** Tailing from another process: the longest wait between checks of the files, ms. */
   readonly pollIntervalMs: number;
   readonly retry: ResolvedRetry;
 }
@@ -54,6 +52,7 @@ function checkKeys(what: string, o: object, known: Set<string>): void {
   for (const k of Object.keys(o)) if (!known.has(k)) throw LogError.invalidOption(`${what}${k}`, 'unknown option');
 }
 
+/** Checks the options of `Consumer.open` (ERR_INVALID_OPTION, ERR_INVALID_CONSUMER_ID) and applies the defaults. */
 export function resolveConsumerOptions(options: unknown): ResolvedConsumerOptions {
   const o = requireObject('options', options) as Record<string, unknown>;
   checkKeys('', o, KNOWN);

@@ -22,7 +22,9 @@ const MAX_START_ATTEMPTS = 5;
 
 /** The cursor (transactional styles) and a reader placed at the first record to hand out. */
 export interface ConsumerStart {
+  /** Transactional styles: the cursor, locked and open; else null. */
   readonly cursor: TxCursor | null;
+  /** Placed so that it hands out the first record to deliver. */
   readonly reader: LogReader;
 }
 

@@ -10,6 +10,7 @@ import type { EndSource } from './pool-protocol.js';
 
 /** What the pool needs from its consumer. */
 export interface PoolHost {
+  /** The real path of the log directory. */
   readonly logId: string;
   /** Every record below this offset is done; the call goes on from it. */
   doneOffset(): number;
@@ -32,11 +33,17 @@ export interface PoolHost {
 /** One processing call's parameters, the same for each of its rounds. */
 export interface PoolCall {
   readonly host: PoolHost;
+  /** The handler module's URL (its default export is the handler). */
   readonly handlerUrl: string;
+  /** blockingProcess: wait for new records; else stop at the end of the log. */
   readonly blocking: boolean;
+  /** PoolOptions.timeoutMs, resolved. */
   readonly timeoutMs: number;
+  /** PoolOptions.batchRecords, resolved: the stripe length. */
   readonly batchRecords: number;
+  /** The caller's signal (blockingProcess). */
   readonly signal?: AbortSignal;
   readonly retry: ResolvedRetry;
+  /** The consumer's dead-letter log, opened on first use. */
   readonly deadLetters: () => DeadLetterSink;
 }

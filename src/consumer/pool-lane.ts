@@ -37,6 +37,7 @@ class PoolContext implements ProcessContext {
   }
 }
 
+/** One lane of a pool task, run in a worker: its records in log order, with progress in shared memory. */
 export class Lane {
   private readonly p: ProgressViews;
   /** The lane's first unfinished record. */

@@ -18,8 +18,11 @@ import type { ResolvedRetry } from './consumer-options.js';
  * files. Workers wait on it with Atomics.wait, so new records reach them without the coordinator.
  */
 export interface EndSource {
+  /** The control block. */
   readonly control: SharedArrayBuffer;
+  /** The I64 slot holding the end offset. */
   readonly offsetSlot: number;
+  /** The I32 slot bumped when the end moves. */
   readonly seqSlot: number;
   /** True when the end comes from this process's writer (reads past it are a bug, not a torn tail). */
   readonly strict: boolean;
@@ -27,23 +30,31 @@ export interface EndSource {
 
 /** Run lane `lane` of the pool from record `start` (a record of that lane) up to `to`. */
 export interface PoolTask {
+  /** The real path of the log directory. */
   readonly logDir: string;
   /** The handler module's URL (its default export is the handler). */
   readonly handler: string;
+  /** The consumer's retry policy, applied in the lane. */
   readonly retry: ResolvedRetry;
   /** Where the worker watches the end of the records it may read. */
   readonly end: EndSource;
   /** The shared progress block (see progressViews). */
   readonly progress: SharedArrayBuffer;
+  /** This task's lane number, from 0. */
   readonly lane: number;
+  /** Lanes in the round (one per worker). */
   readonly lanes: number;
+  /** The offset of the round's first record: stripes are counted from it. */
   readonly origin: number;
+  /** Records per stripe. */
   readonly stripe: number;
+  /** The offset of the lane's first record to run. */
   readonly start: number;
   /** Exclusive; Number.MAX_SAFE_INTEGER for a blocking call without `max`. */
   readonly to: number;
 }
 
+/** A task's answer to the coordinator. */
 export interface PoolResult {
   /** Why the task ended before `to`: a stop, a record exhausted, 'break', or a throw at record `offset`. */
   readonly stop:

@@ -25,9 +25,11 @@ type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { k
 /** How a round that returns stopped (an 'error' stop is thrown instead). */
 export type RoundStop = Exclude<Stop, { kind: 'error' }>;
 
+/** How a round ended. */
 export interface RoundEnd {
   /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
   readonly summary: ProcessSummary;
+  /** Why the round stopped its lanes, or null when it reached its `to` (or the end of the log). */
   readonly stop: RoundStop | null;
   /** The end source the workers watch went away: another round follows. */
   readonly moved: boolean;
@@ -43,6 +45,7 @@ const IDLE_SETTLE_MS = 250;
 /** Per lane: the task's abort, the handler-call counter at launch (a call runs while the count since is odd), and since when it stood still. */
 interface LaneWatch { ac: AbortController; base: number; calls: number; since: number }
 
+/** One round of a pool processing call: its lanes from `origin` to `to`, and the commits (see the module comment). */
 export class PoolRound {
   private readonly summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   private readonly progress: SharedArrayBuffer;

@@ -32,13 +32,16 @@ import { PoolRound } from './pool-round.js';
 
 export type { PoolHost } from './pool-host.js';
 
+/** PoolOptions with every default applied. */
 export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal };
 
 const POOL_KEYS = new Set(['workers', 'timeoutMs', 'batchRecords', 'signal']);
 
+/** The piscina pool of one consumer, with a fixed number of threads; it serves that consumer's calls one at a time. */
 export class ConsumerPool {
   private readonly pool: Piscina;
 
+  /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
     this.pool = new Piscina({
       filename: new URL('./pool-worker.js', import.meta.url).href,
@@ -71,6 +74,7 @@ export class ConsumerPool {
     return summary;
   }
 
+  /** Stops the pool's threads. */
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -66,6 +66,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.cursor !== null;
   }
 
+  /** Aborts when close() or destroy() is called. */
   get closeRequested(): AbortSignal {
     return this.closeRequest.signal;
   }
@@ -80,10 +81,12 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.pending?.offset ?? this.reader.position;
   }
 
+  /** Transactional styles: the durable cursor; else null. */
   get committedOffset(): number | null {
     return this.cursor?.committedOffset ?? null;
   }
 
+  /** Transactional styles: the state committed with the cursor (as last set); else null. */
   currentState(): Uint8Array | null {
     return this.cursor?.currentState ?? null;
   }
@@ -192,26 +195,31 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     this.bound = NOTHING_READ;
   }
 
+  /** During a pool call: every record below it is done. */
   doneOffset(): number {
     return this.poolDoneOffset;
   }
 
+  /** The offset below which records may be handed out now. */
   availableEnd(): number {
     const b = this.readLimit();
     return b.limitOffset !== Infinity ? b.limitOffset : this.reader.bounds().end;
   }
 
+  /** The producer's control block when it runs in this process (pool workers watch it), else null. */
   endSource(): EndSource | null {
     const c = this.sharedControl();
     if (c === null) return null;
     return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
   }
 
+  /** During a pool call: every record below `offset` is done; the cursor moves there. */
   advanceTo(offset: number): void {
     this.poolDoneOffset = offset;
     if (!this.released) this.cursor?.advance(offset, undefined); // after destroy() nothing is committed
   }
 
+  /** Reads the record at `offset` with a reader of its own (for a dead letter). */
   readOne(offset: number): Message {
     const r = new LogReader(this.io, this.logId);
     try {

@@ -22,9 +22,13 @@ import { optionalSignal, requireObject } from '../validate.js';
 export interface TailSource {
   /** Takes the consumer; throws if it cannot (closed, busy): then nothing is to be released. */
   enter(): void;
+  /** The pending record, else the next visible one, else null. */
   take(): Message | null;
+  /** The loop asked for the record after `m`: `m` is done. */
   complete(m: Message): void;
+  /** Waits (bounded) for more records. */
   wait(signal: AbortSignal | undefined): Promise<void>;
+  /** close() or destroy() was called. */
   isClosed(): boolean;
   /** Releases the consumer (once, after a successful enter). */
   leave(): void;
@@ -36,6 +40,7 @@ const FINISHED = 2;
 
 const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
 
+/** The async generator of `tail()` (see the module comment). */
 export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private state = NEW;
   private signal: AbortSignal | undefined = undefined;

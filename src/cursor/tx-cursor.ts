@@ -8,15 +8,19 @@ import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
-import { CursorFile, MAX_STATE_BYTES, readCursorFile } from './cursor-file.js';
+import { CursorFile, checkStateBytes, readCursorFile } from './cursor-file.js';
 
+/** The folder of a log directory that holds the cursor files and their locks. */
 export const CURSOR_DIR = 'cursors';
+/** A cursor file is `<name>.cursor`, beside its lock `<name>.lock`. */
 export const CURSOR_SUFFIX = '.cursor';
 
+/** The cursor folder of `logDir`. */
 export function cursorDir(logDir: string): string {
   return join(logDir, CURSOR_DIR);
 }
 
+/** One transactional consumer's cursor, held under its lock (see the module comment). */
 export class TxCursor {
   /** In memory: the next offset to hand out (ahead of the durable cursor within a group). */
   private nextOffsetValue: number;
@@ -84,9 +88,7 @@ export class TxCursor {
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void {
     if (this.closed) throw LogError.closed('consumer');
-    if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
-      throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${state.byteLength}`);
-    }
+    checkStateBytes(state);
     this.nextOffsetValue = offset;
     if (state !== undefined) {
       this.state = state;
@@ -142,6 +144,7 @@ export class TxCursor {
     }
   }
 
+  /** Makes the cursor durable (sync), closes the file and releases the lock. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -13,6 +13,7 @@ import type { CursorReport, CursorSlotReport } from './verify-types.js';
 
 /** One cursor file as verify read it. */
 export interface CursorRead {
+  /** What the report says of the file. */
   readonly report: CursorReport;
   /** The value of the current slot, or null when unreadable. */
   readonly value: CursorValue | null;

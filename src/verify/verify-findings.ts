@@ -3,12 +3,15 @@ import type { VerifyFinding } from './verify-types.js';
 
 /** Where a finding lies: a byte position in its file, a record offset, or both. */
 export interface FindingAt {
+  /** The byte position in the file. */
   readonly position?: number;
+  /** The record offset. */
   readonly offset?: number;
 }
 
 /** Collects findings; the per-area checks push into it. */
 export class Findings {
+  /** Every finding, in the order found. */
   readonly list: VerifyFinding[] = [];
 
   /** Damage: bytes the log promised and does not hold. */
