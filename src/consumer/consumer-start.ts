@@ -21,7 +21,7 @@ import { requireLogDirectory } from './log-dir.js';
 const MAX_START_ATTEMPTS = 5;
 
 /** The cursor (transactional styles) and a reader placed at the first record to hand out. */
-export interface ConsumerStart {
+interface ConsumerStart {
   /** Transactional styles: the cursor, locked and open; else null. */
   readonly cursor: TxCursor | null;
   /** Placed so that it hands out the first record to deliver. */
@@ -108,7 +108,7 @@ export function realLogDir(logDir: string): string {
   }
 }
 
-/** A reader positioned so that it hands out `offset` first. */
+/** A reader placed so that it hands out `offset` first. */
 function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
   const r = new LogReader(io, realDir);
   try {
@@ -160,7 +160,7 @@ function startOffset(whence: Whence, b: Bounds): number {
       if (at < b.start) {
         throw LogError.expired(at, b.start);
       }
-      if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
+      if (at > b.appendEnd) throw LogError.invalidOption('whence', `Whence.position(${at}) is past the end of the log (${b.appendEnd})`);
       return at;
     }
   }

@@ -23,10 +23,10 @@ type TaskStop = NonNullable<PoolResult['stop']>;
 /** Why the round stopped its lanes before `to`; the first reason wins. */
 type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
 /** How a round that returns stopped (an 'error' stop is thrown instead). */
-export type RoundStop = Exclude<Stop, { kind: 'error' }>;
+type RoundStop = Exclude<Stop, { kind: 'error' }>;
 
 /** How a round ended. */
-export interface RoundEnd {
+interface RoundEnd {
   /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
   readonly summary: ProcessSummary;
   /** Why the round stopped its lanes, or null when it reached its `to` (or the end of the log). */

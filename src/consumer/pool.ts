@@ -30,8 +30,6 @@ import type { DeadLetterSink } from './dead-letter.js';
 import type { PoolHost } from './pool-host.js';
 import { PoolRound } from './pool-round.js';
 
-export type { PoolHost } from './pool-host.js';
-
 /** PoolOptions with every default applied. */
 export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal };
 

@@ -22,7 +22,7 @@ import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js
 const CURSOR_MAGIC = 0x52554352;
 const CURSOR_HEADER_BYTES = 32;
 /** The largest state value committed with a cursor. */
-export const MAX_STATE_BYTES = 64 * 1024;
+const MAX_STATE_BYTES = 64 * 1024;
 /** A state value fits in a slot (ERR_INVALID_OPTION 'state' otherwise); null and undefined always do. */
 export function checkStateBytes(state: Uint8Array | null | undefined): void {
   if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
@@ -78,7 +78,7 @@ function encodeSlot(value: CursorValue): Buffer {
 }
 
 /** Both slots of a cursor file as read: each one's value when valid, and whether it was never written. */
-export interface CursorSlots {
+interface CursorSlots {
   /** The file's size in bytes. */
   readonly bytes: number;
   /** Slot A's value, or null when it is not valid. */

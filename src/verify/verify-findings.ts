@@ -2,7 +2,7 @@
 import type { VerifyFinding } from './verify-types.js';
 
 /** Where a finding lies: a byte position in its file, a record offset, or both. */
-export interface FindingAt {
+interface FindingAt {
   /** The byte position in the file. */
   readonly position?: number;
   /** The record offset. */

@@ -20,7 +20,7 @@ import { indexName, segmentName, readSegmentHeader } from '../segment/segment-fi
 const MAX_ENTRY_FINDINGS = 10;
 
 /** verifySegment's answer for a segment that no longer exists when it is opened (the caller judges why). */
-export interface SegmentGone {
+interface SegmentGone {
   readonly gone: Error;
 }
 
