@@ -33,7 +33,8 @@ export class Consumer implements AsyncIterable<Message> {
   private destroying: Promise<void> | null = null;
   /** What a processing call in progress when destroy() was called rejects with. */
   private destroyedWith: Error | null = null;
-  private deadLetters: DeadLetterSink | null = null;
+  /** Where records go after `retry.maxAttempts`; its log opens on the first one. */
+  private readonly deadLetters: DeadLetterSink;
   /** The worker pools of this consumer, by thread count; stopped when the consumer closes. */
   private readonly pools = new Map<number, ConsumerPool>();
 
@@ -41,7 +42,9 @@ export class Consumer implements AsyncIterable<Message> {
     /** Reads, hands out and completes the records; waits for more. */
     private readonly feed: RecordFeed,
     private readonly retry: ResolvedRetry,
-  ) {}
+  ) {
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
+  }
 
   /**
    * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
@@ -166,7 +169,7 @@ export class Consumer implements AsyncIterable<Message> {
     // Pools and the dead-letter log serve the call in progress: stopped once it has ended.
     const stopHelpers = (): Promise<unknown> => Promise.allSettled([
       ...[...this.pools.values()].map((p) => p.close()),
-      this.deadLetters?.destroy(),
+      this.deadLetters.destroy(),
     ]);
     const callEnded = this.feed.callEnded;
     if (callEnded === null) await stopHelpers();
@@ -184,7 +187,7 @@ export class Consumer implements AsyncIterable<Message> {
       this.feed.release(true);
     } finally {
       if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
-      if (this.deadLetters !== null) await this.deadLetters.close();
+      await this.deadLetters.close();
     }
   }
 
@@ -218,7 +221,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.feed.enter(true);
       try {
-        return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetterSink));
+        return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
       } finally {
         this.feed.leave();
       }
@@ -234,7 +237,7 @@ export class Consumer implements AsyncIterable<Message> {
       }
       this.feed.startPoolCall();
       try {
-        return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetterSink));
+        return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetters));
       } finally {
         this.feed.endPoolCall();
       }
@@ -242,9 +245,6 @@ export class Consumer implements AsyncIterable<Message> {
       this.feed.leave();
     }
   }
-
-  /** The dead-letter log, opened when a call first needs it. */
-  private readonly deadLetterSink = (): DeadLetterSink => (this.deadLetters ??= new DeadLetterSink(this.retry.deadLetterDir, this.feed.logId));
 }
 
 /** The URL of a handler module given as a path or URL; ERR_INVALID_OPTION when it is neither, or missing. */

@@ -32,7 +32,7 @@ export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   return { ...h, data: b.subarray(4 + len) };
 }
 
-/** A consumer's dead-letter log: its producer opens when the first dead letter comes. */
+/** A consumer's dead-letter log: constructing it touches nothing; its producer opens when the first dead letter comes. */
 export class DeadLetterSink {
   private producer: Producer | null = null;
 

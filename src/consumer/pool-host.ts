@@ -44,6 +44,6 @@ export interface PoolCall {
   /** The caller's signal (blockingProcess). */
   readonly signal?: AbortSignal;
   readonly retry: ResolvedRetry;
-  /** The consumer's dead-letter log, opened on first use. */
-  readonly deadLetters: () => DeadLetterSink;
+  /** The consumer's dead-letter log (it opens on its first dead letter). */
+  readonly deadLetters: DeadLetterSink;
 }

@@ -287,7 +287,7 @@ export class PoolRound {
       else if (outcome === OutcomeByte.EXHAUSTED) {
         const ex = this.exhausted.get(o);
         if (ex === undefined) break; // its task's answer (the last error) is still on its way
-        await this.call.deadLetters().put(this.call.host.readOne(o), ex.attempts, ex.lastError);
+        await this.call.deadLetters.put(this.call.host.readOne(o), ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
       } else {

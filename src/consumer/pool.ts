@@ -52,7 +52,7 @@ export class ConsumerPool {
 
   /** One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop. */
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
-    retry: ResolvedRetry, deadLetters: () => DeadLetterSink): Promise<ProcessSummary> {
+    retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
     const origin = host.doneOffset();
     const limit = max === null ? Number.MAX_SAFE_INTEGER : origin + max;
     const to = blocking ? limit : Math.min(limit, host.availableEnd());

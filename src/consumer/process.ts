@@ -38,7 +38,7 @@ export interface RecordSource {
 /** One processing call with a handler function: its records, outcomes and retries, until `max`, the end, 'break', close() or `signal`. */
 export async function runProcess(
   src: RecordSource, max: number | null, handler: Handler, blocking: boolean, signal: AbortSignal | undefined,
-  retry: ResolvedRetry, deadLetters: () => DeadLetterSink,
+  retry: ResolvedRetry, deadLetters: DeadLetterSink,
 ): Promise<ProcessSummary> {
   const summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   for (;;) {
@@ -73,7 +73,7 @@ export async function runProcess(
       if (outcome === 'break') return stop(summary, 'break');
       summary.retried++;
       if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
-        await deadLetters().put(msg, attempt, lastError);
+        await deadLetters.put(msg, attempt, lastError);
         src.complete(msg, undefined);
         summary.skipped++;
         break;
