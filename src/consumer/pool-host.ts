@@ -15,7 +15,7 @@ export interface PoolHost {
   /** Every record below this offset is done; the call goes on from it. */
   doneOffset(): number;
   /** The offset below which records may be handed out now. */
-  availableEnd(): number;
+  availableEndOffset(): number;
   /** Waits (bounded) for records at or past `after`. */
   wait(signal: AbortSignal | undefined, after: number): Promise<void>;
   /** The producer's control block when it runs in this process (workers watch it), else null. */

@@ -53,14 +53,14 @@ export class ConsumerPool {
   /** One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop. */
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
     retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
-    const origin = host.doneOffset();
-    const limit = max === null ? Number.MAX_SAFE_INTEGER : origin + max;
-    const to = blocking ? limit : Math.min(limit, host.availableEnd());
-    if (to <= origin) {
+    const originOffset = host.doneOffset();
+    const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
+    const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
+    if (endOffset <= originOffset) {
       return { committed: 0, skipped: 0, retried: 0, stoppedBy: max !== null && max === 0 ? 'limit' : 'end' };
     }
     const call = { host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters };
-    const { summary, stop, moved } = await new PoolRound(this.pool, this.workers, call, origin, to).run();
+    const { summary, stop, moved } = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
     if (moved && stop === null && !host.isClosed()) {
       // A new round from the first record not done, watching the new source (records finished
       // out of order past it in this round come again: they were not committed).

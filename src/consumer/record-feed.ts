@@ -201,7 +201,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   }
 
   /** The offset below which records may be handed out now. */
-  availableEnd(): number {
+  availableEndOffset(): number {
     const b = this.readLimit();
     return b.limitOffset !== Infinity ? b.limitOffset : this.reader.bounds().end;
   }
