@@ -40,9 +40,9 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     // A record found in a valid frame lies below the log's end (and the path is a directory): no
     // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
     // not a log directory): the general path below says why.
-    const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+    const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
     const r = new LogReader(io, realDir);
-    if (r.seekToRecord(at)) return { cursor: null, reader: r };
+    if (r.seekToRecord(atOffset)) return { cursor: null, reader: r };
     r.close();
   }
   requireLogDirectory(io, realDir, logDir);
@@ -63,26 +63,26 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
   const { cursorName } = plan;
   requireLogDirectory(io, realDir, logDir);
   let bounds = logBounds(io, realDir, 'durable');
-  const cursor = TxCursor.open(io, realDir, cursorName, bounds.start, plan.commitEveryRecords, plan.commitEveryMs);
+  const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // A cursor that never committed stands for "from the oldest record": if retention moved the
     // start since it was created, it follows (nothing was handed out to it yet).
     const fromOldest = cursor.neverCommitted;
     for (let attempt = 1; ; attempt++) {
-      if (fromOldest && cursor.nextOffset < bounds.start) {
-        cursor.advance(bounds.start, undefined);
+      if (fromOldest && cursor.nextOffset < bounds.startOffset) {
+        cursor.advance(bounds.startOffset, undefined);
         cursor.sync();
       }
-      const at = cursor.nextOffset;
+      const atOffset = cursor.nextOffset;
       // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
-      if (at < bounds.start) {
-        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${cursorName} points,`);
+      if (atOffset < bounds.startOffset) {
+        throw LogError.expired(atOffset, bounds.startOffset, `offset ${atOffset}, where cursor ${cursorName} points,`);
       }
-      if (at > bounds.end) {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+      if (atOffset > bounds.endOffset) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${atOffset}, past the end of the log's durable records (${bounds.endOffset})`, { offset: atOffset });
       }
       try {
-        return { cursor, reader: seekReader(io, realDir, at) };
+        return { cursor, reader: seekReader(io, realDir, atOffset) };
       } catch (e) {
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
@@ -121,11 +121,11 @@ function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
 }
 
 interface Bounds {
-  readonly start: number;
+  readonly startOffset: number;
   /** The end of what this consumer may read now. */
-  readonly end: number;
+  readonly endOffset: number;
   /** Where a start may still lie: the producer's next offset in-process, else `end`. */
-  readonly appendEnd: number;
+  readonly appendEndOffset: number;
 }
 
 function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds {
@@ -136,7 +136,7 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
     // read in this order the end is never below the start.
     const start = publishedStart(c);
     const end = publishedEnd(c, visibility);
-    return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
+    return { startOffset: start, endOffset: end, appendEndOffset: Math.max(end, local.nextOffset()) };
   }
   // From the files: the segments are listed before durable.offset is read, and the writer rewrites
   // durable.offset before retention deletes a segment, so here too the end is never below the start.
@@ -144,7 +144,7 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
   try {
     const { start, end } = r.bounds();
     const durableEnd = visibility === 'durable' ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
-    return { start, end: durableEnd, appendEnd: end };
+    return { startOffset: start, endOffset: durableEnd, appendEndOffset: end };
   } finally {
     r.close();
   }
@@ -153,15 +153,15 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
 /** Resolves a Whence to an offset, checking it against the log's current bounds. */
 function startOffset(whence: Whence, b: Bounds): number {
   switch (whence.kind) {
-    case 'oldest': return b.start;
-    case 'latest': return b.appendEnd;
+    case 'oldest': return b.startOffset;
+    case 'latest': return b.appendEndOffset;
     case 'position': {
-      const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
-      if (at < b.start) {
-        throw LogError.expired(at, b.start);
+      const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+      if (atOffset < b.startOffset) {
+        throw LogError.expired(atOffset, b.startOffset);
       }
-      if (at > b.appendEnd) throw LogError.invalidOption('whence', `Whence.position(${at}) is past the end of the log (${b.appendEnd})`);
-      return at;
+      if (atOffset > b.appendEndOffset) throw LogError.invalidOption('whence', `Whence.position(${atOffset}) is past the end of the log (${b.appendEndOffset})`);
+      return atOffset;
     }
   }
 }
