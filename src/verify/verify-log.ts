@@ -158,20 +158,20 @@ function checkListing(dir: string, listing: Listing, promises: Promises, f: Find
   for (const i of listing.indexes) {
     if (!listing.bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
   }
-  const { hasStart, recordedStartOffset: recordedStart } = promises;
-  if (hasStart && recordedStart === null) {
+  const { hasStart, recordedStartOffset } = promises;
+  if (hasStart && recordedStartOffset === null) {
     f.warning('start-offset', START_OFFSET_FILE, 'unreadable (short, or its checksum does not match): recovery ignores it');
   }
   // Segments below a recorded start that names a listed segment: retention was deleting them (the live
   // producer's, or one a crash or a failed unlink interrupted, which the next recovery completes).
   // Readers still read them while they are there, so they are verified as part of the log.
   const bases = listing.bases;
-  if (recordedStart !== null && bases.includes(recordedStart)) {
+  if (recordedStartOffset !== null && bases.includes(recordedStartOffset)) {
     for (const b of bases) {
-      if (b < recordedStart) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStart}): retention was deleting it, and the next producer to open the log deletes it`);
+      if (b < recordedStartOffset) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStartOffset}): retention was deleting it, and the next producer to open the log deletes it`);
     }
-  } else if (recordedStart !== null && bases.length > 0 && recordedStart > bases[0]!) {
-    f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStart}, which is no segment's base offset: recovery ignores it`);
+  } else if (recordedStartOffset !== null && bases.length > 0 && recordedStartOffset > bases[0]!) {
+    f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStartOffset}, which is no segment's base offset: recovery ignores it`);
   }
 }
 
@@ -199,23 +199,23 @@ function checkChain(segments: SegmentReport[], f: Findings): void {
  */
 function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings): { segments: SegmentReport[]; endKnown: boolean } {
   const read: SegmentReport[] = [];
-  let goneUpTo = -1;
+  let goneUpToOffset = -1;
   let batch = listing.bases;
   let indexes = listing.indexes;
   for (let relists = 0; ; relists++) {
     let newestGone = false;
     for (let i = 0; i < batch.length; i++) {
-      const base = batch[i]!;
+      const baseOffset = batch[i]!;
       const newest = i === batch.length - 1;
-      const r = verifySegment(io, dir, base, newest, indexes.has(base), f);
+      const r = verifySegment(io, dir, baseOffset, newest, indexes.has(baseOffset), f);
       if (r === null) continue;
       if (!('gone' in r)) { read.push(r); continue; }
-      if (listDir(io, dir).bases.some((b) => b <= base)) {
-        f.damage('unreadable', segmentName(base), `cannot be opened: ${r.gone.message} (listed, then missing while an older segment is still there: not retention, which deletes oldest first)`);
+      if (listDir(io, dir).bases.some((b) => b <= baseOffset)) {
+        f.damage('unreadable', segmentName(baseOffset), `cannot be opened: ${r.gone.message} (listed, then missing while an older segment is still there: not retention, which deletes oldest first)`);
         continue;
       }
-      f.warning('unreadable', segmentName(base), 'deleted while being verified: retention deletes whole segments oldest first, and none at or below it is left');
-      goneUpTo = base;
+      f.warning('unreadable', segmentName(baseOffset), 'deleted while being verified: retention deletes whole segments oldest first, and none at or below it is left');
+      goneUpToOffset = baseOffset;
       newestGone = newest;
     }
     if (!newestGone) break;
@@ -226,19 +226,19 @@ function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings): {
     if (batch.length === 0) break;
     if (relists >= MAX_RELISTS) {
       f.warning('unreadable', segmentName(batch[0]!), `the live producer deleted the newest segment verify had listed ${MAX_RELISTS + 1} times while it read: the log's end was not checked`);
-      return { segments: dropGone(read, goneUpTo, f), endKnown: false };
+      return { segments: dropGone(read, goneUpToOffset, f), endKnown: false };
     }
   }
-  const segments = dropGone(read, goneUpTo, f);
-  return { segments, endKnown: segments.length > 0 || goneUpTo < 0 };
+  const segments = dropGone(read, goneUpToOffset, f);
+  return { segments, endKnown: segments.length > 0 || goneUpToOffset < 0 };
 }
 
 /** The segments read that are still part of the log: those after the newest one found deleted. */
-function dropGone(read: SegmentReport[], goneUpTo: number, f: Findings): SegmentReport[] {
+function dropGone(read: SegmentReport[], goneUpToOffset: number, f: Findings): SegmentReport[] {
   for (const r of read) {
-    if (r.baseOffset < goneUpTo) f.warning('unreadable', r.file, 'deleted by retention while being verified, after it was read (a newer segment was found deleted)');
+    if (r.baseOffset < goneUpToOffset) f.warning('unreadable', r.file, 'deleted by retention while being verified, after it was read (a newer segment was found deleted)');
   }
-  return read.filter((r) => r.baseOffset > goneUpTo);
+  return read.filter((r) => r.baseOffset > goneUpToOffset);
 }
 
 /** Files of the log directory that are neither segments nor indexes. */
