@@ -45,8 +45,10 @@ export const ErrorCode = {
   INTERNAL: 'ERR_INTERNAL',
 } as const;
 
+/** One of the `ErrorCode` strings. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What a LogError is about, as data: each field is there when it applies. */
 export interface LogErrorDetails {
   /** The file involved, if any. */
   readonly file?: string;
@@ -62,10 +64,14 @@ export interface LogErrorDetails {
   readonly syscallCode?: string;
 }
 
+/** The one error class of reactive-log: a stable `code` to match on, a message, and `details`. */
 export class LogError extends Error {
+  /** The stable code; match on it, never on the message. */
   readonly code: ErrorCode;
+  /** The file, byte position, offset or option involved. */
   readonly details: LogErrorDetails;
 
+  /** `options.cause`: the error this one wraps (a system error, a worker's failure). */
   constructor(code: ErrorCode, message: string, details: LogErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LogError';
@@ -73,10 +79,12 @@ export class LogError extends Error {
     this.details = details;
   }
 
+  /** ERR_INVALID_OPTION naming `option`, and `why` it is refused. */
   static invalidOption(option: string, why: string): LogError {
     return new LogError(ErrorCode.INVALID_OPTION, `invalid option "${option}": ${why}`, { option });
   }
 
+  /** ERR_LOG_CLOSED: `what` (a producer, a consumer) is closed. */
   static closed(what: string): LogError {
     return new LogError(ErrorCode.LOG_CLOSED, `${what} is closed`);
   }
@@ -95,6 +103,7 @@ export class LogError extends Error {
       { file });
   }
 
+  /** ERR_LOG_CORRUPT at byte `position` of `file`. */
   static corrupt(file: string, position: number, why: string): LogError {
     return new LogError(ErrorCode.LOG_CORRUPT, `log corrupt in ${file} at byte ${position}: ${why}`, { file, position });
   }

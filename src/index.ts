@@ -1,13 +1,12 @@
-export { Producer, type RecoveryReport } from './producer/producer.js';
+export { Producer } from './producer/producer.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
 export { LogError, ErrorCode, type LogErrorDetails } from './errors.js';
 export {
   Whence, ConsumerStyle, type Message, type Outcome, type Handler, type ProcessContext, type ProcessSummary,
+  type ConsumerOptions, type RetryPolicy, type CommitPolicy, type PoolOptions, type DeadLetter, type RecoveryReport,
 } from './types.js';
-export { type ConsumerOptions, type RetryPolicy, type CommitPolicy } from './consumer/consumer-options.js';
-export { decodeDeadLetter, type DeadLetter } from './consumer/dead-letter.js';
-export { type PoolOptions } from './consumer/pool.js';
+export { decodeDeadLetter } from './consumer/dead-letter.js';
 export { verifyLog } from './verify/verify-log.js';
 export { formatVerifyReport } from './verify/verify-format.js';
 export {

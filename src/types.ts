@@ -1,4 +1,10 @@
-/** Public value types of reactive-log, documented where they are declared. */
+/**
+ * The public types of reactive-log, documented here where they are declared: records, where a
+ * consumer starts and how it keeps its place, the consumer's options, handlers and what a processing
+ * call reports, dead letters and the producer's recovery report. The producer's options and
+ * `SyncPolicy` are in src/producer/options.ts, errors in src/errors.ts, the verify report in
+ * src/verify/verify-types.ts.
+ */
 import { LogError } from './errors.js';
 
 /** One record as a consumer sees it. */
@@ -17,6 +23,7 @@ export type Whence =
   | { readonly kind: 'latest' }
   | { readonly kind: 'position'; readonly offset: number };
 
+/** Builds a Whence. */
 export const Whence = {
   /** The first record still stored. */
   oldest: (): Whence => ({ kind: 'oldest' }),
@@ -37,6 +44,7 @@ export type ConsumerStyle =
   | { readonly kind: 'clientTx'; readonly consumerId: string }
   | { readonly kind: 'globalTx' };
 
+/** Builds a ConsumerStyle. */
 export const ConsumerStyle = {
   /** At-least-once, no durable cursor: starts at `whence` every time it opens. */
   nonTx: (whence: Whence): ConsumerStyle => ({ kind: 'nonTx', whence }),
@@ -66,12 +74,117 @@ export interface ProcessContext {
   setState(value: Uint8Array | string | null): void;
 }
 
+/**
+ * A processing handler: answers an Outcome for each record it is given. A throw fails the call (the
+ * record is not committed), or counts as 'retry' with `RetryPolicy.retryOnThrow`.
+ */
 export type Handler = (msg: Message, ctx: ProcessContext) => Outcome | Promise<Outcome>;
 
 /** What a processing call did. */
 export interface ProcessSummary {
+  /** Records the handler answered 'commit' for. */
   committed: number;
+  /** Records the handler answered 'skip' for, and records dead-lettered after `maxAttempts`. */
   skipped: number;
+  /** 'retry' answers (a record answered 'retry' twice, then 'commit', counts 2 here and 1 in committed). */
   retried: number;
+  /**
+   * Why the call returned: 'limit' (`max` records completed), 'end' (the end of the log for
+   * nonblockingProcess; close() for either), 'break' (the handler answered 'break'), 'abort' (the
+   * signal aborted).
+   */
   stoppedBy: 'limit' | 'end' | 'break' | 'abort';
 }
+
+/** What happens when a handler answers 'retry' (or throws, with retryOnThrow). */
+export interface RetryPolicy {
+  /** Attempts per record before it is dead-lettered and counted as skipped. Default null: no limit. */
+  maxAttempts?: number | null;
+  /** Wait before each new attempt, ms. Default 0. */
+  delayMs?: number;
+  /** 'fixed' waits delayMs every time; 'exponential' doubles it per attempt up to maxDelayMs. Default 'fixed'. */
+  backoff?: 'fixed' | 'exponential';
+  /** Cap for exponential backoff, ms. Default 30,000. */
+  maxDelayMs?: number;
+  /** Treat a handler that throws as 'retry' (its error is recorded) instead of rejecting. Default false. */
+  retryOnThrow?: boolean;
+  /** The dead-letter log's directory. Default `<logDir>.dead-letter.<cursor name>`. */
+  deadLetterDir?: string;
+}
+
+/** Group commit for the transactional styles: one fsync per group instead of one per record. */
+export interface CommitPolicy {
+  /** Make the cursor durable after this many completed records. Default 1 (every record). */
+  everyRecords?: number;
+  /** ...or once this many ms passed since the last durable commit. Default null (off). */
+  everyMs?: number | null;
+}
+
+/** Options of `Consumer.open`. Durations are in milliseconds. */
+export interface ConsumerOptions {
+  /** The log directory; it must exist (a producer creates it). */
+  logDir: string;
+  /** How the consumer keeps its place: `ConsumerStyle.nonTx(whence)`, `clientTx(id)` or `globalTx()`. */
+  style: ConsumerStyle;
+  /**
+   * Hand out records once written ('written') or only once fsynced ('durable'). Default 'written'
+   * for nonTx; the transactional styles always use 'durable', so a cursor never passes durable data.
+   * In another process than the producer, 'durable' follows the writer's durable.offset file.
+   */
+  visibility?: 'written' | 'durable';
+  /** Tailing from another process: the longest wait between checks of the files. Default 50 ms. */
+  pollIntervalMs?: number;
+  /** What 'retry' (and, with retryOnThrow, a throw) does. Defaults: see RetryPolicy. */
+  retry?: RetryPolicy;
+  /** Group commit of the transactional styles. Default: a durable commit per record. */
+  commit?: CommitPolicy;
+}
+
+/**
+ * Options of a processing call with a handler module (a worker pool). `signal` is taken by
+ * blockingProcess only.
+ */
+export interface PoolOptions {
+  /** Worker threads. Default: the machine's available parallelism. */
+  workers?: number;
+  /** A handler call running longer than this many ms has its worker replaced and its record dispatched again. Default 30,000. */
+  timeoutMs?: number;
+  /** Records per stripe: the workers take stripes of this many records in turn. Default 256. */
+  batchRecords?: number;
+  /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. */
+  signal?: AbortSignal;
+}
+
+/** A record of a dead-letter log, as `decodeDeadLetter` returns it. */
+export interface DeadLetter {
+  /** The log the record came from (its real directory path). */
+  readonly logId: string;
+  /** The record's offset in that log. */
+  readonly offset: number;
+  /** Its timestamp there. */
+  readonly timestamp: number;
+  /** How many times the handler ran on it. */
+  readonly attempts: number;
+  /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
+  readonly lastError: string | null;
+  /** The original bytes. */
+  readonly data: Uint8Array;
+}
+
+/** What recovery did when the producer opened (`producer.recovery`). */
+export interface RecoveryReport {
+  /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
+  readonly truncated: {
+    /** The segment file (its name in the log directory). */
+    readonly file: string;
+    /** The byte position in `file` where the cut starts. */
+    readonly position: number;
+    /** How many bytes were cut. */
+    readonly bytes: number;
+    /** Why the bytes there are not a valid frame. */
+    readonly reason: string;
+  } | null;
+  /** Files removed as leftovers of an interrupted segment roll or retention. */
+  readonly removed: readonly string[];
+}
+

@@ -4,6 +4,7 @@
  */
 import { LogError } from './errors.js';
 
+/** A whole number from `min` to `max`, else ERR_INVALID_OPTION naming `option` (with `why`, or the range). */
 export function requireInt(option: string, v: unknown, min: number, max: number, why?: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
     throw LogError.invalidOption(option, why ?? `expected a whole number from ${min} to ${max}, got ${describe(v)}`);
@@ -11,18 +12,33 @@ export function requireInt(option: string, v: unknown, min: number, max: number,
   return v;
 }
 
+/** As requireInt; undefined gives `dflt`, null stays null (an option that can be turned off). */
 export function optionalInt(option: string, v: unknown, min: number, max: number, dflt: number | null): number | null {
   if (v === undefined) return dflt;
   if (v === null) return null;
   return requireInt(option, v, min, max);
 }
 
+/** A non-empty path without NUL characters, else ERR_INVALID_OPTION naming `option`. */
 export function requireLogDir(v: unknown, option = 'logDir'): string {
   if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);
   if (v.includes('\0')) throw LogError.invalidOption(option, 'contains a NUL character');
   return v;
 }
 
+/** An options bag: an object (arrays included, as before), else ERR_INVALID_OPTION naming `option`. */
+export function requireObject(option: string, v: unknown): object {
+  if (v === null || typeof v !== 'object') throw LogError.invalidOption(option, `expected an object, got ${describe(v)}`);
+  return v;
+}
+
+/** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
+export function optionalSignal(v: unknown): AbortSignal | undefined {
+  if (v !== undefined && !(v instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(v)}`);
+  return v;
+}
+
+/** Names a bad value in an error message: a short quoted string, a number, or the value's type. */
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);

@@ -14,6 +14,7 @@ import type { Handler } from '../src/types.js';
 const handlers = new Map<string, Promise<Handler>>();
 const readers = new Map<string, LaneReader>();
 
+/** The handler module's default export, imported once per worker (ERR_INVALID_OPTION if it is not a function). */
 function loadHandler(url: string): Promise<Handler> {
   let h = handlers.get(url);
   if (h === undefined) {
@@ -36,6 +37,7 @@ async function readerOf(logDir: string): Promise<LaneReader> {
   return reader;
 }
 
+/** One piscina task: run the task's lane and answer why it ended; never rejects. */
 export default async function run(task: PoolTask): Promise<PoolResult> {
   const lane = new Lane(task);
   try {

@@ -14,38 +14,41 @@ import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Whence } from '../types.js';
 import { requireInt } from '../validate.js';
-import type { ResolvedConsumerOptions } from './consumer-options.js';
+import type { ResolvedConsumerOptions, StartPlan } from './consumer-options.js';
 import { requireLogDirectory } from './log-dir.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
 const MAX_START_ATTEMPTS = 5;
 
 /** The cursor (transactional styles) and a reader placed at the first record to hand out. */
-export interface ConsumerStart {
+interface ConsumerStart {
+  /** Transactional styles: the cursor, locked and open; else null. */
   readonly cursor: TxCursor | null;
+  /** Placed so that it hands out the first record to deliver. */
   readonly reader: LogReader;
 }
 
 /** Opens the cursor (if any) and places a reader where the consumer starts. */
 export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
-  if (opts.style.kind === 'nonTx') return openNonTx(io, realDir, opts, opts.style.whence);
-  return openTx(io, realDir, opts);
+  const { start } = opts;
+  if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence);
+  return openAtCursor(io, realDir, opts.logDir, start);
 }
 
-function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, whence: Whence): ConsumerStart {
+function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence): ConsumerStart {
   if (whence.kind === 'position' && localProducer(realDir) === undefined) {
     // A record found in a valid frame lies below the log's end (and the path is a directory): no
     // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
     // not a log directory): the general path below says why.
-    const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+    const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
     const r = new LogReader(io, realDir);
-    if (r.seekToRecord(at)) return { cursor: null, reader: r };
+    if (r.seekToRecord(atOffset)) return { cursor: null, reader: r };
     r.close();
   }
-  requireLogDirectory(io, realDir, opts.logDir);
+  requireLogDirectory(io, realDir, logDir);
   // Retention may delete the oldest segment between reading the bounds and the seek: try again.
   for (let attempt = 1; ; attempt++) {
-    const bounds = logBounds(io, realDir, opts.durableOnly);
+    const bounds = logBounds(io, realDir, visibility);
     try {
       return { cursor: null, reader: seekReader(io, realDir, startOffset(whence, bounds)) };
     } catch (e) {
@@ -55,34 +58,36 @@ function openNonTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, w
   }
 }
 
-function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
-  requireLogDirectory(io, realDir, opts.logDir);
-  let bounds = logBounds(io, realDir, opts.durableOnly);
-  const cursor = TxCursor.open(io, realDir, opts.cursorName, bounds.start, opts.commitEveryRecords, opts.commitEveryMs);
+/** A transactional cursor reads durable records only (resolveConsumerOptions). */
+function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>): ConsumerStart {
+  const { cursorName } = plan;
+  requireLogDirectory(io, realDir, logDir);
+  let bounds = logBounds(io, realDir, 'durable');
+  const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // A cursor that never committed stands for "from the oldest record": if retention moved the
     // start since it was created, it follows (nothing was handed out to it yet).
     const fromOldest = cursor.neverCommitted;
     for (let attempt = 1; ; attempt++) {
-      if (fromOldest && cursor.offset < bounds.start) {
-        cursor.advance(bounds.start, undefined);
+      if (fromOldest && cursor.nextOffset < bounds.startOffset) {
+        cursor.advance(bounds.startOffset, undefined);
         cursor.sync();
       }
-      const at = cursor.offset;
+      const atOffset = cursor.nextOffset;
       // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
-      if (at < bounds.start) {
-        throw LogError.expired(at, bounds.start, `offset ${at}, where cursor ${opts.cursorName} points,`);
+      if (atOffset < bounds.startOffset) {
+        throw LogError.expired(atOffset, bounds.startOffset, `offset ${atOffset}, where cursor ${cursorName} points,`);
       }
-      if (at > bounds.end) {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${opts.cursorName} points at offset ${at}, past the end of the log's durable records (${bounds.end})`, { offset: at });
+      if (atOffset > bounds.endOffset) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${atOffset}, past the end of the log's durable records (${bounds.endOffset})`, { offset: atOffset });
       }
       try {
-        return { cursor, reader: seekReader(io, realDir, at) };
+        return { cursor, reader: seekReader(io, realDir, atOffset) };
       } catch (e) {
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
         if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
-        bounds = logBounds(io, realDir, opts.durableOnly);
+        bounds = logBounds(io, realDir, 'durable');
       }
     }
   } catch (e) {
@@ -91,11 +96,6 @@ function openTx(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): Con
     } catch { /* the open's own failure is the one to report */ }
     throw e;
   }
-}
-
-/** Which of the producer's published ends a consumer reads up to. */
-export function visibilityOf(durableOnly: boolean): Visibility {
-  return durableOnly ? 'durable' : 'written';
 }
 
 /** The real path of `logDir` (ERR_INVALID_OPTION if nothing is there). */
@@ -108,7 +108,7 @@ export function realLogDir(logDir: string): string {
   }
 }
 
-/** A reader positioned so that it hands out `offset` first. */
+/** A reader placed so that it hands out `offset` first. */
 function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
   const r = new LogReader(io, realDir);
   try {
@@ -121,30 +121,30 @@ function seekReader(io: FileIO, realDir: string, offset: number): LogReader {
 }
 
 interface Bounds {
-  readonly start: number;
+  readonly startOffset: number;
   /** The end of what this consumer may read now. */
-  readonly end: number;
-  /** Where a position may still lie: the producer's next offset in-process, else `end`. */
-  readonly appendEnd: number;
+  readonly endOffset: number;
+  /** Where a start may still lie: the producer's next offset in-process, else `end`. */
+  readonly appendEndOffset: number;
 }
 
-function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
+function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds {
   const local = localProducer(realDir);
   if (local !== undefined) {
     const c = local.views;
     // The start first: the writer raises it only up to what its durable offset already reached, so
     // read in this order the end is never below the start.
     const start = publishedStart(c);
-    const end = publishedEnd(c, visibilityOf(durableOnly));
-    return { start, end, appendEnd: Math.max(end, local.nextOffset()) };
+    const end = publishedEnd(c, visibility);
+    return { startOffset: start, endOffset: end, appendEndOffset: Math.max(end, local.nextOffset()) };
   }
   // From the files: the segments are listed before durable.offset is read, and the writer rewrites
   // durable.offset before retention deletes a segment, so here too the end is never below the start.
   const r = new LogReader(io, realDir);
   try {
     const { start, end } = r.bounds();
-    const durableEnd = durableOnly ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
-    return { start, end: durableEnd, appendEnd: end };
+    const durableEnd = visibility === 'durable' ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
+    return { startOffset: start, endOffset: durableEnd, appendEndOffset: end };
   } finally {
     r.close();
   }
@@ -153,15 +153,15 @@ function logBounds(io: FileIO, realDir: string, durableOnly: boolean): Bounds {
 /** Resolves a Whence to an offset, checking it against the log's current bounds. */
 function startOffset(whence: Whence, b: Bounds): number {
   switch (whence.kind) {
-    case 'oldest': return b.start;
-    case 'latest': return b.appendEnd;
+    case 'oldest': return b.startOffset;
+    case 'latest': return b.appendEndOffset;
     case 'position': {
-      const at = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
-      if (at < b.start) {
-        throw LogError.expired(at, b.start);
+      const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
+      if (atOffset < b.startOffset) {
+        throw LogError.expired(atOffset, b.startOffset);
       }
-      if (at > b.appendEnd) throw LogError.invalidOption('whence', `position ${at} is past the end of the log (${b.appendEnd})`);
-      return at;
+      if (atOffset > b.appendEndOffset) throw LogError.invalidOption('whence', `Whence.position(${atOffset}) is past the end of the log (${b.appendEndOffset})`);
+      return atOffset;
     }
   }
 }

@@ -12,68 +12,38 @@
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { TxCursor } from '../cursor/tx-cursor.js';
-import { ErrorCode, LogError } from '../errors.js';
-import { describe, requireInt } from '../validate.js';
-import { localProducer } from '../producer/registry.js';
-import {
-  endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews,
-} from '../ring/layout.js';
-import { LogReader } from '../reader/log-reader.js';
-import { readDurableHint } from '../storage/durable-hint.js';
-import { fileIO, fileIONow, type FileIO } from '../storage/file-io.js';
-import type { Handler, Message, ProcessSummary } from '../types.js';
-import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
+import { LogError } from '../errors.js';
+import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
+import { fileIO, fileIONow } from '../storage/file-io.js';
+import type { ConsumerOptions, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
+import { resolveConsumerOptions, type ResolvedRetry } from './consumer-options.js';
+import { openStart, realLogDir } from './consumer-start.js';
 import { DeadLetterSink } from './dead-letter.js';
-import { ConsumerPool, resolvePoolOptions, type PoolHost, type PoolOptions } from './pool.js';
-import { runProcess, type RecordSource } from './process.js';
-import { openStart, realLogDir, visibilityOf } from './consumer-start.js';
+import { ConsumerPool, resolvePoolOptions } from './pool.js';
+import { runProcess } from './process.js';
+import { RecordFeed } from './record-feed.js';
 import { TailIterator } from './tail-iterator.js';
-import { Waiter } from './waiter.js';
 
+/**
+ * A consumer of a log directory, in one of the three styles (see the module comment). Open it with
+ * `Consumer.open`; `close()` finishes the call in progress and commits, `destroy(err)` aborts.
+ */
 export class Consumer implements AsyncIterable<Message> {
-  private readonly reader: LogReader;
-  private readonly waiter: Waiter;
-  /** close() was called: no new calls, no new records; a call in progress ends after its record. */
-  private closed = false;
-  /** The files and the cursor lock are closed: nothing is committed any more. */
-  private shut = false;
   private closing: Promise<void> | null = null;
   private destroying: Promise<void> | null = null;
   /** What a processing call in progress when destroy() was called rejects with. */
   private destroyedWith: Error | null = null;
-  /** Aborted by close(): cuts a processing call's retry delay short, wakes a pool's coordinator. */
-  private readonly closeRequest = new AbortController();
-  /** While a processing call runs: resolves once it has ended (its last outcome committed). */
-  private callEnded: Promise<void> | null = null;
-  private endCall: () => void = () => undefined;
-  private busy = false;
-  /** A record handed out and not completed; handed out first next time. */
-  private pending: Message | null = null;
-  private deadLetters: DeadLetterSink | null = null;
-  private readonly source: RecordSource;
+  /** Where records go after `retry.maxAttempts`; its log opens on the first one. */
+  private readonly deadLetters: DeadLetterSink;
+  /** The worker pools of this consumer, by thread count; stopped when the consumer closes. */
+  private readonly pools = new Map<number, ConsumerPool>();
 
   private constructor(
-    private readonly io: FileIO,
-    /** The real path of the log directory; with an offset it makes an idempotency key. */
-    readonly logId: string,
-    private readonly opts: ResolvedConsumerOptions,
-    private readonly cursor: TxCursor | null,
-    /** Positioned at the first record to hand out. */
-    reader: LogReader,
+    /** Reads, hands out and completes the records; waits for more. */
+    private readonly feed: RecordFeed,
+    private readonly retry: ResolvedRetry,
   ) {
-    this.reader = reader;
-    this.waiter = new Waiter(logId, opts.pollIntervalMs);
-    this.source = {
-      logId,
-      hasState: cursor !== null,
-      take: () => this.take(),
-      wait: (signal) => this.wait(signal),
-      complete: (msg, state) => this.complete(msg, state),
-      isClosed: () => this.closed,
-      closeRequested: this.closeRequest.signal,
-      currentState: () => this.cursor?.currentState ?? null,
-    };
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
   }
 
   /**
@@ -87,58 +57,58 @@ export class Consumer implements AsyncIterable<Message> {
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
     const { cursor, reader } = openStart(io, realDir, opts);
-    return new Consumer(io, realDir, opts, cursor, reader);
+    return new Consumer(new RecordFeed(io, realDir, opts.visibility, opts.pollIntervalMs, cursor, reader), opts.retry);
+  }
+
+  /** The real path of the log directory; with an offset it makes an idempotency key. */
+  get logId(): string {
+    return this.feed.logId;
   }
 
   /** The offset of the next record this consumer will hand out. */
+  get nextOffset(): number {
+    return this.feed.nextOffset;
+  }
+
+  /** @deprecated The same as `nextOffset` (an offset, not a byte position). */
   get position(): number {
-    return this.pending?.offset ?? this.reader.position;
+    return this.feed.nextOffset;
   }
 
   /** Transactional styles: the durable cursor (every record below it is committed). Else null. */
   get committedOffset(): number | null {
-    return this.cursor?.committedOffset ?? null;
+    return this.feed.committedOffset;
   }
 
   /** Transactional styles: the state committed with the cursor (as last set), or null. */
   get state(): Uint8Array | null {
-    return this.cursor?.currentState ?? null;
+    return this.feed.currentState();
   }
 
   /** Nonblocking: the records in the log now, then it ends. */
   *iter(): Generator<Message, void, undefined> {
-    this.enter();
+    const feed = this.feed;
+    feed.enter();
     try {
       for (;;) {
-        const m = this.take();
+        const m = feed.take();
         if (m === null) return;
         yield m;
-        this.complete(m, undefined); // the loop asked for the next one
+        feed.complete(m); // the loop asked for the next one
       }
     } finally {
-      this.leave();
+      feed.leave();
     }
   }
 
+  /** Blocking, as tail(): waits for new records; ends on break or close(). */
   [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
     return this.tail();
   }
 
   /** Blocking: waits for new records; ends on break, close() or when `signal` aborts (see TailIterator). */
   tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
-    return new TailIterator({
-      begin: () => {
-        if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
-        const signal = checkSignal(options.signal);
-        this.enter();
-        return signal;
-      },
-      take: () => this.take(),
-      complete: (m) => this.complete(m, undefined),
-      wait: (signal) => this.wait(signal),
-      isClosed: () => this.closed,
-      end: () => this.leave(),
-    });
+    return new TailIterator(this.feed, options);
   }
 
   /**
@@ -147,6 +117,7 @@ export class Consumer implements AsyncIterable<Message> {
    * pool of worker threads (`options.workers`).
    */
   nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary>;
+  /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   nonblockingProcess(max: number | null, handler: string | URL, options?: Omit<PoolOptions, 'signal'>): Promise<ProcessSummary>;
   nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
     return this.process(max, handler, false, options);
@@ -154,6 +125,7 @@ export class Consumer implements AsyncIterable<Message> {
 
   /** Runs `handler` over records as they come, until `max`, 'break', close() or the signal aborts. */
   blockingProcess(max: number | null, handler: Handler, options?: { signal?: AbortSignal }): Promise<ProcessSummary>;
+  /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   blockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
   blockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
     return this.process(max, handler, true, options);
@@ -190,44 +162,36 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private async abort(err: Error | undefined): Promise<void> {
-    if (this.shut) return; // close() already released everything
+    if (this.feed.isReleased) return; // close() already released everything
     this.destroyedWith = err ?? LogError.closed('consumer');
-    this.closed = true;
-    this.closeRequest.abort();
-    this.waiter.close();
-    this.shut = true;
-    try {
-      this.reader.close();
-    } finally {
-      this.cursor?.drop();
-    }
+    this.feed.requestClose();
+    this.feed.release(false);
     // Pools and the dead-letter log serve the call in progress: stopped once it has ended.
     const stopHelpers = (): Promise<unknown> => Promise.allSettled([
       ...[...this.pools.values()].map((p) => p.close()),
-      this.deadLetters?.destroy(),
+      this.deadLetters.destroy(),
     ]);
-    if (this.callEnded === null) await stopHelpers();
-    else void this.callEnded.then(stopHelpers);
+    const callEnded = this.feed.callEnded;
+    if (callEnded === null) await stopHelpers();
+    else void callEnded.then(stopHelpers);
   }
 
   private async shutDown(): Promise<void> {
-    this.closed = true;
-    this.closeRequest.abort();
-    this.waiter.close();
+    this.feed.requestClose();
     // Without a processing call this runs on at once, inside close(): nothing is committed after it.
-    if (this.callEnded !== null) await this.callEnded;
+    const callEnded = this.feed.callEnded;
+    if (callEnded !== null) await callEnded;
     // destroy() while this close waited: it released everything already.
     if (this.destroying !== null) return this.destroying;
-    this.shut = true;
-    this.reader.close();
     try {
-      this.cursor?.close();
+      this.feed.release(true);
     } finally {
       if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
-      if (this.deadLetters !== null) await this.deadLetters.close();
+      await this.deadLetters.close();
     }
   }
 
+  /** `await using`: close(). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -249,164 +213,48 @@ export class Consumer implements AsyncIterable<Message> {
 
   private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
     if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
-    if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected an object, got ${describe(options)}`);
-    checkSignal(options.signal);
-    const deadLetters = (): DeadLetterSink => (this.deadLetters ??= new DeadLetterSink(this.opts.retry.deadLetterDir, this.logId));
+    requireObject('options', options);
+    optionalSignal(options.signal);
     if (typeof handler === 'function') {
       for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
         if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
       }
-      this.enter(true);
+      this.feed.enter(true);
       try {
-        return await this.interruptible(runProcess(this.source, max, handler, blocking, options.signal, this.opts.retry, deadLetters));
+        return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
       } finally {
-        this.leave();
+        this.feed.leave();
       }
     }
-    if (typeof handler !== 'string' && !(handler instanceof URL)) {
-      throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
-    }
-    const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
-    if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
-      throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
-    }
+    const url = handlerModuleUrl(handler);
     const popts = resolvePoolOptions(options);
-    this.enter(true);
+    this.feed.enter(true);
     try {
       let pool = this.pools.get(popts.workers);
       if (pool === undefined) {
         pool = new ConsumerPool(popts.workers);
         this.pools.set(popts.workers, pool);
       }
-      this.poolDone = this.position;
+      this.feed.startPoolCall();
       try {
-        return await this.interruptible(pool.run(this.makePoolHost(), max, url, blocking, popts, this.opts.retry, deadLetters));
+        return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetters));
       } finally {
-        // The pool read ahead on its own; put the consumer's reader at the first record not done
-        // (not after close(): that would open a segment again).
-        this.pending = null;
-        if (!this.closed) this.reader.seek(this.poolDone);
-        this.bound = { limit: 0, strict: false };
+        this.feed.endPoolCall();
       }
     } finally {
-      this.leave();
+      this.feed.leave();
     }
-  }
-
-  private readonly pools = new Map<number, ConsumerPool>();
-  private poolDone = 0;
-  private makePoolHost(): PoolHost {
-    return {
-      logId: this.logId,
-      position: () => this.poolDone,
-      availableEnd: () => {
-        const b = this.limit();
-        return b.limit !== Infinity ? b.limit : this.reader.bounds().end;
-      },
-      wait: (signal, after) => this.wait(signal, after),
-      endSource: () => {
-        const c = this.sharedControl();
-        if (c === null) return null;
-        return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(visibilityOf(this.opts.durableOnly)), strict: true };
-      },
-      advanceTo: (offset) => {
-        this.poolDone = offset;
-        if (!this.shut) this.cursor?.advance(offset, undefined); // after destroy() nothing is committed
-      },
-      readOne: (offset) => {
-        const r = new LogReader(this.io, this.logId);
-        try {
-          r.seek(offset);
-          const m = r.read(Infinity, false);
-          if (m === null || m.offset !== offset) throw new LogError(ErrorCode.LOG_CORRUPT, `record ${offset} cannot be read back`, { offset });
-          return m;
-        } finally {
-          r.close();
-        }
-      },
-      isClosed: () => this.closed,
-      closeRequested: this.closeRequest.signal,
-    };
-  }
-
-  /** `call`: a processing call, which close() waits for. */
-  private enter(call = false): void {
-    if (this.closed) throw LogError.closed('consumer');
-    if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
-    this.busy = true;
-    if (call) this.callEnded = new Promise((resolve) => { this.endCall = resolve; });
-  }
-
-  private leave(): void {
-    this.busy = false;
-    this.waiter.disarm();
-    try {
-      if (!this.shut) this.cursor?.sync();
-    } finally {
-      // A close() waiting for this call goes on now; the call's own promise settles right after.
-      const end = this.endCall;
-      this.endCall = () => undefined;
-      this.callEnded = null;
-      end();
-    }
-  }
-
-  /** The last limit read; limits only grow, so it is re-read only when the reader reaches it. */
-  private bound: { limit: number; strict: boolean } = { limit: 0, strict: false };
-
-  /** The pending record, else the next visible one, else null. It stays pending until completed. */
-  private take(): Message | null {
-    if (this.closed) return null;
-    if (this.pending === null) {
-      this.pending = this.reader.read(this.bound.limit, this.bound.strict);
-      if (this.pending === null) {
-        this.bound = this.limit();
-        this.pending = this.reader.read(this.bound.limit, this.bound.strict);
-      }
-    }
-    return this.pending;
-  }
-
-  private complete(msg: Message, state: Uint8Array | null | undefined): void {
-    // Once the cursor is closed nothing is committed any more: the record comes back. (While close()
-    // waits for a processing call, the call's last outcome is still committed.)
-    if (this.shut || this.pending !== msg) return;
-    this.pending = null;
-    this.cursor?.advance(msg.offset + 1, state);
-  }
-
-  /** Waits (bounded) for records past the current limit; the cursor is made durable first. */
-  private async wait(signal: AbortSignal | undefined, after = this.reader.position): Promise<void> {
-    this.cursor?.sync();
-    const c = this.sharedControl();
-    if (c !== null) {
-      const visibility = visibilityOf(this.opts.durableOnly);
-      const seen = endSeq(c, visibility); // before the limit: an end published in between is not missed
-      if (this.limit().limit > after) return;
-      await this.waiter.onShared(c.i32, endSlots(visibility).seqSlot, seen, signal);
-    } else {
-      await this.waiter.onFiles(signal);
-    }
-  }
-
-  /** In the producer's process while it runs: its control block, else null (tail the files). */
-  private sharedControl(): ControlViews | null {
-    const p = localProducer(this.logId);
-    if (p === undefined) return null;
-    return writerPublishing(p.views) ? p.views : null;
-  }
-
-  /** How far the reader may go, and whether that bound was published by this process's writer. */
-  private limit(): { limit: number; strict: boolean } {
-    const c = this.sharedControl();
-    if (c !== null) return { limit: publishedEnd(c, visibilityOf(this.opts.durableOnly)), strict: true };
-    if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
-    return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
   }
 }
 
-/** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
-function checkSignal(signal: unknown): AbortSignal | undefined {
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(signal)}`);
-  return signal;
+/** The URL of a handler module given as a path or URL; ERR_INVALID_OPTION when it is neither, or missing. */
+function handlerModuleUrl(handler: unknown): string {
+  if (typeof handler !== 'string' && !(handler instanceof URL)) {
+    throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
+  }
+  const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
+  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
+    throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
+  }
+  return url;
 }

@@ -7,24 +7,9 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
-import type { Message } from '../types.js';
+import type { DeadLetter, Message } from '../types.js';
 
-export interface DeadLetter {
-  /** The log the record came from (its real directory path). */
-  readonly logId: string;
-  /** The record's offset in that log. */
-  readonly offset: number;
-  /** Its timestamp there. */
-  readonly timestamp: number;
-  /** How many times the handler ran on it. */
-  readonly attempts: number;
-  /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
-  readonly lastError: string | null;
-  /** The original bytes. */
-  readonly data: Uint8Array;
-}
-
-export function encodeDeadLetter(d: DeadLetter): Buffer {
+function encodeDeadLetter(d: DeadLetter): Buffer {
   const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError: d.lastError }));
   const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
   out.writeUInt32LE(header.byteLength, 0);
@@ -47,6 +32,7 @@ export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   return { ...h, data: b.subarray(4 + len) };
 }
 
+/** A consumer's dead-letter log: constructing it touches nothing; its producer opens when the first dead letter comes. */
 export class DeadLetterSink {
   private producer: Producer | null = null;
 
@@ -67,6 +53,7 @@ export class DeadLetterSink {
     await this.producer.flush();
   }
 
+  /** Closes the dead-letter log's producer (drain, fsync), if it was opened. */
   async close(): Promise<void> {
     const p = this.producer;
     this.producer = null;

@@ -37,6 +37,7 @@ class PoolContext implements ProcessContext {
   }
 }
 
+/** One lane of a pool task, run in a worker: its records in log order, with progress in shared memory. */
 export class Lane {
   private readonly p: ProgressViews;
   /** The lane's first unfinished record. */
@@ -46,16 +47,16 @@ export class Lane {
 
   constructor(private readonly task: PoolTask) {
     this.p = progressViews(task.progress, task.lanes);
-    this.offset = task.start;
+    this.offset = task.startOffset;
   }
 
-  /** Runs the lane up to `to`, a stop, a 'break', a throw or an exhausted record. */
+  /** Runs the lane up to `endOffset`, a stop, a 'break', a throw or an exhausted record. */
   async run(handler: Handler, reader: LaneReader): Promise<PoolResult> {
     const { task, p } = this;
     const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
     let end = 0;
     let windowEnd = 0;
-    while (this.offset < task.to) {
+    while (this.offset < task.endOffset) {
       const offset = this.offset;
       if (Atomics.load(p.i32, P32.STOP) !== 0) {
         this.publish(offset);
@@ -72,7 +73,7 @@ export class Lane {
         if (end < 0) return { stop: { kind: 'stopped' } };
       }
       const msg = this.readRecord(reader, offset, end);
-      Atomics.store(p.running, task.lane, runningSlot(offset, task.origin));
+      Atomics.store(p.running, task.lane, runningSlot(offset, task.originOffset));
       let r = this.attempt(handler, msg, 1);
       if (r instanceof Promise) r = await r;
       if (typeof r !== 'number') return this.stopAt(offset, r, reader);
@@ -95,17 +96,17 @@ export class Lane {
       // directory, reads the index and reopens the segment).
       if (!reader.skipTo(offset)) reader.seek(offset);
     }
-    const msg = reader.read(Math.min(this.task.to, end), this.task.end.strict);
+    const msg = reader.read(Math.min(this.task.endOffset, end), this.task.end.strict);
     if (msg === null || msg.offset !== offset) throw new LogError('ERR_LOG_CORRUPT', `record ${offset} was dispatched but cannot be read`, { offset });
     return msg;
   }
 
   /** Record `offset` is finished with outcome byte `byte`: report it and move to the lane's next record. */
   private finish(offset: number, byte: number, reader: LaneReader): void {
-    const { lane, lanes, origin, stripe } = this.task;
+    const { lane, lanes, originOffset, stripe } = this.task;
     this.p.outcomes[offset & (WINDOW - 1)] = byte;
     this.passBaton(offset, reader);
-    this.offset = laneFrom(offset + 1, lane, lanes, origin, stripe);
+    this.offset = laneFrom(offset + 1, lane, lanes, originOffset, stripe);
     // Progress is published in small groups (and always before waiting): one BigInt store and a
     // look at the coordinator's wake-up flag per group, not per record.
     if (++this.unpublished >= PUBLISH_EVERY) this.publish(this.offset);
@@ -114,10 +115,10 @@ export class Lane {
   /** The lane stops at record `offset`; an exhausted record counts as finished (the coordinator dead-letters it). */
   private stopAt(offset: number, stop: Stop, reader: LaneReader): PoolResult {
     if (stop.kind === 'exhausted') {
-      const { lane, lanes, origin, stripe } = this.task;
+      const { lane, lanes, originOffset, stripe } = this.task;
       this.p.outcomes[offset & (WINDOW - 1)] = OutcomeByte.EXHAUSTED;
       this.passBaton(offset, reader);
-      this.publish(laneFrom(offset + 1, lane, lanes, origin, stripe));
+      this.publish(laneFrom(offset + 1, lane, lanes, originOffset, stripe));
     } else {
       this.publish(offset);
     }
@@ -138,8 +139,8 @@ export class Lane {
   private waitForRecord(c: ControlViews, offset: number): number {
     const { p, task } = this;
     const { offsetSlot, seqSlot } = task.end;
-    const { lane, lanes, origin, stripe } = task;
-    const rel = offset - origin;
+    const { lane, lanes, originOffset, stripe } = task;
+    const rel = offset - originOffset;
     const s = Math.floor(rel / stripe);
     const prev = (lane - 1 + lanes) % lanes;
     const atStripeStart = lanes > 1 && s > 0 && rel % stripe === 0;
@@ -166,8 +167,8 @@ export class Lane {
    */
   private jumpFromBaton(reader: LaneReader, offset: number): boolean {
     const { p, task } = this;
-    const { lane, lanes, origin, stripe } = task;
-    const rel = offset - origin;
+    const { lane, lanes, originOffset, stripe } = task;
+    const rel = offset - originOffset;
     if (lanes === 1 || rel % stripe !== 0 || rel === 0) return false;
     const prev = (lane - 1 + lanes) % lanes;
     const s = rel / stripe;
@@ -182,7 +183,7 @@ export class Lane {
   /** After the last record of a stripe: tell the lane of the next stripe, and where this reader stands. */
   private passBaton(offset: number, reader: LaneReader): void {
     const { p, task } = this;
-    const rel = offset - task.origin;
+    const rel = offset - task.originOffset;
     if (task.lanes === 1 || (rel + 1) % task.stripe !== 0) return;
     const h = reader.hint();
     const at = 3 * task.lane;

@@ -1,12 +1,12 @@
 /**
  * The messages and the shared progress block between a consumer's pool coordinator and its workers.
  *
- * Records are dealt to workers in stripes: the records from `origin` on are cut into stripes of
+ * Records are dealt to workers in stripes: the records from `originOffset` on are cut into stripes of
  * `stripe` records, and stripe number s belongs to lane s mod `lanes`. Each worker runs one lane as
  * one long task, in log order, and reports progress through shared memory (the first record of its
  * lane it has not finished, and an outcome byte per finished record), so records neither wait for a
  * task hand-off nor pass through the coordinator's thread. A task ends only when its lane reaches
- * `to`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
+ * `endOffset`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
  * coordinator needs that record's last error for the dead letter, then starts the lane again).
  */
 import type { ResolvedRetry } from './consumer-options.js';
@@ -18,34 +18,45 @@ import type { ResolvedRetry } from './consumer-options.js';
  * files. Workers wait on it with Atomics.wait, so new records reach them without the coordinator.
  */
 export interface EndSource {
+  /** The control block. */
   readonly control: SharedArrayBuffer;
+  /** The I64 slot holding the end offset. */
   readonly offsetSlot: number;
+  /** The I32 slot bumped when the end moves. */
   readonly seqSlot: number;
   /** True when the end comes from this process's writer (reads past it are a bug, not a torn tail). */
   readonly strict: boolean;
 }
 
-/** Run lane `lane` of the pool from record `start` (a record of that lane) up to `to`. */
+/** Run lane `lane` of the pool from record `startOffset` (a record of that lane) up to `endOffset`. */
 export interface PoolTask {
+  /** The real path of the log directory. */
   readonly logDir: string;
   /** The handler module's URL (its default export is the handler). */
   readonly handler: string;
+  /** The consumer's retry policy, applied in the lane. */
   readonly retry: ResolvedRetry;
   /** Where the worker watches the end of the records it may read. */
   readonly end: EndSource;
   /** The shared progress block (see progressViews). */
   readonly progress: SharedArrayBuffer;
+  /** This task's lane number, from 0. */
   readonly lane: number;
+  /** Lanes in the round (one per worker). */
   readonly lanes: number;
-  readonly origin: number;
+  /** The offset of the round's first record: stripes are counted from it. */
+  readonly originOffset: number;
+  /** Records per stripe. */
   readonly stripe: number;
-  readonly start: number;
+  /** The offset of the lane's first record to run. */
+  readonly startOffset: number;
   /** Exclusive; Number.MAX_SAFE_INTEGER for a blocking call without `max`. */
-  readonly to: number;
+  readonly endOffset: number;
 }
 
+/** A task's answer to the coordinator. */
 export interface PoolResult {
-  /** Why the task ended before `to`: a stop, a record exhausted, 'break', or a throw at record `offset`. */
+  /** Why the task ended before `endOffset`: a stop, a record exhausted, 'break', or a throw at record `offset`. */
   readonly stop:
     | null
     | { readonly kind: 'stopped' }
@@ -94,7 +105,7 @@ export interface ProgressViews {
   /** Per lane: 'retry' answers. */
   readonly retried: Int32Array;
   /**
-   * Per lane: the record whose handler call started last, as (offset - origin) mod 2^32 (see
+   * Per lane: the record whose handler call started last, as (offset - originOffset) mod 2^32 (see
    * runningRecord): a worker that dies is charged to that record, not to its lane's last progress.
    */
   readonly running: Int32Array;
@@ -127,23 +138,23 @@ export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressVi
 }
 
 /** The `running` slot's value for record `offset`. */
-export function runningSlot(offset: number, origin: number): number {
-  return (offset - origin) | 0;
+export function runningSlot(offset: number, originOffset: number): number {
+  return (offset - originOffset) | 0;
 }
 
 /**
- * The record a lane's `running` slot names, given `from`, the lane's published next record (it lags
- * the running one by fewer than 32 of the lane's records, far less than 2^31). A slot naming a record
- * below `from` (the worker died after finishing it, between calls) gives `from`.
+ * The record a lane's `running` slot names, given `fromOffset`, the lane's published next record (it
+ * lags the running one by fewer than 32 of the lane's records, far less than 2^31). A slot naming a
+ * record below `fromOffset` (the worker died after finishing it, between calls) gives `fromOffset`.
  */
-export function runningRecord(slot: number, from: number, origin: number): number {
-  const ahead = (slot - runningSlot(from, origin)) | 0;
-  return ahead > 0 ? from + ahead : from;
+export function runningRecord(slot: number, fromOffset: number, originOffset: number): number {
+  const ahead = (slot - runningSlot(fromOffset, originOffset)) | 0;
+  return ahead > 0 ? fromOffset + ahead : fromOffset;
 }
 
 /** The first record at or after `offset` that belongs to `lane`. */
-export function laneFrom(offset: number, lane: number, lanes: number, origin: number, stripe: number): number {
-  const s = Math.floor((offset - origin) / stripe);
+export function laneFrom(offset: number, lane: number, lanes: number, originOffset: number, stripe: number): number {
+  const s = Math.floor((offset - originOffset) / stripe);
   const own = s + ((((lane - s) % lanes) + lanes) % lanes);
-  return own === s ? offset : origin + own * stripe;
+  return own === s ? offset : originOffset + own * stripe;
 }

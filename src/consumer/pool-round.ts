@@ -1,7 +1,7 @@
 /**
  * One round of a pool processing call, on the consumer's thread: the coordinator. It deals the
- * records from `origin` up to `to` to one task per lane (src/consumer/pool-protocol.ts), watches the
- * shared progress block, commits the contiguous prefix of finished records, dead-letters exhausted
+ * records from `originOffset` up to `endOffset` to one task per lane (src/consumer/pool-protocol.ts),
+ * watches the shared progress block, commits the contiguous prefix of finished records, dead-letters exhausted
  * ones, replaces a worker that crashed or whose handler call runs past `timeoutMs`, and stops the
  * lanes on 'break', a throw, the signal, close() or a failure. A round ends early, with `moved`, when
  * the producer of this process that the workers watch goes away: ConsumerPool starts another round.
@@ -20,14 +20,16 @@ import {
 import { CONTROL_BYTES, I32, I64, bump, controlViews, endSlots, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
 
 type TaskStop = NonNullable<PoolResult['stop']>;
-/** Why the round stopped its lanes before `to`; the first reason wins. */
+/** Why the round stopped its lanes before `endOffset`; the first reason wins. */
 type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
 /** How a round that returns stopped (an 'error' stop is thrown instead). */
-export type RoundStop = Exclude<Stop, { kind: 'error' }>;
+type RoundStop = Exclude<Stop, { kind: 'error' }>;
 
-export interface RoundEnd {
+/** How a round ended. */
+interface RoundEnd {
   /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
   readonly summary: ProcessSummary;
+  /** Why the round stopped its lanes, or null when it reached its `endOffset` (or the end of the log). */
   readonly stop: RoundStop | null;
   /** The end source the workers watch went away: another round follows. */
   readonly moved: boolean;
@@ -43,6 +45,7 @@ const IDLE_SETTLE_MS = 250;
 /** Per lane: the task's abort, the handler-call counter at launch (a call runs while the count since is odd), and since when it stood still. */
 interface LaneWatch { ac: AbortController; base: number; calls: number; since: number }
 
+/** One round of a pool processing call: its lanes from `originOffset` to `endOffset`, and the commits (see the module comment). */
 export class PoolRound {
   private readonly summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   private readonly progress: SharedArrayBuffer;
@@ -54,7 +57,7 @@ export class PoolRound {
   private readonly sourceViews: ControlViews;
 
   /** Every record below is completed and committed. */
-  private done: number;
+  private doneOffset: number;
   private stop: Stop | null = null;
   /** A failure of the pool itself (a record lost its worker too often), thrown once the lanes are done. */
   private failure: unknown = null;
@@ -73,13 +76,13 @@ export class PoolRound {
   private readonly onAbort = (): void => this.poke();
 
   constructor(private readonly pool: Piscina, private readonly lanes: number, private readonly call: PoolCall,
-    private readonly origin: number, private readonly to: number) {
-    this.done = origin;
+    private readonly originOffset: number, private readonly endOffset: number) {
+    this.doneOffset = originOffset;
     this.progress = new SharedArrayBuffer(progressBytes(lanes));
     this.pv = progressViews(this.progress, lanes);
-    Atomics.store(this.pv.i64, 0, BigInt(origin));
+    Atomics.store(this.pv.i64, 0, BigInt(originOffset));
     for (let k = 0; k < lanes; k++) {
-      Atomics.store(this.pv.i64, 1 + k, BigInt(laneFrom(origin, k, lanes, origin, call.batchRecords)));
+      Atomics.store(this.pv.i64, 1 + k, BigInt(laneFrom(originOffset, k, lanes, originOffset, call.batchRecords)));
       Atomics.store(this.pv.stripeDone, k, -1n);
     }
     const ownBlock = new SharedArrayBuffer(CONTROL_BYTES);
@@ -129,7 +132,7 @@ export class PoolRound {
   /** The coordinator's loop: commit progress, look for stops and hung calls, wait for the next change. */
   private async coordinate(): Promise<void> {
     for (;;) {
-      const before = this.done;
+      const before = this.doneOffset;
       await this.settle();
       if (this.failure !== null) return;
       this.checkStops();
@@ -137,7 +140,7 @@ export class PoolRound {
       this.checkHung(performance.now());
       // While records are being finished, look every SETTLE_MS; when nothing moves, ask the
       // workers for a wake-up at the next progress and look less often.
-      this.idleFor = this.done > before ? 0 : Math.min(IDLE_SETTLE_MS, Math.max(SETTLE_MS, this.idleFor * 2));
+      this.idleFor = this.doneOffset > before ? 0 : Math.min(IDLE_SETTLE_MS, Math.max(SETTLE_MS, this.idleFor * 2));
       if (this.dirty) {
         this.dirty = false;
         continue;
@@ -199,14 +202,14 @@ export class PoolRound {
     }
   }
 
-  private launch(lane: number, start: number): void {
+  private launch(lane: number, startOffset: number): void {
     const { pv, call } = this;
     const task: PoolTask = {
       logDir: call.host.logId, handler: call.handlerUrl, retry: call.retry, end: this.endSource, progress: this.progress,
-      lane, lanes: this.lanes, origin: this.origin, stripe: call.batchRecords, start, to: this.to,
+      lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
     };
     const ac = new AbortController();
-    Atomics.store(pv.running, lane, runningSlot(start, this.origin));
+    Atomics.store(pv.running, lane, runningSlot(startOffset, this.originOffset));
     // A worker that died during a handler call left the lane's counter odd: count from here.
     const calls = Atomics.load(pv.calls, lane);
     this.hung.set(lane, { ac, base: calls, calls, since: performance.now() });
@@ -216,7 +219,7 @@ export class PoolRound {
     this.running.set(lane, p);
   }
 
-  /** A task answered: its lane reached `to` or stopped, or a record exhausted its attempts (the lane goes on). */
+  /** A task answered: its lane reached `endOffset` or stopped, or a record exhausted its attempts (the lane goes on). */
   private onTaskEnd(lane: number, result: PoolResult): void {
     this.running.delete(lane);
     const r = result.stop;
@@ -243,7 +246,7 @@ export class PoolRound {
     }
     const at = this.nextOf(lane);
     // Charged to the record whose call ran last (the lane's progress lags it by up to 32 records).
-    const lost = runningRecord(Atomics.load(this.pv.running, lane), at, this.origin);
+    const lost = runningRecord(Atomics.load(this.pv.running, lane), at, this.originOffset);
     const n = (this.restarts.get(lost) ?? 0) + 1;
     this.restarts.set(lost, n);
     if (n >= MAX_RESTARTS) {
@@ -273,9 +276,9 @@ export class PoolRound {
   private async settle(): Promise<void> {
     // Also after close() was called: the consumer closes the cursor only once this call returned.
     const { pv, summary } = this;
-    let prefix = this.to;
+    let prefix = this.endOffset;
     for (let k = 0; k < this.lanes; k++) prefix = Math.min(prefix, this.nextOf(k));
-    let o = this.done;
+    let o = this.doneOffset;
     for (; o < prefix; o++) {
       const i = o & (WINDOW - 1);
       const outcome = pv.outcomes[i];
@@ -284,7 +287,7 @@ export class PoolRound {
       else if (outcome === OutcomeByte.EXHAUSTED) {
         const ex = this.exhausted.get(o);
         if (ex === undefined) break; // its task's answer (the last error) is still on its way
-        await this.call.deadLetters().put(this.call.host.readOne(o), ex.attempts, ex.lastError);
+        await this.call.deadLetters.put(this.call.host.readOne(o), ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
       } else {
@@ -292,8 +295,8 @@ export class PoolRound {
       }
       pv.outcomes[i] = 0;
     }
-    if (o > this.done) {
-      this.done = o;
+    if (o > this.doneOffset) {
+      this.doneOffset = o;
       this.call.host.advanceTo(o);
       Atomics.store(pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
       bump(pv, P32.SETTLED_SEQ);
@@ -317,14 +320,14 @@ export class PoolRound {
     else f();
   }
 
-  /** The lane's first unfinished record (at most `to`). */
+  /** The lane's first unfinished record (at most `endOffset`). */
   private nextOf(lane: number): number {
-    return Math.min(this.to, Number(Atomics.load(this.pv.i64, 1 + lane)));
+    return Math.min(this.endOffset, Number(Atomics.load(this.pv.i64, 1 + lane)));
   }
 
   /** Publishes the end of the records in the files into the block the workers watch (own source only). */
   private publishEnd(): void {
-    const end = this.call.host.availableEnd();
+    const end = this.call.host.availableEndOffset();
     if (end > loadOffset(this.own, I64.WRITTEN_OFFSET)) {
       storeOffset(this.own, I64.WRITTEN_OFFSET, end);
       bump(this.own, I32.WRITTEN_SEQ);

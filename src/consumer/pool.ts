@@ -13,7 +13,7 @@
  * (effects a handler made before the crash may repeat: use the idempotency key). 'break' or a throw
  * stops the call; records after the stopping one are not committed.
  *
- * This module holds the pool and its options; the coordinator of one round of a call is
+ * This module holds the pool and the validation of its options (PoolOptions, in types.ts); the coordinator of one round of a call is
  * src/consumer/pool-round.ts, and a lane is src/consumer/pool-lane.ts, run by workers/pool-worker.ts.
  *
  * close() of the consumer waits for the call: the lanes stop, each finishes the handler call it is
@@ -24,31 +24,22 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
-import type { ProcessSummary } from '../types.js';
+import type { PoolOptions, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { PoolHost } from './pool-host.js';
 import { PoolRound } from './pool-round.js';
 
-export type { PoolHost } from './pool-host.js';
-
-export interface PoolOptions {
-  /** Worker threads. Default: the machine's available parallelism. */
-  workers?: number;
-  /** A handler call running longer than this many ms has its worker replaced and its record dispatched again. Default 30,000. */
-  timeoutMs?: number;
-  /** Records per stripe: the workers take stripes of this many records in turn. Default 256. */
-  batchRecords?: number;
-  signal?: AbortSignal;
-}
-
+/** PoolOptions with every default applied. */
 export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal };
 
 const POOL_KEYS = new Set(['workers', 'timeoutMs', 'batchRecords', 'signal']);
 
+/** The piscina pool of one consumer, with a fixed number of threads; it serves that consumer's calls one at a time. */
 export class ConsumerPool {
   private readonly pool: Piscina;
 
+  /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
     this.pool = new Piscina({
       filename: new URL('./pool-worker.js', import.meta.url).href,
@@ -59,17 +50,17 @@ export class ConsumerPool {
     });
   }
 
-  /** One processing call: rounds of PoolRound from the host's position until `max`, the end or a stop. */
+  /** One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop. */
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
-    retry: ResolvedRetry, deadLetters: () => DeadLetterSink): Promise<ProcessSummary> {
-    const origin = host.position();
-    const limit = max === null ? Number.MAX_SAFE_INTEGER : origin + max;
-    const to = blocking ? limit : Math.min(limit, host.availableEnd());
-    if (to <= origin) {
+    retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
+    const originOffset = host.doneOffset();
+    const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
+    const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
+    if (endOffset <= originOffset) {
       return { committed: 0, skipped: 0, retried: 0, stoppedBy: max !== null && max === 0 ? 'limit' : 'end' };
     }
     const call = { host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters };
-    const { summary, stop, moved } = await new PoolRound(this.pool, this.workers, call, origin, to).run();
+    const { summary, stop, moved } = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
     if (moved && stop === null && !host.isClosed()) {
       // A new round from the first record not done, watching the new source (records finished
       // out of order past it in this round come again: they were not committed).
@@ -81,6 +72,7 @@ export class ConsumerPool {
     return summary;
   }
 
+  /** Stops the pool's threads. */
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -7,7 +7,7 @@
  * finishes and its outcome is applied (a commit lands and is counted); then the call returns 'end'.
  * A retry delay is cut short, and the record is not completed.
  */
-import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
+import { checkStateBytes } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
@@ -15,7 +15,9 @@ import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import { checkOutcome, retryDelayMs } from './handler-policy.js';
 
+/** What the processing loop works on (the consumer's RecordFeed). */
 export interface RecordSource {
+  /** The real path of the log directory (ctx.logId). */
   readonly logId: string;
   /** Whether ctx.setState is available (transactional styles). */
   readonly hasState: boolean;
@@ -29,12 +31,14 @@ export interface RecordSource {
   isClosed(): boolean;
   /** Aborts when close() is called (ends a retry delay). */
   readonly closeRequested: AbortSignal;
+  /** The state committed with the cursor so far (ctx.state). */
   currentState(): Uint8Array | null;
 }
 
+/** One processing call with a handler function: its records, outcomes and retries, until `max`, the end, 'break', close() or `signal`. */
 export async function runProcess(
   src: RecordSource, max: number | null, handler: Handler, blocking: boolean, signal: AbortSignal | undefined,
-  retry: ResolvedRetry, deadLetters: () => DeadLetterSink,
+  retry: ResolvedRetry, deadLetters: DeadLetterSink,
 ): Promise<ProcessSummary> {
   const summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   for (;;) {
@@ -69,7 +73,7 @@ export async function runProcess(
       if (outcome === 'break') return stop(summary, 'break');
       summary.retried++;
       if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
-        await deadLetters().put(msg, attempt, lastError);
+        await deadLetters.put(msg, attempt, lastError);
         src.complete(msg, undefined);
         summary.skipped++;
         break;
@@ -101,9 +105,7 @@ function contextFor(src: RecordSource, msg: Message, attempt: number, stage: (by
         throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
       }
       const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-      if (bytes !== null && bytes.byteLength > MAX_STATE_BYTES) {
-        throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${bytes.byteLength}`);
-      }
+      checkStateBytes(bytes);
       stage(bytes);
     },
   };

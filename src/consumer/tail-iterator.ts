@@ -16,16 +16,22 @@
  *   another waits runs after it, in order.
  */
 import type { Message } from '../types.js';
+import { optionalSignal, requireObject } from '../validate.js';
 
+/** The consumer's side of the iterator (RecordFeed). */
 export interface TailSource {
-  /** Checks the options and takes the consumer; throws if it cannot (then nothing is to be released). */
-  begin(): AbortSignal | undefined;
+  /** Takes the consumer; throws if it cannot (closed, busy): then nothing is to be released. */
+  enter(): void;
+  /** The pending record, else the next visible one, else null. */
   take(): Message | null;
+  /** The loop asked for the record after `m`: `m` is done. */
   complete(m: Message): void;
+  /** Waits (bounded) for more records. */
   wait(signal: AbortSignal | undefined): Promise<void>;
+  /** close() or destroy() was called. */
   isClosed(): boolean;
-  /** Releases the consumer (once, after a successful begin). */
-  end(): void;
+  /** Releases the consumer (once, after a successful enter). */
+  leave(): void;
 }
 
 const NEW = 0;
@@ -34,6 +40,7 @@ const FINISHED = 2;
 
 const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true });
 
+/** The async generator of `tail()` (see the module comment). */
 export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private state = NEW;
   private signal: AbortSignal | undefined = undefined;
@@ -43,7 +50,8 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private inFlight = false;
   private readonly queue: Array<() => void> = [];
 
-  constructor(private readonly src: TailSource) {}
+  /** `options` as the caller passed them to tail(): checked by the first next(). */
+  constructor(private readonly src: TailSource, private readonly options: { signal?: AbortSignal }) {}
 
   next(): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.next());
@@ -84,8 +92,10 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private step(): IteratorResult<Message, void> | null {
     if (this.state === FINISHED) return done();
     if (this.state === NEW) {
-      this.state = FINISHED; // if begin() throws, the iterator stays finished
-      this.signal = this.src.begin();
+      this.state = FINISHED; // if this throws, the iterator stays finished
+      requireObject('options', this.options);
+      this.signal = optionalSignal(this.options.signal);
+      this.src.enter();
       this.state = RUNNING;
     }
     try {
@@ -130,7 +140,7 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     const wasRunning = this.state === RUNNING;
     this.state = FINISHED;
     this.handedOut = null;
-    if (wasRunning) this.src.end();
+    if (wasRunning) this.src.leave();
   }
 
   private later(call: () => Promise<IteratorResult<Message, void>>): Promise<IteratorResult<Message, void>> {

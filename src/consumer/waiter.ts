@@ -10,6 +10,7 @@ import { waitSlot } from '../ring/wait.js';
 /** The longest one wait lasts before the consumer re-checks everything. */
 export const MAX_WAIT_MS = 1000;
 
+/** The waits of one consumer: on shared memory (onShared) or on the files (onFiles). */
 export class Waiter {
   private watcher: FSWatcher | null = null;
   private watchFailed = false;

@@ -20,15 +20,27 @@ import { ErrorCode, LogError, assertInvariant } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
 
-export const CURSOR_MAGIC = 0x52554352;
-export const CURSOR_HEADER_BYTES = 32;
+const CURSOR_MAGIC = 0x52554352;
+const CURSOR_HEADER_BYTES = 32;
 /** The largest state value committed with a cursor. */
-export const MAX_STATE_BYTES = 64 * 1024;
+const MAX_STATE_BYTES = 64 * 1024;
+/** A state value fits in a slot (ERR_INVALID_OPTION 'state' otherwise); null and undefined always do. */
+export function checkStateBytes(state: Uint8Array | null | undefined): void {
+  if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
+    throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${state.byteLength}`);
+  }
+}
+
+/** The bytes of one slot: slot A at byte 0, slot B at SLOT_BYTES. */
 export const SLOT_BYTES = CURSOR_HEADER_BYTES + MAX_STATE_BYTES;
 
+/** What one slot holds. */
 export interface CursorValue {
+  /** The commit's number: 1 for the value the file was created with, then 2, 3, ... */
   readonly sequence: number;
+  /** The next record to deliver. */
   readonly offset: number;
+  /** The state committed with it, or null. */
   readonly state: Uint8Array | null;
 }
 
@@ -73,13 +85,16 @@ function encodeSlot(value: CursorValue): Buffer {
 }
 
 /** Both slots of a cursor file as read: each one's value when valid, and whether it was never written. */
-export interface CursorSlots {
+interface CursorSlots {
   /** The file's size in bytes. */
   readonly bytes: number;
+  /** Slot A's value, or null when it is not valid. */
   readonly a: CursorValue | null;
+  /** Slot B's value, or null when it is not valid. */
   readonly b: CursorValue | null;
   /** The slot's header bytes are all zero or lie past the end of the file: never written. */
   readonly aUnused: boolean;
+  /** As aUnused, for slot B. */
   readonly bUnused: boolean;
 }
 
@@ -169,6 +184,7 @@ export class CursorFile {
     }
   }
 
+  /** The current value (the last commit). */
   get value(): CursorValue {
     return this.current;
   }
@@ -186,9 +202,7 @@ export class CursorFile {
       offset,
       state: state === undefined ? this.current.state : state,
     };
-    if (next.state !== null && next.state.byteLength > MAX_STATE_BYTES) {
-      throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${next.state.byteLength}`);
-    }
+    checkStateBytes(next.state);
     try {
       writeAll(this.io, this.fd, [encodeSlot(next)], slotPosition(next.sequence));
       this.io.fdatasync(this.fd);
@@ -198,6 +212,7 @@ export class CursorFile {
     this.current = next;
   }
 
+  /** Closes the file; nothing is written. */
   close(): void {
     this.io.close(this.fd);
   }

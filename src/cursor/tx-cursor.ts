@@ -8,21 +8,27 @@ import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
-import { CursorFile, MAX_STATE_BYTES, readCursorFile } from './cursor-file.js';
+import { CursorFile, checkStateBytes, readCursorFile } from './cursor-file.js';
 
+/** The folder of a log directory that holds the cursor files and their locks. */
 export const CURSOR_DIR = 'cursors';
+/** A cursor file is `<name>.cursor`, beside its lock `<name>.lock`. */
 export const CURSOR_SUFFIX = '.cursor';
 
+/** The cursor folder of `logDir`. */
 export function cursorDir(logDir: string): string {
   return join(logDir, CURSOR_DIR);
 }
 
+/** One transactional consumer's cursor, held under its lock (see the module comment). */
 export class TxCursor {
-  private position: number; // in memory: next offset to hand out
+  /** In memory: the next offset to hand out (ahead of the durable cursor within a group). */
+  private nextOffsetValue: number;
   private state: Uint8Array | null;
   private stateChanged = false;
   private sinceSync = 0;
   private lastSyncMs: number;
+  private closed = false;
 
   private constructor(
     private readonly io: FileIO,
@@ -31,7 +37,7 @@ export class TxCursor {
     private readonly everyRecords: number,
     private readonly everyMs: number | null,
   ) {
-    this.position = file.value.offset;
+    this.nextOffsetValue = file.value.offset;
     this.state = file.value.state;
     this.lastSyncMs = Date.now();
   }
@@ -60,13 +66,13 @@ export class TxCursor {
   }
 
   /** The next offset to hand out (in memory; may be ahead of `committedOffset` within a group). */
-  get offset(): number {
-    return this.position;
+  get nextOffset(): number {
+    return this.nextOffsetValue;
   }
 
   /** True while the cursor file holds only the value it was created with. */
   get neverCommitted(): boolean {
-    return this.file.value.sequence === 1 && this.position === this.file.value.offset;
+    return this.file.value.sequence === 1 && this.nextOffsetValue === this.file.value.offset;
   }
 
   /** The durable cursor. */
@@ -82,10 +88,8 @@ export class TxCursor {
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void {
     if (this.closed) throw LogError.closed('consumer');
-    if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
-      throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${state.byteLength}`);
-    }
-    this.position = offset;
+    checkStateBytes(state);
+    this.nextOffsetValue = offset;
     if (state !== undefined) {
       this.state = state;
       this.stateChanged = true;
@@ -97,15 +101,13 @@ export class TxCursor {
   /** Makes the in-memory cursor (and state) durable, if it moved. */
   sync(): void {
     if (this.closed) return;
-    if (this.position !== this.file.value.offset || this.stateChanged) {
-      this.file.commit(this.position, this.stateChanged ? this.state : undefined);
+    if (this.nextOffsetValue !== this.file.value.offset || this.stateChanged) {
+      this.file.commit(this.nextOffsetValue, this.stateChanged ? this.state : undefined);
     }
     this.stateChanged = false;
     this.sinceSync = 0;
     this.lastSyncMs = Date.now();
   }
-
-  private closed = false;
 
   /**
    * After an open that failed: closes without committing. A cursor file this open created is removed
@@ -142,6 +144,7 @@ export class TxCursor {
     }
   }
 
+  /** Makes the cursor durable (sync), closes the file and releases the lock. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

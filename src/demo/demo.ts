@@ -29,134 +29,191 @@ const CHUNK_RECORDS = 10_000;
 /** After the last append is durable, how long the consumer may take to reach it before the demo calls the missing records lost. */
 const CONSUMER_DRAIN_TIMEOUT_MS = 30_000;
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_INTERRUPTED = 130;
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_INTERRUPTED = 130;
+
+type Say = (line: string) => void;
 
 /** What the concurrent consumer has done; read by the progress line and the summary. */
 interface ConsumerState {
   /** The offset the consumer expects next; everything below it was seen and verified in this run. */
-  next: number;
+  nextOffset: number;
+  /** Set once appending is over: the consumer ends when it reaches this offset. */
+  stopAtOffset: number | null;
   /** The first verification failure, or null. */
   problem: string | null;
   /** An error thrown by the consumer itself (a LogError), or null. */
   error: unknown;
 }
 
+/** What the append phase did. */
+interface Appended {
+  /** The offset the next append would get: this run appended up to it. */
+  nextOffset: number;
+  error: unknown;
+  ms: number;
+}
+
+/** What flushing and letting the consumer catch up did. */
+interface Finished {
+  durableBeforeFlush: number;
+  flushError: unknown;
+  flushMs: number;
+  /** The consumer reached the end within CONSUMER_DRAIN_TIMEOUT_MS. */
+  drained: boolean;
+}
+
+/** What the log looked like when the run closed it. */
+interface Closed {
+  nextOffset: number;
+  logStartOffset: number;
+  durableAfterFlush: number;
+  closeError: unknown;
+}
+
 /** Runs the demo and returns the process exit code. Never throws for log errors: it reports them. */
 export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
   const dir = resolve(options.dir);
-  const say = (line: string): void => void out.write(`${line}\n`);
+  const say: Say = (line) => void out.write(`${line}\n`);
   const t0 = performance.now();
+  const opened = await openLog(dir, options.records, say);
+  if (opened === null) return EXIT_FAILED;
+  const { producer, consumer } = opened;
+  const startOffset = producer.nextOffset;
 
+  const state: ConsumerState = { nextOffset: startOffset, stopAtOffset: null, problem: null, error: null };
+  const stop = new AbortController();
+  const consuming = consume(consumer, state, stop.signal);
+  // Ctrl-C stops appending and finishes normally (flush, summary). A second Ctrl-C leaves at once; the
+  // producer's exit hook still drains and fsyncs what was appended.
+  const interrupt = { requested: false };
+  const onSigint = (): void => {
+    if (interrupt.requested) process.exit(EXIT_INTERRUPTED);
+    interrupt.requested = true;
+  };
+  process.on('SIGINT', onSigint);
+  const progress = new Progress(out, () => ({
+    appended: producer.nextOffset - startOffset,
+    total: options.records,
+    writtenOffset: producer.writtenOffset,
+    durableOffset: producer.durableOffset,
+    consumed: state.nextOffset - startOffset,
+  }));
+  progress.start();
+  const appended = await appendRecords(producer, startOffset + options.records, state, interrupt);
+  const finished = await finish(producer, appended, state, stop, consuming);
+  progress.stop();
+  process.off('SIGINT', onSigint);
+  const closed = await closeLog(producer, consumer);
+
+  const summary = { dir, startOffset, appended, finished, closed, elapsedMs: performance.now() - t0 };
+  printSummary(summary, state, say);
+  const failures = failuresOf(appended, finished, closed, state);
+  if (failures.length > 0) {
+    say('');
+    for (const f of failures) say(`FAILED: ${f}`);
+    return EXIT_FAILED;
+  }
+  say('');
+  if (interrupt.requested) {
+    say(`interrupted: stopped after ${formatCount(appended.nextOffset - startOffset)} of ${formatCount(options.records)} records; everything appended was verified and is durable`);
+    return EXIT_INTERRUPTED;
+  }
+  say('OK: every record appended in this run was read back in order, none missing, and is durable');
+  return EXIT_OK;
+}
+
+/** Opens the producer, says what recovery did, and opens the consumer; null (reported) when either fails. */
+async function openLog(dir: string, records: number, say: Say): Promise<{ producer: Producer; consumer: Consumer } | null> {
   let producer: Producer;
   try {
     producer = await Producer.open({ logDir: dir });
   } catch (e) {
     say(`reactive-log demo: cannot open the log: ${describeError(e)}`);
-    return EXIT_FAILED;
+    return null;
   }
   const startOffset = producer.nextOffset;
   say(`log directory ${dir}`);
   say(startOffset === 0
-    ? `new log; appending ${formatCount(options.records)} records of ${RECORD_BYTES} bytes (sync policy periodic(1000))`
-    : `continuing the log at offset ${formatCount(startOffset)}; appending ${formatCount(options.records)} records of ${RECORD_BYTES} bytes (sync policy periodic(1000))`);
+    ? `new log; appending ${formatCount(records)} records of ${RECORD_BYTES} bytes (sync policy periodic(1000))`
+    : `continuing the log at offset ${formatCount(startOffset)}; appending ${formatCount(records)} records of ${RECORD_BYTES} bytes (sync policy periodic(1000))`);
   const { truncated, removed } = producer.recovery;
   if (truncated !== null) {
     say(`recovery cut a torn tail: ${formatCount(truncated.bytes)} bytes of ${truncated.file} from byte ${formatCount(truncated.position)} (${truncated.reason})`);
   }
   if (removed.length > 0) say(`recovery removed the leftovers of an interrupted roll: ${removed.join(', ')}`);
-
-  let consumer: Consumer;
   try {
     // Opened before the first append: Whence.latest() is then exactly this run's first offset, and the
-    // consumer's first record must carry it (checked below, with every other one).
-    consumer = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.latest()) });
+    // consumer's first record must carry it (checked in consume(), with every other one).
+    return { producer, consumer: await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.latest()) }) };
   } catch (e) {
     say(`reactive-log demo: cannot open a consumer: ${describeError(e)}`);
     await closeQuietly(producer);
-    return EXIT_FAILED;
+    return null;
   }
+}
 
-  const state: ConsumerState = { next: startOffset, problem: null, error: null };
-  const stop = new AbortController();
-  let stopAt: number | null = null; // set once appending is over: the consumer ends when it reaches it
-  const consuming = (async () => {
-    try {
-      for await (const msg of consumer.tail({ signal: stop.signal })) {
-        if (msg.offset !== state.next) {
-          state.problem = msg.offset > state.next
-            ? `records ${state.next} to ${msg.offset - 1} are missing: the consumer got offset ${msg.offset} next`
-            : `offset ${msg.offset} was delivered out of order (expected ${state.next})`;
-          return;
-        }
-        const why = checkRecord(msg.data, msg.offset);
-        if (why !== null) {
-          state.problem = `record at offset ${msg.offset} fails verification: ${why}`;
-          return;
-        }
-        state.next++;
-        if (stopAt !== null && state.next >= stopAt) return;
-      }
-    } catch (e) {
-      state.error = e;
-    }
-  })();
-
-  // Ctrl-C stops appending and finishes normally (flush, summary). A second Ctrl-C leaves at once; the
-  // producer's exit hook still drains and fsyncs what was appended.
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(EXIT_INTERRUPTED);
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-
-  const encoder = new RecordEncoder();
-  const endOffset = startOffset + options.records;
-  let appendedNext = startOffset; // the offset the next append gets
-
-  const progress = new Progress(out, () => ({
-    appended: appendedNext - startOffset,
-    total: options.records,
-    writtenOffset: producer.writtenOffset,
-    durableOffset: producer.durableOffset,
-    consumed: state.next - startOffset,
-  }));
-
-  // Append in chunks, yielding between them.
-  let appendError: unknown = null;
-  const tAppend = performance.now();
-  progress.start();
+/** Reads the records back as they come, checking each one's offset and content. */
+async function consume(consumer: Consumer, state: ConsumerState, signal: AbortSignal): Promise<void> {
   try {
-    while (appendedNext < endOffset && !interrupted && state.problem === null && state.error === null) {
-      const chunkEnd = Math.min(endOffset, appendedNext + CHUNK_RECORDS);
-      while (appendedNext < chunkEnd) {
-        const got = producer.append(encoder.set(appendedNext));
-        if (got !== appendedNext) throw new Error(`append returned offset ${got}, expected ${appendedNext}`);
-        appendedNext++;
+    for await (const msg of consumer.tail({ signal })) {
+      if (msg.offset !== state.nextOffset) {
+        state.problem = msg.offset > state.nextOffset
+          ? `records ${state.nextOffset} to ${msg.offset - 1} are missing: the consumer got offset ${msg.offset} next`
+          : `offset ${msg.offset} was delivered out of order (expected ${state.nextOffset})`;
+        return;
+      }
+      const why = checkRecord(msg.data, msg.offset);
+      if (why !== null) {
+        state.problem = `record at offset ${msg.offset} fails verification: ${why}`;
+        return;
+      }
+      state.nextOffset++;
+      if (state.stopAtOffset !== null && state.nextOffset >= state.stopAtOffset) return;
+    }
+  } catch (e) {
+    state.error = e;
+  }
+}
+
+/** Appends up to `endOffset` in chunks, yielding to the event loop between them; stops early on Ctrl-C or a consumer failure. */
+async function appendRecords(producer: Producer, endOffset: number, state: ConsumerState, interrupt: { requested: boolean }): Promise<Appended> {
+  const encoder = new RecordEncoder();
+  let nextOffset = producer.nextOffset;
+  let error: unknown = null;
+  const t0 = performance.now();
+  try {
+    while (nextOffset < endOffset && !interrupt.requested && state.problem === null && state.error === null) {
+      const chunkEnd = Math.min(endOffset, nextOffset + CHUNK_RECORDS);
+      while (nextOffset < chunkEnd) {
+        const got = producer.append(encoder.set(nextOffset));
+        if (got !== nextOffset) throw new Error(`append returned offset ${got}, expected ${nextOffset}`);
+        nextOffset++;
       }
       await new Promise<void>((r) => setImmediate(r));
     }
   } catch (e) {
-    appendError = e;
+    error = e;
   }
-  const appendMs = performance.now() - tAppend;
-  const durableBeforeFlush = producer.durableOffset;
+  return { nextOffset, error, ms: performance.now() - t0 };
+}
 
-  // Make everything durable, then let the consumer reach the end.
+/** Makes everything durable, then lets the consumer reach the end (bounded). */
+async function finish(producer: Producer, appended: Appended, state: ConsumerState, stop: AbortController, consuming: Promise<void>): Promise<Finished> {
+  const durableBeforeFlush = producer.durableOffset;
   let flushError: unknown = null;
-  const tFlush = performance.now();
-  if (appendError === null) {
+  const t0 = performance.now();
+  if (appended.error === null) {
     try {
       await producer.flush();
     } catch (e) {
       flushError = e;
     }
   }
-  const flushMs = performance.now() - tFlush;
-  stopAt = appendedNext;
-  if (state.next >= stopAt || appendError !== null || flushError !== null) stop.abort();
+  const flushMs = performance.now() - t0;
+  state.stopAtOffset = appended.nextOffset;
+  if (state.nextOffset >= appended.nextOffset || appended.error !== null || flushError !== null) stop.abort();
   let drainTimer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([
     consuming.then(() => true),
@@ -167,9 +224,10 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     stop.abort();
     await consuming;
   }
-  progress.stop();
-  process.off('SIGINT', onSigint);
+  return { durableBeforeFlush, flushError, flushMs, drained };
+}
 
+async function closeLog(producer: Producer, consumer: Consumer): Promise<Closed> {
   const nextOffset = producer.nextOffset;
   const logStartOffset = producer.logStartOffset;
   const durableAfterFlush = producer.durableOffset;
@@ -180,50 +238,48 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
   } catch (e) {
     closeError = e;
   }
-  const files = countFiles(dir);
-  const elapsedMs = performance.now() - t0;
+  return { nextOffset, logStartOffset, durableAfterFlush, closeError };
+}
 
-  // The summary.
-  const appended = appendedNext - startOffset;
-  const consumed = state.next - startOffset;
+function printSummary(
+  run: { dir: string; startOffset: number; appended: Appended; finished: Finished; closed: Closed; elapsedMs: number },
+  state: ConsumerState, say: Say,
+): void {
+  const { startOffset, finished, closed } = run;
+  const appended = run.appended.nextOffset - startOffset;
+  const appendMs = run.appended.ms;
+  const consumed = state.nextOffset - startOffset;
+  const { nextOffset, logStartOffset } = closed;
+  const files = countFiles(run.dir);
   say('');
-  say(`appended     ${formatCount(appended)} records this run${appended > 0 ? ` (offsets ${formatCount(startOffset)} to ${formatCount(appendedNext - 1)})` : ''}`
+  say(`appended     ${formatCount(appended)} records this run${appended > 0 ? ` (offsets ${formatCount(startOffset)} to ${formatCount(run.appended.nextOffset - 1)})` : ''}`
     + ` in ${formatSeconds(appendMs)}: ${formatCount(rate(appended, appendMs))} records/s, ${formatBytes(Math.round((appended * RECORD_BYTES * 1000) / Math.max(appendMs, 1)))}/s of payload`);
   say(`consumed     ${formatCount(consumed)} records, each checked for its offset and content`);
-  say(`durable      offset ${formatCount(durableBeforeFlush)} when the last append returned; ${formatCount(durableAfterFlush)} after flush() (${formatSeconds(flushMs)})`);
+  say(`durable      offset ${formatCount(finished.durableBeforeFlush)} when the last append returned; ${formatCount(closed.durableAfterFlush)} after flush() (${formatSeconds(finished.flushMs)})`);
   say(`log          ${nextOffset > logStartOffset
     ? `${formatCount(nextOffset - logStartOffset)} records stored (offsets ${formatCount(logStartOffset)} to ${formatCount(nextOffset - 1)})`
     : 'no records stored'}${logStartOffset > 0 ? `; retention deleted offsets below ${formatCount(logStartOffset)}` : ''}`);
   say(`files        ${plural(files.segments, 'segment file')}, ${formatBytes(files.segmentBytes)}; ${plural(files.indexes, 'index file')}, ${formatBytes(files.indexBytes)}`);
-  say(`elapsed      ${formatSeconds(elapsedMs)}`);
+  say(`elapsed      ${formatSeconds(run.elapsedMs)}`);
+}
 
-  // The verdict.
+/** Everything that went wrong, one line each; empty when the run succeeded. */
+function failuresOf(appended: Appended, finished: Finished, closed: Closed, state: ConsumerState): string[] {
   const failures: string[] = [];
-  if (appendError !== null) failures.push(`append failed: ${describeError(appendError)}`);
-  if (flushError !== null) failures.push(`flush failed: ${describeError(flushError)}`);
-  if (closeError !== null) failures.push(`close failed: ${describeError(closeError)}`);
+  const endOffset = appended.nextOffset;
+  if (appended.error !== null) failures.push(`append failed: ${describeError(appended.error)}`);
+  if (finished.flushError !== null) failures.push(`flush failed: ${describeError(finished.flushError)}`);
+  if (closed.closeError !== null) failures.push(`close failed: ${describeError(closed.closeError)}`);
   if (state.error !== null) failures.push(`the consumer failed: ${describeError(state.error)}`);
   if (state.problem !== null) failures.push(state.problem);
-  else if (state.next < appendedNext) {
-    failures.push(`the consumer saw records up to offset ${state.next - 1} only; ${formatCount(appendedNext - state.next)} appended records never arrived`
-      + (drained ? '' : ` within ${CONSUMER_DRAIN_TIMEOUT_MS} ms`));
+  else if (state.nextOffset < endOffset) {
+    failures.push(`the consumer saw records up to offset ${state.nextOffset - 1} only; ${formatCount(endOffset - state.nextOffset)} appended records never arrived`
+      + (finished.drained ? '' : ` within ${CONSUMER_DRAIN_TIMEOUT_MS} ms`));
   }
-  if (appendError === null && flushError === null && durableAfterFlush < appendedNext) {
-    failures.push(`flush() returned but the durable offset is ${durableAfterFlush}, below ${appendedNext}`);
+  if (appended.error === null && finished.flushError === null && closed.durableAfterFlush < endOffset) {
+    failures.push(`flush() returned but the durable offset is ${closed.durableAfterFlush}, below ${endOffset}`);
   }
-  if (failures.length > 0) {
-    say('');
-    for (const f of failures) say(`FAILED: ${f}`);
-    return EXIT_FAILED;
-  }
-  if (interrupted) {
-    say('');
-    say(`interrupted: stopped after ${formatCount(appended)} of ${formatCount(options.records)} records; everything appended was verified and is durable`);
-    return EXIT_INTERRUPTED;
-  }
-  say('');
-  say('OK: every record appended in this run was read back in order, none missing, and is durable');
-  return EXIT_OK;
+  return failures;
 }
 
 function plural(n: number, noun: string): string {

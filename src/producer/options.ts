@@ -9,6 +9,7 @@ export type SyncPolicy =
   | { readonly kind: 'everyBytes'; readonly bytes: number }
   | { readonly kind: 'never' };
 
+/** Builds a SyncPolicy. */
 export const SyncPolicy = {
   /** Group commit: a record is durable when the fsync that covers it returns. */
   always: (): SyncPolicy => ({ kind: 'always' }),
@@ -46,28 +47,19 @@ export interface ProducerOptions {
   ringBytes?: number;
   /** How long `append` may wait for ring space before ERR_LOG_FULL. Default 10,000 ms. */
   appendTimeoutMs?: number;
-  /** Largest batch the writer frames and writes at once. Default 1 MiB. */
+  /** Largest batch the writer frames and writes at once. Default 256 KiB. */
   maxBatchBytes?: number;
   /** A sparse index entry is written every this many segment bytes. Default 64 KiB. */
   indexIntervalBytes?: number;
 }
 
-/** The options with every default applied; what the writer thread receives. */
-export interface ResolvedProducerOptions {
-  readonly logDir: string;
-  readonly syncPolicy: SyncPolicy;
-  readonly fileRollSize: number;
-  readonly blockingMinimumRetention: number | null;
-  readonly maxTotalBytes: number | null;
-  readonly maxFileAge: number | null;
-  readonly maxRecordBytes: number;
-  readonly ringBytes: number;
-  readonly appendTimeoutMs: number;
-  readonly maxBatchBytes: number;
-  readonly indexIntervalBytes: number;
-}
+/**
+ * The options with every default applied (each field as documented in ProducerOptions); what the
+ * writer thread receives.
+ */
+export type ResolvedProducerOptions = { readonly [K in keyof ProducerOptions]-?: Exclude<ProducerOptions[K], undefined> };
 
-export const DEFAULTS = {
+const DEFAULTS = {
   fileRollSize: 64 * 1024 * 1024,
   maxTotalBytes: 512 * 1024 * 1024,
   maxRecordBytes: 16 * 1024 * 1024,

@@ -16,8 +16,10 @@ import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
-import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
+import type { RecoveryReport } from '../types.js';
+import type { WriterToMain } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
+import { startWriter, type ReadyMessage } from './writer-thread.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
@@ -39,15 +41,16 @@ function installExitHook(): void {
   });
 }
 
-/** What recovery did when the producer opened. */
-export interface RecoveryReport {
-  /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
-  readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
-  /** Files removed as leftovers of an interrupted segment roll or retention. */
-  readonly removed: readonly string[];
-}
-
+/**
+ * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
+ * with its writer thread. Open it with `Producer.open`; `close()` drains and fsyncs, `destroy(err)`
+ * aborts.
+ */
 export class Producer {
+  /** What recovery found and did when this producer opened the directory. */
+  readonly recovery: RecoveryReport;
+  /** What in-process consumers see of this producer. */
+  private readonly local: LocalProducer;
   private nextOffsetValue: number;
   private readonly appender: RingAppender;
   private closing: Promise<void> | null = null;
@@ -63,13 +66,14 @@ export class Producer {
   private failureReported: () => void = () => undefined;
 
   private constructor(
+    /** The options with every default applied (`logDir` as its real path). */
     readonly options: ResolvedProducerOptions,
     private readonly realDir: string,
     private readonly shared: SharedLog,
     private readonly c: ControlViews,
     private readonly worker: Worker,
     private readonly lock: HeldLock,
-    ready: Extract<WriterToMain, { type: 'ready' }>,
+    ready: ReadyMessage,
   ) {
     this.nextOffsetValue = ready.nextOffset;
     this.local = { shared, views: c, nextOffset: () => this.nextOffsetValue };
@@ -113,12 +117,6 @@ export class Producer {
     void this.worker.terminate();
   }
 
-  /** What recovery found and did when this producer opened the directory. */
-  readonly recovery: RecoveryReport;
-
-  /** What in-process consumers see of this producer. */
-  private readonly local: LocalProducer;
-
   /**
    * Opens (creating if needed) the log directory for appending. Fails with ERR_LOG_LOCKED while another
    * live process (or handle) holds it, ERR_LOG_CORRUPT when recovery finds damage that is not a torn tail.
@@ -145,25 +143,7 @@ export class Producer {
     const lock = taken.lock;
     try {
       const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
-      const workerData: WriterWorkerData = { options: resolved, shared };
-      // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
-      // would only slow its start or break it.
-      const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, name: 'reactive-log writer', execArgv: [] });
-      const ready = await new Promise<Extract<WriterToMain, { type: 'ready' }>>((resolve, reject) => {
-        const onMessage = (m: WriterToMain): void => {
-          if (m.type === 'ready') { cleanup(); resolve(m); }
-          if (m.type === 'failed') { cleanup(); reject(new LogError(m.code, m.message, m.details)); }
-        };
-        const onError = (e: Error): void => { cleanup(); reject(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed to start: ${e.message}`, {}, { cause: e })); };
-        const onExit = (): void => { cleanup(); reject(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited during start')); };
-        const cleanup = (): void => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
-      }).catch(async (e: unknown) => {
-        await worker.terminate();
-        throw e;
-      });
+      const { worker, ready } = await startWriter({ options: resolved, shared });
       const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
       registerProducer(realDir, producer.local);
       installExitHook();
@@ -304,6 +284,7 @@ export class Producer {
     return this.destroying;
   }
 
+  /** `await using`: close(). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

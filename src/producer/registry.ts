@@ -9,7 +9,9 @@
  */
 import { CONTROL_LAYOUT_VERSION, type ControlViews, type SharedLog } from '../ring/layout.js';
 
+/** What an in-process consumer sees of a producer. */
 export interface LocalProducer {
+  /** The producer's control block and ring. */
   readonly shared: SharedLog;
   /** Typed views on `shared.control`, made once. */
   readonly views: ControlViews;
@@ -21,14 +23,17 @@ const REGISTRY_KEY = Symbol.for(`reactive-log.local-producers.layout-${CONTROL_L
 const registryHost = globalThis as { [REGISTRY_KEY]?: Map<string, LocalProducer> };
 const open: Map<string, LocalProducer> = (registryHost[REGISTRY_KEY] ??= new Map());
 
+/** A producer opened `realDir`. */
 export function registerProducer(realDir: string, p: LocalProducer): void {
   open.set(realDir, p);
 }
 
+/** The producer `p` closed `realDir` (a later producer of the same directory stays registered). */
 export function unregisterProducer(realDir: string, p: LocalProducer): void {
   if (open.get(realDir) === p) open.delete(realDir);
 }
 
+/** The producer of `realDir` open in this process, if any. */
 export function localProducer(realDir: string): LocalProducer | undefined {
   return open.get(realDir);
 }

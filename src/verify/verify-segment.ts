@@ -9,11 +9,11 @@
  */
 import { join } from 'node:path';
 import { isUnsupportedFormat } from '../errors.js';
-import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
+import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
 import { type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
 import { readRawIndex } from '../segment/offset-index.js';
-import type { Findings } from './verify-log.js';
+import type { Findings } from './verify-findings.js';
 import type { DamagedRange, SegmentReport } from './verify-types.js';
 import { indexName, segmentName, readSegmentHeader } from '../segment/segment-files.js';
 
@@ -21,7 +21,7 @@ import { indexName, segmentName, readSegmentHeader } from '../segment/segment-fi
 const MAX_ENTRY_FINDINGS = 10;
 
 /** verifySegment's answer for a segment that no longer exists when it is opened (the caller judges why). */
-export interface SegmentGone {
+interface SegmentGone {
   readonly gone: Error;
 }
 
@@ -76,19 +76,19 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
   const index = new IndexCheck(io, dir, base, active, hasIndex, bytes, f);
   let frames = 0;
   let records = 0;
-  let newest: number | null = null;
+  let newestTimestampMs: number | null = null;
   const damaged: DamagedRange[] = [];
-  const onFrame = (pos: number, fh: FrameHeader): void => {
+  const onFrame = (framePosition: number, fh: FrameHeader): void => {
     frames++;
     records += fh.recordCount;
-    newest = fh.timestampMs;
-    index.frameAt(pos, fh.baseOffset);
+    newestTimestampMs = fh.timestampMs;
+    index.frameAt(framePosition, fh.baseOffset);
   };
-  let pos = SEGMENT_HEADER_BYTES;
-  let expected = base;
+  let scanPosition = SEGMENT_HEADER_BYTES;
+  let expectedOffset = base;
   let endOffset = base;
   for (;;) {
-    const end = scanFrames(io, fd, bytes, pos, expected, onFrame);
+    const end = scanFrames(io, fd, bytes, scanPosition, expectedOffset, onFrame);
     endOffset = end.nextOffset;
     if (end.bad === null) break;
     if (active && findValidFrameAfter(io, fd, bytes, end.position, true) === null) {
@@ -98,23 +98,23 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
       index.damagedFrom(end.position, bytes);
       break;
     }
-    const next = findValidFrameAfter(io, fd, bytes, end.position, false);
-    const stop = next ?? bytes;
+    const nextPosition = findValidFrameAfter(io, fd, bytes, end.position, false);
+    const stop = nextPosition ?? bytes;
     damaged.push({ position: end.position, bytes: stop - end.position, reason: end.bad, tornTail: false });
     index.damagedFrom(end.position, stop);
-    const resumed = next === null ? null : readFrameAt(io, fd, bytes, next);
+    const resumed = nextPosition === null ? null : readFrameAt(io, fd, bytes, nextPosition);
     const after = resumed === null || typeof resumed === 'string'
       ? `no valid frame follows, so the records from offset ${end.nextOffset} on in this segment are lost`
-      : `the next valid frame is at byte ${next} with offset ${resumed.baseOffset}${resumed.baseOffset > end.nextOffset ? ` (offsets ${end.nextOffset} to ${resumed.baseOffset - 1} are lost)` : ''}`;
+      : `the next valid frame is at byte ${nextPosition} with offset ${resumed.baseOffset}${resumed.baseOffset > end.nextOffset ? ` (offsets ${end.nextOffset} to ${resumed.baseOffset - 1} are lost)` : ''}`;
     f.damage('frame', file, `${end.bad}; ${stop - end.position} bytes are not valid frames where data had been made durable; ${after}`, { position: end.position, offset: end.nextOffset });
     if (resumed === null || typeof resumed === 'string') break;
-    pos = next!;
-    expected = resumed.baseOffset;
+    scanPosition = nextPosition!;
+    expectedOffset = resumed.baseOffset;
   }
   const indexSummary = index.finish();
   return {
     file, baseOffset: base, role: active ? 'active' : 'sealed', bytes, headerProblem, frames, records, endOffset,
-    newestTimestampMs: newest, damaged, index: indexSummary,
+    newestTimestampMs, damaged, index: indexSummary,
   };
 }
 
@@ -129,7 +129,8 @@ class IndexCheck {
   /** Entry numbers in ascending position order (a damaged index may be out of order). */
   private readonly order: number[] = [];
   private readonly status: Array<'good' | 'pending' | 'unchecked' | string> = [];
-  private next = 0;
+  /** The next place in `order` a frame found by the scan is checked against. */
+  private nextInOrder = 0;
   private readonly damaged: Array<[number, number]> = [];
   private reported = 0;
 
@@ -151,38 +152,38 @@ class IndexCheck {
     }
     if (raw.partialBytes > 0) {
       const say = `ends in ${raw.partialBytes} bytes that are not a whole 16-byte entry`;
-      if (active) this.f.warning('index', this.file, `${say} (an entry write cut short)`, { position: raw.offsets.length * 16 });
-      else this.f.damage('index', this.file, `${say}, though it was fsynced when the segment was sealed`, { position: raw.offsets.length * 16 });
+      if (active) this.f.warning('index', this.file, `${say} (an entry write cut short)`, { position: raw.offsets.length * INDEX_ENTRY_BYTES });
+      else this.f.damage('index', this.file, `${say}, though it was fsynced when the segment was sealed`, { position: raw.offsets.length * INDEX_ENTRY_BYTES });
     }
-    let lastOff = base;
-    let lastPos = SEGMENT_HEADER_BYTES;
+    let lastOffset = base;
+    let lastPosition = SEGMENT_HEADER_BYTES;
     for (let i = 0; i < raw.offsets.length; i++) {
-      const off = raw.offsets[i]!;
-      const pos = raw.positions[i]!;
-      this.offsets.push(off);
-      this.positions.push(pos);
+      const offset = raw.offsets[i]!;
+      const position = raw.positions[i]!;
+      this.offsets.push(offset);
+      this.positions.push(position);
       this.order.push(i);
       // The same rules as trustedEntryCount, entry by entry, so each bad entry is named.
       // Compared with the last entry that was in order and inside the file, so one bad entry is one finding.
-      if (off <= lastOff || pos <= lastPos) {
-        this.status.push(`is out of order (offset ${off} at byte ${pos} after offset ${lastOff} at byte ${lastPos})`);
-      } else if (pos >= segmentBytes) {
+      if (offset <= lastOffset || position <= lastPosition) {
+        this.status.push(`is out of order (offset ${offset} at byte ${position} after offset ${lastOffset} at byte ${lastPosition})`);
+      } else if (position >= segmentBytes) {
         this.status.push('unchecked');
       } else {
         this.status.push('pending');
-        lastOff = off;
-        lastPos = pos;
+        lastOffset = offset;
+        lastPosition = position;
       }
     }
     this.order.sort((x, y) => this.positions[x]! - this.positions[y]!);
   }
 
-  /** The scan found a valid frame holding `offset` at `pos`. */
-  frameAt(pos: number, offset: number): void {
-    while (this.next < this.order.length && this.positions[this.order[this.next]!]! <= pos) {
-      const i = this.order[this.next++]!;
+  /** The scan found a valid frame holding `offset` at byte `framePosition`. */
+  frameAt(framePosition: number, offset: number): void {
+    while (this.nextInOrder < this.order.length && this.positions[this.order[this.nextInOrder]!]! <= framePosition) {
+      const i = this.order[this.nextInOrder++]!;
       if (this.status[i] !== 'pending') continue;
-      if (this.positions[i]! < pos) this.status[i] = 'points at a byte where no valid frame starts';
+      if (this.positions[i]! < framePosition) this.status[i] = 'points at a byte where no valid frame starts';
       else this.status[i] = this.offsets[i] === offset ? 'good' : `names offset ${this.offsets[i]}, but the frame there holds offset ${offset}`;
     }
   }
@@ -200,8 +201,8 @@ class IndexCheck {
     let bad = 0;
     for (let i = 0; i < this.status.length; i++) {
       let s = this.status[i]!;
-      const pos = this.positions[i]!;
-      if (s !== 'good' && !s.startsWith('is out') && this.damaged.some(([a, b]) => pos >= a && pos < b)) s = 'in-damage';
+      const position = this.positions[i]!;
+      if (s !== 'good' && !s.startsWith('is out') && this.damaged.some(([a, b]) => position >= a && position < b)) s = 'in-damage';
       if (s === 'good') { good++; continue; }
       if (s === 'in-damage') { inDamage++; continue; }
       if (s === 'unchecked') {
@@ -210,7 +211,7 @@ class IndexCheck {
       }
       bad++;
       if (this.reported++ < MAX_ENTRY_FINDINGS) {
-        this.f.damage('index', this.file, `entry ${i} (offset ${this.offsets[i]}, byte ${pos}) ${s}`, { position: i * 16, offset: this.offsets[i]! });
+        this.f.damage('index', this.file, `entry ${i} (offset ${this.offsets[i]}, byte ${position}) ${s}`, { position: i * INDEX_ENTRY_BYTES, offset: this.offsets[i]! });
       }
     }
     if (bad > MAX_ENTRY_FINDINGS) this.f.damage('index', this.file, `${bad - MAX_ENTRY_FINDINGS} more bad entries`);

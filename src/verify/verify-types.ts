@@ -38,8 +38,11 @@ export type VerifyFindingKind =
   /** The directory holds no segment at all. */
   | 'no-segments';
 
+/** One problem verify found, in one file. */
 export interface VerifyFinding {
+  /** Damage, or a warning (see VerifySeverity). */
   readonly severity: VerifySeverity;
+  /** What the finding is about. */
   readonly kind: VerifyFindingKind;
   /** The file, relative to the log directory (e.g. `cursors/global.cursor`). */
   readonly file: string;
@@ -53,7 +56,7 @@ export interface VerifyFinding {
 
 /** One stretch of bytes in a segment that is not valid frames. */
 export interface DamagedRange {
-  /** Where the first invalid frame starts. */
+  /** The byte position in the segment where the first invalid frame starts. */
   readonly position: number;
   /** Bytes up to the next valid frame (or the end of the file). */
   readonly bytes: number;
@@ -63,17 +66,21 @@ export interface DamagedRange {
   readonly tornTail: boolean;
 }
 
+/** What verify found in one segment file and its index. */
 export interface SegmentReport {
+  /** The segment's file name, e.g. `00000000000000000000.seg`. */
   readonly file: string;
   /** The base offset in the file name. */
   readonly baseOffset: number;
   /** The newest segment is the active one (written to); the others are sealed. */
   readonly role: 'sealed' | 'active';
+  /** The file's size in bytes. */
   readonly bytes: number;
   /** Null when the header is valid and matches the name, else why not. */
   readonly headerProblem: string | null;
-  /** Valid frames found and the records in them. */
+  /** Valid frames found. */
   readonly frames: number;
+  /** Records in the valid frames. */
   readonly records: number;
   /** Offset after the last record of the last valid frame (equals `baseOffset` when there is none). */
   readonly endOffset: number;
@@ -81,9 +88,11 @@ export interface SegmentReport {
   readonly newestTimestampMs: number | null;
   /** Stretches of invalid bytes, in file order. */
   readonly damaged: readonly DamagedRange[];
+  /** The segment's sparse index file, checked entry by entry against the frames found. */
   readonly index: {
     /** The index file exists. */
     readonly present: boolean;
+    /** Whole entries in the file. */
     readonly entries: number;
     /** Entries that point at the frame they name. */
     readonly good: number;
@@ -92,20 +101,27 @@ export interface SegmentReport {
   };
 }
 
+/** One of the two slots of a cursor file. */
 export interface CursorSlotReport {
   /** 'valid': magic, length and checksum hold; 'unused': never written; 'invalid': written and damaged (or torn). */
   readonly state: 'valid' | 'unused' | 'invalid';
+  /** A valid slot: its commit sequence number (slot A holds even ones, slot B odd ones); else null. */
   readonly sequence: number | null;
+  /** A valid slot: the committed offset it holds; else null. */
   readonly offset: number | null;
+  /** A valid slot: the size of the committed state in bytes (null when it holds no state); else null. */
   readonly stateBytes: number | null;
 }
 
+/** What verify found in one cursor file. */
 export interface CursorReport {
   /** e.g. `cursors/client.mailer.cursor`. */
   readonly file: string;
   /** `client.<id>` or `global`. */
   readonly name: string;
+  /** The slot at byte 0. */
   readonly slotA: CursorSlotReport;
+  /** The slot after it. */
   readonly slotB: CursorSlotReport;
   /** The slot whose value counts, or null when neither is valid. */
   readonly current: 'A' | 'B' | null;
@@ -115,12 +131,15 @@ export interface CursorReport {
   readonly locked: boolean;
 }
 
+/** What `verifyLog` reports for one log directory. */
 export interface VerifyReport {
   /** The directory verified, as an absolute path. */
   readonly dir: string;
   /** No finding is damage. */
   readonly ok: boolean;
+  /** Findings with severity 'damage'. */
   readonly damageCount: number;
+  /** Findings with severity 'warning'. */
   readonly warningCount: number;
   /** First stored offset (the lowest segment's base), or null without segments. */
   readonly logStartOffset: number | null;
@@ -128,11 +147,13 @@ export interface VerifyReport {
   readonly logEndOffset: number | null;
   /** Records in valid frames, over all segments. */
   readonly records: number;
+  /** One report per segment that is part of the log, oldest first. */
   readonly segments: readonly SegmentReport[];
   /** `durable.offset`: missing, unreadable (short or checksum), or the offset it holds. */
   readonly durableHint: { readonly state: 'missing' | 'invalid' | 'valid'; readonly offset: number | null };
   /** `producer.lock`: its owner, and whether that process is alive (a live producer may be writing). */
   readonly producerLock: { readonly ownerPid: number; readonly live: boolean } | null;
+  /** One report per cursor file in `cursors/`, by name. */
   readonly cursors: readonly CursorReport[];
   /** Every problem, in the order found (segments, indexes, durable hint, cursors, other files). */
   readonly findings: readonly VerifyFinding[];
