@@ -92,7 +92,7 @@ export class Consumer implements AsyncIterable<Message> {
 
   /** The offset of the next record this consumer will hand out. */
   get position(): number {
-    return this.pending?.offset ?? this.reader.position;
+    return this.pending?.offset ?? this.reader.nextOffset;
   }
 
   /** Transactional styles: the durable cursor (every record below it is committed). Else null. */
@@ -376,7 +376,7 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   /** Waits (bounded) for records past the current limit; the cursor is made durable first. */
-  private async wait(signal: AbortSignal | undefined, after = this.reader.position): Promise<void> {
+  private async wait(signal: AbortSignal | undefined, after = this.reader.nextOffset): Promise<void> {
     this.cursor?.sync();
     const c = this.sharedControl();
     if (c !== null) {
@@ -401,7 +401,7 @@ export class Consumer implements AsyncIterable<Message> {
     const c = this.sharedControl();
     if (c !== null) return { limit: publishedEnd(c, visibilityOf(this.opts.durableOnly)), strict: true };
     if (!this.opts.durableOnly) return { limit: Infinity, strict: false };
-    return { limit: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
+    return { limit: readDurableHint(this.io, this.logId) ?? this.reader.nextOffset, strict: false };
   }
 }
 

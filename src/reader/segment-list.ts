@@ -41,3 +41,8 @@ export function segmentBases(io: FileIO, dir: string): readonly number[] {
   }
   return bases;
 }
+
+/** Whether `dir` holds a segment newer than `base`: then the writer finished segment `base`. */
+export function hasSegmentAfter(io: FileIO, dir: string, base: number): boolean {
+  return segmentBases(io, dir).some((b) => b > base);
+}
