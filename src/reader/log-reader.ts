@@ -273,7 +273,7 @@ export class LogReader {
   }
 
   /**
-   * The frame at `pos` is not whole in the file. Below a published limit that is damage. Tailing
+   * The frame at `framePosition` is not whole in the file. Below a published limit that is damage. Tailing
    * another process, it is a frame still being written (or a torn tail the next producer's recovery
    * will cut), unless the segment is sealed (tryOpenNext reports that).
    */
@@ -294,7 +294,7 @@ export class LogReader {
   }
 
   /**
-   * Whether the open segment is sealed and the bytes at `pos` were read after it was. Without a limit,
+   * Whether the open segment is sealed and the bytes at `framePosition` were read after it was. Without a limit,
    * the bytes may have been read while the writer was still writing them, and the newer segment noticed
    * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
    */
@@ -309,7 +309,7 @@ export class LogReader {
   }
 
   /**
-   * The bytes at `pos` are not a valid frame. Below a published limit, or in a sealed segment, that is
+   * The bytes at `framePosition` are not a valid frame. Below a published limit, or in a sealed segment, that is
    * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
    * only if a valid frame follows that was written after them (live producer) or after an fsync that
    * covered them (see findValidFrameAfter).

@@ -317,7 +317,7 @@ export class SegmentReader {
   }
 
   /**
-   * Whether the frame at `pos`, whole in the chunk at `at`, is good: verified before and the chunk read
+   * Whether the frame at `framePosition`, whole in the chunk at `at`, is good: verified before and the chunk read
    * since under the same stamp, or checked now (and then noted). Returns null when good, else the reason.
    */
   private checkFrameInChunk(h: FrameHeader, at: number): string | null {
@@ -345,7 +345,7 @@ export class SegmentReader {
   }
 
   /**
-   * The frame at `pos` (header `h`) holds the seek target and this thread verified it before: reads
+   * The frame at `framePosition` (header `h`) holds the seek target and this thread verified it before: reads
    * it only from a record start near the target (more as it is needed: windowHolds), and trusts those
    * bytes if the file's stamp, taken after the read, is still the one the frame was verified under.
    * False: read and check the frame as usual (a changed stamp has dropped the cache entry).
@@ -374,7 +374,7 @@ export class SegmentReader {
   }
 
   /**
-   * In a window frame: whether the chunk holds `bytes` from `recAt`, reading more of the frame if not
+   * In a window frame: whether the chunk holds `bytes` from `recordPosition`, reading more of the frame if not
    * (trusted again only under the same stamp). False when the file changed: the reader then goes back
    * to the frame's start to read and check it whole, passing over what it already handed out.
    */
@@ -399,7 +399,7 @@ export class SegmentReader {
   }
 
   /**
-   * Reads from `pos` into a fresh chunk holding at least `need` bytes if the file has them. The file
+   * Reads from `framePosition` into a fresh chunk holding at least `need` bytes if the file has them. The file
    * is stamped before the read (its size, and what a frame checked in these bytes is noted under) and,
    * if this thread verified frames of it before, again after (whether those frames are still good).
    */
