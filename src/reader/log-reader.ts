@@ -28,7 +28,7 @@ import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.
 import { readerStats, recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 
-export class LogReader {
+export class LogReader implements FrameJudge {
   /** The open segment file and where the reader stands in it. */
   protected readonly segment: SegmentReader;
   /** read()'s limit was published by this process's writer: every record below it must be in the files. */
@@ -44,8 +44,7 @@ export class LogReader {
   private checkedInvalidSize = -1;
 
   constructor(private readonly io: FileIO, private readonly dir: string) {
-    const judge: FrameJudge = { notWhole: (why) => this.notWhole(why), invalid: (why, seenSize) => this.invalid(why, seenSize) };
-    this.segment = new SegmentReader(io, dir, judge);
+    this.segment = new SegmentReader(io, dir, this);
   }
 
   /** The offset of the record read() will return next. */
@@ -155,8 +154,7 @@ export class LogReader {
   }
 
   protected openSegment(base: number, fast = false): void {
-    this.segment.openFile(base);
-    const name = segmentName(base);
+    const name = this.segment.openFile(base);
     // A seek by position skips a header this thread checked under the stamp the file still has:
     // seekToRecord confirms that stamp, or reads the header after all, before it answers.
     this.headerPending = fast && this.io.stamp !== undefined ? segmentEntry(this.segment.path) ?? null : null;
@@ -275,9 +273,9 @@ export class LogReader {
   /**
    * The frame at `framePosition` is not whole in the file. Below a published limit that is damage. Tailing
    * another process, it is a frame still being written (or a torn tail the next producer's recovery
-   * will cut), unless the segment is sealed (tryOpenNext reports that).
+   * will cut), unless the segment is sealed (tryOpenNext reports that). FrameJudge: for the SegmentReader.
    */
-  private notWhole(why: string): false {
+  notWhole(why: string): false {
     const s = this.segment;
     // At the exact end of the file the next record may be in the next segment: read() decides. Part
     // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
@@ -312,9 +310,9 @@ export class LogReader {
    * The bytes at `framePosition` are not a valid frame. Below a published limit, or in a sealed segment, that is
    * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
    * only if a valid frame follows that was written after them (live producer) or after an fsync that
-   * covered them (see findValidFrameAfter).
+   * covered them (see findValidFrameAfter). FrameJudge: for the SegmentReader.
    */
-  private invalid(why: string, seenSize?: number): false {
+  invalid(why: string, seenSize?: number): false {
     const s = this.segment;
     const name = segmentName(s.baseOffset);
     if (this.strict || this.sealedOnSecondLook()) throw LogError.corrupt(name, s.framePosition, why);

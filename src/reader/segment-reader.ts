@@ -113,8 +113,11 @@ export class SegmentReader {
     this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
   }
 
-  /** Opens segment `baseOffset`'s file (closing the one open), header unread. ERR_POSITION_EXPIRED when it is gone. */
-  openFile(baseOffset: number): void {
+  /**
+   * Opens segment `baseOffset`'s file (closing the one open), header unread, and returns its name.
+   * ERR_POSITION_EXPIRED when it is gone.
+   */
+  openFile(baseOffset: number): string {
     this.close();
     const name = segmentName(baseOffset);
     try {
@@ -125,6 +128,7 @@ export class SegmentReader {
       throw LogError.fromSystem(e, 'opening segment', name);
     }
     this.confirmedEntry = null;
+    return name;
   }
 
   /** Segment `baseOffset` is open at `fd` (its header checked): stands before its first frame. */
