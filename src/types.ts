@@ -13,15 +13,23 @@ export interface Message {
   readonly offset: number;
   /** The bytes appended. A view that stays valid after the next record is read. */
   readonly data: Uint8Array;
-  /** ms since epoch, set when the writer stored the record's batch. */
+  /**
+   * ms since epoch: when the writer stored the record's batch. Never decreases along the log, even
+   * when the wall clock steps back (the writer keeps the last timestamp until the clock passes it).
+   */
   readonly timestamp: number;
+  /** The key given to append, as bytes (a string key reads back as its UTF-8 bytes); null without one. */
+  readonly key: Uint8Array | null;
+  /** The headers given to append, in their order; null without any. */
+  readonly headers: Readonly<Record<string, string>> | null;
 }
 
 /** Where a non-transactional consumer starts. */
 export type Whence =
   | { readonly kind: 'oldest' }
   | { readonly kind: 'latest' }
-  | { readonly kind: 'position'; readonly offset: number };
+  | { readonly kind: 'position'; readonly offset: number }
+  | { readonly kind: 'timestamp'; readonly ms: number };
 
 /** Builds a Whence. */
 export const Whence = {
@@ -35,6 +43,17 @@ export const Whence = {
       throw LogError.invalidOption('whence', `position(offset) takes a whole number of at least 0, got ${String(offset)}`);
     }
     return { kind: 'position', offset };
+  },
+  /**
+   * The first record stored at or after `ms` (ms since epoch), found through the offset index and
+   * frame headers, never by reading the log. A time before the log's start gives the oldest record,
+   * a time after its end the next record appended.
+   */
+  timestamp: (ms: number): Whence => {
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+      throw LogError.invalidOption('whence', `timestamp(ms) takes a finite number of ms since the epoch, got ${String(ms)}`);
+    }
+    return { kind: 'timestamp', ms };
   },
 } as const;
 

@@ -43,7 +43,7 @@ function expectMessage(m: Message, r: Rec, offset: number): void {
 
 async function writeLog(records: readonly Rec[]): Promise<string> {
   const logDir = tempDir();
-  const p = await Producer.open({ logDir, fileRollSize: 1024, indexIntervalBytes: 128, syncPolicy: SyncPolicy.never() });
+  const p = await Producer.open({ logDir, fileRollSize: 1024, indexIntervalBytes: 512, syncPolicy: SyncPolicy.never() });
   for (const r of records) {
     const opts: { key?: string | Uint8Array; headers?: Record<string, string> } = {};
     if (r.key !== undefined) opts.key = r.key;

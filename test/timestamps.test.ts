@@ -20,12 +20,12 @@ const CLOCK_IO = fileURLToPath(new URL('./fixtures/clock-io.mjs', import.meta.ur
 const START_MS = 1_800_000_000_000;
 
 /** Opens a producer whose writer thread runs on a scripted clock that steps back. */
-async function producerOnClock(logDir: string, clockSeed: number): Promise<Producer> {
+async function producerOnClock(logDir: string, clockSeed: number, startMs: number): Promise<Producer> {
   const saved = { io: process.env.REACTIVE_LOG_TEST_FILE_IO, clock: process.env.REACTIVE_LOG_CLOCK };
   process.env.REACTIVE_LOG_TEST_FILE_IO = CLOCK_IO;
-  process.env.REACTIVE_LOG_CLOCK = JSON.stringify({ seed: clockSeed, startMs: START_MS, tickMs: 4, backEvery: 15, backMs: 200 });
+  process.env.REACTIVE_LOG_CLOCK = JSON.stringify({ seed: clockSeed, startMs, tickMs: 20, backEvery: 25, backMs: 100 });
   try {
-    return await Producer.open({ logDir, fileRollSize: 2048, indexIntervalBytes: 256, syncPolicy: SyncPolicy.never() });
+    return await Producer.open({ logDir, fileRollSize: 2048, indexIntervalBytes: 512, syncPolicy: SyncPolicy.never() });
   } finally {
     for (const [k, v] of [['REACTIVE_LOG_TEST_FILE_IO', saved.io], ['REACTIVE_LOG_CLOCK', saved.clock]] as const) {
       if (v === undefined) delete process.env[k];
@@ -54,11 +54,11 @@ async function allTimestamps(logDir: string): Promise<number[]> {
   return ts;
 }
 
-/** Three incarnations, each starting its clock at START_MS again: far behind what the log holds. */
+/** Three incarnations, each starting its clock 1 s after the last one's start: behind what the log holds. */
 async function steppedLog(random: () => number): Promise<string> {
   const logDir = tempDir();
   for (let run = 0; run < 3; run++) {
-    const p = await producerOnClock(logDir, seed * 3 + run + 1);
+    const p = await producerOnClock(logDir, seed * 3 + run + 1, START_MS + run * 1000);
     await appendBursts(p, 150, random);
     await p.close();
   }

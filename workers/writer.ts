@@ -21,8 +21,8 @@ const c = controlViews(data.shared.control);
 let writer: LogWriter | null = null;
 try {
   const io = await fileIO();
-  const recovered = recoverLog(io, data.options.logDir, data.options.indexIntervalBytes, Date.now());
-  writer = new LogWriter(io, data.options, data.shared, recovered);
+  const recovered = recoverLog(io, data.options.logDir, data.options.indexIntervalBytes, io.now());
+  writer = new LogWriter(io, data.options, data.shared, recovered, () => io.now());
   post({
     type: 'ready',
     nextOffset: recovered.nextOffset,

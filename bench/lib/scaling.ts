@@ -53,7 +53,7 @@ export async function scalingRun(logDir: string, workers: number, warmN: number,
 export async function inlineRate(n: number): Promise<number> {
   const handler = ((await import(SPIN_HANDLER.href)) as { default: Handler }).default;
   const data = Buffer.alloc(RECORD_BYTES, 0x63);
-  const msg: Message = { offset: 0, data: new Uint8Array(data.buffer, data.byteOffset, RECORD_BYTES), timestamp: 0 };
+  const msg: Message = { offset: 0, data: new Uint8Array(data.buffer, data.byteOffset, RECORD_BYTES), timestamp: 0, key: null, headers: null };
   const ctx: ProcessContext = { attempt: 1, logId: 'inline', offset: 0, state: null, setState() { /* unused */ } };
   const t0 = nowMs();
   for (let i = 0; i < n; i++) handler(msg, ctx);

@@ -83,9 +83,12 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
 function cursorNameOf(style: ConsumerStyle): string | null {
   if (style.kind === 'clientTx') return `client.${validateConsumerId(style.consumerId)}`;
   if (style.kind === 'globalTx') return 'global';
-  const w = style.whence as { kind?: unknown } | null;
-  if (w === null || typeof w !== 'object' || !['oldest', 'latest', 'position'].includes(w.kind as string)) {
-    throw LogError.invalidOption('whence', `expected Whence.oldest(), latest() or position(n), got ${describe(w)}`);
+  const w = style.whence as { kind?: unknown; ms?: unknown } | null;
+  if (w === null || typeof w !== 'object' || !['oldest', 'latest', 'position', 'timestamp'].includes(w.kind as string)) {
+    throw LogError.invalidOption('whence', `expected Whence.oldest(), latest(), position(n) or timestamp(ms), got ${describe(w)}`);
+  }
+  if (w.kind === 'timestamp' && (typeof w.ms !== 'number' || !Number.isFinite(w.ms))) {
+    throw LogError.invalidOption('whence', `Whence.timestamp takes a finite number of ms since the epoch, got ${describe(w.ms)}`);
   }
   return null;
 }

@@ -13,6 +13,8 @@ import { publishedEnd, publishedStart, type Visibility } from '../ring/layout.js
 import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Whence } from '../types.js';
+import { offsetAtTime } from '../reader/time-seek.js';
+import { segmentBases } from '../reader/segment-list.js';
 import { requireInt } from '../validate.js';
 import type { ResolvedConsumerOptions, StartPlan } from './consumer-options.js';
 import { requireLogDirectory } from './log-dir.js';
@@ -50,9 +52,10 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
   for (let attempt = 1; ; attempt++) {
     const bounds = logBounds(io, realDir, visibility);
     try {
-      return { cursor: null, reader: seekReader(io, realDir, startOffset(whence, bounds)) };
+      const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds);
+      return { cursor: null, reader: seekReader(io, realDir, atOffset) };
     } catch (e) {
-      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && whence.kind === 'oldest';
+      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind === 'oldest' || whence.kind === 'timestamp');
       if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
     }
   }
@@ -150,8 +153,14 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
   }
 }
 
-/** Resolves a Whence to an offset, checking it against the log's current bounds. */
-function startOffset(whence: Whence, b: Bounds): number {
+/** The offset of the first record stored at or after `ms`, within the log's current bounds. */
+function timeOffset(io: FileIO, realDir: string, ms: number, b: Bounds): number {
+  const found = offsetAtTime(io, realDir, segmentBases(io, realDir), ms, b.appendEndOffset);
+  return Math.min(Math.max(found, b.startOffset), b.appendEndOffset);
+}
+
+/** Resolves a Whence other than a timestamp to an offset, checking it against the log's current bounds. */
+function startOffset(whence: Exclude<Whence, { kind: 'timestamp' }>, b: Bounds): number {
   switch (whence.kind) {
     case 'oldest': return b.startOffset;
     case 'latest': return b.appendEndOffset;

@@ -13,9 +13,14 @@ import type { FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE } from '../storage/lock.js';
 import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segment/segment-files.js';
 
-/** Whether `name` is an entry a log keeps in its directory. */
+/** Whether `name` is one of the log's own files besides segments and indexes: the hints, the lock, `cursors/`. */
+export function isLogFile(name: string): boolean {
+  return name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK_FILE || name === CURSOR_DIR;
+}
+
+/** Whether `name` is an entry a log keeps in its directory (a lock take-over's leftovers included). */
 export function isLogEntry(name: string): boolean {
-  if (name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === CURSOR_DIR || name.startsWith(PRODUCER_LOCK_FILE)) return true;
+  if (isLogFile(name) || name.startsWith(PRODUCER_LOCK_FILE)) return true;
   return parseSegmentName(name) !== null || parseIndexName(name) !== null || parseNewSegmentName(name) !== null;
 }
 

@@ -91,7 +91,7 @@ export class Lane {
 
   /** Reads record `offset` (readable below `end`), moving the reader there first if need be. */
   private readRecord(reader: LaneReader, offset: number, end: number): Message {
-    if (reader.position !== offset && !this.jumpFromBaton(reader, offset)) {
+    if (reader.nextOffset !== offset && !this.jumpFromBaton(reader, offset)) {
       // Moving forward past the other lanes' stripes is cheaper than a seek (which lists the
       // directory, reads the index and reopens the segment).
       if (!reader.skipTo(offset)) reader.seek(offset);
@@ -176,7 +176,7 @@ export class Lane {
     const at = 3 * prev;
     const h = { seg: Number(Atomics.load(p.hints, at)), pos: Number(Atomics.load(p.hints, at + 1)), base: Number(Atomics.load(p.hints, at + 2)) };
     // Read after stripeDone: if the lane finished another stripe meanwhile, the hint is past `offset`.
-    if (h.base < reader.position || Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
+    if (h.base < reader.nextOffset || Number(Atomics.load(p.stripeDone, prev)) !== s - 1) return false;
     return reader.jumpTo(h, offset);
   }
 

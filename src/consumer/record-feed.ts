@@ -78,7 +78,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /** The offset of the next record to hand out. */
   get nextOffset(): number {
-    return this.pending?.offset ?? this.reader.position;
+    return this.pending?.offset ?? this.reader.nextOffset;
   }
 
   /** Transactional styles: the durable cursor; else null. */
@@ -168,7 +168,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   }
 
   /** Waits (bounded) for records at or past `afterOffset`; the cursor is made durable first. */
-  async wait(signal: AbortSignal | undefined, afterOffset = this.reader.position): Promise<void> {
+  async wait(signal: AbortSignal | undefined, afterOffset = this.reader.nextOffset): Promise<void> {
     this.cursor?.sync();
     const c = this.sharedControl();
     if (c !== null) {
@@ -243,6 +243,6 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     const c = this.sharedControl();
     if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
     if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
-    return { limitOffset: readDurableHint(this.io, this.logId) ?? this.reader.position, strict: false };
+    return { limitOffset: readDurableHint(this.io, this.logId) ?? this.reader.nextOffset, strict: false };
   }
 }

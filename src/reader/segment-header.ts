@@ -14,11 +14,11 @@ import { segmentName, readSegmentHeader } from '../segment/segment-files.js';
  */
 export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: () => boolean): boolean {
   const name = segmentName(base);
-  let h = readSegmentHeader(io, fd);
+  let h = readSegmentHeader(io, fd, segmentName(base));
   if (typeof h === 'string' && newer()) {
     // Seen newer segments after a short header: the writer may have finished this header, filled
     // the segment and rolled in between. Read the header a second time before judging it.
-    h = readSegmentHeader(io, fd);
+    h = readSegmentHeader(io, fd, segmentName(base));
   }
   // The writer renames a segment into place only once its header is written and fsynced (createSegment),
   // and creates a newer segment only after finishing this one. So a bad header can be a roll a crash
@@ -35,6 +35,6 @@ export function checkSegmentHeader(io: FileIO, fd: number, base: number, newer: 
 
 /** Whether segment `base` open at `fd` has a valid header naming it, without judging why not. */
 export function segmentHeaderValid(io: FileIO, fd: number, base: number): boolean {
-  const h = readSegmentHeader(io, fd);
+  const h = readSegmentHeader(io, fd, segmentName(base));
   return typeof h !== 'string' && h.baseOffset === base;
 }

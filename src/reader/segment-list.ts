@@ -11,7 +11,7 @@
  */
 import type { FileIO, FileStamp } from '../storage/file-io.js';
 import { onClearReaderCaches, readerStats, sameStamp, settled, wallNowMs } from './verified-cache.js';
-import { listSegmentBases } from '../segment/segment-files.js';
+import { listLogDir } from '../segment/segment-files.js';
 
 const MAX_CACHED_LISTINGS = 64;
 const listings = new Map<string, { readonly stamp: FileStamp; readonly bases: readonly number[] }>();
@@ -24,7 +24,7 @@ export function segmentBasesHint(io: FileIO, dir: string): readonly number[] | u
 
 /** Base offsets of the segments in `dir`, ascending; read-only. */
 export function segmentBases(io: FileIO, dir: string): readonly number[] {
-  if (io.stampPath === undefined) return listSegmentBases(io, dir);
+  if (io.stampPath === undefined) return listLogDir(io, dir).bases;
   const wallMs = wallNowMs(); // before the stamp: see settled()
   const stamp = io.stampPath(dir);
   const hit = listings.get(dir);
@@ -34,10 +34,15 @@ export function segmentBases(io: FileIO, dir: string): readonly number[] {
   }
   listings.delete(dir);
   // Listed after the stamp was taken: an entry changed since then moves the stamp away from this one.
-  const bases = Object.freeze(listSegmentBases(io, dir));
+  const bases = Object.freeze(listLogDir(io, dir).bases);
   if (settled(stamp, wallMs)) {
     listings.set(dir, { stamp, bases });
     if (listings.size > MAX_CACHED_LISTINGS) listings.delete(listings.keys().next().value!);
   }
   return bases;
+}
+
+/** Whether `dir` holds a segment newer than `base`: then the writer finished segment `base`. */
+export function hasSegmentAfter(io: FileIO, dir: string, base: number): boolean {
+  return segmentBases(io, dir).some((b) => b > base);
 }

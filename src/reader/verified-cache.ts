@@ -184,17 +184,17 @@ export function markAtOrBefore(f: VerifiedFrame, k: number): [number, number] {
 }
 
 /**
- * Notes that the frame at `pos` (header `h`, bytes at `buf[at]`) passed every check, in bytes read after
+ * Notes that the frame at `framePosition` (header `h`, bytes at `buf[at]`) passed every check, in bytes read after
  * `stamp` was taken, itself after `wallMs` was read. Kept only if the stamp is settled and the frame
  * large enough. A different stamp replaces what was known of the file.
  */
-export function recordFrame(path: string, stamp: FileStamp, wallMs: number, pos: number, h: FrameHeader, buf: Uint8Array, at: number): void {
+export function recordFrame(path: string, stamp: FileStamp, wallMs: number, framePosition: number, h: FrameHeader, buf: Uint8Array, at: number): void {
   if (h.frameBytes < MIN_CACHED_FRAME_BYTES || !settled(stamp, wallMs)) return;
   const e = entryFor(path, stamp);
-  if (e.frames.has(pos)) return;
+  if (e.frames.has(framePosition)) return;
   evict(e, 1);
   if (frameCount >= MAX_CACHED_FRAMES) return; // this segment alone fills the cache
-  e.frames.set(pos, { frameBytes: h.frameBytes, recordCount: h.recordCount, baseOffset: h.baseOffset, crc: h.crc, marks: marksOf(h, buf, at) });
+  e.frames.set(framePosition, { frameBytes: h.frameBytes, recordCount: h.recordCount, baseOffset: h.baseOffset, crc: h.crc, marks: marksOf(h, buf, at) });
   frameCount++;
 }
 

@@ -55,15 +55,15 @@ export function readRawIndex(io: FileIO, path: string): RawIndex | null {
  * and position, lies above `baseOffset` and the segment header, and stays below `segmentBytes`.
  */
 export function trustedEntryCount(raw: IndexEntries, baseOffset: number, segmentBytes: number): number {
-  let lastOff = baseOffset;
-  let lastPos = SEGMENT_HEADER_BYTES;
+  let lastOffset = baseOffset;
+  let lastPosition = SEGMENT_HEADER_BYTES;
   let i = 0;
   for (; i < raw.offsets.length; i++) {
-    const off = raw.offsets[i]!;
-    const pos = raw.positions[i]!;
-    if (off <= lastOff || pos <= lastPos || pos >= segmentBytes) break;
-    lastOff = off;
-    lastPos = pos;
+    const offset = raw.offsets[i]!;
+    const position = raw.positions[i]!;
+    if (offset <= lastOffset || position <= lastPosition || position >= segmentBytes) break;
+    lastOffset = offset;
+    lastPosition = position;
   }
   return i;
 }

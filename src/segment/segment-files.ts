@@ -54,14 +54,40 @@ export interface SegmentInfo {
   lastTimestampMs: number;
 }
 
-/** Segment base offsets present in `dir`, ascending. Other files are left alone and ignored. */
-export function listSegmentBases(io: FileIO, dir: string): number[] {
+/** One listing of a log directory: every name, and the segment files among them. */
+export interface LogDirListing {
+  /** Every name in the directory, sorted. */
+  readonly names: string[];
+  /** Segment base offsets (`<base>.seg`), ascending. */
+  readonly bases: number[];
+  /** Base offsets that have an index file (`<base>.idx`), whether or not their segment is there. */
+  readonly indexes: Set<number>;
+  /** Names of segments being created, or whose creation was interrupted (`<base>.seg.new`). */
+  readonly newSegments: string[];
+}
+
+/**
+ * Lists `dir` once and sorts what a log keeps there: the one listing recovery, the readers and the
+ * verifier start from. Other names are left alone (they are in `names` only). I/O errors are thrown
+ * as they are.
+ */
+export function listLogDir(io: FileIO, dir: string): LogDirListing {
+  const names = io.readdir(dir).sort();
   const bases: number[] = [];
-  for (const name of io.readdir(dir)) {
-    const b = parseSegmentName(name);
-    if (b !== null) bases.push(b);
+  const indexes = new Set<number>();
+  const newSegments: string[] = [];
+  for (const name of names) {
+    const base = parseSegmentName(name);
+    if (base !== null) {
+      bases.push(base);
+      continue;
+    }
+    const indexBase = parseIndexName(name);
+    if (indexBase !== null) indexes.add(indexBase);
+    else if (parseNewSegmentName(name) !== null) newSegments.push(name);
   }
-  return bases.sort((a, b) => a - b);
+  bases.sort((a, b) => a - b);
+  return { names, bases, indexes, newSegments };
 }
 
 /**
@@ -93,7 +119,7 @@ export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs
  * Reads the header of the segment open at `fd` and decodes it: the header, or why the bytes there are
  * not one (short, bad magic, version or checksum). Whether that is damage is the caller's judgement.
  */
-export function readSegmentHeader(io: FileIO, fd: number): SegmentHeader | string {
+export function readSegmentHeader(io: FileIO, fd: number, file = 'a segment'): SegmentHeader | string {
   const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
-  return decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)));
+  return decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)), file);
 }

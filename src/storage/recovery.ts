@@ -9,38 +9,62 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../format/frame.js';
+import { FORMAT_VERSION, FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
 import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
-import { findValidFrameAfter, readFrameAt, scanFrames } from './frame-scan.js';
-import { encodeIndexEntries, readIndex } from '../segment/offset-index.js';
-import { indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName, type SegmentInfo, listSegmentBases, createSegment, readSegmentHeader } from '../segment/segment-files.js';
+import { findValidFrameAfter, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
+import { encodeIndexEntries, readIndex, type IndexEntries } from '../segment/offset-index.js';
+import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader } from '../segment/segment-files.js';
 
 export interface RecoveredLog {
   /** Ascending by base offset; the last one is the active segment. */
   readonly segments: SegmentInfo[];
   readonly nextOffset: number;
   /** Index entries of the active segment, kept and rebuilt. */
-  readonly activeIndex: { offsets: number[]; positions: number[] };
+  readonly activeIndex: IndexEntries;
   /** Bytes cut from a torn tail, and where (null when the tail was whole). */
-  readonly truncated: { readonly file: string; readonly position: number; readonly bytes: number; readonly reason: string } | null;
+  readonly truncated: Truncation | null;
   /** Files removed as the leftovers of an interrupted segment roll or retention. */
   readonly removed: string[];
+  /**
+   * The active segment's format version. Below FORMAT_VERSION (a log written by 0.1 that holds
+   * records) the writer rolls before its first frame, so that format-2 records never land in a
+   * segment whose header says version 1. An empty active segment of version 1 was given a version-2
+   * header in place instead.
+   */
+  readonly activeFormatVersion: number;
+}
+
+/** A torn tail cut by recovery: the file, the byte position it was cut at, how many bytes, and why. */
+export interface Truncation {
+  readonly file: string;
+  readonly position: number;
+  readonly bytes: number;
+  readonly reason: string;
 }
 
 /**
  * Removes the temporary files of segments whose creation was interrupted (`<base>.seg.new`). They never
- * hold a record: a segment is renamed into place before anything is written into it.
+ * hold a record: a segment is renamed into place before anything is written into it. Returns the
+ * segment base offsets listed.
  */
-function removeUnfinishedSegments(io: FileIO, dir: string, removed: string[]): void {
-  let any = false;
-  for (const name of io.readdir(dir)) {
-    if (parseNewSegmentName(name) === null) continue;
+function removeUnfinishedSegments(io: FileIO, dir: string, removed: string[]): number[] {
+  const listing = listLogDir(io, dir);
+  for (const name of listing.newSegments) {
     io.unlink(join(dir, name));
     removed.push(name);
-    any = true;
   }
-  if (any) fsyncDir(io, dir);
+  if (listing.newSegments.length > 0) fsyncDir(io, dir);
+  return listing.bases;
+}
+
+/** The header of segment `base` open at `fd`, which must be valid and name `base`; else ERR_LOG_CORRUPT. */
+function requireSegmentHeader(io: FileIO, fd: number, base: number): SegmentHeader {
+  const name = segmentName(base);
+  const h = readSegmentHeader(io, fd, segmentName(base));
+  if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
+  if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
+  return h;
 }
 
 /** Reads a sealed segment's header and last frame header; returns what retention and chaining need. */
@@ -48,24 +72,22 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
   const name = segmentName(base);
   const fd = io.open(join(dir, name), 'r');
   try {
-    const bytes = io.fsize(fd);
-    const h = readSegmentHeader(io, fd);
-    if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
-    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
-    if (bytes === SEGMENT_HEADER_BYTES) return { baseOffset: base, endOffset: base, bytes, lastTimestampMs: h.createdMs };
+    const fileBytes = io.fsize(fd);
+    const h = requireSegmentHeader(io, fd, base);
+    if (fileBytes === SEGMENT_HEADER_BYTES) return { baseOffset: base, endOffset: base, bytes: fileBytes, lastTimestampMs: h.createdMs };
     const trailer = Buffer.allocUnsafe(FRAME_TRAILER_BYTES);
-    if (bytes < SEGMENT_HEADER_BYTES + FRAME_TRAILER_BYTES || readFull(io, fd, trailer, 0, FRAME_TRAILER_BYTES, bytes - FRAME_TRAILER_BYTES) < FRAME_TRAILER_BYTES) {
-      throw LogError.corrupt(name, bytes, 'sealed segment is shorter than one frame');
+    if (fileBytes < SEGMENT_HEADER_BYTES + FRAME_TRAILER_BYTES || readFull(io, fd, trailer, 0, FRAME_TRAILER_BYTES, fileBytes - FRAME_TRAILER_BYTES) < FRAME_TRAILER_BYTES) {
+      throw LogError.corrupt(name, fileBytes, 'sealed segment is shorter than one frame');
     }
     const lastFrameBytes = trailer.readUInt32LE(0);
-    const lastAt = bytes - lastFrameBytes;
-    if (lastAt < SEGMENT_HEADER_BYTES) throw LogError.corrupt(name, bytes - FRAME_TRAILER_BYTES, 'last frame trailer points before the first frame');
+    const lastPosition = fileBytes - lastFrameBytes;
+    if (lastPosition < SEGMENT_HEADER_BYTES) throw LogError.corrupt(name, fileBytes - FRAME_TRAILER_BYTES, 'last frame trailer points before the first frame');
     const fh = Buffer.allocUnsafe(64);
-    const got = readFull(io, fd, fh, 0, 64, lastAt);
+    const got = readFull(io, fd, fh, 0, 64, lastPosition);
     const last = decodeFrameHeader(fh.subarray(0, got), 0);
-    if (typeof last === 'string') throw LogError.corrupt(name, lastAt, `last frame: ${last}`);
-    if (last.frameBytes !== lastFrameBytes) throw LogError.corrupt(name, lastAt, 'last frame length does not match its trailer');
-    return { baseOffset: base, endOffset: last.baseOffset + last.recordCount, bytes, lastTimestampMs: last.timestampMs };
+    if (typeof last === 'string') throw LogError.corrupt(name, lastPosition, `last frame: ${last}`);
+    if (last.frameBytes !== lastFrameBytes) throw LogError.corrupt(name, lastPosition, 'last frame length does not match its trailer');
+    return { baseOffset: base, endOffset: last.baseOffset + last.recordCount, bytes: fileBytes, lastTimestampMs: last.timestampMs };
   } finally {
     io.close(fd);
   }
@@ -73,9 +95,9 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
 
 /** Opens and recovers `dir` (which must exist). The caller holds the producer lock. */
 export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, nowMs: number): RecoveredLog {
+  refuseNewerFormat(io, dir);
   const removed: string[] = [];
-  removeUnfinishedSegments(io, dir, removed);
-  let bases = listSegmentBases(io, dir);
+  let bases = removeUnfinishedSegments(io, dir, removed);
   if (bases.length === 0) {
     createSegment(io, dir, 0, nowMs);
     bases = [0];
@@ -93,36 +115,74 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     retired = bases.filter((b) => b < recordedStart);
     bases = bases.filter((b) => b >= recordedStart);
   }
-  // A last segment whose header never became whole is what a crash during a roll leaves behind. It is
-  // removed only once everything else has been checked: a recovery that fails changes nothing, so
-  // running it again fails the same way (before, a failed recovery could already have removed one
-  // such file, and the next attempt took the segment before it for another torn roll; found by the
-  // corruption properties).
-  let tornRoll: number | null = null;
-  if (bases.length > 1) {
-    if (isTornRoll(io, dir, bases[bases.length - 1]!)) tornRoll = bases.pop()!;
-  } else if (isTornRoll(io, dir, bases[0]!)) {
-    // The only segment has no whole header and no valid frame: start it again.
-    const only = bases[0]!;
-    if (durableHint !== null && durableHint > only) {
-      throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
-    }
-    io.unlink(join(dir, segmentName(only)));
-    removed.push(segmentName(only));
-    createSegment(io, dir, only, nowMs);
-  }
+  const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, removed);
+  const segments = inspectChain(io, dir, bases);
+  const { info, activeIndex, truncated, formatVersion } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
+  segments.push(info);
+  removeLeftovers(io, dir, tornRoll, retired, removed);
+  return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed, activeFormatVersion: formatVersion };
+}
 
+/**
+ * Before anything is changed: a segment whose header names a newer format than this code reads is
+ * ERR_UNSUPPORTED_FORMAT (readSegmentHeader throws it), so that recovery never removes, cuts or
+ * rewrites files of a log it cannot read. Other header problems are judged later, in their place.
+ */
+function refuseNewerFormat(io: FileIO, dir: string): void {
+  for (const base of listLogDir(io, dir).bases) {
+    let fd: number;
+    try {
+      fd = io.open(join(dir, segmentName(base)), 'r');
+    } catch {
+      continue; // judged where the segment is used
+    }
+    try {
+      readSegmentHeader(io, fd, segmentName(base));
+    } finally {
+      io.close(fd);
+    }
+  }
+}
+
+/**
+ * A last segment whose header never became whole is what a crash during a roll leaves behind. Beside
+ * older segments it is taken out of `bases` and returned, to be removed only once everything else has
+ * been checked: a recovery that fails changes nothing, so running it again fails the same way (before,
+ * a failed recovery could already have removed one such file, and the next attempt took the segment
+ * before it for another torn roll; found by the corruption properties). The only segment is started
+ * again at once, unless durable.offset says it held records.
+ */
+function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint: number | null, nowMs: number, removed: string[]): number | null {
+  if (bases.length > 1) return isTornRoll(io, dir, bases[bases.length - 1]!) ? bases.pop()! : null;
+  const only = bases[0]!;
+  if (!isTornRoll(io, dir, only)) return null;
+  if (durableHint !== null && durableHint > only) {
+    throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
+  }
+  io.unlink(join(dir, segmentName(only)));
+  removed.push(segmentName(only));
+  createSegment(io, dir, only, nowMs);
+  return null;
+}
+
+/**
+ * The sealed segments of `bases` (all but the last, the active one), inspected, after checking that
+ * they chain up to the active segment's base: a gap is damage, and then the active tail is not touched.
+ */
+function inspectChain(io: FileIO, dir: string, bases: readonly number[]): SegmentInfo[] {
   const segments: SegmentInfo[] = [];
   for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!));
-  const activeBase = bases[bases.length - 1]!;
-  // Check the chain before the active segment's tail is touched: a gap is damage, and then nothing is cut.
   for (let i = 1; i < segments.length; i++) {
     if (segments[i - 1]!.endOffset !== segments[i]!.baseOffset) throw unchained(segments[i - 1]!, segments[i]!.baseOffset);
   }
   const last = segments[segments.length - 1];
+  const activeBase = bases[bases.length - 1]!;
   if (last !== undefined && last.endOffset !== activeBase) throw unchained(last, activeBase);
-  const { info, activeIndex, truncated } = recoverActive(io, dir, activeBase, indexIntervalBytes, durableHint);
-  segments.push(info);
+  return segments;
+}
+
+/** Once everything passed: removes the torn roll, the retired segments and orphan indexes, then fsyncs the directory. */
+function removeLeftovers(io: FileIO, dir: string, tornRoll: number | null, retired: readonly number[], removed: string[]): void {
   if (tornRoll !== null) {
     io.unlink(join(dir, segmentName(tornRoll)));
     try { io.unlink(join(dir, indexName(tornRoll))); } catch { /* never created */ }
@@ -136,7 +196,6 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   }
   const orphans = removeOrphanIndexes(io, dir, removed);
   if (retired.length > 0 || orphans > 0) fsyncDir(io, dir);
-  return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed };
 }
 
 /**
@@ -145,16 +204,11 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
  * how many were removed; the caller fsyncs the directory.
  */
 function removeOrphanIndexes(io: FileIO, dir: string, removed: string[]): number {
-  const names = io.readdir(dir);
-  const bases = new Set<number>();
-  for (const name of names) {
-    const b = parseSegmentName(name);
-    if (b !== null) bases.add(b);
-  }
+  const listing = listLogDir(io, dir);
   let n = 0;
-  for (const name of names) {
-    const b = parseIndexName(name);
-    if (b === null || bases.has(b)) continue;
+  for (const base of listing.indexes) {
+    if (listing.bases.includes(base)) continue;
+    const name = indexName(base);
     io.unlink(join(dir, name));
     removed.push(name);
     n++;
@@ -170,95 +224,136 @@ function unchained(prev: SegmentInfo, nextBase: number): LogError {
 function isTornRoll(io: FileIO, dir: string, base: number): boolean {
   const fd = io.open(join(dir, segmentName(base)), 'r');
   try {
-    const bytes = io.fsize(fd);
-    if (typeof readSegmentHeader(io, fd) !== 'string') return false;
+    const fileBytes = io.fsize(fd);
+    if (typeof readSegmentHeader(io, fd, segmentName(base)) !== 'string') return false;
     // The header is bad. Only a file with no valid frame anywhere is a torn roll; otherwise it is damage.
-    return bytes <= SEGMENT_HEADER_BYTES || findValidFrameAfter(io, fd, bytes, -1, false) === null;
+    return fileBytes <= SEGMENT_HEADER_BYTES || findValidFrameAfter(io, fd, fileBytes, -1, false) === null;
   } finally {
     io.close(fd);
   }
 }
 
-function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null) {
+/** The active segment after recovery: its info, its index entries (kept and rebuilt), and a torn tail cut. */
+interface RecoveredActive {
+  readonly info: SegmentInfo;
+  readonly activeIndex: IndexEntries;
+  readonly truncated: Truncation | null;
+  readonly formatVersion: number;
+}
+
+/**
+ * Recovers the active segment `base`: start from its index, scan its tail, judge where the valid frames
+ * end (cut a torn tail; damage is ERR_LOG_CORRUPT), fsync it, and rewrite its index.
+ */
+function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null): RecoveredActive {
   const name = segmentName(base);
   const fd = io.open(join(dir, name), 'r+');
   try {
-    const bytes = io.fsize(fd);
-    const h = readSegmentHeader(io, fd);
-    if (typeof h === 'string') throw LogError.corrupt(name, 0, h);
-    if (h.baseOffset !== base) throw LogError.corrupt(name, 8, `header names base offset ${h.baseOffset}, the file name ${base}`);
-
-    // Start from the last index entry that points at a valid frame holding the offset it claims, and
-    // whose position lies in bytes proven durable: some valid indexed frame at or after it carries a
-    // durable position at or above it. The bytes before the start are not rescanned, which is only
-    // right for durable bytes (damage there is found by readers, as in sealed segments). Frames written
-    // after the last fsync may be torn by a crash while a later one survives with its index entry; a
-    // start past them would keep the torn frame inside the log for good instead of cutting the tail
-    // there (found by the corruption properties).
-    const idx = readIndex(io, join(dir, indexName(base)), base, bytes);
-    let start = SEGMENT_HEADER_BYTES;
-    let startOffset = base;
-    let keep = 0;
-    let provenDurable = SEGMENT_HEADER_BYTES;
-    for (let i = idx.offsets.length - 1; i >= 0; i--) {
-      const f = readFrameAt(io, fd, bytes, idx.positions[i]!);
-      if (typeof f === 'string' || f.baseOffset !== idx.offsets[i]) continue;
-      provenDurable = Math.max(provenDurable, f.durablePosition);
-      if (idx.positions[i]! <= provenDurable) {
-        start = idx.positions[i]!;
-        startOffset = idx.offsets[i]!;
-        keep = i + 1;
-        break;
-      }
-    }
-    const offsets = idx.offsets.slice(0, keep);
-    const positions = idx.positions.slice(0, keep);
-    let lastIndexed = keep > 0 ? positions[keep - 1]! : SEGMENT_HEADER_BYTES;
-    let lastTs = h.createdMs;
-    const end = scanFrames(io, fd, bytes, start, startOffset, (pos, fh) => {
-      if (pos - lastIndexed >= indexIntervalBytes) {
-        offsets.push(fh.baseOffset);
-        positions.push(pos);
-        lastIndexed = pos;
-      }
-    });
-    if (end.lastTimestampMs !== null) lastTs = end.lastTimestampMs;
-    else if (keep > 0) {
-      // Nothing scanned past the kept entry means that frame is the last: take its timestamp.
-      const f = readFrameAt(io, fd, bytes, start);
-      if (typeof f !== 'string') lastTs = f.timestampMs;
-    }
-
-    if (durableHint !== null && end.nextOffset < durableHint) {
-      throw LogError.corrupt(name, end.position,
-        `records ${end.nextOffset} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but are not in the log${end.bad !== null ? `: ${end.bad}` : ''}`);
-    }
-    let truncated: RecoveredLog['truncated'] = null;
-    if (end.bad !== null) {
-      // Damage followed by a frame written after an fsync that covered the damaged bytes is not a torn
-      // tail: those bytes were durable, so they were corrupted later.
-      const proof = findValidFrameAfter(io, fd, bytes, end.position, true);
-      if (proof !== null) {
-        throw LogError.corrupt(name, end.position, `${end.bad}; a valid frame at byte ${proof} shows these bytes had been made durable`);
-      }
-      io.ftruncate(fd, end.position);
-      truncated = { file: name, position: end.position, bytes: bytes - end.position, reason: end.bad };
+    const fileBytes = io.fsize(fd);
+    const h = requireSegmentHeader(io, fd, base);
+    const index = readIndex(io, join(dir, indexName(base)), base, fileBytes);
+    const start = scanStart(io, fd, fileBytes, base, index);
+    const { end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes);
+    const truncated = judgeTail(io, fd, name, fileBytes, end, durableHint);
+    let formatVersion = h.version;
+    if (formatVersion < FORMAT_VERSION && end.nextOffset === base) {
+      // An empty segment of an older format: it takes this format's header, in place (one sector; a
+      // torn write leaves a torn header on an empty newest segment, which recovery recreates).
+      writeAll(io, fd, [encodeSegmentHeader(base, h.createdMs)], 0);
+      formatVersion = FORMAT_VERSION;
     }
     // Make whatever a crashed process left in the page cache durable before anything new is appended.
     io.fdatasync(fd);
-
-    const ifd = io.open(join(dir, indexName(base)), 'w');
-    try {
-      if (offsets.length > 0) writeAll(io, ifd, [encodeIndexEntries(offsets, positions)], 0);
-    } finally {
-      io.close(ifd);
-    }
+    rewriteIndex(io, dir, base, start.entries);
     return {
-      info: { baseOffset: base, endOffset: end.nextOffset, bytes: end.position, lastTimestampMs: lastTs },
-      activeIndex: { offsets, positions },
+      info: { baseOffset: base, endOffset: end.nextOffset, bytes: end.position, lastTimestampMs: lastTimestampMs ?? h.createdMs },
+      activeIndex: start.entries,
       truncated,
+      formatVersion,
     };
   } finally {
     io.close(fd);
+  }
+}
+
+/** Where the scan of the active segment starts: a frame's position and offset, and the index entries kept up to it. */
+interface ScanStart {
+  readonly position: number;
+  readonly offset: number;
+  /** The kept entries; the scan appends the entries it rebuilds. */
+  readonly entries: { offsets: number[]; positions: number[] };
+}
+
+/**
+ * Start from the last index entry that points at a valid frame holding the offset it claims, and whose
+ * position lies in bytes proven durable: some valid indexed frame at or after it carries a durable
+ * position at or above it. The bytes before the start are not rescanned, which is only right for
+ * durable bytes (damage there is found by readers, as in sealed segments). Frames written after the
+ * last fsync may be torn by a crash while a later one survives with its index entry; a start past them
+ * would keep the torn frame inside the log for good instead of cutting the tail there (found by the
+ * corruption properties).
+ */
+function scanStart(io: FileIO, fd: number, fileBytes: number, base: number, index: IndexEntries): ScanStart {
+  let provenDurablePosition = SEGMENT_HEADER_BYTES;
+  for (let i = index.offsets.length - 1; i >= 0; i--) {
+    const entryPosition = index.positions[i]!;
+    const f = readFrameAt(io, fd, fileBytes, entryPosition);
+    if (typeof f === 'string' || f.baseOffset !== index.offsets[i]) continue;
+    provenDurablePosition = Math.max(provenDurablePosition, f.durablePosition);
+    if (entryPosition <= provenDurablePosition) {
+      const entries = { offsets: index.offsets.slice(0, i + 1), positions: index.positions.slice(0, i + 1) };
+      return { position: entryPosition, offset: index.offsets[i]!, entries };
+    }
+  }
+  return { position: SEGMENT_HEADER_BYTES, offset: base, entries: { offsets: [], positions: [] } };
+}
+
+/**
+ * Scans the frames from `start` to where the valid ones end, adding an index entry for the first frame
+ * past every `indexIntervalBytes`. Returns the scan's end and the newest frame's timestamp (null when
+ * the segment holds no frame).
+ */
+function scanTail(io: FileIO, fd: number, fileBytes: number, start: ScanStart, indexIntervalBytes: number): { end: ScanEnd; lastTimestampMs: number | null } {
+  const { offsets, positions } = start.entries;
+  let lastIndexedPosition = positions.length > 0 ? positions[positions.length - 1]! : SEGMENT_HEADER_BYTES;
+  const end = scanFrames(io, fd, fileBytes, start.position, start.offset, (framePosition, fh) => {
+    if (framePosition - lastIndexedPosition >= indexIntervalBytes) {
+      offsets.push(fh.baseOffset);
+      positions.push(framePosition);
+      lastIndexedPosition = framePosition;
+    }
+  });
+  if (end.lastTimestampMs !== null || positions.length === 0) return { end, lastTimestampMs: end.lastTimestampMs };
+  // Nothing scanned past the kept entry means that frame is the last: take its timestamp.
+  const f = readFrameAt(io, fd, fileBytes, start.position);
+  return { end, lastTimestampMs: typeof f === 'string' ? null : f.timestampMs };
+}
+
+/**
+ * Where the valid frames end: a torn tail there is cut (and returned). It is damage, ERR_LOG_CORRUPT,
+ * when it would cut records durable.offset reported durable, or when a valid frame after it shows an
+ * fsync covered the damaged bytes (they were corrupted later).
+ */
+function judgeTail(io: FileIO, fd: number, name: string, fileBytes: number, end: ScanEnd, durableHint: number | null): Truncation | null {
+  if (durableHint !== null && end.nextOffset < durableHint) {
+    throw LogError.corrupt(name, end.position,
+      `records ${end.nextOffset} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but are not in the log${end.bad !== null ? `: ${end.bad}` : ''}`);
+  }
+  if (end.bad === null) return null;
+  const proof = findValidFrameAfter(io, fd, fileBytes, end.position, true);
+  if (proof !== null) {
+    throw LogError.corrupt(name, end.position, `${end.bad}; a valid frame at byte ${proof} shows these bytes had been made durable`);
+  }
+  io.ftruncate(fd, end.position);
+  return { file: name, position: end.position, bytes: fileBytes - end.position, reason: end.bad };
+}
+
+/** Rewrites the active segment's index with `entries` (the kept and rebuilt ones). */
+function rewriteIndex(io: FileIO, dir: string, base: number, entries: IndexEntries): void {
+  const ifd = io.open(join(dir, indexName(base)), 'w');
+  try {
+    if (entries.offsets.length > 0) writeAll(io, ifd, [encodeIndexEntries(entries.offsets, entries.positions)], 0);
+  } finally {
+    io.close(ifd);
   }
 }

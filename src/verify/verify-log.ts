@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
+import { isLogFile } from '../consumer/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner } from '../storage/lock.js';
@@ -19,7 +20,7 @@ import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors
 import { Findings } from './verify-findings.js';
 import { verifySegment } from './verify-segment.js';
 import type { SegmentReport, VerifyReport } from './verify-types.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
+import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, listLogDir, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
 
 const PRODUCER_LOCK = 'producer.lock';
 
@@ -56,22 +57,11 @@ interface Listing {
 }
 
 function listDir(io: FileIO, dir: string): Listing {
-  let names: string[];
   try {
-    names = io.readdir(dir).sort();
+    return listLogDir(io, dir);
   } catch (e) {
     throw LogError.fromSystem(e, 'listing', dir);
   }
-  const bases: number[] = [];
-  const indexes = new Set<number>();
-  for (const name of names) {
-    const base = parseSegmentName(name);
-    if (base !== null) { bases.push(base); continue; }
-    const idx = parseIndexName(name);
-    if (idx !== null) indexes.add(idx);
-  }
-  bases.sort((a, b) => a - b);
-  return { names, bases, indexes };
 }
 
 function verifyDir(io: FileIO, dir: string): VerifyReport {
@@ -243,7 +233,7 @@ function dropGone(read: SegmentReport[], goneUpToOffset: number, f: Findings): S
 
 /** Files of the log directory that are neither segments nor indexes. */
 function classifyOther(dir: string, name: string, f: Findings): void {
-  if (name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK || name === CURSOR_DIR) return;
+  if (isLogFile(name)) return;
   if (/^producer\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
     f.warning('leftover', name, 'left by an interrupted producer lock take-over; the log ignores it');
     return;

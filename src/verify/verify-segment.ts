@@ -55,7 +55,7 @@ export function verifySegment(
 function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings): SegmentReport {
   const file = segmentName(base);
   const bytes = io.fsize(fd);
-  const h = readSegmentHeader(io, fd);
+  const h = readSegmentHeader(io, fd, segmentName(base));
   let headerProblem: string | null = null;
   if (typeof h === 'string') {
     headerProblem = h;

@@ -1,35 +1,28 @@
 /**
- * The writer loop, run by the dedicated writer thread (workers/writer.ts). It owns the active segment
- * file: it drains the ring in batches, frames each batch, writes it with one positional writev straight
- * from the ring, fsyncs per the sync policy, rolls segments, applies retention, and publishes
- * WRITTEN_OFFSET and DURABLE_OFFSET in shared memory.
+ * The writer loop, run by the dedicated writer thread (workers/writer.ts). It holds the active segment:
+ * it drains the ring in batches, frames each batch, appends it with one positional writev straight
+ * from the ring, fsyncs per the sync policy (group commit), rolls segments, applies retention, and
+ * publishes WRITTEN_OFFSET and DURABLE_OFFSET in shared memory.
  *
  * Not thread-safe by design: exactly one LogWriter runs per log directory (the producer lock ensures it).
- * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state.
- *
- * The write half of the pair assertion: every record it takes from the ring must end at or before the
- * published HEAD, and every frame it builds is checked (checkBuiltFrame, record count, base offset)
- * before it is written; a failed check is a bug, thrown as ERR_INTERNAL, and nothing of that frame
- * reaches the file.
+ * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state. The batches come from
+ * ring-batch.ts, the frames from frame-builder.ts (which checks each one), and the segment's bytes
+ * and index are written by ActiveSegment (src/segment/active-segment.ts).
  */
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import {
-  FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, checkBuiltFrame, fillFrameHeader, headerCrc,
-} from '../format/frame.js';
-import { internalError, type LogError } from '../errors.js';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import {
-  I32, I64, RECORD_HEADER_BYTES, State, WRAP_MARKER, bump, controlViews, loadOffset, storeOffset,
-  type ControlViews, type SharedLog,
+  I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
 } from '../ring/layout.js';
-import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
+import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
-import { encodeIndexEntries } from '../segment/offset-index.js';
-import { RECORD_LENGTH_MASK } from '../format/frame.js';
+import { FORMAT_VERSION } from '../format/frame.js';
 import { type RecoveredLog } from '../storage/recovery.js';
-import { indexName, segmentName, createSegment, type SegmentInfo } from '../segment/segment-files.js';
+import { ActiveSegment } from '../segment/active-segment.js';
+import { indexName, segmentName, type SegmentInfo } from '../segment/segment-files.js';
+import { FrameBuilder } from './frame-builder.js';
+import { RingBatch } from './ring-batch.js';
 
 /** The longest the writer sleeps before it re-checks timers and shared state. */
 const MAX_SLEEP_MS = 250;
@@ -40,26 +33,24 @@ const MAX_GROUP_BYTES = 16 * 1024 * 1024;
 
 export class LogWriter {
   private readonly c: ControlViews;
-  private readonly ring: Uint8Array;
-  private readonly ringView: DataView;
-  private readonly mask: number;
-  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
-  private readonly headerView = new DataView(this.header.buffer);
-  private readonly trailer = new Uint8Array(FRAME_TRAILER_BYTES);
-  private readonly trailerView = new DataView(this.trailer.buffer);
+  private readonly batch: RingBatch;
+  private readonly frame = new FrameBuilder();
+  private readonly segments: SegmentInfo[];
+  private segment: ActiveSegment;
+  private readonly hint: DurableHintWriter;
+  /** start.offset: the log start, recorded before retention deletes what lies below it. */
+  private readonly startRecord: OffsetFileWriter;
 
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
-  private fd: number;
-  private indexFd: number;
-  private readonly segments: SegmentInfo[];
   private totalBytes: number;
-  private position: number; // write position in the active segment
-  private durablePosition: number; // every byte of the active segment below this is fsynced
-  private written: number; // WRITTEN_OFFSET, mirrored
-  private durable: number; // DURABLE_OFFSET, mirrored
-  private lastIndexedPosition: number;
+  private writtenOffset: number; // WRITTEN_OFFSET, mirrored
+  private durableOffset: number; // DURABLE_OFFSET, mirrored
   private bytesSinceSync = 0;
   private lastSyncMs: number;
+  /** The newest frame timestamp in the log: a frame never gets a lower one, whatever the clock says. */
+  private lastFrameMs: number;
+  /** The active segment is of an older format and holds records: roll before the first frame. */
+  private rollBeforeFrame: boolean;
 
   constructor(
     private readonly io: FileIO,
@@ -69,34 +60,25 @@ export class LogWriter {
     private readonly now: () => number = Date.now,
   ) {
     this.c = controlViews(shared.control);
-    this.ring = new Uint8Array(shared.ring);
-    this.ringView = new DataView(shared.ring);
-    this.mask = shared.ring.byteLength - 1;
+    this.batch = new RingBatch(shared.ring, opts.maxBatchBytes);
     this.tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
     this.segments = recovered.segments;
-    const active = this.active();
     this.totalBytes = this.segments.reduce((sum, s) => sum + s.bytes, 0);
-    this.position = active.bytes;
-    this.durablePosition = active.bytes; // recovery fsynced the active segment
-    this.written = recovered.nextOffset;
-    this.durable = recovered.nextOffset;
-    const positions = recovered.activeIndex.positions;
-    this.lastIndexedPosition = positions.length > 0 ? positions[positions.length - 1]! : this.position;
-    this.fd = io.open(join(opts.logDir, segmentName(active.baseOffset)), 'r+');
-    this.indexFd = io.open(join(opts.logDir, indexName(active.baseOffset)), 'r+');
+    this.writtenOffset = recovered.nextOffset;
+    this.durableOffset = recovered.nextOffset;
+    // Recovery fsynced the active segment and rewrote its index.
+    const active = this.segments[this.segments.length - 1]!;
+    this.segment = new ActiveSegment(io, opts.logDir, active, recovered.activeIndex, opts.indexIntervalBytes);
     this.hint = new DurableHintWriter(io, opts.logDir);
-    this.hint.publish(this.durable);
+    this.hint.publish(this.durableOffset);
     this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
     this.startRecord.publish(this.segments[0]!.baseOffset);
-    this.indexEntries = recovered.activeIndex.offsets.length;
     this.lastSyncMs = now();
-    storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
-    storeOffset(this.c, I64.DURABLE_OFFSET, this.durable);
+    this.lastFrameMs = this.segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
+    this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
+    storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
+    storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
     storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[0]!.baseOffset);
-  }
-
-  private active(): SegmentInfo {
-    return this.segments[this.segments.length - 1]!;
   }
 
   /** Runs until close() is requested and everything is drained and fsynced. Throws on I/O failure. */
@@ -143,14 +125,14 @@ export class LogWriter {
     const wake = Atomics.load(i32, I32.WRITER_WAKE);
     const idle = (blocked || (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail)
       && Atomics.load(i32, I32.STATE) === State.RUNNING
-      && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durable;
+      && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset;
     if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
     Atomics.store(i32, I32.WRITER_SLEEPING, 0);
   }
 
   private sleepBudgetMs(): number {
     const p = this.opts.syncPolicy;
-    if (p.kind === 'periodic' && this.durable < this.written) {
+    if (p.kind === 'periodic' && this.durableOffset < this.writtenOffset) {
       return Math.max(1, Math.min(MAX_SLEEP_MS, this.lastSyncMs + p.intervalMs - this.now()));
     }
     return MAX_SLEEP_MS;
@@ -163,9 +145,12 @@ export class LogWriter {
   private writeGroup(head: number): number {
     let groupBytes = 0;
     while (this.tail !== head && groupBytes < MAX_GROUP_BYTES) {
-      const frame = this.nextBatch(head);
-      if (frame.count === 0) continue; // only skipped bytes before the ring's end; already released
-      const blockedMs = this.roomFor(frame.frameBytes);
+      const batch = this.batch.take(this.tail, head);
+      if (batch.recordCount === 0) {
+        this.release(batch.tailAfter); // only skipped bytes before the ring's end: give them back
+        continue;
+      }
+      const blockedMs = this.roomFor(batch.frameBytes);
       if (blockedMs > 0) {
         // Make what is written durable: a transactional consumer (which reads durable records only)
         // can then catch up and commit, which is what lets retention free space again.
@@ -174,9 +159,9 @@ export class LogWriter {
         return blockedMs;
       }
       Atomics.store(this.c.i32, I32.RETENTION_BLOCKED, 0);
-      this.writeFrame(frame);
-      groupBytes += frame.frameBytes;
-      if (this.position >= this.opts.fileRollSize) this.roll();
+      this.writeFrame(batch);
+      groupBytes += batch.frameBytes;
+      if (this.segment.sizeBytes >= this.opts.fileRollSize) this.roll();
       else if (this.opts.syncPolicy.kind === 'everyBytes') this.syncIfDue();
     }
     const p = this.opts.syncPolicy;
@@ -185,93 +170,27 @@ export class LogWriter {
     return 0;
   }
 
-  private batchSlices: Uint8Array[] = [];
-
-  /** Walks whole records from the tail up to maxBatchBytes (at least one record). */
-  private nextBatch(head: number): { frameBytes: number; count: number; end: number } {
-    const size = this.mask + 1;
-    const slices = this.batchSlices;
-    slices.length = 0;
-    let pos = this.tail;
-    let count = 0;
-    let bodyBytes = 0;
-    let sliceStart = -1;
-    let sliceLen = 0;
-    while (pos !== head) {
-      const idx = pos & this.mask;
-      const room = size - idx;
-      let len = room < RECORD_HEADER_BYTES ? WRAP_MARKER : this.ringView.getUint32(idx, true);
-      if (len === WRAP_MARKER) {
-        // Skip to the ring's start: close the slice, never store the marker.
-        if (sliceLen > 0) slices.push(this.ring.subarray(sliceStart, sliceStart + sliceLen));
-        sliceStart = -1;
-        sliceLen = 0;
-        pos = (pos + room) >>> 0;
-        if (count === 0) this.release(pos); // nothing framed yet: give the skipped bytes back
-        continue;
-      }
-      len = (len & RECORD_LENGTH_MASK) + RECORD_HEADER_BYTES; // bit 31 flags an attribute block (format 2)
-      // The producer publishes HEAD after whole records: a length reaching past it is a broken ring.
-      if (len > ((head - pos) >>> 0)) throw ringOverrun(pos, len, head);
-      if (count > 0 && bodyBytes + len > this.opts.maxBatchBytes) break;
-      if (sliceStart >= 0 && sliceStart + sliceLen !== idx) {
-        // The previous record ended exactly at the ring's end: this one starts a new slice at index 0.
-        slices.push(this.ring.subarray(sliceStart, sliceStart + sliceLen));
-        sliceStart = -1;
-        sliceLen = 0;
-      }
-      if (sliceStart < 0) sliceStart = idx;
-      sliceLen += len;
-      bodyBytes += len;
-      count++;
-      pos = (pos + len) >>> 0;
+  /** Frames the batch, appends it to the active segment, then publishes it as written. */
+  private writeFrame(batch: RingBatch): void {
+    if (this.rollBeforeFrame) {
+      this.rollBeforeFrame = false;
+      this.roll();
     }
-    if (sliceLen > 0) slices.push(this.ring.subarray(sliceStart, sliceStart + sliceLen));
-    return { frameBytes: bodyBytes + FRAME_OVERHEAD_BYTES, count, end: pos };
-  }
-
-  private writeFrame(frame: { frameBytes: number; count: number; end: number }): void {
-    const ts = this.now();
-    fillFrameHeader(this.headerView, frame.frameBytes, frame.count, this.written, ts, this.durablePosition);
-    let crc = headerCrc(this.header);
-    for (const s of this.batchSlices) crc = crc32(s, crc);
-    this.headerView.setUint32(4, crc, true);
-    this.trailerView.setUint32(0, frame.frameBytes, true);
-    this.checkFrame(frame.count);
-    const at = this.position;
-    writeAll(this.io, this.fd, [this.header, ...this.batchSlices, this.trailer], at);
-    this.position += frame.frameBytes;
-    this.totalBytes += frame.frameBytes;
-    this.bytesSinceSync += frame.frameBytes;
-    const active = this.active();
-    active.bytes = this.position;
-    active.endOffset += frame.count;
-    active.lastTimestampMs = ts;
-    if (at - this.lastIndexedPosition >= this.opts.indexIntervalBytes) {
-      writeAll(this.io, this.indexFd, [encodeIndexEntries([this.written], [at])], this.indexBytes());
-      this.lastIndexedPosition = at;
-      this.indexEntries++;
-    }
+    // Timestamps never decrease along the log: a clock that stepped back gets the last one until it passes it.
+    const now = this.now();
+    const ts = now > this.lastFrameMs ? now : this.lastFrameMs;
+    this.lastFrameMs = ts;
+    const segment = this.segment;
+    const frame = this.frame;
+    frame.build(batch.slices, batch.frameBytes, batch.recordCount, this.writtenOffset, ts, segment.durableBytes);
+    segment.appendFrame(frame.header, batch.slices, frame.trailer, batch.frameBytes, this.writtenOffset, batch.recordCount, ts);
+    this.totalBytes += batch.frameBytes;
+    this.bytesSinceSync += batch.frameBytes;
     // The bytes are in the file: give the ring space back, then publish the new written offset.
-    this.release(frame.end);
-    this.written += frame.count;
-    storeOffset(this.c, I64.WRITTEN_OFFSET, this.written);
+    this.release(batch.tailAfter);
+    this.writtenOffset += batch.recordCount;
+    storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
     bump(this.c, I32.WRITTEN_SEQ);
-  }
-
-  /** The frame in `header`, `batchSlices` and `trailer` is what a reader will accept, for `count` records from `written`. */
-  private checkFrame(count: number): void {
-    // A plain branch, not assertInvariant: this runs once per frame and must allocate nothing when it holds.
-    const problem = checkBuiltFrame(this.header, this.batchSlices, this.trailer, count, this.written);
-    if (problem !== null) throw internalError(`the writer built a bad frame at offset ${this.written}: ${problem}`, { offset: this.written });
-  }
-
-  private indexEntries = 0;
-  private readonly hint: DurableHintWriter;
-  /** start.offset: the log start, recorded before retention deletes what lies below it. */
-  private readonly startRecord: OffsetFileWriter;
-  private indexBytes(): number {
-    return this.indexEntries * 16;
   }
 
   private release(tail: number): void {
@@ -281,9 +200,9 @@ export class LogWriter {
   }
 
   private syncIfDue(): void {
-    if (this.durable >= this.written) return;
+    if (this.durableOffset >= this.writtenOffset) return;
     const p = this.opts.syncPolicy;
-    const flushWanted = loadOffset(this.c, I64.FLUSH_TARGET) > this.durable;
+    const flushWanted = loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset;
     const due = flushWanted
       || (p.kind === 'periodic' && this.now() - this.lastSyncMs >= p.intervalMs)
       || (p.kind === 'everyBytes' && this.bytesSinceSync >= p.bytes)
@@ -293,24 +212,19 @@ export class LogWriter {
 
   /** fdatasync the active segment, then publish: invariant 1, durable only after the fsync returned. */
   private sync(): void {
-    if (this.durable >= this.written && this.durablePosition >= this.position) return;
-    this.io.fdatasync(this.fd);
-    this.durablePosition = this.position;
-    this.markDurable();
-  }
-
-  private markDurable(): void {
+    if (this.durableOffset >= this.writtenOffset && !this.segment.unsynced) return;
+    this.segment.sync();
     this.publishDurable();
     bump(this.c, I32.DURABLE_SEQ);
   }
 
   /** Publishes the written offset as durable (durable.offset, then shared memory) without waking waiters. */
   private publishDurable(): void {
-    this.durable = this.written;
-    this.hint.publish(this.durable);
+    this.durableOffset = this.writtenOffset;
+    this.hint.publish(this.durableOffset);
     this.bytesSinceSync = 0;
     this.lastSyncMs = this.now();
-    storeOffset(this.c, I64.DURABLE_OFFSET, this.durable);
+    storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
   }
 
   /**
@@ -320,22 +234,12 @@ export class LogWriter {
    * (recovery removes it), or a whole empty new segment.
    */
   private roll(): void {
-    this.io.fdatasync(this.fd);
-    this.io.fdatasync(this.indexFd);
-    this.closeFiles();
-    const base = this.written;
-    const nowMs = this.now();
-    createSegment(this.io, this.opts.logDir, base, nowMs);
-    this.segments.push({ baseOffset: base, endOffset: base, bytes: 0, lastTimestampMs: nowMs });
-    this.fd = this.io.open(join(this.opts.logDir, segmentName(base)), 'r+');
-    this.indexFd = this.io.open(join(this.opts.logDir, indexName(base)), 'r+');
-    this.position = this.io.fsize(this.fd);
-    this.active().bytes = this.position;
-    this.totalBytes += this.position;
-    this.durablePosition = this.position;
-    this.lastIndexedPosition = this.position;
-    this.indexEntries = 0;
-    // Everything written is durable since the fdatasync above. Published before retention runs: the
+    this.segment.seal();
+    const baseOffset = this.writtenOffset;
+    this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
+    this.segments.push(this.segment.info);
+    this.totalBytes += this.segment.sizeBytes;
+    // Everything written is durable since the seal's fdatasync. Published before retention runs: the
     // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
     // memory or in durable.offset, or a transactional consumer opening meanwhile (here or in another
     // process) finds a log whose start lies past its durable end. Waiters are woken after retention
@@ -373,9 +277,9 @@ export class LogWriter {
         const low = lowestCursorOffset(this.io, this.opts.logDir);
         if (low !== null && low < oldest.endOffset) return;
       }
-      const start = this.segments[1]!.baseOffset;
-      this.startRecord.publish(start);
-      storeOffset(this.c, I64.LOG_START_OFFSET, start);
+      const startOffset = this.segments[1]!.baseOffset;
+      this.startRecord.publish(startOffset);
+      storeOffset(this.c, I64.LOG_START_OFFSET, startOffset);
       bump(this.c, I32.START_SEQ);
       this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
       try {
@@ -406,7 +310,8 @@ export class LogWriter {
     // segment alone (one record near maxTotalBytes) is written anyway rather than blocking forever: the
     // log then exceeds maxTotalBytes by that one frame.
     if (this.segments.length === 1) {
-      if (this.active().endOffset === this.active().baseOffset) return 0;
+      const active = this.segment.info;
+      if (active.endOffset === active.baseOffset) return 0;
       this.roll();
     }
     if (this.segments.length > 1) {
@@ -423,8 +328,8 @@ export class LogWriter {
   /** Close: everything is drained (the caller checked); fsync data and index, close the files. */
   private finish(): void {
     this.sync();
-    this.io.fdatasync(this.indexFd);
-    this.closeFiles();
+    this.segment.syncIndex();
+    this.segment.close();
     this.hint.close();
     this.startRecord.close();
     Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
@@ -432,32 +337,10 @@ export class LogWriter {
     bump(this.c, I32.DURABLE_SEQ);
   }
 
-  /**
-   * Closes the segment and index descriptors and forgets them at once: a descriptor number is reused
-   * by the next open anywhere in the process, so closing one twice (abandon after a failed roll) would
-   * close somebody else's file.
-   */
-  private closeFiles(): void {
-    const fd = this.fd;
-    const indexFd = this.indexFd;
-    this.fd = -1;
-    this.indexFd = -1;
-    try {
-      if (fd >= 0) this.io.close(fd);
-    } finally {
-      if (indexFd >= 0) this.io.close(indexFd);
-    }
-  }
-
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
-    try { this.closeFiles(); } catch { /* already failed */ }
+    try { this.segment.close(); } catch { /* already failed */ }
     try { this.hint.close(); } catch { /* already failed */ }
     try { this.startRecord.close(); } catch { /* already failed */ }
   }
-}
-
-/** A record in the ring whose length reaches past the published HEAD: only a bug can do that. */
-function ringOverrun(pos: number, len: number, head: number): LogError {
-  return internalError(`a ring record of ${len} bytes at ring position ${pos} reaches past the published head ${head}`);
 }
