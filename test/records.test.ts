@@ -75,6 +75,25 @@ test('random keys and headers round-trip: from the start, from seeks into the mi
   }), { seed, numRuns: 40 });
 });
 
+test('pool workers receive keys and headers', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  for (let i = 0; i < 300; i++) {
+    const key = i % 3 === 0 ? null : `key-${i}`;
+    const headers = i % 2 === 0 ? null : { n: String(i), kind: i % 4 === 1 ? 'a' : 'b' };
+    const opts: { key?: string; headers?: Record<string, string> } = {};
+    if (key !== null) opts.key = key;
+    if (headers !== null) opts.headers = headers;
+    p.append(JSON.stringify({ key, headers }), opts);
+  }
+  await p.close();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('attrs') });
+  const handler = new URL('./fixtures/attributes-handler.mjs', import.meta.url);
+  const s = await c.nonblockingProcess(null, handler, { workers: 2 });
+  await c.close();
+  assert.is(s.committed, 300);
+});
+
 test('a record without key or headers is stored in format 1 bytes: [u32 length][data]', async () => {
   const logDir = tempDir();
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
