@@ -6,7 +6,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { prng, waitFor } from './kit.js';
-import { describeLayout, discard, encodeHint, parseSegment, scratchDir, snapshot, type Pristine } from './corruption-kit.js';
+import { attributesOf, describeLayout, discard, encodeHint, parseSegment, scratchDir, snapshot, type Pristine } from './corruption-kit.js';
 
 function makeRecord(rand: () => number, offset: number): Buffer {
   if (offset % 11 === 5) return Buffer.alloc(0); // empty records are allowed and must survive too
@@ -56,16 +56,16 @@ async function buildOnce(plan: BuildPlan): Promise<Pristine | null> {
     for (let i = 0; i < n; i++) {
       const r = makeRecord(rand, p.nextOffset);
       records.push(r);
-      p.append(r);
+      p.append(r, attributesOf(p.nextOffset));
     }
   };
   // Synced frames, at least syncedFrames, until the newest segment has room left for the unsynced
-  // frames (each at most 220 bytes) without a roll, which would fsync them.
+  // frames (each at most 300 bytes) without a roll, which would fsync them.
   const newestBytes = (): number => statSync(join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1)!)).size;
   for (let f = 0; ; f++) {
     if (f >= plan.syncedFrames) {
       const size = newestBytes();
-      if (plan.unsyncedFrames === 0 || (size >= 300 && size + plan.unsyncedFrames * 220 < plan.fileRollSize)) break;
+      if (plan.unsyncedFrames === 0 || (size >= 300 && size + plan.unsyncedFrames * 300 < plan.fileRollSize)) break;
     }
     if (f > plan.syncedFrames + 200) throw new Error(`build ${plan.label}: no room for the unsynced frames`);
     frame();
@@ -103,7 +103,7 @@ async function buildOnce(plan: BuildPlan): Promise<Pristine | null> {
 export async function standardPristines(): Promise<Pristine[]> {
   const logs = [
     await buildPristine({ label: 'all-durable', fileRollSize: 1024, syncedFrames: 26, unsyncedFrames: 0, cursorCommits: 0 }),
-    await buildPristine({ label: 'unsynced-tail', fileRollSize: 2048, syncedFrames: 40, unsyncedFrames: 6, cursorCommits: 0 }),
+    await buildPristine({ label: 'unsynced-tail', fileRollSize: 3072, syncedFrames: 60, unsyncedFrames: 6, cursorCommits: 0 }),
   ];
   for (const p of logs) console.log(`  ${describeLayout(p)}`);
   return logs;

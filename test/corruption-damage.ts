@@ -181,7 +181,7 @@ export function applyFiles(p: Pristine, files: Map<string, Buffer>, damage: read
   }
 }
 
-/** A frame starting at `at` in `b` that is whole and valid by the format's rules (the oracle's own check). */
+/** A frame starting at `at` in `b` that is whole and valid by the format's rules (the oracle's own check, format 2). */
 export function validFrameAt(b: Buffer, at: number): { dp: number } | null {
   if (at + 48 > b.length || b.readUInt32LE(at) !== 0x48435242) return null;
   const size = b.readUInt32LE(at + 8);
@@ -192,7 +192,7 @@ export function validFrameAt(b: Buffer, at: number): { dp: number } | null {
   let q = at + 40;
   for (let i = 0; i < count; i++) {
     if (q + 4 > at + size - 4) return null;
-    q += 4 + b.readUInt32LE(q);
+    q += 4 + (b.readUInt32LE(q) & 0x7fffffff); // bits 0-30: the payload's length (bit 31 flags an attribute block)
   }
   if (q !== at + size - 4) return null;
   return { dp: Number(b.readBigUInt64LE(at + 32)) };

@@ -117,7 +117,7 @@ export const KNOWN_READ_CODES = new Set(['ERR_LOG_CORRUPT', 'ERR_POSITION_EXPIRE
 export interface Library {
   readonly LogError: abstract new (...args: never[]) => Error & { readonly code: string };
   /** A nonTx consumer of `logDir` from the oldest record. */
-  openOldest(logDir: string): Promise<{ iter(): Iterable<{ readonly offset: number; readonly data: Uint8Array }>; close(): Promise<void> }>;
+  openOldest(logDir: string): Promise<{ iter(): Iterable<{ readonly offset: number; readonly data: Uint8Array; readonly key: Uint8Array | null; readonly headers: Readonly<Record<string, string>> | null }>; close(): Promise<void> }>;
 }
 
 /** The error, unless it is a LogError (of `lib`) with one of `codes`: then null. */
@@ -138,6 +138,22 @@ export interface ReadResult {
   readonly untyped: string | null;
 }
 
+/**
+ * The key and headers the pristine logs give the record at `offset` (format 2): a third of the records
+ * carry a key, every sixth one headers as well, so that damage also lands in attribute blocks.
+ */
+export function attributesOf(offset: number): { key: string; headers?: Record<string, string> } | undefined {
+  if (offset % 3 !== 1) return undefined;
+  return offset % 6 === 1 ? { key: `k${offset}`, headers: { o: String(offset) } } : { key: `k${offset}` };
+}
+
+function attributesMatch(m: { offset: number; key: Uint8Array | null; headers: Readonly<Record<string, string>> | null }): boolean {
+  const want = attributesOf(m.offset);
+  const key = m.key === null ? null : Buffer.from(m.key).toString();
+  if (key !== (want?.key ?? null)) return false;
+  return JSON.stringify(m.headers === null ? null : { ...m.headers }) === JSON.stringify(want?.headers ?? null);
+}
+
 /** Reads the whole directory from the oldest record with a nonTx consumer (no producer in this process). */
 export async function readDir(lib: Library, dir: string, records: readonly Buffer[]): Promise<ReadResult> {
   const offsets: number[] = [];
@@ -153,7 +169,7 @@ export async function readDir(lib: Library, dir: string, records: readonly Buffe
     for (const m of c.iter()) {
       offsets.push(m.offset);
       const want = records[m.offset];
-      if (want === undefined || !Buffer.from(m.data).equals(want)) wrong.push(m.offset);
+      if (want === undefined || !Buffer.from(m.data).equals(want) || !attributesMatch(m)) wrong.push(m.offset);
     }
     return { offsets, wrong, error: null, phase: null, untyped: null };
   } catch (e) {
