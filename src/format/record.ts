@@ -63,6 +63,18 @@ function tooLarge(field: string, bytes: number, limit: number, name: string): Lo
   return new LogError(ErrorCode.RECORD_TOO_LARGE, `record's ${field} of ${bytes} bytes exceeds ${name} (${limit})`, { option: field });
 }
 
+/** Which string putString writes: named in an error only (no message is built on the way). */
+const enum Field { KEY, HEADER_NAME, HEADER_VALUE, DEDUP_KEY }
+
+function fieldTooLarge(field: Field, header: string, bytes: number, limit: number): LogError {
+  switch (field) {
+    case Field.KEY: return tooLarge('key', bytes, limit, 'MAX_KEY_BYTES');
+    case Field.HEADER_NAME: return tooLarge(`headers name "${header.slice(0, 40)}"`, bytes, limit, 'MAX_HEADER_NAME_BYTES');
+    case Field.HEADER_VALUE: return tooLarge(`headers.${header}`, bytes, limit, 'MAX_HEADER_VALUE_BYTES');
+    case Field.DEDUP_KEY: return tooLarge('dedupKey', bytes, limit, 'MAX_DEDUP_KEY_BYTES');
+  }
+}
+
 /**
  * Encodes append options into an attribute block, in a buffer it reuses. Checks every field first:
  * a record it refuses has changed nothing. Runs on the producer's thread.
@@ -97,7 +109,7 @@ export class AttributeEncoder {
       if (typeof dedupKey !== 'string') throw invalid('dedupKey', `must be a string, got ${describe(dedupKey)}`);
       if (dedupKey.length === 0) throw invalid('dedupKey', 'must not be empty');
       flags |= ATTR_DEDUP_KEY;
-      at = this.putString(dedupKey, at, 2, MAX_DEDUP_KEY_BYTES, 'dedupKey', 'MAX_DEDUP_KEY_BYTES');
+      at = this.putString(dedupKey, at, 2, MAX_DEDUP_KEY_BYTES, Field.DEDUP_KEY, '');
     }
     if (flags === 0) return 0;
     this.scratch[0] = flags;
@@ -105,7 +117,7 @@ export class AttributeEncoder {
   }
 
   private putKey(key: Uint8Array | string, at: number): number {
-    if (typeof key === 'string') return this.putString(key, at, 2, MAX_KEY_BYTES, 'key', 'MAX_KEY_BYTES');
+    if (typeof key === 'string') return this.putString(key, at, 2, MAX_KEY_BYTES, Field.KEY, '');
     if (!(key instanceof Uint8Array)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
     if (key.byteLength > MAX_KEY_BYTES) throw tooLarge('key', key.byteLength, MAX_KEY_BYTES, 'MAX_KEY_BYTES');
     this.room(at + 2 + key.byteLength);
@@ -129,17 +141,17 @@ export class AttributeEncoder {
       const value = headers[name];
       if (typeof value !== 'string') throw invalid(`headers.${name}`, `must be a string, got ${describe(value)}`);
       if (name.length === 0) throw invalid('headers', 'has an empty name');
-      p = this.putString(name, p, 1, MAX_HEADER_NAME_BYTES, `headers name "${name.slice(0, 40)}"`, 'MAX_HEADER_NAME_BYTES');
-      p = this.putString(value, p, 2, MAX_HEADER_VALUE_BYTES, `headers.${name}`, 'MAX_HEADER_VALUE_BYTES');
+      p = this.putString(name, p, 1, MAX_HEADER_NAME_BYTES, Field.HEADER_NAME, name);
+      p = this.putString(value, p, 2, MAX_HEADER_VALUE_BYTES, Field.HEADER_VALUE, name);
     }
     return p;
   }
 
   /** Writes `[u8 or u16 length][UTF-8 bytes]` at `at`; returns the position after it. */
-  private putString(s: string, at: number, lengthBytes: 1 | 2, limit: number, field: string, limitName: string): number {
+  private putString(s: string, at: number, lengthBytes: 1 | 2, limit: number, field: Field, header: string): number {
     this.room(at + lengthBytes + s.length * 3);
-    const n = this.scratch.write(s, at + lengthBytes, 'utf8');
-    if (n > limit) throw tooLarge(field, n, limit, limitName);
+    const n = s.length <= ASCII_LOOP_UNITS ? writeAscii(this.scratch, s, at + lengthBytes) : this.scratch.write(s, at + lengthBytes, 'utf8');
+    if (n > limit) throw fieldTooLarge(field, header, n, limit);
     if (lengthBytes === 1) this.scratch[at] = n;
     else this.scratch.writeUInt16LE(n, at);
     return at + lengthBytes + n;
@@ -151,6 +163,20 @@ export class AttributeEncoder {
     this.scratch.copy(grown);
     this.scratch = grown;
   }
+}
+
+/** Strings up to this many UTF-16 units are tried as ASCII in a loop: Buffer.write costs more than the loop for short ones. */
+const ASCII_LOOP_UNITS = 64;
+
+/** Writes `s` as UTF-8 at `at`: byte by byte while it is ASCII, else all of it by Buffer.write. Returns the bytes written. */
+function writeAscii(b: Buffer, s: string, at: number): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return b.write(s, at, 'utf8');
+    b[at + i] = c;
+  }
+  return n;
 }
 
 function readString(b: Uint8Array, at: number, n: number): string {

@@ -12,9 +12,11 @@
  * give a record at or after the time, not always the first one.
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
-import { readIndex } from '../segment/offset-index.js';
+import { readIndex, type IndexEntries } from '../segment/offset-index.js';
+import { segmentEntry } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
+import { join, sep } from 'node:path';
 
 /** A segment open for the search: its frames' headers by position. */
 class SegmentFrames {
@@ -39,7 +41,7 @@ class SegmentFrames {
 function withSegment<T>(io: FileIO, dir: string, base: number, use: (s: SegmentFrames) => T, missing: T): T {
   let fd: number;
   try {
-    fd = io.open(`${dir}/${segmentName(base)}`, 'r');
+    fd = io.open(join(dir, segmentName(base)), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return missing; // deleted by retention meanwhile
     throw e;
@@ -57,26 +59,39 @@ function firstTimestamp(io: FileIO, dir: string, base: number): number {
 }
 
 /**
+ * The position of the frame named by the last index entry whose frame is older than `ms`, or the
+ * first frame's when none is; null when an entry's position does not hold a frame starting at its
+ * offset (a stale or damaged index).
+ */
+function walkStart(s: SegmentFrames, index: IndexEntries, ms: number): number | null {
+  let lo = 0;
+  let hi = index.positions.length - 1;
+  let from = SEGMENT_HEADER_BYTES;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const h = s.frameAt(index.positions[mid]!);
+    if (h === null || h.baseOffset !== index.offsets[mid]) return null;
+    if (h.timestampMs < ms) {
+      from = index.positions[mid]!;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return from;
+}
+
+/**
  * In one segment whose first frame is older than `ms`: the base offset of its first frame stored at
  * or after `ms`, or null when every frame it holds is older.
  */
 function firstAtOrAfterIn(io: FileIO, dir: string, base: number, ms: number): number | null {
   return withSegment(io, dir, base, (s) => {
-    const index = readIndex(io, `${dir}/${indexName(base)}`, base, s.size);
-    // The last entry whose frame is older than ms (the first frame is, so the walk may start there).
-    let lo = 0;
-    let hi = index.positions.length - 1;
-    let from = SEGMENT_HEADER_BYTES;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const h = s.frameAt(index.positions[mid]!);
-      if (h !== null && h.timestampMs < ms) {
-        from = index.positions[mid]!;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const path = (dir.endsWith(sep) ? dir : dir + sep) + segmentName(base); // the key the readers' cache uses
+    const cached = io.stamp === undefined ? undefined : segmentEntry(path)?.index ?? undefined;
+    let from = cached === undefined ? null : walkStart(s, cached, ms);
+    // A cached index is a hint: an entry whose frame does not hold its offset sends us to the file's.
+    if (from === null) from = walkStart(s, readIndex(io, join(dir, indexName(base)), base, s.size), ms) ?? SEGMENT_HEADER_BYTES;
     for (let at = from; ;) {
       const h = s.frameAt(at);
       if (h === null) return null;
