@@ -87,6 +87,16 @@ export class AttributeEncoder {
     return this.scratch;
   }
 
+  /** Copies the first `n` bytes of the block `encode` built to `target` at `at` (no view is made for a short block). */
+  copyTo(target: Uint8Array, at: number, n: number): void {
+    const b = this.scratch;
+    if (n > SHORT_COPY_BYTES) {
+      b.copy(target, at, 0, n);
+      return;
+    }
+    for (let i = 0; i < n; i++) target[at + i] = b[i]!;
+  }
+
   /** Encodes `opts`; returns the block's length, 0 when the record has no attribute. */
   encode(opts: AppendOptions): number {
     if (typeof opts !== 'object' || opts === null) throw invalid('options', `must be an object, got ${describe(opts)}`);
@@ -131,19 +141,20 @@ export class AttributeEncoder {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
       throw invalid('headers', `must be an object of string values, got ${describe(headers)}`);
     }
-    const names = Object.keys(headers);
-    if (names.length === 0) return at;
-    if (names.length > MAX_HEADERS) throw tooLarge('headers', names.length, MAX_HEADERS, 'MAX_HEADERS (a count)');
-    this.room(at + 1);
-    this.scratch[at] = names.length;
+    let count = 0;
     let p = at + 1;
-    for (const name of names) {
+    this.room(p);
+    for (const name in headers) {
+      if (!Object.hasOwn(headers, name)) continue;
+      if (++count > MAX_HEADERS) throw tooLarge('headers', Object.keys(headers).length, MAX_HEADERS, 'MAX_HEADERS (a count)');
       const value = headers[name];
       if (typeof value !== 'string') throw invalid(`headers.${name}`, `must be a string, got ${describe(value)}`);
       if (name.length === 0) throw invalid('headers', 'has an empty name');
       p = this.putString(name, p, 1, MAX_HEADER_NAME_BYTES, Field.HEADER_NAME, name);
       p = this.putString(value, p, 2, MAX_HEADER_VALUE_BYTES, Field.HEADER_VALUE, name);
     }
+    if (count === 0) return at;
+    this.scratch[at] = count;
     return p;
   }
 
@@ -167,6 +178,8 @@ export class AttributeEncoder {
 
 /** Strings up to this many UTF-16 units are tried as ASCII in a loop: Buffer.write costs more than the loop for short ones. */
 const ASCII_LOOP_UNITS = 64;
+/** Blocks up to this many bytes are copied into the ring in a loop (Buffer.copy costs more for them). */
+const SHORT_COPY_BYTES = 64;
 
 /** Writes `s` as UTF-8 at `at`: byte by byte while it is ASCII, else all of it by Buffer.write. Returns the bytes written. */
 function writeAscii(b: Buffer, s: string, at: number): number {

@@ -119,7 +119,7 @@ export class RingAppender {
     if (attrLen === 0) {
       this.view.setUint32(at, len, true);
     } else {
-      this.bytes.set(this.attributes.bytes.subarray(0, attrLen), at + RECORD_HEADER_BYTES);
+      this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       this.view.setUint32(at, (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
     }
     this.head = (this.head + RECORD_HEADER_BYTES + len) >>> 0;
@@ -161,7 +161,7 @@ export class RingAppender {
       const len = sizes[2 * i + 1]!;
       if (attrLen > 0) {
         this.attributes.encode(opts!); // the same bytes as measured: the options were checked above
-        this.bytes.set(this.attributes.bytes.subarray(0, attrLen), at + RECORD_HEADER_BYTES);
+        this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       }
       if (typeof data === 'string') this.bytes.write(data, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
       else this.bytes.set(data, at + RECORD_HEADER_BYTES + attrLen);
