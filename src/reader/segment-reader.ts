@@ -29,6 +29,7 @@ import {
 } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { segmentBases } from './segment-list.js';
+import type { FrameJudge, ReaderHint } from './reader-contracts.js';
 
 /** Bytes read at once when catching up. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -39,24 +40,6 @@ const CHUNK_BYTES = 1024 * 1024;
 export const SEEK_READ_BYTES = 4000;
 const EMPTY = Buffer.alloc(0);
 const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
-
-/** A frame boundary in a segment: a record offset and the file position of the frame that starts there. */
-export interface ReaderHint {
-  /** The segment's base offset. */
-  readonly seg: number;
-  /** The frame's byte position in the segment. */
-  readonly pos: number;
-  /** The offset of the frame's first record. */
-  readonly base: number;
-}
-
-/** What the holder of a SegmentReader decides when the bytes at `framePosition` are not a whole, valid frame. */
-export interface FrameJudge {
-  /** The frame runs past the end of the file: damage (throws), or not written yet (false). */
-  notWhole(why: string): false;
-  /** The bytes are not a valid frame: damage (throws), or a frame being written or a torn tail (false). */
-  invalid(why: string, seenSize?: number): false;
-}
 
 /** The frame read near a seek target, from a record start on (see loadWindow). */
 interface Window {
