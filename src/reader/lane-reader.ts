@@ -8,7 +8,7 @@ import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { LogReader } from './log-reader.js';
 import type { ReaderHint } from './reader-contracts.js';
 
-export type { ReaderHint } from './segment-reader.js';
+export type { ReaderHint } from './reader-contracts.js';
 
 export class LaneReader extends LogReader {
   /**
