@@ -20,27 +20,10 @@ import type { RecoveryReport } from '../types.js';
 import type { WriterToMain } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
+import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
-/** At process exit, how long we wait for an unclosed producer's writer to drain and fsync. */
-const EXIT_DRAIN_MS = 10_000;
-
-/**
- * Producers not yet closed. The writer thread is unref'd so an unclosed producer never keeps the process
- * alive; instead, at 'exit', each one is closed synchronously (drain, fsync) so that what append()
- * accepted is not dropped with the thread (a terminated worker loses its queued writes).
- */
-const unclosed = new Set<Producer>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of unclosed) p.closeAtExit();
-  });
-}
-
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
  * with its writer thread. Open it with `Producer.open`; `close()` drains and fsyncs, `destroy(err)`
@@ -146,8 +129,7 @@ export class Producer {
       const { worker, ready } = await startWriter({ options: resolved, shared });
       const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
       registerProducer(realDir, producer.local);
-      installExitHook();
-      unclosed.add(producer);
+      closeAtProcessExit(producer);
       worker.unref();
       return producer;
     } catch (e) {
@@ -305,7 +287,7 @@ export class Producer {
     if (this.closedFlag) return;
     this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
     this.destroyedWith = err ?? LogError.closed('producer');
-    unclosed.delete(this);
+    forgetAtExit(this);
     // Appends stop and every waiter wakes at once; the thread is stopped after.
     failLog(this.c, FailureCode.WRITER);
     this.failureReported();
@@ -318,7 +300,7 @@ export class Producer {
   /** Forgets the handle and releases the lock, once, after the writer thread has exited. */
   private releaseHandle(): void {
     if (this.closedFlag) return;
-    unclosed.delete(this);
+    forgetAtExit(this);
     this.closedFlag = true;
     unregisterProducer(this.realDir, this.local);
     this.lock.release();
@@ -331,7 +313,7 @@ export class Producer {
 
   /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
   closeAtExit(): void {
-    unclosed.delete(this);
+    forgetAtExit(this);
     this.requestClose();
     const i32 = this.c.i32;
     const deadline = Date.now() + EXIT_DRAIN_MS;

@@ -123,3 +123,24 @@ export function readSegmentHeader(io: FileIO, fd: number, file = 'a segment'): S
   const head = Buffer.allocUnsafe(SEGMENT_HEADER_BYTES);
   return decodeSegmentHeader(head.subarray(0, readFull(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0)), file);
 }
+
+/**
+ * Throws ERR_UNSUPPORTED_FORMAT when a segment's header names a newer format than this code reads
+ * (readSegmentHeader throws it). Recovery calls it before it changes anything, so that it never
+ * removes, cuts or rewrites files of a log it cannot read. Other header problems are judged later, in their place.
+ */
+export function refuseNewerFormat(io: FileIO, dir: string): void {
+  for (const base of listLogDir(io, dir).bases) {
+    let fd: number;
+    try {
+      fd = io.open(join(dir, segmentName(base)), 'r');
+    } catch {
+      continue; // judged where the segment is used
+    }
+    try {
+      readSegmentHeader(io, fd, segmentName(base));
+    } finally {
+      io.close(fd);
+    }
+  }
+}

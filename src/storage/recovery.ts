@@ -14,7 +14,7 @@ import { DURABLE_HINT_FILE, readDurableHint, readStartOffset } from './durable-h
 import { fsyncDir, readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
 import { encodeIndexEntries, readIndex, type IndexEntries } from '../segment/offset-index.js';
-import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader } from '../segment/segment-files.js';
+import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
 
 export interface RecoveredLog {
   /** Ascending by base offset; the last one is the active segment. */
@@ -123,26 +123,6 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed, activeFormatVersion: formatVersion };
 }
 
-/**
- * Before anything is changed: a segment whose header names a newer format than this code reads is
- * ERR_UNSUPPORTED_FORMAT (readSegmentHeader throws it), so that recovery never removes, cuts or
- * rewrites files of a log it cannot read. Other header problems are judged later, in their place.
- */
-function refuseNewerFormat(io: FileIO, dir: string): void {
-  for (const base of listLogDir(io, dir).bases) {
-    let fd: number;
-    try {
-      fd = io.open(join(dir, segmentName(base)), 'r');
-    } catch {
-      continue; // judged where the segment is used
-    }
-    try {
-      readSegmentHeader(io, fd, segmentName(base));
-    } finally {
-      io.close(fd);
-    }
-  }
-}
 
 /**
  * A last segment whose header never became whole is what a crash during a roll leaves behind. Beside
