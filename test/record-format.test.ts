@@ -33,7 +33,7 @@ const options = fc.record({
 }, { requiredKeys: [] });
 
 test('what the encoder writes, the decoder reads back, with the data after it', () => {
-  const enc = new AttributeEncoder();
+  const enc = new AttributeEncoder(true);
   fc.assert(fc.property(options, fc.uint8Array({ maxLength: 50 }), (raw, data) => {
     const opts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) if (v !== undefined) opts[k] = v;
@@ -67,7 +67,7 @@ test('a header named __proto__ is a header, not a prototype', () => {
 });
 
 test('limits are exact: the largest of each field is taken, one byte more is ERR_RECORD_TOO_LARGE', () => {
-  const enc = new AttributeEncoder();
+  const enc = new AttributeEncoder(true);
   assert.ok(enc.encode({ key: new Uint8Array(MAX_KEY_BYTES) }) > MAX_KEY_BYTES);
   assert.is(codeOf(() => enc.encode({ key: new Uint8Array(MAX_KEY_BYTES + 1) })), 'ERR_RECORD_TOO_LARGE');
   assert.is(codeOf(() => enc.encode({ key: 'é'.repeat(MAX_KEY_BYTES / 2 + 1) })), 'ERR_RECORD_TOO_LARGE', 'a string key counts UTF-8 bytes');
@@ -82,8 +82,15 @@ test('limits are exact: the largest of each field is taken, one byte more is ERR
   assert.is(codeOf(() => enc.encode({ dedupKey: 'd'.repeat(MAX_DEDUP_KEY_BYTES + 1) })), 'ERR_RECORD_TOO_LARGE');
 });
 
-test('shapes the encoder refuses are ERR_INVALID_RECORD naming the field', () => {
+test('without a dedup window the encoder refuses a dedup key, and nothing else changes', () => {
   const enc = new AttributeEncoder();
+  assert.is(codeOf(() => enc.encode({ dedupKey: 'order-1' })), 'ERR_INVALID_RECORD');
+  assert.is(codeOf(() => enc.encode({ key: 'k', dedupKey: 'order-1' })), 'ERR_INVALID_RECORD');
+  assert.ok(enc.encode({ key: 'k' }) > 0);
+});
+
+test('shapes the encoder refuses are ERR_INVALID_RECORD naming the field', () => {
+  const enc = new AttributeEncoder(true);
   const bad: [unknown, string][] = [
     [null, 'options'],
     [5, 'options'],
@@ -113,7 +120,7 @@ test('shapes the encoder refuses are ERR_INVALID_RECORD naming the field', () =>
 });
 
 test('the decoder refuses a block that overruns the record or names an unknown attribute', () => {
-  const enc = new AttributeEncoder();
+  const enc = new AttributeEncoder(true);
   const n = enc.encode({ key: 'kkkk', headers: { name: 'value' }, dedupKey: 'd1' });
   const block = Buffer.from(enc.bytes.subarray(0, n));
   for (let cut = 0; cut < n; cut++) {

@@ -32,9 +32,9 @@ export async function appendRate(a: AppendArg): Promise<number> {
       for (let i = 0; i < a.n; i++) p.append(RECORD);
     } else if (a.kind === 'keyed') {
       const opts = { key: KEY, headers: HEADERS };
-      for (let i = 0; i < a.n; i++) (p.append as (d: Uint8Array, o: unknown) => number)(RECORD, opts);
+      for (let i = 0; i < a.n; i++) p.append(RECORD, opts);
     } else {
-      for (let i = 0; i < a.n; i += 100) (p as unknown as { appendBatch(r: unknown[]): number }).appendBatch(batch);
+      for (let i = 0; i < a.n; i += 100) p.appendBatch(batch);
     }
     await p.flush();
     return a.n / ((nowMs() - t0) / 1000);
@@ -70,12 +70,12 @@ export async function seekCost(a: { dist: string; dir: string; kind: 'position' 
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
     return s / 2 ** 32;
   };
-  const whence = (): unknown => {
+  const whence = (): ReturnType<typeof Whence.position> => {
     const at = Math.floor(random() * stamps.length);
-    return a.kind === 'position' ? Whence.position(at) : (Whence as unknown as { timestamp(ms: number): unknown }).timestamp(stamps[at]!);
+    return a.kind === 'position' ? Whence.position(at) : Whence.timestamp(stamps[at]!);
   };
   const once = async (): Promise<void> => {
-    const c = await Consumer.open({ logDir: a.dir, style: ConsumerStyle.nonTx(whence() as never) });
+    const c = await Consumer.open({ logDir: a.dir, style: ConsumerStyle.nonTx(whence()) });
     c.iter().next();
     await c.close();
   };

@@ -82,6 +82,9 @@ function fieldTooLarge(field: Field, header: string, bytes: number, limit: numbe
 export class AttributeEncoder {
   private scratch = Buffer.allocUnsafe(256);
 
+  /** `dedupKeys`: whether the producer has a dedup window; without one a dedup key is refused. */
+  constructor(private readonly dedupKeys = false) {}
+
   /** The block `encode` built, valid until the next call. */
   get bytes(): Buffer {
     return this.scratch;
@@ -116,6 +119,7 @@ export class AttributeEncoder {
       at = next;
     }
     if (dedupKey !== undefined) {
+      if (!this.dedupKeys) throw invalid('dedupKey', 'needs a producer opened with the dedupWindow option');
       if (typeof dedupKey !== 'string') throw invalid('dedupKey', `must be a string, got ${describe(dedupKey)}`);
       if (dedupKey.length === 0) throw invalid('dedupKey', 'must not be empty');
       flags |= ATTR_DEDUP_KEY;
@@ -192,6 +196,10 @@ function writeAscii(b: Buffer, s: string, at: number): number {
   return n;
 }
 
+function u16At(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8);
+}
+
 function readString(b: Uint8Array, at: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8');
 }
@@ -205,17 +213,13 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number): Record
   const flags = b[at]!;
   if ((flags & ~KNOWN_ATTRS) !== 0 || flags === 0) return `record names unknown attributes (0x${flags.toString(16)})`;
   let p = at + 1;
-  const u16 = (): number => {
-    const v = b[p]! | (b[p + 1]! << 8);
-    p += 2;
-    return v;
-  };
   let key: Uint8Array | null = null;
   let headers: Record<string, string> | null = null;
   let dedupKey: string | null = null;
   if ((flags & ATTR_KEY) !== 0) {
     if (p + 2 > end) return 'record key length overruns the record';
-    const n = u16();
+    const n = u16At(b, p);
+    p += 2;
     if (p + n > end) return 'record key overruns the record';
     key = b.subarray(p, p + n);
     p += n;
@@ -231,7 +235,8 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number): Record
       if (nameBytes === 0 || p + nameBytes + 2 > end) return 'record header name overruns the record';
       const name = readString(b, p, nameBytes);
       p += nameBytes;
-      const valueBytes = u16();
+      const valueBytes = u16At(b, p);
+      p += 2;
       if (p + valueBytes > end) return 'record header value overruns the record';
       const value = readString(b, p, valueBytes);
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
@@ -241,7 +246,8 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number): Record
   }
   if ((flags & ATTR_DEDUP_KEY) !== 0) {
     if (p + 2 > end) return 'record dedup key length overruns the record';
-    const n = u16();
+    const n = u16At(b, p);
+    p += 2;
     if (p + n > end) return 'record dedup key overruns the record';
     dedupKey = readString(b, p, n);
     p += n;

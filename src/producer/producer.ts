@@ -146,9 +146,6 @@ export class Producer {
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-    if (opts?.dedupKey !== undefined) {
-      throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: "dedupKey" needs a producer opened with the dedupWindow option', { option: 'dedupKey' });
-    }
     this.appender.append(data, opts);
     return this.nextOffsetValue++;
   }
@@ -162,13 +159,6 @@ export class Producer {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-    if (Array.isArray(records)) {
-      for (const r of records) {
-        if (typeof r === 'object' && r !== null && !(r instanceof Uint8Array) && (r as AppendOptions).dedupKey !== undefined) {
-          throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: "dedupKey" needs a producer opened with the dedupWindow option', { option: 'dedupKey' });
-        }
-      }
-    }
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
     return first;

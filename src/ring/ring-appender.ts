@@ -37,16 +37,21 @@ function unusable(data: Uint8Array): boolean {
 /** One record of appendBatch: its data, or its data with key and headers. */
 export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
 
-function splitRecord(r: unknown, i: number): { data: Uint8Array | string; opts: AppendOptions | undefined } {
-  if (typeof r === 'string' || r instanceof Uint8Array) return { data: r, opts: undefined };
+/** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */
+function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[]): Uint8Array | string {
+  if (typeof r === 'string' || r instanceof Uint8Array) {
+    opts.push(undefined);
+    return r;
+  }
   if (typeof r !== 'object' || r === null || !('data' in r)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
   }
-  const { data, ...opts } = r as { data: unknown } & AppendOptions;
+  const { data, ...rest } = r as { data: unknown } & AppendOptions;
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
   }
-  return { data, opts: Object.keys(opts).length === 0 ? undefined : opts };
+  opts.push(Object.keys(rest).length === 0 ? undefined : rest);
+  return data;
 }
 
 /** A batch record's data length in bytes; a detached Uint8Array is refused as append refuses it. */
@@ -65,7 +70,9 @@ export class RingAppender {
   private readonly bytes: Buffer;
   private readonly view: DataView;
   private readonly attributes = new AttributeEncoder();
-  /** appendBatch's measurements, per record: attribute bytes, payload bytes. Reused. */
+  /** appendBatch's records as checked: their data, their key and headers, and per record its attribute and payload bytes. Reused. */
+  private readonly batchData: (Uint8Array | string)[] = [];
+  private readonly batchOpts: (AppendOptions | undefined)[] = [];
   private readonly batchSizes: number[] = [];
 
   constructor(
@@ -136,41 +143,53 @@ export class RingAppender {
     if (!Array.isArray(records)) throw LogError.invalidOption('records', `appendBatch takes an array of records, got ${describe(records)}`);
     const n = records.length;
     if (n === 0) return 0;
-    const sizes = this.batchSizes;
-    sizes.length = 0;
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const { data, opts } = splitRecord(records[i], i);
-      const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
-      const len = attrLen + dataBytes(data, i);
-      if (len > this.maxRecordBytes) throw this.tooLarge(len, `record ${i} of the batch`);
-      sizes.push(attrLen, len);
-      total += RECORD_HEADER_BYTES + len;
+    const { batchData: data, batchOpts: opts, batchSizes: sizes } = this;
+    try {
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        data.push(splitRecord(records[i], i, opts));
+        const attrLen = opts[i] === undefined ? 0 : this.attributes.encode(opts[i]!);
+        const len = attrLen + dataBytes(data[i]!, i);
+        if (len > this.maxRecordBytes) throw this.tooLarge(len, `record ${i} of the batch`);
+        sizes.push(attrLen, len);
+        total += RECORD_HEADER_BYTES + len;
+      }
+      if (BATCH_HEADER_BYTES + total > this.size) {
+        throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
+      }
+      this.copyBatch(this.reserve(BATCH_HEADER_BYTES + total), total);
+    } finally {
+      // Reused per batch; emptied so that the records are not kept alive until the next one.
+      data.length = 0;
+      opts.length = 0;
+      sizes.length = 0;
     }
-    if (BATCH_HEADER_BYTES + total > this.size) {
-      throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
-    }
-    let at = this.reserve(BATCH_HEADER_BYTES + total);
+    this.publish();
+    return n;
+  }
+
+  /** Writes the measured batch (batchData, batchOpts, batchSizes) at ring index `at` behind its marker, and moves the head past it. */
+  private copyBatch(at: number, total: number): void {
+    const { batchData: data, batchOpts: opts, batchSizes: sizes } = this;
+    const n = data.length;
     this.view.setUint32(at, BATCH_MARKER, true);
     this.view.setUint32(at + 4, n, true);
     this.view.setUint32(at + 8, total, true);
     at += BATCH_HEADER_BYTES;
     for (let i = 0; i < n; i++) {
-      const { data, opts } = splitRecord(records[i], i);
+      const d = data[i]!;
       const attrLen = sizes[2 * i]!;
       const len = sizes[2 * i + 1]!;
       if (attrLen > 0) {
-        this.attributes.encode(opts!); // the same bytes as measured: the options were checked above
+        this.attributes.encode(opts[i]!); // the same bytes as measured: the options were checked then
         this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       }
-      if (typeof data === 'string') this.bytes.write(data, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
-      else this.bytes.set(data, at + RECORD_HEADER_BYTES + attrLen);
+      if (typeof d === 'string') this.bytes.write(d, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
+      else this.bytes.set(d, at + RECORD_HEADER_BYTES + attrLen);
       this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
       at += RECORD_HEADER_BYTES + len;
     }
     this.head = (this.head + BATCH_HEADER_BYTES + total) >>> 0;
-    this.publish();
-    return n;
   }
 
   /**
