@@ -2,10 +2,13 @@
  * Files of a format newer than this code reads are refused with ERR_UNSUPPORTED_FORMAT, never misread
  * and never changed: a segment whose valid header names version 3 (sealed, or the newest one with no
  * frame, which must not pass for a torn roll), and a cursor slot with flag bits this format does not
- * know (the older slot must not be read instead). New segments carry version 2.
+ * know (the older slot must not be read instead). New segments carry version 2, and a 0.1 log
+ * continues in one: a roll before the first frame, or an empty version-1 newest segment rewritten
+ * with a version-2 header.
  */
 import * as assert from 'uvu/assert';
-import { openSync, readSync, readdirSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog } from '../dist/index.js';
@@ -119,6 +122,60 @@ test('a cursor slot with unknown flag bits is refused, not passed over for the o
   const before = digestDir(logDir);
   await rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') }), 'ERR_UNSUPPORTED_FORMAT');
   assert.is(digestDir(logDir), before);
+});
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/format-v1', import.meta.url));
+
+function copyOfV1(): string {
+  const dir = join(tempDir(), 'log');
+  cpSync(FIXTURE, dir, { recursive: true });
+  return dir;
+}
+
+async function readAll(logDir: string): Promise<Array<{ text: string; key: string | null }>> {
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const out = [...c.iter()].map((m) => ({ text: Buffer.from(m.data).toString(), key: m.key === null ? null : Buffer.from(m.key).toString() }));
+  await c.close();
+  return out;
+}
+
+test('a 0.1 log continues in a new segment of version 2; its version-1 segments keep their bytes', async () => {
+  const logDir = copyOfV1();
+  const v1 = segments(logDir);
+  const before = new Map(v1.map((s) => [s, readFileSync(join(logDir, s))]));
+  const p = await Producer.open({ logDir });
+  assert.is(p.append('new', { key: 'k' }), 60);
+  await p.close();
+  for (const s of v1) assert.equal(readFileSync(join(logDir, s)), before.get(s), `${s} is unchanged`);
+  const now = segments(logDir);
+  assert.is(now.length, v1.length + 1, 'a roll before the first frame');
+  assert.is(headerVersion(join(logDir, now.at(-1)!)), 2);
+  const got = await readAll(logDir);
+  assert.is(got.length, 61);
+  assert.equal(got[60], { text: 'new', key: 'k' });
+  assert.is(got[59]!.key, null);
+});
+
+test('an empty newest segment of version 1 gets a version-2 header in place, and takes the next records', async () => {
+  const logDir = copyOfV1();
+  // What a 0.1 roll leaves before its first frame: a whole version-1 header naming offset 60.
+  const header = Buffer.alloc(32);
+  header.writeUInt32LE(0x474f4c52, 0);
+  header.writeUInt16LE(1, 4);
+  header.writeUInt16LE(32, 6);
+  header.writeBigUInt64LE(60n, 8);
+  header.writeDoubleLE(1.8e12, 16);
+  header.writeUInt32LE(crc32(header.subarray(0, 28)), 28);
+  const name = `${String(60).padStart(20, '0')}.seg`;
+  writeFileSync(join(logDir, name), header);
+  const count = segments(logDir).length;
+  const p = await Producer.open({ logDir });
+  assert.is(p.append('first of 60', { key: 'k60' }), 60);
+  await p.close();
+  assert.is(segments(logDir).length, count, 'no roll: the empty segment takes the records');
+  assert.is(headerVersion(join(logDir, name)), 2);
+  const got = await readAll(logDir);
+  assert.equal(got[60], { text: 'first of 60', key: 'k60' });
 });
 
 test.run();
