@@ -35,29 +35,24 @@ export interface BuildPlan {
  * writing them would have left.
  */
 export async function buildPristine(plan: BuildPlan): Promise<Pristine> {
-  // The writer may split a group of appends into two frames if it wakes between them. A replayed seed
-  // must meet the same layout, so a build whose frames differ from the planned groups is done again.
-  for (let attempt = 1; ; attempt++) {
-    const built = await buildOnce(plan);
-    if (built !== null) return built;
-    if (attempt >= 50) throw new Error(`build ${plan.label}: the writer never framed the planned groups`);
-  }
-}
-
-async function buildOnce(plan: BuildPlan): Promise<Pristine | null> {
   const dir = scratchDir('rlog-pristine-');
   const rand = prng(0x5eed + plan.syncedFrames);
   const records: Buffer[] = [];
   const groups: number[] = [];
   const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.never(), fileRollSize: plan.fileRollSize, indexIntervalBytes: 512 });
+  // Each group is one appendBatch, which the writer frames whole and alone here (every group is
+  // flushed or written before the next one is appended): a replayed seed meets the same layout.
   const frame = (): void => {
     const n = 1 + Math.floor(rand() * 4);
     groups.push(n);
+    const batch = [];
     for (let i = 0; i < n; i++) {
-      const r = makeRecord(rand, p.nextOffset);
+      const offset = p.nextOffset + i;
+      const r = makeRecord(rand, offset);
       records.push(r);
-      p.append(r, attributesOf(p.nextOffset));
+      batch.push({ data: r, ...attributesOf(offset) });
     }
+    p.appendBatch(batch);
   };
   // Synced frames, at least syncedFrames, until the newest segment has room left for the unsynced
   // frames (each at most 300 bytes) without a roll, which would fsync them.
@@ -91,7 +86,7 @@ async function buildOnce(plan: BuildPlan): Promise<Pristine | null> {
   discard(dir);
   const segments = [...files.keys()].filter((n) => /^\d{20}\.seg$/.test(n)).sort().map((n) => parseSegment(n, files.get(n)!));
   const framed = segments.flatMap((s) => s.frames.map((f) => f.count));
-  if (framed.join() !== groups.join()) return null;
+  if (framed.join() !== groups.join()) throw new Error(`build ${plan.label}: frames of ${framed.join()} records, batches of ${groups.join()}`);
   return { label: plan.label, files, records, segments, hint: durable };
 }
 

@@ -20,8 +20,9 @@ const FILE = 'test/corruption-open.test.ts';
 const CURSOR = 'cursors/client.c.cursor';
 const SLOT_BYTES = 32 + 65_536;
 /**
- * Producer.open starts a writer thread per open (about 20 to 40 ms per case for two opens here), so
- * this property is the slowest in npm test (about 30 to 60 s for its 1,000 cases). FC_RUNS changes it.
+ * Producer.open starts a writer thread per open (a worker thread alone takes about 40 ms to start on
+ * the 2-core test machine, and a case opens twice), so this property is the slowest in npm test (about
+ * 140 s for its 1,000 cases there). FC_RUNS changes it.
  */
 const OPEN_RUNS = 1_000;
 

@@ -3,6 +3,10 @@
  * escaping a test makes uvu's reporter throw and the run ends with the failure unexplained (and the
  * tests after it unrun). `readableErrors(test)` wraps every test body so that such an error is rethrown
  * as a plain Error naming its code, message and details.
+ *
+ * uvu also swallows an error thrown by a `before` hook: its runner returns from a `finally` block, so
+ * the suite reports "(0 / N)" with no failure and the process exits 0. The wrapper records such an
+ * error, prints it, and makes every test of the suite fail with it.
  */
 import type { Callback, Test } from 'uvu';
 
@@ -16,8 +20,9 @@ export function readable(e: unknown): unknown {
   return e;
 }
 
-function wrap<T>(fn: Callback<T>): Callback<T> {
+function wrap<T>(fn: Callback<T>, hookFailure: { error?: unknown }): Callback<T> {
   return async (ctx) => {
+    if (hookFailure.error !== undefined) { const cause = readable(hookFailure.error); throw new Error(`a before hook of this suite failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }); }
     try {
       await fn(ctx);
     } catch (e) {
@@ -26,9 +31,24 @@ function wrap<T>(fn: Callback<T>): Callback<T> {
   };
 }
 
+function guardHook<T>(fn: Callback<T>, hookFailure: { error?: unknown }): Callback<T> {
+  return async (ctx) => {
+    if (hookFailure.error !== undefined) return;
+    try {
+      await fn(ctx);
+    } catch (e) {
+      hookFailure.error = e;
+      console.error('before hook failed:', readable(e));
+    }
+  };
+}
+
 export function readableErrors<T>(t: Test<T>): Test<T> {
-  const w = ((name: string, fn: Callback<T>) => t(name, wrap(fn))) as Test<T>;
-  w.before = t.before;
+  const hookFailure: { error?: unknown } = {};
+  const w = ((name: string, fn: Callback<T>) => t(name, wrap(fn, hookFailure))) as Test<T>;
+  const before = ((fn: Callback<T>) => t.before(guardHook(fn, hookFailure))) as Test<T>['before'];
+  before.each = (fn: Callback<T>) => t.before.each(guardHook(fn, hookFailure));
+  w.before = before;
   w.after = t.after;
   w.run = t.run;
   return w;
