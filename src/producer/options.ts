@@ -1,6 +1,7 @@
 /** The producer's options: `SyncPolicy`, `ProducerOptions`, the defaults, and `resolveProducerOptions`. */
 import { LogError } from '../errors.js';
 import { describe, optionalInt, requireInt, requireLogDir } from '../validate.js';
+import type { DedupWindowOption } from './dedup-window.js';
 
 /** How the writer makes records durable. Build one with the `SyncPolicy` factories. */
 export type SyncPolicy =
@@ -51,6 +52,12 @@ export interface ProducerOptions {
   maxBatchBytes?: number;
   /** A sparse index entry is written every this many segment bytes. Default 64 KiB. */
   indexIntervalBytes?: number;
+  /**
+   * Idempotent appends: `{ records: n }` (the last n offsets) or `{ ms }` (the last ms milliseconds).
+   * An append whose `dedupKey` the window holds returns the earlier record's offset and appends
+   * nothing. Rebuilt from the log on open. Default null (off; a dedupKey is then refused).
+   */
+  dedupWindow?: DedupWindowOption | null;
 }
 
 /**
@@ -71,8 +78,25 @@ const DEFAULTS = {
 
 const KNOWN = new Set([
   'logDir', 'syncPolicy', 'fileRollSize', 'blockingMinimumRetention', 'maxTotalBytes', 'maxFileAge',
-  'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes',
+  'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes', 'dedupWindow',
 ]);
+
+/** The largest `{ records }` window (about 1 GiB of keys of a few bytes). */
+export const MAX_DEDUP_WINDOW_RECORDS = 10_000_000;
+/** The longest `{ ms }` window: 7 days. */
+export const MAX_DEDUP_WINDOW_MS = 7 * 24 * 3_600_000;
+
+function validDedupWindow(v: unknown): DedupWindowOption | null {
+  if (v === undefined || v === null) return null;
+  const bad = (): LogError => LogError.invalidOption('dedupWindow', `expected { records: n } or { ms: n }, got ${describe(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad();
+  const keys = Object.keys(v);
+  if (keys.length !== 1) throw bad();
+  const o = v as Record<string, unknown>;
+  if (keys[0] === 'records') return { records: requireInt('dedupWindow', o.records, 1, MAX_DEDUP_WINDOW_RECORDS, `{ records } takes a whole number from 1 to ${MAX_DEDUP_WINDOW_RECORDS}, got ${describe(o.records)}`) };
+  if (keys[0] === 'ms') return { ms: requireInt('dedupWindow', o.ms, 1, MAX_DEDUP_WINDOW_MS, `{ ms } takes whole milliseconds from 1 to ${MAX_DEDUP_WINDOW_MS}, got ${describe(o.ms)}`) };
+  throw bad();
+}
 
 function validSyncPolicy(v: unknown): SyncPolicy {
   if (v === undefined) return SyncPolicy.periodic(1000);
@@ -107,11 +131,12 @@ export function resolveProducerOptions(options: unknown): ResolvedProducerOption
   const appendTimeoutMs = o.appendTimeoutMs === undefined ? DEFAULTS.appendTimeoutMs : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
   const maxBatchBytes = o.maxBatchBytes === undefined ? DEFAULTS.maxBatchBytes : requireInt('maxBatchBytes', o.maxBatchBytes, 1024, 64 * 1024 * 1024);
   const indexIntervalBytes = o.indexIntervalBytes === undefined ? DEFAULTS.indexIntervalBytes : requireInt('indexIntervalBytes', o.indexIntervalBytes, 512, GiB);
+  const dedupWindow = validDedupWindow(o.dedupWindow);
   if (maxTotalBytes !== null && maxTotalBytes < fileRollSize) {
     throw LogError.invalidOption('maxTotalBytes', `must be at least fileRollSize (${fileRollSize}), got ${maxTotalBytes}`);
   }
   return {
     logDir, syncPolicy, fileRollSize, blockingMinimumRetention, maxTotalBytes, maxFileAge,
-    maxRecordBytes, ringBytes, appendTimeoutMs, maxBatchBytes, indexIntervalBytes,
+    maxRecordBytes, ringBytes, appendTimeoutMs, maxBatchBytes, indexIntervalBytes, dedupWindow,
   };
 }

@@ -21,6 +21,8 @@ import type { WriterToMain } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
+import { rebuildDedupWindow } from './dedup-rebuild.js';
+import type { DedupWindow } from './dedup-window.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
@@ -47,6 +49,8 @@ export class Producer {
   /** Resolves once the writer's failure message (with its details) arrived, or the thread exited. */
   private readonly failureArrived: Promise<void>;
   private failureReported: () => void = () => undefined;
+  /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
+  private dedup: DedupWindow | null = null;
 
   private constructor(
     /** The options with every default applied (`logDir` as its real path). */
@@ -61,7 +65,7 @@ export class Producer {
     this.nextOffsetValue = ready.nextOffset;
     this.local = { shared, views: c, nextOffset: () => this.nextOffsetValue };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
-    this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped());
+    this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped(), options.dedupWindow !== null);
     worker.on('message', (m: WriterToMain) => this.onWriterMessage(m));
     this.failureArrived = new Promise((resolve) => { this.failureReported = resolve; });
     this.exited = new Promise((resolve) => worker.once('exit', () => {
@@ -128,6 +132,14 @@ export class Producer {
       const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
       const { worker, ready } = await startWriter({ options: resolved, shared });
       const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
+      if (resolved.dedupWindow !== null) {
+        try {
+          producer.dedup = rebuildDedupWindow(io, realDir, resolved.dedupWindow, ready.nextOffset);
+        } catch (e) {
+          await producer.close().catch(() => undefined);
+          throw LogError.fromSystem(e, 'rebuilding the dedup window', realDir);
+        }
+      }
       registerProducer(realDir, producer.local);
       closeAtProcessExit(producer);
       worker.unref();
@@ -142,12 +154,22 @@ export class Producer {
    * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring.
    * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL. `opts` gives
    * the record a key and headers (ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE when they are not
-   * valid; nothing is appended then).
+   * valid; nothing is appended then). With a dedup window (the `dedupWindow` option), `opts.dedupKey`
+   * makes the append idempotent: a key the window holds returns the offset of the record that carried
+   * it, and nothing is appended.
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    const dedupKey = opts?.dedupKey;
+    if (dedupKey !== undefined && this.dedup !== null) {
+      const earlier = this.dedup.lookup(dedupKey, this.nextOffsetValue);
+      if (earlier !== undefined) return earlier;
+    }
     this.appender.append(data, opts);
-    return this.nextOffsetValue++;
+    const offset = this.nextOffsetValue++;
+    // The encoder accepted the key (a string of 1 to MAX_DEDUP_KEY_BYTES bytes) before anything was copied.
+    if (dedupKey !== undefined && this.dedup !== null) this.dedup.remember(dedupKey, offset);
+    return offset;
   }
 
   /**

@@ -47,6 +47,9 @@ function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[])
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
   }
   const { data, ...rest } = r as { data: unknown } & AppendOptions;
+  if ('dedupKey' in rest) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} has a dedupKey; a dedup key is taken by append, one record at a time`, { option: 'dedupKey' });
+  }
   if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
   }
@@ -69,7 +72,7 @@ export class RingAppender {
   private readonly mask: number;
   private readonly bytes: Buffer;
   private readonly view: DataView;
-  private readonly attributes = new AttributeEncoder();
+  private readonly attributes: AttributeEncoder;
   /** appendBatch's records as checked: their data, their key and headers, and per record its attribute and payload bytes. Reused. */
   private readonly batchData: (Uint8Array | string)[] = [];
   private readonly batchOpts: (AppendOptions | undefined)[] = [];
@@ -82,7 +85,10 @@ export class RingAppender {
     private readonly appendTimeoutMs: number,
     /** Throws the error that explains why the log stopped accepting records. */
     private readonly stopped: () => never,
+    /** Whether the producer has a dedup window (a dedup key is refused without one). */
+    dedupKeys = false,
   ) {
+    this.attributes = new AttributeEncoder(dedupKeys);
     this.bytes = Buffer.from(ring);
     this.view = new DataView(ring);
     this.size = ring.byteLength;

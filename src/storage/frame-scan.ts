@@ -23,11 +23,12 @@ export interface ScanEnd {
 /**
  * Walks frames from `start` (expecting `expectedOffset` there) up to `fileBytes`, checking each one
  * fully. Stops at the first frame that is incomplete, fails its checks, or does not carry the expected
- * offset. `onFrame` sees each valid frame and its position.
+ * offset. `onFrame` sees each valid frame, its position, and its bytes: `bytes` from `at` (valid until
+ * onFrame returns).
  */
 export function scanFrames(
   io: FileIO, fd: number, fileBytes: number, start: number, expectedOffset: number,
-  onFrame?: (position: number, header: FrameHeader) => void,
+  onFrame?: (position: number, header: FrameHeader, bytes: Buffer, at: number) => void,
 ): ScanEnd {
   let buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(FRAME_HEADER_BYTES, fileBytes - start)));
   let bufPos = start; // file position of buf[0]
@@ -53,7 +54,7 @@ export function scanFrames(
     }
     const why = checkFrame(buf.subarray(0, bufLen), pos - bufPos, h);
     if (why !== null) return { position: pos, nextOffset: next, lastTimestampMs: lastTs, bad: why };
-    onFrame?.(pos, h);
+    onFrame?.(pos, h, buf, pos - bufPos);
     pos += h.frameBytes;
     next += h.recordCount;
     lastTs = h.timestampMs;

@@ -1,0 +1,78 @@
+/**
+ * Rebuilds a producer's dedup window from the log when it opens, after recovery and before the first
+ * append: the dedup keys of the records the window covers are read back from the segments, so a
+ * producer that crashed and retries its last appends after a restart gets the earlier offsets, not
+ * duplicates.
+ *
+ * The window's first offset is nextOffset - records for `{ records }`, and the first record stored at
+ * or after now - ms for `{ ms }` (the time seek). The scan starts at the index entry at or before that
+ * offset in its segment and reads every frame from there to the end of the log, checking each frame's
+ * checksum: damage anywhere in the window is ERR_LOG_CORRUPT (it could hide a key, and so let a
+ * retry append a duplicate). Its cost is one sequential read of the window's bytes, plus at
+ * most one index interval.
+ */
+import { join } from 'node:path';
+import { LogError } from '../errors.js';
+import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
+import { decodeAttributes } from '../format/record.js';
+import { offsetAtTime } from '../reader/time-seek.js';
+import { floorEntry, readIndex } from '../segment/offset-index.js';
+import { indexName, listLogDir, segmentName } from '../segment/segment-files.js';
+import { scanFrames } from '../storage/frame-scan.js';
+import type { FileIO } from '../storage/file-io.js';
+import { DedupWindow, type DedupWindowOption } from './dedup-window.js';
+
+/** Builds the window over the log in `dir`, whose next offset is `nextOffset`. */
+export function rebuildDedupWindow(io: FileIO, dir: string, option: DedupWindowOption, nextOffset: number): DedupWindow {
+  const window = new DedupWindow(option, () => io.now());
+  const bases = listLogDir(io, dir).bases;
+  if (bases.length === 0) return window;
+  const nowMs = io.now();
+  const from = 'records' in option
+    ? Math.max(bases[0]!, nextOffset - option.records)
+    : offsetAtTime(io, dir, bases, nowMs - option.ms, nextOffset);
+  for (let i = bases.length - 1; i >= 0; i--) {
+    if (bases[i]! <= from || i === 0) {
+      for (let j = i; j < bases.length; j++) scanSegment(io, dir, bases[j]!, from, window);
+      break;
+    }
+  }
+  window.forget(nextOffset, nowMs);
+  return window;
+}
+
+/** Remembers the dedup keys of the records at `from` and after in one segment. */
+function scanSegment(io: FileIO, dir: string, base: number, from: number, window: DedupWindow): void {
+  const fd = io.open(join(dir, segmentName(base)), 'r');
+  try {
+    const bytes = io.fsize(fd);
+    let start = SEGMENT_HEADER_BYTES;
+    let startOffset = base;
+    if (from > base) {
+      const index = readIndex(io, join(dir, indexName(base)), base, bytes);
+      const e = floorEntry(index, from);
+      if (e >= 0) {
+        start = index.positions[e]!;
+        startOffset = index.offsets[e]!;
+      }
+    }
+    const end = scanFrames(io, fd, bytes, start, startOffset, (_position, h, b, at) => {
+      let p = at + FRAME_HEADER_BYTES;
+      for (let i = 0; i < h.recordCount; i++) {
+        const word = b.readUInt32LE(p);
+        const len = word & RECORD_LENGTH_MASK;
+        const payload = p + RECORD_LENGTH_BYTES;
+        const offset = h.baseOffset + i;
+        if (word !== len && offset >= from) {
+          const a = decodeAttributes(b, payload, payload + len);
+          if (typeof a !== 'string' && a.dedupKey !== null) window.remember(a.dedupKey, offset, h.timestampMs);
+        }
+        p = payload + len;
+      }
+    });
+    // Recovery checked the newest segment's tail only: damage in the window would hide dedup keys.
+    if (end.bad !== null) throw LogError.corrupt(segmentName(base), end.position, `${end.bad} (read to rebuild the dedup window)`);
+  } finally {
+    io.close(fd);
+  }
+}
