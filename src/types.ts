@@ -9,7 +9,7 @@ import { LogError } from './errors.js';
 
 /** One record as a consumer sees it. */
 export interface Message {
-  /** Dense, strictly increasing from 0, never reused. */
+  /** Dense, strictly increasing from 0; the offset of a durable record is never given to another. */
   readonly offset: number;
   /** The bytes appended. A view that stays valid after the next record is read. */
   readonly data: Uint8Array;
