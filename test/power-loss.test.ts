@@ -13,7 +13,7 @@
 import * as assert from 'uvu/assert';
 import { suite, prng } from './kit.js';
 import { POLICIES } from './sim/sim-log.js';
-import { OPS, checkCrashState, runWorkload, type Op, type StateReport } from './sim/workload.js';
+import { BATCH_OPS, OPS, checkCrashState, runWorkload, type Op, type StateReport } from './sim/workload.js';
 import type { CrashMode } from './sim/sim-fs.js';
 import type { SyncPolicy } from '../src/producer/options.js';
 
@@ -23,11 +23,11 @@ console.log(`power-loss seed=${SEED} (replay: SEED=${SEED} node --import tsx tes
 
 const MODES: readonly CrashMode[] = ['lose-all', 'keep-all', 'random', 'random'];
 
-function workloads(maxLen: number): Op[][] {
+function workloads(maxLen: number, ops: readonly Op[] = OPS): Op[][] {
   const out: Op[][] = [];
   const grow = (w: Op[]): void => {
     if (w.length > 0) out.push(w);
-    if (w.length < maxLen) for (const o of OPS) grow([...w, o]);
+    if (w.length < maxLen) for (const o of ops) grow([...w, o]);
   };
   grow([]);
   return out;
@@ -93,13 +93,24 @@ if (replayCase !== undefined) {
     assert.ok(tally.lostUnacked > 1000, `only ${tally.lostUnacked} states lost unacknowledged records`);
   });
 
+  test('every workload of up to 3 operations with an appendBatch: each batch is whole or absent in every state', () => {
+    const tally: Tally = { states: 0, truncated: 0, removedRoll: 0, lostUnacked: 0, appended: 0 };
+    const all = workloads(3, BATCH_OPS).filter((w) => w.includes('B'));
+    for (const { name, policy } of POLICIES) for (const ops of all) crashEverywhere(name, policy, ops, tally);
+    console.log(`  ${all.length} batch workloads x ${POLICIES.length} policies: ${tally.states} crash states checked;`
+      + ` ${tally.truncated} with a torn tail cut, ${tally.lostUnacked} that lost unacknowledged records`);
+    assert.ok(tally.truncated > 100, `only ${tally.truncated} states had a torn tail`);
+    assert.ok(tally.lostUnacked > 1000, `only ${tally.lostUnacked} states lost unacknowledged records`);
+  });
+
   test('seeded random longer workloads (4 to 8 operations), random crash points', () => {
     const rand = prng(SEED);
     const tally: Tally = { states: 0, truncated: 0, removedRoll: 0, lostUnacked: 0, appended: 0 };
     let runs = 0;
     while (tally.states < 6_000) {
       const { name, policy } = POLICIES[Math.floor(rand() * POLICIES.length)]!;
-      const ops = Array.from({ length: 4 + Math.floor(rand() * 5) }, () => OPS[Math.floor(rand() * OPS.length)]!);
+      const pool: readonly Op[] = [...OPS, 'B'];
+      const ops = Array.from({ length: 4 + Math.floor(rand() * 5) }, () => pool[Math.floor(rand() * pool.length)]!);
       const calls = runWorkload(ops, policy, Infinity, caseSeed(name, ops, 0, 0)).fs.mutations;
       crashEverywhere(name, policy, ops, tally, 1 + Math.floor(rand() * calls));
       runs++;

@@ -50,6 +50,8 @@ export function readableErrors<T>(t: Test<T>): Test<T> {
   before.each = (fn: Callback<T>) => t.before.each(guardHook(fn, hookFailure));
   w.before = before;
   w.after = t.after;
+  w.skip = t.skip;
+  w.only = ((name: string, fn: Callback<T>) => t.only(name, wrap(fn, hookFailure))) as Test<T>['only'];
   w.run = t.run;
   return w;
 }

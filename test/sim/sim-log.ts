@@ -35,6 +35,7 @@ export function simOptions(policy: Policy): ResolvedProducerOptions {
     maxFileAge: 3_600_000,
     ringBytes: 64 * 1024,
     indexIntervalBytes: 512,
+    maxBatchBytes: 1024,
   });
 }
 
@@ -76,6 +77,13 @@ export class SimLog {
   append(data: Uint8Array): number {
     this.appender.append(data);
     return this.appended++;
+  }
+
+  /** appendBatch: the records as one unit; returns the first one's offset. */
+  appendBatch(records: readonly Uint8Array[]): number {
+    const first = this.appended;
+    this.appended += this.appender.appendBatch(records);
+    return first;
   }
 
   pump(): void {

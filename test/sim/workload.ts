@@ -11,6 +11,10 @@
  *      truncation and rewrites are then crash points of what follows
  *   K  a transactional consumer commits its cursor (with a state) at the durable offset
  *   t  two hours pass: retention by age deletes every sealed segment
+ *   B  appendBatch of 6 records of 50 to 250 bytes (often larger than a segment and than
+ *      maxBatchBytes, so six single appends would be split over frames), let the writer run
+ *
+ * OPS is what the exhaustive test combines; B is combined in a smaller set of its own (BATCH_OPS).
  */
 import { recoverLog } from '../../src/storage/recovery.js';
 import { SimFS, type CrashMode, type Rand } from './sim-fs.js';
@@ -19,7 +23,9 @@ import type { SyncPolicy } from '../../src/producer/options.js';
 import { prng } from '../kit.js';
 
 export const OPS = ['a', 'A', 'f', 'c', 'p', 'K', 't'] as const;
-export type Op = (typeof OPS)[number];
+/** The operations combined with appendBatch: appends, flush, close, power loss. */
+export const BATCH_OPS = ['B', 'a', 'f', 'c', 'p'] as const;
+export type Op = (typeof OPS)[number] | 'B';
 
 /** What the workload knows at the crash: the bytes at each offset, and what was acknowledged. */
 export interface Model {
@@ -29,6 +35,15 @@ export interface Model {
   acked: number;
   /** The last cursor commit that returned, or null. */
   cursorAcked: number | null;
+  /** Batches appended, as [first offset, record count], that the log may still hold. */
+  batches: [number, number][];
+}
+
+/** Throws if the log ends inside a batch: `end` must not cut any of `batches`. */
+function checkBatchesWhole(batches: readonly [number, number][], end: number, when: string): void {
+  for (const [first, n] of batches) {
+    if (first < end && end < first + n) throw new OracleError(`${when} the log ends at ${end}, inside the batch of offsets ${first} to ${first + n - 1}`);
+  }
 }
 
 export interface Run {
@@ -49,7 +64,7 @@ export function runWorkload(ops: readonly Op[], policy: SyncPolicy, crashAfter: 
   let fs = new SimFS();
   fs.crashAfter = crashAfter;
   fs.ignoreFsync = lyingDisk;
-  const model: Model = { expected: [], acked: 0, cursorAcked: null };
+  const model: Model = { expected: [], acked: 0, cursorAcked: null, batches: [] };
   let inc = 0;
   const open = (): SimLog => {
     const log = new SimLog(fs, opts, clock);
@@ -59,7 +74,9 @@ export function runWorkload(ops: readonly Op[], policy: SyncPolicy, crashAfter: 
     if (log.nextOffsetAtOpen > model.expected.length) {
       throw new OracleError(`reopen found ${log.nextOffsetAtOpen} records, but only ${model.expected.length} were appended`);
     }
+    checkBatchesWhole(model.batches, log.nextOffsetAtOpen, 'at reopen');
     model.expected.length = log.nextOffsetAtOpen;
+    model.batches = model.batches.filter(([first]) => first < log.nextOffsetAtOpen);
     inc++;
     return log;
   };
@@ -96,6 +113,13 @@ export function runWorkload(ops: readonly Op[], policy: SyncPolicy, crashAfter: 
           break;
         }
         case 't': clock.advance(2 * 3_600_000); log.pump(); break;
+        case 'B': {
+          const records = Array.from({ length: 6 }, (_, i) => payload(log.appended + i, inc, 50 + Math.floor(rand() * 200)));
+          records.forEach((r, i) => { model.expected[log.appended + i] = r; });
+          model.batches.push([log.appendBatch(records), records.length]);
+          log.pump();
+          break;
+        }
       }
       note(log);
     }
@@ -134,6 +158,7 @@ export function checkCrashState(run: Run, mode: CrashMode, rand: Rand, policy: S
   const report: StateReport = { truncated: rec.truncated !== null, removedRoll: rec.removed.length > 0, lostUnacked: run.model.expected.length - rec.nextOffset };
   const { model } = run;
   if (rec.nextOffset < model.acked) throw new OracleError(`lost acknowledged records: log ends at ${rec.nextOffset}, ${model.acked} were durable`);
+  checkBatchesWhole(model.batches, rec.nextOffset, 'after recovery');
   const { start, records } = readAll(s);
   if (start + records.length !== rec.nextOffset) throw new OracleError(`reader ends at ${start + records.length}, recovery at ${rec.nextOffset}`);
   for (let i = 0; i < records.length; i++) {
