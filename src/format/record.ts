@@ -80,13 +80,17 @@ function fieldTooLarge(field: Field, header: string, bytes: number, limit: numbe
  * a record it refuses has changed nothing. Runs on the producer's thread.
  */
 export class AttributeEncoder {
-  private scratch = Buffer.allocUnsafe(256);
+  /** A plain Uint8Array and its length in a field: a Buffer's methods and byteLength cost more per short field. */
+  private scratch = new Uint8Array(256);
+  private capacity = 256;
+  /** A Buffer over `scratch`, made when a string is not ASCII (Buffer.write encodes it). */
+  private scratchBuffer: Buffer | null = null;
 
   /** `dedupKeys`: whether the producer has a dedup window; without one a dedup key is refused. */
   constructor(private readonly dedupKeys = false) {}
 
   /** The block `encode` built, valid until the next call. */
-  get bytes(): Buffer {
+  get bytes(): Uint8Array {
     return this.scratch;
   }
 
@@ -94,7 +98,7 @@ export class AttributeEncoder {
   copyTo(target: Uint8Array, at: number, n: number): void {
     const b = this.scratch;
     if (n > SHORT_COPY_BYTES) {
-      b.copy(target, at, 0, n);
+      target.set(b.subarray(0, n), at);
       return;
     }
     for (let i = 0; i < n; i++) target[at + i] = b[i]!;
@@ -135,7 +139,7 @@ export class AttributeEncoder {
     if (!(key instanceof Uint8Array)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
     if (key.byteLength > MAX_KEY_BYTES) throw tooLarge('key', key.byteLength, MAX_KEY_BYTES, 'MAX_KEY_BYTES');
     this.room(at + 2 + key.byteLength);
-    this.scratch.writeUInt16LE(key.byteLength, at);
+    putU16(this.scratch, key.byteLength, at);
     this.scratch.set(key, at + 2);
     return at + 2 + key.byteLength;
   }
@@ -165,18 +169,27 @@ export class AttributeEncoder {
   /** Writes `[u8 or u16 length][UTF-8 bytes]` at `at`; returns the position after it. */
   private putString(s: string, at: number, lengthBytes: 1 | 2, limit: number, field: Field, header: string): number {
     this.room(at + lengthBytes + s.length * 3);
-    const n = s.length <= ASCII_LOOP_UNITS ? writeAscii(this.scratch, s, at + lengthBytes) : this.scratch.write(s, at + lengthBytes, 'utf8');
+    const n = (s.length <= ASCII_LOOP_UNITS ? writeAscii(this.scratch, s, at + lengthBytes) : -1) >= 0
+      ? s.length
+      : this.utf8Buffer().write(s, at + lengthBytes, 'utf8');
     if (n > limit) throw fieldTooLarge(field, header, n, limit);
     if (lengthBytes === 1) this.scratch[at] = n;
-    else this.scratch.writeUInt16LE(n, at);
+    else putU16(this.scratch, n, at);
     return at + lengthBytes + n;
   }
 
+  private utf8Buffer(): Buffer {
+    this.scratchBuffer ??= Buffer.from(this.scratch.buffer, this.scratch.byteOffset, this.scratch.byteLength);
+    return this.scratchBuffer;
+  }
+
   private room(need: number): void {
-    if (need <= this.scratch.byteLength) return;
-    const grown = Buffer.allocUnsafe(Math.max(need, this.scratch.byteLength * 2));
-    this.scratch.copy(grown);
+    if (need <= this.capacity) return;
+    const grown = new Uint8Array(Math.max(need, this.capacity * 2));
+    grown.set(this.scratch);
     this.scratch = grown;
+    this.capacity = grown.length;
+    this.scratchBuffer = null;
   }
 }
 
@@ -185,15 +198,20 @@ const ASCII_LOOP_UNITS = 64;
 /** Blocks up to this many bytes are copied into the ring in a loop (Buffer.copy costs more for them). */
 const SHORT_COPY_BYTES = 64;
 
-/** Writes `s` as UTF-8 at `at`: byte by byte while it is ASCII, else all of it by Buffer.write. Returns the bytes written. */
-function writeAscii(b: Buffer, s: string, at: number): number {
+/** Writes `s` at `at` byte by byte if it is ASCII and returns its length; -1 (a part written) if it is not. */
+function writeAscii(b: Uint8Array, s: string, at: number): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x80) return b.write(s, at, 'utf8');
+    if (c >= 0x80) return -1;
     b[at + i] = c;
   }
   return n;
+}
+
+function putU16(b: Uint8Array, v: number, at: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = v >>> 8;
 }
 
 function u16At(b: Uint8Array, at: number): number {
