@@ -14,7 +14,7 @@ import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Whence } from '../types.js';
 import { offsetAtTime } from '../reader/time-seek.js';
-import { segmentBases } from '../reader/segment-list.js';
+import { segmentBases, segmentBasesHint } from '../reader/segment-list.js';
 import { requireInt } from '../validate.js';
 import type { ResolvedConsumerOptions, StartPlan } from './consumer-options.js';
 import { requireLogDirectory } from './log-dir.js';
@@ -46,6 +46,10 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     const r = new LogReader(io, realDir);
     if (r.seekToRecord(atOffset)) return { cursor: null, reader: r };
     r.close();
+  }
+  if (whence.kind === 'timestamp' && localProducer(realDir) === undefined) {
+    const fast = timeOffsetFast(io, realDir, whence.ms);
+    if (fast !== null) return { cursor: null, reader: fast };
   }
   requireLogDirectory(io, realDir, logDir);
   // Retention may delete the oldest segment between reading the bounds and the seek: try again.
@@ -151,6 +155,25 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
   } finally {
     r.close();
   }
+}
+
+/**
+ * A reader at the first record stored at or after `ms`, found on the last listing of the directory
+ * unchecked (segment-list.ts) without reading the log's bounds; null when that cannot be decided so:
+ * no listing yet, a time before the first listed segment's records (the answer is then the log's
+ * start, which the general path reads), past the listed records, or a record that a valid frame does
+ * not hold. A found record is the answer whatever the listing's age: segments are only added after
+ * the newest and removed before the oldest, so two neighbours in any listing are neighbours still.
+ */
+function timeOffsetFast(io: FileIO, realDir: string, ms: number): LogReader | null {
+  const bases = segmentBasesHint(io, realDir);
+  if (bases === undefined || bases.length === 0) return null;
+  const found = offsetAtTime(io, realDir, bases, ms, -1);
+  if (found <= bases[0]!) return null;
+  const r = new LogReader(io, realDir);
+  if (r.seekToRecord(found)) return r;
+  r.close();
+  return null;
 }
 
 /** The offset of the first record stored at or after `ms`, within the log's current bounds. */

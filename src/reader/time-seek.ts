@@ -4,7 +4,8 @@
  * decrease (the writer clamps its clock to the last frame's), so the search is a binary search twice:
  * over the segments by the timestamp of their first frame, then over the chosen segment's offset
  * index by the timestamp of the frame each entry names, then a walk over frame headers from that
- * entry (at most indexIntervalBytes of frames). Each step reads one frame header (40 bytes).
+ * entry (at most indexIntervalBytes of frames). A probe of the binary searches reads one frame
+ * header (40 bytes); the walk reads 64 KiB at a time. Each segment is opened once per search.
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
@@ -13,66 +14,150 @@
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { readIndex, type IndexEntries } from '../segment/offset-index.js';
-import { segmentEntry } from './verified-cache.js';
+import { onClearReaderCaches, segmentEntry } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { join, sep } from 'node:path';
 
-/** A segment open for the search: its frames' headers by position. */
+/** Bytes read at once by a walk over consecutive frame headers (the default index interval). */
+const WALK_READ_BYTES = 64 * 1024;
+
+/**
+ * A segment open for the search: its frames' headers by position. A probe of the binary searches
+ * reads one header; `walkAt` reads ahead, so a walk over small frames costs one read per
+ * WALK_READ_BYTES instead of one per frame.
+ */
 class SegmentFrames {
-  private readonly buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  private readonly head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  private ahead: Buffer | null = null;
+  private aheadPosition = 0;
+  private aheadBytes = 0;
   readonly size: number;
 
-  constructor(private readonly io: FileIO, private readonly fd: number) {
+  constructor(private readonly io: FileIO, readonly fd: number) {
     this.size = io.fsize(fd);
   }
 
   /** The header of the frame at `position`; null past the end, at a partial frame or at bytes that are no frame. */
   frameAt(position: number): FrameHeader | null {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
-    const n = readFull(this.io, this.fd, this.buf, 0, FRAME_HEADER_BYTES, position);
-    if (n < FRAME_HEADER_BYTES) return null;
-    const h = decodeFrameHeader(this.buf, 0);
-    if (typeof h === 'string' || position + h.frameBytes > this.size) return null;
-    return h;
+    const n = readFull(this.io, this.fd, this.head, 0, FRAME_HEADER_BYTES, position);
+    return n < FRAME_HEADER_BYTES ? null : this.checked(decodeFrameHeader(this.head, 0), position);
   }
-}
 
-function withSegment<T>(io: FileIO, dir: string, base: number, use: (s: SegmentFrames) => T, missing: T): T {
-  let fd: number;
-  try {
-    fd = io.open(join(dir, segmentName(base)), 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return missing; // deleted by retention meanwhile
-    throw e;
+  /** As frameAt, from a read-ahead buffer: for walks from one frame to the next. */
+  walkAt(position: number): FrameHeader | null {
+    if (position + FRAME_HEADER_BYTES > this.size) return null;
+    if (position < this.aheadPosition || position + FRAME_HEADER_BYTES > this.aheadPosition + this.aheadBytes) {
+      this.ahead ??= Buffer.allocUnsafe(WALK_READ_BYTES);
+      this.aheadPosition = position;
+      this.aheadBytes = readFull(this.io, this.fd, this.ahead, 0, Math.min(WALK_READ_BYTES, this.size - position), position);
+      if (this.aheadBytes < FRAME_HEADER_BYTES) return null;
+    }
+    return this.checked(decodeFrameHeader(this.ahead!, position - this.aheadPosition), position);
   }
-  try {
-    return use(new SegmentFrames(io, fd));
-  } finally {
-    io.close(fd);
-  }
-}
 
-/** The timestamp of a segment's first frame; +Infinity when it holds none (yet), or is gone. */
-function firstTimestamp(io: FileIO, dir: string, base: number): number {
-  return withSegment(io, dir, base, (s) => s.frameAt(SEGMENT_HEADER_BYTES)?.timestampMs ?? Infinity, Infinity);
+  private checked(h: FrameHeader | string, position: number): FrameHeader | null {
+    return typeof h === 'string' || position + h.frameBytes > this.size ? null : h;
+  }
 }
 
 /**
- * The position of the frame named by the last index entry whose frame is older than `ms`, or the
- * first frame's when none is; null when an entry's position does not hold a frame starting at its
- * offset (a stale or damaged index).
+ * The segments one search opens, each opened once and all closed by `close()`. A segment deleted by
+ * retention meanwhile is null.
  */
-function walkStart(s: SegmentFrames, index: IndexEntries, ms: number): number | null {
+class OpenSegments {
+  private readonly open = new Map<number, SegmentFrames | null>();
+
+  constructor(private readonly io: FileIO, private readonly dir: string) {}
+
+  get(base: number): SegmentFrames | null {
+    let s = this.open.get(base);
+    if (s !== undefined) return s;
+    let fd: number;
+    try {
+      fd = this.io.open(join(this.dir, segmentName(base)), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.open.set(base, null);
+      return null;
+    }
+    try {
+      s = new SegmentFrames(this.io, fd);
+    } catch (e) {
+      this.io.close(fd);
+      throw e;
+    }
+    this.open.set(base, s);
+    return s;
+  }
+
+  close(): void {
+    for (const s of this.open.values()) if (s !== null) this.io.close(s.fd);
+    this.open.clear();
+  }
+}
+
+/**
+ * Timestamps of frames this thread's searches read, by segment path and frame position: hints. A
+ * search takes them for its binary searches, then reads the frames its answer rests on (the first
+ * frame of the segment it picked, the frame its walk starts from) and searches again without hints
+ * when one of them disagrees; a wrong hint costs reads, never a wrong answer. Bounded by the segments
+ * kept (oldest dropped first) and, per segment, by the frames a search probes (index entries).
+ */
+const hints = new Map<string, Map<number, number>>();
+const MAX_HINTED_SEGMENTS = 512;
+onClearReaderCaches(() => hints.clear());
+
+function hintsOf(path: string): Map<number, number> {
+  let h = hints.get(path);
+  if (h === undefined) {
+    h = new Map();
+    hints.set(path, h);
+    if (hints.size > MAX_HINTED_SEGMENTS) hints.delete(hints.keys().next().value!);
+  }
+  return h;
+}
+
+/** The key the readers' caches use for a segment file. */
+function segmentPath(dir: string, base: number): string {
+  return (dir.endsWith(sep) ? dir : dir + sep) + segmentName(base);
+}
+
+/** The timestamp of a segment's first frame (a hint when `useHints`); +Infinity when it holds none (yet), or is gone. */
+function firstTimestamp(segments: OpenSegments, dir: string, base: number, useHints: boolean): number {
+  const known = hintsOf(segmentPath(dir, base));
+  const hinted = useHints ? known.get(SEGMENT_HEADER_BYTES) : undefined;
+  if (hinted !== undefined) return hinted;
+  const ts = segments.get(base)?.frameAt(SEGMENT_HEADER_BYTES)?.timestampMs ?? Infinity;
+  if (ts !== Infinity) known.set(SEGMENT_HEADER_BYTES, ts);
+  return ts;
+}
+
+/** Where a walk starts: a frame's position and the offset it must start with. */
+interface WalkStart { readonly position: number; readonly offset: number }
+
+/**
+ * The frame named by the last index entry whose frame is older than `ms` (by hints when `useHints`),
+ * or the segment's first frame when none is; null when an entry read does not hold a frame starting
+ * at its offset (a stale or damaged index).
+ */
+function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, index: IndexEntries, ms: number, useHints: boolean): WalkStart | null {
   let lo = 0;
   let hi = index.positions.length - 1;
-  let from = SEGMENT_HEADER_BYTES;
+  let from: WalkStart = { position: SEGMENT_HEADER_BYTES, offset: base };
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const h = s.frameAt(index.positions[mid]!);
-    if (h === null || h.baseOffset !== index.offsets[mid]) return null;
-    if (h.timestampMs < ms) {
-      from = index.positions[mid]!;
+    const position = index.positions[mid]!;
+    let ts = useHints ? known.get(position) : undefined;
+    if (ts === undefined) {
+      const h = s.frameAt(position);
+      if (h === null || h.baseOffset !== index.offsets[mid]) return null;
+      ts = h.timestampMs;
+      known.set(position, ts);
+    }
+    if (ts < ms) {
+      from = { position, offset: index.offsets[mid]! };
       lo = mid + 1;
     } else {
       hi = mid - 1;
@@ -81,24 +166,38 @@ function walkStart(s: SegmentFrames, index: IndexEntries, ms: number): number | 
   return from;
 }
 
+/** What a walk found: the offset of the first frame at or after the time, null (none), or STALE (a hint was wrong). */
+const STALE = -1;
+
+function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
+  for (let at = start.position; ;) {
+    const h = s.walkAt(at);
+    if (h === null) return at === start.position && at !== SEGMENT_HEADER_BYTES ? STALE : null;
+    if (at === start.position && (h.baseOffset !== start.offset || (h.timestampMs >= ms && at !== SEGMENT_HEADER_BYTES))) return STALE;
+    if (h.timestampMs >= ms) return h.baseOffset;
+    at += h.frameBytes;
+  }
+}
+
 /**
  * In one segment whose first frame is older than `ms`: the base offset of its first frame stored at
  * or after `ms`, or null when every frame it holds is older.
  */
-function firstAtOrAfterIn(io: FileIO, dir: string, base: number, ms: number): number | null {
-  return withSegment(io, dir, base, (s) => {
-    const path = (dir.endsWith(sep) ? dir : dir + sep) + segmentName(base); // the key the readers' cache uses
-    const cached = io.stamp === undefined ? undefined : segmentEntry(path)?.index ?? undefined;
-    let from = cached === undefined ? null : walkStart(s, cached, ms);
+function firstAtOrAfterIn(io: FileIO, dir: string, s: SegmentFrames | null, base: number, ms: number): number | null {
+  if (s === null) return null; // deleted by retention meanwhile
+  const path = segmentPath(dir, base);
+  const known = hintsOf(path);
+  const cached = io.stamp === undefined ? undefined : segmentEntry(path)?.index ?? undefined;
+  for (const useHints of [true, false]) {
     // A cached index is a hint: an entry whose frame does not hold its offset sends us to the file's.
-    if (from === null) from = walkStart(s, readIndex(io, join(dir, indexName(base)), base, s.size), ms) ?? SEGMENT_HEADER_BYTES;
-    for (let at = from; ;) {
-      const h = s.frameAt(at);
-      if (h === null) return null;
-      if (h.timestampMs >= ms) return h.baseOffset;
-      at += h.frameBytes;
-    }
-  }, null);
+    const start = (cached === undefined ? null : walkStart(s, known, base, cached, ms, useHints))
+      ?? walkStart(s, known, base, readIndex(io, join(dir, indexName(base)), base, s.size), ms, useHints)
+      ?? { position: SEGMENT_HEADER_BYTES, offset: base };
+    const found = walk(s, start, ms);
+    if (found !== STALE) return found;
+    known.clear();
+  }
+  return walk(s, { position: SEGMENT_HEADER_BYTES, offset: base }, ms);
 }
 
 /**
@@ -107,21 +206,45 @@ function firstAtOrAfterIn(io: FileIO, dir: string, base: number, ms: number): nu
  * clamps the answer to the log's start.
  */
 export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], ms: number, endOffset: number): number {
+  const segments = new OpenSegments(io, dir);
+  try {
+    return searchSegments(io, dir, segments, bases, ms, endOffset, true) ?? searchSegments(io, dir, segments, bases, ms, endOffset, false)!;
+  } finally {
+    segments.close();
+  }
+}
+
+/** The answer, or null when `useHints` and a hint it rests on was wrong (the frames read disagree). */
+function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: readonly number[], ms: number, endOffset: number, useHints: boolean): number | null {
   // The last segment whose first frame is older than ms.
   let lo = 0;
   let hi = bases.length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (firstTimestamp(io, dir, bases[mid]!) < ms) {
+    if (firstTimestamp(segments, dir, bases[mid]!, useHints) < ms) {
       found = mid;
       lo = mid + 1;
     } else {
       hi = mid - 1;
     }
   }
-  if (found < 0) return bases.length > 0 ? bases[0]! : endOffset;
-  const within = firstAtOrAfterIn(io, dir, bases[found]!, ms);
+  // The answer rests on first frames that hints may have given: the picked segment's must be older
+  // than ms, and the next one's, when the answer is its base, not older. They are read here.
+  const older = (i: number): boolean => firstTimestamp(segments, dir, bases[i]!, false) < ms;
+  const wrongHint = (): null => {
+    // Only the first frames' hints go: the walk checks the others it uses (see walk()).
+    for (const b of bases) hints.get(segmentPath(dir, b))?.delete(SEGMENT_HEADER_BYTES);
+    return null;
+  };
+  if (found < 0) {
+    if (useHints && bases.length > 0 && older(0)) return wrongHint();
+    return bases.length > 0 ? bases[0]! : endOffset;
+  }
+  if (useHints && !older(found)) return wrongHint();
+  const within = firstAtOrAfterIn(io, dir, segments.get(bases[found]!), bases[found]!, ms);
   if (within !== null) return within;
-  return found + 1 < bases.length ? bases[found + 1]! : endOffset;
+  if (found + 1 >= bases.length) return endOffset;
+  if (useHints && older(found + 1)) return wrongHint();
+  return bases[found + 1]!;
 }
