@@ -16,15 +16,14 @@
  * A full run writes bench/results/consume.json.
  */
 import { join } from 'node:path';
-import { pageCacheReadOnce, probeFsyncLimit, tinyInPlaceOnce } from './lib/limits.js';
+import { driftWarnings, pageCacheRecords, probeFsyncLimit, tinyInPlaceOnce } from './lib/limits.js';
 import { log, n, one, runBench, summarize, type Summary } from './lib/run.js';
-import { printTable, printTargets, row, target, type Row, type Table } from './lib/table.js';
-import { ON_DISK_RECORD_BYTES, consumeOnce, fillLog, segmentFiles, type ConsumeRun, type FsCalls } from './lib/workloads.js';
+import { finish, row, target, type Row, type Table } from './lib/table.js';
+import { consumeOnce, fillLog, segmentFiles, type ConsumeRun, type FsCalls } from './lib/workloads.js';
 
 const GROUPS = [1000, 10_000] as const;
 const FORMS = { process: 'nonblockingProcess', iter: 'for...of iter()' } as const;
 type Form = keyof typeof FORMS;
-const DRIFT_WARN = 0.3;
 
 await runBench('consume', 'reactive-log consume benchmark', async (b) => {
   const cfg = b.pick(
@@ -49,11 +48,7 @@ await runBench('consume', 'reactive-log consume benchmark', async (b) => {
   await fillLog(small, smallN);
   await fillLog(large, cfg.largeN);
   const files = segmentFiles(large);
-  const readProbe = (): Summary => {
-    pageCacheReadOnce(files); // warm-up
-    return summarize(Array.from({ length: cfg.probeReps }, () => pageCacheReadOnce(files) / ON_DISK_RECORD_BYTES));
-  };
-  const readStart = readProbe();
+  const readStart = pageCacheRecords(files, cfg.probeReps);
 
   log(`per-record commit: ${cfg.reps} x ${n(smallN)} records per form, each after a ${cfg.pairMs} ms raw fsync probe...`);
   const perRecord: Record<Form, Array<{ recPerSec: number; paired: number }>> = { process: [], iter: [] };
@@ -89,7 +84,7 @@ await runBench('consume', 'reactive-log consume benchmark', async (b) => {
   counted['group1000-process'] = { records: g.records, commits: g.committed!, fs: g.fs! };
 
   log('raw limits (end)...');
-  const readEnd = readProbe();
+  const readEnd = pageCacheRecords(files, cfg.probeReps);
   const fsyncEnd = probeFsyncLimit(b.root, cfg.probeReps, cfg.probeMs);
 
   const calls = (c: FsCalls, ...keys: string[]): number => keys.reduce((a, k) => a + (c[k]?.calls ?? 0), 0);
@@ -135,13 +130,10 @@ await runBench('consume', 'reactive-log consume benchmark', async (b) => {
       `fs calls of the untimed runs: ${Object.entries(counted).map(([k, c]) => `${k} (${n(c.records)} records, ${n(c.commits)} committed): ${Object.entries(c.fs).map(([f, v]) => `${f} ${n(v.calls)}`).join(', ')}`).join('; ')}`,
     ],
   }];
-  for (const t of tables) printTable(t);
-  printTargets(tables);
-  const fsyncDrift = fsyncEnd.inPlace.median / fsyncStart.inPlace.median - 1;
-  const readDrift = readEnd.median / readStart.median - 1;
-  if (Math.abs(fsyncDrift) > DRIFT_WARN) log(`WARNING: the raw in-place fsync rate moved ${(fsyncDrift * 100).toFixed(0)}% over the run; the start-probe ratios are unreliable (the paired ones less so)`);
-  if (Math.abs(readDrift) > DRIFT_WARN) log(`WARNING: the raw page-cache read rate moved ${(readDrift * 100).toFixed(0)}% over the run; read ratios are unreliable`);
-  log(`\nresults: ${b.writeResults({ config: cfg, smallN, raw: { fsyncStart, fsyncEnd, readStart, readEnd }, perRecord, cpuBound, counted, tables })}`);
+  finish(b, tables, { config: cfg, smallN, raw: { fsyncStart, fsyncEnd, readStart, readEnd }, perRecord, cpuBound, counted }, [
+    ...driftWarnings('the raw in-place fsync rate', fsyncStart.inPlace, fsyncEnd.inPlace, 'the start-probe ratios are unreliable (the paired ones less so)'),
+    ...driftWarnings('the raw page-cache read rate', readStart, readEnd, 'read ratios are unreliable'),
+  ]);
 });
 
 function rate(run: ConsumeRun): number {

@@ -2,7 +2,7 @@
  * One question: what a worker pool gives (scaling of a CPU-bound handler) and what it costs (latency
  * from the producer to a pool worker), beside the physical references of the same run.
  *
- *   node --import tsx bench/pool.ts [--quick] [--dir <base>] [--only scaling|latency]
+ *   node --import tsx bench/pool.ts [--quick] [--dir <base>] [--only scaling,latency]
  *
  * 1. Scaling: bench/fixtures/pool-spin-handler.mjs (about 20 µs a record) run by nonblockingProcess
  *    with 1 and 2 workers over a pre-filled log; references: the handler inline on one thread (no log)
@@ -16,11 +16,12 @@
  * A full run writes bench/results/pool.json.
  */
 import { CTRL, publishShared } from './fixtures/pool-shared.mjs';
-import { iteratorLatencyRun, poolLatencyRun, type LatencyRun, type LatencySpec } from './lib/latency.js';
+import { iteratorLatencyRun, latencyRows, poolLatencyRun, type LatencyRun, type LatencySpec } from './lib/latency.js';
 import { atomicsRoundTrip, parallelSpeedup, piscinaRoundTrip } from './lib/limits.js';
-import { OTHERS_WARN, inDir, log, n, one, runBench, summarize, watchOthers, type Percentiles, type Summary } from './lib/run.js';
-import { calibrate, fillScalingLog, inlineRate, scalingRun, type ScalingRun } from './lib/scaling.js';
-import { fmt, printTable, printTargets, row, target, type Row, type Table } from './lib/table.js';
+import { OTHERS_WARN, inDir, log, n, one, runBench, summarize, watchOthers, type Percentiles } from './lib/run.js';
+import { calibrate, inlineRate, scalingRun, type ScalingRun } from './lib/scaling.js';
+import { finish, fmt, row, target, type Row, type Table } from './lib/table.js';
+import { fillLog } from './lib/workloads.js';
 
 const TARGET_SPIN_US = 20;
 const RATE = 100_000;
@@ -39,8 +40,7 @@ await runBench('pool', 'reactive-log pool benchmark', async (b) => {
     { reps: 5, scalingN: 200_000, scalingWarmN: 10_000, inlineN: 150_000, probeMs: 1_000, latencyReps: 5, warmMs: 500, measureMs: 5_000, pings: 50_000, piscinaTasks: 20_000 },
     { reps: 3, scalingN: 50_000, scalingWarmN: 6_000, inlineN: 50_000, probeMs: 500, latencyReps: 3, warmMs: 300, measureMs: 2_000, pings: 20_000, piscinaTasks: 5_000 },
   );
-  const only = b.flag('only');
-  if (only !== null && only !== 'scaling' && only !== 'latency') throw new Error(`--only: expected scaling or latency, got ${only}`);
+  const only = b.only(['scaling', 'latency']);
   // One shared block for every pool started from now on (environment data is copied at worker start).
   const shared = publishShared(Math.ceil((RATE * (cfg.warmMs + cfg.measureMs)) / 1000 * 1.05) + 1024);
   const others: Record<string, number[]> = {};
@@ -55,13 +55,13 @@ await runBench('pool', 'reactive-log pool benchmark', async (b) => {
   const tables: Table[] = [];
   const json: Record<string, unknown> = {};
 
-  if (only !== 'latency') {
+  if (only.has('scaling')) {
     log(`calibrating the spin handler to ~${TARGET_SPIN_US} µs a record...`);
     const cal = calibrate(TARGET_SPIN_US);
     Atomics.store(shared.ctrl, CTRL.ROUNDS, cal.rounds);
     log(`  ${cal.rounds} rounds: ${cal.usPerRecord.median.toFixed(2)} µs a record; fill ${n(cfg.scalingWarmN + cfg.scalingN)} records, then ${cfg.reps} x (1 worker, 2 workers, inline, bare threads)...`);
     await inDir(b.root, 'scaling', async (dir) => {
-      await fillScalingLog(dir, cfg.scalingWarmN + cfg.scalingN);
+      await fillLog(dir, cfg.scalingWarmN + cfg.scalingN);
       await inlineRate(5_000); // warm-up
       const runs: Array<{ one: ScalingRun; two: ScalingRun; inline: number; bare: number }> = [];
       for (let r = 0; r < cfg.reps; r++) {
@@ -97,7 +97,7 @@ await runBench('pool', 'reactive-log pool benchmark', async (b) => {
     });
   }
 
-  if (only !== 'scaling') {
+  if (only.has('latency')) {
     log(`physical references: raw Atomics round trips (${n(cfg.pings)} pings), empty piscina tasks (${n(cfg.piscinaTasks)})...`);
     const atomicsBack = await atomicsRoundTrip(cfg.pings, 2_000, 0);
     const atomicsGap = await atomicsRoundTrip(Math.round(cfg.pings / 2), 1_000, 100);
@@ -122,9 +122,9 @@ await runBench('pool', 'reactive-log pool benchmark', async (b) => {
     tables.push({
       title: `Latency, producer to consumer (100 B, ${n(RATE)} rec/s offered, never, written-visible), from each record's intended send time`,
       rows: [
-        ...latencyRows('pool 1 worker', pool1, ref, true),
-        ...latencyRows('pool 2 workers', pool2, ref, false),
-        ...latencyRows('for-await iterator', iter, ref, false),
+        ...latencyRows('pool 1 worker: ', 'never', pool1, ref, { p50: (m) => target('<', 100, m), p99: (m) => target('<', 1000, m) }, true),
+        ...latencyRows('pool 2 workers: ', 'never', pool2, ref, {}, true),
+        ...latencyRows('for-await iterator: ', 'never', iter, ref, {}, true),
         row('raw Atomics one-way A->B, 100 µs apart: p50', '-', one(ref), 'µs', { xRaw: 1 }),
         ...pct('raw Atomics round trip, back to back', atomicsBack.rttUs),
         ...pct('empty piscina task round trip', piscina),
@@ -140,23 +140,7 @@ await runBench('pool', 'reactive-log pool benchmark', async (b) => {
 
   const othersRows = Object.entries(others).map(([name, v]) => row(`other processes' CPU during ${name}`, '-', summarize(v), 'cores'));
   if (othersRows.length > 0) tables.push({ title: 'Other load on the machine during the reps', rows: othersRows });
-  for (const t of tables) printTable(t);
-  printTargets(tables);
   const busy = Object.entries(others).filter(([, v]) => v.some((x) => x > OTHERS_WARN)).map(([k]) => k);
-  if (busy.length > 0) log(`WARNING: other processes used more than ${OTHERS_WARN} cores during some reps of ${busy.join(', ')}: those figures understate this machine; rerun on an idle machine.`);
-  log(`\nresults: ${b.writeResults({ config: { ...cfg, rate: RATE, batchRecords: BATCH_RECORDS, warmRecords: WARM_RECORDS }, only, otherProcessesCores: others, tables, ...json })}`);
+  finish(b, tables, { config: { ...cfg, rate: RATE, batchRecords: BATCH_RECORDS, warmRecords: WARM_RECORDS }, only: [...only], otherProcessesCores: others, ...json },
+    busy.length > 0 ? [`WARNING: other processes used more than ${OTHERS_WARN} cores during some reps of ${busy.join(', ')}: those figures understate this machine; rerun on an idle machine.`] : []);
 });
-
-function latencyRows(label: string, runs: readonly LatencyRun[], refP50: number, targets: boolean): Row[] {
-  const pick = (f: (r: LatencyRun) => number): Summary => summarize(runs.map(f));
-  const p50 = pick((r) => r.latencyUs.p50);
-  const p99 = pick((r) => r.latencyUs.p99);
-  return [
-    row(`${label}: p50`, 'never', p50, 'µs', { xRaw: p50.median / refP50, ...(targets ? target('<', 100, p50.median) : {}) }),
-    row(`${label}: p99`, 'never', p99, 'µs', targets ? target('<', 1000, p99.median) : {}),
-    row(`${label}: p99.9`, 'never', pick((r) => r.latencyUs.p999), 'µs'),
-    row(`${label}: max`, 'never', pick((r) => r.latencyUs.max), 'µs'),
-    row(`${label}: producer lag p99`, 'never', pick((r) => r.producerLagUs.p99), 'µs'),
-    row(`${label}: process CPU`, 'never', pick((r) => r.coresUsed), 'cores'),
-  ];
-}

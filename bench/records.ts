@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeRawLimit } from './lib/limits.js';
 import { inFreshProcess, log, n, runBench, summarize, type Summary } from './lib/run.js';
-import { printTable, printTargets, row, target, type Row, type Table } from './lib/table.js';
+import { finish, row, target, type Row, type Table } from './lib/table.js';
 import { ON_DISK_RECORD_BYTES } from './lib/workloads.js';
 
 const WORK = new URL('./lib/records-workloads.ts', import.meta.url);
@@ -84,7 +84,5 @@ await runBench('records', 'reactive-log records benchmark: keys, headers, batche
       peer: 'x position',
     },
   ];
-  for (const t of tables) printTable(t);
-  printTargets(tables);
-  log(`\nresults: ${b.writeResults({ config: { ...cfg, base }, raw, rates: Object.fromEntries(rates), reads: Object.fromEntries(reads), seeks: Object.fromEntries(seeks), tables })}`);
+  finish(b, tables, { config: { ...cfg, base }, raw, rates: Object.fromEntries(rates), reads: Object.fromEntries(reads), seeks: Object.fromEntries(seeks) });
 });

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { tinyOnce } from './lib/limits.js';
 import { log, n, nowMs, one, runBench, summarize, type Percentiles } from './lib/run.js';
-import { printTable, printTargets, row, type Row, type Table } from './lib/table.js';
+import { finish, row, type Row, type Table } from './lib/table.js';
 import { coldSeek, readBoth, recordFsCalls, warmSeeks } from './lib/workloads.js';
 
 await runBench('seek', 'reactive-log seek benchmark', async (b) => {
@@ -55,7 +55,5 @@ await runBench('seek', 'reactive-log seek benchmark', async (b) => {
     peer: 'x timed seek',
     notes: ['x raw: over one raw 100 B write+fdatasync. x timed seek: the share of the mean seek timed with its file calls (calls under 0.05 µs a seek left out).'],
   }];
-  for (const t of tables) printTable(t);
-  printTargets(tables);
-  log(`\nresults: ${b.writeResults({ config: { records, seeks, colds, rounds }, fsyncUs, warm, cold, calls, wholeUs, tables })}`);
+  finish(b, tables, { config: { records, seeks, colds, rounds }, fsyncUs, warm, cold, calls, wholeUs });
 });

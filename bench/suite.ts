@@ -19,18 +19,17 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fanOut, slowConsumer, type FanOutRun } from './lib/fanout.js';
-import { LATENCY_MODULE, type LatencyRun, type LatencySpec } from './lib/latency.js';
-import { MiB, atomicsRoundTrip, pageCacheReadOnce, probeRawLimit, rawReadParse, type RawLimit } from './lib/limits.js';
+import { LATENCY_MODULE, latencyRows, type LatencyRun, type LatencySpec } from './lib/latency.js';
+import { MiB, atomicsRoundTrip, driftWarnings, pageCacheRecords, probeRawLimit, rawReadParse, type RawLimit } from './lib/limits.js';
 import { SIZES, matrixChart, matrixTables, runMatrix, type Matrix } from './lib/matrix.js';
 import { SYSTEMS, ensurePeers } from './lib/peers.js';
 import { reopenAfterKill } from './lib/reopen.js';
 import { inDir, inFreshProcess, log, n, one, runBench, summarize, type Summary } from './lib/run.js';
 import { markdownTables, printTable, printTargets, row, writeChart, type Row, type Table } from './lib/table.js';
-import { ON_DISK_RECORD_BYTES, coldSeek, consumeOnce, fillLog, readBoth, segmentFiles, warmSeeks } from './lib/workloads.js';
+import { coldSeek, consumeOnce, fillLog, readBoth, segmentFiles, warmSeeks } from './lib/workloads.js';
 
 const SECTIONS = ['throughput', 'read', 'seek', 'latency', 'fanout', 'slow', 'tx', 'recovery'] as const;
 const RATES = [1_000, 10_000, 100_000] as const;
-const DRIFT_WARN = 0.3;
 
 await runBench('suite', 'reactive-log benchmark suite', async (b) => {
   const cfg = b.pick(
@@ -39,10 +38,8 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
     { probeReps: 2, probeMs: 300, pings: 5_000, tp: { reps: 2, warmMs: 100, measureMs: 200 }, readN: 1_000_000, readReps: 3, seeks: 200, coldSeeks: 3,
       latWarmMs: 200, latMs: 800, latReps: 1, fanN: 300_000, slowN: 60_000, txPerRecordN: 2_000, txGroupN: 500_000, txReps: 2, fill: 128 * MiB, more: 16 * MiB, kills: 3, cleanOpens: 3 },
   );
-  const only = b.flag('only')?.split(',') ?? [...SECTIONS];
-  const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')} (sections: ${SECTIONS.join(', ')})`);
-  const runs = (s: (typeof SECTIONS)[number]): boolean => only.includes(s);
+  const only = b.only(SECTIONS);
+  const runs = (s: (typeof SECTIONS)[number]): boolean => only.has(s);
   const tables: Table[] = [];
   const warnings: string[] = [];
   const json: Record<string, unknown> = {};
@@ -102,7 +99,11 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
             { logDir, ratePerSec: rate, warmMs: cfg.latWarmMs, measureMs: cfg.latMs, warmRecords: 1_000, durable } satisfies LatencySpec)));
         }
         latJson[`${durable ? 'durable' : 'written'}-${rate}`] = runs;
-        rows.push(...latencyRows(runs, rate, durable, durable ? fsyncUs : atomics.oneWayAbUs.p50));
+        const refUs = durable ? fsyncUs : atomics.oneWayAbUs.p50;
+        const goals = rate !== 100_000 ? {} : durable
+          ? { p50: (m: number) => ({ target: `< 2x fdatasync (${(2 * refUs).toFixed(0)} µs)`, met: m < 2 * refUs }) }
+          : { p50: (m: number) => ({ target: '< 50 µs', met: m < 50 }), p99: (m: number) => ({ target: '< 500 µs', met: m < 500 }) };
+        rows.push(...latencyRows(`reactive-log ${n(rate)}/s `, durable ? 'always, durable point' : 'never, written-visible', runs, refUs, goals));
         const missing = runs.reduce((a, r) => a + r.missing, 0);
         if (missing > 0) warnings.push(`latency ${durable ? 'durable' : 'written'} ${rate}/s: ${missing} records never reached the consumer before the deadline`);
       }
@@ -197,17 +198,14 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
   execFileSync('sync'); // the end probe should meet the disk, not the writeback the workloads left behind
   const rawEnd = probeRawLimit(b.root, cfg.probeReps, cfg.probeMs);
   tables.unshift(limitsTable(rawStart, rawEnd, atomics.oneWayAbUs.p50, atomics.rttUs.p50));
-  for (const k of ['seq1MiB', 'buffered1MiB', 'tinyFsyncs'] as const) {
-    const d = rawEnd[k].median / rawStart[k].median - 1;
-    if (Math.abs(d) > DRIFT_WARN) warnings.push(`WARNING: the raw probe ${k} moved ${(d * 100).toFixed(0)}% between the start and the end of the run: ratios to raw are unreliable`);
-  }
+  for (const k of ['seq1MiB', 'buffered1MiB', 'tinyFsyncs'] as const) warnings.push(...driftWarnings(`the raw probe ${k}`, rawStart[k], rawEnd[k], 'ratios to raw are unreliable'));
 
   for (const t of tables) printTable(t);
   if (matrix !== null) log('\npeers: what an acknowledgement means and what each stores per record: docs/performance.md, "The peers"');
   printTargets(tables);
   for (const w of warnings) log(w);
 
-  if (only.length === SECTIONS.length) {
+  if (only.size === SECTIONS.length) {
     if (matrix !== null) writeChart(b.resultPath('suite.svg'), 'Append throughput, payload MB/s', `${b.started.slice(0, 16)}Z${b.quick ? ' (quick)' : ''}, ${b.machine}; medians of ${cfg.tp.reps} reps`, 'payload MB/s', matrixChart(matrix, SIZES));
     writeFileSync(b.resultPath('suite.md'), `Run ${b.started}${b.quick ? ' (quick)' : ''}; ${b.machine}; filesystem: ${b.filesystem}\n\n${markdownTables(tables)}\n${warnings.map((w) => `${w}\n`).join('')}`);
     log(`results: ${b.writeResults({ config: cfg, raw: { start: rawStart, end: rawEnd, atomics }, tables, warnings, ...json })}, suite.md, suite.svg`);
@@ -233,11 +231,9 @@ function limitsTable(start: RawLimit, end: RawLimit, oneWayUs: number, rttUs: nu
 }
 
 function readTable(readDir: string, records: number, reps: number, reads: Awaited<ReturnType<typeof readBoth>>): Table {
-  const files = segmentFiles(readDir);
-  pageCacheReadOnce(files); // warm-up
-  rawReadParse(readDir, false);
+  const rawRead = pageCacheRecords(segmentFiles(readDir), reps);
+  rawReadParse(readDir, false); // warm-up
   const times = (f: () => number): Summary => summarize(Array.from({ length: reps }, f));
-  const rawRead = times(() => pageCacheReadOnce(files) / ON_DISK_RECORD_BYTES);
   const rawParse = times(() => rawReadParse(readDir, false));
   const rawParseCrc = times(() => rawReadParse(readDir, true));
   const rate = (secs: readonly number[]): Summary => summarize(secs.map((s) => records / s));
@@ -257,19 +253,4 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
     ],
     notes: ['x raw: over the raw read-and-parse of the same segment files, without CRC checks. The reader checks each frame\'s CRC the first time it reads it; the measured passes come after a warm-up pass and trust those frames while the files keep their stamps (docs/architecture.md, "Reader caches").'],
   };
-}
-
-function latencyRows(runs: readonly LatencyRun[], rate: number, durable: boolean, refUs: number): Row[] {
-  const level = durable ? 'always, durable point' : 'never, written-visible';
-  const pick = (f: (r: LatencyRun) => number): Summary => summarize(runs.map(f));
-  const p50 = pick((r) => r.latencyUs.p50);
-  const p99 = pick((r) => r.latencyUs.p99);
-  const at100k = rate === 100_000;
-  const t50 = !at100k ? {} : durable ? { target: `< 2x fdatasync (${(2 * refUs).toFixed(0)} µs)`, met: p50.median < 2 * refUs } : { target: '< 50 µs', met: p50.median < 50 };
-  return [
-    row(`reactive-log ${n(rate)}/s p50`, level, p50, 'µs', { xRaw: p50.median / refUs, ...t50 }),
-    row(`reactive-log ${n(rate)}/s p99`, level, p99, 'µs', !durable && at100k ? { target: '< 500 µs', met: p99.median < 500 } : {}),
-    row(`reactive-log ${n(rate)}/s p99.9`, level, pick((r) => r.latencyUs.p999), 'µs'),
-    row(`reactive-log ${n(rate)}/s max`, level, pick((r) => r.latencyUs.max), 'µs'),
-  ];
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Whence, verifyLog } from '../src/index.js';
 import { FRAME_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
 import { LogReader } from '../src/reader/log-reader.js';
-import { SEEK_READ_BYTES } from '../src/reader/segment-reader.js';
+import { SEEK_READ_BYTES } from '../src/reader/segment-file.js';
 import {
   COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, recordFrame, unsettledUntilMs,
   segmentEntry, settled, wallNowMs,

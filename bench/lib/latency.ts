@@ -8,7 +8,8 @@
  */
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
 import { CTRL, RECORD_BYTES, WARM_MARK, nowMs, readF64, type SharedViews } from '../fixtures/pool-shared.mjs';
-import { cpuSeconds, percentiles, sleep, type Percentiles } from './run.js';
+import { cpuSeconds, percentiles, sleep, summarize, type Percentiles, type Summary } from './run.js';
+import { row, type Row } from './table.js';
 
 export const LATENCY_MODULE = new URL('./latency.ts', import.meta.url);
 const LATENCY_HANDLER = new URL('../fixtures/pool-latency-handler.mjs', import.meta.url);
@@ -226,4 +227,26 @@ export function poolLatencyRun(spec: LatencySpec, shared: SharedViews, workers: 
       end: run,
     };
   });
+}
+
+/** A target on a row's median, given the median (table.ts target, or a target of its own). */
+type Goal = (median: number) => Partial<Row>;
+
+/**
+ * The rows of `runs` (median over the runs of each run's percentile, min .. max): p50 (x raw: over
+ * `refUs`), p99, p99.9 and max, each labelled `label` + the percentile; `costs` adds the producer's lag
+ * p99 and the process CPU.
+ */
+export function latencyRows(label: string, level: string, runs: readonly LatencyRun[], refUs: number, goals: { p50?: Goal; p99?: Goal } = {}, costs = false): Row[] {
+  const pick = (f: (r: LatencyRun) => number): Summary => summarize(runs.map(f));
+  const p50 = pick((r) => r.latencyUs.p50);
+  const p99 = pick((r) => r.latencyUs.p99);
+  const rows = [
+    row(`${label}p50`, level, p50, 'µs', { xRaw: p50.median / refUs, ...goals.p50?.(p50.median) }),
+    row(`${label}p99`, level, p99, 'µs', goals.p99?.(p99.median) ?? {}),
+    row(`${label}p99.9`, level, pick((r) => r.latencyUs.p999), 'µs'),
+    row(`${label}max`, level, pick((r) => r.latencyUs.max), 'µs'),
+  ];
+  if (!costs) return rows;
+  return [...rows, row(`${label}producer lag p99`, level, pick((r) => r.producerLagUs.p99), 'µs'), row(`${label}process CPU`, level, pick((r) => r.coresUsed), 'cores')];
 }

@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
 import { nowMs, percentiles, sleep, summarize, type Percentiles, type Summary } from './run.js';
-import { RECORD_BYTES, segmentFiles } from './workloads.js';
+import { ON_DISK_RECORD_BYTES, RECORD_BYTES, segmentFiles } from './workloads.js';
 
 export const MiB = 1024 * 1024;
 
@@ -169,6 +169,21 @@ export function pageCacheReadOnce(paths: readonly string[]): number {
     }
   }
   return bytes / ((nowMs() - t0) / 1000);
+}
+
+/** The page-cache read of `paths` in records/s (ON_DISK_RECORD_BYTES a record), `reps` times after a warm-up read. */
+export function pageCacheRecords(paths: readonly string[], reps: number): Summary {
+  pageCacheReadOnce(paths);
+  return summarize(Array.from({ length: reps }, () => pageCacheReadOnce(paths) / ON_DISK_RECORD_BYTES));
+}
+
+/** A raw probe that moves more than this between the start and the end of a run makes its ratios suspect. */
+const DRIFT_WARN = 0.3;
+
+/** The warning when raw probe `what` moved more than DRIFT_WARN from `start` to `end` (its consequence: `meaning`), else none. */
+export function driftWarnings(what: string, start: Summary, end: Summary, meaning: string): string[] {
+  const d = end.median / start.median - 1;
+  return Math.abs(d) > DRIFT_WARN ? [`WARNING: ${what} moved ${(d * 100).toFixed(0)}% between the start and the end of the run: ${meaning}`] : [];
 }
 
 const SEGMENT_HEADER_BYTES = 32;

@@ -28,6 +28,8 @@ export interface Bench {
   flag(name: string): string | null;
   /** Whether `--name` was given. */
   has(name: string): boolean;
+  /** The sections `--only a,b` names (every one of `all` without it); an unknown name throws. */
+  only<S extends string>(all: readonly S[]): ReadonlySet<S>;
   /** The positional argument `i` as a number, or `dflt`. */
   num(i: number, dflt: number): number;
   /** Full or quick configuration. */
@@ -61,6 +63,12 @@ export async function runBench(name: string, title: string, body: (b: Bench) => 
   const b: Bench = {
     name, quick, root, started, machine, filesystem, flag,
     has: (f) => argv.includes(`--${f}`),
+    only(all) {
+      const named = flag('only')?.split(',') ?? all;
+      const unknown = named.filter((s) => !(all as readonly string[]).includes(s));
+      if (unknown.length > 0) throw new Error(`--only: unknown section ${unknown.join(', ')} (sections: ${all.join(', ')})`);
+      return new Set(named as typeof all);
+    },
     num: (i, dflt) => (positional[i] === undefined ? dflt : Number(positional[i])),
     pick: (full, q) => (quick ? q : full),
     resultPath: (file) => join(results, file),

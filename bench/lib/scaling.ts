@@ -4,23 +4,11 @@
  * record) in a pool of 1 or 2 workers, and the same handler called inline (no log, no pool) as the
  * reference. The ceiling, the same work in bare threads, is limits.ts parallelSpeedup.
  */
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Handler, type Message, type ProcessContext } from '../../dist/index.js';
+import { Consumer, ConsumerStyle, Whence, type Handler, type Message, type ProcessContext } from '../../dist/index.js';
 import { RECORD_BYTES, spin } from '../fixtures/pool-shared.mjs';
 import { cpuSeconds, nowMs, summarize, type Summary } from './run.js';
 
 const SPIN_HANDLER = new URL('../fixtures/pool-spin-handler.mjs', import.meta.url);
-
-/** Fills `logDir` with n records (never, then flush), closes the producer. Not timed. */
-export async function fillScalingLog(logDir: string, n: number): Promise<void> {
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
-  try {
-    const buf = Buffer.alloc(RECORD_BYTES, 0x63);
-    for (let i = 0; i < n; i++) p.append(buf);
-    await p.flush();
-  } finally {
-    await p.close();
-  }
-}
 
 export interface ScalingRun {
   readonly recPerSec: number;

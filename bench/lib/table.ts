@@ -5,7 +5,7 @@
  * and its target. Printed to the console and as Markdown; throughput also as an SVG chart.
  */
 import { writeFileSync } from 'node:fs';
-import { log, type Summary } from './run.js';
+import { log, type Bench, type Summary } from './run.js';
 
 export interface Row {
   readonly label: string;
@@ -100,6 +100,17 @@ export function printTargets(tables: readonly Table[]): void {
   const targeted = tables.flatMap((t) => t.rows.filter((r) => r.met !== null));
   const missed = targeted.filter((r) => r.met === false);
   log(`\n${targeted.length - missed.length} of ${targeted.length} targets met${missed.length ? `; MISSED: ${missed.map((r) => `${r.label} ${r.level} (${r.figure ? fmt(r.figure.median) : '-'} ${r.unit}; ${r.target})`).join('; ')}` : ''}`);
+}
+
+/**
+ * The end of a one-question script: its tables, the targets they met, `warnings`, then the results
+ * file (`data` with the tables).
+ */
+export function finish(b: Bench, tables: readonly Table[], data: Record<string, unknown>, warnings: readonly string[] = []): void {
+  for (const t of tables) printTable(t);
+  printTargets(tables);
+  for (const w of warnings) log(w);
+  log(`\nresults: ${b.writeResults({ ...data, tables })}`);
 }
 
 export interface ChartGroup {

@@ -93,7 +93,7 @@ export class LogReader implements FrameJudge {
    */
   skipTo(offset: number): boolean {
     if (this.segment.fd < 0 || offset < this.nextOffset) return false;
-    this.segment.skipBelowOffset = offset;
+    this.segment.passOverBelow(offset);
     return true;
   }
 
@@ -135,9 +135,7 @@ export class LogReader implements FrameJudge {
     for (const b of bases) if (b <= offset) base = b;
     if (base < 0) {
       if (bases.length === 0 && offset === 0) {
-        this.segment.close();
-        this.segment.nextOffset = 0;
-        this.segment.skipBelowOffset = 0;
+        this.segment.standClosed(0, 0);
         return;
       }
       throw LogError.expired(offset, bases[0] ?? 0);
@@ -147,8 +145,7 @@ export class LogReader implements FrameJudge {
     } catch (e) {
       if (!(e instanceof RetryLater)) throw e;
       // Its header is not whole yet: read() opens it once it is.
-      this.segment.nextOffset = base;
-      this.segment.skipBelowOffset = offset;
+      this.segment.standClosed(base, offset);
       return;
     }
     this.segment.seekInSegment(offset, false);
@@ -261,9 +258,7 @@ export class LogReader implements FrameJudge {
       throw LogError.corrupt(segmentName(s.baseOffset), s.framePosition, `${unread} bytes after the last valid frame of a sealed segment`);
     }
     try {
-      const keepSkip = s.skipBelowOffset;
-      this.openSegment(s.nextOffset);
-      s.skipBelowOffset = keepSkip;
+      this.openSegment(s.nextOffset); // skipBelowOffset carries over: opening does not change it
     } catch (e) {
       if (e instanceof RetryLater) return false;
       throw e;

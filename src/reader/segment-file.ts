@@ -1,0 +1,221 @@
+/**
+ * The segment file a SegmentReader has open: its descriptor, positional reads into fresh buffers (a
+ * record handed out is a view of one and stays valid), sized for catching up or for a seek, the file
+ * sizes last seen, the stamps that decide what this thread's verified-frame cache (verified-cache.ts)
+ * may trust, and the sparse index. It holds no reading position: the SegmentReader says where to read.
+ *
+ * Stamps: `read` takes one before its read (the size it reads up to, and what a frame checked in those
+ * bytes is noted under, if that stamp is settled) and, when this thread verified frames of the file
+ * before, another after it (whether those frames are still good: `confirm`).
+ */
+import { join, sep } from 'node:path';
+import { LogError } from '../errors.js';
+import { readFull, type FileIO, type FileStamp } from '../storage/file-io.js';
+import { readIndex, type IndexEntries } from '../segment/offset-index.js';
+import { indexName, segmentName } from '../segment/segment-files.js';
+import {
+  confirmed, dropSegment, recordIndex, sameStamp, segmentEntry, unsettledUntilMs, wallNowMs, type SegmentEntry,
+} from './verified-cache.js';
+import { segmentBases } from './segment-list.js';
+
+/** Bytes read at once when catching up. */
+export const CHUNK_BYTES = 1024 * 1024;
+/**
+ * The first read of a seek, at the index entry, and of a verified frame near the target. Under half
+ * of Buffer.poolSize, so the buffer comes from Node's pool (a fresh allocation costs more than the read).
+ */
+export const SEEK_READ_BYTES = 4000;
+
+/** Bytes read from the file at `position`, with what they may be trusted for. */
+export interface Chunk {
+  readonly buf: Buffer;
+  readonly position: number;
+  /** The stamp taken before the read, and the clock before that (null: nothing is noted from these bytes). */
+  readonly stamp: FileStamp | null;
+  readonly wallMs: number;
+  /** The cache entry a stamp taken after the read confirmed: its frames need no new check. */
+  readonly trust: SegmentEntry | null;
+}
+
+/** Bytes read without stamps: nothing in them is trusted or noted as verified. */
+export function plainChunk(buf: Buffer, position: number): Chunk {
+  return { buf, position, stamp: null, wallMs: 0, trust: null };
+}
+
+export const EMPTY_CHUNK = plainChunk(Buffer.alloc(0), 0);
+
+export class SegmentFile {
+  #fd = -1;
+  #path = '';
+  /** The base offset of the segment opened last (names it in errors). */
+  private openBase = -1;
+  /** The file size the last `read` saw. */
+  #refillSize = 0;
+  /** The file size last seen; a frame below it is whole in the file. */
+  private sizeSeen = -1;
+  /** The last cache entry a stamp taken after a read confirmed since the segment was opened. */
+  #confirmedEntry: SegmentEntry | null = null;
+  /** The segment (and fd) last stamped, and the wall time until which its stamps cannot be settled. */
+  private liveBase = -1;
+  private liveFd = -1;
+  private liveUntilMs = 0;
+  /** Until a seek has found its frame, the size of the next read (it grows: a seek reads little, in few calls). */
+  private seekReadBytes = SEEK_READ_BYTES;
+  private seeking = false;
+  private readonly dirSlash: string;
+
+  constructor(private readonly io: FileIO, private readonly dir: string) {
+    this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
+  }
+
+  /** The open descriptor, or -1. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The file size the last `read` saw. */
+  get refillSize(): number {
+    return this.#refillSize;
+  }
+
+  /** The last cache entry a stamp taken after a read confirmed since the segment was opened. */
+  get confirmedEntry(): SegmentEntry | null {
+    return this.#confirmedEntry;
+  }
+
+  /** Whether the file layer takes stamps (without them, the cache is not used). */
+  get stamps(): boolean {
+    return this.io.stamp !== undefined;
+  }
+
+  /**
+   * Opens segment `baseOffset`'s file (closing the one open), header unread, and returns its name.
+   * ERR_POSITION_EXPIRED when it is gone.
+   */
+  open(baseOffset: number): string {
+    this.close();
+    const name = segmentName(baseOffset);
+    try {
+      this.#path = this.dirSlash + name; // join() normalizes: a cost a seek notices
+      this.#fd = this.io.open(this.#path, 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(baseOffset, segmentBases(this.io, this.dir)[0] ?? 0);
+      throw LogError.fromSystem(e, 'opening segment', name);
+    }
+    this.openBase = baseOffset;
+    this.#confirmedEntry = null;
+    return name;
+  }
+
+  /** Closes the open file, if any. */
+  close(): void {
+    if (this.#fd >= 0) {
+      try { this.io.close(this.#fd); } catch { /* nothing to do */ }
+    }
+    this.#fd = -1;
+  }
+
+  /** The reader stands before the first frame: no size is known yet. */
+  forgetSize(): void {
+    this.sizeSeen = -1;
+  }
+
+  /** Whether the file holds every byte below `endPosition` (asks the file only when the size last seen does not). */
+  holds(endPosition: number): boolean {
+    return endPosition <= this.sizeSeen || endPosition <= (this.sizeSeen = this.io.fsize(this.#fd));
+  }
+
+  /** The cache entry of this file, if this thread keeps one. */
+  cacheEntry(): SegmentEntry | undefined {
+    return segmentEntry(this.#path);
+  }
+
+  /** Whether a stamp of the open file taken now equals `entry`'s (else the entry is dropped). */
+  confirm(entry: SegmentEntry): boolean {
+    if (!confirmed(this.#path, entry, this.io.stamp!(this.#fd))) return false;
+    this.#confirmedEntry = entry;
+    return true;
+  }
+
+  /** Drops `entry` from the cache: the file changed under it. */
+  drop(entry: SegmentEntry): void {
+    dropSegment(this.#path, entry);
+  }
+
+  /** A seek starts: reads stay small until its frame is found (`seekDone`). */
+  startSeek(): void {
+    this.seekReadBytes = SEEK_READ_BYTES;
+    this.seeking = true;
+  }
+
+  seekDone(): void {
+    this.seeking = false;
+  }
+
+  /** The open segment's sparse index: from the cache (a hint, checked against the frame header), else read. */
+  index(): IndexEntries {
+    const cached = this.io.stamp === undefined ? undefined : segmentEntry(this.#path);
+    if (cached !== undefined && cached.index !== null) return cached.index;
+    const wallMs = wallNowMs();
+    const stamp = this.io.stamp?.(this.#fd) ?? null;
+    this.sizeSeen = stamp !== null ? Number(stamp.size) : this.io.fsize(this.#fd);
+    const idx = readIndex(this.io, join(this.dir, indexName(this.openBase)), this.openBase, this.sizeSeen);
+    if (stamp !== null) recordIndex(this.#path, stamp, wallMs, idx);
+    return idx;
+  }
+
+  /**
+   * Reads from `position` into a fresh buffer holding at least `need` bytes if the file has them (fewer
+   * only if the file shrank meanwhile), a chunk's worth or, while seeking, a growing seek read. Null when
+   * the file holds fewer than `need` bytes from `position`.
+   */
+  read(position: number, need: number): Chunk | null {
+    const wallMs = wallNowMs(); // before the stamp: see settled()
+    // A file seen being written moments ago cannot be settled yet, so a stamp would note nothing:
+    // skip it (a bigint fstat per refill is most of what a consumer at a live log's end allocates).
+    const live = this.openBase === this.liveBase && this.#fd === this.liveFd && wallMs < this.liveUntilMs;
+    const stamp = live ? null : this.io.stamp?.(this.#fd) ?? null;
+    const size = stamp !== null ? Number(stamp.size) : this.io.fsize(this.#fd);
+    this.#refillSize = size;
+    this.sizeSeen = size;
+    const avail = size - position;
+    if (avail < need) return null;
+    let want = CHUNK_BYTES;
+    if (this.seeking) {
+      want = this.seekReadBytes;
+      this.seekReadBytes = Math.min(CHUNK_BYTES, 2 * want);
+    }
+    const buf = this.readAt(position, Math.min(Math.max(want, need), avail));
+    if (stamp === null) return { buf, position, stamp, wallMs, trust: null };
+    this.liveBase = this.openBase;
+    this.liveFd = this.#fd;
+    this.liveUntilMs = unsettledUntilMs(stamp);
+    const entry = segmentEntry(this.#path);
+    let trust: SegmentEntry | null = null;
+    if (entry !== undefined) {
+      if (!sameStamp(entry.stamp, stamp)) dropSegment(this.#path, entry);
+      else if (this.confirm(entry)) trust = entry;
+    }
+    return { buf, position, stamp, wallMs, trust };
+  }
+
+  /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */
+  readAt(position: number, n: number): Buffer {
+    const buf = Buffer.allocUnsafe(n);
+    try {
+      const got = readFull(this.io, this.#fd, buf, 0, n, position);
+      return got === n ? buf : buf.subarray(0, got);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading segment', segmentName(this.openBase));
+    }
+  }
+
+  /** Reads `n` bytes at `position` into `buf` as they are (no error naming); returns how many were read. */
+  readInto(buf: Buffer, n: number, position: number): number {
+    return readFull(this.io, this.#fd, buf, 0, n, position);
+  }
+}
