@@ -1,6 +1,9 @@
 export { Producer } from './producer/producer.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
+export type { DedupWindowOption } from './producer/dedup-window.js';
+export type { AppendOptions } from './format/record.js';
+export type { ProducerStats } from './writer/writer-stats.js';
 export { LogError, ErrorCode, type LogErrorDetails } from './errors.js';
 export {
   Whence, ConsumerStyle, type Message, type Outcome, type Handler, type ProcessContext, type ProcessSummary,

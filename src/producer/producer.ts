@@ -22,6 +22,7 @@ import { registerProducer, unregisterProducer, type LocalProducer } from './regi
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
 import { rebuildDedupWindow } from './dedup-rebuild.js';
+import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
 import type { DedupWindow } from './dedup-window.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
@@ -129,7 +130,9 @@ export class Producer {
     }
     const lock = taken.lock;
     try {
-      const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes) };
+      const shared: SharedLog = {
+        control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
+      };
       const { worker, ready } = await startWriter({ options: resolved, shared });
       const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
       if (resolved.dedupWindow !== null) {
@@ -184,6 +187,16 @@ export class Producer {
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
     return first;
+  }
+
+  /**
+   * The writer's counters and latency figures since this producer opened (records, bytes, frames,
+   * fsyncs with latency percentiles, records per frame, rolls, segments deleted, time blocked by
+   * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close.
+   */
+  stats(): ProducerStats {
+    const used = ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
+    return readStats(this.shared.stats!, used, this.shared.ring.byteLength);
   }
 
   /** The offset the next append will get. */

@@ -142,6 +142,8 @@ export const BATCH_HEADER_BYTES = 12;
 export interface SharedLog {
   readonly control: SharedArrayBuffer;
   readonly ring: SharedArrayBuffer;
+  /** The writer's counters (src/writer/writer-stats.ts); a writer without it keeps them to itself. */
+  readonly stats?: SharedArrayBuffer;
 }
 
 export interface ControlViews {

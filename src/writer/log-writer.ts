@@ -15,6 +15,7 @@ import {
   I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
+import { WriterStats } from './writer-stats.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { FORMAT_VERSION } from '../format/frame.js';
@@ -51,6 +52,7 @@ export class LogWriter {
   private lastFrameMs: number;
   /** The active segment is of an older format and holds records: roll before the first frame. */
   private rollBeforeFrame: boolean;
+  private readonly stats: WriterStats;
 
   constructor(
     private readonly io: FileIO,
@@ -60,6 +62,7 @@ export class LogWriter {
     private readonly now: () => number = Date.now,
   ) {
     this.c = controlViews(shared.control);
+    this.stats = new WriterStats(shared.stats);
     this.batch = new RingBatch(shared.ring, opts.maxBatchBytes);
     this.tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
     this.segments = recovered.segments;
@@ -88,7 +91,11 @@ export class LogWriter {
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
-        if (blockedMs > 0) this.sleep(blockedMs, true);
+        if (blockedMs > 0) {
+          const t = performance.now();
+          this.sleep(blockedMs, true);
+          this.stats.retentionBlocked(performance.now() - t);
+        }
         continue;
       }
       this.syncIfDue();
@@ -186,6 +193,7 @@ export class LogWriter {
     segment.appendFrame(frame.header, batch.slices, frame.trailer, batch.frameBytes, this.writtenOffset, batch.recordCount, ts);
     this.totalBytes += batch.frameBytes;
     this.bytesSinceSync += batch.frameBytes;
+    this.stats.frame(batch.recordCount, batch.frameBytes);
     // The bytes are in the file: give the ring space back, then publish the new written offset.
     this.release(batch.tailAfter);
     this.writtenOffset += batch.recordCount;
@@ -213,7 +221,9 @@ export class LogWriter {
   /** fdatasync the active segment, then publish: invariant 1, durable only after the fsync returned. */
   private sync(): void {
     if (this.durableOffset >= this.writtenOffset && !this.segment.unsynced) return;
+    const t = performance.now();
     this.segment.sync();
+    this.stats.fsync(performance.now() - t);
     this.publishDurable();
     bump(this.c, I32.DURABLE_SEQ);
   }
@@ -234,7 +244,10 @@ export class LogWriter {
    * (recovery removes it), or a whole empty new segment.
    */
   private roll(): void {
+    const t = performance.now();
     this.segment.seal();
+    this.stats.fsync(performance.now() - t);
+    this.stats.roll();
     const baseOffset = this.writtenOffset;
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
     this.segments.push(this.segment.info);
@@ -288,6 +301,7 @@ export class LogWriter {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       fsyncDir(this.io, this.opts.logDir);
+      this.stats.segmentDeleted();
       this.segments.shift();
       this.totalBytes -= oldest.bytes;
     }
