@@ -16,3 +16,6 @@ export {
   type VerifyReport, type VerifyFinding, type VerifyFindingKind, type VerifySeverity, type SegmentReport, type DamagedRange,
   type CursorReport, type CursorSlotReport,
 } from './verify/verify-types.js';
+export {
+  channels, type RecoveryEvent, type RollEvent, type RetentionEvent, type WriterFailureEvent, type DeadLetterEvent,
+} from './events.js';

@@ -22,7 +22,7 @@ let writer: LogWriter | null = null;
 try {
   const io = await fileIO();
   const recovered = recoverLog(io, data.options.logDir, data.options.indexIntervalBytes, io.now());
-  writer = new LogWriter(io, data.options, data.shared, recovered, () => io.now());
+  writer = new LogWriter(io, data.options, data.shared, recovered, () => io.now(), post);
   post({
     type: 'ready',
     nextOffset: recovered.nextOffset,

@@ -4,6 +4,7 @@
  * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`;
  * `decodeDeadLetter` reads one back.
  */
+import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
@@ -51,6 +52,7 @@ export class DeadLetterSink {
     const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
     this.producer.append(encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data }));
     await this.producer.flush();
+    publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
 
   /** Closes the dead-letter log's producer (drain, fsync), if it was opened. */

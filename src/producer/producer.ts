@@ -23,6 +23,7 @@ import { startWriter, type ReadyMessage } from './writer-thread.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
 import { rebuildDedupWindow } from './dedup-rebuild.js';
 import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
+import { channels, publish, type RecoveryEvent, type RetentionEvent, type RollEvent, type WriterFailureEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
@@ -50,6 +51,14 @@ export class Producer {
   /** Resolves once the writer's failure message (with its details) arrived, or the thread exited. */
   private readonly failureArrived: Promise<void>;
   private failureReported: () => void = () => undefined;
+  private failureAnnounced = false;
+  private resolveFailed: (err: LogError) => void = () => undefined;
+  /**
+   * Resolves with the writer's error when the writer fails (it never settles otherwise): a failure is
+   * seen without polling `error` or waiting for an append or flush to throw. destroy() is not a failure.
+   * Waiting on it does not keep the process alive (neither does the writer thread).
+   */
+  readonly failed: Promise<LogError> = new Promise((resolve) => { this.resolveFailed = resolve; });
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
   private dedup: DedupWindow | null = null;
 
@@ -86,6 +95,13 @@ export class Producer {
       case 'failed':
         this.failure ??= new LogError(m.code, m.message, m.details);
         this.failureReported();
+        this.announceFailure(this.failure);
+        return;
+      case 'roll':
+        publish(channels.roll, (): RollEvent => ({ logDir: this.realDir, sealedBaseOffset: m.sealedBaseOffset, sealedBytes: m.sealedBytes, baseOffset: m.baseOffset }));
+        return;
+      case 'retention':
+        publish(channels.retention, (): RetentionEvent => ({ logDir: this.realDir, baseOffset: m.baseOffset, endOffset: m.endOffset, bytes: m.bytes, logStartOffset: m.logStartOffset }));
         return;
       case 'ready':
         this.brokenProtocol('a second ready message');
@@ -145,6 +161,7 @@ export class Producer {
       }
       registerProducer(realDir, producer.local);
       closeAtProcessExit(producer);
+      publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
       worker.unref();
       return producer;
     } catch (e) {
@@ -356,6 +373,15 @@ export class Producer {
   private markFailed(err: LogError): void {
     this.failure ??= err;
     failLog(this.c, failureCodeOf(err.code));
+    this.announceFailure(this.failure);
+  }
+
+  /** Resolves `failed` and publishes reactive-log:writer-failure, once. */
+  private announceFailure(err: LogError): void {
+    if (this.failureAnnounced) return;
+    this.failureAnnounced = true;
+    this.resolveFailed(err);
+    publish(channels.writerFailure, (): WriterFailureEvent => ({ logDir: this.realDir, error: err }));
   }
 
   private failureFromState(): LogError | null {

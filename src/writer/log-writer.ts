@@ -16,6 +16,7 @@ import {
 } from '../ring/layout.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
+import type { WriterEvent } from './messages.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { FORMAT_VERSION } from '../format/frame.js';
@@ -60,6 +61,8 @@ export class LogWriter {
     shared: SharedLog,
     recovered: RecoveredLog,
     private readonly now: () => number = Date.now,
+    /** Told of rolls and deletions (the writer thread posts them to its producer). */
+    private readonly onEvent: (e: WriterEvent) => void = () => undefined,
   ) {
     this.c = controlViews(shared.control);
     this.stats = new WriterStats(shared.stats);
@@ -244,6 +247,7 @@ export class LogWriter {
    * (recovery removes it), or a whole empty new segment.
    */
   private roll(): void {
+    const sealed = this.segment.info;
     const t = performance.now();
     this.segment.seal();
     this.stats.fsync(performance.now() - t);
@@ -252,6 +256,7 @@ export class LogWriter {
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
     this.segments.push(this.segment.info);
     this.totalBytes += this.segment.sizeBytes;
+    this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
     // Everything written is durable since the seal's fdatasync. Published before retention runs: the
     // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
     // memory or in durable.offset, or a transactional consumer opening meanwhile (here or in another
@@ -302,6 +307,7 @@ export class LogWriter {
       }
       fsyncDir(this.io, this.opts.logDir);
       this.stats.segmentDeleted();
+      this.onEvent({ type: 'retention', baseOffset: oldest.baseOffset, endOffset: oldest.endOffset, bytes: oldest.bytes, logStartOffset: startOffset });
       this.segments.shift();
       this.totalBytes -= oldest.bytes;
     }

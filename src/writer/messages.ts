@@ -19,4 +19,10 @@ export type WriterToMain =
     readonly truncated: RecoveredLog['truncated'];
     readonly removed: readonly string[];
   }
-  | { readonly type: 'failed'; readonly code: ErrorCode; readonly message: string; readonly details: LogErrorDetails };
+  | { readonly type: 'failed'; readonly code: ErrorCode; readonly message: string; readonly details: LogErrorDetails }
+  | WriterEvent;
+
+/** What the writer did that an operator may want to see: relayed to the diagnostics channels (src/events.ts). */
+export type WriterEvent =
+  | { readonly type: 'roll'; readonly sealedBaseOffset: number; readonly sealedBytes: number; readonly baseOffset: number }
+  | { readonly type: 'retention'; readonly baseOffset: number; readonly endOffset: number; readonly bytes: number; readonly logStartOffset: number };
