@@ -1,7 +1,7 @@
 export { Producer } from './producer/producer.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
-export { LogError, ErrorCode, type LogErrorDetails } from './errors.js';
+export { LogError, ErrorCode, isLogError, type LogErrorDetails } from './errors.js';
 export {
   Whence, ConsumerStyle, type Message, type Outcome, type Handler, type ProcessContext, type ProcessSummary,
   type ConsumerOptions, type RetryPolicy, type CommitPolicy, type PoolOptions, type DeadLetter, type RecoveryReport,
