@@ -32,6 +32,11 @@ export const ErrorCode = {
   IO: 'ERR_IO',
   /** The disk is full (ENOSPC, EDQUOT). Terminal for a producer. */
   DISK_FULL: 'ERR_DISK_FULL',
+  /**
+   * The call's `signal` aborted before the call finished (the signal's reason is the error's `cause`).
+   * The handle goes on working.
+   */
+  ABORTED: 'ERR_ABORTED',
   /** A consumer already serves an iteration or a processing call. */
   CONSUMER_BUSY: 'ERR_CONSUMER_BUSY',
   /** A consumer pool worker kept dying or hanging on the same records. */
