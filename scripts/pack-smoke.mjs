@@ -3,7 +3,8 @@
 // into three fresh projects in a temporary folder (ESM, CommonJS, and TypeScript with module
 // nodenext, type-checked by this repository's TypeScript), and runs in each a producer (append with
 // and without a key, flush), a consumer (reads every record back and checks it) and a pool (a
-// processing call with { workers: 2 } and a handler module that checks each record it gets).
+// processing call with { workers: 2 } and a handler module that checks each record it gets), then
+// `reactive-log verify` on the log, through the bin link npm made.
 // The tarball's dependencies come from the registry. The temporary folder is removed at the end,
 // whatever happened. Exit status 0 when all three projects pass.
 //
@@ -35,7 +36,7 @@ function run(cmd, args, cwd) {
 function body(handlerRef) {
   return `
 const RECORDS = ${RECORDS};
-const logDir = join(here, 'log');
+const logDir = join(process.cwd(), 'log'); // the project's folder: the runs start there
 
 // Producer: append (with and without a key), flush, a second opener refused, close.
 const producer = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
@@ -85,11 +86,8 @@ const projects = [
     files: {
       'handler.mjs': `export default ${HANDLER_CHECK};\n`,
       'main.mjs': `import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError } from 'reactive-log';
-
-const here = dirname(fileURLToPath(import.meta.url));
 ${body("new URL('./handler.mjs', import.meta.url)")}`,
     },
     main: 'main.mjs',
@@ -103,7 +101,6 @@ ${body("new URL('./handler.mjs', import.meta.url)")}`,
 const { join } = require('node:path');
 const { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError } = require('reactive-log');
 
-const here = __dirname;
 (async () => {
 ${body("join(__dirname, 'handler.js')")}
 })().catch((e) => {
@@ -132,11 +129,9 @@ const handler: Handler = ${HANDLER_CHECK};
 export default handler;
 `,
       'src/main.ts': `import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError, type Message, type ProcessSummary } from 'reactive-log';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const typed: (m: Message) => number = (m) => m.offset;
 void typed;
 ${body("new URL('./handler.js', import.meta.url)").replace('let second = null;', 'let second: unknown = null;').replace('const summary = ', 'const summary: ProcessSummary = ')}`,
@@ -161,7 +156,9 @@ try {
       run('npm', ['install', '--no-audit', '--no-fund', tarball, ...(p.devDependencies ?? [])], dir);
       if (p.build) run(p.build[0], p.build[1], dir);
       const out = run(process.execPath, [p.main], dir);
-      console.log(`ok ${p.name}: ${out.trim()}`);
+      // The command the package installs, through its bin link, on the log the program wrote.
+      run(join(dir, 'node_modules', '.bin', 'reactive-log'), ['verify', 'log'], dir);
+      console.log(`ok ${p.name}: ${out.trim()}; reactive-log verify passes`);
     } catch (e) {
       failed++;
       console.error(`FAIL ${p.name}: ${e instanceof Error ? e.message : String(e)}`);
