@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
+import { optionalSignal, requireObject } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
   CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, storeOffset, wakeWriter,
@@ -21,12 +22,6 @@ import type { WriterToMain } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
-import { optionalSignal, requireObject } from '../validate.js';
-
-/** ERR_ABORTED for a flush whose signal aborted. */
-function flushAborted(signal: AbortSignal): LogError {
-  return new LogError(ErrorCode.ABORTED, 'flush aborted by its signal: the records may not be durable yet', {}, { cause: signal.reason });
-}
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
@@ -360,4 +355,9 @@ export class Producer {
     if (this.closing !== null || this.destroying !== null || this.closedFlag) throw LogError.closed('producer');
     throw this.failure ?? this.failureFromState() ?? LogError.closed('producer');
   }
+}
+
+/** ERR_ABORTED for a flush whose signal aborted. */
+function flushAborted(signal: AbortSignal): LogError {
+  return new LogError(ErrorCode.ABORTED, 'flush aborted by its signal: the records may not be durable yet', {}, { cause: signal.reason });
 }
