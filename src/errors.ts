@@ -32,6 +32,11 @@ export const ErrorCode = {
   IO: 'ERR_IO',
   /** The disk is full (ENOSPC, EDQUOT). Terminal for a producer. */
   DISK_FULL: 'ERR_DISK_FULL',
+  /**
+   * The call's `signal` aborted before the call finished (the signal's reason is the error's `cause`).
+   * The handle goes on working.
+   */
+  ABORTED: 'ERR_ABORTED',
   /** A consumer already serves an iteration or a processing call. */
   CONSUMER_BUSY: 'ERR_CONSUMER_BUSY',
   /** A consumer pool worker kept dying or hanging on the same records. */
@@ -64,8 +69,21 @@ export interface LogErrorDetails {
   readonly syscallCode?: string;
 }
 
+/**
+ * The brand every LogError carries on its prototype. `Symbol.for` gives every copy of this module in
+ * a process (an ESM and a CommonJS copy, two installed versions) the same symbol, so `isLogError`
+ * recognises the errors of all of them, where `instanceof` sees one class only.
+ */
+const LOG_ERROR_BRAND = Symbol.for('reactive-log.LogError');
+
 /** The one error class of reactive-log: a stable `code` to match on, a message, and `details`. */
 export class LogError extends Error {
+  static {
+    // On the prototype, inside the class: no statement of this module's own runs apart from the class.
+    Object.defineProperty(this.prototype, LOG_ERROR_BRAND, { value: true });
+  }
+
+
   /** The stable code; match on it, never on the message. */
   readonly code: ErrorCode;
   /** The file, byte position, offset or option involved. */
@@ -119,6 +137,26 @@ export class LogError extends Error {
     const msg = `${what}${file ? ` (${file})` : ''} failed: ${(err as Error | undefined)?.message ?? String(err)}`;
     return new LogError(code, msg, { ...(file ? { file } : {}), ...(sys ? { syscallCode: sys } : {}) }, { cause: err });
   }
+}
+
+/**
+ * Whether `e` is a {@link LogError} raised by any copy of reactive-log loaded in this process. Use it
+ * instead of `instanceof LogError` where the error may come from another copy of the module: an app
+ * that both imports and requires the package, or two installed versions, load two `LogError`
+ * classes, and `instanceof` is true for one of them only.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await Producer.open({ logDir });
+ * } catch (e) {
+ *   if (isLogError(e) && e.code === 'ERR_LOG_LOCKED') console.error('another producer has', logDir);
+ *   else throw e;
+ * }
+ * ```
+ */
+export function isLogError(e: unknown): e is LogError {
+  return typeof e === 'object' && e !== null && (e as { [LOG_ERROR_BRAND]?: unknown })[LOG_ERROR_BRAND] === true;
 }
 
 /** Whether `e` is ERR_UNSUPPORTED_FORMAT: a file of a newer format, which no caller may take for damage. */

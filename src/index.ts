@@ -4,7 +4,7 @@ export { SyncPolicy, type ProducerOptions } from './producer/options.js';
 export type { DedupWindowOption } from './producer/dedup-window.js';
 export type { AppendOptions } from './format/record.js';
 export type { ProducerStats } from './writer/writer-stats.js';
-export { LogError, ErrorCode, type LogErrorDetails } from './errors.js';
+export { LogError, ErrorCode, isLogError, type LogErrorDetails } from './errors.js';
 export {
   Whence, ConsumerStyle, type Message, type Outcome, type Handler, type ProcessContext, type ProcessSummary,
   type ConsumerOptions, type RetryPolicy, type CommitPolicy, type PoolOptions, type DeadLetter, type RecoveryReport,

@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
+import { optionalSignal, requireObject } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
   CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, storeOffset, wakeWriter,
@@ -244,13 +245,32 @@ export class Producer {
   /**
    * Resolves when every record appended before the call is fsynced. Rejects with the writer's error
    * once the writer has failed, even when every record was already durable (a failure while idle).
+   *
+   * `options.signal`: when it aborts first (or was aborted already), the call rejects at once with
+   * ERR_ABORTED, the signal's reason as its `cause`. Only the wait stops: the producer goes on, and
+   * the records become durable as the sync policy says (a later `flush()` waits for them).
    */
-  async flush(): Promise<void> {
+  async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closedFlag || this.destroying !== null) throw LogError.closed('producer');
-    await this.waitDurable(this.nextOffsetValue);
+    const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
+    if (signal?.aborted === true) throw flushAborted(signal);
+    await this.waitDurable(this.nextOffsetValue, signal);
   }
 
-  private async waitDurable(target: number): Promise<void> {
+  /** Waits until `target` is durable; with `signal`, each wait also ends when it aborts (ERR_ABORTED). */
+  private async waitDurable(target: number, signal?: AbortSignal): Promise<void> {
+    if (signal === undefined) return this.waitDurableUntil(target);
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<void>((resolve) => { onAbort = () => resolve(); });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.waitDurableUntil(target, signal, aborted);
+    } finally {
+      signal.removeEventListener('abort', onAbort); // a signal that outlives many flushes keeps no listener of theirs
+    }
+  }
+
+  private async waitDurableUntil(target: number, signal?: AbortSignal, aborted?: Promise<void>): Promise<void> {
     const i32 = this.c.i32;
     let blockedSince: number | null = null;
     if (loadOffset(this.c, I64.FLUSH_TARGET) < target) storeOffset(this.c, I64.FLUSH_TARGET, target);
@@ -281,7 +301,9 @@ export class Producer {
       } else {
         blockedSince = null;
       }
-      await waitSlot(i32, I32.DURABLE_SEQ, seq, Math.min(FLUSH_WAIT_SLICE_MS, this.options.appendTimeoutMs / 4 + 1));
+      if (signal?.aborted === true) throw flushAborted(signal);
+      const slept = waitSlot(i32, I32.DURABLE_SEQ, seq, Math.min(FLUSH_WAIT_SLICE_MS, this.options.appendTimeoutMs / 4 + 1));
+      await (aborted === undefined ? slept : Promise.race([slept, aborted]));
     }
   }
 
@@ -394,4 +416,9 @@ export class Producer {
     if (this.closing !== null || this.destroying !== null || this.closedFlag) throw LogError.closed('producer');
     throw this.failure ?? this.failureFromState() ?? LogError.closed('producer');
   }
+}
+
+/** ERR_ABORTED for a flush whose signal aborted. */
+function flushAborted(signal: AbortSignal): LogError {
+  return new LogError(ErrorCode.ABORTED, 'flush aborted by its signal: the records may not be durable yet', {}, { cause: signal.reason });
 }
