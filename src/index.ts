@@ -13,3 +13,6 @@ export {
   type VerifyReport, type VerifyFinding, type VerifyFindingKind, type VerifySeverity, type SegmentReport, type DamagedRange,
   type CursorReport, type CursorSlotReport,
 } from './verify/verify-types.js';
+export { inspectLog, type LogInfo, type SegmentSummary, type CursorSummary, type CursorLag, type LockHolder } from './admin/inspect.js';
+export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, type ResetResult } from './admin/cursor-admin.js';
+export { GLOBAL_CURSOR_ID } from './admin/cursor-ids.js';
