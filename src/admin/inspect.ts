@@ -6,7 +6,7 @@
  * records, takes no lock and writes nothing.
  */
 import { join } from 'node:path';
-import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
+import { cursorDir } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { LogReader } from '../reader/log-reader.js';
 import { listLogDir } from '../segment/segment-files.js';
