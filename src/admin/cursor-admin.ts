@@ -89,7 +89,7 @@ function checkResetOptions(options: unknown): ResetCursorOptions {
 /** The committed offset of an existing cursor; ERR_INVALID_OPTION (option id) when it does not exist. */
 function existingCursor(io: FileIO, names: CursorNames): number {
   const v = readCursorFile(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
-  if (v === null) throw LogError.invalidOption('id', `no cursor ${JSON.stringify(names.id)} in this log`);
+  if (v === null) throw noCursor(names);
   return v.offset;
 }
 
@@ -105,6 +105,10 @@ function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {
   return Math.min(Math.max(found, start), end);
 }
 
+function noCursor(names: CursorNames): LogError {
+  return new LogError(ErrorCode.INVALID_OPTION, `no cursor ${JSON.stringify(names.id)} in this log (no file ${names.filePath})`, { option: 'id', file: names.filePath });
+}
+
 /** Runs `act` holding the cursor's lock (ERR_CURSOR_LOCKED when a live consumer holds it); the lock file goes after. */
 function underLock<T>(io: FileIO, names: CursorNames, act: () => T): T {
   const taken = acquireLock(io, names.lockPath);
@@ -114,7 +118,7 @@ function underLock<T>(io: FileIO, names: CursorNames, act: () => T): T {
   const lock: HeldLock = taken.lock;
   try {
     // The cursor may have been deleted between the check and the lock.
-    if (!io.exists(names.filePath)) throw LogError.invalidOption('id', `no cursor ${JSON.stringify(names.id)} in this log`);
+    if (!io.exists(names.filePath)) throw noCursor(names);
     return act();
   } finally {
     lock.release();
