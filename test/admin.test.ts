@@ -4,10 +4,10 @@
  * byte-identical), and Consumer.open's onPositionExpired.
  */
 import * as assert from 'uvu/assert';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, deleteCursor, inspectLog, resetCursor, type Message } from '../dist/index.js';
-import { digestDir, liveLogOf, rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, deleteCursor, inspectLog, resetCursor, verifyLog, type Message } from '../dist/index.js';
+import { digestDir, liveLogOf, logOf, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('admin');
 const text = (m: Message): string => Buffer.from(m.data).toString();
@@ -87,6 +87,22 @@ test('inspectLog: an empty directory and a caught-up cursor give zeros', async (
   await commit(logDir, 'done', 20);
   assert.equal((await inspectLog(logDir)).cursors[0]!.lag, { records: 0, bytes: 0, ms: 0 });
   await p.close();
+});
+
+test('inspectLog reads no record: damage inside an old frame changes none of its figures (verify finds it)', async () => {
+  const logDir = await logOf(600, { fileRollSize: 4096, indexIntervalBytes: 512, flushAfter: (i) => i % 5 === 4 });
+  await commit(logDir, 'billing', 500);
+  const before = await inspectLog(logDir);
+  assert.ok(before.segments.length > 3 && before.segments[1]!.baseOffset < 500, 'the cursor is past the first segments');
+  // The last body byte of the first segment's third frame (segment header 32 bytes; frame length at +8; trailer 4 bytes).
+  const first = join(logDir, readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()[0]!);
+  const b = readFileSync(first);
+  let at = 32;
+  for (let k = 0; k < 2; k++) at += b.readUInt32LE(at + 8);
+  b[at + b.readUInt32LE(at + 8) - 5]! ^= 0xff;
+  writeFileSync(first, b);
+  assert.not.ok((await verifyLog(logDir)).ok, 'the damage is real');
+  assert.equal(await inspectLog(logDir), before);
 });
 
 test('resetCursor moves a cursor both ways, to oldest, latest, an offset and a time; a consumer starts there', async () => {

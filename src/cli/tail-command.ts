@@ -29,7 +29,8 @@ export const tailCommand: Command = {
     const json = values.json === true;
     const info = await inspectLog(dir!);
     const from = Math.max(info.logStartOffset, info.nextOffset - count);
-    const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)) });
+    // Retention may delete `from` meanwhile: then the tail starts at the new log start.
+    const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
     try {
       if (values.follow !== true) {
         for (const m of c.iter()) await out(recordLine(m, json));
