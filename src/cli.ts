@@ -6,7 +6,7 @@
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage (nothing was changed),
  * 130 interrupted (Ctrl-C).
  */
-import { EXIT_USAGE, runCommand, usageFailure, type Command } from './cli/common.js';
+import { EXIT_USAGE, markStdoutClosed, runCommand, usageFailure, type Command } from './cli/common.js';
 import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
 import { infoCommand } from './cli/info-command.js';
@@ -55,9 +55,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // A closed pipe (`reactive-log dump log | head`) must not crash a command that holds a log open: the
-// output is dropped and the command finishes its work.
+// output is dropped, commands that print records stop, and the others finish their work.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
+  markStdoutClosed();
 });
 
 main(process.argv.slice(2)).then(

@@ -66,11 +66,32 @@ export function timeArg(option: string, text: string): number {
   return ms;
 }
 
-/** Writes `text` to stdout and resolves once it is handed to the system (so exit codes follow the data). */
+let stdoutGone = false;
+
+/** stdout's reader went away (EPIPE: `reactive-log dump log | head`): commands stop printing and end with exit code 0. */
+export function markStdoutClosed(): void {
+  stdoutGone = true;
+}
+
+/** Whether stdout's reader went away. */
+export function stdoutClosed(): boolean {
+  return stdoutGone;
+}
+
+/** Writes `text` to stdout and resolves once it is handed to the system, or at once when stdout's reader went away. */
 export function out(text: string): Promise<void> {
+  if (stdoutGone) return Promise.resolve();
   return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
+    if (process.stdout.write(text)) return resolve();
+    const done = (): void => {
+      process.stdout.off('drain', done);
+      process.stdout.off('error', done);
+      process.stdout.off('close', done);
+      resolve();
+    };
+    process.stdout.once('drain', done);
+    process.stdout.once('error', done);
+    process.stdout.once('close', done);
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence, type Message } from '../types.js';
-import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, timeArg, wholeNumber, type Command } from './common.js';
+import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 
 /** Prints up to `count` records (null: all) visible now from `whence`; returns how many it printed. */
@@ -15,7 +15,7 @@ async function printRecords(dir: string, whence: Whence, count: number | null, j
     if (count === 0) return 0;
     for (const m of c.iter()) {
       await out(recordLine(m, json));
-      if (++n === count) break;
+      if (++n === count || stdoutClosed()) break;
     }
   } finally {
     await c.close();

@@ -6,7 +6,7 @@
 import { inspectLog } from '../admin/inspect.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence } from '../types.js';
-import { EXIT_INTERRUPTED, helped, out, parse, positionals, wholeNumber, type Command } from './common.js';
+import { EXIT_INTERRUPTED, helped, out, parse, positionals, stdoutClosed, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 
 const DEFAULT_COUNT = 10;
@@ -33,7 +33,10 @@ export const tailCommand: Command = {
     const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
     try {
       if (values.follow !== true) {
-        for (const m of c.iter()) await out(recordLine(m, json));
+        for (const m of c.iter()) {
+          await out(recordLine(m, json));
+          if (stdoutClosed()) break;
+        }
         return 0;
       }
       return await follow(c, json);
@@ -52,7 +55,10 @@ async function follow(c: Consumer, json: boolean): Promise<number> {
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onTerm);
   try {
-    for await (const m of c.tail({ signal: stop.signal })) await out(recordLine(m, json));
+    for await (const m of c.tail({ signal: stop.signal })) {
+      await out(recordLine(m, json));
+      if (stdoutClosed()) break;
+    }
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
