@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, deleteCursor, inspectLog, resetCursor, verifyLog, type Message } from '../dist/index.js';
+import { Consumer, ConsumerStyle, GLOBAL_CURSOR_ID, Producer, SyncPolicy, Whence, deleteCursor, inspectLog, resetCursor, verifyLog, type Message } from '../dist/index.js';
 import { digestDir, liveLogOf, logOf, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('admin');
@@ -149,6 +149,24 @@ test('resetCursor and deleteCursor are refused while a consumer holds the cursor
   assert.equal(await deleteCursor(logDir, 'billing'), { id: 'billing', committedOffset: 30 });
   assert.equal(readdirSync(join(logDir, 'cursors')), [], 'cursor file and lock gone');
   assert.equal((await inspectLog(logDir)).cursors, []);
+  await p.close();
+});
+
+test("the globalTx cursor is '@global' beside a clientTx cursor of the id 'global'", async () => {
+  const { logDir, p } = await liveLogOf(30);
+  const g = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  await g.nonblockingProcess(12, () => 'commit');
+  await g.close();
+  await commit(logDir, 'global', 3);
+  const cursors = (await inspectLog(logDir)).cursors.map((c) => [c.id, c.style, c.committedOffset]);
+  assert.equal(cursors.sort(), [[GLOBAL_CURSOR_ID, 'globalTx', 12], ['global', 'clientTx', 3]].sort());
+  assert.is(GLOBAL_CURSOR_ID, '@global');
+  await resetCursor(logDir, '@global', { to: 'latest' });
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });
+  assert.is(again.committedOffset, 30);
+  await again.close();
+  await deleteCursor(logDir, 'global');
+  assert.equal((await inspectLog(logDir)).cursors.map((c) => c.id), [GLOBAL_CURSOR_ID]);
   await p.close();
 });
 
