@@ -7,7 +7,7 @@ import { ConsumerStyle, Whence, type Message } from '../types.js';
 import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 
-/** Prints up to `count` records (null: all) visible now from `whence`; returns how many it printed. */
+/** Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it; returns how many. */
 async function printRecords(dir: string, whence: Whence, count: number | null, json: boolean): Promise<number> {
   const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(whence) });
   let n = 0;
@@ -26,7 +26,7 @@ async function printRecords(dir: string, whence: Whence, count: number | null, j
 export const dumpCommand: Command = {
   name: 'dump',
   usage: `reactive-log dump <dir> [--from <offset> | --since <time>] [--count <n>] [--json]
-  Print the records stored now, oldest first, one per line, then exit.
+  Print the records stored when it starts, oldest first, one per line, then exit.
   --from <offset>   start at this offset (default: the oldest record)
   --since <time>    start at the first record stored at or after <time>
                     (ms since the epoch, or ISO 8601 such as 2026-12-03T18:00:00Z)
