@@ -6,7 +6,7 @@
  */
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { Consumer, ConsumerStyle, type Message } from '../dist/index.js';
+import { Consumer, ConsumerStyle, SyncPolicy, type Message } from '../dist/index.js';
 import { digestDir, liveLogOf, suite, waitFor } from './kit.js';
 import { CliProcess, cli, killCliProcesses } from './cli-kit.js';
 
@@ -33,6 +33,31 @@ test('info --json: the figures of a producer appending in another process', asyn
   assert.is(text.status, 0, text.stderr);
   assert.match(text.stdout, /next offset\s+153\n/);
   assert.match(text.stdout, new RegExp(`producer\\s+pid ${process.pid} `));
+  await p.close();
+});
+
+test('info --json while the producer appends all along: each figure between the producer\'s before and after', async () => {
+  const { logDir, p } = await liveLogOf(10, { fileRollSize: 4096, syncPolicy: SyncPolicy.periodic(5) });
+  let stop = false;
+  const appending = (async () => {
+    for (let i = 0; !stop; i++) {
+      p.append(`busy-${i}`);
+      if (i % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+  })();
+  await waitFor(() => p.durableOffset > 1000, 'appends under way');
+  const before = { written: p.writtenOffset, durable: p.durableOffset, start: p.logStartOffset };
+  const child = new CliProcess(['info', logDir, '--json']);
+  await child.exited;
+  const middle = { next: p.nextOffset };
+  stop = true;
+  await appending;
+  await p.flush();
+  assert.equal(child.exit, { code: 0, signal: null }, child.stderr);
+  const info = json(child.stdout) as { nextOffset: number; durableOffset: number; logStartOffset: number };
+  assert.ok(before.written <= info.nextOffset && info.nextOffset <= middle.next, `nextOffset ${info.nextOffset} in [${before.written}, ${middle.next}]`);
+  assert.ok(before.durable <= info.durableOffset && info.durableOffset <= info.nextOffset, `durableOffset ${info.durableOffset} in [${before.durable}, ${info.nextOffset}]`);
+  assert.is(info.logStartOffset, before.start);
   await p.close();
 });
 
