@@ -1,130 +1,64 @@
 #!/usr/bin/env node
 /**
- * The `reactive-log` command: a thin argument parser in front of the subcommands. Each subcommand
- * lives in its own module and returns the process exit code.
+ * The `reactive-log` command: dispatches to the subcommands in src/cli/, each of which parses its own
+ * arguments and returns the process exit code (docs/cli.md).
  *
- * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage, 130 interrupted (Ctrl-C).
+ * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage (nothing was changed),
+ * 130 interrupted (Ctrl-C).
  */
-import { parseArgs } from 'node:util';
-import { DEMO_DEFAULTS, runDemo } from './demo/demo.js';
-import { LogError } from './errors.js';
-import { formatVerifyReport } from './verify/verify-format.js';
-import { verifyLog } from './verify/verify-log.js';
+import { EXIT_USAGE, markStdoutClosed, runCommand, usageFailure, type Command } from './cli/common.js';
+import { cursorCommand } from './cli/cursor-command.js';
+import { demoCommand } from './cli/demo-command.js';
+import { infoCommand } from './cli/info-command.js';
+import { dumpCommand, getCommand } from './cli/read-commands.js';
+import { tailCommand } from './cli/tail-command.js';
+import { verifyCommand } from './cli/verify-command.js';
+import { packageVersion } from './cli/version.js';
 
-const EXIT_USAGE = 2;
+const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, verifyCommand, demoCommand];
 
-const USAGE = `Usage: reactive-log <command> [options]
+function usage(): string {
+  const synopses = COMMANDS.map((c) => c.usage.split('\n').filter((l) => l.startsWith('reactive-log') || l.startsWith('       reactive-log')).map((l) => `  ${l.trim()}`).join('\n'));
+  return `Usage: reactive-log <command> [options]
 
 Commands:
-  demo      Append records to a log while a consumer in the same process reads
-            them back; shows progress, verifies every record, prints a summary.
-            Running it again on the same directory continues the same log.
-  verify <dir>
-            Read every segment, frame checksum, index entry, cursor file and
-            durable.offset of a log directory and report what is damaged.
-            Read-only: safe beside a running producer. Exit code 0 when no
-            damage was found (warnings allowed), 1 on damage, 2 on bad usage.
+${synopses.join('\n')}
 
-Options of demo:
-  --dir <path>      log directory, created if missing (default: ${DEMO_DEFAULTS.dir})
-  --records <n>     records to append in this run (default: ${DEMO_DEFAULTS.records.toLocaleString('en-US')})
+Options:
+  -h, --help        print this help; "reactive-log <command> --help" for a command's
+  --version         print the version
 
-Options of verify:
-  --json            print the report as JSON instead of text
-
-Other options:
-  -h, --help        print this help
+Exit codes: 0 ok, 1 the command failed, 2 bad usage (nothing changed), 130 interrupted.
+Data goes to stdout, messages to stderr. See docs/cli.md.
 `;
-
-/** The subcommands, by name. */
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  demo: demoCommand,
-  verify: verifyCommand,
-};
-
-async function verifyCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) return usageError(`verify takes one log directory, got ${positionals.length === 0 ? 'none' : positionals.join(' ')}`);
-  let report;
-  try {
-    report = await verifyLog(positionals[0]!);
-  } catch (e) {
-    // A path that is not a log directory is a usage error; an I/O failure is a failed run.
-    if (e instanceof LogError && e.code === 'ERR_INVALID_OPTION') return usageError(`${e.message} (${e.code})`);
-    throw e;
-  }
-  process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report));
-  return report.ok ? 0 : 1;
-}
-
-async function demoCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      dir: { type: 'string' },
-      records: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length > 0) return usageError(`demo takes no arguments, got ${positionals.join(' ')}`);
-  const dir = values.dir ?? DEMO_DEFAULTS.dir;
-  if (dir === '') return usageError('--dir needs a path');
-  let records: number = DEMO_DEFAULTS.records;
-  if (values.records !== undefined) {
-    // Digits, optionally grouped with "_" or "," (5_000_000, 5,000,000).
-    const text = values.records.replace(/[_,]/g, '');
-    records = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(records)) return usageError(`--records takes a whole number of at least 0, got ${values.records}`);
-  }
-  return runDemo({ dir, records });
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`reactive-log: ${message}\nRun "reactive-log --help" for usage.\n`);
-  return EXIT_USAGE;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined) {
-    process.stderr.write(USAGE);
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(usage());
     return EXIT_USAGE;
   }
-  if (command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
+  if (name === '-h' || name === '--help' || name === 'help') {
+    if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
+    process.stdout.write(usage());
     return 0;
   }
-  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (run === undefined) return usageError(`unknown command ${JSON.stringify(command)}`);
-  try {
-    return await run(rest);
-  } catch (e) {
-    // parseArgs reports unknown options and missing values with codes of its own.
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) return usageError((e as Error).message);
-    throw e;
+  if (name === '--version' || name === '-v') {
+    if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (cmd === undefined) return usageFailure(null, `unknown command ${JSON.stringify(name)}`);
+  return runCommand(cmd, rest);
 }
 
-// A closed pipe (`reactive-log demo | head`) must not crash a command that holds a log open: the
-// output is dropped and the command finishes its work.
+// A closed pipe (`reactive-log dump log | head`) must not crash a command that holds a log open: the
+// output is dropped, commands that print records stop, and the others finish their work.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code !== 'EPIPE') throw e;
+  markStdoutClosed();
 });
 
 main(process.argv.slice(2)).then(

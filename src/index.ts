@@ -19,3 +19,6 @@ export {
 export {
   channels, type RecoveryEvent, type RollEvent, type RetentionEvent, type WriterFailureEvent, type DeadLetterEvent,
 } from './events.js';
+export { inspectLog, type LogInfo, type SegmentSummary, type CursorSummary, type CursorLag, type LockHolder } from './admin/inspect.js';
+export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, type ResetResult } from './admin/cursor-admin.js';
+export { GLOBAL_CURSOR_ID } from './admin/cursor-ids.js';

@@ -157,6 +157,13 @@ export interface ConsumerOptions {
   retry?: RetryPolicy;
   /** Group commit of the transactional styles. Default: a durable commit per record. */
   commit?: CommitPolicy;
+  /**
+   * What `open` does when the consumer would start below the log start (retention deleted the records
+   * a transactional cursor or `Whence.position` names): `'error'` (the default) fails with
+   * `ERR_POSITION_EXPIRED`; `'oldest'` starts at the oldest record still stored, and a transactional
+   * cursor is committed there first. Records the log no longer holds are skipped either way.
+   */
+  onPositionExpired?: 'error' | 'oldest';
 }
 
 /**

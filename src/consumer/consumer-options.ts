@@ -26,9 +26,11 @@ export interface ResolvedConsumerOptions {
   /** Tailing from another process: the longest wait between checks of the files, ms. */
   readonly pollIntervalMs: number;
   readonly retry: ResolvedRetry;
+  /** Below the log start at open: fail (ERR_POSITION_EXPIRED) or start at the oldest record. */
+  readonly onPositionExpired: 'error' | 'oldest';
 }
 
-const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit']);
+const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired']);
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -76,7 +78,11 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   const start: StartPlan = cursorName === null
     ? { kind: 'whence', whence: (style as Extract<ConsumerStyle, { kind: 'nonTx' }>).whence }
     : { kind: 'cursor', cursorName, commitEveryRecords, commitEveryMs };
-  return { logDir, start, visibility, pollIntervalMs, retry };
+  const onPositionExpired = o.onPositionExpired ?? 'error';
+  if (onPositionExpired !== 'error' && onPositionExpired !== 'oldest') {
+    throw LogError.invalidOption('onPositionExpired', `expected 'error' or 'oldest', got ${describe(onPositionExpired)}`);
+  }
+  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired };
 }
 
 /** The cursor's file stem (`client.<id>`, `global`), or null for nonTx, whose Whence is checked here. */

@@ -33,11 +33,12 @@ interface ConsumerStart {
 /** Opens the cursor (if any) and places a reader where the consumer starts. */
 export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
   const { start } = opts;
-  if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence);
-  return openAtCursor(io, realDir, opts.logDir, start);
+  const toOldest = opts.onPositionExpired === 'oldest';
+  if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence, toOldest);
+  return openAtCursor(io, realDir, opts.logDir, start, toOldest);
 }
 
-function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence): ConsumerStart {
+function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence, toOldest: boolean): ConsumerStart {
   if (whence.kind === 'position' && localProducer(realDir) === undefined) {
     // A record found in a valid frame lies below the log's end (and the path is a directory): no
     // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
@@ -56,25 +57,26 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
   for (let attempt = 1; ; attempt++) {
     const bounds = logBounds(io, realDir, visibility);
     try {
-      const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds);
+      const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds, toOldest);
       return { cursor: null, reader: seekReader(io, realDir, atOffset) };
     } catch (e) {
-      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind === 'oldest' || whence.kind === 'timestamp');
+      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind === 'oldest' || whence.kind === 'timestamp' || toOldest);
       if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
     }
   }
 }
 
 /** A transactional cursor reads durable records only (resolveConsumerOptions). */
-function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>): ConsumerStart {
+function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>, toOldest: boolean): ConsumerStart {
   const { cursorName } = plan;
   requireLogDirectory(io, realDir, logDir);
   let bounds = logBounds(io, realDir, 'durable');
   const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // A cursor that never committed stands for "from the oldest record": if retention moved the
-    // start since it was created, it follows (nothing was handed out to it yet).
-    const fromOldest = cursor.neverCommitted;
+    // start since it was created, it follows (nothing was handed out to it yet). With
+    // onPositionExpired 'oldest', any cursor retention passed follows the start likewise.
+    const fromOldest = cursor.neverCommitted || toOldest;
     for (let attempt = 1; ; attempt++) {
       if (fromOldest && cursor.nextOffset < bounds.startOffset) {
         cursor.advance(bounds.startOffset, undefined);
@@ -183,13 +185,14 @@ function timeOffset(io: FileIO, realDir: string, ms: number, b: Bounds): number 
 }
 
 /** Resolves a Whence other than a timestamp to an offset, checking it against the log's current bounds. */
-function startOffset(whence: Exclude<Whence, { kind: 'timestamp' }>, b: Bounds): number {
+function startOffset(whence: Exclude<Whence, { kind: 'timestamp' }>, b: Bounds, toOldest: boolean): number {
   switch (whence.kind) {
     case 'oldest': return b.startOffset;
     case 'latest': return b.appendEndOffset;
     case 'position': {
       const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
       if (atOffset < b.startOffset) {
+        if (toOldest) return b.startOffset;
         throw LogError.expired(atOffset, b.startOffset);
       }
       if (atOffset > b.appendEndOffset) throw LogError.invalidOption('whence', `Whence.position(${atOffset}) is past the end of the log (${b.appendEndOffset})`);

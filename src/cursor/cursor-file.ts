@@ -197,6 +197,18 @@ export class CursorFile {
   commit(offset: number, state: Uint8Array | null | undefined): void {
     // Callers only ever move a cursor forward: a step back is a bug here, not damage on disk.
     assertInvariant(offset >= this.current.offset, () => `cursor ${this.name} would move backwards from ${this.current.offset} to ${offset}`, { file: this.name });
+    this.write(offset, state);
+  }
+
+  /**
+   * An operator's reset (resetCursor, under the cursor's lock): as commit, in either direction. The
+   * same one slot write and fdatasync, so a crash leaves the old or the new value.
+   */
+  reset(offset: number, state: Uint8Array | null | undefined): void {
+    this.write(offset, state);
+  }
+
+  private write(offset: number, state: Uint8Array | null | undefined): void {
     const next: CursorValue = {
       sequence: this.current.sequence + 1,
       offset,

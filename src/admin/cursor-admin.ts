@@ -1,0 +1,126 @@
+/**
+ * `resetCursor` and `deleteCursor`: an operator moves or removes a transactional cursor from any
+ * process. Both take the cursor's lock first, so a consumer holding the cursor makes them fail with
+ * ERR_CURSOR_LOCKED, and a consumer opening meanwhile fails the same way. Everything about the call
+ * (directory, id, target, that the cursor exists) is checked before anything is written: bad input
+ * leaves the directory byte-identical.
+ */
+import { CursorFile, readCursorFile } from '../cursor/cursor-file.js';
+import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { offsetAtTime } from '../reader/time-seek.js';
+import { listLogDir } from '../segment/segment-files.js';
+import { fileIO, fsyncDir, type FileIO } from '../storage/file-io.js';
+import { acquireLock, type HeldLock } from '../storage/lock.js';
+import { describe } from '../validate.js';
+import { adminLogDir } from './admin-dir.js';
+import { cursorNames, type CursorNames } from './cursor-ids.js';
+import { inspectWith } from './inspect.js';
+
+/** Where resetCursor moves a cursor. */
+export type ResetTarget = 'oldest' | 'latest' | number | { readonly timestamp: number };
+
+/** Options of resetCursor. */
+export interface ResetCursorOptions {
+  readonly to: ResetTarget;
+  /** The state value committed with the cursor: kept (the default) or cleared. */
+  readonly state?: 'keep' | 'clear';
+}
+
+/** What resetCursor did. */
+export interface ResetResult {
+  readonly id: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Moves cursor `id` of the log at `dir` to `options.to`, which is resolved against the log's durable
+ * records: 'oldest' is the log start, 'latest' the durable end, an offset must lie between the two,
+ * `{ timestamp }` is the first record stored at or after it (the durable end when none is).
+ */
+export async function resetCursor(dir: string, id: string, options: ResetCursorOptions): Promise<ResetResult> {
+  const io = await fileIO();
+  const realDir = adminLogDir(io, dir);
+  const names = cursorNames(realDir, id);
+  const o = checkResetOptions(options);
+  const before = existingCursor(io, names);
+  const target = resolveTarget(io, realDir, o.to);
+  return underLock(io, names, () => {
+    const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target);
+    try {
+      file.reset(target, o.state === 'clear' ? null : undefined);
+    } finally {
+      file.close();
+    }
+    return { id: names.id, from: before, to: target };
+  });
+}
+
+/** Removes cursor `id` of the log at `dir`: its file and its lock file. ERR_INVALID_OPTION when there is none. */
+export async function deleteCursor(dir: string, id: string): Promise<{ readonly id: string; readonly committedOffset: number }> {
+  const io = await fileIO();
+  const realDir = adminLogDir(io, dir);
+  const names = cursorNames(realDir, id);
+  const before = existingCursor(io, names);
+  return underLock(io, names, () => {
+    try {
+      io.unlink(names.filePath);
+      fsyncDir(io, cursorDir(realDir));
+    } catch (e) {
+      throw LogError.fromSystem(e, 'deleting cursor', names.filePath);
+    }
+    return { id: names.id, committedOffset: before };
+  });
+}
+
+function checkResetOptions(options: unknown): ResetCursorOptions {
+  if (options === null || typeof options !== 'object') throw LogError.invalidOption('options', `expected { to }, got ${describe(options)}`);
+  const o = options as { to?: unknown; state?: unknown };
+  for (const k of Object.keys(o)) if (k !== 'to' && k !== 'state') throw LogError.invalidOption(k, 'unknown option');
+  if (o.state !== undefined && o.state !== 'keep' && o.state !== 'clear') throw LogError.invalidOption('state', `expected 'keep' or 'clear', got ${describe(o.state)}`);
+  const to = o.to;
+  const ok = to === 'oldest' || to === 'latest' || (typeof to === 'number' && Number.isSafeInteger(to) && to >= 0) ||
+    (to !== null && typeof to === 'object' && Object.keys(to).length === 1 && typeof (to as { timestamp?: unknown }).timestamp === 'number' && Number.isFinite((to as { timestamp: number }).timestamp));
+  if (!ok) throw LogError.invalidOption('to', `expected 'oldest', 'latest', an offset or { timestamp: ms }, got ${describe(to)}`);
+  return o as ResetCursorOptions;
+}
+
+/** The committed offset of an existing cursor; ERR_INVALID_OPTION (option id) when it does not exist. */
+function existingCursor(io: FileIO, names: CursorNames): number {
+  const v = readCursorFile(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
+  if (v === null) throw noCursor(names);
+  return v.offset;
+}
+
+function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {
+  const { logStartOffset: start, durableOffset: end } = inspectWith(io, dir);
+  if (to === 'oldest') return start;
+  if (to === 'latest') return end;
+  if (typeof to === 'number') {
+    if (to < start || to > end) throw LogError.invalidOption('to', `offset ${to} is outside the log's durable records (${start} to ${end})`);
+    return to;
+  }
+  const found = offsetAtTime(io, dir, listLogDir(io, dir).bases, to.timestamp, end);
+  return Math.min(Math.max(found, start), end);
+}
+
+function noCursor(names: CursorNames): LogError {
+  return new LogError(ErrorCode.INVALID_OPTION, `no cursor ${JSON.stringify(names.id)} in this log (no file ${names.filePath})`, { option: 'id', file: names.filePath });
+}
+
+/** Runs `act` holding the cursor's lock (ERR_CURSOR_LOCKED when a live consumer holds it); the lock file goes after. */
+function underLock<T>(io: FileIO, names: CursorNames, act: () => T): T {
+  const taken = acquireLock(io, names.lockPath);
+  if (!taken.ok) {
+    throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${names.id} is held by a consumer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}: close it first`, { file: names.lockPath });
+  }
+  const lock: HeldLock = taken.lock;
+  try {
+    // The cursor may have been deleted between the check and the lock.
+    if (!io.exists(names.filePath)) throw noCursor(names);
+    return act();
+  } finally {
+    lock.release();
+  }
+}

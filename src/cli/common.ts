@@ -1,0 +1,135 @@
+/**
+ * What every command shares: exit codes, argument parsing (node:util parseArgs; anything it refuses
+ * is a usage error), usage errors, and how a failure is reported. Data goes to stdout, messages to
+ * stderr.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ErrorCode, LogError } from '../errors.js';
+
+export const EXIT_OK = 0;
+/** The command ran and failed (the log refused, a record is missing, I/O failed). */
+export const EXIT_FAILURE = 1;
+/** Missing, extra or malformed arguments, or a path that is no log directory: nothing was changed. */
+export const EXIT_USAGE = 2;
+/** Interrupted by Ctrl-C (SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+/** A command: its name, its usage lines, and its run (given the arguments after its name). */
+export interface Command {
+  readonly name: string;
+  /** The usage text printed by `--help` and after a usage error's message (first line: the synopsis). */
+  readonly usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Thrown by the helpers below: the command's arguments are wrong. */
+export class UsageError extends Error {}
+
+type Options = Record<string, { readonly type: 'string' | 'boolean'; readonly short?: string }>;
+
+/** What `parse` gives: each option's value (a string or true) when given, and the positionals. */
+export interface Parsed<O extends Options> {
+  readonly values: { readonly [K in keyof O]?: O[K]['type'] extends 'string' ? string : boolean } & { readonly help?: boolean };
+  readonly positionals: string[];
+}
+
+/** Parses `args` strictly, with `--help`/`-h` added; a parse failure is a UsageError. */
+export function parse<O extends Options>(args: string[], options: O): Parsed<O> {
+  try {
+    const config: ParseArgsConfig = { args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true };
+    return parseArgs(config) as unknown as Parsed<O>;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Exactly `names.length` positionals, in order; else a UsageError naming what is missing or extra. */
+export function positionals(got: string[], names: readonly string[]): string[] {
+  if (got.length < names.length) throw new UsageError(`missing ${names.slice(got.length).map((n) => `<${n}>`).join(' ')}`);
+  if (got.length > names.length) throw new UsageError(`unexpected argument ${JSON.stringify(got[names.length])}`);
+  if (got.some((g) => g === '')) throw new UsageError('an argument is empty');
+  return got;
+}
+
+/** A whole number of at least `min` (digits, optionally grouped with '_' or ','). */
+export function wholeNumber(option: string, text: string, min = 0): number {
+  const n = /^[0-9][0-9_,]*$/.test(text) ? Number(text.replace(/[_,]/g, '')) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${option} takes a whole number of at least ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** A time: ms since the epoch (digits) or an ISO 8601 date-time (2026-12-03T18:00:00Z). */
+export function timeArg(option: string, text: string): number {
+  if (/^[0-9]+$/.test(text)) return wholeNumber(option, text);
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`${option} takes ms since the epoch or an ISO 8601 time, got ${JSON.stringify(text)}`);
+  return ms;
+}
+
+let stdoutGone = false;
+
+/** stdout's reader went away (EPIPE: `reactive-log dump log | head`): commands stop printing and end with exit code 0. */
+export function markStdoutClosed(): void {
+  stdoutGone = true;
+}
+
+/** Whether stdout's reader went away. */
+export function stdoutClosed(): boolean {
+  return stdoutGone;
+}
+
+/** Writes `text` to stdout and resolves once it is handed to the system, or at once when stdout's reader went away. */
+export function out(text: string): Promise<void> {
+  if (stdoutGone) return Promise.resolve();
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) return resolve();
+    const done = (): void => {
+      process.stdout.off('drain', done);
+      process.stdout.off('error', done);
+      process.stdout.off('close', done);
+      resolve();
+    };
+    process.stdout.once('drain', done);
+    process.stdout.once('error', done);
+    process.stdout.once('close', done);
+  });
+}
+
+export function message(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** Reports a usage error: the message, then the command's synopsis. */
+export function usageFailure(cmd: Command | null, why: string): number {
+  const synopsis = cmd === null ? 'Run "reactive-log --help" for usage.' : `Usage: ${cmd.usage.split('\n')[0]!}\nRun "reactive-log ${cmd.name} --help" for more.`;
+  message(`reactive-log${cmd === null ? '' : ` ${cmd.name}`}: ${why}\n${synopsis}`);
+  return EXIT_USAGE;
+}
+
+/** Whether a LogError is about the arguments (a path that is no log, an id no cursor can have): exit 2. */
+export function isUsageLogError(e: unknown): e is LogError {
+  if (!(e instanceof LogError)) return false;
+  return e.code === ErrorCode.INVALID_CONSUMER_ID || (e.code === ErrorCode.INVALID_OPTION && (e.details.option === 'logDir' || e.details.option === 'dir'));
+}
+
+/** Runs a command and turns what it throws into an exit code and a message on stderr. */
+export async function runCommand(cmd: Command, args: string[]): Promise<number> {
+  try {
+    return await cmd.run(args);
+  } catch (e) {
+    if (e instanceof UsageError) return usageFailure(cmd, e.message);
+    if (isUsageLogError(e)) return usageFailure(cmd, `${e.message} (${e.code})`);
+    if (e instanceof LogError) {
+      message(`reactive-log ${cmd.name}: ${e.message} (${e.code})`);
+      return EXIT_FAILURE;
+    }
+    throw e;
+  }
+}
+
+/** Prints the command's help if asked; true when it did. */
+export function helped(cmd: Command, values: { help?: boolean | undefined }): boolean {
+  if (values.help !== true) return false;
+  process.stdout.write(`Usage: ${cmd.usage}\n`);
+  return true;
+}

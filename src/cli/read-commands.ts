@@ -1,0 +1,77 @@
+/**
+ * `dump` and `get`: records read from the files by a nonTx consumer, which takes no lock and writes
+ * nothing, so they are safe beside a running producer. Records are printed as record-format.ts says.
+ */
+import { Consumer } from '../consumer/consumer.js';
+import { ConsumerStyle, Whence, type Message } from '../types.js';
+import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
+import { recordLine } from './record-format.js';
+
+/** Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it; returns how many. */
+async function printRecords(dir: string, whence: Whence, count: number | null, json: boolean): Promise<number> {
+  const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(whence) });
+  let n = 0;
+  try {
+    if (count === 0) return 0;
+    for (const m of c.iter()) {
+      await out(recordLine(m, json));
+      if (++n === count || stdoutClosed()) break;
+    }
+  } finally {
+    await c.close();
+  }
+  return n;
+}
+
+export const dumpCommand: Command = {
+  name: 'dump',
+  usage: `reactive-log dump <dir> [--from <offset> | --since <time>] [--count <n>] [--json]
+  Print the records stored when it starts, oldest first, one per line, then exit.
+  --from <offset>   start at this offset (default: the oldest record)
+  --since <time>    start at the first record stored at or after <time>
+                    (ms since the epoch, or ISO 8601 such as 2026-12-03T18:00:00Z)
+  --count <n>       print at most n records
+  --json            one JSON object per record (NDJSON)`,
+  async run(args) {
+    const { values, positionals: got } = parse(args, {
+      from: { type: 'string' }, since: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' },
+    });
+    if (helped(this, values)) return 0;
+    const [dir] = positionals(got, ['dir']);
+    if (values.from !== undefined && values.since !== undefined) throw new UsageError('--from and --since exclude each other');
+    const whence = values.from !== undefined ? Whence.position(wholeNumber('--from', values.from))
+      : values.since !== undefined ? Whence.timestamp(timeArg('--since', values.since)) : Whence.oldest();
+    const count = values.count === undefined ? null : wholeNumber('--count', values.count);
+    await printRecords(dir!, whence, count, values.json === true);
+    return 0;
+  },
+};
+
+export const getCommand: Command = {
+  name: 'get',
+  usage: `reactive-log get <dir> <offset> [--json]
+  Print the record at <offset>. Exit code 1 when the log holds no record there.
+  --json            print it as one JSON object`,
+  async run(args) {
+    const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
+    if (helped(this, values)) return 0;
+    const [dir, offsetText] = positionals(got, ['dir', 'offset']);
+    const offset = wholeNumber('<offset>', offsetText!);
+    const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(offset)) });
+    let m: Message | undefined;
+    try {
+      for (const r of c.iter()) {
+        m = r;
+        break;
+      }
+    } finally {
+      await c.close();
+    }
+    if (m === undefined) {
+      message(`reactive-log get: no record at offset ${offset} (it is past the end of the log)`);
+      return EXIT_FAILURE;
+    }
+    await out(recordLine(m, values.json === true));
+    return 0;
+  },
+};

@@ -1,0 +1,50 @@
+/**
+ * How commands print records. Bytes are printed as UTF-8 text when they are valid UTF-8, else as
+ * base64. Text lines (one per record): `<offset> <ISO time> <data>`, where data that is not valid
+ * UTF-8, or holds control characters other than tab, is printed as `base64:<base64>`. With --json,
+ * one JSON object per line (NDJSON): offset, timestamp (ms), time (ISO), key, keyEncoding, headers,
+ * data, dataEncoding ('utf8' or 'base64'; key and keyEncoding are null without a key).
+ */
+import type { Message } from '../types.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The bytes as text and how they are encoded. */
+export function encodeBytes(b: Uint8Array): { text: string; encoding: 'utf8' | 'base64' } {
+  try {
+    return { text: utf8.decode(b), encoding: 'utf8' };
+  } catch {
+    return { text: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'), encoding: 'base64' };
+  }
+}
+
+/** A record as a JSON object (one NDJSON line, without the newline). */
+export function recordJson(m: Message): string {
+  const data = encodeBytes(m.data);
+  const key = m.key === null ? null : encodeBytes(m.key);
+  return JSON.stringify({
+    offset: m.offset,
+    timestamp: m.timestamp,
+    time: new Date(m.timestamp).toISOString(),
+    key: key?.text ?? null,
+    keyEncoding: key?.encoding ?? null,
+    headers: m.headers,
+    data: data.text,
+    dataEncoding: data.encoding,
+  });
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** A record as one text line (without the newline). */
+export function recordText(m: Message): string {
+  const data = encodeBytes(m.data);
+  const shown = data.encoding === 'utf8' && !CONTROL.test(data.text) ? data.text : `base64:${Buffer.from(m.data).toString('base64')}`;
+  return `${m.offset} ${new Date(m.timestamp).toISOString()} ${shown}`;
+}
+
+/** A record as printed with or without --json, newline included. */
+export function recordLine(m: Message, json: boolean): string {
+  return `${json ? recordJson(m) : recordText(m)}\n`;
+}

@@ -1,0 +1,21 @@
+/** `reactive-log verify <dir> [--json]`: the offline check of a whole log directory (verifyLog). */
+import { verifyLog } from '../verify/verify-log.js';
+import { formatVerifyReport } from '../verify/verify-format.js';
+import { helped, out, parse, positionals, type Command } from './common.js';
+
+export const verifyCommand: Command = {
+  name: 'verify',
+  usage: `reactive-log verify <dir> [--json]
+  Read every segment, frame checksum, index entry, cursor file and durable.offset
+  of a log directory and report what is damaged. Read-only: safe beside a running
+  producer. Exit code 0 when no damage was found (warnings allowed), 1 on damage.
+  --json            print the report as JSON`,
+  async run(args) {
+    const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
+    if (helped(this, values)) return 0;
+    const [dir] = positionals(got, ['dir']);
+    const report = await verifyLog(dir!);
+    await out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report));
+    return report.ok ? 0 : 1;
+  },
+};
