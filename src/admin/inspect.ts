@@ -88,12 +88,7 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   } finally {
     reader.close();
   }
-  const segments = bases.map((base, i): SegmentSummary => withSegmentHeaders(io, dir, base, (s) => ({
-    baseOffset: base,
-    bytes: s.size,
-    records: Math.max(0, (i + 1 < bases.length ? bases[i + 1]! : end) - base),
-    oldestTimestamp: s.first()?.header.timestampMs ?? null,
-  }), { baseOffset: base, bytes: 0, records: 0, oldestTimestamp: null }));
+  const segments = summarize(io, dir, bases, end);
   const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
   const producer = liveHolder(io, producerLockPath(dir));
   const hint = readDurableHint(io, dir);
@@ -103,6 +98,26 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
   const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
+}
+
+/** Each segment's size, record count and first timestamp (`end`: the log's end). */
+function summarize(io: FileIO, dir: string, bases: readonly number[], end: number): SegmentSummary[] {
+  return bases.map((base, i): SegmentSummary => withSegmentHeaders(io, dir, base, (s) => ({
+    baseOffset: base,
+    bytes: s.size,
+    records: Math.max(0, (i + 1 < bases.length ? bases[i + 1]! : end) - base),
+    oldestTimestamp: s.first()?.header.timestampMs ?? null,
+  }), { baseOffset: base, bytes: 0, records: 0, oldestTimestamp: null }));
+}
+
+/**
+ * How far a reader at `from` is behind `end`, as a cursor's lag in inspectLog: records, the segment
+ * bytes from the frame holding `from` on, and the time between that frame and the one before `end`.
+ */
+export function lagBehind(io: FileIO, dir: string, from: number, end: number): CursorLag {
+  const { bases } = listLogDir(io, dir);
+  const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
+  return lagOf(io, dir, { logStartOffset, durableOffset: end, segments: summarize(io, dir, bases, end) }, from);
 }
 
 function liveHolder(io: FileIO, lockPath: string): LockHolder | null {

@@ -23,6 +23,7 @@ import { ConsumerPool, resolvePoolOptions } from './pool.js';
 import { runProcess } from './process.js';
 import { RecordFeed } from './record-feed.js';
 import { TailIterator } from './tail-iterator.js';
+import type { CursorLag } from '../admin/inspect.js';
 
 /**
  * A consumer of a log directory, in one of the three styles (see the module comment). Open it with
@@ -73,6 +74,18 @@ export class Consumer implements AsyncIterable<Message> {
   /** @deprecated The same as `nextOffset` (an offset, not a byte position). */
   get position(): number {
     return this.feed.nextOffset;
+  }
+
+  /**
+   * How far this consumer is behind the end of what it may read (the durable end for the
+   * transactional styles and `visibility: 'durable'`, the written end otherwise): `records`, the
+   * segment `bytes` from the frame of the next record on (frame overhead included), and `ms` between
+   * the next record's frame and the newest one. Reads segment headers and two frame headers, never
+   * the records. ERR_LOG_CLOSED after close.
+   */
+  lag(): CursorLag {
+    if (this.feed.isReleased) throw LogError.closed('consumer');
+    return this.feed.lag();
   }
 
   /** Transactional styles: the durable cursor (every record below it is committed). Else null. */

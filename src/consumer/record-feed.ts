@@ -7,6 +7,7 @@
  * One iteration or processing call runs at a time: enter() takes the feed (ERR_CONSUMER_BUSY
  * otherwise), leave() makes the cursor durable and gives it back.
  */
+import { lagBehind, type CursorLag } from '../admin/inspect.js';
 import type { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
@@ -204,6 +205,11 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   availableEndOffset(): number {
     const b = this.readLimit();
     return b.limitOffset !== Infinity ? b.limitOffset : this.reader.bounds().end;
+  }
+
+  /** How far the next record is behind availableEndOffset(): see Consumer.lag(). */
+  lag(): CursorLag {
+    return lagBehind(this.io, this.logId, this.nextOffset, this.availableEndOffset());
   }
 
   /** The producer's control block when it runs in this process (pool workers watch it), else null. */
