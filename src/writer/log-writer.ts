@@ -30,6 +30,8 @@ import { RingBatch } from './ring-batch.js';
 const MAX_SLEEP_MS = 250;
 /** While a transactional cursor holds retention back, how often the writer re-reads the cursors. */
 const CURSOR_POLL_MS = 20;
+/** How long the writer watches an empty ring before it sleeps (see spinForWork). */
+const SPIN_MS = 0.05;
 /** Under `always`, one group commit covers at most this many bytes before its fsync. */
 const MAX_GROUP_BYTES = 16 * 1024 * 1024;
 
@@ -131,6 +133,7 @@ export class LogWriter {
    */
   private sleep(ms: number, blocked = false): void {
     const i32 = this.c.i32;
+    if (!blocked && this.spinForWork()) return;
     Atomics.store(i32, I32.WRITER_SLEEPING, 1);
     const wake = Atomics.load(i32, I32.WRITER_WAKE);
     const idle = (blocked || (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail)
@@ -138,6 +141,23 @@ export class LogWriter {
       && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset;
     if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
     Atomics.store(i32, I32.WRITER_SLEEPING, 0);
+  }
+
+  /**
+   * Before sleeping, watches the ring for up to SPIN_MS without telling the producer it sleeps: an
+   * append in that time costs the producer no wake-up call (a futex system call per append while the
+   * writer keeps up, otherwise). True when work arrived (new records, a flush, close).
+   */
+  private spinForWork(): boolean {
+    const i32 = this.c.i32;
+    const until = performance.now() + SPIN_MS;
+    do {
+      for (let i = 0; i < 64; i++) {
+        if ((Atomics.load(i32, I32.HEAD) >>> 0) !== this.tail) return true;
+      }
+      if (Atomics.load(i32, I32.STATE) !== State.RUNNING || loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset) return true;
+    } while (performance.now() < until);
+    return false;
   }
 
   private sleepBudgetMs(): number {
