@@ -1,10 +1,12 @@
 /**
  * Consumer worker pools, faults: the hung-handler watch after a lane lost its worker, close()
- * during a blocking pool call.
+ * during a blocking pool call, a pool thread that cannot start.
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
 import { POOL_LOG, guarded, handler } from './pool-kit.js';
 import { suite, logOf, tempDir, rejectsWith, waitFor } from './kit.js';
@@ -179,6 +181,36 @@ test('the producer of this process closed and reopened during a blocking pool ca
   assert.equal(await run, { committed: 100, skipped: 0, retried: 0, stoppedBy: 'abort' });
   await c.close();
   await p.close();
+});
+
+test('a pool thread that cannot start (its module missing) fails the call with ERR_WORKER_FAILED, not the process', async () => {
+  // A copy of dist/ without pool-worker.js, run in a child process: piscina's 'error' event, unheard,
+  // would end the process that holds the consumer.
+  const dir = tempDir();
+  cpSync(fileURLToPath(new URL('../dist', import.meta.url)), join(dir, 'dist'), { recursive: true });
+  rmSync(join(dir, 'dist', 'pool-worker.js'));
+  symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
+  writeFileSync(join(dir, 'handler.mjs'), 'export default () => "commit";\n');
+  writeFileSync(join(dir, 'main.mjs'), `
+    import { Producer, Consumer, ConsumerStyle } from './dist/index.js';
+    const logDir = ${JSON.stringify(join(dir, 'log'))};
+    const p = await Producer.open({ logDir });
+    for (let i = 0; i < 10; i++) p.append('r' + i);
+    await p.close();
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('a') });
+    try {
+      await c.nonblockingProcess(10, new URL('./handler.mjs', import.meta.url), { workers: 2 });
+      console.log('no error');
+    } catch (e) {
+      console.log('caught ' + e.code + ' committed ' + c.committedOffset);
+    }
+    await c.close();
+    console.log('closed');
+  `);
+  const r = spawnSync(process.execPath, [join(dir, 'main.mjs')], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), 'caught ERR_WORKER_FAILED committed 0\nclosed');
 });
 
 test.run();

@@ -22,7 +22,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
 import type { PoolOptions, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './consumer-options.js';
@@ -38,6 +38,8 @@ const POOL_KEYS = new Set(['workers', 'timeoutMs', 'batchRecords', 'signal']);
 /** The piscina pool of one consumer, with a fixed number of threads; it serves that consumer's calls one at a time. */
 export class ConsumerPool {
   private readonly pool: Piscina;
+  /** A pool thread that could not start (its module missing or broken): every later call fails with it. */
+  private startFailure: LogError | null = null;
 
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
@@ -48,11 +50,21 @@ export class ConsumerPool {
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
     });
+    // piscina emits 'error' when a thread fails outside a task, as when its module cannot be loaded;
+    // unheard, that event would end the process.
+    // A thread that cannot start will not start on a retry: the pool is stopped, which ends the tasks
+    // waiting for a thread, and the call fails with this error.
+    this.pool.on('error', (e: unknown) => {
+      if (this.startFailure !== null) return;
+      this.startFailure = new LogError(ErrorCode.WORKER_FAILED, `a consumer pool thread failed to start: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+      void this.pool.destroy().catch(() => undefined);
+    });
   }
 
   /** One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop. */
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
     retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
+    if (this.startFailure !== null) throw this.startFailure;
     const originOffset = host.doneOffset();
     const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
     const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
@@ -60,7 +72,14 @@ export class ConsumerPool {
       return { committed: 0, skipped: 0, retried: 0, stoppedBy: max !== null && max === 0 ? 'limit' : 'end' };
     }
     const call = { host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters };
-    const { summary, stop, moved } = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
+    let round: Awaited<ReturnType<PoolRound['run']>>;
+    try {
+      round = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
+    } catch (e) {
+      throw this.startFailure ?? e;
+    }
+    if (this.startFailure !== null) throw this.startFailure;
+    const { summary, stop, moved } = round;
     if (moved && stop === null && !host.isClosed()) {
       // A new round from the first record not done, watching the new source (records finished
       // out of order past it in this round come again: they were not committed).
@@ -74,7 +93,7 @@ export class ConsumerPool {
 
   /** Stops the pool's threads. */
   async close(): Promise<void> {
-    await this.pool.destroy();
+    if (this.startFailure === null) await this.pool.destroy();
   }
 }
 
