@@ -22,3 +22,4 @@ export {
 export { inspectLog, type LogInfo, type SegmentSummary, type CursorSummary, type CursorLag, type LockHolder } from './admin/inspect.js';
 export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, type ResetResult } from './admin/cursor-admin.js';
 export { GLOBAL_CURSOR_ID } from './admin/cursor-ids.js';
+export { unlockLog, type LockFileReport } from './admin/lock-admin.js';
