@@ -54,7 +54,7 @@ test('inspectLog: offsets, segments and bytes match the producer and the files; 
   assert.is(info.durableOffset, p.durableOffset);
   assert.is(info.logStartOffset, p.logStartOffset);
   const files = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
-  assert.ok(files.length > 3, `several segments: ${files.length}`);
+  assert.ok(files.length >= 3, `several segments: ${files.length}`);
   assert.equal(info.segments.map((s) => s.baseOffset), files.map((n) => Number(n.slice(0, 20))));
   assert.equal(info.segments.map((s) => s.bytes), files.map((n) => statSync(join(logDir, n)).size));
   assert.is(info.totalBytes, files.reduce((sum, n) => sum + statSync(join(logDir, n)).size, 0));
@@ -93,7 +93,7 @@ test('inspectLog reads no record: damage inside an old frame changes none of its
   const logDir = await logOf(600, { fileRollSize: 4096, indexIntervalBytes: 512, flushAfter: (i) => i % 5 === 4 });
   await commit(logDir, 'billing', 500);
   const before = await inspectLog(logDir);
-  assert.ok(before.segments.length > 3 && before.segments[1]!.baseOffset < 500, 'the cursor is past the first segments');
+  assert.ok(before.segments.length >= 3 && before.segments[1]!.baseOffset < 500, 'the cursor is past the first segments');
   // The last body byte of the first segment's third frame (segment header 32 bytes; frame length at +8; trailer 4 bytes).
   const first = join(logDir, readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()[0]!);
   const b = readFileSync(first);
