@@ -31,12 +31,10 @@ export function rebuildDedupWindow(io: FileIO, dir: string, option: DedupWindowO
   const from = 'records' in option
     ? Math.max(bases[0]!, nextOffset - option.records)
     : offsetAtTime(io, dir, bases, nowMs - option.ms, nextOffset);
-  for (let i = bases.length - 1; i >= 0; i--) {
-    if (bases[i]! <= from || i === 0) {
-      for (let j = i; j < bases.length; j++) scanSegment(io, dir, bases[j]!, from, window);
-      break;
-    }
-  }
+  // From the segment holding `from` (the oldest when `from` lies below every base) to the newest.
+  let first = bases.length - 1;
+  while (first > 0 && bases[first]! > from) first--;
+  for (let i = first; i < bases.length; i++) scanSegment(io, dir, bases[i]!, from, window);
   window.forget(nextOffset, nowMs);
   return window;
 }

@@ -10,7 +10,7 @@
  *
  * Both the lookup and the remembering are O(1) (amortised): a Map from key to offset, and the keys in
  * append order in a queue whose head is dropped as it leaves the window. Memory: one Map entry and one
- * queue slot per key in the window, about 100 bytes plus the key's UTF-16 string.
+ * queue slot per key in the window, the key string included.
  */
 
 /** What `Producer.open({ dedupWindow })` takes. */
@@ -32,11 +32,6 @@ export class DedupWindow {
   constructor(option: DedupWindowOption, private readonly now: () => number = Date.now) {
     this.records = 'records' in option ? option.records : -1;
     this.ms = 'ms' in option ? option.ms : -1;
-  }
-
-  /** How many keys the window holds. */
-  get size(): number {
-    return this.offsets.size;
   }
 
   /** The offset of the record that carried `key`, if the window holds it; `nextOffset` is the log's end. */
