@@ -44,6 +44,11 @@ export const ErrorCode = {
   /** The writer thread died or stopped answering. */
   WRITER_FAILED: 'ERR_WRITER_FAILED',
   /**
+   * A thread appending to a shared producer stopped inside an append while holding the append lock (a
+   * worker terminated mid-append): the log accepts no more records. What was flushed stays durable.
+   */
+  PRODUCER_STALLED: 'ERR_PRODUCER_STALLED',
+  /**
    * An internal invariant broke: a bug in reactive-log, not bad input, an I/O failure or damaged files.
    * The handle that raised it stops; the message names the invariant.
    */

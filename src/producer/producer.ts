@@ -15,7 +15,6 @@ import {
 } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
-import { waitSlot } from '../ring/wait.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import type { RecoveryReport } from '../types.js';
 import type { WriterToMain } from '../writer/messages.js';
@@ -26,9 +25,13 @@ import { rebuildDedupWindow } from './dedup-rebuild.js';
 import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { channels, publish, type RecoveryEvent, type RetentionEvent, type RollEvent, type WriterFailureEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
+import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
+import { SharedAppends } from './shared-appends.js';
+import { PRODUCER_TOKEN_TYPE, type ProducerToken } from './producer-token.js';
+import { AttachedProducer } from './attached-producer.js';
 
-/** How long one wait for durability sleeps before it re-checks the writer's state. */
-const FLUSH_WAIT_SLICE_MS = 1000;
+/** How long close() waits for the writer's failure message (with its details) after the state flipped. */
+const FAILURE_DETAILS_WAIT_MS = 1000;
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
  * with its writer thread. Open it with `Producer.open`; `close()` drains and fsyncs, `destroy(err)`
@@ -62,6 +65,10 @@ export class Producer {
   readonly failed: Promise<LogError> = new Promise((resolve) => { this.resolveFailed = resolve; });
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
   private dedup: DedupWindow | null = null;
+  /** Set by share(): from then on every append takes the append lock and the offset from shared memory. */
+  private sharedAppends: SharedAppends | null = null;
+  /** What flush() needs of this handle (src/producer/durable-wait.ts). */
+  private readonly durableWaiter: DurableWaiter;
 
   private constructor(
     /** The options with every default applied (`logDir` as its real path). */
@@ -74,16 +81,26 @@ export class Producer {
     ready: ReadyMessage,
   ) {
     this.nextOffsetValue = ready.nextOffset;
-    this.local = { shared, views: c, nextOffset: () => this.nextOffsetValue };
+    this.local = { shared, views: c, nextOffset: () => this.nextOffset };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
     this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped(), options.dedupWindow !== null);
+    this.durableWaiter = {
+      c, appendTimeoutMs: options.appendTimeoutMs,
+      check: () => {
+        if (this.destroyedWith !== null) throw this.destroyedWith;
+        if (this.failure !== null) this.throwStopped();
+      },
+      failed: () => this.failedFlush(),
+      closed: () => LogError.closed('producer'),
+    };
     worker.on('message', (m: WriterToMain) => this.onWriterMessage(m));
     this.failureArrived = new Promise((resolve) => { this.failureReported = resolve; });
     this.exited = new Promise((resolve) => worker.once('exit', () => {
       this.failureReported();
       // A clean close stores CLOSED before the thread exits; destroy() stops the thread on purpose.
       if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED && this.destroying === null) {
-        this.markFailed(new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
+        // A log another thread failed (ERR_PRODUCER_STALLED) keeps that cause; its writer stops after draining.
+        this.markFailed(this.failureFromState() ?? new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
       }
       resolve();
     }));
@@ -172,6 +189,15 @@ export class Producer {
   }
 
   /**
+   * In a thread of the owner's process, a handle on the producer `token` (from `producer.share()`)
+   * came from: the same synchronous append, offsets dense across every handle. ERR_INVALID_OPTION for
+   * anything but such a token; ERR_LOG_CLOSED when that producer is closed.
+   */
+  static attach(token: ProducerToken): AttachedProducer {
+    return AttachedProducer.attach(token);
+  }
+
+  /**
    * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring.
    * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL. `opts` gives
    * the record a key and headers (ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE when they are not
@@ -181,6 +207,7 @@ export class Producer {
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.sharedAppends !== null) return this.sharedAppends.append(data, opts, this.dedup);
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.nextOffsetValue);
@@ -202,6 +229,7 @@ export class Producer {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.sharedAppends !== null) return this.sharedAppends.appendBatch(records);
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
     return first;
@@ -217,9 +245,26 @@ export class Producer {
     return readStats(this.shared.stats!, used, this.shared.ring.byteLength);
   }
 
-  /** The offset the next append will get. */
+  /** The offset the next append will get (of any handle, once shared). */
   get nextOffset(): number {
-    return this.nextOffsetValue;
+    return this.sharedAppends === null ? this.nextOffsetValue : this.sharedAppends.nextOffset();
+  }
+
+  /**
+   * A token for `Producer.attach(token)` in another thread of this process (post it to a worker; it
+   * holds the log's shared memory). From the first call on, every handle appends under one lock and
+   * the offsets are dense across all of them. Closing this producer closes the attached handles.
+   */
+  share(): ProducerToken {
+    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.sharedAppends === null) {
+      storeOffset(this.c, I64.NEXT_OFFSET, this.nextOffsetValue);
+      Atomics.store(this.c.i32, I32.SHARED_APPENDS, 1);
+      this.sharedAppends = new SharedAppends(this.c, this.appender, this.options.appendTimeoutMs, () => this.throwStopped());
+    }
+    const { control, ring, stats } = this.shared;
+    const { logDir, maxRecordBytes, appendTimeoutMs } = this.options;
+    return { type: PRODUCER_TOKEN_TYPE, control, ring, stats, logDir, maxRecordBytes, appendTimeoutMs };
   }
 
   /** Every offset below this is fsynced. */
@@ -254,57 +299,7 @@ export class Producer {
     if (this.closedFlag || this.destroying !== null) throw LogError.closed('producer');
     const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
     if (signal?.aborted === true) throw flushAborted(signal);
-    await this.waitDurable(this.nextOffsetValue, signal);
-  }
-
-  /** Waits until `target` is durable; with `signal`, each wait also ends when it aborts (ERR_ABORTED). */
-  private async waitDurable(target: number, signal?: AbortSignal): Promise<void> {
-    if (signal === undefined) return this.waitDurableUntil(target);
-    let onAbort: () => void = () => undefined;
-    const aborted = new Promise<void>((resolve) => { onAbort = () => resolve(); });
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await this.waitDurableUntil(target, signal, aborted);
-    } finally {
-      signal.removeEventListener('abort', onAbort); // a signal that outlives many flushes keeps no listener of theirs
-    }
-  }
-
-  private async waitDurableUntil(target: number, signal?: AbortSignal, aborted?: Promise<void>): Promise<void> {
-    const i32 = this.c.i32;
-    let blockedSince: number | null = null;
-    if (loadOffset(this.c, I64.FLUSH_TARGET) < target) storeOffset(this.c, I64.FLUSH_TARGET, target);
-    wakeWriter(this.c); // after the target: the writer that wakes sees it
-    for (;;) {
-      if (this.destroyedWith !== null) throw this.destroyedWith;
-      const seq = Atomics.load(i32, I32.DURABLE_SEQ);
-      const state = Atomics.load(i32, I32.STATE);
-      // The failure before the offset: a writer that stopped while idle (retention, a roll) leaves the
-      // durable offset covering every record, and a flush that resolved then would read as success.
-      if (state === State.FAILED || this.failure !== null) {
-        // The state flips first; the message with the system error's details follows over the port.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([this.failureArrived, new Promise((r) => { timer = setTimeout(r, FLUSH_WAIT_SLICE_MS); })]);
-        clearTimeout(timer);
-        if (this.destroyedWith !== null) throw this.destroyedWith;
-        this.throwStopped();
-      }
-      // Not while a roll that published its durable offset is still applying retention (see ROLL_PENDING).
-      if (loadOffset(this.c, I64.DURABLE_OFFSET) >= target && Atomics.load(i32, I32.ROLL_PENDING) === 0) return;
-      if (state === State.CLOSED) throw LogError.closed('producer');
-      // Bounded like append: records that retention keeps from being written cannot become durable.
-      if (Atomics.load(i32, I32.RETENTION_BLOCKED) === 1) {
-        blockedSince ??= performance.now();
-        if (performance.now() - blockedSince > this.options.appendTimeoutMs) {
-          throw new LogError(ErrorCode.LOG_FULL, `flush waited appendTimeoutMs (${this.options.appendTimeoutMs} ms) while retention kept the writer from writing (blockingMinimumRetention or a lagging transactional cursor)`);
-        }
-      } else {
-        blockedSince = null;
-      }
-      if (signal?.aborted === true) throw flushAborted(signal);
-      const slept = waitSlot(i32, I32.DURABLE_SEQ, seq, Math.min(FLUSH_WAIT_SLICE_MS, this.options.appendTimeoutMs / 4 + 1));
-      await (aborted === undefined ? slept : Promise.race([slept, aborted]));
-    }
+    await waitDurable(this.durableWaiter, this.nextOffset, signal);
   }
 
   /**
@@ -370,15 +365,28 @@ export class Producer {
     this.lock.release();
   }
 
-  private requestClose(): void {
-    Atomics.compareExchange(this.c.i32, I32.STATE, State.RUNNING, State.CLOSING);
+  /**
+   * CLOSING, then a wake-up for the writer. Shared, `underLock` takes the append lock for it, so that
+   * no attached handle is halfway through an append; the exit hook does not (threads die with the
+   * process, and one that died holding the lock would hold the exit up to the lock's bound).
+   */
+  private requestClose(underLock = true): void {
+    const closing = (): void => void Atomics.compareExchange(this.c.i32, I32.STATE, State.RUNNING, State.CLOSING);
+    if (!underLock || this.sharedAppends === null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) closing();
+    else {
+      try {
+        this.sharedAppends.exclusive(closing);
+      } catch {
+        closing(); // a thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway
+      }
+    }
     wakeWriter(this.c); // after the state: the writer that wakes sees CLOSING
   }
 
   /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
   closeAtExit(): void {
     forgetAtExit(this);
-    this.requestClose();
+    this.requestClose(false);
     const i32 = this.c.i32;
     const deadline = Date.now() + EXIT_DRAIN_MS;
     for (;;) {
@@ -409,7 +417,18 @@ export class Producer {
   private failureFromState(): LogError | null {
     // After destroy() the FAILED state is destroy's own, not a writer error.
     if (this.destroyedWith !== null || Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
-    return new LogError(failureError(this.c), 'the writer thread stopped after an error (details follow on producer.error)');
+    const code = failureError(this.c);
+    if (code === ErrorCode.PRODUCER_STALLED) return new LogError(code, 'a thread appending to this log stopped inside an append, holding the append lock: the log accepts no more records');
+    return new LogError(code, 'the writer thread stopped after an error (details follow on producer.error)');
+  }
+
+  /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
+  private async failedFlush(): Promise<never> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
+    clearTimeout(timer);
+    if (this.destroyedWith !== null) throw this.destroyedWith;
+    this.throwStopped();
   }
 
   private throwStopped(): never {
@@ -418,7 +437,3 @@ export class Producer {
   }
 }
 
-/** ERR_ABORTED for a flush whose signal aborted. */
-function flushAborted(signal: AbortSignal): LogError {
-  return new LogError(ErrorCode.ABORTED, 'flush aborted by its signal: the records may not be durable yet', {}, { cause: signal.reason });
-}

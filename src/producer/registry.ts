@@ -2,12 +2,20 @@
  * Open producers of this process, by the real path of their log directory, so that a consumer opened
  * in the same process waits on the producer's shared memory instead of tailing files.
  *
+ * Other threads: the producer also puts its shared memory in the thread's environment data
+ * (worker_threads.setEnvironmentData), which Node hands to every worker started from then on (and to
+ * their workers), the SharedArrayBuffers shared, not copied. A consumer or pool worker on such a
+ * thread finds the producer there and waits on its published offsets too. A thread started before
+ * the producer opened, or one whose producer has closed (its control block says so), tails the files
+ * as another process does.
+ *
  * The table lives on `globalThis` under a key that names the control block's layout, so that two
  * copies of this module in one process (an app that both imports and requires the package) share it:
  * a consumer of one copy finds the producer of the other. Copies with another layout use another key
  * and never read each other's shared memory.
  */
-import { CONTROL_LAYOUT_VERSION, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
+import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, I32, I64, controlViews, loadOffset, publishedEnd, writerPublishing, type ControlViews, type SharedLog } from '../ring/layout.js';
 
 /** What an in-process consumer sees of a producer. */
 export interface LocalProducer {
@@ -23,17 +31,43 @@ const REGISTRY_KEY = Symbol.for(`reactive-log.local-producers.layout-${CONTROL_L
 const registryHost = globalThis as { [REGISTRY_KEY]?: Map<string, LocalProducer> };
 const open: Map<string, LocalProducer> = (registryHost[REGISTRY_KEY] ??= new Map());
 
-/** A producer opened `realDir`. */
+/** A producer opened `realDir`: registered for this thread, and for the threads it starts from now on. */
 export function registerProducer(realDir: string, p: LocalProducer): void {
   open.set(realDir, p);
+  setEnvironmentData(environmentKey(realDir), { control: p.shared.control, ring: p.shared.ring });
 }
 
 /** The producer `p` closed `realDir` (a later producer of the same directory stays registered). */
 export function unregisterProducer(realDir: string, p: LocalProducer): void {
-  if (open.get(realDir) === p) open.delete(realDir);
+  if (open.get(realDir) !== p) return;
+  open.delete(realDir);
+  setEnvironmentData(environmentKey(realDir), undefined);
 }
 
-/** The producer of `realDir` open in this process, if any. */
+/** The producer of `realDir` open in this process (this thread's, else one a parent thread handed down), if any. */
 export function localProducer(realDir: string): LocalProducer | undefined {
-  return open.get(realDir);
+  return open.get(realDir) ?? handedDown(realDir);
+}
+
+function environmentKey(realDir: string): string {
+  return `reactive-log.producer.layout-${CONTROL_LAYOUT_VERSION}:${realDir}`;
+}
+
+/** Producers found in the environment data, by control block: one set of views each. */
+const fromEnvironment = new WeakMap<SharedArrayBuffer, LocalProducer>();
+
+/** The producer a parent thread handed down for `realDir`, while its writer still publishes. */
+function handedDown(realDir: string): LocalProducer | undefined {
+  const entry = getEnvironmentData(environmentKey(realDir)) as Partial<SharedLog> | undefined;
+  const control = entry?.control;
+  if (!(control instanceof SharedArrayBuffer) || control.byteLength !== CONTROL_BYTES || !(entry?.ring instanceof SharedArrayBuffer)) return undefined;
+  let p = fromEnvironment.get(control);
+  if (p === undefined) {
+    const views = controlViews(control);
+    // The owner's next offset is in shared memory only once it is shared; else the written end.
+    const nextOffset = (): number => (Atomics.load(views.i32, I32.SHARED_APPENDS) === 1 ? loadOffset(views, I64.NEXT_OFFSET) : publishedEnd(views, 'written'));
+    p = { shared: { control, ring: entry.ring }, views, nextOffset };
+    fromEnvironment.set(control, p);
+  }
+  return writerPublishing(p.views) ? p : undefined;
 }

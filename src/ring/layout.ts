@@ -54,6 +54,19 @@ export const I32 = {
    * sees the roll and its retention done.
    */
   ROLL_PENDING: 11,
+  /**
+   * The append lock of a shared producer (share()/attach()), a ticket lock: a taker draws the next
+   * ticket from APPEND_TICKET and appends when APPEND_SERVING reaches it; release advances
+   * APPEND_SERVING. Taken around each append of every handle once the producer is shared, so that
+   * reserving, copying and publishing a record (and giving it its offset) happen for one handle at a
+   * time, in the order the handles asked (src/ring/append-lock.ts).
+   */
+  APPEND_TICKET: 12,
+  APPEND_SERVING: 13,
+  /** How many takers sleep on APPEND_SERVING: release notifies only when there are some. */
+  APPEND_WAITERS: 14,
+  /** 1 once the producer is shared: every handle then appends under the append lock. */
+  SHARED_APPENDS: 15,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
@@ -66,6 +79,8 @@ export const I64 = {
   LOG_START_OFFSET: 2,
   /** flush() stores the offset it needs durable here (a max), then wakes the writer. */
   FLUSH_TARGET: 3,
+  /** The next offset of a shared producer, read and written under APPEND_LOCK (unused until share()). */
+  NEXT_OFFSET: 4,
 } as const;
 
 /**
@@ -73,7 +88,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 1;
+export const CONTROL_LAYOUT_VERSION = 2;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;
@@ -98,6 +113,8 @@ export const FailureCode = {
   INTERNAL: 4,
   /** Any other error stopped the writer. */
   WRITER: 5,
+  /** A producer thread stopped inside an append, holding the append lock. */
+  PRODUCER_STALLED: 6,
 } as const;
 
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
@@ -110,6 +127,7 @@ export const FAILURE_TO_ERROR: Readonly<Record<FailureCode, ErrorCode>> = {
   [FailureCode.CORRUPT]: ErrorCode.LOG_CORRUPT,
   [FailureCode.INTERNAL]: ErrorCode.INTERNAL,
   [FailureCode.WRITER]: ErrorCode.WRITER_FAILED,
+  [FailureCode.PRODUCER_STALLED]: ErrorCode.PRODUCER_STALLED,
 };
 
 /** FAILURE_TO_ERROR read backwards; WRITER_FAILED comes back as WRITER, the last code that names it. */
@@ -166,6 +184,15 @@ export function storeOffset(c: ControlViews, slot: number, value: number): void 
   Atomics.store(c.i64, slot, BigInt(value));
 }
 
+/** Raises the offset in `slot` to `value` unless it is higher already (a max that concurrent raisers cannot lower). */
+export function raiseOffset(c: ControlViews, slot: number, value: number): void {
+  const v = BigInt(value);
+  for (;;) {
+    const cur = Atomics.load(c.i64, slot);
+    if (cur >= v || Atomics.compareExchange(c.i64, slot, cur, v) === cur) return;
+  }
+}
+
 /** Adds one to a wake-up counter and wakes every waiter on it. */
 export function bump(c: ControlViews, slot: number): void {
   Atomics.add(c.i32, slot, 1);
@@ -183,7 +210,7 @@ export function wakeWriter(c: ControlViews): void {
 
 /**
  * Marks the log FAILED with `code` and wakes everyone who might wait on the writer: appenders (TAIL),
- * flushers (DURABLE_SEQ) and readers (WRITTEN_SEQ). FAILURE is stored before STATE, so whoever sees
+ * flushers (DURABLE_SEQ), readers (WRITTEN_SEQ) and the writer itself. FAILURE is stored before STATE, so whoever sees
  * FAILED reads its cause. The first failure wins, and a log that CLOSED stays closed. Called by the
  * writer thread when it fails and by the producer when the thread dies or is destroyed.
  */
@@ -195,6 +222,7 @@ export function failLog(c: ControlViews, code: FailureCode): void {
   Atomics.notify(c.i32, I32.TAIL);
   bump(c, I32.DURABLE_SEQ);
   bump(c, I32.WRITTEN_SEQ);
+  wakeWriter(c); // a writer failed by another thread drains what the ring holds and stops
 }
 
 /**

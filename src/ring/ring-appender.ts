@@ -96,6 +96,11 @@ export class RingAppender {
     this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
   }
 
+  /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
+  resumeAtHead(): void {
+    this.head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
+  }
+
   /**
    * Copies one record into the ring and publishes it. `opts` (key, headers, dedup key) is checked and
    * encoded before anything is reserved. Throws LogError; never drops a record.

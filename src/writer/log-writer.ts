@@ -105,8 +105,11 @@ export class LogWriter {
       }
       this.syncIfDue();
       this.applyRetention();
-      if (Atomics.load(i32, I32.STATE) === State.CLOSING && (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail) {
-        this.finish();
+      // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
+      // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
+      const state = Atomics.load(i32, I32.STATE);
+      if ((state === State.CLOSING || state === State.FAILED) && (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail) {
+        this.finish(state === State.FAILED);
         return;
       }
       this.sleep(this.sleepBudgetMs());
@@ -365,14 +368,14 @@ export class LogWriter {
     return MAX_SLEEP_MS;
   }
 
-  /** Close: everything is drained (the caller checked); fsync data and index, close the files. */
-  private finish(): void {
+  /** Close: everything is drained (the caller checked); fsync data and index, close the files. CLOSED unless `failed`. */
+  private finish(failed = false): void {
     this.sync();
     this.segment.syncIndex();
     this.segment.close();
     this.hint.close();
     this.startRecord.close();
-    Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
+    if (!failed) Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);
   }

@@ -1,0 +1,36 @@
+/**
+ * What `producer.share()` gives and `Producer.attach(token)` takes: the log's shared memory and the
+ * options an attached handle needs, as a structured-cloneable object (postMessage it to a worker
+ * thread of the same process; the SharedArrayBuffers arrive shared, not copied).
+ */
+import { LogError } from '../errors.js';
+import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION } from '../ring/layout.js';
+import { describe } from '../validate.js';
+
+/** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
+export const PRODUCER_TOKEN_TYPE = `reactive-log.producer-token.layout-${CONTROL_LAYOUT_VERSION}`;
+
+export interface ProducerToken {
+  readonly type: string;
+  readonly control: SharedArrayBuffer;
+  readonly ring: SharedArrayBuffer;
+  readonly stats?: SharedArrayBuffer | undefined;
+  /** The log directory (its real path). */
+  readonly logDir: string;
+  readonly maxRecordBytes: number;
+  readonly appendTimeoutMs: number;
+}
+
+/** `token` as a ProducerToken, or ERR_INVALID_OPTION naming what is wrong with it. */
+export function checkToken(token: unknown): ProducerToken {
+  const bad = (why: string): LogError => LogError.invalidOption('token', `Producer.attach takes what producer.share() returned: ${why}`);
+  if (typeof token !== 'object' || token === null) throw bad(`got ${describe(token)}`);
+  const t = token as Partial<ProducerToken>;
+  if (t.type !== PRODUCER_TOKEN_TYPE) {
+    throw bad(typeof t.type === 'string' && t.type.startsWith('reactive-log.producer-token') ? `its type ${t.type} is of another version of reactive-log (this one takes ${PRODUCER_TOKEN_TYPE})` : 'its type is missing or unknown');
+  }
+  if (!(t.control instanceof SharedArrayBuffer) || t.control.byteLength !== CONTROL_BYTES) throw bad('its control block is not a SharedArrayBuffer of the right size');
+  if (!(t.ring instanceof SharedArrayBuffer) || t.ring.byteLength === 0) throw bad('its ring is not a SharedArrayBuffer');
+  if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
+  return t as ProducerToken;
+}

@@ -1,0 +1,84 @@
+/**
+ * Appends to a shared producer (after share()): every handle, the owner's and each attached one, goes
+ * through one of these, on its own thread. Under the append lock a handle reads the ring's published
+ * head and the log's next offset from shared memory, copies and publishes its record, and stores the
+ * next offset back; so offsets are dense across all handles, one total order, and each handle's
+ * records keep its own order.
+ */
+import type { AppendOptions } from '../format/record.js';
+import { AppendLock } from '../ring/append-lock.js';
+import { I64, I32, State, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
+import type { BatchRecord, RingAppender } from '../ring/ring-appender.js';
+import type { DedupWindow } from './dedup-window.js';
+
+export class SharedAppends {
+  private readonly lock: AppendLock;
+
+  constructor(
+    private readonly c: ControlViews,
+    private readonly appender: RingAppender,
+    appendTimeoutMs: number,
+    /** Throws the error that explains why the log stopped accepting records. */
+    private readonly stopped: () => never,
+  ) {
+    this.lock = new AppendLock(c, appendTimeoutMs);
+  }
+
+  /** The offset the next append of any handle will get. */
+  nextOffset(): number {
+    return loadOffset(this.c, I64.NEXT_OFFSET);
+  }
+
+  /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
+  append(data: Uint8Array | string, opts: AppendOptions | undefined, dedup: DedupWindow | null): number {
+    this.lock.acquire();
+    try {
+      this.checkRunning();
+      const offset = this.nextOffset();
+      const dedupKey = opts?.dedupKey;
+      if (dedupKey !== undefined && dedup !== null) {
+        const earlier = dedup.lookup(dedupKey, offset);
+        if (earlier !== undefined) return earlier;
+      }
+      this.appender.resumeAtHead();
+      this.appender.append(data, opts);
+      storeOffset(this.c, I64.NEXT_OFFSET, offset + 1);
+      if (dedupKey !== undefined && dedup !== null) dedup.remember(dedupKey, offset);
+      return offset;
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /** Appends a batch as one unit; returns the first record's offset (the next offset for an empty batch). */
+  appendBatch(records: readonly BatchRecord[]): number {
+    this.lock.acquire();
+    try {
+      this.checkRunning();
+      const first = this.nextOffset();
+      this.appender.resumeAtHead();
+      storeOffset(this.c, I64.NEXT_OFFSET, first + this.appender.appendBatch(records));
+      return first;
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /**
+   * Runs `fn` holding the append lock: the owner's close changes the state under it, so no append of
+   * another thread is halfway through when the writer starts its last drain.
+   */
+  exclusive(fn: () => void): void {
+    this.lock.acquire();
+    try {
+      fn();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /** Under the lock: a closing or failed log takes no record, whatever the handle saw before. */
+  private checkRunning(): void {
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
+  }
+}
