@@ -1,7 +1,8 @@
 /**
- * Fan-out to 1/2/4 consumers (worker threads tailing the files, or one consumer with a pool) while a
- * producer appends, and a slow transactional consumer held against blockingMinimumRetention.
+ * Fan-out to 1/2/4 consumers (worker threads waiting on the producer's shared memory or tailing the
+ * files, or one consumer with a pool) while a producer appends, and a slow transactional consumer held against blockingMinimumRetention.
  */
+import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
 import { nowMs, sleep } from './run.js';
@@ -42,6 +43,12 @@ async function produce(p: Producer, n: number): Promise<number> {
   return nowMs() - t0;
 }
 
+/**
+ * How thread consumers wait for records: on the producer's shared memory (threads started after it
+ * opened find it in their environment data) or on the files (threads started before it opened).
+ */
+export type FanOutWait = 'shared' | 'files';
+
 export interface FanOutRun {
   readonly mode: 'threads' | 'pool';
   readonly consumers: number;
@@ -56,14 +63,19 @@ export interface FanOutRun {
  * workers running a commit-only handler module (mode pool), all from the oldest record, while the
  * producer appends n records; 0 consumers is the producer alone.
  */
-export async function fanOut(logDir: string, mode: 'threads' | 'pool', consumers: number, n: number): Promise<FanOutRun> {
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+export async function fanOut(logDir: string, mode: 'threads' | 'pool', consumers: number, n: number, wait: FanOutWait = 'shared'): Promise<FanOutRun> {
   const readers: Array<Awaited<ReturnType<typeof startReader>>> = [];
+  if (mode === 'threads' && wait === 'files') {
+    // Threads started before the producer opens do not get its shared memory: they tail the files.
+    mkdirSync(logDir, { recursive: true });
+    for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
+  }
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
   try {
     let poolDone: Promise<number> | null = null;
     let poolConsumer: Consumer | null = null;
     if (mode === 'threads') {
-      for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
+      if (wait === 'shared') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
     } else if (consumers > 0) {
       poolConsumer = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
     }

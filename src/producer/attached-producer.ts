@@ -7,7 +7,7 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
-import { I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
+import { APPEND, I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { optionalSignal, requireObject } from '../validate.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
@@ -42,7 +42,7 @@ export class AttachedProducer {
   static attach(token: ProducerToken): AttachedProducer {
     const t = checkToken(token);
     const handle = new AttachedProducer(t);
-    if (Atomics.load(handle.c.i32, I32.SHARED_APPENDS) !== 1) throw LogError.invalidOption('token', 'its producer was never shared (the token was not made by producer.share())');
+    if (Atomics.load(handle.c.append, APPEND.SHARED) !== 1) throw LogError.invalidOption('token', 'its producer was never shared (the token was not made by producer.share())');
     if (Atomics.load(handle.c.i32, I32.STATE) !== State.RUNNING) throw handle.stoppedError();
     return handle;
   }

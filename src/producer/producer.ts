@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { optionalSignal, requireObject } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
-  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, storeOffset, wakeWriter,
+  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, wakeWriter, APPEND,
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
@@ -258,8 +258,8 @@ export class Producer {
   share(): ProducerToken {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends === null) {
-      storeOffset(this.c, I64.NEXT_OFFSET, this.nextOffsetValue);
-      Atomics.store(this.c.i32, I32.SHARED_APPENDS, 1);
+      this.c.nextOffset[0] = this.nextOffsetValue; // before SHARED: an attached handle reads it after that
+      Atomics.store(this.c.append, APPEND.SHARED, 1);
       this.sharedAppends = new SharedAppends(this.c, this.appender, this.options.appendTimeoutMs, () => this.throwStopped());
     }
     const { control, ring, stats } = this.shared;

@@ -15,7 +15,7 @@
  * and never read each other's shared memory.
  */
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, I32, I64, controlViews, loadOffset, publishedEnd, writerPublishing, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, controlViews, publishedEnd, writerPublishing, type ControlViews, type SharedLog } from '../ring/layout.js';
 
 /** What an in-process consumer sees of a producer. */
 export interface LocalProducer {
@@ -64,8 +64,8 @@ function handedDown(realDir: string): LocalProducer | undefined {
   let p = fromEnvironment.get(control);
   if (p === undefined) {
     const views = controlViews(control);
-    // The owner's next offset is in shared memory only once it is shared; else the written end.
-    const nextOffset = (): number => (Atomics.load(views.i32, I32.SHARED_APPENDS) === 1 ? loadOffset(views, I64.NEXT_OFFSET) : publishedEnd(views, 'written'));
+    // The owner's own counter is on its thread: the written end stands for it, as for another process.
+    const nextOffset = (): number => publishedEnd(views, 'written');
     p = { shared: { control, ring: entry.ring }, views, nextOffset };
     fromEnvironment.set(control, p);
   }

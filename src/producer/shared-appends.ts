@@ -7,12 +7,14 @@
  */
 import type { AppendOptions } from '../format/record.js';
 import { AppendLock } from '../ring/append-lock.js';
-import { I64, I32, State, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
+import { I32, State, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord, RingAppender } from '../ring/ring-appender.js';
 import type { DedupWindow } from './dedup-window.js';
 
 export class SharedAppends {
   private readonly lock: AppendLock;
+  /** The log's next offset, in shared memory; read and written only under the lock. */
+  private readonly next: Float64Array;
 
   constructor(
     private readonly c: ControlViews,
@@ -22,11 +24,12 @@ export class SharedAppends {
     private readonly stopped: () => never,
   ) {
     this.lock = new AppendLock(c, appendTimeoutMs);
+    this.next = c.nextOffset;
   }
 
-  /** The offset the next append of any handle will get. */
+  /** The offset the next append of any handle will get (read without the lock: other threads may move it meanwhile). */
   nextOffset(): number {
-    return loadOffset(this.c, I64.NEXT_OFFSET);
+    return this.next[0]!;
   }
 
   /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
@@ -34,7 +37,7 @@ export class SharedAppends {
     this.lock.acquire();
     try {
       this.checkRunning();
-      const offset = this.nextOffset();
+      const offset = this.next[0]!;
       const dedupKey = opts?.dedupKey;
       if (dedupKey !== undefined && dedup !== null) {
         const earlier = dedup.lookup(dedupKey, offset);
@@ -42,7 +45,7 @@ export class SharedAppends {
       }
       this.appender.resumeAtHead();
       this.appender.append(data, opts);
-      storeOffset(this.c, I64.NEXT_OFFSET, offset + 1);
+      this.next[0] = offset + 1;
       if (dedupKey !== undefined && dedup !== null) dedup.remember(dedupKey, offset);
       return offset;
     } finally {
@@ -55,9 +58,9 @@ export class SharedAppends {
     this.lock.acquire();
     try {
       this.checkRunning();
-      const first = this.nextOffset();
+      const first = this.next[0]!;
       this.appender.resumeAtHead();
-      storeOffset(this.c, I64.NEXT_OFFSET, first + this.appender.appendBatch(records));
+      this.next[0] = first + this.appender.appendBatch(records);
       return first;
     } finally {
       this.lock.release();

@@ -1,79 +1,101 @@
 /**
- * The append lock of a shared producer: a ticket lock on I32.APPEND_TICKET / I32.APPEND_SERVING, taken
- * around each append of every handle once the producer is shared (share()/attach()).
+ * The append lock of a shared producer, taken around each append of every handle once the producer is
+ * shared (share()/attach()): a futex-style mutex on APPEND.LOCK, with the sleepers counted in
+ * APPEND.WAITERS so that a release pays for a wake-up only when someone sleeps.
  *
  * Why one lock around reserve, copy and publish, rather than a reservation counter with in-order
  * publication: append returns the record's offset, so the byte position and the offset must be taken
  * together, and the writer reads the ring up to one published HEAD, so records are published in
  * reservation order in any case. A lock gives both with the ring's format unchanged. The writer needs
  * a core of its own, so on a machine of two cores appends of several threads cannot run side by side
- * anyway. Why tickets: a thread appending in a loop retakes a plain mutex before the thread it woke
- * gets to run, and the others starve; tickets serve the takers in the order they came.
+ * anyway.
  *
- * A taker never gives up its ticket: the handles behind it would wait for it forever. One whose log
- * stopped takes its turn and releases at once (the caller checks the state under the lock). A holder
- * that stops inside an append (a worker terminated mid-copy or mid-wait) never releases. Its record was
- * never published (HEAD moves after the copy), so no reader sees a part of it. A live holder keeps the
- * lock at most appendTimeoutMs (its wait for ring space is bounded by it); a waiter that sees the same
- * turn last appendTimeoutMs plus STALL_GRACE_MS fails the log with ERR_PRODUCER_STALLED.
+ * Why not fair: a thread that is running takes a free lock at once, ahead of the sleepers. A lock that
+ * hands each turn to the next sleeper in line (a ticket lock) must wait for that thread to be woken and
+ * scheduled on every append when there are more threads than cores, and the aggregate rate collapses
+ * to the rate of wake-ups. Unfairness is bounded by the scheduler: a holder's time slice ends, and the
+ * sleeper it woke takes the lock.
+ *
+ * The lock word holds the holder's stamp, an odd number that changes with every taking: a waiter tells
+ * a lock that changes hands from one that one holder keeps. A holder that stops inside an append (a
+ * worker terminated mid-copy) never releases. Its record was never published (HEAD moves after the
+ * copy), so no reader sees a part of it. A live holder keeps the lock at most appendTimeoutMs (its
+ * wait for ring space is bounded by it); a waiter that sees one stamp last appendTimeoutMs plus
+ * STALL_GRACE_MS fails the log with ERR_PRODUCER_STALLED.
  */
+import { threadId } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
-import { FailureCode, I32, State, failLog, type ControlViews } from './layout.js';
+import { APPEND, FailureCode, I32, State, failLog, type ControlViews } from './layout.js';
 
-/** How long past appendTimeoutMs one turn may last before a waiter calls its holder stalled. */
+/** How long past appendTimeoutMs one holder may keep the lock before a waiter calls it stalled. */
 export const STALL_GRACE_MS = 2000;
-/** Loads of APPEND_SERVING before a waiter sleeps: a holder on another core is usually done within them. */
+/** Looks at the lock word before a waiter sleeps: a holder on another core is usually done within them. */
 const SPINS = 200;
 /** The longest single sleep of a waiter; it re-checks its bound after each. */
 const WAIT_SLICE_MS = 50;
 
 export class AppendLock {
   private readonly i32: Int32Array;
+  /** The stamp of this handle's last taking: odd, so never 0 (free); moves by 2 per taking. */
+  private stamp: number;
 
   constructor(
     private readonly c: ControlViews,
     private readonly appendTimeoutMs: number,
   ) {
-    this.i32 = c.i32;
+    this.i32 = c.append;
+    // Different handles start far apart, so two takings in a row by different handles differ.
+    this.stamp = ((threadId * 0x9e3779b1) ^ Math.floor(Math.random() * 0x7fffffff)) | 1;
   }
 
-  /** Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one turn outlasts the bound. */
+  /** Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the bound. */
   acquire(): void {
-    const ticket = Atomics.add(this.i32, I32.APPEND_TICKET, 1);
-    if (Atomics.load(this.i32, I32.APPEND_SERVING) !== ticket) this.waitTurn(ticket);
+    this.stamp = (this.stamp + 2) | 1;
+    if (Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) !== 0) this.contended();
   }
 
-  /** Ends this turn and wakes the sleepers if there are any (the next ticket's holder among them). */
+  /**
+   * Frees the lock, then wakes one sleeper if any. A sleeper counts itself before it looks at the lock
+   * word, and the release stores the word before it reads the count: one of the two sees the other.
+   */
   release(): void {
-    Atomics.add(this.i32, I32.APPEND_SERVING, 1);
-    if (Atomics.load(this.i32, I32.APPEND_WAITERS) !== 0) Atomics.notify(this.i32, I32.APPEND_SERVING);
+    Atomics.store(this.i32, APPEND.LOCK, 0);
+    if (Atomics.load(this.i32, APPEND.WAITERS) !== 0) Atomics.notify(this.i32, APPEND.LOCK, 1);
   }
 
-  private waitTurn(ticket: number): void {
+  private tryTake(): boolean {
+    return Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) === 0;
+  }
+
+  private contended(): void {
     const i32 = this.i32;
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, I32.APPEND_SERVING) === ticket) return;
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return;
     const bound = this.appendTimeoutMs + STALL_GRACE_MS;
-    let serving = Atomics.load(i32, I32.APPEND_SERVING);
-    let since = performance.now();
-    Atomics.add(i32, I32.APPEND_WAITERS, 1);
+    Atomics.add(i32, APPEND.WAITERS, 1);
     try {
-      while (serving !== ticket) {
-        // Returns at once when a release moved APPEND_SERVING after the load: no wake-up is missed.
-        Atomics.wait(i32, I32.APPEND_SERVING, serving, WAIT_SLICE_MS);
+      let seen = Atomics.load(i32, APPEND.LOCK);
+      let since = performance.now();
+      for (;;) {
+        if (seen === 0) {
+          if (this.tryTake()) return;
+        } else {
+          // Returns at once when the word is no longer `seen`: a release in between is not missed.
+          Atomics.wait(i32, APPEND.LOCK, seen, WAIT_SLICE_MS);
+        }
         const now = performance.now();
-        const seen = Atomics.load(i32, I32.APPEND_SERVING);
-        if (seen !== serving) {
-          serving = seen;
+        const word = Atomics.load(i32, APPEND.LOCK);
+        if (word !== seen) {
+          seen = word;
           since = now;
-        } else if (now - since > bound) {
+        } else if (word !== 0 && now - since > bound) {
           failLog(this.c, FailureCode.PRODUCER_STALLED);
           throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
-        } else if (Atomics.load(i32, I32.STATE) === State.FAILED && Atomics.load(i32, I32.FAILURE) === FailureCode.PRODUCER_STALLED) {
+        } else if (Atomics.load(this.c.i32, I32.STATE) === State.FAILED && Atomics.load(this.c.i32, I32.FAILURE) === FailureCode.PRODUCER_STALLED) {
           throw this.stalled('stalled the log');
         }
       }
     } finally {
-      Atomics.sub(i32, I32.APPEND_WAITERS, 1);
+      Atomics.sub(i32, APPEND.WAITERS, 1);
     }
   }
 

@@ -54,19 +54,6 @@ export const I32 = {
    * sees the roll and its retention done.
    */
   ROLL_PENDING: 11,
-  /**
-   * The append lock of a shared producer (share()/attach()), a ticket lock: a taker draws the next
-   * ticket from APPEND_TICKET and appends when APPEND_SERVING reaches it; release advances
-   * APPEND_SERVING. Taken around each append of every handle once the producer is shared, so that
-   * reserving, copying and publishing a record (and giving it its offset) happen for one handle at a
-   * time, in the order the handles asked (src/ring/append-lock.ts).
-   */
-  APPEND_TICKET: 12,
-  APPEND_SERVING: 13,
-  /** How many takers sleep on APPEND_SERVING: release notifies only when there are some. */
-  APPEND_WAITERS: 14,
-  /** 1 once the producer is shared: every handle then appends under the append lock. */
-  SHARED_APPENDS: 15,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
@@ -79,8 +66,6 @@ export const I64 = {
   LOG_START_OFFSET: 2,
   /** flush() stores the offset it needs durable here (a max), then wakes the writer. */
   FLUSH_TARGET: 3,
-  /** The next offset of a shared producer, read and written under APPEND_LOCK (unused until share()). */
-  NEXT_OFFSET: 4,
 } as const;
 
 /**
@@ -92,7 +77,31 @@ export const CONTROL_LAYOUT_VERSION = 2;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;
-export const CONTROL_BYTES = CONTROL_I32_SLOTS * 4 + CONTROL_I64_SLOTS * 8;
+
+/**
+ * The append lock's own cache line, at byte APPEND_LINE_BYTE of the control block: the lock word and
+ * its sleepers are written on every append of a shared producer, and the writer spins reading HEAD
+ * and STATE; on one cache line with those, each taking of the lock would pull the line away from the
+ * writer (false sharing). The bytes between the BigInt64 slots and this line stay unused, so the line
+ * holds nothing else whatever the buffer's alignment (at least 16 bytes).
+ */
+export const APPEND_LINE_BYTE = 192;
+/** Int32 slots on the append lock's line (src/ring/append-lock.ts, src/producer/shared-appends.ts). */
+export const APPEND = {
+  /** 0 free, else the holder's stamp. Taken around each append of every handle once the producer is shared. */
+  LOCK: 0,
+  /** How many takers sleep on LOCK: release notifies only when there are some. */
+  WAITERS: 1,
+  /** 1 once the producer is shared: every handle then appends under the lock. */
+  SHARED: 2,
+} as const;
+/**
+ * The next offset of a shared producer (unused until share()), a float64 on the lock's line: read and
+ * written under the lock, whose taking and release order those plain accesses, and a plain number
+ * costs no BigInt per append.
+ */
+const NEXT_OFFSET_BYTE = APPEND_LINE_BYTE + 16;
+export const CONTROL_BYTES = APPEND_LINE_BYTE + 64;
 
 export const State = {
   RUNNING: 0,
@@ -167,12 +176,18 @@ export interface SharedLog {
 export interface ControlViews {
   readonly i32: Int32Array;
   readonly i64: BigInt64Array;
+  /** The append lock's line: APPEND slots. */
+  readonly append: Int32Array;
+  /** The next offset of a shared producer (see NEXT_OFFSET_BYTE), one element. */
+  readonly nextOffset: Float64Array;
 }
 
 export function controlViews(control: SharedArrayBuffer): ControlViews {
   return {
     i32: new Int32Array(control, 0, CONTROL_I32_SLOTS),
     i64: new BigInt64Array(control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS),
+    append: new Int32Array(control, APPEND_LINE_BYTE, 3),
+    nextOffset: new Float64Array(control, NEXT_OFFSET_BYTE, 1),
   };
 }
 
@@ -194,7 +209,7 @@ export function raiseOffset(c: ControlViews, slot: number, value: number): void 
 }
 
 /** Adds one to a wake-up counter and wakes every waiter on it. */
-export function bump(c: ControlViews, slot: number): void {
+export function bump(c: Pick<ControlViews, 'i32'>, slot: number): void {
   Atomics.add(c.i32, slot, 1);
   Atomics.notify(c.i32, slot);
 }
