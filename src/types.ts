@@ -164,6 +164,13 @@ export interface ConsumerOptions {
    * cursor is committed there first. Records the log no longer holds are skipped either way.
    */
   onPositionExpired?: 'error' | 'oldest';
+  /**
+   * Ends the open: aborted before `Consumer.open` resolves (or already), it rejects with
+   * `ERR_ABORTED`, the signal's reason as `cause`, and holds nothing (no cursor lock, no open file).
+   * It has no effect on the consumer once opened; `tail({ signal })` and `blockingProcess(..., {
+   * signal })` take one for their waits.
+   */
+  signal?: AbortSignal;
 }
 
 /**

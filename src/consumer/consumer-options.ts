@@ -1,7 +1,7 @@
 /** The validation and defaults of `Consumer.open`'s options (ConsumerOptions, in types.ts). */
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
-import { describe, requireInt, requireLogDir, requireObject } from '../validate.js';
+import { describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
 import type { ConsumerStyle, RetryPolicy, Whence } from '../types.js';
 
 /** The retry policy with every default applied (each field as documented in RetryPolicy). */
@@ -28,9 +28,11 @@ export interface ResolvedConsumerOptions {
   readonly retry: ResolvedRetry;
   /** Below the log start at open: fail (ERR_POSITION_EXPIRED) or start at the oldest record. */
   readonly onPositionExpired: 'error' | 'oldest';
+  /** Aborts the open (ERR_ABORTED), if it aborts before the open is done. */
+  readonly signal: AbortSignal | undefined;
 }
 
-const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired']);
+const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal']);
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -82,7 +84,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (onPositionExpired !== 'error' && onPositionExpired !== 'oldest') {
     throw LogError.invalidOption('onPositionExpired', `expected 'error' or 'oldest', got ${describe(onPositionExpired)}`);
   }
-  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired };
+  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired, signal: optionalSignal(o.signal) };
 }
 
 /** The cursor's file stem (`client.<id>`, `global`), or null for nonTx, whose Whence is checked here. */

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
 import { fileIO, fileIONow } from '../storage/file-io.js';
 import type { ConsumerOptions, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
@@ -51,12 +51,14 @@ export class Consumer implements AsyncIterable<Message> {
    * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
    * live process holds it) and start where the cursor points (a new cursor: the oldest record).
    * `logDir` is a log or an empty directory; anything else is ERR_INVALID_OPTION, with nothing
-   * written there (see log-dir.ts).
+   * written there (see log-dir.ts). `options.signal` aborted before the open is done: ERR_ABORTED.
    */
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
+    // The open itself is synchronous from here: an abort is seen before it starts.
+    if (opts.signal?.aborted === true) throw openAborted(opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
     return new Consumer(new RecordFeed(io, realDir, opts.visibility, opts.pollIntervalMs, cursor, reader), opts.retry);
   }
@@ -270,4 +272,9 @@ function handlerModuleUrl(handler: unknown): string {
     throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
   }
   return url;
+}
+
+/** ERR_ABORTED for an open whose signal aborted. */
+function openAborted(signal: AbortSignal): LogError {
+  return new LogError(ErrorCode.ABORTED, 'Consumer.open aborted by its signal', {}, { cause: signal.reason });
 }

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileIO } from '../storage/file-io.js';
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
-import { optionalSignal, requireObject } from '../validate.js';
+import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
   CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, wakeWriter, APPEND,
@@ -29,6 +29,7 @@ import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js
 import { SharedAppends } from './shared-appends.js';
 import { PRODUCER_TOKEN_TYPE, type ProducerToken } from './producer-token.js';
 import { AttachedProducer } from './attached-producer.js';
+import { waitWritable } from './writable.js';
 
 /** How long close() waits for the writer's failure message (with its details) after the state flipped. */
 const FAILURE_DETAILS_WAIT_MS = 1000;
@@ -233,6 +234,20 @@ export class Producer {
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
     return first;
+  }
+
+  /**
+   * Resolves once the ring has room for a record of `options.bytes` bytes (data plus key and headers;
+   * default 0), so that the next `append` of such a record returns without waiting. It waits without
+   * blocking the event loop, for as long as the writer needs (no appendTimeoutMs: pass a `signal` to
+   * bound it, ERR_ABORTED then); rejects with the log's error if it stops meanwhile.
+   */
+  async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
+    const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
+    const signal = optionalSignal(o.signal);
+    if (this.closing !== null || this.failure !== null) this.throwStopped();
+    await waitWritable(this.c, this.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
   /**

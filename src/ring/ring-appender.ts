@@ -96,6 +96,20 @@ export class RingAppender {
     this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
   }
 
+  /**
+   * Whether a record of `bytes` payload bytes fits the ring now without waiting: the same sums as
+   * reserve(), on the published head (which, between appends, is every handle's head).
+   */
+  hasRoom(bytes: number): boolean {
+    const need = RECORD_HEADER_BYTES + bytes;
+    const head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
+    const free = this.size - ((head - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0);
+    const room = this.size - (head & this.mask);
+    if (room >= need) return free >= need;
+    // Wraps: the bytes before the end are skipped, then `need` from index 0 (see reserve()).
+    return room + need > this.size ? free >= room && this.size >= need : free >= room + need;
+  }
+
   /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
   resumeAtHead(): void {
     this.head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
