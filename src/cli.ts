@@ -6,6 +6,7 @@
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage (nothing was changed),
  * 130 interrupted (Ctrl-C).
  */
+import { benchCommand } from './cli/bench-command.js';
 import { EXIT_USAGE, markStdoutClosed, runCommand, usageFailure, type Command } from './cli/common.js';
 import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
@@ -16,7 +17,7 @@ import { unlockCommand } from './cli/unlock-command.js';
 import { verifyCommand } from './cli/verify-command.js';
 import { packageVersion } from './cli/version.js';
 
-const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, unlockCommand, verifyCommand, demoCommand];
+const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, unlockCommand, verifyCommand, benchCommand, demoCommand];
 
 function usage(): string {
   const synopses = COMMANDS.map((c) => c.usage.split('\n').filter((l) => l.startsWith('reactive-log') || l.startsWith('       reactive-log')).map((l) => `  ${l.trim()}`).join('\n'));
