@@ -11,9 +11,12 @@
  * | `reactive-log:retention` | retention deleted a segment | `{ logDir, baseOffset, endOffset, bytes, logStartOffset }` |
  * | `reactive-log:writer-failure` | the writer failed (once per producer) | `{ logDir, error }` (a LogError) |
  * | `reactive-log:dead-letter` | a consumer wrote a record to its dead-letter log | `{ logDir, deadLetterDir, offset, attempts, lastError }` |
+ * | `reactive-log:lag` | a consumer opened with `lagThreshold` passed it (`above: true`) or came back under it (`above: false`), seen by a check once a second | `{ logDir, consumer, above, lag, threshold }` |
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { LogError } from './errors.js';
+import type { CursorLag } from './admin/inspect.js';
+import type { LagThreshold } from './consumer/lag-watch.js';
 import type { RecoveryReport } from './types.js';
 
 export interface RecoveryEvent extends RecoveryReport {
@@ -45,6 +48,16 @@ export interface DeadLetterEvent {
   readonly lastError: string | null;
 }
 
+export interface LagEvent {
+  readonly logDir: string;
+  /** The consumer's cursor id (`global` for globalTx), or null for a nonTx consumer. */
+  readonly consumer: string | null;
+  /** True when the lag passed the threshold, false when it came back under it. */
+  readonly above: boolean;
+  readonly lag: CursorLag;
+  readonly threshold: LagThreshold;
+}
+
 /** The channels, by event. Subscribe with `diagnostics_channel.subscribe('reactive-log:roll', fn)` or through these. */
 export const channels = {
   recovery: diagnosticsChannel.channel('reactive-log:recovery'),
@@ -52,6 +65,7 @@ export const channels = {
   retention: diagnosticsChannel.channel('reactive-log:retention'),
   writerFailure: diagnosticsChannel.channel('reactive-log:writer-failure'),
   deadLetter: diagnosticsChannel.channel('reactive-log:dead-letter'),
+  lag: diagnosticsChannel.channel('reactive-log:lag'),
 } as const;
 
 /** Publishes what `payload` builds on `channel`, if anyone subscribes. */

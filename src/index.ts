@@ -4,6 +4,7 @@ export type { ProducerToken } from './producer/producer-token.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
 export type { DedupWindowOption } from './producer/dedup-window.js';
+export type { LagThreshold } from './consumer/lag-watch.js';
 export type { AppendOptions } from './format/record.js';
 export type { ProducerStats } from './writer/writer-stats.js';
 export { LogError, ErrorCode, isLogError, type LogErrorDetails } from './errors.js';
@@ -19,7 +20,7 @@ export {
   type CursorReport, type CursorSlotReport,
 } from './verify/verify-types.js';
 export {
-  channels, type RecoveryEvent, type RollEvent, type RetentionEvent, type WriterFailureEvent, type DeadLetterEvent,
+  channels, type RecoveryEvent, type RollEvent, type RetentionEvent, type WriterFailureEvent, type DeadLetterEvent, type LagEvent,
 } from './events.js';
 export { inspectLog, type LogInfo, type SegmentSummary, type CursorSummary, type CursorLag, type LockHolder } from './admin/inspect.js';
 export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, type ResetResult } from './admin/cursor-admin.js';

@@ -6,6 +6,7 @@
  * src/verify/verify-types.ts.
  */
 import { LogError } from './errors.js';
+import type { LagThreshold } from './consumer/lag-watch.js';
 
 /** One record as a consumer sees it. */
 export interface Message {
@@ -171,6 +172,13 @@ export interface ConsumerOptions {
    * signal })` take one for their waits.
    */
   signal?: AbortSignal;
+  /**
+   * Lag past which the consumer publishes `reactive-log:lag` (`above: true`), and again when it is
+   * back under it (`above: false`): records behind, the age of the next unread record in ms, or
+   * both (either one past counts). Measured once a second, only while someone subscribes to the
+   * channel. Default: none.
+   */
+  lagThreshold?: LagThreshold;
 }
 
 /**

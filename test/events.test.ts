@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, channels } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, channels } from '../dist/index.js';
 import { suite, tempDir, waitFor } from './kit.js';
 import { withFaults } from './faults.js';
 
@@ -101,6 +101,39 @@ test('the exported channels are the named ones; without subscribers nothing is p
   assert.is(channels.roll.name, 'reactive-log:roll');
   assert.is(channels.writerFailure.name, 'reactive-log:writer-failure');
   for (const ch of Object.values(channels)) assert.is(ch.hasSubscribers, false);
+});
+
+test('lag: a clientTx consumer with lagThreshold publishes when it falls behind and when it catches up', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  p.append('r0');
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing'), lagThreshold: { records: 10 } });
+  const seen = await collect<{ logDir: string; consumer: string | null; above: boolean; lag: { records: number }; threshold: unknown }>('reactive-log:lag', async (events) => {
+    for (let i = 1; i <= 30; i++) p.append(`r${i}`);
+    await p.flush();
+    await waitFor(() => events.length === 1, 'the lag event');
+    assert.is(events[0]!.above, true);
+    assert.is(events[0]!.lag.records, 31, 'no record read yet');
+    await c.nonblockingProcess(31, () => 'commit');
+    await waitFor(() => events.length === 2, 'the caught-up event');
+  });
+  assert.equal(seen.map((e) => [e.consumer, e.above, e.lag.records]), [['billing', true, 31], ['billing', false, 0]]);
+  assert.is(seen[0]!.logDir, p.options.logDir);
+  assert.equal(seen[0]!.threshold, { records: 10 });
+  await c.close();
+  await p.close();
+});
+
+test('lagThreshold: bad values are ERR_INVALID_OPTION', async () => {
+  const logDir = tempDir();
+  const bad = [{}, { records: 0 }, { ms: -1 }, { records: 1.5 }, { recs: 3 }, 'many'];
+  for (const lagThreshold of bad) {
+    await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()), lagThreshold: lagThreshold as never }).then(
+      () => assert.unreachable(`${JSON.stringify(lagThreshold)} was taken`),
+      (e: { code?: string }) => assert.is(e.code, 'ERR_INVALID_OPTION', JSON.stringify(lagThreshold)),
+    );
+  }
 });
 
 test.run();

@@ -3,6 +3,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
 import type { ConsumerStyle, RetryPolicy, Whence } from '../types.js';
+import { resolveLagThreshold, type LagThreshold } from './lag-watch.js';
 
 /** The retry policy with every default applied (each field as documented in RetryPolicy). */
 export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> };
@@ -30,9 +31,11 @@ export interface ResolvedConsumerOptions {
   readonly onPositionExpired: 'error' | 'oldest';
   /** Aborts the open (ERR_ABORTED), if it aborts before the open is done. */
   readonly signal: AbortSignal | undefined;
+  /** When reactive-log:lag is published (src/consumer/lag-watch.ts), else null. */
+  readonly lagThreshold: LagThreshold | null;
 }
 
-const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal']);
+const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal', 'lagThreshold']);
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -84,7 +87,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (onPositionExpired !== 'error' && onPositionExpired !== 'oldest') {
     throw LogError.invalidOption('onPositionExpired', `expected 'error' or 'oldest', got ${describe(onPositionExpired)}`);
   }
-  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired, signal: optionalSignal(o.signal) };
+  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired, signal: optionalSignal(o.signal), lagThreshold: resolveLagThreshold(o.lagThreshold) };
 }
 
 /** The cursor's file stem (`client.<id>`, `global`), or null for nonTx, whose Whence is checked here. */

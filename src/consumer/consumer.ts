@@ -23,6 +23,7 @@ import { ConsumerPool, resolvePoolOptions } from './pool.js';
 import { runProcess } from './process.js';
 import { RecordFeed } from './record-feed.js';
 import { TailIterator } from './tail-iterator.js';
+import { LagWatch } from './lag-watch.js';
 import type { CursorLag } from '../admin/inspect.js';
 
 /**
@@ -38,6 +39,9 @@ export class Consumer implements AsyncIterable<Message> {
   private readonly deadLetters: DeadLetterSink;
   /** The worker pools of this consumer, by thread count; stopped when the consumer closes. */
   private readonly pools = new Map<number, ConsumerPool>();
+
+  /** Publishes reactive-log:lag (the lagThreshold option), else null. */
+  private lagWatch: LagWatch | null = null;
 
   private constructor(
     /** Reads, hands out and completes the records; waits for more. */
@@ -60,7 +64,12 @@ export class Consumer implements AsyncIterable<Message> {
     // The open itself is synchronous from here: an abort is seen before it starts.
     if (opts.signal?.aborted === true) throw openAborted(opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
-    return new Consumer(new RecordFeed(io, realDir, opts.visibility, opts.pollIntervalMs, cursor, reader), opts.retry);
+    const consumer = new Consumer(new RecordFeed(io, realDir, opts.visibility, opts.pollIntervalMs, cursor, reader), opts.retry);
+    if (opts.lagThreshold !== null) {
+      const id = opts.start.kind === 'cursor' ? opts.start.cursorName.replace(/^client\./, '') : null;
+      consumer.lagWatch = new LagWatch(opts.lagThreshold, realDir, id, () => consumer.lag());
+    }
+    return consumer;
   }
 
   /** The real path of the log directory; with an offset it makes an idempotency key. */
@@ -177,6 +186,7 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private async abort(err: Error | undefined): Promise<void> {
+    this.lagWatch?.stop();
     if (this.feed.isReleased) return; // close() already released everything
     this.destroyedWith = err ?? LogError.closed('consumer');
     this.feed.requestClose();
@@ -192,6 +202,7 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private async shutDown(): Promise<void> {
+    this.lagWatch?.stop();
     this.feed.requestClose();
     // Without a processing call this runs on at once, inside close(): nothing is committed after it.
     const callEnded = this.feed.callEnded;
