@@ -1,7 +1,8 @@
 /**
  * The append lock of a shared producer, taken around each append of every handle once the producer is
  * shared (share()/attach()): a futex-style mutex on APPEND.LOCK, with the sleepers counted in
- * APPEND.WAITERS so that a release pays for a wake-up only when someone sleeps.
+ * APPEND.WAITERS so that a release pays for a wake-up only when someone sleeps, and at most one
+ * wake-up in flight (APPEND.WAKING).
  *
  * Why one lock around reserve, copy and publish, rather than a reservation counter with in-order
  * publication: append returns the record's offset, so the byte position and the offset must be taken
@@ -59,8 +60,13 @@ export class AppendLock {
    * word, and the release stores the word before it reads the count: one of the two sees the other.
    */
   release(): void {
-    Atomics.store(this.i32, APPEND.LOCK, 0);
-    if (Atomics.load(this.i32, APPEND.WAITERS) !== 0) Atomics.notify(this.i32, APPEND.LOCK, 1);
+    const i32 = this.i32;
+    Atomics.store(i32, APPEND.LOCK, 0);
+    // One wake-up in flight at a time: a holder that appends in a loop would otherwise pay a wake-up
+    // system call on every release while the thread it woke has not yet been scheduled.
+    if (Atomics.load(i32, APPEND.WAITERS) !== 0 && Atomics.compareExchange(i32, APPEND.WAKING, 0, 1) === 0) {
+      Atomics.notify(i32, APPEND.LOCK, 1);
+    }
   }
 
   private tryTake(): boolean {
@@ -81,6 +87,7 @@ export class AppendLock {
         } else {
           // Returns at once when the word is no longer `seen`: a release in between is not missed.
           Atomics.wait(i32, APPEND.LOCK, seen, WAIT_SLICE_MS);
+          Atomics.store(i32, APPEND.WAKING, 0); // running again: the next release may wake another
         }
         const now = performance.now();
         const word = Atomics.load(i32, APPEND.LOCK);

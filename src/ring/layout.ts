@@ -94,6 +94,8 @@ export const APPEND = {
   WAITERS: 1,
   /** 1 once the producer is shared: every handle then appends under the lock. */
   SHARED: 2,
+  /** 1 from a release's wake-up until the sleeper it woke runs: releases meanwhile wake nobody more. */
+  WAKING: 3,
 } as const;
 /**
  * The next offset of a shared producer (unused until share()), a float64 on the lock's line: read and
@@ -186,7 +188,7 @@ export function controlViews(control: SharedArrayBuffer): ControlViews {
   return {
     i32: new Int32Array(control, 0, CONTROL_I32_SLOTS),
     i64: new BigInt64Array(control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS),
-    append: new Int32Array(control, APPEND_LINE_BYTE, 3),
+    append: new Int32Array(control, APPEND_LINE_BYTE, 4),
     nextOffset: new Float64Array(control, NEXT_OFFSET_BYTE, 1),
   };
 }
