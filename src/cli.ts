@@ -12,12 +12,13 @@ import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
 import { infoCommand } from './cli/info-command.js';
 import { dumpCommand, getCommand } from './cli/read-commands.js';
+import { repairCommand } from './cli/repair-command.js';
 import { tailCommand } from './cli/tail-command.js';
 import { unlockCommand } from './cli/unlock-command.js';
 import { verifyCommand } from './cli/verify-command.js';
 import { packageVersion } from './cli/version.js';
 
-const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, unlockCommand, verifyCommand, benchCommand, demoCommand];
+const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, unlockCommand, verifyCommand, repairCommand, benchCommand, demoCommand];
 
 function usage(): string {
   const synopses = COMMANDS.map((c) => c.usage.split('\n').filter((l) => l.startsWith('reactive-log') || l.startsWith('       reactive-log')).map((l) => `  ${l.trim()}`).join('\n'));

@@ -26,3 +26,4 @@ export { inspectLog, type LogInfo, type SegmentSummary, type CursorSummary, type
 export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, type ResetResult } from './admin/cursor-admin.js';
 export { GLOBAL_CURSOR_ID } from './admin/cursor-ids.js';
 export { unlockLog, type LockFileReport } from './admin/lock-admin.js';
+export { repairLog, type RepairReport, type RepairCut, type RepairAction, type RepairOptions } from './admin/repair.js';

@@ -119,6 +119,8 @@ test('resetCursor moves a cursor both ways, to oldest, latest, an offset and a t
   };
   assert.equal(await resetCursor(logDir, 'billing', { to: 17 }), { id: 'billing', from: 300, to: 17 });
   assert.is(await startAt(), 17);
+  // A reset backwards leaves no slot with the old value: verify does not read it as a cursor that moved back.
+  assert.equal((await verifyLog(logDir)).findings.filter((f) => f.kind === 'cursor'), []);
   await resetCursor(logDir, 'billing', { to: 'latest' });
   assert.is(await startAt(), 400);
   await resetCursor(logDir, 'billing', { to: 'oldest' });

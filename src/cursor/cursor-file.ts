@@ -201,11 +201,14 @@ export class CursorFile {
   }
 
   /**
-   * An operator's reset (resetCursor, under the cursor's lock): as commit, in either direction. The
-   * same one slot write and fdatasync, so a crash leaves the old or the new value.
+   * An operator's reset (resetCursor, under the cursor's lock): as commit, in either direction, the
+   * value written to both slots in turn, each with its fdatasync. A crash leaves the old or the new
+   * value (the first write decides); after both, no slot holds the old one, so a reset backwards does
+   * not read as a cursor that moved backwards (verify's check of the two slots).
    */
   reset(offset: number, state: Uint8Array | null | undefined): void {
     this.write(offset, state);
+    this.write(offset, state === undefined ? this.current.state : state);
   }
 
   private write(offset: number, state: Uint8Array | null | undefined): void {

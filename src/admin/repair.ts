@@ -1,0 +1,234 @@
+/**
+ * `repairLog(dir)`: cuts a damaged log back to its longest valid prefix, so that it opens again,
+ * keeping a copy of every byte it removes.
+ *
+ * The cut is at the first place, in offset order, where the log stops being a chain of valid frames:
+ * a segment header that is invalid or names another base offset, a segment that does not start where
+ * the one before ended (a gap or an overlap), or the first frame that fails its checks. Everything
+ * from there on is removed: the rest of that segment and every later segment with its index. Then
+ * durable.offset, if it names records past the cut, is rewritten to the cut, and every transactional
+ * cursor past the cut is reset to it: a cursor left past the end would pass over the records appended
+ * next. When no segment is left, an empty one is created at the cut, so offsets never go back.
+ *
+ * Order, so that a crash in the middle leaves a log that a second repair finishes: every byte to be
+ * removed is first copied to the backup directory and fsynced; then later segments are removed from
+ * the last backwards, then the cut segment is truncated.
+ *
+ * Refused while a producer holds the log (ERR_LOG_LOCKED) or while a consumer holds a cursor that must
+ * be reset (ERR_CURSOR_LOCKED), before anything is changed. With `dryRun`, it reports what it would
+ * do and changes nothing.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ErrorCode, LogError } from '../errors.js';
+import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
+import { DURABLE_HINT_FILE, encodeDurableHint, readDurableHint } from '../storage/durable-hint.js';
+import { fileIO, fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
+import { scanFrames } from '../storage/frame-scan.js';
+import { acquireLock, producerLockPath } from '../storage/lock.js';
+import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
+import { adminLogDir } from './admin-dir.js';
+import { resetCursor } from './cursor-admin.js';
+import { inspectLog } from './inspect.js';
+
+/** Where the log stops being a chain of valid frames. */
+export interface RepairCut {
+  /** The segment file, e.g. `00000000000000001000.seg`. */
+  readonly file: string;
+  /** The byte position the segment is cut at (0: the whole file goes). */
+  readonly position: number;
+  /** The log's next offset after the cut. */
+  readonly offset: number;
+  /** Why the log stops there. */
+  readonly reason: string;
+}
+
+/** One change repair makes (or, in a dry run, would make). */
+export interface RepairAction {
+  readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'reset-cursor' | 'create-segment';
+  /** The file, relative to the log directory; a cursor's admin id for reset-cursor. */
+  readonly file: string;
+  /** Bytes removed from the log (each copied to the backup first). */
+  readonly bytes: number;
+  readonly detail: string;
+}
+
+export interface RepairReport {
+  /** The log directory, as an absolute path. */
+  readonly dir: string;
+  readonly dryRun: boolean;
+  /** Null when the log is a whole chain of valid frames: nothing to cut, nothing done. */
+  readonly cut: RepairCut | null;
+  readonly actions: RepairAction[];
+  /** Where the removed bytes were copied (each file under its own name, a cut tail as `<segment>.from-<position>`); null when nothing was removed. */
+  readonly backupDir: string | null;
+}
+
+export interface RepairOptions {
+  /** Report what would be done; change nothing. */
+  readonly dryRun?: boolean;
+  /** Where removed bytes go. Default: `<dir>.repair-<time>` beside the log directory. */
+  readonly backupDir?: string;
+}
+
+/** Cuts the log at `dir` back to its longest valid prefix; see the module comment. */
+export async function repairLog(dir: string, options: RepairOptions = {}): Promise<RepairReport> {
+  const io = await fileIO();
+  const realDir = adminLogDir(io, dir);
+  const dryRun = options.dryRun === true;
+  const taken = acquireLock(io, producerLockPath(realDir));
+  if (!taken.ok) throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}: close it first`, { file: producerLockPath(realDir) });
+  try {
+    const cut = findCut(io, realDir);
+    if (cut === null) return { dir: realDir, dryRun, cut: null, actions: [], backupDir: null };
+    const plan = await planRepair(io, realDir, cut);
+    if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
+    const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await applyRepair(io, realDir, cut, plan, backupDir);
+    return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
+  } finally {
+    taken.lock.release();
+  }
+}
+
+/** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */
+export function findCut(io: FileIO, dir: string): RepairCut | null {
+  const bases = listLogDir(io, dir).bases;
+  let expected: number | null = null;
+  for (const base of bases) {
+    const file = segmentName(base);
+    const ends = expected ?? base; // the log's end if this whole segment goes
+    if (expected !== null && base !== expected) {
+      return { file, position: 0, offset: ends, reason: base > expected ? `offsets ${expected} to ${base - 1} are missing before it` : `it starts at offset ${base}, inside the segment before it (which ends at ${expected})` };
+    }
+    const fd = io.open(join(dir, file), 'r');
+    try {
+      const size = io.fsize(fd);
+      const h = readSegmentHeader(io, fd, file);
+      if (typeof h === 'string') return { file, position: 0, offset: ends, reason: `segment header: ${h}` };
+      if (h.baseOffset !== base) return { file, position: 0, offset: ends, reason: `segment header names base offset ${h.baseOffset}` };
+      const end = scanFrames(io, fd, size, SEGMENT_HEADER_BYTES, base);
+      if (end.bad !== null) return { file, position: end.position, offset: end.nextOffset, reason: end.bad };
+      expected = end.nextOffset;
+    } finally {
+      io.close(fd);
+    }
+  }
+  return null;
+}
+
+interface Plan {
+  readonly actions: RepairAction[];
+  /** Whole files to remove (segments and indexes after the cut, the cut segment and its index at position 0). */
+  readonly remove: string[];
+  /** Cursor ids to reset to the cut. */
+  readonly cursors: string[];
+  readonly rewriteHint: boolean;
+  readonly createSegment: boolean;
+}
+
+async function planRepair(io: FileIO, dir: string, cut: RepairCut): Promise<Plan> {
+  const actions: RepairAction[] = [];
+  const remove: string[] = [];
+  const cutBase = Number(cut.file.slice(0, -4));
+  const bases = listLogDir(io, dir).bases;
+  for (const base of bases) {
+    if (base < cutBase || (base === cutBase && cut.position > 0)) continue;
+    for (const name of [segmentName(base), indexName(base)]) {
+      if (!io.exists(join(dir, name))) continue;
+      remove.push(name);
+      actions.push({ action: 'remove', file: name, bytes: sizeOf(io, join(dir, name)), detail: base === cutBase ? cut.reason : 'after the cut' });
+    }
+  }
+  if (cut.position > 0) {
+    const bytes = sizeOf(io, join(dir, cut.file)) - cut.position;
+    actions.push({ action: 'truncate', file: cut.file, bytes, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
+  }
+  const hint = readDurableHint(io, dir);
+  const rewriteHint = hint !== null && hint > cut.offset;
+  if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
+  const cursors: string[] = [];
+  for (const c of (await inspectLog(dir)).cursors) {
+    if (c.committedOffset <= cut.offset) continue;
+    if (c.owner !== null) throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${c.id} points past the cut (offset ${c.committedOffset} > ${cut.offset}) and is held by pid ${c.owner.pid}: close that consumer first`);
+    cursors.push(c.id);
+    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.committedOffset} → ${cut.offset}` });
+  }
+  const createSegmentAtCut = bases.every((b) => b > cutBase || (b === cutBase && cut.position === 0));
+  if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
+  return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut };
+}
+
+async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string): Promise<void> {
+  mkdirSync(backupDir, { recursive: true });
+  // 1. Copies of everything that goes, fsynced, before anything changes.
+  for (const name of plan.remove) copyRange(io, join(dir, name), 0, join(backupDir, name));
+  if (cut.position > 0) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`));
+  if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
+  syncDirectory(backupDir);
+  // 2. Later segments, from the last backwards; then the cut.
+  for (const name of [...plan.remove].reverse()) io.unlink(join(dir, name));
+  fsyncDir(io, dir);
+  if (cut.position > 0) {
+    const fd = io.open(join(dir, cut.file), 'r+');
+    try {
+      io.ftruncate(fd, cut.position);
+      io.fsync(fd);
+    } finally {
+      io.close(fd);
+    }
+  }
+  if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
+  if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
+  for (const id of plan.cursors) await resetCursor(dir, id, { to: cut.offset });
+}
+
+function rewriteHint(io: FileIO, dir: string, offset: number): void {
+  const fd = io.open(join(dir, DURABLE_HINT_FILE), 'w');
+  try {
+    writeAll(io, fd, [encodeDurableHint(offset)], 0);
+    io.fsync(fd);
+  } finally {
+    io.close(fd);
+  }
+}
+
+function sizeOf(io: FileIO, path: string): number {
+  const fd = io.open(path, 'r');
+  try {
+    return io.fsize(fd);
+  } finally {
+    io.close(fd);
+  }
+}
+
+/** Copies `path` from byte `from` to its end into the new file `to`, fsynced. */
+function copyRange(io: FileIO, path: string, from: number, to: string): void {
+  const src = io.open(path, 'r');
+  const out = openSync(to, 'wx');
+  try {
+    const size = io.fsize(src);
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let at = from; at < size;) {
+      const n = readFull(io, src, buf, 0, Math.min(buf.length, size - at), at);
+      if (n === 0) break;
+      for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
+      at += n;
+    }
+    fsyncSync(out);
+  } catch (e) {
+    throw LogError.fromSystem(e, `copying ${basename(path)} to the backup`, to);
+  } finally {
+    closeSync(out);
+    io.close(src);
+  }
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

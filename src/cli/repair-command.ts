@@ -1,0 +1,37 @@
+/** `reactive-log repair <dir> [--dry-run] [--backup <dir>] [--json]`: cuts a damaged log back to its longest valid prefix (repairLog). */
+import { repairLog, type RepairReport } from '../admin/repair.js';
+import { verifyLog } from '../verify/verify-log.js';
+import { helped, out, parse, positionals, type Command } from './common.js';
+
+export const repairCommand: Command = {
+  name: 'repair',
+  usage: `reactive-log repair <dir> [--dry-run] [--backup <dir>] [--json]
+  Cut a damaged log back to its longest valid prefix so that it opens again: everything from the
+  first invalid segment header, gap or frame on is removed, after a copy of every removed byte is
+  kept in the backup directory; durable.offset and cursors past the cut are set to it. Refused while
+  a producer holds the log. Exit code 0 when the log verifies without damage afterwards.
+  --dry-run         only show what would be done; change nothing
+  --backup <dir>    where removed bytes go (default: <dir>.repair-<time> beside the log)
+  --json            print the report as JSON`,
+  async run(args) {
+    const { values, positionals: got } = parse(args, { 'dry-run': { type: 'boolean' }, backup: { type: 'string' }, json: { type: 'boolean' } });
+    if (helped(this, values)) return 0;
+    const [dir] = positionals(got, ['dir']);
+    const report = await repairLog(dir!, { dryRun: values['dry-run'] === true, ...(values.backup === undefined ? {} : { backupDir: values.backup }) });
+    const after = report.dryRun ? null : await verifyLog(report.dir);
+    await out(values.json === true ? `${JSON.stringify({ ...report, verifiedAfter: after === null ? null : { ok: after.ok, damage: after.damageCount } }, null, 2)}\n` : formatRepair(report, after?.ok ?? null));
+    return after === null || after.ok ? 0 : 1;
+  },
+};
+
+function formatRepair(r: RepairReport, okAfter: boolean | null): string {
+  if (r.cut === null) return 'no damage that recovery refuses: nothing to repair\n';
+  const lines = [
+    `first damage: ${r.cut.file} at byte ${r.cut.position}: ${r.cut.reason}`,
+    `the log ${r.dryRun ? 'would end' : 'ends'} at offset ${r.cut.offset}`,
+    ...r.actions.map((a) => `  ${r.dryRun ? 'would ' : ''}${a.action} ${a.file}${a.bytes > 0 ? ` (${a.bytes} bytes)` : ''}: ${a.detail}`),
+  ];
+  if (r.backupDir !== null) lines.push(`removed bytes copied to ${r.backupDir}`);
+  if (okAfter !== null) lines.push(okAfter ? 'verify: no damage' : 'verify: damage remains (run reactive-log verify for the details)');
+  return `${lines.join('\n')}\n`;
+}
