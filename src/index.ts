@@ -1,4 +1,6 @@
 export { Producer } from './producer/producer.js';
+export { RemoteProducer } from './funnel/remote-producer.js';
+export type { ConnectOptions, OwnerLimits } from './funnel/client-socket.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
 export type { DedupWindowOption } from './producer/dedup-window.js';

@@ -26,6 +26,9 @@ import { rebuildDedupWindow } from './dedup-rebuild.js';
 import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { channels, publish, type RecoveryEvent, type RetentionEvent, type RollEvent, type WriterFailureEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
+import { startFunnel, type FunnelServer } from '../funnel/server.js';
+import { RemoteProducer } from '../funnel/remote-producer.js';
+import type { ConnectOptions } from '../funnel/client-socket.js';
 
 /** How long one wait for durability sleeps before it re-checks the writer's state. */
 const FLUSH_WAIT_SLICE_MS = 1000;
@@ -62,6 +65,8 @@ export class Producer {
   readonly failed: Promise<LogError> = new Promise((resolve) => { this.resolveFailed = resolve; });
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
   private dedup: DedupWindow | null = null;
+  /** The listener of `acceptConnections` (src/funnel/); stopped before the writer stops. */
+  private funnel: FunnelServer | null = null;
 
   private constructor(
     /** The options with every default applied (`logDir` as its real path). */
@@ -164,6 +169,7 @@ export class Producer {
       closeAtProcessExit(producer);
       publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
       worker.unref();
+      producer.funnel = await startFunnel(producer, realDir, resolved.acceptConnections).catch(async (e: unknown) => { await producer.close().catch(() => undefined); throw e; });
       return producer;
     } catch (e) {
       lock.release();
@@ -335,7 +341,13 @@ export class Producer {
     await this.close();
   }
 
+  /** Connects to the producer of `options.logDir` from another process (its owner opened it with acceptConnections: true). See docs/funnel.md. */
+  static connect(options: ConnectOptions): Promise<RemoteProducer> {
+    return RemoteProducer.connect(options);
+  }
+
   private async doClose(): Promise<void> {
+    this.funnel?.stop(); // first: clients are told ERR_LOG_CLOSED while the writer still drains
     this.requestClose();
     this.worker.ref(); // an awaited close keeps the process alive until the writer is done
     await this.exited;
@@ -349,6 +361,7 @@ export class Producer {
 
   private async doDestroy(err: Error | undefined): Promise<void> {
     if (this.closedFlag) return;
+    this.funnel?.stop();
     this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
     this.destroyedWith = err ?? LogError.closed('producer');
     forgetAtExit(this);
@@ -378,6 +391,7 @@ export class Producer {
   /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
   closeAtExit(): void {
     forgetAtExit(this);
+    this.funnel?.stop();
     this.requestClose();
     const i32 = this.c.i32;
     const deadline = Date.now() + EXIT_DRAIN_MS;
