@@ -34,6 +34,19 @@ export function appendFrame(texts: readonly string[]): Buffer {
   return rawFrame(APPEND, Buffer.concat(parts));
 }
 
+/**
+ * An APPEND of `n` records that each carry a dedup key (attribute block: flag 4, u16 length, the
+ * key): an owner without a dedup window refuses every one, so nothing is appended and the reply
+ * holds 8 bytes per record.
+ */
+export function refusedAppendFrame(n: number): Buffer {
+  const record = Buffer.from([0, 0, 0, 0, 4, 1, 0, 0x6b, 0x64]); // payload: flags, u16 1, "k", data "d"
+  record.writeUInt32LE((5 | 0x8000_0000) >>> 0, 0);
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(n, 0);
+  return rawFrame(APPEND, Buffer.concat([count, ...Array.from({ length: n }, () => record)]));
+}
+
 /** A raw connection to a log's producer socket: what it received, and a promise that resolves when it closes. */
 export interface RawClient {
   readonly socket: Socket;

@@ -25,7 +25,10 @@ const FORM_EACH = 1;
 /** The most distinct errors one reply names; further refusals reuse one entry per code. */
 const MAX_REPLY_ERRORS = 200;
 
-/** Builds one APPEND frame on the client, record by record. Not reusable after `seal()`. */
+/**
+ * Builds APPEND frames on the client, record by record, in one buffer it reuses: `seal()` copies the
+ * frame out and starts the next one.
+ */
 export class BatchBuilder {
   private buf: Buffer;
   private at = RECORDS_AT;
@@ -59,11 +62,14 @@ export class BatchBuilder {
     this.count++;
   }
 
-  /** The finished frame (count, length and CRC filled in). */
+  /** The finished frame (count, length and CRC filled in), a copy; the builder starts the next one. */
   seal(): Buffer {
     this.buf[FRAME_HEADER_BYTES] = MessageType.APPEND;
     this.buf.writeUInt32LE(this.count, FRAME_HEADER_BYTES + 1);
-    return sealFrame(this.buf.subarray(0, this.at));
+    const frame = sealFrame(Buffer.from(this.buf.subarray(0, this.at)));
+    this.at = RECORDS_AT;
+    this.count = 0;
+    return frame;
   }
 
   private room(need: number): void {
@@ -111,7 +117,7 @@ export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendO
     const word = body.readUInt32LE(p);
     const end = p + 4 + (word & RECORD_LENGTH_MASK);
     if ((word & RECORD_ATTRIBUTES_FLAG) === 0) {
-      fn(body.subarray(p + 4, end), undefined);
+      fn(new Uint8Array(body.buffer, body.byteOffset + p + 4, end - p - 4), undefined);
     } else {
       const a = decodeAttributes(body, p + 4, end);
       if (typeof a === 'string') return; // checkBatch refused it already
@@ -119,7 +125,7 @@ export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendO
       if (a.key !== null) opts.key = a.key;
       if (a.headers !== null) opts.headers = a.headers;
       if (a.dedupKey !== null) opts.dedupKey = a.dedupKey;
-      fn(body.subarray(a.dataStart, end), opts);
+      fn(new Uint8Array(body.buffer, body.byteOffset + a.dataStart, end - a.dataStart), opts);
     }
     p = end;
   }

@@ -87,7 +87,17 @@ export class OwnerConnection {
     else this.socket.end(frame, () => this.socket.destroy());
   }
 
+  /** Handles every whole frame buffered; the replies of one pass leave in one write (cork). */
   private readFrames(): void {
+    this.socket.cork();
+    try {
+      this.handleFrames();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private handleFrames(): void {
     while (!this.ended && !this.repliesBlocked && !this.host.logFull) {
       const f = this.reader.next();
       if (f === null) return;

@@ -10,29 +10,37 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
-import { BatchBuilder, decodeReply } from './batch-codec.js';
+import { BatchBuilder, decodeReply, type Outcome } from './batch-codec.js';
 import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type ConnectOptions, type OwnerLimits, type ResolvedConnectOptions } from './client-socket.js';
 import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
 
 type Resolve<T> = (v: T) => void;
 type Reject = (e: LogError) => void;
+type Outcomes = (i: number) => Outcome;
 
-/** A batch of appends: its frame once sealed, and each record's promise. */
+/**
+ * A batch of appends: its frame once sealed, and one promise for the owner's answer. Each record's
+ * promise is `answered.then(take)`: reactions run in the order they were added, so `take` hands the
+ * i-th of them the i-th outcome (one promise per record, no closure per record).
+ */
 interface Batch {
   frame: Buffer | null;
-  readonly resolves: Array<Resolve<number>>;
-  readonly rejects: Reject[];
+  count: number;
+  readonly answered: Promise<Outcomes>;
+  readonly resolve: Resolve<Outcomes>;
+  readonly reject: Reject;
+  readonly take: (outcomes: Outcomes) => number;
 }
 
 type Outgoing = { kind: 'append'; batch: Batch } | { kind: 'flush'; id: number };
 
-/** The first size of a batch's buffer; it grows to CLIENT_BATCH_BYTES plus a record. */
-const INITIAL_BATCH_BYTES = 16 * 1024;
+/** The first size of the batch buffer: a full batch and a record of 64 KiB fit without growing it. */
+const INITIAL_BATCH_BYTES = CLIENT_BATCH_BYTES + 64 * 1024;
 
 /** A producer handle in another process than the log's owner. Get one with `Producer.connect`. */
 export class RemoteProducer {
   private readonly encoder = new AttributeEncoder(true);
-  private builder: BatchBuilder;
+  private readonly builder: BatchBuilder;
   private current: Batch = newBatch();
   private sealScheduled = false;
   private readonly outbox: Outgoing[] = [];
@@ -83,10 +91,8 @@ export class RemoteProducer {
       return Promise.reject(e);
     }
     const batch = this.current;
-    const p = new Promise<number>((resolve, reject) => {
-      batch.resolves.push(resolve);
-      batch.rejects.push(reject);
-    });
+    batch.count++;
+    const p = batch.answered.then(batch.take);
     if (this.builder.bytes >= CLIENT_BATCH_BYTES) this.seal();
     else if (!this.sealScheduled) {
       this.sealScheduled = true;
@@ -139,11 +145,10 @@ export class RemoteProducer {
   /** Closes the current batch and queues it. */
   private seal(): void {
     this.sealScheduled = false;
-    if (this.current.resolves.length === 0) return;
+    if (this.current.count === 0) return;
     this.current.frame = this.builder.seal();
     this.outbox.push({ kind: 'append', batch: this.current });
     this.current = newBatch();
-    this.builder = new BatchBuilder(this.encoder, INITIAL_BATCH_BYTES);
     this.pump();
   }
 
@@ -192,16 +197,12 @@ export class RemoteProducer {
   private onAppendReply(body: Buffer): void {
     const batch = this.awaiting[0];
     if (batch === undefined) return this.fail(brokenReply(this.options.logDir, 'an APPEND_REPLY for no APPEND'));
-    const outcome = decodeReply(body, batch.resolves.length);
-    if (typeof outcome === 'string') return this.fail(brokenReply(this.options.logDir, outcome));
+    const outcomes = decodeReply(body, batch.count);
+    if (typeof outcomes === 'string') return this.fail(brokenReply(this.options.logDir, outcomes));
     this.awaiting.shift();
     this.inFlightBytes -= batch.frame!.byteLength;
     batch.frame = null;
-    for (let i = 0; i < batch.resolves.length; i++) {
-      const o = outcome(i);
-      if (typeof o === 'number') batch.resolves[i]!(o);
-      else batch.rejects[i]!(remoteError(o.code, o.message));
-    }
+    batch.resolve(outcomes);
     this.pump();
     this.checkDrained();
   }
@@ -223,7 +224,7 @@ export class RemoteProducer {
     this.failure ??= err;
     const batches = [...this.awaiting.splice(0), ...this.outbox.splice(0).flatMap((m) => (m.kind === 'append' ? [m.batch] : [])), this.current];
     this.current = newBatch();
-    for (const b of batches) for (const reject of b.rejects) reject(err);
+    for (const b of batches) if (b.count > 0) b.reject(err); // an empty batch's promise has no reaction to take it
     for (const f of this.flushes.values()) f.reject(err);
     this.flushes.clear();
     this.inFlightBytes = 0;
@@ -232,7 +233,7 @@ export class RemoteProducer {
   }
 
   private pendingCount(): number {
-    return this.awaiting.length + this.outbox.length + this.flushes.size + this.current.resolves.length;
+    return this.awaiting.length + this.outbox.length + this.flushes.size + this.current.count;
   }
 
   private checkDrained(): void {
@@ -251,5 +252,14 @@ export class RemoteProducer {
 }
 
 function newBatch(): Batch {
-  return { frame: null, resolves: [], rejects: [] };
+  let resolve: Resolve<Outcomes> = () => undefined;
+  let reject: Reject = () => undefined;
+  const answered = new Promise<Outcomes>((res, rej) => { resolve = res; reject = rej; });
+  let next = 0;
+  const take = (outcomes: Outcomes): number => {
+    const o = outcomes(next++);
+    if (typeof o === 'number') return o;
+    throw remoteError(o.code, o.message);
+  };
+  return { frame: null, count: 0, answered, resolve, reject, take };
 }

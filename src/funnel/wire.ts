@@ -22,7 +22,7 @@ export const FRAME_HEADER_BYTES = 8;
  * A client seals its APPEND batch once it passes this size: a batch holds less than this plus one
  * record, which the owner's frame limit (its maxRecordBytes plus twice this) leaves room for.
  */
-export const CLIENT_BATCH_BYTES = 256 * 1024;
+export const CLIENT_BATCH_BYTES = 1024 * 1024;
 
 /** The message types; the direction is in the name's comment. */
 export const MessageType = {
