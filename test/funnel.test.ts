@@ -75,6 +75,23 @@ test('flush() resolves once the owner made every record of the handle durable', 
   await p.close();
 });
 
+test('close() waits for every answer; destroy() rejects what waits; later calls reject with ERR_LOG_CLOSED', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true });
+  const remote = await Producer.connect({ logDir, maxInFlightBytes: 64 * 1024 });
+  const sent = Array.from({ length: 5000 }, (_, i) => remote.append(`w-${i}-${'p'.repeat(50)}`));
+  await remote.close();
+  assert.equal(await Promise.all(sent), sent.map((_, i) => i), 'every append answered before close() resolved');
+  await rejectsWith(remote.append('late'), 'ERR_LOG_CLOSED');
+  await rejectsWith(remote.flush(), 'ERR_LOG_CLOSED');
+  const other = await Producer.connect({ logDir });
+  const cut = Array.from({ length: 100 }, () => other.append('cut'));
+  other.destroy();
+  for (const o of await settle(cut)) assert.equal(o, { ok: false, code: 'ERR_LOG_CLOSED' });
+  await p.close();
+  assert.is((await readRecords(logDir)).length, 5000, 'nothing of the destroyed handle was sent');
+});
+
 test('a record the owner refuses rejects that append only, with the owner\'s code', async () => {
   const logDir = tempDir();
   const p = await Producer.open({ logDir, acceptConnections: true, maxRecordBytes: 1000 });

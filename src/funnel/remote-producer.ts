@@ -15,7 +15,7 @@ import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type
 import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
 
 type Resolve<T> = (v: T) => void;
-type Reject = (e: LogError) => void;
+type Reject = (e: Error) => void;
 type Outcomes = (i: number) => Outcome;
 
 /**
@@ -48,7 +48,7 @@ export class RemoteProducer {
   private inFlightBytes = 0;
   private readonly flushes = new Map<number, { resolve: Resolve<void>; reject: Reject }>();
   private nextFlushId = 0;
-  private failure: LogError | null = null;
+  private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private drained: (() => void) | null = null;
 
@@ -123,7 +123,7 @@ export class RemoteProducer {
   }
 
   /** Ends the connection at once: appends and flushes not answered reject with `err` (ERR_LOG_CLOSED without one). */
-  destroy(err?: LogError): void {
+  destroy(err?: Error): void {
     this.fail(err ?? LogError.closed('remote producer'));
   }
 
@@ -219,7 +219,7 @@ export class RemoteProducer {
   }
 
   /** The connection ends: everything not answered rejects with `err`. */
-  private fail(err: LogError): void {
+  private fail(err: Error): void {
     if (this.failure !== null && this.pendingCount() === 0) return;
     this.failure ??= err;
     const batches = [...this.awaiting.splice(0), ...this.outbox.splice(0).flatMap((m) => (m.kind === 'append' ? [m.batch] : [])), this.current];
@@ -246,7 +246,7 @@ export class RemoteProducer {
     else this.socket.unref();
   }
 
-  private stoppedError(): LogError {
+  private stoppedError(): Error {
     return this.failure ?? LogError.closed('remote producer');
   }
 }
