@@ -107,6 +107,26 @@ test('a record the owner refuses rejects that append only, with the owner\'s cod
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['a', 'c', 'e']);
 });
 
+test('ERR_LOG_FULL on the owner refuses the rest of that batch only; the connection stays open', async () => {
+  const logDir = tempDir();
+  // Retention holds the writer back once the log holds 64 KiB; the 64 KiB ring then fills and append throws at once.
+  const p = await Producer.open({
+    logDir, acceptConnections: true, ringBytes: 64 * 1024, appendTimeoutMs: 0,
+    fileRollSize: 1024, maxTotalBytes: 64 * 1024, blockingMinimumRetention: 3_600_000,
+  });
+  const remote = await Producer.connect({ logDir });
+  const outcomes = await settle(Array.from({ length: 3000 }, (_, i) => remote.append(`full-${i}-${'p'.repeat(90)}`)));
+  const accepted = outcomes.findIndex((o) => !o.ok);
+  assert.ok(accepted > 0, 'some records fit before the ring filled');
+  assert.equal(outcomes.slice(0, accepted), outcomes.slice(0, accepted).map((_, i) => ({ ok: true, offset: i })));
+  for (const o of outcomes.slice(accepted)) assert.equal(o, { ok: false, code: 'ERR_LOG_FULL' }, 'the rest of the batch is refused');
+  const [later] = await settle([remote.append('later')]); // answered after the pause: the connection stays open
+  assert.ok(later!.ok || later!.code === 'ERR_LOG_FULL', JSON.stringify(later));
+  await remote.close();
+  await p.close();
+  assert.equal((await recordsOf(logDir, 'full')).map((r) => r.text.split('-')[1]), outcomes.slice(0, accepted).map((_, i) => String(i)));
+});
+
 test('the owner closing rejects every append it did not answer with ERR_LOG_CLOSED, and resolves none it did not take', async () => {
   const logDir = tempDir();
   const p = await Producer.open({ logDir, acceptConnections: true });
