@@ -67,6 +67,20 @@ export async function rawClient(logDir: string, opts: { read?: boolean } = {}): 
   return { socket, closed, received: () => Buffer.concat(chunks), isClosed: () => closedFlag };
 }
 
+/** How many whole frames of `type` `bytes` holds. */
+export function countFrames(bytes: Buffer, type: number): number {
+  let n = 0;
+  for (let p = 0; p + 9 <= bytes.byteLength; p += 8 + bytes.readUInt32LE(p)) if (bytes[p + 8] === type) n++;
+  return n;
+}
+
+/** A FLUSH with id `id`. */
+export function flushFrame(id: number): Buffer {
+  const body = Buffer.alloc(4);
+  body.writeUInt32LE(id, 0);
+  return rawFrame(5, body);
+}
+
 /** The error type and code of an ERROR frame found in `bytes` (the owner's goodbye), or null. */
 export function errorCodeIn(bytes: Buffer): string | null {
   for (let p = 0; p + 9 <= bytes.byteLength;) {

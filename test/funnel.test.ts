@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { Child } from './child.js';
-import { appendFrame, errorCodeIn, helloFrame, rawClient, rawFrame, refusedAppendFrame, settle } from './funnel-kit.js';
+import { appendFrame, countFrames, errorCodeIn, flushFrame, helloFrame, rawClient, rawFrame, refusedAppendFrame, settle } from './funnel-kit.js';
 import { readRecords, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('funnel');
@@ -224,6 +224,17 @@ test('hostile bytes close only their own connection; the log and other clients g
   await good.close();
   await p.close();
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['before', ...attacks.map(([w]) => `after ${w}`)]);
+});
+
+test('a flood of flushes is answered, each one, past the bound on flushes running at once', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true });
+  const raw = await rawClient(logDir);
+  raw.socket.write(Buffer.concat([helloFrame(), appendFrame(['x']), ...Array.from({ length: 3000 }, (_, i) => flushFrame(i))]));
+  await waitFor(() => countFrames(raw.received(), 6) === 3000, '3000 FLUSH_OK', 30_000);
+  assert.not.ok(raw.isClosed());
+  raw.socket.destroy();
+  await p.close();
 });
 
 test('a client that never reads its replies is closed; the others go on', async () => {

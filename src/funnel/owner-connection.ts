@@ -28,6 +28,8 @@ export interface FunnelLimits {
 
 /** How long a connection's replies may stay unread before the owner closes it. */
 export const REPLY_STALL_MS = 5_000;
+/** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
+export const MAX_PENDING_FLUSHES = 1024;
 
 /** Errors that refuse one record only; any other stops the rest of its APPEND (the producer is full or stopped). */
 const PER_RECORD = new Set<string>([ErrorCode.INVALID_RECORD, ErrorCode.RECORD_TOO_LARGE, ErrorCode.INVALID_OPTION]);
@@ -47,6 +49,7 @@ export class OwnerConnection {
   private repliesBlocked = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private ended = false;
+  private flushesPending = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -71,7 +74,7 @@ export class OwnerConnection {
 
   /** Reads again once nothing blocks it (replies drained, the log no longer full). */
   resume(): void {
-    if (this.ended || this.repliesBlocked || this.host.logFull) return;
+    if (!this.mayRead()) return;
     this.socket.resume();
     this.readFrames();
   }
@@ -98,13 +101,18 @@ export class OwnerConnection {
   }
 
   private handleFrames(): void {
-    while (!this.ended && !this.repliesBlocked && !this.host.logFull) {
+    while (this.mayRead()) {
       const f = this.reader.next();
       if (f === null) return;
       if (typeof f === 'string') return this.violation(f);
       this.handle(f);
     }
     if (!this.ended) this.socket.pause();
+  }
+
+  /** Whether frames may be handled now: not ended, replies not backed up, the log not full, flushes under their bound. */
+  private mayRead(): boolean {
+    return !this.ended && !this.repliesBlocked && !this.host.logFull && this.flushesPending < MAX_PENDING_FLUSHES;
   }
 
   private handle(f: Frame): void {
@@ -154,13 +162,20 @@ export class OwnerConnection {
   private flush(body: Buffer): void {
     if (body.byteLength !== 4) return this.violation('a malformed FLUSH');
     const id = Buffer.from(body); // the frame's bytes are not ours past this call
+    this.flushesPending++;
     this.target.flush().then(
-      () => this.send(encodeFrame(MessageType.FLUSH_OK, id)),
+      () => this.flushSettled(encodeFrame(MessageType.FLUSH_OK, id)),
       (e: unknown) => {
         const err = asLogError(e);
-        this.send(encodeFrame(MessageType.FLUSH_ERR, Buffer.concat([id, encodeError(err.code, err.message)])));
+        this.flushSettled(encodeFrame(MessageType.FLUSH_ERR, Buffer.concat([id, encodeError(err.code, err.message)])));
       },
     );
+  }
+
+  private flushSettled(reply: Buffer): void {
+    this.flushesPending--;
+    this.send(reply);
+    this.resume();
   }
 
   private send(frame: Buffer): void {
