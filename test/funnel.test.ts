@@ -46,10 +46,11 @@ test('keys and headers travel with the record; a dedup key returns the earlier o
   const p = await Producer.open({ logDir, acceptConnections: true, dedupWindow: { records: 100 } });
   const child = client(logDir, { prefix: 'k', count: 50, keyed: true, mode: 'once' });
   await child.next('done');
-  const remote = await Producer.connect({ logDir });
-  const first = await remote.append('d', { dedupKey: 'order-1' });
-  assert.is(await remote.append('d again', { dedupKey: 'order-1' }), first, 'the earlier offset, nothing appended');
-  await remote.close();
+  {
+    await using remote = await Producer.connect({ logDir }); // [Symbol.asyncDispose] closes it at the block's end
+    const first = await remote.append('d', { dedupKey: 'order-1' });
+    assert.is(await remote.append('d again', { dedupKey: 'order-1' }), first, 'the earlier offset, nothing appended');
+  }
   await p.close();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const msgs = [...c.iter()];
