@@ -1,6 +1,8 @@
 export { Producer } from './producer/producer.js';
 export type { AttachedProducer } from './producer/attached-producer.js';
 export type { ProducerToken } from './producer/producer-token.js';
+export { RemoteProducer } from './funnel/remote-producer.js';
+export type { ConnectOptions, OwnerLimits } from './funnel/client-socket.js';
 export { Consumer } from './consumer/consumer.js';
 export { SyncPolicy, type ProducerOptions } from './producer/options.js';
 export type { DedupWindowOption } from './producer/dedup-window.js';

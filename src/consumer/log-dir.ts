@@ -11,11 +11,12 @@ import { LogError } from '../errors.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE } from '../storage/lock.js';
+import { FUNNEL_SOCKET_FILE } from '../funnel/wire.js';
 import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segment/segment-files.js';
 
-/** Whether `name` is one of the log's own files besides segments and indexes: the hints, the lock, `cursors/`. */
+/** Whether `name` is one of the log's own files besides segments and indexes: the hints, the lock, the funnel's socket, `cursors/`. */
 export function isLogFile(name: string): boolean {
-  return name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK_FILE || name === CURSOR_DIR;
+  return name === DURABLE_HINT_FILE || name === START_OFFSET_FILE || name === PRODUCER_LOCK_FILE || name === CURSOR_DIR || name === FUNNEL_SOCKET_FILE;
 }
 
 /** Whether `name` is an entry a log keeps in its directory (a lock take-over's leftovers included). */

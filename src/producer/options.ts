@@ -58,6 +58,11 @@ export interface ProducerOptions {
    * nothing. Rebuilt from the log on open. Default null (off; a dedupKey is then refused).
    */
   dedupWindow?: DedupWindowOption | null;
+  /**
+   * Listen on `<logDir>/producer.sock` (mode 0600) for `Producer.connect` from other processes of
+   * the machine, which append through this producer (docs/funnel.md). Default false.
+   */
+  acceptConnections?: boolean;
 }
 
 /**
@@ -78,7 +83,7 @@ const DEFAULTS = {
 
 const KNOWN = new Set([
   'logDir', 'syncPolicy', 'fileRollSize', 'blockingMinimumRetention', 'maxTotalBytes', 'maxFileAge',
-  'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes', 'dedupWindow',
+  'maxRecordBytes', 'ringBytes', 'appendTimeoutMs', 'maxBatchBytes', 'indexIntervalBytes', 'dedupWindow', 'acceptConnections',
 ]);
 
 /** The largest `{ records }` window (about 1 GiB of keys of a few bytes). */
@@ -132,11 +137,13 @@ export function resolveProducerOptions(options: unknown): ResolvedProducerOption
   const maxBatchBytes = o.maxBatchBytes === undefined ? DEFAULTS.maxBatchBytes : requireInt('maxBatchBytes', o.maxBatchBytes, 1024, 64 * 1024 * 1024);
   const indexIntervalBytes = o.indexIntervalBytes === undefined ? DEFAULTS.indexIntervalBytes : requireInt('indexIntervalBytes', o.indexIntervalBytes, 512, GiB);
   const dedupWindow = validDedupWindow(o.dedupWindow);
+  const acceptConnections = o.acceptConnections === undefined ? false : o.acceptConnections;
+  if (typeof acceptConnections !== 'boolean') throw LogError.invalidOption('acceptConnections', `expected true or false, got ${describe(acceptConnections)}`);
   if (maxTotalBytes !== null && maxTotalBytes < fileRollSize) {
     throw LogError.invalidOption('maxTotalBytes', `must be at least fileRollSize (${fileRollSize}), got ${maxTotalBytes}`);
   }
   return {
     logDir, syncPolicy, fileRollSize, blockingMinimumRetention, maxTotalBytes, maxFileAge,
-    maxRecordBytes, ringBytes, appendTimeoutMs, maxBatchBytes, indexIntervalBytes, dedupWindow,
+    maxRecordBytes, ringBytes, appendTimeoutMs, maxBatchBytes, indexIntervalBytes, dedupWindow, acceptConnections,
   };
 }

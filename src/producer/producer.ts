@@ -30,6 +30,9 @@ import { SharedAppends } from './shared-appends.js';
 import { PRODUCER_TOKEN_TYPE, type ProducerToken } from './producer-token.js';
 import { AttachedProducer } from './attached-producer.js';
 import { waitWritable } from './writable.js';
+import { startFunnel, type FunnelServer } from '../funnel/server.js';
+import { RemoteProducer } from '../funnel/remote-producer.js';
+import type { ConnectOptions } from '../funnel/client-socket.js';
 
 /** How long close() waits for the writer's failure message (with its details) after the state flipped. */
 const FAILURE_DETAILS_WAIT_MS = 1000;
@@ -70,6 +73,8 @@ export class Producer {
   private sharedAppends: SharedAppends | null = null;
   /** What flush() needs of this handle (src/producer/durable-wait.ts). */
   private readonly durableWaiter: DurableWaiter;
+  /** The listener of `acceptConnections` (src/funnel/); stopped before the writer stops. */
+  private funnel: FunnelServer | null = null;
 
   private constructor(
     /** The options with every default applied (`logDir` as its real path). */
@@ -182,6 +187,7 @@ export class Producer {
       closeAtProcessExit(producer);
       publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
       worker.unref();
+      producer.funnel = await startFunnel(producer, realDir, resolved.acceptConnections).catch(async (e: unknown) => { await producer.close().catch(() => undefined); throw e; });
       return producer;
     } catch (e) {
       lock.release();
@@ -345,7 +351,13 @@ export class Producer {
     await this.close();
   }
 
+  /** Connects to the producer of `options.logDir` from another process (its owner opened it with acceptConnections: true). See docs/funnel.md. */
+  static connect(options: ConnectOptions): Promise<RemoteProducer> {
+    return RemoteProducer.connect(options);
+  }
+
   private async doClose(): Promise<void> {
+    this.funnel?.stop(); // first: clients are told ERR_LOG_CLOSED while the writer still drains
     this.requestClose();
     this.worker.ref(); // an awaited close keeps the process alive until the writer is done
     await this.exited;
@@ -359,6 +371,7 @@ export class Producer {
 
   private async doDestroy(err: Error | undefined): Promise<void> {
     if (this.closedFlag) return;
+    this.funnel?.stop();
     this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
     this.destroyedWith = err ?? LogError.closed('producer');
     forgetAtExit(this);
@@ -401,6 +414,7 @@ export class Producer {
   /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
   closeAtExit(): void {
     forgetAtExit(this);
+    this.funnel?.stop();
     this.requestClose(false);
     const i32 = this.c.i32;
     const deadline = Date.now() + EXIT_DRAIN_MS;

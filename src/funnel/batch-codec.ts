@@ -1,0 +1,219 @@
+/**
+ * The bodies of APPEND and APPEND_REPLY (src/funnel/wire.ts has the frame around them).
+ *
+ * APPEND body
+ *   0  u32  record count (at least 1)
+ *   4  records, each as in a segment frame's body (src/format/record.ts): [u32 length word][payload];
+ *      bit 31 of the word flags an attribute block (key, headers, dedup key) at the payload's start
+ *
+ * APPEND_REPLY body (the outcome of the oldest APPEND not yet answered, one per record, in order)
+ *   0  u32  record count (that APPEND's)
+ *   4  u8   form: 0 dense, 1 each
+ *   dense: f64 first offset; record i got offset first + i
+ *   each:  u8 error count, the errors (wire.ts encodeError), then per record an f64: an offset (>= 0),
+ *          or -(i + 1) for the error at index i (the record was refused)
+ */
+import { ErrorCode, LogError } from '../errors.js';
+import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions } from '../format/record.js';
+import { describe } from '../validate.js';
+import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
+
+/** Where an APPEND frame's first record starts: frame header, type, count. */
+const RECORDS_AT = FRAME_HEADER_BYTES + 1 + 4;
+const FORM_DENSE = 0;
+const FORM_EACH = 1;
+/** The most distinct errors one reply names; further refusals reuse one entry per code. */
+const MAX_REPLY_ERRORS = 200;
+
+/**
+ * Builds APPEND frames on the client, record by record, in one buffer it reuses: `seal()` copies the
+ * frame out and starts the next one.
+ */
+export class BatchBuilder {
+  private buf: Buffer;
+  private at = RECORDS_AT;
+  count = 0;
+
+  constructor(private readonly attributes: AttributeEncoder, initialBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(initialBytes, RECORDS_AT + 64));
+  }
+
+  /** The frame's bytes so far. */
+  get bytes(): number {
+    return this.at;
+  }
+
+  /**
+   * Encodes a record; throws ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE (past `maxRecordBytes`)
+   * before anything is added: a refused record leaves the batch as it was.
+   */
+  add(data: Uint8Array | string, opts: AppendOptions | undefined, maxRecordBytes: number): void {
+    const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
+    const dataLen = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : dataBytes(data);
+    const len = attrLen + dataLen;
+    if (len > maxRecordBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds the owner's maxRecordBytes (${maxRecordBytes})`);
+    this.room(4 + len);
+    this.buf.writeUInt32LE(attrLen > 0 ? (len | RECORD_ATTRIBUTES_FLAG) >>> 0 : len, this.at);
+    if (attrLen > 0) this.attributes.copyTo(this.buf, this.at + 4, attrLen);
+    const dataAt = this.at + 4 + attrLen;
+    if (typeof data === 'string') this.buf.write(data, dataAt, dataLen, 'utf8');
+    else this.buf.set(data, dataAt);
+    this.at += 4 + len;
+    this.count++;
+  }
+
+  /** The finished frame (count, length and CRC filled in), a copy; the builder starts the next one. */
+  seal(): Buffer {
+    this.buf[FRAME_HEADER_BYTES] = MessageType.APPEND;
+    this.buf.writeUInt32LE(this.count, FRAME_HEADER_BYTES + 1);
+    const frame = sealFrame(Buffer.from(this.buf.subarray(0, this.at)));
+    this.at = RECORDS_AT;
+    this.count = 0;
+    return frame;
+  }
+
+  private room(need: number): void {
+    if (this.at + need <= this.buf.byteLength) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.at + need, this.buf.byteLength * 2));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+  }
+}
+
+function dataBytes(data: unknown): number {
+  if (!(data instanceof Uint8Array)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+  return data.byteLength;
+}
+
+/**
+ * Checks an APPEND body's structure before any record of it is appended: a count of at least 1,
+ * each record's length inside the body, attribute blocks that decode, nothing left over. Returns the
+ * record count, or the reason the body is not one.
+ */
+export function checkBatch(body: Buffer): number | string {
+  if (body.byteLength < 4) return 'an APPEND without its record count';
+  const count = body.readUInt32LE(0);
+  if (count === 0) return 'an APPEND of no record';
+  let p = 4;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > body.byteLength) return `an APPEND whose record ${i} overruns it`;
+    const word = body.readUInt32LE(p);
+    const end = p + 4 + (word & RECORD_LENGTH_MASK);
+    if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
+    if ((word & RECORD_ATTRIBUTES_FLAG) !== 0) {
+      const attrs = decodeAttributes(body, p + 4, end);
+      if (typeof attrs === 'string') return `an APPEND whose record ${i} is malformed (${attrs})`;
+    }
+    p = end;
+  }
+  return p === body.byteLength ? count : 'an APPEND with bytes after its last record';
+}
+
+/** Calls `fn` with each record of a body that checkBatch accepted: its data (a view) and its options. */
+export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendOptions | undefined) => void): void {
+  const count = body.readUInt32LE(0);
+  let p = 4;
+  for (let i = 0; i < count; i++) {
+    const word = body.readUInt32LE(p);
+    const end = p + 4 + (word & RECORD_LENGTH_MASK);
+    if ((word & RECORD_ATTRIBUTES_FLAG) === 0) {
+      fn(new Uint8Array(body.buffer, body.byteOffset + p + 4, end - p - 4), undefined);
+    } else {
+      const a = decodeAttributes(body, p + 4, end);
+      if (typeof a === 'string') return; // checkBatch refused it already
+      const opts: { key?: Uint8Array; headers?: Record<string, string>; dedupKey?: string } = {};
+      if (a.key !== null) opts.key = a.key;
+      if (a.headers !== null) opts.headers = a.headers;
+      if (a.dedupKey !== null) opts.dedupKey = a.dedupKey;
+      fn(new Uint8Array(body.buffer, body.byteOffset + a.dataStart, end - a.dataStart), opts);
+    }
+    p = end;
+  }
+}
+
+/** Collects the outcome of each record of one APPEND on the owner, and encodes the reply. */
+export class ReplyBuilder {
+  private readonly outcomes: Float64Array;
+  private readonly errors: Array<{ code: string; message: string }> = [];
+  private readonly errorIndex = new Map<string, number>();
+  private n = 0;
+  private dense = true;
+
+  constructor(readonly count: number) {
+    this.outcomes = new Float64Array(count);
+  }
+
+  accepted(offset: number): void {
+    if (this.n > 0 && offset !== this.outcomes[this.n - 1]! + 1) this.dense = false;
+    this.outcomes[this.n++] = offset;
+  }
+
+  refused(code: string, message: string): void {
+    this.dense = false;
+    this.outcomes[this.n++] = -(this.indexOf(code, message) + 1);
+  }
+
+  /** The APPEND_REPLY frame. */
+  encode(): Buffer {
+    const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + 1 + 5);
+    head.writeUInt32LE(this.count, FRAME_HEADER_BYTES + 1);
+    if (this.dense && this.n === this.count) {
+      head[FRAME_HEADER_BYTES + 5] = FORM_DENSE;
+      const first = Buffer.allocUnsafe(8);
+      first.writeDoubleLE(this.outcomes[0]!, 0);
+      return frameOf(head, [first]);
+    }
+    head[FRAME_HEADER_BYTES + 5] = FORM_EACH;
+    const parts = [Buffer.from([this.errors.length]), ...this.errors.map((e) => encodeError(e.code, e.message))];
+    parts.push(Buffer.from(this.outcomes.buffer, this.outcomes.byteOffset, this.outcomes.byteLength));
+    return frameOf(head, parts);
+  }
+
+  private indexOf(code: string, message: string): number {
+    const full = this.errors.length >= MAX_REPLY_ERRORS;
+    const key = full ? code : `${code}\0${message}`;
+    let i = this.errorIndex.get(key);
+    if (i === undefined) {
+      i = this.errors.length;
+      this.errors.push({ code, message: full ? `${message} (and more refusals of this code in the batch)` : message });
+      this.errorIndex.set(key, i);
+    }
+    return i;
+  }
+}
+
+/** Joins a frame head (header, type and fixed fields) and body parts, and seals it. */
+function frameOf(head: Buffer, parts: Buffer[]): Buffer {
+  const out = Buffer.concat([head, ...parts]);
+  out[FRAME_HEADER_BYTES] = MessageType.APPEND_REPLY;
+  return sealFrame(out);
+}
+
+/** One record's outcome on the client: its offset, or the error the owner refused it with. */
+export type Outcome = number | { code: string; message: string };
+
+/** Decodes an APPEND_REPLY body into per-record outcomes; a reason string when it is malformed or counts `expected` records wrong. */
+export function decodeReply(body: Buffer, expected: number): ((i: number) => Outcome) | string {
+  if (body.byteLength < 5) return 'a short APPEND_REPLY';
+  const count = body.readUInt32LE(0);
+  if (count !== expected) return `an APPEND_REPLY for ${count} records, where ${expected} were sent`;
+  if (body[4] === FORM_DENSE) {
+    if (body.byteLength !== 13) return 'a dense APPEND_REPLY of the wrong size';
+    const first = body.readDoubleLE(5);
+    return (i) => first + i;
+  }
+  if (body[4] !== FORM_EACH || body.byteLength < 6) return 'an APPEND_REPLY of an unknown form';
+  const errors: Array<{ code: string; message: string }> = [];
+  let p = 6;
+  for (let i = 0; i < body[5]!; i++) {
+    const e = decodeError(body, p);
+    if (e === null) return 'an APPEND_REPLY whose errors overrun it';
+    errors.push({ code: e.code, message: e.message });
+    p = e.end;
+  }
+  if (body.byteLength - p !== count * 8) return 'an APPEND_REPLY whose outcomes do not match its count';
+  return (i) => {
+    const v = body.readDoubleLE(p + i * 8);
+    return v >= 0 ? v : errors[-v - 1] ?? { code: ErrorCode.INTERNAL, message: 'the owner named an error it did not send' };
+  };
+}

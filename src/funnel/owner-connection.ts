@@ -1,0 +1,215 @@
+/**
+ * One client connection, on the owner's side: reads frames (bounded), appends each APPEND's records
+ * through the producer in the order they came, answers with their offsets only after `append`
+ * returned them, and runs a FLUSH as the producer's own `flush()`. Runs on the owner's thread.
+ *
+ * Bounds: the reader holds at most one frame plus one chunk; the connection stops reading (socket
+ * pause) while its replies back up, and is closed when they stay backed up for REPLY_STALL_MS; a frame
+ * that is not the protocol closes it at once. Only this connection is affected.
+ */
+import type { Socket } from 'node:net';
+import { ErrorCode, LogError } from '../errors.js';
+import type { AppendOptions } from '../format/record.js';
+import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
+import { FrameReader, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
+
+/** What the funnel needs of the producer that owns the log. */
+export interface FunnelTarget {
+  append(data: Uint8Array, opts?: AppendOptions): number;
+  flush(): Promise<void>;
+  readonly options: { readonly maxRecordBytes: number };
+}
+
+/** The limits the owner announces in HELLO_OK. */
+export interface FunnelLimits {
+  readonly maxFrameBytes: number;
+  readonly maxRecordBytes: number;
+}
+
+/** How long a connection's replies may stay unread before the owner closes it. */
+export const REPLY_STALL_MS = 5_000;
+/** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
+export const MAX_PENDING_FLUSHES = 1024;
+
+/** Errors that refuse one record only; any other stops the rest of its APPEND (the producer is full or stopped). */
+const PER_RECORD = new Set<string>([ErrorCode.INVALID_RECORD, ErrorCode.RECORD_TOO_LARGE, ErrorCode.INVALID_OPTION]);
+
+/** What the server does for its connections: the shared pause while the log is full, and the list of connections. */
+export interface ConnectionHost {
+  /** Whether reading is paused for every connection (the producer's appends throw ERR_LOG_FULL). */
+  readonly logFull: boolean;
+  /** An append threw ERR_LOG_FULL: pause every connection for a while. */
+  onLogFull(): void;
+  onClosed(c: OwnerConnection): void;
+}
+
+export class OwnerConnection {
+  private readonly reader: FrameReader;
+  private greeted = false;
+  private repliesBlocked = false;
+  private stallTimer: NodeJS.Timeout | null = null;
+  private ended = false;
+  private flushesPending = 0;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly target: FunnelTarget,
+    private readonly limits: FunnelLimits,
+    private readonly host: ConnectionHost,
+  ) {
+    this.reader = new FrameReader(limits.maxFrameBytes);
+    socket.unref();
+    socket.on('data', (chunk: Buffer) => {
+      this.reader.push(chunk);
+      this.readFrames();
+    });
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => undefined); // 'close' follows; the client's own side reports it
+    socket.once('close', () => {
+      this.ended = true;
+      this.clearStall();
+      host.onClosed(this);
+    });
+  }
+
+  /** Reads again once nothing blocks it (replies drained, the log no longer full). */
+  resume(): void {
+    if (!this.mayRead()) return;
+    this.socket.resume();
+    this.readFrames();
+  }
+
+  /** Ends the connection with an ERROR message (the client rejects what it waits for with `code`). */
+  end(code: string, message: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearStall();
+    const frame = encodeFrame(MessageType.ERROR, encodeError(code, message));
+    // A client that does not read would never let the goodbye through: it is dropped at once.
+    if (this.repliesBlocked) this.socket.destroy();
+    else this.socket.end(frame, () => this.socket.destroy());
+  }
+
+  /** Handles every whole frame buffered; the replies of one pass leave in one write (cork). */
+  private readFrames(): void {
+    this.socket.cork();
+    try {
+      this.handleFrames();
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private handleFrames(): void {
+    while (this.mayRead()) {
+      const f = this.reader.next();
+      if (f === null) return;
+      if (typeof f === 'string') return this.violation(f);
+      this.handle(f);
+    }
+    if (!this.ended) this.socket.pause();
+  }
+
+  /** Whether frames may be handled now: not ended, replies not backed up, the log not full, flushes under their bound. */
+  private mayRead(): boolean {
+    return !this.ended && !this.repliesBlocked && !this.host.logFull && this.flushesPending < MAX_PENDING_FLUSHES;
+  }
+
+  private handle(f: Frame): void {
+    if (!this.greeted && f.type !== MessageType.HELLO) return this.violation(`message type ${f.type} before HELLO`);
+    switch (f.type) {
+      case MessageType.HELLO: return this.hello(f.body);
+      case MessageType.APPEND: return this.append(f.body);
+      case MessageType.FLUSH: return this.flush(f.body);
+      default: return this.violation(`an unknown message type ${f.type}`);
+    }
+  }
+
+  private hello(body: Buffer): void {
+    if (this.greeted || body.byteLength !== 2) return this.violation('a malformed or second HELLO');
+    const version = body.readUInt16LE(0);
+    if (version !== PROTOCOL_VERSION) {
+      return this.end(ErrorCode.UNSUPPORTED_FORMAT, `the owner speaks funnel protocol ${PROTOCOL_VERSION}, the client ${version}: use the same reactive-log version on both sides`);
+    }
+    this.greeted = true;
+    const reply = Buffer.allocUnsafe(10);
+    reply.writeUInt16LE(PROTOCOL_VERSION, 0);
+    reply.writeUInt32LE(this.limits.maxFrameBytes, 2);
+    reply.writeUInt32LE(this.limits.maxRecordBytes, 6);
+    this.send(encodeFrame(MessageType.HELLO_OK, reply));
+  }
+
+  /** Appends every record of the batch in order; the reply names each one's offset or error. */
+  private append(body: Buffer): void {
+    const count = checkBatch(body);
+    if (typeof count === 'string') return this.violation(count);
+    const reply = new ReplyBuilder(count);
+    let stopped: LogError | null = null;
+    forEachRecord(body, (data, opts) => {
+      if (stopped !== null) return reply.refused(stopped.code, stopped.message);
+      try {
+        reply.accepted(this.target.append(data, opts));
+      } catch (e) {
+        const err = asLogError(e);
+        reply.refused(err.code, err.message);
+        if (!PER_RECORD.has(err.code)) stopped = err;
+      }
+    });
+    this.send(reply.encode());
+    if ((stopped as LogError | null)?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
+  }
+
+  private flush(body: Buffer): void {
+    if (body.byteLength !== 4) return this.violation('a malformed FLUSH');
+    const id = Buffer.from(body); // the frame's bytes are not ours past this call
+    this.flushesPending++;
+    this.target.flush().then(
+      () => this.flushSettled(encodeFrame(MessageType.FLUSH_OK, id)),
+      (e: unknown) => {
+        const err = asLogError(e);
+        this.flushSettled(encodeFrame(MessageType.FLUSH_ERR, Buffer.concat([id, encodeError(err.code, err.message)])));
+      },
+    );
+  }
+
+  private flushSettled(reply: Buffer): void {
+    this.flushesPending--;
+    this.send(reply);
+    this.resume();
+  }
+
+  private send(frame: Buffer): void {
+    if (this.ended) return;
+    if (this.socket.write(frame)) return;
+    // The client reads its replies slower than it sends: stop reading its frames until they drain.
+    this.repliesBlocked = true;
+    this.socket.pause();
+    this.stallTimer ??= setTimeout(() => this.stalled(), REPLY_STALL_MS).unref();
+  }
+
+  private onDrain(): void {
+    this.repliesBlocked = false;
+    this.clearStall();
+    this.resume();
+  }
+
+  private stalled(): void {
+    this.stallTimer = null;
+    this.end(ErrorCode.IO, `the client left its replies unread for ${REPLY_STALL_MS} ms: the owner closed the connection`);
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer !== null) clearTimeout(this.stallTimer);
+    this.stallTimer = null;
+  }
+
+  /** Bytes that are not the protocol: an ERROR naming why, then the connection is closed. */
+  private violation(why: string): void {
+    this.end(ErrorCode.IO, `the owner closed the funnel connection: it received ${why}`);
+  }
+}
+
+function asLogError(e: unknown): LogError {
+  if (e instanceof LogError) return e;
+  return new LogError(ErrorCode.INTERNAL, `internal invariant broken: the owner's append threw ${(e as Error | undefined)?.message ?? String(e)}`);
+}

@@ -1,0 +1,139 @@
+/**
+ * The owner's side of the funnel: a Unix socket `<logDir>/producer.sock` (mode 0600) on which other
+ * processes of the machine send records to the producer that owns the log. Started by `Producer.open`
+ * with `acceptConnections: true`, after the open succeeded, and stopped by close() and destroy()
+ * before the writer stops, so that every client is told (ERR_LOG_CLOSED) rather than cut off.
+ *
+ * The socket file is removed only by a holder of the producer lock: a stale one (an owner killed with
+ * it open) at the next open, whether or not that open accepts connections, and its own at stop.
+ */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { ErrorCode, LogError } from '../errors.js';
+import { OwnerConnection, type ConnectionHost, type FunnelLimits, type FunnelTarget } from './owner-connection.js';
+import { CLIENT_BATCH_BYTES, FUNNEL_SOCKET_FILE } from './wire.js';
+
+/** The most client connections one owner serves at once; more are refused by the listener. */
+export const MAX_CONNECTIONS = 64;
+/** How long every connection stops reading after an append threw ERR_LOG_FULL. */
+export const LOG_FULL_PAUSE_MS = 100;
+/**
+ * Room in a frame beside its largest record: a client seals its batch once it passes
+ * CLIENT_BATCH_BYTES, so a batch holds less than that plus one record and its header.
+ */
+const FRAME_HEADROOM_BYTES = 2 * CLIENT_BATCH_BYTES;
+/** A frame may hold this much even when records are small: client batches are smaller. */
+const MIN_FRAME_BYTES = 1024 * 1024;
+/** The longest path a Unix socket takes on Linux (sun_path, less its NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** The socket's path for a log directory (its real path). */
+export function funnelSocketPath(logDir: string): string {
+  return join(logDir, FUNNEL_SOCKET_FILE);
+}
+
+/**
+ * Removes a socket file left by an owner that died with it open; then, with `accept`, listens.
+ * The caller holds the producer lock of `logDir`. A file of that name that is not a socket is left
+ * alone (ERR_IO when `accept` needs its name).
+ */
+export async function startFunnel(target: FunnelTarget, logDir: string, accept: boolean): Promise<FunnelServer | null> {
+  const path = funnelSocketPath(logDir);
+  removeStaleSocket(path);
+  if (!accept) return null;
+  return FunnelServer.listen(target, path);
+}
+
+function removeStaleSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw LogError.fromSystem(e, 'removing a stale producer socket', path);
+  }
+}
+
+export class FunnelServer implements ConnectionHost {
+  private readonly connections = new Set<OwnerConnection>();
+  private fullTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  private constructor(private readonly server: Server, private readonly path: string) {}
+
+  /** Listens on `path`, mode 0600; ERR_INVALID_OPTION for a path too long for a socket, ERR_IO when listening fails. */
+  static async listen(target: FunnelTarget, path: string): Promise<FunnelServer> {
+    const bytes = Buffer.byteLength(path);
+    if (bytes > MAX_SOCKET_PATH_BYTES) {
+      throw LogError.invalidOption('acceptConnections', `the socket path ${path} is ${bytes} bytes, and a Unix socket path takes at most ${MAX_SOCKET_PATH_BYTES}: use a shorter logDir`);
+    }
+    const limits: FunnelLimits = {
+      maxRecordBytes: target.options.maxRecordBytes,
+      maxFrameBytes: Math.max(target.options.maxRecordBytes, MIN_FRAME_BYTES) + FRAME_HEADROOM_BYTES,
+    };
+    const server = createServer({ pauseOnConnect: true });
+    server.maxConnections = MAX_CONNECTIONS;
+    const funnel = new FunnelServer(server, path);
+    server.on('connection', (socket) => funnel.accept(socket, target, limits));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => reject(LogError.fromSystem(e, 'listening for producer connections', path)));
+      server.listen({ path }, () => resolve());
+    });
+    server.on('error', () => undefined); // after listening, a failed accept concerns that client only
+    funnel.secure();
+    server.unref();
+    return funnel;
+  }
+
+  /** Only the owning user may connect. */
+  private secure(): void {
+    try {
+      chmodSync(this.path, 0o600);
+    } catch (e) {
+      this.stop();
+      throw LogError.fromSystem(e, 'restricting the producer socket to its owner', this.path);
+    }
+  }
+
+  private accept(socket: Socket, target: FunnelTarget, limits: FunnelLimits): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const c = new OwnerConnection(socket, target, limits, this);
+    this.connections.add(c);
+    c.resume();
+  }
+
+  get logFull(): boolean {
+    return this.fullTimer !== null;
+  }
+
+  onLogFull(): void {
+    if (this.fullTimer !== null) return;
+    this.fullTimer = setTimeout(() => {
+      this.fullTimer = null;
+      for (const c of this.connections) c.resume();
+    }, LOG_FULL_PAUSE_MS).unref();
+  }
+
+  onClosed(c: OwnerConnection): void {
+    this.connections.delete(c);
+  }
+
+  /**
+   * Stops listening, ends every connection with ERR_LOG_CLOSED (what a client waits for then rejects
+   * with it) and removes the socket file. Synchronous; safe to call twice.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.fullTimer !== null) clearTimeout(this.fullTimer);
+    this.server.close();
+    for (const c of this.connections) c.end(ErrorCode.LOG_CLOSED, 'the producer that owns the log is closing');
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Gone already: the next owner's open removes what is left.
+    }
+  }
+}
