@@ -34,6 +34,7 @@ test('missing, extra or malformed arguments: exit 2, a usage line, nothing chang
     ['cursor', 'reset', missing, 'billing', '--to', '1'],
     ['cursor', 'delete', L], ['cursor', 'delete', L, 'billing', 'x'], ['cursor', 'delete', L, '.hidden'], ['cursor', 'delete', missing, 'billing'],
     ['verify'], ['verify', L, L],
+    ['repair'], ['repair', L, L], ['repair', missing], ['repair', L, '--backup'], ['repair', L, '--bogus'],
     ['bench'], ['bench', parent, parent], ['bench', missing], ['bench', join(L, '00000000000000000000.seg')], ['bench', parent, '--seconds', 'long'],
     ['bench', parent, '--seconds', '0'], ['bench', parent, '--size', '0'], ['bench', parent, '--size', '2000000'], ['bench', parent, '--bogus'],
     ['demo', 'x'], ['demo', '--records', 'many'], ['demo', '--dir', ''],
