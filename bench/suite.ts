@@ -132,7 +132,7 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
         : row(`${f.consumers} consumer${f.consumers > 1 ? 's' : ''} (${f.mode === 'threads' ? 'worker threads' : `pool of ${f.consumers}`})`, 'never',
           one(f.slowestConsumerRecPerSec), 'rec/s slowest consumer', { xPeer: f.producerRecPerSec / alone }))),
       peer: 'x producer alone',
-      notes: ['x producer alone: the producer\'s rate in that run over the producer alone (its slowdown). One run each. Thread consumers tail the files (another isolate: file mode, 1 ms poll).'],
+      notes: ['x producer alone: the producer\'s rate in that run over the producer alone (its slowdown). One run each. Thread consumers start after the producer opened and wait on its shared memory (npm run bench:threads compares them with consumers that tail the files).'],
     });
     json.fan = fan;
   }
