@@ -26,10 +26,26 @@ export interface Message {
 
 /** Where a non-transactional consumer starts. */
 export type Whence =
-  | { readonly kind: 'oldest' }
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'position'; readonly offset: number }
-  | { readonly kind: 'timestamp'; readonly ms: number };
+  | {
+    /** The first record still stored. */
+    readonly kind: 'oldest';
+  }
+  | {
+    /** The next record appended after the consumer opens. */
+    readonly kind: 'latest';
+  }
+  | {
+    /** The record at `offset`. */
+    readonly kind: 'position';
+    /** The offset to start at. */
+    readonly offset: number;
+  }
+  | {
+    /** The first record stored at or after `ms`. */
+    readonly kind: 'timestamp';
+    /** Milliseconds since the epoch. */
+    readonly ms: number;
+  };
 
 /** Builds a Whence. */
 export const Whence = {
@@ -59,9 +75,22 @@ export const Whence = {
 
 /** How a consumer keeps its place. */
 export type ConsumerStyle =
-  | { readonly kind: 'nonTx'; readonly whence: Whence }
-  | { readonly kind: 'clientTx'; readonly consumerId: string }
-  | { readonly kind: 'globalTx' };
+  | {
+    /** At-least-once, no cursor. */
+    readonly kind: 'nonTx';
+    /** Where it starts each time it opens. */
+    readonly whence: Whence;
+  }
+  | {
+    /** Exactly-once with a durable cursor named by `consumerId`. */
+    readonly kind: 'clientTx';
+    /** The cursor's name: letters, digits, '.', '_' and '-', up to 128 characters, not starting with '.'. */
+    readonly consumerId: string;
+  }
+  | {
+    /** Exactly-once with the log's one shared cursor. */
+    readonly kind: 'globalTx';
+  };
 
 /** Builds a ConsumerStyle. */
 export const ConsumerStyle = {
