@@ -74,9 +74,10 @@ export interface DeadLetterEvent {
  *
  * @example
  * ```ts
- * import { channels, type RollEvent } from 'reactive-log';
+ * import diagnosticsChannel from 'node:diagnostics_channel';
+ * import type { RollEvent } from 'reactive-log';
  *
- * channels.roll.subscribe((e) => console.log('rolled', (e as RollEvent).sealedBaseOffset));
+ * diagnosticsChannel.subscribe('reactive-log:roll', (e) => console.log('rolled', (e as RollEvent).sealedBaseOffset));
  * ```
  */
 export const channels = {

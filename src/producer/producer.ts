@@ -232,7 +232,7 @@ export class Producer {
    * ```ts
    * // main thread
    * new Worker(new URL('./appender.js', import.meta.url), { workerData: producer.share() });
-   * // appender.js
+   * // appender.js (import { workerData } from 'node:worker_threads')
    * const handle = Producer.attach(workerData);
    * handle.append('from a worker');
    * await handle.close();
