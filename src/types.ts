@@ -100,7 +100,10 @@ export type ConsumerStyle =
 export const ConsumerStyle = {
   /** At-least-once, no durable cursor: starts at `whence` every time it opens. */
   nonTx: (whence: Whence): ConsumerStyle => ({ kind: 'nonTx', whence }),
-  /** Exactly-once per consumer id: a durable named cursor. */
+  /**
+   * Exactly-once per consumer id: a durable named cursor. The id is checked by `Consumer.open`
+   * (ERR_INVALID_CONSUMER_ID).
+   */
   clientTx: (consumerId: string): ConsumerStyle => ({ kind: 'clientTx', consumerId }),
   /** Exactly-once across the whole log: one durable shared cursor. */
   globalTx: (): ConsumerStyle => ({ kind: 'globalTx' }),

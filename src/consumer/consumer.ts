@@ -239,6 +239,8 @@ export class Consumer implements AsyncIterable<Message> {
    * The wait for a running handler is bounded by that handler: in this thread nothing can stop it
    * (a handler that awaits this close() would wait for itself: return 'break' instead); in a pool,
    * a handler call past `timeoutMs` has its worker stopped, and its record comes again.
+   *
+   * @throws {@link LogError} `ERR_IO` or `ERR_DISK_FULL` when the last commit of the cursor fails.
    */
   close(): Promise<void> {
     this.closing ??= this.destroying ?? this.shutDown();

@@ -99,7 +99,12 @@ export class AttachedProducer {
     await waitDurable(this.waiter, this.end, signal);
   }
 
-  /** Waits until this handle's records are fsynced, then detaches; the log and its owner go on. Safe to call twice. */
+  /**
+   * Waits until this handle's records are fsynced, then detaches; the log and its owner go on. Safe to
+   * call twice.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` when the owner closes before the records are durable; the
+   *   writer's code once the log failed.
+   */
   close(): Promise<void> {
     this.closing ??= waitDurable(this.waiter, this.end);
     return this.closing;
