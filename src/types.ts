@@ -172,28 +172,28 @@ export interface RetryPolicy {
   /**
    * Attempts per record before it is dead-lettered and counted as skipped; null for no limit. From 1
    * to 1,000,000.
-   * @defaultValue null (no limit)
+   * @defaultValue `null` (no limit)
    */
   maxAttempts?: number | null;
   /**
    * Wait before each new attempt, ms; from 0 to 3,600,000.
-   * @defaultValue 0
+   * @defaultValue `0`
    */
   delayMs?: number;
   /**
    * 'fixed' waits delayMs every time; 'exponential' waits `delayMs × 2^(attempt - 1)`, at most maxDelayMs.
-   * @defaultValue 'fixed'
+   * @defaultValue `'fixed'`
    */
   backoff?: 'fixed' | 'exponential';
   /**
    * Cap for exponential backoff, ms; from 0 to 3,600,000.
-   * @defaultValue 30,000
+   * @defaultValue `30_000`
    */
   maxDelayMs?: number;
   /**
    * Treat a handler that throws as 'retry' (its error message is kept for the dead letter) instead of
    * rejecting the call.
-   * @defaultValue false
+   * @defaultValue `false`
    */
   retryOnThrow?: boolean;
   /**
@@ -208,12 +208,12 @@ export interface RetryPolicy {
 export interface CommitPolicy {
   /**
    * Make the cursor durable after this many completed records; from 1 to 1,000,000,000.
-   * @defaultValue 1 (every record)
+   * @defaultValue `1` (every record)
    */
   everyRecords?: number;
   /**
    * ...or when a record completes this many ms after the last durable commit; from 1 to 3,600,000.
-   * @defaultValue null (off)
+   * @defaultValue `null` (off)
    */
   everyMs?: number | null;
 }
@@ -234,22 +234,22 @@ export interface ConsumerOptions {
    * Hand out records once written ('written') or only once fsynced ('durable'). Default 'written'
    * for nonTx; the transactional styles always use 'durable', so a cursor never passes durable data.
    * In another process than the producer, 'durable' follows the writer's durable.offset file.
-   * @defaultValue 'written' for nonTx, 'durable' for the transactional styles
+   * @defaultValue `'written'` for nonTx, `'durable'` for the transactional styles
    */
   visibility?: 'written' | 'durable';
   /**
    * Tailing from another process: the longest wait between checks of the files, ms; from 1 to 60,000.
-   * @defaultValue 50
+   * @defaultValue `50`
    */
   pollIntervalMs?: number;
   /**
    * What 'retry' (and, with retryOnThrow, a throw) does, and where records go after the last attempt.
-   * @defaultValue every field of {@link RetryPolicy} at its default
+   * @defaultValue `{}`: every field of {@link RetryPolicy} at its default
    */
   retry?: RetryPolicy;
   /**
    * Group commit of the transactional styles (no effect for nonTx).
-   * @defaultValue a durable commit per record
+   * @defaultValue `{}`: a durable commit per record (`everyRecords: 1`)
    */
   commit?: CommitPolicy;
   /**
@@ -257,7 +257,7 @@ export interface ConsumerOptions {
    * a transactional cursor or `Whence.position` names): `'error'` (the default) fails with
    * `ERR_POSITION_EXPIRED`; `'oldest'` starts at the oldest record still stored, and a transactional
    * cursor is committed there first. Records the log no longer holds are skipped either way.
-   * @defaultValue 'error'
+   * @defaultValue `'error'`
    */
   onPositionExpired?: 'error' | 'oldest';
   /**
@@ -265,7 +265,7 @@ export interface ConsumerOptions {
    * `ERR_ABORTED`, the signal's reason as `cause`, and holds nothing (no cursor lock, no open file).
    * It has no effect on the consumer once opened; `tail({ signal })` and `blockingProcess(..., {
    * signal })` take one for their waits.
-   * @defaultValue none
+   * @defaultValue none (`undefined`)
    */
   signal?: AbortSignal;
 }
@@ -282,12 +282,12 @@ export interface PoolOptions {
   workers?: number;
   /**
    * A handler call running longer than this many ms has its worker replaced and its record dispatched again.
-   * @defaultValue 30,000
+   * @defaultValue `30_000`
    */
   timeoutMs?: number;
   /**
    * Records per stripe: the workers take stripes of this many records in turn.
-   * @defaultValue 256
+   * @defaultValue `256`
    */
   batchRecords?: number;
   /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. Taken by blockingProcess only. */

@@ -32,7 +32,7 @@ export interface ResetCursorOptions {
   readonly to: ResetTarget;
   /**
    * The state value committed with the cursor: kept or cleared.
-   * @defaultValue 'keep'
+   * @defaultValue `'keep'`
    */
   readonly state?: 'keep' | 'clear';
 }

@@ -71,59 +71,59 @@ export interface ProducerOptions {
   syncPolicy?: SyncPolicy;
   /**
    * A segment is rolled once it reaches this size. From 1 KiB to 1 TiB.
-   * @defaultValue 64 MiB (67,108,864)
+   * @defaultValue `67_108_864` (64 MiB)
    */
   fileRollSize?: number;
   /**
    * Segments whose newest record is younger than this (ms), or that hold records a transactional
    * cursor has not committed, are never deleted. When the log would then exceed `maxTotalBytes`, the
    * writer holds records back and `append` blocks (bounded by `appendTimeoutMs`, then ERR_LOG_FULL).
-   * @defaultValue null (off)
+   * @defaultValue `null` (off)
    */
   blockingMinimumRetention?: number | null;
   /**
    * Oldest whole segments are deleted past this total; null for no limit. At least 1 KiB and at least
    * `fileRollSize`.
-   * @defaultValue 512 MiB (536,870,912)
+   * @defaultValue `536_870_912` (512 MiB)
    */
   maxTotalBytes?: number | null;
   /**
    * Segments whose newest record is older than this (ms) are deleted.
-   * @defaultValue null (off)
+   * @defaultValue `null` (off)
    */
   maxFileAge?: number | null;
   /**
    * Largest record accepted (data, key and headers); larger ones throw ERR_RECORD_TOO_LARGE. At most
    * ringBytes - 16.
-   * @defaultValue 16 MiB (16,777,216), or ringBytes - 16 when that is smaller
+   * @defaultValue `16_777_216` (16 MiB), or `ringBytes - 16` when that is smaller
    */
   maxRecordBytes?: number;
   /**
    * Size of the shared ring between `append` and the writer; a power of two from 64 KiB to 1 GiB.
-   * @defaultValue 32 MiB (33,554,432)
+   * @defaultValue `33_554_432` (32 MiB)
    */
   ringBytes?: number;
   /**
    * How long `append` may wait for ring space before ERR_LOG_FULL, ms; from 0 to 3,600,000.
-   * @defaultValue 10,000
+   * @defaultValue `10_000`
    */
   appendTimeoutMs?: number;
   /**
    * Largest batch the writer frames and writes at once; from 1 KiB to 64 MiB. An `appendBatch` larger
    * than this is still written as one frame.
-   * @defaultValue 256 KiB (262,144)
+   * @defaultValue `262_144` (256 KiB)
    */
   maxBatchBytes?: number;
   /**
    * A sparse index entry is written every this many segment bytes; from 512 bytes to 1 GiB.
-   * @defaultValue 64 KiB (65,536)
+   * @defaultValue `65_536` (64 KiB)
    */
   indexIntervalBytes?: number;
   /**
    * Idempotent appends: `{ records: n }` (the last n offsets) or `{ ms }` (the last ms milliseconds).
    * An append whose `dedupKey` the window holds returns the earlier record's offset and appends
    * nothing. Rebuilt from the log on open. Off, a dedupKey is refused (ERR_INVALID_RECORD).
-   * @defaultValue null (off)
+   * @defaultValue `null` (off)
    */
   dedupWindow?: DedupWindowOption | null;
 }
