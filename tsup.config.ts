@@ -7,6 +7,8 @@ import { defineConfig } from 'tsup';
 // dist/ is emptied once, here, before both builds: the two configurations run concurrently into the
 // same folder, so tsup's own `clean` in either one could delete the other's output mid-build.
 // No source maps: the package ships what runs, and the built files keep the sources' names and layout.
+// The declaration builds strip every member tagged `@internal` (public in the sources for the library's
+// own use only); the typecheck (tsconfig.json, test/tsconfig.json) keeps them, so the tests may use them.
 export default defineConfig((options) => {
   if (!options.watch) rmSync('dist', { recursive: true, force: true });
   return [
@@ -14,7 +16,7 @@ export default defineConfig((options) => {
       // ESM: the library, both workers and the command share their chunks.
       entry: { index: 'src/index.ts', writer: 'workers/writer.ts', 'pool-worker': 'workers/pool-worker.ts', cli: 'src/cli.ts' },
       format: ['esm'],
-      dts: { entry: { index: 'src/index.ts' } },
+      dts: { entry: { index: 'src/index.ts' }, compilerOptions: { stripInternal: true } },
       sourcemap: false,
       clean: false,
       target: 'node20',
@@ -24,7 +26,7 @@ export default defineConfig((options) => {
       // CommonJS: the library alone; it starts the ESM worker files beside it.
       entry: { index: 'src/index.ts' },
       format: ['cjs'],
-      dts: true,
+      dts: { compilerOptions: { stripInternal: true } },
       shims: true,
       sourcemap: false,
       clean: false,

@@ -81,7 +81,21 @@ export interface LogErrorDetails {
  */
 const LOG_ERROR_BRAND = Symbol.for('reactive-log.LogError');
 
-/** The one error class of reactive-log: a stable `code` to match on, a message, and `details`. */
+/**
+ * The one error class of reactive-log: a stable `code` to match on, a message, and `details`. Where
+ * the error may come from another copy of the module, test it with {@link isLogError} rather than
+ * `instanceof`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   producer.append(record);
+ * } catch (e) {
+ *   if (isLogError(e) && e.code === ErrorCode.LOG_FULL) await producer.writable({ bytes: record.byteLength });
+ *   else throw e;
+ * }
+ * ```
+ */
 export class LogError extends Error {
   static {
     // On the prototype, inside the class: no statement of this module's own runs apart from the class.
@@ -94,7 +108,12 @@ export class LogError extends Error {
   /** The file, byte position, offset or option involved. */
   readonly details: LogErrorDetails;
 
-  /** `options.cause`: the error this one wraps (a system error, a worker's failure). */
+  /**
+   * @param code - One of the {@link ErrorCode} strings.
+   * @param message - What happened, naming the option, file or offset involved.
+   * @param details - The same as data.
+   * @param options - `cause`: the error this one wraps (a system error, a worker's failure).
+   */
   constructor(code: ErrorCode, message: string, details: LogErrorDetails = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LogError';
@@ -102,31 +121,46 @@ export class LogError extends Error {
     this.details = details;
   }
 
-  /** ERR_INVALID_OPTION naming `option`, and `why` it is refused. */
+  /**
+   * ERR_INVALID_OPTION naming `option`, and `why` it is refused.
+   * @internal
+   */
   static invalidOption(option: string, why: string): LogError {
     return new LogError(ErrorCode.INVALID_OPTION, `invalid option "${option}": ${why}`, { option });
   }
 
-  /** ERR_LOG_CLOSED: `what` (a producer, a consumer) is closed. */
+  /**
+   * ERR_LOG_CLOSED: `what` (a producer, a consumer) is closed.
+   * @internal
+   */
   static closed(what: string): LogError {
     return new LogError(ErrorCode.LOG_CLOSED, `${what} is closed`);
   }
 
-  /** Offsets `offset` to `logStartOffset - 1` were deleted by retention; `who` names the asker. */
+  /**
+   * Offsets `offset` to `logStartOffset - 1` were deleted by retention; `who` names the asker.
+   * @internal
+   */
   static expired(offset: number, logStartOffset: number, who = `offset ${offset}`): LogError {
     return new LogError(ErrorCode.POSITION_EXPIRED,
       `${who} is no longer stored: retention deleted offsets ${offset} to ${logStartOffset - 1}; the log now starts at ${logStartOffset}`,
       { offset, logStartOffset });
   }
 
-  /** `file` was written in a newer format than this code reads; `what` says how that shows. */
+  /**
+   * `file` was written in a newer format than this code reads; `what` says how that shows.
+   * @internal
+   */
   static unsupportedFormat(file: string, what: string): LogError {
     return new LogError(ErrorCode.UNSUPPORTED_FORMAT,
       `${file} is in a newer format than this reactive-log reads (${what}): open it with a newer reactive-log; nothing was changed`,
       { file });
   }
 
-  /** ERR_LOG_CORRUPT at byte `position` of `file`. */
+  /**
+   * ERR_LOG_CORRUPT at byte `position` of `file`.
+   * @internal
+   */
   static corrupt(file: string, position: number, why: string): LogError {
     return new LogError(ErrorCode.LOG_CORRUPT, `log corrupt in ${file} at byte ${position}: ${why}`, { file, position });
   }
@@ -134,6 +168,7 @@ export class LogError extends Error {
   /**
    * Wraps a failed system call; ENOSPC and EDQUOT become ERR_DISK_FULL; EFTYPE (the file layer found a
    * FIFO, socket, device or directory where the log keeps a file) ERR_LOG_CORRUPT; the rest ERR_IO.
+   * @internal
    */
   static fromSystem(err: unknown, what: string, file?: string): LogError {
     if (err instanceof LogError) return err;

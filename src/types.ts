@@ -27,10 +27,26 @@ export interface Message {
 
 /** Where a non-transactional consumer starts. */
 export type Whence =
-  | { readonly kind: 'oldest' }
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'position'; readonly offset: number }
-  | { readonly kind: 'timestamp'; readonly ms: number };
+  | {
+    /** The first record still stored. */
+    readonly kind: 'oldest';
+  }
+  | {
+    /** The next record appended after the consumer opens. */
+    readonly kind: 'latest';
+  }
+  | {
+    /** The record at `offset`. */
+    readonly kind: 'position';
+    /** The offset to start at. */
+    readonly offset: number;
+  }
+  | {
+    /** The first record stored at or after `ms`. */
+    readonly kind: 'timestamp';
+    /** Milliseconds since the epoch. */
+    readonly ms: number;
+  };
 
 /** Builds a Whence. */
 export const Whence = {
@@ -38,7 +54,10 @@ export const Whence = {
   oldest: (): Whence => ({ kind: 'oldest' }),
   /** The next record appended after the consumer opens. */
   latest: (): Whence => ({ kind: 'latest' }),
-  /** The record at `offset` (at most the current end of the log). */
+  /**
+   * The record at `offset` (at most the current end of the log).
+   * @throws {@link LogError} `ERR_INVALID_OPTION` unless `offset` is a whole number of at least 0.
+   */
   position: (offset: number): Whence => {
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
       throw LogError.invalidOption('whence', `position(offset) takes a whole number of at least 0, got ${String(offset)}`);
@@ -49,6 +68,7 @@ export const Whence = {
    * The first record stored at or after `ms` (ms since epoch), found through the offset index and
    * frame headers, never by reading the log. A time before the log's start gives the oldest record,
    * a time after its end the next record appended.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` unless `ms` is a finite number.
    */
   timestamp: (ms: number): Whence => {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
@@ -60,21 +80,41 @@ export const Whence = {
 
 /** How a consumer keeps its place. */
 export type ConsumerStyle =
-  | { readonly kind: 'nonTx'; readonly whence: Whence }
-  | { readonly kind: 'clientTx'; readonly consumerId: string }
-  | { readonly kind: 'globalTx' };
+  | {
+    /** At-least-once, no cursor. */
+    readonly kind: 'nonTx';
+    /** Where it starts each time it opens. */
+    readonly whence: Whence;
+  }
+  | {
+    /** Exactly-once with a durable cursor named by `consumerId`. */
+    readonly kind: 'clientTx';
+    /** The cursor's name: letters, digits, '.', '_' and '-', up to 128 characters, not starting with '.'. */
+    readonly consumerId: string;
+  }
+  | {
+    /** Exactly-once with the log's one shared cursor. */
+    readonly kind: 'globalTx';
+  };
 
 /** Builds a ConsumerStyle. */
 export const ConsumerStyle = {
   /** At-least-once, no durable cursor: starts at `whence` every time it opens. */
   nonTx: (whence: Whence): ConsumerStyle => ({ kind: 'nonTx', whence }),
-  /** Exactly-once per consumer id: a durable named cursor. */
+  /**
+   * Exactly-once per consumer id: a durable named cursor. The id is checked by `Consumer.open`
+   * (ERR_INVALID_CONSUMER_ID).
+   */
   clientTx: (consumerId: string): ConsumerStyle => ({ kind: 'clientTx', consumerId }),
   /** Exactly-once across the whole log: one durable shared cursor. */
   globalTx: (): ConsumerStyle => ({ kind: 'globalTx' }),
 } as const;
 
-/** What a processing handler answers for a record. */
+/**
+ * What a processing handler answers for a record: 'commit' (done), 'retry' (run the handler again on
+ * the same record), 'skip' (done, counted as skipped) or 'break' (stop the call; the record is handed
+ * out again first next time).
+ */
 export type Outcome = 'commit' | 'retry' | 'skip' | 'break';
 
 /** What a handler receives beside the message. */
@@ -90,13 +130,25 @@ export interface ProcessContext {
   /**
    * Transactional styles: stage a new state value (at most 64 KiB) to be committed atomically with
    * this record's 'commit' or 'skip'. A 'retry' or a throw discards it.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` for a non-transactional consumer, or a value that is
+   *   not a Uint8Array, string or null, or larger than 64 KiB.
    */
   setState(value: Uint8Array | string | null): void;
 }
 
 /**
  * A processing handler: answers an Outcome for each record it is given. A throw fails the call (the
- * record is not committed), or counts as 'retry' with `RetryPolicy.retryOnThrow`.
+ * record is not committed), or counts as 'retry' with `RetryPolicy.retryOnThrow`. An answer that is not
+ * one of the four outcomes fails the call with `ERR_INVALID_OPTION`. For a worker pool, the handler is
+ * the default export of a module.
+ *
+ * @example
+ * ```ts
+ * const handler: Handler = async (msg, ctx) => {
+ *   await save(msg.data, `${ctx.logId}:${msg.offset}`); // (logId, offset) is an idempotency key
+ *   return 'commit';
+ * };
+ * ```
  */
 export type Handler = (msg: Message, ctx: ProcessContext) => Outcome | Promise<Outcome>;
 
@@ -118,51 +170,95 @@ export interface ProcessSummary {
 
 /** What happens when a handler answers 'retry' (or throws, with retryOnThrow). */
 export interface RetryPolicy {
-  /** Attempts per record before it is dead-lettered and counted as skipped. Default null: no limit. */
+  /**
+   * Attempts per record before it is dead-lettered and counted as skipped; null for no limit. From 1
+   * to 1,000,000.
+   * @defaultValue `null` (no limit)
+   */
   maxAttempts?: number | null;
-  /** Wait before each new attempt, ms. Default 0. */
+  /**
+   * Wait before each new attempt, ms; from 0 to 3,600,000.
+   * @defaultValue `0`
+   */
   delayMs?: number;
-  /** 'fixed' waits delayMs every time; 'exponential' doubles it per attempt up to maxDelayMs. Default 'fixed'. */
+  /**
+   * 'fixed' waits delayMs every time; 'exponential' waits `delayMs × 2^(attempt - 1)`, at most maxDelayMs.
+   * @defaultValue `'fixed'`
+   */
   backoff?: 'fixed' | 'exponential';
-  /** Cap for exponential backoff, ms. Default 30,000. */
+  /**
+   * Cap for exponential backoff, ms; from 0 to 3,600,000.
+   * @defaultValue `30_000`
+   */
   maxDelayMs?: number;
-  /** Treat a handler that throws as 'retry' (its error is recorded) instead of rejecting. Default false. */
+  /**
+   * Treat a handler that throws as 'retry' (its error message is kept for the dead letter) instead of
+   * rejecting the call.
+   * @defaultValue `false`
+   */
   retryOnThrow?: boolean;
-  /** The dead-letter log's directory. Default `<logDir>.dead-letter.<cursor name>`. */
+  /**
+   * The dead-letter log's directory, an ordinary log directory (read it with a consumer and
+   * {@link decodeDeadLetter}).
+   * @defaultValue `<logDir>.dead-letter.<cursor>`, where `<cursor>` is `client.<id>`, `global` or `nontx`
+   */
   deadLetterDir?: string;
 }
 
 /** Group commit for the transactional styles: one fsync per group instead of one per record. */
 export interface CommitPolicy {
-  /** Make the cursor durable after this many completed records. Default 1 (every record). */
+  /**
+   * Make the cursor durable after this many completed records; from 1 to 1,000,000,000.
+   * @defaultValue `1` (every record)
+   */
   everyRecords?: number;
-  /** ...or once this many ms passed since the last durable commit. Default null (off). */
+  /**
+   * ...or when a record completes this many ms after the last durable commit; from 1 to 3,600,000.
+   * @defaultValue `null` (off)
+   */
   everyMs?: number | null;
 }
 
-/** Options of `Consumer.open`. Durations are in milliseconds. */
+/**
+ * Options of {@link Consumer.open}. Durations are in milliseconds. An unknown option, or a value of
+ * the wrong type or out of range, fails the open with `ERR_INVALID_OPTION` naming it.
+ */
 export interface ConsumerOptions {
-  /** The log directory; it must exist (a producer creates it). */
+  /**
+   * The log directory; it must exist (a producer creates it): a log, or an empty directory (a log no
+   * producer has written yet). Required.
+   */
   logDir: string;
-  /** How the consumer keeps its place: `ConsumerStyle.nonTx(whence)`, `clientTx(id)` or `globalTx()`. */
+  /** How the consumer keeps its place: `ConsumerStyle.nonTx(whence)`, `clientTx(id)` or `globalTx()`. Required. */
   style: ConsumerStyle;
   /**
    * Hand out records once written ('written') or only once fsynced ('durable'). Default 'written'
    * for nonTx; the transactional styles always use 'durable', so a cursor never passes durable data.
    * In another process than the producer, 'durable' follows the writer's durable.offset file.
+   * @defaultValue `'written'` for nonTx, `'durable'` for the transactional styles
    */
   visibility?: 'written' | 'durable';
-  /** Tailing from another process: the longest wait between checks of the files. Default 50 ms. */
+  /**
+   * Tailing from another process: the longest wait between checks of the files, ms; from 1 to 60,000.
+   * @defaultValue `50`
+   */
   pollIntervalMs?: number;
-  /** What 'retry' (and, with retryOnThrow, a throw) does. Defaults: see RetryPolicy. */
+  /**
+   * What 'retry' (and, with retryOnThrow, a throw) does, and where records go after the last attempt.
+   * @defaultValue `{}`: every field of {@link RetryPolicy} at its default
+   */
   retry?: RetryPolicy;
-  /** Group commit of the transactional styles. Default: a durable commit per record. */
+  /**
+   * Group commit of the transactional styles (no effect for nonTx).
+   * @defaultValue `{}`: a durable commit per record (`everyRecords: 1`)
+   */
   commit?: CommitPolicy;
   /**
    * What `open` does when the consumer would start below the log start (retention deleted the records
    * a transactional cursor or `Whence.position` names): `'error'` (the default) fails with
    * `ERR_POSITION_EXPIRED`; `'oldest'` starts at the oldest record still stored, and a transactional
    * cursor is committed there first. Records the log no longer holds are skipped either way.
+   * @defaultValue `'error'`
    */
   onPositionExpired?: 'error' | 'oldest';
   /**
@@ -170,6 +266,7 @@ export interface ConsumerOptions {
    * `ERR_ABORTED`, the signal's reason as `cause`, and holds nothing (no cursor lock, no open file).
    * It has no effect on the consumer once opened; `tail({ signal })` and `blockingProcess(..., {
    * signal })` take one for their waits.
+   * @defaultValue none (`undefined`)
    */
   signal?: AbortSignal;
   /**
@@ -186,13 +283,22 @@ export interface ConsumerOptions {
  * blockingProcess only.
  */
 export interface PoolOptions {
-  /** Worker threads. Default: the machine's available parallelism. */
+  /**
+   * Worker threads; from 1 to 256.
+   * @defaultValue the machine's available parallelism (`os.availableParallelism()`)
+   */
   workers?: number;
-  /** A handler call running longer than this many ms has its worker replaced and its record dispatched again. Default 30,000. */
+  /**
+   * A handler call running longer than this many ms has its worker replaced and its record dispatched again.
+   * @defaultValue `30_000`
+   */
   timeoutMs?: number;
-  /** Records per stripe: the workers take stripes of this many records in turn. Default 256. */
+  /**
+   * Records per stripe: the workers take stripes of this many records in turn.
+   * @defaultValue `256`
+   */
   batchRecords?: number;
-  /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. */
+  /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. Taken by blockingProcess only. */
   signal?: AbortSignal;
 }
 

@@ -17,27 +17,53 @@ import { adminLogDir } from './admin-dir.js';
 import { cursorNames, type CursorNames } from './cursor-ids.js';
 import { inspectWith } from './inspect.js';
 
-/** Where resetCursor moves a cursor. */
-export type ResetTarget = 'oldest' | 'latest' | number | { readonly timestamp: number };
+/**
+ * Where resetCursor moves a cursor: `'oldest'` (the log start), `'latest'` (the durable end), an offset
+ * between the two, or `{ timestamp }`.
+ */
+export type ResetTarget = 'oldest' | 'latest' | number | {
+  /** The first record stored at or after this time (ms since the epoch); the durable end when none is. */
+  readonly timestamp: number;
+};
 
 /** Options of resetCursor. */
 export interface ResetCursorOptions {
+  /** Where the cursor moves. Required. */
   readonly to: ResetTarget;
-  /** The state value committed with the cursor: kept (the default) or cleared. */
+  /**
+   * The state value committed with the cursor: kept or cleared.
+   * @defaultValue `'keep'`
+   */
   readonly state?: 'keep' | 'clear';
 }
 
 /** What resetCursor did. */
 export interface ResetResult {
+  /** The cursor's admin id (a consumer id, or `'@global'`). */
   readonly id: string;
+  /** The committed offset before the reset. */
   readonly from: number;
+  /** The committed offset now. */
   readonly to: number;
 }
 
 /**
  * Moves cursor `id` of the log at `dir` to `options.to`, which is resolved against the log's durable
  * records: 'oldest' is the log start, 'latest' the durable end, an offset must lie between the two,
- * `{ timestamp }` is the first record stored at or after it (the durable end when none is).
+   * `{ timestamp }` is the first record stored at or after it (the durable end when none is).
+ * Everything is checked before anything is written.
+ *
+ * @param dir - The log directory.
+ * @param id - A consumer id (of a `clientTx` cursor), or {@link GLOBAL_CURSOR_ID}.
+ * @throws {@link LogError} `ERR_CURSOR_LOCKED` while a consumer holds the cursor.
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory, the cursor does not
+ *   exist, or `options` are not valid (an offset outside the durable records).
+ * @throws {@link LogError} `ERR_INVALID_CONSUMER_ID` for an id no cursor can have.
+ *
+ * @example
+ * ```ts
+ * const { from, to } = await resetCursor('./data/orders', 'billing', { to: { timestamp: Date.parse('2026-12-01') } });
+ * ```
  */
 export async function resetCursor(dir: string, id: string, options: ResetCursorOptions): Promise<ResetResult> {
   const io = await fileIO();
@@ -57,8 +83,21 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   });
 }
 
-/** Removes cursor `id` of the log at `dir`: its file and its lock file. ERR_INVALID_OPTION when there is none. */
-export async function deleteCursor(dir: string, id: string): Promise<{ readonly id: string; readonly committedOffset: number }> {
+/**
+ * Removes cursor `id` of the log at `dir`: its file and its lock file. Resolves with its admin id and the
+ * committed offset it held.
+ *
+ * @throws {@link LogError} `ERR_CURSOR_LOCKED` while a consumer holds the cursor.
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory or the cursor does not exist.
+ * @throws {@link LogError} `ERR_INVALID_CONSUMER_ID` for an id no cursor can have; `ERR_IO` when the
+ *   file cannot be removed.
+ */
+export async function deleteCursor(dir: string, id: string): Promise<{
+  /** The cursor's admin id. */
+  readonly id: string;
+  /** The committed offset it held. */
+  readonly committedOffset: number;
+}> {
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);

@@ -9,7 +9,7 @@ import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe } from '../validate.js';
 
-/** The admin id of the `globalTx()` cursor. */
+/** The admin id of the `globalTx()` cursor, `'@global'`, which no consumer id can be; for {@link resetCursor} and {@link deleteCursor}. */
 export const GLOBAL_CURSOR_ID = '@global';
 
 const CLIENT_PREFIX = 'client.';

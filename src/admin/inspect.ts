@@ -19,12 +19,15 @@ import { withSegmentHeaders } from './frame-walk.js';
 
 /** A process that holds a lock. */
 export interface LockHolder {
+  /** Its process id. */
   readonly pid: number;
+  /** The host name it runs on. */
   readonly host: string;
 }
 
 /** One segment file. */
 export interface SegmentSummary {
+  /** The offset of its first record (in its file name). */
   readonly baseOffset: number;
   /** The segment file's size in bytes (header and frame overhead included). */
   readonly bytes: number;
@@ -48,9 +51,11 @@ export interface CursorLag {
 export interface CursorSummary {
   /** The consumer id of a clientTx cursor; '@global' for the globalTx one. */
   readonly id: string;
+  /** The style of the consumer that keeps it. */
   readonly style: 'clientTx' | 'globalTx';
   /** The next offset the cursor's consumer takes. */
   readonly committedOffset: number;
+  /** How far it is behind the log's durable end. */
   readonly lag: CursorLag;
   /** The live consumer that holds the cursor open; null when none does. */
   readonly owner: LockHolder | null;
@@ -66,13 +71,27 @@ export interface LogInfo {
   readonly durableOffset: number;
   /** The bytes of all segment files. */
   readonly totalBytes: number;
+  /** Every segment file, oldest first. */
   readonly segments: SegmentSummary[];
   /** The live producer holding the log; null when none does. */
   readonly producer: LockHolder | null;
+  /** Every transactional cursor, by file name. */
   readonly cursors: CursorSummary[];
 }
 
-/** Inspects the log at `dir` (see the module comment). ERR_INVALID_OPTION when `dir` is no log directory. */
+/**
+ * Inspects the log at `dir`, from any process, cheaply: it reads the directory listing, segment and
+ * frame headers, the newest index, `durable.offset`, the lock files and the cursor files. It never
+ * reads records, takes no lock and writes nothing.
+ *
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory.
+ *
+ * @example
+ * ```ts
+ * const info = await inspectLog('./data/orders');
+ * console.log(info.nextOffset - info.logStartOffset, 'records,', info.cursors.length, 'cursors');
+ * ```
+ */
 export async function inspectLog(dir: string): Promise<LogInfo> {
   const io = await fileIO();
   return inspectWith(io, adminLogDir(io, dir));

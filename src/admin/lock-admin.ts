@@ -15,20 +15,29 @@ import { fileIO, type FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE, acquireLock, lockOwner } from '../storage/lock.js';
 import { adminLogDir } from './admin-dir.js';
 
+/** One lock file of a log directory, as {@link unlockLog} reports it. */
 export interface LockFileReport {
   /** The lock file's path relative to the log directory. */
   readonly file: string;
   /** `held`: a live handle holds the lock; `leftover`: nobody does (its owner is gone). */
   readonly state: 'held' | 'leftover';
   /** The owner the file names (the holder when held, the last owner when leftover); null if it names none. */
-  readonly owner: { readonly pid: number; readonly host: string } | null;
+  readonly owner: {
+    /** Its process id. */
+    readonly pid: number;
+    /** The host name it runs (or ran) on. */
+    readonly host: string;
+  } | null;
   /** Whether this call removed the file (leftover files, unless dryRun). */
   readonly removed: boolean;
 }
 
 /**
- * Lists the lock files of the log at `dir` and removes the leftover ones (`dryRun`: only lists).
- * ERR_INVALID_OPTION when `dir` is no log directory.
+ * Lists the lock files of the log at `dir` and removes the leftover ones (`dryRun`: only lists). A
+ * lock a live handle holds is never broken.
+ *
+ * @param options - `dryRun`: list only, remove nothing (default false).
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory.
  */
 export async function unlockLog(dir: string, options: { dryRun?: boolean } = {}): Promise<LockFileReport[]> {
   const io = await fileIO();

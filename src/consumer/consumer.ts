@@ -27,8 +27,15 @@ import { LagWatch } from './lag-watch.js';
 import type { CursorLag } from '../admin/inspect.js';
 
 /**
- * A consumer of a log directory, in one of the three styles (see the module comment). Open it with
- * `Consumer.open`; `close()` finishes the call in progress and commits, `destroy(err)` aborts.
+ * A consumer of a log directory, in one of three styles: `nonTx(whence)` (at-least-once, no durable
+ * cursor), `clientTx(id)` (exactly-once with a durable cursor named by the id) and `globalTx()`
+ * (exactly-once with the log's one shared cursor). Open it with {@link Consumer.open}; `close()`
+ * finishes the call in progress and commits, `destroy(err)` aborts.
+ *
+ * A record handed out is complete when the caller asks for the next one (iterators) or when the
+ * handler answers 'commit' or 'skip' (processing calls); for the transactional styles completing moves
+ * the durable cursor. A record not completed is handed out again first. One iteration or processing
+ * call runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
 export class Consumer implements AsyncIterable<Message> {
   private closing: Promise<void> | null = null;
@@ -55,7 +62,29 @@ export class Consumer implements AsyncIterable<Message> {
    * Opens a consumer. Transactional styles take the cursor's lock (ERR_CURSOR_LOCKED while another
    * live process holds it) and start where the cursor points (a new cursor: the oldest record).
    * `logDir` is a log or an empty directory; anything else is ERR_INVALID_OPTION, with nothing
-   * written there (see log-dir.ts). `options.signal` aborted before the open is done: ERR_ABORTED.
+   * written there. `options.signal` aborted before the open is done: ERR_ABORTED.
+   *
+   * @param options - The log directory, the style and the options; see {@link ConsumerOptions}.
+   * @returns The open consumer.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` for a bad or unknown option, a `logDir` that is no
+   *   log directory, or a `Whence.position` past the end of the log.
+   * @throws {@link LogError} `ERR_INVALID_CONSUMER_ID` for a `clientTx` id that cannot name a cursor.
+   * @throws {@link LogError} `ERR_CURSOR_LOCKED` while another live consumer holds the cursor.
+   * @throws {@link LogError} `ERR_POSITION_EXPIRED` when the start lies below the log start (retention
+   *   deleted it) and `onPositionExpired` is 'error'.
+   * @throws {@link LogError} `ERR_ABORTED` when `options.signal` aborts before the open is done.
+   * @throws {@link LogError} `ERR_LOG_CORRUPT` for a damaged cursor file or one past the log's durable
+   *   end; `ERR_UNSUPPORTED_FORMAT` for a cursor file of a newer format; `ERR_IO` when reading the files
+   *   fails.
+   *
+   * @example
+   * ```ts
+   * import { Consumer, ConsumerStyle, Whence } from 'reactive-log';
+   *
+   * const consumer = await Consumer.open({ logDir: './data/orders', style: ConsumerStyle.nonTx(Whence.oldest()) });
+   * for (const msg of consumer.iter()) console.log(msg.offset, Buffer.from(msg.data).toString());
+   * await consumer.close();
+   * ```
    */
   static async open(options: ConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
@@ -92,7 +121,8 @@ export class Consumer implements AsyncIterable<Message> {
    * transactional styles and `visibility: 'durable'`, the written end otherwise): `records`, the
    * segment `bytes` from the frame of the next record on (frame overhead included), and `ms` between
    * the next record's frame and the newest one. Reads segment headers and two frame headers, never
-   * the records. ERR_LOG_CLOSED after close.
+   * the records.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
   lag(): CursorLag {
     if (this.feed.isReleased) throw LogError.closed('consumer');
@@ -109,7 +139,12 @@ export class Consumer implements AsyncIterable<Message> {
     return this.feed.currentState();
   }
 
-  /** Nonblocking: the records in the log now, then it ends. */
+  /**
+   * Nonblocking: the records in the log now, then it ends. A record is complete when the loop asks
+   * for the next one; one the loop broke on is handed out again first.
+   * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
+   *   `ERR_LOG_CLOSED` after `close()` or `destroy()`.
+   */
   *iter(): Generator<Message, void, undefined> {
     const feed = this.feed;
     feed.enter();
@@ -125,12 +160,24 @@ export class Consumer implements AsyncIterable<Message> {
     }
   }
 
-  /** Blocking, as tail(): waits for new records; ends on break or close(). */
+  /** Blocking, as `tail()`: waits for new records; ends on break or `close()`. */
   [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {
     return this.tail();
   }
 
-  /** Blocking: waits for new records; ends on break, close() or when `signal` aborts (see TailIterator). */
+  /**
+   * Blocking: waits for new records; ends on break, `close()` or when `signal` aborts. Nothing runs
+   * before the first `next()`: a closed or busy consumer rejects that call.
+   *
+   * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
+   *   `ERR_LOG_CLOSED` after `close()` or `destroy()`.
+   *
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * for await (const msg of consumer.tail({ signal: controller.signal })) handle(msg);
+   * ```
+   */
   tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
     return new TailIterator(this.feed, options);
   }
@@ -139,6 +186,22 @@ export class Consumer implements AsyncIterable<Message> {
    * Runs `handler` over the records in the log now, up to `max` completed (null: no limit). With a
    * handler module (path or URL; its default export is the handler) the records are processed in a
    * pool of worker threads (`options.workers`).
+   *
+   * @param max - Records to complete ('commit' or 'skip') before the call returns; null for no limit.
+   * @param handler - Answers an {@link Outcome} for each record.
+   * @returns What the call did; `stoppedBy` is 'limit', 'end' or 'break'.
+   * @throws The handler's error when it throws (without `retry.retryOnThrow`); the record is handed
+   *   out again first next time.
+   * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
+   *   `ERR_LOG_CLOSED` after `close()`, or `destroy(err)`'s error; `ERR_INVALID_OPTION` for a bad
+   *   `max`, a handler answer that is no outcome, or pool options with a function handler;
+   *   `ERR_WORKER_FAILED` when pool workers keep failing.
+   *
+   * @example
+   * ```ts
+   * const summary = await consumer.nonblockingProcess(100, (msg) => (msg.data.byteLength > 0 ? 'commit' : 'skip'));
+   * console.log(summary.committed, summary.skipped, summary.stoppedBy);
+   * ```
    */
   nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary>;
   /** As above, in a pool of worker threads running the default export of the module at `handler`. */
@@ -147,7 +210,27 @@ export class Consumer implements AsyncIterable<Message> {
     return this.process(max, handler, false, options);
   }
 
-  /** Runs `handler` over records as they come, until `max`, 'break', close() or the signal aborts. */
+  /**
+   * Runs `handler` over records as they come, until `max`, 'break', `close()` or the signal aborts.
+   *
+   * @param max - Records to complete ('commit' or 'skip') before the call returns; null for no limit.
+   * @param handler - Answers an {@link Outcome} for each record.
+   * @param options - `signal`: aborting it ends the call ('abort').
+   * @returns What the call did; `stoppedBy` is 'limit', 'end' (close), 'break' or 'abort'.
+   * @throws The handler's error, and the LogErrors of {@link Consumer.nonblockingProcess}.
+   *
+   * @example
+   * ```ts
+   * const summary = await consumer.blockingProcess(null, async (msg, ctx) => {
+   *   try {
+   *     await save(msg.data, `${ctx.logId}:${msg.offset}`);
+   *     return 'commit';
+   *   } catch {
+   *     return ctx.attempt < 3 ? 'retry' : 'skip';
+   *   }
+   * }, { signal: AbortSignal.timeout(60_000) });
+   * ```
+   */
   blockingProcess(max: number | null, handler: Handler, options?: { signal?: AbortSignal }): Promise<ProcessSummary>;
   /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   blockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
@@ -165,6 +248,8 @@ export class Consumer implements AsyncIterable<Message> {
    * The wait for a running handler is bounded by that handler: in this thread nothing can stop it
    * (a handler that awaits this close() would wait for itself: return 'break' instead); in a pool,
    * a handler call past `timeoutMs` has its worker stopped, and its record comes again.
+   *
+   * @throws {@link LogError} `ERR_IO` or `ERR_DISK_FULL` when the last commit of the cursor fails.
    */
   close(): Promise<void> {
     this.closing ??= this.destroying ?? this.shutDown();

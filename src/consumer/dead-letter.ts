@@ -19,7 +19,20 @@ function encodeDeadLetter(d: DeadLetter): Buffer {
   return out;
 }
 
-/** Decodes a record of a dead-letter log. Throws ERR_INVALID_OPTION if it is not one. */
+/**
+ * Decodes a record of a dead-letter log (its `data`).
+ *
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `data` is not a dead letter.
+ *
+ * @example
+ * ```ts
+ * const dead = await Consumer.open({ logDir: './data/orders.dead-letter.client.billing', style: ConsumerStyle.nonTx(Whence.oldest()) });
+ * for (const msg of dead.iter()) {
+ *   const d = decodeDeadLetter(msg.data);
+ *   console.log(d.offset, d.attempts, d.lastError);
+ * }
+ * ```
+ */
 export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const len = b.byteLength >= 4 ? b.readUInt32LE(0) : -1;

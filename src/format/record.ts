@@ -36,13 +36,24 @@ export const MAX_HEADER_VALUE_BYTES = 65_535;
 /** The longest dedup key, in UTF-8 bytes. */
 export const MAX_DEDUP_KEY_BYTES = 1_024;
 
-/** What `append` takes beside the data. */
+/**
+ * What `append` takes beside the data. Key, headers and data together count against
+ * `maxRecordBytes`; a value of the wrong type or shape is ERR_INVALID_RECORD, one past a limit
+ * ERR_RECORD_TOO_LARGE, and nothing is appended then.
+ */
 export interface AppendOptions {
-  /** Bytes or a string (stored as UTF-8) that the application reads back as `Message.key`. */
+  /** Bytes or a string (stored as UTF-8) that the application reads back as `Message.key`; up to 65,535 bytes. */
   readonly key?: Uint8Array | string;
-  /** String names and values, read back as `Message.headers`. */
+  /**
+   * String names and values, read back as `Message.headers` in the order given: at most 255 headers,
+   * names of 1 to 255 UTF-8 bytes, values of up to 65,535 bytes.
+   */
   readonly headers?: Readonly<Record<string, string>>;
-  /** A key the producer's dedup window recognises: an append whose key it has seen appends nothing. */
+  /**
+   * A key the producer's dedup window recognises (1 to 1,024 UTF-8 bytes): an append whose key the
+   * window holds returns the earlier record's offset and appends nothing. Needs the `dedupWindow`
+   * option; refused by `appendBatch` and by attached handles.
+   */
   readonly dedupKey?: string;
 }
 

@@ -14,6 +14,13 @@ import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js
 import { checkToken, type ProducerToken } from './producer-token.js';
 import { SharedAppends } from './shared-appends.js';
 
+/**
+ * A handle on a shared producer in a thread of the owner's process, from {@link Producer.attach}: the
+ * same synchronous `append` and `appendBatch` into the owner's ring, in one total order with every other
+ * handle's records. The owner keeps the directory's lock and the writer thread: closing the owner
+ * closes every attached handle (ERR_LOG_CLOSED), and a failure of the writer fails them with the
+ * writer's code.
+ */
 export class AttachedProducer {
   /** The log directory (its real path). */
   readonly logDir: string;
@@ -38,7 +45,11 @@ export class AttachedProducer {
     };
   }
 
-  /** A handle on the producer that `token` (from `producer.share()`) came from. */
+  /**
+   * A handle on the producer that `token` (from `producer.share()`) came from; users call
+   * `Producer.attach(token)`.
+   * @internal
+   */
   static attach(token: ProducerToken): AttachedProducer {
     const t = checkToken(token);
     const handle = new AttachedProducer(t);
@@ -51,6 +62,9 @@ export class AttachedProducer {
    * Appends one record and returns its offset, as Producer.append does; in one total order with the
    * records of every other handle. A dedup key is refused (ERR_INVALID_RECORD): the dedup window
    * lives on the owner's thread.
+   *
+   * @throws {@link LogError} as {@link Producer.append} does; `ERR_INVALID_RECORD` for a dedup key;
+   *   `ERR_LOG_CLOSED` after this handle's or the owner's close; the writer's code once the log failed.
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null) throw LogError.closed('attached producer');
@@ -62,7 +76,10 @@ export class AttachedProducer {
     return offset;
   }
 
-  /** Appends the records as one unit, as Producer.appendBatch does; returns the first one's offset. */
+  /**
+   * Appends the records as one unit, as Producer.appendBatch does; returns the first one's offset.
+   * @throws {@link LogError} as {@link Producer.appendBatch} does.
+   */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null) throw LogError.closed('attached producer');
     const first = this.appends.appendBatch(records);
@@ -70,7 +87,11 @@ export class AttachedProducer {
     return first;
   }
 
-  /** Resolves when every record this handle appended is fsynced (`signal`: as Producer.flush). */
+  /**
+   * Resolves when every record this handle appended is fsynced (`signal`: as Producer.flush).
+   * @throws {@link LogError} `ERR_ABORTED` when `signal` aborts first; `ERR_LOG_CLOSED` after this
+   *   handle's close, or when the owner closes first; the writer's code once the log failed.
+   */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closing !== null) throw LogError.closed('attached producer');
     const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
@@ -78,7 +99,12 @@ export class AttachedProducer {
     await waitDurable(this.waiter, this.end, signal);
   }
 
-  /** Waits until this handle's records are fsynced, then detaches; the log and its owner go on. Safe to call twice. */
+  /**
+   * Waits until this handle's records are fsynced, then detaches; the log and its owner go on. Safe to
+   * call twice.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` when the owner closes before the records are durable; the
+   *   writer's code once the log failed.
+   */
   close(): Promise<void> {
     this.closing ??= waitDurable(this.waiter, this.end);
     return this.closing;

@@ -14,7 +14,15 @@
  */
 
 /** What `Producer.open({ dedupWindow })` takes. */
-export type DedupWindowOption = { readonly records: number } | { readonly ms: number };
+export type DedupWindowOption =
+  | {
+    /** The keys of the last `records` offsets: from 1 to 10,000,000. */
+    readonly records: number;
+  }
+  | {
+    /** The keys of the records stored in the last `ms` milliseconds: from 1 to 7 days. */
+    readonly ms: number;
+  };
 
 /** The queue is compacted once this many dropped slots lead it and they are at least half of it. */
 const COMPACT_AFTER = 4096;

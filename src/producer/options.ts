@@ -3,59 +3,127 @@ import { LogError } from '../errors.js';
 import { describe, optionalInt, requireInt, requireLogDir } from '../validate.js';
 import type { DedupWindowOption } from './dedup-window.js';
 
-/** How the writer makes records durable. Build one with the `SyncPolicy` factories. */
+/**
+ * How the writer makes records durable. Build one with the `SyncPolicy` factories; `flush()` makes
+ * every record appended before it durable whatever the policy.
+ */
 export type SyncPolicy =
-  | { readonly kind: 'always' }
-  | { readonly kind: 'periodic'; readonly intervalMs: number }
-  | { readonly kind: 'everyBytes'; readonly bytes: number }
-  | { readonly kind: 'never' };
+  | {
+    /** fsync after every group of writes (group commit). */
+    readonly kind: 'always' }
+  | {
+    /** fsync at most every `intervalMs`. */
+    readonly kind: 'periodic';
+    /** Milliseconds between fsyncs: from 1 to 86,400,000. */
+    readonly intervalMs: number }
+  | {
+    /** fsync once `bytes` bytes were written since the last one. */
+    readonly kind: 'everyBytes';
+    /** Bytes written between fsyncs: at least 1. */
+    readonly bytes: number }
+  | {
+    /** fsync only on `flush()`, segment roll and `close()`. */
+    readonly kind: 'never' };
 
-/** Builds a SyncPolicy. */
+/**
+ * Builds a SyncPolicy.
+ *
+ * @example
+ * ```ts
+ * await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });       // group commit
+ * await Producer.open({ logDir, syncPolicy: SyncPolicy.periodic(100) });  // at most 100 ms lost in a crash
+ * ```
+ */
 export const SyncPolicy = {
   /** Group commit: a record is durable when the fsync that covers it returns. */
   always: (): SyncPolicy => ({ kind: 'always' }),
-  /** fsync at most every `intervalMs`; a crash loses at most the last interval (plus one fsync). */
+  /**
+   * fsync at most every `intervalMs`; a crash loses at most the last interval (plus one fsync).
+   * @throws {@link LogError} `ERR_INVALID_OPTION` unless `intervalMs` is a whole number from 1 to 86,400,000.
+   */
   periodic: (intervalMs: number): SyncPolicy => {
     requireInt('syncPolicy', intervalMs, 1, 24 * 3_600_000, 'periodic(ms) takes whole milliseconds from 1 to 86,400,000');
     return { kind: 'periodic', intervalMs };
   },
-  /** fsync after every `bytes` bytes written. */
+  /**
+   * fsync after every `bytes` bytes written.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` unless `bytes` is a whole number of at least 1.
+   */
   everyBytes: (bytes: number): SyncPolicy => {
     requireInt('syncPolicy', bytes, 1, Number.MAX_SAFE_INTEGER, 'everyBytes(n) takes a whole number of bytes of at least 1');
     return { kind: 'everyBytes', bytes };
   },
-  /** The OS decides; `flush()` still forces an fsync. */
+  /** The OS decides; `flush()`, a segment roll and `close()` still force an fsync. */
   never: (): SyncPolicy => ({ kind: 'never' }),
 } as const;
 
-/** Options of `Producer.open`. Sizes are in bytes, durations in milliseconds. */
+/**
+ * Options of {@link Producer.open}. Sizes are in bytes, durations in milliseconds. An unknown option,
+ * or a value of the wrong type or out of range, fails the open with `ERR_INVALID_OPTION` naming it.
+ */
 export interface ProducerOptions {
   /** The log directory; created if missing. Required. */
   logDir: string;
-  /** Default `SyncPolicy.periodic(1000)`. */
+  /**
+   * How the writer makes records durable.
+   * @defaultValue `SyncPolicy.periodic(1000)`
+   */
   syncPolicy?: SyncPolicy;
-  /** A segment is rolled once it reaches this size. Default 64 MiB; at least 1 KiB. */
+  /**
+   * A segment is rolled once it reaches this size. From 1 KiB to 1 TiB.
+   * @defaultValue `67_108_864` (64 MiB)
+   */
   fileRollSize?: number;
-  /** Segments younger than this are never deleted; the producer blocks instead. Default null (off). */
+  /**
+   * Segments whose newest record is younger than this (ms), or that hold records a transactional
+   * cursor has not committed, are never deleted. When the log would then exceed `maxTotalBytes`, the
+   * writer holds records back and `append` blocks (bounded by `appendTimeoutMs`, then ERR_LOG_FULL).
+   * @defaultValue `null` (off)
+   */
   blockingMinimumRetention?: number | null;
-  /** Oldest whole segments are deleted past this total. Default 512 MiB; null for no limit. */
+  /**
+   * Oldest whole segments are deleted past this total; null for no limit. At least 1 KiB and at least
+   * `fileRollSize`.
+   * @defaultValue `536_870_912` (512 MiB)
+   */
   maxTotalBytes?: number | null;
-  /** Segments whose newest record is older than this are deleted. Default null (off). */
+  /**
+   * Segments whose newest record is older than this (ms) are deleted.
+   * @defaultValue `null` (off)
+   */
   maxFileAge?: number | null;
-  /** Largest record accepted; larger ones throw ERR_RECORD_TOO_LARGE. Default 16 MiB; at most ringBytes - 16. */
+  /**
+   * Largest record accepted (data, key and headers); larger ones throw ERR_RECORD_TOO_LARGE. At most
+   * ringBytes - 16.
+   * @defaultValue `16_777_216` (16 MiB), or `ringBytes - 16` when that is smaller
+   */
   maxRecordBytes?: number;
-  /** Size of the shared ring between `append` and the writer; a power of two. Default 32 MiB. */
+  /**
+   * Size of the shared ring between `append` and the writer; a power of two from 64 KiB to 1 GiB.
+   * @defaultValue `33_554_432` (32 MiB)
+   */
   ringBytes?: number;
-  /** How long `append` may wait for ring space before ERR_LOG_FULL. Default 10,000 ms. */
+  /**
+   * How long `append` may wait for ring space before ERR_LOG_FULL, ms; from 0 to 3,600,000.
+   * @defaultValue `10_000`
+   */
   appendTimeoutMs?: number;
-  /** Largest batch the writer frames and writes at once. Default 256 KiB. */
+  /**
+   * Largest batch the writer frames and writes at once; from 1 KiB to 64 MiB. An `appendBatch` larger
+   * than this is still written as one frame.
+   * @defaultValue `262_144` (256 KiB)
+   */
   maxBatchBytes?: number;
-  /** A sparse index entry is written every this many segment bytes. Default 64 KiB. */
+  /**
+   * A sparse index entry is written every this many segment bytes; from 512 bytes to 1 GiB.
+   * @defaultValue `65_536` (64 KiB)
+   */
   indexIntervalBytes?: number;
   /**
    * Idempotent appends: `{ records: n }` (the last n offsets) or `{ ms }` (the last ms milliseconds).
    * An append whose `dedupKey` the window holds returns the earlier record's offset and appends
-   * nothing. Rebuilt from the log on open. Default null (off; a dedupKey is then refused).
+   * nothing. Rebuilt from the log on open. Off, a dedupKey is refused (ERR_INVALID_RECORD).
+   * @defaultValue `null` (off)
    */
   dedupWindow?: DedupWindowOption | null;
   /**

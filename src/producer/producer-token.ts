@@ -10,14 +10,25 @@ import { describe } from '../validate.js';
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
 export const PRODUCER_TOKEN_TYPE = `reactive-log.producer-token.layout-${CONTROL_LAYOUT_VERSION}`;
 
+/**
+ * What {@link Producer.share} returns and {@link Producer.attach} takes: a structured-cloneable object
+ * holding the log's shared memory. Post it to a worker thread of the same process unchanged (its
+ * SharedArrayBuffers arrive shared, not copied); its fields are not meant to be read or changed.
+ */
 export interface ProducerToken {
+  /** Names the token and the layout of its shared memory; a token of another layout is refused. */
   readonly type: string;
+  /** The producer's control block (offsets, state, the append lock). */
   readonly control: SharedArrayBuffer;
+  /** The ring that appends copy records into. */
   readonly ring: SharedArrayBuffer;
+  /** The writer's counters. */
   readonly stats?: SharedArrayBuffer | undefined;
   /** The log directory (its real path). */
   readonly logDir: string;
+  /** The producer's `maxRecordBytes`. */
   readonly maxRecordBytes: number;
+  /** The producer's `appendTimeoutMs`. */
   readonly appendTimeoutMs: number;
 }
 

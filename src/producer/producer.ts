@@ -38,11 +38,12 @@ import type { ConnectOptions } from '../funnel/client-socket.js';
 const FAILURE_DETAILS_WAIT_MS = 1000;
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
- * with its writer thread. Open it with `Producer.open`; `close()` drains and fsyncs, `destroy(err)`
- * aborts.
+ * with its writer thread. Open it with {@link Producer.open}; `close()` drains and fsyncs,
+ * `destroy(err)` aborts. A producer not closed is closed at process exit (drained and fsynced, bounded
+ * by 10 s).
  */
 export class Producer {
-  /** What recovery found and did when this producer opened the directory. */
+  /** What recovery found and did when this producer opened the directory: a torn tail cut, leftover files removed. */
   readonly recovery: RecoveryReport;
   /** What in-process consumers see of this producer. */
   private readonly local: LocalProducer;
@@ -65,6 +66,11 @@ export class Producer {
    * Resolves with the writer's error when the writer fails (it never settles otherwise): a failure is
    * seen without polling `error` or waiting for an append or flush to throw. destroy() is not a failure.
    * Waiting on it does not keep the process alive (neither does the writer thread).
+   *
+   * @example
+   * ```ts
+   * void producer.failed.then((err) => console.error('log stopped:', err.code, err.message));
+   * ```
    */
   readonly failed: Promise<LogError> = new Promise((resolve) => { this.resolveFailed = resolve; });
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
@@ -77,7 +83,7 @@ export class Producer {
   private funnel: FunnelServer | null = null;
 
   private constructor(
-    /** The options with every default applied (`logDir` as its real path). */
+    /** The options with every default applied (`logDir` as its real path); see {@link ProducerOptions}. */
     readonly options: ResolvedProducerOptions,
     private readonly realDir: string,
     private readonly shared: SharedLog,
@@ -146,8 +152,31 @@ export class Producer {
   }
 
   /**
-   * Opens (creating if needed) the log directory for appending. Fails with ERR_LOG_LOCKED while another
-   * live process (or handle) holds it, ERR_LOG_CORRUPT when recovery finds damage that is not a torn tail.
+   * Opens (creating if needed) the log directory for appending. Recovery runs first, on the writer
+   * thread: a torn tail is cut and leftovers of an interrupted roll or retention are removed
+   * ({@link Producer.recovery}). The directory stays locked until `close()` or `destroy()`.
+   *
+   * @param options - The log directory and the options; every one but `logDir` has a default.
+   * @returns The open producer, ready to append.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` when an option is unknown, of the wrong type or out
+   *   of range, or `logDir` names (or passes through) a file.
+   * @throws {@link LogError} `ERR_LOG_LOCKED` while another live producer (in any process, thread or
+   *   copy of the module) holds the directory.
+   * @throws {@link LogError} `ERR_LOG_CORRUPT` when recovery finds damage that is not a torn tail.
+   * @throws {@link LogError} `ERR_UNSUPPORTED_FORMAT` when a segment is of a newer format than this
+   *   version reads (nothing is changed).
+   * @throws {@link LogError} `ERR_IO` or `ERR_DISK_FULL` when creating, reading or recovering the files
+   *   fails; `ERR_WRITER_FAILED` when the writer thread fails to start.
+   *
+   * @example
+   * ```ts
+   * import { Producer, SyncPolicy } from 'reactive-log';
+   *
+   * const producer = await Producer.open({ logDir: './data/orders', syncPolicy: SyncPolicy.always() });
+   * const offset = producer.append(JSON.stringify({ id: 1 }));
+   * await producer.flush(); // the record at `offset` is now fsynced
+   * await producer.close();
+   * ```
    */
   static async open(options: ProducerOptions): Promise<Producer> {
     const opts = resolveProducerOptions(options);
@@ -197,8 +226,23 @@ export class Producer {
 
   /**
    * In a thread of the owner's process, a handle on the producer `token` (from `producer.share()`)
-   * came from: the same synchronous append, offsets dense across every handle. ERR_INVALID_OPTION for
-   * anything but such a token; ERR_LOG_CLOSED when that producer is closed.
+   * came from: the same synchronous append, offsets dense across every handle.
+   *
+   * @param token - What {@link Producer.share} returned, posted to this thread unchanged.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` for anything but such a token (including a token of
+   *   another version of reactive-log).
+   * @throws {@link LogError} `ERR_LOG_CLOSED` when that producer is closed; the writer's code when
+   *   the log has failed.
+   *
+   * @example
+   * ```ts
+   * // main thread
+   * new Worker(new URL('./appender.js', import.meta.url), { workerData: producer.share() });
+   * // appender.js (import { workerData } from 'node:worker_threads')
+   * const handle = Producer.attach(workerData);
+   * handle.append('from a worker');
+   * await handle.close();
+   * ```
    */
   static attach(token: ProducerToken): AttachedProducer {
     return AttachedProducer.attach(token);
@@ -211,6 +255,26 @@ export class Producer {
    * valid; nothing is appended then). With a dedup window (the `dedupWindow` option), `opts.dedupKey`
    * makes the append idempotent: a key the window holds returns the offset of the record that carried
    * it, and nothing is appended.
+   *
+   * The record is written by the writer thread soon after; it is durable once `flush()` resolves (or
+   * as the sync policy says).
+   *
+   * @param data - The record's bytes; a string is stored as UTF-8.
+   * @param opts - The record's key, headers and dedup key.
+   * @returns The record's offset.
+   * @throws {@link LogError} `ERR_LOG_FULL` when the ring stays full for `appendTimeoutMs`.
+   * @throws {@link LogError} `ERR_RECORD_TOO_LARGE` when data, key and headers exceed `maxRecordBytes`
+   *   or a limit of a key or header.
+   * @throws {@link LogError} `ERR_INVALID_RECORD` for a key, headers or dedup key of the wrong type or
+   *   shape (a dedup key also without the `dedupWindow` option); `ERR_INVALID_OPTION` when `data` is
+   *   not a string or a Uint8Array.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error (such as
+   *   `ERR_IO`, `ERR_DISK_FULL`, `ERR_WRITER_FAILED`) once it has failed.
+   *
+   * @example
+   * ```ts
+   * const offset = producer.append(JSON.stringify(order), { key: order.customerId, headers: { type: 'order-created' } });
+   * ```
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
@@ -233,6 +297,16 @@ export class Producer {
    * of it or none. Each record is its data, or `{ data, key?, headers? }`. The batch must fit the ring
    * (`ringBytes`), each record `maxRecordBytes`; every record is checked before any is copied, so a
    * refused batch appends nothing. An empty batch appends nothing and returns `nextOffset`.
+   *
+   * @param records - The records, in order; a dedup key is refused here.
+   * @returns The offset of the first record.
+   * @throws {@link LogError} as {@link Producer.append} does, and `ERR_RECORD_TOO_LARGE` when the batch
+   *   does not fit the ring; `ERR_INVALID_RECORD` for a record of the wrong shape or with a dedup key.
+   *
+   * @example
+   * ```ts
+   * const first = producer.appendBatch(['debit', { data: 'credit', key: accountId }]); // first, first + 1
+   * ```
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
@@ -247,6 +321,19 @@ export class Producer {
    * default 0), so that the next `append` of such a record returns without waiting. It waits without
    * blocking the event loop, for as long as the writer needs (no appendTimeoutMs: pass a `signal` to
    * bound it, ERR_ABORTED then); rejects with the log's error if it stops meanwhile.
+   *
+   * @param options - `bytes`: the record's size (default 0); `signal`: ends the wait.
+   * @throws {@link LogError} `ERR_ABORTED` when `signal` aborts first; `ERR_INVALID_OPTION` when `bytes`
+   *   is not a whole number from 0 to `maxRecordBytes`; `ERR_LOG_CLOSED` or the writer's error when the
+   *   producer stops.
+   *
+   * @example
+   * ```ts
+   * for (const r of records) {
+   *   await producer.writable({ bytes: r.byteLength });
+   *   producer.append(r);
+   * }
+   * ```
    */
   async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
     const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
@@ -275,6 +362,9 @@ export class Producer {
    * A token for `Producer.attach(token)` in another thread of this process (post it to a worker; it
    * holds the log's shared memory). From the first call on, every handle appends under one lock and
    * the offsets are dense across all of them. Closing this producer closes the attached handles.
+   *
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once it
+   *   has failed.
    */
   share(): ProducerToken {
     if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
@@ -315,6 +405,15 @@ export class Producer {
    * `options.signal`: when it aborts first (or was aborted already), the call rejects at once with
    * ERR_ABORTED, the signal's reason as its `cause`. Only the wait stops: the producer goes on, and
    * the records become durable as the sync policy says (a later `flush()` waits for them).
+   *
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()` (a flush waiting when
+   *   `destroy(err)` is called rejects with `err`); `ERR_ABORTED` when `signal` aborts first; the
+   *   writer's error (`ERR_IO`, `ERR_DISK_FULL`, ...) once it has failed.
+   *
+   * @example
+   * ```ts
+   * await producer.flush({ signal: AbortSignal.timeout(5_000) }); // ERR_ABORTED after 5 s
+   * ```
    */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closedFlag || this.destroying !== null) throw LogError.closed('producer');
@@ -327,6 +426,8 @@ export class Producer {
    * Drains the ring, fsyncs, stops the writer thread and releases the lock. Safe to call twice (the
    * same promise). After destroy() it returns destroy()'s promise; a close that destroy() interrupts
    * rejects with destroy()'s error (ERR_LOG_CLOSED without one).
+   *
+   * @throws {@link LogError} the writer's error when the writer failed before or while draining.
    */
   close(): Promise<void> {
     this.closing ??= this.destroying ?? this.doClose();
@@ -411,7 +512,10 @@ export class Producer {
     wakeWriter(this.c); // after the state: the writer that wakes sees CLOSING
   }
 
-  /** Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done. */
+  /**
+   * Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done.
+   * @internal
+   */
   closeAtExit(): void {
     forgetAtExit(this);
     this.funnel?.stop();

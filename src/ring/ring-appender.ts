@@ -34,7 +34,10 @@ function unusable(data: Uint8Array): boolean {
   }
 }
 
-/** One record of appendBatch: its data, or its data with key and headers. */
+/**
+ * One record of appendBatch: its data, or its data with key and headers.
+ * @inline
+ */
 export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
 
 /** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */

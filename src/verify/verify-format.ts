@@ -36,7 +36,10 @@ function findingLine(x: VerifyFinding): string {
   return `  ${x.severity === 'damage' ? 'DAMAGE ' : 'warning'}  ${x.kind}  ${where}: ${x.message}`;
 }
 
-/** A readable multi-line report: summary, one line per segment and cursor, then every finding. */
+/**
+ * A readable multi-line report of {@link verifyLog}'s result, as `reactive-log verify` prints it:
+ * summary, one line per segment and cursor, then every finding.
+ */
 export function formatVerifyReport(r: VerifyReport): string {
   const out: string[] = [`reactive-log verify ${r.dir}`];
   const totalBytes = r.segments.reduce((a, s) => a + s.bytes, 0);

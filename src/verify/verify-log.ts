@@ -26,8 +26,17 @@ const PRODUCER_LOCK = 'producer.lock';
 
 /**
  * Checks every segment (header, every frame's checksum and structure, the chain of offsets), every
- * index entry, every cursor file (both slots), `durable.offset` and the other files of `dir`. Read-only.
- * Rejects with ERR_INVALID_OPTION when `dir` is not a directory; damage is reported, never thrown.
+ * index entry, every cursor file (both slots), `durable.offset` and the other files of `dir`. Read-only:
+ * it takes no lock and writes nothing, and it works beside a live producer. Damage is reported, never
+ * thrown.
+ *
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails.
+ *
+ * @example
+ * ```ts
+ * const report = await verifyLog('./data/orders');
+ * if (!report.ok) console.error(formatVerifyReport(report));
+ * ```
  */
 export async function verifyLog(dir: string): Promise<VerifyReport> {
   if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) {

@@ -150,9 +150,19 @@ export interface VerifyReport {
   /** One report per segment that is part of the log, oldest first. */
   readonly segments: readonly SegmentReport[];
   /** `durable.offset`: missing, unreadable (short or checksum), or the offset it holds. */
-  readonly durableHint: { readonly state: 'missing' | 'invalid' | 'valid'; readonly offset: number | null };
-  /** `producer.lock`: its owner, and whether that process is alive (a live producer may be writing). */
-  readonly producerLock: { readonly ownerPid: number; readonly live: boolean } | null;
+  readonly durableHint: {
+    /** 'missing': no such file; 'invalid': short, or its checksum does not match; 'valid': readable. */
+    readonly state: 'missing' | 'invalid' | 'valid';
+    /** The offset it holds when valid; else null. */
+    readonly offset: number | null;
+  };
+  /** `producer.lock`: its owner, and whether that process is alive (a live producer may be writing); null without the file or an owner in it. */
+  readonly producerLock: {
+    /** The process id the lock file names. */
+    readonly ownerPid: number;
+    /** Whether that process is alive. */
+    readonly live: boolean;
+  } | null;
   /** One report per cursor file in `cursors/`, by name. */
   readonly cursors: readonly CursorReport[];
   /** Every problem, in the order found (segments, indexes, durable hint, cursors, other files). */

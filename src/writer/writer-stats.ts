@@ -39,18 +39,35 @@ export interface ProducerStats {
   readonly bytes: number;
   /** Frames written: a frame is one write of one batch of records. */
   readonly frames: number;
+  /** fsyncs done (of the active segment, and the seal of a roll). */
   readonly fsyncs: number;
-  /** fsync latency (fdatasync of the active segment, and the seal of a roll), ms. */
-  readonly fsyncMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly mean: number };
-  /** Records per frame: how much each write carried. */
-  readonly batchRecords: { readonly p50: number; readonly p99: number; readonly max: number; readonly mean: number };
+  /**
+   * fsync latency (fdatasync of the active segment, and the seal of a roll), ms. A percentile is the
+   * upper bound of its histogram bucket, at most about 19% above the true figure; `max` and `mean` are
+   * exact. All 0 before the first fsync.
+   */
+  readonly fsyncMs: {
+    /** Median. */ readonly p50: number;
+    /** 99th percentile. */ readonly p99: number;
+    /** Slowest. */ readonly max: number;
+    /** Mean. */ readonly mean: number;
+  };
+  /** Records per frame: how much each write carried (percentiles rounded to whole records). */
+  readonly batchRecords: {
+    /** Median. */ readonly p50: number;
+    /** 99th percentile. */ readonly p99: number;
+    /** Largest. */ readonly max: number;
+    /** Mean. */ readonly mean: number;
+  };
+  /** Segment rolls: segments sealed and new ones started. */
   readonly rolls: number;
   /** Segments deleted by retention. */
   readonly segmentsDeleted: number;
   /** Time the writer held records back because retention could not free space (blockingMinimumRetention), ms. */
   readonly retentionBlockedMs: number;
-  /** Bytes waiting in the ring now, and that as a fraction of ringBytes. */
+  /** Bytes waiting in the ring now (appended, not yet taken by the writer). */
   readonly ringBytes: number;
+  /** `ringBytes` as a fraction of the ring's size (the `ringBytes` option), from 0 to 1. */
   readonly ringFill: number;
 }
 
