@@ -45,25 +45,31 @@ export interface RepairCut {
 
 /** One change repair makes (or, in a dry run, would make). */
 export interface RepairAction {
+  /** truncate: the cut segment loses its tail; remove: a file after the cut goes; rewrite-durable-hint, reset-cursor: set to the cut; create-segment: an empty segment at the cut. */
   readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'reset-cursor' | 'create-segment';
   /** The file, relative to the log directory; a cursor's admin id for reset-cursor. */
   readonly file: string;
   /** Bytes removed from the log (each copied to the backup first). */
   readonly bytes: number;
+  /** Why, or the values before and after. */
   readonly detail: string;
 }
 
+/** What `repairLog` found and did (or, in a dry run, would do). */
 export interface RepairReport {
   /** The log directory, as an absolute path. */
   readonly dir: string;
+  /** True when nothing was changed on purpose (`dryRun`). */
   readonly dryRun: boolean;
   /** Null when the log is a whole chain of valid frames: nothing to cut, nothing done. */
   readonly cut: RepairCut | null;
+  /** The changes, in the order they are made. */
   readonly actions: RepairAction[];
   /** Where the removed bytes were copied (each file under its own name, a cut tail as `<segment>.from-<position>`); null when nothing was removed. */
   readonly backupDir: string | null;
 }
 
+/** What `repairLog` takes beside the directory. */
 export interface RepairOptions {
   /** Report what would be done; change nothing. */
   readonly dryRun?: boolean;
@@ -71,7 +77,19 @@ export interface RepairOptions {
   readonly backupDir?: string;
 }
 
-/** Cuts the log at `dir` back to its longest valid prefix; see the module comment. */
+/**
+ * Cuts the damaged log at `dir` back to its longest valid prefix, so that it opens again, after
+ * copying every byte it removes to a backup directory (docs/cli.md, `repair`).
+ *
+ * @throws LogError `ERR_LOG_LOCKED` while a producer holds the log; `ERR_CURSOR_LOCKED` while a
+ *   consumer holds a cursor that points past the cut (nothing is changed then); `ERR_INVALID_OPTION`
+ *   when `dir` is no log directory; `ERR_IO` when a file cannot be read, copied or changed.
+ * @example
+ * ```ts
+ * const plan = await repairLog('./data/orders', { dryRun: true });
+ * if (plan.cut !== null) await repairLog('./data/orders', { backupDir: './orders-removed' });
+ * ```
+ */
 export async function repairLog(dir: string, options: RepairOptions = {}): Promise<RepairReport> {
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);

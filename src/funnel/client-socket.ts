@@ -50,7 +50,9 @@ export function resolveConnectOptions(options: unknown): ResolvedConnectOptions 
 
 /** What HELLO_OK told the client. */
 export interface OwnerLimits {
+  /** The largest frame the owner reads from a client, in bytes: a batch of appends is sealed below it. */
   readonly maxFrameBytes: number;
+  /** The owner's `maxRecordBytes`: a larger record is refused on the client, before it is sent. */
   readonly maxRecordBytes: number;
 }
 
