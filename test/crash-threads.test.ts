@@ -9,7 +9,7 @@
  * the highest seq that thread reported durable after an awaited flush(). SEED=<n> replays a run.
  */
 import * as assert from 'uvu/assert';
-import { crc32 } from 'node:zlib';
+import { checkedTag } from './fixtures/oracle-record.mjs';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { Child, type ChildMessage } from './child.js';
 import { prng, readRecords, suite, tempDir } from './kit.js';
@@ -32,16 +32,12 @@ interface Tag { inc: number; thread: number; seq: number }
 
 /** The tag of a record written by test/fixtures/crash-threads-worker.mjs, or what is wrong with it. */
 function decode(text: string): Tag | string {
-  const hash = text.lastIndexOf('#');
-  if (hash < 0) return 'no checksum';
-  const body = text.slice(0, hash);
-  if (crc32(body).toString(16).padStart(8, '0') !== text.slice(hash + 1)) return 'checksum mismatch';
-  const m = /^(\d+)\/(\d+)\/(\d+):([a-z0-9]*)$/.exec(body);
-  if (m === null) return 'malformed tag';
-  const tag = { inc: Number(m[1]), thread: Number(m[2]), seq: Number(m[3]) };
-  const ch = ALPHABET[(tag.inc * 7 + tag.thread * 13 + tag.seq) % 36]!;
-  if (m[4] !== ch.repeat(m[4]!.length)) return 'payload does not match its tag';
-  return tag;
+  const checked = checkedTag(text);
+  if (typeof checked === 'string') return checked;
+  const [inc, thread, seq] = checked.numbers;
+  const ch = ALPHABET[(inc * 7 + thread * 13 + seq) % 36]!;
+  if (checked.payload !== ch.repeat(checked.payload.length)) return 'payload does not match its tag';
+  return { inc, thread, seq };
 }
 
 /**
