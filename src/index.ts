@@ -15,7 +15,7 @@ export {
   type ConsumerOptions, type RetryPolicy, type CommitPolicy, type PoolOptions, type DeadLetter, type RecoveryReport,
 } from './types.js';
 export { decodeDeadLetter } from './consumer/dead-letter.js';
-export { verifyLog } from './verify/verify-log.js';
+export { verifyLog, type VerifyOptions } from './verify/verify-log.js';
 export { formatVerifyReport } from './verify/verify-format.js';
 export {
   type VerifyReport, type VerifyFinding, type VerifyFindingKind, type VerifySeverity, type SegmentReport, type DamagedRange,

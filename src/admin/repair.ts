@@ -73,6 +73,8 @@ export interface RepairReport {
 export interface RepairOptions {
   /** Report what would be done; change nothing. */
   readonly dryRun?: boolean;
+  /** Called as bytes are copied to the backup: bytes copied so far, and in all. */
+  readonly onProgress?: (bytesCopied: number, bytesToCopy: number) => void;
   /** Where removed bytes go. Default: `<dir>.repair-<time>` beside the log directory. */
   readonly backupDir?: string;
 }
@@ -102,7 +104,7 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
     const plan = await planRepair(io, realDir, cut);
     if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await applyRepair(io, realDir, cut, plan, backupDir);
+    await applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {
     taken.lock.release();
@@ -177,11 +179,14 @@ async function planRepair(io: FileIO, dir: string, cut: RepairCut): Promise<Plan
   return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut };
 }
 
-async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string): Promise<void> {
+async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): Promise<void> {
   mkdirSync(backupDir, { recursive: true });
   // 1. Copies of everything that goes, fsynced, before anything changes.
-  for (const name of plan.remove) copyRange(io, join(dir, name), 0, join(backupDir, name));
-  if (cut.position > 0) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`));
+  const total = plan.actions.reduce((n, a) => n + a.bytes, 0);
+  let copied = 0;
+  const progress = (n: number): void => { copied += n; onProgress?.(copied, total); };
+  for (const name of plan.remove) copyRange(io, join(dir, name), 0, join(backupDir, name), progress);
+  if (cut.position > 0) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   syncDirectory(backupDir);
   // 2. Later segments, from the last backwards; then the cut.
@@ -220,8 +225,8 @@ function sizeOf(io: FileIO, path: string): number {
   }
 }
 
-/** Copies `path` from byte `from` to its end into the new file `to`, fsynced. */
-function copyRange(io: FileIO, path: string, from: number, to: string): void {
+/** Copies `path` from byte `from` to its end into the new file `to`, fsynced; `copied` hears of each chunk. */
+function copyRange(io: FileIO, path: string, from: number, to: string, copied?: (bytes: number) => void): void {
   const src = io.open(path, 'r');
   const out = openSync(to, 'wx');
   try {
@@ -232,6 +237,7 @@ function copyRange(io: FileIO, path: string, from: number, to: string): void {
       if (n === 0) break;
       for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
       at += n;
+      copied?.(n);
     }
     fsyncSync(out);
   } catch (e) {

@@ -6,18 +6,23 @@ import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence, type Message } from '../types.js';
 import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
+import { ProgressBar } from './progress-bar.js';
 
 /** Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it; returns how many. */
 async function printRecords(dir: string, whence: Whence, count: number | null, json: boolean): Promise<number> {
   const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(whence) });
+  // Progress only while the records go to a file or a pipe: on a terminal they are the progress.
+  const bar = process.stdout.isTTY === true ? null : new ProgressBar('dump');
   let n = 0;
   try {
     if (count === 0) return 0;
     for (const m of c.iter()) {
       await out(recordLine(m, json));
+      bar?.update(n + 1, count, 'records');
       if (++n === count || stdoutClosed()) break;
     }
   } finally {
+    bar?.end();
     await c.close();
   }
   return n;

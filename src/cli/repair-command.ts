@@ -2,6 +2,7 @@
 import { repairLog, type RepairReport } from '../admin/repair.js';
 import { verifyLog } from '../verify/verify-log.js';
 import { helped, out, parse, positionals, type Command } from './common.js';
+import { ProgressBar } from './progress-bar.js';
 
 export const repairCommand: Command = {
   name: 'repair',
@@ -17,8 +18,14 @@ export const repairCommand: Command = {
     const { values, positionals: got } = parse(args, { 'dry-run': { type: 'boolean' }, backup: { type: 'string' }, json: { type: 'boolean' } });
     if (helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
-    const report = await repairLog(dir!, { dryRun: values['dry-run'] === true, ...(values.backup === undefined ? {} : { backupDir: values.backup }) });
-    const after = report.dryRun ? null : await verifyLog(report.dir);
+    const bar = new ProgressBar('repair: backup');
+    const report = await repairLog(dir!, {
+      dryRun: values['dry-run'] === true, onProgress: (done, total) => bar.update(done, total, 'bytes'), ...(values.backup === undefined ? {} : { backupDir: values.backup }),
+    });
+    bar.end();
+    const check = new ProgressBar('repair: verify');
+    const after = report.dryRun ? null : await verifyLog(report.dir, { onProgress: (done, listed) => check.update(done, listed, 'segments') });
+    check.end();
     await out(values.json === true ? `${JSON.stringify({ ...report, verifiedAfter: after === null ? null : { ok: after.ok, damage: after.damageCount } }, null, 2)}\n` : formatRepair(report, after?.ok ?? null));
     return after === null || after.ok ? 0 : 1;
   },

@@ -2,6 +2,7 @@
 import { verifyLog } from '../verify/verify-log.js';
 import { formatVerifyReport } from '../verify/verify-format.js';
 import { helped, out, parse, positionals, type Command } from './common.js';
+import { ProgressBar } from './progress-bar.js';
 
 export const verifyCommand: Command = {
   name: 'verify',
@@ -14,7 +15,9 @@ export const verifyCommand: Command = {
     const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
     if (helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
-    const report = await verifyLog(dir!);
+    const bar = new ProgressBar('verify');
+    const report = await verifyLog(dir!, { onProgress: (done, listed) => bar.update(done, listed, 'segments') });
+    bar.end();
     await out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report));
     return report.ok ? 0 : 1;
   },

@@ -15,6 +15,7 @@ import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { isLogFile } from '../consumer/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
+import { requireObject } from '../validate.js';
 import { lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
 import { Findings } from './verify-findings.js';
@@ -38,7 +39,7 @@ const PRODUCER_LOCK = 'producer.lock';
  * if (!report.ok) console.error(formatVerifyReport(report));
  * ```
  */
-export async function verifyLog(dir: string): Promise<VerifyReport> {
+export async function verifyLog(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) {
     throw LogError.invalidOption('dir', `expected a path to a log directory, got ${typeof dir === 'string' ? JSON.stringify(dir) : typeof dir}`);
   }
@@ -50,7 +51,15 @@ export async function verifyLog(dir: string): Promise<VerifyReport> {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw LogError.fromSystem(e, 'reading', abs);
   }
   if (!isDir) throw LogError.invalidOption('dir', `no log directory at ${abs}`);
-  return verifyDir(readOnlyFileIO(await fileIO()), abs);
+  const onProgress = (requireObject('options', options) as VerifyOptions).onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw LogError.invalidOption('onProgress', 'expected a function');
+  return verifyDir(readOnlyFileIO(await fileIO()), abs, onProgress);
+}
+
+/** What `verifyLog` takes beside the directory. */
+export interface VerifyOptions {
+  /** Called after each segment is read: segments done, and how many the first listing named (a long verify shows progress with it). */
+  readonly onProgress?: (segmentsDone: number, segmentsListed: number) => void;
 }
 
 /** How often verify lists the directory again when the newest segment it listed was deleted meanwhile. */
@@ -73,12 +82,12 @@ function listDir(io: FileIO, dir: string): Listing {
   }
 }
 
-function verifyDir(io: FileIO, dir: string): VerifyReport {
+function verifyDir(io: FileIO, dir: string, onProgress?: VerifyOptions['onProgress']): VerifyReport {
   const f = new Findings();
   const promises = readPromises(io, dir, listDir(io, dir).names, f);
   const listing = listDir(io, dir);
   checkListing(dir, listing, promises, f);
-  const { segments, endKnown } = scanSegments(io, dir, listing, f);
+  const { segments, endKnown } = scanSegments(io, dir, listing, f, onProgress);
   if (listing.bases.length === 0) f.warning('no-segments', '.', 'no segment files: this is not a log yet (a producer creates segment 0 when it opens the directory)');
   checkChain(segments, f);
 
@@ -196,8 +205,9 @@ function checkChain(segments: SegmentReport[], f: Findings): void {
  * moved on: the directory is listed again and the newer segments are verified too (at most
  * MAX_RELISTS times; past that the log's end is not known, and the checks against it are skipped).
  */
-function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings): { segments: SegmentReport[]; endKnown: boolean } {
+function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings, onProgress?: VerifyOptions['onProgress']): { segments: SegmentReport[]; endKnown: boolean } {
   const read: SegmentReport[] = [];
+  let done = 0;
   let goneUpToOffset = -1;
   let batch = listing.bases;
   let indexes = listing.indexes;
@@ -207,6 +217,7 @@ function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings): {
       const baseOffset = batch[i]!;
       const newest = i === batch.length - 1;
       const r = verifySegment(io, dir, baseOffset, newest, indexes.has(baseOffset), f);
+      onProgress?.(++done, Math.max(listing.bases.length, done));
       if (r === null) continue;
       if (!('gone' in r)) { read.push(r); continue; }
       if (listDir(io, dir).bases.some((b) => b <= baseOffset)) {
