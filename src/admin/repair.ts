@@ -8,7 +8,9 @@
  * from there on is removed: the rest of that segment and every later segment with its index. Then
  * durable.offset, if it names records past the cut, is rewritten to the cut, and every transactional
  * cursor past the cut is reset to it: a cursor left past the end would pass over the records appended
- * next. When no segment is left, an empty one is created at the cut, so offsets never go back.
+ * next. When no segment is left, an empty one is created at the cut, so offsets never go back. A log
+ * whose frames are all valid but end before what durable.offset or a cursor names (a segment cut at a
+ * frame boundary) is cut at its end: nothing is removed, and the hint and the cursors are set to it.
  *
  * Order, so that a crash in the middle leaves a log that a second repair finishes: every byte to be
  * removed is first copied to the backup directory and fsynced; then later segments are removed from
@@ -25,11 +27,13 @@ import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { DURABLE_HINT_FILE, encodeDurableHint, readDurableHint } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
-import { acquireLock, producerLockPath } from '../storage/lock.js';
+import { acquireLock, lockOwner, producerLockPath } from '../storage/lock.js';
 import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { adminLogDir } from './admin-dir.js';
 import { resetCursor } from './cursor-admin.js';
-import { inspectLog } from './inspect.js';
+import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
+import { cursorDir } from '../cursor/tx-cursor.js';
+import { readCursorFile } from '../cursor/cursor-file.js';
 
 /** Where the log stops being a chain of valid frames. */
 export interface RepairCut {
@@ -99,9 +103,9 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
   const taken = acquireLock(io, producerLockPath(realDir));
   if (!taken.ok) throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}: close it first`, { file: producerLockPath(realDir) });
   try {
-    const cut = findCut(io, realDir);
+    const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
     if (cut === null) return { dir: realDir, dryRun, cut: null, actions: [], backupDir: null };
-    const plan = await planRepair(io, realDir, cut);
+    const plan = planRepair(io, realDir, cut);
     if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     await applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
@@ -109,6 +113,31 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
   } finally {
     taken.lock.release();
   }
+}
+
+/**
+ * A whole chain of valid frames that ends before what durable.offset or a cursor says was there (a
+ * segment cut at a frame boundary): nothing is removed, and the hint and the cursors are set to the
+ * end. Recovery refuses such a log, and a cursor past the end would pass over the next records.
+ */
+function endPastPromises(io: FileIO, dir: string): RepairCut | null {
+  const bases = listLogDir(io, dir).bases;
+  if (bases.length === 0) return null;
+  const last = bases[bases.length - 1]!;
+  const file = segmentName(last);
+  const fd = io.open(join(dir, file), 'r');
+  let size: number;
+  let end: number;
+  try {
+    size = io.fsize(fd);
+    end = scanFrames(io, fd, size, SEGMENT_HEADER_BYTES, last).nextOffset;
+  } finally {
+    io.close(fd);
+  }
+  const hint = readDurableHint(io, dir);
+  if (hint !== null && hint > end) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, but durable.offset says records up to ${hint - 1} were durable` };
+  if (cursorsPast(io, dir, end).length > 0) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, and a cursor points past it` };
+  return null;
 }
 
 /** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */
@@ -145,9 +174,11 @@ interface Plan {
   readonly cursors: string[];
   readonly rewriteHint: boolean;
   readonly createSegment: boolean;
+  /** The cut segment loses bytes from the cut's position on. */
+  readonly truncate: boolean;
 }
 
-async function planRepair(io: FileIO, dir: string, cut: RepairCut): Promise<Plan> {
+function planRepair(io: FileIO, dir: string, cut: RepairCut): Plan {
   const actions: RepairAction[] = [];
   const remove: string[] = [];
   const cutBase = Number(cut.file.slice(0, -4));
@@ -160,23 +191,19 @@ async function planRepair(io: FileIO, dir: string, cut: RepairCut): Promise<Plan
       actions.push({ action: 'remove', file: name, bytes: sizeOf(io, join(dir, name)), detail: base === cutBase ? cut.reason : 'after the cut' });
     }
   }
-  if (cut.position > 0) {
-    const bytes = sizeOf(io, join(dir, cut.file)) - cut.position;
-    actions.push({ action: 'truncate', file: cut.file, bytes, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
-  }
+  const tail = cut.position > 0 ? sizeOf(io, join(dir, cut.file)) - cut.position : 0;
+  if (tail > 0) actions.push({ action: 'truncate', file: cut.file, bytes: tail, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
   const hint = readDurableHint(io, dir);
   const rewriteHint = hint !== null && hint > cut.offset;
   if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
   const cursors: string[] = [];
-  for (const c of (await inspectLog(dir)).cursors) {
-    if (c.committedOffset <= cut.offset) continue;
-    if (c.owner !== null) throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${c.id} points past the cut (offset ${c.committedOffset} > ${cut.offset}) and is held by pid ${c.owner.pid}: close that consumer first`);
+  for (const c of cursorsPast(io, dir, cut.offset)) {
     cursors.push(c.id);
-    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.committedOffset} → ${cut.offset}` });
+    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
   }
   const createSegmentAtCut = bases.every((b) => b > cutBase || (b === cutBase && cut.position === 0));
   if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
-  return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut };
+  return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
 }
 
 async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): Promise<void> {
@@ -186,13 +213,13 @@ async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, 
   let copied = 0;
   const progress = (n: number): void => { copied += n; onProgress?.(copied, total); };
   for (const name of plan.remove) copyRange(io, join(dir, name), 0, join(backupDir, name), progress);
-  if (cut.position > 0) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
+  if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   syncDirectory(backupDir);
   // 2. Later segments, from the last backwards; then the cut.
   for (const name of [...plan.remove].reverse()) io.unlink(join(dir, name));
   fsyncDir(io, dir);
-  if (cut.position > 0) {
+  if (plan.truncate) {
     const fd = io.open(join(dir, cut.file), 'r+');
     try {
       io.ftruncate(fd, cut.position);
@@ -204,6 +231,30 @@ async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, 
   if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
   if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
   for (const id of plan.cursors) await resetCursor(dir, id, { to: cut.offset });
+}
+
+/**
+ * The transactional cursors that point past `end`, read from their files (not through inspectLog,
+ * which reads the segments repair is about to cut); ERR_CURSOR_LOCKED if a live consumer holds one.
+ */
+function cursorsPast(io: FileIO, dir: string, end: number): Array<{ id: string; offset: number }> {
+  let names: string[];
+  try {
+    names = io.readdir(cursorDir(dir)).sort();
+  } catch {
+    return []; // no cursors/ folder: no cursor
+  }
+  const out: Array<{ id: string; offset: number }> = [];
+  for (const name of names) {
+    const id = cursorIdOfFile(name);
+    if (id === null) continue;
+    const value = readCursorFile(io, join(cursorDir(dir), name), name);
+    if (value === null || value.offset <= end) continue;
+    const owner = lockOwner(io, cursorNames(dir, id).lockPath);
+    if (owner !== null && owner.live) throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by pid ${owner.pid}: close that consumer first`);
+    out.push({ id, offset: value.offset });
+  }
+  return out;
 }
 
 function rewriteHint(io: FileIO, dir: string, offset: number): void {
