@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNNABLE = readdirSync(new URL('../examples', import.meta.url)).filter((f) => (f.endsWith('.mjs') || f.endsWith('.ts')) && !f.includes('handler')).sort();
 
 test('every example is here', () => {
-  assert.equal(RUNNABLE, ['await-using.ts', 'client-tx-state.mjs', 'other-process.mjs', 'pool.mjs', 'producer-tail.mjs']);
+  assert.equal(RUNNABLE, ['await-using.ts', 'client-tx-state.mjs', 'other-process.mjs', 'pool.mjs', 'producer-tail.mjs', 'remote-producer.mjs', 'threads.mjs']);
 });
 
 for (const file of RUNNABLE) {
