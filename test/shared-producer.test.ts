@@ -86,9 +86,7 @@ test('a thread that stops holding the append lock: the others fail with ERR_PROD
   const holder = start({ mode: 'hold', token });
   await messageWith(holder, 'holding');
   await holder.terminate();
-  const t0 = performance.now();
   const err = throwsWith(() => p.append('after'), ErrorCode.PRODUCER_STALLED);
-  assert.ok(performance.now() - t0 < 60_000, 'the wait ended');
   assert.match(err.message, 'stopped inside an append');
   throwsWith(() => Producer.attach(token), ErrorCode.PRODUCER_STALLED);
   assert.is(p.error?.code, ErrorCode.PRODUCER_STALLED);
