@@ -10,6 +10,9 @@
  * 2. inspectLog on a log of 10,000,000 records of 100 B (about 1 GiB; 1,000,000 in --quick), warm:
  *    under 20 ms (target), beside one directory listing plus one stat per segment measured on the same
  *    log (the least any inspection of the files costs).
+ * 3. A control call (producer.segments(), comlink to the writer thread) with the writer idle and after
+ *    10,000 appends, beside a plain MessagePort round trip to a worker thread (the floor of any call
+ *    to another thread).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +35,7 @@ function listingFloorMs(dir: string, reps: number): number[] {
 }
 
 await runBench('ops', 'reactive-log operations benchmark: diagnostics channels and inspectLog', async (b) => {
-  const cfg = b.pick({ reps: 5, n: 2_000_000, logRecords: 10_000_000, inspectReps: 50, probeMs: 1000 }, { reps: 2, n: 400_000, logRecords: 1_000_000, inspectReps: 20, probeMs: 300 });
+  const cfg = b.pick({ reps: 5, n: 2_000_000, logRecords: 10_000_000, inspectReps: 50, probeMs: 1000, callReps: 500 }, { reps: 2, n: 400_000, logRecords: 1_000_000, inspectReps: 20, probeMs: 300, callReps: 100 });
   const rates = new Map<boolean, number[]>([[false, []], [true, []]]);
   log(`appends of ${n(cfg.n)} x 100 B, channels subscribed or not, ${cfg.reps} rounds...`);
   for (let r = 0; r < cfg.reps; r++) {
@@ -49,6 +52,11 @@ await runBench('ops', 'reactive-log operations benchmark: diagnostics channels a
   const inspect = summarize(await inFreshProcess<number[]>(WORK, 'inspectCost', { dir: logDir, warm: 5, reps: cfg.inspectReps }));
   listingFloorMs(logDir, 5);
   const floor = summarize(listingFloorMs(logDir, cfg.inspectReps));
+
+  log('control calls...');
+  const portFloor = summarize(await inFreshProcess<number[]>(WORK, 'portRoundTripCost', { warm: 200, reps: cfg.callReps }));
+  const idleCall = summarize(await inFreshProcess<number[]>(WORK, 'controlCallCost', { dir: join(b.root, 'call-idle'), warm: 20, reps: cfg.callReps, appendsBetween: 0 }));
+  const busyCall = summarize(await inFreshProcess<number[]>(WORK, 'controlCallCost', { dir: join(b.root, 'call-busy'), warm: 20, reps: cfg.callReps, appendsBetween: 10_000 }));
 
   const off = summarize(rates.get(false)!);
   const on = summarize(rates.get(true)!);
@@ -67,6 +75,16 @@ await runBench('ops', 'reactive-log operations benchmark: diagnostics channels a
       ],
       peer: 'x listing floor',
     },
+    {
+      title: 'control calls to the writer thread (producer.segments())',
+      rows: [
+        row('MessagePort round trip to a worker', '-', portFloor, 'µs', { xPeer: 1 }),
+        row('segments(), writer idle', 'never', idleCall, 'µs', { xPeer: idleCall.median / portFloor.median }),
+        row('segments(), after 10,000 appends', 'never', busyCall, 'µs', { xPeer: busyCall.median / portFloor.median }),
+      ],
+      peer: 'x port round trip',
+      notes: ['after 10,000 appends: the call waits for the writer to finish the group of records it is writing.'],
+    },
   ];
-  finish(b, tables, { config: cfg, raw, rates: { unsubscribed: rates.get(false), subscribed: rates.get(true) }, inspectMs: inspect, floorMs: floor, logBytes });
+  finish(b, tables, { config: cfg, raw, rates: { unsubscribed: rates.get(false), subscribed: rates.get(true) }, inspectMs: inspect, floorMs: floor, logBytes, callUs: { portFloor, idleCall, busyCall } });
 });

@@ -9,6 +9,7 @@ export type { DedupWindowOption } from './producer/dedup-window.js';
 export type { LagThreshold } from './consumer/lag-watch.js';
 export type { AppendOptions } from './format/record.js';
 export type { ProducerStats } from './writer/writer-stats.js';
+export type { RollResult, SealedSegment, SegmentEntry } from './writer/control-port.js';
 export { LogError, ErrorCode, isLogError, type LogErrorDetails } from './errors.js';
 export {
   Whence, ConsumerStyle, type Message, type Outcome, type Handler, type ProcessContext, type ProcessSummary,

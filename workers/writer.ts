@@ -1,6 +1,6 @@
 /**
  * The writer thread's entry. Lifecycle: recover the directory, post `ready`, run the writer loop until
- * close, then exit (the loop stored CLOSED in shared memory; the producer learns of it from the exit).
+ * close (between groups of records it answers control calls: src/writer/control-port.ts), then exit (the loop stored CLOSED in shared memory; the producer learns of it from the exit).
  * Any failure fails the log in shared memory (failLog: so a synchronous append sees it at once, and
  * every waiter wakes), then posts `failed` with the error's code, message and details.
  */
@@ -11,6 +11,7 @@ import { fileIO } from '../src/storage/file-io.js';
 import { recoverLog } from '../src/storage/recovery.js';
 import { LogWriter } from '../src/writer/log-writer.js';
 import type { WriterToMain, WriterWorkerData } from '../src/writer/messages.js';
+import { WriterEndpoint } from '../src/writer/control-port.js';
 
 const data = workerData as WriterWorkerData;
 
@@ -29,7 +30,15 @@ try {
     truncated: recovered.truncated,
     removed: recovered.removed,
   });
-  writer.run();
+  const w = writer;
+  const control = new WriterEndpoint(data.controlPort, c);
+  control.serve({ roll: () => w.rollNow(), segments: () => w.segmentList() });
+  while (writer.run() === 'control') {
+    control.drain();
+    // comlink posts each answer from a promise callback: let them run before the loop resumes.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  data.controlPort.close();
 } catch (e) {
   writer?.abandon();
   const err = e instanceof LogError ? e : LogError.fromSystem(e, 'writer');

@@ -50,3 +50,41 @@ export async function inspectCost(a: { dir: string; warm: number; reps: number }
   }
   return out;
 }
+
+/**
+ * `reps` control calls (producer.segments(), answered by the writer thread) after `warm` untimed
+ * ones; µs each. `appendsBetween` records are appended before each call (0: the writer is idle,
+ * asleep in its wait, and the call wakes it).
+ */
+export async function controlCallCost(a: { dir: string; warm: number; reps: number; appendsBetween: number }): Promise<number[]> {
+  const p = await Producer.open({ logDir: a.dir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const record = Buffer.alloc(100, 0x63);
+  const out: number[] = [];
+  for (let i = 0; i < a.warm + a.reps; i++) {
+    for (let j = 0; j < a.appendsBetween; j++) p.append(record);
+    const t0 = nowMs();
+    const segments = await p.segments();
+    if (i >= a.warm) out.push((nowMs() - t0) * 1000);
+    if (segments.length === 0) throw new Error('no segment listed');
+  }
+  await p.close();
+  return out;
+}
+
+/**
+ * The floor for a control call: `reps` round trips of a small message over a MessagePort to a worker
+ * thread that answers from its event loop, after `warm` untimed ones; µs each.
+ */
+export async function portRoundTripCost(a: { warm: number; reps: number }): Promise<number[]> {
+  const { Worker } = await import('node:worker_threads');
+  const echo = new Worker("require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));", { eval: true });
+  const roundTrip = (m: unknown): Promise<unknown> => new Promise((resolve) => { echo.once('message', resolve); echo.postMessage(m); });
+  const out: number[] = [];
+  for (let i = 0; i < a.warm + a.reps; i++) {
+    const t0 = nowMs();
+    await roundTrip({ id: i, type: 'APPLY', path: ['segments'], argumentList: [] });
+    if (i >= a.warm) out.push((nowMs() - t0) * 1000);
+  }
+  await echo.terminate();
+  return out;
+}

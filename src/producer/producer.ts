@@ -5,25 +5,24 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileIO } from '../storage/file-io.js';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import {
-  CONTROL_BYTES, FailureCode, I32, I64, State, controlViews, failLog, failureCodeOf, failureError, loadOffset, wakeWriter, APPEND,
+  CONTROL_BYTES, I32, I64, State, controlViews, loadOffset, wakeWriter, APPEND,
   type ControlViews, type SharedLog,
 } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import type { RecoveryReport } from '../types.js';
-import type { WriterToMain } from '../writer/messages.js';
 import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
 import { rebuildDedupWindow } from './dedup-rebuild.js';
 import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
-import { channels, publish, type RecoveryEvent, type RetentionEvent, type RollEvent, type WriterFailureEvent } from '../events.js';
+import { channels, publish, type RecoveryEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
 import { SharedAppends } from './shared-appends.js';
@@ -33,6 +32,8 @@ import { waitWritable } from './writable.js';
 import { startFunnel, type FunnelServer } from '../funnel/server.js';
 import { RemoteProducer } from '../funnel/remote-producer.js';
 import type { ConnectOptions } from '../funnel/client-socket.js';
+import { WriterLink } from './writer-link.js';
+import type { RollResult, SegmentEntry } from '../writer/control-port.js';
 
 /** How long close() waits for the writer's failure message (with its details) after the state flipped. */
 const FAILURE_DETAILS_WAIT_MS = 1000;
@@ -53,15 +54,10 @@ export class Producer {
   private destroying: Promise<void> | null = null;
   /** What flushes pending when destroy() was called reject with. */
   private destroyedWith: Error | null = null;
-  private failure: LogError | null = null;
   /** The writer is stopped and the lock released: by close(), destroy() or the exit hook. */
   private closedFlag = false;
-  private readonly exited: Promise<void>;
-  /** Resolves once the writer's failure message (with its details) arrived, or the thread exited. */
-  private readonly failureArrived: Promise<void>;
-  private failureReported: () => void = () => undefined;
-  private failureAnnounced = false;
-  private resolveFailed: (err: LogError) => void = () => undefined;
+  /** The writer thread: its messages, exit, failure and control calls. */
+  private readonly link: WriterLink;
   /**
    * Resolves with the writer's error when the writer fails (it never settles otherwise): a failure is
    * seen without polling `error` or waiting for an append or flush to throw. destroy() is not a failure.
@@ -72,7 +68,7 @@ export class Producer {
    * void producer.failed.then((err) => console.error('log stopped:', err.code, err.message));
    * ```
    */
-  readonly failed: Promise<LogError> = new Promise((resolve) => { this.resolveFailed = resolve; });
+  readonly failed: Promise<LogError>;
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
   private dedup: DedupWindow | null = null;
   /** Set by share(): from then on every append takes the append lock and the offset from shared memory. */
@@ -91,7 +87,10 @@ export class Producer {
     private readonly worker: Worker,
     private readonly lock: HeldLock,
     ready: ReadyMessage,
+    controlPort: MessagePort,
   ) {
+    this.link = new WriterLink(worker, c, realDir, controlPort);
+    this.failed = this.link.failed;
     this.nextOffsetValue = ready.nextOffset;
     this.local = { shared, views: c, nextOffset: () => this.nextOffset };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
@@ -100,55 +99,11 @@ export class Producer {
       c, appendTimeoutMs: options.appendTimeoutMs,
       check: () => {
         if (this.destroyedWith !== null) throw this.destroyedWith;
-        if (this.failure !== null) this.throwStopped();
+        if (this.link.failure !== null) this.throwStopped();
       },
       failed: () => this.failedFlush(),
       closed: () => LogError.closed('producer'),
     };
-    worker.on('message', (m: WriterToMain) => this.onWriterMessage(m));
-    this.failureArrived = new Promise((resolve) => { this.failureReported = resolve; });
-    this.exited = new Promise((resolve) => worker.once('exit', () => {
-      this.failureReported();
-      // A clean close stores CLOSED before the thread exits; destroy() stops the thread on purpose.
-      if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED && this.destroying === null) {
-        // A log another thread failed (ERR_PRODUCER_STALLED) keeps that cause; its writer stops after draining.
-        this.markFailed(this.failureFromState() ?? new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
-      }
-      resolve();
-    }));
-    worker.on('error', (e) => this.markFailed(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed: ${e.message}`, {}, { cause: e })));
-  }
-
-  /** Every message the writer posts after `ready`; anything else is a broken protocol (ERR_INTERNAL). */
-  private onWriterMessage(m: WriterToMain): void {
-    switch (m.type) {
-      case 'failed':
-        this.failure ??= new LogError(m.code, m.message, m.details);
-        this.failureReported();
-        this.announceFailure(this.failure);
-        return;
-      case 'roll':
-        publish(channels.roll, (): RollEvent => ({ logDir: this.realDir, sealedBaseOffset: m.sealedBaseOffset, sealedBytes: m.sealedBytes, baseOffset: m.baseOffset }));
-        return;
-      case 'retention':
-        publish(channels.retention, (): RetentionEvent => ({ logDir: this.realDir, baseOffset: m.baseOffset, endOffset: m.endOffset, bytes: m.bytes, logStartOffset: m.logStartOffset }));
-        return;
-      case 'ready':
-        this.brokenProtocol('a second ready message');
-        return;
-      default: {
-        const unknown: never = m;
-        this.brokenProtocol(`an unknown message ${JSON.stringify(unknown)}`);
-      }
-    }
-  }
-
-  /** The writer broke the protocol: this should not happen. Fail with ERR_INTERNAL and stop the writer. */
-  private brokenProtocol(what: string): void {
-    const err = new LogError(ErrorCode.INTERNAL, `internal invariant broken: the writer thread posted ${what}`);
-    this.markFailed(err);
-    this.failureReported();
-    void this.worker.terminate();
   }
 
   /**
@@ -202,8 +157,9 @@ export class Producer {
       const shared: SharedLog = {
         control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
       };
-      const { worker, ready } = await startWriter({ options: resolved, shared });
-      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready);
+      const { port1, port2 } = new MessageChannel();
+      const { worker, ready } = await startWriter({ options: resolved, shared, controlPort: port2 });
+      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready, port1);
       if (resolved.dedupWindow !== null) {
         try {
           producer.dedup = rebuildDedupWindow(io, realDir, resolved.dedupWindow, ready.nextOffset);
@@ -277,7 +233,7 @@ export class Producer {
    * ```
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
-    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends !== null) return this.sharedAppends.append(data, opts, this.dedup);
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
@@ -309,7 +265,7 @@ export class Producer {
    * ```
    */
   appendBatch(records: readonly BatchRecord[]): number {
-    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends !== null) return this.sharedAppends.appendBatch(records);
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
@@ -339,7 +295,7 @@ export class Producer {
     const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
     const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
     const signal = optionalSignal(o.signal);
-    if (this.closing !== null || this.failure !== null) this.throwStopped();
+    if (this.closing !== null || this.link.failure !== null) this.throwStopped();
     await waitWritable(this.c, this.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
@@ -351,6 +307,39 @@ export class Producer {
   stats(): ProducerStats {
     const used = ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
     return readStats(this.shared.stats!, used, this.shared.ring.byteLength);
+  }
+
+  /**
+   * Seals the active segment now and starts a new one, as reaching `fileRollSize` does: the sealed
+   * segment and its index are fsynced, and retention runs. Records the writer has written by then
+   * are in the sealed segment; the rest go to the new one (call `flush()` first to seal them all).
+   * Answered by the writer thread between two groups of records; resolves with null, rolling
+   * nothing, while the active segment holds no record.
+   *
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()` (also when either one
+   *   races the call); the writer's error once it has failed (such as `ERR_IO` from the fsync).
+   *
+   * @example
+   * ```ts
+   * await producer.flush();
+   * const rolled = await producer.roll(); // { sealed: { baseOffset, endOffset, bytes }, baseOffset } or null
+   * ```
+   */
+  async roll(): Promise<RollResult | null> {
+    if (this.closing !== null || this.destroying !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    return this.link.call((w) => w.roll(), () => this.throwStopped());
+  }
+
+  /**
+   * The log's segments as the writer holds them, oldest first, the active one last with its size and
+   * end as written so far. From the writer thread (a control call); {@link inspectLog} reads the same
+   * from the files, from any process.
+   *
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once it has failed.
+   */
+  async segments(): Promise<SegmentEntry[]> {
+    if (this.closing !== null || this.destroying !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    return this.link.call((w) => w.segments(), () => this.throwStopped());
   }
 
   /** The offset the next append will get (of any handle, once shared). */
@@ -367,7 +356,7 @@ export class Producer {
    *   has failed.
    */
   share(): ProducerToken {
-    if (this.closing !== null || this.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends === null) {
       this.c.nextOffset[0] = this.nextOffsetValue; // before SHARED: an attached handle reads it after that
       Atomics.store(this.c.append, APPEND.SHARED, 1);
@@ -395,7 +384,7 @@ export class Producer {
 
   /** The error that stopped this producer, or null while it runs. */
   get error(): LogError | null {
-    return this.failure ?? this.failureFromState();
+    return this.link.error;
   }
 
   /**
@@ -460,27 +449,26 @@ export class Producer {
   private async doClose(): Promise<void> {
     this.funnel?.stop(); // first: clients are told ERR_LOG_CLOSED while the writer still drains
     this.requestClose();
-    this.worker.ref(); // an awaited close keeps the process alive until the writer is done
-    await this.exited;
+    this.link.pin(); // an awaited close keeps the process alive until the writer is done
+    await this.link.exited;
     this.releaseHandle();
     // destroy() stopped the writer before it finished closing: nothing promises the drain happened.
     if (this.destroyedWith !== null && Atomics.load(this.c.i32, I32.STATE) !== State.CLOSED) throw this.destroyedWith;
-    if (this.failure === null && this.failureFromState() !== null) await this.failureArrived;
-    const failed = this.failure ?? this.failureFromState();
+    if (this.link.failure === null && this.link.failureFromState() !== null) await this.link.failureArrived;
+    const failed = this.link.error;
     if (failed !== null) throw failed;
   }
 
   private async doDestroy(err: Error | undefined): Promise<void> {
     if (this.closedFlag) return;
     this.funnel?.stop();
-    this.failure ??= this.failureFromState(); // a writer failure before destroy() stays on producer.error
     this.destroyedWith = err ?? LogError.closed('producer');
     forgetAtExit(this);
-    // Appends stop and every waiter wakes at once; the thread is stopped after.
-    failLog(this.c, FailureCode.WRITER);
-    this.failureReported();
+    // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
+    // at once; the thread is stopped after.
+    this.link.markDestroyed();
     await this.worker.terminate();
-    await this.exited;
+    await this.link.exited;
     // Only now: a writer still running must never overlap the next holder of the lock.
     this.releaseHandle();
   }
@@ -532,33 +520,10 @@ export class Producer {
     this.lock.release();
   }
 
-  /** The writer thread died, failed to run or broke the protocol: fail the log for everyone. */
-  private markFailed(err: LogError): void {
-    this.failure ??= err;
-    failLog(this.c, failureCodeOf(err.code));
-    this.announceFailure(this.failure);
-  }
-
-  /** Resolves `failed` and publishes reactive-log:writer-failure, once. */
-  private announceFailure(err: LogError): void {
-    if (this.failureAnnounced) return;
-    this.failureAnnounced = true;
-    this.resolveFailed(err);
-    publish(channels.writerFailure, (): WriterFailureEvent => ({ logDir: this.realDir, error: err }));
-  }
-
-  private failureFromState(): LogError | null {
-    // After destroy() the FAILED state is destroy's own, not a writer error.
-    if (this.destroyedWith !== null || Atomics.load(this.c.i32, I32.STATE) !== State.FAILED) return null;
-    const code = failureError(this.c);
-    if (code === ErrorCode.PRODUCER_STALLED) return new LogError(code, 'a thread appending to this log stopped inside an append, holding the append lock: the log accepts no more records');
-    return new LogError(code, 'the writer thread stopped after an error (details follow on producer.error)');
-  }
-
   /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
   private async failedFlush(): Promise<never> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
+    await Promise.race([this.link.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
     clearTimeout(timer);
     if (this.destroyedWith !== null) throw this.destroyedWith;
     this.throwStopped();
@@ -566,7 +531,7 @@ export class Producer {
 
   private throwStopped(): never {
     if (this.closing !== null || this.destroying !== null || this.closedFlag) throw LogError.closed('producer');
-    throw this.failure ?? this.failureFromState() ?? LogError.closed('producer');
+    throw this.link.error ?? LogError.closed('producer');
   }
 }
 

@@ -13,7 +13,7 @@ export type ReadyMessage = Extract<WriterToMain, { type: 'ready' }>;
 export async function startWriter(workerData: WriterWorkerData): Promise<{ worker: Worker; ready: ReadyMessage }> {
   // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
   // would only slow its start or break it.
-  const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, name: 'reactive-log writer', execArgv: [] });
+  const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
   const ready = await new Promise<ReadyMessage>((resolve, reject) => {
     const onMessage = (m: WriterToMain): void => {
       if (m.type === 'ready') { cleanup(); resolve(m); }

@@ -54,6 +54,12 @@ export const I32 = {
    * sees the roll and its retention done.
    */
   ROLL_PENDING: 11,
+  /**
+   * Control calls posted to the writer's control port and not yet taken (src/writer/control-port.ts):
+   * the handle adds 1 after it posted a call, then wakes the writer; the writer takes the count back
+   * to 0 between two groups of records and answers every call the port holds.
+   */
+  CONTROL_CALLS: 12,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
@@ -73,7 +79,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 2;
+export const CONTROL_LAYOUT_VERSION = 3;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;

@@ -17,6 +17,7 @@ import {
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
 import type { WriterEvent } from './messages.js';
+import type { RollResult, SegmentEntry } from './control-port.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
 import { FORMAT_VERSION } from '../format/frame.js';
@@ -89,10 +90,15 @@ export class LogWriter {
     storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[0]!.baseOffset);
   }
 
-  /** Runs until close() is requested and everything is drained and fsynced. Throws on I/O failure. */
-  run(): void {
+  /**
+   * Runs until close() is requested and everything is drained and fsynced ('closed'), or until a
+   * control call is waiting ('control': the caller answers it and calls run() again; see
+   * src/writer/control-port.ts). Throws on I/O failure.
+   */
+  run(): 'closed' | 'control' {
     const i32 = this.c.i32;
     for (;;) {
+      if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
@@ -110,7 +116,7 @@ export class LogWriter {
       const state = Atomics.load(i32, I32.STATE);
       if ((state === State.CLOSING || state === State.FAILED) && (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail) {
         this.finish(state === State.FAILED);
-        return;
+        return 'closed';
       }
       this.sleep(this.sleepBudgetMs());
     }
@@ -141,6 +147,7 @@ export class LogWriter {
     const wake = Atomics.load(i32, I32.WRITER_WAKE);
     const idle = (blocked || (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail)
       && Atomics.load(i32, I32.STATE) === State.RUNNING
+      && Atomics.load(i32, I32.CONTROL_CALLS) === 0
       && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset;
     if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
     Atomics.store(i32, I32.WRITER_SLEEPING, 0);
@@ -158,7 +165,8 @@ export class LogWriter {
       for (let i = 0; i < 64; i++) {
         if ((Atomics.load(i32, I32.HEAD) >>> 0) !== this.tail) return true;
       }
-      if (Atomics.load(i32, I32.STATE) !== State.RUNNING || loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset) return true;
+      if (Atomics.load(i32, I32.STATE) !== State.RUNNING || Atomics.load(i32, I32.CONTROL_CALLS) !== 0
+        || loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset) return true;
     } while (performance.now() < until);
     return false;
   }
@@ -366,6 +374,21 @@ export class LogWriter {
       return Math.max(1, Math.min(MAX_SLEEP_MS, ageLeftMs));
     }
     return MAX_SLEEP_MS;
+  }
+
+  /** A roll on demand (a control call): seals the active segment unless it holds no record. */
+  rollNow(): RollResult | null {
+    const sealed = this.segment.info;
+    if (sealed.endOffset === sealed.baseOffset) return null;
+    const result = { sealed: { baseOffset: sealed.baseOffset, endOffset: sealed.endOffset, bytes: sealed.bytes }, baseOffset: this.writtenOffset };
+    this.roll();
+    return result;
+  }
+
+  /** The segments as the writer holds them, oldest first (a control call). */
+  segmentList(): SegmentEntry[] {
+    const last = this.segments.length - 1;
+    return this.segments.map((s, i) => ({ baseOffset: s.baseOffset, endOffset: s.endOffset, bytes: s.bytes, lastTimestampMs: s.lastTimestampMs, active: i === last }));
   }
 
   /** Close: everything is drained (the caller checked); fsync data and index, close the files. CLOSED unless `failed`. */

@@ -2,6 +2,7 @@
  * The control-plane messages from the writer thread to its producer handle. Records never travel here,
  * and neither does the end of a clean close: the writer stores CLOSED in shared memory and exits.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode, LogErrorDetails } from '../errors.js';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import type { SharedLog } from '../ring/layout.js';
@@ -10,6 +11,8 @@ import type { RecoveredLog } from '../storage/recovery.js';
 export interface WriterWorkerData {
   readonly options: ResolvedProducerOptions;
   readonly shared: SharedLog;
+  /** The writer's end of the control port (transferred). */
+  readonly controlPort: MessagePort;
 }
 
 export type WriterToMain =
