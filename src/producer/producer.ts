@@ -3,25 +3,16 @@
  * the shared ring and returns its offset; the writer thread does the rest. Durability is awaited with
  * `flush()`; failures of the writer surface here as LogErrors.
  */
-import { realpathSync } from 'node:fs';
-import { fileIO } from '../storage/file-io.js';
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { ErrorCode, LogError } from '../errors.js';
+import { LogError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
-import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
-import {
-  CONTROL_BYTES, I32, I64, State, controlViews, loadOffset, wakeWriter, APPEND,
-  type ControlViews, type SharedLog,
-} from '../ring/layout.js';
+import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
+import { I32, I64, State, controlViews, loadOffset, APPEND, type ControlViews, type SharedLog } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
-import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import type { RecoveryReport } from '../types.js';
-import { registerProducer, unregisterProducer, type LocalProducer } from './registry.js';
-import { startWriter, type ReadyMessage } from './writer-thread.js';
-import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit } from './exit-hook.js';
+import { registerProducer, type LocalProducer } from './registry.js';
 import { rebuildDedupWindow } from './dedup-rebuild.js';
-import { STATS_BYTES, readStats, type ProducerStats } from '../writer/writer-stats.js';
+import { readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { channels, publish, type RecoveryEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
@@ -34,9 +25,9 @@ import { RemoteProducer } from '../funnel/remote-producer.js';
 import type { ConnectOptions } from '../funnel/client-socket.js';
 import { WriterLink } from './writer-link.js';
 import type { RollResult, SegmentEntry } from '../writer/control-port.js';
+import { openWriter, type OpenWriter } from './open-writer.js';
+import { ProducerShutdown } from './shutdown.js';
 
-/** How long close() waits for the writer's failure message (with its details) after the state flipped. */
-const FAILURE_DETAILS_WAIT_MS = 1000;
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
  * with its writer thread. Open it with {@link Producer.open}; `close()` drains and fsyncs,
@@ -50,12 +41,13 @@ export class Producer {
   private readonly local: LocalProducer;
   private nextOffsetValue: number;
   private readonly appender: RingAppender;
-  private closing: Promise<void> | null = null;
-  private destroying: Promise<void> | null = null;
-  /** What flushes pending when destroy() was called reject with. */
-  private destroyedWith: Error | null = null;
-  /** The writer is stopped and the lock released: by close(), destroy() or the exit hook. */
-  private closedFlag = false;
+  /** close(), destroy() and the close at process exit. */
+  private readonly shutdown: ProducerShutdown;
+  /** The options with every default applied (`logDir` as its real path); see {@link ProducerOptions}. */
+  readonly options: ResolvedProducerOptions;
+  private readonly realDir: string;
+  private readonly shared: SharedLog;
+  private readonly c: ControlViews;
   /** The writer thread: its messages, exit, failure and control calls. */
   private readonly link: WriterLink;
   /**
@@ -78,30 +70,30 @@ export class Producer {
   /** The listener of `acceptConnections` (src/funnel/); stopped before the writer stops. */
   private funnel: FunnelServer | null = null;
 
-  private constructor(
-    /** The options with every default applied (`logDir` as its real path); see {@link ProducerOptions}. */
-    readonly options: ResolvedProducerOptions,
-    private readonly realDir: string,
-    private readonly shared: SharedLog,
-    private readonly c: ControlViews,
-    private readonly worker: Worker,
-    private readonly lock: HeldLock,
-    ready: ReadyMessage,
-    controlPort: MessagePort,
-  ) {
-    this.link = new WriterLink(worker, c, realDir, controlPort);
+  private constructor(opened: OpenWriter) {
+    const { options, shared, worker, ready } = opened;
+    this.options = options;
+    this.shared = shared;
+    const c = controlViews(shared.control);
+    this.c = c;
+    this.realDir = options.logDir;
+    this.link = new WriterLink(worker, c, this.realDir, opened.controlPort);
     this.failed = this.link.failed;
     this.nextOffsetValue = ready.nextOffset;
     this.local = { shared, views: c, nextOffset: () => this.nextOffset };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
+    this.shutdown = new ProducerShutdown({
+      c, link: this.link, worker, lock: opened.lock, realDir: this.realDir, local: this.local,
+      funnel: () => this.funnel, sharedAppends: () => this.sharedAppends,
+    });
     this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped(), options.dedupWindow !== null);
     this.durableWaiter = {
       c, appendTimeoutMs: options.appendTimeoutMs,
       check: () => {
-        if (this.destroyedWith !== null) throw this.destroyedWith;
+        if (this.shutdown.destroyedWith !== null) throw this.shutdown.destroyedWith;
         if (this.link.failure !== null) this.throwStopped();
       },
-      failed: () => this.failedFlush(),
+      failed: () => this.shutdown.failedFlush(),
       closed: () => LogError.closed('producer'),
     };
   }
@@ -134,48 +126,25 @@ export class Producer {
    * ```
    */
   static async open(options: ProducerOptions): Promise<Producer> {
-    const opts = resolveProducerOptions(options);
-    const io = await fileIO();
+    const opened = await openWriter(options);
+    const producer = new Producer(opened);
+    const { io, options: resolved, ready } = opened;
+    const realDir = resolved.logDir;
     try {
-      io.mkdirp(opts.logDir);
-    } catch (e) {
-      // A path through or onto a file is bad input, not an I/O failure.
-      const sys = (e as NodeJS.ErrnoException).code;
-      if (sys === 'EEXIST' || sys === 'ENOTDIR') throw LogError.invalidOption('logDir', `${opts.logDir} is not a directory (${sys})`);
-      throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
-    }
-    // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
-    const realDir = realpathSync.native(opts.logDir);
-    const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
-    const lockPath = producerLockPath(realDir);
-    const taken = acquireLock(io, lockPath);
-    if (!taken.ok) {
-      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
-    }
-    const lock = taken.lock;
-    try {
-      const shared: SharedLog = {
-        control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
-      };
-      const { port1, port2 } = new MessageChannel();
-      const { worker, ready } = await startWriter({ options: resolved, shared, controlPort: port2 });
-      const producer = new Producer(resolved, realDir, shared, controlViews(shared.control), worker, lock, ready, port1);
       if (resolved.dedupWindow !== null) {
         try {
           producer.dedup = rebuildDedupWindow(io, realDir, resolved.dedupWindow, ready.nextOffset);
         } catch (e) {
-          await producer.close().catch(() => undefined);
           throw LogError.fromSystem(e, 'rebuilding the dedup window', realDir);
         }
       }
       registerProducer(realDir, producer.local);
-      closeAtProcessExit(producer);
       publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
-      worker.unref();
-      producer.funnel = await startFunnel(producer, realDir, resolved.acceptConnections).catch(async (e: unknown) => { await producer.close().catch(() => undefined); throw e; });
+      opened.worker.unref();
+      producer.funnel = await startFunnel(producer, realDir, resolved.acceptConnections);
       return producer;
     } catch (e) {
-      lock.release();
+      await producer.close().catch(() => undefined);
       throw e;
     }
   }
@@ -233,7 +202,7 @@ export class Producer {
    * ```
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
-    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends !== null) return this.sharedAppends.append(data, opts, this.dedup);
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
@@ -265,7 +234,7 @@ export class Producer {
    * ```
    */
   appendBatch(records: readonly BatchRecord[]): number {
-    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends !== null) return this.sharedAppends.appendBatch(records);
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
@@ -295,7 +264,7 @@ export class Producer {
     const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
     const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
     const signal = optionalSignal(o.signal);
-    if (this.closing !== null || this.link.failure !== null) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null) this.throwStopped();
     await waitWritable(this.c, this.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
@@ -326,7 +295,7 @@ export class Producer {
    * ```
    */
   async roll(): Promise<RollResult | null> {
-    if (this.closing !== null || this.destroying !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     return this.link.call((w) => w.roll(), () => this.throwStopped());
   }
 
@@ -338,7 +307,7 @@ export class Producer {
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once it has failed.
    */
   async segments(): Promise<SegmentEntry[]> {
-    if (this.closing !== null || this.destroying !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     return this.link.call((w) => w.segments(), () => this.throwStopped());
   }
 
@@ -356,7 +325,7 @@ export class Producer {
    *   has failed.
    */
   share(): ProducerToken {
-    if (this.closing !== null || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends === null) {
       this.c.nextOffset[0] = this.nextOffsetValue; // before SHARED: an attached handle reads it after that
       Atomics.store(this.c.append, APPEND.SHARED, 1);
@@ -405,7 +374,7 @@ export class Producer {
    * ```
    */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.closedFlag || this.destroying !== null) throw LogError.closed('producer');
+    if (this.shutdown.released || this.shutdown.destroying !== null) throw LogError.closed('producer');
     const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
     if (signal?.aborted === true) throw flushAborted(signal);
     await waitDurable(this.durableWaiter, this.nextOffset, signal);
@@ -419,8 +388,7 @@ export class Producer {
    * @throws {@link LogError} the writer's error when the writer failed before or while draining.
    */
   close(): Promise<void> {
-    this.closing ??= this.destroying ?? this.doClose();
-    return this.closing;
+    return this.shutdown.close();
   }
 
   /**
@@ -432,8 +400,7 @@ export class Producer {
    * returns) and the lock is released. Safe to call twice (the same promise) and after close() (then it does nothing).
    */
   destroy(err?: Error): Promise<void> {
-    this.destroying ??= this.doDestroy(err);
-    return this.destroying;
+    return this.shutdown.destroy(err);
   }
 
   /** `await using`: close(). */
@@ -446,92 +413,8 @@ export class Producer {
     return RemoteProducer.connect(options);
   }
 
-  private async doClose(): Promise<void> {
-    this.funnel?.stop(); // first: clients are told ERR_LOG_CLOSED while the writer still drains
-    this.requestClose();
-    this.link.pin(); // an awaited close keeps the process alive until the writer is done
-    await this.link.exited;
-    this.releaseHandle();
-    // destroy() stopped the writer before it finished closing: nothing promises the drain happened.
-    if (this.destroyedWith !== null && Atomics.load(this.c.i32, I32.STATE) !== State.CLOSED) throw this.destroyedWith;
-    if (this.link.failure === null && this.link.failureFromState() !== null) await this.link.failureArrived;
-    const failed = this.link.error;
-    if (failed !== null) throw failed;
-  }
-
-  private async doDestroy(err: Error | undefined): Promise<void> {
-    if (this.closedFlag) return;
-    this.funnel?.stop();
-    this.destroyedWith = err ?? LogError.closed('producer');
-    forgetAtExit(this);
-    // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
-    // at once; the thread is stopped after.
-    this.link.markDestroyed();
-    await this.worker.terminate();
-    await this.link.exited;
-    // Only now: a writer still running must never overlap the next holder of the lock.
-    this.releaseHandle();
-  }
-
-  /** Forgets the handle and releases the lock, once, after the writer thread has exited. */
-  private releaseHandle(): void {
-    if (this.closedFlag) return;
-    forgetAtExit(this);
-    this.closedFlag = true;
-    unregisterProducer(this.realDir, this.local);
-    this.lock.release();
-  }
-
-  /**
-   * CLOSING, then a wake-up for the writer. Shared, `underLock` takes the append lock for it, so that
-   * no attached handle is halfway through an append; the exit hook does not (threads die with the
-   * process, and one that died holding the lock would hold the exit up to the lock's bound).
-   */
-  private requestClose(underLock = true): void {
-    const closing = (): void => void Atomics.compareExchange(this.c.i32, I32.STATE, State.RUNNING, State.CLOSING);
-    if (!underLock || this.sharedAppends === null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) closing();
-    else {
-      try {
-        this.sharedAppends.exclusive(closing);
-      } catch {
-        closing(); // a thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway
-      }
-    }
-    wakeWriter(this.c); // after the state: the writer that wakes sees CLOSING
-  }
-
-  /**
-   * Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done.
-   * @internal
-   */
-  closeAtExit(): void {
-    forgetAtExit(this);
-    this.funnel?.stop();
-    this.requestClose(false);
-    const i32 = this.c.i32;
-    const deadline = Date.now() + EXIT_DRAIN_MS;
-    for (;;) {
-      const seq = Atomics.load(i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
-      const state = Atomics.load(i32, I32.STATE);
-      if (state === State.CLOSED || state === State.FAILED || Date.now() > deadline) break;
-      Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
-    }
-    unregisterProducer(this.realDir, this.local);
-    this.lock.release();
-  }
-
-  /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
-  private async failedFlush(): Promise<never> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.link.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
-    clearTimeout(timer);
-    if (this.destroyedWith !== null) throw this.destroyedWith;
-    this.throwStopped();
-  }
-
   private throwStopped(): never {
-    if (this.closing !== null || this.destroying !== null || this.closedFlag) throw LogError.closed('producer');
-    throw this.link.error ?? LogError.closed('producer');
+    throw this.shutdown.stoppedError();
   }
 }
 

@@ -1,0 +1,59 @@
+/**
+ * The first steps of Producer.open, before the handle exists: the options resolved, the directory
+ * created and locked, the shared memory made, the writer thread started and its recovery done.
+ */
+import { realpathSync } from 'node:fs';
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import { ErrorCode, LogError } from '../errors.js';
+import { CONTROL_BYTES, type SharedLog } from '../ring/layout.js';
+import { fileIO, type FileIO } from '../storage/file-io.js';
+import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { STATS_BYTES } from '../writer/writer-stats.js';
+import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
+import { startWriter, type ReadyMessage } from './writer-thread.js';
+
+/** A locked directory with its writer thread running and recovered. */
+export interface OpenWriter {
+  readonly io: FileIO;
+  /** The options with every default applied, `logDir` as its real path. */
+  readonly options: ResolvedProducerOptions;
+  readonly lock: HeldLock;
+  readonly shared: SharedLog;
+  readonly worker: Worker;
+  readonly ready: ReadyMessage;
+  /** The handle's end of the control port (src/writer/control-port.ts). */
+  readonly controlPort: MessagePort;
+}
+
+/** Resolves the options, creates and locks the directory, starts the writer. The lock is released if a later step fails. */
+export async function openWriter(options: ProducerOptions): Promise<OpenWriter> {
+  const opts = resolveProducerOptions(options);
+  const io = await fileIO();
+  try {
+    io.mkdirp(opts.logDir);
+  } catch (e) {
+    // A path through or onto a file is bad input, not an I/O failure.
+    const sys = (e as NodeJS.ErrnoException).code;
+    if (sys === 'EEXIST' || sys === 'ENOTDIR') throw LogError.invalidOption('logDir', `${opts.logDir} is not a directory (${sys})`);
+    throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
+  }
+  // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
+  const realDir = realpathSync.native(opts.logDir);
+  const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
+  const lockPath = producerLockPath(realDir);
+  const taken = acquireLock(io, lockPath);
+  if (!taken.ok) {
+    throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
+  }
+  try {
+    const shared: SharedLog = {
+      control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
+    };
+    const { port1, port2 } = new MessageChannel();
+    const { worker, ready } = await startWriter({ options: resolved, shared, controlPort: port2 });
+    return { io, options: resolved, lock: taken.lock, shared, worker, ready, controlPort: port1 };
+  } catch (e) {
+    taken.lock.release();
+    throw e;
+  }
+}

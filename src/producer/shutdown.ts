@@ -1,0 +1,158 @@
+/**
+ * How a producer stops: `close()` (drain, fsync, stop the writer, release the lock), `destroy(err)`
+ * (stop the writer where it is), and the synchronous close at process exit for a producer nobody
+ * closed. Each path releases the lock only after the writer thread has exited, so the next holder of
+ * the lock never overlaps it.
+ */
+import type { Worker } from 'node:worker_threads';
+import { LogError } from '../errors.js';
+import { I32, State, wakeWriter, type ControlViews } from '../ring/layout.js';
+import type { HeldLock } from '../storage/lock.js';
+import type { FunnelServer } from '../funnel/server.js';
+import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit, type ClosesAtExit } from './exit-hook.js';
+import { unregisterProducer, type LocalProducer } from './registry.js';
+import type { SharedAppends } from './shared-appends.js';
+import type { WriterLink } from './writer-link.js';
+
+/** How long a flush that met a failed log waits for the writer's failure message (with its details). */
+const FAILURE_DETAILS_WAIT_MS = 1000;
+
+/** What stopping needs of its producer. */
+export interface ShutdownParts {
+  readonly c: ControlViews;
+  readonly link: WriterLink;
+  readonly worker: Worker;
+  readonly lock: HeldLock;
+  readonly realDir: string;
+  readonly local: LocalProducer;
+  /** The `acceptConnections` listener, stopped first on every path. */
+  funnel(): FunnelServer | null;
+  /** The shared appends once share() was called: closing then takes the append lock. */
+  sharedAppends(): SharedAppends | null;
+}
+
+export class ProducerShutdown implements ClosesAtExit {
+  /** close()'s promise, once called (destroy()'s when destroy() came first). */
+  closing: Promise<void> | null = null;
+  /** destroy()'s promise, once called. */
+  destroying: Promise<void> | null = null;
+  /** What flushes pending when destroy() was called reject with. */
+  destroyedWith: Error | null = null;
+  /** The writer is stopped and the lock released: by close(), destroy() or the exit hook. */
+  private closedFlag = false;
+
+  constructor(private readonly p: ShutdownParts) {
+    closeAtProcessExit(this);
+  }
+
+  /** The writer has stopped and the lock is released. */
+  get released(): boolean {
+    return this.closedFlag;
+  }
+
+  /** close() or destroy() was called, or the exit hook closed the producer. */
+  get stopped(): boolean {
+    return this.closing !== null || this.destroying !== null || this.closedFlag;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.destroying ?? this.doClose();
+    return this.closing;
+  }
+
+  destroy(err?: Error): Promise<void> {
+    this.destroying ??= this.doDestroy(err);
+    return this.destroying;
+  }
+
+  /** The error for a call on a stopped producer: ERR_LOG_CLOSED after close or destroy, else the writer's. */
+  stoppedError(): LogError | Error {
+    if (this.stopped) return LogError.closed('producer');
+    return this.p.link.error ?? LogError.closed('producer');
+  }
+
+  /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
+  async failedFlush(): Promise<never> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.p.link.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
+    clearTimeout(timer);
+    throw this.destroyedWith ?? this.stoppedError();
+  }
+
+  /**
+   * Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done.
+   * @internal
+   */
+  closeAtExit(): void {
+    forgetAtExit(this);
+    this.p.funnel()?.stop();
+    this.requestClose(false);
+    const i32 = this.p.c.i32;
+    const deadline = Date.now() + EXIT_DRAIN_MS;
+    for (;;) {
+      const seq = Atomics.load(i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
+      const state = Atomics.load(i32, I32.STATE);
+      if (state === State.CLOSED || state === State.FAILED || Date.now() > deadline) break;
+      Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
+    }
+    unregisterProducer(this.p.realDir, this.p.local);
+    this.p.lock.release();
+  }
+
+  private async doClose(): Promise<void> {
+    const { c, link } = this.p;
+    this.p.funnel()?.stop(); // first: clients are told ERR_LOG_CLOSED while the writer still drains
+    this.requestClose();
+    link.pin(); // an awaited close keeps the process alive until the writer is done
+    await link.exited;
+    this.releaseHandle();
+    // destroy() stopped the writer before it finished closing: nothing promises the drain happened.
+    if (this.destroyedWith !== null && Atomics.load(c.i32, I32.STATE) !== State.CLOSED) throw this.destroyedWith;
+    if (link.failure === null && link.failureFromState() !== null) await link.failureArrived;
+    const failed = link.error;
+    if (failed !== null) throw failed;
+  }
+
+  private async doDestroy(err: Error | undefined): Promise<void> {
+    if (this.closedFlag) return;
+    this.p.funnel()?.stop();
+    this.destroyedWith = err ?? LogError.closed('producer');
+    forgetAtExit(this);
+    // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
+    // at once; the thread is stopped after.
+    this.p.link.markDestroyed();
+    await this.p.worker.terminate();
+    await this.p.link.exited;
+    // Only now: a writer still running must never overlap the next holder of the lock.
+    this.releaseHandle();
+  }
+
+  /** Forgets the handle and releases the lock, once, after the writer thread has exited. */
+  private releaseHandle(): void {
+    if (this.closedFlag) return;
+    forgetAtExit(this);
+    this.closedFlag = true;
+    unregisterProducer(this.p.realDir, this.p.local);
+    this.p.lock.release();
+  }
+
+  /**
+   * CLOSING, then a wake-up for the writer. Shared, `underLock` takes the append lock for it, so that
+   * no attached handle is halfway through an append; the exit hook does not (threads die with the
+   * process, and one that died holding the lock would hold the exit up to the lock's bound).
+   */
+  private requestClose(underLock = true): void {
+    const c = this.p.c;
+    const shared = this.p.sharedAppends();
+    const closing = (): void => void Atomics.compareExchange(c.i32, I32.STATE, State.RUNNING, State.CLOSING);
+    if (!underLock || shared === null || Atomics.load(c.i32, I32.STATE) !== State.RUNNING) closing();
+    else {
+      try {
+        shared.exclusive(closing);
+      } catch {
+        closing(); // a thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway
+      }
+    }
+    wakeWriter(c); // after the state: the writer that wakes sees CLOSING
+  }
+}
