@@ -4,7 +4,7 @@
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { cpSync, existsSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
@@ -183,12 +183,18 @@ test('the producer of this process closed and reopened during a blocking pool ca
   await p.close();
 });
 
-test('a pool thread that cannot start (its module missing) fails the call with ERR_WORKER_FAILED, not the process', async () => {
-  // A copy of dist/ without pool-worker.js, run in a child process: piscina's 'error' event, unheard,
-  // would end the process that holds the consumer.
+test('a pool thread that cannot start (its module broken) fails the call with ERR_WORKER_FAILED, not the process', async () => {
+  // A copy of dist/ whose embedded pool worker throws on its first line (its banner comment replaced),
+  // run in a child process: piscina's 'error' event, unheard, would end the process that holds the consumer.
   const dir = tempDir();
   cpSync(fileURLToPath(new URL('../dist', import.meta.url)), join(dir, 'dist'), { recursive: true });
-  rmSync(join(dir, 'dist', 'pool-worker.js'));
+  const broken = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.js')).filter((f) => {
+    const text = readFileSync(join(dir, 'dist', f), 'utf8');
+    if (!text.includes('// reactive-log pool worker')) return false;
+    writeFileSync(join(dir, 'dist', f), text.replace('// reactive-log pool worker', 'throw RangeError();//'));
+    return true;
+  });
+  assert.is(broken.length, 1, 'the embedded pool worker is in one ESM file of dist/');
   symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
   writeFileSync(join(dir, 'handler.mjs'), 'export default () => "commit";\n');

@@ -14,7 +14,8 @@
  * stops the call; records after the stopping one are not committed.
  *
  * This module holds the pool and the validation of its options (PoolOptions, in types.ts); the coordinator of one round of a call is
- * src/consumer/pool-round.ts, and a lane is src/consumer/pool-lane.ts, run by workers/pool-worker.ts.
+ * src/consumer/pool-round.ts, and a lane is src/consumer/pool-lane.ts, run by workers/pool-worker.ts (embedded in the
+ * built library; src/consumer/pool-worker-file.ts gives piscina its file).
  *
  * close() of the consumer waits for the call: the lanes stop, each finishes the handler call it is
  * running (a call past `timeoutMs` still has its worker stopped), the contiguous prefix of finished
@@ -29,6 +30,7 @@ import type { ResolvedRetry } from './consumer-options.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { PoolHost } from './pool-host.js';
 import { PoolRound } from './pool-round.js';
+import { poolWorkerFile } from './pool-worker-file.js';
 
 /** PoolOptions with every default applied. */
 export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal };
@@ -44,7 +46,7 @@ export class ConsumerPool {
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
     this.pool = new Piscina({
-      filename: new URL('./pool-worker.js', import.meta.url).href,
+      filename: poolWorkerFile(),
       minThreads: workers,
       maxThreads: workers,
       idleTimeout: 60_000,

@@ -1,19 +1,32 @@
-/** Starting a producer's writer thread (workers/writer.ts, built to dist/writer.js). */
+/** Starting a producer's writer thread (workers/writer.ts, embedded in the built library: src/embedded.ts). */
 import { Worker } from 'node:worker_threads';
+import { writerCode } from '../embedded.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
 
 /** The writer's first message: recovery is done. */
 export type ReadyMessage = Extract<WriterToMain, { type: 'ready' }>;
 
+let writerUrl: URL | null = null;
+
+/**
+ * The writer's module as a data: URL: the thread runs it as an ES module (top-level await, node:
+ * imports) straight from the library's memory, wherever the library itself was loaded from.
+ */
+function writerModuleUrl(): URL {
+  writerUrl ??= new URL(`data:text/javascript,${encodeURIComponent(writerCode())}`);
+  return writerUrl;
+}
+
 /**
  * Starts the writer thread and waits for its `ready` (recovery done); a `failed` message, an error
  * or an exit before it rejects, and the thread is stopped.
  */
 export async function startWriter(workerData: WriterWorkerData): Promise<{ worker: Worker; ready: ReadyMessage }> {
+  const url = writerModuleUrl();
   // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
   // would only slow its start or break it.
-  const worker = new Worker(new URL('./writer.js', import.meta.url), { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
+  const worker = new Worker(url, { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
   const ready = await new Promise<ReadyMessage>((resolve, reject) => {
     const onMessage = (m: WriterToMain): void => {
       if (m.type === 'ready') { cleanup(); resolve(m); }

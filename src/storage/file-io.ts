@@ -125,8 +125,10 @@ function openChecked(path: string, flags: OpenFlags, mode?: number): number {
 
 let nativeLocks: { tryLock(fd: number): boolean } | null = null;
 function tryLockNative(fd: number): boolean {
-  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only.
-  nativeLocks ??= createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean };
+  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
+  // from this module's file. In an app bundled to CommonJS, import.meta is empty: the bundle's own
+  // file (__filename) is the place to resolve from.
+  nativeLocks ??= createRequire(import.meta.url ?? __filename)('fs-native-extensions') as { tryLock(fd: number): boolean };
   return nativeLocks.tryLock(fd);
 }
 

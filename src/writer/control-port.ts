@@ -138,11 +138,6 @@ export class WriterEndpoint implements Endpoint {
     expose({ roll: guard(() => control.roll()), segments: guard(() => control.segments()) } satisfies WriterControl, this);
   }
 
-  /** True when a call is counted and not yet taken: the writer loop returns to let it be answered. */
-  pending(): boolean {
-    return Atomics.load(this.c.i32, I32.CONTROL_CALLS) !== 0;
-  }
-
   /**
    * Takes the count and hands every message the port holds to comlink. Returns how many there were;
    * throws what a call threw (see serve()).

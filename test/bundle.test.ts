@@ -1,0 +1,151 @@
+/**
+ * An app bundled by esbuild with the library inside the bundle (docs/bundling.md): the app's source
+ * imports 'reactive-log', esbuild resolves it to this package's dist/index.js and inlines it, with
+ * piscina and fs-native-extensions left external as the rule says. Two bundles, ES module (with the
+ * usual createRequire banner) and CommonJS, each run with node in a temporary folder that holds the
+ * bundle, the user's pool handler module and a node_modules with only the two external packages and
+ * their dependencies (symlinks into this repository's node_modules): no other copy of the library is
+ * in reach. The app runs a producer, a consumer that reads every record back, and a pool of 2 workers
+ * whose handler module is the user's file; it exits 0 after its "ok:" line.
+ */
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { suite, tempDir } from './kit.js';
+
+const test = suite('bundle');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const EXTERNAL = ['piscina', 'fs-native-extensions'];
+const RECORDS = 300;
+
+const APP = `
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from 'reactive-log';
+
+// One async function, not top-level await: the CommonJS output has none.
+async function main() {
+const here = dirname(process.argv[1]);
+const logDir = join(here, 'log');
+const RECORDS = ${RECORDS};
+
+const producer = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+for (let i = 0; i < RECORDS; i++) {
+  const offset = i % 2 === 0 ? producer.append('rec-' + i, { key: 'k' + i }) : producer.append('rec-' + i);
+  assert.equal(offset, i);
+}
+await producer.flush();
+assert.equal(producer.durableOffset, RECORDS);
+await producer.close();
+
+const consumer = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+let read = 0;
+for (const msg of consumer.iter()) {
+  assert.equal(msg.offset, read);
+  assert.equal(Buffer.from(msg.data).toString(), 'rec-' + read);
+  assert.equal(msg.key === null ? null : Buffer.from(msg.key).toString(), read % 2 === 0 ? 'k' + read : null);
+  read++;
+}
+assert.equal(read, RECORDS);
+await consumer.close();
+
+const pooled = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bundle') });
+const summary = await pooled.nonblockingProcess(null, join(here, 'handler.mjs'), { workers: 2 });
+assert.deepEqual(summary, { committed: RECORDS, skipped: 0, retried: 0, stoppedBy: 'end' });
+assert.equal(pooled.committedOffset, RECORDS);
+await pooled.close();
+console.log('ok: appended ' + RECORDS + ', read ' + read + ', pool committed ' + summary.committed);
+}
+main().catch((e) => { console.error(e); process.exitCode = 1; });
+`;
+
+// The user's handler: it skips a record whose data is not its own, so a wrong record shows in the summary.
+const HANDLER = "export default (msg) => (Buffer.from(msg.data).toString() === 'rec-' + msg.offset ? 'commit' : 'skip');\n";
+
+/** esbuild resolves 'reactive-log' to `index` (a dist/index.js): the library goes into the bundle. */
+function libraryAt(index: string): Plugin {
+  return { name: 'reactive-log', setup: (b) => b.onResolve({ filter: /^reactive-log$/ }, () => ({ path: index })) };
+}
+
+/** The external packages and, recursively, their installed dependencies (this repository's node_modules is flat). */
+function externalClosure(): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name) || !existsSync(join(ROOT, 'node_modules', name, 'package.json'))) return;
+    seen.add(name);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const dep of Object.keys(pkg[field] ?? {})) visit(dep);
+  };
+  for (const name of EXTERNAL) visit(name);
+  return [...seen];
+}
+
+/** A folder holding the bundled app (app.mjs or app.cjs), the user's handler module and the externals only. */
+async function bundledApp(format: 'esm' | 'cjs', index: string): Promise<{ dir: string; app: string }> {
+  const dir = tempDir('rlog-bundle-');
+  writeFileSync(join(dir, 'app-source.mjs'), APP);
+  const run = join(dir, 'run');
+  mkdirSync(run);
+  const app = join(run, format === 'esm' ? 'app.mjs' : 'app.cjs');
+  await build({
+    entryPoints: [join(dir, 'app-source.mjs')],
+    outfile: app,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format,
+    external: EXTERNAL,
+    plugins: [libraryAt(index)],
+    // The usual banner of a Node ESM bundle, under a name of its own (a bundled module may import createRequire too).
+    banner: format === 'esm' ? { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } : {},
+    logLevel: 'error',
+  });
+  writeFileSync(join(run, 'handler.mjs'), HANDLER);
+  for (const name of externalClosure()) {
+    mkdirSync(join(run, 'node_modules', name, '..'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', name), join(run, 'node_modules', name), 'dir');
+  }
+  return { dir: run, app };
+}
+
+function runApp(dir: string, app: string): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [app], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+}
+
+const DIST_INDEX = join(ROOT, 'dist', 'index.js');
+
+for (const format of ['esm', 'cjs'] as const) {
+  test(`an app bundled as ${format} runs a producer, a consumer and a pool with nothing copied`, async () => {
+    const { dir, app } = await bundledApp(format, DIST_INDEX);
+    const bundle = readFileSync(app, 'utf8');
+    assert.ok(bundle.includes('reactive-log writer'), 'the library (its embedded writer) is in the bundle');
+    assert.equal(readdirSync(dir).sort(), [format === 'esm' ? 'app.mjs' : 'app.cjs', 'handler.mjs', 'node_modules']);
+    assert.not.ok(existsSync(join(dir, 'node_modules', 'reactive-log')), 'no other copy of the library');
+    const r = runApp(dir, app);
+    assert.is(r.status, 0, `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+    assert.is(r.stdout.trim(), `ok: appended ${RECORDS}, read ${RECORDS}, pool committed ${RECORDS}`);
+  });
+}
+
+test('the bundle runs the writer it embeds: with that code broken, the producer fails to open', async () => {
+  // A copy of dist/ whose embedded writer throws on its first line (its banner comment replaced).
+  const copy = join(tempDir('rlog-bundle-dist-'), 'dist');
+  cpSync(join(ROOT, 'dist'), copy, { recursive: true });
+  let replaced = 0;
+  for (const f of readdirSync(copy).filter((n) => n.endsWith('.js'))) {
+    const text = readFileSync(join(copy, f), 'utf8');
+    if (!text.includes('// reactive-log writer')) continue;
+    writeFileSync(join(copy, f), text.replace('// reactive-log writer', 'throw RangeError();//'));
+    replaced++;
+  }
+  assert.is(replaced, 1, 'the embedded writer is in one ESM file of dist/');
+  const { dir, app } = await bundledApp('esm', join(copy, 'index.js'));
+  const r = runApp(dir, app);
+  assert.is.not(r.status, 0, r.stdout);
+  assert.match(r.stderr, /ERR_WRITER_FAILED/);
+});
+
+test.run();
