@@ -6,31 +6,26 @@
  *
  * Not thread-safe by design: exactly one LogWriter runs per log directory (the producer lock ensures it).
  * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state. The batches come from
- * ring-batch.ts, the frames from frame-builder.ts (which checks each one), and the segment's bytes
- * and index are written by ActiveSegment (src/segment/active-segment.ts).
+ * ring-batch.ts, the frames from frame-builder.ts (which checks each one), the segment's bytes and
+ * index are written by ActiveSegment (src/segment/active-segment.ts), and deletions and backpressure
+ * are retention.ts's.
  */
-import { join } from 'node:path';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import {
   I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
 } from '../ring/layout.js';
-import { fsyncDir, type FileIO } from '../storage/file-io.js';
+import type { FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
 import type { WriterEvent } from './messages.js';
 import type { RollResult, SegmentEntry } from './control-port.js';
-import { lowestCursorOffset } from '../cursor/tx-cursor.js';
-import { DurableHintWriter, OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
+import { DurableHintWriter } from '../storage/durable-hint.js';
 import { FORMAT_VERSION } from '../format/frame.js';
 import { type RecoveredLog } from '../storage/recovery.js';
 import { ActiveSegment } from '../segment/active-segment.js';
-import { indexName, segmentName, type SegmentInfo } from '../segment/segment-files.js';
 import { FrameBuilder } from './frame-builder.js';
+import { MAX_SLEEP_MS, Retention } from './retention.js';
 import { RingBatch } from './ring-batch.js';
 
-/** The longest the writer sleeps before it re-checks timers and shared state. */
-const MAX_SLEEP_MS = 250;
-/** While a transactional cursor holds retention back, how often the writer re-reads the cursors. */
-const CURSOR_POLL_MS = 20;
 /** How long the writer watches an empty ring before it sleeps (see spinForWork). */
 const SPIN_MS = 0.05;
 /** Under `always`, one group commit covers at most this many bytes before its fsync. */
@@ -40,14 +35,12 @@ export class LogWriter {
   private readonly c: ControlViews;
   private readonly batch: RingBatch;
   private readonly frame = new FrameBuilder();
-  private readonly segments: SegmentInfo[];
   private segment: ActiveSegment;
   private readonly hint: DurableHintWriter;
-  /** start.offset: the log start, recorded before retention deletes what lies below it. */
-  private readonly startRecord: OffsetFileWriter;
+  /** The segments, their total size, deletion and backpressure. */
+  private readonly retention: Retention;
 
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
-  private totalBytes: number;
   private writtenOffset: number; // WRITTEN_OFFSET, mirrored
   private durableOffset: number; // DURABLE_OFFSET, mirrored
   private bytesSinceSync = 0;
@@ -71,23 +64,20 @@ export class LogWriter {
     this.stats = new WriterStats(shared.stats);
     this.batch = new RingBatch(shared.ring, opts.maxBatchBytes);
     this.tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
-    this.segments = recovered.segments;
-    this.totalBytes = this.segments.reduce((sum, s) => sum + s.bytes, 0);
+    const segments = recovered.segments;
     this.writtenOffset = recovered.nextOffset;
     this.durableOffset = recovered.nextOffset;
     // Recovery fsynced the active segment and rewrote its index.
-    const active = this.segments[this.segments.length - 1]!;
+    const active = segments[segments.length - 1]!;
     this.segment = new ActiveSegment(io, opts.logDir, active, recovered.activeIndex, opts.indexIntervalBytes);
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durableOffset);
-    this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
-    this.startRecord.publish(this.segments[0]!.baseOffset);
+    this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, now);
     this.lastSyncMs = now();
-    this.lastFrameMs = this.segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
+    this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
-    storeOffset(this.c, I64.LOG_START_OFFSET, this.segments[0]!.baseOffset);
   }
 
   /**
@@ -110,7 +100,7 @@ export class LogWriter {
         continue;
       }
       this.syncIfDue();
-      this.applyRetention();
+      this.retention.apply();
       // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
@@ -133,7 +123,7 @@ export class LogWriter {
       if (head === this.tail || this.writeGroup(head) > 0) break;
     }
     this.syncIfDue();
-    this.applyRetention();
+    this.retention.apply();
   }
 
   /**
@@ -191,7 +181,7 @@ export class LogWriter {
         this.release(batch.tailAfter); // only skipped bytes before the ring's end: give them back
         continue;
       }
-      const blockedMs = this.roomFor(batch.frameBytes);
+      const blockedMs = this.retention.roomFor(batch.frameBytes, () => this.roll());
       if (blockedMs > 0) {
         // Make what is written durable: a transactional consumer (which reads durable records only)
         // can then catch up and commit, which is what lets retention free space again.
@@ -225,7 +215,7 @@ export class LogWriter {
     const frame = this.frame;
     frame.build(batch.slices, batch.frameBytes, batch.recordCount, this.writtenOffset, ts, segment.durableBytes);
     segment.appendFrame(frame.header, batch.slices, frame.trailer, batch.frameBytes, this.writtenOffset, batch.recordCount, ts);
-    this.totalBytes += batch.frameBytes;
+    this.retention.grew(batch.frameBytes);
     this.bytesSinceSync += batch.frameBytes;
     this.stats.frame(batch.recordCount, batch.frameBytes);
     // The bytes are in the file: give the ring space back, then publish the new written offset.
@@ -285,8 +275,7 @@ export class LogWriter {
     this.stats.roll();
     const baseOffset = this.writtenOffset;
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
-    this.segments.push(this.segment.info);
-    this.totalBytes += this.segment.sizeBytes;
+    this.retention.added(this.segment.info);
     this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
     // Everything written is durable since the seal's fdatasync. Published before retention runs: the
     // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
@@ -296,84 +285,9 @@ export class LogWriter {
     // retention done.
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 1);
     this.publishDurable();
-    this.applyRetention();
+    this.retention.apply();
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 0);
     bump(this.c, I32.DURABLE_SEQ);
-  }
-
-  /**
-   * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
-   * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
-   * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
-   * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
-   * so a crash leaves a prefix deleted, never a hole. The start it raises
-   * is at most the active segment's base, which the durable offset reached when that segment was
-   * created (roll): the log start never passes the durable offset.
-   */
-  private applyRetention(incomingBytes = 0): void {
-    const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
-    if (maxTotalBytes === null && maxFileAge === null) return;
-    const nowMs = this.now();
-    while (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      const ageMs = nowMs - oldest.lastTimestampMs;
-      const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
-      const tooOld = maxFileAge !== null && ageMs > maxFileAge;
-      if (!overBytes && !tooOld) return;
-      if (blockingMinimumRetention !== null) {
-        if (ageMs < blockingMinimumRetention) return;
-        // Records a transactional cursor has not committed are protected like young ones.
-        const low = lowestCursorOffset(this.io, this.opts.logDir);
-        if (low !== null && low < oldest.endOffset) return;
-      }
-      const startOffset = this.segments[1]!.baseOffset;
-      this.startRecord.publish(startOffset);
-      storeOffset(this.c, I64.LOG_START_OFFSET, startOffset);
-      bump(this.c, I32.START_SEQ);
-      this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
-      try {
-        this.io.unlink(join(this.opts.logDir, indexName(oldest.baseOffset)));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      fsyncDir(this.io, this.opts.logDir);
-      this.stats.segmentDeleted();
-      this.onEvent({ type: 'retention', baseOffset: oldest.baseOffset, endOffset: oldest.endOffset, bytes: oldest.bytes, logStartOffset: startOffset });
-      this.segments.shift();
-      this.totalBytes -= oldest.bytes;
-    }
-  }
-
-  /**
-   * Backpressure under blockingMinimumRetention: returns 0 when a frame of `frameBytes` may be written,
-   * else how long to wait before the oldest protected segment may be deleted. On close everything left
-   * in the ring is written even past maxTotalBytes: those records were accepted by append().
-   */
-  private roomFor(frameBytes: number): number {
-    const { maxTotalBytes, blockingMinimumRetention } = this.opts;
-    if (blockingMinimumRetention === null || maxTotalBytes === null) return 0;
-    if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
-    if (Atomics.load(this.c.i32, I32.STATE) === State.CLOSING) return 0;
-    this.applyRetention(frameBytes);
-    if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
-    // With only the active segment there is nothing that could ever be deleted: seal it early so it
-    // can age out, and new records go to a fresh segment. A frame that cannot fit even beside an empty
-    // segment alone (one record near maxTotalBytes) is written anyway rather than blocking forever: the
-    // log then exceeds maxTotalBytes by that one frame.
-    if (this.segments.length === 1) {
-      const active = this.segment.info;
-      if (active.endOffset === active.baseOffset) return 0;
-      this.roll();
-    }
-    if (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      const ageLeftMs = oldest.lastTimestampMs + blockingMinimumRetention - this.now();
-      // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
-      // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
-      if (ageLeftMs <= 0) return CURSOR_POLL_MS;
-      return Math.max(1, Math.min(MAX_SLEEP_MS, ageLeftMs));
-    }
-    return MAX_SLEEP_MS;
   }
 
   /** A roll on demand (a control call): seals the active segment unless it holds no record. */
@@ -387,8 +301,9 @@ export class LogWriter {
 
   /** The segments as the writer holds them, oldest first (a control call). */
   segmentList(): SegmentEntry[] {
-    const last = this.segments.length - 1;
-    return this.segments.map((s, i) => ({ baseOffset: s.baseOffset, endOffset: s.endOffset, bytes: s.bytes, lastTimestampMs: s.lastTimestampMs, active: i === last }));
+    const segments = this.retention.segments;
+    const last = segments.length - 1;
+    return segments.map((s, i) => ({ baseOffset: s.baseOffset, endOffset: s.endOffset, bytes: s.bytes, lastTimestampMs: s.lastTimestampMs, active: i === last }));
   }
 
   /** Close: everything is drained (the caller checked); fsync data and index, close the files. CLOSED unless `failed`. */
@@ -397,7 +312,7 @@ export class LogWriter {
     this.segment.syncIndex();
     this.segment.close();
     this.hint.close();
-    this.startRecord.close();
+    this.retention.close();
     if (!failed) Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
     bump(this.c, I32.DURABLE_SEQ);
@@ -407,6 +322,6 @@ export class LogWriter {
   abandon(): void {
     try { this.segment.close(); } catch { /* already failed */ }
     try { this.hint.close(); } catch { /* already failed */ }
-    try { this.startRecord.close(); } catch { /* already failed */ }
+    try { this.retention.close(); } catch { /* already failed */ }
   }
 }

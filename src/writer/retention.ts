@@ -1,0 +1,141 @@
+/**
+ * The writer's retention: the list of segments it holds, their total size, the deletion of whole
+ * oldest segments past `maxTotalBytes` or `maxFileAge`, and the backpressure of
+ * `blockingMinimumRetention` (records are held in the ring rather than deleted too young or before a
+ * transactional cursor committed them). Run by the writer thread only (src/writer/log-writer.ts).
+ */
+import { join } from 'node:path';
+import type { ResolvedProducerOptions } from '../producer/options.js';
+import { I32, I64, State, bump, storeOffset, type ControlViews } from '../ring/layout.js';
+import { fsyncDir, type FileIO } from '../storage/file-io.js';
+import { OffsetFileWriter, START_OFFSET_FILE } from '../storage/durable-hint.js';
+import { lowestCursorOffset } from '../cursor/tx-cursor.js';
+import { indexName, segmentName, type SegmentInfo } from '../segment/segment-files.js';
+import type { WriterStats } from './writer-stats.js';
+import type { WriterEvent } from './messages.js';
+
+/** The longest the writer sleeps before it re-checks timers and shared state. */
+export const MAX_SLEEP_MS = 250;
+/** While a transactional cursor holds retention back, how often the writer re-reads the cursors. */
+const CURSOR_POLL_MS = 20;
+
+export class Retention {
+  /** The segments, oldest first; the last one is the active segment (its info object, updated as it grows). */
+  readonly segments: SegmentInfo[];
+  /** The bytes of every segment file. */
+  private totalBytes: number;
+  /** start.offset: the log start, recorded before retention deletes what lies below it. */
+  private readonly startRecord: OffsetFileWriter;
+
+  constructor(
+    private readonly io: FileIO,
+    private readonly opts: ResolvedProducerOptions,
+    private readonly c: ControlViews,
+    private readonly stats: WriterStats,
+    private readonly onEvent: (e: WriterEvent) => void,
+    segments: SegmentInfo[],
+    private readonly now: () => number,
+  ) {
+    this.segments = segments;
+    this.totalBytes = segments.reduce((sum, s) => sum + s.bytes, 0);
+    this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
+    this.startRecord.publish(segments[0]!.baseOffset);
+    storeOffset(c, I64.LOG_START_OFFSET, segments[0]!.baseOffset);
+  }
+
+  /** `bytes` were appended to the active segment. */
+  grew(bytes: number): void {
+    this.totalBytes += bytes;
+  }
+
+  /** A roll made `segment` the active one (its header's bytes counted). */
+  added(segment: SegmentInfo): void {
+    this.segments.push(segment);
+    this.totalBytes += segment.bytes;
+  }
+
+  /**
+   * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
+   * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
+   * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
+   * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
+   * so a crash leaves a prefix deleted, never a hole. The start it raises is at most the active
+   * segment's base, which the durable offset reached when that segment was created (roll): the log
+   * start never passes the durable offset.
+   */
+  apply(incomingBytes = 0): void {
+    const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
+    if (maxTotalBytes === null && maxFileAge === null) return;
+    const nowMs = this.now();
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const ageMs = nowMs - oldest.lastTimestampMs;
+      const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
+      const tooOld = maxFileAge !== null && ageMs > maxFileAge;
+      if (!overBytes && !tooOld) return;
+      if (blockingMinimumRetention !== null) {
+        if (ageMs < blockingMinimumRetention) return;
+        // Records a transactional cursor has not committed are protected like young ones.
+        const low = lowestCursorOffset(this.io, this.opts.logDir);
+        if (low !== null && low < oldest.endOffset) return;
+      }
+      this.deleteOldest();
+    }
+  }
+
+  private deleteOldest(): void {
+    const oldest = this.segments[0]!;
+    const startOffset = this.segments[1]!.baseOffset;
+    this.startRecord.publish(startOffset);
+    storeOffset(this.c, I64.LOG_START_OFFSET, startOffset);
+    bump(this.c, I32.START_SEQ);
+    this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
+    try {
+      this.io.unlink(join(this.opts.logDir, indexName(oldest.baseOffset)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    fsyncDir(this.io, this.opts.logDir);
+    this.stats.segmentDeleted();
+    this.onEvent({ type: 'retention', baseOffset: oldest.baseOffset, endOffset: oldest.endOffset, bytes: oldest.bytes, logStartOffset: startOffset });
+    this.segments.shift();
+    this.totalBytes -= oldest.bytes;
+  }
+
+  /**
+   * Backpressure under blockingMinimumRetention: returns 0 when a frame of `frameBytes` may be written,
+   * else how long to wait before the oldest protected segment may be deleted. On close everything left
+   * in the ring is written even past maxTotalBytes: those records were accepted by append(). `roll`
+   * seals the active segment (it is called when that segment is the only one).
+   */
+  roomFor(frameBytes: number, roll: () => void): number {
+    const { maxTotalBytes, blockingMinimumRetention } = this.opts;
+    if (blockingMinimumRetention === null || maxTotalBytes === null) return 0;
+    if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
+    if (Atomics.load(this.c.i32, I32.STATE) === State.CLOSING) return 0;
+    this.apply(frameBytes);
+    if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
+    // With only the active segment there is nothing that could ever be deleted: seal it early so it
+    // can age out, and new records go to a fresh segment. A frame that cannot fit even beside an empty
+    // segment alone (one record near maxTotalBytes) is written anyway rather than blocking forever: the
+    // log then exceeds maxTotalBytes by that one frame.
+    if (this.segments.length === 1) {
+      const active = this.segments[0]!;
+      if (active.endOffset === active.baseOffset) return 0;
+      roll();
+    }
+    if (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const ageLeftMs = oldest.lastTimestampMs + blockingMinimumRetention - this.now();
+      // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
+      // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
+      if (ageLeftMs <= 0) return CURSOR_POLL_MS;
+      return Math.max(1, Math.min(MAX_SLEEP_MS, ageLeftMs));
+    }
+    return MAX_SLEEP_MS;
+  }
+
+  close(): void {
+    this.startRecord.close();
+  }
+}
