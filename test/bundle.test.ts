@@ -1,9 +1,10 @@
 /**
  * An app bundled by esbuild with the library inside the bundle (docs/bundling.md): the app's source
- * imports 'reactive-log', esbuild resolves it to this package's dist/index.js and inlines it, with
- * piscina and fs-native-extensions left external as the rule says. Two bundles, ES module (with the
+ * imports 'reactive-log', esbuild resolves it to this package's dist/index.js and inlines it, with no
+ * option but the banner (no external named): piscina and fs-native-extensions, which the library loads
+ * with a require esbuild does not follow, stay packages of node_modules. Two bundles, ES module (with the
  * usual createRequire banner) and CommonJS, each run with node in a temporary folder that holds the
- * bundle, the user's pool handler module and a node_modules with only the two external packages and
+ * bundle, the user's pool handler module and a node_modules with only those two packages and
  * their dependencies (symlinks into this repository's node_modules): no other copy of the library is
  * in reach. The app runs a producer, a consumer that reads every record back, and a pool of 2 workers
  * whose handler module is the user's file; it exits 0 after its "ok:" line.
@@ -84,7 +85,7 @@ function externalClosure(): string[] {
 }
 
 /** A folder holding the bundled app (app.mjs or app.cjs), the user's handler module and the externals only. */
-async function bundledApp(format: 'esm' | 'cjs', index: string): Promise<{ dir: string; app: string }> {
+async function bundledApp(format: 'esm' | 'cjs', index: string, banner = format === 'esm'): Promise<{ dir: string; app: string }> {
   const dir = tempDir('rlog-bundle-');
   writeFileSync(join(dir, 'app-source.mjs'), APP);
   const run = join(dir, 'run');
@@ -97,10 +98,11 @@ async function bundledApp(format: 'esm' | 'cjs', index: string): Promise<{ dir: 
     platform: 'node',
     target: 'node20',
     format,
-    external: EXTERNAL,
+    // No external named: the library loads piscina and fs-native-extensions with a require of its
+    // own, which esbuild does not follow, so both stay packages of node_modules.
     plugins: [libraryAt(index)],
     // The usual banner of a Node ESM bundle, under a name of its own (a bundled module may import createRequire too).
-    banner: format === 'esm' ? { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } : {},
+    banner: banner ? { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } : {},
     logLevel: 'error',
   });
   writeFileSync(join(run, 'handler.mjs'), HANDLER);
@@ -117,11 +119,12 @@ function runApp(dir: string, app: string): ReturnType<typeof spawnSync> & { stdo
 
 const DIST_INDEX = join(ROOT, 'dist', 'index.js');
 
-for (const format of ['esm', 'cjs'] as const) {
-  test(`an app bundled as ${format} runs a producer, a consumer and a pool with nothing copied`, async () => {
-    const { dir, app } = await bundledApp(format, DIST_INDEX);
+for (const [format, banner] of [['esm', true], ['esm', false], ['cjs', false]] as const) {
+  test(`an app bundled as ${format}${banner ? ' (createRequire banner)' : ''} runs a producer, a consumer and a pool with nothing copied`, async () => {
+    const { dir, app } = await bundledApp(format, DIST_INDEX, banner);
     const bundle = readFileSync(app, 'utf8');
     assert.ok(bundle.includes('reactive-log writer'), 'the library (its embedded writer) is in the bundle');
+    assert.not.ok(bundle.includes('class Piscina'), 'piscina is not inlined');
     assert.equal(readdirSync(dir).sort(), [format === 'esm' ? 'app.mjs' : 'app.cjs', 'handler.mjs', 'node_modules']);
     assert.not.ok(existsSync(join(dir, 'node_modules', 'reactive-log')), 'no other copy of the library');
     const r = runApp(dir, app);

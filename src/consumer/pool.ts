@@ -21,8 +21,9 @@
  * running (a call past `timeoutMs` still has its worker stopped), the contiguous prefix of finished
  * records is committed and counted, and the call returns. The consumer destroys the pool after that.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
 import type { PoolOptions, ProcessSummary } from '../types.js';
@@ -37,6 +38,20 @@ export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { sign
 
 const POOL_KEYS = new Set(['workers', 'timeoutMs', 'batchRecords', 'signal']);
 
+let piscina: typeof Piscina | null = null;
+
+/**
+ * piscina, loaded by the first pool of the process with a require from the library's own file (in
+ * a bundle, the bundle's file; in a CommonJS bundle import.meta is empty and __filename is that file).
+ * A bundler does not follow that call, so piscina stays a package of node_modules without being
+ * named an external: it starts each thread from a file of its own package, which inlined code could
+ * not find. A process without pools never loads it.
+ */
+function loadPiscina(): typeof Piscina {
+  piscina ??= (createRequire(import.meta.url ?? __filename)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  return piscina;
+}
+
 /** The piscina pool of one consumer, with a fixed number of threads; it serves that consumer's calls one at a time. */
 export class ConsumerPool {
   private readonly pool: Piscina;
@@ -45,7 +60,8 @@ export class ConsumerPool {
 
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
-    this.pool = new Piscina({
+    const Pool = loadPiscina();
+    this.pool = new Pool({
       filename: poolWorkerFile(),
       minThreads: workers,
       maxThreads: workers,
