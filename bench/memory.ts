@@ -12,7 +12,7 @@
  * The raw processes show what Node itself holds (its heap, code and threads) before any log work.
  * Each cell is plain `node` running bench/lib/memory-cell.mjs on dist/ (no TypeScript loader).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inChild, log, n, runBench, summarize } from './lib/run.js';
@@ -48,6 +48,8 @@ await runBench('memory', 'reactive-log memory benchmark: peak resident memory mo
     cells.consumer.push(await cell({ cell: 'consumer', dir }));
     const expected = Math.floor(cfg.bytes / 1024);
     if (cells.consumer.at(-1)!.moved !== expected) throw new Error(`the consumer read ${cells.consumer.at(-1)!.moved} records of ${expected}`);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(rawDir, { recursive: true, force: true });
   }
   const mib = (cs: MemoryCell[]) => summarize(cs.map((c) => c.maxRssBytes / MiB));
   const rawW = mib(cells.rawWrite);

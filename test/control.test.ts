@@ -9,7 +9,7 @@
 import * as assert from 'uvu/assert';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Producer, SyncPolicy, inspectLog, verifyLog } from '../dist/index.js';
@@ -38,7 +38,8 @@ test('roll() seals the active segment; segments() matches the files and inspectL
       assert.equal(rolled.sealed.baseOffset, 0);
       assert.equal(rolled.sealed.endOffset, 10);
       assert.is(rolled.baseOffset, 10);
-      assert.is(rolls.length, 1, 'the roll is published like any other');
+      // Events travel on the worker's own port, the answer on the control port: the event may come second.
+      await waitFor(() => rolls.length === 1, 'the roll published like any other');
     } finally {
       diagnosticsChannel.unsubscribe('reactive-log:roll', onRoll);
     }
@@ -84,15 +85,18 @@ test('rolls interleaved with appends and retention: every record once, in order,
   assert.equal(texts, expected.slice(expected.length - texts.length), 'what retention kept is the newest records, whole and in order');
 });
 
-test('calls after close or destroy, and calls racing them, settle', async () => {
+test('calls made before close() are answered; calls after close or destroy, and calls racing destroy, settle', async () => {
   const logDir = tempDir();
   const p = await Producer.open({ logDir });
   p.append('x');
-  const racing = [p.segments(), p.roll()];
+  await p.flush();
+  // Counted before close() stored CLOSING: the writer answers them before it finishes, and the
+  // answers it posted before exiting are delivered before the calls left waiting are failed.
+  const before = [p.segments(), p.roll()] as const;
   await p.close();
-  for (const call of racing) {
-    await call.then((v) => assert.ok(v === null || typeof v === 'object'), (e: { code?: string }) => assert.is(e.code, 'ERR_LOG_CLOSED'));
-  }
+  const [list, rolled] = await Promise.all(before);
+  assert.equal(list.map((s) => s.baseOffset), [0]);
+  assert.is(rolled?.sealed.endOffset, 1);
   await rejectsWith(p.roll(), 'ERR_LOG_CLOSED');
   await rejectsWith(p.segments(), 'ERR_LOG_CLOSED');
 
@@ -116,6 +120,57 @@ test('a roll whose fsync fails rejects with the writer\'s error', async () => {
   assert.is(p.error?.code, 'ERR_IO');
   await rejectsWith(p.segments(), 'ERR_IO');
   await p.close().catch(() => undefined);
+});
+
+test('after a roll whose fsync fails, the calls drained behind it do not run: none reads as success', async () => {
+  const logDir = tempDir();
+  const arm = join(tempDir(), 'arm');
+  // One failure only: an fsync retried after EIO would succeed, which is what a call run after the
+  // failure would take for durability.
+  const p = await withFaults({ arm, rules: [{ op: 'fdatasync', thread: 'writer', nth: 1, effect: { errno: 'EIO' } }] }, () =>
+    Producer.open({ logDir, syncPolicy: SyncPolicy.never() }));
+  p.append('a');
+  await waitFor(() => p.writtenOffset === 1, 'the record written');
+  writeFileSync(arm, '');
+  const outcomes = await Promise.allSettled([p.roll(), p.roll(), p.segments()]);
+  assert.equal(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'answered')), ['ERR_IO', 'ERR_IO', 'ERR_IO']);
+  assert.is(p.durableOffset, 0, 'nothing was published as durable after the failed fsync');
+  await p.close().catch(() => undefined);
+  assert.equal(segmentBases(logDir), [0], 'no segment was made after the failure');
+});
+
+test('a roll on demand of a format 1 active segment, then appends: the next frame does not roll again', async () => {
+  const logDir = tempDir();
+  cpSync(fileURLToPath(new URL('./fixtures/format-v1', import.meta.url)), logDir, { recursive: true });
+  const p = await Producer.open({ logDir });
+  const end = p.nextOffset;
+  const rolled = await p.roll();
+  assert.is(rolled?.baseOffset, end);
+  p.append('after the roll');
+  await p.flush();
+  await p.close();
+  assert.ok((await verifyLog(logDir)).ok);
+  assert.is((await readTexts(logDir)).at(-1), 'after the roll');
+});
+
+test('control calls keep nothing once answered (20,000 calls, heap measured after a full GC)', () => {
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const script = `
+    import { Producer } from ${JSON.stringify(dist)};
+    const p = await Producer.open({ logDir: ${JSON.stringify(tempDir())} });
+    const heap = () => { globalThis.gc(); globalThis.gc(); return process.memoryUsage().heapUsed; };
+    for (let i = 0; i < 2_000; i++) await p.segments();
+    const before = heap();
+    for (let i = 0; i < 20_000; i++) await p.segments();
+    const grown = heap() - before;
+    await p.close();
+    console.log(JSON.stringify({ grown }));
+  `;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(r.status, 0, r.stderr);
+  const { grown } = JSON.parse(r.stdout) as { grown: number };
+  // A reaction kept per call (about 800 bytes each) would grow the heap by some 16 MB.
+  assert.ok(grown < 4 * 1024 * 1024, `the heap grew by ${grown} bytes over 20,000 calls`);
 });
 
 test('a script whose last work is an awaited control call runs to its end; an idle producer keeps nothing alive', () => {

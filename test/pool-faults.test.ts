@@ -183,6 +183,41 @@ test('the producer of this process closed and reopened during a blocking pool ca
   await p.close();
 });
 
+test('the pool worker module deleted from the temporary directory (a cleaner): the next pool writes it anew', () => {
+  // In a child process: the folder its first pool writes is the one new folder of the temporary
+  // directory, so no other process's folder is touched.
+  const dir = tempDir();
+  writeFileSync(join(dir, 'handler.mjs'), 'export default () => "commit";\n');
+  const script = `
+    import { readdirSync, rmSync } from 'node:fs';
+    import { tmpdir } from 'node:os';
+    import { join } from 'node:path';
+    import { Producer, Consumer, ConsumerStyle } from ${JSON.stringify(fileURLToPath(new URL('../dist/index.js', import.meta.url)))};
+    const logDir = ${JSON.stringify(join(dir, 'log'))};
+    const handler = ${JSON.stringify(join(dir, 'handler.mjs'))};
+    const ours = () => readdirSync(tmpdir()).filter((n) => n.startsWith('reactive-log-'));
+    const before = new Set(ours());
+    const p = await Producer.open({ logDir });
+    for (let i = 0; i < 10; i++) p.append('r' + i);
+    await p.close();
+    const committed = [];
+    for (const id of ['first', 'second']) {
+      const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
+      committed.push((await c.nonblockingProcess(10, handler, { workers: 1 })).committed);
+      await c.close();
+      const fresh = ours().filter((n) => !before.has(n));
+      if (id === 'first') {
+        if (fresh.length !== 1) throw new Error('expected one new reactive-log-* folder, found ' + fresh.length);
+        rmSync(join(tmpdir(), fresh[0]), { recursive: true, force: true });
+      }
+    }
+    console.log(JSON.stringify(committed));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.is(r.status, 0, `exit ${r.status ?? r.signal}: ${r.stderr}`);
+  assert.equal(JSON.parse(r.stdout.trim()), [10, 10]);
+});
+
 test('a pool thread that cannot start (its module broken) fails the call with ERR_WORKER_FAILED, not the process', async () => {
   // A copy of dist/ whose embedded pool worker throws on its first line (its banner comment replaced),
   // run in a child process: piscina's 'error' event, unheard, would end the process that holds the consumer.

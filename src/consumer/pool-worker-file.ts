@@ -5,7 +5,7 @@
  * folder in the system's temporary directory (mkdtemp: mode 0700, a name no other user can foresee),
  * and the folder is removed when the process exits.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poolWorkerCode } from '../embedded.js';
@@ -15,7 +15,9 @@ let file: string | null = null;
 
 /** The pool worker module's path, written on the first call of the process. */
 export function poolWorkerFile(): string {
-  if (file !== null) return file;
+  // A cleaner of the temporary directory (systemd-tmpfiles, macOS) may delete the file under a
+  // long-running process: then it is written anew.
+  if (file !== null && existsSync(file)) return file;
   const code = poolWorkerCode();
   let dir: string | null = null;
   try {

@@ -48,7 +48,11 @@ let piscina: typeof Piscina | null = null;
  * not find. A process without pools never loads it.
  */
 function loadPiscina(): typeof Piscina {
-  piscina ??= (createRequire(import.meta.url ?? __filename)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  try {
+    piscina ??= (createRequire(import.meta.url ?? __filename)('piscina') as { Piscina: typeof Piscina }).Piscina;
+  } catch (e) {
+    throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+  }
   return piscina;
 }
 

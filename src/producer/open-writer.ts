@@ -50,8 +50,11 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
       control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
     };
     const { port1, port2 } = new MessageChannel();
-    const { worker, ready } = await startWriter({ options: resolved, shared, controlPort: port2 });
-    return { io, options: resolved, lock: taken.lock, shared, worker, ready, controlPort: port1 };
+    const started = await startWriter({ options: resolved, shared, controlPort: port2 }).catch((e: unknown) => {
+      port1.close();
+      throw e;
+    });
+    return { io, options: resolved, lock: taken.lock, shared, worker: started.worker, ready: started.ready, controlPort: port1 };
   } catch (e) {
     taken.lock.release();
     throw e;

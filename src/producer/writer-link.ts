@@ -32,6 +32,10 @@ export class WriterLink {
   private readonly endpoint: HandleEndpoint;
   /** Control calls awaiting their answer. */
   private calls = 0;
+  /** What settles each call still waiting when the thread exits. */
+  private readonly unanswered = new Set<() => void>();
+  /** The thread has exited. */
+  private gone = false;
   /** Set by pin(): the thread stays referenced to its exit. */
   private pinned = false;
   private readonly control: Remote<WriterControl>;
@@ -49,8 +53,12 @@ export class WriterLink {
     worker.on('message', (m: WriterToMain) => this.onMessage(m));
     worker.on('error', (e) => this.markFailed(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed: ${e.message}`, {}, { cause: e })));
     this.exited = new Promise((resolve) => worker.once('exit', () => {
+      this.gone = true;
       this.failureReported();
+      // Answers the thread posted before it exited are delivered first; the calls left unanswered
+      // settle a turn later, after comlink's promise callbacks have run for those answers.
       this.endpoint.close();
+      setImmediate(() => { for (const onGone of [...this.unanswered]) onGone(); });
       // A clean close stores CLOSED before the thread exits; destroy() stops the thread on purpose.
       if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED && !this.destroyed) {
         // A log another thread failed (ERR_PRODUCER_STALLED) keeps that cause; its writer stops after draining.
@@ -67,18 +75,33 @@ export class WriterLink {
 
   /**
    * A control call to the writer thread. `stopped` gives the handle's error when the thread is gone
-   * or goes before it answers (a call racing close() may have run and still reject).
+   * or goes before it answers (a call racing close() may have run and still reject). Nothing is kept
+   * of a call once it settled.
    */
-  async call<T>(run: (control: Remote<WriterControl>) => Promise<T>, stopped: () => never): Promise<T> {
-    const gone = this.exited.then(stopped);
-    // The thread, not the port, keeps the process alive meanwhile: its exit (which settles the call
-    // when no answer comes) is an event only a referenced thread is sure to deliver.
-    if (this.calls++ === 0) this.worker.ref();
-    try {
-      return await Promise.race([run(this.control), gone]);
-    } finally {
-      if (--this.calls === 0 && !this.pinned) this.worker.unref();
-    }
+  call<T>(run: (control: Remote<WriterControl>) => Promise<T>, stopped: () => never): Promise<T> {
+    if (this.gone) return Promise.resolve().then(stopped);
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        this.unanswered.delete(onGone);
+        if (--this.calls === 0 && !this.pinned) this.worker.unref();
+        finish();
+      };
+      const onGone = (): void => settle(() => {
+        try {
+          stopped();
+        } catch (e) {
+          reject(e);
+        }
+      });
+      this.unanswered.add(onGone);
+      // The thread, not the port, keeps the process alive meanwhile: its exit (which settles the call
+      // when no answer comes) is an event only a referenced thread is sure to deliver.
+      if (this.calls++ === 0) this.worker.ref();
+      run(this.control).then((v) => settle(() => resolve(v)), (e: unknown) => settle(() => reject(e)));
+    });
   }
 
   /** close(): the process stays alive until the thread has exited, whatever the calls do. */

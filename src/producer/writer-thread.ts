@@ -14,7 +14,8 @@ let writerUrl: URL | null = null;
  * imports) straight from the library's memory, wherever the library itself was loaded from.
  */
 function writerModuleUrl(): URL {
-  writerUrl ??= new URL(`data:text/javascript,${encodeURIComponent(writerCode())}`);
+  // sourceURL names the module in stack traces, profiles and warnings (else each frame carries the whole URL).
+  writerUrl ??= new URL(`data:text/javascript,${encodeURIComponent(`${writerCode()}\n//# sourceURL=reactive-log-writer.mjs\n`)}`);
   return writerUrl;
 }
 

@@ -96,7 +96,11 @@ export class HandleEndpoint implements Endpoint {
     this.listeners.delete(listener);
   }
 
+  /** Delivers the answers still queued on the port (the writer thread posted them before it exited), then closes it. */
   close(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      for (const listener of this.listeners.keys()) deliver(listener, m.message);
+    }
     this.port.close();
   }
 }
@@ -125,9 +129,13 @@ export class WriterEndpoint implements Endpoint {
    * Answers the calls with `control`'s methods. A method that throws (an fsync that fails in a roll)
    * fails the writer as the loop's own errors do: drain() rethrows the error, and the call is left
    * unanswered, so its caller gets the writer's error with its details, as every other caller does.
+   * Calls drained after it in the same pass are not run, and are left unanswered too.
    */
   serve(control: WriterControl): void {
     const guard = <A extends unknown[], R>(method: (...args: A) => R) => (...args: A): R => {
+      // After a failure no call runs: the writer is failing, and a call drained behind the one that
+      // threw must not do I/O on it (an fsync retried after EIO may report success).
+      if (this.failure !== null) return new Promise<never>(() => undefined) as R;
       try {
         return method(...args);
       } catch (error) {

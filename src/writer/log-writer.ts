@@ -105,6 +105,8 @@ export class LogWriter {
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
       if ((state === State.CLOSING || state === State.FAILED) && (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail) {
+        // A call counted before close() stored CLOSING is answered first (a failed log answers none).
+        if (state === State.CLOSING && Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
         this.finish(state === State.FAILED);
         return 'closed';
       }
@@ -275,6 +277,7 @@ export class LogWriter {
     this.stats.roll();
     const baseOffset = this.writtenOffset;
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
+    this.rollBeforeFrame = false; // the new segment is of the current format, whoever asked for the roll
     this.retention.added(this.segment.info);
     this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
     // Everything written is durable since the seal's fdatasync. Published before retention runs: the
