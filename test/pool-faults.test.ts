@@ -218,18 +218,20 @@ test('the pool worker module deleted from the temporary directory (a cleaner): t
   assert.equal(JSON.parse(r.stdout.trim()), [10, 10]);
 });
 
-test('a pool thread that cannot start (its module broken) fails the call with ERR_WORKER_FAILED, not the process', async () => {
-  // A copy of dist/ whose embedded pool worker throws on its first line (its banner comment replaced),
-  // run in a child process: piscina's 'error' event, unheard, would end the process that holds the consumer.
+/**
+ * Runs, in a child process, a pool call of 2 workers over 10 records with a copy of dist/ changed by
+ * `patch` (applied to the one ESM file it changes); returns the child's output.
+ */
+function poolCallWithPatchedDist(patch: (text: string) => string | null, workers = 2): string {
   const dir = tempDir();
   cpSync(fileURLToPath(new URL('../dist', import.meta.url)), join(dir, 'dist'), { recursive: true });
-  const broken = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.js')).filter((f) => {
-    const text = readFileSync(join(dir, 'dist', f), 'utf8');
-    if (!text.includes('// reactive-log pool worker')) return false;
-    writeFileSync(join(dir, 'dist', f), text.replace('// reactive-log pool worker', 'throw RangeError();//'));
+  const patched = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.js')).filter((f) => {
+    const text = patch(readFileSync(join(dir, 'dist', f), 'utf8'));
+    if (text === null) return false;
+    writeFileSync(join(dir, 'dist', f), text);
     return true;
   });
-  assert.is(broken.length, 1, 'the embedded pool worker is in one ESM file of dist/');
+  assert.is(patched.length, 1, 'the patch applies to one ESM file of dist/');
   symlinkSync(fileURLToPath(new URL('../node_modules', import.meta.url)), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
   writeFileSync(join(dir, 'handler.mjs'), 'export default () => "commit";\n');
@@ -241,7 +243,7 @@ test('a pool thread that cannot start (its module broken) fails the call with ER
     await p.close();
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('a') });
     try {
-      await c.nonblockingProcess(10, new URL('./handler.mjs', import.meta.url), { workers: 2 });
+      await c.nonblockingProcess(10, new URL('./handler.mjs', import.meta.url), { workers: ${workers} });
       console.log('no error');
     } catch (e) {
       console.log('caught ' + e.code + ' committed ' + c.committedOffset);
@@ -250,8 +252,25 @@ test('a pool thread that cannot start (its module broken) fails the call with ER
     console.log('closed');
   `);
   const r = spawnSync(process.execPath, [join(dir, 'main.mjs')], { encoding: 'utf8', timeout: 60_000 });
-  assert.is(r.status, 0, r.stderr);
-  assert.is(r.stdout.trim(), 'caught ERR_WORKER_FAILED committed 0\nclosed');
+  assert.is(r.status, 0, `exit ${r.status ?? r.signal}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test('a pool thread that cannot start (its module broken) fails the call with ERR_WORKER_FAILED, not the process', () => {
+  // The embedded pool worker throws on its first line (its banner comment replaced). In a child
+  // process: piscina's 'error' event, unheard, would end the process that holds the consumer.
+  const out = poolCallWithPatchedDist((t) => (t.includes('// reactive-log pool worker') ? t.replace('// reactive-log pool worker', 'throw RangeError();//') : null));
+  assert.is(out, 'caught ERR_WORKER_FAILED committed 0\nclosed');
+});
+
+test('a pool thread whose module cannot be found fails the call with ERR_WORKER_FAILED: no lane is relaunched on the stopped pool', () => {
+  // The pool worker module is written beside the path piscina is given (as if a cleaner removed it
+  // between the check and the thread's start). A lane lost that way was relaunched on the stopped pool
+  // and its task never settled: the call hung.
+  for (const workers of [1, 2]) {
+    const out = poolCallWithPatchedDist((t) => (/writeFileSync\(path, code,/.test(t) ? t.replace(/writeFileSync\(path, code,/, 'writeFileSync(path + ".elsewhere", code,') : null), workers);
+    assert.is(out, 'caught ERR_WORKER_FAILED committed 0\nclosed', `${workers} worker(s)`);
+  }
 });
 
 test.run();

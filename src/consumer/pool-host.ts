@@ -46,4 +46,6 @@ export interface PoolCall {
   readonly retry: ResolvedRetry;
   /** The consumer's dead-letter log (it opens on its first dead letter). */
   readonly deadLetters: DeadLetterSink;
+  /** Why the pool's threads cannot start (their module could not be loaded), or null: no lane is launched then. */
+  readonly startFailure: () => Error | null;
 }

@@ -204,6 +204,13 @@ export class PoolRound {
 
   private launch(lane: number, startOffset: number): void {
     const { pv, call } = this;
+    // The pool's threads cannot start, and the pool is stopped: a task given to it now would never settle.
+    const fatal = call.startFailure();
+    if (fatal !== null) {
+      this.failure ??= fatal;
+      this.stopAll(null);
+      return;
+    }
     const task: PoolTask = {
       logDir: call.host.logId, handler: call.handlerUrl, retry: call.retry, end: this.endSource, progress: this.progress,
       lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,

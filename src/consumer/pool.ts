@@ -93,7 +93,10 @@ export class ConsumerPool {
     if (endOffset <= originOffset) {
       return { committed: 0, skipped: 0, retried: 0, stoppedBy: max !== null && max === 0 ? 'limit' : 'end' };
     }
-    const call = { host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters };
+    const call = {
+      host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters,
+      startFailure: () => this.startFailure,
+    };
     let round: Awaited<ReturnType<PoolRound['run']>>;
     try {
       round = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
