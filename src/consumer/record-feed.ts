@@ -148,8 +148,15 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
       try {
         done = commit ? this.cursor?.close() : this.cursor?.drop();
       } finally {
-        const closed = this.source.close();
-        if (closed !== undefined || done !== undefined) done = Promise.all([done, closed]).then(() => undefined);
+        // The source last: an async cursor store commits and gives its lease up over the source's connection.
+        if (done === undefined) done = this.source.close();
+        else {
+          const closeSource = (): void | Promise<void> => this.source.close();
+          done = done.then(closeSource, async (e: unknown) => {
+            await closeSource();
+            throw e;
+          });
+        }
       }
     }
     return done;

@@ -20,11 +20,15 @@ function holderText(): string {
 export class Lease {
   private timer: NodeJS.Timeout | null = null;
   private released = false;
+  /** The renewal in flight, if any: release() waits for it, so its delete carries the latest revision. */
+  private renewing: Promise<void> | null = null;
   /** Set when a renewal failed: the lease may be somebody else's now. */
   lost: Error | null = null;
 
   private constructor(private readonly kv: KV, private readonly key: string, private revision: number, leaseMs: number) {
-    this.timer = setInterval(() => void this.renew(), Math.max(250, Math.floor(leaseMs / 3)));
+    this.timer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => { this.renewing = null; });
+    }, Math.max(250, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
 
@@ -60,6 +64,7 @@ export class Lease {
     this.released = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    if (this.renewing !== null) await this.renewing;
     if (this.lost !== null) return;
     await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
   }
