@@ -25,6 +25,8 @@ export interface LogUnderTest {
   readonly backend: BackendName;
   /** Where the log is, as Producer.open and Consumer.open take it. */
   readonly where: Record<string, unknown>;
+  /** The same as JSON for a child process: `{ logDir }` or `{ jetstream: options of jetstream() }`. */
+  readonly childWhere: string;
   /** Opens its producer (SyncPolicy.never() unless `extra` says otherwise). */
   producer(extra?: Record<string, unknown>): Promise<AnyProducer>;
   /** Opens a consumer of the given style. */
@@ -39,10 +41,11 @@ export interface BackendUnderTest {
 let server: NatsServer | null = null;
 let streams = 0;
 
-function logUnderTest(backend: BackendName, where: Record<string, unknown>): LogUnderTest {
+function logUnderTest(backend: BackendName, where: Record<string, unknown>, childWhere: unknown): LogUnderTest {
   return {
     backend,
     where,
+    childWhere: JSON.stringify(childWhere),
     producer: (extra = {}) => Producer.open({ ...where, syncPolicy: SyncPolicy.never(), ...extra } as unknown as ProducerOptions) as Promise<AnyProducer>,
     consumer: (style, extra = {}) => Consumer.open({ ...where, style, ...extra } as unknown as ConsumerOptions),
   };
@@ -50,7 +53,10 @@ function logUnderTest(backend: BackendName, where: Record<string, unknown>): Log
 
 const local: BackendUnderTest = {
   name: 'local',
-  fresh: async () => logUnderTest('local', { logDir: tempDir('rlog-conf-') }),
+  fresh: async () => {
+    const logDir = tempDir('rlog-conf-');
+    return logUnderTest('local', { logDir }, { logDir });
+  },
 };
 
 const js: BackendUnderTest = {
@@ -59,7 +65,8 @@ const js: BackendUnderTest = {
     server ??= await startNats();
     const stream = `conf-${process.pid}-${++streams}`;
     // Short leases: a case that kills a holder sees it taken over within a second or two.
-    return logUnderTest('jetstream', { backend: jetstream({ servers: server.url, stream, leaseMs: 1_000, timeoutMs: 5_000 }) });
+    const options = { servers: server.url, stream, leaseMs: 1_000, timeoutMs: 5_000 };
+    return logUnderTest('jetstream', { backend: jetstream(options) }, { jetstream: options });
   },
 };
 
