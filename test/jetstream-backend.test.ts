@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, tempDir, throwsWith, waitFor } from './kit.js';
 import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
@@ -143,6 +143,43 @@ test('a stale cursor owner (its lease gone, another owner committed) fails its n
   }
 });
 
+test('producer methods not supported yet throw ERR_INVALID_OPTION', async () => {
+  const p = await Producer.open({ backend: fresh() });
+  try {
+    for (const m of ['appendBatch', 'share', 'stats']) throwsWith(() => (p as unknown as Record<string, () => unknown>)[m]!(), 'ERR_INVALID_OPTION');
+  } finally {
+    await p.close();
+  }
+});
+
+test('dead letters go to a local log (retry.deadLetterDir)', async () => {
+  const backend = fresh();
+  const p = await Producer.open({ backend });
+  p.append('poison');
+  p.append('fine');
+  await p.flush();
+  await p.close();
+  const deadLetterDir = tempDir();
+  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('dl'), retry: { maxAttempts: 2, deadLetterDir } });
+  try {
+    const s = await c.nonblockingProcess(null, (m) => (Buffer.from(m.data).toString() === 'poison' ? 'retry' : 'commit'));
+    assert.equal(s, { committed: 1, skipped: 1, retried: 2, stoppedBy: 'end' });
+  } finally {
+    await c.close();
+  }
+  const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const letters = [...d.iter()].map((m) => decodeDeadLetter(m.data));
+    assert.is(letters.length, 1);
+    assert.is(letters[0]!.offset, 0);
+    assert.is(letters[0]!.attempts, 2);
+    assert.is(letters[0]!.logId, backend.logId);
+    assert.is(Buffer.from(letters[0]!.data).toString(), 'poison');
+  } finally {
+    await d.close();
+  }
+});
+
 test('memory is bounded: past maxQueueBytes append throws ERR_LOG_FULL; writable() waits for room', async () => {
   const p = await Producer.open({ backend: fresh({ maxQueueBytes: 64 * 1024 }) });
   try {
@@ -160,7 +197,7 @@ test('memory is bounded: past maxQueueBytes append throws ERR_LOG_FULL; writable
     }
     assert.ok(full, 'the queue filled');
     assert.ok(appended <= 16, `at most 64 KiB queued (${appended} records of 4 KiB)`);
-    await (p as unknown as { writable(o: { bytes: number }): Promise<void> }).writable({ bytes: 4096 });
+    await p.writable({ bytes: 4096 });
     p.append(rec);
     await p.flush();
     assert.is(p.durableOffset, appended + 1);

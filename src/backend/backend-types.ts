@@ -80,6 +80,13 @@ export interface BackendProducer {
    * @throws {@link LogError} the error the producer failed with.
    */
   flush(): Promise<void>;
+  /**
+   * Resolves once the queue has room for a record of `bytes` bytes; `append` throws ERR_LOG_FULL
+   * at once while it has none (it cannot wait for the network on the caller's thread).
+   * @throws {@link LogError} `ERR_LOG_FULL` when there is no room within `appendTimeoutMs`; the error
+   *   the producer failed with.
+   */
+  writable(options?: { bytes?: number }): Promise<void>;
   /** The offset the next append will get. */
   readonly nextOffset: number;
   /** Every offset below this is acknowledged by the engine. */

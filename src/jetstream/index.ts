@@ -26,7 +26,7 @@ export type { JetStreamBackendOptions } from './options.js';
  *
  * @param options - The server(s) and the stream; see {@link JetStreamBackendOptions}.
  * @returns The backend.
- * @throws {@link LogError} `ERR_INVALID_OPTION` for a bad or unknown option.
+ * @throws LogError `ERR_INVALID_OPTION` (from `reactive-log`) for a bad or unknown option.
  *
  * @example
  * ```ts

@@ -21,7 +21,7 @@ import type { PubAck } from '@nats-io/jetstream';
 import type { BackendProducer, BackendProducerOptions } from '../backend/backend-types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
-import { DedupWindow } from '../producer/dedup-window.js';
+import { DedupWindow, type DedupWindowOption } from '../producer/dedup-window.js';
 import type { SyncPolicy } from '../producer/options.js';
 import { validDedupWindow } from '../producer/options.js';
 import { describe, requireInt } from '../validate.js';
@@ -37,6 +37,7 @@ const RECORD_OVERHEAD_BYTES = 64;
 const PRODUCER_LEASE_KEY = 'producer';
 /** The sync-policy warnings given in this process (once each). */
 const syncWarnings = new Set<string>();
+let dedupWarned = false;
 const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow']);
 const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
 const NOT_YET = new Set(['maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
@@ -95,6 +96,7 @@ export class JetStreamProducer implements BackendProducer {
     const serverMax = session.nc.info?.max_payload ?? 1024 * 1024;
     const maxRecordBytes = o.maxRecordBytes === undefined ? serverMax : requireInt('maxRecordBytes', o.maxRecordBytes, 1, serverMax, `maxRecordBytes takes 1 to the server's max_payload (${serverMax})`);
     const window = validDedupWindow(o.dedupWindow);
+    if (window !== null) await checkDedupWindow(session, window);
     const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
     try {
       const { endOffset } = await session.bounds();
@@ -173,6 +175,21 @@ export class JetStreamProducer implements BackendProducer {
         this.roomWaiters.push(() => { clearTimeout(t); resolve(); });
       });
     }
+  }
+
+  /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
+  appendBatch(): never {
+    throw notYet('appendBatch');
+  }
+
+  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
+  share(): never {
+    throw notYet('share');
+  }
+
+  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
+  stats(): never {
+    throw notYet('stats');
   }
 
   flush(): Promise<void> {
@@ -273,6 +290,10 @@ export class JetStreamProducer implements BackendProducer {
   }
 }
 
+function notYet(what: string): LogError {
+  return LogError.invalidOption(what, `the JetStream backend does not support producer.${what}() yet`);
+}
+
 /**
  * What a sync policy can mean on this server (docs/jetstream.md): `always()` asks that an
  * acknowledged record survive the loss of the machine; a single replica on a server before 2.10
@@ -294,5 +315,24 @@ function checkSyncPolicy(session: Session, v: unknown): void {
     syncWarnings.add(said);
     process.emitWarning(`on JetStream, SyncPolicy.${policy.kind}() means: flush() resolves once the stream acknowledged the records (stored by the leader${session.options.replicas > 1 ? ' and a majority of replicas' : ''}); when the server fsyncs is its own sync_interval setting (docs/jetstream.md)`,
       { code: 'RL_JETSTREAM_SYNC' });
+  }
+}
+
+/**
+ * A dedup key is also the message's Nats-Msg-Id, which the stream remembers for its
+ * duplicate_window: a key the producer's window forgot and the stream still remembers would be
+ * dropped by the server after append returned an offset for it. So a `{ ms }` window shorter than
+ * the stream's is refused, and a `{ records }` window gets a warning (RL_JETSTREAM_DEDUP).
+ */
+async function checkDedupWindow(session: Session, window: DedupWindowOption): Promise<void> {
+  const info = await session.streamInfo();
+  const streamMs = Math.ceil((info.config.duplicate_window ?? 120_000_000_000) / 1e6);
+  if ('ms' in window && window.ms < streamMs) {
+    throw LogError.invalidOption('dedupWindow', `{ ms: ${window.ms} } is shorter than the duplicate_window of stream ${session.options.stream} (${streamMs} ms): use at least { ms: ${streamMs} }`);
+  }
+  if ('records' in window && !dedupWarned) {
+    dedupWarned = true;
+    process.emitWarning(`dedupWindow { records: ${window.records} } on JetStream: a dedup key is also the message's Nats-Msg-Id, remembered by stream ${session.options.stream} for ${streamMs} ms; a key appended again after the producer's window forgot it and within that time stops the producer (ERR_INTERNAL). Prefer { ms: ${streamMs} } or more`,
+      { code: 'RL_JETSTREAM_DEDUP' });
   }
 }
