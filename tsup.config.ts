@@ -12,6 +12,11 @@ import { defineConfig } from 'tsup';
 //    of the constants REACTIVE_LOG_WRITER_CODE and REACTIVE_LOG_POOL_WORKER_CODE (src/embedded.ts).
 //    So dist/ holds no worker file, and an app that bundles the library has none to copy.
 //
+// 3. The JetStream backend (src/jetstream/) is a third entry, `reactive-log/jetstream`: only it imports
+//    the @nats-io packages, which stay external (optional peer dependencies, never bundled); the main
+//    entry never loads them. Its chunks are shared with the main entry (ESM and CJS), so both see one
+//    LogError class and one Consumer.
+//
 // dist/ is emptied once, here, before both builds: the two configurations run concurrently into the
 // same folder, so tsup's own `clean` in either one could delete the other's output mid-build.
 // No source maps: the package ships what runs, and the built files keep the sources' names and layout.
@@ -53,27 +58,29 @@ export default defineConfig((options) => {
   return [
     {
       // ESM: the library and the command share their chunks.
-      entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+      entry: { index: 'src/index.ts', cli: 'src/cli.ts', jetstream: 'src/jetstream/index.ts' },
       format: ['esm'],
-      dts: { entry: { index: 'src/index.ts' }, compilerOptions: { stripInternal: true } },
+      dts: { entry: { index: 'src/index.ts', jetstream: 'src/jetstream/index.ts' }, compilerOptions: { stripInternal: true } },
       sourcemap: false,
       clean: false,
       target: 'node20',
-      external: ['piscina', 'fs-native-extensions'],
+      external: ['piscina', 'fs-native-extensions', /^@nats-io\//],
       // comlink (the control calls to the writer thread) is small and pure JavaScript: inside the library.
       noExternal: ['comlink'],
       define,
     },
     {
       // CommonJS: the library alone.
-      entry: { index: 'src/index.ts' },
+      entry: { index: 'src/index.ts', jetstream: 'src/jetstream/index.ts' },
       format: ['cjs'],
+      // One copy of the library's modules (LogError, the consumer) shared by both entries.
+      splitting: true,
       dts: { compilerOptions: { stripInternal: true } },
       shims: true,
       sourcemap: false,
       clean: false,
       target: 'node20',
-      external: ['piscina', 'fs-native-extensions'],
+      external: ['piscina', 'fs-native-extensions', /^@nats-io\//],
       // comlink (the control calls to the writer thread) is small and pure JavaScript: inside the library.
       noExternal: ['comlink'],
       define,

@@ -33,7 +33,7 @@ function run(cmd, args, cwd) {
 }
 
 /** The program each project runs; `head` differs per module system, the rest is shared. */
-function body(handlerRef) {
+function body(handlerRef, loadJetstream) {
   return `
 const RECORDS = ${RECORDS};
 const logDir = join(process.cwd(), 'log'); // the project's folder: the runs start there
@@ -73,7 +73,17 @@ const summary = await pooled.nonblockingProcess(null, ${handlerRef}, { workers: 
 assert.deepEqual(summary, { committed: RECORDS, skipped: 0, retried: 0, stoppedBy: 'end' });
 assert.equal(pooled.committedOffset, RECORDS);
 await pooled.close();
-console.log(\`producer appended \${RECORDS}, consumer read \${read}, pool committed \${summary.committed}\`);
+
+// The JetStream subpath resolves; without its optional peer dependencies (not installed here: a
+// local-only user installs nothing more) it fails to load, naming them, while the main entry above ran.
+let jsError = null;
+try {
+  ${loadJetstream};
+} catch (e) {
+  jsError = e;
+}
+assert.ok(jsError !== null && /@nats-io\\//.test(String(jsError.message)), \`reactive-log/jetstream without @nats-io: \${String(jsError)}\`);
+console.log(\`producer appended \${RECORDS}, consumer read \${read}, pool committed \${summary.committed}, reactive-log/jetstream asks for @nats-io\`);
 `;
 }
 
@@ -88,7 +98,7 @@ const projects = [
       'main.mjs': `import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError } from 'reactive-log';
-${body("new URL('./handler.mjs', import.meta.url)")}`,
+${body("new URL('./handler.mjs', import.meta.url)", "await import('reactive-log/jetstream')")}`,
     },
     main: 'main.mjs',
   },
@@ -102,7 +112,7 @@ const { join } = require('node:path');
 const { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError } = require('reactive-log');
 
 (async () => {
-${body("join(__dirname, 'handler.js')")}
+${body("join(__dirname, 'handler.js')", "require('reactive-log/jetstream')")}
 })().catch((e) => {
   console.error(e);
   process.exitCode = 1;
@@ -131,10 +141,13 @@ export default handler;
       'src/main.ts': `import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, isLogError, type Message, type ProcessSummary } from 'reactive-log';
+import type { JetStreamBackendOptions } from 'reactive-log/jetstream';
 
 const typed: (m: Message) => number = (m) => m.offset;
 void typed;
-${body("new URL('./handler.js', import.meta.url)").replace('let second = null;', 'let second: unknown = null;').replace('const summary = ', 'const summary: ProcessSummary = ')}`,
+const jsOptions: JetStreamBackendOptions = { servers: 'nats://127.0.0.1:4222', stream: 'orders', replicas: 3 };
+void jsOptions;
+${body("new URL('./handler.js', import.meta.url)", "await import('reactive-log/jetstream')").replace('let second = null;', 'let second: unknown = null;').replace('let jsError = null;', 'let jsError: any = null;').replace('const summary = ', 'const summary: ProcessSummary = ')}`,
     },
     build: [process.execPath, [tsc, '-p', '.']],
     main: 'out/main.js',

@@ -4,6 +4,7 @@ import type { Visibility } from '../ring/layout.js';
 import { describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
 import type { ConsumerStyle, RetryPolicy, Whence } from '../types.js';
 import { resolveLagThreshold, type LagThreshold } from './lag-watch.js';
+import { isLogBackend, type LogBackend } from '../backend/backend-types.js';
 
 /** The retry policy with every default applied (each field as documented in RetryPolicy). */
 export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> };
@@ -18,8 +19,10 @@ export type StartPlan =
 
 /** The options of `Consumer.open`, checked, with every default applied. */
 export interface ResolvedConsumerOptions {
-  /** As given (Consumer.open resolves its real path). */
+  /** As given (Consumer.open resolves its real path); on a backend, the backend's logId. */
   readonly logDir: string;
+  /** The engine when the consumer reads a backend (then `logDir` was not given), else null. */
+  readonly backend: LogBackend | null;
   /** Where the consumer starts. */
   readonly start: StartPlan;
   /** Which of the producer's published ends the consumer reads up to. */
@@ -35,7 +38,7 @@ export interface ResolvedConsumerOptions {
   readonly lagThreshold: LagThreshold | null;
 }
 
-const KNOWN = new Set(['logDir', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal', 'lagThreshold']);
+const KNOWN = new Set(['logDir', 'backend', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal', 'lagThreshold']);
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -63,7 +66,15 @@ function checkKeys(what: string, o: object, known: Set<string>): void {
 export function resolveConsumerOptions(options: unknown): ResolvedConsumerOptions {
   const o = requireObject('options', options) as Record<string, unknown>;
   checkKeys('', o, KNOWN);
-  const logDir = requireLogDir(o.logDir);
+  const backend = o.backend === undefined ? null : o.backend;
+  if (backend !== null && !isLogBackend(backend)) throw LogError.invalidOption('backend', `expected a backend made by a backend factory such as jetstream(), got ${describe(backend)}`);
+  if (backend !== null && o.logDir !== undefined) throw LogError.invalidOption('logDir', 'give either logDir or backend, not both');
+  const logDir = backend !== null ? backend.logId : requireLogDir(o.logDir);
+  if (backend !== null) {
+    for (const k of ['pollIntervalMs', 'lagThreshold']) {
+      if (o[k] !== undefined) throw LogError.invalidOption(k, `the ${backend.engine} backend does not support this option yet`);
+    }
+  }
   const style = o.style as ConsumerStyle | null | undefined;
   if (style === null || typeof style !== 'object' || !['nonTx', 'clientTx', 'globalTx'].includes(style.kind)) {
     throw LogError.invalidOption('style', `expected ConsumerStyle.nonTx(whence), clientTx(id) or globalTx(), got ${describe(style)}`);
@@ -75,7 +86,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
     throw LogError.invalidOption('visibility', 'transactional consumers read durable records only, so that a cursor never passes durable data');
   }
   const pollIntervalMs = o.pollIntervalMs === undefined ? 50 : requireInt('pollIntervalMs', o.pollIntervalMs, 1, 60_000);
-  const retry = resolveRetry(o.retry, logDir, cursorName ?? 'nontx');
+  const retry = resolveRetry(o.retry, logDir, cursorName ?? 'nontx', backend !== null);
   const c = requireObject('commit', o.commit ?? {}) as Record<string, unknown>;
   checkKeys('commit.', c, COMMIT_KEYS);
   const commitEveryRecords = c.everyRecords === undefined ? 1 : requireInt('commit.everyRecords', c.everyRecords, 1, 1_000_000_000);
@@ -87,7 +98,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (onPositionExpired !== 'error' && onPositionExpired !== 'oldest') {
     throw LogError.invalidOption('onPositionExpired', `expected 'error' or 'oldest', got ${describe(onPositionExpired)}`);
   }
-  return { logDir, start, visibility, pollIntervalMs, retry, onPositionExpired, signal: optionalSignal(o.signal), lagThreshold: resolveLagThreshold(o.lagThreshold) };
+  return { logDir, backend, start, visibility, pollIntervalMs, retry, onPositionExpired, signal: optionalSignal(o.signal), lagThreshold: resolveLagThreshold(o.lagThreshold) };
 }
 
 /** The cursor's file stem (`client.<id>`, `global`), or null for nonTx, whose Whence is checked here. */
@@ -104,7 +115,7 @@ function cursorNameOf(style: ConsumerStyle): string | null {
   return null;
 }
 
-function resolveRetry(retry: unknown, logDir: string, cursorName: string): ResolvedRetry {
+function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBackend: boolean): ResolvedRetry {
   const r = requireObject('retry', retry ?? {}) as Record<string, unknown>;
   checkKeys('retry.', r, RETRY_KEYS);
   const maxAttempts = r.maxAttempts === undefined || r.maxAttempts === null ? null : requireInt('retry.maxAttempts', r.maxAttempts, 1, 1_000_000);
@@ -113,6 +124,11 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string): Resol
   if (backoff !== 'fixed' && backoff !== 'exponential') throw LogError.invalidOption('retry.backoff', `expected 'fixed' or 'exponential', got ${describe(backoff)}`);
   const maxDelayMs = r.maxDelayMs === undefined ? 30_000 : requireInt('retry.maxDelayMs', r.maxDelayMs, 0, 3_600_000);
   if (r.retryOnThrow !== undefined && typeof r.retryOnThrow !== 'boolean') throw LogError.invalidOption('retry.retryOnThrow', `expected a boolean, got ${describe(r.retryOnThrow)}`);
-  const deadLetterDir = r.deadLetterDir === undefined ? `${logDir.replace(/[/\\]+$/, '')}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir, 'retry.deadLetterDir');
+  // On a backend there is no log directory to put the dead letters beside: deadLetterDir is required
+  // with maxAttempts (the dead-letter log is a local log).
+  if (onBackend && maxAttempts !== null && r.deadLetterDir === undefined) {
+    throw LogError.invalidOption('retry.deadLetterDir', 'on a backend, retry.maxAttempts needs retry.deadLetterDir (a local directory for the dead-letter log)');
+  }
+  const deadLetterDir = onBackend && r.deadLetterDir === undefined ? '' : r.deadLetterDir === undefined ? `${logDir.replace(/[/\\]+$/, '')}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir, 'retry.deadLetterDir');
   return { maxAttempts, delayMs, backoff, maxDelayMs, retryOnThrow: r.retryOnThrow === true, deadLetterDir };
 }

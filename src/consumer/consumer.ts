@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
 import { fileIO, fileIONow } from '../storage/file-io.js';
+import type { BackendConsumerOptions } from '../backend/backend-types.js';
 import type { ConsumerOptions, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
 import { resolveConsumerOptions, type ResolvedRetry } from './consumer-options.js';
 import { openStart, realLogDir } from './consumer-start.js';
@@ -22,6 +23,7 @@ import { DeadLetterSink } from './dead-letter.js';
 import { ConsumerPool, resolvePoolOptions } from './pool.js';
 import { runProcess } from './process.js';
 import { RecordFeed } from './record-feed.js';
+import { LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
 import { LagWatch } from './lag-watch.js';
 import type { CursorLag } from '../admin/inspect.js';
@@ -86,14 +88,19 @@ export class Consumer implements AsyncIterable<Message> {
    * await consumer.close();
    * ```
    */
-  static async open(options: ConsumerOptions): Promise<Consumer> {
+  static async open(options: ConsumerOptions | BackendConsumerOptions): Promise<Consumer> {
     const opts = resolveConsumerOptions(options);
+    if (opts.backend !== null) {
+      const parts = await opts.backend.openConsumer(opts);
+      return new Consumer(new RecordFeed(parts.source, parts.cursor, parts.reader), opts.retry);
+    }
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
     // The open itself is synchronous from here: an abort is seen before it starts.
     if (opts.signal?.aborted === true) throw openAborted(opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
-    const consumer = new Consumer(new RecordFeed(io, realDir, opts.visibility, opts.pollIntervalMs, cursor, reader), opts.retry);
+    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs);
+    const consumer = new Consumer(new RecordFeed(source, cursor, reader), opts.retry);
     if (opts.lagThreshold !== null) {
       const id = opts.start.kind === 'cursor' ? opts.start.cursorName.replace(/^client\./, '') : null;
       consumer.lagWatch = new LagWatch(opts.lagThreshold, realDir, id, () => consumer.lag());
@@ -147,6 +154,9 @@ export class Consumer implements AsyncIterable<Message> {
    */
   *iter(): Generator<Message, void, undefined> {
     const feed = this.feed;
+    if (!feed.synchronous) {
+      throw LogError.invalidOption('iter', 'this backend reads over the network and cannot hand out records synchronously: use nonblockingProcess(), blockingProcess() or `for await` (tail())');
+    }
     feed.enter();
     try {
       for (;;) {
@@ -275,7 +285,8 @@ export class Consumer implements AsyncIterable<Message> {
     if (this.feed.isReleased) return; // close() already released everything
     this.destroyedWith = err ?? LogError.closed('consumer');
     this.feed.requestClose();
-    this.feed.release(false);
+    const released = this.feed.release(false);
+    if (released !== undefined) await released.catch(() => undefined);
     // Pools and the dead-letter log serve the call in progress: stopped once it has ended.
     const stopHelpers = (): Promise<unknown> => Promise.allSettled([
       ...[...this.pools.values()].map((p) => p.close()),
@@ -295,7 +306,7 @@ export class Consumer implements AsyncIterable<Message> {
     // destroy() while this close waited: it released everything already.
     if (this.destroying !== null) return this.destroying;
     try {
-      this.feed.release(true);
+      await this.feed.release(true);
     } finally {
       if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
       await this.deadLetters.close();
@@ -334,9 +345,10 @@ export class Consumer implements AsyncIterable<Message> {
       try {
         return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
       } finally {
-        this.feed.leave();
+        await this.feed.leave();
       }
     }
+    if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'the JetStream backend does not support worker pools yet: pass a handler function');
     const url = handlerModuleUrl(handler);
     const popts = resolvePoolOptions(options);
     this.feed.enter(true);

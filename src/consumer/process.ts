@@ -25,8 +25,13 @@ export interface RecordSource {
   take(): Message | null;
   /** Waits for more records (bounded); makes the cursor durable first. */
   wait(signal: AbortSignal | undefined): Promise<void>;
-  /** The record is done ('commit' or 'skip'): move past it, with a staged state (undefined: keep). */
-  complete(msg: Message, state: Uint8Array | null | undefined): void;
+  /**
+   * The record is done ('commit' or 'skip'): move past it, with a staged state (undefined: keep). A
+   * promise when the commit is asynchronous: awaited before the next record.
+   */
+  complete(msg: Message, state: Uint8Array | null | undefined): void | Promise<void>;
+  /** Async engines: fetches what the log holds now; false when there is nothing more (local: false). */
+  fill(signal: AbortSignal | undefined): Promise<boolean> | false;
   /** close() was called: finish the record in hand, then return. */
   isClosed(): boolean;
   /** Aborts when close() is called (ends a retry delay). */
@@ -47,7 +52,11 @@ export async function runProcess(
     if (src.isClosed()) return stop(summary, 'end');
     const msg = src.take();
     if (msg === null) {
-      if (!blocking) return stop(summary, 'end');
+      if (!blocking) {
+        const filled = src.fill(signal);
+        if (filled !== false && await filled) continue;
+        return stop(summary, 'end');
+      }
       await src.wait(signal);
       continue;
     }
@@ -65,7 +74,8 @@ export async function runProcess(
       }
       outcome = checkOutcome(outcome);
       if (outcome === 'commit' || outcome === 'skip') {
-        src.complete(msg, staged);
+        const committing = src.complete(msg, staged);
+        if (committing !== undefined) await committing;
         if (outcome === 'commit') summary.committed++;
         else summary.skipped++;
         break;
@@ -74,7 +84,8 @@ export async function runProcess(
       summary.retried++;
       if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
         await deadLetters.put(msg, attempt, lastError);
-        src.complete(msg, undefined);
+        const committing = src.complete(msg, undefined);
+        if (committing !== undefined) await committing;
         summary.skipped++;
         break;
       }

@@ -6,32 +6,22 @@
  *
  * One iteration or processing call runs at a time: enter() takes the feed (ERR_CONSUMER_BUSY
  * otherwise), leave() makes the cursor durable and gives it back.
+ *
+ * The engine underneath is reached through the seam of log-source.ts: the reader (read() per
+ * record), the source (per batch: the read limit, waits, fills) and the cursor store.
  */
-import { lagBehind, type CursorLag } from '../admin/inspect.js';
-import type { TxCursor } from '../cursor/tx-cursor.js';
+import type { CursorLag } from '../admin/inspect.js';
 import { ErrorCode, LogError } from '../errors.js';
-import { localProducer } from '../producer/registry.js';
-import { LogReader } from '../reader/log-reader.js';
-import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
-import { readDurableHint } from '../storage/durable-hint.js';
-import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
+import type { CursorStore, LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { PoolHost } from './pool-host.js';
 import type { EndSource } from './pool-protocol.js';
 import type { RecordSource } from './process.js';
 import type { TailSource } from './tail-iterator.js';
-import { Waiter } from './waiter.js';
-
-/** How far the reader may go, and whether that bound was published by this process's writer. */
-interface ReadLimit {
-  readonly limitOffset: number;
-  readonly strict: boolean;
-}
 
 const NOTHING_READ: ReadLimit = { limitOffset: 0, strict: false };
 
 export class RecordFeed implements RecordSource, TailSource, PoolHost {
-  private readonly waiter: Waiter;
   /** Aborted by close() or destroy(): ends waits, cuts a retry delay short, wakes a pool's coordinator. */
   private readonly closeRequest = new AbortController();
   /** closeRequest is aborted; a plain field, because take() reads it for every record. */
@@ -49,17 +39,27 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /** During a pool call: every record below it is done (the pool reads ahead on its own). */
   private poolDoneOffset = 0;
 
+  /** Identifies the log; with an offset it makes an idempotency key. */
+  readonly logId: string;
+
   constructor(
-    private readonly io: FileIO,
-    /** The real path of the log directory; with an offset it makes an idempotency key. */
-    readonly logId: string,
-    private readonly visibility: Visibility,
-    pollIntervalMs: number,
-    private readonly cursor: TxCursor | null,
+    /** The engine's per-batch side. */
+    private readonly source: LogSource,
+    private readonly cursor: CursorStore | null,
     /** Placed at the first record to hand out. */
-    private readonly reader: LogReader,
+    private readonly reader: RecordReader,
   ) {
-    this.waiter = new Waiter(logId, pollIntervalMs);
+    this.logId = source.logId;
+  }
+
+  /** Whether records can be read without waiting for I/O (iter() needs it). */
+  get synchronous(): boolean {
+    return this.source.synchronous;
+  }
+
+  /** Whether a worker pool can read this log. */
+  get supportsPools(): boolean {
+    return this.source.supportsPools;
   }
 
   /** Transactional styles: ctx.setState is available. */
@@ -110,12 +110,15 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
   }
 
-  /** Gives the feed back; the cursor is made durable first. */
-  leave(): void {
+  /**
+   * Gives the feed back; the cursor is made durable first (an async store: the commit's promise,
+   * which close() also waits for).
+   */
+  leave(): void | Promise<void> {
     this.busy = false;
-    this.waiter.disarm();
+    this.source.disarm();
     try {
-      if (!this.released) this.cursor?.sync();
+      if (!this.released) return this.cursor?.sync();
     } finally {
       // A close() waiting for this call goes on now; the call's own promise settles right after.
       const end = this.endCall;
@@ -129,21 +132,34 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   requestClose(): void {
     this.closed = true;
     this.closeRequest.abort();
-    this.waiter.close();
+    this.source.stopWaiting();
   }
 
   /**
    * Closes the reader and the cursor: `commit` makes the cursor durable first (close), else what moved
    * since the last durable commit is dropped (destroy). Nothing is committed after this.
    */
-  release(commit: boolean): void {
+  release(commit: boolean): void | Promise<void> {
     this.released = true;
+    let done: void | Promise<void> = undefined;
     try {
       this.reader.close();
     } finally {
-      if (commit) this.cursor?.close();
-      else this.cursor?.drop();
+      try {
+        done = commit ? this.cursor?.close() : this.cursor?.drop();
+      } finally {
+        // The source last: an async cursor store commits and gives its lease up over the source's connection.
+        if (done === undefined) done = this.source.close();
+        else {
+          const closeSource = (): void | Promise<void> => this.source.close();
+          done = done.then(closeSource, async (e: unknown) => {
+            await closeSource();
+            throw e;
+          });
+        }
+      }
     }
+    return done;
   }
 
   /** The pending record, else the next visible one, else null. It stays pending until completed. */
@@ -152,33 +168,43 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (this.pending === null) {
       this.pending = this.reader.read(this.bound.limitOffset, this.bound.strict);
       if (this.pending === null) {
-        this.bound = this.readLimit();
+        this.bound = this.source.readLimit(this.reader);
         this.pending = this.reader.read(this.bound.limitOffset, this.bound.strict);
       }
     }
     return this.pending;
   }
 
-  /** The record is done: move past it, with a staged state (undefined keeps the last one). */
-  complete(msg: Message, state?: Uint8Array | null): void {
+  /**
+   * The record is done: move past it, with a staged state (undefined keeps the last one). An async
+   * cursor store returns its commit's promise when the group commit syncs: await it before the next
+   * record is handed out.
+   */
+  complete(msg: Message, state?: Uint8Array | null): void | Promise<void> {
     // Once the cursor is closed nothing is committed any more: the record comes back. (While close()
     // waits for a processing call, the call's last outcome is still committed.)
     if (this.released || this.pending !== msg) return;
     this.pending = null;
-    this.cursor?.advance(msg.offset + 1, state);
+    return this.cursor?.advance(msg.offset + 1, state);
+  }
+
+  /**
+   * Async engines: fetches what the log holds now (nonblocking calls at the end of what was read);
+   * false when there is nothing more, and always false for the local engine.
+   */
+  fill(signal: AbortSignal | undefined): Promise<boolean> | false {
+    if (this.pending !== null || this.isClosed()) return false;
+    this.bound = NOTHING_READ;
+    return this.source.fill(this.reader, signal);
   }
 
   /** Waits (bounded) for records at or past `afterOffset`; the cursor is made durable first. */
   async wait(signal: AbortSignal | undefined, afterOffset = this.reader.nextOffset): Promise<void> {
-    this.cursor?.sync();
-    const c = this.sharedControl();
-    if (c !== null) {
-      const seen = endSeq(c, this.visibility); // before the limit: an end published in between is not missed
-      if (this.readLimit().limitOffset > afterOffset) return;
-      await this.waiter.onShared(c.i32, endSlots(this.visibility).seqSlot, seen, signal);
-    } else {
-      await this.waiter.onFiles(signal);
-    }
+    const synced = this.cursor?.sync();
+    if (synced !== undefined) await synced;
+    // An async engine fills the reader while it waits: the bound read before is stale.
+    if (!this.source.synchronous) this.bound = NOTHING_READ;
+    await this.source.wait(this.reader, afterOffset, signal);
   }
 
   /** A pool call starts: it goes on from the next record to hand out. */
@@ -203,52 +229,27 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /** The offset below which records may be handed out now. */
   availableEndOffset(): number {
-    const b = this.readLimit();
-    return b.limitOffset !== Infinity ? b.limitOffset : this.reader.bounds().end;
+    return this.source.availableEndOffset(this.reader);
   }
 
   /** How far the next record is behind availableEndOffset(): see Consumer.lag(). */
   lag(): CursorLag {
-    return lagBehind(this.io, this.logId, this.nextOffset, this.availableEndOffset());
+    return this.source.lag(this.nextOffset, this.availableEndOffset());
   }
 
   /** The producer's control block when it runs in this process (pool workers watch it), else null. */
   endSource(): EndSource | null {
-    const c = this.sharedControl();
-    if (c === null) return null;
-    return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
+    return this.source.endSource();
   }
 
   /** During a pool call: every record below `offset` is done; the cursor moves there. */
   advanceTo(offset: number): void {
     this.poolDoneOffset = offset;
-    if (!this.released) this.cursor?.advance(offset, undefined); // after destroy() nothing is committed
+    if (!this.released) void this.cursor?.advance(offset, undefined); // after destroy() nothing is committed (pools: local engine only, whose commit is synchronous)
   }
 
   /** Reads the record at `offset` with a reader of its own (for a dead letter). */
   readOne(offset: number): Message {
-    const r = new LogReader(this.io, this.logId);
-    try {
-      r.seek(offset);
-      const m = r.read(Infinity, false);
-      if (m === null || m.offset !== offset) throw new LogError(ErrorCode.LOG_CORRUPT, `record ${offset} cannot be read back`, { offset });
-      return m;
-    } finally {
-      r.close();
-    }
-  }
-
-  /** In the producer's process while it runs: its control block, else null (tail the files). */
-  private sharedControl(): ControlViews | null {
-    const p = localProducer(this.logId);
-    if (p === undefined) return null;
-    return writerPublishing(p.views) ? p.views : null;
-  }
-
-  private readLimit(): ReadLimit {
-    const c = this.sharedControl();
-    if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
-    if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
-    return { limitOffset: readDurableHint(this.io, this.logId) ?? this.reader.nextOffset, strict: false };
+    return this.source.readOne(offset);
   }
 }

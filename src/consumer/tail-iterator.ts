@@ -24,14 +24,14 @@ export interface TailSource {
   enter(): void;
   /** The pending record, else the next visible one, else null. */
   take(): Message | null;
-  /** The loop asked for the record after `m`: `m` is done. */
-  complete(m: Message): void;
+  /** The loop asked for the record after `m`: `m` is done (a promise while an async commit runs). */
+  complete(m: Message): void | Promise<void>;
   /** Waits (bounded) for more records. */
   wait(signal: AbortSignal | undefined): Promise<void>;
   /** close() or destroy() was called. */
   isClosed(): boolean;
-  /** Releases the consumer (once, after a successful enter). */
-  leave(): void;
+  /** Releases the consumer (once, after a successful enter); an async commit goes on in the background. */
+  leave(): void | Promise<void>;
 }
 
 const NEW = 0;
@@ -49,6 +49,8 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   /** A call is waiting for records; calls made meanwhile queue behind it. */
   private inFlight = false;
   private readonly queue: Array<() => void> = [];
+  /** The commit of the record handed out before, when the cursor store commits asynchronously. */
+  private committing: Promise<void> | null = null;
 
   /** `options` as the caller passed them to tail(): checked by the first next(). */
   constructor(private readonly src: TailSource, private readonly options: { signal?: AbortSignal }) {}
@@ -102,7 +104,11 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
       const prev = this.handedOut;
       if (prev !== null) {
         this.handedOut = null;
-        this.src.complete(prev); // the loop asked for the next one
+        const c = this.src.complete(prev); // the loop asked for the next one
+        if (c !== undefined) {
+          this.committing = c; // the next record only once this one is committed
+          return null;
+        }
       }
       return this.offer();
     } catch (e) {
@@ -125,6 +131,13 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
 
   private async waitForRecord(): Promise<IteratorResult<Message, void>> {
     try {
+      const c = this.committing;
+      if (c !== null) {
+        this.committing = null;
+        await c;
+        const r = this.offer();
+        if (r !== null) return r;
+      }
       for (;;) {
         await this.src.wait(this.signal);
         const r = this.offer();
@@ -140,7 +153,11 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     const wasRunning = this.state === RUNNING;
     this.state = FINISHED;
     this.handedOut = null;
-    if (wasRunning) this.src.leave();
+    if (wasRunning) {
+      // An async cursor store's last commit runs on; its failure is kept by the store and raised by close().
+      const left = this.src.leave();
+      if (left !== undefined) left.catch(() => undefined);
+    }
   }
 
   private later(call: () => Promise<IteratorResult<Message, void>>): Promise<IteratorResult<Message, void>> {

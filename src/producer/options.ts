@@ -159,7 +159,7 @@ export const MAX_DEDUP_WINDOW_RECORDS = 10_000_000;
 /** The longest `{ ms }` window: 7 days. */
 export const MAX_DEDUP_WINDOW_MS = 7 * 24 * 3_600_000;
 
-function validDedupWindow(v: unknown): DedupWindowOption | null {
+export function validDedupWindow(v: unknown): DedupWindowOption | null {
   if (v === undefined || v === null) return null;
   const bad = (): LogError => LogError.invalidOption('dedupWindow', `expected { records: n } or { ms: n }, got ${describe(v)}`);
   if (typeof v !== 'object' || Array.isArray(v)) throw bad();

@@ -3,6 +3,8 @@
  * the shared ring and returns its offset; the writer thread does the rest. Durability is awaited with
  * `flush()`; failures of the writer surface here as LogErrors.
  */
+import { hasBackend, type BackendProducer, type BackendProducerOptions } from '../backend/backend-types.js';
+import { openBackendProducer } from '../backend/open-producer.js';
 import { LogError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
@@ -125,7 +127,12 @@ export class Producer {
    * await producer.close();
    * ```
    */
-  static async open(options: ProducerOptions): Promise<Producer> {
+  static open(options: ProducerOptions): Promise<Producer>;
+  /** On a backend (`reactive-log/jetstream`) instead of a log directory: see {@link BackendProducerOptions}. */
+  static open(options: BackendProducerOptions): Promise<BackendProducer>;
+  static async open(options: ProducerOptions | BackendProducerOptions): Promise<Producer | BackendProducer> {
+    // The backend seam (src/backend/): the engine opens its own handle.
+    if (hasBackend(options)) return openBackendProducer(options);
     const opened = await openWriter(options);
     const producer = new Producer(opened);
     const { io, options: resolved, ready } = opened;

@@ -1,0 +1,119 @@
+/**
+ * The public face of a storage backend other than a local log directory: what `Producer.open({
+ * backend })` and `Consumer.open({ backend })` take, and the producer handle a backend returns.
+ * A backend object comes from its own subpath (`import { jetstream } from 'reactive-log/jetstream'`),
+ * so the main entry never loads the client library of an engine.
+ */
+import type { AppendOptions } from '../format/record.js';
+import type { ResolvedConsumerOptions } from '../consumer/consumer-options.js';
+import type { CursorStore, LogSource, RecordReader } from '../consumer/log-source.js';
+import type { DedupWindowOption } from '../producer/dedup-window.js';
+import type { SyncPolicy } from '../producer/options.js';
+import type { ConsumerOptions } from '../types.js';
+
+/**
+ * A storage engine for a log, made by a backend factory such as `jetstream(options)` from
+ * `reactive-log/jetstream`. Pass it as `backend` to {@link Producer.open} and {@link Consumer.open}
+ * instead of `logDir`. Its methods are the library's own.
+ */
+export interface LogBackend {
+  /** The engine's name, e.g. `'jetstream'`. */
+  readonly engine: string;
+  /** Names the log (for a JetStream backend: `jetstream:<stream>`); `ctx.logId` of its consumers. */
+  readonly logId: string;
+  /** @internal Opens the producer handle of this log. */
+  openProducer(options: BackendProducerOptions): Promise<BackendProducer>;
+  /** @internal Opens a consumer's reader, source and cursor. */
+  openConsumer(options: ResolvedConsumerOptions): Promise<BackendConsumerParts>;
+}
+
+/** @internal What a backend gives Consumer.open: the three parts of the seam (src/consumer/log-source.ts). */
+export interface BackendConsumerParts {
+  readonly source: LogSource;
+  readonly reader: RecordReader;
+  readonly cursor: CursorStore | null;
+}
+
+/**
+ * Options of {@link Producer.open} on a backend. A backend refuses, with `ERR_INVALID_OPTION`, any
+ * option it does not support yet, and says at open (a warning with a code) where it gives a weaker
+ * guarantee than a local log; see docs/jetstream.md.
+ */
+export interface BackendProducerOptions {
+  /** The engine, from a backend factory (e.g. `jetstream({ ... })`). Required; `logDir` must not be given. */
+  backend: LogBackend;
+  /**
+   * What `flush()` and a durable acknowledgement mean on this engine: see docs/jetstream.md.
+   * @defaultValue `SyncPolicy.periodic(1000)`
+   */
+  syncPolicy?: SyncPolicy;
+  /**
+   * How long `append` may wait for room in the producer's queue before ERR_LOG_FULL, ms; from 0 to
+   * 3,600,000. The queue holds the records not yet acknowledged by the engine.
+   * @defaultValue `10_000`
+   */
+  appendTimeoutMs?: number;
+  /**
+   * Largest record accepted (data, key and headers); larger ones throw ERR_RECORD_TOO_LARGE.
+   * @defaultValue `1_048_576` for JetStream (the server's default max_payload), or less when the server says so
+   */
+  maxRecordBytes?: number;
+  /** Makes `append(data, { dedupKey })` return the earlier offset of a key seen within the window. */
+  dedupWindow?: DedupWindowOption;
+}
+
+/**
+ * The producer handle of a backend: the synchronous `append` of a local producer, the records then
+ * sent to the engine in the background, in order.
+ */
+export interface BackendProducer {
+  /**
+   * Queues a record and returns its offset (synchronously). The record is sent in the background;
+   * `flush()` waits for the engine's acknowledgement.
+   * @throws {@link LogError} `ERR_LOG_FULL` when the queue stays full for `appendTimeoutMs`;
+   *   `ERR_RECORD_TOO_LARGE`; `ERR_INVALID_RECORD`; `ERR_LOG_CLOSED`; the error the producer failed with
+   *   (`ERR_LOG_LOCKED` when another producer appended to the log).
+   */
+  append(data: Uint8Array | string, opts?: AppendOptions): number;
+  /**
+   * Resolves when every record appended before the call is acknowledged by the engine.
+   * @throws {@link LogError} the error the producer failed with.
+   */
+  flush(): Promise<void>;
+  /**
+   * Resolves once the queue has room for a record of `bytes` bytes; `append` throws ERR_LOG_FULL
+   * at once while it has none (it cannot wait for the network on the caller's thread).
+   * @throws {@link LogError} `ERR_LOG_FULL` when there is no room within `appendTimeoutMs`; the error
+   *   the producer failed with.
+   */
+  writable(options?: { bytes?: number }): Promise<void>;
+  /** The offset the next append will get. */
+  readonly nextOffset: number;
+  /** Every offset below this is acknowledged by the engine. */
+  readonly durableOffset: number;
+  /** The error the producer stopped on, else null. */
+  readonly error: Error | null;
+  /** Sends what is queued, waits for its acknowledgements, releases the producer lease; idempotent. */
+  close(): Promise<void>;
+  /** Stops without sending what is queued; releases the lease; idempotent. */
+  destroy(err?: Error): Promise<void>;
+  /** `await using`: close(). */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link Consumer.open} on a backend: those of a log directory, with `backend` for `logDir`. */
+export type BackendConsumerOptions = Omit<ConsumerOptions, 'logDir'> & {
+  /** The engine, from a backend factory (e.g. `jetstream({ ... })`). Required; `logDir` must not be given. */
+  backend: LogBackend;
+};
+
+/** Whether `options` names a backend (then `logDir` must be absent). */
+export function hasBackend(options: unknown): options is { backend: LogBackend } {
+  return typeof options === 'object' && options !== null && (options as { backend?: unknown }).backend !== undefined;
+}
+
+/** Checks a `backend` option: an object made by a backend factory. */
+export function isLogBackend(b: unknown): b is LogBackend {
+  return typeof b === 'object' && b !== null && typeof (b as LogBackend).engine === 'string' &&
+    typeof (b as LogBackend).openProducer === 'function' && typeof (b as LogBackend).openConsumer === 'function';
+}

@@ -1,0 +1,102 @@
+/**
+ * The local engine's side of the seam (log-source.ts): a log directory read through its segment
+ * files. In the producer's process the read limit and the wake-ups come from the writer's shared
+ * control block; elsewhere from durable.offset and a watch of the directory. The reader is the
+ * LogReader itself (no wrapper: its read() is the per-record call).
+ */
+import { lagBehind, type CursorLag } from '../admin/inspect.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { localProducer } from '../producer/registry.js';
+import { LogReader } from '../reader/log-reader.js';
+import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
+import { readDurableHint } from '../storage/durable-hint.js';
+import type { FileIO } from '../storage/file-io.js';
+import type { Message } from '../types.js';
+import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
+import type { EndSource } from './pool-protocol.js';
+import { Waiter } from './waiter.js';
+
+export class LocalSource implements LogSource {
+  readonly synchronous = true;
+  readonly supportsPools = true;
+  private readonly waiter: Waiter;
+
+  constructor(
+    private readonly io: FileIO,
+    /** The real path of the log directory. */
+    readonly logId: string,
+    private readonly visibility: Visibility,
+    pollIntervalMs: number,
+  ) {
+    this.waiter = new Waiter(logId, pollIntervalMs);
+  }
+
+  readLimit(reader: RecordReader): ReadLimit {
+    const c = this.sharedControl();
+    if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
+    if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
+    return { limitOffset: readDurableHint(this.io, this.logId) ?? reader.nextOffset, strict: false };
+  }
+
+  fill(): false {
+    return false;
+  }
+
+  async wait(reader: RecordReader, afterOffset: number, signal: AbortSignal | undefined): Promise<void> {
+    const c = this.sharedControl();
+    if (c !== null) {
+      const seen = endSeq(c, this.visibility); // before the limit: an end published in between is not missed
+      if (this.readLimit(reader).limitOffset > afterOffset) return;
+      await this.waiter.onShared(c.i32, endSlots(this.visibility).seqSlot, seen, signal);
+    } else {
+      await this.waiter.onFiles(signal);
+    }
+  }
+
+  disarm(): void {
+    this.waiter.disarm();
+  }
+
+  stopWaiting(): void {
+    this.waiter.close();
+  }
+
+  availableEndOffset(reader: RecordReader): number {
+    const b = this.readLimit(reader);
+    // The reader of this engine is always a LogReader (Consumer.open places it).
+    return b.limitOffset !== Infinity ? b.limitOffset : (reader as LogReader).bounds().end;
+  }
+
+  lag(nextOffset: number, endOffset: number): CursorLag {
+    return lagBehind(this.io, this.logId, nextOffset, endOffset);
+  }
+
+  endSource(): EndSource | null {
+    const c = this.sharedControl();
+    if (c === null) return null;
+    return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
+  }
+
+  readOne(offset: number): Message {
+    const r = new LogReader(this.io, this.logId);
+    try {
+      r.seek(offset);
+      const m = r.read(Infinity, false);
+      if (m === null || m.offset !== offset) throw new LogError(ErrorCode.LOG_CORRUPT, `record ${offset} cannot be read back`, { offset });
+      return m;
+    } finally {
+      r.close();
+    }
+  }
+
+  close(): void {
+    this.waiter.close();
+  }
+
+  /** In the producer's process while it runs: its control block, else null (tail the files). */
+  private sharedControl(): ControlViews | null {
+    const p = localProducer(this.logId);
+    if (p === undefined) return null;
+    return writerPublishing(p.views) ? p.views : null;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The JetStream backend: `import { jetstream } from 'reactive-log/jetstream'`. A log is one stream of
+ * one subject on a NATS server (or cluster); the same Producer and Consumer run on it. Needs the
+ * optional peer dependencies `@nats-io/transport-node`, `@nats-io/jetstream` and `@nats-io/kv` (3.x).
+ * What it supports, and where its guarantees differ from a local log: docs/jetstream.md.
+ *
+ * @packageDocumentation
+ */
+import type { BackendConsumerParts, BackendProducer, BackendProducerOptions, LogBackend } from '../backend/backend-types.js';
+import type { ResolvedConsumerOptions } from '../consumer/consumer-options.js';
+import { ErrorCode, LogError } from '../errors.js';
+import type { Whence } from '../types.js';
+import { KvCursor } from './cursor.js';
+import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
+import { JetStreamProducer } from './producer.js';
+import { JsReader, JsSource } from './reader.js';
+import { Session } from './session.js';
+import { offsetAtTime } from './tail-scan.js';
+
+export type { JetStreamBackendOptions } from './options.js';
+
+/**
+ * A backend that keeps the log in a NATS JetStream stream. Pass it as `backend` to `Producer.open`
+ * and `Consumer.open` instead of `logDir`. Nothing connects until a handle opens; each handle has its
+ * own connection.
+ *
+ * @param options - The server(s) and the stream; see {@link JetStreamBackendOptions}.
+ * @returns The backend.
+ * @throws LogError `ERR_INVALID_OPTION` (from `reactive-log`) for a bad or unknown option.
+ *
+ * @example
+ * ```ts
+ * import { Producer, Consumer, ConsumerStyle } from 'reactive-log';
+ * import { jetstream } from 'reactive-log/jetstream';
+ *
+ * const backend = jetstream({ servers: 'nats://127.0.0.1:4222', stream: 'orders' });
+ * const producer = await Producer.open({ backend });
+ * producer.append('hello');
+ * await producer.flush(); // acknowledged by the stream
+ * const consumer = await Consumer.open({ backend, style: ConsumerStyle.clientTx('billing') });
+ * await consumer.nonblockingProcess(null, (msg) => 'commit');
+ * ```
+ */
+export function jetstream(options: JetStreamBackendOptions): LogBackend {
+  const o = resolveJetStreamOptions(options);
+  return {
+    engine: 'jetstream',
+    logId: `jetstream:${o.stream}`,
+    openProducer: (popts) => openProducer(o, popts),
+    openConsumer: (copts) => openConsumer(o, copts),
+  };
+}
+
+async function openProducer(o: ResolvedJetStreamOptions, options: BackendProducerOptions): Promise<BackendProducer> {
+  const session = await Session.open(o);
+  try {
+    return await JetStreamProducer.open(session, options);
+  } catch (e) {
+    await session.close();
+    throw e;
+  }
+}
+
+async function openConsumer(o: ResolvedJetStreamOptions, opts: ResolvedConsumerOptions): Promise<BackendConsumerParts> {
+  const { start } = opts;
+  if (start.kind === 'cursor' && start.cursorName === 'global') {
+    throw LogError.invalidOption('style', 'the JetStream backend does not support ConsumerStyle.globalTx() yet: use clientTx(id)');
+  }
+  if (opts.signal?.aborted === true) throw aborted(opts.signal);
+  const session = await Session.open(o);
+  let cursor: KvCursor | null = null;
+  try {
+    const toOldest = opts.onPositionExpired === 'oldest';
+    const bounds = await session.bounds();
+    let at: number;
+    if (start.kind === 'whence') {
+      at = await whenceOffset(session, start.whence, bounds, toOldest);
+    } else {
+      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, start.commitEveryRecords, start.commitEveryMs);
+      // A cursor that never committed stands for "from the oldest record", as locally.
+      if ((cursor.created || toOldest) && cursor.nextOffset < bounds.startOffset) {
+        await cursor.advance(bounds.startOffset, undefined);
+        await cursor.sync();
+      }
+      at = cursor.nextOffset;
+      if (at < bounds.startOffset) throw LogError.expired(at, bounds.startOffset, `offset ${at}, where cursor ${start.cursorName} points,`);
+      if (at > bounds.endOffset) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${start.cursorName} points at offset ${at}, past the end of stream ${o.stream} (${bounds.endOffset})`, { offset: at });
+      }
+    }
+    if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw aborted(opts.signal!);
+    const reader = new JsReader(at);
+    return { reader, source: new JsSource(session, reader, true), cursor };
+  } catch (e) {
+    await cursor?.drop().catch(() => undefined);
+    await session.close();
+    throw e;
+  }
+}
+
+async function whenceOffset(session: Session, whence: Whence, b: { startOffset: number; endOffset: number }, toOldest: boolean): Promise<number> {
+  switch (whence.kind) {
+    case 'oldest': return b.startOffset;
+    case 'latest': return b.endOffset;
+    case 'timestamp': return Math.max(b.startOffset, await offsetAtTime(session, whence.ms, b.endOffset));
+    case 'position': {
+      const at = whence.offset;
+      if (at < b.startOffset) {
+        if (toOldest) return b.startOffset;
+        throw LogError.expired(at, b.startOffset);
+      }
+      if (at > b.endOffset) throw LogError.invalidOption('whence', `Whence.position(${at}) is past the end of the log (${b.endOffset})`);
+      return at;
+    }
+  }
+}
+
+function aborted(signal: AbortSignal): LogError {
+  return new LogError(ErrorCode.ABORTED, 'Consumer.open aborted by its signal', {}, { cause: signal.reason });
+}

@@ -1,0 +1,71 @@
+/**
+ * A lease in the leases bucket: one holder per key (the producer of a stream, a transactional cursor)
+ * across machines. Taken with a create (fails while a live holder's entry exists), renewed every
+ * leaseMs/3 with the revision last written (so two holders can never both renew), and expiring
+ * leaseMs after the last renewal when the holder died (the bucket's max age). A renewal that fails
+ * marks the lease lost; the handle's own writes are fenced separately (the stream's expected last
+ * sequence, the cursor entry's revision).
+ */
+import { hostname } from 'node:os';
+import type { KV } from '@nats-io/kv';
+import { LogError, type ErrorCode } from '../errors.js';
+
+const encoder = new TextEncoder();
+
+/** Who holds a lease: shown in the error a second opener gets. */
+function holderText(): string {
+  return JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+}
+
+export class Lease {
+  private timer: NodeJS.Timeout | null = null;
+  private released = false;
+  /** The renewal in flight, if any: release() waits for it, so its delete carries the latest revision. */
+  private renewing: Promise<void> | null = null;
+  /** Set when a renewal failed: the lease may be somebody else's now. */
+  lost: Error | null = null;
+
+  private constructor(private readonly kv: KV, private readonly key: string, private revision: number, leaseMs: number) {
+    this.timer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => { this.renewing = null; });
+    }, Math.max(250, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Takes the lease `key`, or fails with `lockedCode` while a live holder has it. */
+  static async take(kv: KV, key: string, leaseMs: number, lockedCode: ErrorCode, what: string): Promise<Lease> {
+    const value = encoder.encode(holderText());
+    try {
+      const rev = await kv.create(key, value);
+      return new Lease(kv, key, rev, leaseMs);
+    } catch (e) {
+      const held = await kv.get(key).catch(() => null);
+      if (held !== null && held.operation === 'PUT') {
+        throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.released || this.lost !== null) return;
+    try {
+      this.revision = await this.kv.update(this.key, encoder.encode(holderText()), this.revision);
+    } catch (e) {
+      // A timeout while the server is away is not a loss yet: the next renewal tries again with the
+      // same revision. A wrong revision is (another holder wrote the key).
+      if (/wrong last sequence/i.test((e as Error).message)) this.lost = e as Error;
+    }
+  }
+
+  /** Gives the lease up (deletes the entry if it is still ours). Safe to call twice. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.renewing !== null) await this.renewing;
+    if (this.lost !== null) return;
+    await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+  }
+}

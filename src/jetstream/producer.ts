@@ -1,0 +1,338 @@
+/**
+ * The producer on JetStream. `append` is synchronous: it checks the record, gives it the next offset
+ * (stream sequence - 1), queues it and returns. The queue is published in the background, in order,
+ * pipelined (up to MAX_IN_FLIGHT publishes awaiting their acknowledgement), each publish carrying the
+ * stream's expected last sequence: a record lands only right after the one before it. So a second
+ * producer (or a stale one whose lease expired) cannot interleave: its publish is refused and it
+ * fails with ERR_LOG_LOCKED. One producer per stream is also held by a lease (lease.ts), so a second
+ * `Producer.open` fails with ERR_LOG_LOCKED at once.
+ *
+ * `flush()` resolves when every record appended before it is acknowledged by the stream (what that
+ * means for durability: docs/jetstream.md). A publish that fails (no acknowledgement within
+ * timeoutMs, the connection lost) stops the producer with a coded error: the records not acknowledged
+ * may or may not be stored, and `flush()` rejects.
+ *
+ * Memory is bounded: the queue holds at most maxQueueBytes; past it `append` throws ERR_LOG_FULL,
+ * and `writable()` waits (bounded by appendTimeoutMs) for room.
+ */
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import type { PubAck } from '@nats-io/jetstream';
+import type { BackendProducer, BackendProducerOptions } from '../backend/backend-types.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { AttributeEncoder, type AppendOptions } from '../format/record.js';
+import { DedupWindow, type DedupWindowOption } from '../producer/dedup-window.js';
+import type { SyncPolicy } from '../producer/options.js';
+import { validDedupWindow } from '../producer/options.js';
+import { describe, requireInt } from '../validate.js';
+import { Lease } from './lease.js';
+import { recordHeaders } from './record-codec.js';
+import { versionBelow, type Session } from './session.js';
+import { readTail } from './tail-scan.js';
+
+/** Publishes awaiting their acknowledgement at once. */
+const MAX_IN_FLIGHT = 1024;
+/** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
+const RECORD_OVERHEAD_BYTES = 64;
+const PRODUCER_LEASE_KEY = 'producer';
+/** The sync-policy warnings given in this process (once each). */
+const syncWarnings = new Set<string>();
+let dedupWarned = false;
+const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow']);
+const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
+const NOT_YET = new Set(['maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
+
+interface Queued {
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs | null;
+  readonly dedupKey: string | undefined;
+  readonly bytes: number;
+}
+
+interface FlushWaiter {
+  readonly target: number;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+export class JetStreamProducer implements BackendProducer {
+  private readonly queue: Queued[] = [];
+  /** queue[0..sent) were published and await their acknowledgement. */
+  private sent = 0;
+  private queuedBytes = 0;
+  private next: number;
+  private acked: number;
+  private failure: LogError | null = null;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private pumpScheduled = false;
+  private flushWaiters: FlushWaiter[] = [];
+  private roomWaiters: Array<() => void> = [];
+  private readonly encoder: AttributeEncoder;
+
+  private constructor(
+    private readonly session: Session,
+    private readonly lease: Lease,
+    endOffset: number,
+    private readonly maxRecordBytes: number,
+    private readonly appendTimeoutMs: number,
+    private readonly dedup: DedupWindow | null,
+  ) {
+    this.next = endOffset;
+    this.acked = endOffset;
+    this.encoder = new AttributeEncoder(dedup !== null);
+  }
+
+  static async open(session: Session, options: BackendProducerOptions): Promise<JetStreamProducer> {
+    const o = options as unknown as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (LOCAL_ONLY.has(k)) throw LogError.invalidOption(k, 'is an option of a local log directory; the JetStream backend has no such setting');
+      if (NOT_YET.has(k)) throw LogError.invalidOption(k, 'the JetStream backend does not support retention options yet (set the stream\'s own limits with the NATS tools)');
+      if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
+    }
+    checkSyncPolicy(session, o.syncPolicy);
+    const appendTimeoutMs = o.appendTimeoutMs === undefined ? 10_000 : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
+    const serverMax = session.nc.info?.max_payload ?? 1024 * 1024;
+    const maxRecordBytes = o.maxRecordBytes === undefined ? serverMax : requireInt('maxRecordBytes', o.maxRecordBytes, 1, serverMax, `maxRecordBytes takes 1 to the server's max_payload (${serverMax})`);
+    const window = validDedupWindow(o.dedupWindow);
+    if (window !== null) await checkDedupWindow(session, window);
+    const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
+    try {
+      const { endOffset } = await session.bounds();
+      let dedup: DedupWindow | null = null;
+      if (window !== null) {
+        dedup = new DedupWindow(window);
+        // The window survives a restart: rebuilt from the dedup keys (Nats-Msg-Id) of the newest records.
+        for (const r of await readTail(session, window, endOffset)) dedup.remember(r.key, r.offset, r.timeMs);
+      }
+      return new JetStreamProducer(session, lease, endOffset, maxRecordBytes, appendTimeoutMs, dedup);
+    } catch (e) {
+      await lease.release();
+      throw e;
+    }
+  }
+
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  get durableOffset(): number {
+    return this.acked;
+  }
+
+  get error(): LogError | null {
+    return this.failure;
+  }
+
+  append(data: Uint8Array | string, opts?: AppendOptions): number {
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw LogError.closed('producer');
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (!(bytes instanceof Uint8Array)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+    let headers: MsgHdrs | null = null;
+    let dedupKey: string | undefined;
+    let attrBytes = 0;
+    if (opts !== undefined) {
+      attrBytes = this.encoder.encode(opts); // the local checks and codes: types, sizes, a dedupKey without a window
+      headers = recordHeaders(opts);
+      dedupKey = opts.dedupKey;
+    }
+    const size = bytes.byteLength + attrBytes;
+    if (size > this.maxRecordBytes) {
+      throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${size} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
+    }
+    if (dedupKey !== undefined && this.dedup !== null) {
+      const earlier = this.dedup.lookup(dedupKey, this.next);
+      if (earlier !== undefined) return earlier;
+    }
+    const cost = size + RECORD_OVERHEAD_BYTES;
+    if (this.queuedBytes + cost > this.session.options.maxQueueBytes && this.queue.length > 0) {
+      throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queuedBytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
+    }
+    const offset = this.next++;
+    // The caller may reuse its buffer once append returns: the queue keeps a copy.
+    this.queue.push({ offset, data: typeof data === 'string' ? bytes : bytes.slice(), headers, dedupKey, bytes: cost });
+    this.queuedBytes += cost;
+    if (dedupKey !== undefined) this.dedup?.remember(dedupKey, offset);
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(this.pump);
+    }
+    return offset;
+  }
+
+  /** Resolves when the queue has room for `bytes` more; ERR_LOG_FULL after appendTimeoutMs. */
+  async writable(options: { bytes?: number } = {}): Promise<void> {
+    const need = (options.bytes ?? 0) + RECORD_OVERHEAD_BYTES;
+    const deadline = Date.now() + this.appendTimeoutMs;
+    while (this.queuedBytes + need > this.session.options.maxQueueBytes && this.queue.length > 0) {
+      if (this.failure !== null) throw this.failure;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${this.appendTimeoutMs} ms)`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.roomWaiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
+  appendBatch(): never {
+    throw notYet('appendBatch');
+  }
+
+  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
+  share(): never {
+    throw notYet('share');
+  }
+
+  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
+  stats(): never {
+    throw notYet('stats');
+  }
+
+  flush(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const target = this.next;
+    if (this.acked >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => this.flushWaiters.push({ target, resolve, reject }));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  async destroy(err?: Error): Promise<void> {
+    if (this.failure === null) this.fail(err instanceof LogError ? err : LogError.closed('producer'));
+    this.closed = true;
+    await this.lease.release();
+    await this.session.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async shutDown(): Promise<void> {
+    this.closed = true;
+    try {
+      if (this.failure === null) await this.flush();
+    } finally {
+      await this.lease.release();
+      await this.session.close();
+    }
+    if (this.failure !== null && this.failure.code !== ErrorCode.LOG_CLOSED) throw this.failure;
+  }
+
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    const stream = this.session.options.stream;
+    const subject = this.session.options.subject;
+    while (this.failure === null && this.sent < this.queue.length && this.sent < MAX_IN_FLIGHT) {
+      const r = this.queue[this.sent++]!;
+      if (this.lease.lost !== null) {
+        this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} was taken over by another producer`, {}, { cause: this.lease.lost }));
+        return;
+      }
+      const h = r.headers ?? natsHeaders();
+      this.session.js.publish(subject, r.data, {
+        headers: h,
+        expect: { lastSequence: r.offset, streamName: stream },
+        ...(r.dedupKey !== undefined ? { msgID: r.dedupKey } : {}),
+        timeout: this.session.options.timeoutMs,
+      }).then((ack) => this.onAck(r, ack), (e: unknown) => this.onPublishError(r, e));
+    }
+  };
+
+  private onAck(r: Queued, ack: PubAck): void {
+    if (this.failure !== null) return;
+    if (ack.duplicate || ack.seq !== r.offset + 1) {
+      this.fail(new LogError(ErrorCode.INTERNAL,
+        `record ${r.offset} was ${ack.duplicate ? `a duplicate of stream sequence ${ack.seq} (its dedupKey is in the stream's duplicate_window, not in the producer's dedupWindow)` : `stored at stream sequence ${ack.seq}`}: offsets and stream sequences no longer match`,
+        { offset: r.offset }));
+      return;
+    }
+    // Acknowledgements come in publish order (one connection, one stream leader).
+    const head = this.queue.shift()!;
+    this.sent--;
+    this.queuedBytes -= head.bytes;
+    this.acked = r.offset + 1;
+    if (this.flushWaiters.length > 0) {
+      const still: FlushWaiter[] = [];
+      for (const w of this.flushWaiters) if (w.target <= this.acked) w.resolve(); else still.push(w);
+      this.flushWaiters = still;
+    }
+    if (this.roomWaiters.length > 0) for (const w of this.roomWaiters.splice(0)) w();
+    if (!this.pumpScheduled && this.sent < this.queue.length) {
+      this.pumpScheduled = true;
+      queueMicrotask(this.pump);
+    }
+  }
+
+  private onPublishError(r: Queued, e: unknown): void {
+    if (this.failure !== null) return;
+    const code = (e as { code?: unknown }).code;
+    const message = (e as Error).message ?? String(e);
+    if (code === 10071 || /wrong last sequence/i.test(message)) {
+      this.fail(new LogError(ErrorCode.LOG_LOCKED, `another producer appended to stream ${this.session.options.stream}: record ${r.offset} was refused (this producer is fenced off)`, { offset: r.offset }, { cause: e }));
+    } else {
+      this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${this.session.options.stream} failed: ${message}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
+    }
+  }
+
+  private fail(e: LogError): void {
+    if (this.failure !== null) return;
+    this.failure = e;
+    for (const w of this.flushWaiters.splice(0)) w.reject(e);
+    for (const w of this.roomWaiters.splice(0)) w();
+  }
+}
+
+function notYet(what: string): LogError {
+  return LogError.invalidOption(what, `the JetStream backend does not support producer.${what}() yet`);
+}
+
+/**
+ * What a sync policy can mean on this server (docs/jetstream.md): `always()` asks that an
+ * acknowledged record survive the loss of the machine; a single replica on a server before 2.10
+ * acknowledges before any fsync, so that cannot be had: ERR_INVALID_OPTION. Elsewhere the server's
+ * own sync setting decides when it fsyncs: a warning (RL_JETSTREAM_SYNC) says so.
+ */
+function checkSyncPolicy(session: Session, v: unknown): void {
+  const policy = (v ?? { kind: 'periodic', intervalMs: 1000 }) as SyncPolicy;
+  if (typeof policy !== 'object' || policy === null || !['always', 'periodic', 'everyBytes', 'never'].includes(policy.kind)) {
+    throw LogError.invalidOption('syncPolicy', `expected a SyncPolicy, got ${describe(v)}`);
+  }
+  const old = versionBelow(session.serverVersion, [2, 10]);
+  if (policy.kind === 'always' && old && session.options.replicas === 1) {
+    throw LogError.invalidOption('syncPolicy',
+      `SyncPolicy.always() asks for an fsync before the acknowledgement; nats-server ${session.serverVersion.join('.')} with one replica acknowledges before any fsync. Use replicas: 3, a server of 2.10 or later with sync_interval: always, or another policy (docs/jetstream.md)`);
+  }
+  const said = `${policy.kind}/${session.options.replicas}`;
+  if (policy.kind !== 'never' && !syncWarnings.has(said)) {
+    syncWarnings.add(said);
+    process.emitWarning(`on JetStream, SyncPolicy.${policy.kind}() means: flush() resolves once the stream acknowledged the records (stored by the leader${session.options.replicas > 1 ? ' and a majority of replicas' : ''}); when the server fsyncs is its own sync_interval setting (docs/jetstream.md)`,
+      { code: 'RL_JETSTREAM_SYNC' });
+  }
+}
+
+/**
+ * A dedup key is also the message's Nats-Msg-Id, which the stream remembers for its
+ * duplicate_window: a key the producer's window forgot and the stream still remembers would be
+ * dropped by the server after append returned an offset for it. So a `{ ms }` window shorter than
+ * the stream's is refused, and a `{ records }` window gets a warning (RL_JETSTREAM_DEDUP).
+ */
+async function checkDedupWindow(session: Session, window: DedupWindowOption): Promise<void> {
+  const info = await session.streamInfo();
+  const streamMs = Math.ceil((info.config.duplicate_window ?? 120_000_000_000) / 1e6);
+  if ('ms' in window && window.ms < streamMs) {
+    throw LogError.invalidOption('dedupWindow', `{ ms: ${window.ms} } is shorter than the duplicate_window of stream ${session.options.stream} (${streamMs} ms): use at least { ms: ${streamMs} }`);
+  }
+  if ('records' in window && !dedupWarned) {
+    dedupWarned = true;
+    process.emitWarning(`dedupWindow { records: ${window.records} } on JetStream: a dedup key is also the message's Nats-Msg-Id, remembered by stream ${session.options.stream} for ${streamMs} ms; a key appended again after the producer's window forgot it and within that time stops the producer (ERR_INTERNAL). Prefer { ms: ${streamMs} } or more`,
+      { code: 'RL_JETSTREAM_DEDUP' });
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * One connection to the server and what a handle needs on it: the JetStream client and manager, the
+ * stream (created when missing), and the key-value buckets of the leases and the cursors. Reads the
+ * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { ErrorCode, LogError } from '../errors.js';
+import type { ResolvedJetStreamOptions } from './options.js';
+
+/** Server versions known to acknowledge a publish before any fsync (no `sync_interval: always`). */
+const MIN_GOOD_SERVER: readonly [number, number] = [2, 10];
+const warnedServers = new Set<string>();
+
+/** The server's version as [major, minor, patch]; [0, 0, 0] when it cannot be read. */
+export function parseVersion(v: string | undefined): [number, number, number] {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(v ?? '');
+  return m === null ? [0, 0, 0] : [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+export function versionBelow(v: readonly number[], min: readonly number[]): boolean {
+  for (let i = 0; i < min.length; i++) if ((v[i] ?? 0) !== min[i]) return (v[i] ?? 0) < min[i]!;
+  return false;
+}
+
+export class Session {
+  private leaseBucket: KV | null = null;
+  private cursorBucket: KV | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly options: ResolvedJetStreamOptions,
+    /** The server's version, as it said at connect. */
+    readonly serverVersion: [number, number, number],
+  ) {}
+
+  static async open(o: ResolvedJetStreamOptions): Promise<Session> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
+    } catch (e) {
+      throw new LogError(ErrorCode.IO, `connecting to NATS at ${o.servers.join(', ')} failed: ${(e as Error).message}`, {}, { cause: e });
+    }
+    try {
+      const version = parseVersion(nc.info?.version);
+      if (versionBelow(version, MIN_GOOD_SERVER) && !warnedServers.has(nc.info?.version ?? '?')) {
+        warnedServers.add(nc.info?.version ?? '?');
+        process.emitWarning(`nats-server ${nc.info?.version ?? '(unknown version)'} is older than 2.10: it acknowledges a publish before any fsync, so a record acknowledged by flush() may be lost when the server's machine loses power (docs/jetstream.md)`,
+          { code: 'RL_JETSTREAM_OLD_SERVER' });
+      }
+      const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
+      const session = new Session(nc, jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
+      await session.ensureStream();
+      return session;
+    } catch (e) {
+      await nc.close().catch(() => undefined);
+      if (e instanceof LogError) throw e;
+      throw new LogError(ErrorCode.IO, `opening JetStream stream ${o.stream} failed: ${(e as Error).message}`, {}, { cause: e });
+    }
+  }
+
+  /** The log's stream, as the server describes it now. */
+  async streamInfo(): Promise<StreamInfo> {
+    return this.jsm.streams.info(this.options.stream);
+  }
+
+  /** The log's bounds: the offset of its first stored record and the offset after its last. */
+  async bounds(): Promise<{ startOffset: number; endOffset: number }> {
+    const { state } = await this.streamInfo();
+    return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
+  }
+
+  /** The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last renewal). */
+  async leases(): Promise<KV> {
+    this.leaseBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-leases`, {
+      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas,
+    });
+    return this.leaseBucket;
+  }
+
+  /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
+  async cursors(): Promise<KV> {
+    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas });
+    return this.cursorBucket;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.nc.close().catch(() => undefined);
+    return this.closing;
+  }
+
+  private async ensureStream(): Promise<void> {
+    const o = this.options;
+    let info: StreamInfo | null = null;
+    try {
+      info = await this.jsm.streams.info(o.stream);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 10059 && !/stream not found/i.test((e as Error).message)) throw e;
+    }
+    if (info === null) {
+      try {
+        await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
+      } catch (e) {
+        // Another handle created it meanwhile: use it.
+        info = await this.jsm.streams.info(o.stream).catch(() => { throw e; });
+      }
+      if (info === null) return;
+    }
+    const subjects = info.config.subjects ?? [];
+    if (subjects.length !== 1 || subjects[0] !== o.subject) {
+      throw LogError.invalidOption('subject', `stream ${o.stream} exists with subjects ${JSON.stringify(subjects)}; a log needs a stream of the one subject ${o.subject}`);
+    }
+  }
+}

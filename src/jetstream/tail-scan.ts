@@ -1,0 +1,61 @@
+/**
+ * Reads a bounded range of the stream once, with an ordered consumer: the dedup keys of the newest
+ * records (the producer's dedup window, rebuilt at open) and the first record at or after a time
+ * (Whence.timestamp).
+ */
+import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { DedupWindowOption } from '../producer/dedup-window.js';
+import type { Session } from './session.js';
+
+/** Messages per fetch of a scan. */
+const SCAN_BATCH = 1000;
+/** How long a fetch of a scan waits for messages the stream's bounds said exist. */
+const SCAN_EXPIRES_MS = 1000;
+
+/** Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early when it returns false. */
+export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean): Promise<void> {
+  const c = await session.js.consumers.get(session.options.stream, { ...start, filter_subjects: session.options.subject });
+  for (;;) {
+    const batch = await c.fetch({ max_messages: SCAN_BATCH, expires: SCAN_EXPIRES_MS });
+    let got = 0;
+    for await (const m of batch) {
+      got++;
+      if (!each(m) || m.seq >= endOffset) {
+        batch.stop();
+        return;
+      }
+    }
+    if (got === 0) return; // nothing more within the fetch's bound: the range ended early (a purge)
+  }
+}
+
+/** The dedup keys of the records within `window`, oldest first. */
+export async function readTail(session: Session, window: DedupWindowOption, endOffset: number): Promise<Array<{ key: string; offset: number; timeMs: number }>> {
+  const { startOffset } = await session.bounds();
+  if (endOffset <= startOffset) return [];
+  const start: Partial<OrderedConsumerOptions> = 'records' in window
+    ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(startOffset, endOffset - window.records) + 1 }
+    : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - window.ms).toISOString() };
+  const out: Array<{ key: string; offset: number; timeMs: number }> = [];
+  await scan(session, start, endOffset, (m) => {
+    const key = m.headers?.get('Nats-Msg-Id');
+    if (key !== undefined && key !== '') out.push({ key, offset: m.seq - 1, timeMs: Math.floor(m.info.timestampNanos / 1e6) });
+    return true;
+  });
+  return out;
+}
+
+/** The offset of the first record stored at or after `ms`, or `endOffset` when there is none. */
+export async function offsetAtTime(session: Session, ms: number, endOffset: number): Promise<number> {
+  let found = endOffset;
+  const { startOffset } = await session.bounds();
+  if (endOffset <= startOffset) return endOffset;
+  // A time after the newest record: the answer without a scan that would wait for nothing.
+  const last = await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).catch(() => null);
+  if (last !== null && last.time.getTime() < ms) return endOffset;
+  await scan(session, { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(ms).toISOString() }, endOffset, (m) => {
+    found = m.seq - 1;
+    return false;
+  });
+  return found;
+}

@@ -1,0 +1,239 @@
+/**
+ * What only the JetStream backend does, on a real nats-server this file starts: what it refuses
+ * (clearly, at open or at the call), what it says at open (the server version, the sync policy),
+ * the fences against a stale producer and a stale cursor owner, the producer's bounded queue, and a
+ * server that goes away (coded errors within the bounds, never a hang). Skipped with a printed
+ * reason without nats-server.
+ */
+import * as assert from 'uvu/assert';
+import { connect } from '@nats-io/transport-node';
+import { jetstream as natsJetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
+import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
+import { rejectsWith, suite, tempDir, throwsWith, waitFor } from './kit.js';
+import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+
+const test = suite('jetstream backend');
+let server: NatsServer;
+let n = 0;
+const fresh = (extra: Partial<JetStreamBackendOptions> = {}) => jetstream({ servers: server.url, stream: `js-${process.pid}-${++n}`, leaseMs: 1_000, ...extra });
+
+/** Deletes a lease entry, as if its holder had stopped renewing it and it expired. */
+async function expireLease(stream: string, key: string): Promise<void> {
+  const nc = await connect({ servers: server.url });
+  try {
+    const kv = await new Kvm(natsJetstream(nc)).open(`rl-${stream}-leases`);
+    await kv.delete(key);
+  } finally {
+    await nc.close();
+  }
+}
+
+test.before(async () => {
+  server = await startNats();
+});
+test.after(stopAllNats);
+
+test('jetstream() checks its options', () => {
+  throwsWith(() => jetstream({} as JetStreamBackendOptions), 'ERR_INVALID_OPTION');
+  throwsWith(() => jetstream({ servers: 'nats://x', stream: 'a b' }), 'ERR_INVALID_OPTION');
+  throwsWith(() => jetstream({ servers: 'nats://x', stream: 's', replicas: 2 as 1 }), 'ERR_INVALID_OPTION');
+  throwsWith(() => jetstream({ servers: 'nats://x', stream: 's', subject: 'a.*' }), 'ERR_INVALID_OPTION');
+  throwsWith(() => jetstream({ servers: 'nats://x', stream: 's', bogus: 1 } as JetStreamBackendOptions), 'ERR_INVALID_OPTION');
+});
+
+test('what it does not support yet fails at open or at the call with ERR_INVALID_OPTION', async () => {
+  const backend = fresh();
+  for (const bad of [{ maxTotalBytes: 1 << 20 }, { maxFileAge: 1000 }, { blockingMinimumRetention: 1000 }, { fileRollSize: 1 << 20 }, { ringBytes: 1 << 20 }]) {
+    await rejectsWith(Producer.open({ backend, ...bad } as never), 'ERR_INVALID_OPTION');
+  }
+  await rejectsWith(Producer.open({ backend, logDir: tempDir() } as never), 'ERR_INVALID_OPTION');
+  await rejectsWith(Consumer.open({ backend, logDir: tempDir(), style: ConsumerStyle.nonTx(Whence.oldest()) } as never), 'ERR_INVALID_OPTION');
+  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.globalTx() }), 'ERR_INVALID_OPTION');
+  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), pollIntervalMs: 10 }), 'ERR_INVALID_OPTION');
+  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), lagThreshold: { records: 5 } }), 'ERR_INVALID_OPTION');
+  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), retry: { maxAttempts: 3 } }), 'ERR_INVALID_OPTION');
+  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('x') });
+  try {
+    throwsWith(() => c.iter().next(), 'ERR_INVALID_OPTION');
+    throwsWith(() => c.lag(), 'ERR_INVALID_OPTION');
+    await rejectsWith(c.nonblockingProcess(null, new URL('./fixtures/pool-handler.mjs', import.meta.url)), 'ERR_INVALID_OPTION');
+  } finally {
+    await c.close();
+  }
+});
+
+test('the server version is read at connect: below 2.10 a warning (RL_JETSTREAM_OLD_SERVER), and always() with one replica is refused', async () => {
+  const nc = await connect({ servers: server.url });
+  const version = nc.info!.version;
+  await nc.close();
+  const old = /^(1\.|2\.[0-9]\.)/.test(version);
+  if (!old) {
+    process.stdout.write(`# nats-server ${version} is 2.10 or later: the below-2.10 checks are not exercised here\n`);
+    return;
+  }
+  const seen: Array<{ code?: string }> = [];
+  const onWarning = (w: Error & { code?: string }): void => { seen.push(w); };
+  process.on('warning', onWarning);
+  try {
+    // The warning is given once per process and server version: it may have been given by the test before.
+    const p = await Producer.open({ backend: fresh(), syncPolicy: SyncPolicy.periodic(100) });
+    await p.close();
+    await rejectsWith(Producer.open({ backend: fresh(), syncPolicy: SyncPolicy.always() }), 'ERR_INVALID_OPTION');
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.ok(seen.some((w) => w.code === 'RL_JETSTREAM_SYNC'), 'the sync policy warning');
+});
+
+test('a stale producer (its lease gone, another producer appending) is fenced off with ERR_LOG_LOCKED', async () => {
+  const stream = `js-${process.pid}-${++n}`;
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
+  const a = await Producer.open({ backend });
+  a.append('a0');
+  await a.flush();
+  await expireLease(stream, 'producer');
+  const b = await Producer.open({ backend });
+  try {
+    assert.is(b.append('b1'), 1);
+    await b.flush();
+    a.append('a-stale');
+    const e = await rejectsWith(a.flush(), 'ERR_LOG_LOCKED');
+    assert.match(e.message, /another producer/);
+    throwsWith(() => a.append('again'), 'ERR_LOG_LOCKED');
+    assert.is(b.append('b2'), 2);
+    await b.flush();
+  } finally {
+    await a.destroy();
+    await b.close();
+  }
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  } finally {
+    await c.close();
+  }
+  assert.equal(texts, ['a0', 'b1', 'b2']);
+});
+
+test('a stale cursor owner (its lease gone, another owner committed) fails its next commit with ERR_CURSOR_LOCKED', async () => {
+  const stream = `js-${process.pid}-${++n}`;
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
+  const p = await Producer.open({ backend });
+  for (let i = 0; i < 4; i++) p.append(`r${i}`);
+  await p.flush();
+  await p.close();
+  const a = await Consumer.open({ backend, style: ConsumerStyle.clientTx('shared') });
+  const b = await (async () => {
+    assert.is((await a.nonblockingProcess(1, () => 'commit')).committed, 1);
+    await expireLease(stream, 'cursor.client.shared');
+    return Consumer.open({ backend, style: ConsumerStyle.clientTx('shared') });
+  })();
+  try {
+    assert.is(b.committedOffset, 1);
+    await b.nonblockingProcess(1, () => 'commit');
+    await rejectsWith(a.nonblockingProcess(1, () => 'commit'), 'ERR_CURSOR_LOCKED');
+    assert.is((await b.nonblockingProcess(null, () => 'commit')).committed, 2, 'the new owner goes on from its own commits');
+  } finally {
+    await a.destroy();
+    await b.close();
+  }
+});
+
+test('producer methods not supported yet throw ERR_INVALID_OPTION', async () => {
+  const p = await Producer.open({ backend: fresh() });
+  try {
+    for (const m of ['appendBatch', 'share', 'stats']) throwsWith(() => (p as unknown as Record<string, () => unknown>)[m]!(), 'ERR_INVALID_OPTION');
+  } finally {
+    await p.close();
+  }
+});
+
+test('dead letters go to a local log (retry.deadLetterDir)', async () => {
+  const backend = fresh();
+  const p = await Producer.open({ backend });
+  p.append('poison');
+  p.append('fine');
+  await p.flush();
+  await p.close();
+  const deadLetterDir = tempDir();
+  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('dl'), retry: { maxAttempts: 2, deadLetterDir } });
+  try {
+    const s = await c.nonblockingProcess(null, (m) => (Buffer.from(m.data).toString() === 'poison' ? 'retry' : 'commit'));
+    assert.equal(s, { committed: 1, skipped: 1, retried: 2, stoppedBy: 'end' });
+  } finally {
+    await c.close();
+  }
+  const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const letters = [...d.iter()].map((m) => decodeDeadLetter(m.data));
+    assert.is(letters.length, 1);
+    assert.is(letters[0]!.offset, 0);
+    assert.is(letters[0]!.attempts, 2);
+    assert.is(letters[0]!.logId, backend.logId);
+    assert.is(Buffer.from(letters[0]!.data).toString(), 'poison');
+  } finally {
+    await d.close();
+  }
+});
+
+test('memory is bounded: past maxQueueBytes append throws ERR_LOG_FULL; writable() waits for room', async () => {
+  const p = await Producer.open({ backend: fresh({ maxQueueBytes: 64 * 1024 }) });
+  try {
+    const rec = new Uint8Array(4096);
+    let full = false;
+    let appended = 0;
+    for (let i = 0; i < 1000 && !full; i++) {
+      try {
+        p.append(rec);
+        appended++;
+      } catch (e) {
+        assert.is((e as { code?: string }).code, 'ERR_LOG_FULL');
+        full = true;
+      }
+    }
+    assert.ok(full, 'the queue filled');
+    assert.ok(appended <= 16, `at most 64 KiB queued (${appended} records of 4 KiB)`);
+    await p.writable({ bytes: 4096 });
+    p.append(rec);
+    await p.flush();
+    assert.is(p.durableOffset, appended + 1);
+  } finally {
+    await p.close();
+  }
+});
+
+test('the server goes away: flush() rejects with a coded error within timeoutMs, and a blocked consumer ends on close()', async () => {
+  const own = await startNats();
+  const backend = jetstream({ servers: own.url, stream: 'away', leaseMs: 1_000, timeoutMs: 1_000 });
+  const p = await Producer.open({ backend });
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  p.append('before');
+  await p.flush();
+  const got: string[] = [];
+  const blocked = c.blockingProcess(null, (m) => { got.push(Buffer.from(m.data).toString()); return 'commit'; });
+  await waitFor(() => got.length === 1, 'the first record');
+  own.proc.kill('SIGKILL');
+  await new Promise<void>((resolve) => own.proc.once('exit', () => resolve()));
+  const t0 = Date.now();
+  p.append('after');
+  const e = await rejectsWith(p.flush(), 'ERR_IO');
+  assert.ok(Date.now() - t0 < 5_000, `flush failed within its bound (${Date.now() - t0} ms): ${e.message}`);
+  await p.destroy();
+  await c.close();
+  assert.is((await blocked).stoppedBy, 'end');
+  await own.stop();
+});
+
+if (natsServerBinary() === null) {
+  // Printed, and one visible test that says so: run-tests.mjs counts a file with no test as failed.
+  process.stdout.write(`# ${SKIP_REASON}\n`);
+  const skipped = suite('jetstream backend');
+  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
+  skipped.run();
+} else {
+  test.run();
+}

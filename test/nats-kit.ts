@@ -1,0 +1,104 @@
+/**
+ * nats-server for the tests: started on 127.0.0.1 with a free port and a store directory of its own,
+ * ready once a client connects (a bounded retry, never a fixed sleep), stopped and its directory
+ * removed when the test file ends. `natsServerBinary()` is null when no nats-server is installed: the
+ * JetStream half of a test file is then skipped with a printed reason.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+
+/** The path of nats-server, or null. */
+export function natsServerBinary(): string | null {
+  const r = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  return r.status === 0 && path !== '' ? path : null;
+}
+
+/** Why the JetStream half is skipped, printed where the tests would have run. */
+export const SKIP_REASON = 'nats-server is not installed (apt-get install -y nats-server): the JetStream half of this file is SKIPPED';
+
+/** A port nobody listens on now (the server binds it right after). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly proc: ChildProcess;
+  /** What the server printed (for a failure's message). */
+  output(): string;
+  /** SIGTERM, wait for the exit, remove the store directory. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<NatsServer>();
+
+/** Starts a JetStream server and waits until a client can connect (bounded by `readyMs`). */
+export async function startNats(readyMs = 15_000): Promise<NatsServer> {
+  const bin = natsServerBinary();
+  if (bin === null) throw new Error(SKIP_REASON);
+  const storeDir = mkdtempSync(join(tmpdir(), 'rlog-nats-'));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    let gone = false;
+    void exited.then(() => { gone = true; });
+    const url = `nats://127.0.0.1:${port}`;
+    const server: NatsServer = {
+      url, port, storeDir, proc,
+      output: () => out,
+      stop: async () => {
+        running.delete(server);
+        if (!gone) {
+          proc.kill('SIGTERM');
+          const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+          await exited;
+          clearTimeout(t);
+        }
+        rmSync(storeDir, { recursive: true, force: true });
+      },
+    };
+    running.add(server);
+    const deadline = Date.now() + readyMs;
+    while (!gone && Date.now() < deadline) {
+      try {
+        const nc = await connect({ servers: url, timeout: 500, reconnect: false });
+        await nc.close();
+        return server;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20)); // a bounded retry of the readiness condition
+      }
+    }
+    running.delete(server);
+    if (!gone) proc.kill('SIGKILL');
+    await exited;
+    // The port may have been taken between freePort() and the bind: one more try on another port.
+    if (attempt >= 3) {
+      rmSync(storeDir, { recursive: true, force: true });
+      throw new Error(`nats-server did not become ready on ${url} within ${readyMs} ms:\n${out}`);
+    }
+  }
+}
+
+/** Stops every server a test file started (the suite's after hook). */
+export async function stopAllNats(): Promise<void> {
+  await Promise.all([...running].map((s) => s.stop()));
+}
