@@ -57,8 +57,14 @@ interface FlushWaiter {
 }
 
 export class JetStreamProducer implements BackendProducer {
-  private readonly queue: Queued[] = [];
-  /** queue[0..sent) were published and await their acknowledgement. */
+  /**
+   * The records not yet acknowledged are queue[head..]: acknowledged ones are dropped by moving
+   * `head` (Array.shift() copies the whole array once it is large, which made each acknowledgement
+   * cost the queue's length), and the array is compacted when the dropped part is the larger half.
+   */
+  private queue: Array<Queued | undefined> = [];
+  private head = 0;
+  /** queue[head..head + sent) were published and await their acknowledgement. */
   private sent = 0;
   private queuedBytes = 0;
   private next: number;
@@ -147,7 +153,7 @@ export class JetStreamProducer implements BackendProducer {
       if (earlier !== undefined) return earlier;
     }
     const cost = size + RECORD_OVERHEAD_BYTES;
-    if (this.queuedBytes + cost > this.session.options.maxQueueBytes && this.queue.length > 0) {
+    if (this.queuedBytes + cost > this.session.options.maxQueueBytes && this.queued() > 0) {
       throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queuedBytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
     }
     const offset = this.next++;
@@ -166,7 +172,7 @@ export class JetStreamProducer implements BackendProducer {
   async writable(options: { bytes?: number } = {}): Promise<void> {
     const need = (options.bytes ?? 0) + RECORD_OVERHEAD_BYTES;
     const deadline = Date.now() + this.appendTimeoutMs;
-    while (this.queuedBytes + need > this.session.options.maxQueueBytes && this.queue.length > 0) {
+    while (this.queuedBytes + need > this.session.options.maxQueueBytes && this.queued() > 0) {
       if (this.failure !== null) throw this.failure;
       const left = deadline - Date.now();
       if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${this.appendTimeoutMs} ms)`);
@@ -230,8 +236,8 @@ export class JetStreamProducer implements BackendProducer {
     this.pumpScheduled = false;
     const stream = this.session.options.stream;
     const subject = this.session.options.subject;
-    while (this.failure === null && this.sent < this.queue.length && this.sent < MAX_IN_FLIGHT) {
-      const r = this.queue[this.sent++]!;
+    while (this.failure === null && this.sent < this.queued() && this.sent < MAX_IN_FLIGHT) {
+      const r = this.queue[this.head + this.sent++]!;
       if (this.lease.lost !== null) {
         this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} was taken over by another producer`, {}, { cause: this.lease.lost }));
         return;
@@ -255,7 +261,12 @@ export class JetStreamProducer implements BackendProducer {
       return;
     }
     // Acknowledgements come in publish order (one connection, one stream leader).
-    const head = this.queue.shift()!;
+    const head = this.queue[this.head]!;
+    this.queue[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
     this.sent--;
     this.queuedBytes -= head.bytes;
     this.acked = r.offset + 1;
@@ -265,10 +276,15 @@ export class JetStreamProducer implements BackendProducer {
       this.flushWaiters = still;
     }
     if (this.roomWaiters.length > 0) for (const w of this.roomWaiters.splice(0)) w();
-    if (!this.pumpScheduled && this.sent < this.queue.length) {
+    if (!this.pumpScheduled && this.sent < this.queued()) {
       this.pumpScheduled = true;
       queueMicrotask(this.pump);
     }
+  }
+
+  /** Records appended and not yet acknowledged. */
+  private queued(): number {
+    return this.queue.length - this.head;
   }
 
   private onPublishError(r: Queued, e: unknown): void {
