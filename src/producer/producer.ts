@@ -209,7 +209,9 @@ export class Producer {
    * ```
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    // One load: close(), destroy(), the exit hook and every writer failure leave STATE past RUNNING
+    // before they return (throwStopped then names the cause).
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
     if (this.sharedAppends !== null) return this.sharedAppends.append(data, opts, this.dedup);
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
@@ -241,7 +243,7 @@ export class Producer {
    * ```
    */
   appendBatch(records: readonly BatchRecord[]): number {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped(); // as in append()
     if (this.sharedAppends !== null) return this.sharedAppends.appendBatch(records);
     const first = this.nextOffsetValue;
     this.nextOffsetValue += this.appender.appendBatch(records);
