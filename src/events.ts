@@ -15,9 +15,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { LogError } from './errors.js';
-import type { CursorLag } from './admin/inspect.js';
-import type { LagThreshold } from './consumer/lag-watch.js';
-import type { RecoveryReport } from './types.js';
+import type { CursorLag, LagThreshold, RecoveryReport } from './types.js';
 
 /** `reactive-log:recovery`: a producer opened a directory, after recovery. */
 export interface RecoveryEvent extends RecoveryReport {

@@ -6,7 +6,6 @@
  * src/verify/verify-types.ts.
  */
 import { LogError } from './errors.js';
-import type { LagThreshold } from './consumer/lag-watch.js';
 
 /** One record as a consumer sees it. */
 export interface Message {
@@ -335,3 +334,20 @@ export interface RecoveryReport {
   readonly removed: readonly string[];
 }
 
+/** Consumer.open's `lagThreshold`: lag past either limit counts as past the threshold. */
+export interface LagThreshold {
+  /** Records behind the end the consumer may read. */
+  readonly records?: number;
+  /** The newest record's timestamp minus the next unread one's, ms. */
+  readonly ms?: number;
+}
+
+/** How far a cursor is behind the log's durable end. */
+export interface CursorLag {
+  /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
+  readonly records: number;
+  /** Segment bytes from the frame holding that record to the end of the segment files (frame overhead and records written but not yet durable included). */
+  readonly bytes: number;
+  /** The newest durable record's timestamp minus the timestamp of that record; 0 when caught up. */
+  readonly ms: number;
+}

@@ -6,6 +6,7 @@
  * records, takes no lock and writes nothing.
  */
 import { join } from 'node:path';
+import type { CursorLag } from '../types.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -35,16 +36,6 @@ export interface SegmentSummary {
   readonly records: number;
   /** The timestamp of its first record; null while it holds none. */
   readonly oldestTimestamp: number | null;
-}
-
-/** How far a cursor is behind the log's durable end. */
-export interface CursorLag {
-  /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
-  readonly records: number;
-  /** Segment bytes from the frame holding that record to the end of the segment files (frame overhead and records written but not yet durable included). */
-  readonly bytes: number;
-  /** The newest durable record's timestamp minus the timestamp of that record; 0 when caught up. */
-  readonly ms: number;
 }
 
 /** One transactional cursor. */

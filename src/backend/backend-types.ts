@@ -5,7 +5,7 @@
  * so the main entry never loads the client library of an engine.
  */
 import type { AppendOptions } from '../format/record.js';
-import type { ResolvedConsumerOptions } from '../consumer/consumer-options.js';
+import type { StartRequest } from '../consumer/start-plan.js';
 import type { CursorStore, LogSource, RecordReader } from '../consumer/log-source.js';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import type { SyncPolicy } from '../producer/options.js';
@@ -24,7 +24,7 @@ export interface LogBackend {
   /** @internal Opens the producer handle of this log. */
   openProducer(options: BackendProducerOptions): Promise<BackendProducer>;
   /** @internal Opens a consumer's reader, source and cursor. */
-  openConsumer(options: ResolvedConsumerOptions): Promise<BackendConsumerParts>;
+  openConsumer(options: StartRequest): Promise<BackendConsumerParts>;
 }
 
 /** @internal What a backend gives Consumer.open: the three parts of the seam (src/consumer/log-source.ts). */

@@ -2,38 +2,22 @@
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
-import type { ConsumerStyle, RetryPolicy, Whence } from '../types.js';
-import { resolveLagThreshold, type LagThreshold } from './lag-watch.js';
+import type { ConsumerStyle, LagThreshold } from '../types.js';
+import { resolveLagThreshold } from './lag-watch.js';
 import { isLogBackend, type LogBackend } from '../backend/backend-types.js';
-
-/** The retry policy with every default applied (each field as documented in RetryPolicy). */
-export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> };
-
-/**
- * Where a consumer starts, resolved from its style: a Whence (nonTx), or a transactional cursor with
- * its file stem (`client.<id>` or `global`) and its group commit.
- */
-export type StartPlan =
-  | { readonly kind: 'whence'; readonly whence: Whence }
-  | { readonly kind: 'cursor'; readonly cursorName: string; readonly commitEveryRecords: number; readonly commitEveryMs: number | null };
+import type { ResolvedRetry, StartPlan, StartRequest } from './start-plan.js';
 
 /** The options of `Consumer.open`, checked, with every default applied. */
-export interface ResolvedConsumerOptions {
+export interface ResolvedConsumerOptions extends StartRequest {
   /** As given (Consumer.open resolves its real path); on a backend, the backend's logId. */
   readonly logDir: string;
   /** The engine when the consumer reads a backend (then `logDir` was not given), else null. */
   readonly backend: LogBackend | null;
-  /** Where the consumer starts. */
-  readonly start: StartPlan;
   /** Which of the producer's published ends the consumer reads up to. */
   readonly visibility: Visibility;
   /** Tailing from another process: the longest wait between checks of the files, ms. */
   readonly pollIntervalMs: number;
   readonly retry: ResolvedRetry;
-  /** Below the log start at open: fail (ERR_POSITION_EXPIRED) or start at the oldest record. */
-  readonly onPositionExpired: 'error' | 'oldest';
-  /** Aborts the open (ERR_ABORTED), if it aborts before the open is done. */
-  readonly signal: AbortSignal | undefined;
   /** When reactive-log:lag is published (src/consumer/lag-watch.ts), else null. */
   readonly lagThreshold: LagThreshold | null;
 }

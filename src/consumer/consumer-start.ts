@@ -16,7 +16,8 @@ import type { Whence } from '../types.js';
 import { offsetAtTime } from '../reader/time-seek.js';
 import { segmentBases, segmentBasesHint } from '../reader/segment-list.js';
 import { requireInt } from '../validate.js';
-import type { ResolvedConsumerOptions, StartPlan } from './consumer-options.js';
+import type { ResolvedConsumerOptions } from './consumer-options.js';
+import type { StartPlan } from './start-plan.js';
 import { requireLogDirectory } from './log-dir.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */

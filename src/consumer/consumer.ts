@@ -17,7 +17,8 @@ import { describe, optionalSignal, requireInt, requireObject } from '../validate
 import { fileIO, fileIONow } from '../storage/file-io.js';
 import type { BackendConsumerOptions } from '../backend/backend-types.js';
 import type { ConsumerOptions, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
-import { resolveConsumerOptions, type ResolvedRetry } from './consumer-options.js';
+import { resolveConsumerOptions } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 import { openStart, realLogDir } from './consumer-start.js';
 import { DeadLetterSink } from './dead-letter.js';
 import { ConsumerPool, resolvePoolOptions } from './pool.js';
@@ -26,7 +27,7 @@ import { RecordFeed } from './record-feed.js';
 import { LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
 import { LagWatch } from './lag-watch.js';
-import type { CursorLag } from '../admin/inspect.js';
+import type { CursorLag } from '../types.js';
 
 /**
  * A consumer of a log directory, in one of three styles: `nonTx(whence)` (at-least-once, no durable

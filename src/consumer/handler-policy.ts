@@ -6,7 +6,7 @@
 import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { Outcome } from '../types.js';
-import type { ResolvedRetry } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 
 const OUTCOMES = new Set<unknown>(['commit', 'retry', 'skip', 'break'] satisfies Outcome[]);
 

@@ -4,21 +4,13 @@
  * threshold (`above: true`) and when it is back under it (`above: false`); nothing per record, and
  * nothing at all while nobody subscribes.
  */
-import type { CursorLag } from '../admin/inspect.js';
+import type { CursorLag, LagThreshold } from '../types.js';
 import { LogError } from '../errors.js';
 import { channels, publish, type LagEvent } from '../events.js';
 import { requireInt, requireObject } from '../validate.js';
 
 /** How often the lag is measured, ms. */
 export const LAG_CHECK_MS = 1000;
-
-/** Consumer.open's `lagThreshold`: lag past either limit counts as past the threshold. */
-export interface LagThreshold {
-  /** Records behind the end the consumer may read. */
-  readonly records?: number;
-  /** The newest record's timestamp minus the next unread one's, ms. */
-  readonly ms?: number;
-}
 
 /** `lagThreshold` checked: at least one limit, each a whole number of at least 1. */
 export function resolveLagThreshold(v: unknown): LagThreshold | null {

@@ -4,7 +4,8 @@
  * control block; elsewhere from durable.offset and a watch of the directory. The reader is the
  * LogReader itself (no wrapper: its read() is the per-record call).
  */
-import { lagBehind, type CursorLag } from '../admin/inspect.js';
+import { lagBehind } from '../admin/inspect.js';
+import type { CursorLag } from '../types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';

@@ -14,8 +14,7 @@
  * engine returns promises where a call must wait (commit, fill); the local one returns plain values,
  * and the callers await only what is a promise.
  */
-import type { CursorLag } from '../admin/inspect.js';
-import type { Message } from '../types.js';
+import type { CursorLag, Message } from '../types.js';
 import type { EndSource } from './pool-protocol.js';
 
 /** How far the reader may go, and whether that bound was published by this process's writer. */

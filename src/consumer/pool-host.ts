@@ -4,7 +4,7 @@
  * (src/consumer/pool-round.ts).
  */
 import type { Message } from '../types.js';
-import type { ResolvedRetry } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { EndSource } from './pool-protocol.js';
 

@@ -9,7 +9,7 @@
  * `endOffset`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
  * coordinator needs that record's last error for the dead letter, then starts the lane again).
  */
-import type { ResolvedRetry } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 
 /**
  * A control block (src/ring/layout.ts) whose I64 slot `offsetSlot` holds the end of the readable

@@ -27,7 +27,7 @@ import type { Piscina } from 'piscina';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt } from '../validate.js';
 import type { PoolOptions, ProcessSummary } from '../types.js';
-import type { ResolvedRetry } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { PoolHost } from './pool-host.js';
 import { PoolRound } from './pool-round.js';

@@ -11,7 +11,7 @@ import { checkStateBytes } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
-import type { ResolvedRetry } from './consumer-options.js';
+import type { ResolvedRetry } from './start-plan.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import { checkOutcome, retryDelayMs } from './handler-policy.js';
 

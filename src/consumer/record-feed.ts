@@ -10,7 +10,7 @@
  * The engine underneath is reached through the seam of log-source.ts: the reader (read() per
  * record), the source (per batch: the read limit, waits, fills) and the cursor store.
  */
-import type { CursorLag } from '../admin/inspect.js';
+import type { CursorLag } from '../types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import type { CursorStore, LogSource, ReadLimit, RecordReader } from './log-source.js';

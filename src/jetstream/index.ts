@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { BackendConsumerParts, BackendProducer, BackendProducerOptions, LogBackend } from '../backend/backend-types.js';
-import type { ResolvedConsumerOptions } from '../consumer/consumer-options.js';
+import type { StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
 import { KvCursor } from './cursor.js';
@@ -61,7 +61,7 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
   }
 }
 
-async function openConsumer(o: ResolvedJetStreamOptions, opts: ResolvedConsumerOptions): Promise<BackendConsumerParts> {
+async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Promise<BackendConsumerParts> {
   const { start } = opts;
   if (start.kind === 'cursor' && start.cursorName === 'global') {
     throw LogError.invalidOption('style', 'the JetStream backend does not support ConsumerStyle.globalTx() yet: use clientTx(id)');

@@ -10,7 +10,7 @@
  * then throws ERR_POSITION_EXPIRED naming the removed range.
  */
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import type { CursorLag } from '../admin/inspect.js';
+import type { CursorLag } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from '../consumer/log-source.js';
 import { MAX_WAIT_MS } from '../consumer/waiter.js';
 import { ErrorCode, LogError } from '../errors.js';
