@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
-import { CursorFile, checkStateBytes, readCursorFile } from './cursor-file.js';
+import { CursorFile, readCursorFile } from './cursor-file.js';
+import { PendingCommit } from './pending-commit.js';
 
 /** The folder of a log directory that holds the cursor files and their locks. */
 export const CURSOR_DIR = 'cursors';
@@ -22,24 +23,18 @@ export function cursorDir(logDir: string): string {
 
 /** One transactional consumer's cursor, held under its lock (see the module comment). */
 export class TxCursor {
-  /** In memory: the next offset to hand out (ahead of the durable cursor within a group). */
-  private nextOffsetValue: number;
-  private state: Uint8Array | null;
-  private stateChanged = false;
-  private sinceSync = 0;
-  private lastSyncMs: number;
+  /** In memory: the next offset and state, ahead of the durable cursor within a group. */
+  private readonly pending: PendingCommit;
   private closed = false;
 
   private constructor(
     private readonly io: FileIO,
     private readonly file: CursorFile,
     private readonly lock: HeldLock,
-    private readonly everyRecords: number,
-    private readonly everyMs: number | null,
+    everyRecords: number,
+    everyMs: number | null,
   ) {
-    this.nextOffsetValue = file.value.offset;
-    this.state = file.value.state;
-    this.lastSyncMs = Date.now();
+    this.pending = new PendingCommit(file.value.offset, file.value.state, everyRecords, everyMs);
   }
 
   /** Takes the cursor's lock (ERR_CURSOR_LOCKED if a live process has it) and opens its file. */
@@ -67,12 +62,12 @@ export class TxCursor {
 
   /** The next offset to hand out (in memory; may be ahead of `committedOffset` within a group). */
   get nextOffset(): number {
-    return this.nextOffsetValue;
+    return this.pending.nextOffset;
   }
 
   /** True while the cursor file holds only the value it was created with. */
   get neverCommitted(): boolean {
-    return this.file.value.sequence === 1 && this.nextOffsetValue === this.file.value.offset;
+    return this.file.value.sequence === 1 && this.pending.nextOffset === this.file.value.offset;
   }
 
   /** The durable cursor. */
@@ -82,31 +77,23 @@ export class TxCursor {
 
   /** The latest state value (in memory). */
   get currentState(): Uint8Array | null {
-    return this.state;
+    return this.pending.state;
   }
 
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void {
     if (this.closed) throw LogError.closed('consumer');
-    checkStateBytes(state);
-    this.nextOffsetValue = offset;
-    if (state !== undefined) {
-      this.state = state;
-      this.stateChanged = true;
-    }
-    this.sinceSync++;
-    if (this.sinceSync >= this.everyRecords || (this.everyMs !== null && Date.now() - this.lastSyncMs >= this.everyMs)) this.sync();
+    if (this.pending.advance(offset, state)) this.sync();
   }
 
   /** Makes the in-memory cursor (and state) durable, if it moved. */
   sync(): void {
     if (this.closed) return;
-    if (this.nextOffsetValue !== this.file.value.offset || this.stateChanged) {
-      this.file.commit(this.nextOffsetValue, this.stateChanged ? this.state : undefined);
+    const { pending } = this;
+    if (pending.nextOffset !== this.file.value.offset || pending.stateChanged) {
+      this.file.commit(pending.nextOffset, pending.stateChanged ? pending.state : undefined);
     }
-    this.stateChanged = false;
-    this.sinceSync = 0;
-    this.lastSyncMs = Date.now();
+    pending.restart();
   }
 
   /**

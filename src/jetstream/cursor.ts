@@ -12,7 +12,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { CursorStore } from '../consumer/log-source.js';
-import { checkStateBytes } from '../cursor/cursor-file.js';
+import { PendingCommit } from '../cursor/pending-commit.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { Lease } from './lease.js';
 import type { Session } from './session.js';
@@ -41,12 +41,9 @@ function decode(bytes: Uint8Array, key: string): CursorValue {
 }
 
 export class KvCursor implements CursorStore {
-  private nextOffsetValue: number;
-  private state: Uint8Array | null;
+  /** The next offset and state, ahead of the committed entry within a group. */
+  private readonly pending: PendingCommit;
   private committed: number;
-  private stateChanged = false;
-  private sinceSync = 0;
-  private lastSyncMs = Date.now();
   /** The commits in flight, one after the other. */
   private chain: Promise<void> = Promise.resolve();
   private failure: LogError | null = null;
@@ -60,12 +57,11 @@ export class KvCursor implements CursorStore {
     /** True while the entry holds only the value it was created with. */
     readonly created: boolean,
     private readonly lease: Lease,
-    private readonly everyRecords: number,
-    private readonly everyMs: number | null,
+    everyRecords: number,
+    everyMs: number | null,
   ) {
-    this.nextOffsetValue = value.offset;
+    this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
-    this.state = value.state;
   }
 
   /** Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it) and reads or creates its entry. */
@@ -87,7 +83,7 @@ export class KvCursor implements CursorStore {
   }
 
   get nextOffset(): number {
-    return this.nextOffsetValue;
+    return this.pending.nextOffset;
   }
 
   get committedOffset(): number {
@@ -95,30 +91,22 @@ export class KvCursor implements CursorStore {
   }
 
   get currentState(): Uint8Array | null {
-    return this.state;
+    return this.pending.state;
   }
 
   advance(offset: number, state: Uint8Array | null | undefined): void | Promise<void> {
     if (this.closed) throw LogError.closed('consumer');
     if (this.failure !== null) throw this.failure;
-    checkStateBytes(state);
-    this.nextOffsetValue = offset;
-    if (state !== undefined) {
-      this.state = state;
-      this.stateChanged = true;
-    }
-    this.sinceSync++;
-    if (this.sinceSync >= this.everyRecords || (this.everyMs !== null && Date.now() - this.lastSyncMs >= this.everyMs)) return this.sync();
+    if (this.pending.advance(offset, state)) return this.sync();
   }
 
   sync(): void | Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closed) return;
-    if (this.nextOffsetValue === this.committed && !this.stateChanged) return this.chain;
-    const value = { offset: this.nextOffsetValue, state: this.state };
-    this.stateChanged = false;
-    this.sinceSync = 0;
-    this.lastSyncMs = Date.now();
+    const { pending } = this;
+    if (pending.nextOffset === this.committed && !pending.stateChanged) return this.chain;
+    const value = { offset: pending.nextOffset, state: pending.state };
+    pending.restart();
     this.chain = this.chain.then(() => this.commit(value));
     return this.chain;
   }
