@@ -138,6 +138,14 @@ export class LogError extends Error {
   }
 
   /**
+   * ERR_ABORTED: `call` ended because its signal aborted (the signal's reason as the cause); `more` says what that leaves.
+   * @internal
+   */
+  static aborted(call: string, signal: AbortSignal, more = ''): LogError {
+    return new LogError(ErrorCode.ABORTED, `${call} aborted by its signal${more}`, {}, { cause: signal.reason });
+  }
+
+  /**
    * Offsets `offset` to `logStartOffset - 1` were deleted by retention; `who` names the asker.
    * @internal
    */

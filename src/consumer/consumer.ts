@@ -9,25 +9,18 @@
  * durable cursor. A record not completed is handed out again first. One iteration or processing call
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
-import { existsSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ErrorCode, LogError } from '../errors.js';
-import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
+import { LogError } from '../errors.js';
 import { fileIO, fileIONow } from '../storage/file-io.js';
 import type { BackendConsumerOptions } from '../backend/backend-types.js';
-import type { ConsumerOptions, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
+import type { ConsumerOptions, CursorLag, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
 import { resolveConsumerOptions } from './consumer-options.js';
 import type { ResolvedRetry } from './start-plan.js';
 import { openStart, realLogDir } from './consumer-start.js';
-import { DeadLetterSink } from './dead-letter.js';
-import { ConsumerPool, resolvePoolOptions } from './pool.js';
-import { runProcess } from './process.js';
+import { ConsumerCalls } from './consumer-calls.js';
 import { RecordFeed } from './record-feed.js';
 import { LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
 import { LagWatch } from './lag-watch.js';
-import type { CursorLag } from '../types.js';
 
 /**
  * A consumer of a log directory, in one of three styles: `nonTx(whence)` (at-least-once, no durable
@@ -43,22 +36,17 @@ import type { CursorLag } from '../types.js';
 export class Consumer implements AsyncIterable<Message> {
   private closing: Promise<void> | null = null;
   private destroying: Promise<void> | null = null;
-  /** What a processing call in progress when destroy() was called rejects with. */
-  private destroyedWith: Error | null = null;
-  /** Where records go after `retry.maxAttempts`; its log opens on the first one. */
-  private readonly deadLetters: DeadLetterSink;
-  /** The worker pools of this consumer, by thread count; stopped when the consumer closes. */
-  private readonly pools = new Map<number, ConsumerPool>();
-
+  /** The processing calls, their pools and dead-letter log. */
+  private readonly calls: ConsumerCalls;
   /** Publishes reactive-log:lag (the lagThreshold option), else null. */
   private lagWatch: LagWatch | null = null;
 
   private constructor(
     /** Reads, hands out and completes the records; waits for more. */
     private readonly feed: RecordFeed,
-    private readonly retry: ResolvedRetry,
+    retry: ResolvedRetry,
   ) {
-    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
+    this.calls = new ConsumerCalls(feed, retry);
   }
 
   /**
@@ -98,7 +86,7 @@ export class Consumer implements AsyncIterable<Message> {
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
     // The open itself is synchronous from here: an abort is seen before it starts.
-    if (opts.signal?.aborted === true) throw openAborted(opts.signal);
+    if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
     const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs);
     const consumer = new Consumer(new RecordFeed(source, cursor, reader), opts.retry);
@@ -218,7 +206,7 @@ export class Consumer implements AsyncIterable<Message> {
   /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   nonblockingProcess(max: number | null, handler: string | URL, options?: Omit<PoolOptions, 'signal'>): Promise<ProcessSummary>;
   nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
-    return this.process(max, handler, false, options);
+    return this.calls.run(max, handler, false, options);
   }
 
   /**
@@ -246,7 +234,7 @@ export class Consumer implements AsyncIterable<Message> {
   /** As above, in a pool of worker threads running the default export of the module at `handler`. */
   blockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
   blockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
-    return this.process(max, handler, true, options);
+    return this.calls.run(max, handler, true, options);
   }
 
   /**
@@ -284,18 +272,11 @@ export class Consumer implements AsyncIterable<Message> {
   private async abort(err: Error | undefined): Promise<void> {
     this.lagWatch?.stop();
     if (this.feed.isReleased) return; // close() already released everything
-    this.destroyedWith = err ?? LogError.closed('consumer');
+    this.calls.destroyedWith = err ?? LogError.closed('consumer');
     this.feed.requestClose();
     const released = this.feed.release(false);
     if (released !== undefined) await released.catch(() => undefined);
-    // Pools and the dead-letter log serve the call in progress: stopped once it has ended.
-    const stopHelpers = (): Promise<unknown> => Promise.allSettled([
-      ...[...this.pools.values()].map((p) => p.close()),
-      this.deadLetters.destroy(),
-    ]);
-    const callEnded = this.feed.callEnded;
-    if (callEnded === null) await stopHelpers();
-    else void callEnded.then(stopHelpers);
+    await this.calls.stopAfterCall();
   }
 
   private async shutDown(): Promise<void> {
@@ -309,8 +290,7 @@ export class Consumer implements AsyncIterable<Message> {
     try {
       await this.feed.release(true);
     } finally {
-      if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
-      await this.deadLetters.close();
+      await this.calls.close();
     }
   }
 
@@ -318,72 +298,4 @@ export class Consumer implements AsyncIterable<Message> {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-
-  /**
-   * Awaits a processing call that entered; one that destroy() interrupts rejects with destroy()'s
-   * error. Inside the caller's try, so the call still ends (leave()) before close() goes on.
-   */
-  private async interruptible(call: Promise<ProcessSummary>): Promise<ProcessSummary> {
-    let summary: ProcessSummary;
-    try {
-      summary = await call;
-    } catch (e) {
-      throw this.destroyedWith ?? e;
-    }
-    if (this.destroyedWith !== null) throw this.destroyedWith;
-    return summary;
-  }
-
-  private async process(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
-    if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
-    requireObject('options', options);
-    optionalSignal(options.signal);
-    if (typeof handler === 'function') {
-      for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
-        if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
-      }
-      this.feed.enter(true);
-      try {
-        return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
-      } finally {
-        await this.feed.leave();
-      }
-    }
-    if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'the JetStream backend does not support worker pools yet: pass a handler function');
-    const url = handlerModuleUrl(handler);
-    const popts = resolvePoolOptions(options);
-    this.feed.enter(true);
-    try {
-      let pool = this.pools.get(popts.workers);
-      if (pool === undefined) {
-        pool = new ConsumerPool(popts.workers);
-        this.pools.set(popts.workers, pool);
-      }
-      this.feed.startPoolCall();
-      try {
-        return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetters));
-      } finally {
-        this.feed.endPoolCall();
-      }
-    } finally {
-      this.feed.leave();
-    }
-  }
-}
-
-/** The URL of a handler module given as a path or URL; ERR_INVALID_OPTION when it is neither, or missing. */
-function handlerModuleUrl(handler: unknown): string {
-  if (typeof handler !== 'string' && !(handler instanceof URL)) {
-    throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
-  }
-  const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
-  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
-    throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
-  }
-  return url;
-}
-
-/** ERR_ABORTED for an open whose signal aborted. */
-function openAborted(signal: AbortSignal): LogError {
-  return new LogError(ErrorCode.ABORTED, 'Consumer.open aborted by its signal', {}, { cause: signal.reason });
 }

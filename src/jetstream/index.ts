@@ -66,7 +66,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   if (start.kind === 'cursor' && start.cursorName === 'global') {
     throw LogError.invalidOption('style', 'the JetStream backend does not support ConsumerStyle.globalTx() yet: use clientTx(id)');
   }
-  if (opts.signal?.aborted === true) throw aborted(opts.signal);
+  if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
   const session = await Session.open(o);
   let cursor: KvCursor | null = null;
   try {
@@ -88,7 +88,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${start.cursorName} points at offset ${at}, past the end of stream ${o.stream} (${bounds.endOffset})`, { offset: at });
       }
     }
-    if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw aborted(opts.signal!);
+    if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     const reader = new JsReader(at);
     return { reader, source: new JsSource(session, reader, true), cursor };
   } catch (e) {
@@ -113,8 +113,4 @@ async function whenceOffset(session: Session, whence: Whence, b: { startOffset: 
       return at;
     }
   }
-}
-
-function aborted(signal: AbortSignal): LogError {
-  return new LogError(ErrorCode.ABORTED, 'Consumer.open aborted by its signal', {}, { cause: signal.reason });
 }

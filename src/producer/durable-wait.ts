@@ -68,5 +68,5 @@ async function waitDurableUntil(w: DurableWaiter, target: number, signal?: Abort
 
 /** ERR_ABORTED for a flush whose signal aborted. */
 export function flushAborted(signal: AbortSignal): LogError {
-  return new LogError(ErrorCode.ABORTED, 'flush aborted by its signal: the records may not be durable yet', {}, { cause: signal.reason });
+  return LogError.aborted('flush', signal, ': the records may not be durable yet');
 }

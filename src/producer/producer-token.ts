@@ -4,7 +4,7 @@
  * thread of the same process; the SharedArrayBuffers arrive shared, not copied).
  */
 import { LogError } from '../errors.js';
-import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION } from '../ring/layout.js';
+import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, type SharedLog } from '../ring/layout.js';
 import { describe } from '../validate.js';
 
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
@@ -30,6 +30,13 @@ export interface ProducerToken {
   readonly maxRecordBytes: number;
   /** The producer's `appendTimeoutMs`. */
   readonly appendTimeoutMs: number;
+}
+
+/** The token of a producer with this shared memory and these options. */
+export function makeToken(shared: SharedLog, options: Pick<ProducerToken, 'logDir' | 'maxRecordBytes' | 'appendTimeoutMs'>): ProducerToken {
+  const { control, ring, stats } = shared;
+  const { logDir, maxRecordBytes, appendTimeoutMs } = options;
+  return { type: PRODUCER_TOKEN_TYPE, control, ring, stats, logDir, maxRecordBytes, appendTimeoutMs };
 }
 
 /** `token` as a ProducerToken, or ERR_INVALID_OPTION naming what is wrong with it. */

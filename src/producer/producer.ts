@@ -8,7 +8,7 @@ import { openBackendProducer } from '../backend/open-producer.js';
 import { LogError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
-import { I32, I64, State, controlViews, loadOffset, APPEND, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { I32, I64, State, controlViews, loadOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import type { RecoveryReport } from '../types.js';
@@ -19,7 +19,7 @@ import { channels, publish, type RecoveryEvent } from '../events.js';
 import type { DedupWindow } from './dedup-window.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
 import { SharedAppends } from './shared-appends.js';
-import { PRODUCER_TOKEN_TYPE, type ProducerToken } from './producer-token.js';
+import { makeToken, type ProducerToken } from './producer-token.js';
 import { AttachedProducer } from './attached-producer.js';
 import { waitWritable } from './writable.js';
 import { startFunnel, type FunnelServer } from '../funnel/server.js';
@@ -304,7 +304,7 @@ export class Producer {
    * ```
    */
   async roll(): Promise<RollResult | null> {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    this.ensureRunning();
     return this.link.call((w) => w.roll(), () => this.throwStopped());
   }
 
@@ -316,7 +316,7 @@ export class Producer {
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once it has failed.
    */
   async segments(): Promise<SegmentEntry[]> {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    this.ensureRunning();
     return this.link.call((w) => w.segments(), () => this.throwStopped());
   }
 
@@ -334,15 +334,9 @@ export class Producer {
    *   has failed.
    */
   share(): ProducerToken {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-    if (this.sharedAppends === null) {
-      this.c.nextOffset[0] = this.nextOffsetValue; // before SHARED: an attached handle reads it after that
-      Atomics.store(this.c.append, APPEND.SHARED, 1);
-      this.sharedAppends = new SharedAppends(this.c, this.appender, this.options.appendTimeoutMs, () => this.throwStopped());
-    }
-    const { control, ring, stats } = this.shared;
-    const { logDir, maxRecordBytes, appendTimeoutMs } = this.options;
-    return { type: PRODUCER_TOKEN_TYPE, control, ring, stats, logDir, maxRecordBytes, appendTimeoutMs };
+    this.ensureRunning();
+    this.sharedAppends ??= SharedAppends.start(this.c, this.appender, this.nextOffsetValue, this.options.appendTimeoutMs, () => this.throwStopped());
+    return makeToken(this.shared, this.options);
   }
 
   /** Every offset below this is fsynced. */
@@ -420,6 +414,11 @@ export class Producer {
   /** Connects to the producer of `options.logDir` from another process (its owner opened it with acceptConnections: true). See docs/funnel.md. */
   static connect(options: ConnectOptions): Promise<RemoteProducer> {
     return RemoteProducer.connect(options);
+  }
+
+  /** Throws why the producer stopped, unless it runs: not closed or destroyed, the writer alive. */
+  private ensureRunning(): void {
+    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
   }
 
   private throwStopped(): never {

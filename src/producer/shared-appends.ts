@@ -7,7 +7,7 @@
  */
 import type { AppendOptions } from '../format/record.js';
 import { AppendLock } from '../ring/append-lock.js';
-import { I32, State, type ControlViews } from '../ring/layout.js';
+import { APPEND, I32, State, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord, RingAppender } from '../ring/ring-appender.js';
 import type { DedupWindow } from './dedup-window.js';
 
@@ -25,6 +25,16 @@ export class SharedAppends {
   ) {
     this.lock = new AppendLock(c, appendTimeoutMs);
     this.next = c.nextOffset;
+  }
+
+  /**
+   * The owner's first share(): the log's next offset goes to shared memory, then the log is marked
+   * shared (an attached handle reads the offset after it sees that mark).
+   */
+  static start(c: ControlViews, appender: RingAppender, nextOffset: number, appendTimeoutMs: number, stopped: () => never): SharedAppends {
+    c.nextOffset[0] = nextOffset;
+    Atomics.store(c.append, APPEND.SHARED, 1);
+    return new SharedAppends(c, appender, appendTimeoutMs, stopped);
   }
 
   /** The offset the next append of any handle will get (read without the lock: other threads may move it meanwhile). */

@@ -20,7 +20,7 @@ export async function waitWritable(c: ControlViews, appender: RingAppender, ring
   if (bytes + 4 > ringBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a record of ${bytes} bytes never fits the ring (ringBytes ${ringBytes})`, { option: 'bytes' });
   for (;;) {
     if (Atomics.load(c.i32, I32.STATE) !== State.RUNNING) stopped();
-    if (signal?.aborted === true) throw new LogError(ErrorCode.ABORTED, 'writable() aborted by its signal', {}, { cause: signal.reason });
+    if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
     const tail = Atomics.load(c.i32, I32.TAIL);
     if (appender.hasRoom(bytes)) return;
     // The writer notifies TAIL when PRODUCER_WAITING is set; a synchronous append may clear it, so

@@ -1,0 +1,109 @@
+/**
+ * A consumer's processing calls: in the caller's thread or in a pool of worker threads, with the
+ * pools and the dead-letter log they share, and how `close()` and `destroy()` end them.
+ */
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LogError } from '../errors.js';
+import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
+import type { Handler, PoolOptions, ProcessSummary } from '../types.js';
+import type { ResolvedRetry } from './start-plan.js';
+import { DeadLetterSink } from './dead-letter.js';
+import { ConsumerPool, resolvePoolOptions } from './pool.js';
+import { runProcess } from './process.js';
+import type { RecordFeed } from './record-feed.js';
+
+export class ConsumerCalls {
+  /** What a processing call in progress when destroy() was called rejects with. */
+  destroyedWith: Error | null = null;
+  /** Where records go after `retry.maxAttempts`; its log opens on the first one. */
+  private readonly deadLetters: DeadLetterSink;
+  /** The worker pools, by thread count; stopped when the consumer closes. */
+  private readonly pools = new Map<number, ConsumerPool>();
+
+  constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry) {
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
+  }
+
+  /** One processing call: checks its arguments, enters the feed (ERR_CONSUMER_BUSY) and runs. */
+  async run(max: number | null, handler: Handler | string | URL, blocking: boolean, options: PoolOptions): Promise<ProcessSummary> {
+    if (max !== null) requireInt('max', max, 0, Number.MAX_SAFE_INTEGER);
+    requireObject('options', options);
+    optionalSignal(options.signal);
+    if (typeof handler === 'function') {
+      for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
+        if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
+      }
+      this.feed.enter(true);
+      try {
+        return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
+      } finally {
+        await this.feed.leave();
+      }
+    }
+    if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'the JetStream backend does not support worker pools yet: pass a handler function');
+    const url = handlerModuleUrl(handler);
+    const popts = resolvePoolOptions(options);
+    this.feed.enter(true);
+    try {
+      let pool = this.pools.get(popts.workers);
+      if (pool === undefined) {
+        pool = new ConsumerPool(popts.workers);
+        this.pools.set(popts.workers, pool);
+      }
+      this.feed.startPoolCall();
+      try {
+        return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetters));
+      } finally {
+        this.feed.endPoolCall();
+      }
+    } finally {
+      this.feed.leave();
+    }
+  }
+
+  /** close(): the pools and the dead-letter log close, once the call in progress has ended. */
+  async close(): Promise<void> {
+    if (this.pools.size > 0) await Promise.all([...this.pools.values()].map((p) => p.close()));
+    await this.deadLetters.close();
+  }
+
+  /** destroy(): the pools and the dead-letter log serve the call in progress, so they stop once it has ended. */
+  async stopAfterCall(): Promise<void> {
+    const stop = (): Promise<unknown> => Promise.allSettled([
+      ...[...this.pools.values()].map((p) => p.close()),
+      this.deadLetters.destroy(),
+    ]);
+    const callEnded = this.feed.callEnded;
+    if (callEnded === null) await stop();
+    else void callEnded.then(stop);
+  }
+
+  /**
+   * Awaits a processing call that entered; one that destroy() interrupts rejects with destroy()'s
+   * error. Inside the caller's try, so the call still ends (leave()) before close() goes on.
+   */
+  private async interruptible(call: Promise<ProcessSummary>): Promise<ProcessSummary> {
+    let summary: ProcessSummary;
+    try {
+      summary = await call;
+    } catch (e) {
+      throw this.destroyedWith ?? e;
+    }
+    if (this.destroyedWith !== null) throw this.destroyedWith;
+    return summary;
+  }
+}
+
+/** The URL of a handler module given as a path or URL; ERR_INVALID_OPTION when it is neither, or missing. */
+function handlerModuleUrl(handler: unknown): string {
+  if (typeof handler !== 'string' && !(handler instanceof URL)) {
+    throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
+  }
+  const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
+  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
+    throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
+  }
+  return url;
+}
