@@ -1,7 +1,7 @@
 /**
  * Conformance, the consumer's side, on every backend: the outcomes (commit, retry, skip, break, a
- * throw), blocking processing and `for await` woken by new appends, clientTx exactly-once with its
- * state across consumer restarts, one owner per cursor, close() ending a blocked call.
+ * throw), blocking processing and `for await` woken by new appends, clientTx and globalTx exactly-once
+ * with their state across consumer restarts, one owner per cursor, close() ending a blocked call.
  */
 import * as assert from 'uvu/assert';
 import { ConsumerStyle, Whence, type Message } from '../dist/index.js';
@@ -50,47 +50,49 @@ conformance('conformance: consume', (test, b) => {
     }
   });
 
-  test('clientTx: exactly once across restarts, state committed with the cursor; max limits a call', async () => {
-    const log = await b.fresh();
-    const p = await filled(log, 20);
-    const delivered: number[] = [];
-    try {
-      for (let round = 0; round < 4; round++) {
-        const c = await log.consumer(ConsumerStyle.clientTx('billing'));
-        try {
-          const before = c.state === null ? 0 : Number(Buffer.from(c.state).toString());
-          assert.is(before, delivered.length, `state committed with the cursor (round ${round})`);
-          const s = await c.nonblockingProcess(6, (m, ctx) => {
-            delivered.push(m.offset);
-            ctx.setState(String(Number(ctx.state === null ? 0 : Buffer.from(ctx.state).toString()) + 1));
-            return 'commit';
-          });
-          assert.is(s.stoppedBy, round < 3 ? 'limit' : 'end');
-        } finally {
-          await c.close();
+  for (const [name, style] of [['clientTx', ConsumerStyle.clientTx('billing')], ['globalTx', ConsumerStyle.globalTx()]] as const) {
+    test(`${name}: exactly once across restarts, state committed with the cursor; max limits a call`, async () => {
+      const log = await b.fresh();
+      const p = await filled(log, 20);
+      const delivered: number[] = [];
+      try {
+        for (let round = 0; round < 4; round++) {
+          const c = await log.consumer(style);
+          try {
+            const before = c.state === null ? 0 : Number(Buffer.from(c.state).toString());
+            assert.is(before, delivered.length, `state committed with the cursor (round ${round})`);
+            const s = await c.nonblockingProcess(6, (m, ctx) => {
+              delivered.push(m.offset);
+              ctx.setState(String(Number(ctx.state === null ? 0 : Buffer.from(ctx.state).toString()) + 1));
+              return 'commit';
+            });
+            assert.is(s.stoppedBy, round < 3 ? 'limit' : 'end');
+          } finally {
+            await c.close();
+          }
         }
-      }
-      assert.equal(delivered, Array.from({ length: 20 }, (_, i) => i), 'each record once, in order');
-      // Group commit: the cursor is durable at close.
-      p.append('m20');
-      await p.flush();
-      const g = await log.consumer(ConsumerStyle.clientTx('billing'), { commit: { everyRecords: 1000 } });
-      try {
-        await g.nonblockingProcess(null, () => 'commit');
+        assert.equal(delivered, Array.from({ length: 20 }, (_, i) => i), 'each record once, in order');
+        // Group commit: the cursor is durable at close.
+        p.append('m20');
+        await p.flush();
+        const g = await log.consumer(style, { commit: { everyRecords: 1000 } });
+        try {
+          await g.nonblockingProcess(null, () => 'commit');
+        } finally {
+          await g.close();
+        }
+        const again = await log.consumer(style);
+        try {
+          assert.is(again.committedOffset, 21);
+          assert.is((await again.nonblockingProcess(null, () => 'commit')).committed, 0);
+        } finally {
+          await again.close();
+        }
       } finally {
-        await g.close();
+        await p.close();
       }
-      const again = await log.consumer(ConsumerStyle.clientTx('billing'));
-      try {
-        assert.is(again.committedOffset, 21);
-        assert.is((await again.nonblockingProcess(null, () => 'commit')).committed, 0);
-      } finally {
-        await again.close();
-      }
-    } finally {
-      await p.close();
-    }
-  });
+    });
+  }
 
   test('clientTx: a second opener of the same cursor gets ERR_CURSOR_LOCKED; another id is free', async () => {
     const log = await b.fresh();
@@ -106,6 +108,32 @@ conformance('conformance: consume', (test, b) => {
     }
     const reopened = await log.consumer(ConsumerStyle.clientTx('solo'));
     await reopened.close();
+  });
+
+  test('globalTx: one owner of the shared cursor at a time (ERR_CURSOR_LOCKED); a clientTx cursor is another one', async () => {
+    const log = await b.fresh();
+    const p = await filled(log, 3);
+    const g = await log.consumer(ConsumerStyle.globalTx());
+    try {
+      await rejectsWith(log.consumer(ConsumerStyle.globalTx()), 'ERR_CURSOR_LOCKED');
+      assert.is((await g.nonblockingProcess(2, () => 'commit')).committed, 2);
+      // A clientTx consumer with the id 'global' keeps its own cursor, from the oldest record.
+      const named = await log.consumer(ConsumerStyle.clientTx('global'));
+      try {
+        assert.is(named.committedOffset, 0);
+      } finally {
+        await named.close();
+      }
+    } finally {
+      await g.close();
+      await p.close();
+    }
+    const again = await log.consumer(ConsumerStyle.globalTx());
+    try {
+      assert.is(again.committedOffset, 2, 'the shared cursor continues where its last owner stopped');
+    } finally {
+      await again.close();
+    }
   });
 
   test('blockingProcess and for await wait for new records; close() and break end them', async () => {

@@ -50,7 +50,6 @@ test('what it does not support yet fails at open or at the call with ERR_INVALID
   }
   await rejectsWith(Producer.open({ backend, logDir: tempDir() } as never), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, logDir: tempDir(), style: ConsumerStyle.nonTx(Whence.oldest()) } as never), 'ERR_INVALID_OPTION');
-  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.globalTx() }), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), pollIntervalMs: 10 }), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), lagThreshold: { records: 5 } }), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), retry: { maxAttempts: 3 } }), 'ERR_INVALID_OPTION');

@@ -63,9 +63,6 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
 
 async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Promise<BackendConsumerParts> {
   const { start } = opts;
-  if (start.kind === 'cursor' && start.cursorName === 'global') {
-    throw LogError.invalidOption('style', 'the JetStream backend does not support ConsumerStyle.globalTx() yet: use clientTx(id)');
-  }
   if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
   const session = await Session.open(o);
   let cursor: KvCursor | null = null;
