@@ -7,7 +7,7 @@
  */
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
-import { jetstream as natsJetstream } from '@nats-io/jetstream';
+import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
@@ -45,7 +45,7 @@ test('jetstream() checks its options', () => {
 
 test('what it does not support yet fails at open or at the call with ERR_INVALID_OPTION', async () => {
   const backend = fresh();
-  for (const bad of [{ maxTotalBytes: 1 << 20 }, { maxFileAge: 1000 }, { blockingMinimumRetention: 1000 }, { fileRollSize: 1 << 20 }, { ringBytes: 1 << 20 }]) {
+  for (const bad of [{ blockingMinimumRetention: 1000 }, { fileRollSize: 1 << 20 }, { ringBytes: 1 << 20 }]) {
     await rejectsWith(Producer.open({ backend, ...bad } as never), 'ERR_INVALID_OPTION');
   }
   await rejectsWith(Producer.open({ backend, logDir: tempDir() } as never), 'ERR_INVALID_OPTION');
@@ -234,5 +234,60 @@ if (natsServerBinary() === null) {
   skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
   skipped.run();
 } else {
-  test.run();
+  /** The stream's limits and state, as the server reports them. */
+async function streamOf(name: string): Promise<{ maxBytes: number; maxAge: number; dupWindow: number; messages: number; bytes: number; firstSeq: number }> {
+  const nc = await connect({ servers: server.url });
+  try {
+    const { config, state } = await (await jetstreamManager(nc)).streams.info(name);
+    return { maxBytes: config.max_bytes, maxAge: config.max_age, dupWindow: config.duplicate_window ?? 0, messages: state.messages, bytes: state.bytes, firstSeq: state.first_seq };
+  } finally {
+    await nc.close();
+  }
+}
+
+test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the oldest records go; null lifts them', async () => {
+  const backend = fresh();
+  const name = backend.logId.slice('jetstream:'.length);
+  const record = new Uint8Array(1024).fill(1);
+  const p = await Producer.open({ backend, maxTotalBytes: 64 * 1024 });
+  try {
+    // Refused at once, changing nothing: a limit below 1 KiB, and a second producer (the lease) with other limits.
+    await rejectsWith(Producer.open({ backend: fresh(), maxTotalBytes: 10 }), 'ERR_INVALID_OPTION');
+    await rejectsWith(Producer.open({ backend, maxTotalBytes: 1 << 30 }), 'ERR_LOG_LOCKED');
+    for (let i = 0; i < 300; i++) p.append(record);
+    await p.flush();
+  } finally {
+    await p.close();
+  }
+  let s = await streamOf(name);
+  assert.is(s.maxBytes, 64 * 1024);
+  assert.ok(s.bytes <= 64 * 1024 && s.firstSeq > 1 && s.messages < 300, `the oldest records are removed (${JSON.stringify(s)})`);
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const offsets: number[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { offsets.push(m.offset); return 'commit'; });
+  } finally {
+    await c.close();
+  }
+  assert.equal(offsets, Array.from({ length: s.messages }, (_, i) => s.firstSeq - 1 + i), 'a consumer from the oldest reads what is left, dense, to the end');
+
+  const aged = await Producer.open({ backend, maxFileAge: 1_000 });
+  await aged.close();
+  s = await streamOf(name);
+  assert.is(s.maxAge, 1_000 * 1e6);
+  assert.ok(s.dupWindow <= s.maxAge, 'the duplicate window is no longer than max_age');
+  await waitFor(async () => (await streamOf(name)).messages === 0, 'the server to remove records older than maxFileAge', 20_000);
+
+  const lifted = await Producer.open({ backend, maxTotalBytes: null, maxFileAge: null });
+  await lifted.close();
+  s = await streamOf(name);
+  assert.is(s.maxBytes, -1);
+  assert.is(s.maxAge, 0);
+  // A producer that names no limit leaves the stream's as they are.
+  const plain = await Producer.open({ backend });
+  await plain.close();
+  assert.is((await streamOf(name)).maxBytes, -1);
+});
+
+test.run();
 }

@@ -60,6 +60,18 @@ export interface BackendProducerOptions {
   maxRecordBytes?: number;
   /** Makes `append(data, { dedupKey })` return the earlier offset of a key seen within the window. */
   dedupWindow?: DedupWindowOption;
+  /**
+   * The engine removes the oldest records past this total (on JetStream: the stream's `max_bytes`,
+   * record by record); null lifts the limit.
+   * @defaultValue the engine's limit is left as it is
+   */
+  maxTotalBytes?: number | null;
+  /**
+   * The engine removes records older than this, ms (on JetStream: the stream's `max_age`, at least
+   * 100 ms); null lifts the limit.
+   * @defaultValue the engine's limit is left as it is
+   */
+  maxFileAge?: number | null;
 }
 
 /**

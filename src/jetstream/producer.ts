@@ -29,6 +29,7 @@ import { Lease } from './lease.js';
 import { recordHeaders } from './record-codec.js';
 import { versionBelow, type Session } from './session.js';
 import { readTail } from './tail-scan.js';
+import { applyStreamLimits, resolveStreamLimits } from './retention.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
@@ -38,9 +39,8 @@ const PRODUCER_LEASE_KEY = 'producer';
 /** The sync-policy warnings given in this process (once each). */
 const syncWarnings = new Set<string>();
 let dedupWarned = false;
-const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow']);
+const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow', 'maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
 const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
-const NOT_YET = new Set(['maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
 
 interface Queued {
   readonly offset: number;
@@ -94,17 +94,19 @@ export class JetStreamProducer implements BackendProducer {
     const o = options as unknown as Record<string, unknown>;
     for (const k of Object.keys(o)) {
       if (LOCAL_ONLY.has(k)) throw LogError.invalidOption(k, 'is an option of a local log directory; the JetStream backend has no such setting');
-      if (NOT_YET.has(k)) throw LogError.invalidOption(k, 'the JetStream backend does not support retention options yet (set the stream\'s own limits with the NATS tools)');
       if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
     }
+    const limits = resolveStreamLimits(o);
     checkSyncPolicy(session, o.syncPolicy);
     const appendTimeoutMs = o.appendTimeoutMs === undefined ? 10_000 : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
     const serverMax = session.nc.info?.max_payload ?? 1024 * 1024;
     const maxRecordBytes = o.maxRecordBytes === undefined ? serverMax : requireInt('maxRecordBytes', o.maxRecordBytes, 1, serverMax, `maxRecordBytes takes 1 to the server's max_payload (${serverMax})`);
     const window = validDedupWindow(o.dedupWindow);
-    if (window !== null) await checkDedupWindow(session, window);
     const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
     try {
+      // Only the producer that holds the lease changes the stream.
+      await applyStreamLimits(session, limits);
+      if (window !== null) await checkDedupWindow(session, window);
       const { endOffset } = await session.bounds();
       let dedup: DedupWindow | null = null;
       if (window !== null) {

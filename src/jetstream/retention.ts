@@ -1,0 +1,46 @@
+/**
+ * The producer's retention options on a JetStream stream: `maxTotalBytes` and `maxFileAge` become the
+ * stream's own limits `max_bytes` and `max_age`, set when the producer opens. The server then removes
+ * the oldest messages one by one (not whole segments, as a local log does). An option not given leaves
+ * the stream's limit as it is; null lifts it. `blockingMinimumRetention` has no JetStream equivalent
+ * (a stream's limits never wait for a cursor or an age) and is refused.
+ */
+import { LogError } from '../errors.js';
+import { optionalInt } from '../validate.js';
+import type { Session } from './session.js';
+
+/** The smallest `max_age` a nats-server accepts, ms. */
+const MIN_MAX_AGE_MS = 100;
+/** Nanoseconds per millisecond: JetStream's durations are in ns. */
+const NS_PER_MS = 1_000_000;
+
+/** The limits the producer sets: undefined leaves a limit as it is, null lifts it. */
+export interface StreamLimits {
+  readonly maxTotalBytes: number | null | undefined;
+  readonly maxFileAge: number | null | undefined;
+}
+
+/** Checks the retention options of Producer.open on JetStream (ERR_INVALID_OPTION, nothing changed). */
+export function resolveStreamLimits(o: Record<string, unknown>): StreamLimits {
+  if (o.blockingMinimumRetention !== undefined && o.blockingMinimumRetention !== null) {
+    throw LogError.invalidOption('blockingMinimumRetention', 'a JetStream stream removes messages by its limits alone and cannot hold them back for a cursor or an age: the JetStream backend has no such setting');
+  }
+  return {
+    maxTotalBytes: o.maxTotalBytes === undefined ? undefined : optionalInt('maxTotalBytes', o.maxTotalBytes, 1024, Number.MAX_SAFE_INTEGER, null),
+    maxFileAge: o.maxFileAge === undefined ? undefined : optionalInt('maxFileAge', o.maxFileAge, MIN_MAX_AGE_MS, Number.MAX_SAFE_INTEGER / NS_PER_MS, null),
+  };
+}
+
+/**
+ * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ. A stream's
+ * duplicate window may not be longer than its `max_age`: it is shortened to it when it is.
+ */
+export async function applyStreamLimits(session: Session, limits: StreamLimits): Promise<void> {
+  if (limits.maxTotalBytes === undefined && limits.maxFileAge === undefined) return;
+  const { config } = await session.streamInfo();
+  const maxBytes = limits.maxTotalBytes === undefined ? config.max_bytes : (limits.maxTotalBytes ?? -1);
+  const maxAge = limits.maxFileAge === undefined ? config.max_age : (limits.maxFileAge ?? 0) * NS_PER_MS;
+  const dupWindow = maxAge > 0 && (config.duplicate_window ?? 0) > maxAge ? maxAge : config.duplicate_window;
+  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === config.duplicate_window) return;
+  await session.jsm.streams.update(config.name, { ...config, max_bytes: maxBytes, max_age: maxAge, duplicate_window: dupWindow });
+}
