@@ -252,7 +252,10 @@ test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the 
   const p = await Producer.open({ backend, maxTotalBytes: 64 * 1024 });
   try {
     // Refused at once, changing nothing: a limit below 1 KiB, and a second producer (the lease) with other limits.
-    await rejectsWith(Producer.open({ backend: fresh(), maxTotalBytes: 10 }), 'ERR_INVALID_OPTION');
+    const bad = fresh();
+    await rejectsWith(Producer.open({ backend: bad, maxTotalBytes: 10 }), 'ERR_INVALID_OPTION');
+    const created = await streamOf(bad.logId.slice('jetstream:'.length)).then(() => true, (e: Error) => !/stream not found/i.test(e.message));
+    assert.is(created, false, 'bad input creates no stream');
     await rejectsWith(Producer.open({ backend, maxTotalBytes: 1 << 30 }), 'ERR_LOG_LOCKED');
     for (let i = 0; i < 300; i++) p.append(record);
     await p.flush();

@@ -13,6 +13,7 @@ import type { Whence } from '../types.js';
 import { KvCursor } from './cursor.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
+import { checkProducerOptions } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
 import { Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
@@ -52,9 +53,10 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
 }
 
 async function openProducer(o: ResolvedJetStreamOptions, options: BackendProducerOptions): Promise<BackendProducer> {
+  const checked = checkProducerOptions(options); // before connecting: bad input creates no stream
   const session = await Session.open(o);
   try {
-    return await JetStreamProducer.open(session, options);
+    return await JetStreamProducer.open(session, checked);
   } catch (e) {
     await session.close();
     throw e;

@@ -18,29 +18,23 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
-import type { BackendProducer, BackendProducerOptions } from '../backend/backend-types.js';
+import type { BackendProducer } from '../backend/backend-types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
-import { DedupWindow, type DedupWindowOption } from '../producer/dedup-window.js';
-import type { SyncPolicy } from '../producer/options.js';
-import { validDedupWindow } from '../producer/options.js';
-import { describe, requireInt } from '../validate.js';
+import { DedupWindow } from '../producer/dedup-window.js';
+import { describe } from '../validate.js';
 import { Lease } from './lease.js';
 import { recordHeaders } from './record-codec.js';
-import { versionBelow, type Session } from './session.js';
+import type { Session } from './session.js';
 import { readTail } from './tail-scan.js';
-import { applyStreamLimits, resolveStreamLimits } from './retention.js';
+import { applyStreamLimits } from './retention.js';
+import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
 /** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
 const RECORD_OVERHEAD_BYTES = 64;
 const PRODUCER_LEASE_KEY = 'producer';
-/** The sync-policy warnings given in this process (once each). */
-const syncWarnings = new Set<string>();
-let dedupWarned = false;
-const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow', 'maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
-const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
 
 interface Queued {
   readonly offset: number;
@@ -90,22 +84,14 @@ export class JetStreamProducer implements BackendProducer {
     this.encoder = new AttributeEncoder(dedup !== null);
   }
 
-  static async open(session: Session, options: BackendProducerOptions): Promise<JetStreamProducer> {
-    const o = options as unknown as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (LOCAL_ONLY.has(k)) throw LogError.invalidOption(k, 'is an option of a local log directory; the JetStream backend has no such setting');
-      if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
-    }
-    const limits = resolveStreamLimits(o);
-    checkSyncPolicy(session, o.syncPolicy);
-    const appendTimeoutMs = o.appendTimeoutMs === undefined ? 10_000 : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
-    const serverMax = session.nc.info?.max_payload ?? 1024 * 1024;
-    const maxRecordBytes = o.maxRecordBytes === undefined ? serverMax : requireInt('maxRecordBytes', o.maxRecordBytes, 1, serverMax, `maxRecordBytes takes 1 to the server's max_payload (${serverMax})`);
-    const window = validDedupWindow(o.dedupWindow);
+  /** Opens the producer of the stream with options `checkProducerOptions` accepted. */
+  static async open(session: Session, o: CheckedProducerOptions): Promise<JetStreamProducer> {
+    checkAgainstServer(session, o);
+    const window = o.dedupWindow;
     const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
     try {
       // Only the producer that holds the lease changes the stream.
-      await applyStreamLimits(session, limits);
+      await applyStreamLimits(session, o.limits);
       if (window !== null) await checkDedupWindow(session, window);
       const { endOffset } = await session.bounds();
       let dedup: DedupWindow | null = null;
@@ -114,7 +100,7 @@ export class JetStreamProducer implements BackendProducer {
         // The window survives a restart: rebuilt from the dedup keys (Nats-Msg-Id) of the newest records.
         for (const r of await readTail(session, window, endOffset)) dedup.remember(r.key, r.offset, r.timeMs);
       }
-      return new JetStreamProducer(session, lease, endOffset, maxRecordBytes, appendTimeoutMs, dedup);
+      return new JetStreamProducer(session, lease, endOffset, o.maxRecordBytes ?? serverMaxPayload(session), o.appendTimeoutMs, dedup);
     } catch (e) {
       await lease.release();
       throw e;
@@ -310,47 +296,4 @@ export class JetStreamProducer implements BackendProducer {
 
 function notYet(what: string): LogError {
   return LogError.invalidOption(what, `the JetStream backend does not support producer.${what}() yet`);
-}
-
-/**
- * What a sync policy can mean on this server (docs/jetstream.md): `always()` asks that an
- * acknowledged record survive the loss of the machine; a single replica on a server before 2.10
- * acknowledges before any fsync, so that cannot be had: ERR_INVALID_OPTION. Elsewhere the server's
- * own sync setting decides when it fsyncs: a warning (RL_JETSTREAM_SYNC) says so.
- */
-function checkSyncPolicy(session: Session, v: unknown): void {
-  const policy = (v ?? { kind: 'periodic', intervalMs: 1000 }) as SyncPolicy;
-  if (typeof policy !== 'object' || policy === null || !['always', 'periodic', 'everyBytes', 'never'].includes(policy.kind)) {
-    throw LogError.invalidOption('syncPolicy', `expected a SyncPolicy, got ${describe(v)}`);
-  }
-  const old = versionBelow(session.serverVersion, [2, 10]);
-  if (policy.kind === 'always' && old && session.options.replicas === 1) {
-    throw LogError.invalidOption('syncPolicy',
-      `SyncPolicy.always() asks for an fsync before the acknowledgement; nats-server ${session.serverVersion.join('.')} with one replica acknowledges before any fsync. Use replicas: 3, a server of 2.10 or later with sync_interval: always, or another policy (docs/jetstream.md)`);
-  }
-  const said = `${policy.kind}/${session.options.replicas}`;
-  if (policy.kind !== 'never' && !syncWarnings.has(said)) {
-    syncWarnings.add(said);
-    process.emitWarning(`on JetStream, SyncPolicy.${policy.kind}() means: flush() resolves once the stream acknowledged the records (stored by the leader${session.options.replicas > 1 ? ' and a majority of replicas' : ''}); when the server fsyncs is its own sync_interval setting (docs/jetstream.md)`,
-      { code: 'RL_JETSTREAM_SYNC' });
-  }
-}
-
-/**
- * A dedup key is also the message's Nats-Msg-Id, which the stream remembers for its
- * duplicate_window: a key the producer's window forgot and the stream still remembers would be
- * dropped by the server after append returned an offset for it. So a `{ ms }` window shorter than
- * the stream's is refused, and a `{ records }` window gets a warning (RL_JETSTREAM_DEDUP).
- */
-async function checkDedupWindow(session: Session, window: DedupWindowOption): Promise<void> {
-  const info = await session.streamInfo();
-  const streamMs = Math.ceil((info.config.duplicate_window ?? 120_000_000_000) / 1e6);
-  if ('ms' in window && window.ms < streamMs) {
-    throw LogError.invalidOption('dedupWindow', `{ ms: ${window.ms} } is shorter than the duplicate_window of stream ${session.options.stream} (${streamMs} ms): use at least { ms: ${streamMs} }`);
-  }
-  if ('records' in window && !dedupWarned) {
-    dedupWarned = true;
-    process.emitWarning(`dedupWindow { records: ${window.records} } on JetStream: a dedup key is also the message's Nats-Msg-Id, remembered by stream ${session.options.stream} for ${streamMs} ms; a key appended again after the producer's window forgot it and within that time stops the producer (ERR_INTERNAL). Prefer { ms: ${streamMs} } or more`,
-      { code: 'RL_JETSTREAM_DEDUP' });
-  }
 }
