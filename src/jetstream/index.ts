@@ -14,7 +14,7 @@ import { KvCursor } from './cursor.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
 import { JsReader, JsSource } from './reader.js';
-import { Session } from './session.js';
+import { asLogError, Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -57,7 +57,7 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
     return await JetStreamProducer.open(session, options);
   } catch (e) {
     await session.close();
-    throw e;
+    throw asLogError(e, `opening the producer of stream ${o.stream}`);
   }
 }
 
@@ -94,7 +94,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: ResolvedConsumerO
   } catch (e) {
     await cursor?.drop().catch(() => undefined);
     await session.close();
-    throw e;
+    throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
 }
 

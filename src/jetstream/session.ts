@@ -24,6 +24,15 @@ export function versionBelow(v: readonly number[], min: readonly number[]): bool
   return false;
 }
 
+/**
+ * `e` as a coded error: a LogError as it is, anything else (a NATS request that timed out or found no
+ * responder while the cluster elects a leader, a connection lost) as ERR_IO saying what failed.
+ */
+export function asLogError(e: unknown, what: string): LogError {
+  if (e instanceof LogError) return e;
+  return new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+}
+
 export class Session {
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
@@ -58,14 +67,17 @@ export class Session {
       return session;
     } catch (e) {
       await nc.close().catch(() => undefined);
-      if (e instanceof LogError) throw e;
-      throw new LogError(ErrorCode.IO, `opening JetStream stream ${o.stream} failed: ${(e as Error).message}`, {}, { cause: e });
+      throw asLogError(e, `opening JetStream stream ${o.stream}`);
     }
   }
 
   /** The log's stream, as the server describes it now. */
   async streamInfo(): Promise<StreamInfo> {
-    return this.jsm.streams.info(this.options.stream);
+    try {
+      return await this.jsm.streams.info(this.options.stream);
+    } catch (e) {
+      throw asLogError(e, `reading the state of stream ${this.options.stream}`);
+    }
   }
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
