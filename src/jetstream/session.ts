@@ -86,17 +86,25 @@ export class Session {
     return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
   }
 
+  /*
+   * Both buckets are read through their stream's leader (allow_direct: false): a direct get may be
+   * answered by any replica, and a replica still catching up after a restart answers with an older
+   * revision (a cursor's old offset and state, a lease taken since). Writes carry the revision read,
+   * so a stale read made a false ERR_CURSOR_LOCKED, or a "wrong last sequence" on taking a lease.
+   * An existing bucket made with direct gets is read through its leader too.
+   */
+
   /** The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last renewal). */
   async leases(): Promise<KV> {
     this.leaseBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-leases`, {
-      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas,
+      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
     });
     return this.leaseBucket;
   }
 
   /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
   async cursors(): Promise<KV> {
-    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas });
+    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
     return this.cursorBucket;
   }
 
