@@ -13,6 +13,8 @@
  */
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
+import { jetstream as natsJetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, isLogError, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
@@ -136,7 +138,7 @@ test('producer: SIGKILL the leader, then a follower, mid-append; every flushed r
 
   try {
     const t0 = Date.now();
-    await stepsUntil(1_000, 'before the faults');
+    await stepsUntil(500, 'before the faults');
     const stream = options.stream;
     // 1. The stream's leader, SIGKILLed while a batch is in flight.
     const leader = (await cluster.streamLeader(stream))!;
@@ -144,7 +146,7 @@ test('producer: SIGKILL the leader, then a follower, mid-append; every flushed r
     let newLeader: ClusterNode | null = null;
     await step(200 + Math.floor(rnd() * 300), async () => { newLeader = await killAndWaitLeader(stream, leader); });
     process.stdout.write(`#   leader ${leader.name} killed; new leader ${newLeader!.name} (${Date.now() - t0} ms)\n`);
-    await stepsUntil(1_000, `after leader ${leader.name} was killed`);
+    await stepsUntil(500, `after leader ${leader.name} was killed`);
     // 2. A follower, SIGKILLed mid-append while the old leader is still down: no majority is left, so
     //    the producer cannot go on; it must fail with a coded error within its bounds.
     const followers = cluster.nodes.filter((x) => x.proc !== null && x !== newLeader);
@@ -162,7 +164,7 @@ test('producer: SIGKILL the leader, then a follower, mid-append; every flushed r
     await cluster.restart(follower);
     await waitRecovered(stream);
     process.stdout.write(`#   ${leader.name} and ${follower.name} restarted, stream healthy (${Date.now() - t0} ms)\n`);
-    await stepsUntil(1_000, 'after the restarts');
+    await stepsUntil(500, 'after the restarts');
     await within((p as BackendProducer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
     p = null;
     process.stdout.write(`#   ${acked.size} records acknowledged by ${gen} producers; failures: ${failures.join(', ') || 'none'} (${Date.now() - t0} ms)\n`);
@@ -194,7 +196,7 @@ test('producer: SIGKILL the leader, then a follower, mid-append; every flushed r
 });
 
 test('clientTx: SIGKILL the stream leader, then the cursor bucket\'s leader, mid-run; every record handled exactly once by committed state', async () => {
-  const N = 3_000;
+  const N = 2_000;
   const options = fresh();
   const backend = jetstream(options);
   const stream = options.stream;
@@ -282,6 +284,89 @@ test('clientTx: SIGKILL the stream leader, then the cursor bucket\'s leader, mid
     assert.is((await check.nonblockingProcess(null, () => 'commit')).committed, 0, 'nothing is left');
   } finally {
     await check.close();
+  }
+});
+
+test('a blocking clientTx consumer tailing the log through a leader kill: it goes on or fails coded, and reaches the end once', async () => {
+  const options = fresh();
+  const backend = jetstream(options);
+  const stream = options.stream;
+  const digest = (h: string, payload: string): string => createHash('sha1').update(h).update(payload).digest('hex');
+  const violations: string[] = [];
+  const failures: string[] = [];
+  let committedNext = 0;
+  let stopping = false;
+  let current: Consumer | null = null;
+  // The consumer: blockingProcess until close(); on a coded failure, re-opened.
+  const consuming = (async () => {
+    while (!stopping) {
+      const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('tail'), commit: { everyRecords: 1 } }), RECOVERY_MS + LEASE_MS, 'the tailing consumer');
+      current = c;
+      try {
+        await c.blockingProcess(null, (m, ctx) => {
+          const state = ctx.state === null ? { next: 0, h: '' } : JSON.parse(Buffer.from(ctx.state).toString()) as { next: number; h: string };
+          if (m.offset !== state.next) violations.push(`record ${m.offset} handed out with committed state at ${state.next}`);
+          ctx.setState(JSON.stringify({ next: m.offset + 1, h: digest(state.h, Buffer.from(m.data).toString()) }));
+          return 'commit';
+        });
+      } catch (e) {
+        failures.push(coded(e, 'the blocking run'));
+      } finally {
+        current = null;
+        await within(c.close(), CALL_BOUND_MS, 'close()').catch((d: unknown) => coded(d, 'close()'));
+      }
+      committedNext = c.state === null ? committedNext : (JSON.parse(Buffer.from(c.state).toString()) as { next: number }).next;
+    }
+  })();
+  consuming.catch(() => undefined);
+  let p: BackendProducer | null = null;
+  let gen = 0;
+  const append = async (count: number): Promise<void> => {
+    p ??= await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), RECOVERY_MS + LEASE_MS, 'the producer');
+    gen++;
+    try {
+      for (let i = 0; i < count; i++) p.append(`g${gen}-${i}-${Math.floor(rnd() * 1e9)}`);
+      await within(p.flush(), CALL_BOUND_MS, 'flush()');
+    } catch (e) {
+      failures.push(coded(e, 'append/flush'));
+      await within(p.destroy(), CALL_BOUND_MS, 'destroy()').catch((d: unknown) => coded(d, 'destroy()'));
+      p = null;
+    }
+  };
+  try {
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) await append(50);
+    const leader = (await cluster.streamLeader(stream))!;
+    assert.ok(leader !== null, 'the stream has a leader');
+    await cluster.kill(leader);
+    for (let i = 0; i < 10; i++) await append(50);
+    await cluster.waitLeader(stream, RECOVERY_MS, leader);
+    await cluster.restart(leader);
+    await waitRecovered(stream);
+    for (let i = 0; i < 10; i++) await append(50);
+    await within((p as BackendProducer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
+    p = null;
+    const end = (await cluster.jsm.streams.info(stream)).state.last_seq;
+    // The consumer reaches the end: going on, or failing coded and re-opened; stalled is a failure.
+    const cursors = await new Kvm(natsJetstream(cluster.nc)).open(`rl-${stream}-cursors`);
+    const deadline = Date.now() + RECOVERY_MS;
+    for (;;) {
+      const entry = await cursors.get('client.tail');
+      const next = entry === null ? -1 : (JSON.parse(entry.string()) as { offset: number }).offset;
+      if (next === end) break;
+      if (Date.now() > deadline) throw new Error(`the tailing consumer stalled at ${next} of ${end} (failures: ${failures.join(', ') || 'none'})`);
+      await new Promise((r) => setTimeout(r, 100)); // the poll's pace; the bound is the deadline
+    }
+    stopping = true;
+    await within((current as Consumer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
+    await within(consuming, CALL_BOUND_MS, 'the consumer loop');
+    process.stdout.write(`#   tail: leader ${leader.name} killed; ${end} records, consumer at ${committedNext}; failures: ${failures.join(', ') || 'none'} (${Date.now() - t0} ms)\n`);
+    assert.equal(violations, [], 'every record is handed out once its predecessor is committed, never before, never again');
+    assert.is(committedNext, end, 'the committed state counts every record');
+  } finally {
+    stopping = true;
+    await (current as Consumer | null)?.close().catch(() => undefined);
+    await (p as BackendProducer | null)?.destroy().catch(() => undefined);
   }
 });
 
