@@ -87,11 +87,11 @@ export class Session {
   }
 
   /*
-   * Both buckets are read through their stream's leader (allow_direct: false): a direct get may be
-   * answered by any replica, and a replica still catching up after a restart answers with an older
-   * revision (a cursor's old offset and state, a lease taken since). Writes carry the revision read,
-   * so a stale read made a false ERR_CURSOR_LOCKED, or a "wrong last sequence" on taking a lease.
-   * An existing bucket made with direct gets is read through its leader too.
+   * Both buckets are read through their stream's leader (allow_direct: false), so an open reads the
+   * latest commit of a cursor and the latest state of a lease: a direct get may be answered by a
+   * replica, which can be behind the leader after a leader change or a restart. Writes carry the
+   * revision read, so an older read would fail the first commit with a false ERR_CURSOR_LOCKED. An
+   * existing bucket made with direct gets is read through its leader too.
    */
 
   /** The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last renewal). */
