@@ -89,7 +89,7 @@ async function killAndWaitLeader(stream: string, node: ClusterNode): Promise<Clu
   return cluster.waitLeader(stream, RECOVERY_MS, node);
 }
 
-test('producer: SIGKILL the leader, then a follower, mid-append; every flushed record stays, once, at its offset', async () => {
+test('producer: SIGKILL the leader, then a follower (no majority), restart both, then a follower alone, mid-append; every flushed record stays, once, at its offset', async () => {
   const options = fresh();
   const backend = jetstream(options);
   /** What each producer appended at an offset (an offset may be appended again after a fault), and what flush() acknowledged. */
@@ -164,7 +164,19 @@ test('producer: SIGKILL the leader, then a follower, mid-append; every flushed r
     await cluster.restart(follower);
     await waitRecovered(stream);
     process.stdout.write(`#   ${leader.name} and ${follower.name} restarted, stream healthy (${Date.now() - t0} ms)\n`);
-    await stepsUntil(500, 'after the restarts');
+    await stepsUntil(300, 'after the restarts');
+    // 4. One follower SIGKILLed mid-append, a majority left: the producer goes on, or (its connection
+    //    was to that node, a publish in flight lost) fails coded and a new one goes on.
+    const nowLeader = await cluster.waitLeader(stream, RECOVERY_MS);
+    const others = cluster.nodes.filter((x) => x !== nowLeader);
+    const lone = others[Math.floor(rnd() * others.length)]!;
+    const failed = failures.length;
+    await step(200 + Math.floor(rnd() * 300), () => cluster.kill(lone));
+    await stepsUntil(300, `with follower ${lone.name} down`);
+    process.stdout.write(`#   follower ${lone.name} killed, a majority left: ${failures.length === failed ? 'the producer went on' : `the producer failed with ${failures.slice(failed).join(', ')} and a new one went on`} (${Date.now() - t0} ms)\n`);
+    await cluster.restart(lone);
+    await waitRecovered(stream);
+    await stepsUntil(200, `after ${lone.name} came back`);
     await within((p as BackendProducer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
     p = null;
     process.stdout.write(`#   ${acked.size} records acknowledged by ${gen} producers; failures: ${failures.join(', ') || 'none'} (${Date.now() - t0} ms)\n`);
