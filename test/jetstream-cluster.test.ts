@@ -1,15 +1,21 @@
 /**
  * Faults on a real cluster: three nats-server nodes on 127.0.0.1 (nats-cluster-kit.ts), the log's
- * stream and its buckets with 3 replicas, nodes SIGKILLed in the middle of appends and of a clientTx
- * run, then restarted.
- * - The producer: every record whose flush() resolved is in the stream, at its offset, once; the
- *   offsets are dense; a handle either goes on or fails with a coded LogError within its bounds
- *   (then a new producer opens once the cluster has recovered).
+ * stream and its buckets with 3 replicas, nodes SIGKILLed in the middle of appends and of consumer
+ * runs, then restarted.
+ * - The producer: the stream's leader killed, then a follower (no majority left), both restarted,
+ *   then a follower alone (a majority left). Every record whose flush() resolved is in the stream,
+ *   at its offset, once; the offsets are dense; a handle either goes on or fails with a coded
+ *   LogError within its bounds (then a new producer opens once the cluster has recovered).
  * - A clientTx consumer committing its state (the next offset and a digest of what it handled) with
- *   its cursor per record: across the faults and the re-opens, every record is handled exactly once
- *   by committed state, none passed over.
- * Every wait is on a condition with a bound; a seed (SEED=...) picks the follower killed and the
- * moments of the kills, and is printed. Skipped with a printed reason without nats-server.
+ *   its cursor per record, the stream's leader and then the cursor bucket's leader killed mid-run:
+ *   across the faults and the re-opens, every record is handled exactly once by committed state,
+ *   none passed over.
+ * - A blocking clientTx consumer tailing the log while the producer appends through a leader kill:
+ *   it reaches the end (going on, or failing coded and re-opened), each record once.
+ * globalTx and worker pools are not on the JetStream backend yet, so they are not here.
+ * Every wait is on a condition with a bound; a seed (SEED=...) picks the nodes killed among the
+ * candidates and the moments of the kills, and is printed. Skipped with a printed reason without
+ * nats-server.
  */
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
