@@ -1,49 +1,59 @@
 /**
  * One question: what the JetStream backend costs against plain @nats-io/jetstream on the same
- * server, 100 B records (issue target: at least 0.8x for both rows).
+ * server(s), 100 B records (issue target: at least 0.8x for both rows), on one node and on a 3-node
+ * cluster with 3 replicas.
  *
  *   node --import tsx bench/jetstream.ts [--quick] [--dir <base>]
  *
  * A single-node nats-server (test/nats-kit.ts: 127.0.0.1, a free port, its own store, stopped at the
- * end), then per round, on a fresh stream each:
+ * end), then a 3-node cluster on 127.0.0.1 (test/nats-cluster-kit.ts: each node its own ports and
+ * store, stopped at the end); on each, per round, on a fresh stream each (R3 on the cluster, the
+ * backend's buckets too):
  * 1. plain publish, pipelined (1,024 in flight), beside the backend's synchronous appends up to
  *    flush() (SyncPolicy.never; ERR_LOG_FULL answered by writable());
  * 2. a plain ordered consume of the plain stream, beside a clientTx consumer of the backend's stream
  *    committing every 1,000 records (nonblockingProcess to the end).
- * The server is the limit both share; R3 rows are not measured yet.
+ * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
+import { startCluster, stopAllClusters } from '../test/nats-cluster-kit.js';
 import { startNats } from '../test/nats-kit.js';
 import { log, n, nowMs, runBench, summarize } from './lib/run.js';
-import { finish, row, target } from './lib/table.js';
+import { finish, row, target, type Table } from './lib/table.js';
 
 const RECORD = new Uint8Array(100).fill(7);
 
-await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js', async (b) => {
-  const cfg = b.pick({ n: 100_000, reps: 3 }, { n: 20_000, reps: 1 });
-  const server = await startNats();
-  const rates = { plainPublish: [] as number[], append: [] as number[], plainConsume: [] as number[], clientTx: [] as number[] };
+interface Rates {
+  plainPublish: number[];
+  append: number[];
+  plainConsume: number[];
+  clientTx: number[];
+}
+
+/** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas. */
+async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string): Promise<Rates> {
+  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], clientTx: [] };
+  const nc = await connect({ servers: urls });
   try {
-    const nc = await connect({ servers: server.url });
     const js = natsJetStream(nc);
     const jsm = await jetstreamManager(nc);
     for (let r = 0; r < cfg.reps; r++) {
-      log(`round ${r + 1}: ${n(cfg.n)} records each way...`);
-      const plainStream = `plain${r}`;
-      await jsm.streams.add({ name: plainStream, subjects: [`p.${r}`] });
+      log(`${tag} round ${r + 1}: ${n(cfg.n)} records each way...`);
+      const plainStream = `plain${tag}${r}`;
+      await jsm.streams.add({ name: plainStream, subjects: [`p.${tag}.${r}`], num_replicas: replicas });
       let t0 = nowMs();
       const inFlight: Array<Promise<unknown>> = [];
       for (let i = 0; i < cfg.n; i++) {
-        inFlight.push(js.publish(`p.${r}`, RECORD));
+        inFlight.push(js.publish(`p.${tag}.${r}`, RECORD));
         if (inFlight.length >= 1024) await inFlight.shift();
       }
       await Promise.all(inFlight);
       rates.plainPublish.push(cfg.n / ((nowMs() - t0) / 1000));
 
-      const backend = jetstream({ servers: server.url, stream: `rl${r}` });
+      const backend = jetstream({ servers: urls, stream: `rl${tag}${r}`, replicas });
       const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
       t0 = nowMs();
       for (let i = 0; i < cfg.n; i++) {
@@ -73,17 +83,20 @@ await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js
       rates.clientTx.push(cfg.n / ((nowMs() - t0) / 1000));
       await c.close();
     }
-    await nc.close();
   } finally {
-    await server.stop();
+    await nc.close();
   }
+  return rates;
+}
+
+function tables(rates: Rates, where: string, count: number): Table[] {
   const pub = summarize(rates.plainPublish);
   const app = summarize(rates.append);
   const con = summarize(rates.plainConsume);
   const tx = summarize(rates.clientTx);
-  finish(b, [
+  return [
     {
-      title: `appends, 100 B, single-node nats-server, ${n(cfg.n)} records`,
+      title: `appends, 100 B, ${where}, ${n(count)} records`,
       rows: [
         row('plain js.publish, 1,024 in flight', 'server ack', pub, 'rec/s', { xPeer: 1 }),
         row('backend append + flush()', 'server ack', app, 'rec/s', { xPeer: app.median / pub.median, ...target('>=', 0.8 * pub.median, app.median) }),
@@ -91,12 +104,31 @@ await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js
       peer: 'x plain nats.js',
     },
     {
-      title: `consuming, 100 B, single-node nats-server, ${n(cfg.n)} records`,
+      title: `consuming, 100 B, ${where}, ${n(count)} records`,
       rows: [
         row('plain ordered consume', '-', con, 'rec/s', { xPeer: 1 }),
         row('backend clientTx, commit every 1,000', 'KV commit', tx, 'rec/s', { xPeer: tx.median / con.median, ...target('>=', 0.8 * con.median, tx.median) }),
       ],
       peer: 'x plain nats.js',
     },
-  ], { config: cfg, rates });
+  ];
+}
+
+await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js', async (b) => {
+  const cfg = b.pick({ n: 100_000, reps: 3 }, { n: 20_000, reps: 1 });
+  const server = await startNats();
+  let single: Rates;
+  try {
+    single = await measure([server.url], 1, cfg, 's');
+  } finally {
+    await server.stop();
+  }
+  const cluster = await startCluster();
+  let r3: Rates;
+  try {
+    r3 = await measure(cluster.urls, 3, cfg, 'c');
+  } finally {
+    await stopAllClusters();
+  }
+  finish(b, [...tables(single, 'single-node nats-server', cfg.n), ...tables(r3, '3-node cluster on loopback, R3', cfg.n)], { config: cfg, rates: single, ratesR3: r3 });
 });

@@ -15,7 +15,7 @@ import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJet
 import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
-import { Session } from './session.js';
+import { asLogError, Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -59,7 +59,7 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
     return await JetStreamProducer.open(session, checked);
   } catch (e) {
     await session.close();
-    throw e;
+    throw asLogError(e, `opening the producer of stream ${o.stream}`);
   }
 }
 
@@ -93,7 +93,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   } catch (e) {
     await cursor?.drop().catch(() => undefined);
     await session.close();
-    throw e;
+    throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
 }
 

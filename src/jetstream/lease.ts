@@ -32,18 +32,24 @@ export class Lease {
     this.timer.unref();
   }
 
-  /** Takes the lease `key`, or fails with `lockedCode` while a live holder has it. */
+  /**
+   * Takes the lease `key`, or fails with `lockedCode` while a live holder has it. A create refused
+   * with "wrong last sequence" while no live holder shows is a race with the key's last entry (the
+   * delete marker a released lease leaves, expiring with the bucket's max age between the create and
+   * its read-back, or a holder that let go meanwhile): the create is tried again, a few times.
+   */
   static async take(kv: KV, key: string, leaseMs: number, lockedCode: ErrorCode, what: string): Promise<Lease> {
-    const value = encoder.encode(holderText());
-    try {
-      const rev = await kv.create(key, value);
-      return new Lease(kv, key, rev, leaseMs);
-    } catch (e) {
-      const held = await kv.get(key).catch(() => null);
-      if (held !== null && held.operation === 'PUT') {
-        throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const rev = await kv.create(key, encoder.encode(holderText()));
+        return new Lease(kv, key, rev, leaseMs);
+      } catch (e) {
+        const held = await kv.get(key).catch(() => null);
+        if (held !== null && held.operation === 'PUT') {
+          throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
+        }
+        if (attempt >= 3 || !/wrong last sequence/i.test((e as Error).message)) throw e;
       }
-      throw e;
     }
   }
 

@@ -24,6 +24,15 @@ export function versionBelow(v: readonly number[], min: readonly number[]): bool
   return false;
 }
 
+/**
+ * `e` as a coded error: a LogError as it is, anything else (a NATS request that timed out or found no
+ * responder while the cluster elects a leader, a connection lost) as ERR_IO saying what failed.
+ */
+export function asLogError(e: unknown, what: string): LogError {
+  if (e instanceof LogError) return e;
+  return new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+}
+
 export class Session {
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
@@ -58,14 +67,17 @@ export class Session {
       return session;
     } catch (e) {
       await nc.close().catch(() => undefined);
-      if (e instanceof LogError) throw e;
-      throw new LogError(ErrorCode.IO, `opening JetStream stream ${o.stream} failed: ${(e as Error).message}`, {}, { cause: e });
+      throw asLogError(e, `opening JetStream stream ${o.stream}`);
     }
   }
 
   /** The log's stream, as the server describes it now. */
   async streamInfo(): Promise<StreamInfo> {
-    return this.jsm.streams.info(this.options.stream);
+    try {
+      return await this.jsm.streams.info(this.options.stream);
+    } catch (e) {
+      throw asLogError(e, `reading the state of stream ${this.options.stream}`);
+    }
   }
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
@@ -74,17 +86,25 @@ export class Session {
     return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
   }
 
+  /*
+   * Both buckets are read through their stream's leader (allow_direct: false), so an open reads the
+   * latest commit of a cursor and the latest state of a lease: a direct get may be answered by a
+   * replica, which can be behind the leader after a leader change or a restart. Writes carry the
+   * revision read, so an older read would fail the first commit with a false ERR_CURSOR_LOCKED. An
+   * existing bucket made with direct gets is read through its leader too.
+   */
+
   /** The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last renewal). */
   async leases(): Promise<KV> {
     this.leaseBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-leases`, {
-      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas,
+      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
     });
     return this.leaseBucket;
   }
 
   /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
   async cursors(): Promise<KV> {
-    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas });
+    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
     return this.cursorBucket;
   }
 

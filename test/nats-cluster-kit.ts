@@ -1,0 +1,183 @@
+/**
+ * A 3-node nats-server cluster for the fault tests, on 127.0.0.1: each node with its own client port,
+ * cluster port, store directory and server_name, routes to the other two, JetStream on. Ready once
+ * JetStream answers with a meta leader and a stream of 3 replicas can be placed (a bounded poll of
+ * that condition, never a fixed sleep). A node can be SIGKILLed and restarted on the same ports and
+ * store; `streamLeader()` maps a stream's leader (its stream info's `cluster.leader`) to the node.
+ * `stopCluster()` kills every node and removes every directory, also after a failed test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { freePort, natsServerBinary, SKIP_REASON } from './nats-kit.js';
+
+export interface ClusterNode {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly clusterPort: number;
+  /** The running process, or null while the node is down. */
+  proc: ChildProcess | null;
+  /** What the node printed since it was last started. */
+  output(): string;
+}
+
+export interface Cluster {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's client URL: a client given all of them fails over. */
+  readonly urls: string[];
+  /** An admin connection (connected to every URL, reconnecting forever). */
+  readonly jsm: JetStreamManager;
+  readonly nc: NatsConnection;
+  /** SIGKILLs the node and waits for its exit. */
+  kill(node: ClusterNode): Promise<void>;
+  /** Starts a killed node again on its ports and store; resolves once it accepts a client. */
+  restart(node: ClusterNode): Promise<void>;
+  /** The node leading `stream` now, or null while it has no leader (or the API does not answer). */
+  streamLeader(stream: string): Promise<ClusterNode | null>;
+  /** Waits until `stream` has a leader on a running node and every replica is current and online. */
+  waitHealthy(stream: string, boundMs: number): Promise<StreamInfo>;
+  /** Waits until `stream` has a leader on a running node other than `not`. */
+  waitLeader(stream: string, boundMs: number, not?: ClusterNode): Promise<ClusterNode>;
+}
+
+const clusters = new Set<{ stop(): Promise<void> }>();
+
+/** Polls `cond` every `everyMs` until it returns a value other than undefined; fails after `boundMs`. */
+export async function pollUntil<T>(cond: () => Promise<T | undefined>, what: string, boundMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + boundMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${boundMs} ms waiting for ${what}${last !== null ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Starts a 3-node JetStream cluster and waits until it can place a stream of 3 replicas. */
+export async function startCluster(readyMs = 30_000): Promise<Cluster> {
+  const bin = natsServerBinary();
+  if (bin === null) throw new Error(SKIP_REASON);
+  const root = mkdtempSync(join(tmpdir(), 'rlog-nats-cluster-'));
+  const ports: Array<{ port: number; clusterPort: number }> = [];
+  const taken = new Set<number>();
+  while (ports.length < 3) {
+    const port = await freePort();
+    const clusterPort = await freePort();
+    if (taken.has(port) || taken.has(clusterPort) || port === clusterPort) continue;
+    taken.add(port);
+    taken.add(clusterPort);
+    ports.push({ port, clusterPort });
+  }
+  const exits = new Map<ClusterNode, Promise<void>>();
+  const nodes: ClusterNode[] = ports.map(({ port, clusterPort }, i) => {
+    const name = `n${i + 1}`;
+    const routes = ports.filter((_, j) => j !== i).map((p) => `nats-route://127.0.0.1:${p.clusterPort}`);
+    const conf = join(root, `${name}.conf`);
+    writeFileSync(conf, [
+      `server_name: ${name}`,
+      `listen: 127.0.0.1:${port}`,
+      `jetstream { store_dir: "${join(root, name)}" }`,
+      `cluster { name: rlc, listen: 127.0.0.1:${clusterPort}, routes: [${routes.join(', ')}] }`,
+      '',
+    ].join('\n'));
+    let out = '';
+    const node: ClusterNode & { start(): void } = {
+      name, port, clusterPort, url: `nats://127.0.0.1:${port}`, proc: null,
+      output: () => out,
+      start() {
+        out = '';
+        const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+        proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+        proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
+        exits.set(node, new Promise<void>((resolve) => proc.once('exit', () => { if (node.proc === proc) node.proc = null; resolve(); })));
+        node.proc = proc;
+      },
+    };
+    return node;
+  });
+  const kill = async (node: ClusterNode): Promise<void> => {
+    if (node.proc === null) return;
+    node.proc.kill('SIGKILL');
+    await exits.get(node);
+  };
+  let nc: NatsConnection | null = null;
+  const stop = async (): Promise<void> => {
+    clusters.delete(handle);
+    await nc?.close().catch(() => undefined);
+    await Promise.all(nodes.map(kill));
+    rmSync(root, { recursive: true, force: true });
+  };
+  const handle = { stop };
+  clusters.add(handle);
+  try {
+    for (const node of nodes) (node as ClusterNode & { start(): void }).start();
+    const urls = nodes.map((n) => n.url);
+    nc = await pollUntil(() => connect({ servers: urls, timeout: 1_000, maxReconnectAttempts: -1, reconnectTimeWait: 100 }), 'a client connection to the cluster', readyMs, 100);
+    const client = nc;
+    // Ready: a meta leader answers, and all three peers are known (a stream of 3 replicas is placed).
+    const jsm = await pollUntil(async () => {
+      const jsm = await jetstreamManager(client, { timeout: 2_000 });
+      await jsm.getAccountInfo();
+      const probe = `rl_probe_${process.pid}`;
+      await jsm.streams.add({ name: probe, subjects: [`rl.probe.${process.pid}`], storage: StorageType.Memory, num_replicas: 3 });
+      await jsm.streams.delete(probe);
+      return jsm;
+    }, 'the cluster to elect a meta leader and place a stream of 3 replicas', readyMs, 100);
+    const byName = (name: string | undefined): ClusterNode | null => nodes.find((n) => n.name === name) ?? null;
+    const streamLeader = async (stream: string): Promise<ClusterNode | null> => {
+      try {
+        const si = await jsm.streams.info(stream);
+        const leader = byName(si.cluster?.leader);
+        return leader !== null && leader.proc !== null ? leader : null;
+      } catch {
+        return null;
+      }
+    };
+    const cluster: Cluster = {
+      nodes, urls, jsm, nc,
+      kill,
+      async restart(node) {
+        if (node.proc !== null) return;
+        (node as ClusterNode & { start(): void }).start();
+        await pollUntil(async () => {
+          if (node.proc === null) throw new Error(`node ${node.name} exited:\n${node.output()}`);
+          const c = await connect({ servers: node.url, timeout: 500, reconnect: false });
+          await c.close();
+          return true;
+        }, `node ${node.name} to accept a client`, readyMs, 50);
+      },
+      streamLeader,
+      waitHealthy: (stream, boundMs) => pollUntil(async () => {
+        const si = await jsm.streams.info(stream);
+        const leader = byName(si.cluster?.leader);
+        if (leader === null || leader.proc === null) return undefined;
+        const replicas = si.cluster?.replicas ?? [];
+        if (replicas.length !== 2 || !replicas.every((r) => r.current && r.offline !== true && byName(r.name)?.proc != null)) return undefined;
+        return si;
+      }, `stream ${stream} to have a leader and 2 current replicas`, boundMs, 100),
+      waitLeader: (stream, boundMs, not) => pollUntil(async () => {
+        const leader = await streamLeader(stream);
+        return leader !== null && leader !== not ? leader : undefined;
+      }, `stream ${stream} to elect a leader${not !== undefined ? ` other than ${not.name}` : ''}`, boundMs, 100),
+    };
+    return cluster;
+  } catch (e) {
+    const outputs = nodes.map((n) => `--- ${n.name}:\n${n.output().slice(-2000)}`).join('\n');
+    await stop();
+    throw new Error(`${(e as Error).message}\n${outputs}`);
+  }
+}
+
+/** Kills every node of every cluster this file started and removes their directories (the after hook). */
+export async function stopAllClusters(): Promise<void> {
+  await Promise.all([...clusters].map((c) => c.stop()));
+}
