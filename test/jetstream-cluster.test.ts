@@ -12,7 +12,8 @@
  *   none passed over.
  * - A blocking clientTx consumer tailing the log while the producer appends through a leader kill:
  *   it reaches the end (going on, or failing coded and re-opened), each record once.
- * globalTx and worker pools are not on the JetStream backend yet, so they are not here.
+ * globalTx keeps its cursor as clientTx does (one key-value entry) and is not run here separately;
+ * worker pools are not on the JetStream backend yet.
  * Every wait is on a condition with a bound; a seed (SEED=...) picks the nodes killed among the
  * candidates and the moments of the kills, and is printed. Skipped with a printed reason without
  * nats-server.
