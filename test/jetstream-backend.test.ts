@@ -227,6 +227,38 @@ test('the server goes away: flush() rejects with a coded error within timeoutMs,
   await own.stop();
 });
 
+test('the server restarts mid-append: the producer resyncs and goes on; every record stored once, at its offset', async () => {
+  const own = await startNats();
+  const backend = jetstream({ servers: own.url, stream: 'restart', leaseMs: 30_000, timeoutMs: 3_000 });
+  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+  const payloads: string[] = [];
+  let again: NatsServer | null = null;
+  try {
+    for (let i = 0; i < 200; i++) payloads.push(`r${p.append(`r${i}`)}`);
+    await p.flush();
+    // Records in flight when the server is killed: stored or not, the producer cannot tell.
+    for (let i = 200; i < 3000; i++) payloads.push(`r${p.append(`r${i}`)}`);
+    own.proc.kill('SIGKILL');
+    await new Promise<void>((resolve) => own.proc.once('exit', () => resolve()));
+    again = await startNats(15_000, own);
+    for (let i = 3000; i < 3200; i++) payloads.push(`r${p.append(`r${i}`)}`);
+    await p.flush();
+    assert.is(p.durableOffset, 3200);
+    await p.close();
+  } finally {
+    await p.destroy();
+  }
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const stored: string[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { stored.push(`r${m.offset}`); assert.is(Buffer.from(m.data).toString(), `r${m.offset}`); return 'commit'; });
+  } finally {
+    await c.close();
+    await again?.stop();
+  }
+  assert.equal(stored, payloads, 'each record once, at the offset append returned');
+});
+
 /** The stream's limits and state, as the server reports them. */
 async function streamOf(name: string): Promise<{ maxBytes: number; maxAge: number; dupWindow: number; messages: number; bytes: number; firstSeq: number }> {
   const nc = await connect({ servers: server.url });

@@ -47,13 +47,16 @@ export interface NatsServer {
 
 const running = new Set<NatsServer>();
 
-/** Starts a JetStream server and waits until a client can connect (bounded by `readyMs`). */
-export async function startNats(readyMs = 15_000): Promise<NatsServer> {
+/**
+ * Starts a JetStream server and waits until a client can connect (bounded by `readyMs`). With
+ * `again`, a server that was killed starts again on its port and store directory.
+ */
+export async function startNats(readyMs = 15_000, again?: NatsServer): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (bin === null) throw new Error(SKIP_REASON);
-  const storeDir = mkdtempSync(join(tmpdir(), 'rlog-nats-'));
+  const storeDir = again?.storeDir ?? mkdtempSync(join(tmpdir(), 'rlog-nats-'));
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = again?.port ?? await freePort();
     const proc = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
@@ -91,7 +94,7 @@ export async function startNats(readyMs = 15_000): Promise<NatsServer> {
     if (!gone) proc.kill('SIGKILL');
     await exited;
     // The port may have been taken between freePort() and the bind: one more try on another port.
-    if (attempt >= 3) {
+    if (attempt >= 3 || again !== undefined) {
       rmSync(storeDir, { recursive: true, force: true });
       throw new Error(`nats-server did not become ready on ${url} within ${readyMs} ms:\n${out}`);
     }

@@ -6,15 +6,26 @@
  * marks the lease lost; the handle's own writes are fenced separately (the stream's expected last
  * sequence, the cursor entry's revision).
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KV } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
 
 const encoder = new TextEncoder();
 
-/** Who holds a lease: shown in the error a second opener gets. */
-function holderText(): string {
-  return JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+/** Who holds a lease (shown in the error a second opener gets), with the token of this holding. */
+function holderText(token: string): string {
+  return JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token });
+}
+
+/** The token in a lease entry's value, or null. */
+function tokenOf(value: string): string | null {
+  try {
+    const token = (JSON.parse(value) as { token?: unknown }).token;
+    return typeof token === 'string' ? token : null;
+  } catch {
+    return null;
+  }
 }
 
 export class Lease {
@@ -25,7 +36,14 @@ export class Lease {
   /** Set when a renewal failed: the lease may be somebody else's now. */
   lost: Error | null = null;
 
-  private constructor(private readonly kv: KV, private readonly key: string, private revision: number, leaseMs: number) {
+  private constructor(
+    private readonly kv: KV,
+    private readonly key: string,
+    private revision: number,
+    private readonly leaseMs: number,
+    /** Unique to this holding: written with every renewal. */
+    private readonly token: string,
+  ) {
     this.timer = setInterval(() => {
       this.renewing ??= this.renew().finally(() => { this.renewing = null; });
     }, Math.max(250, Math.floor(leaseMs / 3)));
@@ -41,8 +59,9 @@ export class Lease {
   static async take(kv: KV, key: string, leaseMs: number, lockedCode: ErrorCode, what: string): Promise<Lease> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const rev = await kv.create(key, encoder.encode(holderText()));
-        return new Lease(kv, key, rev, leaseMs);
+        const token = randomUUID();
+        const rev = await kv.create(key, encoder.encode(holderText(token)));
+        return new Lease(kv, key, rev, leaseMs, token);
       } catch (e) {
         const held = await kv.get(key).catch(() => null);
         if (held !== null && held.operation === 'PUT') {
@@ -56,12 +75,30 @@ export class Lease {
   private async renew(): Promise<void> {
     if (this.released || this.lost !== null) return;
     try {
-      this.revision = await this.kv.update(this.key, encoder.encode(holderText()), this.revision);
+      this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision);
     } catch (e) {
       // A timeout while the server is away is not a loss yet: the next renewal tries again with the
-      // same revision. A wrong revision is (another holder wrote the key).
-      if (/wrong last sequence/i.test((e as Error).message)) this.lost = e as Error;
+      // same revision. A wrong revision is, unless the entry holds this holding's token (a renewal
+      // that timed out was stored anyway): then its revision is the one to renew from.
+      if (!/wrong last sequence/i.test((e as Error).message)) return;
+      const entry = await this.kv.get(this.key).catch(() => undefined);
+      if (entry === undefined) return; // unreadable now: the next renewal looks again
+      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) this.revision = entry.revision;
+      else if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms`, { cause: e });
+      else this.lost = new Error(`another holder took it: ${entry.string()}`, { cause: e });
     }
+  }
+
+  /**
+   * Whether the lease is still ours, read from the bucket's leader: the entry holds this holding's
+   * token, so nobody took the lease since (a take writes another token, a release deletes the entry,
+   * an expired entry is gone). A renewal that timed out and was stored anyway still counts as ours.
+   * Throws when the bucket cannot be read.
+   */
+  async stillHeld(): Promise<boolean> {
+    if (this.lost !== null || this.released) return false;
+    const entry = await this.kv.get(this.key);
+    return entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token;
   }
 
   /** Gives the lease up (deletes the entry if it is still ours). Safe to call twice. */

@@ -29,7 +29,8 @@ export interface JetStreamBackendOptions {
    */
   leaseMs?: number;
   /**
-   * The bound on a connect, an API request and a publish acknowledgement, ms (100 to 600,000).
+   * The bound on a connect, an API request and a publish acknowledgement, ms (100 to 600,000). A
+   * producer whose publish failed resyncs with the stream for up to 2 x timeoutMs, then fails.
    * @defaultValue `5_000`
    */
   timeoutMs?: number;

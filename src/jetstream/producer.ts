@@ -9,8 +9,14 @@
  *
  * `flush()` resolves when every record appended before it is acknowledged by the stream (what that
  * means for durability: docs/jetstream.md). A publish that fails (no acknowledgement within
- * timeoutMs, the connection lost) stops the producer with a coded error: the records not acknowledged
- * may or may not be stored, and `flush()` rejects.
+ * timeoutMs, the connection lost, a leader change, a publish refused after an earlier one landed
+ * late) starts a resync: the publishes in flight are dropped, the stream's last sequence is read,
+ * the records up to it count as acknowledged once the lease shows nobody else could have written
+ * them, and publishing goes on from there, each publish fenced as before. A stream that does not
+ * answer within leaseMs stops the producer with ERR_IO (the records not acknowledged may or may not
+ * be stored); records past the producer's own, or a lease somebody else took, with ERR_LOG_LOCKED.
+ * The 2 x timeoutMs run from the first failure after the last acknowledgement: publishes that keep
+ * failing while the stream answers (no majority to store them) end there too.
  *
  * Memory is bounded: the queue holds at most maxQueueBytes; past it `append` throws ERR_LOG_FULL,
  * and `writable()` waits (bounded by appendTimeoutMs) for room.
@@ -28,6 +34,7 @@ import { recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
+import { resync } from './resync.js';
 import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
@@ -68,6 +75,11 @@ export class JetStreamProducer implements BackendProducer {
   private closing: Promise<void> | null = null;
   private pumpScheduled = false;
   private flushWaiters: FlushWaiter[] = [];
+  /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
+  private generation = 0;
+  private resyncing: Promise<void> | null = null;
+  /** When the first publish failed since the last acknowledgement (ms), else null: resyncs end 2 x timeoutMs after it. */
+  private doubtSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
 
@@ -224,10 +236,11 @@ export class JetStreamProducer implements BackendProducer {
     this.pumpScheduled = false;
     const stream = this.session.options.stream;
     const subject = this.session.options.subject;
-    while (this.failure === null && this.sent < this.queued() && this.sent < MAX_IN_FLIGHT) {
+    const generation = this.generation;
+    while (this.failure === null && this.resyncing === null && this.sent < this.queued() && this.sent < MAX_IN_FLIGHT) {
       const r = this.queue[this.head + this.sent++]!;
       if (this.lease.lost !== null) {
-        this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} was taken over by another producer`, {}, { cause: this.lease.lost }));
+        this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${this.lease.lost.message}): another producer may append now`, {}, { cause: this.lease.lost }));
         return;
       }
       const h = r.headers ?? natsHeaders();
@@ -236,28 +249,40 @@ export class JetStreamProducer implements BackendProducer {
         expect: { lastSequence: r.offset, streamName: stream },
         ...(r.dedupKey !== undefined ? { msgID: r.dedupKey } : {}),
         timeout: this.session.options.timeoutMs,
-      }).then((ack) => this.onAck(r, ack), (e: unknown) => this.onPublishError(r, e));
+      }).then(
+        (ack) => { if (generation === this.generation) this.onAck(r, ack); },
+        (e: unknown) => { if (generation === this.generation) this.onPublishError(r, e); },
+      );
     }
   };
 
   private onAck(r: Queued, ack: PubAck): void {
     if (this.failure !== null) return;
-    if (ack.duplicate || ack.seq !== r.offset + 1) {
+    // A duplicate at the record's own sequence is a dedupKey record published again by a resync.
+    if (ack.seq !== r.offset + 1 || (ack.duplicate && r.dedupKey === undefined)) {
       this.fail(new LogError(ErrorCode.INTERNAL,
         `record ${r.offset} was ${ack.duplicate ? `a duplicate of stream sequence ${ack.seq} (its dedupKey is in the stream's duplicate_window, not in the producer's dedupWindow)` : `stored at stream sequence ${ack.seq}`}: offsets and stream sequences no longer match`,
         { offset: r.offset }));
       return;
     }
     // Acknowledgements come in publish order (one connection, one stream leader).
-    const head = this.queue[this.head]!;
-    this.queue[this.head++] = undefined;
+    this.sent--;
+    this.doubtSince = null;
+    this.ackThrough(r.offset + 1);
+  }
+
+  /** Records below `end` are stored: they leave the queue, and the waits they end resolve. */
+  private ackThrough(end: number): void {
+    while (this.acked < end) {
+      const head = this.queue[this.head]!;
+      this.queue[this.head++] = undefined;
+      this.queuedBytes -= head.bytes;
+      this.acked++;
+    }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    this.sent--;
-    this.queuedBytes -= head.bytes;
-    this.acked = r.offset + 1;
     if (this.flushWaiters.length > 0) {
       const still: FlushWaiter[] = [];
       for (const w of this.flushWaiters) if (w.target <= this.acked) w.resolve(); else still.push(w);
@@ -275,15 +300,25 @@ export class JetStreamProducer implements BackendProducer {
     return this.queue.length - this.head;
   }
 
+  /** Every failed publish starts a resync (see the module comment); the publishes in flight are dropped. */
   private onPublishError(r: Queued, e: unknown): void {
-    if (this.failure !== null) return;
-    const code = (e as { code?: unknown }).code;
-    const message = (e as Error).message ?? String(e);
-    if (code === 10071 || /wrong last sequence/i.test(message)) {
-      this.fail(new LogError(ErrorCode.LOG_LOCKED, `another producer appended to stream ${this.session.options.stream}: record ${r.offset} was refused (this producer is fenced off)`, { offset: r.offset }, { cause: e }));
-    } else {
-      this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${this.session.options.stream} failed: ${message}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
-    }
+    if (this.failure !== null || this.resyncing !== null) return;
+    this.generation++;
+    this.sent = 0;
+    this.doubtSince ??= Date.now();
+    const deadline = this.doubtSince + 2 * this.session.options.timeoutMs;
+    this.resyncing = resync(this.session, this.lease, this.acked, this.next, r.offset, e, deadline).then(
+      (end) => {
+        this.resyncing = null;
+        if (this.failure !== null) return;
+        this.ackThrough(end);
+        this.pump();
+      },
+      (err: LogError) => {
+        this.resyncing = null;
+        this.fail(err);
+      },
+    );
   }
 
   private fail(e: LogError): void {
