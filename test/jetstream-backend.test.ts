@@ -118,6 +118,34 @@ test('a stale producer (its lease gone, another producer appending) is fenced of
   assert.equal(texts, ['a0', 'b1', 'b2']);
 });
 
+test('a stale producer\'s record that lands first is never taken for the new producer\'s: the new one stops with ERR_LOG_LOCKED', async () => {
+  const stream = `js-${process.pid}-${++n}`;
+  // A long lease: the stale producer does not notice its loss before its record lands.
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
+  const a = await Producer.open({ backend });
+  a.append('a0');
+  await a.flush();
+  await expireLease(stream, 'producer');
+  const b = await Producer.open({ backend });
+  try {
+    a.append('a-stale'); // lands at offset 1: its fence (the last sequence B also read) still holds
+    await a.flush();
+    assert.is(b.append('b1'), 1);
+    await rejectsWith(b.flush(), 'ERR_LOG_LOCKED');
+  } finally {
+    await a.destroy();
+    await b.destroy();
+  }
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  } finally {
+    await c.close();
+  }
+  assert.equal(texts, ['a0', 'a-stale'], 'b1 is not in the stream, and B never said it was');
+});
+
 test('a stale cursor owner (its lease gone, another owner committed) fails its next commit with ERR_CURSOR_LOCKED', async () => {
   const stream = `js-${process.pid}-${++n}`;
   const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
@@ -314,6 +342,9 @@ test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the 
   // A producer that names no limit leaves the stream's as they are.
   const plain = await Producer.open({ backend });
   await plain.close();
+  assert.is((await streamOf(name)).maxBytes, -1);
+  // Refused for its dedup window (shorter than the stream's duplicate window): the limits stay as they are.
+  await rejectsWith(Producer.open({ backend, maxTotalBytes: 1 << 20, dedupWindow: { ms: 100 } }), 'ERR_INVALID_OPTION');
   assert.is((await streamOf(name)).maxBytes, -1);
 });
 

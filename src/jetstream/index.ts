@@ -53,7 +53,7 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
 }
 
 async function openProducer(o: ResolvedJetStreamOptions, options: BackendProducerOptions): Promise<BackendProducer> {
-  const checked = checkProducerOptions(options); // before connecting: bad input creates no stream
+  const checked = checkProducerOptions(options); // before connecting: names, types and ranges refused create no stream
   const session = await Session.open(o);
   try {
     return await JetStreamProducer.open(session, checked);

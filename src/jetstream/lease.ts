@@ -6,7 +6,7 @@
  * marks the lease lost; the handle's own writes are fenced separately (the stream's expected last
  * sequence, the cursor entry's revision).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KV } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
@@ -41,8 +41,8 @@ export class Lease {
     private readonly key: string,
     private revision: number,
     private readonly leaseMs: number,
-    /** Unique to this holding: written with every renewal. */
-    private readonly token: string,
+    /** Unique to this holding: written with every renewal, and by a producer into each record it publishes. */
+    readonly token: string,
   ) {
     this.timer = setInterval(() => {
       this.renewing ??= this.renew().finally(() => { this.renewing = null; });
@@ -59,9 +59,16 @@ export class Lease {
   static async take(kv: KV, key: string, leaseMs: number, lockedCode: ErrorCode, what: string): Promise<Lease> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const token = randomUUID();
-        const rev = await kv.create(key, encoder.encode(holderText(token)));
-        return new Lease(kv, key, rev, leaseMs, token);
+        const token = randomBytes(9).toString('base64url');
+        try {
+          const rev = await kv.create(key, encoder.encode(holderText(token)));
+          return new Lease(kv, key, rev, leaseMs, token);
+        } catch (e) {
+          // A create that timed out and was stored anyway: the entry holds this token.
+          const mine = await kv.get(key).catch(() => null);
+          if (mine !== null && mine.operation === 'PUT' && tokenOf(mine.string()) === token) return new Lease(kv, key, mine.revision, leaseMs, token);
+          throw e;
+        }
       } catch (e) {
         const held = await kv.get(key).catch(() => null);
         if (held !== null && held.operation === 'PUT') {
@@ -109,6 +116,14 @@ export class Lease {
     this.timer = null;
     if (this.renewing !== null) await this.renewing;
     if (this.lost !== null) return;
-    await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+    try {
+      await this.kv.delete(this.key, { previousSeq: this.revision });
+    } catch {
+      // A renewal that timed out and was stored anyway moved the revision: delete from that one if the entry is still ours.
+      const entry = await this.kv.get(this.key).catch(() => null);
+      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) {
+        await this.kv.delete(this.key, { previousSeq: entry.revision }).catch(() => undefined);
+      }
+    }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The options of `Producer.open` on JetStream, checked in two steps: what needs no server before the
- * backend connects (so bad input creates no stream and changes nothing), then what depends on the
- * server (its version, its largest payload, the stream's duplicate window).
+ * backend connects (names, types and ranges: such bad input creates no stream), then what depends on
+ * the server (its version, its largest payload, the stream's duplicate window), before the producer
+ * changes anything (the stream itself exists by then).
  */
 import type { BackendProducerOptions } from '../backend/backend-types.js';
 import { LogError } from '../errors.js';
@@ -82,9 +83,8 @@ export function checkAgainstServer(session: Session, o: CheckedProducerOptions):
  * dropped by the server after append returned an offset for it. So a `{ ms }` window shorter than
  * the stream's is refused, and a `{ records }` window gets a warning (RL_JETSTREAM_DEDUP).
  */
-export async function checkDedupWindow(session: Session, window: DedupWindowOption): Promise<void> {
-  const info = await session.streamInfo();
-  const streamMs = Math.ceil((info.config.duplicate_window ?? 120_000_000_000) / 1e6);
+export async function checkDedupWindow(session: Session, window: DedupWindowOption, duplicateWindowNs: number): Promise<void> {
+  const streamMs = Math.ceil(duplicateWindowNs / 1e6);
   if ('ms' in window && window.ms < streamMs) {
     throw LogError.invalidOption('dedupWindow', `{ ms: ${window.ms} } is shorter than the duplicate_window of stream ${session.options.stream} (${streamMs} ms): use at least { ms: ${streamMs} }`);
   }

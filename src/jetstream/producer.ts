@@ -10,13 +10,14 @@
  * `flush()` resolves when every record appended before it is acknowledged by the stream (what that
  * means for durability: docs/jetstream.md). A publish that fails (no acknowledgement within
  * timeoutMs, the connection lost, a leader change, a publish refused after an earlier one landed
- * late) starts a resync: the publishes in flight are dropped, the stream's last sequence is read,
- * the records up to it count as acknowledged once the lease shows nobody else could have written
- * them, and publishing goes on from there, each publish fenced as before. A stream that does not
- * answer within leaseMs stops the producer with ERR_IO (the records not acknowledged may or may not
- * be stored); records past the producer's own, or a lease somebody else took, with ERR_LOG_LOCKED.
- * The 2 x timeoutMs run from the first failure after the last acknowledgement: publishes that keep
- * failing while the stream answers (no majority to store them) end there too.
+ * late) starts a resync (resync.ts): the publishes in flight are dropped, the records from the
+ * last acknowledged one to the stream's end are read back, and when each carries this producer's
+ * token (the Rl-Writer header of every publish) they count as acknowledged and publishing goes on
+ * from there, each publish fenced as before. No publish acknowledged within 2 x timeoutMs of the
+ * first failure (the stream away, or answering while publishes keep failing without a majority)
+ * stops the producer with ERR_IO (the records not acknowledged may or may not be stored); a record
+ * of another producer, or records past its own, with ERR_LOG_LOCKED. A publish error that cannot
+ * pass (a record the server refuses for its size) stops it at once with ERR_IO.
  *
  * Memory is bounded: the queue holds at most maxQueueBytes; past it `append` throws ERR_LOG_FULL,
  * and `writable()` waits (bounded by appendTimeoutMs) for room.
@@ -34,11 +35,13 @@ import { recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
-import { resync } from './resync.js';
+import { resync, transientPublishError, WRITER_HEADER } from './resync.js';
 import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
+/** After a resync that found nothing stored, the wait before publishing again. */
+const RESYNC_PAUSE_MS = 250;
 /** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
 const RECORD_OVERHEAD_BYTES = 64;
 const PRODUCER_LEASE_KEY = 'producer';
@@ -103,8 +106,10 @@ export class JetStreamProducer implements BackendProducer {
     const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
     try {
       // Only the producer that holds the lease changes the stream.
-      await applyStreamLimits(session, o.limits);
-      if (window !== null) await checkDedupWindow(session, window);
+      // The dedup window is checked against the duplicate window the stream will have, before any change.
+      await applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
+        if (window !== null) await checkDedupWindow(session, window, duplicateWindowNs);
+      });
       const { endOffset } = await session.bounds();
       let dedup: DedupWindow | null = null;
       if (window !== null) {
@@ -244,6 +249,7 @@ export class JetStreamProducer implements BackendProducer {
         return;
       }
       const h = r.headers ?? natsHeaders();
+      h.set(WRITER_HEADER, this.lease.token); // read back by a resync (resync.ts)
       this.session.js.publish(subject, r.data, {
         headers: h,
         expect: { lastSequence: r.offset, streamName: stream },
@@ -300,19 +306,33 @@ export class JetStreamProducer implements BackendProducer {
     return this.queue.length - this.head;
   }
 
-  /** Every failed publish starts a resync (see the module comment); the publishes in flight are dropped. */
+  /**
+   * A publish that may succeed again starts a resync (see the module comment; the publishes in flight
+   * are dropped); any other failure (a record the server refuses for its size, a permission) is final.
+   */
   private onPublishError(r: Queued, e: unknown): void {
     if (this.failure !== null || this.resyncing !== null) return;
+    const stream = this.session.options.stream;
+    if (!transientPublishError(e)) {
+      this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${stream} failed: ${(e as Error)?.message ?? String(e)}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
+      return;
+    }
     this.generation++;
     this.sent = 0;
     this.doubtSince ??= Date.now();
-    const deadline = this.doubtSince + 2 * this.session.options.timeoutMs;
-    this.resyncing = resync(this.session, this.lease, this.acked, this.next, r.offset, e, deadline).then(
+    const { acked, next } = this;
+    this.resyncing = resync(this.session, {
+      acked, next, token: this.lease.token, failedOffset: r.offset, cause: e,
+      deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null,
+    }).then(
       (end) => {
         this.resyncing = null;
         if (this.failure !== null) return;
+        if (end > acked) this.doubtSince = null; // progress: a later failure gets a window of its own
         this.ackThrough(end);
-        this.pump();
+        // Nothing stored since: the stream answers but the publishes failed; the next try waits a little.
+        if (end > acked) this.pump();
+        else setTimeout(this.pump, RESYNC_PAUSE_MS);
       },
       (err: LogError) => {
         this.resyncing = null;

@@ -2,56 +2,84 @@
  * The producer's resync after a failed publish (src/jetstream/producer.ts). A publish that fails
  * leaves the records in flight in doubt: stored or not, the client cannot tell (a leader change, a
  * lost connection, an acknowledgement that timed out). The stream can: its last sequence says how
- * far the log goes. Records up to it are the producer's own when nobody else could have appended,
- * that is when the producer's lease still holds the revision of its last renewal (a take, a release
- * or an expiry would have changed it). Then they count as acknowledged and publishing goes on from
- * there; the fence (each publish's expected last sequence) keeps every later publish in order.
+ * far the log goes, and each record carries the token of the producer holding that published it
+ * (the `Rl-Writer` header). The records from the last acknowledged one up to the stream's end are
+ * read back: when each carries this producer's token they count as acknowledged and publishing goes
+ * on from there, fenced as before; a record of another holding (a stale producer whose publish
+ * landed late, a producer that took over) stops this one with ERR_LOG_LOCKED.
  */
 import { ErrorCode, LogError } from '../errors.js';
-import type { Lease } from './lease.js';
 import type { Session } from './session.js';
 
+/** The header that names the producer holding that published a record. */
+export const WRITER_HEADER = 'Rl-Writer';
 /** Between two reads of a stream that does not answer (a leader election takes seconds). */
 const RETRY_MS = 250;
+/** Errors after which the stream may answer again: worth a resync. Any other publish error is final. */
+const TRANSIENT = /timeout|no responders|503|disconnect|reconnect|connection|wrong last sequence|jetstream is not enabled|temporarily unavailable|leader/i;
+
+/** Whether a failed publish may succeed again (see TRANSIENT). */
+export function transientPublishError(e: unknown): boolean {
+  return TRANSIENT.test((e as Error)?.message ?? String(e));
+}
+
+/** What a resync needs of its producer. */
+export interface ResyncRequest {
+  readonly acked: number;
+  readonly next: number;
+  /** This holding's token: records carrying it are this producer's. */
+  readonly token: string;
+  readonly failedOffset: number;
+  readonly cause: unknown;
+  /** No request starts after this (ms). */
+  readonly deadline: number;
+  /** True once the producer failed or was destroyed: the resync ends at once. */
+  done(): boolean;
+}
 
 /**
- * Returns the offset the log ends at, every record below it stored and this producer's: `acked`
- * (acknowledged so far) up to `next` (the offset the next append gets). Tries until `deadline` (ms).
- * @throws {@link LogError} `ERR_LOG_LOCKED` when another producer may have appended; `ERR_IO` when
- *   the stream does not answer in time, is gone, or ends before records it acknowledged.
+ * Returns the offset the log ends at, every record from `acked` to it stored and this producer's.
+ * @throws {@link LogError} `ERR_LOG_LOCKED` when a record there is another producer's, or the stream
+ *   ends past this producer's last; `ERR_IO` when the stream does not answer by the deadline, is
+ *   gone, or ends before records it acknowledged.
  */
-export async function resync(session: Session, lease: Lease, acked: number, next: number, failedOffset: number, cause: unknown, deadline: number): Promise<number> {
-  const { stream, timeoutMs } = session.options;
-  if (Date.now() > deadline) {
-    throw new LogError(ErrorCode.IO, `publishing record ${failedOffset} to stream ${stream} failed (${(cause as Error)?.message ?? String(cause)}), and no publish was acknowledged for ${2 * timeoutMs} ms since the first failure: records from offset ${acked} on may or may not be stored`, { offset: failedOffset }, { cause });
-  }
-  const what = `publishing record ${failedOffset} to stream ${stream} failed (${(cause as Error)?.message ?? String(cause)})`;
-  let last = cause;
+export async function resync(session: Session, q: ResyncRequest): Promise<number> {
+  const { stream } = session.options;
+  const what = `publishing record ${q.failedOffset} to stream ${stream} failed (${(q.cause as Error)?.message ?? String(q.cause)})`;
+  const locked = (why: string): LogError => new LogError(ErrorCode.LOG_LOCKED, `${what}, and ${why}`, { offset: q.failedOffset }, { cause: q.cause });
   for (;;) {
+    if (q.done()) throw LogError.closed('producer');
+    if (Date.now() > q.deadline) {
+      throw new LogError(ErrorCode.IO, `${what}, and no publish was acknowledged by the deadline (2 x timeoutMs after the first failure): records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: q.cause });
+    }
     let endOffset: number;
-    let held = true;
+    let foreign: number | null = null;
     try {
       endOffset = (await session.bounds()).endOffset;
-      if (endOffset > acked && endOffset <= next) held = await lease.stillHeld();
+      if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset);
     } catch (e) {
-      // The stream or the bucket not answering yet (an election, a reconnect): read again, bounded.
-      last = e;
-      const left = deadline - Date.now();
-      if (left <= 0 || /stream not found/i.test((e as Error)?.message ?? '')) {
-        throw new LogError(ErrorCode.IO, `${what}, and the stream did not answer within ${2 * timeoutMs} ms of the first failure (${(last as Error)?.message ?? String(last)}): records from offset ${acked} on may or may not be stored`, { offset: failedOffset }, { cause: last });
+      // The stream not answering yet (an election, a reconnect): read again, by the deadline.
+      if (/stream not found|connection closed/i.test((e as Error)?.message ?? '')) {
+        throw new LogError(ErrorCode.IO, `${what}, and reading the stream failed: ${(e as Error).message}; records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: e });
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, left)));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(RETRY_MS, q.deadline - Date.now()))));
       continue;
     }
-    if (endOffset > next) {
-      throw new LogError(ErrorCode.LOG_LOCKED, `${what}, and the stream holds records up to offset ${endOffset - 1}, past this producer's last (${next - 1}): another producer appended`, { offset: failedOffset }, { cause });
+    if (endOffset > q.next) throw locked(`the stream holds records up to offset ${endOffset - 1}, past this producer's last (${q.next - 1}): another producer appended`);
+    if (endOffset < q.acked) {
+      throw new LogError(ErrorCode.IO, `${what}, and the stream ends at offset ${endOffset}, below the ${q.acked} records it acknowledged: the engine lost acknowledged records`, { offset: q.failedOffset }, { cause: q.cause });
     }
-    if (endOffset < acked) {
-      throw new LogError(ErrorCode.IO, `${what}, and the stream ends at offset ${endOffset}, below the ${acked} records it acknowledged: the engine lost acknowledged records`, { offset: failedOffset }, { cause });
-    }
-    if (!held) {
-      throw new LogError(ErrorCode.LOG_LOCKED, `${what}, and the producer's lease changed hands meanwhile: records from offset ${acked} on may be another producer's`, { offset: failedOffset }, { cause });
-    }
+    if (foreign !== null) throw locked(`the record at offset ${foreign} is another producer's (one whose lease expired, or that took it over)`);
     return endOffset;
   }
+}
+
+/** The first offset from `acked` below `end` whose record does not carry this producer's token, or null. */
+async function firstForeign(session: Session, q: ResyncRequest, end: number): Promise<number | null> {
+  for (let offset = q.acked; offset < end; offset++) {
+    if (q.done()) throw LogError.closed('producer');
+    const m = await session.jsm.streams.getMessage(session.options.stream, { seq: offset + 1 });
+    if (m === null || m.header.get(WRITER_HEADER) !== q.token) return offset;
+  }
+  return null;
 }

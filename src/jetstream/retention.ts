@@ -13,6 +13,8 @@ import type { Session } from './session.js';
 const MIN_MAX_AGE_MS = 100;
 /** Nanoseconds per millisecond: JetStream's durations are in ns. */
 const NS_PER_MS = 1_000_000;
+/** A stream's duplicate window when its config names none: 2 minutes, in ns. */
+export const DEFAULT_DUPLICATE_WINDOW_NS = 120_000_000_000;
 
 /** The limits the producer sets: undefined leaves a limit as it is, null lifts it. */
 export interface StreamLimits {
@@ -33,14 +35,16 @@ export function resolveStreamLimits(o: Record<string, unknown>): StreamLimits {
 
 /**
  * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ. A stream's
- * duplicate window may not be longer than its `max_age`: it is shortened to it when it is.
+ * duplicate window may not be longer than its `max_age`: it is shortened to it when it is. `check`
+ * sees the duplicate window the stream will have (ns) and may refuse before anything is changed.
  */
-export async function applyStreamLimits(session: Session, limits: StreamLimits): Promise<void> {
-  if (limits.maxTotalBytes === undefined && limits.maxFileAge === undefined) return;
+export async function applyStreamLimits(session: Session, limits: StreamLimits, check: (duplicateWindowNs: number) => Promise<void>): Promise<void> {
   const { config } = await session.streamInfo();
   const maxBytes = limits.maxTotalBytes === undefined ? config.max_bytes : (limits.maxTotalBytes ?? -1);
   const maxAge = limits.maxFileAge === undefined ? config.max_age : (limits.maxFileAge ?? 0) * NS_PER_MS;
-  const dupWindow = maxAge > 0 && (config.duplicate_window ?? 0) > maxAge ? maxAge : config.duplicate_window;
-  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === config.duplicate_window) return;
+  const current = config.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS;
+  const dupWindow = maxAge > 0 && current > maxAge ? maxAge : current;
+  await check(dupWindow);
+  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === current) return;
   await session.jsm.streams.update(config.name, { ...config, max_bytes: maxBytes, max_age: maxAge, duplicate_window: dupWindow });
 }
