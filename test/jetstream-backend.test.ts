@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, tempDir, throwsWith, waitFor } from './kit.js';
 import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
@@ -87,14 +87,34 @@ test('the server version is read at connect: below 2.10 a warning (RL_JETSTREAM_
   assert.ok(seen.some((w) => w.code === 'RL_JETSTREAM_SYNC'), 'the sync policy warning');
 });
 
-test('a stale producer (its lease gone, another producer appending) is fenced off with ERR_LOG_LOCKED', async () => {
+/**
+ * A stale producer A and the producer B that took over: A appended `a0`, then its lease was deleted
+ * (as if it expired) and B opened. A's lease is long, so A does not notice its loss by itself.
+ */
+async function staleAndNew(): Promise<{ backend: ReturnType<typeof jetstream>; a: BackendProducer; b: BackendProducer }> {
   const stream = `js-${process.pid}-${++n}`;
   const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
   const a = await Producer.open({ backend });
   a.append('a0');
   await a.flush();
   await expireLease(stream, 'producer');
-  const b = await Producer.open({ backend });
+  return { backend, a, b: await Producer.open({ backend }) };
+}
+
+/** The records of the log, as text, from the oldest. */
+async function textsOf(backend: ReturnType<typeof jetstream>): Promise<string[]> {
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  } finally {
+    await c.close();
+  }
+  return texts;
+}
+
+test('a stale producer (its lease gone, another producer appending) is fenced off with ERR_LOG_LOCKED', async () => {
+  const { backend, a, b } = await staleAndNew();
   try {
     assert.is(b.append('b1'), 1);
     await b.flush();
@@ -108,25 +128,11 @@ test('a stale producer (its lease gone, another producer appending) is fenced of
     await a.destroy();
     await b.close();
   }
-  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  const texts: string[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
-  } finally {
-    await c.close();
-  }
-  assert.equal(texts, ['a0', 'b1', 'b2']);
+  assert.equal(await textsOf(backend), ['a0', 'b1', 'b2']);
 });
 
 test('a stale producer\'s record that lands first is never taken for the new producer\'s: the new one stops with ERR_LOG_LOCKED', async () => {
-  const stream = `js-${process.pid}-${++n}`;
-  // A long lease: the stale producer does not notice its loss before its record lands.
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
-  const a = await Producer.open({ backend });
-  a.append('a0');
-  await a.flush();
-  await expireLease(stream, 'producer');
-  const b = await Producer.open({ backend });
+  const { backend, a, b } = await staleAndNew();
   try {
     a.append('a-stale'); // lands at offset 1: its fence (the last sequence B also read) still holds
     await a.flush();
@@ -136,14 +142,7 @@ test('a stale producer\'s record that lands first is never taken for the new pro
     await a.destroy();
     await b.destroy();
   }
-  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  const texts: string[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
-  } finally {
-    await c.close();
-  }
-  assert.equal(texts, ['a0', 'a-stale'], 'b1 is not in the stream, and B never said it was');
+  assert.equal(await textsOf(backend), ['a0', 'a-stale'], 'b1 is not in the stream, and B never said it was');
 });
 
 test('a stale cursor owner (its lease gone, another owner committed) fails its next commit with ERR_CURSOR_LOCKED', async () => {
