@@ -70,6 +70,49 @@ export async function appendCost(logDir: string, n: number, bursts: number, burs
   }
 }
 
+/** What one append() of a large record costs the caller's thread, beside copies of the same bytes into shared memory. */
+export interface LargeAppendCost {
+  /** ns per append() in bursts into an empty, already touched ring (no waiting for the writer). */
+  readonly appendNs: number;
+  /** ns per copy of the record into a SharedArrayBuffer at the source's alignment (the fastest copy there is). */
+  readonly alignedCopyNs: number;
+  /** ns per copy 4 bytes off that alignment (what V8 does byte by byte). */
+  readonly misalignedCopyNs: number;
+}
+
+/** `never`, a 64 MiB ring: bursts of records of `size` bytes that fill half the ring, the first one untimed (it touches the pages). */
+export async function largeAppendCost(logDir: string, size: number, bursts: number): Promise<LargeAppendCost> {
+  const ringBytes = 64 * 1024 * 1024;
+  const perBurst = Math.floor(ringBytes / 2 / (size + 4));
+  const rec = Buffer.alloc(size, 0x61);
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), maxTotalBytes: null, ringBytes, maxRecordBytes: size });
+  const times: number[] = [];
+  try {
+    for (let b = 0; b <= 2 * bursts; b++) {
+      await p.flush();
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < perBurst; i++) p.append(rec);
+      if (b >= 2) times.push(Number(process.hrtime.bigint() - t0) / perBurst); // two untimed bursts touch both halves
+    }
+  } finally {
+    await p.close();
+  }
+  const shared = Buffer.from(new SharedArrayBuffer(ringBytes));
+  const copyNs = (shift: number): number => {
+    const slots = Math.floor(ringBytes / 2 / (size + 8));
+    for (let i = 0; i < slots; i++) shared.set(rec, i * (size + 8) + shift); // touch
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < slots; i++) shared.set(rec, i * (size + 8) + shift);
+    return Number(process.hrtime.bigint() - t0) / slots;
+  };
+  return { appendNs: median(times), alignedCopyNs: copyNs(0), misalignedCopyNs: copyNs(4) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
 export type Form = 'process' | 'iter' | 'tail';
 
 export interface ConsumeSpec {
