@@ -7,6 +7,8 @@
  */
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { Child } from './child.js';
@@ -61,6 +63,29 @@ test('keys and headers travel with the record; a dedup key returns the earlier o
     assert.equal(m.headers, { i: String(i) });
   }
   assert.is(msgs[50]!.key, null);
+});
+
+test('an owner shared with a thread: the funnel\'s records and the thread\'s interleave, offsets dense, each once', async () => {
+  // The owner takes a client's batch as one run of records only while no other thread appends; once
+  // shared, each record goes through the append lock.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true, syncPolicy: SyncPolicy.never() });
+  const thread = new Worker(new URL('./fixtures/attached-producer.mjs', import.meta.url), {
+    workerData: { mode: 'append', token: p.share(), id: 't', n: 3000, seed: 7 }, execArgv: [],
+  });
+  try {
+    const threadDone = once(thread, 'message');
+    const child = client(logDir, { prefix: 'c', count: 3000, mode: 'once' });
+    const [{ offsets }, [fromThread]] = await Promise.all([child.next<{ type: string; offsets: number[] }>('done'), threadDone]);
+    await p.close();
+    const all = await readRecords(logDir);
+    assert.equal(all.map((r) => r.offset), all.map((_, i) => i), 'offsets are dense from 0');
+    assert.is(all.length, 6000);
+    for (const [i, off] of offsets.entries()) assert.is(all[off]!.text, `c-${i}`, `c-${i} is at the offset its append resolved with`);
+    for (const [i, off] of (fromThread as { offsets: number[] }).offsets.entries()) assert.ok(all[off]!.text.startsWith(`t:${i}:`), `t:${i} at ${off}`);
+  } finally {
+    await thread.terminate();
+  }
 });
 
 test('flush() resolves once the owner made every record of the handle durable', async () => {

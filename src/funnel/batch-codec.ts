@@ -85,28 +85,42 @@ function dataBytes(data: unknown): number {
   return data.byteLength;
 }
 
+/** An APPEND body that checkBatch accepted. */
+export interface BatchCheck {
+  /** Its records. */
+  readonly count: number;
+  /**
+   * Whether its records can go into the ring as they are (RingAppender.appendRun): none carries a
+   * dedup key and none is longer than maxRecordBytes. Else each is appended on its own.
+   */
+  readonly run: boolean;
+}
+
 /**
  * Checks an APPEND body's structure before any record of it is appended: a count of at least 1,
  * each record's length inside the body, attribute blocks that decode, nothing left over. Returns the
- * record count, or the reason the body is not one.
+ * record count and whether the records can go in as one run, or the reason the body is not one.
  */
-export function checkBatch(body: Buffer): number | string {
+export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | string {
   if (body.byteLength < 4) return 'an APPEND without its record count';
   const count = body.readUInt32LE(0);
   if (count === 0) return 'an APPEND of no record';
   let p = 4;
+  let run = true;
   for (let i = 0; i < count; i++) {
     if (p + 4 > body.byteLength) return `an APPEND whose record ${i} overruns it`;
     const word = body.readUInt32LE(p);
     const end = p + 4 + (word & RECORD_LENGTH_MASK);
     if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
+    if (end - p - 4 > maxRecordBytes) run = false;
     if ((word & RECORD_ATTRIBUTES_FLAG) !== 0) {
       const attrs = decodeAttributes(body, p + 4, end);
       if (typeof attrs === 'string') return `an APPEND whose record ${i} is malformed (${attrs})`;
+      if (attrs.dedupKey !== null) run = false;
     }
     p = end;
   }
-  return p === body.byteLength ? count : 'an APPEND with bytes after its last record';
+  return p === body.byteLength ? { count, run } : 'an APPEND with bytes after its last record';
 }
 
 /** Calls `fn` with each record of a body that checkBatch accepted: its data (a view) and its options. */

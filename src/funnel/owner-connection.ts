@@ -16,8 +16,21 @@ import { FrameReader, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, t
 /** What the funnel needs of the producer that owns the log. */
 export interface FunnelTarget {
   append(data: Uint8Array, opts?: AppendOptions): number;
+  /**
+   * Appends `body[start, end)`, records already in the ring's format and checked (checkBatch's
+   * `run`), with their offsets from `first` on; null when it takes records one at a time only (the
+   * producer is shared with other threads). Throws when the producer stopped before the first.
+   */
+  appendRun?(body: Uint8Array, start: number, end: number): RunResult | null;
   flush(): Promise<void>;
   readonly options: { readonly maxRecordBytes: number };
+}
+
+/** What appendRun appended: `appended` records from offset `first`, and the error that stopped the rest, if one did. */
+export interface RunResult {
+  readonly first: number;
+  readonly appended: number;
+  readonly error: LogError | null;
 }
 
 /** The limits the owner announces in HELLO_OK. */
@@ -141,9 +154,35 @@ export class OwnerConnection {
 
   /** Appends every record of the batch in order; the reply names each one's offset or error. */
   private append(body: Buffer): void {
-    const count = checkBatch(body);
-    if (typeof count === 'string') return this.violation(count);
-    const reply = new ReplyBuilder(count);
+    const check = checkBatch(body, this.limits.maxRecordBytes);
+    if (typeof check === 'string') return this.violation(check);
+    const reply = new ReplyBuilder(check.count);
+    let stopped = check.run ? this.appendRun(body, reply) : false;
+    if (stopped === false) stopped = this.appendEach(body, reply);
+    this.send(reply.encode());
+    if (stopped?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
+  }
+
+  /**
+   * The batch as one run of records (FunnelTarget.appendRun): one copy into the ring instead of one
+   * append a record. Returns the error that stopped it (or null), or false when the target takes
+   * records one at a time only.
+   */
+  private appendRun(body: Buffer, reply: ReplyBuilder): LogError | null | false {
+    let r: RunResult | null | undefined;
+    try {
+      r = this.target.appendRun?.(body, 4, body.byteLength);
+    } catch (e) {
+      r = { first: 0, appended: 0, error: asLogError(e) };
+    }
+    if (r === null || r === undefined) return false;
+    for (let i = 0; i < r.appended; i++) reply.accepted(r.first + i);
+    if (r.error !== null) for (let i = r.appended; i < reply.count; i++) reply.refused(r.error.code, r.error.message);
+    return r.error;
+  }
+
+  /** The batch one record at a time; returns the error that stopped the rest, or null. */
+  private appendEach(body: Buffer, reply: ReplyBuilder): LogError | null {
     let stopped: LogError | null = null;
     forEachRecord(body, (data, opts) => {
       if (stopped !== null) return reply.refused(stopped.code, stopped.message);
@@ -155,8 +194,7 @@ export class OwnerConnection {
         if (!PER_RECORD.has(err.code)) stopped = err;
       }
     });
-    this.send(reply.encode());
-    if ((stopped as LogError | null)?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
+    return stopped;
   }
 
   private flush(body: Buffer): void {

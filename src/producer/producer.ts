@@ -5,7 +5,7 @@
  */
 import { hasBackend, type BackendProducer, type BackendProducerOptions } from '../backend/backend-types.js';
 import { openBackendProducer } from '../backend/open-producer.js';
-import { LogError } from '../errors.js';
+import { LogError, internalError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
 import { I32, I64, State, controlViews, loadOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
@@ -23,6 +23,7 @@ import { makeToken, type ProducerToken } from './producer-token.js';
 import { AttachedProducer } from './attached-producer.js';
 import { waitWritable } from './writable.js';
 import { startFunnel, type FunnelServer } from '../funnel/server.js';
+import type { FunnelTarget } from '../funnel/owner-connection.js';
 import { RemoteProducer } from '../funnel/remote-producer.js';
 import type { ConnectOptions } from '../funnel/client-socket.js';
 import { WriterLink } from './writer-link.js';
@@ -148,7 +149,7 @@ export class Producer {
       registerProducer(realDir, producer.local);
       publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
       opened.worker.unref();
-      producer.funnel = await startFunnel(producer, realDir, resolved.acceptConnections);
+      producer.funnel = await startFunnel(producer.funnelTarget(), realDir, resolved.acceptConnections);
       return producer;
     } catch (e) {
       await producer.close().catch(() => undefined);
@@ -414,6 +415,27 @@ export class Producer {
   /** Connects to the producer of `options.logDir` from another process (its owner opened it with acceptConnections: true). See docs/funnel.md. */
   static connect(options: ConnectOptions): Promise<RemoteProducer> {
     return RemoteProducer.connect(options);
+  }
+
+  /** What the funnel (src/funnel/) appends through: this producer, and runs of records already encoded. */
+  private funnelTarget(): FunnelTarget {
+    return {
+      options: this.options,
+      append: (data, opts) => this.append(data, opts),
+      flush: () => this.flush(),
+      appendRun: (body, start, end) => {
+        if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+        if (this.sharedAppends !== null) return null; // other threads' appends take the lock between records
+        const first = this.nextOffsetValue;
+        let error: LogError | null = null;
+        try {
+          this.appender.appendRun(body, start, end, (records) => { this.nextOffsetValue += records; });
+        } catch (e) {
+          error = e instanceof LogError ? e : internalError(`appendRun threw ${String(e)}`);
+        }
+        return { first, appended: this.nextOffsetValue - first, error };
+      },
+    };
   }
 
   /** Throws why the producer stopped, unless it runs: not closed or destroyed, the writer alive. */

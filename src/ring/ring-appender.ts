@@ -7,7 +7,7 @@
  * either it sees our HEAD or we see its flag).
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, type AppendOptions } from '../format/record.js';
+import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
@@ -18,6 +18,8 @@ const FULL_WAIT_SLICE_MS = 50;
 const DIRECT_STRING_UNITS = 4096;
 /** ... when the record's attributes take at most this many bytes: the space reserved stays small. */
 const DIRECT_ATTRIBUTE_BYTES = 4096;
+/** appendRun copies and publishes at most this many bytes at a time (a record longer than that alone). */
+const RUN_PIECE_BYTES = 256 * 1024;
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -198,6 +200,35 @@ export class RingAppender {
     }
     this.publish();
     return n;
+  }
+
+  /**
+   * Copies a run of records already in the ring's format (`[u32 length word][payload]` each, as in
+   * a frame body, checked by the caller: lengths, attribute blocks, no dedup key, each within
+   * maxRecordBytes) from `body[start, end)`, in pieces of whole records of up to RUN_PIECE_BYTES, each
+   * published as it is copied. Calls `published(k)` after each piece with its record count, so that
+   * a piece that fails to find room (ERR_LOG_FULL, a stopped log) leaves the earlier ones counted.
+   */
+  appendRun(body: Uint8Array, start: number, end: number, published: (records: number) => void): void {
+    const words = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const piece = Math.min(RUN_PIECE_BYTES, this.size >>> 2);
+    let from = start;
+    while (from < end) {
+      let to = from;
+      let records = 0;
+      do {
+        const bytes = RECORD_HEADER_BYTES + ((words.getUint32(to, true) & RECORD_LENGTH_MASK) >>> 0);
+        if (records > 0 && to - from + bytes > piece) break; // a piece is one record, or whole records within `piece`
+        to += bytes;
+        records++;
+      } while (to < end);
+      const at = this.reserve(to - from);
+      this.copier.copy(body.subarray(from, to), at);
+      this.head = (this.head + (to - from)) >>> 0;
+      this.publish();
+      published(records);
+      from = to;
+    }
   }
 
   /** Writes the measured batch (batchData, batchOpts, batchSizes) at ring index `at` behind its marker, and moves the head past it. */
