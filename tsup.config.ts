@@ -43,7 +43,9 @@ function workerModule(entry: string, banner: string): string {
   const text = out.outputFiles[0]!.text;
   // A worker that came to import a package (piscina, the native lock addon) would fail in a data: URL
   // and in a bundled app: the build stops instead.
-  const imports = [...text.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']/g)].map((m) => m[1] ?? m[2]);
+  // Static and dynamic imports, require('x'), and createRequire(...)('x').
+  const imports = [...text.matchAll(/\bfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']|\brequire\s*\(\s*["']([^"']+)["']|\)\s*\(\s*["']([^"']+)["']\s*\)/g)]
+    .map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]);
   const foreign = imports.filter((s) => !s!.startsWith('node:'));
   if (foreign.length > 0) throw new Error(`${entry}: the embedded worker imports ${foreign.join(', ')}; it may import node: builtins only`);
   return text;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE, acquireLock, lockOwner } from '../storage/lock.js';
+import { installNativeLock } from '../storage/native-lock.js';
 import { adminLogDir } from './admin-dir.js';
 
 /** One lock file of a log directory, as {@link unlockLog} reports it. */
@@ -74,6 +75,7 @@ function heldNow(io: FileIO, path: string): boolean {
     return false; // gone meanwhile: nobody holds it
   }
   try {
+    installNativeLock();
     return !io.tryLock(fd);
   } finally {
     io.close(fd); // releases the lock if we took it

@@ -4,7 +4,6 @@
  * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
  */
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -123,13 +122,17 @@ function openChecked(path: string, flags: OpenFlags, mode?: number): number {
   throw wrongType(path, fileKind(st));
 }
 
-let nativeLocks: { tryLock(fd: number): boolean } | null = null;
-function tryLockNative(fd: number): boolean {
-  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
-  // from this module's file. In an app bundled to CommonJS, import.meta is empty: the bundle's own
-  // file (__filename) is the place to resolve from.
-  nativeLocks ??= createRequire(import.meta.url ?? __filename)('fs-native-extensions') as { tryLock(fd: number): boolean };
-  return nativeLocks.tryLock(fd);
+/** node:fs's tryLock: the kernel lock once native-lock.ts installed it (only the threads that lock load it). */
+let nodeLock: ((fd: number) => boolean) | null = null;
+
+/** Sets the lock behind node:fs's FileIO.tryLock (native-lock.ts). */
+export function setNodeLock(lock: (fd: number) => boolean): void {
+  nodeLock = lock;
+}
+
+function tryLockNode(fd: number): boolean {
+  if (nodeLock === null) throw new Error('internal invariant broken: a file lock taken before native-lock.ts installed it');
+  return nodeLock(fd);
 }
 
 export const nodeFileIO: FileIO = {
@@ -147,7 +150,7 @@ export const nodeFileIO: FileIO = {
   link: (existing, newPath) => fs.linkSync(existing, newPath),
   mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
   exists: (path) => fs.existsSync(path),
-  tryLock: tryLockNative,
+  tryLock: tryLockNode,
   isSameFile: (fd, path) => {
     const a = fs.fstatSync(fd);
     const b = fs.statSync(path, { throwIfNoEntry: false });

@@ -20,6 +20,7 @@ import { threadId } from 'node:worker_threads';
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
 import { readWhole, writeAll, type FileIO } from './file-io.js';
+import { installNativeLock } from './native-lock.js';
 
 /** How many times an opener retries when the file it locked was unlinked or replaced meanwhile. */
 const MAX_LOCK_ATTEMPTS = 8;
@@ -108,6 +109,7 @@ export type LockResult =
  * then nothing in the directory changed.
  */
 export function acquireLock(io: FileIO, path: string): LockResult {
+  installNativeLock();
   for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
     let fd: number;
     try {
