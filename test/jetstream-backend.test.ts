@@ -51,12 +51,10 @@ test('what it does not support yet fails at open or at the call with ERR_INVALID
   await rejectsWith(Producer.open({ backend, logDir: tempDir() } as never), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, logDir: tempDir(), style: ConsumerStyle.nonTx(Whence.oldest()) } as never), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), pollIntervalMs: 10 }), 'ERR_INVALID_OPTION');
-  await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), lagThreshold: { records: 5 } }), 'ERR_INVALID_OPTION');
   await rejectsWith(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()), retry: { maxAttempts: 3 } }), 'ERR_INVALID_OPTION');
   const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('x') });
   try {
     throwsWith(() => c.iter().next(), 'ERR_INVALID_OPTION');
-    throwsWith(() => c.lag(), 'ERR_INVALID_OPTION');
     await rejectsWith(c.nonblockingProcess(null, new URL('./fixtures/pool-handler.mjs', import.meta.url)), 'ERR_INVALID_OPTION');
   } finally {
     await c.close();

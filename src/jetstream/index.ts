@@ -15,7 +15,8 @@ import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJet
 import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
-import { asLogError, Session } from './session.js';
+import { StreamLag } from './lag-view.js';
+import { asLogError, boundsOf, Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -70,7 +71,8 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
-    const bounds = await session.bounds();
+    const { state } = await session.streamInfo();
+    const bounds = boundsOf(state);
     let at: number;
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
@@ -89,7 +91,9 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     }
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     const reader = new JsReader(at);
-    return { reader, source: new JsSource(session, reader, true), cursor };
+    const lagView = new StreamLag(session, reader, state);
+    await lagView.refresh(false); // the timestamp at the position: lag() is exact from the open on
+    return { reader, source: new JsSource(session, reader, true, lagView), cursor };
   } catch (e) {
     await cursor?.drop().catch(() => undefined);
     await session.close();

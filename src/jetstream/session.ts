@@ -4,7 +4,7 @@
  * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo, type StreamState } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCode, LogError } from '../errors.js';
 import type { ResolvedJetStreamOptions } from './options.js';
@@ -31,6 +31,11 @@ export function versionBelow(v: readonly number[], min: readonly number[]): bool
 export function asLogError(e: unknown, what: string): LogError {
   if (e instanceof LogError) return e;
   return new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
+}
+
+/** A stream's bounds as offsets: its first stored record's and the one after its last. */
+export function boundsOf(state: StreamState): { startOffset: number; endOffset: number } {
+  return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
 }
 
 export class Session {
@@ -82,8 +87,7 @@ export class Session {
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
   async bounds(): Promise<{ startOffset: number; endOffset: number }> {
-    const { state } = await this.streamInfo();
-    return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
+    return boundsOf((await this.streamInfo()).state);
   }
 
   /*
