@@ -121,7 +121,7 @@ export class Consumer implements AsyncIterable<Message> {
    * transactional styles and `visibility: 'durable'`, the written end otherwise): `records`, the
    * segment `bytes` from the frame of the next record on (frame overhead included), and `ms` between
    * the next record's frame and the newest one. Reads segment headers and two frame headers, never
-   * the records.
+   * the records. On a backend, what each figure means there and how fresh it is: docs/jetstream.md.
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
   lag(): CursorLag {
