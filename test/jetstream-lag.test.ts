@@ -3,15 +3,16 @@
  * nats-server this file starts: lag's bytes against the stream's stored bytes, its ms at a position
  * the pull has not delivered yet, its records from the stream's first record after a purge; the
  * producer's counters against what was appended and acknowledged, and its queue before the
- * publishes go out. The shared cases (both backends) are in test/conformance-lag.test.ts. Skipped
+ * publishes go out; inspectLog({ backend }) against the stream, the leases and the cursors. The shared cases (both backends) are in test/conformance-lag.test.ts. Skipped
  * with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type StreamState } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { hostname } from 'node:os';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
-import { suite, waitFor } from './kit.js';
+import { rejectsWith, suite, waitFor } from './kit.js';
 import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream lag and stats');
@@ -111,6 +112,37 @@ test('producer.stats(): records, bytes and publishes acknowledged, the queue bef
     await p.close();
   }
   assert.is(p.stats().records, 500, 'readable after close');
+});
+
+test('inspectLog({ backend }): the stream\'s bounds and bytes, the producer\'s lease, each cursor with its lag and owner; a missing stream is ERR_INVALID_OPTION', async () => {
+  const backend = fresh();
+  const stamps = await filled(backend, 100);
+  const a = await Consumer.open({ backend, style: ConsumerStyle.clientTx('a') });
+  await a.nonblockingProcess(10, () => 'commit');
+  await a.close();
+  const g = await Consumer.open({ backend, style: ConsumerStyle.globalTx() });
+  const p = await Producer.open({ backend });
+  const state = await stateOf(streamName(backend.logId));
+  const me = { pid: process.pid, host: hostname() };
+  try {
+    assert.equal(await inspectLog({ backend }), {
+      logStartOffset: 0, nextOffset: 100, durableOffset: 100, totalBytes: state.bytes, segments: [], producer: me,
+      cursors: [
+        { id: 'a', style: 'clientTx', committedOffset: 10, lag: { records: 90, bytes: Math.round(state.bytes * 0.9), ms: stamps[99]! - stamps[10]! }, owner: null },
+        { id: '@global', style: 'globalTx', committedOffset: 0, lag: g.lag(), owner: me },
+      ],
+    });
+  } finally {
+    await g.close();
+    await p.close();
+  }
+  const after = await inspectLog({ backend });
+  assert.equal([after.producer, after.cursors[1]!.owner], [null, null], 'leases released on close');
+  const missing = fresh();
+  await rejectsWith(inspectLog({ backend: missing }), 'ERR_INVALID_OPTION');
+  const created = await stateOf(streamName(missing.logId)).then(() => true, (e: Error) => !/stream not found/i.test(e.message));
+  assert.is(created, false, 'inspectLog created no stream');
+  await rejectsWith(inspectLog({ backend: {} } as never), 'ERR_INVALID_OPTION');
 });
 
 if (natsServerBinary() === null) {

@@ -11,6 +11,7 @@ import type { DedupWindowOption } from '../producer/dedup-window.js';
 import type { SyncPolicy } from '../producer/options.js';
 import type { ConsumerOptions } from '../types.js';
 import type { ProducerStats } from '../writer/writer-stats.js';
+import type { LogInfo } from '../admin/inspect-types.js';
 
 /**
  * A storage engine for a log, made by a backend factory such as `jetstream(options)` from
@@ -26,6 +27,8 @@ export interface LogBackend {
   openProducer(options: BackendProducerOptions): Promise<BackendProducer>;
   /** @internal Opens a consumer's reader, source and cursor. */
   openConsumer(options: StartRequest): Promise<BackendConsumerParts>;
+  /** @internal What `inspectLog({ backend })` reports of the log. */
+  inspect(): Promise<LogInfo>;
 }
 
 /** @internal What a backend gives Consumer.open: the three parts of the seam (src/consumer/log-source.ts). */

@@ -11,6 +11,7 @@ import type { StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
 import { KvCursor } from './cursor.js';
+import { inspectStream } from './inspect.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions } from './producer-options.js';
@@ -50,6 +51,7 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
     logId: `jetstream:${o.stream}`,
     openProducer: (popts) => openProducer(o, popts),
     openConsumer: (copts) => openConsumer(o, copts),
+    inspect: () => inspectStream(o),
   };
 }
 

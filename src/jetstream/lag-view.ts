@@ -42,9 +42,15 @@ interface Stamp {
   readonly ms: number;
 }
 
-function timeOf(iso: string | undefined): number {
+/** A stream state's ISO timestamp in ms; 0 when there is none. */
+export function timeOf(iso: string | undefined): number {
   const t = iso === undefined ? NaN : Date.parse(iso);
   return Number.isFinite(t) ? t : 0;
+}
+
+/** The share of a stream's `bytes` (over `messages`) that `records` of them hold: see the module comment. */
+export function shareOfBytes(records: number, bytes: number, messages: number): number {
+  return messages > 0 ? Math.round(records * (bytes / messages)) : 0;
 }
 
 export class StreamLag {
@@ -72,7 +78,7 @@ export class StreamLag {
     const from = Math.max(nextOffset, this.start);
     if (from >= end) return CAUGHT_UP;
     const records = end - from;
-    const bytes = this.messages > 0 ? Math.round(records * (this.bytes / this.messages)) : 0;
+    const bytes = shareOfBytes(records, this.bytes, this.messages);
     const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(from));
     return { records, bytes, ms };
   }

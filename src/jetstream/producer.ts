@@ -30,7 +30,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
-import { Lease } from './lease.js';
+import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import { recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
@@ -44,7 +44,6 @@ import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedPro
 const MAX_IN_FLIGHT = 1024;
 /** After a resync that found nothing stored, the wait before publishing again. */
 const RESYNC_PAUSE_MS = 250;
-const PRODUCER_LEASE_KEY = 'producer';
 
 interface FlushWaiter {
   readonly target: number;

@@ -52,7 +52,8 @@ export class Session {
     readonly serverVersion: [number, number, number],
   ) {}
 
-  static async open(o: ResolvedJetStreamOptions): Promise<Session> {
+  /** Connects and finds the stream; creates it when missing, unless `create` is false (then ERR_INVALID_OPTION). */
+  static async open(o: ResolvedJetStreamOptions, create = true): Promise<Session> {
     let nc: NatsConnection;
     try {
       nc = await connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
@@ -68,7 +69,7 @@ export class Session {
       }
       const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
       const session = new Session(nc, jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
-      await session.ensureStream();
+      await session.ensureStream(create);
       return session;
     } catch (e) {
       await nc.close().catch(() => undefined);
@@ -117,7 +118,7 @@ export class Session {
     return this.closing;
   }
 
-  private async ensureStream(): Promise<void> {
+  private async ensureStream(create: boolean): Promise<void> {
     const o = this.options;
     let info: StreamInfo | null = null;
     try {
@@ -126,6 +127,7 @@ export class Session {
       if ((e as { code?: unknown }).code !== 10059 && !/stream not found/i.test((e as Error).message)) throw e;
     }
     if (info === null) {
+      if (!create) throw LogError.invalidOption('stream', `stream ${o.stream} does not exist on ${o.servers.join(', ')}: there is no log to inspect`);
       try {
         await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
       } catch (e) {
