@@ -37,7 +37,8 @@ conformance('conformance: lag', (test, b) => {
     await c.nonblockingProcess(30, () => 'commit');
     const mid = c.lag();
     assert.is(mid.records, 70);
-    assert.ok(mid.bytes > 0 && mid.bytes < first.bytes, JSON.stringify({ first, mid }));
+    // Locally bytes count from the frame holding the next record: a frame may hold all 30 read.
+    assert.ok(mid.bytes > 0 && mid.bytes <= first.bytes, JSON.stringify({ first, mid }));
     assert.is(mid.ms, stamps[99]! - stamps[30]!);
     const p = await log.producer();
     for (let i = 0; i < 20; i++) p.append(`late ${i}`);
