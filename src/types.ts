@@ -342,7 +342,7 @@ export interface LagThreshold {
   readonly ms?: number;
 }
 
-/** How far a cursor is behind the log's durable end. */
+/** How far a cursor is behind the log's durable end (on JetStream, the stream's end: what each figure means there is in docs/jetstream.md). */
 export interface CursorLag {
   /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
   readonly records: number;
