@@ -71,7 +71,7 @@ export interface DeadLetterEvent {
 
 /** `reactive-log:lag`: a consumer opened with `lagThreshold` passed it, or came back under it. */
 export interface LagEvent {
-  /** The log directory (its real path). */
+  /** The log directory (its real path); on a backend, the backend's logId (`jetstream:<stream>`). */
   readonly logDir: string;
   /** The consumer's cursor id (`global` for globalTx), or null for a nonTx consumer. */
   readonly consumer: string | null;

@@ -30,4 +30,4 @@ export { resetCursor, deleteCursor, type ResetTarget, type ResetCursorOptions, t
 export { GLOBAL_CURSOR_ID } from './admin/cursor-ids.js';
 export { unlockLog, type LockFileReport } from './admin/lock-admin.js';
 export { repairLog, type RepairReport, type RepairCut, type RepairAction, type RepairOptions } from './admin/repair.js';
-export type { LogBackend, BackendProducer, BackendProducerOptions, BackendConsumerOptions } from './backend/backend-types.js';
+export type { LogBackend, BackendProducer, BackendProducerOptions, BackendProducerStats, BackendConsumerOptions } from './backend/backend-types.js';

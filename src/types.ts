@@ -272,7 +272,7 @@ export interface ConsumerOptions {
    * Lag past which the consumer publishes `reactive-log:lag` (`above: true`), and again when it is
    * back under it (`above: false`): records behind, the age of the next unread record in ms, or
    * both (either one past counts). Measured once a second, only while someone subscribes to the
-   * channel. Default: none.
+   * channel (on JetStream, from the view of the stream `lag()` reads: docs/jetstream.md). Default: none.
    */
   lagThreshold?: LagThreshold;
 }
@@ -342,7 +342,7 @@ export interface LagThreshold {
   readonly ms?: number;
 }
 
-/** How far a cursor is behind the log's durable end. */
+/** How far a cursor is behind the log's durable end (on JetStream, the stream's end: what each figure means there is in docs/jetstream.md). */
 export interface CursorLag {
   /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
   readonly records: number;

@@ -7,6 +7,9 @@
  */
 import { join } from 'node:path';
 import type { CursorLag } from '../types.js';
+import { hasBackend, isLogBackend, type LogBackend } from '../backend/backend-types.js';
+import { LogError } from '../errors.js';
+import { describe } from '../validate.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -17,58 +20,9 @@ import { lockOwner, producerLockPath } from '../storage/lock.js';
 import { adminLogDir } from './admin-dir.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
 import { withSegmentHeaders } from './frame-walk.js';
+import type { CursorSummary, LockHolder, LogInfo, SegmentSummary } from './inspect-types.js';
 
-/** A process that holds a lock. */
-export interface LockHolder {
-  /** Its process id. */
-  readonly pid: number;
-  /** The host name it runs on. */
-  readonly host: string;
-}
-
-/** One segment file. */
-export interface SegmentSummary {
-  /** The offset of its first record (in its file name). */
-  readonly baseOffset: number;
-  /** The segment file's size in bytes (header and frame overhead included). */
-  readonly bytes: number;
-  /** Records in it, from the file names (and the log's end for the newest segment). */
-  readonly records: number;
-  /** The timestamp of its first record; null while it holds none. */
-  readonly oldestTimestamp: number | null;
-}
-
-/** One transactional cursor. */
-export interface CursorSummary {
-  /** The consumer id of a clientTx cursor; '@global' for the globalTx one. */
-  readonly id: string;
-  /** The style of the consumer that keeps it. */
-  readonly style: 'clientTx' | 'globalTx';
-  /** The next offset the cursor's consumer takes. */
-  readonly committedOffset: number;
-  /** How far it is behind the log's durable end. */
-  readonly lag: CursorLag;
-  /** The live consumer that holds the cursor open; null when none does. */
-  readonly owner: LockHolder | null;
-}
-
-/** What inspectLog reports. */
-export interface LogInfo {
-  /** The oldest offset still stored. */
-  readonly logStartOffset: number;
-  /** The offset the next appended record gets: the end of the whole, valid frames in the files. */
-  readonly nextOffset: number;
-  /** The end of the durable records, from durable.offset (see docs/admin.md). */
-  readonly durableOffset: number;
-  /** The bytes of all segment files. */
-  readonly totalBytes: number;
-  /** Every segment file, oldest first. */
-  readonly segments: SegmentSummary[];
-  /** The live producer holding the log; null when none does. */
-  readonly producer: LockHolder | null;
-  /** Every transactional cursor, by file name. */
-  readonly cursors: CursorSummary[];
-}
+export type { CursorSummary, LockHolder, LogInfo, SegmentSummary } from './inspect-types.js';
 
 /**
  * Inspects the log at `dir`, from any process, cheaply: it reads the directory listing, segment and
@@ -83,9 +37,30 @@ export interface LogInfo {
  * console.log(info.nextOffset - info.logStartOffset, 'records,', info.cursors.length, 'cursors');
  * ```
  */
-export async function inspectLog(dir: string): Promise<LogInfo> {
+export function inspectLog(dir: string): Promise<LogInfo>;
+/**
+ * Inspects a log on a backend (`reactive-log/jetstream`), from any process: on JetStream the stream's
+ * bounds and bytes, the producer's lease and the cursors of the cursors bucket with their lag (one
+ * stream info, the buckets' entries, one stored message per cursor behind the end); `segments` is
+ * empty. Creates nothing, takes no lease and writes nothing. See docs/jetstream.md.
+ *
+ * @throws {@link LogError} `ERR_INVALID_OPTION` for a backend whose log does not exist (no stream);
+ *   `ERR_IO` when the engine does not answer.
+ *
+ * @example
+ * ```ts
+ * const info = await inspectLog({ backend: jetstream({ servers: 'nats://127.0.0.1:4222', stream: 'orders' }) });
+ * for (const c of info.cursors) console.log(c.id, c.lag.records);
+ * ```
+ */
+export function inspectLog(where: { backend: LogBackend }): Promise<LogInfo>;
+export async function inspectLog(where: string | { backend: LogBackend }): Promise<LogInfo> {
+  if (hasBackend(where)) {
+    if (!isLogBackend(where.backend) || typeof where.backend.inspect !== 'function') throw LogError.invalidOption('backend', `expected a backend made by a backend factory such as jetstream(), got ${describe(where.backend)}`);
+    return where.backend.inspect();
+  }
   const io = await fileIO();
-  return inspectWith(io, adminLogDir(io, dir));
+  return inspectWith(io, adminLogDir(io, where));
 }
 
 /** inspectLog on a checked real directory path. */

@@ -10,6 +10,8 @@ import type { CursorStore, LogSource, RecordReader } from '../consumer/log-sourc
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import type { SyncPolicy } from '../producer/options.js';
 import type { ConsumerOptions } from '../types.js';
+import type { ProducerStats } from '../writer/writer-stats.js';
+import type { LogInfo } from '../admin/inspect-types.js';
 
 /**
  * A storage engine for a log, made by a backend factory such as `jetstream(options)` from
@@ -25,6 +27,8 @@ export interface LogBackend {
   openProducer(options: BackendProducerOptions): Promise<BackendProducer>;
   /** @internal Opens a consumer's reader, source and cursor. */
   openConsumer(options: StartRequest): Promise<BackendConsumerParts>;
+  /** @internal What `inspectLog({ backend })` reports of the log. */
+  inspect(): Promise<LogInfo>;
 }
 
 /** @internal What a backend gives Consumer.open: the three parts of the seam (src/consumer/log-source.ts). */
@@ -105,12 +109,49 @@ export interface BackendProducer {
   readonly durableOffset: number;
   /** The error the producer stopped on, else null. */
   readonly error: Error | null;
+  /**
+   * The producer's counters since it opened and its queue now: the figures of a local producer where
+   * the engine has them (the others 0), and those of the engine's acknowledgements. Synchronous;
+   * callable after close. What each figure means on JetStream: docs/jetstream.md.
+   */
+  stats(): BackendProducerStats;
   /** Sends what is queued, waits for its acknowledgements, releases the producer lease; idempotent. */
   close(): Promise<void>;
   /** Stops without sending what is queued; releases the lease; idempotent. */
   destroy(err?: Error): Promise<void>;
   /** `await using`: close(). */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * What `producer.stats()` returns on a backend: {@link ProducerStats}, and the figures of the engine's
+ * acknowledgements. On JetStream (docs/jetstream.md): `records` and `bytes` count what the stream
+ * acknowledged (bytes: data, key and headers as `maxRecordBytes` counts them); `frames` counts the
+ * publishes (one record each; one sent again after a resync counts again) and `batchRecords` is 1
+ * once one was sent; `ringBytes` and `ringFill` are the queue of records not yet acknowledged against
+ * `maxQueueBytes`; `fsyncs`, `fsyncMs`, `rolls`, `segmentsDeleted` and `retentionBlockedMs` are 0 (the
+ * server's own fsyncs and files are not seen by the client).
+ */
+export interface BackendProducerStats extends ProducerStats {
+  /** Every offset below this is acknowledged by the engine (the producer's `durableOffset`). */
+  readonly acknowledgedOffset: number;
+  /** Publishes sent that await their acknowledgement now. */
+  readonly inFlight: number;
+  /** Records appended and not yet acknowledged now (those in flight included). */
+  readonly queuedRecords: number;
+  /** Resyncs started after a failed publish (docs/jetstream.md). */
+  readonly resyncs: number;
+  /**
+   * Time from a publish to its acknowledgement, ms (records a resync found stored are not counted).
+   * A percentile is the upper bound of its histogram bucket, at most about 19% above the true figure;
+   * `max` and `mean` are exact. All 0 before the first acknowledgement.
+   */
+  readonly ackMs: {
+    /** Median. */ readonly p50: number;
+    /** 99th percentile. */ readonly p99: number;
+    /** Slowest. */ readonly max: number;
+    /** Mean. */ readonly mean: number;
+  };
 }
 
 /** Options of {@link Consumer.open} on a backend: those of a log directory, with `backend` for `logDir`. */

@@ -55,9 +55,7 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (backend !== null && o.logDir !== undefined) throw LogError.invalidOption('logDir', 'give either logDir or backend, not both');
   const logDir = backend !== null ? backend.logId : requireLogDir(o.logDir);
   if (backend !== null) {
-    for (const k of ['pollIntervalMs', 'lagThreshold']) {
-      if (o[k] !== undefined) throw LogError.invalidOption(k, `the ${backend.engine} backend does not support this option yet`);
-    }
+    if (o.pollIntervalMs !== undefined) throw LogError.invalidOption('pollIntervalMs', `the ${backend.engine} backend does not support this option yet`);
   }
   const style = o.style as ConsumerStyle | null | undefined;
   if (style === null || typeof style !== 'object' || !['nonTx', 'clientTx', 'globalTx'].includes(style.kind)) {

@@ -81,7 +81,7 @@ export class Consumer implements AsyncIterable<Message> {
     const opts = resolveConsumerOptions(options);
     if (opts.backend !== null) {
       const parts = await opts.backend.openConsumer(opts);
-      return new Consumer(new RecordFeed(parts.source, parts.cursor, parts.reader), opts.retry);
+      return new Consumer(new RecordFeed(parts.source, parts.cursor, parts.reader), opts.retry).watchLag(opts, opts.logDir);
     }
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
@@ -89,12 +89,16 @@ export class Consumer implements AsyncIterable<Message> {
     if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
     const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs);
-    const consumer = new Consumer(new RecordFeed(source, cursor, reader), opts.retry);
+    return new Consumer(new RecordFeed(source, cursor, reader), opts.retry).watchLag(opts, realDir);
+  }
+
+  /** With `lagThreshold`: starts the watch that publishes reactive-log:lag (`logId`: the log directory's real path, or the backend's logId). */
+  private watchLag(opts: ReturnType<typeof resolveConsumerOptions>, logId: string): this {
     if (opts.lagThreshold !== null) {
       const id = opts.start.kind === 'cursor' ? opts.start.cursorName.replace(/^client\./, '') : null;
-      consumer.lagWatch = new LagWatch(opts.lagThreshold, realDir, id, () => consumer.lag());
+      this.lagWatch = new LagWatch(opts.lagThreshold, logId, id, () => this.lag());
     }
-    return consumer;
+    return this;
   }
 
   /** The real path of the log directory; with an offset it makes an idempotency key. */
@@ -117,7 +121,7 @@ export class Consumer implements AsyncIterable<Message> {
    * transactional styles and `visibility: 'durable'`, the written end otherwise): `records`, the
    * segment `bytes` from the frame of the next record on (frame overhead included), and `ms` between
    * the next record's frame and the newest one. Reads segment headers and two frame headers, never
-   * the records.
+   * the records. On a backend, what each figure means there and how fresh it is: docs/jetstream.md.
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
   lag(): CursorLag {

@@ -27,7 +27,8 @@ function encode(v: CursorValue): Uint8Array {
   return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64') }));
 }
 
-function decode(bytes: Uint8Array, key: string): CursorValue {
+/** A cursor entry's value (also read by inspectLog, inspect.ts). */
+export function decode(bytes: Uint8Array, key: string): CursorValue {
   try {
     const o = JSON.parse(Buffer.from(bytes).toString('utf8')) as { v?: unknown; offset?: unknown; state?: unknown };
     if (o.v !== 1) throw LogError.unsupportedFormat(`cursor entry ${key}`, `version ${String(o.v)}`);

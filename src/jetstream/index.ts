@@ -11,11 +11,13 @@ import type { StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
 import { KvCursor } from './cursor.js';
+import { inspectStream } from './inspect.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
-import { asLogError, Session } from './session.js';
+import { StreamLag } from './lag-view.js';
+import { asLogError, boundsOf, Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -49,6 +51,7 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
     logId: `jetstream:${o.stream}`,
     openProducer: (popts) => openProducer(o, popts),
     openConsumer: (copts) => openConsumer(o, copts),
+    inspect: () => inspectStream(o),
   };
 }
 
@@ -70,7 +73,8 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
-    const bounds = await session.bounds();
+    const { state } = await session.streamInfo();
+    const bounds = boundsOf(state);
     let at: number;
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
@@ -89,7 +93,9 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     }
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     const reader = new JsReader(at);
-    return { reader, source: new JsSource(session, reader, true), cursor };
+    const lagView = new StreamLag(session, reader, state);
+    await lagView.refresh(false); // the timestamp at the position: lag() is exact from the open on
+    return { reader, source: new JsSource(session, reader, true, lagView), cursor };
   } catch (e) {
     await cursor?.drop().catch(() => undefined);
     await session.close();

@@ -13,6 +13,9 @@ import { LogError, type ErrorCode } from '../errors.js';
 
 const encoder = new TextEncoder();
 
+/** The key of the producer's lease in the leases bucket (a cursor's is `cursor.<name>`). */
+export const PRODUCER_LEASE_KEY = 'producer';
+
 /** Who holds a lease (shown in the error a second opener gets), with the token of this holding. */
 function holderText(token: string): string {
   return JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token });

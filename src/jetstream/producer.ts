@@ -25,14 +25,16 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
-import type { BackendProducer } from '../backend/backend-types.js';
+import type { BackendProducer, BackendProducerStats } from '../backend/backend-types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
-import { Lease } from './lease.js';
+import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import { recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
+import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
+import { PublishStats } from './producer-stats.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError, WRITER_HEADER } from './resync.js';
@@ -42,17 +44,6 @@ import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedPro
 const MAX_IN_FLIGHT = 1024;
 /** After a resync that found nothing stored, the wait before publishing again. */
 const RESYNC_PAUSE_MS = 250;
-/** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
-const RECORD_OVERHEAD_BYTES = 64;
-const PRODUCER_LEASE_KEY = 'producer';
-
-interface Queued {
-  readonly offset: number;
-  readonly data: Uint8Array;
-  readonly headers: MsgHdrs | null;
-  readonly dedupKey: string | undefined;
-  readonly bytes: number;
-}
 
 interface FlushWaiter {
   readonly target: number;
@@ -61,16 +52,9 @@ interface FlushWaiter {
 }
 
 export class JetStreamProducer implements BackendProducer {
-  /**
-   * The records not yet acknowledged are queue[head..]: acknowledged ones are dropped by moving
-   * `head` (Array.shift() copies the whole array once it is large, which made each acknowledgement
-   * cost the queue's length), and the array is compacted when the dropped part is the larger half.
-   */
-  private queue: Array<Queued | undefined> = [];
-  private head = 0;
-  /** queue[head..head + sent) were published and await their acknowledgement. */
-  private sent = 0;
-  private queuedBytes = 0;
+  /** The records not yet acknowledged, the first `queue.sent` of them published (publish-queue.ts). */
+  private readonly queue = new PublishQueue();
+  private readonly counters = new PublishStats();
   private next: number;
   private acked: number;
   private failure: LogError | null = null;
@@ -158,13 +142,12 @@ export class JetStreamProducer implements BackendProducer {
       if (earlier !== undefined) return earlier;
     }
     const cost = size + RECORD_OVERHEAD_BYTES;
-    if (this.queuedBytes + cost > this.session.options.maxQueueBytes && this.queued() > 0) {
-      throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queuedBytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
+    if (this.queue.bytes + cost > this.session.options.maxQueueBytes && this.queue.length > 0) {
+      throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queue.bytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
     }
     const offset = this.next++;
     // The caller may reuse its buffer once append returns: the queue keeps a copy.
     this.queue.push({ offset, data: typeof data === 'string' ? bytes : bytes.slice(), headers, dedupKey, bytes: cost });
-    this.queuedBytes += cost;
     if (dedupKey !== undefined) this.dedup?.remember(dedupKey, offset);
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -177,7 +160,7 @@ export class JetStreamProducer implements BackendProducer {
   async writable(options: { bytes?: number } = {}): Promise<void> {
     const need = (options.bytes ?? 0) + RECORD_OVERHEAD_BYTES;
     const deadline = Date.now() + this.appendTimeoutMs;
-    while (this.queuedBytes + need > this.session.options.maxQueueBytes && this.queued() > 0) {
+    while (this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0) {
       if (this.failure !== null) throw this.failure;
       const left = deadline - Date.now();
       if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${this.appendTimeoutMs} ms)`);
@@ -198,9 +181,12 @@ export class JetStreamProducer implements BackendProducer {
     throw notYet('share');
   }
 
-  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
-  stats(): never {
-    throw notYet('stats');
+  /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md). */
+  stats(): BackendProducerStats {
+    const { queue } = this;
+    return this.counters.read({
+      acknowledgedOffset: this.acked, inFlight: queue.sent, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes,
+    });
   }
 
   flush(): Promise<void> {
@@ -242,27 +228,30 @@ export class JetStreamProducer implements BackendProducer {
     const stream = this.session.options.stream;
     const subject = this.session.options.subject;
     const generation = this.generation;
-    while (this.failure === null && this.resyncing === null && this.sent < this.queued() && this.sent < MAX_IN_FLIGHT) {
-      const r = this.queue[this.head + this.sent++]!;
+    const { queue, counters } = this;
+    while (this.failure === null && this.resyncing === null && queue.sent < queue.length && queue.sent < MAX_IN_FLIGHT) {
+      const r = queue.nextToSend();
       if (this.lease.lost !== null) {
         this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${this.lease.lost.message}): another producer may append now`, {}, { cause: this.lease.lost }));
         return;
       }
       const h = r.headers ?? natsHeaders();
       h.set(WRITER_HEADER, this.lease.token); // read back by a resync (resync.ts)
+      counters.published();
+      const sentAt = performance.now();
       this.session.js.publish(subject, r.data, {
         headers: h,
         expect: { lastSequence: r.offset, streamName: stream },
         ...(r.dedupKey !== undefined ? { msgID: r.dedupKey } : {}),
         timeout: this.session.options.timeoutMs,
       }).then(
-        (ack) => { if (generation === this.generation) this.onAck(r, ack); },
+        (ack) => { if (generation === this.generation) this.onAck(r, ack, sentAt); },
         (e: unknown) => { if (generation === this.generation) this.onPublishError(r, e); },
       );
     }
   };
 
-  private onAck(r: Queued, ack: PubAck): void {
+  private onAck(r: Queued, ack: PubAck, sentAt: number): void {
     if (this.failure !== null) return;
     // A duplicate at the record's own sequence is a dedupKey record published again by a resync.
     if (ack.seq !== r.offset + 1 || (ack.duplicate && r.dedupKey === undefined)) {
@@ -272,7 +261,8 @@ export class JetStreamProducer implements BackendProducer {
       return;
     }
     // Acknowledgements come in publish order (one connection, one stream leader).
-    this.sent--;
+    this.counters.ackLatency(performance.now() - sentAt);
+    this.queue.sent--;
     this.doubtSince = null;
     this.ackThrough(r.offset + 1);
   }
@@ -280,30 +270,20 @@ export class JetStreamProducer implements BackendProducer {
   /** Records below `end` are stored: they leave the queue, and the waits they end resolve. */
   private ackThrough(end: number): void {
     while (this.acked < end) {
-      const head = this.queue[this.head]!;
-      this.queue[this.head++] = undefined;
-      this.queuedBytes -= head.bytes;
+      this.counters.acknowledged(this.queue.shift());
       this.acked++;
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    this.queue.compact();
     if (this.flushWaiters.length > 0) {
       const still: FlushWaiter[] = [];
       for (const w of this.flushWaiters) if (w.target <= this.acked) w.resolve(); else still.push(w);
       this.flushWaiters = still;
     }
     if (this.roomWaiters.length > 0) for (const w of this.roomWaiters.splice(0)) w();
-    if (!this.pumpScheduled && this.sent < this.queued()) {
+    if (!this.pumpScheduled && this.queue.sent < this.queue.length) {
       this.pumpScheduled = true;
       queueMicrotask(this.pump);
     }
-  }
-
-  /** Records appended and not yet acknowledged. */
-  private queued(): number {
-    return this.queue.length - this.head;
   }
 
   /**
@@ -318,7 +298,8 @@ export class JetStreamProducer implements BackendProducer {
       return;
     }
     this.generation++;
-    this.sent = 0;
+    this.queue.sent = 0;
+    this.counters.resynced();
     this.doubtSince ??= Date.now();
     const { acked, next } = this;
     this.resyncing = resync(this.session, {

@@ -15,6 +15,7 @@ import type { LogSource, ReadLimit, RecordReader } from '../consumer/log-source.
 import { MAX_WAIT_MS } from '../consumer/waiter.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
+import type { StreamLag } from './lag-view.js';
 import { toMessage } from './record-codec.js';
 import type { Session } from './session.js';
 
@@ -94,7 +95,13 @@ export class JsSource implements LogSource {
   /** The offset after the last record delivered, or the end the stream reported. */
   private knownEnd: number;
 
-  constructor(private readonly session: Session, private readonly reader: JsReader, private readonly ownsSession: boolean) {
+  constructor(
+    private readonly session: Session,
+    private readonly reader: JsReader,
+    private readonly ownsSession: boolean,
+    /** The stream's state as lag() reads it (lag-view.ts). */
+    private readonly lagView: StreamLag,
+  ) {
     this.logId = `jetstream:${session.options.stream}`;
     this.knownEnd = reader.nextOffset;
   }
@@ -139,8 +146,8 @@ export class JsSource implements LogSource {
     return Math.max(this.knownEnd, this.reader.nextOffset + this.reader.buffered);
   }
 
-  lag(): CursorLag {
-    throw LogError.invalidOption('lag', 'the JetStream backend does not report lag yet');
+  lag(nextOffset: number, endOffset: number): CursorLag {
+    return this.lagView.lag(nextOffset, endOffset);
   }
 
   endSource(): null {
@@ -152,6 +159,7 @@ export class JsSource implements LogSource {
   }
 
   async close(): Promise<void> {
+    this.lagView.stop();
     this.stopped = true;
     this.notify();
     this.resume?.();
@@ -217,6 +225,7 @@ export class JsSource implements LogSource {
       expected++;
       this.knownEnd = Math.max(this.knownEnd, expected);
       this.reader.push(msg);
+      this.lagView.arrived(msg, m.info.pending);
       this.notify();
       if (this.reader.buffered >= BUFFER_RECORDS) await new Promise<void>((resolve) => { this.resume = resolve; });
     }

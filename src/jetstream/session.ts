@@ -4,7 +4,7 @@
  * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo, type StreamState } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { ErrorCode, LogError } from '../errors.js';
 import type { ResolvedJetStreamOptions } from './options.js';
@@ -33,6 +33,11 @@ export function asLogError(e: unknown, what: string): LogError {
   return new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
 }
 
+/** A stream's bounds as offsets: its first stored record's and the one after its last. */
+export function boundsOf(state: StreamState): { startOffset: number; endOffset: number } {
+  return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
+}
+
 export class Session {
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
@@ -47,7 +52,8 @@ export class Session {
     readonly serverVersion: [number, number, number],
   ) {}
 
-  static async open(o: ResolvedJetStreamOptions): Promise<Session> {
+  /** Connects and finds the stream; creates it when missing, unless `create` is false (then ERR_INVALID_OPTION). */
+  static async open(o: ResolvedJetStreamOptions, create = true): Promise<Session> {
     let nc: NatsConnection;
     try {
       nc = await connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
@@ -63,7 +69,7 @@ export class Session {
       }
       const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
       const session = new Session(nc, jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
-      await session.ensureStream();
+      await session.ensureStream(create);
       return session;
     } catch (e) {
       await nc.close().catch(() => undefined);
@@ -82,8 +88,7 @@ export class Session {
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
   async bounds(): Promise<{ startOffset: number; endOffset: number }> {
-    const { state } = await this.streamInfo();
-    return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
+    return boundsOf((await this.streamInfo()).state);
   }
 
   /*
@@ -113,7 +118,7 @@ export class Session {
     return this.closing;
   }
 
-  private async ensureStream(): Promise<void> {
+  private async ensureStream(create: boolean): Promise<void> {
     const o = this.options;
     let info: StreamInfo | null = null;
     try {
@@ -122,6 +127,7 @@ export class Session {
       if ((e as { code?: unknown }).code !== 10059 && !/stream not found/i.test((e as Error).message)) throw e;
     }
     if (info === null) {
+      if (!create) throw LogError.invalidOption('stream', `stream ${o.stream} does not exist on ${o.servers.join(', ')}: there is no log to inspect`);
       try {
         await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
       } catch (e) {

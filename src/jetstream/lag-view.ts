@@ -1,0 +1,146 @@
+/**
+ * `consumer.lag()` on JetStream. lag() is synchronous, and the stream's state is a request away, so a
+ * consumer keeps a view of it: the stream's first and last sequence, its bytes and message count, and
+ * the timestamps of its first and last message (one STREAM.INFO), plus the timestamp of the record at
+ * the consumer's position (from the pull's buffer when the record is there, else one STREAM.MSG.GET).
+ *
+ * How fresh it is: read at the open; refreshed every LAG_REFRESH_MS while the consumer is open (one
+ * request at a time; a refresh that fails keeps the last figures); and moved forward by each record
+ * the pull delivers (its sequence plus the messages the server says are pending after it is the
+ * stream's end; one with none pending is the newest, and its timestamp the newest one). So the end is
+ * at most LAG_REFRESH_MS (plus a round trip) behind the stream's; the position is always the
+ * consumer's own.
+ *
+ * The figures (docs/jetstream.md says the same):
+ * - records: the stream's end (last sequence) minus the position (or the stream's first record, when
+ *   the position lies below it);
+ * - bytes: those records' share of the stream's stored bytes (the server's count, its per-message
+ *   overhead included): records x bytes / messages. Exact when the whole stream is behind, an
+ *   estimate from the mean size otherwise (the server keeps no per-range byte count);
+ * - ms: the newest record's timestamp minus the timestamp of the record at the position. Until a
+ *   refresh has read that record's timestamp, the timestamp of the nearest record before it that the
+ *   view knows stands in (ms then reads at most that much high).
+ */
+import type { StreamState } from '@nats-io/jetstream';
+import type { CursorLag, Message } from '../types.js';
+import type { Session } from './session.js';
+
+/** How often the view of the stream is refreshed while the consumer is open, ms. */
+export const LAG_REFRESH_MS = 1000;
+const CAUGHT_UP: CursorLag = { records: 0, bytes: 0, ms: 0 };
+
+/** What the view reads of the consumer's reader (the JsReader: its buffer and position). */
+export interface BufferedReader {
+  readonly nextOffset: number;
+  readonly buffer: readonly Message[];
+  readonly head: number;
+}
+
+/** A timestamp known for one offset. */
+interface Stamp {
+  readonly offset: number;
+  readonly ms: number;
+}
+
+/** A stream state's ISO timestamp in ms; 0 when there is none. */
+export function timeOf(iso: string | undefined): number {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(t) ? t : 0;
+}
+
+/** The share of a stream's `bytes` (over `messages`) that `records` of them hold: see the module comment. */
+export function shareOfBytes(records: number, bytes: number, messages: number): number {
+  return messages > 0 ? Math.round(records * (bytes / messages)) : 0;
+}
+
+export class StreamLag {
+  private start: number;
+  private end: number;
+  private bytes: number;
+  private messages: number;
+  private first: Stamp | null = null;
+  private last: Stamp | null = null;
+  /** The timestamp of a record the pull's buffer no longer (or not yet) holds, read by a refresh. */
+  private at: Stamp | null = null;
+  private refreshing: Promise<void> | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly session: Session, private readonly reader: BufferedReader, state: StreamState) {
+    this.start = this.end = this.bytes = this.messages = 0;
+    this.take(state);
+    this.timer = setInterval(() => void this.refresh(), LAG_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** How far `nextOffset` is behind the stream's end (at least `endOffset`): see the module comment. */
+  lag(nextOffset: number, endOffset: number): CursorLag {
+    const end = Math.max(endOffset, this.end);
+    const from = Math.max(nextOffset, this.start);
+    if (from >= end) return CAUGHT_UP;
+    const records = end - from;
+    const bytes = shareOfBytes(records, this.bytes, this.messages);
+    const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(from));
+    return { records, bytes, ms };
+  }
+
+  /** A record the pull delivered, with `pending` more after it in the stream. */
+  arrived(m: Message, pending: number): void {
+    if (pending < 0) return; // unknown
+    const end = m.offset + 1 + pending;
+    if (end > this.end) this.end = end;
+    if (pending === 0 && m.offset >= (this.last?.offset ?? -1)) this.last = { offset: m.offset, ms: m.timestamp };
+  }
+
+  /**
+   * Reads the stream's state, and the timestamp of the record at the position when the view does not
+   * know it (only that with `stateToo` false); one at a time. Never rejects: a failed refresh keeps the
+   * last figures.
+   */
+  refresh(stateToo = true): Promise<void> {
+    this.refreshing ??= this.read(stateToo).catch(() => undefined).finally(() => { this.refreshing = null; });
+    return this.refreshing;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async read(stateToo: boolean): Promise<void> {
+    if (stateToo) this.take((await this.session.streamInfo()).state);
+    const from = Math.max(this.reader.nextOffset, this.start);
+    if (from >= this.end || this.stampBefore(from, true) !== null) return;
+    const { stream } = this.session.options;
+    const m = await this.session.jsm.streams.getMessage(stream, { seq: from + 1 });
+    if (m !== null) this.at = { offset: from, ms: m.time.getTime() };
+  }
+
+  private take(s: StreamState): void {
+    this.start = s.messages === 0 ? s.last_seq : s.first_seq - 1;
+    this.bytes = s.bytes;
+    this.messages = s.messages;
+    if (s.messages > 0) this.first = { offset: s.first_seq - 1, ms: timeOf(s.first_ts) };
+    if (s.last_seq >= this.end) {
+      this.end = s.last_seq;
+      if (s.messages > 0) this.last = { offset: s.last_seq - 1, ms: timeOf(s.last_ts) };
+    }
+  }
+
+  /**
+   * The timestamp of the record at `offset` when the view knows it (exact: null otherwise), else that
+   * of the nearest record before it the view knows.
+   */
+  private stampBefore(offset: number, exact: true): number | null;
+  private stampBefore(offset: number): number;
+  private stampBefore(offset: number, exact = false): number | null {
+    const { buffer, head } = this.reader;
+    const known: Array<Stamp | null | undefined> = [
+      this.first, this.last, this.at,
+      buffer[head] === undefined ? null : { offset: buffer[head].offset, ms: buffer[head].timestamp },
+      head > 0 && buffer[head - 1] !== undefined ? { offset: buffer[head - 1]!.offset, ms: buffer[head - 1]!.timestamp } : null,
+    ];
+    let best: Stamp | null = null;
+    for (const s of known) if (s != null && s.offset <= offset && (best === null || s.offset > best.offset)) best = s;
+    if (exact) return best !== null && best.offset === offset ? best.ms : null;
+    return best?.ms ?? this.last?.ms ?? 0;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The JetStream producer's queue (producer.ts): the records appended and not yet acknowledged, in
+ * offset order; the first `sent` of them are published and await their acknowledgement. Acknowledged
+ * records are dropped by moving `head` (Array.shift() copies the whole array once it is large, which
+ * made each acknowledgement cost the queue's length), and the array is compacted when the dropped
+ * part is the larger half.
+ */
+import type { MsgHdrs } from '@nats-io/transport-node';
+
+/** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
+export const RECORD_OVERHEAD_BYTES = 64;
+
+export interface Queued {
+  readonly offset: number;
+  readonly data: Uint8Array;
+  readonly headers: MsgHdrs | null;
+  readonly dedupKey: string | undefined;
+  /** What the record counts against maxQueueBytes: its size (data, key, headers) plus RECORD_OVERHEAD_BYTES. */
+  readonly bytes: number;
+}
+
+export class PublishQueue {
+  private items: Array<Queued | undefined> = [];
+  private head = 0;
+  /** The first `sent` records were published and await their acknowledgement. */
+  sent = 0;
+  /** What the queued records count against maxQueueBytes. */
+  bytes = 0;
+
+  /** Records queued (appended, not yet acknowledged). */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(r: Queued): void {
+    this.items.push(r);
+    this.bytes += r.bytes;
+  }
+
+  /** The first record not yet published; it counts as sent from now on. */
+  nextToSend(): Queued {
+    return this.items[this.head + this.sent++]!;
+  }
+
+  /** Drops the oldest record (it is acknowledged) and returns it. */
+  shift(): Queued {
+    const r = this.items[this.head]!;
+    this.items[this.head++] = undefined;
+    this.bytes -= r.bytes;
+    return r;
+  }
+
+  /** Compacts the array once the dropped part is the larger half. */
+  compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
