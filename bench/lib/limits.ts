@@ -90,8 +90,6 @@ export function tinyOnce(dir: string, name: string, durationMs: number): number 
 export interface RawLimit {
   /** write 1 MiB + fdatasync, bytes/s. */
   readonly seq1MiB: Summary;
-  /** write 16 MiB + fdatasync, bytes/s (the writer's largest group commit, MAX_GROUP_BYTES). */
-  readonly seq16MiB: Summary;
   /** write 1 MiB, no fdatasync (page cache), bytes/s. */
   readonly buffered1MiB: Summary;
   /** fdatasync after a 100-byte append, calls/s. */
@@ -102,16 +100,14 @@ export interface RawLimit {
 export function probeRawLimit(dir: string, reps: number, durationMs: number): RawLimit {
   sequentialOnce(dir, 'raw-warmup.bin', MiB, durationMs / 4);
   const seq1: number[] = [];
-  const seq16: number[] = [];
   const buffered: number[] = [];
   const tiny: number[] = [];
   for (let i = 0; i < reps; i++) {
     seq1.push(sequentialOnce(dir, `raw-seq1-${i}.bin`, MiB, durationMs));
-    seq16.push(sequentialOnce(dir, `raw-seq16-${i}.bin`, 16 * MiB, durationMs));
     buffered.push(sequentialOnce(dir, `raw-buffered-${i}.bin`, MiB, durationMs / 2, false));
     tiny.push(tinyOnce(dir, `raw-tiny-${i}.bin`, durationMs / 2));
   }
-  return { seq1MiB: summarize(seq1), seq16MiB: summarize(seq16), buffered1MiB: summarize(buffered), tinyFsyncs: summarize(tiny) };
+  return { seq1MiB: summarize(seq1), buffered1MiB: summarize(buffered), tinyFsyncs: summarize(tiny) };
 }
 
 /** Where the in-place probe writes: two slots 64 KiB + 32 bytes apart, as a cursor file's A/B slots are. */

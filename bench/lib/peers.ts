@@ -14,23 +14,27 @@ export type Level = 'never' | 'periodic' | 'always';
 export const LEVELS: readonly Level[] = ['never', 'periodic', 'always'];
 export const LEVEL_TEXT: Record<Level, string> = { never: 'no sync', periodic: 'periodic sync', always: 'fsynced before ack' };
 
-export type SystemName = 'reactive-log' | 'lmdb' | 'better-sqlite3' | 'redis' | 'nats' | 'raw writes';
+export type SystemName = 'reactive-log' | 'lmdb' | 'better-sqlite3' | 'redis' | 'nats' | 'raw writes' | 'raw 16 MiB writes' | 'raw pipeline';
 export const SYSTEMS: readonly SystemName[] = ['reactive-log', 'lmdb', 'better-sqlite3', 'redis', 'nats'];
-/** The physical limit, run as one more cell of the matrix (bench/peers/runners/raw.mjs). */
+/** The physical limit: 1 MiB writes on one thread (bench/peers/runners/raw.mjs), run just before each system. */
 export const RAW_SYSTEM: SystemName = 'raw writes';
+/** The other raw configurations, run once a repetition: 16 MiB writes, and 1 MiB chunks written and fsynced by a worker while the main thread fills the next. */
+export const RAW_OTHERS: readonly SystemName[] = ['raw 16 MiB writes', 'raw pipeline'];
 
 /**
  * The runner of each system and the npm package it needs from bench/peers (null: none). What each
  * acknowledgement means and what each system stores per record: the runner's header comment, and
  * docs/performance.md, "The peers".
  */
-export const INFO: Record<SystemName, { readonly runner: string; readonly pkg: string | null }> = {
+export const INFO: Record<SystemName, { readonly runner: string; readonly pkg: string | null; readonly spec?: object }> = {
   'reactive-log': { runner: 'reactive-log.mjs', pkg: null },
   lmdb: { runner: 'lmdb.mjs', pkg: 'lmdb' },
   'better-sqlite3': { runner: 'sqlite.mjs', pkg: 'better-sqlite3' },
   redis: { runner: 'redis.mjs', pkg: 'ioredis' },
   nats: { runner: 'nats.mjs', pkg: 'nats' },
   'raw writes': { runner: 'raw.mjs', pkg: null },
+  'raw 16 MiB writes': { runner: 'raw.mjs', pkg: null, spec: { chunkBytes: 16 * 1024 * 1024 } },
+  'raw pipeline': { runner: 'raw.mjs', pkg: null, spec: { pipeline: true } },
 };
 
 export interface Cell {
@@ -89,6 +93,6 @@ export function batchRecords(recordBytes: number): number {
 
 /** Runs `cells` in a fresh child of `sys`; a child that fails throws with its error. */
 export async function runSystem(sys: SystemName, cells: readonly Cell[], ports: { redisPort: number; natsPort: number }, timeoutMs: number): Promise<CellResult[]> {
-  const res = await inChild<{ cells: CellResult[] }>(`${RUNNERS}${INFO[sys].runner}`, [JSON.stringify({ cells, ...ports })], { timeoutMs });
+  const res = await inChild<{ cells: CellResult[] }>(`${RUNNERS}${INFO[sys].runner}`, [JSON.stringify({ cells, ...ports, ...INFO[sys].spec })], { timeoutMs });
   return res.cells;
 }
