@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { Child } from './child.js';
 import { appendFrame, countFrames, errorCodeIn, flushFrame, helloFrame, rawClient, rawFrame, refusedAppendFrame, settle } from './funnel-kit.js';
-import { readRecords, rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { prng, readRecords, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('funnel');
 
@@ -63,6 +63,24 @@ test('keys and headers travel with the record; a dedup key returns the earlier o
     assert.equal(m.headers, { i: String(i) });
   }
   assert.is(msgs[50]!.key, null);
+});
+
+test('batches taken as runs through a small ring: records of random sizes wrap it, each at its offset, bytes intact', async () => {
+  // A 64 KiB ring: the owner's runs go in pieces of up to 16 KiB, wrap the ring's end and wait for room.
+  const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+  console.log(`funnel runs seed=${seed} (replay: SEED=${seed})`);
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true, syncPolicy: SyncPolicy.never(), ringBytes: 64 * 1024, maxRecordBytes: 20_000 });
+  const child = client(logDir, { prefix: 'r', count: 4000, mode: 'once', seed, maxPad: 19_000 });
+  const { offsets } = await child.next<{ type: string; offsets: number[] }>('done');
+  await p.close();
+  const all = await readRecords(logDir);
+  assert.equal(all.map((r) => r.offset), all.map((_, i) => i), 'offsets are dense from 0');
+  assert.is(all.length, 4000);
+  const random = prng(seed); // the child's sequence of lengths (the fixture's seededRandom is the same generator)
+  for (const [i, off] of offsets.entries()) {
+    assert.is(all[off]!.text, `r-${i}-${'x'.repeat(Math.floor(random() ** 3 * 19_000))}`, `r-${i} is at the offset its append resolved with, whole`);
+  }
 });
 
 test('an owner shared with a thread: the funnel\'s records and the thread\'s interleave, offsets dense, each once', async () => {
