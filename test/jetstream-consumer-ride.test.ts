@@ -3,10 +3,13 @@
  * restarted on its port and store while a clientTx consumer (blockingProcess) and a nonTx consumer
  * (`for await`) are mid-way, and a server that stays away. The consumers ride out the restart (each
  * record handed out once, in order; the cursor ends at the end), and fail with ERR_IO within their
- * bound when the server does not come back. Randomised by a printed seed (SEED=n replays it).
+ * bound when the server does not come back. A cursor commit whose reply is held back past timeoutMs
+ * (a TCP proxy between the consumer and the server) is stored, then tried again: the consumer reads
+ * the entry back and adopts its own write. Randomised by a printed seed (SEED=n replays it).
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
+import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
@@ -151,6 +154,85 @@ test('the server stays away: both consumers fail with ERR_IO within their bound 
     assert.ok(took >= 2 * timeoutMs && took < 6 * timeoutMs, `failed after the bound and not long after it (${took} ms)`);
   } finally {
     await within(Promise.all([tx.destroy(), non.destroy()]), 5 * timeoutMs, 'destroy()');
+    await own.stop();
+  }
+});
+
+/**
+ * A TCP proxy in front of a server: hold() keeps the server's bytes to the client back (the client's
+ * requests still reach the server) until release(); `published(prefix)` counts the client's
+ * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold().
+ */
+async function proxyTo(port: number): Promise<{ url: string; hold(): void; release(): void; published(prefix: string): number; close(): Promise<void> }> {
+  let held: Buffer[] | null = null;
+  let sent = '';
+  const pairs: Array<{ client: Socket; server: Socket }> = [];
+  const server: Server = createServer((client) => {
+    const upstream = tcpConnect(port, '127.0.0.1');
+    const pair = { client, server: upstream };
+    pairs.push(pair);
+    client.on('data', (b: Buffer) => { if (held !== null) sent += b.toString('latin1'); upstream.write(b); });
+    upstream.on('data', (b: Buffer) => { if (held !== null) held.push(b); else client.write(b); });
+    const end = (): void => { client.destroy(); upstream.destroy(); };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `nats://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    hold: () => { held = []; sent = ''; },
+    release: () => {
+      const bytes = held ?? [];
+      held = null;
+      for (const b of bytes) for (const { client } of pairs) if (!client.destroyed) client.write(b);
+    },
+    published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
+    close: async () => {
+      for (const { client, server: up } of pairs) { client.destroy(); up.destroy(); }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('a cursor commit stored while its reply is held past timeoutMs: the retry is refused for its revision, and the consumer adopts its own write', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'adopt';
+  const backend = jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: 1_000 });
+  const N = 50;
+  const at = 5 + Math.floor(rnd() * (N - 10));
+  const p = await Producer.open({ backend });
+  for (let i = 0; i < N; i++) p.append(`r${i}`);
+  await p.flush();
+  await p.close();
+  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('adopt'), commit: { everyRecords: 1 } });
+  const got: number[] = [];
+  let held = false;
+  try {
+    const run = c.nonblockingProcess(N, (m) => {
+      got.push(m.offset);
+      // The commit of this record reaches the server and is stored; its reply does not come back in time.
+      if (m.offset === at) { proxy.hold(); held = true; }
+      return 'commit';
+    });
+    run.catch(() => undefined);
+    const subject = `$KV.rl-${stream}-cursors.`;
+    await within((async () => { while (!held || proxy.published(subject) < 2) await new Promise((r) => setTimeout(r, 5)); })(), 10_000, 'the commit written a second time');
+    proxy.release();
+    const summary = await within(run, 10_000, 'the consumer');
+    assert.equal(summary, { committed: N, skipped: 0, retried: 0, stoppedBy: 'limit' });
+    assert.equal(got, upTo(N), 'each record once, in order');
+    assert.is(c.committedOffset, N);
+  } finally {
+    await c.destroy();
+    await proxy.close();
+  }
+  const again = await Consumer.open({ backend: jetstream({ servers: own.url, stream, leaseMs: 30_000 }), style: ConsumerStyle.clientTx('adopt') });
+  try {
+    assert.is(again.committedOffset, N, 'the committed cursor, read back');
+  } finally {
+    await again.close();
     await own.stop();
   }
 });

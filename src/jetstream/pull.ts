@@ -98,7 +98,6 @@ export class Pull {
 
   /** Pulls, and pulls again after a transient failure or a stall (see the module comment). */
   private async run(): Promise<void> {
-    const what = `reading stream ${this.session.options.stream} from offset ${this.expected}`;
     for (;;) {
       try {
         if (await this.once()) return;
@@ -107,7 +106,7 @@ export class Pull {
         if (this.ride.stopped) return;
         this.messages?.stop();
         this.messages = null;
-        await this.ride.failed(e, what);
+        await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
       }
     }
   }
