@@ -121,7 +121,7 @@ export class Pull {
     this.messages = messages;
     this.stalled = false;
     this.lastLifeMs = this.lastRecordMs = Date.now();
-    void this.heartbeats(messages);
+    this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
     for await (const m of messages) {
       if (this.ride.stopped) break;
       const msg = toMessage(m);
