@@ -52,7 +52,7 @@ async function kill(s: NatsServer): Promise<void> {
 /** The offsets 0..n-1. */
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-test('a server restart mid-consume: clientTx and nonTx `for await` hand out every record once, in order; the cursor ends at the end', async () => {
+test('a server restart mid-consume: clientTx, nonTx `for await` and a nonblocking clientTx hand out every record once, in order; the cursors end at the end', async () => {
   const own = await startNats();
   const backend = jetstream({ servers: own.url, stream: 'ride', leaseMs: 30_000, timeoutMs: 2_000 });
   const FIRST = 1500 + Math.floor(rnd() * 1000);
@@ -65,19 +65,21 @@ test('a server restart mid-consume: clientTx and nonTx `for await` hand out ever
   let again: NatsServer | null = null;
   const tx = await Consumer.open({ backend, style: ConsumerStyle.clientTx('ride'), commit: { everyRecords } });
   const non = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const nb = await Consumer.open({ backend, style: ConsumerStyle.clientTx('ride-nb'), commit: { everyRecords } });
   try {
     for (let i = 0; i < FIRST; i++) p.append(`r${i}`);
     await p.flush();
     const g = gate();
-    const reached = { tx: false, non: false };
+    const reached = { tx: false, non: false, nb: false };
     const gotTx: number[] = [];
     const gotNon: number[] = [];
+    const gotNb: number[] = [];
     const check = (m: Message): void => assert.is(Buffer.from(m.data).toString(), `r${m.offset}`, 'a whole record, its own payload');
     const txRun = tx.blockingProcess(TOTAL, async (m) => {
       check(m);
       gotTx.push(m.offset);
       if (m.offset === stopTx) { reached.tx = true; await g.opened; }
-      return 'commit';
+      return 'commit' as const;
     });
     const nonRun = (async () => {
       for await (const m of non) {
@@ -87,9 +89,21 @@ test('a server restart mid-consume: clientTx and nonTx `for await` hand out ever
         if (gotNon.length === TOTAL) break;
       }
     })();
-    txRun.catch(() => undefined);
-    nonRun.catch(() => undefined);
-    await within((async () => { while (!reached.tx || !reached.non) await new Promise((r) => setTimeout(r, 5)); })(), 20_000, 'both consumers reaching their pause');
+    // Nonblocking calls, made again while they end at the end of what the stream holds: each reads
+    // the stream's bounds first, so the outage meets them there.
+    const nbRun = (async () => {
+      while (gotNb.length < TOTAL) {
+        await nb.nonblockingProcess(TOTAL - gotNb.length, async (m) => {
+          check(m);
+          gotNb.push(m.offset);
+          if (gotNb.length === FIRST) { reached.nb = true; await g.opened; }
+          return 'commit' as const;
+        });
+        await new Promise((r) => setTimeout(r, 10)); // the poll's pace; the bound is the test's
+      }
+    })();
+    for (const run of [txRun, nonRun, nbRun]) run.catch(() => undefined);
+    await within((async () => { while (!reached.tx || !reached.non || !reached.nb) await new Promise((r) => setTimeout(r, 5)); })(), 20_000, 'the consumers reaching their pause');
     // The server dies under both: the clientTx consumer's next commit, and the reads past what the
     // consumers buffered, meet a server that is gone; it comes back on the same port and store.
     await kill(own);
@@ -99,11 +113,15 @@ test('a server restart mid-consume: clientTx and nonTx `for await` hand out ever
     await within(p.flush(), 20_000, 'the producer\'s flush after the restart');
     const summary = await within(txRun, 30_000, 'the clientTx consumer');
     await within(nonRun, 30_000, 'the nonTx consumer');
+    await within(nbRun, 30_000, 'the nonblocking consumer');
     assert.equal(summary, { committed: TOTAL, skipped: 0, retried: 0, stoppedBy: 'limit' });
     assert.equal(gotTx, upTo(TOTAL), 'clientTx: each record once, in order');
     assert.equal(gotNon, upTo(TOTAL), 'nonTx: each record once, in order');
+    assert.equal(gotNb, upTo(TOTAL), 'nonblocking clientTx: each record once, in order');
     assert.is(tx.committedOffset, TOTAL, 'the cursor ends at the end');
+    assert.is(nb.committedOffset, TOTAL, 'the nonblocking consumer\'s cursor ends at the end');
   } finally {
+    await nb.destroy();
     await tx.destroy();
     await non.destroy();
     await p.destroy();
@@ -133,7 +151,7 @@ test('the server stays away: both consumers fail with ERR_IO within their bound 
     let reached = 0;
     const txRun = tx.blockingProcess(null, async (m) => {
       if (m.offset === at) { reached++; await g.opened; }
-      return 'commit';
+      return 'commit' as const;
     });
     const nonRun = (async () => {
       for await (const m of non) if (m.offset === 19) { reached++; await g.opened; }
@@ -214,7 +232,7 @@ test('a cursor commit stored while its reply is held past timeoutMs: the retry i
       got.push(m.offset);
       // The commit of this record reaches the server and is stored; its reply does not come back in time.
       if (m.offset === at) { proxy.hold(); held = true; }
-      return 'commit';
+      return 'commit' as const;
     });
     run.catch(() => undefined);
     const subject = `$KV.rl-${stream}-cursors.`;

@@ -14,9 +14,12 @@ const RETRY_MS = 250;
 /** Errors after which the server may answer again. "connection closed" is the handle's own close: final. */
 const TRANSIENT = /timeout|timed out|no responders|503|disconnect|reconnect|jetstream is not enabled|temporarily unavailable|leader|heartbeat|consumer not found|no record arrived/i;
 
-/** Whether a failed request may succeed when tried again (see TRANSIENT). */
+/**
+ * Whether a failed request may succeed when tried again (see TRANSIENT). A LogError is final, unless
+ * it is an ERR_IO wrapping a transient error (session.ts codes the errors of its requests).
+ */
 export function transientError(e: unknown): boolean {
-  if (e instanceof LogError) return false;
+  if (e instanceof LogError) return e.code === ErrorCode.IO && e.cause !== undefined && !(e.cause instanceof LogError) && transientError(e.cause);
   const message = (e as Error)?.message ?? String(e);
   return TRANSIENT.test(message) && !/connection closed/i.test(message);
 }
