@@ -17,7 +17,7 @@
  * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
  * then throws ERR_POSITION_EXPIRED naming the removed range.
  */
-import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
+import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { toMessage } from './record-codec.js';
@@ -42,6 +42,8 @@ export interface PullTarget {
 
 export class Pull {
   private messages: ConsumerMessages | null = null;
+  /** The ordered consumer of the current pull: deleted when a new one replaces it. */
+  private consumer: Consumer | null = null;
   private running = false;
   /** Resumes a pull paused on a full buffer. */
   private resume: (() => void) | null = null;
@@ -106,6 +108,9 @@ export class Pull {
         if (this.ride.stopped) return;
         this.messages?.stop();
         this.messages = null;
+        // The server removes an abandoned consumer after its inactivity threshold; asked now, sooner.
+        this.consumer?.delete().catch(() => undefined);
+        this.consumer = null;
         await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
       }
     }
@@ -117,6 +122,7 @@ export class Pull {
     const c = await this.ride.race(this.session.js.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     }));
+    this.consumer = c;
     const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs }));
     this.messages = messages;
     this.stalled = false;
