@@ -103,7 +103,7 @@ export class Pull {
     for (;;) {
       try {
         if (await this.once()) return;
-        throw new Error(`no record arrived and no heartbeat came for ${STALL_HEARTBEATS} heartbeats of ${this.heartbeatMs} ms`);
+        throw new Error(`the pull stalled: no record arrived for ${STALL_HEARTBEATS * this.heartbeatMs} ms while records were owed, or no heartbeat came either`);
       } catch (e) {
         if (this.ride.stopped) return;
         this.messages?.stop();
