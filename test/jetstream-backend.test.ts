@@ -242,13 +242,14 @@ test('the server goes away: flush() rejects with a coded error within timeoutMs,
   await waitFor(() => got.length === 1, 'the first record');
   own.proc.kill('SIGKILL');
   await new Promise<void>((resolve) => own.proc.once('exit', () => resolve()));
+  // Closed before its own bound (2 x timeoutMs without progress: test/jetstream-consumer-ride) ends it.
+  await c.close();
+  assert.is((await blocked).stoppedBy, 'end');
   const t0 = Date.now();
   p.append('after');
   const e = await rejectsWith(p.flush(), 'ERR_IO');
   assert.ok(Date.now() - t0 < 5_000, `flush failed within its bound (${Date.now() - t0} ms): ${e.message}`);
   await p.destroy();
-  await c.close();
-  assert.is((await blocked).stoppedBy, 'end');
   await own.stop();
 });
 

@@ -9,22 +9,39 @@
  * Group commit as locally: `advance` moves the cursor in memory and commits per `everyRecords` /
  * `everyMs`; a commit is also made before the consumer waits and when it closes. Commits run one at
  * a time, in order; the promise a commit returns is awaited before the next record is handed out.
+ *
+ * A commit that fails transiently (a timeout, a lost connection, a leader election) is written again
+ * (ride.ts: up to 2 x timeoutMs since the first failure, then ERR_IO). Each commit names its writer
+ * in the entry (the cursor lease holding's token and the commit's number), so a write that timed out
+ * and was stored anyway is recognised when the next try is refused for its revision: the entry holds
+ * this commit, and its revision is adopted. An entry written by anyone else fences this owner off.
  */
 import type { KV } from '@nats-io/kv';
 import type { CursorStore } from '../consumer/log-source.js';
 import { PendingCommit } from '../cursor/pending-commit.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { Lease } from './lease.js';
+import { Ride } from './ride.js';
 import type { Session } from './session.js';
 
-/** The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null}`. */
+/** The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it, when known). */
 interface CursorValue {
   readonly offset: number;
   readonly state: Uint8Array | null;
 }
 
-function encode(v: CursorValue): Uint8Array {
-  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64') }));
+function encode(v: CursorValue, writer?: string): Uint8Array {
+  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer }));
+}
+
+/** The writer an entry names, or null. */
+function writerOf(bytes: Uint8Array): string | null {
+  try {
+    const w = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { w?: unknown }).w;
+    return typeof w === 'string' ? w : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A cursor entry's value (also read by inspectLog, inspect.ts). */
@@ -49,6 +66,9 @@ export class KvCursor implements CursorStore {
   private chain: Promise<void> = Promise.resolve();
   private failure: LogError | null = null;
   private closed = false;
+  /** Commits written: with the lease's token, names each commit's write (see the module comment). */
+  private commits = 0;
+  private readonly ride: Ride;
 
   private constructor(
     private readonly kv: KV,
@@ -58,11 +78,13 @@ export class KvCursor implements CursorStore {
     /** True while the entry holds only the value it was created with. */
     readonly created: boolean,
     private readonly lease: Lease,
+    timeoutMs: number,
     everyRecords: number,
     everyMs: number | null,
   ) {
     this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
+    this.ride = new Ride(timeoutMs, 'consumer');
   }
 
   /** Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it) and reads or creates its entry. */
@@ -72,11 +94,11 @@ export class KvCursor implements CursorStore {
       const kv = await session.cursors();
       const entry = await kv.get(name);
       if (entry !== null && entry.operation === 'PUT') {
-        return new KvCursor(kv, name, entry.revision, decode(entry.value, name), false, lease, everyRecords, everyMs);
+        return new KvCursor(kv, name, entry.revision, decode(entry.value, name), false, lease, session.options.timeoutMs, everyRecords, everyMs);
       }
       const value = { offset: initialOffset, state: null };
       const revision = await kv.create(name, encode(value));
-      return new KvCursor(kv, name, revision, value, true, lease, everyRecords, everyMs);
+      return new KvCursor(kv, name, revision, value, true, lease, session.options.timeoutMs, everyRecords, everyMs);
     } catch (e) {
       await lease.release();
       throw e;
@@ -125,20 +147,41 @@ export class KvCursor implements CursorStore {
   async drop(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.ride.stop(); // a commit being retried ends now
     await this.lease.release();
   }
 
   private async commit(value: CursorValue): Promise<void> {
     if (this.failure !== null) throw this.failure;
+    const writer = `${this.lease.token}.${++this.commits}`;
+    const bytes = encode(value, writer);
+    const what = `committing cursor ${this.key} at offset ${value.offset}`;
     try {
-      this.revision = await this.kv.update(this.key, encode(value), this.revision);
+      await this.ride.run(what, () => this.write(bytes, writer));
       this.committed = value.offset;
     } catch (e) {
-      const message = (e as Error).message ?? String(e);
-      this.failure = /wrong last sequence/i.test(message)
-        ? new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key} was committed by another consumer since this one last committed (its lease expired): this consumer is fenced off`, {}, { cause: e })
-        : new LogError(ErrorCode.IO, `committing cursor ${this.key} at offset ${value.offset} failed: ${message}`, { offset: value.offset }, { cause: e });
+      this.failure = e instanceof LogError ? e : new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { offset: value.offset }, { cause: e });
       throw this.failure;
+    }
+  }
+
+  /**
+   * Writes the entry over the revision last written. Refused for its revision: the entry holds this
+   * very write (a try that timed out and was stored anyway), whose revision is adopted, or another
+   * consumer's commit, which fences this one off with ERR_CURSOR_LOCKED.
+   */
+  private async write(bytes: Uint8Array, writer: string): Promise<void> {
+    try {
+      this.revision = await this.kv.update(this.key, bytes, this.revision);
+      return;
+    } catch (e) {
+      if (!/wrong last sequence/i.test((e as Error)?.message ?? '')) throw e;
+      const entry = await this.kv.get(this.key);
+      if (entry !== null && entry.operation === 'PUT' && writerOf(entry.value) === writer) {
+        this.revision = entry.revision;
+        return;
+      }
+      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key} was committed by another consumer since this one last committed (its lease expired): this consumer is fenced off`, {}, { cause: e });
     }
   }
 }

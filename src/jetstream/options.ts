@@ -30,7 +30,8 @@ export interface JetStreamBackendOptions {
   leaseMs?: number;
   /**
    * The bound on a connect, an API request and a publish acknowledgement, ms (100 to 600,000). A
-   * producer whose publish failed resyncs with the stream for up to 2 x timeoutMs, then fails.
+   * producer whose publish failed resyncs with the stream, and a consumer retries its reads and
+   * commits, until 2 x timeoutMs pass since the first failure with no progress; then ERR_IO.
    * @defaultValue `5_000`
    */
   timeoutMs?: number;

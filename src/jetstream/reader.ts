@@ -1,28 +1,20 @@
 /**
- * The consumer's side of the seam on JetStream (src/consumer/log-source.ts): an ordered consumer
- * (an ephemeral consumer the client recreates at the right sequence after a gap in delivery) pulls
- * the stream from the consumer's next offset into a bounded buffer; the RecordReader hands out of the
- * buffer, one plain array read per record. The pull pauses once BUFFER_RECORDS are buffered and goes
- * on when the reader has run dry (the consumer then fills or waits, once per batch).
- *
- * Offsets are stream sequences - 1. A delivered sequence past the one expected means records were
- * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
- * then throws ERR_POSITION_EXPIRED naming the removed range.
+ * The consumer's side of the seam on JetStream (src/consumer/log-source.ts): the pull (pull.ts)
+ * fills a bounded buffer from the consumer's next offset, riding out a transient outage; the
+ * RecordReader hands out of the buffer, one plain array read per record. The pull pauses once the
+ * buffer is full and goes on when the reader has run dry (the consumer then fills or waits, once per
+ * batch). A fill reads the stream's bounds, riding out an outage the same way (ride.ts).
  */
-import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import type { CursorLag } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from '../consumer/log-source.js';
 import { MAX_WAIT_MS } from '../consumer/waiter.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import type { StreamLag } from './lag-view.js';
-import { toMessage } from './record-codec.js';
+import { BUFFER_RECORDS, Pull } from './pull.js';
+import { Ride } from './ride.js';
 import type { Session } from './session.js';
 
-/** Records the pull buffers ahead of the consumer. */
-const BUFFER_RECORDS = 4096;
-/** Messages a pull asks for at once. */
-const PULL_BATCH = 1024;
 const NO_LIMIT: ReadLimit = { limitOffset: Infinity, strict: false };
 
 /** Hands out the buffered records in order (see the module comment). */
@@ -58,6 +50,11 @@ export class JsReader implements RecordReader {
     return null;
   }
 
+  /** The pull failed: thrown once the records before it are handed out. */
+  fail(e: LogError): void {
+    this.error ??= e;
+  }
+
   /** Appends records the pull delivered; compacts what was handed out. */
   push(m: Message): void {
     if (this.head > 0 && this.head === this.buffer.length) {
@@ -85,15 +82,14 @@ export class JsSource implements LogSource {
   readonly synchronous = false;
   readonly supportsPools = false;
   readonly logId: string;
-  private messages: ConsumerMessages | null = null;
-  private pulling = false;
   private stopped = false;
   /** Wakes a wait or fill: a record arrived, the pull failed, or close. */
   private wake: (() => void) | null = null;
-  /** Resumes a pull paused on a full buffer. */
-  private resume: (() => void) | null = null;
   /** The offset after the last record delivered, or the end the stream reported. */
   private knownEnd: number;
+  private readonly pull: Pull;
+  /** The fills' reads of the stream's bounds. */
+  private readonly ride: Ride;
 
   constructor(
     private readonly session: Session,
@@ -104,32 +100,32 @@ export class JsSource implements LogSource {
   ) {
     this.logId = `jetstream:${session.options.stream}`;
     this.knownEnd = reader.nextOffset;
+    this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending));
+    this.ride = new Ride(session.options.timeoutMs, 'consumer');
   }
 
   readLimit(): ReadLimit {
     return NO_LIMIT;
   }
 
+  /** Reads the stream's end; when records are past the reader, waits until one arrives, the pull fails, or close. */
   async fill(reader: RecordReader, signal: AbortSignal | undefined): Promise<boolean> {
     if (this.reader.buffered > 0 || this.reader.error !== null) return true;
-    const { endOffset } = await this.session.bounds();
+    const { endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds());
     this.knownEnd = Math.max(this.knownEnd, endOffset);
     if (reader.nextOffset >= endOffset || this.stopped) return false;
-    this.startPull();
-    const deadline = Date.now() + this.session.options.timeoutMs;
+    this.pull.owedEnd = Math.max(this.pull.owedEnd, endOffset);
+    this.pull.start();
+    // The pull delivers, or fails within its bound (pull.ts): this wait needs none of its own.
     while (this.reader.buffered === 0 && this.reader.error === null && !this.stopped && signal?.aborted !== true) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new LogError(ErrorCode.IO, `stream ${this.session.options.stream} reported records up to offset ${endOffset - 1}, and none past ${reader.nextOffset - 1} arrived within ${this.session.options.timeoutMs} ms`);
-      }
-      await this.arrival(Math.min(left, MAX_WAIT_MS), signal);
+      await this.arrival(MAX_WAIT_MS, signal);
     }
     return this.reader.buffered > 0 || this.reader.error !== null;
   }
 
   async wait(_reader: RecordReader, _afterOffset: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.reader.buffered > 0 || this.reader.error !== null || this.stopped) return;
-    this.startPull();
+    this.pull.start();
     await this.arrival(MAX_WAIT_MS, signal);
   }
 
@@ -139,11 +135,13 @@ export class JsSource implements LogSource {
 
   stopWaiting(): void {
     this.stopped = true;
+    this.ride.stop();
+    this.pull.stop();
     this.notify();
   }
 
   availableEndOffset(): number {
-    return Math.max(this.knownEnd, this.reader.nextOffset + this.reader.buffered);
+    return Math.max(this.knownEnd, this.pull.deliveredEnd, this.reader.nextOffset + this.reader.buffered);
   }
 
   lag(nextOffset: number, endOffset: number): CursorLag {
@@ -160,10 +158,7 @@ export class JsSource implements LogSource {
 
   async close(): Promise<void> {
     this.lagView.stop();
-    this.stopped = true;
-    this.notify();
-    this.resume?.();
-    this.messages?.stop();
+    this.stopWaiting();
     if (this.ownsSession) await this.session.close();
   }
 
@@ -188,47 +183,5 @@ export class JsSource implements LogSource {
     const w = this.wake;
     this.wake = null;
     w?.();
-  }
-
-  /** Starts the pull on the first wait or fill, or resumes it when it paused on a full buffer. */
-  private startPull(): void {
-    if (this.resume !== null) {
-      const r = this.resume;
-      this.resume = null;
-      r();
-    }
-    if (this.pulling || this.stopped) return;
-    this.pulling = true;
-    void this.pull().catch((e: unknown) => {
-      this.reader.error ??= e instanceof LogError ? e : new LogError(ErrorCode.IO, `reading stream ${this.session.options.stream} failed: ${(e as Error).message}`, {}, { cause: e });
-      this.notify();
-    });
-  }
-
-  private async pull(): Promise<void> {
-    const { stream, subject } = this.session.options;
-    let expected = this.reader.nextOffset;
-    const c = await this.session.js.consumers.get(stream, {
-      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: expected + 1, filter_subjects: subject,
-    });
-    if (this.stopped) return;
-    this.messages = await c.consume({ max_messages: PULL_BATCH });
-    for await (const m of this.messages) {
-      if (this.stopped) break;
-      const msg = toMessage(m);
-      if (msg.offset !== expected) {
-        if (msg.offset < expected) continue; // redelivered after a reset of the ordered consumer
-        this.reader.error = LogError.expired(expected, msg.offset, `offsets ${expected} to ${msg.offset - 1} of stream ${stream}`);
-        this.notify();
-        break;
-      }
-      expected++;
-      this.knownEnd = Math.max(this.knownEnd, expected);
-      this.reader.push(msg);
-      this.lagView.arrived(msg, m.info.pending);
-      this.notify();
-      if (this.reader.buffered >= BUFFER_RECORDS) await new Promise<void>((resolve) => { this.resume = resolve; });
-    }
-    this.messages.stop();
   }
 }

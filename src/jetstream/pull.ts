@@ -1,0 +1,187 @@
+/**
+ * The pull behind a JetStream consumer's reader (reader.ts): an ordered consumer (an ephemeral
+ * consumer, recreated by the client at the right sequence after a gap in delivery) created at the
+ * next offset not yet delivered, its records pushed into the reader's buffer in offset order. It
+ * pauses once the buffer is full and goes on when the reader has run dry.
+ *
+ * It rides out a transient outage (ride.ts). The server sends a heartbeat while the pull waits idle;
+ * a watchdog sees when neither a record nor a heartbeat came for STALL_HEARTBEATS heartbeats (the
+ * server died, the consumer's node was lost, the connection is down), or when records the stream
+ * reported do not arrive for as long: it stops that pull and creates a new one at the next offset
+ * not delivered, so nothing is skipped, and a record delivered again is dropped by its offset, so
+ * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
+ * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO.
+ * Errors that cannot pass fail it at once.
+ *
+ * Offsets are stream sequences - 1. A delivered sequence past the one expected means records were
+ * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
+ * then throws ERR_POSITION_EXPIRED naming the removed range.
+ */
+import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
+import { ErrorCode, LogError } from '../errors.js';
+import type { Message } from '../types.js';
+import { toMessage } from './record-codec.js';
+import { Ride } from './ride.js';
+import type { Session } from './session.js';
+
+/** Records buffered ahead of the consumer. */
+export const BUFFER_RECORDS = 4096;
+/** Messages a pull asks for at once. */
+const PULL_BATCH = 1024;
+/** Heartbeats missed (nothing at all came) before a pull counts as stalled. */
+const STALL_HEARTBEATS = 3;
+
+/** Where the pull delivers. */
+export interface PullTarget {
+  /** Records delivered and not handed out. */
+  readonly buffered: number;
+  push(m: Message): void;
+  /** The pull failed: the reader throws `e` once the records before it are handed out. */
+  fail(e: LogError): void;
+}
+
+export class Pull {
+  private messages: ConsumerMessages | null = null;
+  /** The ordered consumer of the current pull: deleted when a new one replaces it. */
+  private consumer: Consumer | null = null;
+  private running = false;
+  /** Resumes a pull paused on a full buffer. */
+  private resume: (() => void) | null = null;
+  /** The offset of the next record to deliver. */
+  private expected: number;
+  /** The stream reported records below this offset: until they arrive, they are owed. */
+  owedEnd = 0;
+  private lastRecordMs = 0;
+  private lastLifeMs = 0;
+  private stalled = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly ride: Ride;
+  private readonly heartbeatMs: number;
+
+  constructor(
+    private readonly session: Session,
+    private readonly target: PullTarget,
+    startOffset: number,
+    private readonly onChange: () => void,
+    /** Each record delivered, with the count of messages the server says follow it (lag-view.ts). */
+    private readonly onRecord: (m: Message, pending: number) => void = () => undefined,
+  ) {
+    this.expected = startOffset;
+    this.ride = new Ride(session.options.timeoutMs, 'consumer');
+    this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
+  }
+
+  /** The offset after the last record delivered. */
+  get deliveredEnd(): number {
+    return this.expected;
+  }
+
+  /** Starts the pull on the first wait or fill, or resumes it when it paused on a full buffer. */
+  start(): void {
+    if (this.resume !== null) {
+      const r = this.resume;
+      this.resume = null;
+      this.lastLifeMs = this.lastRecordMs = Date.now(); // the watchdog starts over: the pull was paused
+      r();
+    }
+    if (this.running || this.ride.stopped) return;
+    this.running = true;
+    this.watchdog = setInterval(this.watch, Math.max(100, Math.floor(this.heartbeatMs / 2)));
+    this.watchdog.unref();
+    void this.run().catch((e: unknown) => {
+      this.target.fail(e instanceof LogError ? e : new LogError(ErrorCode.IO, `reading stream ${this.session.options.stream} failed: ${(e as Error).message}`, {}, { cause: e }));
+    }).finally(() => {
+      this.running = false;
+      if (this.watchdog !== null) clearInterval(this.watchdog);
+      this.watchdog = null;
+      this.onChange();
+    });
+  }
+
+  /** close() or destroy(): the pull and any retry end now. */
+  stop(): void {
+    this.ride.stop();
+    this.resume?.();
+    this.messages?.stop();
+  }
+
+  /** Pulls, and pulls again after a transient failure or a stall (see the module comment). */
+  private async run(): Promise<void> {
+    for (;;) {
+      try {
+        if (await this.once()) return;
+        throw new Error(`the pull stalled: no record arrived for ${STALL_HEARTBEATS * this.heartbeatMs} ms while records were owed, or no heartbeat came either`);
+      } catch (e) {
+        if (this.ride.stopped) return;
+        this.messages?.stop();
+        this.messages = null;
+        // The server removes an abandoned consumer after its inactivity threshold; asked now, sooner.
+        this.consumer?.delete().catch(() => undefined);
+        this.consumer = null;
+        await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
+      }
+    }
+  }
+
+  /** One ordered consumer from the next offset: true when the pull ended for good (stopped, a gap). */
+  private async once(): Promise<boolean> {
+    const { stream, subject } = this.session.options;
+    const c = await this.ride.race(this.session.js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
+    }));
+    this.consumer = c;
+    const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs }));
+    this.messages = messages;
+    this.stalled = false;
+    this.lastLifeMs = this.lastRecordMs = Date.now();
+    this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
+    for await (const m of messages) {
+      if (this.ride.stopped) break;
+      const msg = toMessage(m);
+      if (msg.offset < this.expected) continue; // delivered again by a pull made again
+      if (msg.offset > this.expected) {
+        this.target.fail(LogError.expired(this.expected, msg.offset, `offsets ${this.expected} to ${msg.offset - 1} of stream ${stream}`));
+        messages.stop();
+        return true;
+      }
+      this.expected++;
+      this.sawLife(true);
+      this.target.push(msg);
+      this.onRecord(msg, m.info.pending);
+      this.onChange();
+      if (this.target.buffered >= BUFFER_RECORDS) await new Promise<void>((resolve) => { this.resume = resolve; });
+      if (this.stalled) break;
+    }
+    messages.stop();
+    return this.ride.stopped;
+  }
+
+  /** A heartbeat shows the pull alive; with nothing owed, that is progress. */
+  private async heartbeats(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (s.type === 'heartbeat') this.sawLife(false);
+    }
+  }
+
+  /** Something came: a record (progress), or a heartbeat (progress when no record is owed). */
+  private sawLife(record: boolean): void {
+    const now = Date.now();
+    this.lastLifeMs = now;
+    if (record || this.expected >= this.owedEnd) {
+      this.lastRecordMs = now;
+      this.ride.progress();
+    }
+  }
+
+  /** Ends a pull that stalled (see the module comment); run() makes it again. */
+  private readonly watch = (): void => {
+    if (this.resume !== null || this.messages === null || this.stalled) return;
+    const limit = STALL_HEARTBEATS * this.heartbeatMs;
+    const now = Date.now();
+    const owed = this.expected < this.owedEnd && now - this.lastRecordMs > limit;
+    if (now - this.lastLifeMs > limit || owed) {
+      this.stalled = true;
+      this.messages.stop();
+    }
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * How a consumer rides out a transient outage (a server restart, a lost connection, a leader
+ * election): a request that fails with a transient error is tried again, every RETRY_MS, until
+ * something succeeds; when nothing has succeeded for 2 x timeoutMs since the first failure (the rule
+ * the producer's resync follows), the consumer stops with ERR_IO saying so. Any other error stops it
+ * at once. stop() (the consumer's close or destroy) ends a retry at once, and a request in flight is
+ * no longer waited for.
+ */
+import { ErrorCode, LogError } from '../errors.js';
+import { asLogError } from './session.js';
+
+/** Between two tries of a request that failed transiently (a leader election takes seconds). */
+const RETRY_MS = 250;
+/** Errors after which the server may answer again. "connection closed" is the handle's own close: final. */
+const TRANSIENT = /timeout|timed out|no responders|503|disconnect|reconnect|jetstream is not enabled|temporarily unavailable|leader|heartbeat|consumer not found|no record arrived/i;
+
+/**
+ * Whether a failed request may succeed when tried again (see TRANSIENT). A LogError is final, unless
+ * it is an ERR_IO wrapping a transient error (session.ts codes the errors of its requests).
+ */
+export function transientError(e: unknown): boolean {
+  if (e instanceof LogError) return e.code === ErrorCode.IO && e.cause !== undefined && !(e.cause instanceof LogError) && transientError(e.cause);
+  const message = (e as Error)?.message ?? String(e);
+  return TRANSIENT.test(message) && !/connection closed/i.test(message);
+}
+
+export class Ride {
+  /** When the first failure since the last success happened (ms), else null. */
+  private since: number | null = null;
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly timeoutMs: number, private readonly who: string) {}
+
+  /** Something succeeded: a later failure gets a window of its own. */
+  progress(): void {
+    this.since = null;
+  }
+
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  /** Ends every retry now: they reject with ERR_LOG_CLOSED. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** Runs `op` until it succeeds (see the module comment); `what` names it in the error. */
+  async run<T>(what: string, op: () => Promise<T>): Promise<T> {
+    for (;;) {
+      this.checkStopped();
+      try {
+        const value = await this.race(op());
+        this.progress();
+        return value;
+      } catch (e) {
+        await this.failed(e, what);
+      }
+    }
+  }
+
+  /**
+   * A try failed with `e`: throws it coded when it is final (not transient, or past the deadline),
+   * else waits before the next try.
+   */
+  async failed(e: unknown, what: string): Promise<void> {
+    this.checkStopped();
+    if (!transientError(e)) throw asLogError(e, what);
+    this.since ??= Date.now();
+    const left = this.since + 2 * this.timeoutMs - Date.now();
+    if (left <= 0) {
+      throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
+    }
+    await this.race(new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, left))));
+    this.checkStopped();
+  }
+
+  /** `p`, or ERR_LOG_CLOSED as soon as stop() is called. */
+  race<T>(p: Promise<T>): Promise<T> {
+    const signal = this.stopping.signal;
+    if (signal.aborted) {
+      p.catch(() => undefined);
+      return Promise.reject(LogError.closed(this.who));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onStop = (): void => reject(LogError.closed(this.who));
+      signal.addEventListener('abort', onStop, { once: true });
+      p.then(
+        (v) => { signal.removeEventListener('abort', onStop); resolve(v); },
+        (e: unknown) => { signal.removeEventListener('abort', onStop); reject(e); },
+      );
+    });
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw LogError.closed(this.who);
+  }
+}
