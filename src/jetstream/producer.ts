@@ -31,7 +31,7 @@ import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
-import { recordHeaders } from './record-codec.js';
+import { checkWireSize, producerHeaderBytes, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
@@ -69,6 +69,10 @@ export class JetStreamProducer implements BackendProducer {
   private doubtSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
+  /** The server's max_payload: a message's payload and headers together. */
+  private readonly serverMaxPayload: number;
+  /** The stream name's UTF-8 bytes (the Nats-Expected-Stream header of every publish). */
+  private readonly streamBytes: number;
 
   private constructor(
     private readonly session: Session,
@@ -81,6 +85,8 @@ export class JetStreamProducer implements BackendProducer {
     this.next = endOffset;
     this.acked = endOffset;
     this.encoder = new AttributeEncoder(dedup !== null);
+    this.serverMaxPayload = serverMaxPayload(session);
+    this.streamBytes = Buffer.byteLength(session.options.stream, 'utf8');
   }
 
   /** Opens the producer of the stream with options `checkProducerOptions` accepted. */
@@ -137,6 +143,7 @@ export class JetStreamProducer implements BackendProducer {
     if (size > this.maxRecordBytes) {
       throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${size} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
     }
+    checkWireSize(bytes.byteLength, opts, producerHeaderBytes(this.streamBytes, this.lease.token.length), this.serverMaxPayload);
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
       if (earlier !== undefined) return earlier;

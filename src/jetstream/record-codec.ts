@@ -9,6 +9,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import type { Message } from '../types.js';
+import { WRITER_HEADER } from './resync.js';
 
 export const KEY_HEADER = 'Rl-Key';
 const RESERVED = /^(nats-|rl-)/i;
@@ -36,6 +37,51 @@ export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
     }
   }
   return h;
+}
+
+/** A NATS header block's own bytes: "NATS/1.0", then "\r\n\r\n" after its last line. */
+export const HEADER_BLOCK_BYTES = 'NATS/1.0'.length + 4;
+
+/** The bytes of one header line, "\r\n<name>: <value>", for an ASCII name and a value of `valueBytes` UTF-8 bytes. */
+export function headerLineBytes(name: string, valueBytes: number): number {
+  return 2 + name.length + 2 + valueBytes;
+}
+
+/**
+ * The header bytes a record's key, headers and dedup key add to its NATS message (as nats.js encodes
+ * them; the server's max_payload counts them with the payload). For options recordHeaders accepted.
+ */
+export function attributeHeaderBytes(opts: AppendOptions): number {
+  const { key, headers, dedupKey } = opts;
+  let n = 0;
+  if (key !== undefined) n += headerLineBytes(KEY_HEADER, 4 * Math.ceil((typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.byteLength) / 3));
+  if (headers !== undefined) for (const name of Object.keys(headers)) n += headerLineBytes(name, Buffer.byteLength(headers[name]!, 'utf8'));
+  if (dedupKey !== undefined) n += headerLineBytes('Nats-Msg-Id', Buffer.byteLength(dedupKey, 'utf8'));
+  return n;
+}
+
+/** The most digits of a stream sequence (Number.MAX_SAFE_INTEGER has 16). */
+const MAX_SEQUENCE_DIGITS = 16;
+
+/**
+ * The header bytes the producer adds to every publish: the block, the fence (a lease token of
+ * `tokenLength`, resync.ts), the expected stream (of `streamBytes`) and the expected last sequence.
+ */
+export function producerHeaderBytes(streamBytes: number, tokenLength: number): number {
+  return HEADER_BLOCK_BYTES + headerLineBytes(WRITER_HEADER, tokenLength)
+    + headerLineBytes('Nats-Expected-Stream', streamBytes) + headerLineBytes('Nats-Expected-Last-Sequence', MAX_SEQUENCE_DIGITS);
+}
+
+/**
+ * The server refuses a message past its max_payload, headers included (the producer's and the
+ * record's): such a record is refused by append with ERR_RECORD_TOO_LARGE, before it is queued,
+ * instead of by the server after (which would stop the producer).
+ */
+export function checkWireSize(dataBytes: number, opts: AppendOptions | undefined, ownHeaderBytes: number, maxPayload: number): void {
+  const wire = dataBytes + ownHeaderBytes + (opts === undefined ? 0 : attributeHeaderBytes(opts));
+  if (wire > maxPayload) {
+    throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${dataBytes} data bytes is a NATS message of up to ${wire} bytes with its headers, past the server's max_payload (${maxPayload})`);
+  }
 }
 
 /** The message a consumer hands out for a stored NATS message. */
