@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { Child } from './child.js';
-import { appendFrame, countFrames, errorCodeIn, flushFrame, helloFrame, rawClient, rawFrame, refusedAppendFrame, settle } from './funnel-kit.js';
+import { APPEND, appendFrame, countFrames, errorCodeIn, flushFrame, helloFrame, rawClient, rawFrame, refusedAppendFrame, settle } from './funnel-kit.js';
 import { prng, readRecords, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('funnel');
@@ -268,6 +268,24 @@ test('hostile bytes close only their own connection; the log and other clients g
   await good.close();
   await p.close();
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['before', ...attacks.map(([w]) => `after ${w}`)]);
+});
+
+test('a header that is not UTF-8 goes through append: past its limit once read as U+FFFD, it is refused, not stored', async () => {
+  // 30,000 bytes of 0xFF read back as 30,000 U+FFFD: 90,000 bytes, past MAX_HEADER_VALUE_BYTES.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true });
+  const value = Buffer.alloc(30_000, 0xff);
+  const attrs = Buffer.concat([Buffer.from([2, 1, 1, 0x68]), Buffer.from([value.length & 0xff, value.length >>> 8]), value]); // headers: 1, "h"
+  const record = Buffer.concat([Buffer.alloc(4), attrs, Buffer.from('d')]);
+  record.writeUInt32LE(((attrs.length + 1) | 0x8000_0000) >>> 0, 0);
+  const count = Buffer.alloc(4);
+  count.writeUInt32LE(1, 0);
+  const raw = await rawClient(logDir);
+  raw.socket.write(Buffer.concat([helloFrame(), rawFrame(APPEND, Buffer.concat([count, record]))]));
+  await waitFor(() => countFrames(raw.received(), 4) === 1, 'the APPEND_REPLY');
+  raw.socket.destroy();
+  await p.close();
+  assert.equal(await readRecords(logDir), [], 'nothing stored');
 });
 
 test('a flood of flushes is answered, each one, past the bound on flushes running at once', async () => {

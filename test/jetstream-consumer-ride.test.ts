@@ -255,6 +255,54 @@ test('a cursor commit stored while its reply is held past timeoutMs: the retry i
   }
 });
 
+test('close() during a nonblocking call ends the call as at the log\'s end, not with an error (the read of the stream\'s end is cut short)', async () => {
+  const own = await startNats();
+  const backend = jetstream({ servers: own.url, stream: 'ride-close', leaseMs: 30_000, timeoutMs: 2_000 });
+  try {
+    const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+    for (let i = 0; i < 5; i++) p.append(`r${i}`);
+    await p.close();
+    for (let round = 0; round < 10; round++) {
+      const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx(`close-${round}`) });
+      const run = c.nonblockingProcess(null, () => 'commit');
+      await new Promise((resolve) => setImmediate(resolve));
+      await c.close();
+      const r = await run; // rejected with ERR_LOG_CLOSED before the fix
+      assert.ok(r.stoppedBy === 'end' || r.stoppedBy === 'abort', `round ${round}: stopped by ${r.stoppedBy}`);
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
+test('destroy() while close() retries its last commit (server away) ends that retry: close() rejects with ERR_LOG_CLOSED, not at the bound', async () => {
+  const own = await startNats();
+  const timeoutMs = 3_000;
+  const backend = jetstream({ servers: own.url, stream: 'ride-destroy', leaseMs: 30_000, timeoutMs });
+  try {
+    const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+    for (let i = 0; i < 10; i++) p.append(`r${i}`);
+    await p.close();
+    const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('d'), commit: { everyRecords: 1000 } });
+    const killed = gate();
+    const run = c.nonblockingProcess(null, async (m) => {
+      if (m.offset === 4) { await kill(own); killed.open(); } // 5 records done, not yet committed
+      return 'commit' as const;
+    }).catch(() => undefined);
+    await killed.opened;
+    const closing = c.close().then(() => 'resolved', (e: { code?: string }) => e.code ?? String(e));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the commit is being retried now
+    const t0 = Date.now();
+    await within(c.destroy(), 6 * timeoutMs, 'destroy()');
+    const outcome = await within(closing, 1_000, 'close() after destroy()');
+    assert.is(outcome, 'ERR_LOG_CLOSED', 'the retry ended by destroy(), not at 2 x timeoutMs with ERR_IO');
+    assert.ok(Date.now() - t0 < 6 * timeoutMs);
+    await within(run, 1_000, 'the processing call');
+  } finally {
+    await own.stop();
+  }
+});
+
 if (natsServerBinary() === null) {
   process.stdout.write(`# ${SKIP_REASON}\n`);
   const skipped = suite('jetstream consumers ride out a server restart');

@@ -275,7 +275,7 @@ export class Consumer implements AsyncIterable<Message> {
 
   private async abort(err: Error | undefined): Promise<void> {
     this.lagWatch?.stop();
-    if (this.feed.isReleased) return; // close() already released everything
+    if (this.feed.isReleased) return this.feed.cutRelease(); // close() is releasing: a commit it retries ends now
     this.calls.destroyedWith = err ?? LogError.closed('consumer');
     this.feed.requestClose();
     const released = this.feed.release(false);

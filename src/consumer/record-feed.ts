@@ -28,6 +28,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   private closed = false;
   /** The reader and the cursor are closed: nothing is read or committed any more. */
   private released = false;
+  /** What release() returned: close()'s commit and lease release, in flight or settled. */
+  private releasing: void | Promise<void> = undefined;
   private busy = false;
   /** While a processing call runs: resolves once it has ended (its last outcome committed). */
   private callEnd: Promise<void> | null = null;
@@ -141,6 +143,21 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    */
   release(commit: boolean): void | Promise<void> {
     this.released = true;
+    this.releasing = this.releaseNow(commit);
+    return this.releasing;
+  }
+
+  /**
+   * destroy() after close() began releasing: the cursor is dropped, so that a last commit being
+   * retried (an async store riding out an outage) ends now instead of at its bound; resolves once
+   * the release settled (close() reports its outcome).
+   */
+  cutRelease(): Promise<void> {
+    const dropped = this.cursor?.drop();
+    return Promise.all([dropped, this.releasing]).then(() => undefined, () => undefined);
+  }
+
+  private releaseNow(commit: boolean): void | Promise<void> {
     let done: void | Promise<void> = undefined;
     try {
       this.reader.close();

@@ -16,6 +16,7 @@
  * The parts follow in the order of their bits; each is present only when its bit is set. All
  * integers are little endian.
  */
+import { isUtf8 } from 'node:buffer';
 import { ErrorCode, LogError } from '../errors.js';
 export { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK } from './frame.js';
 import { describe } from '../validate.js';
@@ -229,15 +230,20 @@ function u16At(b: Uint8Array, at: number): number {
   return b[at]! | (b[at + 1]! << 8);
 }
 
+/** decodeAttributes' answer, with `strictUtf8`, for a header or dedup key that is not valid UTF-8. */
+export const NOT_UTF8 = 'record header or dedup key is not valid UTF-8';
+
 function readString(b: Uint8Array, at: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8');
 }
 
 /**
  * Decodes the attribute block of a payload held in `b` from `at` to `end` (the flag was set).
- * Returns a reason string when the block does not fit the payload or names an unknown attribute.
+ * Returns a reason string when the block does not fit the payload or names an unknown attribute;
+ * with `strictUtf8`, NOT_UTF8 when a header name or value or the dedup key is not valid UTF-8 (read
+ * without it, such bytes read as U+FFFD, which re-encode longer).
  */
-export function decodeAttributes(b: Uint8Array, at: number, end: number): RecordAttributes | string {
+export function decodeAttributes(b: Uint8Array, at: number, end: number, strictUtf8 = false): RecordAttributes | string {
   if (at >= end) return 'record attribute block is empty';
   const flags = b[at]!;
   if ((flags & ~KNOWN_ATTRS) !== 0 || flags === 0) return `record names unknown attributes (0x${flags.toString(16)})`;
@@ -262,11 +268,13 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number): Record
       if (p + 1 > end) return 'record header overruns the record';
       const nameBytes = b[p++]!;
       if (nameBytes === 0 || p + nameBytes + 2 > end) return 'record header name overruns the record';
+      if (strictUtf8 && !isUtf8(b.subarray(p, p + nameBytes))) return NOT_UTF8;
       const name = readString(b, p, nameBytes);
       p += nameBytes;
       const valueBytes = u16At(b, p);
       p += 2;
       if (p + valueBytes > end) return 'record header value overruns the record';
+      if (strictUtf8 && !isUtf8(b.subarray(p, p + valueBytes))) return NOT_UTF8;
       const value = readString(b, p, valueBytes);
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
       else headers[name] = value;
@@ -278,6 +286,7 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number): Record
     const n = u16At(b, p);
     p += 2;
     if (p + n > end) return 'record dedup key overruns the record';
+    if (strictUtf8 && !isUtf8(b.subarray(p, p + n))) return NOT_UTF8;
     dedupKey = readString(b, p, n);
     p += n;
   }

@@ -14,7 +14,7 @@
  *          or -(i + 1) for the error at index i (the record was refused)
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions } from '../format/record.js';
+import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
 
@@ -91,7 +91,8 @@ export interface BatchCheck {
   readonly count: number;
   /**
    * Whether its records can go into the ring as they are (RingAppender.appendRun): none carries a
-   * dedup key and none is longer than maxRecordBytes. Else each is appended on its own.
+   * dedup key, none is longer than maxRecordBytes, and their header names and values are UTF-8.
+   * Else each is appended on its own.
    */
   readonly run: boolean;
 }
@@ -114,7 +115,13 @@ export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | s
     if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
     if (end - p - 4 > maxRecordBytes) run = false;
     if ((word & RECORD_ATTRIBUTES_FLAG) !== 0) {
-      const attrs = decodeAttributes(body, p + 4, end);
+      // Strict: names and values that are not UTF-8 read as U+FFFD, which append re-encodes (and
+      // checks against the limits) longer; such a record goes through append, not as it came.
+      let attrs = decodeAttributes(body, p + 4, end, true);
+      if (attrs === NOT_UTF8) {
+        run = false;
+        attrs = decodeAttributes(body, p + 4, end); // the rest of the block is checked all the same
+      }
       if (typeof attrs === 'string') return `an APPEND whose record ${i} is malformed (${attrs})`;
       if (attrs.dedupKey !== null) run = false;
     }

@@ -111,7 +111,13 @@ export class JsSource implements LogSource {
   /** Reads the stream's end; when records are past the reader, waits until one arrives, the pull fails, or close. */
   async fill(reader: RecordReader, signal: AbortSignal | undefined): Promise<boolean> {
     if (this.reader.buffered > 0 || this.reader.error !== null) return true;
-    const { endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds());
+    let endOffset: number;
+    try {
+      ({ endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds()));
+    } catch (e) {
+      if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
+      throw e;
+    }
     this.knownEnd = Math.max(this.knownEnd, endOffset);
     if (reader.nextOffset >= endOffset || this.stopped) return false;
     this.pull.owedEnd = Math.max(this.pull.owedEnd, endOffset);
