@@ -87,6 +87,10 @@ export class ConsumerPool {
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
     retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
     if (this.startFailure !== null) throw this.startFailure;
+    if (!blocking) {
+      const refreshed = host.refreshEnd(opts.signal);
+      if (refreshed !== undefined) await refreshed;
+    }
     const originOffset = host.doneOffset();
     const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
     const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
