@@ -2,8 +2,8 @@
  * Conformance, worker pools, on every backend: a processing call with a handler module and
  * `{ workers: 2 }` hands each record to a worker once, with its key, headers and timestamp, and
  * commits the contiguous prefix of finished records; skip, retry and dead letters as in the caller's
- * thread; a worker that exits mid-record is replaced; `max` stops a call exactly, and the next call goes on there; a blocking call handles
- * records appended while it waits. Locally the workers read the segment files; on JetStream the
+ * thread; a worker that exits mid-record or hangs past `timeoutMs` is replaced; `max` stops a call exactly, and the next call goes on there; a blocking call handles
+ * records appended while it waits, and ends on its signal and on close(). Locally the workers read the segment files; on JetStream the
  * records reach them through the round's shared window (docs/jetstream.md).
  */
 import * as assert from 'uvu/assert';
@@ -58,28 +58,34 @@ async function closeAll(c: Consumer, p: AnyProducer): Promise<void> {
   }
 }
 
+/** 3,000 records through a pool of 2 workers: each handled once, all committed, nothing left after a reopen. */
+async function everyRecordOnce(log: LogUnderTest, style: ConsumerStyle): Promise<void> {
+  const N = 3000;
+  const p = await filled(log, range(0, N).map((n) => `rec-${n}`));
+  const dir = seenDir();
+  const c = await log.consumer(style);
+  try {
+    const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }));
+    assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'end' });
+    assert.is(c.committedOffset, N);
+    assert.equal(seen(dir), range(0, N), 'each record handled once');
+  } finally {
+    await c.close();
+  }
+  const again = await log.consumer(style);
+  try {
+    assert.equal(await again.nonblockingProcess(null, () => 'commit'), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' }, 'nothing is left to deliver');
+  } finally {
+    await closeAll(again, p);
+  }
+}
+
 conformance('conformance: pool', (test, b) => {
-  test('clientTx with a pool of 2 workers: every record handled once, with its key and headers; the cursor at the end', async () => {
-    const log = await b.fresh();
-    const N = 3000;
-    const p = await filled(log, range(0, N).map((n) => `rec-${n}`));
-    const dir = seenDir();
-    const c = await log.consumer(ConsumerStyle.clientTx('pool'));
-    try {
-      const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 50 }));
-      assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'end' });
-      assert.is(c.committedOffset, N);
-      assert.equal(seen(dir), range(0, N), 'each record handled once');
-    } finally {
-      await c.close();
-    }
-    const again = await log.consumer(ConsumerStyle.clientTx('pool'));
-    try {
-      assert.equal(await again.nonblockingProcess(null, () => 'commit'), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' }, 'nothing is left to deliver');
-    } finally {
-      await closeAll(again, p);
-    }
-  });
+  for (const [name, style] of [['clientTx', ConsumerStyle.clientTx('pool')], ['globalTx', ConsumerStyle.globalTx()]] as const) {
+    test(`${name} with a pool of 2 workers: every record handled once, with its key and headers; the cursor at the end`, async () => {
+      await everyRecordOnce(await b.fresh(), style);
+    });
+  }
 
   test('outcomes in a pool: skip, retry and dead letters as in the caller\'s thread', async () => {
     const log = await b.fresh();
@@ -121,6 +127,51 @@ conformance('conformance: pool', (test, b) => {
       assert.ok(existsSync(join(dir, 'crashed-130')) && existsSync(join(dir, 'crashed-555')), 'the workers exited');
     } finally {
       await closeAll(c, p);
+    }
+  });
+
+  test('a handler call past timeoutMs: its worker is replaced and its lane starts again there', async () => {
+    const log = await b.fresh();
+    const p = await filled(log, range(0, 200).map((n) => `${n === 70 ? 'hang' : 'rec'}-${n}`));
+    const dir = seenDir();
+    const c = await log.consumer(ConsumerStyle.clientTx('hang'));
+    try {
+      const s = await guarded(c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 10, timeoutMs: 500 }));
+      assert.equal(s, { committed: 200, skipped: 0, retried: 0, stoppedBy: 'end' });
+      assert.is(c.committedOffset, 200);
+      assert.equal([...new Set(seen(dir))], range(0, 200));
+      assert.ok(existsSync(join(dir, 'hung-70')), 'the call hung once');
+    } finally {
+      await closeAll(c, p);
+    }
+  });
+
+  test('close() during a blocking pool call ends it; the next consumer goes on from what was committed', async () => {
+    const log = await b.fresh();
+    const p = await filled(log, range(0, 100).map((n) => `rec-${n}`));
+    const dir = seenDir();
+    const c = await log.consumer(ConsumerStyle.clientTx('close'));
+    let closed = false;
+    try {
+      const call = guarded(c.blockingProcess(null, handler, { workers: 2, batchRecords: 16 }));
+      await waitFor(() => seen(dir).length === 100, 'the 100 records handled');
+      await c.close();
+      closed = true;
+      const s = await call;
+      assert.equal(s, { committed: 100, skipped: 0, retried: 0, stoppedBy: 'end' });
+      appendAll(p, range(100, 150).map((n) => `rec-${n}`), 100);
+      await p.flush();
+      const next = await log.consumer(ConsumerStyle.clientTx('close'));
+      const rest: number[] = [];
+      try {
+        await next.nonblockingProcess(null, (m) => { rest.push(m.offset); return 'commit'; });
+      } finally {
+        await next.close();
+      }
+      assert.equal(rest, range(100, 150));
+    } finally {
+      if (!closed) await c.close();
+      await p.close();
     }
   });
 
