@@ -2,8 +2,9 @@
  * Conformance, worker pools, on every backend: a processing call with a handler module and
  * `{ workers: 2 }` hands each record to a worker once, with its key, headers and timestamp, and
  * commits the contiguous prefix of finished records; skip, retry and dead letters as in the caller's
- * thread; a worker that exits mid-record or hangs past `timeoutMs` is replaced; `max` stops a call exactly, and the next call goes on there; a blocking call handles
- * records appended while it waits, and ends on its signal and on close(). Locally the workers read the segment files; on JetStream the
+ * thread; a worker that exits mid-record or hangs past `timeoutMs` is replaced; `max` stops a call
+ * exactly, and the next call goes on there; a blocking call handles records appended while it waits,
+ * and ends on its signal and on close(). Locally the workers read the segment files; on JetStream the
  * records reach them through the round's shared window (docs/jetstream.md).
  */
 import * as assert from 'uvu/assert';
