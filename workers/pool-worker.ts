@@ -1,12 +1,14 @@
 /**
  * A consumer pool worker's entry (run by piscina). Lifecycle of one task: load the handler module
- * (once per worker), take this thread's reader of the log (once per log), run the task's lane
+ * (once per worker), take this thread's reader of the log (once per log; a reader of the task's
+ * shared record window when the log is on a backend, src/consumer/pool-window.ts), run the task's lane
  * (src/consumer/pool-lane.ts), and answer with why the lane ended. A throw, from loading or from the
  * lane, becomes an 'error' answer after the lane's progress is published: the coordinator rethrows it.
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import type { PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
+import type { LaneRecordReader, PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
+import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { fileIO } from '../src/storage/file-io.js';
 import type { Handler } from '../src/types.js';
@@ -42,7 +44,8 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
   const lane = new Lane(task);
   try {
     const handler = await loadHandler(task.handler);
-    return await lane.run(handler, await readerOf(task.logDir));
+    const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir);
+    return await lane.run(handler, reader);
   } catch (e) {
     return lane.fail(e);
   }

@@ -42,7 +42,7 @@ export class ConsumerCalls {
         await this.feed.leave();
       }
     }
-    if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'the JetStream backend does not support worker pools yet: pass a handler function');
+    if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'this log\'s backend does not support worker pools: pass a handler function');
     const url = handlerModuleUrl(handler);
     const popts = resolvePoolOptions(options);
     this.feed.enter(true);

@@ -72,6 +72,10 @@ export class LocalSource implements LogSource {
     return lagBehind(this.io, this.logId, nextOffset, endOffset);
   }
 
+  poolWindowBytes(): null {
+    return null; // the workers read the segment files
+  }
+
   endSource(): EndSource | null {
     const c = this.sharedControl();
     if (c === null) return null;

@@ -33,6 +33,12 @@ export interface RecordReader {
   read(limitOffset: number, strict: boolean): Message | null;
   /** Places the reader so that read() returns `offset` next. */
   seek(offset: number): void;
+  /**
+   * An async engine's reader, which cannot seek back: takes back records it handed out (the last
+   * ones, in order) to hand them out again first. A pool round on a backend gives back what it read
+   * past the records done.
+   */
+  unread?(records: readonly Message[]): void;
   close(): void;
 }
 
@@ -42,8 +48,15 @@ export interface LogSource {
   readonly logId: string;
   /** Whether records can be read without waiting for I/O (iter(), a nonblocking loop without fill). */
   readonly synchronous: boolean;
-  /** Whether the consumer's worker pools can read this log (they read the segment files). */
+  /** Whether the consumer's worker pools can read this log (the segment files, or a shared window: poolWindowBytes). */
   readonly supportsPools: boolean;
+  /**
+   * The arena size of a pool round's shared record window (src/consumer/pool-window.ts) when the
+   * workers cannot read the log themselves; null: they read the segment files.
+   */
+  poolWindowBytes(): number | null;
+  /** An async engine: reads the log's end anew, so availableEndOffset() is now's (a nonblocking pool call starts). */
+  refreshEnd?(signal: AbortSignal | undefined): Promise<void>;
   /** How far `reader` may read now. */
   readLimit(reader: RecordReader): ReadLimit;
   /**
@@ -63,7 +76,7 @@ export interface LogSource {
   lag(nextOffset: number, endOffset: number): CursorLag;
   /** The shared end a pool's workers watch, when the producer runs in this process; else null. */
   endSource(): EndSource | null;
-  /** The record at `offset`, read apart from the consumer's reader (for a dead letter). */
+  /** The record at `offset`, read apart from the consumer's reader (a dead letter of a pool reading the files). */
   readOne(offset: number): Message;
   /** Releases what the source holds (connections, watches); the reader is closed separately. */
   close(): void | Promise<void>;

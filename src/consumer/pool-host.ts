@@ -10,7 +10,7 @@ import type { EndSource } from './pool-protocol.js';
 
 /** What the pool needs from its consumer. */
 export interface PoolHost {
-  /** The real path of the log directory. */
+  /** The log's id (locally the real path of the log directory). */
   readonly logId: string;
   /** Every record below this offset is done; the call goes on from it. */
   doneOffset(): number;
@@ -20,10 +20,23 @@ export interface PoolHost {
   wait(signal: AbortSignal | undefined, after: number): Promise<void>;
   /** The producer's control block when it runs in this process (workers watch it), else null. */
   endSource(): EndSource | null;
-  /** Every record below `offset` is done: move the cursor there. */
-  advanceTo(offset: number): void;
-  /** Reads one record (for dead letters). */
+  /** Every record below `offset` is done: move the cursor there (an async cursor store: the commit's promise when it syncs). */
+  advanceTo(offset: number): void | Promise<void>;
+  /** Reads one record (for dead letters) from the files. */
   readOne(offset: number): Message;
+  /**
+   * The arena size of the shared record window a round needs when the workers cannot read the log
+   * themselves (a backend: src/consumer/pool-window.ts), or null: they read the segment files.
+   */
+  poolWindowBytes(): number | null;
+  /** Window rounds: the next record of the consumer's reader (the feeder's), or null when none is here yet. */
+  pullRecord(): Message | null;
+  /** Window rounds: fetches what the log holds now; false when there is nothing more. */
+  fill(signal: AbortSignal | undefined): Promise<boolean> | false;
+  /** Window rounds: records pulled and not done, handed back in order to be read again first. */
+  giveBack(records: readonly Message[]): void;
+  /** A nonblocking call on a backend: reads the log's end anew, so availableEndOffset() is now's. */
+  refreshEnd(signal: AbortSignal | undefined): Promise<void> | void;
   /** close() was called: stop the lanes, commit what finished, return. */
   isClosed(): boolean;
   /** Aborts when close() is called (wakes the coordinator). */

@@ -1,7 +1,8 @@
 /**
  * One lane of a consumer pool, run in a pool worker (workers/pool-worker.ts) as one task. The lane
- * reads the records of its stripes (src/consumer/pool-protocol.ts) from the segment files itself, so
- * no payload is copied between threads, and runs the handler on each in order under the retry policy.
+ * reads the records of its stripes (src/consumer/pool-protocol.ts) itself, from the segment files
+ * (no payload is copied between threads) or, on a backend, from the round's shared record window
+ * (src/consumer/pool-window.ts), and runs the handler on each in order under the retry policy.
  * Records not written yet are waited for with Atomics.wait on the end source (the producer's control
  * block in its process), so a new record wakes the worker directly. Progress goes to the shared
  * progress block; the lane never commits: the coordinator (src/consumer/pool-round.ts) advances the
@@ -10,13 +11,13 @@
  * Not thread-safe: one Lane belongs to one task on one worker thread.
  */
 import { LogError } from '../errors.js';
-import type { LaneReader } from '../reader/lane-reader.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
 import { checkOutcome, retryDelayMs } from './handler-policy.js';
 import {
-  OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type PoolResult, type PoolTask, type ProgressViews,
+  OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult, type PoolTask,
+  type ProgressViews,
 } from './pool-protocol.js';
 
 /** The longest one Atomics.wait lasts before the stop flag is looked at again (stops also notify). */
@@ -51,7 +52,7 @@ export class Lane {
   }
 
   /** Runs the lane up to `endOffset`, a stop, a 'break', a throw or an exhausted record. */
-  async run(handler: Handler, reader: LaneReader): Promise<PoolResult> {
+  async run(handler: Handler, reader: LaneRecordReader): Promise<PoolResult> {
     const { task, p } = this;
     const c = controlViews(task.end.control); // a posted SharedArrayBuffer arrives as a new object each time
     let end = 0;
@@ -90,7 +91,7 @@ export class Lane {
   }
 
   /** Reads record `offset` (readable below `end`), moving the reader there first if need be. */
-  private readRecord(reader: LaneReader, offset: number, end: number): Message {
+  private readRecord(reader: LaneRecordReader, offset: number, end: number): Message {
     if (reader.nextOffset !== offset && !this.jumpFromBaton(reader, offset)) {
       // Moving forward past the other lanes' stripes is cheaper than a seek (which lists the
       // directory, reads the index and reopens the segment).
@@ -102,7 +103,7 @@ export class Lane {
   }
 
   /** Record `offset` is finished with outcome byte `byte`: report it and move to the lane's next record. */
-  private finish(offset: number, byte: number, reader: LaneReader): void {
+  private finish(offset: number, byte: number, reader: LaneRecordReader): void {
     const { lane, lanes, originOffset, stripe } = this.task;
     this.p.outcomes[offset & (WINDOW - 1)] = byte;
     this.passBaton(offset, reader);
@@ -113,7 +114,7 @@ export class Lane {
   }
 
   /** The lane stops at record `offset`; an exhausted record counts as finished (the coordinator dead-letters it). */
-  private stopAt(offset: number, stop: Stop, reader: LaneReader): PoolResult {
+  private stopAt(offset: number, stop: Stop, reader: LaneRecordReader): PoolResult {
     if (stop.kind === 'exhausted') {
       const { lane, lanes, originOffset, stripe } = this.task;
       this.p.outcomes[offset & (WINDOW - 1)] = OutcomeByte.EXHAUSTED;
@@ -165,7 +166,7 @@ export class Lane {
    * At the start of a stripe: jump to where the previous lane's reader stood when it finished the
    * stripe just before (not reading through it). False when that hint is not for this stripe.
    */
-  private jumpFromBaton(reader: LaneReader, offset: number): boolean {
+  private jumpFromBaton(reader: LaneRecordReader, offset: number): boolean {
     const { p, task } = this;
     const { lane, lanes, originOffset, stripe } = task;
     const rel = offset - originOffset;
@@ -181,7 +182,7 @@ export class Lane {
   }
 
   /** After the last record of a stripe: tell the lane of the next stripe, and where this reader stands. */
-  private passBaton(offset: number, reader: LaneReader): void {
+  private passBaton(offset: number, reader: LaneRecordReader): void {
     const { p, task } = this;
     const rel = offset - task.originOffset;
     if (task.lanes === 1 || (rel + 1) % task.stripe !== 0) return;

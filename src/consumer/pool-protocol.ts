@@ -9,7 +9,28 @@
  * `endOffset`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
  * coordinator needs that record's last error for the dead letter, then starts the lane again).
  */
+import type { ReaderHint } from '../reader/reader-contracts.js';
+import type { Message } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
+
+/**
+ * What a lane reads its records with: a LaneReader over the segment files (src/reader/lane-reader.ts),
+ * or a WindowReader over the round's shared record window (src/consumer/pool-window.ts).
+ */
+export interface LaneRecordReader {
+  /** The offset of the record read() returns next. */
+  readonly nextOffset: number;
+  /** The next record below `limit`, or null; `strict`: every record below `limit` must be readable. */
+  read(limit: number, strict: boolean): Message | null;
+  /** Moves forward to `offset` by reading through; false when it cannot (seek instead). */
+  skipTo(offset: number): boolean;
+  /** Places the reader so that read() returns `offset` next. */
+  seek(offset: number): void;
+  /** Where the reader stands, for the next lane to jump to; null when it has no such place. */
+  hint(): ReaderHint | null;
+  /** Moves to `offset` from a hint; false when the hint is not usable. */
+  jumpTo(h: ReaderHint, offset: number): boolean;
+}
 
 /**
  * A control block (src/ring/layout.ts) whose I64 slot `offsetSlot` holds the end of the readable
@@ -30,8 +51,13 @@ export interface EndSource {
 
 /** Run lane `lane` of the pool from record `startOffset` (a record of that lane) up to `endOffset`. */
 export interface PoolTask {
-  /** The real path of the log directory. */
+  /** The log's id (locally the real path of the log directory): ctx.logId. */
   readonly logDir: string;
+  /**
+   * The round's shared record window (src/consumer/pool-window.ts) when the log is not in files the
+   * worker can read (a backend); null: the worker reads the segment files under `logDir`.
+   */
+  readonly window: SharedArrayBuffer | null;
   /** The handler module's URL (its default export is the handler). */
   readonly handler: string;
   /** The consumer's retry policy, applied in the lane. */

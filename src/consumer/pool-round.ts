@@ -15,9 +15,11 @@ import type { ProcessSummary } from '../types.js';
 import type { PoolCall } from './pool-host.js';
 import {
   OutcomeByte, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
-  type EndSource, type PoolResult, type PoolTask, type ProgressViews,
+  type PoolResult, type PoolTask, type ProgressViews,
 } from './pool-protocol.js';
-import { CONTROL_BYTES, I32, I64, bump, controlViews, endSlots, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
+import { WindowSupply } from './pool-feeder.js';
+import { FileSupply, type RecordSupply } from './pool-supply.js';
+import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 
 type TaskStop = NonNullable<PoolResult['stop']>;
 /** Why the round stopped its lanes before `endOffset`; the first reason wins. */
@@ -50,10 +52,8 @@ export class PoolRound {
   private readonly summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   private readonly progress: SharedArrayBuffer;
   private readonly pv: ProgressViews;
-  /** Without the producer in this process, workers watch this block, where the round publishes the end it finds in the files. */
-  private readonly own: ControlViews;
-  private readonly ownSource: EndSource;
-  private readonly endSource: EndSource;
+  /** How the records reach the lanes: the files, or a shared window the round feeds (pool-supply.ts). */
+  private readonly supply: RecordSupply;
   private readonly sourceViews: ControlViews;
 
   /** Every record below is completed and committed. */
@@ -71,7 +71,6 @@ export class PoolRound {
   // while the loop was not waiting.
   private dirty = false;
   private wake: (() => void) | null = null;
-  private tailing: Promise<void> | null = null;
   private idleFor = 0;
   private readonly onAbort = (): void => this.poke();
 
@@ -85,16 +84,10 @@ export class PoolRound {
       Atomics.store(this.pv.i64, 1 + k, BigInt(laneFrom(originOffset, k, lanes, originOffset, call.batchRecords)));
       Atomics.store(this.pv.stripeDone, k, -1n);
     }
-    const ownBlock = new SharedArrayBuffer(CONTROL_BYTES);
-    this.own = controlViews(ownBlock);
-    this.ownSource = { control: ownBlock, ...endSlots('written'), strict: false };
-    let source = call.host.endSource();
-    if (source === null) {
-      this.publishEnd();
-      source = this.ownSource;
-    }
-    this.endSource = source;
-    this.sourceViews = controlViews(source.control);
+    const arenaBytes = call.host.poolWindowBytes();
+    this.supply = arenaBytes === null ? new FileSupply(call)
+      : new WindowSupply(call, arenaBytes, this.pv, originOffset, endOffset, (e) => this.onSupplyFailure(e));
+    this.sourceViews = controlViews(this.supply.end.control);
   }
 
   /** Runs the round to its end; throws what stopped it with an error, after committing what finished. */
@@ -113,13 +106,13 @@ export class PoolRound {
       host.closeRequested.removeEventListener('abort', this.onAbort);
       await this.drain();
     }
-    // Commit what finished before the end, a stop or a failure.
-    if (thrown === null) {
-      try {
-        await this.settle();
-      } catch (e) {
-        thrown = e;
-      }
+    // Commit what finished before the end, a stop or a failure; then records read past it go back.
+    try {
+      if (thrown === null) await this.settle();
+    } catch (e) {
+      thrown = e;
+    } finally {
+      await this.supply.close(this.doneOffset);
     }
     if (thrown !== null) throw thrown;
     if (this.failure !== null) throw this.failure;
@@ -154,7 +147,7 @@ export class PoolRound {
     const host = this.call.host;
     if (this.call.signal?.aborted) this.stopAll({ kind: 'abort' });
     if (host.isClosed()) this.stopAll({ kind: 'closed' });
-    if (this.endSource !== this.ownSource && !this.moved && host.endSource()?.control !== this.endSource.control) {
+    if (!this.moved && this.supply.gone()) {
       // The producer of this process closed (or was replaced): its block says no more. End this
       // round; ConsumerPool goes on with the source there is now.
       this.moved = true;
@@ -175,12 +168,8 @@ export class PoolRound {
       const w = Atomics.waitAsync(pv.i32, P32.PROGRESS_SEQ, seq, this.idleFor);
       if (w.async) waits.push(w.value);
     }
-    if (call.blocking && this.endSource === this.ownSource && Atomics.load(pv.i32, P32.STOP) === 0) {
-      // Tail the files for the workers: publish each new end into the block they watch.
-      this.tailing ??= call.host.wait(call.signal, loadOffset(this.own, I64.WRITTEN_OFFSET))
-        .then(() => this.publishEnd(), () => undefined).finally(() => { this.tailing = null; });
-      waits.push(this.tailing);
-    }
+    const more = this.supply.more(Atomics.load(pv.i32, P32.STOP) !== 0);
+    if (more !== null) waits.push(more);
     await Promise.race(waits);
     this.wake = null;
     clearTimeout(timer);
@@ -212,7 +201,7 @@ export class PoolRound {
       return;
     }
     const task: PoolTask = {
-      logDir: call.host.logId, handler: call.handlerUrl, retry: call.retry, end: this.endSource, progress: this.progress,
+      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, end: this.supply.end, progress: this.progress,
       lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
     };
     const ac = new AbortController();
@@ -294,7 +283,7 @@ export class PoolRound {
       else if (outcome === OutcomeByte.EXHAUSTED) {
         const ex = this.exhausted.get(o);
         if (ex === undefined) break; // its task's answer (the last error) is still on its way
-        await this.call.deadLetters.put(this.call.host.readOne(o), ex.attempts, ex.lastError);
+        await this.call.deadLetters.put(this.supply.readOne(o), ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
       } else {
@@ -304,9 +293,10 @@ export class PoolRound {
     }
     if (o > this.doneOffset) {
       this.doneOffset = o;
-      this.call.host.advanceTo(o);
+      const committing = this.call.host.advanceTo(o);
       Atomics.store(pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
       bump(pv, P32.SETTLED_SEQ);
+      if (committing !== undefined) await committing;
     }
   }
 
@@ -316,7 +306,7 @@ export class PoolRound {
     if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
     Atomics.store(pv.i32, P32.STOP, 1);
     bump(pv, P32.SETTLED_SEQ);
-    Atomics.notify(this.sourceViews.i32, this.endSource.seqSlot); // workers waiting for records look at the stop flag
+    Atomics.notify(this.sourceViews.i32, this.supply.end.seqSlot); // workers waiting for records look at the stop flag
     for (let k = 0; k < this.lanes; k++) Atomics.notify(pv.laneWake, k);
   }
 
@@ -332,12 +322,10 @@ export class PoolRound {
     return Math.min(this.endOffset, Number(Atomics.load(this.pv.i64, 1 + lane)));
   }
 
-  /** Publishes the end of the records in the files into the block the workers watch (own source only). */
-  private publishEnd(): void {
-    const end = this.call.host.availableEndOffset();
-    if (end > loadOffset(this.own, I64.WRITTEN_OFFSET)) {
-      storeOffset(this.own, I64.WRITTEN_OFFSET, end);
-      bump(this.own, I32.WRITTEN_SEQ);
-    }
+  /** The feeder of a window round failed (a read of the backend, a record too large): the call fails with it. */
+  private onSupplyFailure(e: unknown): void {
+    this.failure ??= e;
+    this.stopAll(null);
+    this.poke();
   }
 }

@@ -5,7 +5,8 @@
  * control block in its process; elsewhere a block the coordinator publishes into as it tails the
  * files), reads its records from the files itself, and reports each finished record through shared
  * memory. So in steady state a record passes from the writer to a worker without the coordinator's
- * thread and without a task hand-off. The coordinator, on the consumer's thread, advances the cursor
+ * thread and without a task hand-off. On a backend the coordinator's feeder copies the records into a
+ * shared window the workers read instead (src/consumer/pool-feeder.ts, pool-window.ts). The coordinator, on the consumer's thread, advances the cursor
  * over the contiguous prefix of finished records only.
  *
  * A worker that crashes, or whose handler call runs past `timeoutMs`, is replaced and its lane starts
@@ -87,6 +88,10 @@ export class ConsumerPool {
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
     retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
     if (this.startFailure !== null) throw this.startFailure;
+    if (!blocking) {
+      const refreshed = host.refreshEnd(opts.signal);
+      if (refreshed !== undefined) await refreshed;
+    }
     const originOffset = host.doneOffset();
     const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
     const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());

@@ -231,12 +231,14 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /**
    * A pool call ended: the pool read ahead on its own, so the reader is put at the first record not
-   * done (not after close(): that would open a segment again).
+   * done (not after close(): that would open a segment again). A record in hand that the call neither
+   * finished nor took (it ran no round) stays in hand, the reader where it is.
    */
   endPoolCall(): void {
+    this.bound = NOTHING_READ;
+    if (this.pending !== null && this.pending.offset === this.poolDoneOffset) return;
     this.pending = null;
     if (!this.isClosed()) this.reader.seek(this.poolDoneOffset);
-    this.bound = NOTHING_READ;
   }
 
   /** During a pool call: every record below it is done. */
@@ -259,10 +261,37 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.source.endSource();
   }
 
-  /** During a pool call: every record below `offset` is done; the cursor moves there. */
-  advanceTo(offset: number): void {
+  /**
+   * During a pool call: every record below `offset` is done; the cursor moves there (after destroy()
+   * nothing is committed). An async cursor store returns its commit's promise when it syncs.
+   */
+  advanceTo(offset: number): void | Promise<void> {
     this.poolDoneOffset = offset;
-    if (!this.released) void this.cursor?.advance(offset, undefined); // after destroy() nothing is committed (pools: local engine only, whose commit is synchronous)
+    if (!this.released) return this.cursor?.advance(offset, undefined);
+  }
+
+  /** The arena size of a pool round's shared record window, or null: the workers read the files. */
+  poolWindowBytes(): number | null {
+    return this.source.poolWindowBytes();
+  }
+
+  /** A pool round's feeder: the next record of the reader (the pending one first), or null. */
+  pullRecord(): Message | null {
+    const m = this.take();
+    this.pending = null;
+    return m;
+  }
+
+  /** A pool round's feeder: records pulled and not done, read again first (the reader takes them back). */
+  giveBack(records: readonly Message[]): void {
+    if (this.reader.unread === undefined) throw new LogError(ErrorCode.INTERNAL, 'internal invariant broken: this reader cannot take records back');
+    this.reader.unread(records);
+    this.bound = NOTHING_READ;
+  }
+
+  /** Before a nonblocking pool call on an async engine: reads the log's end anew. */
+  refreshEnd(signal: AbortSignal | undefined): Promise<void> | void {
+    return this.source.refreshEnd?.(signal);
   }
 
   /** Reads the record at `offset` with a reader of its own (for a dead letter). */

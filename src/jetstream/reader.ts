@@ -67,8 +67,19 @@ export class JsReader implements RecordReader {
     this.buffer.push(m);
   }
 
+  /** Takes back the last records handed out (a pool round gives back what it read past the records done). */
+  unread(records: readonly Message[]): void {
+    if (records.length === 0) return;
+    if (records[records.length - 1]!.offset + 1 !== this.next) {
+      throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: records given back up to ${records[records.length - 1]!.offset}, the reader is at ${this.next}`);
+    }
+    this.buffer = [...records, ...this.buffer.slice(this.head)];
+    this.head = 0;
+    this.next = records[0]!.offset;
+  }
+
   seek(offset: number): void {
-    // Only a pool call seeks, and pools are refused on this backend.
+    // Only a pool call seeks, to where its round gave the records back (unread).
     if (offset !== this.nextOffset) throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: the JetStream reader cannot seek (from ${this.nextOffset} to ${offset})`);
   }
 
@@ -80,7 +91,7 @@ export class JsReader implements RecordReader {
 
 export class JsSource implements LogSource {
   readonly synchronous = false;
-  readonly supportsPools = false;
+  readonly supportsPools = true;
   readonly logId: string;
   private stopped = false;
   /** Wakes a wait or fill: a record arrived, the pull failed, or close. */
@@ -159,7 +170,17 @@ export class JsSource implements LogSource {
   }
 
   readOne(offset: number): Message {
-    throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: readOne(${offset}) on the JetStream backend (pools are refused there)`);
+    throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: readOne(${offset}) on the JetStream backend (a pool's dead letter comes from its window)`);
+  }
+
+  /** A pool's workers read the records from a shared window: twice the largest record the server takes, at least 8 MiB. */
+  poolWindowBytes(): number {
+    return Math.max(8 * 1024 * 1024, 2 * (this.session.nc.info?.max_payload ?? 1024 * 1024) + 64 * 1024);
+  }
+
+  async refreshEnd(): Promise<void> {
+    const { endOffset } = await this.session.bounds();
+    this.knownEnd = Math.max(this.knownEnd, endOffset);
   }
 
   async close(): Promise<void> {
