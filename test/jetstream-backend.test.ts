@@ -12,7 +12,7 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, tempDir, throwsWith, waitFor } from './kit.js';
-import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream backend');
 let server: NatsServer;
@@ -346,12 +346,4 @@ test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the 
   assert.is((await streamOf(name)).maxBytes, -1);
 });
 
-if (natsServerBinary() === null) {
-  // Printed, and one visible test that says so: run-tests.mjs counts a file with no test as failed.
-  process.stdout.write(`# ${SKIP_REASON}\n`);
-  const skipped = suite('jetstream backend');
-  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
-  skipped.run();
-} else {
-  test.run();
-}
+runOrSkip(test, 'jetstream backend');

@@ -26,7 +26,7 @@ import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, isLogError, type
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
 import { startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
-import { natsServerBinary, SKIP_REASON } from './nats-kit.js';
+import { runOrSkip } from './nats-kit.js';
 
 const TIMEOUT_MS = 2_000;
 const LEASE_MS = 2_000;
@@ -396,11 +396,4 @@ test('a blocking clientTx consumer tailing the log through a leader kill: it goe
   }
 });
 
-if (natsServerBinary() === null) {
-  process.stdout.write(`# ${SKIP_REASON}\n`);
-  const skipped = suite('jetstream cluster faults');
-  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
-  skipped.run();
-} else {
-  test.run();
-}
+runOrSkip(test, 'jetstream cluster faults');

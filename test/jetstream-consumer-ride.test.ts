@@ -13,7 +13,7 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
-import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream consumers ride out a server restart');
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 1e9));
@@ -303,11 +303,4 @@ test('destroy() while close() retries its last commit (server away) ends that re
   }
 });
 
-if (natsServerBinary() === null) {
-  process.stdout.write(`# ${SKIP_REASON}\n`);
-  const skipped = suite('jetstream consumers ride out a server restart');
-  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
-  skipped.run();
-} else {
-  test.run();
-}
+runOrSkip(test, 'jetstream consumers ride out a server restart');

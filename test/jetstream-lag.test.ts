@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream lag and stats');
 let server: NatsServer;
@@ -145,12 +145,4 @@ test('inspectLog({ backend }): the stream\'s bounds and bytes, the producer\'s l
   await rejectsWith(inspectLog({ backend: {} } as never), 'ERR_INVALID_OPTION');
 });
 
-if (natsServerBinary() === null) {
-  // Printed, and one visible test that says so: run-tests.mjs counts a file with no test as failed.
-  process.stdout.write(`# ${SKIP_REASON}\n`);
-  const skipped = suite('jetstream lag and stats');
-  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
-  skipped.run();
-} else {
-  test.run();
-}
+runOrSkip(test, 'jetstream lag and stats');

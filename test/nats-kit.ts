@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { suite as uvuSuite } from 'uvu';
 
 /** The path of nats-server, or null. */
 export function natsServerBinary(): string | null {
@@ -104,4 +105,19 @@ export async function startNats(readyMs = 15_000, again?: NatsServer): Promise<N
 /** Stops every server a test file started (the suite's after hook). */
 export async function stopAllNats(): Promise<void> {
   await Promise.all([...running].map((s) => s.stop()));
+}
+
+/**
+ * Runs `test`; without nats-server, prints why and runs instead one visible test named so (the
+ * runner, scripts/run-tests.mjs, counts a file with no test as failed).
+ */
+export function runOrSkip(test: { run(): void }, name: string): void {
+  if (natsServerBinary() !== null) {
+    test.run();
+    return;
+  }
+  process.stdout.write(`# ${SKIP_REASON}\n`);
+  const skipped = uvuSuite(name);
+  skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
+  skipped.run();
 }
