@@ -14,7 +14,7 @@ const test = suite('internal-producer');
 
 /** The producer's ring appender and writer thread, which no public API exposes. */
 interface Internals {
-  appender: { head: number; readonly mask: number; readonly view: DataView; publish(): void };
+  appends: { appender: { head: number; readonly mask: number; readonly view: DataView; publish(): void } };
   link: { worker: { emit(event: string, m: unknown): boolean } };
 }
 const internals = (p: Producer): Internals => p as unknown as Internals;
@@ -26,7 +26,7 @@ test('a ring record reaching past the published head fails the writer with ERR_I
   await p.flush();
   // The ring appender publishes 8 bytes whose length field claims 1,000: a producer-side bug the writer
   // must not frame.
-  const a = internals(p).appender;
+  const a = internals(p).appends.appender;
   a.view.setUint32(a.head & a.mask, 1000, true);
   a.head = (a.head + 8) >>> 0;
   a.publish();

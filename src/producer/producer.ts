@@ -5,20 +5,18 @@
  */
 import { hasBackend, type BackendProducer, type BackendProducerOptions } from '../backend/backend-types.js';
 import { openBackendProducer } from '../backend/open-producer.js';
-import { LogError, internalError } from '../errors.js';
+import { LogError } from '../errors.js';
 import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
 import { I32, I64, State, controlViews, loadOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
+import { OwnerAppends } from './owner-appends.js';
 import type { RecoveryReport } from '../types.js';
 import { registerProducer, type LocalProducer } from './registry.js';
-import { rebuildDedupWindow } from './dedup-rebuild.js';
 import { readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { channels, publish, type RecoveryEvent } from '../events.js';
-import type { DedupWindow } from './dedup-window.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
-import { SharedAppends } from './shared-appends.js';
 import { makeToken, type ProducerToken } from './producer-token.js';
 import { AttachedProducer } from './attached-producer.js';
 import { waitWritable } from './writable.js';
@@ -42,13 +40,12 @@ export class Producer {
   readonly recovery: RecoveryReport;
   /** What in-process consumers see of this producer. */
   private readonly local: LocalProducer;
-  private nextOffsetValue: number;
-  private readonly appender: RingAppender;
+  /** This handle's appends: the next offset, the dedup window, the shared path after share(). */
+  private readonly appends: OwnerAppends;
   /** close(), destroy() and the close at process exit. */
   private readonly shutdown: ProducerShutdown;
   /** The options with every default applied (`logDir` as its real path); see {@link ProducerOptions}. */
   readonly options: ResolvedProducerOptions;
-  private readonly realDir: string;
   private readonly shared: SharedLog;
   private readonly c: ControlViews;
   /** The writer thread: its messages, exit, failure and control calls. */
@@ -64,10 +61,6 @@ export class Producer {
    * ```
    */
   readonly failed: Promise<LogError>;
-  /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
-  private dedup: DedupWindow | null = null;
-  /** Set by share(): from then on every append takes the append lock and the offset from shared memory. */
-  private sharedAppends: SharedAppends | null = null;
   /** What flush() needs of this handle (src/producer/durable-wait.ts). */
   private readonly durableWaiter: DurableWaiter;
   /** The listener of `acceptConnections` (src/funnel/); stopped before the writer stops. */
@@ -79,26 +72,18 @@ export class Producer {
     this.shared = shared;
     const c = controlViews(shared.control);
     this.c = c;
-    this.realDir = options.logDir;
-    this.link = new WriterLink(worker, c, this.realDir, opened.controlPort);
+    this.link = new WriterLink(worker, c, options.logDir, opened.controlPort);
     this.failed = this.link.failed;
-    this.nextOffsetValue = ready.nextOffset;
     this.local = { shared, views: c, nextOffset: () => this.nextOffset };
     this.recovery = { truncated: ready.truncated, removed: ready.removed };
     this.shutdown = new ProducerShutdown({
-      c, link: this.link, worker, lock: opened.lock, realDir: this.realDir, local: this.local,
-      funnel: () => this.funnel, sharedAppends: () => this.sharedAppends,
+      c, link: this.link, worker, lock: opened.lock, realDir: options.logDir, local: this.local,
+      funnel: () => this.funnel, sharedAppends: () => this.appends.shared,
     });
-    this.appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, () => this.throwStopped(), options.dedupWindow !== null);
-    this.durableWaiter = {
-      c, appendTimeoutMs: options.appendTimeoutMs,
-      check: () => {
-        if (this.shutdown.destroyedWith !== null) throw this.shutdown.destroyedWith;
-        if (this.link.failure !== null) this.throwStopped();
-      },
-      failed: () => this.shutdown.failedFlush(),
-      closed: () => LogError.closed('producer'),
-    };
+    const stopped = (): never => this.throwStopped();
+    const appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, stopped, options.dedupWindow !== null);
+    this.appends = new OwnerAppends(c, appender, ready.nextOffset, options.appendTimeoutMs, stopped);
+    this.durableWaiter = this.shutdown.durableWaiter(options.appendTimeoutMs);
   }
 
   /**
@@ -107,16 +92,12 @@ export class Producer {
    * ({@link Producer.recovery}). The directory stays locked until `close()` or `destroy()`.
    *
    * @param options - The log directory and the options; every one but `logDir` has a default.
-   * @returns The open producer, ready to append.
-   * @throws {@link LogError} `ERR_INVALID_OPTION` when an option is unknown, of the wrong type or out
-   *   of range, or `logDir` names (or passes through) a file.
-   * @throws {@link LogError} `ERR_LOG_LOCKED` while another live producer (in any process, thread or
-   *   copy of the module) holds the directory.
-   * @throws {@link LogError} `ERR_LOG_CORRUPT` when recovery finds damage that is not a torn tail.
-   * @throws {@link LogError} `ERR_UNSUPPORTED_FORMAT` when a segment is of a newer format than this
-   *   version reads (nothing is changed).
-   * @throws {@link LogError} `ERR_IO` or `ERR_DISK_FULL` when creating, reading or recovering the files
-   *   fails; `ERR_WRITER_FAILED` when the writer thread fails to start.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` for an option unknown, of the wrong type or out of
+   *   range, or a `logDir` that names (or passes through) a file; `ERR_LOG_LOCKED` while another live
+   *   producer (in any process, thread or copy of the module) holds the directory; `ERR_LOG_CORRUPT`
+   *   when recovery finds damage that is not a torn tail; `ERR_UNSUPPORTED_FORMAT` for a segment of a
+   *   newer format (nothing is changed); `ERR_IO` or `ERR_DISK_FULL` when creating, reading or
+   *   recovering the files fails; `ERR_WRITER_FAILED` when the writer thread fails to start.
    *
    * @example
    * ```ts
@@ -139,13 +120,7 @@ export class Producer {
     const { io, options: resolved, ready } = opened;
     const realDir = resolved.logDir;
     try {
-      if (resolved.dedupWindow !== null) {
-        try {
-          producer.dedup = rebuildDedupWindow(io, realDir, resolved.dedupWindow, ready.nextOffset);
-        } catch (e) {
-          throw LogError.fromSystem(e, 'rebuilding the dedup window', realDir);
-        }
-      }
+      if (resolved.dedupWindow !== null) producer.appends.rebuildDedup(io, realDir, resolved.dedupWindow);
       registerProducer(realDir, producer.local);
       publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
       opened.worker.unref();
@@ -162,10 +137,9 @@ export class Producer {
    * came from: the same synchronous append, offsets dense across every handle.
    *
    * @param token - What {@link Producer.share} returned, posted to this thread unchanged.
-   * @throws {@link LogError} `ERR_INVALID_OPTION` for anything but such a token (including a token of
-   *   another version of reactive-log).
-   * @throws {@link LogError} `ERR_LOG_CLOSED` when that producer is closed; the writer's code when
-   *   the log has failed.
+   * @throws {@link LogError} `ERR_INVALID_OPTION` for anything but such a token (a token of another
+   *   version of reactive-log too); `ERR_LOG_CLOSED` when that producer is closed; the writer's code
+   *   when the log has failed.
    *
    * @example
    * ```ts
@@ -182,27 +156,20 @@ export class Producer {
   }
 
   /**
-   * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring.
-   * Waits (bounded by appendTimeoutMs) when the ring is full, then throws ERR_LOG_FULL. `opts` gives
-   * the record a key and headers (ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE when they are not
-   * valid; nothing is appended then). With a dedup window (the `dedupWindow` option), `opts.dedupKey`
-   * makes the append idempotent: a key the window holds returns the offset of the record that carried
-   * it, and nothing is appended.
-   *
-   * The record is written by the writer thread soon after; it is durable once `flush()` resolves (or
-   * as the sync policy says).
+   * Appends one record and returns its offset. Synchronous: copies the bytes into the shared ring,
+   * waiting (bounded by appendTimeoutMs) while the ring is full. The writer thread writes it soon
+   * after; it is durable once `flush()` resolves (or as the sync policy says). With a dedup window
+   * (the `dedupWindow` option), `opts.dedupKey` makes the append idempotent: a key the window holds
+   * returns the offset of the record that carried it, and nothing is appended.
    *
    * @param data - The record's bytes; a string is stored as UTF-8.
    * @param opts - The record's key, headers and dedup key.
-   * @returns The record's offset.
-   * @throws {@link LogError} `ERR_LOG_FULL` when the ring stays full for `appendTimeoutMs`.
-   * @throws {@link LogError} `ERR_RECORD_TOO_LARGE` when data, key and headers exceed `maxRecordBytes`
-   *   or a limit of a key or header.
-   * @throws {@link LogError} `ERR_INVALID_RECORD` for a key, headers or dedup key of the wrong type or
-   *   shape (a dedup key also without the `dedupWindow` option); `ERR_INVALID_OPTION` when `data` is
-   *   not a string or a Uint8Array.
-   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error (such as
-   *   `ERR_IO`, `ERR_DISK_FULL`, `ERR_WRITER_FAILED`) once it has failed.
+   * @throws {@link LogError} `ERR_LOG_FULL` when the ring stays full for `appendTimeoutMs`;
+   *   `ERR_RECORD_TOO_LARGE` when data, key and headers exceed `maxRecordBytes` or a limit of a key or
+   *   header; `ERR_INVALID_RECORD` for a key, headers or dedup key of the wrong type or shape (a dedup
+   *   key also without the `dedupWindow` option); `ERR_INVALID_OPTION` when `data` is not a string or
+   *   a Uint8Array (nothing is appended on any of these); `ERR_LOG_CLOSED` after `close()` or
+   *   `destroy()`; the writer's error (such as `ERR_IO`, `ERR_DISK_FULL`) once it has failed.
    *
    * @example
    * ```ts
@@ -213,17 +180,7 @@ export class Producer {
     // One load: close(), destroy(), the exit hook and every writer failure leave STATE past RUNNING
     // before they return (throwStopped then names the cause).
     if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-    if (this.sharedAppends !== null) return this.sharedAppends.append(data, opts, this.dedup);
-    const dedupKey = opts?.dedupKey;
-    if (dedupKey !== undefined && this.dedup !== null) {
-      const earlier = this.dedup.lookup(dedupKey, this.nextOffsetValue);
-      if (earlier !== undefined) return earlier;
-    }
-    this.appender.append(data, opts);
-    const offset = this.nextOffsetValue++;
-    // The encoder accepted the key (a string of 1 to MAX_DEDUP_KEY_BYTES bytes) before anything was copied.
-    if (dedupKey !== undefined && this.dedup !== null) this.dedup.remember(dedupKey, offset);
-    return offset;
+    return this.appends.append(data, opts);
   }
 
   /**
@@ -234,7 +191,6 @@ export class Producer {
    * refused batch appends nothing. An empty batch appends nothing and returns `nextOffset`.
    *
    * @param records - The records, in order; a dedup key is refused here.
-   * @returns The offset of the first record.
    * @throws {@link LogError} as {@link Producer.append} does, and `ERR_RECORD_TOO_LARGE` when the batch
    *   does not fit the ring; `ERR_INVALID_RECORD` for a record of the wrong shape or with a dedup key.
    *
@@ -245,10 +201,7 @@ export class Producer {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped(); // as in append()
-    if (this.sharedAppends !== null) return this.sharedAppends.appendBatch(records);
-    const first = this.nextOffsetValue;
-    this.nextOffsetValue += this.appender.appendBatch(records);
-    return first;
+    return this.appends.appendBatch(records);
   }
 
   /**
@@ -257,7 +210,6 @@ export class Producer {
    * blocking the event loop, for as long as the writer needs (no appendTimeoutMs: pass a `signal` to
    * bound it, ERR_ABORTED then); rejects with the log's error if it stops meanwhile.
    *
-   * @param options - `bytes`: the record's size (default 0); `signal`: ends the wait.
    * @throws {@link LogError} `ERR_ABORTED` when `signal` aborts first; `ERR_INVALID_OPTION` when `bytes`
    *   is not a whole number from 0 to `maxRecordBytes`; `ERR_LOG_CLOSED` or the writer's error when the
    *   producer stops.
@@ -275,7 +227,7 @@ export class Producer {
     const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
     const signal = optionalSignal(o.signal);
     if (this.shutdown.stopped || this.link.failure !== null) this.throwStopped();
-    await waitWritable(this.c, this.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
+    await waitWritable(this.c, this.appends.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
   /**
@@ -323,7 +275,7 @@ export class Producer {
 
   /** The offset the next append will get (of any handle, once shared). */
   get nextOffset(): number {
-    return this.sharedAppends === null ? this.nextOffsetValue : this.sharedAppends.nextOffset();
+    return this.appends.nextOffset;
   }
 
   /**
@@ -331,12 +283,11 @@ export class Producer {
    * holds the log's shared memory). From the first call on, every handle appends under one lock and
    * the offsets are dense across all of them. Closing this producer closes the attached handles.
    *
-   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once it
-   *   has failed.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; the writer's error once failed.
    */
   share(): ProducerToken {
     this.ensureRunning();
-    this.sharedAppends ??= SharedAppends.start(this.c, this.appender, this.nextOffsetValue, this.options.appendTimeoutMs, () => this.throwStopped());
+    this.appends.share();
     return makeToken(this.shared, this.options);
   }
 
@@ -363,8 +314,7 @@ export class Producer {
   /**
    * Resolves when every record appended before the call is fsynced. Rejects with the writer's error
    * once the writer has failed, even when every record was already durable (a failure while idle).
-   *
-   * `options.signal`: when it aborts first (or was aborted already), the call rejects at once with
+   * When `options.signal` aborts first (or was aborted already), the call rejects at once with
    * ERR_ABORTED, the signal's reason as its `cause`. Only the wait stops: the producer goes on, and
    * the records become durable as the sync policy says (a later `flush()` waits for them).
    *
@@ -401,7 +351,8 @@ export class Producer {
    * valid prefix of what was appended. flush() calls waiting now reject with `err` (ERR_LOG_CLOSED
    * without one), at once; later calls fail with ERR_LOG_CLOSED. Resolves once the thread has stopped
    * (a thread blocked inside a system call, such as an fsync on a hung device, stops when the call
-   * returns) and the lock is released. Safe to call twice (the same promise) and after close() (then it does nothing).
+   * returns) and the lock is released. Safe to call twice (the same promise) and after close() (then
+   * it does nothing).
    */
   destroy(err?: Error): Promise<void> {
     return this.shutdown.destroy(err);
@@ -425,15 +376,7 @@ export class Producer {
       flush: () => this.flush(),
       appendRun: (body, start, end) => {
         if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-        if (this.sharedAppends !== null) return null; // other threads' appends take the lock between records
-        const first = this.nextOffsetValue;
-        let error: LogError | null = null;
-        try {
-          this.appender.appendRun(body, start, end, (records) => { this.nextOffsetValue += records; });
-        } catch (e) {
-          error = e instanceof LogError ? e : internalError(`appendRun threw ${String(e)}`);
-        }
-        return { first, appended: this.nextOffsetValue - first, error };
+        return this.appends.appendRun(body, start, end);
       },
     };
   }

@@ -12,6 +12,7 @@ import type { FunnelServer } from '../funnel/server.js';
 import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit, type ClosesAtExit } from './exit-hook.js';
 import { unregisterProducer, type LocalProducer } from './registry.js';
 import type { SharedAppends } from './shared-appends.js';
+import type { DurableWaiter } from './durable-wait.js';
 import type { WriterLink } from './writer-link.js';
 
 /** How long a flush that met a failed log waits for the writer's failure message (with its details). */
@@ -69,6 +70,19 @@ export class ProducerShutdown implements ClosesAtExit {
   stoppedError(): LogError | Error {
     if (this.stopped) return LogError.closed('producer');
     return this.p.link.error ?? LogError.closed('producer');
+  }
+
+  /** What the owner's flush() needs (src/producer/durable-wait.ts): this handle's stop states. */
+  durableWaiter(appendTimeoutMs: number): DurableWaiter {
+    return {
+      c: this.p.c, appendTimeoutMs,
+      check: () => {
+        if (this.destroyedWith !== null) throw this.destroyedWith;
+        if (this.p.link.failure !== null) throw this.stoppedError();
+      },
+      failed: () => this.failedFlush(),
+      closed: () => LogError.closed('producer'),
+    };
   }
 
   /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
