@@ -10,6 +10,8 @@ import { defineConfig } from 'tsup';
 //    imports the user's handler module). The text is kept in memory, not written to dist/.
 // 2. The library (ESM: index and cli, sharing chunks; CJS: index) is built with those texts in place
 //    of the constants REACTIVE_LOG_WRITER_CODE and REACTIVE_LOG_POOL_WORKER_CODE (src/embedded.ts).
+//    The writer's own helper thread (workers/syncer.ts, the write-behind) is bundled the same way, and
+//    its text goes into the writer's bundle (REACTIVE_LOG_SYNCER_CODE, src/writer/write-behind.ts).
 //    So dist/ holds no worker file, and an app that bundles the library has none to copy.
 //
 // 3. The JetStream backend (src/jetstream/) is a third entry, `reactive-log/jetstream`: only it imports
@@ -25,8 +27,8 @@ import { defineConfig } from 'tsup';
 // In watch mode the worker texts are those of the start: a change under workers/ or in the sources
 // they use needs a new `tsup --watch`.
 
-/** One worker entry bundled into a single ES module; `banner` is its first line. */
-function workerModule(entry: string, banner: string): string {
+/** One worker entry bundled into a single ES module; `banner` is its first line, `define` its constants. */
+function workerModule(entry: string, banner: string, define: Record<string, string> = {}): string {
   const out = buildSync({
     entryPoints: [entry],
     bundle: true,
@@ -38,6 +40,7 @@ function workerModule(entry: string, banner: string): string {
     minifyWhitespace: true,
     minifySyntax: true,
     banner: { js: banner },
+    define,
     logLevel: 'warning',
   });
   const text = out.outputFiles[0]!.text;
@@ -54,7 +57,10 @@ function workerModule(entry: string, banner: string): string {
 export default defineConfig((options) => {
   if (!options.watch) rmSync('dist', { recursive: true, force: true });
   const define = {
-    REACTIVE_LOG_WRITER_CODE: JSON.stringify(workerModule('workers/writer.ts', '// reactive-log writer')),
+    // The write-behind thread (workers/syncer.ts) is started by the writer thread: its text lives in the writer's bundle.
+    REACTIVE_LOG_WRITER_CODE: JSON.stringify(workerModule('workers/writer.ts', '// reactive-log writer', {
+      REACTIVE_LOG_SYNCER_CODE: JSON.stringify(workerModule('workers/syncer.ts', '// reactive-log write-behind')),
+    })),
     REACTIVE_LOG_POOL_WORKER_CODE: JSON.stringify(workerModule('workers/pool-worker.ts', '// reactive-log pool worker')),
   };
   return [

@@ -17,6 +17,8 @@ import { encodeIndexEntries, type IndexEntries } from './offset-index.js';
 import { createSegment, indexName, segmentName, type SegmentInfo } from './segment-files.js';
 
 export class ActiveSegment {
+  /** The data file's path. */
+  readonly path: string;
   private fd: number;
   private indexFd: number;
   /** The file position the next frame is written at: the segment's size. */
@@ -48,7 +50,8 @@ export class ActiveSegment {
     this.lastEntryOffset = n > 0 ? index.offsets[n - 1]! : info.baseOffset;
     this.lastEntryPosition = n > 0 ? index.positions[n - 1]! : SEGMENT_HEADER_BYTES;
     this.indexEntries = n;
-    this.fd = io.open(join(dir, segmentName(info.baseOffset)), 'r+');
+    this.path = join(dir, segmentName(info.baseOffset));
+    this.fd = io.open(this.path, 'r+');
     try {
       this.indexFd = io.open(join(dir, indexName(info.baseOffset)), 'r+');
     } catch (e) {
@@ -78,6 +81,11 @@ export class ActiveSegment {
   /** Every byte below this position is fsynced (a frame header records it: see findValidFrameAfter). */
   get durableBytes(): number {
     return this.durablePosition;
+  }
+
+  /** The data file's descriptor (the write-behind thread fdatasyncs it: src/writer/write-behind.ts). */
+  get dataFd(): number {
+    return this.fd;
   }
 
   /** Whether bytes were written since the last fsync. */

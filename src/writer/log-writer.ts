@@ -25,6 +25,7 @@ import { ActiveSegment } from '../segment/active-segment.js';
 import { FrameBuilder } from './frame-builder.js';
 import { MAX_SLEEP_MS, Retention } from './retention.js';
 import { RingBatch } from './ring-batch.js';
+import { WRITE_BEHIND_BYTES, WriteBehind } from './write-behind.js';
 
 /** How long the writer watches an empty ring before it sleeps (see spinForWork). */
 const SPIN_MS = 0.05;
@@ -39,6 +40,8 @@ export class LogWriter {
   private readonly hint: DurableHintWriter;
   /** The segments, their total size, deletion and backpressure. */
   private readonly retention: Retention;
+  /** fdatasyncs on a helper thread between the policy's own, under the policies that leave them apart. */
+  private readonly behind: WriteBehind;
 
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
   private writtenOffset: number; // WRITTEN_OFFSET, mirrored
@@ -73,6 +76,8 @@ export class LogWriter {
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durableOffset);
     this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, now);
+    const p = opts.syncPolicy;
+    this.behind = new WriteBehind(p.kind === 'never' || p.kind === 'periodic' || (p.kind === 'everyBytes' && p.bytes > WRITE_BEHIND_BYTES));
     this.lastSyncMs = now();
     this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
@@ -217,6 +222,7 @@ export class LogWriter {
     const frame = this.frame;
     frame.build(batch.slices, batch.frameBytes, batch.recordCount, this.writtenOffset, ts, segment.durableBytes);
     segment.appendFrame(frame.header, batch.slices, frame.trailer, batch.frameBytes, this.writtenOffset, batch.recordCount, ts);
+    this.behind.wrote(batch.frameBytes, segment);
     this.retention.grew(batch.frameBytes);
     this.bytesSinceSync += batch.frameBytes;
     this.stats.frame(batch.recordCount, batch.frameBytes);
@@ -248,6 +254,7 @@ export class LogWriter {
   private sync(): void {
     if (this.durableOffset >= this.writtenOffset && !this.segment.unsynced) return;
     const t = performance.now();
+    this.behind.settle(this.segment);
     this.segment.sync();
     this.stats.fsync(performance.now() - t);
     this.publishDurable();
@@ -272,6 +279,7 @@ export class LogWriter {
   private roll(): void {
     const sealed = this.segment.info;
     const t = performance.now();
+    this.behind.settle(this.segment);
     this.segment.seal();
     this.stats.fsync(performance.now() - t);
     this.stats.roll();
@@ -312,6 +320,8 @@ export class LogWriter {
   /** Close: everything is drained (the caller checked); fsync data and index, close the files. CLOSED unless `failed`. */
   private finish(failed = false): void {
     this.sync();
+    this.behind.settle(this.segment);
+    this.behind.stop();
     this.segment.syncIndex();
     this.segment.close();
     this.hint.close();
@@ -323,6 +333,7 @@ export class LogWriter {
 
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
+    this.behind.stop();
     try { this.segment.close(); } catch { /* already failed */ }
     try { this.hint.close(); } catch { /* already failed */ }
     try { this.retention.close(); } catch { /* already failed */ }

@@ -1,0 +1,107 @@
+/**
+ * Write-behind (src/writer/write-behind.ts): under the policies that leave fsyncs apart, a helper
+ * thread fdatasyncs the active segment every 8 MiB while the writer goes on. Its calls are seen in the
+ * fault layer's trace (thread "worker"); its failure is the writer's failure, since Linux reports a
+ * failed writeback to one fsync only and a later fsync of the writer may then return 0.
+ */
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Producer, SyncPolicy, type SyncPolicy as Policy } from '../dist/index.js';
+import { suite, tempDir, rejectsWith, throwsWith, waitFor, readRecords } from './kit.js';
+import { readTrace, withFaults, type FaultPlan } from './faults.js';
+
+const test = suite('write-behind');
+
+const RECORD = 1024;
+/** 24 MiB of 1 KiB records: at least two write-behind calls. */
+const RECORDS = 24 * 1024;
+
+function record(i: number): Buffer {
+  const b = Buffer.alloc(RECORD, 0x61 + (i % 26));
+  b.write(`r${i} `);
+  return b;
+}
+
+/** Opens a producer with `plan` in force in its threads (the writer, and the helper it starts). */
+function open(logDir: string, syncPolicy: Policy, plan: FaultPlan): Promise<Producer> {
+  return withFaults(plan, () => Producer.open({ logDir, syncPolicy }));
+}
+
+function helperSyncs(trace: string): number {
+  return readTrace(trace).filter((l) => l.thread === 'worker' && l.op === 'fdatasync' && !l.fired).length;
+}
+
+function threads(): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+}
+
+test('under never the helper fdatasyncs as the segment grows; the log reads back whole', async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [], trace });
+  for (let i = 0; i < RECORDS; i++) p.append(record(i));
+  await p.flush();
+  await p.close();
+  assert.ok(helperSyncs(trace) >= 2, `expected at least 2 write-behind calls for 24 MiB, saw ${helperSyncs(trace)}`);
+  const back = await readRecords(logDir);
+  assert.is(back.length, RECORDS);
+  for (const i of [0, 1, 8191, 8192, RECORDS - 1]) assert.ok(back[i]!.text.startsWith(`r${i} `), `record ${i}`);
+});
+
+test('under always the writer fsyncs every group itself: no helper call', async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.always(), { rules: [], trace });
+  for (let i = 0; i < RECORDS; i++) p.append(record(i));
+  await p.flush();
+  await p.close();
+  assert.is(helperSyncs(trace), 0);
+  assert.ok(readTrace(trace).some((l) => l.thread === 'writer' && l.op === 'fdatasync'), 'the writer fsynced');
+});
+
+for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as const) {
+  test(`a failed helper fdatasync (${errno}) fails the log with ${code}: nothing it covered is acknowledged`, async () => {
+    const logDir = tempDir();
+    // The helper's first call fails; the writer's own fsyncs succeed, as a later fsync does on Linux
+    // once the failed writeback's pages are marked clean.
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { errno } }] });
+    let appended = 0;
+    try {
+      for (; appended < RECORDS; appended++) p.append(record(appended));
+    } catch (e) {
+      assert.is((e as { code?: string }).code, code, 'an append after the failure throws its code');
+    }
+    const err = await rejectsWith(p.flush(), code);
+    assert.match(err.message, 'write-behind');
+    assert.match(err.message, errno);
+    assert.is(p.durableOffset, 0, 'no record was acknowledged durable');
+    assert.is(p.error?.code, code);
+    throwsWith(() => p.append('more'), code);
+    await rejectsWith(p.close(), code);
+    // The log reopens to a valid prefix of what was appended.
+    const q = await Producer.open({ logDir });
+    const next = q.nextOffset;
+    await q.close();
+    assert.ok(next <= appended);
+    const back = await readRecords(logDir);
+    assert.is(back.length, next);
+    if (next > 0) assert.ok(back[next - 1]!.text.startsWith(`r${next - 1} `));
+  });
+}
+
+test('destroy() while a helper call runs: the threads end, and the log reopens', async () => {
+  const before = threads();
+  for (let round = 0; round < 3; round++) {
+    const logDir = tempDir();
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 300 } }] });
+    for (let i = 0; i < 12 * 1024; i++) p.append(record(i));
+    await p.destroy();
+    const q = await Producer.open({ logDir });
+    assert.ok(q.nextOffset <= 12 * 1024);
+    await q.close();
+  }
+  await waitFor(() => threads() <= before, `the thread count to come back to ${before} (now ${threads()})`);
+});
+
+test.run();
