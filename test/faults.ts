@@ -12,7 +12,7 @@ export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fsyn
   | 'readdir' | 'unlink' | 'rename' | 'link' | 'mkdirp' | 'exists' | 'stamp' | 'stampPath' | 'tryLock' | 'isSameFile';
 
 export type FaultEffect =
-  | { readonly errno: string; readonly dropUnsynced?: boolean }
+  | { readonly errno: string; readonly dropUnsynced?: boolean; readonly delayMs?: number }
   | { readonly short: number }
   | { readonly delayMs: number };
 

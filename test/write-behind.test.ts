@@ -32,6 +32,12 @@ function helperSyncs(trace: string): number {
   return readTrace(trace).filter((l) => l.thread === 'worker' && l.op === 'fdatasync' && !l.fired).length;
 }
 
+/** Appends `count` records, then waits until the helper has begun `calls` fdatasyncs (the trace line comes first). */
+async function appendUntilHelperCalls(p: Producer, count: number, trace: string, calls = 1): Promise<void> {
+  for (let i = 0; i < count; i++) p.append(record(i));
+  await waitFor(() => helperSyncs(trace) >= calls || p.error !== null, `${calls} write-behind call(s) to begin`);
+}
+
 function threads(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 }
@@ -40,10 +46,13 @@ test('under never the helper fdatasyncs as the segment grows; the log reads back
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
   const p = await open(logDir, SyncPolicy.never(), { rules: [], trace });
-  for (let i = 0; i < RECORDS; i++) p.append(record(i));
+  await appendUntilHelperCalls(p, RECORDS, trace, 2);
   await p.flush();
   await p.close();
-  assert.ok(helperSyncs(trace) >= 2, `expected at least 2 write-behind calls for 24 MiB, saw ${helperSyncs(trace)}`);
+  // The segment's fdatasyncs went to the helper's thread, with the writer's own after them.
+  const syncs = readTrace(trace).filter((l) => l.op === 'fdatasync' && l.path.endsWith('.seg'));
+  assert.ok(syncs.some((l) => l.thread === 'worker'), 'the helper fdatasynced the segment');
+  assert.is(syncs[syncs.length - 1]!.thread, 'writer', "the writer's own fsync comes last");
   const back = await readRecords(logDir);
   assert.is(back.length, RECORDS);
   for (const i of [0, 1, 8191, 8192, RECORDS - 1]) assert.ok(back[i]!.text.startsWith(`r${i} `), `record ${i}`);
@@ -65,13 +74,15 @@ for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as 
     const logDir = tempDir();
     // The helper's first call fails; the writer's own fsyncs succeed, as a later fsync does on Linux
     // once the failed writeback's pages are marked clean.
-    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { errno } }] });
+    const trace = join(tempDir(), 'trace');
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { errno } }], trace });
     let appended = 0;
     try {
       for (; appended < RECORDS; appended++) p.append(record(appended));
     } catch (e) {
       assert.is((e as { code?: string }).code, code, 'an append after the failure throws its code');
     }
+    await waitFor(() => readTrace(trace).some((l) => l.fired && l.thread === 'worker'), "the helper's failing call");
     const err = await rejectsWith(p.flush(), code);
     assert.match(err.message, 'write-behind');
     assert.match(err.message, errno);
@@ -90,12 +101,27 @@ for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as 
   });
 }
 
+test('a helper call that fails while the writer flushes: the writer waits for it and takes its error', async () => {
+  // The errseq hazard: the failed writeback is reported to the helper's fdatasync only; the writer's
+  // own fsync after it succeeds. A writer that did not wait for the running call would publish.
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 800, errno: 'EIO' } }], trace });
+  await appendUntilHelperCalls(p, 12 * 1024, trace);
+  // The call began and sleeps 800 ms before it fails: this flush comes while it runs.
+  const err = await rejectsWith(p.flush(), 'ERR_IO');
+  assert.match(err.message, 'write-behind');
+  assert.is(p.durableOffset, 0);
+  await rejectsWith(p.close(), 'ERR_IO');
+});
+
 test('destroy() while a helper call runs: the threads end, and the log reopens', async () => {
   const before = threads();
   for (let round = 0; round < 3; round++) {
     const logDir = tempDir();
-    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 300 } }] });
-    for (let i = 0; i < 12 * 1024; i++) p.append(record(i));
+    const trace = join(tempDir(), 'trace');
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 2000 } }], trace });
+    await appendUntilHelperCalls(p, 12 * 1024, trace);
     await p.destroy();
     const q = await Producer.open({ logDir });
     assert.ok(q.nextOffset <= 12 * 1024);

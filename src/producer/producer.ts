@@ -164,6 +164,7 @@ export class Producer {
    *
    * @param data - The record's bytes; a string is stored as UTF-8.
    * @param opts - The record's key, headers and dedup key.
+   * @returns The record's offset.
    * @throws {@link LogError} `ERR_LOG_FULL` when the ring stays full for `appendTimeoutMs`;
    *   `ERR_RECORD_TOO_LARGE` when data, key and headers exceed `maxRecordBytes` or a limit of a key or
    *   header; `ERR_INVALID_RECORD` for a key, headers or dedup key of the wrong type or shape (a dedup
@@ -191,6 +192,7 @@ export class Producer {
    * refused batch appends nothing. An empty batch appends nothing and returns `nextOffset`.
    *
    * @param records - The records, in order; a dedup key is refused here.
+   * @returns The offset of the first record.
    * @throws {@link LogError} as {@link Producer.append} does, and `ERR_RECORD_TOO_LARGE` when the batch
    *   does not fit the ring; `ERR_INVALID_RECORD` for a record of the wrong shape or with a dedup key.
    *

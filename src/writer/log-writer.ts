@@ -333,7 +333,7 @@ export class LogWriter {
 
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
-    this.behind.stop();
+    this.behind.abandon();
     try { this.segment.close(); } catch { /* already failed */ }
     try { this.hint.close(); } catch { /* already failed */ }
     try { this.retention.close(); } catch { /* already failed */ }

@@ -44,8 +44,6 @@ export class WriteBehind {
   /** The helper failed to start or died: no more calls (the writer's own fsyncs cover everything). */
   private off = false;
   private bytesSinceCall = 0;
-  /** Calls made by the helper (read by tests and the benchmark through the writer's stats). */
-  calls = 0;
 
   /**
    * `wanted`: the policy leaves fsyncs apart (not `always`). `code`: the helper's module; without it
@@ -53,6 +51,9 @@ export class WriteBehind {
    */
   constructor(wanted: boolean, private readonly code: string | null = typeof REACTIVE_LOG_SYNCER_CODE === 'string' ? REACTIVE_LOG_SYNCER_CODE : null) {
     if (!wanted || code === null) this.off = true;
+    // Started now: a thread takes tens of milliseconds to run, and a call it has not taken by the
+    // writer's next fsync is cancelled, so a helper started at the first call would miss the first ones.
+    else this.start();
   }
 
   /**
@@ -67,8 +68,6 @@ export class WriteBehind {
     else if (state !== Call.IDLE) return;
     if (this.bytesSinceCall < WRITE_BEHIND_BYTES) return;
     this.bytesSinceCall = 0;
-    this.start();
-    if (this.off) return;
     Atomics.store(this.w, WB.FD, segment.dataFd);
     Atomics.store(this.w, WB.STATE, Call.ASKED);
     Atomics.add(this.w, WB.ASK_SEQ, 1);
@@ -86,7 +85,19 @@ export class WriteBehind {
     if (Atomics.load(this.w, WB.STATE) === Call.DONE) this.collect(segment.path);
   }
 
-  /** Stops the helper thread (it is between calls: the writer settled first, or failed). */
+  /**
+   * After a failure, before the writer closes its descriptors: cancels a call not yet taken and waits
+   * for a running one (at most `boundMs`: a device that hangs must not hang the failure's report), so
+   * that no fdatasync lands on a descriptor closed, and perhaps reused, meanwhile. Ignores its result.
+   */
+  abandon(boundMs = 5_000): void {
+    Atomics.compareExchange(this.w, WB.STATE, Call.ASKED, Call.IDLE);
+    const until = performance.now() + boundMs;
+    while (Atomics.load(this.w, WB.STATE) === Call.TAKEN && performance.now() < until) Atomics.wait(this.w, WB.STATE, Call.TAKEN, 100);
+    this.stop();
+  }
+
+  /** Stops the helper thread (it is between calls: the writer settled first, or abandoned). */
   stop(): void {
     this.off = true;
     Atomics.store(this.w, WB.STOP, 1);
@@ -98,16 +109,14 @@ export class WriteBehind {
   private collect(file: string): void {
     const result = Atomics.load(this.w, WB.RESULT);
     Atomics.store(this.w, WB.STATE, Call.IDLE);
-    this.calls++;
     if (result === 0) return;
     const name = getSystemErrorName(result);
     const err = Object.assign(new Error(`${name}: the write-behind fdatasync failed`), { code: name, errno: result });
     throw LogError.fromSystem(err, 'fdatasync (write-behind)', file);
   }
 
-  /** Starts the helper at the first call. It may take a while to run: a call it has not taken yet is cancelled by settle(). */
+  /** Starts the helper. It may take a while to run: a call it has not taken yet is cancelled by settle(). */
   private start(): void {
-    if (this.worker !== null || this.off) return;
     try {
       const url = new URL(`data:text/javascript,${encodeURIComponent(`${this.code!}\n//# sourceURL=reactive-log-syncer.mjs\n`)}`);
       const worker = new Worker(url, { workerData: { words: this.w }, name: 'reactive-log syncer', execArgv: [] });
