@@ -46,7 +46,11 @@ test('under never the helper fdatasyncs as the segment grows; the log reads back
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
   const p = await open(logDir, SyncPolicy.never(), { rules: [], trace });
-  await appendUntilHelperCalls(p, RECORDS, trace, 2);
+  // The helper starts at the first call and takes tens of milliseconds to run: a second call comes
+  // with the next 8 MiB written after the first was taken.
+  await appendUntilHelperCalls(p, RECORDS / 2, trace, 1);
+  for (let i = RECORDS / 2; i < RECORDS; i++) p.append(record(i));
+  await waitFor(() => helperSyncs(trace) >= 2, 'a second write-behind call');
   await p.flush();
   await p.close();
   // The segment's fdatasyncs went to the helper's thread, with the writer's own after them.

@@ -51,9 +51,6 @@ export class WriteBehind {
    */
   constructor(wanted: boolean, private readonly code: string | null = typeof REACTIVE_LOG_SYNCER_CODE === 'string' ? REACTIVE_LOG_SYNCER_CODE : null) {
     if (!wanted || code === null) this.off = true;
-    // Started now: a thread takes tens of milliseconds to run, and a call it has not taken by the
-    // writer's next fsync is cancelled, so a helper started at the first call would miss the first ones.
-    else this.start();
   }
 
   /**
@@ -68,6 +65,11 @@ export class WriteBehind {
     else if (state !== Call.IDLE) return;
     if (this.bytesSinceCall < WRITE_BEHIND_BYTES) return;
     this.bytesSinceCall = 0;
+    // Started at the first call, so a producer that never writes 8 MiB has no such thread (it costs
+    // some 7 MiB of memory). It takes tens of milliseconds to run: a call it has not taken by the
+    // writer's next fsync is cancelled, which costs that call's head start only.
+    if (this.worker === null) this.start();
+    if (this.off) return;
     Atomics.store(this.w, WB.FD, segment.dataFd);
     Atomics.store(this.w, WB.STATE, Call.ASKED);
     Atomics.add(this.w, WB.ASK_SEQ, 1);
