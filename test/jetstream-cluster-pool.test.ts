@@ -129,7 +129,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
       const c = await reopen(() => Consumer.open({ backend: consumerBackend, style: ConsumerStyle.globalTx() }), 'the pooled consumer');
       const ac = new AbortController();
       current = { c, ac };
-      runs.push({ from: c.committedOffset, dir });
+      runs.push({ from: c.committedOffset ?? 0, dir }); // null: nothing committed yet
       try {
         if (!stopping) await c.blockingProcess(null, handler, { workers: 2, batchRecords: 16, signal: ac.signal });
       } catch (e) {
