@@ -12,8 +12,8 @@
  *   every record is handled exactly once by committed state, none passed over.
  * - A blocking clientTx consumer tailing the log while the producer appends through a leader kill:
  *   it reaches the end (going on, or failing coded and re-opened), each record once.
- * globalTx keeps its cursor as clientTx does (one key-value entry) and is not run here separately;
- * worker pools are not on the JetStream backend yet.
+ * globalTx keeps its cursor as clientTx does (one key-value entry): jetstream-cluster-pool.test.ts
+ * runs it under a worker pool through the same faults.
  * Every wait is on a condition with a bound; a seed (SEED=...) picks the nodes killed among the
  * candidates and the moments of the kills, and is printed. Skipped with a printed reason without
  * nats-server.

@@ -11,7 +11,9 @@
  * not delivered, so nothing is skipped, and a record delivered again is dropped by its offset, so
  * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
  * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO.
- * Errors that cannot pass fail it at once.
+ * Errors that cannot pass fail it at once. stop() deletes the pull's consumer on the server, also one
+ * whose creation was under way, and close() waits (QUIESCE_MS at most) for those requests to go out
+ * before the connection closes: the server would otherwise keep it for its inactivity threshold.
  *
  * Offsets are stream sequences - 1. A delivered sequence past the one expected means records were
  * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
@@ -30,6 +32,8 @@ export const BUFFER_RECORDS = 4096;
 const PULL_BATCH = 1024;
 /** Heartbeats missed (nothing at all came) before a pull counts as stalled. */
 const STALL_HEARTBEATS = 3;
+/** How long close() waits for a consumer's get or delete to reach the server (none reaches a server that is away). */
+const QUIESCE_MS = 1_000;
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -57,6 +61,8 @@ export class Pull {
   private watchdog: NodeJS.Timeout | null = null;
   private readonly ride: Ride;
   private readonly heartbeatMs: number;
+  /** The get in flight and the deletes sent (quiesce). */
+  private readonly requests = new Set<Promise<void>>();
 
   constructor(
     private readonly session: Session,
@@ -98,26 +104,50 @@ export class Pull {
     });
   }
 
-  /** close() or destroy(): the pull and any retry end now. */
+  /** close() or destroy(): the pull and any retry end now; the server's consumer is deleted. */
   stop(): void {
     this.ride.stop();
     this.resume?.();
+    this.drop();
+  }
+
+  /**
+   * After stop(): waits (at most QUIESCE_MS) for a get in flight and the deletes sent, so they reach
+   * the server before the connection closes.
+   */
+  async quiesce(): Promise<void> {
+    let t: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => { t = setTimeout(resolve, QUIESCE_MS); });
+    const all = (async () => { while (this.requests.size > 0) await Promise.all([...this.requests]); })();
+    await Promise.race([all, bound]);
+    clearTimeout(t);
+  }
+
+  /** Stops the current pull and deletes its consumer (the server would keep it for its inactivity threshold, minutes). */
+  private drop(): void {
     this.messages?.stop();
+    this.messages = null;
+    if (this.consumer !== null) this.track(this.consumer.delete());
+    this.consumer = null;
+  }
+
+  private track(p: Promise<unknown>): void {
+    const q: Promise<void> = p.then(() => undefined, () => undefined).finally(() => this.requests.delete(q));
+    this.requests.add(q);
   }
 
   /** Pulls, and pulls again after a transient failure or a stall (see the module comment). */
   private async run(): Promise<void> {
     for (;;) {
       try {
-        if (await this.once()) return;
+        if (await this.once()) {
+          this.drop();
+          return;
+        }
         throw new Error(`the pull stalled: no record arrived for ${STALL_HEARTBEATS * this.heartbeatMs} ms while records were owed, or no heartbeat came either`);
       } catch (e) {
+        this.drop(); // a consumer made after stop() too
         if (this.ride.stopped) return;
-        this.messages?.stop();
-        this.messages = null;
-        // The server removes an abandoned consumer after its inactivity threshold; asked now, sooner.
-        this.consumer?.delete().catch(() => undefined);
-        this.consumer = null;
         await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
       }
     }
@@ -126,9 +156,12 @@ export class Pull {
   /** One ordered consumer from the next offset: true when the pull ended for good (stopped, a gap). */
   private async once(): Promise<boolean> {
     const { stream, subject } = this.session.options;
-    const c = await this.ride.race(this.session.js.consumers.get(stream, {
+    const getting = this.session.js.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
-    }));
+    });
+    // The get creates the consumer on the server: one that comes after stop() is deleted at once.
+    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined)));
+    const c = await this.ride.race(getting);
     this.consumer = c;
     const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs }));
     this.messages = messages;

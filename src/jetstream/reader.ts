@@ -186,6 +186,7 @@ export class JsSource implements LogSource {
   async close(): Promise<void> {
     this.lagView.stop();
     this.stopWaiting();
+    await this.pull.quiesce(); // the pull's consumer deleted before the connection closes
     if (this.ownsSession) await this.session.close();
   }
 

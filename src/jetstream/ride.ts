@@ -6,6 +6,7 @@
  * at once. stop() (the consumer's close or destroy) ends a retry at once, and a request in flight is
  * no longer waited for.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, LogError } from '../errors.js';
 import { asLogError } from './session.js';
 
@@ -71,7 +72,8 @@ export class Ride {
     if (left <= 0) {
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
-    await this.race(new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS, left))));
+    // stop() clears the timer: a stopped ride holds nothing that keeps the process up.
+    await sleep(Math.min(RETRY_MS, left), undefined, { signal: this.stopping.signal }).catch(() => undefined);
     this.checkStopped();
   }
 
