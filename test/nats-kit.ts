@@ -47,6 +47,14 @@ export interface NatsServer {
 }
 
 const running = new Set<NatsServer>();
+// A test process that dies (an uncaught error) before its after hook still stops its servers and
+// removes their store directories: 'exit' runs synchronous code only, so SIGKILL and rmSync.
+process.once('exit', () => {
+  for (const s of running) {
+    s.proc.kill('SIGKILL');
+    rmSync(s.storeDir, { recursive: true, force: true });
+  }
+});
 
 /**
  * Starts a JetStream server and waits until a client can connect (bounded by `readyMs`). With
