@@ -19,11 +19,11 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, isLogError, type BackendProducer } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite, tempDir } from './kit.js';
 import { pollUntil, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
-import { runOrSkip } from './nats-kit.js';
+import { runOrSkip, within, coded } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
 const TIMEOUT_MS = 2_000;
@@ -41,21 +41,7 @@ const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const rnd = prng(seed);
 const dirs: string[] = [];
 
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`HANG: ${what} did not settle within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(t);
-  }
-}
 
-function coded(e: unknown, what: string): string {
-  if (e instanceof Error && e.message.startsWith('HANG:')) throw e;
-  assert.ok(isLogError(e) && /^ERR_[A-Z_]+$/.test((e as { code: string }).code), `${what} failed with a coded LogError, got: ${String((e as Error)?.stack ?? e)}`);
-  return (e as { code: string }).code;
-}
 
 /** Retries `open` while it fails with a coded error (the cluster recovering, a dead handle's lease), within `ms`. */
 async function reopen<T>(open: () => Promise<T>, what: string): Promise<T> {

@@ -22,11 +22,11 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { jetstream as natsJetstream } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, isLogError, type BackendProducer } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
 import { startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
-import { runOrSkip } from './nats-kit.js';
+import { runOrSkip, within, coded } from './nats-kit.js';
 
 const TIMEOUT_MS = 2_000;
 const LEASE_MS = 2_000;
@@ -46,23 +46,7 @@ const fresh = (): JetStreamBackendOptions => ({
   servers: cluster.urls, stream: `cl-${process.pid}-${++n}`, replicas: 3, timeoutMs: TIMEOUT_MS, leaseMs: LEASE_MS,
 });
 
-/** `p`, or a test failure naming `what` once `ms` pass (a handle must never hang past its bounds). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`HANG: ${what} did not settle within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(t);
-  }
-}
 
-/** Asserts that a handle failed with a coded LogError (not a bare error, not a hang). */
-function coded(e: unknown, what: string): string {
-  if (e instanceof Error && e.message.startsWith('HANG:')) throw e;
-  assert.ok(isLogError(e) && /^ERR_[A-Z_]+$/.test((e as { code: string }).code), `${what} failed with a coded LogError, got: ${String((e as Error)?.stack ?? e)}`);
-  return (e as { code: string }).code;
-}
 
 /** Retries `open` while it fails with a coded error (the cluster recovering, a dead handle's lease), within `ms`. */
 async function reopen<T>(open: () => Promise<T>, ms: number, what: string): Promise<T> {

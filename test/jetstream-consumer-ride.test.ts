@@ -13,7 +13,7 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
-import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
+import { startNats, stopAllNats, type NatsServer, runOrSkip, within, killNats } from './nats-kit.js';
 
 const test = suite('jetstream consumers ride out a server restart');
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 1e9));
@@ -31,23 +31,7 @@ function gate(): { open: () => void; opened: Promise<void> } {
   return { open, opened };
 }
 
-/** Rejects when `p` has not settled within `ms`: a hang is a failure, not a stuck run. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(t);
-  }
-}
 
-async function kill(s: NatsServer): Promise<void> {
-  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => s.proc.once('exit', () => resolve()));
-  s.proc.kill('SIGKILL');
-  await exited;
-}
 
 /** The offsets 0..n-1. */
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -106,7 +90,7 @@ test('a server restart mid-consume: clientTx, nonTx `for await` and a nonblockin
     await within((async () => { while (!reached.tx || !reached.non || !reached.nb) await new Promise((r) => setTimeout(r, 5)); })(), 20_000, 'the consumers reaching their pause');
     // The server dies under both: the clientTx consumer's next commit, and the reads past what the
     // consumers buffered, meet a server that is gone; it comes back on the same port and store.
-    await kill(own);
+    await killNats(own);
     g.open();
     again = await startNats(15_000, own);
     for (let i = FIRST; i < TOTAL; i++) p.append(`r${i}`);
@@ -159,7 +143,7 @@ test('the server stays away: both consumers fail with ERR_IO within their bound 
     txRun.catch(() => undefined);
     nonRun.catch(() => undefined);
     await within((async () => { while (reached < 2) await new Promise((r) => setTimeout(r, 5)); })(), 20_000, 'both consumers reaching their pause');
-    await kill(own);
+    await killNats(own);
     const t0 = Date.now();
     g.open();
     for (const [name, run] of [['clientTx', txRun], ['nonTx', nonRun]] as const) {
@@ -286,7 +270,7 @@ test('destroy() while close() retries its last commit (server away) ends that re
     const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('d'), commit: { everyRecords: 1000 } });
     const killed = gate();
     const run = c.nonblockingProcess(null, async (m) => {
-      if (m.offset === 4) { await kill(own); killed.open(); } // 5 records done, not yet committed
+      if (m.offset === 4) { await killNats(own); killed.open(); } // 5 records done, not yet committed
       return 'commit' as const;
     }).catch(() => undefined);
     await killed.opened;

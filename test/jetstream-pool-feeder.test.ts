@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, Whence, isLogError } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, tempDir, waitFor } from './kit.js';
-import { startNats, stopAllNats, runOrSkip, type NatsServer } from './nats-kit.js';
+import { startNats, stopAllNats, runOrSkip, type NatsServer, within, killNats } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
 const TIMEOUT_MS = 1_000;
@@ -26,22 +26,7 @@ test.after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`HANG: ${what} did not settle within ${ms} ms`)), ms); });
-  try {
-    return await Promise.race([p, late]);
-  } finally {
-    clearTimeout(t);
-  }
-}
 
-async function kill(s: NatsServer): Promise<void> {
-  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => s.proc.once('exit', () => resolve()));
-  s.proc.kill('SIGKILL');
-  await exited;
-}
 
 function seen(dir: string): number[] {
   const all: number[] = [];
@@ -94,7 +79,7 @@ test('a blocking pool call waiting for records: the server killed and away, the 
     call.catch(() => undefined);
     await waitFor(() => c.committedOffset === 50, 'the 50 records handled and committed');
     assert.equal(seen(dir), Array.from({ length: 50 }, (_, i) => i), 'each record handled once');
-    await kill(own);
+    await killNats(own);
     await failsWithinBound(call, Date.now());
     assert.is(c.committedOffset, 50, 'what was committed stays');
     await stoppedAfter(c, dir);
@@ -128,7 +113,7 @@ test('a nonblocking pool call whose feeder must read on after the server was kil
     const call = c.nonblockingProcess(null, handler, { workers: 2, batchRecords: 8, timeoutMs: 2_000 });
     call.catch(() => undefined);
     await waitFor(() => existsSync(join(dir, 'hung-10')), 'the handler call of record 10 hanging');
-    await kill(own);
+    await killNats(own);
     const killedAt = Date.now();
     const e = await within(call.then(() => null, (err: unknown) => err), 2_000 + 10 * TIMEOUT_MS, 'the pool call');
     assert.ok(e !== null, 'the pool call failed');

@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import * as assert from 'uvu/assert';
+import { isLogError } from '../dist/index.js';
 import { suite as uvuSuite } from 'uvu';
 
 /** The path of nats-server, or null. */
@@ -128,4 +130,30 @@ export function runOrSkip(test: { run(): void }, name: string): void {
   const skipped = uvuSuite(name);
   skipped(`SKIPPED: ${SKIP_REASON}`, () => undefined);
   skipped.run();
+}
+
+/** `p`, or a failure naming `what` once `ms` pass ("HANG: ..."): a handle must never hang past its bounds. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`HANG: ${what} did not settle within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([p, hang]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/** Asserts that a handle failed with a coded LogError (not a bare error, not a hang); returns the code. */
+export function coded(e: unknown, what: string): string {
+  if (e instanceof Error && e.message.startsWith('HANG:')) throw e;
+  assert.ok(isLogError(e) && /^ERR_[A-Z_]+$/.test((e as { code: string }).code), `${what} failed with a coded LogError, got: ${String((e as Error)?.stack ?? e)}`);
+  return (e as { code: string }).code;
+}
+
+/** SIGKILLs a single server (unless it already exited) and waits for its exit. */
+export async function killNats(s: NatsServer): Promise<void> {
+  if (s.proc.exitCode !== null || s.proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => s.proc.once('exit', () => resolve()));
+  s.proc.kill('SIGKILL');
+  await exited;
 }
