@@ -11,8 +11,9 @@
  * backend's buckets too):
  * 1. plain publish, pipelined (1,024 in flight), beside the backend's synchronous appends up to
  *    flush() (SyncPolicy.never; ERR_LOG_FULL answered by writable());
- * 2. a plain ordered consume of the plain stream, beside a clientTx consumer of the backend's stream
- *    committing every 1,000 records (nonblockingProcess to the end).
+ * 2. a plain ordered consume of the plain stream reading each message's sequence and payload, beside
+ *    a clientTx consumer of the backend's stream committing every 1,000 records (nonblockingProcess
+ *    to the end).
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect } from '@nats-io/transport-node';
@@ -73,7 +74,12 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       const ordered = await js.consumers.get(plainStream, { deliver_policy: DeliverPolicy.All });
       const messages = await ordered.consume({ max_messages: 1024 });
       let seen = 0;
-      for await (const _m of messages) if (++seen === cfg.n) break;
+      let read = 0; // each message's sequence and payload are read, as a consumer would
+      for await (const m of messages) {
+        read += m.seq + m.data.byteLength;
+        if (++seen === cfg.n) break;
+      }
+      if (read === 0) throw new Error('the plain consume read nothing');
       rates.plainConsume.push(cfg.n / ((nowMs() - t0) / 1000));
 
       t0 = nowMs();
