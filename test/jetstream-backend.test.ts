@@ -6,7 +6,7 @@
  * reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { connect } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter, type BackendProducer } from '../dist/index.js';
@@ -344,6 +344,44 @@ test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the 
   // Refused for its dedup window (shorter than the stream's duplicate window): the limits stay as they are.
   await rejectsWith(Producer.open({ backend, maxTotalBytes: 1 << 20, dedupWindow: { ms: 100 } }), 'ERR_INVALID_OPTION');
   assert.is((await streamOf(name)).maxBytes, -1);
+});
+
+test('a record\'s key and headers are read whatever else its header block holds (the consumer skips decoding a block of the library\'s own headers only)', async () => {
+  const stream = `js-${process.pid}-${++n}`;
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+  p.append(Buffer.from('a'));
+  p.append(Buffer.from('b'), { key: 'k1', headers: { Foo: 'bar' } });
+  await p.flush();
+  await p.close();
+  // A raw client adds records the way another writer could: each header set below, in order.
+  const sets: Array<Record<string, string> | null> = [
+    null, { 'Rl-Writer': 'w', 'Nats-Msg-Id': 'm1' }, { 'Rl-Writer': 'w', 'Rl-Key': Buffer.from('k2').toString('base64') },
+    { 'Nats-Msg-Id': 'm2', X: '1' }, { 'rl-key': 'AAE=' }, { 'Rl-Keyz': 'q' }, { 'NATS-MSG-ID': 'm3', 'rl-writer': 'v' },
+  ];
+  const nc = await connect({ servers: server.url });
+  try {
+    const js = natsJetstream(nc);
+    for (const set of sets) {
+      const h = set === null ? undefined : natsHeaders();
+      for (const name of Object.keys(set ?? {})) h!.set(name, set![name]!);
+      await js.publish(`rl.${stream}`, Buffer.from('r'), h === undefined ? undefined : { headers: h });
+    }
+  } finally {
+    await nc.close();
+  }
+  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('raw') });
+  const got: Array<{ key: string | null; headers: Record<string, string> | null }> = [];
+  await c.nonblockingProcess(null, (m) => {
+    got.push({ key: m.key === null ? null : Buffer.from(m.key).toString(), headers: m.headers });
+    return 'commit';
+  });
+  await c.close();
+  assert.equal(got, [
+    { key: null, headers: null }, { key: 'k1', headers: { Foo: 'bar' } },
+    { key: null, headers: null }, { key: null, headers: null }, { key: 'k2', headers: null },
+    { key: null, headers: { X: '1' } }, { key: null, headers: null }, { key: null, headers: null }, { key: null, headers: null },
+  ]);
 });
 
 runOrSkip(test, 'jetstream backend');

@@ -84,11 +84,60 @@ export function checkWireSize(dataBytes: number, opts: AppendOptions | undefined
   }
 }
 
+/** The raw bytes nats.js 3.x keeps behind a message (not its public API: see ownHeadersOnly). */
+interface RawMsg {
+  readonly msg?: { readonly _rdata?: unknown; readonly _msg?: { readonly hdr?: unknown } };
+}
+
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+/** "NATS/1.0\r\n", the first line of a header block without a status. */
+const BLOCK_START = Buffer.from('NATS/1.0\r\n');
+
+/** Whether the ASCII `word` (lower case) starts at `at` in `b`, letters in either case. */
+function startsWithWord(b: Uint8Array, at: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if ((b[at + i]! | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * True when a stored message's header block holds only the engine's and the library's own headers
+ * (names starting with Nats- or Rl-, Rl-Key aside), read from its raw bytes: toMessage then skips
+ * decoding it, which would find neither a key nor a header of the record's. Every stored record
+ * carries such headers (the producer's fence, its writer), so this is on every record's path.
+ *
+ * The raw block lives in nats.js 3.x fields that are not public API (`msg._rdata`, the block's
+ * length in `msg._msg.hdr`): when they are not there as expected, or anything in the block is not
+ * plain (a status line, a name nats.js would refuse, a lone CR or LF), false: the headers are decoded.
+ */
+export function ownHeadersOnly(m: JsMsg): boolean {
+  const inner = (m as RawMsg).msg;
+  const raw = inner?._rdata;
+  const hdr = inner?._msg?.hdr;
+  if (!(raw instanceof Uint8Array) || typeof hdr !== 'number' || hdr > raw.length) return false;
+  if (hdr < 0) return true; // no header block at all
+  if (hdr < BLOCK_START.length) return false;
+  for (let i = 0; i < BLOCK_START.length; i++) if (raw[i] !== BLOCK_START[i]) return false;
+  for (let s = BLOCK_START.length; s < hdr;) {
+    if (raw[s] === CR) return raw[s + 1] === LF && s + 2 === hdr; // the block's last, empty line
+    const own = startsWithWord(raw, s, 'nats-') || (startsWithWord(raw, s, 'rl-') && !startsWithWord(raw, s, 'rl-key'));
+    if (!own) return false;
+    let c = s;
+    while (c < hdr && raw[c] !== COLON && raw[c]! >= 33 && raw[c]! <= 126) c++;
+    if (c >= hdr || raw[c] !== COLON) return false;
+    const lf = raw.indexOf(LF, c);
+    if (lf < 0 || lf >= hdr || raw.indexOf(CR, c) !== lf - 1) return false;
+    s = lf + 1;
+  }
+  return false;
+}
+
 /** The message a consumer hands out for a stored NATS message. */
 export function toMessage(m: JsMsg): Message {
   let key: Uint8Array | null = null;
   let headers: Record<string, string> | null = null;
-  const h = m.headers;
+  const h = ownHeadersOnly(m) ? undefined : m.headers;
   if (h !== undefined) {
     for (const [name, values] of h) {
       if (name === KEY_HEADER) key = new Uint8Array(Buffer.from(values[0] ?? '', 'base64'));
