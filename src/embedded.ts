@@ -27,3 +27,12 @@ export function writerCode(): string {
 export function poolWorkerCode(): string {
   return embedded(typeof REACTIVE_LOG_POOL_WORKER_CODE === 'string' ? REACTIVE_LOG_POOL_WORKER_CODE : undefined, 'pool worker', ErrorCode.WORKER_FAILED);
 }
+
+/**
+ * A worker module's text as a data: URL, for `new Worker(url)`: the thread runs it as an ES module
+ * straight from the library's memory. `sourceName` names it in stack traces, profiles and warnings
+ * (else each frame carries the whole URL).
+ */
+export function moduleUrl(code: string, sourceName: string): URL {
+  return new URL(`data:text/javascript,${encodeURIComponent(`${code}\n//# sourceURL=${sourceName}\n`)}`);
+}

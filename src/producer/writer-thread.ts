@@ -1,6 +1,6 @@
 /** Starting a producer's writer thread (workers/writer.ts, embedded in the built library: src/embedded.ts). */
 import { Worker } from 'node:worker_threads';
-import { writerCode } from '../embedded.js';
+import { moduleUrl, writerCode } from '../embedded.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { WriterToMain, WriterWorkerData } from '../writer/messages.js';
 
@@ -14,8 +14,7 @@ let writerUrl: URL | null = null;
  * imports) straight from the library's memory, wherever the library itself was loaded from.
  */
 function writerModuleUrl(): URL {
-  // sourceURL names the module in stack traces, profiles and warnings (else each frame carries the whole URL).
-  writerUrl ??= new URL(`data:text/javascript,${encodeURIComponent(`${writerCode()}\n//# sourceURL=reactive-log-writer.mjs\n`)}`);
+  writerUrl ??= moduleUrl(writerCode(), 'reactive-log-writer.mjs');
   return writerUrl;
 }
 

@@ -20,6 +20,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { getSystemErrorName } from 'node:util';
+import { moduleUrl } from '../embedded.js';
 import { LogError } from '../errors.js';
 import type { ActiveSegment } from '../segment/active-segment.js';
 
@@ -120,8 +121,7 @@ export class WriteBehind {
   /** Starts the helper. It may take a while to run: a call it has not taken yet is cancelled by settle(). */
   private start(): void {
     try {
-      const url = new URL(`data:text/javascript,${encodeURIComponent(`${this.code!}\n//# sourceURL=reactive-log-syncer.mjs\n`)}`);
-      const worker = new Worker(url, { workerData: { words: this.w }, name: 'reactive-log syncer', execArgv: [] });
+      const worker = new Worker(moduleUrl(this.code!, 'reactive-log-syncer.mjs'), { workerData: { words: this.w }, name: 'reactive-log syncer', execArgv: [] });
       // A helper that cannot run only costs the speed it would give: its calls stay ASKED and settle() cancels them.
       worker.on('error', () => { this.off = true; });
       worker.unref();
