@@ -94,7 +94,7 @@ export async function startCluster(readyMs = 30_000): Promise<Cluster> {
       name, port, clusterPort, url: `nats://127.0.0.1:${port}`, proc: null,
       output: () => out,
       start() {
-        out = '';
+        out += '=== restart\n';
         const proc = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
         proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
         proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });
@@ -112,6 +112,7 @@ export async function startCluster(readyMs = 30_000): Promise<Cluster> {
   let nc: NatsConnection | null = null;
   const stop = async (): Promise<void> => {
     clusters.delete(handle);
+    if (process.env.RL_DUMP_NATS) for (const n of nodes) writeFileSync(`${process.env.RL_DUMP_NATS}-${n.name}.log`, n.output());
     await nc?.close().catch(() => undefined);
     await Promise.all(nodes.map(kill));
     rmSync(root, { recursive: true, force: true });

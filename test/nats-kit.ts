@@ -147,6 +147,7 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 export function coded(e: unknown, what: string): string {
   if (e instanceof Error && e.message.startsWith('HANG:')) throw e;
   assert.ok(isLogError(e) && /^ERR_[A-Z_]+$/.test((e as { code: string }).code), `${what} failed with a coded LogError, got: ${String((e as Error)?.stack ?? e)}`);
+  process.stdout.write(`#   ${what} failed: ${(e as { code: string }).code} ${(e as Error).message}\n`);
   return (e as { code: string }).code;
 }
 
