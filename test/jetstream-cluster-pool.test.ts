@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite, tempDir } from './kit.js';
-import { pollUntil, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
+import { pollUntil, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
 import { runOrSkip, within, coded } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
@@ -151,9 +151,18 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     // 1. The stream's leader, SIGKILLed while records flow: the pull and the producer lose it.
     const leader = (await cluster.streamLeader(stream))!;
     assert.ok(leader !== null, 'the stream has a leader');
+    const outages: number[] = [];
+    const answering = (): Promise<void> => {
+      const measured = cluster.waitAnswering([stream, `KV_rl-${stream}-cursors`], RECOVERY_MS).then((ms) => { outages.push(ms); });
+      measured.catch(() => undefined);
+      return measured;
+    };
     const killing = (async (): Promise<ClusterNode> => {
       await cluster.kill(leader);
-      return cluster.waitLeader(stream, RECOVERY_MS, leader);
+      const measured = answering();
+      const next = await cluster.waitLeader(stream, RECOVERY_MS, leader);
+      await measured;
+      return next;
     })();
     await append(100);
     const newLeader = await killing;
@@ -165,7 +174,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     // 2. A follower of the stream, SIGKILLed mid-run (a majority left), then restarted.
     const followers = cluster.nodes.filter((x) => x !== newLeader);
     const follower = followers[Math.floor(rnd() * followers.length)]!;
-    const killed = cluster.kill(follower);
+    const killed = cluster.kill(follower).then(answering);
     await append(100);
     await killed;
     await appendWhileHandling(300);
@@ -186,8 +195,9 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     await within(consuming, CALL_BOUND_MS + 2 * RIDE_TIMEOUT_MS, 'the consumer loop');
     say(`${end} records, ${acked.size} acknowledged, ${runs.length} opens; failures: ${failures.join(', ') || 'none'}`);
 
-    assert.equal(failures.filter((f) => f.startsWith('consumer')), [], 'the pooled consumer rides out both kills (no failure)');
-    assert.is(runs.length, 1, 'one open');
+    const consumerFailures = failures.filter((f) => f.startsWith('consumer'));
+    rideVerdict(outages, consumerFailures, RIDE_TIMEOUT_MS, 'the pooled consumer rides out both kills (no failure)');
+    assert.ok(runs.length <= consumerFailures.length + 1, `${runs.length} opens: one, and at most one more after each failure`);
     const all = new Map<number, number>();
     runs.forEach(({ from, dir }, k) => {
       const mine = seen(dir);
