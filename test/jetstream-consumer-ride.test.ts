@@ -163,17 +163,48 @@ test('the server stays away: both consumers fail with ERR_IO within their bound 
 /**
  * A TCP proxy in front of a server: hold() keeps the server's bytes to the client back (the client's
  * requests still reach the server) until release(); `published(prefix)` counts the client's
- * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold().
+ * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold(); drop(prefix, n)
+ * loses the client's next n publishes on subjects starting with `prefix` (a request the server never
+ * saw: no reply comes, as while a cluster has no leader).
  */
-async function proxyTo(port: number): Promise<{ url: string; hold(): void; release(): void; published(prefix: string): number; close(): Promise<void> }> {
+async function proxyTo(port: number): Promise<{
+  url: string; hold(): void; release(): void; published(prefix: string): number; drop(prefix: string, count: number): void; dropped(): number; close(): Promise<void>;
+}> {
   let held: Buffer[] | null = null;
   let sent = '';
+  let dropPrefix = '';
+  let dropLeft = 0;
+  let droppedCount = 0;
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
     const pair = { client, server: upstream };
     pairs.push(pair);
-    client.on('data', (b: Buffer) => { if (held !== null) sent += b.toString('latin1'); upstream.write(b); });
+    // The client's protocol, command by command: a publish on the dropped prefix never reaches the server.
+    let pending = Buffer.alloc(0);
+    const fromClient = (b: Buffer): void => {
+      pending = Buffer.concat([pending, b]);
+      for (;;) {
+        const eol = pending.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = pending.subarray(0, eol).toString('latin1');
+        let end = eol + 2;
+        if (/^H?PUB /i.test(line)) {
+          end += Number(line.trim().split(/\s+/).at(-1)) + 2;
+          if (pending.length < end) return;
+        }
+        const command = pending.subarray(0, end);
+        pending = pending.subarray(end);
+        if (dropLeft > 0 && /^H?PUB /i.test(line) && line.split(' ')[1]!.startsWith(dropPrefix)) {
+          dropLeft--;
+          droppedCount++;
+          continue;
+        }
+        if (held !== null) sent += command.toString('latin1');
+        upstream.write(command);
+      }
+    };
+    client.on('data', fromClient);
     upstream.on('data', (b: Buffer) => { if (held !== null) held.push(b); else client.write(b); });
     const end = (): void => { client.destroy(); upstream.destroy(); };
     client.on('error', end).on('close', end);
@@ -189,6 +220,8 @@ async function proxyTo(port: number): Promise<{ url: string; hold(): void; relea
       held = null;
       for (const b of bytes) for (const { client } of pairs) if (!client.destroyed) client.write(b);
     },
+    drop: (prefix, count) => { dropPrefix = prefix; dropLeft = count; droppedCount = 0; },
+    dropped: () => droppedCount,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {
       for (const { client, server: up } of pairs) { client.destroy(); up.destroy(); }
@@ -283,6 +316,38 @@ test('destroy() while close() retries its last commit (server away) ends that re
     assert.ok(Date.now() - t0 < 6 * timeoutMs);
     await within(run, 1_000, 'the processing call');
   } finally {
+    await own.stop();
+  }
+});
+
+
+test('the pull\'s consumer creation goes unanswered three times: tries of timeoutMs / 2 reach the server again within the bound', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'unanswered';
+  const N = 20;
+  const direct = jetstream({ servers: own.url, stream, leaseMs: 30_000 });
+  const p = await Producer.open({ backend: direct });
+  for (let i = 0; i < N; i++) p.append(`r${i}`);
+  await p.flush();
+  await p.close();
+  // timeoutMs 2 s: the bound is 4 s after the first failure. Three lost creations cost three tries:
+  // 3 x 1 s of tries and 0.75 s of pauses fit it; 3 x 2 s did not (the third ended past the bound).
+  const c = await Consumer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: 2_000 }), style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    proxy.drop('$JS.API.CONSUMER.CREATE.', 3);
+    const got: number[] = [];
+    await within((async () => {
+      for await (const m of c.tail()) {
+        got.push(m.offset);
+        if (got.length === N) break;
+      }
+    })(), 15_000, 'the tail');
+    assert.is(proxy.dropped(), 3, 'three creations were lost');
+    assert.equal(got, upTo(N), 'each record once, in order');
+  } finally {
+    await c.destroy();
+    await proxy.close();
     await own.stop();
   }
 });
