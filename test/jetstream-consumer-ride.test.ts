@@ -5,7 +5,8 @@
  * record handed out once, in order; the cursor ends at the end), and fail with ERR_IO within their
  * bound when the server does not come back. A cursor commit whose reply is held back past timeoutMs
  * (a TCP proxy between the consumer and the server) is stored, then tried again: the consumer reads
- * the entry back and adopts its own write. Randomised by a printed seed (SEED=n replays it).
+ * the entry back and adopts its own write. The pull's consumer creation lost three times on the way
+ * to the server: the tail goes on within its bound. Randomised by a printed seed (SEED=n replays it).
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
