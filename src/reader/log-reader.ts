@@ -17,7 +17,7 @@
  * frame that is not whole or not valid means (the SegmentReader asks it: FrameJudge).
  */
 import { join } from 'node:path';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
@@ -64,25 +64,30 @@ export class LogReader implements FrameJudge {
   }
 
   private boundsFromFiles(): { start: number; end: number } {
-    const bases = segmentBases(this.io, this.dir);
-    if (bases.length === 0) return { start: 0, end: 0 };
-    const last = bases[bases.length - 1]!;
-    const probe = new LogReader(this.io, this.dir);
-    try {
+    for (let attempt = 1; ; attempt++) {
+      const bases = segmentBases(this.io, this.dir);
+      if (bases.length === 0) return { start: 0, end: 0 };
+      const last = bases[bases.length - 1]!;
+      const probe = new LogReader(this.io, this.dir);
       try {
-        probe.openSegment(last);
-      } catch (e) {
-        // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
-        // for recovery to remove) holds no record: the log ends where that segment would begin.
-        if (e instanceof RetryLater) return { start: bases[0]!, end: last };
-        throw e;
+        try {
+          probe.openSegment(last);
+        } catch (e) {
+          // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
+          // for recovery to remove) holds no record: the log ends where that segment would begin.
+          if (e instanceof RetryLater) return { start: bases[0]!, end: last };
+          // Listed as the newest, then gone: the writer rolled on and retention deleted it meanwhile.
+          // Nothing is expired for the caller: list again.
+          if (vanished(e) && attempt < MAX_LISTINGS) continue;
+          throw e;
+        }
+        probe.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
+        // Walk to the end frame by frame: each frame is checked, its records are not visited.
+        while (probe.segment.loadFrame()) probe.segment.skipFrame();
+        return { start: bases[0]!, end: probe.segment.nextOffset };
+      } finally {
+        probe.close();
       }
-      probe.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
-      // Walk to the end frame by frame: each frame is checked, its records are not visited.
-      while (probe.segment.loadFrame()) probe.segment.skipFrame();
-      return { start: bases[0]!, end: probe.segment.nextOffset };
-    } finally {
-      probe.close();
     }
   }
 
@@ -129,26 +134,32 @@ export class LogReader implements FrameJudge {
 
   /** `fast`: seekToRecord's seek, which takes the segment list and the header from the caches unchecked. */
   private seekFiles(offset: number, fast = false): void {
-    // The segment is then picked from the last listing unchecked: a hint, as index entries are.
-    const bases = (fast ? segmentBasesHint(this.io, this.dir) : undefined) ?? segmentBases(this.io, this.dir);
-    let base = -1;
-    for (const b of bases) if (b <= offset) base = b;
-    if (base < 0) {
-      if (bases.length === 0 && offset === 0) {
-        this.segment.standClosed(0, 0);
+    for (let attempt = 1; ; attempt++) {
+      // The segment is then picked from the last listing unchecked: a hint, as index entries are.
+      const bases = (fast && attempt === 1 ? segmentBasesHint(this.io, this.dir) : undefined) ?? segmentBases(this.io, this.dir);
+      let base = -1;
+      for (const b of bases) if (b <= offset) base = b;
+      if (base < 0) {
+        if (bases.length === 0 && offset === 0) {
+          this.segment.standClosed(0, 0);
+          return;
+        }
+        throw LogError.expired(offset, bases[0] ?? 0);
+      }
+      try {
+        this.openSegment(base, fast);
+      } catch (e) {
+        // Deleted since the listing: list again, which names the range `offset` lies in when it is gone
+        // (the open's own error names the segment's base, not `offset`).
+        if (vanished(e) && attempt < MAX_LISTINGS) continue;
+        if (!(e instanceof RetryLater)) throw e;
+        // Its header is not whole yet: read() opens it once it is.
+        this.segment.standClosed(base, offset);
         return;
       }
-      throw LogError.expired(offset, bases[0] ?? 0);
-    }
-    try {
-      this.openSegment(base, fast);
-    } catch (e) {
-      if (!(e instanceof RetryLater)) throw e;
-      // Its header is not whole yet: read() opens it once it is.
-      this.segment.standClosed(base, offset);
+      this.segment.seekInSegment(offset, false);
       return;
     }
-    this.segment.seekInSegment(offset, false);
   }
 
   protected openSegment(base: number, fast = false): void {
@@ -335,4 +346,12 @@ export class LogReader implements FrameJudge {
 }
 
 class RetryLater extends Error {}
+
+/** Listings a seek or a bounds walk takes while the segments it picks are deleted under it. */
+const MAX_LISTINGS = 100;
+
+/** A segment file opened after it was listed was gone (SegmentFile.open's ENOENT). */
+function vanished(e: unknown): boolean {
+  return e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED;
+}
 
