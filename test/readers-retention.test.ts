@@ -34,7 +34,7 @@ function checkReader(name: string, r: Result, finalStart: number, starts: Set<nu
       pos = to;
     } else {
       const { offset, logStartOffset } = e.expired;
-      if (pos !== null) assert.is(offset, pos, `${where}: ERR_POSITION_EXPIRED names offset ${offset}, the reader was at ${pos}`);
+      if (pos !== null) assert.is(offset, pos, `${where}: ERR_POSITION_EXPIRED names offset ${offset}, the reader was at ${pos} (${e.message})`);
       assert.ok(logStartOffset > offset, `${where}: expired range ${offset}..${logStartOffset - 1} is empty`);
       assert.ok(logStartOffset <= finalStart, `${where}: the error names log start ${logStartOffset}, beyond the producer's ${finalStart}`);
       assert.ok(starts.has(logStartOffset), `${where}: the error names log start ${logStartOffset}, which is no segment's first offset (${[...starts].slice(0, 20).join(', ')}...)`);

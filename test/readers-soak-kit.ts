@@ -86,7 +86,7 @@ function checkReader(where: string, total: number, r: { events: ReadEvent[]; bad
       pos = to;
     } else {
       const { offset, logStartOffset } = e.expired;
-      if (pos !== null) assert.is(offset, pos, `${where}: ERR_POSITION_EXPIRED names offset ${offset}, the reader was at ${pos}`);
+      if (pos !== null) assert.is(offset, pos, `${where}: ERR_POSITION_EXPIRED names offset ${offset}, the reader was at ${pos} (${e.message})`);
       assert.ok(logStartOffset > offset, `${where}: expired range ${offset}..${logStartOffset - 1} is empty`);
       missed += logStartOffset - offset;
       expirations++;
