@@ -17,12 +17,13 @@
  * frame that is not whole or not valid means (the SegmentReader asks it: FrameJudge).
  */
 import { join } from 'node:path';
-import { ErrorCode, LogError } from '../errors.js';
+import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
 import type { Message } from '../types.js';
 import { SegmentReader } from './segment-reader.js';
+import { MAX_LISTINGS, vanished } from './segment-file.js';
 import type { FrameJudge } from './reader-contracts.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
@@ -347,11 +348,4 @@ export class LogReader implements FrameJudge {
 
 class RetryLater extends Error {}
 
-/** Listings a seek or a bounds walk takes while the segments it picks are deleted under it. */
-const MAX_LISTINGS = 100;
-
-/** A segment file opened after it was listed was gone (SegmentFile.open's ENOENT). */
-function vanished(e: unknown): boolean {
-  return e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED;
-}
 

@@ -9,7 +9,7 @@
  * before, another after it (whether those frames are still good: `confirm`).
  */
 import { join, sep } from 'node:path';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import { readFull, type FileIO, type FileStamp } from '../storage/file-io.js';
 import { readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
@@ -218,4 +218,12 @@ export class SegmentFile {
   readInto(buf: Buffer, n: number, position: number): number {
     return readFull(this.io, this.#fd, buf, 0, n, position);
   }
+}
+
+/** Listings a seek or a walk to the log's end takes while the segments it picks are deleted under it. */
+export const MAX_LISTINGS = 100;
+
+/** Whether `e` is open()'s ERR_POSITION_EXPIRED: the segment was listed, then deleted before it opened. */
+export function vanished(e: unknown): boolean {
+  return e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED;
 }
