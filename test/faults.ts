@@ -14,7 +14,8 @@ export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fsyn
 export type FaultEffect =
   | { readonly errno: string; readonly dropUnsynced?: boolean; readonly delayMs?: number }
   | { readonly short: number }
-  | { readonly delayMs: number };
+  | { readonly delayMs: number }
+  | { readonly unlinkFirst: readonly string[] };
 
 export interface FaultRule {
   readonly op?: FaultOp | readonly FaultOp[] | '*';

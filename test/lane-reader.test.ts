@@ -6,6 +6,8 @@
 import * as assert from 'uvu/assert';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite, prng, tempDir } from './kit.js';
 import { checkRecord, makeLog } from './reader-kit.js';
 
@@ -54,6 +56,48 @@ test('a hint that does not name a frame start is refused, and the reader still r
     assert.is(b.read(Infinity, false)?.offset, 10, 'b reads on where it was');
   } finally {
     a.close();
+    b.close();
+  }
+});
+
+/** A log of N records and its segments' base offsets, with a way to delete segments as retention does. */
+async function segmentedLog(): Promise<{ logDir: string; bases: number[]; dropThrough(base: number): void }> {
+  const logDir = await makeLog(tempDir(), N);
+  const bases = readdirSync(logDir).filter((f) => f.endsWith('.seg')).map((f) => Number(f.slice(0, -4))).sort((x, y) => x - y);
+  assert.ok(bases.length >= 3, `${bases.length} segments`);
+  const dropThrough = (base: number): void => {
+    for (const b of bases.filter((x) => x <= base)) for (const ext of ['.seg', '.idx']) rmSync(join(logDir, `${String(b).padStart(20, '0')}${ext}`));
+  };
+  return { logDir, bases, dropThrough };
+}
+
+test('a skip forward past segments retention deletes meanwhile: the record skipped to comes next, or ERR_POSITION_EXPIRED names it', async () => {
+  // Into the third segment: its record comes next although the second one is gone.
+  const one = await segmentedLog();
+  const a = new LaneReader(nodeFileIO, one.logDir);
+  try {
+    a.seek(0);
+    checkRecord(a.read(Infinity, false), 0);
+    const target = one.bases[2]! + 7;
+    assert.ok(a.skipTo(target));
+    one.dropThrough(one.bases[1]!); // the first stays readable through the open descriptor
+    checkRecord(a.read(Infinity, false), target);
+  } finally {
+    a.close();
+  }
+  // Into a deleted segment: the error names the offset skipped to and the new log start.
+  const two = await segmentedLog();
+  const b = new LaneReader(nodeFileIO, two.logDir);
+  try {
+    b.seek(0);
+    checkRecord(b.read(Infinity, false), 0);
+    const target = two.bases[1]! + 7;
+    assert.ok(b.skipTo(target));
+    two.dropThrough(two.bases[1]!);
+    const e = (() => { try { return { read: b.read(Infinity, false)?.offset }; } catch (err) { return err as { code?: string; details?: unknown }; } })();
+    assert.is((e as { code?: string }).code, 'ERR_POSITION_EXPIRED', `got ${JSON.stringify(e)}`);
+    assert.equal((e as { details?: unknown }).details, { offset: target, logStartOffset: two.bases[2] });
+  } finally {
     b.close();
   }
 });

@@ -2,11 +2,12 @@
  * A segment listed in the directory and gone when it is opened (the writer rolled on and retention
  * deleted it in between: with tiny segments a reader in another process meets this often). Reading
  * the log's bounds and seeking list the directory again instead of reporting ERR_POSITION_EXPIRED
- * for a range the caller never asked about. The fault layer makes the segment's first open in this
- * thread fail with ENOENT, as the race does.
+ * for a range the caller never asked about. The fault layer deletes segments just before an open, as
+ * the race does; a segment still listed that cannot be opened is damage.
  */
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, Whence, inspectLog } from '../dist/index.js';
+import { join } from 'node:path';
 import { suite, tempDir } from './kit.js';
 import { withFaults, type FaultPlan } from './faults.js';
 
@@ -26,48 +27,69 @@ async function smallSegments(n: number): Promise<{ logDir: string; bases: number
   return { logDir, bases };
 }
 
-/** The first open of segment `base` in this thread fails with ENOENT. */
-function firstOpenGone(base: number): FaultPlan {
-  return { rules: [{ op: 'open', path: `${String(base).padStart(20, '0')}\\.seg$`, thread: 'main', nth: 1, effect: { errno: 'ENOENT' } }] };
+const segFile = (base: number): string => `${String(base).padStart(20, '0')}.seg`;
+
+/** At the first open of segment `open` in this thread, segments `gone` are deleted first (retention between the listing and the open). */
+function deletedBeforeOpen(logDir: string, open: number, gone: number[]): FaultPlan {
+  const unlinkFirst = gone.flatMap((b) => [join(logDir, segFile(b)), join(logDir, segFile(b).replace('.seg', '.idx'))]);
+  return { rules: [{ op: 'open', path: `${segFile(open)}$`, thread: 'main', nth: 1, effect: { unlinkFirst } }] };
 }
 
-test('the bounds: the newest segment gone at its open is listed again (inspectLog, Whence.latest, lag)', async () => {
-  const { logDir, bases } = await smallSegments(200);
-  const newest = bases[bases.length - 1]!;
-  const info = await withFaults(firstOpenGone(newest), () => inspectLog(logDir));
-  assert.is(info.nextOffset, 200);
-  const c = await withFaults(firstOpenGone(newest), () => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.latest()) }));
-  try {
-    assert.is(c.nextOffset, 200, 'Whence.latest stands at the end');
-  } finally {
-    await c.close();
-  }
-  const o = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    const lag = await withFaults(firstOpenGone(newest), async () => o.lag());
-    assert.is(lag.records, 200);
-  } finally {
-    await o.close();
-  }
-});
-
-test('a seek: the segment holding the cursor gone at its open is listed again, and the cursor\'s record comes first', async () => {
-  const { logDir, bases } = await smallSegments(200);
-  const base = bases[1]!;
-  const at = base + 2; // inside the segment, not at its base
+/** A cursor committed at `at`; the consumer is closed. */
+async function commitAt(logDir: string, at: number): Promise<void> {
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') });
   await c.nonblockingProcess(at, () => 'commit');
   await c.close();
   assert.is(c.committedOffset, at);
-  const again = await withFaults(firstOpenGone(base), () => Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') }));
+}
+
+test('the walk to the end: the newest segment deleted between the listing and its open is listed again (inspectLog, Whence.latest)', async () => {
+  const { logDir, bases } = await smallSegments(200);
+  const newest = bases[bases.length - 1]!;
+  // The log now ends where the deleted segment began (as if it had never been written).
+  const info = await withFaults(deletedBeforeOpen(logDir, newest, [newest]), () => inspectLog(logDir));
+  assert.is(info.nextOffset, newest);
+  const { logDir: dir2, bases: b2 } = await smallSegments(200);
+  const newest2 = b2[b2.length - 1]!;
+  const c = await withFaults(deletedBeforeOpen(dir2, newest2, [newest2]), () => Consumer.open({ logDir: dir2, style: ConsumerStyle.nonTx(Whence.latest()) }));
   try {
-    const first = again.iter().next();
-    assert.ok(first.done !== true, 'a record');
-    assert.is(first.value!.offset, at);
-    assert.ok(Buffer.from(first.value!.data).toString().startsWith(`r${at}-`));
+    assert.is(c.nextOffset, newest2, 'Whence.latest stands at the end');
   } finally {
-    await again.close();
+    await c.close();
   }
+});
+
+test('a seek: the segment holding the cursor deleted between the listing and its open: ERR_POSITION_EXPIRED names the cursor\'s offset', async () => {
+  const { logDir, bases } = await smallSegments(200);
+  const at = bases[1]! + 2; // inside the second segment, not at its base
+  await commitAt(logDir, at);
+  const e = await withFaults(deletedBeforeOpen(logDir, bases[1]!, [bases[0]!, bases[1]!]), async () => {
+    try {
+      await (await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') })).close();
+      return null;
+    } catch (err) {
+      return err as { code?: string; details?: unknown };
+    }
+  });
+  assert.is(e?.code, 'ERR_POSITION_EXPIRED');
+  assert.equal(e?.details, { offset: at, logStartOffset: bases[2] });
+});
+
+test('a segment the directory lists that cannot be opened is damage, not an expiry', async () => {
+  const { logDir, bases } = await smallSegments(200);
+  const at = bases[1]! + 2;
+  await commitAt(logDir, at);
+  const plan: FaultPlan = { rules: [{ op: 'open', path: `${segFile(bases[1]!)}$`, thread: 'main', nth: 1, persistent: true, effect: { errno: 'ENOENT' } }] };
+  const e = await withFaults(plan, async () => {
+    try {
+      await (await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') })).close();
+      return null;
+    } catch (err) {
+      return err as { code?: string; message?: string };
+    }
+  });
+  assert.is(e?.code, 'ERR_LOG_CORRUPT');
+  assert.match(e?.message ?? '', segFile(bases[1]!));
 });
 
 test.run();

@@ -11,7 +11,8 @@
  * not delivered, so nothing is skipped, and a record delivered again is dropped by its offset, so
  * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
  * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO.
- * A try at making the consumer waits timeoutMs / 2 at most, so that several tries fit the bound.
+ * After a failure, a try at making the consumer waits timeoutMs / 2 at most, so that several tries
+ * fit the bound.
  * Errors that cannot pass fail it at once. stop() deletes the pull's consumer on the server, also one
  * whose creation was under way, and close() waits (QUIESCE_MS at most) for those requests to go out
  * before the connection closes: the server would otherwise keep it for its inactivity threshold.
@@ -62,7 +63,7 @@ export class Pull {
   private watchdog: NodeJS.Timeout | null = null;
   private readonly ride: Ride;
   private readonly heartbeatMs: number;
-  /** The client the pull's consumers are made with (a try waits timeoutMs / 2 at most). */
+  /** The client the pull's consumers are made with after a failure (a try waits timeoutMs / 2 at most). */
   private readonly tryJs: JetStreamClient;
   /** The get in flight and the deletes sent (quiesce). */
   private readonly requests = new Set<Promise<void>>();
@@ -79,7 +80,8 @@ export class Pull {
     this.ride = new Ride(session.options.timeoutMs, 'consumer');
     this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
-    // half of timeoutMs finds the cluster again sooner, within the same bound.
+    // half of timeoutMs finds the cluster again sooner, within the same bound. (A try that timed out
+    // may still have made its consumer: the server removes it after its inactivity threshold.)
     this.tryJs = jetstream(session.nc, { timeout: Math.min(session.options.timeoutMs, Math.max(500, Math.floor(session.options.timeoutMs / 2))) });
   }
 
@@ -162,7 +164,10 @@ export class Pull {
   /** One ordered consumer from the next offset: true when the pull ended for good (stopped, a gap). */
   private async once(): Promise<boolean> {
     const { stream, subject } = this.session.options;
-    const getting = this.tryJs.consumers.get(stream, {
+    // The first try waits timeoutMs; once one failed (a stall, a timeout, a lost connection), the
+    // cluster may be electing: then a try waits half of that (tryJs).
+    const client = this.ride.failing ? this.tryJs : this.session.js;
+    const getting = client.consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     });
     // The get creates the consumer on the server: one that comes after stop() is deleted at once.

@@ -37,6 +37,11 @@ export class Ride {
     this.since = null;
   }
 
+  /** A failure happened and nothing has succeeded since. */
+  get failing(): boolean {
+    return this.since !== null;
+  }
+
   get stopped(): boolean {
     return this.stopping.signal.aborted;
   }

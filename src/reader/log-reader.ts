@@ -79,7 +79,7 @@ export class LogReader implements FrameJudge {
           if (e instanceof RetryLater) return { start: bases[0]!, end: last };
           // Listed as the newest, then gone: the writer rolled on and retention deleted it meanwhile.
           // Nothing is expired for the caller: list again.
-          if (vanished(e) && attempt < MAX_LISTINGS) continue;
+          if (this.goneSinceListing(last, e) && attempt < MAX_LISTINGS) continue;
           throw e;
         }
         probe.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
@@ -152,7 +152,7 @@ export class LogReader implements FrameJudge {
       } catch (e) {
         // Deleted since the listing: list again, which names the range `offset` lies in when it is gone
         // (the open's own error names the segment's base, not `offset`).
-        if (vanished(e) && attempt < MAX_LISTINGS) continue;
+        if (this.goneSinceListing(base, e) && attempt < MAX_LISTINGS) continue;
         if (!(e instanceof RetryLater)) throw e;
         // Its header is not whole yet: read() opens it once it is.
         this.segment.standClosed(base, offset);
@@ -161,6 +161,17 @@ export class LogReader implements FrameJudge {
       this.segment.seekInSegment(offset, false);
       return;
     }
+  }
+
+  /**
+   * `e` from opening segment `base`: true when it is SegmentFile.open's "gone" and a listing taken
+   * now no longer holds it (retention deleted it). A segment still listed that cannot be opened is
+   * damage (a dangling link, say). False for any other error.
+   */
+  private goneSinceListing(base: number, e: unknown): boolean {
+    if (!vanished(e)) return false;
+    if (!segmentBases(this.io, this.dir).includes(base)) return true;
+    throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file');
   }
 
   protected openSegment(base: number, fast = false): void {
@@ -250,7 +261,7 @@ export class LogReader implements FrameJudge {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
       const bases = segmentBases(this.io, this.dir);
-      if (bases.length > 0 && bases[0]! > s.nextOffset) throw LogError.expired(s.nextOffset, bases[0]!);
+      if (bases.length > 0 && bases[0]! > s.nextOffset) return this.pastDeleted(bases[0]!);
       if (s.fd >= 0) {
         const later = bases.find((b) => b > s.baseOffset);
         if (later !== undefined && later !== s.nextOffset && this.io.fsize(s.fd) === s.framePosition) {
@@ -273,8 +284,21 @@ export class LogReader implements FrameJudge {
       this.openSegment(s.nextOffset); // skipBelowOffset carries over: opening does not change it
     } catch (e) {
       if (e instanceof RetryLater) return false;
+      if (this.goneSinceListing(s.nextOffset, e)) return this.pastDeleted(segmentBases(this.io, this.dir)[0] ?? s.nextOffset + 1);
       throw e;
     }
+    return true;
+  }
+
+  /**
+   * Retention deleted the segment the reader needs next; the log now starts at `start`. A skip forward
+   * (skipTo) may stand at or past `start`: then the reader seeks there. Else ERR_POSITION_EXPIRED names
+   * the offset the reader was at.
+   */
+  private pastDeleted(start: number): true {
+    const at = this.nextOffset;
+    if (at < start) throw LogError.expired(at, start);
+    this.seekFiles(at);
     return true;
   }
 
