@@ -322,7 +322,7 @@ test('destroy() while close() retries its last commit (server away) ends that re
 });
 
 
-test('the pull\'s consumer creation goes unanswered three times: tries of timeoutMs / 2 reach the server again within the bound', async () => {
+test('the pull\'s consumer creation goes unanswered three times: the tries after a failure wait timeoutMs / 2, and one reaches the server within the bound', async () => {
   const own = await startNats();
   const proxy = await proxyTo(own.port);
   const stream = 'unanswered';
@@ -332,8 +332,9 @@ test('the pull\'s consumer creation goes unanswered three times: tries of timeou
   for (let i = 0; i < N; i++) p.append(`r${i}`);
   await p.flush();
   await p.close();
-  // timeoutMs 2 s: the bound is 4 s after the first failure. Three lost creations cost three tries:
-  // 3 x 1 s of tries and 0.75 s of pauses fit it; 3 x 2 s did not (the third ended past the bound).
+  // timeoutMs 2 s. The first try waits 2 s and fails: the bound ends 4 s later, at 6 s. The next two
+  // tries wait 1 s each (2.25 to 3.25 s, 3.5 to 4.5 s) and the fourth is answered. With 2 s tries
+  // the third would end at 6.5 s, past the bound.
   const c = await Consumer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: 2_000 }), style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
     proxy.drop('$JS.API.CONSUMER.CREATE.', 3);
