@@ -12,7 +12,7 @@ import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
-import { LogReader } from '../reader/log-reader.js';
+import { readLogBounds } from '../reader/log-bounds.js';
 import { listLogDir } from '../segment/segment-files.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
@@ -66,13 +66,7 @@ export async function inspectLog(where: string | { backend: LogBackend }): Promi
 /** inspectLog on a checked real directory path. */
 export function inspectWith(io: FileIO, dir: string): LogInfo {
   const { bases } = listLogDir(io, dir);
-  const reader = new LogReader(io, dir);
-  let end: number;
-  try {
-    end = reader.bounds().end;
-  } finally {
-    reader.close();
-  }
+  const end = readLogBounds(io, dir).end;
   const segments = summarize(io, dir, bases, end);
   const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
   const producer = liveHolder(io, producerLockPath(dir));

@@ -9,6 +9,7 @@ import { TxCursor } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
+import { readLogBounds } from '../reader/log-bounds.js';
 import { publishedEnd, publishedStart, type Visibility } from '../ring/layout.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
@@ -150,14 +151,9 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
   }
   // From the files: the segments are listed before durable.offset is read, and the writer rewrites
   // durable.offset before retention deletes a segment, so here too the end is never below the start.
-  const r = new LogReader(io, realDir);
-  try {
-    const { start, end } = r.bounds();
-    const durableEnd = visibility === 'durable' ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
-    return { startOffset: start, endOffset: durableEnd, appendEndOffset: end };
-  } finally {
-    r.close();
-  }
+  const { start, end } = readLogBounds(io, realDir);
+  const durableEnd = visibility === 'durable' ? Math.min(end, readDurableHint(io, realDir) ?? end) : end;
+  return { startOffset: start, endOffset: durableEnd, appendEndOffset: end };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CursorLag } from '../types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
+import { readLogBounds } from '../reader/log-bounds.js';
 import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
@@ -64,8 +65,7 @@ export class LocalSource implements LogSource {
 
   availableEndOffset(reader: RecordReader): number {
     const b = this.readLimit(reader);
-    // The reader of this engine is always a LogReader (Consumer.open places it).
-    return b.limitOffset !== Infinity ? b.limitOffset : (reader as LogReader).bounds().end;
+    return b.limitOffset !== Infinity ? b.limitOffset : readLogBounds(this.io, this.logId).end;
   }
 
   lag(nextOffset: number, endOffset: number): CursorLag {

@@ -27,7 +27,7 @@ import { MAX_LISTINGS, vanished } from './segment-file.js';
 import type { FrameJudge } from './reader-contracts.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
-import { readerStats, recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
+import { recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 
 export class LogReader implements FrameJudge {
@@ -45,51 +45,13 @@ export class LogReader implements FrameJudge {
   private checkedInvalidPosition = -1;
   private checkedInvalidSize = -1;
 
-  constructor(private readonly io: FileIO, private readonly dir: string) {
+  constructor(protected readonly io: FileIO, protected readonly dir: string) {
     this.segment = new SegmentReader(io, dir, this);
   }
 
   /** The offset of the record read() will return next. */
   get nextOffset(): number {
     return Math.max(this.segment.nextOffset, this.segment.skipBelowOffset);
-  }
-
-  /** Offsets of the first stored record and after the last valid one, read from the files. */
-  bounds(): { start: number; end: number } {
-    readerStats.boundsWalks++;
-    try {
-      return this.boundsFromFiles();
-    } catch (e) {
-      throw LogError.fromSystem(e, 'reading the log bounds', this.dir);
-    }
-  }
-
-  private boundsFromFiles(): { start: number; end: number } {
-    for (let attempt = 1; ; attempt++) {
-      const bases = segmentBases(this.io, this.dir);
-      if (bases.length === 0) return { start: 0, end: 0 };
-      const last = bases[bases.length - 1]!;
-      const probe = new LogReader(this.io, this.dir);
-      try {
-        try {
-          probe.openSegment(last);
-        } catch (e) {
-          // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
-          // for recovery to remove) holds no record: the log ends where that segment would begin.
-          if (e instanceof RetryLater) return { start: bases[0]!, end: last };
-          // Listed as the newest, then gone: the writer rolled on and retention deleted it meanwhile.
-          // Nothing is expired for the caller: list again.
-          if (this.goneSinceListing(last, e) && attempt < MAX_LISTINGS) continue;
-          throw e;
-        }
-        probe.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
-        // Walk to the end frame by frame: each frame is checked, its records are not visited.
-        while (probe.segment.loadFrame()) probe.segment.skipFrame();
-        return { start: bases[0]!, end: probe.segment.nextOffset };
-      } finally {
-        probe.close();
-      }
-    }
   }
 
   /**
@@ -106,7 +68,7 @@ export class LogReader implements FrameJudge {
   /**
    * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit).
    * True when a whole, valid frame holds record `offset`, which then lies below the log's end; false
-   * when none does or anything fails on the way (bounds() and seek() tell why). No record is handed out.
+   * when none does or anything fails on the way (readLogBounds() and seek() tell why). No record is handed out.
    */
   seekToRecord(offset: number): boolean {
     try {
@@ -168,7 +130,7 @@ export class LogReader implements FrameJudge {
    * now no longer holds it (retention deleted it). A segment still listed that cannot be opened is
    * damage (a dangling link, say). False for any other error.
    */
-  private goneSinceListing(base: number, e: unknown): boolean {
+  protected goneSinceListing(base: number, e: unknown): boolean {
     if (!vanished(e)) return false;
     if (!segmentBases(this.io, this.dir).includes(base)) return true;
     throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file');
@@ -370,6 +332,7 @@ export class LogReader implements FrameJudge {
   }
 }
 
-class RetryLater extends Error {}
+/** A segment whose header is not whole yet (a roll in progress): read it again later. */
+export class RetryLater extends Error {}
 
 

@@ -67,7 +67,7 @@ export interface SegmentEntry {
 
 /** Counters of this thread's readers, for tests and benchmarks: a test can see that a cache was (or was not) used. */
 export const readerStats = {
-  /** LogReader.bounds() calls: each lists the directory and walks the newest segment's tail. */
+  /** readLogBounds() calls: each lists the directory and walks the newest segment's tail. */
   boundsWalks: 0,
   /** Frames checked in full (CRC, trailer, record lengths) by a LogReader. */
   framesChecked: 0,

@@ -10,6 +10,7 @@ import { RingAppender } from '../../src/ring/ring-appender.js';
 import { recoverLog } from '../../src/storage/recovery.js';
 import { LogWriter } from '../../src/writer/log-writer.js';
 import { LogReader } from '../../src/reader/log-reader.js';
+import { readLogBounds } from '../../src/reader/log-bounds.js';
 import { TxCursor, cursorDir, CURSOR_SUFFIX } from '../../src/cursor/tx-cursor.js';
 import { readCursorFile } from '../../src/cursor/cursor-file.js';
 import type { FileIO } from '../../src/storage/file-io.js';
@@ -125,7 +126,7 @@ export function readCursor(io: FileIO): { offset: number; state: Uint8Array | nu
 export function readAll(io: FileIO): { start: number; records: Uint8Array[] } {
   const r = new LogReader(io, LOG_DIR);
   try {
-    const { start } = r.bounds();
+    const { start } = readLogBounds(io, LOG_DIR);
     r.seek(start);
     const records: Uint8Array[] = [];
     for (let m = r.read(Infinity, false); m !== null; m = r.read(Infinity, false)) {
