@@ -43,6 +43,18 @@ async function commitAt(logDir: string, at: number): Promise<void> {
   assert.is(c.committedOffset, at);
 }
 
+/** The error opening cursor "v" of `logDir` under `plan`, or null when it opens. */
+async function cursorOpenError(logDir: string, plan: FaultPlan): Promise<{ code?: string; message?: string; details?: unknown } | null> {
+  return withFaults(plan, async () => {
+    try {
+      await (await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') })).close();
+      return null;
+    } catch (err) {
+      return err as { code?: string; message?: string; details?: unknown };
+    }
+  });
+}
+
 test('the walk to the end: the newest segment deleted between the listing and its open is listed again (inspectLog, Whence.latest)', async () => {
   const { logDir, bases } = await smallSegments(200);
   const newest = bases[bases.length - 1]!;
@@ -63,14 +75,7 @@ test('a seek: the segment holding the cursor deleted between the listing and its
   const { logDir, bases } = await smallSegments(200);
   const at = bases[1]! + 2; // inside the second segment, not at its base
   await commitAt(logDir, at);
-  const e = await withFaults(deletedBeforeOpen(logDir, bases[1]!, [bases[0]!, bases[1]!]), async () => {
-    try {
-      await (await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') })).close();
-      return null;
-    } catch (err) {
-      return err as { code?: string; details?: unknown };
-    }
-  });
+  const e = await cursorOpenError(logDir, deletedBeforeOpen(logDir, bases[1]!, [bases[0]!, bases[1]!]));
   assert.is(e?.code, 'ERR_POSITION_EXPIRED');
   assert.equal(e?.details, { offset: at, logStartOffset: bases[2] });
 });
@@ -80,14 +85,7 @@ test('a segment the directory lists that cannot be opened is damage, not an expi
   const at = bases[1]! + 2;
   await commitAt(logDir, at);
   const plan: FaultPlan = { rules: [{ op: 'open', path: `${segFile(bases[1]!)}$`, thread: 'main', nth: 1, persistent: true, effect: { errno: 'ENOENT' } }] };
-  const e = await withFaults(plan, async () => {
-    try {
-      await (await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') })).close();
-      return null;
-    } catch (err) {
-      return err as { code?: string; message?: string };
-    }
-  });
+  const e = await cursorOpenError(logDir, plan);
   assert.is(e?.code, 'ERR_LOG_CORRUPT');
   assert.match(e?.message ?? '', segFile(bases[1]!));
 });
