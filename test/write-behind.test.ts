@@ -73,6 +73,30 @@ test('under always the writer fsyncs every group itself: no helper call', async 
   assert.ok(readTrace(trace).some((l) => l.thread === 'writer' && l.op === 'fdatasync'), 'the writer fsynced');
 });
 
+for (const [name, policy] of [['periodic(60 s)', SyncPolicy.periodic(60_000)], ['everyBytes(16 MiB)', SyncPolicy.everyBytes(16 * 1024 * 1024)]] as const) {
+  test(`under ${name} the helper fdatasyncs between the writer's own syncs; the log reads back whole`, async () => {
+    const logDir = tempDir();
+    const trace = join(tempDir(), 'trace');
+    const p = await open(logDir, policy, { rules: [], trace });
+    await appendUntilHelperCalls(p, RECORDS, trace, 1);
+    await p.flush();
+    await p.close();
+    assert.is(p.error, null);
+    assert.is((await readRecords(logDir)).length, RECORDS);
+  });
+}
+
+test('under everyBytes(4 MiB) the writer fsyncs at least every 8 MiB itself: no helper call', async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.everyBytes(4 * 1024 * 1024), { rules: [], trace });
+  for (let i = 0; i < RECORDS; i++) p.append(record(i));
+  await p.flush();
+  await p.close();
+  assert.is(helperSyncs(trace), 0);
+  assert.ok(readTrace(trace).filter((l) => l.thread === 'writer' && l.op === 'fdatasync').length >= 4, 'the writer fsynced every 4 MiB');
+});
+
 for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as const) {
   test(`a failed helper fdatasync (${errno}) fails the log with ${code}: nothing it covered is acknowledged`, async () => {
     const logDir = tempDir();
