@@ -35,7 +35,8 @@ function helperSyncs(trace: string): number {
 /** Appends `count` records, then waits until the helper has begun `calls` fdatasyncs (the trace line comes first). */
 async function appendUntilHelperCalls(p: Producer, count: number, trace: string, calls = 1): Promise<void> {
   for (let i = 0; i < count; i++) p.append(record(i));
-  await waitFor(() => helperSyncs(trace) >= calls || p.error !== null, `${calls} write-behind call(s) to begin`);
+  // A bound, not a sleep: 24 MiB and a thread's start take seconds on a loaded 2-core machine.
+  await waitFor(() => helperSyncs(trace) >= calls || p.error !== null, `${calls} write-behind call(s) to begin`, 30_000);
 }
 
 function threads(): number {
