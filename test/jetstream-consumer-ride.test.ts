@@ -6,7 +6,8 @@
  * bound when the server does not come back. A cursor commit whose reply is held back past timeoutMs
  * (a TCP proxy between the consumer and the server) is stored, then tried again: the consumer reads
  * the entry back and adopts its own write. The pull's consumer creation lost three times on the way
- * to the server: the tail goes on within its bound. Randomised by a printed seed (SEED=n replays it).
+ * to the server: the tail goes on within its bound. An open whose stream lookup is lost is tried again.
+ * Randomised by a printed seed (SEED=n replays it).
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -349,6 +350,33 @@ test('the pull\'s consumer creation goes unanswered three times: the tries after
     assert.equal(got, upTo(N), 'each record once, in order');
   } finally {
     await c.destroy();
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+test('an open whose stream lookup goes unanswered is tried again within the bound: Producer.open and Consumer.open succeed', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'open-ride';
+  const backend = jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: 1_000 });
+  try {
+    proxy.drop(`$JS.API.STREAM.INFO.${stream}`, 1);
+    const p = await within(Producer.open({ backend }), 10_000, 'Producer.open');
+    assert.is(proxy.dropped(), 1, 'the first lookup was lost');
+    p.append('r0');
+    await p.flush();
+    await p.close();
+    proxy.drop(`$JS.API.STREAM.INFO.${stream}`, 1);
+    const c = await within(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) }), 10_000, 'Consumer.open');
+    try {
+      assert.is(proxy.dropped(), 1, 'the first lookup was lost');
+      const first = await within((async () => { for await (const m of c.tail()) return m; return null; })(), 10_000, 'the first record');
+      assert.is(first?.offset, 0, 'it reads from the start');
+    } finally {
+      await c.close();
+    }
+  } finally {
     await proxy.close();
     await own.stop();
   }

@@ -17,6 +17,7 @@ import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
 import { StreamLag } from './lag-view.js';
+import { Ride } from './ride.js';
 import { asLogError, boundsOf, Session } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
@@ -55,9 +56,28 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
   };
 }
 
+/**
+ * Connects and finds (or creates) the stream, trying again while that fails transiently (a request
+ * timed out, no leader, no responders: ride.ts) until nothing has succeeded for 2 x timeoutMs since
+ * the first failure, as the open handles do. Any other error (a refused connection, a stream of
+ * another shape) ends it at once. Only this first step is tried again: what follows takes a lease,
+ * which a failed try could leave held until it expires.
+ */
+async function openSession(o: ResolvedJetStreamOptions, what: string, signal?: AbortSignal): Promise<Session> {
+  const ride = new Ride(o.timeoutMs, what);
+  for (;;) {
+    try {
+      return await Session.open(o);
+    } catch (e) {
+      if (signal?.aborted === true) throw e;
+      await ride.failed(e, what);
+    }
+  }
+}
+
 async function openProducer(o: ResolvedJetStreamOptions, options: BackendProducerOptions): Promise<BackendProducer> {
   const checked = checkProducerOptions(options); // before connecting: names, types and ranges refused create no stream
-  const session = await Session.open(o);
+  const session = await openSession(o, `opening the producer of stream ${o.stream}`);
   try {
     return await JetStreamProducer.open(session, checked);
   } catch (e) {
@@ -69,7 +89,7 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
 async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Promise<BackendConsumerParts> {
   const { start } = opts;
   if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
-  const session = await Session.open(o);
+  const session = await openSession(o, `opening a consumer of stream ${o.stream}`, opts.signal);
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
