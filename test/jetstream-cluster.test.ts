@@ -284,14 +284,15 @@ test('clientTx: SIGKILL the stream leader, then the cursor bucket\'s leader, mid
         }
         return 'commit' as const;
       }), CALL_BOUND_MS + RECOVERY_MS + N * 50, 'nonblockingProcess'); // the run, a fault's recovery, and the bound of a call that fails
-      await within(c.close(), CALL_BOUND_MS, 'close()');
+      // close() commits: during a fault's outage that rides as a commit does (2 x its timeoutMs).
+      await within(c.close(), CALL_BOUND_MS + 2 * RIDE_TIMEOUT_MS, 'close()');
       // Ran to the end: done once every fault was made and is over, and the cursor committed the last record.
       if (fault !== null) await fault;
       done = faultsMade === killAt.length;
       if (!done) throw new Error('the run ended before its faults');
     } catch (e) {
       failures.push(coded(e, 'the clientTx run'));
-      await within(c.close(), CALL_BOUND_MS, 'close() after a failure').catch((d: unknown) => coded(d, 'close() after a failure'));
+      await within(c.close(), CALL_BOUND_MS + 2 * RIDE_TIMEOUT_MS, 'close() after a failure').catch((d: unknown) => coded(d, 'close() after a failure'));
     }
   }
   process.stdout.write(`#   ${faults.join('; ')}\n#   ${handled} handler calls, ${opens} opens; failures: ${failures.join(', ') || 'none'} (${Date.now() - t0} ms)\n`);
