@@ -11,11 +11,11 @@
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { connect as tcpConnect, createServer, type Server, type Socket } from 'node:net';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
 import { startNats, stopAllNats, type NatsServer, runOrSkip, within, killNats } from './nats-kit.js';
+import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream consumers ride out a server restart');
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 1e9));
@@ -161,76 +161,6 @@ test('the server stays away: both consumers fail with ERR_IO within their bound 
     await own.stop();
   }
 });
-
-/**
- * A TCP proxy in front of a server: hold() keeps the server's bytes to the client back (the client's
- * requests still reach the server) until release(); `published(prefix)` counts the client's
- * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold(); drop(prefix, n)
- * loses the client's next n publishes on subjects starting with `prefix` (a request the server never
- * saw: no reply comes, as while a cluster has no leader).
- */
-async function proxyTo(port: number): Promise<{
-  url: string; hold(): void; release(): void; published(prefix: string): number; drop(prefix: string, count: number): void; dropped(): number; close(): Promise<void>;
-}> {
-  let held: Buffer[] | null = null;
-  let sent = '';
-  let dropPrefix = '';
-  let dropLeft = 0;
-  let droppedCount = 0;
-  const pairs: Array<{ client: Socket; server: Socket }> = [];
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(port, '127.0.0.1');
-    const pair = { client, server: upstream };
-    pairs.push(pair);
-    // The client's protocol, command by command: a publish on the dropped prefix never reaches the server.
-    let pending = Buffer.alloc(0);
-    const fromClient = (b: Buffer): void => {
-      pending = Buffer.concat([pending, b]);
-      for (;;) {
-        const eol = pending.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = pending.subarray(0, eol).toString('latin1');
-        let end = eol + 2;
-        if (/^H?PUB /i.test(line)) {
-          end += Number(line.trim().split(/\s+/).at(-1)) + 2;
-          if (pending.length < end) return;
-        }
-        const command = pending.subarray(0, end);
-        pending = pending.subarray(end);
-        if (dropLeft > 0 && /^H?PUB /i.test(line) && line.split(' ')[1]!.startsWith(dropPrefix)) {
-          dropLeft--;
-          droppedCount++;
-          continue;
-        }
-        if (held !== null) sent += command.toString('latin1');
-        upstream.write(command);
-      }
-    };
-    client.on('data', fromClient);
-    upstream.on('data', (b: Buffer) => { if (held !== null) held.push(b); else client.write(b); });
-    const end = (): void => { client.destroy(); upstream.destroy(); };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `nats://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    url,
-    hold: () => { held = []; sent = ''; },
-    release: () => {
-      const bytes = held ?? [];
-      held = null;
-      for (const b of bytes) for (const { client } of pairs) if (!client.destroyed) client.write(b);
-    },
-    drop: (prefix, count) => { dropPrefix = prefix; dropLeft = count; droppedCount = 0; },
-    dropped: () => droppedCount,
-    published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
-    close: async () => {
-      for (const { client, server: up } of pairs) { client.destroy(); up.destroy(); }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 test('a cursor commit stored while its reply is held past timeoutMs: the retry is refused for its revision, and the consumer adopts its own write', async () => {
   const own = await startNats();

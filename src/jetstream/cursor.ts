@@ -89,7 +89,7 @@ export class KvCursor implements CursorStore {
 
   /** Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it) and reads or creates its entry. */
   static async open(session: Session, name: string, initialOffset: number, everyRecords: number, everyMs: number | null): Promise<KvCursor> {
-    const lease = await Lease.take(await session.leases(), `cursor.${name}`, session.options.leaseMs, ErrorCode.CURSOR_LOCKED, `cursor ${name}`);
+    const lease = await Lease.take(await session.leases(), `cursor.${name}`, session.options, ErrorCode.CURSOR_LOCKED, `cursor ${name}`);
     try {
       const kv = await session.cursors();
       const entry = await kv.get(name);

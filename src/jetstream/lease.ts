@@ -2,9 +2,14 @@
  * A lease in the leases bucket: one holder per key (the producer of a stream, a transactional cursor)
  * across machines. Taken with a create (fails while a live holder's entry exists), renewed every
  * leaseMs/3 with the revision last written (so two holders can never both renew), and expiring
- * leaseMs after the last renewal when the holder died (the bucket's max age). A renewal that fails
- * marks the lease lost; the handle's own writes are fenced separately (the stream's expected last
- * sequence, the cursor entry's revision).
+ * leaseMs after the last renewal when the holder died (the bucket's max age). A renewal refused for
+ * its revision by an entry that is not this holding's marks the lease lost; the handle's own writes
+ * are fenced separately (the stream's expected last sequence, the cursor entry's revision).
+ *
+ * A renewal that gets no answer (lost on the way, or sent while a cluster elects a leader) is tried
+ * again RETRY_MS after it failed, not at the next leaseMs/3, and each try waits at most leaseMs/6
+ * (RENEW_TIMEOUT_MIN_MS at least, timeoutMs at most): several tries fit in one lease, so an outage
+ * shorter than about leaseMs minus one try does not cost the lease.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,6 +17,16 @@ import type { KV } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
 
 const encoder = new TextEncoder();
+
+/** The pause after a renewal that failed, before the next try. */
+const RETRY_MS = 250;
+/** The shortest wait of one renewal try for its answer. */
+const RENEW_TIMEOUT_MIN_MS = 500;
+
+/** How long one renewal try waits for its answer: leaseMs / 6, within [RENEW_TIMEOUT_MIN_MS, timeoutMs]. */
+export function renewTimeoutMs(leaseMs: number, timeoutMs: number): number {
+  return Math.min(timeoutMs, Math.max(RENEW_TIMEOUT_MIN_MS, Math.floor(leaseMs / 6)));
+}
 
 /** The key of the producer's lease in the leases bucket (a cursor's is `cursor.<name>`). */
 export const PRODUCER_LEASE_KEY = 'producer';
@@ -39,17 +54,32 @@ export class Lease {
   /** Set when a renewal failed: the lease may be somebody else's now. */
   lost: Error | null = null;
 
+  private readonly intervalMs: number;
+  private readonly tryTimeoutMs: number;
+
   private constructor(
     private readonly kv: KV,
     private readonly key: string,
     private revision: number,
     private readonly leaseMs: number,
+    timeoutMs: number,
     /** Unique to this holding: written with every renewal, and by a producer into each record it publishes. */
     readonly token: string,
   ) {
-    this.timer = setInterval(() => {
-      this.renewing ??= this.renew().finally(() => { this.renewing = null; });
-    }, Math.max(250, Math.floor(leaseMs / 3)));
+    this.intervalMs = Math.max(250, Math.floor(leaseMs / 3));
+    this.tryTimeoutMs = renewTimeoutMs(leaseMs, timeoutMs);
+    this.schedule(this.intervalMs);
+  }
+
+  /** The next renewal in `ms`; after it, the one after (sooner when it failed), until released or lost. */
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.renewing = this.renew().then((answered) => {
+        this.renewing = null;
+        if (!this.released && this.lost === null) this.schedule(answered ? this.intervalMs : RETRY_MS);
+      });
+    }, ms);
     this.timer.unref();
   }
 
@@ -59,17 +89,18 @@ export class Lease {
    * delete marker a released lease leaves, expiring with the bucket's max age between the create and
    * its read-back, or a holder that let go meanwhile): the create is tried again, a few times.
    */
-  static async take(kv: KV, key: string, leaseMs: number, lockedCode: ErrorCode, what: string): Promise<Lease> {
+  static async take(kv: KV, key: string, times: { leaseMs: number; timeoutMs: number }, lockedCode: ErrorCode, what: string): Promise<Lease> {
+    const { leaseMs, timeoutMs } = times;
     for (let attempt = 1; ; attempt++) {
       try {
         const token = randomBytes(9).toString('base64url');
         try {
           const rev = await kv.create(key, encoder.encode(holderText(token)));
-          return new Lease(kv, key, rev, leaseMs, token);
+          return new Lease(kv, key, rev, leaseMs, timeoutMs, token);
         } catch (e) {
           // A create that timed out and was stored anyway: the entry holds this token.
           const mine = await kv.get(key).catch(() => null);
-          if (mine !== null && mine.operation === 'PUT' && tokenOf(mine.string()) === token) return new Lease(kv, key, mine.revision, leaseMs, token);
+          if (mine !== null && mine.operation === 'PUT' && tokenOf(mine.string()) === token) return new Lease(kv, key, mine.revision, leaseMs, timeoutMs, token);
           throw e;
         }
       } catch (e) {
@@ -82,20 +113,26 @@ export class Lease {
     }
   }
 
-  private async renew(): Promise<void> {
-    if (this.released || this.lost !== null) return;
+  /** One renewal try; false when it got no usable answer (the next try comes RETRY_MS later). */
+  private async renew(): Promise<boolean> {
+    if (this.released || this.lost !== null) return true;
     try {
-      this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision);
+      this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision, this.tryTimeoutMs);
+      return true;
     } catch (e) {
-      // A timeout while the server is away is not a loss yet: the next renewal tries again with the
-      // same revision. A wrong revision is, unless the entry holds this holding's token (a renewal
-      // that timed out was stored anyway): then its revision is the one to renew from.
-      if (!/wrong last sequence/i.test((e as Error).message)) return;
+      // A timeout while the server is away is not a loss yet: the next try uses the same revision. A
+      // wrong revision is, unless the entry holds this holding's token (a try that timed out was
+      // stored anyway): then its revision is the one to renew from, at once.
+      if (!/wrong last sequence/i.test((e as Error).message)) return false;
       const entry = await this.kv.get(this.key).catch(() => undefined);
-      if (entry === undefined) return; // unreadable now: the next renewal looks again
-      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) this.revision = entry.revision;
-      else if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms`, { cause: e });
+      if (entry === undefined) return false; // unreadable now: the next try looks again
+      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) {
+        this.revision = entry.revision;
+        return false;
+      }
+      if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms`, { cause: e });
       else this.lost = new Error(`another holder took it: ${entry.string()}`, { cause: e });
+      return true;
     }
   }
 
@@ -115,7 +152,7 @@ export class Lease {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.renewing !== null) await this.renewing;
     if (this.lost !== null) return;

@@ -93,7 +93,7 @@ export class JetStreamProducer implements BackendProducer {
   static async open(session: Session, o: CheckedProducerOptions): Promise<JetStreamProducer> {
     checkAgainstServer(session, o);
     const window = o.dedupWindow;
-    const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options.leaseMs, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
+    const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
     try {
       // Only the producer that holds the lease changes the stream.
       // The dedup window is checked against the duplicate window the stream will have, before any change.
