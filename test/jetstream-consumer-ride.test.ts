@@ -13,7 +13,7 @@
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { prng, suite } from './kit.js';
+import { prng, suite, waitFor } from './kit.js';
 import { startNats, stopAllNats, type NatsServer, runOrSkip, within, killNats } from './nats-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
@@ -224,23 +224,25 @@ test('close() during a nonblocking call ends the call as at the log\'s end, not 
   }
 });
 
-test('destroy() while close() retries its last commit (server away) ends that retry: close() rejects with ERR_LOG_CLOSED, not at the bound', async () => {
+test('destroy() while close() retries its last commit (its tries lost on the way) ends that retry: close() rejects with ERR_LOG_CLOSED, not at the bound', async () => {
   const own = await startNats();
+  const proxy = await proxyTo(own.port);
   const timeoutMs = 3_000;
-  const backend = jetstream({ servers: own.url, stream: 'ride-destroy', leaseMs: 30_000, timeoutMs });
+  const stream = 'ride-destroy';
   try {
-    const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+    const p = await Producer.open({ backend: jetstream({ servers: own.url, stream, leaseMs: 30_000 }), syncPolicy: SyncPolicy.never() });
     for (let i = 0; i < 10; i++) p.append(`r${i}`);
     await p.close();
-    const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('d'), commit: { everyRecords: 1000 } });
-    const killed = gate();
-    const run = c.nonblockingProcess(null, async (m) => {
-      if (m.offset === 4) { await killNats(own); killed.open(); } // 5 records done, not yet committed
+    const c = await Consumer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs }), style: ConsumerStyle.clientTx('d'), commit: { everyRecords: 1000 } });
+    const lost = gate();
+    const run = c.nonblockingProcess(null, (m) => {
+      // 5 records done, not yet committed: every commit from here on is lost on the way to the server.
+      if (m.offset === 4) { proxy.drop(`$KV.rl-${stream}-cursors.`, 1_000); lost.open(); }
       return 'commit' as const;
     }).catch(() => undefined);
-    await killed.opened;
+    await lost.opened;
     const closing = c.close().then(() => 'resolved', (e: { code?: string }) => e.code ?? String(e));
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the commit is being retried now
+    await waitFor(() => proxy.dropped() >= 2, 'the last commit tried a second time', 4 * timeoutMs);
     const t0 = Date.now();
     await within(c.destroy(), 6 * timeoutMs, 'destroy()');
     const outcome = await within(closing, 1_000, 'close() after destroy()');
@@ -248,10 +250,10 @@ test('destroy() while close() retries its last commit (server away) ends that re
     assert.ok(Date.now() - t0 < 6 * timeoutMs);
     await within(run, 1_000, 'the processing call');
   } finally {
+    await proxy.close();
     await own.stop();
   }
 });
-
 
 test('the pull\'s consumer creation goes unanswered three times: the tries after a failure wait timeoutMs / 2, and one reaches the server within the bound', async () => {
   const own = await startNats();
