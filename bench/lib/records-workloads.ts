@@ -2,7 +2,8 @@
  * The workloads of bench/records.ts, each run in a fresh process (run.ts inFreshProcess) against the
  * library build named by `dist` (a path to its index.js), so that two builds run side by side in one
  * run: appending 100-byte records plain, with a 16-byte key and two short headers, one by one or in
- * batches of 100; reading them back with iter(); and warm seeks by offset and by time.
+ * batches of 100, and plain records as long as a keyed one (the same bytes, no attributes to encode);
+ * reading them back with iter(); and warm seeks by offset and by time.
  */
 import { pathToFileURL } from 'node:url';
 import { nowMs } from './run.js';
@@ -13,12 +14,14 @@ const load = async (dist: string): Promise<Lib> => (await import(pathToFileURL(d
 const RECORD = Buffer.alloc(100, 0x61);
 const KEY = 'customer-0000042'; // 16 bytes
 const HEADERS = { type: 'order', v: '1' };
+/** The keyed record's payload: 100 B of data and its 37-byte attribute block (flags, key, two headers). */
+const SAME_BYTES = Buffer.alloc(137, 0x61);
 
 export interface AppendArg {
   readonly dist: string;
   readonly dir: string;
   readonly n: number;
-  readonly kind: 'plain' | 'keyed' | 'batch100' | 'single100';
+  readonly kind: 'plain' | 'keyed' | 'sameBytes' | 'batch100' | 'single100';
 }
 
 /** Appends n records (SyncPolicy.never) and flushes: records per second from the first append to the flush. */
@@ -30,6 +33,8 @@ export async function appendRate(a: AppendArg): Promise<number> {
     const t0 = nowMs();
     if (a.kind === 'plain' || a.kind === 'single100') {
       for (let i = 0; i < a.n; i++) p.append(RECORD);
+    } else if (a.kind === 'sameBytes') {
+      for (let i = 0; i < a.n; i++) p.append(SAME_BYTES);
     } else if (a.kind === 'keyed') {
       const opts = { key: KEY, headers: HEADERS };
       for (let i = 0; i < a.n; i++) p.append(RECORD, opts);
