@@ -4,7 +4,8 @@
  *
  *   node --import tsx bench/funnel.ts [--quick] [--dir <base>]
  *
- * Each cell runs in a fresh process, the two rows alternating round by round:
+ * Each cell runs in a fresh process (its log deleted once measured), the rows alternating round by
+ * round:
  * 1. the owner appending 100 B records itself (SyncPolicy.never, up to flush);
  * 2. a remote producer in a second process appending 100 B records pipelined (no await per
  *    record) through an owner in the cell's process, then flush() (target: at least 1,000,000 rec/s):
@@ -14,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inFreshProcess, log, n, runBench, summarize } from './lib/run.js';
+import { inFreshCell, log, n, runBench, summarize } from './lib/run.js';
 import { finish, row, target, type Table } from './lib/table.js';
 
 const RECORDS = new URL('./lib/records-workloads.ts', import.meta.url);
@@ -29,10 +30,10 @@ await runBench('funnel', 'reactive-log funnel benchmark: appends from another pr
   const raw: number[] = [];
   log(`appends of ${n(cfg.n)} x 100 B, ${cfg.reps} rounds, cells alternating...`);
   for (let r = 0; r < cfg.reps; r++) {
-    owner.push(await inFreshProcess<number>(RECORDS, 'appendRate', { dist: CURRENT, dir: join(b.root, `owner-${r}`), n: cfg.n, kind: 'plain' }));
-    remote.push(await inFreshProcess<number>(FUNNEL, 'remoteRate', { dir: join(b.root, `remote-${r}`), n: cfg.n, window: 0 }));
-    windowed.push(await inFreshProcess<number>(FUNNEL, 'remoteRate', { dir: join(b.root, `windowed-${r}`), n: cfg.n, window: 8192 }));
-    raw.push(await inFreshProcess<number>(FUNNEL, 'socketRate', { dir: join(b.root, `raw-${r}`), n: cfg.n }));
+    owner.push(await inFreshCell<number>(RECORDS, 'appendRate', { dist: CURRENT, dir: join(b.root, `owner-${r}`), n: cfg.n, kind: 'plain' }));
+    remote.push(await inFreshCell<number>(FUNNEL, 'remoteRate', { dir: join(b.root, `remote-${r}`), n: cfg.n, window: 0 }));
+    windowed.push(await inFreshCell<number>(FUNNEL, 'remoteRate', { dir: join(b.root, `windowed-${r}`), n: cfg.n, window: 8192 }));
+    raw.push(await inFreshCell<number>(FUNNEL, 'socketRate', { dir: join(b.root, `raw-${r}`), n: cfg.n }));
   }
   const lim = summarize(raw);
   const own = summarize(owner);

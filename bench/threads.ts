@@ -12,13 +12,14 @@
  *    (never); threads started after the producer opened wait on its shared memory, threads started
  *    before tail the files (target: the slowest shared-memory consumer at least 0.8x the producer's
  *    rate at 1 and 2 consumers).
- * Each cell runs in a fresh process, the cells of a round alternating.
+ * Each cell runs in a fresh process, the cells of a round alternating; a cell's log is deleted once
+ * measured, so no cell runs under the writeback of the ones before it.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeRawLimit } from './lib/limits.js';
-import { inFreshProcess, log, n, runBench, summarize, type Summary } from './lib/run.js';
+import { inFreshCell, log, n, runBench, summarize, type Summary } from './lib/run.js';
 import { finish, row, target, type Row, type Table } from './lib/table.js';
 import { ON_DISK_RECORD_BYTES } from './lib/workloads.js';
 import type { FanOutRun, FanOutWait } from './lib/fanout.js';
@@ -39,12 +40,12 @@ await runBench('threads', 'reactive-log threads benchmark: producers and consume
   log(`appends of ${n(cfg.n)} x 100 B from the owner and from 1/2/4 attached threads, fan-out of ${n(cfg.fanN)} to 1/2/4 threads, ${cfg.reps} rounds...`);
   for (let r = 0; r < cfg.reps; r++) {
     for (const threads of THREADS) {
-      add(rates, `current ${threads}`, await inFreshProcess<number>(WORK, 'threadAppendRate', { dist: CURRENT, dir: join(b.root, `a-${threads}-${r}`), n: cfg.n, threads }));
+      add(rates, `current ${threads}`, await inFreshCell<number>(WORK, 'threadAppendRate', { dist: CURRENT, dir: join(b.root, `a-${threads}-${r}`), n: cfg.n, threads }));
     }
-    if (base !== null) add(rates, 'base 0', await inFreshProcess<number>(WORK, 'threadAppendRate', { dist: base, dir: join(b.root, `base-${r}`), n: cfg.n, threads: 0 }));
+    if (base !== null) add(rates, 'base 0', await inFreshCell<number>(WORK, 'threadAppendRate', { dist: base, dir: join(b.root, `base-${r}`), n: cfg.n, threads: 0 }));
     for (const consumers of FAN) {
       for (const wait of ['shared', 'files'] as const) {
-        add(fans, `${wait} ${consumers}`, await inFreshProcess<FanOutRun>(WORK, 'fanOutCell', { dir: join(b.root, `f-${wait}-${consumers}-${r}`), consumers, n: cfg.fanN, wait }));
+        add(fans, `${wait} ${consumers}`, await inFreshCell<FanOutRun>(WORK, 'fanOutCell', { dir: join(b.root, `f-${wait}-${consumers}-${r}`), consumers, n: cfg.fanN, wait }));
       }
     }
   }

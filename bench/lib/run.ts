@@ -177,6 +177,18 @@ export function inFreshProcess<T>(module: URL, fn: string, arg: unknown): Promis
   return inChild<T>(CELL, [JSON.stringify({ module: module.href, fn, arg })], { tsx: true });
 }
 
+/**
+ * inFreshProcess, then deletes `arg.dir`: the kernel drops that cell's dirty pages instead of writing
+ * them back while the next cell runs (cells that keep their logs slow the cells after them).
+ */
+export async function inFreshCell<T>(module: URL, fn: string, arg: { readonly dir: string }): Promise<T> {
+  try {
+    return await inFreshProcess<T>(module, fn, arg);
+  } finally {
+    rmSync(arg.dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Statistics and time
 
