@@ -13,14 +13,16 @@
  *    flush() (SyncPolicy.never; ERR_LOG_FULL answered by writable());
  * 2. a plain ordered consume of the plain stream reading each message's sequence and payload, beside
  *    a clientTx consumer of the backend's stream committing every 1,000 records (nonblockingProcess
- *    to the end; timed from its open). Before it, the log's first consumer is opened and closed,
- *    timed on its own: that open creates the cursors bucket, once per log (on the cluster an R3
- *    stream, whose election took 150 to 700 ms in trials, as long as consuming 100,000 records).
+ *    to the end; timed from its open), and a nonTx consumer of the same stream (no cursor, no
+ *    commits: what the pull and the records cost apart from the commits). Before them, the log's
+ *    first consumer is opened and closed, timed on its own: that open creates the cursors bucket, once
+ *    per log (on the cluster an R3 stream, whose election took 150 to 700 ms in trials, as long as
+ *    consuming 100,000 records).
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { startCluster, stopAllClusters } from '../test/nats-cluster-kit.js';
 import { startNats } from '../test/nats-kit.js';
@@ -34,13 +36,14 @@ interface Rates {
   append: number[];
   plainConsume: number[];
   clientTx: number[];
+  nonTx: number[];
   /** The open of the log's first consumer, which creates the cursors bucket (ms). */
   firstOpenMs: number[];
 }
 
 /** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas. */
 async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string): Promise<Rates> {
-  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], clientTx: [], firstOpenMs: [] };
+  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], clientTx: [], nonTx: [], firstOpenMs: [] };
   const nc = await connect({ servers: urls });
   try {
     const js = natsJetStream(nc);
@@ -98,6 +101,14 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       if (summary.committed !== cfg.n) throw new Error(`the consumer committed ${summary.committed} of ${cfg.n}`);
       rates.clientTx.push(cfg.n / ((nowMs() - t0) / 1000));
       await c.close();
+
+      // The same read without a cursor: what the pull and the records cost apart from the commits.
+      t0 = nowMs();
+      const nt = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+      const ntSummary = await nt.nonblockingProcess(null, () => 'commit');
+      if (ntSummary.committed !== cfg.n) throw new Error(`the nonTx consumer read ${ntSummary.committed} of ${cfg.n}`);
+      rates.nonTx.push(cfg.n / ((nowMs() - t0) / 1000));
+      await nt.close();
     }
   } finally {
     await nc.close();
@@ -124,6 +135,7 @@ function tables(rates: Rates, where: string, count: number): Table[] {
       rows: [
         row('plain ordered consume', '-', con, 'rec/s', { xPeer: 1 }),
         row('backend clientTx, commit every 1,000', 'KV commit', tx, 'rec/s', { xPeer: tx.median / con.median, ...target('>=', 0.8 * con.median, tx.median) }),
+        row('backend nonTx (no cursor, no commit)', '-', summarize(rates.nonTx), 'rec/s', { xPeer: summarize(rates.nonTx).median / con.median }),
         row('(once per log: the first Consumer.open, creating the cursors bucket)', '-', summarize(rates.firstOpenMs), 'ms'),
       ],
       peer: 'x plain nats.js',

@@ -181,7 +181,7 @@ export function inFreshProcess<T>(module: URL, fn: string, arg: unknown): Promis
  * inFreshProcess, then deletes `arg.dir`: the kernel drops that cell's dirty pages instead of writing
  * them back while the next cell runs (cells that keep their logs slow the cells after them).
  */
-export async function inFreshCell<T>(module: URL, fn: string, arg: { readonly dir: string }): Promise<T> {
+export async function inFreshCell<T>(module: URL, fn: string, arg: { readonly dir: string; readonly [k: string]: unknown }): Promise<T> {
   try {
     return await inFreshProcess<T>(module, fn, arg);
   } finally {
