@@ -1,19 +1,23 @@
 /**
- * The JetStream leases through renewals that get no answer: a TCP proxy between a producer and a
- * single-node nats-server loses the lease's renewal publishes, as a link that drops requests or a
- * cluster electing a leader does. A renewal that failed is tried again at once, each try waiting a
- * fraction of the lease (not timeoutMs), so two lost renewals do not cost the lease: a second producer
- * is still refused with ERR_LOG_LOCKED after the first holding would have expired, and the first goes on.
+ * The JetStream leases through requests that get no answer: a TCP proxy between a handle and a
+ * single-node nats-server loses chosen publishes or the server's answers to them, as a link that
+ * drops requests or a cluster electing a leader does.
+ * - Renewals: one that failed is tried again at once, each try waiting a fraction of the lease (not
+ *   timeoutMs), so two lost renewals do not cost the lease: a second producer is still refused with
+ *   ERR_LOG_LOCKED after the first holding would have expired, and the first goes on.
+ * - Opens: a lost lease create is tried again; a create stored though its answer (and the reads
+ *   after it) was lost is found by a later try and taken as the open's holding; a lost cursor create
+ *   is tried again.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { Producer, SyncPolicy } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats } from './nats-kit.js';
+import { runOrSkip, startNats, stopAllNats, within } from './nats-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
-const test = suite('jetstream leases ride out lost renewals');
+const test = suite('jetstream leases ride out lost requests');
 test.after(stopAllNats);
 
 for (const timeoutMs of [5_000, 1_000]) {
@@ -49,4 +53,73 @@ for (const timeoutMs of [5_000, 1_000]) {
   });
 }
 
-runOrSkip(test, 'jetstream leases ride out lost renewals');
+test('Producer.open whose lease create is lost on the way: the take is tried again, the open succeeds, and close() releases that holding', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'take-lost';
+  try {
+    proxy.drop(`$KV.rl-${stream}-leases.producer`, 1);
+    const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
+    assert.is(proxy.dropped(), 1, 'the first create was lost');
+    p.append('a0');
+    await p.flush();
+    await p.close();
+    const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
+    assert.is(q.nextOffset, 1);
+    await q.close();
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+test('a lease create stored though its answer was lost, and the reads after it lost too: the next try takes that holding as its own', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'take-stored';
+  try {
+    // The create is stored and its answer lost; the two reads after it (nats.js's own, inside the
+    // create, and the take's) are lost too.
+    proxy.dropReplies(`$KV.rl-${stream}-leases.producer`, 1);
+    proxy.drop(`$JS.API.STREAM.MSG.GET.KV_rl-${stream}-leases`, 2);
+    const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
+    assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
+    assert.is(proxy.dropped(), 2, 'the reads after it were lost');
+    // The holding is this producer's: a second one is refused, and this one appends.
+    const refused = await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    assert.match(refused.message, /held by another live handle/);
+    p.append('a0');
+    await p.flush();
+    await p.close();
+    // close() deleted the holding it took over: a new producer opens at once, not after leaseMs.
+    const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
+    assert.is(q.nextOffset, 1);
+    await q.close();
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+test('a clientTx Consumer.open whose cursor create is lost on the way: it is tried again, and the consumer reads from the oldest record', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'cursor-lost';
+  try {
+    const p = await Producer.open({ backend: jetstream({ servers: own.url, stream }) });
+    for (let i = 0; i < 5; i++) p.append(`r${i}`);
+    await p.close();
+    proxy.drop(`$KV.rl-${stream}-cursors.c`, 1);
+    const c = await within(Consumer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }), style: ConsumerStyle.clientTx('c') }), 15_000, 'Consumer.open');
+    assert.is(proxy.dropped(), 1, 'the first create of the cursor was lost');
+    const got: number[] = [];
+    await c.nonblockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
+    await c.close();
+    assert.equal(got, [0, 1, 2, 3, 4]);
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+runOrSkip(test, 'jetstream leases ride out lost requests');

@@ -13,6 +13,8 @@ export interface NatsProxy {
   passed(prefix: string): number;
   drop(prefix: string, count: number): void;
   dropped(): number;
+  dropReplies(prefix: string, count: number): void;
+  repliesDropped(): number;
   close(): Promise<void>;
 }
 
@@ -22,7 +24,9 @@ export interface NatsProxy {
  * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold(); drop(prefix, n)
  * loses the client's next n publishes on subjects starting with `prefix` (a request the server never
  * saw: no reply comes, as while a cluster has no leader); `passed(prefix)` counts the publishes on
- * such subjects that went through to the server since the proxy started.
+ * such subjects that went through to the server since the proxy started; dropReplies(prefix, n)
+ * lets the client's next n publishes on such subjects through, and loses the server's answer to
+ * each (a request the server did, whose reply never came back).
  */
 export async function proxyTo(port: number): Promise<NatsProxy> {
   let held: Buffer[] | null = null;
@@ -31,6 +35,11 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
   let dropLeft = 0;
   let droppedCount = 0;
   const through: string[] = [];
+  let replyPrefix = '';
+  let replyLeft = 0;
+  let repliesDroppedCount = 0;
+  /** Reply subjects whose next message from the server is lost. */
+  const lostReplies = new Set<string>();
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
@@ -57,12 +66,45 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
           continue;
         }
         if (held !== null) sent += command.toString('latin1');
-        if (/^H?PUB /i.test(line)) through.push(line.split(' ')[1]!);
+        if (/^H?PUB /i.test(line)) {
+          const parts = line.trim().split(/\s+/);
+          through.push(parts[1]!);
+          // PUB <subject> [reply] <bytes>, HPUB <subject> [reply] <header bytes> <bytes>
+          const reply = parts.length === (/^HPUB/i.test(line) ? 5 : 4) ? parts[2]! : null;
+          if (replyLeft > 0 && reply !== null && parts[1]!.startsWith(replyPrefix)) {
+            replyLeft--;
+            lostReplies.add(reply);
+          }
+        }
         upstream.write(command);
       }
     };
     client.on('data', fromClient);
-    upstream.on('data', (b: Buffer) => { if (held !== null) held.push(b); else client.write(b); });
+    // The server's protocol, message by message: an answer on a lost reply subject never reaches the client.
+    let fromServerPending = Buffer.alloc(0);
+    const forward = (b: Buffer): void => { if (held !== null) held.push(b); else client.write(b); };
+    upstream.on('data', (b: Buffer) => {
+      fromServerPending = Buffer.concat([fromServerPending, b]);
+      for (;;) {
+        const eol = fromServerPending.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = fromServerPending.subarray(0, eol).toString('latin1');
+        let end = eol + 2;
+        const isMsg = /^H?MSG /i.test(line);
+        if (isMsg) {
+          end += Number(line.trim().split(/\s+/).at(-1)) + 2;
+          if (fromServerPending.length < end) return;
+        }
+        const command = fromServerPending.subarray(0, end);
+        fromServerPending = fromServerPending.subarray(end);
+        const subject = isMsg ? line.split(' ')[1]! : '';
+        if (isMsg && lostReplies.delete(subject)) {
+          repliesDroppedCount++;
+          continue;
+        }
+        forward(Buffer.from(command));
+      }
+    });
     const end = (): void => { client.destroy(); upstream.destroy(); };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
@@ -79,6 +121,8 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
     },
     drop: (prefix, count) => { dropPrefix = prefix; dropLeft = count; droppedCount = 0; },
     dropped: () => droppedCount,
+    dropReplies: (prefix, count) => { replyPrefix = prefix; replyLeft = count; repliesDroppedCount = 0; },
+    repliesDropped: () => repliesDroppedCount,
     passed: (prefix) => through.filter((subject) => subject.startsWith(prefix)).length,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {

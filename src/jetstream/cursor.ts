@@ -88,17 +88,19 @@ export class KvCursor implements CursorStore {
   }
 
   /** Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it) and reads or creates its entry. */
-  static async open(session: Session, name: string, initialOffset: number, everyRecords: number, everyMs: number | null): Promise<KvCursor> {
-    const lease = await Lease.take(await session.leases(), `cursor.${name}`, session.options, ErrorCode.CURSOR_LOCKED, `cursor ${name}`);
+  static async open(session: Session, name: string, initialOffset: number, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
+    const lease = await Lease.take(session, `cursor.${name}`, ErrorCode.CURSOR_LOCKED, `cursor ${name}`, ride);
     try {
-      const kv = await session.cursors();
-      const entry = await kv.get(name);
-      if (entry !== null && entry.operation === 'PUT') {
-        return new KvCursor(kv, name, entry.revision, decode(entry.value, name), false, lease, session.options.timeoutMs, everyRecords, everyMs);
-      }
-      const value = { offset: initialOffset, state: null };
-      const revision = await kv.create(name, encode(value));
-      return new KvCursor(kv, name, revision, value, true, lease, session.options.timeoutMs, everyRecords, everyMs);
+      // Read, or create at initialOffset; tried again while that fails transiently (a create that was
+      // stored though its answer was lost is read back by the next try, as the entry is this lease's).
+      const { kv, revision, value, created } = await ride.run(`reading cursor ${name}`, async () => {
+        const bucket = await session.cursors();
+        const entry = await bucket.get(name);
+        if (entry !== null && entry.operation === 'PUT') return { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: false };
+        const fresh = { offset: initialOffset, state: null };
+        return { kv: bucket, revision: await bucket.create(name, encode(fresh)), value: fresh, created: true };
+      });
+      return new KvCursor(kv, name, revision, value, created, lease, session.options.timeoutMs, everyRecords, everyMs);
     } catch (e) {
       await lease.release();
       throw e;

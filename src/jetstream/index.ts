@@ -60,11 +60,10 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
  * Connects and finds (or creates) the stream, trying again while that fails transiently (a request
  * timed out, no leader, no responders: ride.ts) until nothing has succeeded for 2 x timeoutMs since
  * the first failure, as the open handles do. Any other error (a refused connection, a stream of
- * another shape) ends it at once. Only this first step is tried again: what follows takes a lease,
- * which a failed try could leave held until it expires.
+ * another shape) ends it at once. The open's later steps (its lease, its cursor) ride on the same
+ * `ride`, so the bound counts from the open's first failure, whichever step it was in.
  */
-async function openSession(o: ResolvedJetStreamOptions, what: string, signal?: AbortSignal): Promise<Session> {
-  const ride = new Ride(o.timeoutMs, what);
+async function openSession(o: ResolvedJetStreamOptions, what: string, ride: Ride, signal?: AbortSignal): Promise<Session> {
   for (;;) {
     try {
       return await Session.open(o);
@@ -77,9 +76,11 @@ async function openSession(o: ResolvedJetStreamOptions, what: string, signal?: A
 
 async function openProducer(o: ResolvedJetStreamOptions, options: BackendProducerOptions): Promise<BackendProducer> {
   const checked = checkProducerOptions(options); // before connecting: names, types and ranges refused create no stream
-  const session = await openSession(o, `opening the producer of stream ${o.stream}`);
+  const what = `opening the producer of stream ${o.stream}`;
+  const ride = new Ride(o.timeoutMs, what);
+  const session = await openSession(o, what, ride);
   try {
-    return await JetStreamProducer.open(session, checked);
+    return await JetStreamProducer.open(session, checked, ride);
   } catch (e) {
     await session.close();
     throw asLogError(e, `opening the producer of stream ${o.stream}`);
@@ -89,7 +90,9 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
 async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Promise<BackendConsumerParts> {
   const { start } = opts;
   if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
-  const session = await openSession(o, `opening a consumer of stream ${o.stream}`, opts.signal);
+  const what = `opening a consumer of stream ${o.stream}`;
+  const ride = new Ride(o.timeoutMs, what);
+  const session = await openSession(o, what, ride, opts.signal);
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
@@ -99,7 +102,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
     } else {
-      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, start.commitEveryRecords, start.commitEveryMs);
+      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, start.commitEveryRecords, start.commitEveryMs, ride);
       // A cursor that never committed stands for "from the oldest record", as locally.
       if ((cursor.created || toOldest) && cursor.nextOffset < bounds.startOffset) {
         await cursor.advance(bounds.startOffset, undefined);

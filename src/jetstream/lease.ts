@@ -9,12 +9,15 @@
  * A renewal that gets no answer (lost on the way, or sent while a cluster elects a leader) is tried
  * again RETRY_MS after it failed, not at the next leaseMs/3, and each try waits at most leaseMs/6
  * (RENEW_TIMEOUT_MIN_MS at least, timeoutMs at most): several tries fit in one lease, so an outage
- * shorter than about leaseMs minus one try does not cost the lease.
+ * shorter than about leaseMs minus one try does not cost the lease. A take that gets no answer is
+ * tried again too (ride.ts), with a token per try (see take()).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KV } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
+import type { Ride } from './ride.js';
+import type { Session } from './session.js';
 
 const encoder = new TextEncoder();
 
@@ -84,31 +87,40 @@ export class Lease {
   }
 
   /**
-   * Takes the lease `key`, or fails with `lockedCode` while a live holder has it. A create refused
-   * with "wrong last sequence" while no live holder shows is a race with the key's last entry (the
-   * delete marker a released lease leaves, expiring with the bucket's max age between the create and
-   * its read-back, or a holder that let go meanwhile): the create is tried again, a few times.
+   * Takes the lease `key`, or fails with `lockedCode` while a live holder has it. A create that fails
+   * transiently (no answer, no leader) is tried again within 2 x timeoutMs of the first failure, each
+   * try with a token of its own: a try whose create was stored though its answer was lost shows up as
+   * an entry holding one of this take's tokens, and that holding is taken as this one's (so no try
+   * leaves a lease held for leaseMs behind a take that succeeds). A create refused with "wrong last
+   * sequence" while no live holder shows is a race with the key's last entry (the delete marker a
+   * released lease leaves, expiring with the bucket's max age between the create and its read-back,
+   * or a holder that let go meanwhile): the create is tried again, a few times.
    */
-  static async take(kv: KV, key: string, times: { leaseMs: number; timeoutMs: number }, lockedCode: ErrorCode, what: string): Promise<Lease> {
-    const { leaseMs, timeoutMs } = times;
-    for (let attempt = 1; ; attempt++) {
+  static async take(session: Session, key: string, lockedCode: ErrorCode, what: string, ride: Ride): Promise<Lease> {
+    const { leaseMs, timeoutMs } = session.options;
+    const tokens: string[] = [];
+    for (let races = 0; ;) {
+      const token = randomBytes(9).toString('base64url');
+      tokens.push(token);
+      let kv: KV | null = null;
       try {
-        const token = randomBytes(9).toString('base64url');
-        try {
-          const rev = await kv.create(key, encoder.encode(holderText(token)));
-          return new Lease(kv, key, rev, leaseMs, timeoutMs, token);
-        } catch (e) {
-          // A create that timed out and was stored anyway: the entry holds this token.
-          const mine = await kv.get(key).catch(() => null);
-          if (mine !== null && mine.operation === 'PUT' && tokenOf(mine.string()) === token) return new Lease(kv, key, mine.revision, leaseMs, timeoutMs, token);
-          throw e;
-        }
+        kv = await session.leases();
+        const rev = await kv.create(key, encoder.encode(holderText(token)));
+        return new Lease(kv, key, rev, leaseMs, timeoutMs, token);
       } catch (e) {
-        const held = await kv.get(key).catch(() => null);
-        if (held !== null && held.operation === 'PUT') {
+        // No answer: the next try tells whether this one was stored (its create is then refused).
+        if (kv === null || !/wrong last sequence/i.test((e as Error).message)) {
+          await ride.failed(e, `taking the lease of ${what}`);
+          continue;
+        }
+        const held = await kv.get(key).catch(() => undefined); // undefined: unreadable now
+        if (held !== undefined && held !== null && held.operation === 'PUT') {
+          const mine = tokenOf(held.string());
+          if (mine !== null && tokens.includes(mine)) return new Lease(kv, key, held.revision, leaseMs, timeoutMs, mine);
           throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
         }
-        if (attempt >= 3 || !/wrong last sequence/i.test((e as Error).message)) throw e;
+        if (held === undefined) await ride.failed(new Error(`timeout reading the lease ${key} after a refused create`, { cause: e }), `taking the lease of ${what}`);
+        else if (++races >= 3) throw e;
       }
     }
   }

@@ -31,6 +31,7 @@ import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
+import type { Ride } from './ride.js';
 import { checkWireSize, producerHeaderBytes, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
@@ -90,10 +91,10 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   /** Opens the producer of the stream with options `checkProducerOptions` accepted. */
-  static async open(session: Session, o: CheckedProducerOptions): Promise<JetStreamProducer> {
+  static async open(session: Session, o: CheckedProducerOptions, ride: Ride): Promise<JetStreamProducer> {
     checkAgainstServer(session, o);
     const window = o.dedupWindow;
-    const lease = await Lease.take(await session.leases(), PRODUCER_LEASE_KEY, session.options, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`);
+    const lease = await Lease.take(session, PRODUCER_LEASE_KEY, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`, ride);
     try {
       // Only the producer that holds the lease changes the stream.
       // The dedup window is checked against the duplicate window the stream will have, before any change.
