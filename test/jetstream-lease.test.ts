@@ -11,24 +11,47 @@
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, type BackendProducer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within } from './nats-kit.js';
-import { proxyTo } from './nats-proxy.js';
+import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { proxyTo, type NatsProxy } from './nats-proxy.js';
 
 const test = suite('jetstream leases ride out lost requests');
 test.after(stopAllNats);
 
+/** Runs `fn` against a fresh single-node server and a proxy in front of it; stops both after. */
+async function proxied(fn: (own: NatsServer, proxy: NatsProxy) => Promise<void>): Promise<void> {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  try {
+    await fn(own, proxy);
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+}
+
+/**
+ * Appends one more record through `p`, flushes and closes it; then a producer straight to the server
+ * opens at once (close() released the lease, whichever try took it) and finds `count` records.
+ */
+async function closeAndReopen(p: BackendProducer, own: NatsServer, stream: string, count: number): Promise<void> {
+  p.append(`r${count - 1}`);
+  await p.flush();
+  await p.close();
+  const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
+  assert.is(q.nextOffset, count);
+  await q.close();
+}
+
 for (const timeoutMs of [5_000, 1_000]) {
-  test(`two lost renewals of a 3 s lease (timeoutMs ${timeoutMs}): the lease holds, a second producer is refused, the first goes on`, async () => {
-    const own = await startNats();
-    const proxy = await proxyTo(own.port);
+  test(`two lost renewals of a 3 s lease (timeoutMs ${timeoutMs}): the lease holds, a second producer is refused, the first goes on`, () => proxied(async (own, proxy) => {
     const stream = `lease-${timeoutMs}`;
     const leaseMs = 3_000;
     const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs }), syncPolicy: SyncPolicy.never() });
     try {
-      p.append('a0');
+      p.append('r0');
       await p.flush();
       const renewals = `$KV.rl-${stream}-leases.producer`;
       proxy.drop(renewals, 2);
@@ -40,86 +63,49 @@ for (const timeoutMs of [5_000, 1_000]) {
       const second = Producer.open({ backend: jetstream({ servers: own.url, stream, leaseMs, timeoutMs: 1_000 }) });
       const refused = await rejectsWith(second, 'ERR_LOG_LOCKED');
       assert.match(refused.message, /held by another live handle/);
-      p.append('a1');
-      await p.flush();
-      assert.is(p.durableOffset, 2);
       assert.is(p.error, null);
-      await p.close();
+      await closeAndReopen(p, own, stream, 2);
     } finally {
       await p.destroy();
-      await proxy.close();
-      await own.stop();
     }
-  });
+  }));
 }
 
-test('Producer.open whose lease create is lost on the way: the take is tried again, the open succeeds, and close() releases that holding', async () => {
-  const own = await startNats();
-  const proxy = await proxyTo(own.port);
+test('Producer.open whose lease create is lost on the way: the take is tried again, the open succeeds, and close() releases that holding', () => proxied(async (own, proxy) => {
   const stream = 'take-lost';
-  try {
-    proxy.drop(`$KV.rl-${stream}-leases.producer`, 1);
-    const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
-    assert.is(proxy.dropped(), 1, 'the first create was lost');
-    p.append('a0');
-    await p.flush();
-    await p.close();
-    const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
-    assert.is(q.nextOffset, 1);
-    await q.close();
-  } finally {
-    await proxy.close();
-    await own.stop();
-  }
-});
+  proxy.drop(`$KV.rl-${stream}-leases.producer`, 1);
+  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
+  assert.is(proxy.dropped(), 1, 'the first create was lost');
+  await closeAndReopen(p, own, stream, 1);
+}));
 
-test('a lease create stored though its answer was lost, and the reads after it lost too: the next try takes that holding as its own', async () => {
-  const own = await startNats();
-  const proxy = await proxyTo(own.port);
+test('a lease create stored though its answer was lost, and the reads after it lost too: the next try takes that holding as its own', () => proxied(async (own, proxy) => {
   const stream = 'take-stored';
-  try {
-    // The create is stored and its answer lost; the two reads after it (nats.js's own, inside the
-    // create, and the take's) are lost too.
-    proxy.dropReplies(`$KV.rl-${stream}-leases.producer`, 1);
-    proxy.drop(`$JS.API.STREAM.MSG.GET.KV_rl-${stream}-leases`, 2);
-    const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
-    assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
-    assert.is(proxy.dropped(), 2, 'the reads after it were lost');
-    // The holding is this producer's: a second one is refused, and this one appends.
-    const refused = await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
-    assert.match(refused.message, /held by another live handle/);
-    p.append('a0');
-    await p.flush();
-    await p.close();
-    // close() deleted the holding it took over: a new producer opens at once, not after leaseMs.
-    const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
-    assert.is(q.nextOffset, 1);
-    await q.close();
-  } finally {
-    await proxy.close();
-    await own.stop();
-  }
-});
+  // The create is stored and its answer lost; the two reads after it (nats.js's own, inside the
+  // create, and the take's) are lost too.
+  proxy.dropReplies(`$KV.rl-${stream}-leases.producer`, 1);
+  proxy.drop(`$JS.API.STREAM.MSG.GET.KV_rl-${stream}-leases`, 2);
+  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
+  assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
+  assert.is(proxy.dropped(), 2, 'the reads after it were lost');
+  // The holding is this producer's: a second one is refused, and this one appends.
+  const refused = await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+  assert.match(refused.message, /held by another live handle/);
+  await closeAndReopen(p, own, stream, 1);
+}));
 
-test('a clientTx Consumer.open whose cursor create is lost on the way: it is tried again, and the consumer reads from the oldest record', async () => {
-  const own = await startNats();
-  const proxy = await proxyTo(own.port);
+test('a clientTx Consumer.open whose cursor create is lost on the way: it is tried again, and the consumer reads from the oldest record', () => proxied(async (own, proxy) => {
   const stream = 'cursor-lost';
-  try {
-    const p = await Producer.open({ backend: jetstream({ servers: own.url, stream }) });
-    for (let i = 0; i < 5; i++) p.append(`r${i}`);
-    await p.close();
-    proxy.drop(`$KV.rl-${stream}-cursors.c`, 1);
-    const c = await within(Consumer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }), style: ConsumerStyle.clientTx('c') }), 15_000, 'Consumer.open');
-    assert.is(proxy.dropped(), 1, 'the first create of the cursor was lost');
-    const got: number[] = [];
-    await c.nonblockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
-    await c.close();
-    assert.equal(got, [0, 1, 2, 3, 4]);
-  } finally {
-    await proxy.close();
-    await own.stop();
-  }
-});
+  const p = await Producer.open({ backend: jetstream({ servers: own.url, stream }) });
+  for (let i = 0; i < 5; i++) p.append(`r${i}`);
+  await p.close();
+  proxy.drop(`$KV.rl-${stream}-cursors.c`, 1);
+  const c = await within(Consumer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }), style: ConsumerStyle.clientTx('c') }), 15_000, 'Consumer.open');
+  assert.is(proxy.dropped(), 1, 'the first create of the cursor was lost');
+  const got: number[] = [];
+  await c.nonblockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
+  await c.close();
+  assert.equal(got, [0, 1, 2, 3, 4]);
+}));
 
 runOrSkip(test, 'jetstream leases ride out lost requests');

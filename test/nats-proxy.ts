@@ -46,65 +46,33 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
     const pair = { client, server: upstream };
     pairs.push(pair);
     // The client's protocol, command by command: a publish on the dropped prefix never reaches the server.
-    let pending = Buffer.alloc(0);
-    const fromClient = (b: Buffer): void => {
-      pending = Buffer.concat([pending, b]);
-      for (;;) {
-        const eol = pending.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = pending.subarray(0, eol).toString('latin1');
-        let end = eol + 2;
-        if (/^H?PUB /i.test(line)) {
-          end += Number(line.trim().split(/\s+/).at(-1)) + 2;
-          if (pending.length < end) return;
-        }
-        const command = pending.subarray(0, end);
-        pending = pending.subarray(end);
-        if (dropLeft > 0 && /^H?PUB /i.test(line) && line.split(' ')[1]!.startsWith(dropPrefix)) {
-          dropLeft--;
-          droppedCount++;
-          continue;
-        }
-        if (held !== null) sent += command.toString('latin1');
-        if (/^H?PUB /i.test(line)) {
-          const parts = line.trim().split(/\s+/);
-          through.push(parts[1]!);
-          // PUB <subject> [reply] <bytes>, HPUB <subject> [reply] <header bytes> <bytes>
-          const reply = parts.length === (/^HPUB/i.test(line) ? 5 : 4) ? parts[2]! : null;
-          if (replyLeft > 0 && reply !== null && parts[1]!.startsWith(replyPrefix)) {
-            replyLeft--;
-            lostReplies.add(reply);
-          }
-        }
-        upstream.write(command);
+    client.on('data', commands(/^H?PUB /i, (line, command) => {
+      const [, subject = '', ...rest] = line.trim().split(/\s+/);
+      if (!/^H?PUB /i.test(line)) return void upstream.write(command);
+      if (dropLeft > 0 && subject.startsWith(dropPrefix)) {
+        dropLeft--;
+        droppedCount++;
+        return;
       }
-    };
-    client.on('data', fromClient);
+      if (held !== null) sent += command.toString('latin1');
+      through.push(subject);
+      // PUB <subject> [reply] <bytes>, HPUB <subject> [reply] <header bytes> <bytes>
+      const reply = rest.length === (/^HPUB/i.test(line) ? 3 : 2) ? rest[0]! : null;
+      if (replyLeft > 0 && reply !== null && subject.startsWith(replyPrefix)) {
+        replyLeft--;
+        lostReplies.add(reply);
+      }
+      upstream.write(command);
+    }));
     // The server's protocol, message by message: an answer on a lost reply subject never reaches the client.
-    let fromServerPending = Buffer.alloc(0);
-    const forward = (b: Buffer): void => { if (held !== null) held.push(b); else client.write(b); };
-    upstream.on('data', (b: Buffer) => {
-      fromServerPending = Buffer.concat([fromServerPending, b]);
-      for (;;) {
-        const eol = fromServerPending.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = fromServerPending.subarray(0, eol).toString('latin1');
-        let end = eol + 2;
-        const isMsg = /^H?MSG /i.test(line);
-        if (isMsg) {
-          end += Number(line.trim().split(/\s+/).at(-1)) + 2;
-          if (fromServerPending.length < end) return;
-        }
-        const command = fromServerPending.subarray(0, end);
-        fromServerPending = fromServerPending.subarray(end);
-        const subject = isMsg ? line.split(' ')[1]! : '';
-        if (isMsg && lostReplies.delete(subject)) {
-          repliesDroppedCount++;
-          continue;
-        }
-        forward(Buffer.from(command));
+    upstream.on('data', commands(/^H?MSG /i, (line, command) => {
+      if (/^H?MSG /i.test(line) && lostReplies.delete(line.split(' ')[1]!)) {
+        repliesDroppedCount++;
+        return;
       }
-    });
+      if (held !== null) held.push(command);
+      else client.write(command);
+    }));
     const end = (): void => { client.destroy(); upstream.destroy(); };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
@@ -129,5 +97,26 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
       for (const { client, server: up } of pairs) { client.destroy(); up.destroy(); }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/**
+ * A 'data' listener that splits a NATS protocol stream into whole commands: a line, and for a line
+ * matching `withPayload` (its last field the payload's length) the payload and its CRLF too.
+ */
+function commands(withPayload: RegExp, each: (line: string, command: Buffer) => void): (b: Buffer) => void {
+  let pending = Buffer.alloc(0);
+  return (b) => {
+    pending = Buffer.concat([pending, b]);
+    for (;;) {
+      const eol = pending.indexOf('\r\n');
+      if (eol < 0) return;
+      const line = pending.subarray(0, eol).toString('latin1');
+      const end = eol + 2 + (withPayload.test(line) ? Number(line.trim().split(/\s+/).at(-1)) + 2 : 0);
+      if (pending.length < end) return;
+      const command = Buffer.from(pending.subarray(0, end));
+      pending = pending.subarray(end);
+      each(line, command);
+    }
   };
 }
