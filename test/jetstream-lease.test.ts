@@ -2,12 +2,12 @@
  * The JetStream leases through requests that get no answer: a TCP proxy between a handle and a
  * single-node nats-server loses chosen publishes or the server's answers to them, as a link that
  * drops requests or a cluster electing a leader does.
- * - Renewals: one that failed is tried again at once, each try waiting a fraction of the lease (not
+ * - Renewals: one that failed is tried again 250 ms later, each try waiting a fraction of the lease (not
  *   timeoutMs), so two lost renewals do not cost the lease: a second producer is still refused with
  *   ERR_LOG_LOCKED after the first holding would have expired, and the first goes on.
  * - Opens: a lost lease create is tried again; a create stored though its answer (and the reads
- *   after it) was lost is found by a later try and taken as the open's holding; a lost cursor create
- *   is tried again.
+ *   after it) was lost is found by a later try and taken as the open's holding, renewed at once; a
+ *   lost cursor create is tried again.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -75,23 +75,51 @@ test('Producer.open whose lease create is lost on the way: the take is tried aga
   const stream = 'take-lost';
   proxy.drop(`$KV.rl-${stream}-leases.producer`, 1);
   const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
-  assert.is(proxy.dropped(), 1, 'the first create was lost');
-  await closeAndReopen(p, own, stream, 1);
+  try {
+    assert.is(proxy.dropped(), 1, 'the first create was lost');
+    await closeAndReopen(p, own, stream, 1);
+  } finally {
+    await p.destroy();
+  }
 }));
 
 test('a lease create stored though its answer was lost, and the reads after it lost too: the next try takes that holding as its own', () => proxied(async (own, proxy) => {
   const stream = 'take-stored';
-  // The create is stored and its answer lost; the two reads after it (nats.js's own, inside the
-  // create, and the take's) are lost too.
+  // The create is stored and its answer lost; so are the reads nats.js's create makes after a failed
+  // put, in this try and in the next (whose put is refused: the key exists).
   proxy.dropReplies(`$KV.rl-${stream}-leases.producer`, 1);
   proxy.drop(`$JS.API.STREAM.MSG.GET.KV_rl-${stream}-leases`, 2);
   const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
-  assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
-  assert.is(proxy.dropped(), 2, 'the reads after it were lost');
-  // The holding is this producer's: a second one is refused, and this one appends.
-  const refused = await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
-  assert.match(refused.message, /held by another live handle/);
-  await closeAndReopen(p, own, stream, 1);
+  try {
+    assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
+    assert.is(proxy.dropped(), 2, 'the reads after it were lost');
+    // The holding is this producer's: a second one is refused, and this one appends.
+    const refused = await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    assert.match(refused.message, /held by another live handle/);
+    await closeAndReopen(p, own, stream, 1);
+  } finally {
+    await p.destroy();
+  }
+}));
+
+test('a holding taken over from an earlier try is renewed at once: written 2 s before the take of a 3 s lease, it does not expire', () => proxied(async (own, proxy) => {
+  const stream = 'take-late';
+  const leaseMs = 3_000;
+  const renewals = `$KV.rl-${stream}-leases.producer`;
+  // The first create is stored and its answer lost: the open waits timeoutMs (2 s) for it, then takes
+  // that holding over, two thirds of a lease after it was written.
+  proxy.dropReplies(renewals, 1);
+  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs: 2_000 }) }), 15_000, 'Producer.open');
+  try {
+    assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
+    const opened = proxy.passed(renewals);
+    await waitFor(() => proxy.passed(renewals) >= opened + 2, 'two renewals after the open', 3 * leaseMs);
+    assert.is(p.error, null, 'the lease held');
+    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    await closeAndReopen(p, own, stream, 1);
+  } finally {
+    await p.destroy();
+  }
 }));
 
 test('a clientTx Consumer.open whose cursor create is lost on the way: it is tried again, and the consumer reads from the oldest record', () => proxied(async (own, proxy) => {
@@ -101,11 +129,29 @@ test('a clientTx Consumer.open whose cursor create is lost on the way: it is tri
   await p.close();
   proxy.drop(`$KV.rl-${stream}-cursors.c`, 1);
   const c = await within(Consumer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }), style: ConsumerStyle.clientTx('c') }), 15_000, 'Consumer.open');
-  assert.is(proxy.dropped(), 1, 'the first create of the cursor was lost');
-  const got: number[] = [];
-  await c.nonblockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
-  await c.close();
-  assert.equal(got, [0, 1, 2, 3, 4]);
+  try {
+    assert.is(proxy.dropped(), 1, 'the first create of the cursor was lost');
+    const got: number[] = [];
+    await c.nonblockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
+    await c.close();
+    assert.equal(got, [0, 1, 2, 3, 4]);
+  } finally {
+    await c.destroy();
+  }
+}));
+
+test('Consumer.open\'s signal ends the tries at its cursor\'s lease: ERR_ABORTED, not ERR_IO at the bound', () => proxied(async (_own, proxy) => {
+  const stream = 'take-abort';
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream }) });
+  await p.close();
+  proxy.drop(`$KV.rl-${stream}-leases.cursor.c`, 1_000); // every try at the cursor's lease is lost
+  const ac = new AbortController();
+  const opening = Consumer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 3_000 }), style: ConsumerStyle.clientTx('c'), signal: ac.signal });
+  opening.then((c) => c.destroy(), () => undefined);
+  await waitFor(() => proxy.dropped() >= 1, 'a try at the lease lost', 10_000);
+  ac.abort(new Error('the caller gave up'));
+  const e = await rejectsWith(within(opening, 15_000, 'Consumer.open'), 'ERR_ABORTED');
+  assert.match((e.cause as Error).message, /the caller gave up/);
 }));
 
 runOrSkip(test, 'jetstream leases ride out lost requests');

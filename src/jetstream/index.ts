@@ -91,7 +91,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   const { start } = opts;
   if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
   const what = `opening a consumer of stream ${o.stream}`;
-  const ride = new Ride(o.timeoutMs, what);
+  const ride = new Ride(o.timeoutMs, what, opts.signal);
   const session = await openSession(o, what, ride, opts.signal);
   let cursor: KvCursor | null = null;
   try {

@@ -8,13 +8,13 @@
  *
  * A renewal that gets no answer (lost on the way, or sent while a cluster elects a leader) is tried
  * again RETRY_MS after it failed, not at the next leaseMs/3, and each try waits at most leaseMs/6
- * (RENEW_TIMEOUT_MIN_MS at least, timeoutMs at most): several tries fit in one lease, so an outage
- * shorter than about leaseMs minus one try does not cost the lease. A take that gets no answer is
+ * (RENEW_TIMEOUT_MIN_MS at least, timeoutMs at most): from a leaseMs of 3 s on, three tries or more
+ * fit in one lease, so an outage shorter than about leaseMs minus one try does not cost the lease. A take that gets no answer is
  * tried again too (ride.ts), with a token per try (see take()).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
 import type { Ride } from './ride.js';
 import type { Session } from './session.js';
@@ -33,6 +33,13 @@ export function renewTimeoutMs(leaseMs: number, timeoutMs: number): number {
 
 /** The key of the producer's lease in the leases bucket (a cursor's is `cursor.<name>`). */
 export const PRODUCER_LEASE_KEY = 'producer';
+
+/** `p`, or a rejection once `ms` pass (the request itself goes on; its answer is then ignored). */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`timeout after ${ms} ms`)), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 /** Who holds a lease (shown in the error a second opener gets), with the token of this holding. */
 function holderText(token: string): string {
@@ -68,10 +75,12 @@ export class Lease {
     timeoutMs: number,
     /** Unique to this holding: written with every renewal, and by a producer into each record it publishes. */
     readonly token: string,
+    /** Written by an earlier try of the take, at a time unknown: renewed at once. */
+    adopted = false,
   ) {
     this.intervalMs = Math.max(250, Math.floor(leaseMs / 3));
     this.tryTimeoutMs = renewTimeoutMs(leaseMs, timeoutMs);
-    this.schedule(this.intervalMs);
+    this.schedule(adopted ? 0 : this.intervalMs);
   }
 
   /** The next renewal in `ms`; after it, the one after (sooner when it failed), until released or lost. */
@@ -99,6 +108,7 @@ export class Lease {
   static async take(session: Session, key: string, lockedCode: ErrorCode, what: string, ride: Ride): Promise<Lease> {
     const { leaseMs, timeoutMs } = session.options;
     const tokens: string[] = [];
+    const doing = `taking the lease of ${what}`;
     for (let races = 0; ;) {
       const token = randomBytes(9).toString('base64url');
       tokens.push(token);
@@ -110,18 +120,41 @@ export class Lease {
       } catch (e) {
         // No answer: the next try tells whether this one was stored (its create is then refused).
         if (kv === null || !/wrong last sequence/i.test((e as Error).message)) {
-          await ride.failed(e, `taking the lease of ${what}`);
+          await Lease.failedTry(ride, e, doing, kv, key, tokens, renewTimeoutMs(leaseMs, timeoutMs));
           continue;
         }
-        const held = await kv.get(key).catch(() => undefined); // undefined: unreadable now
-        if (held !== undefined && held !== null && held.operation === 'PUT') {
+        let held: KvEntry | null;
+        try {
+          held = await kv.get(key);
+        } catch (readError) {
+          await Lease.failedTry(ride, readError, doing, kv, key, tokens, renewTimeoutMs(leaseMs, timeoutMs));
+          continue;
+        }
+        if (held !== null && held.operation === 'PUT') {
           const mine = tokenOf(held.string());
-          if (mine !== null && tokens.includes(mine)) return new Lease(kv, key, held.revision, leaseMs, timeoutMs, mine);
+          if (mine !== null && tokens.includes(mine)) return new Lease(kv, key, held.revision, leaseMs, timeoutMs, mine, true);
           throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
         }
-        if (held === undefined) await ride.failed(new Error(`timeout reading the lease ${key} after a refused create`, { cause: e }), `taking the lease of ${what}`);
-        else if (++races >= 3) throw e;
+        if (++races >= 3) throw e;
       }
+    }
+  }
+
+  /**
+   * A try of a take failed: waits for the next one (ride.ts), or, when the ride gives up, deletes what
+   * an earlier try may have stored under one of this take's tokens (best effort: the server may be
+   * away; such an entry expires leaseMs after it was written) and throws the ride's error.
+   */
+  private static async failedTry(ride: Ride, e: unknown, doing: string, kv: KV | null, key: string, tokens: readonly string[], cleanupMs: number): Promise<void> {
+    try {
+      await ride.failed(e, doing);
+    } catch (final) {
+      const entry = kv === null ? null : await bounded(kv.get(key), cleanupMs).catch(() => null);
+      const mine = entry?.operation === 'PUT' ? tokenOf(entry.string()) : null;
+      if (kv !== null && entry && mine !== null && tokens.includes(mine)) {
+        await bounded(kv.delete(key, { previousSeq: entry.revision }), cleanupMs).catch(() => undefined);
+      }
+      throw final;
     }
   }
 
@@ -134,9 +167,9 @@ export class Lease {
     } catch (e) {
       // A timeout while the server is away is not a loss yet: the next try uses the same revision. A
       // wrong revision is, unless the entry holds this holding's token (a try that timed out was
-      // stored anyway): then its revision is the one to renew from, at once.
+      // stored anyway): then its revision is the one to renew from, RETRY_MS later.
       if (!/wrong last sequence/i.test((e as Error).message)) return false;
-      const entry = await this.kv.get(this.key).catch(() => undefined);
+      const entry = await bounded(this.kv.get(this.key), this.tryTimeoutMs).catch(() => undefined);
       if (entry === undefined) return false; // unreadable now: the next try looks again
       if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) {
         this.revision = entry.revision;

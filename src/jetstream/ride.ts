@@ -30,7 +30,10 @@ export class Ride {
   private since: number | null = null;
   private readonly stopping = new AbortController();
 
-  constructor(private readonly timeoutMs: number, private readonly who: string) {}
+  /** `signal`: an open's abort signal; once it aborts, a failed try ends the ride with ERR_ABORTED. */
+  constructor(private readonly timeoutMs: number, private readonly who: string, private readonly signal?: AbortSignal) {
+    signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
 
   /** Something succeeded: a later failure gets a window of its own. */
   progress(): void {
@@ -100,6 +103,7 @@ export class Ride {
   }
 
   private checkStopped(): void {
+    if (this.signal?.aborted === true) throw LogError.aborted(this.who, this.signal);
     if (this.stopped) throw LogError.closed(this.who);
   }
 }
