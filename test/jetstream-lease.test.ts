@@ -4,7 +4,8 @@
  * drops requests or a cluster electing a leader does.
  * - Renewals: one that failed is tried again 250 ms later, each try waiting a fraction of the lease (not
  *   timeoutMs), so two lost renewals do not cost the lease: a second producer is still refused with
- *   ERR_LOG_LOCKED after the first holding would have expired, and the first goes on.
+ *   ERR_LOG_LOCKED after the first holding would have expired, and the first goes on. A renewal stored
+ *   though its answer was lost is read back by the next one, which goes on from its revision.
  * - Opens: a lost lease create is tried again; a create stored though its answer (and the reads
  *   after it) was lost is found by a later try and taken as the open's holding, renewed at once; a
  *   lost cursor create is tried again.
@@ -152,6 +153,25 @@ test('Consumer.open\'s signal ends the tries at its cursor\'s lease: ERR_ABORTED
   ac.abort(new Error('the caller gave up'));
   const e = await rejectsWith(within(opening, 15_000, 'Consumer.open'), 'ERR_ABORTED');
   assert.match((e.cause as Error).message, /the caller gave up/);
+}));
+
+test('a renewal stored though its answer was lost: the next renewal is refused for its revision, reads its own token back and goes on from there', () => proxied(async (own, proxy) => {
+  const stream = 'renew-stored';
+  const leaseMs = 3_000;
+  const renewals = `$KV.rl-${stream}-leases.producer`;
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs: 1_000 }) });
+  try {
+    proxy.dropReplies(renewals, 1);
+    await waitFor(() => proxy.repliesDropped() === 1, 'a renewal whose answer was lost', 3 * leaseMs);
+    const base = proxy.passed(renewals);
+    // The try after it (refused: the revision moved), then one from the adopted revision, then another.
+    await waitFor(() => proxy.passed(renewals) >= base + 3, 'three renewals after the lost answer', 3 * leaseMs);
+    assert.is(p.error, null, 'the lease held');
+    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    await closeAndReopen(p, own, stream, 1);
+  } finally {
+    await p.destroy();
+  }
 }));
 
 runOrSkip(test, 'jetstream leases ride out lost requests');
