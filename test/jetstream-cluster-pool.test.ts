@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite, tempDir } from './kit.js';
-import { pollUntil, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
+import { pollUntil, reopen, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
 import { runOrSkip, within, coded } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
@@ -45,20 +45,6 @@ const rnd = prng(seed);
 const dirs: string[] = [];
 
 
-
-/** Retries `open` while it fails with a coded error (the cluster recovering, a dead handle's lease), within `ms`. */
-async function reopen<T>(open: () => Promise<T>, what: string): Promise<T> {
-  const deadline = Date.now() + RECOVERY_MS + LEASE_MS;
-  for (;;) {
-    try {
-      return await within(open(), CALL_BOUND_MS, `opening ${what}`);
-    } catch (e) {
-      const code = coded(e, `opening ${what}`);
-      if (Date.now() > deadline) throw new Error(`${what} did not open in time (last: ${code} ${(e as Error).message})`);
-      await new Promise((r) => setTimeout(r, 100)); // the retry's pace; the bound is the deadline
-    }
-  }
-}
 
 /** The offsets the handler logged into `dir`, in the order each worker handled them. */
 function seen(dir: string): number[] {
@@ -94,7 +80,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
   let p: BackendProducer | null = null;
   /** Appends `count` records "rec-<offset>" (every third with a key and a header, as the handler checks) and flushes. */
   const append = async (count: number): Promise<void> => {
-    p ??= await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), 'the producer');
+    p ??= await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the producer');
     const mine: number[] = [];
     try {
       for (let i = 0; i < count; i++) {
@@ -115,7 +101,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
       const dir = tempDir('rlog-cluster-pool-');
       dirs.push(dir);
       process.env.RL_CONF_POOL_DIR = dir; // before the pool starts its threads
-      const c = await reopen(() => Consumer.open({ backend: consumerBackend, style: ConsumerStyle.globalTx() }), 'the pooled consumer');
+      const c = await reopen(() => Consumer.open({ backend: consumerBackend, style: ConsumerStyle.globalTx() }), RIDE_TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the pooled consumer');
       const ac = new AbortController();
       current = { c, ac };
       runs.push({ from: c.committedOffset ?? 0, dir }); // null: nothing committed yet
@@ -212,14 +198,14 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     const si = await cluster.jsm.streams.info(stream);
     assert.is(si.state.first_seq, 1, 'nothing was removed from the front');
     assert.is(si.state.messages, end, 'the offsets are dense');
-    const check = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.globalTx() }), 'the checking consumer');
+    const check = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.globalTx() }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the checking consumer');
     try {
       assert.is(check.committedOffset, end, 'the cursor is at the end');
       assert.is((await check.nonblockingProcess(null, () => 'commit')).committed, 0, 'nothing is left');
     } finally {
       await check.close();
     }
-    const reader = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) }), 'the reader');
+    const reader = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the reader');
     try {
       let next = 0;
       await within(reader.nonblockingProcess(null, (m) => {

@@ -25,7 +25,7 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
-import { rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
+import { reopen, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
 import { runOrSkip, within, coded } from './nats-kit.js';
 
 const TIMEOUT_MS = 2_000;
@@ -50,20 +50,6 @@ const fresh = (): JetStreamBackendOptions => ({
 });
 
 
-
-/** Retries `open` while it fails with a coded error (the cluster recovering, a dead handle's lease), within `ms`. */
-async function reopen<T>(open: () => Promise<T>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      return await within(open(), CALL_BOUND_MS, `opening ${what}`);
-    } catch (e) {
-      const code = coded(e, `opening ${what}`);
-      if (Date.now() > deadline) throw new Error(`${what} did not open within ${ms} ms (last: ${code} ${(e as Error).message})`);
-      await new Promise((r) => setTimeout(r, 100)); // the retry's pace; the bound is the deadline
-    }
-  }
-}
 
 test.before(async () => {
   process.stdout.write(`# seed ${seed} (SEED=${seed} replays the choices)\n`);
@@ -97,7 +83,7 @@ test('producer: SIGKILL the leader, then a follower (no majority), restart both,
   let gen = 0;
   let p: BackendProducer | null = null;
   const openProducer = async (): Promise<void> => {
-    p = await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), RECOVERY_MS + LEASE_MS, 'the producer');
+    p = await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the producer');
     gen++;
   };
   /** Appends `count` records and flushes; on a fault, checks the error is coded and drops the producer. */
@@ -268,7 +254,7 @@ test('clientTx: SIGKILL the stream leader, then the cursor bucket\'s leader, mid
   const deadline = Date.now() + 4 * RECOVERY_MS;
   while (!done) {
     if (Date.now() > deadline) throw new Error(`the consumer did not finish: handled ${handled}; faults: ${faults.join('; ')}; failures: ${failures.join(', ')}`);
-    const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('fx'), commit: { everyRecords: 1 } }), RECOVERY_MS + LEASE_MS, 'the consumer');
+    const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('fx'), commit: { everyRecords: 1 } }), RIDE_TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the consumer');
     opens++;
     try {
       await within(c.nonblockingProcess(null, async (m, ctx) => {
@@ -323,7 +309,7 @@ test('a blocking clientTx consumer tailing the log through a leader kill: it goe
   // The consumer: blockingProcess until close(); on a coded failure, re-opened.
   const consuming = (async () => {
     while (!stopping) {
-      const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('tail'), commit: { everyRecords: 1 } }), RECOVERY_MS + LEASE_MS, 'the tailing consumer');
+      const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('tail'), commit: { everyRecords: 1 } }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the tailing consumer');
       current = c;
       try {
         await c.blockingProcess(null, (m, ctx) => {
@@ -345,7 +331,7 @@ test('a blocking clientTx consumer tailing the log through a leader kill: it goe
   let p: BackendProducer | null = null;
   let gen = 0;
   const append = async (count: number): Promise<void> => {
-    p ??= await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), RECOVERY_MS + LEASE_MS, 'the producer');
+    p ??= await reopen(() => Producer.open({ backend, syncPolicy: SyncPolicy.never() }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the producer');
     gen++;
     try {
       for (let i = 0; i < count; i++) p.append(`g${gen}-${i}-${Math.floor(rnd() * 1e9)}`);

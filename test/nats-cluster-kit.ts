@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { freePort, natsServerBinary, SKIP_REASON } from './nats-kit.js';
+import { coded, freePort, natsServerBinary, SKIP_REASON, within } from './nats-kit.js';
 
 export interface ClusterNode {
   readonly name: string;
@@ -213,6 +213,32 @@ export function rideVerdict(outages: readonly number[], failures: readonly strin
   else {
     process.stdout.write(`#   an outage of ${longest} ms, past the ${rideable} ms a consumer of timeoutMs ${timeoutMs} must ride out: its failures (${failures.join(', ')}) are allowed if ERR_IO\n`);
     for (const f of failures) assert.ok(f.endsWith('ERR_IO'), `a failure past the bound is ERR_IO, got ${f}`);
+  }
+}
+
+/**
+ * The bound on one open of a handle with `timeoutMs`: an open rides out transient failures until
+ * 2 x timeoutMs pass after its first (src/jetstream/ride.ts), the request that failed first and the
+ * try in flight at the end each take up to timeoutMs, and a try may make a few requests (connect,
+ * find the stream; create, read back): 8 x timeoutMs covers them, with room.
+ */
+export const openBoundMs = (timeoutMs: number): number => 8 * timeoutMs + 2_000;
+
+/**
+ * Opens with `open` (a handle of `timeoutMs`), again while that fails with a coded error (the cluster
+ * recovering, a dead handle's lease not yet expired), every 100 ms until `deadlineMs` pass; an open
+ * that does not settle within openBoundMs(timeoutMs) is a hang and fails the test.
+ */
+export async function reopen<T>(open: () => Promise<T>, timeoutMs: number, deadlineMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await within(open(), openBoundMs(timeoutMs), `opening ${what}`);
+    } catch (e) {
+      const code = coded(e, `opening ${what}`);
+      if (Date.now() > deadline) throw new Error(`${what} did not open within ${deadlineMs} ms (last: ${code} ${(e as Error).message})`);
+      await new Promise((r) => setTimeout(r, 100)); // the retry's pace; the bound is the deadline
+    }
   }
 }
 
