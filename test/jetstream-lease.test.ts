@@ -47,9 +47,9 @@ async function closeAndReopen(p: BackendProducer, own: NatsServer, stream: strin
 }
 
 for (const timeoutMs of [5_000, 1_000]) {
-  test(`two lost renewals of a 3 s lease (timeoutMs ${timeoutMs}): the lease holds, a second producer is refused, the first goes on`, () => proxied(async (own, proxy) => {
+  test(`two lost renewals of a 6 s lease (timeoutMs ${timeoutMs}): the lease holds, a second producer is refused, the first goes on`, () => proxied(async (own, proxy) => {
     const stream = `lease-${timeoutMs}`;
-    const leaseMs = 3_000;
+    const leaseMs = 6_000; // renewals every 2 s, each try waiting 1 s: the third try lands 1.5 s before expiry
     const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs }), syncPolicy: SyncPolicy.never() });
     try {
       p.append('r0');
@@ -90,7 +90,7 @@ test('a lease create stored though its answer was lost, and the reads after it l
   // put, in this try and in the next (whose put is refused: the key exists).
   proxy.dropReplies(`$KV.rl-${stream}-leases.producer`, 1);
   proxy.drop(`$JS.API.STREAM.MSG.GET.KV_rl-${stream}-leases`, 2);
-  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }) }), 15_000, 'Producer.open');
+  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 2_000 }) }), 20_000, 'Producer.open');
   try {
     assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
     assert.is(proxy.dropped(), 2, 'the reads after it were lost');
@@ -103,14 +103,14 @@ test('a lease create stored though its answer was lost, and the reads after it l
   }
 }));
 
-test('a holding taken over from an earlier try is renewed at once: written 2 s before the take of a 3 s lease, it does not expire', () => proxied(async (own, proxy) => {
+test('a holding taken over from an earlier try is renewed at once: written 3 s before the take of a 4.5 s lease, it does not expire', () => proxied(async (own, proxy) => {
   const stream = 'take-late';
-  const leaseMs = 3_000;
+  const leaseMs = 4_500;
   const renewals = `$KV.rl-${stream}-leases.producer`;
-  // The first create is stored and its answer lost: the open waits timeoutMs (2 s) for it, then takes
+  // The first create is stored and its answer lost: the open waits timeoutMs (3 s) for it, then takes
   // that holding over, two thirds of a lease after it was written.
   proxy.dropReplies(renewals, 1);
-  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs: 2_000 }) }), 15_000, 'Producer.open');
+  const p = await within(Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs: 3_000 }) }), 20_000, 'Producer.open');
   try {
     assert.is(proxy.repliesDropped(), 1, 'the answer to the first create was lost');
     const opened = proxy.passed(renewals);
