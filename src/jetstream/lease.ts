@@ -9,8 +9,8 @@
  * A renewal that gets no answer (lost on the way, or sent while a cluster elects a leader) is tried
  * again RETRY_MS after it failed, not at the next leaseMs/3, and each try waits at most leaseMs/6
  * (RENEW_TIMEOUT_MIN_MS at least, timeoutMs at most): from a leaseMs of 3 s on, three tries or more
- * fit in one lease, so an outage shorter than about leaseMs minus one try does not cost the lease. A take that gets no answer is
- * tried again too (ride.ts), with a token per try (see take()).
+ * fit in one lease, so an outage shorter than about leaseMs minus one try does not cost the lease.
+ * A take that gets no answer is tried again too (ride.ts), with a token per try (see take()).
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -46,10 +46,11 @@ function holderText(token: string): string {
   return JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token });
 }
 
-/** The token in a lease entry's value, or null. */
-function tokenOf(value: string): string | null {
+/** The token of the holding a lease entry stands for, or null (no entry, a delete marker, another value). */
+function tokenOf(entry: KvEntry | null | undefined): string | null {
+  if (entry === null || entry === undefined || entry.operation !== 'PUT') return null;
   try {
-    const token = (JSON.parse(value) as { token?: unknown }).token;
+    const token = (JSON.parse(entry.string()) as { token?: unknown }).token;
     return typeof token === 'string' ? token : null;
   } catch {
     return null;
@@ -109,6 +110,7 @@ export class Lease {
     const { leaseMs, timeoutMs } = session.options;
     const tokens: string[] = [];
     const doing = `taking the lease of ${what}`;
+    const cleanupMs = renewTimeoutMs(leaseMs, timeoutMs);
     for (let races = 0; ;) {
       const token = randomBytes(9).toString('base64url');
       tokens.push(token);
@@ -120,19 +122,19 @@ export class Lease {
       } catch (e) {
         // No answer: the next try tells whether this one was stored (its create is then refused).
         if (kv === null || !/wrong last sequence/i.test((e as Error).message)) {
-          await Lease.failedTry(ride, e, doing, kv, key, tokens, renewTimeoutMs(leaseMs, timeoutMs));
+          await Lease.failedTry(ride, e, doing, kv, key, tokens, cleanupMs);
           continue;
         }
         let held: KvEntry | null;
         try {
           held = await kv.get(key);
         } catch (readError) {
-          await Lease.failedTry(ride, readError, doing, kv, key, tokens, renewTimeoutMs(leaseMs, timeoutMs));
+          await Lease.failedTry(ride, readError, doing, kv, key, tokens, cleanupMs);
           continue;
         }
+        const holder = tokenOf(held);
+        if (held !== null && holder !== null && tokens.includes(holder)) return new Lease(kv, key, held.revision, leaseMs, timeoutMs, holder, true);
         if (held !== null && held.operation === 'PUT') {
-          const mine = tokenOf(held.string());
-          if (mine !== null && tokens.includes(mine)) return new Lease(kv, key, held.revision, leaseMs, timeoutMs, mine, true);
           throw new LogError(lockedCode, `${what} is held by another live handle ${held.string()} (its lease expires ${leaseMs} ms after its last renewal)`, {}, { cause: e });
         }
         if (++races >= 3) throw e;
@@ -150,8 +152,8 @@ export class Lease {
       await ride.failed(e, doing);
     } catch (final) {
       const entry = kv === null ? null : await bounded(kv.get(key), cleanupMs).catch(() => null);
-      const mine = entry?.operation === 'PUT' ? tokenOf(entry.string()) : null;
-      if (kv !== null && entry && mine !== null && tokens.includes(mine)) {
+      const holder = tokenOf(entry);
+      if (kv !== null && entry !== null && holder !== null && tokens.includes(holder)) {
         await bounded(kv.delete(key, { previousSeq: entry.revision }), cleanupMs).catch(() => undefined);
       }
       throw final;
@@ -171,7 +173,7 @@ export class Lease {
       if (!/wrong last sequence/i.test((e as Error).message)) return false;
       const entry = await bounded(this.kv.get(this.key), this.tryTimeoutMs).catch(() => undefined);
       if (entry === undefined) return false; // unreadable now: the next try looks again
-      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) {
+      if (entry !== null && tokenOf(entry) === this.token) {
         this.revision = entry.revision;
         return false;
       }
@@ -190,7 +192,7 @@ export class Lease {
   async stillHeld(): Promise<boolean> {
     if (this.lost !== null || this.released) return false;
     const entry = await this.kv.get(this.key);
-    return entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token;
+    return tokenOf(entry) === this.token;
   }
 
   /** Gives the lease up (deletes the entry if it is still ours). Safe to call twice. */
@@ -206,7 +208,7 @@ export class Lease {
     } catch {
       // A renewal that timed out and was stored anyway moved the revision: delete from that one if the entry is still ours.
       const entry = await this.kv.get(this.key).catch(() => null);
-      if (entry !== null && entry.operation === 'PUT' && tokenOf(entry.string()) === this.token) {
+      if (entry !== null && tokenOf(entry) === this.token) {
         await this.kv.delete(this.key, { previousSeq: entry.revision }).catch(() => undefined);
       }
     }
