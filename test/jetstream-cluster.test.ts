@@ -160,7 +160,10 @@ test('producer: SIGKILL the leader, then a follower (no majority), restart both,
     process.stdout.write(`#   follower ${lone.name} killed, a majority left: ${failures.length === failed ? 'the producer went on' : `the producer failed with ${failures.slice(failed).join(', ')} and a new one went on`} (${Date.now() - t0} ms)\n`);
     assert.equal(failures.slice(failed), [], 'with a majority left the producer goes on');
     await cluster.restart(lone);
-    await waitRecovered(stream, false);
+    // Only appends follow, no more kills: the log's stream must be whole again. The leases bucket's
+    // replica on the restarted node is not waited for (nats-server 2.9 has left such a replica behind
+    // for over 40 s; the producer's lease needs the bucket's leader, which the appends show).
+    await cluster.waitHealthy(stream, RECOVERY_MS);
     await stepsUntil(200, `after ${lone.name} came back`);
     await within((p as BackendProducer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
     p = null;
