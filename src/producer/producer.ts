@@ -6,28 +6,23 @@
 import { hasBackend, type BackendProducer, type BackendProducerOptions } from '../backend/backend-types.js';
 import { openBackendProducer } from '../backend/open-producer.js';
 import { LogError } from '../errors.js';
-import { optionalSignal, requireInt, requireObject } from '../validate.js';
-import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
-import { I32, I64, State, controlViews, loadOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
 import type { AppendOptions } from '../format/record.js';
-import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
-import { OwnerAppends } from './owner-appends.js';
-import type { RecoveryReport } from '../types.js';
-import { registerProducer, type LocalProducer } from './registry.js';
-import { readStats, type ProducerStats } from '../writer/writer-stats.js';
-import { channels, publish, type RecoveryEvent } from '../events.js';
-import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
-import { makeToken, type ProducerToken } from './producer-token.js';
-import { AttachedProducer } from './attached-producer.js';
-import { waitWritable } from './writable.js';
-import { startFunnel, type FunnelServer } from '../funnel/server.js';
-import type { FunnelTarget } from '../funnel/owner-connection.js';
-import { RemoteProducer } from '../funnel/remote-producer.js';
 import type { ConnectOptions } from '../funnel/client-socket.js';
-import { WriterLink } from './writer-link.js';
+import { RemoteProducer } from '../funnel/remote-producer.js';
+import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
+import type { BatchRecord } from '../ring/ring-appender.js';
+import type { RecoveryReport } from '../types.js';
+import { optionalSignal, requireInt, requireObject } from '../validate.js';
 import type { RollResult, SegmentEntry } from '../writer/control-port.js';
-import { openWriter, type OpenWriter } from './open-writer.js';
-import { ProducerShutdown } from './shutdown.js';
+import { readStats, type ProducerStats } from '../writer/writer-stats.js';
+import { AttachedProducer } from './attached-producer.js';
+import { flushAborted, waitDurable } from './durable-wait.js';
+import { openWriter } from './open-writer.js';
+import type { OwnerAppends } from './owner-appends.js';
+import type { ProducerOptions, ResolvedProducerOptions } from './options.js';
+import { startProducer, wireProducer, type ProducerParts } from './producer-parts.js';
+import { makeToken, type ProducerToken } from './producer-token.js';
+import { waitWritable } from './writable.js';
 
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
@@ -38,18 +33,8 @@ import { ProducerShutdown } from './shutdown.js';
 export class Producer {
   /** What recovery found and did when this producer opened the directory: a torn tail cut, leftover files removed. */
   readonly recovery: RecoveryReport;
-  /** What in-process consumers see of this producer. */
-  private readonly local: LocalProducer;
-  /** This handle's appends: the next offset, the dedup window, the shared path after share(). */
-  private readonly appends: OwnerAppends;
-  /** close(), destroy() and the close at process exit. */
-  private readonly shutdown: ProducerShutdown;
   /** The options with every default applied (`logDir` as its real path); see {@link ProducerOptions}. */
   readonly options: ResolvedProducerOptions;
-  private readonly shared: SharedLog;
-  private readonly c: ControlViews;
-  /** The writer thread: its messages, exit, failure and control calls. */
-  private readonly link: WriterLink;
   /**
    * Resolves with the writer's error when the writer fails (it never settles otherwise): a failure is
    * seen without polling `error` or waiting for an append or flush to throw. destroy() is not a failure.
@@ -61,29 +46,19 @@ export class Producer {
    * ```
    */
   readonly failed: Promise<LogError>;
-  /** What flush() needs of this handle (src/producer/durable-wait.ts). */
-  private readonly durableWaiter: DurableWaiter;
-  /** The listener of `acceptConnections` (src/funnel/); stopped before the writer stops. */
-  private funnel: FunnelServer | null = null;
+  /** The handle's parts (producer-parts.ts): writer link, appends, shutdown, flush's waiter. */
+  private readonly p: ProducerParts;
+  /** The control block and the appends, one load away on the append path. */
+  private readonly c: ControlViews;
+  private readonly appends: OwnerAppends;
 
-  private constructor(opened: OpenWriter) {
-    const { options, shared, worker, ready } = opened;
-    this.options = options;
-    this.shared = shared;
-    const c = controlViews(shared.control);
-    this.c = c;
-    this.link = new WriterLink(worker, c, options.logDir, opened.controlPort);
-    this.failed = this.link.failed;
-    this.local = { shared, views: c, nextOffset: () => this.nextOffset };
-    this.recovery = { truncated: ready.truncated, removed: ready.removed };
-    this.shutdown = new ProducerShutdown({
-      c, link: this.link, worker, lock: opened.lock, realDir: options.logDir, local: this.local,
-      funnel: () => this.funnel, sharedAppends: () => this.appends.shared,
-    });
-    const stopped = (): never => this.throwStopped();
-    const appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, stopped, options.dedupWindow !== null);
-    this.appends = new OwnerAppends(c, appender, ready.nextOffset, options.appendTimeoutMs, stopped);
-    this.durableWaiter = this.shutdown.durableWaiter(options.appendTimeoutMs);
+  private constructor(parts: ProducerParts) {
+    this.p = parts;
+    this.c = parts.c;
+    this.appends = parts.appends;
+    this.options = parts.options;
+    this.recovery = parts.recovery;
+    this.failed = parts.link.failed;
   }
 
   /**
@@ -116,15 +91,9 @@ export class Producer {
     // The backend seam (src/backend/): the engine opens its own handle.
     if (hasBackend(options)) return openBackendProducer(options);
     const opened = await openWriter(options);
-    const producer = new Producer(opened);
-    const { io, options: resolved, ready } = opened;
-    const realDir = resolved.logDir;
+    const producer = new Producer(wireProducer(opened));
     try {
-      if (resolved.dedupWindow !== null) producer.appends.rebuildDedup(io, realDir, resolved.dedupWindow);
-      registerProducer(realDir, producer.local);
-      publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: ready.nextOffset, ...producer.recovery }));
-      opened.worker.unref();
-      producer.funnel = await startFunnel(producer.funnelTarget(), realDir, resolved.acceptConnections);
+      await startProducer(producer.p, opened, (data, opts) => producer.append(data, opts), () => producer.flush());
       return producer;
     } catch (e) {
       await producer.close().catch(() => undefined);
@@ -228,7 +197,7 @@ export class Producer {
     const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
     const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
     const signal = optionalSignal(o.signal);
-    if (this.shutdown.stopped || this.link.failure !== null) this.throwStopped();
+    if (this.p.shutdown.stopped || this.p.link.failure !== null) this.throwStopped();
     await waitWritable(this.c, this.appends.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
@@ -239,7 +208,7 @@ export class Producer {
    */
   stats(): ProducerStats {
     const used = ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
-    return readStats(this.shared.stats!, used, this.shared.ring.byteLength);
+    return readStats(this.p.shared.stats!, used, this.p.shared.ring.byteLength);
   }
 
   /**
@@ -260,7 +229,7 @@ export class Producer {
    */
   async roll(): Promise<RollResult | null> {
     this.ensureRunning();
-    return this.link.call((w) => w.roll(), () => this.throwStopped());
+    return this.p.link.call((w) => w.roll(), () => this.throwStopped());
   }
 
   /**
@@ -272,7 +241,7 @@ export class Producer {
    */
   async segments(): Promise<SegmentEntry[]> {
     this.ensureRunning();
-    return this.link.call((w) => w.segments(), () => this.throwStopped());
+    return this.p.link.call((w) => w.segments(), () => this.throwStopped());
   }
 
   /** The offset the next append will get (of any handle, once shared). */
@@ -290,7 +259,7 @@ export class Producer {
   share(): ProducerToken {
     this.ensureRunning();
     this.appends.share();
-    return makeToken(this.shared, this.options);
+    return makeToken(this.p.shared, this.options);
   }
 
   /** Every offset below this is fsynced. */
@@ -310,7 +279,7 @@ export class Producer {
 
   /** The error that stopped this producer, or null while it runs. */
   get error(): LogError | null {
-    return this.link.error;
+    return this.p.link.error;
   }
 
   /**
@@ -330,10 +299,10 @@ export class Producer {
    * ```
    */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.shutdown.released || this.shutdown.destroying !== null) throw LogError.closed('producer');
+    if (this.p.shutdown.released || this.p.shutdown.destroying !== null) throw LogError.closed('producer');
     const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
     if (signal?.aborted === true) throw flushAborted(signal);
-    await waitDurable(this.durableWaiter, this.nextOffset, signal);
+    await waitDurable(this.p.durableWaiter, this.nextOffset, signal);
   }
 
   /**
@@ -344,7 +313,7 @@ export class Producer {
    * @throws {@link LogError} the writer's error when the writer failed before or while draining.
    */
   close(): Promise<void> {
-    return this.shutdown.close();
+    return this.p.shutdown.close();
   }
 
   /**
@@ -357,7 +326,7 @@ export class Producer {
    * it does nothing).
    */
   destroy(err?: Error): Promise<void> {
-    return this.shutdown.destroy(err);
+    return this.p.shutdown.destroy(err);
   }
 
   /** `await using`: close(). */
@@ -370,26 +339,13 @@ export class Producer {
     return RemoteProducer.connect(options);
   }
 
-  /** What the funnel (src/funnel/) appends through: this producer, and runs of records already encoded. */
-  private funnelTarget(): FunnelTarget {
-    return {
-      options: this.options,
-      append: (data, opts) => this.append(data, opts),
-      flush: () => this.flush(),
-      appendRun: (body, start, end) => {
-        if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
-        return this.appends.appendRun(body, start, end);
-      },
-    };
-  }
-
   /** Throws why the producer stopped, unless it runs: not closed or destroyed, the writer alive. */
   private ensureRunning(): void {
-    if (this.shutdown.stopped || this.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
+    if (this.p.shutdown.stopped || this.p.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
   }
 
   private throwStopped(): never {
-    throw this.shutdown.stoppedError();
+    return this.p.throwStopped();
   }
 }
 
