@@ -6,6 +6,8 @@
  *   timeoutMs), so two lost renewals do not cost the lease: a second producer is still refused with
  *   ERR_LOG_LOCKED after the first holding would have expired, and the first goes on. A renewal stored
  *   though its answer was lost is read back by the next one, which goes on from its revision.
+ * - Release: close() whose deletes are lost waits a renewal try for each, not timeoutMs; the entry
+ *   left behind refuses a second producer until it expires.
  * - Opens: a lost lease create is tried again; a create stored though its answer (and the reads
  *   after it) was lost is found by a later try and taken as the open's holding, renewed at once; a
  *   lost cursor create is tried again.
@@ -173,5 +175,50 @@ test('a renewal stored though its answer was lost: the next renewal is refused f
     await p.destroy();
   }
 }));
+
+test('close() whose lease deletes are lost: each waits a renewal try, not timeoutMs; the entry left behind expires leaseMs after its last write', () => proxied(async (own, proxy) => {
+  const stream = 'release-lost';
+  const leaseMs = 9_000; // renewals every 3 s, each request of the release waiting 1.5 s
+  const timeoutMs = 8_000;
+  const renewals = `$KV.rl-${stream}-leases.producer`;
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs, timeoutMs }) });
+  try {
+    p.append('r0');
+    await p.flush();
+    // Just after a renewal, so that the next two publishes to the lease's key are close()'s deletes.
+    const base = proxy.passed(renewals);
+    await waitFor(() => proxy.passed(renewals) > base, 'a renewal through', 2 * leaseMs);
+    proxy.drop(renewals, 2);
+    const t0 = Date.now();
+    await p.close();
+    const closeMs = Date.now() - t0;
+    assert.is(proxy.dropped(), 2, 'both deletes were lost (the read between them was answered)');
+    // Each request waiting timeoutMs, the first delete alone would take 8 s.
+    assert.ok(closeMs < timeoutMs, `close() took ${closeMs} ms`);
+  } finally {
+    await p.destroy();
+  }
+  const direct = { servers: own.url, stream, leaseMs, timeoutMs: 1_000 };
+  await rejectsWith(Producer.open({ backend: jetstream(direct) }), 'ERR_LOG_LOCKED');
+  const q = await waitForOpen(() => Producer.open({ backend: jetstream(direct) }), 3 * leaseMs);
+  assert.is(q.nextOffset, 1);
+  await q.close();
+}));
+
+/** Opens with `open` once a try stops being refused with ERR_LOG_LOCKED (other errors fail at once). */
+async function waitForOpen<T>(open: () => Promise<T>, boundMs: number): Promise<T> {
+  let opened: T | null = null;
+  await waitFor(async () => {
+    try {
+      opened = await open();
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_LOG_LOCKED') throw e;
+      await new Promise((r) => setTimeout(r, 250)); // the pace of the tries, each a new connection
+      return false;
+    }
+  }, 'the lease left behind expired', boundMs);
+  return opened!;
+}
 
 runOrSkip(test, 'jetstream leases ride out lost requests');

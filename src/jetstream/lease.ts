@@ -195,7 +195,10 @@ export class Lease {
     return tokenOf(entry) === this.token;
   }
 
-  /** Gives the lease up (deletes the entry if it is still ours). Safe to call twice. */
+  /**
+   * Gives the lease up (deletes the entry if it is still ours). Safe to call twice. Each request waits
+   * as long as a renewal try; an entry whose delete gets no answer expires `leaseMs` after its last write.
+   */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
@@ -203,13 +206,14 @@ export class Lease {
     this.timer = null;
     if (this.renewing !== null) await this.renewing;
     if (this.lost !== null) return;
+    const ms = this.tryTimeoutMs;
     try {
-      await this.kv.delete(this.key, { previousSeq: this.revision });
+      await bounded(this.kv.delete(this.key, { previousSeq: this.revision }), ms);
     } catch {
       // A renewal that timed out and was stored anyway moved the revision: delete from that one if the entry is still ours.
-      const entry = await this.kv.get(this.key).catch(() => null);
+      const entry = await bounded(this.kv.get(this.key), ms).catch(() => null);
       if (entry !== null && tokenOf(entry) === this.token) {
-        await this.kv.delete(this.key, { previousSeq: entry.revision }).catch(() => undefined);
+        await bounded(this.kv.delete(this.key, { previousSeq: entry.revision }), ms).catch(() => undefined);
       }
     }
   }
