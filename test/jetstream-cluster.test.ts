@@ -25,20 +25,10 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { prng, suite } from './kit.js';
-import { reopen, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode } from './nats-cluster-kit.js';
+import {
+  CALL_BOUND_MS, LEASE_MS, RECOVERY_MS, RIDE_TIMEOUT_MS, TIMEOUT_MS, reopen, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode,
+} from './nats-cluster-kit.js';
 import { runOrSkip, within, coded } from './nats-kit.js';
-
-const TIMEOUT_MS = 2_000;
-const LEASE_MS = 2_000;
-/** How long a cluster takes to elect a leader or take a node back (a loaded 2-core machine): a bound, not a sleep. */
-const RECOVERY_MS = 40_000;
-/** The bound on one call of a handle: its own timeouts (a publish, a commit, a pull), with room. */
-const CALL_BOUND_MS = 3 * TIMEOUT_MS + 2_000;
-/**
- * The clientTx consumer's timeoutMs in the fault test: nats-server's raft waits 4 to 9 s before it elects a new leader, and two kills a few seconds
- * apart can chain into one outage of up to about 18 s; 2 x this covers that (docs/jetstream.md).
- */
-const RIDE_TIMEOUT_MS = 10_000;
 
 const test = suite('jetstream cluster faults');
 let cluster: Cluster;

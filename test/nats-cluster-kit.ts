@@ -50,6 +50,21 @@ export interface Cluster {
   waitAnswering(streams: readonly string[], boundMs: number): Promise<number>;
 }
 
+/** The handles' timeoutMs in the cluster tests. */
+export const TIMEOUT_MS = 2_000;
+/** The producer's leaseMs in the cluster tests. */
+export const LEASE_MS = 2_000;
+/** How long a cluster takes to elect a leader or take a node back (a loaded 2-core machine): a bound, not a sleep. */
+export const RECOVERY_MS = 40_000;
+/** The bound on one call of a handle: its own timeouts (a publish, a commit, a pull), with room. */
+export const CALL_BOUND_MS = 3 * TIMEOUT_MS + 2_000;
+/**
+ * The timeoutMs of a consumer that rides out the faults: nats-server's raft waits 4 to 9 s before it
+ * elects a new leader, and two kills a few seconds apart can chain into one outage of up to about
+ * 18 s; 2 x this covers that (docs/jetstream.md).
+ */
+export const RIDE_TIMEOUT_MS = 10_000;
+
 const clusters = new Set<{ stop(): Promise<void> }>();
 
 /** Polls `cond` every `everyMs` until it returns a value other than undefined; fails after `boundMs`. */
