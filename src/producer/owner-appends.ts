@@ -55,6 +55,16 @@ export class OwnerAppends {
 
   /** Appends one record (the caller checked that the log runs); a dedup key the window holds returns its earlier offset. */
   append(data: Uint8Array | string, opts: AppendOptions | undefined): number {
+    // Bytes without options in a few bytecodes, so that V8 inlines the whole path into the caller's loop.
+    if (opts === undefined && this.sharedWith === null && data instanceof Uint8Array) {
+      this.appender.appendPlain(data);
+      return this.next++;
+    }
+    return this.appendWith(data, opts);
+  }
+
+  /** append() of a string, with options, or on a shared producer. */
+  private appendWith(data: Uint8Array | string, opts: AppendOptions | undefined): number {
     if (this.sharedWith !== null) return this.sharedWith.append(data, opts, this.dedup);
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
