@@ -15,7 +15,8 @@ const test = suite('internal-producer');
 /** The producer's ring appender and writer thread, which no public API exposes. */
 interface Internals {
   appends: { appender: { head: number; readonly mask: number; readonly view: DataView; publish(): void } };
-  link: { worker: { emit(event: string, m: unknown): boolean } };
+  /** The handle's parts (src/producer/producer-parts.ts). */
+  p: { link: { worker: { emit(event: string, m: unknown): boolean } } };
 }
 const internals = (p: Producer): Internals => p as unknown as Internals;
 
@@ -45,7 +46,7 @@ test('a message the writer protocol does not know fails the producer with ERR_IN
   const p = await Producer.open({ logDir });
   p.append('r0');
   await p.flush();
-  internals(p).link.worker.emit('message', { type: 'bogus' });
+  internals(p).p.link.worker.emit('message', { type: 'bogus' });
   assert.is(p.error?.code, 'ERR_INTERNAL');
   assert.match(p.error!.message, 'bogus');
   throwsWith(() => p.append('r1'), 'ERR_INTERNAL');
