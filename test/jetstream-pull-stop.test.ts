@@ -3,8 +3,7 @@
  * - close() while its pull creates its ordered consumer (`consumers.get()`, held back here by a hook
  *   on the client's prototype until close() was called): the consumer the get made is deleted on the
  *   server, as is the consumer of a pull that close() ends after records arrived (the server would
- *   keep either for its inactivity threshold, 5 minutes);
- * - a retry's pause (ride.ts, 250 ms) is cleared when the ride stops: no timer is left behind.
+ *   keep either for its inactivity threshold, 5 minutes).
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -12,8 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { Ride } from '../src/jetstream/ride.js';
-import { suite, waitFor, rejectsWith } from './kit.js';
+import { suite, waitFor } from './kit.js';
 import { startNats, stopAllNats, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
@@ -69,17 +67,6 @@ test('close() during the pull\'s consumers.get(): the consumer it creates is del
   await waitFor(async () => await consumerCount(jsm, 'pullstop') === 0, 'the pull\'s consumer deleted at close()', 5_000);
   await nc.close();
   await own.stop();
-});
-
-test('a ride stopped during a retry\'s pause leaves no timer', async () => {
-  const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-  const before = timers();
-  const ride = new Ride(10_000, 'consumer');
-  const pause = ride.failed(new Error('timeout'), 'a read'); // transient: it waits 250 ms before the next try
-  assert.is(timers(), before + 1, 'the pause is a timer');
-  ride.stop();
-  await rejectsWith(pause, 'ERR_LOG_CLOSED');
-  assert.is(timers(), before, 'the stopped ride left no timer');
 });
 
 runOrSkip(test, 'jetstream: what a stopped consumer leaves');
