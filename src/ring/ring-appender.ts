@@ -321,7 +321,6 @@ export class RingAppender {
     return 0;
   }
 
-
   /** Marks the `room` bytes before the ring's end as skipped (WRAP_MARKER) and moves the head past them. */
   private skipToStart(idx: number, room: number): void {
     if (room >= RECORD_HEADER_BYTES) this.view.setUint32(idx, WRAP_MARKER, true);
