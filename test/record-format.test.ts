@@ -55,6 +55,26 @@ test('what the encoder writes, the decoder reads back, with the data after it', 
   }), { seed, numRuns: 500 });
 });
 
+test('encodeInto writes what encode writes, within the room given, or answers -1 and writes nothing past it', () => {
+  const enc = new AttributeEncoder(true);
+  const ref = new AttributeEncoder(true);
+  fc.assert(fc.property(options, fc.nat({ max: 400 }), fc.nat({ max: 7 }), (raw, room, at) => {
+    const opts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) if (v !== undefined) opts[k] = v;
+    const target = Buffer.alloc(at + room + 64, 0xee);
+    const n = enc.encodeInto(opts as AppendOptions, target, at, at + room);
+    const want = ref.encode(opts as AppendOptions);
+    assert.ok(target.subarray(at + room).every((b) => b === 0xee), 'nothing written past the room');
+    assert.ok(target.subarray(0, at).every((b) => b === 0xee), 'nothing written before the start');
+    if (n === -1) {
+      assert.ok(want > 0, 'a record without attributes always fits');
+      return;
+    }
+    assert.is(n, want);
+    assert.equal(Buffer.from(target.subarray(at, at + n)), Buffer.from(ref.bytes.subarray(0, want)));
+  }), { seed, numRuns: 1000 });
+});
+
 test('a header named __proto__ is a header, not a prototype', () => {
   const enc = new AttributeEncoder();
   const headers = JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>;

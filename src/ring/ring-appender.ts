@@ -18,6 +18,8 @@ const FULL_WAIT_SLICE_MS = 50;
 const DIRECT_STRING_UNITS = 4096;
 /** ... when the record's attributes take at most this many bytes: the space reserved stays small. */
 const DIRECT_ATTRIBUTE_BYTES = 4096;
+/** The free bytes past a record's data that make append() try to encode its attributes straight into the ring. */
+const DIRECT_ATTRIBUTE_MIN_ROOM = 64;
 /** appendRun copies and publishes at most this many bytes at a time (a record longer than that alone). */
 const RUN_PIECE_BYTES = 256 * 1024;
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
@@ -78,11 +80,18 @@ function dataBytes(data: Uint8Array | string, i: number): number {
 
 export class RingAppender {
   private head: number;
+  /**
+   * TAIL as last loaded: never ahead of the writer's, so free space reckoned from it is never more
+   * than there is. The common case of reserve() trusts it and loads TAIL only when it says too little.
+   */
+  private tailSeen: number;
   private readonly size: number;
   private readonly mask: number;
   private readonly bytes: Buffer;
   private readonly view: DataView;
   private readonly attributes: AttributeEncoder;
+  /** Whether the last record's attribute block was encoded in the ring (else in the encoder's buffer). */
+  private blockInRing = false;
   /** Copies record bytes into the ring at memory speed whatever their alignment. */
   private readonly copier: SharedCopy;
   /** appendBatch's records as checked: their data, their key and headers, and per record its attribute and payload bytes. Reused. */
@@ -107,6 +116,7 @@ export class RingAppender {
     this.size = ring.byteLength;
     this.mask = this.size - 1;
     this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
+    this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;
   }
 
   /**
@@ -126,6 +136,8 @@ export class RingAppender {
   /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
   resumeAtHead(): void {
     this.head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
+    // Other handles may have gone round the ring many times since this one last looked.
+    this.tailSeen = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
   }
 
   /**
@@ -134,7 +146,7 @@ export class RingAppender {
    */
   append(data: Uint8Array | string, opts?: AppendOptions): void {
     // A record without attributes pays one comparison for them: its length word and bytes are those of format 1.
-    const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
+    const attrLen = opts === undefined ? 0 : this.encodeAttributes(opts, data);
     const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
     let len: number; // the payload: attributes and data
@@ -162,11 +174,33 @@ export class RingAppender {
     if (attrLen === 0) {
       this.view.setUint32(at, len, true);
     } else {
-      this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
+      if (!this.blockInRing) this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       this.view.setUint32(at, (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
     }
     this.head = (this.head + RECORD_HEADER_BYTES + len) >>> 0;
     this.publish();
+  }
+
+  /**
+   * Encodes the attribute block of a record of `data`. When the record surely fits the free space
+   * at the head without a wrap, straight into the ring after the record's length word, where
+   * reserve() will find it (nothing there is published until the head moves); otherwise into the
+   * encoder's buffer. Returns the block's length; `blockInRing` says where it went.
+   */
+  private encodeAttributes(opts: AppendOptions, data: Uint8Array | string): number {
+    const dataBound = typeof data === 'string' ? data.length * 3 : data instanceof Uint8Array ? data.byteLength : -1;
+    if (dataBound >= 0) {
+      const idx = this.head & this.mask;
+      const start = idx + RECORD_HEADER_BYTES;
+      const room = Math.min(this.size - idx, this.size - this.used()) - RECORD_HEADER_BYTES - dataBound;
+      if (room >= DIRECT_ATTRIBUTE_MIN_ROOM) {
+        const n = this.attributes.encodeInto(opts, this.bytes, start, start + room);
+        this.blockInRing = n >= 0;
+        if (n >= 0) return n;
+      }
+    }
+    this.blockInRing = false;
+    return this.attributes.encode(opts);
   }
 
   /**
@@ -296,8 +330,8 @@ export class RingAppender {
    */
   private reserve(need: number): number {
     const idx = this.head & this.mask;
-    // The common case in a few bytecodes, so that V8 inlines it: no wrap, room enough.
-    if (this.size - idx >= need && this.size - this.used() >= need) return idx;
+    // The common case in a few bytecodes, so that V8 inlines it: no wrap, room enough by the TAIL last seen.
+    if (this.size - idx >= need && this.size - ((this.head - this.tailSeen) >>> 0) >= need) return idx;
     return this.reserveSlowly(idx, need);
   }
 
@@ -327,8 +361,10 @@ export class RingAppender {
     this.head = (this.head + room) >>> 0;
   }
 
+  /** The bytes the writer has yet to free, by a fresh load of TAIL. */
   private used(): number {
-    return (this.head - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
+    this.tailSeen = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
+    return (this.head - this.tailSeen) >>> 0;
   }
 
   private waitForSpace(total: number): void {
@@ -338,7 +374,10 @@ export class RingAppender {
       if (Atomics.load(i32, I32.STATE) !== State.RUNNING) this.stopped();
       Atomics.store(i32, I32.PRODUCER_WAITING, 1);
       const tail = Atomics.load(i32, I32.TAIL);
-      if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) break;
+      if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) {
+        this.tailSeen = tail >>> 0;
+        break;
+      }
       const left = deadline - performance.now();
       if (left <= 0) {
         Atomics.store(i32, I32.PRODUCER_WAITING, 0);
