@@ -10,7 +10,10 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
+import { dataBytes, detached, splitRecord, unusable, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+
+export type { BatchRecord } from './record-checks.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
 const FULL_WAIT_SLICE_MS = 50;
@@ -22,62 +25,6 @@ const DIRECT_ATTRIBUTE_BYTES = 4096;
 const DIRECT_ATTRIBUTE_MIN_ROOM = 64;
 /** appendRun copies and publishes at most this many bytes at a time (a record longer than that alone). */
 const RUN_PIECE_BYTES = 256 * 1024;
-/** The target of the copy that checks an empty Uint8Array (see unusable()). */
-const NO_BYTES = new Uint8Array(0);
-
-/**
- * True when `data` cannot be read: its buffer was transferred away (detached), or a resizable buffer
- * shrank below the view. Both read as byteLength 0, and copying them throws a TypeError, so only an
- * empty view is checked: a record with bytes never pays for it.
- */
-function unusable(data: Uint8Array): boolean {
-  try {
-    NO_BYTES.set(data); // the same check the copy into the ring makes, on a target of zero bytes
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-function detached(): LogError {
-  return LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
-}
-
-/**
- * One record of appendBatch: its data, or its data with key and headers.
- * @inline
- */
-export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
-
-/** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */
-function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[]): Uint8Array | string {
-  if (typeof r === 'string' || r instanceof Uint8Array) {
-    opts.push(undefined);
-    return r;
-  }
-  if (typeof r !== 'object' || r === null || !('data' in r)) {
-    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
-  }
-  const { data, ...rest } = r as { data: unknown } & AppendOptions;
-  if ('dedupKey' in rest) {
-    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} has a dedupKey; a dedup key is taken by append, one record at a time`, { option: 'dedupKey' });
-  }
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
-    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
-  }
-  opts.push(Object.keys(rest).length === 0 ? undefined : rest);
-  return data;
-}
-
-/** A batch record's data length in bytes; a detached Uint8Array is refused as append refuses it. */
-function dataBytes(data: Uint8Array | string, i: number): number {
-  if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
-  if (data.byteLength === 0 && unusable(data)) {
-    throw LogError.invalidOption('records', `batch record ${i} is a Uint8Array whose buffer was transferred away (detached) or shrank below the view`);
-  }
-  return data.byteLength;
-}
-
 export class RingAppender {
   private head: number;
   /**

@@ -1,0 +1,63 @@
+/**
+ * The checks of a record's data before anything is reserved in the ring: a view whose buffer is gone,
+ * and the shapes appendBatch takes. A record they refuse changes nothing.
+ */
+import { ErrorCode, LogError } from '../errors.js';
+import type { AppendOptions } from '../format/record.js';
+import { describe } from '../validate.js';
+
+/** The target of the copy that checks an empty Uint8Array (see unusable()). */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * True when `data` cannot be read: its buffer was transferred away (detached), or a resizable buffer
+ * shrank below the view. Both read as byteLength 0, and copying them throws a TypeError, so only an
+ * empty view is checked: a record with bytes never pays for it.
+ */
+export function unusable(data: Uint8Array): boolean {
+  try {
+    NO_BYTES.set(data); // the same check the copy into the ring makes, on a target of zero bytes
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+export function detached(): LogError {
+  return LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
+}
+
+/**
+ * One record of appendBatch: its data, or its data with key and headers.
+ * @inline
+ */
+export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
+
+/** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */
+export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[]): Uint8Array | string {
+  if (typeof r === 'string' || r instanceof Uint8Array) {
+    opts.push(undefined);
+    return r;
+  }
+  if (typeof r !== 'object' || r === null || !('data' in r)) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
+  }
+  const { data, ...rest } = r as { data: unknown } & AppendOptions;
+  if ('dedupKey' in rest) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} has a dedupKey; a dedup key is taken by append, one record at a time`, { option: 'dedupKey' });
+  }
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
+  }
+  opts.push(Object.keys(rest).length === 0 ? undefined : rest);
+  return data;
+}
+
+/** A batch record's data length in bytes; a detached Uint8Array is refused as append refuses it. */
+export function dataBytes(data: Uint8Array | string, i: number): number {
+  if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');
+  if (data.byteLength === 0 && unusable(data)) {
+    throw LogError.invalidOption('records', `batch record ${i} is a Uint8Array whose buffer was transferred away (detached) or shrank below the view`);
+  }
+  return data.byteLength;
+}
