@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Runs every test/*.test.ts file in its own Node process (through tsx), so that a worker, a lock or a
-// child process left behind by one file cannot disturb the next. Prints uvu's output and a closing
-// line "N passed, N failed". `--soak` also runs test/soak/*.soak.ts; `--filter x` runs matching files.
-import { spawnSync } from 'node:child_process';
+// child process left behind by one file cannot disturb the next. Prints each file's uvu output when
+// the file ends and a closing line "N passed, N failed". `--soak` runs test/soak/*.soak.ts instead;
+// `--filter x` runs matching files.
+//
+// Files run TEST_LANES at a time (default 2: the machine the suite is sized for has two cores; 1
+// runs them one by one). The files that start nats-server (ALONE: the JetStream and conformance
+// files) run afterwards, one at a time with nothing beside them: some time leases and leader
+// changes of a 3-node cluster, which the other files' load could starve of CPU, and a server's port
+// is probed free before the server binds it, which two files starting servers at once could both
+// pick. Soak files run one by one and stream their output.
+import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,6 +19,16 @@ const soak = args.includes('--soak');
 const filterAt = args.indexOf('--filter');
 const filter = filterAt >= 0 ? args[filterAt + 1] : undefined;
 const passThrough = soak ? args.filter((a, i) => a !== '--soak' && i !== filterAt && i !== filterAt + 1) : [];
+const lanes = soak ? 1 : Math.max(1, Number(process.env.TEST_LANES ?? 2) || 1);
+
+/** Files that run with nothing beside them (see the header). */
+const ALONE = /(^|[\\/])(jetstream|conformance)-/;
+/** The longest files start first, so that the short ones fill the lanes at the end. */
+const LONG_FIRST = ['crash-points', 'fault-loop', 'corruption-open', 'crash.test', 'power-loss', 'tx.test', 'locks', 'crash-threads'];
+const rank = (f) => {
+  const i = LONG_FIRST.findIndex((n) => f.includes(n));
+  return i < 0 ? LONG_FIRST.length : i;
+};
 
 const dirs = soak ? ['test/soak'] : ['test'];
 const files = dirs.flatMap((d) =>
@@ -20,35 +38,60 @@ const files = dirs.flatMap((d) =>
     .sort()
     .map((f) => join(d, f)),
 );
+const shared = files.filter((f) => soak || !ALONE.test(f)).sort((a, b) => rank(a) - rank(b));
+const alone = files.filter((f) => !soak && ALONE.test(f));
 
 let passed = 0;
 let failed = 0;
 const failedFiles = [];
 const started = Date.now();
-for (const file of files) {
+
+/** Runs one file; resolves when it has ended and its result is counted and printed. */
+function runFile(file) {
   const t0 = Date.now();
-  process.stdout.write(`\n# ${file}\n`);
+  if (soak) process.stdout.write(`\n# ${file}\n`);
   // A soak streams its progress as it goes (it may run for an hour); its exit status is its verdict.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file, ...passThrough], {
-    encoding: 'utf8',
-    stdio: ['ignore', soak ? 'inherit' : 'pipe', soak ? 'inherit' : 'pipe'],
-    // Soak runs are as long as their --iterations ask; regular test files get 8 minutes.
-    timeout: soak ? 0 : 8 * 60_000,
-    maxBuffer: 64 * 1024 * 1024,
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...passThrough], { stdio: ['ignore', soak ? 'inherit' : 'pipe', soak ? 'inherit' : 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (s) => { out += s; });
+  child.stderr?.setEncoding('utf8').on('data', (s) => { err += s; });
+  // Soak runs are as long as their --iterations ask; regular test files get 8 minutes.
+  let timedOut = false;
+  const timer = soak ? null : setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, 8 * 60_000);
+  return new Promise((resolve) => {
+    child.on('close', (status, signal) => {
+      if (timer !== null) clearTimeout(timer);
+      if (!soak) process.stdout.write(`\n# ${file}\n${out}`);
+      process.stderr.write(err);
+      const total = soak ? 1 : Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      const ok = soak ? (status === 0 ? 1 : 0) : Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
+      passed += ok;
+      const bad = total - ok;
+      if (status !== 0 || bad > 0 || total === 0) {
+        failed += Math.max(bad, 1);
+        failedFiles.push(`${file} (exit ${status ?? signal}${timedOut ? ', killed after 8 minutes' : ''})`);
+      }
+      process.stdout.write(`# ${file}: ${ok}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      resolve();
+    });
   });
-  process.stdout.write(r.stdout ?? '');
-  process.stderr.write(r.stderr ?? '');
-  const total = soak ? 1 : Number(/Total:\s+(\d+)/.exec(r.stdout ?? '')?.[1] ?? 0);
-  const ok = soak ? (r.status === 0 ? 1 : 0) : Number(/Passed:\s+(\d+)/.exec(r.stdout ?? '')?.[1] ?? 0);
-  passed += ok;
-  const bad = total - ok;
-  if (r.status !== 0 || bad > 0 || total === 0) {
-    failed += Math.max(bad, 1);
-    failedFiles.push(`${file} (exit ${r.status ?? r.signal}${r.error ? ', ' + r.error.message : ''})`);
-  }
-  process.stdout.write(`# ${file}: ${ok}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+
+/** Runs `queue` with at most `n` files at a time. */
+async function runLanes(queue, n) {
+  const next = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runFile(f);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, queue.length) }, next));
+}
+
+await runLanes([...shared], lanes);
+await runLanes([...alone], 1);
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${alone.length} alone)\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
