@@ -147,6 +147,19 @@ test('closing the owner closes attached handles; bad tokens and dedup keys are r
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['a0', 'p0', 'a1', 'a2']);
 });
 
+test('an append from a getter of another append\'s options on a shared handle is refused at once, not stalled on the lock', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  p.share();
+  let inner: Error | null = null;
+  const outer = p.append('outer', { key: 'k', headers: { get h(): string { inner = throwsWith(() => p.append('inner'), ErrorCode.INVALID_RECORD); return 'v'; } } });
+  assert.ok(inner !== null, 'the getter ran');
+  assert.is(outer, 0);
+  assert.is(p.append('after'), 1);
+  await p.close();
+  assert.equal((await readRecords(logDir)).map((r) => r.text), ['outer', 'after']);
+});
+
 test('a consumer thread started after the producer opened waits on its shared memory; one started before tails the files', async () => {
   const logDir = tempDir();
   const n = 3000;

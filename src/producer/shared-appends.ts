@@ -44,6 +44,7 @@ export class SharedAppends {
 
   /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
   append(data: Uint8Array | string, opts: AppendOptions | undefined, dedup: DedupWindow | null): number {
+    this.appender.refuseReentry(); // before the lock, which this thread holds then
     this.lock.acquire();
     try {
       this.checkRunning();
@@ -65,6 +66,7 @@ export class SharedAppends {
 
   /** Appends a batch as one unit; returns the first record's offset (the next offset for an empty batch). */
   appendBatch(records: readonly BatchRecord[]): number {
+    this.appender.refuseReentry(); // before the lock, which this thread holds then
     this.lock.acquire();
     try {
       this.checkRunning();

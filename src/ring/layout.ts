@@ -285,3 +285,17 @@ export function publishedEnd(c: ControlViews, visibility: Visibility): number {
 export function endSeq(c: ControlViews, visibility: Visibility): number {
   return Atomics.load(c.i32, endSlots(visibility).seqSlot);
 }
+
+/**
+ * Whether a record of `bytes` payload bytes fits a ring of `ringBytes` now without waiting: the sums
+ * of RingAppender's reserve(), on the published head (which, between appends, is every handle's head).
+ */
+export function ringHasRoom(c: ControlViews, ringBytes: number, bytes: number): boolean {
+  const need = RECORD_HEADER_BYTES + bytes;
+  const head = Atomics.load(c.i32, I32.HEAD) >>> 0;
+  const free = ringBytes - ((head - (Atomics.load(c.i32, I32.TAIL) >>> 0)) >>> 0);
+  const room = ringBytes - (head & (ringBytes - 1));
+  if (room >= need) return free >= need;
+  // Wraps: the bytes before the end are skipped, then `need` from index 0 (see reserve()).
+  return room + need > ringBytes ? free >= room && ringBytes >= need : free >= room + need;
+}

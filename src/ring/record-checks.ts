@@ -3,7 +3,8 @@
  * and the shapes appendBatch takes. A record they refuse changes nothing.
  */
 import { ErrorCode, LogError } from '../errors.js';
-import type { AppendOptions } from '../format/record.js';
+import type { AppendOptions, AttributeEncoder } from '../format/record.js';
+import { RECORD_HEADER_BYTES } from './layout.js';
 import { describe } from '../validate.js';
 
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
@@ -60,4 +61,38 @@ export function dataBytes(data: Uint8Array | string, i: number): number {
     throw LogError.invalidOption('records', `batch record ${i} is a Uint8Array whose buffer was transferred away (detached) or shrank below the view`);
   }
   return data.byteLength;
+}
+
+/** An append made while another append of the same handle reads its options (from a getter): refused. */
+export function reentered(): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: append was called while another append of this handle was reading its record\'s options or batch records (from a getter): nothing was appended', { option: 'options' });
+}
+
+/** A batch record whose options encode to another length when read a second time (a getter that answers otherwise). */
+export function changedOptions(i: number): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s key or headers changed between two reads (a getter that answers otherwise): nothing was appended`, { option: 'records' });
+}
+
+/** A record past maxRecordBytes (`what`: which record). */
+export function recordTooLarge(len: number, maxRecordBytes: number, what = 'record'): LogError {
+  return new LogError(ErrorCode.RECORD_TOO_LARGE, `${what} of ${len} bytes exceeds maxRecordBytes (${maxRecordBytes})`);
+}
+
+/**
+ * Checks and measures appendBatch's records before anything is reserved: their data into `data`, key
+ * and headers into `opts`, attribute and payload bytes into `sizes` (two per record). Returns the
+ * bytes the records take in the ring, their length words included.
+ */
+export function measureBatch(records: readonly BatchRecord[], attributes: AttributeEncoder, maxRecordBytes: number,
+  data: (Uint8Array | string)[], opts: (AppendOptions | undefined)[], sizes: number[]): number {
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    data.push(splitRecord(records[i], i, opts));
+    const attrLen = opts[i] === undefined ? 0 : attributes.encode(opts[i]!);
+    const len = attrLen + dataBytes(data[i]!, i);
+    if (len > maxRecordBytes) throw recordTooLarge(len, maxRecordBytes, `record ${i} of the batch`);
+    sizes.push(attrLen, len);
+    total += RECORD_HEADER_BYTES + len;
+  }
+  return total;
 }

@@ -10,8 +10,8 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { dataBytes, detached, splitRecord, unusable, type BatchRecord } from './record-checks.js';
-import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+import { changedOptions, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
+import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, ringHasRoom, wakeWriter, type ControlViews } from './layout.js';
 
 export type { BatchRecord } from './record-checks.js';
 
@@ -25,6 +25,7 @@ const DIRECT_ATTRIBUTE_BYTES = 4096;
 const DIRECT_ATTRIBUTE_MIN_ROOM = 64;
 /** appendRun copies and publishes at most this many bytes at a time (a record longer than that alone). */
 const RUN_PIECE_BYTES = 256 * 1024;
+
 export class RingAppender {
   private head: number;
   /**
@@ -39,6 +40,8 @@ export class RingAppender {
   private readonly attributes: AttributeEncoder;
   /** Whether the last record's attribute block was encoded in the ring (else in the encoder's buffer). */
   private blockInRing = false;
+  /** While append() reads a record's options or appendBatch() its records, which may run the caller's code (getters): an append from there is refused. */
+  private reading = false;
   /** Copies record bytes into the ring at memory speed whatever their alignment. */
   private readonly copier: SharedCopy;
   /** appendBatch's records as checked: their data, their key and headers, and per record its attribute and payload bytes. Reused. */
@@ -66,18 +69,14 @@ export class RingAppender {
     this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;
   }
 
-  /**
-   * Whether a record of `bytes` payload bytes fits the ring now without waiting: the same sums as
-   * reserve(), on the published head (which, between appends, is every handle's head).
-   */
+  /** Whether a record of `bytes` payload bytes fits the ring now without waiting (layout.ts ringHasRoom). */
   hasRoom(bytes: number): boolean {
-    const need = RECORD_HEADER_BYTES + bytes;
-    const head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
-    const free = this.size - ((head - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0);
-    const room = this.size - (head & this.mask);
-    if (room >= need) return free >= need;
-    // Wraps: the bytes before the end are skipped, then `need` from index 0 (see reserve()).
-    return room + need > this.size ? free >= room && this.size >= need : free >= room + need;
+    return ringHasRoom(this.c, this.size, bytes);
+  }
+
+  /** Throws what an append made from inside another append of this handle gets (see `reading`). */
+  refuseReentry(): void {
+    if (this.reading) throw reentered();
   }
 
   /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
@@ -92,8 +91,17 @@ export class RingAppender {
    * encoded before anything is reserved. Throws LogError; never drops a record.
    */
   append(data: Uint8Array | string, opts?: AppendOptions): void {
+    if (this.reading) throw reentered();
     // A record without attributes pays one comparison for them: its length word and bytes are those of format 1.
-    const attrLen = opts === undefined ? 0 : this.encodeAttributes(opts, data);
+    let attrLen = 0;
+    if (opts !== undefined) {
+      this.reading = true;
+      try {
+        attrLen = this.encodeAttributes(opts, data);
+      } finally {
+        this.reading = false;
+      }
+    }
     const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
     let len: number; // the payload: attributes and data
@@ -139,11 +147,15 @@ export class RingAppender {
     if (dataBound >= 0) {
       const idx = this.head & this.mask;
       const start = idx + RECORD_HEADER_BYTES;
-      const room = Math.min(this.size - idx, this.size - this.used()) - RECORD_HEADER_BYTES - dataBound;
+      const contiguous = this.size - idx;
+      let room = Math.min(contiguous, this.size - ((this.head - this.tailSeen) >>> 0)) - RECORD_HEADER_BYTES - dataBound;
+      if (room < DIRECT_ATTRIBUTE_MIN_ROOM) room = Math.min(contiguous, this.size - this.used()) - RECORD_HEADER_BYTES - dataBound;
       if (room >= DIRECT_ATTRIBUTE_MIN_ROOM) {
         const n = this.attributes.encodeInto(opts, this.bytes, start, start + room);
-        this.blockInRing = n >= 0;
-        if (n >= 0) return n;
+        // The options may run the caller's code (getters): if that resized the data's buffer, the
+        // room reckoned above no longer holds, and the block goes through the encoder's buffer.
+        this.blockInRing = n >= 0 && (typeof data === 'string' || data.byteLength === dataBound);
+        if (this.blockInRing) return n;
       }
     }
     this.blockInRing = false;
@@ -155,6 +167,7 @@ export class RingAppender {
    * it, with reserve() and publish(), into the caller's loop (append() with every case is not).
    */
   appendPlain(data: Uint8Array): void {
+    if (this.reading) throw reentered();
     const len = data.byteLength;
     if (len > this.maxRecordBytes) throw this.tooLarge(len);
     if (len === 0 && unusable(data)) throw detached();
@@ -172,25 +185,20 @@ export class RingAppender {
    * appends nothing).
    */
   appendBatch(records: readonly BatchRecord[]): number {
+    if (this.reading) throw reentered();
     if (!Array.isArray(records)) throw LogError.invalidOption('records', `appendBatch takes an array of records, got ${describe(records)}`);
     const n = records.length;
     if (n === 0) return 0;
     const { batchData: data, batchOpts: opts, batchSizes: sizes } = this;
+    this.reading = true; // the records' getters run while they are measured, and again while they are copied
     try {
-      let total = 0;
-      for (let i = 0; i < n; i++) {
-        data.push(splitRecord(records[i], i, opts));
-        const attrLen = opts[i] === undefined ? 0 : this.attributes.encode(opts[i]!);
-        const len = attrLen + dataBytes(data[i]!, i);
-        if (len > this.maxRecordBytes) throw this.tooLarge(len, `record ${i} of the batch`);
-        sizes.push(attrLen, len);
-        total += RECORD_HEADER_BYTES + len;
-      }
+      const total = measureBatch(records, this.attributes, this.maxRecordBytes, data, opts, sizes);
       if (BATCH_HEADER_BYTES + total > this.size) {
         throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
       }
       this.copyBatch(this.reserve(BATCH_HEADER_BYTES + total), total);
     } finally {
+      this.reading = false;
       // Reused per batch; emptied so that the records are not kept alive until the next one.
       data.length = 0;
       opts.length = 0;
@@ -208,6 +216,7 @@ export class RingAppender {
    * a piece that fails to find room (ERR_LOG_FULL, a stopped log) leaves the earlier ones counted.
    */
   appendRun(body: Uint8Array, start: number, end: number, published: (records: number) => void): void {
+    if (this.reading) throw reentered();
     const words = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const piece = Math.min(RUN_PIECE_BYTES, this.size >>> 2);
     let from = start;
@@ -242,7 +251,9 @@ export class RingAppender {
       const attrLen = sizes[2 * i]!;
       const len = sizes[2 * i + 1]!;
       if (attrLen > 0) {
-        this.attributes.encode(opts[i]!); // the same bytes as measured: the options were checked then
+        // Encoded again (the block of each record is not kept): options whose getters answer
+        // otherwise the second time would no longer fit the room measured for them.
+        if (this.attributes.encode(opts[i]!) !== attrLen) throw changedOptions(i);
         this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       }
       if (typeof d === 'string') this.bytes.write(d, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
@@ -266,8 +277,8 @@ export class RingAppender {
     }
   }
 
-  private tooLarge(len: number, what = 'record'): LogError {
-    return new LogError(ErrorCode.RECORD_TOO_LARGE, `${what} of ${len} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
+  private tooLarge(len: number): LogError {
+    return recordTooLarge(len, this.maxRecordBytes);
   }
 
   /**
