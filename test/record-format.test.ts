@@ -75,6 +75,19 @@ test('encodeInto writes what encode writes, within the room given, or answers -1
   }), { seed, numRuns: 1000 });
 });
 
+test('an encoding started from a getter of the options being encoded is refused; the encoder goes on', () => {
+  const enc = new AttributeEncoder(false);
+  let inner: string | undefined;
+  const n = enc.encode({ key: 'outer', headers: { get h(): string { inner = codeOf(() => enc.encode({ key: 'inner-key-that-is-longer' })); return 'v'; } } });
+  assert.is(inner, 'ERR_INVALID_RECORD');
+  const got = decodeAttributes(enc.bytes, 0, n);
+  if (typeof got === 'string') throw new Error(got);
+  assert.is(Buffer.from(got.key!).toString(), 'outer');
+  assert.equal({ ...got.headers }, { h: 'v' });
+  assert.is(codeOf(() => enc.encode({ headers: { get h(): string { throw new Error('boom'); } } })), undefined, 'a plain Error: no code');
+  assert.ok(enc.encode({ key: 'next' }) > 0, 'usable after a getter threw');
+});
+
 test('a header named __proto__ is a header, not a prototype', () => {
   const enc = new AttributeEncoder();
   const headers = JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>;

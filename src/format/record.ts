@@ -92,9 +92,8 @@ const NO_ROOM: unique symbol = Symbol('no room');
 const { hasOwnProperty } = Object.prototype;
 
 /**
- * Encodes append options into an attribute block: into a buffer it reuses (`encode`), or straight
- * into the caller's memory (`encodeInto`, the ring's free space). Checks every field as it goes: a
- * record it refuses has changed nothing that anyone reads. Runs on the producer's thread.
+ * Encodes append options into an attribute block: into a buffer it reuses (`encode`), or straight into
+ * the ring's free space (`encodeInto`). Checks every field as it goes; runs on the producer's thread.
  */
 export class AttributeEncoder {
   /** A plain Uint8Array and its length in a field: a Buffer's methods and byteLength cost more per short field. */
@@ -102,12 +101,12 @@ export class AttributeEncoder {
   private capacity = 256;
   /** A Buffer over `scratch`, made when a string is not ASCII (Buffer.write encodes it). */
   private scratchBuffer: Buffer | null = null;
-  /** Where the block goes: `scratch`, or encodeInto's target while it runs. */
+  /** Where the block goes: `scratch`, or encodeInto's target (and as a Buffer, for strings that are not ASCII) while it runs. */
   private out: Uint8Array = this.scratch;
-  /** encodeInto's target as a Buffer (for strings that are not ASCII), null for `scratch`. */
   private outBuffer: Buffer | null = null;
   /** The end of the room encodeInto was given; `capacity` for `scratch`. */
   private end = 256;
+  private busy = false; // an encoding runs (enter())
 
   /** `dedupKeys`: whether the producer has a dedup window; without one a dedup key is refused. */
   constructor(private readonly dedupKeys = false) {}
@@ -129,10 +128,15 @@ export class AttributeEncoder {
 
   /** Encodes `opts` into the reused buffer (`bytes`); returns the block's length, 0 when the record has no attribute. */
   encode(opts: AppendOptions): number {
+    this.enter();
     this.out = this.scratch;
     this.outBuffer = null;
     this.end = this.capacity;
-    return this.put(opts, 0);
+    try {
+      return this.put(opts, 0);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /**
@@ -141,6 +145,7 @@ export class AttributeEncoder {
    * (what it wrote then means nothing, and not every field has been checked: `encode` them).
    */
   encodeInto(opts: AppendOptions, target: Buffer, at: number, end: number): number {
+    this.enter();
     this.out = target;
     this.outBuffer = target;
     this.end = end;
@@ -149,7 +154,15 @@ export class AttributeEncoder {
     } catch (e) {
       if (e === NO_ROOM) return -1;
       throw e;
+    } finally {
+      this.busy = false;
     }
+  }
+
+  /** Refuses an encoding started while another runs (from a getter of its options): it would write over that block. */
+  private enter(): void {
+    if (this.busy) throw invalid('options', 'were being read for another append of this handle (an append from a getter): nothing was appended');
+    this.busy = true;
   }
 
   /** The block of `opts` at `out[base]`; returns its length, 0 when the record has no attribute. */
