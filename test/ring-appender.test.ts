@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { RingAppender } from '../src/ring/ring-appender.js';
 import { BATCH_MARKER, CONTROL_BYTES, I32, WRAP_MARKER, controlViews } from '../src/ring/layout.js';
 import { RECORD_LENGTH_MASK, decodeAttributes } from '../src/format/record.js';
-import { suite } from './kit.js';
+import { suite, throwsWith } from './kit.js';
 
 const test = suite('ring-appender');
 
@@ -60,21 +60,14 @@ function ring(size: number): Ring {
   };
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
-
 test('data resized by a getter of its options near the ring end: the record is whole, at the index it is published at', () => {
   const r = ring(1024);
   r.a.appendPlain(Buffer.alloc(596, 0x77)); // the head at 600: 10 bytes of data and a short key fit before the end, 500 do not
   r.drain();
   const from = r.head();
-  const ab = new ArrayBuffer(10, { maxByteLength: 1000 });
+  // A resizable ArrayBuffer (ES2024; Node 20 has it, this project's TypeScript lib does not name it).
+  const Resizable = ArrayBuffer as unknown as new (bytes: number, opts: { maxByteLength: number }) => ArrayBuffer & { resize(bytes: number): void };
+  const ab = new Resizable(10, { maxByteLength: 1000 });
   const data = new Uint8Array(ab).fill(0x31); // tracks the buffer's length
   const opts = { get key(): string { ab.resize(500); new Uint8Array(ab).fill(0x32); return 'K'; } };
   r.a.append(data, opts);
@@ -89,18 +82,18 @@ test('data resized by a getter of its options near the ring end: the record is w
 
 test('an append from a getter of another append\'s options on the same handle is refused; the outer one is whole', () => {
   const r = ring(4096);
-  let inner: string | undefined;
+  let inner: Error | null = null;
   r.a.append(Buffer.alloc(10, 0x01), {
     key: 'kkkk',
-    headers: { get h(): string { inner = codeOf(() => r.a.append(Buffer.alloc(200, 0x11))); return 'VVVVVVVV'; } },
+    headers: { get h(): string { inner = throwsWith(() => r.a.append(Buffer.alloc(200, 0x11)), 'ERR_INVALID_RECORD'); return 'VVVVVVVV'; } },
   });
-  assert.is(inner, 'ERR_INVALID_RECORD');
+  assert.ok(inner !== null, 'the getter ran');
   const recs = r.records(0);
   assert.is(recs.length, 1, 'only the outer record');
   assert.is(recs[0]!.key, 'kkkk');
   assert.ok(recs[0]!.data.equals(Buffer.alloc(10, 0x01)));
   // Uncaught in the getter, the refusal refuses the outer append too, and the handle goes on.
-  assert.is(codeOf(() => r.a.append('x', { key: 'y', headers: { get h(): string { r.a.appendPlain(Buffer.alloc(1)); return 'v'; } } })), 'ERR_INVALID_RECORD');
+  throwsWith(() => r.a.append('x', { key: 'y', headers: { get h(): string { r.a.appendPlain(Buffer.alloc(1)); return 'v'; } } }), 'ERR_INVALID_RECORD');
   r.a.append('after', { key: 'z' });
   assert.equal(r.records(0).map((m) => m.key), ['kkkk', 'z']);
 });
@@ -108,12 +101,12 @@ test('an append from a getter of another append\'s options on the same handle is
 test('appends from getters of batch records are refused, and so is a batch whose options answer otherwise when read again', () => {
   const r = ring(4096);
   const nested = { data: 'a', get key(): string { r.a.append('inner'); return 'k'; } };
-  assert.is(codeOf(() => r.a.appendBatch([nested])), 'ERR_INVALID_RECORD');
+  throwsWith(() => r.a.appendBatch([nested]), 'ERR_INVALID_RECORD');
   assert.is(r.head(), 0, 'nothing published');
   // The batch's record objects are read once (their fields copied); their headers objects are read again when copied.
   let reads = 0;
   const fickle = { data: 'b', headers: { get h(): string { return ++reads === 1 ? 'short' : 'a much longer value'; } } };
-  assert.is(codeOf(() => r.a.appendBatch(['first', fickle])), 'ERR_INVALID_RECORD');
+  throwsWith(() => r.a.appendBatch(['first', fickle]), 'ERR_INVALID_RECORD');
   assert.is(r.head(), 0, 'nothing published');
   assert.is(r.a.appendBatch(['one', { data: 'two', key: 'k2' }]), 2);
   assert.equal(r.records(0).map((m) => [m.key, m.data.toString()]), [[null, 'one'], ['k2', 'two']]);
