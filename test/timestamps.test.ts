@@ -21,12 +21,12 @@ const CLOCK_IO = fileURLToPath(new URL('./fixtures/clock-io.mjs', import.meta.ur
 const START_MS = 1_800_000_000_000;
 
 /** Opens a producer whose writer thread runs on a scripted clock that steps back. */
-async function producerOnClock(logDir: string, clockSeed: number, startMs: number): Promise<Producer> {
+async function producerOnClock(logDir: string, clockSeed: number, startMs: number, sizes = { fileRollSize: 2048, indexIntervalBytes: 512 }): Promise<Producer> {
   const saved = { io: process.env.REACTIVE_LOG_TEST_FILE_IO, clock: process.env.REACTIVE_LOG_CLOCK };
   process.env.REACTIVE_LOG_TEST_FILE_IO = CLOCK_IO;
   process.env.REACTIVE_LOG_CLOCK = JSON.stringify({ seed: clockSeed, startMs, tickMs: 20, backEvery: 25, backMs: 100 });
   try {
-    return await Producer.open({ logDir, fileRollSize: 2048, indexIntervalBytes: 512, syncPolicy: SyncPolicy.never() });
+    return await Producer.open({ logDir, ...sizes, syncPolicy: SyncPolicy.never() });
   } finally {
     for (const [k, v] of [['REACTIVE_LOG_TEST_FILE_IO', saved.io], ['REACTIVE_LOG_CLOCK', saved.clock]] as const) {
       if (v === undefined) delete process.env[k];
@@ -101,6 +101,19 @@ async function checkSeeks(logDir: string, random: () => number, what: string): P
 test('Whence.timestamp starts at the first record stored at or after ms (brute-force oracle)', async () => {
   const random = prng(seed + 1);
   await checkSeeks(await steppedLog(random), random, 'stepped log');
+});
+
+test('frames of several KiB, several between index entries: the walk steps from header to header (brute-force oracle)', async () => {
+  const logDir = tempDir();
+  const random = prng(seed + 5);
+  const p = await producerOnClock(logDir, seed * 7 + 1, START_MS, { fileRollSize: 256 * 1024, indexIntervalBytes: 32 * 1024 });
+  for (let i = 0; i < 120;) {
+    const burst = 2 + Math.floor(random() * 5);
+    for (let k = 0; k < burst && i < 120; k++, i++) p.append(Buffer.alloc(1024 + Math.floor(random() * 2048), 0x61 + (i % 26)));
+    await p.flush();
+  }
+  await p.close();
+  await checkSeeks(logDir, random, 'large frames');
 });
 
 test('a log written again at the same path: what earlier seeks read of the old files never misleads a seek', async () => {

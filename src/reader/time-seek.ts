@@ -5,7 +5,8 @@
  * over the segments by the timestamp of their first frame, then over the chosen segment's offset
  * index by the timestamp of the frame each entry names, then a walk over frame headers from that
  * entry (at most indexIntervalBytes of frames). A probe of the binary searches reads one frame
- * header (40 bytes); the walk reads 64 KiB at a time. Each segment is opened once per search.
+ * header (40 bytes); the walk steps over large frames header by header and reads ahead over small
+ * ones. Each segment is opened once per search.
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
@@ -21,6 +22,8 @@ import { join, sep } from 'node:path';
 
 /** Bytes read at once by a walk over consecutive frame headers (the default index interval). */
 const WALK_READ_BYTES = 64 * 1024;
+/** A frame at least this long is stepped over with a read of the next header alone. */
+const LARGE_FRAME_BYTES = 4 * 1024;
 
 /**
  * A segment open for the search: its frames' headers by position. A probe of the binary searches
@@ -170,11 +173,14 @@ function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, i
 const STALE = -1;
 
 function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
-  for (let at = start.position; ;) {
-    const h = s.walkAt(at);
+  for (let at = start.position, previousBytes = Infinity; ;) {
+    // After a large frame (and at the start) the next header is read alone: a read-ahead would copy
+    // bytes of that frame only. After small frames it saves a read per frame.
+    const h = previousBytes >= LARGE_FRAME_BYTES ? s.frameAt(at) : s.walkAt(at);
     if (h === null) return at === start.position && at !== SEGMENT_HEADER_BYTES ? STALE : null;
     if (at === start.position && (h.baseOffset !== start.offset || (h.timestampMs >= ms && at !== SEGMENT_HEADER_BYTES))) return STALE;
     if (h.timestampMs >= ms) return h.baseOffset;
+    previousBytes = h.frameBytes;
     at += h.frameBytes;
   }
 }
