@@ -4,12 +4,15 @@
  *   on the client's prototype until close() was called): the consumer the get made is deleted on the
  *   server, as is the consumer of a pull that close() ends after records arrived (the server would
  *   keep either for its inactivity threshold, 5 minutes).
+ * - a consumer that holds its first record while the stream has more than the pull buffers: the pull
+ *   pauses (its consumer is stopped and deleted on the server), and when the handler goes on, a new
+ *   consumer delivers the rest from the next offset: every record once, in order.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
 import { startNats, stopAllNats, runOrSkip } from './nats-kit.js';
@@ -65,6 +68,52 @@ test('close() during the pull\'s consumers.get(): the consumer it creates is del
     await c.close();
   }
   await waitFor(async () => await consumerCount(jsm, 'pullstop') === 0, 'the pull\'s consumer deleted at close()', 5_000);
+  await nc.close();
+  await own.stop();
+});
+
+test('a pull whose buffer fills pauses, deleting its consumer, and goes on from the next offset', async () => {
+  const own = await startNats();
+  const backend = jetstream({ servers: own.url, stream: 'pullpause', leaseMs: 30_000, timeoutMs: 2_000 });
+  const total = 10_000; // more than the pull buffers (BUFFER_RECORDS, 4,096)
+  const p = await Producer.open({ backend });
+  for (let i = 0; i < total; i++) {
+    try {
+      p.append(`r${i}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
+      await p.writable({ bytes: 8 });
+      i--;
+    }
+  }
+  await p.flush();
+  await p.close();
+  const nc = await connect({ servers: own.url });
+  const jsm = await jetstreamManager(nc);
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  let hold!: () => void;
+  const held = new Promise<void>((resolve) => { hold = resolve; });
+  try {
+    const seen: string[] = [];
+    const call = c.nonblockingProcess(null, async (m: Message): Promise<'commit'> => {
+      if (m.offset === 0) await held;
+      seen.push(Buffer.from(m.data).toString());
+      return 'commit';
+    });
+    await waitFor(async () => await consumerCount(jsm, 'pullpause') === 1, 'the pull\'s consumer created', 5_000);
+    // The handler holds the first record: the pull fills its buffer, then stops and deletes its consumer.
+    await waitFor(async () => await consumerCount(jsm, 'pullpause') === 0, 'the paused pull\'s consumer deleted', 5_000);
+    assert.is(seen.length, 0, 'nothing handled while the first record is held');
+    hold();
+    const summary = await call;
+    assert.is(summary.committed, total);
+    assert.is(seen.length, total);
+    for (let i = 0; i < total; i++) if (seen[i] !== `r${i}`) assert.unreachable(`record ${i} is ${seen[i]}`);
+  } finally {
+    hold(); // close() waits for the handler
+    await c.close();
+  }
+  await waitFor(async () => await consumerCount(jsm, 'pullpause') === 0, 'the last pull\'s consumer deleted at close()', 5_000);
   await nc.close();
   await own.stop();
 });

@@ -1,8 +1,11 @@
 /**
  * The pull behind a JetStream consumer's reader (reader.ts): an ordered consumer (an ephemeral
  * consumer, recreated by the client at the right sequence after a gap in delivery) created at the
- * next offset not yet delivered, its records pushed into the reader's buffer in offset order. It
- * pauses once the buffer is full and goes on when the reader has run dry.
+ * next offset not yet delivered, its records pushed into the reader's buffer in offset order as they
+ * arrive (nats.js's callback form of consume: no async iterator and no promise per record). Once the
+ * buffer holds BUFFER_RECORDS, the pull pauses: it stops that consumer and deletes it, since the
+ * callback form cannot hold records back; when the reader has run dry, a new one starts at the next
+ * offset. Records of the stopped consumer still on their way are dropped by their offset.
  *
  * It rides out a transient outage (ride.ts). The server sends a heartbeat while the pull waits idle;
  * a watchdog sees when neither a record nor a heartbeat came for STALL_HEARTBEATS heartbeats (the
@@ -21,7 +24,7 @@
  * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
  * then throws ERR_POSITION_EXPIRED naming the removed range.
  */
-import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { toMessage } from './record-codec.js';
@@ -36,6 +39,9 @@ const PULL_BATCH = 1024;
 const STALL_HEARTBEATS = 3;
 /** How long close() waits for a consumer's get or delete to reach the server (none reaches a server that is away). */
 const QUIESCE_MS = 1_000;
+
+/** Why one consumer of the pull ended: stop() or a gap (for good), a full buffer, or a stall. */
+type PullEnd = 'ended' | 'paused' | 'stalled';
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -59,7 +65,8 @@ export class Pull {
   owedEnd = 0;
   private lastRecordMs = 0;
   private lastLifeMs = 0;
-  private stalled = false;
+  /** Set when this side ends the current consumer; its records still arriving are dropped. */
+  private ending: PullEnd | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly ride: Ride;
   private readonly heartbeatMs: number;
@@ -144,13 +151,20 @@ export class Pull {
     this.requests.add(q);
   }
 
-  /** Pulls, and pulls again after a transient failure or a stall (see the module comment). */
+  /** Pulls, and pulls again after a pause, a transient failure or a stall (see the module comment). */
   private async run(): Promise<void> {
     for (;;) {
       try {
-        if (await this.once()) {
+        const end = await this.once();
+        if (end === 'ended' || this.ride.stopped) {
           this.drop();
           return;
+        }
+        if (end === 'paused') {
+          this.drop();
+          await new Promise<void>((resolve) => { this.resume = resolve; });
+          if (this.ride.stopped) return;
+          continue;
         }
         throw new Error(`the pull stalled: no record arrived for ${STALL_HEARTBEATS * this.heartbeatMs} ms while records were owed, or no heartbeat came either`);
       } catch (e) {
@@ -161,8 +175,8 @@ export class Pull {
     }
   }
 
-  /** One ordered consumer from the next offset: true when the pull ended for good (stopped, a gap). */
-  private async once(): Promise<boolean> {
+  /** One ordered consumer from the next offset, until it ends: see PullEnd. */
+  private async once(): Promise<PullEnd> {
     const { stream, subject } = this.session.options;
     // The first try waits timeoutMs; once one failed (a stall, a timeout, a lost connection), the
     // cluster may be electing: then a try waits half of that (tryJs).
@@ -174,30 +188,43 @@ export class Pull {
     this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined)));
     const c = await this.ride.race(getting);
     this.consumer = c;
-    const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs }));
-    this.messages = messages;
-    this.stalled = false;
+    this.ending = null;
     this.lastLifeMs = this.lastRecordMs = Date.now();
+    const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback: this.deliver }));
+    this.messages = messages;
+    if (this.ending !== null || this.ride.stopped) messages.stop(); // ended by the first records, or by stop(), meanwhile
     this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
-    for await (const m of messages) {
-      if (this.ride.stopped) break;
-      const msg = toMessage(m);
-      if (msg.offset < this.expected) continue; // delivered again by a pull made again
-      if (msg.offset > this.expected) {
-        this.target.fail(LogError.expired(this.expected, msg.offset, `offsets ${this.expected} to ${msg.offset - 1} of stream ${stream}`));
-        messages.stop();
-        return true;
-      }
-      this.expected++;
-      this.sawLife(true);
-      this.target.push(msg);
-      this.onRecord(msg, m.info.pending);
-      this.onChange();
-      if (this.target.buffered >= BUFFER_RECORDS) await new Promise<void>((resolve) => { this.resume = resolve; });
-      if (this.stalled) break;
+    const closed = await messages.closed();
+    if (this.ride.stopped) return 'ended';
+    if (this.ending !== null) return this.ending;
+    // Ended by the client (the connection closed, an error it cannot pass): run() makes it again, within the bound.
+    throw closed instanceof Error ? closed : new Error('the consumer of the pull ended');
+  }
+
+  /** A message of the current consumer (nats.js calls this at once, on the connection's read). */
+  private readonly deliver = (m: JsMsg): void => {
+    if (this.ending !== null || this.ride.stopped) return; // that consumer is being stopped: the next one starts at `expected`
+    const msg = toMessage(m);
+    if (msg.offset < this.expected) return; // delivered again by a pull made again
+    if (msg.offset > this.expected) {
+      const { stream } = this.session.options;
+      this.target.fail(LogError.expired(this.expected, msg.offset, `offsets ${this.expected} to ${msg.offset - 1} of stream ${stream}`));
+      this.end('ended');
+      return;
     }
-    messages.stop();
-    return this.ride.stopped;
+    this.expected++;
+    this.sawLife(true);
+    this.target.push(msg);
+    this.onRecord(msg, m.info.pending);
+    this.onChange();
+    if (this.target.buffered >= BUFFER_RECORDS) this.end('paused');
+  };
+
+  /** Ends the current consumer for `why` (once). */
+  private end(why: PullEnd): void {
+    if (this.ending !== null) return;
+    this.ending = why;
+    this.messages?.stop();
   }
 
   /** A heartbeat shows the pull alive; with nothing owed, that is progress. */
@@ -219,13 +246,10 @@ export class Pull {
 
   /** Ends a pull that stalled (see the module comment); run() makes it again. */
   private readonly watch = (): void => {
-    if (this.resume !== null || this.messages === null || this.stalled) return;
+    if (this.resume !== null || this.messages === null || this.ending !== null) return;
     const limit = STALL_HEARTBEATS * this.heartbeatMs;
     const now = Date.now();
     const owed = this.expected < this.owedEnd && now - this.lastRecordMs > limit;
-    if (now - this.lastLifeMs > limit || owed) {
-      this.stalled = true;
-      this.messages.stop();
-    }
+    if (now - this.lastLifeMs > limit || owed) this.end('stalled');
   };
 }
