@@ -241,6 +241,33 @@ test('an invalid outcome, max or handler: ERR_INVALID_OPTION; the record is not 
   }
 });
 
+test('synchronous answers run back to back, yet a promise reaction queued in a handler runs within 64 records; a thenable answer is awaited', async () => {
+  const { logDir, p } = await logWith(300, true);
+  const c = await openAt(logDir);
+  try {
+    const ranAt: number[] = [];
+    let handled = 0;
+    const summary = await c.nonblockingProcess(null, (m) => {
+      handled++;
+      if (m.offset % 100 === 0) void Promise.resolve().then(() => ranAt.push(handled));
+      return 'commit';
+    });
+    assert.is(summary.committed, 300);
+    assert.is(ranAt.length, 3);
+    ranAt.forEach((at, i) => assert.ok(at - 100 * i <= 64, `the reaction queued at record ${100 * i} ran after ${at} records`));
+    const thenable = recorder(() => ({ then: (done: (o: Outcome) => void) => done('skip') }) as unknown as Outcome);
+    const c2 = await openAt(logDir);
+    try {
+      assert.equal(await c2.nonblockingProcess(2, thenable.handler), { committed: 0, skipped: 2, retried: 0, stoppedBy: 'limit' });
+    } finally {
+      await c2.close();
+    }
+  } finally {
+    await c.close();
+    await p.close();
+  }
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Blocking, in this process
 // ---------------------------------------------------------------------------------------------------
