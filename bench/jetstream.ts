@@ -18,13 +18,17 @@
  *    first consumer is opened and closed, timed on its own: that open creates the cursors bucket, once
  *    per log (on the cluster an R3 stream, whose election took 150 to 700 ms in trials, as long as
  *    consuming 100,000 records).
+ * On the cluster, before the consumer rows of a round, the plain stream's leader is moved (leader
+ * step-downs, at most 10) to the node that leads the backend's stream, and both sides read through a
+ * connection to that node: a stream read through another node than its leader pays a route hop, and
+ * with the leaders placed at random the ratio of a round swung from 0.5x to 0.9x.
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { startCluster, stopAllClusters } from '../test/nats-cluster-kit.js';
+import { startCluster, stopAllClusters, type Cluster } from '../test/nats-cluster-kit.js';
 import { startNats } from '../test/nats-kit.js';
 import { log, n, nowMs, runBench, summarize } from './lib/run.js';
 import { finish, row, target, type Table } from './lib/table.js';
@@ -41,8 +45,23 @@ interface Rates {
   firstOpenMs: number[];
 }
 
-/** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas. */
-async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string): Promise<Rates> {
+/**
+ * On the cluster: steps the plain stream's leader down until the node leading the backend's stream
+ * leads it too (at most 10 step-downs); returns that node's URL, which both consumers then read through.
+ */
+async function alignLeaders(cluster: Cluster, plainStream: string, backendStream: string): Promise<string> {
+  for (let i = 0; ; i++) {
+    const target = await cluster.waitLeader(backendStream, 10_000);
+    const leader = await cluster.waitLeader(plainStream, 10_000);
+    if (leader === target) return target.url;
+    if (i === 10) throw new Error(`the leader of ${plainStream} stayed off ${target.name} through 10 step-downs`);
+    await cluster.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${plainStream}`, undefined, { timeout: 5_000 });
+    await cluster.waitLeader(plainStream, 10_000, leader);
+  }
+}
+
+/** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas (R3: on `cluster`). */
+async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string, cluster?: Cluster): Promise<Rates> {
   const rates: Rates = { plainPublish: [], append: [], plainConsume: [], clientTx: [], nonTx: [], firstOpenMs: [] };
   const nc = await connect({ servers: urls });
   try {
@@ -77,8 +96,12 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       rates.append.push(cfg.n / ((nowMs() - t0) / 1000));
       await p.close();
 
+      // On the cluster, both sides read through the node that leads both streams (see the module comment).
+      const readUrl = cluster === undefined ? null : await alignLeaders(cluster, plainStream, `rl${tag}${r}`);
+      const readNc = readUrl === null ? nc : await connect({ servers: readUrl });
+      const reader = readUrl === null ? backend : jetstream({ servers: readUrl, stream: `rl${tag}${r}`, replicas });
       t0 = nowMs();
-      const ordered = await js.consumers.get(plainStream, { deliver_policy: DeliverPolicy.All });
+      const ordered = await natsJetStream(readNc).consumers.get(plainStream, { deliver_policy: DeliverPolicy.All });
       const messages = await ordered.consume({ max_messages: 1024 });
       let seen = 0;
       let read = 0; // each message's sequence and payload are read, as a consumer would
@@ -88,15 +111,16 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       }
       if (read === 0) throw new Error('the plain consume read nothing');
       rates.plainConsume.push(cfg.n / ((nowMs() - t0) / 1000));
+      if (readNc !== nc) await readNc.close();
 
       // The log's first consumer creates its cursors bucket (on R3 a replicated stream: an election),
       // once per log; timed on its own, so the row below measures consuming.
       t0 = nowMs();
-      await (await Consumer.open({ backend, style: ConsumerStyle.clientTx('first') })).close();
+      await (await Consumer.open({ backend: reader, style: ConsumerStyle.clientTx('first') })).close();
       rates.firstOpenMs.push(nowMs() - t0);
 
       t0 = nowMs();
-      const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('bench'), commit: { everyRecords: 1000 } });
+      const c = await Consumer.open({ backend: reader, style: ConsumerStyle.clientTx('bench'), commit: { everyRecords: 1000 } });
       const summary = await c.nonblockingProcess(null, () => 'commit');
       if (summary.committed !== cfg.n) throw new Error(`the consumer committed ${summary.committed} of ${cfg.n}`);
       rates.clientTx.push(cfg.n / ((nowMs() - t0) / 1000));
@@ -104,7 +128,7 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
 
       // The same read without a cursor: what the pull and the records cost apart from the commits.
       t0 = nowMs();
-      const nt = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+      const nt = await Consumer.open({ backend: reader, style: ConsumerStyle.nonTx(Whence.oldest()) });
       const ntSummary = await nt.nonblockingProcess(null, () => 'commit');
       if (ntSummary.committed !== cfg.n) throw new Error(`the nonTx consumer read ${ntSummary.committed} of ${cfg.n}`);
       rates.nonTx.push(cfg.n / ((nowMs() - t0) / 1000));
@@ -155,7 +179,7 @@ await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js
   const cluster = await startCluster();
   let r3: Rates;
   try {
-    r3 = await measure(cluster.urls, 3, cfg, 'c');
+    r3 = await measure(cluster.urls, 3, cfg, 'c', cluster);
   } finally {
     await stopAllClusters();
   }
