@@ -7,18 +7,38 @@
  * - a consumer that holds its first record while the stream has more than the pull buffers: the pull
  *   pauses (its consumer is stopped and deleted on the server), and when the handler goes on, a new
  *   consumer delivers the rest from the next offset: every record once, in order.
+ * - nats.js making a stopped consumer again: a reset of the ordered consumer under way when the pull
+ *   pauses (forced here: a reset started as the pull stops it, and its "consumer info" answered 300
+ *   ms late, after the pull deleted the consumer) makes a new consumer under a new name; the pull
+ *   deletes it, and hands out no record of it.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, Whence, type BackendProducer, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
 import { startNats, stopAllNats, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
 test.after(stopAllNats);
+
+/** Fills `backend`'s stream with records `r${from}` .. of `n`, waiting for room when the producer's queue is full. */
+async function appendAll(p: BackendProducer, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    try {
+      p.append(`r${i}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
+      await p.writable({ bytes: 8 });
+      i--;
+    }
+  }
+  await p.flush();
+}
 
 async function consumerCount(jsm: JetStreamManager, stream: string): Promise<number> {
   return (await jsm.consumers.list(stream).next()).length;
@@ -77,16 +97,7 @@ test('a pull whose buffer fills pauses, deleting its consumer, and goes on from 
   const backend = jetstream({ servers: own.url, stream: 'pullpause', leaseMs: 30_000, timeoutMs: 2_000 });
   const total = 10_000; // more than the pull buffers (BUFFER_RECORDS, 4,096)
   const p = await Producer.open({ backend });
-  for (let i = 0; i < total; i++) {
-    try {
-      p.append(`r${i}`);
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
-      await p.writable({ bytes: 8 });
-      i--;
-    }
-  }
-  await p.flush();
+  await appendAll(p, 0, total);
   await p.close();
   const nc = await connect({ servers: own.url });
   const jsm = await jetstreamManager(nc);
@@ -116,6 +127,74 @@ test('a pull whose buffer fills pauses, deleting its consumer, and goes on from 
   await waitFor(async () => await consumerCount(jsm, 'pullpause') === 0, 'the last pull\'s consumer deleted at close()', 5_000);
   await nc.close();
   await own.stop();
+});
+
+test('a consumer nats.js makes again after the pull stopped it is deleted, and none of its records is handed out', async () => {
+  // nats.js internals, the same module instance dist/jetstream.js loads.
+  const consumerJs = createRequire(import.meta.url)(join(dirname(createRequire(import.meta.url).resolve('@nats-io/jetstream')), 'consumer.js')) as {
+    PullConsumerMessagesImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
+    PullConsumerImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
+  };
+  const messagesProto = consumerJs.PullConsumerMessagesImpl.prototype;
+  const consumerProto = consumerJs.PullConsumerImpl.prototype;
+  const { stop, _push: push } = messagesProto;
+  const { info } = consumerProto;
+  let forced = 0;
+  let remadePulls = 0;
+  messagesProto.stop = function (this: { done: boolean; resetPending(): Promise<boolean> }, ...args: unknown[]) {
+    if (!this.done && forced === 0) {
+      forced++;
+      void this.resetPending().catch(() => undefined); // a reset under way as the pull stops the consumer
+    }
+    return stop!.apply(this, args);
+  };
+  messagesProto._push = function (this: { done: boolean }, ...args: unknown[]) {
+    if (this.done && typeof args[0] === 'function') remadePulls++; // a pull request of a stopped consumer
+    return push!.apply(this, args);
+  };
+  consumerProto.info = async function (this: unknown, ...args: unknown[]) {
+    if (args[0] !== true) await new Promise((r) => setTimeout(r, 300)); // answered after the pull's delete
+    return info!.apply(this, args);
+  };
+  const own = await startNats();
+  const nc = await connect({ servers: own.url });
+  try {
+    const backend = jetstream({ servers: own.url, stream: 'pullremade', leaseMs: 30_000, timeoutMs: 2_000 });
+    const p = await Producer.open({ backend });
+    await appendAll(p, 0, 10_000);
+    const jsm = await jetstreamManager(nc);
+    const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    let hold!: () => void;
+    const held = new Promise<void>((resolve) => { hold = resolve; });
+    const total = 30_000;
+    let next = 0;
+    const wrong: string[] = [];
+    try {
+      const call = c.blockingProcess(total, async (m: Message): Promise<'commit'> => {
+        if (m.offset === 0) await held;
+        const text = Buffer.from(m.data).toString();
+        if (m.offset !== next || text !== `r${m.offset}`) wrong.push(`${m.offset}:${text} (expected ${next})`);
+        next = m.offset + 1;
+        return 'commit';
+      });
+      await waitFor(() => remadePulls > 0, 'nats.js making the stopped consumer again', 5_000);
+      hold();
+      await appendAll(p, 10_000, total - 10_000); // the remade consumer reads from where it was stopped
+      assert.is((await call).committed, total);
+      assert.equal(wrong, [], 'every record once, in order');
+    } finally {
+      hold();
+      await c.close();
+      await p.close();
+    }
+    assert.is(forced, 1);
+    await waitFor(async () => await consumerCount(jsm, 'pullremade') === 0, 'no consumer left on the server after close()', 5_000);
+  } finally {
+    Object.assign(messagesProto, { stop, _push: push });
+    consumerProto.info = info!;
+    await nc.close();
+    await own.stop();
+  }
 });
 
 runOrSkip(test, 'jetstream: what a stopped consumer leaves');

@@ -5,7 +5,10 @@
  * arrive (nats.js's callback form of consume: no async iterator and no promise per record). Once the
  * buffer holds BUFFER_RECORDS, the pull pauses: it stops that consumer and deletes it, since the
  * callback form cannot hold records back; when the reader has run dry, a new one starts at the next
- * offset. Records of the stopped consumer still on their way are dropped by their offset.
+ * offset. Each consumer delivers through a callback of its own generation: a record of any consumer
+ * but the current one is dropped. nats.js can make a stopped ordered consumer again (a reset that
+ * was under way when it was stopped), under a new name: such a consumer is deleted at the next
+ * pause and at close().
  *
  * It rides out a transient outage (ride.ts). The server sends a heartbeat while the pull waits idle;
  * a watchdog sees when neither a record nor a heartbeat came for STALL_HEARTBEATS heartbeats (the
@@ -42,6 +45,11 @@ const QUIESCE_MS = 1_000;
 
 /** Why one consumer of the pull ended: stop() or a gap (for good), a full buffer, or a stall. */
 type PullEnd = 'ended' | 'paused' | 'stalled';
+/** Consumers stopped by the pull that are watched for nats.js making them again (see the module comment). */
+const DROPPED_WATCHED = 8;
+
+/** An ordered consumer's current name (nats.js renames the object when it makes the consumer again). */
+const nameOf = (c: Consumer): string => String((c as { name?: unknown }).name);
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -67,6 +75,12 @@ export class Pull {
   private lastLifeMs = 0;
   /** Set when this side ends the current consumer; its records still arriving are dropped. */
   private ending: PullEnd | null = null;
+  /** The current consumer's generation: records of an earlier one are dropped. */
+  private generation = 0;
+  /** A start() that came while a pause was being made, before run() waited for it. */
+  private resumeAsked = false;
+  /** Consumers stopped and deleted, with the name deleted (see the module comment). */
+  private readonly dropped: Array<{ readonly consumer: Consumer; name: string }> = [];
   private watchdog: NodeJS.Timeout | null = null;
   private readonly ride: Ride;
   private readonly heartbeatMs: number;
@@ -104,6 +118,8 @@ export class Pull {
       this.resume = null;
       this.lastLifeMs = this.lastRecordMs = Date.now(); // the watchdog starts over: the pull was paused
       r();
+    } else if (this.ending === 'paused') {
+      this.resumeAsked = true; // run() has not begun to wait yet: it goes on at once
     }
     if (this.running || this.ride.stopped) return;
     this.running = true;
@@ -131,6 +147,7 @@ export class Pull {
    * the server before the connection closes.
    */
   async quiesce(): Promise<void> {
+    this.deleteRemade();
     let t: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => { t = setTimeout(resolve, QUIESCE_MS); });
     const all = (async () => { while (this.requests.size > 0) await Promise.all([...this.requests]); })();
@@ -142,8 +159,23 @@ export class Pull {
   private drop(): void {
     this.messages?.stop();
     this.messages = null;
-    if (this.consumer !== null) this.track(this.consumer.delete());
+    this.deleteRemade();
+    if (this.consumer !== null) {
+      this.track(this.consumer.delete());
+      this.dropped.push({ consumer: this.consumer, name: nameOf(this.consumer) });
+      if (this.dropped.length > DROPPED_WATCHED) this.dropped.shift();
+    }
     this.consumer = null;
+  }
+
+  /** Deletes the consumers nats.js made again after this pull stopped them. */
+  private deleteRemade(): void {
+    for (const d of this.dropped) {
+      const now = nameOf(d.consumer);
+      if (now === d.name) continue;
+      d.name = now;
+      this.track(this.session.jsm.consumers.delete(this.session.options.stream, now));
+    }
   }
 
   private track(p: Promise<unknown>): void {
@@ -162,7 +194,8 @@ export class Pull {
         }
         if (end === 'paused') {
           this.drop();
-          await new Promise<void>((resolve) => { this.resume = resolve; });
+          if (!this.resumeAsked) await new Promise<void>((resolve) => { this.resume = resolve; });
+          this.resumeAsked = false;
           if (this.ride.stopped) return;
           continue;
         }
@@ -189,21 +222,26 @@ export class Pull {
     const c = await this.ride.race(getting);
     this.consumer = c;
     this.ending = null;
+    this.resumeAsked = false;
+    const generation = ++this.generation;
     this.lastLifeMs = this.lastRecordMs = Date.now();
-    const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback: this.deliver }));
+    const callback = (m: JsMsg): void => this.deliver(m, generation);
+    const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback }));
     this.messages = messages;
     if (this.ending !== null || this.ride.stopped) messages.stop(); // ended by the first records, or by stop(), meanwhile
     this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
     const closed = await messages.closed();
     if (this.ride.stopped) return 'ended';
     if (this.ending !== null) return this.ending;
-    // Ended by the client (the connection closed, an error it cannot pass): run() makes it again, within the bound.
+    // Ended by the client: with an error, run() makes a new consumer if the error is transient (ride.ts);
+    // without one (its connection closed), the pull fails.
     throw closed instanceof Error ? closed : new Error('the consumer of the pull ended');
   }
 
-  /** A message of the current consumer (nats.js calls this at once, on the connection's read). */
-  private readonly deliver = (m: JsMsg): void => {
-    if (this.ending !== null || this.ride.stopped) return; // that consumer is being stopped: the next one starts at `expected`
+  /** A message of the consumer of `generation` (nats.js calls this at once, on the connection's read). */
+  private deliver(m: JsMsg, generation: number): void {
+    // A consumer being stopped, or an earlier one: the next one starts at `expected`.
+    if (generation !== this.generation || this.ending !== null || this.ride.stopped) return;
     const msg = toMessage(m);
     if (msg.offset < this.expected) return; // delivered again by a pull made again
     if (msg.offset > this.expected) {
@@ -218,7 +256,7 @@ export class Pull {
     this.onRecord(msg, m.info.pending);
     this.onChange();
     if (this.target.buffered >= BUFFER_RECORDS) this.end('paused');
-  };
+  }
 
   /** Ends the current consumer for `why` (once). */
   private end(why: PullEnd): void {
