@@ -1,11 +1,14 @@
 /**
  * The public types of reactive-log, documented here where they are declared: records, where a
  * consumer starts and how it keeps its place, the consumer's options, handlers and what a processing
- * call reports, dead letters and the producer's recovery report. The producer's options and
- * `SyncPolicy` are in src/producer/options.ts, errors in src/errors.ts, the verify report in
- * src/verify/verify-types.ts.
+ * call reports. Dead letters, the producer's recovery report and lag are in src/report-types.ts,
+ * the producer's options and `SyncPolicy` in src/producer/options.ts, errors in src/errors.ts, the
+ * verify report in src/verify/verify-types.ts.
  */
 import { LogError } from './errors.js';
+import type { LagThreshold } from './report-types.js';
+
+export type { CursorLag, DeadLetter, LagThreshold, RecoveryReport } from './report-types.js';
 
 /** One record as a consumer sees it. */
 export interface Message {
@@ -299,55 +302,4 @@ export interface PoolOptions {
   batchRecords?: number;
   /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. Taken by blockingProcess only. */
   signal?: AbortSignal;
-}
-
-/** A record of a dead-letter log, as `decodeDeadLetter` returns it. */
-export interface DeadLetter {
-  /** The log the record came from (its real directory path). */
-  readonly logId: string;
-  /** The record's offset in that log. */
-  readonly offset: number;
-  /** Its timestamp there. */
-  readonly timestamp: number;
-  /** How many times the handler ran on it. */
-  readonly attempts: number;
-  /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
-  readonly lastError: string | null;
-  /** The original bytes. */
-  readonly data: Uint8Array;
-}
-
-/** What recovery did when the producer opened (`producer.recovery`). */
-export interface RecoveryReport {
-  /** Bytes cut from a torn tail (the unfinished end a crash left), with where and why; null if none. */
-  readonly truncated: {
-    /** The segment file (its name in the log directory). */
-    readonly file: string;
-    /** The byte position in `file` where the cut starts. */
-    readonly position: number;
-    /** How many bytes were cut. */
-    readonly bytes: number;
-    /** Why the bytes there are not a valid frame. */
-    readonly reason: string;
-  } | null;
-  /** Files removed as leftovers of an interrupted segment roll or retention. */
-  readonly removed: readonly string[];
-}
-
-/** Consumer.open's `lagThreshold`: lag past either limit counts as past the threshold. */
-export interface LagThreshold {
-  /** Records behind the end the consumer may read. */
-  readonly records?: number;
-  /** The newest record's timestamp minus the next unread one's, ms. */
-  readonly ms?: number;
-}
-
-/** How far a cursor is behind the log's durable end (on JetStream, the stream's end: what each figure means there is in docs/jetstream.md). */
-export interface CursorLag {
-  /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
-  readonly records: number;
-  /** Segment bytes from the frame holding that record to the end of the segment files (frame overhead and records written but not yet durable included). */
-  readonly bytes: number;
-  /** The newest durable record's timestamp minus the timestamp of that record; 0 when caught up. */
-  readonly ms: number;
 }
