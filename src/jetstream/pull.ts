@@ -50,6 +50,8 @@ const DROPPED_WATCHED = 8;
 
 /** An ordered consumer's current name (nats.js renames the object when it makes the consumer again). */
 const nameOf = (c: Consumer): string => String((c as { name?: unknown }).name);
+/** The name `delete()` deletes: that of the consumer info nats.js last received. */
+const infoNameOf = (c: Consumer): string => String((c as { _info?: { name?: unknown } })._info?.name);
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -162,7 +164,7 @@ export class Pull {
     this.deleteRemade();
     if (this.consumer !== null) {
       this.track(this.consumer.delete());
-      this.dropped.push({ consumer: this.consumer, name: nameOf(this.consumer) });
+      this.dropped.push({ consumer: this.consumer, name: infoNameOf(this.consumer) });
       if (this.dropped.length > DROPPED_WATCHED) this.dropped.shift();
     }
     this.consumer = null;
