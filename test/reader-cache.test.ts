@@ -79,6 +79,35 @@ test('a frame checked once is trusted while its segment keeps its stamp; seeks r
   assert.equal(await readFrom(logDir, Whence.position(from)), range(N - from).map((i) => from + i));
 });
 
+test('a seek to the first record of a verified frame, as a seek by time makes, reads a few KiB of it', async () => {
+  const logDir = await makeLog(tempDir(), N, { indexIntervalBytes: 4096 });
+  await settle(logDir);
+  clearReaderCaches();
+  assert.equal(await readFrom(logDir, Whence.position(0)), range(N)); // checks (and caches) every frame
+  const indexed = cachedFrames(framesOf(logDir))
+    .filter((f) => readIndex(nodeFileIO, f.path.replace(/\.seg$/, '.idx'), 0, Infinity).positions.includes(f.pos));
+  assert.ok(indexed.length >= 8, `${indexed.length} large frames start at an index entry`);
+  const budget = 32 + FRAME_HEADER_BYTES + SEEK_READ_BYTES;
+  for (const f of indexed.slice(0, 12)) {
+    assert.ok(f.h.frameBytes > 2 * budget, `frame at ${f.pos} holds ${f.h.frameBytes} bytes`);
+    // A seek by time to the frame's own timestamp lands on a record of that frame or before it (and
+    // reads the segment's index, which the counted seek below then finds cached).
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(f.h.timestampMs)) });
+    const m = c.iter().next().value;
+    await c.close();
+    assert.ok(m !== undefined && m.offset <= f.h.baseOffset && m.timestamp >= f.h.timestampMs, `seek by time to ${f.h.timestampMs}`);
+    const counter = countingIO();
+    const r = new LogReader(counter.io, logDir);
+    const delta = track();
+    assert.ok(r.seekToRecord(f.h.baseOffset));
+    checkRecord(r.read(Infinity, false), f.h.baseOffset);
+    checkRecord(r.read(Infinity, false), f.h.baseOffset + 1);
+    r.close();
+    assert.ok(counter.bytesRead() <= budget, `seek to ${f.h.baseOffset} read ${counter.bytesRead()} bytes of a ${f.h.frameBytes}-byte frame`);
+    assert.is(delta().framesChecked, 0);
+  }
+});
+
 test('damage made after this process checked a frame is found on the next read (ERR_LOG_CORRUPT)', async () => {
   const src = await makeLog(tempDir(), N);
   const cases = [

@@ -156,6 +156,11 @@ export class SegmentFile {
     this.seeking = false;
   }
 
+  /** Whether a seek is under way: its frame is not found yet. */
+  get isSeeking(): boolean {
+    return this.seeking;
+  }
+
   /** The open segment's sparse index: from the cache (a hint, checked against the frame header), else read. */
   index(): IndexEntries {
     const cached = this.io.stamp === undefined ? undefined : segmentEntry(this.#path);

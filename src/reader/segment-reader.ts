@@ -217,7 +217,9 @@ export class SegmentReader {
           this.#nextOffset += h.recordCount;
           continue;
         }
-        if (!passOver && this.#skipBelowOffset > h.baseOffset && this.loadWindow(h)) return true;
+        // A window also when a seek lands on the frame's first record (a seek by time always does).
+        const target = this.#skipBelowOffset > h.baseOffset || (this.#skipBelowOffset === h.baseOffset && this.file.isSeeking);
+        if (!passOver && target && this.loadWindow(h)) return true;
         if (!this.refill(h.frameBytes)) return this.judge.notWhole('frame runs past the end of the file');
         at = 0;
       }
