@@ -79,7 +79,8 @@ test('bad dedup keys and a dedup key in appendBatch are refused, with nothing ap
   p.append('first', { dedupKey: 'a' });
   await p.flush();
   const before = digestDir(logDir);
-  for (const bad of [42, '', null, { k: 1 }]) throwsWith(() => p.append('x', { dedupKey: bad as unknown as string }), 'ERR_INVALID_RECORD');
+  // A lone surrogate would be stored as U+FFFD: the window rebuilt from the log would not know the key.
+  for (const bad of [42, '', null, { k: 1 }, 'ord-\uD800', '\uDC00']) throwsWith(() => p.append('x', { dedupKey: bad as unknown as string }), 'ERR_INVALID_RECORD');
   throwsWith(() => p.append('x', { dedupKey: 'd'.repeat(1025) }), 'ERR_RECORD_TOO_LARGE');
   throwsWith(() => p.appendBatch(['y', { data: 'z', dedupKey: 'b' }]), 'ERR_INVALID_RECORD');
   assert.is(p.nextOffset, 1);
@@ -90,6 +91,20 @@ test('bad dedup keys and a dedup key in appendBatch are refused, with nothing ap
   const plain = await Producer.open({ logDir });
   throwsWith(() => plain.append('x', { dedupKey: 'a' }), 'ERR_INVALID_RECORD');
   await plain.close();
+});
+
+test('a dedup key outside ASCII (a surrogate pair, U+FFFD itself) is known again after a restart', async () => {
+  const logDir = tempDir();
+  const opts = { logDir, syncPolicy: SyncPolicy.always(), dedupWindow: { records: 100 } } as const;
+  const keys = ['order-\u{1F600}', 'order-\uFFFD', 'zählung'];
+  let p = await Producer.open(opts);
+  keys.forEach((k, i) => assert.is(p.append(`r${i}`, { dedupKey: k }), i));
+  await p.close();
+  p = await Producer.open(opts);
+  keys.forEach((k, i) => assert.is(p.append(`retry ${i}`, { dedupKey: k }), i, `${k}: the earlier offset`));
+  assert.is(p.append('new', { dedupKey: 'order-\uFFFD\uFFFD' }), 3);
+  await p.close();
+  assert.equal((await readRecords(logDir)).map((r) => r.text), ['r0', 'r1', 'r2', 'new']);
 });
 
 test('damage inside the window refuses the open (ERR_LOG_CORRUPT) instead of forgetting keys', async () => {

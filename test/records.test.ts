@@ -146,6 +146,9 @@ test('bad keys and headers: ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE, no offse
     [{ headers: 'a: b' }, 'ERR_INVALID_RECORD'],
     [{ headers: { '': 'v' } }, 'ERR_INVALID_RECORD'],
     [{ kye: 'typo' }, 'ERR_INVALID_RECORD'],
+    [{ key: 'k\uD800' }, 'ERR_INVALID_RECORD'], // lone surrogates have no UTF-8 form
+    [{ headers: { h: '\uDC00v' } }, 'ERR_INVALID_RECORD'],
+    [{ headers: { ['\uD83D']: 'v' } }, 'ERR_INVALID_RECORD'],
     [{ dedupKey: 'order-1' }, 'ERR_INVALID_RECORD'], // no dedupWindow
     [null, 'ERR_INVALID_RECORD'],
     ['key', 'ERR_INVALID_RECORD'],

@@ -87,6 +87,16 @@ function fieldTooLarge(field: Field, header: string, bytes: number, limit: numbe
   }
 }
 
+function notWellFormed(field: Field, header: string): LogError {
+  const what = 'holds a lone surrogate (a string that is not well-formed UTF-16 has no UTF-8 form)';
+  switch (field) {
+    case Field.KEY: return invalid('key', what);
+    case Field.HEADER_NAME: return invalid('headers', `name "${header.slice(0, 40)}" ${what}`);
+    case Field.HEADER_VALUE: return invalid(`headers.${header}`, what);
+    case Field.DEDUP_KEY: return invalid('dedupKey', what);
+  }
+}
+
 /** Thrown inside encodeInto when the block outgrows the target's room; never leaves the encoder. */
 const NO_ROOM: unique symbol = Symbol('no room');
 const { hasOwnProperty } = Object.prototype;
@@ -232,9 +242,13 @@ export class AttributeEncoder {
     if (s.length > limit) throw fieldTooLarge(field, header, Buffer.byteLength(s, 'utf8'), limit); // never fewer bytes than UTF-16 units
     this.room(at + lengthBytes + s.length * 3);
     const out = this.out;
-    const n = (s.length <= ASCII_LOOP_UNITS ? writeAscii(out, s, at + lengthBytes) : -1) >= 0
-      ? s.length
-      : this.utf8Buffer().write(s, at + lengthBytes, 'utf8');
+    let n = s.length <= ASCII_LOOP_UNITS ? writeAscii(out, s, at + lengthBytes) : -1;
+    if (n < 0) {
+      // UTF-8 has no lone surrogate: written as U+FFFD, the string would read back as another one
+      // (and a dedup key rebuilt from the log would no longer match the key appended).
+      if (!s.isWellFormed()) throw notWellFormed(field, header);
+      n = this.utf8Buffer().write(s, at + lengthBytes, 'utf8');
+    }
     if (n > limit) throw fieldTooLarge(field, header, n, limit);
     if (lengthBytes === 1) out[at] = n;
     else putU16(out, n, at);
