@@ -10,8 +10,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle } from '../dist/index.js';
-import { suite, digestDir, liveLogOf } from './kit.js';
+import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
+import { suite, digestDir, liveLogOf, tempDir } from './kit.js';
 
 const test = suite('foreign-files');
 const OPENER = fileURLToPath(new URL('./fixtures/open-foreign.mjs', import.meta.url));
@@ -20,8 +20,8 @@ const HANG_MS = 20_000;
 
 interface Outcome { readonly ok: boolean; readonly code?: string; readonly message?: string; readonly findings?: string[] }
 
-function openIn(what: string, logDir: string): Outcome {
-  const r = spawnSync(process.execPath, [OPENER, what, logDir], { encoding: 'utf8', timeout: HANG_MS });
+function openIn(what: string, logDir: string, ...args: string[]): Outcome {
+  const r = spawnSync(process.execPath, [OPENER, what, logDir, ...args], { encoding: 'utf8', timeout: HANG_MS });
   if (r.error !== undefined || r.signal !== null) throw new Error(`${what} on ${logDir} did not end within ${HANG_MS} ms (${r.signal ?? r.error?.message}): it blocked`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -79,5 +79,29 @@ for (const c of cases) {
     }
   });
 }
+
+test('a FIFO or a directory as every segment but the newest: a seek by time refuses it (ERR_LOG_CORRUPT), as reading from the oldest does', async () => {
+  for (const kind of ['fifo', 'dir'] as const) {
+    const logDir = tempDir();
+    const p = await Producer.open({ logDir, fileRollSize: 1024 });
+    for (let i = 0; i < 60; i++) {
+      p.append(`record ${i} ${'x'.repeat(60)}`);
+      if (i % 10 === 9) await p.flush(); // a frame of 10 records, and a roll at 1 KiB
+    }
+    await p.close();
+    const segments = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
+    assert.ok(segments.length >= 4, `${segments.length} segments`);
+    for (const s of segments.slice(0, -1)) {
+      rmSync(join(logDir, s));
+      if (kind === 'fifo') execFileSync('mkfifo', [join(logDir, s)]);
+      else mkdirSync(join(logDir, s));
+    }
+    const before = digestDir(logDir);
+    const out = openIn('bytime', logDir, String(Date.now()));
+    assert.equal({ ok: out.ok, code: out.code }, { ok: false, code: kind === 'fifo' ? 'ERR_LOG_CORRUPT' : 'ERR_IO' }, `${kind}: ${JSON.stringify(out)}`);
+    assert.match(out.message!, /\.seg/, `${kind}: names a segment: ${out.message}`);
+    assert.is(digestDir(logDir), before);
+  }
+});
 
 test.run();

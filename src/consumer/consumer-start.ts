@@ -167,7 +167,12 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
 function timeOffsetFast(io: FileIO, realDir: string, ms: number): LogReader | null {
   const bases = segmentBasesHint(io, realDir);
   if (bases === undefined || bases.length === 0) return null;
-  const found = offsetAtTime(io, realDir, bases, ms, -1);
+  let found: number;
+  try {
+    found = offsetAtTime(io, realDir, bases, ms, -1);
+  } catch {
+    return null; // the general path, from a fresh listing, says what is wrong
+  }
   if (found <= bases[0]!) return null;
   const r = new LogReader(io, realDir);
   if (r.seekToRecord(found)) return r;

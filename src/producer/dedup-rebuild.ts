@@ -13,13 +13,13 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
+import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, decodeFrameHeader } from '../format/frame.js';
 import { decodeAttributes } from '../format/record.js';
 import { offsetAtTime } from '../reader/time-seek.js';
 import { floorEntry, readIndex } from '../segment/offset-index.js';
 import { indexName, listLogDir, segmentName } from '../segment/segment-files.js';
 import { scanFrames } from '../storage/frame-scan.js';
-import type { FileIO } from '../storage/file-io.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
 import { DedupWindow, type DedupWindowOption } from './dedup-window.js';
 
 /** Builds the window over the log in `dir`, whose next offset is `nextOffset`. */
@@ -39,21 +39,22 @@ export function rebuildDedupWindow(io: FileIO, dir: string, option: DedupWindowO
   return window;
 }
 
-/** Remembers the dedup keys of the records at `from` and after in one segment. */
+/**
+ * Remembers the dedup keys of the records at `from` and after in one segment. A segment that the
+ * writer's retention deleted since the listing (it runs while the window is rebuilt) is passed over:
+ * the keys of records retention deleted are not rebuilt.
+ */
 function scanSegment(io: FileIO, dir: string, base: number, from: number, window: DedupWindow): void {
-  const fd = io.open(join(dir, segmentName(base)), 'r');
+  let fd: number;
+  try {
+    fd = io.open(join(dir, segmentName(base)), 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !listLogDir(io, dir).bases.includes(base)) return;
+    throw e;
+  }
   try {
     const bytes = io.fsize(fd);
-    let start = SEGMENT_HEADER_BYTES;
-    let startOffset = base;
-    if (from > base) {
-      const index = readIndex(io, join(dir, indexName(base)), base, bytes);
-      const e = floorEntry(index, from);
-      if (e >= 0) {
-        start = index.positions[e]!;
-        startOffset = index.offsets[e]!;
-      }
-    }
+    const { position: start, offset: startOffset } = from > base ? scanStart(io, fd, dir, base, bytes, from) : { position: SEGMENT_HEADER_BYTES, offset: base };
     const end = scanFrames(io, fd, bytes, start, startOffset, (_position, h, b, at) => {
       let p = at + FRAME_HEADER_BYTES;
       for (let i = 0; i < h.recordCount; i++) {
@@ -73,4 +74,21 @@ function scanSegment(io: FileIO, dir: string, base: number, from: number, window
   } finally {
     io.close(fd);
   }
+}
+
+/**
+ * Where the scan of segment `base` starts for `from`: the last index entry at or before it whose
+ * position holds a frame header naming the entry's offset, else the segment's first frame. The index
+ * is derived data: an entry that does not hold costs a longer scan, never a refused open.
+ */
+function scanStart(io: FileIO, fd: number, dir: string, base: number, bytes: number, from: number): { position: number; offset: number } {
+  const index = readIndex(io, join(dir, indexName(base)), base, bytes);
+  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  for (let e = floorEntry(index, from); e >= 0; e--) {
+    const position = index.positions[e]!;
+    if (readFull(io, fd, head, 0, FRAME_HEADER_BYTES, position) < FRAME_HEADER_BYTES) continue;
+    const h = decodeFrameHeader(head, 0);
+    if (typeof h !== 'string' && h.baseOffset === index.offsets[e]) return { position, offset: h.baseOffset };
+  }
+  return { position: SEGMENT_HEADER_BYTES, offset: base };
 }

@@ -10,7 +10,8 @@
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
- * from there. Records written by format 1, whose timestamps could step back with the wall clock,
+ * from there. A walk that meets bytes holding no frame of the offset due there answers that offset,
+ * so the reader meets the damage too instead of starting past it. Records written by format 1, whose timestamps could step back with the wall clock,
  * give a record at or after the time, not always the first one.
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
@@ -19,6 +20,10 @@ import { onClearReaderCaches, segmentEntry } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { join, sep } from 'node:path';
+import { LogError } from '../errors.js';
+
+/** What a header read answers at whole bytes that are no frame header (damage, or a torn tail not yet recovered). */
+const DAMAGED = 'damaged';
 
 /** Bytes read at once by a walk over consecutive frame headers (the default index interval). */
 const WALK_READ_BYTES = 64 * 1024;
@@ -37,31 +42,42 @@ class SegmentFrames {
   private aheadBytes = 0;
   readonly size: number;
 
-  constructor(private readonly io: FileIO, readonly fd: number) {
+  constructor(private readonly io: FileIO, readonly fd: number, private readonly path: string) {
     this.size = io.fsize(fd);
   }
 
-  /** The header of the frame at `position`; null past the end, at a partial frame or at bytes that are no frame. */
-  frameAt(position: number): FrameHeader | null {
+  /** readFull, its failure named after the segment (a directory in a segment's place fails here). */
+  private read(buf: Buffer, length: number, position: number): number {
+    try {
+      return readFull(this.io, this.fd, buf, 0, length, position);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading a frame header to seek by time', this.path);
+    }
+  }
+
+  /** The header of the frame at `position`; null past the end or at a partial frame, DAMAGED at bytes that are no frame header. */
+  frameAt(position: number): FrameHeader | null | typeof DAMAGED {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
-    const n = readFull(this.io, this.fd, this.head, 0, FRAME_HEADER_BYTES, position);
+    const n = this.read(this.head, FRAME_HEADER_BYTES, position);
     return n < FRAME_HEADER_BYTES ? null : this.checked(decodeFrameHeader(this.head, 0), position);
   }
 
   /** As frameAt, from a read-ahead buffer: for walks from one frame to the next. */
-  walkAt(position: number): FrameHeader | null {
+  walkAt(position: number): FrameHeader | null | typeof DAMAGED {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
     if (position < this.aheadPosition || position + FRAME_HEADER_BYTES > this.aheadPosition + this.aheadBytes) {
       this.ahead ??= Buffer.allocUnsafe(WALK_READ_BYTES);
       this.aheadPosition = position;
-      this.aheadBytes = readFull(this.io, this.fd, this.ahead, 0, Math.min(WALK_READ_BYTES, this.size - position), position);
+      this.aheadBytes = this.read(this.ahead, Math.min(WALK_READ_BYTES, this.size - position), position);
       if (this.aheadBytes < FRAME_HEADER_BYTES) return null;
     }
     return this.checked(decodeFrameHeader(this.ahead!, position - this.aheadPosition), position);
   }
 
-  private checked(h: FrameHeader | string, position: number): FrameHeader | null {
-    return typeof h === 'string' || position + h.frameBytes > this.size ? null : h;
+  /** Null at a frame not whole yet; DAMAGED at whole header bytes that are no frame header. */
+  private checked(h: FrameHeader | string, position: number): FrameHeader | null | typeof DAMAGED {
+    if (typeof h === 'string') return DAMAGED;
+    return position + h.frameBytes > this.size ? null : h;
   }
 }
 
@@ -77,16 +93,17 @@ class OpenSegments {
   get(base: number): SegmentFrames | null {
     let s = this.open.get(base);
     if (s !== undefined) return s;
+    const path = join(this.dir, segmentName(base));
     let fd: number;
     try {
-      fd = this.io.open(join(this.dir, segmentName(base)), 'r');
+      fd = this.io.open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       this.open.set(base, null);
       return null;
     }
     try {
-      s = new SegmentFrames(this.io, fd);
+      s = new SegmentFrames(this.io, fd, path);
     } catch (e) {
       this.io.close(fd);
       throw e;
@@ -132,7 +149,9 @@ function firstTimestamp(segments: OpenSegments, dir: string, base: number, useHi
   const known = hintsOf(segmentPath(dir, base));
   const hinted = useHints ? known.get(SEGMENT_HEADER_BYTES) : undefined;
   if (hinted !== undefined) return hinted;
-  const ts = segments.get(base)?.frameAt(SEGMENT_HEADER_BYTES)?.timestampMs ?? Infinity;
+  // A first frame that is damaged counts as not older: an answer at or before it sends the reader there.
+  const h = segments.get(base)?.frameAt(SEGMENT_HEADER_BYTES);
+  const ts = h === undefined || h === null || h === DAMAGED ? Infinity : h.timestampMs;
   if (ts !== Infinity) known.set(SEGMENT_HEADER_BYTES, ts);
   return ts;
 }
@@ -155,7 +174,7 @@ function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, i
     let ts = useHints ? known.get(position) : undefined;
     if (ts === undefined) {
       const h = s.frameAt(position);
-      if (h === null || h.baseOffset !== index.offsets[mid]) return null;
+      if (h === null || h === DAMAGED || h.baseOffset !== index.offsets[mid]) return null;
       ts = h.timestampMs;
       known.set(position, ts);
     }
@@ -172,15 +191,25 @@ function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, i
 /** What a walk found: the offset of the first frame at or after the time, null (none), or STALE (a hint was wrong). */
 const STALE = -1;
 
+/**
+ * Walks the frames from `start`. At bytes that hold no frame of the offset due there (damage, or a
+ * torn tail not recovered yet) it answers that offset: whether a record at or after the time follows
+ * is not known, and a reader started there meets the damage and says so, where an answer past it
+ * would pass over the records behind it without a word.
+ */
 function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
+  let offset = start.offset;
   for (let at = start.position, previousBytes = Infinity; ;) {
     // After a large frame (and at the start) the next header is read alone: a read-ahead would copy
     // bytes of that frame only. After small frames it saves a read per frame.
     const h = previousBytes >= LARGE_FRAME_BYTES ? s.frameAt(at) : s.walkAt(at);
-    if (h === null) return at === start.position && at !== SEGMENT_HEADER_BYTES ? STALE : null;
-    if (at === start.position && (h.baseOffset !== start.offset || (h.timestampMs >= ms && at !== SEGMENT_HEADER_BYTES))) return STALE;
+    const wrong = h === DAMAGED || (h !== null && h.baseOffset !== offset);
+    if (at === start.position && at !== SEGMENT_HEADER_BYTES && (h === null || wrong || h.timestampMs >= ms)) return STALE;
+    if (h === null) return null;
+    if (wrong) return offset;
     if (h.timestampMs >= ms) return h.baseOffset;
     previousBytes = h.frameBytes;
+    offset = h.baseOffset + h.recordCount;
     at += h.frameBytes;
   }
 }
@@ -215,6 +244,8 @@ export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], 
   const segments = new OpenSegments(io, dir);
   try {
     return searchSegments(io, dir, segments, bases, ms, endOffset, true) ?? searchSegments(io, dir, segments, bases, ms, endOffset, false)!;
+  } catch (e) {
+    throw LogError.fromSystem(e, 'seeking by time', dir); // a segment that is no file: ERR_LOG_CORRUPT; else ERR_IO
   } finally {
     segments.close();
   }
