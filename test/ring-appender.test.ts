@@ -6,6 +6,7 @@
  * published at another. Runs the appender on a ring in this thread, with no writer.
  */
 import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
 import { RingAppender } from '../src/ring/ring-appender.js';
 import { BATCH_MARKER, CONTROL_BYTES, I32, WRAP_MARKER, controlViews } from '../src/ring/layout.js';
 import { RECORD_LENGTH_MASK, decodeAttributes } from '../src/format/record.js';
@@ -110,6 +111,36 @@ test('appends from getters of batch records are refused, and so is a batch whose
   assert.is(r.head(), 0, 'nothing published');
   assert.is(r.a.appendBatch(['one', { data: 'two', key: 'k2' }]), 2);
   assert.equal(r.records(0).map((m) => [m.key, m.data.toString()]), [[null, 'one'], ['k2', 'two']]);
+});
+
+test('a record that must wrap and wait twice for room waits appendTimeoutMs in all, not once per wait', async () => {
+  const SIZE = 64 * 1024;
+  const TIMEOUT_MS = 600;
+  const c = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
+  const buf = new SharedArrayBuffer(SIZE);
+  // The ring full, its head 40 KiB in: a 48 KiB record waits for the 24 KiB before the end, skips
+  // them, then waits for 48 KiB from index 0.
+  const head = SIZE + 40 * 1024;
+  Atomics.store(c.i32, I32.HEAD, head);
+  Atomics.store(c.i32, I32.TAIL, head - SIZE);
+  const a = new RingAppender(c, buf, SIZE - 16, TIMEOUT_MS, () => { throw new Error('stopped'); });
+  // The writer, on a thread of its own: frees the 24 KiB 400 ms into the append, the rest (the skipped
+  // bytes too) 900 ms in.
+  const writer = new Worker(`
+    const { workerData: { i32, TAIL, WAITING, first, all, freeFirst, freeAll } } = require('node:worker_threads');
+    while (Atomics.load(i32, WAITING) === 0) Atomics.wait(i32, WAITING, 0, 5);
+    const t0 = performance.now();
+    const nap = (until) => { while (performance.now() < t0 + until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); };
+    nap(freeFirst); Atomics.store(i32, TAIL, first); Atomics.notify(i32, TAIL);
+    nap(freeAll); Atomics.store(i32, TAIL, all); Atomics.notify(i32, TAIL);
+  `, { eval: true, workerData: { i32: c.i32, TAIL: I32.TAIL, WAITING: I32.PRODUCER_WAITING, first: head - SIZE + 24 * 1024, all: head + 24 * 1024, freeFirst: 400, freeAll: 900 } });
+  const exited = new Promise((resolve) => writer.once('exit', resolve));
+  try {
+    // Each wait alone stays within the bound (400 ms, then 500 more): together they pass it.
+    throwsWith(() => a.append(new Uint8Array(48 * 1024)), 'ERR_LOG_FULL');
+  } finally {
+    await exited;
+  }
 });
 
 test.run();

@@ -293,21 +293,22 @@ export class RingAppender {
     return this.reserveSlowly(idx, need);
   }
 
-  /** reserve() when the record wraps past the ring's end or the ring lacks room: skips and waits. */
+  /** reserve() when the record wraps past the ring's end or the ring lacks room: skips and waits, appendTimeoutMs in all (the lock's stall bound rests on it). */
   private reserveSlowly(idx: number, need: number): number {
     const room = this.size - idx;
     const wrap = room < need;
+    const deadline = performance.now() + this.appendTimeoutMs;
     if (wrap && room + need > this.size) {
       // A record larger than what is left after the skip: publish the skip first, so the writer can
       // give those bytes back, then wait for `need` bytes from index 0.
-      if (this.size - this.used() < room) this.waitForSpace(room);
+      if (this.size - this.used() < room) this.waitForSpace(room, deadline);
       this.skipToStart(idx, room);
       this.publish();
-      if (this.size - this.used() < need) this.waitForSpace(need);
+      if (this.size - this.used() < need) this.waitForSpace(need, deadline);
       return 0;
     }
     const total = wrap ? room + need : need;
-    if (this.size - this.used() < total) this.waitForSpace(total);
+    if (this.size - this.used() < total) this.waitForSpace(total, deadline);
     if (!wrap) return idx;
     this.skipToStart(idx, room);
     return 0;
@@ -325,9 +326,8 @@ export class RingAppender {
     return (this.head - this.tailSeen) >>> 0;
   }
 
-  private waitForSpace(total: number): void {
+  private waitForSpace(total: number, deadline: number): void {
     const i32 = this.c.i32;
-    const deadline = performance.now() + this.appendTimeoutMs;
     for (;;) {
       if (Atomics.load(i32, I32.STATE) !== State.RUNNING) this.stopped();
       Atomics.store(i32, I32.PRODUCER_WAITING, 1);
