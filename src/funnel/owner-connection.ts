@@ -41,6 +41,8 @@ export interface FunnelLimits {
 
 /** How long a connection's replies may stay unread before the owner closes it. */
 export const REPLY_STALL_MS = 5_000;
+/** How long an ended connection's last message (ERROR) may take to leave before the socket is destroyed. */
+export const GOODBYE_MS = 1_000;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
 export const MAX_PENDING_FLUSHES = 1024;
 
@@ -61,6 +63,12 @@ export class OwnerConnection {
   private greeted = false;
   private repliesBlocked = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** When a reply last left for the kernel (a write's callback): replies queued that long ago and still there are unread. */
+  private wroteAt = performance.now();
+  private readonly written = (): void => {
+    this.wroteAt = performance.now();
+    if (this.socket.writableLength === 0 && !this.repliesBlocked) this.clearStall();
+  };
   private ended = false;
   private flushesPending = 0;
 
@@ -73,6 +81,7 @@ export class OwnerConnection {
     this.reader = new FrameReader(limits.maxFrameBytes);
     socket.unref();
     socket.on('data', (chunk: Buffer) => {
+      if (this.ended) return; // what an ended connection sends is dropped, never buffered
       this.reader.push(chunk);
       this.readFrames();
     });
@@ -97,10 +106,14 @@ export class OwnerConnection {
     if (this.ended) return;
     this.ended = true;
     this.clearStall();
+    this.socket.pause();
+    this.reader.drop();
     const frame = encodeFrame(MessageType.ERROR, encodeError(code, message));
-    // A client that does not read would never let the goodbye through: it is dropped at once.
-    if (this.repliesBlocked) this.socket.destroy();
-    else this.socket.end(frame, () => this.socket.destroy());
+    // A client that does not read would never let the goodbye through: it is dropped at once, or
+    // after GOODBYE_MS when its replies were not backed up yet.
+    if (this.repliesBlocked) return void this.socket.destroy();
+    this.socket.end(frame, () => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), GOODBYE_MS).unref();
   }
 
   /** Handles every whole frame buffered; the replies of one pass leave in one write (cork). */
@@ -216,13 +229,19 @@ export class OwnerConnection {
     this.resume();
   }
 
+  /**
+   * Writes a reply. While replies wait in the socket, a timer looks at whether any left for the kernel
+   * within REPLY_STALL_MS (stalled()); past the socket's high-water mark, reading this client's frames
+   * also stops until they drain.
+   */
   private send(frame: Buffer): void {
     if (this.ended) return;
-    if (this.socket.write(frame)) return;
-    // The client reads its replies slower than it sends: stop reading its frames until they drain.
-    this.repliesBlocked = true;
-    this.socket.pause();
-    this.stallTimer ??= setTimeout(() => this.stalled(), REPLY_STALL_MS).unref();
+    if (!this.socket.write(frame, this.written)) {
+      // The client reads its replies slower than it sends: stop reading its frames until they drain.
+      this.repliesBlocked = true;
+      this.socket.pause();
+    }
+    if (this.socket.writableLength > 0) this.stallTimer ??= setTimeout(() => this.stalled(), REPLY_STALL_MS).unref();
   }
 
   private onDrain(): void {
@@ -233,6 +252,12 @@ export class OwnerConnection {
 
   private stalled(): void {
     this.stallTimer = null;
+    if (this.socket.writableLength === 0 && !this.repliesBlocked) return;
+    const quietMs = performance.now() - this.wroteAt;
+    if (quietMs < REPLY_STALL_MS) {
+      this.stallTimer = setTimeout(() => this.stalled(), REPLY_STALL_MS - quietMs).unref();
+      return;
+    }
     this.end(ErrorCode.IO, `the client left its replies unread for ${REPLY_STALL_MS} ms: the owner closed the connection`);
   }
 

@@ -89,6 +89,12 @@ export class FrameReader {
     return this.buffered;
   }
 
+  /** Drops every byte held (a connection that ended). */
+  drop(): void {
+    this.chunks = [];
+    this.buffered = 0;
+  }
+
   push(chunk: Buffer): void {
     if (chunk.byteLength === 0) return;
     this.chunks.push(chunk);
