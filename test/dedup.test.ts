@@ -107,6 +107,24 @@ test('a dedup key outside ASCII (a surrogate pair, U+FFFD itself) is known again
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['r0', 'r1', 'r2', 'new']);
 });
 
+test('a dedupKey whose getter answers otherwise when read again is refused, nothing appended (owner, then shared)', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, dedupWindow: { records: 10 } });
+  const flipping = (first: string, then: string): { readonly dedupKey: string } => {
+    let reads = 0;
+    return { get dedupKey() { return reads++ === 0 ? first : then; } };
+  };
+  throwsWith(() => p.append('x', flipping('A', 'B')), 'ERR_INVALID_RECORD');
+  assert.is(p.append('b', { dedupKey: 'B' }), 0, 'B was not remembered');
+  assert.is(p.append('a', { dedupKey: 'A' }), 1, 'A was not remembered');
+  p.share();
+  throwsWith(() => p.append('y', flipping('C', 'D')), 'ERR_INVALID_RECORD');
+  assert.is(p.append('d', { dedupKey: 'D' }), 2, 'D was not remembered');
+  assert.is(p.append('c', { dedupKey: 'C' }), 3, 'C was not remembered');
+  await p.close();
+  assert.equal((await readRecords(logDir)).map((r) => r.text), ['b', 'a', 'd', 'c']);
+});
+
 test('damage inside the window refuses the open (ERR_LOG_CORRUPT) instead of forgetting keys', async () => {
   const logDir = tempDir();
   const opts = { logDir, fileRollSize: 1024, dedupWindow: { records: 1000 } } as const;

@@ -118,6 +118,9 @@ export class AttributeEncoder {
   private end = 256;
   private busy = false; // an encoding runs (enter())
 
+  /** The dedup key the last block holds (undefined: none), as read from the options while encoding. */
+  dedupKey: string | undefined = undefined;
+
   /** `dedupKeys`: whether the producer has a dedup window; without one a dedup key is refused. */
   constructor(private readonly dedupKeys = false) {}
 
@@ -184,6 +187,7 @@ export class AttributeEncoder {
       if (name !== 'key' && name !== 'headers' && name !== 'dedupKey') throw invalid(name, 'is not a record field (key, headers, dedupKey)');
     }
     const { key, headers, dedupKey } = opts;
+    this.dedupKey = undefined;
     if (key !== undefined) {
       flags |= ATTR_KEY;
       at = this.putKey(key, at);
@@ -199,6 +203,7 @@ export class AttributeEncoder {
       if (dedupKey.length === 0) throw invalid('dedupKey', 'must not be empty');
       flags |= ATTR_DEDUP_KEY;
       at = this.putString(dedupKey, at, 2, MAX_DEDUP_KEY_BYTES, Field.DEDUP_KEY, '');
+      this.dedupKey = dedupKey;
     }
     if (flags === 0) return 0;
     this.out[base] = flags; // within the room: a part was written after it

@@ -71,7 +71,7 @@ export class OwnerAppends {
       const earlier = this.dedup.lookup(dedupKey, this.next);
       if (earlier !== undefined) return earlier;
     }
-    this.appender.append(data, opts);
+    this.appender.append(data, opts, dedupKey);
     const offset = this.next++;
     // The encoder accepted the key (a string of 1 to MAX_DEDUP_KEY_BYTES bytes) before anything was copied.
     if (dedupKey !== undefined && this.dedup !== null) this.dedup.remember(dedupKey, offset);

@@ -55,7 +55,7 @@ export class SharedAppends {
         if (earlier !== undefined) return earlier;
       }
       this.appender.resumeAtHead();
-      this.appender.append(data, opts);
+      this.appender.append(data, opts, dedupKey);
       this.next[0] = offset + 1;
       if (dedupKey !== undefined && dedup !== null) dedup.remember(dedupKey, offset);
       return offset;

@@ -68,6 +68,11 @@ export function reentered(): LogError {
   return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: append was called while another append of this handle was reading its record\'s options or batch records (from a getter): nothing was appended', { option: 'options' });
 }
 
+/** A dedup key that the window looked up and the one encoded differ (a getter that answers otherwise). */
+export function changedDedupKey(): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: "dedupKey" changed between two reads (a getter that answers otherwise): nothing was appended', { option: 'dedupKey' });
+}
+
 /** A batch record whose options encode to another length when read a second time (a getter that answers otherwise). */
 export function changedOptions(i: number): LogError {
   return new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s key or headers changed between two reads (a getter that answers otherwise): nothing was appended`, { option: 'records' });

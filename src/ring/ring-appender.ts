@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedOptions, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
+import { changedDedupKey, changedOptions, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, ringHasRoom, wakeWriter, type ControlViews } from './layout.js';
 
 export type { BatchRecord } from './record-checks.js';
@@ -87,10 +87,10 @@ export class RingAppender {
   }
 
   /**
-   * Copies one record into the ring and publishes it. `opts` (key, headers, dedup key) is checked and
-   * encoded before anything is reserved. Throws LogError; never drops a record.
+   * Copies one record into the ring and publishes it. `opts` is checked and encoded before anything is
+   * reserved; its dedup key must be `dedupKey`, the one the caller's window looked up. Throws LogError.
    */
-  append(data: Uint8Array | string, opts?: AppendOptions): void {
+  append(data: Uint8Array | string, opts?: AppendOptions, dedupKey?: string): void {
     if (this.reading) throw reentered();
     // A record without attributes pays one comparison for them: its length word and bytes are those of format 1.
     let attrLen = 0;
@@ -101,6 +101,7 @@ export class RingAppender {
       } finally {
         this.reading = false;
       }
+      if (this.attributes.dedupKey !== dedupKey) throw changedDedupKey();
     }
     const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
@@ -109,16 +110,16 @@ export class RingAppender {
       if (data.length <= DIRECT_STRING_UNITS && attrLen <= DIRECT_ATTRIBUTE_BYTES) {
         at = this.reserve(H + data.length * 3);
         len = attrLen + this.bytes.write(data, at + H);
-        if (len > this.maxRecordBytes) throw this.tooLarge(len);
+        if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
       } else {
         len = attrLen + Buffer.byteLength(data, 'utf8');
-        if (len > this.maxRecordBytes) throw this.tooLarge(len);
+        if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
         at = this.reserve(RECORD_HEADER_BYTES + len);
         this.bytes.write(data, at + H, len - attrLen);
       }
     } else if (data instanceof Uint8Array) {
       len = attrLen + data.byteLength;
-      if (len > this.maxRecordBytes) throw this.tooLarge(len);
+      if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
       // Checked before anything is reserved: a refused record leaves the ring and the offsets as they were.
       if (data.byteLength === 0 && unusable(data)) throw detached();
       at = this.reserve(RECORD_HEADER_BYTES + len);
@@ -169,7 +170,7 @@ export class RingAppender {
   appendPlain(data: Uint8Array): void {
     if (this.reading) throw reentered();
     const len = data.byteLength;
-    if (len > this.maxRecordBytes) throw this.tooLarge(len);
+    if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
     if (len === 0 && unusable(data)) throw detached();
     const at = this.reserve(RECORD_HEADER_BYTES + len);
     this.copier.copy(data, at + RECORD_HEADER_BYTES);
@@ -275,10 +276,6 @@ export class RingAppender {
     if (Atomics.load(i32, I32.WRITER_SLEEPING) !== 0 && Atomics.compareExchange(i32, I32.WRITER_SLEEPING, 1, 0) === 1) {
       wakeWriter(this.c);
     }
-  }
-
-  private tooLarge(len: number): LogError {
-    return recordTooLarge(len, this.maxRecordBytes);
   }
 
   /**
