@@ -169,4 +169,18 @@ test('the decoder refuses a block that overruns the record or names an unknown a
   assert.type(decodeAttributes(zeroHeaders, 0, 2), 'string', 'a header block with no header');
 });
 
+test('asked for the shape only, the decoder refuses exactly the blocks it refuses when decoding (random damage)', () => {
+  fc.assert(fc.property(options, fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }), fc.nat(), (opts, flips, cut) => {
+    const enc = new AttributeEncoder(true);
+    const n = enc.encode(opts as AppendOptions);
+    if (n === 0) return;
+    const b = Buffer.from(enc.bytes.subarray(0, n + 3)); // three bytes of data after the block
+    for (const [at, v] of flips) b[at % b.byteLength] = v;
+    const end = b.byteLength - (cut % 4);
+    const full = decodeAttributes(b, 0, end);
+    const shape = decodeAttributes(b, 0, end, false, true);
+    assert.is(typeof shape === 'string' ? shape : 'ok', typeof full === 'string' ? full : 'ok');
+  }), { seed, numRuns: 2000 });
+});
+
 test.run();

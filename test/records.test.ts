@@ -7,8 +7,9 @@
  */
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog, type Message } from '../dist/index.js';
 import { suite, digestDir, tempDir, throwsWith } from './kit.js';
 
@@ -165,6 +166,31 @@ test('bad keys and headers: ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE, no offse
   assert.is(digestDir(logDir), before, 'nothing was written');
   assert.is(p.append('second'), 1);
   await p.close();
+});
+
+test('an attribute block that does not decode, in a frame whose checksum holds: verify reports the damage, as readers do', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  p.append('a', { key: 'k1', headers: { h: 'v' } });
+  await p.flush();
+  await p.roll(); // the frame in a sealed segment: damage there, not a torn tail
+  p.append('after');
+  await p.close();
+  const sealed = join(logDir, readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort()[0]!);
+  const bytes = readFileSync(sealed);
+  const frame = 32; // after the segment header
+  const frameBytes = bytes.readUInt32LE(frame + 8);
+  bytes[frame + 40 + 4] = 0x08; // the record's attribute flags: an attribute no version knows
+  // The checksum made again over the changed body, as a writer with that bug would have.
+  const header = bytes.subarray(frame, frame + 40);
+  bytes.writeUInt32LE(crc32(bytes.subarray(frame + 40, frame + frameBytes - 4), crc32(header.subarray(8))), frame + 4);
+  writeFileSync(sealed, bytes);
+  const report = await verifyLog(logDir);
+  assert.is(report.ok, false);
+  assert.ok(report.findings.some((f) => f.severity === 'damage' && f.kind === 'frame' && /unknown attributes/.test(f.message)), JSON.stringify(report.findings));
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  throwsWith(() => [...c.iter()], 'ERR_LOG_CORRUPT');
+  await c.close();
 });
 
 test.run();

@@ -26,6 +26,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { LogError } from '../errors.js';
+import { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes } from './record.js';
 
 /** The format version this code writes into new segments. */
 export const FORMAT_VERSION = 2;
@@ -38,10 +39,7 @@ export const FRAME_HEADER_BYTES = 40;
 export const FRAME_TRAILER_BYTES = 4;
 export const FRAME_OVERHEAD_BYTES = FRAME_HEADER_BYTES + FRAME_TRAILER_BYTES;
 export const RECORD_LENGTH_BYTES = 4;
-/** Bit 31 of a record's length word: its payload starts with an attribute block (format 2, src/format/record.ts). */
-export const RECORD_ATTRIBUTES_FLAG = 0x8000_0000;
-/** Bits 0-30 of a record's length word: the payload's length. */
-export const RECORD_LENGTH_MASK = 0x7fff_ffff;
+export { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK };
 /** A frame never claims more than this; anything larger is damage, not a record. */
 export const MAX_FRAME_BYTES = 0xfffffff0;
 
@@ -151,7 +149,14 @@ export function checkFrame(b: Uint8Array, at: number, h: FrameHeader): string | 
   const bodyEnd = h.frameBytes - FRAME_TRAILER_BYTES;
   for (let i = 0; i < h.recordCount; i++) {
     if (p + RECORD_LENGTH_BYTES > bodyEnd) return 'record lengths overrun the frame';
-    p += RECORD_LENGTH_BYTES + (v.getUint32(p, true) & RECORD_LENGTH_MASK);
+    const word = v.getUint32(p, true);
+    const next = p + RECORD_LENGTH_BYTES + (word & RECORD_LENGTH_MASK);
+    // An attribute block is checked by its shape here, so that a reader never meets one it cannot decode.
+    if (word > RECORD_LENGTH_MASK && next <= bodyEnd) {
+      const why = decodeAttributes(b, at + p + RECORD_LENGTH_BYTES, at + next, false, true);
+      if (typeof why === 'string') return `record ${h.baseOffset + i}: ${why}`;
+    }
+    p = next;
   }
   if (p !== bodyEnd) return 'record lengths do not fill the frame';
   return null;

@@ -18,7 +18,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { ErrorCode, LogError } from '../errors.js';
-export { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK } from './frame.js';
+/** Bit 31 of a record's length word: its payload starts with an attribute block. */
+export const RECORD_ATTRIBUTES_FLAG = 0x8000_0000;
+/** Bits 0-30 of a record's length word: the payload's length. */
+export const RECORD_LENGTH_MASK = 0x7fff_ffff;
 import { describe } from '../validate.js';
 
 export const ATTR_KEY = 1;
@@ -312,13 +315,17 @@ function readString(b: Uint8Array, at: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8');
 }
 
+/** What decodeAttributes answers for a block of a good shape when asked for the shape only. */
+const SHAPE_OK: RecordAttributes = Object.freeze({ key: null, headers: null, dedupKey: null, dataStart: 0 });
+
 /**
  * Decodes the attribute block of a payload held in `b` from `at` to `end` (the flag was set).
  * Returns a reason string when the block does not fit the payload or names an unknown attribute;
  * with `strictUtf8`, NOT_UTF8 when a header name or value or the dedup key is not valid UTF-8 (read
- * without it, such bytes read as U+FFFD, which re-encode longer).
+ * without it, such bytes read as U+FFFD, which re-encode longer). With `shapeOnly`, nothing is
+ * decoded: the answer is a reason string, or SHAPE_OK (the frame check's use).
  */
-export function decodeAttributes(b: Uint8Array, at: number, end: number, strictUtf8 = false): RecordAttributes | string {
+export function decodeAttributes(b: Uint8Array, at: number, end: number, strictUtf8 = false, shapeOnly = false): RecordAttributes | string {
   if (at >= end) return 'record attribute block is empty';
   const flags = b[at]!;
   if ((flags & ~KNOWN_ATTRS) !== 0 || flags === 0) return `record names unknown attributes (0x${flags.toString(16)})`;
@@ -331,7 +338,7 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
     const n = u16At(b, p);
     p += 2;
     if (p + n > end) return 'record key overruns the record';
-    key = b.subarray(p, p + n);
+    if (!shapeOnly) key = b.subarray(p, p + n);
     p += n;
   }
   if ((flags & ATTR_HEADERS) !== 0) {
@@ -344,15 +351,18 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
       const nameBytes = b[p++]!;
       if (nameBytes === 0 || p + nameBytes + 2 > end) return 'record header name overruns the record';
       if (strictUtf8 && !isUtf8(b.subarray(p, p + nameBytes))) return NOT_UTF8;
-      const name = readString(b, p, nameBytes);
+      const namePosition = p;
       p += nameBytes;
       const valueBytes = u16At(b, p);
       p += 2;
       if (p + valueBytes > end) return 'record header value overruns the record';
       if (strictUtf8 && !isUtf8(b.subarray(p, p + valueBytes))) return NOT_UTF8;
-      const value = readString(b, p, valueBytes);
-      if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
-      else headers[name] = value;
+      if (!shapeOnly) {
+        const name = readString(b, namePosition, nameBytes);
+        const value = readString(b, p, valueBytes);
+        if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+        else headers[name] = value;
+      }
       p += valueBytes;
     }
   }
@@ -362,8 +372,8 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
     p += 2;
     if (p + n > end) return 'record dedup key overruns the record';
     if (strictUtf8 && !isUtf8(b.subarray(p, p + n))) return NOT_UTF8;
-    dedupKey = readString(b, p, n);
+    if (!shapeOnly) dedupKey = readString(b, p, n);
     p += n;
   }
-  return { key, headers, dedupKey, dataStart: p };
+  return shapeOnly ? SHAPE_OK : { key, headers, dedupKey, dataStart: p };
 }
