@@ -18,7 +18,10 @@ export function checkOutcome(answer: unknown): Outcome {
   return answer as Outcome;
 }
 
-/** The wait in ms after failed attempt number `attempt` (counted from 1) before the next one. */
+/**
+ * The wait in ms after failed attempt number `attempt` (counted from 1) before the next one. The
+ * exponent stops growing once the delay is past any bound (2 ** 1024 is Infinity, and 0 * Infinity NaN).
+ */
 export function retryDelayMs(retry: ResolvedRetry, attempt: number): number {
-  return retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** (attempt - 1));
+  return retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** Math.min(attempt - 1, 64));
 }

@@ -276,7 +276,7 @@ export class Lane {
   /** Waits `ms` before the next attempt; false as soon as the call stops (a stop bumps SETTLED_SEQ). */
   private async retryDelay(ms: number): Promise<boolean> {
     const p = this.p;
-    if (ms <= 0) {
+    if (!(ms > 0)) {
       await new Promise((resolve) => setImmediate(resolve));
       return Atomics.load(p.i32, P32.STOP) === 0;
     }

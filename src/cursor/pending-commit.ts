@@ -20,15 +20,19 @@ export class PendingCommit {
     this.state = state;
   }
 
-  /** Marks records below `offset` done, with a new state (undefined keeps the last one); true when a commit is due. */
+  /**
+   * Marks records below `offset` done, with a new state (undefined keeps the last one); true when a
+   * commit is due. A step over many records (a pool's coordinator advances by whole prefixes) counts
+   * each of them; a call that moves nothing counts as one.
+   */
   advance(offset: number, state: Uint8Array | null | undefined): boolean {
     checkStateBytes(state);
+    this.sinceCommit += Math.max(1, offset - this.nextOffset);
     this.nextOffset = offset;
     if (state !== undefined) {
       this.state = state;
       this.stateChanged = true;
     }
-    this.sinceCommit++;
     return this.sinceCommit >= this.everyRecords || (this.everyMs !== null && Date.now() - this.lastCommitMs >= this.everyMs);
   }
 
