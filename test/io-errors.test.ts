@@ -236,6 +236,26 @@ test('reader errors are LogErrors; a newest segment without a whole header holds
   await d.close();
 });
 
+test('a cursor file whose close(2) fails: close() rejects with ERR_IO, and the cursor is not left locked', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  for (let i = 0; i < 20; i++) p.append(`r${i}`);
+  await p.close();
+  const arm = join(tempDir(), 'arm');
+  setFaults({ rules: [{ op: 'close', path: 'client\\.billing\\.cursor$', thread: 'main', nth: 1, effect: { errno: 'EIO' } }], arm });
+  try {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
+    await c.nonblockingProcess(5, () => 'commit');
+    writeFileSync(arm, '');
+    await rejectsWith(c.close(), 'ERR_IO');
+  } finally {
+    clearFaults();
+  }
+  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
+  assert.is(again.nextOffset, 5, 'the commits before the failed close hold');
+  await again.close();
+});
+
 test('real ENOSPC on a 256 KiB tmpfs (where mounting is allowed)', async () => {
   const mnt = tempDir('rlog-tmpfs-');
   try {

@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
-import { Producer, Consumer, ConsumerStyle, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
+import { Producer, Consumer, ConsumerStyle, LogError, SyncPolicy, Whence, decodeDeadLetter } from '../dist/index.js';
 import { POOL_LOG, guarded, handler } from './pool-kit.js';
 import { suite, logOf, tempDir, rejectsWith, waitFor } from './kit.js';
 import { Child } from './child.js';
@@ -136,6 +136,8 @@ test('a pool handler answering something other than an outcome fails the call as
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('bad-outcome') });
   const e = await rejectsWith(c.nonblockingProcess(null, handler, { workers: 2 }), 'ERR_INVALID_OPTION');
   assert.match(e.message, `returned "commitx"; expected 'commit', 'retry', 'skip' or 'break'`);
+  assert.ok(e instanceof LogError, 'a LogError, as in-process');
+  assert.equal(e.details, { option: 'handler' });
   assert.is(c.committedOffset, 10, 'the records before it are committed, it and the rest are not');
   await c.close();
 });
@@ -158,6 +160,25 @@ test('a blocking pool waits for records appended later in this process, each com
   const s = await run;
   assert.equal(s, { committed: N, skipped: 0, retried: 0, stoppedBy: 'abort' });
   assert.is(c.committedOffset, N);
+  await c.close();
+  await p.close();
+});
+
+test('a blocking pool with group commit makes the cursor durable before it waits for new records, as without a pool', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always() });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('group'), commit: { everyRecords: 1000 } });
+  const ac = new AbortController();
+  const run = c.blockingProcess(null, handler, { workers: 2, signal: ac.signal });
+  for (let i = 0; i < 10; i++) p.append(`rec-${i}`);
+  await p.flush();
+  try {
+    // Ten records of a group of 1,000, then no more: the call is waiting, and its cursor must say 10.
+    await waitFor(() => c.committedOffset === 10, 'the cursor made durable while the call waits');
+  } finally {
+    ac.abort(); // a failed wait must not leave the call (and the test process) running
+  }
+  assert.equal(await run, { committed: 10, skipped: 0, retried: 0, stoppedBy: 'abort' });
   await c.close();
   await p.close();
 });

@@ -89,8 +89,10 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
       if (atOffset < bounds.startOffset) {
         throw LogError.expired(atOffset, bounds.startOffset, `offset ${atOffset}, where cursor ${cursorName} points,`);
       }
-      if (atOffset > bounds.endOffset) {
-        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${atOffset}, past the end of the log's durable records (${bounds.endOffset})`, { offset: atOffset });
+      // Against the records the files hold, not durable.offset: that hint is not fsynced, and after an
+      // OS crash it may lag a cursor whose commit proves its records were durable.
+      if (atOffset > bounds.appendEndOffset) {
+        throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${atOffset}, past the end of the log's records (${bounds.appendEndOffset})`, { offset: atOffset });
       }
       try {
         return { cursor, reader: seekReader(io, realDir, atOffset) };

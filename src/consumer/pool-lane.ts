@@ -10,7 +10,7 @@
  *
  * Not thread-safe: one Lane belongs to one task on one worker thread.
  */
-import { LogError } from '../errors.js';
+import { LogError, isLogError } from '../errors.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
@@ -307,8 +307,11 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A throw at record `offset` as a stop the coordinator rethrows (message and code cross the thread). */
+/**
+ * A throw at record `offset` as a stop the coordinator rethrows: message and code cross the thread,
+ * and a LogError's details too, so that it is rebuilt as a LogError there.
+ */
 function errorStop(offset: number, e: unknown): Stop {
   const code = (e as { code?: unknown } | null)?.code;
-  return { kind: 'error', offset, message: messageOf(e), code: typeof code === 'string' ? code : null };
+  return { kind: 'error', offset, message: messageOf(e), code: typeof code === 'string' ? code : null, details: isLogError(e) ? { ...e.details } : null };
 }

@@ -9,6 +9,7 @@
  * `endOffset`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
  * coordinator needs that record's last error for the dead letter, then starts the lane again).
  */
+import type { LogErrorDetails } from '../errors.js';
 import type { ReaderHint } from '../reader/reader-contracts.js';
 import type { Message } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
@@ -88,7 +89,7 @@ export interface PoolResult {
     | { readonly kind: 'stopped' }
     | { readonly kind: 'exhausted'; readonly offset: number; readonly attempts: number; readonly lastError: string | null }
     | { readonly kind: 'break'; readonly offset: number }
-    | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null };
+    | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null; readonly details: LogErrorDetails | null };
 }
 
 /** Outcome bytes of finished records (0: not finished). */

@@ -72,6 +72,8 @@ export class PoolRound {
   private dirty = false;
   private wake: (() => void) | null = null;
   private idleFor = 0;
+  /** The done offset the cursor was last made durable at before a wait for new records. */
+  private syncedAt = -1;
   private readonly onAbort = (): void => this.poke();
 
   constructor(private readonly pool: Piscina, private readonly lanes: number, private readonly call: PoolCall,
@@ -118,7 +120,11 @@ export class PoolRound {
     if (this.failure !== null) throw this.failure;
     for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
     const why = this.stop;
-    if (why !== null && why.kind === 'error') throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
+    if (why !== null && why.kind === 'error') {
+      // A LogError in the worker is one here too; the handler's own errors keep their message and code.
+      if (why.details !== null && why.code !== null) throw new LogError(why.code as ErrorCode, why.message, why.details);
+      throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
+    }
     return { summary: this.summary, stop: why, moved: this.moved };
   }
 
@@ -137,6 +143,12 @@ export class PoolRound {
       if (this.dirty) {
         this.dirty = false;
         continue;
+      }
+      // Every record there is done, and a blocking call waits for new ones: the cursor is made durable
+      // first, as without a pool (a group does not wait for records that may be long in coming).
+      if (this.call.blocking && this.doneOffset !== this.syncedAt && this.doneOffset >= this.call.host.availableEndOffset()) {
+        this.syncedAt = this.doneOffset;
+        await this.call.host.syncCursor();
       }
       await this.waitForProgress();
     }

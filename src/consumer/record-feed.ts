@@ -270,6 +270,11 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (!this.released) return this.cursor?.advance(offset, undefined);
   }
 
+  /** During a pool call: the cursor made durable (not after destroy()). */
+  syncCursor(): void | Promise<void> {
+    if (!this.released) return this.cursor?.sync();
+  }
+
   /** The arena size of a pool round's shared record window, or null: the workers read the files. */
   poolWindowBytes(): number | null {
     return this.source.poolWindowBytes();

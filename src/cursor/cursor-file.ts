@@ -229,6 +229,10 @@ export class CursorFile {
 
   /** Closes the file; nothing is written. */
   close(): void {
-    this.io.close(this.fd);
+    try {
+      this.io.close(this.fd);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'closing cursor', this.name);
+    }
   }
 }

@@ -131,15 +131,18 @@ export class TxCursor {
     }
   }
 
-  /** Makes the cursor durable (sync), closes the file and releases the lock. */
+  /** Makes the cursor durable (sync), closes the file and releases the lock, whichever of them fails. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.sync();
     } finally {
-      this.file.close();
-      this.lock.release();
+      try {
+        this.file.close();
+      } finally {
+        this.lock.release();
+      }
     }
   }
 }
