@@ -67,7 +67,7 @@ function inspectLockFile(io: FileIO, dir: string, file: string, dryRun: boolean)
 }
 
 /** Whether someone holds the lock on `path`: tried on a descriptor of our own, released at once, the file unchanged. */
-function heldNow(io: FileIO, path: string): boolean {
+export function heldNow(io: FileIO, path: string): boolean {
   let fd: number;
   try {
     fd = io.open(path, 'r+');

@@ -17,23 +17,27 @@
  * the last backwards, then the cut segment is truncated.
  *
  * Refused while a producer holds the log (ERR_LOG_LOCKED) or while a consumer holds a cursor that must
- * be reset (ERR_CURSOR_LOCKED), before anything is changed. With `dryRun`, it reports what it would
- * do and changes nothing.
+ * be reset (ERR_CURSOR_LOCKED), before anything is changed: repair takes the producer's lock and the
+ * locks of the cursors it resets before its first change and keeps them to the end, so no consumer
+ * opens such a cursor meanwhile. With `dryRun`, it reports what it would do and changes nothing (it
+ * only looks whether the locks are held). Segments below a recorded log start (start.offset) that
+ * names a segment are what an interrupted retention left: not part of the log, and not looked at.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
-import { DURABLE_HINT_FILE, encodeDurableHint, readDurableHint } from '../storage/durable-hint.js';
-import { fileIO, fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
+import { DURABLE_HINT_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
+import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
-import { acquireLock, lockOwner, producerLockPath } from '../storage/lock.js';
+import { acquireLock, lockOwner, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { heldNow } from './lock-admin.js';
 import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { adminLogDir } from './admin-dir.js';
-import { resetCursor } from './cursor-admin.js';
+import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
-import { readCursorFile } from '../cursor/cursor-file.js';
+import { CursorFile, readCursorFile } from '../cursor/cursor-file.js';
 
 /** Where the log stops being a chain of valid frames. */
 export interface RepairCut {
@@ -100,19 +104,34 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const dryRun = options.dryRun === true;
-  const taken = acquireLock(io, producerLockPath(realDir));
-  if (!taken.ok) throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}: close it first`, { file: producerLockPath(realDir) });
+  if (options.backupDir !== undefined) checkBackupDir(options.backupDir);
+  // A dry run only looks whether a producer holds the log: taking the lock would write its file.
+  const held = dryRun ? null : takeLock(io, producerLockPath(realDir), (pid) => producerHolds(dir, pid));
+  if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
+  const cursorLocks: HeldLock[] = [];
   try {
     const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
     if (cut === null) return { dir: realDir, dryRun, cut: null, actions: [], backupDir: null };
-    const plan = planRepair(io, realDir, cut);
+    const plan = planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
     if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
+    applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {
-    taken.lock.release();
+    for (const l of cursorLocks) l.release();
+    held?.release();
   }
+}
+
+function producerHolds(dir: string, pid: number | null): LogError {
+  return new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${pid !== null ? ` (pid ${pid})` : ''}: close it first`, { file: producerLockPath(dir) });
+}
+
+/** Takes the lock at `path`, or throws what `refused` makes of its holder. */
+function takeLock(io: FileIO, path: string, refused: (pid: number | null) => LogError): HeldLock {
+  const taken = acquireLock(io, path);
+  if (!taken.ok) throw refused(taken.ownerPid);
+  return taken.lock;
 }
 
 /**
@@ -121,7 +140,7 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
  * end. Recovery refuses such a log, and a cursor past the end would pass over the next records.
  */
 function endPastPromises(io: FileIO, dir: string): RepairCut | null {
-  const bases = listLogDir(io, dir).bases;
+  const bases = logBases(io, dir);
   if (bases.length === 0) return null;
   const last = bases[bases.length - 1]!;
   const file = segmentName(last);
@@ -140,9 +159,19 @@ function endPastPromises(io: FileIO, dir: string): RepairCut | null {
   return null;
 }
 
+/**
+ * The log's segments: below a recorded log start that names a segment here, what an interrupted
+ * retention left is no longer part of the log (recovery deletes it; recovery.ts), and repair leaves it.
+ */
+function logBases(io: FileIO, dir: string): number[] {
+  const bases = listLogDir(io, dir).bases;
+  const start = readStartOffset(io, dir);
+  return start !== null && bases.includes(start) ? bases.filter((b) => b >= start) : bases;
+}
+
 /** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */
 export function findCut(io: FileIO, dir: string): RepairCut | null {
-  const bases = listLogDir(io, dir).bases;
+  const bases = logBases(io, dir);
   let expected: number | null = null;
   for (const base of bases) {
     const file = segmentName(base);
@@ -178,11 +207,12 @@ interface Plan {
   readonly truncate: boolean;
 }
 
-function planRepair(io: FileIO, dir: string, cut: RepairCut): Plan {
+/** `locks`: where the locks of the cursors to reset go, taken now (null for a dry run, which only looks). */
+function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] | null): Plan {
   const actions: RepairAction[] = [];
   const remove: string[] = [];
   const cutBase = Number(cut.file.slice(0, -4));
-  const bases = listLogDir(io, dir).bases;
+  const bases = logBases(io, dir);
   for (const base of bases) {
     if (base < cutBase || (base === cutBase && cut.position > 0)) continue;
     for (const name of [segmentName(base), indexName(base)]) {
@@ -197,7 +227,7 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut): Plan {
   const rewriteHint = hint !== null && hint > cut.offset;
   if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
   const cursors: string[] = [];
-  for (const c of cursorsPast(io, dir, cut.offset)) {
+  for (const c of cursorsPast(io, dir, cut.offset, locks)) {
     cursors.push(c.id);
     actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
   }
@@ -206,8 +236,12 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut): Plan {
   return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
 }
 
-async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): Promise<void> {
-  mkdirSync(backupDir, { recursive: true });
+function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): void {
+  try {
+    mkdirSync(backupDir, { recursive: true });
+  } catch (e) {
+    throw LogError.fromSystem(e, 'making the backup directory', backupDir);
+  }
   // 1. Copies of everything that goes, fsynced, before anything changes.
   const total = plan.actions.reduce((n, a) => n + a.bytes, 0);
   let copied = 0;
@@ -230,14 +264,26 @@ async function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, 
   }
   if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
   if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
-  for (const id of plan.cursors) await resetCursor(dir, id, { to: cut.offset });
+  // Under the locks taken while planning: no consumer opened them since. The cut is the log's new end,
+  // whatever durable.offset said (it may be missing or behind: it is never fsynced).
+  for (const id of plan.cursors) {
+    const names = cursorNames(dir, id);
+    const file = CursorFile.open(io, cursorDir(dir), basename(names.filePath), cut.offset);
+    try {
+      file.reset(cut.offset, undefined);
+    } finally {
+      file.close();
+    }
+  }
 }
 
 /**
  * The transactional cursors that point past `end`, read from their files (not through inspectLog,
  * which reads the segments repair is about to cut); ERR_CURSOR_LOCKED if a live consumer holds one.
+ * With `locks`, each such cursor's lock is taken and kept there, so that no consumer opens it before
+ * repair has reset it; without, the locks are only looked at.
  */
-function cursorsPast(io: FileIO, dir: string, end: number): Array<{ id: string; offset: number }> {
+function cursorsPast(io: FileIO, dir: string, end: number, locks: HeldLock[] | null = null): Array<{ id: string; offset: number }> {
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
@@ -250,8 +296,10 @@ function cursorsPast(io: FileIO, dir: string, end: number): Array<{ id: string; 
     if (id === null) continue;
     const value = readCursorFile(io, join(cursorDir(dir), name), name);
     if (value === null || value.offset <= end) continue;
-    const owner = lockOwner(io, cursorNames(dir, id).lockPath);
-    if (owner !== null && owner.live) throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by pid ${owner.pid}: close that consumer first`);
+    const lockPath = cursorNames(dir, id).lockPath;
+    const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by a consumer${pid !== null ? ` (pid ${pid})` : ''}: close that consumer first`, { file: lockPath });
+    if (locks !== null) locks.push(takeLock(io, lockPath, held));
+    else if (heldNow(io, lockPath)) throw held(lockOwner(io, lockPath)?.pid ?? null);
     out.push({ id, offset: value.offset });
   }
   return out;
@@ -273,37 +321,5 @@ function sizeOf(io: FileIO, path: string): number {
     return io.fsize(fd);
   } finally {
     io.close(fd);
-  }
-}
-
-/** Copies `path` from byte `from` to its end into the new file `to`, fsynced; `copied` hears of each chunk. */
-function copyRange(io: FileIO, path: string, from: number, to: string, copied?: (bytes: number) => void): void {
-  const src = io.open(path, 'r');
-  const out = openSync(to, 'wx');
-  try {
-    const size = io.fsize(src);
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (let at = from; at < size;) {
-      const n = readFull(io, src, buf, 0, Math.min(buf.length, size - at), at);
-      if (n === 0) break;
-      for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
-      at += n;
-      copied?.(n);
-    }
-    fsyncSync(out);
-  } catch (e) {
-    throw LogError.fromSystem(e, `copying ${basename(path)} to the backup`, to);
-  } finally {
-    closeSync(out);
-    io.close(src);
-  }
-}
-
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

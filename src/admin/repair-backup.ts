@@ -1,0 +1,63 @@
+/**
+ * repairLog's backup: the directory checked before anything is taken or changed, and the copies of
+ * what repair removes, each fsynced, then the directory. Every failure is a coded LogError.
+ */
+import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
+import { LogError } from '../errors.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
+import { describe } from '../validate.js';
+
+/** A backup directory that is there must be a directory, and the path to one that is not must not run through a file. */
+export function checkBackupDir(backupDir: unknown): void {
+  if (typeof backupDir !== 'string' || backupDir.length === 0) throw LogError.invalidOption('backupDir', `expected a path, got ${describe(backupDir)}`);
+  try {
+    if (!statSync(backupDir).isDirectory()) throw LogError.invalidOption('backupDir', `${backupDir} is a file, not a directory`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw LogError.invalidOption('backupDir', `the path ${backupDir} runs through a file`);
+    if (code !== 'ENOENT') throw e;
+  }
+}
+
+/** Copies `path` from byte `from` to its end into the new file `to`, fsynced; `copied` hears of each chunk. */
+export function copyRange(io: FileIO, path: string, from: number, to: string, copied?: (bytes: number) => void): void {
+  const src = io.open(path, 'r');
+  let out: number;
+  try {
+    out = openSync(to, 'wx');
+  } catch (e) {
+    io.close(src);
+    throw LogError.fromSystem(e, `copying ${basename(path)} to the backup`, to);
+  }
+  try {
+    const size = io.fsize(src);
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let at = from; at < size;) {
+      const n = readFull(io, src, buf, 0, Math.min(buf.length, size - at), at);
+      if (n === 0) break;
+      for (let w = 0; w < n;) w += writeSync(out, buf, w, n - w);
+      at += n;
+      copied?.(n);
+    }
+    fsyncSync(out);
+  } catch (e) {
+    throw LogError.fromSystem(e, `copying ${basename(path)} to the backup`, to);
+  } finally {
+    closeSync(out);
+    io.close(src);
+  }
+}
+
+export function syncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw LogError.fromSystem(e, 'syncing the backup directory', dir);
+  }
+}
