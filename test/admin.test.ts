@@ -154,6 +154,25 @@ test('resetCursor and deleteCursor are refused while a consumer holds the cursor
   await p.close();
 });
 
+test('a damaged cursor file: reset writes it anew at the target, delete removes it, and other cursors reset as before', async () => {
+  const logDir = await logOf(50);
+  for (const id of ['billing', 'other']) {
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx(id) });
+    await c.nonblockingProcess(20, () => 'commit');
+    await c.close();
+  }
+  const damaged = join(logDir, 'cursors', 'client.other.cursor');
+  writeFileSync(damaged, 'garbage'); // no valid slot
+  assert.equal(await resetCursor(logDir, 'billing', { to: 'latest' }), { id: 'billing', from: 20, to: 50 }, 'a healthy cursor beside a damaged one');
+  assert.equal(await resetCursor(logDir, 'other', { to: 5 }), { id: 'other', from: null, to: 5 });
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('other') });
+  assert.is(c.nextOffset, 5);
+  await c.close();
+  writeFileSync(damaged, 'garbage');
+  assert.equal(await deleteCursor(logDir, 'other'), { id: 'other', committedOffset: null });
+  assert.equal((await inspectLog(logDir)).cursors.map((x) => [x.id, x.committedOffset]), [['billing', 50]]);
+});
+
 test("the globalTx cursor is '@global' beside a clientTx cursor of the id 'global'", async () => {
   const { logDir, p } = await liveLogOf(30);
   const g = await Consumer.open({ logDir, style: ConsumerStyle.globalTx() });

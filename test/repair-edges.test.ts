@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, inspectLog, repairLog } from '../dist/index.js';
 import { encodeDurableHint } from '../src/storage/durable-hint.js';
 import { digestDir, logOf, readTexts, rejectsWith, suite, tempDir } from './kit.js';
+import { cli, killCliProcesses } from './cli-kit.js';
 
 const test = suite('repair-edges');
+test.after(killCliProcesses);
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 const N = 400;
@@ -100,6 +102,18 @@ test('a dry run beside a leftover producer.lock changes nothing; a backup direct
   await repairLog(logDir, { backupDir: again });
   const second = await damaged(2);
   await rejectsWith(repairLog(second.logDir, { backupDir: again }), 'ERR_IO');
+});
+
+test('a damaged cursor file is left to cursor reset or delete: repair, its dry run and tail go on', async () => {
+  const { logDir } = await damaged(2);
+  const other = join(logDir, 'cursors', 'client.other.cursor');
+  writeFileSync(other, 'garbage'); // a cursor file with no valid slot
+  const t = cli('tail', logDir, '-n', '2');
+  assert.is(t.status, 0, t.stderr);
+  assert.ok((await repairLog(logDir, { dryRun: true })).cut !== null);
+  const r = await repairLog(logDir, { backupDir: join(tempDir(), 'backup') });
+  assert.equal(r.actions.filter((a) => a.action === 'reset-cursor').map((a) => a.file), ['billing']);
+  assert.equal(readFileSync(other, 'utf8'), 'garbage', 'left as it was');
 });
 
 test.run();

@@ -5,7 +5,7 @@
  * (directory, id, target, that the cursor exists) is checked before anything is written: bad input
  * leaves the directory byte-identical.
  */
-import { CursorFile, readCursorFile } from '../cursor/cursor-file.js';
+import { CursorFile, readCursorFile, type CursorValue } from '../cursor/cursor-file.js';
 import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { offsetAtTime } from '../reader/time-seek.js';
@@ -15,7 +15,7 @@ import { acquireLock, type HeldLock } from '../storage/lock.js';
 import { describe } from '../validate.js';
 import { adminLogDir } from './admin-dir.js';
 import { cursorNames, type CursorNames } from './cursor-ids.js';
-import { inspectWith } from './inspect.js';
+import { logOffsets } from './inspect.js';
 
 /**
  * Where resetCursor moves a cursor: `'oldest'` (the log start), `'latest'` (the durable end), an offset
@@ -41,8 +41,8 @@ export interface ResetCursorOptions {
 export interface ResetResult {
   /** The cursor's admin id (a consumer id, or `'@global'`). */
   readonly id: string;
-  /** The committed offset before the reset. */
-  readonly from: number;
+  /** The committed offset before the reset; null when the cursor file was damaged (it is written anew, its state lost). */
+  readonly from: number | null;
   /** The committed offset now. */
   readonly to: number;
 }
@@ -73,7 +73,7 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   const before = existingCursor(io, names);
   const target = resolveTarget(io, realDir, o.to);
   return underLock(io, names, () => {
-    const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target);
+    const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
     try {
       file.reset(target, o.state === 'clear' ? null : undefined);
     } finally {
@@ -95,8 +95,8 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
 export async function deleteCursor(dir: string, id: string): Promise<{
   /** The cursor's admin id. */
   readonly id: string;
-  /** The committed offset it held. */
-  readonly committedOffset: number;
+  /** The committed offset it held; null when its file was damaged. */
+  readonly committedOffset: number | null;
 }> {
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
@@ -125,15 +125,24 @@ function checkResetOptions(options: unknown): ResetCursorOptions {
   return o as ResetCursorOptions;
 }
 
-/** The committed offset of an existing cursor; ERR_INVALID_OPTION (option id) when it does not exist. */
-function existingCursor(io: FileIO, names: CursorNames): number {
-  const v = readCursorFile(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
+/**
+ * The committed offset of an existing cursor, null when its file holds no valid slot (damaged: reset
+ * and delete are how it is dealt with); ERR_INVALID_OPTION (option id) when it does not exist.
+ */
+function existingCursor(io: FileIO, names: CursorNames): number | null {
+  let v: CursorValue | null;
+  try {
+    v = readCursorFile(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
+  } catch (e) {
+    if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) return null;
+    throw e;
+  }
   if (v === null) throw noCursor(names);
   return v.offset;
 }
 
 function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {
-  const { logStartOffset: start, durableOffset: end } = inspectWith(io, dir);
+  const { logStartOffset: start, durableOffset: end } = logOffsets(io, dir); // other cursors' files, damaged or not, play no part
   if (to === 'oldest') return start;
   if (to === 'latest') return end;
   if (typeof to === 'number') {

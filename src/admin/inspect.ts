@@ -65,18 +65,24 @@ export async function inspectLog(where: string | { backend: LogBackend }): Promi
 
 /** inspectLog on a checked real directory path. */
 export function inspectWith(io: FileIO, dir: string): LogInfo {
+  const { bases, logStartOffset, nextOffset: end, durableOffset, producer } = logOffsets(io, dir);
+  const segments = summarize(io, dir, bases, end);
+  const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
+  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
+  return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
+}
+
+/** The log's start, end and durable end as inspectLog reports them, without reading any cursor. */
+export function logOffsets(io: FileIO, dir: string): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
   const end = readLogBounds(io, dir).end;
-  const segments = summarize(io, dir, bases, end);
   const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
   const producer = liveHolder(io, producerLockPath(dir));
   const hint = readDurableHint(io, dir);
   // No hint: nothing was synced since the directory was created, or it is a log of a closed producer
   // whose hint was removed; with no producer alive, every whole frame in the files is all there is.
   const durableOffset = Math.max(logStartOffset, Math.min(end, hint ?? (producer === null ? end : logStartOffset)));
-  const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
-  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
-  return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
+  return { bases, logStartOffset, nextOffset: end, durableOffset, producer };
 }
 
 /** Each segment's size, record count and first timestamp (`end`: the log's end). */

@@ -61,7 +61,7 @@ async function reset(args: string[], cmd: Command): Promise<number> {
   const [dir, id] = positionals(got, ['dir', 'id']);
   const r = await resetCursor(dir!, id!, { to: target(values), state: values['clear-state'] === true ? 'clear' : 'keep' });
   if (values.json === true) await out(`${JSON.stringify(r)}\n`);
-  else message(`cursor ${r.id} moved from ${r.from} to ${r.to}`);
+  else message(`cursor ${r.id} moved from ${r.from ?? 'a damaged file'} to ${r.to}`);
   return 0;
 }
 
@@ -71,6 +71,6 @@ async function remove(args: string[], cmd: Command): Promise<number> {
   const [dir, id] = positionals(got, ['dir', 'id']);
   const r = await deleteCursor(dir!, id!);
   if (values.json === true) await out(`${JSON.stringify(r)}\n`);
-  else message(`cursor ${r.id} deleted (it was at ${r.committedOffset})`);
+  else message(`cursor ${r.id} deleted (it was ${r.committedOffset === null ? 'a damaged file' : `at ${r.committedOffset}`})`);
   return 0;
 }

@@ -3,7 +3,9 @@
  * appended after them, as they come (from a producer in any process: a nonTx consumer's blocking
  * iterator, which watches the directory and polls). -f runs until Ctrl-C or SIGTERM.
  */
-import { inspectLog } from '../admin/inspect.js';
+import { adminLogDir } from '../admin/admin-dir.js';
+import { logOffsets } from '../admin/inspect.js';
+import { fileIO } from '../storage/file-io.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence } from '../types.js';
 import { EXIT_INTERRUPTED, helped, out, parse, positionals, stdoutClosed, wholeNumber, type Command } from './common.js';
@@ -27,7 +29,8 @@ export const tailCommand: Command = {
     const [dir] = positionals(got, ['dir']);
     const count = values.lines === undefined ? DEFAULT_COUNT : wholeNumber('--lines', values.lines);
     const json = values.json === true;
-    const info = await inspectLog(dir!);
+    const io = await fileIO();
+    const info = logOffsets(io, adminLogDir(io, dir!)); // the offsets only: a damaged cursor file is no reason not to read
     const from = Math.max(info.logStartOffset, info.nextOffset - count);
     // Retention may delete `from` meanwhile: then the tail starts at the new log start.
     const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });

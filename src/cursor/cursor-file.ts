@@ -146,6 +146,15 @@ export function readCursorFile(io: FileIO, path: string, name: string): CursorVa
   return which === 'A' ? slots.a : slots.b;
 }
 
+function readUnlessDamaged(io: FileIO, path: string, name: string): CursorValue | null {
+  try {
+    return readCursorFile(io, path, name);
+  } catch (e) {
+    if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) return null;
+    throw e;
+  }
+}
+
 /** An open cursor file: commit() writes the older slot and fdatasyncs it. One owner at a time (lock). */
 export class CursorFile {
   private constructor(
@@ -159,10 +168,14 @@ export class CursorFile {
     readonly created: boolean,
   ) {}
 
-  /** Opens (or creates at `initialOffset`, durably) the cursor file at `dir/name`. */
-  static open(io: FileIO, dir: string, name: string, initialOffset: number): CursorFile {
+  /**
+   * Opens (or creates at `initialOffset`, durably) the cursor file at `dir/name`. With
+   * `replaceDamaged` (the cursor admin's reset), a file that holds no valid slot is written anew, by
+   * the same rename over it that creates one; otherwise it is ERR_LOG_CORRUPT.
+   */
+  static open(io: FileIO, dir: string, name: string, initialOffset: number, replaceDamaged = false): CursorFile {
     const path = join(dir, name);
-    const existing = readCursorFile(io, path, name);
+    const existing = replaceDamaged ? readUnlessDamaged(io, path, name) : readCursorFile(io, path, name);
     if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing, path, false);
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;
