@@ -4,9 +4,11 @@
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy } from '../dist/index.js';
+import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type ProducerOptions } from '../dist/index.js';
 import { suite, tempDir, waitFor, throwsWith, rejectsWith } from './kit.js';
+import { clearFaults, setFaults } from './faults.js';
 
 const test = suite('retention');
 
@@ -113,6 +115,72 @@ test('blockingMinimumRetention: appends resume once protected segments age out',
   await p.flush();
   assert.ok(p.logStartOffset > 0);
   assert.ok(bytesOnDisk(logDir) <= 16384);
+  await p.close();
+});
+
+/** Options of a log that retention blocks after a few KiB (a cursor, or age, holds every segment). */
+const blocking = (logDir: string): ProducerOptions => ({
+  logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 4096, maxTotalBytes: 16384,
+  blockingMinimumRetention: 600_000, appendTimeoutMs: 200, ringBytes: 65536, maxBatchBytes: 1024,
+});
+
+/** Appends until ERR_LOG_FULL; returns how many were taken. */
+function fill(p: Producer): number {
+  let n = 0;
+  throwsWith(() => { for (;;) { p.append(`rec-${n}-${'r'.repeat(60)}`); n++; } }, 'ERR_LOG_FULL');
+  return n;
+}
+
+test('a cursors folder the writer cannot list holds everything back (ERR_LOG_FULL), as an unreadable cursor file does', async () => {
+  const logDir = tempDir();
+  const opts = { logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, blockingMinimumRetention: 0, appendTimeoutMs: 300, ringBytes: 65536, maxBatchBytes: 1024 };
+  // The writer thread's listings of cursors/ fail (EMFILE: too many open files), from its start on.
+  setFaults({ rules: [{ op: 'readdir', path: 'cursors$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EMFILE' } }] });
+  const p = await Producer.open(opts);
+  clearFaults();
+  p.append('rec-0');
+  await p.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('slow') });
+  await c.nonblockingProcess(1, () => 'commit');
+  let code: string | null = null;
+  try {
+    for (let i = 1; i < 2000; i++) p.append(`rec-${i}-${'x'.repeat(80)}`);
+    await p.flush(); // or the appends all went into the ring, and the writer holds them
+  } catch (e) {
+    code = (e as { code?: string }).code ?? null;
+  }
+  assert.is(code, 'ERR_LOG_FULL', 'retention held the records back');
+  assert.is(p.logStartOffset, 0, 'the segment the cursor needs is kept');
+  await c.close();
+  await p.close();
+});
+
+test('close() after ERR_PRODUCER_STALLED while retention holds records in the ring: they are written, close settles', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open(blocking(logDir));
+  fill(p);
+  const holder = new Worker(new URL('./fixtures/attached-producer.mjs', import.meta.url), { workerData: { mode: 'hold', token: p.share() }, execArgv: [] });
+  await new Promise<void>((resolve) => holder.on('message', (m) => { if ('holding' in m) resolve(); }));
+  await holder.terminate(); // dies holding the append lock
+  throwsWith(() => p.append('after'), 'ERR_PRODUCER_STALLED');
+  const closed = p.close().then(() => 'resolved', (e: { code?: string }) => e.code ?? 'rejected');
+  let outcome: string | null = null;
+  void closed.then((o) => { outcome = o; });
+  await waitFor(() => outcome !== null, 'close() to settle');
+  assert.is(outcome, 'ERR_PRODUCER_STALLED');
+});
+
+test('a writer that retention blocks sleeps, also once a flush has asked for the records it holds', async () => {
+  const p = await Producer.open(blocking(tempDir()));
+  fill(p);
+  await rejectsWith(p.flush(), 'ERR_LOG_FULL');
+  // retentionBlockedMs counts the time the writer spends asleep while blocked: a writer that sleeps
+  // gathers it as fast as the clock runs; one that comes back at once (a spin) gathers a fraction.
+  const blocked0 = p.stats().retentionBlockedMs;
+  const t0 = performance.now();
+  await waitFor(() => p.stats().retentionBlockedMs - blocked0 >= 1000, 'a second asleep, blocked by retention', 20_000);
+  const wall = performance.now() - t0;
+  assert.ok(wall < 3000, `a second asleep took ${Math.round(wall)} ms: the writer is mostly awake, not waiting`);
   await p.close();
 });
 

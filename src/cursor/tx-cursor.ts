@@ -157,8 +157,9 @@ export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
   let names: string[];
   try {
     names = io.readdir(dir);
-  } catch {
-    return null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    return 0; // cannot list the cursors: protect everything, as for a cursor file that cannot be read
   }
   let low: number | null = null;
   for (const n of names) {

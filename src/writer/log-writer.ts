@@ -142,10 +142,11 @@ export class LogWriter {
     if (!blocked && this.spinForWork()) return;
     Atomics.store(i32, I32.WRITER_SLEEPING, 1);
     const wake = Atomics.load(i32, I32.WRITER_WAKE);
-    const idle = (blocked || (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail)
+    // Blocked by retention: everything written is already durable (writeGroup synced), so a flush
+    // target above it waits for retention like the records do; it must not keep the writer awake.
+    const idle = (blocked || ((Atomics.load(i32, I32.HEAD) >>> 0) === this.tail && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset))
       && Atomics.load(i32, I32.STATE) === State.RUNNING
-      && Atomics.load(i32, I32.CONTROL_CALLS) === 0
-      && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset;
+      && Atomics.load(i32, I32.CONTROL_CALLS) === 0;
     if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
     Atomics.store(i32, I32.WRITER_SLEEPING, 0);
   }

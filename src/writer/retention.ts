@@ -112,7 +112,8 @@ export class Retention {
     const { maxTotalBytes, blockingMinimumRetention } = this.opts;
     if (blockingMinimumRetention === null || maxTotalBytes === null) return 0;
     if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
-    if (Atomics.load(this.c.i32, I32.STATE) === State.CLOSING) return 0;
+    const state = Atomics.load(this.c.i32, I32.STATE);
+    if (state === State.CLOSING || state === State.FAILED) return 0; // draining: what append() accepted is written
     this.apply(frameBytes);
     if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     // With only the active segment there is nothing that could ever be deleted: seal it early so it
