@@ -155,6 +155,12 @@ export class KvCursor implements CursorStore {
 
   private async commit(value: CursorValue): Promise<void> {
     if (this.failure !== null) throw this.failure;
+    if (this.lease.lost !== null) {
+      // A renewal found the lease expired or taken: another consumer may own the cursor now. Writing
+      // would fence that one off (the revision check fences only an owner someone committed after).
+      this.failure = new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key}'s lease is lost (${this.lease.lost.message}): this consumer commits nothing more`, {}, { cause: this.lease.lost });
+      throw this.failure;
+    }
     const writer = `${this.lease.token}.${++this.commits}`;
     const bytes = encode(value, writer);
     const what = `committing cursor ${this.key} at offset ${value.offset}`;

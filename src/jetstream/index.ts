@@ -96,13 +96,17 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
-    const { state } = await session.streamInfo();
-    const bounds = boundsOf(state);
+    let { state } = await session.streamInfo();
+    let bounds = boundsOf(state);
     let at: number;
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
     } else {
       cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, start.commitEveryRecords, start.commitEveryMs, ride);
+      // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
+      // they may predate records the cursor's last owner read and committed before it let go.
+      ({ state } = await session.streamInfo());
+      bounds = boundsOf(state);
       // A cursor that never committed stands for "from the oldest record", as locally.
       if ((cursor.created || toOldest) && cursor.nextOffset < bounds.startOffset) {
         await cursor.advance(bounds.startOffset, undefined);
