@@ -94,3 +94,8 @@ export async function checkDedupWindow(session: Session, window: DedupWindowOpti
       { code: 'RL_JETSTREAM_DEDUP' });
   }
 }
+
+/** A producer call the JetStream backend does not support yet: ERR_INVALID_OPTION naming it. */
+export function notYet(what: string): LogError {
+  return LogError.invalidOption(what, `the JetStream backend does not support producer.${what}() yet`);
+}

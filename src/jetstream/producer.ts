@@ -39,7 +39,7 @@ import { PublishStats } from './producer-stats.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError, WRITER_HEADER } from './resync.js';
-import { checkAgainstServer, checkDedupWindow, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
+import { checkAgainstServer, checkDedupWindow, notYet, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
@@ -261,6 +261,13 @@ export class JetStreamProducer implements BackendProducer {
 
   private onAck(r: Queued, ack: PubAck, sentAt: number): void {
     if (this.failure !== null) return;
+    if (ack.duplicate && ack.seq !== r.offset + 1 && r.dedupKey !== undefined) {
+      // The stream remembers a key the producer's window does not (docs/jetstream.md): as locally,
+      // a key that left the window makes a new record, published again without the key.
+      r.dedupKey = undefined;
+      this.startResync(r, new Error(`the stream took record ${r.offset} for a duplicate of stream sequence ${ack.seq}`));
+      return;
+    }
     // A duplicate at the record's own sequence is a dedupKey record published again by a resync.
     if (ack.seq !== r.offset + 1 || (ack.duplicate && r.dedupKey === undefined)) {
       this.fail(new LogError(ErrorCode.INTERNAL,
@@ -305,6 +312,11 @@ export class JetStreamProducer implements BackendProducer {
       this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${stream} failed: ${(e as Error)?.message ?? String(e)}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
       return;
     }
+    this.startResync(r, e);
+  }
+
+  /** Reads back the records in doubt from the first not acknowledged (resync.ts), then publishes on from the stream's end. */
+  private startResync(r: Queued, e: unknown): void {
     this.generation++;
     this.queue.sent = 0;
     this.counters.resynced();
@@ -323,10 +335,7 @@ export class JetStreamProducer implements BackendProducer {
         if (end > acked) this.pump();
         else setTimeout(this.pump, RESYNC_PAUSE_MS);
       },
-      (err: LogError) => {
-        this.resyncing = null;
-        this.fail(err);
-      },
+      (err: LogError) => { this.resyncing = null; this.fail(err); },
     );
   }
 
@@ -336,8 +345,4 @@ export class JetStreamProducer implements BackendProducer {
     for (const w of this.flushWaiters.splice(0)) w.reject(e);
     for (const w of this.roomWaiters.splice(0)) w();
   }
-}
-
-function notYet(what: string): LogError {
-  return LogError.invalidOption(what, `the JetStream backend does not support producer.${what}() yet`);
 }

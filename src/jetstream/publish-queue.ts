@@ -14,7 +14,8 @@ export interface Queued {
   readonly offset: number;
   readonly data: Uint8Array;
   readonly headers: MsgHdrs | null;
-  readonly dedupKey: string | undefined;
+  /** Its Nats-Msg-Id; dropped when the stream took the record for a duplicate the producer's window no longer holds. */
+  dedupKey: string | undefined;
   /** What the record counts against maxQueueBytes: its size (data, key, headers) plus RECORD_OVERHEAD_BYTES. */
   readonly bytes: number;
 }
