@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { LogError } from '../src/errors.js';
 import { rebuildDedupWindow } from '../src/producer/dedup-rebuild.js';
-import { readIndex } from '../src/segment/offset-index.js';
 import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
-import { suite, tempDir, waitFor } from './kit.js';
-import { damage, framesOf } from './reader-kit.js';
+import { suite, tempDir } from './kit.js';
+import { damage } from './reader-kit.js';
+import { framePerMillisecond } from './time-kit.js';
 
 const test = suite('dedup-rebuild');
 
@@ -83,21 +83,9 @@ test('index entries that do not name their frames cost a longer scan, not a refu
 
 test('a { ms } window whose first record lies behind a damaged frame header: ERR_LOG_CORRUPT, not a window that forgot its keys', async () => {
   const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), indexIntervalBytes: 512, dedupWindow: { records: 100 } });
-  // One frame per record, each in a millisecond of its own, so that a time falls between two frames.
-  for (let i = 0; i < 40; i++) {
-    p.append(`r${i} ${'p'.repeat(40)}`, { dedupKey: `k${i}` });
-    await p.flush();
-    const stamp = framesOf(logDir).at(-1)!.h.timestampMs;
-    await waitFor(() => Date.now() > stamp, 'the clock to pass the frame\'s millisecond');
-  }
-  await p.close();
-  const frames = framesOf(logDir);
   // The search walks frame by frame from the last index entry older than the window's start: damage the
-  // frame after an entry's frame, and start the window at the frame after that (offset v + 1).
-  const entries = readIndex(nodeFileIO, frames[0]!.path.replace(/\.seg$/, '.idx'), 0, Infinity).offsets;
-  const v = entries.find((o) => o >= 15)! + 1;
-  assert.ok(v + 1 < 40 && !entries.includes(v) && !entries.includes(v + 1), `entries ${entries.join(',')}`);
+  // frame after an entry's frame (v), and start the window at the frame after that (offset v + 1).
+  const { frames, v } = await framePerMillisecond(logDir, true);
   const victim = frames[v]!;
   const windowStart = frames[v + 1]!.h.timestampMs;
   damage(victim.path, victim.pos); // the frame's magic

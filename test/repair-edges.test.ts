@@ -7,29 +7,22 @@
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, inspectLog, repairLog } from '../dist/index.js';
 import { encodeDurableHint } from '../src/storage/durable-hint.js';
-import { digestDir, logOf, readTexts, rejectsWith, suite, tempDir } from './kit.js';
+import { digestDir, readTexts, rejectsWith, suite, tempDir } from './kit.js';
 import { cli, killCliProcesses } from './cli-kit.js';
+import { N, logWithCursor, texts } from './repair-kit.js';
 
 const test = suite('repair-edges');
 test.after(killCliProcesses);
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
-const N = 400;
-const texts = Array.from({ length: N }, (_, i) => `record-${i}-${'x'.repeat(i % 40)}`);
-
-/** A closed log of N records in segments of about 2 KiB, cursor `billing` at its end, a byte flipped in segment `victim`. */
+/** The repair kit's log with a byte flipped in the middle of segment `victim`. */
 async function damaged(victim: number): Promise<{ logDir: string; segs: string[] }> {
-  const logDir = await logOf(texts, { fileRollSize: 2048, indexIntervalBytes: 512, flushAfter: (i: number) => i % 7 === 6 });
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
-  await c.nonblockingProcess(N, () => 'commit');
-  await c.close();
-  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-  assert.ok(segs.length >= 5, `${segs.length} segments`);
+  const { logDir, segs } = await logWithCursor();
   const b = readFileSync(join(logDir, segs[victim]!));
   b[Math.floor(b.length / 2)] ^= 0xff;
   writeFileSync(join(logDir, segs[victim]!), b);

@@ -12,21 +12,14 @@ import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, inspectLog, repairLog, verifyLog } from '../dist/index.js';
 import { digestDir, logOf, readTexts, rejectsWith, suite, tempDir } from './kit.js';
 import { cli, killCliProcesses } from './cli-kit.js';
+import { N, logWithCursor, texts } from './repair-kit.js';
 
 const test = suite('repair');
 test.after(killCliProcesses);
 
-const N = 400;
-const texts = Array.from({ length: N }, (_, i) => `record-${i}-${'x'.repeat(i % 40)}`);
-
-/** A closed log of N records in segments of about 2 KiB, a clientTx cursor at its end; its files' bytes. */
+/** The repair kit's log; its files' bytes. */
 async function damagedBase(): Promise<{ logDir: string; segs: string[]; files: Map<string, Buffer> }> {
-  const logDir = await logOf(texts, { fileRollSize: 2048, indexIntervalBytes: 512, flushAfter: (i: number) => i % 7 === 6 });
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
-  await c.nonblockingProcess(N, () => 'commit');
-  await c.close();
-  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-  assert.ok(segs.length >= 5, `${segs.length} segments`);
+  const { logDir, segs } = await logWithCursor();
   return { logDir, segs, files: new Map(readdirSync(logDir).filter((f) => /\.(seg|idx)$|^durable/.test(f)).map((f) => [f, readFileSync(join(logDir, f))])) };
 }
 

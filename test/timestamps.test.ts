@@ -8,10 +8,9 @@
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
-import { suite, prng, rejectsWith, tempDir, waitFor } from './kit.js';
-import { damage, framesOf } from './reader-kit.js';
-import { readIndex } from '../src/segment/offset-index.js';
-import { nodeFileIO } from '../src/storage/file-io.js';
+import { suite, prng, rejectsWith, tempDir } from './kit.js';
+import { damage } from './reader-kit.js';
+import { framePerMillisecond } from './time-kit.js';
 import { readTrace, withFaults } from './faults.js';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
@@ -151,18 +150,7 @@ test('after the end, Whence.timestamp gives the next record appended; the seek r
 
 test('a damaged frame header between the walk\'s start and the time: the reader meets it (ERR_LOG_CORRUPT), never starts past it', async () => {
   const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), indexIntervalBytes: 512 });
-  for (let i = 0; i < 40; i++) { // a frame per record, each in a millisecond of its own
-    p.append(`r${i} ${'p'.repeat(40)}`);
-    await p.flush();
-    const stamp = framesOf(logDir).at(-1)!.h.timestampMs;
-    await waitFor(() => Date.now() > stamp, 'the clock to pass the frame\'s millisecond');
-  }
-  await p.close();
-  const frames = framesOf(logDir);
-  const entries = readIndex(nodeFileIO, frames[0]!.path.replace(/\.seg$/, '.idx'), 0, Infinity).offsets;
-  const v = entries.find((o) => o >= 15)! + 1; // the frame after an index entry's: the walk steps onto it
-  assert.ok(v + 1 < 40 && !entries.includes(v) && !entries.includes(v + 1), `entries ${entries.join(',')}`);
+  const { frames, v } = await framePerMillisecond(logDir); // frame v: the walk from an index entry steps onto it
   damage(frames[v]!.path, frames[v]!.pos);
   const err = await rejectsWith(async () => {
     const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(frames[v + 1]!.h.timestampMs)) });
