@@ -11,8 +11,9 @@
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
  * from there. A walk that meets bytes holding no frame of the offset due there answers that offset,
- * so the reader meets the damage too instead of starting past it. Records written by format 1, whose timestamps could step back with the wall clock,
- * give a record at or after the time, not always the first one.
+ * so the reader meets the damage too instead of starting past it. Records written by format 1, whose
+ * timestamps could step back with the wall clock, give a record at or after the time, not always the
+ * first one.
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { readIndex, type IndexEntries } from '../segment/offset-index.js';
