@@ -155,10 +155,11 @@ export class KvCursor implements CursorStore {
 
   private async commit(value: CursorValue): Promise<void> {
     if (this.failure !== null) throw this.failure;
-    if (this.lease.lost !== null) {
-      // A renewal found the lease expired or taken: another consumer may own the cursor now. Writing
-      // would fence that one off (the revision check fences only an owner someone committed after).
-      this.failure = new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key}'s lease is lost (${this.lease.lost.message}): this consumer commits nothing more`, {}, { cause: this.lease.lost });
+    if (this.lease.takenOver) {
+      // A renewal found the lease held by another consumer: that one owns the cursor now. Writing would
+      // fence it off (the revision check fences only an owner someone committed after). A lease that
+      // only expired (an outage, an election) leaves the commit to the revision check, as before.
+      this.failure = new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key}'s lease is lost (${this.lease.lost?.message}): this consumer commits nothing more`, {}, { cause: this.lease.lost });
       throw this.failure;
     }
     const writer = `${this.lease.token}.${++this.commits}`;

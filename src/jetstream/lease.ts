@@ -64,6 +64,8 @@ export class Lease {
   private renewing: Promise<void> | null = null;
   /** Set when a renewal failed: the lease may be somebody else's now. */
   lost: Error | null = null;
+  /** The lease was lost to another holder (its entry names another token), not only expired. */
+  takenOver = false;
 
   private readonly intervalMs: number;
   private readonly tryTimeoutMs: number;
@@ -178,7 +180,10 @@ export class Lease {
         return false;
       }
       if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms`, { cause: e });
-      else this.lost = new Error(`another holder took it: ${entry.string()}`, { cause: e });
+      else {
+        this.lost = new Error(`another holder took it: ${entry.string()}`, { cause: e });
+        this.takenOver = true;
+      }
       return true;
     }
   }
