@@ -5,7 +5,7 @@
  * (directory, id, target, that the cursor exists) is checked before anything is written: bad input
  * leaves the directory byte-identical.
  */
-import { CursorFile, readCursorFile, type CursorValue } from '../cursor/cursor-file.js';
+import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.js';
 import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { offsetAtTime } from '../reader/time-seek.js';
@@ -130,15 +130,9 @@ function checkResetOptions(options: unknown): ResetCursorOptions {
  * and delete are how it is dealt with); ERR_INVALID_OPTION (option id) when it does not exist.
  */
 function existingCursor(io: FileIO, names: CursorNames): number | null {
-  let v: CursorValue | null;
-  try {
-    v = readCursorFile(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
-  } catch (e) {
-    if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) return null;
-    throw e;
-  }
+  const v = readCursorOrDamage(io, names.filePath, `${names.stem}${CURSOR_SUFFIX}`);
   if (v === null) throw noCursor(names);
-  return v.offset;
+  return v === DAMAGED ? null : v.offset;
 }
 
 function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {

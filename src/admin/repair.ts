@@ -37,7 +37,7 @@ import { adminLogDir } from './admin-dir.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
-import { CursorFile, readCursorFile } from '../cursor/cursor-file.js';
+import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.js';
 
 /** Where the log stops being a chain of valid frames. */
 export interface RepairCut {
@@ -294,16 +294,10 @@ function cursorsPast(io: FileIO, dir: string, end: number, locks: HeldLock[] | n
   for (const name of names) {
     const id = cursorIdOfFile(name);
     if (id === null) continue;
-    let value: ReturnType<typeof readCursorFile>;
-    try {
-      value = readCursorFile(io, join(cursorDir(dir), name), name);
-    } catch (e) {
-      // A cursor file with no valid slot is not repair's to mend (cursor reset or delete is): it is
-      // left as it is, and the rest of the log repaired.
-      if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) continue;
-      throw e;
-    }
-    if (value === null || value.offset <= end) continue;
+    // A cursor file with no valid slot is not repair's to mend (cursor reset or delete is): it is
+    // left as it is, and the rest of the log repaired.
+    const value = readCursorOrDamage(io, join(cursorDir(dir), name), name);
+    if (value === null || value === DAMAGED || value.offset <= end) continue;
     const lockPath = cursorNames(dir, id).lockPath;
     const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by a consumer${pid !== null ? ` (pid ${pid})` : ''}: close that consumer first`, { file: lockPath });
     if (locks !== null) locks.push(takeLock(io, lockPath, held));

@@ -120,7 +120,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     this.busy = false;
     this.source.disarm();
     try {
-      if (!this.released) return this.cursor?.sync();
+      return this.syncCursor();
     } finally {
       // A close() waiting for this call goes on now; the call's own promise settles right after.
       const end = this.endCall;

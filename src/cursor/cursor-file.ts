@@ -146,14 +146,18 @@ export function readCursorFile(io: FileIO, path: string, name: string): CursorVa
   return which === 'A' ? slots.a : slots.b;
 }
 
-function readUnlessDamaged(io: FileIO, path: string, name: string): CursorValue | null {
+/** readCursorFile, with DAMAGED for a file that holds no valid slot (where it throws ERR_LOG_CORRUPT). */
+export function readCursorOrDamage(io: FileIO, path: string, name: string): CursorValue | null | typeof DAMAGED {
   try {
     return readCursorFile(io, path, name);
   } catch (e) {
-    if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) return null;
+    if (e instanceof LogError && e.code === ErrorCode.LOG_CORRUPT) return DAMAGED;
     throw e;
   }
 }
+
+/** readCursorOrDamage's answer for a cursor file that holds no valid slot. */
+export const DAMAGED = 'damaged';
 
 /** An open cursor file: commit() writes the older slot and fdatasyncs it. One owner at a time (lock). */
 export class CursorFile {
@@ -175,7 +179,8 @@ export class CursorFile {
    */
   static open(io: FileIO, dir: string, name: string, initialOffset: number, replaceDamaged = false): CursorFile {
     const path = join(dir, name);
-    const existing = replaceDamaged ? readUnlessDamaged(io, path, name) : readCursorFile(io, path, name);
+    const read = replaceDamaged ? readCursorOrDamage(io, path, name) : readCursorFile(io, path, name);
+    const existing = read === DAMAGED ? null : read;
     if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing, path, false);
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;

@@ -13,13 +13,13 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, decodeFrameHeader } from '../format/frame.js';
+import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
 import { decodeAttributes } from '../format/record.js';
 import { offsetAtTime } from '../reader/time-seek.js';
 import { floorEntry, readIndex } from '../segment/offset-index.js';
 import { indexName, listLogDir, segmentName } from '../segment/segment-files.js';
-import { scanFrames } from '../storage/frame-scan.js';
-import { readFull, type FileIO } from '../storage/file-io.js';
+import { readFrameAt, scanFrames } from '../storage/frame-scan.js';
+import type { FileIO } from '../storage/file-io.js';
 import { DedupWindow, type DedupWindowOption } from './dedup-window.js';
 
 /** Builds the window over the log in `dir`, whose next offset is `nextOffset`. */
@@ -83,12 +83,9 @@ function scanSegment(io: FileIO, dir: string, base: number, from: number, window
  */
 function scanStart(io: FileIO, fd: number, dir: string, base: number, bytes: number, from: number): { position: number; offset: number } {
   const index = readIndex(io, join(dir, indexName(base)), base, bytes);
-  const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   for (let e = floorEntry(index, from); e >= 0; e--) {
-    const position = index.positions[e]!;
-    if (readFull(io, fd, head, 0, FRAME_HEADER_BYTES, position) < FRAME_HEADER_BYTES) continue;
-    const h = decodeFrameHeader(head, 0);
-    if (typeof h !== 'string' && h.baseOffset === index.offsets[e]) return { position, offset: h.baseOffset };
+    const h = readFrameAt(io, fd, bytes, index.positions[e]!);
+    if (typeof h !== 'string' && h.baseOffset === index.offsets[e]) return { position: index.positions[e]!, offset: h.baseOffset };
   }
   return { position: SEGMENT_HEADER_BYTES, offset: base };
 }
