@@ -75,6 +75,9 @@ export class Pull {
   owedEnd = 0;
   private lastRecordMs = 0;
   private lastLifeMs = 0;
+  /** Records delivered: the watchdog notes their arrival at its tick (no clock read per record). */
+  private arrivals = 0;
+  private arrivalsSeen = 0;
   /** Set when this side ends the current consumer; its records still arriving are dropped. */
   private ending: PullEnd | null = null;
   /** The current consumer's generation: records of an earlier one are dropped. */
@@ -253,7 +256,8 @@ export class Pull {
       return;
     }
     this.expected++;
-    this.sawLife(true);
+    this.arrivals++;
+    if (this.ride.failing) this.sawLife(true); // progress ends the outage's count at once
     this.target.push(msg);
     this.onRecord(msg, m.info.pending);
     this.onChange();
@@ -286,6 +290,10 @@ export class Pull {
 
   /** Ends a pull that stalled (see the module comment); run() makes it again. */
   private readonly watch = (): void => {
+    if (this.arrivals !== this.arrivalsSeen) {
+      this.arrivalsSeen = this.arrivals;
+      this.sawLife(true);
+    }
     if (this.resume !== null || this.messages === null || this.ending !== null) return;
     const limit = STALL_HEARTBEATS * this.heartbeatMs;
     const now = Date.now();

@@ -122,16 +122,19 @@ export class JsSource implements LogSource {
   /** Reads the stream's end; when records are past the reader, waits until one arrives, the pull fails, or close. */
   async fill(reader: RecordReader, signal: AbortSignal | undefined): Promise<boolean> {
     if (this.reader.buffered > 0 || this.reader.error !== null) return true;
-    let endOffset: number;
-    try {
-      ({ endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds()));
-    } catch (e) {
-      if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
-      throw e;
+    // Records below an end the stream reported are owed by the pull: only past it is the end read again.
+    if (reader.nextOffset >= this.knownEnd) {
+      let endOffset: number;
+      try {
+        ({ endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds()));
+      } catch (e) {
+        if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
+        throw e;
+      }
+      this.knownEnd = Math.max(this.knownEnd, endOffset);
     }
-    this.knownEnd = Math.max(this.knownEnd, endOffset);
-    if (reader.nextOffset >= endOffset || this.stopped) return false;
-    this.pull.owedEnd = Math.max(this.pull.owedEnd, endOffset);
+    if (reader.nextOffset >= this.knownEnd || this.stopped) return false;
+    this.pull.owedEnd = Math.max(this.pull.owedEnd, this.knownEnd);
     this.pull.start();
     // The pull delivers, or fails within its bound (pull.ts): this wait needs none of its own.
     while (this.reader.buffered === 0 && this.reader.error === null && !this.stopped && signal?.aborted !== true) {

@@ -126,9 +126,11 @@ export function ownHeadersOnly(m: JsMsg): boolean {
     let c = s;
     while (c < hdr && raw[c] !== COLON && raw[c]! >= 33 && raw[c]! <= 126) c++;
     if (c >= hdr || raw[c] !== COLON) return false;
-    const lf = raw.indexOf(LF, c);
-    if (lf < 0 || lf >= hdr || raw.indexOf(CR, c) !== lf - 1) return false;
-    s = lf + 1;
+    // The value runs to the line's CR LF (a byte loop: Buffer#indexOf is a native call, twice a line).
+    let e = c + 1;
+    while (e < hdr && raw[e] !== CR && raw[e] !== LF) e++;
+    if (e + 1 >= hdr || raw[e] !== CR || raw[e + 1] !== LF) return false;
+    s = e + 2;
   }
   return false;
 }
