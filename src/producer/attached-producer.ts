@@ -7,7 +7,7 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
-import { APPEND, I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
+import { APPEND, FailureCode, I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { optionalSignal, requireObject } from '../validate.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
@@ -132,11 +132,16 @@ export class AttachedProducer {
 
   /** The error that stopped the log (its code; the owner's `producer.error` has the details), or null. */
   get error(): LogError | null {
-    return Atomics.load(this.c.i32, I32.STATE) === State.FAILED ? this.stoppedError() : null;
+    return this.failedForReal() ? this.stoppedError() : null;
+  }
+
+  /** The log FAILED, and not by the owner's destroy() (which stops it on purpose, as a close). */
+  private failedForReal(): boolean {
+    return Atomics.load(this.c.i32, I32.STATE) === State.FAILED && Atomics.load(this.c.i32, I32.FAILURE) !== FailureCode.DESTROYED;
   }
 
   private stoppedError(): LogError {
-    if (Atomics.load(this.c.i32, I32.STATE) === State.FAILED) {
+    if (this.failedForReal()) {
       return new LogError(failureError(this.c), 'the log stopped after an error (the owning producer\'s error has the details)');
     }
     return new LogError(ErrorCode.LOG_CLOSED, this.closing !== null ? 'attached producer is closed' : 'the producer that owns the log is closed');

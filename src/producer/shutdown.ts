@@ -76,9 +76,11 @@ export class ProducerShutdown implements ClosesAtExit {
   durableWaiter(appendTimeoutMs: number): DurableWaiter {
     return {
       c: this.p.c, appendTimeoutMs,
+      // A flush that waits when the writer fails rejects with the writer's error, also once close()
+      // was called: its records are not durable, and ERR_LOG_CLOSED would read as an ordinary close.
       check: () => {
         if (this.destroyedWith !== null) throw this.destroyedWith;
-        if (this.p.link.failure !== null) throw this.stoppedError();
+        if (this.p.link.failure !== null) throw this.p.link.failure;
       },
       failed: () => this.failedFlush(),
       closed: () => LogError.closed('producer'),
@@ -90,7 +92,7 @@ export class ProducerShutdown implements ClosesAtExit {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.p.link.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
     clearTimeout(timer);
-    throw this.destroyedWith ?? this.stoppedError();
+    throw this.destroyedWith ?? this.p.link.error ?? this.stoppedError();
   }
 
   /**

@@ -117,7 +117,7 @@ export class WriterLink {
   markDestroyed(): void {
     this.failure ??= this.failureFromState();
     this.destroyed = true;
-    failLog(this.c, FailureCode.WRITER);
+    failLog(this.c, FailureCode.DESTROYED);
     this.failureReported();
   }
 

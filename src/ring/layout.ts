@@ -132,6 +132,8 @@ export const FailureCode = {
   WRITER: 5,
   /** A producer thread stopped inside an append, holding the append lock. */
   PRODUCER_STALLED: 6,
+  /** The owning producer's destroy() stopped the log on purpose: not a failure (ERR_LOG_CLOSED). */
+  DESTROYED: 7,
 } as const;
 
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
@@ -145,6 +147,7 @@ export const FAILURE_TO_ERROR: Readonly<Record<FailureCode, ErrorCode>> = {
   [FailureCode.INTERNAL]: ErrorCode.INTERNAL,
   [FailureCode.WRITER]: ErrorCode.WRITER_FAILED,
   [FailureCode.PRODUCER_STALLED]: ErrorCode.PRODUCER_STALLED,
+  [FailureCode.DESTROYED]: ErrorCode.LOG_CLOSED,
 };
 
 /** FAILURE_TO_ERROR read backwards; WRITER_FAILED comes back as WRITER, the last code that names it. */

@@ -17,19 +17,29 @@
  * RESULT (0 or the negative errno) and STATE := DONE; the writer cancels with ASKED -> IDLE and
  * collects with DONE -> IDLE. Every transition is a compare-and-exchange or made by the one side that
  * owns that state, so a call is made at most once and never on a descriptor the writer has closed.
+ *
+ * A helper that ends while it runs a call (an uncaught error, process.exit, out of memory) can no
+ * longer move TAKEN on, and the writer's event loop, blocked in settle(), never sees its exit event.
+ * So the helper's exit handler stores DIED for a call it holds, and where the OS names threads in
+ * /proc the helper stores its thread id (TID) and settle() looks, after each slice of waiting, whether
+ * that thread still exists (an end that runs no JavaScript). Either way the writer fails with ERR_IO:
+ * whether the data of that fdatasync reached the disk is unknown.
  */
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { getSystemErrorName } from 'node:util';
 import { moduleUrl } from '../embedded.js';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import type { ActiveSegment } from '../segment/active-segment.js';
 
 /** How many bytes the writer writes to the active segment between two write-behind calls. */
 export const WRITE_BEHIND_BYTES = 8 * 1024 * 1024;
 
 /** The indices of the write-behind words. */
-export const WB = { ASK_SEQ: 0, STATE: 1, FD: 2, RESULT: 3, STOP: 4 } as const;
-export const WB_WORDS = 5;
+export const WB = { ASK_SEQ: 0, STATE: 1, FD: 2, RESULT: 3, STOP: 4, TID: 5 } as const;
+export const WB_WORDS = 6;
+/** WB.RESULT of a call whose helper ended while it ran it (errno results are 0 or negative). */
+export const DIED = 1;
 /** The states of WB.STATE. */
 export const Call = { IDLE: 0, ASKED: 1, TAKEN: 2, DONE: 3 } as const;
 
@@ -84,7 +94,9 @@ export class WriteBehind {
   settle(segment: ActiveSegment): void {
     this.bytesSinceCall = 0;
     if (Atomics.compareExchange(this.w, WB.STATE, Call.ASKED, Call.IDLE) === Call.ASKED) return;
-    while (Atomics.load(this.w, WB.STATE) === Call.TAKEN) Atomics.wait(this.w, WB.STATE, Call.TAKEN, SETTLE_SLICE_MS);
+    while (Atomics.load(this.w, WB.STATE) === Call.TAKEN) {
+      if (Atomics.wait(this.w, WB.STATE, Call.TAKEN, SETTLE_SLICE_MS) === 'timed-out') this.checkAlive();
+    }
     if (Atomics.load(this.w, WB.STATE) === Call.DONE) this.collect(segment.path);
   }
 
@@ -96,7 +108,9 @@ export class WriteBehind {
   abandon(boundMs = 5_000): void {
     Atomics.compareExchange(this.w, WB.STATE, Call.ASKED, Call.IDLE);
     const until = performance.now() + boundMs;
-    while (Atomics.load(this.w, WB.STATE) === Call.TAKEN && performance.now() < until) Atomics.wait(this.w, WB.STATE, Call.TAKEN, 100);
+    while (Atomics.load(this.w, WB.STATE) === Call.TAKEN && performance.now() < until) {
+      if (Atomics.wait(this.w, WB.STATE, Call.TAKEN, 100) === 'timed-out' && !this.helperAlive()) break;
+    }
     this.stop();
   }
 
@@ -109,10 +123,27 @@ export class WriteBehind {
     this.worker = null;
   }
 
+  /** False once the helper's thread is known to be gone (its id listed in /proc no more). */
+  private helperAlive(): boolean {
+    const tid = Atomics.load(this.w, WB.TID);
+    return tid === 0 || existsSync(`/proc/self/task/${tid}`);
+  }
+
+  /** A call still running after a slice of waiting: its helper's thread ended without a word (see the module comment)? */
+  private checkAlive(): void {
+    if (this.helperAlive()) return;
+    Atomics.store(this.w, WB.RESULT, DIED);
+    Atomics.compareExchange(this.w, WB.STATE, Call.TAKEN, Call.DONE);
+  }
+
   private collect(file: string): void {
     const result = Atomics.load(this.w, WB.RESULT);
     Atomics.store(this.w, WB.STATE, Call.IDLE);
     if (result === 0) return;
+    if (result === DIED) {
+      this.off = true;
+      throw new LogError(ErrorCode.IO, `the write-behind thread ended during its fdatasync of ${file}: whether that data reached the disk is unknown`, { file });
+    }
     const name = getSystemErrorName(result);
     const err = Object.assign(new Error(`${name}: the write-behind fdatasync failed`), { code: name, errno: result });
     throw LogError.fromSystem(err, 'fdatasync (write-behind)', file);
