@@ -10,8 +10,15 @@ import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
 
+/** The longest last error kept in a dead letter's header (longer ones are cut, marked with an ellipsis). */
+const MAX_ERROR_CHARS = 64 * 1024;
+/** The dead-letter log's ring: the default, or the smallest power of two that holds the largest dead letter so far. */
+const MIN_RING_BYTES = 32 * 1024 * 1024;
+const MAX_RING_BYTES = 1024 * 1024 * 1024;
+
 function encodeDeadLetter(d: DeadLetter): Buffer {
-  const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError: d.lastError }));
+  const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${d.lastError.slice(0, MAX_ERROR_CHARS)}…` : d.lastError;
+  const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError }));
   const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
   out.writeUInt32LE(header.byteLength, 0);
   header.copy(out, 4);
@@ -46,26 +53,44 @@ export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   return { ...h, data: b.subarray(4 + len) };
 }
 
-/** A consumer's dead-letter log: constructing it touches nothing; its producer opens when the first dead letter comes. */
+/**
+ * A consumer's dead-letter log: constructing it touches nothing; its producer opens when the first
+ * dead letter comes. A dead letter is the record plus a header, so it can be larger than any record
+ * the source log's producer accepts: the producer's ring is sized for the largest dead letter so far
+ * (opened again with a larger one when a larger dead letter comes), up to the largest ring.
+ */
 export class DeadLetterSink {
   private producer: Producer | null = null;
+  /** The largest record the open producer takes. */
+  private maxRecordBytes = 0;
 
   constructor(private readonly dir: string, private readonly logId: string) {}
 
   /** Appends and fsyncs the dead letter; resolves once it is durable. */
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
+    const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
+    const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data });
+    if (this.producer !== null && bytes.byteLength > this.maxRecordBytes) await this.close();
+    this.producer ??= await this.open(bytes.byteLength);
+    this.producer.append(bytes);
+    await this.producer.flush();
+    publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
+  }
+
+  /** Opens the dead-letter log's producer with a ring that holds a dead letter of `bytes`. */
+  private async open(bytes: number): Promise<Producer> {
+    let ringBytes = MIN_RING_BYTES;
+    while (ringBytes - 16 < bytes && ringBytes < MAX_RING_BYTES) ringBytes *= 2;
     try {
-      this.producer ??= await Producer.open({ logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null });
+      const p = await Producer.open({ logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null, ringBytes, maxRecordBytes: ringBytes - 16 });
+      this.maxRecordBytes = ringBytes - 16;
+      return p;
     } catch (e) {
       if (e instanceof LogError && e.code === ErrorCode.LOG_LOCKED) {
         throw new LogError(ErrorCode.LOG_LOCKED, `the dead-letter log ${this.dir} is held by another producer: give each consumer its own retry.deadLetterDir`, e.details, { cause: e });
       }
       throw e;
     }
-    const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
-    this.producer.append(encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data }));
-    await this.producer.flush();
-    publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
 
   /** Closes the dead-letter log's producer (drain, fsync), if it was opened. */

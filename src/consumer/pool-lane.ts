@@ -113,16 +113,18 @@ export class Lane {
     if (++this.unpublished >= PUBLISH_EVERY) this.publish(this.offset);
   }
 
-  /** The lane stops at record `offset`; an exhausted record counts as finished (the coordinator dead-letters it). */
+  /**
+   * The lane stops at record `offset`. An exhausted record counts as finished (the coordinator
+   * dead-letters it), but the lane's progress stays at it: only the task's answer carries the last
+   * error that the dead letter needs, and the coordinator moves the lane past the record once that
+   * answer is in. A worker that dies before its answer arrives leaves the record to run again.
+   */
   private stopAt(offset: number, stop: Stop, reader: LaneRecordReader): PoolResult {
     if (stop.kind === 'exhausted') {
-      const { lane, lanes, originOffset, stripe } = this.task;
       this.p.outcomes[offset & (WINDOW - 1)] = OutcomeByte.EXHAUSTED;
       this.passBaton(offset, reader);
-      this.publish(laneFrom(offset + 1, lane, lanes, originOffset, stripe));
-    } else {
-      this.publish(offset);
     }
+    this.publish(offset);
     return { stop };
   }
 

@@ -234,9 +234,15 @@ export class PoolRound {
     if (r === null || r.kind === 'stopped') return;
     if (r.kind === 'exhausted') {
       this.exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError });
+      // The lane published its progress at the record (pool-lane.ts, stopAt): past it now that its dead letter can be written.
+      Atomics.store(this.pv.i64, 1 + lane, BigInt(laneFrom(r.offset + 1, lane, this.lanes, this.originOffset, this.call.batchRecords)));
       if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
       return;
     }
+    // A handler's error outranks a stop asked for meanwhile (close(), an abort) and a 'break' at a
+    // later record: as without a pool, the call rejects with it.
+    const was = this.stop;
+    if (r.kind === 'error' && was !== null && (was.kind === 'closed' || was.kind === 'abort' || (was.kind === 'break' && was.offset > r.offset))) this.stop = r;
     this.stopAll(r);
   }
 
