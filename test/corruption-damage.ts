@@ -255,7 +255,10 @@ export function expectRead(p: Pristine, segs: readonly Buffer[]): ReadExpectatio
     }
     if (!v.lost && !v.extra) continue;
     if (sealed) return { count: v.prefixEnd, outcome: 'corrupt' };
-    return { count: v.prefixEnd, outcome: v.extra && validFrameAfter(d, v.prefixPos, v.prefixPos) ? 'corrupt' : 'end' };
+    // In the newest segment, damage is a torn tail (the end) unless records at it were reported
+    // durable (durable.offset past it, as recovery judges) or a valid frame after it proves it.
+    const durableLost = v.lost && v.prefixEnd < p.hint;
+    return { count: v.prefixEnd, outcome: durableLost || (v.extra && validFrameAfter(d, v.prefixPos, v.prefixPos)) ? 'corrupt' : 'end' };
   }
   return { count: p.segments.at(-1)!.end, outcome: 'end' };
 }

@@ -7,6 +7,7 @@
  */
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, Whence, inspectLog } from '../dist/index.js';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from './kit.js';
 import { withFaults, type FaultPlan } from './faults.js';
@@ -58,11 +59,14 @@ async function cursorOpenError(logDir: string, plan: FaultPlan): Promise<{ code?
 test('the walk to the end: the newest segment deleted between the listing and its open is listed again (inspectLog, Whence.latest)', async () => {
   const { logDir, bases } = await smallSegments(200);
   const newest = bases[bases.length - 1]!;
-  // The log now ends where the deleted segment began (as if it had never been written).
+  // The log now ends where the deleted segment began (as if it had never been written: without the
+  // durable.offset that names its records, which would make the missing records damage).
+  rmSync(join(logDir, 'durable.offset'));
   const info = await withFaults(deletedBeforeOpen(logDir, newest, [newest]), () => inspectLog(logDir));
   assert.is(info.nextOffset, newest);
   const { logDir: dir2, bases: b2 } = await smallSegments(200);
   const newest2 = b2[b2.length - 1]!;
+  rmSync(join(dir2, 'durable.offset'));
   const c = await withFaults(deletedBeforeOpen(dir2, newest2, [newest2]), () => Consumer.open({ logDir: dir2, style: ConsumerStyle.nonTx(Whence.latest()) }));
   try {
     assert.is(c.nextOffset, newest2, 'Whence.latest stands at the end');

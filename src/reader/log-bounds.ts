@@ -42,7 +42,10 @@ class BoundsProbe extends LogReader {
         throw e;
       }
       this.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
-      while (this.segment.loadFrame()) this.segment.skipFrame();
+      do {
+        while (this.segment.loadFrame()) this.segment.skipFrame();
+      } while (this.takeLookAgain()); // bytes below durable.offset that looked torn: read once more, then judged
+      this.checkDurableEnd();
       return { start: bases[0]!, end: this.segment.nextOffset };
     } finally {
       this.close();

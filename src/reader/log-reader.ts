@@ -18,36 +18,17 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import type { FileIO } from '../storage/file-io.js';
-import { findValidFrameAfter } from '../storage/frame-scan.js';
-import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
 import type { Message } from '../types.js';
-import { SegmentReader } from './segment-reader.js';
+import { FrameJudging } from './frame-judging.js';
 import { MAX_LISTINGS, vanished } from './segment-file.js';
-import type { FrameJudge } from './reader-contracts.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
 import { recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 
-export class LogReader implements FrameJudge {
-  /** The open segment file and where the reader stands in it. */
-  protected readonly segment: SegmentReader;
-  /** read()'s limit was published by this process's writer: every record below it must be in the files. */
-  private strict = false;
+export class LogReader extends FrameJudging {
   /** Set while a header skipped by a fast seek waits for confirmation. */
   private headerPending: SegmentEntry | null = null;
-  /** Damage suspected at the end of a sealed segment: its end is read once more before it is judged. */
-  private lookAgain = false;
-  private suspectPosition = -1;
-  private suspectBase = -1;
-  /** Where the last search for a valid frame after invalid bytes ran (position, and the file size seen). */
-  private checkedInvalidPosition = -1;
-  private checkedInvalidSize = -1;
-
-  constructor(protected readonly io: FileIO, protected readonly dir: string) {
-    this.segment = new SegmentReader(io, dir, this);
-  }
 
   /** The offset of the record read() will return next. */
   get nextOffset(): number {
@@ -177,6 +158,7 @@ export class LogReader implements FrameJudge {
 
   private readFiles(limit: number, strict: boolean): Message | null {
     this.strict = strict;
+    this.limit = limit;
     const s = this.segment;
     for (;;) {
       if (s.nextOffset >= limit) return null;
@@ -200,6 +182,7 @@ export class LogReader implements FrameJudge {
         if (strict && s.nextOffset < limit) {
           throw LogError.corrupt(segmentName(s.baseOffset), s.framePosition, `records ${s.nextOffset} to ${limit - 1} were published but are not in the files`);
         }
+        if (!strict) this.checkDurableEnd();
         return null;
       }
     }
@@ -264,68 +247,6 @@ export class LogReader implements FrameJudge {
     return true;
   }
 
-  /**
-   * The frame at `framePosition` is not whole in the file. Below a published limit that is damage. Tailing
-   * another process, it is a frame still being written (or a torn tail the next producer's recovery
-   * will cut), unless the segment is sealed (tryOpenNext reports that). FrameJudge: for the SegmentReader.
-   */
-  notWhole(why: string): false {
-    const s = this.segment;
-    // At the exact end of the file the next record may be in the next segment: read() decides. Part
-    // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
-    // Part of a frame in the newest segment is damage, as an invalid frame is, when a valid frame after
-    // it proves it was once whole (without that proof, a length field damaged to run past the end
-    // passes for a frame still being written; the corruption properties check this).
-    // Judged against the size the short read saw: a tailing reader that finds the file grown since
-    // has met a frame being written, and looks again; the proof scan stops at that size, so frames
-    // the writer added meanwhile cannot pass for proof of damage.
-    const size = this.io.fsize(s.fd);
-    if (size > s.framePosition && (this.strict || size === s.refillSize)) return this.invalid(why, s.refillSize);
-    s.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
-    return false;
-  }
-
-  /**
-   * Whether the open segment is sealed and the bytes at `framePosition` were read after it was. Without a limit,
-   * the bytes may have been read while the writer was still writing them, and the newer segment noticed
-   * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
-   */
-  private sealedOnSecondLook(): boolean {
-    const s = this.segment;
-    if (!this.sealed()) return false;
-    if (this.suspectPosition === s.framePosition && this.suspectBase === s.baseOffset) return true;
-    this.suspectPosition = s.framePosition;
-    this.suspectBase = s.baseOffset;
-    this.lookAgain = true;
-    return false;
-  }
-
-  /**
-   * The bytes at `framePosition` are not a valid frame. Below a published limit, or in a sealed segment, that is
-   * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
-   * only if a valid frame follows that was written after them (live producer) or after an fsync that
-   * covered them (see findValidFrameAfter). FrameJudge: for the SegmentReader.
-   */
-  invalid(why: string, seenSize?: number): false {
-    const s = this.segment;
-    const name = segmentName(s.baseOffset);
-    if (this.strict || this.sealedOnSecondLook()) throw LogError.corrupt(name, s.framePosition, why);
-    const size = seenSize ?? this.io.fsize(s.fd);
-    if (this.checkedInvalidPosition !== s.framePosition || this.checkedInvalidSize !== size) {
-      this.checkedInvalidPosition = s.framePosition;
-      this.checkedInvalidSize = size;
-      const live = lockHeldByLiveProcess(this.io, producerLockPath(this.dir));
-      const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, !live);
-      if (proof !== null) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
-    }
-    s.forgetChunk();
-    return false;
-  }
-
-  /** Whether a newer segment exists: then the writer finished the open one, and nothing more comes. */
-  private sealed(): boolean {
-    return hasSegmentAfter(this.io, this.dir, this.segment.baseOffset);
-  }
 
   close(): void {
     this.segment.close();

@@ -1,0 +1,139 @@
+/**
+ * What a frame that is not whole or not valid means, for a LogReader (log-reader.ts) and its
+ * SegmentReader (which asks: FrameJudge). Below a limit this process's writer published, it is damage.
+ * In a sealed segment it is damage once read twice. In the newest segment of another process's log
+ * (no limit) it is a frame still being written or a torn tail a crash left, unless durable.offset
+ * names records at or past it (durable-check.ts) or a valid frame after it proves it was once whole
+ * (storage/frame-scan.ts).
+ */
+import { LogError } from '../errors.js';
+import type { FileIO } from '../storage/file-io.js';
+import { findValidFrameAfter } from '../storage/frame-scan.js';
+import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
+import { segmentName } from '../segment/segment-files.js';
+import { DurableCheck } from './durable-check.js';
+import type { FrameJudge } from './reader-contracts.js';
+import { SegmentReader } from './segment-reader.js';
+import { hasSegmentAfter } from './segment-list.js';
+
+export class FrameJudging implements FrameJudge {
+  /** The open segment file and where the reader stands in it. */
+  protected readonly segment: SegmentReader;
+  /** read()'s limit was published by this process's writer: every record below it must be in the files. */
+  protected strict = false;
+  /** read()'s limit: a frame at or past it is not published yet, and is judged as a tailing reader judges it. */
+  protected limit = Infinity;
+  /** Damage suspected at the end of a sealed segment, or below durable.offset: read once more before it is judged. */
+  protected lookAgain = false;
+  private suspectPosition = -1;
+  private suspectBase = -1;
+  /** Where the last search for a valid frame after invalid bytes ran (position, and the file size seen). */
+  private checkedInvalidPosition = -1;
+  private checkedInvalidSize = -1;
+  /** durable.offset against invalid bytes and the end of the newest segment (durable-check.ts). */
+  protected readonly durable: DurableCheck;
+
+  constructor(protected readonly io: FileIO, protected readonly dir: string) {
+    this.segment = new SegmentReader(io, dir, this);
+    this.durable = new DurableCheck(io, dir);
+  }
+
+  /**
+   * The frame at `framePosition` is not whole in the file. Below a published limit that is damage. Tailing
+   * another process, it is a frame still being written (or a torn tail the next producer's recovery
+   * will cut), unless the segment is sealed (tryOpenNext reports that). FrameJudge: for the SegmentReader.
+   */
+  notWhole(why: string): false {
+    const s = this.segment;
+    // At the exact end of the file the next record may be in the next segment: read() decides. Part
+    // of a frame in a sealed segment (a newer one exists, so the writer finished this one) is damage.
+    // Part of a frame in the newest segment is damage, as an invalid frame is, when a valid frame after
+    // it proves it was once whole (without that proof, a length field damaged to run past the end
+    // passes for a frame still being written; the corruption properties check this).
+    // Judged against the size the short read saw: a tailing reader that finds the file grown since
+    // has met a frame being written, and looks again; the proof scan stops at that size, so frames
+    // the writer added meanwhile cannot pass for proof of damage.
+    const size = this.io.fsize(s.fd);
+    if (size > s.framePosition && (this.published() || size === s.refillSize)) return this.invalid(why, s.refillSize);
+    s.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
+    return false;
+  }
+
+  /**
+   * Whether the open segment is sealed and the bytes at `framePosition` were read after it was. Without a limit,
+   * the bytes may have been read while the writer was still writing them, and the newer segment noticed
+   * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
+   */
+  protected sealedOnSecondLook(): boolean {
+    const s = this.segment;
+    if (!this.sealed()) return false;
+    if (this.suspectPosition === s.framePosition && this.suspectBase === s.baseOffset) return true;
+    this.suspectPosition = s.framePosition;
+    this.suspectBase = s.baseOffset;
+    this.lookAgain = true;
+    return false;
+  }
+
+  /**
+   * The bytes at `framePosition` are not a valid frame. Below a published limit, or in a sealed segment, that is
+   * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
+   * when durable.offset says records at or past them were fsynced (as recovery judges: the writer
+   * records that offset only after the fsync), or when a valid frame follows that was written after
+   * them (live producer) or after an fsync that covered them (see findValidFrameAfter). Bytes read
+   * while the writer was still writing them can look torn, and the offset may have been recorded
+   * since: they are read once more before durable.offset condemns them. FrameJudge: for the SegmentReader.
+   */
+  invalid(why: string, seenSize?: number): false {
+    const s = this.segment;
+    const name = segmentName(s.baseOffset);
+    if (this.published() || this.sealedOnSecondLook()) throw LogError.corrupt(name, s.framePosition, why);
+    const hint = this.lookAgain ? null : this.durable.beyond(s.nextOffset);
+    if (hint !== null) {
+      if (this.durable.suspect(s.baseOffset, s.framePosition)) throw LogError.corrupt(name, s.framePosition, `${why}; records ${s.nextOffset} to ${hint - 1} were reported durable (durable.offset)`);
+      this.lookAgain = true; // read once more, now (see durable-check.ts)
+      s.forgetChunk();
+      return false;
+    }
+    const size = seenSize ?? this.io.fsize(s.fd);
+    if (this.checkedInvalidPosition !== s.framePosition || this.checkedInvalidSize !== size) {
+      this.checkedInvalidPosition = s.framePosition;
+      this.checkedInvalidSize = size;
+      const live = lockHeldByLiveProcess(this.io, producerLockPath(this.dir));
+      const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, !live);
+      if (proof !== null) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
+    }
+    s.forgetChunk();
+    return false;
+  }
+
+  /**
+   * The frame at the reader's position holds records this process's writer published: it must be
+   * whole and valid. (A seek to the limit passes over the frames below it and meets the frame at it,
+   * which the writer may be writing.)
+   */
+  private published(): boolean {
+    return this.strict && this.segment.nextOffset < this.limit;
+  }
+
+  /** The newest segment's valid frames end before records durable.offset names: ERR_LOG_CORRUPT (durable-check.ts). */
+  protected checkDurableEnd(): void {
+    const s = this.segment;
+    if (s.fd < 0) return;
+    const hint = this.durable.missingAtEnd(s.fd, s.framePosition, s.nextOffset, () => this.sealed());
+    if (hint !== null) {
+      throw LogError.corrupt(segmentName(s.baseOffset), s.framePosition, `the segment ends at record ${s.nextOffset}, but records to ${hint - 1} were reported durable (durable.offset)`);
+    }
+  }
+
+  /** Read again now what was judged suspect (the bounds walk's loop); false when nothing was. */
+  protected takeLookAgain(): boolean {
+    const again = this.lookAgain;
+    this.lookAgain = false;
+    return again;
+  }
+
+  /** Whether a newer segment exists: then the writer finished the open one, and nothing more comes. */
+  protected sealed(): boolean {
+    return hasSegmentAfter(this.io, this.dir, this.segment.baseOffset);
+  }
+}
