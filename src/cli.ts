@@ -7,7 +7,7 @@
  * 130 interrupted (Ctrl-C).
  */
 import { benchCommand } from './cli/bench-command.js';
-import { EXIT_USAGE, markStdoutClosed, runCommand, usageFailure, type Command } from './cli/common.js';
+import { EXIT_USAGE, exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, runCommand, usageFailure, type Command } from './cli/common.js';
 import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
 import { infoCommand } from './cli/info-command.js';
@@ -59,13 +59,16 @@ async function main(argv: string[]): Promise<number> {
 
 // A closed pipe (`reactive-log dump log | head`) must not crash a command that holds a log open: the
 // output is dropped, commands that print records stop, and the others finish their work.
+// Any other failure to write the output (a full disk, EIO) ends the output the same way, is said on
+// stderr and fails the command (exit code 1), without a stack trace.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code !== 'EPIPE') throw e;
-  markStdoutClosed();
+  if (e.code === 'EPIPE') return markStdoutClosed();
+  markStdoutFailed();
+  process.stderr.write(`reactive-log: writing to stdout failed: ${e.code ?? e.message}\n`);
 });
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => { process.exitCode = exitCodeAfterOutput(code); },
   (e: unknown) => {
     process.stderr.write(`reactive-log: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

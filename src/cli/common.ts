@@ -67,10 +67,22 @@ export function timeArg(option: string, text: string): number {
 }
 
 let stdoutGone = false;
+let stdoutFailed = false;
 
 /** stdout's reader went away (EPIPE: `reactive-log dump log | head`): commands stop printing and end with exit code 0. */
 export function markStdoutClosed(): void {
   stdoutGone = true;
+}
+
+/** Writing to stdout failed otherwise (a full disk, EIO): commands stop printing, and the exit code is 1. */
+export function markStdoutFailed(): void {
+  stdoutGone = true;
+  stdoutFailed = true;
+}
+
+/** The exit code to end with: a command's own, or 1 when its output could not be written. */
+export function exitCodeAfterOutput(code: number): number {
+  return stdoutFailed && code === 0 ? 1 : code;
 }
 
 /** Whether stdout's reader went away. */

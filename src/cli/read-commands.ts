@@ -2,14 +2,23 @@
  * `dump` and `get`: records read from the files by a nonTx consumer, which takes no lock and writes
  * nothing, so they are safe beside a running producer. Records are printed as record-format.ts says.
  */
+import { adminLogDir } from '../admin/admin-dir.js';
+import { logOffsets } from '../admin/inspect.js';
 import { Consumer } from '../consumer/consumer.js';
+import { fileIO } from '../storage/file-io.js';
 import { ConsumerStyle, Whence, type Message } from '../types.js';
 import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 import { ProgressBar } from './progress-bar.js';
 
-/** Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it; returns how many. */
+/**
+ * Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it
+ * (records appended after that are not printed: beside a producer faster than the output, the
+ * command would never end); returns how many.
+ */
 async function printRecords(dir: string, whence: Whence, count: number | null, json: boolean): Promise<number> {
+  const io = await fileIO();
+  const end = logOffsets(io, adminLogDir(io, dir)).nextOffset;
   const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(whence) });
   // Progress only while the records go to a file or a pipe: on a terminal they are the progress.
   const bar = process.stdout.isTTY === true ? null : new ProgressBar('dump');
@@ -17,6 +26,7 @@ async function printRecords(dir: string, whence: Whence, count: number | null, j
   try {
     if (count === 0) return 0;
     for (const m of c.iter()) {
+      if (m.offset >= end) break;
       await out(recordLine(m, json));
       bar?.update(n + 1, count, 'records');
       if (++n === count || stdoutClosed()) break;

@@ -40,7 +40,9 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** A record as one text line (without the newline). */
 export function recordText(m: Message): string {
   const data = encodeBytes(m.data);
-  const shown = data.encoding === 'utf8' && !CONTROL.test(data.text) ? data.text : `base64:${Buffer.from(m.data).toString('base64')}`;
+  // Text that itself begins with the marker is encoded too: else it would print as binary data does.
+  const plain = data.encoding === 'utf8' && !CONTROL.test(data.text) && !data.text.startsWith('base64:');
+  const shown = plain ? data.text : `base64:${Buffer.from(m.data).toString('base64')}`;
   return `${m.offset} ${new Date(m.timestamp).toISOString()} ${shown}`;
 }
 

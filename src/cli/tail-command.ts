@@ -37,6 +37,7 @@ export const tailCommand: Command = {
     try {
       if (values.follow !== true) {
         for (const m of c.iter()) {
+          if (m.offset >= info.nextOffset) break; // the last records as the call found them: a live producer would keep it going
           await out(recordLine(m, json));
           if (stdoutClosed()) break;
         }
