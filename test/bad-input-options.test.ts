@@ -158,6 +158,14 @@ test('Producer.open on a path that is a file, or runs through one: ERR_INVALID_O
   await rejectsWith(() => verifyLog(file), 'ERR_INVALID_OPTION');
 });
 
+test('Producer.open where mkdir answers ENOENT under a parent that exists (/proc): ERR_IO at once (a recursive mkdir there never returns)', async () => {
+  if (!existsSync('/proc/self')) return; // no /proc here
+  for (const logDir of [`/proc/rlog-${process.pid}`, `/proc/rlog-${process.pid}/a/b`]) {
+    const err = await rejectsWith(() => Producer.open({ logDir }), 'ERR_IO');
+    assert.match(err.message, /ENOENT/);
+  }
+});
+
 test('SyncPolicy factories reject bad values at once, naming syncPolicy', () => {
   const bad: Array<[string, () => unknown]> = [
     ['periodic(0)', () => SyncPolicy.periodic(0)],

@@ -4,6 +4,7 @@
  * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
  */
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -148,7 +149,7 @@ export const nodeFileIO: FileIO = {
   unlink: (path) => fs.unlinkSync(path),
   rename: (from, to) => fs.renameSync(from, to),
   link: (existing, newPath) => fs.linkSync(existing, newPath),
-  mkdirp: (dir) => void fs.mkdirSync(dir, { recursive: true }),
+  mkdirp: (dir) => mkdirp(dir),
   exists: (path) => fs.existsSync(path),
   tryLock: tryLockNode,
   isSameFile: (fd, path) => {
@@ -282,5 +283,27 @@ export function writeNew(io: FileIO, path: string, bytes: Uint8Array): void {
     writeAll(io, fd, [bytes], 0);
   } finally {
     io.close(fd);
+  }
+}
+
+/**
+ * mkdir -p, one directory at a time. Node's `mkdirSync(dir, { recursive: true })` loops without end
+ * where mkdir answers ENOENT under a parent that exists (under /proc, say); here that ENOENT is the error.
+ */
+function mkdirp(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true) return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || fs.existsSync(parent)) throw e;
+  }
+  mkdirp(dirname(dir));
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) throw e;
   }
 }
