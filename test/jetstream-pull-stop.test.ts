@@ -18,27 +18,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, Whence, type BackendProducer, type Message } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { startNats, stopAllNats, runOrSkip } from './nats-kit.js';
+import { appendAll, startNats, stopAllNats, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
 test.after(stopAllNats);
-
-/** Fills `backend`'s stream with records `r${from}` .. of `n`, waiting for room when the producer's queue is full. */
-async function appendAll(p: BackendProducer, from: number, n: number): Promise<void> {
-  for (let i = from; i < from + n; i++) {
-    try {
-      p.append(`r${i}`);
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
-      await p.writable({ bytes: 8 });
-      i--;
-    }
-  }
-  await p.flush();
-}
 
 async function consumerCount(jsm: JetStreamManager, stream: string): Promise<number> {
   return (await jsm.consumers.list(stream).next()).length;

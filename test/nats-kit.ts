@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import * as assert from 'uvu/assert';
-import { isLogError } from '../dist/index.js';
+import { isLogError, type BackendProducer } from '../dist/index.js';
 import { suite as uvuSuite } from 'uvu';
 
 /** The path of nats-server, or null. */
@@ -157,4 +157,18 @@ export async function killNats(s: NatsServer): Promise<void> {
   const exited = new Promise<void>((resolve) => s.proc.once('exit', () => resolve()));
   s.proc.kill('SIGKILL');
   await exited;
+}
+
+/** Appends records `r${from}` .. of `n` to a backend's producer, waiting for room when its queue is full, then flushes. */
+export async function appendAll(p: BackendProducer, from: number, n: number): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    try {
+      p.append(`r${i}`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
+      await p.writable({ bytes: 8 });
+      i--;
+    }
+  }
+  await p.flush();
 }
