@@ -48,7 +48,11 @@ export interface LagThreshold {
 export interface CursorLag {
   /** Durable records from the cursor (or the log start, if retention passed it) to the durable end. */
   readonly records: number;
-  /** Segment bytes from the frame holding that record to the end of the segment files (frame overhead and records written but not yet durable included). */
+  /**
+   * Segment bytes of the frames from the one holding that record to the one holding the newest
+   * durable record (whole frames, their overhead included; records written after it, not yet
+   * durable, are not counted, as in `records`).
+   */
   readonly bytes: number;
   /** The newest durable record's timestamp minus the timestamp of that record; 0 when caught up. */
   readonly ms: number;

@@ -142,12 +142,12 @@ function segmentIndexOf(segments: readonly SegmentSummary[], offset: number): nu
   return i;
 }
 
-/** The frame holding `offset`: its segment's index, position and timestamp; null when not found. */
-function frameOf(io: FileIO, dir: string, segments: readonly SegmentSummary[], offset: number): { seg: number; position: number; timestampMs: number } | null {
+/** The frame holding `offset`: its segment's index, position, end and timestamp; null when not found. */
+function frameOf(io: FileIO, dir: string, segments: readonly SegmentSummary[], offset: number): { seg: number; position: number; end: number; timestampMs: number } | null {
   const seg = segmentIndexOf(segments, offset);
   if (seg < 0) return null;
   const f = withSegmentHeaders(io, dir, segments[seg]!.baseOffset, (s) => s.frameHolding(offset), null);
-  return f === null ? null : { seg, position: f.position, timestampMs: f.header.timestampMs };
+  return f === null ? null : { seg, position: f.position, end: f.position + f.header.frameBytes, timestampMs: f.header.timestampMs };
 }
 
 function lagOf(io: FileIO, dir: string, log: LogShape, committed: number): CursorLag {
@@ -155,10 +155,14 @@ function lagOf(io: FileIO, dir: string, log: LogShape, committed: number): Curso
   if (from >= log.durableOffset) return { records: 0, bytes: 0, ms: 0 };
   const first = frameOf(io, dir, log.segments, from);
   const newest = frameOf(io, dir, log.segments, log.durableOffset - 1);
+  // The bytes of the frames from the one holding `from` to the one holding the last durable record:
+  // records written after that (not durable yet) are no part of this lag, as in `records` and `ms`.
   let bytes = 0;
   if (first !== null) {
-    bytes = log.segments[first.seg]!.bytes - first.position;
-    for (let i = first.seg + 1; i < log.segments.length; i++) bytes += log.segments[i]!.bytes;
+    const last = newest ?? { seg: log.segments.length - 1, end: log.segments.at(-1)!.bytes };
+    for (let i = first.seg; i <= last.seg; i++) {
+      bytes += (i === last.seg ? last.end : log.segments[i]!.bytes) - (i === first.seg ? first.position : 0);
+    }
   }
   const ms = first !== null && newest !== null ? Math.max(0, newest.timestampMs - first.timestampMs) : 0;
   return { records: log.durableOffset - from, bytes, ms };

@@ -115,14 +115,19 @@ function contextFor(src: RecordSource, msg: Message, attempt: number, stage: (by
     attempt,
     logId: src.logId,
     offset: msg.offset,
-    state: src.currentState(),
+    // A copy, and setState stages a copy: bytes changed in place after the call (a counter bumped in
+    // ctx.state, a scratch buffer used again) must not reach the state the cursor commits, which a
+    // 'retry', a 'break' or a throw discards.
+    get state() {
+      return src.currentState();
+    },
     setState(value) {
       if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
       // Anything else would be committed as an empty or zero-filled state without a word.
       if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
         throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
       }
-      const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+      const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : Uint8Array.prototype.slice.call(value);
       checkStateBytes(bytes);
       stage(bytes);
     },

@@ -89,9 +89,13 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.cursor?.committedOffset ?? null;
   }
 
-  /** Transactional styles: the state committed with the cursor (as last set); else null. */
+  /**
+   * Transactional styles: a copy of the state committed with the cursor (as last set); else null. A
+   * copy: bytes changed in place by the caller must not become the state the cursor commits.
+   */
   currentState(): Uint8Array | null {
-    return this.cursor?.currentState ?? null;
+    const state = this.cursor?.currentState ?? null;
+    return state === null ? null : Uint8Array.prototype.slice.call(state);
   }
 
   /** close() or destroy() was called: no new calls, no new records. */
