@@ -85,6 +85,7 @@ test('reading a stream to its end asks for its state a few times, not once per b
   await p.close();
   const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const before = proxy.passed(`$JS.API.STREAM.INFO.${stream}`);
+  const pullsBefore = proxy.passed(`$JS.API.CONSUMER.CREATE.${stream}`);
   const started = Date.now();
   let seen = 0;
   // A handler that yields now and then, so the buffer runs dry while the pull still delivers.
@@ -94,12 +95,17 @@ test('reading a stream to its end asks for its state a few times, not once per b
     return 'commit' as const;
   });
   const infos = proxy.passed(`$JS.API.STREAM.INFO.${stream}`) - before;
+  // Each pull the consumer makes (one at the start, one after each pause on a full buffer) may read the stream's info too.
+  const pulls = proxy.passed(`$JS.API.CONSUMER.CREATE.${stream}`) - pullsBefore;
   const seconds = Math.ceil((Date.now() - started) / 1000);
   await c.close();
   assert.is(summary.committed, N);
-  process.stdout.write(`# ${infos} stream state requests for ${N} records in ${seconds} s\n`);
-  // The reads at the start and the end, the lag view's refresh once a second (LAG_REFRESH_MS), one spare.
-  assert.ok(infos <= 4 + seconds, `${infos} stream state requests in ${seconds} s`);
+  process.stdout.write(`# ${infos} stream state requests for ${N} records in ${seconds} s, ${pulls} pulls\n`);
+  // The reads at the start and the end, the lag view's refresh once a second (LAG_REFRESH_MS), one
+  // a pull, and as many spare (requests tried again on a loaded machine): a few, where reading at
+  // each empty buffer made about one per 1,500 records (26 here, on the build before).
+  assert.ok(pulls >= 1, 'the consumer made its pull');
+  assert.ok(infos <= 4 + 2 * seconds + pulls, `${infos} stream state requests in ${seconds} s, ${pulls} pulls`);
 });
 
 runOrSkip(test, 'jetstream reads');
