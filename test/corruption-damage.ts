@@ -243,7 +243,8 @@ export interface ReadExpectation {
  * durable in the newest one (a valid frame after it with a durable position above it, or a damaged
  * header followed by valid frames), else a clean end (it may be a torn tail still to be cut).
  */
-export function expectRead(p: Pristine, segs: readonly Buffer[]): ReadExpectation {
+/** `hint`: the durable offset the directory's durable.offset file holds (null: none a reader can use); the pristine log's by default. */
+export function expectRead(p: Pristine, segs: readonly Buffer[], hint: number | null = p.hint): ReadExpectation {
   for (let i = 0; i < p.segments.length; i++) {
     const layout = p.segments[i]!;
     const d = segs[i]!;
@@ -257,7 +258,7 @@ export function expectRead(p: Pristine, segs: readonly Buffer[]): ReadExpectatio
     if (sealed) return { count: v.prefixEnd, outcome: 'corrupt' };
     // In the newest segment, damage is a torn tail (the end) unless records at it were reported
     // durable (durable.offset past it, as recovery judges) or a valid frame after it proves it.
-    const durableLost = v.lost && v.prefixEnd < p.hint;
+    const durableLost = v.lost && hint !== null && v.prefixEnd < hint;
     return { count: v.prefixEnd, outcome: durableLost || (v.extra && validFrameAfter(d, v.prefixPos, v.prefixPos)) ? 'corrupt' : 'end' };
   }
   return { count: p.segments.at(-1)!.end, outcome: 'end' };

@@ -65,6 +65,12 @@ export function encodeHint(offset: number): Buffer {
   return b;
 }
 
+/** The offset a durable.offset file holds, or null when it is missing, short or fails its CRC (as readers take it). */
+export function decodeHint(b: Buffer | undefined): number | null {
+  if (b === undefined || b.length < 12 || b.readUInt32LE(8) !== crc32(b.subarray(0, 8))) return null;
+  return b.readUInt32LE(0) + b.readUInt32LE(4) * 2 ** 32;
+}
+
 /** Walks the frames of a segment that is known to be valid (a pristine one): the oracle's own parser. */
 export function parseSegment(name: string, b: Buffer): SegmentLayout {
   const base = Number(b.readBigUInt64LE(8));

@@ -6,12 +6,12 @@
  */
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { announceSeed, checkProperty } from './fc-run.js';
 import { suite, digestDir } from './kit.js';
 import {
-  cleanupScratch, describeRead, discard, encodeHint, materialise, pristinesFromChild, readDir, readSafety, untyped, type Library, type Pristine,
+  cleanupScratch, decodeHint, describeRead, discard, encodeHint, materialise, pristinesFromChild, readDir, readSafety, untyped, type Library, type Pristine,
 } from './corruption-kit.js';
 import {
   applyBytes, applyFiles, byteDamage, expectRead, fileDamage, judgeSegment, validFrameAfter, withSegments, type ByteDamage,
@@ -185,7 +185,8 @@ async function checkAny({ log, hint, bytes, files: fdmg }: { log: number; hint: 
         // Byte damage only: reading the recovered files follows the reader's oracle exactly.
         // A newest segment removed as a torn roll is simply no longer part of the log.
         const kept = { ...p, segments: p.segments.filter((s) => !got.ok.removed.includes(s.name)) };
-        const want = expectRead(kept, kept.segments.map((s) => readFileSync(join(dir, s.name))));
+        const hintFile = join(dir, 'durable.offset');
+        const want = expectRead(kept, kept.segments.map((s) => readFileSync(join(dir, s.name))), decodeHint(existsSync(hintFile) ? readFileSync(hintFile) : undefined));
         const code = (r.error as { code?: string } | null)?.code;
         const fine = want.outcome === 'end'
           ? r.error === null && r.offsets.length === want.count
