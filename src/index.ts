@@ -1,5 +1,5 @@
 export { Producer } from './producer/producer.js';
-export type { AttachedProducer } from './producer/attached-producer.js';
+export { AttachedProducer } from './producer/attached-producer.js';
 export type { ProducerToken } from './producer/producer-token.js';
 export { RemoteProducer } from './funnel/remote-producer.js';
 export type { ConnectOptions, OwnerLimits } from './funnel/client-socket.js';

@@ -228,9 +228,10 @@ test('an invalid outcome, max or handler: ERR_INVALID_OPTION; the record is not 
       assert.is((err as LogError).details.option, 'max', `max ${String(max)}`);
       await rejectsWith(() => c.blockingProcess(max as never, () => 'commit'), 'ERR_INVALID_OPTION');
     }
-    for (const handler of [null, undefined, 'commit', {}]) {
+    // A module that is not a file: a directory, another scheme than file:.
+    for (const handler of [null, undefined, 'commit', {}, tempDir(), new URL('http://127.0.0.1/handler.mjs'), 'data:text/javascript,export default () => "commit"']) {
       const err = await rejectsWith(() => c.nonblockingProcess(null, handler as never), 'ERR_INVALID_OPTION');
-      assert.is((err as LogError).details.option, 'handler');
+      assert.is((err as LogError).details.option, 'handler', String(handler));
     }
     const ok = recorder(() => 'commit');
     assert.equal(await c.nonblockingProcess(null, ok.handler), { committed: 3, skipped: 0, retried: 0, stoppedBy: 'end' });

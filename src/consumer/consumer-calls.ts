@@ -2,7 +2,7 @@
  * A consumer's processing calls: in the caller's thread or in a pool of worker threads, with the
  * pools and the dead-letter log they share, and how `close()` and `destroy()` end them.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogError } from '../errors.js';
@@ -102,8 +102,11 @@ function handlerModuleUrl(handler: unknown): string {
     throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
   }
   const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
-  if (url.startsWith('file:') && !existsSync(fileURLToPath(url))) {
-    throw LogError.invalidOption('handler', `no handler module at ${fileURLToPath(url)} (a handler is a function, or a module path or URL whose default export is the handler)`);
+  // Pool threads import the module from a file: any other scheme (http:, data:) fails there.
+  if (!url.startsWith('file:')) throw LogError.invalidOption('handler', `a handler module is a file (a path or a file: URL), got ${url}`);
+  const path = fileURLToPath(url);
+  if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) {
+    throw LogError.invalidOption('handler', `no handler module at ${path}${existsSync(path) ? ' (not a file)' : ''} (a handler is a function, or a module path or URL whose default export is the handler)`);
   }
   return url;
 }
