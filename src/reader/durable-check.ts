@@ -5,7 +5,7 @@
  * segment's valid frames, below it are damage (recovery judges the same way), not a torn tail or the
  * log's end. Two races keep a live log from reading as damaged:
  * - bytes read while the writer was still writing them look invalid, and the offset may have been
- *   recorded since: they are read once more before they are judged (`suspect`);
+ *   recorded since: they are read once more before they are judged (frame-judging.ts);
  * - at the end of the file, frames the writer added after the reader's last read may be what the
  *   offset names: the offset is read first, then the file's size and whether a newer segment exists,
  *   and only a segment that neither grew nor was followed ends before it (`missingAtEnd`).
@@ -14,8 +14,6 @@ import type { FileIO } from '../storage/file-io.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 
 export class DurableCheck {
-  private suspectPosition = -1;
-  private suspectBase = -1;
   private endCheckedOffset = -1;
   private endCheckedSize = -1;
 
@@ -25,14 +23,6 @@ export class DurableCheck {
   beyond(nextOffset: number): number | null {
     const hint = readDurableHint(this.io, this.dir);
     return hint !== null && nextOffset < hint ? hint : null;
-  }
-
-  /** True the second time in a row the bytes at (`base`, `position`) are suspect: judge them then; the first time, read them again. */
-  suspect(base: number, position: number): boolean {
-    if (this.suspectBase === base && this.suspectPosition === position) return true;
-    this.suspectBase = base;
-    this.suspectPosition = position;
-    return false;
   }
 
   /**

@@ -65,8 +65,12 @@ export class FrameJudging implements FrameJudge {
    * only afterwards: the first time, read again; a segment sealed before the read holds its final bytes.
    */
   protected sealedOnSecondLook(): boolean {
+    return this.sealed() && this.onSecondLook();
+  }
+
+  /** True the second time in a row the bytes at the reader's position are suspect; the first time, they are read again at once. */
+  private onSecondLook(): boolean {
     const s = this.segment;
-    if (!this.sealed()) return false;
     if (this.suspectPosition === s.framePosition && this.suspectBase === s.baseOffset) return true;
     this.suspectPosition = s.framePosition;
     this.suspectBase = s.baseOffset;
@@ -89,9 +93,8 @@ export class FrameJudging implements FrameJudge {
     if (this.published() || this.sealedOnSecondLook()) throw LogError.corrupt(name, s.framePosition, why);
     const hint = this.lookAgain ? null : this.durable.beyond(s.nextOffset);
     if (hint !== null) {
-      if (this.durable.suspect(s.baseOffset, s.framePosition)) throw LogError.corrupt(name, s.framePosition, `${why}; records ${s.nextOffset} to ${hint - 1} were reported durable (durable.offset)`);
-      this.lookAgain = true; // read once more, now (see durable-check.ts)
-      s.forgetChunk();
+      if (this.onSecondLook()) throw LogError.corrupt(name, s.framePosition, `${why}; records ${s.nextOffset} to ${hint - 1} were reported durable (durable.offset)`);
+      s.forgetChunk(); // read once more, now (see durable-check.ts)
       return false;
     }
     const size = seenSize ?? this.io.fsize(s.fd);
