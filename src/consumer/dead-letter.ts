@@ -1,8 +1,8 @@
 /**
  * Dead letters: a record whose handler kept answering 'retry' up to maxAttempts is appended to a
  * sibling log (an ordinary reactive-log directory the user can open like any other) and fsynced there
- * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`;
- * `decodeDeadLetter` reads one back.
+ * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`,
+ * with the original's key and headers as its own; `decodeDeadLetter` reads one back.
  */
 import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -24,6 +24,18 @@ function encodeDeadLetter(d: DeadLetter): Buffer {
   header.copy(out, 4);
   out.set(d.data, 4 + header.byteLength);
   return out;
+}
+
+/** The attribute block a record with `msg`'s key and headers carries (docs/format.md, "Records"). */
+function attributeBytes(msg: Message): number {
+  if (msg.key === null && msg.headers === null) return 0;
+  let n = 1;
+  if (msg.key !== null) n += 2 + msg.key.byteLength;
+  if (msg.headers !== null) {
+    n += 1;
+    for (const [name, value] of Object.entries(msg.headers)) n += 3 + Buffer.byteLength(name) + Buffer.byteLength(value);
+  }
+  return n;
 }
 
 /**
@@ -70,9 +82,13 @@ export class DeadLetterSink {
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
     const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
     const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data });
-    if (this.producer !== null && bytes.byteLength > this.maxRecordBytes) await this.close();
-    this.producer ??= await this.open(bytes.byteLength);
-    this.producer.append(bytes);
+    // The record's key and headers stay the dead letter's own, so a reader of the dead-letter log
+    // sees them on the message as it would on the original.
+    const opts = msg.key === null && msg.headers === null ? undefined : { ...(msg.key === null ? {} : { key: msg.key }), ...(msg.headers === null ? {} : { headers: msg.headers }) };
+    const payload = bytes.byteLength + attributeBytes(msg);
+    if (this.producer !== null && payload > this.maxRecordBytes) await this.close();
+    this.producer ??= await this.open(payload);
+    this.producer.append(bytes, opts);
     await this.producer.flush();
     publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
