@@ -2,6 +2,7 @@
 import { realLogDir } from '../consumer/consumer-start.js';
 import { requireLogDirectory } from '../consumer/log-dir.js';
 import type { FileIO } from '../storage/file-io.js';
+import { LogError } from '../errors.js';
 import { requireLogDir } from '../validate.js';
 
 /**
@@ -13,4 +14,17 @@ export function adminLogDir(io: FileIO, dir: unknown): string {
   const real = realLogDir(logDir);
   requireLogDirectory(io, real, logDir);
   return real;
+}
+
+/**
+ * Runs an admin call's file work: a system error that escapes it (EIO on a read, EISDIR where a
+ * segment should be) becomes a coded LogError (ERR_IO, or ERR_DISK_FULL) naming the file.
+ */
+export function coded<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof LogError) throw e;
+    throw LogError.fromSystem(e, what, (e as NodeJS.ErrnoException | undefined)?.path);
+  }
 }

@@ -13,7 +13,7 @@ import { listLogDir } from '../segment/segment-files.js';
 import { fileIO, fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
 import { describe } from '../validate.js';
-import { adminLogDir } from './admin-dir.js';
+import { adminLogDir, coded } from './admin-dir.js';
 import { cursorNames, type CursorNames } from './cursor-ids.js';
 import { logOffsets } from './inspect.js';
 
@@ -70,16 +70,18 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);
   const o = checkResetOptions(options);
-  const before = existingCursor(io, names);
-  const target = resolveTarget(io, realDir, o.to);
-  return underLock(io, names, () => {
-    const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
-    try {
-      file.reset(target, o.state === 'clear' ? null : undefined);
-    } finally {
-      file.close();
-    }
-    return { id: names.id, from: before, to: target };
+  return coded('resetting the cursor', () => {
+    const before = existingCursor(io, names);
+    const target = resolveTarget(io, realDir, o.to);
+    return underLock(io, names, () => {
+      const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
+      try {
+        file.reset(target, o.state === 'clear' ? null : undefined);
+      } finally {
+        file.close();
+      }
+      return { id: names.id, from: before, to: target };
+    });
   });
 }
 
@@ -101,15 +103,13 @@ export async function deleteCursor(dir: string, id: string): Promise<{
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);
-  const before = existingCursor(io, names);
-  return underLock(io, names, () => {
-    try {
+  return coded('deleting the cursor', () => {
+    const before = existingCursor(io, names);
+    return underLock(io, names, () => {
       io.unlink(names.filePath);
       fsyncDir(io, cursorDir(realDir));
-    } catch (e) {
-      throw LogError.fromSystem(e, 'deleting cursor', names.filePath);
-    }
-    return { id: names.id, committedOffset: before };
+      return { id: names.id, committedOffset: before };
+    });
   });
 }
 

@@ -17,7 +17,7 @@ import { listLogDir } from '../segment/segment-files.js';
 import { readDurableHint } from '../storage/durable-hint.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner, producerLockPath } from '../storage/lock.js';
-import { adminLogDir } from './admin-dir.js';
+import { adminLogDir, coded } from './admin-dir.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
 import { withSegmentHeaders } from './frame-walk.js';
 import type { CursorSummary, LockHolder, LogInfo, SegmentSummary } from './inspect-types.js';
@@ -60,7 +60,8 @@ export async function inspectLog(where: string | { backend: LogBackend }): Promi
     return where.backend.inspect();
   }
   const io = await fileIO();
-  return inspectWith(io, adminLogDir(io, where));
+  const dir = adminLogDir(io, where);
+  return coded('inspecting the log', () => inspectWith(io, dir));
 }
 
 /** inspectLog on a checked real directory path. */

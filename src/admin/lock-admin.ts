@@ -14,7 +14,7 @@ import { cursorDir } from '../cursor/tx-cursor.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE, acquireLock, lockOwner } from '../storage/lock.js';
 import { installNativeLock } from '../storage/native-lock.js';
-import { adminLogDir } from './admin-dir.js';
+import { adminLogDir, coded } from './admin-dir.js';
 
 /** One lock file of a log directory, as {@link unlockLog} reports it. */
 export interface LockFileReport {
@@ -43,8 +43,10 @@ export interface LockFileReport {
 export async function unlockLog(dir: string, options: { dryRun?: boolean } = {}): Promise<LockFileReport[]> {
   const io = await fileIO();
   const real = adminLogDir(io, dir);
-  const files = [PRODUCER_LOCK_FILE, ...cursorLockFiles(io, real)].filter((f) => io.exists(join(real, f)));
-  return files.map((file) => inspectLockFile(io, real, file, options.dryRun === true));
+  return coded('unlocking the log', () => {
+    const files = [PRODUCER_LOCK_FILE, ...cursorLockFiles(io, real)].filter((f) => io.exists(join(real, f)));
+    return files.map((file) => inspectLockFile(io, real, file, options.dryRun === true));
+  });
 }
 
 function cursorLockFiles(io: FileIO, dir: string): string[] {

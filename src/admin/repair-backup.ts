@@ -2,21 +2,42 @@
  * repairLog's backup: the directory checked before anything is taken or changed, and the copies of
  * what repair removes, each fsynced, then the directory. Every failure is a coded LogError.
  */
-import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, fsyncSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LogError } from '../errors.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { describe } from '../validate.js';
 
-/** A backup directory that is there must be a directory, and the path to one that is not must not run through a file. */
-export function checkBackupDir(backupDir: unknown): void {
+/**
+ * A backup directory that is there must be a directory, the path to one that is not must not run
+ * through a file, and neither may lie in the log directory `realLogDir` (a copy there would change
+ * the log repair is cutting, or sit beside its cursor files).
+ */
+export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
   if (typeof backupDir !== 'string' || backupDir.length === 0) throw LogError.invalidOption('backupDir', `expected a path, got ${describe(backupDir)}`);
   try {
     if (!statSync(backupDir).isDirectory()) throw LogError.invalidOption('backupDir', `${backupDir} is a file, not a directory`);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') throw LogError.invalidOption('backupDir', `the path ${backupDir} runs through a file`);
-    if (code !== 'ENOENT') throw e;
+    if (code !== 'ENOENT') throw LogError.fromSystem(e, 'looking at the backup directory', backupDir);
+  }
+  const inside = relative(realLogDir, realPathOf(resolve(backupDir)));
+  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+    throw LogError.invalidOption('backupDir', `${backupDir} lies in the log directory ${realLogDir}: the backup must go elsewhere`);
+  }
+}
+
+/** The real path of `path`, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path: string): string {
+  const rest: string[] = [];
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      return join(realpathSync(p), ...rest.reverse());
+    } catch {
+      if (dirname(p) === p) return path;
+      rest.push(basename(p));
+    }
   }
 }
 

@@ -13,8 +13,9 @@
  * frame boundary) is cut at its end: nothing is removed, and the hint and the cursors are set to it.
  *
  * Order, so that a crash in the middle leaves a log that a second repair finishes: every byte to be
- * removed is first copied to the backup directory and fsynced; then later segments are removed from
- * the last backwards, then the cut segment is truncated.
+ * removed is first copied to the backup directory and fsynced; then durable.offset and the cursors
+ * are set back to the cut; then later segments are removed from the last backwards, then the cut
+ * segment is truncated (or, when none is left, the empty one created).
  *
  * Refused while a producer holds the log (ERR_LOG_LOCKED) or while a consumer holds a cursor that must
  * be reset (ERR_CURSOR_LOCKED), before anything is changed: repair takes the producer's lock and the
@@ -33,7 +34,7 @@ import { scanFrames } from '../storage/frame-scan.js';
 import { acquireLock, lockOwner, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
 import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
-import { adminLogDir } from './admin-dir.js';
+import { adminLogDir, coded } from './admin-dir.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
@@ -104,9 +105,15 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const dryRun = options.dryRun === true;
-  if (options.backupDir !== undefined) checkBackupDir(options.backupDir);
+  if (options.backupDir !== undefined) checkBackupDir(options.backupDir, realDir);
+  return coded('repairing the log', () => repairIn(io, dir, realDir, dryRun, options));
+}
+
+function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, options: RepairOptions): RepairReport {
   // A dry run only looks whether a producer holds the log: taking the lock would write its file.
-  const held = dryRun ? null : takeLock(io, producerLockPath(realDir), (pid) => producerHolds(dir, pid));
+  const taken = dryRun ? null : acquireLock(io, producerLockPath(realDir));
+  if (taken !== null && !taken.ok) throw producerHolds(dir, taken.ownerPid);
+  const held = taken?.lock ?? null;
   if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
   const cursorLocks: HeldLock[] = [];
   try {
@@ -127,13 +134,6 @@ function producerHolds(dir: string, pid: number | null): LogError {
   return new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${pid !== null ? ` (pid ${pid})` : ''}: close it first`, { file: producerLockPath(dir) });
 }
 
-/** Takes the lock at `path`, or throws what `refused` makes of its holder. */
-function takeLock(io: FileIO, path: string, refused: (pid: number | null) => LogError): HeldLock {
-  const taken = acquireLock(io, path);
-  if (!taken.ok) throw refused(taken.ownerPid);
-  return taken.lock;
-}
-
 /**
  * A whole chain of valid frames that ends before what durable.offset or a cursor says was there (a
  * segment cut at a frame boundary): nothing is removed, and the hint and the cursors are set to the
@@ -141,7 +141,7 @@ function takeLock(io: FileIO, path: string, refused: (pid: number | null) => Log
  */
 function endPastPromises(io: FileIO, dir: string): RepairCut | null {
   const bases = logBases(io, dir);
-  if (bases.length === 0) return null;
+  if (bases.length === 0) return noSegmentLeft(io, dir);
   const last = bases[bases.length - 1]!;
   const file = segmentName(last);
   const fd = io.open(join(dir, file), 'r');
@@ -157,6 +157,17 @@ function endPastPromises(io: FileIO, dir: string): RepairCut | null {
   if (hint !== null && hint > end) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, but durable.offset says records up to ${hint - 1} were durable` };
   if (cursorsPast(io, dir, end).length > 0) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, and a cursor points past it` };
   return null;
+}
+
+/**
+ * No segment at all (a repair stopped after removing them, before it created the empty one): the log
+ * continues at what durable.offset or start.offset names, from a new empty segment there, and the
+ * cursors past it are reset. Null for a log that never held a record.
+ */
+function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
+  const at = Math.max(readDurableHint(io, dir) ?? 0, readStartOffset(io, dir) ?? 0);
+  if (at === 0 && cursorsPast(io, dir, 0).length === 0) return null;
+  return { file: segmentName(at), position: 0, offset: at, reason: `no segment is left, and the log's files name offset ${at} as its end` };
 }
 
 /**
@@ -250,7 +261,12 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   syncDirectory(backupDir);
-  // 2. Later segments, from the last backwards; then the cut.
+  // 2. What names records past the cut is set back to it first: a hint or a cursor behind the log's
+  // end does no harm, and a repair stopped after this finds the same cut again.
+  if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
+  resetCursors(io, dir, plan.cursors, cut.offset);
+  // 3. Later segments, from the last backwards; then the cut. A repair stopped after removing every
+  // segment is finished by the next one (noSegmentLeft).
   for (const name of [...plan.remove].reverse()) io.unlink(join(dir, name));
   fsyncDir(io, dir);
   if (plan.truncate) {
@@ -263,14 +279,18 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
     }
   }
   if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
-  if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
-  // Under the locks taken while planning: no consumer opened them since. The cut is the log's new end,
-  // whatever durable.offset said (it may be missing or behind: it is never fsynced).
-  for (const id of plan.cursors) {
+}
+
+/**
+ * Under the locks taken while planning: no consumer opened these cursors since. The cut is the log's
+ * new end, whatever durable.offset said (it may be missing or behind: it is never fsynced).
+ */
+function resetCursors(io: FileIO, dir: string, ids: readonly string[], to: number): void {
+  for (const id of ids) {
     const names = cursorNames(dir, id);
-    const file = CursorFile.open(io, cursorDir(dir), basename(names.filePath), cut.offset);
+    const file = CursorFile.open(io, cursorDir(dir), basename(names.filePath), to);
     try {
-      file.reset(cut.offset, undefined);
+      file.reset(to, undefined);
     } finally {
       file.close();
     }
@@ -300,8 +320,11 @@ function cursorsPast(io: FileIO, dir: string, end: number, locks: HeldLock[] | n
     if (value === null || value === DAMAGED || value.offset <= end) continue;
     const lockPath = cursorNames(dir, id).lockPath;
     const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by a consumer${pid !== null ? ` (pid ${pid})` : ''}: close that consumer first`, { file: lockPath });
-    if (locks !== null) locks.push(takeLock(io, lockPath, held));
-    else if (heldNow(io, lockPath)) throw held(lockOwner(io, lockPath)?.pid ?? null);
+    if (locks !== null) {
+      const taken = acquireLock(io, lockPath);
+      if (!taken.ok) throw held(taken.ownerPid);
+      locks.push(taken.lock);
+    } else if (heldNow(io, lockPath)) throw held(lockOwner(io, lockPath)?.pid ?? null);
     out.push({ id, offset: value.offset });
   }
   return out;

@@ -135,7 +135,10 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
       message(`reactive-log ${cmd.name}: ${e.message} (${e.code})`);
       return EXIT_FAILURE;
     }
-    throw e;
+    // Not a failure the library names: one line, no stack trace (REACTIVE_LOG_DEBUG=1 prints it).
+    if (process.env.REACTIVE_LOG_DEBUG === '1') throw e;
+    message(`reactive-log ${cmd.name}: ${e instanceof Error ? e.message : String(e)}`);
+    return EXIT_FAILURE;
   }
 }
 

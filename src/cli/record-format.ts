@@ -34,8 +34,10 @@ export function recordJson(m: Message): string {
   });
 }
 
+// C0 and C1 controls but the tab, and the Unicode line and paragraph separators: each would break the
+// line or drive the terminal.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** A record as one text line (without the newline). */
 export function recordText(m: Message): string {

@@ -56,6 +56,8 @@ function readOffsetFile(io: FileIO, dir: string, file: string, what: string): nu
     if (crc32(b.subarray(0, 8)) !== b.readUInt32LE(8)) return null;
     return readU64(new DataView(b.buffer, b.byteOffset, 8), 0);
   } catch (e) {
+    // A directory (or anything else that cannot be read as a file) in its place is damage, not an I/O failure.
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw LogError.corrupt(file, 0, `${what} is not a regular file`);
     throw LogError.fromSystem(e, `reading ${what}`, file);
   } finally {
     try {
