@@ -5,20 +5,16 @@
  * It tells the writer how to see it end in the middle of a call: DIED from its exit handler, and its
  * thread id where /proc names threads.
  */
-import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { workerData } from 'node:worker_threads';
+import { osThreadId } from '../src/ring/os-thread.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { Call, DIED, WB } from '../src/writer/write-behind.js';
 
 const w = (workerData as { words: Int32Array }).words;
-try {
-  // "<pid>/task/<tid>": the writer looks for /proc/self/task/<tid> while it waits for a call.
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
-  if (Number.isSafeInteger(tid) && tid > 0 && tid <= 0x7fffffff) Atomics.store(w, WB.TID, tid);
-} catch {
-  // No /proc: the exit handler below is the only word of an end mid-call.
-}
+// The writer looks for /proc/self/task/<tid> while it waits for a call; without /proc (0) the exit
+// handler below is the only word of an end mid-call.
+Atomics.store(w, WB.TID, osThreadId());
 process.on('exit', () => {
   if (Atomics.load(w, WB.STATE) !== Call.TAKEN) return;
   Atomics.store(w, WB.RESULT, DIED);

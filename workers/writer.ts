@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LogError } from '../src/errors.js';
-import { controlViews, failLog, failureCodeOf } from '../src/ring/layout.js';
+import { I32, controlViews, failLog, failureCodeOf } from '../src/ring/layout.js';
+import { osThreadId } from '../src/ring/os-thread.js';
 import { fileIO } from '../src/storage/file-io.js';
 import { recoverLog } from '../src/storage/recovery.js';
 import { LogWriter } from '../src/writer/log-writer.js';
@@ -20,6 +21,7 @@ const post = (m: WriterToMain): void => port.postMessage(m);
 const c = controlViews(data.shared.control);
 
 let writer: LogWriter | null = null;
+Atomics.store(c.i32, I32.WRITER_TID, osThreadId());
 try {
   const io = await fileIO();
   const recovered = recoverLog(io, data.options.logDir, data.options.indexIntervalBytes, io.now());

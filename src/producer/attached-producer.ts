@@ -7,12 +7,16 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
-import { APPEND, FailureCode, I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
+import { APPEND, FailureCode, I32, I64, State, controlViews, failLog, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
+import { osThreadAlive } from '../ring/os-thread.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { optionalSignal, requireObject } from '../validate.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
 import { checkToken, type ProducerToken } from './producer-token.js';
 import { SharedAppends } from './shared-appends.js';
+
+/** How often a waiting attached handle looks whether the writer thread is still there. */
+const ALIVE_CHECK_MS = 1000;
 
 /**
  * A handle on a shared producer in a thread of the owner's process, from {@link Producer.attach}: the
@@ -30,6 +34,7 @@ export class AttachedProducer {
   /** One past the last offset this handle appended: what its flush() waits for. */
   private end = 0;
   private closing: Promise<void> | null = null;
+  private aliveCheckedAt = 0;
 
   private constructor(token: ProducerToken) {
     this.logDir = token.logDir;
@@ -39,7 +44,7 @@ export class AttachedProducer {
     this.appends = new SharedAppends(this.c, appender, token.appendTimeoutMs, stopped);
     this.waiter = {
       c: this.c, appendTimeoutMs: token.appendTimeoutMs,
-      check: () => undefined,
+      check: () => this.checkWriterAlive(),
       failed: () => Promise.reject(this.stoppedError()),
       closed: () => this.stoppedError(),
     };
@@ -96,6 +101,9 @@ export class AttachedProducer {
     if (this.closing !== null) throw LogError.closed('attached producer');
     const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
     if (signal?.aborted === true) throw flushAborted(signal);
+    // After the owner's close this handle's records are durable, but the handle is closed with it.
+    const state = Atomics.load(this.c.i32, I32.STATE);
+    if (state === State.CLOSING || state === State.CLOSED) throw this.stoppedError();
     await waitDurable(this.waiter, this.end, signal);
   }
 
@@ -133,6 +141,18 @@ export class AttachedProducer {
   /** The error that stopped the log (its code; the owner's `producer.error` has the details), or null. */
   get error(): LogError | null {
     return this.failedForReal() ? this.stoppedError() : null;
+  }
+
+  /**
+   * While a wait goes on, about once a second: a writer thread that is gone while the log still runs
+   * ended with its owner's thread (a terminated worker) and failed nothing; the log is failed here, so
+   * the wait and the appends of every handle stop with ERR_WRITER_FAILED instead of waiting forever.
+   */
+  private checkWriterAlive(): void {
+    const now = performance.now();
+    if (now - this.aliveCheckedAt < ALIVE_CHECK_MS) return;
+    this.aliveCheckedAt = now;
+    if (!osThreadAlive(Atomics.load(this.c.i32, I32.WRITER_TID))) failLog(this.c, FailureCode.WRITER);
   }
 
   /** The log FAILED, and not by the owner's destroy() (which stops it on purpose, as a close). */

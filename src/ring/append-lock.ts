@@ -110,3 +110,30 @@ export class AppendLock {
     return new LogError(ErrorCode.PRODUCER_STALLED, `a thread appending to this log ${what}: it stopped inside an append, and the log accepts no more records`);
   }
 }
+
+/**
+ * For the writer at close: whether an append of a shared producer may still be on its way (the lock
+ * held; the process exit hook stores CLOSING without taking it), after waiting up to a millisecond
+ * for it. A holder that keeps one taking past appendTimeoutMs + STALL_GRACE_MS stopped inside its
+ * append (a terminated thread): its record was never published, and the close goes on without it.
+ */
+export class AppendInFlight {
+  private seen = 0;
+  private since = 0;
+
+  constructor(private readonly i32: Int32Array, private readonly appendTimeoutMs: number) {}
+
+  /** `word`: APPEND.LOCK, read after the state that says CLOSING and before HEAD. */
+  pending(word: number): boolean {
+    if (word === 0) return false;
+    const now = performance.now();
+    if (word !== this.seen) {
+      this.seen = word;
+      this.since = now;
+    } else if (now - this.since > this.appendTimeoutMs + STALL_GRACE_MS) {
+      return false;
+    }
+    Atomics.wait(this.i32, APPEND.LOCK, word, 1);
+    return true;
+  }
+}

@@ -60,6 +60,12 @@ export const I32 = {
    * to 0 between two groups of records and answers every call the port holds.
    */
   CONTROL_CALLS: 12,
+  /**
+   * The writer thread's id where /proc names threads (Linux), else 0: an attached handle on another
+   * thread looks for /proc/self/task/<id> while it waits, to see a writer that ended with its owner's
+   * thread (a terminated worker) without running any code that could fail the log.
+   */
+  WRITER_TID: 13,
 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
@@ -79,7 +85,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 3;
+export const CONTROL_LAYOUT_VERSION = 4;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;

@@ -12,8 +12,9 @@
  */
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import {
-  I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
+  APPEND, I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
 } from '../ring/layout.js';
+import { AppendInFlight } from '../ring/append-lock.js';
 import type { FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
 import type { WriterEvent } from './messages.js';
@@ -53,6 +54,8 @@ export class LogWriter {
   /** The active segment is of an older format and holds records: roll before the first frame. */
   private rollBeforeFrame: boolean;
   private readonly stats: WriterStats;
+  /** At close: an append of another thread still on its way (see run()). */
+  private readonly inFlight: AppendInFlight;
 
   constructor(
     private readonly io: FileIO,
@@ -64,6 +67,7 @@ export class LogWriter {
     private readonly onEvent: (e: WriterEvent) => void = () => undefined,
   ) {
     this.c = controlViews(shared.control);
+    this.inFlight = new AppendInFlight(this.c.append, opts.appendTimeoutMs);
     this.stats = new WriterStats(shared.stats);
     this.batch = new RingBatch(shared.ring, opts.maxBatchBytes);
     this.tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
@@ -109,9 +113,13 @@ export class LogWriter {
       // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
+      // After the state, before HEAD: an append that took the lock before CLOSING publishes before it
+      // releases the lock; one that takes it later sees CLOSING and refuses.
+      const appendLock = Atomics.load(this.c.append, APPEND.LOCK);
       if ((state === State.CLOSING || state === State.FAILED) && (Atomics.load(i32, I32.HEAD) >>> 0) === this.tail) {
         // A call counted before close() stored CLOSING is answered first (a failed log answers none).
         if (state === State.CLOSING && Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
+        if (state === State.CLOSING && this.inFlight.pending(appendLock)) continue;
         this.finish(state === State.FAILED);
         return 'closed';
       }

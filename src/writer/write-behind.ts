@@ -25,7 +25,7 @@
  * that thread still exists (an end that runs no JavaScript). Either way the writer fails with ERR_IO:
  * whether the data of that fdatasync reached the disk is unknown.
  */
-import { existsSync } from 'node:fs';
+import { osThreadAlive } from '../ring/os-thread.js';
 import { Worker } from 'node:worker_threads';
 import { getSystemErrorName } from 'node:util';
 import { moduleUrl } from '../embedded.js';
@@ -125,8 +125,7 @@ export class WriteBehind {
 
   /** False once the helper's thread is known to be gone (its id listed in /proc no more). */
   private helperAlive(): boolean {
-    const tid = Atomics.load(this.w, WB.TID);
-    return tid === 0 || existsSync(`/proc/self/task/${tid}`);
+    return osThreadAlive(Atomics.load(this.w, WB.TID));
   }
 
   /** A call still running after a slice of waiting: its helper's thread ended without a word (see the module comment)? */
