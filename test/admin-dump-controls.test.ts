@@ -18,6 +18,7 @@ test('text dump: C1 controls and U+2028/U+2029 are not printed raw', async () =>
   const lines = r.stdout.split('\n').slice(0, -1);
   for (const l of lines) console.log(JSON.stringify(l));
   // What a line-oriented reader that honours Unicode line breaks sees.
+  // eslint-disable-next-line no-control-regex
   const unicodeLines = r.stdout.split(/\r\n|[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/).slice(0, -1);
   console.log(`${records.length} records, ${lines.length} \\n-lines, ${unicodeLines.length} lines by Unicode line breaks`);
   assert.ok(lines.every((l) => !/[\u0080-\u009f\u2028\u2029]/.test(l)), 'no C1 control or line separator printed raw');
