@@ -57,6 +57,7 @@ const BAD_PRODUCER_OPTIONS: Array<[string, Record<string, unknown>, string]> = [
   ['maxTotalBytes a string', { maxTotalBytes: '1GB' }, 'maxTotalBytes'],
   ['maxTotalBytes < fileRollSize', { fileRollSize: 8192, maxTotalBytes: 4096 }, 'maxTotalBytes'],
   ['maxTotalBytes < default fileRollSize', { maxTotalBytes: MiB }, 'maxTotalBytes'],
+  ['fileRollSize > default maxTotalBytes', { fileRollSize: GiB }, 'fileRollSize'],
   ['maxFileAge 0', { maxFileAge: 0 }, 'maxFileAge'],
   ['maxFileAge -5', { maxFileAge: -5 }, 'maxFileAge'],
   ['maxFileAge 0.5', { maxFileAge: 0.5 }, 'maxFileAge'],

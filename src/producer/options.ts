@@ -208,6 +208,8 @@ export function resolveProducerOptions(options: unknown): ResolvedProducerOption
   const acceptConnections = o.acceptConnections === undefined ? false : o.acceptConnections;
   if (typeof acceptConnections !== 'boolean') throw LogError.invalidOption('acceptConnections', `expected true or false, got ${describe(acceptConnections)}`);
   if (maxTotalBytes !== null && maxTotalBytes < fileRollSize) {
+    // The option the caller gave is the one named: a fileRollSize alone meets the default maxTotalBytes.
+    if (o.maxTotalBytes === undefined) throw LogError.invalidOption('fileRollSize', `must be at most maxTotalBytes, whose default is ${maxTotalBytes}, got ${fileRollSize}: give maxTotalBytes too (null for no limit)`);
     throw LogError.invalidOption('maxTotalBytes', `must be at least fileRollSize (${fileRollSize}), got ${maxTotalBytes}`);
   }
   return {

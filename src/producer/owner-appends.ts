@@ -69,7 +69,10 @@ export class OwnerAppends {
     const dedupKey = opts?.dedupKey;
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
-      if (earlier !== undefined) return earlier;
+      if (earlier !== undefined) {
+        this.appender.check(data, opts);
+        return earlier;
+      }
     }
     this.appender.append(data, opts, dedupKey);
     const offset = this.next++;

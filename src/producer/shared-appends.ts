@@ -52,7 +52,10 @@ export class SharedAppends {
       const dedupKey = opts?.dedupKey;
       if (dedupKey !== undefined && dedup !== null) {
         const earlier = dedup.lookup(dedupKey, offset);
-        if (earlier !== undefined) return earlier;
+        if (earlier !== undefined) {
+          this.appender.check(data, opts);
+          return earlier;
+        }
       }
       this.appender.resumeAtHead();
       this.appender.append(data, opts, dedupKey);

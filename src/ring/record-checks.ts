@@ -101,3 +101,22 @@ export function measureBatch(records: readonly BatchRecord[], attributes: Attrib
   }
   return total;
 }
+
+/**
+ * A record checked as append checks it, with nothing reserved or copied: the options' shape and
+ * limits (the encoder's errors), data that is neither bytes nor a string (ERR_INVALID_OPTION), and
+ * the whole payload against maxRecordBytes. A dedup hit answers only a call that would be valid.
+ */
+export function checkRecord(attributes: AttributeEncoder, data: unknown, opts: AppendOptions | undefined, maxRecordBytes: number): void {
+  const attrLen = opts === undefined ? 0 : attributes.encode(opts);
+  let len: number;
+  if (typeof data === 'string') {
+    len = Buffer.byteLength(data, 'utf8');
+  } else if (data instanceof Uint8Array) {
+    if (data.byteLength === 0 && unusable(data)) throw detached();
+    len = data.byteLength;
+  } else {
+    throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+  }
+  if (attrLen + len > maxRecordBytes) throw recordTooLarge(attrLen + len, maxRecordBytes);
+}

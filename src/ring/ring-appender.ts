@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedDedupKey, changedOptions, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
+import { changedDedupKey, changedOptions, checkRecord, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, ringHasRoom, wakeWriter, type ControlViews } from './layout.js';
 
 export type { BatchRecord } from './record-checks.js';
@@ -73,6 +73,9 @@ export class RingAppender {
   hasRoom(bytes: number): boolean {
     return ringHasRoom(this.c, this.size, bytes);
   }
+
+  /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord). */
+  check(data: Uint8Array | string, opts?: AppendOptions): void { checkRecord(this.attributes, data, opts, this.maxRecordBytes); }
 
   /** Throws what an append made from inside another append of this handle gets (see `reading`). */
   refuseReentry(): void {

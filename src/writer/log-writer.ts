@@ -11,9 +11,7 @@
  * are retention.ts's.
  */
 import type { ResolvedProducerOptions } from '../producer/options.js';
-import {
-  APPEND, I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog,
-} from '../ring/layout.js';
+import { APPEND, I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
 import { AppendInFlight } from '../ring/append-lock.js';
 import type { FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
@@ -54,8 +52,7 @@ export class LogWriter {
   /** The active segment is of an older format and holds records: roll before the first frame. */
   private rollBeforeFrame: boolean;
   private readonly stats: WriterStats;
-  /** At close: an append of another thread still on its way (see run()). */
-  private readonly inFlight: AppendInFlight;
+  private readonly inFlight: AppendInFlight; // at close: an append of another thread still on its way (run())
 
   constructor(
     private readonly io: FileIO,
@@ -79,7 +76,8 @@ export class LogWriter {
     this.segment = new ActiveSegment(io, opts.logDir, active, recovered.activeIndex, opts.indexIntervalBytes);
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durableOffset);
-    this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, now);
+    // Ages on the frames' clock: a wall clock stepped back must not make every segment young (negative ages).
+    this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock());
     const p = opts.syncPolicy;
     this.behind = new WriteBehind(p.kind === 'never' || p.kind === 'periodic' || (p.kind === 'everyBytes' && p.bytes > WRITE_BEHIND_BYTES));
     this.lastSyncMs = now();
@@ -217,15 +215,19 @@ export class LogWriter {
     return 0;
   }
 
+  /** Timestamps never decrease along the log: a clock that stepped back gives the last one until it passes it. */
+  private frameClock(): number {
+    const now = this.now();
+    return now > this.lastFrameMs ? now : this.lastFrameMs;
+  }
+
   /** Frames the batch, appends it to the active segment, then publishes it as written. */
   private writeFrame(batch: RingBatch): void {
     if (this.rollBeforeFrame) {
       this.rollBeforeFrame = false;
       this.roll();
     }
-    // Timestamps never decrease along the log: a clock that stepped back gets the last one until it passes it.
-    const now = this.now();
-    const ts = now > this.lastFrameMs ? now : this.lastFrameMs;
+    const ts = this.frameClock();
     this.lastFrameMs = ts;
     const segment = this.segment;
     const frame = this.frame;
@@ -293,16 +295,14 @@ export class LogWriter {
     this.stats.fsync(performance.now() - t);
     this.stats.roll();
     const baseOffset = this.writtenOffset;
-    this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.now(), this.opts.indexIntervalBytes);
+    // On the frames' clock: after a restart, timestamps go on from the newest segment's time.
+    this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.frameClock(), this.opts.indexIntervalBytes);
     this.rollBeforeFrame = false; // the new segment is of the current format, whoever asked for the roll
     this.retention.added(this.segment.info);
     this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
-    // Everything written is durable since the seal's fdatasync. Published before retention runs: the
-    // log start it raises (up to this new segment's base) must never pass the durable offset, in shared
-    // memory or in durable.offset, or a transactional consumer opening meanwhile (here or in another
-    // process) finds a log whose start lies past its durable end. Waiters are woken after retention
-    // (ROLL_PENDING holds flush() until then), so whoever awaited durability sees the roll and its
-    // retention done.
+    // Durable since the seal's fdatasync, published before retention runs: the log start it raises must
+    // never pass the durable offset (shared memory, durable.offset). Waiters wake after retention
+    // (ROLL_PENDING holds flush() until then), so a flush that resolves sees the roll's retention done.
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 1);
     this.publishDurable();
     this.retention.apply();

@@ -1,0 +1,49 @@
+/**
+ * A dedup hit answers only a valid call: append(data, { dedupKey }) with a key the window holds checks
+ * the data, the key, the headers and the size first, and throws what the same call throws with a key
+ * the window does not hold; on a shared producer (after share()) too.
+ */
+import * as assert from 'uvu/assert';
+import { Producer, isLogError } from '../dist/index.js';
+import { suite, tempDir } from './kit.js';
+
+const test = suite('dedup-hit-checks');
+
+const calls: ReadonlyArray<readonly [string, string, (p: Producer, k: string) => number]> = [
+  ['data that is a number', 'ERR_INVALID_OPTION', (p, k) => p.append(12345 as unknown as string, { dedupKey: k })],
+  ['a key that is a number', 'ERR_INVALID_RECORD', (p, k) => p.append('x', { dedupKey: k, key: 5 as unknown as string })],
+  ['headers that are a number', 'ERR_INVALID_RECORD', (p, k) => p.append('x', { dedupKey: k, headers: 7 as unknown as Record<string, string> }) ],
+  ['a record over maxRecordBytes', 'ERR_RECORD_TOO_LARGE', (p, k) => p.append('x'.repeat(70 * 1024), { dedupKey: k })],
+];
+
+for (const shared of [false, true]) test(`a bad call with a dedup key the window holds throws as it does with a key it does not hold${shared ? ' (shared)' : ''}`, async () => {
+  const p = await Producer.open({ logDir: tempDir(), dedupWindow: { records: 1000 }, ringBytes: 64 * 1024 });
+  if (shared) p.share();
+  try {
+    assert.is(p.append('first', { dedupKey: 'held' }), 0);
+    const wrong: string[] = [];
+    for (const [what, code, call] of calls) {
+      let fresh: string;
+      try {
+        call(p, `fresh-${what}`);
+        fresh = 'returned';
+      } catch (e) {
+        fresh = isLogError(e) ? e.code : String(e);
+      }
+      assert.is(fresh, code, `${what}, key not held`);
+      let held: string;
+      try {
+        held = `returned offset ${call(p, 'held')}`;
+      } catch (e) {
+        held = isLogError(e) ? e.code : String(e);
+      }
+      if (held !== code) wrong.push(`${what}: ${held} (${code} without a hit)`);
+    }
+    assert.equal(wrong, []);
+    assert.is(p.append('again', { dedupKey: 'held' }), 0, 'a valid call still answers the earlier offset');
+  } finally {
+    await p.close();
+  }
+});
+
+test.run();
