@@ -2,10 +2,11 @@
  * repairLog's backup: the directory checked before anything is taken or changed, and the copies of
  * what repair removes, each fsynced, then the directory. Every failure is a coded LogError.
  */
-import { closeSync, fsyncSync, openSync, realpathSync, statSync, writeSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { basename, isAbsolute, relative } from 'node:path';
 import { LogError } from '../errors.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
+import { realPathOf } from '../storage/real-path.js';
 import { describe } from '../validate.js';
 
 /**
@@ -22,22 +23,9 @@ export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
     if (code === 'ENOTDIR') throw LogError.invalidOption('backupDir', `the path ${backupDir} runs through a file`);
     if (code !== 'ENOENT') throw LogError.fromSystem(e, 'looking at the backup directory', backupDir);
   }
-  const inside = relative(realLogDir, realPathOf(resolve(backupDir)));
+  const inside = relative(realLogDir, realPathOf(backupDir));
   if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
     throw LogError.invalidOption('backupDir', `${backupDir} lies in the log directory ${realLogDir}: the backup must go elsewhere`);
-  }
-}
-
-/** The real path of `path`, through its nearest existing ancestor when it does not exist yet. */
-function realPathOf(path: string): string {
-  const rest: string[] = [];
-  for (let p = path; ; p = dirname(p)) {
-    try {
-      return join(realpathSync(p), ...rest.reverse());
-    } catch {
-      if (dirname(p) === p) return path;
-      rest.push(basename(p));
-    }
   }
 }
 

@@ -41,6 +41,8 @@ export interface FunnelLimits {
 
 /** How long a connection's replies may stay unread before the owner closes it. */
 export const REPLY_STALL_MS = 5_000;
+/** How long a new connection has to send its HELLO before the owner ends it (ERR_IO). */
+export const HELLO_TIMEOUT_MS = 5_000;
 /** How long an ended connection's last message (ERROR) may take to leave before the socket is destroyed. */
 export const GOODBYE_MS = 1_000;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
@@ -61,6 +63,7 @@ export interface ConnectionHost {
 export class OwnerConnection {
   private readonly reader: FrameReader;
   private greeted = false;
+  private readonly helloTimer: NodeJS.Timeout;
   private repliesBlocked = false;
   private stallTimer: NodeJS.Timeout | null = null;
   /** When a reply last left for the kernel (a write's callback): replies queued that long ago and still there are unread. */
@@ -79,6 +82,8 @@ export class OwnerConnection {
     private readonly host: ConnectionHost,
   ) {
     this.reader = new FrameReader(limits.maxFrameBytes);
+    // A connection that never greets would hold one of the owner's slots for as long as it stays open.
+    this.helloTimer = setTimeout(() => { if (!this.greeted) this.end(ErrorCode.IO, `no HELLO within ${HELLO_TIMEOUT_MS} ms`); }, HELLO_TIMEOUT_MS).unref();
     socket.unref();
     socket.on('data', (chunk: Buffer) => {
       if (this.ended) return; // what an ended connection sends is dropped, never buffered
@@ -88,6 +93,7 @@ export class OwnerConnection {
     socket.on('drain', () => this.onDrain());
     socket.on('error', () => undefined); // 'close' follows; the client's own side reports it
     socket.once('close', () => {
+      clearTimeout(this.helloTimer);
       this.ended = true;
       this.clearStall();
       host.onClosed(this);
@@ -158,6 +164,7 @@ export class OwnerConnection {
       return this.end(ErrorCode.UNSUPPORTED_FORMAT, `the owner speaks funnel protocol ${PROTOCOL_VERSION}, the client ${version}: use the same reactive-log version on both sides`);
     }
     this.greeted = true;
+    clearTimeout(this.helloTimer);
     const reply = Buffer.allocUnsafe(10);
     reply.writeUInt16LE(PROTOCOL_VERSION, 0);
     reply.writeUInt32LE(this.limits.maxFrameBytes, 2);

@@ -65,7 +65,7 @@ export class RemoteProducer {
       this.readFrames();
     });
     socket.on('error', () => undefined); // 'close' follows
-    socket.once('close', () => this.fail(new LogError(ErrorCode.LOG_CLOSED, `the connection to the owner of ${options.logDir} closed: appends not answered were not acknowledged`)));
+    socket.once('close', () => this.fail(new LogError(ErrorCode.LOG_CLOSED, `the connection to the owner of ${options.logDir} closed (the owner closed, or ended this connection because its replies went unread for 5 s): appends not answered were not acknowledged`)));
     this.readFrames(); // bytes that came with the greeting
     this.refresh();
   }

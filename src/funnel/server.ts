@@ -11,8 +11,9 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
-import { OwnerConnection, type ConnectionHost, type FunnelLimits, type FunnelTarget } from './owner-connection.js';
-import { CLIENT_BATCH_BYTES, FUNNEL_SOCKET_FILE } from './wire.js';
+import { realPathOf } from '../storage/real-path.js';
+import { GOODBYE_MS, OwnerConnection, type ConnectionHost, type FunnelLimits, type FunnelTarget } from './owner-connection.js';
+import { CLIENT_BATCH_BYTES, FUNNEL_SOCKET_FILE, MessageType, encodeError, encodeFrame } from './wire.js';
 
 /** The most client connections one owner serves at once; more are refused by the listener. */
 export const MAX_CONNECTIONS = 64;
@@ -45,6 +46,35 @@ export async function startFunnel(target: FunnelTarget, logDir: string, accept: 
   return FunnelServer.listen(target, path);
 }
 
+/**
+ * ERR_INVALID_OPTION when the socket of the log at `logDir` (which may not exist yet) would have a
+ * path too long for a Unix socket: Producer.open checks it before it creates or recovers anything.
+ */
+export function checkSocketPathFor(logDir: string): void {
+  checkSocketPath(funnelSocketPath(realPathOf(logDir)));
+}
+
+function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw LogError.invalidOption('acceptConnections', `the socket path ${path} is ${bytes} bytes, and a Unix socket path takes at most ${MAX_SOCKET_PATH_BYTES}: use a shorter logDir`);
+  }
+}
+
+/**
+ * Answers a connection the owner does not serve with an ERROR message and closes it. What the client
+ * sends meanwhile (its HELLO) is read and dropped: unread bytes at the close would make the kernel
+ * reset the connection, and the client would see the reset instead of the message.
+ */
+function refuse(socket: Socket, code: string, message: string): void {
+  socket.unref();
+  socket.on('error', () => undefined);
+  socket.on('data', () => undefined);
+  socket.resume();
+  socket.end(encodeFrame(MessageType.ERROR, encodeError(code, message)));
+  setTimeout(() => socket.destroy(), GOODBYE_MS).unref();
+}
+
 function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
@@ -62,16 +92,15 @@ export class FunnelServer implements ConnectionHost {
 
   /** Listens on `path`, mode 0600; ERR_INVALID_OPTION for a path too long for a socket, ERR_IO when listening fails. */
   static async listen(target: FunnelTarget, path: string): Promise<FunnelServer> {
-    const bytes = Buffer.byteLength(path);
-    if (bytes > MAX_SOCKET_PATH_BYTES) {
-      throw LogError.invalidOption('acceptConnections', `the socket path ${path} is ${bytes} bytes, and a Unix socket path takes at most ${MAX_SOCKET_PATH_BYTES}: use a shorter logDir`);
-    }
+    checkSocketPath(path);
     const limits: FunnelLimits = {
       maxRecordBytes: target.options.maxRecordBytes,
       maxFrameBytes: Math.max(target.options.maxRecordBytes, MIN_FRAME_BYTES) + FRAME_HEADROOM_BYTES,
     };
     const server = createServer({ pauseOnConnect: true });
-    server.maxConnections = MAX_CONNECTIONS;
+    // Past MAX_CONNECTIONS a client is told so (accept); the kernel-level limit is only a backstop
+    // against a flood, since a connection it drops sees a reset instead of a reason.
+    server.maxConnections = 2 * MAX_CONNECTIONS;
     const funnel = new FunnelServer(server, path);
     server.on('connection', (socket) => funnel.accept(socket, target, limits));
     await new Promise<void>((resolve, reject) => {
@@ -97,6 +126,10 @@ export class FunnelServer implements ConnectionHost {
   private accept(socket: Socket, target: FunnelTarget, limits: FunnelLimits): void {
     if (this.stopped) {
       socket.destroy();
+      return;
+    }
+    if (this.connections.size >= MAX_CONNECTIONS) {
+      refuse(socket, ErrorCode.LOG_FULL, `the producer that owns the log serves its limit of ${MAX_CONNECTIONS} connections: close one, or connect again later`);
       return;
     }
     const c = new OwnerConnection(socket, target, limits, this);

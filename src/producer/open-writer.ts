@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
+import { checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, type SharedLog } from '../ring/layout.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
@@ -28,6 +29,7 @@ export interface OpenWriter {
 /** Resolves the options, creates and locks the directory, starts the writer. The lock is released if a later step fails. */
 export async function openWriter(options: ProducerOptions): Promise<OpenWriter> {
   const opts = resolveProducerOptions(options);
+  if (opts.acceptConnections) checkSocketPathFor(opts.logDir); // bad input: before the directory is made
   const io = await fileIO();
   try {
     io.mkdirp(opts.logDir);
