@@ -72,8 +72,9 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   const o = checkResetOptions(options);
   return coded('resetting the cursor', () => {
     const before = existingCursor(io, names);
-    const target = resolveTarget(io, realDir, o.to);
     return underLock(io, names, () => {
+      // Under the cursor's lock, which a repair holds while it cuts: the target is the log's as it is now.
+      const target = resolveTarget(io, realDir, o.to);
       const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
       try {
         file.reset(target, o.state === 'clear' ? null : undefined);

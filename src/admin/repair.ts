@@ -17,11 +17,10 @@
  * are set back to the cut; then later segments are removed from the last backwards, then the cut
  * segment is truncated (or, when none is left, the empty one created).
  *
- * Refused while a producer holds the log (ERR_LOG_LOCKED) or while a consumer holds a cursor that must
- * be reset (ERR_CURSOR_LOCKED), before anything is changed: repair takes the producer's lock and the
- * locks of the cursors it resets before its first change and keeps them to the end, so no consumer
- * opens such a cursor meanwhile. With `dryRun`, it reports what it would do and changes nothing (it
- * only looks whether the locks are held). Segments below a recorded log start (start.offset) that
+ * Refused while a producer holds the log (ERR_LOG_LOCKED) or anyone holds a cursor (ERR_CURSOR_LOCKED:
+ * a consumer, or a cursor reset), before anything is changed: repair takes the producer's lock and
+ * every cursor's lock before its first change and keeps them to the end. With `dryRun`, it reports
+ * what it would do and changes nothing (it only looks whether the locks are held). Segments below a recorded log start (start.offset) that
  * names a segment are what an interrupted retention left: not part of the log, and not looked at.
  */
 import { mkdirSync } from 'node:fs';
@@ -72,7 +71,7 @@ export interface RepairReport {
   readonly dryRun: boolean;
   /** Null when the log is a whole chain of valid frames: nothing to cut, nothing done. */
   readonly cut: RepairCut | null;
-  /** The changes, in the order they are made. */
+  /** The changes, in the order they are made (files removed: from the last backwards). */
   readonly actions: RepairAction[];
   /** Where the removed bytes were copied (each file under its own name, a cut tail as `<segment>.from-<position>`); null when nothing was removed. */
   readonly backupDir: string | null;
@@ -160,9 +159,8 @@ function endPastPromises(io: FileIO, dir: string): RepairCut | null {
 }
 
 /**
- * No segment at all (a repair stopped after removing them, before it created the empty one): the log
- * continues at what durable.offset or start.offset names, from a new empty segment there, and the
- * cursors past it are reset. Null for a log that never held a record.
+ * No segment at all (a repair stopped after removing them): the log goes on from a new empty segment
+ * at what durable.offset or start.offset names, cursors past it reset. Null for a log never written.
  */
 function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
   const at = Math.max(readDurableHint(io, dir) ?? 0, readStartOffset(io, dir) ?? 0);
@@ -221,6 +219,14 @@ interface Plan {
 /** `locks`: where the locks of the cursors to reset go, taken now (null for a dry run, which only looks). */
 function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] | null): Plan {
   const actions: RepairAction[] = [];
+  const hint = readDurableHint(io, dir);
+  const rewriteHint = hint !== null && hint > cut.offset;
+  if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
+  const cursors: string[] = [];
+  for (const c of cursorsPast(io, dir, cut.offset, locks)) {
+    cursors.push(c.id);
+    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
+  }
   const remove: string[] = [];
   const cutBase = Number(cut.file.slice(0, -4));
   const bases = logBases(io, dir);
@@ -234,14 +240,6 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   }
   const tail = cut.position > 0 ? sizeOf(io, join(dir, cut.file)) - cut.position : 0;
   if (tail > 0) actions.push({ action: 'truncate', file: cut.file, bytes: tail, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
-  const hint = readDurableHint(io, dir);
-  const rewriteHint = hint !== null && hint > cut.offset;
-  if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
-  const cursors: string[] = [];
-  for (const c of cursorsPast(io, dir, cut.offset, locks)) {
-    cursors.push(c.id);
-    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
-  }
   const createSegmentAtCut = bases.every((b) => b > cutBase || (b === cutBase && cut.position === 0));
   if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
   return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
@@ -298,12 +296,12 @@ function resetCursors(io: FileIO, dir: string, ids: readonly string[], to: numbe
 }
 
 /**
- * The transactional cursors that point past `end`, read from their files (not through inspectLog,
- * which reads the segments repair is about to cut); ERR_CURSOR_LOCKED if a live consumer holds one.
- * With `locks`, each such cursor's lock is taken and kept there, so that no consumer opens it before
- * repair has reset it; without, the locks are only looked at.
+ * The transactional cursors past `end`, read from their files (inspectLog would read the segments
+ * repair cuts). `locks`: an array takes every cursor's lock and keeps it there (no consumer opens
+ * one, no reset writes one meanwhile: a reset resolves its target under that lock); null (a dry run)
+ * looks at every lock; undefined (finding the cut) at those past `end`. A held one: ERR_CURSOR_LOCKED.
  */
-function cursorsPast(io: FileIO, dir: string, end: number, locks: HeldLock[] | null = null): Array<{ id: string; offset: number }> {
+function cursorsPast(io: FileIO, dir: string, end: number, locks?: HeldLock[] | null): Array<{ id: string; offset: number }> {
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
@@ -314,18 +312,20 @@ function cursorsPast(io: FileIO, dir: string, end: number, locks: HeldLock[] | n
   for (const name of names) {
     const id = cursorIdOfFile(name);
     if (id === null) continue;
-    // A cursor file with no valid slot is not repair's to mend (cursor reset or delete is): it is
-    // left as it is, and the rest of the log repaired.
+    // A cursor file with no valid slot is not repair's to mend (cursor reset or delete is).
     const value = readCursorOrDamage(io, join(cursorDir(dir), name), name);
-    if (value === null || value === DAMAGED || value.offset <= end) continue;
+    const offset = value === null || value === DAMAGED ? -1 : value.offset;
+    if (offset <= end && locks === undefined) continue;
     const lockPath = cursorNames(dir, id).lockPath;
-    const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} points past the cut (offset ${value.offset} > ${end}) and is held by a consumer${pid !== null ? ` (pid ${pid})` : ''}: close that consumer first`, { file: lockPath });
-    if (locks !== null) {
+    const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} is held${pid !== null ? ` (pid ${pid})` : ''}: repair needs every transactional consumer of the log closed`, { file: lockPath });
+    if (locks) {
       const taken = acquireLock(io, lockPath);
       if (!taken.ok) throw held(taken.ownerPid);
       locks.push(taken.lock);
-    } else if (heldNow(io, lockPath)) throw held(lockOwner(io, lockPath)?.pid ?? null);
-    out.push({ id, offset: value.offset });
+    } else if (heldNow(io, lockPath)) {
+      throw held(lockOwner(io, lockPath)?.pid ?? null);
+    }
+    if (offset > end) out.push({ id, offset });
   }
   return out;
 }
