@@ -59,6 +59,7 @@ export class Waiter {
 
   /** Resolves on a change in the directory, the poll interval, wakeAll(), or abort. */
   async onFiles(signal: AbortSignal | undefined): Promise<void> {
+    if (this.closed || signal?.aborted === true) return; // a closed waiter watches nothing more
     this.ensureWatch();
     if (this.changed) {
       this.changed = false;

@@ -1,0 +1,31 @@
+/**
+ * The consumer's waits after close(): a wait on the files returns at once and starts no directory
+ * watch (a closed consumer holds no descriptor), as a wait on shared memory does.
+ */
+import * as assert from 'uvu/assert';
+import { Waiter } from '../src/consumer/waiter.js';
+import { suite, tempDir } from './kit.js';
+
+const test = suite('waiter');
+
+/** `p`, or 'stuck' after 10 s (a failure guard, not a wait). */
+function guarded(p: Promise<void>): Promise<'resolved' | 'stuck'> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<'stuck'>((resolve) => { timer = setTimeout(() => resolve('stuck'), 10_000); });
+  return Promise.race([p.then(() => 'resolved' as const), stuck]).finally(() => clearTimeout(timer));
+}
+
+test('onFiles after close returns at once and watches nothing', async () => {
+  const w = new Waiter(tempDir(), 60_000);
+  w.close();
+  assert.is(await guarded(w.onFiles(undefined)), 'resolved');
+  assert.is((w as unknown as { watcher: unknown }).watcher, null, 'no watch started after close');
+});
+
+test('onFiles with an aborted signal returns at once', async () => {
+  const w = new Waiter(tempDir(), 60_000);
+  assert.is(await guarded(w.onFiles(AbortSignal.abort())), 'resolved');
+  w.close();
+});
+
+test.run();
