@@ -76,8 +76,9 @@ export function readFrameAt(io: FileIO, fd: number, fileBytes: number, position:
 
 /**
  * Looks for any fully valid frame starting after `from`. With `durableAbove`, only a frame whose durable
- * position is above `from` counts: such a frame proves that the bytes at `from` had been fsynced before
- * it was written, so damage there is not a torn tail. Returns that frame's position, or null.
+ * position is above `from` (and not past its own start) counts: such a frame proves that the bytes at
+ * `from` had been fsynced before it was written, so damage there is not a torn tail. Returns that
+ * frame's position, or null.
  */
 export function findValidFrameAfter(io: FileIO, fd: number, fileBytes: number, from: number, durableAbove: boolean): number | null {
   const magic = Buffer.alloc(4);
@@ -90,7 +91,9 @@ export function findValidFrameAfter(io: FileIO, fd: number, fileBytes: number, f
     const view = chunk.subarray(0, n);
     for (let at = view.indexOf(magic); at >= 0; at = view.indexOf(magic, at + 1)) {
       const h = readFrameAt(io, fd, fileBytes, base + at);
-      if (typeof h !== 'string' && (!durableAbove || h.durablePosition > from)) return base + at;
+      // A frame's durable position never lies past its own start: a frame that says otherwise is not
+      // this file's (a record's payload can hold the bytes of a whole frame of another log).
+      if (typeof h !== 'string' && (!durableAbove || (h.durablePosition > from && h.durablePosition <= base + at))) return base + at;
     }
     if (n < CHUNK_BYTES) return null;
     base += n - 3; // overlap so a magic split across chunks is still found

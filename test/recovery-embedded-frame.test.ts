@@ -1,0 +1,78 @@
+/**
+ * A torn tail whose unfinished record holds the bytes of a whole frame (a record that stores log
+ * bytes: an archive, a mirror of another log) is cut like any torn tail: the embedded frame's durable
+ * position lies past its own start, so recovery does not take it for proof that the torn bytes had
+ * been fsynced.
+ */
+import * as assert from 'uvu/assert';
+import { readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Producer, SyncPolicy } from '../dist/index.js';
+import { SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../src/format/frame.js';
+import { encodeDurableHint } from '../src/storage/durable-hint.js';
+import { suite, tempDir } from './kit.js';
+
+const test = suite('recovery-embedded-frame');
+
+function onlySegment(dir: string): string {
+  return join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
+}
+
+/** The bytes of the last frame of a log written one flushed record at a time (its durablePosition is its own position). */
+async function someFrame(): Promise<Buffer> {
+  const dir = tempDir();
+  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
+  for (let i = 0; i < 20; i++) { p.append(`archived record ${i} ${'y'.repeat(50)}`); await p.flush(); }
+  await p.close();
+  const seg = readFileSync(onlySegment(dir));
+  let pos = SEGMENT_HEADER_BYTES;
+  let last = pos;
+  while (pos < seg.length) {
+    const h = decodeFrameHeader(seg, pos);
+    if (typeof h === 'string') throw new Error(h);
+    last = pos;
+    pos += h.frameBytes;
+  }
+  const h = decodeFrameHeader(seg, last) as Exclude<ReturnType<typeof decodeFrameHeader>, string>;
+  console.log(`  embedded frame: ${h.frameBytes} bytes, durablePosition ${h.durablePosition}`);
+  return seg.subarray(last, last + h.frameBytes);
+}
+
+/** A log of one flushed record, then a second record `payload` whose frame is torn (its last 2 bytes never landed; durable.offset says 1). */
+async function tornTailCarrying(payload: Buffer): Promise<string> {
+  const dir = tempDir();
+  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
+  p.append('first');
+  await p.flush();
+  p.append(payload);
+  await p.flush();
+  await p.close();
+  const seg = onlySegment(dir);
+  truncateSync(seg, statSync(seg).size - 2); // the crash tore the last frame's trailer
+  writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(1)); // ... before its fsync: only record 0 was durable
+  return dir;
+}
+
+async function open(dir: string): Promise<string> {
+  try {
+    const p = await Producer.open({ logDir: dir });
+    const r = `ok nextOffset=${p.nextOffset} truncated=${JSON.stringify(p.recovery.truncated)}`;
+    await p.close();
+    return r;
+  } catch (e) {
+    return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+  }
+}
+
+test('a torn tail is cut whatever bytes its unfinished record holds', async () => {
+  const frame = await someFrame();
+  const control = await open(await tornTailCarrying(randomBytes(frame.length)));
+  const embedded = await open(await tornTailCarrying(frame));
+  console.log(`  random payload: ${control}`);
+  console.log(`  payload holding a frame: ${embedded}`);
+  assert.ok(control.startsWith('ok nextOffset=1'), control);
+  assert.ok(embedded.startsWith('ok nextOffset=1'), embedded);
+});
+
+test.run();
