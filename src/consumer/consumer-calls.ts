@@ -35,7 +35,7 @@ export class ConsumerCalls {
       for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
         if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
       }
-      this.feed.enter(true);
+      this.feed.enter(true, !blocking);
       try {
         return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
       } finally {

@@ -150,7 +150,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (!feed.synchronous) {
       throw LogError.invalidOption('iter', 'this backend reads over the network and cannot hand out records synchronously: use nonblockingProcess(), blockingProcess() or `for await` (tail())');
     }
-    feed.enter();
+    feed.enter(false, true);
     try {
       for (;;) {
         const m = feed.take();

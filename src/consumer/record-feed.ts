@@ -38,6 +38,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   private pending: Message | null = null;
   /** The last limit read; limits only grow, so it is re-read only when the reader reaches it. */
   private bound: ReadLimit = NOTHING_READ;
+  /** A nonblocking call or iteration runs: `bound`, read at enter(), is not read again until it ends. */
+  private endFixed = false;
   /** During a pool call: every record below it is done (the pool reads ahead on its own). */
   private poolDoneOffset = 0;
 
@@ -108,12 +110,19 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.released;
   }
 
-  /** Takes the feed for an iteration or (`call`) a processing call, which close() waits for. */
-  enter(call = false): void {
+  /**
+   * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
+   * `nonblocking` one hands out the records in the log now: on a local log its end is read here,
+   * and records appended meanwhile are left for the next call (a producer that keeps up would
+   * otherwise keep the call going).
+   */
+  enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
     this.busy = true;
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
+    this.endFixed = nonblocking && this.source.synchronous;
+    if (this.endFixed) this.bound = this.source.readLimit(this.reader);
   }
 
   /**
@@ -122,6 +131,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    */
   leave(): void | Promise<void> {
     this.busy = false;
+    this.endFixed = false;
     this.source.disarm();
     try {
       return this.syncCursor();
@@ -188,7 +198,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (this.isClosed()) return null;
     if (this.pending === null) {
       this.pending = this.reader.read(this.bound.limitOffset, this.bound.strict);
-      if (this.pending === null) {
+      if (this.pending === null && !this.endFixed) {
         this.bound = this.source.readLimit(this.reader);
         this.pending = this.reader.read(this.bound.limitOffset, this.bound.strict);
       }
