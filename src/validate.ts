@@ -38,6 +38,13 @@ export function optionalSignal(v: unknown): AbortSignal | undefined {
   return v;
 }
 
+/** `options` of a call that takes only `{ signal }`: a misspelt key would leave the call without its signal. */
+export function signalOnly(options: unknown): AbortSignal | undefined {
+  const o = requireObject('options', options) as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'signal') throw LogError.invalidOption(k, 'unknown option (this call takes { signal })');
+  return optionalSignal(o.signal);
+}
+
 /** Names a bad value in an error message: a short quoted string, a number, or the value's type. */
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);

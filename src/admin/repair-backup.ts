@@ -3,10 +3,10 @@
  * what repair removes, each fsynced, then the directory. Every failure is a coded LogError.
  */
 import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
-import { basename, isAbsolute, relative } from 'node:path';
+import { basename } from 'node:path';
 import { LogError } from '../errors.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
-import { realPathOf } from '../storage/real-path.js';
+import { realPathOf, within } from '../storage/real-path.js';
 import { describe } from '../validate.js';
 
 /**
@@ -23,8 +23,7 @@ export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
     if (code === 'ENOTDIR') throw LogError.invalidOption('backupDir', `the path ${backupDir} runs through a file`);
     if (code !== 'ENOENT') throw LogError.fromSystem(e, 'looking at the backup directory', backupDir);
   }
-  const inside = relative(realLogDir, realPathOf(backupDir));
-  if (inside === '' || (!inside.startsWith('..') && !isAbsolute(inside))) {
+  if (within(realLogDir, realPathOf(backupDir))) {
     throw LogError.invalidOption('backupDir', `${backupDir} lies in the log directory ${realLogDir}: the backup must go elsewhere`);
   }
 }

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogError } from '../errors.js';
-import { describe, optionalSignal, requireInt, requireObject } from '../validate.js';
+import { describe, optionalSignal, requireInt, requireObject, signalOnly } from '../validate.js';
 import type { Handler, PoolOptions, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
 import { DeadLetterSink } from './dead-letter.js';
@@ -35,6 +35,7 @@ export class ConsumerCalls {
       for (const k of ['workers', 'timeoutMs', 'batchRecords'] as const) {
         if (options[k] !== undefined) throw LogError.invalidOption(k, 'a worker pool takes a handler module (a path or URL whose default export is the handler), not a function');
       }
+      signalOnly(options);
       this.feed.enter(true, !blocking);
       try {
         return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));

@@ -1,4 +1,5 @@
 /** The validation and defaults of `Consumer.open`'s options (ConsumerOptions, in types.ts). */
+import { resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
@@ -6,6 +7,7 @@ import type { ConsumerStyle, LagThreshold } from '../types.js';
 import { resolveLagThreshold } from './lag-watch.js';
 import { isLogBackend, type LogBackend } from '../backend/backend-types.js';
 import type { ResolvedRetry, StartPlan, StartRequest } from './start-plan.js';
+import { realPathOf, within } from '../storage/real-path.js';
 
 /** The options of `Consumer.open`, checked, with every default applied. */
 export interface ResolvedConsumerOptions extends StartRequest {
@@ -111,6 +113,10 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBack
   if (onBackend && maxAttempts !== null && r.deadLetterDir === undefined) {
     throw LogError.invalidOption('retry.deadLetterDir', 'on a backend, retry.maxAttempts needs retry.deadLetterDir (a local directory for the dead-letter log)');
   }
-  const deadLetterDir = onBackend && r.deadLetterDir === undefined ? '' : r.deadLetterDir === undefined ? `${logDir.replace(/[/\\]+$/, '')}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir, 'retry.deadLetterDir');
+  const deadLetterDir = onBackend && r.deadLetterDir === undefined ? '' : r.deadLetterDir === undefined ? `${resolve(logDir)}.dead-letter.${cursorName}` : requireLogDir(r.deadLetterDir, 'retry.deadLetterDir');
+  // Dead letters appended to the log being read would be read, retried and dead-lettered again.
+  if (!onBackend && r.deadLetterDir !== undefined && within(realPathOf(logDir), realPathOf(deadLetterDir))) {
+    throw LogError.invalidOption('retry.deadLetterDir', `${deadLetterDir} lies in the log directory ${logDir}: the dead-letter log must be a directory of its own`);
+  }
   return { maxAttempts, delayMs, backoff, maxDelayMs, retryOnThrow: r.retryOnThrow === true, deadLetterDir };
 }

@@ -276,7 +276,8 @@ export class Consumer implements AsyncIterable<Message> {
   private async abort(err: Error | undefined): Promise<void> {
     this.lagWatch?.stop();
     if (this.feed.isReleased) return this.feed.cutRelease(); // close() is releasing: a commit it retries ends now
-    this.calls.destroyedWith = err ?? LogError.closed('consumer');
+    // What the call in progress rejects with: the caller's error, or ERR_LOG_CLOSED for anything else.
+    this.calls.destroyedWith = err instanceof Error ? err : LogError.closed('consumer');
     this.feed.requestClose();
     const released = this.feed.release(false);
     if (released !== undefined) await released.catch(() => undefined);

@@ -34,6 +34,8 @@ export interface RecordSource {
   fill(signal: AbortSignal | undefined): Promise<boolean> | false;
   /** close() was called: finish the record in hand, then return. */
   isClosed(): boolean;
+  /** destroy() released the cursor: no outcome is committed, and nothing is written for one. */
+  readonly isReleased: boolean;
   /** Aborts when close() is called (ends a retry delay). */
   readonly closeRequested: AbortSignal;
   /** The state committed with the cursor so far (ctx.state). */
@@ -90,6 +92,9 @@ export async function runProcess(
       if (outcome === 'break') return stop(summary, 'break');
       summary.retried++;
       if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
+        // After destroy() the record is not completed: it comes again to the next owner, which
+        // writes its dead letter then.
+        if (src.isReleased) return stop(summary, 'end');
         await deadLetters.put(msg, attempt, lastError);
         const committing = src.complete(msg, undefined);
         if (committing !== undefined) await committing;

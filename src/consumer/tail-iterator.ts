@@ -16,7 +16,7 @@
  *   another waits runs after it, in order.
  */
 import type { Message } from '../types.js';
-import { optionalSignal, requireObject } from '../validate.js';
+import { signalOnly } from '../validate.js';
 
 /** The consumer's side of the iterator (RecordFeed). */
 export interface TailSource {
@@ -95,8 +95,7 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     if (this.state === FINISHED) return done();
     if (this.state === NEW) {
       this.state = FINISHED; // if this throws, the iterator stays finished
-      requireObject('options', this.options);
-      this.signal = optionalSignal(this.options.signal);
+      this.signal = signalOnly(this.options);
       this.src.enter();
       this.state = RUNNING;
     }

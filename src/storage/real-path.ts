@@ -1,6 +1,6 @@
 /** Real paths of paths that may not exist yet. */
 import { realpathSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** The real path of `path`, through its nearest existing ancestor when it does not exist yet. */
 export function realPathOf(path: string): string {
@@ -13,4 +13,10 @@ export function realPathOf(path: string): string {
       rest.push(basename(p));
     }
   }
+}
+
+/** Whether `path` is `dir` or lies inside it (both real paths). */
+export function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
