@@ -10,9 +10,11 @@
  * error messages, `verifyLog` and readers that ask whether a producer is live. It is never what
  * decides ownership.
  *
- * Release unlinks the file while still holding the lock, then closes it. An opener that locked a
- * file which was unlinked (or replaced) meanwhile finds that the path no longer names its file and
- * tries again, so the lock always lives on the file the path names.
+ * Release unlinks the file while still holding the lock (when the path still names it), then closes
+ * it. An opener that locked a file which was unlinked (or replaced) meanwhile finds that the path no
+ * longer names its file and tries again, so the lock always lives on the file the path names. A lock
+ * file deleted or replaced by hand while held no longer excludes anyone (as the LOCK files of
+ * LevelDB and RocksDB): `reactive-log unlock` removes only the files no one holds.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -91,7 +93,9 @@ export class HeldLock {
     if (fd < 0) return;
     this.fd = -1;
     try {
-      this.io.unlink(this.path);
+      // Only the file this lock lives on: a file someone put at the path since (after the held one
+      // was deleted by hand) may be another owner's lock.
+      if (this.io.isSameFile(fd, this.path)) this.io.unlink(this.path);
     } catch {
       try { this.io.ftruncate(fd, 0); } catch { /* the lock still goes with the descriptor */ }
     }
