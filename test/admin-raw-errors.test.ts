@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { LogError, inspectLog, repairLog } from '../dist/index.js';
 import { suite, tempDir } from './kit.js';
 import { CLI } from './cli-kit.js';
-import { FAULT_IO, withFaults } from './faults.js';
+import { FAULT_IO, withFaults, type FaultPlan } from './faults.js';
 import { logWithCursor } from './repair-kit.js';
 
 const test = suite('admin-raw-errors');
@@ -24,7 +24,7 @@ function cliWithFaults(plan: object, ...args: string[]): { status: number | null
 
 test('EIO reading a middle segment: coded errors from the API, no stack trace from the CLI', async () => {
   const { logDir, segs } = await logWithCursor();
-  const plan = { rules: [{ op: 'read', path: `${segs[1]!.replace('.', '\\.')}$`, nth: 1, persistent: true, effect: { errno: 'EIO' } }] };
+  const plan: FaultPlan = { rules: [{ op: 'read', path: `${segs[1]!.replace('.', '\\.')}$`, nth: 1, persistent: true, effect: { errno: 'EIO' } }] };
   const api: string[] = [];
   await withFaults(plan, async () => {
     for (const [name, call] of [['inspectLog', () => inspectLog(logDir)], ['repairLog', () => repairLog(logDir, { dryRun: true })]] as const) {

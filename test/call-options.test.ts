@@ -31,7 +31,7 @@ test('nonblockingProcess(null, fn, { bogus: 1 }) is refused', async () => {
   const logDir = await logOf(1);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
-    await rejectsWith(() => c.nonblockingProcess(null, () => 'commit', { bogus: 1 } as never), 'ERR_INVALID_OPTION');
+    await rejectsWith(() => (c.nonblockingProcess as (max: null, h: () => 'commit', o: object) => Promise<unknown>)(null, () => 'commit', { bogus: 1 }), 'ERR_INVALID_OPTION');
   } finally {
     await c.close();
   }

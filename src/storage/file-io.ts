@@ -11,13 +11,13 @@ import { pathToFileURL } from 'node:url';
  * How a file is opened: 'r' read, 'r+' read and write, 'w' write (created or truncated), 'wx' write a
  * new file (EEXIST if it exists), 'r+c' read and write, created if missing, never truncated.
  */
-export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c';
+export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c' | 'dir';
 
 export interface FileIO {
   /**
-   * Opens a regular file (or, with 'r', a directory, for fsyncDir). Never blocks: anything else at
-   * `path` (a FIFO, a socket, a device, a directory opened for writing) fails with the code EFTYPE,
-   * which LogError.fromSystem reports as ERR_LOG_CORRUPT.
+   * Opens a regular file, or with 'dir' a directory (for fsyncDir). Never blocks: anything else at
+   * `path` (a FIFO, a socket, a device, a directory where a file is expected) fails with the code
+   * EFTYPE, which LogError.fromSystem reports as ERR_LOG_CORRUPT.
    */
   open(path: string, flags: OpenFlags, mode?: number): number;
   close(fd: number): void;
@@ -80,6 +80,7 @@ const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
   w: O_WRONLY | O_CREAT | O_TRUNC,
   wx: O_WRONLY | O_CREAT | O_EXCL,
   'r+c': O_RDWR | O_CREAT,
+  dir: O_RDONLY,
 };
 
 function wrongType(path: string, what: string): Error {
@@ -96,8 +97,8 @@ function fileKind(s: fs.Stats): string {
 
 /**
  * open(2) with O_NONBLOCK, so that a FIFO at a path where the log expects a file cannot block the
- * thread (on a regular file O_NONBLOCK changes nothing), then fstat: only regular files pass, and
- * directories when opened 'r'.
+ * thread (on a regular file O_NONBLOCK changes nothing), then fstat: only regular files pass, or
+ * only directories when opened 'dir'.
  */
 function openChecked(path: string, flags: OpenFlags, mode?: number): number {
   const bits = OPEN_FLAGS[flags];
@@ -118,7 +119,7 @@ function openChecked(path: string, flags: OpenFlags, mode?: number): number {
     fs.closeSync(fd);
     throw e;
   }
-  if (st.isFile() || (flags === 'r' && st.isDirectory())) return fd;
+  if (flags === 'dir' ? st.isDirectory() : st.isFile()) return fd;
   fs.closeSync(fd);
   throw wrongType(path, fileKind(st));
 }
@@ -229,7 +230,7 @@ export function readFull(io: FileIO, fd: number, buf: Uint8Array, offset: number
 
 /** fsyncs a directory so that entries created, renamed or removed in it are durable. */
 export function fsyncDir(io: FileIO, dir: string): void {
-  const fd = io.open(dir, 'r');
+  const fd = io.open(dir, 'dir');
   try {
     io.fsync(fd);
   } finally {

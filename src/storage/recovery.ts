@@ -43,6 +43,16 @@ export interface Truncation {
   readonly reason: string;
 }
 
+/** Unlinks a file of the log that recovery removes; a directory of that name is damage (ERR_LOG_CORRUPT), not an I/O failure. */
+function unlinkFile(io: FileIO, dir: string, name: string): void {
+  try {
+    io.unlink(join(dir, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw LogError.corrupt(name, 0, 'a directory, not a regular file');
+    throw e;
+  }
+}
+
 /**
  * Removes the temporary files of segments whose creation was interrupted (`<base>.seg.new`). They never
  * hold a record: a segment is renamed into place before anything is written into it. Returns the
@@ -51,7 +61,7 @@ export interface Truncation {
 function removeUnfinishedSegments(io: FileIO, dir: string, removed: string[]): number[] {
   const listing = listLogDir(io, dir);
   for (const name of listing.newSegments) {
-    io.unlink(join(dir, name));
+    unlinkFile(io, dir, name);
     removed.push(name);
   }
   if (listing.newSegments.length > 0) fsyncDir(io, dir);
@@ -189,7 +199,7 @@ function removeOrphanIndexes(io: FileIO, dir: string, removed: string[]): number
   for (const base of listing.indexes) {
     if (listing.bases.includes(base)) continue;
     const name = indexName(base);
-    io.unlink(join(dir, name));
+    unlinkFile(io, dir, name);
     removed.push(name);
     n++;
   }

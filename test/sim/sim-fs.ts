@@ -87,9 +87,9 @@ export class SimFS implements FileIO {
     this.alive();
     let node = this.names.get(path);
     if (flags === 'wx' && node !== undefined) throw errno('EEXIST', 'open', path);
-    if (node?.isDir === true && flags !== 'r') throw errno('EFTYPE', 'open', path);
+    if ((node?.isDir === true) !== (flags === 'dir') && node !== undefined) throw errno('EFTYPE', 'open', path);
     if (node === undefined) {
-      if (flags === 'r' || flags === 'r+') throw errno('ENOENT', 'open', path);
+      if (flags === 'r' || flags === 'r+' || flags === 'dir') throw errno('ENOENT', 'open', path);
       this.parentDir(path);
       node = new Inode(false);
       this.linkNode(path, node);
