@@ -32,7 +32,7 @@ import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
-import { checkWireSize, producerHeaderBytes, recordHeaders } from './record-codec.js';
+import { checkWireSize, msgIdOf, producerHeaderBytes, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
@@ -250,7 +250,7 @@ export class JetStreamProducer implements BackendProducer {
       this.session.js.publish(subject, r.data, {
         headers: h,
         expect: { lastSequence: r.offset, streamName: stream },
-        ...(r.dedupKey !== undefined ? { msgID: r.dedupKey } : {}),
+        ...(r.dedupKey !== undefined ? { msgID: msgIdOf(r.dedupKey) } : {}),
         timeout: this.session.options.timeoutMs,
       }).then(
         (ack) => { if (generation === this.generation) this.onAck(r, ack, sentAt); },

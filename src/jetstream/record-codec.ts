@@ -2,7 +2,12 @@
  * A record as a NATS message: the data is the payload; the key travels in the `Rl-Key` header
  * (base64), the user's headers as NATS headers of their own names, the dedup key as `Nats-Msg-Id`.
  * Header names starting with `Nats-` or `Rl-` are the engine's and the library's, refused in
- * append (ERR_INVALID_RECORD); so are names and values NATS headers cannot carry.
+ * append (ERR_INVALID_RECORD); so are names NATS headers cannot carry.
+ *
+ * nats.js trims a header value when it sets it and when it decodes it (JS trim: spaces, tabs, NBSP,
+ * U+2028 and the like) and refuses a CR or LF in one. A value it would change travels in base64,
+ * its name listed in the `Rl-Hb64` header (space-separated); a dedup key it would change travels as
+ * `rl-b64:` and its base64 (as does a key that starts with `rl-b64:`), decoded by the tail scan.
  */
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
@@ -12,6 +17,10 @@ import type { Message } from '../types.js';
 import { WRITER_HEADER } from './resync.js';
 
 export const KEY_HEADER = 'Rl-Key';
+/** The names of the headers whose values travel in base64. */
+export const B64_HEADER = 'Rl-Hb64';
+/** The start of a Nats-Msg-Id that holds a dedup key in base64. */
+const MSG_ID_B64 = 'rl-b64:';
 const RESERVED = /^(nats-|rl-)/i;
 /** A NATS header name: printable ASCII without ':' or space. */
 const HEADER_NAME = /^[!-9;-~]+$/;
@@ -20,22 +29,45 @@ function invalid(field: string, what: string): LogError {
   return new LogError(ErrorCode.INVALID_RECORD, `invalid record: "${field}" ${what}`, { option: field });
 }
 
+/** Whether nats.js would change `v` as a header value (trim it) or refuse it (a CR or LF). */
+function natsWouldChange(v: string): boolean {
+  return v.trim() !== v || /[\r\n]/.test(v);
+}
+
+const base64 = (v: string): string => Buffer.from(v, 'utf8').toString('base64');
+
+/** The Nats-Msg-Id of a dedup key: the key, or when nats.js would change it (or it starts with `rl-b64:`), its base64 form. */
+export function msgIdOf(dedupKey: string): string {
+  return natsWouldChange(dedupKey) || dedupKey.startsWith(MSG_ID_B64) ? MSG_ID_B64 + base64(dedupKey) : dedupKey;
+}
+
+/** The dedup key of a stored Nats-Msg-Id (msgIdOf's inverse). */
+export function dedupKeyOf(msgId: string): string {
+  return msgId.startsWith(MSG_ID_B64) ? Buffer.from(msgId.slice(MSG_ID_B64.length), 'base64').toString('utf8') : msgId;
+}
+
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */
 export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
   if (opts === undefined) return null;
   const { key, headers } = opts;
   if (key === undefined && (headers === undefined || Object.keys(headers).length === 0)) return null;
   const h = natsHeaders();
+  const encoded: string[] = [];
   if (key !== undefined) h.set(KEY_HEADER, Buffer.from(typeof key === 'string' ? Buffer.from(key, 'utf8') : key).toString('base64'));
   if (headers !== undefined) {
     for (const name of Object.keys(headers)) {
       if (RESERVED.test(name)) throw invalid(`headers.${name}`, 'is a name the JetStream backend keeps for itself (Nats-*, Rl-*)');
       if (!HEADER_NAME.test(name)) throw invalid(`headers.${name}`, 'is not a NATS header name (printable ASCII without space or colon)');
       const v = headers[name]!;
-      if (/[\r\n]/.test(v)) throw invalid(`headers.${name}`, 'holds a line break, which a NATS header cannot carry');
-      h.set(name, v);
+      if (natsWouldChange(v)) {
+        h.set(name, base64(v));
+        encoded.push(name);
+      } else {
+        h.set(name, v);
+      }
     }
   }
+  if (encoded.length > 0) h.set(B64_HEADER, encoded.join(' '));
   return h;
 }
 
@@ -54,9 +86,19 @@ export function headerLineBytes(name: string, valueBytes: number): number {
 export function attributeHeaderBytes(opts: AppendOptions): number {
   const { key, headers, dedupKey } = opts;
   let n = 0;
-  if (key !== undefined) n += headerLineBytes(KEY_HEADER, 4 * Math.ceil((typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.byteLength) / 3));
-  if (headers !== undefined) for (const name of Object.keys(headers)) n += headerLineBytes(name, Buffer.byteLength(headers[name]!, 'utf8'));
-  if (dedupKey !== undefined) n += headerLineBytes('Nats-Msg-Id', Buffer.byteLength(dedupKey, 'utf8'));
+  const b64Bytes = (bytes: number): number => 4 * Math.ceil(bytes / 3);
+  if (key !== undefined) n += headerLineBytes(KEY_HEADER, b64Bytes(typeof key === 'string' ? Buffer.byteLength(key, 'utf8') : key.byteLength));
+  let encodedNames = 0;
+  if (headers !== undefined) {
+    for (const name of Object.keys(headers)) {
+      const v = headers[name]!;
+      const bytes = Buffer.byteLength(v, 'utf8');
+      n += headerLineBytes(name, natsWouldChange(v) ? b64Bytes(bytes) : bytes);
+      if (natsWouldChange(v)) encodedNames += (encodedNames === 0 ? 0 : 1) + name.length;
+    }
+  }
+  if (encodedNames > 0) n += headerLineBytes(B64_HEADER, encodedNames);
+  if (dedupKey !== undefined) n += headerLineBytes('Nats-Msg-Id', Buffer.byteLength(msgIdOf(dedupKey), 'utf8'));
   return n;
 }
 
@@ -141,9 +183,13 @@ export function toMessage(m: JsMsg): Message {
   let headers: Record<string, string> | null = null;
   const h = ownHeadersOnly(m) ? undefined : m.headers;
   if (h !== undefined) {
+    const encoded = h.has(B64_HEADER) ? new Set(h.get(B64_HEADER).split(' ')) : null;
     for (const [name, values] of h) {
       if (name === KEY_HEADER) key = new Uint8Array(Buffer.from(values[0] ?? '', 'base64'));
-      else if (!RESERVED.test(name)) (headers ??= {})[name] = values[0] ?? '';
+      else if (!RESERVED.test(name)) {
+        const v = values[0] ?? '';
+        (headers ??= {})[name] = encoded?.has(name) === true ? Buffer.from(v, 'base64').toString('utf8') : v;
+      }
     }
   }
   return {

@@ -1,10 +1,11 @@
 /**
  * Reads a bounded range of the stream once, with an ordered consumer: the dedup keys of the newest
- * records (the producer's dedup window, rebuilt at open) and the first record at or after a time
- * (Whence.timestamp).
+ * records (the producer's dedup window, rebuilt at open, from their Nats-Msg-Id decoded as
+ * record-codec.ts encodes it) and the first record at or after a time (Whence.timestamp).
  */
 import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
+import { dedupKeyOf } from './record-codec.js';
 import type { Session } from './session.js';
 
 /** Messages per fetch of a scan. */
@@ -39,7 +40,7 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
   const out: Array<{ key: string; offset: number; timeMs: number }> = [];
   await scan(session, start, endOffset, (m) => {
     const key = m.headers?.get('Nats-Msg-Id');
-    if (key !== undefined && key !== '') out.push({ key, offset: m.seq - 1, timeMs: Math.floor(m.info.timestampNanos / 1e6) });
+    if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: Math.floor(m.info.timestampNanos / 1e6) });
     return true;
   });
   return out;
