@@ -39,11 +39,11 @@ async function proxied(fn: (own: NatsServer, proxy: NatsProxy) => Promise<void>)
  * Appends one more record through `p`, flushes and closes it; then a producer straight to the server
  * opens at once (close() released the lease, whichever try took it) and finds `count` records.
  */
-async function closeAndReopen(p: BackendProducer, own: NatsServer, stream: string, count: number): Promise<void> {
+async function closeAndReopen(p: BackendProducer, own: NatsServer, stream: string, count: number, leaseMs?: number): Promise<void> {
   p.append(`r${count - 1}`);
   await p.flush();
   await p.close();
-  const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) });
+  const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000, ...(leaseMs === undefined ? {} : { leaseMs }) }) });
   assert.is(q.nextOffset, count);
   await q.close();
 }
@@ -67,7 +67,7 @@ for (const timeoutMs of [5_000, 1_000]) {
       const refused = await rejectsWith(second, 'ERR_LOG_LOCKED');
       assert.match(refused.message, /held by another live handle/);
       assert.is(p.error, null);
-      await closeAndReopen(p, own, stream, 2);
+      await closeAndReopen(p, own, stream, 2, leaseMs);
     } finally {
       await p.destroy();
     }
@@ -118,8 +118,8 @@ test('a holding taken over from an earlier try is renewed at once: written 3 s b
     const opened = proxy.passed(renewals);
     await waitFor(() => proxy.passed(renewals) >= opened + 2, 'two renewals after the open', 3 * leaseMs);
     assert.is(p.error, null, 'the lease held');
-    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
-    await closeAndReopen(p, own, stream, 1);
+    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, leaseMs, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    await closeAndReopen(p, own, stream, 1, leaseMs);
   } finally {
     await p.destroy();
   }
@@ -169,8 +169,8 @@ test('a renewal stored though its answer was lost: the next renewal is refused f
     // The try after it (refused: the revision moved), then one from the adopted revision, then another.
     await waitFor(() => proxy.passed(renewals) >= base + 3, 'three renewals after the lost answer', 3 * leaseMs);
     assert.is(p.error, null, 'the lease held');
-    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
-    await closeAndReopen(p, own, stream, 1);
+    await rejectsWith(Producer.open({ backend: jetstream({ servers: own.url, stream, leaseMs, timeoutMs: 1_000 }) }), 'ERR_LOG_LOCKED');
+    await closeAndReopen(p, own, stream, 1, leaseMs);
   } finally {
     await p.destroy();
   }

@@ -99,11 +99,24 @@ export class Session {
    * existing bucket made with direct gets is read through its leader too.
    */
 
-  /** The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last renewal). */
+  /**
+   * The bucket of the producer's and the cursors' leases (entries expire leaseMs after their last
+   * renewal). An existing bucket is used as it is, its max age the leaseMs of the handle that made
+   * it: one of another leaseMs is refused (ERR_INVALID_OPTION), else a lease renewed every leaseMs / 3
+   * could expire between renewals (a second holder beside a live one) or outlive its leaseMs.
+   */
   async leases(): Promise<KV> {
-    this.leaseBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-leases`, {
-      history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
-    });
+    if (this.leaseBucket === null) {
+      const name = `rl-${this.options.stream}-leases`;
+      const kv = await new Kvm(this.js).create(name, {
+        history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
+      });
+      const maxAgeMs = (await kv.status()).ttl;
+      if (maxAgeMs !== this.options.leaseMs) {
+        throw LogError.invalidOption('leaseMs', `leaseMs is ${this.options.leaseMs} ms, but the leases bucket ${name} exists with a max age of ${maxAgeMs} ms (the leaseMs of the handle that made it): every handle of stream ${this.options.stream} needs leaseMs ${maxAgeMs} (docs/jetstream.md)`);
+      }
+      this.leaseBucket = kv;
+    }
     return this.leaseBucket;
   }
 
