@@ -50,14 +50,18 @@ export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInf
   }
 }
 
-/** The bucket `name`, or null when it does not exist (nothing was ever kept there). */
+/**
+ * The bucket `name`, or null when it does not exist (nothing was ever kept there). Its stream is
+ * looked up first: nats.js opens a bucket without asking the server whether it exists.
+ */
 async function bucket(session: Session, name: string): Promise<KV | null> {
   try {
-    return await new Kvm(session.js).open(name);
+    await session.jsm.streams.info(`KV_${name}`);
   } catch (e) {
-    if ((e as { code?: unknown }).code === 10059 || /stream not found|not found/i.test((e as Error).message)) return null;
+    if ((e as { code?: unknown }).code === 10059 || /stream not found/i.test((e as Error).message)) return null;
     throw e;
   }
+  return new Kvm(session.js).open(name);
 }
 
 async function keysOf(kv: KV): Promise<string[]> {
