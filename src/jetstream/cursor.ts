@@ -24,6 +24,18 @@ import { Lease } from './lease.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
 
+/**
+ * A cursor's entry key is split into NATS subject tokens at its dots (the bucket's subject
+ * `$KV.<bucket>.<key>`, the lease's `cursor.<key>`): an id ending in '.' or holding '..' makes an
+ * empty token, which the server and nats.js refuse. Such an id, valid locally, is refused here with
+ * ERR_INVALID_CONSUMER_ID before anything connects.
+ */
+export function checkCursorName(name: string): void {
+  if (!name.endsWith('.') && !name.includes('..')) return;
+  const id = name.startsWith('client.') ? name.slice('client.'.length) : name;
+  throw new LogError(ErrorCode.INVALID_CONSUMER_ID, `invalid consumer id ${JSON.stringify(id)} on the JetStream backend: an id that ends with '.' or holds '..' cannot name a key-value entry (its dots split NATS subject tokens)`);
+}
+
 /** The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it, when known). */
 interface CursorValue {
   readonly offset: number;

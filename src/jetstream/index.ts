@@ -10,7 +10,7 @@ import type { BackendConsumerParts, BackendProducer, BackendProducerOptions, Log
 import type { StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
-import { KvCursor } from './cursor.js';
+import { checkCursorName, KvCursor } from './cursor.js';
 import { inspectStream } from './inspect.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
@@ -90,6 +90,7 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
 async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Promise<BackendConsumerParts> {
   const { start } = opts;
   if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
+  if (start.kind === 'cursor') checkCursorName(start.cursorName);
   const what = `opening a consumer of stream ${o.stream}`;
   const ride = new Ride(o.timeoutMs, what, opts.signal);
   const session = await openSession(o, what, ride, opts.signal);
