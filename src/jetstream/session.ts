@@ -144,8 +144,12 @@ export class Session {
       try {
         await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
       } catch (e) {
-        // Another handle created it meanwhile: use it.
-        info = await this.jsm.streams.info(o.stream).catch(() => { throw e; });
+        // Another handle created it meanwhile: use it. Else a subject another stream has is the
+        // configuration's mistake (the server's "subjects overlap", 10065), not the server's failure.
+        info = await this.jsm.streams.info(o.stream).catch(() => {
+          if ((e as { code?: unknown }).code !== 10065 && !/subjects overlap/i.test((e as Error).message)) throw e;
+          throw LogError.invalidOption('subject', `subject ${o.subject} (or one it overlaps) belongs to another stream on ${o.servers.join(', ')}: stream ${o.stream} needs a subject of its own`);
+        });
       }
       if (info === null) return;
     }
