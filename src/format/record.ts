@@ -16,6 +16,7 @@
  * The parts follow in the order of their bits; each is present only when its bit is set. All
  * integers are little endian.
  */
+import { types } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import { ATTR_DEDUP_KEY, ATTR_HEADERS, ATTR_KEY } from './record-decode.js';
@@ -198,7 +199,7 @@ export class AttributeEncoder {
 
   private putKey(key: Uint8Array | string, at: number): number {
     if (typeof key === 'string') return this.putString(key, at, 2, MAX_KEY_BYTES, Field.KEY, '');
-    if (!(key instanceof Uint8Array)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
+    if (!(key instanceof Uint8Array) && !types.isUint8Array(key)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
     if (key.byteLength > MAX_KEY_BYTES) throw tooLarge('key', key.byteLength, MAX_KEY_BYTES, 'MAX_KEY_BYTES');
     this.room(at + 2 + key.byteLength);
     putU16(this.out, key.byteLength, at);

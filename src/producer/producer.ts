@@ -198,7 +198,7 @@ export class Producer {
     const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
     const signal = optionalSignal(o.signal);
     if (this.p.shutdown.stopped || this.p.link.failure !== null) this.throwStopped();
-    await waitWritable(this.c, this.appends.appender, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
+    await waitWritable(this.c, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
 
   /**

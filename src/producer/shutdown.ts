@@ -132,7 +132,8 @@ export class ProducerShutdown implements ClosesAtExit {
   private async doDestroy(err: Error | undefined): Promise<void> {
     if (this.closedFlag) return;
     this.p.funnel()?.stop();
-    this.destroyedWith = err ?? LogError.closed('producer');
+    // What waiting calls reject with: the caller's error, or ERR_LOG_CLOSED for anything else.
+    this.destroyedWith = err instanceof Error ? err : LogError.closed('producer');
     forgetAtExit(this);
     // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
     // at once; the thread is stopped after.

@@ -4,8 +4,7 @@
  * appendTimeoutMs, when the ring is full).
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { I32, State, wakeWriter, type ControlViews } from '../ring/layout.js';
-import type { RingAppender } from '../ring/ring-appender.js';
+import { I32, State, ringHasRoom, wakeWriter, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 
 /** The longest single wait; the state and the room are looked at again after each. */
@@ -16,13 +15,13 @@ const WAIT_SLICE_MS = 50;
  * stops (`stopped` throws it), ERR_ABORTED when `signal` aborts first, ERR_RECORD_TOO_LARGE when no
  * ring of this size would ever hold it.
  */
-export async function waitWritable(c: ControlViews, appender: RingAppender, ringBytes: number, bytes: number, stopped: () => never, signal?: AbortSignal): Promise<void> {
+export async function waitWritable(c: ControlViews, ringBytes: number, bytes: number, stopped: () => never, signal?: AbortSignal): Promise<void> {
   if (bytes + 4 > ringBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a record of ${bytes} bytes never fits the ring (ringBytes ${ringBytes})`, { option: 'bytes' });
   for (;;) {
     if (Atomics.load(c.i32, I32.STATE) !== State.RUNNING) stopped();
     if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
     const tail = Atomics.load(c.i32, I32.TAIL);
-    if (appender.hasRoom(bytes)) return;
+    if (ringHasRoom(c, ringBytes, bytes)) return;
     // The writer notifies TAIL when PRODUCER_WAITING is set; a synchronous append may clear it, so
     // each wait is also bounded.
     Atomics.store(c.i32, I32.PRODUCER_WAITING, 1);

@@ -305,6 +305,8 @@ export function ringHasRoom(c: ControlViews, ringBytes: number, bytes: number): 
   const free = ringBytes - ((head - (Atomics.load(c.i32, I32.TAIL) >>> 0)) >>> 0);
   const room = ringBytes - (head & (ringBytes - 1));
   if (room >= need) return free >= need;
-  // Wraps: the bytes before the end are skipped, then `need` from index 0 (see reserve()).
-  return room + need > ringBytes ? free >= room && ringBytes >= need : free >= room + need;
+  // Wraps: the bytes before the end are skipped, then `need` from index 0 (see reserve()). A record
+  // that cannot fit beside what is before the skip waits for the writer to take everything first:
+  // fits "now" only once the ring is empty.
+  return room + need > ringBytes ? free === ringBytes : free >= room + need;
 }

@@ -2,10 +2,16 @@
  * The checks of a record's data before anything is reserved in the ring: a view whose buffer is gone,
  * and the shapes appendBatch takes. A record they refuse changes nothing.
  */
+import { types } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions, AttributeEncoder } from '../format/record.js';
 import { RECORD_HEADER_BYTES } from './layout.js';
 import { describe } from '../validate.js';
+
+/** A Uint8Array (or Buffer) of this realm or another (node:vm, a test runner's context). */
+export function isBytes(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array || types.isUint8Array(v);
+}
 
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
 const NO_BYTES = new Uint8Array(0);
@@ -36,7 +42,7 @@ export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | s
 
 /** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */
 export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[]): Uint8Array | string {
-  if (typeof r === 'string' || r instanceof Uint8Array) {
+  if (typeof r === 'string' || isBytes(r)) {
     opts.push(undefined);
     return r;
   }
@@ -47,7 +53,7 @@ export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefi
   if ('dedupKey' in rest) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} has a dedupKey; a dedup key is taken by append, one record at a time`, { option: 'dedupKey' });
   }
-  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+  if (typeof data !== 'string' && !isBytes(data)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
   }
   opts.push(Object.keys(rest).length === 0 ? undefined : rest);
@@ -112,7 +118,7 @@ export function checkRecord(attributes: AttributeEncoder, data: unknown, opts: A
   let len: number;
   if (typeof data === 'string') {
     len = Buffer.byteLength(data, 'utf8');
-  } else if (data instanceof Uint8Array) {
+  } else if (isBytes(data)) {
     if (data.byteLength === 0 && unusable(data)) throw detached();
     len = data.byteLength;
   } else {

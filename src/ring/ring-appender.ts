@@ -10,8 +10,8 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedDedupKey, changedOptions, checkRecord, detached, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
-import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, ringHasRoom, wakeWriter, type ControlViews } from './layout.js';
+import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
+import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
 export type { BatchRecord } from './record-checks.js';
 
@@ -69,11 +69,6 @@ export class RingAppender {
     this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;
   }
 
-  /** Whether a record of `bytes` payload bytes fits the ring now without waiting (layout.ts ringHasRoom). */
-  hasRoom(bytes: number): boolean {
-    return ringHasRoom(this.c, this.size, bytes);
-  }
-
   /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord). */
   check(data: Uint8Array | string, opts?: AppendOptions): void { checkRecord(this.attributes, data, opts, this.maxRecordBytes); }
 
@@ -105,12 +100,15 @@ export class RingAppender {
         this.reading = false;
       }
       if (this.attributes.dedupKey !== dedupKey) throw changedDedupKey();
+      // The getters may have closed the log: a record copied now would never be written.
+      if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
     }
     const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
     let len: number; // the payload: attributes and data
     if (typeof data === 'string') {
-      if (data.length <= DIRECT_STRING_UNITS && attrLen <= DIRECT_ATTRIBUTE_BYTES) {
+      // 3 bytes a UTF-16 unit reserved only when that fits now: a string must not wait for room it does not need.
+      if (data.length <= DIRECT_STRING_UNITS && attrLen <= DIRECT_ATTRIBUTE_BYTES && this.fitsNow(H + data.length * 3)) {
         at = this.reserve(H + data.length * 3);
         len = attrLen + this.bytes.write(data, at + H);
         if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
@@ -120,7 +118,7 @@ export class RingAppender {
         at = this.reserve(RECORD_HEADER_BYTES + len);
         this.bytes.write(data, at + H, len - attrLen);
       }
-    } else if (data instanceof Uint8Array) {
+    } else if (isBytes(data)) {
       len = attrLen + data.byteLength;
       if (len > this.maxRecordBytes) throw recordTooLarge(len, this.maxRecordBytes);
       // Checked before anything is reserved: a refused record leaves the ring and the offsets as they were.
@@ -147,7 +145,7 @@ export class RingAppender {
    * encoder's buffer. Returns the block's length; `blockInRing` says where it went.
    */
   private encodeAttributes(opts: AppendOptions, data: Uint8Array | string): number {
-    const dataBound = typeof data === 'string' ? data.length * 3 : data instanceof Uint8Array ? data.byteLength : -1;
+    const dataBound = typeof data === 'string' ? data.length * 3 : isBytes(data) ? data.byteLength : -1;
     if (dataBound >= 0) {
       const idx = this.head & this.mask;
       const start = idx + RECORD_HEADER_BYTES;
@@ -183,10 +181,9 @@ export class RingAppender {
   }
 
   /**
-   * Copies a batch into the ring, contiguous behind a batch marker, and publishes it once: the writer
-   * never sees a part of it. Every record is checked and measured before anything is reserved, so a
-   * refused batch changes nothing. Returns the number of records (0 for an empty batch, which
-   * appends nothing).
+   * Copies a batch into the ring behind a batch marker and publishes it once (the writer never sees a
+   * part of it). Records are checked and measured before anything is reserved: a refused batch
+   * changes nothing. Returns the number of records (0: an empty batch appends nothing).
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.reading) throw reentered();
@@ -213,11 +210,10 @@ export class RingAppender {
   }
 
   /**
-   * Copies a run of records already in the ring's format (`[u32 length word][payload]` each, as in
-   * a frame body, checked by the caller: lengths, attribute blocks, no dedup key, each within
-   * maxRecordBytes) from `body[start, end)`, in pieces of whole records of up to RUN_PIECE_BYTES, each
-   * published as it is copied. Calls `published(k)` after each piece with its record count, so that
-   * a piece that fails to find room (ERR_LOG_FULL, a stopped log) leaves the earlier ones counted.
+   * Copies records already in the ring's format (a frame body's, checked by the caller) from
+   * `body[start, end)` in pieces of whole records of up to RUN_PIECE_BYTES, each published as it is
+   * copied; `published(k)` hears each piece's count, so a piece that finds no room (ERR_LOG_FULL, a
+   * stopped log) leaves the earlier ones counted.
    */
   appendRun(body: Uint8Array, start: number, end: number, published: (records: number) => void): void {
     if (this.reading) throw reentered();
@@ -258,6 +254,8 @@ export class RingAppender {
         // Encoded again (the block of each record is not kept): options whose getters answer
         // otherwise the second time would no longer fit the room measured for them.
         if (this.attributes.encode(opts[i]!) !== attrLen) throw changedOptions(i);
+        // ...and a getter that resized the data's buffer leaves it another size than measured.
+        if (typeof d !== 'string' && (d.byteLength !== len - attrLen || (d.byteLength === 0 && unusable(d)))) throw changedOptions(i);
         this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       }
       if (typeof d === 'string') this.bytes.write(d, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
@@ -265,13 +263,13 @@ export class RingAppender {
       this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
       at += RECORD_HEADER_BYTES + len;
     }
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped(); // closed by a getter: publish nothing
     this.head = (this.head + BATCH_HEADER_BYTES + total) >>> 0;
   }
 
   /**
-   * Publishes the head (after the bytes are written), then wakes the writer if it sleeps. Only the
-   * append that flips WRITER_SLEEPING from 1 to 0 pays for the notify; the writer, once awake, sees
-   * every later HEAD before it sleeps again.
+   * Publishes the head (after the bytes), then wakes the writer if it sleeps: only the append that
+   * flips WRITER_SLEEPING from 1 to 0 pays for the notify.
    */
   private publish(): void {
     const i32 = this.c.i32;
@@ -282,10 +280,14 @@ export class RingAppender {
   }
 
   /**
-   * Finds `need` contiguous bytes at the head, waiting (bounded) for the writer to free space. If the
-   * bytes before the ring's end are too few, marks them skipped (WRAP_MARKER) and uses index 0. Returns
-   * the ring index of the reserved space; `this.head` points at it.
+   * Finds `need` contiguous bytes at the head, waiting (bounded) for room; too few before the ring's
+   * end are skipped (WRAP_MARKER) for index 0. Returns the ring index; `this.head` points at it.
    */
+  /** Whether `need` bytes fit at the head now without a wrap or a wait (by the TAIL last seen). */
+  private fitsNow(need: number): boolean {
+    return this.size - (this.head & this.mask) >= need && this.size - ((this.head - this.tailSeen) >>> 0) >= need;
+  }
+
   private reserve(need: number): number {
     const idx = this.head & this.mask;
     // The common case in a few bytecodes, so that V8 inlines it: no wrap, room enough by the TAIL last seen.
@@ -299,8 +301,7 @@ export class RingAppender {
     const wrap = room < need;
     const deadline = performance.now() + this.appendTimeoutMs;
     if (wrap && room + need > this.size) {
-      // A record larger than what is left after the skip: publish the skip first, so the writer can
-      // give those bytes back, then wait for `need` bytes from index 0.
+      // Larger than what is left after the skip: publish the skip, then wait for `need` from index 0.
       if (this.size - this.used() < room) this.waitForSpace(room, deadline);
       this.skipToStart(idx, room);
       this.publish();
