@@ -5,7 +5,9 @@
  * longer scan, never a wrong record.
  */
 import { LogError } from '../errors.js';
-import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64 } from '../format/frame.js';
+import {
+  FRAME_OVERHEAD_BYTES, INDEX_ENTRY_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64,
+} from '../format/frame.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 
 export interface IndexEntries {
@@ -15,17 +17,31 @@ export interface IndexEntries {
   readonly positions: number[];
 }
 
-/** Every entry of an index file as stored, unchecked; what the verifier and `readIndex` start from. */
+/** The entries of an index file as stored, unchecked, up to a bound; what the verifier starts from. */
 export interface RawIndex extends IndexEntries {
   /** Bytes after the last whole entry (a torn append), normally 0. */
   readonly partialBytes: number;
+  /** Whole entries past the bound, not read: more than the segment can have frames for. */
+  readonly excessEntries: number;
+}
+
+/** The smallest frame: header, one record's length word, trailer. */
+const MIN_FRAME_BYTES = FRAME_OVERHEAD_BYTES + RECORD_LENGTH_BYTES;
+/** Entries read at once (64 KiB): a huge index file is never held whole. */
+const READ_ENTRIES = 4096;
+
+/** The most entries an index of a segment of `segmentBytes` can hold: one per frame at most. */
+export function maxIndexEntries(segmentBytes: number): number {
+  return Math.max(0, Math.floor((segmentBytes - SEGMENT_HEADER_BYTES) / MIN_FRAME_BYTES));
 }
 
 /**
- * Reads every whole entry of an index file; null when it cannot be opened (missing). Something other
- * than a regular file at `path` is ERR_LOG_CORRUPT: it is never read, and never taken for a missing index.
+ * Opens an index file and hands its whole entries, in order and at most `maxEntries` of them, to
+ * `take` until it returns false, reading READ_ENTRIES at a time. Returns the file's size, or null
+ * when it cannot be opened (missing). Something other than a regular file at `path` is
+ * ERR_LOG_CORRUPT: it is never read, and never taken for a missing index.
  */
-export function readRawIndex(io: FileIO, path: string): RawIndex | null {
+function eachEntry(io: FileIO, path: string, maxEntries: number, take: (offset: number, position: number) => boolean): number | null {
   let fd: number;
   try {
     fd = io.open(path, 'r');
@@ -35,45 +51,67 @@ export function readRawIndex(io: FileIO, path: string): RawIndex | null {
   }
   try {
     const bytes = io.fsize(fd);
-    const buf = Buffer.allocUnsafe(bytes - (bytes % INDEX_ENTRY_BYTES));
-    const n = readFull(io, fd, buf, 0, buf.byteLength, 0);
-    const v = new DataView(buf.buffer, buf.byteOffset, n);
-    const offsets: number[] = [];
-    const positions: number[] = [];
-    for (let at = 0; at + INDEX_ENTRY_BYTES <= n; at += INDEX_ENTRY_BYTES) {
-      offsets.push(readU64(v, at));
-      positions.push(readU64(v, at + 8));
+    const entries = Math.min(Math.floor(bytes / INDEX_ENTRY_BYTES), maxEntries);
+    const buf = Buffer.allocUnsafe(Math.min(entries, READ_ENTRIES) * INDEX_ENTRY_BYTES);
+    for (let first = 0; first < entries;) {
+      const want = Math.min(entries - first, READ_ENTRIES) * INDEX_ENTRY_BYTES;
+      const n = readFull(io, fd, buf, 0, want, first * INDEX_ENTRY_BYTES);
+      const v = new DataView(buf.buffer, buf.byteOffset, n);
+      for (let at = 0; at + INDEX_ENTRY_BYTES <= n; at += INDEX_ENTRY_BYTES) {
+        if (!take(readU64(v, at), readU64(v, at + 8))) return bytes;
+      }
+      if (n < want) break; // the file shrank meanwhile
+      first += READ_ENTRIES;
     }
-    return { offsets, positions, partialBytes: bytes % INDEX_ENTRY_BYTES };
+    return bytes;
   } finally {
     io.close(fd);
   }
 }
 
 /**
- * How many leading entries can be used: the longest prefix that is strictly increasing in both offset
- * and position, lies above `baseOffset` and the segment header, and stays below `segmentBytes`.
+ * Reads the whole entries of an index file, unchecked, up to `maxIndexEntries(segmentBytes)`: the
+ * entries past that bound are counted, never read. Null when the file cannot be opened (missing);
+ * something other than a regular file is ERR_LOG_CORRUPT (see eachEntry).
  */
-export function trustedEntryCount(raw: IndexEntries, baseOffset: number, segmentBytes: number): number {
-  let lastOffset = baseOffset;
-  let lastPosition = SEGMENT_HEADER_BYTES;
-  let i = 0;
-  for (; i < raw.offsets.length; i++) {
-    const offset = raw.offsets[i]!;
-    const position = raw.positions[i]!;
-    if (offset <= lastOffset || position <= lastPosition || position >= segmentBytes) break;
-    lastOffset = offset;
-    lastPosition = position;
-  }
-  return i;
+export function readRawIndex(io: FileIO, path: string, segmentBytes: number): RawIndex | null {
+  const offsets: number[] = [];
+  const positions: number[] = [];
+  const maxEntries = maxIndexEntries(segmentBytes);
+  const bytes = eachEntry(io, path, maxEntries, (offset, position) => {
+    offsets.push(offset);
+    positions.push(position);
+    return true;
+  });
+  if (bytes === null) return null;
+  const whole = Math.floor(bytes / INDEX_ENTRY_BYTES);
+  return { offsets, positions, partialBytes: bytes % INDEX_ENTRY_BYTES, excessEntries: Math.max(0, whole - maxEntries) };
 }
 
-/** Reads an index file, keeping only its trusted prefix (see `trustedEntryCount`); empty when missing. */
+/** The trusted-prefix rule, entry by entry: whether `[offset, position]` may follow the last trusted entry. */
+function follows(offset: number, position: number, lastOffset: number, lastPosition: number, segmentBytes: number): boolean {
+  return offset > lastOffset && position > lastPosition && position < segmentBytes;
+}
+
+/**
+ * Reads the entries of an index file that can be used (empty when it is missing): the longest prefix
+ * that is strictly increasing in both offset and position, lies above `baseOffset` and the segment
+ * header, and stays below `segmentBytes`. Reading stops at the first entry that breaks the rule and
+ * never goes past `maxIndexEntries(segmentBytes)`, so a huge or garbage file costs bounded reads, not
+ * its size in memory.
+ */
 export function readIndex(io: FileIO, path: string, baseOffset: number, segmentBytes: number): IndexEntries {
-  const raw = readRawIndex(io, path);
-  if (raw === null) return { offsets: [], positions: [] };
-  const n = trustedEntryCount(raw, baseOffset, segmentBytes);
-  return { offsets: raw.offsets.slice(0, n), positions: raw.positions.slice(0, n) };
+  const offsets: number[] = [];
+  const positions: number[] = [];
+  let lastOffset = baseOffset;
+  let lastPosition = SEGMENT_HEADER_BYTES;
+  eachEntry(io, path, maxIndexEntries(segmentBytes), (offset, position) => {
+    if (!follows(offset, position, lastOffset, lastPosition, segmentBytes)) return false;
+    offsets.push(lastOffset = offset);
+    positions.push(lastPosition = position);
+    return true;
+  });
+  return { offsets, positions };
 }
 
 /** Index of the greatest entry whose offset is at most `offset`, or -1 if none is. */

@@ -141,7 +141,7 @@ class IndexCheck {
     this.file = indexName(base);
     let raw: ReturnType<typeof readRawIndex> = null;
     try {
-      raw = present ? readRawIndex(io, join(dir, this.file)) : null;
+      raw = present ? readRawIndex(io, join(dir, this.file), segmentBytes) : null;
     } catch (e) {
       f.damage('index', this.file, `cannot be read: ${(e as Error).message}`);
       return;
@@ -152,8 +152,17 @@ class IndexCheck {
     }
     if (raw.partialBytes > 0) {
       const say = `ends in ${raw.partialBytes} bytes that are not a whole 16-byte entry`;
-      if (active) this.f.warning('index', this.file, `${say} (an entry write cut short)`, { position: raw.offsets.length * INDEX_ENTRY_BYTES });
-      else this.f.damage('index', this.file, `${say}, though it was fsynced when the segment was sealed`, { position: raw.offsets.length * INDEX_ENTRY_BYTES });
+      const at = { position: (raw.offsets.length + raw.excessEntries) * INDEX_ENTRY_BYTES };
+      if (active) this.f.warning('index', this.file, `${say} (an entry write cut short)`, at);
+      else this.f.damage('index', this.file, `${say}, though it was fsynced when the segment was sealed`, at);
+    }
+    if (raw.excessEntries > 0) {
+      // Not read (a huge or garbage file is never held whole). In the active segment the writer may
+      // have appended frames and their entries after the segment's size was read.
+      const say = `holds ${raw.excessEntries} entries more than a segment of ${segmentBytes} bytes has room for frames (not read)`;
+      const at = { position: raw.offsets.length * INDEX_ENTRY_BYTES };
+      if (active) this.f.warning('index', this.file, `${say}; readers ignore them`, at);
+      else this.f.damage('index', this.file, say, at);
     }
     let lastOffset = base;
     let lastPosition = SEGMENT_HEADER_BYTES;
@@ -163,7 +172,7 @@ class IndexCheck {
       this.offsets.push(offset);
       this.positions.push(position);
       this.order.push(i);
-      // The same rules as trustedEntryCount, entry by entry, so each bad entry is named.
+      // The same rules as readIndex, entry by entry, so each bad entry is named.
       // Compared with the last entry that was in order and inside the file, so one bad entry is one finding.
       if (offset <= lastOffset || position <= lastPosition) {
         this.status.push(`is out of order (offset ${offset} at byte ${position} after offset ${lastOffset} at byte ${lastPosition})`);
