@@ -22,7 +22,7 @@ import {
 import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
 import { decodeAttributes } from '../format/record.js';
-import { floorEntry } from '../segment/offset-index.js';
+import { entryFrame, floorEntry } from '../segment/offset-index.js';
 import { frameMatches, readerStats, recordFrame, type SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 import { EMPTY_CHUNK, SEEK_READ_BYTES, SegmentFile, plainChunk, type Chunk } from './segment-file.js';
@@ -30,6 +30,8 @@ import { FrameWindow } from './frame-window.js';
 import type { FrameJudge, ReaderHint } from './reader-contracts.js';
 
 const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
+/** Index entries a seek tries, from the greatest at or below its target down, before it scans from the segment's start. */
+const MAX_ENTRY_TRIES = 3;
 
 export class SegmentReader {
   /** The open segment file. */
@@ -239,23 +241,25 @@ export class SegmentReader {
     }
   }
 
-  /** Uses the sparse index to start near `offset` (or at the end, with `toEnd`). */
+  /**
+   * Uses the sparse index to start near `offset` (or at the end, with `toEnd`): at the greatest entry at or
+   * below it that proves itself (entryFrame), else (after MAX_ENTRY_TRIES) at the segment's first frame.
+   * The bytes read at the entry stay as the chunk (a plain read: nothing in them is trusted or noted as
+   * verified). Only its header is needed when that frame was verified before (loadWindow reads near the target).
+   */
   seekInSegment(offset: number, toEnd: boolean): void {
     this.#skipBelowOffset = toEnd ? 0 : offset;
     this.file.startSeek();
     const idx = this.file.index();
-    const i = floorEntry(idx, offset);
-    if (i < 0) return;
-    // Trust the entry only if a frame holding that offset starts there. The bytes read stay as the
-    // chunk (from a plain read: nothing in them is trusted or noted as verified). Only the header is
-    // needed when that frame was verified before (loadWindow reads near the target).
-    const at = idx.positions[i]!;
-    const head = this.file.readAt(at, this.file.cacheEntry()?.frames.has(at) === true ? FRAME_HEADER_BYTES : SEEK_READ_BYTES);
-    const h = decodeFrameHeader(head, 0);
-    if (typeof h !== 'string' && h.baseOffset === idx.offsets[i]) {
+    for (let i = floorEntry(idx, offset), tries = 0; i >= 0 && tries < MAX_ENTRY_TRIES; i--, tries++) {
+      const at = idx.positions[i]!;
+      const bytes = this.file.cacheEntry()?.frames.has(at) === true ? FRAME_HEADER_BYTES : SEEK_READ_BYTES;
+      const frame = entryFrame((p, n) => this.file.readAt(p, n), this.#baseOffset, idx.offsets[i]!, at, bytes);
+      if (frame === null) continue;
       this.#framePosition = at;
       this.#nextOffset = idx.offsets[i]!;
-      this.chunk = plainChunk(head, at);
+      this.chunk = plainChunk(frame, at);
+      return;
     }
   }
 

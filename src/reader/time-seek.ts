@@ -10,13 +10,15 @@
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
- * from there. A walk that meets bytes holding no frame of the offset due there answers that offset,
+ * from there. The index entry a walk starts from must prove itself as the reader's do (entryFrame: the
+ * frame before it ends there), so an entry naming a frame held in a record's payload is not used. A
+ * walk that meets bytes holding no frame of the offset due there answers that offset,
  * so the reader meets the damage too instead of starting past it. Records written by format 1, whose
  * timestamps could step back with the wall clock, give a record at or after the time, not always the
  * first one.
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
-import { readIndex, type IndexEntries } from '../segment/offset-index.js';
+import { entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { onClearReaderCaches, segmentEntry } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
@@ -61,6 +63,12 @@ class SegmentFrames {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
     const n = this.read(this.head, FRAME_HEADER_BYTES, position);
     return n < FRAME_HEADER_BYTES ? null : this.checked(decodeFrameHeader(this.head, 0), position);
+  }
+
+  /** Up to `bytes` bytes at `position`, in a fresh buffer (for entryFrame). */
+  bytesAt(position: number, bytes: number): Buffer {
+    const buf = Buffer.allocUnsafe(bytes);
+    return buf.subarray(0, this.read(buf, bytes, position));
   }
 
   /** As frameAt, from a read-ahead buffer: for walks from one frame to the next. */
@@ -163,7 +171,7 @@ interface WalkStart { readonly position: number; readonly offset: number }
 /**
  * The frame named by the last index entry whose frame is older than `ms` (by hints when `useHints`),
  * or the segment's first frame when none is; null when an entry read does not hold a frame starting
- * at its offset (a stale or damaged index).
+ * at its offset, or the entry picked does not prove itself (entryFrame): a stale or damaged index.
  */
 function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, index: IndexEntries, ms: number, useHints: boolean): WalkStart | null {
   let lo = 0;
@@ -186,7 +194,10 @@ function walkStart(s: SegmentFrames, known: Map<number, number>, base: number, i
       hi = mid - 1;
     }
   }
-  return from;
+  if (from.position === SEGMENT_HEADER_BYTES) return from;
+  if (entryFrame((p, n) => s.bytesAt(p, n), base, from.offset, from.position, FRAME_HEADER_BYTES) !== null) return from;
+  known.delete(from.position);
+  return null;
 }
 
 /** What a walk found: the offset of the first frame at or after the time, null (none), or STALE (a hint was wrong). */

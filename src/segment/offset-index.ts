@@ -6,7 +6,8 @@
  */
 import { LogError } from '../errors.js';
 import {
-  FRAME_OVERHEAD_BYTES, INDEX_ENTRY_BYTES, RECORD_LENGTH_BYTES, SEGMENT_HEADER_BYTES, readU64, writeU64,
+  FRAME_HEADER_BYTES, FRAME_OVERHEAD_BYTES, FRAME_TRAILER_BYTES, INDEX_ENTRY_BYTES, RECORD_LENGTH_BYTES,
+  SEGMENT_HEADER_BYTES, decodeFrameHeader, readU64, writeU64,
 } from '../format/frame.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 
@@ -112,6 +113,30 @@ export function readIndex(io: FileIO, path: string, baseOffset: number, segmentB
     return true;
   });
   return { offsets, positions };
+}
+
+/**
+ * The first `bytes` bytes (at least a header) of the frame index entry `[offset, at]` of segment
+ * `baseOffset` names, read by `readAt`, if the entry proves itself; else null. It proves itself when a
+ * frame header naming `offset` stands at `at` and the frame before it ends there: the 4 bytes before
+ * `at` (its trailer, read with the frame's first bytes) give its length L, and the frame header at
+ * `at - L` names that length and records up to just before `offset` (a second read, of 40 bytes). A
+ * header alone proves nothing: a record's payload may hold a whole frame (a log that stores another
+ * log's bytes). The segment's first frame needs no frame before it.
+ */
+export function entryFrame(
+  readAt: (position: number, bytes: number) => Buffer, baseOffset: number, offset: number, at: number, bytes: number,
+): Buffer | null {
+  const buf = readAt(at - FRAME_TRAILER_BYTES, FRAME_TRAILER_BYTES + bytes);
+  if (buf.byteLength < FRAME_TRAILER_BYTES + FRAME_HEADER_BYTES) return null;
+  const frame = buf.subarray(FRAME_TRAILER_BYTES);
+  const h = decodeFrameHeader(frame, 0);
+  if (typeof h === 'string' || h.baseOffset !== offset) return null;
+  if (at === SEGMENT_HEADER_BYTES) return offset === baseOffset ? frame : null;
+  const length = buf.readUInt32LE(0);
+  if (length < MIN_FRAME_BYTES || at - length < SEGMENT_HEADER_BYTES) return null;
+  const before = decodeFrameHeader(readAt(at - length, FRAME_HEADER_BYTES), 0);
+  return typeof before !== 'string' && before.frameBytes === length && before.baseOffset + before.recordCount === offset ? frame : null;
 }
 
 /** Index of the greatest entry whose offset is at most `offset`, or -1 if none is. */
