@@ -1,8 +1,8 @@
 /**
  * The sparse offset index of one segment (`<base>.idx`): 16-byte entries `[u64 offset][u64 position]`
  * naming the position of a frame that starts with that offset. It is derived data: it can always be
- * rebuilt from the segment, every entry is checked before it is trusted, and a damaged index costs a
- * longer scan, never a wrong record.
+ * rebuilt from the segment, and every entry is checked before it is trusted: a damaged index costs a
+ * longer scan (docs/format.md says what the check, one frame back, cannot tell).
  */
 import { LogError } from '../errors.js';
 import {
