@@ -131,7 +131,7 @@ export class Producer {
    * (the `dedupWindow` option), `opts.dedupKey` makes the append idempotent: a key the window holds
    * returns the offset of the record that carried it, and nothing is appended.
    *
-   * @param data - The record's bytes; a string is stored as UTF-8.
+   * @param data - The record's bytes; a string is stored as UTF-8 (a lone surrogate as U+FFFD, as Buffer.from stores it).
    * @param opts - The record's key, headers and dedup key.
    * @returns The record's offset.
    * @throws {@link LogError} `ERR_LOG_FULL` when the ring stays full for `appendTimeoutMs`;
