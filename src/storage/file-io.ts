@@ -84,7 +84,7 @@ const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
 };
 
 function wrongType(path: string, what: string): Error {
-  return Object.assign(new Error(`${path} is ${what}, not a regular file`), { code: 'EFTYPE', path });
+  return Object.assign(new Error(`${path} is ${what}, not a regular file`), { code: 'EFTYPE', path, syscall: 'open' });
 }
 
 function fileKind(s: fs.Stats): string {
