@@ -4,10 +4,10 @@
  * arguments and returns the process exit code (docs/cli.md).
  *
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage (nothing was changed),
- * 130 interrupted (Ctrl-C).
+ * 130 interrupted (Ctrl-C), 143 `bench` stopped by SIGTERM.
  */
 import { benchCommand } from './cli/bench-command.js';
-import { EXIT_USAGE, exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, runCommand, usageFailure, type Command } from './cli/common.js';
+import { EXIT_USAGE, exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, out, runCommand, stdoutHasFailed, stdoutWasAbandoned, usageFailure, type Command } from './cli/common.js';
 import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
 import { infoCommand } from './cli/info-command.js';
@@ -31,7 +31,8 @@ Options:
   -h, --help        print this help; "reactive-log <command> --help" for a command's
   --version         print the version
 
-Exit codes: 0 ok, 1 the command failed, 2 bad usage (nothing changed), 130 interrupted.
+Exit codes: 0 ok, 1 the command failed, 2 bad usage (nothing changed), 130 interrupted,
+143 bench stopped by SIGTERM.
 Data goes to stdout, messages to stderr. See docs/cli.md.
 `;
 }
@@ -44,12 +45,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === '-h' || name === '--help' || name === 'help') {
     if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
-    process.stdout.write(usage());
+    await out(usage());
     return 0;
   }
   if (name === '--version' || name === '-v') {
     if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
-    process.stdout.write(`${packageVersion()}\n`);
+    await out(`${packageVersion()}\n`);
     return 0;
   }
   const cmd = COMMANDS.find((c) => c.name === name);
@@ -60,15 +61,21 @@ async function main(argv: string[]): Promise<number> {
 // A closed pipe (`reactive-log dump log | head`) must not crash a command that holds a log open: the
 // output is dropped, commands that print records stop, and the others finish their work.
 // Any other failure to write the output (a full disk, EIO) ends the output the same way, is said on
-// stderr and fails the command (exit code 1), without a stack trace.
+// stderr once and fails the command (exit code 1), without a stack trace.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') return markStdoutClosed();
+  if (stdoutHasFailed()) return;
   markStdoutFailed();
   process.stderr.write(`reactive-log: writing to stdout failed: ${e.code ?? e.message}\n`);
+  if (process.exitCode === 0) process.exitCode = 1; // a write the command did not wait for failed after it ended
 });
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = exitCodeAfterOutput(code); },
+  (code) => {
+    process.exitCode = exitCodeAfterOutput(code);
+    // A write stdout's reader never takes would keep the process alive: leave it.
+    if (stdoutWasAbandoned()) process.exit();
+  },
   (e: unknown) => {
     process.stderr.write(`reactive-log: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;

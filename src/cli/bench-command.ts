@@ -1,14 +1,18 @@
 /**
  * `reactive-log bench <dir> [--seconds s] [--size bytes] [--json]`: the sync policies on the disk under
  * `dir`, side by side with what that disk can do, so that a user picks a policy from figures. Runs in
- * a fresh folder inside `dir`, removed at the end; `dir` itself is not changed.
+ * a fresh folder inside `dir`, removed at the end, also when SIGINT (exit code 130) or SIGTERM (exit
+ * code 143) stops it; `dir` itself is not changed.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Producer } from '../producer/producer.js';
 import { SyncPolicy } from '../producer/options.js';
-import { probeDisk, type DiskLimits } from './disk-probe.js';
-import { UsageError, helped, message, out, parse, positionals, wholeNumber, type Command } from './common.js';
+import { ProbeStopped, probeDisk, type DiskLimits } from './disk-probe.js';
+import { EXIT_INTERRUPTED, UsageError, helped, message, out, parse, positionals, wholeNumber, type Command } from './common.js';
+
+/** The exit code after SIGTERM stopped the bench (128 + 15, as a process the signal ends). */
+const EXIT_TERMINATED = 143;
 
 const POLICIES: ReadonlyArray<readonly [string, SyncPolicy]> = [
   ['always', SyncPolicy.always()],
@@ -44,13 +48,14 @@ export const benchCommand: Command = {
   Measure each sync policy on the disk under <dir> (always, periodic(100), everyBytes(1 MiB),
   never) beside that disk's own limits: appends per second, pipelined, and the time from an
   append to its durable acknowledgement (flush). Works in a temporary folder inside <dir>,
-  removed at the end.
+  removed at the end, also when Ctrl-C (exit code ${EXIT_INTERRUPTED}) or SIGTERM (exit code
+  ${EXIT_TERMINATED}) stops it.
   --seconds s       how long each measurement runs (default 2)
   --size bytes      record size (default 100)
   --json            print the report as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { seconds: { type: 'string' }, size: { type: 'string' }, json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dirArg] = positionals(got, ['dir']);
     const dir = resolve(dirArg!);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dirArg} is not a directory`);
@@ -58,6 +63,7 @@ export const benchCommand: Command = {
     const size = values.size === undefined ? 100 : wholeNumber('--size', values.size, 1);
     if (size > 1024 * 1024) throw new UsageError('--size takes at most 1,048,576 bytes');
     const report = await runBench(dir, seconds, size);
+    if (typeof report === 'number') return report;
     await out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatBench(report));
     return 0;
   },
@@ -69,19 +75,32 @@ function secondsOf(text: string): number {
   return s;
 }
 
-async function runBench(dir: string, seconds: number, size: number): Promise<BenchReport> {
+/** The report, or the exit code when SIGINT or SIGTERM stopped the bench (its folder removed). */
+async function runBench(dir: string, seconds: number, size: number): Promise<BenchReport | number> {
+  let signal: NodeJS.Signals | null = null;
+  const onSignal = (s: NodeJS.Signals): void => { signal ??= s; };
+  const stopped = (): boolean => signal !== null;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const work = mkdtempSync(join(dir, 'reactive-log-bench-'));
   try {
     progress('the disk: write + fdatasync, and buffered writes');
-    const disk = probeDisk(work, seconds * 1000);
+    const disk = await probeDisk(work, seconds * 1000, stopped);
     const policies: PolicyFigures[] = [];
     for (const [name, policy] of POLICIES) {
+      if (stopped()) throw new ProbeStopped('stopped');
       progress(name);
-      policies.push(await measurePolicy(join(work, name.replace(/[^a-z]/gi, '')), name, policy, seconds, size, disk));
+      policies.push(await measurePolicy(join(work, name.replace(/[^a-z]/gi, '')), name, policy, seconds, size, disk, stopped));
     }
     return { dir, recordBytes: size, seconds, disk, policies };
+  } catch (e) {
+    if (!(e instanceof ProbeStopped)) throw e;
+    message(`reactive-log bench: stopped by ${String(signal)}; no figures`);
+    return signal === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED;
   } finally {
     rmSync(work, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -89,7 +108,7 @@ function progress(what: string): void {
   if (process.stderr.isTTY === true) message(`bench: ${what}...`);
 }
 
-async function measurePolicy(logDir: string, name: string, syncPolicy: SyncPolicy, seconds: number, size: number, disk: DiskLimits): Promise<PolicyFigures> {
+async function measurePolicy(logDir: string, name: string, syncPolicy: SyncPolicy, seconds: number, size: number, disk: DiskLimits, stopped: () => boolean): Promise<PolicyFigures> {
   const p = await Producer.open({ logDir, syncPolicy, maxTotalBytes: null });
   try {
     const record = Buffer.alloc(size, 0x72);
@@ -98,6 +117,7 @@ async function measurePolicy(logDir: string, name: string, syncPolicy: SyncPolic
     const until = t0 + seconds * 1000;
     while (performance.now() < until) {
       await p.writable({ bytes: size }); // on the event loop: a slow policy never blocks it
+      if (stopped()) throw new ProbeStopped('stopped');
       for (let i = 0; i < 1000; i++) p.append(record);
       n += 1000;
     }
@@ -110,6 +130,7 @@ async function measurePolicy(logDir: string, name: string, syncPolicy: SyncPolic
       p.append(record);
       await p.flush();
       times.push((performance.now() - a) * 1000);
+      if (stopped()) throw new ProbeStopped('stopped');
     }
     times.sort((a, b) => a - b);
     const flushP50Us = times[times.length >> 1]!;

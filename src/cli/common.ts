@@ -58,16 +58,54 @@ export function wholeNumber(option: string, text: string, min = 0): number {
   return n;
 }
 
-/** A time: ms since the epoch (digits) or an ISO 8601 date-time (2026-12-03T18:00:00Z). */
+/** ISO 8601: a date, optionally a time (seconds and a fraction optional), optionally a zone (Z or ±hh:mm). */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * A time: ms since the epoch (digits) or an ISO 8601 date-time (2026-12-03T18:00:00Z). A date alone is
+ * midnight UTC, a date-time without a zone local time. A date or time that does not exist (February 31,
+ * 24:00) is a UsageError, not another day.
+ */
 export function timeArg(option: string, text: string): number {
   if (/^[0-9]+$/.test(text)) return wholeNumber(option, text);
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`${option} takes ms since the epoch or an ISO 8601 time, got ${JSON.stringify(text)}`);
+  const ms = isoTime(text);
+  if (ms === null) throw new UsageError(`${option} takes ms since the epoch or an ISO 8601 time (2026-12-03, 2026-12-03T18:00, 2026-12-03T18:00:00.5+01:00), got ${JSON.stringify(text)}`);
   return ms;
+}
+
+function isoTime(text: string): number | null {
+  const m = ISO_TIME.exec(text);
+  if (m === null) return null;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const frac = Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000);
+  const daysInMonth = [31, leapYear(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (daysInMonth === undefined || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 59) return null;
+  const zone = m[8];
+  let zoneMs = 0;
+  if (zone !== undefined && zone !== 'Z') {
+    const zh = Number(zone.slice(1, 3));
+    const zm = Number(zone.slice(4, 6));
+    if (zh > 23 || zm > 59) return null;
+    zoneMs = (zone.startsWith('-') ? -1 : 1) * (zh * 60 + zm) * 60_000;
+  }
+  const t = new Date(0);
+  if (m[4] !== undefined && zone === undefined) { // a date-time without a zone: local time
+    t.setFullYear(y, mo - 1, d);
+    t.setHours(h, mi, s, frac);
+    return t.getTime();
+  }
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s, frac);
+  return t.getTime() - zoneMs;
+}
+
+function leapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
 
 let stdoutGone = false;
 let stdoutFailed = false;
+let stdoutAbandoned = false;
 
 /** stdout's reader went away (EPIPE: `reactive-log dump log | head`): commands stop printing and end with exit code 0. */
 export function markStdoutClosed(): void {
@@ -78,6 +116,26 @@ export function markStdoutClosed(): void {
 export function markStdoutFailed(): void {
   stdoutGone = true;
   stdoutFailed = true;
+}
+
+/**
+ * A command stops while a write to stdout is still pending (its reader does not read: `tail -f` on a
+ * full pipe, stopped by a signal): nothing more is written, and the process exits once the command
+ * returns rather than waiting for that write.
+ */
+export function abandonStdout(): void {
+  stdoutGone = true;
+  stdoutAbandoned = true;
+}
+
+/** Whether the process must exit without waiting for stdout (abandonStdout). */
+export function stdoutWasAbandoned(): boolean {
+  return stdoutAbandoned;
+}
+
+/** Whether writing to stdout failed otherwise than by a closed pipe. */
+export function stdoutHasFailed(): boolean {
+  return stdoutFailed;
 }
 
 /** The exit code to end with: a command's own, or 1 when its output could not be written. */
@@ -142,9 +200,9 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
   }
 }
 
-/** Prints the command's help if asked; true when it did. */
-export function helped(cmd: Command, values: { help?: boolean | undefined }): boolean {
+/** Prints the command's help if asked (through `out`: a failed write fails the command); true when it did. */
+export async function helped(cmd: Command, values: { help?: boolean | undefined }): Promise<boolean> {
   if (values.help !== true) return false;
-  process.stdout.write(`Usage: ${cmd.usage}\n`);
+  await out(`Usage: ${cmd.usage}\n`);
   return true;
 }

@@ -21,7 +21,7 @@ export const cursorCommand: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === '-h' || sub === '--help') {
-      helped(this, { help: true });
+      await helped(this, { help: true });
       return 0;
     }
     if (sub === 'list') return list(rest, this);
@@ -33,7 +33,7 @@ export const cursorCommand: Command = {
 
 async function list(args: string[], cmd: Command): Promise<number> {
   const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
-  if (helped(cmd, values)) return 0;
+  if (await helped(cmd, values)) return 0;
   const [dir] = positionals(got, ['dir']);
   const { cursors } = await inspectLog(dir!);
   if (values.json === true) {
@@ -57,7 +57,7 @@ async function reset(args: string[], cmd: Command): Promise<number> {
   const { values, positionals: got } = parse(args, {
     to: { type: 'string' }, 'to-time': { type: 'string' }, 'clear-state': { type: 'boolean' }, json: { type: 'boolean' },
   });
-  if (helped(cmd, values)) return 0;
+  if (await helped(cmd, values)) return 0;
   const [dir, id] = positionals(got, ['dir', 'id']);
   const r = await resetCursor(dir!, id!, { to: target(values), state: values['clear-state'] === true ? 'clear' : 'keep' });
   if (values.json === true) await out(`${JSON.stringify(r)}\n`);
@@ -67,7 +67,7 @@ async function reset(args: string[], cmd: Command): Promise<number> {
 
 async function remove(args: string[], cmd: Command): Promise<number> {
   const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
-  if (helped(cmd, values)) return 0;
+  if (await helped(cmd, values)) return 0;
   const [dir, id] = positionals(got, ['dir', 'id']);
   const r = await deleteCursor(dir!, id!);
   if (values.json === true) await out(`${JSON.stringify(r)}\n`);

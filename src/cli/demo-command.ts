@@ -12,7 +12,7 @@ export const demoCommand: Command = {
   --records <n>     records to append in this run (default: ${DEMO_DEFAULTS.records.toLocaleString('en-US')})`,
   async run(args) {
     const { values, positionals: got } = parse(args, { dir: { type: 'string' }, records: { type: 'string' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     positionals(got, []);
     const dir = values.dir ?? DEMO_DEFAULTS.dir;
     if (dir === '') throw new UsageError('--dir needs a path');

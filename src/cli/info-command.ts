@@ -10,7 +10,7 @@ export const infoCommand: Command = {
   --json            print the inspectLog object as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     const info = await inspectLog(dir!);
     await out(values.json === true ? `${JSON.stringify(info, null, 2)}\n` : formatInfo(info));

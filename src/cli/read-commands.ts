@@ -51,7 +51,7 @@ export const dumpCommand: Command = {
     const { values, positionals: got } = parse(args, {
       from: { type: 'string' }, since: { type: 'string' }, count: { type: 'string' }, json: { type: 'boolean' },
     });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     if (values.from !== undefined && values.since !== undefined) throw new UsageError('--from and --since exclude each other');
     const whence = values.from !== undefined ? Whence.position(wholeNumber('--from', values.from))
@@ -69,7 +69,7 @@ export const getCommand: Command = {
   --json            print it as one JSON object`,
   async run(args) {
     const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir, offsetText] = positionals(got, ['dir', 'offset']);
     const offset = wholeNumber('<offset>', offsetText!);
     const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(offset)) });

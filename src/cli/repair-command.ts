@@ -16,7 +16,7 @@ export const repairCommand: Command = {
   --json            print the report as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { 'dry-run': { type: 'boolean' }, backup: { type: 'string' }, json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     const bar = new ProgressBar('repair: backup');
     const report = await repairLog(dir!, {

@@ -8,7 +8,7 @@ import { logOffsets } from '../admin/inspect.js';
 import { fileIO } from '../storage/file-io.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence } from '../types.js';
-import { EXIT_INTERRUPTED, helped, out, parse, positionals, stdoutClosed, wholeNumber, type Command } from './common.js';
+import { EXIT_INTERRUPTED, abandonStdout, helped, out, parse, positionals, stdoutClosed, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 
 const DEFAULT_COUNT = 10;
@@ -25,7 +25,7 @@ export const tailCommand: Command = {
     const { values, positionals: got } = parse(args, {
       lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' }, json: { type: 'boolean' },
     });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     const count = values.lines === undefined ? DEFAULT_COUNT : wholeNumber('--lines', values.lines);
     const json = values.json === true;
@@ -50,17 +50,27 @@ export const tailCommand: Command = {
   },
 };
 
-/** Prints records as they come until SIGINT (exit 130) or SIGTERM (exit 0). */
+/**
+ * Prints records as they come until SIGINT (exit 130) or SIGTERM (exit 0). A signal also ends a write
+ * that waits for stdout's reader (a full pipe nobody reads): that output is abandoned.
+ */
 async function follow(c: Consumer, json: boolean): Promise<number> {
   const stop = new AbortController();
   let code = 0;
   const onInt = (): void => { code = EXIT_INTERRUPTED; stop.abort(); };
   const onTerm = (): void => stop.abort();
+  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onTerm);
   try {
     for await (const m of c.tail({ signal: stop.signal })) {
-      await out(recordLine(m, json));
+      if (stop.signal.aborted) break;
+      let written = false;
+      await Promise.race([out(recordLine(m, json)).then(() => { written = true; }), stopped]);
+      if (!written) {
+        abandonStdout();
+        break;
+      }
       if (stdoutClosed()) break;
     }
   } finally {

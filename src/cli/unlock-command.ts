@@ -11,7 +11,7 @@ export const unlockCommand: Command = {
   --json            print the report as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     const report = await unlockLog(dir!, { dryRun: values['dry-run'] === true });
     await out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatUnlock(report, values['dry-run'] === true));

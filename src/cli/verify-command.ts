@@ -13,7 +13,7 @@ export const verifyCommand: Command = {
   --json            print the report as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
-    if (helped(this, values)) return 0;
+    if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     const bar = new ProgressBar('verify');
     const report = await verifyLog(dir!, { onProgress: (done, listed) => bar.update(done, listed, 'segments') });

@@ -14,6 +14,7 @@ import { Consumer, ConsumerStyle, LogError, Producer, Whence } from '../index.js
 import { Progress, formatBytes, formatCount, formatSeconds, rate } from './progress.js';
 import { RECORD_BYTES, RecordEncoder, checkRecord } from './records.js';
 import { parseSegmentName } from '../segment/segment-files.js';
+import { isUsageLogError } from '../cli/common.js';
 
 export interface DemoOptions {
   /** The log directory (created if missing). */
@@ -72,12 +73,17 @@ interface Closed {
   closeError: unknown;
 }
 
-/** Runs the demo and returns the process exit code. Never throws for log errors: it reports them. */
-export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout): Promise<number> {
+/**
+ * Runs the demo and returns the process exit code. The summary goes to `out`, progress and errors to
+ * `err`. Never throws for log errors (it reports them) except one about the arguments (a path that is
+ * no log directory: isUsageLogError), which the command reports as a usage error.
+ */
+export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   const dir = resolve(options.dir);
   const say: Say = (line) => void out.write(`${line}\n`);
+  const tell: Say = (line) => void err.write(`${line}\n`);
   const t0 = performance.now();
-  const opened = await openLog(dir, options.records, say);
+  const opened = await openLog(dir, options.records, tell);
   if (opened === null) return EXIT_FAILED;
   const { producer, consumer } = opened;
   const startOffset = producer.nextOffset;
@@ -93,7 +99,7 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
     interrupt.requested = true;
   };
   process.on('SIGINT', onSigint);
-  const progress = new Progress(out, () => ({
+  const progress = new Progress(err, () => ({
     appended: producer.nextOffset - startOffset,
     total: options.records,
     writtenOffset: producer.writtenOffset,
@@ -111,8 +117,7 @@ export async function runDemo(options: DemoOptions, out: NodeJS.WriteStream = pr
   printSummary(summary, state, say);
   const failures = failuresOf(appended, finished, closed, state);
   if (failures.length > 0) {
-    say('');
-    for (const f of failures) say(`FAILED: ${f}`);
+    for (const f of failures) tell(`reactive-log demo: FAILED: ${f}`);
     return EXIT_FAILED;
   }
   say('');
@@ -130,6 +135,7 @@ async function openLog(dir: string, records: number, say: Say): Promise<{ produc
   try {
     producer = await Producer.open({ logDir: dir });
   } catch (e) {
+    if (isUsageLogError(e)) throw e; // a path that is no log directory: a usage error (exit code 2)
     say(`reactive-log demo: cannot open the log: ${describeError(e)}`);
     return null;
   }
@@ -251,7 +257,6 @@ function printSummary(
   const consumed = state.nextOffset - startOffset;
   const { nextOffset, logStartOffset } = closed;
   const files = countFiles(run.dir);
-  say('');
   say(`appended     ${formatCount(appended)} records this run${appended > 0 ? ` (offsets ${formatCount(startOffset)} to ${formatCount(run.appended.nextOffset - 1)})` : ''}`
     + ` in ${formatSeconds(appendMs)}: ${formatCount(rate(appended, appendMs))} records/s, ${formatBytes(Math.round((appended * RECORD_BYTES * 1000) / Math.max(appendMs, 1)))}/s of payload`);
   say(`consumed     ${formatCount(consumed)} records, each checked for its offset and content`);

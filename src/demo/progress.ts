@@ -1,11 +1,12 @@
 /**
- * The demo's terminal output: one status line rewritten in place (`\r`) when stdout is a terminal,
- * plain lines at a slower pace otherwise (a pipe or a CI log should not fill up with carriage returns).
+ * The demo's progress (on stderr): one status line rewritten in place (`\r`) when its stream is a
+ * terminal, plain lines at a slower pace otherwise (a pipe or a CI log should not fill up with
+ * carriage returns).
  */
 
 /** How often the status line is redrawn on a terminal. */
 const TTY_INTERVAL_MS = 200;
-/** How often a status line is printed when stdout is not a terminal. */
+/** How often a status line is printed when the stream is not a terminal. */
 const PLAIN_INTERVAL_MS = 2000;
 /** The records/s figure is the append rate over about this long (a window smooths the chunked appends). */
 const RATE_WINDOW_MS = 1000;
