@@ -281,8 +281,7 @@ export interface ConsumerOptions {
 }
 
 /**
- * Options of a processing call with a handler module (a worker pool). `signal` is taken by
- * blockingProcess only.
+ * Options of a processing call with a handler module (a worker pool).
  */
 export interface PoolOptions {
   /**
@@ -300,6 +299,6 @@ export interface PoolOptions {
    * @defaultValue `256`
    */
   batchRecords?: number;
-  /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. Taken by blockingProcess only. */
+  /** Aborting it ends the call ('abort'): the lanes stop, and what finished in order is committed. An aborted signal runs no record. */
   signal?: AbortSignal;
 }

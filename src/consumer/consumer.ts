@@ -192,7 +192,8 @@ export class Consumer implements AsyncIterable<Message> {
    *
    * @param max - Records to complete ('commit' or 'skip') before the call returns; null for no limit.
    * @param handler - Answers an {@link Outcome} for each record.
-   * @returns What the call did; `stoppedBy` is 'limit', 'end' or 'break'.
+   * @param options - `signal`: aborting it ends the call ('abort'); with a handler module, the pool options too.
+   * @returns What the call did; `stoppedBy` is 'limit', 'end', 'break' or 'abort'.
    * @throws The handler's error when it throws (without `retry.retryOnThrow`); the record is handed
    *   out again first next time.
    * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
@@ -206,10 +207,10 @@ export class Consumer implements AsyncIterable<Message> {
    * console.log(summary.committed, summary.skipped, summary.stoppedBy);
    * ```
    */
-  nonblockingProcess(max: number | null, handler: Handler): Promise<ProcessSummary>;
+  nonblockingProcess(max: number | null, handler: Handler, options?: { signal?: AbortSignal }): Promise<ProcessSummary>;
   /** As above, in a pool of worker threads running the default export of the module at `handler`. */
-  nonblockingProcess(max: number | null, handler: string | URL, options?: Omit<PoolOptions, 'signal'>): Promise<ProcessSummary>;
-  nonblockingProcess(max: number | null, handler: Handler | string | URL, options: Omit<PoolOptions, 'signal'> = {}): Promise<ProcessSummary> {
+  nonblockingProcess(max: number | null, handler: string | URL, options?: PoolOptions): Promise<ProcessSummary>;
+  nonblockingProcess(max: number | null, handler: Handler | string | URL, options: PoolOptions = {}): Promise<ProcessSummary> {
     return this.calls.run(max, handler, false, options);
   }
 

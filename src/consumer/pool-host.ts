@@ -56,7 +56,7 @@ export interface PoolCall {
   readonly timeoutMs: number;
   /** PoolOptions.batchRecords, resolved: the stripe length. */
   readonly batchRecords: number;
-  /** The caller's signal (blockingProcess). */
+  /** The caller's signal. */
   readonly signal?: AbortSignal;
   readonly retry: ResolvedRetry;
   /** The consumer's dead-letter log (it opens on its first dead letter). */

@@ -88,15 +88,21 @@ export class ConsumerPool {
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
     retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
     if (this.startFailure !== null) throw this.startFailure;
+    // As without a pool: `max` 0 is 'limit', then a signal already aborted is 'abort', before any worker starts.
+    const none = (stoppedBy: ProcessSummary['stoppedBy']): ProcessSummary => ({ committed: 0, skipped: 0, retried: 0, stoppedBy });
+    const aborted = (): boolean => opts.signal?.aborted === true;
+    if (max === 0) return none('limit');
+    if (aborted()) return none('abort');
     if (!blocking) {
       const refreshed = host.refreshEnd(opts.signal);
       if (refreshed !== undefined) await refreshed;
+      if (aborted()) return none('abort');
     }
     const originOffset = host.doneOffset();
     const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
     const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
     if (endOffset <= originOffset) {
-      return { committed: 0, skipped: 0, retried: 0, stoppedBy: max !== null && max === 0 ? 'limit' : 'end' };
+      return none('end');
     }
     const call = {
       host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters,
