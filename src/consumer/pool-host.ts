@@ -39,6 +39,8 @@ export interface PoolHost {
   giveBack(records: readonly Message[]): void;
   /** A nonblocking call on a backend: reads the log's end anew, so availableEndOffset() is now's. */
   refreshEnd(signal: AbortSignal | undefined): Promise<void> | void;
+  /** A copy of the state committed with the cursor (ctx.state), or null. */
+  currentState(): Uint8Array | null;
   /** close() was called: stop the lanes, commit what finished, return. */
   isClosed(): boolean;
   /** Aborts when close() is called (wakes the coordinator). */

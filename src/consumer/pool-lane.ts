@@ -31,8 +31,11 @@ type RecordResult = number | Stop;
 
 /** The context handed to the handler with one record. */
 class PoolContext implements ProcessContext {
-  readonly state = null;
-  constructor(readonly attempt: number, readonly logId: string, readonly offset: number) {}
+  constructor(readonly attempt: number, readonly logId: string, readonly offset: number, private readonly base: Uint8Array | null) {}
+  /** The state as of the round's start: a copy, so bytes changed in place reach no other record. */
+  get state(): Uint8Array | null {
+    return this.base === null ? null : this.base.slice();
+  }
   setState(): void {
     throw LogError.invalidOption('state', 'a state value cannot be committed from a worker pool: records finish out of order');
   }
@@ -223,7 +226,7 @@ export class Lane {
     let answer: Outcome | PromiseLike<Outcome>;
     Atomics.add(calls, lane, 1);
     try {
-      answer = handler(msg, new PoolContext(n, this.task.logDir, msg.offset));
+      answer = handler(msg, new PoolContext(n, this.task.logDir, msg.offset, this.task.state));
     } catch (e) {
       Atomics.add(calls, lane, 1);
       return this.afterAttempt(handler, msg, n, null, e);

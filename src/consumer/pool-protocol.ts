@@ -63,6 +63,8 @@ export interface PoolTask {
   readonly handler: string;
   /** The consumer's retry policy, applied in the lane. */
   readonly retry: ResolvedRetry;
+  /** The state committed with the cursor (ctx.state): the same for the whole call, as a pool refuses setState. */
+  readonly state: Uint8Array | null;
   /** Where the worker watches the end of the records it may read. */
   readonly end: EndSource;
   /** The shared progress block (see progressViews). */

@@ -213,8 +213,8 @@ export class PoolRound {
       return;
     }
     const task: PoolTask = {
-      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, end: this.supply.end, progress: this.progress,
-      lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
+      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, state: call.host.currentState(),
+      end: this.supply.end, progress: this.progress, lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
     };
     const ac = new AbortController();
     Atomics.store(pv.running, lane, runningSlot(startOffset, this.originOffset));
