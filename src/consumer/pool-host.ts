@@ -41,6 +41,8 @@ export interface PoolHost {
   refreshEnd(signal: AbortSignal | undefined): Promise<void> | void;
   /** A copy of the state committed with the cursor (ctx.state), or null. */
   currentState(): Uint8Array | null;
+  /** destroy() released the cursor: nothing is written for an outcome (no dead letter). */
+  readonly isReleased: boolean;
   /** close() was called: stop the lanes, commit what finished, return. */
   isClosed(): boolean;
   /** Aborts when close() is called (wakes the coordinator). */

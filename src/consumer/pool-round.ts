@@ -116,8 +116,7 @@ export class PoolRound {
     } finally {
       await this.supply.close(this.doneOffset);
     }
-    if (thrown !== null) throw thrown;
-    if (this.failure !== null) throw this.failure;
+    if (thrown !== null || this.failure !== null) throw thrown !== null ? thrown : this.failure;
     for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
     const why = this.stop;
     if (why !== null && why.kind === 'error') {
@@ -300,7 +299,8 @@ export class PoolRound {
       else if (outcome === OutcomeByte.SKIP) summary.skipped++;
       else if (outcome === OutcomeByte.EXHAUSTED) {
         const ex = this.exhausted.get(o);
-        if (ex === undefined) break; // its task's answer (the last error) is still on its way
+        // Its answer (the last error) is on its way; or destroy() released the cursor: it comes again, to be dead-lettered then.
+        if (ex === undefined || this.call.host.isReleased) break;
         await this.call.deadLetters.put(this.supply.readOne(o), ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
