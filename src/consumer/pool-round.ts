@@ -238,10 +238,10 @@ export class PoolRound {
       if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
       return;
     }
-    // A handler's error outranks a stop asked for meanwhile (close(), an abort) and a 'break' at a
-    // later record: as without a pool, the call rejects with it.
+    // A handler's error outranks a stop asked for meanwhile (close(), an abort) and a 'break' or an error at a
+    // later record: as without a pool, the call rejects with the first error in log order, where the cursor stops.
     const was = this.stop;
-    if (r.kind === 'error' && was !== null && (was.kind === 'closed' || was.kind === 'abort' || (was.kind === 'break' && was.offset > r.offset))) this.stop = r;
+    if (r.kind === 'error' && was !== null && (was.kind === 'closed' || was.kind === 'abort' || ((was.kind === 'break' || was.kind === 'error') && was.offset > r.offset))) this.stop = r;
     this.stopAll(r);
   }
 
