@@ -125,8 +125,8 @@ export class LogError extends Error {
    * ERR_INVALID_OPTION naming `option`, and `why` it is refused.
    * @internal
    */
-  static invalidOption(option: string, why: string): LogError {
-    return new LogError(ErrorCode.INVALID_OPTION, `invalid option "${option}": ${why}`, { option });
+  static invalidOption(option: string, why: string, options?: { cause?: unknown }): LogError {
+    return new LogError(ErrorCode.INVALID_OPTION, `invalid option "${option}": ${why}`, { option }, options);
   }
 
   /**

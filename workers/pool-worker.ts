@@ -16,13 +16,19 @@ import type { Handler } from '../src/types.js';
 const handlers = new Map<string, Promise<Handler>>();
 const readers = new Map<string, LaneReader>();
 
-/** The handler module's default export, imported once per worker (ERR_INVALID_OPTION if it is not a function). */
+/**
+ * The handler module's default export, imported once per worker. ERR_INVALID_OPTION if the module
+ * cannot be loaded (a syntax error, a file that is no module, a throw at import; the cause is kept)
+ * or its default export is not a function.
+ */
 function loadHandler(url: string): Promise<Handler> {
   let h = handlers.get(url);
   if (h === undefined) {
     h = import(url).then((m: { default?: unknown }) => {
       if (typeof m.default !== 'function') throw LogError.invalidOption('handler', `module ${url} has no default export function`);
       return m.default as Handler;
+    }, (e: unknown) => {
+      throw LogError.invalidOption('handler', `module ${url} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     });
     handlers.set(url, h);
   }
