@@ -97,12 +97,15 @@ export class ConsumerCalls {
   }
 }
 
-/** The URL of a handler module given as a path or URL; ERR_INVALID_OPTION when it is neither, or missing. */
+/**
+ * The URL of a handler module given as a path, a URL, or a string starting with `file:` (a file URL,
+ * as import.meta.resolve() returns); ERR_INVALID_OPTION when it is none of these, or missing.
+ */
 function handlerModuleUrl(handler: unknown): string {
   if (typeof handler !== 'string' && !(handler instanceof URL)) {
     throw LogError.invalidOption('handler', `expected a function, or a module path or URL, got ${describe(handler)}`);
   }
-  const url = handler instanceof URL ? handler.href : pathToFileURL(resolvePath(handler)).href;
+  const url = handler instanceof URL ? handler.href : handler.startsWith('file:') ? fileUrlOf(handler) : pathToFileURL(resolvePath(handler)).href;
   // Pool threads import the module from a file: any other scheme (http:, data:) fails there.
   if (!url.startsWith('file:')) throw LogError.invalidOption('handler', `a handler module is a file (a path or a file: URL), got ${url}`);
   const path = fileURLToPath(url);
@@ -110,4 +113,10 @@ function handlerModuleUrl(handler: unknown): string {
     throw LogError.invalidOption('handler', `no handler module at ${path}${existsSync(path) ? ' (not a file)' : ''} (a handler is a function, or a module path or URL whose default export is the handler)`);
   }
   return url;
+}
+
+/** A `file:` URL string, parsed; ERR_INVALID_OPTION when it is no valid URL. */
+function fileUrlOf(handler: string): string {
+  if (!URL.canParse(handler)) throw LogError.invalidOption('handler', `${describe(handler)} is not a valid file: URL`);
+  return new URL(handler).href;
 }
