@@ -74,7 +74,8 @@ export class PoolRound {
   private idleFor = 0;
   /** The done offset the cursor was last made durable at before a wait for new records. */
   private syncedAt = -1;
-  private readonly onAbort = (): void => this.poke();
+  /** close() or the signal: the lanes stop at once (a record not begun by then is not begun), then the coordinator looks. */
+  private readonly onAbort = (): void => { this.checkStops(); this.poke(); };
 
   constructor(private readonly pool: Piscina, private readonly lanes: number, private readonly call: PoolCall,
     private readonly originOffset: number, private readonly endOffset: number) {
