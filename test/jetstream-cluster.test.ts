@@ -161,7 +161,9 @@ test('producer: SIGKILL the leader, then a follower (no majority), restart both,
 
     // Every record in the stream, read back: dense offsets, each one a record appended at that
     // offset, each acknowledged one exactly the acknowledged payload.
-    const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    // An open that finds the stream's info slow to come (a loaded machine after the restarts) fails with
+    // a coded error after 2 x timeoutMs: opened again until RECOVERY_MS.
+    const c = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) }), TIMEOUT_MS, RECOVERY_MS, 'the reader');
     const stored: string[] = [];
     try {
       await within(c.nonblockingProcess(null, (m) => {
