@@ -71,7 +71,6 @@ export class RingAppender {
 
   /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord). */
   check(data: Uint8Array | string, opts?: AppendOptions): void { checkRecord(this.attributes, data, opts, this.maxRecordBytes); }
-
   /** Throws what an append made from inside another append of this handle gets (see `reading`). */
   refuseReentry(): void {
     if (this.reading) throw reentered();
