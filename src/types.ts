@@ -142,11 +142,13 @@ export interface ProcessContext {
  * A processing handler: answers an Outcome for each record it is given. A throw fails the call (the
  * record is not committed), or counts as 'retry' with `RetryPolicy.retryOnThrow`. An answer that is not
  * one of the four outcomes fails the call with `ERR_INVALID_OPTION`. For a worker pool, the handler is
- * the default export of a module.
+ * the default export of a module. In TypeScript, give an `async` handler the return type
+ * `Promise<Outcome>`: without it, an async function whose one `return` is a literal is typed
+ * `Promise<string>`, which a Handler does not take.
  *
  * @example
  * ```ts
- * const handler: Handler = async (msg, ctx) => {
+ * const handler: Handler = async (msg, ctx): Promise<Outcome> => {
  *   await save(msg.data, `${ctx.logId}:${msg.offset}`); // (logId, offset) is an idempotency key
  *   return 'commit';
  * };

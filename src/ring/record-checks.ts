@@ -38,7 +38,7 @@ export function detached(): LogError {
  * One record of appendBatch: its data, or its data with key and headers.
  * @inline
  */
-export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & AppendOptions);
+export type BatchRecord = Uint8Array | string | ({ readonly data: Uint8Array | string } & Omit<AppendOptions, 'dedupKey'>);
 
 /** A batch record's data, checked; its key and headers, if any, go to `opts[i]`. */
 export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefined)[]): Uint8Array | string {
