@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import { ErrorCode, LogError } from '../errors.js';
 import { checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, type SharedLog } from '../ring/layout.js';
-import { fileIO, type FileIO } from '../storage/file-io.js';
+import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
@@ -32,7 +32,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   if (opts.acceptConnections) checkSocketPathFor(opts.logDir); // bad input: before the directory is made
   const io = await fileIO();
   try {
-    io.mkdirp(opts.logDir);
+    makeLogDir(io, opts.logDir);
   } catch (e) {
     // A path through or onto a file is bad input, not an I/O failure.
     const sys = (e as NodeJS.ErrnoException).code;

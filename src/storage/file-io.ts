@@ -4,7 +4,7 @@
  * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
  */
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -284,6 +284,33 @@ export function writeNew(io: FileIO, path: string, bytes: Uint8Array): void {
     writeAll(io, fd, [bytes], 0);
   } finally {
     io.close(fd);
+  }
+}
+
+/**
+ * Creates the log directory `dir` and the directories above it that are missing, and makes each new
+ * entry durable (an fsync of the directory that holds it): a log directory made and never fsynced in
+ * its parent can vanish in a power loss with records whose flush() resolved. A parent that cannot be
+ * opened to be fsynced (read permission missing) is left as it is.
+ */
+export function makeLogDir(io: FileIO, dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !io.exists(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+  io.mkdirp(dir);
+  for (const d of missing) {
+    let fd: number;
+    try {
+      fd = io.open(dirname(d), 'dir');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') continue;
+      throw e;
+    }
+    try {
+      io.fsync(fd);
+    } finally {
+      io.close(fd);
+    }
   }
 }
 

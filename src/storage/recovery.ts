@@ -48,8 +48,7 @@ function unlinkFile(io: FileIO, dir: string, name: string): void {
   try {
     io.unlink(join(dir, name));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EISDIR') throw LogError.corrupt(name, 0, 'a directory, not a regular file');
-    throw e;
+    throw (e as NodeJS.ErrnoException).code === 'EISDIR' ? LogError.corrupt(name, 0, 'a directory, not a regular file') : e;
   }
 }
 
@@ -130,6 +129,8 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const { info, activeIndex, truncated, formatVersion } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
   segments.push(info);
   removeLeftovers(io, dir, tornRoll, retired, removed);
+  // Entries made durable before anything goes into them: a segment a roll renamed just before a crash.
+  fsyncDir(io, dir);
   return { segments, nextOffset: info.endOffset, activeIndex, truncated, removed, activeFormatVersion: formatVersion };
 }
 

@@ -59,9 +59,12 @@ export class LogWriter {
     private readonly opts: ResolvedProducerOptions,
     shared: SharedLog,
     recovered: RecoveredLog,
+    /** The wall clock: frame timestamps and segment ages (never going back: frameClock). */
     private readonly now: () => number = Date.now,
     /** Told of rolls and deletions (the writer thread posts them to its producer). */
     private readonly onEvent: (e: WriterEvent) => void = () => undefined,
+    /** A clock that never steps back: the periodic policy's interval, which a wall clock stepped back would stretch. */
+    private readonly monoNow: () => number = () => performance.now(),
   ) {
     this.c = controlViews(shared.control);
     this.inFlight = new AppendInFlight(this.c.append, opts.appendTimeoutMs);
@@ -80,7 +83,7 @@ export class LogWriter {
     this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock());
     const p = opts.syncPolicy;
     this.behind = new WriteBehind(p.kind === 'never' || p.kind === 'periodic' || (p.kind === 'everyBytes' && p.bytes > WRITE_BEHIND_BYTES));
-    this.lastSyncMs = now();
+    this.lastSyncMs = this.monoNow();
     this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
@@ -178,15 +181,12 @@ export class LogWriter {
   private sleepBudgetMs(): number {
     const p = this.opts.syncPolicy;
     if (p.kind === 'periodic' && this.durableOffset < this.writtenOffset) {
-      return Math.max(1, Math.min(MAX_SLEEP_MS, this.lastSyncMs + p.intervalMs - this.now()));
+      return Math.max(1, Math.min(MAX_SLEEP_MS, this.lastSyncMs + p.intervalMs - this.monoNow()));
     }
     return MAX_SLEEP_MS;
   }
 
-  /**
-   * Writes batches until the ring holds no more than was there at the start (or MAX_GROUP_BYTES), then
-   * syncs per the policy. Returns a wait in ms when retention blocks writing (backpressure), else 0.
-   */
+  /** Writes batches up to the head given (or MAX_GROUP_BYTES), then syncs per the policy; a wait in ms when retention blocks writing, else 0. */
   private writeGroup(head: number): number {
     let groupBytes = 0;
     while (this.tail !== head && groupBytes < MAX_GROUP_BYTES) {
@@ -255,7 +255,7 @@ export class LogWriter {
     const p = this.opts.syncPolicy;
     const flushWanted = loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset;
     const due = flushWanted
-      || (p.kind === 'periodic' && this.now() - this.lastSyncMs >= p.intervalMs)
+      || (p.kind === 'periodic' && this.monoNow() - this.lastSyncMs >= p.intervalMs)
       || (p.kind === 'everyBytes' && this.bytesSinceSync >= p.bytes)
       || Atomics.load(this.c.i32, I32.STATE) === State.CLOSING;
     if (due) this.sync();
@@ -277,15 +277,14 @@ export class LogWriter {
     this.durableOffset = this.writtenOffset;
     this.hint.publish(this.durableOffset);
     this.bytesSinceSync = 0;
-    this.lastSyncMs = this.now();
+    this.lastSyncMs = this.monoNow();
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
   }
 
   /**
-   * Roll: fsync the full segment and its index, create the next segment whole (header fsynced under a
-   * temporary name, renamed into place, directory fsynced: createSegment), and only then write into it.
-   * A crash at any point leaves the old segment as the newest, perhaps with the new one's temporary file
-   * (recovery removes it), or a whole empty new segment.
+   * Roll: fsync the full segment and its index, create the next segment whole (createSegment: header
+   * fsynced under a temporary name, renamed into place, directory fsynced), then write into it. A crash
+   * leaves the old segment newest, perhaps with the new one's temporary file, or a whole empty new one.
    */
   private roll(): void {
     const sealed = this.segment.info;

@@ -13,7 +13,7 @@ import { LogReader } from '../../src/reader/log-reader.js';
 import { readLogBounds } from '../../src/reader/log-bounds.js';
 import { TxCursor, cursorDir, CURSOR_SUFFIX } from '../../src/cursor/tx-cursor.js';
 import { readCursorFile } from '../../src/cursor/cursor-file.js';
-import type { FileIO } from '../../src/storage/file-io.js';
+import { makeLogDir, type FileIO } from '../../src/storage/file-io.js';
 
 export const LOG_DIR = '/sim/log';
 export const CURSOR_NAME = 'sim';
@@ -63,13 +63,13 @@ export class SimLog {
   appended: number;
 
   constructor(readonly io: FileIO, readonly opts: ResolvedProducerOptions, readonly clock: Clock) {
-    io.mkdirp(LOG_DIR);
+    makeLogDir(io, LOG_DIR); // as openWriter does
     const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(opts.ringBytes) };
     this.c = controlViews(shared.control);
     const recovered = recoverLog(io, LOG_DIR, opts.indexIntervalBytes, clock.now());
     this.nextOffsetAtOpen = recovered.nextOffset;
     this.appended = recovered.nextOffset;
-    this.writer = new LogWriter(io, opts, shared, recovered, clock.now);
+    this.writer = new LogWriter(io, opts, shared, recovered, clock.now, undefined, clock.now);
     this.appender = new RingAppender(this.c, shared.ring, opts.maxRecordBytes, 0, () => {
       throw new Error('simulated log stopped');
     });

@@ -153,7 +153,11 @@ export function checkCrashState(run: Run, mode: CrashMode, rand: Rand, policy: S
   const s = run.fs.crashState(mode, rand);
   const opts = simOptions(policy);
   const clock = new Clock();
-  s.mkdirp(LOG_DIR);
+  // The log directory itself must survive once a record was acknowledged (its entry fsynced in its parent).
+  if (!s.exists(LOG_DIR)) {
+    if (run.model.acked > 0) throw new OracleError(`the log directory is gone, ${run.model.acked} records were durable`);
+    s.mkdirp(LOG_DIR);
+  }
   const rec = recoverLog(s, LOG_DIR, opts.indexIntervalBytes, clock.now());
   const report: StateReport = { truncated: rec.truncated !== null, removedRoll: rec.removed.length > 0, lostUnacked: run.model.expected.length - rec.nextOffset };
   const { model } = run;
