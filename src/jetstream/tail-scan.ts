@@ -3,7 +3,7 @@
  * records (the producer's dedup window, rebuilt at open, from their Nats-Msg-Id decoded as
  * record-codec.ts encodes it) and the first record at or after a time (Whence.timestamp).
  */
-import { DeliverPolicy, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import { DeliverPolicy, type Consumer, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { dedupKeyOf } from './record-codec.js';
 import type { Session } from './session.js';
@@ -13,21 +13,46 @@ const SCAN_BATCH = 1000;
 /** How long a fetch of a scan waits for messages the stream's bounds said exist. */
 const SCAN_EXPIRES_MS = 1000;
 
-/** Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early when it returns false. */
+/**
+ * Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early
+ * when it returns false. The scan's consumer is deleted at the end (the server would keep it for its
+ * inactivity threshold, minutes): under its current name too, when nats.js made it again under a new
+ * one (an ordered consumer's reset after a gap in delivery). After a failure, the delete is sent and not
+ * waited for.
+ */
 export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean): Promise<void> {
   const c = await session.js.consumers.get(session.options.stream, { ...start, filter_subjects: session.options.subject });
-  for (;;) {
-    const batch = await c.fetch({ max_messages: SCAN_BATCH, expires: SCAN_EXPIRES_MS });
-    let got = 0;
-    for await (const m of batch) {
-      got++;
-      if (!each(m) || m.seq >= endOffset) {
-        batch.stop();
+  let ok = false;
+  try {
+    for (;;) {
+      const batch = await c.fetch({ max_messages: SCAN_BATCH, expires: SCAN_EXPIRES_MS });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        if (!each(m) || m.seq >= endOffset) {
+          batch.stop();
+          ok = true;
+          return;
+        }
+      }
+      if (got === 0) { // nothing more within the fetch's bound: the range ended early (a purge)
+        ok = true;
         return;
       }
     }
-    if (got === 0) return; // nothing more within the fetch's bound: the range ended early (a purge)
+  } finally {
+    // After a failure (the server may be away), the delete goes out without holding the error back.
+    const deleting = deleteScanConsumer(session, c);
+    if (ok) await deleting;
   }
+}
+
+/** Deletes a scan's consumer: the name of its last info, and its current name when nats.js renamed it. */
+async function deleteScanConsumer(session: Session, c: Consumer): Promise<void> {
+  const infoName = String((c as { _info?: { name?: unknown } })._info?.name);
+  const name = String((c as { name?: unknown }).name);
+  const names = name === infoName ? [infoName] : [infoName, name];
+  await Promise.all(names.map((n) => session.jsm.consumers.delete(session.options.stream, n).catch(() => false)));
 }
 
 /** The dedup keys of the records within `window`, oldest first. */
