@@ -120,8 +120,9 @@ export class Consumer implements AsyncIterable<Message> {
    * How far this consumer is behind the end of what it may read (the durable end for the
    * transactional styles and `visibility: 'durable'`, the written end otherwise): `records`, the
    * segment `bytes` from the frame of the next record on (frame overhead included), and `ms` between
-   * the next record's frame and the newest one. Reads segment headers and two frame headers, never
-   * the records. On a backend, what each figure means there and how fresh it is: docs/jetstream.md.
+   * the next record's frame and the newest one. During a worker-pool call, "the next record" is the
+   * first record the pool has not finished (its workers read ahead of it). Reads segment headers and
+   * two frame headers, never the records. On a backend, what each figure means there and how fresh it is: docs/jetstream.md.
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
   lag(): CursorLag {

@@ -42,6 +42,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   private endFixed = false;
   /** During a pool call: every record below it is done (the pool reads ahead on its own). */
   private poolDoneOffset = 0;
+  /** A pool call runs: lag() counts from poolDoneOffset, not from how far the pool's feeder read. */
+  private inPoolCall = false;
 
   /** Identifies the log; with an offset it makes an idempotency key. */
   readonly logId: string;
@@ -241,6 +243,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /** A pool call starts: it goes on from the next record to hand out. */
   startPoolCall(): void {
     this.poolDoneOffset = this.nextOffset;
+    this.inPoolCall = true;
   }
 
   /**
@@ -249,6 +252,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    * finished nor took (it ran no round) stays in hand, the reader where it is.
    */
   endPoolCall(): void {
+    this.inPoolCall = false;
     this.bound = NOTHING_READ;
     if (this.pending !== null && this.pending.offset === this.poolDoneOffset) return;
     this.pending = null;
@@ -265,9 +269,12 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.source.availableEndOffset(this.reader);
   }
 
-  /** How far the next record is behind availableEndOffset(): see Consumer.lag(). */
+  /**
+   * How far the next record not done is behind availableEndOffset(): see Consumer.lag(). During a
+   * pool call, that is the first record the pool has not finished (the feeder reads ahead of it).
+   */
   lag(): CursorLag {
-    return this.source.lag(this.nextOffset, this.availableEndOffset());
+    return this.source.lag(this.inPoolCall ? this.poolDoneOffset : this.nextOffset, this.availableEndOffset());
   }
 
   /** The producer's control block when it runs in this process (pool workers watch it), else null. */
