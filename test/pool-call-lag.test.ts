@@ -33,9 +33,11 @@ for (const where of ['local', 'jetstream'] as const) {
     const gate = join(gateDir, 'open');
     process.env.RL_TEST_GATE = gate;
     const logDir = where === 'local' ? tempDir() : undefined;
-    const o = logDir !== undefined ? { logDir } : { backend: jetstream({ servers: server!.url, stream: `pool-lag-${process.pid}` }) };
-    const p = await Producer.open({ ...o, syncPolicy: SyncPolicy.never() });
-    const c = await Consumer.open({ ...o, style: ConsumerStyle.clientTx('pl') });
+    const backend = logDir === undefined ? jetstream({ servers: server!.url, stream: `pool-lag-${process.pid}` }) : null;
+    const syncPolicy = SyncPolicy.never();
+    const style = ConsumerStyle.clientTx('pl');
+    const p = backend === null ? await Producer.open({ logDir: logDir!, syncPolicy }) : await Producer.open({ backend, syncPolicy });
+    const c = backend === null ? await Consumer.open({ logDir: logDir!, style }) : await Consumer.open({ backend, style });
     try {
       for (let i = 0; i < RECORDS; i++) p.append(`r${i}`);
       await p.flush();

@@ -25,11 +25,17 @@
  *
  * Offsets are stream sequences - 1. A delivered sequence past the one expected means records were
  * removed from the stream (a purge, the stream's own limits): the reader hands out what came before,
- * then throws ERR_POSITION_EXPIRED naming the removed range.
+ * then throws ERR_POSITION_EXPIRED naming the removed range. Messages deleted at the stream's end
+ * (`nats stream rmm` of the newest) leave records owed that never come: when the server says no
+ * message follows the one delivered (its pending count is 0) while records are owed, or when the pull
+ * stalls on owed records while heartbeats still come, the pull asks for the stream's first stored
+ * message at or past the offset expected (deleted-range.ts), and when there is none or it is past
+ * that offset, throws ERR_POSITION_EXPIRED naming the deleted range.
  */
 import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
+import { deletedAt } from './deleted-range.js';
 import { toMessage } from './record-codec.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
@@ -86,6 +92,8 @@ export class Pull {
   private resumeAsked = false;
   /** Consumers stopped and deleted, with the name deleted (see the module comment). */
   private readonly dropped: Array<{ readonly consumer: Consumer; name: string }> = [];
+  /** The last stall was one of records owed while heartbeats came (the server is there). */
+  private stalledOwing = false;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly ride: Ride;
   private readonly heartbeatMs: number;
@@ -204,6 +212,12 @@ export class Pull {
           if (this.ride.stopped) return;
           continue;
         }
+        const deleted = this.stalledOwing ? await this.deletedAt(this.owedEnd) : null;
+        if (deleted !== null) {
+          this.target.fail(deleted);
+          this.drop();
+          return;
+        }
         throw new Error(`the pull stalled: no record arrived for ${STALL_HEARTBEATS * this.heartbeatMs} ms while records were owed, or no heartbeat came either`);
       } catch (e) {
         this.drop(); // a consumer made after stop() too
@@ -260,8 +274,24 @@ export class Pull {
     if (this.ride.failing) this.sawLife(true); // progress ends the outage's count at once
     this.target.push(msg);
     this.onRecord(msg, m.info.pending);
+    if (m.info.pending === 0 && this.expected < this.owedEnd) this.checkDeleted(generation);
     this.onChange();
     if (this.target.buffered >= BUFFER_RECORDS) this.end('paused');
+  }
+
+  /** Messages deleted from `expected` on: see deleted-range.ts. */
+  deletedAt(end: number): Promise<LogError | null> {
+    return deletedAt(this.session, this.expected, end);
+  }
+
+  /** No message follows the one delivered while records are still owed: they were deleted (checked). */
+  private checkDeleted(generation: number): void {
+    const expected = this.expected;
+    void this.deletedAt(this.owedEnd).then((e) => {
+      if (e === null || generation !== this.generation || this.expected !== expected || this.ending !== null || this.ride.stopped) return;
+      this.target.fail(e);
+      this.end('ended');
+    });
   }
 
   /** Ends the current consumer for `why` (once). */
@@ -298,6 +328,10 @@ export class Pull {
     const limit = STALL_HEARTBEATS * this.heartbeatMs;
     const now = Date.now();
     const owed = this.expected < this.owedEnd && now - this.lastRecordMs > limit;
-    if (now - this.lastLifeMs > limit || owed) this.end('stalled');
+    const silent = now - this.lastLifeMs > limit;
+    if (silent || owed) {
+      this.stalledOwing = !silent;
+      this.end('stalled');
+    }
   };
 }

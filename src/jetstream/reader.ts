@@ -3,8 +3,11 @@
  * fills a bounded buffer from the consumer's next offset, riding out a transient outage; the
  * RecordReader hands out of the buffer, one plain array read per record. The pull pauses once the
  * buffer is full and goes on when the reader has run dry (the consumer then fills or waits, once per
- * batch). A fill reads the stream's bounds, riding out an outage the same way (ride.ts).
+ * batch). A fill reads the stream's bounds, riding out an outage the same way (ride.ts); when the
+ * stream reports deleted messages, it checks that the record at the reader's offset is stored
+ * (messages deleted at the stream's end would be owed and never come: ERR_POSITION_EXPIRED, see pull.ts).
  */
+import type { StreamState } from '@nats-io/jetstream';
 import type { CursorLag } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from '../consumer/log-source.js';
 import { MAX_WAIT_MS } from '../consumer/waiter.js';
@@ -13,7 +16,7 @@ import type { Message } from '../types.js';
 import type { StreamLag } from './lag-view.js';
 import { BUFFER_RECORDS, Pull } from './pull.js';
 import { Ride } from './ride.js';
-import type { Session } from './session.js';
+import { boundsOf, type Session } from './session.js';
 
 const NO_LIMIT: ReadLimit = { limitOffset: Infinity, strict: false };
 
@@ -124,14 +127,15 @@ export class JsSource implements LogSource {
     if (this.reader.buffered > 0 || this.reader.error !== null) return true;
     // Records below an end the stream reported are owed by the pull: only past it is the end read again.
     if (reader.nextOffset >= this.knownEnd) {
-      let endOffset: number;
+      let state: StreamState;
       try {
-        ({ endOffset } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.bounds()));
+        ({ state } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo()));
       } catch (e) {
         if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
         throw e;
       }
-      this.knownEnd = Math.max(this.knownEnd, endOffset);
+      await this.endRead(state);
+      if (this.reader.error !== null) return true;
     }
     if (reader.nextOffset >= this.knownEnd || this.stopped) return false;
     this.pull.owedEnd = Math.max(this.pull.owedEnd, this.knownEnd);
@@ -182,8 +186,19 @@ export class JsSource implements LogSource {
   }
 
   async refreshEnd(): Promise<void> {
-    const { endOffset } = await this.session.bounds();
-    this.knownEnd = Math.max(this.knownEnd, endOffset);
+    await this.endRead((await this.session.streamInfo()).state);
+  }
+
+  /**
+   * The stream's end read: records up to it are owed by the pull. Messages deleted at the stream's
+   * end would be owed and never come: when the stream reports deleted messages, the record at the
+   * reader's offset is checked first (deleted-range.ts), and the reader fails when it is gone.
+   */
+  private async endRead(state: StreamState): Promise<void> {
+    this.knownEnd = Math.max(this.knownEnd, boundsOf(state).endOffset);
+    if (state.num_deleted === 0 || this.reader.buffered > 0 || this.reader.nextOffset >= this.knownEnd) return;
+    const deleted = await this.pull.deletedAt(this.knownEnd);
+    if (deleted !== null) this.reader.fail(deleted);
   }
 
   async close(): Promise<void> {
