@@ -13,9 +13,9 @@ import { suite, tempDir, waitFor } from './kit.js';
 const test = suite('periodic-clock');
 const HOUR = 3_600_000;
 const clockFile = join(tempDir(), 'clock.ms');
-process.env.REACTIVE_LOG_TEST_FILE_IO = fileURLToPath(new URL('./fixtures/offset-clock-io.mjs', import.meta.url));
-process.env.REACTIVE_LOG_CLOCK_OFFSET_FILE = clockFile;
-const setClock = (ms: number): void => writeFileSync(clockFile, String(ms));
+process.env.REACTIVE_LOG_TEST_FILE_IO = fileURLToPath(new URL('./fixtures/file-clock-io.mjs', import.meta.url));
+process.env.REACTIVE_LOG_CLOCK_FILE = clockFile;
+const setClock = (offsetMs: number): void => writeFileSync(clockFile, `offset ${offsetMs}`);
 setClock(0);
 
 test('periodic(50) syncs within its interval after the wall clock steps back', async () => {
