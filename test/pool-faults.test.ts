@@ -4,7 +4,7 @@
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { cpSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Producer, Consumer, ConsumerStyle, SyncPolicy } from '../dist/index.js';
@@ -184,9 +184,10 @@ test('the producer of this process closed and reopened during a blocking pool ca
 });
 
 test('the pool worker module deleted from the temporary directory (a cleaner): the next pool writes it anew', () => {
-  // In a child process: the folder its first pool writes is the one new folder of the temporary
-  // directory, so no other process's folder is touched.
+  // In a child process with a temporary directory of its own (TMPDIR): the folder its first pool
+  // writes is the one new folder there, whatever other processes write to the system's.
   const dir = tempDir();
+  mkdirSync(join(dir, 'tmp'));
   writeFileSync(join(dir, 'handler.mjs'), 'export default () => "commit";\n');
   const script = `
     import { readdirSync, rmSync } from 'node:fs';
@@ -213,7 +214,8 @@ test('the pool worker module deleted from the temporary directory (a cleaner): t
     }
     console.log(JSON.stringify(committed));
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const env = { ...process.env, TMPDIR: join(dir, 'tmp') };
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env });
   assert.is(r.status, 0, `exit ${r.status ?? r.signal}: ${r.stderr}`);
   assert.equal(JSON.parse(r.stdout.trim()), [10, 10]);
 });
