@@ -28,6 +28,8 @@ const WORK = new URL('./lib/threads-workloads.ts', import.meta.url);
 const CURRENT = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const THREADS = [0, 1, 2, 4] as const;
 const FAN = [1, 2, 4] as const;
+/** The raw multi-producer ring's cells (bench/fixtures/raw-ring.mjs): the ceiling of each design. */
+const RAW_CELLS = [['plain', 1], ['lock', 2], ['add', 2], ['lock', 4], ['add', 4]] as const;
 
 await runBench('threads', 'reactive-log threads benchmark: producers and consumers on several threads', async (b) => {
   const cfg = b.pick({ reps: 5, n: 2_000_000, fanN: 1_000_000, probeMs: 1000 }, { reps: 2, n: 400_000, fanN: 200_000, probeMs: 300 });
@@ -41,6 +43,9 @@ await runBench('threads', 'reactive-log threads benchmark: producers and consume
   for (let r = 0; r < cfg.reps; r++) {
     for (const threads of THREADS) {
       add(rates, `current ${threads}`, await inFreshCell<number>(WORK, 'threadAppendRate', { dist: CURRENT, dir: join(b.root, `a-${threads}-${r}`), n: cfg.n, threads }));
+    }
+    for (const [mode, threads] of RAW_CELLS) {
+      add(rates, `raw ${mode} ${threads}`, await inFreshCell<number>(WORK, 'rawThreadAppendRate', { dir: join(b.root, `raw-${mode}-${threads}-${r}`), n: cfg.n, threads, mode }));
     }
     if (base !== null) add(rates, 'base 0', await inFreshCell<number>(WORK, 'threadAppendRate', { dist: base, dir: join(b.root, `base-${r}`), n: cfg.n, threads: 0 }));
     for (const consumers of FAN) {
@@ -64,6 +69,13 @@ await runBench('threads', 'reactive-log threads benchmark: producers and consume
     const goal = k === 1 ? {} : target('>=', 0.9 * alone.median, agg.median);
     appendRows.push(row(`${k} attached thread${k > 1 ? 's' : ''}, aggregate`, 'never', agg, 'rec/s', { xRaw: agg.median / rawRecs, xPeer: agg.median / alone.median, ...goal }));
   }
+  const rawAlone = s('raw plain 1');
+  appendRows.push(row('raw ring, one thread, no lock', 'never', rawAlone, 'rec/s', { xRaw: rawAlone.median / rawRecs, xPeer: rawAlone.median / alone.median }));
+  for (const [mode, k] of RAW_CELLS.slice(1)) {
+    const agg = s(`raw ${mode} ${k}`);
+    const how = mode === 'lock' ? 'a spin lock around each append' : 'one Atomics.add a reservation, published by its length word';
+    appendRows.push(row(`raw ring, ${k} threads, ${how} (${(agg.median / rawAlone.median).toFixed(2)}x one thread)`, 'never', agg, 'rec/s', { xRaw: agg.median / rawRecs, xPeer: agg.median / alone.median }));
+  }
   const fanRows: Row[] = [];
   for (const consumers of FAN) {
     for (const wait of ['shared', 'files'] as FanOutWait[]) {
@@ -76,7 +88,7 @@ await runBench('threads', 'reactive-log threads benchmark: producers and consume
     }
   }
   const tables: Table[] = [
-    { title: 'appends, 100 B, from several threads', rows: appendRows, peer: 'x owner alone', notes: ['x raw: rec/s over the raw page-cache write rate (104 bytes a record).', 'Two cores: the writer thread needs one of them, so more producer threads cannot add throughput here.'] },
+    { title: 'appends, 100 B, from several threads', rows: appendRows, peer: 'x owner alone', notes: ['x raw: rec/s over the raw page-cache write rate (104 bytes a record).', 'Two cores: the writer thread needs one of them, so more producer threads cannot add throughput here.', 'Raw ring rows: the same appends without reactive-log (bench/fixtures/raw-ring.mjs), the ceiling of each design of a multi-producer ring on this machine; x owner alone is over reactive-log\'s owner thread.'] },
     { title: `fan-out of ${n(cfg.fanN)} records to consumer threads while the producer appends`, rows: fanRows, peer: 'x producer (slowest / producer rate, median of ratios)', notes: ['Target on the ratio: at least 0.8 for 1 and 2 shared-memory consumers.'] },
   ];
   finish(b, tables, { config: { ...cfg, base }, raw, rates: Object.fromEntries(rates), fans: Object.fromEntries(fans) });

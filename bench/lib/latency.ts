@@ -6,6 +6,10 @@
  * run it in a fresh process with run.ts inFreshProcess) or a pool of workers whose handler
  * (bench/fixtures/pool-latency-handler.mjs) records into shared memory (`poolLatencyRun`).
  */
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../../dist/index.js';
 import { CTRL, RECORD_BYTES, WARM_MARK, nowMs, readF64, type SharedViews } from '../fixtures/pool-shared.mjs';
 import { cpuSeconds, percentiles, sleep, summarize, type Percentiles, type Summary } from './run.js';
@@ -13,6 +17,7 @@ import { row, type Row } from './table.js';
 
 export const LATENCY_MODULE = new URL('./latency.ts', import.meta.url);
 const LATENCY_HANDLER = new URL('../fixtures/pool-latency-handler.mjs', import.meta.url);
+const RAW_WRITER = new URL('../fixtures/raw-pipeline-writer.mjs', import.meta.url);
 
 export interface LatencySpec {
   readonly logDir: string;
@@ -24,6 +29,8 @@ export interface LatencySpec {
   readonly warmRecords: number;
   /** SyncPolicy.always() and durable visibility; else never and written visibility. */
   readonly durable: boolean;
+  /** rawLatencyRun only: a helper thread fdatasyncs the file every this many bytes written (0: none). */
+  readonly rawBehindBytes?: number;
 }
 
 export interface LatencyRun {
@@ -64,11 +71,14 @@ interface Paced {
   readonly lagUs: Float64Array;
 }
 
+/** What the pacer appends to: a Producer, or the raw pipeline's shared buffer. */
+interface Appender { append(data: Buffer): unknown }
+
 /** The yield pacer returns to the event loop at least this often (timers, I/O). */
 const YIELD_AT_LEAST_MS = 1;
 
 /** Appends n records at one every `periodMs`, each pass every record already due, waiting as `pacer` says between passes. */
-function pace(p: Producer, n: number, periodMs: number, pacer: Pacer): Promise<Paced> {
+function pace(p: Appender, n: number, periodMs: number, pacer: Pacer): Promise<Paced> {
   const buf = Buffer.alloc(RECORD_BYTES, 0x64);
   const lagUs = new Float64Array(n);
   const nap = new Int32Array(new SharedArrayBuffer(4));
@@ -120,7 +130,7 @@ const SPIN_1US = ((): number => {
   return Math.max(1, Math.round(1_000_000 / ((performance.now() - t) * 1000)));
 })();
 
-function appendWarm(p: Producer, n: number): void {
+function appendWarm(p: Appender, n: number): void {
   const buf = Buffer.alloc(RECORD_BYTES, 0x65);
   for (let i = 0; i < n; i++) p.append(stamp(buf, WARM_MARK, i));
 }
@@ -205,6 +215,84 @@ export function iteratorLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
     loop.catch(() => undefined); // observed by all()
     return { warm: () => warmSeen >= spec.warmRecords, all: () => loop, samples: () => ({ latUs, intendedMs, count: seen }), end: loop };
   });
+}
+
+/**
+ * The raw pipeline at the same offered rate and with the same pacer, the physical limit of the
+ * iterator's rows: the pacer copies each record (u32 length, bytes) into a shared buffer and stores
+ * its end; a writer thread (bench/fixtures/raw-pipeline-writer.mjs) writes what is new to a file
+ * (with `durable`, fdatasync after each write) and publishes the end; a consumer on the pacer's
+ * thread waits for it with Atomics.waitAsync, reads the new bytes back from the file and takes each
+ * record's latency. No frames, CRCs, segments, indexes or message objects: what is left is the
+ * threads, their wake-ups, the system calls and the machine.
+ */
+export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
+  const periodMs = 1000 / spec.ratePerSec;
+  const warmN = Math.round(spec.warmMs / periodMs);
+  const n = warmN + Math.round(spec.measureMs / periodMs);
+  const ctrl = new Int32Array(new SharedArrayBuffer(16)); // [HEAD, DONE, SLEEPING, STOP] (raw-pipeline-writer.mjs)
+  const data = Buffer.from(new SharedArrayBuffer((spec.warmRecords + n) * (4 + RECORD_BYTES)));
+  mkdirSync(spec.logDir, { recursive: true });
+  const path = join(spec.logDir, 'raw.log');
+  const worker = new Worker(RAW_WRITER, { workerData: { ctrl: ctrl.buffer, data: data.buffer, path, durable: spec.durable, spinMs: 0.05, behindBytes: spec.rawBehindBytes ?? 0 } });
+  const exited = once(worker, 'exit');
+  await once(worker, 'message');
+  const fd = openSync(path, 'r');
+  let head = 0;
+  const pipe: Appender = {
+    append(b: Buffer): void {
+      data.writeUInt32LE(b.length, head);
+      b.copy(data, head + 4);
+      head += 4 + b.length;
+      Atomics.store(ctrl, 0, head);
+      if (Atomics.load(ctrl, 2) === 1) Atomics.notify(ctrl, 0);
+    },
+  };
+  const latUs = new Float64Array(n);
+  const intendedMs = new Float64Array(n);
+  const back = Buffer.alloc(data.length);
+  let seen = 0;
+  let warmSeen = 0;
+  let stop = false;
+  const consumer = (async () => {
+    let read = 0;
+    while (!stop && seen < n) {
+      const w = Atomics.waitAsync(ctrl, 1, read, 100);
+      if (w.async) await w.value;
+      const done = Atomics.load(ctrl, 1);
+      if (done === read) continue;
+      readSync(fd, back, read, done - read, read);
+      while (read < done) {
+        const t = nowMs();
+        const intended = back.readDoubleLE(read + 4);
+        read += 4 + back.readUInt32LE(read);
+        if (intended === WARM_MARK) warmSeen++;
+        else {
+          latUs[seen] = (t - intended) * 1000;
+          intendedMs[seen] = intended;
+          seen++;
+        }
+      }
+    }
+  })();
+  try {
+    appendWarm(pipe, spec.warmRecords);
+    await until('the warm-up records', () => warmSeen >= spec.warmRecords, 30_000);
+    const cpu0 = process.cpuUsage();
+    const w0 = nowMs();
+    const paced = await pace(pipe, n, periodMs, { kind: 'yield', moved: () => Atomics.load(ctrl, 1) });
+    const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+    await until('the consumer to see every paced record', () => seen >= n, 10_000);
+    const lat = windowed(latUs, intendedMs, seen, paced.t0 + warmN * periodMs);
+    return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - seen, coresUsed };
+  } finally {
+    stop = true;
+    Atomics.store(ctrl, 3, 1);
+    Atomics.notify(ctrl, 0);
+    await consumer;
+    await exited;
+    closeSync(fd);
+  }
 }
 
 /**

@@ -5,6 +5,8 @@
  * released at once; records per second from the release to the last flush. And fan-out to thread
  * consumers that wait on the producer's shared memory or tail the files.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { fanOut, type FanOutRun, type FanOutWait } from './fanout.js';
@@ -57,4 +59,44 @@ export async function threadAppendRate(a: ThreadsArg): Promise<number> {
 /** Fan-out to `consumers` thread consumers while the producer appends n records (bench/lib/fanout.ts). */
 export async function fanOutCell(a: { dir: string; consumers: number; n: number; wait: FanOutWait }): Promise<FanOutRun> {
   return fanOut(a.dir, 'threads', a.consumers, a.n, a.wait);
+}
+
+const RAW_RING = new URL('../fixtures/raw-ring.mjs', import.meta.url);
+
+export interface RawThreadsArg {
+  readonly dir: string;
+  readonly n: number;
+  readonly threads: number;
+  /** bench/fixtures/raw-ring.mjs: 'plain' (one thread, no lock), 'lock' or 'add'. */
+  readonly mode: 'plain' | 'lock' | 'add';
+}
+
+/**
+ * The raw multi-producer ceiling: `threads` worker threads append n records of 100 B in all into a
+ * 16 MiB shared ring, a writer thread writes them to a page-cache file (bench/fixtures/raw-ring.mjs);
+ * records per second from the release to the last record written.
+ */
+export async function rawThreadAppendRate(a: RawThreadsArg): Promise<number> {
+  mkdirSync(a.dir, { recursive: true });
+  const ctrl = new SharedArrayBuffer(64);
+  const ring = new SharedArrayBuffer(104 * 161_319); // about 16 MiB, whole records
+  const each = Math.floor(a.n / a.threads);
+  const message = (w: Worker): Promise<unknown> => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  const writer = new Worker(RAW_RING, { workerData: { role: 'writer', mode: a.mode, ctrl, ring, path: join(a.dir, 'raw.log') } });
+  await message(writer);
+  const producers = Array.from({ length: a.threads }, () => new Worker(RAW_RING, { workerData: { role: 'producer', mode: a.mode, ctrl, ring, n: each } }));
+  await Promise.all(producers.map(message));
+  const done = producers.map(message);
+  const written = message(writer);
+  const i32 = new Int32Array(ctrl);
+  const t0 = nowMs();
+  Atomics.store(i32, 5, 1);
+  Atomics.notify(i32, 5);
+  await Promise.all(done);
+  Atomics.store(i32, 4, 1);
+  const { bytes } = (await written) as { bytes: number };
+  const ms = nowMs() - t0;
+  if (bytes !== each * a.threads * 104) throw new Error(`raw ring: ${bytes} bytes written, ${each * a.threads * 104} appended`);
+  await Promise.all([writer, ...producers].map((w) => w.terminate()));
+  return (each * a.threads) / (ms / 1000);
 }
