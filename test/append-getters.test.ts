@@ -3,7 +3,9 @@
  * between measuring and copying is refused (ERR_INVALID_RECORD) with nothing appended, whether it
  * grew, shrank with a length-tracking view, or shrank below a fixed view; a getter that closes the
  * producer makes that append (and appendBatch) throw ERR_LOG_CLOSED instead of returning an offset
- * for a record no writer will write.
+ * for a record no writer will write, also once the producer is shared (where the append holds the
+ * append lock the close takes) and for an attached handle's own close(); a getter that calls share()
+ * makes that append throw ERR_INVALID_RECORD, and the offsets stay dense.
  */
 import * as assert from 'uvu/assert';
 import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
@@ -57,6 +59,52 @@ test('a getter that closes the producer: append and appendBatch throw ERR_LOG_CL
     await closing;
     assert.equal((await readRecords(logDir)).map((r) => r.text), ['before']);
   }
+});
+
+test('a getter that closes a shared producer: ERR_LOG_CLOSED at once, close() resolves', async () => {
+  for (const batch of [false, true]) {
+    const logDir = tempDir();
+    // appendTimeoutMs bounds a close that waited for the lock its own thread holds (ERR_PRODUCER_STALLED after it).
+    const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.always(), appendTimeoutMs: 300 });
+    p.share();
+    p.append('before');
+    let closing: Promise<void> | null = null;
+    const headers = { get h(): string { closing ??= p.close(); return 'v'; } };
+    throwsWith(() => (batch ? p.appendBatch([{ data: 'late', headers }]) : p.append('late', { headers })), ErrorCode.LOG_CLOSED);
+    await closing;
+    assert.is(p.error, null);
+    assert.equal((await readRecords(logDir)).map((r) => r.text), ['before']);
+  }
+});
+
+test('an attached handle whose getter closes it: that append throws ERR_LOG_CLOSED, close() covers the records before', async () => {
+  for (const batch of [false, true]) {
+    const logDir = tempDir();
+    const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+    const a = Producer.attach(p.share()); // on this thread: a worker's handle runs the same code
+    assert.is(a.append('a0'), 0);
+    let closing: Promise<void> | null = null;
+    const headers = { get h(): string { closing ??= a.close(); return 'v'; } };
+    throwsWith(() => (batch ? a.appendBatch([{ data: 'late', headers }]) : a.append('late', { headers })), ErrorCode.LOG_CLOSED);
+    await closing;
+    assert.ok(a.durableOffset >= 1, 'close() resolved with the handle\'s record durable');
+    assert.is(p.append('owner'), 1);
+    await p.close();
+    assert.equal((await readRecords(logDir)).map((r) => r.text), ['a0', 'owner']);
+  }
+});
+
+test('a getter that calls share(): that append throws ERR_INVALID_RECORD, nothing appended, offsets stay dense', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  assert.is(p.append('a'), 0);
+  const headers = { get h(): string { p.share(); return 'v'; } };
+  throwsWith(() => p.append('b', { headers }), ErrorCode.INVALID_RECORD);
+  throwsWith(() => p.appendBatch([{ data: 'b', headers }]), ErrorCode.INVALID_RECORD);
+  const a = Producer.attach(p.share());
+  assert.equal([p.append('c'), a.append('d'), p.append('e')], [1, 2, 3]);
+  await p.close();
+  assert.equal((await readRecords(logDir)).map((r) => `${r.offset}:${r.text}`), ['0:a', '1:c', '2:d', '3:e']);
 });
 
 test.run();

@@ -3,7 +3,8 @@
  * as append does; when the owner's thread is terminated (its writer thread ends with it, running no
  * code), a waiting flush() sees the writer gone within about a second and rejects with
  * ERR_WRITER_FAILED, `error` is set, and later appends throw instead of taking records no writer
- * will write.
+ * will write; an append waiting for room in a full ring sees it the same way (ERR_WRITER_FAILED
+ * within about a second, not ERR_LOG_FULL after appendTimeoutMs, append after append).
  */
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
@@ -40,6 +41,25 @@ test('an attached handle whose owner thread was terminated: flush fails with a c
   assert.is(a.error?.code, ErrorCode.WRITER_FAILED);
   throwsWith(() => a.append('a2'), ErrorCode.WRITER_FAILED);
   assert.equal((await readRecords(logDir)).map((r) => r.text), ['from-owner', 'a0']);
+});
+
+test('an attached append waiting for room after the owner thread was terminated: ERR_WRITER_FAILED, not ERR_LOG_FULL', async () => {
+  const logDir = tempDir();
+  const appendTimeoutMs = 5000;
+  const w = new Worker(FIXTURE, { workerData: { logDir, appendTimeoutMs, ringBytes: 64 * 1024 }, execArgv: [] });
+  const { token } = await new Promise<{ token: never }>((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+  const a = Producer.attach(token);
+  await w.terminate();
+  const record = Buffer.alloc(1000, 0x61);
+  let error: unknown = null;
+  const t0 = performance.now();
+  for (let i = 0; i < 200 && error === null; i++) {
+    try { a.append(record); } catch (e) { error = e; }
+  }
+  const ms = performance.now() - t0;
+  assert.is((error as { code?: string } | null)?.code, ErrorCode.WRITER_FAILED, String(error));
+  assert.ok(ms < appendTimeoutMs, `the appends waited ${Math.round(ms)} ms, as long as appendTimeoutMs`);
+  assert.is(a.error?.code, ErrorCode.WRITER_FAILED);
 });
 
 test.run();

@@ -40,7 +40,10 @@ export class AttachedProducer {
     this.logDir = token.logDir;
     this.c = controlViews(token.control);
     const stopped = (): never => { throw this.stoppedError(); };
-    const appender = new RingAppender(this.c, token.ring, token.maxRecordBytes, token.appendTimeoutMs, stopped);
+    // A getter that closes this handle stops its append; a writer thread gone with its owner's thread
+    // fails the log while an append waits for ring space, as while flush() waits.
+    const hooks = { check: (): void => { if (this.closing !== null) throw LogError.closed('attached producer'); this.checkWriterAlive(); } };
+    const appender = new RingAppender(this.c, token.ring, token.maxRecordBytes, token.appendTimeoutMs, stopped, false, hooks);
     this.appends = new SharedAppends(this.c, appender, token.appendTimeoutMs, stopped);
     this.waiter = {
       c: this.c, appendTimeoutMs: token.appendTimeoutMs,

@@ -4,7 +4,7 @@
  * number here; from then on every append goes through SharedAppends (the append lock, the next
  * offset in shared memory), like the attached handles' appends.
  */
-import { LogError, internalError } from '../errors.js';
+import { ErrorCode, LogError, internalError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import type { RunResult } from '../funnel/owner-connection.js';
 import type { ControlViews } from '../ring/layout.js';
@@ -105,8 +105,18 @@ export class OwnerAppends {
     return { first, appended: this.next - first, error };
   }
 
-  /** The first share(): the next offset moves to shared memory, and every handle appends under the lock. */
+  /**
+   * The first share(): the next offset moves to shared memory, and every handle appends under the lock.
+   * Refused from inside an append of this handle (a getter of its record): that record takes its
+   * offset from this handle's count after the copy, which the shared count would hand out again.
+   */
   share(): void {
+    if (this.sharedWith === null) this.appender.refuseReentry(sharedInAppend);
     this.sharedWith ??= SharedAppends.start(this.c, this.appender, this.next, this.appendTimeoutMs, this.stopped);
   }
+}
+
+/** share() from a getter of a record being appended: that append fails with this, nothing appended. */
+function sharedInAppend(): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: share() was called while an append of this producer was reading its record\'s options or batch records (from a getter): nothing was appended; call share() outside an append', { option: 'options' });
 }

@@ -18,15 +18,18 @@
  * sleeper it woke takes the lock.
  *
  * The lock word holds the holder's stamp, an odd number that changes with every taking: a waiter tells
- * a lock that changes hands from one that one holder keeps. A holder that stops inside an append (a
- * worker terminated mid-copy) never releases. Its record was never published (HEAD moves after the
- * copy), so no reader sees a part of it. A live holder keeps the lock at most appendTimeoutMs (its
- * wait for ring space is bounded by it); a waiter that sees one stamp last appendTimeoutMs plus
- * STALL_GRACE_MS fails the log with ERR_PRODUCER_STALLED.
+ * a lock that changes hands from one that one holder keeps. Its upper 22 bits are the holder's OS
+ * thread id where /proc names threads (Linux; else 0), so that the writer at close can see a holder
+ * that is gone. A holder that stops inside an append (a worker terminated mid-copy) never releases.
+ * Its record was never published (HEAD moves after the copy), so no reader sees a part of it. A live
+ * holder keeps the lock at most appendTimeoutMs (its wait for ring space is bounded by it); a waiter
+ * that sees one stamp last appendTimeoutMs plus STALL_GRACE_MS fails the log with
+ * ERR_PRODUCER_STALLED.
  */
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { APPEND, FailureCode, I32, State, failLog, type ControlViews } from './layout.js';
+import { osThreadAlive, osThreadId } from './os-thread.js';
 
 /** How long past appendTimeoutMs one holder may keep the lock before a waiter calls it stalled. */
 export const STALL_GRACE_MS = 2000;
@@ -34,25 +37,41 @@ export const STALL_GRACE_MS = 2000;
 const SPINS = 200;
 /** The longest single sleep of a waiter; it re-checks its bound after each. */
 const WAIT_SLICE_MS = 50;
+/** A stamp: the OS thread id (22 bits: Linux's largest is below 2^22) above a count of 9 bits and the odd bit. */
+const TID_SHIFT = 10;
+const COUNT_MASK = 0x3fe;
+/** How often the writer at close looks whether the holder's thread is still there. */
+const HOLDER_LOOK_MS = 20;
+
+/** The OS thread id a lock word names (0: none known). */
+function holderTid(word: number): number {
+  return (word >>> TID_SHIFT) & 0x3fffff;
+}
 
 export class AppendLock {
   private readonly i32: Int32Array;
-  /** The stamp of this handle's last taking: odd, so never 0 (free); moves by 2 per taking. */
+  /** The stamp of this handle's last taking: odd, so never 0 (free); its count moves by 1 per taking. */
   private stamp: number;
+  /** This handle holds the lock (between acquire and release, on its own thread). */
+  held = false;
 
   constructor(
     private readonly c: ControlViews,
     private readonly appendTimeoutMs: number,
   ) {
     this.i32 = c.append;
-    // Different handles start far apart, so two takings in a row by different handles differ.
-    this.stamp = ((threadId * 0x9e3779b1) ^ Math.floor(Math.random() * 0x7fffffff)) | 1;
+    const tid = osThreadId();
+    // Handles of one thread start their counts apart, so two takings in a row by different handles differ.
+    const count = ((threadId * 0x9e3779b1) ^ Math.floor(Math.random() * 0x7fffffff)) & COUNT_MASK;
+    this.stamp = ((tid > 0x3fffff ? 0 : tid) << TID_SHIFT) | count | 1;
   }
 
   /** Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the bound. */
   acquire(): void {
-    this.stamp = (this.stamp + 2) | 1;
+    const s = this.stamp;
+    this.stamp = (s & ~COUNT_MASK) | ((s + 2) & COUNT_MASK) | 1;
     if (Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) !== 0) this.contended();
+    this.held = true;
   }
 
   /**
@@ -61,6 +80,7 @@ export class AppendLock {
    */
   release(): void {
     const i32 = this.i32;
+    this.held = false;
     Atomics.store(i32, APPEND.LOCK, 0);
     // One wake-up in flight at a time: a holder that appends in a loop would otherwise pay a wake-up
     // system call on every release while the thread it woke has not yet been scheduled.
@@ -114,12 +134,14 @@ export class AppendLock {
 /**
  * For the writer at close: whether an append of a shared producer may still be on its way (the lock
  * held; the process exit hook stores CLOSING without taking it), after waiting up to a millisecond
- * for it. A holder that keeps one taking past appendTimeoutMs + STALL_GRACE_MS stopped inside its
- * append (a terminated thread): its record was never published, and the close goes on without it.
+ * for it. A holder whose OS thread is gone, or that keeps one taking past appendTimeoutMs +
+ * STALL_GRACE_MS, stopped inside its append (a terminated thread): its record was never published,
+ * and the close goes on without it.
  */
 export class AppendInFlight {
   private seen = 0;
   private since = 0;
+  private holderLooked = 0;
 
   constructor(private readonly i32: Int32Array, private readonly appendTimeoutMs: number) {}
 
@@ -130,8 +152,13 @@ export class AppendInFlight {
     if (word !== this.seen) {
       this.seen = word;
       this.since = now;
+      this.holderLooked = now;
     } else if (now - this.since > this.appendTimeoutMs + STALL_GRACE_MS) {
       return false;
+    } else if (now - this.holderLooked >= HOLDER_LOOK_MS) {
+      // A thread id reused by a new thread reads as alive: the time bound above still ends the wait.
+      this.holderLooked = now;
+      if (!osThreadAlive(holderTid(word))) return false;
     }
     Atomics.wait(this.i32, APPEND.LOCK, word, 1);
     return true;

@@ -126,3 +126,9 @@ export function checkRecord(attributes: AttributeEncoder, data: unknown, opts: A
   }
   if (attrLen + len > maxRecordBytes) throw recordTooLarge(attrLen + len, maxRecordBytes);
 }
+
+/** What an attached handle adds to its appender's checks (src/producer/attached-producer.ts). */
+export interface AppenderHooks {
+  /** After a record's getters ran and in each slice of a wait for ring space: throws when the handle closed or the log's writer is gone. */
+  check(): void;
+}

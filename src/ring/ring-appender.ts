@@ -10,10 +10,10 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, unusable, type BatchRecord } from './record-checks.js';
+import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
-export type { BatchRecord } from './record-checks.js';
+export type { AppenderHooks, BatchRecord } from './record-checks.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
 const FULL_WAIT_SLICE_MS = 50;
@@ -58,6 +58,8 @@ export class RingAppender {
     private readonly stopped: () => never,
     /** Whether the producer has a dedup window (a dedup key is refused without one). */
     dedupKeys = false,
+    /** An attached handle's own checks (its close, the writer thread's presence). */
+    private readonly hooks: AppenderHooks | null = null,
   ) {
     this.attributes = new AttributeEncoder(dedupKeys);
     this.bytes = Buffer.from(ring);
@@ -72,8 +74,8 @@ export class RingAppender {
   /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord). */
   check(data: Uint8Array | string, opts?: AppendOptions): void { checkRecord(this.attributes, data, opts, this.maxRecordBytes); }
   /** Throws what an append made from inside another append of this handle gets (see `reading`). */
-  refuseReentry(): void {
-    if (this.reading) throw reentered();
+  refuseReentry(error: () => LogError = reentered): void {
+    if (this.reading) throw error();
   }
 
   /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
@@ -83,10 +85,7 @@ export class RingAppender {
     this.tailSeen = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
   }
 
-  /**
-   * Copies one record into the ring and publishes it. `opts` is checked and encoded before anything is
-   * reserved; its dedup key must be `dedupKey`, the one the caller's window looked up. Throws LogError.
-   */
+  /** Copies one record into the ring and publishes it; `opts` is checked and encoded before anything is reserved, its dedup key must be `dedupKey` (the one the caller's window looked up). */
   append(data: Uint8Array | string, opts?: AppendOptions, dedupKey?: string): void {
     if (this.reading) throw reentered();
     // A record without attributes pays one comparison for them: its length word and bytes are those of format 1.
@@ -99,8 +98,7 @@ export class RingAppender {
         this.reading = false;
       }
       if (this.attributes.dedupKey !== dedupKey) throw changedDedupKey();
-      // The getters may have closed the log: a record copied now would never be written.
-      if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
+      this.checkOpen(); // the getters may have closed the log or the handle: a record copied now would never be written
     }
     const H = RECORD_HEADER_BYTES + attrLen; // where the data starts, from the record's start
     let at: number;
@@ -163,10 +161,7 @@ export class RingAppender {
     return this.attributes.encode(opts);
   }
 
-  /**
-   * append() of bytes without options: format 1's length word and bytes. Small enough that V8 inlines
-   * it, with reserve() and publish(), into the caller's loop (append() with every case is not).
-   */
+  /** append() of bytes without options: format 1's length word and bytes; small enough that V8 inlines it, with reserve() and publish(), into the caller's loop. */
   appendPlain(data: Uint8Array): void {
     if (this.reading) throw reentered();
     const len = data.byteLength;
@@ -262,14 +257,11 @@ export class RingAppender {
       this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
       at += RECORD_HEADER_BYTES + len;
     }
-    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped(); // closed by a getter: publish nothing
+    this.checkOpen(); // closed by a getter: publish nothing
     this.head = (this.head + BATCH_HEADER_BYTES + total) >>> 0;
   }
 
-  /**
-   * Publishes the head (after the bytes), then wakes the writer if it sleeps: only the append that
-   * flips WRITER_SLEEPING from 1 to 0 pays for the notify.
-   */
+  /** Publishes the head (after the bytes), then wakes the writer if it sleeps: only the append that flips WRITER_SLEEPING from 1 to 0 pays for the notify. */
   private publish(): void {
     const i32 = this.c.i32;
     Atomics.store(i32, I32.HEAD, this.head | 0);
@@ -278,15 +270,21 @@ export class RingAppender {
     }
   }
 
-  /**
-   * Finds `need` contiguous bytes at the head, waiting (bounded) for room; too few before the ring's
-   * end are skipped (WRAP_MARKER) for index 0. Returns the ring index; `this.head` points at it.
-   */
   /** Whether `need` bytes fit at the head now without a wrap or a wait (by the TAIL last seen). */
   private fitsNow(need: number): boolean {
     return this.size - (this.head & this.mask) >= need && this.size - ((this.head - this.tailSeen) >>> 0) >= need;
   }
 
+  /** After the caller's code (getters) ran, and in each slice of a wait for room: the log runs and the handle is open. */
+  private checkOpen(): void {
+    this.hooks?.check();
+    if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
+  }
+
+  /**
+   * Finds `need` contiguous bytes at the head, waiting (bounded) for room; too few before the ring's
+   * end are skipped (WRAP_MARKER) for index 0. Returns the ring index; `this.head` points at it.
+   */
   private reserve(need: number): number {
     const idx = this.head & this.mask;
     // The common case in a few bytecodes, so that V8 inlines it: no wrap, room enough by the TAIL last seen.
@@ -329,7 +327,7 @@ export class RingAppender {
   private waitForSpace(total: number, deadline: number): void {
     const i32 = this.c.i32;
     for (;;) {
-      if (Atomics.load(i32, I32.STATE) !== State.RUNNING) this.stopped();
+      this.checkOpen();
       Atomics.store(i32, I32.PRODUCER_WAITING, 1);
       const tail = Atomics.load(i32, I32.TAIL);
       if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) {
