@@ -5,7 +5,8 @@
  * producer makes that append (and appendBatch) throw ERR_LOG_CLOSED instead of returning an offset
  * for a record no writer will write, also once the producer is shared (where the append holds the
  * append lock the close takes) and for an attached handle's own close(); a getter that calls share()
- * makes that append throw ERR_INVALID_RECORD, and the offsets stay dense.
+ * makes that append throw ERR_INVALID_RECORD, and the offsets stay dense; so does a getter that
+ * appends through another handle of the same thread (whose lock its thread holds), and the log goes on.
  */
 import * as assert from 'uvu/assert';
 import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
@@ -105,6 +106,20 @@ test('a getter that calls share(): that append throws ERR_INVALID_RECORD, nothin
   assert.equal([p.append('c'), a.append('d'), p.append('e')], [1, 2, 3]);
   await p.close();
   assert.equal((await readRecords(logDir)).map((r) => `${r.offset}:${r.text}`), ['0:a', '1:c', '2:d', '3:e']);
+});
+
+test('a getter that appends through another handle of its thread: ERR_INVALID_RECORD at once, the log goes on', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), appendTimeoutMs: 300 });
+  const a = Producer.attach(p.share());
+  const headers = { get h(): string { a.append('inner'); return 'v'; } };
+  throwsWith(() => p.append('outer', { headers }), ErrorCode.INVALID_RECORD);
+  const back = { get h(): string { p.append('inner'); return 'v'; } };
+  throwsWith(() => a.append('outer', { headers: back }), ErrorCode.INVALID_RECORD);
+  assert.is(p.error, null);
+  assert.equal([p.append('x'), a.append('y')], [0, 1]);
+  await p.close();
+  assert.equal((await readRecords(logDir)).map((r) => r.text), ['x', 'y']);
 });
 
 test.run();

@@ -54,6 +54,8 @@ export class AppendLock {
   private stamp: number;
   /** This handle holds the lock (between acquire and release, on its own thread). */
   held = false;
+  /** This thread's OS id as the stamps carry it (0: not known). */
+  private readonly tid: number;
 
   constructor(
     private readonly c: ControlViews,
@@ -61,9 +63,10 @@ export class AppendLock {
   ) {
     this.i32 = c.append;
     const tid = osThreadId();
+    this.tid = tid > 0x3fffff ? 0 : tid;
     // Handles of one thread start their counts apart, so two takings in a row by different handles differ.
     const count = ((threadId * 0x9e3779b1) ^ Math.floor(Math.random() * 0x7fffffff)) & COUNT_MASK;
-    this.stamp = ((tid > 0x3fffff ? 0 : tid) << TID_SHIFT) | count | 1;
+    this.stamp = (this.tid << TID_SHIFT) | count | 1;
   }
 
   /** Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the bound. */
@@ -95,6 +98,10 @@ export class AppendLock {
 
   private contended(): void {
     const i32 = this.i32;
+    // Held by this very thread (another handle's append, whose getter got here): waiting would never end.
+    if (this.tid !== 0 && holderTid(Atomics.load(i32, APPEND.LOCK)) === this.tid) {
+      throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: an append of this log was called from inside another append of this thread (a getter of its record\'s options), which holds the append lock: nothing was appended', { option: 'options' });
+    }
     for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return;
     const bound = this.appendTimeoutMs + STALL_GRACE_MS;
     Atomics.add(i32, APPEND.WAITERS, 1);
