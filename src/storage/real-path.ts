@@ -1,6 +1,6 @@
 /** Real paths of paths that may not exist yet. */
 import { realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** The real path of `path`, through its nearest existing ancestor when it does not exist yet. */
 export function realPathOf(path: string): string {
@@ -15,8 +15,11 @@ export function realPathOf(path: string): string {
   }
 }
 
-/** Whether `path` is `dir` or lies inside it (both real paths). */
+/**
+ * Whether `path` is `dir` or lies inside it (both real paths). A relative path that leaves `dir` is
+ * '..' or starts with '..' and a separator: an entry named '..dead' lies inside.
+ */
 export function within(dir: string, path: string): boolean {
   const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
