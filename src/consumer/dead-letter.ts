@@ -9,6 +9,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
+import { errorText } from './handler-policy.js';
 
 /** The longest last error kept in a dead letter's header (longer ones are cut, marked with an ellipsis). */
 const MAX_ERROR_CHARS = 64 * 1024;
@@ -80,7 +81,7 @@ export class DeadLetterSink {
 
   /** Appends and fsyncs the dead letter; resolves once it is durable. */
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
-    const err = lastError === undefined || lastError === null ? null : lastError instanceof Error ? lastError.message : String(lastError);
+    const err = errorText(lastError);
     const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data });
     // The record's key and headers stay the dead letter's own, so a reader of the dead-letter log
     // sees them on the message as it would on the original.

@@ -25,3 +25,11 @@ export function checkOutcome(answer: unknown): Outcome {
 export function retryDelayMs(retry: ResolvedRetry, attempt: number): number {
   return retry.backoff === 'fixed' ? retry.delayMs : Math.min(retry.maxDelayMs, retry.delayMs * 2 ** Math.min(attempt - 1, 64));
 }
+
+/**
+ * What a dead letter keeps of a value the handler threw (its lastError): an Error's message, null for
+ * a throw of undefined or null, else the value as a string.
+ */
+export function errorText(thrown: unknown): string | null {
+  return thrown === undefined || thrown === null ? null : thrown instanceof Error ? thrown.message : String(thrown);
+}

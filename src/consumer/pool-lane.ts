@@ -14,7 +14,7 @@ import { LogError, isLogError } from '../errors.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
-import { checkOutcome, retryDelayMs } from './handler-policy.js';
+import { checkOutcome, errorText, retryDelayMs } from './handler-policy.js';
 import {
   OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult, type PoolTask,
   type ProgressViews,
@@ -28,6 +28,8 @@ const PUBLISH_EVERY = 32;
 type Stop = NonNullable<PoolResult['stop']>;
 /** One record's result: its outcome byte, or why the lane stops there. */
 type RecordResult = number | Stop;
+/** What an attempt's handler threw (any value, undefined included). */
+interface Thrown { readonly error: unknown }
 
 /** The context handed to the handler with one record. */
 class PoolContext implements ProcessContext {
@@ -78,7 +80,7 @@ export class Lane {
       }
       const msg = this.readRecord(reader, offset, end);
       Atomics.store(p.running, task.lane, runningSlot(offset, task.originOffset));
-      let r = this.attempt(handler, msg, 1);
+      let r = this.attempt(handler, msg, 1, null);
       if (r instanceof Promise) r = await r;
       if (typeof r !== 'number') return this.stopAt(offset, r, reader);
       this.finish(offset, r, reader);
@@ -217,10 +219,11 @@ export class Lane {
 
   /**
    * Runs the handler on one record (attempt `n`) under the retry policy: the outcome byte, or a stop.
+   * `lastError` is what the record's earlier attempts last threw (errorText), kept for its dead letter.
    * Each call is counted in the lane's call counter while it runs. A synchronous handler that answers
    * at once gets its answer back synchronously (no promise per record).
    */
-  private attempt(handler: Handler, msg: Message, n: number): RecordResult | Promise<RecordResult> {
+  private attempt(handler: Handler, msg: Message, n: number, lastError: string | null): RecordResult | Promise<RecordResult> {
     const calls = this.p.calls;
     const lane = this.task.lane;
     let answer: Outcome | PromiseLike<Outcome>;
@@ -229,35 +232,37 @@ export class Lane {
       answer = handler(msg, new PoolContext(n, this.task.logDir, msg.offset, this.task.state));
     } catch (e) {
       Atomics.add(calls, lane, 1);
-      return this.afterAttempt(handler, msg, n, null, e);
+      return this.afterAttempt(handler, msg, n, lastError, null, { error: e });
     }
-    if (isThenable(answer)) return this.attemptEnds(handler, msg, n, answer);
+    if (isThenable(answer)) return this.attemptEnds(handler, msg, n, lastError, answer);
     Atomics.add(calls, lane, 1);
-    return this.afterAttempt(handler, msg, n, answer, undefined);
+    return this.afterAttempt(handler, msg, n, lastError, answer, null);
   }
 
   /** The end of an attempt whose handler answered with a promise. */
-  private async attemptEnds(handler: Handler, msg: Message, n: number, pending: PromiseLike<Outcome>): Promise<RecordResult> {
+  private async attemptEnds(handler: Handler, msg: Message, n: number, lastError: string | null, pending: PromiseLike<Outcome>): Promise<RecordResult> {
     let answer: Outcome | null = null;
-    let thrown: unknown;
+    let thrown: Thrown | null = null;
     try {
       answer = await pending;
     } catch (e) {
-      thrown = e;
+      thrown = { error: e };
     } finally {
       Atomics.add(this.p.calls, this.task.lane, 1);
     }
-    return this.afterAttempt(handler, msg, n, answer, thrown);
+    return this.afterAttempt(handler, msg, n, lastError, answer, thrown);
   }
 
-  /** Maps one attempt's answer (or throw) to a result, or goes on with the next attempt after the delay. */
-  private afterAttempt(handler: Handler, msg: Message, n: number, answer: unknown, thrown: unknown): RecordResult | Promise<RecordResult> {
+  /**
+   * Maps one attempt's answer, or what it threw (`thrown`, null when it answered), to a result, or goes
+   * on with the next attempt after the delay.
+   */
+  private afterAttempt(handler: Handler, msg: Message, n: number, lastError: string | null, answer: unknown, thrown: Thrown | null): RecordResult | Promise<RecordResult> {
     const { p, task } = this;
     const offset = msg.offset;
-    let lastError: string | null = null;
-    if (thrown !== undefined) {
-      if (!task.retry.retryOnThrow) return errorStop(offset, thrown);
-      lastError = messageOf(thrown);
+    if (thrown !== null) {
+      if (!task.retry.retryOnThrow) return errorStop(offset, thrown.error);
+      lastError = errorText(thrown.error);
       answer = 'retry';
     }
     let outcome: Outcome;
@@ -275,7 +280,7 @@ export class Lane {
     // finished and comes again. Without this a record retried forever would keep the call from ending.
     if (Atomics.load(p.i32, P32.STOP) !== 0) return { kind: 'stopped' };
     return this.retryDelay(retryDelayMs(task.retry, n))
-      .then((go) => (go ? this.attempt(handler, msg, n + 1) : { kind: 'stopped' as const }));
+      .then((go) => (go ? this.attempt(handler, msg, n + 1, lastError) : { kind: 'stopped' as const }));
   }
 
   /** Waits `ms` before the next attempt; false as soon as the call stops (a stop bumps SETTLED_SEQ). */
