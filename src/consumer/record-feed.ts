@@ -116,7 +116,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
    * `nonblocking` one hands out the records in the log now: on a local log its end is read here,
    * and records appended meanwhile are left for the next call (a producer that keeps up would
-   * otherwise keep the call going).
+   * otherwise keep the call going). A read limit without a bound (visibility 'written' with no
+   * producer in this process: whatever is whole) is fixed at the end the files hold now.
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
@@ -124,7 +125,10 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     this.busy = true;
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
     this.endFixed = nonblocking && this.source.synchronous;
-    if (this.endFixed) this.bound = this.source.readLimit(this.reader);
+    if (this.endFixed) {
+      const limit = this.source.readLimit(this.reader);
+      this.bound = limit.limitOffset !== Infinity ? limit : { limitOffset: this.source.availableEndOffset(this.reader), strict: false };
+    }
   }
 
   /**
