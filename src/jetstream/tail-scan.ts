@@ -71,7 +71,17 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
   return out;
 }
 
-/** The offset of the first record stored at or after `ms`, or `endOffset` when there is none. */
+/**
+ * The times a scan asks the server for: from the epoch (every stored message is later) to the end of
+ * year 9999 (the last a four-digit RFC 3339 year, which the server parses, can say), ms.
+ */
+const SCAN_TIME_MIN_MS = 0;
+const SCAN_TIME_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/**
+ * The offset of the first record stored at or after `ms`, or `endOffset` when there is none. Any
+ * finite `ms` is taken: a time before the epoch stands for the epoch, one past year 9999 for its end.
+ */
 export async function offsetAtTime(session: Session, ms: number, endOffset: number): Promise<number> {
   let found = endOffset;
   const { startOffset } = await session.bounds();
@@ -79,7 +89,7 @@ export async function offsetAtTime(session: Session, ms: number, endOffset: numb
   // A time after the newest record: the answer without a scan that would wait for nothing.
   const last = await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).catch(() => null);
   if (last !== null && last.time.getTime() < ms) return endOffset;
-  await scan(session, { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(ms).toISOString() }, endOffset, (m) => {
+  await scan(session, { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.min(Math.max(ms, SCAN_TIME_MIN_MS), SCAN_TIME_MAX_MS)).toISOString() }, endOffset, (m) => {
     found = m.seq - 1;
     return false;
   });
