@@ -23,7 +23,6 @@
  * and `writable()` waits (bounded by appendTimeoutMs) for room.
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 import type { BackendProducer, BackendProducerStats } from '../backend/backend-types.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -32,13 +31,13 @@ import { DedupWindow } from '../producer/dedup-window.js';
 import { describe } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
-import { checkWireSize, msgIdOf, producerHeaderBytes, recordHeaders } from './record-codec.js';
+import { checkWireSize, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
-import { resync, transientPublishError, WRITER_HEADER } from './resync.js';
+import { resync, transientPublishError } from './resync.js';
 import { checkAgainstServer, checkDedupWindow, notYet, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
@@ -243,16 +242,11 @@ export class JetStreamProducer implements BackendProducer {
         this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${this.lease.lost.message}): another producer may append now`, {}, { cause: this.lease.lost }));
         return;
       }
-      const h = r.headers ?? natsHeaders();
-      h.set(WRITER_HEADER, this.lease.token); // read back by a resync (resync.ts)
       counters.published();
       const sentAt = performance.now();
-      this.session.js.publish(subject, r.data, {
-        headers: h,
-        expect: { lastSequence: r.offset, streamName: stream },
-        ...(r.dedupKey !== undefined ? { msgID: msgIdOf(r.dedupKey) } : {}),
-        timeout: this.session.options.timeoutMs,
-      }).then(
+      // The fence, the dedup key and the writer (read back by a resync) head the header block.
+      const headers = publishHeaders(r.offset, stream, r.dedupKey, this.lease.token, r.headers);
+      this.session.js.publish(subject, r.data, { headers, timeout: this.session.options.timeoutMs }).then(
         (ack) => { if (generation === this.generation) this.onAck(r, ack, sentAt); },
         (e: unknown) => { if (generation === this.generation) this.onPublishError(r, e); },
       );

@@ -71,6 +71,26 @@ export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
   return h;
 }
 
+/**
+ * The header block of a publish: the stream's fence first (Nats-Expected-Last-Sequence, the record's
+ * offset, then Nats-Expected-Stream), then the dedup key's Nats-Msg-Id, the producer's writer token
+ * (resync.ts), and the record's own headers. nats-server (2.9) looks a header up at the first place
+ * its name appears in the block, and takes it as absent when that place is not a line's start: a
+ * record header whose name or value holds such a name (X-Nats-Expected-Last-Sequence, "see
+ * Nats-Msg-Id") placed before it would switch it off. At the block's head, the fence is the first
+ * place its names appear. The server's lookups read only the fence and the dedup key; the order of
+ * the rest does not matter.
+ */
+export function publishHeaders(lastSequence: number, stream: string, dedupKey: string | undefined, writer: string, record: MsgHdrs | null): MsgHdrs {
+  const h = natsHeaders();
+  h.set('Nats-Expected-Last-Sequence', String(lastSequence));
+  h.set('Nats-Expected-Stream', stream);
+  if (dedupKey !== undefined) h.set('Nats-Msg-Id', msgIdOf(dedupKey));
+  h.set(WRITER_HEADER, writer);
+  if (record !== null) for (const [name, values] of record) for (const v of values) h.append(name, v);
+  return h;
+}
+
 /** A NATS header block's own bytes: "NATS/1.0", then "\r\n\r\n" after its last line. */
 export const HEADER_BLOCK_BYTES = 'NATS/1.0'.length + 4;
 
