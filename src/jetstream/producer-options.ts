@@ -7,14 +7,13 @@
 import type { BackendProducerOptions } from '../backend/backend-types.js';
 import { LogError } from '../errors.js';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
-import { validDedupWindow, type SyncPolicy } from '../producer/options.js';
-import { describe, requireInt } from '../validate.js';
+import { validDedupWindow, validSyncPolicy, type SyncPolicy } from '../producer/options.js';
+import { requireInt } from '../validate.js';
 import { resolveStreamLimits, type StreamLimits } from './retention.js';
 import { versionBelow, type Session } from './session.js';
 
 const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow', 'maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
 const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
-const SYNC_KINDS = ['always', 'periodic', 'everyBytes', 'never'];
 /** The sync-policy warnings given in this process (once each). */
 const syncWarnings = new Set<string>();
 let dedupWarned = false;
@@ -37,10 +36,7 @@ export function checkProducerOptions(options: BackendProducerOptions): CheckedPr
     if (!KNOWN.has(k)) throw LogError.invalidOption(k, 'unknown option');
   }
   const limits = resolveStreamLimits(o);
-  const syncPolicy = (o.syncPolicy ?? { kind: 'periodic', intervalMs: 1000 }) as SyncPolicy;
-  if (typeof syncPolicy !== 'object' || syncPolicy === null || !SYNC_KINDS.includes(syncPolicy.kind)) {
-    throw LogError.invalidOption('syncPolicy', `expected a SyncPolicy, got ${describe(o.syncPolicy)}`);
-  }
+  const syncPolicy = validSyncPolicy(o.syncPolicy); // as a local producer checks it
   const appendTimeoutMs = o.appendTimeoutMs === undefined ? 10_000 : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
   const maxRecordBytes = o.maxRecordBytes === undefined ? undefined : requireInt('maxRecordBytes', o.maxRecordBytes, 1, Number.MAX_SAFE_INTEGER);
   return { syncPolicy, appendTimeoutMs, maxRecordBytes, dedupWindow: validDedupWindow(o.dedupWindow), limits };

@@ -171,7 +171,8 @@ export function validDedupWindow(v: unknown): DedupWindowOption | null {
   throw bad();
 }
 
-function validSyncPolicy(v: unknown): SyncPolicy {
+/** A SyncPolicy as SyncPolicy's factories make it, rebuilt by them (their checks); undefined gives periodic(1000). */
+export function validSyncPolicy(v: unknown): SyncPolicy {
   if (v === undefined) return SyncPolicy.periodic(1000);
   const p = v as Partial<Record<string, unknown>> | null;
   if (p === null || typeof p !== 'object') throw LogError.invalidOption('syncPolicy', `expected a SyncPolicy, got ${describe(v)}`);
