@@ -38,6 +38,15 @@ export function optionalSignal(v: unknown): AbortSignal | undefined {
   return v;
 }
 
+/**
+ * `options` of `producer.writable()`, on every engine: an object whose `bytes` (default 0) is a whole
+ * number from 0 to `maxRecordBytes` and whose `signal` is an AbortSignal or absent (ERR_INVALID_OPTION).
+ */
+export function writableOptions(options: unknown, maxRecordBytes: number): { bytes: number; signal: AbortSignal | undefined } {
+  const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
+  return { bytes: o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, maxRecordBytes), signal: optionalSignal(o.signal) };
+}
+
 /** `options` of a call that takes only `{ signal }`: a misspelt key would leave the call without its signal. */
 export function signalOnly(options: unknown): AbortSignal | undefined {
   const o = requireObject('options', options) as Record<string, unknown>;

@@ -99,10 +99,11 @@ export interface BackendProducer {
   /**
    * Resolves once the queue has room for a record of `bytes` bytes; `append` throws ERR_LOG_FULL
    * at once while it has none (it cannot wait for the network on the caller's thread).
-   * @throws {@link LogError} `ERR_LOG_FULL` when there is no room within `appendTimeoutMs`; the error
-   *   the producer failed with.
+   * @throws {@link LogError} `ERR_LOG_FULL` when there is no room within `appendTimeoutMs`;
+   *   `ERR_ABORTED` when `signal` aborts first; `ERR_INVALID_OPTION` when `bytes` is not a whole number
+   *   from 0 to `maxRecordBytes`; the error the producer failed with.
    */
-  writable(options?: { bytes?: number }): Promise<void>;
+  writable(options?: { bytes?: number; signal?: AbortSignal }): Promise<void>;
   /** The offset the next append will get. */
   readonly nextOffset: number;
   /** Every offset below this is acknowledged by the engine. */

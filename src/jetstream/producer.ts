@@ -28,7 +28,7 @@ import type { BackendProducer, BackendProducerStats } from '../backend/backend-t
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
-import { describe } from '../validate.js';
+import { describe, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
 import { checkWireSize, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
@@ -163,17 +163,21 @@ export class JetStreamProducer implements BackendProducer {
     return offset;
   }
 
-  /** Resolves when the queue has room for `bytes` more; ERR_LOG_FULL after appendTimeoutMs. */
-  async writable(options: { bytes?: number } = {}): Promise<void> {
-    const need = (options.bytes ?? 0) + RECORD_OVERHEAD_BYTES;
+  /** Resolves when the queue has room for `bytes` more; ERR_LOG_FULL after appendTimeoutMs, ERR_ABORTED when `signal` aborts first. */
+  async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const { bytes, signal } = writableOptions(options, this.maxRecordBytes);
+    const need = bytes + RECORD_OVERHEAD_BYTES;
     const deadline = Date.now() + this.appendTimeoutMs;
     while (this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0) {
       if (this.failure !== null) throw this.failure;
+      if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
       const left = deadline - Date.now();
       if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${this.appendTimeoutMs} ms)`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
-        this.roomWaiters.push(() => { clearTimeout(t); resolve(); });
+        const wake = (): void => { clearTimeout(t); signal?.removeEventListener('abort', wake); resolve(); };
+        signal?.addEventListener('abort', wake, { once: true });
+        this.roomWaiters.push(wake);
       });
     }
   }

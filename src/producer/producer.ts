@@ -12,7 +12,7 @@ import { RemoteProducer } from '../funnel/remote-producer.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord } from '../ring/ring-appender.js';
 import type { RecoveryReport } from '../types.js';
-import { optionalSignal, requireInt, requireObject } from '../validate.js';
+import { optionalSignal, requireObject, writableOptions } from '../validate.js';
 import type { RollResult, SegmentEntry } from '../writer/control-port.js';
 import { readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { AttachedProducer } from './attached-producer.js';
@@ -194,9 +194,7 @@ export class Producer {
    * ```
    */
   async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
-    const bytes = o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, this.options.maxRecordBytes);
-    const signal = optionalSignal(o.signal);
+    const { bytes, signal } = writableOptions(options, this.options.maxRecordBytes);
     if (this.p.shutdown.stopped || this.p.link.failure !== null) this.throwStopped();
     await waitWritable(this.c, this.options.ringBytes, bytes, () => this.throwStopped(), signal);
   }
