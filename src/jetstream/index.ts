@@ -14,11 +14,11 @@ import { checkCursorName, KvCursor } from './cursor.js';
 import { inspectStream } from './inspect.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
-import { checkProducerOptions } from './producer-options.js';
+import { checkProducerOptions, producerChecks } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
 import { StreamLag } from './lag-view.js';
 import { Ride } from './ride.js';
-import { asLogError, boundsOf, Session } from './session.js';
+import { asLogError, boundsOf, Session, type BeforeCreate } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -61,12 +61,13 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
  * timed out, no leader, no responders: ride.ts) until nothing has succeeded for 2 x timeoutMs since
  * the first failure, as the open handles do. Any other error (a refused connection, a stream of
  * another shape) ends it at once. The open's later steps (its lease, its cursor) ride on the same
- * `ride`, so the bound counts from the open's first failure, whichever step it was in.
+ * `ride`, so the bound counts from the open's first failure, whichever step it was in. `check` runs
+ * once connected, before the stream is created (Session.open).
  */
-async function openSession(o: ResolvedJetStreamOptions, what: string, ride: Ride, signal?: AbortSignal): Promise<Session> {
+async function openSession(o: ResolvedJetStreamOptions, what: string, ride: Ride, signal?: AbortSignal, check?: BeforeCreate): Promise<Session> {
   for (;;) {
     try {
-      return await Session.open(o);
+      return await Session.open(o, true, check);
     } catch (e) {
       if (signal?.aborted === true) throw e;
       await ride.failed(e, what);
@@ -78,7 +79,8 @@ async function openProducer(o: ResolvedJetStreamOptions, options: BackendProduce
   const checked = checkProducerOptions(options); // before connecting: names, types and ranges refused create no stream
   const what = `opening the producer of stream ${o.stream}`;
   const ride = new Ride(o.timeoutMs, what);
-  const session = await openSession(o, what, ride);
+  // Once connected, what depends on the server is checked before the stream is created or changed.
+  const session = await openSession(o, what, ride, undefined, producerChecks(checked));
   try {
     return await JetStreamProducer.open(session, checked, ride);
   } catch (e) {

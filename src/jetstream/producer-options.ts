@@ -1,16 +1,16 @@
 /**
  * The options of `Producer.open` on JetStream, checked in two steps: what needs no server before the
- * backend connects (names, types and ranges: such bad input creates no stream), then what depends on
- * the server (its version, its largest payload, the stream's duplicate window), before the producer
- * changes anything (the stream itself exists by then).
+ * backend connects (names, types and ranges), then what depends on the server (its version, its
+ * largest payload, the stream's duplicate window, the leases bucket's max age) once connected, before
+ * the stream is created or changed. Bad input of either kind creates nothing.
  */
 import type { BackendProducerOptions } from '../backend/backend-types.js';
 import { LogError } from '../errors.js';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { validDedupWindow, validSyncPolicy, type SyncPolicy } from '../producer/options.js';
 import { requireInt } from '../validate.js';
-import { resolveStreamLimits, type StreamLimits } from './retention.js';
-import { versionBelow, type Session } from './session.js';
+import { limitsAfter, resolveStreamLimits, type StreamLimits } from './retention.js';
+import { versionBelow, type BeforeCreate, type Session } from './session.js';
 
 const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow', 'maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
 const LOCAL_ONLY = new Set(['logDir', 'fileRollSize', 'ringBytes', 'maxBatchBytes', 'indexIntervalBytes', 'acceptConnections']);
@@ -71,6 +71,21 @@ export function checkAgainstServer(session: Session, o: CheckedProducerOptions):
     process.emitWarning(`on JetStream, SyncPolicy.${policy.kind}() means: flush() resolves once the stream acknowledged the records (stored by the leader${session.options.replicas > 1 ? ' and a majority of replicas' : ''}); when the server fsyncs is its own sync_interval setting (docs/jetstream.md)`,
       { code: 'RL_JETSTREAM_SYNC' });
   }
+}
+
+/**
+ * The checks of Producer.open once connected, before the stream is created or changed (Session.open):
+ * checkAgainstServer, the dedup window against the duplicate window the stream will have (for a
+ * stream not created yet, the server's default shortened by maxFileAge), and, for a stream not created
+ * yet, the max age of a leases bucket left from an earlier stream of the name. The producer checks the
+ * dedup window again under its lease (the stream may change meanwhile).
+ */
+export function producerChecks(o: CheckedProducerOptions): BeforeCreate {
+  return async (session, info) => {
+    checkAgainstServer(session, o);
+    if (o.dedupWindow !== null) await checkDedupWindow(session, o.dedupWindow, limitsAfter(info?.config ?? null, o.limits).dupWindow);
+    if (info === null) await session.checkLeaseBucket();
+  };
 }
 
 /**

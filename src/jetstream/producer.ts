@@ -38,7 +38,7 @@ import { PublishStats } from './producer-stats.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError } from './resync.js';
-import { checkAgainstServer, checkDedupWindow, notYet, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
+import { checkDedupWindow, notYet, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
@@ -89,9 +89,8 @@ export class JetStreamProducer implements BackendProducer {
     this.streamBytes = Buffer.byteLength(session.options.stream, 'utf8');
   }
 
-  /** Opens the producer of the stream with options `checkProducerOptions` accepted. */
+  /** Opens the producer of the stream with options `checkProducerOptions` and `producerChecks` accepted. */
   static async open(session: Session, o: CheckedProducerOptions, ride: Ride): Promise<JetStreamProducer> {
-    checkAgainstServer(session, o);
     const window = o.dedupWindow;
     const lease = await Lease.take(session, PRODUCER_LEASE_KEY, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`, ride);
     try {

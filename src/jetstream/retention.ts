@@ -7,6 +7,7 @@
  */
 import { LogError } from '../errors.js';
 import { optionalInt } from '../validate.js';
+import type { StreamConfig } from '@nats-io/jetstream';
 import type { Session } from './session.js';
 
 /** The smallest `max_age` a nats-server accepts, ms. */
@@ -33,18 +34,33 @@ export function resolveStreamLimits(o: Record<string, unknown>): StreamLimits {
   };
 }
 
+/** The stream's limits (`max_bytes`, `max_age` and `duplicate_window`, ns) once `limits` are set on a stream of `config`. */
+interface LimitsAfter {
+  readonly maxBytes: number;
+  readonly maxAge: number;
+  readonly dupWindow: number;
+}
+
 /**
- * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ. A stream's
- * duplicate window may not be longer than its `max_age`: it is shortened to it when it is. `check`
- * sees the duplicate window the stream will have (ns) and may refuse before anything is changed.
+ * The limits a stream of `config` has once `limits` are set; `config` null stands for a stream not
+ * created yet (no limits, the server's default duplicate window). A stream's duplicate window may not
+ * be longer than its `max_age`: it is shortened to it when it is.
+ */
+export function limitsAfter(config: Pick<StreamConfig, 'max_bytes' | 'max_age' | 'duplicate_window'> | null, limits: StreamLimits): LimitsAfter {
+  const maxBytes = limits.maxTotalBytes === undefined ? (config?.max_bytes ?? -1) : (limits.maxTotalBytes ?? -1);
+  const maxAge = limits.maxFileAge === undefined ? (config?.max_age ?? 0) : (limits.maxFileAge ?? 0) * NS_PER_MS;
+  const current = config?.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS;
+  return { maxBytes, maxAge, dupWindow: maxAge > 0 && current > maxAge ? maxAge : current };
+}
+
+/**
+ * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ (see limitsAfter).
+ * `check` sees the duplicate window the stream will have (ns) and may refuse before anything is changed.
  */
 export async function applyStreamLimits(session: Session, limits: StreamLimits, check: (duplicateWindowNs: number) => Promise<void>): Promise<void> {
   const { config } = await session.streamInfo();
-  const maxBytes = limits.maxTotalBytes === undefined ? config.max_bytes : (limits.maxTotalBytes ?? -1);
-  const maxAge = limits.maxFileAge === undefined ? config.max_age : (limits.maxFileAge ?? 0) * NS_PER_MS;
-  const current = config.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS;
-  const dupWindow = maxAge > 0 && current > maxAge ? maxAge : current;
+  const { maxBytes, maxAge, dupWindow } = limitsAfter(config, limits);
   await check(dupWindow);
-  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === current) return;
+  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === (config.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS)) return;
   await session.jsm.streams.update(config.name, { ...config, max_bytes: maxBytes, max_age: maxAge, duplicate_window: dupWindow });
 }

@@ -1,7 +1,8 @@
 /**
  * One connection to the server and what a handle needs on it: the JetStream client and manager, the
  * stream (created when missing), and the key-value buckets of the leases and the cursors. Reads the
- * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10.
+ * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10. An open's own checks
+ * of the server and the stream (`BeforeCreate`) run before the stream is created.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo, type StreamState } from '@nats-io/jetstream';
@@ -38,6 +39,22 @@ export function boundsOf(state: StreamState): { startOffset: number; endOffset: 
   return { startOffset: state.messages === 0 ? state.last_seq : state.first_seq - 1, endOffset: state.last_seq };
 }
 
+/**
+ * An open's checks once connected, before anything is created: `info` is the stream as it is, null
+ * when it does not exist yet. A throw ends the open with nothing created.
+ */
+export type BeforeCreate = (session: Session, info: StreamInfo | null) => void | Promise<void>;
+
+/** Whether a request failed for a stream that does not exist (the server's 10059). */
+const streamNotFound = (e: unknown): boolean => (e as { code?: unknown }).code === 10059 || /stream not found/i.test((e as Error).message);
+
+/** The name of the leases bucket of `stream`. */
+const leaseBucketName = (stream: string): string => `rl-${stream}-leases`;
+
+function leaseMsRefused(o: ResolvedJetStreamOptions, maxAgeMs: number): LogError {
+  return LogError.invalidOption('leaseMs', `leaseMs is ${o.leaseMs} ms, but the leases bucket ${leaseBucketName(o.stream)} exists with a max age of ${maxAgeMs} ms (the leaseMs of the handle that made it): every handle of stream ${o.stream} needs leaseMs ${maxAgeMs} (docs/jetstream.md)`);
+}
+
 export class Session {
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
@@ -52,8 +69,11 @@ export class Session {
     readonly serverVersion: [number, number, number],
   ) {}
 
-  /** Connects and finds the stream; creates it when missing, unless `create` is false (then ERR_INVALID_OPTION). */
-  static async open(o: ResolvedJetStreamOptions, create = true): Promise<Session> {
+  /**
+   * Connects and finds the stream; creates it when missing, unless `create` is false (then
+   * ERR_INVALID_OPTION). `check` runs before the stream is created.
+   */
+  static async open(o: ResolvedJetStreamOptions, create = true, check?: BeforeCreate): Promise<Session> {
     let nc: NatsConnection;
     try {
       nc = await connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
@@ -69,7 +89,7 @@ export class Session {
       }
       const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
       const session = new Session(nc, jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
-      await session.ensureStream(create);
+      await session.ensureStream(create, check);
       return session;
     } catch (e) {
       await nc.close().catch(() => undefined);
@@ -107,17 +127,25 @@ export class Session {
    */
   async leases(): Promise<KV> {
     if (this.leaseBucket === null) {
-      const name = `rl-${this.options.stream}-leases`;
+      const name = leaseBucketName(this.options.stream);
       const kv = await new Kvm(this.js).create(name, {
         history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
       });
       const maxAgeMs = (await kv.status()).ttl;
-      if (maxAgeMs !== this.options.leaseMs) {
-        throw LogError.invalidOption('leaseMs', `leaseMs is ${this.options.leaseMs} ms, but the leases bucket ${name} exists with a max age of ${maxAgeMs} ms (the leaseMs of the handle that made it): every handle of stream ${this.options.stream} needs leaseMs ${maxAgeMs} (docs/jetstream.md)`);
-      }
+      if (maxAgeMs !== this.options.leaseMs) throw leaseMsRefused(this.options, maxAgeMs);
       this.leaseBucket = kv;
     }
     return this.leaseBucket;
+  }
+
+  /** Refuses (as leases() does) a leases bucket that exists with another max age than leaseMs; creates nothing. */
+  async checkLeaseBucket(): Promise<void> {
+    const info = await this.jsm.streams.info(`KV_${leaseBucketName(this.options.stream)}`).catch((e: unknown) => {
+      if (!streamNotFound(e)) throw e;
+      return null;
+    });
+    const maxAgeMs = info === null ? this.options.leaseMs : Math.round(info.config.max_age / 1e6);
+    if (maxAgeMs !== this.options.leaseMs) throw leaseMsRefused(this.options, maxAgeMs);
   }
 
   /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
@@ -131,16 +159,18 @@ export class Session {
     return this.closing;
   }
 
-  private async ensureStream(create: boolean): Promise<void> {
+  private async ensureStream(create: boolean, check: BeforeCreate | undefined): Promise<void> {
     const o = this.options;
     let info: StreamInfo | null = null;
     try {
       info = await this.jsm.streams.info(o.stream);
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 10059 && !/stream not found/i.test((e as Error).message)) throw e;
+      if (!streamNotFound(e)) throw e;
     }
+    if (info !== null) this.checkSubjects(info);
+    if (info === null && !create) throw LogError.invalidOption('stream', `stream ${o.stream} does not exist on ${o.servers.join(', ')}: there is no log to inspect`);
+    await check?.(this, info);
     if (info === null) {
-      if (!create) throw LogError.invalidOption('stream', `stream ${o.stream} does not exist on ${o.servers.join(', ')}: there is no log to inspect`);
       try {
         await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
       } catch (e) {
@@ -151,8 +181,12 @@ export class Session {
           throw LogError.invalidOption('subject', `subject ${o.subject} (or one it overlaps) belongs to another stream on ${o.servers.join(', ')}: stream ${o.stream} needs a subject of its own`);
         });
       }
-      if (info === null) return;
+      if (info !== null) this.checkSubjects(info);
     }
+  }
+
+  private checkSubjects(info: StreamInfo): void {
+    const o = this.options;
     const subjects = info.config.subjects ?? [];
     if (subjects.length !== 1 || subjects[0] !== o.subject) {
       throw LogError.invalidOption('subject', `stream ${o.stream} exists with subjects ${JSON.stringify(subjects)}; a log needs a stream of the one subject ${o.subject}`);
