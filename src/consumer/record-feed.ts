@@ -40,6 +40,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   private bound: ReadLimit = NOTHING_READ;
   /** A nonblocking call or iteration runs: `bound`, read at enter(), is not read again until it ends. */
   private endFixed = false;
+  private endRead: Promise<number> | null = null; // a nonblocking call on an async engine: the end read at its start
   /** During a pool call: every record below it is done (the pool reads ahead on its own). */
   private poolDoneOffset = 0;
   /** A pool call runs: lag() counts from poolDoneOffset, not from how far the pool's feeder read. */
@@ -117,7 +118,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    * `nonblocking` one hands out the records in the log now: on a local log its end is read here,
    * and records appended meanwhile are left for the next call (a producer that keeps up would
    * otherwise keep the call going). A read limit without a bound (visibility 'written' with no
-   * producer in this process: whatever is whole) is fixed at the end the files hold now.
+   * producer in this process: whatever is whole) is fixed at the end the files hold now. An async
+   * engine starts reading its end from the server here; fill() waits for it.
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
@@ -128,6 +130,10 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (this.endFixed) {
       const limit = this.source.readLimit(this.reader);
       this.bound = limit.limitOffset !== Infinity ? limit : { limitOffset: this.source.availableEndOffset(this.reader), strict: false };
+    } else if (nonblocking && this.source.refreshEnd !== undefined) {
+      // An async engine: the end is read from the server now, and fill() goes no further (fillToEnd).
+      this.endRead = this.source.refreshEnd(undefined).then(() => this.source.availableEndOffset(this.reader));
+      this.endRead.catch(() => undefined); // observed by fillToEnd()
     }
   }
 
@@ -138,6 +144,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   leave(): void | Promise<void> {
     this.busy = false;
     this.endFixed = false;
+    this.endRead = null;
     this.source.disarm();
     try {
       return this.syncCursor();
@@ -168,9 +175,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   }
 
   /**
-   * destroy() after close() began releasing: the cursor is dropped, so that a last commit being
-   * retried (an async store riding out an outage) ends now instead of at its bound; resolves once
-   * the release settled (close() reports its outcome).
+   * destroy() after close() began releasing: the cursor is dropped, so that a last commit being retried
+   * (an async store riding out an outage) ends now; resolves once the release settled.
    */
   cutRelease(): Promise<void> {
     const dropped = this.cursor?.drop();
@@ -231,7 +237,20 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    */
   fill(signal: AbortSignal | undefined): Promise<boolean> | false {
     if (this.pending !== null || this.isClosed()) return false;
+    if (this.endRead !== null) return this.fillToEnd(this.endRead, signal);
     this.bound = NOTHING_READ;
+    return this.source.fill(this.reader, signal);
+  }
+
+  /** fill() in a nonblocking call on an async engine: up to the end read at the call's start, then false. */
+  private async fillToEnd(endRead: Promise<number>, signal: AbortSignal | undefined): Promise<boolean> {
+    const end = await endRead.catch((e: unknown) => {
+      if (this.isClosed()) return -1; // close() or destroy() ended the read: the call ends as at the log's end
+      throw e;
+    });
+    this.endFixed = true; // take() reads below `end` only, whatever the engine delivers past it
+    this.bound = { limitOffset: end, strict: false };
+    if (this.reader.nextOffset >= end) return false;
     return this.source.fill(this.reader, signal);
   }
 

@@ -185,8 +185,10 @@ export class JsSource implements LogSource {
     return Math.max(8 * 1024 * 1024, 2 * (this.session.nc.info?.max_payload ?? 1024 * 1024) + 64 * 1024);
   }
 
+  /** Reads the stream's end (a nonblocking call starts), riding out an outage as a fill does. */
   async refreshEnd(): Promise<void> {
-    await this.endRead((await this.session.streamInfo()).state);
+    const { state } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
+    await this.endRead(state);
   }
 
   /**
