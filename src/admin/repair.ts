@@ -24,20 +24,18 @@
  * names a segment are what an interrupted retention left: not part of the log, and not looked at.
  */
 import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
-import { DURABLE_HINT_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
-import { acquireLock, lockOwner, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
 import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
-import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
-import { cursorDir } from '../cursor/tx-cursor.js';
-import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.js';
+import { cursorsPast, resetCursors } from './repair-cursors.js';
 
 /** Where the log stops being a chain of valid frames. */
 export interface RepairCut {
@@ -159,13 +157,16 @@ function endPastPromises(io: FileIO, dir: string): RepairCut | null {
 }
 
 /**
- * No segment at all (a repair stopped after removing them): the log goes on from a new empty segment
- * at what durable.offset or start.offset names, cursors past it reset. Null for a log never written.
+ * No segment of the log at all (a repair stopped after removing them, segments lost, or only segments
+ * below a recorded start past them all, which go too): the log goes on from a new empty segment at
+ * what durable.offset or start.offset names, cursors past it reset. Null for a log never written.
  */
 function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
-  const at = Math.max(readDurableHint(io, dir) ?? 0, readStartOffset(io, dir) ?? 0);
+  const start = readStartOffset(io, dir) ?? 0;
+  const at = Math.max(readDurableHint(io, dir) ?? 0, start);
   if (at === 0 && cursorsPast(io, dir, 0).length === 0) return null;
-  return { file: segmentName(at), position: 0, offset: at, reason: `no segment is left, and the log's files name offset ${at} as its end` };
+  const why = listLogDir(io, dir).bases.length > 0 ? `every segment lies below the log start ${start} recorded in ${START_OFFSET_FILE}` : 'no segment is left';
+  return { file: segmentName(at), position: 0, offset: at, reason: `${why}, and the log's files name offset ${at} as its end` };
 }
 
 /**
@@ -175,7 +176,11 @@ function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
 function logBases(io: FileIO, dir: string): number[] {
   const bases = listLogDir(io, dir).bases;
   const start = readStartOffset(io, dir);
-  return start !== null && bases.includes(start) ? bases.filter((b) => b >= start) : bases;
+  if (start === null) return bases;
+  // A recorded start past every segment (recovery refuses it): all of them lie below the log start,
+  // and the segments from it on are gone; the log goes on at the start (noSegmentLeft).
+  if (bases.every((b) => b < start)) return [];
+  return bases.includes(start) ? bases.filter((b) => b >= start) : bases;
 }
 
 /** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */
@@ -230,12 +235,15 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   const remove: string[] = [];
   const cutBase = Number(cut.file.slice(0, -4));
   const bases = logBases(io, dir);
-  for (const base of bases) {
-    if (base < cutBase || (base === cutBase && cut.position > 0)) continue;
+  const listing = listLogDir(io, dir);
+  // With none of the log's segments here, any listed one lies below a recorded start past them all: it goes too.
+  const gone = bases.length === 0 ? listing.bases : bases.filter((b) => b > cutBase || (b === cutBase && cut.position === 0));
+  for (const base of gone) {
     for (const name of [segmentName(base), indexName(base)]) {
       if (!io.exists(join(dir, name))) continue;
       remove.push(name);
-      actions.push({ action: 'remove', file: name, bytes: sizeOf(io, join(dir, name)), detail: base === cutBase ? cut.reason : 'after the cut' });
+      const why = base === cutBase ? cut.reason : base < cutBase ? `below the log start recorded in ${START_OFFSET_FILE}` : 'after the cut';
+      actions.push({ action: 'remove', file: name, bytes: sizeOf(io, join(dir, name)), detail: why });
     }
   }
   const tail = cut.position > 0 ? sizeOf(io, join(dir, cut.file)) - cut.position : 0;
@@ -277,57 +285,6 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
     }
   }
   if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
-}
-
-/**
- * Under the locks taken while planning: no consumer opened these cursors since. The cut is the log's
- * new end, whatever durable.offset said (it may be missing or behind: it is never fsynced).
- */
-function resetCursors(io: FileIO, dir: string, ids: readonly string[], to: number): void {
-  for (const id of ids) {
-    const names = cursorNames(dir, id);
-    const file = CursorFile.open(io, cursorDir(dir), basename(names.filePath), to);
-    try {
-      file.reset(to, undefined);
-    } finally {
-      file.close();
-    }
-  }
-}
-
-/**
- * The transactional cursors past `end`, read from their files (inspectLog would read the segments
- * repair cuts). `locks`: an array takes every cursor's lock and keeps it there (no consumer opens
- * one, no reset writes one meanwhile: a reset resolves its target under that lock); null (a dry run)
- * looks at every lock; undefined (finding the cut) at those past `end`. A held one: ERR_CURSOR_LOCKED.
- */
-function cursorsPast(io: FileIO, dir: string, end: number, locks?: HeldLock[] | null): Array<{ id: string; offset: number }> {
-  let names: string[];
-  try {
-    names = io.readdir(cursorDir(dir)).sort();
-  } catch {
-    return []; // no cursors/ folder: no cursor
-  }
-  const out: Array<{ id: string; offset: number }> = [];
-  for (const name of names) {
-    const id = cursorIdOfFile(name);
-    if (id === null) continue;
-    // A cursor file with no valid slot is not repair's to mend (cursor reset or delete is).
-    const value = readCursorOrDamage(io, join(cursorDir(dir), name), name);
-    const offset = value === null || value === DAMAGED ? -1 : value.offset;
-    if (offset <= end && locks === undefined) continue;
-    const lockPath = cursorNames(dir, id).lockPath;
-    const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} is held${pid !== null ? ` (pid ${pid})` : ''}: repair needs every transactional consumer of the log closed`, { file: lockPath });
-    if (locks) {
-      const taken = acquireLock(io, lockPath);
-      if (!taken.ok) throw held(taken.ownerPid);
-      locks.push(taken.lock);
-    } else if (heldNow(io, lockPath)) {
-      throw held(lockOwner(io, lockPath)?.pid ?? null);
-    }
-    if (offset > end) out.push({ id, offset });
-  }
-  return out;
 }
 
 function rewriteHint(io: FileIO, dir: string, offset: number): void {

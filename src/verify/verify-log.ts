@@ -174,7 +174,11 @@ function checkListing(dir: string, listing: Listing, promises: Promises, f: Find
   // producer's, or one a crash or a failed unlink interrupted, which the next recovery completes).
   // Readers still read them while they are there, so they are verified as part of the log.
   const bases = listing.bases;
-  if (recordedStartOffset !== null && bases.includes(recordedStartOffset)) {
+  const newest = bases[bases.length - 1];
+  if (recordedStartOffset !== null && recordedStartOffset > (newest ?? 0)) {
+    // Retention records only a segment's base, and never past the active one: the segments from it on are gone.
+    f.damage('start-offset', START_OFFSET_FILE, `names log start ${recordedStartOffset}, but ${newest === undefined ? 'no segment is here' : `the newest segment starts at ${newest}`}: the segments from ${recordedStartOffset} on are missing; recovery will refuse to open the log`, { offset: recordedStartOffset });
+  } else if (recordedStartOffset !== null && bases.includes(recordedStartOffset)) {
     for (const b of bases) {
       if (b < recordedStartOffset) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStartOffset}): retention was deleting it, and the next producer to open the log deletes it`);
     }

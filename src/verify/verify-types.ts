@@ -27,7 +27,7 @@ export type VerifyFindingKind =
   | 'cursor'
   /** durable.offset is unreadable, or names records that are not in the log. */
   | 'durable-hint'
-  /** start.offset is unreadable, or names a start that is no segment's base (warnings: recovery then ignores it). */
+  /** start.offset is unreadable, or names a start that is no segment's base (warnings: recovery then ignores it); damage when it names a start past the newest segment's base (recovery refuses the log). */
   | 'start-offset'
   /** A transient file an interrupted operation leaves behind (a lock being taken, a cursor being created). */
   | 'leftover'
