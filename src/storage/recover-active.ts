@@ -1,15 +1,15 @@
 /**
  * Recovery of a log's active segment (src/storage/recovery.ts runs it): start from its last index
- * entry proven durable, scan its tail, cut a torn tail (damage is ERR_LOG_CORRUPT), fsync it and
+ * entry that proves itself, scan its tail, cut a torn tail (damage is ERR_LOG_CORRUPT), fsync it and
  * rewrite its index.
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { FORMAT_VERSION, SEGMENT_HEADER_BYTES, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
+import { FORMAT_VERSION, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
-import { writeAll, type FileIO } from './file-io.js';
+import { readFull, writeAll, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
-import { encodeIndexEntries, readIndex, type IndexEntries } from '../segment/offset-index.js';
+import { encodeIndexEntries, entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { indexName, segmentName, readSegmentHeader, type SegmentInfo } from '../segment/segment-files.js';
 
 /** A torn tail cut by recovery: the file, the byte position it was cut at, how many bytes, and why. */
@@ -81,21 +81,32 @@ interface ScanStart {
 }
 
 /**
- * Start from the last index entry that points at a valid frame holding the offset it claims, and whose
- * position lies in bytes proven durable: some valid indexed frame at or after it carries a durable
- * position at or above it. The bytes before the start are not rescanned, which is only right for
+ * Start from the last index entry that points at a valid frame holding the offset it claims, that
+ * proves itself as the readers' entries do (entryFrame: the frame before it ends there and chains to
+ * that offset), and whose position lies in bytes proven durable: some such indexed frame at or after it
+ * carries a durable position at or above it, and not past its own start. The index is never fsynced,
+ * so any bytes may be in it: an entry naming a frame stored inside a record's payload proves nothing
+ * and costs nothing. The bytes before the start are not rescanned, which is only right for
  * durable bytes (damage there is found by readers, as in sealed segments). Frames written after the
  * last fsync may be torn by a crash while a later one survives with its index entry; a start past them
  * would keep the torn frame inside the log for good instead of cutting the tail there (found by the
  * corruption properties).
  */
 function scanStart(io: FileIO, fd: number, fileBytes: number, base: number, index: IndexEntries): ScanStart {
+  const readAt = (position: number, bytes: number): Buffer => {
+    const b = Buffer.allocUnsafe(bytes);
+    return b.subarray(0, readFull(io, fd, b, 0, bytes, position));
+  };
   let provenDurablePosition = SEGMENT_HEADER_BYTES;
   for (let i = index.offsets.length - 1; i >= 0; i--) {
     const entryPosition = index.positions[i]!;
+    // The entry proves itself as the readers' do (the frame before it ends there and chains to its
+    // offset): a header alone may be a frame stored in a record's payload.
+    if (entryFrame(readAt, base, index.offsets[i]!, entryPosition, FRAME_HEADER_BYTES) === null) continue;
     const f = readFrameAt(io, fd, fileBytes, entryPosition);
     if (typeof f === 'string' || f.baseOffset !== index.offsets[i]) continue;
-    provenDurablePosition = Math.max(provenDurablePosition, f.durablePosition);
+    // A frame's durable position never lies past its own start; one that says otherwise proves nothing.
+    if (f.durablePosition <= entryPosition) provenDurablePosition = Math.max(provenDurablePosition, f.durablePosition);
     if (entryPosition <= provenDurablePosition) {
       const entries = { offsets: index.offsets.slice(0, i + 1), positions: index.positions.slice(0, i + 1) };
       return { position: entryPosition, offset: index.offsets[i]!, entries };
