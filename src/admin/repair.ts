@@ -213,6 +213,8 @@ interface Plan {
   readonly actions: RepairAction[];
   /** Whole files to remove (segments and indexes after the cut, the cut segment and its index at position 0). */
   readonly remove: string[];
+  /** Those of `remove` that are symbolic links to nothing: no bytes to copy, the link itself is unlinked. */
+  readonly links: string[];
   /** Cursor ids to reset to the cut. */
   readonly cursors: string[];
   readonly rewriteHint: boolean;
@@ -233,24 +235,29 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
     actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
   }
   const remove: string[] = [];
+  const links: string[] = [];
   const cutBase = Number(cut.file.slice(0, -4));
   const bases = logBases(io, dir);
   const listing = listLogDir(io, dir);
   // With none of the log's segments here, any listed one lies below a recorded start past them all: it goes too.
   const gone = bases.length === 0 ? listing.bases : bases.filter((b) => b > cutBase || (b === cutBase && cut.position === 0));
+  // What goes is decided from the listing: a symbolic link to nothing is listed, and goes as well.
+  const listed = new Set(listing.names);
   for (const base of gone) {
     for (const name of [segmentName(base), indexName(base)]) {
-      if (!io.exists(join(dir, name))) continue;
+      if (!listed.has(name)) continue;
+      const bytes = sizeOrNull(io, join(dir, name));
+      if (bytes === null) links.push(name);
       remove.push(name);
       const why = base === cutBase ? cut.reason : base < cutBase ? `below the log start recorded in ${START_OFFSET_FILE}` : 'after the cut';
-      actions.push({ action: 'remove', file: name, bytes: sizeOf(io, join(dir, name)), detail: why });
+      actions.push({ action: 'remove', file: name, bytes: bytes ?? 0, detail: bytes === null ? `${why}; a link to nothing: the link goes, nothing is copied` : why });
     }
   }
   const tail = cut.position > 0 ? sizeOf(io, join(dir, cut.file)) - cut.position : 0;
   if (tail > 0) actions.push({ action: 'truncate', file: cut.file, bytes: tail, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
   const createSegmentAtCut = bases.every((b) => b > cutBase || (b === cutBase && cut.position === 0));
   if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
-  return { actions, remove, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
+  return { actions, remove, links, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
 }
 
 function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): void {
@@ -263,7 +270,7 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   const total = plan.actions.reduce((n, a) => n + a.bytes, 0);
   let copied = 0;
   const progress = (n: number): void => { copied += n; onProgress?.(copied, total); };
-  for (const name of plan.remove) copyRange(io, join(dir, name), 0, join(backupDir, name), progress);
+  for (const name of plan.remove) if (!plan.links.includes(name)) copyRange(io, join(dir, name), 0, join(backupDir, name), progress);
   if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   syncDirectory(backupDir);
@@ -294,6 +301,16 @@ function rewriteHint(io: FileIO, dir: string, offset: number): void {
     io.fsync(fd);
   } finally {
     io.close(fd);
+  }
+}
+
+/** The size of the file at `path`; null when it is listed but opening it finds nothing (a symbolic link to nothing). */
+function sizeOrNull(io: FileIO, path: string): number | null {
+  try {
+    return sizeOf(io, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
   }
 }
 
