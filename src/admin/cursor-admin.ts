@@ -72,8 +72,12 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   const o = checkResetOptions(options);
   return coded('resetting the cursor', () => {
     const before = existingCursor(io, names);
+    // Checked before the lock is taken: a target outside the log fails with nothing touched (taking the
+    // lock writes its file, and releasing it unlinks the file a killed consumer left).
+    resolveTarget(io, realDir, o.to);
     return underLock(io, names, () => {
-      // Under the cursor's lock, which a repair holds while it cuts: the target is the log's as it is now.
+      // Again under the cursor's lock, which a repair holds while it cuts: the target is the log's as it
+      // is now (an offset a repair cut meanwhile is outside the log).
       const target = resolveTarget(io, realDir, o.to);
       const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
       try {
