@@ -56,6 +56,21 @@ async function verifyUnchanged(dir: string): Promise<VerifyReport> {
 
 const kinds = (r: VerifyReport, severity: 'damage' | 'warning'): string[] => r.findings.filter((f) => f.severity === severity).map((f) => f.kind);
 
+/**
+ * Appends records of 20 to 60 bytes in rounds of 300 (each flushed) until the directory lists at
+ * least `segments` segment files (how many a round leaves depends on how the writer groups them);
+ * returns how many were appended.
+ */
+async function appendUntilSegments(p: Producer, logDir: string, segments: number): Promise<number> {
+  let n = 0;
+  for (let round = 0; round < 20; round++) {
+    for (let i = 0; i < 300; i++, n++) p.append(`first-${n}-${'f'.repeat(n % 40)}`);
+    await p.flush();
+    if (readdirSync(logDir).filter((f) => f.endsWith('.seg')).length >= segments) return n;
+  }
+  throw new Error(`fewer than ${segments} segment files after ${n} records`);
+}
+
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -326,14 +341,12 @@ test('beside a live producer whose retention deletes the segments verify listed:
   const logDir = tempDir();
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, maxBatchBytes: 1024 });
   try {
-    for (let i = 0; i < 300; i++) p.append(`first-${i}-${'f'.repeat(i % 40)}`);
-    await p.flush();
+    const appended = await appendUntilSegments(p, logDir, 3);
     // A cursor at the durable end: its range is checked against the log end verify finds.
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('v') });
     await c.nonblockingProcess(null, () => 'commit');
-    assert.is(c.committedOffset, 300);
+    assert.is(c.committedOffset, appended);
     await c.close();
-    assert.ok(readdirSync(logDir).filter((n) => n.endsWith('.seg')).length >= 3, 'several segments to list');
     // A backlog the writer thread writes while verify runs; verify is held up at its second segment
     // (this thread), long enough for retention to delete every segment it listed.
     for (let i = 0; i < 2000; i++) p.append(`more-${i}-${'m'.repeat(i % 60)}`);
@@ -364,10 +377,8 @@ test('beside a live producer whose retention deleted a listed segment between tw
   await withFaults(plan, async () => {
     const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, maxBatchBytes: 1024 });
     try {
-      for (let i = 0; i < 300; i++) p.append(`first-${i}-${'f'.repeat(i % 40)}`);
-      await p.flush();
+      await appendUntilSegments(p, logDir, 4);
       const listed = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
-      assert.ok(listed.length >= 4, 'several segments to list');
       writeFileSync(arm, '');
       for (let i = 0; i < 300; i++) p.append(`more-${i}-${'m'.repeat(i % 60)}`);
       const r = await verifyLog(logDir);
