@@ -117,9 +117,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
    * `nonblocking` one hands out the records in the log now: on a local log its end is read here,
    * and records appended meanwhile are left for the next call (a producer that keeps up would
-   * otherwise keep the call going). A read limit without a bound (visibility 'written' with no
-   * producer in this process: whatever is whole) is fixed at the end the files hold now. An async
-   * engine starts reading its end from the server here; fill() waits for it.
+   * otherwise keep the call going). An async engine starts reading its end from the server here;
+   * fill() waits for it.
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
@@ -128,8 +127,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
     this.endFixed = nonblocking && this.source.synchronous;
     if (this.endFixed) {
-      const limit = this.source.readLimit(this.reader);
-      this.bound = limit.limitOffset !== Infinity ? limit : { limitOffset: this.source.availableEndOffset(this.reader), strict: false };
+      this.bound = this.source.readLimit(this.reader);
     } else if (nonblocking && this.source.refreshEnd !== undefined) {
       // An async engine: the end is read from the server now, and fill() goes no further (fillToEnd).
       this.endRead = this.source.refreshEnd(undefined).then(() => this.source.availableEndOffset(this.reader));
