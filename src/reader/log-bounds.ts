@@ -33,8 +33,9 @@ class BoundsProbe extends LogReader {
       try {
         this.openSegment(last);
       } catch (e) {
-        // A newest segment whose header is not whole yet (a roll in progress, or one a failed roll left
-        // for recovery to remove) holds no record: the log ends where that segment would begin.
+        // A newest segment whose header is not whole (a roll a crash left unfinished, for recovery to
+        // remove) holds no record: the log ends where that segment would begin. (openSegment throws
+        // ERR_LOG_CORRUPT instead when durable.offset names records from that base on.)
         if (e instanceof RetryLater) return { start: bases[0]!, end: last };
         // Listed as the newest, then gone: the writer rolled on and retention deleted it meanwhile.
         // Nothing is expired for the caller: list again.

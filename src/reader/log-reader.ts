@@ -135,6 +135,11 @@ export class LogReader extends FrameJudging {
       }
       if (!whole) {
         this.segment.close();
+        // A segment appears under its name with its header whole and fsynced, before the roll records
+        // any durable offset past its base: records from it reported durable mean the header was whole
+        // once (damage), not a roll a crash left unfinished.
+        const hint = this.durable.beyond(base);
+        if (hint !== null) throw LogError.corrupt(segmentName(base), 0, `the segment header is not whole, but records ${base} to ${hint - 1} were reported durable (durable.offset)`);
         throw new RetryLater();
       }
       if (stamp !== null) recordHeader(this.segment.path, stamp, wallMs);
@@ -253,7 +258,7 @@ export class LogReader extends FrameJudging {
   }
 }
 
-/** A segment whose header is not whole yet (a roll in progress): read it again later. */
+/** A newest segment whose header is not whole, and no record from its base reported durable: read it again later. */
 export class RetryLater extends Error {}
 
 
