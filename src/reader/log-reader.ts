@@ -207,14 +207,15 @@ export class LogReader extends FrameJudging {
       return false;
     }
     const name = segmentName(s.nextOffset);
-    if (!this.io.exists(join(this.dir, name))) {
+    // Listed, yet not found (a dangling link, say): the open below reports it (goneSinceListing).
+    const bases = this.io.exists(join(this.dir, name)) ? null : segmentBases(this.io, this.dir);
+    if (bases !== null && !bases.includes(s.nextOffset)) {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
-      const bases = segmentBases(this.io, this.dir);
       if (bases.length > 0 && bases[0]! > s.nextOffset) return this.pastDeleted(bases[0]!);
       if (s.fd >= 0) {
         const later = bases.find((b) => b > s.baseOffset);
-        if (later !== undefined && later !== s.nextOffset && this.io.fsize(s.fd) === s.framePosition) {
+        if (later !== undefined && this.io.fsize(s.fd) === s.framePosition) {
           throw LogError.corrupt(segmentName(s.baseOffset), s.framePosition, `the segment ends at offset ${s.nextOffset}, but the next one starts at ${later}`);
         }
       }
