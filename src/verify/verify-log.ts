@@ -18,6 +18,7 @@ import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { requireObject } from '../validate.js';
 import { lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
+import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from '../format/frame.js';
 import { Findings } from './verify-findings.js';
 import { verifySegment } from './verify-segment.js';
 import type { SegmentReport, VerifyReport } from './verify-types.js';
@@ -29,9 +30,10 @@ const PRODUCER_LOCK = 'producer.lock';
  * Checks every segment (header, every frame's checksum and structure, the chain of offsets), every
  * index entry, every cursor file (both slots), `durable.offset` and the other files of `dir`. Read-only:
  * it takes no lock and writes nothing, and it works beside a live producer. Damage is reported, never
- * thrown.
+ * thrown; so is a segment of a newer format (a finding that makes the report not ok).
  *
- * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails.
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails;
+ *   `ERR_UNSUPPORTED_FORMAT` for a cursor file of a newer format.
  *
  * @example
  * ```ts
@@ -211,6 +213,7 @@ function checkChain(segments: SegmentReport[], f: Findings): void {
  */
 function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings, onProgress?: VerifyOptions['onProgress']): { segments: SegmentReport[]; endKnown: boolean } {
   const read: SegmentReport[] = [];
+  const newer: Array<[number, number]> = [];
   let done = 0;
   let goneUpToOffset = -1;
   let batch = listing.bases;
@@ -223,6 +226,7 @@ function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings, on
       const r = verifySegment(io, dir, baseOffset, newest, indexes.has(baseOffset), f);
       onProgress?.(++done, Math.max(listing.bases.length, done));
       if (r === null) continue;
+      if ('newer' in r) { newer.push([baseOffset, r.newer]); continue; }
       if (!('gone' in r)) { read.push(r); continue; }
       if (listDir(io, dir).bases.some((b) => b <= baseOffset)) {
         f.damage('unreadable', segmentName(baseOffset), `cannot be opened: ${r.gone.message} (listed, then missing while an older segment is still there: not retention, which deletes oldest first)`);
@@ -243,8 +247,27 @@ function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings, on
       return { segments: dropGone(read, goneUpToOffset, f), endKnown: false };
     }
   }
+  judgeNewer(newer, read, f);
   const segments = dropGone(read, goneUpToOffset, f);
   return { segments, endKnown: segments.length > 0 || goneUpToOffset < 0 };
+}
+
+/**
+ * Segments whose valid header names a newer format than this code reads. Format versions never go
+ * down along a log (a writer writes its own version into each segment it creates): one followed by a
+ * segment of a version this code reads is damage. Otherwise the log was written on by a newer
+ * reactive-log, whose segments this one cannot check: also not ok, with the remedy named.
+ */
+function judgeNewer(newer: Array<[number, number]>, read: SegmentReport[], f: Findings): void {
+  for (const [base, version] of newer) {
+    const why = `format version ${version}, newer than this reactive-log reads (${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION})`;
+    const older = read.find((r) => r.baseOffset > base && r.headerProblem === null);
+    if (older !== undefined) {
+      f.damage('segment-header', segmentName(base), `${why}, yet ${older.file} after it is of a format this one reads: versions never go down along a log, so this header is damage`, { position: 4 });
+    } else {
+      f.damage('segment-header', segmentName(base), `${why}: written by a newer reactive-log, which this one cannot check: verify it with a newer reactive-log`, { position: 4 });
+    }
+  }
 }
 
 /** The segments read that are still part of the log: those after the newest one found deleted. */

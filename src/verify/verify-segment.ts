@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { isUnsupportedFormat } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
-import { type FileIO } from '../storage/file-io.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
 import { readRawIndex } from '../segment/offset-index.js';
 import type { Findings } from './verify-findings.js';
@@ -26,12 +26,21 @@ interface SegmentGone {
 }
 
 /**
- * Verifies segment `base`: its report, or null when it cannot be read (a damage finding says why), or
- * `{ gone }` when it was listed but no longer exists.
+ * verifySegment's answer for a segment whose valid header names a format newer than this code reads
+ * (the version it names): no finding yet, as the segments after it tell whether it is damage.
+ */
+interface SegmentNewer {
+  readonly newer: number;
+}
+
+/**
+ * Verifies segment `base`: its report, or null when it cannot be read (a damage finding says why),
+ * `{ gone }` when it was listed but no longer exists, or `{ newer }` when its format is newer than this
+ * code reads.
  */
 export function verifySegment(
   io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, f: Findings,
-): SegmentReport | SegmentGone | null {
+): SegmentReport | SegmentGone | SegmentNewer | null {
   const file = segmentName(base);
   let fd: number;
   try {
@@ -44,12 +53,19 @@ export function verifySegment(
   try {
     return scanSegment(io, dir, fd, base, active, hasIndex, f);
   } catch (e) {
-    if (isUnsupportedFormat(e)) throw e; // a newer format is not damage: verify refuses it, as readers do
+    if (isUnsupportedFormat(e)) return { newer: headerVersion(io, fd) };
     f.damage('unreadable', file, `reading failed: ${(e as Error).message}`);
     return null;
   } finally {
     io.close(fd);
   }
+}
+
+/** The format version a segment header names (bytes 4-5). */
+function headerVersion(io: FileIO, fd: number): number {
+  const b = Buffer.alloc(2);
+  readFull(io, fd, b, 0, 2, 4);
+  return b.readUInt16LE(0);
 }
 
 function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings): SegmentReport {
