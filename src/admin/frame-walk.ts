@@ -1,14 +1,22 @@
 /**
  * Frame headers of one segment, read without reading records: the cheap reads `inspectLog` makes.
- * Headers are checked for shape (magic, a possible length and record count, a frame that fits the file), not the
- * frame's body checksum: the figures they give are estimates for an operator, never what a reader
- * trusts (readers check every frame they hand out).
+ * Headers are checked for shape (magic, a possible length and record count, a frame that fits the file,
+ * a timestamp a Date can hold), not the frame's body checksum: the figures they give are estimates for
+ * an operator, never what a reader trusts (readers check every frame they hand out).
  */
 import { join } from 'node:path';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { floorEntry, readIndex } from '../segment/offset-index.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
+
+/** The largest time, in ms from the epoch either way, a JavaScript Date can hold. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** Whether `ms` is a time a Date can hold (a frame header's timestamp field may be damaged). */
+export function isDateMs(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
 
 /** A frame header and where its frame starts in the segment. */
 export interface FrameAt {
@@ -38,12 +46,15 @@ export class SegmentHeaders {
     this.io.close(this.fd);
   }
 
-  /** The frame at `position`; null past the end, at a partial frame or at bytes that are no frame header. */
+  /**
+   * The frame at `position`; null past the end, at a partial frame or at bytes that are no frame header
+   * (which includes a timestamp no Date can hold: a damaged field, never what a writer stamps).
+   */
   frameAt(position: number): FrameAt | null {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
     if (readFull(this.io, this.fd, this.buf, 0, FRAME_HEADER_BYTES, position) < FRAME_HEADER_BYTES) return null;
     const h = decodeFrameHeader(this.buf, 0);
-    if (typeof h === 'string' || position + h.frameBytes > this.size) return null;
+    if (typeof h === 'string' || position + h.frameBytes > this.size || !isDateMs(h.timestampMs)) return null;
     return { position, header: h };
   }
 

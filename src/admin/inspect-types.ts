@@ -20,7 +20,7 @@ export interface SegmentSummary {
   readonly bytes: number;
   /** Records in it, from the file names (and the log's end for the newest segment). */
   readonly records: number;
-  /** The timestamp of its first record; null while it holds none. */
+  /** The timestamp of its first record; null while it holds none, or when its first frame's header is not plausible (damage). */
   readonly oldestTimestamp: number | null;
 }
 

@@ -1,4 +1,5 @@
 /** `reactive-log info <dir> [--json]`: inspectLog, as a summary or as JSON. */
+import { isDateMs } from '../admin/frame-walk.js';
 import { inspectLog, type LogInfo } from '../admin/inspect.js';
 import { helped, out, parse, positionals, type Command } from './common.js';
 
@@ -19,7 +20,7 @@ export const infoCommand: Command = {
 };
 
 const holder = (h: { pid: number; host: string } | null): string => (h === null ? 'none' : `pid ${h.pid} on ${h.host}`);
-const time = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+const time = (ms: number | null): string => (ms === null ? '-' : isDateMs(ms) ? new Date(ms).toISOString() : `invalid (${ms})`);
 
 /** The text form of `info`. */
 export function formatInfo(i: LogInfo): string {
