@@ -11,14 +11,18 @@ import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, std
 import { recordLine } from './record-format.js';
 import { ProgressBar } from './progress-bar.js';
 
-/**
- * Prints up to `count` records (null: all) from `whence` to the end of the log as the call finds it
- * (records appended after that are not printed: beside a producer faster than the output, the
- * command would never end); returns how many.
- */
-async function printRecords(dir: string, whence: Whence, count: number | null, json: boolean): Promise<number> {
+/** The offset after the last record stored in `dir`, as the files hold it now. */
+async function logEnd(dir: string): Promise<number> {
   const io = await fileIO();
-  const end = logOffsets(io, adminLogDir(io, dir)).nextOffset;
+  return logOffsets(io, adminLogDir(io, dir)).nextOffset;
+}
+
+/**
+ * Prints up to `count` records (null: all) from `whence` to `end`, the end of the log as the call
+ * found it (records appended after that are not printed: beside a producer faster than the output,
+ * the command would never end); returns how many.
+ */
+async function printRecords(dir: string, whence: Whence, end: number, count: number | null, json: boolean): Promise<number> {
   const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(whence) });
   // Progress only while the records go to a file or a pipe: on a terminal they are the progress.
   const bar = process.stdout.isTTY === true ? null : new ProgressBar('dump');
@@ -54,10 +58,16 @@ export const dumpCommand: Command = {
     if (await helped(this, values)) return 0;
     const [dir] = positionals(got, ['dir']);
     if (values.from !== undefined && values.since !== undefined) throw new UsageError('--from and --since exclude each other');
-    const whence = values.from !== undefined ? Whence.position(wholeNumber('--from', values.from))
+    const from = values.from === undefined ? null : wholeNumber('--from', values.from);
+    const whence = from !== null ? Whence.position(from)
       : values.since !== undefined ? Whence.timestamp(timeArg('--since', values.since)) : Whence.oldest();
     const count = values.count === undefined ? null : wholeNumber('--count', values.count);
-    await printRecords(dir!, whence, count, values.json === true);
+    const end = await logEnd(dir!);
+    if (from !== null && from > end) {
+      message(`reactive-log dump: --from ${from} lies past the end of the log (its next offset is ${end})`);
+      return EXIT_FAILURE;
+    }
+    await printRecords(dir!, whence, end, count, values.json === true);
     return 0;
   },
 };
@@ -72,16 +82,8 @@ export const getCommand: Command = {
     if (await helped(this, values)) return 0;
     const [dir, offsetText] = positionals(got, ['dir', 'offset']);
     const offset = wholeNumber('<offset>', offsetText!);
-    const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(offset)) });
-    let m: Message | undefined;
-    try {
-      for (const r of c.iter()) {
-        m = r;
-        break;
-      }
-    } finally {
-      await c.close();
-    }
+    // Past the end, Consumer.open would refuse its position as an invalid option: say it as get does at the end.
+    const m = offset > await logEnd(dir!) ? undefined : await recordAt(dir!, offset);
     if (m === undefined) {
       message(`reactive-log get: no record at offset ${offset} (it is past the end of the log)`);
       return EXIT_FAILURE;
@@ -90,3 +92,18 @@ export const getCommand: Command = {
     return 0;
   },
 };
+
+/** The record at `offset`, or undefined when the log holds none there yet. */
+async function recordAt(dir: string, offset: number): Promise<Message | undefined> {
+  const c = await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.position(offset)) });
+  let m: Message | undefined;
+  try {
+    for (const r of c.iter()) {
+      m = r;
+      break;
+    }
+  } finally {
+    await c.close();
+  }
+  return m;
+}
