@@ -10,7 +10,8 @@
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
- * from there. The index entry a walk starts from must prove itself as the reader's do (entryFrame: the
+ * from there. The one frame the reader would not read, the frame just before the answer, is checked
+ * whole (see walk()): a damaged timestamp there must not pass its records over. The index entry a walk starts from must prove itself as the reader's do (entryFrame: the
  * frame before it ends there), so an entry naming a frame held in a record's payload is not used. A
  * walk that meets bytes holding no frame of the offset due there answers that offset,
  * so the reader meets the damage too instead of starting past it. Records written by format 1, whose
@@ -22,6 +23,7 @@ import { entryFrame, readIndex, type IndexEntries } from '../segment/offset-inde
 import { onClearReaderCaches, segmentEntry } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
+import { readFrameAt } from '../storage/frame-scan.js';
 import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
 
@@ -63,6 +65,15 @@ class SegmentFrames {
     if (position + FRAME_HEADER_BYTES > this.size) return null;
     const n = this.read(this.head, FRAME_HEADER_BYTES, position);
     return n < FRAME_HEADER_BYTES ? null : this.checked(decodeFrameHeader(this.head, 0), position);
+  }
+
+  /** Whether the frame at `position` passes every check (checksum included): readFrameAt. */
+  valid(position: number): boolean {
+    try {
+      return typeof readFrameAt(this.io, this.fd, this.size, position) !== 'string';
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading a frame to seek by time', this.path);
+    }
   }
 
   /** Up to `bytes` bytes at `position`, in a fresh buffer (for entryFrame). */
@@ -211,15 +222,25 @@ const STALE = -1;
  */
 function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
   let offset = start.offset;
+  // The frame before `at` (its position and base offset): the one whose records end where the answer begins.
+  let previous = -1;
+  let previousBase = -1;
+  // Frames are passed over by an unchecked header timestamp older than `ms`. The frame just before the
+  // answer is the one whose records may lie at or after `ms` if that field is damaged (those before it
+  // are not newer than it, as timestamps never decrease): it is checked whole, and when it fails, the
+  // answer is its base, so the reader meets the damage instead of starting past it.
+  const answer = (found: number | null): number | null => (previous >= 0 && !s.valid(previous) ? previousBase : found);
   for (let at = start.position, previousBytes = Infinity; ;) {
     // After a large frame (and at the start) the next header is read alone: a read-ahead would copy
     // bytes of that frame only. After small frames it saves a read per frame.
     const h = previousBytes >= LARGE_FRAME_BYTES ? s.frameAt(at) : s.walkAt(at);
     const wrong = h === DAMAGED || (h !== null && h.baseOffset !== offset);
     if (at === start.position && at !== SEGMENT_HEADER_BYTES && (h === null || wrong || h.timestampMs >= ms)) return STALE;
-    if (h === null) return null;
+    if (h === null) return answer(null);
     if (wrong) return offset;
-    if (h.timestampMs >= ms) return h.baseOffset;
+    if (h.timestampMs >= ms) return answer(h.baseOffset);
+    previous = at;
+    previousBase = h.baseOffset;
     previousBytes = h.frameBytes;
     offset = h.baseOffset + h.recordCount;
     at += h.frameBytes;
