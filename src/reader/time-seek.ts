@@ -18,12 +18,11 @@
  * timestamps could step back with the wall clock, give a record at or after the time, not always the
  * first one.
  */
-import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
-import { onClearReaderCaches, segmentEntry } from './verified-cache.js';
+import { confirmed, frameMatches, onClearReaderCaches, recordFrame, segmentEntry, wallNowMs } from './verified-cache.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
-import { readFrameAt } from '../storage/frame-scan.js';
 import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
 
@@ -47,7 +46,8 @@ class SegmentFrames {
   private aheadBytes = 0;
   readonly size: number;
 
-  constructor(private readonly io: FileIO, readonly fd: number, private readonly path: string) {
+  /** `cacheKey`: the segment's key in the readers' caches (segmentPath). */
+  constructor(private readonly io: FileIO, readonly fd: number, private readonly path: string, private readonly cacheKey: string) {
     this.size = io.fsize(fd);
   }
 
@@ -67,13 +67,23 @@ class SegmentFrames {
     return n < FRAME_HEADER_BYTES ? null : this.checked(decodeFrameHeader(this.head, 0), position);
   }
 
-  /** Whether the frame at `position` passes every check (checksum included): readFrameAt. */
-  valid(position: number): boolean {
-    try {
-      return typeof readFrameAt(this.io, this.fd, this.size, position) !== 'string';
-    } catch (e) {
-      throw LogError.fromSystem(e, 'reading a frame to seek by time', this.path);
-    }
+  /**
+   * Whether the frame at `position`, whose header read `h`, passes every check (checksum included).
+   * A frame this thread's readers verified under the stamp the file still has is not read again
+   * (verified-cache.ts); a large one checked here is noted there.
+   */
+  valid(position: number, h: FrameHeader): boolean {
+    const entry = this.io.stamp === undefined ? undefined : segmentEntry(this.cacheKey);
+    const known = entry?.frames.get(position);
+    if (entry !== undefined && known !== undefined && frameMatches(known, h) && confirmed(this.cacheKey, entry, this.io.stamp!(this.fd))) return true;
+    const wallMs = wallNowMs();
+    const stamp = this.io.stamp?.(this.fd); // before the read: see settled()
+    const buf = Buffer.allocUnsafe(h.frameBytes);
+    if (this.read(buf, h.frameBytes, position) < h.frameBytes) return false;
+    const now = decodeFrameHeader(buf, 0);
+    if (typeof now === 'string' || now.frameBytes !== h.frameBytes || checkFrame(buf, 0, now) !== null) return false;
+    if (stamp !== undefined) recordFrame(this.cacheKey, stamp, wallMs, position, now, buf, 0);
+    return true;
   }
 
   /** Up to `bytes` bytes at `position`, in a fresh buffer (for entryFrame). */
@@ -123,7 +133,7 @@ class OpenSegments {
       return null;
     }
     try {
-      s = new SegmentFrames(this.io, fd, path);
+      s = new SegmentFrames(this.io, fd, path, segmentPath(this.dir, base));
     } catch (e) {
       this.io.close(fd);
       throw e;
@@ -222,14 +232,14 @@ const STALE = -1;
  */
 function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
   let offset = start.offset;
-  // The frame before `at` (its position and base offset): the one whose records end where the answer begins.
+  // The frame before `at` (its position and header): the one whose records end where the answer begins.
   let previous = -1;
-  let previousBase = -1;
+  let previousHeader: FrameHeader | null = null;
   // Frames are passed over by an unchecked header timestamp older than `ms`. The frame just before the
   // answer is the one whose records may lie at or after `ms` if that field is damaged (those before it
   // are not newer than it, as timestamps never decrease): it is checked whole, and when it fails, the
   // answer is its base, so the reader meets the damage instead of starting past it.
-  const answer = (found: number | null): number | null => (previous >= 0 && !s.valid(previous) ? previousBase : found);
+  const answer = (found: number | null): number | null => (previousHeader !== null && !s.valid(previous, previousHeader) ? previousHeader.baseOffset : found);
   for (let at = start.position, previousBytes = Infinity; ;) {
     // After a large frame (and at the start) the next header is read alone: a read-ahead would copy
     // bytes of that frame only. After small frames it saves a read per frame.
@@ -240,7 +250,7 @@ function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
     if (wrong) return offset;
     if (h.timestampMs >= ms) return answer(h.baseOffset);
     previous = at;
-    previousBase = h.baseOffset;
+    previousHeader = h;
     previousBytes = h.frameBytes;
     offset = h.baseOffset + h.recordCount;
     at += h.frameBytes;
