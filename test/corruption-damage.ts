@@ -241,7 +241,8 @@ export interface ReadExpectation {
  * What a reader in a process without a producer must make of byte damage to segments: every record
  * before the first damaged frame, then ERR_LOG_CORRUPT if the damage is in a sealed segment or proven
  * durable in the newest one (a valid frame after it with a durable position above it, or a damaged
- * header followed by valid frames), else a clean end (it may be a torn tail still to be cut).
+ * header followed by valid frames or below durable.offset), else a clean end (it may be a torn tail
+ * still to be cut).
  */
 /** `hint`: the durable offset the directory's durable.offset file holds (null: none a reader can use); the pristine log's by default. */
 export function expectRead(p: Pristine, segs: readonly Buffer[], hint: number | null = p.hint): ReadExpectation {
@@ -251,7 +252,9 @@ export function expectRead(p: Pristine, segs: readonly Buffer[], hint: number | 
     const v = judgeSegment(layout, p.files.get(layout.name)!, d);
     const sealed = i < p.segments.length - 1;
     if (!v.headerIntact) {
-      if (sealed || validFrameAfter(d, -1, null)) return { count: layout.base, outcome: 'corrupt' };
+      // The newest segment's header counts as a roll a crash left unfinished only while no valid frame
+      // follows it and durable.offset names no record from its base on.
+      if (sealed || validFrameAfter(d, -1, null) || (hint !== null && layout.base < hint)) return { count: layout.base, outcome: 'corrupt' };
       return { count: layout.base, outcome: 'end' };
     }
     if (!v.lost && !v.extra) continue;
