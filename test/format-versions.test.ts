@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, verifyLog } from '../dist/index.js';
 import { suite, digestDir, rejectsWith, tempDir } from './kit.js';
+import { setSegmentVersion } from './read-kit.js';
 
 const test = suite('format-versions');
 
@@ -43,17 +44,6 @@ function headerVersion(path: string): number {
   return b.readUInt16LE(4);
 }
 
-/** Rewrites a segment header's version, with a valid checksum. */
-function setVersion(path: string, version: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(32);
-  readSync(fd, b, 0, 32, 0);
-  b.writeUInt16LE(version, 4);
-  b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
-  writeSync(fd, b, 0, 32, 0);
-  closeSync(fd);
-}
-
 test('new segments carry format version 2', async () => {
   const logDir = await smallLog(30);
   const segs = segments(logDir);
@@ -63,7 +53,7 @@ test('new segments carry format version 2', async () => {
 
 test('a sealed segment of version 3 is refused by producer and consumer, and reported by verify; nothing changes', async () => {
   const logDir = await smallLog(30);
-  setVersion(join(logDir, segments(logDir)[0]!), 3);
+  setSegmentVersion(join(logDir, segments(logDir)[0]!), 3);
   const before = digestDir(logDir);
   await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
   const err = await rejectsWith(async () => {
@@ -91,7 +81,7 @@ test('a newest segment of version 3 holding no frame is not taken for a torn rol
   readSync(fd, head, 0, 32, 0);
   closeSync(fd);
   writeFileSync(newest, head);
-  setVersion(newest, 3);
+  setSegmentVersion(newest, 3);
   const before = digestDir(logDir);
   await rejectsWith(Producer.open({ logDir }), 'ERR_UNSUPPORTED_FORMAT');
   assert.is(digestDir(logDir), before);

@@ -8,6 +8,7 @@ import { readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Whence } from '../dist/index.js';
 import { logOf, suite, waitFor } from './kit.js';
+import { iterOutcome } from './read-kit.js';
 import { CliProcess, cli, killCliProcesses } from './cli-kit.js';
 
 const test = suite('reader-dangling-segment');
@@ -26,25 +27,9 @@ test.before(async () => {
   symlinkSync(join(logDir, 'no-such-target'), join(logDir, mid));
 });
 
-async function iterCode(whence: Whence): Promise<string> {
-  let c: Consumer;
-  try {
-    c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  try {
-    return `${[...c.iter()].length} records, no error`;
-  } catch (e) {
-    return (e as { code: string }).code;
-  } finally {
-    await c.close();
-  }
-}
-
 test('iter() from the oldest and a seek to the dangling segment: ERR_LOG_CORRUPT', async () => {
-  assert.is(await iterCode(Whence.oldest()), 'ERR_LOG_CORRUPT');
-  assert.is(await iterCode(Whence.position(midBase)), 'ERR_LOG_CORRUPT');
+  assert.is(await iterOutcome(logDir, Whence.oldest()), 'ERR_LOG_CORRUPT');
+  assert.is(await iterOutcome(logDir, Whence.position(midBase)), 'ERR_LOG_CORRUPT');
 });
 
 test('a tailing consumer meets the damage instead of waiting', async () => {

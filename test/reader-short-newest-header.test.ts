@@ -4,30 +4,14 @@
  * that base; when it names none (a roll a crash left unfinished), the log ends at that base without error.
  */
 import * as assert from 'uvu/assert';
-import { readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Whence, inspectLog } from '../dist/index.js';
+import { Whence, inspectLog } from '../dist/index.js';
 import { logOf, suite } from './kit.js';
+import { iterOutcome, segmentFiles } from './read-kit.js';
 import { cli } from './cli-kit.js';
 
 const test = suite('reader-short-newest-header');
-
-/** What reading `logDir` from `whence` to its end gives: a count of records, or the error code. */
-async function readAll(logDir: string, whence = Whence.oldest()): Promise<string> {
-  let c: Consumer;
-  try {
-    c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(whence) });
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  try {
-    return `${[...c.iter()].length} records`;
-  } catch (e) {
-    return (e as { code: string }).code;
-  } finally {
-    await c.close();
-  }
-}
 
 async function errorCode(p: Promise<unknown>): Promise<string> {
   try {
@@ -38,20 +22,16 @@ async function errorCode(p: Promise<unknown>): Promise<string> {
   }
 }
 
-function segments(logDir: string): string[] {
-  return readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-}
-
 for (const size of [0, 20]) {
   test(`newest segment cut to ${size} bytes below durable.offset: ERR_LOG_CORRUPT`, async () => {
     const logDir = await logOf(50, { fileRollSize: 1024, flushAfter: (i: number) => i % 2 === 1 });
-    const last = segments(logDir).at(-1)!;
+    const last = segmentFiles(logDir).at(-1)!;
     const base = Number(last.slice(0, 20));
     assert.ok(base > 0 && base < 50 && statSync(join(logDir, last)).size > 32, 'the newest segment holds records');
     truncateSync(join(logDir, last), size);
 
-    assert.is(await readAll(logDir), 'ERR_LOG_CORRUPT');
-    assert.is(await readAll(logDir, Whence.position(base)), 'ERR_LOG_CORRUPT');
+    assert.is(await iterOutcome(logDir), 'ERR_LOG_CORRUPT');
+    assert.is(await iterOutcome(logDir, Whence.position(base)), 'ERR_LOG_CORRUPT');
     assert.is(await errorCode(inspectLog(logDir)), 'ERR_LOG_CORRUPT');
     const dump = cli('dump', logDir);
     assert.is.not(dump.status, 0);
@@ -63,7 +43,7 @@ for (const size of [0, 20]) {
 test('a newest segment with a short header and no record reported durable from its base ends the log there', async () => {
   const logDir = await logOf(50, { fileRollSize: 1024, flushAfter: (i: number) => i % 2 === 1 });
   writeFileSync(join(logDir, `${String(50).padStart(20, '0')}.seg`), Buffer.alloc(10));
-  assert.is(await readAll(logDir), '50 records');
+  assert.is(await iterOutcome(logDir), '50 records');
   assert.is((await inspectLog(logDir)).nextOffset, 50);
   const dump = cli('dump', logDir);
   assert.is(dump.status, 0, dump.stderr);
