@@ -1,6 +1,7 @@
 /**
  * Retention by total bytes and by age, ERR_POSITION_EXPIRED for deleted records, and backpressure
- * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records).
+ * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records; with
+ * nothing protected, a frame that needs the room of the segment a roll just sealed never blocks).
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
@@ -106,6 +107,24 @@ test('blockingMinimumRetention: the producer blocks, then ERR_LOG_FULL; nothing 
   assert.is(got.length, appended);
   got.forEach((r, i) => assert.is(r, rec(i)));
   await c.close();
+});
+
+test('blockingMinimumRetention with nothing protected: a frame that needs the segment just sealed is written at once', async () => {
+  // maxTotalBytes == fileRollSize: each frame that does not fit beside the only segment makes the
+  // writer roll; the sealed segment is deleted for the frame, with no block and no ERR_LOG_FULL.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 1024, blockingMinimumRetention: 0, appendTimeoutMs: 5 });
+  try {
+    const errors: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      p.append('x'.repeat(300));
+      await p.flush().catch((e: unknown) => { errors.push(`flush ${i}: ${(e as { code?: string }).code}`); });
+    }
+    assert.equal(errors, []);
+    assert.is(p.stats().retentionBlockedMs, 0);
+  } finally {
+    await p.close();
+  }
 });
 
 test('blockingMinimumRetention: appends resume once protected segments age out', async () => {

@@ -124,6 +124,9 @@ export class Retention {
       const active = this.segments[0]!;
       if (active.endOffset === active.baseOffset) return 0;
       roll();
+      // The roll applied retention for no incoming bytes: the segment it sealed may go for this frame.
+      this.apply(frameBytes);
+      if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     }
     if (this.segments.length > 1) {
       const oldest = this.segments[0]!;
