@@ -16,6 +16,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
+import { detached, isBytes, unusable } from '../ring/record-checks.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
 
 /** Where an APPEND frame's first record starts: frame header, type, count. */
@@ -80,8 +81,10 @@ export class BatchBuilder {
   }
 }
 
+/** The bytes of `data`, checked as the owner's append checks them (any realm's Uint8Array; not a detached one). */
 function dataBytes(data: unknown): number {
-  if (!(data instanceof Uint8Array)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+  if (!isBytes(data)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+  if (data.byteLength === 0 && unusable(data)) throw detached();
   return data.byteLength;
 }
 

@@ -136,6 +136,10 @@ function connectError(e: NodeJS.ErrnoException, logDir: string, path: string): L
   if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'ENOTDIR') {
     return new LogError(ErrorCode.LOG_CLOSED, `no producer accepts connections for ${logDir} (${e.code} on ${path}): the owner opens it with Producer.open({ logDir, acceptConnections: true })`, { file: path, syscallCode: e.code });
   }
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE') {
+    // The owner closed (or ended) while this connection waited to be accepted or greeted.
+    return new LogError(ErrorCode.LOG_CLOSED, `the producer of ${logDir} closed the connection before greeting it (${e.code} on ${path}): it closed or went away`, { file: path, syscallCode: e.code });
+  }
   return LogError.fromSystem(e, 'connecting to the producer socket', path);
 }
 

@@ -4,8 +4,9 @@
  * returned them, and runs a FLUSH as the producer's own `flush()`. Runs on the owner's thread.
  *
  * Bounds: the reader holds at most one frame plus one chunk; the connection stops reading (socket
- * pause) while its replies back up, and is closed when they stay backed up for REPLY_STALL_MS; a frame
- * that is not the protocol closes it at once. Only this connection is affected.
+ * pause) while its replies back up, and is closed when they stay backed up for REPLY_STALL_MS (judged
+ * after the owner's own thread had a turn to hand them over: afterPoll, LAST_CHANCE_MS); a frame that
+ * is not the protocol closes it at once. Only this connection is affected.
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, LogError } from '../errors.js';
@@ -43,6 +44,8 @@ export interface FunnelLimits {
 export const REPLY_STALL_MS = 5_000;
 /** How long a new connection has to send its HELLO before the owner ends it (ERR_IO). */
 export const HELLO_TIMEOUT_MS = 5_000;
+/** How long replies left unread past REPLY_STALL_MS get to move before the connection is closed. */
+const LAST_CHANCE_MS = 500;
 /** How long an ended connection's last message (ERROR) may take to leave before the socket is destroyed. */
 export const GOODBYE_MS = 1_000;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
@@ -68,6 +71,8 @@ export class OwnerConnection {
   private stallTimer: NodeJS.Timeout | null = null;
   /** When a reply last left for the kernel (a write's callback): replies queued that long ago and still there are unread. */
   private wroteAt = performance.now();
+  /** The stall timer found no progress once and looks again after LAST_CHANCE_MS (stalled()). */
+  private lastChance = false;
   private readonly written = (): void => {
     this.wroteAt = performance.now();
     if (this.socket.writableLength === 0 && !this.repliesBlocked) this.clearStall();
@@ -83,7 +88,7 @@ export class OwnerConnection {
   ) {
     this.reader = new FrameReader(limits.maxFrameBytes);
     // A connection that never greets would hold one of the owner's slots for as long as it stays open.
-    this.helloTimer = setTimeout(() => { if (!this.greeted) this.end(ErrorCode.IO, `no HELLO within ${HELLO_TIMEOUT_MS} ms`); }, HELLO_TIMEOUT_MS).unref();
+    this.helloTimer = setTimeout(afterPoll(() => { if (!this.greeted) this.end(ErrorCode.IO, `no HELLO within ${HELLO_TIMEOUT_MS} ms`); }), HELLO_TIMEOUT_MS).unref();
     socket.unref();
     socket.on('data', (chunk: Buffer) => {
       if (this.ended) return; // what an ended connection sends is dropped, never buffered
@@ -248,7 +253,7 @@ export class OwnerConnection {
       this.repliesBlocked = true;
       this.socket.pause();
     }
-    if (this.socket.writableLength > 0) this.stallTimer ??= setTimeout(() => this.stalled(), REPLY_STALL_MS).unref();
+    if (this.socket.writableLength > 0 && this.stallTimer === null) this.armStall(REPLY_STALL_MS);
   }
 
   private onDrain(): void {
@@ -257,12 +262,25 @@ export class OwnerConnection {
     this.resume();
   }
 
+  private armStall(ms: number): void {
+    this.stallTimer = setTimeout(() => this.stalled(), ms).unref();
+  }
+
   private stalled(): void {
     this.stallTimer = null;
     if (this.socket.writableLength === 0 && !this.repliesBlocked) return;
     const quietMs = performance.now() - this.wroteAt;
     if (quietMs < REPLY_STALL_MS) {
-      this.stallTimer = setTimeout(() => this.stalled(), REPLY_STALL_MS - quietMs).unref();
+      this.lastChance = false;
+      this.armStall(REPLY_STALL_MS - quietMs);
+      return;
+    }
+    // Replies queued while the owner's own thread was busy (its work, an append waiting for ring
+    // room) are handed to the kernel, and their writes complete, only in the turns after this timer:
+    // the client is judged once they had LAST_CHANCE_MS to move.
+    if (!this.lastChance) {
+      this.lastChance = true;
+      this.armStall(LAST_CHANCE_MS);
       return;
     }
     this.end(ErrorCode.IO, `the client left its replies unread for ${REPLY_STALL_MS} ms: the owner closed the connection`);
@@ -271,6 +289,7 @@ export class OwnerConnection {
   private clearStall(): void {
     if (this.stallTimer !== null) clearTimeout(this.stallTimer);
     this.stallTimer = null;
+    this.lastChance = false;
   }
 
   /** Bytes that are not the protocol: an ERROR naming why, then the connection is closed. */
@@ -282,4 +301,14 @@ export class OwnerConnection {
 function asLogError(e: unknown): LogError {
   if (e instanceof LogError) return e;
   return new LogError(ErrorCode.INTERNAL, `internal invariant broken: the owner's append threw ${(e as Error | undefined)?.message ?? String(e)}`);
+}
+
+/**
+ * A timer's callback that runs `fn` after the next poll phase of the event loop. A timer that comes
+ * due while the owner's thread is busy (its own work, an append waiting for ring room) runs before
+ * the poll phase that reads what a client sent meanwhile: judged before it, a client that did its
+ * part would look silent.
+ */
+function afterPoll(fn: () => void): () => void {
+  return () => { setImmediate(fn).unref(); };
 }
