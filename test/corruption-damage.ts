@@ -198,11 +198,14 @@ export function validFrameAt(b: Buffer, at: number): { dp: number } | null {
   return { dp: Number(b.readBigUInt64LE(at + 32)) };
 }
 
-/** Whether some valid frame starts after `from` (with a durable position above `dpAbove`, if given). */
+/** Whether some valid frame starts after `from` (with a durable position above `dpAbove` and not past its own start, if given). */
 export function validFrameAfter(b: Buffer, from: number, dpAbove: number | null): boolean {
   for (let at = from + 1; at + 48 <= b.length; at++) {
     const f = validFrameAt(b, at);
-    if (f !== null && (dpAbove === null || f.dp > dpAbove)) return true;
+    // As recovery and the readers judge (src/storage/frame-scan.ts): a frame proves bytes durable only
+    // when its durable position lies past `dpAbove` and not past its own start (a frame that claims
+    // more is not this file's: a copy of a later frame, or a frame inside a record's payload).
+    if (f !== null && (dpAbove === null || (f.dp > dpAbove && f.dp <= at))) return true;
   }
   return false;
 }
