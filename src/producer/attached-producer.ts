@@ -42,7 +42,7 @@ export class AttachedProducer {
     const stopped = (): never => { throw this.stoppedError(); };
     // A getter that closes this handle stops its append; a writer thread gone with its owner's thread
     // fails the log while an append waits for ring space, as while flush() waits.
-    const hooks = { check: (): void => { if (this.closing !== null) throw LogError.closed('attached producer'); this.checkWriterAlive(); } };
+    const hooks = { check: (waiting: boolean): void => { if (this.closing !== null) throw LogError.closed('attached producer'); if (waiting) this.checkWriterAlive(); } };
     const appender = new RingAppender(this.c, token.ring, token.maxRecordBytes, token.appendTimeoutMs, stopped, false, hooks);
     this.appends = new SharedAppends(this.c, appender, token.appendTimeoutMs, stopped);
     this.waiter = {

@@ -129,6 +129,6 @@ export function checkRecord(attributes: AttributeEncoder, data: unknown, opts: A
 
 /** What an attached handle adds to its appender's checks (src/producer/attached-producer.ts). */
 export interface AppenderHooks {
-  /** After a record's getters ran and in each slice of a wait for ring space: throws when the handle closed or the log's writer is gone. */
-  check(): void;
+  /** After a record's getters ran (`waiting` false) and in each slice of a wait for ring space (true): throws when the handle closed; waiting, fails the log when its writer is gone. */
+  check(waiting: boolean): void;
 }

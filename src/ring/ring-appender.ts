@@ -276,8 +276,8 @@ export class RingAppender {
   }
 
   /** After the caller's code (getters) ran, and in each slice of a wait for room: the log runs and the handle is open. */
-  private checkOpen(): void {
-    this.hooks?.check();
+  private checkOpen(waiting = false): void {
+    this.hooks?.check(waiting);
     if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
   }
 
@@ -327,7 +327,7 @@ export class RingAppender {
   private waitForSpace(total: number, deadline: number): void {
     const i32 = this.c.i32;
     for (;;) {
-      this.checkOpen();
+      this.checkOpen(true);
       Atomics.store(i32, I32.PRODUCER_WAITING, 1);
       const tail = Atomics.load(i32, I32.TAIL);
       if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) {
