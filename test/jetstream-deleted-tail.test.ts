@@ -27,18 +27,23 @@ test.after(stopAllNats);
 const TIMEOUT_MS = 2_000;
 const handler = fileURLToPath(new URL('./fixtures/gated-pool-handler.mjs', import.meta.url));
 
+/** Deletes message `seq` of `stream` as an operator would (`nats stream rmm`). */
+async function deleteMessage(stream: string, seq: number): Promise<void> {
+  const nc = await connect({ servers: server.url });
+  try {
+    await (await jetstreamManager(nc)).streams.deleteMessage(stream, seq);
+  } finally {
+    await nc.close();
+  }
+}
+
 /** A stream of records r0..r4 whose newest message (offset 4) was deleted. */
 async function streamWithDeletedTail(stream: string): Promise<ReturnType<typeof jetstream>> {
   const backend = jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   for (let i = 0; i < 5; i++) p.append(`r${i}`);
   await p.close();
-  const nc = await connect({ servers: server.url });
-  try {
-    await (await jetstreamManager(nc)).streams.deleteMessage(stream, 5);
-  } finally {
-    await nc.close();
-  }
+  await deleteMessage(stream, 5);
   return backend;
 }
 
@@ -86,12 +91,7 @@ test('a consumer whose committed position is the deleted newest record: ERR_POSI
   await first.close();
   p.append('r4');
   await p.close();
-  const nc = await connect({ servers: server.url });
-  try {
-    await (await jetstreamManager(nc)).streams.deleteMessage(stream, 5);
-  } finally {
-    await nc.close();
-  }
+  await deleteMessage(stream, 5);
   const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('pos') });
   const got: number[] = [];
   const t0 = Date.now();
