@@ -30,6 +30,9 @@ PRODUCER_POINTS.forEach((point, i) => {
     const d = await CrashDir.create(shapeForPoint(point, rand), Math.floor(rand() * 2 ** 31), stats, slackMs);
     let hits = 0;
     for (let k = 0; k < tries; k++) if (await producerPointIteration(d, point, rand)) hits++;
+    // On a loaded machine a child can be killed at random before its operation comes up in every try:
+    // such a point gets more tries, each one checked like the others.
+    for (let extra = 0; extra < 8 && hits === 0; extra++) if (await producerPointIteration(d, point, rand)) hits++;
     assert.ok(hits > 0, `the point "${point.name}" was never reached in ${tries} tries`);
   });
 });
