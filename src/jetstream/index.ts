@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { BackendConsumerParts, BackendProducer, BackendProducerOptions, LogBackend } from '../backend/backend-types.js';
-import type { StartRequest } from '../consumer/start-plan.js';
+import type { StartPlan, StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
 import { checkCursorName, KvCursor } from './cursor.js';
@@ -95,7 +95,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   if (start.kind === 'cursor') checkCursorName(start.cursorName);
   const what = `opening a consumer of stream ${o.stream}`;
   const ride = new Ride(o.timeoutMs, what, opts.signal);
-  const session = await openSession(o, what, ride, opts.signal);
+  const session = await openSession(o, what, ride, opts.signal, consumerChecks(start));
   let cursor: KvCursor | null = null;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
@@ -133,19 +133,35 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   }
 }
 
+/**
+ * The checks of Consumer.open once connected, before a missing stream is created (Session.open): a
+ * cursor's lease needs the max age of a leases bucket left from an earlier stream of the name, and a
+ * Whence.position must lie within the new stream, which is empty. On an existing stream the open
+ * judges both where it takes the lease and reads the bounds, before it creates anything of its own.
+ */
+function consumerChecks(start: StartPlan): BeforeCreate {
+  return async (session, info) => {
+    if (info !== null) return;
+    if (start.kind === 'cursor') await session.checkLeaseBucket();
+    else if (start.whence.kind === 'position') positionWithin(start.whence.offset, { startOffset: 0, endOffset: 0 }, false);
+  };
+}
+
+/** Where a Whence.position(at) starts within the bounds `b`: ERR_POSITION_EXPIRED below them (the oldest with `toOldest`), ERR_INVALID_OPTION past them. */
+function positionWithin(at: number, b: { startOffset: number; endOffset: number }, toOldest: boolean): number {
+  if (at < b.startOffset) {
+    if (toOldest) return b.startOffset;
+    throw LogError.expired(at, b.startOffset);
+  }
+  if (at > b.endOffset) throw LogError.invalidOption('whence', `Whence.position(${at}) is past the end of the log (${b.endOffset})`);
+  return at;
+}
+
 async function whenceOffset(session: Session, whence: Whence, b: { startOffset: number; endOffset: number }, toOldest: boolean): Promise<number> {
   switch (whence.kind) {
     case 'oldest': return b.startOffset;
     case 'latest': return b.endOffset;
     case 'timestamp': return Math.max(b.startOffset, await offsetAtTime(session, whence.ms, b.endOffset));
-    case 'position': {
-      const at = whence.offset;
-      if (at < b.startOffset) {
-        if (toOldest) return b.startOffset;
-        throw LogError.expired(at, b.startOffset);
-      }
-      if (at > b.endOffset) throw LogError.invalidOption('whence', `Whence.position(${at}) is past the end of the log (${b.endOffset})`);
-      return at;
-    }
+    case 'position': return positionWithin(whence.offset, b, toOldest);
   }
 }
