@@ -29,53 +29,77 @@ export const tailCommand: Command = {
     const [dir] = positionals(got, ['dir']);
     const count = values.lines === undefined ? DEFAULT_COUNT : wholeNumber('--lines', values.lines);
     const json = values.json === true;
-    const io = await fileIO();
-    const info = logOffsets(io, adminLogDir(io, dir!)); // the offsets only: a damaged cursor file is no reason not to read
-    const from = Math.max(info.logStartOffset, info.nextOffset - count);
-    // Retention may delete `from` meanwhile: then the tail starts at the new log start.
-    const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
+    // -f stops on a signal from its start on: one while the log is opened stops it as soon as that is done.
+    const stop = values.follow === true ? stopOnSignals() : null;
     try {
-      if (values.follow !== true) {
-        for (const m of c.iter()) {
-          if (m.offset >= info.nextOffset) break; // the last records as the call found them: a live producer would keep it going
-          await out(recordLine(m, json));
-          if (stdoutClosed()) break;
+      const io = await fileIO();
+      if (stop?.signal.aborted === true) return stop.code();
+      const info = logOffsets(io, adminLogDir(io, dir!)); // the offsets only: a damaged cursor file is no reason not to read
+      const from = Math.max(info.logStartOffset, info.nextOffset - count);
+      // Retention may delete `from` meanwhile: then the tail starts at the new log start.
+      const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
+      try {
+        if (stop === null) {
+          for (const m of c.iter()) {
+            if (m.offset >= info.nextOffset) break; // the last records as the call found them: a live producer would keep it going
+            await out(recordLine(m, json));
+            if (stdoutClosed()) break;
+          }
+          return 0;
         }
-        return 0;
+        await follow(c, json, stop.signal);
+        return stop.code();
+      } finally {
+        await c.close();
       }
-      return await follow(c, json);
     } finally {
-      await c.close();
+      stop?.release();
     }
   },
 };
 
-/**
- * Prints records as they come until SIGINT (exit 130) or SIGTERM (exit 0). A signal also ends a write
- * that waits for stdout's reader (a full pipe nobody reads): that output is abandoned.
- */
-async function follow(c: Consumer, json: boolean): Promise<number> {
+interface Stop {
+  /** Aborted by SIGINT or SIGTERM. */
+  readonly signal: AbortSignal;
+  /** The exit code: 130 after SIGINT, else 0. */
+  code(): number;
+  /** Removes the signal handlers. */
+  release(): void;
+}
+
+/** Handles SIGINT (exit code 130) and SIGTERM (exit code 0) until released: each aborts the signal. */
+function stopOnSignals(): Stop {
   const stop = new AbortController();
   let code = 0;
   const onInt = (): void => { code = EXIT_INTERRUPTED; stop.abort(); };
   const onTerm = (): void => stop.abort();
-  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   process.once('SIGINT', onInt);
   process.once('SIGTERM', onTerm);
-  try {
-    for await (const m of c.tail({ signal: stop.signal })) {
-      if (stop.signal.aborted) break;
-      let written = false;
-      await Promise.race([out(recordLine(m, json)).then(() => { written = true; }), stopped]);
-      if (!written) {
-        abandonStdout();
-        break;
-      }
-      if (stdoutClosed()) break;
+  return {
+    signal: stop.signal,
+    code: () => code,
+    release: () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    },
+  };
+}
+
+/**
+ * Prints records as they come until `signal` aborts (or stdout's reader goes away). The abort also
+ * ends a write that waits for stdout's reader (a full pipe nobody reads): that output is abandoned.
+ */
+async function follow(c: Consumer, json: boolean, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  for await (const m of c.tail({ signal })) {
+    if (signal.aborted) break;
+    let written = false;
+    await Promise.race([out(recordLine(m, json)).then(() => { written = true; }), stopped]);
+    if (!written) {
+      abandonStdout();
+      break;
     }
-  } finally {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    if (stdoutClosed()) break;
   }
-  return code;
 }
