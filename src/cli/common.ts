@@ -17,7 +17,10 @@ export const EXIT_INTERRUPTED = 130;
 /** A command: its name, its usage lines, and its run (given the arguments after its name). */
 export interface Command {
   readonly name: string;
-  /** The usage text printed by `--help` and after a usage error's message (first line: the synopsis). */
+  /**
+   * The usage text printed by `--help`; its lines that begin with "reactive-log" are the synopses (one
+   * per subcommand), printed after a usage error's message.
+   */
   readonly usage: string;
   run(args: string[]): Promise<number>;
 }
@@ -51,10 +54,18 @@ export function positionals(got: string[], names: readonly string[]): string[] {
   return got;
 }
 
-/** A whole number of at least `min` (digits, optionally grouped with '_' or ','). */
+/**
+ * Digits, or digits grouped by one kind of separator, '_' or ',': a first group of 1 to 3 digits,
+ * then groups of exactly 3 (`1_000_000`, `1,000`), never `1,5`, `5_`, `1__000` or `1_000,000`.
+ */
+const WHOLE_NUMBER = /^(?:[0-9]+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]{1,3}(?:,[0-9]{3})+)$/;
+
+/** A whole number of at least `min` (digits, optionally grouped by threes with '_' or ','). */
 export function wholeNumber(option: string, text: string, min = 0): number {
-  const n = /^[0-9][0-9_,]*$/.test(text) ? Number(text.replace(/[_,]/g, '')) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${option} takes a whole number of at least ${min}, got ${JSON.stringify(text)}`);
+  const n = WHOLE_NUMBER.test(text) ? Number(text.replace(/[_,]/g, '')) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${option} takes a whole number of at least ${min} (digits, which "_" or "," may group by threes: 1_000_000), got ${JSON.stringify(text)}`);
+  }
   return n;
 }
 
@@ -64,16 +75,17 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 /**
  * A time: ms since the epoch (digits) or an ISO 8601 date-time (2026-12-03T18:00:00Z). A date alone is
  * midnight UTC, a date-time without a zone local time. A date or time that does not exist (February 31,
- * 24:00) is a UsageError, not another day.
+ * 24:00, a local time a clock change skips) is a UsageError, not another time; so is a local time a
+ * clock change repeats (which of the two is meant is unknown).
  */
 export function timeArg(option: string, text: string): number {
   if (/^[0-9]+$/.test(text)) return wholeNumber(option, text);
-  const ms = isoTime(text);
+  const ms = isoTime(option, text);
   if (ms === null) throw new UsageError(`${option} takes ms since the epoch or an ISO 8601 time (2026-12-03, 2026-12-03T18:00, 2026-12-03T18:00:00.5+01:00), got ${JSON.stringify(text)}`);
   return ms;
 }
 
-function isoTime(text: string): number | null {
+function isoTime(option: string, text: string): number | null {
   const m = ISO_TIME.exec(text);
   if (m === null) return null;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
@@ -88,15 +100,42 @@ function isoTime(text: string): number | null {
     if (zh > 23 || zm > 59) return null;
     zoneMs = (zone.startsWith('-') ? -1 : 1) * (zh * 60 + zm) * 60_000;
   }
-  const t = new Date(0);
-  if (m[4] !== undefined && zone === undefined) { // a date-time without a zone: local time
-    t.setFullYear(y, mo - 1, d);
-    t.setHours(h, mi, s, frac);
-    return t.getTime();
+  const wall = new Date(0);
+  wall.setUTCFullYear(y, mo - 1, d);
+  wall.setUTCHours(h, mi, s, frac);
+  if (m[4] !== undefined && zone === undefined) return localTime(option, text, wall.getTime()); // a date-time without a zone
+  return wall.getTime() - zoneMs;
+}
+
+/**
+ * The one instant whose local time reads as `wall` (a local date-time, its fields stored as UTC).
+ * A local time a clock change skips does not exist, and one it repeats (the hour after the clocks go
+ * back) is ambiguous: both are UsageErrors that ask for a zone.
+ */
+function localTime(option: string, text: string, wall: number): number {
+  const DAY = 86_400_000;
+  // The offsets in force around that day (one clock change at most): each gives a candidate instant.
+  const offsets = new Set([wall - DAY, wall, wall + DAY].map((t) => new Date(t).getTimezoneOffset()));
+  const instants = [...new Set([...offsets].map((o) => wall + o * 60_000))].filter((t) => readsAs(t, wall)).sort((a, b) => a - b);
+  const zone = (t: number): string => {
+    const o = -new Date(t).getTimezoneOffset();
+    return `${o < 0 ? '-' : '+'}${String(Math.floor(Math.abs(o) / 60)).padStart(2, '0')}:${String(Math.abs(o) % 60).padStart(2, '0')}`;
+  };
+  if (instants.length === 0) {
+    throw new UsageError(`${option}: ${JSON.stringify(text)} does not exist in local time (a clock change skips it); give a zone (Z or ±hh:mm)`);
   }
-  t.setUTCFullYear(y, mo - 1, d);
-  t.setUTCHours(h, mi, s, frac);
-  return t.getTime() - zoneMs;
+  if (instants.length > 1) {
+    throw new UsageError(`${option}: ${JSON.stringify(text)} is ambiguous in local time (a clock change repeats it); give a zone: ${instants.map((t) => `${text}${zone(t)}`).join(' or ')}`);
+  }
+  return instants[0]!;
+}
+
+/** Whether instant `t` reads, in local time, as `wall` (a local date-time, its fields stored as UTC). */
+function readsAs(t: number, wall: number): boolean {
+  const a = new Date(t);
+  const b = new Date(wall);
+  return a.getFullYear() === b.getUTCFullYear() && a.getMonth() === b.getUTCMonth() && a.getDate() === b.getUTCDate()
+    && a.getHours() === b.getUTCHours() && a.getMinutes() === b.getUTCMinutes() && a.getSeconds() === b.getUTCSeconds();
 }
 
 function leapYear(y: number): boolean {
@@ -169,11 +208,22 @@ export function message(text: string): void {
   process.stderr.write(`${text}\n`);
 }
 
-/** Reports a usage error: the message, then the command's synopsis. */
-export function usageFailure(cmd: Command | null, why: string): number {
-  const synopsis = cmd === null ? 'Run "reactive-log --help" for usage.' : `Usage: ${cmd.usage.split('\n')[0]!}\nRun "reactive-log ${cmd.name} --help" for more.`;
+/**
+ * Reports a usage error: the message, then the synopsis of what `args` (the arguments after the
+ * command's name) ran: of a subcommand (`cursor reset`) when they name one, else every synopsis line
+ * of the command.
+ */
+export function usageFailure(cmd: Command | null, why: string, args: readonly string[] = []): number {
+  const synopsis = cmd === null ? 'Run "reactive-log --help" for usage.' : `Usage: ${synopses(cmd, args).join('\n       ')}\nRun "reactive-log ${cmd.name} --help" for more.`;
   message(`reactive-log${cmd === null ? '' : ` ${cmd.name}`}: ${why}\n${synopsis}`);
   return EXIT_USAGE;
+}
+
+/** The synopsis lines of `cmd` (its usage lines that begin with "reactive-log"), or the one of the subcommand `args` name. */
+function synopses(cmd: Command, args: readonly string[]): string[] {
+  const lines = cmd.usage.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('reactive-log '));
+  const sub = lines.filter((l) => args[0] !== undefined && l.startsWith(`reactive-log ${cmd.name} ${args[0]} `));
+  return sub.length === 1 ? sub : lines;
 }
 
 /** Whether a LogError is about the arguments (a path that is no log, an id no cursor can have): exit 2. */
@@ -187,8 +237,8 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
   try {
     return await cmd.run(args);
   } catch (e) {
-    if (e instanceof UsageError) return usageFailure(cmd, e.message);
-    if (isUsageLogError(e)) return usageFailure(cmd, `${e.message} (${e.code})`);
+    if (e instanceof UsageError) return usageFailure(cmd, e.message, args);
+    if (isUsageLogError(e)) return usageFailure(cmd, `${e.message} (${e.code})`, args);
     if (e instanceof LogError) {
       message(`reactive-log ${cmd.name}: ${e.message} (${e.code})`);
       return EXIT_FAILURE;
