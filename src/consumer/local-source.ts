@@ -40,6 +40,15 @@ export class LocalSource implements LogSource {
     return { limitOffset: readDurableHint(this.io, this.logId) ?? reader.nextOffset, strict: false };
   }
 
+  /**
+   * Reading the files without this process's writer (`visibility: 'written'`, no offset to stop at):
+   * the reader stops at the end of the files when a nonblocking call starts (LogReader.fixEnd).
+   */
+  fixEnd(reader: RecordReader, fixed: boolean): void {
+    if (!(reader instanceof LogReader)) return;
+    reader.fixEnd(fixed && this.visibility === 'written' && this.sharedControl() === null);
+  }
+
   fill(): false {
     return false;
   }

@@ -60,6 +60,11 @@ export interface LogSource {
   /** How far `reader` may read now. */
   readLimit(reader: RecordReader): ReadLimit;
   /**
+   * A synchronous engine's nonblocking call or iteration starts (`fixed`) or ends: while fixed,
+   * `reader` reads no further than the log's end at the start, also where readLimit() sets no offset.
+   */
+  fixEnd?(reader: RecordReader, fixed: boolean): void;
+  /**
    * Async engines: fetches what the log holds now, past `reader`, so read() can hand it out; resolves
    * false when there is nothing more. Synchronous engines: false (read() already sees everything).
    */

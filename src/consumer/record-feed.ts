@@ -115,17 +115,18 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /**
    * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
-   * `nonblocking` one hands out the records in the log now: on a local log its end is read here,
-   * and records appended meanwhile are left for the next call (a producer that keeps up would
-   * otherwise keep the call going). An async engine starts reading its end from the server here;
-   * fill() waits for it.
+   * `nonblocking` one hands out the records in the log now: on a local log its end is read here (an
+   * offset, or the files' end: fixEnd), and records appended meanwhile are left for the next call (a
+   * producer that keeps up would otherwise keep the call going). An async engine starts reading its
+   * end from the server here; fill() waits for it.
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
+    this.endFixed = nonblocking && this.source.synchronous;
+    if (this.endFixed) this.source.fixEnd?.(this.reader, true); // before the feed is taken: it may throw
     this.busy = true;
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
-    this.endFixed = nonblocking && this.source.synchronous;
     if (this.endFixed) {
       this.bound = this.source.readLimit(this.reader);
     } else if (nonblocking && this.source.refreshEnd !== undefined) {
@@ -143,6 +144,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     this.busy = false;
     this.endFixed = false;
     this.endRead = null;
+    this.source.fixEnd?.(this.reader, false);
     this.source.disarm();
     try {
       return this.syncCursor();

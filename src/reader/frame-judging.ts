@@ -4,7 +4,8 @@
  * In a sealed segment it is damage once read twice. In the newest segment of another process's log
  * (no limit) it is a frame still being written or a torn tail a crash left, unless durable.offset
  * names records at or past it (durable-check.ts) or a valid frame after it proves it was once whole
- * (storage/frame-scan.ts).
+ * (storage/frame-scan.ts). It also holds the end a nonblocking call fixed in the files (file-end.ts),
+ * past which the SegmentReader loads no frame.
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
@@ -12,6 +13,7 @@ import { findValidFrameAfter } from '../storage/frame-scan.js';
 import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
 import { segmentName } from '../segment/segment-files.js';
 import { DurableCheck } from './durable-check.js';
+import type { FileEnd } from './file-end.js';
 import type { FrameJudge } from './reader-contracts.js';
 import { SegmentReader } from './segment-reader.js';
 import { hasSegmentAfter } from './segment-list.js';
@@ -32,6 +34,10 @@ export class FrameJudging implements FrameJudge {
   private checkedInvalidSize = -1;
   /** durable.offset against invalid bytes and the end of the newest segment (durable-check.ts). */
   protected readonly durable: DurableCheck;
+  /** A nonblocking call's end in the files (LogReader.fixEnd), or null: none. */
+  protected fileEnd: FileEnd | null = null;
+  /** The SegmentReader stopped at `fileEnd` (atEnd): read() hands out nothing more. */
+  protected stoppedAtEnd = false;
 
   constructor(protected readonly io: FileIO, protected readonly dir: string) {
     this.segment = new SegmentReader(io, dir, this);
@@ -56,6 +62,23 @@ export class FrameJudging implements FrameJudge {
     const size = this.io.fsize(s.fd);
     if (size > s.framePosition && (this.published() || size === s.refillSize)) return this.invalid(why, s.refillSize);
     s.forgetChunk(); // the bytes may change (a frame being written, a torn tail being cut): read afresh
+    return false;
+  }
+
+  /**
+   * Whether byte `position` of the open segment lies past `fileEnd`: it was not in the files when the
+   * end was fixed (a segment newer than the end's, or past its size). FrameJudge: for the SegmentReader.
+   */
+  pastEnd(position: number): boolean {
+    const e = this.fileEnd;
+    if (e === null) return false;
+    const base = this.segment.baseOffset;
+    return base > e.base || (base === e.base && position >= e.position);
+  }
+
+  /** The SegmentReader stops at `fileEnd`: read() hands out nothing more. FrameJudge: for the SegmentReader. */
+  atEnd(): false {
+    this.stoppedAtEnd = true;
     return false;
   }
 

@@ -10,6 +10,7 @@
  * - no limit (another process tails the files): it reads the frames that are whole and valid and treats
  *   an incomplete or invalid last frame as not yet written, unless bytes or a newer segment follow it,
  *   which makes it damage.
+ * A nonblocking call also fixes the end of the files at its start (fixEnd): frames past it wait for the next call.
  *
  * It holds a SegmentReader (segment-reader.ts): the open segment file, its reads, frames and records,
  * and what this thread's reader caches let it skip (a frame checked before, the index); the directory
@@ -19,6 +20,7 @@
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
 import type { Message } from '../types.js';
+import { fileEndNow } from './file-end.js';
 import { FrameJudging } from './frame-judging.js';
 import { MAX_LISTINGS, vanished } from './segment-file.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
@@ -148,6 +150,21 @@ export class LogReader extends FrameJudging {
   }
 
   /**
+   * A nonblocking call starts (`fixed`) or ends: while fixed, read() stops at the end of the files as
+   * they are now (file-end.ts), whatever its limit: it hands out no record of a frame that ends past
+   * the newest segment's size now, nor of a newer segment. Those come once the end is lifted or fixed again.
+   */
+  fixEnd(fixed: boolean): void {
+    this.fileEnd = null;
+    if (!fixed) return;
+    try {
+      this.fileEnd = fileEndNow(this.io, this.dir, this.segment.baseOffset, this.segment.fd);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading the end of the log', this.dir);
+    }
+  }
+
+  /**
    * The next record below `limit`, or null if there is none yet. Throws ERR_LOG_CORRUPT for damage and
    * ERR_POSITION_EXPIRED when retention deleted the segment the reader needs next. `strict`: the limit
    * was published by the writer of this process, so every record below it must be in the files.
@@ -164,6 +181,7 @@ export class LogReader extends FrameJudging {
   private readFiles(limit: number, strict: boolean): Message | null {
     this.strict = strict;
     this.limit = limit;
+    this.stoppedAtEnd = false;
     const s = this.segment;
     for (;;) {
       if (s.nextOffset >= limit) return null;
@@ -177,6 +195,11 @@ export class LogReader extends FrameJudging {
         return m;
       }
       if (s.frameLeft > 0) return null;
+      if (this.stoppedAtEnd) {
+        // At the fixed end: the records durable.offset names must be there, as at the files' end.
+        this.checkDurableEnd();
+        return null;
+      }
       if (this.lookAgain) {
         // Damage suspected in a sealed segment: read its end again now, then judge.
         this.lookAgain = false;
@@ -231,6 +254,7 @@ export class LogReader extends FrameJudging {
       }
       throw LogError.corrupt(segmentName(s.baseOffset), s.framePosition, `${unread} bytes after the last valid frame of a sealed segment`);
     }
+    if (this.fileEnd !== null && s.nextOffset > this.fileEnd.base) return false; // newer than the fixed end
     try {
       this.openSegment(s.nextOffset); // skipBelowOffset carries over: opening does not change it
     } catch (e) {

@@ -1,8 +1,8 @@
 /**
  * What the reader's classes promise each other: the hint a pool lane passes on (where a reader
  * stands, checked again by whoever jumps to it), and the judge a SegmentReader asks when the bytes
- * where a frame should start are not a whole, valid frame (LogReader decides, knowing the segments
- * around it).
+ * where a frame should start are not a whole, valid frame, or whether a frame lies past the end it
+ * may read (LogReader decides, knowing the segments around it).
  */
 
 /** A frame boundary in a segment: a record offset and the file position of the frame that starts there. */
@@ -15,11 +15,18 @@ export interface ReaderHint {
   readonly base: number;
 }
 
-/** What the holder of a SegmentReader decides when the bytes at `framePosition` are not a whole, valid frame. */
+/**
+ * What the holder of a SegmentReader decides when the bytes at `framePosition` are not a whole, valid
+ * frame, and how far it may read.
+ */
 export interface FrameJudge {
   /** The frame runs past the end of the file: damage (throws), or not written yet (false). */
   notWhole(why: string): false;
   /** The bytes are not a valid frame: damage (throws), or a frame being written or a torn tail (false). */
   invalid(why: string, seenSize?: number): false;
+  /** Whether byte `position` of the open segment lies past the end the reader was given. */
+  pastEnd(position: number): boolean;
+  /** A frame runs past that end: it is left for a later read (false). */
+  atEnd(): false;
 }
 

@@ -195,10 +195,11 @@ export class SegmentReader {
     return { offset: this.#nextOffset++, data: this.chunk.buf.subarray(a.dataStart, end), timestamp: this.frameTimestampMs, key: a.key, headers: a.headers };
   }
 
-  /** Reads and checks the frame at `framePosition`. Returns false when there is none (yet). */
+  /** Reads and checks the frame at `framePosition`. False: there is none (yet), or it was not whole at the reader's end. */
   loadFrame(): boolean {
     this.window.close();
     for (;;) {
+      if (this.judge.pastEnd(this.#framePosition)) return this.judge.atEnd(); // none of it was in the file at the reader's end
       let at = this.#framePosition - this.chunk.position;
       if (at < 0 || at + FRAME_HEADER_BYTES > this.chunk.buf.byteLength) {
         if (!this.readVerifiedHeader() && !this.refill(FRAME_HEADER_BYTES)) return this.judge.notWhole('frame header is short');
@@ -221,7 +222,7 @@ export class SegmentReader {
         }
         // A window also when a seek lands on the frame's first record (a seek by time always does).
         const target = this.#skipBelowOffset > h.baseOffset || (this.#skipBelowOffset === h.baseOffset && this.file.isSeeking);
-        if (!passOver && target && this.loadWindow(h)) return true;
+        if (!passOver && target && !this.judge.pastEnd(frameEndPosition - 1) && this.loadWindow(h)) return true;
         if (!this.refill(h.frameBytes)) return this.judge.notWhole('frame runs past the end of the file');
         at = 0;
       }
@@ -232,6 +233,7 @@ export class SegmentReader {
       }
       const why = this.checkFrameInChunk(h, at);
       if (why !== null) return this.judge.invalid(why);
+      if (this.judge.pastEnd(this.#framePosition + h.frameBytes - 1)) return this.judge.atEnd(); // whole now, not at the reader's end
       this.#framePosition += h.frameBytes;
       this.#frameLeft = h.recordCount;
       this.recordPosition = at + FRAME_HEADER_BYTES;
