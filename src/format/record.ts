@@ -39,11 +39,12 @@ export const MAX_DEDUP_KEY_BYTES = 1_024;
  * ERR_RECORD_TOO_LARGE, and nothing is appended then.
  */
 export interface AppendOptions {
-  /** Bytes or a string (stored as UTF-8) that the application reads back as `Message.key`; up to 65,535 bytes. */
+  /** Bytes or a string (stored as UTF-8) that the application reads back as `Message.key`; up to 65,535 bytes (a detached Uint8Array: ERR_INVALID_OPTION). */
   readonly key?: Uint8Array | string;
   /**
    * String names and values, read back as `Message.headers` in the order given: at most 255 headers,
-   * names of 1 to 255 UTF-8 bytes, values of up to 65,535 bytes.
+   * names of 1 to 255 UTF-8 bytes, values of up to 65,535 bytes. A plain object (prototype
+   * `Object.prototype` or null): a Map, a class's instance or a Symbol-named property is refused.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -86,7 +87,41 @@ function notWellFormed(field: Field, header: string): LogError {
 
 /** Thrown inside encodeInto when the block outgrows the target's room; never leaves the encoder. */
 const NO_ROOM: unique symbol = Symbol('no room');
-const { hasOwnProperty } = Object.prototype;
+const { hasOwnProperty, propertyIsEnumerable } = Object.prototype;
+const { getOwnPropertySymbols } = Object;
+
+/** The target of the copy that checks an empty Uint8Array (see unusable()). */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * True when `bytes` cannot be read: its buffer was transferred away (detached), or a resizable buffer
+ * shrank below the view. Both read as byteLength 0, and copying them throws a TypeError, so only an
+ * empty view is checked: a record with bytes never pays for it.
+ */
+export function unusable(bytes: Uint8Array): boolean {
+  try {
+    NO_BYTES.set(bytes); // the same check a copy makes, on a target of zero bytes
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Object.prototype of another realm (node:vm, a test runner's context): a plain object made there has it. */
+function isObjectPrototype(proto: unknown): boolean {
+  if (typeof proto !== 'object' || proto === null || Object.getPrototypeOf(proto) !== null) return false;
+  const ctor: unknown = (proto as { constructor?: unknown }).constructor;
+  return typeof ctor === 'function' && ctor.name === 'Object' && (ctor as { prototype?: unknown }).prototype === proto;
+}
+
+/** Headers that are an object but not a plain one (a Map, a Date, a class's instance). */
+function notPlain(headers: object): LogError {
+  const ctor: unknown = (Object.getPrototypeOf(headers) as { constructor?: unknown }).constructor;
+  const name = typeof ctor === 'function' ? ctor.name : '';
+  const what = name !== '' && name !== 'Object' ? `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}` : 'an object with another prototype';
+  const hint = types.isMap(headers) ? ' (Object.fromEntries(map) makes one of a Map)' : '';
+  return invalid('headers', `must be a plain object (prototype Object.prototype or null) of string values, got ${what}${hint}`);
+}
 
 /**
  * Encodes append options into an attribute block: into a buffer it reuses (`encode`), or straight into
@@ -200,6 +235,8 @@ export class AttributeEncoder {
   private putKey(key: Uint8Array | string, at: number): number {
     if (typeof key === 'string') return this.putString(key, at, 2, MAX_KEY_BYTES, Field.KEY, '');
     if (!(key instanceof Uint8Array) && !types.isUint8Array(key)) throw invalid('key', `must be a Uint8Array or a string, got ${describe(key)}`);
+    // As for the data (ERR_INVALID_OPTION): a view whose buffer is gone reads as 0 bytes, and copying it throws a TypeError.
+    if (key.byteLength === 0 && unusable(key)) throw LogError.invalidOption('key', 'is a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
     if (key.byteLength > MAX_KEY_BYTES) throw tooLarge('key', key.byteLength, MAX_KEY_BYTES, 'MAX_KEY_BYTES');
     this.room(at + 2 + key.byteLength);
     putU16(this.out, key.byteLength, at);
@@ -211,6 +248,13 @@ export class AttributeEncoder {
   private putHeaders(headers: Readonly<Record<string, string>>, at: number): number {
     if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
       throw invalid('headers', `must be an object of string values, got ${describe(headers)}`);
+    }
+    // Only a plain object's own enumerable string-named properties are headers: anything else would be dropped unseen.
+    const proto: unknown = Object.getPrototypeOf(headers);
+    if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) throw notPlain(headers);
+    const symbols = getOwnPropertySymbols(headers);
+    for (let i = 0; i < symbols.length; i++) {
+      if (propertyIsEnumerable.call(headers, symbols[i]!)) throw invalid('headers', `has a header named by a Symbol (${String(symbols[i])}): header names are strings`);
     }
     let count = 0;
     let p = at + 1; // the count goes at `at`: within the room once a header was written after it

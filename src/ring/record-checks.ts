@@ -4,7 +4,7 @@
  */
 import { types } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
-import type { AppendOptions, AttributeEncoder } from '../format/record.js';
+import { unusable, type AppendOptions, type AttributeEncoder } from '../format/record.js';
 import { RECORD_HEADER_BYTES } from './layout.js';
 import { describe } from '../validate.js';
 
@@ -13,22 +13,7 @@ export function isBytes(v: unknown): v is Uint8Array {
   return v instanceof Uint8Array || types.isUint8Array(v);
 }
 
-/** The target of the copy that checks an empty Uint8Array (see unusable()). */
-const NO_BYTES = new Uint8Array(0);
-
-/**
- * True when `data` cannot be read: its buffer was transferred away (detached), or a resizable buffer
- * shrank below the view. Both read as byteLength 0, and copying them throws a TypeError, so only an
- * empty view is checked: a record with bytes never pays for it.
- */
-export function unusable(data: Uint8Array): boolean {
-  try {
-    NO_BYTES.set(data); // the same check the copy into the ring makes, on a target of zero bytes
-    return false;
-  } catch {
-    return true;
-  }
-}
+export { unusable };
 
 export function detached(): LogError {
   return LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
@@ -82,6 +67,11 @@ export function changedDedupKey(): LogError {
 /** A batch record whose options encode to another length when read a second time (a getter that answers otherwise). */
 export function changedOptions(i: number): LogError {
   return new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s key or headers changed between two reads (a getter that answers otherwise): nothing was appended`, { option: 'records' });
+}
+
+/** A batch record whose data's buffer a getter resized or detached after the batch was measured. */
+export function resizedData(i: number): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data changed size between measuring and copying the batch (a getter of a record's headers resized or detached its buffer): nothing was appended`, { option: 'records' });
 }
 
 /** A record past maxRecordBytes (`what`: which record). */

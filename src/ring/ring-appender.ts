@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
+import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 
 export type { AppenderHooks, BatchRecord } from './record-checks.js';
@@ -248,11 +248,11 @@ export class RingAppender {
         // Encoded again (the block of each record is not kept): options whose getters answer
         // otherwise the second time would no longer fit the room measured for them.
         if (this.attributes.encode(opts[i]!) !== attrLen) throw changedOptions(i);
-        // ...and a getter that resized the data's buffer leaves it another size than measured.
-        if (typeof d !== 'string' && (d.byteLength !== len - attrLen || (d.byteLength === 0 && unusable(d)))) throw changedOptions(i);
         this.attributes.copyTo(this.bytes, at + RECORD_HEADER_BYTES, attrLen);
       }
       if (typeof d === 'string') this.bytes.write(d, at + RECORD_HEADER_BYTES + attrLen, len - attrLen);
+      // A getter of this record's headers or an earlier one's may have resized or detached any record's data since it was measured.
+      else if (d.byteLength !== len - attrLen || (d.byteLength === 0 && unusable(d))) throw resizedData(i);
       else this.copier.copy(d, at + RECORD_HEADER_BYTES + attrLen);
       this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
       at += RECORD_HEADER_BYTES + len;
