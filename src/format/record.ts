@@ -44,7 +44,8 @@ export interface AppendOptions {
   /**
    * String names and values, read back as `Message.headers` in the order given: at most 255 headers,
    * names of 1 to 255 UTF-8 bytes, values of up to 65,535 bytes. A plain object (prototype
-   * `Object.prototype` or null): a Map, a class's instance or a Symbol-named property is refused.
+   * `Object.prototype` or null): a Map or a class's instance is refused; Symbol-named properties are
+   * not headers (as JSON.stringify leaves them out).
    */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -87,8 +88,7 @@ function notWellFormed(field: Field, header: string): LogError {
 
 /** Thrown inside encodeInto when the block outgrows the target's room; never leaves the encoder. */
 const NO_ROOM: unique symbol = Symbol('no room');
-const { hasOwnProperty, propertyIsEnumerable } = Object.prototype;
-const { getOwnPropertySymbols } = Object;
+const { hasOwnProperty } = Object.prototype;
 
 /** The target of the copy that checks an empty Uint8Array (see unusable()). */
 const NO_BYTES = new Uint8Array(0);
@@ -252,10 +252,6 @@ export class AttributeEncoder {
     // Only a plain object's own enumerable string-named properties are headers: anything else would be dropped unseen.
     const proto: unknown = Object.getPrototypeOf(headers);
     if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) throw notPlain(headers);
-    const symbols = getOwnPropertySymbols(headers);
-    for (let i = 0; i < symbols.length; i++) {
-      if (propertyIsEnumerable.call(headers, symbols[i]!)) throw invalid('headers', `has a header named by a Symbol (${String(symbols[i])}): header names are strings`);
-    }
     let count = 0;
     let p = at + 1; // the count goes at `at`: within the room once a header was written after it
     for (const name in headers) {
