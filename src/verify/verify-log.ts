@@ -30,10 +30,9 @@ const PRODUCER_LOCK = 'producer.lock';
  * Checks every segment (header, every frame's checksum and structure, the chain of offsets), every
  * index entry, every cursor file (both slots), `durable.offset` and the other files of `dir`. Read-only:
  * it takes no lock and writes nothing, and it works beside a live producer. Damage is reported, never
- * thrown; so is a segment of a newer format (a finding that makes the report not ok).
+ * thrown; so is a segment or a cursor file of a newer format (a finding that makes the report not ok).
  *
- * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails;
- *   `ERR_UNSUPPORTED_FORMAT` for a cursor file of a newer format.
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails.
  *
  * @example
  * ```ts
