@@ -48,15 +48,34 @@ function unlinkFile(io: FileIO, dir: string, name: string): void {
 }
 
 /**
+ * Refuses (ERR_LOG_CORRUPT, before anything is changed) a directory where a segment's temporary name
+ * (`<base>.seg.new`, listed in `names`) should be: recovery removes those files, and could not remove it.
+ */
+function refuseUnfinishedDirectories(io: FileIO, dir: string, names: readonly string[]): void {
+  for (const name of names) {
+    let fd: number;
+    try {
+      fd = io.open(join(dir, name), 'dir');
+    } catch {
+      continue; // not a directory (or gone): removable
+    }
+    io.close(fd);
+    throw LogError.corrupt(name, 0, 'a directory, not a regular file');
+  }
+}
+
+/**
  * Removes the temporary files of segments whose creation was interrupted (`<base>.seg.new`, listed in
- * `names`). They never hold a record: a segment is renamed into place before anything is written into it.
+ * `names`) that are still there. They never hold a record: a segment is renamed into place before
+ * anything is written into it.
  */
 function removeUnfinishedSegments(io: FileIO, dir: string, names: readonly string[], removed: string[]): void {
-  for (const name of names) {
+  const left = names.filter((name) => !removed.includes(name));
+  for (const name of left) {
     unlinkFile(io, dir, name);
     removed.push(name);
   }
-  if (names.length > 0) fsyncDir(io, dir);
+  if (left.length > 0) fsyncDir(io, dir);
 }
 
 /**
@@ -120,10 +139,13 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const listing = listLogDir(io, dir);
   let bases = listing.bases;
   refuseLostSegments(bases, durableHint, recordedStart);
+  refuseUnfinishedDirectories(io, dir, listing.newSegments);
+  const unfinished = listing.newSegments;
   const removed: string[] = [];
-  removeUnfinishedSegments(io, dir, listing.newSegments, removed);
   if (bases.length === 0) {
-    // A log never written (refuseLostSegments passed): it starts at 0.
+    // A log never written (refuseLostSegments passed): nothing is left to check, and it starts at 0.
+    // createSegment creates its temporary file exclusively: the leftovers go first.
+    removeUnfinishedSegments(io, dir, unfinished, removed);
     createSegment(io, dir, 0, nowMs);
     bases = [0];
   }
@@ -132,10 +154,11 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     retired = bases.filter((b) => b < recordedStart);
     bases = bases.filter((b) => b >= recordedStart);
   }
-  const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, removed);
+  const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed);
   const segments = inspectChain(io, dir, bases);
   const { info, activeIndex, truncated, formatVersion } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
   segments.push(info);
+  removeUnfinishedSegments(io, dir, unfinished, removed);
   removeLeftovers(io, dir, tornRoll, retired, removed);
   // Entries made durable before anything goes into them: a segment a roll renamed just before a crash.
   fsyncDir(io, dir);
@@ -151,13 +174,15 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
  * before it for another torn roll; found by the corruption properties). The only segment is started
  * again at once, unless durable.offset says it held records.
  */
-function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint: number | null, nowMs: number, removed: string[]): number | null {
+function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint: number | null, nowMs: number, unfinished: readonly string[], removed: string[]): number | null {
   if (bases.length > 1) return isTornRoll(io, dir, bases[bases.length - 1]!) ? bases.pop()! : null;
   const only = bases[0]!;
   if (!isTornRoll(io, dir, only)) return null;
   if (durableHint !== null && durableHint > only) {
     throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
   }
+  // Nothing is left to check: the leftovers go first (createSegment creates its temporary file exclusively).
+  removeUnfinishedSegments(io, dir, unfinished, removed);
   io.unlink(join(dir, segmentName(only)));
   removed.push(segmentName(only));
   createSegment(io, dir, only, nowMs);
