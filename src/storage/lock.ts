@@ -110,7 +110,8 @@ export type LockResult =
 /**
  * Tries to take the lock file at `path`, creating it if needed. Never waits. A failed system call is
  * ERR_IO (or ERR_DISK_FULL); something other than a regular file at `path` is ERR_LOG_CORRUPT, and
- * then nothing in the directory changed.
+ * then nothing in the directory changed. When writing the owner information fails, the file is
+ * removed while still locked (as a release does), so no empty or partial lock file is left behind.
  */
 export function acquireLock(io: FileIO, path: string): LockResult {
   installNativeLock();
@@ -121,11 +122,13 @@ export function acquireLock(io: FileIO, path: string): LockResult {
     } catch (e) {
       throw LogError.fromSystem(e, 'opening the lock file', path);
     }
+    let locked = false;
     try {
       if (!io.tryLock(fd)) {
         io.close(fd);
         return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
       }
+      locked = true;
       // The previous owner released (unlinked) the file between our open and our lock: the path
       // names another file now, or none. Locking a file nobody can find would prove nothing.
       if (!io.isSameFile(fd, path)) {
@@ -138,8 +141,10 @@ export function acquireLock(io: FileIO, path: string): LockResult {
       return { ok: true, lock: new HeldLock(io, path, fd) };
     } catch (e) {
       // The descriptor is still open on every path that throws (the returns and `continue` close it
-      // first); closing it also drops the lock if it was taken.
-      try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
+      // first). A taken lock is released as a holder releases it: the file goes while still locked,
+      // so no one can be holding it. Closing the descriptor drops the lock.
+      if (locked) new HeldLock(io, path, fd).release();
+      else try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
       throw LogError.fromSystem(e, 'taking the lock', path);
     }
   }
