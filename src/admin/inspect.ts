@@ -79,11 +79,28 @@ export function logOffsets(io: FileIO, dir: string): { bases: number[]; logStart
   const end = readLogBounds(io, dir).end;
   const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
   const producer = liveHolder(io, producerLockPath(dir));
-  const hint = readDurableHint(io, dir);
-  // No hint: nothing was synced since the directory was created, or it is a log of a closed producer
-  // whose hint was removed; with no producer alive, every whole frame in the files is all there is.
-  const durableOffset = Math.max(logStartOffset, Math.min(end, hint ?? (producer === null ? end : logStartOffset)));
+  const hint = durableHint(io, dir, producer !== null);
+  // No readable hint: the end of the whole frames in the files, as a consumer in another process
+  // takes it when it opens (consumer-start.ts), never the log start (a reset to 'latest' would
+  // rewind). With no producer alive, every whole frame there survived the last open's recovery; a
+  // live writer never leaves the file empty or short (durable-hint.ts), so only a file removed or
+  // damaged by hand stays unknown.
+  const durableOffset = Math.max(logStartOffset, Math.min(end, hint ?? end));
   return { bases, logStartOffset, nextOffset: end, durableOffset, producer };
+}
+
+/** Reads of durable.offset while a producer is alive, before it counts as unknown. */
+const HINT_READS = 3;
+
+/**
+ * durable.offset, null when unknown. While a producer is alive a read can meet its 12-byte rewrite
+ * half done (a checksum mismatch): the file is read again before it counts as unknown.
+ */
+function durableHint(io: FileIO, dir: string, producerAlive: boolean): number | null {
+  for (let i = 1; ; i++) {
+    const hint = readDurableHint(io, dir);
+    if (hint !== null || !producerAlive || i >= HINT_READS) return hint;
+  }
 }
 
 /** Each segment's size, record count and first timestamp (`end`: the log's end). */

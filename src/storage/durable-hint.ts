@@ -1,6 +1,7 @@
 /**
- * The writer's two small offset files, each rewritten in place and never fsynced (hints: a crash can
- * leave an older value, a torn one reads as unknown). Layout: u64 offset, u32 CRC-32 of those 8 bytes.
+ * The writer's two small offset files, each rewritten in place (never truncated) and never fsynced
+ * (hints: a crash can leave an older value, a torn one reads as unknown). Layout: u64 offset, u32
+ * CRC-32 of those 8 bytes.
  *
  * - `durable.offset`: how far the log is known fsynced, for readers in other processes (which do not
  *   share the producer's memory) and for recovery. The writer rewrites it after every fsync, after the
@@ -66,17 +67,27 @@ function readOffsetFile(io: FileIO, dir: string, file: string, what: string): nu
   }
 }
 
-/** The writer's handle on one of its offset files (created or truncated when opened). */
+/**
+ * The writer's handle on one of its offset files: created when missing, never truncated, so a reader
+ * in another process finds the value the last writer left until the first publish overwrites its 12
+ * bytes in place (an empty or short file would read as "unknown" meanwhile). A torn overwrite reads
+ * as unknown through the checksum.
+ */
 export class OffsetFileWriter {
   private fd: number;
   private readonly buf = Buffer.alloc(HINT_BYTES);
+  private trimmed = false;
 
   constructor(private readonly io: FileIO, dir: string, file: string) {
-    this.fd = io.open(join(dir, file), 'w');
+    this.fd = io.open(join(dir, file), 'r+c');
   }
 
   publish(offset: number): void {
     writeAll(this.io, this.fd, [encodeDurableHint(offset, this.buf)], 0);
+    if (this.trimmed) return;
+    // Bytes past the 12 (written by something else) go once the value is whole: never shorter than 12.
+    if (this.io.fsize(this.fd) > HINT_BYTES) this.io.ftruncate(this.fd, HINT_BYTES);
+    this.trimmed = true;
   }
 
   /** Closes the file once (a descriptor number is reused by the next open: never close it twice). */
