@@ -12,6 +12,7 @@ import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
+import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { listLogDir } from '../segment/segment-files.js';
 import { readDurableHint } from '../storage/durable-hint.js';
@@ -174,12 +175,14 @@ function lagOf(io: FileIO, dir: string, log: LogShape, committed: number): Curso
   const first = frameOf(io, dir, log.segments, from);
   const newest = frameOf(io, dir, log.segments, log.durableOffset - 1);
   // The bytes of the frames from the one holding `from` to the one holding the last durable record:
-  // records written after that (not durable yet) are no part of this lag, as in `records` and `ms`.
+  // records written after that (not durable yet) are no part of this lag, as in `records` and `ms`,
+  // nor are the headers of the segments they span (each segment's frames start after its header).
   let bytes = 0;
   if (first !== null) {
     const last = newest ?? { seg: log.segments.length - 1, end: log.segments.at(-1)!.bytes };
     for (let i = first.seg; i <= last.seg; i++) {
-      bytes += (i === last.seg ? last.end : log.segments[i]!.bytes) - (i === first.seg ? first.position : 0);
+      const to = i === last.seg ? last.end : log.segments[i]!.bytes;
+      bytes += Math.max(0, to - (i === first.seg ? first.position : SEGMENT_HEADER_BYTES));
     }
   }
   const ms = first !== null && newest !== null ? Math.max(0, newest.timestampMs - first.timestampMs) : 0;
