@@ -44,6 +44,13 @@ export interface CursorValue {
   readonly state: Uint8Array | null;
 }
 
+/** Removes a temporary file a failed write left (best effort: the failure that left it is what counts). */
+function removeQuietly(io: FileIO, path: string): void {
+  try {
+    io.unlink(path);
+  } catch { /* the caller reports the first failure */ }
+}
+
 /** Where the slot holding `sequence` lives: the two slots alternate. */
 function slotPosition(sequence: number): number {
   return (sequence % 2) * SLOT_BYTES;
@@ -184,8 +191,10 @@ export class CursorFile {
     if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing, path, false);
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;
+    let tmpLeft = false;
     try {
       const fd = io.open(tmp, 'w');
+      tmpLeft = true;
       try {
         // Sequence n lives in slot n % 2: the first commit (sequence 2) then writes the other slot.
         writeAll(io, fd, [encodeSlot(first)], slotPosition(first.sequence));
@@ -195,9 +204,11 @@ export class CursorFile {
       }
       // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
       io.rename(tmp, path);
+      tmpLeft = false;
       fsyncDir(io, dir);
       return new CursorFile(io, io.open(path, 'r+'), name, first, path, true);
     } catch (e) {
+      if (tmpLeft) removeQuietly(io, tmp);
       throw LogError.fromSystem(e, 'creating cursor', name);
     }
   }
