@@ -60,7 +60,7 @@ export class ConsumerCalls {
         this.feed.endPoolCall();
       }
     } finally {
-      this.feed.leave();
+      await this.feed.leave();
     }
   }
 
