@@ -22,7 +22,7 @@ import { FileSupply, type RecordSupply } from './pool-supply.js';
 import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 
 type TaskStop = NonNullable<PoolResult['stop']>;
-/** Why the round stopped its lanes before `endOffset`; the first reason wins. */
+/** Why the round stopped its lanes before `endOffset`: the first 'break' or error in log order, else the first reason. */
 type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
 /** How a round that returns stopped (an 'error' stop is thrown instead). */
 type RoundStop = Exclude<Stop, { kind: 'error' }>;
@@ -239,10 +239,10 @@ export class PoolRound {
       if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
       return;
     }
-    // A handler's error outranks a stop asked for meanwhile (close(), an abort) and a 'break' or an error at a
-    // later record: as without a pool, the call rejects with the first error in log order, where the cursor stops.
+    // As without a pool, the round stops at the first 'break' or error in log order (where the cursor stops),
+    // whichever answered first; a handler's error also outranks a stop asked for meanwhile (close(), an abort).
     const was = this.stop;
-    if (r.kind === 'error' && was !== null && (was.kind === 'closed' || was.kind === 'abort' || ((was.kind === 'break' || was.kind === 'error') && was.offset > r.offset))) this.stop = r;
+    if (was !== null && (was.kind === 'break' || was.kind === 'error' ? was.offset > r.offset : r.kind === 'error')) this.stop = r;
     this.stopAll(r);
   }
 
