@@ -84,23 +84,26 @@ export class ConsumerPool {
     });
   }
 
-  /** One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop. */
+  /**
+   * One processing call: rounds of PoolRound from the host's done offset until `max`, the end or a stop.
+   * A nonblocking call's later rounds keep `fixedEnd`, the end its first round read.
+   */
   async run(host: PoolHost, max: number | null, handlerUrl: string, blocking: boolean, opts: ResolvedPoolOptions,
-    retry: ResolvedRetry, deadLetters: DeadLetterSink): Promise<ProcessSummary> {
+    retry: ResolvedRetry, deadLetters: DeadLetterSink, fixedEnd: number | null = null): Promise<ProcessSummary> {
     if (this.startFailure !== null) throw this.startFailure;
     // As without a pool: `max` 0 is 'limit', then a signal already aborted is 'abort', before any worker starts.
     const none = (stoppedBy: ProcessSummary['stoppedBy']): ProcessSummary => ({ committed: 0, skipped: 0, retried: 0, stoppedBy });
     const aborted = (): boolean => opts.signal?.aborted === true;
     if (max === 0) return none('limit');
     if (aborted()) return none('abort');
-    if (!blocking) {
+    if (!blocking && fixedEnd === null) {
       const refreshed = host.refreshEnd(opts.signal);
       if (refreshed !== undefined) await refreshed;
       if (aborted()) return none('abort');
     }
     const originOffset = host.doneOffset();
     const limitOffset = max === null ? Number.MAX_SAFE_INTEGER : originOffset + max;
-    const endOffset = blocking ? limitOffset : Math.min(limitOffset, host.availableEndOffset());
+    const endOffset = blocking ? limitOffset : Math.min(limitOffset, fixedEnd ?? host.availableEndOffset());
     if (endOffset <= originOffset) {
       return none('end');
     }
@@ -118,8 +121,10 @@ export class ConsumerPool {
     const { summary, stop, moved } = round;
     if (moved && stop === null && !host.isClosed()) {
       // A new round from the first record not done, watching the new source (records finished
-      // out of order past it in this round come again: they were not committed).
-      const rest = await this.run(host, max === null ? null : max - summary.committed - summary.skipped, handlerUrl, blocking, opts, retry, deadLetters);
+      // out of order past it in this round come again: they were not committed). A nonblocking call
+      // still ends where it read the end at its start: records appended since are the next call's.
+      const rest = await this.run(host, max === null ? null : max - summary.committed - summary.skipped, handlerUrl, blocking, opts, retry, deadLetters,
+        blocking ? null : endOffset);
       return { committed: summary.committed + rest.committed, skipped: summary.skipped + rest.skipped, retried: summary.retried + rest.retried, stoppedBy: rest.stoppedBy };
     }
     summary.stoppedBy = stop?.kind === 'abort' ? 'abort' : stop?.kind === 'break' ? 'break'
