@@ -13,9 +13,10 @@ import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, type FrameHeader } from '../sr
 import { LogReader } from '../src/reader/log-reader.js';
 import { SEEK_READ_BYTES } from '../src/reader/segment-file.js';
 import {
-  COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, recordFrame, unsettledUntilMs,
-  segmentEntry, settled, wallNowMs,
+  COARSE_SETTLE_MARGIN_MS, MAX_CACHED_FRAMES, MIN_CACHED_FRAME_BYTES, SETTLE_MARGIN_MS, clearReaderCaches, frameMatches, markAtOrBefore,
+  recordFrame, unsettledUntilMs, segmentEntry, settled, wallNowMs,
 } from '../src/reader/verified-cache.js';
+import { slotCapacity, slotsInUse } from '../src/reader/frame-slots.js';
 import { nodeFileIO, readOnlyFileIO, type FileIO, type FileStamp } from '../src/storage/file-io.js';
 import { readIndex } from '../src/segment/offset-index.js';
 import { suite, prng, rejectsWith, tempDir } from './kit.js';
@@ -322,6 +323,41 @@ test('the cache is bounded: whole segments are evicted, least recently used firs
   recordFrame('/x/d.seg', stamp, wallNowMs(), 32, { ...frame(0), frameBytes: MIN_CACHED_FRAME_BYTES - 1 }, body, 0);
   assert.is(segmentEntry('/x/d.seg'), undefined, 'a frame under the floor is not kept');
   clearReaderCaches();
+});
+
+/** A frame of MIN_CACHED_FRAME_BYTES holding 15 records of 1,024 bytes with their length words, then one of 980. */
+const manyRecords: FrameHeader = { ...frame(0), recordCount: 16 };
+const manyBody = Buffer.alloc(MIN_CACHED_FRAME_BYTES);
+for (let i = 0; i < 16; i++) manyBody.writeUInt32LE(i < 15 ? 1020 : 976, FRAME_HEADER_BYTES + i * 1024);
+
+test('cached frames live in reused slots: an evicted segment frees them for the next frames and keeps none itself', () => {
+  clearReaderCaches();
+  const stamp = stampAt(Date.now() - 10_000);
+  const perSegment = MAX_CACHED_FRAMES / 4;
+  const position = (i: number) => 32 + i * MIN_CACHED_FRAME_BYTES;
+  for (let i = 0; i < perSegment; i++) recordFrame('/x/0.seg', stamp, wallNowMs(), position(i), { ...manyRecords, baseOffset: 16 * i }, manyBody, 0);
+  const first = segmentEntry('/x/0.seg')!;
+  const firstSlot = first.frames.get(position(0))!;
+  assert.equal(markAtOrBefore(firstSlot, 5), [4, FRAME_HEADER_BYTES + 4 * 1024], 'a record start is noted every 2 KiB');
+  // Eleven more segments: three times what the cache holds.
+  for (let seg = 1; seg < 12; seg++) {
+    for (let i = 0; i < perSegment; i++) recordFrame(`/x/${seg}.seg`, stamp, wallNowMs(), position(i), frame(seg * perSegment + i), body, 0);
+  }
+  assert.is(segmentEntry('/x/0.seg'), undefined, 'the first segment was evicted');
+  assert.is(first.frames.size, 0, 'an evicted entry keeps no frames: a reader still holding it trusts nothing from it');
+  assert.is(slotsInUse(), MAX_CACHED_FRAMES, 'each cached frame holds one slot, an evicted one none');
+  assert.is(slotCapacity(), MAX_CACHED_FRAMES, 'the slots never outgrow the bound');
+  for (let seg = 8; seg < 12; seg++) {
+    const e = segmentEntry(`/x/${seg}.seg`)!;
+    for (let i = 0; i < perSegment; i += 97) {
+      const slot = e.frames.get(position(i))!;
+      assert.ok(frameMatches(slot, frame(seg * perSegment + i)), `segment ${seg}, frame ${i}: its slot holds its header`);
+      assert.not.ok(frameMatches(slot, { ...manyRecords, baseOffset: 16 * i }), 'not the header of a frame that held the slot before');
+      assert.equal(markAtOrBefore(slot, 5), [0, FRAME_HEADER_BYTES], 'nor its record starts');
+    }
+  }
+  clearReaderCaches();
+  assert.is(slotsInUse(), 0, 'emptying the caches frees every slot');
 });
 
 test('a reader at the end of a segment being written stamps it about once per racy margin, not once per read', async () => {

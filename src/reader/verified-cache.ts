@@ -22,11 +22,13 @@
  *
  * Bounded: frames under MIN_CACHED_FRAME_BYTES are not kept (checking them costs about what a lookup
  * does), at most MAX_CACHED_FRAMES frames and MAX_CACHED_SEGMENTS segments are kept, and whole
- * segments are evicted, least recently used first.
+ * segments are evicted, least recently used first. The frames live in reused slots (frame-slots.ts):
+ * an evicted segment's slots take the next frames.
  */
-import { FRAME_HEADER_BYTES, FRAME_TRAILER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, type FrameHeader } from '../format/frame.js';
+import type { FrameHeader } from '../format/frame.js';
 import type { FileStamp } from '../storage/file-io.js';
 import type { IndexEntries } from '../segment/offset-index.js';
+import { clearSlots, freeSlot, slotMarkAtOrBefore, slotMatches, takeSlot } from './frame-slots.js';
 
 /** How far a file's times must lie behind the clock before a stamp of it is trusted to show changes. */
 export const SETTLE_MARGIN_MS = 100;
@@ -43,22 +45,18 @@ const NS_PER_S = 1_000_000_000n;
 export const MIN_CACHED_FRAME_BYTES = 16 * 1024;
 export const MAX_CACHED_FRAMES = 8192;
 export const MAX_CACHED_SEGMENTS = 512;
-/** Record starts are noted about every MARK_STRIDE_BYTES, at most MAX_MARKS_PER_FRAME per frame. */
-export const MARK_STRIDE_BYTES = 2048;
-const MAX_MARKS_PER_FRAME = 128;
 
-/** A frame that passed every check, as its header stood; `marks` holds pairs [record index, byte in frame]. */
-export interface VerifiedFrame {
-  readonly frameBytes: number;
-  readonly recordCount: number;
-  readonly baseOffset: number;
-  readonly crc: number;
-  readonly marks: Uint32Array;
-}
+/**
+ * A frame that passed every check: the slot (frame-slots.ts) holding its header fields as they stood
+ * and where every few KiB a record starts in it. Valid while its entry holds it: an entry that leaves
+ * the cache gives its slots back and is emptied.
+ */
+export type VerifiedFrame = number;
 
 /** What is known about one segment file while it keeps `stamp`. */
 export interface SegmentEntry {
   readonly stamp: FileStamp;
+  /** The verified frames by file position. */
   readonly frames: Map<number, VerifiedFrame>;
   index: IndexEntries | null;
   /** Its segment header was read and found valid after `stamp` was taken. */
@@ -85,7 +83,9 @@ let lastWallMs = 0;
 
 /** Empties every reader cache of this thread (tests; and when the wall clock steps back). */
 export function clearReaderCaches(): void {
+  for (const e of segments.values()) e.frames.clear();
   segments.clear();
+  clearSlots();
   frameCount = 0;
   clearListings();
 }
@@ -160,27 +160,26 @@ export function confirmed(path: string, entry: SegmentEntry, after: FileStamp): 
 
 export function dropSegment(path: string, entry: SegmentEntry): void {
   if (segments.get(path) !== entry) return;
-  segments.delete(path);
-  frameCount -= entry.frames.size;
+  forget(path, entry);
   readerStats.segmentsDropped++;
+}
+
+/** Takes the entry of `path` out of the cache, its frames' slots freed and its frame map emptied (a holder of it trusts nothing more). */
+function forget(path: string, e: SegmentEntry): void {
+  segments.delete(path);
+  frameCount -= e.frames.size;
+  for (const slot of e.frames.values()) freeSlot(slot);
+  e.frames.clear();
 }
 
 /** Whether `f` describes the frame whose header was just read. */
 export function frameMatches(f: VerifiedFrame, h: FrameHeader): boolean {
-  return f.frameBytes === h.frameBytes && f.recordCount === h.recordCount && f.baseOffset === h.baseOffset && f.crc === h.crc;
+  return slotMatches(f, h);
 }
 
 /** The last mark at or before record `k` of the frame (index in frame): [record index, byte in frame]. */
 export function markAtOrBefore(f: VerifiedFrame, k: number): [number, number] {
-  const m = f.marks;
-  let lo = 0;
-  let hi = m.length / 2 - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (m[2 * mid]! <= k) lo = mid;
-    else hi = mid - 1;
-  }
-  return [m[2 * lo]!, m[2 * lo + 1]!];
+  return slotMarkAtOrBefore(f, k);
 }
 
 /**
@@ -194,7 +193,7 @@ export function recordFrame(path: string, stamp: FileStamp, wallMs: number, fram
   if (e.frames.has(framePosition)) return;
   evict(e, 1);
   if (frameCount >= MAX_CACHED_FRAMES) return; // this segment alone fills the cache
-  e.frames.set(framePosition, { frameBytes: h.frameBytes, recordCount: h.recordCount, baseOffset: h.baseOffset, crc: h.crc, marks: marksOf(h, buf, at) });
+  e.frames.set(framePosition, takeSlot(h, buf, at, MAX_CACHED_FRAMES));
   frameCount++;
 }
 
@@ -224,24 +223,6 @@ function evict(keep: SegmentEntry, more: number): void {
   for (const [path, e] of segments) {
     if (frameCount + more <= MAX_CACHED_FRAMES && segments.size <= MAX_CACHED_SEGMENTS) return;
     if (e === keep) continue;
-    segments.delete(path);
-    frameCount -= e.frames.size;
+    forget(path, e);
   }
-}
-
-/** Record starts in a checked frame, about every MARK_STRIDE_BYTES (the record lengths are known good). */
-function marksOf(h: FrameHeader, buf: Uint8Array, at: number): Uint32Array {
-  const stride = Math.max(MARK_STRIDE_BYTES, Math.ceil(h.frameBytes / MAX_MARKS_PER_FRAME));
-  const v = new DataView(buf.buffer, buf.byteOffset + at, h.frameBytes - FRAME_TRAILER_BYTES);
-  const out: number[] = [0, FRAME_HEADER_BYTES];
-  let p = FRAME_HEADER_BYTES;
-  let nextMark = p + stride;
-  for (let i = 0; i < h.recordCount; i++) {
-    if (p >= nextMark) {
-      out.push(i, p);
-      nextMark = p + stride;
-    }
-    p += RECORD_LENGTH_BYTES + (v.getUint32(p, true) & RECORD_LENGTH_MASK);
-  }
-  return Uint32Array.from(out);
 }
