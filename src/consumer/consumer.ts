@@ -123,7 +123,7 @@ export class Consumer implements AsyncIterable<Message> {
    * the next record's frame and the newest one. During a worker-pool call, "the next record" is the
    * first record the pool has not finished (its workers read ahead of it). Reads segment headers and
    * two frame headers, never the records. On a backend, what each figure means there and how fresh it is: docs/jetstream.md.
-   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; `ERR_IO` when reading the log directory or a segment header fails.
    */
   lag(): CursorLag {
     if (this.feed.isReleased) throw LogError.closed('consumer');

@@ -2,10 +2,12 @@
  * The `lagThreshold` option of Consumer.open: once a second, while someone subscribes to
  * `reactive-log:lag`, the consumer measures its lag (Consumer.lag()) and publishes when it passes the
  * threshold (`above: true`) and when it is back under it (`above: false`); nothing per record, and
- * nothing at all while nobody subscribes.
+ * nothing at all while nobody subscribes. A check that fails (an I/O error reading the log) is
+ * reported as a process warning, `RL_LAG_CHECK_FAILED`, once per failure in a row with the same
+ * error, and the next check runs a second later as usual: only the consumer's close ends the watch.
  */
 import type { CursorLag, LagThreshold } from '../types.js';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError, isLogError } from '../errors.js';
 import { channels, publish, type LagEvent } from '../events.js';
 import { requireInt, requireObject } from '../validate.js';
 
@@ -27,6 +29,8 @@ export function resolveLagThreshold(v: unknown): LagThreshold | null {
 export class LagWatch {
   private above = false;
   private readonly timer: NodeJS.Timeout;
+  /** The code and message of the error the last check failed with (warned once), or null after a check that worked. */
+  private failed: string | null = null;
 
   constructor(
     private readonly threshold: LagThreshold,
@@ -49,14 +53,31 @@ export class LagWatch {
     let lag: CursorLag;
     try {
       lag = this.lag();
-    } catch {
-      this.stop(); // closed meanwhile
+    } catch (e) {
+      if (isLogError(e) && e.code === ErrorCode.LOG_CLOSED) {
+        this.stop(); // closed meanwhile
+        return;
+      }
+      this.warn(e);
       return;
     }
+    this.failed = null;
     const t = this.threshold;
     const above = (t.records !== undefined && lag.records > t.records) || (t.ms !== undefined && lag.ms > t.ms);
     if (above === this.above) return;
     this.above = above;
     publish(channels.lag, (): LagEvent => ({ logDir: this.logDir, consumer: this.consumer, above, lag, threshold: this.threshold }));
+  }
+
+  /** A check failed with `e`: a process warning, unless the check before failed with the same error. */
+  private warn(e: unknown): void {
+    const code = isLogError(e) ? e.code : (e as { code?: unknown } | null)?.code;
+    const message = e instanceof Error ? e.message : String(e);
+    const key = `${String(code)} ${message}`;
+    if (key === this.failed) return;
+    this.failed = key;
+    const who = this.consumer === null ? 'a nonTx consumer' : `consumer ${this.consumer}`;
+    process.emitWarning(`the lag check of ${who} of ${this.logDir} failed (${String(code)}: ${message}); reactive-log:lag is not published until a check works again (the next runs in ${LAG_CHECK_MS} ms)`,
+      { code: 'RL_LAG_CHECK_FAILED' });
   }
 }

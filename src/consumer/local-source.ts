@@ -4,6 +4,7 @@
  * control block; elsewhere from durable.offset and a watch of the directory. The reader is the
  * LogReader itself (no wrapper: its read() is the per-record call).
  */
+import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
 import type { CursorLag } from '../types.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -77,8 +78,9 @@ export class LocalSource implements LogSource {
     return b.limitOffset !== Infinity ? b.limitOffset : readLogBounds(this.io, this.logId).end;
   }
 
+  /** A failed read of the directory or a segment header is ERR_IO (ERR_DISK_FULL), never a plain Error. */
   lag(nextOffset: number, endOffset: number): CursorLag {
-    return lagBehind(this.io, this.logId, nextOffset, endOffset);
+    return coded('measuring the lag', () => lagBehind(this.io, this.logId, nextOffset, endOffset));
   }
 
   poolWindowBytes(): null {

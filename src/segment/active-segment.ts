@@ -10,7 +10,7 @@
  * active segment and creates the next (`ActiveSegment.create`).
  */
 import { join } from 'node:path';
-import { internalError } from '../errors.js';
+import { ErrorCode, LogError, internalError } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { writeAll, type FileIO } from '../storage/file-io.js';
 import { encodeIndexEntries, type IndexEntries } from './offset-index.js';
@@ -126,10 +126,34 @@ export class ActiveSegment {
     this.lastEntryPosition = position;
   }
 
-  /** fdatasync the data file: every byte written so far is durable when it returns. */
+  /**
+   * fdatasync the data file, then check that it is still the log's file (checkLinked): every byte
+   * written so far is durable, in the log directory, when it returns.
+   */
   sync(): void {
     this.io.fdatasync(this.fd);
+    this.checkLinked();
     this.durablePosition = this.endPosition;
+  }
+
+  /**
+   * Throws ERR_LOG_CORRUPT unless the segment's path still names the file open here (same device and
+   * inode): the log directory or the segment file was removed, renamed or replaced under the producer,
+   * and what the writer wrote through its descriptor is in no file of the log. A failed check is
+   * ERR_IO. An fstat and a stat: the writer makes it after each fdatasync and at close, never per append.
+   */
+  checkLinked(): void {
+    let linked: boolean;
+    try {
+      linked = this.io.isSameFile(this.fd, this.path);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'checking that the active segment is still in the log directory', this.path);
+    }
+    if (!linked) {
+      throw new LogError(ErrorCode.LOG_CORRUPT,
+        `${this.path} is no longer the active segment's file: the log directory or the file was removed, renamed or replaced while the producer had it open; records written to it since its last check are in no file of the log`,
+        { file: this.path });
+    }
   }
 
   /** fdatasync the index file (its entries are derived data: recovery rebuilds what a crash lost). */

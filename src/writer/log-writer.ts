@@ -261,7 +261,7 @@ export class LogWriter {
     if (due) this.sync();
   }
 
-  /** fdatasync the active segment, then publish: invariant 1, durable only after the fsync returned. */
+  /** fdatasync the active segment (which checks it is still linked), then publish: invariant 1, durable only after the fsync returned. */
   private sync(): void {
     if (this.durableOffset >= this.writtenOffset && !this.segment.unsynced) return;
     const t = performance.now();
@@ -328,6 +328,7 @@ export class LogWriter {
   /** Close: everything is drained (the caller checked); fsync data and index, close the files. CLOSED unless `failed`. */
   private finish(failed = false): void {
     this.sync();
+    this.segment.checkLinked(); // also when nothing was left to fsync: close() resolves only over files the log still holds
     this.behind.settle(this.segment);
     this.behind.stop();
     this.segment.syncIndex();
