@@ -6,10 +6,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { LogError } from '../errors.js';
-import { I32, State, wakeWriter, type ControlViews } from '../ring/layout.js';
+import { I32, I64, State, failureError, loadOffset, wakeWriter, type ControlViews } from '../ring/layout.js';
 import type { HeldLock } from '../storage/lock.js';
 import type { FunnelServer } from '../funnel/server.js';
-import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit, type ClosesAtExit } from './exit-hook.js';
+import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit, reportAtExit, type ClosesAtExit } from './exit-hook.js';
 import { unregisterProducer, type LocalProducer } from './registry.js';
 import type { SharedAppends } from './shared-appends.js';
 import type { DurableWaiter } from './durable-wait.js';
@@ -97,22 +97,28 @@ export class ProducerShutdown implements ClosesAtExit {
 
   /**
    * Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done.
+   * A failed log (now or earlier) or the bound running out is reported (stderr, exit code 1).
    * @internal
    */
   closeAtExit(): void {
     forgetAtExit(this);
     this.p.funnel()?.stop();
     this.requestClose(false);
-    const i32 = this.p.c.i32;
+    const c = this.p.c;
     const deadline = Date.now() + EXIT_DRAIN_MS;
+    let state: number;
     for (;;) {
-      const seq = Atomics.load(i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
-      const state = Atomics.load(i32, I32.STATE);
+      const seq = Atomics.load(c.i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
+      state = Atomics.load(c.i32, I32.STATE);
       if (state === State.CLOSED || state === State.FAILED || Date.now() > deadline) break;
-      Atomics.wait(i32, I32.DURABLE_SEQ, seq, 50);
+      Atomics.wait(c.i32, I32.DURABLE_SEQ, seq, 50);
     }
     unregisterProducer(this.p.realDir, this.p.local);
     this.p.lock.release();
+    if (state === State.CLOSED) return;
+    // The writer's message with the details is not delivered while the process exits: the code is in shared memory.
+    const failure = state !== State.FAILED ? null : this.p.link.failure ?? { code: failureError(c) };
+    reportAtExit({ logDir: this.p.realDir, failure, nextOffset: this.p.local.nextOffset(), durableOffset: loadOffset(c, I64.DURABLE_OFFSET) });
   }
 
   private async doClose(): Promise<void> {

@@ -18,6 +18,11 @@ import { channels, publish, type RetentionEvent, type RollEvent, type WriterFail
 export class WriterLink {
   /** The writer's error, once it failed (with the details of its message when that arrived). */
   failure: LogError | null = null;
+  /**
+   * `failure` is the stand-in destroy() took from shared memory (code only): the writer's `failed`
+   * message, with the details, replaces it; the thread's exit settles it when that message never came.
+   */
+  private failurePending = false;
   /** Resolves with the writer's error when it fails; never settles otherwise (destroy() is not a failure). */
   readonly failed: Promise<LogError>;
   /** Resolves when the thread has exited, whatever the cause. */
@@ -54,6 +59,8 @@ export class WriterLink {
     worker.on('error', (e) => this.markFailed(new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed: ${e.message}`, {}, { cause: e })));
     this.exited = new Promise((resolve) => worker.once('exit', () => {
       this.gone = true;
+      // The writer's messages are delivered before its exit: a stand-in still here never gets its details.
+      if (this.failurePending) this.settlePendingFailure();
       this.failureReported();
       // Answers the thread posted before it exited are delivered first; the calls left unanswered
       // settle a turn later, after comlink's promise callbacks have run for those answers.
@@ -112,10 +119,14 @@ export class WriterLink {
 
   /**
    * destroy() stops the thread on purpose: a failure already in shared memory stays this link's
-   * error; the log is marked FAILED (appends stop, every waiter wakes); nobody waits for details.
+   * error (its details replace it when the writer's message comes before the thread's exit); the log
+   * is marked FAILED (appends stop, every waiter wakes); nobody waits for details.
    */
   markDestroyed(): void {
-    this.failure ??= this.failureFromState();
+    if (this.failure === null) {
+      this.failure = this.failureFromState();
+      this.failurePending = this.failure !== null && this.failure.code !== ErrorCode.PRODUCER_STALLED;
+    }
     this.destroyed = true;
     failLog(this.c, FailureCode.DESTROYED);
     this.failureReported();
@@ -140,7 +151,8 @@ export class WriterLink {
   private onMessage(m: WriterToMain): void {
     switch (m.type) {
       case 'failed':
-        this.failure ??= new LogError(m.code, m.message, m.details);
+        if (this.failure === null || this.failurePending) this.failure = new LogError(m.code, m.message, m.details);
+        this.failurePending = false;
         this.failureReported();
         this.announce(this.failure);
         return;
@@ -165,6 +177,14 @@ export class WriterLink {
     this.markFailed(new LogError(ErrorCode.INTERNAL, `internal invariant broken: the writer thread posted ${what}`));
     this.failureReported();
     void this.worker.terminate();
+  }
+
+  /** destroy() stopped the thread before the writer's `failed` message: announce the failure without its details. */
+  private settlePendingFailure(): void {
+    this.failurePending = false;
+    const code = this.failure?.code ?? ErrorCode.WRITER_FAILED;
+    this.failure = new LogError(code, 'the writer thread stopped after an error; destroy() stopped the thread before it reported the details');
+    this.announce(this.failure);
   }
 
   /** Resolves `failed` and publishes reactive-log:writer-failure, once. */
