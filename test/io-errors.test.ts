@@ -59,12 +59,16 @@ test('a failure while idle (retention cannot unlink a segment): a new flush() re
   // Every appended record is durable before the failure, so the durable offset already covers
   // nextOffset: flush() must still report the stopped writer, as append() and producer.error do.
   const logDir = tempDir();
+  // Armed once the records are durable: on a slow machine retention (maxFileAge 50 ms) can reach a
+  // segment before flush() resolves, and the failure would not be the idle one this test is about.
+  const arm = join(tempDir(), 'arm');
   const rule = { op: 'unlink', path: '\\.seg$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EIO' } } as const;
-  const p = await withFaults({ rules: [rule] },
+  const p = await withFaults({ rules: [rule], arm },
     () => Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: null, maxFileAge: 50 }));
   for (let i = 0; i < 40; i++) p.append(`r${i}-${'x'.repeat(60)}`);
   await p.flush();
   assert.is(p.durableOffset, 40);
+  writeFileSync(arm, '');
   await waitFor(() => p.error !== null, 'retention to fail on the oldest segment');
   assert.is(p.error?.code, 'ERR_IO');
   throwsWith(() => p.append('more'), 'ERR_IO');
