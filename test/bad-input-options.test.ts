@@ -159,6 +159,37 @@ test('Producer.open on a path that is a file, or runs through one: ERR_INVALID_O
   await rejectsWith(() => verifyLog(file), 'ERR_INVALID_OPTION');
 });
 
+test('Producer.open on a directory that holds no log (not empty): ERR_INVALID_OPTION naming logDir, the directory byte-identical; an empty, a missing or a log directory with foreign files opens', async () => {
+  const home = tempDir();
+  writeFileSync(join(home, 'notes.txt'), 'my own notes');
+  mkdirSync(join(home, 'photos'));
+  writeFileSync(join(home, '123.seg'), 'not a segment name'); // named like one, but not <20 digits>.seg
+  const before = digestDir(home);
+  for (const extra of [{}, { acceptConnections: true }]) {
+    const err = await rejectsWith(() => Producer.open({ logDir: home, ...extra }), 'ERR_INVALID_OPTION');
+    namesOption(err, 'logDir', JSON.stringify(extra));
+    assert.match(err.message, 'not a log directory');
+    assert.ok(err.message.includes(home), err.message);
+    assert.is(digestDir(home), before, 'nothing written: no segment, no durable.offset, no producer.lock');
+  }
+
+  // An empty directory starts a log; a missing one is created; a log with foreign files beside its
+  // own opens (its own entries make it a log).
+  const empty = tempDir();
+  const missing = join(tempDir(), 'new', 'log');
+  for (const logDir of [empty, missing]) {
+    const p = await Producer.open({ logDir });
+    p.append('r0');
+    await p.close();
+    assert.equal((await readRecords(logDir)).map((r) => r.text), ['r0'], logDir);
+  }
+  writeFileSync(join(empty, 'notes.txt'), 'an operator left this here');
+  const p = await Producer.open({ logDir: empty });
+  assert.is(p.append('r1'), 1);
+  await p.close();
+  assert.equal((await readRecords(empty)).map((r) => r.text), ['r0', 'r1']);
+});
+
 test('Producer.open where mkdir answers ENOENT under a parent that exists (/proc): ERR_IO at once (a recursive mkdir there never returns)', async () => {
   if (!existsSync('/proc/self')) return; // no /proc here
   for (const logDir of [`/proc/rlog-${process.pid}`, `/proc/rlog-${process.pid}/a/b`]) {

@@ -1,12 +1,12 @@
 /**
  * `demo` keeps its streams apart: the summary on stdout, progress and what went wrong on stderr. A
- * `--dir` that is no log directory (a file) is a usage error (exit code 2, the usage line on stderr,
- * nothing on stdout), and a stdout that cannot be written (ENOSPC) ends with exit code 1 and one
- * message.
+ * `--dir` that is no log directory (a file, or a directory that is not empty and holds none of a
+ * log's files) is a usage error (exit code 2, the usage line on stderr, nothing on stdout, nothing
+ * written there), and a stdout that cannot be written (ENOSPC) ends with exit code 1 and one message.
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir } from './kit.js';
 import { CLI, cli, killCliProcesses } from './cli-kit.js';
@@ -33,6 +33,17 @@ test('--dir naming a file: exit 2, the reason and the usage line on stderr, noth
   assert.is(r.stdout, '');
   assert.match(r.stderr, /^reactive-log demo: .*ERR_INVALID_OPTION/m);
   assert.match(r.stderr, /^Usage: reactive-log demo/m);
+});
+
+test('--dir naming a directory that holds no log (not empty): exit 2, the reason and the usage line on stderr, nothing written there', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'notes.txt'), 'mine');
+  const r = cli('demo', '--dir', dir, '--records', '10');
+  assert.is(r.status, 2, r.stderr);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /^reactive-log demo: .*not a log directory.*\(ERR_INVALID_OPTION\)$/m);
+  assert.match(r.stderr, /^Usage: reactive-log demo/m);
+  assert.equal(readdirSync(dir), ['notes.txt']);
 });
 
 test('stdout on a full disk: exit 1, the failure said once', () => {

@@ -1,13 +1,15 @@
 /**
  * Where dead letters go: a retry.deadLetterDir that is the log being consumed, or lies inside it, is
- * refused with ERR_INVALID_OPTION (the call would read its own dead letters back without end); the
- * default dead-letter log of logDir '.' is made next to the log directory, not inside it.
+ * refused with ERR_INVALID_OPTION (the call would read its own dead letters back without end); one
+ * that is somebody else's directory (not empty, none of a log's files) is refused at the first dead
+ * letter with ERR_INVALID_OPTION naming retry.deadLetterDir, nothing written there; the default
+ * dead-letter log of logDir '.' is made next to the log directory, not inside it.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Whence, verifyLog } from '../dist/index.js';
-import { suite, logOf, rejectsWith, readTexts } from './kit.js';
+import { suite, digestDir, logOf, rejectsWith, readTexts, tempDir } from './kit.js';
 
 const test = suite('dead-letter-dir');
 
@@ -27,6 +29,23 @@ test('a deadLetterDir that is the log directory, or inside it, is refused', asyn
   } finally {
     await (opened as Consumer | null)?.close();
   }
+});
+
+test('a deadLetterDir that holds no log (not empty): the first dead letter fails with ERR_INVALID_OPTION naming retry.deadLetterDir, nothing written there or committed', async () => {
+  const logDir = await logOf(2);
+  const home = tempDir();
+  writeFileSync(join(home, 'notes.txt'), 'mine');
+  const before = digestDir(home);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('dl'), retry: { maxAttempts: 1, deadLetterDir: home } });
+  try {
+    const err = await rejectsWith(c.nonblockingProcess(null, () => 'retry'), 'ERR_INVALID_OPTION');
+    assert.is((err as Error & { details?: { option?: string } }).details?.option, 'retry.deadLetterDir', err.message);
+    assert.match(err.message, 'not a log directory');
+    assert.is(c.committedOffset, 0, 'the record that found no dead-letter log is not committed');
+  } finally {
+    await c.close();
+  }
+  assert.is(digestDir(home), before);
 });
 
 test("logDir '.': the default dead-letter log is created next to the log, not inside it", async () => {

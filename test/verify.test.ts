@@ -2,7 +2,7 @@
  * verifyLog and `reactive-log verify`: a clean log reports no finding; each kind of damage is found
  * with its file and byte position; torn tails and leftovers are warnings; the verdict agrees with what
  * recovery does with the same bytes; and the directory is byte-identical afterwards every time
- * (clean, damaged, with a live producer).
+ * (clean, damaged, with a live producer). A directory that holds no log (not empty) is bad usage.
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -391,6 +391,30 @@ test('beside a live producer whose retention deleted a listed segment between tw
       await p.close();
     }
   });
+});
+
+test('a directory that holds no log (not empty): ERR_INVALID_OPTION naming dir from verifyLog, exit 2 from the CLI; an empty directory verifies OK', async () => {
+  const home = tempDir();
+  writeFileSync(join(home, 'notes.txt'), 'mine');
+  mkdirSync(join(home, 'photos'));
+  const before = digestDir(home);
+  const err = await rejectsWith(() => verifyLog(home), 'ERR_INVALID_OPTION');
+  assert.is((err as Error & { details?: { option?: string } }).details?.option, 'dir');
+  assert.match(err.message, 'not a log directory');
+  for (const dir of [home, '/etc']) {
+    const r = spawnSync(process.execPath, [CLI, 'verify', dir], { encoding: 'utf8' });
+    assert.is(r.status, 2, `${dir}: ${r.stdout}${r.stderr}`);
+    assert.is(r.stdout, '');
+    assert.match(r.stderr, /^reactive-log verify: .*not a log directory.*\(ERR_INVALID_OPTION\)$/m);
+  }
+  assert.is(digestDir(home), before);
+
+  // An empty directory is a log no producer has written yet: no damage, one warning.
+  const empty = tempDir();
+  const report = await verifyLog(empty);
+  assert.equal({ ok: report.ok, findings: report.findings.map((f) => f.kind) }, { ok: true, findings: ['no-segments'] });
+  const r = spawnSync(process.execPath, [CLI, 'verify', empty], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
 });
 
 test('bad usage: ERR_INVALID_OPTION from verifyLog, exit 2 from the CLI, nothing created', async () => {

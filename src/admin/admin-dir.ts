@@ -1,6 +1,6 @@
 /** The log directory an admin call names: checked before anything is read, and never created. */
 import { realLogDir } from '../consumer/consumer-start.js';
-import { requireLogDirectory } from '../consumer/log-dir.js';
+import { requireLogDirectory } from '../storage/log-dir.js';
 import type { FileIO } from '../storage/file-io.js';
 import { LogError } from '../errors.js';
 import { requireLogDir } from '../validate.js';

@@ -8,7 +8,8 @@ export const demoCommand: Command = {
   Append records to a log while a consumer in the same process reads them back;
   shows progress, verifies every record, prints a summary. Running it again on
   the same directory continues the same log.
-  --dir <path>      log directory, created if missing (default: ${DEMO_DEFAULTS.dir})
+  --dir <path>      log directory, created if missing; an existing one must hold
+                    a log or be empty (default: ${DEMO_DEFAULTS.dir})
   --records <n>     records to append in this run (default: ${DEMO_DEFAULTS.records.toLocaleString('en-US')})`,
   async run(args) {
     const { values, positionals: got } = parse(args, { dir: { type: 'string' }, records: { type: 'string' } });

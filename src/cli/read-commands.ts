@@ -5,6 +5,7 @@
 import { adminLogDir } from '../admin/admin-dir.js';
 import { logOffsets } from '../admin/inspect.js';
 import { Consumer } from '../consumer/consumer.js';
+import { ErrorCode } from '../errors.js';
 import { fileIO } from '../storage/file-io.js';
 import { ConsumerStyle, Whence, type Message } from '../types.js';
 import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
@@ -64,7 +65,7 @@ export const dumpCommand: Command = {
     const count = values.count === undefined ? null : wholeNumber('--count', values.count);
     const end = await logEnd(dir!);
     if (from !== null && from > end) {
-      message(`reactive-log dump: --from ${from} lies past the end of the log (its next offset is ${end})`);
+      message(`reactive-log dump: --from ${from} lies past the end of the log, whose next offset is ${end} (${ErrorCode.INVALID_OPTION})`);
       return EXIT_FAILURE;
     }
     await printRecords(dir!, whence, end, count, values.json === true);
@@ -82,10 +83,11 @@ export const getCommand: Command = {
     if (await helped(this, values)) return 0;
     const [dir, offsetText] = positionals(got, ['dir', 'offset']);
     const offset = wholeNumber('<offset>', offsetText!);
-    // Past the end, Consumer.open would refuse its position as an invalid option: say it as get does at the end.
+    // Past the end, Consumer.open would refuse its position as an invalid option: say it as get does at
+    // the end, with the code Consumer.open gives.
     const m = offset > await logEnd(dir!) ? undefined : await recordAt(dir!, offset);
     if (m === undefined) {
-      message(`reactive-log get: no record at offset ${offset} (it is past the end of the log)`);
+      message(`reactive-log get: no record at offset ${offset}: it is past the end of the log (${ErrorCode.INVALID_OPTION})`);
       return EXIT_FAILURE;
     }
     await out(recordLine(m, values.json === true));

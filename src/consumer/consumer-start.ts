@@ -19,7 +19,7 @@ import { segmentBases, segmentBasesHint } from '../reader/segment-list.js';
 import { requireInt } from '../validate.js';
 import type { ResolvedConsumerOptions } from './consumer-options.js';
 import type { StartPlan } from './start-plan.js';
-import { requireLogDirectory } from './log-dir.js';
+import { requireLogDirectory } from '../storage/log-dir.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
 const MAX_START_ATTEMPTS = 5;

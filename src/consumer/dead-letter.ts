@@ -106,6 +106,10 @@ export class DeadLetterSink {
       if (e instanceof LogError && e.code === ErrorCode.LOG_LOCKED) {
         throw new LogError(ErrorCode.LOG_LOCKED, `the dead-letter log ${this.dir} is held by another producer: give each consumer its own retry.deadLetterDir`, e.details, { cause: e });
       }
+      // A file, or somebody else's directory: named as the option the user gave.
+      if (e instanceof LogError && e.code === ErrorCode.INVALID_OPTION && e.details.option === 'logDir') {
+        throw LogError.invalidOption('retry.deadLetterDir', e.message.replace('invalid option "logDir": ', ''), { cause: e });
+      }
       throw e;
     }
   }

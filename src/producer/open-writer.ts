@@ -9,6 +9,7 @@ import { checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, type SharedLog } from '../ring/layout.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
@@ -41,6 +42,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   }
   // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
   const realDir = realpathSync.native(opts.logDir);
+  // Somebody else's files (a directory not empty, holding none of a log's): refused before the lock is written.
+  requireLogDirectory(io, realDir, opts.logDir);
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
   const lockPath = producerLockPath(realDir);
   const taken = acquireLock(io, lockPath);

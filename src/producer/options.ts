@@ -62,7 +62,10 @@ export const SyncPolicy = {
  * or a value of the wrong type or out of range, fails the open with `ERR_INVALID_OPTION` naming it.
  */
 export interface ProducerOptions {
-  /** The log directory; created if missing. Required. */
+  /**
+   * The log directory; created if missing. Required. An existing one must hold a log or be empty: a
+   * directory that is not empty and holds none of a log's files is `ERR_INVALID_OPTION`.
+   */
   logDir: string;
   /**
    * How the writer makes records durable.

@@ -69,11 +69,12 @@ export class Producer {
    *
    * @param options - The log directory and the options; every one but `logDir` has a default.
    * @throws {@link LogError} `ERR_INVALID_OPTION` for an option unknown, of the wrong type or out of
-   *   range, or a `logDir` that names (or passes through) a file; `ERR_LOG_LOCKED` while another live
-   *   producer (in any process, thread or copy of the module) holds the directory; `ERR_LOG_CORRUPT`
-   *   when recovery finds damage that is not a torn tail; `ERR_UNSUPPORTED_FORMAT` for a segment of a
-   *   newer format (nothing is changed); `ERR_IO` or `ERR_DISK_FULL` when creating, reading or
-   *   recovering the files fails; `ERR_WRITER_FAILED` when the writer thread fails to start.
+   *   range, a `logDir` that names (or passes through) a file, or a directory not empty that holds
+   *   none of a log's files (nothing is written there); `ERR_LOG_LOCKED` while another live producer
+   *   (in any process, thread or copy of the module) holds the directory; `ERR_LOG_CORRUPT` when
+   *   recovery finds damage that is not a torn tail; `ERR_UNSUPPORTED_FORMAT` for a segment of a newer
+   *   format (nothing is changed); `ERR_IO` or `ERR_DISK_FULL` when creating, reading or recovering
+   *   the files fails; `ERR_WRITER_FAILED` when the writer thread fails to start.
    *
    * @example
    * ```ts

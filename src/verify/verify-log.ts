@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
-import { isLogFile } from '../consumer/log-dir.js';
+import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { requireObject } from '../validate.js';
@@ -32,7 +32,10 @@ const PRODUCER_LOCK = 'producer.lock';
  * it takes no lock and writes nothing, and it works beside a live producer. Damage is reported, never
  * thrown; so is a segment or a cursor file of a newer format (a finding that makes the report not ok).
  *
- * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory; `ERR_IO` when listing it fails.
+ * An empty directory is a log no producer has written yet: its report is ok, with a warning.
+ *
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory, or is a directory that
+ *   is not empty and holds none of a log's files (somebody else's directory); `ERR_IO` when listing it fails.
  *
  * @example
  * ```ts
@@ -54,7 +57,9 @@ export async function verifyLog(dir: string, options: VerifyOptions = {}): Promi
   if (!isDir) throw LogError.invalidOption('dir', `no log directory at ${abs}`);
   const onProgress = (requireObject('options', options) as VerifyOptions).onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw LogError.invalidOption('onProgress', 'expected a function');
-  return verifyDir(readOnlyFileIO(await fileIO()), abs, onProgress);
+  const io = readOnlyFileIO(await fileIO());
+  requireLogDirectory(io, abs, abs, 'dir');
+  return verifyDir(io, abs, onProgress);
 }
 
 /** What `verifyLog` takes beside the directory. */

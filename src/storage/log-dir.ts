@@ -1,0 +1,50 @@
+/**
+ * Telling a log directory from somebody else's before a producer, a consumer or an admin call opens
+ * it. A log keeps segments, their indexes, `durable.offset`, `start.offset`, `producer.lock`,
+ * `producer.sock` and `cursors/` (and what an interrupted roll leaves: `<base>.seg.new`).
+ * A directory holding at least one of them is a log; an empty one is a log nobody has written yet
+ * (a producer starts it there; a consumer may wait there for its producer). Anything else is refused
+ * before anything is written in it: a producer would otherwise write its segments among the user's
+ * own files, a transactional consumer its `cursors/`.
+ */
+import { CURSOR_DIR } from '../cursor/tx-cursor.js';
+import { LogError } from '../errors.js';
+import { FUNNEL_SOCKET_FILE } from '../funnel/wire.js';
+import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segment/segment-files.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE } from './durable-hint.js';
+import type { FileIO } from './file-io.js';
+import { PRODUCER_LOCK_FILE } from './lock.js';
+
+/** The log's own files besides segments and indexes: the hints, the lock, the funnel's socket, `cursors/`. */
+const LOG_FILES: readonly string[] = [DURABLE_HINT_FILE, START_OFFSET_FILE, PRODUCER_LOCK_FILE, FUNNEL_SOCKET_FILE, CURSOR_DIR];
+
+/** Whether `name` is one of the log's own files besides segments and indexes: the hints, the lock, the funnel's socket, `cursors/`. */
+export function isLogFile(name: string): boolean {
+  return LOG_FILES.includes(name);
+}
+
+/** Whether `name` is an entry a log keeps in its directory (a lock take-over's leftovers included). */
+export function isLogEntry(name: string): boolean {
+  if (isLogFile(name) || name.startsWith(PRODUCER_LOCK_FILE)) return true;
+  return parseSegmentName(name) !== null || parseIndexName(name) !== null || parseNewSegmentName(name) !== null;
+}
+
+/**
+ * ERR_INVALID_OPTION (option `option`: logDir, or verifyLog's dir) unless `realDir` is a directory
+ * that is empty or holds a log's entries. Reads the listing only; I/O errors other than "not there"
+ * are ERR_IO.
+ */
+export function requireLogDirectory(io: FileIO, realDir: string, logDir: string, option = 'logDir'): void {
+  let names: string[];
+  try {
+    names = io.readdir(realDir);
+  } catch (e) {
+    const sys = (e as NodeJS.ErrnoException).code;
+    if (sys === 'ENOENT' || sys === 'ENOTDIR') throw LogError.invalidOption(option, `no log directory at ${logDir}`);
+    throw LogError.fromSystem(e, 'listing the log directory', realDir);
+  }
+  if (names.length === 0 || names.some(isLogEntry)) return;
+  const files = LOG_FILES.map((f) => (f === CURSOR_DIR ? `${f}/` : f)).join(', ');
+  throw LogError.invalidOption(option,
+    `${logDir} is not a log directory: it is not empty and holds none of a log's files (segments, indexes, ${files}); open a log, or an empty directory to start one`);
+}
