@@ -27,9 +27,8 @@ import { waitWritable } from './writable.js';
 /**
  * A producer: the one appender of a log directory (ERR_LOG_LOCKED for a second one, in any process),
  * with its writer thread. Open it with {@link Producer.open}; `close()` drains and fsyncs,
- * `destroy(err)` aborts. A producer not closed is closed at process exit (drained and fsynced, bounded
- * by 10 s); when that fails or runs out of time, the records not durable are reported on stderr and
- * the exit code is set to 1 (when it was 0).
+ * `destroy(err)` aborts. A producer not closed is closed at process exit (drained and fsynced, within
+ * 10 s); if that fails or times out, stderr names the records not durable and a 0 exit code becomes 1.
  */
 export class Producer {
   /** What recovery found and did when this producer opened the directory: a torn tail cut, leftover files removed. */
