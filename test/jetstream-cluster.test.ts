@@ -46,6 +46,10 @@ test.before(async () => {
   cluster = await startCluster();
 });
 test.after(stopAllClusters);
+// Every case starts with the three nodes running, also after a case that failed with a node down.
+test.before.each(async () => {
+  for (const node of cluster.nodes) if (node.proc === null) await cluster.restart(node);
+});
 
 /**
  * Waits until the log's stream, its leases bucket and (with `cursors`: a transactional consumer has
@@ -222,8 +226,17 @@ test('clientTx: SIGKILL the stream leader, then the cursor bucket\'s leader, mid
     await cluster.kill(leader);
     const answering = cluster.waitAnswering([stream, bucketName], RECOVERY_MS);
     answering.catch(() => undefined);
-    await cluster.waitLeader(group, RECOVERY_MS, leader);
-    outages.push(await answering);
+    try {
+      await cluster.waitLeader(group, RECOVERY_MS, leader);
+      outages.push(await answering);
+    } catch (e) {
+      // nats-server 2.9 can leave a group without a leader for longer than RECOVERY_MS with a
+      // majority alive ("has NO quorum, stalled" in its log): the killed node's restart, which comes
+      // next, ends it. Such an outage is past any ride bound (rideVerdict): the consumer may fail
+      // with ERR_IO there, and the exactly-once checks below hold either way.
+      process.stdout.write(`#   no answer within ${RECOVERY_MS} ms after ${leader.name} was killed (${(e as Error).message}): the node is brought back\n`);
+      outages.push(Number.POSITIVE_INFINITY);
+    }
   };
   const injectFault = async (which: number): Promise<void> => {
     if (which === 0) {
