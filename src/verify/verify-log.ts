@@ -16,7 +16,7 @@ import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { requireObject } from '../validate.js';
-import { lockOwner } from '../storage/lock.js';
+import { PRODUCER_LOCK_FILE, lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
 import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from '../format/frame.js';
 import { Findings } from './verify-findings.js';
@@ -24,7 +24,6 @@ import { verifySegment } from './verify-segment.js';
 import type { SegmentReport, VerifyReport } from './verify-types.js';
 import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, listLogDir, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
 
-const PRODUCER_LOCK = 'producer.lock';
 
 /**
  * Checks every segment (header, every frame's checksum and structure, the chain of offsets), every
@@ -160,7 +159,7 @@ function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Pr
     hasStart,
     recordedStartOffset: hasStart ? readStartOffset(io, dir) : null,
     cursors: names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [],
-    producerLockOwner: names.includes(PRODUCER_LOCK) ? lockOwner(io, join(dir, PRODUCER_LOCK)) : null,
+    producerLockOwner: names.includes(PRODUCER_LOCK_FILE) ? lockOwner(io, join(dir, PRODUCER_LOCK_FILE)) : null,
   };
 }
 
