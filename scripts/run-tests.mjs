@@ -5,11 +5,13 @@
 // `--filter x` runs matching files.
 //
 // Files run TEST_LANES at a time (default 2: the machine the suite is sized for has two cores; 1
-// runs them one by one). The files that start nats-server (ALONE: the JetStream and conformance
-// files) run afterwards, one at a time with nothing beside them: some time leases and leader
-// changes of a 3-node cluster, which the other files' load could starve of CPU, and a server's port
-// is probed free before the server binds it, which two files starting servers at once could both
-// pick. Soak files run one by one and stream their output.
+// runs them one by one). The files that start nats-server (the JetStream and conformance files) run
+// afterwards, with none of the other files beside them: they time leases, renewals and rides through
+// outages, which the CPU-bound files (crash, fault and property suites) could starve. Those of one
+// server run TEST_LANES at a time among themselves (each starts its own server on a port probed free,
+// and tries another port when the bind loses a race: test/nats-kit.ts); the ones of a 3-node cluster
+// (ALONE) run last, one at a time with nothing beside them, since leader elections on two cores are
+// the most easily starved. Soak files run one by one and stream their output.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,10 +23,14 @@ const filter = filterAt >= 0 ? args[filterAt + 1] : undefined;
 const passThrough = soak ? args.filter((a, i) => a !== '--soak' && i !== filterAt && i !== filterAt + 1) : [];
 const lanes = soak ? 1 : Math.max(1, Number(process.env.TEST_LANES ?? 2) || 1);
 
-/** Files that run with nothing beside them (see the header). */
-const ALONE = /(^|[\\/])(jetstream|conformance)-/;
+/** Files that start nats-server, and of those the ones that run with nothing beside them (see the header). */
+const SERVERS = /(^|[\\/])(jetstream|conformance)-/;
+const ALONE = /(^|[\\/])jetstream-cluster/;
 /** The longest files start first, so that the short ones fill the lanes at the end. */
-const LONG_FIRST = ['crash-points', 'fault-loop', 'corruption-open', 'crash.test', 'power-loss', 'tx.test', 'locks', 'crash-threads'];
+const LONG_FIRST = [
+  'crash-points', 'fault-loop', 'corruption-open', 'crash.test', 'power-loss', 'tx.test', 'locks', 'crash-threads',
+  'jetstream-lease', 'jetstream-consumer-ride', 'jetstream-pool-feeder', 'conformance-pool', 'jetstream-backend', 'conformance-kill',
+];
 const rank = (f) => {
   const i = LONG_FIRST.findIndex((n) => f.includes(n));
   return i < 0 ? LONG_FIRST.length : i;
@@ -38,7 +44,8 @@ const files = dirs.flatMap((d) =>
     .sort()
     .map((f) => join(d, f)),
 );
-const shared = files.filter((f) => soak || !ALONE.test(f)).sort((a, b) => rank(a) - rank(b));
+const shared = files.filter((f) => soak || !SERVERS.test(f)).sort((a, b) => rank(a) - rank(b));
+const servers = files.filter((f) => !soak && SERVERS.test(f) && !ALONE.test(f)).sort((a, b) => rank(a) - rank(b));
 const alone = files.filter((f) => !soak && ALONE.test(f));
 
 let passed = 0;
@@ -90,8 +97,9 @@ async function runLanes(queue, n) {
 }
 
 await runLanes([...shared], lanes);
+await runLanes([...servers], lanes);
 await runLanes([...alone], 1);
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${alone.length} alone)\n`);
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${servers.length} with a server of their own, then ${alone.length} alone)\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
