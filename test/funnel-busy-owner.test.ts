@@ -2,9 +2,11 @@
  * The owner's 5 s timers of a funnel connection (no HELLO, replies left unread) judge the client, not
  * the owner's own stalls: after the owner's event loop was busy for more than 5 s (its own work, or
  * a funnel batch waiting for ring room up to appendTimeoutMs), a HELLO that waited in the kernel is
- * read and greeted, and a client that reads its replies promptly keeps its connection.
+ * read and greeted, also when that wait ended in ERR_LOG_FULL (the pause that follows holds back
+ * appends, not greetings), and a client that reads its replies promptly keeps its connection.
  */
 import * as assert from 'uvu/assert';
+import { join } from 'node:path';
 import { Producer } from '../dist/index.js';
 import { Child } from './child.js';
 import { errorCodeIn, helloFrame, rawClient } from './funnel-kit.js';
@@ -47,6 +49,30 @@ test('a client that reads every reply promptly keeps its connection after the ow
   await child.kill();
   await p.close();
   assert.equal(Object.keys(done.codes), ['ERR_INVALID_RECORD'], 'every append answered with the owner\'s refusal, none cut off');
+});
+
+test('a HELLO sent while a batch waits for ring room, which ends in ERR_LOG_FULL, is greeted', async () => {
+  const logDir = tempDir();
+  // Retention holds the writer back once the log holds 64 KiB: the ring fills, and a batch waits 6 s for room.
+  const p = await Producer.open({
+    logDir, acceptConnections: true, ringBytes: 64 * 1024, appendTimeoutMs: 6_000,
+    fileRollSize: 1024, maxTotalBytes: 64 * 1024, blockingMinimumRetention: 3_600_000,
+  });
+  const conns = (p as unknown as Conns).p.funnel.connections;
+  const filler = await Producer.connect({ logDir });
+  // Connected now, its HELLO 1 s later: while the owner's thread waits for ring room.
+  const late = Child.fork('funnel-late-hello.mjs', [JSON.stringify({ socket: join(logDir, 'producer.sock'), delayMs: 1_000 })], { execArgv: [] });
+  await late.next('connected');
+  await waitFor(() => conns.size === 2, 'the owner accepted the second connection');
+  const appends = Promise.allSettled(Array.from({ length: 3000 }, (_, i) => filler.append(`full-${i}-${'p'.repeat(90)}`)));
+  await late.next('hello');
+  const answer = await late.next<{ type: string; frameType: number | null; code: string | null }>('answer', 30_000);
+  const refused = (await appends).filter((s) => s.status === 'rejected').length;
+  await late.kill();
+  await filler.close();
+  await p.close();
+  assert.ok(refused > 0, 'the batch met a full ring');
+  assert.equal({ frameType: answer.frameType, code: answer.code }, { frameType: 2, code: null }, 'the client sent its HELLO within 5 s: it is greeted (HELLO_OK)');
 });
 
 test.run();

@@ -3,7 +3,8 @@
  * whose peer never reads: replies that stay queued below the socket's high-water mark (write() said
  * true) still close the connection once none leaves for REPLY_STALL_MS; a connection the owner ended
  * drops what its client sends afterwards instead of buffering it, and its socket is destroyed within
- * GOODBYE_MS though its last message never leaves.
+ * GOODBYE_MS though its last message never leaves; while the log is full, a HELLO is answered and
+ * the appends after it wait.
  */
 import * as assert from 'uvu/assert';
 import { EventEmitter } from 'node:events';
@@ -44,14 +45,14 @@ class DeafSocket extends EventEmitter {
 /** The connection's frame reader, private: what it holds is the point of the second test. */
 type Held = { reader: { bufferedBytes: number } };
 
-function connection(socket: DeafSocket): { appended: string[]; held: () => number } {
+function connection(socket: DeafSocket, logFull = false): { appended: string[]; held: () => number } {
   const appended: string[] = [];
   const target: FunnelTarget = {
     append: (data) => { appended.push(Buffer.from(data).toString()); return appended.length - 1; },
     flush: async () => undefined,
     options: { maxRecordBytes: 1024 },
   };
-  const host: ConnectionHost = { logFull: false, onLogFull: () => undefined, onClosed: () => undefined };
+  const host: ConnectionHost = { logFull, onLogFull: () => undefined, onClosed: () => undefined };
   const c = new OwnerConnection(socket as unknown as Socket, target, { maxFrameBytes: 64 * 1024, maxRecordBytes: 1024 }, host);
   return { appended, held: () => (c as unknown as Held).reader.bufferedBytes };
 }
@@ -82,6 +83,15 @@ test('an ended connection drops what its client sends next, and its socket goes 
   assert.equal(appended, ['a']);
   assert.is(socket.writableLength, queued, 'no reply to what came after the end');
   await waitFor(() => socket.destroyed, 'the socket to be destroyed', GOODBYE_MS + 5_000);
+});
+
+test('while the log is full a HELLO is answered at once, and the APPEND after it waits', () => {
+  const socket = new DeafSocket(1 << 30);
+  const { appended } = connection(socket, true);
+  socket.emit('data', Buffer.concat([helloFrame(), appendFrame(['a'])]));
+  assert.is(socket.writableLength, 8 + 1 + 10, 'HELLO_OK written (its 19 bytes), nothing else');
+  assert.equal(appended, [], 'the APPEND waits for the pause to end');
+  assert.ok(socket.paused, 'reading stopped after the greeting');
 });
 
 test.run();

@@ -147,9 +147,13 @@ export class OwnerConnection {
     if (!this.ended) this.socket.pause();
   }
 
-  /** Whether frames may be handled now: not ended, replies not backed up, the log not full, flushes under their bound. */
+  /**
+   * Whether frames may be handled now: not ended, replies not backed up, the log not full, flushes
+   * under their bound. The log-full pause holds back appends, not a greeting: a HELLO left unread
+   * through it would be judged as one never sent (HELLO_TIMEOUT_MS).
+   */
   private mayRead(): boolean {
-    return !this.ended && !this.repliesBlocked && !this.host.logFull && this.flushesPending < MAX_PENDING_FLUSHES;
+    return !this.ended && !this.repliesBlocked && (!this.host.logFull || !this.greeted) && this.flushesPending < MAX_PENDING_FLUSHES;
   }
 
   private handle(f: Frame): void {
