@@ -32,7 +32,7 @@ import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
-import { createSegment, indexName, listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
+import { createSegment, indexName, listLogDir, newSegmentName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorsPast, resetCursors } from './repair-cursors.js';
@@ -256,6 +256,12 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   const tail = cut.position > 0 ? sizeOf(io, join(dir, cut.file)) - cut.position : 0;
   if (tail > 0) actions.push({ action: 'truncate', file: cut.file, bytes: tail, detail: `cut at byte ${cut.position} (offset ${cut.offset}): ${cut.reason}` });
   const createSegmentAtCut = bases.every((b) => b > cutBase || (b === cutBase && cut.position === 0));
+  // The temporary file of a creation a crash (or a failed repair) interrupted would stop the create below.
+  const leftover = newSegmentName(cut.offset);
+  if (createSegmentAtCut && listed.has(leftover)) {
+    remove.push(leftover);
+    actions.push({ action: 'remove', file: leftover, bytes: sizeOf(io, join(dir, leftover)), detail: 'a segment whose creation was interrupted: the empty segment at the cut is created under its name' });
+  }
   if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
   return { actions, remove, links, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
 }
