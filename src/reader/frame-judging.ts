@@ -10,7 +10,6 @@
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
 import { findValidFrameAfter } from '../storage/frame-scan.js';
-import { lockHeldByLiveProcess, producerLockPath } from '../storage/lock.js';
 import { segmentName } from '../segment/segment-files.js';
 import { DurableCheck } from './durable-check.js';
 import type { FileEnd } from './file-end.js';
@@ -106,7 +105,7 @@ export class FrameJudging implements FrameJudge {
    * damage. Tailing another process's last segment it may be a torn tail left by a crash: it is damage
    * when durable.offset says records at or past them were fsynced (as recovery judges: the writer
    * records that offset only after the fsync), or when a valid frame follows that was written after
-   * them (live producer) or after an fsync that covered them (see findValidFrameAfter). Bytes read
+   * an fsync that covered them (see findValidFrameAfter), as recovery judges too. Bytes read
    * while the writer was still writing them can look torn, and the offset may have been recorded
    * since: they are read once more before durable.offset condemns them. FrameJudge: for the SegmentReader.
    */
@@ -124,8 +123,10 @@ export class FrameJudging implements FrameJudge {
     if (this.checkedInvalidPosition !== s.framePosition || this.checkedInvalidSize !== size) {
       this.checkedInvalidPosition = s.framePosition;
       this.checkedInvalidSize = size;
-      const live = lockHeldByLiveProcess(this.io, producerLockPath(this.dir));
-      const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, !live);
+      // Only a frame written after an fsync that covered these bytes proves them damaged, whoever holds
+      // the lock: a producer that has just taken it may not have cut the torn tail of a power loss yet,
+      // whose later frames reached the disk while these bytes did not.
+      const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, true);
       if (proof !== null) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
     }
     s.forgetChunk();

@@ -7,7 +7,7 @@
  * another process, another thread or another copy of this module.
  *
  * The file also holds the owner's pid, process start time, host and thread as JSON: information for
- * error messages, `verifyLog` and readers that ask whether a producer is live. It is never what
+ * error messages, `verifyLog` and `inspectLog`, which report whether a producer is live. It is never what
  * decides ownership.
  *
  * Release unlinks the file while still holding the lock (when the path still names it), then closes
@@ -159,12 +159,6 @@ export function acquireLock(io: FileIO, path: string): LockResult {
 export function lockOwner(io: FileIO, path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
   const owner = readOwner(io, path);
   return owner === null ? null : { pid: owner.pid, host: owner.host, live: alive(owner) };
-}
-
-/** Whether the lock file at `path` names a live process (this one included) as its owner. */
-export function lockHeldByLiveProcess(io: FileIO, path: string): boolean {
-  const owner = readOwner(io, path);
-  return owner !== null && alive(owner);
 }
 
 /** The producer lock's file name in a log directory. */
