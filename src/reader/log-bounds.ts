@@ -1,7 +1,7 @@
 /**
  * A log's bounds read from its segment files: the first stored offset (the oldest segment's base) and
  * the offset after the last valid record, found by walking the newest segment's frames from its last
- * index entry (each frame is checked; its records are not visited).
+ * index entry at or below durable.offset (each frame is checked; its records are not visited).
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
@@ -42,7 +42,11 @@ class BoundsProbe extends LogReader {
         if (this.goneSinceListing(last, e) && attempt < MAX_LISTINGS) return null;
         throw e;
       }
-      this.segment.seekInSegment(Number.MAX_SAFE_INTEGER, true);
+      // From the last index entry at or below durable.offset, checking every frame: frames written
+      // after the last fsync reach the disk in any order, so a power loss can tear one and keep later
+      // ones with their index entries; an entry past the torn frame would put the end past records
+      // the next producer's recovery cuts, and then appends again at those offsets.
+      this.segment.seekInSegment(this.durable.beyond(last) ?? last, true);
       do {
         while (this.segment.loadFrame()) this.segment.skipFrame();
       } while (this.takeLookAgain()); // bytes below durable.offset that looked torn: read once more, then judged

@@ -50,7 +50,8 @@ export class LogReader extends FrameJudging {
 
   /**
    * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit).
-   * True when a whole, valid frame holds record `offset`, which then lies below the log's end; false
+   * True when a whole, valid frame holds record `offset` and durable.offset lies past it, so that it
+   * lies below the log's end; false
    * when none does or anything fails on the way (readLogBounds() and seek() tell why). No record is handed out.
    */
   seekToRecord(offset: number): boolean {
@@ -58,8 +59,10 @@ export class LogReader extends FrameJudging {
       this.seekFiles(offset, true);
       this.strict = false;
       const s = this.segment;
+      // Below durable.offset only: past it, the frame may follow one a power loss tore, which the next
+      // producer's recovery cuts with it (the general path reads the log's end first).
       const found = s.fd >= 0 && s.nextOffset <= offset && (s.frameLeft > 0 || s.loadFrame()) &&
-        s.nextOffset <= offset && offset < s.nextOffset + s.frameLeft;
+        s.nextOffset <= offset && offset < s.nextOffset + s.frameLeft && this.durable.beyond(offset) !== null;
       // A skipped header counts if a stamp taken since equals the one it was checked under.
       const pending = this.headerPending;
       this.headerPending = null;
