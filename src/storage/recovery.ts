@@ -48,10 +48,12 @@ function unlinkFile(io: FileIO, dir: string, name: string): void {
 }
 
 /**
- * Refuses (ERR_LOG_CORRUPT, before anything is changed) a directory where a segment's temporary name
- * (`<base>.seg.new`, listed in `names`) should be: recovery removes those files, and could not remove it.
+ * Refuses (ERR_LOG_CORRUPT, before anything is changed) a directory where a file recovery removes or
+ * rewrites should be (listed in `names`): a segment's temporary name (`<base>.seg.new`), a segment
+ * below the recorded log start, an index whose segment is gone or goes, the newest segment's index.
+ * Met later, it would stop a recovery that had already cut a torn tail or removed a torn roll.
  */
-function refuseUnfinishedDirectories(io: FileIO, dir: string, names: readonly string[]): void {
+function refuseDirectories(io: FileIO, dir: string, names: readonly string[]): void {
   for (const name of names) {
     let fd: number;
     try {
@@ -139,7 +141,10 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const listing = listLogDir(io, dir);
   let bases = listing.bases;
   refuseLostSegments(bases, durableHint, recordedStart);
-  refuseUnfinishedDirectories(io, dir, listing.newSegments);
+  const kept = recordedStart !== null && bases.includes(recordedStart) ? bases.filter((b) => b >= recordedStart) : bases;
+  const touchedIndexes = [...listing.indexes].filter((b) => !kept.includes(b) || b === kept[kept.length - 1]).map(indexName);
+  const retiredSegments = bases.filter((b) => !kept.includes(b)).map(segmentName);
+  refuseDirectories(io, dir, [...listing.newSegments, ...touchedIndexes, ...retiredSegments]);
   const unfinished = listing.newSegments;
   const removed: string[] = [];
   if (bases.length === 0) {
