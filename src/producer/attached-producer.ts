@@ -90,8 +90,9 @@ export class AttachedProducer {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null) throw LogError.closed('attached producer');
+    const n = Array.isArray(records) ? records.length : 0; // before the records' getters run: they may change the array
     const first = this.appends.appendBatch(records);
-    if (records.length > 0) this.end = first + records.length;
+    if (n > 0) this.end = first + n;
     return first;
   }
 

@@ -80,14 +80,16 @@ export function recordTooLarge(len: number, maxRecordBytes: number, what = 'reco
 }
 
 /**
- * Checks and measures appendBatch's records before anything is reserved: their data into `data`, key
- * and headers into `opts`, attribute and payload bytes into `sizes` (two per record). Returns the
- * bytes the records take in the ring, their length words included.
+ * Checks and measures the first `n` of appendBatch's records (as many as the array held when the call
+ * began: a getter may push records onto it or cut it short meanwhile, and the batch must hold as many
+ * records as the offsets it takes) before anything is reserved: their data into `data`, key and
+ * headers into `opts`, attribute and payload bytes into `sizes` (two per record). Returns the bytes
+ * the records take in the ring, their length words included.
  */
-export function measureBatch(records: readonly BatchRecord[], attributes: AttributeEncoder, maxRecordBytes: number,
+export function measureBatch(records: readonly BatchRecord[], n: number, attributes: AttributeEncoder, maxRecordBytes: number,
   data: (Uint8Array | string)[], opts: (AppendOptions | undefined)[], sizes: number[]): number {
   let total = 0;
-  for (let i = 0; i < records.length; i++) {
+  for (let i = 0; i < n; i++) {
     data.push(splitRecord(records[i], i, opts));
     const attrLen = opts[i] === undefined ? 0 : attributes.encode(opts[i]!);
     const len = attrLen + dataBytes(data[i]!, i);

@@ -187,7 +187,7 @@ export class RingAppender {
     const { batchData: data, batchOpts: opts, batchSizes: sizes } = this;
     this.reading = true; // the records' getters run while they are measured, and again while they are copied
     try {
-      const total = measureBatch(records, this.attributes, this.maxRecordBytes, data, opts, sizes);
+      const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes);
       if (BATCH_HEADER_BYTES + total > this.size) {
         throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
       }
