@@ -45,7 +45,7 @@ export class SharedAppends {
   /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
   append(data: Uint8Array | string, opts: AppendOptions | undefined, dedup: DedupWindow | null): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
-    this.lock.acquire();
+    const waitFrom = this.lock.acquire(true);
     try {
       this.checkRunning();
       const offset = this.next[0]!;
@@ -57,7 +57,7 @@ export class SharedAppends {
           return earlier;
         }
       }
-      this.appender.resumeAtHead();
+      this.appender.resumeAtHead(waitFrom);
       this.appender.append(data, opts, dedupKey);
       this.next[0] = offset + 1;
       if (dedupKey !== undefined && dedup !== null) dedup.remember(dedupKey, offset);
@@ -70,11 +70,11 @@ export class SharedAppends {
   /** Appends a batch as one unit; returns the first record's offset (the next offset for an empty batch). */
   appendBatch(records: readonly BatchRecord[]): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
-    this.lock.acquire();
+    const waitFrom = this.lock.acquire(true);
     try {
       this.checkRunning();
       const first = this.next[0]!;
-      this.appender.resumeAtHead();
+      this.appender.resumeAtHead(waitFrom);
       this.next[0] = first + this.appender.appendBatch(records);
       return first;
     } finally {

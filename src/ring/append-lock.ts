@@ -30,6 +30,7 @@ import { threadId } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { APPEND, FailureCode, I32, State, failLog, type ControlViews } from './layout.js';
 import { osThreadAlive, osThreadId } from './os-thread.js';
+import { ringFull } from './room-wait.js';
 
 /** How long past appendTimeoutMs one holder may keep the lock before a waiter calls it stalled. */
 export const STALL_GRACE_MS = 2000;
@@ -69,12 +70,19 @@ export class AppendLock {
     this.stamp = (this.tid << TID_SHIFT) | count | 1;
   }
 
-  /** Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the bound. */
-  acquire(): void {
+  /**
+   * Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the
+   * bound. For an append (`append`), also ERR_LOG_FULL once it has waited appendTimeoutMs while the
+   * ring stays full: the holder waits for room, and a wait for room ran out since this one began.
+   * Returns when the wait began (performance.now()), -1 when the lock was free: the append's wait for
+   * room counts from there.
+   */
+  acquire(append = false): number {
     const s = this.stamp;
     this.stamp = (s & ~COUNT_MASK) | ((s + 2) & COUNT_MASK) | 1;
-    if (Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) !== 0) this.contended();
+    const from = Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) === 0 ? -1 : this.contended(append);
     this.held = true;
+    return from;
   }
 
   /**
@@ -96,13 +104,15 @@ export class AppendLock {
     return Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) === 0;
   }
 
-  private contended(): void {
+  private contended(append: boolean): number {
     const i32 = this.i32;
+    const from = performance.now();
+    const fullSeq = Atomics.load(i32, APPEND.FULL_SEQ);
     // Held by this very thread (another handle's append, whose getter got here): waiting would never end.
     if (this.tid !== 0 && holderTid(Atomics.load(i32, APPEND.LOCK)) === this.tid) {
       throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: an append of this log was called from inside another append of this thread (a getter of its record\'s options), which holds the append lock: nothing was appended', { option: 'options' });
     }
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return;
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return from;
     const bound = this.appendTimeoutMs + STALL_GRACE_MS;
     Atomics.add(i32, APPEND.WAITERS, 1);
     try {
@@ -110,7 +120,7 @@ export class AppendLock {
       let since = performance.now();
       for (;;) {
         if (seen === 0) {
-          if (this.tryTake()) return;
+          if (this.tryTake()) return from;
         } else {
           // Returns at once when the word is no longer `seen`: a release in between is not missed.
           Atomics.wait(i32, APPEND.LOCK, seen, WAIT_SLICE_MS);
@@ -126,6 +136,9 @@ export class AppendLock {
           throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
         } else if (Atomics.load(this.c.i32, I32.STATE) === State.FAILED && Atomics.load(this.c.i32, I32.FAILURE) === FailureCode.PRODUCER_STALLED) {
           throw this.stalled('stalled the log');
+        }
+        if (append && word !== 0 && now - from >= this.appendTimeoutMs && Atomics.load(i32, APPEND.ROOM_WAIT) === 1 && Atomics.load(i32, APPEND.FULL_SEQ) !== fullSeq) {
+          throw ringFull(this.appendTimeoutMs);
         }
       }
     } finally {

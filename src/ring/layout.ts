@@ -85,7 +85,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 4;
+export const CONTROL_LAYOUT_VERSION = 5;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;
@@ -108,13 +108,17 @@ export const APPEND = {
   SHARED: 2,
   /** 1 from a release's wake-up until the sleeper it woke runs: releases meanwhile wake nobody more. */
   WAKING: 3,
+  /** 1 while the holder waits for room in a full ring (src/ring/room-wait.ts). */
+  ROOM_WAIT: 4,
+  /** Bumped by each wait for room that ran out (ERR_LOG_FULL): the lock's waiters give up after it too. */
+  FULL_SEQ: 5,
 } as const;
 /**
  * The next offset of a shared producer (unused until share()), a float64 on the lock's line: read and
  * written under the lock, whose taking and release order those plain accesses, and a plain number
  * costs no BigInt per append.
  */
-const NEXT_OFFSET_BYTE = APPEND_LINE_BYTE + 16;
+const NEXT_OFFSET_BYTE = APPEND_LINE_BYTE + 24;
 export const CONTROL_BYTES = APPEND_LINE_BYTE + 64;
 
 export const State = {
@@ -203,7 +207,7 @@ export function controlViews(control: SharedArrayBuffer): ControlViews {
   return {
     i32: new Int32Array(control, 0, CONTROL_I32_SLOTS),
     i64: new BigInt64Array(control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS),
-    append: new Int32Array(control, APPEND_LINE_BYTE, 4),
+    append: new Int32Array(control, APPEND_LINE_BYTE, 6),
     nextOffset: new Float64Array(control, NEXT_OFFSET_BYTE, 1),
   };
 }

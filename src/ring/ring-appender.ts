@@ -12,11 +12,10 @@ import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
 import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+import { waitForRoom } from './room-wait.js';
 
 export type { AppenderHooks, BatchRecord } from './record-checks.js';
 
-/** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
-const FULL_WAIT_SLICE_MS = 50;
 /** Strings up to this many UTF-16 units are encoded straight into the ring (3 bytes per unit at most). */
 const DIRECT_STRING_UNITS = 4096;
 /** ... when the record's attributes take at most this many bytes: the space reserved stays small. */
@@ -48,6 +47,8 @@ export class RingAppender {
   private readonly batchData: (Uint8Array | string)[] = [];
   private readonly batchOpts: (AppendOptions | undefined)[] = [];
   private readonly batchSizes: number[] = [];
+  /** When a shared producer's append began to wait for the lock (performance.now()), else -1: its wait for room counts from there. */
+  private waitFrom = -1;
 
   constructor(
     private readonly c: ControlViews,
@@ -78,8 +79,12 @@ export class RingAppender {
     if (this.reading) throw error();
   }
 
-  /** Takes the ring's published head as its own: a shared producer's handles move it in turns (src/producer/shared-appends.ts). */
-  resumeAtHead(): void {
+  /**
+   * Takes the ring's published head as its own: a shared producer's handles move it in turns
+   * (src/producer/shared-appends.ts). `waitFrom`: when the append began to wait for the lock, or -1.
+   */
+  resumeAtHead(waitFrom: number): void {
+    this.waitFrom = waitFrom;
     this.head = Atomics.load(this.c.i32, I32.HEAD) >>> 0;
     // Other handles may have gone round the ring many times since this one last looked.
     this.tailSeen = Atomics.load(this.c.i32, I32.TAIL) >>> 0;
@@ -296,7 +301,7 @@ export class RingAppender {
   private reserveSlowly(idx: number, need: number): number {
     const room = this.size - idx;
     const wrap = room < need;
-    const deadline = performance.now() + this.appendTimeoutMs;
+    const deadline = (this.waitFrom >= 0 ? this.waitFrom : performance.now()) + this.appendTimeoutMs;
     if (wrap && room + need > this.size) {
       // Larger than what is left after the skip: publish the skip, then wait for `need` from index 0.
       if (this.size - this.used() < room) this.waitForSpace(room, deadline);
@@ -325,24 +330,6 @@ export class RingAppender {
   }
 
   private waitForSpace(total: number, deadline: number): void {
-    const i32 = this.c.i32;
-    for (;;) {
-      this.checkOpen(true);
-      Atomics.store(i32, I32.PRODUCER_WAITING, 1);
-      const tail = Atomics.load(i32, I32.TAIL);
-      if (this.size - ((this.head - (tail >>> 0)) >>> 0) >= total) {
-        this.tailSeen = tail >>> 0;
-        break;
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        Atomics.store(i32, I32.PRODUCER_WAITING, 0);
-        throw new LogError(ErrorCode.LOG_FULL, `the ring stayed full for appendTimeoutMs (${this.appendTimeoutMs} ms): the writer cannot keep up or retention blocks it`);
-      }
-      // Make sure the writer is awake to drain, then wait for TAIL to move.
-      wakeWriter(this.c);
-      Atomics.wait(i32, I32.TAIL, tail, Math.min(FULL_WAIT_SLICE_MS, left));
-    }
-    Atomics.store(i32, I32.PRODUCER_WAITING, 0);
+    this.tailSeen = waitForRoom(this.c, this.size, this.head, total, deadline, this.appendTimeoutMs, () => this.checkOpen(true));
   }
 }
