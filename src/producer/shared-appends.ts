@@ -83,8 +83,8 @@ export class SharedAppends {
   }
 
   /**
-   * Runs `fn` holding the append lock: the owner's close changes the state under it, so no append of
-   * another thread is halfway through when the writer starts its last drain. Called from inside this
+   * Runs `fn` holding the append lock: the owner's close takes it once after it stored CLOSING, so no
+   * append of another thread is halfway through when the close goes on. Called from inside this
    * handle's own append (a getter of its record's options), where this thread holds the lock already,
    * `fn` runs at once; the append re-checks the state after its getters and publishes nothing.
    */

@@ -160,22 +160,23 @@ export class ProducerShutdown implements ClosesAtExit {
   }
 
   /**
-   * CLOSING, then a wake-up for the writer. Shared, `underLock` takes the append lock for it, so that
-   * no attached handle is halfway through an append; the exit hook does not (threads die with the
-   * process, and one that died holding the lock would hold the exit up to the lock's bound).
+   * CLOSING, then a wake-up for the writer. Shared, `underLock` then takes the append lock once, so
+   * that no attached handle is halfway through an append when close goes on; the exit hook does not
+   * (threads die with the process, and one that died holding the lock would hold the exit up to the
+   * lock's bound). CLOSING comes first: an append that takes the lock after it refuses at once, and
+   * one that waits for room in a full ring sees it within a slice, so the lock is free soon; taken
+   * first, it would wait behind one holder's wait for room after another (the lock is not fair).
    */
   private requestClose(underLock = true): void {
     const c = this.p.c;
     const shared = this.p.sharedAppends();
-    const closing = (): void => void Atomics.compareExchange(c.i32, I32.STATE, State.RUNNING, State.CLOSING);
-    if (!underLock || shared === null || Atomics.load(c.i32, I32.STATE) !== State.RUNNING) closing();
-    else {
-      try {
-        shared.exclusive(closing);
-      } catch {
-        closing(); // a thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway
-      }
-    }
+    const running = Atomics.compareExchange(c.i32, I32.STATE, State.RUNNING, State.CLOSING) === State.RUNNING;
     wakeWriter(c); // after the state: the writer that wakes sees CLOSING
+    if (!underLock || shared === null || !running) return;
+    try {
+      shared.exclusive(() => undefined);
+    } catch {
+      // A thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway.
+    }
   }
 }
