@@ -69,6 +69,12 @@ export class Lease {
 
   private readonly intervalMs: number;
   private readonly tryTimeoutMs: number;
+  /** When the last write of this holding known stored was sent, by the monotonic and the wall clock (ms). */
+  private storedAt = { mono: -Infinity, wall: -Infinity };
+  /** The pending timer is a retry after a failed try (not the regular renewal). */
+  private retrying = false;
+  /** Called once the renewal try under way (or the next one) ends. */
+  private afterTry: Array<() => void> = [];
 
   private constructor(
     private readonly kv: KV,
@@ -80,10 +86,40 @@ export class Lease {
     readonly token: string,
     /** Written by an earlier try of the take, at a time unknown: renewed at once. */
     adopted = false,
+    /** When the write that took the lease was sent (ms, monotonic and wall clock); unknown when adopted. */
+    sentAt?: { mono: number; wall: number },
   ) {
     this.intervalMs = Math.max(250, Math.floor(leaseMs / 3));
     this.tryTimeoutMs = renewTimeoutMs(leaseMs, timeoutMs);
+    if (!adopted && sentAt !== undefined) this.storedAt = sentAt;
     this.schedule(adopted ? 0 : this.intervalMs);
+  }
+
+  /**
+   * Whether the entry is surely still this holding's on the server: not lost, and the last write known
+   * stored was sent less than leaseMs minus one renewal try ago (by both clocks: a stopped process or
+   * a machine that slept may show on one only). The entry expires leaseMs after the server stored
+   * that write, and another holder may take it then; a handle's write sent while this is false could
+   * land after that.
+   */
+  get live(): boolean {
+    if (this.lost !== null || this.released) return false;
+    const age = Math.max(performance.now() - this.storedAt.mono, Date.now() - this.storedAt.wall);
+    return age < this.leaseMs - this.tryTimeoutMs;
+  }
+
+  /**
+   * Resolves once a renewal try ended (answered or not, or the lease released or lost): the regular
+   * renewal is made now, a retry after a failed try comes at its time. Then `live` and `lost` tell.
+   */
+  renewSoon(): Promise<void> {
+    if (this.released || this.lost !== null) return Promise.resolve();
+    const ended = new Promise<void>((resolve) => this.afterTry.push(resolve));
+    if (this.timer !== null && !this.retrying) {
+      clearTimeout(this.timer);
+      this.schedule(0);
+    }
+    return ended;
   }
 
   /** The next renewal in `ms`; after it, the one after (sooner when it failed), until released or lost. */
@@ -92,7 +128,9 @@ export class Lease {
       this.timer = null;
       this.renewing = this.renew().then((answered) => {
         this.renewing = null;
+        this.retrying = !answered;
         if (!this.released && this.lost === null) this.schedule(answered ? this.intervalMs : RETRY_MS);
+        for (const w of this.afterTry.splice(0)) w();
       });
     }, ms);
     this.timer.unref();
@@ -119,8 +157,9 @@ export class Lease {
       let kv: KV | null = null;
       try {
         kv = await session.leases();
+        const sentAt = { mono: performance.now(), wall: Date.now() };
         const rev = await kv.create(key, encoder.encode(holderText(token)));
-        return new Lease(kv, key, rev, leaseMs, timeoutMs, token);
+        return new Lease(kv, key, rev, leaseMs, timeoutMs, token, false, sentAt);
       } catch (e) {
         // No answer: the next try tells whether this one was stored (its create is then refused).
         if (kv === null || !/wrong last sequence/i.test((e as Error).message)) {
@@ -166,7 +205,9 @@ export class Lease {
   private async renew(): Promise<boolean> {
     if (this.released || this.lost !== null) return true;
     try {
+      const sentAt = { mono: performance.now(), wall: Date.now() };
       this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision, this.tryTimeoutMs);
+      this.storedAt = sentAt;
       return true;
     } catch (e) {
       // A timeout while the server is away is not a loss yet: the next try uses the same revision. A
@@ -209,6 +250,7 @@ export class Lease {
     this.released = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    for (const w of this.afterTry.splice(0)) w();
     if (this.renewing !== null) await this.renewing;
     if (this.lost !== null) return;
     const ms = this.tryTimeoutMs;

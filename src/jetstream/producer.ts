@@ -1,26 +1,14 @@
 /**
- * The producer on JetStream. `append` is synchronous: it checks the record, gives it the next offset
- * (stream sequence - 1), queues it and returns. The queue is published in the background, in order,
- * pipelined (up to MAX_IN_FLIGHT publishes awaiting their acknowledgement), each publish carrying the
- * stream's expected last sequence: a record lands only right after the one before it. So a second
- * producer (or a stale one whose lease expired) cannot interleave: its publish is refused and it
- * fails with ERR_LOG_LOCKED. One producer per stream is also held by a lease (lease.ts), so a second
- * `Producer.open` fails with ERR_LOG_LOCKED at once.
- *
- * `flush()` resolves when every record appended before it is acknowledged by the stream (what that
- * means for durability: docs/jetstream.md). A publish that fails (no acknowledgement within
- * timeoutMs, the connection lost, a leader change, a publish refused after an earlier one landed
- * late) starts a resync (resync.ts): the publishes in flight are dropped, the records from the
- * last acknowledged one to the stream's end are read back, and when each carries this producer's
- * token (the Rl-Writer header of every publish) they count as acknowledged and publishing goes on
- * from there, each publish fenced as before. No publish acknowledged within 2 x timeoutMs of the
- * first failure (the stream away, or answering while publishes keep failing without a majority)
- * stops the producer with ERR_IO (the records not acknowledged may or may not be stored); a record
- * of another producer, or records past its own, with ERR_LOG_LOCKED. A publish error that cannot
- * pass (a record the server refuses for its size) stops it at once with ERR_IO.
- *
- * Memory is bounded: the queue holds at most maxQueueBytes; past it `append` throws ERR_LOG_FULL,
- * and `writable()` waits (bounded by appendTimeoutMs) for room.
+ * The producer on JetStream (docs/jetstream.md). `append` is synchronous: it checks the record, gives
+ * it the next offset (stream sequence - 1) and queues it; the queue is published in the background,
+ * in order, pipelined (MAX_IN_FLIGHT), each publish carrying the stream's expected last sequence (a
+ * record lands only right after the one before it) and published only while the lease (lease.ts)
+ * is surely live, so a stale producer cannot interleave: it stops with ERR_LOG_LOCKED. `flush()`
+ * resolves when every record appended before it is acknowledged. A publish that fails transiently
+ * starts a resync (resync.ts): the records from the last acknowledged one to the stream's end are
+ * read back and count as acknowledged when each carries this producer's token (Rl-Writer); no
+ * progress within 2 x timeoutMs of the first failure stops it with ERR_IO, another producer's
+ * record with ERR_LOG_LOCKED. The queue holds at most maxQueueBytes (ERR_LOG_FULL past it).
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
@@ -65,6 +53,8 @@ export class JetStreamProducer implements BackendProducer {
   /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
   private generation = 0;
   private resyncing: Promise<void> | null = null;
+  /** The pump waits for a renewal of the lease before it publishes (awaitLease). */
+  private leaseWait = false;
   /** When the first publish failed since the last acknowledgement (ms), else null: resyncs end 2 x timeoutMs after it. */
   private doubtSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
@@ -182,14 +172,10 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
-  appendBatch(): never {
-    throw notYet('appendBatch');
-  }
+  appendBatch(): never { throw notYet('appendBatch'); }
 
   /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
-  share(): never {
-    throw notYet('share');
-  }
+  share(): never { throw notYet('share'); }
 
   /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md). */
   stats(): BackendProducerStats {
@@ -239,12 +225,9 @@ export class JetStreamProducer implements BackendProducer {
     const subject = this.session.options.subject;
     const generation = this.generation;
     const { queue, counters } = this;
-    while (this.failure === null && this.resyncing === null && queue.sent < queue.length && queue.sent < MAX_IN_FLIGHT) {
+    if (this.failure !== null || this.resyncing !== null || this.leaseWait || queue.sent >= queue.length || !this.leaseReady()) return;
+    while (queue.sent < queue.length && queue.sent < MAX_IN_FLIGHT) {
       const r = queue.nextToSend();
-      if (this.lease.lost !== null) {
-        this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${this.lease.lost.message}): another producer may append now`, {}, { cause: this.lease.lost }));
-        return;
-      }
       counters.published();
       const sentAt = performance.now();
       // The fence, the dedup key and the writer (read back by a resync) head the header block.
@@ -255,6 +238,26 @@ export class JetStreamProducer implements BackendProducer {
       );
     }
   };
+
+  /**
+   * Whether the lease is surely live (lease.ts): a publish sent once it may have expired could land
+   * before the records of a producer that took it over, unseen by the fence. Else it is renewed first
+   * (then the pump runs again); lost: ERR_LOG_LOCKED; not renewed within 2 x timeoutMs: ERR_IO.
+   */
+  private leaseReady(): boolean {
+    const { lease } = this;
+    const { stream, timeoutMs } = this.session.options;
+    if (lease.live) return true;
+    if (lease.lost !== null) {
+      this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${lease.lost.message}): another producer may append now`, {}, { cause: lease.lost }));
+    } else if (Date.now() > (this.doubtSince ??= Date.now()) + 2 * timeoutMs) {
+      this.fail(new LogError(ErrorCode.IO, `the producer's lease on stream ${stream} was not renewed within 2 x timeoutMs (${2 * timeoutMs} ms): records from offset ${this.acked} on may or may not be stored`));
+    } else {
+      this.leaseWait = true;
+      void lease.renewSoon().then(() => { this.leaseWait = false; this.pump(); });
+    }
+    return false;
+  }
 
   private onAck(r: Queued, ack: PubAck, sentAt: number): void {
     if (this.failure !== null) return;
