@@ -275,9 +275,10 @@ export class JetStreamProducer implements BackendProducer {
         { offset: r.offset }));
       return;
     }
-    // Acknowledgements come in publish order (one connection, one stream leader).
+    // Acknowledgements come in publish order (one connection, one stream leader); one whose answer was
+    // lost is acknowledged by the next (each publish lands only right after the one before it).
     this.counters.ackLatency(performance.now() - sentAt);
-    this.queue.sent--;
+    this.queue.sent -= r.offset + 1 - this.acked;
     this.doubtSince = null;
     this.ackThrough(r.offset + 1);
   }
@@ -306,7 +307,7 @@ export class JetStreamProducer implements BackendProducer {
    * are dropped); any other failure (a record the server refuses for its size, a permission) is final.
    */
   private onPublishError(r: Queued, e: unknown): void {
-    if (this.failure !== null || this.resyncing !== null) return;
+    if (this.failure !== null || this.resyncing !== null || r.offset < this.acked) return; // a lost answer of a stored record
     const stream = this.session.options.stream;
     if (!transientPublishError(e)) {
       this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${stream} failed: ${(e as Error)?.message ?? String(e)}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));

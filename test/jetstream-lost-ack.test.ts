@@ -1,0 +1,50 @@
+/**
+ * A publish whose acknowledgement is lost on the way back while the publishes after it are
+ * acknowledged: their acknowledgements say it is stored (each publish lands only right after the one
+ * before it), so the producer counts it acknowledged with them and goes on publishing at once, in
+ * order: no record is held back until the lost answer's timeout, no resync, and `stats().inFlight`
+ * counts the publishes really awaiting an answer.
+ * Skipped with a printed reason without nats-server.
+ */
+import * as assert from 'uvu/assert';
+import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
+import { jetstream } from '../dist/jetstream.js';
+import { suite } from './kit.js';
+import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { proxyTo } from './nats-proxy.js';
+
+const test = suite('jetstream lost acknowledgement');
+let server: NatsServer;
+test.before(async () => { server = await startNats(); });
+test.after(stopAllNats);
+
+const TIMEOUT_MS = 20_000;
+
+test('an acknowledgement lost while later ones come: the records after it are published and flushed at once', async () => {
+  const stream = `lost-ack-${process.pid}`;
+  const proxy = await proxyTo(server.port);
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: TIMEOUT_MS }) });
+  try {
+    proxy.dropReplies(`rl.${stream}`, 1);
+    p.append('r0'); // its answer is lost
+    p.append('r1');
+    p.append('r2');
+    await within(p.flush(), TIMEOUT_MS / 2, 'flush of r0..r2 (r1 and r2 acknowledged)');
+    assert.is(proxy.repliesDropped(), 1, 'the answer to r0 was lost');
+    assert.is(p.stats().inFlight, 0, 'no publish awaits an answer');
+    assert.is(p.append('r3'), 3);
+    assert.is(p.append('r4'), 4);
+    await within(p.flush(), TIMEOUT_MS / 2, 'flush of r3 and r4, well before the lost answer\'s timeout');
+    assert.is(p.stats().resyncs, 0, 'no resync: nothing was in doubt');
+  } finally {
+    await p.destroy();
+    await proxy.close();
+  }
+  const c = await Consumer.open({ backend: jetstream({ servers: server.url, stream }), style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  await c.close();
+  assert.equal(texts, ['r0', 'r1', 'r2', 'r3', 'r4']);
+});
+
+runOrSkip(test, 'jetstream lost acknowledgement');
