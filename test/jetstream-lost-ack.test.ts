@@ -3,7 +3,10 @@
  * acknowledged: their acknowledgements say it is stored (each publish lands only right after the one
  * before it), so the producer counts it acknowledged with them and goes on publishing at once, in
  * order: no record is held back until the lost answer's timeout, no resync, and `stats().inFlight`
- * counts the publishes really awaiting an answer.
+ * counts the publishes really awaiting an answer. And publishes whose answers are all lost, their
+ * records removed by the stream's max_age before the resync reads them back: they cannot be checked
+ * for the producer's token, and count as its own while its lease is (nobody else publishes), not as
+ * another producer's (ERR_LOG_LOCKED).
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -45,6 +48,28 @@ test('an acknowledgement lost while later ones come: the records after it are pu
   await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
   await c.close();
   assert.equal(texts, ['r0', 'r1', 'r2', 'r3', 'r4']);
+});
+
+test('records in doubt that the stream\'s max_age removed before the resync read them back: the producer goes on', async () => {
+  const stream = `lost-ack-aged-${process.pid}`;
+  const proxy = await proxyTo(server.port);
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: 1_000 }), maxFileAge: 200 });
+  try {
+    p.append('r0');
+    await p.flush();
+    proxy.dropReplies(`rl.${stream}`, 3); // stored; their answers lost: a resync 1 s on, the records gone after 200 ms
+    p.append('r1');
+    p.append('r2');
+    p.append('r3');
+    await within(p.flush(), 10_000, 'flush of r1..r3, whose records the stream removed');
+    assert.is(proxy.repliesDropped(), 3);
+    assert.ok(p.stats().resyncs >= 1, 'the lost answers started a resync');
+    assert.is(p.append('r4'), 4);
+    await within(p.flush(), 10_000, 'flush of r4');
+  } finally {
+    await p.destroy();
+    await proxy.close();
+  }
 });
 
 runOrSkip(test, 'jetstream lost acknowledgement');

@@ -325,7 +325,7 @@ export class JetStreamProducer implements BackendProducer {
     const { acked, next } = this;
     this.resyncing = resync(this.session, {
       acked, next, token: this.lease.token, failedOffset: r.offset, cause: e,
-      deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null,
+      deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null, stillHeld: () => this.lease.stillHeld(),
     }).then(
       (end) => {
         this.resyncing = null;

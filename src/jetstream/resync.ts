@@ -35,6 +35,8 @@ export interface ResyncRequest {
   readonly deadline: number;
   /** True once the producer failed or was destroyed: the resync ends at once. */
   done(): boolean;
+  /** Whether the lease is still this producer's, read from the leases bucket's leader (lease.ts). */
+  stillHeld(): Promise<boolean>;
 }
 
 /**
@@ -57,6 +59,9 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
     try {
       endOffset = (await session.bounds()).endOffset;
       if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset);
+      // Records the stream removed since (its limits, a purge) cannot be read back: they are this
+      // producer's while nobody took its lease over (only the lease's holder publishes).
+      if (foreign === GONE) foreign = (await q.stillHeld()) ? null : q.acked;
     } catch (e) {
       // The stream not answering yet (an election, a reconnect): read again, by the deadline.
       if (/stream not found|connection closed/i.test((e as Error)?.message ?? '')) {
@@ -69,17 +74,25 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
     if (endOffset < q.acked) {
       throw new LogError(ErrorCode.IO, `${what}, and the stream ends at offset ${endOffset}, below the ${q.acked} records it acknowledged: the engine lost acknowledged records`, { offset: q.failedOffset }, { cause: q.cause });
     }
-    if (foreign !== null) throw locked(`the record at offset ${foreign} is another producer's (one whose lease expired, or that took it over)`);
+    if (foreign !== null) throw locked(`the record at offset ${foreign} is another producer's (one whose lease expired, or that took it over), or was removed from the stream after another producer took the lease`);
     return endOffset;
   }
 }
 
-/** The first offset from `acked` below `end` whose record does not carry this producer's token, or null. */
+/** What firstForeign returns when no record there is another's, but some were removed from the stream. */
+const GONE = -1;
+
+/**
+ * The first offset from `acked` below `end` whose record does not carry this producer's token; else
+ * GONE when some are no longer stored, else null.
+ */
 async function firstForeign(session: Session, q: ResyncRequest, end: number): Promise<number | null> {
+  let gone = false;
   for (let offset = q.acked; offset < end; offset++) {
     if (q.done()) throw LogError.closed('producer');
     const m = await session.jsm.streams.getMessage(session.options.stream, { seq: offset + 1 });
-    if (m === null || m.header.get(WRITER_HEADER) !== q.token) return offset;
+    if (m === null) gone = true;
+    else if (m.header.get(WRITER_HEADER) !== q.token) return offset;
   }
-  return null;
+  return gone ? GONE : null;
 }
