@@ -36,24 +36,32 @@ export function checkCursorName(name: string): void {
   throw new LogError(ErrorCode.INVALID_CONSUMER_ID, `invalid consumer id ${JSON.stringify(id)} on the JetStream backend: an id that ends with '.' or holds '..' cannot name a key-value entry (its dots split NATS subject tokens)`);
 }
 
-/** The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it, when known). */
+/**
+ * The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it,
+ * when known); the value an open creates holds `"fresh":true` instead of `w`.
+ */
 interface CursorValue {
   readonly offset: number;
   readonly state: Uint8Array | null;
 }
 
 function encode(v: CursorValue, writer?: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer }));
+  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer, fresh: writer === undefined ? true : undefined }));
+}
+
+/** A field of an entry's value, or undefined. */
+function fieldOf(bytes: Uint8Array, name: 'w' | 'fresh'): unknown {
+  try {
+    return (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>)[name];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The writer an entry names, or null. */
 function writerOf(bytes: Uint8Array): string | null {
-  try {
-    const w = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { w?: unknown }).w;
-    return typeof w === 'string' ? w : null;
-  } catch {
-    return null;
-  }
+  const w = fieldOf(bytes, 'w');
+  return typeof w === 'string' ? w : null;
 }
 
 /** A cursor entry's value (also read by inspectLog, inspect.ts). */
@@ -87,7 +95,7 @@ export class KvCursor implements CursorStore {
     private readonly key: string,
     private revision: number,
     value: CursorValue,
-    /** True while the entry holds only the value it was created with. */
+    /** True while the entry holds only the value an open created it with (no consumer committed to it yet). */
     readonly created: boolean,
     private readonly lease: Lease,
     timeoutMs: number,
@@ -108,7 +116,7 @@ export class KvCursor implements CursorStore {
       const { kv, revision, value, created } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
         const entry = await bucket.get(name);
-        if (entry !== null && entry.operation === 'PUT') return { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: false };
+        if (entry !== null && entry.operation === 'PUT') return { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true };
         const fresh = { offset: initialOffset, state: null };
         return { kv: bucket, revision: await bucket.create(name, encode(fresh)), value: fresh, created: true };
       });
