@@ -182,9 +182,13 @@ function timeOffsetFast(io: FileIO, realDir: string, ms: number): LogReader | nu
   return null;
 }
 
-/** The offset of the first record stored at or after `ms`, within the log's current bounds. */
+/**
+ * The offset of the first record stored at or after `ms`, within the log's current bounds. Past every
+ * record in the files it is where the search stopped reading them, not the producer's next offset:
+ * records appended in this process and not framed yet get timestamps at or after now.
+ */
 function timeOffset(io: FileIO, realDir: string, ms: number, b: Bounds): number {
-  const found = offsetAtTime(io, realDir, segmentBases(io, realDir), ms, b.appendEndOffset);
+  const found = offsetAtTime(io, realDir, segmentBases(io, realDir), ms, b.endOffset, true);
   return Math.min(Math.max(found, b.startOffset), b.appendEndOffset);
 }
 

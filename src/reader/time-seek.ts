@@ -230,7 +230,7 @@ const STALE = -1;
  * is not known, and a reader started there meets the damage and says so, where an answer past it
  * would pass over the records behind it without a word.
  */
-function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
+function walk(s: SegmentFrames, start: WalkStart, ms: number, seen: Scanned): number | null {
   let offset = start.offset;
   // The frame before `at` (its position and header): the one whose records end where the answer begins.
   let previous = -1;
@@ -246,7 +246,10 @@ function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
     const h = previousBytes >= LARGE_FRAME_BYTES ? s.frameAt(at) : s.walkAt(at);
     const wrong = h === DAMAGED || (h !== null && h.baseOffset !== offset);
     if (at === start.position && at !== SEGMENT_HEADER_BYTES && (h === null || wrong || h.timestampMs >= ms)) return STALE;
-    if (h === null) return answer(null);
+    if (h === null) {
+      seen.end = offset;
+      return answer(null);
+    }
     if (wrong) return offset;
     if (h.timestampMs >= ms) return answer(h.baseOffset);
     previous = at;
@@ -261,7 +264,7 @@ function walk(s: SegmentFrames, start: WalkStart, ms: number): number | null {
  * In one segment whose first frame is older than `ms`: the base offset of its first frame stored at
  * or after `ms`, or null when every frame it holds is older.
  */
-function firstAtOrAfterIn(io: FileIO, dir: string, s: SegmentFrames | null, base: number, ms: number): number | null {
+function firstAtOrAfterIn(io: FileIO, dir: string, s: SegmentFrames | null, base: number, ms: number, seen: Scanned): number | null {
   if (s === null) return null; // deleted by retention meanwhile
   const path = segmentPath(dir, base);
   const known = hintsOf(path);
@@ -271,22 +274,28 @@ function firstAtOrAfterIn(io: FileIO, dir: string, s: SegmentFrames | null, base
     const start = (cached === undefined ? null : walkStart(s, known, base, cached, ms, useHints))
       ?? walkStart(s, known, base, readIndex(io, join(dir, indexName(base)), base, s.size), ms, useHints)
       ?? { position: SEGMENT_HEADER_BYTES, offset: base };
-    const found = walk(s, start, ms);
+    const found = walk(s, start, ms, seen);
     if (found !== STALE) return found;
     known.clear();
   }
-  return walk(s, { position: SEGMENT_HEADER_BYTES, offset: base }, ms);
+  return walk(s, { position: SEGMENT_HEADER_BYTES, offset: base }, ms, seen);
 }
+
+/** Where a walk that found every frame older than the time stopped: the offset after its last whole frame (-1: none did). */
+interface Scanned { end: number }
 
 /**
  * The offset of the first record stored at or after `ms` among the segments `bases` (ascending, the
- * log's segments from its start); `endOffset` (the next offset appended) when none is. The caller
- * clamps the answer to the log's start.
+ * log's segments from its start); `endOffset` (the next offset appended) when none is. With
+ * `scannedEnd`, a time past every record of the newest segment gives the offset after the last whole
+ * frame the search read there instead: records framed since `endOffset` was read (a producer's
+ * writer still at work) are stored at or after a time that precedes them, and are not passed over.
+ * The caller clamps the answer to the log's start.
  */
-export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], ms: number, endOffset: number): number {
+export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], ms: number, endOffset: number, scannedEnd = false): number {
   const segments = new OpenSegments(io, dir);
   try {
-    return searchSegments(io, dir, segments, bases, ms, endOffset, true) ?? searchSegments(io, dir, segments, bases, ms, endOffset, false)!;
+    return searchSegments(io, dir, segments, bases, ms, endOffset, true, scannedEnd) ?? searchSegments(io, dir, segments, bases, ms, endOffset, false, scannedEnd)!;
   } catch (e) {
     throw LogError.fromSystem(e, 'seeking by time', dir); // a segment that is no file: ERR_LOG_CORRUPT; else ERR_IO
   } finally {
@@ -295,7 +304,7 @@ export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], 
 }
 
 /** The answer, or null when `useHints` and a hint it rests on was wrong (the frames read disagree). */
-function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: readonly number[], ms: number, endOffset: number, useHints: boolean): number | null {
+function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: readonly number[], ms: number, endOffset: number, useHints: boolean, scannedEnd: boolean): number | null {
   // The last segment whose first frame is older than ms.
   let lo = 0;
   let hi = bases.length - 1;
@@ -322,9 +331,10 @@ function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: 
     return bases.length > 0 ? bases[0]! : endOffset;
   }
   if (useHints && !older(found)) return wrongHint();
-  const within = firstAtOrAfterIn(io, dir, segments.get(bases[found]!), bases[found]!, ms);
+  const seen: Scanned = { end: -1 };
+  const within = firstAtOrAfterIn(io, dir, segments.get(bases[found]!), bases[found]!, ms, seen);
   if (within !== null) return within;
-  if (found + 1 >= bases.length) return endOffset;
+  if (found + 1 >= bases.length) return scannedEnd && seen.end >= 0 ? seen.end : endOffset;
   if (useHints && older(found + 1)) return wrongHint();
   return bases[found + 1]!;
 }
