@@ -16,10 +16,10 @@ import { LogError } from '../errors.js';
 import { SEGMENT_HEADER_BYTES, FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
 import { decodeAttributes } from '../format/record.js';
 import { offsetAtTime } from '../reader/time-seek.js';
-import { floorEntry, readIndex } from '../segment/offset-index.js';
+import { entryFrame, floorEntry, readIndex } from '../segment/offset-index.js';
 import { indexName, listLogDir, segmentName } from '../segment/segment-files.js';
 import { readFrameAt, scanFrames } from '../storage/frame-scan.js';
-import type { FileIO } from '../storage/file-io.js';
+import { readFull, type FileIO } from '../storage/file-io.js';
 import { DedupWindow, type DedupWindowOption } from './dedup-window.js';
 
 /** Builds the window over the log in `dir`, whose next offset is `nextOffset`. */
@@ -77,15 +77,23 @@ function scanSegment(io: FileIO, dir: string, base: number, from: number, window
 }
 
 /**
- * Where the scan of segment `base` starts for `from`: the last index entry at or before it whose
- * position holds a frame header naming the entry's offset, else the segment's first frame. The index
- * is derived data: an entry that does not hold costs a longer scan, never a refused open.
+ * Where the scan of segment `base` starts for `from`: the last index entry at or before it that
+ * proves itself (entryFrame: a frame naming the entry's offset stands there and the frame before it
+ * ends there, so not a frame held in a record's payload) and whose frame is whole and valid, else the
+ * segment's first frame. The index is derived data: an entry that does not hold costs a longer scan,
+ * never a refused open.
  */
 function scanStart(io: FileIO, fd: number, dir: string, base: number, bytes: number, from: number): { position: number; offset: number } {
   const index = readIndex(io, join(dir, indexName(base)), base, bytes);
+  const readAt = (position: number, n: number): Buffer => {
+    const buf = Buffer.allocUnsafe(n);
+    return buf.subarray(0, readFull(io, fd, buf, 0, n, position));
+  };
   for (let e = floorEntry(index, from); e >= 0; e--) {
-    const h = readFrameAt(io, fd, bytes, index.positions[e]!);
-    if (typeof h !== 'string' && h.baseOffset === index.offsets[e]) return { position: index.positions[e]!, offset: h.baseOffset };
+    const position = index.positions[e]!;
+    if (entryFrame(readAt, base, index.offsets[e]!, position, FRAME_HEADER_BYTES) === null) continue;
+    const h = readFrameAt(io, fd, bytes, position);
+    if (typeof h !== 'string' && h.baseOffset === index.offsets[e]) return { position, offset: h.baseOffset };
   }
   return { position: SEGMENT_HEADER_BYTES, offset: base };
 }
