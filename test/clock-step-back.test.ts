@@ -92,4 +92,41 @@ test('blockingMinimumRetention 0 without cursors: a clock stepped back does not 
   }
 });
 
+test('blockingMinimumRetention above 0: a clock stepped back does not stop segments from ageing out', async () => {
+  // The clock runs (offset 0), then steps back an hour and runs on from there. Segment ages are
+  // measured on the frames' clock, which holds still until the wall clock passes it again: without a
+  // clock that keeps running, no segment written near or after the step ever gets 200 ms old, and
+  // the producer is held back (ERR_LOG_FULL) for the hour.
+  writeFileSync(clockFile, 'offset 0');
+  const logDir = tempDir();
+  const p = await Producer.open({
+    logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024, maxTotalBytes: 4096,
+    blockingMinimumRetention: 200, appendTimeoutMs: 3000,
+  });
+  try {
+    const rec = (i: number) => `record-${i}-${'r'.repeat(100)}`;
+    let i = 0;
+    for (; i < 60; i++) {
+      p.append(rec(i));
+      await p.flush();
+    }
+    assert.ok(p.logStartOffset > 0, 'protected segments aged out while the clock ran');
+    writeFileSync(clockFile, `offset ${-HOUR}`);
+    const startBefore = p.logStartOffset;
+    let failure = 'none';
+    try {
+      for (let k = 0; k < 60; k++, i++) {
+        p.append(rec(i));
+        await p.flush();
+      }
+    } catch (e) {
+      failure = isLogError(e) ? `${e.code} at record ${i}: ${e.message}` : String(e);
+    }
+    assert.is(failure, 'none');
+    assert.ok(p.logStartOffset > startBefore, 'segments written after the step aged out too');
+  } finally {
+    await p.close();
+  }
+});
+
 test.run();

@@ -79,8 +79,8 @@ export class LogWriter {
     this.segment = new ActiveSegment(io, opts.logDir, active, recovered.activeIndex, opts.indexIntervalBytes);
     this.hint = new DurableHintWriter(io, opts.logDir);
     this.hint.publish(this.durableOffset);
-    // Ages on the frames' clock: a wall clock stepped back must not make every segment young (negative ages).
-    this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock());
+    // Ages on the frames' clock (a wall clock stepped back makes no segment young) or the monotonic one, which runs on meanwhile.
+    this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock(), monoNow);
     const p = opts.syncPolicy;
     this.behind = new WriteBehind(p.kind === 'never' || p.kind === 'periodic' || (p.kind === 'everyBytes' && p.bytes > WRITE_BEHIND_BYTES));
     this.lastSyncMs = this.monoNow();

@@ -24,6 +24,13 @@ export class Retention {
   readonly segments: SegmentInfo[];
   /** The bytes of every segment file. */
   private totalBytes: number;
+  /**
+   * Per segment, as `segments`: the monotonic time of its last frame in this run (of the writer's
+   * start for the segments recovery found). Its age on that clock is a lower bound of its real age
+   * that keeps growing while the wall clock is behind the frames' clock (stepped back), which holds
+   * still until the wall clock passes it again.
+   */
+  private readonly writtenAtMono: number[];
   /** start.offset: the log start, recorded before retention deletes what lies below it. */
   private readonly startRecord: OffsetFileWriter;
 
@@ -35,8 +42,12 @@ export class Retention {
     private readonly onEvent: (e: WriterEvent) => void,
     segments: SegmentInfo[],
     private readonly now: () => number,
+    /** A clock that never steps back and keeps running (performance.now in the writer thread). */
+    private readonly monoNow: () => number = () => performance.now(),
   ) {
     this.segments = segments;
+    const startMono = monoNow();
+    this.writtenAtMono = segments.map(() => startMono);
     this.totalBytes = segments.reduce((sum, s) => sum + s.bytes, 0);
     this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
     this.startRecord.publish(segments[0]!.baseOffset);
@@ -46,11 +57,13 @@ export class Retention {
   /** `bytes` were appended to the active segment. */
   grew(bytes: number): void {
     this.totalBytes += bytes;
+    this.writtenAtMono[this.writtenAtMono.length - 1] = this.monoNow();
   }
 
   /** A roll made `segment` the active one (its header's bytes counted). */
   added(segment: SegmentInfo): void {
     this.segments.push(segment);
+    this.writtenAtMono.push(this.monoNow());
     this.totalBytes += segment.bytes;
   }
 
@@ -69,7 +82,7 @@ export class Retention {
     const nowMs = this.now();
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;
-      const ageMs = nowMs - oldest.lastTimestampMs;
+      const ageMs = this.oldestAgeMs(nowMs);
       const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
       const tooOld = maxFileAge !== null && ageMs > maxFileAge;
       if (!overBytes && !tooOld) return;
@@ -99,7 +112,16 @@ export class Retention {
     this.stats.segmentDeleted();
     this.onEvent({ type: 'retention', baseOffset: oldest.baseOffset, endOffset: oldest.endOffset, bytes: oldest.bytes, logStartOffset: startOffset });
     this.segments.shift();
+    this.writtenAtMono.shift();
     this.totalBytes -= oldest.bytes;
+  }
+
+  /**
+   * The age of the oldest segment's newest record: on the frames' clock (`nowMs`), or on the monotonic
+   * clock since its last frame when that says more (a wall clock stepped back freezes the first).
+   */
+  private oldestAgeMs(nowMs: number): number {
+    return Math.max(nowMs - this.segments[0]!.lastTimestampMs, this.monoNow() - this.writtenAtMono[0]!);
   }
 
   /**
@@ -129,8 +151,7 @@ export class Retention {
       if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     }
     if (this.segments.length > 1) {
-      const oldest = this.segments[0]!;
-      const ageLeftMs = oldest.lastTimestampMs + blockingMinimumRetention - this.now();
+      const ageLeftMs = blockingMinimumRetention - this.oldestAgeMs(this.now());
       // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
       // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
       if (ageLeftMs <= 0) return CURSOR_POLL_MS;
