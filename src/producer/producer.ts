@@ -288,9 +288,9 @@ export class Producer {
    * ERR_ABORTED, the signal's reason as its `cause`. Only the wait stops: the producer goes on, and
    * the records become durable as the sync policy says (a later `flush()` waits for them).
    *
-   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()` (a flush waiting when
-   *   `destroy(err)` is called rejects with `err`); `ERR_ABORTED` when `signal` aborts first; the
-   *   writer's error (`ERR_IO`, `ERR_DISK_FULL`, ...) once it has failed.
+   * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()` (a flush waiting when `destroy(err)` is
+   *   called rejects with `err`); `ERR_ABORTED` when `signal` aborts first; `ERR_LOG_FULL` when retention keeps the
+   *   writer from writing for `appendTimeoutMs`; the writer's error (`ERR_IO`, `ERR_DISK_FULL`, ...) once it has failed.
    *
    * @example
    * ```ts
