@@ -15,6 +15,8 @@ export interface NatsProxy {
   dropped(): number;
   dropReplies(prefix: string, count: number): void;
   repliesDropped(): number;
+  lateReply(prefix: string): void;
+  repliesLate(): number;
   close(): Promise<void>;
 }
 
@@ -26,7 +28,10 @@ export interface NatsProxy {
  * saw: no reply comes, as while a cluster has no leader); `passed(prefix)` counts the publishes on
  * such subjects that went through to the server since the proxy started; dropReplies(prefix, n)
  * lets the client's next n publishes on such subjects through, and loses the server's answer to
- * each (a request the server did, whose reply never came back).
+ * each (a request the server did, whose reply never came back); lateReply(prefix) lets the client's
+ * next publish on such a subject through and holds the server's answer to it back until the next
+ * message from the server has reached the client (answers that overtake each other, as answers from
+ * two servers of a cluster can around a leader change).
  */
 export async function proxyTo(port: number): Promise<NatsProxy> {
   let held: Buffer[] | null = null;
@@ -40,6 +45,11 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
   let repliesDroppedCount = 0;
   /** Reply subjects whose next message from the server is lost. */
   const lostReplies = new Set<string>();
+  let latePrefix = '';
+  let lateLeft = 0;
+  let lateSubject: string | null = null;
+  let lateCommand: Buffer | null = null;
+  let lateCount = 0;
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
@@ -61,6 +71,9 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
       if (replyLeft > 0 && reply !== null && subject.startsWith(replyPrefix)) {
         replyLeft--;
         lostReplies.add(reply);
+      } else if (lateLeft > 0 && reply !== null && subject.startsWith(latePrefix)) {
+        lateLeft--;
+        lateSubject = reply;
       }
       upstream.write(command);
     }));
@@ -70,8 +83,20 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
         repliesDroppedCount++;
         return;
       }
-      if (held !== null) held.push(command);
-      else client.write(command);
+      if (/^H?MSG /i.test(line) && lateSubject !== null && line.split(' ')[1] === lateSubject) {
+        lateSubject = null;
+        lateCommand = command;
+        return;
+      }
+      const overtaken = lateCommand !== null && /^H?MSG /i.test(line) ? lateCommand : null;
+      if (overtaken !== null) {
+        lateCommand = null;
+        lateCount++;
+      }
+      for (const c of overtaken === null ? [command] : [command, overtaken]) {
+        if (held !== null) held.push(c);
+        else client.write(c);
+      }
     }));
     const end = (): void => { client.destroy(); upstream.destroy(); };
     client.on('error', end).on('close', end);
@@ -91,6 +116,8 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
     dropped: () => droppedCount,
     dropReplies: (prefix, count) => { replyPrefix = prefix; replyLeft = count; repliesDroppedCount = 0; },
     repliesDropped: () => repliesDroppedCount,
+    lateReply: (prefix) => { latePrefix = prefix; lateLeft = 1; lateCount = 0; },
+    repliesLate: () => lateCount,
     passed: (prefix) => through.filter((subject) => subject.startsWith(prefix)).length,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {

@@ -260,7 +260,8 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   private onAck(r: Queued, ack: PubAck, sentAt: number): void {
-    if (this.failure !== null) return;
+    // An answer a later one overtook (two servers of a cluster, a leader change) counts nothing more.
+    if (this.failure !== null || r.offset < this.acked) return;
     if (ack.duplicate && ack.seq !== r.offset + 1 && r.dedupKey !== undefined) {
       // The stream remembers a key the producer's window does not (docs/jetstream.md): as locally,
       // a key that left the window makes a new record, published again without the key.
@@ -275,8 +276,8 @@ export class JetStreamProducer implements BackendProducer {
         { offset: r.offset }));
       return;
     }
-    // Acknowledgements come in publish order (one connection, one stream leader); one whose answer was
-    // lost is acknowledged by the next (each publish lands only right after the one before it).
+    // One whose answer was lost or comes late is acknowledged by the next (each publish lands only
+    // right after the one before it).
     this.counters.ackLatency(performance.now() - sentAt);
     this.queue.sent -= r.offset + 1 - this.acked;
     this.doubtSince = null;
