@@ -59,6 +59,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
       port1.close();
       throw e;
     });
+    taken.lock.markRecovered(); // the writer's recovery is done (started.ready)
     return { io, options: resolved, lock: taken.lock, shared, worker: started.worker, ready: started.ready, controlPort: port1 };
   } catch (e) {
     taken.lock.release();

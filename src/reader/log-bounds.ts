@@ -1,10 +1,12 @@
 /**
  * A log's bounds read from its segment files: the first stored offset (the oldest segment's base) and
  * the offset after the last valid record, found by walking the newest segment's frames from its last
- * index entry at or below durable.offset (each frame is checked; its records are not visited).
+ * index entry, or from its last one at or below durable.offset unless a live producer finished its
+ * recovery (each frame is checked; its records are not visited).
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
+import { producerLockPath, recoveredOwnerLive } from '../storage/lock.js';
 import { LogReader, RetryLater } from './log-reader.js';
 import { MAX_LISTINGS } from './segment-file.js';
 import { segmentBases } from './segment-list.js';
@@ -42,11 +44,14 @@ class BoundsProbe extends LogReader {
         if (this.goneSinceListing(last, e) && attempt < MAX_LISTINGS) return null;
         throw e;
       }
-      // From the last index entry at or below durable.offset, checking every frame: frames written
-      // after the last fsync reach the disk in any order, so a power loss can tear one and keep later
-      // ones with their index entries; an entry past the torn frame would put the end past records
-      // the next producer's recovery cuts, and then appends again at those offsets.
-      this.segment.seekInSegment(this.durable.beyond(last) ?? last, true);
+      // Frames written after the last fsync reach the disk in any order, so a power loss can tear one
+      // and keep later ones with their index entries; an entry past the torn frame would put the end
+      // past records the next producer's recovery cuts, and then appends again at those offsets. So,
+      // unless a live producer finished its recovery (then its writer wrote everything past the cut in
+      // order, and the last entry holds), the walk starts at the last index entry at or below
+      // durable.offset, checking every frame (under SyncPolicy.never() up to a whole segment).
+      const recovered = recoveredOwnerLive(this.io, producerLockPath(this.dir));
+      this.segment.seekInSegment(recovered ? Number.MAX_SAFE_INTEGER : (this.durable.beyond(last) ?? last), true);
       do {
         while (this.segment.loadFrame()) this.segment.skipFrame();
       } while (this.takeLookAgain()); // bytes below durable.offset that looked torn: read once more, then judged

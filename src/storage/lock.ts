@@ -33,6 +33,8 @@ interface LockOwner {
   readonly host: string;
   /** The thread (worker_threads threadId) that took it. */
   readonly thread?: number;
+  /** Written once the producer's recovery is done (HeldLock.markRecovered). */
+  readonly recovered?: boolean;
 }
 
 function processStart(pid: number): string {
@@ -69,7 +71,7 @@ function readOwner(io: FileIO, path: string): LockOwner | null {
   try {
     const o = JSON.parse(readWhole(io, path).toString('utf8')) as Partial<LockOwner>;
     if (typeof o.pid !== 'number' || typeof o.start !== 'string' || typeof o.host !== 'string') return null;
-    return { pid: o.pid, start: o.start, host: o.host, ...(typeof o.thread === 'number' ? { thread: o.thread } : {}) };
+    return { pid: o.pid, start: o.start, host: o.host, ...(typeof o.thread === 'number' ? { thread: o.thread } : {}), ...(o.recovered === true ? { recovered: true } : {}) };
   } catch {
     return null;
   }
@@ -81,6 +83,19 @@ export class HeldLock {
 
   constructor(private readonly io: FileIO, readonly path: string, fd: number) {
     this.fd = fd;
+  }
+
+  /**
+   * Adds `"recovered": true` to the owner information, once the producer's recovery is done: readers
+   * in other processes then know that what the directory holds was written by a live writer after
+   * recovery (see recoveredOwnerLive). The longer text overwrites the shorter in place. A failed write
+   * is ignored: readers then take the way they take after a crash.
+   */
+  markRecovered(): void {
+    if (this.fd < 0) return;
+    try {
+      writeAll(this.io, this.fd, [Buffer.from(JSON.stringify({ ...self(), recovered: true }))], 0);
+    } catch { /* readers take the longer way */ }
   }
 
   /**
@@ -159,6 +174,16 @@ export function acquireLock(io: FileIO, path: string): LockResult {
 export function lockOwner(io: FileIO, path: string): { readonly pid: number; readonly host: string; readonly live: boolean } | null {
   const owner = readOwner(io, path);
   return owner === null ? null : { pid: owner.pid, host: owner.host, live: alive(owner) };
+}
+
+/**
+ * Whether the lock file at `path` names a live owner that finished its recovery (markRecovered): the
+ * segment files past its last fsync were then written in order by its writer, after recovery cut any
+ * torn tail a crash left. False for no file, an owner gone, or one still recovering.
+ */
+export function recoveredOwnerLive(io: FileIO, path: string): boolean {
+  const owner = readOwner(io, path);
+  return owner !== null && owner.recovered === true && alive(owner);
 }
 
 /** The producer lock's file name in a log directory. */
