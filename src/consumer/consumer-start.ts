@@ -75,6 +75,9 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
   let bounds = logBounds(io, realDir, 'durable');
   const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
+    // The bounds were read before the lock was taken: an owner that committed past them and released
+    // the lock meanwhile leaves a cursor past them. Read again under the lock, they hold its records.
+    if (cursor.nextOffset > bounds.appendEndOffset) bounds = logBounds(io, realDir, 'durable');
     // A cursor that never committed stands for "from the oldest record": if retention moved the
     // start since it was created, it follows (nothing was handed out to it yet). With
     // onPositionExpired 'oldest', any cursor retention passed follows the start likewise.
