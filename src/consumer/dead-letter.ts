@@ -88,9 +88,17 @@ export class DeadLetterSink {
     const opts = msg.key === null && msg.headers === null ? undefined : { ...(msg.key === null ? {} : { key: msg.key }), ...(msg.headers === null ? {} : { headers: msg.headers }) };
     const payload = bytes.byteLength + attributeBytes(msg);
     if (this.producer !== null && payload > this.maxRecordBytes) await this.close();
-    this.producer ??= await this.open(payload);
-    this.producer.append(bytes, opts);
-    await this.producer.flush();
+    const producer = this.producer ??= await this.open(payload);
+    try {
+      producer.append(bytes, opts);
+      await producer.flush();
+    } catch (e) {
+      // A producer whose writer failed takes nothing more: it is let go, and the next dead letter
+      // opens the log again (its recovery keeps what is durable), instead of failing for good.
+      if (this.producer === producer) this.producer = null;
+      await producer.destroy().catch(() => undefined);
+      throw e;
+    }
     publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
 
