@@ -108,11 +108,20 @@ function handlerModuleUrl(handler: unknown): string {
   const url = handler instanceof URL ? handler.href : handler.startsWith('file:') ? fileUrlOf(handler) : pathToFileURL(resolvePath(handler)).href;
   // Pool threads import the module from a file: any other scheme (http:, data:) fails there.
   if (!url.startsWith('file:')) throw LogError.invalidOption('handler', `a handler module is a file (a path or a file: URL), got ${url}`);
-  const path = fileURLToPath(url);
+  const path = localPathOf(url);
   if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) {
     throw LogError.invalidOption('handler', `no handler module at ${path}${existsSync(path) ? ' (not a file)' : ''} (a handler is a function, or a module path or URL whose default export is the handler)`);
   }
   return url;
+}
+
+/** The local path a `file:` URL names; ERR_INVALID_OPTION for one naming another host or holding an encoded '/'. */
+function localPathOf(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (e) {
+    throw LogError.invalidOption('handler', `${url} names no file of this machine (${(e as Error).message})`, { cause: e });
+  }
 }
 
 /** A `file:` URL string, parsed; ERR_INVALID_OPTION when it is no valid URL. */
