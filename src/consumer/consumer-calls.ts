@@ -21,6 +21,8 @@ export class ConsumerCalls {
   private readonly deadLetters: DeadLetterSink;
   /** The worker pools, by thread count; stopped when the consumer closes. */
   private readonly pools = new Map<number, ConsumerPool>();
+  /** destroy() stopping the pools and the dead-letter log, once started. */
+  private stopping: Promise<unknown> | null = null;
 
   constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry) {
     this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
@@ -41,6 +43,7 @@ export class ConsumerCalls {
         return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
       } finally {
         await this.feed.leave();
+        await this.stoppedIfDestroyed();
       }
     }
     if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'this log\'s backend does not support worker pools: pass a handler function');
@@ -61,6 +64,7 @@ export class ConsumerCalls {
       }
     } finally {
       await this.feed.leave();
+      await this.stoppedIfDestroyed();
     }
   }
 
@@ -72,13 +76,26 @@ export class ConsumerCalls {
 
   /** destroy(): the pools and the dead-letter log serve the call in progress, so they stop once it has ended. */
   async stopAfterCall(): Promise<void> {
-    const stop = (): Promise<unknown> => Promise.allSettled([
+    const callEnded = this.feed.callEnded;
+    if (callEnded === null) await this.stop();
+    else void callEnded.then(() => this.stop());
+  }
+
+  /** The pools and the dead-letter log stopped without draining (destroy()); once. */
+  private stop(): Promise<unknown> {
+    this.stopping ??= Promise.allSettled([
       ...[...this.pools.values()].map((p) => p.close()),
       this.deadLetters.destroy(),
     ]);
-    const callEnded = this.feed.callEnded;
-    if (callEnded === null) await stop();
-    else void callEnded.then(stop);
+    return this.stopping;
+  }
+
+  /**
+   * A call that destroy() interrupted rejects once its pool and dead-letter log are stopped, so that
+   * the next owner of the cursor finds the dead-letter log's lock free.
+   */
+  private async stoppedIfDestroyed(): Promise<void> {
+    if (this.destroyedWith !== null) await this.stop();
   }
 
   /**

@@ -266,8 +266,8 @@ export class Consumer implements AsyncIterable<Message> {
    * and its lock are released now, without committing what moved since the last durable commit (those
    * records are handed out again, as after a crash). A handler already running is not waited for and
    * its outcome is not committed; the processing call it belongs to rejects with `err`
-   * (ERR_LOG_CLOSED without one) once the handler returns, and the call's pool and dead-letter log
-   * are stopped then. Resolves once the files and the lock are released. Safe to call twice (the same
+   * (ERR_LOG_CLOSED without one) once the handler returns and the call's pool and dead-letter log
+   * are stopped. Resolves once the files and the lock are released. Safe to call twice (the same
    * promise) and after close() (then it does nothing).
    */
   destroy(err?: Error): Promise<void> {
