@@ -188,7 +188,15 @@ export class CursorFile {
     const path = join(dir, name);
     const read = replaceDamaged ? readCursorOrDamage(io, path, name) : readCursorFile(io, path, name);
     const existing = read === DAMAGED ? null : read;
-    if (existing !== null) return new CursorFile(io, io.open(path, 'r+'), name, existing, path, false);
+    if (existing !== null) {
+      let fd: number;
+      try {
+        fd = io.open(path, 'r+');
+      } catch (e) {
+        throw LogError.fromSystem(e, 'opening cursor', name);
+      }
+      return new CursorFile(io, fd, name, existing, path, false);
+    }
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
     const tmp = `${path}.new`;
     let tmpLeft = false;
