@@ -2,11 +2,15 @@
  * Consumer.tail() keeps the protocol of an async generator (src/consumer/tail-iterator.ts): calls
  * made while one waits run after it in order, return() and throw() end the iteration without
  * completing the record handed out last and release the consumer, a failed first call finishes the
- * iterator, and a record handed out is completed only when the next one is asked for.
+ * iterator, and a record handed out is completed only when the next one is asked for. A commit that
+ * fails as return() or throw() releases the consumer rejects their promise (no synchronous throw).
  */
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
-import { suite, rejectsWith, waitFor, liveLogOf } from './kit.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite, rejectsWith, waitFor, liveLogOf, logOf, tempDir } from './kit.js';
+import { setFaults, clearFaults } from './faults.js';
 
 const test = suite('tail-iterator');
 
@@ -94,6 +98,36 @@ test('a first call that fails finishes the iterator; return() before any next() 
   const closedIt = c.tail();
   await rejectsWith(closedIt.next(), 'ERR_LOG_CLOSED');
   assert.equal(await closedIt.next(), { value: undefined, done: true });
+});
+
+test('a cursor commit that fails in return() or throw() rejects their promise; neither throws', async () => {
+  const logDir = await logOf(5);
+  for (const how of ['return', 'throw'] as const) {
+    const arm = join(tempDir(), 'arm');
+    // Armed once two records are handed out: the commit as the iteration ends fails.
+    setFaults({ arm, rules: [{ op: 'fdatasync', path: 'client\\.t\\.cursor$', thread: 'main', nth: 1, effect: { errno: 'EIO' } }] });
+    let c: Consumer | null = null;
+    let call: Promise<unknown> | null = null;
+    let thrown: unknown = null;
+    try {
+      c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('t'), commit: { everyRecords: 100 } });
+      const it = c.tail();
+      await it.next();
+      await it.next();
+      writeFileSync(arm, '');
+      try {
+        call = how === 'return' ? it.return() : it.throw(new Error('from the loop'));
+      } catch (e) {
+        thrown = e;
+      }
+      assert.equal(await it.next(), { value: undefined, done: true });
+    } finally {
+      clearFaults();
+    }
+    assert.is(thrown, null, `${how}() threw synchronously: ${String(thrown)}`);
+    await rejectsWith(call!, 'ERR_IO');
+    await c.close();
+  }
 });
 
 test.run();

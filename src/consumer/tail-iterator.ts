@@ -13,7 +13,8 @@
  *   the next one, waiting for it if need be; it ends on close(), an aborted signal, or a failure
  *   (which rejects that call, then the iterator is finished);
  * - return() and throw() end it without completing the record handed out last; a call made while
- *   another waits runs after it, in order.
+ *   another waits runs after it, in order; a commit that fails as they release the consumer rejects
+ *   their promise, as a generator's failing `finally` would.
  */
 import type { Message } from '../types.js';
 import { signalOnly } from '../validate.js';
@@ -72,13 +73,21 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
 
   return(value?: void | PromiseLike<void>): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.return(value));
-    this.finish();
+    try {
+      this.finish();
+    } catch (err) {
+      return Promise.reject(err); // the cursor's commit as the consumer is released failed
+    }
     return Promise.resolve(value).then((v) => ({ value: v, done: true as const }));
   }
 
   throw(e?: unknown): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.throw(e));
-    this.finish();
+    try {
+      this.finish();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return Promise.reject(e);
   }
 
