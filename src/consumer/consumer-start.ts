@@ -83,11 +83,8 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
     // onPositionExpired 'oldest', any cursor retention passed follows the start likewise.
     const fromOldest = cursor.neverCommitted || toOldest;
     for (let attempt = 1; ; attempt++) {
-      if (fromOldest && cursor.nextOffset < bounds.startOffset) {
-        cursor.advance(bounds.startOffset, undefined);
-        cursor.sync();
-      }
-      const atOffset = cursor.nextOffset;
+      // Moved there (durably) only once the open succeeds: a refused open leaves the cursor file as it was.
+      const atOffset = fromOldest ? Math.max(cursor.nextOffset, bounds.startOffset) : cursor.nextOffset;
       // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
       if (atOffset < bounds.startOffset) {
         throw LogError.expired(atOffset, bounds.startOffset, `offset ${atOffset}, where cursor ${cursorName} points,`);
@@ -98,7 +95,17 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${cursorName} points at offset ${atOffset}, past the end of the log's records (${bounds.appendEndOffset})`, { offset: atOffset });
       }
       try {
-        return { cursor, reader: seekReader(io, realDir, atOffset) };
+        const reader = seekReader(io, realDir, atOffset);
+        try {
+          if (atOffset > cursor.nextOffset) {
+            cursor.advance(atOffset, undefined);
+            cursor.sync();
+          }
+        } catch (e) {
+          reader.close();
+          throw e;
+        }
+        return { cursor, reader };
       } catch (e) {
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;

@@ -97,13 +97,14 @@ export class TxCursor {
   }
 
   /**
-   * After an open that failed: closes without committing. A cursor file this open created is removed
-   * (no record was handed out through it, and a file left behind would stand for a consumer that never
-   * opened, holding retention back under blockingMinimumRetention), then the lock is released.
+   * After an open that failed: closes without committing, so an existing cursor file stays as it was.
+   * A cursor file this open created is removed (no record was handed out through it, and a file left
+   * behind would stand for a consumer that never opened, holding retention back under
+   * blockingMinimumRetention), then the lock is released.
    */
   abandon(): void {
     if (!this.file.created) {
-      this.close();
+      this.drop();
       return;
     }
     if (this.closed) return;
