@@ -8,8 +8,9 @@
 // runs them one by one). The files that start nats-server (the JetStream and conformance files) run
 // afterwards, with none of the other files beside them: they time leases, renewals and rides through
 // outages, which the CPU-bound files (crash, fault and property suites) could starve. Those of one
-// server run TEST_LANES at a time among themselves (each starts its own server on a port probed free,
-// and tries another port when the bind loses a race: test/nats-kit.ts); the ones of a 3-node cluster
+// server run one more than TEST_LANES at a time among themselves (they mostly wait on the server and
+// on their timers; each starts its own server on a port probed free, and tries another port when
+// the bind loses a race: test/nats-kit.ts); the ones of a 3-node cluster
 // (ALONE) run last, one at a time with nothing beside them, since leader elections on two cores are
 // the most easily starved. Soak files run one by one and stream their output.
 import { spawn } from 'node:child_process';
@@ -22,6 +23,8 @@ const filterAt = args.indexOf('--filter');
 const filter = filterAt >= 0 ? args[filterAt + 1] : undefined;
 const passThrough = soak ? args.filter((a, i) => a !== '--soak' && i !== filterAt && i !== filterAt + 1) : [];
 const lanes = soak ? 1 : Math.max(1, Number(process.env.TEST_LANES ?? 2) || 1);
+/** The files with a server of their own (see the header); TEST_LANES=1 runs them one by one too. */
+const serverLanes = lanes === 1 ? 1 : lanes + 1;
 
 /** Files that start nats-server, and of those the ones that run with nothing beside them (see the header). */
 const SERVERS = /(^|[\\/])(jetstream|conformance)-/;
@@ -97,9 +100,9 @@ async function runLanes(queue, n) {
 }
 
 await runLanes([...shared], lanes);
-await runLanes([...servers], lanes);
+await runLanes([...servers], serverLanes);
 await runLanes([...alone], 1);
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${servers.length} with a server of their own, then ${alone.length} alone)\n`);
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
