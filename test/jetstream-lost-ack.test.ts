@@ -6,7 +6,10 @@
  * counts the publishes really awaiting an answer. And publishes whose answers are all lost, their
  * records removed by the stream's max_age before the resync reads them back: they cannot be checked
  * for the producer's token, and count as its own while its lease is (nobody else publishes), not as
- * another producer's (ERR_LOG_LOCKED).
+ * another producer's (ERR_LOG_LOCKED). And acknowledgements that overtake each other (the answer to
+ * one publish arrives after the answer to the publish after it, as answers from two servers of a
+ * cluster can around a leader change): the later answer already counted the earlier record, so the
+ * earlier answer counts nothing more, and the next records are published and flushed.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -70,6 +73,34 @@ test('records in doubt that the stream\'s max_age removed before the resync read
     await p.destroy();
     await proxy.close();
   }
+});
+
+test('an acknowledgement that arrives after the next one: nothing is counted twice, the next records are published', async () => {
+  const stream = `late-ack-${process.pid}`;
+  const proxy = await proxyTo(server.port);
+  const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, timeoutMs: TIMEOUT_MS }) });
+  try {
+    proxy.lateReply(`rl.${stream}`);
+    p.append('r0'); // its answer arrives after r1's
+    p.append('r1');
+    p.append('r2');
+    await within(p.flush(), TIMEOUT_MS / 2, 'flush of r0..r2');
+    assert.is(proxy.repliesLate(), 1, 'the answer to r0 came after the answer to r1');
+    assert.is(p.append('r3'), 3);
+    await within(p.flush(), 5_000, 'flush of r3 (never published while the count of publishes in flight was one too high)');
+    assert.is(p.stats().inFlight, 0, 'no publish awaits an answer');
+    assert.is(p.append('r4'), 4);
+    await within(p.flush(), 5_000, 'flush of r4');
+    assert.is(p.stats().resyncs, 0, 'no resync: nothing was in doubt');
+  } finally {
+    await p.destroy();
+    await proxy.close();
+  }
+  const c = await Consumer.open({ backend: jetstream({ servers: server.url, stream }), style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  await c.close();
+  assert.equal(texts, ['r0', 'r1', 'r2', 'r3', 'r4']);
 });
 
 runOrSkip(test, 'jetstream lost acknowledgement');
