@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { cursorDir } from '../cursor/tx-cursor.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE, acquireLock, lockOwner } from '../storage/lock.js';
-import { installNativeLock } from '../storage/native-lock.js';
+import { tryLockShared } from '../storage/native-lock.js';
 import { adminLogDir, coded } from './admin-dir.js';
 
 /** One lock file of a log directory, as {@link unlockLog} reports it. */
@@ -68,17 +68,22 @@ function inspectLockFile(io: FileIO, dir: string, file: string, dryRun: boolean)
   return { file, state: 'leftover', owner, removed: true };
 }
 
-/** Whether someone holds the lock on `path`: tried on a descriptor of our own, released at once, the file unchanged. */
+/**
+ * Whether someone holds the lock on `path`: tried on a read-only descriptor of our own with a shared
+ * lock, which the owner's exclusive lock refuses, and released at once, the file unchanged. Read-only,
+ * so that a user who may read the log but not write to it (an operator beside the service owning the
+ * files) sees a live owner's lock as held, not as a leftover.
+ */
 export function heldNow(io: FileIO, path: string): boolean {
   let fd: number;
   try {
-    fd = io.open(path, 'r+');
-  } catch {
-    return false; // gone meanwhile: nobody holds it
+    fd = io.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone meanwhile: nobody holds it
+    throw e;
   }
   try {
-    installNativeLock();
-    return !io.tryLock(fd);
+    return !tryLockShared(fd);
   } finally {
     io.close(fd); // releases the lock if we took it
   }

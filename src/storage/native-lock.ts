@@ -7,17 +7,26 @@
 import { createRequire } from 'node:module';
 import { setNodeLock } from './file-io.js';
 
-let native: { tryLock(fd: number): boolean } | null = null;
+let native: { tryLock(fd: number, options?: { shared?: boolean }): boolean } | null = null;
 
-function tryLockNative(fd: number): boolean {
+function tryLockNative(fd: number, shared = false): boolean {
   // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
   // from this module's file. In an app bundled to CommonJS, import.meta is empty: the bundle's own
   // file (__filename) is the place to resolve from.
-  native ??= createRequire(import.meta.url ?? __filename)('fs-native-extensions') as { tryLock(fd: number): boolean };
-  return native.tryLock(fd);
+  native ??= createRequire(import.meta.url ?? __filename)('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
+  return native.tryLock(fd, { shared });
+}
+
+/**
+ * Tries a shared lock on `fd`, which may be open read-only (an exclusive one needs a descriptor open
+ * for writing): false while anyone holds the exclusive owner lock. For a look that needs no write
+ * access to the file (lock-admin.ts heldNow); closing the descriptor releases it.
+ */
+export function tryLockShared(fd: number): boolean {
+  return tryLockNative(fd, true);
 }
 
 /** Makes node:fs's FileIO.tryLock take the kernel lock; idempotent. */
 export function installNativeLock(): void {
-  setNodeLock(tryLockNative);
+  setNodeLock((fd) => tryLockNative(fd));
 }
