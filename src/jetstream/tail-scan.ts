@@ -81,8 +81,11 @@ const SCAN_TIME_MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /**
  * The offset of the first record stored at or after `ms`, or `endOffset` when there is none. Any
  * finite `ms` is taken: a time before the epoch stands for the epoch, one past year 9999 for its end.
+ * A record's timestamp is a whole ms (record-codec.ts), so a fractional `ms` stands for the next whole
+ * one: the server would take a time with a fraction as its whole ms below (Date drops the fraction).
  */
-export async function offsetAtTime(session: Session, ms: number, endOffset: number): Promise<number> {
+export async function offsetAtTime(session: Session, atOrAfter: number, endOffset: number): Promise<number> {
+  const ms = Math.ceil(atOrAfter);
   let found = endOffset;
   const { startOffset } = await session.bounds();
   if (endOffset <= startOffset) return endOffset;
