@@ -2,7 +2,9 @@
  * `consumer.lag()` on JetStream. lag() is synchronous, and the stream's state is a request away, so a
  * consumer keeps a view of it: the stream's first and last sequence, its bytes and message count, and
  * the timestamps of its first and last message (one STREAM.INFO), plus the timestamp of the record at
- * the consumer's position (from the pull's buffer when the record is there, else one STREAM.MSG.GET).
+ * the consumer's position (from the pull's buffer when the record is there, else one STREAM.MSG.GET):
+ * the position lag() was last asked about (during a worker-pool call, the first record the pool has not
+ * finished), or the reader's before lag() is asked.
  *
  * How fresh it is: read at the open; refreshed every LAG_REFRESH_MS while the consumer is open (one
  * request at a time; a refresh that fails keeps the last figures); and moved forward by each record
@@ -62,6 +64,12 @@ export class StreamLag {
   private last: Stamp | null = null;
   /** The timestamp of a record the pull's buffer no longer (or not yet) holds, read by a refresh. */
   private at: Stamp | null = null;
+  /**
+   * The position lag() was last asked about: a refresh reads the timestamp there. During a worker-pool
+   * call that is the first record the pool has not finished, which lies behind the reader (its feeder
+   * reads ahead), so the reader's offset would not do.
+   */
+  private asked: number | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
 
@@ -76,6 +84,7 @@ export class StreamLag {
   lag(nextOffset: number, endOffset: number): CursorLag {
     const end = Math.max(endOffset, this.end);
     const from = Math.max(nextOffset, this.start);
+    this.asked = from;
     if (from >= end) return CAUGHT_UP;
     const records = end - from;
     const bytes = shareOfBytes(records, this.bytes, this.messages);
@@ -107,7 +116,7 @@ export class StreamLag {
 
   private async read(stateToo: boolean): Promise<void> {
     if (stateToo) this.take((await this.session.streamInfo()).state);
-    const from = Math.max(this.reader.nextOffset, this.start);
+    const from = Math.max(this.asked ?? this.reader.nextOffset, this.start);
     if (from >= this.end || this.stampBefore(from, true) !== null) return;
     const { stream } = this.session.options;
     const m = await this.session.jsm.streams.getMessage(stream, { seq: from + 1 });
