@@ -80,6 +80,11 @@ export class StreamLag {
     this.timer.unref();
   }
 
+  /** The stream's end as the view knows it: its last sequence, read or moved on by the pull's records. */
+  get endOffset(): number {
+    return this.end;
+  }
+
   /** How far `nextOffset` is behind the stream's end (at least `endOffset`): see the module comment. */
   lag(nextOffset: number, endOffset: number): CursorLag {
     const end = Math.max(endOffset, this.end);

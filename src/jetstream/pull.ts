@@ -30,7 +30,8 @@
  * message follows the one delivered (its pending count is 0) while records are owed, or when the pull
  * stalls on owed records while heartbeats still come, the pull asks for the stream's first stored
  * message at or past the offset expected (deleted-range.ts), and when there is none or it is past
- * that offset, throws ERR_POSITION_EXPIRED naming the deleted range.
+ * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
+ * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
  */
 import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';

@@ -149,6 +149,9 @@ export class JsSource implements LogSource {
 
   async wait(_reader: RecordReader, _afterOffset: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.reader.buffered > 0 || this.reader.error !== null || this.stopped) return;
+    // The records below the stream's end the lag view knows are owed too: messages deleted at the
+    // stream's end are then found (pull.ts), not waited for until a record is appended after them.
+    this.pull.owedEnd = Math.max(this.pull.owedEnd, this.lagView.endOffset);
     this.pull.start();
     await this.arrival(MAX_WAIT_MS, signal);
   }
