@@ -203,7 +203,7 @@ export interface RetryPolicy {
   retryOnThrow?: boolean;
   /**
    * The dead-letter log's directory, an ordinary log directory (read it with a consumer and
-   * {@link decodeDeadLetter}).
+   * {@link decodeDeadLetter}). A relative path is resolved when the consumer opens.
    * @defaultValue `<logDir>.dead-letter.<cursor>`, where `<cursor>` is `client.<id>`, `global` or `nontx`
    */
   deadLetterDir?: string;

@@ -2,6 +2,7 @@
  * The validators every options module shares: whole numbers in a range, optional ones, a log
  * directory path, and `describe`, which names a bad value in an error message without echoing much of it.
  */
+import { isAbsolute, sep } from 'node:path';
 import { LogError } from './errors.js';
 
 /** A whole number from `min` to `max`, else ERR_INVALID_OPTION naming `option` (with `why`, or the range). */
@@ -24,6 +25,14 @@ export function requireLogDir(v: unknown, option = 'logDir'): string {
   if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);
   if (v.includes('\0')) throw LogError.invalidOption(option, 'contains a NUL character');
   return v;
+}
+
+/**
+ * `path` made absolute against the working directory now, and not normalised: `link/..` stays for
+ * the system to resolve (the parent of the link's target), as it resolves the path given.
+ */
+export function absolutePath(path: string): string {
+  return isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`;
 }
 
 /** An options bag: an object (arrays included, as before), else ERR_INVALID_OPTION naming `option`. */
