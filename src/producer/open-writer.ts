@@ -11,6 +11,7 @@ import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
+import { absolutePath } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 
@@ -30,10 +31,13 @@ export interface OpenWriter {
 /** Resolves the options, creates and locks the directory, starts the writer. The lock is released if a later step fails. */
 export async function openWriter(options: ProducerOptions): Promise<OpenWriter> {
   const opts = resolveProducerOptions(options);
-  if (opts.acceptConnections) checkSocketPathFor(opts.logDir); // bad input: before the directory is made
+  // Resolved before the first await: a relative path names what it named at the call, whatever
+  // process.chdir() happens before the open settles (Consumer.open resolves its path at the call too).
+  const dir = absolutePath(opts.logDir);
+  if (opts.acceptConnections) checkSocketPathFor(dir); // bad input: before the directory is made
   const io = await fileIO();
   try {
-    makeLogDir(io, opts.logDir);
+    makeLogDir(io, dir);
   } catch (e) {
     // A path through or onto a file is bad input, not an I/O failure.
     const sys = (e as NodeJS.ErrnoException).code;
@@ -41,7 +45,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
     throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
   }
   // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
-  const realDir = realpathSync.native(opts.logDir);
+  const realDir = realpathSync.native(dir);
   // Somebody else's files (a directory not empty, holding none of a log's): refused before the lock is written.
   requireLogDirectory(io, realDir, opts.logDir);
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };

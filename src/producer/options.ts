@@ -64,7 +64,8 @@ export const SyncPolicy = {
 export interface ProducerOptions {
   /**
    * The log directory; created if missing. Required. An existing one must hold a log or be empty: a
-   * directory that is not empty and holds none of a log's files is `ERR_INVALID_OPTION`.
+   * directory that is not empty and holds none of a log's files is `ERR_INVALID_OPTION`. A relative
+   * path is resolved when `Producer.open` is called.
    */
   logDir: string;
   /**
