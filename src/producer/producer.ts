@@ -321,8 +321,8 @@ export class Producer {
    * valid prefix of what was appended. flush() calls waiting now reject with `err` (ERR_LOG_CLOSED
    * without one), at once; later calls fail with ERR_LOG_CLOSED. Resolves once the thread has stopped
    * (a thread blocked inside a system call, such as an fsync on a hung device, stops when the call
-   * returns) and the lock is released. Safe to call twice (the same promise) and after close() (then
-   * it does nothing).
+   * returns) and the lock is released; until then the process stays alive, as for close(). Safe to
+   * call twice (the same promise) and after close() (then it does nothing).
    */
   destroy(err?: Error): Promise<void> {
     return this.p.shutdown.destroy(err);

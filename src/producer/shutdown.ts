@@ -144,6 +144,9 @@ export class ProducerShutdown implements ClosesAtExit {
     // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
     // at once; the thread is stopped after.
     this.p.link.markDestroyed();
+    // As for close(): the unref'd thread (a control call settling now unrefs it again) would let the
+    // process end before its exit resolves this promise, with the code after an awaited destroy() unrun.
+    this.p.link.pin();
     await this.p.worker.terminate();
     await this.p.link.exited;
     // Only now: a writer still running must never overlap the next holder of the lock.
