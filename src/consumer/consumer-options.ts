@@ -108,12 +108,12 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBack
   if (backoff !== 'fixed' && backoff !== 'exponential') throw LogError.invalidOption('retry.backoff', `expected 'fixed' or 'exponential', got ${describe(backoff)}`);
   const maxDelayMs = r.maxDelayMs === undefined ? 30_000 : requireInt('retry.maxDelayMs', r.maxDelayMs, 0, 3_600_000);
   if (r.retryOnThrow !== undefined && typeof r.retryOnThrow !== 'boolean') throw LogError.invalidOption('retry.retryOnThrow', `expected a boolean, got ${describe(r.retryOnThrow)}`);
-  // Resolved now, as the default is: a relative path keeps its meaning across a later process.chdir().
   // On a backend there is no log directory to put the dead letters beside: deadLetterDir is required
   // with maxAttempts (the dead-letter log is a local log).
   if (onBackend && maxAttempts !== null && r.deadLetterDir === undefined) {
     throw LogError.invalidOption('retry.deadLetterDir', 'on a backend, retry.maxAttempts needs retry.deadLetterDir (a local directory for the dead-letter log)');
   }
+  // Resolved now, as the default is: a relative path keeps its meaning across a later process.chdir().
   const deadLetterDir = onBackend && r.deadLetterDir === undefined ? '' : r.deadLetterDir === undefined ? `${resolve(logDir)}.dead-letter.${cursorName}` : absolutePath(requireLogDir(r.deadLetterDir, 'retry.deadLetterDir'));
   // Dead letters appended to the log being read would be read, retried and dead-lettered again.
   if (!onBackend && r.deadLetterDir !== undefined && within(realPathOf(logDir), realPathOf(deadLetterDir))) {
