@@ -74,7 +74,8 @@ test('rolls interleaved with appends and retention: every record once, in order,
     const segments = await p.segments();
     assert.ok(p.stats().segmentsDeleted > 0, 'retention ran on the rolls');
     assert.is(segments[0]!.baseOffset, p.logStartOffset);
-    for (let i = 1; i < segments.length; i++) assert.is(segments[i]!.baseOffset, segments[i - 1]!.endOffset, 'segments are contiguous');
+    const spans = JSON.stringify(segments.map((s) => [s.baseOffset, s.endOffset]));
+    for (let i = 1; i < segments.length; i++) assert.is(segments[i]!.baseOffset, segments[i - 1]!.endOffset, `segments are contiguous: ${spans}`);
     assert.is(segments.at(-1)!.endOffset, expected.length);
   } finally {
     await p.close();

@@ -293,7 +293,7 @@ export class LogWriter {
     this.segment.seal();
     this.stats.fsync(performance.now() - t);
     this.stats.roll();
-    const baseOffset = this.writtenOffset;
+    const baseOffset = this.retention.nextBase(this.writtenOffset);
     // On the frames' clock: after a restart, timestamps go on from the newest segment's time.
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.frameClock(), this.opts.indexIntervalBytes);
     this.rollBeforeFrame = false; // the new segment is of the current format, whoever asked for the roll

@@ -5,6 +5,7 @@
  * transactional cursor committed them). Run by the writer thread only (src/writer/log-writer.ts).
  */
 import { join } from 'node:path';
+import { internalError } from '../errors.js';
 import type { ResolvedProducerOptions } from '../producer/options.js';
 import { I32, I64, State, bump, storeOffset, type ControlViews } from '../ring/layout.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
@@ -58,6 +59,20 @@ export class Retention {
   grew(bytes: number): void {
     this.totalBytes += bytes;
     this.writtenAtMono[this.writtenAtMono.length - 1] = this.monoNow();
+  }
+
+  /**
+   * The base offset of the segment a roll creates at `writtenOffset`: the end of the one it seals. A
+   * gap or an overlap would give records no offset or two, so the roll fails the writer with
+   * ERR_INTERNAL instead, before the new segment's file exists.
+   */
+  nextBase(writtenOffset: number): number {
+    const sealed = this.segments[this.segments.length - 1]!;
+    if (writtenOffset !== sealed.endOffset) {
+      throw internalError(`a roll at written offset ${writtenOffset} would follow ${segmentName(sealed.baseOffset)}, whose records end at offset ${sealed.endOffset}`,
+        { file: join(this.opts.logDir, segmentName(sealed.baseOffset)), offset: writtenOffset });
+    }
+    return writtenOffset;
   }
 
   /** A roll made `segment` the active one (its header's bytes counted). */
