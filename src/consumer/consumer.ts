@@ -20,6 +20,7 @@ import { ConsumerCalls } from './consumer-calls.js';
 import { RecordFeed } from './record-feed.js';
 import { LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
+import { RecordIterator } from './record-iterator.js';
 import { LagWatch } from './lag-watch.js';
 
 /**
@@ -146,23 +147,10 @@ export class Consumer implements AsyncIterable<Message> {
    * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
    *   `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
-  *iter(): Generator<Message, void, undefined> {
-    const feed = this.feed;
-    if (!feed.synchronous) {
-      throw LogError.invalidOption('iter', 'this backend reads over the network and cannot hand out records synchronously: use nonblockingProcess(), blockingProcess() or `for await` (tail())');
-    }
-    feed.enter(false, true);
-    try {
-      for (;;) {
-        const m = feed.take();
-        if (m === null) return;
-        yield m;
-        feed.complete(m); // the loop asked for the next one
-      }
-    } finally {
-      feed.leave();
-    }
+  iter(): Generator<Message, void, undefined> {
+    return new RecordIterator(this.feed);
   }
+
 
   /** Blocking, as `tail()`: waits for new records; ends on break or `close()`. */
   [Symbol.asyncIterator](): AsyncGenerator<Message, void, undefined> {

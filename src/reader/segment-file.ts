@@ -14,8 +14,10 @@ import { readFull, type FileIO, type FileStamp } from '../storage/file-io.js';
 import { readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { indexName, segmentName } from '../segment/segment-files.js';
 import {
-  confirmed, dropSegment, recordIndex, sameStamp, segmentEntry, unsettledUntilMs, wallNowMs, type SegmentEntry,
+  confirmed, dropSegment, frameMatches, readerStats, recordFrame, recordIndex, sameStamp, segmentEntry, unsettledUntilMs, wallNowMs,
+  type SegmentEntry,
 } from './verified-cache.js';
+import { checkFrame, type FrameHeader } from '../format/frame.js';
 import { segmentBases } from './segment-list.js';
 
 /** Bytes read at once when catching up. */
@@ -206,6 +208,23 @@ export class SegmentFile {
       else if (this.confirm(entry)) trust = entry;
     }
     return { buf, position, stamp, wallMs, trust };
+  }
+
+  /**
+   * Whether the frame at file position `framePosition` (header `h`), whole in chunk `c` at `at`, is good:
+   * verified before and the chunk read since under the same stamp, or checked now (and then noted).
+   * Returns null when good, else the reason.
+   */
+  checkFrame(c: Chunk, at: number, h: FrameHeader, framePosition: number): string | null {
+    const f = c.trust?.frames.get(framePosition);
+    if (f !== undefined && frameMatches(f, h)) {
+      readerStats.framesTrusted++;
+      return null;
+    }
+    readerStats.framesChecked++;
+    const why = checkFrame(c.buf, at, h);
+    if (why === null && c.stamp !== null) recordFrame(this.#path, c.stamp, c.wallMs, framePosition, h, c.buf, at);
+    return why;
   }
 
   /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */

@@ -16,17 +16,18 @@
  */
 import { LogError } from '../errors.js';
 import {
-  FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader,
+  FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, SEGMENT_HEADER_BYTES, decodeFrameHeader,
   type FrameHeader,
 } from '../format/frame.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
 import { decodeAttributes } from '../format/record.js';
 import { entryFrame, floorEntry } from '../segment/offset-index.js';
-import { frameMatches, readerStats, recordFrame, type SegmentEntry } from './verified-cache.js';
+import type { SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 import { EMPTY_CHUNK, SEEK_READ_BYTES, SegmentFile, plainChunk, type Chunk } from './segment-file.js';
 import { FrameWindow } from './frame-window.js';
+import { RecordBytes, recordView } from './record-bytes.js';
 import type { FrameJudge, ReaderHint } from './reader-contracts.js';
 
 const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -152,11 +153,33 @@ export class SegmentReader {
     this.#frameLeft = 0;
   }
 
-  /**
-   * Next record of the open segment below `limit`, or null at its (current) end, or when the next
-   * record is at `limit` (frameLeft > 0 then).
-   */
+  /** Next record of the open segment below `limit`, or null at its (current) end, or when the next record is at `limit` (frameLeft > 0 then). */
   nextRecord(limit: number): Message | null {
+    return this.nextInFrame(limit) ?? this.nextRecordSlowly(limit);
+  }
+
+  /**
+   * The common case of nextRecord() in a few bytecodes, so that V8 inlines it into the caller's loop:
+   * a record of the loaded frame without attributes, below `limit`, none to pass over, the frame read
+   * whole. Null in every other case (nothing read, nothing moved): nextRecord() decides those. No I/O.
+   */
+  nextInFrame(limit: number): Message | null {
+    if (this.#frameLeft === 0 || this.#nextOffset >= limit || this.#nextOffset < this.#skipBelowOffset || this.window.open) return null;
+    const word = this.chunk.buf.readUInt32LE(this.recordPosition);
+    return word > RECORD_LENGTH_MASK ? null : this.plainRecord(this.recordPosition + RECORD_LENGTH_BYTES, word);
+  }
+
+  /** Hands out the record (no attributes) whose `word` bytes start at `dataPosition` of the chunk. */
+  private plainRecord(dataPosition: number, word: number): Message {
+    const buf = this.chunk.buf;
+    this.recordPosition = dataPosition + word;
+    this.#frameLeft--;
+    const data = new RecordBytes(buf.buffer as ArrayBuffer, buf.byteOffset + dataPosition, word) as unknown as Buffer;
+    return { offset: this.#nextOffset++, data, timestamp: this.frameTimestampMs, key: null, headers: null };
+  }
+
+  /** nextRecord() past the common case: loads the next frame, passes over records below a seek target, reads a window, decodes attributes. */
+  private nextRecordSlowly(limit: number): Message | null {
     if (this.#frameLeft === 0 && !this.loadFrame()) return null;
     // A seek target inside this frame: pass over the records before it by their lengths alone.
     while (this.#nextOffset < this.#skipBelowOffset && this.#frameLeft > 0) {
@@ -174,14 +197,9 @@ export class SegmentReader {
       if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextRecord(limit);
       if (!this.windowHolds(RECORD_LENGTH_BYTES + (this.chunk.buf.readUInt32LE(this.recordPosition) & RECORD_LENGTH_MASK))) return this.nextRecord(limit);
     }
-    const buf = this.chunk.buf;
-    const word = buf.readUInt32LE(this.recordPosition);
+    const word = this.chunk.buf.readUInt32LE(this.recordPosition);
     const dataPosition = this.recordPosition + RECORD_LENGTH_BYTES;
-    if (word > RECORD_LENGTH_MASK) return this.recordWithAttributes(word & RECORD_LENGTH_MASK, dataPosition);
-    const data = buf.subarray(dataPosition, dataPosition + word);
-    this.recordPosition = dataPosition + word;
-    this.#frameLeft--;
-    return { offset: this.#nextOffset++, data, timestamp: this.frameTimestampMs, key: null, headers: null };
+    return word > RECORD_LENGTH_MASK ? this.recordWithAttributes(word & RECORD_LENGTH_MASK, dataPosition) : this.plainRecord(dataPosition, word);
   }
 
   /** The next record when it carries an attribute block (format 2): key, headers, dedup key, then data. */
@@ -192,7 +210,7 @@ export class SegmentReader {
     if (typeof a === 'string') throw LogError.corrupt(segmentName(this.#baseOffset), this.chunk.position + payloadPosition, `record ${this.#nextOffset}: ${a}`);
     this.recordPosition = end;
     this.#frameLeft--;
-    return { offset: this.#nextOffset++, data: this.chunk.buf.subarray(a.dataStart, end), timestamp: this.frameTimestampMs, key: a.key, headers: a.headers };
+    return { offset: this.#nextOffset++, data: recordView(this.chunk.buf, a.dataStart, end), timestamp: this.frameTimestampMs, key: a.key, headers: a.headers };
   }
 
   /** Reads and checks the frame at `framePosition`. False: there is none (yet), or it was not whole at the reader's end. */
@@ -231,7 +249,7 @@ export class SegmentReader {
         this.#nextOffset += h.recordCount;
         continue;
       }
-      const why = this.checkFrameInChunk(h, at);
+      const why = this.file.checkFrame(this.chunk, at, h, this.#framePosition);
       if (why !== null) return this.judge.invalid(why);
       if (this.judge.pastEnd(this.#framePosition + h.frameBytes - 1)) return this.judge.atEnd(); // whole now, not at the reader's end
       this.#framePosition += h.frameBytes;
@@ -268,23 +286,6 @@ export class SegmentReader {
   /** Drops the chunk: the next frame is read afresh from the file. */
   forgetChunk(): void {
     this.chunk = EMPTY_CHUNK;
-  }
-
-  /**
-   * Whether the frame at `framePosition`, whole in the chunk at `at`, is good: verified before and the chunk read
-   * since under the same stamp, or checked now (and then noted). Returns null when good, else the reason.
-   */
-  private checkFrameInChunk(h: FrameHeader, at: number): string | null {
-    const c = this.chunk;
-    const f = c.trust?.frames.get(this.#framePosition);
-    if (f !== undefined && frameMatches(f, h)) {
-      readerStats.framesTrusted++;
-      return null;
-    }
-    readerStats.framesChecked++;
-    const why = checkFrame(c.buf, at, h);
-    if (why === null && c.stamp !== null) recordFrame(this.file.path, c.stamp, c.wallMs, this.#framePosition, h, c.buf, at);
-    return why;
   }
 
   /**
