@@ -75,12 +75,11 @@ export async function runMatrix(root: string, cfg: MatrixConfig, ports: { redisP
  */
 const TARGETS: Record<string, { text: string; ok: (recPerSec: number, xRaw: number) => boolean }> = {
   '100|always': { text: '>= 3,000,000 rec/s', ok: (v) => v >= 3_000_000 },
-  '100|never': { text: '>= 5,000,000 rec/s', ok: (v) => v >= 5_000_000 },
   '1024|always': { text: '>= 800,000 rec/s', ok: (v) => v >= 800_000 },
   '65536|never': { text: '>= 0.6x raw bandwidth', ok: (_v, x) => x >= 0.6 },
   '65536|periodic': { text: '>= 0.6x raw bandwidth', ok: (_v, x) => x >= 0.6 },
 };
-const MARGINS: Partial<Record<SystemName, number>> = { lmdb: 4, 'better-sqlite3': 10 };
+const MARGINS: Partial<Record<SystemName, number>> = { lmdb: 5, 'better-sqlite3': 10 };
 /** The raw configurations' rows: label, chunk text, and the name a target gives the best one. */
 const RAW_ROW: Partial<Record<SystemName, { label: string; how: string; short: string }>> = {
   [RAW_SYSTEM]: { label: 'raw limit', how: '1 MiB chunks', short: '1 MiB' },
@@ -89,9 +88,18 @@ const RAW_ROW: Partial<Record<SystemName, { label: string; how: string; short: s
 };
 const RAW_SYNC: Record<Level, string> = { never: 'page cache', periodic: 'fdatasync each second', always: 'fdatasync each chunk' };
 
-/** reactive-log's target at `size` and `level` and whether it is met (`best`: the best raw configuration, its name and median). */
-function rlogTarget(size: number, level: Level, v: number, xRaw: number, best: { short: string; median: number }): Pick<Row, 'target' | 'met'> {
+/**
+ * reactive-log's target at `size` and `level` and whether it is met (`best`: the best raw configuration,
+ * its name and median; `always`: reactive-log's median at `always` for the same size). At 100 B under
+ * `never`: at least 1.0x its paired raw page-cache write (0.8x is the floor the text also reports) and
+ * never slower than `always` on the same workload.
+ */
+function rlogTarget(size: number, level: Level, v: number, xRaw: number, best: { short: string; median: number }, always: number): Pick<Row, 'target' | 'met'> {
   const t = TARGETS[`${size}|${level}`];
+  if (size === 100 && level === 'never') {
+    const floor = xRaw >= 0.8 ? 'above' : 'below';
+    return { target: `>= 1.0x raw (floor 0.8x: ${floor}), >= always (${(v / always).toFixed(2)}x)`, met: xRaw >= 1.0 && v >= always };
+  }
   if (level !== 'always') return { target: t?.text ?? null, met: t ? t.ok(v, xRaw) : null };
   const xBest = v / best.median;
   return {
@@ -109,6 +117,7 @@ export function matrixTables(m: Matrix, sizes: readonly number[]): Table[] {
       const best = raws.reduce((a, b) => (b.f.median > a.f.median ? b : a));
       for (const r of raws) rows.push(row(r.label, LEVEL_TEXT[level], r.f, `rec/s eq (${r.how}, ${RAW_SYNC[level]})`, { xRaw: r.f.median / raw.median }));
       const rlog = summarize(m[key('reactive-log', size, level)]!.samples).median;
+      const rlogAlways = summarize(m[key('reactive-log', size, 'always')]!.samples).median;
       for (const sys of SYSTEMS) {
         const c = m[key(sys, size, level)]!;
         const margin = size === 100 && level === 'always' ? MARGINS[sys] : undefined;
@@ -120,7 +129,7 @@ export function matrixTables(m: Matrix, sizes: readonly number[]): Table[] {
         const xRaw = summarize(c.samples.map((v, i) => v / c.raw[i]!)).median;
         rows.push(row(sys, LEVEL_TEXT[level], f, 'rec/s', {
           xRaw, xPeer: f.median / rlog,
-          ...(sys === 'reactive-log' ? rlogTarget(size, level, f.median, xRaw, { short: best.short, median: best.f.median })
+          ...(sys === 'reactive-log' ? rlogTarget(size, level, f.median, xRaw, { short: best.short, median: best.f.median }, rlogAlways)
             : margin ? { target: `reactive-log >= ${margin}x this`, met: rlog / f.median >= margin } : {}),
         }));
       }
