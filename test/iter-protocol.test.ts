@@ -7,6 +7,8 @@
  * processing call.
  */
 import * as assert from 'uvu/assert';
+import { deepStrictEqual } from 'node:assert';
+import { isDeepStrictEqual } from 'node:util';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { logOf, suite, tempDir, throwsWith } from './kit.js';
 
@@ -136,6 +138,25 @@ test('message data is a Buffer viewing the record, valid while the reader reads 
     check(all, 'nonblockingProcess');
   } finally {
     await q.close();
+  }
+});
+
+test('message data deep-equals a Buffer of the same bytes, as Node compares Buffers (assert.deepStrictEqual, util.isDeepStrictEqual)', async () => {
+  const logDir = await logOf(['plain']);
+  const p = await Producer.open({ logDir });
+  p.append('keyed', { key: 'k', headers: { h: '1' } });
+  await p.close();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  try {
+    const [plain, keyed] = [...c.iter()];
+    for (const [m, bytes] of [[plain!, 'plain'], [keyed!, 'keyed']] as const) {
+      assert.ok(Object.getPrototypeOf(m.data) === Object.getPrototypeOf(Buffer.from(bytes)), `${bytes}: the prototype of a Buffer`);
+      assert.ok(isDeepStrictEqual(m.data, Buffer.from(bytes)), `${bytes}: util.isDeepStrictEqual`);
+      deepStrictEqual(m.data, Buffer.from(bytes));
+      deepStrictEqual(m.data.subarray(1), Buffer.from(bytes).subarray(1));
+    }
+  } finally {
+    await c.close();
   }
 });
 

@@ -174,7 +174,7 @@ export class SegmentReader {
     const buf = this.chunk.buf;
     this.recordPosition = dataPosition + word;
     this.#frameLeft--;
-    const data = new RecordBytes(buf.buffer as ArrayBuffer, buf.byteOffset + dataPosition, word) as unknown as Buffer;
+    const data = new RecordBytes(buf.buffer as ArrayBuffer, buf.byteOffset + dataPosition, word);
     return { offset: this.#nextOffset++, data, timestamp: this.frameTimestampMs, key: null, headers: null };
   }
 
