@@ -160,4 +160,24 @@ test('message data deep-equals a Buffer of the same bytes, as Node compares Buff
   }
 });
 
+test('iter() is a generator to the language: %IteratorPrototype% in its chain (the iterator helpers of Node 22 on), tagged Generator', async () => {
+  const logDir = await logOf(4);
+  const c = await openAt(logDir);
+  try {
+    const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
+    const it = c.iter();
+    assert.ok(Object.prototype.isPrototypeOf.call(iteratorPrototype, it), 'inherits %IteratorPrototype%, as a generator does');
+    assert.is(Object.prototype.toString.call(it), '[object Generator]');
+    // What the helpers do, where the Node running this has them (22 and later): take() returns the iterator after 2.
+    const take = (iteratorPrototype as { take?: (this: Iterator<Message>, n: number) => Iterable<Message> }).take;
+    if (take !== undefined) {
+      assert.equal([...take.call(it, 2)].map(text), ['rec-0', 'rec-1']);
+      assert.equal([...c.iter()].map(text), ['rec-1', 'rec-2', 'rec-3'], 'the record take() stopped at comes again');
+    }
+    it.return(undefined);
+  } finally {
+    await c.close();
+  }
+});
+
 test.run();

@@ -4,6 +4,8 @@
  * result object included. It keeps a generator's behaviour: nothing runs before the first `next()`
  * (a closed or busy consumer throws there), the record a loop broke on is not completed (it is handed
  * out again first next time), `return()` and `throw()` give the feed back, and once done it stays done.
+ * It inherits what a generator inherits (%IteratorPrototype%: on Node 22 and later the iterator helpers,
+ * `map`, `take`, `toArray`, ...) and is tagged Generator.
  */
 import { LogError } from '../errors.js';
 import type { Message } from '../types.js';
@@ -83,3 +85,7 @@ export class RecordIterator implements Generator<Message, void, undefined> {
     void this.feed.leave();
   }
 }
+
+// As a generator's prototype chain ends: %IteratorPrototype%, reached from any built-in iterator.
+Object.setPrototypeOf(RecordIterator.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);
+Object.defineProperty(RecordIterator.prototype, Symbol.toStringTag, { value: 'Generator', configurable: true });
