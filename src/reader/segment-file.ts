@@ -27,6 +27,12 @@ export const CHUNK_BYTES = 1024 * 1024;
  * of Buffer.poolSize, so the buffer comes from Node's pool (a fresh allocation costs more than the read).
  */
 export const SEEK_READ_BYTES = 4000;
+/**
+ * A reader at the end of a segment being written reads this much without asking the file's size (an
+ * fstat, a few µs on a virtual machine, on every wake-up of a consumer that keeps up): a read that
+ * comes back short met the end of the file. From Node's pool, as SEEK_READ_BYTES.
+ */
+const TAIL_READ_BYTES = 4000;
 
 /** Bytes read from the file at `position`, with what they may be trusted for. */
 export interface Chunk {
@@ -64,6 +70,8 @@ export class SegmentFile {
   /** Until a seek has found its frame, the size of the next read (it grows: a seek reads little, in few calls). */
   private seekReadBytes = SEEK_READ_BYTES;
   private seeking = false;
+  /** The last read found at most TAIL_READ_BYTES left in the file: the next may read without its size. */
+  private atTail = false;
   private readonly dirSlash: string;
 
   constructor(private readonly io: FileIO, private readonly dir: string) {
@@ -185,6 +193,10 @@ export class SegmentFile {
     // A file seen being written moments ago cannot be settled yet, so a stamp would note nothing:
     // skip it (a bigint fstat per refill is most of what a consumer at a live log's end allocates).
     const live = this.openBase === this.liveBase && this.#fd === this.liveFd && wallMs < this.liveUntilMs;
+    if (live && this.atTail && !this.seeking) {
+      const tail = this.readAtTail(position, need, wallMs);
+      if (tail !== undefined) return tail;
+    }
     const stamp = live ? null : this.io.stamp?.(this.#fd) ?? null;
     const size = stamp !== null ? Number(stamp.size) : this.io.fsize(this.#fd);
     this.#refillSize = size;
@@ -197,6 +209,7 @@ export class SegmentFile {
       this.seekReadBytes = Math.min(CHUNK_BYTES, 2 * want);
     }
     const buf = this.readAt(position, Math.min(Math.max(want, need), avail));
+    this.atTail = avail <= TAIL_READ_BYTES;
     if (stamp === null) return { buf, position, stamp, wallMs, trust: null };
     this.liveBase = this.openBase;
     this.liveFd = this.#fd;
@@ -225,6 +238,35 @@ export class SegmentFile {
     const why = checkFrame(c.buf, at, h);
     if (why === null && c.stamp !== null) recordFrame(this.#path, c.stamp, c.wallMs, framePosition, h, c.buf, at);
     return why;
+  }
+
+  /**
+   * read() at the end of a file being written (no stamp to take): one pread of up to TAIL_READ_BYTES,
+   * without asking the file's size first. Nothing read: the file ends at `position` (a pread reads 0
+   * bytes only there). `need` bytes or more, short of the full read: they are the chunk (more may have
+   * come meanwhile; the next read sees them). Anything else (a full read, which may have stopped before
+   * the end; fewer than `need`, which read() must judge against the file's size; a `need` above
+   * TAIL_READ_BYTES, a large frame or a damaged length) is given up (undefined): read() reads as usual.
+   */
+  private readAtTail(position: number, need: number, wallMs: number): Chunk | null | undefined {
+    if (need > TAIL_READ_BYTES) return undefined;
+    const buf = Buffer.allocUnsafe(TAIL_READ_BYTES);
+    let got: number;
+    try {
+      got = this.io.read(this.#fd, buf, 0, TAIL_READ_BYTES, position);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading segment', segmentName(this.openBase));
+    }
+    if (got === 0) {
+      this.#refillSize = position;
+      this.sizeSeen = position;
+      return null;
+    }
+    if (got === TAIL_READ_BYTES) this.atTail = false;
+    if (got === TAIL_READ_BYTES || got < need) return undefined;
+    this.#refillSize = position + got; // at least the size: used only after a refill that found too little, which sets it again
+    this.sizeSeen = position + got;
+    return { buf: buf.subarray(0, got), position, stamp: null, wallMs, trust: null };
   }
 
   /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */
