@@ -242,7 +242,7 @@ export class SegmentReader {
         const target = this.#skipBelowOffset > h.baseOffset || (this.#skipBelowOffset === h.baseOffset && this.file.isSeeking);
         if (!passOver && target && !this.judge.pastEnd(frameEndPosition - 1) && this.loadWindow(h)) return true;
         if (!this.refill(h.frameBytes)) return this.judge.notWhole('frame runs past the end of the file');
-        at = 0;
+        continue; // the header again, from the bytes just read: they may hold another frame (a torn one cut and rewritten)
       }
       if (passOver) {
         this.#framePosition += h.frameBytes;
