@@ -17,7 +17,7 @@ import { suite, tempDir } from './kit.js';
 
 const test = suite('reader-refill-rewritten');
 
-/** The segment bytes of a log made by `fill`, one frame per call of `step`. */
+/** The segment bytes of a log that `fill` makes (SyncPolicy.always, one segment). */
 async function segmentBytes(fill: (p: Producer) => Promise<void>): Promise<Buffer> {
   const dir = tempDir();
   const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
@@ -44,8 +44,8 @@ test('the rest of a torn frame rewritten by recovery is read as the frame now th
     p.append('g2');
     await p.flush();
   });
-  const firstFrameEnd = SEGMENT_HEADER_BYTES + a.subarray(SEGMENT_HEADER_BYTES).readUInt32LE(8);
-  assert.ok(a.subarray(SEGMENT_HEADER_BYTES, firstFrameEnd).length === b.subarray(SEGMENT_HEADER_BYTES, firstFrameEnd).length);
+  const firstFrameEnd = SEGMENT_HEADER_BYTES + a.readUInt32LE(SEGMENT_HEADER_BYTES + 8);
+  assert.is(b.readUInt32LE(SEGMENT_HEADER_BYTES + 8), firstFrameEnd - SEGMENT_HEADER_BYTES, 'the first frame has the same size in both logs');
 
   const dir = tempDir();
   const path = join(dir, '00000000000000000000.seg');
