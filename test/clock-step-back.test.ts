@@ -35,7 +35,10 @@ test('timestamps never decrease across a restart after retention emptied the log
   setClock(T0 - HOUR);
   // A consumer with segment 0 open keeps reading it after retention deletes it.
   const early = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  for (let i = 0; i < 20; i++) p1.append(`late-${i}-${'l'.repeat(40)}`); // > fileRollSize: the writer rolls, retention deletes the sealed segment
+  // One frame past fileRollSize (a batch is one frame): the writer rolls right after it, at the log's
+  // end, and retention deletes the sealed segment. Appended one by one, the records could land in two
+  // frames, the roll after the first, and the segment the second went to is never deleted.
+  p1.appendBatch(Array.from({ length: 20 }, (_, i) => `late-${i}-${'l'.repeat(40)}`));
   await p1.flush();
   const lastBefore = p1.nextOffset - 1;
   await waitFor(() => p1.logStartOffset === p1.nextOffset, 'retention to delete the sealed segment');
