@@ -7,10 +7,12 @@
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
-import { clearFaults, readTrace, setFaults } from './faults.js';
+import { readTrace, withFaults } from './faults.js';
 import { suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('reader-tail-reads');
+
+const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => `r${i}`);
 
 /** Appends `n` records one at a time, each waited for by a `for await` consumer at the end; returns what it got. */
 async function follow(logDir: string, n: number): Promise<string[]> {
@@ -38,14 +40,8 @@ test('following a live log record by record: one read a frame, the file size not
   const trace = join(root, 'trace.txt');
   const logDir = join(root, 'log');
   const n = 200;
-  setFaults({ rules: [], trace });
-  let got: string[];
-  try {
-    got = await follow(logDir, n);
-  } finally {
-    clearFaults();
-  }
-  assert.equal(got, Array.from({ length: n }, (_, i) => `r${i}`));
+  const got = await withFaults({ rules: [], trace }, () => follow(logDir, n));
+  assert.equal(got, texts(n));
   const main = readTrace(trace).filter((l) => l.thread === 'main' && l.path.endsWith('.seg'));
   const sizes = main.filter((l) => l.op === 'fsize' || l.op === 'stamp').length;
   const reads = main.filter((l) => l.op === 'read').length;
@@ -59,14 +55,8 @@ test('reads that come back short of what the file holds: every record once, in o
   const logDir = tempDir();
   const n = 120;
   // From the third on, every read of a segment on the main thread moves at most 7 bytes.
-  setFaults({ rules: [{ op: 'read', path: '\\.seg$', thread: 'main', nth: 3, persistent: true, effect: { short: 7 } }] });
-  let got: string[];
-  try {
-    got = await follow(logDir, n);
-  } finally {
-    clearFaults();
-  }
-  assert.equal(got, Array.from({ length: n }, (_, i) => `r${i}`));
+  const short = { op: 'read', path: '\\.seg$', thread: 'main', nth: 3, persistent: true, effect: { short: 7 } } as const;
+  assert.equal(await withFaults({ rules: [short] }, () => follow(logDir, n)), texts(n));
 });
 
 test.run();
