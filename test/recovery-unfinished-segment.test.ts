@@ -17,21 +17,21 @@ const LEFTOVER = '00000000000000099999.seg.new';
 
 /** A closed log of 45 records over three 1 KiB segments, the newest holding records, and its segment names, oldest first. */
 async function threeSegmentLog(): Promise<{ logDir: string; segs: string[] }> {
-  // The writer rolls after the frame that reaches fileRollSize, so how it grouped the records decides
-  // whether the newest segment is only a header: such a log is built again.
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const logDir = tempDir();
-    const p = await Producer.open({ logDir, fileRollSize: 1024 });
-    for (let i = 0; i < 45; i++) {
-      p.append(`record ${i} ${'x'.repeat(60)}`);
-      if (i % 10 === 9 || i === 44) await p.flush();
-    }
-    await p.close();
-    const segs = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
-    assert.ok(segs.length >= 3, `${segs.length} segments`);
-    if (statSync(join(logDir, segs.at(-1)!)).size > 32) return { logDir, segs };
+  // The writer rolls after the frame that reaches fileRollSize, so the frames decide whether the newest
+  // segment holds records. Each batch of 10 is one frame of about 800 bytes (written before the next
+  // batch is appended): rolls after 20 and 40 records, the last 5 in the newest segment, however the
+  // writer is scheduled.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, fileRollSize: 1024 });
+  for (let i = 0; i < 45; i += 10) {
+    p.appendBatch(Array.from({ length: Math.min(10, 45 - i) }, (_, k) => `record ${i + k} ${'x'.repeat(60)}`));
+    await p.flush();
   }
-  throw new Error('the newest segment held no record in 10 logs');
+  await p.close();
+  const segs = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
+  assert.equal(segs.map((n) => Number.parseInt(n, 10)), [0, 20, 40]);
+  assert.ok(statSync(join(logDir, segs.at(-1)!)).size > 32, 'the newest segment holds records');
+  return { logDir, segs };
 }
 
 /** A roll interrupted after its header was written: a whole header's worth of bytes under the temporary name. */
