@@ -6,7 +6,7 @@
 import * as assert from 'uvu/assert';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, prng, tempDir } from './kit.js';
 import { checkRecord, makeLog } from './reader-kit.js';
@@ -29,7 +29,13 @@ test('a hint from one reader lets another jump to any later record, in and acros
       const h = a.hint();
       assert.ok(h !== null && h.base <= at, `a hint at or below ${at} (SEED=${seed})`);
       const target = Math.min(N - 1, at + Math.floor(rnd() * 300));
-      assert.ok(b.jumpTo(h!, target), `b jumps to ${target} from ${JSON.stringify(h)} (SEED=${seed})`);
+      if (!b.jumpTo(h!, target)) {
+        // Stopped after the last record of a segment, a reader's hint names that segment's end, where
+        // no frame starts: refused, and the caller seeks. Any other hint is taken.
+        const end = statSync(join(logDir, `${String(h!.seg).padStart(20, '0')}.seg`)).size;
+        assert.is(h!.pos, end, `b jumps to ${target} from ${JSON.stringify(h)} (SEED=${seed})`);
+        b.seek(target);
+      }
       const m = b.read(Infinity, false);
       assert.is(m?.offset, target, `b reads record ${target} first (SEED=${seed})`);
       checkRecord(m!);
