@@ -38,11 +38,12 @@ export class ChildProducer {
   }
 
   /**
-   * Appends `records` in one go, then waits until the writer wrote them ('written'), until they are
-   * durable ('durable', flush()) or one turn of the child's event loop ('none').
+   * Appends `records` in one go (with `batch`: by appendBatch, `batch` records a call, each call one
+   * frame), then waits until the writer wrote them ('written'), until they are durable ('durable',
+   * flush()) or one turn of the child's event loop ('none').
    */
-  async append(records: readonly string[], wait: 'written' | 'durable' | 'none'): Promise<ChildProducerState> {
-    this.child.send({ type: 'append', records: [...records], wait });
+  async append(records: readonly string[], wait: 'written' | 'durable' | 'none', batch?: number): Promise<ChildProducerState> {
+    this.child.send({ type: 'append', records: [...records], wait, batch });
     return this.child.next<ChildProducerState & { type: string }>('appended');
   }
 
@@ -55,12 +56,13 @@ export class ChildProducer {
 }
 
 /**
- * n records of 200 B, closed. Appended in one go, so the writer frames them in full batches of
- * `maxBatchBytes` (32 KiB: above the cache's 16 KiB floor); 512 KiB segments.
+ * n records of 200 B, closed, in frames of 150 records (about 30 KiB: above the cache's 16 KiB floor;
+ * maxBatchBytes 32 KiB) and 512 KiB segments. Each 150 is one appendBatch: appended one by one, the
+ * frames would be whatever the ring held when the writer woke, small ones when it keeps up.
  */
 export async function makeLog(logDir: string, n: number, options: Record<string, unknown> = {}): Promise<string> {
   const p = await ChildProducer.open(logDir, { syncPolicy: 'never', maxBatchBytes: 32 * 1024, fileRollSize: 512 * 1024, maxTotalBytes: null, ...options });
-  await p.append(Array.from({ length: n }, (_, i) => payload(i)), 'none');
+  await p.append(Array.from({ length: n }, (_, i) => payload(i)), 'none', 150);
   await p.close();
   return realpathSync(logDir);
 }
