@@ -12,7 +12,7 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, decodeDeadLetter, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, tempDir, throwsWith, waitFor } from './kit.js';
-import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
+import { startNats, stopAllNats, textsOf, type NatsServer, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream backend');
 let server: NatsServer;
@@ -96,18 +96,6 @@ async function staleAndNew(): Promise<{ backend: ReturnType<typeof jetstream>; a
   await a.flush();
   await expireLease(stream, 'producer');
   return { backend, a, b: await Producer.open({ backend }) };
-}
-
-/** The records of the log, as text, from the oldest. */
-async function textsOf(backend: ReturnType<typeof jetstream>): Promise<string[]> {
-  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  const texts: string[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
-  } finally {
-    await c.close();
-  }
-  return texts;
 }
 
 test('a stale producer (its lease gone, another producer appending) is fenced off with ERR_LOG_LOCKED', async () => {

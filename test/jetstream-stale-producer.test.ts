@@ -10,10 +10,10 @@
  */
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
-import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
+import { Producer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { runOrSkip, startNats, stopAllNats, textsOf, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream stale producer');
 let server: NatsServer;
@@ -52,18 +52,6 @@ const { workerData, parentPort } = require('node:worker_threads');
   });
 })().catch((e) => parentPort.postMessage({ error: String(e) }));
 `;
-
-/** The records of the log, as text, from the oldest. */
-async function textsOf(backend: ReturnType<typeof jetstream>): Promise<string[]> {
-  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  const texts: string[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
-  } finally {
-    await c.close();
-  }
-  return texts;
-}
 
 test('a producer paused past its lease, taken over meanwhile, lands nothing when it appends at once: ERR_LOG_LOCKED', async () => {
   const stream = `stale-${process.pid}`;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import * as assert from 'uvu/assert';
-import { isLogError, type BackendProducer } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Whence, isLogError, type BackendProducer, type LogBackend } from '../dist/index.js';
 import { suite as uvuSuite } from 'uvu';
 
 /** The path of nats-server, or null. */
@@ -171,4 +171,16 @@ export async function appendAll(p: BackendProducer, from: number, n: number): Pr
     }
   }
   await p.flush();
+}
+
+/** The records of a JetStream log, as text, from the oldest (a nonTx consumer). */
+export async function textsOf(backend: LogBackend): Promise<string[]> {
+  const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const texts: string[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { texts.push(Buffer.from(m.data).toString()); return 'commit'; });
+  } finally {
+    await c.close();
+  }
+  return texts;
 }

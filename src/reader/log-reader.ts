@@ -173,8 +173,6 @@ export class LogReader extends FrameJudging {
    * was published by the writer of this process, so every record below it must be in the files.
    */
   read(limit: number, strict: boolean): Message | null {
-    const m = this.segment.nextInFrame(limit); // the common case: no I/O, nothing to judge
-    if (m !== null) return m;
     try {
       return this.readFiles(limit, strict);
     } catch (e) {

@@ -163,7 +163,7 @@ export class SegmentReader {
    * a record of the loaded frame without attributes, below `limit`, none to pass over, the frame read
    * whole. Null in every other case (nothing read, nothing moved): nextRecord() decides those. No I/O.
    */
-  nextInFrame(limit: number): Message | null {
+  private nextInFrame(limit: number): Message | null {
     if (this.#frameLeft === 0 || this.#nextOffset >= limit || this.#nextOffset < this.#skipBelowOffset || this.window.open) return null;
     const word = this.chunk.buf.readUInt32LE(this.recordPosition);
     return word > RECORD_LENGTH_MASK ? null : this.plainRecord(this.recordPosition + RECORD_LENGTH_BYTES, word);
