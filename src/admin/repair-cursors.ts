@@ -51,7 +51,7 @@ export function cursorsPast(io: FileIO, dir: string, end: number, locks?: HeldLo
     const lockPath = cursorNames(dir, id).lockPath;
     const held = (pid: number | null): LogError => new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${id} is held${pid !== null ? ` (pid ${pid})` : ''}: repair needs every transactional consumer of the log closed`, { file: lockPath });
     if (locks) {
-      const taken = acquireLock(io, lockPath);
+      const taken = acquireLock(io, lockPath, { keepFound: true }); // claimed by repairIn before its first change
       if (!taken.ok) throw held(taken.ownerPid);
       locks.push(taken.lock);
     } else if (heldNow(io, lockPath)) {

@@ -19,7 +19,8 @@
  *
  * Refused while a producer holds the log (ERR_LOG_LOCKED) or anyone holds a cursor (ERR_CURSOR_LOCKED:
  * a consumer, or a cursor reset), before anything is changed: repair takes the producer's lock and
- * every cursor's lock before its first change and keeps them to the end. With `dryRun`, it reports
+ * every cursor's lock before its first change and keeps them to the end (a lock file a dead owner left
+ * is kept as it was unless repair goes on to change the log). With `dryRun`, it reports
  * what it would do and changes nothing (it only looks whether the locks are held). Segments below a recorded log start (start.offset) that
  * names a segment are what an interrupted retention left: not part of the log, and not looked at.
  */
@@ -108,7 +109,9 @@ export async function repairLog(dir: string, options: RepairOptions = {}): Promi
 
 function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, options: RepairOptions): RepairReport {
   // A dry run only looks whether a producer holds the log: taking the lock would write its file.
-  const taken = dryRun ? null : acquireLock(io, producerLockPath(realDir));
+  // Claimed (its owner information written) only once repair changes something: a refused or idle
+  // repair leaves a lock file a dead producer left as it was.
+  const taken = dryRun ? null : acquireLock(io, producerLockPath(realDir), { keepFound: true });
   if (taken !== null && !taken.ok) throw producerHolds(dir, taken.ownerPid);
   const held = taken?.lock ?? null;
   if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
@@ -119,6 +122,7 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     const plan = planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
     if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    for (const l of [held!, ...cursorLocks]) l.claim();
     applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {

@@ -50,7 +50,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   requireLogDirectory(io, realDir, opts.logDir);
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
   const lockPath = producerLockPath(realDir);
-  const taken = acquireLock(io, lockPath);
+  // A lock file a dead owner left is claimed once recovery is done: an open it refuses leaves it as it was.
+  const taken = acquireLock(io, lockPath, { keepFound: true });
   if (!taken.ok) {
     throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
   }
@@ -63,6 +64,13 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
       port1.close();
       throw e;
     });
+    try {
+      taken.lock.claim();
+    } catch (e) {
+      port1.close();
+      await started.worker.terminate();
+      throw e;
+    }
     taken.lock.markRecovered(); // the writer's recovery is done (started.ready)
     return { io, options: resolved, lock: taken.lock, shared, worker: started.worker, ready: started.ready, controlPort: port1 };
   } catch (e) {

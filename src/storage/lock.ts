@@ -81,8 +81,24 @@ function readOwner(io: FileIO, path: string): LockOwner | null {
 export class HeldLock {
   private fd: number;
 
-  constructor(private readonly io: FileIO, readonly path: string, fd: number) {
+  /** `claimed`: the file holds this owner's information (else it still holds a dead owner's, found there). */
+  constructor(private readonly io: FileIO, readonly path: string, fd: number, private claimed = true) {
     this.fd = fd;
+  }
+
+  /**
+   * Writes this owner's information over what the file held (a dead owner's), once the caller is
+   * going to change the directory: a lock released unclaimed leaves a file it found as it was.
+   */
+  claim(): void {
+    if (this.fd < 0 || this.claimed) return;
+    this.claimed = true; // from here on a release removes the file, whatever it holds
+    try {
+      this.io.ftruncate(this.fd, 0);
+      writeAll(this.io, this.fd, [Buffer.from(JSON.stringify(self()))], 0);
+    } catch (e) {
+      throw LogError.fromSystem(e, 'taking the lock', this.path);
+    }
   }
 
   /**
@@ -101,12 +117,17 @@ export class HeldLock {
   /**
    * Removes the file, then closes the descriptor, which releases the kernel lock. Safe to call twice.
    * A file that cannot be removed is emptied instead, so that its stale owner information misleads no
-   * one; the lock itself goes with the descriptor whatever happens.
+   * one; the lock itself goes with the descriptor whatever happens. A lock never claimed on a file it
+   * found only closes: the file stays as it was found (a refused call changes nothing).
    */
   release(): void {
     const fd = this.fd;
     if (fd < 0) return;
     this.fd = -1;
+    if (!this.claimed) {
+      try { this.io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
+      return;
+    }
     try {
       // Only the file this lock lives on: a file someone put at the path since (after the held one
       // was deleted by hand) may be another owner's lock.
@@ -127,12 +148,16 @@ export type LockResult =
  * ERR_IO (or ERR_DISK_FULL); something other than a regular file at `path` is ERR_LOG_CORRUPT, and
  * then nothing in the directory changed. When writing the owner information fails, the file is
  * removed while still locked (as a release does), so no empty or partial lock file is left behind.
+ * `keepFound`: a file found there (a dead owner's) gets no owner information yet (HeldLock.claim):
+ * released before, the lock leaves it as it was. A file the call created is claimed at once.
  */
-export function acquireLock(io: FileIO, path: string): LockResult {
+export function acquireLock(io: FileIO, path: string, options: { readonly keepFound?: boolean } = {}): LockResult {
   installNativeLock();
   for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
     let fd: number;
+    let claim: boolean;
     try {
+      claim = options.keepFound !== true || !io.exists(path);
       fd = io.open(path, 'r+c', 0o644);
     } catch (e) {
       throw LogError.fromSystem(e, 'opening the lock file', path);
@@ -141,7 +166,7 @@ export function acquireLock(io: FileIO, path: string): LockResult {
     try {
       if (!io.tryLock(fd)) {
         io.close(fd);
-        return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
+        return { ok: false, ownerPid: liveOwnerPid(io, path) };
       }
       locked = true;
       // The previous owner released (unlinked) the file between our open and our lock: the path
@@ -150,6 +175,7 @@ export function acquireLock(io: FileIO, path: string): LockResult {
         io.close(fd);
         continue;
       }
+      if (!claim) return { ok: true, lock: new HeldLock(io, path, fd, false) };
       const mine = Buffer.from(JSON.stringify(self()));
       io.ftruncate(fd, 0);
       writeAll(io, fd, [mine], 0);
@@ -158,12 +184,18 @@ export function acquireLock(io: FileIO, path: string): LockResult {
       // The descriptor is still open on every path that throws (the returns and `continue` close it
       // first). A taken lock is released as a holder releases it: the file goes while still locked,
       // so no one can be holding it. Closing the descriptor drops the lock.
-      if (locked) new HeldLock(io, path, fd).release();
+      if (locked) new HeldLock(io, path, fd, claim).release();
       else try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
       throw LogError.fromSystem(e, 'taking the lock', path);
     }
   }
-  return { ok: false, ownerPid: readOwner(io, path)?.pid ?? null };
+  return { ok: false, ownerPid: liveOwnerPid(io, path) };
+}
+
+/** The pid the lock file names, if that process is alive (a holder yet to claim the file may leave a dead owner's there). */
+function liveOwnerPid(io: FileIO, path: string): number | null {
+  const owner = readOwner(io, path);
+  return owner !== null && alive(owner) ? owner.pid : null;
 }
 
 /**
