@@ -226,6 +226,17 @@ function synopses(cmd: Command, args: readonly string[]): string[] {
   return sub.length === 1 ? sub : lines;
 }
 
+/**
+ * The exit-1 line of a command whose report (on stdout) found damage: on stderr, ending with
+ * ERR_LOG_CORRUPT as every exit-1 message ends with its code. Returns the exit code, 1.
+ */
+export function damageLine(cmd: Command, report: { readonly dir: string; readonly damageCount: number; readonly findings: ReadonlyArray<{ readonly severity: string; readonly file: string; readonly message: string }> }): number {
+  const first = report.findings.find((f) => f.severity === 'damage');
+  const n = report.damageCount;
+  message(`reactive-log ${cmd.name}: ${report.dir}: ${n} damage finding${n === 1 ? '' : 's'}${first === undefined ? '' : `, the first in ${first.file}: ${first.message}`} (${ErrorCode.LOG_CORRUPT})`);
+  return EXIT_FAILURE;
+}
+
 /** Whether a LogError is about the arguments (a path that is no log, an id no cursor can have): exit 2. */
 export function isUsageLogError(e: unknown): e is LogError {
   if (!(e instanceof LogError)) return false;

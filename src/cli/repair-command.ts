@@ -1,7 +1,7 @@
 /** `reactive-log repair <dir> [--dry-run] [--backup <dir>] [--json]`: cuts a damaged log back to its longest valid prefix (repairLog). */
 import { repairLog, type RepairReport } from '../admin/repair.js';
 import { verifyLog } from '../verify/verify-log.js';
-import { helped, out, parse, positionals, type Command } from './common.js';
+import { damageLine, helped, out, parse, positionals, type Command } from './common.js';
 import { ProgressBar } from './progress-bar.js';
 
 export const repairCommand: Command = {
@@ -27,7 +27,7 @@ export const repairCommand: Command = {
     const after = report.dryRun ? null : await verifyLog(report.dir, { onProgress: (done, listed) => check.update(done, listed, 'segments') });
     check.end();
     await out(values.json === true ? `${JSON.stringify({ ...report, verifiedAfter: after === null ? null : { ok: after.ok, damage: after.damageCount } }, null, 2)}\n` : formatRepair(report, after?.ok ?? null));
-    return after === null || after.ok ? 0 : 1;
+    return after === null || after.ok ? 0 : damageLine(this, after);
   },
 };
 

@@ -1,7 +1,7 @@
 /** `reactive-log verify <dir> [--json]`: the offline check of a whole log directory (verifyLog). */
 import { verifyLog } from '../verify/verify-log.js';
 import { formatVerifyReport } from '../verify/verify-format.js';
-import { helped, out, parse, positionals, type Command } from './common.js';
+import { damageLine, helped, out, parse, positionals, type Command } from './common.js';
 import { ProgressBar } from './progress-bar.js';
 
 export const verifyCommand: Command = {
@@ -9,7 +9,8 @@ export const verifyCommand: Command = {
   usage: `reactive-log verify <dir> [--json]
   Read every segment, frame checksum, index entry, cursor file and durable.offset
   of a log directory and report what is damaged. Read-only: safe beside a running
-  producer. Exit code 0 when no damage was found (warnings allowed), 1 on damage.
+  producer. Exit code 0 when no damage was found (warnings allowed), 1 on damage
+  (the report on stdout, one line ending with ERR_LOG_CORRUPT on stderr).
   --json            print the report as JSON`,
   async run(args) {
     const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
@@ -19,6 +20,6 @@ export const verifyCommand: Command = {
     const report = await verifyLog(dir!, { onProgress: (done, listed) => bar.update(done, listed, 'segments') });
     bar.end();
     await out(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report));
-    return report.ok ? 0 : 1;
+    return report.ok ? 0 : damageLine(this, report);
   },
 };
