@@ -7,6 +7,7 @@
  * 130 interrupted (Ctrl-C), 143 `bench` stopped by SIGTERM.
  */
 import { benchCommand } from './cli/bench-command.js';
+import { endProgressBars } from './cli/progress-bar.js';
 import { EXIT_USAGE, exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, out, runCommand, stdoutHasFailed, stdoutWasAbandoned, usageFailure, type Command } from './cli/common.js';
 import { cursorCommand } from './cli/cursor-command.js';
 import { demoCommand } from './cli/demo-command.js';
@@ -77,6 +78,7 @@ main(process.argv.slice(2)).then(
     if (stdoutWasAbandoned()) process.exit();
   },
   (e: unknown) => {
+    endProgressBars();
     process.stderr.write(`reactive-log: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 1;
   },

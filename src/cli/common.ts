@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
+import { endProgressBars } from './progress-bar.js';
 
 export const EXIT_OK = 0;
 /** The command ran and failed (the log refused, a record is missing, I/O failed). */
@@ -204,7 +205,9 @@ export function out(text: string): Promise<void> {
   });
 }
 
+/** Writes a line on stderr, after ending any progress bar drawn there (so the line starts clean). */
 export function message(text: string): void {
+  endProgressBars();
   process.stderr.write(`${text}\n`);
 }
 

@@ -2,12 +2,24 @@
  * A progress bar for long commands (verify, repair, dump to a file, bench): one line on stderr,
  * redrawn in place at most 10 times a second, only when stderr is a terminal (or
  * REACTIVE_LOG_PROGRESS=1, which prints each redraw on a line of its own, for logs and tests). Data
- * on stdout is never touched.
+ * on stdout is never touched. A message on stderr (common.ts `message`, a failure thrown while a bar
+ * draws included) ends the bars first, so it never follows a half-drawn line.
  */
 
 /** At most one redraw per this many ms. */
 const REDRAW_MS = 100;
 const WIDTH = 30;
+
+/** Bars with a half line on the terminal: a message on stderr ends them first (endProgressBars). */
+const drawnBars = new Set<ProgressBar>();
+
+/**
+ * Ends every bar that has a half line on the terminal, so that what is written to stderr next (a
+ * failure's message, thrown while a bar was drawing) starts on a line of its own.
+ */
+export function endProgressBars(): void {
+  for (const bar of [...drawnBars]) bar.end();
+}
 
 export class ProgressBar {
   private readonly mode: 'tty' | 'lines' | 'off';
@@ -36,6 +48,7 @@ export class ProgressBar {
     if (this.mode === 'tty') process.stderr.write(`\r${line}\x1b[K`);
     else process.stderr.write(`${line}\n`);
     this.drawn = true;
+    if (this.mode === 'tty') drawnBars.add(this);
   }
 
   /** Ends the bar's line (a terminal's cursor goes back to the start of the next one). */
@@ -47,5 +60,6 @@ export class ProgressBar {
     }
     if (this.mode === 'tty' && this.drawn) process.stderr.write('\n');
     this.drawn = false;
+    drawnBars.delete(this);
   }
 }
