@@ -148,16 +148,15 @@ export type LockResult =
  * ERR_IO (or ERR_DISK_FULL); something other than a regular file at `path` is ERR_LOG_CORRUPT, and
  * then nothing in the directory changed. When writing the owner information fails, the file is
  * removed while still locked (as a release does), so no empty or partial lock file is left behind.
- * `keepFound`: a file found there (a dead owner's) gets no owner information yet (HeldLock.claim):
- * released before, the lock leaves it as it was. A file the call created is claimed at once.
+ * `keepFound`: a file that holds a dead owner's information gets none of this owner's yet
+ * (HeldLock.claim): released before, the lock leaves it as it was. An empty file (one the call
+ * created, say) is claimed at once.
  */
 export function acquireLock(io: FileIO, path: string, options: { readonly keepFound?: boolean } = {}): LockResult {
   installNativeLock();
   for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
     let fd: number;
-    let claim: boolean;
     try {
-      claim = options.keepFound !== true || !io.exists(path);
       fd = io.open(path, 'r+c', 0o644);
     } catch (e) {
       throw LogError.fromSystem(e, 'opening the lock file', path);
@@ -175,7 +174,8 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
         io.close(fd);
         continue;
       }
-      if (!claim) return { ok: true, lock: new HeldLock(io, path, fd, false) };
+      // Owner information found in the file is a dead owner's (its lock is free): kept until claimed.
+      if (options.keepFound === true && io.fsize(fd) > 0) return { ok: true, lock: new HeldLock(io, path, fd, false) };
       const mine = Buffer.from(JSON.stringify(self()));
       io.ftruncate(fd, 0);
       writeAll(io, fd, [mine], 0);
@@ -184,7 +184,7 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
       // The descriptor is still open on every path that throws (the returns and `continue` close it
       // first). A taken lock is released as a holder releases it: the file goes while still locked,
       // so no one can be holding it. Closing the descriptor drops the lock.
-      if (locked) new HeldLock(io, path, fd, claim).release();
+      if (locked) new HeldLock(io, path, fd).release();
       else try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
       throw LogError.fromSystem(e, 'taking the lock', path);
     }
