@@ -26,7 +26,9 @@ export interface DurableWaiter {
 export async function waitDurable(w: DurableWaiter, target: number, signal?: AbortSignal): Promise<void> {
   if (signal === undefined) return waitDurableUntil(w, target);
   let onAbort: () => void = () => undefined;
-  const aborted = new Promise<void>((resolve) => { onAbort = () => resolve(); });
+  // The abort also ends the pending wait on DURABLE_SEQ (the other waiters on it re-check and wait
+  // again): until that wait ends, its ref'd timer (see waitSlot) keeps the process alive.
+  const aborted = new Promise<void>((resolve) => { onAbort = () => { resolve(); Atomics.notify(w.c.i32, I32.DURABLE_SEQ); }; });
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     await waitDurableUntil(w, target, signal, aborted);
