@@ -110,18 +110,21 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
       // they may predate records the cursor's last owner read and committed before it let go.
       ({ state } = await session.streamInfo());
       bounds = boundsOf(state);
-      // A cursor that never committed stands for "from the oldest record", as locally.
-      if ((cursor.created || toOldest) && cursor.nextOffset < bounds.startOffset) {
-        await cursor.advance(bounds.startOffset, undefined);
-        await cursor.sync();
-      }
       at = cursor.nextOffset;
+      // A cursor that never committed stands for "from the oldest record", as locally.
+      if ((cursor.created || toOldest) && at < bounds.startOffset) at = bounds.startOffset;
       if (at < bounds.startOffset) throw LogError.expired(at, bounds.startOffset, `offset ${at}, where cursor ${start.cursorName} points,`);
       if (at > bounds.endOffset) {
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${start.cursorName} points at offset ${at}, past the end of stream ${o.stream} (${bounds.endOffset})`, { offset: at });
       }
     }
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
+    // The cursor moves only now, when nothing after the move can refuse the open: a refused open
+    // leaves the entry as it was (a never-committed one still counts as never committed).
+    if (cursor !== null && at > cursor.nextOffset) {
+      await cursor.advance(at, undefined);
+      await cursor.sync();
+    }
     const reader = new JsReader(at);
     const lagView = new StreamLag(session, reader, state);
     await lagView.refresh(false); // the timestamp at the position: lag() is exact from the open on
