@@ -150,7 +150,8 @@ export type LockResult =
  * removed while still locked (as a release does), so no empty or partial lock file is left behind.
  * `keepFound`: a file that holds a dead owner's information gets none of this owner's yet
  * (HeldLock.claim): released before, the lock leaves it as it was. An empty file (one the call
- * created, say) is claimed at once.
+ * created, say), or one naming an owner that looks alive (another host, a pid and start time in use:
+ * its `"recovered"` would mislead readers meanwhile), is claimed at once.
  */
 export function acquireLock(io: FileIO, path: string, options: { readonly keepFound?: boolean } = {}): LockResult {
   installNativeLock();
@@ -174,8 +175,10 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
         io.close(fd);
         continue;
       }
-      // Owner information found in the file is a dead owner's (its lock is free): kept until claimed.
-      if (options.keepFound === true && io.fsize(fd) > 0) return { ok: true, lock: new HeldLock(io, path, fd, false) };
+      // Owner information found in the file is a dead owner's (its lock is free): kept until claimed,
+      // unless it names an owner that looks alive (another host, or a pid and start time a live process
+      // has): readers would take its "recovered" for a live writer's while this call has not recovered.
+      if (options.keepFound === true && io.fsize(fd) > 0 && liveOwnerPid(io, path) === null) return { ok: true, lock: new HeldLock(io, path, fd, false) };
       const mine = Buffer.from(JSON.stringify(self()));
       io.ftruncate(fd, 0);
       writeAll(io, fd, [mine], 0);
