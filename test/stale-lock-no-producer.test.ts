@@ -1,7 +1,8 @@
 /**
- * Repro (not fixed): with no producer running, a producer.lock a crashed producer left with
- * "recovered": true naming another host makes readers take the last index entry as the log's end,
- * past a torn tail the next producer's recovery cuts.
+ * With no producer running, a producer.lock a crashed producer left with "recovered": true naming
+ * another host (whose liveness this host cannot check) is no proof for readers: they find the log's
+ * end by walking from the last index entry at or below durable.offset, not at the last index entry,
+ * which lies past a torn tail the next producer's recovery cuts.
  */
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -214,11 +214,14 @@ export function lockOwner(io: FileIO, path: string): { readonly pid: number; rea
 /**
  * Whether the lock file at `path` names a live owner that finished its recovery (markRecovered): the
  * segment files past its last fsync were then written in order by its writer, after recovery cut any
- * torn tail a crash left. False for no file, an owner gone, or one still recovering.
+ * torn tail a crash left. False for no file, an owner gone, one still recovering, or one on another
+ * host (whose liveness this host cannot check).
  */
 export function recoveredOwnerLive(io: FileIO, path: string): boolean {
   const owner = readOwner(io, path);
-  return owner !== null && owner.recovered === true && alive(owner);
+  // Proof is wanted here, not caution: an owner on another host cannot be checked (alive() assumes
+  // it lives, so as never to take its lock), and its file may be a crashed one's.
+  return owner !== null && owner.recovered === true && owner.host === self().host && alive(owner);
 }
 
 /** The producer lock's file name in a log directory. */
