@@ -1,7 +1,8 @@
 /**
  * A dedup hit answers only a valid call: append(data, { dedupKey }) with a key the window holds checks
  * the data, the key, the headers and the size first, and throws what the same call throws with a key
- * the window does not hold; on a shared producer (after share()) too.
+ * the window does not hold; on a shared producer (after share()) too. That includes a dedupKey getter
+ * that answers another key when read again: the key looked up must be the key checked.
  */
 import * as assert from 'uvu/assert';
 import { Producer, isLogError } from '../dist/index.js';
@@ -14,7 +15,14 @@ const calls: ReadonlyArray<readonly [string, string, (p: Producer, k: string) =>
   ['a key that is a number', 'ERR_INVALID_RECORD', (p, k) => p.append('x', { dedupKey: k, key: 5 as unknown as string })],
   ['headers that are a number', 'ERR_INVALID_RECORD', (p, k) => p.append('x', { dedupKey: k, headers: 7 as unknown as Record<string, string> }) ],
   ['a record over maxRecordBytes', 'ERR_RECORD_TOO_LARGE', (p, k) => p.append('x'.repeat(70 * 1024), { dedupKey: k })],
+  ['a dedupKey getter that answers another key when read again', 'ERR_INVALID_RECORD', (p, k) => p.append('x', flipping(k, `${k}-then`))],
 ];
+
+/** Options whose dedupKey is `first` at the first read and `then` after (the window's lookup reads it first). */
+function flipping(first: string, then: string): { readonly dedupKey: string } {
+  let reads = 0;
+  return { get dedupKey() { return reads++ === 0 ? first : then; } };
+}
 
 for (const shared of [false, true]) test(`a bad call with a dedup key the window holds throws as it does with a key it does not hold${shared ? ' (shared)' : ''}`, async () => {
   const p = await Producer.open({ logDir: tempDir(), dedupWindow: { records: 1000 }, ringBytes: 64 * 1024 });

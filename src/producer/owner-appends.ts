@@ -70,7 +70,7 @@ export class OwnerAppends {
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
       if (earlier !== undefined) {
-        this.appender.check(data, opts);
+        this.appender.check(data, opts, dedupKey);
         return earlier;
       }
     }

@@ -53,7 +53,7 @@ export class SharedAppends {
       if (dedupKey !== undefined && dedup !== null) {
         const earlier = dedup.lookup(dedupKey, offset);
         if (earlier !== undefined) {
-          this.appender.check(data, opts);
+          this.appender.check(data, opts, dedupKey);
           return earlier;
         }
       }

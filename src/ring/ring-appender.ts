@@ -72,8 +72,11 @@ export class RingAppender {
     this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;
   }
 
-  /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord). */
-  check(data: Uint8Array | string, opts?: AppendOptions): void { checkRecord(this.attributes, data, opts, this.maxRecordBytes); }
+  /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord); its dedup key must be `dedupKey`, the one the window looked up. */
+  check(data: Uint8Array | string, opts: AppendOptions | undefined, dedupKey: string): void {
+    checkRecord(this.attributes, data, opts, this.maxRecordBytes);
+    if (this.attributes.dedupKey !== dedupKey) throw changedDedupKey();
+  }
   /** Throws what an append made from inside another append of this handle gets (see `reading`). */
   refuseReentry(error: () => LogError = reentered): void {
     if (this.reading) throw error();
