@@ -19,7 +19,7 @@ import { DedupWindow } from '../producer/dedup-window.js';
 import { describe, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
-import { checkWireSize, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
+import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
@@ -121,13 +121,13 @@ export class JetStreamProducer implements BackendProducer {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!(bytes instanceof Uint8Array)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
     let headers: MsgHdrs | null = null;
-    let dedupKey: string | undefined;
     let attrBytes = 0;
     if (opts !== undefined) {
+      opts = optionsOnce(opts); // each field read once: the values checked below are the values used
       attrBytes = this.encoder.encode(opts); // the local checks and codes: types, sizes, a dedupKey without a window
       headers = recordHeaders(opts);
-      dedupKey = opts.dedupKey;
     }
+    const dedupKey = opts?.dedupKey;
     const size = bytes.byteLength + attrBytes;
     if (size > this.maxRecordBytes) {
       throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${size} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);

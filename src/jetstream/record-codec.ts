@@ -46,6 +46,26 @@ export function dedupKeyOf(msgId: string): string {
   return msgId.startsWith(MSG_ID_B64) ? Buffer.from(msgId.slice(MSG_ID_B64.length), 'base64').toString('utf8') : msgId;
 }
 
+/**
+ * The options of one append with `key`, `headers` and `dedupKey` each read once (a getter runs once):
+ * the encoder checks this copy, and the headers, the wire size and the dedup window use it, so the
+ * values checked are the values used. Other names are kept (their values unread) for the encoder to
+ * refuse; anything but an object is returned as it is, for the encoder to refuse.
+ */
+export function optionsOnce(opts: AppendOptions): AppendOptions {
+  if (typeof opts !== 'object' || opts === null) return opts;
+  const once: Record<string, unknown> = {};
+  for (const name in opts) once[name] = null;
+  const { key, headers, dedupKey } = opts;
+  if (key !== undefined) once.key = key;
+  else delete once.key;
+  if (headers !== undefined) once.headers = headers;
+  else delete once.headers;
+  if (dedupKey !== undefined) once.dedupKey = dedupKey;
+  else delete once.dedupKey;
+  return once as AppendOptions;
+}
+
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */
 export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
   if (opts === undefined) return null;
