@@ -62,6 +62,13 @@ export function scanFrames(
   return { position: pos, nextOffset: next, lastTimestampMs: lastTs, bad: null };
 }
 
+/**
+ * The buffer readFrameAt reads frames into, reused (grown to the largest frame read, up to
+ * CHUNK_BYTES; a larger frame gets a buffer of its own): nothing read into it leaves the function. A fresh buffer for every frame costs the page faults of memory the allocator maps
+ * anew (recovery checks up to one frame per index entry).
+ */
+let frameScratch: Buffer | null = null;
+
 /** Reads and fully checks the one frame at `position`; returns its header, or a reason string. */
 export function readFrameAt(io: FileIO, fd: number, fileBytes: number, position: number): FrameHeader | string {
   const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
@@ -69,7 +76,11 @@ export function readFrameAt(io: FileIO, fd: number, fileBytes: number, position:
   const h = decodeFrameHeader(head, 0);
   if (typeof h === 'string') return h;
   if (position + h.frameBytes > fileBytes) return 'frame runs past the end of the file';
-  const whole = Buffer.allocUnsafe(h.frameBytes);
+  let whole = frameScratch;
+  if (whole === null || whole.byteLength < h.frameBytes) {
+    whole = Buffer.allocUnsafe(h.frameBytes);
+    if (h.frameBytes <= CHUNK_BYTES) frameScratch = whole;
+  }
   if (readFull(io, fd, whole, 0, h.frameBytes, position) < h.frameBytes) return 'frame is short';
   return checkFrame(whole, 0, h) ?? h;
 }

@@ -98,15 +98,23 @@ function scanStart(io: FileIO, fd: number, fileBytes: number, base: number, inde
     return b.subarray(0, readFull(io, fd, b, 0, bytes, position));
   };
   let provenDurablePosition = SEGMENT_HEADER_BYTES;
+  let proofSeen = false;
   for (let i = index.offsets.length - 1; i >= 0; i--) {
     const entryPosition = index.positions[i]!;
+    // The writer's durable position only grows, frame after frame: once the newest valid frame gave
+    // its own, an older frame proves no more, and an entry past that position cannot be the start, so
+    // it is passed over unread (under SyncPolicy.never() that is every entry of the segment).
+    if (proofSeen && entryPosition > provenDurablePosition) continue;
     // The entry proves itself as the readers' do (the frame before it ends there and chains to its
     // offset): a header alone may be a frame stored in a record's payload.
     if (entryFrame(readAt, base, index.offsets[i]!, entryPosition, FRAME_HEADER_BYTES) === null) continue;
     const f = readFrameAt(io, fd, fileBytes, entryPosition);
     if (typeof f === 'string' || f.baseOffset !== index.offsets[i]) continue;
     // A frame's durable position never lies past its own start; one that says otherwise proves nothing.
-    if (f.durablePosition <= entryPosition) provenDurablePosition = Math.max(provenDurablePosition, f.durablePosition);
+    if (f.durablePosition <= entryPosition) {
+      provenDurablePosition = Math.max(provenDurablePosition, f.durablePosition);
+      proofSeen = true;
+    }
     if (entryPosition <= provenDurablePosition) {
       const entries = { offsets: index.offsets.slice(0, i + 1), positions: index.positions.slice(0, i + 1) };
       return { position: entryPosition, offset: index.offsets[i]!, entries };
