@@ -173,15 +173,16 @@ function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds 
  * unchecked (segment-list.ts) without reading the log's bounds; null when that cannot be decided so:
  * no listing yet, a time before the first listed segment's records (the answer is then the log's
  * start, which the general path reads), past the listed records, or a record that a valid frame does
- * not hold. A found record is the answer whatever the listing's age: segments are only added after
- * the newest and removed before the oldest, so two neighbours in any listing are neighbours still.
+ * not hold, or a listed segment whose frames end before the next listed one begins (a repair cut the
+ * log since, and the segments after the cut begin at other offsets). Otherwise a found record is the
+ * answer whatever the listing's age: the segment searched was read, and the next one begins where it ends.
  */
 function timeOffsetFast(io: FileIO, realDir: string, ms: number): LogReader | null {
   const bases = segmentBasesHint(io, realDir);
   if (bases === undefined || bases.length === 0) return null;
   let found: number;
   try {
-    found = offsetAtTime(io, realDir, bases, ms, -1);
+    found = offsetAtTime(io, realDir, bases, ms, -1, false, true);
   } catch {
     return null; // the general path, from a fresh listing, says what is wrong
   }

@@ -290,12 +290,14 @@ interface Scanned { end: number }
  * `scannedEnd`, a time past every record of the newest segment gives the offset after the last whole
  * frame the search read there instead: records framed since `endOffset` was read (a producer's
  * writer still at work) are stored at or after a time that precedes them, and are not passed over.
- * The caller clamps the answer to the log's start.
+ * The caller clamps the answer to the log's start. With `staleListing` (`bases` a listing that may be
+ * older than the files: segment-list.ts), -1 when the files show it is stale.
  */
-export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], ms: number, endOffset: number, scannedEnd = false): number {
+export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], ms: number, endOffset: number, scannedEnd = false, staleListing = false): number {
   const segments = new OpenSegments(io, dir);
   try {
-    return searchSegments(io, dir, segments, bases, ms, endOffset, true, scannedEnd) ?? searchSegments(io, dir, segments, bases, ms, endOffset, false, scannedEnd)!;
+    const search = (useHints: boolean): number | null => searchSegments(io, dir, segments, bases, ms, endOffset, useHints, scannedEnd, staleListing);
+    return search(true) ?? search(false)!;
   } catch (e) {
     throw LogError.fromSystem(e, 'seeking by time', dir); // a segment that is no file: ERR_LOG_CORRUPT; else ERR_IO
   } finally {
@@ -304,7 +306,7 @@ export function offsetAtTime(io: FileIO, dir: string, bases: readonly number[], 
 }
 
 /** The answer, or null when `useHints` and a hint it rests on was wrong (the frames read disagree). */
-function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: readonly number[], ms: number, endOffset: number, useHints: boolean, scannedEnd: boolean): number | null {
+function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: readonly number[], ms: number, endOffset: number, useHints: boolean, scannedEnd: boolean, staleListing: boolean): number | null {
   // The last segment whose first frame is older than ms.
   let lo = 0;
   let hi = bases.length - 1;
@@ -336,5 +338,10 @@ function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: 
   if (within !== null) return within;
   if (found + 1 >= bases.length) return scannedEnd && seen.end >= 0 ? seen.end : endOffset;
   if (useHints && older(found + 1)) return wrongHint();
+  // Frames that end before the next listed segment begins: a segment cut short, or a listing from
+  // before a repair cut the log (later segments then begin at other offsets). The records between are
+  // not known older: answer where the frames end (the reader meets what lies there); a listing that
+  // may be stale (`stale`) has no answer.
+  if (seen.end >= 0 && seen.end !== bases[found + 1]) return staleListing ? -1 : seen.end;
   return bases[found + 1]!;
 }
