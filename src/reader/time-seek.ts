@@ -341,7 +341,7 @@ function searchSegments(io: FileIO, dir: string, segments: OpenSegments, bases: 
   // Frames that end before the next listed segment begins: a segment cut short, or a listing from
   // before a repair cut the log (later segments then begin at other offsets). The records between are
   // not known older: answer where the frames end (the reader meets what lies there); a listing that
-  // may be stale (`stale`) has no answer.
+  // may be stale (`staleListing`) has no answer.
   if (seen.end >= 0 && seen.end !== bases[found + 1]) return staleListing ? -1 : seen.end;
   return bases[found + 1]!;
 }
