@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
 import { checkSocketPathFor } from '../funnel/server.js';
-import { CONTROL_BYTES, type SharedLog } from '../ring/layout.js';
+import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/layout.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
@@ -50,20 +50,45 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   requireLogDirectory(io, realDir, opts.logDir);
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
   const lockPath = producerLockPath(realDir);
-  // A lock file a dead owner left is claimed once recovery is done: an open it refuses leaves it as it was.
-  const taken = acquireLock(io, lockPath, { keepFound: true });
+  const shared: SharedLog = {
+    control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
+  };
+  const { port1, port2 } = new MessageChannel();
+  // The writer thread starts now and waits at its gate (I32.START_GATE) until this open holds the
+  // lock: its start (an isolate and its bundle, the larger part of an open) overlaps the lock's.
+  const starting = startWriter({ options: resolved, shared, controlPort: port2 });
+  starting.ready.catch(() => undefined); // observed below, or ended by a refused open
+  const gate = controlViews(shared.control).i32;
+  const openGate = (value: number): void => {
+    Atomics.store(gate, I32.START_GATE, value);
+    Atomics.notify(gate, I32.START_GATE);
+  };
+  // A refused open ends the thread before it rejects: it has not touched the directory (it waits at
+  // its gate, or has not reached it yet), and nothing of it outlives the call.
+  const stop = async (): Promise<void> => {
+    openGate(Gate.STOP);
+    port1.close();
+    await starting.worker.terminate();
+  };
+  let taken: ReturnType<typeof acquireLock>;
+  try {
+    // A lock file a dead owner left is claimed once recovery is done: an open it refuses leaves it as it was.
+    taken = acquireLock(io, lockPath, { keepFound: true });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   if (!taken.ok) {
+    await stop();
     throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${opts.logDir} is held by another producer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
   }
   try {
-    const shared: SharedLog = {
-      control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
-    };
-    const { port1, port2 } = new MessageChannel();
-    const started = await startWriter({ options: resolved, shared, controlPort: port2 }).catch((e: unknown) => {
+    openGate(Gate.GO);
+    const ready = await starting.ready.catch((e: unknown) => {
       port1.close();
       throw e;
     });
+    const started = { worker: starting.worker, ready };
     try {
       taken.lock.claim();
     } catch (e) {

@@ -19,15 +19,16 @@ function writerModuleUrl(): URL {
 }
 
 /**
- * Starts the writer thread and waits for its `ready` (recovery done); a `failed` message, an error
- * or an exit before it rejects, and the thread is stopped.
+ * Starts the writer thread (it waits at its gate, I32.START_GATE, until the opener lets it recover).
+ * `ready` resolves with its `ready` message (recovery done); a `failed` message, an error or an exit
+ * before it rejects it, and the thread is stopped.
  */
-export async function startWriter(workerData: WriterWorkerData): Promise<{ worker: Worker; ready: ReadyMessage }> {
+export function startWriter(workerData: WriterWorkerData): { worker: Worker; ready: Promise<ReadyMessage> } {
   const url = writerModuleUrl();
   // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
   // would only slow its start or break it.
   const worker = new Worker(url, { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
-  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+  const ready = new Promise<ReadyMessage>((resolve, reject) => {
     const onMessage = (m: WriterToMain): void => {
       if (m.type === 'ready') { cleanup(); resolve(m); }
       if (m.type === 'failed') { cleanup(); reject(new LogError(m.code, m.message, m.details)); }

@@ -66,7 +66,16 @@ export const I32 = {
    * thread (a terminated worker) without running any code that could fail the log.
    */
   WRITER_TID: 13,
+  /**
+   * The writer thread waits on this slot before it touches the directory (one of `Gate`): the opener
+   * starts the thread first and stores GO once it holds the directory's lock, or STOP when the open
+   * is refused, so the thread's start overlaps the opener's own steps.
+   */
+  START_GATE: 14,
 } as const;
+
+/** The values of I32.START_GATE. */
+export const Gate = { WAIT: 0, GO: 1, STOP: 2 } as const;
 
 /** BigInt64 slot indices (each 8 bytes, after the Int32 slots). */
 export const I64 = {
@@ -85,7 +94,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 5;
+export const CONTROL_LAYOUT_VERSION = 6;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;
