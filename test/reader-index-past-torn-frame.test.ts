@@ -7,42 +7,12 @@
  * offsets.
  */
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
-import { suite, tempDir, waitFor } from './kit.js';
-import { encodeHint, parseSegment } from './corruption-kit.js';
+import { Consumer, ConsumerStyle, Producer, Whence, inspectLog } from '../dist/index.js';
+import { suite } from './kit.js';
+import { powerLossLog } from './torn-tail-kit.js';
 
 const test = suite('reader-index-past-torn-frame');
-const SEG = '00000000000000000000.seg';
-const IDX = '00000000000000000000.idx';
 
-/** 10 durable records, then 8 frames of about 250 bytes never fsynced; the first of those zero-filled. */
-async function powerLossLog(): Promise<{ logDir: string; durable: number }> {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), indexIntervalBytes: 512 });
-  for (let i = 0; i < 10; i++) p.append(`durable-${i}`);
-  await p.flush();
-  const durable = p.durableOffset;
-  for (let i = 0; i < 8; i++) {
-    p.append(`unsynced-${i}-${'u'.repeat(200)}`);
-    await waitFor(() => p.writtenOffset === p.nextOffset, 'the frame written');
-  }
-  await p.close();
-  const b = readFileSync(join(logDir, SEG));
-  const frames = parseSegment(SEG, b).frames;
-  const tornIndex = frames.findIndex((f) => f.base === durable);
-  const torn = frames[tornIndex]!;
-  assert.ok(frames.at(-1)!.dp <= torn.pos, 'no later frame carries a durable position past the torn one');
-  // An index entry at a frame whose predecessor is whole, after the torn frame.
-  const idx = readFileSync(join(logDir, IDX));
-  const entries = Array.from({ length: idx.length / 16 }, (_, i) => Number(idx.readBigUInt64LE(i * 16 + 8)));
-  assert.ok(entries.some((pos) => frames.findIndex((f) => f.pos === pos) >= tornIndex + 2), `an index entry past the torn frame's successor: ${entries.join(',')}`);
-  b.fill(0, torn.pos, torn.pos + torn.bytes);
-  writeFileSync(join(logDir, SEG), b);
-  writeFileSync(join(logDir, 'durable.offset'), encodeHint(durable));
-  return { logDir, durable };
-}
 
 test('inspectLog: the log ends where recovery will cut it', async () => {
   const { logDir, durable } = await powerLossLog();

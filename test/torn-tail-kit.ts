@@ -1,0 +1,43 @@
+/**
+ * A log as a power loss can leave it: records made durable, then frames written and never fsynced, of
+ * which the first is torn (zero-filled) while later ones and an index entry past it survived. Readers
+ * in other processes must not take that index entry for the log's end, and the next producer's
+ * recovery cuts the log at the torn frame (reader-index-past-torn-frame, recovering-stale-lock,
+ * stale-lock-no-producer).
+ */
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Producer, SyncPolicy } from '../dist/index.js';
+import { encodeHint, parseSegment } from './corruption-kit.js';
+import { tempDir, waitFor } from './kit.js';
+
+export const SEG = '00000000000000000000.seg';
+const IDX = '00000000000000000000.idx';
+
+/** 10 durable records, then 8 frames of about 250 bytes never fsynced, the first zero-filled; an index entry lies past it. */
+export async function powerLossLog(): Promise<{ logDir: string; durable: number }> {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), indexIntervalBytes: 512 });
+  for (let i = 0; i < 10; i++) p.append(`durable-${i}`);
+  await p.flush();
+  const durable = p.durableOffset;
+  for (let i = 0; i < 8; i++) {
+    p.append(`unsynced-${i}-${'u'.repeat(200)}`);
+    await waitFor(() => p.writtenOffset === p.nextOffset, 'the frame written');
+  }
+  await p.close();
+  const b = readFileSync(join(logDir, SEG));
+  const frames = parseSegment(SEG, b).frames;
+  const tornIndex = frames.findIndex((f) => f.base === durable);
+  const torn = frames[tornIndex]!;
+  assert.ok(frames.at(-1)!.dp <= torn.pos, 'no later frame carries a durable position past the torn one');
+  // An index entry at a frame whose predecessor is whole, after the torn frame.
+  const idx = readFileSync(join(logDir, IDX));
+  const entries = Array.from({ length: idx.length / 16 }, (_, i) => Number(idx.readBigUInt64LE(i * 16 + 8)));
+  assert.ok(entries.some((pos) => frames.findIndex((f) => f.pos === pos) >= tornIndex + 2), `an index entry past the torn frame's successor: ${entries.join(',')}`);
+  b.fill(0, torn.pos, torn.pos + torn.bytes);
+  writeFileSync(join(logDir, SEG), b);
+  writeFileSync(join(logDir, 'durable.offset'), encodeHint(durable));
+  return { logDir, durable };
+}
