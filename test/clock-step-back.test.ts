@@ -7,22 +7,16 @@
  * (ERR_LOG_FULL) until the clock catches up.
  */
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, isLogError } from '../dist/index.js';
+import { useFileClock } from './file-clock.js';
 import { suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('clock-step-back');
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
 
-// Every thread's io.now() reads this file (set before the first producer opens).
-const clockFile = join(tempDir(), 'clock.ms');
-process.env.REACTIVE_LOG_TEST_FILE_IO = fileURLToPath(new URL('./fixtures/file-clock-io.mjs', import.meta.url));
-process.env.REACTIVE_LOG_CLOCK_FILE = clockFile;
-const setClock = (ms: number): void => writeFileSync(clockFile, String(ms));
-setClock(T0);
+// Every thread's io.now() reads a clock file the test sets (set before the first producer opens).
+const setClock = useFileClock(T0);
 
 test('timestamps never decrease across a restart after retention emptied the log of sealed segments', async () => {
   setClock(T0);
@@ -100,7 +94,7 @@ test('blockingMinimumRetention above 0: a clock stepped back does not stop segme
   // measured on the frames' clock, which holds still until the wall clock passes it again: without a
   // clock that keeps running, no segment written near or after the step ever gets 200 ms old, and
   // the producer is held back (ERR_LOG_FULL) for the hour.
-  writeFileSync(clockFile, 'offset 0');
+  setClock('offset 0');
   const logDir = tempDir();
   const p = await Producer.open({
     logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024, maxTotalBytes: 4096,
@@ -114,7 +108,7 @@ test('blockingMinimumRetention above 0: a clock stepped back does not stop segme
       await p.flush();
     }
     assert.ok(p.logStartOffset > 0, 'protected segments aged out while the clock ran');
-    writeFileSync(clockFile, `offset ${-HOUR}`);
+    setClock(`offset ${-HOUR}`);
     const startBefore = p.logStartOffset;
     let failure = 'none';
     try {

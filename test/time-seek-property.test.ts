@@ -6,10 +6,9 @@
  */
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { statSync } from 'node:fs';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { useFileClock } from './file-clock.js';
 import { suite, tempDir, waitFor } from './kit.js';
 import { announceSeed, checkProperty } from './fc-run.js';
 
@@ -18,11 +17,8 @@ const FILE = 'test/time-seek-property.test.ts';
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
 
-const clockFile = join(tempDir(), 'clock.ms');
-process.env.REACTIVE_LOG_TEST_FILE_IO = fileURLToPath(new URL('./fixtures/file-clock-io.mjs', import.meta.url));
-process.env.REACTIVE_LOG_CLOCK_FILE = clockFile;
-const setClock = (ms: number): void => writeFileSync(clockFile, String(ms));
-setClock(T0);
+// Every thread's io.now() reads a clock file the test sets (set before the first producer opens).
+const setClock = useFileClock(T0);
 
 type Op =
   | { kind: 'clock'; delta: number }

@@ -6,21 +6,17 @@
  * (its last frames gone): the seek does not start past the cut at the next segment's base.
  */
 import * as assert from 'uvu/assert';
-import { statSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { statSync, truncateSync } from 'node:fs';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, repairLog } from '../dist/index.js';
+import { useFileClock } from './file-clock.js';
 import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
 import { damage, framesOf } from './reader-kit.js';
 
 const test = suite('time-seek-stale-listing');
 const T0 = 1_800_000_000_000;
 
-const clockFile = join(tempDir(), 'clock.ms');
-process.env.REACTIVE_LOG_TEST_FILE_IO = fileURLToPath(new URL('./fixtures/file-clock-io.mjs', import.meta.url));
-process.env.REACTIVE_LOG_CLOCK_FILE = clockFile;
-const setClock = (ms: number): void => writeFileSync(clockFile, String(ms));
-setClock(T0);
+// Every thread's io.now() reads a clock file the test sets (set before the first producer opens).
+const setClock = useFileClock(T0);
 
 async function firstAt(logDir: string, t: number): Promise<number | null> {
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(t)) });
