@@ -166,6 +166,18 @@ export async function readRecords(logDir: string): Promise<Array<{ offset: numbe
   }
 }
 
+/** The offset a nonTx consumer opened at `Whence.timestamp(t)` hands out first, or null when it has none. */
+export async function firstAtTime(logDir: string, t: number): Promise<number | null> {
+  const { Consumer, ConsumerStyle, Whence } = await import('../dist/index.js');
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(t)) });
+  try {
+    const r = c.iter().next();
+    return r.done === true ? null : r.value.offset;
+  } finally {
+    await c.close();
+  }
+}
+
 /** The texts of readRecords(logDir), oldest first. */
 export async function readTexts(logDir: string): Promise<string[]> {
   return (await readRecords(logDir)).map((r) => r.text);

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { statSync } from 'node:fs';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { useFileClock } from './file-clock.js';
-import { suite, tempDir, waitFor } from './kit.js';
+import { firstAtTime, suite, tempDir, waitFor } from './kit.js';
 import { announceSeed, checkProperty } from './fc-run.js';
 
 const test = suite('time-seek-property');
@@ -47,16 +47,6 @@ async function scan(logDir: string): Promise<Array<{ offset: number; timestamp: 
   }
 }
 
-async function firstAt(logDir: string, t: number): Promise<number | null> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(t)) });
-  try {
-    const r = c.iter().next();
-    return r.done === true ? null : r.value.offset;
-  } finally {
-    await c.close();
-  }
-}
-
 async function checkSeeks(logDir: string, where: string): Promise<void> {
   const all = await scan(logDir);
   for (let i = 1; i < all.length; i++) {
@@ -66,7 +56,7 @@ async function checkSeeks(logDir: string, where: string): Promise<void> {
   for (const r of all) for (const d of [-1, 0, 1, 0.5]) times.add(r.timestamp + d);
   for (const t of times) {
     const expected = all.find((r) => r.timestamp >= t)?.offset ?? null;
-    const got = await firstAt(logDir, t);
+    const got = await firstAtTime(logDir, t);
     assert.is(got, expected, `${where}: Whence.timestamp(${t}) started at ${got}, the first record at or after it is ${expected} (records ${JSON.stringify(all.map((r) => [r.offset, r.timestamp - T0]))})`);
   }
 }

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { statSync, truncateSync } from 'node:fs';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, repairLog } from '../dist/index.js';
 import { useFileClock } from './file-clock.js';
-import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { firstAtTime, rejectsWith, suite, tempDir, waitFor } from './kit.js';
 import { damage, framesOf } from './reader-kit.js';
 
 const test = suite('time-seek-stale-listing');
@@ -17,16 +17,6 @@ const T0 = 1_800_000_000_000;
 
 // Every thread's io.now() reads a clock file the test sets (set before the first producer opens).
 const setClock = useFileClock(T0);
-
-async function firstAt(logDir: string, t: number): Promise<number | null> {
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.timestamp(t)) });
-  try {
-    const r = c.iter().next();
-    return r.done === true ? null : r.value.offset;
-  } finally {
-    await c.close();
-  }
-}
 
 test('a listing kept from before a repair does not make a seek by time pass records over', async () => {
   const logDir = tempDir();
@@ -44,8 +34,8 @@ test('a listing kept from before a repair does not make a seek by time pass reco
   // This process lists the directory once it has settled (its listing is kept).
   const dirMs = statSync(logDir).mtimeMs;
   await waitFor(() => Date.now() > dirMs + 200, 'the directory to settle');
-  assert.is(await firstAt(logDir, T0 + 5), 5);
-  assert.is(await firstAt(logDir, T0 + 6), 6);
+  assert.is(await firstAtTime(logDir, T0 + 5), 5);
+  assert.is(await firstAtTime(logDir, T0 + 6), 6);
 
   // A frame of the second segment is damaged; repair cuts the log there.
   const second = basesBefore[1]!;
@@ -66,7 +56,7 @@ test('a listing kept from before a repair does not make a seek by time pass reco
   const third = basesAfter[2]!;
   const target = frames.find((f) => f.h.baseOffset === third + 2)!;
   const expected = frames.find((f) => f.h.timestampMs >= target.h.timestampMs)!.h.baseOffset;
-  const got = await firstAt(logDir, target.h.timestampMs);
+  const got = await firstAtTime(logDir, target.h.timestampMs);
   assert.is(got, expected, `segments before ${basesBefore.join(',')}, after ${basesAfter.join(',')}: Whence.timestamp(${target.h.timestampMs}) started at ${got}, the first record stored at or after it is ${expected}`);
 });
 
