@@ -48,8 +48,14 @@ export function recoverActive(io: FileIO, dir: string, base: number, indexInterv
     const fileBytes = io.fsize(fd);
     const h = requireSegmentHeader(io, fd, base);
     const index = readIndex(io, join(dir, indexName(base)), base, fileBytes);
-    const start = scanStart(io, fd, fileBytes, base, index);
-    const { end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes);
+    let start = scanStart(io, fd, fileBytes, base, index);
+    let { end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes);
+    if (end.bad !== null && start.position !== SEGMENT_HEADER_BYTES) {
+      // Two frames stored in a record's payload pass every check an entry gets: a scan started at the
+      // second stops at the record's trailer. Only a scan from the first frame tells a torn tail.
+      start = { position: SEGMENT_HEADER_BYTES, offset: base, entries: { offsets: [], positions: [] } };
+      ({ end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes));
+    }
     const truncated = judgeTail(io, fd, name, fileBytes, end, durableHint);
     let formatVersion = h.version;
     if (formatVersion < FORMAT_VERSION && end.nextOffset === base) {
