@@ -21,13 +21,20 @@ function writerModuleUrl(): URL {
 /**
  * Starts the writer thread (it waits at its gate, I32.START_GATE, until the opener lets it recover).
  * `ready` resolves with its `ready` message (recovery done); a `failed` message, an error or an exit
- * before it rejects it, and the thread is stopped.
+ * before it rejects it, and the thread is stopped. Throws ERR_WRITER_FAILED when the thread cannot be made.
  */
 export function startWriter(workerData: WriterWorkerData): { worker: Worker; ready: Promise<ReadyMessage> } {
   const url = writerModuleUrl();
   // The writer is built JavaScript: the process's flags (loaders such as tsx, --input-type, --eval)
   // would only slow its start or break it.
-  const worker = new Worker(url, { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
+  let worker: Worker;
+  try {
+    worker = new Worker(url, { workerData, transferList: [workerData.controlPort], name: 'reactive-log writer', execArgv: [] });
+  } catch (e) {
+    // The system refused the thread (ERR_WORKER_INIT_FAILED: EAGAIN under a limit on threads): Node
+    // throws here rather than emitting 'error'.
+    throw new LogError(ErrorCode.WRITER_FAILED, `the writer thread failed to start: ${(e as Error).message}`, {}, { cause: e });
+  }
   const ready = new Promise<ReadyMessage>((resolve, reject) => {
     const onMessage = (m: WriterToMain): void => {
       if (m.type === 'ready') { cleanup(); resolve(m); }
