@@ -14,7 +14,7 @@
  *            that sets one was written by a newer format, and the file is refused, ERR_UNSUPPORTED_FORMAT)
  *   32  state bytes
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ErrorCode, LogError, assertInvariant } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
@@ -89,6 +89,34 @@ function encodeSlot(value: CursorValue): Buffer {
   if (value.state !== null) b.set(value.state, CURSOR_HEADER_BYTES);
   v.setUint32(4, crc32(b.subarray(8)), true);
   return b;
+}
+
+/**
+ * Writes `values` (each to its slot) to `<path>.new`, fdatasyncs it, renames it over `path` and fsyncs
+ * the folder: a crash leaves the file that was at `path` (or none) or the new one, whole. A failure
+ * removes the temporary file and is a LogError (`what`, naming the cursor).
+ */
+function writeAnew(io: FileIO, dir: string, path: string, name: string, values: readonly CursorValue[], what: string): void {
+  const tmp = `${path}.new`;
+  let tmpLeft = false;
+  try {
+    const fd = io.open(tmp, 'w');
+    tmpLeft = true;
+    try {
+      // Sequence n lives in slot n % 2.
+      for (const v of values) writeAll(io, fd, [encodeSlot(v)], slotPosition(v.sequence));
+      io.fdatasync(fd);
+    } finally {
+      io.close(fd);
+    }
+    // Written under a temporary name and renamed, so a half-written cursor is never mistaken for damage.
+    io.rename(tmp, path);
+    tmpLeft = false;
+    fsyncDir(io, dir);
+  } catch (e) {
+    if (tmpLeft) removeQuietly(io, tmp);
+    throw LogError.fromSystem(e, what, name);
+  }
 }
 
 /** Both slots of a cursor file as read: each one's value when valid, and whether it was never written. */
@@ -171,7 +199,7 @@ export const DAMAGED = 'damaged';
 export class CursorFile {
   private constructor(
     private readonly io: FileIO,
-    private readonly fd: number,
+    private fd: number,
     private readonly name: string,
     private current: CursorValue,
     /** The file's path. */
@@ -199,27 +227,14 @@ export class CursorFile {
       return new CursorFile(io, fd, name, existing, path, false);
     }
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
-    const tmp = `${path}.new`;
-    let tmpLeft = false;
+    writeAnew(io, dir, path, name, [first], 'creating cursor');
+    let fd: number;
     try {
-      const fd = io.open(tmp, 'w');
-      tmpLeft = true;
-      try {
-        // Sequence n lives in slot n % 2: the first commit (sequence 2) then writes the other slot.
-        writeAll(io, fd, [encodeSlot(first)], slotPosition(first.sequence));
-        io.fdatasync(fd);
-      } finally {
-        io.close(fd);
-      }
-      // Created under a temporary name and renamed, so a half-created cursor is never mistaken for damage.
-      io.rename(tmp, path);
-      tmpLeft = false;
-      fsyncDir(io, dir);
-      return new CursorFile(io, io.open(path, 'r+'), name, first, path, true);
+      fd = io.open(path, 'r+');
     } catch (e) {
-      if (tmpLeft) removeQuietly(io, tmp);
       throw LogError.fromSystem(e, 'creating cursor', name);
     }
+    return new CursorFile(io, fd, name, first, path, true);
   }
 
   /** The current value (the last commit). */
@@ -240,13 +255,26 @@ export class CursorFile {
 
   /**
    * An operator's reset (resetCursor, under the cursor's lock): as commit, in either direction, the
-   * value written to both slots in turn, each with its fdatasync. A crash leaves the old or the new
-   * value (the first write decides); after both, no slot holds the old one, so a reset backwards does
-   * not read as a cursor that moved backwards (verify's check of the two slots).
+   * value written to both slots of a new file that is renamed over this one (writeAnew). A crash
+   * leaves the old file or the new one, each whole: never a newer slot below an older one, which
+   * reads as a cursor that moved backwards (verify's check of the two slots).
    */
   reset(offset: number, state: Uint8Array | null | undefined): void {
-    this.write(offset, state);
-    this.write(offset, state === undefined ? this.current.state : state);
+    const kept = state === undefined ? this.current.state : state;
+    checkStateBytes(kept);
+    const first: CursorValue = { sequence: this.current.sequence + 1, offset, state: kept };
+    const second: CursorValue = { ...first, sequence: first.sequence + 1 };
+    writeAnew(this.io, dirname(this.path), this.path, this.name, [first, second], 'resetting cursor');
+    this.current = second;
+    // The path names the new file now: later commits go to it.
+    let fd: number;
+    try {
+      fd = this.io.open(this.path, 'r+');
+    } catch (e) {
+      throw LogError.fromSystem(e, 'resetting cursor', this.name);
+    }
+    try { this.io.close(this.fd); } catch { /* every write through it was fdatasynced */ }
+    this.fd = fd;
   }
 
   private write(offset: number, state: Uint8Array | null | undefined): void {
