@@ -53,6 +53,18 @@ function framePositions(seg: Buffer): number[] {
   return out;
 }
 
+/** The open recovers the 10 records whole: nothing cut, every offset read back. */
+async function opensWhole(dir: string): Promise<void> {
+  const q = await Producer.open({ logDir: dir });
+  try {
+    assert.is(q.nextOffset, 10);
+    assert.is(q.recovery.truncated, null);
+  } finally {
+    await q.close();
+  }
+  assert.equal((await readRecords(dir)).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+}
+
 test('an entry naming a stored frame whose durable position is its own start: no record is cut', async () => {
   const dir = tempDir();
   const p = await Producer.open({ logDir: dir });
@@ -67,14 +79,7 @@ test('an entry naming a stored frame whose durable position is its own start: no
   const at = secondFrameAt(seg, pair);
   assert.is(seg.readUInt32LE(at + 32), at, 'the stored frame claims durable bytes up to its own start');
   writeFileSync(onlySegment(dir).replace(/\.seg$/, '.idx'), encodeIndexEntries([1000], [at]));
-  const q = await Producer.open({ logDir: dir });
-  try {
-    assert.is(q.nextOffset, 10);
-    assert.is(q.recovery.truncated, null);
-  } finally {
-    await q.close();
-  }
-  assert.equal((await readRecords(dir)).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  await opensWhole(dir);
   assert.equal(readFileSync(onlySegment(dir)), seg, 'the segment is unchanged');
 });
 
@@ -96,14 +101,7 @@ test('a later entry naming a stored frame with a small durable position: a healt
   const laterAt = secondFrameAt(seg, later);
   const frame5 = framePositions(seg)[5]!; // its durable position is its own start (fsynced before it)
   writeFileSync(onlySegment(dir).replace(/\.seg$/, '.idx'), encodeIndexEntries([1, 5, 7], [earlyAt, frame5, laterAt]));
-  const q = await Producer.open({ logDir: dir });
-  try {
-    assert.is(q.nextOffset, 10);
-    assert.is(q.recovery.truncated, null);
-  } finally {
-    await q.close();
-  }
-  assert.equal((await readRecords(dir)).map((r) => r.offset), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  await opensWhole(dir);
 });
 
 test.run();
