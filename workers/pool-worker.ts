@@ -1,19 +1,23 @@
 /**
  * A consumer pool worker's entry (run by piscina). Lifecycle of one task: load the handler module
- * (once per worker), take this thread's reader of the log (once per log; a reader of the task's
- * shared record window when the log is on a backend, src/consumer/pool-window.ts), run the task's lane
+ * (once per worker; the task ends 'stopped' if the call stops while the import lasts), take this
+ * thread's reader of the log (once per log; a reader of the task's shared record window when the
+ * log is on a backend, src/consumer/pool-window.ts), run the task's lane
  * (src/consumer/pool-lane.ts), and answer with why the lane ended. A throw, from loading or from the
  * lane, becomes an 'error' answer after the lane's progress is published: the coordinator rethrows it.
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import type { LaneRecordReader, PoolResult, PoolTask } from '../src/consumer/pool-protocol.js';
+import { P32, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
+import { waitSlot } from '../src/ring/wait.js';
 import { fileIO } from '../src/storage/file-io.js';
 import type { Handler } from '../src/types.js';
 
 const handlers = new Map<string, Promise<Handler>>();
+/** The handlers whose import has finished. */
+const loaded = new Map<string, Handler>();
 const readers = new Map<string, LaneReader>();
 
 /**
@@ -26,6 +30,7 @@ function loadHandler(url: string): Promise<Handler> {
   if (h === undefined) {
     h = import(url).then((m: { default?: unknown }) => {
       if (typeof m.default !== 'function') throw LogError.invalidOption('handler', `module ${url} has no default export function`);
+      loaded.set(url, m.default as Handler);
       return m.default as Handler;
     }, (e: unknown) => {
       throw LogError.invalidOption('handler', `module ${url} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -33,6 +38,31 @@ function loadHandler(url: string): Promise<Handler> {
     handlers.set(url, h);
   }
   return h;
+}
+
+/**
+ * The task's handler, or null when the call stops first: an import that never settles (a top-level
+ * await on a service that does not answer) runs no handler call for timeoutMs to bound, so the stop
+ * flag (close(), an abort) is watched while it lasts. A stop bumps SETTLED_SEQ.
+ */
+async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
+  const ready = loaded.get(task.handler);
+  if (ready !== undefined) return ready;
+  const p = progressViews(task.progress, task.lanes);
+  let settled = false;
+  const stopped = (async (): Promise<null> => {
+    while (!settled) {
+      const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
+      if (Atomics.load(p.i32, P32.STOP) !== 0) return null;
+      await waitSlot(p.i32, P32.SETTLED_SEQ, seq, 100);
+    }
+    return null;
+  })();
+  try {
+    return await Promise.race([loadHandler(task.handler), stopped]);
+  } finally {
+    settled = true;
+  }
 }
 
 /** This thread's reader of `logDir`: the lanes of one worker run one after another, so they share it. */
@@ -49,7 +79,8 @@ async function readerOf(logDir: string): Promise<LaneReader> {
 export default async function run(task: PoolTask): Promise<PoolResult> {
   const lane = new Lane(task);
   try {
-    const handler = await loadHandler(task.handler);
+    const handler = await handlerOrStop(task);
+    if (handler === null) return { stop: { kind: 'stopped' } };
     const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir);
     return await lane.run(handler, reader);
   } catch (e) {
