@@ -1,7 +1,7 @@
 /**
  * A pool handler module whose import never settles (a top-level await on a service that does not
- * answer): close() and an abort still end the call, as they do while a handler call runs; no record
- * runs and the cursor stays.
+ * answer, or a loop that never yields): close() and an abort still end the call, as they do while a
+ * handler call runs; no record runs and the cursor stays.
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -13,12 +13,12 @@ import { suite, logOf, tempDir, waitFor } from './kit.js';
 const test = suite('pool import hang');
 
 /** A module that leaves `<dir>/importing` and then waits forever at its top level (a live timer keeps the thread up). */
-function hangingModule(): { path: string; marker: string } {
+function hangingModule(spin = false): { path: string; marker: string } {
   const dir = tempDir();
   const marker = join(dir, 'importing');
   const path = join(dir, 'hanging.mjs');
   writeFileSync(path, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, '');\n`
-    + 'await new Promise(() => setInterval(() => {}, 1000));\nexport default () => \'commit\';\n');
+    + (spin ? 'for (;;) { /* spin */ }\n' : 'await new Promise(() => setInterval(() => {}, 1000));\n') + 'export default () => \'commit\';\n');
   return { path, marker };
 }
 
@@ -36,6 +36,19 @@ test('close() during a pool call whose handler module import hangs ends the call
   const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
   assert.is(again.committedOffset, 0, 'no record was committed');
   await again.close();
+});
+
+test('close() during a pool call whose handler module spins at import (the thread never yields) ends the call within about timeoutMs', async () => {
+  const logDir = await logOf(20, POOL_LOG);
+  const { path, marker } = hangingModule(true);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-spin') });
+  const call = c.blockingProcess(null, path, { workers: 1, timeoutMs: 300 }).then((v) => v, (e: unknown) => e as Error);
+  await waitFor(() => existsSync(marker), 'the handler module to be importing');
+  const closed = guarded(c.close().then(() => 'closed' as const));
+  const s = await guarded(call);
+  assert.ok(s !== 'stuck', 'the call did not end after close()');
+  assert.ok(await closed !== 'stuck', 'close() did not return');
+  assert.equal(s, { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
 });
 
 test('an abort during a pool call whose handler module import hangs ends the call', async () => {

@@ -39,10 +39,8 @@ interface RoundEnd {
 
 /** How many times one record may lose its worker before the call gives up. */
 const MAX_RESTARTS = 5;
-/** The coordinator looks at progress at least this often while records are being finished (ms). */
-const SETTLE_MS = 2;
-/** ... and at most this rarely when nothing moves (a progress wakes it at once). */
-const IDLE_SETTLE_MS = 250;
+const SETTLE_MS = 2; // the coordinator looks at progress at least this often while records are being finished (ms)
+const IDLE_SETTLE_MS = 250; // ... and at most this rarely when nothing moves (a progress wakes it at once)
 
 /** Per lane: the task's abort, the handler-call counter at launch (a call runs while the count since is odd), and since when it stood still. */
 interface LaneWatch { ac: AbortController; base: number; calls: number; since: number }
@@ -62,6 +60,7 @@ export class PoolRound {
   /** A failure of the pool itself (a record lost its worker too often), thrown once the lanes are done. */
   private failure: unknown = null;
   private moved = false;
+  private stoppedAt = Infinity; // when the lanes were told to stop
   private readonly running = new Map<number, Promise<void>>(); // lane -> its task
   private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
   private readonly exhausted = new Map<number, { attempts: number; lastError: string | null }>(); // record -> its last attempt
@@ -272,7 +271,7 @@ export class PoolRound {
     this.launch(lane, at);
   }
 
-  /** Stops a lane whose handler call has run past timeoutMs (its counter odd and unchanged). */
+  /** Stops a lane whose handler call ran past timeoutMs (its counter odd and unchanged), or still running, in no call, timeoutMs after the stop (a stuck import). */
   private checkHung(now: number): void {
     for (const [lane, h] of this.hung) {
       if (!this.running.has(lane)) continue;
@@ -280,7 +279,7 @@ export class PoolRound {
       if (calls !== h.calls) {
         h.calls = calls;
         h.since = now;
-      } else if (((calls - h.base) & 1) === 1 && now - h.since > this.call.timeoutMs) {
+      } else if ((((calls - h.base) & 1) === 1 ? now - h.since : now - this.stoppedAt) > this.call.timeoutMs) {
         h.ac.abort(); // piscina ends that worker thread; the rejection starts the lane again
       }
     }
@@ -323,6 +322,7 @@ export class PoolRound {
     if (why !== null) this.stop ??= why;
     const pv = this.pv;
     if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
+    this.stoppedAt = performance.now();
     Atomics.store(pv.i32, P32.STOP, 1);
     bump(pv, P32.SETTLED_SEQ);
     Atomics.notify(this.sourceViews.i32, this.supply.end.seqSlot); // workers waiting for records look at the stop flag
