@@ -22,34 +22,23 @@ function hangingModule(spin = false): { path: string; marker: string } {
   return { path, marker };
 }
 
-test('close() during a pool call whose handler module import hangs ends the call within about timeoutMs', async () => {
-  const logDir = await logOf(20, POOL_LOG);
-  const { path, marker } = hangingModule();
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
-  const call = c.blockingProcess(null, path, { workers: 2, timeoutMs: 300 }).then((v) => v, (e: unknown) => e as Error);
-  await waitFor(() => existsSync(marker), 'the handler module to be importing');
-  const closed = guarded(c.close().then(() => 'closed' as const));
-  const s = await guarded(call);
-  assert.ok(s !== 'stuck', 'the call did not end after close()');
-  assert.ok(await closed !== 'stuck', 'close() did not return');
-  assert.equal(s, { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
-  const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
-  assert.is(again.committedOffset, 0, 'no record was committed');
-  await again.close();
-});
-
-test('close() during a pool call whose handler module spins at import (the thread never yields) ends the call within about timeoutMs', async () => {
-  const logDir = await logOf(20, POOL_LOG);
-  const { path, marker } = hangingModule(true);
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-spin') });
-  const call = c.blockingProcess(null, path, { workers: 1, timeoutMs: 300 }).then((v) => v, (e: unknown) => e as Error);
-  await waitFor(() => existsSync(marker), 'the handler module to be importing');
-  const closed = guarded(c.close().then(() => 'closed' as const));
-  const s = await guarded(call);
-  assert.ok(s !== 'stuck', 'the call did not end after close()');
-  assert.ok(await closed !== 'stuck', 'close() did not return');
-  assert.equal(s, { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
-});
+for (const [how, spin, workers] of [['hangs', false, 2], ['spins (the thread never yields)', true, 1]] as const) {
+  test(`close() during a pool call whose handler module ${how} at import ends the call within about timeoutMs`, async () => {
+    const logDir = await logOf(20, POOL_LOG);
+    const { path, marker } = hangingModule(spin);
+    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
+    const call = c.blockingProcess(null, path, { workers, timeoutMs: 300 }).then((v) => v, (e: unknown) => e as Error);
+    await waitFor(() => existsSync(marker), 'the handler module to be importing');
+    const closed = guarded(c.close().then(() => 'closed' as const));
+    const s = await guarded(call);
+    assert.ok(s !== 'stuck', 'the call did not end after close()');
+    assert.ok(await closed !== 'stuck', 'close() did not return');
+    assert.equal(s, { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
+    const again = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
+    assert.is(again.committedOffset, 0, 'no record was committed');
+    await again.close();
+  });
+}
 
 test('an abort during a pool call whose handler module import hangs ends the call', async () => {
   const logDir = await logOf(20, POOL_LOG);
