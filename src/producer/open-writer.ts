@@ -88,16 +88,15 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
       port1.close();
       throw e;
     });
-    const started = { worker: starting.worker, ready };
     try {
       taken.lock.claim();
     } catch (e) {
       port1.close();
-      await started.worker.terminate();
+      await starting.worker.terminate();
       throw e;
     }
-    taken.lock.markRecovered(); // the writer's recovery is done (started.ready)
-    return { io, options: resolved, lock: taken.lock, shared, worker: started.worker, ready: started.ready, controlPort: port1 };
+    taken.lock.markRecovered(); // the writer's recovery is done (ready)
+    return { io, options: resolved, lock: taken.lock, shared, worker: starting.worker, ready, controlPort: port1 };
   } catch (e) {
     taken.lock.release();
     throw e;
