@@ -147,7 +147,9 @@ export type LockResult =
  * Tries to take the lock file at `path`, creating it if needed. Never waits. A failed system call is
  * ERR_IO (or ERR_DISK_FULL); something other than a regular file at `path` is ERR_LOG_CORRUPT, and
  * then nothing in the directory changed. When writing the owner information fails, the file is
- * removed while still locked (as a release does), so no empty or partial lock file is left behind.
+ * removed while still locked (as a release does), so no empty or partial lock file is left behind;
+ * so is a file this call created when locking it fails with an error, once a second try locks it
+ * (a file nobody can lock may be another opener's by then, and stays).
  * `keepFound`: a file that holds a dead owner's information gets none of this owner's yet
  * (HeldLock.claim): released before, the lock leaves it as it was. An empty file (one the call
  * created, say), or one naming an owner that looks alive (another host, a pid and start time in use:
@@ -157,10 +159,18 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
   installNativeLock();
   for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
     let fd: number;
+    let created = false; // this call created the file: a failure before it is locked removes it again
     try {
-      fd = io.open(path, 'r+c', 0o644);
+      fd = io.open(path, 'r+');
     } catch (e) {
-      throw LogError.fromSystem(e, 'opening the lock file', path);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw LogError.fromSystem(e, 'opening the lock file', path);
+      try {
+        fd = io.open(path, 'wx', 0o644);
+        created = true;
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') continue; // another opener created it meanwhile
+        throw LogError.fromSystem(e2, 'opening the lock file', path);
+      }
     }
     let locked = false;
     try {
@@ -187,12 +197,23 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
       // The descriptor is still open on every path that throws (the returns and `continue` close it
       // first). A taken lock is released as a holder releases it: the file goes while still locked,
       // so no one can be holding it. Closing the descriptor drops the lock.
-      if (locked) new HeldLock(io, path, fd).release();
+      // A file this call created and could not lock is removed the same way, once a second try locks
+      // it: unlocked, it may be another opener's by now (who opened it meanwhile), and is left to it.
+      if (locked || (created && retryLock(io, fd))) new HeldLock(io, path, fd).release();
       else try { io.close(fd); } catch { /* close(2) releases the descriptor even when it reports an error */ }
       throw LogError.fromSystem(e, 'taking the lock', path);
     }
   }
   return { ok: false, ownerPid: liveOwnerPid(io, path) };
+}
+
+/** One more try at the lock of a file whose first try failed with an error: false on any failure. */
+function retryLock(io: FileIO, fd: number): boolean {
+  try {
+    return io.tryLock(fd);
+  } catch {
+    return false;
+  }
 }
 
 /** The pid the lock file names, if that process is alive (a holder yet to claim the file may leave a dead owner's there). */
