@@ -19,7 +19,7 @@ const test = suite('locks');
 const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof esm;
 type Lib = typeof esm;
 type Kind = 'producer' | 'cursor';
-const ROUNDS = Number(process.env.LOCK_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.LOCK_ROUNDS ?? 3);
 const RECORDS_PER_WIN = 50;
 
 interface Result { readonly ok: boolean; readonly code?: string | null; readonly message?: string }
@@ -134,12 +134,15 @@ async function contendOnce(logDir: string, kind: Kind, round: number): Promise<v
   // One opener is slowed for 150 ms before its open of the lock file, as the takeover race needed.
   const slowEnv = { ...process.env, REACTIVE_LOG_TEST_FILE_IO: new URL('./fixtures/fault-io.mjs', import.meta.url).pathname,
     REACTIVE_LOG_FAULTS: JSON.stringify({ rules: [{ op: 'open', path: lockName, thread: 'main', nth: 1, effect: { delayMs: 150 } }] }) };
+  // The remote contenders start side by side (each waits, ready, until go()).
   const contenders: Contender[] = [
-    await Remote.process(logDir, kind, 'esm'),
-    await Remote.process(logDir, kind, 'cjs'),
-    await Remote.process(logDir, kind, 'esm', slowEnv),
-    await Remote.thread(logDir, kind, 'esm'),
-    await Remote.thread(logDir, kind, 'cjs'),
+    ...await Promise.all([
+      Remote.process(logDir, kind, 'esm'),
+      Remote.process(logDir, kind, 'cjs'),
+      Remote.process(logDir, kind, 'esm', slowEnv),
+      Remote.thread(logDir, kind, 'esm'),
+      Remote.thread(logDir, kind, 'cjs'),
+    ]),
     new Local('main(esm)', esm, logDir, kind),
     new Local('main(cjs)', cjs, logDir, kind),
   ];
