@@ -16,7 +16,7 @@ import { Child } from './child.js';
 const test = suite('batch-crash');
 
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-const rounds = Number(process.env.BATCH_CRASH_ROUNDS ?? 24);
+const rounds = Number(process.env.BATCH_CRASH_ROUNDS ?? 12);
 console.log(`batch crash test seed=${seed}, ${rounds} kills (replay: SEED=${seed} node --import tsx test/batch-crash.test.ts)`);
 const KILL_AT_IO = fileURLToPath(new URL('./fixtures/kill-at-io.mjs', import.meta.url));
 

@@ -8,7 +8,7 @@ import { CrashDir, POLICIES, formatStats, lossWindowSlackMs, newStats, randomRun
 
 const test = suite('crash');
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-const perScenario = Number(process.env.CRASH_ITERATIONS ?? 10);
+const perScenario = Number(process.env.CRASH_ITERATIONS ?? 5);
 console.log(`crash test seed=${seed}, ${perScenario} kills per scenario (replay: SEED=${seed} node --import tsx test/crash.test.ts)`);
 const slackMs = lossWindowSlackMs();
 const stats = newStats();

@@ -8,7 +8,7 @@
  * idempotently, and takes new records.
  *
  * Replay: SEED=<seed> node --import tsx test/power-loss.test.ts, or one case with
- * SEED=<seed> CASE=<policy>:<ops>:<crash point> (printed on failure).
+ * SEED=<seed> POWER_LOSS_MIXES=<n> CASE=<policy>:<ops>:<crash point> (printed on failure).
  */
 import * as assert from 'uvu/assert';
 import { suite, prng } from './kit.js';
@@ -19,9 +19,16 @@ import type { SyncPolicy } from '../src/producer/options.js';
 
 const test = suite('power-loss');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
-console.log(`power-loss seed=${SEED} (replay: SEED=${SEED} node --import tsx test/power-loss.test.ts)`);
 
-const MODES: readonly CrashMode[] = ['lose-all', 'keep-all', 'random', 'random'];
+/**
+ * Each crash point's states: all unsynced writes lost, all kept, and POWER_LOSS_MIXES seeded random
+ * mixes (default 1; the full soak, test/soak/full-suites.soak.ts, runs 2). POWER_LOSS_RANDOM_STATES
+ * sets how many states the random longer workloads check (default 3,000; the soak 6,000).
+ */
+const MIXES = Number(process.env.POWER_LOSS_MIXES ?? 1);
+const RANDOM_STATES = Number(process.env.POWER_LOSS_RANDOM_STATES ?? 3_000);
+const MODES: readonly CrashMode[] = ['lose-all', 'keep-all', ...Array.from({ length: MIXES }, () => 'random' as const)];
+console.log(`power-loss seed=${SEED}, ${MIXES} random mixes a crash point, ${RANDOM_STATES} random-workload states (replay: SEED=${SEED} POWER_LOSS_MIXES=${MIXES} node --import tsx test/power-loss.test.ts)`);
 
 function workloads(maxLen: number, ops: readonly Op[] = OPS): Op[][] {
   const out: Op[][] = [];
@@ -55,7 +62,7 @@ function crashEverywhere(policyName: string, policy: SyncPolicy, ops: Op[], tall
       try {
         r = checkCrashState(run, MODES[m]!, prng(caseSeed(policyName, ops, k, m)), policy, appendAfter);
       } catch (e) {
-        const replay = `SEED=${SEED} CASE=${policyName}:${ops.join('')}:${k} node --import tsx test/power-loss.test.ts`;
+        const replay = `SEED=${SEED} POWER_LOSS_MIXES=${MIXES} CASE=${policyName}:${ops.join('')}:${k} node --import tsx test/power-loss.test.ts`;
         throw new Error(`${policyName} [${ops.join(' ')}] crash after call ${k} of ${calls}, mode ${MODES[m]}: ${(e as Error).message}\n  replay: ${replay}`, { cause: e });
       }
       tally.states++;
@@ -107,7 +114,7 @@ if (replayCase !== undefined) {
     const rand = prng(SEED);
     const tally: Tally = { states: 0, truncated: 0, removedRoll: 0, lostUnacked: 0, appended: 0 };
     let runs = 0;
-    while (tally.states < 6_000) {
+    while (tally.states < RANDOM_STATES) {
       const { name, policy } = POLICIES[Math.floor(rand() * POLICIES.length)]!;
       const pool: readonly Op[] = [...OPS, 'B'];
       const ops = Array.from({ length: 4 + Math.floor(rand() * 5) }, () => pool[Math.floor(rand() * pool.length)]!);

@@ -409,7 +409,7 @@ test('an open that fails after creating a new cursor file leaves no cursor file 
 
 test('SIGKILL a child consumer at random points: every record applied exactly once', async () => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-  const wantKills = Number(process.env.TX_KILLS ?? 30);
+  const wantKills = Number(process.env.TX_KILLS ?? 15);
   console.log(`tx kill test seed=${seed} kills=${wantKills} (replay: SEED=${seed} TX_KILLS=${wantKills})`);
   let rng = seed;
   const rand = () => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
