@@ -52,12 +52,12 @@ test('a clientTx consumer SIGKILLed at random and at cursor commits, beside a cr
       point && spec ? { name: point.name, spec } : undefined);
   }
   // The rounds pick points at random: a point that got few tries, none of which reached it (a slow
-  // machine), gets more, each one a checked round like the others (on a loaded machine a consumer
-  // can be killed before its commit comes up many times in a row).
+  // machine), gets more, each one a checked round like the others. On a loaded machine a consumer's
+  // start can outlast the parent's kill many times in a row: each further round gives it 1 s more.
   for (const p of points) {
     for (let extra = 0; extra < 16 && (stats.points[p.name]?.hit ?? 0) === 0; extra++) {
       const run = randomRun(rand, d.shape);
-      await d.consumerIteration('oracle', 1, 2000, { ...run, killAfterMs: run.killAfterMs + 400 }, { name: p.name, spec: p.spec(rand) });
+      await d.consumerIteration('oracle', 1, 2000 + 1000 * extra, { ...run, killAfterMs: run.killAfterMs + 400 }, { name: p.name, spec: p.spec(rand) });
     }
   }
   await d.drainConsumer('oracle');
