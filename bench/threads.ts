@@ -29,7 +29,14 @@ const CURRENT = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const THREADS = [0, 1, 2, 4] as const;
 const FAN = [1, 2, 4] as const;
 /** The raw multi-producer ring's cells (bench/fixtures/raw-ring.mjs): the ceiling of each design. */
-const RAW_CELLS = [['plain', 1], ['lock', 2], ['add', 2], ['lock', 4], ['add', 4]] as const;
+const RAW_CELLS = [['plain', 1], ['lock', 2], ['add', 2], ['add64', 2], ['order', 2], ['lock', 4], ['add', 4], ['add64', 4], ['order', 4]] as const;
+/** What each raw ring design does per append (bench/fixtures/raw-ring.mjs). */
+const RAW_HOW: Record<string, string> = {
+  lock: 'a spin lock around each append',
+  add: 'one Atomics.add a reservation, published by its length word, no offsets',
+  add64: 'one 64-bit Atomics.add a reservation giving offset and position, published by its length word',
+  order: 'one Atomics.add a reservation, published in reservation order, offset taken at publish',
+};
 
 await runBench('threads', 'reactive-log threads benchmark: producers and consumers on several threads', async (b) => {
   const cfg = b.pick({ reps: 5, n: 2_000_000, fanN: 1_000_000, probeMs: 1000 }, { reps: 2, n: 400_000, fanN: 200_000, probeMs: 300 });
@@ -73,7 +80,7 @@ await runBench('threads', 'reactive-log threads benchmark: producers and consume
   appendRows.push(row('raw ring, one thread, no lock', 'never', rawAlone, 'rec/s', { xRaw: rawAlone.median / rawRecs, xPeer: rawAlone.median / alone.median }));
   for (const [mode, k] of RAW_CELLS.slice(1)) {
     const agg = s(`raw ${mode} ${k}`);
-    const how = mode === 'lock' ? 'a spin lock around each append' : 'one Atomics.add a reservation, published by its length word';
+    const how = RAW_HOW[mode]!;
     appendRows.push(row(`raw ring, ${k} threads, ${how} (${(agg.median / rawAlone.median).toFixed(2)}x one thread)`, 'never', agg, 'rec/s', { xRaw: agg.median / rawRecs, xPeer: agg.median / alone.median }));
   }
   const fanRows: Row[] = [];

@@ -67,8 +67,8 @@ export interface RawThreadsArg {
   readonly dir: string;
   readonly n: number;
   readonly threads: number;
-  /** bench/fixtures/raw-ring.mjs: 'plain' (one thread, no lock), 'lock' or 'add'. */
-  readonly mode: 'plain' | 'lock' | 'add';
+  /** bench/fixtures/raw-ring.mjs: 'plain' (one thread, no lock), 'lock', 'add', 'add64' or 'order'. */
+  readonly mode: 'plain' | 'lock' | 'add' | 'add64' | 'order';
 }
 
 /**
