@@ -8,9 +8,16 @@
  *   pauses (its consumer is stopped and deleted on the server), and when the handler goes on, a new
  *   consumer delivers the rest from the next offset: every record once, in order.
  * - nats.js making a stopped consumer again: a reset of the ordered consumer under way when the pull
- *   pauses (forced here: a reset started as the pull stops it, and its "consumer info" answered 300
- *   ms late, after the pull deleted the consumer) makes a new consumer under a new name; the pull
- *   deletes it, and hands out no record of it.
+ *   pauses (forced here: a reset started as the pull stops it) makes a new consumer under a new name;
+ *   the pull deletes it, and hands out no record of it.
+ * - close() while nats.js checks the pull's consumer (its resetPending(), as after missed heartbeats),
+ *   the check's "consumer info" answered "consumer not found" after close() deleted the consumer and
+ *   before the connection closes (held back here by hooks): nats.js makes no consumer again, and none
+ *   is left on the server.
+ * - close() while the server is stopped (SIGSTOP) past close()'s 1 s wait for its delete: the delete
+ *   went out, and the server deletes the consumer once it goes on.
+ * - a consumers.get() of the pull that fails (forced here: a timeout thrown after the server made the
+ *   consumer): the pull goes on with a new consumer, and the one the failed get made is deleted.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
@@ -21,7 +28,7 @@ import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } f
 import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { appendAll, startNats, stopAllNats, runOrSkip } from './nats-kit.js';
+import { appendAll, startNats, stopAllNats, runOrSkip, within } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
 test.after(stopAllNats);
@@ -119,28 +126,21 @@ test('a consumer nats.js makes again after the pull stopped it is deleted, and n
   // nats.js internals, the same module instance dist/jetstream.js loads.
   const consumerJs = createRequire(import.meta.url)(join(dirname(createRequire(import.meta.url).resolve('@nats-io/jetstream')), 'consumer.js')) as {
     PullConsumerMessagesImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
-    PullConsumerImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
   };
   const messagesProto = consumerJs.PullConsumerMessagesImpl.prototype;
-  const consumerProto = consumerJs.PullConsumerImpl.prototype;
   const { stop, _push: push } = messagesProto;
-  const { info } = consumerProto;
   let forced = 0;
   let remadePulls = 0;
-  messagesProto.stop = function (this: { done: boolean; resetPending(): Promise<boolean> }, ...args: unknown[]) {
+  messagesProto.stop = function (this: { done: boolean; reset(): void }, ...args: unknown[]) {
     if (!this.done && forced === 0) {
       forced++;
-      void this.resetPending().catch(() => undefined); // a reset under way as the pull stops the consumer
+      this.reset(); // a reset under way as the pull stops the consumer (as after a gap in delivery)
     }
     return stop!.apply(this, args);
   };
   messagesProto._push = function (this: { done: boolean }, ...args: unknown[]) {
     if (this.done && typeof args[0] === 'function') remadePulls++; // a pull request of a stopped consumer
     return push!.apply(this, args);
-  };
-  consumerProto.info = async function (this: unknown, ...args: unknown[]) {
-    if (args[0] !== true) await new Promise((r) => setTimeout(r, 300)); // answered after the pull's delete
-    return info!.apply(this, args);
   };
   const own = await startNats();
   const nc = await connect({ servers: own.url });
@@ -177,7 +177,144 @@ test('a consumer nats.js makes again after the pull stopped it is deleted, and n
     await waitFor(async () => await consumerCount(jsm, 'pullremade') === 0, 'no consumer left on the server after close()', 5_000);
   } finally {
     Object.assign(messagesProto, { stop, _push: push });
-    consumerProto.info = info!;
+    await nc.close();
+    await own.stop();
+  }
+});
+
+test('close() while nats.js checks the pull\'s consumer (its info answered after close() deleted it): no consumer is made again, none is left', async () => {
+  // nats.js internals, the same module instances dist/jetstream.js loads.
+  const req = createRequire(import.meta.url);
+  const consumerJs = req(join(dirname(req.resolve('@nats-io/jetstream')), 'consumer.js')) as {
+    PullConsumerMessagesImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
+    PullConsumerImpl: { prototype: Record<string, (...args: unknown[]) => unknown> };
+  };
+  const messagesProto = consumerJs.PullConsumerMessagesImpl.prototype;
+  const consumerProto = consumerJs.PullConsumerImpl.prototype;
+  const { stop } = messagesProto;
+  const { info, delete: del } = consumerProto;
+  const own = await startNats();
+  const nc = await connect({ servers: own.url });
+  const connProto = Object.getPrototypeOf(nc) as { close: (...args: unknown[]) => Promise<void> };
+  const { close } = connProto;
+  let armed = false;
+  let resets = 0;
+  let deleted!: () => void;
+  const deleteAnswered = new Promise<void>((resolve) => { deleted = resolve; });
+  let answered!: () => void;
+  const infoAnswered = new Promise<void>((resolve) => { answered = resolve; });
+  // close() stops the pull's consumer while a check of it (nats.js's resetPending(), as after missed
+  // heartbeats) is under way; its consumer info goes out after the delete was answered ("consumer
+  // not found": nats.js then makes the consumer again), and the answer comes before the connection
+  // closes (the connection's close waits for it).
+  messagesProto.stop = function (this: { done: boolean; resetPending(): Promise<boolean> }, ...args: unknown[]) {
+    if (armed && !this.done && resets === 0) {
+      resets++;
+      void this.resetPending().catch(() => undefined);
+    }
+    return stop!.apply(this, args);
+  };
+  consumerProto.delete = function (this: unknown, ...args: unknown[]) {
+    const p = del!.apply(this, args) as Promise<unknown>;
+    if (armed) void p.finally(deleted).catch(() => undefined);
+    return p;
+  };
+  consumerProto.info = async function (this: unknown, ...args: unknown[]) {
+    if (!armed || args[0] === true) return info!.apply(this, args);
+    await deleteAnswered;
+    try {
+      return await info!.apply(this, args);
+    } finally {
+      setImmediate(answered); // after nats.js handled the answer
+    }
+  };
+  connProto.close = async function (this: unknown, ...args: unknown[]) {
+    if (armed) await within(infoAnswered, 5_000, 'the consumer info answered');
+    return close!.apply(this, args);
+  };
+  try {
+    const backend = jetstream({ servers: own.url, stream: 'pullcheck', leaseMs: 30_000, timeoutMs: 2_000 });
+    const p = await Producer.open({ backend });
+    await appendAll(p, 0, 10);
+    await p.close();
+    const jsm = await jetstreamManager(nc);
+    const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    try {
+      assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
+      assert.is(await consumerCount(jsm, 'pullcheck'), 1, 'the pull\'s consumer is there while the consumer is open');
+      armed = true;
+    } finally {
+      await c.close();
+    }
+    assert.is(resets, 1, 'a check was under way as close() stopped the consumer');
+    await within(infoAnswered, 5_000, 'the consumer info answered');
+    armed = false;
+    await waitFor(async () => await consumerCount(jsm, 'pullcheck') === 0, 'no consumer left on the server after close()', 5_000);
+  } finally {
+    armed = false;
+    Object.assign(messagesProto, { stop });
+    Object.assign(consumerProto, { info, delete: del });
+    connProto.close = close;
+    await nc.close();
+    await own.stop();
+  }
+});
+
+test('close() with the server stopped (SIGSTOP) past its 1 s wait for the delete: the consumer is deleted once the server goes on', async () => {
+  const own = await startNats();
+  const nc = await connect({ servers: own.url });
+  const jsm = await jetstreamManager(nc);
+  try {
+    const backend = jetstream({ servers: own.url, stream: 'pullslow', leaseMs: 30_000, timeoutMs: 2_000 });
+    const p = await Producer.open({ backend });
+    await appendAll(p, 0, 10);
+    await p.close();
+    const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    try {
+      assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
+      assert.is(await consumerCount(jsm, 'pullslow'), 1, 'the pull\'s consumer is there while the consumer is open');
+      own.proc.kill('SIGSTOP'); // the delete is sent, and answered only after close() stopped waiting
+    } finally {
+      await within(c.close(), 5_000, 'close() with the server stopped');
+      own.proc.kill('SIGCONT');
+    }
+    await waitFor(async () => await consumerCount(jsm, 'pullslow') === 0, 'the consumer deleted once the server went on', 5_000);
+  } finally {
+    own.proc.kill('SIGCONT');
+    await nc.close();
+    await own.stop();
+  }
+});
+
+test('a consumers.get() of the pull that fails (timed out) after the server made its consumer: the pull goes on, and that consumer is deleted', async () => {
+  const own = await startNats();
+  const nc = await connect({ servers: own.url });
+  const jsm = await jetstreamManager(nc);
+  const proto = Object.getPrototypeOf(natsJetstream(nc).consumers) as { get: (...args: unknown[]) => Promise<unknown> };
+  const original = proto.get;
+  let lost = 0;
+  // The first get's answer comes after its request timed out (as on a loaded machine, where the timer
+  // fires before the answer is read): the consumer exists on the server, the pull never gets it.
+  proto.get = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    const made = await original.apply(this, args);
+    if (lost++ === 0) throw new Error('TimeoutError: timeout');
+    return made;
+  };
+  try {
+    const backend = jetstream({ servers: own.url, stream: 'pulllost', leaseMs: 30_000, timeoutMs: 2_000 });
+    const p = await Producer.open({ backend });
+    await appendAll(p, 0, 10);
+    await p.close();
+    const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+    try {
+      assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
+      assert.ok(lost >= 2, 'the pull made its consumer again after the failed get');
+    } finally {
+      await c.close();
+    }
+    await waitFor(async () => await consumerCount(jsm, 'pulllost') === 0, 'no consumer left on the server after close()', 5_000);
+  } finally {
+    proto.get = original;
     await nc.close();
     await own.stop();
   }

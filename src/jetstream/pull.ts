@@ -8,7 +8,9 @@
  * offset. Each consumer delivers through a callback of its own generation: a record of any consumer
  * but the current one is dropped. nats.js can make a stopped ordered consumer again (a reset that
  * was under way when it was stopped), under a new name: such a consumer is deleted at the next
- * pause and at close().
+ * pause and at close(). A check of the consumer under way (nats.js's resetPending(), after missed
+ * heartbeats) would start a reset when its "consumer not found" comes after the pull's delete (and
+ * after close() looked): the pull stops a consumer's messages with their reset() made a no-op.
  *
  * It rides out a transient outage (ride.ts). The server sends a heartbeat while the pull waits idle;
  * a watchdog sees when neither a record nor a heartbeat came for STALL_HEARTBEATS heartbeats (the
@@ -33,6 +35,7 @@
  * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
  * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
@@ -55,6 +58,11 @@ type PullEnd = 'ended' | 'paused' | 'stalled';
 /** Consumers stopped by the pull that are watched for nats.js making them again (see the module comment). */
 const DROPPED_WATCHED = 8;
 
+/** Stops a consumer's messages; nats.js calls their reset() without looking whether they were stopped. */
+function halt(m: ConsumerMessages): void {
+  m.stop();
+  (m as unknown as { reset: () => void }).reset = () => undefined;
+}
 /** An ordered consumer's current name (nats.js renames the object when it makes the consumer again). */
 const nameOf = (c: Consumer): string => String((c as { name?: unknown }).name);
 /** The name `delete()` deletes: that of the consumer info nats.js last received. */
@@ -116,7 +124,7 @@ export class Pull {
     this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
     // half of timeoutMs finds the cluster again sooner, within the same bound. (A try that timed out
-    // may still have made its consumer: the server removes it after its inactivity threshold.)
+    // may still have made its consumer: once() deletes it by its name.)
     this.tryJs = jetstream(session.nc, { timeout: Math.min(session.options.timeoutMs, Math.max(500, Math.floor(session.options.timeoutMs / 2))) });
   }
 
@@ -171,7 +179,7 @@ export class Pull {
 
   /** Stops the current pull and deletes its consumer (the server would keep it for its inactivity threshold, minutes). */
   private drop(): void {
-    this.messages?.stop();
+    if (this.messages !== null) halt(this.messages);
     this.messages = null;
     this.deleteRemade();
     if (this.consumer !== null) {
@@ -234,11 +242,13 @@ export class Pull {
     // The first try waits timeoutMs; once one failed (a stall, a timeout, a lost connection), the
     // cluster may be electing: then a try waits half of that (tryJs).
     const client = this.ride.failing ? this.tryJs : this.session.js;
+    const prefix = randomBytes(12).toString('hex'); // the consumer is `${prefix}_1`
     const getting = client.consumers.get(stream, {
-      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
+      name_prefix: prefix, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     });
-    // The get creates the consumer on the server: one that comes after stop() is deleted at once.
-    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined)));
+    // The get creates the consumer on the server: one that comes after stop() is deleted at once, as is
+    // one a failed get may have made (its answer came after the request timed out).
+    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), () => this.session.jsm.consumers.delete(stream, `${prefix}_1`)));
     const c = await this.ride.race(getting);
     this.consumer = c;
     this.ending = null;
@@ -248,7 +258,7 @@ export class Pull {
     const callback = (m: JsMsg): void => this.deliver(m, generation);
     const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback }));
     this.messages = messages;
-    if (this.ending !== null || this.ride.stopped) messages.stop(); // ended by the first records, or by stop(), meanwhile
+    if (this.ending !== null || this.ride.stopped) halt(messages); // ended by the first records, or by stop(), meanwhile
     this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
     const closed = await messages.closed();
     if (this.ride.stopped) return 'ended';
@@ -299,7 +309,7 @@ export class Pull {
   private end(why: PullEnd): void {
     if (this.ending !== null) return;
     this.ending = why;
-    this.messages?.stop();
+    if (this.messages !== null) halt(this.messages);
   }
 
   /** A heartbeat shows the pull alive; with nothing owed, that is progress. */
