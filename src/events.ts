@@ -73,7 +73,7 @@ export interface DeadLetterEvent {
 export interface LagEvent {
   /** The log directory (its real path); on a backend, the backend's logId (`jetstream:<stream>`). */
   readonly logDir: string;
-  /** The consumer's cursor id (`global` for globalTx), or null for a nonTx consumer. */
+  /** The consumer's cursor id (`'@global'`, GLOBAL_CURSOR_ID, for globalTx, as inspectLog names it), or null for a nonTx consumer. */
   readonly consumer: string | null;
   /** True when the lag passed the threshold, false when it came back under it. */
   readonly above: boolean;

@@ -22,6 +22,7 @@ import { LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
 import { RecordIterator } from './record-iterator.js';
 import { LagWatch } from './lag-watch.js';
+import { GLOBAL_CURSOR_ID } from '../admin/cursor-ids.js';
 
 /**
  * A consumer of a log directory, in one of three styles: `nonTx(whence)` (at-least-once, no durable
@@ -96,7 +97,9 @@ export class Consumer implements AsyncIterable<Message> {
   /** With `lagThreshold`: starts the watch that publishes reactive-log:lag (`logId`: the log directory's real path, or the backend's logId). */
   private watchLag(opts: ReturnType<typeof resolveConsumerOptions>, logId: string): this {
     if (opts.lagThreshold !== null) {
-      const id = opts.start.kind === 'cursor' ? opts.start.cursorName.replace(/^client\./, '') : null;
+      // The cursor's admin id, as inspectLog names it: a clientTx consumer may be called 'global'.
+      const stem = opts.start.kind === 'cursor' ? opts.start.cursorName : null;
+      const id = stem === null ? null : stem === 'global' ? GLOBAL_CURSOR_ID : stem.replace(/^client\./, '');
       this.lagWatch = new LagWatch(opts.lagThreshold, logId, id, () => this.lag());
     }
     return this;

@@ -35,7 +35,7 @@ export class LagWatch {
   constructor(
     private readonly threshold: LagThreshold,
     private readonly logDir: string,
-    /** The consumer's cursor id (`global` for globalTx), or null for nonTx. */
+    /** The consumer's cursor id (`'@global'`, GLOBAL_CURSOR_ID, for globalTx, as inspectLog names it), or null for nonTx. */
     private readonly consumer: string | null,
     /** The consumer's lag now; throws once the consumer is closed. */
     private readonly lag: () => CursorLag,
