@@ -396,9 +396,9 @@ test('a new cursor opened while a roll applies retention opens at the log start,
 
 test('an open that fails after creating a new cursor file leaves no cursor file behind', async () => {
   const logDir = await logOf(10);
-  // The first segment open of this thread is the bounds walk; the second, the seek after the cursor
-  // file was created, fails.
-  const plan = { rules: [{ op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 2, effect: { errno: 'EIO' } }] };
+  // The first segment open of this thread is the bounds walk; the second, the first open's probe of
+  // the log start (before cursors/ is made); the third, the seek after the cursor file was created, fails.
+  const plan = { rules: [{ op: 'open' as const, path: '\\.seg$', thread: 'main' as const, nth: 3, effect: { errno: 'EIO' } }] };
   await withFaults(plan, () => rejectsWith(Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') }), 'ERR_IO'));
   assert.equal(readdirSync(join(logDir, 'cursors')), [], 'no cursor file and no lock left');
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('late') });

@@ -5,7 +5,7 @@
  * the seek; a start that follows the oldest record then tries again (bounded).
  */
 import { realpathSync } from 'node:fs';
-import { TxCursor } from '../cursor/tx-cursor.js';
+import { TxCursor, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -73,6 +73,7 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
   const { cursorName } = plan;
   requireLogDirectory(io, realDir, logDir);
   let bounds = logBounds(io, realDir, 'durable');
+  probeFirstStart(io, realDir, bounds.startOffset);
   const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // The bounds were read before the lock was taken: an owner that committed past them and released
@@ -118,6 +119,21 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
       cursor.abandon();
     } catch { /* the open's own failure is the one to report */ }
     throw e;
+  }
+}
+
+/**
+ * The first transactional open of a log creates cursors/, and its new cursor starts at the log start:
+ * a start no reader can take (a segment of a newer format, a damaged one, an I/O error) refuses the
+ * open here, before anything is written. Retention deleting the start meanwhile is left to the seek
+ * under the lock, which follows the new start.
+ */
+function probeFirstStart(io: FileIO, realDir: string, startOffset: number): void {
+  if (io.exists(cursorDir(realDir))) return;
+  try {
+    seekReader(io, realDir, startOffset).close();
+  } catch (e) {
+    if (!(e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED)) throw e;
   }
 }
 
