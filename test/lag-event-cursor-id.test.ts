@@ -30,4 +30,26 @@ test("the globalTx consumer and a clientTx consumer called 'global' publish diff
   assert.equal(ids, seen.map((e) => e.consumer).sort(), 'the ids inspectLog gives the two cursors');
 });
 
+test("a subscriber that changes an event's threshold changes no later check", async () => {
+  const logDir = await logOf(50);
+  const seen: { above: boolean; threshold: { records?: number } }[] = [];
+  const onLag = (m: unknown): void => {
+    const e = m as (typeof seen)[number];
+    seen.push({ above: e.above, threshold: { ...e.threshold } });
+    e.threshold.records = -1; // a consumer at the end would still read as above a threshold of -1
+  };
+  diagnosticsChannel.subscribe('reactive-log:lag', onLag);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('edited'), lagThreshold: { records: 10 } });
+  try {
+    await waitFor(() => seen.length === 1, 'the event that the consumer is above its threshold');
+    await c.nonblockingProcess(50, () => 'commit');
+    assert.is(c.lag().records, 0);
+    await waitFor(() => seen.length === 2, 'the event that the consumer is back under its threshold of 10 records');
+  } finally {
+    diagnosticsChannel.unsubscribe('reactive-log:lag', onLag);
+    await c.close();
+  }
+  assert.equal(seen, [{ above: true, threshold: { records: 10 } }, { above: false, threshold: { records: 10 } }]);
+});
+
 test.run();

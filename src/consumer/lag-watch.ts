@@ -66,7 +66,7 @@ export class LagWatch {
     const above = (t.records !== undefined && lag.records > t.records) || (t.ms !== undefined && lag.ms > t.ms);
     if (above === this.above) return;
     this.above = above;
-    publish(channels.lag, (): LagEvent => ({ logDir: this.logDir, consumer: this.consumer, above, lag, threshold: this.threshold }));
+    publish(channels.lag, (): LagEvent => ({ logDir: this.logDir, consumer: this.consumer, above, lag, threshold: { ...this.threshold } })); // a copy: a subscriber cannot move the watch's own
   }
 
   /** A check failed with `e`: a process warning, unless the check before failed with the same error. */
