@@ -5,7 +5,8 @@
  * stores the records it was called with, and the next append gets the offset its record is stored
  * at; one cut short is refused (ERR_INVALID_RECORD) with nothing appended, so no offset is taken that
  * no record fills and flush() does not wait for it. On the owner's handle before and after share(),
- * and on an attached handle.
+ * and on an attached handle; an array whose `length` reads differ (a Proxy) too: the handle's flush()
+ * waits for the records the batch took, no more and no fewer.
  */
 import * as assert from 'uvu/assert';
 import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
@@ -46,6 +47,26 @@ for (const [what, handle] of modes) {
     await p.close();
     assert.equal((await readRecords(logDir)).map((r) => [r.offset, r.text]), [[0, 'd']]);
   });
+
+  for (const [how, lengths] of [['shrinks', [3, 1]], ['grows', [1, 3]]] as const) {
+    test(`${what}: an array whose length ${how} from one read to the next (a Proxy): flush() covers the batch and resolves`, async () => {
+      const logDir = tempDir();
+      const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+      const h = handle(p);
+      let reads = 0;
+      const batch = new Proxy(['a', 'b', 'c'], {
+        get: (t, k, r): unknown => (k === 'length' ? lengths[Math.min(reads++, 1)] : Reflect.get(t, k, r)),
+      });
+      assert.is(h.appendBatch(batch), 0);
+      const end = p.nextOffset;
+      assert.ok(end === 1 || end === 3, `the batch is the records of one read of its length (next offset ${end})`);
+      // The handle's flush waits for its last record: the batch's, as the offsets it took say.
+      await h.flush({ signal: AbortSignal.timeout(5000) });
+      assert.ok(p.durableOffset >= end, `durable offset ${p.durableOffset} covers the batch (${end} records)`);
+      await p.close();
+      assert.equal((await readRecords(logDir)).map((r) => r.text), ['a', 'b', 'c'].slice(0, end));
+    });
+  }
 }
 
 test.run();

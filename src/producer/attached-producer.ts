@@ -90,9 +90,10 @@ export class AttachedProducer {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.closing !== null) throw LogError.closed('attached producer');
-    const n = Array.isArray(records) ? records.length : 0; // before the records' getters run: they may change the array
     const first = this.appends.appendBatch(records);
-    if (n > 0) this.end = first + n;
+    // The records the appender took (the array's length when it read it): read here again, a length
+    // (a Proxy's) may answer otherwise, and flush() would wait for offsets no record fills.
+    if (this.appends.batchEnd > first) this.end = this.appends.batchEnd;
     return first;
   }
 

@@ -15,6 +15,8 @@ export class SharedAppends {
   private readonly lock: AppendLock;
   /** The log's next offset, in shared memory; read and written only under the lock. */
   private readonly next: Float64Array;
+  /** One past the last record of this handle's last appendBatch that returned. */
+  batchEnd = 0;
 
   constructor(
     private readonly c: ControlViews,
@@ -67,7 +69,10 @@ export class SharedAppends {
     }
   }
 
-  /** Appends a batch as one unit; returns the first record's offset (the next offset for an empty batch). */
+  /**
+   * Appends a batch as one unit; returns the first record's offset (the next offset for an empty
+   * batch). `batchEnd` then holds the offset after its last record, as many as the appender took.
+   */
   appendBatch(records: readonly BatchRecord[]): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
     const waitFrom = this.lock.acquire(true);
@@ -75,7 +80,8 @@ export class SharedAppends {
       this.checkRunning();
       const first = this.next[0]!;
       this.appender.resumeAtHead(waitFrom);
-      this.next[0] = first + this.appender.appendBatch(records);
+      this.batchEnd = first + this.appender.appendBatch(records);
+      this.next[0] = this.batchEnd;
       return first;
     } finally {
       this.lock.release();
