@@ -1,7 +1,8 @@
 /**
  * The client side of the funnel fails with coded errors, as the owner does: a connect() that races the
  * owner's close() is ERR_LOG_CLOSED (never ERR_IO); a detached Uint8Array is refused as by the owner
- * (ERR_INVALID_OPTION), and a Uint8Array from another realm is taken.
+ * (ERR_INVALID_OPTION), and a Uint8Array from another realm is taken; destroy() with a value that is
+ * not an Error rejects what waits with ERR_LOG_CLOSED, as the owner's destroy() does.
  */
 import * as assert from 'uvu/assert';
 import { runInNewContext } from 'node:vm';
@@ -46,6 +47,20 @@ test('append() of a Uint8Array from another realm is taken, as by the owner', as
   await p.close();
   assert.ok(owner.startsWith('appended'), `owner: ${owner}`);
   assert.ok(remoteOutcome.startsWith('appended'), `remote: ${remoteOutcome}`);
+});
+
+test('destroy() with a value that is not an Error: what waits, and later calls, reject with ERR_LOG_CLOSED, as on the owner', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, acceptConnections: true });
+  for (const reason of ['boom', 0, { code: 'ERR_MADE_UP' }]) {
+    const remote = await Producer.connect({ logDir });
+    await remote.append('sent');
+    const waiting = [remote.append('waits').then(() => 'resolved', codeOf), remote.flush().then(() => 'resolved', codeOf)];
+    remote.destroy(reason as never);
+    assert.equal(await Promise.all(waiting), ['LogError:ERR_LOG_CLOSED', 'LogError:ERR_LOG_CLOSED'], `destroy(${JSON.stringify(reason)})`);
+    assert.is(await remote.append('late').then(() => 'resolved', codeOf), 'LogError:ERR_LOG_CLOSED');
+  }
+  await p.close();
 });
 
 test.run();

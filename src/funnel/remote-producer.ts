@@ -122,9 +122,12 @@ export class RemoteProducer {
     return this.closing;
   }
 
-  /** Ends the connection at once: appends and flushes not answered reject with `err` (ERR_LOG_CLOSED without one). */
+  /**
+   * Ends the connection at once: appends and flushes not answered reject with `err` (ERR_LOG_CLOSED
+   * without one, or for a value that is not an Error, as the owner's destroy() does).
+   */
   destroy(err?: Error): void {
-    this.fail(err ?? LogError.closed('remote producer'));
+    this.fail(err instanceof Error ? err : LogError.closed('remote producer'));
   }
 
   /** `await using`: close(). */
