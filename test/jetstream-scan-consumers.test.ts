@@ -2,13 +2,16 @@
  * The one-off scans of a JetStream stream leave no consumer on the server: opening a consumer at
  * Whence.timestamp (the scan for the first record at or after a time), and opening a producer with a
  * dedup window over stored records (the scan that rebuilds the window from the newest records), each
- * with the scan's ordered consumer deleted once the scan ends.
+ * with the scan's ordered consumer deleted once the scan ends. Also when the scan's consumers.get()
+ * fails after the server made its consumer (forced here: a timeout thrown once the real get returned,
+ * as when the answer comes after the request timed out on a loaded machine): the open fails, and the
+ * consumer that get made is deleted.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
@@ -61,6 +64,51 @@ for (const window of [{ records: 10 }, { ms: 120_000 }]) {
     assert.is(q.append('again', { dedupKey: 'k3' }), 3, 'the window was rebuilt from the stored records');
     await q.close();
     assert.equal(await consumerNames(stream), []);
+  });
+}
+
+/**
+ * Runs `open` with the first consumers.get() of the nats.js client (the same module instance
+ * dist/jetstream.js loads) failing after the server made its consumer; returns how many gets ran.
+ */
+async function withLostGet(open: () => Promise<unknown>): Promise<{ gets: number; error: unknown }> {
+  const nc = await connect({ servers: server.url });
+  const proto = Object.getPrototypeOf(natsJetstream(nc).consumers) as { get: (...args: unknown[]) => Promise<unknown> };
+  await nc.close();
+  const original = proto.get;
+  let gets = 0;
+  proto.get = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    const made = await original.apply(this, args); // the consumer exists on the server now
+    if (gets++ === 0) throw new Error('TimeoutError: timeout');
+    return made;
+  };
+  try {
+    await open();
+    return { gets, error: null };
+  } catch (e) {
+    return { gets, error: e };
+  } finally {
+    proto.get = original;
+  }
+}
+
+const lostGetOpens: Array<[string, string, (backend: LogBackend) => Promise<void>]> = [
+  ['Consumer.open at Whence.timestamp', 'ts', async (backend) => { await (await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.timestamp(0)) })).close(); }],
+  ['Producer.open with a dedupWindow', 'dd', async (backend) => { await (await Producer.open({ backend, dedupWindow: { records: 10 } })).close(); }],
+];
+for (const [what, tag, open] of lostGetOpens) {
+  test(`${what} whose scan's consumers.get() fails after the server made its consumer leaves no server consumer`, async () => {
+    const stream = `scan-lost-${tag}-${process.pid}`;
+    const backend = jetstream({ servers: server.url, stream, timeoutMs: 2_000 });
+    const p = await Producer.open({ backend, dedupWindow: { records: 10 } });
+    for (let i = 0; i < 5; i++) p.append(`r${i}`, { dedupKey: `k${i}` });
+    await p.close();
+    const { gets, error } = await withLostGet(() => open(backend));
+    assert.is(gets, 1, 'the scan\'s get ran once');
+    assert.ok(error instanceof Error, `${what} failed with the get`);
+    let left: string[] = [];
+    await waitFor(async () => (left = await consumerNames(stream)).length === 0, 'no consumer left on the server', 5_000)
+      .catch((e: Error) => { throw new Error(`${e.message}; left: ${left.join(', ')}`); });
   });
 }
 

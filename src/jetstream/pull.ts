@@ -35,11 +35,11 @@
  * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
  * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { deletedAt } from './deleted-range.js';
+import { getOrdered } from './ordered-get.js';
 import { toMessage } from './record-codec.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
@@ -238,17 +238,16 @@ export class Pull {
 
   /** One ordered consumer from the next offset, until it ends: see PullEnd. */
   private async once(): Promise<PullEnd> {
-    const { stream, subject } = this.session.options;
+    const { subject } = this.session.options;
     // The first try waits timeoutMs; once one failed (a stall, a timeout, a lost connection), the
     // cluster may be electing: then a try waits half of that (tryJs).
     const client = this.ride.failing ? this.tryJs : this.session.js;
-    const prefix = randomBytes(12).toString('hex'); // the consumer is `${prefix}_1`
-    const getting = client.consumers.get(stream, {
-      name_prefix: prefix, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
+    const { getting, deleteLost } = getOrdered(this.session, client, {
+      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     });
     // The get creates the consumer on the server: one that comes after stop() is deleted at once, as is
     // one a failed get may have made (its answer came after the request timed out).
-    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), () => this.session.jsm.consumers.delete(stream, `${prefix}_1`)));
+    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), deleteLost));
     const c = await this.ride.race(getting);
     this.consumer = c;
     this.ending = null;

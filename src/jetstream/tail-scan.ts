@@ -5,6 +5,7 @@
  */
 import { DeliverPolicy, type Consumer, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
+import { getOrdered } from './ordered-get.js';
 import { dedupKeyOf } from './record-codec.js';
 import type { Session } from './session.js';
 
@@ -17,11 +18,15 @@ const SCAN_EXPIRES_MS = 1000;
  * Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early
  * when it returns false. The scan's consumer is deleted at the end (the server would keep it for its
  * inactivity threshold, minutes): under its current name too, when nats.js made it again under a new
- * one (an ordered consumer's reset after a gap in delivery). After a failure, the delete is sent and not
- * waited for.
+ * one (an ordered consumer's reset after a gap in delivery); and when the get failed, the consumer it
+ * may have made (ordered-get.ts). After a failure, the delete is sent and not waited for.
  */
 export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean): Promise<void> {
-  const c = await session.js.consumers.get(session.options.stream, { ...start, filter_subjects: session.options.subject });
+  const { getting, deleteLost } = getOrdered(session, session.js, { ...start, filter_subjects: session.options.subject });
+  const c = await getting.catch((e: unknown) => {
+    void deleteLost().catch(() => false); // the consumer a failed get may have made (ordered-get.ts)
+    throw e;
+  });
   let ok = false;
   try {
     for (;;) {
