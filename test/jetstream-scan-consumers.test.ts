@@ -5,13 +5,15 @@
  * with the scan's ordered consumer deleted once the scan ends. Also when the scan's consumers.get()
  * fails after the server made its consumer (forced here: a timeout thrown once the real get returned,
  * as when the answer comes after the request timed out on a loaded machine): the open fails, and the
- * consumer that get made is deleted.
+ * consumer that get made is deleted. And inspectLog({ backend }), which reads the cursors bucket's
+ * keys (a deleted key is no cursor), leaves no consumer on the stream or its buckets.
  * Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
 import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
@@ -111,5 +113,31 @@ for (const [what, tag, open] of lostGetOpens) {
       .catch((e: Error) => { throw new Error(`${e.message}; left: ${left.join(', ')}`); });
   });
 }
+
+test('inspectLog({ backend }) reads the cursors and leaves no server consumer on the stream or its buckets', async () => {
+  const stream = `scan-insp-${process.pid}`;
+  const backend = jetstream({ servers: server.url, stream });
+  const p = await Producer.open({ backend });
+  for (let i = 0; i < 5; i++) p.append(`r${i}`);
+  await p.close();
+  for (const id of ['a', 'b', 'c']) {
+    const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx(id) });
+    await c.nonblockingProcess(id === 'a' ? 2 : 5, () => 'commit');
+    await c.close();
+  }
+  const nc = await connect({ servers: server.url });
+  try {
+    await (await new Kvm(nc).open(`rl-${stream}-cursors`)).delete('client.c'); // a deleted key: no cursor
+  } finally {
+    await nc.close();
+  }
+  const info = await inspectLog({ backend });
+  assert.equal(info.cursors.map((c) => [c.id, c.committedOffset]), [['a', 2], ['b', 5]]);
+  // The stream and its buckets (KV_rl-<stream>-leases, KV_rl-<stream>-cursors).
+  const names = [stream, `KV_rl-${stream}-leases`, `KV_rl-${stream}-cursors`];
+  let left: string[] = [];
+  await waitFor(async () => (left = (await Promise.all(names.map(consumerNames))).flat()).length === 0, 'no consumer left on the stream or its buckets', 5_000)
+    .catch((e: Error) => { throw new Error(`${e.message}; left: ${left.join(', ')}`); });
+});
 
 runOrSkip(test, 'jetstream scan consumers');

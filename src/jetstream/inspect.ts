@@ -29,7 +29,7 @@ export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInf
     const leases = await bucket(session, `rl-${o.stream}-leases`);
     const cursorBucket = await bucket(session, `rl-${o.stream}-cursors`);
     const cursors: CursorSummary[] = [];
-    for (const key of cursorBucket === null ? [] : await keysOf(cursorBucket)) {
+    for (const key of cursorBucket === null ? [] : await keysOf(session, `rl-${o.stream}-cursors`)) {
       const id = key === 'global' ? GLOBAL_CURSOR_ID : key.startsWith('client.') ? key.slice('client.'.length) : null;
       const entry = id === null ? null : await cursorBucket!.get(key);
       if (id === null || entry === null || entry.operation !== 'PUT') continue; // not a cursor, or deleted meanwhile
@@ -64,10 +64,15 @@ async function bucket(session: Session, name: string): Promise<KV | null> {
   return new Kvm(session.js).open(name);
 }
 
-async function keysOf(kv: KV): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  return keys.sort();
+/**
+ * The keys of bucket `name`: the subjects its stream's info lists (each subject that holds a message:
+ * a key's last entry, or its delete marker). kv.keys() would make an ordered consumer on the server,
+ * which nats.js leaves there for its inactivity threshold (5 minutes).
+ */
+async function keysOf(session: Session, name: string): Promise<string[]> {
+  const prefix = `$KV.${name}.`;
+  const { state } = await session.jsm.streams.info(`KV_${name}`, { subjects_filter: `${prefix}>` });
+  return Object.keys(state.subjects ?? {}).map((subject) => subject.slice(prefix.length)).sort();
 }
 
 /** The live holder of the lease `key` (an entry expires leaseMs after its holder's last renewal), or null. */
