@@ -37,6 +37,15 @@ async function consumerCount(jsm: JetStreamManager, stream: string): Promise<num
   return (await jsm.consumers.list(stream).next()).length;
 }
 
+/** A backend on `url`'s stream `stream` holding records 0-9, appended and flushed by a producer already closed. */
+async function tenRecords(url: string, stream: string): Promise<ReturnType<typeof jetstream>> {
+  const backend = jetstream({ servers: url, stream, leaseMs: 30_000, timeoutMs: 2_000 });
+  const p = await Producer.open({ backend });
+  await appendAll(p, 0, 10);
+  await p.close();
+  return backend;
+}
+
 test('close() during the pull\'s consumers.get(): the consumer it creates is deleted; so is a pull\'s consumer at close()', async () => {
   const own = await startNats();
   const backend = jetstream({ servers: own.url, stream: 'pullstop', leaseMs: 30_000, timeoutMs: 2_000 });
@@ -233,10 +242,7 @@ test('close() while nats.js checks the pull\'s consumer (its info answered after
     return close!.apply(this, args);
   };
   try {
-    const backend = jetstream({ servers: own.url, stream: 'pullcheck', leaseMs: 30_000, timeoutMs: 2_000 });
-    const p = await Producer.open({ backend });
-    await appendAll(p, 0, 10);
-    await p.close();
+    const backend = await tenRecords(own.url, 'pullcheck');
     const jsm = await jetstreamManager(nc);
     const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
     try {
@@ -265,10 +271,7 @@ test('close() with the server stopped (SIGSTOP) past its 1 s wait for the delete
   const nc = await connect({ servers: own.url });
   const jsm = await jetstreamManager(nc);
   try {
-    const backend = jetstream({ servers: own.url, stream: 'pullslow', leaseMs: 30_000, timeoutMs: 2_000 });
-    const p = await Producer.open({ backend });
-    await appendAll(p, 0, 10);
-    await p.close();
+    const backend = await tenRecords(own.url, 'pullslow');
     const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
     try {
       assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
@@ -301,10 +304,7 @@ test('a consumers.get() of the pull that fails (timed out) after the server made
     return made;
   };
   try {
-    const backend = jetstream({ servers: own.url, stream: 'pulllost', leaseMs: 30_000, timeoutMs: 2_000 });
-    const p = await Producer.open({ backend });
-    await appendAll(p, 0, 10);
-    await p.close();
+    const backend = await tenRecords(own.url, 'pulllost');
     const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
     try {
       assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
