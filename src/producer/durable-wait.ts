@@ -41,6 +41,7 @@ async function waitDurableUntil(w: DurableWaiter, target: number, signal?: Abort
   const { c } = w;
   const i32 = c.i32;
   let blockedSince: number | null = null;
+  let durableSeen = -1;
   raiseOffset(c, I64.FLUSH_TARGET, target);
   wakeWriter(c); // after the target: the writer that wakes sees it
   for (;;) {
@@ -51,17 +52,21 @@ async function waitDurableUntil(w: DurableWaiter, target: number, signal?: Abort
     // durable offset covering every record, and a flush that resolved then would read as success.
     if (state === State.FAILED) return w.failed();
     // Not while a roll that published its durable offset is still applying retention (see ROLL_PENDING).
-    if (loadOffset(c, I64.DURABLE_OFFSET) >= target && Atomics.load(i32, I32.ROLL_PENDING) === 0) return;
+    const durable = loadOffset(c, I64.DURABLE_OFFSET);
+    if (durable >= target && Atomics.load(i32, I32.ROLL_PENDING) === 0) return;
     if (state === State.CLOSED) throw w.closed();
-    // Bounded like append: records that retention keeps from being written cannot become durable.
+    // Bounded like append: records that retention keeps from being written cannot become durable. The
+    // bound starts again when the durable offset moved: retention let the writer write meanwhile (a
+    // lagging cursor that commits), and the flag may have been cleared and set again between two looks.
     if (Atomics.load(i32, I32.RETENTION_BLOCKED) === 1) {
-      blockedSince ??= performance.now();
-      if (performance.now() - blockedSince > w.appendTimeoutMs) {
+      if (blockedSince === null || durable !== durableSeen) blockedSince = performance.now();
+      else if (performance.now() - blockedSince > w.appendTimeoutMs) {
         throw new LogError(ErrorCode.LOG_FULL, `flush waited appendTimeoutMs (${w.appendTimeoutMs} ms) while retention kept the writer from writing (blockingMinimumRetention or a lagging transactional cursor)`);
       }
     } else {
       blockedSince = null;
     }
+    durableSeen = durable;
     if (signal?.aborted === true) throw flushAborted(signal);
     const slept = waitSlot(i32, I32.DURABLE_SEQ, seq, Math.min(FLUSH_WAIT_SLICE_MS, w.appendTimeoutMs / 4 + 1));
     await (aborted === undefined ? slept : Promise.race([slept, aborted]));
