@@ -54,4 +54,46 @@ for (const shared of [false, true]) test(`a bad call with a dedup key the window
   }
 });
 
+/** What the getter's own call got: the offset it returned, or the error code it threw. */
+function outcome(fn: () => unknown): string {
+  try {
+    return `returned ${String(fn())}`;
+  } catch (e) {
+    return isLogError(e) ? e.code : String(e);
+  }
+}
+
+const fromGetter: ReadonlyArray<readonly [string, (p: Producer) => unknown]> = [
+  ['an append of bytes', (p) => p.append(Buffer.from('inner'))],
+  ['an appendBatch', (p) => p.appendBatch(['inner-1', 'inner-2'])],
+  ['share()', (p) => p.share()],
+  ['close()', (p) => { void p.close(); }],
+];
+
+for (const shared of [false, true]) for (const [what, call] of fromGetter) test(`${what} from a getter of the record's headers: the same answer with a key the window holds as with one it does not${shared ? ' (shared)' : ''}`, async () => {
+  const answers: Record<string, { inner: string; outer: string }> = {};
+  for (const hit of [false, true]) {
+    const p = await Producer.open({ logDir: tempDir(), dedupWindow: { records: 1000 }, ringBytes: 64 * 1024 });
+    if (shared) p.share();
+    try {
+      assert.is(p.append('first', { dedupKey: 'held' }), 0);
+      let inner = 'not called';
+      const opts = {
+        dedupKey: hit ? 'held' : 'fresh',
+        get headers() {
+          if (inner === 'not called') inner = outcome(() => call(p));
+          return { h: 'v' };
+        },
+      };
+      const outer = outcome(() => p.append('outer', opts));
+      answers[hit ? 'hit' : 'miss'] = { inner, outer: hit ? outer : outer.replace('returned 1', 'returned the offset') };
+      if (hit) assert.is(p.nextOffset, 1, `${what} from the getter of an append that hit the window appended nothing`);
+    } finally {
+      await p.close().catch(() => undefined);
+    }
+  }
+  assert.equal(answers.hit!.inner, answers.miss!.inner, `the getter's ${what}`);
+  assert.ok(answers.hit!.outer === answers.miss!.outer || (answers.hit!.outer === 'returned 0' && answers.miss!.outer === 'returned the offset'), `the append: ${JSON.stringify(answers)}`);
+});
+
 test.run();

@@ -72,10 +72,21 @@ export class RingAppender {
     this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;
   }
 
-  /** Checks a record as append() would, copying nothing (record-checks.ts checkRecord); its dedup key must be `dedupKey`, the one the window looked up. */
+  /**
+   * Checks a record as append() would, copying nothing (record-checks.ts checkRecord); its dedup key
+   * must be `dedupKey`, the one the window looked up. As in append(), the options' getters run with
+   * appends of this handle refused, and a log or handle they closed fails the call.
+   */
   check(data: Uint8Array | string, opts: AppendOptions | undefined, dedupKey: string): void {
-    checkRecord(this.attributes, data, opts, this.maxRecordBytes);
+    if (this.reading) throw reentered();
+    this.reading = true;
+    try {
+      checkRecord(this.attributes, data, opts, this.maxRecordBytes);
+    } finally {
+      this.reading = false;
+    }
     if (this.attributes.dedupKey !== dedupKey) throw changedDedupKey();
+    this.checkOpen();
   }
   /** Throws what an append made from inside another append of this handle gets (see `reading`). */
   refuseReentry(error: () => LogError = reentered): void {
