@@ -34,14 +34,22 @@ export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefi
   if (typeof r !== 'object' || r === null || !('data' in r)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} must be a string, a Uint8Array or { data, key?, headers? }, got ${describe(r)}`, { option: 'records' });
   }
-  const { data, ...rest } = r as { data: unknown } & AppendOptions;
-  if ('dedupKey' in rest) {
+  const o = r as { readonly data: unknown; readonly key?: unknown; readonly headers?: unknown };
+  if ('dedupKey' in o) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i} has a dedupKey; a dedup key is taken by append, one record at a time`, { option: 'dedupKey' });
   }
+  // Read as append reads its options, each once: a key or headers from a getter of the record's
+  // class or from its prototype is the record's, not dropped unseen.
+  const { data, key, headers } = o;
   if (typeof data !== 'string' && !isBytes(data)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
   }
-  opts.push(Object.keys(rest).length === 0 ? undefined : rest);
+  // The options the encoder checks: key and headers, and any other name, which it refuses by name.
+  let fields: Record<string, unknown> | undefined;
+  for (const name in o) if (name !== 'data' && name !== 'key' && name !== 'headers') (fields ??= {})[name] = undefined;
+  if (key !== undefined) (fields ??= {}).key = key;
+  if (headers !== undefined) (fields ??= {}).headers = headers;
+  opts.push(fields as AppendOptions | undefined);
   return data;
 }
 
