@@ -122,8 +122,9 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     const plan = planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
     if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    for (const l of [held!, ...cursorLocks]) l.claim();
-    applyRepair(io, realDir, cut, plan, backupDir, options.onProgress);
+    // The locks are claimed (their owner information written) once the backup is whole: a repair
+    // refused while it copies leaves lock files dead owners left as they were.
+    applyRepair(io, realDir, cut, plan, backupDir, () => { for (const l of [held!, ...cursorLocks]) l.claim(); }, options.onProgress);
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {
     for (const l of cursorLocks) l.release();
@@ -270,7 +271,7 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   return { actions, remove, links, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
 }
 
-function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, onProgress?: RepairOptions['onProgress']): void {
+function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, claimLocks: () => void, onProgress?: RepairOptions['onProgress']): void {
   try {
     mkdirSync(backupDir, { recursive: true });
   } catch (e) {
@@ -284,6 +285,7 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   syncDirectory(backupDir);
+  claimLocks();
   // 2. What names records past the cut is set back to it first: a hint or a cursor behind the log's
   // end does no harm, and a repair stopped after this finds the same cut again.
   if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
