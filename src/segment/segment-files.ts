@@ -95,12 +95,14 @@ export function listLogDir(io: FileIO, dir: string): LogDirListing {
  * `<base>.seg.new`, which is then renamed to `<base>.seg`, so a segment file never exists without a
  * whole, durable header (a reader in another process may open it the moment the name appears). Then
  * its empty index is created and the directory fsynced. A crash leaves no segment or a whole empty one,
- * and at most the temporary file, which recovery removes.
+ * and at most the temporary file, which recovery removes. `replace`: the file at `<base>.seg` (recovery's
+ * torn only segment) is replaced by the rename, so a crash or a failure leaves it or the new one, never
+ * no segment.
  */
-export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number): void {
+export function createSegment(io: FileIO, dir: string, baseOffset: number, nowMs: number, replace = false): void {
   const path = join(dir, segmentName(baseOffset));
   // The rename would replace an existing segment: one with this base is never expected here.
-  if (io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
+  if (!replace && io.exists(path)) throw Object.assign(new Error(`segment ${segmentName(baseOffset)} exists already`), { code: 'EEXIST' });
   const tmp = join(dir, newSegmentName(baseOffset));
   const fd = io.open(tmp, 'wx');
   try {

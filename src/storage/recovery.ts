@@ -186,11 +186,13 @@ function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint:
   if (durableHint !== null && durableHint > only) {
     throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
   }
-  // Nothing is left to check: the leftovers go first (createSegment creates its temporary file exclusively).
+  // Nothing is left to check: the leftovers go first (createSegment creates its temporary file
+  // exclusively). The new segment is renamed over the torn one: a recovery that fails or is killed
+  // meanwhile leaves the torn file for the next one, never a log without a segment (which recovery
+  // refuses once durable.offset or start.offset names its base).
   removeUnfinishedSegments(io, dir, unfinished, removed);
-  io.unlink(join(dir, segmentName(only)));
+  createSegment(io, dir, only, nowMs, true);
   removed.push(segmentName(only));
-  createSegment(io, dir, only, nowMs);
   return null;
 }
 
