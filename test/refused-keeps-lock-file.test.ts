@@ -1,7 +1,8 @@
 /**
  * A refused repairLog (ERR_CURSOR_LOCKED: a consumer holds a cursor) or Producer.open (recovery finds
  * damage: ERR_LOG_CORRUPT) leaves the directory as it was, lock files a dead owner left included
- * (same names, sizes, bytes and mtimes). A call that goes on still takes such a lock file over.
+ * (same names, sizes, bytes and mtimes), and so is an empty one (what a release whose unlink failed
+ * leaves). A call that goes on still takes such a lock file over.
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -73,6 +74,25 @@ test('Producer.open refused by recovery leaves a stale producer.lock as it was; 
   await rejectsWith(Producer.open({ logDir }), 'ERR_LOG_LOCKED');
   await p.close();
   assert.not.ok(existsSync(join(logDir, 'producer.lock')));
+});
+
+test('an empty lock file (what a release whose unlink failed leaves) stays as it was under a refused repair and a refused open', async () => {
+  const { logDir, segs } = await logWithCursor();
+  flipByte(join(logDir, segs[2]!));
+  writeFileSync(join(logDir, 'producer.lock'), '');
+  writeFileSync(join(logDir, 'cursors', 'client.billing.lock'), '');
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('zeta') });
+  const before = listing(logDir);
+  await rejectsWith(repairLog(logDir, { backupDir: join(tempDir(), 'b') }), 'ERR_CURSOR_LOCKED');
+  assert.equal(listing(logDir), before, 'refused repair');
+  await c.close();
+  const { logDir: gapDir, segs: gapSegs } = await logWithCursor();
+  const middle = readFileSync(join(gapDir, gapSegs[1]!));
+  writeFileSync(join(gapDir, gapSegs[1]!), middle.subarray(0, 10)); // not the newest: damage, not a torn roll
+  writeFileSync(join(gapDir, 'producer.lock'), '');
+  const beforeOpen = listing(gapDir);
+  await rejectsWith(Producer.open({ logDir: gapDir }), 'ERR_LOG_CORRUPT');
+  assert.equal(listing(gapDir), beforeOpen, 'refused open');
 });
 
 test.run();

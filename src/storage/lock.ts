@@ -150,10 +150,10 @@ export type LockResult =
  * removed while still locked (as a release does), so no empty or partial lock file is left behind;
  * so is a file this call created when locking it fails with an error, once a second try locks it
  * (a file nobody can lock may be another opener's by then, and stays).
- * `keepFound`: a file that holds a dead owner's information gets none of this owner's yet
- * (HeldLock.claim): released before, the lock leaves it as it was. An empty file (one the call
- * created, say), or one naming an owner that looks alive (another host, a pid and start time in use:
- * its `"recovered"` would mislead readers meanwhile), is claimed at once.
+ * `keepFound`: a file found holding a dead owner's information, or empty, gets none of this owner's
+ * yet (HeldLock.claim): released before, the lock leaves it as it was. A file the call created, or
+ * one naming an owner that looks alive (another host, a pid and start time in use: its `"recovered"`
+ * would mislead readers meanwhile), is claimed at once.
  */
 export function acquireLock(io: FileIO, path: string, options: { readonly keepFound?: boolean } = {}): LockResult {
   installNativeLock();
@@ -188,7 +188,8 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
       // Owner information found in the file is a dead owner's (its lock is free): kept until claimed,
       // unless it names an owner that looks alive (another host, or a pid and start time a live process
       // has): readers would take its "recovered" for a live writer's while this call has not recovered.
-      if (options.keepFound === true && io.fsize(fd) > 0 && liveOwnerPid(io, path) === null) return { ok: true, lock: new HeldLock(io, path, fd, false) };
+      // An empty file found here (a release whose unlink failed empties it) names no one: kept as well.
+      if (options.keepFound === true && !created && (io.fsize(fd) === 0 || liveOwnerPid(io, path) === null)) return { ok: true, lock: new HeldLock(io, path, fd, false) };
       const mine = Buffer.from(JSON.stringify(self()));
       io.ftruncate(fd, 0);
       writeAll(io, fd, [mine], 0);
