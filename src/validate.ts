@@ -41,6 +41,22 @@ export function requireObject(option: string, v: unknown): object {
   return v;
 }
 
+/**
+ * An options bag whose keys are all in `known`, else ERR_INVALID_OPTION naming the first other one (a
+ * misspelt `dryRun` must not turn a dry run into the real thing).
+ */
+export function knownOptions(options: unknown, known: readonly string[]): Record<string, unknown> {
+  const o = requireObject('options', options) as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw LogError.invalidOption(k, `unknown option (expected ${known.join(', ')})`);
+  return o;
+}
+
+/** true, false or nothing (false), else ERR_INVALID_OPTION naming `option`. */
+export function optionalFlag(option: string, v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean') throw LogError.invalidOption(option, `expected true or false, got ${describe(v)}`);
+  return v === true;
+}
+
 /** An AbortSignal or nothing: anything else would fail deep in a wait, or never stop the call. */
 export function optionalSignal(v: unknown): AbortSignal | undefined {
   if (v !== undefined && !(v instanceof AbortSignal)) throw LogError.invalidOption('signal', `expected an AbortSignal, got ${describe(v)}`);

@@ -15,6 +15,7 @@ import { fileIO, type FileIO } from '../storage/file-io.js';
 import { PRODUCER_LOCK_FILE, acquireLock, lockOwner } from '../storage/lock.js';
 import { tryLockShared } from '../storage/native-lock.js';
 import { adminLogDir, coded } from './admin-dir.js';
+import { knownOptions, optionalFlag } from '../validate.js';
 
 /** One lock file of a log directory, as {@link unlockLog} reports it. */
 export interface LockFileReport {
@@ -38,14 +39,16 @@ export interface LockFileReport {
  * lock a live handle holds is never broken.
  *
  * @param options - `dryRun`: list only, remove nothing (default false).
- * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory.
+ * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is no log directory, or `options` are not
+ *   `{ dryRun?: boolean }` (nothing is touched then).
  */
 export async function unlockLog(dir: string, options: { dryRun?: boolean } = {}): Promise<LockFileReport[]> {
   const io = await fileIO();
   const real = adminLogDir(io, dir);
+  const dryRun = optionalFlag('dryRun', knownOptions(options, ['dryRun']).dryRun);
   return coded('unlocking the log', () => {
     const files = [PRODUCER_LOCK_FILE, ...cursorLockFiles(io, real)].filter((f) => io.exists(join(real, f)));
-    return files.map((file) => inspectLockFile(io, real, file, options.dryRun === true));
+    return files.map((file) => inspectLockFile(io, real, file, dryRun));
   });
 }
 

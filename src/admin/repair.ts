@@ -35,6 +35,7 @@ import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js
 import { heldNow } from './lock-admin.js';
 import { createSegment, indexName, listLogDir, newSegmentName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
+import { knownOptions, optionalFlag } from '../validate.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorsPast, resetCursors } from './repair-cursors.js';
 
@@ -92,7 +93,8 @@ export interface RepairOptions {
  *
  * @throws LogError `ERR_LOG_LOCKED` while a producer holds the log; `ERR_CURSOR_LOCKED` while a
  *   consumer holds a cursor that points past the cut (nothing is changed then); `ERR_INVALID_OPTION`
- *   when `dir` is no log directory; `ERR_IO` when a file cannot be read, copied or changed.
+ *   when `dir` is no log directory or `options` are malformed (an unknown key, a `dryRun` that is
+ *   not a boolean: nothing is touched then); `ERR_IO` when a file cannot be read, copied or changed.
  * @example
  * ```ts
  * const plan = await repairLog('./data/orders', { dryRun: true });
@@ -102,8 +104,10 @@ export interface RepairOptions {
 export async function repairLog(dir: string, options: RepairOptions = {}): Promise<RepairReport> {
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
-  const dryRun = options.dryRun === true;
-  if (options.backupDir !== undefined) checkBackupDir(options.backupDir, realDir);
+  const o = knownOptions(options, ['dryRun', 'onProgress', 'backupDir']);
+  const dryRun = optionalFlag('dryRun', o.dryRun);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw LogError.invalidOption('onProgress', 'expected a function');
+  if (o.backupDir !== undefined) checkBackupDir(o.backupDir, realDir);
   return coded('repairing the log', () => repairIn(io, dir, realDir, dryRun, options));
 }
 

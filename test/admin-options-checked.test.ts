@@ -1,0 +1,48 @@
+/**
+ * repairLog and unlockLog check their options before anything is done: a misspelt key or a value of
+ * the wrong type is ERR_INVALID_OPTION and leaves the log directory byte-identical, never a real
+ * repair or a lock file removed where a dry run was asked for, nor a TypeError.
+ */
+import * as assert from 'uvu/assert';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repairLog, unlockLog } from '../dist/index.js';
+import { digestDir, rejectsWith, suite, tempDir } from './kit.js';
+import { logWithCursor } from './repair-kit.js';
+
+const test = suite('admin-options-checked');
+
+/** The repair kit's log with a byte flipped in the middle of its third segment: repair would cut it. */
+async function damaged(): Promise<string> {
+  const { logDir, segs } = await logWithCursor();
+  const b = readFileSync(join(logDir, segs[2]!));
+  b[Math.floor(b.length / 2)] ^= 0xff;
+  writeFileSync(join(logDir, segs[2]!), b);
+  return logDir;
+}
+
+test('repairLog: bad options are ERR_INVALID_OPTION, the log and the backup path untouched', async () => {
+  const logDir = await damaged();
+  const before = digestDir(logDir);
+  const backupDir = join(tempDir(), 'backup');
+  const bad: unknown[] = [null, 5, 'dry', { dryrun: true }, { dryRun: 'yes' }, { dryRun: 1 }, { onProgress: 5, backupDir }, { backupDir, extra: 1 }];
+  for (const options of bad) {
+    await rejectsWith(repairLog(logDir, options as never), 'ERR_INVALID_OPTION');
+    assert.is(digestDir(logDir), before, `${JSON.stringify(options)}: the log is untouched`);
+    assert.not.ok(existsSync(backupDir), `${JSON.stringify(options)}: no backup directory made`);
+  }
+  assert.ok((await repairLog(logDir, { dryRun: true })).cut !== null, 'still damaged: a dry run finds the cut');
+});
+
+test('unlockLog: bad options are ERR_INVALID_OPTION, a leftover lock file stays', async () => {
+  const { logDir } = await logWithCursor();
+  writeFileSync(join(logDir, 'producer.lock'), '');
+  const before = digestDir(logDir);
+  for (const options of [null, 5, { dryrun: true }, { dryRun: 'yes' }, { dryRun: 1 }] as unknown[]) {
+    await rejectsWith(unlockLog(logDir, options as never), 'ERR_INVALID_OPTION');
+    assert.is(digestDir(logDir), before, `${JSON.stringify(options)}: the lock file stays`);
+  }
+  assert.equal((await unlockLog(logDir, { dryRun: true })).map((r) => r.state), ['leftover']);
+});
+
+test.run();
