@@ -169,10 +169,25 @@ function frameOf(io: FileIO, dir: string, segments: readonly SegmentSummary[], o
   return f === null ? null : { seg, position: f.position, end: f.position + f.header.frameBytes, timestampMs: f.header.timestampMs };
 }
 
+/**
+ * The first frame of the first segment after `seg` that is still there: retention may delete the
+ * segment holding a cursor's offset after the listing, and the lag then counts from the oldest frame
+ * left, as for a cursor retention passed.
+ */
+function oldestFrameAfter(io: FileIO, dir: string, segments: readonly SegmentSummary[], seg: number): { seg: number; position: number; end: number; timestampMs: number } | null {
+  for (let i = Math.max(seg, -1) + 1; i < segments.length; i++) {
+    const f = withSegmentHeaders(io, dir, segments[i]!.baseOffset, (s) => ({ found: s.first() }), null);
+    if (f === null) continue; // deleted as well
+    if (f.found === null) return null;
+    return { seg: i, position: f.found.position, end: f.found.position + f.found.header.frameBytes, timestampMs: f.found.header.timestampMs };
+  }
+  return null;
+}
+
 function lagOf(io: FileIO, dir: string, log: LogShape, committed: number): CursorLag {
   const from = Math.max(committed, log.logStartOffset);
   if (from >= log.durableOffset) return { records: 0, bytes: 0, ms: 0 };
-  const first = frameOf(io, dir, log.segments, from);
+  const first = frameOf(io, dir, log.segments, from) ?? oldestFrameAfter(io, dir, log.segments, segmentIndexOf(log.segments, from));
   const newest = frameOf(io, dir, log.segments, log.durableOffset - 1);
   // The bytes of the frames from the one holding `from` to the one holding the last durable record:
   // records written after that (not durable yet) are no part of this lag, as in `records` and `ms`,
