@@ -213,7 +213,7 @@ export interface RetryPolicy {
 export interface CommitPolicy {
   /**
    * Make the cursor durable after this many completed records; from 1 to 1,000,000,000.
-   * @defaultValue `1` (every record)
+   * @defaultValue `1` (every record); with `everyMs` set, no count (groups are bounded by time alone)
    */
   everyRecords?: number;
   /**

@@ -73,8 +73,9 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   const retry = resolveRetry(o.retry, logDir, cursorName ?? 'nontx', backend !== null);
   const c = requireObject('commit', o.commit ?? {}) as Record<string, unknown>;
   checkKeys('commit.', c, COMMIT_KEYS);
-  const commitEveryRecords = c.everyRecords === undefined ? 1 : requireInt('commit.everyRecords', c.everyRecords, 1, 1_000_000_000);
   const commitEveryMs = c.everyMs === undefined || c.everyMs === null ? null : requireInt('commit.everyMs', c.everyMs, 1, 3_600_000);
+  // With everyMs alone a group is bounded by time only: a count of 1 would close every group first.
+  const commitEveryRecords = c.everyRecords === undefined ? (commitEveryMs === null ? 1 : 1_000_000_000) : requireInt('commit.everyRecords', c.everyRecords, 1, 1_000_000_000);
   const start: StartPlan = cursorName === null
     ? { kind: 'whence', whence: (style as Extract<ConsumerStyle, { kind: 'nonTx' }>).whence }
     : { kind: 'cursor', cursorName, commitEveryRecords, commitEveryMs };
