@@ -13,7 +13,8 @@ export class PendingCommit {
   /** Whether `state` was set since the last commit. */
   stateChanged = false;
   private sinceCommit = 0;
-  private lastCommitMs = Date.now();
+  /** On a clock that never steps back (performance.now): a wall clock set back would hold a group open. */
+  private lastCommitMs = performance.now();
 
   constructor(offset: number, state: Uint8Array | null, private readonly everyRecords: number, private readonly everyMs: number | null) {
     this.nextOffset = offset;
@@ -33,13 +34,13 @@ export class PendingCommit {
       this.state = state;
       this.stateChanged = true;
     }
-    return this.sinceCommit >= this.everyRecords || (this.everyMs !== null && Date.now() - this.lastCommitMs >= this.everyMs);
+    return this.sinceCommit >= this.everyRecords || (this.everyMs !== null && performance.now() - this.lastCommitMs >= this.everyMs);
   }
 
   /** The pending values are being committed: a new group starts. */
   restart(): void {
     this.stateChanged = false;
     this.sinceCommit = 0;
-    this.lastCommitMs = Date.now();
+    this.lastCommitMs = performance.now();
   }
 }
