@@ -108,7 +108,7 @@ export function unusable(bytes: Uint8Array): boolean {
 }
 
 /** Object.prototype of another realm (node:vm, a test runner's context): a plain object made there has it. */
-function isObjectPrototype(proto: unknown): boolean {
+export function isObjectPrototype(proto: unknown): boolean {
   if (typeof proto !== 'object' || proto === null || Object.getPrototypeOf(proto) !== null) return false;
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
   return typeof ctor === 'function' && ctor.name === 'Object' && (ctor as { prototype?: unknown }).prototype === proto;

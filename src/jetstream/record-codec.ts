@@ -12,7 +12,7 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
-import type { AppendOptions } from '../format/record.js';
+import { isObjectPrototype, type AppendOptions } from '../format/record.js';
 import type { Message } from '../types.js';
 import { WRITER_HEADER } from './resync.js';
 
@@ -47,16 +47,18 @@ export function dedupKeyOf(msgId: string): string {
 }
 
 /**
- * The options of one append with `key`, `headers` and `dedupKey` each read once (a getter runs once):
- * the encoder checks this copy, and the headers, the wire size and the dedup window use it, so the
- * values checked are the values used. Other names are kept (their values unread) for the encoder to
- * refuse; anything but an object is returned as it is, for the encoder to refuse.
+ * The options of one append with `key`, `headers` and `dedupKey` each read once (a getter runs once),
+ * and each header value too: the encoder checks this copy, and the headers, the wire size and the
+ * dedup window use it, so the values checked are the values used. Other names are kept (their values
+ * unread) for the encoder to refuse; anything but an object is returned as it is, for the encoder to
+ * refuse.
  */
 export function optionsOnce(opts: AppendOptions): AppendOptions {
   if (typeof opts !== 'object' || opts === null) return opts;
   const once: Record<string, unknown> = {};
   for (const name in opts) once[name] = null;
-  const { key, headers, dedupKey } = opts;
+  const { key, dedupKey } = opts;
+  const headers = headersOnce(opts.headers);
   if (key !== undefined) once.key = key;
   else delete once.key;
   if (headers !== undefined) once.headers = headers;
@@ -64,6 +66,19 @@ export function optionsOnce(opts: AppendOptions): AppendOptions {
   if (dedupKey !== undefined) once.dedupKey = dedupKey;
   else delete once.dedupKey;
   return once as AppendOptions;
+}
+
+/**
+ * A plain headers object's own enumerable values (the headers the encoder reads) each read once, in a
+ * copy of the same prototype; anything else as it is, for the encoder to refuse.
+ */
+function headersOnce(headers: unknown): AppendOptions['headers'] {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return headers as AppendOptions['headers'];
+  const proto = Object.getPrototypeOf(headers) as object | null;
+  if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) return headers as AppendOptions['headers'];
+  const copy = Object.create(proto) as Record<string, unknown>;
+  for (const name in headers) if (Object.hasOwn(headers, name)) copy[name] = (headers as Record<string, unknown>)[name];
+  return copy as AppendOptions['headers'];
 }
 
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */
