@@ -93,7 +93,8 @@ export interface BackendProducer {
   append(data: Uint8Array | string, opts?: AppendOptions): number;
   /**
    * Resolves when every record appended before the call is acknowledged by the engine.
-   * @throws {@link LogError} the error the producer failed with.
+   * @throws {@link LogError} the error the producer failed with; `ERR_LOG_CLOSED` after `close()`
+   *   or `destroy()`.
    */
   flush(): Promise<void>;
   /**
@@ -101,7 +102,8 @@ export interface BackendProducer {
    * at once while it has none (it cannot wait for the network on the caller's thread).
    * @throws {@link LogError} `ERR_LOG_FULL` when there is no room within `appendTimeoutMs`;
    *   `ERR_ABORTED` when `signal` aborts first; `ERR_INVALID_OPTION` when `bytes` is not a whole number
-   *   from 0 to `maxRecordBytes`; the error the producer failed with.
+   *   from 0 to `maxRecordBytes`; the error the producer failed with; `ERR_LOG_CLOSED` once `close()`
+   *   or `destroy()` was called.
    */
   writable(options?: { bytes?: number; signal?: AbortSignal }): Promise<void>;
   /** The offset the next append will get. */

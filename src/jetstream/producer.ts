@@ -21,7 +21,7 @@ import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
 import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
-import { PublishQueue, RECORD_OVERHEAD_BYTES, type Queued } from './publish-queue.js';
+import { PublishQueue, RECORD_OVERHEAD_BYTES, waitForRoom, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
@@ -48,6 +48,8 @@ export class JetStreamProducer implements BackendProducer {
   private failure: LogError | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
+  /** close() flushed (or found the producer failed): a later flush() is ERR_LOG_CLOSED. */
+  private ended = false;
   private pumpScheduled = false;
   private flushWaiters: FlushWaiter[] = [];
   /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
@@ -155,20 +157,10 @@ export class JetStreamProducer implements BackendProducer {
   /** Resolves when the queue has room for `bytes` more; ERR_LOG_FULL after appendTimeoutMs, ERR_ABORTED when `signal` aborts first. */
   async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { bytes, signal } = writableOptions(options, this.maxRecordBytes);
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw LogError.closed('producer');
     const need = bytes + RECORD_OVERHEAD_BYTES;
-    const deadline = Date.now() + this.appendTimeoutMs;
-    while (this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0) {
-      if (this.failure !== null) throw this.failure;
-      if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${this.appendTimeoutMs} ms)`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        const wake = (): void => { clearTimeout(t); signal?.removeEventListener('abort', wake); resolve(); };
-        signal?.addEventListener('abort', wake, { once: true });
-        this.roomWaiters.push(wake);
-      });
-    }
+    await waitForRoom(() => this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0, () => this.failure, this.roomWaiters, this.appendTimeoutMs, signal);
   }
 
   /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
@@ -187,6 +179,7 @@ export class JetStreamProducer implements BackendProducer {
 
   flush(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.ended) return Promise.reject(LogError.closed('producer'));
     const target = this.next;
     if (this.acked >= target) return Promise.resolve();
     return new Promise((resolve, reject) => this.flushWaiters.push({ target, resolve, reject }));
@@ -213,6 +206,7 @@ export class JetStreamProducer implements BackendProducer {
     try {
       if (this.failure === null) await this.flush();
     } finally {
+      this.ended = true;
       await this.lease.release();
       await this.session.close();
     }

@@ -6,6 +6,7 @@
  * part is the larger half.
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
+import { ErrorCode, LogError } from '../errors.js';
 
 /** Bytes a queued record counts beside its data and key (the queue's bookkeeping). */
 export const RECORD_OVERHEAD_BYTES = 64;
@@ -57,5 +58,27 @@ export class PublishQueue {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+  }
+}
+
+/**
+ * Waits while `full()` (the producer's writable()): each wait ends when a waker pushed on `waiters`
+ * is called (an acknowledgement, the producer's failure), when `signal` aborts (ERR_ABORTED) or at
+ * the deadline, `timeoutMs` from now (ERR_LOG_FULL); the producer's failure ends it with that error.
+ */
+export async function waitForRoom(full: () => boolean, failure: () => LogError | null, waiters: Array<() => void>, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (full()) {
+    const failed = failure();
+    if (failed !== null) throw failed;
+    if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${timeoutMs} ms)`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, left);
+      const wake = (): void => { clearTimeout(t); signal?.removeEventListener('abort', wake); resolve(); };
+      signal?.addEventListener('abort', wake, { once: true });
+      waiters.push(wake);
+    });
   }
 }
