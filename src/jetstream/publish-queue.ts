@@ -65,6 +65,7 @@ export class PublishQueue {
  * Waits while `full()` (the producer's writable()): each wait ends when a waker pushed on `waiters`
  * is called (an acknowledgement, the producer's failure), when `signal` aborts (ERR_ABORTED) or at
  * the deadline, `timeoutMs` from now (ERR_LOG_FULL); the producer's failure ends it with that error.
+ * A wait that ends leaves no timer, no listener on `signal` and no waker behind.
  */
 export async function waitForRoom(full: () => boolean, failure: () => LogError | null, waiters: Array<() => void>, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -75,8 +76,16 @@ export async function waitForRoom(full: () => boolean, failure: () => LogError |
     const left = deadline - Date.now();
     if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${timeoutMs} ms)`);
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, left);
-      const wake = (): void => { clearTimeout(t); signal?.removeEventListener('abort', wake); resolve(); };
+      // Whichever ends the wait, the timer, the listener and the waker go (a wait that timed out
+      // left the last two until the next acknowledgement: listeners piled up on a long-lived signal).
+      const wake = (): void => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', wake);
+        const at = waiters.indexOf(wake);
+        if (at >= 0) waiters.splice(at, 1);
+        resolve();
+      };
+      const t = setTimeout(wake, left);
       signal?.addEventListener('abort', wake, { once: true });
       waiters.push(wake);
     });
