@@ -43,14 +43,16 @@ let piscina: typeof Piscina | null = null;
 
 /**
  * piscina, loaded by the first pool of the process with a require from the library's own file (in
- * a bundle, the bundle's file; in a CommonJS bundle import.meta is empty and __filename is that file).
+ * a bundle, the bundle's file): __filename where there is one (the CommonJS build, whose import.meta.url
+ * is made from __filename unescaped and so is wrong under a path with '#', '%' or '?'; a CommonJS
+ * bundle, where import.meta is empty), else import.meta.url.
  * A bundler does not follow that call, so piscina stays a package of node_modules without being
  * named an external: it starts each thread from a file of its own package, which inlined code could
  * not find. A process without pools never loads it.
  */
 function loadPiscina(): typeof Piscina {
   try {
-    piscina ??= (createRequire(import.meta.url ?? __filename)('piscina') as { Piscina: typeof Piscina }).Piscina;
+    piscina ??= (createRequire(typeof __filename === 'string' ? __filename : import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
   } catch (e) {
     throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }

@@ -11,9 +11,10 @@ let native: { tryLock(fd: number, options?: { shared?: boolean }): boolean } | n
 
 function tryLockNative(fd: number, shared = false): boolean {
   // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
-  // from this module's file. In an app bundled to CommonJS, import.meta is empty: the bundle's own
-  // file (__filename) is the place to resolve from.
-  native ??= createRequire(import.meta.url ?? __filename)('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
+  // from this module's file: __filename where there is one (the CommonJS build, and an app bundled to
+  // CommonJS, where import.meta is empty), else import.meta.url. The CommonJS build's import.meta.url
+  // is made from __filename unescaped, so a '#', '%' or '?' in the install path would cut or change it.
+  native ??= createRequire(typeof __filename === 'string' ? __filename : import.meta.url)('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
   return native.tryLock(fd, { shared });
 }
 
