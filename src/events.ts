@@ -13,7 +13,7 @@
  * | `reactive-log:dead-letter` | a consumer wrote a record to its dead-letter log | `{ logDir, deadLetterDir, offset, attempts, lastError }` |
  * | `reactive-log:lag` | a consumer opened with `lagThreshold` passed it (`above: true`) or came back under it (`above: false`), seen by a check once a second | `{ logDir, consumer, above, lag, threshold }` |
  */
-import diagnosticsChannel from 'node:diagnostics_channel';
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { LogError } from './errors.js';
 import type { CursorLag, LagThreshold, RecoveryReport } from './types.js';
 
