@@ -239,6 +239,13 @@ export class LogReader extends FrameJudging {
       // Either nothing follows yet, or retention deleted what follows while this reader lagged, or
       // (a newer segment exists, yet none starts here) records are missing.
       if (bases.length > 0 && bases[0]! > s.nextOffset) return this.pastDeleted(bases[0]!);
+      if (s.fd < 0 && bases.length > 0) {
+        // No segment open, and none starts here: the one this reader waited for (its header not whole:
+        // a roll a crash left unfinished) is gone, removed by recovery, and the segment before it is
+        // active again and takes the next records. Read on in the segment that holds the next offset.
+        this.seekFiles(this.nextOffset);
+        return s.fd >= 0;
+      }
       if (s.fd >= 0) {
         const later = bases.find((b) => b > s.baseOffset);
         if (later !== undefined && this.io.fsize(s.fd) === s.framePosition) {
