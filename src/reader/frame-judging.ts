@@ -9,7 +9,7 @@
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
-import { findValidFrameAfter } from '../storage/frame-scan.js';
+import { findValidFrameAfter, readFrameAt } from '../storage/frame-scan.js';
 import { segmentName } from '../segment/segment-files.js';
 import { DurableCheck } from './durable-check.js';
 import type { FileEnd } from './file-end.js';
@@ -127,10 +127,19 @@ export class FrameJudging implements FrameJudge {
       // the lock: a producer that has just taken it may not have cut the torn tail of a power loss yet,
       // whose later frames reached the disk while these bytes did not.
       const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, true);
-      if (proof !== null) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
+      // The proof holds for the bytes there now: if those are a valid frame, a recovery cut the bytes
+      // judged above and the writer wrote it (and the proof) since. Read it afresh instead.
+      if (proof !== null && !this.validFrameNow(s.framePosition, s.nextOffset)) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
     }
     s.forgetChunk();
     return false;
+  }
+
+  /** Whether the bytes at `position` of the open segment are, read now, a whole valid frame holding record `offset` first. */
+  private validFrameNow(position: number, offset: number): boolean {
+    const fd = this.segment.fd;
+    const h = readFrameAt(this.io, fd, this.io.fsize(fd), position);
+    return typeof h !== 'string' && h.baseOffset === offset;
   }
 
   /**
