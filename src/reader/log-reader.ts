@@ -189,8 +189,10 @@ export class LogReader extends FrameJudging {
     for (;;) {
       if (s.nextOffset >= limit) return null;
       if (s.fd < 0) {
-        if (!this.tryOpenNext()) return null;
-        continue;
+        if (this.tryOpenNext()) continue;
+        // A segment whose header is not whole yet holds no record this process's writer published.
+        if (strict) throw LogError.corrupt(segmentName(s.nextOffset), 0, `records ${s.nextOffset} to ${limit - 1} were published, but the segment holding them has no whole header`);
+        return null;
       }
       const m = s.nextRecord(limit);
       if (m !== null) {
