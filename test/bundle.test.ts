@@ -15,7 +15,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { suite, tempDir } from './kit.js';
+import { installedClosure, suite, tempDir } from './kit.js';
 
 const test = suite('bundle');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -71,18 +71,6 @@ function libraryAt(index: string): Plugin {
   return { name: 'reactive-log', setup: (b) => b.onResolve({ filter: /^reactive-log$/ }, () => ({ path: index })) };
 }
 
-/** The external packages and, recursively, their installed dependencies (this repository's node_modules is flat). */
-function externalClosure(): string[] {
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name) || !existsSync(join(ROOT, 'node_modules', name, 'package.json'))) return;
-    seen.add(name);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const dep of Object.keys(pkg[field] ?? {})) visit(dep);
-  };
-  for (const name of EXTERNAL) visit(name);
-  return [...seen];
-}
 
 /** A folder holding the bundled app (app.mjs or app.cjs), the user's handler module and the externals only. */
 async function bundledApp(format: 'esm' | 'cjs', index: string, banner = format === 'esm'): Promise<{ dir: string; app: string }> {
@@ -106,7 +94,7 @@ async function bundledApp(format: 'esm' | 'cjs', index: string, banner = format 
     logLevel: 'error',
   });
   writeFileSync(join(run, 'handler.mjs'), HANDLER);
-  for (const name of externalClosure()) {
+  for (const name of installedClosure(ROOT, EXTERNAL)) {
     mkdirSync(join(run, 'node_modules', name, '..'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules', name), join(run, 'node_modules', name), 'dir');
   }

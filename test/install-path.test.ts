@@ -8,27 +8,15 @@
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite, tempDir } from './kit.js';
+import { installedClosure, suite, tempDir } from './kit.js';
 
 const test = suite('install-path');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RECORDS = 50;
 
-/** piscina, fs-native-extensions and, recursively, their installed dependencies (this repository's node_modules is flat). */
-function dependencyClosure(): string[] {
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name) || !existsSync(join(ROOT, 'node_modules', name, 'package.json'))) return;
-    seen.add(name);
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const dep of Object.keys(pkg[field] ?? {})) visit(dep);
-  };
-  for (const name of ['piscina', 'fs-native-extensions']) visit(name);
-  return [...seen];
-}
 
 const body = (log: string): string => `
 const logDir = join(here, '${log}');
@@ -63,7 +51,7 @@ function project(name: string): string {
   mkdirSync(pkg, { recursive: true });
   cpSync(join(ROOT, 'dist'), join(pkg, 'dist'), { recursive: true });
   cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
-  for (const dep of dependencyClosure()) {
+  for (const dep of installedClosure(ROOT, ['piscina', 'fs-native-extensions'])) {
     mkdirSync(join(dir, 'node_modules', dep, '..'), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   }

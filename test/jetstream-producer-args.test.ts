@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { Producer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, tempDir } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { outcome, runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream producer args');
 let server: NatsServer;
@@ -16,14 +16,6 @@ let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
 
-async function outcome(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await within(run(), 5_000, 'call');
-    return 'resolved';
-  } catch (e) {
-    return (e as { code?: string }).code ?? `plain ${(e as Error).constructor.name}: ${(e as Error).message}`;
-  }
-}
 
 test('writable() with bad arguments: ERR_INVALID_OPTION, as locally', async () => {
   const local = await Producer.open({ logDir: tempDir(), maxRecordBytes: 1000 });

@@ -10,7 +10,7 @@
  * The kit loads the library (from dist/) only inside logOf, liveLogOf, readRecords and readTexts: a
  * test file that runs on src/ does not call them, and so loads one copy of the library.
  */
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -181,4 +181,20 @@ export async function firstAtTime(logDir: string, t: number): Promise<number | n
 /** The texts of readRecords(logDir), oldest first. */
 export async function readTexts(logDir: string): Promise<string[]> {
   return (await readRecords(logDir)).map((r) => r.text);
+}
+
+/**
+ * `names` and, recursively, their dependencies installed in `root`'s node_modules (flat, as npm lays
+ * this repository's out): what a test copies beside a bundle or an install of dist/.
+ */
+export function installedClosure(root: string, names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name) || !existsSync(join(root, 'node_modules', name, 'package.json'))) return;
+    seen.add(name);
+    const pkg = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const dep of Object.keys(pkg[field] ?? {})) visit(dep);
+  };
+  for (const name of names) visit(name);
+  return [...seen];
 }

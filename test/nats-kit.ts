@@ -184,3 +184,13 @@ export async function textsOf(backend: LogBackend): Promise<string[]> {
   }
   return texts;
 }
+
+/** How a call ended within 5 s: 'resolved', its error's code, or the plain error (no code). */
+export async function outcome(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await within(run(), 5_000, 'call');
+    return 'resolved';
+  } catch (e) {
+    return (e as { code?: string }).code ?? `plain ${(e as Error).constructor.name}: ${(e as Error).message}`;
+  }
+}

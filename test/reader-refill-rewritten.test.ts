@@ -7,24 +7,15 @@
  * after an fsync that covered G, then passed for proof of damage: ERR_LOG_CORRUPT on a healthy log).
  */
 import * as assert from 'uvu/assert';
-import { closeSync, openSync, readFileSync, readdirSync, writeSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, writeSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer, SyncPolicy } from '../dist/index.js';
 import { LogReader } from '../src/reader/log-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
 import { SEGMENT_HEADER_BYTES } from '../src/format/frame.js';
 import { suite, tempDir } from './kit.js';
+import { segmentBytes } from './torn-tail-kit.js';
 
 const test = suite('reader-refill-rewritten');
-
-/** The segment bytes of a log that `fill` makes (SyncPolicy.always, one segment). */
-async function segmentBytes(fill: (p: Producer) => Promise<void>): Promise<Buffer> {
-  const dir = tempDir();
-  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
-  await fill(p);
-  await p.close();
-  return readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.seg'))!));
-}
 
 test('the rest of a torn frame rewritten by recovery is read as the frame now there, from its own header', async () => {
   const first = Array.from({ length: 5 }, (_, i) => `r${i}`);

@@ -6,7 +6,7 @@
  * stale-lock-no-producer).
  */
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { encodeHint, parseSegment } from './corruption-kit.js';
@@ -40,4 +40,13 @@ export async function powerLossLog(): Promise<{ logDir: string; durable: number 
   writeFileSync(join(logDir, SEG), b);
   writeFileSync(join(logDir, 'durable.offset'), encodeHint(durable));
   return { logDir, durable };
+}
+
+/** The segment bytes of a log that `fill` makes (SyncPolicy.always, one segment): frames to lay out a torn or rewritten tail with. */
+export async function segmentBytes(fill: (p: Producer) => Promise<void>): Promise<Buffer> {
+  const dir = tempDir();
+  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
+  await fill(p);
+  await p.close();
+  return readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.seg'))!));
 }
