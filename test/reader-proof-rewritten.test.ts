@@ -13,21 +13,13 @@ import { LogReader } from '../src/reader/log-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
 import { SEGMENT_HEADER_BYTES } from '../src/format/frame.js';
 import { suite, tempDir } from './kit.js';
-import { segmentBytes } from './torn-tail-kit.js';
+import { FIRST_FIVE, rewrittenTail } from './torn-tail-kit.js';
 
 const test = suite('reader-proof-rewritten');
 
 test('a proof found in bytes recovery wrote after the torn ones the reader judged is no proof: the reader reads on', async () => {
-  const first = Array.from({ length: 5 }, (_, i) => `r${i}`);
   // The log after recovery: the first frame, then G (fsynced) and G2 (its durable position past G's start).
-  const b = await segmentBytes(async (p) => {
-    p.appendBatch(first);
-    await p.flush();
-    p.append(Buffer.alloc(6000, 0x67));
-    await p.flush();
-    p.append('g2');
-    await p.flush();
-  });
+  const b = await rewrittenTail();
   const firstFrameEnd = SEGMENT_HEADER_BYTES + b.readUInt32LE(SEGMENT_HEADER_BYTES + 8);
 
   // The log the reader finds first: the same first frame, then 3000 zero bytes (a torn tail).
@@ -69,7 +61,7 @@ test('a proof found in bytes recovery wrote after the torn ones the reader judge
     reader.close();
   }
   assert.ok(rewritten, 'the rewrite happened between the read of the zeros and the search');
-  assert.equal(got, [...first, 'g'.repeat(6000), 'g2']);
+  assert.equal(got, [...FIRST_FIVE, 'g'.repeat(6000), 'g2']);
 });
 
 test.run();

@@ -13,28 +13,20 @@ import { LogReader } from '../src/reader/log-reader.js';
 import { nodeFileIO } from '../src/storage/file-io.js';
 import { SEGMENT_HEADER_BYTES } from '../src/format/frame.js';
 import { suite, tempDir } from './kit.js';
-import { segmentBytes } from './torn-tail-kit.js';
+import { FIRST_FIVE, rewrittenTail, segmentBytes } from './torn-tail-kit.js';
 
 const test = suite('reader-refill-rewritten');
 
 test('the rest of a torn frame rewritten by recovery is read as the frame now there, from its own header', async () => {
-  const first = Array.from({ length: 5 }, (_, i) => `r${i}`);
   // A: five records in one frame, then a 5000-byte record (T) whose frame the test tears.
   const a = await segmentBytes(async (p) => {
-    p.appendBatch(first);
+    p.appendBatch(FIRST_FIVE);
     await p.flush();
     p.append(Buffer.alloc(5000, 0x74));
     await p.flush();
   });
   // B: the same first frame (same sizes, so the same positions), then G (6000 bytes, fsynced) and G2.
-  const b = await segmentBytes(async (p) => {
-    p.appendBatch(first);
-    await p.flush();
-    p.append(Buffer.alloc(6000, 0x67));
-    await p.flush();
-    p.append('g2');
-    await p.flush();
-  });
+  const b = await rewrittenTail();
   const firstFrameEnd = SEGMENT_HEADER_BYTES + a.readUInt32LE(SEGMENT_HEADER_BYTES + 8);
   assert.is(b.readUInt32LE(SEGMENT_HEADER_BYTES + 8), firstFrameEnd - SEGMENT_HEADER_BYTES, 'the first frame has the same size in both logs');
 
@@ -75,7 +67,7 @@ test('the rest of a torn frame rewritten by recovery is read as the frame now th
   }
   reader.close();
   assert.ok(rewritten, 'the rewrite happened between the two reads');
-  assert.equal(got, [...first, 'g'.repeat(6000), 'g2']);
+  assert.equal(got, [...FIRST_FIVE, 'g'.repeat(6000), 'g2']);
 });
 
 test.run();

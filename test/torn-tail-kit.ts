@@ -50,3 +50,18 @@ export async function segmentBytes(fill: (p: Producer) => Promise<void>): Promis
   await p.close();
   return readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.seg'))!));
 }
+
+/** Five records in one frame: the first frame of the logs that segmentBytes lays out (reader-refill-rewritten, reader-proof-rewritten). */
+export const FIRST_FIVE = Array.from({ length: 5 }, (_, i) => `r${i}`);
+
+/** A log as the next producer's recovery leaves it: the first frame (FIRST_FIVE), then G (6000 bytes, fsynced) and G2, whose durable position lies past G's start. */
+export function rewrittenTail(): Promise<Buffer> {
+  return segmentBytes(async (p) => {
+    p.appendBatch(FIRST_FIVE);
+    await p.flush();
+    p.append(Buffer.alloc(6000, 0x67));
+    await p.flush();
+    p.append('g2');
+    await p.flush();
+  });
+}
