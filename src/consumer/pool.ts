@@ -22,10 +22,10 @@
  * running (a call past `timeoutMs` still has its worker stopped), the contiguous prefix of finished
  * records is committed and counted, and the call returns. The consumer destroys the pool after that.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
 import { ErrorCode, LogError } from '../errors.js';
+import { packageRequire } from '../package-require.js';
 import { describe, requireInt } from '../validate.js';
 import type { PoolOptions, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
@@ -43,16 +43,14 @@ let piscina: typeof Piscina | null = null;
 
 /**
  * piscina, loaded by the first pool of the process with a require from the library's own file (in
- * a bundle, the bundle's file): __filename where there is one (the CommonJS build, whose import.meta.url
- * is made from __filename unescaped and so is wrong under a path with '#', '%' or '?'; a CommonJS
- * bundle, where import.meta is empty), else import.meta.url.
+ * a bundle, the bundle's file; src/package-require.ts).
  * A bundler does not follow that call, so piscina stays a package of node_modules without being
  * named an external: it starts each thread from a file of its own package, which inlined code could
  * not find. A process without pools never loads it.
  */
 function loadPiscina(): typeof Piscina {
   try {
-    piscina ??= (createRequire(typeof __filename === 'string' ? __filename : import.meta.url)('piscina') as { Piscina: typeof Piscina }).Piscina;
+    piscina ??= (packageRequire()('piscina') as { Piscina: typeof Piscina }).Piscina;
   } catch (e) {
     throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }

@@ -4,17 +4,15 @@
  * carries: the writer never locks, so its bundle has no loader of the addon (the build checks that the
  * embedded workers load nothing but node: builtins). The lock's users (lock.ts) install it first.
  */
-import { createRequire } from 'node:module';
+import { packageRequire } from '../package-require.js';
 import { setNodeLock } from './file-io.js';
 
 let native: { tryLock(fd: number, options?: { shared?: boolean }): boolean } | null = null;
 
 function tryLockNative(fd: number, shared = false): boolean {
   // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
-  // from this module's file: __filename where there is one (the CommonJS build, and an app bundled to
-  // CommonJS, where import.meta is empty), else import.meta.url. The CommonJS build's import.meta.url
-  // is made from __filename unescaped, so a '#', '%' or '?' in the install path would cut or change it.
-  native ??= createRequire(typeof __filename === 'string' ? __filename : import.meta.url)('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
+  // from this package's own file (src/package-require.ts).
+  native ??= packageRequire()('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
   return native.tryLock(fd, { shared });
 }
 
