@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['tmp/**', 'dist/**', 'node_modules/**', 'demo-log/**', 'bench/results/**', 'bench/peers/node_modules/**', 'docs/api/**'] },
+  { ignores: ['tmp/**', 'dist/**', 'test-dist/**', 'node_modules/**', 'demo-log/**', 'bench/results/**', 'bench/peers/node_modules/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -25,7 +25,14 @@ export class Child {
   readonly exited: Promise<void>;
 
   private constructor(fixture: string, args: string[], options: ForkOptions) {
-    this.proc = fork(new URL(`./fixtures/${fixture}`, import.meta.url), args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], ...options });
+    // A .ts fixture runs through tsx whether or not the test file itself does (test-dist/ bundles run in
+    // plain node); a child otherwise inherits the test's own execArgv.
+    const execArgv = options.execArgv ?? (fixture.endsWith('.ts') ? ['--import', 'tsx'] : undefined);
+    this.proc = fork(new URL(`./fixtures/${fixture}`, import.meta.url), args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      ...options,
+      ...(execArgv === undefined ? {} : { execArgv }),
+    });
     live.add(this);
     this.proc.stderr!.setEncoding('utf8');
     this.proc.stderr!.on('data', (s: string) => { this.stderr += s; });
