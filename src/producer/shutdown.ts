@@ -179,7 +179,8 @@ export class ProducerShutdown implements ClosesAtExit {
     try {
       shared.exclusive(() => undefined);
     } catch {
-      // A thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED): close anyway.
+      // A thread stalled holding the lock (the log failed, ERR_PRODUCER_STALLED), or one whose thread
+      // is gone holds it (its record was never published): close anyway.
     }
   }
 }

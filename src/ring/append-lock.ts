@@ -24,7 +24,7 @@
  * Its record was never published (HEAD moves after the copy), so no reader sees a part of it. A live
  * holder keeps the lock at most appendTimeoutMs (its wait for ring space is bounded by it); a waiter
  * that sees one stamp last appendTimeoutMs plus STALL_GRACE_MS fails the log with
- * ERR_PRODUCER_STALLED.
+ * ERR_PRODUCER_STALLED, and so does one that sees the holder's thread gone (after a slice of waiting).
  */
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
@@ -72,7 +72,7 @@ export class AppendLock {
 
   /**
    * Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the
-   * bound. For an append (`append`), also ERR_LOG_FULL once it has waited appendTimeoutMs while the
+   * bound or its thread is gone (not an append, the owner's close: without failing the log). For an append (`append`), also ERR_LOG_FULL once it has waited appendTimeoutMs while the
    * ring stays full: the holder waits for room, and a wait for room ran out since this one began.
    * Returns when the wait began (performance.now()), -1 when the lock was free: the append's wait for
    * room counts from there.
@@ -134,6 +134,13 @@ export class AppendLock {
         } else if (word !== 0 && now - since > bound) {
           failLog(this.c, FailureCode.PRODUCER_STALLED);
           throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
+        } else if (word !== 0 && now - since >= WAIT_SLICE_MS && !osThreadAlive(holderTid(word))) {
+          // The holder's thread is gone (terminated inside an append): it never releases, so the bound
+          // would only stop this thread longer. An append fails a running log as at the bound; the
+          // owner's close (not an append), and an append meeting a close, leave a closing log to close:
+          // the writer does not wait for a holder whose thread is gone either.
+          if (append && Atomics.load(this.c.i32, I32.STATE) === State.RUNNING) failLog(this.c, FailureCode.PRODUCER_STALLED);
+          throw this.stalled('ended holding the append lock (its thread is gone)');
         } else if (Atomics.load(this.c.i32, I32.STATE) === State.FAILED && Atomics.load(this.c.i32, I32.FAILURE) === FailureCode.PRODUCER_STALLED) {
           throw this.stalled('stalled the log');
         }
