@@ -5,7 +5,9 @@
 // A bundle holds the test file and the test/ and src/ modules it imports; what it reaches at run time
 // stays outside: packages, the built product under dist/ (imported as `../dist/...`, which resolves
 // from test-dist/ as it does from test/), and the fixtures (`test-dist/fixtures` links to
-// test/fixtures). Paths built from import.meta.url therefore name the same files from either folder.
+// test/fixtures). A module bundled in takes the bundle's import.meta.url: a path it builds from it
+// (`./fixtures/x.mjs`, `../dist/index.js`, `../README.md`) names the same file from test-dist/ as from
+// test/, and test-dist/soak/fixtures links to the fixtures for the soak files' helpers.
 // Exported: `buildTests(files)` for scripts/run-tests.mjs; run directly, it builds every test file.
 import { build } from 'esbuild';
 import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -39,7 +41,9 @@ function stayOutside(outdir) {
 export async function buildTests(files) {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(join(OUT, 'soak'), { recursive: true });
+  // The helpers a soak file bundles (test/child.ts and others) find the fixtures next to themselves.
   symlinkSync(join('..', 'test', 'fixtures'), join(OUT, 'fixtures'));
+  symlinkSync(join('..', '..', 'test', 'fixtures'), join(OUT, 'soak', 'fixtures'));
   const out = files.map((f) => join(OUT, relative(join(root, 'test'), resolve(root, f))).replace(/\.ts$/, '.mjs'));
   const byDir = new Map();
   files.forEach((f, i) => {
