@@ -227,12 +227,23 @@ export class CursorFile {
       return new CursorFile(io, fd, name, existing, path, false);
     }
     const first: CursorValue = { sequence: 1, offset: initialOffset, state: null };
-    writeAnew(io, dir, path, name, [first], 'creating cursor');
     let fd: number;
     try {
-      fd = io.open(path, 'r+');
+      writeAnew(io, dir, path, name, [first], 'creating cursor');
+      try {
+        fd = io.open(path, 'r+');
+      } catch (e) {
+        throw LogError.fromSystem(e, 'creating cursor', name);
+      }
     } catch (e) {
-      throw LogError.fromSystem(e, 'creating cursor', name);
+      // No file was there: one renamed into place before the failure (a folder fsync, the open after
+      // it) goes again, so a failed open leaves no cursor holding retention back. A damaged file that
+      // a failed reset did not replace stays.
+      if (read !== DAMAGED) {
+        removeQuietly(io, path);
+        try { fsyncDir(io, dir); } catch { /* the failure that left it is what counts */ }
+      }
+      throw e;
     }
     return new CursorFile(io, fd, name, first, path, true);
   }
