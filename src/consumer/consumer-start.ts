@@ -98,6 +98,7 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
       try {
         const reader = seekReader(io, realDir, atOffset);
         try {
+          cursor.claim();
           if (atOffset > cursor.nextOffset) {
             cursor.advance(atOffset, undefined);
             cursor.sync();

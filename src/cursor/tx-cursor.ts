@@ -47,7 +47,9 @@ export class TxCursor {
       throw LogError.fromSystem(e, 'creating the cursor directory', dir);
     }
     const lockPath = join(dir, `${name}.lock`);
-    const taken = acquireLock(io, lockPath);
+    // A lock file a dead owner left keeps its information until the open succeeds (claim()): an open
+    // refused meanwhile leaves it as it was found.
+    const taken = acquireLock(io, lockPath, { keepFound: true });
     if (!taken.ok) {
       throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer${taken.ownerPid !== null ? ` (pid ${taken.ownerPid})` : ''}`, { file: lockPath });
     }
@@ -58,6 +60,11 @@ export class TxCursor {
       taken.lock.release();
       throw e;
     }
+  }
+
+  /** The open goes on: the lock file gets this owner's information (a dead owner's was kept until now). */
+  claim(): void {
+    this.lock.claim();
   }
 
   /** The next offset to hand out (in memory; may be ahead of `committedOffset` within a group). */
