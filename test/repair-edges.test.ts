@@ -90,9 +90,12 @@ test('a dry run beside a leftover producer.lock changes nothing; a backup direct
     assert.match(err.message, /backupDir/);
     assert.is(digestDir(logDir), before, `${backupDir}: refused before anything changed`);
   }
-  // One that is there already, holding a file of a name repair backs up (an earlier repair's): coded.
+  // One that is there already, holding a file of a name repair backs up with other bytes (an earlier
+  // repair's durable.offset, naming another end): coded. (A copy holding the start of the same bytes
+  // is what a stopped repair left, written again: repair-backup-reused.)
   const again = join(tempDir(), 'backup');
   await repairLog(logDir, { backupDir: again });
+  writeFileSync(join(again, 'durable.offset'), encodeDurableHint(N + 7));
   const second = await damaged(2);
   await rejectsWith(repairLog(second.logDir, { backupDir: again }), 'ERR_IO');
 });

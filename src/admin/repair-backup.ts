@@ -2,7 +2,7 @@
  * repairLog's backup: the directory checked before anything is taken or changed, and the copies of
  * what repair removes, each fsynced, then the directory. Every failure is a coded LogError.
  */
-import { closeSync, fsyncSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LogError } from '../errors.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
@@ -28,12 +28,16 @@ export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
   }
 }
 
-/** Copies `path` from byte `from` to its end into the new file `to`, fsynced; `copied` hears of each chunk. */
+/**
+ * Copies `path` from byte `from` to its end into the new file `to`, fsynced; `copied` hears of each
+ * chunk. A file already at `to` that holds the start of those bytes (or all of them) is what a repair
+ * stopped before its first change left: it is written again. One holding other bytes is kept (ERR_IO, EEXIST).
+ */
 export function copyRange(io: FileIO, path: string, from: number, to: string, copied?: (bytes: number) => void): void {
   const src = io.open(path, 'r');
   let out: number;
   try {
-    out = openSync(to, 'wx');
+    out = openCopy(io, src, from, to);
   } catch (e) {
     io.close(src);
     throw LogError.fromSystem(e, `copying ${basename(path)} to the backup`, to);
@@ -54,6 +58,35 @@ export function copyRange(io: FileIO, path: string, from: number, to: string, co
   } finally {
     closeSync(out);
     io.close(src);
+  }
+}
+
+/** `to` made anew, or the earlier copy there when it holds the start of `src` from byte `from` on (opened to be written over). */
+function openCopy(io: FileIO, src: number, from: number, to: string): number {
+  try {
+    return openSync(to, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !holdsStartOf(io, src, from, to)) throw e;
+  }
+  return openSync(to, 'r+');
+}
+
+/** True when the regular file `to` holds the first bytes of `src` from byte `from` on, and nothing else. */
+function holdsStartOf(io: FileIO, src: number, from: number, to: string): boolean {
+  const fd = openSync(to, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > io.fsize(src) - from) return false;
+    const a = Buffer.allocUnsafe(64 * 1024);
+    const b = Buffer.allocUnsafe(a.length);
+    for (let at = 0; at < st.size;) {
+      const n = readSync(fd, a, 0, Math.min(a.length, st.size - at), at);
+      if (n === 0 || readFull(io, src, b, 0, n, from + at) !== n || !a.subarray(0, n).equals(b.subarray(0, n))) return false;
+      at += n;
+    }
+    return true;
+  } finally {
+    closeSync(fd);
   }
 }
 
