@@ -15,7 +15,7 @@ import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
-import { requireObject } from '../validate.js';
+import { knownOptions } from '../validate.js';
 import { PRODUCER_LOCK_FILE, lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
 import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from '../format/frame.js';
@@ -34,7 +34,8 @@ import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, listLogDir, parseIndexName, pa
  * An empty directory is a log no producer has written yet: its report is ok, with a warning.
  *
  * @throws {@link LogError} `ERR_INVALID_OPTION` when `dir` is not a directory, or is a directory that
- *   is not empty and holds none of a log's files (somebody else's directory); `ERR_IO` when listing it fails.
+ *   is not empty and holds none of a log's files (somebody else's directory), or `options` are not
+ *   `{ onProgress? }` with a function (an unknown key included); `ERR_IO` when listing it fails.
  *
  * @example
  * ```ts
@@ -54,7 +55,7 @@ export async function verifyLog(dir: string, options: VerifyOptions = {}): Promi
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw LogError.fromSystem(e, 'reading', abs);
   }
   if (!isDir) throw LogError.invalidOption('dir', `no log directory at ${abs}`);
-  const onProgress = (requireObject('options', options) as VerifyOptions).onProgress;
+  const onProgress = knownOptions(options, ['onProgress']).onProgress as VerifyOptions['onProgress'] | undefined;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw LogError.invalidOption('onProgress', 'expected a function');
   const io = readOnlyFileIO(await fileIO());
   requireLogDirectory(io, abs, abs, 'dir');
