@@ -153,12 +153,21 @@ function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Pr
     if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
     f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${(e as Error).message}`);
   }
-  const hasStart = names.includes(START_OFFSET_FILE);
+  let hasStart = names.includes(START_OFFSET_FILE);
+  let recordedStartOffset: number | null = null;
+  try {
+    recordedStartOffset = hasStart ? readStartOffset(io, dir) : null;
+  } catch (e) {
+    // As for durable.offset: a folder or a FIFO there is damage to report (recovery refuses the log).
+    if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
+    f.damage('start-offset', START_OFFSET_FILE, `cannot be read: ${(e as Error).message}; recovery will refuse to open the log`);
+    hasStart = false; // reported here, not again as an unreadable value
+  }
   return {
     hasHint,
     hint,
     hasStart,
-    recordedStartOffset: hasStart ? readStartOffset(io, dir) : null,
+    recordedStartOffset,
     cursors: names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [],
     producerLockOwner: names.includes(PRODUCER_LOCK_FILE) ? lockOwner(io, join(dir, PRODUCER_LOCK_FILE)) : null,
   };
