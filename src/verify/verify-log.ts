@@ -176,10 +176,14 @@ function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Pr
 /** The files of the listing that are not segments, and the segments against the recorded log start. */
 function checkListing(dir: string, listing: Listing, promises: Promises, f: Findings): void {
   for (const name of listing.names) {
-    if (parseSegmentName(name) === null && parseIndexName(name) === null) classifyOther(dir, name, f);
+    const orphanIndex = parseIndexName(name) !== null && !listing.bases.includes(parseIndexName(name)!);
+    if ((name === PRODUCER_LOCK_FILE || parseNewSegmentName(name) !== null || orphanIndex) && !isRegularFile(join(dir, name))) {
+      // Recovery opens or removes these: anything but a file there stops it (ERR_LOG_CORRUPT).
+      f.damage('unreadable', name, 'not a regular file (a folder, a FIFO, …) where the log keeps or removes a file: Producer.open refuses the log');
+    } else if (parseSegmentName(name) === null && parseIndexName(name) === null) classifyOther(dir, name, f);
   }
   for (const i of listing.indexes) {
-    if (!listing.bases.includes(i)) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
+    if (!listing.bases.includes(i) && isRegularFile(join(dir, indexName(i)))) f.warning('leftover', indexName(i), 'index file without its segment (left when retention deleted the segment, or by an interrupted one: recovery removes it); the log ignores it');
   }
   const { hasStart, recordedStartOffset } = promises;
   if (hasStart && recordedStartOffset === null) {
@@ -289,6 +293,15 @@ function dropGone(read: SegmentReport[], goneUpToOffset: number, f: Findings): S
     if (r.baseOffset < goneUpToOffset) f.warning('unreadable', r.file, 'deleted by retention while being verified, after it was read (a newer segment was found deleted)');
   }
   return read.filter((r) => r.baseOffset > goneUpToOffset);
+}
+
+/** Whether `path` is a regular file (or a link to one), or gone meanwhile. */
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** Files of the log directory that are neither segments nor indexes. */
