@@ -258,17 +258,17 @@ function poolCallWithPatchedDist(patch: (text: string) => string | null, workers
   return r.stdout.trim();
 }
 
-test('a pool thread that cannot start (its module broken) fails the call with ERR_WORKER_FAILED, not the process', () => {
-  // The embedded pool worker throws on its first line (its banner comment replaced). In a child
-  // process: piscina's 'error' event, unheard, would end the process that holds the consumer.
+test('a pool worker module that is broken fails the call with ERR_WORKER_FAILED, not the process', () => {
+  // The embedded pool worker throws on its first line (its banner comment replaced): each task fails
+  // to load it. In a child process: an error of piscina, unheard, would end the process that holds the consumer.
   const out = poolCallWithPatchedDist((t) => (t.includes('// reactive-log pool worker') ? t.replace('// reactive-log pool worker', 'throw RangeError();//') : null));
   assert.is(out, 'caught ERR_WORKER_FAILED committed 0\nclosed');
 });
 
-test('a pool thread whose module cannot be found fails the call with ERR_WORKER_FAILED: no lane is relaunched on the stopped pool', () => {
-  // The pool worker module is written beside the path piscina is given (as if a cleaner removed it
-  // between the check and the thread's start). A lane lost that way was relaunched on the stopped pool
-  // and its task never settled: the call hung.
+test('a pool worker module that cannot be found fails the call with ERR_WORKER_FAILED: the call does not hang', () => {
+  // The pool worker module is written beside the path the tasks name (every task fails to load it).
+  // When the pool was stopped on a thread that could not start, a lane lost that way was relaunched
+  // on the stopped pool and its task never settled: the call hung.
   for (const workers of [1, 2]) {
     const out = poolCallWithPatchedDist((t) => (/writeFileSync\(path, code,/.test(t) ? t.replace(/writeFileSync\(path, code,/, 'writeFileSync(path + ".elsewhere", code,') : null), workers);
     assert.is(out, 'caught ERR_WORKER_FAILED committed 0\nclosed', `${workers} worker(s)`);

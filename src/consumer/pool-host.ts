@@ -65,6 +65,9 @@ export interface PoolCall {
   readonly retry: ResolvedRetry;
   /** The consumer's dead-letter log (it opens on its first dead letter). */
   readonly deadLetters: DeadLetterSink;
-  /** Why the pool's threads cannot start (their module could not be loaded), or null: no lane is launched then. */
-  readonly startFailure: () => Error | null;
+  /**
+   * The pool worker module's file, for a task (written anew when a cleaner removed it), or why no lane
+   * can be launched: the pool's threads cannot start, or the file cannot be written.
+   */
+  readonly workerFile: () => string | Error;
 }

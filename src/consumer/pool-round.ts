@@ -204,10 +204,10 @@ export class PoolRound {
 
   private launch(lane: number, startOffset: number): void {
     const { pv, call } = this;
-    // The pool's threads cannot start, and the pool is stopped: a task given to it now would never settle.
-    const fatal = call.startFailure();
-    if (fatal !== null) {
-      this.failure ??= fatal;
+    // The pool's threads cannot start (a task given to the stopped pool would never settle), or the worker module's file cannot be written.
+    const filename = call.workerFile();
+    if (typeof filename !== 'string') {
+      this.failure ??= filename;
       this.stopAll(null);
       return;
     }
@@ -220,7 +220,7 @@ export class PoolRound {
     // A worker that died during a handler call left the lane's counter odd: count from here.
     const calls = Atomics.load(pv.calls, lane);
     this.hung.set(lane, { ac, base: calls, calls, since: performance.now() });
-    const p = (this.pool.run(task, { signal: ac.signal }) as Promise<PoolResult>)
+    const p = (this.pool.run(task, { signal: ac.signal, filename }) as Promise<PoolResult>)
       .then((result) => this.onTaskEnd(lane, result), (err: unknown) => this.onTaskLost(lane, err))
       .finally(() => this.poke());
     this.running.set(lane, p);

@@ -60,21 +60,25 @@ function loadPiscina(): typeof Piscina {
 /** The piscina pool of one consumer, with a fixed number of threads; it serves that consumer's calls one at a time. */
 export class ConsumerPool {
   private readonly pool: Piscina;
-  /** A pool thread that could not start (its module missing or broken): every later call fails with it. */
+  /** A pool thread that could not start (piscina's own thread script failed): every later call fails with it. */
   private startFailure: LogError | null = null;
 
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
     const Pool = loadPiscina();
+    poolWorkerFile(); // ERR_WORKER_FAILED now when the temporary directory takes no file
+    // No module for piscina to load when a thread starts: each task names the worker module's file
+    // (workerFile), so a thread started in place of a lost one does not need a file a cleaner of the
+    // temporary directory removed since the pool started.
     this.pool = new Pool({
-      filename: poolWorkerFile(),
+      filename: null,
       minThreads: workers,
       maxThreads: workers,
       idleTimeout: 60_000,
       concurrentTasksPerWorker: 1,
     });
-    // piscina emits 'error' when a thread fails outside a task, as when its module cannot be loaded;
-    // unheard, that event would end the process.
+    // piscina emits 'error' when a thread fails outside a task, as when it cannot start; unheard,
+    // that event would end the process. (The worker module's file failing to load fails a task.)
     // A thread that cannot start will not start on a retry: the pool is stopped, which ends the tasks
     // waiting for a thread, and the call fails with this error.
     this.pool.on('error', (e: unknown) => {
@@ -109,7 +113,7 @@ export class ConsumerPool {
     }
     const call = {
       host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters,
-      startFailure: () => this.startFailure,
+      workerFile: () => this.workerFile(),
     };
     let round: Awaited<ReturnType<PoolRound['run']>>;
     try {
@@ -130,6 +134,19 @@ export class ConsumerPool {
     summary.stoppedBy = stop?.kind === 'abort' ? 'abort' : stop?.kind === 'break' ? 'break'
       : max !== null && summary.committed + summary.skipped >= max ? 'limit' : 'end';
     return summary;
+  }
+
+  /**
+   * The worker module's file for the next task (written anew when it was removed), or why no task can
+   * run: the pool's threads cannot start (the pool is stopped), or the file cannot be written.
+   */
+  private workerFile(): string | Error {
+    if (this.startFailure !== null) return this.startFailure;
+    try {
+      return poolWorkerFile();
+    } catch (e) {
+      return e as Error;
+    }
   }
 
   /** Stops the pool's threads. */
