@@ -8,9 +8,10 @@
  * offset. Each consumer delivers through a callback of its own generation: a record of any consumer
  * but the current one is dropped. nats.js can make a stopped ordered consumer again (a reset that
  * was under way when it was stopped), under a new name: such a consumer is deleted at the next
- * pause and at close(). A check of the consumer under way (nats.js's resetPending(), after missed
+ * pause and at close(), as is each name nats.js tried before (a reset whose creation failed may
+ * have made one). A check of the consumer under way (nats.js's resetPending(), after missed
  * heartbeats) would start a reset when its "consumer not found" comes after the pull's delete (and
- * after close() looked): the pull stops a consumer's messages with their reset() made a no-op.
+ * after close() looked): a stopped consumer's reset() is a no-op.
  *
  * It rides out a transient outage (ride.ts). The server sends a heartbeat while the pull waits idle;
  * a watchdog sees when neither a record nor a heartbeat came for STALL_HEARTBEATS heartbeats (the
@@ -65,8 +66,10 @@ function halt(m: ConsumerMessages): void {
 }
 /** An ordered consumer's current name (nats.js renames the object when it makes the consumer again). */
 const nameOf = (c: Consumer): string => String((c as { name?: unknown }).name);
-/** The name `delete()` deletes: that of the consumer info nats.js last received. */
+/** The name of the consumer info nats.js last received (the consumer it last made). */
 const infoNameOf = (c: Consumer): string => String((c as { _info?: { name?: unknown } })._info?.name);
+/** The serial n of `name`, `<prefix>_<n>` as nats.js names an ordered consumer, counting up at each reset (1 for another form). */
+const serialOf = (prefix: string, name: string): number => (name.startsWith(prefix) ? Number(/^_(\d{1,9})$/.exec(name.slice(prefix.length))?.[1] ?? 1) : 1);
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -99,8 +102,8 @@ export class Pull {
   private generation = 0;
   /** A start() that came while a pause was being made, before run() waited for it. */
   private resumeAsked = false;
-  /** Consumers stopped and deleted, with the name deleted (see the module comment). */
-  private readonly dropped: Array<{ readonly consumer: Consumer; name: string }> = [];
+  /** Consumers stopped, with their names' prefix and the serial up to which they were deleted (see the module comment). */
+  private readonly dropped: Array<{ readonly consumer: Consumer; readonly prefix: string; deleted: number }> = [];
   /** The last stall was one of records owed while heartbeats came (the server is there). */
   private stalledOwing = false;
   private watchdog: NodeJS.Timeout | null = null;
@@ -164,10 +167,7 @@ export class Pull {
     this.drop();
   }
 
-  /**
-   * After stop(): waits (at most QUIESCE_MS) for a get in flight and the deletes sent, so they reach
-   * the server before the connection closes.
-   */
+  /** After stop(): waits (at most QUIESCE_MS) for a get in flight and the deletes sent to reach the server before the connection closes. */
   async quiesce(): Promise<void> {
     this.deleteRemade();
     let t: NodeJS.Timeout | undefined;
@@ -182,9 +182,12 @@ export class Pull {
     if (this.messages !== null) halt(this.messages);
     this.messages = null;
     this.deleteRemade();
-    if (this.consumer !== null) {
-      this.track(this.consumer.delete());
-      this.dropped.push({ consumer: this.consumer, name: infoNameOf(this.consumer) });
+    if (this.consumer !== null) { // the names tried before the last made too: a reset's failed creation may have made one
+      const d = { consumer: this.consumer, prefix: infoNameOf(this.consumer).replace(/_\d+$/, ''), deleted: 0 };
+      this.deleteUpTo(d, serialOf(d.prefix, infoNameOf(d.consumer)) - 1);
+      this.track(this.consumer.delete()); // that of its last info
+      d.deleted++;
+      this.dropped.push(d);
       if (this.dropped.length > DROPPED_WATCHED) this.dropped.shift();
     }
     this.consumer = null;
@@ -192,12 +195,12 @@ export class Pull {
 
   /** Deletes the consumers nats.js made again after this pull stopped them. */
   private deleteRemade(): void {
-    for (const d of this.dropped) {
-      const now = nameOf(d.consumer);
-      if (now === d.name) continue;
-      d.name = now;
-      this.track(this.session.jsm.consumers.delete(this.session.options.stream, now));
-    }
+    for (const d of this.dropped) this.deleteUpTo(d, serialOf(d.prefix, nameOf(d.consumer)));
+  }
+
+  /** Deletes the names of `d`'s prefix past those deleted, up to serial `last`. */
+  private deleteUpTo(d: { readonly prefix: string; deleted: number }, last: number): void {
+    for (; d.deleted < last; d.deleted++) this.track(this.session.jsm.consumers.delete(this.session.options.stream, `${d.prefix}_${d.deleted + 1}`));
   }
 
   private track(p: Promise<unknown>): void {
