@@ -5,26 +5,13 @@
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
-import { rejectsWith, suite, tempDir } from './kit.js';
+import { rejectsWith, suite, tempDir, listing } from './kit.js';
 
 const test = suite('cursor-open-refused-lock-file');
-
-/** Every file under `dir` with its size, mtime and a digest of its bytes. */
-function listing(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir).sort()) {
-    const p = join(dir, n);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...listing(p).map((l) => `${n}/${l}`));
-    else out.push(`${n} ${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
-  }
-  return out;
-}
 
 const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
 

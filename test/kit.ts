@@ -198,3 +198,18 @@ export function installedClosure(root: string, names: readonly string[]): string
   for (const name of names) visit(name);
   return [...seen];
 }
+
+/**
+ * Every file under `dir` (folders walked), with its size, mtime and a digest of its bytes: two
+ * listings are equal when a call left the directory untouched.
+ */
+export function listing(dir: string): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir).sort()) {
+    const p = join(dir, n);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...listing(p).map((l) => `${n}/${l}`));
+    else out.push(`${n} ${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+  }
+  return out;
+}

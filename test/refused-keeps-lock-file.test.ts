@@ -6,26 +6,14 @@
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, repairLog } from '../dist/index.js';
-import { logOf, rejectsWith, suite, tempDir } from './kit.js';
+import { logOf, rejectsWith, suite, tempDir, listing } from './kit.js';
 import { logWithCursor } from './repair-kit.js';
 
 const test = suite('refused-keeps-lock-file');
-
-/** Every file under `dir` with its size, mtime and bytes. */
-function listing(dir: string): string[] {
-  const out: string[] = [];
-  for (const n of readdirSync(dir).sort()) {
-    const p = join(dir, n);
-    const st = statSync(p);
-    if (st.isDirectory()) out.push(...listing(p).map((l) => `${n}/${l}`));
-    else out.push(`${n} ${st.size} ${st.mtimeMs} ${readFileSync(p).toString('base64')}`);
-  }
-  return out;
-}
 
 const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim());
 /** A lock file as a dead owner leaves it: its information, nobody holding it. */
