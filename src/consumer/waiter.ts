@@ -57,11 +57,14 @@ export class Waiter {
     this.armedSignal = signal;
   }
 
-  /** Resolves on a change in the directory, the poll interval, wakeAll(), or abort. */
+  /**
+   * Resolves on a change in the directory, the poll interval, wakeAll(), or abort. The first call
+   * starts the watch and resolves at once: a record written after the caller's last look and before
+   * the watch began sends no event, so the caller looks again, now under the watch.
+   */
   async onFiles(signal: AbortSignal | undefined): Promise<void> {
     if (this.closed || signal?.aborted === true) return; // a closed waiter watches nothing more
-    this.ensureWatch();
-    if (this.changed) {
+    if (this.ensureWatch() || this.changed) {
       this.changed = false;
       return;
     }
@@ -91,8 +94,9 @@ export class Waiter {
     this.watcher = null;
   }
 
-  private ensureWatch(): void {
-    if (this.watcher !== null || this.watchFailed) return;
+  /** Starts the watch unless it runs (or failed): true when it starts now. */
+  private ensureWatch(): boolean {
+    if (this.watcher !== null || this.watchFailed) return false;
     try {
       this.watcher = watch(this.dir, { persistent: false }, () => {
         this.changed = true;
@@ -103,8 +107,10 @@ export class Waiter {
         this.watcher = null;
         this.watchFailed = true; // the poll alone still bounds the delay
       });
+      return true;
     } catch {
       this.watchFailed = true;
+      return false;
     }
   }
 
