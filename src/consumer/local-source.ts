@@ -58,7 +58,10 @@ export class LocalSource implements LogSource {
     const c = this.sharedControl();
     if (c !== null) {
       const seen = endSeq(c, this.visibility); // before the limit: an end published in between is not missed
-      if (this.readLimit(reader).limitOffset > afterOffset) return;
+      // A writer that stopped publishing since (closed, failed) bumps this block no more: the caller
+      // looks again, and waits on the files. It stores its state before its last bump, so a wait on a
+      // counter read before that bump returns at once, and one read after it sees the state here.
+      if (!writerPublishing(c) || publishedEnd(c, this.visibility) > afterOffset) return;
       await this.waiter.onShared(c.i32, endSlots(this.visibility).seqSlot, seen, signal);
     } else {
       await this.waiter.onFiles(signal);
