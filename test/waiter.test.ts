@@ -1,6 +1,7 @@
 /**
  * The consumer's waits after close(): a wait on the files returns at once and starts no directory
- * watch (a closed consumer holds no descriptor), as a wait on shared memory does.
+ * watch (a closed consumer holds no descriptor), as a wait on shared memory does. close() ends every
+ * wait on the files pending, not only the last one started (a pool call leaves one pending).
  */
 import * as assert from 'uvu/assert';
 import { Waiter } from '../src/consumer/waiter.js';
@@ -26,6 +27,15 @@ test('onFiles with an aborted signal returns at once', async () => {
   const w = new Waiter(tempDir(), 60_000);
   assert.is(await guarded(w.onFiles(AbortSignal.abort())), 'resolved');
   w.close();
+});
+
+test('close ends every wait on the files pending, not only the last', async () => {
+  const w = new Waiter(tempDir(), 60_000);
+  await w.onFiles(undefined); // the first starts the watch and returns at once
+  const first = w.onFiles(undefined);
+  const second = w.onFiles(undefined);
+  w.close();
+  assert.equal(await Promise.all([guarded(first), guarded(second)]), ['resolved', 'resolved']);
 });
 
 test.run();

@@ -14,7 +14,11 @@ export const MAX_WAIT_MS = 1000;
 export class Waiter {
   private watcher: FSWatcher | null = null;
   private watchFailed = false;
-  private wake: (() => void) | null = null;
+  /**
+   * The file waits pending: a pool call's wait for the files' end (pool-supply.ts) is left pending when
+   * the call returns, and the next call or iteration starts another; wakeAll() ends every one.
+   */
+  private readonly wakes = new Set<() => void>();
   private changed = false;
   private closed = false;
   /** The shared slot a wait is pending on (wakeAll notifies it), else null. */
@@ -80,9 +84,9 @@ export class Waiter {
 
   /** Ends any wait in progress (close). */
   wakeAll(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    const pending = [...this.wakes];
+    this.wakes.clear();
+    for (const w of pending) w();
     if (this.sharedI32 !== null) Atomics.notify(this.sharedI32, this.sharedSlot);
   }
 
@@ -119,10 +123,10 @@ export class Waiter {
       if (signal?.aborted) return resolve();
       const done = (): void => {
         signal?.removeEventListener('abort', done);
-        if (this.wake === done) this.wake = null;
+        this.wakes.delete(done);
         resolve();
       };
-      this.wake = done;
+      this.wakes.add(done);
       signal?.addEventListener('abort', done, { once: true });
       p.then(done, done);
     });
