@@ -97,8 +97,8 @@ export class JsSource implements LogSource {
   readonly supportsPools = true;
   readonly logId: string;
   private stopped = false;
-  /** Wakes a wait or fill: a record arrived, the pull failed, or close. */
-  private wake: (() => void) | null = null;
+  /** The waits and fills to wake: a record arrived, the pull failed, or close. Each one leaves it when it ends. */
+  private readonly waiters = new Set<() => void>();
   /** The offset after the last record delivered, or the end the stream reported. */
   private knownEnd: number;
   private readonly pull: Pull;
@@ -220,19 +220,17 @@ export class JsSource implements LogSource {
       const done = (): void => {
         clearTimeout(t);
         signal?.removeEventListener('abort', done);
-        if (this.wake === done) this.wake = null;
+        this.waiters.delete(done);
         resolve();
       };
       const t = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
-      const before = this.wake;
-      this.wake = () => { before?.(); done(); };
+      this.waiters.add(done);
     });
   }
 
   private notify(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    if (this.waiters.size === 0) return; // each record delivered notifies
+    for (const done of [...this.waiters]) done();
   }
 }
