@@ -56,7 +56,7 @@ export function dedupKeyOf(msgId: string): string {
 export function optionsOnce(opts: AppendOptions): AppendOptions {
   if (typeof opts !== 'object' || opts === null) return opts;
   const once: Record<string, unknown> = {};
-  for (const name in opts) once[name] = null;
+  for (const name in opts) setOwn(once, name, null);
   const { key, dedupKey } = opts;
   const headers = headersOnce(opts.headers);
   if (key !== undefined) once.key = key;
@@ -77,8 +77,18 @@ function headersOnce(headers: unknown): AppendOptions['headers'] {
   const proto = Object.getPrototypeOf(headers) as object | null;
   if (proto !== Object.prototype && proto !== null && !isObjectPrototype(proto)) return headers as AppendOptions['headers'];
   const copy = Object.create(proto) as Record<string, unknown>;
-  for (const name in headers) if (Object.hasOwn(headers, name)) copy[name] = (headers as Record<string, unknown>)[name];
+  for (const name in headers) if (Object.hasOwn(headers, name)) setOwn(copy, name, (headers as Record<string, unknown>)[name]);
   return copy as AppendOptions['headers'];
+}
+
+/**
+ * Sets `name` as an own property: an assignment to `__proto__` sets the object's prototype instead
+ * (or nothing, for a string), and a header of that name would be lost without a word, an option of
+ * that name pass unrefused (record-decode.ts defines it likewise).
+ */
+function setOwn(o: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
+  else o[name] = value;
 }
 
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */
@@ -243,7 +253,7 @@ export function toMessage(m: JsMsg): Message {
       if (name === KEY_HEADER) key = new Uint8Array(Buffer.from(values[0] ?? '', 'base64'));
       else if (!RESERVED.test(name)) {
         const v = values[0] ?? '';
-        (headers ??= {})[name] = encoded?.has(name) === true ? Buffer.from(v, 'base64').toString('utf8') : v;
+        setOwn(headers ??= {}, name, encoded?.has(name) === true ? Buffer.from(v, 'base64').toString('utf8') : v);
       }
     }
   }
