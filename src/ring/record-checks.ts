@@ -44,9 +44,12 @@ export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefi
   if (typeof data !== 'string' && !isBytes(data)) {
     throw new LogError(ErrorCode.INVALID_RECORD, `invalid record: batch record ${i}'s data must be a string or a Uint8Array, got ${describe(data)}`, { option: 'records' });
   }
-  // The options the encoder checks: key and headers, and any other name, which it refuses by name.
+  // The options the encoder checks: key and headers, and any other name, which it refuses by name
+  // (defined, not assigned: `__proto__` assigned would set a prototype, and pass unseen).
   let fields: Record<string, unknown> | undefined;
-  for (const name in o) if (name !== 'data' && name !== 'key' && name !== 'headers') (fields ??= {})[name] = undefined;
+  for (const name in o) {
+    if (name !== 'data' && name !== 'key' && name !== 'headers') Object.defineProperty(fields ??= {}, name, { value: undefined, enumerable: true, writable: true, configurable: true });
+  }
   if (key !== undefined) (fields ??= {}).key = key;
   if (headers !== undefined) (fields ??= {}).headers = headers;
   opts.push(fields as AppendOptions | undefined);
