@@ -179,13 +179,21 @@ export function producerHeaderBytes(streamBytes: number, tokenLength: number): n
     + headerLineBytes('Nats-Expected-Stream', streamBytes) + headerLineBytes('Nats-Expected-Last-Sequence', MAX_SEQUENCE_DIGITS);
 }
 
+/** The largest header block nats-server stores (JetStream refuses a longer one, whatever max_payload says). */
+export const MAX_HEADER_BLOCK_BYTES = 65_535;
+
 /**
  * The server refuses a message past its max_payload, headers included (the producer's and the
- * record's): such a record is refused by append with ERR_RECORD_TOO_LARGE, before it is queued,
- * instead of by the server after (which would stop the producer).
+ * record's), and one whose header block passes MAX_HEADER_BLOCK_BYTES: such a record is refused by
+ * append with ERR_RECORD_TOO_LARGE, before it is queued, instead of by the server after (which would
+ * stop the producer).
  */
 export function checkWireSize(dataBytes: number, opts: AppendOptions | undefined, ownHeaderBytes: number, maxPayload: number): void {
-  const wire = dataBytes + ownHeaderBytes + (opts === undefined ? 0 : attributeHeaderBytes(opts));
+  const headerBytes = ownHeaderBytes + (opts === undefined ? 0 : attributeHeaderBytes(opts));
+  if (headerBytes > MAX_HEADER_BLOCK_BYTES) {
+    throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record's key and headers make a NATS header block of up to ${headerBytes} bytes with the producer's own, past the ${MAX_HEADER_BLOCK_BYTES} bytes nats-server stores (the key travels in base64)`);
+  }
+  const wire = dataBytes + headerBytes;
   if (wire > maxPayload) {
     throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${dataBytes} data bytes is a NATS message of up to ${wire} bytes with its headers, past the server's max_payload (${maxPayload})`);
   }
