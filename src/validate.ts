@@ -65,10 +65,11 @@ export function optionalSignal(v: unknown): AbortSignal | undefined {
 
 /**
  * `options` of `producer.writable()`, on every engine: an object whose `bytes` (default 0) is a whole
- * number from 0 to `maxRecordBytes` and whose `signal` is an AbortSignal or absent (ERR_INVALID_OPTION).
+ * number from 0 to `maxRecordBytes`, whose `signal` is an AbortSignal or absent and that holds no other
+ * key (ERR_INVALID_OPTION).
  */
 export function writableOptions(options: unknown, maxRecordBytes: number): { bytes: number; signal: AbortSignal | undefined } {
-  const o = requireObject('options', options) as { bytes?: unknown; signal?: unknown };
+  const o = knownOptions(options, ['bytes', 'signal']) as { bytes?: unknown; signal?: unknown };
   return { bytes: o.bytes === undefined ? 0 : requireInt('bytes', o.bytes, 0, maxRecordBytes), signal: optionalSignal(o.signal) };
 }
 

@@ -10,7 +10,7 @@ import type { AppendOptions } from '../format/record.js';
 import { APPEND, FailureCode, I32, I64, State, controlViews, failLog, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
 import { osThreadAlive } from '../ring/os-thread.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
-import { optionalSignal, requireObject } from '../validate.js';
+import { signalOnly } from '../validate.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
 import { checkToken, type ProducerToken } from './producer-token.js';
 import { SharedAppends } from './shared-appends.js';
@@ -104,7 +104,7 @@ export class AttachedProducer {
    */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closing !== null) throw LogError.closed('attached producer');
-    const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
+    const signal = signalOnly(options);
     if (signal?.aborted === true) throw flushAborted(signal);
     // After the owner's close this handle's records are durable, but the handle is closed with it.
     const state = Atomics.load(this.c.i32, I32.STATE);

@@ -12,7 +12,7 @@ import { RemoteProducer } from '../funnel/remote-producer.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord } from '../ring/ring-appender.js';
 import type { RecoveryReport } from '../types.js';
-import { optionalSignal, requireObject, writableOptions } from '../validate.js';
+import { signalOnly, writableOptions } from '../validate.js';
 import type { RollResult, SegmentEntry } from '../writer/control-port.js';
 import { readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { AttachedProducer } from './attached-producer.js';
@@ -299,7 +299,7 @@ export class Producer {
    */
   async flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.p.shutdown.released || this.p.shutdown.destroying !== null) throw LogError.closed('producer');
-    const signal = optionalSignal((requireObject('options', options) as { signal?: unknown }).signal);
+    const signal = signalOnly(options);
     if (signal?.aborted === true) throw flushAborted(signal);
     await waitDurable(this.p.durableWaiter, this.nextOffset, signal);
   }
