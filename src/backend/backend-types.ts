@@ -92,11 +92,14 @@ export interface BackendProducer {
    */
   append(data: Uint8Array | string, opts?: AppendOptions): number;
   /**
-   * Resolves when every record appended before the call is acknowledged by the engine.
+   * Resolves when every record appended before the call is acknowledged by the engine. When
+   * `options.signal` aborts first (or was aborted already), the call rejects with ERR_ABORTED, the
+   * signal's reason as its `cause`; only the wait ends, as for a local producer.
    * @throws {@link LogError} the error the producer failed with; `ERR_LOG_CLOSED` after `close()`
-   *   or `destroy()`.
+   *   or `destroy()`; `ERR_ABORTED` when `signal` aborts first; `ERR_INVALID_OPTION` for options
+   *   other than `{ signal }`.
    */
-  flush(): Promise<void>;
+  flush(options?: { signal?: AbortSignal }): Promise<void>;
   /**
    * Resolves once the queue has room for a record of `bytes` bytes; `append` throws ERR_LOG_FULL
    * at once while it has none (it cannot wait for the network on the caller's thread).

@@ -16,13 +16,14 @@ import type { BackendProducer, BackendProducerStats } from '../backend/backend-t
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
-import { describe, writableOptions } from '../validate.js';
+import { describe, signalOnly, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
 import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, waitForRoom, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
+import { flushAborted, waitFlush } from './flush-wait.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError } from './resync.js';
@@ -177,12 +178,15 @@ export class JetStreamProducer implements BackendProducer {
     });
   }
 
-  flush(): Promise<void> {
+  flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try { signal = signalOnly(options); } catch (e) { return Promise.reject(e as Error); }
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.ended) return Promise.reject(LogError.closed('producer'));
+    if (signal?.aborted === true) return Promise.reject(flushAborted(signal));
     const target = this.next;
     if (this.acked >= target) return Promise.resolve();
-    return new Promise((resolve, reject) => this.flushWaiters.push({ target, resolve, reject }));
+    return waitFlush(signal, (w) => this.flushWaiters.push({ target, ...w }));
   }
 
   close(): Promise<void> {
