@@ -72,6 +72,19 @@ test('a torn rewrite of durable.offset fails its checksum: unknown to readers, a
   assert.is(statSync(join(logDir, 'durable.offset')).size, 12);
 });
 
+test('a durable.offset whose checksum does not match reads as unknown, whatever value its first 8 bytes hold', async () => {
+  const logDir = await logOf(10);
+  // Offset 4 (below the end, so taking it would show: durableOffset 4), its CRC off by one bit.
+  const b = Buffer.alloc(12);
+  b.writeUInt32LE(4, 0);
+  b.writeUInt32LE((crc32(b.subarray(0, 8)) ^ 1) >>> 0, 8);
+  writeFileSync(join(logDir, 'durable.offset'), b);
+  assert.equal(hintFile(logDir), { bytes: 12, offset: null }, 'the file fails its checksum');
+  const info = await inspectLog(logDir);
+  assert.is(info.nextOffset, 10);
+  assert.is(info.durableOffset, 10, 'unknown, with no producer alive: every whole frame counts, not the 4 the bytes say');
+});
+
 test('a durable.offset longer than 12 bytes: the producer writes its value over the first 12 and cuts the rest', async () => {
   const logDir = await logOf(20);
   const file = join(logDir, 'durable.offset');
