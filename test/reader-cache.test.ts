@@ -310,6 +310,22 @@ test('the racy-timestamp rule: margins, whole-second times, a clock that steps b
   }
 });
 
+test('a verified frame matches only the header it was checked with: another length, record count, base offset or stored CRC is another frame, checked again', () => {
+  clearReaderCaches();
+  const h = frame(40);
+  recordFrame('/x/m.seg', stampAt(Date.now() - 10_000), wallNowMs(), 32, h, body, 0);
+  const slot = segmentEntry('/x/m.seg')!.frames.get(32)!;
+  assert.ok(frameMatches(slot, { ...h }), 'the same header');
+  // A frame rewritten in place with the same shape and other bytes differs in its stored CRC only.
+  for (const [what, other] of [
+    ['frameBytes', { ...h, frameBytes: h.frameBytes + 8 }],
+    ['recordCount', { ...h, recordCount: 2 }],
+    ['baseOffset', { ...h, baseOffset: 41 }],
+    ['crc', { ...h, crc: h.crc + 1 }],
+  ] as const) assert.not.ok(frameMatches(slot, other), `another ${what}: not the verified frame`);
+  clearReaderCaches();
+});
+
 test('the cache is bounded: whole segments are evicted, least recently used first', () => {
   clearReaderCaches();
   const stamp = stampAt(Date.now() - 10_000);
