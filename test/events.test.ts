@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, channels } from '../dist/index.js';
-import { suite, tempDir, waitFor } from './kit.js';
+import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
 import { withFaults } from './faults.js';
 
 const test = suite('events');
@@ -73,7 +73,7 @@ test('a writer failure is published once and resolves producer.failed', async ()
     const keepAlive = setInterval(() => undefined, 1000);
     const err = await p.failed.finally(() => clearInterval(keepAlive));
     assert.is(err.code, 'ERR_IO');
-    await p.flush().then(() => assert.unreachable('flush after the failure'), () => undefined);
+    assert.is(await rejectsWith(p.flush(), 'ERR_IO'), err, 'a flush after the failure rejects with the writer\'s error');
     await p.close().catch(() => undefined);
   });
   assert.is(failures.length, 1);
