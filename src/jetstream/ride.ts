@@ -26,7 +26,7 @@ export function transientError(e: unknown): boolean {
 }
 
 export class Ride {
-  /** When the first failure since the last success happened (ms), else null. */
+  /** When the first failure since the last success happened (performance.now(), ms), else null. */
   private since: number | null = null;
   private readonly stopping = new AbortController();
 
@@ -75,8 +75,9 @@ export class Ride {
   async failed(e: unknown, what: string): Promise<void> {
     this.checkStopped();
     if (!transientError(e)) throw asLogError(e, what);
-    this.since ??= Date.now();
-    const left = this.since + 2 * this.timeoutMs - Date.now();
+    // Elapsed time, on the monotonic clock: a wall clock stepped (NTP, a resumed VM) neither ends the bound early nor stretches it.
+    this.since ??= performance.now();
+    const left = this.since + 2 * this.timeoutMs - performance.now();
     if (left <= 0) {
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
