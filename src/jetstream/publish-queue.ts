@@ -64,16 +64,17 @@ export class PublishQueue {
 /**
  * Waits while `full()` (the producer's writable()): each wait ends when a waker pushed on `waiters`
  * is called (an acknowledgement, the producer's failure), when `signal` aborts (ERR_ABORTED) or at
- * the deadline, `timeoutMs` from now (ERR_LOG_FULL); the producer's failure ends it with that error.
+ * the deadline, `timeoutMs` from now on the monotonic clock (ERR_LOG_FULL: a wall clock stepped
+ * neither ends it early nor stretches it); the producer's failure ends it with that error.
  * A wait that ends leaves no timer, no listener on `signal` and no waker behind.
  */
 export async function waitForRoom(full: () => boolean, failure: () => LogError | null, waiters: Array<() => void>, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   while (full()) {
     const failed = failure();
     if (failed !== null) throw failed;
     if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
-    const left = deadline - Date.now();
+    const left = deadline - performance.now();
     if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${timeoutMs} ms)`);
     await new Promise<void>((resolve) => {
       // Whichever ends the wait, the timer, the listener and the waker go (a wait that timed out
