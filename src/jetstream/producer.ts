@@ -58,7 +58,7 @@ export class JetStreamProducer implements BackendProducer {
   private resyncing: Promise<void> | null = null;
   /** The pump waits for a renewal of the lease before it publishes (awaitLease). */
   private leaseWait = false;
-  /** When the first publish failed since the last acknowledgement (ms), else null: resyncs end 2 x timeoutMs after it. */
+  /** When the first publish failed since the last acknowledgement (performance.now(), ms), else null: resyncs end 2 x timeoutMs after it. */
   private doubtSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
@@ -248,7 +248,7 @@ export class JetStreamProducer implements BackendProducer {
     if (lease.live) return true;
     if (lease.lost !== null) {
       this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${lease.lost.message}): another producer may append now`, {}, { cause: lease.lost }));
-    } else if (Date.now() > (this.doubtSince ??= Date.now()) + 2 * timeoutMs) {
+    } else if (performance.now() > (this.doubtSince ??= performance.now()) + 2 * timeoutMs) {
       this.fail(new LogError(ErrorCode.IO, `the producer's lease on stream ${stream} was not renewed within 2 x timeoutMs (${2 * timeoutMs} ms): records from offset ${this.acked} on may or may not be stored`));
     } else {
       this.leaseWait = true;
@@ -320,7 +320,7 @@ export class JetStreamProducer implements BackendProducer {
     this.generation++;
     this.queue.sent = 0;
     this.counters.resynced();
-    this.doubtSince ??= Date.now();
+    this.doubtSince ??= performance.now(); // elapsed time: a wall clock stepped neither ends the window early nor stretches it
     const { acked, next } = this;
     this.resyncing = resync(this.session, {
       acked, next, token: this.lease.token, failedOffset: r.offset, cause: e,

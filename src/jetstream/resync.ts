@@ -31,7 +31,7 @@ export interface ResyncRequest {
   readonly token: string;
   readonly failedOffset: number;
   readonly cause: unknown;
-  /** No request starts after this (ms). */
+  /** No request starts after this (ms, on performance.now(): a wall clock stepped does not move it). */
   readonly deadline: number;
   /** True once the producer failed or was destroyed: the resync ends at once. */
   done(): boolean;
@@ -51,7 +51,7 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
   const locked = (why: string): LogError => new LogError(ErrorCode.LOG_LOCKED, `${what}, and ${why}`, { offset: q.failedOffset }, { cause: q.cause });
   for (;;) {
     if (q.done()) throw LogError.closed('producer');
-    if (Date.now() > q.deadline) {
+    if (performance.now() > q.deadline) {
       throw new LogError(ErrorCode.IO, `${what}, and no publish was acknowledged by the deadline (2 x timeoutMs after the first failure): records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: q.cause });
     }
     let endOffset: number;
@@ -67,7 +67,7 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
       if (/stream not found|connection closed/i.test((e as Error)?.message ?? '')) {
         throw new LogError(ErrorCode.IO, `${what}, and reading the stream failed: ${(e as Error).message}; records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: e });
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(RETRY_MS, q.deadline - Date.now()))));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(RETRY_MS, q.deadline - performance.now()))));
       continue;
     }
     if (endOffset > q.next) throw locked(`the stream holds records up to offset ${endOffset - 1}, past this producer's last (${q.next - 1}): another producer appended`);
