@@ -91,7 +91,7 @@ export class Pull {
   private expected: number;
   /** The stream reported records below this offset: until they arrive, they are owed. */
   owedEnd = 0;
-  private lastRecordMs = 0;
+  private lastRecordMs = 0; // performance.now(), as lastLifeMs: elapsed time, which a wall clock step does not move
   private lastLifeMs = 0;
   /** Records delivered: the watchdog notes their arrival at its tick (no clock read per record). */
   private arrivals = 0;
@@ -141,7 +141,7 @@ export class Pull {
     if (this.resume !== null) {
       const r = this.resume;
       this.resume = null;
-      this.lastLifeMs = this.lastRecordMs = Date.now(); // the watchdog starts over: the pull was paused
+      this.lastLifeMs = this.lastRecordMs = performance.now(); // the watchdog starts over: the pull was paused
       r();
     } else if (this.ending === 'paused') {
       this.resumeAsked = true; // run() has not begun to wait yet: it goes on at once
@@ -256,7 +256,7 @@ export class Pull {
     this.ending = null;
     this.resumeAsked = false;
     const generation = ++this.generation;
-    this.lastLifeMs = this.lastRecordMs = Date.now();
+    this.lastLifeMs = this.lastRecordMs = performance.now();
     const callback = (m: JsMsg): void => this.deliver(m, generation);
     const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback }));
     this.messages = messages;
@@ -323,7 +323,7 @@ export class Pull {
 
   /** Something came: a record (progress), or a heartbeat (progress when no record is owed). */
   private sawLife(record: boolean): void {
-    const now = Date.now();
+    const now = performance.now();
     this.lastLifeMs = now;
     if (record || this.expected >= this.owedEnd) {
       this.lastRecordMs = now;
@@ -339,7 +339,7 @@ export class Pull {
     }
     if (this.resume !== null || this.messages === null || this.ending !== null) return;
     const limit = STALL_HEARTBEATS * this.heartbeatMs;
-    const now = Date.now();
+    const now = performance.now();
     const owed = this.expected < this.owedEnd && now - this.lastRecordMs > limit;
     const silent = now - this.lastLifeMs > limit;
     if (silent || owed) {
