@@ -105,12 +105,12 @@ export class ProducerShutdown implements ClosesAtExit {
     this.p.funnel()?.stop();
     this.requestClose(false);
     const c = this.p.c;
-    const deadline = Date.now() + EXIT_DRAIN_MS;
+    const deadline = performance.now() + EXIT_DRAIN_MS; // elapsed time: a wall clock stepped neither cuts nor stretches the bound
     let state: number;
     for (;;) {
       const seq = Atomics.load(c.i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
       state = Atomics.load(c.i32, I32.STATE);
-      if (state === State.CLOSED || state === State.FAILED || Date.now() > deadline) break;
+      if (state === State.CLOSED || state === State.FAILED || performance.now() > deadline) break;
       Atomics.wait(c.i32, I32.DURABLE_SEQ, seq, 50);
     }
     unregisterProducer(this.p.realDir, this.p.local);
