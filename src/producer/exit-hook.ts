@@ -7,12 +7,13 @@
  */
 import type { ErrorCode } from '../errors.js';
 
-/** At process exit, how long we wait for an unclosed producer's writer to drain and fsync. */
+/** At process exit, how long we wait for the writers of the unclosed producers (all of them at once) to drain and fsync. */
 export const EXIT_DRAIN_MS = 10_000;
 
-/** What the hook calls: a synchronous, bounded close. */
+/** What the hook calls: a request to close, then a synchronous wait for it, bounded by `deadline`. */
 export interface ClosesAtExit {
-  closeAtExit(): void;
+  requestCloseAtExit(): void;
+  closeAtExit(deadline: number): void;
 }
 
 const unclosed = new Set<ClosesAtExit>();
@@ -23,7 +24,12 @@ export function closeAtProcessExit(p: ClosesAtExit): void {
   if (!installed) {
     installed = true;
     process.on('exit', () => {
-      for (const q of unclosed) q.closeAtExit();
+      // Every writer is asked to close before the hook waits for any: they drain and sync side by
+      // side, and the hook waits EXIT_DRAIN_MS at most in all, not that much for each producer.
+      const open = [...unclosed];
+      for (const q of open) q.requestCloseAtExit();
+      const deadline = performance.now() + EXIT_DRAIN_MS; // elapsed time: a wall clock stepped neither cuts nor stretches the bound
+      for (const q of open) q.closeAtExit(deadline);
     });
   }
   unclosed.add(p);

@@ -9,7 +9,7 @@ import { LogError } from '../errors.js';
 import { I32, I64, State, failureError, loadOffset, wakeWriter, type ControlViews } from '../ring/layout.js';
 import type { HeldLock } from '../storage/lock.js';
 import type { FunnelServer } from '../funnel/server.js';
-import { EXIT_DRAIN_MS, closeAtProcessExit, forgetAtExit, reportAtExit, type ClosesAtExit } from './exit-hook.js';
+import { closeAtProcessExit, forgetAtExit, reportAtExit, type ClosesAtExit } from './exit-hook.js';
 import { unregisterProducer, type LocalProducer } from './registry.js';
 import type { SharedAppends } from './shared-appends.js';
 import type { DurableWaiter } from './durable-wait.js';
@@ -96,16 +96,24 @@ export class ProducerShutdown implements ClosesAtExit {
   }
 
   /**
-   * Synchronous close for the process 'exit' hook: wake the writer, wait (bounded) until it is done.
-   * A failed log (now or earlier) or the bound running out is reported (stderr, exit code 1).
+   * The process 'exit' hook's first step: stop the listener and ask the writer to close, without
+   * waiting (the hook asks every open producer before it waits for any).
    * @internal
    */
-  closeAtExit(): void {
+  requestCloseAtExit(): void {
     forgetAtExit(this);
     this.p.funnel()?.stop();
     this.requestClose(false);
+  }
+
+  /**
+   * The hook's second step, synchronous: wait until the writer is done or `deadline` (a performance.now()
+   * time: a wall clock stepped neither cuts nor stretches the bound) passes, then release the lock. A failed log (now or earlier) or the bound running out is
+   * reported (stderr, exit code 1).
+   * @internal
+   */
+  closeAtExit(deadline: number): void {
     const c = this.p.c;
-    const deadline = performance.now() + EXIT_DRAIN_MS; // elapsed time: a wall clock stepped neither cuts nor stretches the bound
     let state: number;
     for (;;) {
       const seq = Atomics.load(c.i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
