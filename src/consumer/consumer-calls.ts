@@ -2,7 +2,7 @@
  * A consumer's processing calls: in the caller's thread or in a pool of worker threads, with the
  * pools and the dead-letter log they share, and how `close()` and `destroy()` end them.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LogError } from '../errors.js';
@@ -126,10 +126,19 @@ function handlerModuleUrl(handler: unknown): string {
   // Pool threads import the module from a file: any other scheme (http:, data:) fails there.
   if (!url.startsWith('file:')) throw LogError.invalidOption('handler', `a handler module is a file (a path or a file: URL), got ${url}`);
   const path = localPathOf(url);
-  if (statSync(path, { throwIfNoEntry: false })?.isFile() !== true) {
+  if (statOf(path)?.isFile() !== true) {
     throw LogError.invalidOption('handler', `no handler module at ${path}${existsSync(path) ? ' (not a file)' : ''} (a handler is a function, or a module path or URL whose default export is the handler)`);
   }
   return url;
+}
+
+/** What stat says of the handler module `path`; a path the system refuses (NUL, too long, a loop) is ERR_INVALID_OPTION. */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    throw LogError.invalidOption('handler', `no handler module at ${describe(path)}: ${(e as Error).message.slice(0, 200)}`, { cause: e });
+  }
 }
 
 /** The local path a `file:` URL names; ERR_INVALID_OPTION for one naming another host or holding an encoded '/'. */
