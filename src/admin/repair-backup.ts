@@ -16,6 +16,7 @@ import { describe } from '../validate.js';
  */
 export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
   if (typeof backupDir !== 'string' || backupDir.length === 0) throw LogError.invalidOption('backupDir', `expected a path, got ${describe(backupDir)}`);
+  if (backupDir.includes('\0')) throw LogError.invalidOption('backupDir', 'contains a NUL character');
   try {
     if (!statSync(backupDir).isDirectory()) throw LogError.invalidOption('backupDir', `${backupDir} is a file, not a directory`);
   } catch (e) {
