@@ -6,6 +6,7 @@
  * verify report in src/verify/verify-types.ts.
  */
 import { LogError } from './errors.js';
+import { describe } from './validate.js';
 import type { LagThreshold } from './report-types.js';
 
 export type { CursorLag, DeadLetter, LagThreshold, RecoveryReport } from './report-types.js';
@@ -62,7 +63,7 @@ export const Whence = {
    */
   position: (offset: number): Whence => {
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-      throw LogError.invalidOption('whence', `position(offset) takes a whole number of at least 0, got ${String(offset)}`);
+      throw LogError.invalidOption('whence', `position(offset) takes a whole number of at least 0, got ${describe(offset)}`);
     }
     return { kind: 'position', offset };
   },
@@ -74,7 +75,7 @@ export const Whence = {
    */
   timestamp: (ms: number): Whence => {
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-      throw LogError.invalidOption('whence', `timestamp(ms) takes a finite number of ms since the epoch, got ${String(ms)}`);
+      throw LogError.invalidOption('whence', `timestamp(ms) takes a finite number of ms since the epoch, got ${describe(ms)}`);
     }
     return { kind: 'timestamp', ms };
   },
