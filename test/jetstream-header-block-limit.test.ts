@@ -8,24 +8,15 @@
  * without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
+import { ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { suite, tempDir, throwsWith } from './kit.js';
+import { suite, tempDir, throwsWith, messagesOf } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream header block limit');
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
-
-async function readAll(open: Parameters<typeof Consumer.open>[0]): Promise<Message[]> {
-  const c = await Consumer.open(open);
-  const out: Message[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { out.push(m); return 'commit'; });
-  } finally { await c.close(); }
-  return out;
-}
 
 const TOO_LARGE: Array<[string, { key?: Uint8Array; headers?: Record<string, string> }]> = [
   ['a header value of 65,535 bytes', { headers: { big: 'v'.repeat(65_535) } }],
@@ -57,7 +48,7 @@ test('a header block past 64 KiB: ERR_RECORD_TOO_LARGE at append, nothing queued
   } finally {
     await p.close().catch(() => undefined);
   }
-  const got = await readAll({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const got = await messagesOf({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   assert.equal(got.map((m) => Buffer.from(m.data).toString()), ['before', 'near', 'after']);
   assert.is(got[1]!.headers?.near?.length, 60_000);
 });

@@ -6,24 +6,15 @@
  * taken without a word where a local log refuses it. Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
+import { ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { suite, tempDir, throwsWith } from './kit.js';
+import { suite, tempDir, throwsWith, messagesOf } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream __proto__ header');
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
-
-async function readAll(open: Parameters<typeof Consumer.open>[0]): Promise<Message[]> {
-  const c = await Consumer.open(open);
-  const out: Message[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { out.push(m); return 'commit'; });
-  } finally { await c.close(); }
-  return out;
-}
 
 /** What each consumer sees of the headers: own names and values, and the prototype kept out of it. */
 function shape(h: Readonly<Record<string, string>> | null): unknown {
@@ -41,14 +32,14 @@ test('a header named __proto__ comes back as appended, as on a local log', async
   const lp = await Producer.open({ logDir });
   for (const headers of records) lp.append('x', { headers });
   await lp.close();
-  const local = await readAll({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const local = await messagesOf({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
 
   const backend = jetstream({ servers: server.url, stream: `proto-hdr-${process.pid}` });
   const p = await Producer.open({ backend });
   for (const headers of records) p.append('x', { headers });
   await within(p.flush(), 10_000, 'flush');
   await p.close();
-  const js = await readAll({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const js = await messagesOf({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
 
   const want = [
     { own: [['__proto__', 'p'], ['a', '1']], plain: true },

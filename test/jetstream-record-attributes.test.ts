@@ -7,9 +7,9 @@
  * their spaces stay distinct. Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
+import { ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { suite, tempDir } from './kit.js';
+import { suite, tempDir, messagesOf } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream record attributes');
@@ -19,15 +19,6 @@ const fresh = () => jetstream({ servers: server.url, stream: `rattr-${process.pi
 
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
-
-async function readAll(open: Parameters<typeof Consumer.open>[0]): Promise<Message[]> {
-  const c = await Consumer.open(open);
-  const out: Message[] = [];
-  try {
-    await c.nonblockingProcess(null, (m) => { out.push({ ...m, data: Buffer.from(m.data) }); return 'commit'; });
-  } finally { await c.close(); }
-  return out;
-}
 
 const HEADERS: Record<string, string> = {
   padded: '  two spaces  ', tab: '\tx\t', nbsp: '\u00a0y\u00a0', ls: 'z\u2028', crlf: 'a\r\nb', lf: '\n',
@@ -40,14 +31,14 @@ test('header values nats.js would trim or refuse come back as appended, as on a 
   lp.append('a', { key: 'k', headers: HEADERS });
   lp.append('b', { headers: { only: ' x' } });
   await lp.close();
-  const local = await readAll({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const local = await messagesOf({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const backend = fresh();
   const p = await Producer.open({ backend });
   p.append('a', { key: 'k', headers: HEADERS });
   p.append('b', { headers: { only: ' x' } });
   await within(p.flush(), 10_000, 'flush');
   await p.close();
-  const js = await readAll({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const js = await messagesOf({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   assert.equal(local.map((m) => m.headers), [HEADERS, { only: ' x' }], 'the local log keeps them');
   assert.equal(js.map((m) => m.headers), [HEADERS, { only: ' x' }], 'JetStream keeps them');
   assert.equal(js.map((m) => (m.key === null ? null : Buffer.from(m.key).toString())), ['k', null], 'the key is kept');
@@ -68,7 +59,7 @@ test('dedup keys nats.js would change dedup across a producer restart, each dist
   await within(p2.flush(), 10_000, 'second flush');
   await p2.close();
   assert.equal(again, first, 'after the restart each key returns its earlier offset');
-  const stored = await readAll({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  const stored = await messagesOf({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   assert.equal(stored.map((m) => m.data.toString()), KEYS.map((k) => `v:${k}`), 'no record was appended twice');
 });
 

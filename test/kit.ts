@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { suite as uvuSuite, type Test } from 'uvu';
-import type { Producer } from '../dist/index.js';
+import type { Consumer, Message, Producer } from '../dist/index.js';
 import { readableErrors } from './readable-errors.js';
 import { killAllChildren } from './child.js';
 
@@ -211,5 +211,19 @@ export function listing(dir: string): string[] {
     if (st.isDirectory()) out.push(...listing(p).map((l) => `${n}/${l}`));
     else out.push(`${n} ${st.size} ${st.mtimeMs} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
   }
+  return out;
+}
+
+/**
+ * Every message a consumer opened with `open` hands out in one nonblocking call, each with its data
+ * copied (it outlives the read buffer), then the consumer closed.
+ */
+export async function messagesOf(open: Parameters<typeof Consumer.open>[0]): Promise<Message[]> {
+  const { Consumer: C } = await import('../dist/index.js');
+  const c = await C.open(open);
+  const out: Message[] = [];
+  try {
+    await c.nonblockingProcess(null, (m) => { out.push({ ...m, data: Buffer.from(m.data) }); return 'commit'; });
+  } finally { await c.close(); }
   return out;
 }

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, LogError, repairLog, verifyLog } from '../dist/index.js';
 import { readTexts, suite, tempDir } from './kit.js';
-import { withFaults } from './faults.js';
+import { withFaults, type FaultRule } from './faults.js';
 import { logWithCursor, texts } from './repair-kit.js';
 
 const test = suite('repair-backup-reused');
@@ -27,6 +27,16 @@ async function failing(p: Promise<unknown>): Promise<unknown> {
   return p.then(() => null, (e: unknown) => e);
 }
 
+/** A first repair into `backupDir` stopped by the fault `rule` (a coded error), then a second one with the same backupDir, which must finish. */
+async function stopThenRepairAgain(logDir: string, backupDir: string, rule: FaultRule): Promise<void> {
+  const err = await withFaults({ rules: [rule] }, () => failing(repairLog(logDir, { backupDir })));
+  console.log('first repair:', err instanceof LogError ? err.code : err, '; backup holds', readdirSync(backupDir).sort().join(' '));
+  assert.ok(err instanceof LogError, 'the first repair stops with a coded error');
+  const again = await failing(repairLog(logDir, { backupDir }));
+  console.log('second repair, same backupDir:', again instanceof LogError ? `${again.code} ${again.message}` : again === null ? 'resolved' : again);
+  assert.is(again, null, 'a second repair with the same backup directory finishes');
+}
+
 async function opens(logDir: string): Promise<void> {
   const p = await Producer.open({ logDir });
   await p.close();
@@ -35,13 +45,7 @@ async function opens(logDir: string): Promise<void> {
 test('stopped after the backup was whole (the first unlink fails): the same backupDir again finishes', async () => {
   const { logDir } = await damaged();
   const backupDir = join(tempDir(), 'backup');
-  const err = await withFaults({ rules: [{ op: 'unlink', path: '\\.(seg|idx)$', thread: 'main', nth: 1, effect: { errno: 'EIO' } }] },
-    () => failing(repairLog(logDir, { backupDir })));
-  console.log('first repair:', err instanceof LogError ? err.code : err, '; backup holds', readdirSync(backupDir).sort().join(' '));
-  assert.ok(err instanceof LogError, 'the first repair stops with a coded error');
-  const again = await failing(repairLog(logDir, { backupDir }));
-  console.log('second repair, same backupDir:', again instanceof LogError ? `${again.code} ${again.message}` : again === null ? 'resolved' : again);
-  assert.is(again, null, 'a second repair with the same backup directory finishes');
+  await stopThenRepairAgain(logDir, backupDir, { op: 'unlink', path: '\\.(seg|idx)$', thread: 'main', nth: 1, effect: { errno: 'EIO' } });
   assert.ok((await verifyLog(logDir)).ok, 'the log verifies');
   await opens(logDir);
 });
@@ -51,13 +55,7 @@ test('stopped in the middle of the copies (a read fails): the same backupDir aga
   const originals = new Map(segs.slice(3).map((s) => [s, readFileSync(join(logDir, s))]));
   const backupDir = join(tempDir(), 'backup');
   // segs[4] is read only to be copied, after segs[3] and its index: its copy is made, then stays empty.
-  const err = await withFaults({ rules: [{ op: 'read', path: `${segs[4]!.replace('.', '\\.')}$`, thread: 'main', nth: 1, effect: { errno: 'EIO' } }] },
-    () => failing(repairLog(logDir, { backupDir })));
-  console.log('first repair:', err instanceof LogError ? err.code : err, '; backup holds', readdirSync(backupDir).sort().join(' '));
-  assert.ok(err instanceof LogError, 'the first repair stops with a coded error');
-  const again = await failing(repairLog(logDir, { backupDir }));
-  console.log('second repair, same backupDir:', again instanceof LogError ? `${again.code} ${again.message}` : again === null ? 'resolved' : again);
-  assert.is(again, null, 'a second repair with the same backup directory finishes');
+  await stopThenRepairAgain(logDir, backupDir, { op: 'read', path: `${segs[4]!.replace('.', '\\.')}$`, thread: 'main', nth: 1, effect: { errno: 'EIO' } });
   for (const [name, bytes] of originals) assert.ok(readFileSync(join(backupDir, name)).equals(bytes), `${name}: the backup holds it whole`);
   const left = await readTexts(logDir);
   assert.equal(left, texts.slice(0, left.length), 'the log is a prefix of what was written');
