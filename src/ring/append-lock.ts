@@ -95,8 +95,11 @@ export class AppendLock {
     Atomics.store(i32, APPEND.LOCK, 0);
     // One wake-up in flight at a time: a holder that appends in a loop would otherwise pay a wake-up
     // system call on every release while the thread it woke has not yet been scheduled.
+    // A wake-up that finds no sleeper leaves none in flight: the count can be ahead of the sleepers (a
+    // worker terminated while it waited never uncounts itself, a taker about to look again), and a
+    // WAKING left set would keep every later sleeper from its wake-up until its slice ends.
     if (Atomics.load(i32, APPEND.WAITERS) !== 0 && Atomics.compareExchange(i32, APPEND.WAKING, 0, 1) === 0) {
-      Atomics.notify(i32, APPEND.LOCK, 1);
+      if (Atomics.notify(i32, APPEND.LOCK, 1) === 0) Atomics.store(i32, APPEND.WAKING, 0);
     }
   }
 
