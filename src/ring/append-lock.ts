@@ -49,6 +49,18 @@ function holderTid(word: number): number {
   return (word >>> TID_SHIFT) & 0x3fffff;
 }
 
+/**
+ * How many append locks handles of this thread hold now (per thread: globalThis is the isolate's),
+ * shared by every copy of the library the thread loaded. A lock word naming this thread while none
+ * is held here names a thread that ended holding it and whose id the system gave this thread.
+ */
+const HELD = Symbol.for('reactive-log.append-locks-held-by-this-thread');
+type HeldCount = { [HELD]?: number };
+function heldHere(by = 0): number {
+  const g = globalThis as HeldCount;
+  return (g[HELD] = (g[HELD] ?? 0) + by);
+}
+
 export class AppendLock {
   private readonly i32: Int32Array;
   /** The stamp of this handle's last taking: odd, so never 0 (free); its count moves by 1 per taking. */
@@ -82,6 +94,7 @@ export class AppendLock {
     this.stamp = (s & ~COUNT_MASK) | ((s + 2) & COUNT_MASK) | 1;
     const from = Atomics.compareExchange(this.i32, APPEND.LOCK, 0, this.stamp) === 0 ? -1 : this.contended(append);
     this.held = true;
+    heldHere(1);
     return from;
   }
 
@@ -92,6 +105,7 @@ export class AppendLock {
   release(): void {
     const i32 = this.i32;
     this.held = false;
+    heldHere(-1);
     Atomics.store(i32, APPEND.LOCK, 0);
     // One wake-up in flight at a time: a holder that appends in a loop would otherwise pay a wake-up
     // system call on every release while the thread it woke has not yet been scheduled.
@@ -112,7 +126,7 @@ export class AppendLock {
     const from = performance.now();
     const fullSeq = Atomics.load(i32, APPEND.FULL_SEQ);
     // Held by this very thread (another handle's append, whose getter got here): waiting would never end.
-    if (this.tid !== 0 && holderTid(Atomics.load(i32, APPEND.LOCK)) === this.tid) {
+    if (this.tid !== 0 && holderTid(Atomics.load(i32, APPEND.LOCK)) === this.tid && heldHere() > 0) {
       throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: an append of this log was called from inside another append of this thread (a getter of its record\'s options), which holds the append lock: nothing was appended', { option: 'options' });
     }
     for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return from;
@@ -137,7 +151,7 @@ export class AppendLock {
         } else if (word !== 0 && now - since > bound) {
           failLog(this.c, FailureCode.PRODUCER_STALLED);
           throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
-        } else if (word !== 0 && now - since >= WAIT_SLICE_MS && !osThreadAlive(holderTid(word))) {
+        } else if (word !== 0 && now - since >= WAIT_SLICE_MS && this.holderGone(holderTid(word))) {
           // The holder's thread is gone (terminated inside an append): it never releases, so the bound
           // would only stop this thread longer. An append fails a running log as at the bound; the
           // owner's close (not an append), and an append meeting a close, leave a closing log to close:
@@ -154,6 +168,11 @@ export class AppendLock {
     } finally {
       Atomics.sub(i32, APPEND.WAITERS, 1);
     }
+  }
+
+  /** Whether thread `tid` (a lock word's) is gone: this thread, holding no lock, got the id of one that ended. */
+  private holderGone(tid: number): boolean {
+    return tid !== 0 && tid === this.tid ? heldHere() === 0 : !osThreadAlive(tid);
   }
 
   private stalled(what: string): LogError {
