@@ -55,10 +55,10 @@ function holderTid(word: number): number {
  * is held here names a thread that ended holding it and whose id the system gave this thread.
  */
 const HELD = Symbol.for('reactive-log.append-locks-held-by-this-thread');
-type HeldCount = { [HELD]?: number };
+/** Looked up once: an append moves a plain object's field, not a symbol-keyed property of globalThis. */
+const heldSlot: { n: number } = ((globalThis as { [HELD]?: { n: number } })[HELD] ??= { n: 0 });
 function heldHere(by = 0): number {
-  const g = globalThis as HeldCount;
-  return (g[HELD] = (g[HELD] ?? 0) + by);
+  return (heldSlot.n += by);
 }
 
 export class AppendLock {
