@@ -206,8 +206,8 @@ export class Producer {
    * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close.
    */
   stats(): ProducerStats {
-    const used = ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - (Atomics.load(this.c.i32, I32.TAIL) >>> 0)) >>> 0;
-    return readStats(this.p.shared.stats!, used, this.p.shared.ring.byteLength);
+    const tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0; // first: a head read after it is never behind it (attached handles move the head meanwhile)
+    return readStats(this.p.shared.stats!, ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - tail) >>> 0, this.p.shared.ring.byteLength);
   }
 
   /**

@@ -162,7 +162,7 @@ export function readStats(buffer: SharedArrayBuffer, ringUsed: number, ringSize:
     rolls: n(S.ROLLS),
     segmentsDeleted: n(S.SEGMENTS_DELETED),
     retentionBlockedMs: n(S.RETENTION_BLOCKED_NS) / 1e6,
-    ringBytes: ringUsed,
-    ringFill: ringUsed / ringSize,
+    ringBytes: Math.min(ringUsed, ringSize), // the tail read first, the head later: what they span may pass a ring's worth
+    ringFill: Math.min(ringUsed, ringSize) / ringSize,
   };
 }
