@@ -2,7 +2,8 @@
  * The `lagThreshold` option of Consumer.open: once a second, while someone subscribes to
  * `reactive-log:lag`, the consumer measures its lag (Consumer.lag()) and publishes when it passes the
  * threshold (`above: true`) and when it is back under it (`above: false`); nothing per record, and
- * nothing at all while nobody subscribes. A check that fails (an I/O error reading the log) is
+ * nothing at all while nobody subscribes. A transactional consumer opened again on its cursor in this
+ * process goes on from the state its previous run published (aboveCursors). A check that fails (an I/O error reading the log) is
  * reported as a process warning, `RL_LAG_CHECK_FAILED`, once per failure in a row with the same
  * error, and the next check runs a second later as usual: only the consumer's close ends the watch.
  */
@@ -25,9 +26,16 @@ export function resolveLagThreshold(v: unknown): LagThreshold | null {
   return { ...(records === undefined ? {} : { records }), ...(ms === undefined ? {} : { ms }) };
 }
 
+/**
+ * The cursors (`logDir` NUL id) whose last event in this process was `above: true`: a consumer opened
+ * again on one starts from that state, so its restart under the threshold publishes `above: false`
+ * (the alert its previous run raised is cleared) and one still above publishes nothing new.
+ */
+const aboveCursors = new Set<string>();
+
 /** Watches one consumer's lag; stop() when the consumer closes. */
 export class LagWatch {
-  private above = false;
+  private above: boolean;
   private readonly timer: NodeJS.Timeout;
   /** The code and message of the error the last check failed with (warned once), or null after a check that worked. */
   private failed: string | null = null;
@@ -40,6 +48,7 @@ export class LagWatch {
     /** The consumer's lag now; throws once the consumer is closed. */
     private readonly lag: () => CursorLag,
   ) {
+    this.above = consumer !== null && aboveCursors.has(this.key());
     this.timer = setInterval(() => this.check(), LAG_CHECK_MS);
     this.timer.unref();
   }
@@ -66,7 +75,15 @@ export class LagWatch {
     const above = (t.records !== undefined && lag.records > t.records) || (t.ms !== undefined && lag.ms > t.ms);
     if (above === this.above) return;
     this.above = above;
+    if (this.consumer !== null) {
+      if (above) aboveCursors.add(this.key());
+      else aboveCursors.delete(this.key());
+    }
     publish(channels.lag, (): LagEvent => ({ logDir: this.logDir, consumer: this.consumer, above, lag, threshold: { ...this.threshold } })); // a copy: a subscriber cannot move the watch's own
+  }
+
+  private key(): string {
+    return `${this.logDir}\0${String(this.consumer)}`;
   }
 
   /** A check failed with `e`: a process warning, unless the check before failed with the same error. */
