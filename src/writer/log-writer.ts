@@ -292,12 +292,12 @@ export class LogWriter {
     this.behind.settle(this.segment);
     this.segment.seal();
     this.stats.fsync(performance.now() - t);
-    this.stats.roll();
     const baseOffset = this.retention.nextBase(this.writtenOffset);
     // On the frames' clock: after a restart, timestamps go on from the newest segment's time.
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.frameClock(), this.opts.indexIntervalBytes);
     this.rollBeforeFrame = false; // the new segment is of the current format, whoever asked for the roll
     this.retention.added(this.segment.info);
+    this.stats.roll(); // counted with its event, once the new segment exists: a roll that failed making it is none
     this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
     // Durable since the seal's fdatasync, published before retention runs: the log start it raises must
     // never pass the durable offset (shared memory, durable.offset). Waiters wake after retention
