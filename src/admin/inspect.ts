@@ -67,8 +67,12 @@ export async function inspectLog(where: string | { backend: LogBackend }): Promi
 
 /** inspectLog on a checked real directory path. */
 export function inspectWith(io: FileIO, dir: string): LogInfo {
-  const { bases, logStartOffset, nextOffset: end, durableOffset, producer } = logOffsets(io, dir);
-  const segments = summarize(io, dir, bases, end);
+  const listed = logOffsets(io, dir);
+  const { nextOffset: end, producer } = listed;
+  const segments = summarize(io, dir, listed.bases, end);
+  // Retention may delete the oldest segments after the listing: the log then starts at the first one read.
+  const logStartOffset = Math.max(listed.logStartOffset, Math.min(segments[0]?.baseOffset ?? end, end));
+  const durableOffset = Math.max(logStartOffset, listed.durableOffset);
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
   const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
@@ -104,14 +108,14 @@ function durableHint(io: FileIO, dir: string, producerAlive: boolean): number | 
   }
 }
 
-/** Each segment's size, record count and first timestamp (`end`: the log's end). */
+/** Each segment's size, record count and first timestamp (`end`: the log's end); none for a segment deleted since the listing. */
 function summarize(io: FileIO, dir: string, bases: readonly number[], end: number): SegmentSummary[] {
-  return bases.map((base, i): SegmentSummary => withSegmentHeaders(io, dir, base, (s) => ({
+  return bases.map((base, i): SegmentSummary | null => withSegmentHeaders(io, dir, base, (s) => ({
     baseOffset: base,
     bytes: s.size,
     records: Math.max(0, (i + 1 < bases.length ? bases[i + 1]! : end) - base),
     oldestTimestamp: s.first()?.header.timestampMs ?? null,
-  }), { baseOffset: base, bytes: 0, records: 0, oldestTimestamp: null }));
+  }), null)).filter((s): s is SegmentSummary => s !== null);
 }
 
 /**
