@@ -4,11 +4,13 @@
  * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`,
  * with the original's key and headers as its own; `decodeDeadLetter` reads one back.
  */
+import { types } from 'node:util';
 import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
+import { describe } from '../validate.js';
 import { errorText } from './handler-policy.js';
 
 /** The longest last error kept in a dead letter's header (longer ones are cut, marked with an ellipsis). */
@@ -54,16 +56,28 @@ function attributeBytes(msg: Message): number {
  * ```
  */
 export function decodeDeadLetter(data: Uint8Array): DeadLetter {
+  if (!types.isUint8Array(data)) throw LogError.invalidOption('data', `expected a Uint8Array or Buffer, got ${describe(data)}`);
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const len = b.byteLength >= 4 ? b.readUInt32LE(0) : -1;
   if (len < 0 || 4 + len > b.byteLength) throw LogError.invalidOption('data', 'not a dead letter');
-  let h: Omit<DeadLetter, 'data'>;
+  let h: unknown;
   try {
-    h = JSON.parse(b.subarray(4, 4 + len).toString('utf8')) as Omit<DeadLetter, 'data'>;
+    h = JSON.parse(b.subarray(4, 4 + len).toString('utf8'));
   } catch {
     throw LogError.invalidOption('data', 'not a dead letter');
   }
-  return { ...h, data: b.subarray(4 + len) };
+  // JSON that is not a dead letter's header (a record that happens to start with a small length word).
+  if (!isHeader(h)) throw LogError.invalidOption('data', 'not a dead letter (its header lacks a field or has one of the wrong type)');
+  return { logId: h.logId, offset: h.offset, timestamp: h.timestamp, attempts: h.attempts, lastError: h.lastError, data: b.subarray(4 + len) };
+}
+
+/** Whether `h` has the fields of a dead letter's header, each of its type. */
+function isHeader(h: unknown): h is Omit<DeadLetter, 'data'> {
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) return false;
+  const r = h as Record<string, unknown>;
+  return typeof r.logId === 'string' && Number.isSafeInteger(r.offset) && (r.offset as number) >= 0
+    && typeof r.timestamp === 'number' && Number.isSafeInteger(r.attempts) && (r.attempts as number) >= 1
+    && (r.lastError === null || typeof r.lastError === 'string');
 }
 
 /**
