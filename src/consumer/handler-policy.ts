@@ -28,8 +28,26 @@ export function retryDelayMs(retry: ResolvedRetry, attempt: number): number {
 
 /**
  * What a dead letter keeps of a value the handler threw (its lastError): an Error's message, null for
- * a throw of undefined or null, else the value as a string.
+ * a throw of undefined or null, else the value as a string (valueText).
  */
 export function errorText(thrown: unknown): string | null {
-  return thrown === undefined || thrown === null ? null : thrown instanceof Error ? thrown.message : String(thrown);
+  return thrown === undefined || thrown === null ? null : valueText(thrown);
+}
+
+/**
+ * A thrown value as text: an Error's message, else `String(value)`. One that String() cannot convert
+ * (no prototype, a throwing toString or message getter) is its `Object.prototype.toString` tag, so
+ * that making the text never throws in place of the handler's own error.
+ */
+export function valueText(value: unknown): string {
+  try {
+    const text: unknown = value instanceof Error ? value.message : value;
+    return typeof text === 'string' ? text : String(text);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[object]';
+    }
+  }
 }

@@ -14,7 +14,7 @@ import { LogError, isLogError } from '../errors.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
-import { checkOutcome, errorText, retryDelayMs } from './handler-policy.js';
+import { checkOutcome, errorText, retryDelayMs, valueText } from './handler-policy.js';
 import {
   OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult, type PoolTask,
   type ProgressViews,
@@ -313,15 +313,11 @@ function isThenable(x: unknown): x is PromiseLike<Outcome> {
   return x !== null && typeof x === 'object' && typeof (x as { then?: unknown }).then === 'function';
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * A throw at record `offset` as a stop the coordinator rethrows: message and code cross the thread,
  * and a LogError's details too, so that it is rebuilt as a LogError there.
  */
 function errorStop(offset: number, e: unknown): Stop {
   const code = (e as { code?: unknown } | null)?.code;
-  return { kind: 'error', offset, message: messageOf(e), code: typeof code === 'string' ? code : null, details: isLogError(e) ? { ...e.details } : null };
+  return { kind: 'error', offset, message: valueText(e), code: typeof code === 'string' ? code : null, details: isLogError(e) ? { ...e.details } : null };
 }
