@@ -1,5 +1,5 @@
 /** The validation and defaults of `Consumer.open`'s options (ConsumerOptions, in types.ts). */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { absolutePath, describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
@@ -25,6 +25,8 @@ export interface ResolvedConsumerOptions extends StartRequest {
 }
 
 const KNOWN = new Set(['logDir', 'backend', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal', 'lagThreshold']);
+/** The longest name of a directory entry (NAME_MAX), in bytes. */
+const MAX_NAME_BYTES = 255;
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -116,6 +118,10 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBack
   }
   // Resolved now, as the default is: a relative path keeps its meaning across a later process.chdir().
   const deadLetterDir = onBackend && r.deadLetterDir === undefined ? '' : r.deadLetterDir === undefined ? `${resolve(logDir)}.dead-letter.${cursorName}` : absolutePath(requireLogDir(r.deadLetterDir, 'retry.deadLetterDir'));
+  // A name no directory entry can take would fail every dead letter with ERR_IO, the record never completing.
+  if (maxAttempts !== null && !onBackend && r.deadLetterDir === undefined && Buffer.byteLength(basename(deadLetterDir)) > MAX_NAME_BYTES) {
+    throw LogError.invalidOption('retry.deadLetterDir', `the default dead-letter directory name ${basename(deadLetterDir)} is longer than ${MAX_NAME_BYTES} bytes: give retry.deadLetterDir`);
+  }
   // Dead letters appended to the log being read would be read, retried and dead-lettered again.
   if (!onBackend && r.deadLetterDir !== undefined && within(realPathOf(logDir), realPathOf(deadLetterDir))) {
     throw LogError.invalidOption('retry.deadLetterDir', `${deadLetterDir} lies in the log directory ${logDir}: the dead-letter log must be a directory of its own`);
