@@ -68,6 +68,8 @@ export function sealFrame(frame: Buffer): Buffer {
 }
 
 const EMPTY = new Uint8Array(0);
+/** FrameReader joins chunks shorter than this as they come. */
+const SMALL_CHUNK_BYTES = 16 * 1024;
 
 /**
  * Cuts a byte stream into checked frames. Holds at most one frame's bytes plus one chunk: a frame
@@ -99,6 +101,22 @@ export class FrameReader {
     if (chunk.byteLength === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.byteLength;
+    this.joinSmall();
+  }
+
+  /**
+   * Joins the last two chunks while both are small and the one before is at most twice the last: a
+   * peer that sends a frame a few bytes at a time (each read then a Buffer of its own, some 200 bytes
+   * of memory per piece) leaves a few chunks per SMALL_CHUNK_BYTES held, not one per piece.
+   */
+  private joinSmall(): void {
+    const c = this.chunks;
+    while (c.length >= 2) {
+      const a = c[c.length - 2]!;
+      const b = c[c.length - 1]!;
+      if (a.byteLength >= SMALL_CHUNK_BYTES || b.byteLength >= SMALL_CHUNK_BYTES || a.byteLength > 2 * b.byteLength) return;
+      c.splice(c.length - 2, 2, Buffer.concat([a, b], a.byteLength + b.byteLength));
+    }
   }
 
   /** The next whole frame, null when more bytes are needed, or a reason string for bytes that are not a frame. */
