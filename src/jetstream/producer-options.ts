@@ -101,7 +101,7 @@ export async function checkDedupWindow(session: Session, window: DedupWindowOpti
   }
   if ('records' in window && !dedupWarned) {
     dedupWarned = true;
-    process.emitWarning(`dedupWindow { records: ${window.records} } on JetStream: a dedup key is also the message's Nats-Msg-Id, remembered by stream ${session.options.stream} for ${streamMs} ms; a key appended again after the producer's window forgot it and within that time stops the producer (ERR_INTERNAL). Prefer { ms: ${streamMs} } or more`,
+    process.emitWarning(`dedupWindow { records: ${window.records} } on JetStream: a dedup key is also the message's Nats-Msg-Id, remembered by stream ${session.options.stream} for ${streamMs} ms; a key appended again after the producer's window forgot it and within that time is taken by the stream for a duplicate, and the record is published again without its key: a new record, as locally, that no longer carries the key after a restart. Prefer { ms: ${streamMs} } or more`,
       { code: 'RL_JETSTREAM_DEDUP' });
   }
 }
