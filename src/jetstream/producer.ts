@@ -145,8 +145,8 @@ export class JetStreamProducer implements BackendProducer {
       throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queue.bytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
     }
     const offset = this.next++;
-    // The caller may reuse its buffer once append returns: the queue keeps a copy.
-    this.queue.push({ offset, data: typeof data === 'string' ? bytes : bytes.slice(), headers, dedupKey, bytes: cost });
+    // The caller may reuse its buffer once append returns: the queue keeps a copy (a Buffer's slice() is a view).
+    this.queue.push({ offset, data: typeof data === 'string' ? bytes : new Uint8Array(bytes), headers, dedupKey, bytes: cost });
     if (dedupKey !== undefined) this.dedup?.remember(dedupKey, offset);
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
