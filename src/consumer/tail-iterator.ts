@@ -73,22 +73,25 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
 
   return(value?: void | PromiseLike<void>): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.return(value));
+    let left: void | Promise<void>;
     try {
-      this.finish();
+      left = this.finish();
     } catch (err) {
       return Promise.reject(err); // the cursor's commit as the consumer is released failed
     }
-    return Promise.resolve(value).then((v) => ({ value: v, done: true as const }));
+    // An async cursor store's commit as the consumer is released: the loop ends once it is stored.
+    return Promise.resolve(left).then(() => value).then((v) => ({ value: v, done: true as const }));
   }
 
   throw(e?: unknown): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.throw(e));
+    let left: void | Promise<void>;
     try {
-      this.finish();
+      left = this.finish();
     } catch (err) {
       return Promise.reject(err);
     }
-    return Promise.reject(e);
+    return Promise.resolve(left).then(() => Promise.reject(e));
   }
 
   [Symbol.asyncIterator](): this {
@@ -157,15 +160,18 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     }
   }
 
-  private finish(): void {
+  /**
+   * Finished; releases the consumer. An async cursor store's last commit: the promise return() and
+   * throw() wait for (its failure is also kept by the store and raised by close()).
+   */
+  private finish(): void | Promise<void> {
     const wasRunning = this.state === RUNNING;
     this.state = FINISHED;
     this.handedOut = null;
-    if (wasRunning) {
-      // An async cursor store's last commit runs on; its failure is kept by the store and raised by close().
-      const left = this.src.leave();
-      if (left !== undefined) left.catch(() => undefined);
-    }
+    if (!wasRunning) return undefined;
+    const left = this.src.leave();
+    if (left !== undefined) left.catch(() => undefined);
+    return left;
   }
 
   private later(call: () => Promise<IteratorResult<Message, void>>): Promise<IteratorResult<Message, void>> {
