@@ -3,7 +3,7 @@
  * out before the last one is committed by the time the loop has ended (the iterator's return()), on
  * every backend. On JetStream the group's commit ran on in the background after return() resolved,
  * so `committedOffset` lagged behind and a commit failure did not reject the loop's end. Found by
- * test/differential.test.ts (SEED=203 SCENARIOS=8 OPS=60).
+ * test/conformance-differential.test.ts (SEED=203 SCENARIOS=8 OPS=60).
  */
 import * as assert from 'uvu/assert';
 import { ConsumerStyle } from '../dist/index.js';
