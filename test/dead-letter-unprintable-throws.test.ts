@@ -7,39 +7,16 @@
  */
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle, Whence, decodeDeadLetter, type ProcessSummary } from '../dist/index.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
 import handler from './fixtures/unprintable-throw-handler.mjs';
-import { suite, logOf, tempDir } from './kit.js';
+import { suite, logOf } from './kit.js';
+import { retriedRun, type RetriedRun } from './retry-kit.js';
 
 const test = suite('dead-letter-unprintable-throws');
 const handlerFile = fileURLToPath(new URL('./fixtures/unprintable-throw-handler.mjs', import.meta.url));
 const texts = ['null-proto', 'ok', 'bad-toString', 'number-message'];
 
-async function run(pool: boolean): Promise<{ summary: ProcessSummary | string; dead: Array<[number, number, unknown]> }> {
-  const logDir = await logOf(texts);
-  const deadLetterDir = `${tempDir()}/dl`;
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('u'), retry: { maxAttempts: 2, retryOnThrow: true, deadLetterDir } });
-  let summary: ProcessSummary | string;
-  try {
-    summary = await (pool ? c.nonblockingProcess(null, handlerFile, { workers: 1 }) : c.nonblockingProcess(null, handler));
-  } catch (e) {
-    summary = `rejected: ${(e as { code?: string }).code} ${(e as Error).message}`;
-  } finally {
-    await c.close();
-  }
-  let dead: Array<[number, number, unknown]> = [];
-  try {
-    const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-    dead = [...d.iter()].map((m) => {
-      const l = decodeDeadLetter(m.data);
-      return [l.offset, l.attempts, l.lastError];
-    });
-    await d.close();
-  } catch (e) {
-    dead = [[-1, -1, (e as Error).message]];
-  }
-  return { summary, dead };
-}
+const run = (pool: boolean): Promise<RetriedRun> => retriedRun(texts, handler, handlerFile, pool);
 
 test('a function and a pool dead-letter the records with a string lastError', async () => {
   const expected = {

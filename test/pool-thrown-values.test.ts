@@ -7,38 +7,15 @@
  */
 import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle, Whence, decodeDeadLetter, type ProcessSummary } from '../dist/index.js';
 import handler from './fixtures/throwing-pool-handler.mjs';
-import { suite, logOf, tempDir } from './kit.js';
+import { suite } from './kit.js';
+import { retriedRun, type RetriedRun } from './retry-kit.js';
 
 const test = suite('pool-thrown-values');
 const handlerFile = fileURLToPath(new URL('./fixtures/throwing-pool-handler.mjs', import.meta.url));
 const texts = ['boom-then-retry', 'reject-undefined', 'ok', 'throw-undefined', 'boom-then-null'];
 
-/** Processes `texts` with maxAttempts 2 and retryOnThrow: the summary and the dead letters' [offset, attempts, lastError]. */
-async function run(pool: boolean): Promise<{ summary: ProcessSummary | string; dead: Array<[number, number, string | null]> }> {
-  const logDir = await logOf(texts);
-  const deadLetterDir = `${tempDir()}/dl`;
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('q'), retry: { maxAttempts: 2, retryOnThrow: true, deadLetterDir } });
-  let summary: ProcessSummary | string;
-  try {
-    summary = await (pool ? c.nonblockingProcess(null, handlerFile, { workers: 1 }) : c.nonblockingProcess(null, handler));
-  } catch (e) {
-    summary = `rejected: ${(e as { code?: string }).code} ${(e as Error).message}`;
-  } finally {
-    await c.close();
-  }
-  const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    const dead = [...d.iter()].map((m): [number, number, string | null] => {
-      const l = decodeDeadLetter(m.data);
-      return [l.offset, l.attempts, l.lastError];
-    });
-    return { summary, dead };
-  } finally {
-    await d.close();
-  }
-}
+const run = (pool: boolean): Promise<RetriedRun> => retriedRun(texts, handler, handlerFile, pool);
 
 test('a function and a pool: same summary, same dead letters', async () => {
   const expected = {
