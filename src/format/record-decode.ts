@@ -81,8 +81,7 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
       if (!shapeOnly) {
         const name = readString(b, namePosition, nameBytes);
         const value = readString(b, p, valueBytes);
-        if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
-        else headers[name] = value;
+        setOwn(headers, name, value);
       }
       p += valueBytes;
     }
@@ -97,4 +96,14 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
     p += n;
   }
   return shapeOnly ? SHAPE_OK : { key, headers, dedupKey, dataStart: p };
+}
+
+/**
+ * Sets `name` as an own enumerable property of `o`: an assignment to `__proto__` would set the
+ * object's prototype instead (or nothing), and a header or an option of that name would be lost
+ * without a word.
+ */
+export function setOwn(o: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
+  else o[name] = value;
 }

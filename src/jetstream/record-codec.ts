@@ -13,6 +13,7 @@ import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import { isObjectPrototype, type AppendOptions } from '../format/record.js';
+import { setOwn } from '../format/record-decode.js';
 import type { Message } from '../types.js';
 import { WRITER_HEADER } from './resync.js';
 
@@ -79,16 +80,6 @@ function headersOnce(headers: unknown): AppendOptions['headers'] {
   const copy = Object.create(proto) as Record<string, unknown>;
   for (const name in headers) if (Object.hasOwn(headers, name)) setOwn(copy, name, (headers as Record<string, unknown>)[name]);
   return copy as AppendOptions['headers'];
-}
-
-/**
- * Sets `name` as an own property: an assignment to `__proto__` sets the object's prototype instead
- * (or nothing, for a string), and a header of that name would be lost without a word, an option of
- * that name pass unrefused (record-decode.ts defines it likewise).
- */
-function setOwn(o: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === '__proto__') Object.defineProperty(o, name, { value, enumerable: true, writable: true, configurable: true });
-  else o[name] = value;
 }
 
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */

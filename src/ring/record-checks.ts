@@ -5,6 +5,7 @@
 import { types } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
 import { unusable, type AppendOptions, type AttributeEncoder } from '../format/record.js';
+import { setOwn } from '../format/record-decode.js';
 import { RECORD_HEADER_BYTES } from './layout.js';
 import { describe } from '../validate.js';
 
@@ -48,7 +49,7 @@ export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefi
   // (defined, not assigned: `__proto__` assigned would set a prototype, and pass unseen).
   let fields: Record<string, unknown> | undefined;
   for (const name in o) {
-    if (name !== 'data' && name !== 'key' && name !== 'headers') Object.defineProperty(fields ??= {}, name, { value: undefined, enumerable: true, writable: true, configurable: true });
+    if (name !== 'data' && name !== 'key' && name !== 'headers') setOwn(fields ??= {}, name, undefined);
   }
   if (key !== undefined) (fields ??= {}).key = key;
   if (headers !== undefined) (fields ??= {}).headers = headers;

@@ -145,24 +145,13 @@ interface Promises {
  */
 function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Promises {
   const hasHint = names.includes(DURABLE_HINT_FILE);
-  let hint: number | null = null;
-  try {
-    hint = hasHint ? readDurableHint(io, dir) : null;
-  } catch (e) {
-    // Something other than a regular file there is damage to report; an I/O error stops the scan.
-    if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
-    f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${(e as Error).message}`);
-  }
-  let hasStart = names.includes(START_OFFSET_FILE);
-  let recordedStartOffset: number | null = null;
-  try {
-    recordedStartOffset = hasStart ? readStartOffset(io, dir) : null;
-  } catch (e) {
-    // As for durable.offset: a folder or a FIFO there is damage to report (recovery refuses the log).
-    if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
-    f.damage('start-offset', START_OFFSET_FILE, `cannot be read: ${(e as Error).message}; recovery will refuse to open the log`);
-    hasStart = false; // reported here, not again as an unreadable value
-  }
+  const hint = hasHint ? readOrDamage(() => readDurableHint(io, dir), (why) => f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${why}`)) : null;
+  // A start.offset reported as damage here is not reported again as an unreadable value.
+  const start = names.includes(START_OFFSET_FILE)
+    ? readOrDamage(() => readStartOffset(io, dir), (why) => f.damage('start-offset', START_OFFSET_FILE, `cannot be read: ${why}; recovery will refuse to open the log`), false)
+    : false;
+  const hasStart = start !== false;
+  const recordedStartOffset = hasStart ? start : null;
   return {
     hasHint,
     hint,
@@ -171,6 +160,20 @@ function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Pr
     cursors: names.includes(CURSOR_DIR) ? readCursors(io, dir, f) : [],
     producerLockOwner: names.includes(PRODUCER_LOCK_FILE) ? lockOwner(io, join(dir, PRODUCER_LOCK_FILE)) : null,
   };
+}
+
+/**
+ * `read()`, or `failed` with `report` called when what is there is not a file that can be read (a
+ * folder, a FIFO: ERR_LOG_CORRUPT, damage to report); an I/O error stops the scan.
+ */
+function readOrDamage<T, F = null>(read: () => T, report: (why: string) => void, failed: F = null as F): T | F {
+  try {
+    return read();
+  } catch (e) {
+    if ((e as LogError).code !== ErrorCode.LOG_CORRUPT) throw e;
+    report((e as Error).message);
+    return failed;
+  }
 }
 
 /** The files of the listing that are not segments, and the segments against the recorded log start. */
