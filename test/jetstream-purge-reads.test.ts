@@ -33,6 +33,16 @@ async function purge(stream: string, seq?: number): Promise<void> {
   }
 }
 
+/** How many consumers the server holds on `stream`. */
+async function consumerCount(stream: string): Promise<number> {
+  const nc = await connect({ servers: server.url });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(stream)).state.consumer_count;
+  } finally {
+    await nc.close();
+  }
+}
+
 /** The records the consumer's JetStream reader holds not handed out (its buffer: 4,096 at most, then the pull pauses). */
 function bufferedOf(c: Consumer): number {
   const seen = new Set<unknown>();
@@ -104,7 +114,8 @@ test('a purge while the pull is paused on a full buffer: the buffered records, t
     }), 60_000, 'the call');
     call.catch(() => undefined);
     await waitFor(() => got.length === 0 && bufferedOf(c) >= 4096, 'the pull to fill its buffer and pause', 30_000);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Paused: the pull stopped and deleted its consumer, so no delivery is under way at the purge.
+    await waitFor(async () => (await consumerCount(stream)) === 0, 'the paused pull to delete its consumer', 30_000);
     await purge(stream, 5901); // offsets 0..5899 removed
     gate();
     const e = await rejectsWith(call, 'ERR_POSITION_EXPIRED');
