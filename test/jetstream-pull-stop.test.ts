@@ -24,18 +24,14 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { jetstream as natsJetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { appendAll, startNats, stopAllNats, runOrSkip, within } from './nats-kit.js';
+import { appendAll, consumerCount, pauseNats, startNats, stopAllNats, runOrSkip, within } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
 test.after(stopAllNats);
-
-async function consumerCount(jsm: JetStreamManager, stream: string): Promise<number> {
-  return (await jsm.consumers.list(stream).next()).length;
-}
 
 /** A backend on `url`'s stream `stream` holding records 0-9, appended and flushed by a producer already closed. */
 async function tenRecords(url: string, stream: string): Promise<ReturnType<typeof jetstream>> {
@@ -276,7 +272,7 @@ test('close() with the server stopped (SIGSTOP) past its 1 s wait for the delete
     try {
       assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
       assert.is(await consumerCount(jsm, 'pullslow'), 1, 'the pull\'s consumer is there while the consumer is open');
-      own.proc.kill('SIGSTOP'); // the delete is sent, and answered only after close() stopped waiting
+      await pauseNats(own); // the delete is sent, and answered only after close() stopped waiting
     } finally {
       await within(c.close(), 5_000, 'close() with the server stopped');
       own.proc.kill('SIGCONT');

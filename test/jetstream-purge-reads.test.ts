@@ -6,11 +6,11 @@
  */
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { appendAll, consumerCount, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream purge under readers');
 let server: NatsServer;
@@ -23,24 +23,19 @@ const fresh = () => {
   return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 }) };
 };
 
-/** Purges `stream` as an operator would: `seq` keeps the messages from that sequence on; none: all. */
-async function purge(stream: string, seq?: number): Promise<void> {
+/** Runs `fn` with a JetStream manager on a connection of its own, closed after. */
+async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T> {
   const nc = await connect({ servers: server.url });
   try {
-    await (await jetstreamManager(nc)).streams.purge(stream, seq === undefined ? undefined : { seq });
+    return await fn(await jetstreamManager(nc));
   } finally {
     await nc.close();
   }
 }
 
-/** How many consumers the server holds on `stream`. */
-async function consumerCount(stream: string): Promise<number> {
-  const nc = await connect({ servers: server.url });
-  try {
-    return (await (await jetstreamManager(nc)).streams.info(stream)).state.consumer_count;
-  } finally {
-    await nc.close();
-  }
+/** Purges `stream` as an operator would: `seq` keeps the messages from that sequence on; none: all. */
+async function purge(stream: string, seq?: number): Promise<void> {
+  await withJsm((jsm) => jsm.streams.purge(stream, seq === undefined ? undefined : { seq }));
 }
 
 /** The records the consumer's JetStream reader holds not handed out (its buffer: 4,096 at most, then the pull pauses). */
@@ -115,7 +110,7 @@ test('a purge while the pull is paused on a full buffer: the buffered records, t
     call.catch(() => undefined);
     await waitFor(() => got.length === 0 && bufferedOf(c) >= 4096, 'the pull to fill its buffer and pause', 30_000);
     // Paused: the pull stopped and deleted its consumer, so no delivery is under way at the purge.
-    await waitFor(async () => (await consumerCount(stream)) === 0, 'the paused pull to delete its consumer', 30_000);
+    await waitFor(async () => (await withJsm((jsm) => consumerCount(jsm, stream))) === 0, 'the paused pull to delete its consumer', 30_000);
     await purge(stream, 5901); // offsets 0..5899 removed
     gate();
     const e = await rejectsWith(call, 'ERR_POSITION_EXPIRED');

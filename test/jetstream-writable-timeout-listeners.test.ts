@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { Producer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, within } from './nats-kit.js';
+import { pauseNats, runOrSkip, startNats, within } from './nats-kit.js';
 
 const test = suite('jetstream writable timeout listeners');
 
@@ -23,8 +23,8 @@ test('writable() timing out 20 times with one signal while the server is stopped
     try {
       p.append('first');
       await p.flush();
-      server.proc.kill('SIGSTOP');
       stopped = true;
+      await pauseNats(server);
       p.append(new Uint8Array(60 * 1024)); // the queue is full until the server answers
       const ac = new AbortController();
       for (let i = 0; i < 20; i++) {

@@ -5,11 +5,12 @@
  * JetStream half of a test file is then skipped with a printed reason.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Whence, isLogError, type BackendProducer, type LogBackend } from '../dist/index.js';
 import { suite as uvuSuite } from 'uvu';
@@ -157,6 +158,35 @@ export async function killNats(s: NatsServer): Promise<void> {
   const exited = new Promise<void>((resolve) => s.proc.once('exit', () => resolve()));
   s.proc.kill('SIGKILL');
   await exited;
+}
+
+/** How many consumers the server holds on `stream`. */
+export async function consumerCount(jsm: JetStreamManager, stream: string): Promise<number> {
+  return (await jsm.consumers.list(stream).next()).length;
+}
+
+/**
+ * SIGSTOPs a server and waits until every thread of it is stopped (`T` in /proc): the signal is sent
+ * at once, but a server running on the other core may still answer what reaches it meanwhile.
+ */
+export async function pauseNats(s: NatsServer): Promise<void> {
+  s.proc.kill('SIGSTOP');
+  const pid = s.proc.pid!;
+  const stopped = (): boolean => {
+    try {
+      return readdirSync(`/proc/${pid}/task`).every((t) => {
+        const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
+      });
+    } catch {
+      return true; // no /proc: the signal alone
+    }
+  };
+  const until = performance.now() + 5_000;
+  while (!stopped()) {
+    if (performance.now() > until) throw new Error(`nats-server ${pid} not stopped 5 s after SIGSTOP`);
+    await new Promise((r) => setImmediate(r));
+  }
 }
 
 /** Appends records `r${from}` .. of `n` to a backend's producer, waiting for room when its queue is full, then flushes. */
