@@ -28,7 +28,8 @@ export class FrameJudging implements FrameJudge {
   protected lookAgain = false;
   private suspectPosition = -1;
   private suspectBase = -1;
-  /** Where the last search for a valid frame after invalid bytes ran (position, and the file size seen). */
+  /** Where the last search for a valid frame after invalid bytes ran (segment, position, and the file size seen). */
+  private checkedInvalidBase = -1;
   private checkedInvalidPosition = -1;
   private checkedInvalidSize = -1;
   /** durable.offset against invalid bytes and the end of the newest segment (durable-check.ts). */
@@ -120,7 +121,9 @@ export class FrameJudging implements FrameJudge {
       return false;
     }
     const size = seenSize ?? this.io.fsize(s.fd);
-    if (this.checkedInvalidPosition !== s.framePosition || this.checkedInvalidSize !== size) {
+    // Searched again when any of the three changed: the same byte and size in another segment are other bytes.
+    if (this.checkedInvalidBase !== s.baseOffset || this.checkedInvalidPosition !== s.framePosition || this.checkedInvalidSize !== size) {
+      this.checkedInvalidBase = s.baseOffset;
       this.checkedInvalidPosition = s.framePosition;
       this.checkedInvalidSize = size;
       // Only a frame written after an fsync that covered these bytes proves them damaged, whoever holds
