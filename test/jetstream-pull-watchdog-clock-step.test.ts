@@ -21,7 +21,7 @@ test.after(stopAllNats);
 
 test('a wall clock stepped forward an hour while the pull waits idle: no stall, no consumer made again', async () => {
   const stream = `watchdog-fwd-${process.pid}`;
-  const proxy = await proxyTo(server.port);
+  const proxy = await proxyTo(server.port, { pingAfterHeartbeat: true });
   const real = Date.now;
   const timeoutMs = 1_000; // heartbeats every 500 ms, a stall after 1.5 s without one
   const creates = (): number => proxy.passed(`$JS.API.CONSUMER.CREATE.${stream}`);
@@ -37,15 +37,21 @@ test('a wall clock stepped forward an hour while the pull waits idle: no stall, 
         const run = c.blockingProcess(null, (m) => { got.push(m.offset); return 'commit' as const; });
         run.catch(() => undefined);
         await waitFor(() => got.length === 3, 'the three records', 20_000); // then the pull waits idle at the end
-        // The watchdog (every 250 ms) has counted those arrivals once two of its looks passed.
-        const idle = performance.now() + 600;
-        await waitFor(() => performance.now() > idle, 'the watchdog to see the records', 20_000);
+        // Two heartbeats handled after the records (500 ms apart): the watchdog, which looks every
+        // 250 ms, has noted those arrivals. The clock is stepped right after the client handled a
+        // heartbeat, so the watchdog looks (within 250 ms) before the next one (500 ms) comes: a
+        // heartbeat handled between the step and that look would put a Date.now watchdog on the
+        // stepped clock, and it would never see the step.
+        const idle = proxy.heartbeatsHandled() + 2;
+        await waitFor(() => proxy.heartbeatsHandled() >= idle, 'two heartbeats of the idle pull', 20_000);
         const before = creates();
         assert.ok(before >= 1, 'the pull\'s consumer is counted');
         Date.now = () => real() + 3_600_000;
-        // Two stall limits (3 s) of heartbeats: the watchdog looks every 250 ms.
-        const until = performance.now() + 3_000;
-        await waitFor(() => performance.now() > until || creates() > before, 'two stall limits to pass', 20_000);
+        // Proving an absence takes a window: two stall limits (6 heartbeats, 3 s) counted in the
+        // heartbeats that reached the client, the unit of the watchdog's limit, not in a timer's time.
+        // A pull that took the step for a stall is made again at the watchdog's next look (250 ms).
+        const until = proxy.heartbeatsHandled() + 6;
+        await waitFor(() => proxy.heartbeatsHandled() >= until || creates() > before, 'two stall limits of heartbeats', 20_000);
         Date.now = real;
         assert.is(creates(), before, 'no consumer made again: the pull did not stall');
         p.append('r3');

@@ -17,6 +17,7 @@ export interface NatsProxy {
   repliesDropped(): number;
   lateReply(prefix: string): void;
   repliesLate(): number;
+  heartbeatsHandled(): number;
   close(): Promise<void>;
 }
 
@@ -31,9 +32,13 @@ export interface NatsProxy {
  * each (a request the server did, whose reply never came back); lateReply(prefix) lets the client's
  * next publish on such a subject through and holds the server's answer to it back until the next
  * message from the server has reached the client (answers that overtake each other, as answers from
- * two servers of a cluster can around a leader change).
+ * two servers of a cluster can around a leader change). With `pingAfterHeartbeat`, the proxy follows
+ * each idle heartbeat of a pull (status 100) it passes to the client with a PING of its own, and
+ * keeps the client's PONG to it from the server: `heartbeatsHandled()` counts those PONGs, each a
+ * heartbeat the client has parsed, its status handed on (a PONG leaves after the microtasks of the
+ * parse), which a count of heartbeats passed does not show.
  */
-export async function proxyTo(port: number): Promise<NatsProxy> {
+export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {}): Promise<NatsProxy> {
   let held: Buffer[] | null = null;
   let sent = '';
   let dropPrefix = '';
@@ -50,14 +55,22 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
   let lateSubject: string | null = null;
   let lateCommand: Buffer | null = null;
   let lateCount = 0;
+  let heartbeatsHandledCount = 0;
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
     const pair = { client, server: upstream };
+    let pingsOwed = 0; // PINGs of the proxy the client has not answered yet
     pairs.push(pair);
     // The client's protocol, command by command: a publish on the dropped prefix never reaches the server.
     client.on('data', commands(/^H?PUB /i, (line, command) => {
       const [, subject = '', ...rest] = line.trim().split(/\s+/);
+      if (pingsOwed > 0 && /^PONG\b/i.test(line)) {
+        // Answers come in order: one PONG is the proxy's, the server has one less to get.
+        pingsOwed--;
+        heartbeatsHandledCount++;
+        return;
+      }
       if (!/^H?PUB /i.test(line)) return void upstream.write(command);
       if (dropLeft > 0 && subject.startsWith(dropPrefix)) {
         dropLeft--;
@@ -97,6 +110,10 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
         if (held !== null) held.push(c);
         else client.write(c);
       }
+      if (pingAfterHeartbeat && held === null && /^HMSG /i.test(line) && command.includes('NATS/1.0 100 Idle Heartbeat')) {
+        pingsOwed++;
+        client.write('PING\r\n');
+      }
     }));
     const end = (): void => { client.destroy(); upstream.destroy(); };
     client.on('error', end).on('close', end);
@@ -118,6 +135,7 @@ export async function proxyTo(port: number): Promise<NatsProxy> {
     repliesDropped: () => repliesDroppedCount,
     lateReply: (prefix) => { latePrefix = prefix; lateLeft = 1; lateCount = 0; },
     repliesLate: () => lateCount,
+    heartbeatsHandled: () => heartbeatsHandledCount,
     passed: (prefix) => through.filter((subject) => subject.startsWith(prefix)).length,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {
