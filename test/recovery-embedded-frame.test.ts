@@ -2,18 +2,25 @@
  * A torn tail whose unfinished record holds the bytes of a whole frame (a record that stores log
  * bytes: an archive, a mirror of another log) is cut like any torn tail: the embedded frame's durable
  * position lies past its own start, so recovery does not take it for proof that the torn bytes had
- * been fsynced.
+ * been fsynced. The control case's random payload is seeded: the seed is printed, SEED=<n> replays it.
  */
 import * as assert from 'uvu/assert';
 import { readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../src/format/frame.js';
 import { encodeDurableHint } from '../src/storage/durable-hint.js';
-import { suite, tempDir } from './kit.js';
+import { prng, suite, tempDir } from './kit.js';
 
 const test = suite('recovery-embedded-frame');
+const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
+console.log(`recovery-embedded-frame: SEED=${SEED} (replays the random payload)`);
+
+/** `n` bytes from the seeded PRNG. */
+function randomPayload(n: number): Buffer {
+  const random = prng(SEED);
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(random() * 256)));
+}
 
 function onlySegment(dir: string): string {
   return join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
@@ -67,9 +74,9 @@ async function open(dir: string): Promise<string> {
 
 test('a torn tail is cut whatever bytes its unfinished record holds', async () => {
   const frame = await someFrame();
-  const control = await open(await tornTailCarrying(randomBytes(frame.length)));
+  const control = await open(await tornTailCarrying(randomPayload(frame.length)));
   const embedded = await open(await tornTailCarrying(frame));
-  console.log(`  random payload: ${control}`);
+  console.log(`  random payload (SEED=${SEED}): ${control}`);
   console.log(`  payload holding a frame: ${embedded}`);
   assert.ok(control.startsWith('ok nextOffset=1'), control);
   assert.ok(embedded.startsWith('ok nextOffset=1'), embedded);
