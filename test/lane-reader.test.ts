@@ -17,6 +17,7 @@ const N = 6_000; // 200 B records: frames of 32 KiB, segments of 512 KiB (severa
 test('a hint from one reader lets another jump to any later record, in and across segments', async () => {
   const logDir = await makeLog(tempDir(), N);
   const seed = Number(process.env.SEED ?? Date.now() % 100_000);
+  console.log(`  lane-reader: SEED=${seed} (replays the stops and targets)`);
   const rnd = prng(seed);
   const a = new LaneReader(nodeFileIO, logDir);
   const b = new LaneReader(nodeFileIO, logDir);
