@@ -8,7 +8,7 @@
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import { P32, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
+import { P32, STOP_CLOSING, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { waitSlot } from '../src/ring/wait.js';
@@ -43,23 +43,31 @@ function loadHandler(url: string): Promise<Handler> {
 /**
  * The task's handler, or null when the call stops first: an import that never settles (a top-level
  * await on a service that does not answer) runs no handler call for timeoutMs to bound, so the stop
- * flag (close(), an abort) is watched while it lasts. A stop bumps SETTLED_SEQ.
+ * flag (close(), an abort) is watched while it lasts. A stop bumps SETTLED_SEQ. On close() the import
+ * is let finish before the task ends, as the pool's threads are stopped next: Node's module loader
+ * reads each module's file through an fs/promises FileHandle, and a thread stopped during that read
+ * leaves the descriptor open in the process. An import still running timeoutMs after the stop has its
+ * thread stopped by the coordinator.
  */
 async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   const ready = loaded.get(task.handler);
   if (ready !== undefined) return ready;
   const p = progressViews(task.progress, task.lanes);
+  const loading = loadHandler(task.handler);
   let settled = false;
-  const stopped = (async (): Promise<null> => {
-    while (!settled) {
+  const stopped = (async (): Promise<'stop' | 'close'> => {
+    for (;;) {
       const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
-      if (Atomics.load(p.i32, P32.STOP) !== 0) return null;
+      const stop = Atomics.load(p.i32, P32.STOP);
+      if (stop !== 0 || settled) return stop === STOP_CLOSING ? 'close' : 'stop';
       await waitSlot(p.i32, P32.SETTLED_SEQ, seq, 100);
     }
-    return null;
   })();
   try {
-    return await Promise.race([loadHandler(task.handler), stopped]);
+    const first = await Promise.race([loading, stopped]);
+    if (first === 'stop') return null;
+    if (first === 'close') await loading.then(() => undefined, () => undefined);
+    return typeof first === 'function' ? first : null;
   } finally {
     settled = true;
   }

@@ -102,7 +102,10 @@ export const WINDOW = 1 << 16;
 
 /** I32 slots of the progress block. */
 export const P32 = {
-  /** Set to 1 when the call ends: workers finish the record they run and return. */
+  /**
+   * Set when the call ends: workers finish the record they run and return. STOP_CLOSING when close()
+   * ends it (the pool's threads are stopped next), else 1.
+   */
   STOP: 0,
   /** 1 while the coordinator wants a wake-up on the next progress (PROGRESS_SEQ). */
   WAITING: 1,
@@ -111,6 +114,8 @@ export const P32 = {
   SETTLED_SEQ: 3,
 } as const;
 const P32_FIXED = 4;
+/** P32.STOP's value when close() ends the call: a worker lets an import in progress finish first. */
+export const STOP_CLOSING = 2;
 
 export interface ProgressViews {
   readonly i32: Int32Array;

@@ -14,7 +14,7 @@ import { ErrorCode, LogError, internalError } from '../errors.js';
 import type { ProcessSummary } from '../types.js';
 import type { PoolCall } from './pool-host.js';
 import {
-  OutcomeByte, P32, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
+  OutcomeByte, P32, STOP_CLOSING, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
   type PoolResult, type PoolTask, type ProgressViews,
 } from './pool-protocol.js';
 import { WindowSupply } from './pool-feeder.js';
@@ -323,7 +323,7 @@ export class PoolRound {
     const pv = this.pv;
     if (Atomics.load(pv.i32, P32.STOP) !== 0) return;
     this.stoppedAt = performance.now();
-    Atomics.store(pv.i32, P32.STOP, 1);
+    Atomics.store(pv.i32, P32.STOP, this.call.host.isClosed() ? STOP_CLOSING : 1); // close(): the threads are stopped next
     bump(pv, P32.SETTLED_SEQ);
     Atomics.notify(this.sourceViews.i32, this.supply.end.seqSlot); // workers waiting for records look at the stop flag
     for (let k = 0; k < this.lanes; k++) Atomics.notify(pv.laneWake, k);
