@@ -2,9 +2,12 @@
  * A transactional cursor on JetStream: the next offset and the state in one entry of the cursors
  * bucket (`client.<id>`), each commit written with the revision of the last one. So a commit is
  * atomic (offset and state together), and a stale owner (one whose lease expired and whose cursor
- * another consumer has committed since) fails its next commit with ERR_CURSOR_LOCKED instead of
- * moving the cursor. One owner at a time is held by a lease (lease.ts): a second opener gets
- * ERR_CURSOR_LOCKED.
+ * another consumer has taken since) fails its next commit with ERR_CURSOR_LOCKED instead of moving
+ * the cursor. One owner at a time is held by a lease (lease.ts): a second opener gets
+ * ERR_CURSOR_LOCKED. An open that takes the lease writes the entry back as it read it (offset, state
+ * and freshness), with the revision it read: the earlier owner, whose renewal may not have noticed
+ * the loss yet, is fenced off from then on, before the new owner commits anything. A stale commit
+ * that lands between the read and that write makes it fail for its revision: the entry is read again.
  *
  * Group commit as locally: `advance` moves the cursor in memory and commits per `everyRecords` /
  * `everyMs`; a commit is also made before the consumer waits and when it closes. Commits run one at
@@ -38,15 +41,16 @@ export function checkCursorName(name: string): void {
 
 /**
  * The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it,
- * when known); the value an open creates holds `"fresh":true` instead of `w`.
+ * when known: a lease holding's token, then `.0` for its open's write, `.<n>` for its n-th commit);
+ * a value no consumer committed yet (an open created it, or wrote it back) holds `"fresh":true` too.
  */
 interface CursorValue {
   readonly offset: number;
   readonly state: Uint8Array | null;
 }
 
-function encode(v: CursorValue, writer?: string): Uint8Array {
-  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer, fresh: writer === undefined ? true : undefined }));
+function encode(v: CursorValue, writer: string, fresh = false): Uint8Array {
+  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer, fresh: fresh ? true : undefined }));
 }
 
 /** A field of an entry's value, or undefined. */
@@ -78,6 +82,9 @@ export function decode(bytes: Uint8Array, key: string): CursorValue {
   }
 }
 
+/** How many times an open reads the entry again after its write was refused for its revision. */
+const MAX_OPEN_CONFLICTS = 10;
+
 export class KvCursor implements CursorStore {
   /** The next offset and state, ahead of the committed entry within a group. */
   private readonly pending: PendingCommit;
@@ -107,23 +114,51 @@ export class KvCursor implements CursorStore {
     this.ride = new Ride(timeoutMs, 'consumer');
   }
 
-  /** Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it) and reads or creates its entry. */
+  /**
+   * Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it), then creates its entry,
+   * or writes the entry it reads back as it is, with the revision read: that fences off an earlier
+   * owner still running (see the module comment).
+   */
   static async open(session: Session, name: string, initialOffset: number, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
     const lease = await Lease.take(session, `cursor.${name}`, ErrorCode.CURSOR_LOCKED, `cursor ${name}`, ride);
     try {
-      // Read, or create at initialOffset; tried again while that fails transiently (a create that was
-      // stored though its answer was lost is read back by the next try, as the entry is this lease's).
+      // Tried again while it fails transiently: a write that was stored though its answer was lost
+      // is read back by the next try (it names this open as its writer) and taken as it is.
+      const writer = `${lease.token}.0`;
       const { kv, revision, value, created } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
-        const entry = await bucket.get(name);
-        if (entry !== null && entry.operation === 'PUT') return { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true };
-        const fresh = { offset: initialOffset, state: null };
-        return { kv: bucket, revision: await bucket.create(name, encode(fresh)), value: fresh, created: true };
+        for (let conflicts = 0; ; conflicts++) {
+          const entry = await bucket.get(name);
+          if (entry === null || entry.operation !== 'PUT') {
+            const fresh = { offset: initialOffset, state: null };
+            const rev = await KvCursor.fence(() => bucket.create(name, encode(fresh, writer, true)), name, conflicts);
+            if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true };
+            continue;
+          }
+          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true };
+          if (writerOf(entry.value) === writer) return read;
+          const rev = await KvCursor.fence(() => bucket.update(name, encode(read.value, writer, read.created), entry.revision), name, conflicts);
+          if (rev !== null) return { ...read, revision: rev };
+        }
       });
       return new KvCursor(kv, name, revision, value, created, lease, session.options.timeoutMs, everyRecords, everyMs);
     } catch (e) {
       await lease.release();
       throw e;
+    }
+  }
+
+  /**
+   * An open's write of the entry: its revision, or null when it was refused for its revision (another
+   * consumer wrote the entry since it was read: it is read again, a few times at most).
+   */
+  private static async fence(write: () => Promise<number>, name: string, conflicts: number): Promise<number | null> {
+    try {
+      return await write();
+    } catch (e) {
+      if (!/wrong last sequence/i.test((e as Error)?.message ?? '')) throw e;
+      if (conflicts < MAX_OPEN_CONFLICTS) return null;
+      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} was written by another consumer each of the ${MAX_OPEN_CONFLICTS + 1} times this one read it while taking it over`, {}, { cause: e });
     }
   }
 
@@ -210,7 +245,7 @@ export class KvCursor implements CursorStore {
         this.revision = entry.revision;
         return;
       }
-      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key} was committed by another consumer since this one last committed (its lease expired): this consumer is fenced off`, {}, { cause: e });
+      throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key} was taken over or committed by another consumer since this one last wrote it (its lease expired): this consumer is fenced off`, {}, { cause: e });
     }
   }
 }
