@@ -3,7 +3,8 @@
  * base64. Text lines (one per record): `<offset> <ISO time> <data>`, where data that is not valid
  * UTF-8, or holds control characters other than tab, is printed as `base64:<base64>`. With --json,
  * one JSON object per line (NDJSON): offset, timestamp (ms), time (ISO), key, keyEncoding, headers,
- * data, dataEncoding ('utf8' or 'base64'; key and keyEncoding are null without a key).
+ * data, dataEncoding ('utf8' or 'base64'; key and keyEncoding are null without a key), every
+ * control character (C0, DEL, C1) and U+2028/U+2029 written as a \u escape.
  */
 import type { Message } from '../types.js';
 
@@ -18,7 +19,12 @@ export function encodeBytes(b: Uint8Array): { text: string; encoding: 'utf8' | '
   }
 }
 
-/** A record as a JSON object (one NDJSON line, without the newline). */
+// What JSON.stringify leaves raw but could drive a terminal or break a line: DEL, the C1 controls and
+// the Unicode line and paragraph separators. In its output they can only stand inside strings, where
+// a \u escape stands for the same character.
+const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** A record as a JSON object (one NDJSON line, without the newline); every control character is escaped. */
 export function recordJson(m: Message): string {
   const data = encodeBytes(m.data);
   const key = m.key === null ? null : encodeBytes(m.key);
@@ -31,7 +37,7 @@ export function recordJson(m: Message): string {
     headers: m.headers,
     data: data.text,
     dataEncoding: data.encoding,
-  });
+  }).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // C0 and C1 controls but the tab, and the Unicode line and paragraph separators: each would break the
