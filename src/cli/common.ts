@@ -37,14 +37,25 @@ export interface Parsed<O extends Options> {
   readonly positionals: string[];
 }
 
-/** Parses `args` strictly, with `--help`/`-h` added; a parse failure is a UsageError. */
+/**
+ * Parses `args` strictly, with `--help`/`-h` added; a parse failure is a UsageError, and so is an
+ * option given twice (parseArgs would keep the last: `--to 3 --to latest` must not pick one).
+ */
 export function parse<O extends Options>(args: string[], options: O): Parsed<O> {
+  let parsed: ReturnType<typeof parseArgs> & { tokens?: Array<{ kind: string; name?: string }> };
   try {
-    const config: ParseArgsConfig = { args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true };
-    return parseArgs(config) as unknown as Parsed<O>;
+    const config: ParseArgsConfig = { args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true };
+    parsed = parseArgs(config);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const seen = new Set<string>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
+    seen.add(t.name);
+  }
+  return { values: parsed.values, positionals: parsed.positionals } as unknown as Parsed<O>;
 }
 
 /** Exactly `names.length` positionals, in order; else a UsageError naming what is missing or extra. */
