@@ -71,6 +71,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (process.exitCode === 0) process.exitCode = 1; // a write the command did not wait for failed after it ended
 });
 
+// A message stderr cannot take (its reader is gone, a full device) has nowhere to be said: it is
+// dropped, and the exit code stays the command's (a done `cursor reset` exits with 0).
+process.stderr.on('error', () => {});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = exitCodeAfterOutput(code);
