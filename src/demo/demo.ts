@@ -291,8 +291,9 @@ function plural(n: number, noun: string): string {
   return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
+/** An error as one line's end: a LogError's message ends with its code, as every exit-1 message does. */
 function describeError(e: unknown): string {
-  if (e instanceof LogError) return `${e.code}: ${e.message}`;
+  if (e instanceof LogError) return `${e.message} (${e.code})`;
   return e instanceof Error ? e.message : String(e);
 }
 
