@@ -13,6 +13,8 @@ import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { BatchBuilder, decodeReply, type Outcome } from './batch-codec.js';
 import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type ConnectOptions, type OwnerLimits, type ResolvedConnectOptions } from './client-socket.js';
 import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
+import { flushAborted } from '../producer/durable-wait.js';
+import { signalOnly } from '../validate.js';
 
 type Resolve<T> = (v: T) => void;
 type Reject = (e: Error) => void;
@@ -104,13 +106,36 @@ export class RemoteProducer {
   /**
    * Resolves when every record this handle appended before the call, and the owner accepted, is
    * durable by the owner's `flush()`. Rejects with the owner's flush error, or ERR_LOG_CLOSED when
-   * the connection ends first.
+   * the connection ends first. Takes the options of the owner's `flush()`: when `options.signal`
+   * aborts first (or was aborted already) the call rejects at once with ERR_ABORTED, the signal's
+   * reason as its `cause`; only the wait stops (the owner still flushes, its answer is dropped). Any
+   * other key is ERR_INVALID_OPTION.
    */
-  flush(): Promise<void> {
+  flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.closing !== null || this.failure !== null) return Promise.reject(this.stoppedError());
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOnly(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (signal?.aborted === true) return Promise.reject(flushAborted(signal));
     this.seal();
     const id = this.nextFlushId++ >>> 0;
-    const p = new Promise<void>((resolve, reject) => this.flushes.set(id, { resolve, reject }));
+    const p = new Promise<void>((resolve, reject) => {
+      if (signal === undefined) {
+        this.flushes.set(id, { resolve, reject });
+        return;
+      }
+      const onAbort = (): void => {
+        // The owner's answer still comes: the entry stays, settling nothing, so the reply is expected.
+        this.flushes.set(id, { resolve: () => undefined, reject: () => undefined });
+        reject(flushAborted(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = (): void => signal.removeEventListener('abort', onAbort);
+      this.flushes.set(id, { resolve: () => { off(); resolve(); }, reject: (e) => { off(); reject(e); } });
+    });
     this.outbox.push({ kind: 'flush', id });
     this.pump();
     return p;
