@@ -1,5 +1,6 @@
 /** The validation and defaults of `Consumer.open`'s options (ConsumerOptions, in types.ts). */
-import { basename, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, resolve, sep } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Visibility } from '../ring/layout.js';
 import { absolutePath, describe, optionalSignal, requireInt, requireLogDir, requireObject } from '../validate.js';
@@ -27,6 +28,8 @@ export interface ResolvedConsumerOptions extends StartRequest {
 const KNOWN = new Set(['logDir', 'backend', 'style', 'visibility', 'pollIntervalMs', 'retry', 'commit', 'onPositionExpired', 'signal', 'lagThreshold']);
 /** The longest name of a directory entry (NAME_MAX), in bytes. */
 const MAX_NAME_BYTES = 255;
+/** The longest path the system takes (PATH_MAX, less its NUL), in bytes. */
+const MAX_PATH_BYTES = 4095;
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
 const MAX_CONSUMER_ID_LENGTH = 128;
@@ -122,9 +125,30 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBack
   if (maxAttempts !== null && !onBackend && r.deadLetterDir === undefined && Buffer.byteLength(basename(deadLetterDir)) > MAX_NAME_BYTES) {
     throw LogError.invalidOption('retry.deadLetterDir', `the default dead-letter directory name ${basename(deadLetterDir)} is longer than ${MAX_NAME_BYTES} bytes: give retry.deadLetterDir`);
   }
+  if (r.deadLetterDir !== undefined) requireMakeablePath(deadLetterDir);
   // Dead letters appended to the log being read would be read, retried and dead-lettered again.
   if (!onBackend && r.deadLetterDir !== undefined && within(realPathOf(logDir), realPathOf(deadLetterDir))) {
     throw LogError.invalidOption('retry.deadLetterDir', `${deadLetterDir} lies in the log directory ${logDir}: the dead-letter log must be a directory of its own`);
   }
   return { maxAttempts, delayMs, backoff, maxDelayMs, retryOnThrow: r.retryOnThrow === true, deadLetterDir };
+}
+
+/**
+ * ERR_INVALID_OPTION naming retry.deadLetterDir for a path no directory can ever be made at: a name
+ * past NAME_MAX, a path past the system's limit, or one through a symlink loop (each would fail
+ * every dead letter with ERR_IO, the record never completing). Reads nothing but the path's links.
+ */
+function requireMakeablePath(dir: string): void {
+  const long = dir.split(sep).find((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
+  if (long !== undefined) throw LogError.invalidOption('retry.deadLetterDir', `the name ${describe(long)} in it is longer than ${MAX_NAME_BYTES} bytes, which no directory entry takes`);
+  const bytes = Buffer.byteLength(dir);
+  if (bytes > MAX_PATH_BYTES) throw LogError.invalidOption('retry.deadLetterDir', `the path ${describe(dir)} is ${bytes} bytes long, past the ${MAX_PATH_BYTES} a path takes`);
+  try {
+    realpathSync.native(dir);
+  } catch (e) {
+    const sys = (e as NodeJS.ErrnoException).code;
+    if (sys === 'ELOOP') throw LogError.invalidOption('retry.deadLetterDir', `${dir} runs through a symlink loop (ELOOP)`);
+    if (sys === 'ENAMETOOLONG') throw LogError.invalidOption('retry.deadLetterDir', `${describe(dir)} is longer than the system takes (ENAMETOOLONG)`);
+    // ENOENT: made at the first dead letter; a file or somebody else's directory is refused then.
+  }
 }
