@@ -63,6 +63,10 @@ export function resolveJetStreamOptions(options: unknown): ResolvedJetStreamOpti
   if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && s.length > 0)) {
     throw LogError.invalidOption('servers', `expected a server URL or a non-empty array of them, got ${describe(o.servers)}`);
   }
+  for (const s of servers as string[]) {
+    const why = serverProblem(s);
+    if (why !== null) throw LogError.invalidOption('servers', `${describe(s)}: ${why}`);
+  }
   if (typeof o.stream !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(o.stream)) {
     throw LogError.invalidOption('stream', `expected 1 to 64 letters, digits, '_' or '-', got ${describe(o.stream)}`);
   }
@@ -76,4 +80,30 @@ export function resolveJetStreamOptions(options: unknown): ResolvedJetStreamOpti
   const timeoutMs = o.timeoutMs === undefined ? 5_000 : requireInt('timeoutMs', o.timeoutMs, 100, 600_000);
   const maxQueueBytes = o.maxQueueBytes === undefined ? 32 * 1024 * 1024 : requireInt('maxQueueBytes', o.maxQueueBytes, 64 * 1024, 1024 * 1024 * 1024);
   return { servers: servers as string[], stream: o.stream, subject, replicas, leaseMs, timeoutMs, maxQueueBytes };
+}
+
+/**
+ * Why the Node.js NATS client cannot connect to `server`, or null. Its parser (hostPort in
+ * @nats-io/nats-core) is followed step by step: an optional scheme is dropped, the rest read as host,
+ * host:port or an IPv6 address, the port (4222 when absent) put on a URL; a string the URL parser
+ * refuses (a space, a NUL, no host, a port past 65535, several servers in one string) fails every
+ * connect with "Invalid URL". Port 0 reaches no server, and the Node.js client refuses WebSocket URLs.
+ */
+function serverProblem(server: string): string | null {
+  if (/^wss?:\/\//i.test(server)) return 'a WebSocket URL, which the Node.js client does not take (use nats://host:port)';
+  let u = server.trim().replace(/^(.*:\/\/)(.*)/gm, '$2');
+  if (u.includes(',')) return 'several servers in one string: give them as an array';
+  const mapped = u.toUpperCase().indexOf('::FFFF:');
+  if (mapped !== -1 && u.includes('.')) u = u.substring(mapped + 7).replace('[', '').replace(']', '');
+  const v6 = u.includes('[') || u.includes('::') || (!u.includes('.') && u.split(':').length > 2);
+  if (v6 && !u.includes('[')) u = `[${u}]`;
+  const m = v6 ? /(]:)(\d+)/.exec(u) : /(:)(\d+)/.exec(u);
+  const port = m === null ? 4222 : Number.parseInt(m[2]!, 10);
+  if (port < 1 || port > 65_535) return `port ${port} is out of range (1 to 65535)`;
+  try {
+    new URL(`${port === 80 ? 'https' : 'http'}://${u}`);
+  } catch {
+    return 'not a server the NATS client can parse (host, host:port, nats://host:port, or an IPv6 address)';
+  }
+  return null;
 }
