@@ -80,6 +80,16 @@ export function signalOnly(options: unknown): AbortSignal | undefined {
   return optionalSignal(o.signal);
 }
 
+/**
+ * Why a path the system refused with `sys` is bad input rather than an I/O failure: one it can never
+ * walk, whatever the disk holds (a symlink loop, a name or a path too long); null for another code.
+ */
+export function unwalkablePath(sys: string | undefined): string | null {
+  if (sys === 'ELOOP') return 'runs through a symlink loop (ELOOP)';
+  if (sys === 'ENAMETOOLONG') return 'is too long, or holds a name too long (ENAMETOOLONG)';
+  return null;
+}
+
 /** Names a bad value in an error message: a short quoted string, a number, or the value's type. */
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);

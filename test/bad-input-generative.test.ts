@@ -7,7 +7,7 @@
  * through a file and a symlink loop. Each call must throw or reject with a LogError of a bad-input code
  * (never a TypeError, a raw Node error or success), leave the folder holding the log byte-for-byte
  * as it was (no directory made beside it) and leave a handle it was called on working. A getter's own
- * error may pass through; a logDir the system cannot walk (a loop, a name too long) is ERR_IO today.
+ * error may pass through; a path the system cannot walk (a loop, a name too long) is bad input too.
  * The seed is printed; SEED replays it. ALL_CASES=<part of a field name> (empty: every field) runs
  * every bad value on every matching field instead, listing each failure (TRACE=1 names each case first).
  */
@@ -288,9 +288,7 @@ test('every entry point, one bad field at a time: a LogError with a bad-input co
       const what = `${field.name} with ${label}`;
       if (outcome !== OWN) {
         assert.ok(outcome instanceof LogError, `${what}: expected a LogError, got ${outcome === 'success' ? 'success' : String((outcome as Error)?.stack ?? outcome)}`);
-        // A path the system cannot walk (a symlink loop, a name past its length limit) is ERR_IO today.
-        const unwalkable = pathFields.has(field.name) && (label === 'loop' || label === 'hugeString') && outcome.code === 'ERR_IO';
-        assert.ok(BAD_CODES.has(outcome.code) || unwalkable, `${what}: code ${outcome.code} (${outcome.message.slice(0, 300)})`);
+        assert.ok(BAD_CODES.has(outcome.code), `${what}: code ${outcome.code} (${outcome.message.slice(0, 300)})`);
         seen.set(outcome.code, (seen.get(outcome.code) ?? 0) + 1);
       } else {
         seen.set('own error', (seen.get('own error') ?? 0) + 1);

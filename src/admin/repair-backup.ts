@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { LogError } from '../errors.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { realPathOf, within } from '../storage/real-path.js';
-import { describe } from '../validate.js';
+import { describe, unwalkablePath } from '../validate.js';
 
 /**
  * A backup directory that is there must be a directory, the path to one that is not must not run
@@ -22,6 +22,8 @@ export function checkBackupDir(backupDir: unknown, realLogDir: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') throw LogError.invalidOption('backupDir', `the path ${backupDir} runs through a file`);
+    const why = unwalkablePath(code);
+    if (why !== null) throw LogError.invalidOption('backupDir', `${describe(backupDir)} ${why}`);
     if (code !== 'ENOENT') throw LogError.fromSystem(e, 'looking at the backup directory', backupDir);
   }
   if (within(realLogDir, realPathOf(backupDir))) {

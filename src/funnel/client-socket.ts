@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
-import { describe, requireInt, requireLogDir } from '../validate.js';
+import { describe, requireInt, requireLogDir, unwalkablePath } from '../validate.js';
 import { FUNNEL_SOCKET_FILE, FrameReader, MessageType, PROTOCOL_VERSION, decodeError, encodeFrame } from './wire.js';
 
 /** Options of `Producer.connect`. Sizes are in bytes, durations in milliseconds. */
@@ -136,6 +136,8 @@ function connectError(e: NodeJS.ErrnoException, logDir: string, path: string): L
   if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'ENOTDIR') {
     return new LogError(ErrorCode.LOG_CLOSED, `no producer accepts connections for ${logDir} (${e.code} on ${path}): the owner opens it with Producer.open({ logDir, acceptConnections: true })`, { file: path, syscallCode: e.code });
   }
+  const why = unwalkablePath(e.code);
+  if (why !== null) return LogError.invalidOption('logDir', `${describe(logDir)} ${why}`);
   if (e.code === 'ECONNRESET' || e.code === 'EPIPE') {
     // The owner closed (or ended) while this connection waited to be accepted or greeted.
     return new LogError(ErrorCode.LOG_CLOSED, `the producer of ${logDir} closed the connection before greeting it (${e.code} on ${path}): it closed or went away`, { file: path, syscallCode: e.code });

@@ -11,7 +11,7 @@ import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
-import { absolutePath } from '../validate.js';
+import { absolutePath, describe, unwalkablePath } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
 
@@ -42,6 +42,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
     // A path through or onto a file is bad input, not an I/O failure.
     const sys = (e as NodeJS.ErrnoException).code;
     if (sys === 'EEXIST' || sys === 'ENOTDIR') throw LogError.invalidOption('logDir', `${opts.logDir} is not a directory (${sys})`);
+    const why = unwalkablePath(sys);
+    if (why !== null) throw LogError.invalidOption('logDir', `${describe(opts.logDir)} ${why}`);
     throw LogError.fromSystem(e, 'creating the log directory', opts.logDir);
   }
   // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.

@@ -15,7 +15,7 @@ import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
-import { knownOptions } from '../validate.js';
+import { describe, knownOptions, unwalkablePath } from '../validate.js';
 import { PRODUCER_LOCK_FILE, lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
 import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from '../format/frame.js';
@@ -52,7 +52,10 @@ export async function verifyLog(dir: string, options: VerifyOptions = {}): Promi
   try {
     isDir = statSync(abs).isDirectory();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw LogError.fromSystem(e, 'reading', abs);
+    const sys = (e as NodeJS.ErrnoException).code;
+    const why = unwalkablePath(sys);
+    if (why !== null) throw LogError.invalidOption('dir', `${describe(dir)} ${why}`);
+    if (sys !== 'ENOENT' && sys !== 'ENOTDIR') throw LogError.fromSystem(e, 'reading', abs);
   }
   if (!isDir) throw LogError.invalidOption('dir', `no log directory at ${abs}`);
   const onProgress = knownOptions(options, ['onProgress']).onProgress as VerifyOptions['onProgress'] | undefined;
