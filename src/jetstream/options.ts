@@ -12,7 +12,8 @@ export interface JetStreamBackendOptions {
    */
   stream: string;
   /**
-   * The one subject the log's records are published on.
+   * The one subject the log's records are published on: dot-separated tokens of letters, digits, '_'
+   * and '-', up to 2,048 bytes.
    * @defaultValue `rl.<stream>`
    */
   subject?: string;
@@ -53,6 +54,9 @@ export interface ResolvedJetStreamOptions {
   readonly maxQueueBytes: number;
 }
 
+/** The longest subject taken: ASCII only (checked above), so characters are bytes. */
+const MAX_SUBJECT_BYTES = 2048;
+
 const KNOWN = new Set(['servers', 'stream', 'subject', 'replicas', 'leaseMs', 'timeoutMs', 'maxQueueBytes']);
 
 export function resolveJetStreamOptions(options: unknown): ResolvedJetStreamOptions {
@@ -73,6 +77,11 @@ export function resolveJetStreamOptions(options: unknown): ResolvedJetStreamOpti
   const subject = o.subject === undefined ? `rl.${o.stream}` : o.subject;
   if (typeof subject !== 'string' || !/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(subject)) {
     throw LogError.invalidOption('subject', `expected a literal subject (dot-separated tokens, no wildcards), got ${describe(subject)}`);
+  }
+  // The server refuses a protocol line past max_control_line (4,096 bytes by default), and the lines
+  // that publish and deliver a record carry the subject beside a reply subject and sizes.
+  if (subject.length > MAX_SUBJECT_BYTES) {
+    throw LogError.invalidOption('subject', `${subject.length} bytes, past the ${MAX_SUBJECT_BYTES} a subject takes here (a nats-server refuses protocol lines past 4,096 bytes by default)`);
   }
   const replicas = o.replicas === undefined ? 1 : o.replicas;
   if (replicas !== 1 && replicas !== 3 && replicas !== 5) throw LogError.invalidOption('replicas', `expected 1, 3 or 5, got ${describe(replicas)}`);
