@@ -32,6 +32,12 @@ export class Retention {
    * still until the wall clock passes it again.
    */
   private readonly writtenAtMono: number[];
+  /**
+   * Per segment, as `segments`: whether its newest frame was written in this run, so that its age on
+   * the monotonic clock is its real age. Retention's minimum (blockingMinimumRetention) is judged on
+   * that clock alone for those: a wall clock stepped forward makes no record written a moment ago old.
+   */
+  private readonly writtenInRun: boolean[];
   /** start.offset: the log start, recorded before retention deletes what lies below it. */
   private readonly startRecord: OffsetFileWriter;
 
@@ -49,6 +55,7 @@ export class Retention {
     this.segments = segments;
     const startMono = monoNow();
     this.writtenAtMono = segments.map(() => startMono);
+    this.writtenInRun = segments.map(() => false);
     this.totalBytes = segments.reduce((sum, s) => sum + s.bytes, 0);
     this.startRecord = new OffsetFileWriter(io, opts.logDir, START_OFFSET_FILE);
     this.startRecord.publish(segments[0]!.baseOffset);
@@ -59,6 +66,7 @@ export class Retention {
   grew(bytes: number): void {
     this.totalBytes += bytes;
     this.writtenAtMono[this.writtenAtMono.length - 1] = this.monoNow();
+    this.writtenInRun[this.writtenInRun.length - 1] = true;
   }
 
   /**
@@ -79,6 +87,7 @@ export class Retention {
   added(segment: SegmentInfo): void {
     this.segments.push(segment);
     this.writtenAtMono.push(this.monoNow());
+    this.writtenInRun.push(true);
     this.totalBytes += segment.bytes;
   }
 
@@ -102,7 +111,7 @@ export class Retention {
       const tooOld = maxFileAge !== null && ageMs > maxFileAge;
       if (!overBytes && !tooOld) return;
       if (blockingMinimumRetention !== null) {
-        if (ageMs < blockingMinimumRetention) return;
+        if (this.protectedAgeMs(ageMs) < blockingMinimumRetention) return;
         // Records a transactional cursor has not committed are protected like young ones.
         const low = lowestCursorOffset(this.io, this.opts.logDir);
         if (low !== null && low < oldest.endOffset) return;
@@ -128,6 +137,7 @@ export class Retention {
     this.onEvent({ type: 'retention', baseOffset: oldest.baseOffset, endOffset: oldest.endOffset, bytes: oldest.bytes, logStartOffset: startOffset });
     this.segments.shift();
     this.writtenAtMono.shift();
+    this.writtenInRun.shift();
     this.totalBytes -= oldest.bytes;
   }
 
@@ -137,6 +147,15 @@ export class Retention {
    */
   private oldestAgeMs(nowMs: number): number {
     return Math.max(nowMs - this.segments[0]!.lastTimestampMs, this.monoNow() - this.writtenAtMono[0]!);
+  }
+
+  /**
+   * The oldest segment's age as blockingMinimumRetention judges it, from `ageMs` (oldestAgeMs): on the
+   * monotonic clock alone when its newest frame was written in this run (its real age, whichever way
+   * the wall clock stepped since); else, for a segment recovery found, `ageMs`.
+   */
+  private protectedAgeMs(ageMs: number): number {
+    return this.writtenInRun[0] ? this.monoNow() - this.writtenAtMono[0]! : ageMs;
   }
 
   /**
@@ -166,7 +185,7 @@ export class Retention {
       if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
     }
     if (this.segments.length > 1) {
-      const ageLeftMs = blockingMinimumRetention - this.oldestAgeMs(this.now());
+      const ageLeftMs = blockingMinimumRetention - this.protectedAgeMs(this.oldestAgeMs(this.now()));
       // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
       // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
       if (ageLeftMs <= 0) return CURSOR_POLL_MS;
