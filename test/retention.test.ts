@@ -1,7 +1,8 @@
 /**
  * Retention by total bytes and by age, ERR_POSITION_EXPIRED for deleted records, and backpressure
  * under blockingMinimumRetention (block, then ERR_LOG_FULL; never delete protected records; with
- * nothing protected, a frame that needs the room of the segment a roll just sealed never blocks).
+ * nothing protected, a frame that needs the room of the segment a roll just sealed never blocks, nor
+ * one larger than maxTotalBytes).
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
@@ -119,6 +120,26 @@ test('blockingMinimumRetention with nothing protected: a frame that needs the se
     for (let i = 0; i < 12; i++) {
       p.append('x'.repeat(300));
       await p.flush().catch((e: unknown) => { errors.push(`flush ${i}: ${(e as { code?: string }).code}`); });
+    }
+    assert.equal(errors, []);
+    assert.is(p.stats().retentionBlockedMs, 0);
+  } finally {
+    await p.close();
+  }
+});
+
+test('blockingMinimumRetention with nothing protected: a record larger than maxTotalBytes is written at once', async () => {
+  // It cannot fit even beside an empty segment: once everything older is deleted it is written, the
+  // log past maxTotalBytes by that frame, with no wait for retention and no ERR_LOG_FULL.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 1024, blockingMinimumRetention: 0, appendTimeoutMs: 50 });
+  try {
+    const errors: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      p.append('x'.repeat(300));
+      await p.flush().catch((e: unknown) => { errors.push(`flush after a small record ${i}: ${(e as { code?: string }).code}`); });
+      p.append('y'.repeat(3000));
+      await p.flush().catch((e: unknown) => { errors.push(`flush after a large record ${i}: ${(e as { code?: string }).code}`); });
     }
     assert.equal(errors, []);
     assert.is(p.stats().retentionBlockedMs, 0);

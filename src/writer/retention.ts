@@ -181,8 +181,9 @@ export class Retention {
       if (active.endOffset === active.baseOffset) return 0;
       roll();
       // The roll applied retention for no incoming bytes: the segment it sealed may go for this frame.
+      // When it went and the frame still does not fit beside the new, empty segment, it is written now.
       this.apply(frameBytes);
-      if (this.totalBytes + frameBytes <= maxTotalBytes) return 0;
+      if (this.totalBytes + frameBytes <= maxTotalBytes || this.segments.length === 1) return 0;
     }
     if (this.segments.length > 1) {
       const ageLeftMs = blockingMinimumRetention - this.protectedAgeMs(this.oldestAgeMs(this.now()));
