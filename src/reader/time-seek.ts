@@ -174,14 +174,16 @@ function segmentPath(dir: string, base: number): string {
   return (dir.endsWith(sep) ? dir : dir + sep) + segmentName(base);
 }
 
-/** The timestamp of a segment's first frame (a hint when `useHints`); +Infinity when it holds none (yet), or is gone. */
+/** The timestamp of a segment's first frame (a hint when `useHints`); +Infinity when it holds none (yet), -Infinity when gone (retention: older than all kept). */
 function firstTimestamp(segments: OpenSegments, dir: string, base: number, useHints: boolean): number {
   const known = hintsOf(segmentPath(dir, base));
   const hinted = useHints ? known.get(SEGMENT_HEADER_BYTES) : undefined;
   if (hinted !== undefined) return hinted;
+  const s = segments.get(base);
+  if (s === null) return -Infinity;
   // A first frame that is damaged counts as not older: an answer at or before it sends the reader there.
-  const h = segments.get(base)?.frameAt(SEGMENT_HEADER_BYTES);
-  const ts = h === undefined || h === null || h === DAMAGED ? Infinity : h.timestampMs;
+  const h = s.frameAt(SEGMENT_HEADER_BYTES);
+  const ts = h === null || h === DAMAGED ? Infinity : h.timestampMs;
   if (ts !== Infinity) known.set(SEGMENT_HEADER_BYTES, ts);
   return ts;
 }
