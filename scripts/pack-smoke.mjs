@@ -74,15 +74,18 @@ assert.deepEqual(summary, { committed: RECORDS, skipped: 0, retried: 0, stoppedB
 assert.equal(pooled.committedOffset, RECORDS);
 await pooled.close();
 
-// The JetStream subpath resolves; without its optional peer dependencies (not installed here: a
-// local-only user installs nothing more) it fails to load, naming them, while the main entry above ran.
+// The JetStream subpath loads without its optional peer dependencies (not installed here: a
+// local-only user installs nothing more); opening a handle on it fails with a coded LogError that
+// names them, while the main entry above ran.
+const { jetstream } = ${loadJetstream};
 let jsError = null;
 try {
-  ${loadJetstream};
+  await Producer.open({ backend: jetstream({ servers: 'nats://127.0.0.1:4222', stream: 'smoke' }) });
 } catch (e) {
   jsError = e;
 }
-assert.ok(jsError !== null && /@nats-io\\//.test(String(jsError.message)), \`reactive-log/jetstream without @nats-io: \${String(jsError)}\`);
+assert.ok(isLogError(jsError) && jsError.code === 'ERR_INVALID_OPTION' && /@nats-io\\/transport-node/.test(jsError.message),
+  \`reactive-log/jetstream without @nats-io: \${String(jsError)}\`);
 console.log(\`producer appended \${RECORDS}, consumer read \${read}, pool committed \${summary.committed}, reactive-log/jetstream asks for @nats-io\`);
 `;
 }
@@ -147,7 +150,7 @@ const typed: (m: Message) => number = (m) => m.offset;
 void typed;
 const jsOptions: JetStreamBackendOptions = { servers: 'nats://127.0.0.1:4222', stream: 'orders', replicas: 3 };
 void jsOptions;
-${body("new URL('./handler.js', import.meta.url)", "await import('reactive-log/jetstream')").replace('let second = null;', 'let second: unknown = null;').replace('let jsError = null;', 'let jsError: any = null;').replace('const summary = ', 'const summary: ProcessSummary = ')}`,
+${body("new URL('./handler.js', import.meta.url)", "await import('reactive-log/jetstream')").replace('let second = null;', 'let second: unknown = null;').replace('let jsError = null;', 'let jsError: unknown = null;').replace('const summary = ', 'const summary: ProcessSummary = ')}`,
     },
     build: [process.execPath, [tsc, '-p', '.']],
     main: 'out/main.js',

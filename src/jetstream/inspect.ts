@@ -11,7 +11,6 @@
  */
 import type { StreamState } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-import { Kvm } from '@nats-io/kv';
 import type { CursorSummary, LockHolder, LogInfo } from '../admin/inspect-types.js';
 import { GLOBAL_CURSOR_ID } from '../admin/cursor-ids.js';
 import type { CursorLag } from '../types.js';
@@ -20,6 +19,7 @@ import { shareOfBytes, timeOf } from './lag-view.js';
 import { PRODUCER_LEASE_KEY } from './lease.js';
 import type { ResolvedJetStreamOptions } from './options.js';
 import { asLogError, boundsOf, Session } from './session.js';
+import { nats } from './nats.js';
 
 export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInfo> {
   const session = await Session.open(o, false);
@@ -61,7 +61,7 @@ async function bucket(session: Session, name: string): Promise<KV | null> {
     if ((e as { code?: unknown }).code === 10059 || /stream not found/i.test((e as Error).message)) return null;
     throw e;
   }
-  return new Kvm(session.js).open(name);
+  return new (nats().kv.Kvm)(session.js).open(name);
 }
 
 /**

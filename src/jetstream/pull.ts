@@ -20,8 +20,7 @@
  * not delivered, so nothing is skipped, and a record delivered again is dropped by its offset, so
  * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
  * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO.
- * After a failure, a try at making the consumer waits timeoutMs / 2 at most, so that several tries
- * fit the bound.
+ * After a failure, a try at making the consumer waits timeoutMs / 2 at most (several tries fit the bound).
  * Errors that cannot pass fail it at once. stop() deletes the pull's consumer on the server, also one
  * whose creation was under way, and close() waits (QUIESCE_MS at most) for those requests to go out
  * before the connection closes: the server would otherwise keep it for its inactivity threshold.
@@ -36,10 +35,11 @@
  * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
  * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
  */
-import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { deletedAt } from './deleted-range.js';
+import { nats } from './nats.js';
 import { getOrdered } from './ordered-get.js';
 import { toMessage } from './record-codec.js';
 import { Ride } from './ride.js';
@@ -128,7 +128,7 @@ export class Pull {
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
     // half of timeoutMs finds the cluster again sooner, within the same bound. (A try that timed out
     // may still have made its consumer: once() deletes it by its name.)
-    this.tryJs = jetstream(session.nc, { timeout: Math.min(session.options.timeoutMs, Math.max(500, Math.floor(session.options.timeoutMs / 2))) });
+    this.tryJs = nats().jetstream.jetstream(session.nc, { timeout: Math.min(session.options.timeoutMs, Math.max(500, Math.floor(session.options.timeoutMs / 2))) });
   }
 
   /** The offset after the last record delivered. */
@@ -246,7 +246,7 @@ export class Pull {
     // cluster may be electing: then a try waits half of that (tryJs).
     const client = this.ride.failing ? this.tryJs : this.session.js;
     const { getting, deleteLost } = getOrdered(this.session, client, {
-      deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
+      deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     });
     // The get creates the consumer on the server: one that comes after stop() is deleted at once, as is
     // one a failed get may have made (its answer came after the request timed out).

@@ -9,13 +9,14 @@
  * its name listed in the `Rl-Hb64` header (space-separated); a dedup key it would change travels as
  * `rl-b64:` and its base64 (as does a key that starts with `rl-b64:`), decoded by the tail scan.
  */
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import { isObjectPrototype, type AppendOptions } from '../format/record.js';
 import { setOwn } from '../format/record-decode.js';
 import type { Message } from '../types.js';
 import { WRITER_HEADER } from './resync.js';
+import { nats } from './nats.js';
 
 export const KEY_HEADER = 'Rl-Key';
 /** The names of the headers whose values travel in base64. */
@@ -87,7 +88,7 @@ export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
   if (opts === undefined) return null;
   const { key, headers } = opts;
   if (key === undefined && (headers === undefined || Object.keys(headers).length === 0)) return null;
-  const h = natsHeaders();
+  const h = nats().transport.headers();
   const encoded: string[] = [];
   if (key !== undefined) h.set(KEY_HEADER, Buffer.from(typeof key === 'string' ? Buffer.from(key, 'utf8') : key).toString('base64'));
   if (headers !== undefined) {
@@ -118,7 +119,7 @@ export function recordHeaders(opts: AppendOptions | undefined): MsgHdrs | null {
  * the rest does not matter.
  */
 export function publishHeaders(lastSequence: number, stream: string, dedupKey: string | undefined, writer: string, record: MsgHdrs | null): MsgHdrs {
-  const h = natsHeaders();
+  const h = nats().transport.headers();
   h.set('Nats-Expected-Last-Sequence', String(lastSequence));
   h.set('Nats-Expected-Stream', stream);
   if (dedupKey !== undefined) h.set('Nats-Msg-Id', msgIdOf(dedupKey));

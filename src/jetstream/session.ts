@@ -4,10 +4,11 @@
  * server's version at connect and warns (RL_JETSTREAM_OLD_SERVER) below 2.10. An open's own checks
  * of the server and the stream (`BeforeCreate`) run before the stream is created.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo, type StreamState } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager, StreamInfo, StreamState } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import { ErrorCode, LogError } from '../errors.js';
+import { loadNats, nats } from './nats.js';
 import type { ResolvedJetStreamOptions } from './options.js';
 
 /** Server versions known to acknowledge a publish before any fsync (no `sync_interval: always`). */
@@ -74,9 +75,10 @@ export class Session {
    * ERR_INVALID_OPTION). `check` runs before the stream is created.
    */
   static async open(o: ResolvedJetStreamOptions, create = true, check?: BeforeCreate): Promise<Session> {
+    const { transport, jetstream: js } = await loadNats();
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
+      nc = await transport.connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
     } catch (e) {
       throw new LogError(ErrorCode.IO, `connecting to NATS at ${o.servers.join(', ')} failed: ${(e as Error).message}`, {}, { cause: e });
     }
@@ -87,8 +89,8 @@ export class Session {
         process.emitWarning(`nats-server ${nc.info?.version ?? '(unknown version)'} is older than 2.10: it acknowledges a publish before any fsync, so a record acknowledged by flush() may be lost when the server's machine loses power (docs/jetstream.md)`,
           { code: 'RL_JETSTREAM_OLD_SERVER' });
       }
-      const jsm = await jetstreamManager(nc, { timeout: o.timeoutMs });
-      const session = new Session(nc, jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
+      const jsm = await js.jetstreamManager(nc, { timeout: o.timeoutMs });
+      const session = new Session(nc, js.jetstream(nc, { timeout: o.timeoutMs }), jsm, o, version);
       await session.ensureStream(create, check);
       return session;
     } catch (e) {
@@ -128,7 +130,7 @@ export class Session {
   async leases(): Promise<KV> {
     if (this.leaseBucket === null) {
       const name = leaseBucketName(this.options.stream);
-      const kv = await new Kvm(this.js).create(name, {
+      const kv = await new (nats().kv.Kvm)(this.js).create(name, {
         history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
       });
       const maxAgeMs = (await kv.status()).ttl;
@@ -150,7 +152,7 @@ export class Session {
 
   /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
   async cursors(): Promise<KV> {
-    this.cursorBucket ??= await new Kvm(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
+    this.cursorBucket ??= await new (nats().kv.Kvm)(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
     return this.cursorBucket;
   }
 
@@ -172,7 +174,7 @@ export class Session {
     await check?.(this, info);
     if (info === null) {
       try {
-        await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: StorageType.File, num_replicas: o.replicas });
+        await this.jsm.streams.add({ name: o.stream, subjects: [o.subject], storage: nats().jetstream.StorageType.File, num_replicas: o.replicas });
       } catch (e) {
         // Another handle created it meanwhile: use it. Else a subject another stream has is the
         // configuration's mistake (the server's "subjects overlap", 10065), not the server's failure.

@@ -3,11 +3,12 @@
  * records (the producer's dedup window, rebuilt at open, from their Nats-Msg-Id decoded as
  * record-codec.ts encodes it) and the first record at or after a time (Whence.timestamp).
  */
-import { DeliverPolicy, type Consumer, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { Consumer, JsMsg, OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { getOrdered } from './ordered-get.js';
 import { dedupKeyOf } from './record-codec.js';
 import type { Session } from './session.js';
+import { nats } from './nats.js';
 
 /** Messages per fetch of a scan. */
 const SCAN_BATCH = 1000;
@@ -65,8 +66,8 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
   const { startOffset } = await session.bounds();
   if (endOffset <= startOffset) return [];
   const start: Partial<OrderedConsumerOptions> = 'records' in window
-    ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(startOffset, endOffset - window.records) + 1 }
-    : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - window.ms).toISOString() };
+    ? { deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: Math.max(startOffset, endOffset - window.records) + 1 }
+    : { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - window.ms).toISOString() };
   const out: Array<{ key: string; offset: number; timeMs: number }> = [];
   await scan(session, start, endOffset, (m) => {
     const key = m.headers?.get('Nats-Msg-Id');
@@ -97,7 +98,7 @@ export async function offsetAtTime(session: Session, atOrAfter: number, endOffse
   // A time after the newest record: the answer without a scan that would wait for nothing.
   const last = await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).catch(() => null);
   if (last !== null && last.time.getTime() < ms) return endOffset;
-  await scan(session, { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.min(Math.max(ms, SCAN_TIME_MIN_MS), SCAN_TIME_MAX_MS)).toISOString() }, endOffset, (m) => {
+  await scan(session, { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(Math.min(Math.max(ms, SCAN_TIME_MIN_MS), SCAN_TIME_MAX_MS)).toISOString() }, endOffset, (m) => {
     found = m.seq - 1;
     return false;
   });
