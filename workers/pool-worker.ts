@@ -23,12 +23,19 @@ const readers = new Map<string, LaneReader>();
 /**
  * The handler module's default export, imported once per worker. ERR_INVALID_OPTION if the module
  * cannot be loaded (a syntax error, a file that is no module, a throw at import; the cause is kept)
- * or its default export is not a function.
+ * or its default export is not a function. The import is counted in `imports` (the pool's count of
+ * imports in flight) while it lasts: ConsumerPool.close() waits for it before stopping the threads.
  */
-function loadHandler(url: string): Promise<Handler> {
+function loadHandler(url: string, imports: SharedArrayBuffer): Promise<Handler> {
   let h = handlers.get(url);
   if (h === undefined) {
-    h = import(url).then((m: { default?: unknown }) => {
+    const inFlight = new Int32Array(imports);
+    Atomics.add(inFlight, 0, 1);
+    const settled = (): void => {
+      Atomics.sub(inFlight, 0, 1);
+      Atomics.notify(inFlight, 0);
+    };
+    h = import(url).finally(settled).then((m: { default?: unknown }) => {
       if (typeof m.default !== 'function') throw LogError.invalidOption('handler', `module ${url} has no default export function`);
       loaded.set(url, m.default as Handler);
       return m.default as Handler;
@@ -53,7 +60,7 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   const ready = loaded.get(task.handler);
   if (ready !== undefined) return ready;
   const p = progressViews(task.progress, task.lanes);
-  const loading = loadHandler(task.handler);
+  const loading = loadHandler(task.handler, task.imports);
   let settled = false;
   const stopped = (async (): Promise<'stop' | 'close'> => {
     for (;;) {
@@ -81,6 +88,21 @@ async function readerOf(logDir: string): Promise<LaneReader> {
     readers.set(logDir, reader);
   }
   return reader;
+}
+
+/**
+ * ConsumerPool.close()'s task, one per thread: keeps this thread running (piscina pauses a thread
+ * between tasks) until no thread of the pool imports a handler module (`imports`, the pool's count), or
+ * for `ms` at most.
+ */
+export async function settle(task: { imports: SharedArrayBuffer; ms: number }): Promise<void> {
+  const inFlight = new Int32Array(task.imports);
+  const deadline = performance.now() + task.ms;
+  for (let n = Atomics.load(inFlight, 0); n > 0; n = Atomics.load(inFlight, 0)) {
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    await waitSlot(inFlight, 0, n, left);
+  }
 }
 
 /** One piscina task: run the task's lane and answer why it ended; never rejects. */

@@ -70,4 +70,6 @@ export interface PoolCall {
    * can be launched: the pool's threads cannot start, or the file cannot be written.
    */
   readonly workerFile: () => string | Error;
+  /** The pool's count of handler imports in flight in its threads (PoolTask.imports). */
+  readonly imports: SharedArrayBuffer;
 }

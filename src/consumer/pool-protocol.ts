@@ -81,6 +81,12 @@ export interface PoolTask {
   readonly startOffset: number;
   /** Exclusive; Number.MAX_SAFE_INTEGER for a blocking call without `max`. */
   readonly endOffset: number;
+  /**
+   * The pool's count of handler module imports in flight in its threads (I32 slot 0, notified when
+   * it drops): an import goes on in its thread after the call stopped, and ConsumerPool.close() lets
+   * it finish before it stops the threads.
+   */
+  readonly imports: SharedArrayBuffer;
 }
 
 /** A task's answer to the coordinator. */

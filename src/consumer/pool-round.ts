@@ -60,7 +60,7 @@ export class PoolRound {
   /** A failure of the pool itself (a record lost its worker too often), thrown once the lanes are done. */
   private failure: unknown = null;
   private moved = false;
-  private stoppedAt = Infinity; // when the lanes were told to stop
+  stoppedAt = Infinity; // when the lanes were told to stop (performance.now(); ConsumerPool.close() counts from it)
   private readonly running = new Map<number, Promise<void>>(); // lane -> its task
   private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
   private readonly exhausted = new Map<number, { attempts: number; lastError: string | null }>(); // record -> its last attempt
@@ -212,7 +212,7 @@ export class PoolRound {
       return;
     }
     const task: PoolTask = {
-      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, state: call.host.currentState(),
+      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, state: call.host.currentState(), imports: call.imports,
       end: this.supply.end, progress: this.progress, lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
     };
     const ac = new AbortController();

@@ -62,6 +62,10 @@ export class ConsumerPool {
   private readonly pool: Piscina;
   /** A pool thread that could not start (piscina's own thread script failed): every later call fails with it. */
   private startFailure: LogError | null = null;
+  /** I32 slot 0: handler module imports in flight in the pool's threads (workers/pool-worker.ts counts them). */
+  private readonly imports = new SharedArrayBuffer(4);
+  /** Until when (performance.now()) close() waits for those imports: timeoutMs after the last call stopped. */
+  private importsUntil = 0;
 
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
@@ -113,13 +117,16 @@ export class ConsumerPool {
     }
     const call = {
       host, handlerUrl, blocking, timeoutMs: opts.timeoutMs, batchRecords: opts.batchRecords, signal: opts.signal, retry, deadLetters,
-      workerFile: () => this.workerFile(),
+      workerFile: () => this.workerFile(), imports: this.imports,
     };
     let round: Awaited<ReturnType<PoolRound['run']>>;
+    const r = new PoolRound(this.pool, this.workers, call, originOffset, endOffset);
     try {
-      round = await new PoolRound(this.pool, this.workers, call, originOffset, endOffset).run();
+      round = await r.run();
     } catch (e) {
       throw this.startFailure ?? e;
+    } finally {
+      if (r.stoppedAt < Infinity) this.importsUntil = Math.max(this.importsUntil, r.stoppedAt + opts.timeoutMs);
     }
     if (this.startFailure !== null) throw this.startFailure;
     const { summary, stop, moved } = round;
@@ -149,9 +156,29 @@ export class ConsumerPool {
     }
   }
 
-  /** Stops the pool's threads. */
+  /**
+   * Stops the pool's threads, once their imports of a handler module have finished: an abort ends a
+   * call at once while its threads may still import the module, and Node's module loader reads a
+   * module's file through an open descriptor that a thread stopped during the read leaves open in the
+   * process. A thread waiting for its next task is paused (piscina), so the import goes on only while
+   * the thread runs a task: each thread is given one that waits for the imports. The wait ends
+   * timeoutMs after the last call stopped at the latest (an import that never settles, or a thread
+   * the call already stopped during its import), so close() stays within about timeoutMs of the stop.
+   */
   async close(): Promise<void> {
-    if (this.startFailure === null) await this.pool.destroy();
+    if (this.startFailure !== null) return;
+    const left = this.importsUntil - performance.now();
+    const filename = Atomics.load(new Int32Array(this.imports), 0) > 0 && left > 0 ? this.workerFile() : null;
+    if (typeof filename === 'string') {
+      const task = { imports: this.imports, ms: left };
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(Array.from({ length: this.workers }, () => this.pool.run(task, { filename, name: 'settle' }))),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, left); }),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.pool.destroy();
   }
 }
 
