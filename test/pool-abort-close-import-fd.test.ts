@@ -8,23 +8,12 @@
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { Consumer, ConsumerStyle } from '../dist/index.js';
-import { POOL_LOG, guarded } from './pool-kit.js';
+import { POOL_LOG, guarded, openFds } from './pool-kit.js';
 import { suite, logOf, tempDir } from './kit.js';
 
 const test = suite('pool abort close import fd');
-
-/** This process's open descriptors: fd -> what it names. */
-function openFds(): Map<string, string> {
-  const fds = new Map<string, string>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      fds.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
-    } catch { /* closed meanwhile (readdir's own) */ }
-  }
-  return fds;
-}
 
 /** A handler module of about 4 MiB (a long comment), so that its file takes a while to read. */
 function bigHandler(dir: string): string {

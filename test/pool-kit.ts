@@ -1,5 +1,6 @@
-/** Shared by the pool tests: the test handler module, the options of their logs, a guard against hangs. */
+/** Shared by the pool tests: the test handler module, the options of their logs, a guard against hangs, the open descriptors. */
 import { fileURLToPath } from 'node:url';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { SyncPolicy } from '../dist/index.js';
 
 /** The handler module (behaviour chosen by each record's text: see fixtures/pool-handler.mjs). */
@@ -16,4 +17,15 @@ export async function guarded<T>(p: Promise<T>): Promise<T | 'stuck'> {
   } finally {
     clearTimeout(guard);
   }
+}
+
+/** This process's open descriptors: fd -> what it names (for the pool tests that count module files left open). */
+export function openFds(): Map<string, string> {
+  const fds = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      fds.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch { /* closed meanwhile (readdir's own) */ }
+  }
+  return fds;
 }
