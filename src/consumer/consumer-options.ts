@@ -32,6 +32,8 @@ const MAX_NAME_BYTES = 255;
 const MAX_PATH_BYTES = 4095;
 const RETRY_KEYS = new Set(['maxAttempts', 'delayMs', 'backoff', 'maxDelayMs', 'retryOnThrow', 'deadLetterDir']);
 const COMMIT_KEYS = new Set(['everyRecords', 'everyMs']);
+/** The keys of each ConsumerStyle kind. */
+const STYLE_KEYS: Record<ConsumerStyle['kind'], Set<string>> = { nonTx: new Set(['kind', 'whence']), clientTx: new Set(['kind', 'consumerId']), globalTx: new Set(['kind']) };
 const MAX_CONSUMER_ID_LENGTH = 128;
 
 /** Consumer ids become file names: letters, digits, '.', '_' and '-', not starting with '.'. */
@@ -68,6 +70,8 @@ export function resolveConsumerOptions(options: unknown): ResolvedConsumerOption
   if (style === null || typeof style !== 'object' || !['nonTx', 'clientTx', 'globalTx'].includes(style.kind)) {
     throw LogError.invalidOption('style', `expected ConsumerStyle.nonTx(whence), clientTx(id) or globalTx(), got ${describe(style)}`);
   }
+  // A key the style's kind does not take (a whence given to globalTx, an id to globalTx) would be ignored without a word.
+  checkKeys('style.', style, STYLE_KEYS[style.kind]);
   const cursorName = cursorNameOf(style);
   const visibility = o.visibility ?? (style.kind === 'nonTx' ? 'written' : 'durable');
   if (visibility !== 'written' && visibility !== 'durable') throw LogError.invalidOption('visibility', `expected 'written' or 'durable', got ${describe(visibility)}`);
