@@ -142,10 +142,10 @@ export class TxCursor {
   /** Makes the cursor durable (sync), closes the file and releases the lock, whichever of them fails. */
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     try {
-      this.sync();
+      this.sync(); // before the cursor is marked closed: sync() commits nothing after that
     } finally {
+      this.closed = true;
       try {
         this.file.close();
       } finally {
