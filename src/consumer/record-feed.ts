@@ -116,30 +116,29 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /**
    * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
    * `nonblocking` one hands out the records in the log now: on a local log its end is read here (an
-   * offset, or the files' end: fixEnd), and records appended meanwhile are left for the next call (a
-   * producer that keeps up would otherwise keep the call going). An async engine starts reading its
-   * end from the server here; fill() waits for it.
+   * offset, or the files' end: fixEnd), records appended meanwhile are left for the next call; an
+   * async engine starts reading its end from the server here, and fill() waits for it.
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
-    this.endFixed = nonblocking && this.source.synchronous;
-    if (this.endFixed) this.source.fixEnd?.(this.reader, true); // before the feed is taken: it may throw
+    const endFixed = nonblocking && this.source.synchronous;
+    // Before the feed is taken: reading the end may throw (durable.offset), and a call that never ran leaves it free.
+    if (endFixed) {
+      this.source.fixEnd?.(this.reader, true);
+      try { this.bound = this.source.readLimit(this.reader); } catch (e) { this.source.fixEnd?.(this.reader, false); throw e; }
+    }
+    this.endFixed = endFixed;
     this.busy = true;
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
-    if (this.endFixed) {
-      this.bound = this.source.readLimit(this.reader);
-    } else if (nonblocking && this.source.refreshEnd !== undefined) {
+    if (!endFixed && nonblocking && this.source.refreshEnd !== undefined) {
       // An async engine: the end is read from the server now, and fill() goes no further (fillToEnd).
       this.endRead = this.source.refreshEnd(undefined).then(() => this.source.availableEndOffset(this.reader));
       this.endRead.catch(() => undefined); // observed by fillToEnd()
     }
   }
 
-  /**
-   * Gives the feed back; the cursor is made durable first (an async store: the commit's promise,
-   * which close() also waits for).
-   */
+  /** Gives the feed back; the cursor is made durable first (an async store: the commit's promise, which close() also waits for). */
   leave(): void | Promise<void> {
     this.busy = false;
     this.endFixed = false;
