@@ -10,6 +10,7 @@ import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { offsetAtTime } from '../reader/time-seek.js';
 import { listLogDir } from '../segment/segment-files.js';
+import { recordedLogStart } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
 import { describe } from '../validate.js';
@@ -78,10 +79,24 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
     return underLock(io, names, () => {
       // Again under the cursor's lock, which a repair holds while it cuts: the target is the log's as it
       // is now (an offset a repair cut meanwhile is outside the log).
-      const target = resolveTarget(io, realDir, o.to);
+      let target = resolveTarget(io, realDir, o.to);
       const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
       try {
-        file.reset(target, o.state === 'clear' ? null : undefined);
+        const was = file.value;
+        for (let attempt = 1; ; attempt++) {
+          file.reset(target, o.state === 'clear' ? null : undefined);
+          // The cursor is written (and synced) first, start.offset read after; retention records the
+          // new start first and reads the cursors after (retention.ts). A start past the target here
+          // means retention may be deleting the records the cursor now points at.
+          const start = recordedLogStart(io, realDir, listLogDir(io, realDir).bases);
+          if (start === null || start <= target) break;
+          if (typeof o.to === 'number' || attempt >= MAX_RESET_ATTEMPTS) {
+            // The cursor goes back where it was (a cursor file found damaged: to the new start).
+            file.reset(file.created || before === null ? start : was.offset, was.state);
+            throw LogError.invalidOption('to', `offset ${target} is outside the log's durable records: retention deleted the records up to ${start} meanwhile`);
+          }
+          target = resolveTarget(io, realDir, o.to); // 'oldest' or a time before the new start: the new start
+        }
       } finally {
         file.close();
       }
@@ -140,8 +155,14 @@ function existingCursor(io: FileIO, names: CursorNames): number | null {
   return v === DAMAGED ? null : v.offset;
 }
 
+/** How often a reset follows a log start that retention moved past its target before it gives up. */
+const MAX_RESET_ATTEMPTS = 10;
+
 function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {
-  const { logStartOffset: start, durableOffset: end } = logOffsets(io, dir); // other cursors' files, damaged or not, play no part
+  const offsets = logOffsets(io, dir); // other cursors' files, damaged or not, play no part
+  const end = offsets.durableOffset;
+  // A start retention recorded before it deletes the segments below it is the log start already.
+  const start = Math.min(end, Math.max(offsets.logStartOffset, recordedLogStart(io, dir, offsets.bases) ?? 0));
   if (to === 'oldest') return start;
   if (to === 'latest') return end;
   if (typeof to === 'number') {

@@ -11,7 +11,7 @@ import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { publishedEnd, publishedStart, type Visibility } from '../ring/layout.js';
-import { readDurableHint } from '../storage/durable-hint.js';
+import { readDurableHint, recordedLogStart } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Whence } from '../types.js';
 import { offsetAtTime } from '../reader/time-seek.js';
@@ -83,9 +83,13 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
     // start since it was created, it follows (nothing was handed out to it yet). With
     // onPositionExpired 'oldest', any cursor retention passed follows the start likewise.
     const fromOldest = cursor.neverCommitted || toOldest;
+    // The cursor file exists now; start.offset is read after it: a start retention recorded past the
+    // cursor meanwhile may be deleting its segment (the writer reads the cursors again after recording
+    // the start, and keeps the segment when it finds this one there: retention.ts).
+    const recorded = fromOldest ? recordedLogStart(io, realDir, segmentBases(io, realDir)) ?? 0 : 0;
     for (let attempt = 1; ; attempt++) {
       // Moved there (durably) only once the open succeeds: a refused open leaves the cursor file as it was.
-      const atOffset = fromOldest ? Math.max(cursor.nextOffset, bounds.startOffset) : cursor.nextOffset;
+      const atOffset = fromOldest ? Math.max(cursor.nextOffset, bounds.startOffset, Math.min(recorded, bounds.appendEndOffset)) : cursor.nextOffset;
       // Judged against one reading of the bounds, whose start never lies past its end (logBounds).
       if (atOffset < bounds.startOffset) {
         throw LogError.expired(atOffset, bounds.startOffset, `offset ${atOffset}, where cursor ${cursorName} points,`);

@@ -105,3 +105,20 @@ export class DurableHintWriter extends OffsetFileWriter {
     super(io, dir, DURABLE_HINT_FILE);
   }
 }
+
+/** Reads of start.offset before a torn one (the writer's rewrite half done) counts as unknown. */
+const START_READS = 3;
+
+/**
+ * The log start retention recorded, when it names one of `bases` (the segments listed): else null
+ * (below it an interrupted retention left segments that are no longer part of the log). Read after a
+ * cursor was written, it tells whether retention may delete what that cursor points at: the writer
+ * records the new start, then reads the cursors again before it deletes anything (retention.ts).
+ */
+export function recordedLogStart(io: FileIO, dir: string, bases: readonly number[]): number | null {
+  for (let i = 1; ; i++) {
+    const start = readStartOffset(io, dir);
+    if (start !== null) return bases.includes(start) ? start : null;
+    if (i >= START_READS) return null;
+  }
+}

@@ -98,7 +98,8 @@ export class Retention {
    * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
    * so a crash leaves a prefix deleted, never a hole. The start it raises is at most the active
    * segment's base, which the durable offset reached when that segment was created (roll): the log
-   * start never passes the durable offset.
+   * start never passes the durable offset. Under blockingMinimumRetention the cursors are read before
+   * and again after the new start is recorded (deleteOldest).
    */
   apply(incomingBytes = 0): void {
     const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
@@ -113,17 +114,33 @@ export class Retention {
       if (blockingMinimumRetention !== null) {
         if (this.protectedAgeMs(ageMs) < blockingMinimumRetention) return;
         // Records a transactional cursor has not committed are protected like young ones.
-        const low = lowestCursorOffset(this.io, this.opts.logDir);
-        if (low !== null && low < oldest.endOffset) return;
+        if (this.cursorNeeds(oldest)) return;
       }
-      this.deleteOldest();
+      if (!this.deleteOldest()) return;
     }
   }
 
-  private deleteOldest(): void {
+  /** Whether a transactional cursor points below the end of `oldest` (a cursor file that cannot be read counts as 0). */
+  private cursorNeeds(oldest: SegmentInfo): boolean {
+    const low = lowestCursorOffset(this.io, this.opts.logDir);
+    return low !== null && low < oldest.endOffset;
+  }
+
+  /**
+   * Deletes the oldest segment; false when it is kept after all. Under blockingMinimumRetention the
+   * cursors are read again once start.offset names the new start, before anything else moves: a cursor
+   * that a reset or a new consumer placed in the segment meanwhile keeps it (start.offset goes back).
+   * Those write their cursor first and read start.offset after (cursor-admin.ts, consumer-start.ts),
+   * so under any interleaving one of the two sides sees the other.
+   */
+  private deleteOldest(): boolean {
     const oldest = this.segments[0]!;
     const startOffset = this.segments[1]!.baseOffset;
     this.startRecord.publish(startOffset);
+    if (this.opts.blockingMinimumRetention !== null && this.cursorNeeds(oldest)) {
+      this.startRecord.publish(oldest.baseOffset);
+      return false;
+    }
     storeOffset(this.c, I64.LOG_START_OFFSET, startOffset);
     bump(this.c, I32.START_SEQ);
     this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
@@ -139,6 +156,7 @@ export class Retention {
     this.writtenAtMono.shift();
     this.writtenInRun.shift();
     this.totalBytes -= oldest.bytes;
+    return true;
   }
 
   /**
