@@ -201,11 +201,12 @@ export class RingAppender {
   appendBatch(records: readonly BatchRecord[]): number {
     if (this.reading) throw reentered();
     if (!Array.isArray(records)) throw LogError.invalidOption('records', `appendBatch takes an array of records, got ${describe(records)}`);
-    const n = records.length;
-    if (n === 0) return 0;
     const { batchData: data, batchOpts: opts, batchSizes: sizes } = this;
-    this.reading = true; // the records' getters run while they are measured, and again while they are copied
+    this.reading = true; // the array's length (a Proxy's get trap) and the records' getters run while they are measured, the getters again while copied
+    let n: number;
     try {
+      n = records.length;
+      if (n === 0) return 0;
       const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes);
       if (BATCH_HEADER_BYTES + total > this.size) {
         throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
