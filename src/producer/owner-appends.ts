@@ -21,6 +21,8 @@ export class OwnerAppends {
   private sharedWith: SharedAppends | null = null;
   /** The dedup window, rebuilt from the log at open; null without the dedupWindow option. */
   dedup: DedupWindow | null = null;
+  /** While an unshared append reads its options' dedupKey (a getter: the caller's code): share() is refused then. */
+  private readingKey = false;
 
   constructor(
     private readonly c: ControlViews,
@@ -66,7 +68,13 @@ export class OwnerAppends {
   /** append() of a string, with options, or on a shared producer. */
   private appendWith(data: Uint8Array | string, opts: AppendOptions | undefined): number {
     if (this.sharedWith !== null) return this.sharedWith.append(data, opts, this.dedup);
-    const dedupKey = opts?.dedupKey;
+    let dedupKey: string | undefined;
+    this.readingKey = true;
+    try {
+      dedupKey = opts?.dedupKey;
+    } finally {
+      this.readingKey = false;
+    }
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
       if (earlier !== undefined) {
@@ -111,7 +119,10 @@ export class OwnerAppends {
    * offset from this handle's count after the copy, which the shared count would hand out again.
    */
   share(): void {
-    if (this.sharedWith === null) this.appender.refuseReentry(sharedInAppend);
+    if (this.sharedWith === null) {
+      this.appender.refuseReentry(sharedInAppend);
+      if (this.readingKey) throw sharedInAppend();
+    }
     this.sharedWith ??= SharedAppends.start(this.c, this.appender, this.next, this.appendTimeoutMs, this.stopped);
   }
 }
