@@ -9,6 +9,8 @@ import { nowMs, sleep } from './run.js';
 import { RECORD_BYTES } from './workloads.js';
 
 const READER = new URL('../fixtures/fanout-reader.mjs', import.meta.url);
+/** The raw ceiling of a fan-out consumer: the same files tailed without reactive-log (CRC checked, views handed out). */
+const RAW_READER = new URL('../fixtures/raw-tail-reader.mjs', import.meta.url);
 const COMMIT_HANDLER = new URL('../fixtures/commit-handler.mjs', import.meta.url);
 
 interface ReaderDone {
@@ -17,8 +19,8 @@ interface ReaderDone {
   readonly gaps: number;
 }
 
-async function startReader(data: Record<string, unknown>): Promise<{ go: () => void; done: Promise<ReaderDone>; worker: Worker }> {
-  const worker = new Worker(READER, { workerData: data });
+async function startReader(data: Record<string, unknown>, fixture = READER): Promise<{ go: () => void; done: Promise<ReaderDone>; worker: Worker }> {
+  const worker = new Worker(fixture, { workerData: data });
   const ready = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);
@@ -45,9 +47,11 @@ async function produce(p: Producer, n: number): Promise<number> {
 
 /**
  * How thread consumers wait for records: on the producer's shared memory (threads started after it
- * opened find it in their environment data) or on the files (threads started before it opened).
+ * opened find it in their environment data) or on the files (threads started before it opened); or
+ * 'raw': threads that tail the files without reactive-log (bench/fixtures/raw-tail-reader.mjs), the
+ * ceiling of any consumer of these files beside this producer on this machine.
  */
-export type FanOutWait = 'shared' | 'files';
+export type FanOutWait = 'shared' | 'files' | 'raw';
 
 export interface FanOutRun {
   readonly mode: 'threads' | 'pool';
@@ -76,6 +80,7 @@ export async function fanOut(logDir: string, mode: 'threads' | 'pool', consumers
     let poolConsumer: Consumer | null = null;
     if (mode === 'threads') {
       if (wait === 'shared') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
+      if (wait === 'raw') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n }, RAW_READER));
     } else if (consumers > 0) {
       poolConsumer = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
     }
