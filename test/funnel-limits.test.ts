@@ -5,7 +5,7 @@
  * silent connections cannot keep every client out.
  */
 import * as assert from 'uvu/assert';
-import { appendFileSync, existsSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer } from '../dist/index.js';
 import { rawClient, type RawClient } from './funnel-kit.js';
@@ -31,6 +31,21 @@ test('a socket path too long on an existing log with a torn tail: ERR_INVALID_OP
   const before = digestDir(logDir);
   await rejectsWith(Producer.open({ logDir, acceptConnections: true }), 'ERR_INVALID_OPTION');
   assert.is(digestDir(logDir), before, 'the directory changed');
+});
+
+test('a file at producer.sock that is not a socket: ERR_IO before recovery, the directory untouched and the file kept', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir });
+  p.append('a');
+  await p.close();
+  appendFileSync(join(logDir, '00000000000000000000.seg'), Buffer.alloc(100, 0x5a)); // a torn tail: recovery would cut it
+  writeFileSync(join(logDir, 'producer.sock'), 'not a socket');
+  const before = digestDir(logDir);
+  await rejectsWith(Producer.open({ logDir, acceptConnections: true }), 'ERR_IO');
+  assert.is(digestDir(logDir), before, 'the refused open changed the directory');
+  const q = await Producer.open({ logDir }); // without acceptConnections the name is not needed
+  await q.close();
+  assert.is(readFileSync(join(logDir, 'producer.sock'), 'utf8'), 'not a socket', 'a file that is not a socket is never removed');
 });
 
 test('a client past the 64th is refused with ERR_LOG_FULL naming the limit', async () => {

@@ -54,6 +54,21 @@ export function checkSocketPathFor(logDir: string): void {
   checkSocketPath(funnelSocketPath(realPathOf(logDir)));
 }
 
+/**
+ * ERR_IO when `<realDir>/producer.sock` is a file that is not a socket: it is never removed, so the
+ * listener could not take its name. Producer.open checks it before it recovers or writes anything.
+ */
+export function checkSocketNameFor(realDir: string): void {
+  const path = funnelSocketPath(realDir);
+  try {
+    if (lstatSync(path).isSocket()) return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw LogError.fromSystem(e, 'looking at the producer socket', path);
+  }
+  throw new LogError(ErrorCode.IO, `${path} is not a socket: acceptConnections needs that name, and a file that is not a socket is never removed (remove it, or open without acceptConnections)`, { file: path });
+}
+
 function checkSocketPath(path: string): void {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH_BYTES) {

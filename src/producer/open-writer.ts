@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
-import { checkSocketPathFor } from '../funnel/server.js';
+import { checkSocketNameFor, checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/layout.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
@@ -50,6 +50,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   const realDir = realpathSync.native(dir);
   // Somebody else's files (a directory not empty, holding none of a log's): refused before the lock is written.
   requireLogDirectory(io, realDir, opts.logDir);
+  // A file at the socket's name that is not a socket would fail the listener after recovery: refused first.
+  if (opts.acceptConnections) checkSocketNameFor(realDir);
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
   const lockPath = producerLockPath(realDir);
   const shared: SharedLog = {
