@@ -98,5 +98,5 @@ async function lagAt(session: Session, state: StreamState, offset: number): Prom
     const m = await session.jsm.streams.getMessage(session.options.stream, { seq: from + 1 }).catch(() => null);
     at = m === null ? null : m.time.getTime();
   }
-  return { records, bytes: shareOfBytes(records, state.bytes, state.messages), ms: at === null ? 0 : Math.max(0, timeOf(state.last_ts) - at) };
+  return { records, bytes: shareOfBytes(records, state), ms: at === null ? 0 : Math.max(0, timeOf(state.last_ts) - at) };
 }

@@ -17,8 +17,10 @@
  * - records: the stream's end (last sequence) minus the position (or the stream's first record, when
  *   the position lies below it);
  * - bytes: those records' share of the stream's stored bytes (the server's count, its per-message
- *   overhead included): records x bytes / messages. Exact when the whole stream is behind, an
- *   estimate from the mean size otherwise (the server keeps no per-range byte count);
+ *   overhead included): records x bytes / span, the span being the sequences from the stream's first
+ *   stored message to its last (messages deleted from its middle included, as in records). Exact when
+ *   the whole stream is behind, an estimate from the mean size otherwise (the server keeps no
+ *   per-range byte count);
  * - ms: the newest record's timestamp minus the timestamp of the record at the position. Until a
  *   refresh has read that record's timestamp, the timestamp of the nearest record before it that the
  *   view knows stands in (ms then reads at most that much high).
@@ -50,16 +52,21 @@ export function timeOf(iso: string | undefined): number {
   return Number.isFinite(t) ? t : 0;
 }
 
-/** The share of a stream's `bytes` (over `messages`) that `records` of them hold: see the module comment. */
-export function shareOfBytes(records: number, bytes: number, messages: number): number {
-  return messages > 0 ? Math.round(records * (bytes / messages)) : 0;
+/**
+ * The share of a stream's `bytes` that `records` of its sequences hold: see the module comment. Over
+ * the span of its sequences, not its message count: records count the messages deleted from the
+ * middle, so over the count the whole stream behind would read more bytes than it stores.
+ */
+export function shareOfBytes(records: number, s: Pick<StreamState, 'bytes' | 'messages' | 'first_seq' | 'last_seq'>): number {
+  const span = s.messages === 0 ? 0 : s.last_seq - s.first_seq + 1;
+  return span > 0 ? Math.round(records * (s.bytes / span)) : 0;
 }
 
 export class StreamLag {
   private start: number;
   private end: number;
-  private bytes: number;
-  private messages: number;
+  /** The stream's state as last read (bytes, messages, first and last sequence). */
+  private state: StreamState;
   private first: Stamp | null = null;
   private last: Stamp | null = null;
   /** The timestamp of a record the pull's buffer no longer (or not yet) holds, read by a refresh. */
@@ -74,7 +81,8 @@ export class StreamLag {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly session: Session, private readonly reader: BufferedReader, state: StreamState) {
-    this.start = this.end = this.bytes = this.messages = 0;
+    this.start = this.end = 0;
+    this.state = state;
     this.take(state);
     this.timer = setInterval(() => void this.refresh(), LAG_REFRESH_MS);
     this.timer.unref();
@@ -92,7 +100,7 @@ export class StreamLag {
     this.asked = from;
     if (from >= end) return CAUGHT_UP;
     const records = end - from;
-    const bytes = shareOfBytes(records, this.bytes, this.messages);
+    const bytes = shareOfBytes(records, this.state);
     const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(from));
     return { records, bytes, ms };
   }
@@ -130,8 +138,7 @@ export class StreamLag {
 
   private take(s: StreamState): void {
     this.start = s.messages === 0 ? s.last_seq : s.first_seq - 1;
-    this.bytes = s.bytes;
-    this.messages = s.messages;
+    this.state = s;
     if (s.messages > 0) this.first = { offset: s.first_seq - 1, ms: timeOf(s.first_ts) };
     if (s.last_seq >= this.end) {
       this.end = s.last_seq;
