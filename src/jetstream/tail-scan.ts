@@ -6,7 +6,7 @@
 import type { Consumer, JsMsg, OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { getOrdered } from './ordered-get.js';
-import { dedupKeyOf } from './record-codec.js';
+import { dedupKeyOf, storedMs } from './record-codec.js';
 import type { Session } from './session.js';
 import { nats } from './nats.js';
 
@@ -71,7 +71,7 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
   const out: Array<{ key: string; offset: number; timeMs: number }> = [];
   await scan(session, start, endOffset, (m) => {
     const key = m.headers?.get('Nats-Msg-Id');
-    if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: Math.floor(m.info.timestampNanos / 1e6) });
+    if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: storedMs(m) });
     return true;
   });
   return out;
