@@ -203,6 +203,16 @@ class IndexCheck {
     this.order.sort((x, y) => this.positions[x]! - this.positions[y]!);
   }
 
+  /**
+   * A bad entry: damage in a sealed segment (its index was fsynced when it was sealed); a warning in
+   * the active one, whose index is not fsynced before then, so a power loss may leave any bytes in
+   * it: readers and recovery pass over such entries, and recovery rewrites the index.
+   */
+  private report(message: string, at?: { position: number; offset: number }): void {
+    if (this.active) this.f.warning('index', this.file, `${message} (the active index is fsynced only when its segment is sealed: the next producer to open the log rewrites it)`, at);
+    else this.f.damage('index', this.file, message, at);
+  }
+
   /** The scan found a valid frame holding `offset` at byte `framePosition`. */
   frameAt(framePosition: number, offset: number): void {
     while (this.nextInOrder < this.order.length && this.positions[this.order[this.nextInOrder]!]! <= framePosition) {
@@ -236,10 +246,10 @@ class IndexCheck {
       }
       bad++;
       if (this.reported++ < MAX_ENTRY_FINDINGS) {
-        this.f.damage('index', this.file, `entry ${i} (offset ${this.offsets[i]}, byte ${position}) ${s}`, { position: i * INDEX_ENTRY_BYTES, offset: this.offsets[i]! });
+        this.report(`entry ${i} (offset ${this.offsets[i]}, byte ${position}) ${s}`, { position: i * INDEX_ENTRY_BYTES, offset: this.offsets[i]! });
       }
     }
-    if (bad > MAX_ENTRY_FINDINGS) this.f.damage('index', this.file, `${bad - MAX_ENTRY_FINDINGS} more bad entries`);
+    if (bad > MAX_ENTRY_FINDINGS) this.report(`${bad - MAX_ENTRY_FINDINGS} more bad entries`);
     if (inDamage > 0) this.f.warning('index', this.file, `${inDamage} entries point into damaged or torn bytes of ${segmentName(this.base)} (reported there)`);
     return { present: this.present, entries: this.status.length, good, unchecked };
   }
