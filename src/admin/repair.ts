@@ -22,7 +22,7 @@
  * every cursor's lock before its first change and keeps them to the end (a lock file a dead owner left
  * is kept as it was unless repair goes on to change the log). With `dryRun`, it reports
  * what it would do and changes nothing (it only looks whether the locks are held). Segments below a recorded log start (start.offset) that
- * names a segment are what an interrupted retention left: not part of the log, and not looked at.
+ * names a segment are what an interrupted retention left: not part of the log, and not looked at (unless a transactional cursor points below that start: recovery keeps them then).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
+import { retentionStart } from '../storage/recovery.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
 import { createSegment, indexName, listLogDir, newSegmentName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
@@ -189,7 +190,8 @@ function logBases(io: FileIO, dir: string): number[] {
   // A recorded start past every segment (recovery refuses it): all of them lie below the log start,
   // and the segments from it on are gone; the log goes on at the start (noSegmentLeft).
   if (bases.every((b) => b < start)) return [];
-  return bases.includes(start) ? bases.filter((b) => b >= start) : bases;
+  const kept = retentionStart(io, dir, bases, start); // null while a cursor points below it: recovery keeps them
+  return kept !== null ? bases.filter((b) => b >= kept) : bases;
 }
 
 /** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */

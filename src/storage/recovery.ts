@@ -13,6 +13,7 @@ import { FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader } from '..
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, type FileIO } from './file-io.js';
 import { findValidFrameAfter } from './frame-scan.js';
+import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import type { IndexEntries } from '../segment/offset-index.js';
 import { recoverActive, requireSegmentHeader, type Truncation } from './recover-active.js';
 import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
@@ -127,6 +128,20 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
   }
 }
 
+/**
+ * The recorded log start below which an interrupted retention left segments to delete, or null (none
+ * to delete). It must name a listed segment, and no transactional cursor may point below it: under
+ * blockingMinimumRetention the writer records the new start, reads the cursors again, and writes the
+ * old start back when one now points into the segment; stopped in between (killed, a failed write, a
+ * power loss that kept only the first of the two unsynced writes), it leaves a start that was never
+ * confirmed. The segments are then kept, and the writer records their start again.
+ */
+export function retentionStart(io: FileIO, dir: string, bases: readonly number[], recordedStart: number | null): number | null {
+  if (recordedStart === null || !bases.includes(recordedStart) || bases[0] === recordedStart) return null;
+  const lowest = lowestCursorOffset(io, dir);
+  return lowest !== null && lowest < recordedStart ? null : recordedStart;
+}
+
 /** Opens and recovers `dir` (which must exist). The caller holds the producer lock. */
 export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, nowMs: number): RecoveredLog {
   refuseNewerFormat(io, dir);
@@ -141,7 +156,8 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const listing = listLogDir(io, dir);
   let bases = listing.bases;
   refuseLostSegments(bases, durableHint, recordedStart);
-  const kept = recordedStart !== null && bases.includes(recordedStart) ? bases.filter((b) => b >= recordedStart) : bases;
+  const start = retentionStart(io, dir, bases, recordedStart);
+  const kept = start !== null ? bases.filter((b) => b >= start) : bases;
   const touchedIndexes = [...listing.indexes].filter((b) => !kept.includes(b) || b === kept[kept.length - 1]).map(indexName);
   const retiredSegments = bases.filter((b) => !kept.includes(b)).map(segmentName);
   refuseDirectories(io, dir, [...listing.newSegments, ...touchedIndexes, ...retiredSegments]);
@@ -155,9 +171,9 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     bases = [0];
   }
   let retired: number[] = [];
-  if (recordedStart !== null && bases.includes(recordedStart)) {
-    retired = bases.filter((b) => b < recordedStart);
-    bases = bases.filter((b) => b >= recordedStart);
+  if (start !== null) {
+    retired = bases.filter((b) => b < start);
+    bases = bases.filter((b) => b >= start);
   }
   const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed);
   const segments = inspectChain(io, dir, bases);

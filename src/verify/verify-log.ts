@@ -205,7 +205,7 @@ function checkListing(dir: string, listing: Listing, promises: Promises, f: Find
     f.damage('start-offset', START_OFFSET_FILE, `names log start ${recordedStartOffset}, but ${newest === undefined ? 'no segment is here' : `the newest segment starts at ${newest}`}: the segments from ${recordedStartOffset} on are missing; recovery will refuse to open the log`, { offset: recordedStartOffset });
   } else if (recordedStartOffset !== null && bases.includes(recordedStartOffset)) {
     for (const b of bases) {
-      if (b < recordedStartOffset) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStartOffset}): retention was deleting it, and the next producer to open the log deletes it`);
+      if (b < recordedStartOffset) f.warning('leftover', segmentName(b), `below the log start recorded in ${START_OFFSET_FILE} (${recordedStartOffset}): retention was deleting it, and the next producer to open the log deletes it (keeps it while a transactional cursor points below that start)`);
     }
   } else if (recordedStartOffset !== null && bases.length > 0 && recordedStartOffset > bases[0]!) {
     f.warning('start-offset', START_OFFSET_FILE, `names log start ${recordedStartOffset}, which is no segment's base offset: recovery ignores it`);
