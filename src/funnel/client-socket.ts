@@ -18,7 +18,11 @@ export interface ConnectOptions {
    * process (their promises stay pending) until replies come back. Default 4 MiB; 64 KiB to 1 GiB.
    */
   maxInFlightBytes?: number;
-  /** How long `connect` waits for the owner's greeting before ERR_IO. Default 10,000 ms. */
+  /**
+   * How long `connect` waits for the owner's greeting before ERR_IO, and the longest the owner may
+   * stay silent while appends, flushes or `close()` wait for its answers: past it the connection is
+   * ended and they reject with ERR_IO (an append then is in doubt). Default 10,000 ms.
+   */
   connectTimeoutMs?: number;
 }
 

@@ -53,6 +53,11 @@ export class RemoteProducer {
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
   private drained: (() => void) | null = null;
+  /** When the owner last sent bytes, or the handle began to wait for it (performance.now()). */
+  private heardAt = 0;
+  /** The silence watch (see watch()): its timer, and a generation that retires a pending check. */
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private watchGeneration = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -63,6 +68,7 @@ export class RemoteProducer {
   ) {
     this.builder = new BatchBuilder(this.encoder, INITIAL_BATCH_BYTES);
     socket.on('data', (chunk: Buffer) => {
+      this.heardAt = performance.now();
       reader.push(chunk);
       this.readFrames();
     });
@@ -83,7 +89,8 @@ export class RemoteProducer {
    * Appends one record through the owner; resolves with its offset once the owner's `append`
    * returned it. Rejects with the owner's error for a record it refused (that record only), with
    * ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE checked here first, and with ERR_LOG_CLOSED when the
-   * connection ends before the owner answered (the record may or may not be in the log then).
+   * connection ends before the owner answered, ERR_IO when the owner stayed silent for connectTimeoutMs
+   * (either way the record may or may not be in the log).
    */
   append(data: Uint8Array | string, opts?: AppendOptions): Promise<number> {
     if (this.closing !== null || this.failure !== null) return Promise.reject(this.stoppedError());
@@ -106,7 +113,7 @@ export class RemoteProducer {
   /**
    * Resolves when every record this handle appended before the call, and the owner accepted, is
    * durable by the owner's `flush()`. Rejects with the owner's flush error, or ERR_LOG_CLOSED when
-   * the connection ends first. Takes the options of the owner's `flush()`: when `options.signal`
+   * the connection ends first (ERR_IO when the owner stayed silent for connectTimeoutMs). Takes the options of the owner's `flush()`: when `options.signal`
    * aborts first (or was aborted already) the call rejects at once with ERR_ABORTED, the signal's
    * reason as its `cause`; only the wait stops (the owner still flushes, its answer is dropped). Any
    * other key is ERR_INVALID_OPTION.
@@ -141,7 +148,10 @@ export class RemoteProducer {
     return p;
   }
 
-  /** Sends what is waiting, waits for every answer, then ends the connection. Safe to call twice. */
+  /**
+   * Sends what is waiting, waits for every answer, then ends the connection; rejects with the error
+   * that ended the connection before every answer came. Safe to call twice.
+   */
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
@@ -164,6 +174,8 @@ export class RemoteProducer {
     this.seal();
     if (this.pendingCount() > 0 && this.failure === null) {
       await new Promise<void>((resolve) => { this.drained = resolve; });
+      // The connection ended before every answer came (the owner went away, or did not answer within connectTimeoutMs).
+      if (this.failure !== null) throw this.failure;
     }
     this.failure ??= LogError.closed('remote producer');
     this.socket.end();
@@ -257,6 +269,7 @@ export class RemoteProducer {
     this.flushes.clear();
     this.inFlightBytes = 0;
     this.socket.destroy();
+    this.watch(false);
     this.checkDrained();
   }
 
@@ -270,8 +283,42 @@ export class RemoteProducer {
 
   /** The connection keeps the process alive only while something waits for the owner. */
   private refresh(): void {
-    if (this.pendingCount() > 0) this.socket.ref();
+    const waiting = this.pendingCount() > 0;
+    if (waiting) this.socket.ref();
     else this.socket.unref();
+    this.watch(waiting);
+  }
+
+  /**
+   * While something waits for the owner, the owner must send bytes at least every connectTimeoutMs:
+   * an owner that stops answering without closing the socket (its process stopped, its event loop
+   * blocked) ends the connection with ERR_IO, so no append, flush or close() waits past that bound.
+   * The silence is judged after this thread had a turn to read what the owner sent meanwhile.
+   */
+  private watch(waiting: boolean): void {
+    if (!waiting || this.failure !== null) {
+      if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+      this.silenceTimer = null;
+      this.watchGeneration++;
+      return;
+    }
+    if (this.silenceTimer !== null) return;
+    this.heardAt = performance.now();
+    this.arm(this.options.connectTimeoutMs);
+  }
+
+  private arm(ms: number): void {
+    const generation = this.watchGeneration;
+    this.silenceTimer = setTimeout(() => {
+      const left = this.heardAt + this.options.connectTimeoutMs - performance.now();
+      if (left > 0) return this.arm(left);
+      const heard = this.heardAt;
+      setImmediate(() => {
+        if (generation !== this.watchGeneration) return;
+        if (this.heardAt !== heard) return this.arm(Math.max(1, this.heardAt + this.options.connectTimeoutMs - performance.now()));
+        this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`));
+      });
+    }, ms); // ref'd, as the socket is while something waits (an unref'd timer may fire seconds late)
   }
 
   private stoppedError(): Error {
