@@ -39,7 +39,7 @@ const ALONE = /(^|[\\/])jetstream-cluster/;
  */
 const LONG_FIRST = [
   'power-loss', 'crash-points', 'funnel-busy-owner', 'fault-loop', 'corruption-open', '/tx.test', '/crash.test', 'pool-faults',
-  'crash-threads', '/pool.test', 'cli-tail-follow-startup', 'readers-verify', 'cli-usage', 'exit-hook-failure', 'exit-several-producers', 'exit-clock-step', 'locks',
+  'crash-threads', '/pool.test', 'cli-tail-follow-startup', 'readers-verify', 'cli-usage', 'exit-hook-failure', 'exit-several-producers', 'exit-clock-step', 'exit-bound-keeps-lock', 'locks',
   'jetstream-lease', 'jetstream-consumer-ride', 'jetstream-pool-feeder', 'conformance-pool', 'conformance-kill', 'jetstream-backend',
 ];
 const rank = (f) => {

@@ -108,8 +108,9 @@ export class ProducerShutdown implements ClosesAtExit {
 
   /**
    * The hook's second step, synchronous: wait until the writer is done or `deadline` (a performance.now()
-   * time: a wall clock stepped neither cuts nor stretches the bound) passes, then release the lock. A failed log (now or earlier) or the bound running out is
-   * reported (stderr, exit code 1).
+   * time: a wall clock stepped neither cuts nor stretches the bound) passes. The lock is released only
+   * when the writer closed; otherwise the process's end releases it. A failed log (now or earlier) or
+   * the bound running out is reported (stderr, exit code 1).
    * @internal
    */
   closeAtExit(deadline: number): void {
@@ -122,8 +123,13 @@ export class ProducerShutdown implements ClosesAtExit {
       Atomics.wait(c.i32, I32.DURABLE_SEQ, seq, 50);
     }
     unregisterProducer(this.p.realDir, this.p.local);
-    this.p.lock.release();
-    if (state === State.CLOSED) return;
+    if (state === State.CLOSED) {
+      this.p.lock.release();
+      return;
+    }
+    // The writer thread may still run (a failed log drains its ring; a write a stalled disk holds
+    // cannot be interrupted) and write after this: the lock stays held, and goes with the process once
+    // its threads are gone, so that no next owner has the directory while this writer can still write.
     // The writer's message with the details is not delivered while the process exits: the code is in shared memory.
     const failure = state !== State.FAILED ? null : this.p.link.failure ?? { code: failureError(c) };
     reportAtExit({ logDir: this.p.realDir, failure, nextOffset: this.p.local.nextOffset(), durableOffset: loadOffset(c, I64.DURABLE_OFFSET) });
