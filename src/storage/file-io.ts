@@ -36,8 +36,9 @@ export interface FileIO {
   mkdirp(dir: string): void;
   exists(path: string): boolean;
   /**
-   * Takes an exclusive advisory lock on the whole open file without waiting; false if another open
-   * file description holds it. On Linux this is an open-file-description lock: two descriptors
+   * Takes an exclusive advisory lock on the whole open file without waiting for an owner; false if
+   * another open file description holds it (a look's shared lock, held for an instant, is waited
+   * out, up to 1 s: native-lock.ts). On Linux this is an open-file-description lock: two descriptors
    * conflict even in one process, and the kernel releases it when the descriptor is closed or the
    * process dies (src/storage/lock.ts).
    */

@@ -7,13 +7,33 @@
 import { packageRequire } from '../package-require.js';
 import { setNodeLock } from './file-io.js';
 
-let native: { tryLock(fd: number, options?: { shared?: boolean }): boolean } | null = null;
+interface NativeLock {
+  tryLock(fd: number, options?: { shared?: boolean }): boolean;
+  unlock(fd: number): void;
+}
+let native: NativeLock | null = null;
+
+/** How long an exclusive try waits out looks (shared locks, held for an instant) before it gives up. */
+const LOOK_WAIT_MS = 1000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 function tryLockNative(fd: number, shared = false): boolean {
   // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
   // from this package's own file (src/package-require.ts).
-  native ??= packageRequire()('fs-native-extensions') as { tryLock(fd: number, options?: { shared?: boolean }): boolean };
-  return native.tryLock(fd, { shared });
+  native ??= packageRequire()('fs-native-extensions') as NativeLock;
+  if (shared) return native.tryLock(fd, { shared: true });
+  if (native.tryLock(fd, { shared: false })) return true;
+  // Refused: an owner holds the exclusive lock, or a look holds a shared one (tryLockShared, an
+  // instant long). A shared lock of ours gets in beside a look only: then the exclusive is tried
+  // again, shortly, until the look is over; an owner's lock refuses at once.
+  const until = performance.now() + LOOK_WAIT_MS;
+  while (native.tryLock(fd, { shared: true })) {
+    native.unlock(fd);
+    if (performance.now() > until) return false;
+    Atomics.wait(pause, 0, 0, 1);
+    if (native.tryLock(fd, { shared: false })) return true;
+  }
+  return false;
 }
 
 /**
