@@ -9,9 +9,10 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * How a file is opened: 'r' read, 'r+' read and write, 'w' write (created or truncated), 'wx' write a
- * new file (EEXIST if it exists), 'r+c' read and write, created if missing, never truncated.
+ * new file (EEXIST if it exists), 'r+c' read and write, created if missing, never truncated; 'lock'
+ * read and write, never through a symbolic link (a lock file: EFTYPE for a link).
  */
-export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c' | 'dir';
+export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c' | 'dir' | 'lock';
 
 export interface FileIO {
   /**
@@ -74,7 +75,7 @@ function toStamp(s: fs.BigIntStats): FileStamp {
   return { dev: s.dev, ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
 }
 
-const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_NONBLOCK, O_NOFOLLOW } = fs.constants;
 const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
   r: O_RDONLY,
   'r+': O_RDWR,
@@ -82,6 +83,7 @@ const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
   wx: O_WRONLY | O_CREAT | O_EXCL,
   'r+c': O_RDWR | O_CREAT,
   dir: O_RDONLY,
+  lock: O_RDWR | (O_NOFOLLOW ?? 0),
 };
 
 function wrongType(path: string, what: string): Error {
@@ -111,6 +113,7 @@ function openChecked(path: string, flags: OpenFlags, mode?: number): number {
     const code = (e as NodeJS.ErrnoException).code;
     // EISDIR: a directory opened for writing; ENXIO: a FIFO without a reader or a socket, for writing.
     if (code === 'EISDIR' || code === 'ENXIO') throw wrongType(path, code === 'EISDIR' ? 'a directory' : 'a FIFO or socket');
+    if (code === 'ELOOP' && flags === 'lock') throw wrongType(path, 'a symbolic link');
     throw e;
   }
   let st: fs.Stats;

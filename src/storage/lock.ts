@@ -161,7 +161,7 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
     let fd: number;
     let created = false; // this call created the file: a failure before it is locked removes it again
     try {
-      fd = io.open(path, 'r+');
+      fd = io.open(path, 'lock'); // never through a symbolic link: its target may be any file
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw LogError.fromSystem(e, 'opening the lock file', path);
       try {

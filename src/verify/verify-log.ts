@@ -8,7 +8,7 @@
  * listed, so that everything they promise was already in the files when the segments are scanned; a
  * segment deleted meanwhile by retention (oldest first) is told from a missing one (scanSegments).
  */
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
@@ -183,9 +183,11 @@ function readOrDamage<T, F = null>(read: () => T, report: (why: string) => void,
 function checkListing(dir: string, listing: Listing, promises: Promises, f: Findings): void {
   for (const name of listing.names) {
     const orphanIndex = parseIndexName(name) !== null && !listing.bases.includes(parseIndexName(name)!);
-    if ((name === PRODUCER_LOCK_FILE || parseNewSegmentName(name) !== null || orphanIndex) && !isRegularFile(join(dir, name))) {
+    // The lock is never taken through a symbolic link (lock.ts): one at producer.lock stops an open too.
+    const lockLink = name === PRODUCER_LOCK_FILE && isSymbolicLink(join(dir, name));
+    if (lockLink || ((name === PRODUCER_LOCK_FILE || parseNewSegmentName(name) !== null || orphanIndex) && !isRegularFile(join(dir, name)))) {
       // Recovery opens or removes these: anything but a file there stops it (ERR_LOG_CORRUPT).
-      f.damage('unreadable', name, 'not a regular file (a folder, a FIFO, …) where the log keeps or removes a file: Producer.open refuses the log');
+      f.damage('unreadable', name, 'not a regular file (a folder, a FIFO, a symbolic link at producer.lock, …) where the log keeps or removes a file: Producer.open refuses the log');
     } else if (parseSegmentName(name) === null && parseIndexName(name) === null) classifyOther(dir, name, f);
   }
   for (const i of listing.indexes) {
@@ -299,6 +301,15 @@ function dropGone(read: SegmentReport[], goneUpToOffset: number, f: Findings): S
     if (r.baseOffset < goneUpToOffset) f.warning('unreadable', r.file, 'deleted by retention while being verified, after it was read (a newer segment was found deleted)');
   }
   return read.filter((r) => r.baseOffset > goneUpToOffset);
+}
+
+/** Whether `path` is a symbolic link (false when gone meanwhile). */
+function isSymbolicLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `path` is a regular file (or a link to one), or gone meanwhile. */
