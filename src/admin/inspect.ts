@@ -15,7 +15,7 @@ import { readCursorFile } from '../cursor/cursor-file.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { listLogDir } from '../segment/segment-files.js';
-import { readDurableHint } from '../storage/durable-hint.js';
+import { readDurableHint, recordedLogStart } from '../storage/durable-hint.js';
 import { fileIO, type FileIO } from '../storage/file-io.js';
 import { lockOwner, producerLockPath } from '../storage/lock.js';
 import { adminLogDir, coded } from './admin-dir.js';
@@ -82,7 +82,11 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
 export function logOffsets(io: FileIO, dir: string): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
   const end = readLogBounds(io, dir).end;
-  const logStartOffset = bases.length > 0 ? Math.min(bases[0]!, end) : end;
+  // A start retention recorded (start.offset) above the oldest segment: a crash or a failed unlink
+  // interrupted that deletion, and the segments below it are leftovers that recovery deletes (as a new
+  // cursor and a reset to 'oldest' take it, the log starts there).
+  const oldest = bases.length > 0 ? Math.max(bases[0]!, recordedLogStart(io, dir, bases) ?? 0) : end;
+  const logStartOffset = Math.min(oldest, end);
   const producer = liveHolder(io, producerLockPath(dir));
   const hint = durableHint(io, dir, producer !== null);
   // No readable hint: the end of the whole frames in the files, as a consumer in another process
