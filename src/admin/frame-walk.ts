@@ -39,7 +39,15 @@ export class SegmentHeaders {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
-    return new SegmentHeaders(io, dir, base, fd, io.fsize(fd));
+    try {
+      return new SegmentHeaders(io, dir, base, fd, io.fsize(fd));
+    } catch (e) {
+      // The size could not be read: nobody else holds the descriptor to close it, and that error is the one reported.
+      try {
+        io.close(fd);
+      } catch { /* the first failure counts */ }
+      throw e;
+    }
   }
 
   close(): void {
