@@ -147,8 +147,10 @@ function listCursors(io: FileIO, dir: string, log: LogShape): CursorSummary[] {
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
-  } catch {
-    return [];
+  } catch (e) {
+    // No cursors folder: no consumer made a cursor yet. Any other failure hides cursors: never "none".
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw LogError.fromSystem(e, 'listing the cursors', cursorDir(dir));
   }
   const out: CursorSummary[] = [];
   for (const name of names) {
