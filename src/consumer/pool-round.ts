@@ -187,10 +187,7 @@ export class PoolRound {
     Atomics.store(pv.i32, P32.WAITING, 0);
   }
 
-  /**
-   * Lets every lane finish its running record: their workers are still running handlers. A handler
-   * call past timeoutMs still has its worker stopped meanwhile.
-   */
+  /** Lets every lane finish its running record (their workers still run handlers); one past timeoutMs is still stopped. */
   private async drain(): Promise<void> {
     this.stopAll(null);
     while (this.running.size > 0) {
@@ -245,10 +242,7 @@ export class PoolRound {
     this.stopAll(r);
   }
 
-  /**
-   * The worker died or was stopped for running too long: its unfinished records were not committed;
-   * start its lane again at the first of them.
-   */
+  /** The worker died or was stopped for running too long: its lane starts again at its first unfinished record (not committed). */
   private onTaskLost(lane: number, err: unknown): void {
     this.running.delete(lane);
     if (Atomics.load(this.pv.i32, P32.STOP) !== 0) return;
@@ -301,6 +295,7 @@ export class PoolRound {
         const ex = this.exhausted.get(o);
         // Its answer (the last error) is on its way; or destroy() released the cursor: it comes again, to be dead-lettered then.
         if (ex === undefined || this.call.host.isReleased) break;
+        await this.moveTo(o); // the records before it first: a dead letter that fails does not hand them out again
         await this.call.deadLetters.put(this.supply.readOne(o), ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
@@ -309,13 +304,17 @@ export class PoolRound {
       }
       pv.outcomes[i] = 0;
     }
-    if (o > this.doneOffset) {
-      this.doneOffset = o;
-      const committing = this.call.host.advanceTo(o);
-      Atomics.store(pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
-      bump(pv, P32.SETTLED_SEQ);
-      if (committing !== undefined) await committing;
-    }
+    await this.moveTo(o);
+  }
+
+  /** Every record below `o` is done: the cursor moves there and the workers are told the new window. */
+  private async moveTo(o: number): Promise<void> {
+    if (o <= this.doneOffset) return;
+    this.doneOffset = o;
+    const committing = this.call.host.advanceTo(o);
+    Atomics.store(this.pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
+    bump(this.pv, P32.SETTLED_SEQ);
+    if (committing !== undefined) await committing;
   }
 
   private stopAll(why: Stop | null): void {
