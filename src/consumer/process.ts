@@ -9,6 +9,7 @@
  */
 import { checkStateBytes } from '../cursor/cursor-file.js';
 import { LogError } from '../errors.js';
+import { isBytes, unusable } from '../ring/record-checks.js';
 import { describe } from '../validate.js';
 import type { Handler, Message, Outcome, ProcessContext, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
@@ -135,8 +136,12 @@ class AttemptContext implements ProcessContext {
     this.setState = (value) => {
       if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
       // Anything else would be committed as an empty or zero-filled state without a word.
-      if (value !== null && typeof value !== 'string' && !(value instanceof Uint8Array)) {
+      // Any realm's Uint8Array, as append takes; one that cannot be read (detached) is refused, not a TypeError of the copy.
+      if (value !== null && typeof value !== 'string' && !isBytes(value)) {
         throw LogError.invalidOption('state', `setState takes a Uint8Array, Buffer, string or null, got ${describe(value)}`);
+      }
+      if (value !== null && typeof value !== 'string' && value.byteLength === 0 && unusable(value)) {
+        throw LogError.invalidOption('state', 'setState got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
       }
       // A copy, and ctx.state is one: bytes changed in place after the call (a counter bumped in
       // ctx.state, a scratch buffer used again) must not reach the state the cursor commits, which a
