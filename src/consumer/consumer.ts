@@ -272,8 +272,11 @@ export class Consumer implements AsyncIterable<Message> {
     // What the call in progress rejects with: the caller's error, or ERR_LOG_CLOSED for anything else.
     this.calls.destroyedWith = err instanceof Error ? err : LogError.closed('consumer');
     this.feed.requestClose();
-    const released = this.feed.release(false);
-    if (released !== undefined) await released.catch(() => undefined);
+    // Nothing is committed: a failure releasing (a close(2) of the cursor file that reports EIO) changes
+    // nothing destroy() promises, and the pools and the dead-letter log are stopped all the same.
+    try {
+      await this.feed.release(false);
+    } catch { /* the descriptors and the lock are released whatever the close reported */ }
     await this.calls.stopAfterCall();
   }
 
