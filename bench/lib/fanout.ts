@@ -49,9 +49,10 @@ async function produce(p: Producer, n: number): Promise<number> {
  * How thread consumers wait for records: on the producer's shared memory (threads started after it
  * opened find it in their environment data) or on the files (threads started before it opened); or
  * 'raw': threads that tail the files without reactive-log (bench/fixtures/raw-tail-reader.mjs), the
- * ceiling of any consumer of these files beside this producer on this machine.
+ * ceiling of any consumer of these files beside this producer on this machine; or 'process': as
+ * 'shared', the consumers reading with a processing function (blockingProcess) instead of `for await`.
  */
-export type FanOutWait = 'shared' | 'files' | 'raw';
+export type FanOutWait = 'shared' | 'files' | 'raw' | 'process';
 
 export interface FanOutRun {
   readonly mode: 'threads' | 'pool';
@@ -79,7 +80,7 @@ export async function fanOut(logDir: string, mode: 'threads' | 'pool', consumers
     let poolDone: Promise<number> | null = null;
     let poolConsumer: Consumer | null = null;
     if (mode === 'threads') {
-      if (wait === 'shared') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0 }));
+      if (wait === 'shared' || wait === 'process') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n, clientTx: false, spinUs: 0, process: wait === 'process' }));
       if (wait === 'raw') for (let k = 0; k < consumers; k++) readers.push(await startReader({ logDir, n }, RAW_READER));
     } else if (consumers > 0) {
       poolConsumer = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
