@@ -83,10 +83,13 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
     // start since it was created, it follows (nothing was handed out to it yet). With
     // onPositionExpired 'oldest', any cursor retention passed follows the start likewise.
     const fromOldest = cursor.neverCommitted || toOldest;
-    // The cursor file exists now; start.offset is read after it: a start retention recorded past the
-    // cursor meanwhile may be deleting its segment (the writer reads the cursors again after recording
-    // the start, and keeps the segment when it finds this one there: retention.ts).
-    const recorded = fromOldest ? recordedLogStart(io, realDir, segmentBases(io, realDir)) ?? 0 : 0;
+    // The cursor file exists now; start.offset is read after it: a start retention recorded past a
+    // new cursor meanwhile may be deleting its segment (the writer reads the cursors again after
+    // recording the start, and keeps the segment when it finds this one there: retention.ts). A
+    // committed cursor below a recorded start is not passed by it: retention finds that cursor and
+    // keeps the segment, and so does recovery when a writer stopped before it wrote the old start back
+    // (recovery.ts); a segment deleted after all is the seek's ERR_POSITION_EXPIRED, followed below.
+    const recorded = cursor.neverCommitted ? recordedLogStart(io, realDir, segmentBases(io, realDir)) ?? 0 : 0;
     for (let attempt = 1; ; attempt++) {
       // Moved there (durably) only once the open succeeds: a refused open leaves the cursor file as it was.
       const atOffset = fromOldest ? Math.max(cursor.nextOffset, bounds.startOffset, Math.min(recorded, bounds.appendEndOffset)) : cursor.nextOffset;
