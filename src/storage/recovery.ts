@@ -151,7 +151,8 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   // Retention records the new log start before it deletes the segments below it. Segments still below
   // a recorded start that names a segment here are what an interrupted retention (a crash, a failed
   // unlink) left: no longer part of the log, so they are not checked, and they are deleted once
-  // everything else has passed. The log start never moves back.
+  // everything else has passed: the log start never moves back, unless a transactional cursor points
+  // below it (retentionStart): then they are kept, and the log reopens at their start.
   const recordedStart = readStartOffset(io, dir);
   const listing = listLogDir(io, dir);
   let bases = listing.bases;

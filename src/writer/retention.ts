@@ -95,7 +95,7 @@ export class Retention {
    * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
    * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
    * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
-   * the start never moves back) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
+   * the start never moves back unless a transactional cursor points below it: recovery.ts) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
    * so a crash leaves a prefix deleted, never a hole. The start it raises is at most the active
    * segment's base, which the durable offset reached when that segment was created (roll): the log
    * start never passes the durable offset. Under blockingMinimumRetention the cursors are read before
