@@ -10,7 +10,7 @@
  *
  * Not thread-safe: one Lane belongs to one task on one worker thread.
  */
-import { LogError, isLogError } from '../errors.js';
+import { LogError, isLogError, type LogErrorDetails } from '../errors.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
@@ -315,9 +315,19 @@ function isThenable(x: unknown): x is PromiseLike<Outcome> {
 
 /**
  * A throw at record `offset` as a stop the coordinator rethrows: message and code cross the thread,
- * and a LogError's details too, so that it is rebuilt as a LogError there.
+ * and a LogError's details too, so that it is rebuilt as a LogError there. It never throws itself: a
+ * value whose properties cannot be read (a throwing getter, a proxy) has no code, and its text.
  */
 function errorStop(offset: number, e: unknown): Stop {
-  const code = (e as { code?: unknown } | null)?.code;
-  return { kind: 'error', offset, message: valueText(e), code: typeof code === 'string' ? code : null, details: isLogError(e) ? { ...e.details } : null };
+  let code: string | null = null;
+  let details: LogErrorDetails | null = null;
+  try {
+    const c = (e as { code?: unknown } | null)?.code;
+    if (typeof c === 'string') code = c;
+    if (isLogError(e)) details = { ...e.details };
+  } catch {
+    code = null;
+    details = null;
+  }
+  return { kind: 'error', offset, message: valueText(e), code, details };
 }
