@@ -51,6 +51,9 @@ export class ConsumerCalls {
     const popts = resolvePoolOptions(options);
     this.feed.enter(true);
     try {
+      // As in ConsumerPool.run: `max` 0 is 'limit', then a signal already aborted is 'abort', before any worker starts.
+      const early = max === 0 ? 'limit' : popts.signal?.aborted === true ? 'abort' : null;
+      if (early !== null) return { committed: 0, skipped: 0, retried: 0, stoppedBy: early };
       let pool = this.pools.get(popts.workers);
       if (pool === undefined) {
         pool = new ConsumerPool(popts.workers);
