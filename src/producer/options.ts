@@ -53,7 +53,7 @@ export const SyncPolicy = {
     requireInt('syncPolicy', bytes, 1, Number.MAX_SAFE_INTEGER, 'everyBytes(n) takes a whole number of bytes of at least 1');
     return { kind: 'everyBytes', bytes };
   },
-  /** The OS decides; `flush()`, a segment roll and `close()` still force an fsync. */
+  /** The OS decides; `flush()`, a segment roll, `close()` and retention holding the writer back (`blockingMinimumRetention`) still force an fsync. */
   never: (): SyncPolicy => ({ kind: 'never' }),
 } as const;
 
