@@ -159,10 +159,9 @@ function existingCursor(io: FileIO, names: CursorNames): number | null {
 const MAX_RESET_ATTEMPTS = 10;
 
 function resolveTarget(io: FileIO, dir: string, to: ResetTarget): number {
-  const offsets = logOffsets(io, dir); // other cursors' files, damaged or not, play no part
-  const end = offsets.durableOffset;
-  // A start retention recorded before it deletes the segments below it is the log start already.
-  const start = Math.min(end, Math.max(offsets.logStartOffset, recordedLogStart(io, dir, offsets.bases) ?? 0));
+  // Other cursors' files, damaged or not, play no part. The start is the one retention recorded when
+  // it names a later segment than the oldest (logOffsets): it deletes the segments below it.
+  const { logStartOffset: start, durableOffset: end } = logOffsets(io, dir);
   if (to === 'oldest') return start;
   if (to === 'latest') return end;
   if (typeof to === 'number') {
