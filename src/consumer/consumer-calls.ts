@@ -24,8 +24,9 @@ export class ConsumerCalls {
   /** destroy() stopping the pools and the dead-letter log, once started. */
   private stopping: Promise<unknown> | null = null;
 
-  constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry) {
-    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId);
+  /** `cursorName`: the transactional cursor's (its dead letters are written once per record), else null. */
+  constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry, cursorName: string | null) {
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName);
   }
 
   /** One processing call: checks its arguments, enters the feed (ERR_CONSUMER_BUSY) and runs. */

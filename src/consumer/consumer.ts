@@ -24,6 +24,9 @@ import { RecordIterator } from './record-iterator.js';
 import { LagWatch } from './lag-watch.js';
 import { GLOBAL_CURSOR_ID } from '../admin/cursor-ids.js';
 
+/** The transactional cursor's file stem (`client.<id>`, `global`), or null for nonTx. */
+const cursorNameOf = (opts: ReturnType<typeof resolveConsumerOptions>): string | null => (opts.start.kind === 'cursor' ? opts.start.cursorName : null);
+
 /**
  * A consumer of a log directory, in one of three styles: `nonTx(whence)` (at-least-once, no durable
  * cursor), `clientTx(id)` (exactly-once with a durable cursor named by the id) and `globalTx()`
@@ -47,8 +50,10 @@ export class Consumer implements AsyncIterable<Message> {
     /** Reads, hands out and completes the records; waits for more. */
     private readonly feed: RecordFeed,
     retry: ResolvedRetry,
+    /** The transactional cursor's name, else null (nonTx). */
+    cursorName: string | null,
   ) {
-    this.calls = new ConsumerCalls(feed, retry);
+    this.calls = new ConsumerCalls(feed, retry, cursorName);
   }
 
   /**
@@ -83,7 +88,7 @@ export class Consumer implements AsyncIterable<Message> {
     const opts = resolveConsumerOptions(options);
     if (opts.backend !== null) {
       const parts = await opts.backend.openConsumer(opts);
-      return new Consumer(new RecordFeed(parts.source, parts.cursor, parts.reader), opts.retry).watchLag(opts, opts.logDir);
+      return new Consumer(new RecordFeed(parts.source, parts.cursor, parts.reader), opts.retry, cursorNameOf(opts)).watchLag(opts, opts.logDir);
     }
     const realDir = realLogDir(opts.logDir);
     const io = fileIONow() ?? await fileIO();
@@ -91,7 +96,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
     const { cursor, reader } = openStart(io, realDir, opts);
     const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs);
-    return new Consumer(new RecordFeed(source, cursor, reader), opts.retry).watchLag(opts, realDir);
+    return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);
   }
 
   /** With `lagThreshold`: starts the watch that publishes reactive-log:lag (`logId`: the log directory's real path, or the backend's logId). */

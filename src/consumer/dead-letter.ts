@@ -4,6 +4,7 @@
  * before the consumer moves past it. Each dead letter is `[u32 header length][JSON header][original bytes]`,
  * with the original's key and headers as its own; `decodeDeadLetter` reads one back.
  */
+import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -18,6 +19,12 @@ const MAX_ERROR_CHARS = 64 * 1024;
 /** The dead-letter log's ring: the default, or the smallest power of two that holds the largest dead letter so far. */
 const MIN_RING_BYTES = 32 * 1024 * 1024;
 const MAX_RING_BYTES = 1024 * 1024 * 1024;
+/**
+ * How many of the newest dead letters a transactional cursor's dead-letter log remembers by their
+ * record (the producer's dedupWindow): a dead letter written again after a crash between its fsync and
+ * the cursor's commit is found among them and not written twice.
+ */
+export const DEAD_LETTER_DEDUP_RECORDS = 65_536;
 
 function encodeDeadLetter(d: DeadLetter): Buffer {
   const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${d.lastError.slice(0, MAX_ERROR_CHARS)}…` : d.lastError;
@@ -91,7 +98,19 @@ export class DeadLetterSink {
   /** The largest record the open producer takes. */
   private maxRecordBytes = 0;
 
-  constructor(private readonly dir: string, private readonly logId: string) {}
+  /**
+   * `cursorName`: the transactional cursor whose records these are, or null (nonTx: nothing is
+   * remembered across runs, so a record may be dead-lettered by each run that reads it).
+   */
+  constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null) {
+    // The dedup key of a dead letter: its record's offset in one scope (source log and cursor), so two
+    // cursors or logs dead-lettering into one directory keep each their own letters. Hashed, as a
+    // log's id is a path of up to PATH_MAX bytes and a dedup key takes at most 1,024.
+    this.scope = cursorName === null ? null : createHash('sha256').update(`${logId}\n${cursorName}`).digest('hex').slice(0, 32);
+  }
+
+  /** The dedup key's prefix (see the constructor), or null: no dedup window. */
+  private readonly scope: string | null;
 
   /** Appends and fsyncs the dead letter; resolves once it is durable. */
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
@@ -99,12 +118,20 @@ export class DeadLetterSink {
     const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data });
     // The record's key and headers stay the dead letter's own, so a reader of the dead-letter log
     // sees them on the message as it would on the original.
-    const opts = msg.key === null && msg.headers === null ? undefined : { ...(msg.key === null ? {} : { key: msg.key }), ...(msg.headers === null ? {} : { headers: msg.headers }) };
+    const opts = {
+      ...(msg.key === null ? {} : { key: msg.key }),
+      ...(msg.headers === null ? {} : { headers: msg.headers }),
+      ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${msg.offset}` }),
+    };
     const payload = bytes.byteLength + attributeBytes(msg);
     if (this.producer !== null && payload > this.maxRecordBytes) await this.close();
     const producer = this.producer ??= await this.open(payload);
+    let repeat: boolean;
     try {
-      producer.append(bytes, opts);
+      // A dedup hit returns the offset of the dead letter written before (durable: recovery fsyncs
+      // what it keeps, and flush() covers the rest) and appends nothing.
+      const next = producer.nextOffset;
+      repeat = producer.append(bytes, opts) < next;
       await producer.flush();
     } catch (e) {
       // A producer whose writer failed takes nothing more: it is let go, and the next dead letter
@@ -113,6 +140,7 @@ export class DeadLetterSink {
       await producer.destroy().catch(() => undefined);
       throw e;
     }
+    if (repeat) return;
     publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
 
@@ -121,7 +149,10 @@ export class DeadLetterSink {
     let ringBytes = MIN_RING_BYTES;
     while (ringBytes - 16 < bytes && ringBytes < MAX_RING_BYTES) ringBytes *= 2;
     try {
-      const p = await Producer.open({ logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null, ringBytes, maxRecordBytes: ringBytes - 16 });
+      const p = await Producer.open({
+        logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null, ringBytes, maxRecordBytes: ringBytes - 16,
+        ...(this.scope === null ? {} : { dedupWindow: { records: DEAD_LETTER_DEDUP_RECORDS } }),
+      });
       this.maxRecordBytes = ringBytes - 16;
       return p;
     } catch (e) {
