@@ -36,8 +36,14 @@ interface ConsumerStart {
 export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
   const { start } = opts;
   const toOldest = opts.onPositionExpired === 'oldest';
-  if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence, toOldest);
-  return openAtCursor(io, realDir, opts.logDir, start, toOldest);
+  try {
+    if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence, toOldest);
+    return openAtCursor(io, realDir, opts.logDir, start, toOldest);
+  } catch (e) {
+    // A file call that failed with a system error on the way (listing the segments, reading
+    // start.offset, ...) leaves as a coded LogError, as every failure of the open does.
+    throw LogError.fromSystem(e, 'opening the consumer', realDir);
+  }
 }
 
 function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence, toOldest: boolean): ConsumerStart {
