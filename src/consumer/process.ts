@@ -89,7 +89,8 @@ export async function runProcess(
         else summary.skipped++;
         break;
       }
-      if (outcome === 'break') return stop(summary, 'break');
+      // After close() the call ends as close() ends it ('end', as a pool's call does); the record stays either way.
+      if (outcome === 'break') return stop(summary, src.isClosed() ? 'end' : 'break');
       summary.retried++;
       if (retry.maxAttempts !== null && attempt >= retry.maxAttempts) {
         // After destroy() the record is not completed: it comes again to the next owner, which
