@@ -35,6 +35,8 @@ export interface RecoveredActive {
   readonly activeIndex: IndexEntries;
   readonly truncated: Truncation | null;
   readonly formatVersion: number;
+  /** Its header's creation time. */
+  readonly createdMs: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export function recoverActive(io: FileIO, dir: string, base: number, indexInterv
       activeIndex: start.entries,
       truncated,
       formatVersion,
+      createdMs: h.createdMs,
     };
   } finally {
     io.close(fd);

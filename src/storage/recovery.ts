@@ -16,6 +16,7 @@ import { findValidFrameAfter } from './frame-scan.js';
 import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import type { IndexEntries } from '../segment/offset-index.js';
 import { recoverActive, requireSegmentHeader, type Truncation } from './recover-active.js';
+import { checkSealedTimes, type SealedTimes } from './sealed-times.js';
 import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
 
 export type { Truncation } from './recover-active.js';
@@ -102,14 +103,20 @@ function refuseLostSegments(bases: readonly number[], durableHint: number | null
   }
 }
 
-/** Reads a sealed segment's header and last frame header; returns what retention and chaining need. */
-function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
+/**
+ * Reads a sealed segment's header and last frame header; returns what retention and chaining need, and
+ * adds to `times` what checkSealedTimes needs.
+ */
+function inspectSealed(io: FileIO, dir: string, base: number, times: SealedTimes[]): SegmentInfo {
   const name = segmentName(base);
   const fd = io.open(join(dir, name), 'r');
   try {
     const fileBytes = io.fsize(fd);
     const h = requireSegmentHeader(io, fd, base);
-    if (fileBytes === SEGMENT_HEADER_BYTES) return { baseOffset: base, endOffset: base, bytes: fileBytes, lastTimestampMs: h.createdMs };
+    if (fileBytes === SEGMENT_HEADER_BYTES) {
+      times.push({ createdMs: h.createdMs, lastPosition: null });
+      return { baseOffset: base, endOffset: base, bytes: fileBytes, lastTimestampMs: h.createdMs };
+    }
     const trailer = Buffer.allocUnsafe(FRAME_TRAILER_BYTES);
     if (fileBytes < SEGMENT_HEADER_BYTES + FRAME_TRAILER_BYTES || readFull(io, fd, trailer, 0, FRAME_TRAILER_BYTES, fileBytes - FRAME_TRAILER_BYTES) < FRAME_TRAILER_BYTES) {
       throw LogError.corrupt(name, fileBytes, 'sealed segment is shorter than one frame');
@@ -122,6 +129,7 @@ function inspectSealed(io: FileIO, dir: string, base: number): SegmentInfo {
     const last = decodeFrameHeader(fh.subarray(0, got), 0);
     if (typeof last === 'string') throw LogError.corrupt(name, lastPosition, `last frame: ${last}`);
     if (last.frameBytes !== lastFrameBytes) throw LogError.corrupt(name, lastPosition, 'last frame length does not match its trailer');
+    times.push({ createdMs: h.createdMs, lastPosition });
     return { baseOffset: base, endOffset: last.baseOffset + last.recordCount, bytes: fileBytes, lastTimestampMs: last.timestampMs };
   } finally {
     io.close(fd);
@@ -177,8 +185,11 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     bases = bases.filter((b) => b >= start);
   }
   const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed);
-  const segments = inspectChain(io, dir, bases);
-  const { info, activeIndex, truncated, formatVersion } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
+  const times: SealedTimes[] = [];
+  const segments = inspectChain(io, dir, bases, times);
+  const { info, activeIndex, truncated, formatVersion, createdMs } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
+  // The writer's clock starts at the newest timestamp of these, and retention ages segments by them.
+  checkSealedTimes(io, dir, segments, times, createdMs);
   segments.push(info);
   removeUnfinishedSegments(io, dir, unfinished, removed);
   removeLeftovers(io, dir, tornRoll, retired, removed);
@@ -217,9 +228,9 @@ function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint:
  * The sealed segments of `bases` (all but the last, the active one), inspected, after checking that
  * they chain up to the active segment's base: a gap is damage, and then the active tail is not touched.
  */
-function inspectChain(io: FileIO, dir: string, bases: readonly number[]): SegmentInfo[] {
+function inspectChain(io: FileIO, dir: string, bases: readonly number[], times: SealedTimes[]): SegmentInfo[] {
   const segments: SegmentInfo[] = [];
-  for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!));
+  for (let i = 0; i < bases.length - 1; i++) segments.push(inspectSealed(io, dir, bases[i]!, times));
   for (let i = 1; i < segments.length; i++) {
     if (segments[i - 1]!.endOffset !== segments[i]!.baseOffset) throw unchained(segments[i - 1]!, segments[i]!.baseOffset);
   }
