@@ -1,12 +1,19 @@
 /**
  * How commands print records. Bytes are printed as UTF-8 text when they are valid UTF-8, else as
  * base64. Text lines (one per record): `<offset> <ISO time> <data>`, where data that is not valid
- * UTF-8, or holds control characters other than tab, is printed as `base64:<base64>`. With --json,
- * one JSON object per line (NDJSON): offset, timestamp (ms), time (ISO), key, keyEncoding, headers,
+ * UTF-8, or holds control characters other than tab, is printed as `base64:<base64>`, and a timestamp
+ * no Date can hold (NaN, or a stored field out of range) as `invalid(<ms>)`. With --json,
+ * one JSON object per line (NDJSON): offset, timestamp (ms), time (ISO, null for such a timestamp), key, keyEncoding, headers,
  * data, dataEncoding ('utf8' or 'base64'; key and keyEncoding are null without a key), every
  * control character (C0, DEL, C1) and U+2028/U+2029 written as a \u escape.
  */
+import { isDateMs } from '../admin/frame-walk.js';
 import type { Message } from '../types.js';
+
+/** The record's time in ISO 8601; null for a timestamp no Date can hold (toISOString would throw). */
+function isoTime(ms: number): string | null {
+  return isDateMs(ms) ? new Date(ms).toISOString() : null;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -31,7 +38,7 @@ export function recordJson(m: Message): string {
   return JSON.stringify({
     offset: m.offset,
     timestamp: m.timestamp,
-    time: new Date(m.timestamp).toISOString(),
+    time: isoTime(m.timestamp),
     key: key?.text ?? null,
     keyEncoding: key?.encoding ?? null,
     headers: m.headers,
@@ -51,7 +58,7 @@ export function recordText(m: Message): string {
   // Text that itself begins with the marker is encoded too: else it would print as binary data does.
   const plain = data.encoding === 'utf8' && !CONTROL.test(data.text) && !data.text.startsWith('base64:');
   const shown = plain ? data.text : `base64:${Buffer.from(m.data).toString('base64')}`;
-  return `${m.offset} ${new Date(m.timestamp).toISOString()} ${shown}`;
+  return `${m.offset} ${isoTime(m.timestamp) ?? `invalid(${m.timestamp})`} ${shown}`;
 }
 
 /** A record as printed with or without --json, newline included. */
