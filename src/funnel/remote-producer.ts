@@ -51,6 +51,8 @@ export class RemoteProducer {
   private readonly flushes = new Map<number, { resolve: Resolve<void>; reject: Reject }>();
   private nextFlushId = 0;
   private failure: Error | null = null;
+  /** The error that ended the connection while answers were outstanding (not destroy()'s): close() rejects with it. */
+  private lost: Error | null = null;
   private closing: Promise<void> | null = null;
   private drained: (() => void) | null = null;
   /** When the owner last sent bytes, or the handle began to wait for it (performance.now()). */
@@ -150,7 +152,8 @@ export class RemoteProducer {
 
   /**
    * Sends what is waiting, waits for every answer, then ends the connection; rejects with the error
-   * that ended the connection before every answer came. Safe to call twice.
+   * that ended the connection before every answer came (while close() waited, or before it was
+   * called; not destroy()'s). Safe to call twice.
    */
   close(): Promise<void> {
     this.closing ??= this.doClose();
@@ -162,7 +165,7 @@ export class RemoteProducer {
    * without one, or for a value that is not an Error, as the owner's destroy() does).
    */
   destroy(err?: Error): void {
-    this.fail(err instanceof Error ? err : LogError.closed('remote producer'));
+    this.fail(err instanceof Error ? err : LogError.closed('remote producer'), true);
   }
 
   /** `await using`: close(). */
@@ -174,9 +177,11 @@ export class RemoteProducer {
     this.seal();
     if (this.pendingCount() > 0 && this.failure === null) {
       await new Promise<void>((resolve) => { this.drained = resolve; });
-      // The connection ended before every answer came (the owner went away, or did not answer within connectTimeoutMs).
-      if (this.failure !== null) throw this.failure;
+      if (this.failure !== null) throw this.failure; // ended (or destroyed) while close() waited
     }
+    // The connection ended before every answer came (the owner went away, or did not answer within
+    // connectTimeoutMs) before close() was called: what it cut off was not acknowledged.
+    if (this.lost !== null) throw this.lost;
     this.failure ??= LogError.closed('remote producer');
     this.socket.end();
     this.socket.unref();
@@ -258,9 +263,10 @@ export class RemoteProducer {
     this.checkDrained();
   }
 
-  /** The connection ends: everything not answered rejects with `err`. */
-  private fail(err: Error): void {
+  /** The connection ends: everything not answered rejects with `err`; `destroyed`: the caller's destroy(). */
+  private fail(err: Error, destroyed = false): void {
     if (this.failure !== null && this.pendingCount() === 0) return;
+    if (!destroyed && this.pendingCount() > 0) this.lost ??= this.failure ?? err;
     this.failure ??= err;
     const batches = [...this.awaiting.splice(0), ...this.outbox.splice(0).flatMap((m) => (m.kind === 'append' ? [m.batch] : [])), this.current];
     this.current = newBatch();
