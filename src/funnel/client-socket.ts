@@ -100,8 +100,14 @@ export async function openFunnelSocket(opts: ResolvedConnectOptions): Promise<Gr
 
 function greet(socket: Socket, reader: FrameReader, opts: ResolvedConnectOptions, path: string): Promise<OwnerLimits> {
   return new Promise<OwnerLimits>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new LogError(ErrorCode.IO, `the owner of ${opts.logDir} did not answer within connectTimeoutMs (${opts.connectTimeoutMs} ms)`)), opts.connectTimeoutMs);
+    let settled = false;
+    // Judged after this thread's next poll phase: a timer that comes due while the thread is busy
+    // runs before the poll that reads a greeting the owner sent meanwhile (as the handle's silence watch).
+    const timer = setTimeout(() => setImmediate(() => {
+      if (!settled) fail(new LogError(ErrorCode.IO, `the owner of ${opts.logDir} did not answer within connectTimeoutMs (${opts.connectTimeoutMs} ms)`));
+    }), opts.connectTimeoutMs);
     const done = (): void => {
+      settled = true;
       clearTimeout(timer);
       socket.off('data', onData).off('error', onError).off('close', onClose);
     };
