@@ -243,16 +243,22 @@ function scanSegments(io: FileIO, dir: string, listing: Listing, f: Findings, on
   let goneUpToOffset = -1;
   let batch = listing.bases;
   let indexes = listing.indexes;
+  /** The newest frame time of the segments read so far, along the log (the 'time' check). */
+  let newestTime: number | null = null;
   for (let relists = 0; ; relists++) {
     let newestGone = false;
     for (let i = 0; i < batch.length; i++) {
       const baseOffset = batch[i]!;
       const newest = i === batch.length - 1;
-      const r = verifySegment(io, dir, baseOffset, newest, indexes.has(baseOffset), f);
+      const r = verifySegment(io, dir, baseOffset, newest, indexes.has(baseOffset), f, newestTime);
       onProgress?.(++done, Math.max(listing.bases.length, done));
       if (r === null) continue;
       if ('newer' in r) { newer.push([baseOffset, r.newer]); continue; }
-      if (!('gone' in r)) { read.push(r); continue; }
+      if (!('gone' in r)) {
+        read.push(r);
+        newestTime = r.newestTimestampMs ?? newestTime;
+        continue;
+      }
       if (listDir(io, dir).bases.some((b) => b <= baseOffset)) {
         f.damage('unreadable', segmentName(baseOffset), `cannot be opened: ${r.gone.message} (listed, then missing while an older segment is still there: not retention, which deletes oldest first)`);
         continue;

@@ -39,7 +39,7 @@ interface SegmentNewer {
  * code reads.
  */
 export function verifySegment(
-  io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, f: Findings,
+  io: FileIO, dir: string, base: number, active: boolean, hasIndex: boolean, f: Findings, prevTimestampMs: number | null = null,
 ): SegmentReport | SegmentGone | SegmentNewer | null {
   const file = segmentName(base);
   let fd: number;
@@ -51,7 +51,7 @@ export function verifySegment(
     return null;
   }
   try {
-    return scanSegment(io, dir, fd, base, active, hasIndex, f);
+    return scanSegment(io, dir, fd, base, active, hasIndex, f, prevTimestampMs);
   } catch (e) {
     if (isUnsupportedFormat(e)) return { newer: headerVersion(io, fd) };
     f.damage('unreadable', file, `reading failed: ${(e as Error).message}`);
@@ -68,7 +68,8 @@ function headerVersion(io: FileIO, fd: number): number {
   return b.readUInt16LE(0);
 }
 
-function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings): SegmentReport {
+/** `prevTimestampMs`: the newest frame time of the segments before this one, or null. */
+function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: boolean, hasIndex: boolean, f: Findings, prevTimestampMs: number | null): SegmentReport {
   const file = segmentName(base);
   const bytes = io.fsize(fd);
   const h = readSegmentHeader(io, fd, segmentName(base));
@@ -94,10 +95,12 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
   let records = 0;
   let newestTimestampMs: number | null = null;
   const damaged: DamagedRange[] = [];
+  const back = new TimeSteps(prevTimestampMs);
   const onFrame = (framePosition: number, fh: FrameHeader): void => {
     frames++;
     records += fh.recordCount;
     newestTimestampMs = fh.timestampMs;
+    back.frame(framePosition, fh);
     index.frameAt(framePosition, fh.baseOffset);
   };
   let scanPosition = SEGMENT_HEADER_BYTES;
@@ -127,6 +130,7 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
     scanPosition = nextPosition!;
     expectedOffset = resumed.baseOffset;
   }
+  back.report(f, file);
   const indexSummary = index.finish();
   return {
     file, baseOffset: base, role: active ? 'active' : 'sealed', bytes, headerProblem, frames, records, endOffset,
@@ -252,5 +256,30 @@ class IndexCheck {
     if (bad > MAX_ENTRY_FINDINGS) this.report(`${bad - MAX_ENTRY_FINDINGS} more bad entries`);
     if (inDamage > 0) this.f.warning('index', this.file, `${inDamage} entries point into damaged or torn bytes of ${segmentName(this.base)} (reported there)`);
     return { present: this.present, entries: this.status.length, good, unchecked };
+  }
+}
+
+/** Frames of one segment stamped earlier than the frame before them (the writer never stamps so). */
+class TimeSteps {
+  private count = 0;
+  private first: { position: number; offset: number; ms: number; before: number } | null = null;
+
+  constructor(private prevMs: number | null) {}
+
+  frame(position: number, fh: FrameHeader): void {
+    const prev = this.prevMs;
+    // A NaN on either side compares false: a time no Date holds is not judged here.
+    if (prev !== null && fh.timestampMs < prev) {
+      this.count++;
+      this.first ??= { position, offset: fh.baseOffset, ms: fh.timestampMs, before: prev };
+    }
+    this.prevMs = fh.timestampMs;
+  }
+
+  report(f: Findings, file: string): void {
+    const first = this.first;
+    if (first === null) return;
+    const more = this.count > 1 ? ` (${this.count} frames of this segment step back; this is the first)` : '';
+    f.warning('time', file, `the frame of offset ${first.offset} is stamped ${first.ms}, ${first.before - first.ms} ms before the frame before it${more}: a search by time (Whence.timestamp, resetCursor to a time) may start past records at or after the time it is given`, { position: first.position, offset: first.offset });
   }
 }

@@ -17,6 +17,12 @@ export type VerifyFindingKind =
   | 'frame'
   /** The active segment ends in bytes that are not a valid frame and were never fsynced: a torn write (warning; recovery cuts it). */
   | 'torn-tail'
+  /**
+   * A frame stamped earlier than the frame before it along the log (a warning: its checksum holds, so it
+   * was written so). The writer never does that; `Whence.timestamp` and `resetCursor` to a time, which
+   * search by frame time, may start past records at or after the time given.
+   */
+  | 'time'
   /** Offsets missing between two segments. */
   | 'gap'
   /** Two segments claim the same offsets. */
