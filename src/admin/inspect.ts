@@ -10,7 +10,7 @@ import type { CursorLag } from '../types.js';
 import { hasBackend, isLogBackend, type LogBackend } from '../backend/backend-types.js';
 import { LogError } from '../errors.js';
 import { describe } from '../validate.js';
-import { cursorDir } from '../cursor/tx-cursor.js';
+import { cursorDir, lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { readLogBounds } from '../reader/log-bounds.js';
@@ -67,7 +67,7 @@ export async function inspectLog(where: string | { backend: LogBackend }): Promi
 
 /** inspectLog on a checked real directory path. */
 export function inspectWith(io: FileIO, dir: string): LogInfo {
-  const listed = logOffsets(io, dir);
+  const listed = logOffsets(io, dir, true);
   const { nextOffset: end, producer } = listed;
   const segments = summarize(io, dir, listed.bases, end);
   // Retention may delete the oldest segments after the listing: the log then starts at the first one read.
@@ -78,14 +78,22 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
 }
 
-/** The log's start, end and durable end as inspectLog reports them, without reading any cursor. */
-export function logOffsets(io: FileIO, dir: string): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
+/**
+ * The log's start, end and durable end as inspectLog reports them. With `kept`, the start is the one
+ * the next producer's recovery keeps: it reads the cursors' offsets when a start is recorded above
+ * the oldest segment (retentionStart in recovery.ts).
+ */
+export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
   const end = readLogBounds(io, dir).end;
   // A start retention recorded (start.offset) above the oldest segment: a crash or a failed unlink
   // interrupted that deletion, and the segments below it are leftovers that recovery deletes (as a new
-  // cursor and a reset to 'oldest' take it, the log starts there).
-  const oldest = bases.length > 0 ? Math.max(bases[0]!, recordedLogStart(io, dir, bases) ?? 0) : end;
+  // cursor and a reset to 'oldest' take it, the log starts there), unless a transactional cursor points
+  // below it: then recovery keeps them, the cursor's consumer reads them, and (with `kept`) the log
+  // starts at the oldest segment.
+  const recorded = bases.length > 0 ? recordedLogStart(io, dir, bases) : null;
+  const held = kept && recorded !== null && recorded > bases[0]! && (lowestCursorOffset(io, dir) ?? recorded) < recorded;
+  const oldest = bases.length > 0 ? Math.max(bases[0]!, held ? 0 : recorded ?? 0) : end;
   const logStartOffset = Math.min(oldest, end);
   const producer = liveHolder(io, producerLockPath(dir));
   const hint = durableHint(io, dir, producer !== null);

@@ -34,7 +34,7 @@ export const tailCommand: Command = {
     try {
       const io = await fileIO();
       if (stop?.signal.aborted === true) return stop.code();
-      const info = logOffsets(io, adminLogDir(io, dir!)); // the offsets only: a damaged cursor file is no reason not to read
+      const info = logOffsets(io, adminLogDir(io, dir!), true); // the offsets only: a damaged cursor file is no reason not to read
       const from = Math.max(info.logStartOffset, info.nextOffset - count);
       // Retention may delete `from` meanwhile: then the tail starts at the new log start.
       const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
