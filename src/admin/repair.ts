@@ -27,35 +27,27 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
-import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
-import { scanFrames } from '../storage/frame-scan.js';
-import { retentionStart } from '../storage/recovery.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
-import { createSegment, indexName, listLogDir, newSegmentName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
+import { createSegment, indexName, listLogDir, newSegmentName, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { knownOptions, optionalFlag } from '../validate.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { cursorsPast, resetCursors } from './repair-cursors.js';
+import { endPastPromises, findCut, logBases, type RepairCut } from './repair-cut.js';
 
-/** Where the log stops being a chain of valid frames. */
-export interface RepairCut {
-  /** The segment file, e.g. `00000000000000001000.seg`. */
-  readonly file: string;
-  /** The byte position the segment is cut at (0: the whole file goes). */
-  readonly position: number;
-  /** The log's next offset after the cut. */
-  readonly offset: number;
-  /** Why the log stops there. */
-  readonly reason: string;
-}
+export type { RepairCut } from './repair-cut.js';
 
 /** One change repair makes (or, in a dry run, would make). */
 export interface RepairAction {
-  /** truncate: the cut segment loses its tail; remove: a file after the cut goes; rewrite-durable-hint, reset-cursor: set to the cut; create-segment: an empty segment at the cut. */
-  readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'reset-cursor' | 'create-segment';
+  /**
+   * truncate: the cut segment loses its tail; remove: a file after the cut goes; rewrite-durable-hint,
+   * reset-cursor: set to the cut; rewrite-start-offset: a recorded log start whose segment goes is set
+   * to the oldest segment left; create-segment: an empty segment at the cut.
+   */
+  readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'rewrite-start-offset' | 'reset-cursor' | 'create-segment';
   /** The file, relative to the log directory; a cursor's admin id for reset-cursor. */
   readonly file: string;
   /** Bytes removed from the log (each copied to the backup first). */
@@ -141,85 +133,6 @@ function producerHolds(dir: string, pid: number | null): LogError {
   return new LogError(ErrorCode.LOG_LOCKED, `log directory ${dir} is held by a producer${pid !== null ? ` (pid ${pid})` : ''}: close it first`, { file: producerLockPath(dir) });
 }
 
-/**
- * A whole chain of valid frames that ends before what durable.offset or a cursor says was there (a
- * segment cut at a frame boundary): nothing is removed, and the hint and the cursors are set to the
- * end. Recovery refuses such a log, and a cursor past the end would pass over the next records.
- */
-function endPastPromises(io: FileIO, dir: string): RepairCut | null {
-  const bases = logBases(io, dir);
-  if (bases.length === 0) return noSegmentLeft(io, dir);
-  const last = bases[bases.length - 1]!;
-  const file = segmentName(last);
-  const fd = io.open(join(dir, file), 'r');
-  let size: number;
-  let end: number;
-  try {
-    size = io.fsize(fd);
-    end = scanFrames(io, fd, size, SEGMENT_HEADER_BYTES, last).nextOffset;
-  } finally {
-    io.close(fd);
-  }
-  const hint = readDurableHint(io, dir);
-  if (hint !== null && hint > end) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, but durable.offset says records up to ${hint - 1} were durable` };
-  if (cursorsPast(io, dir, end).length > 0) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, and a cursor points past it` };
-  return null;
-}
-
-/**
- * No segment of the log at all (a repair stopped after removing them, segments lost, or only segments
- * below a recorded start past them all, which go too): the log goes on from a new empty segment at
- * what durable.offset or start.offset names, cursors past it reset. Null for a log never written.
- */
-function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
-  const start = readStartOffset(io, dir) ?? 0;
-  const at = Math.max(readDurableHint(io, dir) ?? 0, start);
-  if (at === 0 && cursorsPast(io, dir, 0).length === 0) return null;
-  const why = listLogDir(io, dir).bases.length > 0 ? `every segment lies below the log start ${start} recorded in ${START_OFFSET_FILE}` : 'no segment is left';
-  return { file: segmentName(at), position: 0, offset: at, reason: `${why}, and the log's files name offset ${at} as its end` };
-}
-
-/**
- * The log's segments: below a recorded log start that names a segment here, what an interrupted
- * retention left is no longer part of the log (recovery deletes it; recovery.ts), and repair leaves it.
- */
-function logBases(io: FileIO, dir: string): number[] {
-  const bases = listLogDir(io, dir).bases;
-  const start = readStartOffset(io, dir);
-  if (start === null) return bases;
-  // A recorded start past every segment (recovery refuses it): all of them lie below the log start,
-  // and the segments from it on are gone; the log goes on at the start (noSegmentLeft).
-  if (bases.every((b) => b < start)) return [];
-  const kept = retentionStart(io, dir, bases, start); // null while a cursor points below it: recovery keeps them
-  return kept !== null ? bases.filter((b) => b >= kept) : bases;
-}
-
-/** The first place, in offset order, where the log stops being a chain of valid frames; null if nowhere. */
-export function findCut(io: FileIO, dir: string): RepairCut | null {
-  const bases = logBases(io, dir);
-  let expected: number | null = null;
-  for (const base of bases) {
-    const file = segmentName(base);
-    const ends = expected ?? base; // the log's end if this whole segment goes
-    if (expected !== null && base !== expected) {
-      return { file, position: 0, offset: ends, reason: base > expected ? `offsets ${expected} to ${base - 1} are missing before it` : `it starts at offset ${base}, inside the segment before it (which ends at ${expected})` };
-    }
-    const fd = io.open(join(dir, file), 'r');
-    try {
-      const size = io.fsize(fd);
-      const h = readSegmentHeader(io, fd, file);
-      if (typeof h === 'string') return { file, position: 0, offset: ends, reason: `segment header: ${h}` };
-      if (h.baseOffset !== base) return { file, position: 0, offset: ends, reason: `segment header names base offset ${h.baseOffset}` };
-      const end = scanFrames(io, fd, size, SEGMENT_HEADER_BYTES, base);
-      if (end.bad !== null) return { file, position: end.position, offset: end.nextOffset, reason: end.bad };
-      expected = end.nextOffset;
-    } finally {
-      io.close(fd);
-    }
-  }
-  return null;
-}
-
 interface Plan {
   readonly actions: RepairAction[];
   /** Whole files to remove (segments and indexes after the cut, the cut segment and its index at position 0). */
@@ -229,6 +142,8 @@ interface Plan {
   /** Cursor ids to reset to the cut. */
   readonly cursors: string[];
   readonly rewriteHint: boolean;
+  /** The log start start.offset is set to (its segment goes); null when it stays. */
+  readonly rewriteStart: number | null;
   readonly createSegment: boolean;
   /** The cut segment loses bytes from the cut's position on. */
   readonly truncate: boolean;
@@ -274,7 +189,23 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
     actions.push({ action: 'remove', file: leftover, bytes: sizeOf(io, join(dir, leftover)), detail: 'a segment whose creation was interrupted: the empty segment at the cut is created under its name' });
   }
   if (createSegmentAtCut) actions.push({ action: 'create-segment', file: segmentName(cut.offset), bytes: 0, detail: 'no segment is left: an empty one keeps the next offset' });
-  return { actions, remove, links, cursors, rewriteHint, createSegment: createSegmentAtCut, truncate: tail > 0 };
+  const rewriteStart = startLeft(io, dir, listing.bases.filter((b) => !gone.includes(b)), createSegmentAtCut ? cut.offset : null);
+  // Before the other changes, as durable.offset: a start a stopped repair set back does no harm.
+  if (rewriteStart !== null) actions.splice(0, 0, { action: 'rewrite-start-offset', file: START_OFFSET_FILE, bytes: 0, detail: `${readStartOffset(io, dir)} → ${rewriteStart}: the segments from the recorded start on go` });
+  return { actions, remove, links, cursors, rewriteHint, rewriteStart, createSegment: createSegmentAtCut, truncate: tail > 0 };
+}
+
+/**
+ * The log start start.offset must be set to, or null: a recorded start past the newest segment left
+ * (`left`, and `created`, the one created at the cut) would make recovery refuse the log, as segments
+ * gone missing. That happens when a transactional cursor below the recorded start kept the segments
+ * below it in the log (retentionStart) and the cut lies there: the log starts at its oldest segment.
+ */
+function startLeft(io: FileIO, dir: string, left: readonly number[], created: number | null): number | null {
+  const start = readStartOffset(io, dir);
+  const all = created === null ? left : [...left, created].sort((a, b) => a - b);
+  const newest = all[all.length - 1];
+  return start === null || newest === undefined || start <= newest ? null : all[0]!;
 }
 
 function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backupDir: string, claimLocks: () => void, onProgress?: RepairOptions['onProgress']): void {
@@ -290,11 +221,13 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   for (const name of plan.remove) if (!plan.links.includes(name)) copyRange(io, join(dir, name), 0, join(backupDir, name), progress);
   if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
+  if (plan.rewriteStart !== null) copyRange(io, join(dir, START_OFFSET_FILE), 0, join(backupDir, START_OFFSET_FILE));
   syncDirectory(backupDir);
   claimLocks();
   // 2. What names records past the cut is set back to it first: a hint or a cursor behind the log's
   // end does no harm, and a repair stopped after this finds the same cut again.
-  if (plan.rewriteHint) rewriteHint(io, dir, cut.offset);
+  if (plan.rewriteStart !== null) rewriteOffsetFile(io, dir, START_OFFSET_FILE, plan.rewriteStart);
+  if (plan.rewriteHint) rewriteOffsetFile(io, dir, DURABLE_HINT_FILE, cut.offset);
   resetCursors(io, dir, plan.cursors, cut.offset);
   // 3. Later segments, from the last backwards; then the cut. A repair stopped after removing every
   // segment is finished by the next one (noSegmentLeft).
@@ -312,8 +245,9 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   if (plan.createSegment) createSegment(io, dir, cut.offset, io.now());
 }
 
-function rewriteHint(io: FileIO, dir: string, offset: number): void {
-  const fd = io.open(join(dir, DURABLE_HINT_FILE), 'w');
+/** Rewrites durable.offset or start.offset (the same 12-byte form) to `offset`, fsynced. */
+function rewriteOffsetFile(io: FileIO, dir: string, name: string, offset: number): void {
+  const fd = io.open(join(dir, name), 'w');
   try {
     writeAll(io, fd, [encodeDurableHint(offset)], 0);
     io.fsync(fd);
