@@ -80,8 +80,8 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
 
 /**
  * The log's start, end and durable end as inspectLog reports them. With `kept`, the start is the one
- * the next producer's recovery keeps: it reads the cursors' offsets when a start is recorded above
- * the oldest segment (retentionStart in recovery.ts).
+ * the next producer's recovery keeps: while no producer holds the log, it reads the cursors' offsets
+ * when a start is recorded above the oldest segment (retentionStart in recovery.ts).
  */
 export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
@@ -89,13 +89,14 @@ export function logOffsets(io: FileIO, dir: string, kept = false): { bases: numb
   // A start retention recorded (start.offset) above the oldest segment: a crash or a failed unlink
   // interrupted that deletion, and the segments below it are leftovers that recovery deletes (as a new
   // cursor and a reset to 'oldest' take it, the log starts there), unless a transactional cursor points
-  // below it: then recovery keeps them, the cursor's consumer reads them, and (with `kept`) the log
-  // starts at the oldest segment.
+  // below it while no producer holds the log: then the next producer's recovery keeps them, the
+  // cursor's consumer reads them, and (with `kept`) the log starts at the oldest segment. (A live
+  // writer is deleting them, or writes the old start back: retention.ts; either way it is its call.)
+  const producer = liveHolder(io, producerLockPath(dir));
   const recorded = bases.length > 0 ? recordedLogStart(io, dir, bases) : null;
-  const held = kept && recorded !== null && recorded > bases[0]! && (lowestCursorOffset(io, dir) ?? recorded) < recorded;
+  const held = kept && producer === null && recorded !== null && recorded > bases[0]! && (lowestCursorOffset(io, dir) ?? recorded) < recorded;
   const oldest = bases.length > 0 ? Math.max(bases[0]!, held ? 0 : recorded ?? 0) : end;
   const logStartOffset = Math.min(oldest, end);
-  const producer = liveHolder(io, producerLockPath(dir));
   const hint = durableHint(io, dir, producer !== null);
   // No readable hint: the end of the whole frames in the files, as a consumer in another process
   // takes it when it opens (consumer-start.ts), never the log start (a reset to 'latest' would
