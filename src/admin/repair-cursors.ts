@@ -37,8 +37,10 @@ export function cursorsPast(io: FileIO, dir: string, end: number, locks?: HeldLo
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
-  } catch {
-    return []; // no cursors/ folder: no cursor
+  } catch (e) {
+    // No cursors/ folder: no cursor. Any other failure hides cursors that may point past the cut: never "none".
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw LogError.fromSystem(e, 'listing the cursors', cursorDir(dir));
   }
   const out: Array<{ id: string; offset: number }> = [];
   for (const name of names) {
