@@ -55,8 +55,10 @@ export async function unlockLog(dir: string, options: { dryRun?: boolean } = {})
 function cursorLockFiles(io: FileIO, dir: string): string[] {
   try {
     return io.readdir(cursorDir(dir)).filter((n) => n.endsWith('.lock')).sort().map((n) => join('cursors', n));
-  } catch {
-    return [];
+  } catch (e) {
+    // No cursors/ folder: no cursor lock. Any other failure hides lock files: never "none" (coded by unlockLog).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
   }
 }
 
