@@ -106,6 +106,7 @@ async function deadLetterOffsets(deadLetterDir: string): Promise<number[]> {
 async function verify(deadLetterDir: string, label: string): Promise<void> {
   const c = await openConsumer(deadLetterDir);
   const at = c.committedOffset;
+  if (at === null) throw new Error(`${label}: a clientTx consumer has a committed offset`);
   assert.equal(decodeState(c.state), expectedState(at), `${label}: the state committed with cursor ${at} counts the records below it once each`);
   const letters = await deadLetterOffsets(deadLetterDir);
   assert.equal(letters.length, new Set(letters).size, `${label}: a dead letter written twice: ${letters.join(',')}`);
