@@ -7,7 +7,8 @@
  */
 import type { AppendOptions } from '../format/record.js';
 import { AppendLock } from '../ring/append-lock.js';
-import { APPEND, I32, State, type ControlViews } from '../ring/layout.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { APPEND, FailureCode, I32, State, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord, RingAppender } from '../ring/ring-appender.js';
 import type { DedupWindow } from './dedup-window.js';
 
@@ -47,7 +48,7 @@ export class SharedAppends {
   /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
   append(data: Uint8Array | string, opts: AppendOptions | undefined, dedup: DedupWindow | null): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
-    const waitFrom = this.lock.acquire(true);
+    const waitFrom = this.take();
     try {
       this.checkRunning();
       const offset = this.next[0]!;
@@ -75,7 +76,7 @@ export class SharedAppends {
    */
   appendBatch(records: readonly BatchRecord[]): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
-    const waitFrom = this.lock.acquire(true);
+    const waitFrom = this.take();
     try {
       this.checkRunning();
       const first = this.next[0]!;
@@ -104,6 +105,25 @@ export class SharedAppends {
       fn();
     } finally {
       this.lock.release();
+    }
+  }
+
+  /**
+   * The lock for an append: a log that stopped already refuses before it (a thread that ended holding
+   * the lock never releases it, and a closed or destroyed log says ERR_LOG_CLOSED, not the dead
+   * holder's ERR_PRODUCER_STALLED after a wait); a log that stops for another reason while this one
+   * waits behind such a holder says that reason too. Returns acquire()'s answer.
+   */
+  private take(): number {
+    this.checkRunning();
+    try {
+      return this.lock.acquire(true);
+    } catch (e) {
+      const i32 = this.c.i32;
+      const state = Atomics.load(i32, I32.STATE);
+      const stalled = state === State.FAILED && Atomics.load(i32, I32.FAILURE) === FailureCode.PRODUCER_STALLED;
+      if (e instanceof LogError && e.code === ErrorCode.PRODUCER_STALLED && state !== State.RUNNING && !stalled) this.stopped();
+      throw e;
     }
   }
 
