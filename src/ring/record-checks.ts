@@ -57,6 +57,19 @@ export function splitRecord(r: unknown, i: number, opts: (AppendOptions | undefi
   return data;
 }
 
+/**
+ * The number of records in appendBatch's array: its length, read once. An array's length is a whole
+ * number from 0 to 2^32 - 1; a Proxy's get trap may answer anything, and a batch of -1, NaN, 1.5 or
+ * '2' records would move the offsets by that much (or put a batch of no record in the ring).
+ */
+export function batchLength(records: readonly unknown[]): number {
+  const n: unknown = records.length;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffff_ffff) {
+    throw LogError.invalidOption('records', `appendBatch takes an array whose length is a whole number of records, got a length of ${describe(n)}`);
+  }
+  return n;
+}
+
 /** A batch record's data length in bytes; a detached Uint8Array is refused as append refuses it. */
 export function dataBytes(data: Uint8Array | string, i: number): number {
   if (typeof data === 'string') return Buffer.byteLength(data, 'utf8');

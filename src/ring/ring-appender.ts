@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
+import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 import { waitForRoom } from './room-wait.js';
 
@@ -205,7 +205,7 @@ export class RingAppender {
     this.reading = true; // the array's length (a Proxy's get trap) and the records' getters run while they are measured, the getters again while copied
     let n: number;
     try {
-      n = records.length;
+      n = batchLength(records);
       if (n === 0) return 0;
       const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes);
       if (BATCH_HEADER_BYTES + total > this.size) {
