@@ -36,15 +36,17 @@ function encodeDeadLetter(d: DeadLetter): Buffer {
   return out;
 }
 
-/** The attribute block a record with `msg`'s key and headers carries (docs/format.md, "Records"). */
-function attributeBytes(msg: Message): number {
-  if (msg.key === null && msg.headers === null) return 0;
+/** The attribute block of a dead letter with these options (docs/format.md, "Records"): its key, headers and dedup key all count against maxRecordBytes. */
+function attributeBytes(opts: { key?: Uint8Array; headers?: Readonly<Record<string, string>>; dedupKey?: string }): number {
+  const { key, headers, dedupKey } = opts;
+  if (key === undefined && headers === undefined && dedupKey === undefined) return 0;
   let n = 1;
-  if (msg.key !== null) n += 2 + msg.key.byteLength;
-  if (msg.headers !== null) {
+  if (key !== undefined) n += 2 + key.byteLength;
+  if (headers !== undefined) {
     n += 1;
-    for (const [name, value] of Object.entries(msg.headers)) n += 3 + Buffer.byteLength(name) + Buffer.byteLength(value);
+    for (const [name, value] of Object.entries(headers)) n += 3 + Buffer.byteLength(name) + Buffer.byteLength(value);
   }
+  if (dedupKey !== undefined) n += 2 + Buffer.byteLength(dedupKey);
   return n;
 }
 
@@ -123,7 +125,7 @@ export class DeadLetterSink {
       ...(msg.headers === null ? {} : { headers: msg.headers }),
       ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${msg.offset}` }),
     };
-    const payload = bytes.byteLength + attributeBytes(msg);
+    const payload = bytes.byteLength + attributeBytes(opts);
     if (this.producer !== null && payload > this.maxRecordBytes) await this.close();
     const producer = this.producer ??= await this.open(payload);
     let repeat: boolean;
