@@ -161,7 +161,8 @@ export class JetStreamProducer implements BackendProducer {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw LogError.closed('producer');
     const need = bytes + RECORD_OVERHEAD_BYTES;
-    await waitForRoom(() => this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0, () => this.failure, this.roomWaiters, this.appendTimeoutMs, signal);
+    const stopped = (): LogError | null => this.failure ?? (this.closed ? LogError.closed('producer') : null);
+    await waitForRoom(() => this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0, stopped, this.roomWaiters, this.appendTimeoutMs, signal);
   }
 
   /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
@@ -207,6 +208,7 @@ export class JetStreamProducer implements BackendProducer {
 
   private async shutDown(): Promise<void> {
     this.closed = true;
+    for (const w of this.roomWaiters.splice(0)) w(); // a writable() waiting for room ends: ERR_LOG_CLOSED
     try {
       if (this.failure === null) await this.flush();
     } finally {

@@ -63,16 +63,19 @@ export class PublishQueue {
 
 /**
  * Waits while `full()` (the producer's writable()): each wait ends when a waker pushed on `waiters`
- * is called (an acknowledgement, the producer's failure), when `signal` aborts (ERR_ABORTED) or at
- * the deadline, `timeoutMs` from now on the monotonic clock (ERR_LOG_FULL: a wall clock stepped
- * neither ends it early nor stretches it); the producer's failure ends it with that error.
+ * is called (an acknowledgement, the producer's failure or close), when `signal` aborts (ERR_ABORTED)
+ * or at the deadline, `timeoutMs` from now on the monotonic clock (ERR_LOG_FULL: a wall clock stepped
+ * neither ends it early nor stretches it); `failure()` (the producer's failure, ERR_LOG_CLOSED once
+ * close() was called) ends it with that error, even when room came meanwhile.
  * A wait that ends leaves no timer, no listener on `signal` and no waker behind.
  */
 export async function waitForRoom(full: () => boolean, failure: () => LogError | null, waiters: Array<() => void>, timeoutMs: number, signal: AbortSignal | undefined): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (full()) {
+  for (;;) {
+    // The failure first, as locally: a producer failed or closed while this waited has no room to give.
     const failed = failure();
     if (failed !== null) throw failed;
+    if (!full()) return;
     if (signal?.aborted === true) throw LogError.aborted('writable()', signal);
     const left = deadline - performance.now();
     if (left <= 0) throw new LogError(ErrorCode.LOG_FULL, `no room in the producer's queue within appendTimeoutMs (${timeoutMs} ms)`);
