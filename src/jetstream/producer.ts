@@ -87,17 +87,17 @@ export class JetStreamProducer implements BackendProducer {
     const window = o.dedupWindow;
     const lease = await Lease.take(session, PRODUCER_LEASE_KEY, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`, ride);
     try {
-      // Only the producer that holds the lease changes the stream.
-      // The dedup window is checked against the duplicate window the stream will have, before any change.
-      await applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
+      // Only the lease's holder changes the stream; the dedup window is checked against the duplicate window the stream will have, before any change. Each step rides a transient failure (ride.ts).
+      const { stream } = session.options, step = <T>(what: string, op: () => Promise<T>): Promise<T> => ride.run(`${what} of stream ${stream}`, op);
+      await step('setting the limits', () => applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
         if (window !== null) await checkDedupWindow(session, window, duplicateWindowNs);
-      });
-      const { endOffset } = await session.bounds();
+      }));
+      const { endOffset } = await step('reading the end', () => session.bounds());
       let dedup: DedupWindow | null = null;
       if (window !== null) {
         dedup = new DedupWindow(window);
         // The window survives a restart: rebuilt from the dedup keys (Nats-Msg-Id) of the newest records.
-        for (const r of await readTail(session, window, endOffset)) dedup.remember(r.key, r.offset, r.timeMs);
+        for (const r of await step('reading the dedup keys', () => readTail(session, window, endOffset))) dedup.remember(r.key, r.offset, r.timeMs);
       }
       return new JetStreamProducer(session, lease, endOffset, o.maxRecordBytes ?? serverMaxPayload(session), o.appendTimeoutMs, dedup);
     } catch (e) {
