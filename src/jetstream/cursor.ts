@@ -40,21 +40,24 @@ export function checkCursorName(name: string): void {
 }
 
 /**
- * The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>"}` (`w`: who wrote it,
- * when known: a lease holding's token, then `.0` for its open's write, `.<n>` for its n-th commit);
- * a value no consumer committed yet (an open created it, or wrote it back) holds `"fresh":true` too.
+ * The entry's value: `{"v":1,"offset":n,"state":"<base64>"|null,"w":"<writer>","s":"<created>"}` (`w`:
+ * who wrote it, when known: a lease holding's token, then `.0` for its open's write, `.<n>` for its
+ * n-th commit; `s`: the creation time of the stream the offset counts records of, as the server
+ * reports it, absent in entries written before it was kept); a value no consumer committed yet (an
+ * open created it, or wrote it back) holds `"fresh":true` too. The bucket outlives its stream: a
+ * stream deleted and created again under the same name starts its offsets again, which `s` tells.
  */
 interface CursorValue {
   readonly offset: number;
   readonly state: Uint8Array | null;
 }
 
-function encode(v: CursorValue, writer: string, fresh = false): Uint8Array {
-  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer, fresh: fresh ? true : undefined }));
+function encode(v: CursorValue, writer: string, stream: string | null, fresh = false): Uint8Array {
+  return Buffer.from(JSON.stringify({ v: 1, offset: v.offset, state: v.state === null ? null : Buffer.from(v.state).toString('base64'), w: writer, s: stream ?? undefined, fresh: fresh ? true : undefined }));
 }
 
 /** A field of an entry's value, or undefined. */
-function fieldOf(bytes: Uint8Array, name: 'w' | 'fresh'): unknown {
+function fieldOf(bytes: Uint8Array, name: 'w' | 'fresh' | 's'): unknown {
   try {
     return (JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>)[name];
   } catch {
@@ -104,6 +107,10 @@ export class KvCursor implements CursorStore {
     value: CursorValue,
     /** True while the entry holds only the value an open created it with (no consumer committed to it yet). */
     readonly created: boolean,
+    /** The creation time of the stream the entry's offset counts records of, as the entry says (null: not said). */
+    readonly entryStream: string | null,
+    /** The creation time of the stream now: every commit writes it. */
+    private readonly stream: string,
     private readonly lease: Lease,
     timeoutMs: number,
     everyRecords: number,
@@ -117,31 +124,33 @@ export class KvCursor implements CursorStore {
   /**
    * Takes the cursor's lease (ERR_CURSOR_LOCKED while a live consumer has it), then creates its entry,
    * or writes the entry it reads back as it is, with the revision read: that fences off an earlier
-   * owner still running (see the module comment).
+   * owner still running (see the module comment). `stream`: the stream's creation time (StreamInfo.created);
+   * the open writes the entry back with the stream it names, so a refused open changes nothing.
    */
-  static async open(session: Session, name: string, initialOffset: number, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
+  static async open(session: Session, name: string, initialOffset: number, stream: string, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
     const lease = await Lease.take(session, `cursor.${name}`, ErrorCode.CURSOR_LOCKED, `cursor ${name}`, ride);
     try {
       // Tried again while it fails transiently: a write that was stored though its answer was lost
       // is read back by the next try (it names this open as its writer) and taken as it is.
       const writer = `${lease.token}.0`;
-      const { kv, revision, value, created } = await ride.run(`reading cursor ${name}`, async () => {
+      const { kv, revision, value, created, entryStream } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
         for (let conflicts = 0; ; conflicts++) {
           const entry = await bucket.get(name);
           if (entry === null || entry.operation !== 'PUT') {
             const fresh = { offset: initialOffset, state: null };
-            const rev = await KvCursor.fence(() => bucket.create(name, encode(fresh, writer, true)), name, conflicts);
-            if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true };
+            const rev = await KvCursor.fence(() => bucket.create(name, encode(fresh, writer, stream, true)), name, conflicts);
+            if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true, entryStream: stream };
             continue;
           }
-          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true };
+          const s = fieldOf(entry.value, 's');
+          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true, entryStream: typeof s === 'string' ? s : null };
           if (writerOf(entry.value) === writer) return read;
-          const rev = await KvCursor.fence(() => bucket.update(name, encode(read.value, writer, read.created), entry.revision), name, conflicts);
+          const rev = await KvCursor.fence(() => bucket.update(name, encode(read.value, writer, read.entryStream, read.created), entry.revision), name, conflicts);
           if (rev !== null) return { ...read, revision: rev };
         }
       });
-      return new KvCursor(kv, name, revision, value, created, lease, session.options.timeoutMs, everyRecords, everyMs);
+      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs);
     } catch (e) {
       await lease.release();
       throw e;
@@ -218,7 +227,7 @@ export class KvCursor implements CursorStore {
       throw this.failure;
     }
     const writer = `${this.lease.token}.${++this.commits}`;
-    const bytes = encode(value, writer);
+    const bytes = encode(value, writer, this.stream);
     const what = `committing cursor ${this.key} at offset ${value.offset}`;
     try {
       await this.ride.run(what, () => this.write(bytes, writer));

@@ -97,20 +97,27 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   const ride = new Ride(o.timeoutMs, what, opts.signal);
   const session = await openSession(o, what, ride, opts.signal, consumerChecks(start));
   let cursor: KvCursor | null = null;
+  let earlier = false;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
-    let { state } = await session.streamInfo();
+    const info = await session.streamInfo();
+    let { state } = info;
     let bounds = boundsOf(state);
     let at: number;
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
     } else {
-      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, start.commitEveryRecords, start.commitEveryMs, ride);
+      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride);
       // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
       // they may predate records the cursor's last owner read and committed before it let go.
       ({ state } = await session.streamInfo());
       bounds = boundsOf(state);
       at = cursor.nextOffset;
+      // The cursor's offset counts records of an earlier stream of the name (deleted, then created
+      // again: the cursors bucket outlived it): none of this stream's records were handed out.
+      earlier = cursor.entryStream !== null && !sameStream(cursor.entryStream, info.created);
+      if (earlier && !cursor.created && !toOldest) throw earlierStream(start.cursorName, o.stream, at, bounds.startOffset, cursor.entryStream!, info.created);
+      if (earlier) at = bounds.startOffset;
       // A cursor that never committed stands for "from the oldest record", as locally.
       if ((cursor.created || toOldest) && at < bounds.startOffset) at = bounds.startOffset;
       if (at < bounds.startOffset) throw LogError.expired(at, bounds.startOffset, `offset ${at}, where cursor ${start.cursorName} points,`);
@@ -121,8 +128,9 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     // The cursor moves only now, when nothing after the move can refuse the open: a refused open
     // leaves the entry as it was (a never-committed one still counts as never committed).
-    if (cursor !== null && at > cursor.nextOffset) {
-      await cursor.advance(at, undefined);
+    if (cursor !== null && (at !== cursor.nextOffset || (earlier && !cursor.created))) {
+      // Moved to this stream (the commit names it), or past records removed from the stream.
+      await cursor.advance(at, earlier ? cursor.currentState : undefined);
       await cursor.sync();
     }
     const reader = new JsReader(at);
@@ -134,6 +142,20 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     await session.close();
     throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
+}
+
+/** Whether two creation times of a stream (StreamInfo.created) name the same stream. */
+function sameStream(a: string, b: string): boolean {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  return a === b || (Number.isFinite(ta) && ta === tb);
+}
+
+/** ERR_POSITION_EXPIRED for a cursor committed on an earlier stream of the name. */
+function earlierStream(cursor: string, stream: string, at: number, startOffset: number, then: string, now: string): LogError {
+  return new LogError(ErrorCode.POSITION_EXPIRED,
+    `cursor ${cursor} points at offset ${at} of an earlier stream ${stream} (created ${then}), deleted since: the stream was created again (${now}) and its offsets start over, so none of its records were handed out to this cursor; open with onPositionExpired 'oldest' to start at its oldest record (offset ${startOffset})`,
+    { offset: at, logStartOffset: startOffset });
 }
 
 /**
