@@ -8,9 +8,9 @@
 import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, inspectLog } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
-import { rejectsWith, suite } from './kit.js';
+import { rejectsWith, suite, waitFor } from './kit.js';
 import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream stream recreated under a cursor');
@@ -90,6 +90,30 @@ test('a cursor whose stream was not created again opens as before', async () => 
   await filled(backend, 0, 6);
   assert.equal(await handle(backend, 3), ['r0', 'r1', 'r2']);
   assert.equal(await handle(backend, null), ['r3', 'r4', 'r5']);
+});
+
+test('the stream deleted and created again under a running blocking call: ERR_POSITION_EXPIRED, no record of the new stream handed out at an old offset', async () => {
+  const { stream, backend } = fresh();
+  await filled(backend, 0, 10);
+  for (const style of [ConsumerStyle.clientTx('billing'), ConsumerStyle.nonTx(Whence.oldest())]) {
+    const c = await Consumer.open({ backend, style });
+    const got: string[] = [];
+    const run = c.blockingProcess(null, (m) => { got.push(Buffer.from(m.data).toString()); return 'commit'; });
+    try {
+      await waitFor(() => got.length === 10, 'the first stream read', 4 * TIMEOUT_MS);
+      await withJsm((jsm) => jsm.streams.delete(stream));
+      await filled(backend, 100, 15); // offsets 0..14 of the new stream
+      const e = await rejectsWith(within(run, 4 * TIMEOUT_MS, 'the call'), 'ERR_POSITION_EXPIRED');
+      assert.match(e.message, /created again/);
+      assert.equal(got, Array.from({ length: 10 }, (_, i) => `r${i}`), 'nothing of the new stream handed out at the old offsets');
+    } finally {
+      await c.close(); // ends the call when it is still running
+      await run.catch(() => undefined);
+    }
+    // The stream as the next consumer finds it: the first one's recreation, read whole from the oldest.
+    await withJsm((jsm) => jsm.streams.delete(stream));
+    await filled(backend, 0, 10);
+  }
 });
 
 runOrSkip(test, 'jetstream stream recreated under a cursor');

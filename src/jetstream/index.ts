@@ -18,7 +18,7 @@ import { checkProducerOptions, producerChecks } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
 import { StreamLag } from './lag-view.js';
 import { Ride } from './ride.js';
-import { asLogError, boundsOf, Session, type BeforeCreate } from './session.js';
+import { asLogError, boundsOf, sameStream, Session, type BeforeCreate } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
 export type { JetStreamBackendOptions } from './options.js';
@@ -101,6 +101,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
     const info = await session.streamInfo();
+    session.streamCreated = info.created; // the pull reads this stream only (pull.ts)
     let { state } = info;
     let bounds = boundsOf(state);
     let at: number;
@@ -142,13 +143,6 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     await session.close();
     throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
-}
-
-/** Whether two creation times of a stream (StreamInfo.created) name the same stream. */
-function sameStream(a: string, b: string): boolean {
-  const ta = Date.parse(a);
-  const tb = Date.parse(b);
-  return a === b || (Number.isFinite(ta) && ta === tb);
 }
 
 /** ERR_POSITION_EXPIRED for a cursor committed on an earlier stream of the name. */

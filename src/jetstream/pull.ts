@@ -34,6 +34,9 @@
  * message at or past the offset expected (deleted-range.ts), and when there is none or it is past
  * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
  * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
+ * Each consumer the pull makes is checked to read the stream the consumer opened on (one deleted and
+ * created again under the name starts its offsets over: ERR_POSITION_EXPIRED); a record of a consumer
+ * nats.js made again on its own ends that one, and the pull makes a checked one at the next offset.
  */
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
@@ -41,6 +44,7 @@ import type { Message } from '../types.js';
 import { deletedAt } from './deleted-range.js';
 import { nats } from './nats.js';
 import { getOrdered } from './ordered-get.js';
+import { halt, infoNameOf, nameOf, serialOf } from './pull-names.js';
 import { toMessage } from './record-codec.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
@@ -54,22 +58,10 @@ const STALL_HEARTBEATS = 3;
 /** How long close() waits for a consumer's get or delete to reach the server (none reaches a server that is away). */
 const QUIESCE_MS = 1_000;
 
-/** Why one consumer of the pull ended: stop() or a gap (for good), a full buffer, or a stall. */
-type PullEnd = 'ended' | 'paused' | 'stalled';
+/** Why one consumer of the pull ended: stop() or a gap (for good), a full buffer, a stall, or nats.js made it again. */
+type PullEnd = 'ended' | 'paused' | 'stalled' | 'remade';
 /** Consumers stopped by the pull that are watched for nats.js making them again (see the module comment). */
 const DROPPED_WATCHED = 8;
-
-/** Stops a consumer's messages; nats.js calls their reset() without looking whether they were stopped. */
-function halt(m: ConsumerMessages): void {
-  m.stop();
-  (m as unknown as { reset: () => void }).reset = () => undefined;
-}
-/** An ordered consumer's current name (nats.js renames the object when it makes the consumer again). */
-const nameOf = (c: Consumer): string => String((c as { name?: unknown }).name);
-/** The name of the consumer info nats.js last received (the consumer it last made). */
-const infoNameOf = (c: Consumer): string => String((c as { _info?: { name?: unknown } })._info?.name);
-/** The serial n of `name`, `<prefix>_<n>` as nats.js names an ordered consumer, counting up at each reset (1 for another form). */
-const serialOf = (prefix: string, name: string): number => (name.startsWith(prefix) ? Number(/^_(\d{1,9})$/.exec(name.slice(prefix.length))?.[1] ?? 1) : 1);
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -113,6 +105,8 @@ export class Pull {
   private readonly tryJs: JetStreamClient;
   /** The get in flight and the deletes sent (quiesce). */
   private readonly requests = new Set<Promise<void>>();
+  /** The name of the consumer the pull made and checked: records of another (nats.js made it again) are not taken. */
+  private consumerName = '';
 
   constructor(
     private readonly session: Session,
@@ -224,6 +218,7 @@ export class Pull {
           if (this.ride.stopped) return;
           continue;
         }
+        if (end === 'remade') throw new Error('nats.js made the pull\'s consumer again (a gap in delivery, missed heartbeats, the stream deleted): no record arrived from a consumer the pull checked; a new one is made');
         const deleted = this.stalledOwing ? await this.deletedAt(this.owedEnd) : null;
         if (deleted !== null) {
           this.target.fail(deleted);
@@ -253,6 +248,8 @@ export class Pull {
     this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), deleteLost));
     const c = await this.ride.race(getting);
     this.consumer = c;
+    await this.ride.race(this.session.checkStream(this.expected)); // made on the stream the consumer opened on, not one created again
+    this.consumerName = infoNameOf(c);
     this.ending = null;
     this.resumeAsked = false;
     const generation = ++this.generation;
@@ -274,6 +271,8 @@ export class Pull {
   private deliver(m: JsMsg, generation: number): void {
     // A consumer being stopped, or an earlier one: the next one starts at `expected`.
     if (generation !== this.generation || this.ending !== null || this.ride.stopped) return;
+    // nats.js made the consumer again on its own, unchecked (maybe on a stream created again): one is made that is checked.
+    if (m.info.consumer !== this.consumerName) return this.end('remade');
     const msg = toMessage(m);
     if (msg.offset < this.expected) return; // delivered again by a pull made again
     if (msg.offset > this.expected) {

@@ -56,7 +56,16 @@ function leaseMsRefused(o: ResolvedJetStreamOptions, maxAgeMs: number): LogError
   return LogError.invalidOption('leaseMs', `leaseMs is ${o.leaseMs} ms, but the leases bucket ${leaseBucketName(o.stream)} exists with a max age of ${maxAgeMs} ms (the leaseMs of the handle that made it): every handle of stream ${o.stream} needs leaseMs ${maxAgeMs} (docs/jetstream.md)`);
 }
 
+/** Whether two creation times of a stream (StreamInfo.created) name the same stream: one deleted and created again under the name does not. */
+export function sameStream(a: string, b: string): boolean {
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  return a === b || (Number.isFinite(ta) && ta === tb);
+}
+
 export class Session {
+  /** A consumer's stream as its open found it (StreamInfo.created); null: not checked. */
+  streamCreated: string | null = null;
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
   private closing: Promise<void> | null = null;
@@ -106,6 +115,18 @@ export class Session {
     } catch (e) {
       throw asLogError(e, `reading the state of stream ${this.options.stream}`);
     }
+  }
+
+  /**
+   * ERR_POSITION_EXPIRED when the stream was deleted and created again since the consumer opened
+   * (`streamCreated`): its offsets start over, so those from `offset` on are other records.
+   */
+  async checkStream(offset: number): Promise<void> {
+    const was = this.streamCreated;
+    if (was === null) return;
+    const now = (await this.streamInfo()).created;
+    if (sameStream(was, now)) return;
+    throw new LogError(ErrorCode.POSITION_EXPIRED, `stream ${this.options.stream} was deleted and created again (${now}; it was created ${was} when this consumer opened): its offsets start over, so the records from offset ${offset} on are not the ones this consumer was reading`, { offset });
   }
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
