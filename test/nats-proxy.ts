@@ -11,7 +11,7 @@ export interface NatsProxy {
   release(): void;
   published(prefix: string): number;
   passed(prefix: string): number;
-  drop(prefix: string, count: number): void;
+  drop(prefix: string, count: number, after?: number): void;
   dropped(): number;
   dropReplies(prefix: string, count: number): void;
   repliesDropped(): number;
@@ -25,8 +25,9 @@ export interface NatsProxy {
  * A TCP proxy in front of a server: hold() keeps the server's bytes to the client back (the client's
  * requests still reach the server) until release(); `published(prefix)` counts the client's
  * publishes (PUB or HPUB) on subjects starting with `prefix` since the last hold(); drop(prefix, n)
- * loses the client's next n publishes on subjects starting with `prefix` (a request the server never
- * saw: no reply comes, as while a cluster has no leader); `passed(prefix)` counts the publishes on
+ * loses the client's next n publishes on subjects starting with `prefix`, after letting k more
+ * through with drop(prefix, n, k) (a request the server never saw: no reply comes, as while a
+ * cluster has no leader); `passed(prefix)` counts the publishes on
  * such subjects that went through to the server since the proxy started; dropReplies(prefix, n)
  * lets the client's next n publishes on such subjects through, and loses the server's answer to
  * each (a request the server did, whose reply never came back); lateReply(prefix) lets the client's
@@ -43,6 +44,7 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
   let sent = '';
   let dropPrefix = '';
   let dropLeft = 0;
+  let dropAfter = 0;
   let droppedCount = 0;
   const through: string[] = [];
   let replyPrefix = '';
@@ -72,7 +74,7 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
         return;
       }
       if (!/^H?PUB /i.test(line)) return void upstream.write(command);
-      if (dropLeft > 0 && subject.startsWith(dropPrefix)) {
+      if (dropLeft > 0 && subject.startsWith(dropPrefix) && dropAfter-- <= 0) {
         dropLeft--;
         droppedCount++;
         return;
@@ -129,7 +131,7 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
       held = null;
       for (const b of bytes) for (const { client } of pairs) if (!client.destroyed) client.write(b);
     },
-    drop: (prefix, count) => { dropPrefix = prefix; dropLeft = count; droppedCount = 0; },
+    drop: (prefix, count, after = 0) => { dropPrefix = prefix; dropLeft = count; dropAfter = after; droppedCount = 0; },
     dropped: () => droppedCount,
     dropReplies: (prefix, count) => { replyPrefix = prefix; replyLeft = count; repliesDroppedCount = 0; },
     repliesDropped: () => repliesDroppedCount,

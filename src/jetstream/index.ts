@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { StreamInfo } from '@nats-io/jetstream';
 import type { BackendConsumerParts, BackendProducer, BackendProducerOptions, LogBackend } from '../backend/backend-types.js';
 import type { StartPlan, StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -100,7 +101,9 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   let earlier = false;
   try {
     const toOldest = opts.onPositionExpired === 'oldest';
-    const info = await session.streamInfo();
+    // The reads after the lookup ride out a request that goes unanswered, as the lookup did.
+    const streamInfo = (): Promise<StreamInfo> => ride.run(`reading the state of stream ${o.stream}`, () => session.streamInfo());
+    const info = await streamInfo();
     session.streamCreated = info.created; // the pull reads this stream only (pull.ts)
     let { state } = info;
     let bounds = boundsOf(state);
@@ -111,7 +114,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
       cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride);
       // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
       // they may predate records the cursor's last owner read and committed before it let go.
-      ({ state } = await session.streamInfo());
+      ({ state } = await streamInfo());
       bounds = boundsOf(state);
       at = cursor.nextOffset;
       // The cursor's offset counts records of an earlier stream of the name (deleted, then created
