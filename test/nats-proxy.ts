@@ -18,6 +18,7 @@ export interface NatsProxy {
   lateReply(prefix: string): void;
   repliesLate(): number;
   heartbeatsHandled(): number;
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -37,7 +38,8 @@ export interface NatsProxy {
  * each idle heartbeat of a pull (status 100) it passes to the client with a PING of its own, and
  * keeps the client's PONG to it from the server: `heartbeatsHandled()` counts those PONGs, each a
  * heartbeat the client has parsed, its status handed on (a PONG leaves after the microtasks of the
- * parse), which a count of heartbeats passed does not show.
+ * parse), which a count of heartbeats passed does not show. delay(ms) makes the link slow: each command
+ * of the client reaches the server `ms` later (in order), as over a link with that latency.
  */
 export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {}): Promise<NatsProxy> {
   let held: Buffer[] | null = null;
@@ -58,12 +60,18 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
   let lateCommand: Buffer | null = null;
   let lateCount = 0;
   let heartbeatsHandledCount = 0;
+  let delayMs = 0;
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
     const pair = { client, server: upstream };
     let pingsOwed = 0; // PINGs of the proxy the client has not answered yet
     pairs.push(pair);
+    // Timers of the same delay fire in the order they were set: the commands stay in order.
+    const toServer = (command: Buffer): void => {
+      if (delayMs === 0) upstream.write(command);
+      else setTimeout(() => { if (!upstream.destroyed) upstream.write(command); }, delayMs);
+    };
     // The client's protocol, command by command: a publish on the dropped prefix never reaches the server.
     client.on('data', commands(/^H?PUB /i, (line, command) => {
       const [, subject = '', ...rest] = line.trim().split(/\s+/);
@@ -73,8 +81,13 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
         heartbeatsHandledCount++;
         return;
       }
+<<<<<<< HEAD
       if (!/^H?PUB /i.test(line)) return void upstream.write(command);
       if (dropLeft > 0 && subject.startsWith(dropPrefix) && dropAfter-- <= 0) {
+=======
+      if (!/^H?PUB /i.test(line)) return void toServer(command);
+      if (dropLeft > 0 && subject.startsWith(dropPrefix)) {
+>>>>>>> 908b97e (JetStream resync reads the records in doubt in one read, deadline per record)
         dropLeft--;
         droppedCount++;
         return;
@@ -90,7 +103,7 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
         lateLeft--;
         lateSubject = reply;
       }
-      upstream.write(command);
+      toServer(command);
     }));
     // The server's protocol, message by message: an answer on a lost reply subject never reaches the client.
     upstream.on('data', commands(/^H?MSG /i, (line, command) => {
@@ -138,6 +151,7 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
     lateReply: (prefix) => { latePrefix = prefix; lateLeft = 1; lateCount = 0; },
     repliesLate: () => lateCount,
     heartbeatsHandled: () => heartbeatsHandledCount,
+    delay: (ms) => { delayMs = ms; },
     passed: (prefix) => through.filter((subject) => subject.startsWith(prefix)).length,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {

@@ -15,10 +15,11 @@ import { ErrorCode, LogError } from '../errors.js';
 import { isObjectPrototype, type AppendOptions } from '../format/record.js';
 import { setOwn } from '../format/record-decode.js';
 import type { Message } from '../types.js';
-import { WRITER_HEADER } from './resync.js';
 import { nats } from './nats.js';
 
 export const KEY_HEADER = 'Rl-Key';
+/** The header that names the producer holding that published a record (read back by a resync, resync.ts). */
+export const WRITER_HEADER = 'Rl-Writer';
 /** The names of the headers whose values travel in base64. */
 export const B64_HEADER = 'Rl-Hb64';
 /** The start of a Nats-Msg-Id that holds a dedup key in base64. */

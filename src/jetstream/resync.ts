@@ -9,10 +9,12 @@
  * landed late, a producer that took over) stops this one with ERR_LOG_LOCKED.
  */
 import { ErrorCode, LogError } from '../errors.js';
+import { nats } from './nats.js';
+import { WRITER_HEADER } from './record-codec.js';
 import type { Session } from './session.js';
+import { scan } from './tail-scan.js';
 
-/** The header that names the producer holding that published a record. */
-export const WRITER_HEADER = 'Rl-Writer';
+export { WRITER_HEADER };
 /** Between two reads of a stream that does not answer (a leader election takes seconds). */
 const RETRY_MS = 250;
 /** Errors after which the stream may answer again: worth a resync. Any other publish error is final. */
@@ -84,15 +86,29 @@ const GONE = -1;
 
 /**
  * The first offset from `acked` below `end` whose record does not carry this producer's token; else
- * GONE when some are no longer stored, else null.
+ * GONE when some are no longer stored, else null. One read of the range (an ordered consumer from the
+ * first record in doubt, tail-scan.ts), not a request per record: up to MAX_IN_FLIGHT records in
+ * doubt on a slow link took that many round trips, past the deadline. Past the deadline (checked at
+ * each record) or once the producer is done, it throws and the resync's loop says why.
  */
 async function firstForeign(session: Session, q: ResyncRequest, end: number): Promise<number | null> {
+  let expected = q.acked; // the offset of the next record the range holds, when none was removed
+  let foreign: number | null = null;
   let gone = false;
-  for (let offset = q.acked; offset < end; offset++) {
+  const start = { deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: q.acked + 1 };
+  await scan(session, start, end, (m) => {
     if (q.done()) throw LogError.closed('producer');
-    const m = await session.jsm.streams.getMessage(session.options.stream, { seq: offset + 1 });
-    if (m === null) gone = true;
-    else if (m.header.get(WRITER_HEADER) !== q.token) return offset;
-  }
-  return gone ? GONE : null;
+    if (performance.now() > q.deadline) throw new Error('timeout: the resync\'s deadline passed while it read the records in doubt');
+    const offset = m.seq - 1;
+    if (offset >= end) return false; // appended since the bounds were read: the next round reads them
+    if (offset > expected) gone = true;
+    expected = offset + 1;
+    if (m.headers?.get(WRITER_HEADER) !== q.token) {
+      foreign = offset;
+      return false;
+    }
+    return true;
+  });
+  if (foreign !== null) return foreign;
+  return gone || expected < end ? GONE : null;
 }
