@@ -60,6 +60,8 @@ export class JetStreamProducer implements BackendProducer {
   private leaseWait = false;
   /** When the first publish failed since the last acknowledgement (performance.now(), ms), else null: resyncs end 2 x timeoutMs after it. */
   private doubtSince: number | null = null;
+  /** When the pump began to wait for a renewal of the lease (performance.now(), ms), until the lease is live again: no part of the doubt window. */
+  private leaseWaitSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
   /** The server's max_payload: a message's payload and headers together. */
@@ -106,17 +108,11 @@ export class JetStreamProducer implements BackendProducer {
     }
   }
 
-  get nextOffset(): number {
-    return this.next;
-  }
+  get nextOffset(): number { return this.next; }
 
-  get durableOffset(): number {
-    return this.acked;
-  }
+  get durableOffset(): number { return this.acked; }
 
-  get error(): LogError | null {
-    return this.failure;
-  }
+  get error(): LogError | null { return this.failure; }
 
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.failure !== null) throw this.failure;
@@ -202,9 +198,7 @@ export class JetStreamProducer implements BackendProducer {
     await this.session.close();
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
+  async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
 
   private async shutDown(): Promise<void> {
     this.closed = true;
@@ -242,15 +236,21 @@ export class JetStreamProducer implements BackendProducer {
   /**
    * Whether the lease is surely live (lease.ts): a publish sent once it may have expired could land
    * before the records of a producer that took it over, unseen by the fence. Else it is renewed first
-   * (then the pump runs again); lost: ERR_LOG_LOCKED; not renewed within 2 x timeoutMs: ERR_IO.
+   * (then the pump runs again); lost: ERR_LOG_LOCKED; not renewed within 2 x timeoutMs of the wait's
+   * start (or of the first failed publish, when earlier): ERR_IO. A wait that ended with a renewal
+   * leaves the doubt window alone: a publish failing after it gets a resync of 2 x timeoutMs.
    */
   private leaseReady(): boolean {
     const { lease } = this;
     const { stream, timeoutMs } = this.session.options;
-    if (lease.live) return true;
+    if (lease.live) {
+      this.leaseWaitSince = null;
+      return true;
+    }
+    const waitSince = this.leaseWaitSince ??= performance.now();
     if (lease.lost !== null) {
       this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${lease.lost.message}): another producer may append now`, {}, { cause: lease.lost }));
-    } else if (performance.now() > (this.doubtSince ??= performance.now()) + 2 * timeoutMs) {
+    } else if (performance.now() > Math.min(waitSince, this.doubtSince ?? Infinity) + 2 * timeoutMs) {
       this.fail(new LogError(ErrorCode.IO, `the producer's lease on stream ${stream} was not renewed within 2 x timeoutMs (${2 * timeoutMs} ms): records from offset ${this.acked} on may or may not be stored`));
     } else {
       this.leaseWait = true;
