@@ -81,13 +81,8 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
         heartbeatsHandledCount++;
         return;
       }
-<<<<<<< HEAD
-      if (!/^H?PUB /i.test(line)) return void upstream.write(command);
-      if (dropLeft > 0 && subject.startsWith(dropPrefix) && dropAfter-- <= 0) {
-=======
       if (!/^H?PUB /i.test(line)) return void toServer(command);
-      if (dropLeft > 0 && subject.startsWith(dropPrefix)) {
->>>>>>> 908b97e (JetStream resync reads the records in doubt in one read, deadline per record)
+      if (dropLeft > 0 && subject.startsWith(dropPrefix) && dropAfter-- <= 0) {
         dropLeft--;
         droppedCount++;
         return;
