@@ -59,7 +59,7 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
 
 /**
  * Connects and finds (or creates) the stream, trying again while that fails transiently (a request
- * timed out, no leader, no responders: ride.ts) until nothing has succeeded for 2 x timeoutMs since
+ * timed out, no leader, no responders, a connection cut during the handshake: ride.ts) until nothing has succeeded for 2 x timeoutMs since
  * the first failure, as the open handles do. Any other error (a refused connection, a stream of
  * another shape) ends it at once. The open's later steps (its lease, its cursor) ride on the same
  * `ride`, so the bound counts from the open's first failure, whichever step it was in. `check` runs

@@ -89,7 +89,9 @@ export class Session {
     try {
       nc = await transport.connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
     } catch (e) {
-      throw new LogError(ErrorCode.IO, `connecting to NATS at ${o.servers.join(', ')} failed: ${(e as Error).message}`, {}, { cause: e });
+      // nats.js's words for a socket closed with no error before the server's INFO: a connection cut.
+      const why = /node provided an undefined error/i.test((e as Error)?.message ?? '') ? 'the connection was closed during the handshake (node provided an undefined error)' : (e as Error)?.message ?? String(e);
+      throw new LogError(ErrorCode.IO, `connecting to NATS at ${o.servers.join(', ')} failed: ${why}`, {}, { cause: e });
     }
     try {
       const version = parseVersion(nc.info?.version);
