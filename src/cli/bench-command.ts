@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LogError } from '../errors.js';
 import { Producer } from '../producer/producer.js';
 import { SyncPolicy } from '../producer/options.js';
 import { ProbeStopped, probeDisk, type DiskLimits } from './disk-probe.js';
@@ -82,7 +83,12 @@ async function runBench(dir: string, seconds: number, size: number): Promise<Ben
   const stopped = (): boolean => signal !== null;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const work = mkdtempSync(join(dir, 'reactive-log-bench-'));
+  let work: string;
+  try {
+    work = mkdtempSync(join(dir, 'reactive-log-bench-'));
+  } catch (e) {
+    throw LogError.fromSystem(e, 'making the bench folder', dir);
+  }
   try {
     progress('the disk: write + fdatasync, and buffered writes');
     const disk = await probeDisk(work, seconds * 1000, stopped);
@@ -94,7 +100,9 @@ async function runBench(dir: string, seconds: number, size: number): Promise<Ben
     }
     return { dir, recordBytes: size, seconds, disk, policies };
   } catch (e) {
-    if (!(e instanceof ProbeStopped)) throw e;
+    // The probes write with node:fs: a system error is coded here (ERR_IO, ERR_DISK_FULL), as the
+    // library codes its own, so the message ends with the code as every exit-1 message does.
+    if (!(e instanceof ProbeStopped)) throw LogError.fromSystem(e, 'measuring the disk', work);
     message(`reactive-log bench: stopped by ${String(signal)}; no figures`);
     return signal === 'SIGINT' ? EXIT_INTERRUPTED : EXIT_TERMINATED;
   } finally {
