@@ -251,10 +251,17 @@ export function damageLine(cmd: Command, report: { readonly dir: string; readonl
   return EXIT_FAILURE;
 }
 
-/** Whether a LogError is about the arguments (a path that is no log, an id no cursor can have): exit 2. */
+/**
+ * The API options that a command's arguments give as they are: a path the library refuses there
+ * (no log directory; a `repair --backup` that is empty, a file, runs through one or lies in the log)
+ * is the argument's fault, refused before anything changed.
+ */
+const ARGUMENT_OPTIONS = new Set(['logDir', 'dir', 'backupDir']);
+
+/** Whether a LogError is about the arguments (a path that is no log or no backup place, an id no cursor can have): exit 2. */
 export function isUsageLogError(e: unknown): e is LogError {
   if (!(e instanceof LogError)) return false;
-  return e.code === ErrorCode.INVALID_CONSUMER_ID || (e.code === ErrorCode.INVALID_OPTION && (e.details.option === 'logDir' || e.details.option === 'dir'));
+  return e.code === ErrorCode.INVALID_CONSUMER_ID || (e.code === ErrorCode.INVALID_OPTION && ARGUMENT_OPTIONS.has(e.details.option as string));
 }
 
 /** Runs a command and turns what it throws into an exit code and a message on stderr. */
