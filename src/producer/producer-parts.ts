@@ -64,15 +64,16 @@ export function wireProducer(opened: OpenWriter): ProducerParts {
 
 /**
  * Open's last steps: the dedup window rebuilt from the newest segments, the producer registered for
- * in-process consumers and announced on the recovery channel, the writer unref'd, the listener started.
+ * in-process consumers, the writer unref'd, the listener started, and the open announced on the recovery channel.
  */
 export async function startProducer(p: ProducerParts, opened: OpenWriter, append: FunnelTarget['append'], flush: () => Promise<void>): Promise<void> {
   const realDir = p.options.logDir;
   if (p.options.dedupWindow !== null) p.appends.rebuildDedup(opened.io, realDir, p.options.dedupWindow);
   registerProducer(realDir, p.local);
-  publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: opened.ready.nextOffset, ...p.recovery }));
   opened.worker.unref();
   p.funnel = await startFunnel(funnelTarget(p, append, flush), realDir, p.options.acceptConnections);
+  // Once the open can no longer fail: an open that rejects (its listener refused) announces nothing.
+  publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: opened.ready.nextOffset, ...p.recovery }));
 }
 
 /** What the funnel (src/funnel/) appends through: the producer, and runs of records already encoded. */
