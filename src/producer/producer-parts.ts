@@ -73,7 +73,9 @@ export async function startProducer(p: ProducerParts, opened: OpenWriter, append
   opened.worker.unref();
   p.funnel = await startFunnel(funnelTarget(p, append, flush), realDir, p.options.acceptConnections);
   // Once the open can no longer fail: an open that rejects (its listener refused) announces nothing.
-  publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: opened.ready.nextOffset, ...p.recovery }));
+  // Copies: a subscriber that changes its payload leaves producer.recovery as recovery reported it.
+  const { truncated, removed } = p.recovery;
+  publish(channels.recovery, (): RecoveryEvent => ({ logDir: realDir, nextOffset: opened.ready.nextOffset, truncated: truncated === null ? null : { ...truncated }, removed: [...removed] }));
 }
 
 /** What the funnel (src/funnel/) appends through: the producer, and runs of records already encoded. */
