@@ -12,7 +12,7 @@ import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
-import { readDurableHint } from '../storage/durable-hint.js';
+import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
@@ -38,7 +38,8 @@ export class LocalSource implements LogSource {
     const c = this.sharedControl();
     if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
     if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
-    return { limitOffset: readDurableHint(this.io, this.logId) ?? reader.nextOffset, strict: false };
+    // Read again when torn: taken for nextOffset, it would read as "nothing to read" and lag() as zero.
+    return { limitOffset: readDurableHintSettled(this.io, this.logId) ?? reader.nextOffset, strict: false };
   }
 
   /**

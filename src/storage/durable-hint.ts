@@ -35,6 +35,21 @@ export function readDurableHint(io: FileIO, dir: string): number | null {
   return readOffsetFile(io, dir, DURABLE_HINT_FILE, 'the durable offset hint');
 }
 
+/** Reads of durable.offset before one that reads as unknown counts: a read can meet the writer's rewrite half done. */
+const SETTLED_HINT_READS = 3;
+
+/**
+ * readDurableHint for a reader beside a writer in another process: a read that finds no valid offset
+ * (it met the 12-byte rewrite half done) is made again, up to SETTLED_HINT_READS reads, before the
+ * hint counts as unknown, so one unlucky read does not take the durable end for the reader's own offset.
+ */
+export function readDurableHintSettled(io: FileIO, dir: string): number | null {
+  for (let i = 1; ; i++) {
+    const hint = readDurableHint(io, dir);
+    if (hint !== null || i >= SETTLED_HINT_READS) return hint;
+  }
+}
+
 /**
  * The log start the writer last recorded, or null when unknown (no file, or a torn one). Failing to
  * read it is an error (ERR_IO): recovery relies on it to complete an interrupted retention.
