@@ -113,6 +113,11 @@ export class DeadLetterSink {
 
   /** The dedup key's prefix (see the constructor), or null: no dedup window. */
   private readonly scope: string | null;
+  /**
+   * Offsets whose put() failed (a flush that rejected may come after the dead letter reached the file):
+   * their next dead letter may be a dedup hit on it, and is published all the same, as none was.
+   */
+  private readonly unpublished = new Set<number>();
 
   /** Appends and fsyncs the dead letter; resolves once it is durable. */
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
@@ -139,10 +144,12 @@ export class DeadLetterSink {
       // A producer whose writer failed takes nothing more: it is let go, and the next dead letter
       // opens the log again (its recovery keeps what is durable), instead of failing for good.
       if (this.producer === producer) this.producer = null;
+      this.unpublished.add(msg.offset);
       await producer.destroy().catch(() => undefined);
       throw e;
     }
-    if (repeat) return;
+    if (repeat && !this.unpublished.has(msg.offset)) return;
+    this.unpublished.delete(msg.offset);
     publish(channels.deadLetter, (): DeadLetterEvent => ({ logDir: this.logId, deadLetterDir: this.dir, offset: msg.offset, attempts, lastError: err }));
   }
 
