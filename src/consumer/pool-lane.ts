@@ -227,14 +227,18 @@ export class Lane {
     const calls = this.p.calls;
     const lane = this.task.lane;
     let answer: Outcome | PromiseLike<Outcome>;
+    let thenable: boolean;
     Atomics.add(calls, lane, 1);
     try {
       answer = handler(msg, new PoolContext(n, this.task.logDir, msg.offset, this.task.state));
+      // Reading `then` may throw (a getter, a revoked proxy): then the answer cannot be awaited, and
+      // the attempt threw, as `await` says in the consumer's thread.
+      thenable = isThenable(answer);
     } catch (e) {
       Atomics.add(calls, lane, 1);
       return this.afterAttempt(handler, msg, n, lastError, null, { error: e });
     }
-    if (isThenable(answer)) return this.attemptEnds(handler, msg, n, lastError, answer);
+    if (thenable) return this.attemptEnds(handler, msg, n, lastError, answer as PromiseLike<Outcome>);
     Atomics.add(calls, lane, 1);
     return this.afterAttempt(handler, msg, n, lastError, answer, null);
   }
