@@ -318,6 +318,19 @@ function isThenable(x: unknown): x is PromiseLike<Outcome> {
 }
 
 /**
+ * A LogError's details as the answer can carry them to the coordinator's thread: the values a thread
+ * can be sent as they are (strings, numbers, booleans, null). Others (a function, a symbol) would fail
+ * the answer's copy, which reads as a lost worker: the record would run again.
+ */
+function plainDetails(d: LogErrorDetails): LogErrorDetails {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d ?? {})) {
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+  }
+  return out as LogErrorDetails;
+}
+
+/**
  * A throw at record `offset` as a stop the coordinator rethrows: message and code cross the thread,
  * and a LogError's details too, so that it is rebuilt as a LogError there. It never throws itself: a
  * value whose properties cannot be read (a throwing getter, a proxy) has no code, and its text.
@@ -328,7 +341,7 @@ function errorStop(offset: number, e: unknown): Stop {
   try {
     const c = (e as { code?: unknown } | null)?.code;
     if (typeof c === 'string') code = c;
-    if (isLogError(e)) details = { ...e.details };
+    if (isLogError(e)) details = plainDetails(e.details);
   } catch {
     code = null;
     details = null;
