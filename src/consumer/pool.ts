@@ -39,6 +39,9 @@ export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { sign
 
 const POOL_KEYS = new Set(['workers', 'timeoutMs', 'batchRecords', 'signal']);
 
+/** The longest delay a Node timer takes (ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 let piscina: typeof Piscina | null = null;
 
 /**
@@ -174,7 +177,8 @@ export class ConsumerPool {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled(Array.from({ length: this.workers }, () => this.pool.run(task, { filename, name: 'settle' }))),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, left); }),
+        // A Node timer holds at most 2^31 - 1 ms; a longer one fires after 1 ms (TimeoutOverflowWarning).
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(left, MAX_TIMER_MS)); }),
       ]);
       clearTimeout(timer);
     }
