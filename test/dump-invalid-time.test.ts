@@ -5,28 +5,11 @@
  * of failing with a RangeError from Date.toISOString.
  */
 import * as assert from 'uvu/assert';
-import { crc32 } from 'node:zlib';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { logOf, suite } from './kit.js';
 import { cli } from './cli-kit.js';
-import { framesOf } from './reader-kit.js';
+import { framesOf, restamp } from './reader-kit.js';
 
 const test = suite('dump-invalid-time');
-
-/** Stamps frame `i` of the log with `value` and writes its checksum anew: a valid frame with that timestamp. */
-function restamp(logDir: string, i: number, value: number): void {
-  const f = framesOf(logDir)[i]!;
-  const fd = openSync(f.path, 'r+');
-  try {
-    const b = Buffer.alloc(f.h.frameBytes);
-    readSync(fd, b, 0, b.byteLength, f.pos);
-    b.writeDoubleLE(value, 24);
-    b.writeUInt32LE(crc32(b.subarray(8, b.byteLength - 4)), 4);
-    writeSync(fd, b, 0, b.byteLength, f.pos);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 for (const value of [NaN, 1e300, -9e15]) {
   test(`a record stamped ${value}: dump and get print it`, async () => {

@@ -17,9 +17,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle, LogError, Whence, decodeDeadLetter } from '../dist/index.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
 import { suite, tempDir, prng, logOf } from './kit.js';
-import { clearFaults, readTrace, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { clearFaults, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { Census, bounded, deadLetterOffsets, describeFired, faulted } from './fault-loop-kit.js';
 
 const test = suite('fault-loop-pool');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -35,7 +36,6 @@ const RECORDS = 40;
 const BATCH = 4;
 const CURSOR = 'faulty';
 const FAULT_CODES = ['ERR_IO', 'ERR_DISK_FULL', 'ERR_WRITER_FAILED', 'ERR_WORKER_FAILED'];
-const HANG_MS = 30_000;
 const failing = (offset: number): boolean => offset % 10 === 3;
 const root = tempDir('rlog-faultloop-pool-');
 const effectsDir = join(root, 'effects');
@@ -48,52 +48,19 @@ function openConsumer(deadLetterDir: string): Promise<Consumer> {
   return Consumer.open({ logDir: source, style: ConsumerStyle.clientTx(CURSOR), retry: { maxAttempts: 2, deadLetterDir } });
 }
 
-async function bounded<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} hung for ${HANG_MS} ms`)), HANG_MS); });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Runs `fn`; a failure must be a coded LogError of a fault, and is listed. */
-async function faulted(fn: () => Promise<unknown>, where: string, errors: string[]): Promise<boolean> {
-  try {
-    await bounded(fn(), where);
-    return true;
-  } catch (e) {
-    if (!(e instanceof LogError)) throw new Error(`${where}: a fault surfaced as a plain error, not a LogError: ${String((e as Error)?.stack ?? e)}`);
-    assert.ok(FAULT_CODES.includes(e.code), `${where}: unexpected code ${e.code}: ${e.message}`);
-    errors.push(`${where}: ${e.code} ${e.message.slice(0, 120)}`);
-    return false;
-  }
-}
-
 /** The workload under the plan in force: open, process to the end in a pool, close (destroy if close failed). */
 async function workload(deadLetterDir: string, workers: number): Promise<string[]> {
   const errors: string[] = [];
   let c: Consumer | null = null;
-  await faulted(async () => { c = await openConsumer(deadLetterDir); }, 'Consumer.open', errors);
+  await faulted(async () => { c = await openConsumer(deadLetterDir); }, 'Consumer.open', errors, FAULT_CODES);
   if (c === null) return errors;
   const consumer: Consumer = c;
   // A call that failed is made again on the same consumer (its pool's threads keep their readers), still under the plan.
   for (let call = 1; call <= 3; call++) {
-    if (await faulted(() => consumer.nonblockingProcess(null, HANDLER, { workers, batchRecords: BATCH, timeoutMs: 10_000 }), `nonblockingProcess ${call}`, errors)) break;
+    if (await faulted(() => consumer.nonblockingProcess(null, HANDLER, { workers, batchRecords: BATCH, timeoutMs: 10_000 }), `nonblockingProcess ${call}`, errors, FAULT_CODES)) break;
   }
-  if (!await faulted(() => consumer.close(), 'close', errors)) await bounded(consumer.destroy().catch(() => undefined), 'destroy');
+  if (!await faulted(() => consumer.close(), 'close', errors, FAULT_CODES)) await bounded(consumer.destroy().catch(() => undefined), 'destroy');
   return errors;
-}
-
-async function deadLetterOffsets(deadLetterDir: string): Promise<number[]> {
-  if (!existsSync(deadLetterDir)) return [];
-  const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...d.iter()].map((m) => decodeDeadLetter(m.data).offset);
-  } finally {
-    await d.close();
-  }
 }
 
 function effects(): Set<number> {
@@ -150,24 +117,9 @@ async function runOnce(rule: FaultRule | null, workers: number, label: string): 
   return { fired: fired === 'nothing' ? null : fired, errors };
 }
 
-function describeFired(trace: string): string {
-  const lines = readTrace(trace);
-  const i = lines.findIndex((l) => l.fired);
-  if (i < 0) return 'nothing';
-  const l = lines[i]!;
-  return `${l.thread} ${l.op} ${l.path.split('/').pop()} (call ${lines.slice(0, i).filter((x) => !x.fired && x.thread === l.thread).length + 1} of its thread)`;
-}
-
-/** File calls of a fault-free run by workers, then by "thread op". */
-const census = new Map<number, Map<string, number>>();
-const calls = (workers: number, thread: string, ops: readonly FaultOp[] | '*'): number => {
-  let n = 0;
-  for (const [k, v] of census.get(workers)!) {
-    const [t, op] = k.split(' ');
-    if (t === thread && (ops === '*' || ops.includes(op as FaultOp))) n += v;
-  }
-  return n;
-};
+/** File calls of a fault-free run, by workers. */
+const census = new Map<number, Census>();
+const calls = (workers: number, thread: string, ops: readonly FaultOp[] | '*'): number => census.get(workers)!.calls(thread, ops);
 
 test('count: a fault-free run and its file calls, 1 and 2 workers', async () => {
   source = await logOf(RECORDS);
@@ -184,9 +136,7 @@ test('count: a fault-free run and its file calls, 1 and 2 workers', async () => 
       clearFaults();
     }
     assert.equal(errors, []);
-    const m = new Map<string, number>();
-    for (const l of readTrace(trace)) m.set(`${l.thread} ${l.op}`, (m.get(`${l.thread} ${l.op}`) ?? 0) + 1);
-    census.set(workers, m);
+    census.set(workers, new Census(trace));
     console.log(`  ${workers} workers: main thread ${calls(workers, 'main', '*')} calls, dead-letter writer ${calls(workers, 'writer', '*')}, workers ${calls(workers, 'worker', '*')}`);
     assert.ok(calls(workers, 'writer', ['fdatasync', 'fsync']) >= 1, 'the workload must write dead letters');
     assert.ok(calls(workers, 'worker', ['read']) >= 1, 'the workers must read their records');

@@ -13,11 +13,12 @@
  * sets it, runs all; SEED replays a sample).
  */
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, LogError, Whence, decodeDeadLetter, type Message, type ProcessContext } from '../dist/index.js';
+import { Consumer, ConsumerStyle, type Message, type ProcessContext } from '../dist/index.js';
 import { suite, tempDir, prng, logOf } from './kit.js';
-import { clearFaults, readTrace, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { clearFaults, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { Census, bounded, deadLetterOffsets, describeFired, faulted } from './fault-loop-kit.js';
 
 const test = suite('fault-loop-tx');
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -30,7 +31,6 @@ const RECORDS = 40;
 const COMMIT_EVERY = 4;
 const CURSOR = 'faulty';
 const FAULT_CODES = ['ERR_IO', 'ERR_DISK_FULL', 'ERR_WRITER_FAILED'];
-const HANG_MS = 30_000;
 const failing = (offset: number): boolean => offset % 10 === 3;
 const root = tempDir('rlog-faultloop-tx-');
 let source = '';
@@ -57,49 +57,16 @@ function openConsumer(deadLetterDir: string): Promise<Consumer> {
   return Consumer.open({ logDir: source, style: ConsumerStyle.clientTx(CURSOR), commit: { everyRecords: COMMIT_EVERY }, retry: { maxAttempts: 2, deadLetterDir } });
 }
 
-async function bounded<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} hung for ${HANG_MS} ms`)), HANG_MS); });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Runs `fn`; a failure must be a coded LogError of a fault, and is listed. */
-async function faulted(fn: () => Promise<unknown>, where: string, errors: string[]): Promise<boolean> {
-  try {
-    await bounded(fn(), where);
-    return true;
-  } catch (e) {
-    if (!(e instanceof LogError)) throw new Error(`${where}: a fault surfaced as a plain error, not a LogError: ${String((e as Error)?.stack ?? e)}`);
-    assert.ok(FAULT_CODES.includes(e.code), `${where}: unexpected code ${e.code}: ${e.message}`);
-    errors.push(`${where}: ${e.code}`);
-    return false;
-  }
-}
-
 /** The workload under the plan in force: open, process to the end, close (destroy if close failed). */
 async function workload(deadLetterDir: string): Promise<string[]> {
   const errors: string[] = [];
   let c: Consumer | null = null;
-  await faulted(async () => { c = await openConsumer(deadLetterDir); }, 'Consumer.open', errors);
+  await faulted(async () => { c = await openConsumer(deadLetterDir); }, 'Consumer.open', errors, FAULT_CODES);
   if (c === null) return errors;
   const consumer: Consumer = c;
-  await faulted(() => consumer.nonblockingProcess(null, handler), 'nonblockingProcess', errors);
-  if (!await faulted(() => consumer.close(), 'close', errors)) await bounded(consumer.destroy().catch(() => undefined), 'destroy');
+  await faulted(() => consumer.nonblockingProcess(null, handler), 'nonblockingProcess', errors, FAULT_CODES);
+  if (!await faulted(() => consumer.close(), 'close', errors, FAULT_CODES)) await bounded(consumer.destroy().catch(() => undefined), 'destroy');
   return errors;
-}
-
-async function deadLetterOffsets(deadLetterDir: string): Promise<number[]> {
-  if (!existsSync(deadLetterDir)) return [];
-  const d = await Consumer.open({ logDir: deadLetterDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
-  try {
-    return [...d.iter()].map((m) => decodeDeadLetter(m.data).offset);
-  } finally {
-    await d.close();
-  }
 }
 
 /** Without faults: the cursor, its state and the dead letters agree, before and after reading the rest. */
@@ -140,29 +107,13 @@ async function runOnce(rule: FaultRule | null, label: string): Promise<{ fired: 
     throw new Error(`${(e as Error).message}\n  injected at: ${fired}; errors ${JSON.stringify(errors)}`, { cause: e });
   }
   // The next run starts from the oldest record again.
-  rmSync(join(source, 'cursors', `client.${CURSOR}`), { force: true, recursive: true });
-  for (const f of ['cursors']) if (existsSync(join(source, f))) rmSync(join(source, f), { recursive: true, force: true });
+  rmSync(join(source, 'cursors'), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
   return { fired: fired === 'nothing' ? null : fired, errors };
 }
 
-function describeFired(trace: string): string {
-  const lines = readTrace(trace);
-  const i = lines.findIndex((l) => l.fired);
-  if (i < 0) return 'nothing';
-  const l = lines[i]!;
-  return `${l.thread} ${l.op} ${l.path.split('/').pop()} (call ${lines.slice(0, i).filter((x) => !x.fired && x.thread === l.thread).length + 1} of its thread)`;
-}
-
-let census: Map<string, number>;
-const calls = (thread: string, ops: readonly FaultOp[] | '*'): number => {
-  let n = 0;
-  for (const [k, v] of census) {
-    const [t, op] = k.split(' ');
-    if (t === thread && (ops === '*' || ops.includes(op as FaultOp))) n += v;
-  }
-  return n;
-};
+let census: Census;
+const calls = (thread: string, ops: readonly FaultOp[] | '*'): number => census.calls(thread, ops);
 
 test('count: a fault-free run and its file calls', async () => {
   source = await logOf(RECORDS);
@@ -177,8 +128,7 @@ test('count: a fault-free run and its file calls', async () => {
     clearFaults();
   }
   assert.equal(errors, []);
-  census = new Map();
-  for (const l of readTrace(trace)) census.set(`${l.thread} ${l.op}`, (census.get(`${l.thread} ${l.op}`) ?? 0) + 1);
+  census = new Census(trace);
   console.log(`  main thread: ${calls('main', '*')} calls, dead-letter writer: ${calls('writer', '*')} calls`);
   assert.ok(calls('writer', ['fdatasync', 'fsync']) >= 1, 'the workload must write dead letters');
   await verify(join(dir, 'dl'), 'fault-free');

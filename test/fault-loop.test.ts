@@ -15,7 +15,8 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite, tempDir, prng } from './kit.js';
-import { clearFaults, readTrace, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { clearFaults, setFaults, type FaultOp, type FaultRule } from './faults.js';
+import { Census, describeFired } from './fault-loop-kit.js';
 import { KEEP_ALL, OPTIONS, readPhase, runWorkload, verifyAfter, type Outcome, type WorkloadOptions } from './fault-workload.js';
 
 const test = suite('fault-loop');
@@ -57,26 +58,11 @@ async function runOnce(rule: FaultRule | null, label: string, options: WorkloadO
   return { out, fired: fired === 'nothing' ? null : fired, trace };
 }
 
-function describeFired(trace: string): string {
-  const lines = readTrace(trace);
-  const i = lines.findIndex((l) => l.fired);
-  if (i < 0) return 'nothing';
-  const l = lines[i]!;
-  return `${l.thread} ${l.op} ${l.path.split('/').pop()} (call ${lines.slice(0, i).filter((x) => !x.fired && x.thread === l.thread).length + 1} of its thread)`;
-}
-
 const MUST_REPORT: FaultOp[] = ['writev', 'fdatasync', 'fsync', 'ftruncate', 'unlink', 'rename', 'link', 'mkdirp'];
 
 /** Calls per thread and op of a fault-free run. */
-let census: Map<string, number>;
-const calls = (thread: string, ops: readonly FaultOp[] | '*'): number => {
-  let n = 0;
-  for (const [k, v] of census) {
-    const [t, op] = k.split(' ');
-    if (t === thread && (ops === '*' || ops.includes(op as FaultOp))) n += v;
-  }
-  return n;
-};
+let census: Census;
+const calls = (thread: string, ops: readonly FaultOp[] | '*'): number => census.calls(thread, ops);
 
 test('count: a fault-free run of the workload, and its file-layer calls', async () => {
   const dir = join(root, 'census');
@@ -91,8 +77,7 @@ test('count: a fault-free run of the workload, and its file-layer calls', async 
     clearFaults();
   }
   assert.equal(out.errors, []);
-  census = new Map();
-  for (const l of readTrace(trace)) census.set(`${l.thread} ${l.op}`, (census.get(`${l.thread} ${l.op}`) ?? 0) + 1);
+  census = new Census(trace);
   console.log(`  writer thread: ${calls('writer', '*')} calls, main thread: ${calls('main', '*')} calls`);
   assert.ok(calls('writer', ['unlink']) >= 1, 'the workload must reach retention');
   assert.ok(calls('writer', ['fsync']) >= 2, 'the workload must roll');

@@ -8,6 +8,7 @@
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, LogError } from '../dist/index.js';
+import { bounded } from './fault-loop-kit.js';
 
 export const RECORDS = 24;
 export const FLUSH_EVERY = 3;
@@ -17,7 +18,6 @@ export const KEEP_ALL = { ...OPTIONS, maxTotalBytes: null };
 export type WorkloadOptions = typeof OPTIONS | typeof KEEP_ALL;
 /** Codes a fault may surface as; anything else (or a plain Error) fails the run. */
 const FAULT_CODES = ['ERR_IO', 'ERR_DISK_FULL', 'ERR_WRITER_FAILED'];
-const HANG_MS = 30_000;
 
 /** Record `offset`'s payload names its offset and has a length that varies with it. */
 export const payload = (offset: number): string => `rec-${offset}-${'x'.repeat(60 + ((offset * 37) % 50))}`;
@@ -39,16 +39,6 @@ function expectFault(e: unknown, where: string, out: Outcome): void {
   if (!(e instanceof LogError)) throw new Error(`${where}: a fault surfaced as a plain error, not a LogError: ${String((e as Error)?.stack ?? e)}`);
   assert.ok(FAULT_CODES.includes(e.code), `${where}: unexpected code ${e.code}: ${e.message}`);
   out.errors.push(`${where}: ${e.code}`);
-}
-
-async function bounded<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const hang = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} hung for ${HANG_MS} ms`)), HANG_MS); });
-  try {
-    return await Promise.race([p, hang]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Runs the workload in `logDir` (which may hold a log already: offsets continue from its end). */

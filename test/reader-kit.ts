@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Whence, type Message } from '../src/index.js';
 import { SEGMENT_HEADER_BYTES, type FrameHeader } from '../src/format/frame.js';
@@ -153,4 +154,19 @@ export function countingIO(): { io: FileIO; bytesRead: () => number; reset: () =
     },
   };
   return { io, bytesRead: () => n, reset: () => { n = 0; } };
+}
+
+/** Stamps frame `i` of the log with `value` and writes its checksum anew: a valid frame with that timestamp. */
+export function restamp(logDir: string, i: number, value: number): void {
+  const f = framesOf(logDir)[i]!;
+  const fd = openSync(f.path, 'r+');
+  try {
+    const b = Buffer.alloc(f.h.frameBytes);
+    readSync(fd, b, 0, b.byteLength, f.pos);
+    b.writeDoubleLE(value, 24);
+    b.writeUInt32LE(crc32(b.subarray(8, b.byteLength - 4)), 4);
+    writeSync(fd, b, 0, b.byteLength, f.pos);
+  } finally {
+    closeSync(fd);
+  }
 }
