@@ -59,12 +59,14 @@ test('a failure while idle (retention cannot unlink a segment): a new flush() re
   // Every appended record is durable before the failure, so the durable offset already covers
   // nextOffset: flush() must still report the stopped writer, as append() and producer.error do.
   const logDir = tempDir();
-  // Armed once the records are durable: on a slow machine retention (maxFileAge 50 ms) can reach a
-  // segment before flush() resolves, and the failure would not be the idle one this test is about.
+  // Armed once the records are durable: on a slow machine retention (maxFileAge) can reach a segment
+  // before flush() resolves, and the failure would not be the idle one this test is about. The age is
+  // long enough (1 s) that a loaded machine does not delete every sealed segment before the arming,
+  // which would leave retention nothing to fail on.
   const arm = join(tempDir(), 'arm');
   const rule = { op: 'unlink', path: '\\.seg$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EIO' } } as const;
   const p = await withFaults({ rules: [rule], arm },
-    () => Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: null, maxFileAge: 50 }));
+    () => Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: null, maxFileAge: 1_000 }));
   for (let i = 0; i < 40; i++) p.append(`r${i}-${'x'.repeat(60)}`);
   await p.flush();
   assert.is(p.durableOffset, 40);
