@@ -2,7 +2,8 @@
  * Where a consumer starts: the log's bounds as this process sees them (from the producer's shared
  * memory in its process, else from the files), the offset a Whence or a transactional cursor names,
  * and a reader placed there. Retention may delete the oldest segment between reading the bounds and
- * the seek; a start that follows the oldest record then tries again (bounded).
+ * the seek, and the newest one too when the producer rolled on; a start that follows the oldest record or
+ * the end (`latest`) then tries again (bounded).
  */
 import { realpathSync } from 'node:fs';
 import { TxCursor, cursorDir } from '../cursor/tx-cursor.js';
@@ -61,14 +62,16 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     if (fast !== null) return { cursor: null, reader: fast };
   }
   requireLogDirectory(io, realDir, logDir);
-  // Retention may delete the oldest segment between reading the bounds and the seek: try again.
+  // Retention may delete the oldest segment between reading the bounds and the seek: try again. So
+  // may it the newest one `latest` read its end in, when the producer rolled on meanwhile (then the
+  // end is read again: `latest` names no stored record, so none was lost).
   for (let attempt = 1; ; attempt++) {
     const bounds = logBounds(io, realDir, visibility);
     try {
       const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds, toOldest);
       return { cursor: null, reader: seekReader(io, realDir, atOffset) };
     } catch (e) {
-      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind === 'oldest' || whence.kind === 'timestamp' || toOldest);
+      const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind !== 'position' || toOldest);
       if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
     }
   }
