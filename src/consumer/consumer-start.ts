@@ -19,7 +19,7 @@ import { offsetAtTime } from '../reader/time-seek.js';
 import { segmentBases, segmentBasesHint } from '../reader/segment-list.js';
 import { requireInt } from '../validate.js';
 import type { ResolvedConsumerOptions } from './consumer-options.js';
-import type { StartPlan } from './start-plan.js';
+import type { AheadOfWritten, StartPlan } from './start-plan.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
@@ -31,6 +31,8 @@ interface ConsumerStart {
   readonly cursor: TxCursor | null;
   /** Placed so that it hands out the first record to deliver. */
   readonly reader: LogReader;
+  /** A `latest` start past the written end of the producer of this process, else null. */
+  readonly ahead: AheadOfWritten | null;
 }
 
 /** Opens the cursor (if any) and places a reader where the consumer starts. */
@@ -54,12 +56,12 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     // not a log directory): the general path below says why.
     const atOffset = requireInt('whence', whence.offset, 0, Number.MAX_SAFE_INTEGER);
     const r = new LogReader(io, realDir);
-    if (r.seekToRecord(atOffset)) return { cursor: null, reader: r };
+    if (r.seekToRecord(atOffset)) return { cursor: null, reader: r, ahead: null };
     r.close();
   }
   if (whence.kind === 'timestamp' && localProducer(realDir) === undefined) {
     const fast = timeOffsetFast(io, realDir, whence.ms);
-    if (fast !== null) return { cursor: null, reader: fast };
+    if (fast !== null) return { cursor: null, reader: fast, ahead: null };
   }
   requireLogDirectory(io, realDir, logDir);
   // Retention may delete the oldest segment between reading the bounds and the seek: try again. So
@@ -69,12 +71,20 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     const bounds = logBounds(io, realDir, visibility);
     try {
       const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds, toOldest);
-      return { cursor: null, reader: seekReader(io, realDir, atOffset) };
+      const reader = seekReader(io, realDir, atOffset);
+      return { cursor: null, reader, ahead: whence.kind === 'latest' ? aheadOfWritten(realDir, atOffset) : null };
     } catch (e) {
       const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind !== 'position' || toOldest);
       if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
     }
   }
+}
+
+/** `atOffset` past the written end of the producer of this process: see AheadOfWritten. */
+function aheadOfWritten(realDir: string, atOffset: number): AheadOfWritten | null {
+  const local = localProducer(realDir);
+  if (local === undefined || atOffset <= publishedEnd(local.views, 'written')) return null;
+  return { views: local.views, offset: atOffset };
 }
 
 /** A transactional cursor reads durable records only (resolveConsumerOptions). */
@@ -123,7 +133,7 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
           reader.close();
           throw e;
         }
-        return { cursor, reader };
+        return { cursor, reader, ahead: null };
       } catch (e) {
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;

@@ -94,8 +94,8 @@ export class Consumer implements AsyncIterable<Message> {
     const io = fileIONow() ?? await fileIO();
     // The open itself is synchronous from here: an abort is seen before it starts.
     if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
-    const { cursor, reader } = openStart(io, realDir, opts);
-    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs);
+    const { cursor, reader, ahead } = openStart(io, realDir, opts);
+    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead);
     return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);
   }
 

@@ -17,6 +17,7 @@ import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { EndSource } from './pool-protocol.js';
+import type { AheadOfWritten } from './start-plan.js';
 import { Waiter } from './waiter.js';
 
 export class LocalSource implements LogSource {
@@ -30,12 +31,15 @@ export class LocalSource implements LogSource {
     readonly logId: string,
     private readonly visibility: Visibility,
     pollIntervalMs: number,
+    /** A `latest` start past the written end of this process's producer, until that producer stops. */
+    private ahead: AheadOfWritten | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
   }
 
   readLimit(reader: RecordReader): ReadLimit {
     const c = this.sharedControl();
+    if (this.ahead !== null && c !== this.ahead.views) this.aimAtWrittenEnd(reader, this.ahead);
     if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
     if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
     // Read again when torn: taken for nextOffset, it would read as "nothing to read" and lag() as zero.
@@ -111,6 +115,17 @@ export class LocalSource implements LogSource {
 
   close(): void {
     this.waiter.close();
+  }
+
+  /**
+   * The producer a `latest` start aimed past the written end of stopped (AheadOfWritten): records it
+   * had not written are lost, and the offsets past its written end hold records appended since, after
+   * the open. The reader, still aiming past that end (nothing was handed out from there), goes back to it.
+   */
+  private aimAtWrittenEnd(reader: RecordReader, ahead: AheadOfWritten): void {
+    this.ahead = null;
+    const end = publishedEnd(ahead.views, 'written');
+    if (reader instanceof LogReader && reader.nextOffset > end) reader.seek(end);
   }
 
   /** In the producer's process while it runs: its control block, else null (tail the files). */

@@ -3,6 +3,7 @@
  * `Consumer.open`'s resolved options that a backend reads to open a consumer's reader and cursor.
  * Types only, so that the backend seam and the consumer's option checks need not import each other.
  */
+import type { ControlViews } from '../ring/layout.js';
 import type { RetryPolicy, Whence } from '../types.js';
 
 /** The retry policy with every default applied (each field as documented in RetryPolicy). */
@@ -24,4 +25,15 @@ export interface StartRequest {
   readonly onPositionExpired: 'error' | 'oldest';
   /** Aborts the open (ERR_ABORTED), if it aborts before the open is done. */
   readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * A `latest` start in the producer's process past what its writer has written (records still in its
+ * ring): the producer's block and that offset. If that producer stops without writing them (it failed,
+ * or was destroyed), they are lost and the next producer appends new records at those offsets, after
+ * the consumer opened: the consumer then starts at the end that producer had written instead.
+ */
+export interface AheadOfWritten {
+  readonly views: ControlViews;
+  readonly offset: number;
 }
