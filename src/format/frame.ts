@@ -32,6 +32,8 @@ import { RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes } from './
 export const FORMAT_VERSION = 2;
 /** The oldest format version this code reads (and continues: a log of version 1 keeps its segments). */
 export const OLDEST_FORMAT_VERSION = 1;
+/** The first format version whose writer never stamps a frame below the frame before it ("Timestamps" in docs/format.md). */
+export const MONOTONE_TIMESTAMPS_VERSION = 2;
 export const SEGMENT_MAGIC = 0x474f4c52;
 export const SEGMENT_HEADER_BYTES = 32;
 export const FRAME_MAGIC = 0x48435242;

@@ -88,10 +88,16 @@ export function readFrameAt(io: FileIO, fd: number, fileBytes: number, position:
 /**
  * Looks for any fully valid frame starting after `from`. With `durableAbove`, only a frame whose durable
  * position is above `from` (and not past its own start) counts: such a frame proves that the bytes at
- * `from` had been fsynced before it was written, so damage there is not a torn tail. Returns that
+ * `from` had been fsynced before it was written, so damage there is not a torn tail. With
+ * `notBeforeMs` (the timestamp of the last valid frame before `from`, in a segment of format 2, whose
+ * writer never stamps a frame below the one before), a frame stamped earlier does not count either: it
+ * was not written after that frame by this segment's writer (a record's payload can hold a whole
+ * segment file of another log, whose frames all sit at or past their own positions). Returns that
  * frame's position, or null.
  */
-export function findValidFrameAfter(io: FileIO, fd: number, fileBytes: number, from: number, durableAbove: boolean): number | null {
+export function findValidFrameAfter(
+  io: FileIO, fd: number, fileBytes: number, from: number, durableAbove: boolean, notBeforeMs: number | null = null,
+): number | null {
   const magic = Buffer.alloc(4);
   magic.writeUInt32LE(FRAME_MAGIC, 0);
   const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -104,7 +110,8 @@ export function findValidFrameAfter(io: FileIO, fd: number, fileBytes: number, f
       const h = readFrameAt(io, fd, fileBytes, base + at);
       // A frame's durable position never lies past its own start: a frame that says otherwise is not
       // this file's (a record's payload can hold the bytes of a whole frame of another log).
-      if (typeof h !== 'string' && (!durableAbove || (h.durablePosition > from && h.durablePosition <= base + at))) return base + at;
+      if (typeof h === 'string' || (notBeforeMs !== null && !(h.timestampMs >= notBeforeMs))) continue;
+      if (!durableAbove || (h.durablePosition > from && h.durablePosition <= base + at)) return base + at;
     }
     if (n < CHUNK_BYTES) return null;
     base += n - 3; // overlap so a magic split across chunks is still found
