@@ -17,7 +17,7 @@ const HOOK = fileURLToPath(new URL('./fixtures/kill-at-io.mjs', import.meta.url)
 /** See test/fixtures/kill-at-io.mjs. */
 export interface KillSpec {
   readonly op: 'writev' | 'fdatasync' | 'fsync' | 'open' | 'unlink' | 'rename' | 'ftruncate';
-  readonly file: 'seg' | 'idx' | 'cursor' | 'hint' | 'dir' | 'any';
+  readonly file: 'seg' | 'idx' | 'cursor' | 'hint' | 'start' | 'dir' | 'any';
   readonly n: number;
   readonly mode: 'before' | 'after' | 'torn';
   readonly cut?: number;
@@ -47,6 +47,9 @@ export const PRODUCER_POINTS: readonly Point[] = [
   { name: 'roll: new segment header torn', spec: (r) => ({ op: 'writev', file: 'seg', at0: true, n: upTo(r, 3), mode: 'torn', cut: r() }) },
   { name: 'roll: before directory fsync', spec: (r) => ({ op: 'fsync', file: 'dir', n: upTo(r, 3), mode: 'before' }) },
   { name: 'retention: unlink segment', needs: 'retention', spec: (r) => ({ op: 'unlink', file: 'seg', n: upTo(r, 3), mode: either(r, 'before', 'after') }) },
+  // start.offset's first write is the writer's at start; the later ones are retention's new log start.
+  { name: 'retention: start.offset write torn', needs: 'retention', spec: (r) => ({ op: 'writev', file: 'start', n: 1 + upTo(r, 3), mode: 'torn', cut: r() }) },
+  { name: 'retention: start.offset written, segment not unlinked', needs: 'retention', spec: (r) => ({ op: 'writev', file: 'start', n: 1 + upTo(r, 3), mode: 'after' }) },
   { name: 'retention: segment gone, index not', needs: 'retention', spec: (r) => ({ op: 'unlink', file: 'idx', n: upTo(r, 3), mode: 'before' }) },
   { name: 'recovery: during tail truncation', needs: 'torn-tail', spec: (r) => ({ op: 'ftruncate', file: 'seg', n: 1, mode: either(r, 'before', 'after') }) },
 ];

@@ -1,6 +1,6 @@
 /**
  * Crash suite, targeted kills: a kill-at-io hook SIGKILLs the child at a chosen file operation (a torn
- * batch write, between write and fsync, during a roll, during retention's unlink, during recovery's
+ * batch write, between write and fsync, during a roll, during retention's start.offset write and unlink, during recovery's
  * truncation, during a cursor commit), and the oracle (test/oracle.ts) checks the log after each one.
  * Then a transactional consumer, SIGKILLed at random and at cursor points beside a crashing producer,
  * must end with every record applied exactly once. SEED=<n> replays a run.
