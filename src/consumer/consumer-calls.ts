@@ -26,7 +26,7 @@ export class ConsumerCalls {
 
   /** `cursorName`: the transactional cursor's (its dead letters are written once per record), else null. */
   constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry, cursorName: string | null) {
-    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName);
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, feed.incarnation);
   }
 
   /** One processing call: checks its arguments, enters the feed (ERR_CONSUMER_BUSY) and runs. */

@@ -102,13 +102,18 @@ export class DeadLetterSink {
 
   /**
    * `cursorName`: the transactional cursor whose records these are, or null (nonTx: nothing is
-   * remembered across runs, so a record may be dead-lettered by each run that reads it).
+   * remembered across runs, so a record may be dead-lettered by each run that reads it). `incarnation`:
+   * which log of the id this is when the id can name several over time (LogSource.incarnation), or null.
    */
-  constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null) {
+  constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null, incarnation: string | null = null) {
     // The dedup key of a dead letter: its record's offset in one scope (source log and cursor), so two
     // cursors or logs dead-lettering into one directory keep each their own letters. Hashed, as a
-    // log's id is a path of up to PATH_MAX bytes and a dedup key takes at most 1,024.
-    this.scope = cursorName === null ? null : createHash('sha256').update(`${logId}\n${cursorName}`).digest('hex').slice(0, 32);
+    // log's id is a path of up to PATH_MAX bytes and a dedup key takes at most 1,024. A stream deleted
+    // and created again under its name starts its offsets over: its creation time is in the scope, so
+    // a record of the new stream is not a dedup hit on the old stream's dead letter at that offset
+    // (which would complete the record with no dead letter of its own).
+    const scope = incarnation === null ? `${logId}\n${cursorName}` : `${logId}\n${cursorName}\n${incarnation}`;
+    this.scope = cursorName === null ? null : createHash('sha256').update(scope).digest('hex').slice(0, 32);
   }
 
   /** The dedup key's prefix (see the constructor), or null: no dedup window. */

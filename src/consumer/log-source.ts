@@ -46,6 +46,12 @@ export interface RecordReader {
 export interface LogSource {
   /** Identifies the log: with an offset it makes an idempotency key (ctx.logId). */
   readonly logId: string;
+  /**
+   * Which log of that id this is, when the id can name several over time (a JetStream stream deleted
+   * and created again under its name starts its offsets over: its creation time), else undefined. It
+   * scopes the dead letters' dedup keys, so a record of the new log is not taken for an old one's.
+   */
+  readonly incarnation?: string | null;
   /** Whether records can be read without waiting for I/O (iter(), a nonblocking loop without fill). */
   readonly synchronous: boolean;
   /** Whether the consumer's worker pools can read this log (the segment files, or a shared window: poolWindowBytes). */

@@ -26,8 +26,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   private readonly closeRequest = new AbortController();
   /** closeRequest is aborted; a plain field, because take() reads it for every record. */
   private closed = false;
-  /** The reader and the cursor are closed: nothing is read or committed any more. */
-  private released = false;
+  private released = false; // the reader and the cursor are closed: nothing is read or committed any more
   /** What release() returned: close()'s commit and lease release, in flight or settled. */
   private releasing: void | Promise<void> = undefined;
   private busy = false;
@@ -46,8 +45,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /** A pool call runs: lag() counts from poolDoneOffset, not from how far the pool's feeder read. */
   private inPoolCall = false;
 
-  /** Identifies the log; with an offset it makes an idempotency key. */
+  /** Identifies the log; with an offset it makes an idempotency key. Then which log of that id it is (LogSource.incarnation), or null. */
   readonly logId: string;
+  readonly incarnation: string | null;
 
   constructor(
     /** The engine's per-batch side. */
@@ -57,6 +57,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     private readonly reader: RecordReader,
   ) {
     this.logId = source.logId;
+    this.incarnation = source.incarnation ?? null;
   }
 
   /** Whether records can be read without waiting for I/O (iter() needs it). */

@@ -105,6 +105,11 @@ export class JsSource implements LogSource {
   /** The fills' reads of the stream's bounds. */
   private readonly ride: Ride;
 
+  /** The creation time of the stream the consumer opened on: a stream of the name created again is another log. */
+  get incarnation(): string | null {
+    return this.session.streamCreated;
+  }
+
   constructor(
     private readonly session: Session,
     private readonly reader: JsReader,
