@@ -106,6 +106,8 @@ export interface CursorStore {
   readonly currentState: Uint8Array | null;
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void | Promise<void>;
+  /** The largest state value the store commits, when less than a local cursor's 64 KiB. */
+  readonly maxStateBytes?: number;
   /** Makes the in-memory cursor (and state) durable, if it moved. */
   sync(): void | Promise<void>;
   /** Syncs, then releases the owner fence. */

@@ -20,8 +20,8 @@ import { checkOutcome, retryDelayMs } from './handler-policy.js';
 export interface RecordSource {
   /** The real path of the log directory (ctx.logId). */
   readonly logId: string;
-  /** Whether ctx.setState is available (transactional styles). */
-  readonly hasState: boolean;
+  /** The largest state ctx.setState takes, or null: none (ctx.setState is for transactional styles). */
+  readonly stateLimit: number | null;
   /** The pending record, else the next visible one, else null. */
   take(): Message | null;
   /** Waits for more records (bounded); makes the cursor durable first. */
@@ -135,7 +135,7 @@ class AttemptContext implements ProcessContext {
     this.offset = msg.offset;
     this.#src = src;
     this.setState = (value) => {
-      if (!src.hasState) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
+      if (src.stateLimit === null) throw LogError.invalidOption('state', 'a state value is committed with a cursor: use ConsumerStyle.clientTx or globalTx');
       // Anything else would be committed as an empty or zero-filled state without a word.
       // Any realm's Uint8Array, as append takes; one that cannot be read (detached) is refused, not a TypeError of the copy.
       if (value !== null && typeof value !== 'string' && !isBytes(value)) {
@@ -148,7 +148,7 @@ class AttemptContext implements ProcessContext {
       // ctx.state, a scratch buffer used again) must not reach the state the cursor commits, which a
       // 'retry', a 'break' or a throw discards.
       const bytes = value === null ? null : typeof value === 'string' ? Buffer.from(value, 'utf8') : Uint8Array.prototype.slice.call(value);
-      checkStateBytes(bytes);
+      checkStateBytes(bytes, src.stateLimit);
       this.#staged = bytes;
     };
   }

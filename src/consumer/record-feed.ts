@@ -10,9 +10,9 @@
  * The engine underneath is reached through the seam of log-source.ts: the reader (read() per
  * record), the source (per batch: the read limit, waits, fills) and the cursor store.
  */
-import type { CursorLag } from '../types.js';
+import type { CursorLag, Message } from '../types.js';
+import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { ErrorCode, LogError } from '../errors.js';
-import type { Message } from '../types.js';
 import type { CursorStore, LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { PoolHost } from './pool-host.js';
 import type { EndSource } from './pool-protocol.js';
@@ -70,9 +70,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.source.supportsPools;
   }
 
-  /** Transactional styles: ctx.setState is available. */
-  get hasState(): boolean {
-    return this.cursor !== null;
+  /** Transactional styles: the largest state ctx.setState takes (the cursor store's); else null. */
+  get stateLimit(): number | null {
+    return this.cursor === null ? null : this.cursor.maxStateBytes ?? MAX_STATE_BYTES;
   }
 
   /** Aborts when close() or destroy() is called. */

@@ -23,11 +23,15 @@ import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js
 const CURSOR_MAGIC = 0x52554352;
 const CURSOR_HEADER_BYTES = 32;
 /** The largest state value committed with a cursor. */
-const MAX_STATE_BYTES = 64 * 1024;
-/** A state value fits in a slot (ERR_INVALID_OPTION 'state' otherwise); null and undefined always do. */
-export function checkStateBytes(state: Uint8Array | null | undefined): void {
-  if (state !== undefined && state !== null && state.byteLength > MAX_STATE_BYTES) {
-    throw LogError.invalidOption('state', `a cursor state holds at most ${MAX_STATE_BYTES} bytes, got ${state.byteLength}`);
+export const MAX_STATE_BYTES = 64 * 1024;
+/**
+ * A state value fits in a slot, or in `max` bytes, what the cursor store takes (ERR_INVALID_OPTION
+ * 'state' otherwise); null and undefined always do.
+ */
+export function checkStateBytes(state: Uint8Array | null | undefined, max = MAX_STATE_BYTES): void {
+  if (state !== undefined && state !== null && state.byteLength > max) {
+    const why = max < MAX_STATE_BYTES ? ' on this log (the server takes no larger one with its cursor)' : '';
+    throw LogError.invalidOption('state', `a cursor state holds at most ${max} bytes${why}, got ${state.byteLength}`);
   }
 }
 

@@ -21,9 +21,11 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { CursorStore } from '../consumer/log-source.js';
+import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { PendingCommit } from '../cursor/pending-commit.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { Lease } from './lease.js';
+import { serverMaxPayload } from './producer-options.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
 
@@ -85,6 +87,17 @@ export function decode(bytes: Uint8Array, key: string): CursorValue {
   }
 }
 
+/** A bound on what an entry takes besides its state's base64: its other fields, and the update's headers. */
+const ENTRY_OVERHEAD_BYTES = 512;
+
+/**
+ * The largest state whose entry the server takes: a message past its max_payload (the entry and its
+ * headers) is refused, so a larger state could never be committed. At most a local cursor's 64 KiB.
+ */
+function maxStateFor(maxPayload: number): number {
+  return Math.min(MAX_STATE_BYTES, Math.max(0, Math.floor((maxPayload - ENTRY_OVERHEAD_BYTES) / 4) * 3));
+}
+
 /** How many times an open reads the entry again after its write was refused for its revision. */
 const MAX_OPEN_CONFLICTS = 10;
 
@@ -99,6 +112,8 @@ export class KvCursor implements CursorStore {
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
   private readonly ride: Ride;
+  /** The largest state ctx.setState takes: its entry must fit the server's max_payload. */
+  readonly maxStateBytes: number;
 
   private constructor(
     private readonly kv: KV,
@@ -115,7 +130,9 @@ export class KvCursor implements CursorStore {
     timeoutMs: number,
     everyRecords: number,
     everyMs: number | null,
+    maxPayload: number,
   ) {
+    this.maxStateBytes = maxStateFor(maxPayload);
     this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
     this.ride = new Ride(timeoutMs, 'consumer');
@@ -150,7 +167,7 @@ export class KvCursor implements CursorStore {
           if (rev !== null) return { ...read, revision: rev };
         }
       });
-      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs);
+      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, serverMaxPayload(session));
     } catch (e) {
       await lease.release();
       throw e;
