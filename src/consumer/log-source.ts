@@ -15,6 +15,7 @@
  * and the callers await only what is a promise.
  */
 import type { CursorLag, Message } from '../types.js';
+import type { LogError } from '../errors.js';
 import type { EndSource } from './pool-protocol.js';
 
 /** How far the reader may go, and whether that bound was published by this process's writer. */
@@ -106,6 +107,11 @@ export interface CursorStore {
   readonly currentState: Uint8Array | null;
   /** Marks records below `offset` done, with a new state value (undefined keeps the last one). */
   advance(offset: number, state: Uint8Array | null | undefined): void | Promise<void>;
+  /**
+   * Set when the store can commit nothing more (on JetStream: fenced off by the cursor's new owner, or
+   * no commit within its bound): no new call or iteration hands out a record, it fails with this.
+   */
+  readonly failure?: LogError | null;
   /** The largest state value the store commits, when less than a local cursor's 64 KiB. */
   readonly maxStateBytes?: number;
   /** Makes the in-memory cursor (and state) durable, if it moved. */

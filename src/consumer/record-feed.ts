@@ -104,8 +104,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return state === null ? null : Uint8Array.prototype.slice.call(state);
   }
 
-  /** close() or destroy() was called: no new calls, no new records. */
-  isClosed(): boolean {
+  isClosed(): boolean { // close() or destroy() was called: no new calls, no new records
     return this.closed;
   }
 
@@ -122,6 +121,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
+    if (this.cursor?.failure != null) throw this.cursor.failure; // its records are another owner's now, or it cannot commit them
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
     const endFixed = nonblocking && this.source.synchronous;
     // Before the feed is taken: reading the end may throw (durable.offset), and a call that never ran leaves it free.

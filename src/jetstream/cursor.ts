@@ -107,7 +107,8 @@ export class KvCursor implements CursorStore {
   private committed: number;
   /** The commits in flight, one after the other. */
   private chain: Promise<void> = Promise.resolve();
-  private failure: LogError | null = null;
+  /** Why commits stopped for good (fenced off, or the bound passed): every later call fails with it. */
+  failure: LogError | null = null;
   private closed = false;
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
