@@ -4,6 +4,7 @@
  * control block; elsewhere from durable.offset and a watch of the directory. The reader is the
  * LogReader itself (no wrapper: its read() is the per-record call).
  */
+import { statSync } from 'node:fs';
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
 import type { CursorLag } from '../types.js';
@@ -35,7 +36,16 @@ export class LocalSource implements LogSource {
     private ahead: AheadOfWritten | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
+    this.incarnation = directoryIdentity(logId);
   }
+
+  /**
+   * Which directory at this path the log is: its device, inode and birth time. A log directory deleted
+   * and made again at the path starts its offsets over, and another directory is another log for the
+   * dead letters' dedup keys (dead-letter.ts). A log moved or restored from a copy is a new one for
+   * them too: its repeats are written again (a dead letter twice, never none). Null when unreadable.
+   */
+  readonly incarnation: string | null;
 
   readLimit(reader: RecordReader): ReadLimit {
     const c = this.sharedControl();
@@ -133,5 +143,15 @@ export class LocalSource implements LogSource {
     const p = localProducer(this.logId);
     if (p === undefined) return null;
     return writerPublishing(p.views) ? p.views : null;
+  }
+}
+
+/** `dev:ino:birthtime` of a directory, or null when it cannot be read (a stat's birth time is 0 where the file system keeps none). */
+function directoryIdentity(dir: string): string | null {
+  try {
+    const st = statSync(dir, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+  } catch {
+    return null;
   }
 }

@@ -49,8 +49,9 @@ export interface LogSource {
   readonly logId: string;
   /**
    * Which log of that id this is, when the id can name several over time (a JetStream stream deleted
-   * and created again under its name starts its offsets over: its creation time), else undefined. It
-   * scopes the dead letters' dedup keys, so a record of the new log is not taken for an old one's.
+   * and created again under its name starts its offsets over: its creation time; a log directory made
+   * again at its path: the directory's device, inode and birth time), else undefined. It scopes the
+   * dead letters' dedup keys, so a record of the new log is not taken for an old one's.
    */
   readonly incarnation?: string | null;
   /** Whether records can be read without waiting for I/O (iter(), a nonblocking loop without fill). */
