@@ -26,7 +26,9 @@ export class ConsumerCalls {
 
   /** `cursorName`: the transactional cursor's (its dead letters are written once per record), else null. */
   constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry, cursorName: string | null) {
-    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, feed.incarnation);
+    // Which log of its id this is, read now (the log as opened) when this consumer can dead-letter a record of a cursor.
+    const incarnation = cursorName !== null && retry.maxAttempts !== null ? feed.incarnation : null;
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, incarnation);
   }
 
   /** One processing call: checks its arguments, enters the feed (ERR_CONSUMER_BUSY) and runs. */

@@ -103,7 +103,7 @@ export class Consumer implements AsyncIterable<Message> {
   private watchLag(opts: ReturnType<typeof resolveConsumerOptions>, logId: string): this {
     if (opts.lagThreshold !== null) {
       // The cursor's admin id, as inspectLog names it: a clientTx consumer may be called 'global'.
-      const stem = opts.start.kind === 'cursor' ? opts.start.cursorName : null;
+      const stem = cursorNameOf(opts);
       const id = stem === null ? null : stem === 'global' ? GLOBAL_CURSOR_ID : stem.replace(/^client\./, '');
       this.lagWatch = new LagWatch(opts.lagThreshold, logId, id, () => this.lag());
     }

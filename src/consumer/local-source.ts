@@ -36,16 +36,21 @@ export class LocalSource implements LogSource {
     private ahead: AheadOfWritten | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
-    this.incarnation = directoryIdentity(logId);
   }
 
   /**
-   * Which directory at this path the log is: its device, inode and birth time. A log directory deleted
-   * and made again at the path starts its offsets over, and another directory is another log for the
-   * dead letters' dedup keys (dead-letter.ts). A log moved or restored from a copy is a new one for
-   * them too: its repeats are written again (a dead letter twice, never none). Null when unreadable.
+   * Which directory at this path the log is: its device, inode and birth time, read at the first ask
+   * (a consumer that can dead-letter asks at its open). A log directory deleted and made again at the
+   * path starts its offsets over, and another directory is another log for the dead letters' dedup
+   * keys (dead-letter.ts). A log moved or restored from a copy is a new one for them too: its repeats
+   * are written again (a dead letter twice, never none). Null when unreadable.
    */
-  readonly incarnation: string | null;
+  get incarnation(): string | null {
+    this.identity ??= { value: directoryIdentity(this.logId) };
+    return this.identity.value;
+  }
+
+  private identity: { value: string | null } | null = null;
 
   readLimit(reader: RecordReader): ReadLimit {
     const c = this.sharedControl();

@@ -45,9 +45,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /** A pool call runs: lag() counts from poolDoneOffset, not from how far the pool's feeder read. */
   private inPoolCall = false;
 
-  /** Identifies the log; with an offset it makes an idempotency key. Then which log of that id it is (LogSource.incarnation), or null. */
+  /** Identifies the log; with an offset it makes an idempotency key. */
   readonly logId: string;
-  readonly incarnation: string | null;
 
   constructor(
     /** The engine's per-batch side. */
@@ -57,8 +56,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     private readonly reader: RecordReader,
   ) {
     this.logId = source.logId;
-    this.incarnation = source.incarnation ?? null;
   }
+
+  get incarnation(): string | null { return this.source.incarnation ?? null; } // which log of that id it is (LogSource.incarnation), or null
 
   /** Whether records can be read without waiting for I/O (iter() needs it). */
   get synchronous(): boolean {
