@@ -4,7 +4,8 @@
  * /proc/self/task/<tid>/stat), the wall time per record (to the last record written under `never`,
  * to the flush under `always`), records per frame (one write each) and
  * records per fsync, beside the raw writes of the same run per record of that size. The thread that
- * is busy for most of the wall time is the bound; when neither is, the disk is.
+ * is busy for most of the wall time is the bound; when neither is, the disk is. Under `never`, beside
+ * them, the floor of any per-record append into shared memory (bench/lib/append-floor.ts).
  *
  *   node --import tsx bench/costs.ts [--quick] [--dir <base>] [MiB per cell]
  *
@@ -12,6 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Producer, SyncPolicy } from '../dist/index.js';
+import { bareAppendRate } from './lib/append-floor.js';
 import { probeRawLimit } from './lib/limits.js';
 import { log, n, repeat, runBench, summarize, type Summary } from './lib/run.js';
 import { finish, row, type Row, type Table } from './lib/table.js';
@@ -85,6 +87,7 @@ await runBench('costs', 'reactive-log append cost model', async (b) => {
   log('raw writes: 1 MiB to the page cache, 1 MiB + fdatasync...');
   const raw = probeRawLimit(b.root, b.pick(3, 1), b.pick(1000, 300));
   const cells: Record<string, Cell[]> = {};
+  const floors: Record<string, Summary> = {};
   const tables: Table[] = [];
   for (const policy of POLICIES) {
     const rawBps = policy === 'never' ? raw.buffered1MiB.median : raw.seq1MiB.median;
@@ -99,8 +102,19 @@ await runBench('costs', 'reactive-log append cost model', async (b) => {
       const prod = m((c) => c.producerNs);
       const writer = m((c) => c.writerNs);
       const per = `${n(Math.round(m((c) => c.recordsPerFrame).median))} records a frame, ${n(Math.round(m((c) => c.recordsPerFsync).median))} a fsync`;
+      rows.push(row(`${size} B: raw 1 MiB writes${policy === 'always' ? ' + fdatasync' : ''}, per record`, policy, summarize([rawNs]), 'ns/record', { xRaw: 1 }));
+      if (policy === 'never') {
+        // What any per-record append into shared memory costs the calling thread (bench/lib/append-floor.ts).
+        for (const placement of ['aligned', 'ring'] as const) {
+          const floor = summarize(bareAppendRate(size, placement, Math.max(1000, Math.floor((mib * 1024 * 1024) / (size + 4))), reps).map((r) => 1e9 / r));
+          floors[`${size}-${placement}`] = floor;
+          const what = placement === 'aligned'
+            ? 'floor: a bare append loop into shared memory, per record'
+            : 'the same loop, data at 4 mod 8 from an 8-aligned source (copied byte by byte)';
+          rows.push(row(`${size} B: ${what}`, '-', floor, 'ns/record', { xRaw: rawNs / floor.median }));
+        }
+      }
       rows.push(
-        row(`${size} B: raw 1 MiB writes${policy === 'always' ? ' + fdatasync' : ''}, per record`, policy, summarize([rawNs]), 'ns/record', { xRaw: 1 }),
         row(`${size} B: wall time per record (${per})`, policy, wall, 'ns/record', { xRaw: rawNs / wall.median }),
         row(`${size} B: producer thread CPU`, policy, prod, 'ns/record', { xPeer: prod.median / wall.median }),
         row(`${size} B: writer thread CPU`, policy, writer, 'ns/record', { xPeer: writer.median / wall.median }),
@@ -113,9 +127,13 @@ await runBench('costs', 'reactive-log append cost model', async (b) => {
       peer: 'busy',
       notes: [
         'x raw: the raw write time of the record\'s bytes (with its 4-byte length) over the wall time per record (above 1: faster than the raw cell).',
+        ...(policy === 'never' ? [
+          'floor: the least a per-record append into a SharedArrayBuffer ring does on the calling thread (length word, copy at the source\'s alignment, one Atomics.store; no checks, no writer): its x raw is the most any such append can reach against the raw cell.',
+          'data at 4 mod 8: where reactive-log\'s ring puts a record\'s bytes (after a 4-byte length word), from a source at 0 mod 8; V8 copies into shared memory byte by byte when the two differ modulo 8. Records of 512 B or more go through a private buffer at the ring\'s alignment instead (src/ring/shared-copy.ts).',
+        ] : []),
         `busy: the thread's CPU time over the wall time. A thread busy for ${BUSY * 100}% or more is the bound; /proc counts CPU time in 10 ms ticks.`,
       ],
     });
   }
-  finish(b, tables, { config: { mib, reps }, raw, cells });
+  finish(b, tables, { config: { mib, reps }, raw, cells, floors });
 });
