@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, StreamInfo, StreamState } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { ErrorCode, LogError } from '../errors.js';
+import { connectNats } from './connect.js';
 import { loadNats, nats } from './nats.js';
 import type { ResolvedJetStreamOptions } from './options.js';
 
@@ -85,14 +86,7 @@ export class Session {
    */
   static async open(o: ResolvedJetStreamOptions, create = true, check?: BeforeCreate): Promise<Session> {
     const { transport, jetstream: js } = await loadNats();
-    let nc: NatsConnection;
-    try {
-      nc = await transport.connect({ servers: o.servers, timeout: o.timeoutMs, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: `reactive-log ${o.stream}` });
-    } catch (e) {
-      // nats.js's words for a socket closed with no error before the server's INFO: a connection cut.
-      const why = /node provided an undefined error/i.test((e as Error)?.message ?? '') ? 'the connection was closed during the handshake (node provided an undefined error)' : (e as Error)?.message ?? String(e);
-      throw new LogError(ErrorCode.IO, `connecting to NATS at ${o.servers.join(', ')} failed: ${why}`, {}, { cause: e });
-    }
+    const nc = await connectNats(transport, o);
     try {
       const version = parseVersion(nc.info?.version);
       if (versionBelow(version, MIN_GOOD_SERVER) && !warnedServers.has(nc.info?.version ?? '?')) {
