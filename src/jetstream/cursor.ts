@@ -92,10 +92,26 @@ const ENTRY_OVERHEAD_BYTES = 512;
 
 /**
  * The largest state whose entry the server takes: a message past its max_payload (the entry and its
- * headers) is refused, so a larger state could never be committed. At most a local cursor's 64 KiB.
+ * headers), or past the cursors bucket's own max_value_size (entryLimit), is refused, so a larger
+ * state could never be committed. At most a local cursor's 64 KiB.
  */
 function maxStateFor(maxPayload: number): number {
   return Math.min(MAX_STATE_BYTES, Math.max(0, Math.floor((maxPayload - ENTRY_OVERHEAD_BYTES) / 4) * 3));
+}
+
+/** The largest entry the server stores in the cursors bucket: its max_payload, or the bucket's own max_value_size when smaller. */
+function entryLimit(session: Session): number {
+  return Math.min(serverMaxPayload(session), session.cursorValueBytes ?? Infinity);
+}
+
+/**
+ * Refuses a cursors bucket made beforehand with a max_value_size too small for a cursor's entry
+ * (ERR_INVALID_OPTION, before the entry is written): its commits would fail at run time.
+ */
+function checkBucket(session: Session): void {
+  const max = session.cursorValueBytes;
+  if (max === null || max >= ENTRY_OVERHEAD_BYTES) return;
+  throw LogError.invalidOption('stream', `the cursors bucket rl-${session.options.stream}-cursors exists with a max_value_size of ${max} bytes, but a cursor's entry takes up to ${ENTRY_OVERHEAD_BYTES} bytes besides its state: give it a larger max_value_size (or none), or delete it (docs/jetstream.md)`);
 }
 
 /** How many times an open reads the entry again after its write was refused for its revision. */
@@ -113,7 +129,7 @@ export class KvCursor implements CursorStore {
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
   private readonly ride: Ride;
-  /** The largest state ctx.setState takes: its entry must fit the server's max_payload. */
+  /** The largest state ctx.setState takes: its entry must fit the server's max_payload and the bucket's max_value_size. */
   readonly maxStateBytes: number;
 
   private constructor(
@@ -153,6 +169,7 @@ export class KvCursor implements CursorStore {
       const writer = `${lease.token}.0`;
       const { kv, revision, value, created, entryStream } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
+        checkBucket(session);
         for (let conflicts = 0; ; conflicts++) {
           const entry = await bucket.get(name);
           if (entry === null || entry.operation !== 'PUT') {
@@ -168,7 +185,7 @@ export class KvCursor implements CursorStore {
           if (rev !== null) return { ...read, revision: rev };
         }
       });
-      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, serverMaxPayload(session));
+      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, entryLimit(session));
     } catch (e) {
       await lease.release();
       throw e;

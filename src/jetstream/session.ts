@@ -69,6 +69,8 @@ export class Session {
   streamCreated: string | null = null;
   private leaseBucket: KV | null = null;
   private cursorBucket: KV | null = null;
+  /** The cursors bucket's max_value_size (read by cursors()); null: it has none, or it is not read yet. */
+  cursorValueBytes: number | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -167,9 +169,17 @@ export class Session {
     if (maxAgeMs !== this.options.leaseMs) throw leaseMsRefused(this.options, maxAgeMs);
   }
 
-  /** The bucket of the transactional cursors: one entry per cursor, its offset and state. */
+  /**
+   * The bucket of the transactional cursors: one entry per cursor, its offset and state. An existing
+   * bucket is used as it is: its own max_value_size, when it has one, is read (`cursorValueBytes`).
+   */
   async cursors(): Promise<KV> {
-    this.cursorBucket ??= await new (nats().kv.Kvm)(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
+    if (this.cursorBucket === null) {
+      const kv = await new (nats().kv.Kvm)(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
+      const max = (await kv.status()).maxValueSize;
+      this.cursorValueBytes = max > 0 ? max : null;
+      this.cursorBucket = kv;
+    }
     return this.cursorBucket;
   }
 
