@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
+import { printable, printableOutput } from '../printable.js';
 import { endProgressBars } from './progress-bar.js';
 
 export const EXIT_OK = 0;
@@ -199,11 +200,15 @@ export function stdoutClosed(): boolean {
   return stdoutGone;
 }
 
-/** Writes `text` to stdout and resolves once it is handed to the system, or at once when stdout's reader went away. */
+/**
+ * Writes `text` to stdout and resolves once it is handed to the system, or at once when stdout's
+ * reader went away. Control characters but the tab and the newline are written as `\u` escapes: a
+ * name a formatter left raw cannot drive the terminal (printable.ts).
+ */
 export function out(text: string): Promise<void> {
   if (stdoutGone) return Promise.resolve();
   return new Promise((resolve) => {
-    if (process.stdout.write(text)) return resolve();
+    if (process.stdout.write(printableOutput(text))) return resolve();
     const done = (): void => {
       process.stdout.off('drain', done);
       process.stdout.off('error', done);
@@ -216,10 +221,13 @@ export function out(text: string): Promise<void> {
   });
 }
 
-/** Writes a line on stderr, after ending any progress bar drawn there (so the line starts clean). */
+/**
+ * Writes a line on stderr, after ending any progress bar drawn there (so the line starts clean);
+ * control characters but the tab and the newline (a path or name in an error's message) as `\u` escapes.
+ */
 export function message(text: string): void {
   endProgressBars();
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${printableOutput(text)}\n`);
 }
 
 /**
@@ -247,7 +255,7 @@ function synopses(cmd: Command, args: readonly string[]): string[] {
 export function damageLine(cmd: Command, report: { readonly dir: string; readonly damageCount: number; readonly findings: ReadonlyArray<{ readonly severity: string; readonly file: string; readonly message: string }> }): number {
   const first = report.findings.find((f) => f.severity === 'damage');
   const n = report.damageCount;
-  message(`reactive-log ${cmd.name}: ${report.dir}: ${n} damage finding${n === 1 ? '' : 's'}${first === undefined ? '' : `, the first in ${first.file}: ${first.message}`} (${ErrorCode.LOG_CORRUPT})`);
+  message(`reactive-log ${cmd.name}: ${printable(report.dir)}: ${n} damage finding${n === 1 ? '' : 's'}${first === undefined ? '' : `, the first in ${printable(first.file)}: ${printable(first.message)}`} (${ErrorCode.LOG_CORRUPT})`);
   return EXIT_FAILURE;
 }
 

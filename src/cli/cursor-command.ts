@@ -1,6 +1,7 @@
 /** `reactive-log cursor list|reset|delete`: the transactional cursors of a log (inspectLog, resetCursor, deleteCursor). */
 import { deleteCursor, resetCursor, type ResetTarget } from '../admin/cursor-admin.js';
 import { inspectLog } from '../admin/inspect.js';
+import { printable } from '../printable.js';
 import { UsageError, helped, message, out, parse, positionals, timeArg, wholeNumber, type Command } from './common.js';
 
 export const cursorCommand: Command = {
@@ -40,8 +41,8 @@ async function list(args: string[], cmd: Command): Promise<number> {
     await out(`${JSON.stringify(cursors, null, 2)}\n`);
     return 0;
   }
-  const holder = (h: { pid: number; host: string } | null): string => (h === null ? '-' : `pid ${h.pid} on ${h.host}`);
-  await out(cursors.map((c) => `${c.id}\t${c.committedOffset}\tlag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms\theld by ${holder(c.owner)}\n`).join(''));
+  const holder = (h: { pid: number; host: string } | null): string => (h === null ? '-' : `pid ${h.pid} on ${printable(h.host)}`);
+  await out(cursors.map((c) => `${printable(c.id)}\t${c.committedOffset}\tlag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms\theld by ${holder(c.owner)}\n`).join(''));
   return 0;
 }
 

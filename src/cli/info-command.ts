@@ -1,6 +1,7 @@
 /** `reactive-log info <dir> [--json]`: inspectLog, as a summary or as JSON. */
 import { isDateMs } from '../admin/frame-walk.js';
 import { inspectLog, type LogInfo } from '../admin/inspect.js';
+import { printable } from '../printable.js';
 import { helped, out, parse, positionals, type Command } from './common.js';
 
 export const infoCommand: Command = {
@@ -19,7 +20,7 @@ export const infoCommand: Command = {
   },
 };
 
-const holder = (h: { pid: number; host: string } | null): string => (h === null ? 'none' : `pid ${h.pid} on ${h.host}`);
+const holder = (h: { pid: number; host: string } | null): string => (h === null ? 'none' : `pid ${h.pid} on ${printable(h.host)}`);
 const time = (ms: number | null): string => (ms === null ? '-' : isDateMs(ms) ? new Date(ms).toISOString() : `invalid (${ms})`);
 
 /** The text form of `info`. */
@@ -34,7 +35,7 @@ export function formatInfo(i: LogInfo): string {
     `segments       ${i.segments.length}`,
     ...i.segments.map((s) => `  ${String(s.baseOffset).padStart(12)}  ${String(s.records).padStart(10)} records  ${String(s.bytes).padStart(12)} bytes  oldest ${time(s.oldestTimestamp)}`),
     `cursors        ${i.cursors.length}`,
-    ...i.cursors.map((c) => `  ${c.id}  at ${c.committedOffset}  lag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms  held by ${holder(c.owner)}`),
+    ...i.cursors.map((c) => `  ${printable(c.id)}  at ${c.committedOffset}  lag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms  held by ${holder(c.owner)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

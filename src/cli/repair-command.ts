@@ -1,5 +1,6 @@
 /** `reactive-log repair <dir> [--dry-run] [--backup <dir>] [--json]`: cuts a damaged log back to its longest valid prefix (repairLog). */
 import { repairLog, type RepairReport } from '../admin/repair.js';
+import { printable } from '../printable.js';
 import { verifyLog } from '../verify/verify-log.js';
 import { damageLine, helped, out, parse, positionals, type Command } from './common.js';
 import { ProgressBar } from './progress-bar.js';
@@ -34,11 +35,11 @@ export const repairCommand: Command = {
 function formatRepair(r: RepairReport, okAfter: boolean | null): string {
   if (r.cut === null) return 'no damage that recovery refuses: nothing to repair\n';
   const lines = [
-    `first damage: ${r.cut.file} at byte ${r.cut.position}: ${r.cut.reason}`,
+    `first damage: ${printable(r.cut.file)} at byte ${r.cut.position}: ${printable(r.cut.reason)}`,
     `the log ${r.dryRun ? 'would end' : 'ends'} at offset ${r.cut.offset}`,
-    ...r.actions.map((a) => `  ${r.dryRun ? 'would ' : ''}${a.action} ${a.file}${a.bytes > 0 ? ` (${a.bytes} bytes)` : ''}: ${a.detail}`),
+    ...r.actions.map((a) => `  ${r.dryRun ? 'would ' : ''}${a.action} ${printable(a.file)}${a.bytes > 0 ? ` (${a.bytes} bytes)` : ''}: ${printable(a.detail)}`),
   ];
-  if (r.backupDir !== null) lines.push(`removed bytes copied to ${r.backupDir}`);
+  if (r.backupDir !== null) lines.push(`removed bytes copied to ${printable(r.backupDir)}`);
   if (okAfter !== null) lines.push(okAfter ? 'verify: no damage' : 'verify: damage remains (run reactive-log verify for the details)');
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 /** `reactive-log unlock <dir> [--dry-run] [--json]`: who holds the owner locks; removes leftover lock files. */
 import { unlockLog, type LockFileReport } from '../admin/lock-admin.js';
+import { printable } from '../printable.js';
 import { helped, out, parse, positionals, type Command } from './common.js';
 
 export const unlockCommand: Command = {
@@ -22,8 +23,8 @@ export const unlockCommand: Command = {
 function formatUnlock(report: readonly LockFileReport[], dryRun: boolean): string {
   if (report.length === 0) return 'no lock files\n';
   return report.map((r) => {
-    const who = r.owner === null ? 'no owner named' : `pid ${r.owner.pid} on ${r.owner.host}`;
-    if (r.state === 'held') return `${r.file}  held by ${who}\n`;
-    return `${r.file}  leftover (last owner ${who}, gone): ${r.removed ? 'removed' : dryRun ? 'would be removed' : 'kept'}\n`;
+    const who = r.owner === null ? 'no owner named' : `pid ${r.owner.pid} on ${printable(r.owner.host)}`;
+    if (r.state === 'held') return `${printable(r.file)}  held by ${who}\n`;
+    return `${printable(r.file)}  leftover (last owner ${who}, gone): ${r.removed ? 'removed' : dryRun ? 'would be removed' : 'kept'}\n`;
   }).join('');
 }

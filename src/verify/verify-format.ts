@@ -1,4 +1,5 @@
 /** The text the `reactive-log verify` command prints for a `VerifyReport`. */
+import { printable as esc } from '../printable.js';
 import type { CursorReport, CursorSlotReport, SegmentReport, VerifyFinding, VerifyReport } from './verify-types.js';
 
 const n = (x: number): string => x.toLocaleString('en-US');
@@ -8,12 +9,12 @@ function offsets(from: number, end: number): string {
 }
 
 function segmentLine(s: SegmentReport): string {
-  const parts = [s.file, s.role.padEnd(6), offsets(s.baseOffset, s.endOffset).padEnd(24),
+  const parts = [esc(s.file), s.role.padEnd(6), offsets(s.baseOffset, s.endOffset).padEnd(24),
     `${n(s.records)} records in ${n(s.frames)} frames`, `${n(s.bytes)} bytes`];
   const ix = s.index;
   if (!ix.present) parts.push('no index');
   else parts.push(`index ${ix.good}/${ix.entries} ok${ix.unchecked > 0 ? ` (${ix.unchecked} past the bytes read)` : ''}`);
-  if (s.headerProblem !== null) parts.push(`HEADER: ${s.headerProblem}`);
+  if (s.headerProblem !== null) parts.push(`HEADER: ${esc(s.headerProblem)}`);
   for (const d of s.damaged) {
     parts.push(d.tornTail ? `torn tail: ${n(d.bytes)} bytes at byte ${n(d.position)}` : `DAMAGED: ${n(d.bytes)} bytes at byte ${n(d.position)}`);
   }
@@ -27,21 +28,22 @@ function slot(name: string, s: CursorSlotReport): string {
 
 function cursorLine(c: CursorReport): string {
   const at = c.offset === null ? 'NO VALID SLOT' : `offset ${n(c.offset)} (slot ${c.current})`;
-  return `  ${c.file}  ${at}  [${slot('A', c.slotA)}; ${slot('B', c.slotB)}]${c.locked ? '  held by a live consumer' : ''}`;
+  return `  ${esc(c.file)}  ${at}  [${slot('A', c.slotA)}; ${slot('B', c.slotB)}]${c.locked ? '  held by a live consumer' : ''}`;
 }
 
 function findingLine(x: VerifyFinding): string {
-  const where = [x.file, x.position !== null ? `byte ${n(x.position)}` : null, x.offset !== null ? `offset ${n(x.offset)}` : null]
+  const where = [esc(x.file), x.position !== null ? `byte ${n(x.position)}` : null, x.offset !== null ? `offset ${n(x.offset)}` : null]
     .filter((p) => p !== null).join(' ');
-  return `  ${x.severity === 'damage' ? 'DAMAGE ' : 'warning'}  ${x.kind}  ${where}: ${x.message}`;
+  return `  ${x.severity === 'damage' ? 'DAMAGE ' : 'warning'}  ${x.kind}  ${where}: ${esc(x.message)}`;
 }
 
 /**
  * A readable multi-line report of {@link verifyLog}'s result, as `reactive-log verify` prints it:
- * summary, one line per segment and cursor, then every finding.
+ * summary, one line per segment and cursor, then every finding. Control characters in the names and
+ * messages it holds (a file named with a terminal escape sequence) are printed as `\u` escapes.
  */
 export function formatVerifyReport(r: VerifyReport): string {
-  const out: string[] = [`reactive-log verify ${r.dir}`];
+  const out: string[] = [`reactive-log verify ${esc(r.dir)}`];
   const totalBytes = r.segments.reduce((a, s) => a + s.bytes, 0);
   out.push(r.logStartOffset === null ? '  log: no segments'
     : `  log: ${offsets(r.logStartOffset, r.logEndOffset!)}, ${n(r.records)} records in ${r.segments.length} segments, ${n(totalBytes)} bytes`);
