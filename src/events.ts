@@ -11,7 +11,7 @@
  * | `reactive-log:retention` | retention deleted a segment | `{ logDir, baseOffset, endOffset, bytes, logStartOffset }` |
  * | `reactive-log:writer-failure` | the writer failed (once per producer) | `{ logDir, error }` (a LogError) |
  * | `reactive-log:dead-letter` | a consumer wrote a record to its dead-letter log | `{ logDir, deadLetterDir, offset, attempts, lastError }` |
- * | `reactive-log:lag` | a consumer opened with `lagThreshold` passed it (`above: true`) or came back under it (`above: false`), seen by a check once a second | `{ logDir, consumer, above, lag, threshold }` |
+ * | `reactive-log:lag` | a consumer opened with `lagThreshold` passed it (`above: true`) or came back under it (`above: false`), seen by a check once a second; a nonTx consumer closed above it also publishes `above: false` | `{ logDir, consumer, above, lag, threshold }` |
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { LogError } from './errors.js';
@@ -75,7 +75,7 @@ export interface LagEvent {
   readonly logDir: string;
   /** The consumer's cursor id (`'@global'`, GLOBAL_CURSOR_ID, for globalTx, as inspectLog names it), or null for a nonTx consumer. */
   readonly consumer: string | null;
-  /** True when the lag passed the threshold, false when it came back under it. */
+  /** True when the lag passed the threshold, false when it came back under it (or a nonTx consumer above it closed). */
   readonly above: boolean;
   /** The lag measured, as `consumer.lag()` gives it. */
   readonly lag: CursorLag;

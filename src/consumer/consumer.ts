@@ -272,7 +272,7 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private async abort(err: Error | undefined): Promise<void> {
-    this.lagWatch?.stop();
+    this.lagWatch?.close();
     if (this.feed.isReleased) return this.feed.cutRelease(); // close() is releasing: a commit it retries ends now
     // What the call in progress rejects with: the caller's error, or ERR_LOG_CLOSED for anything else.
     this.calls.destroyedWith = err instanceof Error ? err : LogError.closed('consumer');
@@ -286,7 +286,7 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   private async shutDown(): Promise<void> {
-    this.lagWatch?.stop();
+    this.lagWatch?.close();
     this.feed.requestClose();
     // Without a processing call this runs on at once, inside close(): nothing is committed after it.
     const callEnded = this.feed.callEnded;

@@ -6,6 +6,9 @@
  * process goes on from the state its previous run published (aboveCursors). A check that fails (an I/O error reading the log) is
  * reported as a process warning, `RL_LAG_CHECK_FAILED`, once per failure in a row with the same
  * error, and the next check runs a second later as usual: only the consumer's close ends the watch.
+ * A nonTx consumer that closes after publishing `above: true` publishes `above: false` as it closes:
+ * it reads nothing more and no cursor keeps its position, so nothing lags any longer (a transactional
+ * consumer's cursor still lags: its alert stays, for its reopen to go on from).
  */
 import type { CursorLag, LagThreshold } from '../types.js';
 import { ErrorCode, LogError, isLogError } from '../errors.js';
@@ -39,6 +42,8 @@ export class LagWatch {
   private readonly timer: NodeJS.Timeout;
   /** The code and message of the error the last check failed with (warned once), or null after a check that worked. */
   private failed: string | null = null;
+  /** The lag the last check measured. */
+  private lastLag: CursorLag | null = null;
 
   constructor(
     private readonly threshold: LagThreshold,
@@ -57,6 +62,22 @@ export class LagWatch {
     clearInterval(this.timer);
   }
 
+  /**
+   * The consumer closes (called before it releases anything, while its lag still reads): stops the
+   * watch, and a nonTx consumer above its threshold publishes `above: false` with its lag now (or
+   * the last one measured, if it cannot be read).
+   */
+  close(): void {
+    this.stop();
+    if (this.consumer !== null || !this.above) return;
+    this.above = false;
+    let lag = this.lastLag!;
+    try {
+      lag = this.lag();
+    } catch { /* the last lag measured */ }
+    this.publish(lag);
+  }
+
   private check(): void {
     if (!channels.lag.hasSubscribers) return;
     let lag: CursorLag;
@@ -71,6 +92,7 @@ export class LagWatch {
       return;
     }
     this.failed = null;
+    this.lastLag = lag;
     const t = this.threshold;
     const above = (t.records !== undefined && lag.records > t.records) || (t.ms !== undefined && lag.ms > t.ms);
     if (above === this.above) return;
@@ -79,6 +101,11 @@ export class LagWatch {
       if (above) aboveCursors.add(this.key());
       else aboveCursors.delete(this.key());
     }
+    this.publish(lag);
+  }
+
+  private publish(lag: CursorLag): void {
+    const above = this.above;
     publish(channels.lag, (): LagEvent => ({ logDir: this.logDir, consumer: this.consumer, above, lag, threshold: { ...this.threshold } })); // a copy: a subscriber cannot move the watch's own
   }
 
