@@ -14,7 +14,7 @@
  *          or -(i + 1) for the error at index i (the record was refused)
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions } from '../format/record.js';
+import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
 import { describe } from '../validate.js';
 import { detached, isBytes, unusable } from '../ring/record-checks.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
@@ -95,7 +95,7 @@ export interface BatchCheck {
   /**
    * Whether its records can go into the ring as they are (RingAppender.appendRun): none carries a
    * dedup key, none is longer than maxRecordBytes, and their header names and values are UTF-8.
-   * Else each is appended on its own.
+   * Else each is appended on its own (a record whose dedup key or header is not UTF-8 is refused then).
    */
   readonly run: boolean;
 }
@@ -118,8 +118,8 @@ export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | s
     if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
     if (end - p - 4 > maxRecordBytes) run = false;
     if ((word & RECORD_ATTRIBUTES_FLAG) !== 0) {
-      // Strict: names and values that are not UTF-8 read as U+FFFD, which append re-encodes (and
-      // checks against the limits) longer; such a record goes through append, not as it came.
+      // Strict: a header or dedup key that is not UTF-8 is refused (forEachRecord); the rest of the
+      // block is checked all the same, and the batch goes record by record.
       let attrs = decodeAttributes(body, p + 4, end, true);
       if (attrs === NOT_UTF8) {
         run = false;
@@ -133,8 +133,20 @@ export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | s
   return p === body.byteLength ? { count, run } : 'an APPEND with bytes after its last record';
 }
 
-/** Calls `fn` with each record of a body that checkBatch accepted: its data (a view) and its options. */
-export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendOptions | undefined) => void): void {
+/**
+ * The refusal of a record whose dedup key or header name or value is not UTF-8. Read leniently, such
+ * bytes would become U+FFFD: two distinct dedup keys would be one (the second record answered with
+ * the first one's offset and never stored), two header names one (a header lost), a value another.
+ */
+export function notUtf8Record(): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: its dedup key or a header name or value is not valid UTF-8 (the funnel carries them as UTF-8 bytes)');
+}
+
+/**
+ * Calls `fn` with each record of a body that checkBatch accepted: its data (a view) and its options,
+ * or the error that refuses it (`invalid`: a dedup key or header that is not UTF-8; `opts` undefined then).
+ */
+export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendOptions | undefined, invalid?: LogError) => void): void {
   const count = body.readUInt32LE(0);
   let p = 4;
   for (let i = 0; i < count; i++) {
@@ -143,16 +155,24 @@ export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendO
     if ((word & RECORD_ATTRIBUTES_FLAG) === 0) {
       fn(new Uint8Array(body.buffer, body.byteOffset + p + 4, end - p - 4), undefined);
     } else {
-      const a = decodeAttributes(body, p + 4, end);
-      if (typeof a === 'string') return; // checkBatch refused it already
-      const opts: { key?: Uint8Array; headers?: Record<string, string>; dedupKey?: string } = {};
-      if (a.key !== null) opts.key = a.key;
-      if (a.headers !== null) opts.headers = a.headers;
-      if (a.dedupKey !== null) opts.dedupKey = a.dedupKey;
-      fn(new Uint8Array(body.buffer, body.byteOffset + a.dataStart, end - a.dataStart), opts);
+      const a = decodeAttributes(body, p + 4, end, true);
+      // A string other than NOT_UTF8: checkBatch refused the body already.
+      if (a === NOT_UTF8) fn(NO_DATA, undefined, notUtf8Record());
+      else if (typeof a !== 'string') fn(new Uint8Array(body.buffer, body.byteOffset + a.dataStart, end - a.dataStart), optionsOf(a));
     }
     p = end;
   }
+}
+
+const NO_DATA = new Uint8Array(0);
+
+/** The append options of a decoded attribute block. */
+function optionsOf(a: RecordAttributes): AppendOptions {
+  const opts: { key?: Uint8Array; headers?: Record<string, string>; dedupKey?: string } = {};
+  if (a.key !== null) opts.key = a.key;
+  if (a.headers !== null) opts.headers = a.headers;
+  if (a.dedupKey !== null) opts.dedupKey = a.dedupKey;
+  return opts;
 }
 
 /** Collects the outcome of each record of one APPEND on the owner, and encodes the reply. */

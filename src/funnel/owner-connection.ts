@@ -213,8 +213,9 @@ export class OwnerConnection {
   /** The batch one record at a time; returns the error that stopped the rest, or null. */
   private appendEach(body: Buffer, reply: ReplyBuilder): LogError | null {
     let stopped: LogError | null = null;
-    forEachRecord(body, (data, opts) => {
+    forEachRecord(body, (data, opts, invalid) => {
       if (stopped !== null) return reply.refused(stopped.code, stopped.message);
+      if (invalid !== undefined) return reply.refused(invalid.code, invalid.message);
       try {
         reply.accepted(this.target.append(data, opts));
       } catch (e) {
