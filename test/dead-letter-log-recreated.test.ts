@@ -1,8 +1,9 @@
 /**
  * A log directory deleted and made again at the same path starts its offsets over, while its
  * dead-letter directory (beside it) stays. A record of the new log that fails at an offset the old
- * log's record was dead-lettered at gets a dead letter of its own: the dead letters' dedup scope holds
- * the directory's identity (device, inode, birth time), not its path alone.
+ * log's record was dead-lettered at gets a dead letter of its own: the dead letters' dedup key holds
+ * the record's timestamp and a digest of its bytes, not its offset alone (and no directory identity:
+ * test/dead-letter-no-birth-time.test.ts).
  */
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';

@@ -26,7 +26,7 @@ export class ConsumerCalls {
 
   /** `cursorName`: the transactional cursor's (its dead letters are written once per record), else null. */
   constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry, cursorName: string | null) {
-    // Which log of its id this is, read now (the log as opened) when this consumer can dead-letter a record of a cursor.
+    // Which log of its id this is (a JetStream stream's creation time), read now when this consumer can dead-letter a record of a cursor.
     const incarnation = cursorName !== null && retry.maxAttempts !== null ? feed.incarnation : null;
     this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, incarnation);
   }

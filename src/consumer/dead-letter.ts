@@ -90,6 +90,20 @@ function isHeader(h: unknown): h is Omit<DeadLetter, 'data'> {
 }
 
 /**
+ * Which record a dead letter is of, within its scope: its offset, timestamp and a digest of its bytes.
+ * A record delivered again (a crash before the commit, a reset cursor) is the same record read again:
+ * the same three. A log directory deleted and made again at its path starts its offsets over, and its
+ * record at an offset was appended later than the old log's (another timestamp), or holds other bytes.
+ * The record tells them apart, not the directory: a stat's birth time is 0 on file systems that keep
+ * none (and the inode of a deleted directory is soon reused), and where statx is missing Node reports
+ * the change time, which moves with every file made in the log directory.
+ */
+function recordKey(msg: Message): string {
+  const digest = createHash('sha256').update(msg.data).digest('hex').slice(0, 16);
+  return `${msg.offset}:${msg.timestamp}:${digest}`;
+}
+
+/**
  * A consumer's dead-letter log: constructing it touches nothing; its producer opens when the first
  * dead letter comes. A dead letter is the record plus a header, so it can be larger than any record
  * the source log's producer accepts: the producer's ring is sized for the largest dead letter so far
@@ -106,8 +120,8 @@ export class DeadLetterSink {
    * which log of the id this is when the id can name several over time (LogSource.incarnation), or null.
    */
   constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null, incarnation: string | null = null) {
-    // The dedup key of a dead letter: its record's offset in one scope (source log and cursor), so two
-    // cursors or logs dead-lettering into one directory keep each their own letters. Hashed, as a
+    // The dedup key of a dead letter: its record (recordKey) in one scope (source log and cursor), so
+    // two cursors or logs dead-lettering into one directory keep each their own letters. Hashed, as a
     // log's id is a path of up to PATH_MAX bytes and a dedup key takes at most 1,024. A stream deleted
     // and created again under its name starts its offsets over: its creation time is in the scope, so
     // a record of the new stream is not a dedup hit on the old stream's dead letter at that offset
@@ -133,7 +147,7 @@ export class DeadLetterSink {
     const opts = {
       ...(msg.key === null ? {} : { key: msg.key }),
       ...(msg.headers === null ? {} : { headers: msg.headers }),
-      ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${msg.offset}` }),
+      ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${recordKey(msg)}` }),
     };
     const payload = bytes.byteLength + attributeBytes(opts);
     if (this.producer !== null && payload > this.maxRecordBytes) await this.close();

@@ -4,7 +4,6 @@
  * control block; elsewhere from durable.offset and a watch of the directory. The reader is the
  * LogReader itself (no wrapper: its read() is the per-record call).
  */
-import { statSync } from 'node:fs';
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
 import type { CursorLag } from '../types.js';
@@ -37,20 +36,6 @@ export class LocalSource implements LogSource {
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
   }
-
-  /**
-   * Which directory at this path the log is: its device, inode and birth time, read at the first ask
-   * (a consumer that can dead-letter asks at its open). A log directory deleted and made again at the
-   * path starts its offsets over, and another directory is another log for the dead letters' dedup
-   * keys (dead-letter.ts). A log moved or restored from a copy is a new one for them too: its repeats
-   * are written again (a dead letter twice, never none). Null when unreadable.
-   */
-  get incarnation(): string | null {
-    this.identity ??= { value: directoryIdentity(this.logId) };
-    return this.identity.value;
-  }
-
-  private identity: { value: string | null } | null = null;
 
   readLimit(reader: RecordReader): ReadLimit {
     const c = this.sharedControl();
@@ -148,15 +133,5 @@ export class LocalSource implements LogSource {
     const p = localProducer(this.logId);
     if (p === undefined) return null;
     return writerPublishing(p.views) ? p.views : null;
-  }
-}
-
-/** `dev:ino:birthtime` of a directory, or null when it cannot be read (a stat's birth time is 0 where the file system keeps none). */
-function directoryIdentity(dir: string): string | null {
-  try {
-    const st = statSync(dir, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
-  } catch {
-    return null;
   }
 }

@@ -48,10 +48,11 @@ export interface LogSource {
   /** Identifies the log: with an offset it makes an idempotency key (ctx.logId). */
   readonly logId: string;
   /**
-   * Which log of that id this is, when the id can name several over time (a JetStream stream deleted
-   * and created again under its name starts its offsets over: its creation time; a log directory made
-   * again at its path: the directory's device, inode and birth time), else undefined. It scopes the
-   * dead letters' dedup keys, so a record of the new log is not taken for an old one's.
+   * Which log of that id this is, when the id can name several over time and the backend keeps a
+   * token of it (a JetStream stream deleted and created again under its name starts its offsets over:
+   * its creation time), else undefined. It scopes the dead letters' dedup keys, so a record of the new
+   * log is not taken for an old one's (the key also holds the record's timestamp and a digest of its
+   * bytes, which tell a local log directory made again at its path from the old one: dead-letter.ts).
    */
   readonly incarnation?: string | null;
   /** Whether records can be read without waiting for I/O (iter(), a nonblocking loop without fill). */
