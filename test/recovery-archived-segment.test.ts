@@ -8,44 +8,15 @@
  * bytes still proves the damage.
  */
 import * as assert from 'uvu/assert';
-import { readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, SyncPolicy, verifyLog } from '../dist/index.js';
+import { archivedSegment, onlySegment, tornTailCarrying } from './archived-segment-kit.js';
 import { SEGMENT_HEADER_BYTES, decodeFrameHeader } from '../src/format/frame.js';
 import { encodeDurableHint } from '../src/storage/durable-hint.js';
-import { suite, tempDir, waitFor } from './kit.js';
+import { suite, tempDir } from './kit.js';
 
 const test = suite('recovery-archived-segment');
-
-function onlySegment(dir: string): string {
-  return join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
-}
-
-/** The whole segment file of a log of 20 records, each flushed on its own (durable position = own position). */
-async function archivedSegment(): Promise<Buffer> {
-  const dir = tempDir();
-  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
-  for (let i = 0; i < 20; i++) { p.append(`archived record ${i} ${'y'.repeat(50)}`); await p.flush(); }
-  await p.close();
-  const t = Date.now();
-  await waitFor(() => Date.now() > t, 'the clock passes the archived frames');
-  return readFileSync(onlySegment(dir));
-}
-
-/** A log of one flushed record, then `payload` as a second record whose frame is torn (its last 2 bytes never landed; durable.offset says 1). */
-async function tornTailCarrying(payload: Buffer): Promise<string> {
-  const dir = tempDir();
-  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
-  p.append('first');
-  await p.flush();
-  p.append(payload);
-  await p.flush();
-  await p.close();
-  const seg = onlySegment(dir);
-  truncateSync(seg, statSync(seg).size - 2);
-  writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(1));
-  return dir;
-}
 
 async function open(dir: string): Promise<string> {
   try {

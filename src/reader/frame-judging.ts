@@ -4,13 +4,14 @@
  * In a sealed segment it is damage once read twice. In the newest segment of another process's log
  * (no limit) it is a frame still being written or a torn tail a crash left, unless durable.offset
  * names records at or past it (durable-check.ts) or a valid frame after it proves it was once whole
- * (storage/frame-scan.ts). It also holds the end a nonblocking call fixed in the files (file-end.ts),
+ * (storage/frame-scan.ts durabilityProof: recovery's rule). It also holds the end a nonblocking call fixed in the files (file-end.ts),
  * past which the SegmentReader loads no frame.
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
-import { findValidFrameAfter, readFrameAt } from '../storage/frame-scan.js';
-import { segmentName } from '../segment/segment-files.js';
+import { OLDEST_FORMAT_VERSION, SEGMENT_HEADER_BYTES } from '../format/frame.js';
+import { durabilityProof, readFrameAt, scanFrames } from '../storage/frame-scan.js';
+import { readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { DurableCheck } from './durable-check.js';
 import type { FileEnd } from './file-end.js';
 import type { FrameJudge } from './reader-contracts.js';
@@ -126,16 +127,34 @@ export class FrameJudging implements FrameJudge {
       this.checkedInvalidBase = s.baseOffset;
       this.checkedInvalidPosition = s.framePosition;
       this.checkedInvalidSize = size;
-      // Only a frame written after an fsync that covered these bytes proves them damaged, whoever holds
-      // the lock: a producer that has just taken it may not have cut the torn tail of a power loss yet,
+      // Only a frame written after an fsync that covered these bytes proves them damaged (recovery's
+      // rule, durabilityProof: in a segment of format 2 not one stamped before the last valid frame),
+      // whoever holds the lock: a producer that has just taken it may not have cut the torn tail of a power loss yet,
       // whose later frames reached the disk while these bytes did not.
-      const proof = findValidFrameAfter(this.io, s.fd, size, s.framePosition, true);
+      const proof = this.durabilityProof(size);
       // The proof holds for the bytes there now: if those are a valid frame, a recovery cut the bytes
       // judged above and the writer wrote it (and the proof) since. Read it afresh instead.
       if (proof !== null && !this.validFrameNow(s.framePosition, s.nextOffset)) throw LogError.corrupt(name, s.framePosition, `${why}; a valid frame follows at byte ${proof}`);
     }
     s.forgetChunk();
     return false;
+  }
+
+  /**
+   * The valid frame after the invalid bytes at the reader's position (the file read up to `size`) that
+   * proves them damaged, by recovery's rule (storage/frame-scan.ts durabilityProof), or null. The last
+   * valid frame's time it needs is found by scanning the segment from its first frame to the reader's
+   * position, only once a candidate was found; a scan that does not end there (the bytes before changed,
+   * or the header did) leaves the old rule: any candidate proves.
+   */
+  private durabilityProof(size: number): number | null {
+    const s = this.segment;
+    const h = readSegmentHeader(this.io, s.fd, segmentName(s.baseOffset));
+    const version = typeof h === 'string' ? OLDEST_FORMAT_VERSION : h.version;
+    return durabilityProof(this.io, s.fd, size, s.framePosition, version, () => {
+      const end = scanFrames(this.io, s.fd, s.framePosition, SEGMENT_HEADER_BYTES, s.baseOffset);
+      return end.bad === null && end.position === s.framePosition && end.nextOffset === s.nextOffset ? end.lastTimestampMs : null;
+    });
   }
 
   /** Whether the bytes at `position` of the open segment are, read now, a whole valid frame holding record `offset` first. */

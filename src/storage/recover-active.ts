@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import { LogError } from '../errors.js';
-import { FORMAT_VERSION, FRAME_HEADER_BYTES, MONOTONE_TIMESTAMPS_VERSION, SEGMENT_HEADER_BYTES, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
+import { FORMAT_VERSION, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
 import { readFull, writeAll, type FileIO } from './file-io.js';
-import { findValidFrameAfter, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
+import { durabilityProof, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
 import { encodeIndexEntries, entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { indexName, segmentName, readSegmentHeader, type SegmentInfo } from '../segment/segment-files.js';
 
@@ -58,9 +58,7 @@ export function recoverActive(io: FileIO, dir: string, base: number, indexInterv
       start = { position: SEGMENT_HEADER_BYTES, offset: base, entries: { offsets: [], positions: [] } };
       ({ end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes));
     }
-    // The writer of a segment of format 2 never stamps a frame below the one before (docs/format.md, "Timestamps").
-    const notBeforeMs = h.version >= MONOTONE_TIMESTAMPS_VERSION ? lastTimestampMs : null;
-    const truncated = judgeTail(io, fd, name, fileBytes, end, durableHint, notBeforeMs);
+    const truncated = judgeTail(io, fd, name, fileBytes, end, durableHint, h.version, lastTimestampMs);
     let formatVersion = h.version;
     if (formatVersion < FORMAT_VERSION && end.nextOffset === base) {
       // An empty segment of an older format: it takes this format's header, in place (one sector; a
@@ -158,19 +156,20 @@ function scanTail(io: FileIO, fd: number, fileBytes: number, start: ScanStart, i
 /**
  * Where the valid frames end: a torn tail there is cut (and returned). It is damage, ERR_LOG_CORRUPT,
  * when it would cut records durable.offset reported durable, or when a valid frame after it shows an
- * fsync covered the damaged bytes (they were corrupted later); a frame stamped before `notBeforeMs`
- * (the last valid frame's time, format 2) shows nothing: this segment's writer did not write it after
- * that frame (findValidFrameAfter).
+ * fsync covered the damaged bytes (they were corrupted later); a frame stamped before `lastTimestampMs`
+ * (the last valid frame's time) in a segment of format 2 shows nothing (durabilityProof: the rule
+ * verifyLog and the readers judge by too).
  */
 function judgeTail(
-  io: FileIO, fd: number, name: string, fileBytes: number, end: ScanEnd, durableHint: number | null, notBeforeMs: number | null,
+  io: FileIO, fd: number, name: string, fileBytes: number, end: ScanEnd, durableHint: number | null,
+  formatVersion: number, lastTimestampMs: number | null,
 ): Truncation | null {
   if (durableHint !== null && end.nextOffset < durableHint) {
     throw LogError.corrupt(name, end.position,
       `records ${end.nextOffset} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but are not in the log${end.bad !== null ? `: ${end.bad}` : ''}`);
   }
   if (end.bad === null) return null;
-  const proof = findValidFrameAfter(io, fd, fileBytes, end.position, true, notBeforeMs);
+  const proof = durabilityProof(io, fd, fileBytes, end.position, formatVersion, () => lastTimestampMs);
   if (proof !== null) {
     throw LogError.corrupt(name, end.position, `${end.bad}; a valid frame at byte ${proof} shows these bytes had been made durable`);
   }
