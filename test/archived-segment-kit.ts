@@ -27,16 +27,26 @@ export async function archivedSegment(): Promise<Buffer> {
   return readFileSync(onlySegment(dir));
 }
 
-/** A log of one flushed record, then `payload` as a second record whose frame is torn (its last 2 bytes never landed; durable.offset says 1). */
-export async function tornTailCarrying(payload: Buffer): Promise<string> {
+/** The path of the newest segment file of `dir`. */
+export function newestSegment(dir: string): string {
+  return join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort().at(-1)!);
+}
+
+/**
+ * A log of one flushed record, then `payload` as a second record whose frame is torn (its last 2 bytes
+ * never landed; durable.offset says 1). With `afterRoll`, the producer rolls between the two: the torn
+ * frame is the first of the newest segment.
+ */
+export async function tornTailCarrying(payload: Buffer, afterRoll = false): Promise<string> {
   const dir = tempDir();
   const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
   p.append('first');
   await p.flush();
+  if (afterRoll) await p.roll();
   p.append(payload);
   await p.flush();
   await p.close();
-  const seg = onlySegment(dir);
+  const seg = newestSegment(dir);
   truncateSync(seg, statSync(seg).size - 2);
   writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(1));
   return dir;

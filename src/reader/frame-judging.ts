@@ -4,13 +4,14 @@
  * In a sealed segment it is damage once read twice. In the newest segment of another process's log
  * (no limit) it is a frame still being written or a torn tail a crash left, unless durable.offset
  * names records at or past it (durable-check.ts) or a valid frame after it proves it was once whole
- * (storage/frame-scan.ts durabilityProof: recovery's rule). It also holds the end a nonblocking call fixed in the files (file-end.ts),
+ * (storage/durability-proof.ts: recovery's rule). It also holds the end a nonblocking call fixed in the files (file-end.ts),
  * past which the SegmentReader loads no frame.
  */
 import { LogError } from '../errors.js';
 import type { FileIO } from '../storage/file-io.js';
 import { OLDEST_FORMAT_VERSION, SEGMENT_HEADER_BYTES } from '../format/frame.js';
-import { durabilityProof, readFrameAt, scanFrames } from '../storage/frame-scan.js';
+import { durabilityProof } from '../storage/durability-proof.js';
+import { readFrameAt, scanFrames } from '../storage/frame-scan.js';
 import { readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { DurableCheck } from './durable-check.js';
 import type { FileEnd } from './file-end.js';
@@ -142,7 +143,7 @@ export class FrameJudging implements FrameJudge {
 
   /**
    * The valid frame after the invalid bytes at the reader's position (the file read up to `size`) that
-   * proves them damaged, by recovery's rule (storage/frame-scan.ts durabilityProof), or null. The last
+   * proves them damaged, by recovery's rule (storage/durability-proof.ts), or null. The last
    * valid frame's time it needs is found by scanning the segment from its first frame to the reader's
    * position, only once a candidate was found; a scan that does not end there (the bytes before changed,
    * or the header did) leaves the old rule: any candidate proves.
@@ -151,7 +152,7 @@ export class FrameJudging implements FrameJudge {
     const s = this.segment;
     const h = readSegmentHeader(this.io, s.fd, segmentName(s.baseOffset));
     const version = typeof h === 'string' ? OLDEST_FORMAT_VERSION : h.version;
-    return durabilityProof(this.io, s.fd, size, s.framePosition, version, () => {
+    return durabilityProof(this.io, { dir: this.dir, base: s.baseOffset, fd: s.fd, fileBytes: size, from: s.framePosition }, version, () => {
       const end = scanFrames(this.io, s.fd, s.framePosition, SEGMENT_HEADER_BYTES, s.baseOffset);
       return end.bad === null && end.position === s.framePosition && end.nextOffset === s.nextOffset ? end.lastTimestampMs : null;
     });

@@ -3,7 +3,7 @@
  * the search for valid data after a damaged frame.
  */
 import {
-  FRAME_HEADER_BYTES, FRAME_MAGIC, MONOTONE_TIMESTAMPS_VERSION, checkFrame, decodeFrameHeader, type FrameHeader,
+  FRAME_HEADER_BYTES, FRAME_MAGIC, checkFrame, decodeFrameHeader, type FrameHeader,
 } from '../format/frame.js';
 import { readFull, type FileIO } from './file-io.js';
 
@@ -119,22 +119,3 @@ export function findValidFrameAfter(
   return null;
 }
 
-/**
- * The torn-tail rule, one for recovery (recover-active.ts), verifyLog (verify/verify-segment.ts) and
- * readers in other processes (reader/frame-judging.ts): bytes at `from` in the newest segment that are
- * not a valid frame are damage when a valid frame after them shows an fsync covered them
- * (findValidFrameAfter with `durableAbove`), else a torn tail. In a segment of format
- * `formatVersion` 2 or later a frame stamped before the last valid frame before `from` shows nothing
- * (its writer never stamps a frame below the one before: docs/format.md, "Timestamps"; such a frame is
- * stale bytes, as a record holding a whole segment file of another log). `lastTimestampMs` gives that
- * frame's time (null: no frame precedes); it is asked only once a candidate was found, so a caller that
- * must scan for it (a reader) scans only then. Returns the proving frame's position, or null.
- */
-export function durabilityProof(
-  io: FileIO, fd: number, fileBytes: number, from: number, formatVersion: number, lastTimestampMs: () => number | null,
-): number | null {
-  const proof = findValidFrameAfter(io, fd, fileBytes, from, true);
-  if (proof === null || formatVersion < MONOTONE_TIMESTAMPS_VERSION) return proof;
-  const notBeforeMs = lastTimestampMs();
-  return notBeforeMs === null ? proof : findValidFrameAfter(io, fd, fileBytes, from, true, notBeforeMs);
-}

@@ -8,7 +8,8 @@ import { LogError } from '../errors.js';
 import { FORMAT_VERSION, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
 import { readFull, writeAll, type FileIO } from './file-io.js';
-import { durabilityProof, readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
+import { durabilityProof } from './durability-proof.js';
+import { readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
 import { encodeIndexEntries, entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { indexName, segmentName, readSegmentHeader, type SegmentInfo } from '../segment/segment-files.js';
 
@@ -58,7 +59,7 @@ export function recoverActive(io: FileIO, dir: string, base: number, indexInterv
       start = { position: SEGMENT_HEADER_BYTES, offset: base, entries: { offsets: [], positions: [] } };
       ({ end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes));
     }
-    const truncated = judgeTail(io, fd, name, fileBytes, end, durableHint, h.version, lastTimestampMs);
+    const truncated = judgeTail(io, dir, base, fd, fileBytes, end, durableHint, h.version, lastTimestampMs);
     let formatVersion = h.version;
     if (formatVersion < FORMAT_VERSION && end.nextOffset === base) {
       // An empty segment of an older format: it takes this format's header, in place (one sector; a
@@ -161,15 +162,16 @@ function scanTail(io: FileIO, fd: number, fileBytes: number, start: ScanStart, i
  * verifyLog and the readers judge by too).
  */
 function judgeTail(
-  io: FileIO, fd: number, name: string, fileBytes: number, end: ScanEnd, durableHint: number | null,
+  io: FileIO, dir: string, base: number, fd: number, fileBytes: number, end: ScanEnd, durableHint: number | null,
   formatVersion: number, lastTimestampMs: number | null,
 ): Truncation | null {
+  const name = segmentName(base);
   if (durableHint !== null && end.nextOffset < durableHint) {
     throw LogError.corrupt(name, end.position,
       `records ${end.nextOffset} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but are not in the log${end.bad !== null ? `: ${end.bad}` : ''}`);
   }
   if (end.bad === null) return null;
-  const proof = durabilityProof(io, fd, fileBytes, end.position, formatVersion, () => lastTimestampMs);
+  const proof = durabilityProof(io, { dir, base, fd, fileBytes, from: end.position }, formatVersion, () => lastTimestampMs);
   if (proof !== null) {
     throw LogError.corrupt(name, end.position, `${end.bad}; a valid frame at byte ${proof} shows these bytes had been made durable`);
   }

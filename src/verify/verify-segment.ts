@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { isUnsupportedFormat } from '../errors.js';
 import { INDEX_ENTRY_BYTES, OLDEST_FORMAT_VERSION, SEGMENT_HEADER_BYTES, type FrameHeader } from '../format/frame.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
-import { durabilityProof, findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
+import { durabilityProof } from '../storage/durability-proof.js';
+import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
 import { readRawIndex } from '../segment/offset-index.js';
 import type { Findings } from './verify-findings.js';
 import type { DamagedRange, SegmentReport } from './verify-types.js';
@@ -112,7 +113,7 @@ function scanSegment(io: FileIO, dir: string, fd: number, base: number, active: 
     if (end.bad === null) break;
     // Recovery's rule (durabilityProof): a frame stamped before the last valid one proves nothing in a segment of format 2.
     const version = typeof h !== 'string' ? h.version : OLDEST_FORMAT_VERSION;
-    if (active && durabilityProof(io, fd, bytes, end.position, version, () => end.lastTimestampMs) === null) {
+    if (active && durabilityProof(io, { dir, base, fd, fileBytes: bytes, from: end.position }, version, () => end.lastTimestampMs) === null) {
       // Nothing after these bytes proves they were fsynced: what a crash leaves, and recovery cuts.
       damaged.push({ position: end.position, bytes: bytes - end.position, reason: end.bad, tornTail: true });
       f.warning('torn-tail', file, `${bytes - end.position} bytes after the last valid frame are not a valid frame (${end.bad}); never fsynced, so a torn write: the next producer cuts them`, { position: end.position, offset: end.nextOffset });
