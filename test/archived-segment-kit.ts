@@ -35,19 +35,22 @@ export function newestSegment(dir: string): string {
 /**
  * A log of one flushed record, then `payload` as a second record whose frame is torn (its last 2 bytes
  * never landed; durable.offset says 1). With `afterRoll`, the producer rolls between the two: the torn
- * frame is the first of the newest segment.
+ * frame is the first of the newest segment. Without `first`, the torn record is the log's first
+ * (durable.offset says 0).
  */
-export async function tornTailCarrying(payload: Buffer, afterRoll = false): Promise<string> {
+export async function tornTailCarrying(payload: Buffer, afterRoll = false, first = true): Promise<string> {
   const dir = tempDir();
   const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
-  p.append('first');
-  await p.flush();
+  if (first) {
+    p.append('first');
+    await p.flush();
+  }
   if (afterRoll) await p.roll();
   p.append(payload);
   await p.flush();
   await p.close();
   const seg = newestSegment(dir);
   truncateSync(seg, statSync(seg).size - 2);
-  writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(1));
+  writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(first ? 1 : 0));
   return dir;
 }

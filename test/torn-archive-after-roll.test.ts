@@ -5,7 +5,9 @@
  * timestamps never go back along the log. The archive's frames, stamped before it, prove nothing:
  * recovery cuts the torn tail, verifyLog calls it a torn tail, and a reader in another process sees the
  * end of the valid records there, as for the same record in the middle of a segment
- * (recovery-archived-segment, reader-archived-segment).
+ * (recovery-archived-segment, reader-archived-segment). In the log's first segment (base 0) no frame
+ * precedes it at all: the segment's creation time bounds it (recovery creates segment 0, and the writer
+ * starts its clock there).
  */
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,22 +57,37 @@ test('the torn first frame of a segment holding an archive is a torn tail for re
   assert.is(await open(dir), 'ok nextOffset=1 cut=false', 'a second open finds the log as the first left it');
 });
 
-test('damaged durable bytes in the first frame of a segment, with frames of this log written after their fsync: still damage', async () => {
-  const dir = tempDir();
-  const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
-  p.append('first');
-  await p.flush();
-  await p.roll();
-  for (let i = 0; i < 3; i++) { p.append(`record ${i}`); await p.flush(); }
-  await p.close();
-  const seg = newestSegment(dir);
-  const bytes = readFileSync(seg);
-  bytes[SEGMENT_HEADER_BYTES + 45] ^= 0xff; // a payload byte of record 1, fsynced before records 2 and 3 were written
-  writeFileSync(seg, bytes);
-  writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(1));
-  assert.match(await readAll(dir), /^ERR_LOG_CORRUPT: .*a valid frame follows/, 'a reader in another process');
-  assert.not.ok((await verifyLog(dir)).ok, 'verifyLog finds damage');
-  assert.match(await open(dir), /^ERR_LOG_CORRUPT: .*had been made durable/, 'recovery refuses');
+test('the torn first record of a log holding an archive: the first segment\'s creation time bounds its frames', async () => {
+  const dir = await tornTailCarrying(await archivedSegment(), false, false);
+  const before = listing(dir);
+  assert.is(await readAll(dir), 'ok []', 'a reader in another process');
+  assert.equal(listing(dir), before, 'the reader changed nothing');
+  const v = await verifyLog(dir);
+  const seen = JSON.stringify(v.findings.map((x) => `${x.severity} ${x.kind}`));
+  assert.ok(v.ok && v.findings.some((x) => x.kind === 'torn-tail'), `verifyLog reports a torn tail, no damage: ${seen}`);
+  assert.is(await open(dir), 'ok nextOffset=0 cut=true');
 });
+
+for (const roll of [true, false]) {
+  test(`damaged durable bytes in the first frame of ${roll ? 'a rolled segment' : 'segment 0'}, with frames of this log written after their fsync: still damage`, async () => {
+    const dir = tempDir();
+    const p = await Producer.open({ logDir: dir, syncPolicy: SyncPolicy.always() });
+    if (roll) {
+      p.append('first');
+      await p.flush();
+      await p.roll();
+    }
+    for (let i = 0; i < 3; i++) { p.append(`record ${i}`); await p.flush(); }
+    await p.close();
+    const seg = newestSegment(dir);
+    const bytes = readFileSync(seg);
+    bytes[SEGMENT_HEADER_BYTES + 45] ^= 0xff; // a payload byte of the segment's first record, fsynced before the next ones were written
+    writeFileSync(seg, bytes);
+    writeFileSync(join(dir, 'durable.offset'), encodeDurableHint(roll ? 1 : 0));
+    assert.match(await readAll(dir), /^ERR_LOG_CORRUPT: .*a valid frame follows/, 'a reader in another process');
+    assert.not.ok((await verifyLog(dir)).ok, 'verifyLog finds damage');
+    assert.match(await open(dir), /^ERR_LOG_CORRUPT: .*had been made durable/, 'recovery refuses');
+  });
+}
 
 test.run();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { FRAME_TRAILER_BYTES, MONOTONE_TIMESTAMPS_VERSION, SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { readFull, type FileIO } from './file-io.js';
 import { findValidFrameAfter, readFrameAt } from './frame-scan.js';
-import { listLogDir, segmentName } from '../segment/segment-files.js';
+import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 
 /** Where bad bytes lie: segment `base` of the log in `dir`, open at `fd` and read up to `fileBytes`, at byte `from`. */
 export interface BadBytes {
@@ -26,14 +26,17 @@ export interface BadBytes {
  * nothing: the writer never stamps a frame below the one before along the log (docs/format.md,
  * "Timestamps"), so such a frame is stale bytes (a record holding a whole segment file of another log).
  * That frame is the segment's last valid one before `from` (`lastTimestampMs`, null when unknown), or,
- * when `from` is the segment's first frame, the previous segment's last (timestampBeforeSegment).
+ * when `from` is the segment's first frame, the previous segment's last (timestampBeforeSegment); in
+ * the log's first segment (base 0), none precedes, and its creation time bounds its frames instead
+ * (firstSegmentCreatedMs).
  * Both are asked only once a candidate was found: a caller that must scan for them (a reader) scans
  * only then.
  */
 export function durabilityProof(io: FileIO, at: BadBytes, formatVersion: number, lastTimestampMs: () => number | null): number | null {
   const proof = findValidFrameAfter(io, at.fd, at.fileBytes, at.from, true);
   if (proof === null || formatVersion < MONOTONE_TIMESTAMPS_VERSION) return proof;
-  const notBeforeMs = at.from <= SEGMENT_HEADER_BYTES ? timestampBeforeSegment(io, at.dir, at.base) : lastTimestampMs();
+  const notBeforeMs = at.from > SEGMENT_HEADER_BYTES ? lastTimestampMs()
+    : at.base === 0 ? firstSegmentCreatedMs(io, at.fd) : timestampBeforeSegment(io, at.dir, at.base);
   return notBeforeMs === null ? proof : findValidFrameAfter(io, at.fd, at.fileBytes, at.from, true, notBeforeMs);
 }
 
@@ -60,4 +63,16 @@ export function timestampBeforeSegment(io: FileIO, dir: string, base: number): n
   } finally {
     io.close(fd);
   }
+}
+
+/**
+ * The creation time of segment 0 open at `fd`, or null (its header not valid). Only recovery creates a
+ * segment 0 (for a log never written, or repairLog for a log cut to nothing), and the writer starts its
+ * clock at the time recovery gives an empty segment, its creation time: every frame of it is stamped no
+ * earlier. (A segment a roll made is stamped on the clock without moving it, so a clock stepped back
+ * before its first frame can stamp that frame below the segment's creation: timestampBeforeSegment.)
+ */
+function firstSegmentCreatedMs(io: FileIO, fd: number): number | null {
+  const h = readSegmentHeader(io, fd);
+  return typeof h === 'string' || h.baseOffset !== 0 ? null : h.createdMs;
 }
