@@ -8,6 +8,7 @@ import { START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/
 import type { FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
 import { retentionStart } from '../storage/recovery.js';
+import { lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { cursorsPast } from './repair-cursors.js';
 
@@ -45,6 +46,9 @@ export function endPastPromises(io: FileIO, dir: string): RepairCut | null {
   const hint = readDurableHint(io, dir);
   if (hint !== null && hint > end) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, but durable.offset says records up to ${hint - 1} were durable` };
   if (cursorsPast(io, dir, end).length > 0) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, and a cursor points past it` };
+  // Segments a cursor below the recorded start keeps (logBases), those from that start on gone.
+  const start = readStartOffset(io, dir);
+  if (start !== null && start > last) return { file, position: size, offset: end, reason: `the log ends at offset ${end}, but ${START_OFFSET_FILE} names log start ${start}: the segments from it on are missing` };
   return null;
 }
 
@@ -69,9 +73,13 @@ export function logBases(io: FileIO, dir: string): number[] {
   const bases = listLogDir(io, dir).bases;
   const start = readStartOffset(io, dir);
   if (start === null) return bases;
-  // A recorded start past every segment (recovery refuses it): all of them lie below the log start,
-  // and the segments from it on are gone; the log goes on at the start (noSegmentLeft).
-  if (bases.every((b) => b < start)) return [];
+  // A recorded start past every segment (recovery refuses it): the segments from it on are gone. Those
+  // below it are the log while a transactional cursor points below the start (the writer keeps them:
+  // retentionStart); else they are what retention was deleting, and the log goes on at the start (noSegmentLeft).
+  if (bases.every((b) => b < start)) {
+    const lowest = lowestCursorOffset(io, dir);
+    return lowest !== null && lowest < start ? bases : [];
+  }
   const kept = retentionStart(io, dir, bases, start); // null while a cursor points below it: recovery keeps them
   return kept !== null ? bases.filter((b) => b >= kept) : bases;
 }
