@@ -31,7 +31,7 @@ import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHin
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
-import { createSegment, indexName, listLogDir, newSegmentName, segmentName } from '../segment/segment-files.js';
+import { createSegment, indexName, listLogDir, newSegmentName, refuseNewerFormat, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { knownOptions, optionalFlag } from '../validate.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
@@ -87,7 +87,8 @@ export interface RepairOptions {
  * @throws LogError `ERR_LOG_LOCKED` while a producer holds the log; `ERR_CURSOR_LOCKED` while a
  *   consumer holds a cursor that points past the cut (nothing is changed then); `ERR_INVALID_OPTION`
  *   when `dir` is no log directory or `options` are malformed (an unknown key, a `dryRun` that is
- *   not a boolean: nothing is touched then); `ERR_IO` when a file cannot be read, copied or changed.
+ *   not a boolean: nothing is touched then); `ERR_UNSUPPORTED_FORMAT` when a segment names a newer
+ *   format than this code reads (nothing is changed); `ERR_IO` when a file cannot be read, copied or changed.
  * @example
  * ```ts
  * const plan = await repairLog('./data/orders', { dryRun: true });
@@ -114,6 +115,8 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
   const cursorLocks: HeldLock[] = [];
   try {
+    // A newer reactive-log's segment is never damage (docs/format.md): a cut before it would remove it.
+    refuseNewerFormat(io, realDir);
     const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
     if (cut === null) return { dir: realDir, dryRun, cut: null, actions: [], backupDir: null };
     const plan = planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
