@@ -15,6 +15,13 @@ export interface DeadLetter {
   readonly attempts: number;
   /** The last error (message) the handler threw, or null if it answered 'retry' without one. */
   readonly lastError: string | null;
+  /**
+   * The original record's headers that the dead letter could not carry as its own (the local record
+   * format takes at most 255 headers, names of 1 to 255 bytes, values of up to 65,535 bytes; a record
+   * of a JetStream stream published by another NATS client may hold more), or null when it carries
+   * them all: the original's headers are the dead-letter record's `headers` plus these.
+   */
+  readonly extraHeaders: Readonly<Record<string, string>> | null;
   /** The original bytes. */
   readonly data: Uint8Array;
 }

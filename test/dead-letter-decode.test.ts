@@ -30,9 +30,12 @@ test('a header that is JSON but not a dead letter header is ERR_INVALID_OPTION',
     null, 5, 'text', [], {},
     { ...good, logId: 7 }, { ...good, offset: '3' }, { ...good, offset: -1 }, { ...good, timestamp: null },
     { ...good, attempts: 0 }, { ...good, lastError: { a: 1 } }, { logId: '/x', offset: 3, timestamp: 1, attempts: 2 },
+    { ...good, extraHeaders: null }, { ...good, extraHeaders: [] }, { ...good, extraHeaders: { a: 1 } },
   ];
   for (const h of bad) throwsWith(() => decodeDeadLetter(framed(JSON.stringify(h))), 'ERR_INVALID_OPTION');
-  assert.equal(decodeDeadLetter(framed(JSON.stringify(good), Buffer.from('d'))), { ...good, data: Buffer.from('d') });
+  assert.equal(decodeDeadLetter(framed(JSON.stringify(good), Buffer.from('d'))), { ...good, extraHeaders: null, data: Buffer.from('d') });
+  const extra = { ...good, extraHeaders: { a: 'b' } };
+  assert.equal(decodeDeadLetter(framed(JSON.stringify(extra), Buffer.from('d'))), { ...extra, data: Buffer.from('d') });
 });
 
 test('a dead letter round-trips: binary data, a 65,535-byte key, 255 headers', async () => {

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
+import { MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES } from '../format/record.js';
+import { setOwn } from '../format/record-decode.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
@@ -28,12 +30,32 @@ export const DEAD_LETTER_DEDUP_RECORDS = 65_536;
 
 function encodeDeadLetter(d: DeadLetter): Buffer {
   const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${d.lastError.slice(0, MAX_ERROR_CHARS)}…` : d.lastError;
-  const header = Buffer.from(JSON.stringify({ logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError }));
+  const fields = { logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError };
+  const header = Buffer.from(JSON.stringify(d.extraHeaders === null ? fields : { ...fields, extraHeaders: d.extraHeaders }));
   const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
   out.writeUInt32LE(header.byteLength, 0);
   header.copy(out, 4);
   out.set(d.data, 4 + header.byteLength);
   return out;
+}
+
+/**
+ * The record's headers split into those the local record format carries (the dead letter's own
+ * headers: the first 255 that fit, in the record's order) and the rest (`extraHeaders`, in the dead
+ * letter's JSON header), or null when it carries them all. A record read from a JetStream stream may
+ * hold headers another NATS client published: any number of them, names of any length.
+ */
+function splitHeaders(headers: Readonly<Record<string, string>>): { own: Record<string, string>; extra: Record<string, string> | null } {
+  const own: Record<string, string> = {};
+  let extra: Record<string, string> | null = null;
+  let count = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const fits = count < MAX_HEADERS && name.length > 0 && name.isWellFormed() && value.isWellFormed()
+      && Buffer.byteLength(name) <= MAX_HEADER_NAME_BYTES && Buffer.byteLength(value) <= MAX_HEADER_VALUE_BYTES;
+    if (fits) count++;
+    setOwn(fits ? own : (extra ??= {}), name, value);
+  }
+  return { own, extra };
 }
 
 /** The attribute block of a dead letter with these options (docs/format.md, "Records"): its key, headers and dedup key all count against maxRecordBytes. */
@@ -77,13 +99,16 @@ export function decodeDeadLetter(data: Uint8Array): DeadLetter {
   }
   // JSON that is not a dead letter's header (a record that happens to start with a small length word).
   if (!isHeader(h)) throw LogError.invalidOption('data', 'not a dead letter (its header lacks a field or has one of the wrong type)');
-  return { logId: h.logId, offset: h.offset, timestamp: h.timestamp, attempts: h.attempts, lastError: h.lastError, data: b.subarray(4 + len) };
+  const extraHeaders = h.extraHeaders === undefined ? null : h.extraHeaders;
+  return { logId: h.logId, offset: h.offset, timestamp: h.timestamp, attempts: h.attempts, lastError: h.lastError, extraHeaders, data: b.subarray(4 + len) };
 }
 
 /** Whether `h` has the fields of a dead letter's header, each of its type. */
-function isHeader(h: unknown): h is Omit<DeadLetter, 'data'> {
+function isHeader(h: unknown): h is Omit<DeadLetter, 'data' | 'extraHeaders'> & { extraHeaders?: Record<string, string> } {
   if (typeof h !== 'object' || h === null || Array.isArray(h)) return false;
   const r = h as Record<string, unknown>;
+  const extra = r.extraHeaders;
+  if (extra !== undefined && (typeof extra !== 'object' || extra === null || Array.isArray(extra) || Object.values(extra).some((v) => typeof v !== 'string'))) return false;
   return typeof r.logId === 'string' && Number.isSafeInteger(r.offset) && (r.offset as number) >= 0
     && typeof r.timestamp === 'number' && Number.isSafeInteger(r.attempts) && (r.attempts as number) >= 1
     && (r.lastError === null || typeof r.lastError === 'string');
@@ -141,12 +166,15 @@ export class DeadLetterSink {
   /** Appends and fsyncs the dead letter; resolves once it is durable. */
   async put(msg: Message, attempts: number, lastError: unknown): Promise<void> {
     const err = errorText(lastError);
-    const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, data: msg.data });
+    const split = msg.headers === null ? null : splitHeaders(msg.headers);
+    const extraHeaders = split?.extra ?? null;
+    const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, extraHeaders, data: msg.data });
     // The record's key and headers stay the dead letter's own, so a reader of the dead-letter log
-    // sees them on the message as it would on the original.
+    // sees them on the message as it would on the original (those the local format cannot carry
+    // are in the dead letter's header instead: splitHeaders).
     const opts = {
       ...(msg.key === null ? {} : { key: msg.key }),
-      ...(msg.headers === null ? {} : { headers: msg.headers }),
+      ...(split === null ? {} : { headers: split.own }),
       ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${recordKey(msg)}` }),
     };
     const payload = bytes.byteLength + attributeBytes(opts);
