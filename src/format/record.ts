@@ -257,7 +257,9 @@ export class AttributeEncoder {
     for (const name in headers) {
       // hasOwnProperty, not Object.hasOwn: V8 turns this for-in pattern into an enum-cache check (3x faster here).
       if (!hasOwnProperty.call(headers, name)) continue;
-      if (++count > MAX_HEADERS) throw tooLarge('headers', Object.keys(headers).length, MAX_HEADERS, 'MAX_HEADERS (a count)');
+      if (++count > MAX_HEADERS) {
+        throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record has ${Object.keys(headers).length} headers, more than MAX_HEADERS (${MAX_HEADERS})`, { option: 'headers' });
+      }
       const value = headers[name];
       if (typeof value !== 'string') throw invalid(`headers.${name}`, `must be a string, got ${describe(value)}`);
       if (name.length === 0) throw invalid('headers', 'has an empty name');
