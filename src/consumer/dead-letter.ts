@@ -28,14 +28,19 @@ const MAX_RING_BYTES = 1024 * 1024 * 1024;
  */
 export const DEAD_LETTER_DEDUP_RECORDS = 65_536;
 
-function encodeDeadLetter(d: DeadLetter): Buffer {
+/** A dead letter's JSON header (docs/consumers.md, "The dead-letter log"). */
+function deadLetterHeader(d: Omit<DeadLetter, 'data'>): Buffer {
   const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${d.lastError.slice(0, MAX_ERROR_CHARS)}…` : d.lastError;
   const fields = { logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError };
-  const header = Buffer.from(JSON.stringify(d.extraHeaders === null ? fields : { ...fields, extraHeaders: d.extraHeaders }));
-  const out = Buffer.allocUnsafe(4 + header.byteLength + d.data.byteLength);
+  return Buffer.from(JSON.stringify(d.extraHeaders === null ? fields : { ...fields, extraHeaders: d.extraHeaders }));
+}
+
+/** `[u32 header length][header][data]`. */
+function encodeDeadLetter(header: Buffer, data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(4 + header.byteLength + data.byteLength);
   out.writeUInt32LE(header.byteLength, 0);
   header.copy(out, 4);
-  out.set(d.data, 4 + header.byteLength);
+  out.set(data, 4 + header.byteLength);
   return out;
 }
 
@@ -60,7 +65,9 @@ function splitHeaders(headers: Readonly<Record<string, string>>): { own: Record<
 
 /** The attribute block of a dead letter with these options (docs/format.md, "Records"): its key, headers and dedup key all count against maxRecordBytes. */
 function attributeBytes(opts: { key?: Uint8Array; headers?: Readonly<Record<string, string>>; dedupKey?: string }): number {
-  const { key, headers, dedupKey } = opts;
+  const { key, dedupKey } = opts;
+  // No header (all of them in extraHeaders) writes no headers part.
+  const headers = opts.headers === undefined || Object.keys(opts.headers).length === 0 ? undefined : opts.headers;
   if (key === undefined && headers === undefined && dedupKey === undefined) return 0;
   let n = 1;
   if (key !== undefined) n += 2 + key.byteLength;
@@ -168,7 +175,7 @@ export class DeadLetterSink {
     const err = errorText(lastError);
     const split = msg.headers === null ? null : splitHeaders(msg.headers);
     const extraHeaders = split?.extra ?? null;
-    const bytes = encodeDeadLetter({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, extraHeaders, data: msg.data });
+    const header = deadLetterHeader({ logId: this.logId, offset: msg.offset, timestamp: msg.timestamp, attempts, lastError: err, extraHeaders });
     // The record's key and headers stay the dead letter's own, so a reader of the dead-letter log
     // sees them on the message as it would on the original (those the local format cannot carry
     // are in the dead letter's header instead: splitHeaders).
@@ -177,7 +184,14 @@ export class DeadLetterSink {
       ...(split === null ? {} : { headers: split.own }),
       ...(this.scope === null ? {} : { dedupKey: `${this.scope}:${recordKey(msg)}` }),
     };
-    const payload = bytes.byteLength + attributeBytes(opts);
+    const payload = 4 + header.byteLength + msg.data.byteLength + attributeBytes(opts);
+    // A record within a few hundred bytes of the largest a local log takes has a dead letter no
+    // dead-letter log takes: refused before anything is copied or opened, naming the source record.
+    if (payload > MAX_RING_BYTES - 16) {
+      throw new LogError(ErrorCode.RECORD_TOO_LARGE, `the dead letter of record ${msg.offset} of ${this.logId} is ${payload} bytes (its ${msg.data.byteLength} data bytes with its key, `
+        + `headers and the dead letter's header), past the largest record a dead-letter log takes (${MAX_RING_BYTES - 16} bytes): the record is not completed`);
+    }
+    const bytes = encodeDeadLetter(header, msg.data);
     if (this.producer !== null && payload > this.maxRecordBytes) await this.close();
     const producer = this.producer ??= await this.open(payload);
     let repeat: boolean;
