@@ -9,6 +9,7 @@
 import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream as natsJetstream } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, Whence, decodeDeadLetter, type Message } from '../dist/index.js';
@@ -100,6 +101,47 @@ test('a record whose headers all fit has no extraHeaders', async () => {
   const letter = decodeDeadLetter(letters[0]!.data);
   assert.equal(letters[0]!.headers, { 'X-A': 'a' });
   assert.is(letter.extraHeaders, null);
+});
+
+test('a pool: the worker gets all 300 headers, the record is dead-lettered, the next run goes on', async () => {
+  const handler = fileURLToPath(new URL('./fixtures/js-pool-headers-handler.mjs', import.meta.url));
+  const out = tempDir('rlog-js-dl-foreign-pool-');
+  dirs.push(out);
+  const deadLetterDir = join(out, 'dl');
+  const stream = `dl-foreign-pool-${process.pid}`;
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 3_000, timeoutMs: 5_000 });
+  const p = await Producer.open({ backend });
+  p.append('ok-0');
+  await p.close();
+  const pairs = Array.from({ length: 300 }, (_, i) => [`X-H${i}`, `v${i}`] as const);
+  const nc = await connect({ servers: server.url });
+  try {
+    for (const text of ['ok-300', 'fail-300']) {
+      const h = natsHeaders();
+      for (const [k, v] of pairs) h.set(k, v);
+      await natsJetstream(nc).publish(`rl.${stream}`, text, { headers: h });
+    }
+  } finally {
+    await nc.close();
+  }
+  const p2 = await Producer.open({ backend });
+  p2.append('ok-0');
+  await p2.close();
+  const run = async (): Promise<unknown> => {
+    const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('dlfp'), retry: { maxAttempts: 1, deadLetterDir } });
+    try {
+      return await within(c.nonblockingProcess(null, handler, { workers: 1 }), 30_000, 'the call');
+    } finally {
+      await c.close();
+    }
+  };
+  assert.equal(await run(), { committed: 3, skipped: 1, retried: 1, stoppedBy: 'end' });
+  assert.equal(await run(), { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' });
+  const letters = await deadLetters(deadLetterDir);
+  assert.is(letters.length, 1);
+  const letter = decodeDeadLetter(letters[0]!.data);
+  assert.is(letter.offset, 2);
+  assert.equal({ ...letters[0]!.headers, ...letter.extraHeaders }, Object.fromEntries(pairs));
 });
 
 runOrSkip(test, 'jetstream dead letter foreign headers');

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import { types } from 'node:util';
 import { channels, publish, type DeadLetterEvent } from '../events.js';
 import { ErrorCode, LogError } from '../errors.js';
-import { MAX_HEADERS, MAX_HEADER_NAME_BYTES, MAX_HEADER_VALUE_BYTES } from '../format/record.js';
-import { setOwn } from '../format/record-decode.js';
+import { splitHeaders } from '../format/header-fit.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
 import type { DeadLetter, Message } from '../types.js';
@@ -42,25 +41,6 @@ function encodeDeadLetter(header: Buffer, data: Uint8Array): Buffer {
   header.copy(out, 4);
   out.set(data, 4 + header.byteLength);
   return out;
-}
-
-/**
- * The record's headers split into those the local record format carries (the dead letter's own
- * headers: the first 255 that fit, in the record's order) and the rest (`extraHeaders`, in the dead
- * letter's JSON header), or null when it carries them all. A record read from a JetStream stream may
- * hold headers another NATS client published: any number of them, names of any length.
- */
-function splitHeaders(headers: Readonly<Record<string, string>>): { own: Record<string, string>; extra: Record<string, string> | null } {
-  const own: Record<string, string> = {};
-  let extra: Record<string, string> | null = null;
-  let count = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    const fits = count < MAX_HEADERS && name.length > 0 && name.isWellFormed() && value.isWellFormed()
-      && Buffer.byteLength(name) <= MAX_HEADER_NAME_BYTES && Buffer.byteLength(value) <= MAX_HEADER_VALUE_BYTES;
-    if (fits) count++;
-    setOwn(fits ? own : (extra ??= {}), name, value);
-  }
-  return { own, extra };
 }
 
 /** The attribute block of a dead letter with these options (docs/format.md, "Records"): its key, headers and dedup key all count against maxRecordBytes. */

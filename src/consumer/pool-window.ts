@@ -9,7 +9,10 @@
  *                f64 timestamp, i32 position in the arena, i32 length (the length word included)
  *   arena        a ring of bytes; each record as in a frame body: [u32 length word][payload], bit 31
  *                of the word flagging an attribute block at the start of the payload (key, headers:
- *                src/format/record.ts), bits 0-30 the payload's length
+ *                src/format/record.ts), bits 0-30 the payload's length; then, for a record whose
+ *                headers a local record cannot carry (a JetStream record another NATS client
+ *                published: more than 255, a name over 255 bytes), its headers as UTF-8 JSON (its
+ *                attribute block has none): the slot's length is longer than the word's by them
  *
  * A record is written whole and contiguous (at the ring's start when it does not fit before the end).
  * The lanes never run past the committed prefix plus WINDOW (pool-lane.ts), and a record below the
@@ -19,6 +22,7 @@
  * the end the feeder publishes (Atomics store and notify after the bytes are written).
  */
 import { ErrorCode, LogError } from '../errors.js';
+import { splitHeaders } from '../format/header-fit.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes } from '../format/record.js';
 import type { Message } from '../types.js';
 import { WINDOW, type LaneRecordReader } from './pool-protocol.js';
@@ -51,15 +55,18 @@ function messageAt(v: WindowViews, offset: number): Message {
   const end = at + v.len[i]!;
   const a = v.arena;
   const word = (a[at]! | (a[at + 1]! << 8) | (a[at + 2]! << 16) | (a[at + 3]! << 24)) >>> 0;
-  const body = a.slice(at + 4, end);
-  if ((word & RECORD_LENGTH_MASK) !== body.length) {
-    throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: record ${offset} in the pool's window has length ${word & RECORD_LENGTH_MASK}, its slot ${body.length}`, { offset });
+  const payload = word & RECORD_LENGTH_MASK;
+  if (payload > end - at - 4) {
+    throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: record ${offset} in the pool's window has length ${payload}, its slot ${end - at - 4}`, { offset });
   }
+  const body = a.slice(at + 4, at + 4 + payload);
+  // Headers past what a local record carries follow the payload as JSON.
+  const wide = at + 4 + payload < end ? JSON.parse(Buffer.from(a.buffer, a.byteOffset + at + 4 + payload, end - at - 4 - payload).toString('utf8')) as Record<string, string> : null;
   const timestamp = v.ts[i]!;
-  if ((word & RECORD_ATTRIBUTES_FLAG) === 0) return { offset, data: body, timestamp, key: null, headers: null };
+  if ((word & RECORD_ATTRIBUTES_FLAG) === 0) return { offset, data: body, timestamp, key: null, headers: wide };
   const attrs = decodeAttributes(body, 0, body.length);
   if (typeof attrs === 'string') throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: record ${offset} in the pool's window: ${attrs}`, { offset });
-  return { offset, data: body.subarray(attrs.dataStart), timestamp, key: attrs.key, headers: attrs.headers };
+  return { offset, data: body.subarray(attrs.dataStart), timestamp, key: attrs.key, headers: wide ?? attrs.headers };
 }
 
 /** The window's writer, on the coordinator's thread (the feeder's). */
@@ -83,12 +90,15 @@ export class WindowWriter {
    */
   put(msg: Message, committed: number, fedEnd: number): boolean {
     if (fedEnd - committed >= WINDOW) return false;
-    const { key, headers } = msg;
+    const { key } = msg;
+    // Headers a local record cannot carry go after the payload as JSON, all of them (messageAt).
+    const wide = msg.headers !== null && splitHeaders(msg.headers).extra !== null ? Buffer.from(JSON.stringify(msg.headers)) : null;
+    const headers = wide === null ? msg.headers : null;
     const attrBytes = key !== null || headers !== null
       ? this.encoder.encode(key !== null && headers !== null ? { key, headers } : key !== null ? { key } : { headers: headers! })
       : 0;
     const payload = attrBytes + msg.data.length;
-    const n = 4 + payload;
+    const n = 4 + payload + (wide === null ? 0 : wide.byteLength);
     const a = this.v.arena;
     if (n > a.length) {
       throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record ${msg.offset} of ${payload} bytes is larger than the pool's record window (${a.length} bytes)`, { offset: msg.offset });
@@ -102,6 +112,7 @@ export class WindowWriter {
     a[at + 3] = word >>> 24;
     if (attrBytes > 0) this.encoder.copyTo(a, at + 4, attrBytes);
     a.set(msg.data, at + 4 + attrBytes);
+    if (wide !== null) a.set(wide, at + 4 + payload);
     const i = msg.offset & MASK;
     this.v.pos[i] = at;
     this.v.len[i] = n;
