@@ -50,10 +50,10 @@ function connection(socket: DeafSocket, logFull = false): { appended: string[]; 
   const target: FunnelTarget = {
     append: (data) => { appended.push(Buffer.from(data).toString()); return appended.length - 1; },
     flush: async () => undefined,
-    options: { maxRecordBytes: 1024 },
+    options: { maxRecordBytes: 1024, appendTimeoutMs: 10_000 },
   };
   const host: ConnectionHost = { logFull, onLogFull: () => undefined, onClosed: () => undefined };
-  const c = new OwnerConnection(socket as unknown as Socket, target, { maxFrameBytes: 64 * 1024, maxRecordBytes: 1024 }, host);
+  const c = new OwnerConnection(socket as unknown as Socket, target, { maxFrameBytes: 64 * 1024, maxRecordBytes: 1024, appendTimeoutMs: 10_000 }, host);
   return { appended, held: () => (c as unknown as Held).reader.bufferedBytes };
 }
 
@@ -89,7 +89,7 @@ test('while the log is full a HELLO is answered at once, and the APPEND after it
   const socket = new DeafSocket(1 << 30);
   const { appended } = connection(socket, true);
   socket.emit('data', Buffer.concat([helloFrame(), appendFrame(['a'])]));
-  assert.is(socket.writableLength, 8 + 1 + 10, 'HELLO_OK written (its 19 bytes), nothing else');
+  assert.is(socket.writableLength, 8 + 1 + 14, 'HELLO_OK written (its 23 bytes), nothing else');
   assert.equal(appended, [], 'the APPEND waits for the pause to end');
   assert.ok(socket.paused, 'reading stopped after the greeting');
 });

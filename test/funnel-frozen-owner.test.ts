@@ -1,7 +1,7 @@
 /**
  * A remote producer against an owner that stops answering without closing the socket (its process
  * SIGSTOPped): append(), flush() and close() settle with ERR_IO naming connectTimeoutMs once the
- * owner sent nothing for that long while they waited, the socket is destroyed, and connect() to the
+ * owner sent nothing for that long plus its appendTimeoutMs while they waited, the socket is destroyed, and connect() to the
  * frozen owner fails the same way. Each wait is guarded: a call that hangs past the bound + 10 s fails
  * the test instead of hanging it.
  */
@@ -12,7 +12,9 @@ import { rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('funnel-frozen-owner');
 const BOUND_MS = 1_500;
-const GUARD_MS = BOUND_MS + 10_000;
+/** The owner's appendTimeoutMs: the client's silence bound is BOUND_MS plus it. */
+const OWNER_APPEND_TIMEOUT_MS = 500;
+const GUARD_MS = BOUND_MS + OWNER_APPEND_TIMEOUT_MS + 10_000;
 
 /** `p`, or a rejection when it has not settled within GUARD_MS (it hung). */
 function guarded<T>(p: Promise<T>, what: string): Promise<T> {
@@ -23,7 +25,7 @@ function guarded<T>(p: Promise<T>, what: string): Promise<T> {
 
 async function frozenOwner(): Promise<{ logDir: string; owner: Child; remote: RemoteProducer }> {
   const logDir = tempDir();
-  const owner = Child.fork('funnel-owner.mjs', [JSON.stringify({ dir: logDir })], { execArgv: [] });
+  const owner = Child.fork('funnel-owner.mjs', [JSON.stringify({ dir: logDir, options: { appendTimeoutMs: OWNER_APPEND_TIMEOUT_MS } })], { execArgv: [] });
   await owner.next('open');
   const remote = await Producer.connect({ logDir, connectTimeoutMs: BOUND_MS });
   assert.is(await remote.append('before'), 0, 'the owner answers while it runs');
@@ -50,7 +52,7 @@ test('append() to a frozen owner rejects with ERR_IO within connectTimeoutMs', a
   const { owner, remote } = await frozenOwner();
   try {
     const ms = await timesOut(remote.append('in-doubt'), 'append()');
-    assert.ok(ms >= BOUND_MS - 50, `not before the bound (${ms} ms)`);
+    assert.ok(ms >= BOUND_MS + OWNER_APPEND_TIMEOUT_MS - 50, `not before the bound, connectTimeoutMs plus the owner's appendTimeoutMs (${ms} ms)`);
     assert.ok((remote as unknown as Socketed).socket.destroyed, 'the socket is destroyed');
     await rejectsWith(remote.append('later'), ErrorCode.IO);
   } finally {

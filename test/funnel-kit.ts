@@ -19,7 +19,7 @@ export function rawFrame(type: number, body: Uint8Array, badCrc = false): Buffer
 }
 
 export function helloFrame(): Buffer {
-  return rawFrame(HELLO, Buffer.from([1, 0]));
+  return rawFrame(HELLO, Buffer.from([2, 0]));
 }
 
 /** An APPEND of plain records (no key or headers). */

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt, requireLogDir, unwalkablePath } from '../validate.js';
-import { FUNNEL_SOCKET_FILE, FrameReader, MessageType, PROTOCOL_VERSION, decodeError, encodeFrame } from './wire.js';
+import { FUNNEL_SOCKET_FILE, FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, decodeError, encodeFrame } from './wire.js';
 
 /** Options of `Producer.connect`. Sizes are in bytes, durations in milliseconds. */
 export interface ConnectOptions {
@@ -19,9 +19,10 @@ export interface ConnectOptions {
    */
   maxInFlightBytes?: number;
   /**
-   * How long `connect` waits for the owner's greeting before ERR_IO, and the longest the owner may
-   * stay silent while appends, flushes or `close()` wait for its answers: past it the connection is
-   * ended and they reject with ERR_IO (an append then is in doubt). Default 10,000 ms.
+   * How long `connect` waits for the owner's greeting before ERR_IO; plus the owner's appendTimeoutMs,
+   * the longest the owner may stay silent while appends, flushes or `close()` wait for its answers:
+   * past it the connection is ended and they reject with ERR_IO (an append then is in doubt).
+   * Default 10,000 ms.
    */
   connectTimeoutMs?: number;
 }
@@ -58,6 +59,11 @@ export interface OwnerLimits {
   readonly maxFrameBytes: number;
   /** The owner's `maxRecordBytes`: a larger record is refused on the client, before it is sent. */
   readonly maxRecordBytes: number;
+  /**
+   * The owner's `appendTimeoutMs`: how long its append may wait for ring room (its thread sending
+   * nothing meanwhile) before it answers ERR_LOG_FULL. The handle's silence bound adds it.
+   */
+  readonly appendTimeoutMs: number;
 }
 
 /** A connection that finished its handshake, with the reader holding any bytes that came after HELLO_OK. */
@@ -138,8 +144,8 @@ function helloReply(reader: FrameReader, logDir: string): OwnerLimits | LogError
     const e = decodeError(f.body, 0);
     return e === null ? brokenReply(logDir, 'a malformed ERROR') : remoteError(e.code, e.message);
   }
-  if (f.type !== MessageType.HELLO_OK || f.body.byteLength !== 10) return brokenReply(logDir, `message type ${f.type} instead of HELLO_OK`);
-  return { maxFrameBytes: f.body.readUInt32LE(2), maxRecordBytes: f.body.readUInt32LE(6) };
+  if (f.type !== MessageType.HELLO_OK || f.body.byteLength !== HELLO_OK_BYTES) return brokenReply(logDir, `message type ${f.type} instead of HELLO_OK`);
+  return { maxFrameBytes: f.body.readUInt32LE(2), maxRecordBytes: f.body.readUInt32LE(6), appendTimeoutMs: f.body.readUInt32LE(10) };
 }
 
 function connectError(e: NodeJS.ErrnoException, logDir: string, path: string): LogError {

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
-import { FrameReader, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
+import { FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
 
 /** What the funnel needs of the producer that owns the log. */
 export interface FunnelTarget {
@@ -24,7 +24,7 @@ export interface FunnelTarget {
    */
   appendRun?(body: Uint8Array, start: number, end: number): RunResult | null;
   flush(): Promise<void>;
-  readonly options: { readonly maxRecordBytes: number };
+  readonly options: { readonly maxRecordBytes: number; readonly appendTimeoutMs: number };
 }
 
 /** What appendRun appended: `appended` records from offset `first`, and the error that stopped the rest, if one did. */
@@ -38,6 +38,8 @@ export interface RunResult {
 export interface FunnelLimits {
   readonly maxFrameBytes: number;
   readonly maxRecordBytes: number;
+  /** How long the owner's append may wait for ring room (and its flush while retention blocks the writer) before it answers. */
+  readonly appendTimeoutMs: number;
 }
 
 /** How long a connection's replies may stay unread before the owner closes it. */
@@ -174,10 +176,11 @@ export class OwnerConnection {
     }
     this.greeted = true;
     clearTimeout(this.helloTimer);
-    const reply = Buffer.allocUnsafe(10);
+    const reply = Buffer.allocUnsafe(HELLO_OK_BYTES);
     reply.writeUInt16LE(PROTOCOL_VERSION, 0);
     reply.writeUInt32LE(this.limits.maxFrameBytes, 2);
     reply.writeUInt32LE(this.limits.maxRecordBytes, 6);
+    reply.writeUInt32LE(this.limits.appendTimeoutMs, 10);
     this.send(encodeFrame(MessageType.HELLO_OK, reply));
   }
 

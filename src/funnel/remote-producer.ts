@@ -92,7 +92,7 @@ export class RemoteProducer {
    * returned it. Rejects with the owner's error for a record it refused (that record only), with
    * ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE checked here first, and with ERR_LOG_CLOSED when the
    * connection ends before the owner answered, ERR_IO when the owner stayed silent for connectTimeoutMs
-   * (either way the record may or may not be in the log).
+   * plus its appendTimeoutMs (either way the record may or may not be in the log).
    */
   append(data: Uint8Array | string, opts?: AppendOptions): Promise<number> {
     if (this.closing !== null || this.failure !== null) return Promise.reject(this.stoppedError());
@@ -115,7 +115,7 @@ export class RemoteProducer {
   /**
    * Resolves when every record this handle appended before the call, and the owner accepted, is
    * durable by the owner's `flush()`. Rejects with the owner's flush error, or ERR_LOG_CLOSED when
-   * the connection ends first (ERR_IO when the owner stayed silent for connectTimeoutMs). Takes the options of the owner's `flush()`: when `options.signal`
+   * the connection ends first (ERR_IO when the owner stayed silent for connectTimeoutMs plus its appendTimeoutMs). Takes the options of the owner's `flush()`: when `options.signal`
    * aborts first (or was aborted already) the call rejects at once with ERR_ABORTED, the signal's
    * reason as its `cause`; only the wait stops (the owner still flushes, its answer is dropped). Any
    * other key is ERR_INVALID_OPTION.
@@ -296,10 +296,11 @@ export class RemoteProducer {
   }
 
   /**
-   * While something waits for the owner, the owner must send bytes at least every connectTimeoutMs:
-   * an owner that stops answering without closing the socket (its process stopped, its event loop
-   * blocked) ends the connection with ERR_IO, so no append, flush or close() waits past that bound.
-   * The silence is judged after this thread had a turn to read what the owner sent meanwhile.
+   * While something waits for the owner, the owner must send bytes at least every connectTimeoutMs
+   * plus its appendTimeoutMs (silenceMs()): an owner that stops answering without closing the socket
+   * (its process stopped, its event loop blocked) ends the connection with ERR_IO, so no append,
+   * flush or close() waits past that bound (an owner whose ring is full answers only after its
+   * appendTimeoutMs). Judged after this thread had a turn to read what the owner sent meanwhile.
    */
   private watch(waiting: boolean): void {
     if (!waiting || this.failure !== null) {
@@ -310,19 +311,21 @@ export class RemoteProducer {
     }
     if (this.silenceTimer !== null) return;
     this.heardAt = performance.now();
-    this.arm(this.options.connectTimeoutMs);
+    this.arm(this.silenceMs());
   }
+
+  private silenceMs(): number { return this.options.connectTimeoutMs + this.limits.appendTimeoutMs; }
 
   private arm(ms: number): void {
     const generation = this.watchGeneration;
     this.silenceTimer = setTimeout(() => {
-      const left = this.heardAt + this.options.connectTimeoutMs - performance.now();
+      const left = this.heardAt + this.silenceMs() - performance.now();
       if (left > 0) return this.arm(left);
       const heard = this.heardAt;
       setImmediate(() => {
         if (generation !== this.watchGeneration) return;
-        if (this.heardAt !== heard) return this.arm(Math.max(1, this.heardAt + this.options.connectTimeoutMs - performance.now()));
-        this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`));
+        if (this.heardAt !== heard) return this.arm(Math.max(1, this.heardAt + this.silenceMs() - performance.now()));
+        this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) plus its appendTimeoutMs (${this.limits.appendTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`));
       });
     }, ms); // ref'd, as the socket is while something waits (an unref'd timer may fire seconds late)
   }

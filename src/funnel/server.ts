@@ -110,6 +110,7 @@ export class FunnelServer implements ConnectionHost {
     checkSocketPath(path);
     const limits: FunnelLimits = {
       maxRecordBytes: target.options.maxRecordBytes,
+      appendTimeoutMs: target.options.appendTimeoutMs,
       maxFrameBytes: Math.max(target.options.maxRecordBytes, MIN_FRAME_BYTES) + FRAME_HEADROOM_BYTES,
     };
     const server = createServer({ pauseOnConnect: true });

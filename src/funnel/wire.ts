@@ -14,7 +14,9 @@
 import { crc32 } from 'node:zlib';
 
 /** The protocol version this code speaks; HELLO carries it, the owner refuses another. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** HELLO_OK's body: u16 version, u32 maxFrameBytes, u32 maxRecordBytes, u32 appendTimeoutMs. */
+export const HELLO_OK_BYTES = 14;
 /** The socket's name inside the log directory. */
 export const FUNNEL_SOCKET_FILE = 'producer.sock';
 export const FRAME_HEADER_BYTES = 8;
@@ -28,7 +30,7 @@ export const CLIENT_BATCH_BYTES = 1024 * 1024;
 export const MessageType = {
   /** client → owner: u16 protocol version. The first message of a connection. */
   HELLO: 1,
-  /** owner → client: u16 protocol version, u32 maxFrameBytes, u32 maxRecordBytes. */
+  /** owner → client: u16 protocol version, u32 maxFrameBytes, u32 maxRecordBytes, u32 appendTimeoutMs. */
   HELLO_OK: 2,
   /** client → owner: u32 record count (at least 1), then each record as in a segment frame's body. */
   APPEND: 3,
