@@ -52,7 +52,7 @@ function connection(socket: DeafSocket, logFull = false): { appended: string[]; 
     flush: async () => undefined,
     options: { maxRecordBytes: 1024, appendTimeoutMs: 10_000 },
   };
-  const host: ConnectionHost = { logFull, onLogFull: () => undefined, onClosed: () => undefined };
+  const host: ConnectionHost = { logFull, onLogFull: () => undefined, onSlowAppend: () => undefined, onClosed: () => undefined };
   const c = new OwnerConnection(socket as unknown as Socket, target, { maxFrameBytes: 64 * 1024, maxRecordBytes: 1024, appendTimeoutMs: 10_000 }, host);
   return { appended, held: () => (c as unknown as Held).reader.bufferedBytes };
 }

@@ -50,6 +50,12 @@ export const HELLO_TIMEOUT_MS = 5_000;
 const LAST_CHANCE_MS = 500;
 /** How long an ended connection's last message (ERROR) may take to leave before the socket is destroyed. */
 export const GOODBYE_MS = 1_000;
+/**
+ * An APPEND that held the owner's thread this long (a wait for ring room) is followed by an ALIVE to
+ * every other client, its reply leaves at once: a client's silence bound (connectTimeoutMs plus the
+ * owner's appendTimeoutMs) covers one such wait, not its batch's wait behind another's.
+ */
+export const SLOW_APPEND_MS = 50;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
 export const MAX_PENDING_FLUSHES = 1024;
 
@@ -62,6 +68,8 @@ export interface ConnectionHost {
   readonly logFull: boolean;
   /** An append threw ERR_LOG_FULL: pause every connection for a while. */
   onLogFull(): void;
+  /** `c`'s APPEND held the owner's thread for SLOW_APPEND_MS or more (waiting for ring room): tell the other clients it is alive. */
+  onSlowAppend(c: OwnerConnection): void;
   onClosed(c: OwnerConnection): void;
 }
 
@@ -189,10 +197,20 @@ export class OwnerConnection {
     const check = checkBatch(body, this.limits.maxRecordBytes);
     if (typeof check === 'string') return this.violation(check);
     const reply = new ReplyBuilder(check.count);
+    const t0 = performance.now();
     let stopped = check.run ? this.appendRun(body, reply) : false;
     if (stopped === false) stopped = this.appendEach(body, reply);
     this.send(reply.encode());
     if (stopped?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
+    if (performance.now() - t0 < SLOW_APPEND_MS) return;
+    this.socket.uncork(); // the reply leaves now, not after the next batches of this pass
+    this.socket.cork();
+    this.host.onSlowAppend(this);
+  }
+
+  /** Tells the client the owner is alive (its thread was held by another connection's APPEND). */
+  alive(): void {
+    if (this.greeted) this.send(ALIVE_FRAME);
   }
 
   /**
@@ -305,6 +323,8 @@ export class OwnerConnection {
     this.end(ErrorCode.IO, `the owner closed the funnel connection: it received ${why}`);
   }
 }
+
+const ALIVE_FRAME = encodeFrame(MessageType.ALIVE);
 
 function asLogError(e: unknown): LogError {
   if (e instanceof LogError) return e;

@@ -231,6 +231,7 @@ export class RemoteProducer {
       case MessageType.APPEND_REPLY: return this.onAppendReply(f.body);
       case MessageType.FLUSH_OK: return this.onFlushReply(f.body, null);
       case MessageType.FLUSH_ERR: return this.onFlushReply(f.body, decodeError(f.body, 4) ?? undefined);
+      case MessageType.ALIVE: return; // the read itself reset the silence clock
       case MessageType.ERROR: {
         const e = decodeError(f.body, 0);
         return this.fail(e === null ? brokenReply(this.options.logDir, 'a malformed ERROR') : remoteError(e.code, e.message));

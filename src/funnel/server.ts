@@ -165,6 +165,10 @@ export class FunnelServer implements ConnectionHost {
     }, LOG_FULL_PAUSE_MS).unref();
   }
 
+  onSlowAppend(c: OwnerConnection): void {
+    for (const other of this.connections) if (other !== c) other.alive();
+  }
+
   onClosed(c: OwnerConnection): void {
     this.connections.delete(c);
   }

@@ -44,6 +44,8 @@ export const MessageType = {
   FLUSH_ERR: 7,
   /** owner → client: an error (code, message); the owner then closes the connection. */
   ERROR: 8,
+  /** owner → client: empty; the owner is alive (its thread was held by another connection's APPEND). */
+  ALIVE: 9,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
