@@ -123,8 +123,10 @@ export class KvCursor implements CursorStore {
   private committed: number;
   /** The commits in flight, one after the other. */
   private chain: Promise<void> = Promise.resolve();
-  /** Why commits stopped for good (fenced off, or the bound passed): every later call fails with it. */
-  failure: LogError | null = null;
+  /** Why commits stopped for good (fenced off, or the bound passed). */
+  private fault: LogError | null = null;
+  /** Why: the lease taken over by another consumer (failure). */
+  private taken: LogError | null = null;
   private closed = false;
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
@@ -220,12 +222,12 @@ export class KvCursor implements CursorStore {
 
   advance(offset: number, state: Uint8Array | null | undefined): void | Promise<void> {
     if (this.closed) throw LogError.closed('consumer');
-    if (this.failure !== null) throw this.failure;
+    if (this.fault !== null) throw this.fault;
     if (this.pending.advance(offset, state)) return this.sync();
   }
 
   sync(): void | Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.fault !== null) return Promise.reject(this.fault);
     if (this.closed) return;
     const { pending } = this;
     if (pending.nextOffset === this.committed && !pending.stateChanged) return this.chain;
@@ -252,15 +254,21 @@ export class KvCursor implements CursorStore {
     await this.lease.release();
   }
 
+  /**
+   * Why this consumer hands out no record more (every later call fails with it): commits stopped for
+   * good, or a renewal found the lease held by another consumer, which owns the cursor and its records now.
+   */
+  get failure(): LogError | null {
+    if (this.fault !== null || !this.lease.takenOver) return this.fault;
+    // Writing would fence the new owner off (the revision check fences only an owner someone committed
+    // after). A lease that only expired (an outage, an election) leaves the commit to the revision check.
+    this.taken ??= new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key}'s lease is lost (${this.lease.lost?.message}): this consumer commits nothing more`, {}, { cause: this.lease.lost });
+    return this.taken;
+  }
+
   private async commit(value: CursorValue): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    if (this.lease.takenOver) {
-      // A renewal found the lease held by another consumer: that one owns the cursor now. Writing would
-      // fence it off (the revision check fences only an owner someone committed after). A lease that
-      // only expired (an outage, an election) leaves the commit to the revision check, as before.
-      this.failure = new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key}'s lease is lost (${this.lease.lost?.message}): this consumer commits nothing more`, {}, { cause: this.lease.lost });
-      throw this.failure;
-    }
+    this.fault = this.failure;
+    if (this.fault !== null) throw this.fault;
     const writer = `${this.lease.token}.${++this.commits}`;
     const bytes = encode(value, writer, this.stream);
     const what = `committing cursor ${this.key} at offset ${value.offset}`;
@@ -268,8 +276,8 @@ export class KvCursor implements CursorStore {
       await this.ride.run(what, () => this.write(bytes, writer));
       this.committed = value.offset;
     } catch (e) {
-      this.failure = e instanceof LogError ? e : new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { offset: value.offset }, { cause: e });
-      throw this.failure;
+      this.fault = e instanceof LogError ? e : new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { offset: value.offset }, { cause: e });
+      throw this.fault;
     }
   }
 
