@@ -7,7 +7,7 @@
  * stream reports deleted messages, it checks that the record at the reader's offset is stored
  * (messages deleted at the stream's end would be owed and never come: ERR_POSITION_EXPIRED, see pull.ts).
  */
-import type { StreamState } from '@nats-io/jetstream';
+import type { StreamInfo } from '@nats-io/jetstream';
 import type { CursorLag } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from '../consumer/log-source.js';
 import { MAX_WAIT_MS } from '../consumer/waiter.js';
@@ -132,14 +132,14 @@ export class JsSource implements LogSource {
     if (this.reader.buffered > 0 || this.reader.error !== null) return true;
     // Records below an end the stream reported are owed by the pull: only past it is the end read again.
     if (reader.nextOffset >= this.knownEnd) {
-      let state: StreamState;
+      let info: StreamInfo;
       try {
-        ({ state } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo()));
+        info = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
       } catch (e) {
         if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
         throw e;
       }
-      await this.endRead(state);
+      await this.endRead(info);
       if (this.reader.error !== null) return true;
     }
     if (reader.nextOffset >= this.knownEnd || this.stopped) return false;
@@ -195,16 +195,24 @@ export class JsSource implements LogSource {
 
   /** Reads the stream's end (a nonblocking call starts), riding out an outage as a fill does. */
   async refreshEnd(): Promise<void> {
-    const { state } = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
-    await this.endRead(state);
+    const info = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
+    // A stream created again, nothing of the earlier one buffered: the call fails now (its end may lie below the reader's offset).
+    const recreated = this.reader.buffered === 0 ? this.session.recreated(info.created, this.reader.nextOffset) : null;
+    if (recreated !== null) throw recreated;
+    await this.endRead(info);
   }
 
   /**
    * The stream's end read: records up to it are owed by the pull. Messages deleted at the stream's
    * end would be owed and never come: when the stream reports deleted messages, the record at the
-   * reader's offset is checked first (deleted-range.ts), and the reader fails when it is gone.
+   * reader's offset is checked first (deleted-range.ts), and the reader fails when it is gone. A
+   * stream deleted and created again under the name since the open fails the reader with
+   * ERR_POSITION_EXPIRED: its offsets start over, and its end (maybe below the reader) says nothing
+   * of the records the consumer was reading.
    */
-  private async endRead(state: StreamState): Promise<void> {
+  private async endRead({ state, created }: StreamInfo): Promise<void> {
+    const recreated = this.session.recreated(created, this.availableEndOffset());
+    if (recreated !== null) return this.reader.fail(recreated);
     this.knownEnd = Math.max(this.knownEnd, boundsOf(state).endOffset);
     if (state.num_deleted === 0 || this.reader.buffered > 0 || this.reader.nextOffset >= this.knownEnd) return;
     const deleted = await this.pull.deletedAt(this.knownEnd);

@@ -120,11 +120,16 @@ export class Session {
    * (`streamCreated`): its offsets start over, so those from `offset` on are other records.
    */
   async checkStream(offset: number): Promise<void> {
+    if (this.streamCreated === null) return;
+    const e = this.recreated((await this.streamInfo()).created, offset);
+    if (e !== null) throw e;
+  }
+
+  /** The error of checkStream when `now` (StreamInfo.created, read by the caller) is not the stream the consumer opened on; else null. */
+  recreated(now: string, offset: number): LogError | null {
     const was = this.streamCreated;
-    if (was === null) return;
-    const now = (await this.streamInfo()).created;
-    if (sameStream(was, now)) return;
-    throw new LogError(ErrorCode.POSITION_EXPIRED, `stream ${this.options.stream} was deleted and created again (${now}; it was created ${was} when this consumer opened): its offsets start over, so the records from offset ${offset} on are not the ones this consumer was reading`, { offset });
+    if (was === null || sameStream(was, now)) return null;
+    return new LogError(ErrorCode.POSITION_EXPIRED, `stream ${this.options.stream} was deleted and created again (${now}; it was created ${was} when this consumer opened): its offsets start over, so the records from offset ${offset} on are not the ones this consumer was reading`, { offset });
   }
 
   /** The log's bounds: the offset of its first stored record and the offset after its last. */
