@@ -17,36 +17,47 @@ const SCAN_EXPIRES_MS = 1000;
 
 /**
  * Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early
- * when it returns false. The scan's consumer is deleted at the end (the server would keep it for its
- * inactivity threshold, minutes): under its current name too, when nats.js made it again under a new
+ * when it returns false. With `until` (ms on performance.now()), a scan still reading then stops and
+ * throws a timeout: while the server does not answer, nats.js's fetch asks again and again. The
+ * scan's consumer is deleted at the end (the server would keep it for its inactivity threshold,
+ * minutes): under its current name too, when nats.js made it again under a new
  * one (an ordered consumer's reset after a gap in delivery); and when the get failed, the consumer it
  * may have made (ordered-get.ts). After a failure, the delete is sent and not waited for.
  */
-export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean): Promise<void> {
+export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean, until = Infinity): Promise<void> {
   const { getting, deleteLost } = getOrdered(session, session.js, { ...start, filter_subjects: session.options.subject });
   const c = await getting.catch((e: unknown) => {
     void deleteLost().catch(() => false); // the consumer a failed get may have made (ordered-get.ts)
     throw e;
   });
   let ok = false;
+  let late = false;
+  let batch: { stop(): void } | null = null;
+  const timer = Number.isFinite(until) ? setTimeout(() => { late = true; batch?.stop(); }, Math.max(0, until - performance.now())) : undefined;
   try {
     for (;;) {
-      const batch = await c.fetch({ max_messages: SCAN_BATCH, expires: SCAN_EXPIRES_MS });
+      if (late) throw new Error('timeout: the scan did not end by its deadline');
+      const fetched = await c.fetch({ max_messages: SCAN_BATCH, expires: SCAN_EXPIRES_MS });
+      batch = fetched;
+      if (late) fetched.stop();
       let got = 0;
-      for await (const m of batch) {
+      for await (const m of fetched) {
         got++;
+        if (late) break;
         if (!each(m) || m.seq >= endOffset) {
-          batch.stop();
+          fetched.stop();
           ok = true;
           return;
         }
       }
-      if (got === 0) { // nothing more within the fetch's bound: the range ended early (a purge)
+      if (late) throw new Error('timeout: the scan did not end by its deadline');
+      if (got === 0) { // nothing more within the fetch's bound: the range ended early (a purge), or the server did not answer
         ok = true;
         return;
       }
     }
   } finally {
+    clearTimeout(timer);
     // After a failure (the server may be away), the delete goes out without holding the error back.
     const deleting = deleteScanConsumer(session, c);
     if (ok) await deleting;
