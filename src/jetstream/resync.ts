@@ -8,12 +8,11 @@
  * on from there, fenced as before; a record of another holding (a stale producer whose publish
  * landed late, a producer that took over) stops this one with ERR_LOG_LOCKED.
  */
-import type { MsgRequest } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import { nats } from './nats.js';
 import { WRITER_HEADER } from './record-codec.js';
 import type { Session } from './session.js';
-import { scan } from './tail-scan.js';
+import { scan, storedFrom } from './tail-scan.js';
 
 export { WRITER_HEADER };
 /** Between two reads of a stream that does not answer (a leader election takes seconds). */
@@ -116,12 +115,4 @@ async function firstForeign(session: Session, q: ResyncRequest, end: number): Pr
     throw new Error(`timeout: the records in doubt from offset ${expected} on were not read back`);
   }
   return gone || expected < end ? GONE : null;
-}
-
-/** Whether a record from offset `from` below `end` is stored (the stream's first message at or past it). */
-async function storedFrom(session: Session, from: number, end: number): Promise<boolean> {
-  const { stream, subject } = session.options;
-  // STREAM.MSG.GET takes next_by_subj with seq (the first message at or past seq); nats.js types it for direct gets only.
-  const next = await session.jsm.streams.getMessage(stream, { seq: from + 1, next_by_subj: subject } as MsgRequest);
-  return next !== null && next.seq - 1 < end;
 }

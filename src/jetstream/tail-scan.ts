@@ -3,7 +3,7 @@
  * records (the producer's dedup window, rebuilt at open, from their Nats-Msg-Id decoded as
  * record-codec.ts encodes it) and the first record at or after a time (Whence.timestamp).
  */
-import type { Consumer, JsMsg, OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { Consumer, JsMsg, MsgRequest, OrderedConsumerOptions } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { getOrdered } from './ordered-get.js';
 import { dedupKeyOf, storedMs } from './record-codec.js';
@@ -76,15 +76,23 @@ async function deleteScanConsumer(session: Session, c: Consumer): Promise<void> 
 export async function readTail(session: Session, window: DedupWindowOption, endOffset: number): Promise<Array<{ key: string; offset: number; timeMs: number }>> {
   const { startOffset } = await session.bounds();
   if (endOffset <= startOffset) return [];
-  const start: Partial<OrderedConsumerOptions> = 'records' in window
-    ? { deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: Math.max(startOffset, endOffset - window.records) + 1 }
-    : { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(Date.now() - window.ms).toISOString() };
+  const since = 'records' in window ? null : Date.now() - window.ms;
+  const start: Partial<OrderedConsumerOptions> = since === null
+    ? { deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: Math.max(startOffset, endOffset - (window as { records: number }).records) + 1 }
+    : { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(since).toISOString() };
   const out: Array<{ key: string; offset: number; timeMs: number }> = [];
+  let next = start.opt_start_seq === undefined ? null : start.opt_start_seq - 1; // after the last record read (by time: none yet)
   await scan(session, start, endOffset, (m) => {
+    next = m.seq;
     const key = m.headers?.get('Nats-Msg-Id');
     if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: storedMs(m) });
     return true;
-  });
+  }, performance.now() + session.options.timeoutMs); // a try of the open's step (ride.ts): one the server does not answer ends
+  // The read ended before records still stored (its fetches unanswered): their keys would be missing.
+  const unread = next === null // by time, none read: the newest record would have been, were it in the window
+    ? await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).then((m) => m !== null && m.time.getTime() >= since!)
+    : next < endOffset && await storedFrom(session, next, endOffset);
+  if (unread) throw new Error(`timeout: the dedup keys from offset ${next ?? startOffset} on were not read`);
   return out;
 }
 
@@ -109,9 +117,23 @@ export async function offsetAtTime(session: Session, atOrAfter: number, endOffse
   // A time after the newest record: the answer without a scan that would wait for nothing.
   const last = await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).catch(() => null);
   if (last !== null && last.time.getTime() < ms) return endOffset;
+  // Bounded as an open's request is: a read the server does not answer ends (nats.js would ask again and again).
+  const until = performance.now() + 2 * session.options.timeoutMs;
   await scan(session, { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(Math.min(Math.max(ms, SCAN_TIME_MIN_MS), SCAN_TIME_MAX_MS)).toISOString() }, endOffset, (m) => {
     found = m.seq - 1;
     return false;
-  });
+  }, until);
+  // Nothing read though the newest record is that late: the read ended unanswered, unless that record is gone since.
+  if (found === endOffset && last !== null && await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).then((m) => m !== null, () => true)) {
+    throw new Error(`timeout: no record at or after ${ms} ms was read, though the newest is that late`);
+  }
   return found;
+}
+
+/** Whether a record from offset `from` below `end` is stored (the stream's first message at or past it). */
+export async function storedFrom(session: Session, from: number, end: number): Promise<boolean> {
+  const { stream, subject } = session.options;
+  // STREAM.MSG.GET takes next_by_subj with seq (the first message at or past seq); nats.js types it for direct gets only.
+  const next = await session.jsm.streams.getMessage(stream, { seq: from + 1, next_by_subj: subject } as MsgRequest);
+  return next !== null && next.seq - 1 < end;
 }
