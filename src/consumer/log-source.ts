@@ -114,6 +114,8 @@ export interface CursorStore {
    * no commit within its bound): no new call or iteration hands out a record, it fails with this.
    */
   readonly failure?: LogError | null;
+  /** An asynchronous store: a commit's try failed and nothing succeeded since; it is being retried. */
+  inDoubt?(): boolean;
   /** The largest state value the store commits, when less than a local cursor's 64 KiB. */
   readonly maxStateBytes?: number;
   /** Makes the in-memory cursor (and state) durable, if it moved. */

@@ -22,6 +22,8 @@ export interface PoolHost {
   endSource(): EndSource | null;
   /** Every record below `offset` is done: move the cursor there (an async cursor store: the commit's promise when it syncs). */
   advanceTo(offset: number): void | Promise<void>;
+  /** A commit of the cursor failed and is being retried (an async store riding out an outage): the lanes hold meanwhile. */
+  commitInDoubt(): boolean;
   /** Makes the cursor durable now (a blocking call that waits for new records; an async store: the commit's promise). */
   syncCursor(): void | Promise<void>;
   /** Reads one record (for dead letters) from the files. */

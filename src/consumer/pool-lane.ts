@@ -68,7 +68,7 @@ export class Lane {
         this.publish(offset);
         return { stop: { kind: 'stopped' } };
       }
-      if (offset >= windowEnd) {
+      if (offset >= windowEnd || Atomics.load(p.i32, P32.HOLD) !== 0) {
         if (this.unpublished > 0) this.publish(offset);
         if (!this.waitForWindow(offset)) return { stop: { kind: 'stopped' } };
         windowEnd = Number(Atomics.load(p.i64, 0)) + WINDOW;
@@ -205,12 +205,12 @@ export class Lane {
     Atomics.notify(p.laneWake, next);
   }
 
-  /** Waits until `offset` is inside the outcome window; false when the call stops. */
+  /** Waits until `offset` is inside the outcome window and no commit is in doubt (P32.HOLD); false when the call stops. */
   private waitForWindow(offset: number): boolean {
     const p = this.p;
     for (;;) {
       const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
-      if (offset < Number(Atomics.load(p.i64, 0)) + WINDOW) return true;
+      if (offset < Number(Atomics.load(p.i64, 0)) + WINDOW && Atomics.load(p.i32, P32.HOLD) === 0) return true;
       if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
       wakeCoordinator(p);
       Atomics.wait(p.i32, P32.SETTLED_SEQ, seq, WAIT_SLICE_MS);

@@ -118,8 +118,14 @@ export const P32 = {
   PROGRESS_SEQ: 2,
   /** Bumped when the committed prefix moves or the call stops (workers held by the window wait on it). */
   SETTLED_SEQ: 3,
+  /**
+   * 1 while the cursor's commit is in doubt (on JetStream: a try failed and is being retried): workers
+   * finish the record they run and begin no other until it is cleared (SETTLED_SEQ is bumped) or the
+   * call stops, so records whose commit may never be written do not pile up to run again.
+   */
+  HOLD: 4,
 } as const;
-const P32_FIXED = 4;
+const P32_FIXED = 5;
 /** P32.STOP's value when close() ends the call: a worker lets an import in progress finish first. */
 export const STOP_CLOSING = 2;
 

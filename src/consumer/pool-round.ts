@@ -20,6 +20,7 @@ import {
 import { WindowSupply } from './pool-feeder.js';
 import { FileSupply, type RecordSupply } from './pool-supply.js';
 import { bump, controlViews, type ControlViews } from '../ring/layout.js';
+import { commitHolding } from './pool-hold.js';
 
 type TaskStop = NonNullable<PoolResult['stop']>;
 /** Why the round stopped its lanes before `endOffset`: the first 'break' or error in log order, else the first reason. */
@@ -147,7 +148,7 @@ export class PoolRound {
       // first, as without a pool (a group does not wait for records that may be long in coming).
       if (this.call.blocking && this.doneOffset !== this.syncedAt && this.doneOffset >= this.call.host.availableEndOffset()) {
         this.syncedAt = this.doneOffset;
-        await this.call.host.syncCursor();
+        await commitHolding(this.pv, this.call.host.syncCursor(), () => this.call.host.commitInDoubt(), SETTLE_MS);
       }
       await this.waitForProgress();
     }
@@ -314,7 +315,7 @@ export class PoolRound {
     const committing = this.call.host.advanceTo(o);
     Atomics.store(this.pv.i64, 0, BigInt(o)); // the prefix first, then the bump that wakes the workers held by the window
     bump(this.pv, P32.SETTLED_SEQ);
-    if (committing !== undefined) await committing;
+    if (committing !== undefined) await commitHolding(this.pv, committing, () => this.call.host.commitInDoubt(), SETTLE_MS);
   }
 
   private stopAll(why: Stop | null): void {

@@ -47,6 +47,8 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /** Identifies the log; with an offset it makes an idempotency key. */
   readonly logId: string;
+  /** During a pool call: a commit of the cursor failed and is being retried (PoolHost). */
+  readonly commitInDoubt = (): boolean => this.cursor?.inDoubt?.() === true;
 
   constructor(
     /** The engine's per-batch side. */
@@ -305,10 +307,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.source.endSource();
   }
 
-  /**
-   * During a pool call: every record below `offset` is done; the cursor moves there (after destroy()
-   * nothing is committed). An async cursor store returns its commit's promise when it syncs.
-   */
+  /** During a pool call: every record below `offset` is done; the cursor moves there (after destroy() nothing is committed). An async store returns its commit's promise. */
   advanceTo(offset: number): void | Promise<void> {
     this.poolDoneOffset = offset;
     if (!this.released) return this.cursor?.advance(offset, undefined);

@@ -220,6 +220,11 @@ export class KvCursor implements CursorStore {
     return this.pending.state;
   }
 
+  /** A commit's try failed and nothing succeeded since: the commit is being retried (the ride). */
+  inDoubt(): boolean {
+    return this.ride.failing;
+  }
+
   advance(offset: number, state: Uint8Array | null | undefined): void | Promise<void> {
     if (this.closed) throw LogError.closed('consumer');
     if (this.fault !== null) throw this.fault;
