@@ -18,13 +18,15 @@ const SCAN_EXPIRES_MS = 1000;
 /**
  * Calls `each` for the messages from `start` on, up to the one at offset endOffset - 1; stops early
  * when it returns false. With `until` (ms on performance.now()), a scan still reading then stops and
- * throws a timeout: while the server does not answer, nats.js's fetch asks again and again. The
+ * throws a timeout: while the server does not answer, nats.js's fetch asks again and again. With
+ * `idleMs`, a bound that moves with progress: the scan stops so once no message came for that long
+ * (a long range read over a slow link is no failure while records keep arriving). The
  * scan's consumer is deleted at the end (the server would keep it for its inactivity threshold,
  * minutes): under its current name too, when nats.js made it again under a new
  * one (an ordered consumer's reset after a gap in delivery); and when the get failed, the consumer it
  * may have made (ordered-get.ts). After a failure, the delete is sent and not waited for.
  */
-export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean, until = Infinity): Promise<void> {
+export async function scan(session: Session, start: Partial<OrderedConsumerOptions>, endOffset: number, each: (m: JsMsg) => boolean, until = Infinity, idleMs = Infinity): Promise<void> {
   const { getting, deleteLost } = getOrdered(session, session.js, { ...start, filter_subjects: session.options.subject });
   const c = await getting.catch((e: unknown) => {
     void deleteLost().catch(() => false); // the consumer a failed get may have made (ordered-get.ts)
@@ -33,7 +35,16 @@ export async function scan(session: Session, start: Partial<OrderedConsumerOptio
   let ok = false;
   let late = false;
   let batch: { stop(): void } | null = null;
-  const timer = Number.isFinite(until) ? setTimeout(() => { late = true; batch?.stop(); }, Math.max(0, until - performance.now())) : undefined;
+  let lastMessage = performance.now();
+  const bound = (): number => Math.min(until, lastMessage + idleMs);
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      if (performance.now() < bound()) arm(); // messages came meanwhile: the bound moved on
+      else { late = true; batch?.stop(); }
+    }, Math.max(0, bound() - performance.now()));
+  };
+  if (Number.isFinite(bound())) arm();
   try {
     for (;;) {
       if (late) throw new Error('timeout: the scan did not end by its deadline');
@@ -44,6 +55,7 @@ export async function scan(session: Session, start: Partial<OrderedConsumerOptio
       for await (const m of fetched) {
         got++;
         if (late) break;
+        lastMessage = performance.now();
         if (!each(m) || m.seq >= endOffset) {
           fetched.stop();
           ok = true;
@@ -87,7 +99,7 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
     const key = m.headers?.get('Nats-Msg-Id');
     if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: storedMs(m) });
     return true;
-  }, performance.now() + session.options.timeoutMs); // a try of the open's step (ride.ts): one the server does not answer ends
+  }, Infinity, session.options.timeoutMs); // a try of the open's step (ride.ts) ends once the server answers nothing for timeoutMs, not while records arrive (a large window over a slow link)
   // The read ended before records still stored (its fetches unanswered): their keys would be missing.
   const unread = next === null // by time, none read: the newest record would have been, were it in the window
     ? await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).then((m) => m !== null && m.time.getTime() >= since!)
