@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
+import { afterPoll, asLogError } from './owner-util.js';
 import { FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
 
 /** What the funnel needs of the producer that owns the log. */
@@ -21,8 +22,9 @@ export interface FunnelTarget {
    * Appends `body[start, end)`, records already in the ring's format and checked (checkBatch's
    * `run`), with their offsets from `first` on; null when it takes records one at a time only (the
    * producer is shared with other threads). Throws when the producer stopped before the first.
+   * `progress` runs after each piece copied (each may have waited for ring room).
    */
-  appendRun?(body: Uint8Array, start: number, end: number): RunResult | null;
+  appendRun?(body: Uint8Array, start: number, end: number, progress?: () => void): RunResult | null;
   flush(): Promise<void>;
   readonly options: { readonly maxRecordBytes: number; readonly appendTimeoutMs: number };
 }
@@ -51,9 +53,11 @@ const LAST_CHANCE_MS = 500;
 /** How long an ended connection's last message (ERROR) may take to leave before the socket is destroyed. */
 export const GOODBYE_MS = 1_000;
 /**
- * An APPEND that held the owner's thread this long (a wait for ring room) is followed by an ALIVE to
- * every other client, its reply leaves at once: a client's silence bound (connectTimeoutMs plus the
- * owner's appendTimeoutMs) covers one such wait, not its batch's wait behind another's.
+ * While an APPEND holds the owner's thread (its records or pieces each may wait for ring room, up to
+ * appendTimeoutMs), every client hears an ALIVE each time this long passed since the last one, and
+ * after an APPEND that took this long its reply leaves at once and the other clients hear an ALIVE:
+ * a client's silence bound (connectTimeoutMs plus the owner's appendTimeoutMs) covers one such wait,
+ * not a batch of many, nor its batch's wait behind another's.
  */
 export const SLOW_APPEND_MS = 50;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
@@ -89,6 +93,8 @@ export class OwnerConnection {
   };
   private ended = false;
   private flushesPending = 0;
+  /** When the APPEND being handled began, or its last ALIVE left (beat()). */
+  private beatAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -198,6 +204,7 @@ export class OwnerConnection {
     if (typeof check === 'string') return this.violation(check);
     const reply = new ReplyBuilder(check.count);
     const t0 = performance.now();
+    this.beatAt = t0;
     let stopped = check.run ? this.appendRun(body, reply) : false;
     if (stopped === false) stopped = this.appendEach(body, reply);
     this.send(reply.encode());
@@ -207,6 +214,20 @@ export class OwnerConnection {
     this.socket.cork();
     this.host.onSlowAppend(this);
   }
+
+  /**
+   * Between the records (or pieces) of an APPEND: once it held the thread SLOW_APPEND_MS since the
+   * last word, every client, this one included, hears that the owner is alive, at once (uncorked).
+   */
+  private readonly beat = (): void => {
+    const now = performance.now();
+    if (now - this.beatAt < SLOW_APPEND_MS) return;
+    this.beatAt = now;
+    this.send(ALIVE_FRAME);
+    this.socket.uncork();
+    this.socket.cork();
+    this.host.onSlowAppend(this);
+  };
 
   /** Tells the client the owner is alive (its thread was held by another connection's APPEND). */
   alive(): void {
@@ -221,7 +242,7 @@ export class OwnerConnection {
   private appendRun(body: Buffer, reply: ReplyBuilder): LogError | null | false {
     let r: RunResult | null | undefined;
     try {
-      r = this.target.appendRun?.(body, 4, body.byteLength);
+      r = this.target.appendRun?.(body, 4, body.byteLength, this.beat);
     } catch (e) {
       r = { first: 0, appended: 0, error: asLogError(e) };
     }
@@ -244,6 +265,7 @@ export class OwnerConnection {
         reply.refused(err.code, err.message);
         if (!PER_RECORD.has(err.code)) stopped = err;
       }
+      this.beat();
     });
     return stopped;
   }
@@ -325,18 +347,3 @@ export class OwnerConnection {
 }
 
 const ALIVE_FRAME = encodeFrame(MessageType.ALIVE);
-
-function asLogError(e: unknown): LogError {
-  if (e instanceof LogError) return e;
-  return new LogError(ErrorCode.INTERNAL, `internal invariant broken: the owner's append threw ${(e as Error | undefined)?.message ?? String(e)}`);
-}
-
-/**
- * A timer's callback that runs `fn` after the next poll phase of the event loop. A timer that comes
- * due while the owner's thread is busy (its own work, an append waiting for ring room) runs before
- * the poll phase that reads what a client sent meanwhile: judged before it, a client that did its
- * part would look silent.
- */
-function afterPoll(fn: () => void): () => void {
-  return () => { setImmediate(fn).unref(); };
-}

@@ -100,13 +100,14 @@ export class OwnerAppends {
   /**
    * Records already in the ring's format (a funnel client's batch, `body[start, end)`) as one run;
    * null while the producer is shared, since other threads' appends take the lock between records.
+   * `progress` runs after each piece published (the funnel tells its clients the owner is alive).
    */
-  appendRun(body: Uint8Array, start: number, end: number): RunResult | null {
+  appendRun(body: Uint8Array, start: number, end: number, progress?: () => void): RunResult | null {
     if (this.sharedWith !== null) return null;
     const first = this.next;
     let error: LogError | null = null;
     try {
-      this.appender.appendRun(body, start, end, (records) => { this.next += records; });
+      this.appender.appendRun(body, start, end, (records) => { this.next += records; progress?.(); });
     } catch (e) {
       error = e instanceof LogError ? e : internalError(`appendRun threw ${String(e)}`);
     }

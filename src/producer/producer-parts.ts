@@ -84,9 +84,9 @@ function funnelTarget(p: ProducerParts, append: FunnelTarget['append'], flush: (
     options: p.options,
     append,
     flush,
-    appendRun: (body, start, end) => {
+    appendRun: (body, start, end, progress) => {
       if (Atomics.load(p.c.i32, I32.STATE) !== State.RUNNING) p.throwStopped();
-      return p.appends.appendRun(body, start, end);
+      return p.appends.appendRun(body, start, end, progress);
     },
   };
 }
