@@ -34,6 +34,8 @@ export class FrameJudging implements FrameJudge {
   private checkedInvalidBase = -1;
   private checkedInvalidPosition = -1;
   private checkedInvalidSize = -1;
+  /** The last valid frame's time before a place (durabilityProof), memoized: the bytes before the reader's position do not change while it waits there. */
+  private lastTime: { fd: number; created: number; base: number; position: number; nextOffset: number; ms: number } | null = null;
   /** durable.offset against invalid bytes and the end of the newest segment (durable-check.ts). */
   protected readonly durable: DurableCheck;
   /** A nonblocking call's end in the files (LogReader.fixEnd), or null: none. */
@@ -145,16 +147,23 @@ export class FrameJudging implements FrameJudge {
    * The valid frame after the invalid bytes at the reader's position (the file read up to `size`) that
    * proves them damaged, by recovery's rule (storage/durability-proof.ts), or null. The last
    * valid frame's time it needs is found by scanning the segment from its first frame to the reader's
-   * position, only once a candidate was found; a scan that does not end there (the bytes before changed,
-   * or the header did) leaves the old rule: any candidate proves.
+   * position, only once a candidate was found, and once per place: a reader polling at a frame being
+   * written (the file grown each time) does not scan the segment again each poll. A scan that does not
+   * end there (the bytes before changed, or the header did) leaves the old rule: any candidate proves.
    */
   private durabilityProof(size: number): number | null {
     const s = this.segment;
     const h = readSegmentHeader(this.io, s.fd, segmentName(s.baseOffset));
     const version = typeof h === 'string' ? OLDEST_FORMAT_VERSION : h.version;
+    const created = typeof h === 'string' ? NaN : h.createdMs; // with the fd: the same file (NaN matches none)
     return durabilityProof(this.io, { dir: this.dir, base: s.baseOffset, fd: s.fd, fileBytes: size, from: s.framePosition }, version, () => {
+      const m = this.lastTime;
+      if (m !== null && m.fd === s.fd && m.created === created && m.base === s.baseOffset && m.position === s.framePosition && m.nextOffset === s.nextOffset) return m.ms;
       const end = scanFrames(this.io, s.fd, s.framePosition, SEGMENT_HEADER_BYTES, s.baseOffset);
-      return end.bad === null && end.position === s.framePosition && end.nextOffset === s.nextOffset ? end.lastTimestampMs : null;
+      const ms = end.bad === null && end.position === s.framePosition && end.nextOffset === s.nextOffset ? end.lastTimestampMs : null;
+      // Only a time found is kept: a scan that failed may have met bytes being rewritten, and is tried again.
+      if (ms !== null) this.lastTime = { fd: s.fd, created, base: s.baseOffset, position: s.framePosition, nextOffset: s.nextOffset, ms };
+      return ms;
     });
   }
 
