@@ -8,6 +8,7 @@
  * control character (C0, DEL, C1) and U+2028/U+2029 written as a \u escape.
  */
 import { isDateMs } from '../admin/frame-walk.js';
+import { printableOutput } from '../printable.js';
 import type { Message } from '../types.js';
 
 /** The record's time in ISO 8601; null for a timestamp no Date can hold (toISOString would throw). */
@@ -26,16 +27,11 @@ export function encodeBytes(b: Uint8Array): { text: string; encoding: 'utf8' | '
   }
 }
 
-// What JSON.stringify leaves raw but could drive a terminal or break a line: DEL, the C1 controls and
-// the Unicode line and paragraph separators. In its output they can only stand inside strings, where
-// a \u escape stands for the same character.
-const RAW_IN_JSON = /[\u007f-\u009f\u2028\u2029]/g;
-
 /** A record as a JSON object (one NDJSON line, without the newline); every control character is escaped. */
 export function recordJson(m: Message): string {
   const data = encodeBytes(m.data);
   const key = m.key === null ? null : encodeBytes(m.key);
-  return JSON.stringify({
+  return printableOutput(JSON.stringify({
     offset: m.offset,
     timestamp: m.timestamp,
     time: isoTime(m.timestamp),
@@ -44,7 +40,7 @@ export function recordJson(m: Message): string {
     headers: m.headers,
     data: data.text,
     dataEncoding: data.encoding,
-  }).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  })); // what JSON.stringify leaves raw (DEL, C1, U+2028/2029) stands only inside strings, where the escape means the same
 }
 
 // C0 and C1 controls but the tab, and the Unicode line and paragraph separators: each would break the

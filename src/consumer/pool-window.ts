@@ -22,7 +22,7 @@
  * the end the feeder publishes (Atomics store and notify after the bytes are written).
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { splitHeaders } from '../format/header-fit.js';
+import { carriesAll } from '../format/header-fit.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes } from '../format/record.js';
 import type { Message } from '../types.js';
 import { WINDOW, type LaneRecordReader } from './pool-protocol.js';
@@ -92,7 +92,7 @@ export class WindowWriter {
     if (fedEnd - committed >= WINDOW) return false;
     const { key } = msg;
     // Headers a local record cannot carry go after the payload as JSON, all of them (messageAt).
-    const wide = msg.headers !== null && splitHeaders(msg.headers).extra !== null ? Buffer.from(JSON.stringify(msg.headers)) : null;
+    const wide = msg.headers !== null && !carriesAll(msg.headers) ? Buffer.from(JSON.stringify(msg.headers)) : null;
     const headers = wide === null ? msg.headers : null;
     const attrBytes = key !== null || headers !== null
       ? this.encoder.encode(key !== null && headers !== null ? { key, headers } : key !== null ? { key } : { headers: headers! })

@@ -16,10 +16,24 @@ export function splitHeaders(headers: Readonly<Record<string, string>>): { own: 
   let extra: Record<string, string> | null = null;
   let count = 0;
   for (const [name, value] of Object.entries(headers)) {
-    const fits = count < MAX_HEADERS && name.length > 0 && name.isWellFormed() && value.isWellFormed()
-      && Buffer.byteLength(name) <= MAX_HEADER_NAME_BYTES && Buffer.byteLength(value) <= MAX_HEADER_VALUE_BYTES;
+    const fits = count < MAX_HEADERS && fitsOne(name, value);
     if (fits) count++;
     setOwn(fits ? own : (extra ??= {}), name, value);
   }
   return { own, extra };
+}
+
+/** Whether a local record carries all of `headers` (splitHeaders would leave no others), without copying them. */
+export function carriesAll(headers: Readonly<Record<string, string>>): boolean {
+  let count = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (++count > MAX_HEADERS || !fitsOne(name, value)) return false;
+  }
+  return true;
+}
+
+/** Whether one header's name and value fit a local record's limits. */
+function fitsOne(name: string, value: string): boolean {
+  return name.length > 0 && name.isWellFormed() && value.isWellFormed()
+    && Buffer.byteLength(name) <= MAX_HEADER_NAME_BYTES && Buffer.byteLength(value) <= MAX_HEADER_VALUE_BYTES;
 }
