@@ -25,7 +25,7 @@ import { MiB, atomicsRoundTrip, driftWarnings, pageCacheRecords, probeRawLimit, 
 import { SIZES, matrixChart, matrixTables, runMatrix, type Matrix } from './lib/matrix.js';
 import { RAW_OTHERS, SYSTEMS, ensurePeers } from './lib/peers.js';
 import { reopenAfterKill } from './lib/reopen.js';
-import { inDir, inFreshProcess, log, n, one, runBench, summarize, type Summary } from './lib/run.js';
+import { inDir, inFreshProcess, log, PINNED_MALLOC_ENV, n, one, runBench, summarize, type Summary } from './lib/run.js';
 import { markdownTables, printTable, printTargets, row, writeChart, type Row, type Table } from './lib/table.js';
 import { coldSeek, consumeOnce, fillLog, readBoth, segmentFiles, warmSeeks } from './lib/workloads.js';
 import type { ColdReadSpec } from './lib/read-cells.js';
@@ -74,7 +74,7 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
     log(`read: ${n(cfg.readN)} records of 100 B, ${cfg.readReps} reads per mode, raw reads and read-and-parse of the same files...`);
     const reads = await readBoth(readDir, cfg.readN, cfg.readReps);
     if (runs('read')) {
-      log(`read, cold: ${cfg.readReps} first reads each of reactive-log and the raw reader with CRC, each in a fresh process after reading another log of the same shape...`);
+      log(`read, cold: ${cfg.readReps} first reads each of reactive-log and the raw reader with CRC, each in a fresh process after reading another log of the same shape, with malloc as it comes and pinned...`);
       const warmDir = join(b.root, 'read-warm-up');
       await fillLog(warmDir, cfg.readN);
       const cold = await coldReads(readDir, warmDir, cfg.readN, cfg.readReps);
@@ -261,24 +261,37 @@ function limitsTable(start: RawLimit, end: RawLimit, oneWayUs: number, rttUs: nu
   };
 }
 
-/** `reps` cold reads each of the raw reader with CRC and reactive-log (bench/lib/read-cells.ts), alternating. */
-async function coldReads(dir: string, warmDir: string, records: number, reps: number): Promise<{ raw: Summary; rlog: Summary }> {
-  const raw: number[] = [];
-  const rlog: number[] = [];
-  const cell = (reader: ColdReadSpec['reader']): Promise<number> => inFreshProcess<number>(READ_CELLS, 'coldRead', { reader, warmDir, warmRecords: records, dir, records } satisfies ColdReadSpec);
-  for (let r = 0; r < reps; r++) {
-    if (r % 2 === 0) {
-      raw.push(await cell('raw-crc'));
-      rlog.push(await cell('reactive-log'));
-    } else {
-      rlog.push(await cell('reactive-log'));
-      raw.push(await cell('raw-crc'));
-    }
-  }
-  return { raw: summarize(raw), rlog: summarize(rlog) };
+/** The cold-read rows: each reader's first reads, with glibc's malloc as it comes and pinned (PINNED_MALLOC_ENV). */
+interface ColdReads {
+  readonly raw: Summary;
+  readonly rlog: Summary;
+  readonly pinnedRaw: Summary;
+  readonly pinnedRlog: Summary;
 }
 
-function readTable(readDir: string, records: number, reps: number, reads: Awaited<ReturnType<typeof readBoth>>, cold: { raw: Summary; rlog: Summary }): Table {
+/** `reps` cold reads each of the raw reader with CRC and reactive-log (bench/lib/read-cells.ts), alternating; then as many with the allocator pinned. */
+async function coldReads(dir: string, warmDir: string, records: number, reps: number): Promise<ColdReads> {
+  const pair = async (env: Readonly<Record<string, string>> | undefined): Promise<{ raw: Summary; rlog: Summary }> => {
+    const raw: number[] = [];
+    const rlog: number[] = [];
+    const cell = (reader: ColdReadSpec['reader']): Promise<number> => inFreshProcess<number>(READ_CELLS, 'coldRead', { reader, warmDir, warmRecords: records, dir, records } satisfies ColdReadSpec, env);
+    for (let r = 0; r < reps; r++) {
+      if (r % 2 === 0) {
+        raw.push(await cell('raw-crc'));
+        rlog.push(await cell('reactive-log'));
+      } else {
+        rlog.push(await cell('reactive-log'));
+        raw.push(await cell('raw-crc'));
+      }
+    }
+    return { raw: summarize(raw), rlog: summarize(rlog) };
+  };
+  const asIs = await pair(undefined);
+  const pinned = await pair(PINNED_MALLOC_ENV);
+  return { ...asIs, pinnedRaw: pinned.raw, pinnedRlog: pinned.rlog };
+}
+
+function readTable(readDir: string, records: number, reps: number, reads: Awaited<ReturnType<typeof readBoth>>, cold: ColdReads): Table {
   const rawRead = pageCacheRecords(segmentFiles(readDir), reps);
   rawReadParse(readDir, false, records); // warm-up
   const times = (f: () => number): Summary => summarize(Array.from({ length: reps }, f));
@@ -290,6 +303,7 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
   const inProcess = rate(reads.inProcessSec);
   const tail = rate(reads.tailFileModeSec);
   const coldX = cold.rlog.median / cold.raw.median;
+  const pinnedX = cold.pinnedRlog.median / cold.pinnedRaw.median;
   return {
     title: 'One reader from the oldest record (100 B records, page cache)',
     rows: [
@@ -301,10 +315,13 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
       row('reactive-log for await of tail(), file mode, warm', '-', tail, 'rec/s', { xRaw: tail.median / rawParse.median }),
       row('cold: raw read-and-parse + CRC-32, first read in a process', '-', cold.raw, 'rec/s', { xRaw: cold.raw.median / rawParse.median }),
       row('cold: reactive-log iter(), first read in a process', '-', cold.rlog, 'rec/s', { xRaw: cold.rlog.median / rawParse.median, target: `>= 0.8x cold raw + CRC (${coldX.toFixed(2)}x)`, met: coldX >= 0.8 }),
+      row('cold, malloc pinned: raw read-and-parse + CRC-32', '-', cold.pinnedRaw, 'rec/s', { xRaw: cold.pinnedRaw.median / rawParse.median }),
+      row('cold, malloc pinned: reactive-log iter()', '-', cold.pinnedRlog, 'rec/s', { xRaw: cold.pinnedRlog.median / rawParse.median, target: `>= 0.8x cold raw + CRC, pinned (${pinnedX.toFixed(2)}x)`, met: pinnedX >= 0.8 }),
     ],
     notes: [
       'x raw: over the raw read-and-parse of the same segment files, without CRC checks (bench/lib/limits.ts rawReadParse: 1 MiB preads into fresh buffers, as the reader reads, each record handed out as a Uint8Array view). reactive-log hands out each record as a message (offset, timestamp, key, headers and a Buffer view of its bytes) through an iterator.',
       'Warm: the reader checks each frame\'s CRC the first time its thread reads it; the measured passes come after a warm-up pass and trust those frames while the files keep their stamps (docs/architecture.md, "Reader caches"). Cold: each read in a fresh process (bench/lib/read-cells.ts), after the same reader read another log of the same shape, so that compiled code and allocator are warm and only the checks differ.',
+      'Malloc pinned: the same cold cells with glibc\'s mmap and trim thresholds fixed in the environment (bench/lib/run.ts PINNED_MALLOC_ENV), so that neither reader gets fresh pages from the kernel for its read buffers; as it comes, each process lands in one state or the other (docs/performance.md, "Reads and the allocator").',
     ],
   };
 }

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { RingAppender } from '../src/ring/ring-appender.js';
 import { BATCH_MARKER, CONTROL_BYTES, I32, WRAP_MARKER, controlViews } from '../src/ring/layout.js';
+import { RING_LEAD, newRing, ringBytesOf } from '../src/ring/ring-memory.js';
 import { RECORD_LENGTH_MASK, decodeAttributes } from '../src/format/record.js';
 import { suite, throwsWith } from './kit.js';
 
@@ -25,8 +26,8 @@ interface Ring {
 
 function ring(size: number): Ring {
   const c = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
-  const buf = new SharedArrayBuffer(size);
-  const bytes = Buffer.from(buf);
+  const buf = newRing(size);
+  const bytes = ringBytesOf(buf);
   const a = new RingAppender(c, buf, size - 16, 1000, () => { throw new Error('stopped'); });
   const head = (): number => Atomics.load(c.i32, I32.HEAD) >>> 0;
   return {
@@ -117,7 +118,7 @@ test('a record that must wrap and wait twice for room waits appendTimeoutMs in a
   const SIZE = 64 * 1024;
   const TIMEOUT_MS = 600;
   const c = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
-  const buf = new SharedArrayBuffer(SIZE);
+  const buf = newRing(SIZE);
   // The ring full, its head 40 KiB in: a 48 KiB record waits for the 24 KiB before the end, skips
   // them, then waits for 48 KiB from index 0.
   const head = SIZE + 40 * 1024;
@@ -141,6 +142,25 @@ test('a record that must wrap and wait twice for room waits appendTimeoutMs in a
   } finally {
     await exited;
   }
+});
+
+test('records of 4 mod 8 bytes from an 8-aligned source land 8-aligned in the ring buffer, across a wrap', () => {
+  // The ring's index 0 lies RING_LEAD bytes into its buffer (src/ring/ring-memory.ts): a 100 B record
+  // (104 ring bytes with its length word) then has its bytes at 0 mod 8, which V8 copies word by word.
+  const size = 64 * 1024;
+  const r = ring(size);
+  const src = Buffer.alloc(100, 7);
+  assert.is(src.byteOffset & 7, 0);
+  const starts: number[] = [];
+  for (let i = 0; i < 1000; i++) { // 104,000 bytes: past the ring's end once
+    r.a.append(src);
+    const head = r.head();
+    starts.push((head - 104) % size);
+    r.drain();
+  }
+  assert.ok(starts.some((at, i) => i > 0 && at < starts[i - 1]!), 'the records wrapped');
+  for (const at of starts) assert.is((RING_LEAD + at + 4) & 7, 0, `data of the record at ${at} at ${(RING_LEAD + at + 4) & 7} mod 8`);
+  assert.equal(r.records(r.head() - 104).map((x) => x.data), [src]);
 });
 
 test.run();

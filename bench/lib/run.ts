@@ -159,8 +159,9 @@ const CELL = fileURLToPath(new URL('./cell.ts', import.meta.url));
  * Runs `script` (plain node, or under tsx) with `args` and returns the JSON of its last stdout line.
  * A child that fails throws with the end of its stderr.
  */
-export async function inChild<T>(script: string, args: readonly string[], opts: { tsx?: boolean; timeoutMs?: number } = {}): Promise<T> {
-  const run = promisify(execFile)(process.execPath, [...(opts.tsx ? ['--import', 'tsx'] : []), script, ...args], { timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 });
+export async function inChild<T>(script: string, args: readonly string[], opts: { tsx?: boolean; timeoutMs?: number; env?: Readonly<Record<string, string>> } = {}): Promise<T> {
+  const env = opts.env === undefined ? undefined : { ...process.env, ...opts.env };
+  const run = promisify(execFile)(process.execPath, [...(opts.tsx ? ['--import', 'tsx'] : []), script, ...args], { timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, env });
   trackChild(run.child);
   try {
     const { stdout } = await run;
@@ -172,10 +173,23 @@ export async function inChild<T>(script: string, args: readonly string[], opts: 
   }
 }
 
-/** Calls `fn` of the workload module `module` with `arg` in a fresh process (bench/lib/cell.ts): no heap, thread or file of earlier work weighs on it. */
-export function inFreshProcess<T>(module: URL, fn: string, arg: unknown): Promise<T> {
-  return inChild<T>(CELL, [JSON.stringify({ module: module.href, fn, arg })], { tsx: true });
+/**
+ * Calls `fn` of the workload module `module` with `arg` in a fresh process (bench/lib/cell.ts): no
+ * heap, thread or file of earlier work weighs on it. `env`: variables added to the child's environment.
+ */
+export function inFreshProcess<T>(module: URL, fn: string, arg: unknown, env?: Readonly<Record<string, string>>): Promise<T> {
+  return inChild<T>(CELL, [JSON.stringify({ module: module.href, fn, arg })], { tsx: true, env });
 }
+
+/**
+ * glibc's malloc with both thresholds fixed: buffers of up to 4 MiB come from the heap, and freed
+ * memory goes back to the kernel only past 1 GiB free at the heap's top. A reader that reads into a
+ * fresh 1 MiB buffer per read then reuses freed buffers' pages, where glibc's default (thresholds
+ * that follow the sizes freed) gives some of them back and takes fresh ones, which the kernel zeroes
+ * and maps page by page while the read copies into them (docs/performance.md, "Reads and the
+ * allocator"). Whether a process lands in one state or the other varies from process to process.
+ */
+export const PINNED_MALLOC_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '4194304', MALLOC_TRIM_THRESHOLD_: '1073741824' };
 
 /**
  * inFreshProcess, then deletes `arg.dir`: the kernel drops that cell's dirty pages instead of writing

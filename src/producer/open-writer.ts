@@ -7,6 +7,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import { ErrorCode, LogError } from '../errors.js';
 import { checkSocketNameFor, checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/layout.js';
+import { newRing } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
@@ -55,7 +56,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   const resolved: ResolvedProducerOptions = { ...opts, logDir: realDir };
   const lockPath = producerLockPath(realDir);
   const shared: SharedLog = {
-    control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
+    control: new SharedArrayBuffer(CONTROL_BYTES), ring: newRing(resolved.ringBytes), stats: new SharedArrayBuffer(STATS_BYTES),
   };
   const { port1, port2 } = new MessageChannel();
   // The writer thread starts now and waits at its gate (I32.START_GATE) until this open holds the

@@ -5,6 +5,7 @@
  */
 import { LogError } from '../errors.js';
 import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, type SharedLog } from '../ring/layout.js';
+import { ringSize } from '../ring/ring-memory.js';
 import { describe } from '../validate.js';
 
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
@@ -48,7 +49,7 @@ export function checkToken(token: unknown): ProducerToken {
     throw bad(typeof t.type === 'string' && t.type.startsWith('reactive-log.producer-token') ? `its type ${t.type} is of another version of reactive-log (this one takes ${PRODUCER_TOKEN_TYPE})` : 'its type is missing or unknown');
   }
   if (!(t.control instanceof SharedArrayBuffer) || t.control.byteLength !== CONTROL_BYTES) throw bad('its control block is not a SharedArrayBuffer of the right size');
-  if (!(t.ring instanceof SharedArrayBuffer) || t.ring.byteLength === 0) throw bad('its ring is not a SharedArrayBuffer');
+  if (!(t.ring instanceof SharedArrayBuffer) || ringSize(t.ring) === 0) throw bad('its ring is not a SharedArrayBuffer');
   if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
   return t as ProducerToken;
 }

@@ -94,7 +94,7 @@ export const I64 = {
  * ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
  * copies of the module with different layouts never read each other's shared memory.
  */
-export const CONTROL_LAYOUT_VERSION = 6;
+export const CONTROL_LAYOUT_VERSION = 7;
 
 export const CONTROL_I32_SLOTS = 16;
 export const CONTROL_I64_SLOTS = 8;

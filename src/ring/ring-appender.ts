@@ -12,6 +12,7 @@ import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
 import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+import { ringBytesOf, ringSize, ringViewOf } from './ring-memory.js';
 import { waitForRoom } from './room-wait.js';
 
 export type { AppenderHooks, BatchRecord } from './record-checks.js';
@@ -63,10 +64,10 @@ export class RingAppender {
     private readonly hooks: AppenderHooks | null = null,
   ) {
     this.attributes = new AttributeEncoder(dedupKeys);
-    this.bytes = Buffer.from(ring);
+    this.bytes = ringBytesOf(ring);
     this.copier = new SharedCopy(this.bytes);
-    this.view = new DataView(ring);
-    this.size = ring.byteLength;
+    this.view = ringViewOf(ring);
+    this.size = ringSize(ring);
     this.mask = this.size - 1;
     this.head = Atomics.load(c.i32, I32.HEAD) >>> 0;
     this.tailSeen = Atomics.load(c.i32, I32.TAIL) >>> 0;

@@ -9,6 +9,7 @@
 import { FRAME_OVERHEAD_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
 import { internalError, type LogError } from '../errors.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, RECORD_HEADER_BYTES, WRAP_MARKER } from '../ring/layout.js';
+import { ringBytesOf, ringSize, ringViewOf } from '../ring/ring-memory.js';
 
 export class RingBatch {
   /** The ring slices holding the batch's records, in order. */
@@ -23,9 +24,9 @@ export class RingBatch {
   private readonly mask: number;
 
   constructor(ring: SharedArrayBuffer, private readonly maxBatchBytes: number) {
-    this.ring = new Uint8Array(ring);
-    this.ringView = new DataView(ring);
-    this.mask = ring.byteLength - 1;
+    this.ring = ringBytesOf(ring);
+    this.ringView = ringViewOf(ring);
+    this.mask = ringSize(ring) - 1;
   }
 
   /**

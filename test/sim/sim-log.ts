@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { resolveProducerOptions, SyncPolicy, type ResolvedProducerOptions, type SyncPolicy as Policy } from '../../src/producer/options.js';
 import { CONTROL_BYTES, I32, I64, State, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog } from '../../src/ring/layout.js';
+import { newRing } from '../../src/ring/ring-memory.js';
 import { RingAppender } from '../../src/ring/ring-appender.js';
 import { recoverLog } from '../../src/storage/recovery.js';
 import { LogWriter } from '../../src/writer/log-writer.js';
@@ -64,7 +65,7 @@ export class SimLog {
 
   constructor(readonly io: FileIO, readonly opts: ResolvedProducerOptions, readonly clock: Clock) {
     makeLogDir(io, LOG_DIR); // as openWriter does
-    const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: new SharedArrayBuffer(opts.ringBytes) };
+    const shared: SharedLog = { control: new SharedArrayBuffer(CONTROL_BYTES), ring: newRing(opts.ringBytes) };
     this.c = controlViews(shared.control);
     const recovered = recoverLog(io, LOG_DIR, opts.indexIntervalBytes, clock.now());
     this.nextOffsetAtOpen = recovered.nextOffset;
