@@ -129,7 +129,7 @@ await runBench('costs', 'reactive-log append cost model', async (b) => {
         'x raw: the raw write time of the record\'s bytes (with its 4-byte length) over the wall time per record (above 1: faster than the raw cell).',
         ...(policy === 'never' ? [
           'floor: the least a per-record append into a SharedArrayBuffer ring does on the calling thread (length word, copy at the source\'s alignment, one Atomics.store; no checks, no writer): its x raw is the most any such append can reach against the raw cell.',
-          'data at 4 mod 8: where reactive-log\'s ring puts a record\'s bytes (after a 4-byte length word), from a source at 0 mod 8; V8 copies into shared memory byte by byte when the two differ modulo 8. Records of 512 B or more go through a private buffer at the ring\'s alignment instead (src/ring/shared-copy.ts).',
+          'data at 4 mod 8 from a source at 0 mod 8: a record whose bytes lie off its source\'s alignment; V8 copies into shared memory byte by byte when the two differ modulo 8. reactive-log\'s ring starts 4 bytes into its buffer, so a run of records 4 mod 8 bytes long (100 B) lands aligned, and for other lengths the placement turns with each record (src/ring/ring-memory.ts); records of 160 B or more off alignment go through a private buffer at the ring\'s alignment (src/ring/shared-copy.ts).',
         ] : []),
         `busy: the thread's CPU time over the wall time. A thread busy for ${BUSY * 100}% or more is the bound; /proc counts CPU time in 10 ms ticks.`,
       ],

@@ -5,8 +5,9 @@
  * publishes the new head with one `Atomics.store`; no checks, no offsets, no writer reading the
  * ring, no wrap-around wait. Two placements of the bytes:
  *
- * - `ring`: as reactive-log's ring places them (the data 4 bytes after an 8-aligned length word, so
- *   at 4 mod 8, while a `Buffer.alloc` or pooled source lies at 0 mod 8);
+ * - `ring`: the data 4 bytes after an 8-aligned length word, so at 4 mod 8, while a `Buffer.alloc` or
+ *   pooled source lies at 0 mod 8: a record off its source's alignment (reactive-log's ring starts 4
+ *   bytes into its buffer, src/ring/ring-memory.ts, so that a run of 100 B records is not);
  * - `aligned`: the data at the source's alignment mod 8 (an 8-byte length word).
  *
  * V8 copies into a SharedArrayBuffer eight bytes at a time only when source and target agree modulo
