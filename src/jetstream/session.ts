@@ -57,6 +57,25 @@ function leaseMsRefused(o: ResolvedJetStreamOptions, maxAgeMs: number): LogError
   return LogError.invalidOption('leaseMs', `leaseMs is ${o.leaseMs} ms, but the leases bucket ${leaseBucketName(o.stream)} exists with a max age of ${maxAgeMs} ms (the leaseMs of the handle that made it): every handle of stream ${o.stream} needs leaseMs ${maxAgeMs} (docs/jetstream.md)`);
 }
 
+/**
+ * ERR_INVALID_OPTION for a cursors bucket made beforehand (by the user, or an older version) with a
+ * limit under which the server removes committed cursor entries on its own: a max age (a KV TTL:
+ * an entry not committed again within it expires), or a max_msgs / max_bytes with the "discard old"
+ * policy (each new entry pushes the oldest out). A cursor whose entry is gone would start again at
+ * the oldest record, handing out every record committed before. With "discard new" the server
+ * refuses a write past the limit instead (a commit fails with ERR_IO), and nothing is dropped.
+ */
+export function cursorLimitRefused(stream: string, info: StreamInfo): LogError | null {
+  const { max_age: maxAge, max_msgs: maxMsgs, max_bytes: maxBytes, discard } = info.config;
+  const dropsOld = discard !== nats().jetstream.DiscardPolicy.New;
+  const setting = maxAge > 0 ? `a max age (TTL) of ${Math.round(maxAge / 1e6)} ms`
+    : dropsOld && maxMsgs > 0 ? `max_msgs ${maxMsgs} with discard old`
+      : dropsOld && maxBytes > 0 ? `max_bytes ${maxBytes} with discard old`
+        : null;
+  if (setting === null) return null;
+  return LogError.invalidOption('stream', `the cursors bucket rl-${stream}-cursors exists with ${setting}: the server would remove committed cursor entries, and a cursor whose entry is gone starts again at the oldest record (every record committed before handed out again): remove that limit, or delete the bucket (docs/jetstream.md)`);
+}
+
 /** Whether two creation times of a stream (StreamInfo.created) name the same stream: one deleted and created again under the name does not. */
 export function sameStream(a: string, b: string): boolean {
   const ta = Date.parse(a);
@@ -177,11 +196,15 @@ export class Session {
   /**
    * The bucket of the transactional cursors: one entry per cursor, its offset and state. An existing
    * bucket is used as it is: its own max_value_size, when it has one, is read (`cursorValueBytes`).
+   * One whose limits let the server remove a committed entry is refused (cursorLimitRefused).
    */
   async cursors(): Promise<KV> {
     if (this.cursorBucket === null) {
       const kv = await new (nats().kv.Kvm)(this.js).create(`rl-${this.options.stream}-cursors`, { history: 1, replicas: this.options.replicas, allow_direct: false });
-      const max = (await kv.status()).maxValueSize;
+      const { streamInfo } = await kv.status();
+      const refused = cursorLimitRefused(this.options.stream, streamInfo);
+      if (refused !== null) throw refused;
+      const max = streamInfo.config.max_msg_size;
       this.cursorValueBytes = max > 0 ? max : null;
       this.cursorBucket = kv;
     }
