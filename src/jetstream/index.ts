@@ -103,7 +103,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     const toOldest = opts.onPositionExpired === 'oldest';
     // The reads after the lookup ride out a request that goes unanswered, as the lookup did.
     const streamInfo = (): Promise<StreamInfo> => ride.run(`reading the state of stream ${o.stream}`, () => session.streamInfo());
-    const info = await streamInfo();
+    let info = await streamInfo();
     session.streamCreated = info.created; // the pull reads this stream only (pull.ts)
     let { state } = info;
     let bounds = boundsOf(state);
@@ -111,11 +111,23 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     if (start.kind === 'whence') {
       at = await whenceOffset(session, start.whence, bounds, toOldest);
     } else {
-      cursor = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride);
-      // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
-      // they may predate records the cursor's last owner read and committed before it let go.
-      ({ state } = await streamInfo());
-      bounds = boundsOf(state);
+      for (let recreations = 0; ; recreations++) {
+        const taken = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride);
+        cursor = taken;
+        // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
+        // they may predate records the cursor's last owner read and committed before it let go.
+        const again = await streamInfo();
+        ({ state } = again);
+        bounds = boundsOf(state);
+        if (sameStream(again.created, info.created)) break;
+        // The stream was deleted and created again since the first read: the cursor is let go and
+        // taken again on the new stream, judged as by an open that began after the recreation.
+        cursor = null;
+        await taken.drop();
+        info = again;
+        session.streamCreated = info.created;
+        if (recreations >= MAX_OPEN_RECREATIONS) throw new LogError(ErrorCode.IO, `stream ${o.stream} was deleted and created again each of the ${recreations + 1} times this open read it`);
+      }
       at = cursor.nextOffset;
       // The cursor's offset counts records of an earlier stream of the name (deleted, then created
       // again: the cursors bucket outlived it): none of this stream's records were handed out.
@@ -147,6 +159,9 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
 }
+
+/** How many times an open takes its cursor again after the stream was created again under it. */
+const MAX_OPEN_RECREATIONS = 3;
 
 /** ERR_POSITION_EXPIRED for a cursor committed on an earlier stream of the name. */
 function earlierStream(cursor: string, stream: string, at: number, startOffset: number, then: string, now: string): LogError {
