@@ -58,22 +58,40 @@ function leaseMsRefused(o: ResolvedJetStreamOptions, maxAgeMs: number): LogError
 }
 
 /**
- * ERR_INVALID_OPTION for a cursors bucket made beforehand (by the user, or an older version) with a
- * limit under which the server removes committed cursor entries on its own: a max age (a KV TTL:
- * an entry not committed again within it expires), or a max_msgs / max_bytes with the "discard old"
- * policy (each new entry pushes the oldest out). A cursor whose entry is gone would start again at
- * the oldest record, handing out every record committed before. With "discard new" the server
- * refuses a write past the limit instead (a commit fails with ERR_IO), and nothing is dropped.
+ * The limit of a bucket's stream (`info`) under which the server removes entries on its own, or
+ * null: a max_msgs or max_bytes with the "discard old" policy (each new entry pushes the oldest
+ * out), and with `age`, a max age (a KV TTL: an entry not written again within it expires). With
+ * "discard new" the server refuses a write past such limits instead, and drops nothing.
  */
-export function cursorLimitRefused(stream: string, info: StreamInfo): LogError | null {
+function droppingLimit(info: StreamInfo, age: boolean): string | null {
   const { max_age: maxAge, max_msgs: maxMsgs, max_bytes: maxBytes, discard } = info.config;
   const dropsOld = discard !== nats().jetstream.DiscardPolicy.New;
-  const setting = maxAge > 0 ? `a max age (TTL) of ${Math.round(maxAge / 1e6)} ms`
-    : dropsOld && maxMsgs > 0 ? `max_msgs ${maxMsgs} with discard old`
-      : dropsOld && maxBytes > 0 ? `max_bytes ${maxBytes} with discard old`
-        : null;
+  if (age && maxAge > 0) return `a max age (TTL) of ${Math.round(maxAge / 1e6)} ms`;
+  if (dropsOld && maxMsgs > 0) return `max_msgs ${maxMsgs} with discard old`;
+  if (dropsOld && maxBytes > 0) return `max_bytes ${maxBytes} with discard old`;
+  return null;
+}
+
+/**
+ * ERR_INVALID_OPTION for a cursors bucket made beforehand (by the user, or an older version) with a
+ * limit under which the server removes committed cursor entries (droppingLimit): a cursor whose
+ * entry is gone would start again at the oldest record, handing out every record committed before.
+ */
+export function cursorLimitRefused(stream: string, info: StreamInfo): LogError | null {
+  const setting = droppingLimit(info, true);
   if (setting === null) return null;
   return LogError.invalidOption('stream', `the cursors bucket rl-${stream}-cursors exists with ${setting}: the server would remove committed cursor entries, and a cursor whose entry is gone starts again at the oldest record (every record committed before handed out again): remove that limit, or delete the bucket (docs/jetstream.md)`);
+}
+
+/**
+ * ERR_INVALID_OPTION for a leases bucket made beforehand with a max_msgs or max_bytes and discard
+ * old (droppingLimit; its max age is leaseMs, checked apart): a new lease would push a live one out,
+ * and a second producer or cursor owner would open beside the live one.
+ */
+function leaseLimitRefused(stream: string, info: StreamInfo): LogError | null {
+  const setting = droppingLimit(info, false);
+  if (setting === null) return null;
+  return LogError.invalidOption('stream', `the leases bucket ${leaseBucketName(stream)} exists with ${setting}: the server would remove a live lease when another is taken, and a second producer or cursor owner would open beside the live one: remove that limit, or delete the bucket while no handle is open (docs/jetstream.md)`);
 }
 
 /** Whether two creation times of a stream (StreamInfo.created) name the same stream: one deleted and created again under the name does not. */
@@ -176,8 +194,10 @@ export class Session {
       const kv = await new (nats().kv.Kvm)(this.js).create(name, {
         history: 1, ttl: this.options.leaseMs, replicas: this.options.replicas, allow_direct: false,
       });
-      const maxAgeMs = (await kv.status()).ttl;
+      const { ttl: maxAgeMs, streamInfo } = await kv.status();
       if (maxAgeMs !== this.options.leaseMs) throw leaseMsRefused(this.options, maxAgeMs);
+      const refused = leaseLimitRefused(this.options.stream, streamInfo);
+      if (refused !== null) throw refused;
       this.leaseBucket = kv;
     }
     return this.leaseBucket;
@@ -191,6 +211,8 @@ export class Session {
     });
     const maxAgeMs = info === null ? this.options.leaseMs : Math.round(info.config.max_age / 1e6);
     if (maxAgeMs !== this.options.leaseMs) throw leaseMsRefused(this.options, maxAgeMs);
+    const refused = info === null ? null : leaseLimitRefused(this.options.stream, info);
+    if (refused !== null) throw refused;
   }
 
   /**
