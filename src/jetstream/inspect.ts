@@ -87,7 +87,7 @@ async function holderOf(leases: KV | null, key: string): Promise<LockHolder | nu
   }
 }
 
-/** A cursor's lag at `offset`; ms is 0 when the record there cannot be read (deleted from the stream). */
+/** A cursor's lag at `offset`; ms is 0 when the record there is not stored (deleted from the stream). */
 async function lagAt(session: Session, state: StreamState, offset: number): Promise<CursorLag> {
   const { startOffset, endOffset } = boundsOf(state);
   const from = Math.max(offset, startOffset);
@@ -95,7 +95,8 @@ async function lagAt(session: Session, state: StreamState, offset: number): Prom
   const records = endOffset - from;
   let at: number | null = timeOf(state.first_ts);
   if (from !== startOffset) {
-    const m = await session.jsm.streams.getMessage(session.options.stream, { seq: from + 1 }).catch(() => null);
+    // null: no message there (deleted); a failed read (unanswered, a connection lost) fails the call, not read as a lag of 0 ms.
+    const m = await session.jsm.streams.getMessage(session.options.stream, { seq: from + 1 });
     at = m === null ? null : m.time.getTime();
   }
   return { records, bytes: shareOfBytes(records, state), ms: at === null ? 0 : Math.max(0, timeOf(state.last_ts) - at) };
