@@ -44,7 +44,7 @@ test('durable.offset missing, torn or behind the cut: the cursor is still set to
   }
 });
 
-test('a consumer that opens a cursor repair is about to reset, while repair runs, is refused until repair is done', async () => {
+test('a consumer that opens a cursor repair is about to reset, while repair runs, is refused (the log is being repaired) until repair is done', async () => {
   const { logDir } = await damaged(2);
   const tryOpen = `import { Consumer, ConsumerStyle } from ${JSON.stringify(DIST)};
     try { const c = await Consumer.open({ logDir: ${JSON.stringify(logDir)}, style: ConsumerStyle.clientTx('billing') }); console.log('opened', c.nextOffset); await c.close(); }
@@ -57,7 +57,7 @@ test('a consumer that opens a cursor repair is about to reset, while repair runs
       if (seen.length === 0) seen.push(spawnSync(process.execPath, ['--input-type=module', '-e', tryOpen], { encoding: 'utf8' }).stdout.trim());
     },
   });
-  assert.equal(seen, ['ERR_CURSOR_LOCKED']);
+  assert.equal(seen, ['ERR_LOG_LOCKED'], 'refused: the log is being repaired');
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('billing') });
   assert.is(c.nextOffset, r.cut!.offset, 'opened after repair: at the cut');
   await c.close();

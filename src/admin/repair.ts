@@ -17,8 +17,10 @@
  * are set back to the cut; then later segments are removed from the last backwards, then the cut
  * segment is truncated (or, when none is left, the empty one created).
  *
- * Refused while a producer holds the log (ERR_LOG_LOCKED) or anyone holds a cursor (ERR_CURSOR_LOCKED:
- * a consumer, or a cursor reset), before anything is changed: repair takes the producer's lock and
+ * Refused while a producer holds the log (ERR_LOG_LOCKED), a consumer has it open (ERR_LOG_LOCKED:
+ * a shared lock on durable.offset, readers-lock.ts; a reader past the cut would pass over the records appended next) or
+ * anyone holds a cursor (ERR_CURSOR_LOCKED: a consumer, or a cursor reset), before anything is changed:
+ * repair takes the readers lock before it lists the cursors, and the producer's lock and
  * every cursor's lock before its first change and keeps them to the end (a lock file a dead owner left
  * is kept as it was unless repair goes on to change the log). With `dryRun`, it reports
  * what it would do and changes nothing (it only looks whether the locks are held). Segments below a recorded log start (start.offset) that
@@ -31,6 +33,7 @@ import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHin
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
+import { lockOutReaders, readersHold, readersHoldNow, type ReadersLock } from '../storage/readers-lock.js';
 import { createSegment, indexName, listLogDir, newSegmentName, refuseNewerFormat, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { knownOptions, optionalFlag } from '../validate.js';
@@ -84,7 +87,7 @@ export interface RepairOptions {
  * Cuts the damaged log at `dir` back to its longest valid prefix, so that it opens again, after
  * copying every byte it removes to a backup directory (docs/cli.md, `repair`).
  *
- * @throws LogError `ERR_LOG_LOCKED` while a producer holds the log; `ERR_CURSOR_LOCKED` while a
+ * @throws LogError `ERR_LOG_LOCKED` while a producer holds the log or a consumer has it open; `ERR_CURSOR_LOCKED` while a
  *   consumer holds a cursor that points past the cut (nothing is changed then); `ERR_INVALID_OPTION`
  *   when `dir` is no log directory or `options` are malformed (an unknown key, a `dryRun` that is
  *   not a boolean: nothing is touched then); `ERR_UNSUPPORTED_FORMAT` when a segment names a newer
@@ -114,7 +117,16 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   const held = taken?.lock ?? null;
   if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
   const cursorLocks: HeldLock[] = [];
+  let readers: ReadersLock | null = null;
   try {
+    // A reader's position may lie past the cut (readers-lock.ts): refused while one has the log open.
+    // Taken before the cursors are listed, so no consumer creates or moves a cursor after that.
+    if (dryRun) {
+      if (readersHoldNow(realDir)) throw readersRefusal(io, realDir, dir);
+    } else {
+      readers = lockOutReaders(realDir);
+      if (readers === null) throw readersRefusal(io, realDir, dir);
+    }
     // A newer reactive-log's segment is never damage (docs/format.md): a cut before it would remove it.
     refuseNewerFormat(io, realDir);
     const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
@@ -128,8 +140,19 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {
     for (const l of cursorLocks) l.release();
+    readers?.release();
     held?.release();
   }
+}
+
+/** A repair refused by readers: ERR_CURSOR_LOCKED when a transactional consumer is among them (it names the cursor), else ERR_LOG_LOCKED. */
+function readersRefusal(io: FileIO, realDir: string, dir: string): LogError {
+  try {
+    cursorsPast(io, realDir, Number.MAX_SAFE_INTEGER, null);
+  } catch (e) {
+    if (e instanceof LogError && e.code === ErrorCode.CURSOR_LOCKED) return e;
+  }
+  return readersHold(dir);
 }
 
 function producerHolds(dir: string, pid: number | null): LogError {

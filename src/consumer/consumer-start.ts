@@ -21,6 +21,7 @@ import { requireInt } from '../validate.js';
 import type { ResolvedConsumerOptions } from './consumer-options.js';
 import type { AheadOfWritten, StartPlan } from './start-plan.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
+import { holdReaders, type ReadersLock } from '../storage/readers-lock.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
 const MAX_START_ATTEMPTS = 5;
@@ -33,6 +34,20 @@ interface ConsumerStart {
   readonly reader: LogReader;
   /** A `latest` start past the written end of the producer of this process, else null. */
   readonly ahead: AheadOfWritten | null;
+}
+
+/**
+ * openStart under the log's readers lock (readers-lock.ts), taken before the start is read and held
+ * by the consumer until it closes: no repair cuts the log under its position.
+ */
+export function openStartHeld(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart & { readers: ReadersLock } {
+  const readers = holdReaders(realDir, opts.logDir);
+  try {
+    return { ...openStart(io, realDir, opts), readers };
+  } catch (e) {
+    readers.release();
+    throw e;
+  }
 }
 
 /** Opens the cursor (if any) and places a reader where the consumer starts. */

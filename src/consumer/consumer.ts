@@ -15,7 +15,7 @@ import type { BackendConsumerOptions } from '../backend/backend-types.js';
 import type { ConsumerOptions, CursorLag, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
 import { resolveConsumerOptions } from './consumer-options.js';
 import type { ResolvedRetry } from './start-plan.js';
-import { openStart, realLogDir } from './consumer-start.js';
+import { openStartHeld, realLogDir } from './consumer-start.js';
 import { ConsumerCalls } from './consumer-calls.js';
 import { RecordFeed } from './record-feed.js';
 import { LocalSource } from './local-source.js';
@@ -94,8 +94,9 @@ export class Consumer implements AsyncIterable<Message> {
     const io = fileIONow() ?? await fileIO();
     // The open itself is synchronous from here: an abort is seen before it starts.
     if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
-    const { cursor, reader, ahead } = openStart(io, realDir, opts);
-    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead);
+    // `readers` is held until the consumer closes: no repair cuts the log under its position (readers-lock.ts).
+    const { cursor, reader, ahead, readers } = openStartHeld(io, realDir, opts);
+    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead, readers);
     return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);
   }
 

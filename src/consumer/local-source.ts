@@ -14,6 +14,7 @@ import { readLogBounds } from '../reader/log-bounds.js';
 import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
 import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
+import type { ReadersLock } from '../storage/readers-lock.js';
 import type { Message } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { EndSource } from './pool-protocol.js';
@@ -33,6 +34,8 @@ export class LocalSource implements LogSource {
     pollIntervalMs: number,
     /** A `latest` start past the written end of this process's producer, until that producer stops. */
     private ahead: AheadOfWritten | null = null,
+    /** The reader's shared lock on durable.offset (readers-lock.ts), released on close. */
+    private readonly readers: ReadersLock | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
   }
@@ -114,7 +117,11 @@ export class LocalSource implements LogSource {
   }
 
   close(): void {
-    this.waiter.close();
+    try {
+      this.waiter.close();
+    } finally {
+      this.readers?.release();
+    }
   }
 
   /**

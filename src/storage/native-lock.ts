@@ -45,6 +45,15 @@ export function tryLockShared(fd: number): boolean {
   return tryLockNative(fd, true);
 }
 
+/**
+ * Tries the exclusive lock on `fd` (open for writing) once: false while anyone holds it, shared or
+ * exclusive. For a lock whose shared holders keep it (readers-lock.ts), not an instant's look.
+ */
+export function tryLockExclusiveOnce(fd: number): boolean {
+  native ??= packageRequire()('fs-native-extensions') as NativeLock;
+  return native.tryLock(fd, { shared: false });
+}
+
 /** Makes node:fs's FileIO.tryLock take the kernel lock; idempotent. */
 export function installNativeLock(): void {
   setNodeLock((fd) => tryLockNative(fd));
