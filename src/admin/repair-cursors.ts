@@ -2,10 +2,12 @@
  * repairLog's transactional cursors: those past the cut, found (and their locks taken) while planning,
  * and reset to the cut.
  */
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.js';
-import { cursorDir } from '../cursor/tx-cursor.js';
+import { CURSOR_DIR, cursorDir } from '../cursor/tx-cursor.js';
+import { copyRange, syncDirectory } from './repair-backup.js';
 import { type FileIO } from '../storage/file-io.js';
 import { acquireLock, lockOwner, type HeldLock } from '../storage/lock.js';
 import { cursorIdOfFile, cursorNames } from './cursor-ids.js';
@@ -25,6 +27,26 @@ export function resetCursors(io: FileIO, dir: string, ids: readonly string[], to
       file.close();
     }
   }
+}
+
+/**
+ * Copies the cursor files repair is about to reset to `<backupDir>/cursors/` under their own names,
+ * fsynced (the folder too; the caller syncs `backupDir`): copying them back restores the cursors,
+ * both slots, as they were before the repair.
+ */
+export function backupCursors(io: FileIO, dir: string, ids: readonly string[], backupDir: string): void {
+  if (ids.length === 0) return;
+  const to = join(backupDir, CURSOR_DIR);
+  try {
+    mkdirSync(to, { recursive: true });
+  } catch (e) {
+    throw LogError.fromSystem(e, 'making the backup directory', to);
+  }
+  for (const id of ids) {
+    const from = cursorNames(dir, id).filePath;
+    copyRange(io, from, 0, join(to, basename(from)));
+  }
+  syncDirectory(to);
 }
 
 /**

@@ -38,7 +38,7 @@ import { createSegment, indexName, listLogDir, newSegmentName, refuseNewerFormat
 import { adminLogDir, coded } from './admin-dir.js';
 import { knownOptions, optionalFlag } from '../validate.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
-import { cursorsPast, resetCursors } from './repair-cursors.js';
+import { backupCursors, cursorsPast, resetCursors } from './repair-cursors.js';
 import { endPastPromises, findCut, logBases, type RepairCut } from './repair-cut.js';
 
 export type { RepairCut } from './repair-cut.js';
@@ -69,7 +69,11 @@ export interface RepairReport {
   readonly cut: RepairCut | null;
   /** The changes, in the order they are made (files removed: from the last backwards). */
   readonly actions: RepairAction[];
-  /** Where the removed bytes were copied (each file under its own name, a cut tail as `<segment>.from-<position>`); null when nothing was removed. */
+  /**
+   * Where the removed bytes were copied (each file under its own name, a cut tail as
+   * `<segment>.from-<position>`), with the files repair rewrites as they were: durable.offset,
+   * start.offset, and the cursor files it resets under `cursors/`; null when nothing was changed.
+   */
   readonly backupDir: string | null;
 }
 
@@ -248,6 +252,7 @@ function applyRepair(io: FileIO, dir: string, cut: RepairCut, plan: Plan, backup
   if (plan.truncate) copyRange(io, join(dir, cut.file), cut.position, join(backupDir, `${cut.file}.from-${cut.position}`), progress);
   if (plan.rewriteHint) copyRange(io, join(dir, DURABLE_HINT_FILE), 0, join(backupDir, DURABLE_HINT_FILE));
   if (plan.rewriteStart !== null) copyRange(io, join(dir, START_OFFSET_FILE), 0, join(backupDir, START_OFFSET_FILE));
+  backupCursors(io, dir, plan.cursors, backupDir);
   syncDirectory(backupDir);
   claimLocks();
   // 2. What names records past the cut is set back to it first: a hint or a cursor behind the log's
