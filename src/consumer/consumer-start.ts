@@ -83,10 +83,15 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
   // may it the newest one `latest` read its end in, when the producer rolled on meanwhile (then the
   // end is read again: `latest` names no stored record, so none was lost).
   for (let attempt = 1; ; attempt++) {
+    const searchedMs = io.now(); // before the search: a frame stamped earlier may be on its way to the files
     const bounds = logBounds(io, realDir, visibility);
     try {
       const atOffset = whence.kind === 'timestamp' ? timeOffset(io, realDir, whence.ms, bounds) : startOffset(whence, bounds, toOldest);
       const reader = seekReader(io, realDir, atOffset);
+      // Past every record in the files, the answer is where they end, and a frame the writer stamped
+      // before the time and before the search may still have been on its way there: its records are
+      // passed over as read. Records stamped since are not (a time still to come gives the next one appended).
+      if (whence.kind === 'timestamp') reader.passOverStoredBefore(Math.min(whence.ms, searchedMs));
       return { cursor: null, reader, ahead: whence.kind === 'latest' ? aheadOfWritten(realDir, atOffset) : null };
     } catch (e) {
       const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind !== 'position' || toOldest);

@@ -31,6 +31,8 @@ import { segmentName } from '../segment/segment-files.js';
 export class LogReader extends FrameJudging {
   /** Set while a header skipped by a fast seek waits for confirmation. */
   private headerPending: SegmentEntry | null = null;
+  /** A start by time (passOverStoredBefore): the first records stored before this are passed over; null otherwise. */
+  private storedFromMs: number | null = null;
 
   /** The offset of the record read() will return next. */
   get nextOffset(): number {
@@ -72,8 +74,19 @@ export class LogReader extends FrameJudging {
     return false;
   }
 
+  /**
+   * A start by time (Whence.timestamp): the records read first that were stored before `ms` are
+   * passed over, up to the first one stored at or after it. A search that found every record in the
+   * files older answers where they end, and the writer may have stamped the next frame before the
+   * time and still be writing it. Undone by seek().
+   */
+  passOverStoredBefore(ms: number): void {
+    this.storedFromMs = ms;
+  }
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
+    this.storedFromMs = null;
     try {
       this.seekFiles(offset);
     } catch (e) {
@@ -197,6 +210,10 @@ export class LogReader extends FrameJudging {
       const m = s.nextRecord(limit);
       if (m !== null) {
         if (m.offset < s.skipBelowOffset) continue;
+        if (this.storedFromMs !== null) {
+          if (m.timestamp < this.storedFromMs) continue;
+          this.storedFromMs = null;
+        }
         return m;
       }
       if (s.frameLeft > 0) return null;
