@@ -72,7 +72,7 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
   const names = cursorNames(realDir, id);
   const o = checkResetOptions(options);
   return coded('resetting the cursor', () => {
-    const before = existingCursor(io, names);
+    existingCursor(io, names);
     // Checked before the lock is taken: a target outside the log fails with nothing touched (taking the
     // lock writes its file, and releasing it unlinks the file a killed consumer left).
     resolveTarget(io, realDir, o.to);
@@ -83,6 +83,9 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
       const file = CursorFile.open(io, cursorDir(realDir), `${names.stem}${CURSOR_SUFFIX}`, target, true);
       try {
         const was = file.value;
+        // Where the cursor stands now, under the lock: a consumer may have committed (and closed) since
+        // the look before it. A file found damaged was written anew at the target: no position to report.
+        const from = file.created ? null : was.offset;
         for (let attempt = 1; ; attempt++) {
           file.reset(target, o.state === 'clear' ? null : undefined);
           // The cursor is written (and synced) first, start.offset read after; retention records the
@@ -92,15 +95,15 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
           if (start === null || start <= target) break;
           if (typeof o.to === 'number' || attempt >= MAX_RESET_ATTEMPTS) {
             // The cursor goes back where it was (a cursor file found damaged: to the new start).
-            file.reset(file.created || before === null ? start : was.offset, was.state);
+            file.reset(from ?? start, was.state);
             throw LogError.invalidOption('to', `offset ${target} is outside the log's durable records: retention deleted the records up to ${start} meanwhile`);
           }
           target = resolveTarget(io, realDir, o.to); // 'oldest' or a time before the new start: the new start
         }
+        return { id: names.id, from, to: target };
       } finally {
         file.close();
       }
-      return { id: names.id, from: before, to: target };
     });
   });
 }
@@ -124,8 +127,10 @@ export async function deleteCursor(dir: string, id: string): Promise<{
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);
   return coded('deleting the cursor', () => {
-    const before = existingCursor(io, names);
+    existingCursor(io, names);
     return underLock(io, names, () => {
+      // Read again under the lock: a consumer may have committed (and closed) since the look before it.
+      const before = existingCursor(io, names);
       io.unlink(names.filePath);
       fsyncDir(io, cursorDir(realDir));
       return { id: names.id, committedOffset: before };
