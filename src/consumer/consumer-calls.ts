@@ -62,7 +62,13 @@ export class ConsumerCalls {
         pool = new ConsumerPool(popts.workers);
         this.pools.set(popts.workers, pool);
       }
-      this.feed.startPoolCall();
+      // A start by time reads past the records stored before its time first (a frame on its way to
+      // the files at the open): the pool's lanes read the files on their own and would hand them out.
+      while (!this.feed.startPoolCall()) {
+        const stoppedBy = popts.signal?.aborted === true ? 'abort' : !blocking || this.feed.isClosed() ? 'end' : null;
+        if (stoppedBy !== null) return await this.interruptible(Promise.resolve({ committed: 0, skipped: 0, retried: 0, stoppedBy }));
+        await this.feed.wait(popts.signal);
+      }
       try {
         return await this.interruptible(pool.run(this.feed, max, url, blocking, popts, this.retry, this.deadLetters));
       } finally {

@@ -34,6 +34,8 @@ export interface RecordReader {
   read(limitOffset: number, strict: boolean): Message | null;
   /** Places the reader so that read() returns `offset` next. */
   seek(offset: number): void;
+  /** A local start by time still passing over the records stored before its time (LogReader.passOverStoredBefore). */
+  readonly passingOver?: boolean;
   /**
    * An async engine's reader, which cannot seek back: takes back records it handed out (the last
    * ones, in order) to hand them out again first. A pool round on a backend gives back what it read

@@ -24,8 +24,7 @@ const NOTHING_READ: ReadLimit = { limitOffset: 0, strict: false };
 export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /** Aborted by close() or destroy(): ends waits, cuts a retry delay short, wakes a pool's coordinator. */
   private readonly closeRequest = new AbortController();
-  /** closeRequest is aborted; a plain field, because take() reads it for every record. */
-  private closed = false;
+  private closed = false; // closeRequest is aborted; a plain field, because take() reads it for every record
   private released = false; // the reader and the cursor are closed: nothing is read or committed any more
   /** What release() returned: close()'s commit and lease release, in flight or settled. */
   private releasing: void | Promise<void> = undefined;
@@ -265,10 +264,12 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     await this.source.wait(this.reader, afterOffset, signal);
   }
 
-  /** A pool call starts: it goes on from the next record to hand out. */
-  startPoolCall(): void {
+  /** A pool call starts from the next record to hand out; false while a start by time passes over records (LogReader.passingOver). */
+  startPoolCall(): boolean {
+    if (this.reader.passingOver === true && this.take() === null) return false;
     this.poolDoneOffset = this.nextOffset;
     this.inPoolCall = true;
+    return true;
   }
 
   /**

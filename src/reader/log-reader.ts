@@ -84,6 +84,11 @@ export class LogReader extends FrameJudging {
     this.storedFromMs = ms;
   }
 
+  /** A start by time still passes over the records stored before its time: none at or after it was read yet. */
+  get passingOver(): boolean {
+    return this.storedFromMs !== null;
+  }
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     this.storedFromMs = null;
