@@ -5,7 +5,7 @@
  */
 import { LogError } from '../errors.js';
 import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, type SharedLog } from '../ring/layout.js';
-import { ringSize } from '../ring/ring-memory.js';
+import { isRing, ringSize } from '../ring/ring-memory.js';
 import { describe } from '../validate.js';
 
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
@@ -49,7 +49,12 @@ export function checkToken(token: unknown): ProducerToken {
     throw bad(typeof t.type === 'string' && t.type.startsWith('reactive-log.producer-token') ? `its type ${t.type} is of another version of reactive-log (this one takes ${PRODUCER_TOKEN_TYPE})` : 'its type is missing or unknown');
   }
   if (!(t.control instanceof SharedArrayBuffer) || t.control.byteLength !== CONTROL_BYTES) throw bad('its control block is not a SharedArrayBuffer of the right size');
-  if (!(t.ring instanceof SharedArrayBuffer) || ringSize(t.ring) === 0) throw bad('its ring is not a SharedArrayBuffer');
+  // A buffer of another size is no ring of this layout (src/ring/ring-memory.ts): its handle's appends
+  // would go to places the writer never reads, while the writer writes what the owner's ring holds there.
+  const ring: unknown = t.ring;
+  if (!isRing(ring)) throw bad(ring instanceof SharedArrayBuffer ? `its ring, a SharedArrayBuffer of ${ring.byteLength} bytes, is not a ring of this layout (ringBytes + 8 bytes, ringBytes a power of two from 64 KiB to 1 GiB)` : 'its ring is not a SharedArrayBuffer');
   if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
+  const maxRecordBytes = t.maxRecordBytes as number;
+  if (maxRecordBytes < 0 || maxRecordBytes > ringSize(ring) - 16) throw bad(`its maxRecordBytes ${maxRecordBytes} does not fit its ring (0 to ringBytes - 16, ${ringSize(ring) - 16})`);
   return t as ProducerToken;
 }

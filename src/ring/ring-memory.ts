@@ -22,6 +22,20 @@ export function newRing(ringBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(ringBytes + RING_PAD);
 }
 
+/** The smallest and the largest ring (ProducerOptions.ringBytes). */
+const MIN_RING_BYTES = 64 * 1024;
+const MAX_RING_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Whether `buf` is a ring of this layout: a SharedArrayBuffer of ringBytes + 8 bytes, ringBytes a
+ * power of two from 64 KiB to 1 GiB. A buffer of the previous layout (ringBytes long) is not.
+ */
+export function isRing(buf: unknown): buf is SharedArrayBuffer {
+  if (!(buf instanceof SharedArrayBuffer)) return false;
+  const size = ringSize(buf);
+  return size >= MIN_RING_BYTES && size <= MAX_RING_BYTES && (size & (size - 1)) === 0;
+}
+
 /** The size of the ring `ring` holds (0 for a buffer too small to hold one). */
 export function ringSize(ring: SharedArrayBuffer): number {
   return Math.max(0, ring.byteLength - RING_PAD);

@@ -1,0 +1,40 @@
+/**
+ * Producer.attach checks the ring its token carries: a ring is a SharedArrayBuffer of ringBytes + 8
+ * bytes (src/ring/ring-memory.ts: index 0 lies 4 bytes in), ringBytes a power of two from 64 KiB to
+ * 1 GiB. A token whose ring is another buffer (the previous layout's ringBytes-long one, or any size
+ * that is not a ring's) is refused with ERR_INVALID_OPTION, nothing appended: accepted, its handle's
+ * appends went to memory the writer never reads, while the writer wrote the owner's ring's stale bytes
+ * at those places (a 24-byte record came back as seven empty ones) and flush() resolved.
+ */
+import * as assert from 'uvu/assert';
+import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
+import { readRecords, suite, tempDir, throwsWith } from './kit.js';
+
+const test = suite('attach-token-ring');
+
+test('a token whose ring is not a ring of this layout is refused, and the log is left as it was', async () => {
+  const logDir = tempDir();
+  const ringBytes = 64 * 1024;
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), ringBytes });
+  const token = p.share();
+  try {
+    for (const bytes of [ringBytes, ringBytes + 16, ringBytes / 2 + 8, 16, 9]) {
+      const err = throwsWith(() => {
+        const h = Producer.attach({ ...token, ring: new SharedArrayBuffer(bytes) });
+        h.append('hello from a ring the writer never reads');
+      }, ErrorCode.INVALID_OPTION);
+      assert.match(err.message, /ring/, `a ring of ${bytes} bytes: ${err.message}`);
+    }
+    // Its maxRecordBytes must fit its ring, as the option's must (ringBytes - 16).
+    throwsWith(() => Producer.attach({ ...token, maxRecordBytes: ringBytes - 15 }), ErrorCode.INVALID_OPTION);
+    const h = Producer.attach(token);
+    assert.is(h.append('a real one'), 0);
+    await h.flush();
+    await h.close();
+  } finally {
+    await p.close();
+  }
+  assert.equal((await readRecords(logDir)).map((r) => r.text), ['a real one']);
+});
+
+test.run();
