@@ -4,7 +4,9 @@
  * 1 GiB. A token whose ring is another buffer (the previous layout's ringBytes-long one, or any size
  * that is not a ring's) is refused with ERR_INVALID_OPTION, nothing appended: accepted, its handle's
  * appends went to memory the writer never reads, while the writer wrote the owner's ring's stale bytes
- * at those places (a 24-byte record came back as seven empty ones) and flush() resolved.
+ * at those places (a 24-byte record came back as seven empty ones) and flush() resolved. A ring of
+ * the right shape but another size than the owner's (2 x ringBytes + 8) is refused too: the control
+ * block holds the ring's size (I32.RING_BYTES).
  */
 import * as assert from 'uvu/assert';
 import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
@@ -18,7 +20,7 @@ test('a token whose ring is not a ring of this layout is refused, and the log is
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), ringBytes });
   const token = p.share();
   try {
-    for (const bytes of [ringBytes, ringBytes + 16, ringBytes / 2 + 8, 16, 9]) {
+    for (const bytes of [ringBytes, ringBytes + 16, ringBytes / 2 + 8, 16, 9, 2 * ringBytes + 8]) {
       const err = throwsWith(() => {
         const h = Producer.attach({ ...token, ring: new SharedArrayBuffer(bytes) });
         h.append('hello from a ring the writer never reads');

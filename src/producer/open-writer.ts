@@ -64,6 +64,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   const starting = startWriter({ options: resolved, shared, controlPort: port2 });
   starting.ready.catch(() => undefined); // observed below, or ended by a refused open
   const gate = controlViews(shared.control).i32;
+  Atomics.store(gate, I32.RING_BYTES, resolved.ringBytes);
   const openGate = (value: number): void => {
     Atomics.store(gate, I32.START_GATE, value);
     Atomics.notify(gate, I32.START_GATE);

@@ -4,7 +4,7 @@
  * thread of the same process; the SharedArrayBuffers arrive shared, not copied).
  */
 import { LogError } from '../errors.js';
-import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, type SharedLog } from '../ring/layout.js';
+import { CONTROL_BYTES, CONTROL_I32_SLOTS, CONTROL_LAYOUT_VERSION, I32, type SharedLog } from '../ring/layout.js';
 import { isRing, ringSize } from '../ring/ring-memory.js';
 import { describe } from '../validate.js';
 
@@ -53,6 +53,8 @@ export function checkToken(token: unknown): ProducerToken {
   // would go to places the writer never reads, while the writer writes what the owner's ring holds there.
   const ring: unknown = t.ring;
   if (!isRing(ring)) throw bad(ring instanceof SharedArrayBuffer ? `its ring, a SharedArrayBuffer of ${ring.byteLength} bytes, is not a ring of this layout (ringBytes + 8 bytes, ringBytes a power of two from 64 KiB to 1 GiB)` : 'its ring is not a SharedArrayBuffer');
+  const ringBytes = Atomics.load(new Int32Array(t.control, 0, CONTROL_I32_SLOTS), I32.RING_BYTES);
+  if (ringBytes !== ringSize(ring)) throw bad(`its ring of ${ringSize(ring)} bytes is not the ring of its control block (${ringBytes} bytes)`);
   if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
   const maxRecordBytes = t.maxRecordBytes as number;
   if (maxRecordBytes < 0 || maxRecordBytes > ringSize(ring) - 16) throw bad(`its maxRecordBytes ${maxRecordBytes} does not fit its ring (0 to ringBytes - 16, ${ringSize(ring) - 16})`);

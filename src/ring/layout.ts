@@ -72,6 +72,8 @@ export const I32 = {
    * is refused, so the thread's start overlaps the opener's own steps.
    */
   START_GATE: 14,
+  /** The ring's size in bytes, stored once at open: Producer.attach checks a token's ring against it. */
+  RING_BYTES: 15,
 } as const;
 
 /** The values of I32.START_GATE. */
