@@ -9,6 +9,7 @@ import { setNodeLock } from './file-io.js';
 
 interface NativeLock {
   tryLock(fd: number, options?: { shared?: boolean }): boolean;
+  tryLock(fd: number, offset: number, length: number, options?: { shared?: boolean }): boolean;
   unlock(fd: number): void;
 }
 let native: NativeLock | null = null;
@@ -46,12 +47,13 @@ export function tryLockShared(fd: number): boolean {
 }
 
 /**
- * Tries the exclusive lock on `fd` (open for writing) once: false while anyone holds it, shared or
- * exclusive. For a lock whose shared holders keep it (readers-lock.ts), not an instant's look.
+ * Tries a lock on the `length` bytes of `fd` from `offset` once (shared: `fd` open for reading;
+ * exclusive: open for writing): false while another descriptor holds a conflicting one. For locks
+ * whose holders keep them (readers-lock.ts), not an instant's look.
  */
-export function tryLockExclusiveOnce(fd: number): boolean {
+export function tryLockRangeOnce(fd: number, offset: number, length: number, shared: boolean): boolean {
   native ??= packageRequire()('fs-native-extensions') as NativeLock;
-  return native.tryLock(fd, { shared: false });
+  return native.tryLock(fd, offset, length, { shared });
 }
 
 /** Makes node:fs's FileIO.tryLock take the kernel lock; idempotent. */

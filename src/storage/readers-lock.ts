@@ -9,6 +9,13 @@
  * description locks, as the owner locks: lock.ts), and two descriptors conflict even in one process,
  * so it works across processes and threads alike.
  *
+ * Two bytes of the file are locked, not the whole of it. Every reader holds byte 0 shared; repair
+ * holds byte 1 (the repair byte), then byte 0, exclusively. A dry run only looks at byte 0: it tries
+ * the exclusive lock for an instant and lets it go. A reader refused byte 0 looks at the repair byte
+ * (shared, through a descriptor of its own, for an instant): free, it was a dry run's look, and the
+ * reader tries byte 0 again; held, a repair runs, and the reader is refused. So a dry run never
+ * refuses a consumer, and a repair waits out a reader's look at its byte the same way.
+ *
  * durable.offset is the file because every log that holds a record has it, at one inode for good
  * (the writer opens it without truncating and writes it in place; nothing renames or removes it), and
  * a reader may lock it without writing anything: readers still change nothing in the directory. The
@@ -20,7 +27,40 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
-import { tryLockExclusiveOnce, tryLockShared } from './native-lock.js';
+import { tryLockRangeOnce } from './native-lock.js';
+
+/** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
+const READERS_BYTE = 0;
+/** The byte a repair holds exclusively from before it takes READERS_BYTE to its end (readers look at it for an instant). */
+const REPAIR_BYTE = 1;
+/** How long a lock refused by a look (a dry run's, a reader's) is tried again before the refusal counts. */
+const LOOK_WAIT_MS = 1000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** Tries `take` until it succeeds, `held()` says the refusal is no look, or LOOK_WAIT_MS passed. */
+function waitOutLooks(take: () => boolean, held: () => boolean): boolean {
+  const until = performance.now() + LOOK_WAIT_MS;
+  for (;;) {
+    if (take()) return true;
+    if (held() || performance.now() > until) return false;
+    Atomics.wait(pause, 0, 0, 1);
+  }
+}
+
+/** Whether a repair holds the repair byte of `path` now (looked at through a descriptor of its own). */
+function repairRuns(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+  } catch {
+    return true; // cannot tell: the refusal stands
+  }
+  try {
+    return !tryLockRangeOnce(fd, REPAIR_BYTE, 1, true);
+  } finally {
+    closeSync(fd); // releases the look
+  }
+}
 
 /** A lock on durable.offset this thread holds; release() closes its descriptor (idempotent). */
 export interface ReadersLock {
@@ -57,7 +97,8 @@ export function holdReaders(realDir: string, logDir: string): ReadersLock {
   }
   let ok: boolean;
   try {
-    ok = tryLockShared(fd);
+    // Refused while a repair runs; a dry run's look at this byte is waited out.
+    ok = waitOutLooks(() => tryLockRangeOnce(fd, READERS_BYTE, 1, true), () => repairRuns(path));
   } catch (e) {
     closeSync(fd);
     throw LogError.fromSystem(e, 'locking durable.offset', path);
@@ -69,8 +110,16 @@ export function holdReaders(realDir: string, logDir: string): ReadersLock {
   return held(fd);
 }
 
-/** Repair's exclusive lock; null while a reader holds the log. No durable.offset: nobody holds it (NO_LOCK). */
+/**
+ * Repair's exclusive lock (the repair byte, then the readers byte); null while a reader holds the log.
+ * No durable.offset: nobody holds it (NO_LOCK).
+ */
 export function lockOutReaders(realDir: string): ReadersLock | null {
+  return lockExclusive(realDir, true);
+}
+
+/** `repair`: the repair byte first (a reader's look at it waited out), then the readers byte; else the readers byte only. */
+function lockExclusive(realDir: string, repair: boolean): ReadersLock | null {
   const path = join(realDir, DURABLE_HINT_FILE);
   let fd: number;
   try {
@@ -81,7 +130,8 @@ export function lockOutReaders(realDir: string): ReadersLock | null {
   }
   let ok: boolean;
   try {
-    ok = tryLockExclusiveOnce(fd);
+    // Only readers look at the repair byte, an instant each (repairLog holds the producer's lock: no other repair runs).
+    ok = (!repair || waitOutLooks(() => tryLockRangeOnce(fd, REPAIR_BYTE, 1, false), () => false)) && tryLockRangeOnce(fd, READERS_BYTE, 1, false);
   } catch (e) {
     closeSync(fd);
     throw LogError.fromSystem(e, 'locking durable.offset', path);
@@ -93,11 +143,14 @@ export function lockOutReaders(realDir: string): ReadersLock | null {
   return held(fd);
 }
 
-/** A dry run's look: whether a reader holds the log now (tried and released at once; false when it cannot tell). */
+/**
+ * A dry run's look: whether a reader holds the log now (the readers byte tried and released at once;
+ * false when it cannot tell). The repair byte is left alone: a reader that meets the look waits it out.
+ */
 export function readersHoldNow(realDir: string): boolean {
   let taken: ReadersLock | null;
   try {
-    taken = lockOutReaders(realDir);
+    taken = lockExclusive(realDir, false);
   } catch {
     return false; // may not open it for writing: cannot tell
   }
