@@ -14,7 +14,7 @@ import { readLogBounds } from '../reader/log-bounds.js';
 import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
 import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
-import type { ReadersLock } from '../storage/readers-lock.js';
+import { holdReaders, type ReadersLock } from '../storage/readers-lock.js';
 import type { Message } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { EndSource } from './pool-protocol.js';
@@ -25,6 +25,7 @@ export class LocalSource implements LogSource {
   readonly synchronous = true;
   readonly supportsPools = true;
   private readonly waiter: Waiter;
+  private closed = false;
 
   constructor(
     private readonly io: FileIO,
@@ -34,13 +35,14 @@ export class LocalSource implements LogSource {
     pollIntervalMs: number,
     /** A `latest` start past the written end of this process's producer, until that producer stops. */
     private ahead: AheadOfWritten | null = null,
-    /** The reader's shared lock on durable.offset (readers-lock.ts), released on close. */
-    private readonly readers: ReadersLock | null = null,
+    /** The reader's shared lock on durable.offset (readers-lock.ts), released on close; not held yet: see lockLate(). */
+    private readers: ReadersLock | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
   }
 
   readLimit(reader: RecordReader): ReadLimit {
+    this.lockLate();
     const c = this.sharedControl();
     if (this.ahead !== null && c !== this.ahead.views) this.aimAtWrittenEnd(reader, this.ahead);
     if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
@@ -99,6 +101,7 @@ export class LocalSource implements LogSource {
   }
 
   endSource(): EndSource | null {
+    this.lockLate();
     const c = this.sharedControl();
     if (c === null) return null;
     return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
@@ -117,11 +120,22 @@ export class LocalSource implements LogSource {
   }
 
   close(): void {
+    this.closed = true;
     try {
       this.waiter.close();
     } finally {
       this.readers?.release();
     }
+  }
+
+  /**
+   * A consumer opened while the log had no durable.offset (no producer had written it yet) holds no
+   * readers lock: it takes it here, at a look at the end of the log, once the file is there, so that
+   * from then on no repair cuts the log under its position (ERR_LOG_LOCKED while one runs now).
+   */
+  private lockLate(): void {
+    if (this.readers === null || this.readers.held || this.closed) return;
+    this.readers = holdReaders(this.logId, this.logId);
   }
 
   /**

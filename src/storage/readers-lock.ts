@@ -21,7 +21,8 @@
  * a reader may lock it without writing anything: readers still change nothing in the directory. The
  * lock is advisory: the writer's writes to the file are not affected. A consumer that opens while
  * the log has no durable.offset (never written, or the file lost in an OS crash until the next
- * producer opens) reads unlocked to its close (docs/admin.md, known gap).
+ * producer opens) takes the lock at its first look at the end of the log once the file is there
+ * (LocalSource); until then it reads unlocked (docs/admin.md, known gap).
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,14 +65,17 @@ function repairRuns(path: string): boolean {
 
 /** A lock on durable.offset this thread holds; release() closes its descriptor (idempotent). */
 export interface ReadersLock {
+  /** False for a reader that found no durable.offset to lock: it tries again at its next look at the end of the log (LocalSource). */
+  readonly held: boolean;
   release(): void;
 }
 
-const NO_LOCK: ReadersLock = { release: () => undefined };
+const NO_LOCK: ReadersLock = { held: false, release: () => undefined };
 
-function held(fd: number): ReadersLock {
+function holding(fd: number): ReadersLock {
   let open = true;
   return {
+    held: true,
     release: () => {
       if (!open) return;
       open = false;
@@ -107,7 +111,7 @@ export function holdReaders(realDir: string, logDir: string): ReadersLock {
     closeSync(fd);
     throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): open it once the repair is done`, { file: path });
   }
-  return held(fd);
+  return holding(fd);
 }
 
 /**
@@ -140,7 +144,7 @@ function lockExclusive(realDir: string, repair: boolean): ReadersLock | null {
     closeSync(fd);
     return null;
   }
-  return held(fd);
+  return holding(fd);
 }
 
 /**
