@@ -297,6 +297,7 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
   const times = (f: () => number): Summary => summarize(Array.from({ length: reps }, f));
   const rawParse = times(() => rawReadParse(readDir, false, records));
   const rawParseCrc = times(() => rawReadParse(readDir, true, records));
+  const rawMessages = times(() => rawReadParse(readDir, false, records, true));
   const rate = (secs: readonly number[]): Summary => summarize(secs.map((s) => records / s));
   const goal = (f: Summary): Partial<Row> => ({ xRaw: f.median / rawParse.median, target: '>= 1.0x raw parse', met: f.median / rawParse.median >= 1.0 });
   const file = rate(reads.fileModeSec);
@@ -310,6 +311,7 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
       row('raw 1 MiB preads', '-', rawRead, 'rec/s eq (B/s / 104)', { xRaw: rawRead.median / rawParse.median }),
       row('raw read-and-parse (1 MiB preads, a view per record)', '-', rawParse, 'rec/s', { xRaw: 1 }),
       row('raw read-and-parse + CRC-32 per frame', '-', rawParseCrc, 'rec/s', { xRaw: rawParseCrc.median / rawParse.median }),
+      row('raw read-and-parse, a Message with a Buffer view per record', '-', rawMessages, 'rec/s', { xRaw: rawMessages.median / rawParse.median }),
       row('reactive-log iter(), file mode, warm', '-', file, 'rec/s', goal(file)),
       row('reactive-log iter(), producer open, warm', '-', inProcess, 'rec/s', goal(inProcess)),
       row('reactive-log for await of tail(), file mode, warm', '-', tail, 'rec/s', { xRaw: tail.median / rawParse.median }),
@@ -319,7 +321,7 @@ function readTable(readDir: string, records: number, reps: number, reads: Awaite
       row('cold, malloc pinned: reactive-log iter()', '-', cold.pinnedRlog, 'rec/s', { xRaw: cold.pinnedRlog.median / rawParse.median, target: `>= 0.8x cold raw + CRC, pinned (${pinnedX.toFixed(2)}x)`, met: pinnedX >= 0.8 }),
     ],
     notes: [
-      'x raw: over the raw read-and-parse of the same segment files, without CRC checks (bench/lib/limits.ts rawReadParse: 1 MiB preads into fresh buffers, as the reader reads, each record handed out as a Uint8Array view). reactive-log hands out each record as a message (offset, timestamp, key, headers and a Buffer view of its bytes) through an iterator.',
+      'x raw: over the raw read-and-parse of the same segment files, without CRC checks (bench/lib/limits.ts rawReadParse: 1 MiB preads into fresh buffers, as the reader reads, each record handed out as a Uint8Array view). reactive-log hands out each record as a message (offset, timestamp, key, headers and a Buffer view of its bytes) through an iterator. The raw row with a Message per record makes the same objects with nothing around them: the most any reader with this API can reach.',
       'Warm: the reader checks each frame\'s CRC the first time its thread reads it; the measured passes come after a warm-up pass and trust those frames while the files keep their stamps (docs/architecture.md, "Reader caches"). Cold: each read in a fresh process (bench/lib/read-cells.ts), after the same reader read another log of the same shape, so that compiled code and allocator are warm and only the checks differ.',
       'Malloc pinned: the same cold cells with glibc\'s mmap and trim thresholds fixed in the environment (bench/lib/run.ts PINNED_MALLOC_ENV), so that neither reader gets fresh pages from the kernel for its read buffers; as it comes, each process lands in one state or the other (docs/performance.md, "Reads and the allocator").',
     ],

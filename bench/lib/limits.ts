@@ -189,16 +189,22 @@ const FRAME_HEADER_BYTES = 40;
 const RAW_READ_BYTES = 1024 * 1024;
 /** Where the raw reader hands each record out: a view the caller keeps (so V8 cannot drop it). */
 let handedOut: Uint8Array | null = null;
+/** The same for `message`: a record shaped as reactive-log's Message. */
+let messageOut: { offset: number; data: Buffer; timestamp: number; key: null; headers: null } | null = null;
+/** Node's Buffer class, made without `subarray`'s checks (as src/reader/record-bytes.ts does). */
+const FastBuffer = (Buffer as unknown as { [Symbol.species]: new (b: ArrayBufferLike, o: number, l: number) => Buffer })[Symbol.species];
 
 /**
  * The raw reader of the log's bytes, written as tightly as this format allows: every segment file of
  * `logDir` read front to back in 1 MiB preads, each into a fresh buffer (the records handed out stay
  * valid, as a reader's must), its frames walked by their sizes and their records by their u32 length
  * words, each record handed out as a Uint8Array view of the bytes read. With `checkCrc` also the CRC-32
- * of every frame (`zlib.crc32`, as the reader). Returns records/s. The format is docs/format.md's; no
- * validation beyond that; it must find `expected` records.
+ * of every frame (`zlib.crc32`, as the reader). With `message`, each record is handed out as an object
+ * of reactive-log's Message shape (offset, a Buffer view, the frame's timestamp, no key or headers)
+ * instead: the least a reader with that API makes per record. Returns records/s. The format is
+ * docs/format.md's; no validation beyond that; it must find `expected` records.
  */
-export function rawReadParse(logDir: string, checkCrc: boolean, expected: number): number {
+export function rawReadParse(logDir: string, checkCrc: boolean, expected: number, message = false): number {
   let records = 0;
   let bytes = 0;
   const t0 = nowMs();
@@ -217,10 +223,16 @@ export function rawReadParse(logDir: string, checkCrc: boolean, expected: number
           if (size < 48 || p + size > got) break;
           if (checkCrc && crc32(buf.subarray(p + 8, p + size - 4)) !== view.getUint32(p + 4, true)) throw new Error(`crc mismatch in ${path} at ${position + p}`);
           let r = p + FRAME_HEADER_BYTES;
+          const timestamp = view.getFloat64(p + 24, true);
           for (let i = 0; i < count; i++) {
             const len = view.getUint32(r, true) & 0x7fffffff;
-            handedOut = new Uint8Array(buf.buffer, buf.byteOffset + r + 4, len);
-            bytes += handedOut.byteLength;
+            if (message) {
+              messageOut = { offset: records + i, data: new FastBuffer(buf.buffer, buf.byteOffset + r + 4, len), timestamp, key: null, headers: null };
+              bytes += messageOut.data.byteLength;
+            } else {
+              handedOut = new Uint8Array(buf.buffer, buf.byteOffset + r + 4, len);
+              bytes += handedOut.byteLength;
+            }
             r += 4 + len;
           }
           records += count;

@@ -24,8 +24,3 @@ const species: unknown = (Buffer as unknown as { [Symbol.species]?: unknown })[S
 export const RecordBytes: BufferView = typeof species === 'function' && species.prototype === Object.getPrototypeOf(Buffer.alloc(0))
   ? species as BufferView
   : BufferLike as unknown as BufferView;
-
-/** A Buffer viewing bytes `start` to `end` (exclusive) of `buf`, which must hold them (bytes read from a file: never shared memory). */
-export function recordView(buf: Uint8Array, start: number, end: number): Buffer {
-  return new RecordBytes(buf.buffer as ArrayBuffer, buf.byteOffset + start, end - start);
-}

@@ -43,11 +43,21 @@ export interface Chunk {
   readonly wallMs: number;
   /** The cache entry a stamp taken after the read confirmed: its frames need no new check. */
   readonly trust: SegmentEntry | null;
+  /**
+   * `buf`'s ArrayBuffer and where `buf` starts in it, read once per chunk: the reader needs both for
+   * every record it hands out, and `buf.buffer` is a call into the runtime that V8 does not inline.
+   */
+  readonly arrayBuffer: ArrayBuffer;
+  readonly start: number;
+}
+
+function makeChunk(buf: Buffer, position: number, stamp: FileStamp | null, wallMs: number, trust: SegmentEntry | null): Chunk {
+  return { buf, position, stamp, wallMs, trust, arrayBuffer: buf.buffer as ArrayBuffer, start: buf.byteOffset };
 }
 
 /** Bytes read without stamps: nothing in them is trusted or noted as verified. */
 export function plainChunk(buf: Buffer, position: number): Chunk {
-  return { buf, position, stamp: null, wallMs: 0, trust: null };
+  return makeChunk(buf, position, null, 0, null);
 }
 
 export const EMPTY_CHUNK = plainChunk(Buffer.alloc(0), 0);
@@ -210,7 +220,7 @@ export class SegmentFile {
     }
     const buf = this.readAt(position, Math.min(Math.max(want, need), avail));
     this.atTail = avail <= TAIL_READ_BYTES;
-    if (stamp === null) return { buf, position, stamp, wallMs, trust: null };
+    if (stamp === null) return makeChunk(buf, position, stamp, wallMs, null);
     this.liveBase = this.openBase;
     this.liveFd = this.#fd;
     this.liveUntilMs = unsettledUntilMs(stamp);
@@ -220,7 +230,7 @@ export class SegmentFile {
       if (!sameStamp(entry.stamp, stamp)) dropSegment(this.#path, entry);
       else if (this.confirm(entry)) trust = entry;
     }
-    return { buf, position, stamp, wallMs, trust };
+    return makeChunk(buf, position, stamp, wallMs, trust);
   }
 
   /**
@@ -266,7 +276,7 @@ export class SegmentFile {
     if (got === TAIL_READ_BYTES || got < need) return undefined;
     this.#refillSize = position + got; // at least the size: used only after a refill that found too little, which sets it again
     this.sizeSeen = position + got;
-    return { buf: buf.subarray(0, got), position, stamp: null, wallMs, trust: null };
+    return makeChunk(buf.subarray(0, got), position, null, wallMs, null);
   }
 
   /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */

@@ -27,7 +27,7 @@ import type { SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
 import { EMPTY_CHUNK, SEEK_READ_BYTES, SegmentFile, plainChunk, type Chunk } from './segment-file.js';
 import { FrameWindow } from './frame-window.js';
-import { RecordBytes, recordView } from './record-bytes.js';
+import { RecordBytes } from './record-bytes.js';
 import type { FrameJudge, ReaderHint } from './reader-contracts.js';
 
 const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
@@ -171,10 +171,10 @@ export class SegmentReader {
 
   /** Hands out the record (no attributes) whose `word` bytes start at `dataPosition` of the chunk. */
   private plainRecord(dataPosition: number, word: number): Message {
-    const buf = this.chunk.buf;
+    const c = this.chunk;
     this.recordPosition = dataPosition + word;
     this.#frameLeft--;
-    const data = new RecordBytes(buf.buffer as ArrayBuffer, buf.byteOffset + dataPosition, word);
+    const data = new RecordBytes(c.arrayBuffer, c.start + dataPosition, word);
     return { offset: this.#nextOffset++, data, timestamp: this.frameTimestampMs, key: null, headers: null };
   }
 
@@ -210,7 +210,7 @@ export class SegmentReader {
     if (typeof a === 'string') throw LogError.corrupt(segmentName(this.#baseOffset), this.chunk.position + payloadPosition, `record ${this.#nextOffset}: ${a}`);
     this.recordPosition = end;
     this.#frameLeft--;
-    return { offset: this.#nextOffset++, data: recordView(this.chunk.buf, a.dataStart, end), timestamp: this.frameTimestampMs, key: a.key, headers: a.headers };
+    return { offset: this.#nextOffset++, data: new RecordBytes(this.chunk.arrayBuffer, this.chunk.start + a.dataStart, end - a.dataStart), timestamp: this.frameTimestampMs, key: a.key, headers: a.headers };
   }
 
   /** Reads and checks the frame at `framePosition`. False: there is none (yet), or it was not whole at the reader's end. */
