@@ -38,6 +38,27 @@ const REPAIR_BYTE = 1;
 const LOOK_WAIT_MS = 1000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * Where the kernel lock has no byte ranges (fs-native-extensions on macOS locks with flock, and
+ * refuses a range with EINVAL), both bytes are the whole file: set at the first such refusal. Readers
+ * then hold the whole file shared and a repair holds it exclusively; a reader refused cannot tell a
+ * dry run's look from a repair, and tries again for LOOK_WAIT_MS before the refusal counts.
+ */
+let wholeFile = false;
+
+/** Tries the lock on `byte` of `fd` once (the whole file where ranges cannot be locked). */
+function tryByte(fd: number, byte: number, shared: boolean): boolean {
+  if (!wholeFile) {
+    try {
+      return tryLockRangeOnce(fd, byte, 1, shared);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+      wholeFile = true;
+    }
+  }
+  return tryLockRangeOnce(fd, 0, 0, shared);
+}
+
 /** Tries `take` until it succeeds, `held()` says the refusal is no look, or LOOK_WAIT_MS passed. */
 function waitOutLooks(take: () => boolean, held: () => boolean): boolean {
   const until = performance.now() + LOOK_WAIT_MS;
@@ -57,7 +78,7 @@ function repairRuns(path: string): boolean {
     return true; // cannot tell: the refusal stands
   }
   try {
-    return !tryLockRangeOnce(fd, REPAIR_BYTE, 1, true);
+    return !tryByte(fd, REPAIR_BYTE, true);
   } finally {
     closeSync(fd); // releases the look
   }
@@ -102,7 +123,7 @@ export function holdReaders(realDir: string, logDir: string): ReadersLock {
   let ok: boolean;
   try {
     // Refused while a repair runs; a dry run's look at this byte is waited out.
-    ok = waitOutLooks(() => tryLockRangeOnce(fd, READERS_BYTE, 1, true), () => repairRuns(path));
+    ok = waitOutLooks(() => tryByte(fd, READERS_BYTE, true), () => !wholeFile && repairRuns(path));
   } catch (e) {
     closeSync(fd);
     throw LogError.fromSystem(e, 'locking durable.offset', path);
@@ -135,7 +156,7 @@ function lockExclusive(realDir: string, repair: boolean): ReadersLock | null {
   let ok: boolean;
   try {
     // Only readers look at the repair byte, an instant each (repairLog holds the producer's lock: no other repair runs).
-    ok = (!repair || waitOutLooks(() => tryLockRangeOnce(fd, REPAIR_BYTE, 1, false), () => false)) && tryLockRangeOnce(fd, READERS_BYTE, 1, false);
+    ok = (!repair || waitOutLooks(() => tryByte(fd, REPAIR_BYTE, false), () => false)) && tryByte(fd, READERS_BYTE, false);
   } catch (e) {
     closeSync(fd);
     throw LogError.fromSystem(e, 'locking durable.offset', path);
