@@ -135,7 +135,7 @@ export class LocalSource implements LogSource {
    */
   private lockLate(): void {
     if (this.readers === null || this.readers.held || this.closed) return;
-    this.readers = holdReaders(this.logId, this.logId);
+    this.readers = holdReaders(this.logId, this.logId, false);
   }
 
   /**

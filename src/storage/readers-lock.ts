@@ -107,9 +107,10 @@ function holding(fd: number): ReadersLock {
 
 /**
  * A reader's shared lock, taken as a consumer opens, before it reads where to start. ERR_LOG_LOCKED
- * while a repair holds the log. No durable.offset, or one the reader may not open: read unlocked.
+ * while a repair holds the log (`open` false: a consumer already open takes it late, LocalSource, and
+ * is told to read again). No durable.offset, or one the reader may not open: read unlocked.
  */
-export function holdReaders(realDir: string, logDir: string): ReadersLock {
+export function holdReaders(realDir: string, logDir: string, open = true): ReadersLock {
   const path = join(realDir, DURABLE_HINT_FILE);
   let fd: number;
   try {
@@ -130,7 +131,7 @@ export function holdReaders(realDir: string, logDir: string): ReadersLock {
   }
   if (!ok) {
     closeSync(fd);
-    throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): open it once the repair is done`, { file: path });
+    throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): ${open ? 'open it' : 'read again'} once the repair is done`, { file: path });
   }
   return holding(fd);
 }
