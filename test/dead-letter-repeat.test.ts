@@ -6,7 +6,7 @@
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Whence, decodeDeadLetter } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, Whence, decodeDeadLetter } from '../dist/index.js';
 import { suite, logOf, tempDir } from './kit.js';
 import { Child, killAllChildren } from './child.js';
 
@@ -22,9 +22,18 @@ async function deadLetterOffsets(deadLetterDir: string): Promise<number[]> {
   }
 }
 
-for (const pool of [false, true]) {
-  test(`SIGKILL after the dead letter, before the commit: one dead letter per record (${pool ? 'pool' : 'handler function'})`, async () => {
-    const logDir = await logOf(3);
+/** Three records with keys and headers (the dedup key digests them too): the same digest from a pool's read and a handler function's. */
+async function logWithAttributes(): Promise<string> {
+  const logDir = join(tempDir(), 'log');
+  const p = await Producer.open({ logDir });
+  for (let i = 0; i < 3; i++) p.append(`r${i}`, { key: `k${i}`, headers: { type: `t-é-${i}`, '1': 'one', z: '"\\\u2028' } });
+  await p.close();
+  return logDir;
+}
+
+for (const [pool, attrs] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  test(`SIGKILL after the dead letter, before the commit: one dead letter per record (${pool ? 'pool' : 'handler function'}${attrs ? ', records with key and headers' : ''})`, async () => {
+    const logDir = attrs ? await logWithAttributes() : await logOf(3);
     const deadLetterDir = join(tempDir(), 'dl');
     const child = Child.fork('dead-letter-kill.mjs', [JSON.stringify({ logDir, deadLetterDir, pool })]);
     await child.next('open');

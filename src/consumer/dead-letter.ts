@@ -102,17 +102,27 @@ function isHeader(h: unknown): h is Omit<DeadLetter, 'data' | 'extraHeaders'> & 
 }
 
 /**
- * Which record a dead letter is of, within its scope: its offset, timestamp and a digest of its bytes.
- * A record delivered again (a crash before the commit, a reset cursor) is the same record read again:
- * the same three. A log directory deleted and made again at its path starts its offsets over, and its
- * record at an offset was appended later than the old log's (another timestamp), or holds other bytes.
+ * Which record a dead letter is of, within its scope: its offset, timestamp and a digest of its bytes,
+ * and of its key and headers when it has any. A record delivered again (a crash before the commit, a
+ * reset cursor) is the same record read again: the same inputs. A log directory deleted and made again
+ * at its path starts its offsets over, and a repair hands the cut offsets out again: the record at an
+ * offset was appended later than the old one (another timestamp), or holds other bytes, key or
+ * headers. A wall clock stepped back keeps the writer stamping its newest frame's time, so records
+ * appended after a repair meanwhile take the cut records' timestamps too, and records whose data says
+ * little (a tombstone, an event whose type is a header) then differ by their key or headers alone.
  * The record tells them apart, not the directory: a stat's birth time is 0 on file systems that keep
  * none (and the inode of a deleted directory is soon reused), and where statx is missing Node reports
- * the change time, which moves with every file made in the log directory.
+ * the change time, which moves with every file made in the log directory. A record without key and
+ * headers keeps the key it had before they were digested (its dead letter written then is still found).
  */
 function recordKey(msg: Message): string {
   const digest = createHash('sha256').update(msg.data).digest('hex').slice(0, 16);
-  return `${msg.offset}:${msg.timestamp}:${digest}`;
+  const base = `${msg.offset}:${msg.timestamp}:${digest}`;
+  const headers = msg.headers === null ? [] : Object.entries(msg.headers);
+  if (msg.key === null && headers.length === 0) return base;
+  // A fourth part, so that no record without key and headers has this key, whatever its data.
+  const attrs = JSON.stringify([msg.key === null ? null : Buffer.from(msg.key.buffer, msg.key.byteOffset, msg.key.byteLength).toString('base64'), headers]);
+  return `${base}:${createHash('sha256').update(attrs).digest('hex').slice(0, 16)}`;
 }
 
 /**
