@@ -29,9 +29,15 @@ export const DEAD_LETTER_DEDUP_RECORDS = 65_536;
 
 /** A dead letter's JSON header (docs/consumers.md, "The dead-letter log"). */
 function deadLetterHeader(d: Omit<DeadLetter, 'data'>): Buffer {
-  const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${d.lastError.slice(0, MAX_ERROR_CHARS)}…` : d.lastError;
+  const lastError = d.lastError !== null && d.lastError.length > MAX_ERROR_CHARS ? `${cutAt(d.lastError, MAX_ERROR_CHARS)}…` : d.lastError;
   const fields = { logId: d.logId, offset: d.offset, timestamp: d.timestamp, attempts: d.attempts, lastError };
   return Buffer.from(JSON.stringify(d.extraHeaders === null ? fields : { ...fields, extraHeaders: d.extraHeaders }));
+}
+
+/** The first `units` UTF-16 units of `s`, one fewer when the cut would split a surrogate pair (its high half would be left alone). */
+function cutAt(s: string, units: number): string {
+  const last = s.charCodeAt(units - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? units - 1 : units);
 }
 
 /** `[u32 header length][header][data]`. */
