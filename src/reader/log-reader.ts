@@ -31,12 +31,18 @@ import { segmentName } from '../segment/segment-files.js';
 export class LogReader extends FrameJudging {
   /** Set while a header skipped by a fast seek waits for confirmation. */
   private headerPending: SegmentEntry | null = null;
+  /**
+   * The offset of a seek that failed (ERR_IO, ERR_POSITION_EXPIRED, ...), else null: the reader stands
+   * there (nextOffset) and the next read makes the seek again, never reading on from wherever the
+   * failed seek left the segment reader.
+   */
+  private seekAgain: number | null = null;
   /** A start by time (passOverStoredBefore): the first records stored before this are passed over; null otherwise. */
   private storedFromMs: number | null = null;
 
   /** The offset of the record read() will return next. */
   get nextOffset(): number {
-    return Math.max(this.segment.nextOffset, this.segment.skipBelowOffset);
+    return this.seekAgain ?? Math.max(this.segment.nextOffset, this.segment.skipBelowOffset);
   }
 
   /**
@@ -92,11 +98,13 @@ export class LogReader extends FrameJudging {
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     this.storedFromMs = null;
+    this.seekAgain = offset;
     try {
       this.seekFiles(offset);
     } catch (e) {
       throw LogError.fromSystem(e, 'seeking in the log', this.dir);
     }
+    this.seekAgain = null;
   }
 
   /** `fast`: seekToRecord's seek, which takes the segment list and the header from the caches unchecked. */
@@ -192,6 +200,10 @@ export class LogReader extends FrameJudging {
    */
   read(limit: number, strict: boolean): Message | null {
     try {
+      if (this.seekAgain !== null) {
+        this.seekFiles(this.seekAgain);
+        this.seekAgain = null;
+      }
       return this.readFiles(limit, strict);
     } catch (e) {
       // Every failure leaves as a LogError (a system error in any of the small reads is ERR_IO).
