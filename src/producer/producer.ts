@@ -10,7 +10,6 @@ import type { AppendOptions } from '../format/record.js';
 import type { ConnectOptions } from '../funnel/client-socket.js';
 import { RemoteProducer } from '../funnel/remote-producer.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
-import { ringSize } from '../ring/ring-memory.js';
 import type { BatchRecord } from '../ring/ring-appender.js';
 import type { RecoveryReport } from '../types.js';
 import { signalOnly, writableOptions } from '../validate.js';
@@ -208,7 +207,7 @@ export class Producer {
    */
   stats(): ProducerStats {
     const tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0; // first: a head read after it is never behind it (attached handles move the head meanwhile)
-    return readStats(this.p.shared.stats!, ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - tail) >>> 0, ringSize(this.p.shared.ring));
+    return readStats(this.p.shared.stats!, ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - tail) >>> 0, this.options.ringBytes);
   }
 
   /**

@@ -14,7 +14,6 @@ import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, is
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from './ring-memory.js';
 import { waitForRoom } from './room-wait.js';
-
 export type { AppenderHooks, BatchRecord } from './record-checks.js';
 
 /** Strings up to this many UTF-16 units are encoded straight into the ring (3 bytes per unit at most). */
