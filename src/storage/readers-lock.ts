@@ -24,10 +24,11 @@
  * producer opens) takes the lock at its first look at the end of the log once the file is there
  * (LocalSource); until then it reads unlocked (docs/admin.md, known gap).
  */
-import { closeSync, constants, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
+import { nodeFileIO } from './file-io.js';
 import { tryLockRangeOnce } from './native-lock.js';
 
 /** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
@@ -73,7 +74,7 @@ function waitOutLooks(take: () => boolean, held: () => boolean): boolean {
 function repairRuns(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = nodeFileIO.open(path, 'r');
   } catch {
     return true; // cannot tell: the refusal stands
   }
@@ -114,7 +115,7 @@ export function holdReaders(realDir: string, logDir: string, open = true): Reade
   const path = join(realDir, DURABLE_HINT_FILE);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = nodeFileIO.open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // Not there, or no directory there (the open then says what is wrong with the path).
@@ -149,7 +150,7 @@ function lockExclusive(realDir: string, repair: boolean): ReadersLock | null {
   const path = join(realDir, DURABLE_HINT_FILE);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDWR);
+    fd = nodeFileIO.open(path, 'r+');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return NO_LOCK;
     throw LogError.fromSystem(e, 'opening durable.offset', path);
