@@ -66,11 +66,22 @@ test('rolls interleaved with appends and retention: every record once, in order,
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 500; i++) expected.push(`r${round}-${i}-${'x'.repeat(i % 50)}`);
       for (const text of expected.slice(-500)) p.append(text);
-      // Not flushed first: the roll lands wherever the writer is in this round's records.
-      if ((await p.roll()) !== null) rolled++;
+      // Most rounds roll without a flush first: the roll lands wherever the writer is in this round's
+      // records, and finds an empty segment (null) when the writer answers it before writing any of
+      // them, which a loaded machine makes common. Every fourth round flushes first, so that roll
+      // has this round's records to seal, unless the round's last frame filled the segment and the
+      // writer rolled on its own: then the active segment is empty.
+      const forced = round % 4 === 3;
+      if (forced) await p.flush();
+      const result = await p.roll();
+      if (result !== null) rolled++;
+      else if (forced) {
+        const active = (await p.segments()).at(-1)!;
+        assert.is(active.endOffset, active.baseOffset, `a null roll after round ${round}'s flush: the active segment holds no record`);
+      }
     }
     await p.flush();
-    assert.ok(rolled >= 20, `rolled ${rolled} of 40 times`);
+    assert.ok(rolled >= 5, `rolled ${rolled} of 40 times`);
     // flush() resolves once the records are durable; retention for the frames written after the last
     // roll runs when the writer next turns idle, which can be after it answered segments(): ask again
     // until the list starts at the log start.
