@@ -267,8 +267,10 @@ export function toMessage(m: JsMsg): Message {
     for (const [name, values] of h) {
       if (name === KEY_HEADER) key = new Uint8Array(Buffer.from(values[0] ?? '', 'base64'));
       else if (!RESERVED.test(name)) {
-        const v = values[0] ?? '';
-        setOwn(headers ??= {}, name, encoded?.has(name) === true ? Buffer.from(v, 'base64').toString('utf8') : v);
+        const decode = encoded?.has(name) === true ? (v: string): string => Buffer.from(v, 'base64').toString('utf8') : (v: string): string => v;
+        // A name another NATS client gave several values: combined as HTTP combines repeated fields
+        // (RFC 9110, 5.3), in order, joined by ", " (docs/jetstream.md).
+        setOwn(headers ??= {}, name, values.length === 1 ? decode(values[0]!) : values.map(decode).join(', '));
       }
     }
   }
