@@ -14,27 +14,36 @@ interface NativeLock {
 }
 let native: NativeLock | null = null;
 
-/** How long an exclusive try waits out looks (shared locks, held for an instant) before it gives up. */
+/** How long a lock refused by a look (a shared lock held for an instant) is tried again before the refusal counts. */
 const LOOK_WAIT_MS = 1000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Tries `take` until it succeeds, `held()` says the refusal is a holder's and no look, or
+ * LOOK_WAIT_MS passed, pausing 1 ms between tries (Atomics.wait: this runs on threads that may block).
+ */
+export function waitOutLooks(take: () => boolean, held: () => boolean): boolean {
+  const until = performance.now() + LOOK_WAIT_MS;
+  for (;;) {
+    if (take()) return true;
+    if (held() || performance.now() > until) return false;
+    Atomics.wait(pause, 0, 0, 1);
+  }
+}
 
 function tryLockNative(fd: number, shared = false): boolean {
   // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
   // from this package's own file (src/package-require.ts).
-  native ??= packageRequire()('fs-native-extensions') as NativeLock;
-  if (shared) return native.tryLock(fd, { shared: true });
-  if (native.tryLock(fd, { shared: false })) return true;
+  const n = (native ??= packageRequire()('fs-native-extensions') as NativeLock);
+  if (shared) return n.tryLock(fd, { shared: true });
   // Refused: an owner holds the exclusive lock, or a look holds a shared one (tryLockShared, an
   // instant long). A shared lock of ours gets in beside a look only: then the exclusive is tried
   // again, shortly, until the look is over; an owner's lock refuses at once.
-  const until = performance.now() + LOOK_WAIT_MS;
-  while (native.tryLock(fd, { shared: true })) {
-    native.unlock(fd);
-    if (performance.now() > until) return false;
-    Atomics.wait(pause, 0, 0, 1);
-    if (native.tryLock(fd, { shared: false })) return true;
-  }
-  return false;
+  return waitOutLooks(() => n.tryLock(fd, { shared: false }), () => {
+    if (!n.tryLock(fd, { shared: true })) return true;
+    n.unlock(fd);
+    return false;
+  });
 }
 
 /**

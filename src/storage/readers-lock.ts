@@ -29,21 +29,18 @@ import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
 import { nodeFileIO } from './file-io.js';
-import { tryLockRangeOnce } from './native-lock.js';
+import { tryLockRangeOnce, waitOutLooks } from './native-lock.js';
 
 /** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
 const READERS_BYTE = 0;
 /** The byte a repair holds exclusively from before it takes READERS_BYTE to its end (readers look at it for an instant). */
 const REPAIR_BYTE = 1;
-/** How long a lock refused by a look (a dry run's, a reader's) is tried again before the refusal counts. */
-const LOOK_WAIT_MS = 1000;
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Where the kernel lock has no byte ranges (fs-native-extensions on macOS locks with flock, and
  * refuses a range with EINVAL), both bytes are the whole file: set at the first such refusal. Readers
  * then hold the whole file shared and a repair holds it exclusively; a reader refused cannot tell a
- * dry run's look from a repair, and tries again for LOOK_WAIT_MS before the refusal counts.
+ * dry run's look from a repair, and tries again for a second (waitOutLooks) before the refusal counts.
  */
 let wholeFile = false;
 
@@ -58,16 +55,6 @@ function tryByte(fd: number, byte: number, shared: boolean): boolean {
     }
   }
   return tryLockRangeOnce(fd, 0, 0, shared);
-}
-
-/** Tries `take` until it succeeds, `held()` says the refusal is no look, or LOOK_WAIT_MS passed. */
-function waitOutLooks(take: () => boolean, held: () => boolean): boolean {
-  const until = performance.now() + LOOK_WAIT_MS;
-  for (;;) {
-    if (take()) return true;
-    if (held() || performance.now() > until) return false;
-    Atomics.wait(pause, 0, 0, 1);
-  }
 }
 
 /** Whether a repair holds the repair byte of `path` now (looked at through a descriptor of its own). */
