@@ -61,15 +61,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   get incarnation(): string | null { return this.source.incarnation ?? null; } // which log of that id it is (LogSource.incarnation), or null
 
-  /** Whether records can be read without waiting for I/O (iter() needs it). */
-  get synchronous(): boolean {
-    return this.source.synchronous;
-  }
+  get synchronous(): boolean { return this.source.synchronous; } // records can be read without waiting for I/O (iter() needs it)
 
-  /** Whether a worker pool can read this log. */
-  get supportsPools(): boolean {
-    return this.source.supportsPools;
-  }
+  get supportsPools(): boolean { return this.source.supportsPools; } // a worker pool can read this log
 
   /** Transactional styles: the largest state ctx.setState takes (the cursor store's); else null. */
   get stateLimit(): number | null {
@@ -81,10 +75,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.closeRequest.signal;
   }
 
-  /** While a processing call runs: resolves once it has ended; else null. */
-  get callEnded(): Promise<void> | null {
-    return this.callEnd;
-  }
+  get callEnded(): Promise<void> | null { return this.callEnd; } // while a processing call runs: resolves once it has ended
 
   /** The offset of the next record to hand out. */
   get nextOffset(): number {
@@ -109,10 +100,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.closed;
   }
 
-  /** The reader and the cursor are closed (release()). */
-  get isReleased(): boolean {
-    return this.released;
-  }
+  get isReleased(): boolean { return this.released; } // the reader and the cursor are closed (release())
 
   /**
    * Takes the feed for an iteration or (`call`) a processing call, which close() waits for. A
@@ -230,6 +218,13 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     if (this.released || this.pending !== msg) return;
     this.pending = null;
     return this.cursor?.advance(msg.offset + 1, state);
+  }
+
+  /** complete() of the pending record when it is the one at `offset` (iter(): RecordIterator keeps the offset). */
+  completeAt(offset: number): void | Promise<void> {
+    const p = this.pending;
+    if (p === null || p.offset !== offset) return;
+    return this.complete(p);
   }
 
   /**

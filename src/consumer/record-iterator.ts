@@ -17,8 +17,12 @@ const DONE = 2;
 
 export class RecordIterator implements Generator<Message, void, undefined> {
   private state = NOT_STARTED;
-  /** The record handed out last, completed when the loop asks for the next one. */
-  private last: Message | null = null;
+  /**
+   * The offset of the record handed out last (-1: none), completed when the loop asks for the next
+   * one. A number, not the Message: the iterator outlives young-generation collections, and storing
+   * each young record into it would take V8's write barrier slow path once a record.
+   */
+  private last = -1;
 
   constructor(private readonly feed: RecordFeed) {}
 
@@ -35,9 +39,9 @@ export class RecordIterator implements Generator<Message, void, undefined> {
     let m: Message | null;
     try {
       const last = this.last;
-      if (last !== null) {
-        this.last = null;
-        void feed.complete(last); // the loop asked for the next one
+      if (last >= 0) {
+        this.last = -1;
+        void feed.completeAt(last); // the loop asked for the next one
       }
       m = feed.take();
     } catch (e) {
@@ -48,7 +52,7 @@ export class RecordIterator implements Generator<Message, void, undefined> {
       this.finish();
       return { value: undefined, done: true };
     }
-    this.last = m;
+    this.last = m.offset;
     return { value: m, done: false };
   }
 
@@ -81,7 +85,7 @@ export class RecordIterator implements Generator<Message, void, undefined> {
 
   private finish(): void {
     this.state = DONE;
-    this.last = null;
+    this.last = -1;
     void this.feed.leave();
   }
 }

@@ -25,8 +25,8 @@ export interface TailSource {
   enter(): void;
   /** The pending record, else the next visible one, else null. */
   take(): Message | null;
-  /** The loop asked for the record after `m`: `m` is done (a promise while an async commit runs). */
-  complete(m: Message): void | Promise<void>;
+  /** The loop asked for the record after the one at `offset`, still pending: it is done (a promise while an async commit runs). */
+  completeAt(offset: number): void | Promise<void>;
   /** Waits (bounded) for more records. */
   wait(signal: AbortSignal | undefined): Promise<void>;
   /** close() or destroy() was called. */
@@ -45,8 +45,8 @@ const done = (): IteratorReturnResult<void> => ({ value: undefined, done: true }
 export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private state = NEW;
   private signal: AbortSignal | undefined = undefined;
-  /** The record handed out last, completed by the next call of next(). */
-  private handedOut: Message | null = null;
+  /** The offset of the record handed out last (-1: none), completed by the next call of next(): a number, as in RecordIterator. */
+  private handedOut = -1;
   /** A call is waiting for records; calls made meanwhile queue behind it. */
   private inFlight = false;
   private readonly queue: Array<() => void> = [];
@@ -113,9 +113,9 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     }
     try {
       const prev = this.handedOut;
-      if (prev !== null) {
-        this.handedOut = null;
-        const c = this.src.complete(prev); // the loop asked for the next one
+      if (prev >= 0) {
+        this.handedOut = -1;
+        const c = this.src.completeAt(prev); // the loop asked for the next one
         if (c !== undefined) {
           this.committing = c; // the next record only once this one is committed
           return null;
@@ -136,7 +136,7 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     }
     const m = this.src.take();
     if (m === null) return null;
-    this.handedOut = m;
+    this.handedOut = m.offset;
     return { value: m, done: false };
   }
 
@@ -167,7 +167,7 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   private finish(): void | Promise<void> {
     const wasRunning = this.state === RUNNING;
     this.state = FINISHED;
-    this.handedOut = null;
+    this.handedOut = -1;
     if (!wasRunning) return undefined;
     const left = this.src.leave();
     if (left !== undefined) left.catch(() => undefined);
