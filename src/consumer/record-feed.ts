@@ -70,12 +70,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return this.cursor === null ? null : this.cursor.maxStateBytes ?? MAX_STATE_BYTES;
   }
 
-  /** Aborts when close() or destroy() is called. */
-  get closeRequested(): AbortSignal {
-    return this.closeRequest.signal;
-  }
+  get closeRequested(): AbortSignal { return this.closeRequest.signal; } // aborts when close() or destroy() is called
 
-  get callEnded(): Promise<void> | null { return this.callEnd; } // while a processing call runs: resolves once it has ended
+  get callEnded(): Promise<void> | null { return this.callEnd; } // while a processing call runs: resolves once it has ended; else null
 
   /** The offset of the next record to hand out. */
   get nextOffset(): number {
@@ -270,14 +267,21 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   /**
    * A pool call ended: the pool read ahead on its own, so the reader is put at the first record not
    * done (not after close(): that would open a segment again). A record in hand that the call neither
-   * finished nor took (it ran no round) stays in hand, the reader where it is.
+   * finished nor took (it ran no round) stays in hand, the reader where it is. A seek that fails
+   * (retention deleted that record meanwhile: ERR_POSITION_EXPIRED) leaves the reader standing there,
+   * to seek again at its next read, which reports it as without a pool: the call reports what it did.
    */
   endPoolCall(): void {
     this.inPoolCall = false;
     this.bound = NOTHING_READ;
     if (this.pending !== null && this.pending.offset === this.poolDoneOffset) return;
     this.pending = null;
-    if (!this.isClosed()) this.reader.seek(this.poolDoneOffset);
+    if (this.isClosed()) return;
+    try {
+      this.reader.seek(this.poolDoneOffset);
+    } catch (e) {
+      if (this.reader.nextOffset !== this.poolDoneOffset) throw e;
+    }
   }
 
   /** During a pool call: every record below it is done. */
