@@ -26,7 +26,8 @@ for (const [name, style] of styles) {
     const { logDir, p } = await liveLogOf(['gate-0', 'rec-1'], { ...POOL_LOG, fileRollSize: 1024, maxTotalBytes: 4096 });
     const c = await Consumer.open({ logDir, style });
     try {
-      const call = guarded(c.nonblockingProcess(1, handler, { workers: 1 }));
+      // Its failure is kept as a value: it may come while the test still appends.
+      const call = guarded(c.nonblockingProcess(1, handler, { workers: 1 })).catch((e: unknown) => e);
       await waitFor(() => existsSync(join(logDir, 'gated-0')), 'record 0 running');
       // Append until retention deletes the first segment (records 0 and 1), then let record 0 commit.
       await waitFor(async () => {

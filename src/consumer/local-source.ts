@@ -7,7 +7,6 @@
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
 import type { CursorLag } from '../types.js';
-import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readLogBounds } from '../reader/log-bounds.js';
@@ -15,7 +14,6 @@ import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, ty
 import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import { holdReaders, type ReadersLock } from '../storage/readers-lock.js';
-import type { Message } from '../types.js';
 import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { EndSource } from './pool-protocol.js';
 import type { AheadOfWritten } from './start-plan.js';
@@ -105,18 +103,6 @@ export class LocalSource implements LogSource {
     const c = this.sharedControl();
     if (c === null) return null;
     return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
-  }
-
-  readOne(offset: number): Message {
-    const r = new LogReader(this.io, this.logId);
-    try {
-      r.seek(offset);
-      const m = r.read(Infinity, false);
-      if (m === null || m.offset !== offset) throw new LogError(ErrorCode.LOG_CORRUPT, `record ${offset} cannot be read back`, { offset });
-      return m;
-    } finally {
-      r.close();
-    }
   }
 
   close(): void {

@@ -92,8 +92,6 @@ export interface LogSource {
   lag(nextOffset: number, endOffset: number): CursorLag;
   /** The shared end a pool's workers watch, when the producer runs in this process; else null. */
   endSource(): EndSource | null;
-  /** The record at `offset`, read apart from the consumer's reader (a dead letter of a pool reading the files). */
-  readOne(offset: number): Message;
   /** Releases what the source holds (connections, watches); the reader is closed separately. */
   close(): void | Promise<void>;
 }

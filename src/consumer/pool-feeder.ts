@@ -57,10 +57,6 @@ export class WindowSupply implements RecordSupply {
     return null; // the feeder runs on its own and reports a failure through onFailure
   }
 
-  readOne(offset: number): Message {
-    return this.writer.message(offset);
-  }
-
   async close(doneOffset: number): Promise<void> {
     this.stopping.abort();
     await this.running;

@@ -26,8 +26,6 @@ export interface PoolHost {
   commitInDoubt(): boolean;
   /** Makes the cursor durable now (a blocking call that waits for new records; an async store: the commit's promise). */
   syncCursor(): void | Promise<void>;
-  /** Reads one record (for dead letters) from the files. */
-  readOne(offset: number): Message;
   /**
    * The arena size of the shared record window a round needs when the workers cannot read the log
    * themselves (a backend: src/consumer/pool-window.ts), or null: they read the segment files.

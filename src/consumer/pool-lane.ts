@@ -16,8 +16,8 @@ import { waitSlot } from '../ring/wait.js';
 import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
 import { checkOutcome, errorText, retryDelayMs, valueText } from './handler-policy.js';
 import {
-  OutcomeByte, P32, WINDOW, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult, type PoolTask,
-  type ProgressViews,
+  OutcomeByte, P32, WINDOW, deadLetterRecord, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult,
+  type PoolTask, type ProgressViews,
 } from './pool-protocol.js';
 
 /** The longest one Atomics.wait lasts before the stop flag is looked at again (stops also notify). */
@@ -279,7 +279,7 @@ export class Lane {
     if (outcome === 'skip') return OutcomeByte.SKIP;
     if (outcome === 'break') return { kind: 'break', offset };
     Atomics.add(p.retried, task.lane, 1);
-    if (task.retry.maxAttempts !== null && n >= task.retry.maxAttempts) return { kind: 'exhausted', offset, attempts: n, lastError };
+    if (task.retry.maxAttempts !== null && n >= task.retry.maxAttempts) return { kind: 'exhausted', offset, attempts: n, lastError, record: deadLetterRecord(msg) };
     // A stopped call (break elsewhere, abort, close) makes no further attempt: the record is not
     // finished and comes again. Without this a record retried forever would keep the call from ending.
     if (Atomics.load(p.i32, P32.STOP) !== 0) return { kind: 'stopped' };

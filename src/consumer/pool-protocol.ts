@@ -7,7 +7,8 @@
  * lane it has not finished, and an outcome byte per finished record), so records neither wait for a
  * task hand-off nor pass through the coordinator's thread. A task ends only when its lane reaches
  * `endOffset`, on a stop, on a 'break' or a throw, or after a record exhausted its attempts (the
- * coordinator needs that record's last error for the dead letter, then starts the lane again).
+ * coordinator needs that record, as the handler had it, and its last error for the dead letter, then
+ * starts the lane again: retention may have deleted the record's segment since the lane read it).
  */
 import type { LogErrorDetails } from '../errors.js';
 import type { ReaderHint } from '../reader/reader-contracts.js';
@@ -95,9 +96,18 @@ export interface PoolResult {
   readonly stop:
     | null
     | { readonly kind: 'stopped' }
-    | { readonly kind: 'exhausted'; readonly offset: number; readonly attempts: number; readonly lastError: string | null }
+    | { readonly kind: 'exhausted'; readonly offset: number; readonly attempts: number; readonly lastError: string | null; readonly record: Message }
     | { readonly kind: 'break'; readonly offset: number }
     | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null; readonly details: LogErrorDetails | null };
+}
+
+/**
+ * An exhausted record as a task's answer carries it to the coordinator's dead letter: its bytes and
+ * key copied out of the lane reader's buffer (a view would send the whole buffer along).
+ */
+export function deadLetterRecord(msg: Message): Message {
+  const copy = (b: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(b);
+  return { offset: msg.offset, data: copy(msg.data), timestamp: msg.timestamp, key: msg.key === null ? null : copy(msg.key), headers: msg.headers };
 }
 
 /** Outcome bytes of finished records (0: not finished). */

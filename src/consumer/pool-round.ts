@@ -11,7 +11,7 @@
  */
 import type { Piscina } from 'piscina';
 import { ErrorCode, LogError, internalError } from '../errors.js';
-import type { ProcessSummary } from '../types.js';
+import type { Message, ProcessSummary } from '../types.js';
 import type { PoolCall } from './pool-host.js';
 import {
   OutcomeByte, P32, STOP_CLOSING, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
@@ -64,7 +64,7 @@ export class PoolRound {
   stoppedAt = Infinity; // when the lanes were told to stop (performance.now(); ConsumerPool.close() counts from it)
   private readonly running = new Map<number, Promise<void>>(); // lane -> its task
   private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
-  private readonly exhausted = new Map<number, { attempts: number; lastError: string | null }>(); // record -> its last attempt
+  private readonly exhausted = new Map<number, { attempts: number; lastError: string | null; record: Message }>(); // offset -> its last attempt, the record as the lane read it
   private readonly restarts = new Map<number, number>(); // record -> workers lost while it ran
 
   // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
@@ -230,7 +230,7 @@ export class PoolRound {
     const r = result.stop;
     if (r === null || r.kind === 'stopped') return;
     if (r.kind === 'exhausted') {
-      this.exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError });
+      this.exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError, record: r.record });
       // The lane published its progress at the record (pool-lane.ts, stopAt): past it now that its dead letter can be written.
       Atomics.store(this.pv.i64, 1 + lane, BigInt(laneFrom(r.offset + 1, lane, this.lanes, this.originOffset, this.call.batchRecords)));
       if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
@@ -297,7 +297,7 @@ export class PoolRound {
         // Its answer (the last error) is on its way; or destroy() released the cursor: it comes again, to be dead-lettered then.
         if (ex === undefined || this.call.host.isReleased) break;
         await this.moveTo(o); // the records before it first: a dead letter that fails does not hand them out again
-        await this.call.deadLetters.put(this.supply.readOne(o), ex.attempts, ex.lastError);
+        await this.call.deadLetters.put(ex.record, ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
       } else {

@@ -6,7 +6,6 @@
  *   records into a shared window (src/consumer/pool-window.ts) and publishes their end.
  * Either way the lanes wait on an EndSource with Atomics, and the coordinator only commits.
  */
-import type { Message } from '../types.js';
 import { CONTROL_BYTES, I32, I64, bump, controlViews, endSlots, loadOffset, storeOffset, type ControlViews } from '../ring/layout.js';
 import type { PoolCall } from './pool-host.js';
 import type { EndSource } from './pool-protocol.js';
@@ -21,8 +20,6 @@ export interface RecordSupply {
   gone(): boolean;
   /** Something for the coordinator's wait to race (tailing the files for the lanes), or null. */
   more(stopped: boolean): Promise<unknown> | null;
-  /** Record `offset`, not done yet, read for a dead letter. */
-  readOne(offset: number): Message;
   /** The round's lanes are done: stop supplying; records read past `doneOffset` go back to the consumer. */
   close(doneOffset: number): Promise<void>;
 }
@@ -72,10 +69,6 @@ export class FileSupply implements RecordSupply {
     this.tailing ??= call.host.wait(call.signal, loadOffset(own, I64.WRITTEN_OFFSET))
       .then(() => this.publishEnd(), () => undefined).finally(() => { this.tailing = null; });
     return this.tailing;
-  }
-
-  readOne(offset: number): Message {
-    return this.call.host.readOne(offset);
   }
 
   async close(): Promise<void> {

@@ -341,9 +341,4 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   refreshEnd(signal: AbortSignal | undefined): Promise<void> | void {
     return this.source.refreshEnd?.(signal);
   }
-
-  /** Reads the record at `offset` with a reader of its own (for a dead letter). */
-  readOne(offset: number): Message {
-    return this.source.readOne(offset);
-  }
 }

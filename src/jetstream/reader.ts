@@ -184,10 +184,6 @@ export class JsSource implements LogSource {
     return null;
   }
 
-  readOne(offset: number): Message {
-    throw new LogError(ErrorCode.INTERNAL, `internal invariant broken: readOne(${offset}) on the JetStream backend (a pool's dead letter comes from its window)`);
-  }
-
   /** A pool's workers read the records from a shared window: twice the largest record the server takes, at least 8 MiB. */
   poolWindowBytes(): number {
     return Math.max(8 * 1024 * 1024, 2 * (this.session.nc.info?.max_payload ?? 1024 * 1024) + 64 * 1024);
