@@ -9,11 +9,13 @@
  * is not the protocol closes it at once. Only this connection is affected.
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, LogError } from '../errors.js';
+import { ErrorCode, type LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
-import { afterPoll, asLogError } from './owner-util.js';
+import { afterPoll, asLogError, type FunnelLimits, type RunResult } from './owner-util.js';
 import { FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
+
+export type { FunnelLimits, RunResult } from './owner-util.js';
 
 /** What the funnel needs of the producer that owns the log. */
 export interface FunnelTarget {
@@ -27,21 +29,6 @@ export interface FunnelTarget {
   appendRun?(body: Uint8Array, start: number, end: number, progress?: () => void): RunResult | null;
   flush(): Promise<void>;
   readonly options: { readonly maxRecordBytes: number; readonly appendTimeoutMs: number };
-}
-
-/** What appendRun appended: `appended` records from offset `first`, and the error that stopped the rest, if one did. */
-export interface RunResult {
-  readonly first: number;
-  readonly appended: number;
-  readonly error: LogError | null;
-}
-
-/** The limits the owner announces in HELLO_OK. */
-export interface FunnelLimits {
-  readonly maxFrameBytes: number;
-  readonly maxRecordBytes: number;
-  /** How long the owner's append may wait for ring room (and its flush while retention blocks the writer) before it answers. */
-  readonly appendTimeoutMs: number;
 }
 
 /** How long a connection's replies may stay unread before the owner closes it. */
@@ -93,6 +80,7 @@ export class OwnerConnection {
   };
   private ended = false;
   private flushesPending = 0;
+  private flushBeat: NodeJS.Timeout | null = null; // an ALIVE every SLOW_APPEND_MS while a flush waits (beatFlushes)
   /** When the APPEND being handled began, or its last ALIVE left (beat()). */
   private beatAt = 0;
 
@@ -117,6 +105,7 @@ export class OwnerConnection {
       clearTimeout(this.helloTimer);
       this.ended = true;
       this.clearStall();
+      this.beatFlushes(false);
       host.onClosed(this);
     });
   }
@@ -133,6 +122,7 @@ export class OwnerConnection {
     if (this.ended) return;
     this.ended = true;
     this.clearStall();
+    this.beatFlushes(false);
     this.socket.pause();
     this.reader.drop();
     const frame = encodeFrame(MessageType.ERROR, encodeError(code, message));
@@ -274,6 +264,7 @@ export class OwnerConnection {
     if (body.byteLength !== 4) return this.violation('a malformed FLUSH');
     const id = Buffer.from(body); // the frame's bytes are not ours past this call
     this.flushesPending++;
+    this.beatFlushes(true);
     this.target.flush().then(
       () => this.flushSettled(encodeFrame(MessageType.FLUSH_OK, id)),
       (e: unknown) => {
@@ -286,7 +277,17 @@ export class OwnerConnection {
   private flushSettled(reply: Buffer): void {
     this.flushesPending--;
     this.send(reply);
+    this.beatFlushes(this.flushesPending > 0);
     this.resume();
+  }
+
+  /** While a flush waits (retention may hold the writer back long, each record written starting its bound again), an ALIVE every SLOW_APPEND_MS. */
+  private beatFlushes(on: boolean): void {
+    if (on && !this.ended) this.flushBeat ??= setInterval(() => this.send(ALIVE_FRAME), SLOW_APPEND_MS).unref();
+    else if (this.flushBeat !== null) {
+      clearInterval(this.flushBeat);
+      this.flushBeat = null;
+    }
   }
 
   /**

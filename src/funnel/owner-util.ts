@@ -16,3 +16,18 @@ export function asLogError(e: unknown): LogError {
 export function afterPoll(fn: () => void): () => void {
   return () => { setImmediate(fn).unref(); };
 }
+
+/** What appendRun appended: `appended` records from offset `first`, and the error that stopped the rest, if one did. */
+export interface RunResult {
+  readonly first: number;
+  readonly appended: number;
+  readonly error: LogError | null;
+}
+
+/** The limits the owner announces in HELLO_OK. */
+export interface FunnelLimits {
+  readonly maxFrameBytes: number;
+  readonly maxRecordBytes: number;
+  /** How long the owner's append may wait for ring room (and its flush while retention blocks the writer) before it answers. */
+  readonly appendTimeoutMs: number;
+}
