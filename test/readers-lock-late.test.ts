@@ -1,13 +1,14 @@
 /**
  * A consumer opened on a log that had no durable.offset yet (a directory no producer had written)
- * could take no readers lock at its open. It takes it once the file is there, at its next look at
- * the end of the log: from then on a repair is refused while it is open, as for any other reader
- * (its position past a cut would pass over the records appended there next).
+ * creates the file, empty, and holds the readers lock from its open: a repair is refused while it is
+ * open, as for any other reader (its position past a cut would pass over the records appended there
+ * next). A repair on a log without the file creates it to hold the lock: a consumer opened while it
+ * runs is refused; a repair that changes nothing removes it again.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, Whence, repairLog } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, Whence, repairLog, verifyLog } from '../dist/index.js';
 import { digestDir, rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('readers-lock-late');
@@ -33,18 +34,12 @@ async function fill(logDir: string): Promise<void> {
   await p.close();
 }
 
-test('a nonTx consumer opened on an empty directory holds the readers lock once it has read the records written since', async () => {
+test('a nonTx consumer opened on an empty directory holds the readers lock from its open', async () => {
   const logDir = tempDir();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   try {
-    assert.ok(!existsSync(join(logDir, 'durable.offset')), 'no durable.offset when the consumer opened');
+    assert.is(readFileSync(join(logDir, 'durable.offset')).length, 0, 'an empty durable.offset created by the consumer');
     await fill(logDir);
-    let n = 0;
-    for (const m of c.iter()) {
-      assert.is(m.offset, n);
-      n++;
-    }
-    assert.is(n, N);
     damage(logDir);
     const before = digestDir(logDir);
     await rejectsWith(repairLog(logDir, { backupDir: join(tempDir(), 'backup') }), 'ERR_LOG_LOCKED');
@@ -57,32 +52,41 @@ test('a nonTx consumer opened on an empty directory holds the readers lock once 
   assert.ok(report.cut !== null && report.cut.offset < N);
 });
 
-test('such a consumer that looks at the end of the log while a repair runs is refused (ERR_LOG_LOCKED), and reads on after it', async () => {
+test('a consumer opened while a repair runs on a log without durable.offset is refused (ERR_LOG_LOCKED), and opens after it', async () => {
   const logDir = tempDir();
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
+  await fill(logDir);
+  rmSync(join(logDir, 'durable.offset')); // lost in an OS crash
+  damage(logDir);
+  let open: Promise<unknown> | null = null;
+  const report = await repairLog(logDir, {
+    backupDir: join(tempDir(), 'backup'),
+    onProgress: () => {
+      open ??= Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.latest()) });
+    },
+  });
+  assert.ok(open !== null, 'the repair copied bytes');
+  const during = await (open as Promise<unknown>).catch((e: unknown) => e);
+  if (during instanceof Consumer) await during.close();
+  assert.is((during as { code?: string }).code, 'ERR_LOG_LOCKED', String(during));
+  // The repair is done: a consumer opens, at the cut.
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.latest()) });
   try {
-    await fill(logDir);
-    damage(logDir);
-    let during: unknown = null;
-    const report = await repairLog(logDir, {
-      backupDir: join(tempDir(), 'backup'),
-      onProgress: () => {
-        if (during !== null) return;
-        try {
-          during = [...c.iter()].length;
-        } catch (e) {
-          during = e;
-        }
-      },
-    });
-    assert.is((during as { code?: string }).code, 'ERR_LOG_LOCKED', String(during));
-    // The repair is done: the consumer reads the records left, from the oldest.
-    let n = 0;
-    for (const m of c.iter()) assert.is(m.offset, n++);
-    assert.is(n, report.cut!.offset);
+    assert.is(c.position, report.cut!.offset);
   } finally {
     await c.close();
   }
+  assert.ok((await verifyLog(logDir)).ok, 'the empty durable.offset the repair created reads as no hint');
+});
+
+test('a repair that changes nothing on a log without durable.offset leaves the directory as it was', async () => {
+  const logDir = tempDir();
+  await fill(logDir);
+  rmSync(join(logDir, 'durable.offset'));
+  const before = digestDir(logDir);
+  const report = await repairLog(logDir, { backupDir: join(tempDir(), 'backup') });
+  assert.is(report.cut, null);
+  assert.is(digestDir(logDir), before);
+  assert.ok(!existsSync(join(logDir, 'durable.offset')));
 });
 
 test.run();

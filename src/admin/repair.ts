@@ -33,7 +33,7 @@ import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHin
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
-import { lockOutReaders, readersHold, readersHoldNow, type ReadersLock } from '../storage/readers-lock.js';
+import { lockOutReaders, readersHold, readersHoldNow } from '../storage/readers-lock.js';
 import { createSegment, indexName, listLogDir, newSegmentName, refuseNewerFormat, segmentName } from '../segment/segment-files.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { knownOptions, optionalFlag } from '../validate.js';
@@ -121,7 +121,8 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   const held = taken?.lock ?? null;
   if (dryRun && heldNow(io, producerLockPath(realDir))) throw producerHolds(dir, null);
   const cursorLocks: HeldLock[] = [];
-  let readers: ReadersLock | null = null;
+  let readers: ReturnType<typeof lockOutReaders> = null;
+  let changing = false;
   try {
     // A reader's position may lie past the cut (readers-lock.ts): refused while one has the log open.
     // Taken before the cursors are listed, so no consumer creates or moves a cursor after that.
@@ -140,10 +141,13 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     // The locks are claimed (their owner information written) once the backup is whole: a repair
     // refused while it copies leaves lock files dead owners left as they were.
+    changing = true;
     applyRepair(io, realDir, cut, plan, backupDir, () => { for (const l of [held!, ...cursorLocks]) l.claim(); }, options.onProgress);
     return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
   } finally {
     for (const l of cursorLocks) l.release();
+    // A durable.offset repair created to hold the lock goes again when it changed nothing (refused, nothing to cut).
+    if (!changing) readers?.unmade();
     readers?.release();
     held?.release();
   }

@@ -38,10 +38,18 @@ interface ConsumerStart {
 
 /**
  * openStart under the log's readers lock (readers-lock.ts), taken before the start is read and held
- * by the consumer until it closes: no repair cuts the log under its position.
+ * by the consumer until it closes: no repair cuts the log under its position. A log without
+ * durable.offset: the start is read once without the lock, so that an open refused (bad input)
+ * leaves the directory untouched; then the file is created to hold the lock, and the start read again under it.
  */
 export function openStartHeld(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart & { readers: ReadersLock } {
-  const readers = holdReaders(realDir, opts.logDir);
+  let readers = holdReaders(realDir, opts.logDir);
+  if (!readers.held) {
+    const unlocked = openStart(io, realDir, opts);
+    unlocked.reader.close();
+    unlocked.cursor?.abandon();
+    readers = holdReaders(realDir, opts.logDir, true, true);
+  }
   try {
     return { ...openStart(io, realDir, opts), readers };
   } catch (e) {

@@ -17,24 +17,32 @@
  * refuses a consumer, and a repair waits out a reader's look at its byte the same way.
  *
  * durable.offset is the file because every log that holds a record has it, at one inode for good
- * (the writer opens it without truncating and writes it in place; nothing renames or removes it), and
- * a reader may lock it without writing anything: readers still change nothing in the directory. The
- * lock is advisory: the writer's writes to the file are not affected. A consumer that opens while
- * the log has no durable.offset (never written, or the file lost in an OS crash until the next
- * producer opens) takes the lock at its first look at the end of the log once the file is there
- * (LocalSource); until then it reads unlocked (docs/admin.md, known gap).
+ * (the writer opens it without truncating and writes it in place; nothing renames it, and only a
+ * repair that created it and changed nothing removes it), and
+ * a reader may lock it without writing anything. The lock is advisory: the writer's writes to the
+ * file are not affected. Where the log has no durable.offset (a directory no producer has written
+ * yet, or the file lost in an OS crash), whoever needs the lock creates the file, empty (it reads as
+ * "no hint", as a torn one: the writer overwrites its 12 bytes in place): a consumer, so that no
+ * repair runs while it is open, and a repair, so that no consumer opens while it runs (a repair that
+ * then changes nothing removes the file it created before it lets the lock go: a reader that locked
+ * that file meanwhile finds it gone from its path and starts over). A reader that may not create the
+ * file (a read-only directory) reads unlocked, and takes the lock at its first look at the end of the
+ * log once the file is there (LocalSource; docs/admin.md, known gap).
  */
-import { closeSync } from 'node:fs';
+import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
 import { nodeFileIO } from './file-io.js';
+import { isLogEntry } from './log-dir.js';
 import { tryLockRangeOnce, waitOutLooks } from './native-lock.js';
 
 /** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
 const READERS_BYTE = 0;
 /** The byte a repair holds exclusively from before it takes READERS_BYTE to its end (readers look at it for an instant). */
 const REPAIR_BYTE = 1;
+/** How often a reader starts over when the file it locked was removed from its path (a repair that created it and changed nothing). */
+const MAX_LOCK_ATTEMPTS = 5;
 
 /**
  * Where the kernel lock has no byte ranges (fs-native-extensions on macOS locks with flock, and
@@ -74,7 +82,7 @@ function repairRuns(path: string): boolean {
 
 /** A lock on durable.offset this thread holds; release() closes its descriptor (idempotent). */
 export interface ReadersLock {
-  /** False for a reader that found no durable.offset to lock: it tries again at its next look at the end of the log (LocalSource). */
+  /** False for a reader that found no durable.offset to lock and could not create it: it tries again at its next look at the end of the log (LocalSource). */
   readonly held: boolean;
   release(): void;
 }
@@ -96,40 +104,96 @@ function holding(fd: number): ReadersLock {
 /**
  * A reader's shared lock, taken as a consumer opens, before it reads where to start. ERR_LOG_LOCKED
  * while a repair holds the log (`open` false: a consumer already open takes it late, LocalSource, and
- * is told to read again). No durable.offset, or one the reader may not open: read unlocked.
+ * is told to read again). No durable.offset: with `create`, the reader creates it, empty, in a
+ * directory that is empty or holds a log (consumer-start.ts: once an open without the lock passed);
+ * without, or one the reader may not open or create: read unlocked (`held` false).
  */
-export function holdReaders(realDir: string, logDir: string, open = true): ReadersLock {
+export function holdReaders(realDir: string, logDir: string, open = true, create = false): ReadersLock {
   const path = join(realDir, DURABLE_HINT_FILE);
-  let fd: number;
+  for (let attempt = 1; ; attempt++) {
+    const fd = openForReaders(realDir, path, create);
+    if (fd === null) return NO_LOCK;
+    let ok: boolean;
+    let there: boolean;
+    try {
+      // Refused while a repair runs; a dry run's look at this byte is waited out.
+      ok = waitOutLooks(() => tryByte(fd, READERS_BYTE, true), () => !wholeFile && repairRuns(path));
+      // A repair that created the file and changed nothing removes it before it lets go: that lock holds nothing.
+      there = ok && nodeFileIO.isSameFile(fd, path);
+    } catch (e) {
+      closeSync(fd);
+      throw LogError.fromSystem(e, 'locking durable.offset', path);
+    }
+    if (ok && there) return holding(fd);
+    closeSync(fd);
+    if (!ok || attempt >= MAX_LOCK_ATTEMPTS) {
+      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): ${open ? 'open it' : 'read again'} once the repair is done`, { file: path });
+    }
+  }
+}
+
+/** durable.offset opened for a reader's lock, created (empty) where it is missing and may be; null: read unlocked. */
+function openForReaders(realDir: string, path: string, create: boolean): number | null {
   try {
-    fd = nodeFileIO.open(path, 'r');
+    return nodeFileIO.open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // Not there, or no directory there (the open then says what is wrong with the path).
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return NO_LOCK;
-    throw LogError.fromSystem(e, 'opening durable.offset', path);
+    if (code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return null;
+    if (code !== 'ENOENT') throw LogError.fromSystem(e, 'opening durable.offset', path);
   }
-  let ok: boolean;
+  // A symbolic link to nothing there: not followed to create a file elsewhere.
+  if (!create || !mayCreate(realDir) || lstatSync(path, { throwIfNoEntry: false }) !== undefined) return null;
   try {
-    // Refused while a repair runs; a dry run's look at this byte is waited out.
-    ok = waitOutLooks(() => tryByte(fd, READERS_BYTE, true), () => !wholeFile && repairRuns(path));
+    return nodeFileIO.open(path, 'r+c');
   } catch (e) {
-    closeSync(fd);
-    throw LogError.fromSystem(e, 'locking durable.offset', path);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return null;
+    throw LogError.fromSystem(e, 'creating durable.offset', path);
   }
-  if (!ok) {
-    closeSync(fd);
-    throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): ${open ? 'open it' : 'read again'} once the repair is done`, { file: path });
+}
+
+/** Whether `realDir` is a directory that is empty or holds a log's entries (log-dir.ts): only there is durable.offset created. */
+function mayCreate(realDir: string): boolean {
+  let names: string[];
+  try {
+    names = nodeFileIO.readdir(realDir);
+  } catch {
+    return false; // the open says what is wrong with the path
   }
-  return holding(fd);
+  return names.length === 0 || names.some(isLogEntry);
 }
 
 /**
  * Repair's exclusive lock (the repair byte, then the readers byte); null while a reader holds the log.
- * No durable.offset: nobody holds it (NO_LOCK).
+ * No durable.offset: repair creates it (empty) and locks it, so that no consumer opens meanwhile;
+ * `unmade()` removes the file so created again (a repair that changed nothing), before the lock goes.
  */
-export function lockOutReaders(realDir: string): ReadersLock | null {
-  return lockExclusive(realDir, true);
+export function lockOutReaders(realDir: string): (ReadersLock & { unmade(): void }) | null {
+  const path = join(realDir, DURABLE_HINT_FILE);
+  let fd: number | null = null;
+  let created = false;
+  try {
+    fd = nodeFileIO.open(path, 'wx');
+    created = true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // There already; or not to be created here (a read-only log: a repair that finds nothing to cut still answers).
+    if (code !== 'EEXIST' && code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') throw LogError.fromSystem(e, 'creating durable.offset', path);
+  }
+  const lock = fd !== null ? lockFd(fd, path, true) : lockExclusive(realDir, true);
+  if (lock === null) return null;
+  return {
+    held: lock.held,
+    release: () => lock.release(),
+    unmade: () => {
+      if (!created) return;
+      created = false;
+      try {
+        unlinkSync(path); // still under the lock: a reader that opened it finds it gone once it has its lock
+      } catch { /* an empty durable.offset left reads as no hint */ }
+    },
+  };
 }
 
 /** `repair`: the repair byte first (a reader's look at it waited out), then the readers byte; else the readers byte only. */
@@ -142,6 +206,11 @@ function lockExclusive(realDir: string, repair: boolean): ReadersLock | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return NO_LOCK;
     throw LogError.fromSystem(e, 'opening durable.offset', path);
   }
+  return lockFd(fd, path, repair);
+}
+
+/** lockExclusive on the descriptor `fd` of `path` (closed when the lock is refused or fails). */
+function lockFd(fd: number, path: string, repair: boolean): ReadersLock | null {
   let ok: boolean;
   try {
     // Only readers look at the repair byte, an instant each (repairLog holds the producer's lock: no other repair runs).
