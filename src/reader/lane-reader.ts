@@ -28,7 +28,9 @@ export class LaneReader extends LogReader {
     if (h.base > offset || h.pos < SEGMENT_HEADER_BYTES) return false;
     try {
       if (this.segment.fd < 0 || this.segment.baseOffset !== h.seg) this.openSegment(h.seg);
-      return this.segment.jumpTo(h, offset);
+      if (!this.segment.jumpTo(h, offset)) return false;
+      this.seekAgain = null; // placed: a seek that failed before is not made again over it
+      return true;
     } catch {
       return false; // seek() then says what is wrong, if anything
     }

@@ -36,7 +36,7 @@ export class LogReader extends FrameJudging {
    * there (nextOffset) and the next read makes the seek again, never reading on from wherever the
    * failed seek left the segment reader.
    */
-  private seekAgain: number | null = null;
+  protected seekAgain: number | null = null;
   /** A start by time (passOverStoredBefore): the first records stored before this are passed over; null otherwise. */
   private storedFromMs: number | null = null;
 
@@ -48,10 +48,11 @@ export class LogReader extends FrameJudging {
   /**
    * Moves forward to `offset` without a new seek (no directory listing, index read or reopen): the
    * records before it are passed over as they are read. Returns false when `offset` is behind the
-   * reader or nothing is open; then use seek().
+   * reader, nothing is open, or a failed seek is still to be made again (the segment reader stands
+   * wherever that seek left it); then use seek().
    */
   skipTo(offset: number): boolean {
-    if (this.segment.fd < 0 || offset < this.nextOffset) return false;
+    if (this.seekAgain !== null || this.segment.fd < 0 || offset < this.nextOffset) return false;
     this.segment.passOverBelow(offset);
     return true;
   }
