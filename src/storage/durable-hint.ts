@@ -35,6 +35,24 @@ export function readDurableHint(io: FileIO, dir: string): number | null {
   return readOffsetFile(io, dir, DURABLE_HINT_FILE, 'the durable offset hint');
 }
 
+/**
+ * Whether durable.offset is there and empty: a reader or a repair created it to hold the readers lock
+ * (readers-lock.ts) and no writer has written it since. It holds no hint, as a missing file holds none.
+ */
+export function durableHintEmpty(io: FileIO, dir: string): boolean {
+  let fd: number;
+  try {
+    fd = io.open(join(dir, DURABLE_HINT_FILE), 'r');
+  } catch {
+    return false; // missing, or not readable: readDurableHint says what
+  }
+  try {
+    return io.fsize(fd) === 0;
+  } finally {
+    io.close(fd);
+  }
+}
+
 /** Reads of durable.offset before one that reads as unknown counts: a read can meet the writer's rewrite half done. */
 const SETTLED_HINT_READS = 3;
 

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
-import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
+import { DURABLE_HINT_FILE, START_OFFSET_FILE, durableHintEmpty, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { describe, knownOptions, unwalkablePath } from '../validate.js';
 import { PRODUCER_LOCK_FILE, lockOwner } from '../storage/lock.js';
@@ -147,7 +147,7 @@ interface Promises {
  * so a live producer never makes them point past the end the scan finds.
  */
 function readPromises(io: FileIO, dir: string, names: string[], f: Findings): Promises {
-  const hasHint = names.includes(DURABLE_HINT_FILE);
+  const hasHint = names.includes(DURABLE_HINT_FILE) && !durableHintEmpty(io, dir); // an empty one: the readers lock's, no hint
   const hint = hasHint ? readOrDamage(() => readDurableHint(io, dir), (why) => f.damage('durable-hint', DURABLE_HINT_FILE, `cannot be read: ${why}`)) : null;
   // A start.offset reported as damage here is not reported again as an unreadable value.
   const start = names.includes(START_OFFSET_FILE)

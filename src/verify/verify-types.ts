@@ -157,7 +157,7 @@ export interface VerifyReport {
   readonly segments: readonly SegmentReport[];
   /** `durable.offset`: missing, unreadable (short or checksum), or the offset it holds. */
   readonly durableHint: {
-    /** 'missing': no such file; 'invalid': short, or its checksum does not match; 'valid': readable. */
+    /** 'missing': no such file, or an empty one (created to hold the readers lock); 'invalid': short, or its checksum does not match; 'valid': readable. */
     readonly state: 'missing' | 'invalid' | 'valid';
     /** The offset it holds when valid; else null. */
     readonly offset: number | null;
