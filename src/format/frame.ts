@@ -54,6 +54,16 @@ export function readU64(view: DataView, at: number): number {
   return view.getUint32(at + 4, true) * 0x1_0000_0000 + view.getUint32(at, true);
 }
 
+/**
+ * The little-endian u32 at `b[at]` (in bounds), composed from its bytes. For per-record paths:
+ * `Buffer#readUInt32LE` costs a generic property lookup per call in V8's optimized code (the method
+ * on Buffer.prototype is not constant-folded, seen as `Builtins_LoadIC` in `perf`), and a DataView
+ * would be one more object per buffer.
+ */
+export function u32At(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
+}
+
 export function encodeSegmentHeader(baseOffset: number, createdMs: number): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -15,6 +15,7 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
+import { u32At } from '../format/frame.js';
 import { describe } from '../validate.js';
 import { detached, isBytes, unusable } from '../ring/record-checks.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
@@ -113,7 +114,7 @@ export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | s
   let run = true;
   for (let i = 0; i < count; i++) {
     if (p + 4 > body.byteLength) return `an APPEND whose record ${i} overruns it`;
-    const word = body.readUInt32LE(p);
+    const word = u32At(body, p);
     const end = p + 4 + (word & RECORD_LENGTH_MASK);
     if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
     if (end - p - 4 > maxRecordBytes) run = false;
@@ -150,7 +151,7 @@ export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendO
   const count = body.readUInt32LE(0);
   let p = 4;
   for (let i = 0; i < count; i++) {
-    const word = body.readUInt32LE(p);
+    const word = u32At(body, p);
     const end = p + 4 + (word & RECORD_LENGTH_MASK);
     if ((word & RECORD_ATTRIBUTES_FLAG) === 0) {
       fn(new Uint8Array(body.buffer, body.byteOffset + p + 4, end - p - 4), undefined);

@@ -17,7 +17,7 @@
 import { LogError } from '../errors.js';
 import {
   FRAME_HEADER_BYTES, RECORD_LENGTH_BYTES, RECORD_LENGTH_MASK, SEGMENT_HEADER_BYTES, decodeFrameHeader,
-  type FrameHeader,
+  u32At, type FrameHeader,
 } from '../format/frame.js';
 import type { FileIO } from '../storage/file-io.js';
 import type { Message } from '../types.js';
@@ -165,7 +165,7 @@ export class SegmentReader {
    */
   private nextInFrame(limit: number): Message | null {
     if (this.#frameLeft === 0 || this.#nextOffset >= limit || this.#nextOffset < this.#skipBelowOffset || this.window.open) return null;
-    const word = this.chunk.buf.readUInt32LE(this.recordPosition);
+    const word = u32At(this.chunk.buf, this.recordPosition);
     return word > RECORD_LENGTH_MASK ? null : this.plainRecord(this.recordPosition + RECORD_LENGTH_BYTES, word);
   }
 
@@ -184,7 +184,7 @@ export class SegmentReader {
     // A seek target inside this frame: pass over the records before it by their lengths alone.
     while (this.#nextOffset < this.#skipBelowOffset && this.#frameLeft > 0) {
       if (this.window.open && !this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextRecord(limit);
-      this.recordPosition += RECORD_LENGTH_BYTES + (this.chunk.buf.readUInt32LE(this.recordPosition) & RECORD_LENGTH_MASK);
+      this.recordPosition += RECORD_LENGTH_BYTES + (u32At(this.chunk.buf, this.recordPosition) & RECORD_LENGTH_MASK);
       this.#frameLeft--;
       this.#nextOffset++;
     }
@@ -195,9 +195,9 @@ export class SegmentReader {
     if (this.#nextOffset >= limit) return null;
     if (this.window.open) {
       if (!this.windowHolds(RECORD_LENGTH_BYTES)) return this.nextRecord(limit);
-      if (!this.windowHolds(RECORD_LENGTH_BYTES + (this.chunk.buf.readUInt32LE(this.recordPosition) & RECORD_LENGTH_MASK))) return this.nextRecord(limit);
+      if (!this.windowHolds(RECORD_LENGTH_BYTES + (u32At(this.chunk.buf, this.recordPosition) & RECORD_LENGTH_MASK))) return this.nextRecord(limit);
     }
-    const word = this.chunk.buf.readUInt32LE(this.recordPosition);
+    const word = u32At(this.chunk.buf, this.recordPosition);
     const dataPosition = this.recordPosition + RECORD_LENGTH_BYTES;
     return word > RECORD_LENGTH_MASK ? this.recordWithAttributes(word & RECORD_LENGTH_MASK, dataPosition) : this.plainRecord(dataPosition, word);
   }
