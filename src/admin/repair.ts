@@ -116,6 +116,9 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   // A dry run only looks whether a producer holds the log: taking the lock would write its file.
   // Claimed (its owner information written) only once repair changes something: a refused or idle
   // repair leaves a lock file a dead producer left as it was.
+  // A newer reactive-log's log is refused before the lock file is written, so that nothing of the
+  // directory changes (its mtime included); looked at again under the locks below.
+  refuseNewerFormat(io, realDir);
   const taken = dryRun ? null : acquireLock(io, producerLockPath(realDir), { keepFound: true });
   if (taken !== null && !taken.ok) throw producerHolds(dir, taken.ownerPid);
   const held = taken?.lock ?? null;

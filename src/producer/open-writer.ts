@@ -4,12 +4,13 @@
  */
 import { realpathSync } from 'node:fs';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { ErrorCode, LogError } from '../errors.js';
+import { ErrorCode, LogError, isLogError } from '../errors.js';
 import { checkSocketNameFor, checkSocketPathFor } from '../funnel/server.js';
 import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/layout.js';
 import { newRing } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { refuseNewerFormat } from '../segment/segment-files.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { absolutePath, describe, unwalkablePath } from '../validate.js';
@@ -78,6 +79,9 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   };
   let taken: ReturnType<typeof acquireLock>;
   try {
+    // A newer reactive-log's log is refused before the lock file is written: nothing of the directory
+    // changes, its mtime included (recovery looks again under the lock).
+    refuseNewerFormatBeforeLock(io, realDir);
     // A lock file a dead owner left is claimed once recovery is done: an open it refuses leaves it as it was.
     taken = acquireLock(io, lockPath, { keepFound: true });
   } catch (e) {
@@ -106,5 +110,14 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   } catch (e) {
     taken.lock.release();
     throw e;
+  }
+}
+
+/** ERR_UNSUPPORTED_FORMAT when a segment names a newer format; any other trouble is recovery's to judge, under the lock. */
+function refuseNewerFormatBeforeLock(io: FileIO, dir: string): void {
+  try {
+    refuseNewerFormat(io, dir);
+  } catch (e) {
+    if (isLogError(e) && e.code === ErrorCode.UNSUPPORTED_FORMAT) throw e;
   }
 }
