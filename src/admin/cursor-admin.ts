@@ -9,7 +9,7 @@ import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.j
 import { CURSOR_SUFFIX, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { offsetAtTime } from '../reader/time-seek.js';
-import { listLogDir } from '../segment/segment-files.js';
+import { listLogDir, refuseNewerFormat } from '../segment/segment-files.js';
 import { recordedLogStart } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
@@ -127,6 +127,9 @@ export async function deleteCursor(dir: string, id: string): Promise<{
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);
   return coded('deleting the cursor', () => {
+    // A newer reactive-log's log is refused, as resetCursor (which reads its offsets) and every open
+    // refuse it: nothing of it is changed (docs/format.md).
+    refuseNewerFormat(io, realDir);
     existingCursor(io, names);
     return underLock(io, names, () => {
       // Read again under the lock: a consumer may have committed (and closed) since the look before it.
