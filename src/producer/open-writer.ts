@@ -3,6 +3,7 @@
  * created and locked, the shared memory made, the writer thread started and its recovery done.
  */
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError, isLogError } from '../errors.js';
 import { checkSocketNameFor, checkSocketPathFor } from '../funnel/server.js';
@@ -10,7 +11,7 @@ import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/
 import { newRing } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
-import { refuseNewerFormat } from '../segment/segment-files.js';
+import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { absolutePath, describe, unwalkablePath } from '../validate.js';
@@ -113,11 +114,25 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   }
 }
 
-/** ERR_UNSUPPORTED_FORMAT when a segment names a newer format; any other trouble is recovery's to judge, under the lock. */
+/**
+ * ERR_UNSUPPORTED_FORMAT when the newest segment names a newer format (a newer version writes its
+ * segments in its format); any other trouble is recovery's to judge, under the lock, which also reads
+ * the other segments' headers. One header only: an open's cost does not grow with the log here.
+ */
 function refuseNewerFormatBeforeLock(io: FileIO, dir: string): void {
+  const newest = listLogDir(io, dir).bases.at(-1);
+  if (newest === undefined) return;
+  let fd: number;
   try {
-    refuseNewerFormat(io, dir);
+    fd = io.open(join(dir, segmentName(newest)), 'r');
+  } catch {
+    return;
+  }
+  try {
+    readSegmentHeader(io, fd, segmentName(newest));
   } catch (e) {
     if (isLogError(e) && e.code === ErrorCode.UNSUPPORTED_FORMAT) throw e;
+  } finally {
+    io.close(fd);
   }
 }
