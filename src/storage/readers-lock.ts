@@ -29,13 +29,15 @@
  * file (a read-only directory) reads unlocked, and takes the lock at its first look at the end of the
  * log once the file is there (LocalSource; docs/admin.md, known gap).
  */
-import { closeSync, lstatSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, lstatSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE } from './durable-hint.js';
 import { nodeFileIO } from './file-io.js';
 import { isLogEntry } from './log-dir.js';
 import { tryLockRangeOnce, waitOutLooks } from './native-lock.js';
+
+const { O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK } = constants;
 
 /** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
 const READERS_BYTE = 0;
@@ -144,13 +146,43 @@ function openForReaders(realDir: string, path: string, create: boolean): number 
   }
   // A symbolic link to nothing there: not followed to create a file elsewhere.
   if (!create || !mayCreate(realDir) || lstatSync(path, { throwIfNoEntry: false }) !== undefined) return null;
+  let fd: number;
   try {
-    return nodeFileIO.open(path, 'r+c');
+    // Exclusive: only a file this reader made is given the directory's owner (adopt); one made meanwhile is opened as it is.
+    fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return openForReaders(realDir, path, false);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return null;
     throw LogError.fromSystem(e, 'creating durable.offset', path);
   }
+  adopt(fd, realDir);
+  return fd;
+}
+
+/**
+ * A durable.offset a reader created gets the directory's owner, group and read and write bits (as far
+ * as this process may give them): the log's producer, run by another user than the reader (an
+ * operator's `reactive-log tail` as root, a group that shares the directory), opens it for writing.
+ * Made with this process's owner and umask, it would keep that producer out (EACCES).
+ */
+function adopt(fd: number, realDir: string): void {
+  let dir: Stats;
+  try {
+    dir = statSync(realDir);
+  } catch {
+    return;
+  }
+  try {
+    fchownSync(fd, dir.uid, dir.gid);
+  } catch {
+    try {
+      fchownSync(fd, -1, dir.gid); // not root: the group at least, where this user is one of it
+    } catch { /* neither: the file stays this user's */ }
+  }
+  try {
+    fchmodSync(fd, dir.mode & 0o666);
+  } catch { /* an owner changed above may be the only one allowed to */ }
 }
 
 /** Whether `realDir` is a directory that is empty or holds a log's entries (log-dir.ts): only there is durable.offset created. */
