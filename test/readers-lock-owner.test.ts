@@ -3,14 +3,15 @@
  * yet, or the file lost in an OS crash) must not keep the log's producer out: the producer, run by
  * the user the directory belongs to (or one of its group), writes that file. A consumer run by
  * another user (an operator's `reactive-log tail`, as root) gives the file it created the directory's
- * owner, group and write bits. Runs the producer as `nobody` (uid 65534), so it needs root; otherwise
+ * owner, group and write bits; so does a repair (run as root) that creates it to hold that lock and
+ * leaves it. Runs the producer as `nobody` (uid 65534), so it needs root; otherwise
  * it is skipped.
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Whence } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Whence, repairLog } from '../dist/index.js';
 import { suite, tempDir } from './kit.js';
 
 const test = suite('readers-lock-owner');
@@ -18,11 +19,17 @@ const NOBODY = 65534;
 const root = process.getuid?.() === 0;
 const DIST = new URL('../dist/index.js', import.meta.url).href;
 
-/** Opens a producer on `logDir` as `nobody`, appends one record and closes it: 'ok', or the error's code and message. */
-function produceAsNobody(logDir: string, gid: number): string {
+/**
+ * Opens a producer on `logDir` as `nobody`, appends `records` records (several segments) and closes it:
+ * 'ok', or the error's code and message.
+ */
+function produceAsNobody(logDir: string, gid: number, records = 1): string {
   const script = `import { Producer } from ${JSON.stringify(DIST)};
-try { const p = await Producer.open({ logDir: ${JSON.stringify(logDir)} }); p.append('a'); await p.flush(); await p.close(); console.log('ok'); }
-catch (e) { console.log(String(e.code) + ' ' + e.message); }`;
+try {
+  const p = await Producer.open({ logDir: ${JSON.stringify(logDir)}, fileRollSize: 2048, indexIntervalBytes: 512 });
+  for (let i = 0; i < ${records}; i++) { p.append('record-' + i + '-' + 'y'.repeat(i % 40)); if (i % 7 === 6) await p.flush(); }
+  await p.flush(); await p.close(); console.log('ok');
+} catch (e) { console.log(String(e.code) + ' ' + e.message); }`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, uid: NOBODY, gid });
   return `${r.stdout.trim()}${r.stderr.trim() === '' ? '' : ` (stderr: ${r.stderr.trim().split('\n')[0]})`}`;
 }
@@ -72,6 +79,26 @@ test('a directory its group may write: the file gets the directory\'s group and 
   await consumerFirst(logDir, NOBODY);
   const st = statSync(join(logDir, 'durable.offset'));
   assert.is(st.mode & 0o777, 0o660, 'as the directory\'s read and write bits');
+});
+
+test('a repair run as root on a log that lost durable.offset leaves the file it created writable by the log\'s user', async () => {
+  if (skip !== null) return;
+  const logDir = tempDir();
+  chmodSync(logDir, 0o755);
+  chownSync(logDir, NOBODY, NOBODY);
+  assert.is(produceAsNobody(logDir, NOBODY, 400), 'ok');
+  rmSync(join(logDir, 'durable.offset')); // lost in an OS crash, with the third segment damaged
+  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
+  assert.ok(segs.length >= 4, `${segs.length} segments`);
+  const victim = join(logDir, segs[2]!);
+  const bytes = readFileSync(victim);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  writeFileSync(victim, bytes);
+  const report = await repairLog(logDir, { backupDir: join(tempDir(), 'backup') });
+  assert.ok(report.cut !== null, 'the repair cut the log');
+  assert.is(produceAsNobody(logDir, NOBODY), 'ok', 'the log\'s producer opens after the repair');
+  const st = statSync(join(logDir, 'durable.offset'));
+  assert.equal([st.uid, st.gid], [NOBODY, NOBODY], 'the directory\'s owner and group');
 });
 
 test.run();

@@ -161,9 +161,9 @@ function openForReaders(realDir: string, path: string, create: boolean): number 
 }
 
 /**
- * A durable.offset a reader created gets the directory's owner, group and read and write bits (as far
+ * A durable.offset a reader (or a repair) created gets the directory's owner, group and read and write bits (as far
  * as this process may give them): the log's producer, run by another user than the reader (an
- * operator's `reactive-log tail` as root, a group that shares the directory), opens it for writing.
+ * operator's `reactive-log tail` or `repair` as root, a group that shares the directory), opens it for writing.
  * Made with this process's owner and umask, it would keep that producer out (EACCES).
  */
 function adopt(fd: number, realDir: string): void {
@@ -208,6 +208,7 @@ export function lockOutReaders(realDir: string): (ReadersLock & { unmade(): void
   try {
     fd = nodeFileIO.open(path, 'wx');
     created = true;
+    adopt(fd, realDir); // left in place when the repair changes something: the log's producer writes it next
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // There already; or not to be created here (a read-only log: a repair that finds nothing to cut still answers).
