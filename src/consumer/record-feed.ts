@@ -268,8 +268,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    * A pool call ended: the pool read ahead on its own, so the reader is put at the first record not
    * done (not after close(): that would open a segment again). A record in hand that the call neither
    * finished nor took (it ran no round) stays in hand, the reader where it is. A seek that fails
-   * (retention deleted that record meanwhile: ERR_POSITION_EXPIRED) leaves the reader standing there,
-   * to seek again at its next read, which reports it as without a pool: the call reports what it did.
+   * (retention deleted that record meanwhile: ERR_POSITION_EXPIRED; or an I/O error) leaves the reader
+   * at that offset, to seek again at its next read, which reports the failure as a read without a pool
+   * would: the call reports what it did. Only a seek that moved the reader elsewhere is thrown.
    */
   endPoolCall(): void {
     this.inPoolCall = false;
