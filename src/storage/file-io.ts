@@ -10,9 +10,11 @@ import { pathToFileURL } from 'node:url';
 /**
  * How a file is opened: 'r' read, 'r+' read and write, 'w' write (created or truncated), 'wx' write a
  * new file (EEXIST if it exists), 'r+c' read and write, created if missing, never truncated; 'lock'
- * read and write, never through a symbolic link (a lock file: EFTYPE for a link).
+ * read and write, never through a symbolic link (a lock file: EFTYPE for a link); 'lockx' as 'lock',
+ * a new file (EEXIST if it exists): read and write as well, since a lock's descriptor also takes a
+ * shared lock (a read lock), which the kernel refuses on a descriptor open for writing only (EBADF).
  */
-export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c' | 'dir' | 'lock';
+export type OpenFlags = 'r' | 'r+' | 'w' | 'wx' | 'r+c' | 'dir' | 'lock' | 'lockx';
 
 export interface FileIO {
   /**
@@ -84,6 +86,7 @@ const OPEN_FLAGS: Readonly<Record<OpenFlags, number>> = {
   'r+c': O_RDWR | O_CREAT,
   dir: O_RDONLY,
   lock: O_RDWR | (O_NOFOLLOW ?? 0),
+  lockx: O_RDWR | O_CREAT | O_EXCL | (O_NOFOLLOW ?? 0),
 };
 
 function wrongType(path: string, what: string): Error {
@@ -113,7 +116,7 @@ function openChecked(path: string, flags: OpenFlags, mode?: number): number {
     const code = (e as NodeJS.ErrnoException).code;
     // EISDIR: a directory opened for writing; ENXIO: a FIFO without a reader or a socket, for writing.
     if (code === 'EISDIR' || code === 'ENXIO') throw wrongType(path, code === 'EISDIR' ? 'a directory' : 'a FIFO or socket');
-    if (code === 'ELOOP' && flags === 'lock') throw wrongType(path, 'a symbolic link');
+    if (code === 'ELOOP' && (flags === 'lock' || flags === 'lockx')) throw wrongType(path, 'a symbolic link');
     throw e;
   }
   let st: fs.Stats;

@@ -165,7 +165,7 @@ export function acquireLock(io: FileIO, path: string, options: { readonly keepFo
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw LogError.fromSystem(e, 'opening the lock file', path);
       try {
-        fd = io.open(path, 'wx', 0o644);
+        fd = io.open(path, 'lockx', 0o644); // read and write: the lock tries take a shared lock too (native-lock.ts)
         created = true;
       } catch (e2) {
         if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') continue; // another opener created it meanwhile

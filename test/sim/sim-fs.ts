@@ -86,7 +86,7 @@ export class SimFS implements FileIO {
   open(path: string, flags: OpenFlags): number {
     this.alive();
     let node = this.names.get(path);
-    if (flags === 'wx' && node !== undefined) throw errno('EEXIST', 'open', path);
+    if ((flags === 'wx' || flags === 'lockx') && node !== undefined) throw errno('EEXIST', 'open', path);
     if ((node?.isDir === true) !== (flags === 'dir') && node !== undefined) throw errno('EFTYPE', 'open', path);
     if (node === undefined) {
       if (flags === 'r' || flags === 'r+' || flags === 'dir') throw errno('ENOENT', 'open', path);
