@@ -30,30 +30,31 @@ export class RecordIterator implements Generator<Message, void, undefined> {
     return this;
   }
 
+  /**
+   * One result object, made at one place: V8 can then leave it unallocated in a caller's `for...of`
+   * that inlines this method (its escape analysis gives up on a value that is one of several
+   * allocations; with three `return { ... }` each record cost a 56-byte result, measured with the
+   * sampling heap profiler).
+   */
   next(): IteratorResult<Message, void> {
-    if (this.state !== RUNNING) {
-      if (this.state === DONE) return { value: undefined, done: true };
-      this.start();
-    }
-    const feed = this.feed;
-    let m: Message | null;
-    try {
-      const last = this.last;
-      if (last >= 0) {
-        this.last = -1;
-        void feed.completeAt(last); // the loop asked for the next one
+    let m: Message | null = null;
+    if (this.state === RUNNING || this.startOnce()) {
+      const feed = this.feed;
+      try {
+        const last = this.last;
+        if (last >= 0) {
+          this.last = -1;
+          void feed.completeAt(last); // the loop asked for the next one
+        }
+        m = feed.take();
+      } catch (e) {
+        this.finish();
+        throw e;
       }
-      m = feed.take();
-    } catch (e) {
-      this.finish();
-      throw e;
+      if (m === null) this.finish();
+      else this.last = m.offset;
     }
-    if (m === null) {
-      this.finish();
-      return { value: undefined, done: true };
-    }
-    this.last = m.offset;
-    return { value: m, done: false };
+    return { value: m ?? undefined, done: m === null } as IteratorResult<Message, void>;
   }
 
   /** A loop that breaks (or a caller that stops): the feed is given back; the last record stays unfinished. */
@@ -72,6 +73,13 @@ export class RecordIterator implements Generator<Message, void, undefined> {
   /** `using it = consumer.iter()`: as return(), as a generator's. */
   [Symbol.dispose](): void {
     this.return();
+  }
+
+  /** Starts a new iterator (true); false once it is done. */
+  private startOnce(): boolean {
+    if (this.state === DONE) return false;
+    this.start();
+    return true;
   }
 
   private start(): void {
