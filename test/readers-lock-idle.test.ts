@@ -8,19 +8,11 @@ import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSy
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, Whence, repairLog } from '../dist/index.js';
 import { digestDir, rejectsWith, suite, tempDir } from './kit.js';
+import { damageThirdSegment } from './repair-kit.js';
 
 const test = suite('readers-lock-idle');
 const N = 400;
 
-/** A byte flipped in the middle of the third segment of `logDir`. */
-function damage(logDir: string): void {
-  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-  assert.ok(segs.length >= 4, `${segs.length} segments`);
-  const victim = join(logDir, segs[2]!);
-  const bytes = readFileSync(victim);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-  writeFileSync(victim, bytes);
-}
 
 /** `n` records appended to `logDir` by a producer, in several segments; closed. */
 async function append(logDir: string, n: number, tag: string): Promise<void> {
@@ -41,7 +33,7 @@ for (const reopened of [false, true]) {
     let cutAt: number | null = null;
     try {
       if (reopened) await append(logDir, 0, 'none'); // the file is there again; the consumer has not looked since
-      damage(logDir);
+      damageThirdSegment(logDir);
       const before = digestDir(logDir);
       try {
         const report = await repairLog(logDir, { backupDir: join(tempDir(), 'backup') });

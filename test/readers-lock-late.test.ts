@@ -6,23 +6,15 @@
  * runs is refused; a repair that changes nothing removes it again.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer, Whence, repairLog, verifyLog } from '../dist/index.js';
 import { digestDir, rejectsWith, suite, tempDir } from './kit.js';
+import { damageThirdSegment } from './repair-kit.js';
 
 const test = suite('readers-lock-late');
 const N = 400;
 
-/** A byte flipped in the middle of the third segment of `logDir`. */
-function damage(logDir: string): void {
-  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-  assert.ok(segs.length >= 4, `${segs.length} segments`);
-  const victim = join(logDir, segs[2]!);
-  const bytes = readFileSync(victim);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-  writeFileSync(victim, bytes);
-}
 
 /** N records written to `logDir` by a producer, in several segments; closed. */
 async function fill(logDir: string): Promise<void> {
@@ -40,7 +32,7 @@ test('a nonTx consumer opened on an empty directory holds the readers lock from 
   try {
     assert.is(readFileSync(join(logDir, 'durable.offset')).length, 0, 'an empty durable.offset created by the consumer');
     await fill(logDir);
-    damage(logDir);
+    damageThirdSegment(logDir);
     const before = digestDir(logDir);
     await rejectsWith(repairLog(logDir, { backupDir: join(tempDir(), 'backup') }), 'ERR_LOG_LOCKED');
     assert.is(digestDir(logDir), before, 'the repair changed nothing');
@@ -56,7 +48,7 @@ test('a consumer opened while a repair runs on a log without durable.offset is r
   const logDir = tempDir();
   await fill(logDir);
   rmSync(join(logDir, 'durable.offset')); // lost in an OS crash
-  damage(logDir);
+  damageThirdSegment(logDir);
   let open: Promise<unknown> | null = null;
   const report = await repairLog(logDir, {
     backupDir: join(tempDir(), 'backup'),

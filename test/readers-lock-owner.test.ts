@@ -9,10 +9,11 @@
  */
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Whence, repairLog } from '../dist/index.js';
 import { suite, tempDir } from './kit.js';
+import { damageThirdSegment } from './repair-kit.js';
 
 const test = suite('readers-lock-owner');
 const NOBODY = 65534;
@@ -88,12 +89,7 @@ test('a repair run as root on a log that lost durable.offset leaves the file it 
   chownSync(logDir, NOBODY, NOBODY);
   assert.is(produceAsNobody(logDir, NOBODY, 400), 'ok');
   rmSync(join(logDir, 'durable.offset')); // lost in an OS crash, with the third segment damaged
-  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
-  assert.ok(segs.length >= 4, `${segs.length} segments`);
-  const victim = join(logDir, segs[2]!);
-  const bytes = readFileSync(victim);
-  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-  writeFileSync(victim, bytes);
+  damageThirdSegment(logDir);
   const report = await repairLog(logDir, { backupDir: join(tempDir(), 'backup') });
   assert.ok(report.cut !== null, 'the repair cut the log');
   assert.is(produceAsNobody(logDir, NOBODY), 'ok', 'the log\'s producer opens after the repair');

@@ -54,9 +54,10 @@ test('stopped in the middle of the copies (a read fails): the same backupDir aga
   const { logDir, segs } = await damaged();
   const originals = new Map(segs.slice(3).map((s) => [s, readFileSync(join(logDir, s))]));
   const backupDir = join(tempDir(), 'backup');
-  // segs[4] is read for its header's format version first (repair refuses a newer one), then only to
-  // be copied, after segs[3] and its index: its copy is made, then stays empty.
-  await stopThenRepairAgain(logDir, backupDir, { op: 'read', path: `${segs[4]!.replace('.', '\\.')}$`, thread: 'main', nth: 2, effect: { errno: 'EIO' } });
+  // segs[4] is read for its header's format version twice first (repair refuses a newer one before
+  // it writes the lock file, and again under the lock), then only to be copied, after segs[3] and its
+  // index: its copy is made, then stays empty.
+  await stopThenRepairAgain(logDir, backupDir, { op: 'read', path: `${segs[4]!.replace('.', '\\.')}$`, thread: 'main', nth: 3, effect: { errno: 'EIO' } });
   for (const [name, bytes] of originals) assert.ok(readFileSync(join(backupDir, name)).equals(bytes), `${name}: the backup holds it whole`);
   const left = await readTexts(logDir);
   assert.equal(left, texts.slice(0, left.length), 'the log is a prefix of what was written');

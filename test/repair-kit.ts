@@ -3,7 +3,8 @@
  * segments of about 2 KiB, a clientTx cursor `billing` at its end.
  */
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Consumer, ConsumerStyle } from '../dist/index.js';
 import { logOf } from './kit.js';
 
@@ -19,4 +20,14 @@ export async function logWithCursor(): Promise<{ logDir: string; segs: string[] 
   const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
   assert.ok(segs.length >= 5, `${segs.length} segments`);
   return { logDir, segs };
+}
+
+/** A byte flipped in the middle of the third segment of `logDir` (which has at least four): damage repair cuts at. */
+export function damageThirdSegment(logDir: string): void {
+  const segs = readdirSync(logDir).filter((f) => f.endsWith('.seg')).sort();
+  assert.ok(segs.length >= 4, `${segs.length} segments`);
+  const victim = join(logDir, segs[2]!);
+  const bytes = readFileSync(victim);
+  bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+  writeFileSync(victim, bytes);
 }

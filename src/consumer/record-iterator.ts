@@ -33,8 +33,8 @@ export class RecordIterator implements Generator<Message, void, undefined> {
   /**
    * One result object, made at one place: V8 can then leave it unallocated in a caller's `for...of`
    * that inlines this method (its escape analysis gives up on a value that is one of several
-   * allocations; with three `return { ... }` each record cost a 56-byte result, measured with the
-   * sampling heap profiler).
+   * allocations: with three `return { ... }`, a read allocated 248 bytes a record against 209 with
+   * one where V8 inlined next(), measured with the sampling heap profiler).
    */
   next(): IteratorResult<Message, void> {
     let m: Message | null = null;
