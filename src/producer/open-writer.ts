@@ -120,19 +120,22 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
  * the other segments' headers. One header only: an open's cost does not grow with the log here.
  */
 function refuseNewerFormatBeforeLock(io: FileIO, dir: string): void {
-  const newest = listLogDir(io, dir).bases.at(-1);
-  if (newest === undefined) return;
+  let newest: number | undefined;
   let fd: number;
   try {
+    newest = listLogDir(io, dir).bases.at(-1);
+    if (newest === undefined) return;
     fd = io.open(join(dir, segmentName(newest)), 'r');
   } catch {
-    return;
+    return; // a listing or an open that fails: recovery's to report, as a coded error
   }
   try {
     readSegmentHeader(io, fd, segmentName(newest));
   } catch (e) {
     if (isLogError(e) && e.code === ErrorCode.UNSUPPORTED_FORMAT) throw e;
   } finally {
-    io.close(fd);
+    try {
+      io.close(fd);
+    } catch { /* recovery's to report */ }
   }
 }
