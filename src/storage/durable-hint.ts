@@ -17,6 +17,8 @@ import { readU64, writeU64 } from '../format/frame.js';
 import { readFull, writeAll, type FileIO } from './file-io.js';
 
 export const DURABLE_HINT_FILE = 'durable.offset';
+/** The end of the temporary name `durable.offset.<pid>-<thread>-<n>.adopt` a consumer makes that file under before it links it into place (readers-lock.ts). */
+export const ADOPT_SUFFIX = '.adopt';
 export const START_OFFSET_FILE = 'start.offset';
 const HINT_BYTES = 12;
 

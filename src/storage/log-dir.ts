@@ -1,7 +1,8 @@
 /**
  * Telling a log directory from somebody else's before a producer, a consumer or an admin call opens
  * it. A log keeps segments, their indexes, `durable.offset`, `start.offset`, `producer.lock`,
- * `producer.sock` and `cursors/` (and what an interrupted roll leaves: `<base>.seg.new`).
+ * `producer.sock` and `cursors/` (and what an interrupted roll leaves: `<base>.seg.new`; a consumer
+ * that died creating durable.offset: `durable.offset.<pid>-<thread>-<n>.adopt`).
  * A directory holding at least one of them is a log; an empty one is a log nobody has written yet
  * (a producer starts it there; a consumer may wait there for its producer). Anything else is refused
  * before anything is written in it: a producer would otherwise write its segments among the user's
@@ -11,7 +12,7 @@ import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { LogError } from '../errors.js';
 import { FUNNEL_SOCKET_FILE } from '../funnel/wire.js';
 import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segment/segment-files.js';
-import { DURABLE_HINT_FILE, START_OFFSET_FILE } from './durable-hint.js';
+import { ADOPT_SUFFIX, DURABLE_HINT_FILE, START_OFFSET_FILE } from './durable-hint.js';
 import type { FileIO } from './file-io.js';
 import { PRODUCER_LOCK_FILE } from './lock.js';
 
@@ -26,6 +27,8 @@ export function isLogFile(name: string): boolean {
 /** Whether `name` is an entry a log keeps in its directory (a lock take-over's leftovers included). */
 export function isLogEntry(name: string): boolean {
   if (isLogFile(name) || name.startsWith(PRODUCER_LOCK_FILE)) return true;
+  // A durable.offset a consumer was making when it died (readers-lock.ts createAdopted).
+  if (name.startsWith(`${DURABLE_HINT_FILE}.`) && name.endsWith(ADOPT_SUFFIX)) return true;
   return parseSegmentName(name) !== null || parseIndexName(name) !== null || parseNewSegmentName(name) !== null;
 }
 

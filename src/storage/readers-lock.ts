@@ -29,15 +29,16 @@
  * file (a read-only directory) reads unlocked, and takes the lock at its first look at the end of the
  * log once the file is there (LocalSource; docs/admin.md, known gap).
  */
-import { closeSync, constants, fchmodSync, fchownSync, lstatSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, linkSync, lstatSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { ErrorCode, LogError } from '../errors.js';
-import { DURABLE_HINT_FILE } from './durable-hint.js';
+import { ADOPT_SUFFIX, DURABLE_HINT_FILE } from './durable-hint.js';
 import { nodeFileIO } from './file-io.js';
 import { isLogEntry } from './log-dir.js';
 import { tryLockRangeOnce, waitOutLooks } from './native-lock.js';
 
-const { O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK } = constants;
+const { O_RDWR, O_CREAT, O_EXCL, O_NONBLOCK, O_NOFOLLOW } = constants;
 
 /** The byte every reader holds shared (repair: exclusively; a dry run's look: for an instant). */
 const READERS_BYTE = 0;
@@ -146,18 +147,64 @@ function openForReaders(realDir: string, path: string, create: boolean): number 
   }
   // A symbolic link to nothing there: not followed to create a file elsewhere.
   if (!create || !mayCreate(realDir) || lstatSync(path, { throwIfNoEntry: false }) !== undefined) return null;
-  let fd: number;
   try {
     // Exclusive: only a file this reader made is given the directory's owner (adopt); one made meanwhile is opened as it is.
-    fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK);
+    return createAdopted(realDir, path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return openForReaders(realDir, path, false);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return null;
     throw LogError.fromSystem(e, 'creating durable.offset', path);
   }
+}
+
+/** Tells apart the temporary names of the threads of this process. */
+let made = 0;
+
+/**
+ * durable.offset created (EEXIST when a file is there), with the directory's owner already: made
+ * under a temporary name beside it, adopted, then linked into place, so that the log's producer, run
+ * by another user, never meets it with this process's owner (its open for writing would be refused).
+ * Where the file system makes no hard links, created in place and adopted at once.
+ */
+function createAdopted(realDir: string, path: string): number {
+  const temp = `${path}.${process.pid}-${threadId}-${made++}${ADOPT_SUFFIX}`;
+  let fd: number;
+  try {
+    fd = openSync(temp, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | (O_NOFOLLOW ?? 0), 0o600);
+  } catch (e) {
+    if (!noLinks(e)) throw e;
+    return createInPlace(realDir, path);
+  }
+  try {
+    adopt(fd, realDir);
+    linkSync(temp, path);
+  } catch (e) {
+    closeSync(fd);
+    unlinkQuiet(temp);
+    if (!noLinks(e)) throw e;
+    return createInPlace(realDir, path);
+  }
+  unlinkQuiet(temp);
+  return fd;
+}
+
+/** A file system that makes no hard links (or no such temporary file). */
+function noLinks(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS' || code === 'EMLINK' || code === 'ENAMETOOLONG';
+}
+
+function createInPlace(realDir: string, path: string): number {
+  const fd = openSync(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK);
   adopt(fd, realDir);
   return fd;
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch { /* a leftover is a log entry (log-dir.ts): it changes nothing */ }
 }
 
 /**
