@@ -10,12 +10,14 @@
  * - nothing runs before the first next(): bad options, a closed or busy consumer reject that call,
  *   and the iterator is then finished;
  * - next() completes the record handed out before (transactional styles commit it) and hands out
- *   the next one, waiting for it if need be; it ends on close(), an aborted signal, or a failure
+ *   the next one, waiting for it if need be; it ends on close() or destroy() (also one that stops an
+ *   async commit under way), an aborted signal, or a failure
  *   (which rejects that call, then the iterator is finished);
  * - return() and throw() end it without completing the record handed out last; a call made while
  *   another waits runs after it, in order; a commit that fails as they release the consumer rejects
  *   their promise, as a generator's failing `finally` would.
  */
+import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { signalOnly } from '../validate.js';
 
@@ -156,6 +158,9 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
       }
     } catch (e) {
       this.finish();
+      // destroy() stopped the commit (or the wait) under way: the loop ends as when destroy() comes
+      // while it waits for records, and the record whose commit was cut comes again (destroy()'s promise).
+      if (this.src.isClosed() && e instanceof LogError && e.code === ErrorCode.LOG_CLOSED) return done();
       throw e;
     }
   }
