@@ -19,12 +19,17 @@ const CONNECT_TIMEOUT_MS = 50;
 /** The pace of the slow consumer: each step commits a few records, well within the owner's flush bound. */
 const STEP_MS = APPEND_TIMEOUT_MS / 10;
 
-test('a remote flush that waits on a slowly committing cursor resolves, past connectTimeoutMs plus appendTimeoutMs', async () => {
-  const logDir = tempDir();
-  const owner = await Producer.open({
+/** An owner that takes connections, whose retention (8 KiB) blocks the writer until a transactional cursor commits. */
+function retainingOwner(logDir: string): Promise<Producer> {
+  return Producer.open({
     logDir, acceptConnections: true, syncPolicy: SyncPolicy.never(), appendTimeoutMs: APPEND_TIMEOUT_MS,
     fileRollSize: 1024, maxBatchBytes: 1024, maxTotalBytes: 8 * 1024, blockingMinimumRetention: 0,
   });
+}
+
+test('a remote flush that waits on a slowly committing cursor resolves, past connectTimeoutMs plus appendTimeoutMs', async () => {
+  const logDir = tempDir();
+  const owner = await retainingOwner(logDir);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('slow') });
   let remote: Awaited<ReturnType<typeof Producer.connect>> | null = null;
   try {
@@ -53,10 +58,7 @@ test('a remote flush that waits on a slowly committing cursor resolves, past con
 
 test('a remote flush that retention keeps from moving gets the owner\'s ERR_LOG_FULL, and the connection goes on', async () => {
   const logDir = tempDir();
-  const owner = await Producer.open({
-    logDir, acceptConnections: true, syncPolicy: SyncPolicy.never(), appendTimeoutMs: APPEND_TIMEOUT_MS,
-    fileRollSize: 1024, maxBatchBytes: 1024, maxTotalBytes: 8 * 1024, blockingMinimumRetention: 0,
-  });
+  const owner = await retainingOwner(logDir);
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('stuck') });
   let remote: Awaited<ReturnType<typeof Producer.connect>> | null = null;
   try {
