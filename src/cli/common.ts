@@ -87,7 +87,9 @@ const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d
 
 /**
  * A time: ms since the epoch (digits) or an ISO 8601 date-time (2026-12-03T18:00:00Z). A date alone is
- * midnight UTC, a date-time without a zone local time. A date or time that does not exist (February 31,
+ * midnight UTC, a date-time without a zone local time. Digits past the ms make it the next whole ms
+ * (records are stamped in whole ms: the time lies after one stamped in the ms it falls in). A date or
+ * time that does not exist (February 31,
  * 24:00, a local time a clock change skips) is a UsageError, not another time; so is a local time a
  * clock change repeats (which of the two is meant is unknown).
  */
@@ -102,7 +104,11 @@ function isoTime(option: string, text: string): number | null {
   const m = ISO_TIME.exec(text);
   if (m === null) return null;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
-  const frac = Math.floor(Number(`0.${m[7] ?? '0'}`) * 1000);
+  // The whole ms, and a ms more for digits past them: a record's timestamp is a whole ms, so a time
+  // within a ms lies after the record stamped in it (as Whence.timestamp takes that time).
+  const digits = (m[7] ?? '').padEnd(9, '0');
+  const frac = Number(digits.slice(0, 3));
+  const past = /[1-9]/.test(digits.slice(3)) ? 1 : 0;
   const daysInMonth = [31, leapYear(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
   if (daysInMonth === undefined || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 59) return null;
   const zone = m[8];
@@ -116,8 +122,8 @@ function isoTime(option: string, text: string): number | null {
   const wall = new Date(0);
   wall.setUTCFullYear(y, mo - 1, d);
   wall.setUTCHours(h, mi, s, frac);
-  if (m[4] !== undefined && zone === undefined) return localTime(option, text, wall.getTime()); // a date-time without a zone
-  return wall.getTime() - zoneMs;
+  if (m[4] !== undefined && zone === undefined) return localTime(option, text, wall.getTime()) + past; // a date-time without a zone
+  return wall.getTime() - zoneMs + past;
 }
 
 /**
