@@ -5,6 +5,7 @@
  * waits for new records and at close. A crash repeats at most the records of one unsynced group.
  */
 import { dirname, join } from 'node:path';
+import { validateConsumerId } from '../consumer/consumer-options.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
@@ -156,9 +157,27 @@ export class TxCursor {
 }
 
 /**
+ * Whether `name` is a cursor file a consumer can own: `global.cursor`, or `client.<id>.cursor` for a
+ * valid consumer id; the ones inspectLog lists and deleteCursor removes (cursorIdOfFile in
+ * src/admin/cursor-ids.ts).
+ */
+function isOwnedCursorFile(name: string): boolean {
+  if (name === `global${CURSOR_SUFFIX}`) return true;
+  if (!name.startsWith('client.') || !name.endsWith(CURSOR_SUFFIX)) return false;
+  try {
+    validateConsumerId(name.slice('client.'.length, -CURSOR_SUFFIX.length));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The lowest offset any transactional cursor of the log still needs (its committed offset), or null
  * when there are none. A cursor file that cannot be read counts as needing everything (0), so damage
- * never lets retention delete records a consumer may still need.
+ * never lets retention delete records a consumer may still need. Other files in cursors/ (a copy named
+ * `client.billing copy.cursor`) are no consumer's cursor: they hold nothing back, as inspectLog does
+ * not list them and deleteCursor could not remove them.
  */
 export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
   const dir = cursorDir(logDir);
@@ -171,7 +190,7 @@ export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
   }
   let low: number | null = null;
   for (const n of names) {
-    if (!n.endsWith(CURSOR_SUFFIX)) continue;
+    if (!isOwnedCursorFile(n)) continue;
     let off = 0;
     try {
       off = readCursorFile(io, join(dir, n), n)?.offset ?? 0;
