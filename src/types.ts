@@ -6,7 +6,7 @@
  * verify report in src/verify/verify-types.ts.
  */
 import { LogError } from './errors.js';
-import { describe } from './validate.js';
+import { describe, noExtraArguments } from './validate.js';
 import type { LagThreshold } from './report-types.js';
 
 export type { CursorLag, DeadLetter, LagThreshold, RecoveryReport } from './report-types.js';
@@ -54,14 +54,21 @@ export type Whence =
 /** Builds a Whence. */
 export const Whence = {
   /** The first record still stored. */
-  oldest: (): Whence => ({ kind: 'oldest' }),
+  oldest(): Whence {
+    noExtraArguments('whence', 'Whence.oldest()', arguments.length, 0);
+    return { kind: 'oldest' };
+  },
   /** The next record appended after the consumer opens. */
-  latest: (): Whence => ({ kind: 'latest' }),
+  latest(): Whence {
+    noExtraArguments('whence', 'Whence.latest()', arguments.length, 0);
+    return { kind: 'latest' };
+  },
   /**
    * The record at `offset` (at most the current end of the log).
    * @throws {@link LogError} `ERR_INVALID_OPTION` unless `offset` is a whole number of at least 0.
    */
-  position: (offset: number): Whence => {
+  position(offset: number): Whence {
+    noExtraArguments('whence', 'Whence.position(offset)', arguments.length, 1);
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
       throw LogError.invalidOption('whence', `position(offset) takes a whole number of at least 0, got ${describe(offset)}`);
     }
@@ -73,7 +80,8 @@ export const Whence = {
    * a time after its end the next record appended.
    * @throws {@link LogError} `ERR_INVALID_OPTION` unless `ms` is a finite number.
    */
-  timestamp: (ms: number): Whence => {
+  timestamp(ms: number): Whence {
+    noExtraArguments('whence', 'Whence.timestamp(ms)', arguments.length, 1);
     if (typeof ms !== 'number' || !Number.isFinite(ms)) {
       throw LogError.invalidOption('whence', `timestamp(ms) takes a finite number of ms since the epoch, got ${describe(ms)}`);
     }
@@ -103,14 +111,24 @@ export type ConsumerStyle =
 /** Builds a ConsumerStyle. */
 export const ConsumerStyle = {
   /** At-least-once, no durable cursor: starts at `whence` every time it opens. */
-  nonTx: (whence: Whence): ConsumerStyle => ({ kind: 'nonTx', whence }),
+  nonTx(whence: Whence): ConsumerStyle {
+    noExtraArguments('style', 'ConsumerStyle.nonTx(whence)', arguments.length, 1);
+    return { kind: 'nonTx', whence };
+  },
   /**
    * Exactly-once per consumer id: a durable named cursor. The id is checked by `Consumer.open`
    * (ERR_INVALID_CONSUMER_ID).
    */
-  clientTx: (consumerId: string): ConsumerStyle => ({ kind: 'clientTx', consumerId }),
+  clientTx(consumerId: string): ConsumerStyle {
+    // A whence given here would be dropped: a transactional consumer starts at its cursor (a new one at the oldest record).
+    noExtraArguments('style', 'ConsumerStyle.clientTx(consumerId) (a transactional consumer starts at its cursor: Whence is for nonTx)', arguments.length, 1);
+    return { kind: 'clientTx', consumerId };
+  },
   /** Exactly-once across the whole log: one durable shared cursor. */
-  globalTx: (): ConsumerStyle => ({ kind: 'globalTx' }),
+  globalTx(): ConsumerStyle {
+    noExtraArguments('style', 'ConsumerStyle.globalTx() (a transactional consumer starts at its cursor: Whence is for nonTx)', arguments.length, 0);
+    return { kind: 'globalTx' };
+  },
 } as const;
 
 /**

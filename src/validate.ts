@@ -20,6 +20,15 @@ export function optionalInt(option: string, v: unknown, min: number, max: number
   return requireInt(option, v, min, max);
 }
 
+/**
+ * ERR_INVALID_OPTION naming `option` when a factory got more than `takes` arguments: from JavaScript
+ * (or past a cast) `ConsumerStyle.clientTx('billing', Whence.latest())` would otherwise drop the whence
+ * without a word, as an unknown key of an options bag would be.
+ */
+export function noExtraArguments(option: string, call: string, got: number, takes: number): void {
+  if (got > takes) throw LogError.invalidOption(option, `${call} takes ${takes === 0 ? 'no argument' : takes === 1 ? 'one argument' : `${takes} arguments`}, got ${got}`);
+}
+
 /** A non-empty path without NUL characters, else ERR_INVALID_OPTION naming `option`. */
 export function requireLogDir(v: unknown, option = 'logDir'): string {
   if (typeof v !== 'string' || v.length === 0) throw LogError.invalidOption(option, `expected a non-empty path string, got ${describe(v)}`);

@@ -1,6 +1,6 @@
 /** The producer's options: `SyncPolicy`, `ProducerOptions`, the defaults, and `resolveProducerOptions`. */
 import { LogError } from '../errors.js';
-import { describe, optionalInt, requireInt, requireLogDir } from '../validate.js';
+import { describe, noExtraArguments, optionalInt, requireInt, requireLogDir } from '../validate.js';
 import type { DedupWindowOption } from './dedup-window.js';
 
 /**
@@ -36,12 +36,16 @@ export type SyncPolicy =
  */
 export const SyncPolicy = {
   /** Group commit: a record is durable when the fsync that covers it returns. */
-  always: (): SyncPolicy => ({ kind: 'always' }),
+  always(): SyncPolicy {
+    noExtraArguments('syncPolicy', 'SyncPolicy.always()', arguments.length, 0);
+    return { kind: 'always' };
+  },
   /**
    * fsync at most every `intervalMs`; a crash loses at most the last interval (plus one fsync).
    * @throws {@link LogError} `ERR_INVALID_OPTION` unless `intervalMs` is a whole number from 1 to 86,400,000.
    */
-  periodic: (intervalMs: number): SyncPolicy => {
+  periodic(intervalMs: number): SyncPolicy {
+    noExtraArguments('syncPolicy', 'SyncPolicy.periodic(ms)', arguments.length, 1);
     requireInt('syncPolicy', intervalMs, 1, 24 * 3_600_000, 'periodic(ms) takes whole milliseconds from 1 to 86,400,000');
     return { kind: 'periodic', intervalMs };
   },
@@ -49,12 +53,16 @@ export const SyncPolicy = {
    * fsync after every `bytes` bytes written.
    * @throws {@link LogError} `ERR_INVALID_OPTION` unless `bytes` is a whole number of at least 1.
    */
-  everyBytes: (bytes: number): SyncPolicy => {
+  everyBytes(bytes: number): SyncPolicy {
+    noExtraArguments('syncPolicy', 'SyncPolicy.everyBytes(n)', arguments.length, 1);
     requireInt('syncPolicy', bytes, 1, Number.MAX_SAFE_INTEGER, 'everyBytes(n) takes a whole number of bytes of at least 1');
     return { kind: 'everyBytes', bytes };
   },
   /** The OS decides; `flush()`, a segment roll, `close()` and retention holding the writer back (`blockingMinimumRetention`) still force an fsync. */
-  never: (): SyncPolicy => ({ kind: 'never' }),
+  never(): SyncPolicy {
+    noExtraArguments('syncPolicy', 'SyncPolicy.never()', arguments.length, 0);
+    return { kind: 'never' };
+  },
 } as const;
 
 /**
