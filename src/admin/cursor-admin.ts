@@ -13,7 +13,7 @@ import { listLogDir, refuseNewerFormat } from '../segment/segment-files.js';
 import { recordedLogStart } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
-import { describe } from '../validate.js';
+import { describe, noExtraArguments } from '../validate.js';
 import { adminLogDir, coded } from './admin-dir.js';
 import { cursorNames, type CursorNames } from './cursor-ids.js';
 import { logOffsets } from './inspect.js';
@@ -67,6 +67,8 @@ export interface ResetResult {
  * ```
  */
 export async function resetCursor(dir: string, id: string, options: ResetCursorOptions): Promise<ResetResult> {
+  // An options bag given to a call that takes none (a `dryRun` the user counts on) must not be dropped.
+  noExtraArguments('options', 'resetCursor(dir, id, { to, state? })', arguments.length, 3);
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);
@@ -123,6 +125,7 @@ export async function deleteCursor(dir: string, id: string): Promise<{
   /** The committed offset it held; null when its file was damaged. */
   readonly committedOffset: number | null;
 }> {
+  noExtraArguments('options', 'deleteCursor(dir, id) (it takes no options)', arguments.length, 2);
   const io = await fileIO();
   const realDir = adminLogDir(io, dir);
   const names = cursorNames(realDir, id);

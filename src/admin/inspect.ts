@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CursorLag } from '../types.js';
 import { hasBackend, isLogBackend, type LogBackend } from '../backend/backend-types.js';
 import { LogError } from '../errors.js';
-import { describe } from '../validate.js';
+import { describe, noExtraArguments } from '../validate.js';
 import { cursorDir, lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
@@ -56,6 +56,7 @@ export function inspectLog(dir: string): Promise<LogInfo>;
  */
 export function inspectLog(where: { backend: LogBackend }): Promise<LogInfo>;
 export async function inspectLog(where: string | { backend: LogBackend }): Promise<LogInfo> {
+  noExtraArguments('options', 'inspectLog(dir) (it takes no options)', arguments.length, 1);
   if (hasBackend(where)) {
     if (!isLogBackend(where.backend) || typeof where.backend.inspect !== 'function') throw LogError.invalidOption('backend', `expected a backend made by a backend factory such as jetstream(), got ${describe(where.backend)}`);
     return where.backend.inspect();
