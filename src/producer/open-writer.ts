@@ -12,7 +12,7 @@ import { newRing } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
-import { requireLogDirectory } from '../storage/log-dir.js';
+import { refuseInsideLog, requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { absolutePath, describe, unwalkablePath } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
@@ -39,6 +39,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   const dir = absolutePath(opts.logDir);
   if (opts.acceptConnections) checkSocketPathFor(dir); // bad input: before the directory is made
   const io = await fileIO();
+  // A new log inside another log's directory: refused before anything is made there.
+  refuseInsideLog(io, dir, opts.logDir);
   try {
     makeLogDir(io, dir);
   } catch (e) {

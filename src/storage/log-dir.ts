@@ -8,6 +8,7 @@
  * before anything is written in it: a producer would otherwise write its segments among the user's
  * own files, a transactional consumer its `cursors/`.
  */
+import { dirname, join } from 'node:path';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
 import { LogError } from '../errors.js';
 import { FUNNEL_SOCKET_FILE } from '../funnel/wire.js';
@@ -15,6 +16,7 @@ import { parseIndexName, parseNewSegmentName, parseSegmentName } from '../segmen
 import { ADOPT_SUFFIX, DURABLE_HINT_FILE, START_OFFSET_FILE } from './durable-hint.js';
 import type { FileIO } from './file-io.js';
 import { PRODUCER_LOCK_FILE } from './lock.js';
+import { realPathOf } from './real-path.js';
 
 /** The log's own files besides segments and indexes: the hints, the lock, the funnel's socket, `cursors/`. */
 const LOG_FILES: readonly string[] = [DURABLE_HINT_FILE, START_OFFSET_FILE, PRODUCER_LOCK_FILE, FUNNEL_SOCKET_FILE, CURSOR_DIR];
@@ -50,4 +52,30 @@ export function requireLogDirectory(io: FileIO, realDir: string, logDir: string,
   const files = LOG_FILES.map((f) => (f === CURSOR_DIR ? `${f}/` : f)).join(', ');
   throw LogError.invalidOption(option,
     `${logDir} is not a log directory: it is not empty and holds none of a log's files (segments, indexes, ${files}); open a log, or an empty directory to start one`);
+}
+
+/** Files only a log keeps: a directory holding one of them is a log's. */
+const LOG_MARKERS: readonly string[] = [DURABLE_HINT_FILE, START_OFFSET_FILE, PRODUCER_LOCK_FILE];
+
+/**
+ * ERR_INVALID_OPTION (option logDir) when `dir` holds no log yet (missing, or an empty directory) and
+ * lies inside another log's directory: a producer would start a second log there, a folder the outer
+ * log does not use appearing in it (as retry.deadLetterDir and repairLog's backupDir may not). A log
+ * already there is opened as it is. Reads nothing but the existence of a few names above `dir`.
+ */
+export function refuseInsideLog(io: FileIO, dir: string, logDir: string): void {
+  const real = realPathOf(dir);
+  let names: string[] | null = null;
+  try {
+    names = io.readdir(real);
+  } catch {
+    // Missing (or not a directory: refused when it is made).
+  }
+  if (names !== null && names.some(isLogEntry)) return;
+  for (let up = dirname(real); ; up = dirname(up)) {
+    if (LOG_MARKERS.some((f) => io.exists(join(up, f)))) {
+      throw LogError.invalidOption('logDir', `${logDir} lies in the log directory ${up}: a log must be a directory of its own`);
+    }
+    if (dirname(up) === up) return;
+  }
 }
