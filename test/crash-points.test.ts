@@ -52,12 +52,15 @@ test('a clientTx consumer SIGKILLed at random and at cursor commits, beside a cr
       point && spec ? { name: point.name, spec } : undefined);
   }
   // The rounds pick points at random: a point that got few tries, none of which reached it (a slow
-  // machine), gets more, each one a checked round like the others. On a loaded machine a consumer's
-  // start can outlast the parent's kill many times in a row: each further round gives it 1 s more.
+  // machine), gets more, each one a checked round like the others. A point is the consumer's n-th
+  // cursor commit of its round, so the round needs n records to commit: once the consumer has caught
+  // up, those are what the round's producer appends before its kill. On a loaded machine the
+  // producer's start can take most of its time, and the consumer's start can outlast the parent's
+  // kill: each further round gives both of them 1 s more.
   for (const p of points) {
     for (let extra = 0; extra < 16 && (stats.points[p.name]?.hit ?? 0) === 0; extra++) {
       const run = randomRun(rand, d.shape);
-      await d.consumerIteration('oracle', 1, 2000 + 1000 * extra, { ...run, killAfterMs: run.killAfterMs + 400 }, { name: p.name, spec: p.spec(rand) });
+      await d.consumerIteration('oracle', 1, 2000 + 1000 * extra, { ...run, killAfterMs: run.killAfterMs + 400 + 1000 * extra }, { name: p.name, spec: p.spec(rand) });
     }
   }
   await d.drainConsumer('oracle');
