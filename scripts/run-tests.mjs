@@ -16,7 +16,7 @@
 // (ALONE) run last, one at a time with nothing beside them, since leader elections on two cores are
 // the most easily starved. Soak files run one by one and stream their output.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTests } from './build-tests.mjs';
 
@@ -76,6 +76,24 @@ let failed = 0;
 const failedFiles = [];
 const started = Date.now();
 
+/**
+ * The CPU seconds of this runner's reaped children so far (Linux: cutime + cstime of /proc/self/stat,
+ * which take in the grandchildren each child reaped), or null elsewhere. Read when a file's process
+ * has exited, the growth since the last read is that file's CPU: what shows whether a file waits or
+ * computes, and so how the files fill two cores.
+ */
+function childCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime (fields 16, 17), USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+let cpuSeen = childCpuSeconds();
+let cpuTotal = 0;
+
 /** Runs one file; resolves when it has ended and its result is counted and printed. */
 function runFile(file) {
   const t0 = Date.now();
@@ -92,6 +110,15 @@ function runFile(file) {
     timedOut = true;
     child.kill('SIGKILL');
   }, 8 * 60_000);
+  let cpu = null;
+  child.on('exit', () => {
+    const now = childCpuSeconds();
+    if (now !== null && cpuSeen !== null) {
+      cpu = now - cpuSeen;
+      cpuTotal += cpu;
+    }
+    cpuSeen = now;
+  });
   return new Promise((resolve) => {
     child.on('close', (status, signal) => {
       if (timer !== null) clearTimeout(timer);
@@ -105,7 +132,8 @@ function runFile(file) {
         failed += Math.max(bad, 1);
         failedFiles.push(`${file} (exit ${status ?? signal}${timedOut ? ', killed after 8 minutes' : ''})`);
       }
-      process.stdout.write(`# ${file}: ${ok}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      const cpuNote = cpu === null ? '' : ` (CPU ${cpu.toFixed(1)} s)`;
+      process.stdout.write(`# ${file}: ${ok}/${total} in ${((Date.now() - t0) / 1000).toFixed(1)} s${cpuNote}\n`);
       resolve();
     });
   });
@@ -122,7 +150,8 @@ async function runLanes(queue, n) {
 await runLanes([...shared], lanes);
 await runLanes([...servers], serverLanes);
 await runLanes([...alone], 1);
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (${lanes} at a time; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
+const cpuLine = cpuSeen === null ? '' : `, CPU ${cpuTotal.toFixed(1)} s`;
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${cpuLine} (${lanes} at a time; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
