@@ -2,13 +2,14 @@
  * The first steps of Producer.open, before the handle exists: the options resolved, the directory
  * created and locked, the shared memory made, the writer thread started and its recovery done.
  */
+import { randomInt } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { ErrorCode, LogError, isLogError } from '../errors.js';
 import { checkSocketNameFor, checkSocketPathFor } from '../funnel/server.js';
-import { CONTROL_BYTES, Gate, I32, controlViews, type SharedLog } from '../ring/layout.js';
-import { newRing } from '../ring/ring-memory.js';
+import { CONTROL_BYTES, Gate, I32, I64, controlViews, storeOffset, type SharedLog } from '../ring/layout.js';
+import { newRing, setRingId } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
@@ -67,8 +68,13 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   // lock: its start (an isolate and its bundle, the larger part of an open) overlaps the lock's.
   const starting = startWriter({ options: resolved, shared, controlPort: port2 });
   starting.ready.catch(() => undefined); // observed below, or ended by a refused open
-  const gate = controlViews(shared.control).i32;
+  const views = controlViews(shared.control);
+  const gate = views.i32;
   Atomics.store(gate, I32.RING_BYTES, resolved.ringBytes);
+  // The same random id in the control block and the ring: a token's ring must be its block's (producer-token.ts).
+  const ringId = randomInt(1, 2 ** 31);
+  setRingId(shared.ring, ringId);
+  storeOffset(views, I64.RING_ID, ringId);
   const openGate = (value: number): void => {
     Atomics.store(gate, I32.START_GATE, value);
     Atomics.notify(gate, I32.START_GATE);

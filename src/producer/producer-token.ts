@@ -4,8 +4,8 @@
  * thread of the same process; the SharedArrayBuffers arrive shared, not copied).
  */
 import { LogError } from '../errors.js';
-import { CONTROL_BYTES, CONTROL_I32_SLOTS, CONTROL_LAYOUT_VERSION, I32, type SharedLog } from '../ring/layout.js';
-import { isRing, ringSize } from '../ring/ring-memory.js';
+import { CONTROL_BYTES, CONTROL_I32_SLOTS, CONTROL_I64_SLOTS, CONTROL_LAYOUT_VERSION, I32, I64, type SharedLog } from '../ring/layout.js';
+import { isRing, ringIdOf, ringSize } from '../ring/ring-memory.js';
 import { describe } from '../validate.js';
 
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
@@ -55,6 +55,10 @@ export function checkToken(token: unknown): ProducerToken {
   if (!isRing(ring)) throw bad(ring instanceof SharedArrayBuffer ? `its ring, a SharedArrayBuffer of ${ring.byteLength} bytes, is not a ring of this layout (ringBytes + 8 bytes, ringBytes a power of two from 64 KiB to 1 GiB)` : 'its ring is not a SharedArrayBuffer');
   const ringBytes = Atomics.load(new Int32Array(t.control, 0, CONTROL_I32_SLOTS), I32.RING_BYTES);
   if (ringBytes !== ringSize(ring)) throw bad(`its ring of ${ringSize(ring)} bytes is not the ring of its control block (${ringBytes} bytes)`);
+  // Of the right size, yet another buffer (another producer's ring, a new one): the same check by the
+  // id the opener stored in both. A copy of the library that stored none has 0 in both.
+  const ringId = Number(Atomics.load(new BigInt64Array(t.control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS), I64.RING_ID));
+  if (ringId !== ringIdOf(ring)) throw bad('its ring is not the ring of its control block (another producer\'s ring, or another buffer of the same size)');
   if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
   const maxRecordBytes = t.maxRecordBytes as number;
   if (maxRecordBytes < 0 || maxRecordBytes > ringSize(ring) - 16) throw bad(`its maxRecordBytes ${maxRecordBytes} does not fit its ring (0 to ringBytes - 16, ${ringSize(ring) - 16})`);

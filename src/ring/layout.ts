@@ -89,6 +89,11 @@ export const I64 = {
   LOG_START_OFFSET: 2,
   /** flush() stores the offset it needs durable here (a max), then wakes the writer. */
   FLUSH_TARGET: 3,
+  /**
+   * The ring's id, stored once at open beside the same number in the ring's lead bytes
+   * (src/ring/ring-memory.ts): Producer.attach refuses a token whose ring is not this block's ring.
+   */
+  RING_ID: 4,
 } as const;
 
 /**

@@ -22,6 +22,20 @@ export function newRing(ringBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(ringBytes + RING_PAD);
 }
 
+/**
+ * The ring's id, in the lead bytes before index 0 (no record is ever there): the opener stores a
+ * random one here and in its control block (I64.RING_ID), so that Producer.attach can tell the ring of
+ * a token's control block from another buffer of the same size. 0: none stored.
+ */
+export function ringIdOf(ring: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(ring, 0, 1), 0);
+}
+
+/** Stores the ring's id (see ringIdOf). */
+export function setRingId(ring: SharedArrayBuffer, id: number): void {
+  Atomics.store(new Int32Array(ring, 0, 1), 0, id);
+}
+
 /** The smallest and the largest ring (ProducerOptions.ringBytes). */
 const MIN_RING_BYTES = 64 * 1024;
 const MAX_RING_BYTES = 1024 * 1024 * 1024;
