@@ -22,8 +22,10 @@ export interface RecordSource {
   readonly logId: string;
   /** The largest state ctx.setState takes, or null: none (ctx.setState is for transactional styles). */
   readonly stateLimit: number | null;
-  /** The pending record, else the next visible one, else null. */
+  /** The pending record, else the next visible one, else null; throws when the cursor can commit nothing more (checkCursor). */
   take(): Message | null;
+  /** Throws why the cursor store can commit nothing more (its lease taken over while the call runs), if it can't. */
+  checkCursor(): void;
   /** Waits for more records (bounded); makes the cursor durable first. */
   wait(signal: AbortSignal | undefined): Promise<void>;
   /**
@@ -96,6 +98,7 @@ export async function runProcess(
         // After destroy() the record is not completed: it comes again to the next owner, which
         // writes its dead letter then.
         if (src.isReleased) return stop(summary, 'end');
+        src.checkCursor(); // another owner's record now: its dead letter is theirs to write
         await deadLetters.put(msg, attempt, lastError);
         const committing = src.complete(msg, undefined);
         if (committing !== undefined) await committing;
@@ -111,6 +114,7 @@ export async function runProcess(
       else await new Promise((resolve) => setImmediate(resolve));
       if (src.isClosed()) return stop(summary, 'end');
       if (signal?.aborted) return stop(summary, 'abort');
+      src.checkCursor(); // the record is another owner's now: no attempt more
     }
   }
 }

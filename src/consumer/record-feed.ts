@@ -48,6 +48,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   readonly logId: string;
   /** During a pool call: a commit of the cursor failed and is being retried (PoolHost). */
   readonly commitInDoubt = (): boolean => this.cursor?.inDoubt?.() === true;
+  private readonly storeCanFail: boolean; // the cursor store can fail for good while a call runs (CursorStore.failure): checked per record
 
   constructor(
     /** The engine's per-batch side. */
@@ -57,6 +58,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     private readonly reader: RecordReader,
   ) {
     this.logId = source.logId;
+    this.storeCanFail = cursor !== null && 'failure' in cursor;
   }
 
   get incarnation(): string | null { return this.source.incarnation ?? null; } // which log of that id it is (LogSource.incarnation), or null
@@ -107,7 +109,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
    */
   enter(call = false, nonblocking = false): void {
     if (this.isClosed()) throw LogError.closed('consumer');
-    if (this.cursor?.failure != null) throw this.cursor.failure; // its records are another owner's now, or it cannot commit them
+    this.checkCursor();
     if (this.busy) throw new LogError(ErrorCode.CONSUMER_BUSY, 'this consumer is already serving an iteration or a processing call');
     const endFixed = nonblocking && this.source.synchronous;
     // Before the feed is taken: reading the end may throw (durable.offset), and a call that never ran leaves it free.
@@ -191,9 +193,11 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     return done;
   }
 
-  /** The pending record, else the next visible one, else null. It stays pending until completed. */
+  checkCursor(): void { if (this.storeCanFail && this.cursor!.failure != null) throw this.cursor!.failure; } // the store commits nothing more (CursorStore.failure): its records are another owner's now
+  /** The pending record, else the next visible one, else null. It stays pending until completed. Throws the cursor store's failure (checkCursor). */
   take(): Message | null {
     if (this.isClosed()) return null;
+    this.checkCursor();
     if (this.pending === null) {
       this.pending = this.reader.read(this.bound.limitOffset, this.bound.strict);
       if (this.pending === null && !this.endFixed) {
