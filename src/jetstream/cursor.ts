@@ -67,6 +67,12 @@ function fieldOf(bytes: Uint8Array, name: 'w' | 'fresh' | 's'): unknown {
   }
 }
 
+/** The creation time of the stream an entry's offset counts records of, when it says (`s`), or null (also read by inspectLog). */
+export function streamOf(bytes: Uint8Array): string | null {
+  const s = fieldOf(bytes, 's');
+  return typeof s === 'string' ? s : null;
+}
+
 /** The writer an entry names, or null. */
 function writerOf(bytes: Uint8Array): string | null {
   const w = fieldOf(bytes, 'w');
@@ -180,8 +186,7 @@ export class KvCursor implements CursorStore {
             if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true, entryStream: stream };
             continue;
           }
-          const s = fieldOf(entry.value, 's');
-          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true, entryStream: typeof s === 'string' ? s : null };
+          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true, entryStream: streamOf(entry.value) };
           if (writerOf(entry.value) === writer) return read;
           const rev = await KvCursor.fence(() => bucket.update(name, encode(read.value, writer, read.entryStream, read.created), entry.revision), name, conflicts);
           if (rev !== null) return { ...read, revision: rev };

@@ -14,17 +14,17 @@ import type { KV } from '@nats-io/kv';
 import type { CursorSummary, LockHolder, LogInfo } from '../admin/inspect-types.js';
 import { GLOBAL_CURSOR_ID } from '../admin/cursor-ids.js';
 import type { CursorLag } from '../types.js';
-import { decode } from './cursor.js';
+import { decode, streamOf } from './cursor.js';
 import { shareOfBytes, timeOf } from './lag-view.js';
 import { PRODUCER_LEASE_KEY } from './lease.js';
 import type { ResolvedJetStreamOptions } from './options.js';
-import { asLogError, boundsOf, Session } from './session.js';
+import { asLogError, boundsOf, sameStream, Session } from './session.js';
 import { nats } from './nats.js';
 
 export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInfo> {
   const session = await Session.open(o, false);
   try {
-    const { state } = await session.streamInfo();
+    const { state, created } = await session.streamInfo();
     const { startOffset, endOffset } = boundsOf(state);
     const leases = await bucket(session, `rl-${o.stream}-leases`);
     const cursorBucket = await bucket(session, `rl-${o.stream}-cursors`);
@@ -34,9 +34,12 @@ export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInf
       const entry = id === null ? null : await cursorBucket!.get(key);
       if (id === null || entry === null || entry.operation !== 'PUT') continue; // not a cursor, or deleted meanwhile
       const { offset } = decode(entry.value, key);
+      // Committed on an earlier stream of the name (deleted, created again): none of this one's records were handed out.
+      const entryStream = streamOf(entry.value);
+      const from = entryStream !== null && !sameStream(entryStream, created) ? startOffset : offset;
       cursors.push({
         id, style: id === GLOBAL_CURSOR_ID ? 'globalTx' : 'clientTx', committedOffset: offset,
-        lag: await lagAt(session, state, offset), owner: await holderOf(leases, `cursor.${key}`),
+        lag: await lagAt(session, state, from), owner: await holderOf(leases, `cursor.${key}`),
       });
     }
     return {
