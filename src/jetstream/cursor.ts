@@ -134,6 +134,8 @@ export class KvCursor implements CursorStore {
   /** Why: the lease taken over by another consumer (failure). */
   private taken: LogError | null = null;
   private closed = false;
+  /** This open created the entry (abandon() deletes it again). */
+  private madeHere = false;
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
   private readonly ride: Ride;
@@ -175,24 +177,29 @@ export class KvCursor implements CursorStore {
       // Tried again while it fails transiently: a write that was stored though its answer was lost
       // is read back by the next try (it names this open as its writer) and taken as it is.
       const writer = `${lease.token}.0`;
-      const { kv, revision, value, created, entryStream } = await ride.run(`reading cursor ${name}`, async () => {
+      let lastWrite: 'create' | 'update' | null = null;
+      const { kv, revision, value, created, entryStream, made } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
         checkBucket(session);
         for (let conflicts = 0; ; conflicts++) {
           const entry = await bucket.get(name);
           if (entry === null || entry.operation !== 'PUT') {
             const fresh = { offset: initialOffset, state: null };
+            lastWrite = 'create';
             const rev = await KvCursor.fence(() => bucket.create(name, encode(fresh, writer, stream, true)), name, conflicts);
-            if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true, entryStream: stream };
+            if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true, entryStream: stream, made: true };
             continue;
           }
-          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true, entryStream: streamOf(entry.value) };
-          if (writerOf(entry.value) === writer) return read;
+          const read = { kv: bucket, revision: entry.revision, value: decode(entry.value, name), created: fieldOf(entry.value, 'fresh') === true, entryStream: streamOf(entry.value), made: false };
+          if (writerOf(entry.value) === writer) return { ...read, made: lastWrite === 'create' }; // this open's own write, its answer lost
+          lastWrite = 'update';
           const rev = await KvCursor.fence(() => bucket.update(name, encode(read.value, writer, read.entryStream, read.created), entry.revision), name, conflicts);
           if (rev !== null) return { ...read, revision: rev };
         }
       });
-      return new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, entryLimit(session));
+      const cursor = new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, entryLimit(session));
+      cursor.madeHere = made;
+      return cursor;
     } catch (e) {
       await lease.release();
       throw e;
@@ -255,6 +262,16 @@ export class KvCursor implements CursorStore {
       this.closed = true;
       await this.lease.release();
     }
+  }
+
+  /**
+   * After an open that was refused: an entry this open created (no consumer ever opened the cursor)
+   * is deleted, as a refused local open removes the cursor file it created (best effort: the delete
+   * carries the revision written, so it never removes a commit); then as drop().
+   */
+  async abandon(): Promise<void> {
+    if (!this.closed && this.madeHere && this.commits === 0) await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+    await this.drop();
   }
 
   async drop(): Promise<void> {

@@ -154,7 +154,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     await lagView.refresh(false); // the timestamp at the position: lag() is exact from the open on
     return { reader, source: new JsSource(session, reader, true, lagView), cursor };
   } catch (e) {
-    await cursor?.drop().catch(() => undefined);
+    await cursor?.abandon().catch(() => undefined); // an entry this open created is deleted again
     await session.close();
     throw asLogError(e, `opening a consumer of stream ${o.stream}`);
   }
