@@ -19,6 +19,12 @@ const handlers = new Map<string, Promise<Handler>>();
 /** The handlers whose import has finished. */
 const loaded = new Map<string, Handler>();
 const readers = new Map<string, LaneReader>();
+/**
+ * Handler module imports in flight in this thread. The pool's shared count (`imports`) counts every
+ * thread's, but a thread that dies during its import (a module that calls process.exit() at its top
+ * level, a thread stopped mid-import) never takes its own back: settle() waits for this thread's only.
+ */
+let ownImports = 0;
 
 /**
  * The handler module's default export, imported once per worker. ERR_INVALID_OPTION if the module
@@ -30,8 +36,10 @@ function loadHandler(url: string, imports: SharedArrayBuffer): Promise<Handler> 
   let h = handlers.get(url);
   if (h === undefined) {
     const inFlight = new Int32Array(imports);
+    ownImports++;
     Atomics.add(inFlight, 0, 1);
     const settled = (): void => {
+      ownImports--;
       Atomics.sub(inFlight, 0, 1);
       Atomics.notify(inFlight, 0);
     };
@@ -92,13 +100,13 @@ async function readerOf(logDir: string): Promise<LaneReader> {
 
 /**
  * ConsumerPool.close()'s task, one per thread: keeps this thread running (piscina pauses a thread
- * between tasks) until no thread of the pool imports a handler module (`imports`, the pool's count), or
- * for `ms` at most.
+ * between tasks) until its own imports of a handler module have settled, or for `ms` at most. It
+ * wakes on the pool's count (`imports`), which this thread's import moves and notifies as it settles.
  */
 export async function settle(task: { imports: SharedArrayBuffer; ms: number }): Promise<void> {
   const inFlight = new Int32Array(task.imports);
   const deadline = performance.now() + task.ms;
-  for (let n = Atomics.load(inFlight, 0); n > 0; n = Atomics.load(inFlight, 0)) {
+  for (let n = Atomics.load(inFlight, 0); ownImports > 0; n = Atomics.load(inFlight, 0)) {
     const left = deadline - performance.now();
     if (left <= 0) return;
     await waitSlot(inFlight, 0, n, left);

@@ -164,7 +164,8 @@ export class ConsumerPool {
    * call at once while its threads may still import the module, and Node's module loader reads a
    * module's file through an open descriptor that a thread stopped during the read leaves open in the
    * process. A thread waiting for its next task is paused (piscina), so the import goes on only while
-   * the thread runs a task: each thread is given one that waits for the imports. The wait ends
+   * the thread runs a task: each thread is given one that waits for its own imports (a thread that
+   * died during its import left it in the pool's count, and no thread waits for it). The wait ends
    * timeoutMs after the last call stopped at the latest (an import that never settles, or a thread
    * the call already stopped during its import), so close() stays within about timeoutMs of the stop.
    */
