@@ -5,7 +5,6 @@
  * ones, replaces a worker that crashed or whose handler call runs past `timeoutMs`, and stops the
  * lanes on 'break', a throw, the signal, close() or a failure. A round ends early, with `moved`, when
  * the producer of this process that the workers watch goes away: ConsumerPool starts another round.
- *
  * Not thread-safe: a round lives on the consumer's thread; it talks to the workers only through the
  * progress block and the tasks' answers.
  */
@@ -201,6 +200,7 @@ export class PoolRound {
   }
 
   private launch(lane: number, startOffset: number): void {
+    if (startOffset >= this.endOffset) return; // no record left in the lane (a call shorter than its stripes): no task, no thread imports the handler
     const { pv, call } = this;
     // The pool's threads cannot start (a task given to the stopped pool would never settle), or the worker module's file cannot be written.
     const filename = call.workerFile();
