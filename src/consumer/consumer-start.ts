@@ -6,7 +6,9 @@
  * the end (`latest`) then tries again (bounded).
  */
 import { realpathSync } from 'node:fs';
-import { TxCursor, cursorDir } from '../cursor/tx-cursor.js';
+import { join } from 'node:path';
+import { readCursorFile } from '../cursor/cursor-file.js';
+import { CURSOR_SUFFIX, TxCursor, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -39,15 +41,15 @@ interface ConsumerStart {
 /**
  * openStart under the log's readers lock (readers-lock.ts), taken before the start is read and held
  * by the consumer until it closes: no repair cuts the log under its position. A log without
- * durable.offset: the start is read once without the lock, so that an open refused (bad input)
- * leaves the directory untouched; then the file is created to hold the lock, and the start read again under it.
+ * durable.offset: the start is first found without the lock and without writing anything (no
+ * cursors/ folder, cursor file or lock file: a transactional cursor is only read), so that an open
+ * refused (bad input) leaves the directory untouched, and so does one refused next by a repair that
+ * took the log meanwhile; then the file is created to hold the lock, and the start found again under it.
  */
 export function openStartHeld(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart & { readers: ReadersLock } {
   let readers = holdReaders(realDir, opts.logDir);
   if (!readers.held) {
-    const unlocked = openStart(io, realDir, opts);
-    unlocked.reader.close();
-    unlocked.cursor?.abandon();
+    openStart(io, realDir, opts, true).reader.close();
     readers = holdReaders(realDir, opts.logDir, true, true);
   }
   try {
@@ -58,13 +60,16 @@ export function openStartHeld(io: FileIO, realDir: string, opts: ResolvedConsume
   }
 }
 
-/** Opens the cursor (if any) and places a reader where the consumer starts. */
-export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions): ConsumerStart {
+/**
+ * Opens the cursor (if any) and places a reader where the consumer starts. `look`: the cursor is read,
+ * not opened (nothing is written; `cursor` is null), to find whether the open would be refused.
+ */
+export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOptions, look = false): ConsumerStart {
   const { start } = opts;
   const toOldest = opts.onPositionExpired === 'oldest';
   try {
     if (start.kind === 'whence') return openAtWhence(io, realDir, opts.logDir, opts.visibility, start.whence, toOldest);
-    return openAtCursor(io, realDir, opts.logDir, start, toOldest);
+    return openAtCursor(io, realDir, opts.logDir, start, toOldest, look);
   } catch (e) {
     // A file call that failed with a system error on the way (listing the segments, reading
     // start.offset, ...) leaves as a coded LogError, as every failure of the open does.
@@ -116,12 +121,13 @@ function aheadOfWritten(realDir: string, atOffset: number): AheadOfWritten | nul
 }
 
 /** A transactional cursor reads durable records only (resolveConsumerOptions). */
-function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>, toOldest: boolean): ConsumerStart {
+function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract<StartPlan, { kind: 'cursor' }>, toOldest: boolean, look: boolean): ConsumerStart {
   const { cursorName } = plan;
   requireLogDirectory(io, realDir, logDir);
   let bounds = logBounds(io, realDir, 'durable');
   probeFirstStart(io, realDir, bounds.startOffset);
-  const cursor = TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
+  const cursor: StartCursor = look ? peekCursor(io, realDir, cursorName, bounds.startOffset)
+    : TxCursor.open(io, realDir, cursorName, bounds.startOffset, plan.commitEveryRecords, plan.commitEveryMs);
   try {
     // The bounds were read before the lock was taken: an owner that committed past them and released
     // the lock meanwhile leaves a cursor past them. Read again under the lock, they hold its records.
@@ -161,7 +167,7 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
           reader.close();
           throw e;
         }
-        return { cursor, reader, ahead: null };
+        return { cursor: cursor instanceof TxCursor ? cursor : null, reader, ahead: null };
       } catch (e) {
         // Retention may delete the oldest segment between reading the bounds and the seek.
         const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && fromOldest;
@@ -175,6 +181,28 @@ function openAtCursor(io: FileIO, realDir: string, logDir: string, plan: Extract
     } catch { /* the open's own failure is the one to report */ }
     throw e;
   }
+}
+
+/** What openAtCursor uses of a cursor: a TxCursor, or a look at one (peekCursor). */
+type StartCursor = Pick<TxCursor, 'nextOffset' | 'neverCommitted' | 'claim' | 'advance' | 'sync' | 'abandon'>;
+
+/**
+ * Cursor `name` as its file holds it (one never created: new, at `startOffset`), read without its lock
+ * and changing nothing: a damaged file or one of a newer format refuses the open as TxCursor.open
+ * does. A cursor another consumer holds is found under the readers lock (ERR_CURSOR_LOCKED).
+ */
+function peekCursor(io: FileIO, realDir: string, name: string, startOffset: number): StartCursor {
+  const file = `${name}${CURSOR_SUFFIX}`;
+  const value = readCursorFile(io, join(cursorDir(realDir), file), file);
+  const nothing = (): void => undefined;
+  return {
+    nextOffset: value?.offset ?? startOffset,
+    neverCommitted: value === null || value.sequence === 1,
+    claim: nothing,
+    advance: nothing,
+    sync: nothing,
+    abandon: nothing,
+  };
 }
 
 /**
