@@ -114,7 +114,7 @@ function holding(fd: number): ReadersLock {
 export function holdReaders(realDir: string, logDir: string, open = true, create = false): ReadersLock {
   const path = join(realDir, DURABLE_HINT_FILE);
   for (let attempt = 1; ; attempt++) {
-    const fd = openForReaders(realDir, path, create);
+    const fd = openForReaders(realDir, path, create, logDir);
     if (fd === null) return NO_LOCK;
     let ok: boolean;
     let there: boolean;
@@ -129,33 +129,48 @@ export function holdReaders(realDir: string, logDir: string, open = true, create
     }
     if (ok && there) return holding(fd);
     closeSync(fd);
-    if (!ok || attempt >= MAX_LOCK_ATTEMPTS) {
-      throw new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): ${open ? 'open it' : 'read again'} once the repair is done`, { file: path });
-    }
+    if (!ok || attempt >= MAX_LOCK_ATTEMPTS) throw repairing(logDir, path, open);
   }
 }
 
-/** durable.offset opened for a reader's lock, created (empty) where it is missing and may be; null: read unlocked. */
-function openForReaders(realDir: string, path: string, create: boolean): number | null {
-  try {
-    return nodeFileIO.open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Not there, or no directory there (the open then says what is wrong with the path).
-    if (code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return null;
-    if (code !== 'ENOENT') throw LogError.fromSystem(e, 'opening durable.offset', path);
+/** ERR_LOG_LOCKED: a repair holds the log (`open`: said to a consumer opening, else to one reading). */
+function repairing(logDir: string, path: string, open: boolean): LogError {
+  return new LogError(ErrorCode.LOG_LOCKED, `log directory ${logDir} is being repaired (repairLog holds the lock on ${DURABLE_HINT_FILE}): ${open ? 'open it' : 'read again'} once the repair is done`, { file: path });
+}
+
+/**
+ * durable.offset opened for a reader's lock, created (empty) where it is missing and may be; null: read
+ * unlocked. A file made by someone else between the failed open and the create (a repair, another
+ * reader), or gone again after (a repair that changed nothing), is opened again or created: taken as
+ * "no file to lock", it would open the reader unlocked beside that repair. A path that keeps coming and
+ * going is a repair after a repair: ERR_LOG_LOCKED.
+ */
+function openForReaders(realDir: string, path: string, create: boolean, logDir: string): number | null {
+  for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
+    try {
+      return nodeFileIO.open(path, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Not there, or no directory there (the open then says what is wrong with the path).
+      if (code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return null;
+      if (code !== 'ENOENT') throw LogError.fromSystem(e, 'opening durable.offset', path);
+    }
+    if (!create || !mayCreate(realDir)) return null;
+    const there = lstatSync(path, { throwIfNoEntry: false });
+    // A symbolic link to nothing there: not followed to create a file elsewhere.
+    if (there?.isSymbolicLink() === true) return null;
+    if (there !== undefined) continue; // made meanwhile: opened as it is
+    try {
+      // Exclusive: only a file this reader made is given the directory's owner (adopt); one made meanwhile is opened as it is.
+      return createAdopted(realDir, path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return null;
+      throw LogError.fromSystem(e, 'creating durable.offset', path);
+    }
   }
-  // A symbolic link to nothing there: not followed to create a file elsewhere.
-  if (!create || !mayCreate(realDir) || lstatSync(path, { throwIfNoEntry: false }) !== undefined) return null;
-  try {
-    // Exclusive: only a file this reader made is given the directory's owner (adopt); one made meanwhile is opened as it is.
-    return createAdopted(realDir, path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return openForReaders(realDir, path, false);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return null;
-    throw LogError.fromSystem(e, 'creating durable.offset', path);
-  }
+  throw repairing(logDir, path, true);
 }
 
 /** Tells apart the temporary names of the threads of this process. */
