@@ -12,7 +12,7 @@
  */
 import type { LogErrorDetails } from '../errors.js';
 import type { ReaderHint } from '../reader/reader-contracts.js';
-import type { Message } from '../types.js';
+import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
 
 /**
@@ -213,4 +213,20 @@ export function laneFrom(offset: number, lane: number, lanes: number, originOffs
   const s = Math.floor((offset - originOffset) / stripe);
   const own = s + ((((lane - s) % lanes) + lanes) % lanes);
   return own === s ? offset : originOffset + own * stripe;
+}
+
+type TaskStop = NonNullable<PoolResult['stop']>;
+/** Why the round stopped its lanes before `endOffset`: the first 'break' or error in log order, else the first reason. */
+export type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
+/** How a round that returns stopped (an 'error' stop is thrown instead). */
+export type RoundStop = Exclude<Stop, { kind: 'error' }>;
+
+/** How a round ended. */
+export interface RoundEnd {
+  /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
+  readonly summary: ProcessSummary;
+  /** Why the round stopped its lanes, or null when it reached its `endOffset` (or the end of the log). */
+  readonly stop: RoundStop | null;
+  /** The end source the workers watch went away: another round follows. */
+  readonly moved: boolean;
 }

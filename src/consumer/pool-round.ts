@@ -10,32 +10,17 @@
  */
 import type { Piscina } from 'piscina';
 import { ErrorCode, LogError, internalError } from '../errors.js';
-import type { Message, ProcessSummary } from '../types.js';
+import type { ProcessSummary } from '../types.js';
 import type { PoolCall } from './pool-host.js';
 import {
   OutcomeByte, P32, STOP_CLOSING, WINDOW, laneFrom, progressBytes, progressViews, runningRecord, runningSlot,
-  type PoolResult, type PoolTask, type ProgressViews,
+  type PoolResult, type PoolTask, type ProgressViews, type RoundEnd, type Stop,
 } from './pool-protocol.js';
 import { WindowSupply } from './pool-feeder.js';
 import { FileSupply, type RecordSupply } from './pool-supply.js';
 import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 import { commitHolding } from './pool-hold.js';
-
-type TaskStop = NonNullable<PoolResult['stop']>;
-/** Why the round stopped its lanes before `endOffset`: the first 'break' or error in log order, else the first reason. */
-type Stop = Exclude<TaskStop, { kind: 'stopped' } | { kind: 'exhausted' }> | { kind: 'abort' } | { kind: 'closed' };
-/** How a round that returns stopped (an 'error' stop is thrown instead). */
-type RoundStop = Exclude<Stop, { kind: 'error' }>;
-
-/** How a round ended. */
-interface RoundEnd {
-  /** Committed, skipped and retried in this round (stoppedBy is left to the caller). */
-  readonly summary: ProcessSummary;
-  /** Why the round stopped its lanes, or null when it reached its `endOffset` (or the end of the log). */
-  readonly stop: RoundStop | null;
-  /** The end source the workers watch went away: another round follows. */
-  readonly moved: boolean;
-}
+import { ExhaustedRecords } from './pool-exhausted.js';
 
 /** How many times one record may lose its worker before the call gives up. */
 const MAX_RESTARTS = 5;
@@ -63,7 +48,7 @@ export class PoolRound {
   stoppedAt = Infinity; // when the lanes were told to stop (performance.now(); ConsumerPool.close() counts from it)
   private readonly running = new Map<number, Promise<void>>(); // lane -> its task
   private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
-  private readonly exhausted = new Map<number, { attempts: number; lastError: string | null; record: Message }>(); // offset -> its last attempt, the record as the lane read it
+  private readonly exhausted = new ExhaustedRecords(); // offset -> its last attempt, the record as the lane read it; the lanes parked for them
   private readonly restarts = new Map<number, number>(); // record -> workers lost while it ran
 
   // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
@@ -230,10 +215,10 @@ export class PoolRound {
     const r = result.stop;
     if (r === null || r.kind === 'stopped') return;
     if (r.kind === 'exhausted') {
-      this.exhausted.set(r.offset, { attempts: r.attempts, lastError: r.lastError, record: r.record });
+      const goOn = this.exhausted.add(r.offset, { attempts: r.attempts, lastError: r.lastError, record: r.record }, lane);
       // The lane published its progress at the record (pool-lane.ts, stopAt): past it now that its dead letter can be written.
       Atomics.store(this.pv.i64, 1 + lane, BigInt(laneFrom(r.offset + 1, lane, this.lanes, this.originOffset, this.call.batchRecords)));
-      if (Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
+      if (goOn && Atomics.load(this.pv.i32, P32.STOP) === 0) this.launch(lane, this.nextOf(lane));
       return;
     }
     // As without a pool, the round stops at the first 'break' or error in log order (where the cursor stops),
@@ -306,6 +291,8 @@ export class PoolRound {
       pv.outcomes[i] = 0;
     }
     await this.moveTo(o);
+    // Lanes parked while too many bytes of exhausted records waited (pool-exhausted.ts) go on.
+    for (const lane of this.exhausted.resume(this.lanes, (k) => this.nextOf(k), Atomics.load(pv.i32, P32.STOP) !== 0)) this.launch(lane, this.nextOf(lane));
   }
 
   /** Every record below `o` is done: the cursor moves there and the workers are told the new window. */
