@@ -24,6 +24,8 @@ export interface PoolHost {
   advanceTo(offset: number): void | Promise<void>;
   /** A commit of the cursor failed and is being retried (an async store riding out an outage): the lanes hold meanwhile. */
   commitInDoubt(): boolean;
+  /** Throws why the cursor store can commit nothing more (its lease taken over while the call runs), if it can't: the round stops its lanes. */
+  checkCursor(): void;
   /** Makes the cursor durable now (a blocking call that waits for new records; an async store: the commit's promise). */
   syncCursor(): void | Promise<void>;
   /**

@@ -22,11 +22,9 @@ import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 import { commitHolding } from './pool-hold.js';
 import { ExhaustedRecords } from './pool-exhausted.js';
 
-/** How many times one record may lose its worker before the call gives up. */
-const MAX_RESTARTS = 5;
+const MAX_RESTARTS = 5; // how many times one record may lose its worker before the call gives up
 const SETTLE_MS = 2; // the coordinator looks at progress at least this often while records are being finished (ms)
 const IDLE_SETTLE_MS = 250; // ... and at most this rarely when nothing moves (a progress wakes it at once)
-
 /** Per lane: the task's abort, the handler-call counter at launch (a call runs while the count since is odd), and since when it stood still. */
 interface LaneWatch { ac: AbortController; base: number; calls: number; since: number }
 
@@ -138,11 +136,13 @@ export class PoolRound {
     }
   }
 
-  /** Stops the lanes on the signal, close(), or the producer's block going away. */
+  /** Stops the lanes on the signal, close(), the cursor store's failure (its records another owner's now), or the producer's block going away. */
   private checkStops(): void {
     const host = this.call.host;
     if (this.call.signal?.aborted) this.stopAll({ kind: 'abort' });
     if (host.isClosed()) this.stopAll({ kind: 'closed' });
+    // No record more through this owner's lanes: the call fails with it once they are done.
+    try { host.checkCursor(); } catch (e) { this.failure ??= e; this.stopAll(null); }
     if (!this.moved && this.supply.gone()) {
       // The producer of this process closed (or was replaced): its block says no more. End this
       // round; ConsumerPool goes on with the source there is now.

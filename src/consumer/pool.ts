@@ -69,6 +69,8 @@ export class ConsumerPool {
   private readonly imports = new SharedArrayBuffer(4);
   /** Until when (performance.now()) close() waits for those imports: timeoutMs after the last call stopped. */
   private importsUntil = 0;
+  /** The round of the call under way, else null (read by tests: whether it stopped its lanes). */
+  round: PoolRound | null = null;
 
   /** `workers`: the pool's threads. */
   constructor(readonly workers: number) {
@@ -123,12 +125,13 @@ export class ConsumerPool {
       workerFile: () => this.workerFile(), imports: this.imports,
     };
     let round: Awaited<ReturnType<PoolRound['run']>>;
-    const r = new PoolRound(this.pool, this.workers, call, originOffset, endOffset);
+    const r = this.round = new PoolRound(this.pool, this.workers, call, originOffset, endOffset);
     try {
       round = await r.run();
     } catch (e) {
       throw this.startFailure ?? e;
     } finally {
+      this.round = null;
       if (r.stoppedAt < Infinity) this.importsUntil = Math.max(this.importsUntil, r.stoppedAt + opts.timeoutMs);
     }
     if (this.startFailure !== null) throw this.startFailure;
