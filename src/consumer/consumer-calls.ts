@@ -28,7 +28,7 @@ export class ConsumerCalls {
   constructor(private readonly feed: RecordFeed, private readonly retry: ResolvedRetry, cursorName: string | null) {
     // Which log of its id this is (a JetStream stream's creation time), read now when this consumer can dead-letter a record of a cursor.
     const incarnation = cursorName !== null && retry.maxAttempts !== null ? feed.incarnation : null;
-    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, incarnation);
+    this.deadLetters = new DeadLetterSink(retry.deadLetterDir, feed.logId, cursorName, incarnation, retry.deadLetterBesideLog === true);
   }
 
   /** One processing call: checks its arguments, enters the feed (ERR_CONSUMER_BUSY) and runs. */

@@ -134,7 +134,7 @@ function resolveRetry(retry: unknown, logDir: string, cursorName: string, onBack
   if (!onBackend && r.deadLetterDir !== undefined && within(realPathOf(logDir), realPathOf(deadLetterDir))) {
     throw LogError.invalidOption('retry.deadLetterDir', `${deadLetterDir} lies in the log directory ${logDir}: the dead-letter log must be a directory of its own`);
   }
-  return { maxAttempts, delayMs, backoff, maxDelayMs, retryOnThrow: r.retryOnThrow === true, deadLetterDir };
+  return { maxAttempts, delayMs, backoff, maxDelayMs, retryOnThrow: r.retryOnThrow === true, deadLetterDir, deadLetterBesideLog: !onBackend && r.deadLetterDir === undefined };
 }
 
 /**

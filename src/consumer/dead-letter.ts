@@ -11,6 +11,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { splitHeaders } from '../format/header-fit.js';
 import { SyncPolicy } from '../producer/options.js';
 import { Producer } from '../producer/producer.js';
+import { besideItsLog } from '../storage/log-dir.js';
 import type { DeadLetter, Message } from '../types.js';
 import { describe } from '../validate.js';
 import { errorText } from './handler-policy.js';
@@ -147,7 +148,9 @@ export class DeadLetterSink {
    * remembered across runs, so a record may be dead-lettered by each run that reads it). `incarnation`:
    * which log of the id this is when the id can name several over time (LogSource.incarnation), or null.
    */
-  constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null, incarnation: string | null = null) {
+  /** `besideLog`: `dir` is the default place beside the log (made even where the log lies inside another log: besideItsLog). */
+  constructor(private readonly dir: string, private readonly logId: string, cursorName: string | null, incarnation: string | null = null,
+    private readonly besideLog = false) {
     // The dedup key of a dead letter: its record (recordKey) in one scope (source log and cursor), so
     // two cursors or logs dead-lettering into one directory keep each their own letters. Hashed, as a
     // log's id is a path of up to PATH_MAX bytes and a dedup key takes at most 1,024. A stream deleted
@@ -215,10 +218,12 @@ export class DeadLetterSink {
     let ringBytes = MIN_RING_BYTES;
     while (ringBytes - 16 < bytes && ringBytes < MAX_RING_BYTES) ringBytes *= 2;
     try {
-      const p = await Producer.open({
+      const options = {
         logDir: this.dir, syncPolicy: SyncPolicy.always(), maxTotalBytes: null, ringBytes, maxRecordBytes: ringBytes - 16,
         ...(this.scope === null ? {} : { dedupWindow: { records: DEAD_LETTER_DEDUP_RECORDS } }),
-      });
+      };
+      if (this.besideLog) besideItsLog.add(options);
+      const p = await Producer.open(options);
       this.maxRecordBytes = ringBytes - 16;
       return p;
     } catch (e) {

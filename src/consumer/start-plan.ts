@@ -7,7 +7,10 @@ import type { ControlViews } from '../ring/layout.js';
 import type { RetryPolicy, Whence } from '../types.js';
 
 /** The retry policy with every default applied (each field as documented in RetryPolicy). */
-export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> };
+export type ResolvedRetry = { readonly [K in keyof RetryPolicy]-?: Exclude<RetryPolicy[K], undefined> } & {
+  /** deadLetterDir is the default, beside the log (the library's choice, not the user's): see besideItsLog. */
+  readonly deadLetterBesideLog?: boolean;
+};
 
 /**
  * Where a consumer starts, resolved from its style: a Whence (nonTx), or a transactional cursor with

@@ -13,7 +13,7 @@ import { newRing, setRingId } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
-import { refuseInsideLog, requireLogDirectory } from '../storage/log-dir.js';
+import { besideItsLog, refuseInsideLog, requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
 import { absolutePath, describe, unwalkablePath } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
@@ -41,7 +41,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   if (opts.acceptConnections) checkSocketPathFor(dir); // bad input: before the directory is made
   const io = await fileIO();
   // A new log inside another log's directory: refused before anything is made there.
-  refuseInsideLog(io, dir, opts.logDir);
+  if (!besideItsLog.has(options)) refuseInsideLog(io, dir, opts.logDir);
   try {
     makeLogDir(io, dir);
   } catch (e) {

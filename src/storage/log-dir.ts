@@ -54,6 +54,13 @@ export function requireLogDirectory(io: FileIO, realDir: string, logDir: string,
     `${logDir} is not a log directory: it is not empty and holds none of a log's files (segments, indexes, ${files}); open a log, or an empty directory to start one`);
 }
 
+/**
+ * Producer option bags whose logDir is the library's own place beside a log (a consumer's default
+ * dead-letter log, `<log>.dead-letter.<cursor>`): made there even when that log lies inside another
+ * log's directory (a log moved there, or made before refuseInsideLog), which still opens.
+ */
+export const besideItsLog = new WeakSet<object>();
+
 /** Files only a log keeps: a directory holding one of them is a log's. */
 const LOG_MARKERS: readonly string[] = [DURABLE_HINT_FILE, START_OFFSET_FILE, PRODUCER_LOCK_FILE];
 
