@@ -43,7 +43,7 @@ export function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] 
       if (/\.cursor\.new$|\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
         f.warning('leftover', file, 'left by an interrupted cursor creation or lock take-over; consumers ignore it');
       } else if (!(name.endsWith('.lock') && isCursorName(name.slice(0, -'.lock'.length)))) {
-        f.warning('foreign-file', file, 'not a cursor or cursor lock file (retention reads every *.cursor file here)');
+        f.warning('foreign-file', file, 'not a cursor or cursor lock file: no consumer owns it, and retention does not count it');
       }
       continue;
     }
