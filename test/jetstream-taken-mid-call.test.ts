@@ -37,17 +37,23 @@ async function streamOf(n: number): Promise<{ backend: LogBackend; stream: strin
   return { backend, stream };
 }
 
-/** A's lease entry deleted (as if it expired while A was paused), B opens, and A's renewal finds B's holding. */
+/**
+ * Another holder's entry written over A's lease (as if it expired while A was paused and another
+ * consumer took it), A's renewal finds it; then that holder goes and B opens. (Deleting A's entry and
+ * opening B raced A's renewal: a renewal between the two found no entry, which A counts as its lease
+ * expired, not as taken over.)
+ */
 async function takeOver(stream: string, backend: LogBackend, a: Consumer): Promise<Consumer> {
   const nc = await connect({ servers: server.url });
   try {
-    await (await new Kvm(natsJetstream(nc)).open(`rl-${stream}-leases`)).delete('cursor.client.c');
+    const leases = await new Kvm(natsJetstream(nc)).open(`rl-${stream}-leases`);
+    await leases.put('cursor.client.c', JSON.stringify({ pid: 1, host: 'elsewhere', since: new Date().toISOString(), token: 'intruder' }));
+    await waitFor(() => takenOver(a), 'A\'s renewal to find another holder');
+    await leases.delete('cursor.client.c');
   } finally {
     await nc.close();
   }
-  const b = await Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
-  await waitFor(() => takenOver(a), 'A\'s renewal to find B\'s holding');
-  return b;
+  return Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
 }
 
 /** What a call ended with: its error's code, or 'resolved'. */
