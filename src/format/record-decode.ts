@@ -31,6 +31,8 @@ function u16At(b: Uint8Array, at: number): number {
 
 /** decodeAttributes' answer, with `strictUtf8`, for a header or dedup key that is not valid UTF-8. */
 export const NOT_UTF8 = 'record header or dedup key is not valid UTF-8';
+/** decodeAttributes' answer, with `strictUtf8`, for a block that names a header twice (read, one value would be lost). */
+export const REPEATED_HEADER = 'record names a header twice';
 
 function readString(b: Uint8Array, at: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + at, n).toString('utf8');
@@ -43,7 +45,8 @@ const SHAPE_OK: RecordAttributes = Object.freeze({ key: null, headers: null, ded
  * Decodes the attribute block of a payload held in `b` from `at` to `end` (the flag was set).
  * Returns a reason string when the block does not fit the payload or names an unknown attribute;
  * with `strictUtf8`, NOT_UTF8 when a header name or value or the dedup key is not valid UTF-8 (read
- * without it, such bytes read as U+FFFD, which re-encode longer). With `shapeOnly`, nothing is
+ * without it, such bytes read as U+FFFD, which re-encode longer), and REPEATED_HEADER when a header
+ * name comes twice (the funnel's batches: the owner's append can take neither). With `shapeOnly`, nothing is
  * decoded: the answer is a reason string, or SHAPE_OK (the frame check's use).
  */
 export function decodeAttributes(b: Uint8Array, at: number, end: number, strictUtf8 = false, shapeOnly = false): RecordAttributes | string {
@@ -80,6 +83,7 @@ export function decodeAttributes(b: Uint8Array, at: number, end: number, strictU
       if (strictUtf8 && !isUtf8(b.subarray(p, p + valueBytes))) return NOT_UTF8;
       if (!shapeOnly) {
         const name = readString(b, namePosition, nameBytes);
+        if (strictUtf8 && Object.hasOwn(headers, name)) return REPEATED_HEADER;
         const value = readString(b, p, valueBytes);
         setOwn(headers, name, value);
       }

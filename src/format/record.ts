@@ -20,7 +20,7 @@ import { types } from 'node:util';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe } from '../validate.js';
 import { ATTR_DEDUP_KEY, ATTR_HEADERS, ATTR_KEY } from './record-decode.js';
-export { ATTR_DEDUP_KEY, ATTR_HEADERS, ATTR_KEY, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type RecordAttributes } from './record-decode.js';
+export { ATTR_DEDUP_KEY, ATTR_HEADERS, ATTR_KEY, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, REPEATED_HEADER, RECORD_LENGTH_MASK, decodeAttributes, type RecordAttributes } from './record-decode.js';
 
 /** The longest key, in bytes. */
 export const MAX_KEY_BYTES = 65_535;

@@ -14,7 +14,7 @@
  *          or -(i + 1) for the error at index i (the record was refused)
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
+import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, REPEATED_HEADER, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
 import { u32At } from '../format/frame.js';
 import { describe } from '../validate.js';
 import { detached, isBytes, unusable } from '../ring/record-checks.js';
@@ -95,8 +95,9 @@ export interface BatchCheck {
   readonly count: number;
   /**
    * Whether its records can go into the ring as they are (RingAppender.appendRun): none carries a
-   * dedup key, none is longer than maxRecordBytes, and their header names and values are UTF-8.
-   * Else each is appended on its own (a record whose dedup key or header is not UTF-8 is refused then).
+   * dedup key, none is longer than maxRecordBytes, and their header names and values are UTF-8, each
+   * name once. Else each is appended on its own (a record whose dedup key or header is not UTF-8, or
+   * that names a header twice, is refused then).
    */
   readonly run: boolean;
 }
@@ -119,10 +120,10 @@ export function checkBatch(body: Buffer, maxRecordBytes: number): BatchCheck | s
     if (end > body.byteLength) return `an APPEND whose record ${i} overruns it`;
     if (end - p - 4 > maxRecordBytes) run = false;
     if ((word & RECORD_ATTRIBUTES_FLAG) !== 0) {
-      // Strict: a header or dedup key that is not UTF-8 is refused (forEachRecord); the rest of the
-      // block is checked all the same, and the batch goes record by record.
+      // Strict: a header or dedup key that is not UTF-8, or a header named twice, is refused
+      // (forEachRecord); the rest of the block is checked all the same, and the batch goes record by record.
       let attrs = decodeAttributes(body, p + 4, end, true);
-      if (attrs === NOT_UTF8) {
+      if (attrs === NOT_UTF8 || attrs === REPEATED_HEADER) {
         run = false;
         attrs = decodeAttributes(body, p + 4, end); // the rest of the block is checked all the same
       }
@@ -144,8 +145,17 @@ export function notUtf8Record(): LogError {
 }
 
 /**
+ * The refusal of a record whose attribute block names a header twice: the owner's append takes headers
+ * as an object, so one of the values would be lost (read back, the block gives the last one only).
+ */
+export function repeatedHeaderRecord(): LogError {
+  return new LogError(ErrorCode.INVALID_RECORD, 'invalid record: it names a header twice (a record holds one value per header name)');
+}
+
+/**
  * Calls `fn` with each record of a body that checkBatch accepted: its data (a view) and its options,
- * or the error that refuses it (`invalid`: a dedup key or header that is not UTF-8; `opts` undefined then).
+ * or the error that refuses it (`invalid`: a dedup key or header that is not UTF-8, a header named twice;
+ * `opts` undefined then).
  */
 export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendOptions | undefined, invalid?: LogError) => void): void {
   const count = body.readUInt32LE(0);
@@ -157,8 +167,9 @@ export function forEachRecord(body: Buffer, fn: (data: Uint8Array, opts: AppendO
       fn(new Uint8Array(body.buffer, body.byteOffset + p + 4, end - p - 4), undefined);
     } else {
       const a = decodeAttributes(body, p + 4, end, true);
-      // A string other than NOT_UTF8: checkBatch refused the body already.
+      // A string other than NOT_UTF8 and REPEATED_HEADER: checkBatch refused the body already.
       if (a === NOT_UTF8) fn(NO_DATA, undefined, notUtf8Record());
+      else if (a === REPEATED_HEADER) fn(NO_DATA, undefined, repeatedHeaderRecord());
       else if (typeof a !== 'string') fn(new Uint8Array(body.buffer, body.byteOffset + a.dataStart, end - a.dataStart), optionsOf(a));
     }
     p = end;
