@@ -7,9 +7,9 @@
  * The socket file is removed only by a holder of the producer lock: a stale one (an owner killed with
  * it open) at the next open, whether or not that open accepts connections, and its own at stop.
  */
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { realPathOf } from '../storage/real-path.js';
 import { GOODBYE_MS, OwnerConnection, type ConnectionHost, type FunnelLimits, type FunnelTarget } from './owner-connection.js';
@@ -90,6 +90,15 @@ function refuse(socket: Socket, code: string, message: string): void {
   setTimeout(() => socket.destroy(), GOODBYE_MS).unref();
 }
 
+/** A descriptor of the directory `dir` (ERR_IO when it cannot be opened). */
+function openDir(dir: string): number {
+  try {
+    return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch (e) {
+    throw LogError.fromSystem(e, 'opening the log directory for the producer socket', dir);
+  }
+}
+
 function removeStaleSocket(path: string): void {
   try {
     if (lstatSync(path).isSocket()) unlinkSync(path);
@@ -102,8 +111,10 @@ export class FunnelServer implements ConnectionHost {
   private readonly connections = new Set<OwnerConnection>();
   private fullTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The socket file this listener made (device and inode): stop() removes that file only. */
+  private made: { dev: bigint; ino: bigint } | null = null;
 
-  private constructor(private readonly server: Server, private readonly path: string) {}
+  private constructor(private readonly server: Server, private readonly path: string, private readonly dirFd: number | null) {}
 
   /** Listens on `path`, mode 0600; ERR_INVALID_OPTION for a path too long for a socket, ERR_IO when listening fails. */
   static async listen(target: FunnelTarget, path: string): Promise<FunnelServer> {
@@ -117,12 +128,22 @@ export class FunnelServer implements ConnectionHost {
     // Past MAX_CONNECTIONS a client is told so (accept); the kernel-level limit is only a backstop
     // against a flood, since a connection it drops sees a reset instead of a reason.
     server.maxConnections = 2 * MAX_CONNECTIONS;
-    const funnel = new FunnelServer(server, path);
+    // Bound through a descriptor of the directory where the system has one (Linux's /proc/self/fd):
+    // the listener's close removes its socket file by the name it was bound with, and that name then
+    // follows the directory, moved away or not, never naming a new log's socket at the old path.
+    const dirFd = existsSync('/proc/self/fd') ? openDir(dirname(path)) : null;
+    const bindPath = dirFd === null ? path : `/proc/self/fd/${dirFd}/${FUNNEL_SOCKET_FILE}`;
+    const funnel = new FunnelServer(server, path, dirFd);
     server.on('connection', (socket) => funnel.accept(socket, target, limits));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(LogError.fromSystem(e, 'listening for producer connections', path)));
-      server.listen({ path }, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e) => reject(LogError.fromSystem(e, 'listening for producer connections', path)));
+        server.listen({ path: bindPath }, () => resolve());
+      });
+    } catch (e) {
+      if (dirFd !== null) closeSync(dirFd);
+      throw e;
+    }
     server.on('error', () => undefined); // after listening, a failed accept concerns that client only
     funnel.secure();
     server.unref();
@@ -132,6 +153,8 @@ export class FunnelServer implements ConnectionHost {
   /** Only the owning user may connect. */
   private secure(): void {
     try {
+      const st = lstatSync(this.path, { bigint: true });
+      this.made = { dev: st.dev, ino: st.ino };
       chmodSync(this.path, 0o600);
     } catch (e) {
       this.stop();
@@ -175,16 +198,20 @@ export class FunnelServer implements ConnectionHost {
 
   /**
    * Stops listening, ends every connection with ERR_LOG_CLOSED (what a client waits for then rejects
-   * with it) and removes the socket file. Synchronous; safe to call twice.
+   * with it) and removes the socket file it made (not another one at its path). Synchronous; safe to call twice.
    */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     if (this.fullTimer !== null) clearTimeout(this.fullTimer);
-    this.server.close();
+    this.server.close(); // removes the socket file by the name it was bound with, at once
+    if (this.dirFd !== null) closeSync(this.dirFd);
     for (const c of this.connections) c.end(ErrorCode.LOG_CLOSED, 'the producer that owns the log is closing');
     try {
-      unlinkSync(this.path);
+      // Only the file this listener made: the directory may have been moved away meanwhile, and the
+      // file now at the path be the socket of a new log's owner there.
+      const st = lstatSync(this.path, { bigint: true });
+      if (this.made !== null && st.dev === this.made.dev && st.ino === this.made.ino) unlinkSync(this.path);
     } catch {
       // Gone already: the next owner's open removes what is left.
     }
