@@ -90,12 +90,12 @@ function refuse(socket: Socket, code: string, message: string): void {
   setTimeout(() => socket.destroy(), GOODBYE_MS).unref();
 }
 
-/** A descriptor of the directory `dir` (ERR_IO when it cannot be opened). */
-function openDir(dir: string): number {
+/** A descriptor of the directory `dir`, or null when it cannot be opened (the socket is then bound by its path). */
+function openDir(dir: string): number | null {
   try {
     return openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  } catch (e) {
-    throw LogError.fromSystem(e, 'opening the log directory for the producer socket', dir);
+  } catch {
+    return null;
   }
 }
 
@@ -124,14 +124,27 @@ export class FunnelServer implements ConnectionHost {
       appendTimeoutMs: target.options.appendTimeoutMs,
       maxFrameBytes: Math.max(target.options.maxRecordBytes, MIN_FRAME_BYTES) + FRAME_HEADROOM_BYTES,
     };
+    // Bound through a descriptor of the directory where the system has one (Linux's /proc/self/fd):
+    // the listener's close removes its socket file by the name it was bound with, and that name then
+    // follows the directory, moved away or not, never naming a new log's socket at the old path.
+    // Where that bind is refused (a sandbox's /proc), the plain path.
+    const dirFd = existsSync('/proc/self/fd') ? openDir(dirname(path)) : null;
+    let funnel: FunnelServer | null = null;
+    if (dirFd !== null) funnel = await FunnelServer.bind(target, path, limits, dirFd).catch(() => null);
+    funnel ??= await FunnelServer.bind(target, path, limits, null);
+    funnel.secure();
+    return funnel;
+  }
+
+  /**
+   * Listens on `path` (through the directory's descriptor `dirFd` when there is one, closed when the
+   * listen fails): ERR_IO when listening fails.
+   */
+  private static async bind(target: FunnelTarget, path: string, limits: FunnelLimits, dirFd: number | null): Promise<FunnelServer> {
     const server = createServer({ pauseOnConnect: true });
     // Past MAX_CONNECTIONS a client is told so (accept); the kernel-level limit is only a backstop
     // against a flood, since a connection it drops sees a reset instead of a reason.
     server.maxConnections = 2 * MAX_CONNECTIONS;
-    // Bound through a descriptor of the directory where the system has one (Linux's /proc/self/fd):
-    // the listener's close removes its socket file by the name it was bound with, and that name then
-    // follows the directory, moved away or not, never naming a new log's socket at the old path.
-    const dirFd = existsSync('/proc/self/fd') ? openDir(dirname(path)) : null;
     const bindPath = dirFd === null ? path : `/proc/self/fd/${dirFd}/${FUNNEL_SOCKET_FILE}`;
     const funnel = new FunnelServer(server, path, dirFd);
     server.on('connection', (socket) => funnel.accept(socket, target, limits));
@@ -145,7 +158,6 @@ export class FunnelServer implements ConnectionHost {
       throw e;
     }
     server.on('error', () => undefined); // after listening, a failed accept concerns that client only
-    funnel.secure();
     server.unref();
     return funnel;
   }
