@@ -25,6 +25,10 @@ test('an open aborted after it created its cursor\'s entry leaves no cursor behi
   const p = await Producer.open({ backend });
   p.append('r0');
   await p.close();
+  // The cursors bucket made by another cursor's open first: the open under test only takes its lease
+  // and creates its entry. (A bucket made during the race, while this test polls it through a view
+  // opened before it existed, timed the reads out now and then, the open's among them.)
+  await (await Consumer.open({ backend, style: ConsumerStyle.clientTx('warm') })).close();
   const proxy = await proxyTo(server.port);
   const nc = await connect({ servers: server.url });
   try {
@@ -38,7 +42,7 @@ test('an open aborted after it created its cursor\'s entry leaves no cursor behi
     await rejectsWith(within(opening, 10_000, 'the open'), 'ERR_ABORTED');
     const entry = await kv.get('client.c');
     assert.ok(entry === null || entry.operation !== 'PUT', `the entry the refused open created is left: ${entry?.string()}`);
-    assert.equal((await inspectLog({ backend })).cursors, [], 'inspectLog lists no cursor');
+    assert.equal((await inspectLog({ backend })).cursors.map((c) => c.id), ['warm'], 'inspectLog lists no cursor c');
     // The cursor opens as new afterwards, and its lease was let go.
     const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
     try {

@@ -73,6 +73,8 @@ export function streamOf(bytes: Uint8Array): string | null {
   return typeof s === 'string' ? s : null;
 }
 
+/** An open's create of a cursor entry: its bucket, and when the request has settled (either way). */
+interface Creating { readonly bucket: KV; readonly settled: Promise<void> }
 /** The writer an entry names, or null. */
 function writerOf(bytes: Uint8Array): string | null {
   const w = fieldOf(bytes, 'w');
@@ -173,10 +175,11 @@ export class KvCursor implements CursorStore {
    */
   static async open(session: Session, name: string, initialOffset: number, stream: string, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
     const lease = await Lease.take(session, `cursor.${name}`, ErrorCode.CURSOR_LOCKED, `cursor ${name}`, ride);
+    // Tried again while it fails transiently: a write that was stored though its answer was lost
+    // is read back by the next try (it names this open as its writer) and taken as it is.
+    const writer = `${lease.token}.0`;
+    let creating: Creating | null = null; // its last create of the entry: it may land after a refusal
     try {
-      // Tried again while it fails transiently: a write that was stored though its answer was lost
-      // is read back by the next try (it names this open as its writer) and taken as it is.
-      const writer = `${lease.token}.0`;
       let lastWrite: 'create' | 'update' | null = null;
       const { kv, revision, value, created, entryStream, made } = await ride.run(`reading cursor ${name}`, async () => {
         const bucket = await session.cursors();
@@ -186,7 +189,9 @@ export class KvCursor implements CursorStore {
           if (entry === null || entry.operation !== 'PUT') {
             const fresh = { offset: initialOffset, state: null };
             lastWrite = 'create';
-            const rev = await KvCursor.fence(() => bucket.create(name, encode(fresh, writer, stream, true)), name, conflicts);
+            const create = bucket.create(name, encode(fresh, writer, stream, true));
+            creating = { bucket, settled: create.then(() => undefined, () => undefined) };
+            const rev = await KvCursor.fence(() => create, name, conflicts);
             if (rev !== null) return { kv: bucket, revision: rev, value: fresh, created: true, entryStream: stream, made: true };
             continue;
           }
@@ -201,9 +206,24 @@ export class KvCursor implements CursorStore {
       cursor.madeHere = made;
       return cursor;
     } catch (e) {
+      if (creating !== null) await KvCursor.unmake(creating, name, writer); // refused while its create was on the way
       await lease.release();
       throw e;
     }
+  }
+
+  /**
+   * After an open refused while its create was on the way (the ride ends at once on the signal, the
+   * request goes on): once it settled, an entry still as the open made it (its writer, never committed
+   * to) is deleted with its revision, as abandon() does. Best effort, under the cursor's lease.
+   */
+  private static async unmake(c: Creating, name: string, writer: string): Promise<void> {
+    try {
+      await c.settled;
+      const entry = await c.bucket.get(name);
+      const mine = entry !== null && entry.operation === 'PUT' && writerOf(entry.value) === writer && fieldOf(entry.value, 'fresh') === true;
+      if (mine) await c.bucket.delete(name, { previousSeq: entry.revision });
+    } catch { /* the server away: the entry stays */ }
   }
 
   /**
