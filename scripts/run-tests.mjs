@@ -6,15 +6,16 @@
 // the file ends and a closing line "N passed, N failed". `--soak` runs test/soak/*.soak.ts instead;
 // `--filter x` runs matching files.
 //
-// Files run TEST_LANES at a time (default 2: the machine the suite is sized for has two cores; 1
-// runs them one by one). The files that start nats-server (the JetStream and conformance files) run
-// afterwards, with none of the other files beside them: they time leases, renewals and rides through
-// outages, which the CPU-bound files (crash, fault and property suites) could starve. Those of one
-// server run one more than TEST_LANES at a time among themselves (they mostly wait on the server and
-// on their timers; each starts its own server on a port probed free, and tries another port when
-// the bind loses a race: test/nats-kit.ts); the ones of a 3-node cluster
-// (ALONE) run last, one at a time with nothing beside them, since leader elections on two cores are
-// the most easily starved. Soak files run one by one and stream their output.
+// Files run TEST_LANES at a time (default 2: the machine the suite is sized for has two cores; 1 runs
+// them one by one), and beside them, with two lanes or more, one file that mostly waits (WAITING). The
+// files that start nats-server (the JetStream and conformance files) run afterwards, with none of the
+// other files beside them: they time leases, renewals and rides through outages, which the CPU-bound
+// files (crash, fault and property suites) could starve. Those of one server run one more than
+// TEST_LANES at a time among themselves (they mostly wait on the server and on their timers; each
+// starts its own server on a port probed free, and tries another port when the bind loses a race:
+// test/nats-kit.ts); the ones of a 3-node cluster (ALONE) run last, one at a time with nothing beside
+// them, since leader elections on two cores are the most easily starved. Soak files run one by one and
+// stream their output.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,6 +43,22 @@ const LONG_FIRST = [
   'crash-threads', '/pool.test', 'cli-tail-follow-startup', 'readers-verify', 'cli-usage', 'exit-hook-failure', 'exit-several-producers', 'exit-clock-step', 'exit-bound-keeps-lock', 'locks',
   'jetstream-lease', 'jetstream-consumer-ride', 'jetstream-pool-feeder', 'conformance-pool', 'conformance-kill', 'jetstream-backend',
 ];
+/**
+ * Files that mostly wait (a child's exit bound, a lease, a timer of the product measured in seconds):
+ * their CPU is under a third of their wall time on the 2-core machine (the CPU column this runner
+ * prints). With two lanes or more they run in a lane of their own beside the others, which take from
+ * this list too once theirs is empty: beside the CPU-bound files they cost the cores little, and
+ * waited for one after another in those lanes they held a core's lane idle for minutes. Matched as
+ * LONG_FIRST is, by a part of the path.
+ */
+const WAITING = [
+  'retention-cursor-race', 'exit-several-producers', 'cli-tail-follow-startup', 'exit-hook-failure', 'exit-clock-step',
+  'funnel-frozen-owner', 'exit-bound-keeps-lock', 'time-seek-retention-race', 'funnel-connection', 'funnel-full-owner',
+  'cursor-admin-from-under-lock', 'recovering-stale-lock', 'lag-watch-errors', 'seek-published-end', 'time-seek-in-flight',
+  'flush-signal', 'lag-event-restart', 'lag-event-close', 'cursor-open-handover', 'flush-abort-exit', 'lag-event-cursor-id',
+  'time-seek-unwritten', 'funnel-flush-retention', 'lock-created-race', 'pool-close-stop',
+];
+const waits = (f) => WAITING.some((n) => f.replaceAll('\\', '/').includes(n));
 const rank = (f) => {
   const i = LONG_FIRST.findIndex((n) => f.replaceAll('\\', '/').includes(n));
   return i < 0 ? LONG_FIRST.length : i;
@@ -139,19 +156,29 @@ function runFile(file) {
   });
 }
 
-/** Runs `queue` with at most `n` files at a time. */
-async function runLanes(queue, n) {
+/** Runs `n` lanes, each taking its next file from `take` until it gives none. */
+async function runLanes(take, n) {
   const next = async () => {
-    for (let f = queue.shift(); f !== undefined; f = queue.shift()) await runFile(f);
+    for (let f = take(); f !== undefined; f = take()) await runFile(f);
   };
-  await Promise.all(Array.from({ length: Math.min(n, queue.length) }, next));
+  await Promise.all(Array.from({ length: n }, next));
 }
 
-await runLanes([...shared], lanes);
-await runLanes([...servers], serverLanes);
-await runLanes([...alone], 1);
+/** Runs `queue` with at most `n` files at a time. */
+const runQueue = (queue, n) => runLanes(() => queue.shift(), n);
+
+// The files that mostly wait get a lane of their own beside the others (WAITING), with two lanes or more.
+const busy = shared.filter((f) => soak || !waits(f));
+const waiting = shared.filter((f) => !soak && waits(f));
+const waiting0 = waiting.length;
+await Promise.all([
+  runLanes(() => busy.shift() ?? waiting.shift(), lanes),
+  lanes > 1 ? runQueue(waiting, 1) : Promise.resolve(),
+]);
+await runQueue([...servers], serverLanes);
+await runQueue([...alone], 1);
 const cpuLine = cpuSeen === null ? '' : `, CPU ${cpuTotal.toFixed(1)} s`;
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${cpuLine} (${lanes} at a time; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${cpuLine} (${lanes} at a time, and ${lanes > 1 ? `${waiting0} that mostly wait in a lane of their own` : 'no lane for the files that mostly wait'}; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
