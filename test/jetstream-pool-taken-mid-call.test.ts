@@ -10,12 +10,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '@nats-io/transport-node';
-import { jetstream as natsJetstream } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, tempDir, waitFor } from './kit.js';
+import { intrudeOnLease } from './lease-kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/js-pool-dead-letter-handler.mjs', import.meta.url));
@@ -44,17 +42,8 @@ test('group commit: the records after the takeover do not go through the old own
   let b: Consumer | null = null;
   try {
     await waitFor(() => existsSync(join(marks, 'holding-0')), 'record 0 to run', 30_000);
-    // Another holder's entry written over A's lease (as if it expired while A was paused and another
-    // consumer took it): A's next renewal finds it. Then that holder goes and B takes the cursor.
-    const nc = await connect({ servers: server.url });
-    try {
-      const leases = await new Kvm(natsJetstream(nc)).open(`rl-${stream}-leases`);
-      await leases.put('cursor.client.c', JSON.stringify({ pid: 1, host: 'elsewhere', since: new Date().toISOString(), token: 'intruder' }));
-      await waitFor(() => takenOver(a), 'A\'s renewal to find another holder');
-      await leases.delete('cursor.client.c');
-    } finally {
-      await nc.close();
-    }
+    // Another holder takes A's lease (A's next renewal finds it), then goes, and B takes the cursor.
+    await intrudeOnLease(server.url, stream, 'cursor.client.c', () => takenOver(a));
     b = await Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
     // The round looks at the cursor at its next wake-up (a build without the check never stops: go on after 10 s).
     await waitFor(() => roundStopped(a), 'A\'s round to stop its lanes', 10_000).catch(() => undefined);

@@ -9,12 +9,10 @@
  * (jetstream-taken-no-record.test.ts). Skipped with a printed reason without nats-server.
  */
 import * as assert from 'uvu/assert';
-import { connect } from '@nats-io/transport-node';
-import { jetstream as natsJetstream } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
+import { intrudeOnLease } from './lease-kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream consumer taken over during a call');
@@ -37,22 +35,9 @@ async function streamOf(n: number): Promise<{ backend: LogBackend; stream: strin
   return { backend, stream };
 }
 
-/**
- * Another holder's entry written over A's lease (as if it expired while A was paused and another
- * consumer took it), A's renewal finds it; then that holder goes and B opens. (Deleting A's entry and
- * opening B raced A's renewal: a renewal between the two found no entry, which A counts as its lease
- * expired, not as taken over.)
- */
+/** A's lease taken by another holder (intrudeOnLease), then B opens. */
 async function takeOver(stream: string, backend: LogBackend, a: Consumer): Promise<Consumer> {
-  const nc = await connect({ servers: server.url });
-  try {
-    const leases = await new Kvm(natsJetstream(nc)).open(`rl-${stream}-leases`);
-    await leases.put('cursor.client.c', JSON.stringify({ pid: 1, host: 'elsewhere', since: new Date().toISOString(), token: 'intruder' }));
-    await waitFor(() => takenOver(a), 'A\'s renewal to find another holder');
-    await leases.delete('cursor.client.c');
-  } finally {
-    await nc.close();
-  }
+  await intrudeOnLease(server.url, stream, 'cursor.client.c', () => takenOver(a));
   return Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
 }
 
