@@ -282,6 +282,7 @@ export class PoolRound {
         // Its answer (the last error) is on its way; or destroy() released the cursor: it comes again, to be dead-lettered then.
         if (ex === undefined || this.call.host.isReleased) break;
         await this.moveTo(o); // the records before it first: a dead letter that fails does not hand them out again
+        this.call.host.checkCursor(); // the record is another owner's now (its lease taken over): its dead letter is theirs to write
         await this.call.deadLetters.put(ex.record, ex.attempts, ex.lastError);
         this.exhausted.delete(o);
         summary.skipped++;
