@@ -19,8 +19,11 @@ export interface Exhausted {
   readonly record: Message;
 }
 
+/** What a held record takes: its data, key and headers (a record may be mostly headers: up to 255 values of 64 KiB). */
 function bytesOf(record: Message): number {
-  return record.data.byteLength + (record.key?.byteLength ?? 0);
+  let bytes = record.data.byteLength + (record.key?.byteLength ?? 0);
+  if (record.headers !== null) for (const [name, value] of Object.entries(record.headers)) bytes += name.length + value.length;
+  return bytes;
 }
 
 export class ExhaustedRecords {
