@@ -31,7 +31,6 @@ import type { Session } from './session.js';
 
 /** How often the view of the stream is refreshed while the consumer is open, ms. */
 export const LAG_REFRESH_MS = 1000;
-const CAUGHT_UP: CursorLag = { records: 0, bytes: 0, ms: 0 };
 
 /** What the view reads of the consumer's reader (the JsReader: its buffer and position). */
 export interface BufferedReader {
@@ -98,7 +97,7 @@ export class StreamLag {
     const end = Math.max(endOffset, this.end);
     const from = Math.max(nextOffset, this.start);
     this.asked = from;
-    if (from >= end) return CAUGHT_UP;
+    if (from >= end) return { records: 0, bytes: 0, ms: 0 }; // a new object: the caller's own to change
     const records = end - from;
     const bytes = shareOfBytes(records, this.state);
     const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(from));
