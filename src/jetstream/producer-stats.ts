@@ -69,7 +69,8 @@ export class PublishStats {
       segmentsDeleted: 0,
       retentionBlockedMs: 0,
       ringBytes: now.queuedBytes,
-      ringFill: now.queuedBytes / now.maxQueueBytes,
+      // At most 1, as ProducerStats says: one record larger than maxQueueBytes is taken into an empty queue alone.
+      ringFill: Math.min(1, now.queuedBytes / now.maxQueueBytes),
       acknowledgedOffset: now.acknowledgedOffset,
       inFlight: now.inFlight,
       queuedRecords: now.queuedRecords,

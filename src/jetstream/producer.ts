@@ -8,7 +8,7 @@
  * starts a resync (resync.ts): the records from the last acknowledged one to the stream's end are
  * read back and count as acknowledged when each carries this producer's token (Rl-Writer); no
  * progress within 2 x timeoutMs of the first failure stops it with ERR_IO, another producer's
- * record with ERR_LOG_LOCKED. The queue holds at most maxQueueBytes (ERR_LOG_FULL past it).
+ * record with ERR_LOG_LOCKED. The queue holds at most maxQueueBytes (ERR_LOG_FULL past it), or one larger record alone.
  */
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
