@@ -167,11 +167,11 @@ export class JetStreamProducer implements BackendProducer {
   /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
   share(): never { throw notYet('share'); }
 
-  /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md). */
+  /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md); nothing in flight once it failed or was destroyed. */
   stats(): BackendProducerStats {
     const { queue } = this;
     return this.counters.read({
-      acknowledgedOffset: this.acked, inFlight: queue.sent, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes,
+      acknowledgedOffset: this.acked, inFlight: this.failure === null ? queue.sent : 0, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes,
     });
   }
 
