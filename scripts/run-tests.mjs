@@ -175,10 +175,13 @@ await Promise.all([
   runLanes(() => busy.shift() ?? waiting.shift(), lanes),
   lanes > 1 ? runQueue(waiting, 1) : Promise.resolve(),
 ]);
+const sharedEnd = Date.now();
 await runQueue([...servers], serverLanes);
+const serversEnd = Date.now();
 await runQueue([...alone], 1);
 const cpuLine = cpuSeen === null ? '' : `, CPU ${cpuTotal.toFixed(1)} s`;
-process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${cpuLine} (${lanes} at a time, and ${lanes > 1 ? `${waiting0} that mostly wait in a lane of their own` : 'no lane for the files that mostly wait'}; ${servers.length} with a server of their own, ${serverLanes} at a time; then ${alone.length} alone)\n`);
+const secs = (ms) => `${(ms / 1000).toFixed(0)} s`;
+process.stdout.write(`\n${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${cpuLine} (${lanes} at a time, and ${lanes > 1 ? `${waiting0} that mostly wait in a lane of their own` : 'no lane for the files that mostly wait'}: ${secs(sharedEnd - started)}; ${servers.length} with a server of their own, ${serverLanes} at a time: ${secs(serversEnd - sharedEnd)}; then ${alone.length} alone: ${secs(Date.now() - serversEnd)})\n`);
 if (failedFiles.length > 0) process.stdout.write(`failed files:\n  ${failedFiles.join('\n  ')}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(failed > 0 || files.length === 0 ? 1 : 0);
