@@ -46,7 +46,10 @@ export class ActiveSegment {
     const n = index.offsets.length;
     this.endPosition = info.bytes;
     this.durablePosition = info.bytes;
-    this.lastIndexedPosition = n > 0 ? index.positions[n - 1]! : info.bytes;
+    // Recovery rebuilt the entries by the same rule, counting from the header while there is none: so
+    // does the writer (counting from the segment's end left a stretch of up to twice the interval
+    // without an entry after a reopen).
+    this.lastIndexedPosition = n > 0 ? index.positions[n - 1]! : SEGMENT_HEADER_BYTES;
     this.lastEntryOffset = n > 0 ? index.offsets[n - 1]! : info.baseOffset;
     this.lastEntryPosition = n > 0 ? index.positions[n - 1]! : SEGMENT_HEADER_BYTES;
     this.indexEntries = n;
