@@ -73,11 +73,21 @@ export async function runProcess(
     for (let attempt = 1; ; attempt++) {
       const ctx = new AttemptContext(src, msg, attempt);
       let outcome: Outcome;
+      let staged: Uint8Array | null | undefined;
       try {
         const answer = handler(msg, ctx);
-        // A synchronous answer is taken as it is, without a turn of the microtask queue per record;
-        // every SYNC_TURN-th one still gives other promise reactions a turn.
-        outcome = typeof answer === 'string' && ++syncAnswers % SYNC_TURN !== 0 ? answer : await answer;
+        if (typeof answer === 'string') {
+          // A synchronous answer is taken as it is, without a turn of the microtask queue per record;
+          // every SYNC_TURN-th one still gives other promise reactions a turn. The attempt ended with
+          // the answer: its state is taken before that turn, where a setState the handler queued in a
+          // microtask would otherwise land on that one record in SYNC_TURN.
+          staged = AttemptContext.staged(ctx);
+          if (++syncAnswers % SYNC_TURN === 0) await Promise.resolve();
+          outcome = answer;
+        } else {
+          outcome = await answer;
+          staged = AttemptContext.staged(ctx);
+        }
       } catch (e) {
         if (!retry.retryOnThrow) throw e;
         lastError = e;
@@ -85,7 +95,7 @@ export async function runProcess(
       }
       outcome = checkOutcome(outcome);
       if (outcome === 'commit' || outcome === 'skip') {
-        const committing = src.complete(msg, AttemptContext.staged(ctx));
+        const committing = src.complete(msg, staged);
         if (committing !== undefined) await committing;
         if (outcome === 'commit') summary.committed++;
         else summary.skipped++;
