@@ -242,8 +242,9 @@ export function message(text: string): void {
  * of the command.
  */
 export function usageFailure(cmd: Command | null, why: string, args: readonly string[] = []): number {
+  // The reason is one line: a path or an option's text in it (a newline, a tab, an escape) is escaped.
   const synopsis = cmd === null ? 'Run "reactive-log --help" for usage.' : `Usage: ${synopses(cmd, args).join('\n       ')}\nRun "reactive-log ${cmd.name} --help" for more.`;
-  message(`reactive-log${cmd === null ? '' : ` ${cmd.name}`}: ${why}\n${synopsis}`);
+  message(`reactive-log${cmd === null ? '' : ` ${cmd.name}`}: ${printable(why)}\n${synopsis}`);
   return EXIT_USAGE;
 }
 
@@ -285,13 +286,14 @@ export async function runCommand(cmd: Command, args: string[]): Promise<number> 
   } catch (e) {
     if (e instanceof UsageError) return usageFailure(cmd, e.message, args);
     if (isUsageLogError(e)) return usageFailure(cmd, `${e.message} (${e.code})`, args);
+    // One line each: a path in the message (given on the command line) may hold a newline or a tab.
     if (e instanceof LogError) {
-      message(`reactive-log ${cmd.name}: ${e.message} (${e.code})`);
+      message(`reactive-log ${cmd.name}: ${printable(e.message)} (${e.code})`);
       return EXIT_FAILURE;
     }
     // Not a failure the library names: one line, no stack trace (REACTIVE_LOG_DEBUG=1 prints it).
     if (process.env.REACTIVE_LOG_DEBUG === '1') throw e;
-    message(`reactive-log ${cmd.name}: ${e instanceof Error ? e.message : String(e)}`);
+    message(`reactive-log ${cmd.name}: ${printable(e instanceof Error ? e.message : String(e))}`);
     return EXIT_FAILURE;
   }
 }
