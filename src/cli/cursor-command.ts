@@ -7,8 +7,8 @@ import { UsageError, helped, message, out, parse, positionals, timeArg, wholeNum
 export const cursorCommand: Command = {
   name: 'cursor',
   usage: `reactive-log cursor list <dir> [--json]
-       reactive-log cursor reset <dir> <id> (--to <oldest|latest|offset> | --to-time <time>) [--clear-state]
-       reactive-log cursor delete <dir> <id>
+       reactive-log cursor reset <dir> <id> (--to <oldest|latest|offset> | --to-time <time>) [--clear-state] [--json]
+       reactive-log cursor delete <dir> <id> [--json]
   The transactional cursors of a log. <id> is a clientTx consumer id, or @global
   for the globalTx cursor. reset and delete fail (exit code 1, ERR_CURSOR_LOCKED)
   while a consumer holds the cursor open.
