@@ -15,7 +15,9 @@ export type FaultEffect =
   | { readonly errno: string; readonly dropUnsynced?: boolean; readonly delayMs?: number }
   | { readonly short: number }
   | { readonly delayMs: number }
-  | { readonly unlinkFirst: readonly string[] };
+  | { readonly unlinkFirst: readonly string[] }
+  /** Ends the calling thread at once (process.exit in a worker): none of its catch or finally blocks run. */
+  | { readonly exitThread: true };
 
 export interface FaultRule {
   readonly op?: FaultOp | readonly FaultOp[] | '*';

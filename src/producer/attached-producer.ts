@@ -7,16 +7,13 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
-import { APPEND, FailureCode, I32, I64, State, controlViews, failLog, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
-import { osThreadAlive } from '../ring/os-thread.js';
+import { APPEND, FailureCode, I32, I64, State, controlViews, failureError, loadOffset, type ControlViews } from '../ring/layout.js';
+import { WriterAliveCheck } from '../ring/writer-alive.js';
 import { RingAppender, type BatchRecord } from '../ring/ring-appender.js';
 import { signalOnly } from '../validate.js';
 import { flushAborted, waitDurable, type DurableWaiter } from './durable-wait.js';
 import { checkToken, type ProducerToken } from './producer-token.js';
 import { SharedAppends } from './shared-appends.js';
-
-/** How often a waiting attached handle looks whether the writer thread is still there. */
-const ALIVE_CHECK_MS = 1000;
 
 /**
  * A handle on a shared producer in a thread of the owner's process, from {@link Producer.attach}: the
@@ -34,11 +31,13 @@ export class AttachedProducer {
   /** One past the last offset this handle appended: what its flush() waits for. */
   private end = 0;
   private closing: Promise<void> | null = null;
-  private aliveCheckedAt = 0;
+  /** Whether the writer thread is still there, looked at while a wait goes on. */
+  private readonly writerAlive: WriterAliveCheck;
 
   private constructor(token: ProducerToken) {
     this.logDir = token.logDir;
     this.c = controlViews(token.control);
+    this.writerAlive = new WriterAliveCheck(this.c);
     const stopped = (): never => { throw this.stoppedError(); };
     // A getter that closes this handle stops its append; a writer thread gone with its owner's thread
     // fails the log while an append waits for ring space, as while flush() waits.
@@ -154,10 +153,7 @@ export class AttachedProducer {
    * the wait and the appends of every handle stop with ERR_WRITER_FAILED instead of waiting forever.
    */
   private checkWriterAlive(): void {
-    const now = performance.now();
-    if (now - this.aliveCheckedAt < ALIVE_CHECK_MS) return;
-    this.aliveCheckedAt = now;
-    if (!osThreadAlive(Atomics.load(this.c.i32, I32.WRITER_TID))) failLog(this.c, FailureCode.WRITER);
+    this.writerAlive.check();
   }
 
   /** The log FAILED, and not by the owner's destroy() (which stops it on purpose, as a close). */

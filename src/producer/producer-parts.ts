@@ -9,6 +9,7 @@ import { startFunnel, type FunnelServer } from '../funnel/server.js';
 import type { FunnelTarget } from '../funnel/owner-connection.js';
 import { I32, State, controlViews, type ControlViews, type SharedLog } from '../ring/layout.js';
 import { RingAppender } from '../ring/ring-appender.js';
+import { WriterAliveCheck } from '../ring/writer-alive.js';
 import type { RecoveryReport } from '../types.js';
 import type { DurableWaiter } from './durable-wait.js';
 import type { OpenWriter } from './open-writer.js';
@@ -49,7 +50,11 @@ export function wireProducer(opened: OpenWriter): ProducerParts {
   const throwStopped = (): never => {
     throw shutdown.stoppedError();
   };
-  const appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, throwStopped, options.dedupWindow !== null);
+  // A wait for ring space blocks this thread's event loop, so the writer thread's exit event cannot
+  // reach it: the wait looks for the thread itself (writer-alive.ts).
+  const writerAlive = new WriterAliveCheck(c);
+  const hooks = { check: (waiting: boolean): void => { if (waiting) writerAlive.check(); } };
+  const appender = new RingAppender(c, shared.ring, options.maxRecordBytes, options.appendTimeoutMs, throwStopped, options.dedupWindow !== null, hooks);
   const appends = new OwnerAppends(c, appender, ready.nextOffset, options.appendTimeoutMs, throwStopped);
   // The listener is started last (startProducer); the shutdown reads it when it stops.
   const shutdown = new ProducerShutdown({

@@ -69,7 +69,9 @@ export class WriterLink {
       // A clean close stores CLOSED before the thread exits; destroy() stops the thread on purpose.
       if (Atomics.load(c.i32, I32.STATE) !== State.CLOSED && !this.destroyed) {
         // A log another thread failed (ERR_PRODUCER_STALLED) keeps that cause; its writer stops after draining.
-        this.markFailed(this.failureFromState() ?? new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
+        // ERR_WRITER_FAILED with no message from the writer: a handle's wait saw the thread gone (writer-alive.ts).
+        const fromState = this.failureFromState();
+        this.markFailed(fromState !== null && fromState.code !== ErrorCode.WRITER_FAILED ? fromState : new LogError(ErrorCode.WRITER_FAILED, 'the writer thread exited unexpectedly'));
       }
       resolve();
     }));
