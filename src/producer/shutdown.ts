@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { LogError } from '../errors.js';
 import { I32, I64, State, failureError, loadOffset, wakeWriter, type ControlViews } from '../ring/layout.js';
 import type { HeldLock } from '../storage/lock.js';
+import { WriterAliveCheck } from '../ring/writer-alive.js';
 import type { FunnelServer } from '../funnel/server.js';
 import { closeAtProcessExit, forgetAtExit, reportAtExit, type ClosesAtExit } from './exit-hook.js';
 import { unregisterProducer, type LocalProducer } from './registry.js';
@@ -115,8 +116,12 @@ export class ProducerShutdown implements ClosesAtExit {
    */
   closeAtExit(deadline: number): void {
     const c = this.p.c;
+    // A writer thread that dies where none of its code runs fails nothing, and its exit event is never
+    // delivered now: look for the thread itself (about once a second), or the wait lasts the whole bound.
+    const writerAlive = new WriterAliveCheck(c);
     let state: number;
     for (;;) {
+      writerAlive.check();
       const seq = Atomics.load(c.i32, I32.DURABLE_SEQ); // read before the state: finish() bumps it after CLOSED
       state = Atomics.load(c.i32, I32.STATE);
       if (state === State.CLOSED || state === State.FAILED || performance.now() > deadline) break;
