@@ -47,6 +47,23 @@ export function serverMaxPayload(session: Session): number {
   return session.nc.info?.max_payload ?? 1024 * 1024;
 }
 
+/** The largest NATS message (payload and headers) a record's publish may be, and what sets it. */
+export interface MessageLimit {
+  readonly bytes: number;
+  readonly what: string;
+}
+
+/**
+ * The server's max_payload, or the stream's max_msg_size when it has a smaller one (a stream made
+ * beforehand, `nats stream add --max-msg-size`): the server refuses a message past either, headers
+ * included, and such a refusal would stop the producer, so append refuses the record instead.
+ */
+export function messageLimit(session: Session, streamMaxMsgSize: number): MessageLimit {
+  const serverMax = serverMaxPayload(session);
+  if (streamMaxMsgSize > 0 && streamMaxMsgSize < serverMax) return { bytes: streamMaxMsgSize, what: `the max_msg_size of stream ${session.options.stream}` };
+  return { bytes: serverMax, what: "the server's max_payload" };
+}
+
 /**
  * What depends on the server. `maxRecordBytes` is at most its max_payload. A sync policy
  * (docs/jetstream.md): `always()` asks that an acknowledged record survive the loss of the machine;

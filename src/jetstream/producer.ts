@@ -27,7 +27,7 @@ import { flushAborted, waitFlush } from './flush-wait.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError } from './resync.js';
-import { checkDedupWindow, notYet, serverMaxPayload, type CheckedProducerOptions } from './producer-options.js';
+import { checkDedupWindow, messageLimit, notYet, type CheckedProducerOptions, type MessageLimit } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
@@ -64,8 +64,6 @@ export class JetStreamProducer implements BackendProducer {
   private leaseWaitSince: number | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
-  /** The server's max_payload: a message's payload and headers together. */
-  private readonly serverMaxPayload: number;
   /** The stream name's UTF-8 bytes (the Nats-Expected-Stream header of every publish). */
   private readonly streamBytes: number;
 
@@ -76,11 +74,12 @@ export class JetStreamProducer implements BackendProducer {
     private readonly maxRecordBytes: number,
     private readonly appendTimeoutMs: number,
     private readonly dedup: DedupWindow | null,
+    /** The server's max_payload or the stream's max_msg_size: a message's payload and headers together. */
+    private readonly wireLimit: MessageLimit,
   ) {
     this.next = endOffset;
     this.acked = endOffset;
     this.encoder = new AttributeEncoder(dedup !== null);
-    this.serverMaxPayload = serverMaxPayload(session);
     this.streamBytes = Buffer.byteLength(session.options.stream, 'utf8');
   }
 
@@ -91,7 +90,7 @@ export class JetStreamProducer implements BackendProducer {
     try {
       // Only the lease's holder changes the stream; the dedup window is checked against the duplicate window the stream will have, before any change. Each step rides a transient failure (ride.ts).
       const { stream } = session.options, step = <T>(what: string, op: () => Promise<T>): Promise<T> => ride.run(`${what} of stream ${stream}`, op);
-      await step('setting the limits', () => applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
+      const maxMsgSize = await step('setting the limits', () => applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
         if (window !== null) await checkDedupWindow(session, window, duplicateWindowNs);
       }));
       const { endOffset } = await step('reading the end', () => session.bounds());
@@ -101,7 +100,8 @@ export class JetStreamProducer implements BackendProducer {
         // The window survives a restart: rebuilt from the dedup keys (Nats-Msg-Id) of the newest records.
         for (const r of await step('reading the dedup keys', () => readTail(session, window, endOffset))) dedup.remember(r.key, r.offset, r.timeMs);
       }
-      return new JetStreamProducer(session, lease, endOffset, o.maxRecordBytes ?? serverMaxPayload(session), o.appendTimeoutMs, dedup);
+      const wire = messageLimit(session, maxMsgSize);
+      return new JetStreamProducer(session, lease, endOffset, o.maxRecordBytes ?? wire.bytes, o.appendTimeoutMs, dedup, wire);
     } catch (e) {
       await lease.release();
       throw e;
@@ -131,7 +131,7 @@ export class JetStreamProducer implements BackendProducer {
     if (size > this.maxRecordBytes) {
       throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${size} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
     }
-    checkWireSize(bytes.byteLength, opts, producerHeaderBytes(this.streamBytes, this.lease.token.length), this.serverMaxPayload);
+    checkWireSize(bytes.byteLength, opts, producerHeaderBytes(this.streamBytes, this.lease.token.length), this.wireLimit.bytes, this.wireLimit.what);
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
       if (earlier !== undefined) return earlier;

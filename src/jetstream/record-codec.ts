@@ -181,14 +181,14 @@ export const MAX_HEADER_BLOCK_BYTES = 65_535;
  * append with ERR_RECORD_TOO_LARGE, before it is queued, instead of by the server after (which would
  * stop the producer).
  */
-export function checkWireSize(dataBytes: number, opts: AppendOptions | undefined, ownHeaderBytes: number, maxPayload: number): void {
+export function checkWireSize(dataBytes: number, opts: AppendOptions | undefined, ownHeaderBytes: number, maxPayload: number, limitName = "the server's max_payload"): void {
   const headerBytes = ownHeaderBytes + (opts === undefined ? 0 : attributeHeaderBytes(opts));
   if (headerBytes > MAX_HEADER_BLOCK_BYTES) {
     throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record's key and headers make a NATS header block of up to ${headerBytes} bytes with the producer's own, past the ${MAX_HEADER_BLOCK_BYTES} bytes nats-server stores (the key travels in base64)`);
   }
   const wire = dataBytes + headerBytes;
   if (wire > maxPayload) {
-    throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${dataBytes} data bytes is a NATS message of up to ${wire} bytes with its headers, past the server's max_payload (${maxPayload})`);
+    throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${dataBytes} data bytes is a NATS message of up to ${wire} bytes with its headers, past ${limitName} (${maxPayload})`);
   }
 }
 

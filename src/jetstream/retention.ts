@@ -56,11 +56,14 @@ export function limitsAfter(config: Pick<StreamConfig, 'max_bytes' | 'max_age' |
 /**
  * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ (see limitsAfter).
  * `check` sees the duplicate window the stream will have (ns) and may refuse before anything is changed.
+ * Returns the stream's max_msg_size (-1 or 0: none), which the producer's records must fit.
  */
-export async function applyStreamLimits(session: Session, limits: StreamLimits, check: (duplicateWindowNs: number) => Promise<void>): Promise<void> {
+export async function applyStreamLimits(session: Session, limits: StreamLimits, check: (duplicateWindowNs: number) => Promise<void>): Promise<number> {
   const { config } = await session.streamInfo();
   const { maxBytes, maxAge, dupWindow } = limitsAfter(config, limits);
   await check(dupWindow);
-  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === (config.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS)) return;
+  const maxMsgSize = config.max_msg_size ?? -1;
+  if (maxBytes === config.max_bytes && maxAge === config.max_age && dupWindow === (config.duplicate_window ?? DEFAULT_DUPLICATE_WINDOW_NS)) return maxMsgSize;
   await session.jsm.streams.update(config.name, { ...config, max_bytes: maxBytes, max_age: maxAge, duplicate_window: dupWindow });
+  return maxMsgSize;
 }
