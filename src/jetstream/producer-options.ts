@@ -9,7 +9,7 @@ import { LogError } from '../errors.js';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { validDedupWindow, validSyncPolicy, type SyncPolicy } from '../producer/options.js';
 import { requireInt } from '../validate.js';
-import { limitsAfter, resolveStreamLimits, type StreamLimits } from './retention.js';
+import { limitsAfter, refuseBytesOnDiscardNew, resolveStreamLimits, type StreamLimits } from './retention.js';
 import { versionBelow, type BeforeCreate, type Session } from './session.js';
 
 const KNOWN = new Set(['backend', 'syncPolicy', 'appendTimeoutMs', 'maxRecordBytes', 'dedupWindow', 'maxTotalBytes', 'maxFileAge', 'blockingMinimumRetention']);
@@ -92,7 +92,7 @@ export function checkAgainstServer(session: Session, o: CheckedProducerOptions):
 
 /**
  * The checks of Producer.open once connected, before the stream is created or changed (Session.open):
- * checkAgainstServer, the dedup window against the duplicate window the stream will have (for a
+ * checkAgainstServer, a maxTotalBytes on a stream that discards new messages (retention.ts), the dedup window against the duplicate window the stream will have (for a
  * stream not created yet, the server's default shortened by maxFileAge), and, for a stream not created
  * yet, the max age of a leases bucket left from an earlier stream of the name. The producer checks the
  * dedup window again under its lease (the stream may change meanwhile).
@@ -100,6 +100,7 @@ export function checkAgainstServer(session: Session, o: CheckedProducerOptions):
 export function producerChecks(o: CheckedProducerOptions): BeforeCreate {
   return async (session, info) => {
     checkAgainstServer(session, o);
+    if (info !== null) refuseBytesOnDiscardNew(session.options.stream, info.config, o.limits);
     if (o.dedupWindow !== null) await checkDedupWindow(session, o.dedupWindow, limitsAfter(info?.config ?? null, o.limits).dupWindow);
     if (info === null) await session.checkLeaseBucket();
   };

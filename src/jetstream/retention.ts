@@ -54,12 +54,23 @@ export function limitsAfter(config: Pick<StreamConfig, 'max_bytes' | 'max_age' |
 }
 
 /**
+ * ERR_INVALID_OPTION for a `maxTotalBytes` on a stream made beforehand with the "discard new" policy:
+ * past its max_bytes the server refuses new records instead of removing the oldest, and the producer
+ * would stop with ERR_IO once the stream filled. Checked before anything is created or changed.
+ */
+export function refuseBytesOnDiscardNew(stream: string, config: Pick<StreamConfig, 'discard'>, limits: StreamLimits): void {
+  if (typeof limits.maxTotalBytes !== 'number' || String(config.discard) !== 'new') return;
+  throw LogError.invalidOption('maxTotalBytes', `stream ${stream} discards new messages past its limits: with max_bytes ${limits.maxTotalBytes} the server would refuse records instead of removing the oldest, and the producer would stop once the stream filled. Use the "discard old" policy on the stream, or leave maxTotalBytes out (docs/jetstream.md)`);
+}
+
+/**
  * Sets the stream's `max_bytes` and `max_age` to the limits given, when they differ (see limitsAfter).
  * `check` sees the duplicate window the stream will have (ns) and may refuse before anything is changed.
  * Returns the stream's max_msg_size (-1 or 0: none), which the producer's records must fit.
  */
 export async function applyStreamLimits(session: Session, limits: StreamLimits, check: (duplicateWindowNs: number) => Promise<void>): Promise<number> {
   const { config } = await session.streamInfo();
+  refuseBytesOnDiscardNew(config.name, config, limits);
   const { maxBytes, maxAge, dupWindow } = limitsAfter(config, limits);
   await check(dupWindow);
   const maxMsgSize = config.max_msg_size ?? -1;
