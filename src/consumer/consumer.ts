@@ -10,6 +10,7 @@
  * runs at a time per consumer (ERR_CONSUMER_BUSY otherwise).
  */
 import { LogError } from '../errors.js';
+import { noExtraArguments } from '../validate.js';
 import { fileIO, fileIONow } from '../storage/file-io.js';
 import type { BackendConsumerOptions } from '../backend/backend-types.js';
 import type { ConsumerOptions, CursorLag, Handler, Message, PoolOptions, ProcessSummary } from '../types.js';
@@ -136,6 +137,7 @@ export class Consumer implements AsyncIterable<Message> {
    * @throws {@link LogError} `ERR_LOG_CLOSED` after `close()` or `destroy()`; `ERR_IO` when reading the log directory or a segment header fails.
    */
   lag(): CursorLag {
+    noExtraArguments('options', 'consumer.lag() (it takes no options)', arguments.length, 0);
     if (this.feed.isReleased) throw LogError.closed('consumer');
     return this.feed.lag();
   }

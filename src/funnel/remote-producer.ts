@@ -14,7 +14,7 @@ import { BatchBuilder, decodeReply, type Outcome } from './batch-codec.js';
 import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type ConnectOptions, type OwnerLimits, type ResolvedConnectOptions } from './client-socket.js';
 import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
 import { flushAborted } from '../producer/durable-wait.js';
-import { signalOnly } from '../validate.js';
+import { noExtraArguments, signalOnly } from '../validate.js';
 
 type Resolve<T> = (v: T) => void;
 type Reject = (e: Error) => void;
@@ -58,8 +58,7 @@ export class RemoteProducer {
   /** When the owner last sent bytes, or the handle began to wait for it (performance.now()). */
   private heardAt = 0;
   /** The silence watch (see watch()): its timer, and a generation that retires a pending check. */
-  private silenceTimer: NodeJS.Timeout | null = null;
-  private watchGeneration = 0;
+  private silenceTimer: NodeJS.Timeout | null = null; private watchGeneration = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -97,6 +96,7 @@ export class RemoteProducer {
   append(data: Uint8Array | string, opts?: AppendOptions): Promise<number> {
     if (this.closing !== null || this.failure !== null) return Promise.reject(this.stoppedError());
     try {
+      noExtraArguments('options', 'remote.append(data, opts?)', arguments.length, 2);
       this.builder.add(data, opts, this.limits.maxRecordBytes);
     } catch (e) {
       return Promise.reject(e);

@@ -16,7 +16,7 @@ import type { BackendProducer, BackendProducerStats } from '../backend/backend-t
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
-import { describe, signalOnly, writableOptions } from '../validate.js';
+import { describe, noExtraArguments, signalOnly, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import type { Ride } from './ride.js';
 import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
@@ -169,10 +169,9 @@ export class JetStreamProducer implements BackendProducer {
 
   /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md); nothing in flight once it failed or was destroyed. */
   stats(): BackendProducerStats {
+    noExtraArguments('options', 'producer.stats() (it takes no options)', arguments.length, 0);
     const { queue } = this;
-    return this.counters.read({
-      acknowledgedOffset: this.acked, inFlight: this.failure === null ? queue.sent : 0, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes,
-    });
+    return this.counters.read({ acknowledgedOffset: this.acked, inFlight: this.failure === null ? queue.sent : 0, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes });
   }
 
   flush(options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -12,7 +12,7 @@ import { RemoteProducer } from '../funnel/remote-producer.js';
 import { I32, I64, State, loadOffset, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord } from '../ring/ring-appender.js';
 import type { RecoveryReport } from '../types.js';
-import { signalOnly, writableOptions } from '../validate.js';
+import { noExtraArguments, signalOnly, writableOptions } from '../validate.js';
 import type { RollResult, SegmentEntry } from '../writer/control-port.js';
 import { readStats, type ProducerStats } from '../writer/writer-stats.js';
 import { AttachedProducer } from './attached-producer.js';
@@ -203,9 +203,9 @@ export class Producer {
   /**
    * The writer's counters and latency figures since this producer opened (records, bytes, frames,
    * fsyncs with latency percentiles, records per frame, rolls, segments deleted, time blocked by
-   * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close.
-   */
+   * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close. */
   stats(): ProducerStats {
+    noExtraArguments('options', 'producer.stats() (it takes no options)', arguments.length, 0);
     const tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0; // first: a head read after it is never behind it (attached handles move the head meanwhile)
     return readStats(this.p.shared.stats!, ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - tail) >>> 0, this.options.ringBytes);
   }
