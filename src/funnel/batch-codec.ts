@@ -47,10 +47,13 @@ export class BatchBuilder {
 
   /**
    * Encodes a record; throws ERR_INVALID_RECORD or ERR_RECORD_TOO_LARGE (past `maxRecordBytes`)
-   * before anything is added: a refused record leaves the batch as it was.
+   * before anything is added: a refused record leaves the batch as it was. So does `stopped()`'s error,
+   * asked once the caller's code (getters of `opts`) has run: it may have closed the handle.
    */
-  add(data: Uint8Array | string, opts: AppendOptions | undefined, maxRecordBytes: number): void {
+  add(data: Uint8Array | string, opts: AppendOptions | undefined, maxRecordBytes: number, stopped: () => Error | null): void {
     const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
+    const stop = opts === undefined ? null : stopped();
+    if (stop !== null) throw stop;
     const dataLen = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : dataBytes(data);
     const len = attrLen + dataLen;
     if (len > maxRecordBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds the owner's maxRecordBytes (${maxRecordBytes})`);

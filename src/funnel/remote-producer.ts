@@ -97,7 +97,7 @@ export class RemoteProducer {
     if (this.closing !== null || this.failure !== null) return Promise.reject(this.stoppedError());
     try {
       noExtraArguments('options', 'remote.append(data, opts?)', arguments.length, 2);
-      this.builder.add(data, opts, this.limits.maxRecordBytes);
+      this.builder.add(data, opts, this.limits.maxRecordBytes, this.stoppedNow);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -331,9 +331,9 @@ export class RemoteProducer {
     }, ms); // ref'd, as the socket is while something waits (an unref'd timer may fire seconds late)
   }
 
-  private stoppedError(): Error {
-    return this.failure ?? LogError.closed('remote producer');
-  }
+  private stoppedError(): Error { return this.failure ?? LogError.closed('remote producer'); }
+  /** After a getter of an append's options ran: close() or destroy() it called refuse that append. */
+  private readonly stoppedNow = (): Error | null => (this.closing !== null || this.failure !== null ? this.stoppedError() : null);
 }
 
 function newBatch(): Batch {
