@@ -222,9 +222,10 @@ export class PoolRound {
       return;
     }
     // As without a pool, the round stops at the first 'break' or error in log order (where the cursor stops),
-    // whichever answered first; a handler's error also outranks a stop asked for meanwhile (close(), an abort).
+    // whichever answered first; a handler's error also outranks a stop asked for meanwhile (close(), an abort),
+    // and its 'break' an abort (the abort is checked before each record: the answer ends the call first).
     const was = this.stop;
-    if (was !== null && (was.kind === 'break' || was.kind === 'error' ? was.offset > r.offset : r.kind === 'error')) this.stop = r;
+    if (was !== null && (was.kind === 'break' || was.kind === 'error' ? was.offset > r.offset : r.kind === 'error' || was.kind === 'abort')) this.stop = r;
     this.stopAll(r);
   }
 
