@@ -119,6 +119,9 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   // A newer reactive-log's log is refused before the lock file is written, so that nothing of the
   // directory changes (its mtime included); looked at again under the locks below.
   refuseNewerFormat(io, realDir);
+  // So is a log a consumer has open (looked at again under the locks): taking the producer's lock
+  // first would create its file and remove it again, and the directory's mtime would move.
+  if (readersHoldNow(realDir)) throw readersRefusal(io, realDir, dir);
   const taken = dryRun ? null : acquireLock(io, producerLockPath(realDir), { keepFound: true });
   if (taken !== null && !taken.ok) throw producerHolds(dir, taken.ownerPid);
   const held = taken?.lock ?? null;
@@ -129,9 +132,7 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
   try {
     // A reader's position may lie past the cut (readers-lock.ts): refused while one has the log open.
     // Taken before the cursors are listed, so no consumer creates or moves a cursor after that.
-    if (dryRun) {
-      if (readersHoldNow(realDir)) throw readersRefusal(io, realDir, dir);
-    } else {
+    if (!dryRun) {
       readers = lockOutReaders(realDir);
       if (readers === null) throw readersRefusal(io, realDir, dir);
     }
