@@ -24,6 +24,7 @@ import type { ResolvedConsumerOptions } from './consumer-options.js';
 import type { AheadOfWritten, StartPlan } from './start-plan.js';
 import { requireLogDirectory } from '../storage/log-dir.js';
 import { holdReaders, type ReadersLock } from '../storage/readers-lock.js';
+import { tryLockShared } from '../storage/native-lock.js';
 
 /** How often an open tries again when retention deleted its start segment under it. */
 const MAX_START_ATTEMPTS = 5;
@@ -189,9 +190,12 @@ type StartCursor = Pick<TxCursor, 'nextOffset' | 'neverCommitted' | 'claim' | 'a
 /**
  * Cursor `name` as its file holds it (one never created: new, at `startOffset`), read without its lock
  * and changing nothing: a damaged file or one of a newer format refuses the open as TxCursor.open
- * does. A cursor another consumer holds is found under the readers lock (ERR_CURSOR_LOCKED).
+ * does. A cursor another consumer holds now refuses it too (ERR_CURSOR_LOCKED, found again under the
+ * readers lock): refused only there, the open would leave the durable.offset it created for that lock.
  */
 function peekCursor(io: FileIO, realDir: string, name: string, startOffset: number): StartCursor {
+  const lockPath = join(cursorDir(realDir), `${name}.lock`);
+  if (lockHeldNow(io, lockPath)) throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${name} is held by another consumer`, { file: lockPath });
   const file = `${name}${CURSOR_SUFFIX}`;
   const value = readCursorFile(io, join(cursorDir(realDir), file), file);
   const nothing = (): void => undefined;
@@ -203,6 +207,22 @@ function peekCursor(io: FileIO, realDir: string, name: string, startOffset: numb
     sync: nothing,
     abandon: nothing,
   };
+}
+
+/** Whether someone holds the lock file at `path` now; looked at with a shared lock taken and let go, writing nothing. */
+function lockHeldNow(io: FileIO, path: string): boolean {
+  let fd: number;
+  try {
+    fd = io.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    return !tryLockShared(fd);
+  } finally {
+    io.close(fd);
+  }
 }
 
 /**
