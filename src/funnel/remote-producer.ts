@@ -15,6 +15,7 @@ import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type
 import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
 import { flushAborted } from '../producer/durable-wait.js';
 import { noExtraArguments, signalOnly } from '../validate.js';
+import { SilenceWatch } from './silence-watch.js';
 
 type Resolve<T> = (v: T) => void;
 type Reject = (e: Error) => void;
@@ -55,10 +56,11 @@ export class RemoteProducer {
   private lost: Error | null = null;
   private closing: Promise<void> | null = null;
   private drained: (() => void) | null = null;
-  /** When the owner last sent bytes, or the handle began to wait for it (performance.now()). */
-  private heardAt = 0;
-  /** The silence watch (see watch()): its timer, and a generation that retires a pending check. */
-  private silenceTimer: NodeJS.Timeout | null = null; private watchGeneration = 0;
+  /** Ends the connection when the owner is silent while something waits for it (silence-watch.ts). */
+  private readonly silence = new SilenceWatch(
+    () => this.options.connectTimeoutMs + this.limits.appendTimeoutMs,
+    () => this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) plus its appendTimeoutMs (${this.limits.appendTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`)),
+  );
 
   private constructor(
     private readonly socket: Socket,
@@ -69,7 +71,7 @@ export class RemoteProducer {
   ) {
     this.builder = new BatchBuilder(this.encoder, INITIAL_BATCH_BYTES);
     socket.on('data', (chunk: Buffer) => {
-      this.heardAt = performance.now();
+      this.silence.heard();
       reader.push(chunk);
       this.readFrames();
     });
@@ -276,7 +278,7 @@ export class RemoteProducer {
     this.flushes.clear();
     this.inFlightBytes = 0;
     this.socket.destroy();
-    this.watch(false);
+    this.silence.set(false, true);
     this.checkDrained();
   }
 
@@ -293,45 +295,13 @@ export class RemoteProducer {
     const waiting = this.pendingCount() > 0;
     if (waiting) this.socket.ref();
     else this.socket.unref();
-    this.watch(waiting);
+    this.silence.set(waiting, this.failure !== null);
   }
 
-  /**
-   * While something waits for the owner, the owner must send bytes at least every connectTimeoutMs
-   * plus its appendTimeoutMs (silenceMs()): an owner that stops answering without closing the socket
-   * (its process stopped, its event loop blocked) ends the connection with ERR_IO, so no append,
-   * flush or close() waits past that bound (an owner whose ring is full answers only after its
-   * appendTimeoutMs). Judged after this thread had a turn to read what the owner sent meanwhile.
-   */
-  private watch(waiting: boolean): void {
-    if (!waiting || this.failure !== null) {
-      if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
-      this.silenceTimer = null;
-      this.watchGeneration++;
-      return;
-    }
-    if (this.silenceTimer !== null) return;
-    this.heardAt = performance.now();
-    this.arm(this.silenceMs());
+  private stoppedError(): Error {
+    return this.failure ?? LogError.closed('remote producer');
   }
 
-  private silenceMs(): number { return this.options.connectTimeoutMs + this.limits.appendTimeoutMs; }
-
-  private arm(ms: number): void {
-    const generation = this.watchGeneration;
-    this.silenceTimer = setTimeout(() => {
-      const left = this.heardAt + this.silenceMs() - performance.now();
-      if (left > 0) return this.arm(left);
-      const heard = this.heardAt;
-      setImmediate(() => {
-        if (generation !== this.watchGeneration) return;
-        if (this.heardAt !== heard) return this.arm(Math.max(1, this.heardAt + this.silenceMs() - performance.now()));
-        this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) plus its appendTimeoutMs (${this.limits.appendTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`));
-      });
-    }, ms); // ref'd, as the socket is while something waits (an unref'd timer may fire seconds late)
-  }
-
-  private stoppedError(): Error { return this.failure ?? LogError.closed('remote producer'); }
   /** After a getter of an append's options ran: close() or destroy() it called refuse that append. */
   private readonly stoppedNow = (): Error | null => (this.closing !== null || this.failure !== null ? this.stoppedError() : null);
 }

@@ -203,11 +203,11 @@ export class Producer {
   /**
    * The writer's counters and latency figures since this producer opened (records, bytes, frames,
    * fsyncs with latency percentiles, records per frame, rolls, segments deleted, time blocked by
-   * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close. */
+   * retention) and the ring's fill now. Synchronous: read from shared memory; callable after close.
+   */
   stats(): ProducerStats {
     noExtraArguments('options', 'producer.stats() (it takes no options)', arguments.length, 0);
-    const tail = Atomics.load(this.c.i32, I32.TAIL) >>> 0; // first: a head read after it is never behind it (attached handles move the head meanwhile)
-    return readStats(this.p.shared.stats!, ((Atomics.load(this.c.i32, I32.HEAD) >>> 0) - tail) >>> 0, this.options.ringBytes);
+    return readStats(this.p.shared.stats!, this.c, this.options.ringBytes);
   }
 
   /**

@@ -10,6 +10,8 @@
  * number, though two numbers may come from two moments a few instructions apart.
  */
 
+import { I32, type ControlViews } from '../ring/layout.js';
+
 /** Counter slots. */
 const S = {
   RECORDS: 0,
@@ -134,8 +136,13 @@ function percentile(s: BigInt64Array, from: number, count: number, q: number, ma
   return max;
 }
 
-/** The producer's side: reads the figures. `ringUsed` is the bytes in the ring now. */
-export function readStats(buffer: SharedArrayBuffer, ringUsed: number, ringSize: number): ProducerStats {
+/**
+ * The producer's side: the figures, and the ring's fill now from its TAIL and HEAD. The tail is read
+ * first: a head read after it is never behind it (attached handles move the head meanwhile).
+ */
+export function readStats(buffer: SharedArrayBuffer, c: ControlViews, ringSize: number): ProducerStats {
+  const tail = Atomics.load(c.i32, I32.TAIL) >>> 0;
+  const ringUsed = ((Atomics.load(c.i32, I32.HEAD) >>> 0) - tail) >>> 0;
   const s = new BigInt64Array(buffer);
   const n = (slot: number): number => Number(Atomics.load(s, slot));
   const fsyncs = n(S.FSYNCS);
