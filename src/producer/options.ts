@@ -105,8 +105,8 @@ export interface ProducerOptions {
    */
   maxFileAge?: number | null;
   /**
-   * Largest record accepted (data, key and headers); larger ones throw ERR_RECORD_TOO_LARGE. At most
-   * ringBytes - 16.
+   * Largest record accepted (data, key and headers, with the attribute block that encodes them:
+   * docs/format.md, Records); larger ones throw ERR_RECORD_TOO_LARGE. At most ringBytes - 16.
    * @defaultValue `16_777_216` (16 MiB), or `ringBytes - 16` when that is smaller
    */
   maxRecordBytes?: number;
