@@ -2,6 +2,7 @@
  * verify's checks of the cursor files: every file in `cursors/`, both slots of each against each
  * other, and each cursor against the log's range.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateConsumerId } from '../consumer/consumer-options.js';
 import { SLOT_BYTES, currentSlot, readCursorSlots, type CursorValue } from '../cursor/cursor-file.js';
@@ -44,6 +45,10 @@ export function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] 
         f.warning('leftover', file, 'left by an interrupted cursor creation or lock take-over; consumers ignore it');
       } else if (!(name.endsWith('.lock') && isCursorName(name.slice(0, -'.lock'.length)))) {
         f.warning('foreign-file', file, 'not a cursor or cursor lock file: no consumer owns it, and retention does not count it');
+      } else {
+        // A lock is never opened through a symbolic link, and a folder or a FIFO is no lock file (lock.ts).
+        const what = notAFile(join(cdir, name));
+        if (what !== null) f.damage('unreadable', file, `${what}, not a regular file, where the cursor's lock file goes: Consumer.open of that cursor refuses the log (ERR_LOG_CORRUPT)`);
       }
       continue;
     }
@@ -76,6 +81,18 @@ export function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] 
     });
   }
   return out;
+}
+
+/** What is at `path` when it is not a regular file (a symbolic link is not followed); null for a file, or nothing there. */
+function notAFile(path: string): string | null {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return null; // gone meanwhile (a consumer's close removes its lock file)
+  }
+  if (st.isFile()) return null;
+  return st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO' : 'something else';
 }
 
 function isCursorName(stem: string): boolean {
