@@ -33,7 +33,13 @@ export function readCursors(io: FileIO, dir: string, f: Findings): CursorRead[] 
   try {
     names = io.readdir(cdir).sort();
   } catch (e) {
-    f.warning('foreign-file', CURSOR_DIR, `not a readable folder (${(e as NodeJS.ErrnoException).code ?? String(e)}): transactional consumers cannot use it`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') {
+      // A file or a FIFO there: no transactional consumer opens the log, and repairLog cannot list its cursors.
+      f.damage('unreadable', CURSOR_DIR, 'not a folder (a file, a FIFO, …) where the log keeps its cursors: a transactional Consumer.open fails, and repair refuses the log (it cannot list the cursors)');
+    } else {
+      f.warning('foreign-file', CURSOR_DIR, `not a readable folder (${code ?? String(e)}): transactional consumers cannot use it`);
+    }
     return [];
   }
   const out: CursorRead[] = [];
