@@ -94,7 +94,9 @@ export function findCut(io: FileIO, dir: string): RepairCut | null {
     if (expected !== null && base !== expected) {
       return { file, position: 0, offset: ends, reason: base > expected ? `offsets ${expected} to ${base - 1} are missing before it` : `it starts at offset ${base}, inside the segment before it (which ends at ${expected})` };
     }
-    const fd = io.open(join(dir, file), 'r');
+    const fd = openListed(io, join(dir, file));
+    // Listed, yet nothing to open: a symbolic link to nothing. It holds no record: the log ends before it (the link goes).
+    if (fd === null) return { file, position: 0, offset: ends, reason: 'a symbolic link to nothing: the segment is missing' };
     try {
       const size = io.fsize(fd);
       const h = readSegmentHeader(io, fd, file);
@@ -110,3 +112,13 @@ export function findCut(io: FileIO, dir: string): RepairCut | null {
   return null;
 }
 
+
+/** `path` opened for reading; null when it is listed but opening it finds nothing (ENOENT: a symbolic link to nothing). */
+function openListed(io: FileIO, path: string): number | null {
+  try {
+    return io.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
