@@ -112,7 +112,6 @@ export function findCut(io: FileIO, dir: string): RepairCut | null {
   return null;
 }
 
-
 /** `path` opened for reading; null when it is listed but opening it finds nothing (ENOENT: a symbolic link to nothing). */
 function openListed(io: FileIO, path: string): number | null {
   try {

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { ErrorCode, type LogError } from '../errors.js';
 import type { AppendOptions } from '../format/record.js';
 import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
-import { afterPoll, asLogError, type FunnelLimits, type RunResult } from './owner-util.js';
+import { afterPoll, asLogError, withoutStacks, type FunnelLimits, type RunResult } from './owner-util.js';
 import { FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
 
 export type { FunnelLimits, RunResult } from './owner-util.js';
@@ -195,8 +195,7 @@ export class OwnerConnection {
     const reply = new ReplyBuilder(check.count);
     const t0 = performance.now();
     this.beatAt = t0;
-    let stopped = check.run ? this.appendRun(body, reply) : false;
-    if (stopped === false) stopped = this.appendEach(body, reply);
+    const stopped = withoutStacks(() => (check.run ? this.appendRun(body, reply) : false) || this.appendEach(body, reply));
     this.send(reply.encode());
     if (stopped?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
     if (performance.now() - t0 < SLOW_APPEND_MS) return;

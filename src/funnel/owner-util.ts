@@ -8,6 +8,23 @@ export function asLogError(e: unknown): LogError {
 }
 
 /**
+ * Runs `fn` with no stack captured for the errors made meanwhile. Each record of a client's batch the
+ * owner refuses makes a LogError whose code and message go back on the wire and whose stack no one
+ * reads: capturing it cost about 6 µs a record (0.5 µs without), so a batch of refused records (dedup
+ * keys sent to an owner without a dedup window, say) held the owner's thread longer than a batch it
+ * appended.
+ */
+export function withoutStacks<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * A timer's callback that runs `fn` after the next poll phase of the event loop. A timer that comes
  * due while the owner's thread is busy (its own work, an append waiting for ring room) runs before
  * the poll phase that reads what a client sent meanwhile: judged before it, a client that did its
