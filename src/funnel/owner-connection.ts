@@ -10,26 +10,12 @@
  */
 import type { Socket } from 'node:net';
 import { ErrorCode, type LogError } from '../errors.js';
-import type { AppendOptions } from '../format/record.js';
-import { ReplyBuilder, checkBatch, forEachRecord } from './batch-codec.js';
-import { afterPoll, asLogError, withoutStacks, type FunnelLimits, type RunResult } from './owner-util.js';
+import { ReplyBuilder, checkBatch } from './batch-codec.js';
+import { appendBatch } from './owner-append.js';
+import { afterPoll, asLogError, type FunnelLimits, type FunnelTarget } from './owner-util.js';
 import { FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, encodeError, encodeFrame, type Frame } from './wire.js';
 
-export type { FunnelLimits, RunResult } from './owner-util.js';
-
-/** What the funnel needs of the producer that owns the log. */
-export interface FunnelTarget {
-  append(data: Uint8Array, opts?: AppendOptions): number;
-  /**
-   * Appends `body[start, end)`, records already in the ring's format and checked (checkBatch's
-   * `run`), with their offsets from `first` on; null when it takes records one at a time only (the
-   * producer is shared with other threads). Throws when the producer stopped before the first.
-   * `progress` runs after each piece copied (each may have waited for ring room).
-   */
-  appendRun?(body: Uint8Array, start: number, end: number, progress?: () => void): RunResult | null;
-  flush(): Promise<void>;
-  readonly options: { readonly maxRecordBytes: number; readonly appendTimeoutMs: number };
-}
+export type { FunnelLimits, FunnelTarget, RunResult } from './owner-util.js';
 
 /** How long a connection's replies may stay unread before the owner closes it. */
 export const REPLY_STALL_MS = 5_000;
@@ -49,9 +35,6 @@ export const GOODBYE_MS = 1_000;
 export const SLOW_APPEND_MS = 50;
 /** The most flushes of one connection the owner runs at once; past it, it stops reading that connection until one settles. */
 export const MAX_PENDING_FLUSHES = 1024;
-
-/** Errors that refuse one record only; any other stops the rest of its APPEND (the producer is full or stopped). */
-const PER_RECORD = new Set<string>([ErrorCode.INVALID_RECORD, ErrorCode.RECORD_TOO_LARGE, ErrorCode.INVALID_OPTION]);
 
 /** What the server does for its connections: the shared pause while the log is full, and the list of connections. */
 export interface ConnectionHost {
@@ -195,7 +178,7 @@ export class OwnerConnection {
     const reply = new ReplyBuilder(check.count);
     const t0 = performance.now();
     this.beatAt = t0;
-    const stopped = withoutStacks(() => (check.run ? this.appendRun(body, reply) : false) || this.appendEach(body, reply));
+    const stopped = appendBatch(this.target, body, reply, check.run, this.beat);
     this.send(reply.encode());
     if (stopped?.code === ErrorCode.LOG_FULL) this.host.onLogFull();
     if (performance.now() - t0 < SLOW_APPEND_MS) return;
@@ -221,42 +204,6 @@ export class OwnerConnection {
   /** Tells the client the owner is alive (its thread was held by another connection's APPEND). */
   alive(): void {
     if (this.greeted) this.send(ALIVE_FRAME);
-  }
-
-  /**
-   * The batch as one run of records (FunnelTarget.appendRun): one copy into the ring instead of one
-   * append a record. Returns the error that stopped it (or null), or false when the target takes
-   * records one at a time only.
-   */
-  private appendRun(body: Buffer, reply: ReplyBuilder): LogError | null | false {
-    let r: RunResult | null | undefined;
-    try {
-      r = this.target.appendRun?.(body, 4, body.byteLength, this.beat);
-    } catch (e) {
-      r = { first: 0, appended: 0, error: asLogError(e) };
-    }
-    if (r === null || r === undefined) return false;
-    for (let i = 0; i < r.appended; i++) reply.accepted(r.first + i);
-    if (r.error !== null) for (let i = r.appended; i < reply.count; i++) reply.refused(r.error.code, r.error.message);
-    return r.error;
-  }
-
-  /** The batch one record at a time; returns the error that stopped the rest, or null. */
-  private appendEach(body: Buffer, reply: ReplyBuilder): LogError | null {
-    let stopped: LogError | null = null;
-    forEachRecord(body, (data, opts, invalid) => {
-      if (stopped !== null) return reply.refused(stopped.code, stopped.message);
-      if (invalid !== undefined) return reply.refused(invalid.code, invalid.message);
-      try {
-        reply.accepted(this.target.append(data, opts));
-      } catch (e) {
-        const err = asLogError(e);
-        reply.refused(err.code, err.message);
-        if (!PER_RECORD.has(err.code)) stopped = err;
-      }
-      this.beat();
-    });
-    return stopped;
   }
 
   private flush(body: Buffer): void {

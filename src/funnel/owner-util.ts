@@ -1,5 +1,6 @@
 /** Small helpers of the owner's side of the funnel (owner-connection.ts). */
 import { ErrorCode, LogError } from '../errors.js';
+import type { AppendOptions } from '../format/record.js';
 
 /** What the owner's append threw, as a LogError (anything else is an internal invariant broken). */
 export function asLogError(e: unknown): LogError {
@@ -47,4 +48,18 @@ export interface FunnelLimits {
   readonly maxRecordBytes: number;
   /** How long the owner's append may wait for ring room (and its flush while retention blocks the writer) before it answers. */
   readonly appendTimeoutMs: number;
+}
+
+/** What the funnel needs of the producer that owns the log. */
+export interface FunnelTarget {
+  append(data: Uint8Array, opts?: AppendOptions): number;
+  /**
+   * Appends `body[start, end)`, records already in the ring's format and checked (checkBatch's
+   * `run`), with their offsets from `first` on; null when it takes records one at a time only (the
+   * producer is shared with other threads). Throws when the producer stopped before the first.
+   * `progress` runs after each piece copied (each may have waited for ring room).
+   */
+  appendRun?(body: Uint8Array, start: number, end: number, progress?: () => void): RunResult | null;
+  flush(): Promise<void>;
+  readonly options: { readonly maxRecordBytes: number; readonly appendTimeoutMs: number };
 }
