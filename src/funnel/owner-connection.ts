@@ -9,7 +9,7 @@
  * is not the protocol closes it at once. Only this connection is affected.
  */
 import type { Socket } from 'node:net';
-import { ErrorCode, type LogError } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import { ReplyBuilder, checkBatch } from './batch-codec.js';
 import { appendBatch } from './owner-append.js';
 import { afterPoll, asLogError, type FunnelLimits, type FunnelTarget } from './owner-util.js';
