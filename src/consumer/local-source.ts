@@ -6,6 +6,7 @@
  */
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
+import { LogError } from '../errors.js';
 import type { CursorLag } from '../types.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -72,7 +73,23 @@ export class LocalSource implements LogSource {
       if (!writerPublishing(c) || publishedEnd(c, this.visibility) > afterOffset) return;
       await this.waiter.onShared(c.i32, endSlots(this.visibility).seqSlot, seen, signal);
     } else {
+      this.checkDir();
       await this.waiter.onFiles(signal);
+    }
+  }
+
+  /**
+   * Before each wait on the files: the log directory removed (rm -rf) or renamed away fails the wait
+   * with ERR_IO naming it, as a read of the directory does, never a wait for records that cannot come.
+   * A consumer reading only what is durable reads no file at its end (durable.offset missing reads as
+   * "no hint"), so nothing else would notice.
+   */
+  private checkDir(): void {
+    try {
+      if (this.io.stampPath !== undefined) this.io.stampPath(this.logId);
+      else if (!this.io.exists(this.logId)) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${this.logId}'`), { code: 'ENOENT' });
+    } catch (e) {
+      throw LogError.fromSystem(e, 'reading the log', this.logId);
     }
   }
 

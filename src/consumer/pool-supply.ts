@@ -65,9 +65,10 @@ export class FileSupply implements RecordSupply {
   more(stopped: boolean): Promise<unknown> | null {
     const { call, own } = this;
     if (!call.blocking || own === null || stopped) return null;
-    // Tail the files for the lanes: publish each new end into the block they watch.
+    // Tail the files for the lanes: publish each new end into the block they watch. A wait that fails
+    // (the log directory removed: ERR_IO) fails the round, as a failed look at the end does.
     this.tailing ??= call.host.wait(call.signal, loadOffset(own, I64.WRITTEN_OFFSET))
-      .then(() => this.publishEnd(), () => undefined).finally(() => { this.tailing = null; });
+      .then(() => this.publishEnd()).finally(() => { this.tailing = null; });
     return this.tailing;
   }
 
