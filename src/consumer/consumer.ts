@@ -42,6 +42,8 @@ const cursorNameOf = (opts: ReturnType<typeof resolveConsumerOptions>): string |
 export class Consumer implements AsyncIterable<Message> {
   private closing: Promise<void> | null = null;
   private destroying: Promise<void> | null = null;
+  /** The error destroy(err) was given (null: none, or not destroyed): a waiting iteration rejects with it, as a processing call does. */
+  private destroyError: Error | null = null;
   /** The processing calls, their pools and dead-letter log. */
   private readonly calls: ConsumerCalls;
   /** Publishes reactive-log:lag (the lagThreshold option), else null. */
@@ -159,7 +161,7 @@ export class Consumer implements AsyncIterable<Message> {
    *   `ERR_LOG_CLOSED` after `close()` or `destroy()`.
    */
   iter(): Generator<Message, void, undefined> {
-    return new RecordIterator(this.feed);
+    return new RecordIterator(this.feed, () => this.destroyError);
   }
 
 
@@ -169,7 +171,8 @@ export class Consumer implements AsyncIterable<Message> {
   }
 
   /**
-   * Blocking: waits for new records; ends on break, `close()` or when `signal` aborts. Nothing runs
+   * Blocking: waits for new records; ends on break, `close()`, `destroy()` or when `signal` aborts
+   * (`destroy(err)`: rejects with `err`). Nothing runs
    * before the first `next()`: a closed or busy consumer rejects that call.
    *
    * @throws {@link LogError} `ERR_CONSUMER_BUSY` when another iteration or call is running;
@@ -182,7 +185,7 @@ export class Consumer implements AsyncIterable<Message> {
    * ```
    */
   tail(options: { signal?: AbortSignal } = {}): AsyncGenerator<Message, void, undefined> {
-    return new TailIterator(this.feed, options);
+    return new TailIterator(this.feed, options, () => this.destroyError);
   }
 
   /**
@@ -266,7 +269,7 @@ export class Consumer implements AsyncIterable<Message> {
    * records are handed out again, as after a crash). A handler already running is not waited for and
    * its outcome is not committed; the processing call it belongs to rejects with `err`
    * (ERR_LOG_CLOSED without one) once the handler returns and the call's pool and dead-letter log
-   * are stopped. Resolves once the files and the lock are released. Safe to call twice (the same
+   * are stopped; an iteration's next step throws or rejects with `err` (without one, it ends). Resolves once the files and the lock are released. Safe to call twice (the same
    * promise) and after close() (then it does nothing).
    */
   destroy(err?: Error): Promise<void> {
@@ -279,6 +282,7 @@ export class Consumer implements AsyncIterable<Message> {
     if (this.feed.isReleased) return this.feed.cutRelease(); // close() is releasing: a commit it retries ends now
     // What the call in progress rejects with: the caller's error, or ERR_LOG_CLOSED for anything else.
     this.calls.destroyedWith = err instanceof Error ? err : LogError.closed('consumer');
+    this.destroyError = err === undefined || err === null ? null : this.calls.destroyedWith;
     this.feed.requestClose();
     // Nothing is committed: a failure releasing (a close(2) of the cursor file that reports EIO) changes
     // nothing destroy() promises, and the pools and the dead-letter log are stopped all the same.

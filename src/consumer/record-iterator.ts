@@ -24,7 +24,8 @@ export class RecordIterator implements Generator<Message, void, undefined> {
    */
   private last = -1;
 
-  constructor(private readonly feed: RecordFeed) {}
+  /** `destroyedWith`: the error destroy(err) was given, else null: an iteration it ended throws it, as a processing call rejects with it. */
+  constructor(private readonly feed: RecordFeed, private readonly destroyedWith: () => Error | null = () => null) {}
 
   [Symbol.iterator](): this {
     return this;
@@ -51,7 +52,7 @@ export class RecordIterator implements Generator<Message, void, undefined> {
         this.finish();
         throw e;
       }
-      if (m === null) this.finish();
+      if (m === null) this.end();
       else this.last = m.offset;
     }
     return { value: m ?? undefined, done: m === null } as IteratorResult<Message, void>;
@@ -89,6 +90,13 @@ export class RecordIterator implements Generator<Message, void, undefined> {
     }
     this.feed.enter(false, true);
     this.state = RUNNING;
+  }
+
+  /** No record more: done, or destroy(err) ended the iteration: throws err. */
+  private end(): void {
+    this.finish();
+    const err = this.feed.isClosed() ? this.destroyedWith() : null;
+    if (err !== null) throw err;
   }
 
   private finish(): void {

@@ -12,7 +12,8 @@
  * - next() completes the record handed out before (transactional styles commit it) and hands out
  *   the next one, waiting for it if need be; it ends on close() or destroy() (also one that stops an
  *   async commit under way), an aborted signal, or a failure
- *   (which rejects that call, then the iterator is finished);
+ *   (which rejects that call, then the iterator is finished); destroy(err) given an error is a
+ *   failure: the call rejects with it, as a processing call does;
  * - return() and throw() end it without completing the record handed out last; a call made while
  *   another waits runs after it, in order; a commit that fails as they release the consumer rejects
  *   their promise, as a generator's failing `finally` would.
@@ -55,8 +56,15 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
   /** The commit of the record handed out before, when the cursor store commits asynchronously. */
   private committing: Promise<void> | null = null;
 
-  /** `options` as the caller passed them to tail(): checked by the first next(). */
-  constructor(private readonly src: TailSource, private readonly options: { signal?: AbortSignal }) {}
+  /**
+   * `options` as the caller passed them to tail(): checked by the first next(). `destroyedWith`: the
+   * error destroy(err) was given, else null (close(), destroy() without one): a step after it rejects with it.
+   */
+  constructor(
+    private readonly src: TailSource,
+    private readonly options: { signal?: AbortSignal },
+    private readonly destroyedWith: () => Error | null = () => null,
+  ) {}
 
   next(): Promise<IteratorResult<Message, void>> {
     if (this.inFlight) return this.later(() => this.next());
@@ -130,10 +138,12 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     }
   }
 
-  /** After close() or abort: finished. Else the next record if there is one, or null. */
+  /** After close() or abort: finished (destroy(err): rejects with err). Else the next record if there is one, or null. */
   private offer(): IteratorResult<Message, void> | null {
     if (this.src.isClosed() || this.signal?.aborted === true) {
       this.finish();
+      const err = this.destroyedWith();
+      if (err !== null) throw err;
       return done();
     }
     const m = this.src.take();
@@ -159,8 +169,13 @@ export class TailIterator implements AsyncGenerator<Message, void, undefined> {
     } catch (e) {
       this.finish();
       // destroy() stopped the commit (or the wait) under way: the loop ends as when destroy() comes
-      // while it waits for records, and the record whose commit was cut comes again (destroy()'s promise).
-      if (this.src.isClosed() && e instanceof LogError && e.code === ErrorCode.LOG_CLOSED) return done();
+      // while it waits for records (with destroy(err)'s error, if it was given one), and the record
+      // whose commit was cut comes again (destroy()'s promise).
+      if (this.src.isClosed() && e instanceof LogError && e.code === ErrorCode.LOG_CLOSED) {
+        const err = this.destroyedWith();
+        if (err !== null) throw err;
+        return done();
+      }
       throw e;
     }
   }
