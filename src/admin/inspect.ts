@@ -73,18 +73,22 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   const segments = summarize(io, dir, listed.bases, end);
   // Retention may delete the oldest segments after the listing: the log then starts at the first one read.
   const logStartOffset = Math.max(listed.logStartOffset, Math.min(segments[0]?.baseOffset ?? end, end));
-  const durableOffset = Math.max(logStartOffset, listed.durableOffset);
+  // No readable durable.offset: no record is proven durable, and a transactional consumer in another
+  // process hands out none past its position (local-source.ts), so no cursor lags (docs/admin.md).
+  const durableOffset = listed.durableKnown ? Math.max(logStartOffset, listed.durableOffset) : logStartOffset;
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
   const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
 }
 
 /**
- * The log's start, end and durable end as inspectLog reports them. With `kept`, the start is the one
- * the next producer's recovery keeps: while no producer holds the log, it reads the cursors' offsets
- * when a start is recorded above the oldest segment (retentionStart in recovery.ts).
+ * The log's start, end and durable end. With `kept`, the start is the one the next producer's
+ * recovery keeps: while no producer holds the log, it reads the cursors' offsets when a start is
+ * recorded above the oldest segment (retentionStart in recovery.ts). `durableOffset` is where a reset
+ * to 'latest' goes: with no readable durable.offset (`durableKnown` false) the end of the files
+ * (inspectLog then reports the log start: no record is proven durable).
  */
-export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; producer: LogInfo['producer'] } {
+export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; durableKnown: boolean; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
   const end = readLogBounds(io, dir).end;
   // A start retention recorded (start.offset) above the oldest segment: a crash or a failed unlink
@@ -99,13 +103,12 @@ export function logOffsets(io: FileIO, dir: string, kept = false): { bases: numb
   const oldest = bases.length > 0 ? Math.max(bases[0]!, held ? 0 : recorded ?? 0) : end;
   const logStartOffset = Math.min(oldest, end);
   const hint = durableHint(io, dir, producer !== null);
-  // No readable hint: the end of the whole frames in the files, as a consumer in another process
-  // takes it when it opens (consumer-start.ts), never the log start (a reset to 'latest' would
-  // rewind). With no producer alive, every whole frame there survived the last open's recovery; a
-  // live writer never leaves the file empty or short (durable-hint.ts), so only a file removed or
-  // damaged by hand stays unknown.
+  // No readable hint: the end of the whole frames in the files, where a consumer in another process
+  // may open (consumer-start.ts), never the log start (a reset to 'latest' would rewind). A live
+  // writer never leaves the file empty or short (durable-hint.ts), so only a file removed or damaged
+  // by hand, or lost in an OS crash, stays unknown.
   const durableOffset = Math.max(logStartOffset, Math.min(end, hint ?? end));
-  return { bases, logStartOffset, nextOffset: end, durableOffset, producer };
+  return { bases, logStartOffset, nextOffset: end, durableOffset, durableKnown: hint !== null, producer };
 }
 
 /** Reads of durable.offset while a producer is alive, before it counts as unknown. */
