@@ -77,7 +77,9 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   // process hands out none past its position (local-source.ts), so no cursor lags (docs/admin.md).
   const durableOffset = listed.durableKnown ? Math.max(logStartOffset, listed.durableOffset) : logStartOffset;
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
-  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments });
+  // A cursor never committed starts at the start retention recorded, as a new cursor does (consumer-start.ts).
+  const newStart = Math.max(logStartOffset, Math.min(listed.recordedStart ?? 0, end));
+  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments }, newStart);
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
 }
 
@@ -88,7 +90,7 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
  * to 'latest' goes: with no readable durable.offset (`durableKnown` false) the end of the files
  * (inspectLog then reports the log start: no record is proven durable).
  */
-export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; durableKnown: boolean; producer: LogInfo['producer'] } {
+export function logOffsets(io: FileIO, dir: string, kept = false): { bases: number[]; logStartOffset: number; nextOffset: number; durableOffset: number; durableKnown: boolean; recordedStart: number | null; producer: LogInfo['producer'] } {
   const { bases } = listLogDir(io, dir);
   const end = readLogBounds(io, dir).end;
   // A start retention recorded (start.offset) above the oldest segment: a crash or a failed unlink
@@ -108,7 +110,7 @@ export function logOffsets(io: FileIO, dir: string, kept = false): { bases: numb
   // writer never leaves the file empty or short (durable-hint.ts), so only a file removed or damaged
   // by hand, or lost in an OS crash, stays unknown.
   const durableOffset = Math.max(logStartOffset, Math.min(end, hint ?? end));
-  return { bases, logStartOffset, nextOffset: end, durableOffset, durableKnown: hint !== null, producer };
+  return { bases, logStartOffset, nextOffset: end, durableOffset, durableKnown: hint !== null, recordedStart: recorded, producer };
 }
 
 /** Reads of durable.offset while a producer is alive, before it counts as unknown. */
@@ -156,7 +158,8 @@ interface LogShape {
   readonly segments: readonly SegmentSummary[];
 }
 
-function listCursors(io: FileIO, dir: string, log: LogShape): CursorSummary[] {
+/** Each cursor with its lag; one never committed counts from `newStart` (where its consumer starts) when that is later. */
+function listCursors(io: FileIO, dir: string, log: LogShape, newStart: number): CursorSummary[] {
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
@@ -172,7 +175,8 @@ function listCursors(io: FileIO, dir: string, log: LogShape): CursorSummary[] {
     const c = cursorNames(dir, id);
     const value = readCursorFile(io, join(cursorDir(dir), name), name);
     if (value === null) continue; // deleted meanwhile
-    out.push({ id, style: c.style, committedOffset: value.offset, lag: lagOf(io, dir, log, value.offset), owner: liveHolder(io, c.lockPath) });
+    const from = value.sequence === 1 ? Math.max(value.offset, newStart) : value.offset;
+    out.push({ id, style: c.style, committedOffset: value.offset, lag: lagOf(io, dir, log, from), owner: liveHolder(io, c.lockPath) });
   }
   return out;
 }
