@@ -5,13 +5,17 @@
 // and without a key, flush), a consumer (reads every record back and checks it) and a pool (a
 // processing call with { workers: 2 } and a handler module that checks each record it gets), then
 // `reactive-log verify` on the log, through the bin link npm made.
+// Before the projects, the tarball's pages: a shipped page that names a page of docs/ left out of
+// the package must say, in the same section, that it is in the source repository (a user reading
+// node_modules/reactive-log/docs has no other way to know where it is). CHANGELOG.md is history, as
+// written at the time, and is not checked.
 // The tarball's dependencies come from the registry. The temporary folder is removed at the end,
-// whatever happened. Exit status 0 when all three projects pass.
+// whatever happened. Exit status 0 when the pages and all three projects pass.
 //
 //   npm run test:package          (builds first)
 //   node scripts/pack-smoke.mjs   (packs dist/ as it is)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,12 +161,37 @@ ${body("new URL('./handler.js', import.meta.url)", "await import('reactive-log/j
   },
 ];
 
+/**
+ * The shipped pages' mentions of pages of docs/ the tarball leaves out, each outside a section (the
+ * text from one heading to the next) that says "source repository": one line per mention.
+ */
+function unshippedPageMentions(packedPaths) {
+  const shipped = new Set(packedPaths);
+  const left = readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md') && !shipped.has(`docs/${f}`));
+  const found = [];
+  for (const file of packedPaths.filter((f) => f.endsWith('.md') && f !== 'CHANGELOG.md')) {
+    const sections = readFileSync(join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '').split(/^(?=#{1,6} )/m);
+    for (const section of sections) {
+      if (/source repository/.test(section.replace(/\s+/g, ' '))) continue;
+      for (const page of left) {
+        if (new RegExp(`(?<![\\w-])${page.replace('.', '\\.')}`).test(section)) found.push(`${file}, section "${section.split('\n')[0].slice(0, 60)}": names ${page}, which the package leaves out, without saying it is in the source repository`);
+      }
+    }
+  }
+  return found;
+}
+
 const work = mkdtempSync(join(tmpdir(), 'rlog-pack-smoke-'));
 let failed = 0;
 try {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], root));
   const tarball = join(work, packed[0].filename);
   console.log(`packed ${packed[0].filename}: ${packed[0].size} bytes, ${packed[0].entryCount} files`);
+  const mentions = unshippedPageMentions(packed[0].files.map((f) => f.path));
+  if (mentions.length > 0) {
+    failed++;
+    console.error(`FAIL pages: ${mentions.length} mention(s) of pages not in the package:\n  ${mentions.join('\n  ')}`);
+  } else console.log('ok pages: every page of docs/ the shipped pages name is shipped, or said to be in the source repository');
   for (const p of projects) {
     const dir = join(work, p.name);
     try {
@@ -183,5 +212,5 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(failed === 0 ? 'pack-smoke: the ESM, CommonJS and TypeScript projects pass' : `pack-smoke: ${failed} of ${projects.length} projects failed`);
+console.log(failed === 0 ? 'pack-smoke: the shipped pages and the ESM, CommonJS and TypeScript projects pass' : `pack-smoke: ${failed} of ${projects.length + 1} checks failed (the shipped pages and ${projects.length} projects)`);
 process.exit(failed === 0 ? 0 : 1);
