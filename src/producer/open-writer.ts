@@ -12,6 +12,7 @@ import { CONTROL_BYTES, Gate, I32, I64, controlViews, storeOffset, type SharedLo
 import { newRing, setRingId } from '../ring/ring-memory.js';
 import { fileIO, makeLogDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
+import { loadNativeLock } from '../storage/native-lock.js';
 import { listLogDir, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { besideItsLog, refuseInsideLog, requireLogDirectory } from '../storage/log-dir.js';
 import { STATS_BYTES } from '../writer/writer-stats.js';
@@ -42,6 +43,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   const io = await fileIO();
   // A new log inside another log's directory: refused before anything is made there.
   if (!besideItsLog.has(options)) refuseInsideLog(io, dir, opts.logDir);
+  // The lock's addon (a package that may be missing from a bundle's node_modules): loaded before anything is made.
+  loadNativeLock();
   try {
     makeLogDir(io, dir);
   } catch (e) {

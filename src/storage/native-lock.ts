@@ -4,6 +4,7 @@
  * carries: the writer never locks, so its bundle has no loader of the addon (the build checks that the
  * embedded workers load nothing but node: builtins). The lock's users (lock.ts) install it first.
  */
+import { ErrorCode, LogError } from '../errors.js';
 import { packageRequire } from '../package-require.js';
 import { setNodeLock } from './file-io.js';
 
@@ -13,6 +14,21 @@ interface NativeLock {
   unlock(fd: number): void;
 }
 let native: NativeLock | null = null;
+
+/**
+ * The addon, loaded by the first lock of the process from this package's own file (src/package-require.ts).
+ * A package that cannot be loaded (left out of a bundle's node_modules, no prebuild for the platform)
+ * is ERR_IO naming it. Producer.open loads it before it makes anything in the log directory.
+ */
+export function loadNativeLock(): NativeLock {
+  if (native !== null) return native;
+  try {
+    native = packageRequire()('fs-native-extensions') as NativeLock;
+  } catch (e) {
+    throw new LogError(ErrorCode.IO, `the lock of a log directory needs the package fs-native-extensions (a prebuilt native addon), which could not be loaded: install it where the app can reach it (docs/bundling.md); ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+  }
+  return native;
+}
 
 /** How long a lock refused by a look (a shared lock held for an instant) is tried again before the refusal counts. */
 const LOOK_WAIT_MS = 1000;
@@ -32,9 +48,8 @@ export function waitOutLooks(take: () => boolean, held: () => boolean): boolean 
 }
 
 function tryLockNative(fd: number, shared = false): boolean {
-  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only, resolved
-  // from this package's own file (src/package-require.ts).
-  const n = (native ??= packageRequire()('fs-native-extensions') as NativeLock);
+  // fs-native-extensions is CommonJS with a prebuilt addon; loaded on the first lock only.
+  const n = loadNativeLock();
   if (shared) return n.tryLock(fd, { shared: true });
   // Refused: an owner holds the exclusive lock, or a look holds a shared one (tryLockShared, an
   // instant long). A shared lock of ours gets in beside a look only: then the exclusive is tried
@@ -61,8 +76,7 @@ export function tryLockShared(fd: number): boolean {
  * whose holders keep them (readers-lock.ts), not an instant's look.
  */
 export function tryLockRangeOnce(fd: number, offset: number, length: number, shared: boolean): boolean {
-  native ??= packageRequire()('fs-native-extensions') as NativeLock;
-  return native.tryLock(fd, offset, length, { shared });
+  return loadNativeLock().tryLock(fd, offset, length, { shared });
 }
 
 /** Makes node:fs's FileIO.tryLock take the kernel lock; idempotent. */
