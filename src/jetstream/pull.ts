@@ -19,10 +19,12 @@
  * reported do not arrive for as long: it stops that pull and creates a new one at the next offset
  * not delivered, so nothing is skipped, and a record delivered again is dropped by its offset, so
  * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
- * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO.
+ * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO; past
+ * that bound while no call waits for records (between calls, a handler running), the pull ends
+ * without failing the reader, and the next fill or wait starts it again with a window of its own.
  * After a failure, a try at making the consumer waits timeoutMs / 2 at most (several tries fit the bound).
  * Errors that cannot pass fail it at once. stop() deletes the pull's consumer on the server, also one
- * whose creation was under way, and close() waits (QUIESCE_MS at most) for those requests to go out
+ * whose creation was under way, and close() waits (1 s at most) for those requests to go out
  * before the connection closes: the server would otherwise keep it for its inactivity threshold.
  *
  * Offsets are stream sequences - 1. A delivered sequence past the one expected means records were
@@ -44,10 +46,11 @@ import type { Message } from '../types.js';
 import { deletedAt } from './deleted-range.js';
 import { nats } from './nats.js';
 import { getOrdered } from './ordered-get.js';
-import { halt, infoNameOf, nameOf, serialOf } from './pull-names.js';
+import { halt, infoNameOf, StoppedConsumers } from './pull-names.js';
 import { toMessage } from './record-codec.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
+import { transientError } from './transient.js';
 
 /** Records buffered ahead of the consumer. */
 export const BUFFER_RECORDS = 4096;
@@ -55,13 +58,9 @@ export const BUFFER_RECORDS = 4096;
 const PULL_BATCH = 1024;
 /** Heartbeats missed (nothing at all came) before a pull counts as stalled. */
 const STALL_HEARTBEATS = 3;
-/** How long close() waits for a consumer's get or delete to reach the server (none reaches a server that is away). */
-const QUIESCE_MS = 1_000;
 
 /** Why one consumer of the pull ended: stop() or a gap (for good), a full buffer, a stall, or nats.js made it again. */
 type PullEnd = 'ended' | 'paused' | 'stalled' | 'remade';
-/** Consumers stopped by the pull that are watched for nats.js making them again (see the module comment). */
-const DROPPED_WATCHED = 8;
 
 /** Where the pull delivers. */
 export interface PullTarget {
@@ -94,8 +93,6 @@ export class Pull {
   private generation = 0;
   /** A start() that came while a pause was being made, before run() waited for it. */
   private resumeAsked = false;
-  /** Consumers stopped, with their names' prefix and the serial up to which they were deleted (see the module comment). */
-  private readonly dropped: Array<{ readonly consumer: Consumer; readonly prefix: string; deleted: number }> = [];
   /** The last stall was one of records owed while heartbeats came (the server is there). */
   private stalledOwing = false;
   private watchdog: NodeJS.Timeout | null = null;
@@ -103,10 +100,12 @@ export class Pull {
   private readonly heartbeatMs: number;
   /** The client the pull's consumers are made with after a failure (a try waits timeoutMs / 2 at most). */
   private readonly tryJs: JetStreamClient;
-  /** The get in flight and the deletes sent (quiesce). */
-  private readonly requests = new Set<Promise<void>>();
+  /** The consumers stopped, the get in flight and the deletes sent (pull-names.ts). */
+  private readonly stoppedConsumers: StoppedConsumers;
   /** The name of the consumer the pull made and checked: records of another (nats.js made it again) are not taken. */
   private consumerName = '';
+  /** The pull ended past its bound while no call read (run()): start() gives it a window of its own. */
+  private endedIdle = false;
 
   constructor(
     private readonly session: Session,
@@ -115,9 +114,12 @@ export class Pull {
     private readonly onChange: () => void,
     /** Each record delivered, with the count of messages the server says follow it (lag-view.ts). */
     private readonly onRecord: (m: Message, pending: number) => void = () => undefined,
+    /** Whether a call waits for records now: only then does an outage past the bound fail the reader. */
+    private readonly needed: () => boolean = () => true,
   ) {
     this.expected = startOffset;
     this.ride = new Ride(session.options.timeoutMs, 'consumer');
+    this.stoppedConsumers = new StoppedConsumers(session);
     this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
     // half of timeoutMs finds the cluster again sooner, within the same bound. (A try that timed out
@@ -141,6 +143,8 @@ export class Pull {
       this.resumeAsked = true; // run() has not begun to wait yet: it goes on at once
     }
     if (this.running || this.ride.stopped) return;
+    if (this.endedIdle) this.ride.progress(); // the outage it ended in counts for the calls that read from now on
+    this.endedIdle = false;
     this.running = true;
     this.watchdog = setInterval(this.watch, Math.max(100, Math.floor(this.heartbeatMs / 2)));
     this.watchdog.unref();
@@ -161,45 +165,17 @@ export class Pull {
     this.drop();
   }
 
-  /** After stop(): waits (at most QUIESCE_MS) for a get in flight and the deletes sent to reach the server before the connection closes. */
-  async quiesce(): Promise<void> {
-    this.deleteRemade();
-    let t: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => { t = setTimeout(resolve, QUIESCE_MS); });
-    const all = (async () => { while (this.requests.size > 0) await Promise.all([...this.requests]); })();
-    await Promise.race([all, bound]);
-    clearTimeout(t);
+  /** After stop(): waits (at most 1 s) for a get in flight and the deletes sent to reach the server before the connection closes. */
+  quiesce(): Promise<void> {
+    return this.stoppedConsumers.quiesce();
   }
 
   /** Stops the current pull and deletes its consumer (the server would keep it for its inactivity threshold, minutes). */
   private drop(): void {
     if (this.messages !== null) halt(this.messages);
     this.messages = null;
-    this.deleteRemade();
-    if (this.consumer !== null) { // the names tried before the last made too: a reset's failed creation may have made one
-      const d = { consumer: this.consumer, prefix: infoNameOf(this.consumer).replace(/_\d+$/, ''), deleted: 0 };
-      this.deleteUpTo(d, serialOf(d.prefix, infoNameOf(d.consumer)) - 1);
-      this.track(this.consumer.delete()); // that of its last info
-      d.deleted++;
-      this.dropped.push(d);
-      if (this.dropped.length > DROPPED_WATCHED) this.dropped.shift();
-    }
+    this.stoppedConsumers.drop(this.consumer);
     this.consumer = null;
-  }
-
-  /** Deletes the consumers nats.js made again after this pull stopped them. */
-  private deleteRemade(): void {
-    for (const d of this.dropped) this.deleteUpTo(d, serialOf(d.prefix, nameOf(d.consumer)));
-  }
-
-  /** Deletes the names of `d`'s prefix past those deleted, up to serial `last`. */
-  private deleteUpTo(d: { readonly prefix: string; deleted: number }, last: number): void {
-    for (; d.deleted < last; d.deleted++) this.track(this.session.jsm.consumers.delete(this.session.options.stream, `${d.prefix}_${d.deleted + 1}`));
-  }
-
-  private track(p: Promise<unknown>): void {
-    const q: Promise<void> = p.then(() => undefined, () => undefined).finally(() => this.requests.delete(q));
-    this.requests.add(q);
   }
 
   /** Pulls, and pulls again after a pause, a transient failure or a stall (see the module comment). */
@@ -229,7 +205,15 @@ export class Pull {
       } catch (e) {
         this.drop(); // a consumer made after stop() too
         if (this.ride.stopped) return;
-        await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
+        try {
+          await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
+        } catch (bound) {
+          // Past the bound while no call reads (between calls, a handler running): the pull ends
+          // quietly, and the next fill or wait starts it again with a window of its own (start()).
+          if (this.ride.stopped || !transientError(e) || this.needed()) throw bound;
+          this.endedIdle = true;
+          return;
+        }
       }
     }
   }
@@ -245,7 +229,7 @@ export class Pull {
     });
     // The get creates the consumer on the server: one that comes after stop() is deleted at once, as is
     // one a failed get may have made (its answer came after the request timed out).
-    this.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), deleteLost));
+    this.stoppedConsumers.track(getting.then((made) => (this.ride.stopped ? made.delete() : undefined), deleteLost));
     const c = await this.ride.race(getting);
     this.consumer = c;
     await this.ride.race(this.session.checkStream(this.expected)); // made on the stream the consumer opened on, not one created again

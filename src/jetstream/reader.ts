@@ -119,7 +119,7 @@ export class JsSource implements LogSource {
   ) {
     this.logId = `jetstream:${session.options.stream}`;
     this.knownEnd = reader.nextOffset;
-    this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending));
+    this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending), () => this.waiters.size > 0);
     this.ride = new Ride(session.options.timeoutMs, 'consumer');
   }
 
@@ -144,9 +144,9 @@ export class JsSource implements LogSource {
     }
     if (reader.nextOffset >= this.knownEnd || this.stopped) return false;
     this.pull.owedEnd = Math.max(this.pull.owedEnd, this.knownEnd);
-    this.pull.start();
     // The pull delivers, or fails within its bound (pull.ts): this wait needs none of its own.
     while (this.reader.buffered === 0 && this.reader.error === null && !this.stopped && signal?.aborted !== true) {
+      this.pull.start(); // again when it ended between two waits (an outage past its bound while nobody waited: pull.ts)
       await this.arrival(MAX_WAIT_MS, signal);
     }
     return this.reader.buffered > 0 || this.reader.error !== null;
