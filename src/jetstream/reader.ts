@@ -134,7 +134,7 @@ export class JsSource implements LogSource {
     if (reader.nextOffset >= this.knownEnd) {
       let info: StreamInfo;
       try {
-        info = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
+        info = await this.readState();
       } catch (e) {
         if (this.stopped) return false; // close() or destroy() ended the read: the call ends as at the log's end
         throw e;
@@ -191,11 +191,20 @@ export class JsSource implements LogSource {
 
   /** Reads the stream's end (a nonblocking call starts), riding out an outage as a fill does. */
   async refreshEnd(): Promise<void> {
-    const info = await this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
+    const info = await this.readState();
     // A stream created again, nothing of the earlier one buffered: the call fails now (its end may lie below the reader's offset).
     const recreated = this.reader.buffered === 0 ? this.session.recreated(info.created, this.reader.nextOffset) : null;
     if (recreated !== null) throw recreated;
     await this.endRead(info);
+  }
+
+  /**
+   * One read of the stream's state, riding out an outage within a bound of its own: a read that
+   * failed past its bound (its call failed with ERR_IO) leaves none spent for the next call's.
+   */
+  private readState(): Promise<StreamInfo> {
+    this.ride.progress();
+    return this.ride.run(`reading the state of stream ${this.session.options.stream}`, () => this.session.streamInfo());
   }
 
   /**
