@@ -10,8 +10,8 @@ const test = suite('cli usage synopsis');
 test.after(killCliProcesses);
 
 const LIST = 'reactive-log cursor list <dir> [--json]';
-const RESET = 'reactive-log cursor reset <dir> <id> (--to <oldest|latest|offset> | --to-time <time>) [--clear-state]';
-const DELETE = 'reactive-log cursor delete <dir> <id>';
+const RESET = 'reactive-log cursor reset <dir> <id> (--to <oldest|latest|offset> | --to-time <time>) [--clear-state] [--json]';
+const DELETE = 'reactive-log cursor delete <dir> <id> [--json]';
 
 /** The synopsis lines of a usage error's stderr (from "Usage: " to the "Run ..." line). */
 function synopsis(stderr: string): string[] {
