@@ -35,7 +35,7 @@ export function rebuildDedupWindow(io: FileIO, dir: string, option: DedupWindowO
   let first = bases.length - 1;
   while (first > 0 && bases[first]! > from) first--;
   for (let i = first; i < bases.length; i++) scanSegment(io, dir, bases[i]!, from, window);
-  window.forget(nextOffset, nowMs);
+  window.forget(nextOffset);
   return window;
 }
 
