@@ -56,9 +56,10 @@ function loadHandler(url: string, imports: SharedArrayBuffer): Promise<Handler> 
 }
 
 /**
- * The task's handler, or null when the call stops first: an import that never settles (a top-level
- * await on a service that does not answer) runs no handler call for timeoutMs to bound, so the stop
- * flag (close(), an abort) is watched while it lasts. A stop bumps SETTLED_SEQ. On close() the import
+ * The task's handler, or null when the call stops first (a task that arrives after the stop begins
+ * no import): an import that never settles (a top-level await on a service that does not answer)
+ * runs no handler call for timeoutMs to bound, so the stop flag (close(), an abort) is watched while
+ * it lasts. A stop bumps SETTLED_SEQ. On close() the import
  * is let finish before the task ends, as the pool's threads are stopped next: Node's module loader
  * reads each module's file through an fs/promises FileHandle, and a thread stopped during that read
  * leaves the descriptor open in the process. An import still running timeoutMs after the stop has its
@@ -68,6 +69,10 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   const ready = loaded.get(task.handler);
   if (ready !== undefined) return ready;
   const p = progressViews(task.progress, task.lanes);
+  // The call stopped before this task reached the thread (close() or an abort while the threads
+  // started): no import begins, so the module's top-level code does not run for a call that is over,
+  // and close() has no import to wait for. One already in progress here is waited for as below.
+  if (!handlers.has(task.handler) && Atomics.load(p.i32, P32.STOP) !== 0) return null;
   const loading = loadHandler(task.handler, task.imports);
   let settled = false;
   const stopped = (async (): Promise<'stop' | 'close'> => {
