@@ -42,6 +42,8 @@ export class PoolRound {
   private stop: Stop | null = null;
   /** A failure of the pool itself (a record lost its worker too often), thrown once the lanes are done. */
   private failure: unknown = null;
+  /** The record the failure is at (a record that lost its worker too often); -Infinity: none, it outranks any stop. */
+  private failureAt = -Infinity;
   private moved = false;
   stoppedAt = Infinity; // when the lanes were told to stop (performance.now(); ConsumerPool.close() counts from it)
   private readonly running = new Map<number, Promise<void>>(); // lane -> its task
@@ -99,9 +101,12 @@ export class PoolRound {
     } finally {
       await this.supply.close(this.doneOffset);
     }
-    if (thrown !== null || this.failure !== null) throw thrown !== null ? thrown : this.failure;
-    for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
     const why = this.stop;
+    // A 'break' or a throw at an earlier record stops the call first, as without a pool (the record
+    // that kept losing its worker lies past where the cursor stops).
+    const earlier = why !== null && (why.kind === 'break' || why.kind === 'error') && why.offset < this.failureAt;
+    if (thrown !== null || (this.failure !== null && !earlier)) throw thrown !== null ? thrown : this.failure;
+    for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
     if (why !== null && why.kind === 'error') {
       // A LogError in the worker is one here too; the handler's own errors keep their message and code.
       if (why.details !== null && why.code !== null) throw new LogError(why.code as ErrorCode, why.message, why.details);
@@ -244,8 +249,11 @@ export class PoolRound {
     const n = (this.restarts.get(lost) ?? 0) + 1;
     this.restarts.set(lost, n);
     if (n >= MAX_RESTARTS) {
-      this.failure ??= new LogError(ErrorCode.WORKER_FAILED,
-        `record ${lost}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: lost });
+      if (this.failure === null) {
+        this.failure = new LogError(ErrorCode.WORKER_FAILED,
+          `record ${lost}: the pool worker failed ${MAX_RESTARTS} times (${err instanceof Error ? err.message : String(err)})`, { offset: lost });
+        this.failureAt = lost;
+      }
       this.stopAll(null);
       return;
     }
