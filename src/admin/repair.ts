@@ -11,6 +11,8 @@
  * next. When no segment is left, an empty one is created at the cut, so offsets never go back. A log
  * whose frames are all valid but end before what durable.offset or a cursor names (a segment cut at a
  * frame boundary) is cut at its end: nothing is removed, and the hint and the cursors are set to it.
+ * A damaged or missing index of a sealed segment that stays is rebuilt from its frames (repair-index.ts),
+ * with or without a cut.
  *
  * Order, so that a crash in the middle leaves a log that a second repair finishes: every byte to be
  * removed is first copied to the backup directory and fsynced; then durable.offset and the cursors
@@ -40,6 +42,7 @@ import { knownOptions, optionalFlag } from '../validate.js';
 import { checkBackupDir, copyRange, syncDirectory } from './repair-backup.js';
 import { backupCursors, cursorsPast, resetCursors } from './repair-cursors.js';
 import { endPastPromises, findCut, logBases, type RepairCut } from './repair-cut.js';
+import { indexesToRebuild, rebuildIndexes } from './repair-index.js';
 
 export type { RepairCut } from './repair-cut.js';
 
@@ -48,9 +51,10 @@ export interface RepairAction {
   /**
    * truncate: the cut segment loses its tail; remove: a file after the cut goes; rewrite-durable-hint,
    * reset-cursor: set to the cut; rewrite-start-offset: a recorded log start whose segment goes is set
-   * to the oldest segment left; create-segment: an empty segment at the cut.
+   * to the oldest segment left; create-segment: an empty segment at the cut; rebuild-index: a sealed
+   * segment's damaged or missing index is rebuilt from its frames (no record changes).
    */
-  readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'rewrite-start-offset' | 'reset-cursor' | 'create-segment';
+  readonly action: 'truncate' | 'remove' | 'rewrite-durable-hint' | 'rewrite-start-offset' | 'reset-cursor' | 'create-segment' | 'rebuild-index';
   /** The file, relative to the log directory; a cursor's admin id for reset-cursor. */
   readonly file: string;
   /** Bytes removed from the log (each copied to the backup first). */
@@ -65,14 +69,15 @@ export interface RepairReport {
   readonly dir: string;
   /** True when nothing was changed on purpose (`dryRun`). */
   readonly dryRun: boolean;
-  /** Null when the log is a whole chain of valid frames: nothing to cut, nothing done. */
+  /** Null when the log is a whole chain of valid frames: nothing to cut (damaged sealed indexes may still be rebuilt). */
   readonly cut: RepairCut | null;
   /** The changes, in the order they are made (files removed: from the last backwards). */
   readonly actions: RepairAction[];
   /**
    * Where the removed bytes were copied (each file under its own name, a cut tail as
    * `<segment>.from-<position>`), with the files repair rewrites as they were: durable.offset,
-   * start.offset, and the cursor files it resets under `cursors/`; null when nothing was changed.
+   * start.offset, the cursor files it resets under `cursors/`, and the indexes it rebuilds; null when
+   * nothing was changed, or when only indexes were rebuilt and no `backupDir` was given.
    */
   readonly backupDir: string | null;
 }
@@ -139,15 +144,20 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     // A newer reactive-log's segment is never damage (docs/format.md): a cut before it would remove it.
     refuseNewerFormat(io, realDir);
     const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
-    if (cut === null) return { dir: realDir, dryRun, cut: null, actions: [], backupDir: null };
-    const plan = planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
-    if (dryRun) return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir: null };
-    const backupDir = options.backupDir ?? `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const plan = cut === null ? null : planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
+    // Sealed indexes of the segments that stay (the newest is the active one: recovery rewrites its index).
+    const indexes = indexesToRebuild(io, realDir, (plan?.kept ?? logBases(io, realDir)).slice(0, -1));
+    const actions = [...plan?.actions ?? [], ...indexes.map((r): RepairAction => ({ action: 'rebuild-index', file: indexName(r.base), bytes: 0, detail: `${r.reason}: rebuilt from the segment's frames (${r.offsets.length} entries)` }))];
+    if (dryRun || actions.length === 0) return { dir: realDir, dryRun, cut, actions, backupDir: null };
+    // An index is derived data: rebuilding only indexes makes a backup only when one is asked for.
+    const backupDir = options.backupDir ?? (plan === null ? null : `${realDir}.repair-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     // The locks are claimed (their owner information written) once the backup is whole: a repair
     // refused while it copies leaves lock files dead owners left as they were.
     changing = true;
-    applyRepair(io, realDir, cut, plan, backupDir, () => { for (const l of [held!, ...cursorLocks]) l.claim(); }, options.onProgress);
-    return { dir: realDir, dryRun, cut, actions: plan.actions, backupDir };
+    const claim = (): void => { for (const l of [held!, ...cursorLocks]) l.claim(); };
+    if (plan !== null) applyRepair(io, realDir, cut!, plan, backupDir!, claim, options.onProgress);
+    rebuildIndexes(io, realDir, indexes, backupDir, plan === null ? claim : null);
+    return { dir: realDir, dryRun, cut, actions, backupDir };
   } finally {
     for (const l of cursorLocks) l.release();
     // A durable.offset repair created to hold the lock goes again when it changed nothing (refused, nothing to cut).
@@ -185,6 +195,8 @@ interface Plan {
   readonly createSegment: boolean;
   /** The cut segment loses bytes from the cut's position on. */
   readonly truncate: boolean;
+  /** The log's segments that stay, oldest first (without one created at the cut). */
+  readonly kept: number[];
 }
 
 /** `locks`: where the locks of the cursors to reset go, taken now (null for a dry run, which only looks). */
@@ -230,7 +242,8 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   const rewriteStart = startLeft(io, dir, listing.bases.filter((b) => !gone.includes(b)), createSegmentAtCut ? cut.offset : null);
   // Before the other changes, as durable.offset: a start a stopped repair set back does no harm.
   if (rewriteStart !== null) actions.splice(0, 0, { action: 'rewrite-start-offset', file: START_OFFSET_FILE, bytes: 0, detail: `${readStartOffset(io, dir)} → ${rewriteStart}: the segments from the recorded start on go` });
-  return { actions, remove, links, cursors, rewriteHint, rewriteStart, createSegment: createSegmentAtCut, truncate: tail > 0 };
+  const kept = bases.filter((b) => !gone.includes(b));
+  return { actions, remove, links, cursors, rewriteHint, rewriteStart, createSegment: createSegmentAtCut, truncate: tail > 0, kept };
 }
 
 /**

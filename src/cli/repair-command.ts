@@ -10,7 +10,8 @@ export const repairCommand: Command = {
   usage: `reactive-log repair <dir> [--dry-run] [--backup <dir>] [--json]
   Cut a damaged log back to its longest valid prefix so that it opens again: everything from the
   first invalid segment header, gap or frame on is removed, after a copy of every removed byte is
-  kept in the backup directory; durable.offset and cursors past the cut are set to it. Refused while
+  kept in the backup directory; durable.offset and cursors past the cut are set to it. A damaged
+  or missing index of a sealed segment is rebuilt from its frames. Refused while
   a producer holds the log. Exit code 0 when the log verifies without damage afterwards.
   --dry-run         only show what would be done; change nothing
   --backup <dir>    where removed bytes go (default: <dir>.repair-<time> beside the log)
@@ -33,13 +34,15 @@ export const repairCommand: Command = {
 };
 
 function formatRepair(r: RepairReport, okAfter: boolean | null): string {
-  if (r.cut === null) return 'no damage that recovery refuses: nothing to repair\n';
+  if (r.cut === null && r.actions.length === 0) return 'no damage that recovery refuses: nothing to repair\n';
   const lines = [
-    `first damage: ${printable(r.cut.file)} at byte ${r.cut.position}: ${printable(r.cut.reason)}`,
-    `the log ${r.dryRun ? 'would end' : 'ends'} at offset ${r.cut.offset}`,
+    ...r.cut === null ? ['no record is cut'] : [
+      `first damage: ${printable(r.cut.file)} at byte ${r.cut.position}: ${printable(r.cut.reason)}`,
+      `the log ${r.dryRun ? 'would end' : 'ends'} at offset ${r.cut.offset}`,
+    ],
     ...r.actions.map((a) => `  ${r.dryRun ? 'would ' : ''}${a.action} ${printable(a.file)}${a.bytes > 0 ? ` (${a.bytes} bytes)` : ''}: ${printable(a.detail)}`),
   ];
-  if (r.backupDir !== null) lines.push(`removed bytes copied to ${printable(r.backupDir)}`);
+  if (r.backupDir !== null) lines.push(`removed and replaced bytes copied to ${printable(r.backupDir)}`);
   if (okAfter !== null) lines.push(okAfter ? 'verify: no damage' : 'verify: damage remains (run reactive-log verify for the details)');
   return `${lines.join('\n')}\n`;
 }
