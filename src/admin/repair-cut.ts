@@ -55,12 +55,15 @@ export function endPastPromises(io: FileIO, dir: string): RepairCut | null {
 /**
  * No segment of the log at all (a repair stopped after removing them, segments lost, or only segments
  * below a recorded start past them all, which go too): the log goes on from a new empty segment at
- * what durable.offset or start.offset names, cursors past it reset. Null for a log never written.
+ * the highest offset durable.offset, start.offset or a cursor names. Null for a log never written.
  */
 function noSegmentLeft(io: FileIO, dir: string): RepairCut | null {
   const start = readStartOffset(io, dir) ?? 0;
-  const at = Math.max(readDurableHint(io, dir) ?? 0, start);
-  if (at === 0 && cursorsPast(io, dir, 0).length === 0) return null;
+  // A committed cursor shows records up to its offset were written: the log goes on there, so no
+  // offset is handed out twice and no cursor moves back.
+  const cursors = cursorsPast(io, dir, 0);
+  const at = Math.max(readDurableHint(io, dir) ?? 0, start, ...cursors.map((c) => c.offset));
+  if (at === 0) return null;
   const why = listLogDir(io, dir).bases.length > 0 ? `every segment lies below the log start ${start} recorded in ${START_OFFSET_FILE}` : 'no segment is left';
   return { file: segmentName(at), position: 0, offset: at, reason: `${why}, and the log's files name offset ${at} as its end` };
 }

@@ -201,3 +201,27 @@ export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
   }
   return low;
 }
+
+/**
+ * The transactional cursor that names the highest offset (its file name in cursors/, and the offset),
+ * or null when none names one above 0 (none there, or cursors/ cannot be listed; a file that cannot be
+ * read names nothing). Recovery asks when a log has no segment: such a cursor shows records were written.
+ */
+export function highestCursor(io: FileIO, logDir: string): { name: string; offset: number } | null {
+  const dir = cursorDir(logDir);
+  let names: string[];
+  try {
+    names = io.readdir(dir);
+  } catch {
+    return null;
+  }
+  let high: { name: string; offset: number } | null = null;
+  for (const name of names.filter(isOwnedCursorFile).sort()) {
+    let offset = 0;
+    try {
+      offset = readCursorFile(io, join(dir, name), name)?.offset ?? 0;
+    } catch { /* unreadable: names nothing */ }
+    if (offset > (high?.offset ?? 0)) high = { name, offset };
+  }
+  return high;
+}

@@ -13,7 +13,7 @@ import { FRAME_TRAILER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader } from '..
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, readDurableHint, readStartOffset } from './durable-hint.js';
 import { fsyncDir, readFull, type FileIO } from './file-io.js';
 import { findValidFrameAfter } from './frame-scan.js';
-import { lowestCursorOffset } from '../cursor/tx-cursor.js';
+import { CURSOR_DIR, highestCursor, lowestCursorOffset } from '../cursor/tx-cursor.js';
 import type { IndexEntries } from '../segment/offset-index.js';
 import { recoverActive, requireSegmentHeader, type Truncation } from './recover-active.js';
 import { checkSealedTimes, type SealedTimes } from './sealed-times.js';
@@ -84,16 +84,25 @@ function removeUnfinishedSegments(io: FileIO, dir: string, names: readonly strin
 
 /**
  * Refuses (ERR_LOG_CORRUPT, before anything is changed) a log whose own files show that segments are
- * gone: no segment at all while durable.offset or start.offset names an offset above 0 (records were
- * written; a new segment 0 would hand their offsets out again), or a recorded log start past the
- * newest segment's base (retention records only a segment's base: the segments from it on are
- * missing, and the log start would move back). repairLog goes on from the offset they name.
+ * gone: no segment at all while durable.offset, start.offset or a transactional cursor (`cursor`,
+ * asked only then) names an offset above 0 (records were written; a new segment 0 would hand their
+ * offsets out again, and a cursor past them would pass over the records appended there without a
+ * word), or a recorded log start past the newest segment's base (retention records only a segment's
+ * base: the segments from it on are missing, and the log start would move back). repairLog goes on
+ * from the offset they name.
  */
-function refuseLostSegments(bases: readonly number[], durableHint: number | null, recordedStart: number | null): void {
+function refuseLostSegments(
+  bases: readonly number[], durableHint: number | null, recordedStart: number | null, cursor: () => { name: string; offset: number } | null,
+): void {
   const newest = bases[bases.length - 1];
   if (newest === undefined) {
-    const named = Math.max(durableHint ?? 0, recordedStart ?? 0);
+    const c = cursor();
+    const named = Math.max(durableHint ?? 0, recordedStart ?? 0, c?.offset ?? 0);
     if (named === 0) return;
+    if (c !== null && named === c.offset && named !== durableHint && named !== recordedStart) {
+      const file = `${CURSOR_DIR}/${c.name}`;
+      throw LogError.corrupt(file, 0, `no segment is here, but the cursor ${file} was committed at offset ${named}: the segments holding records 0 to ${named - 1} are missing (a new log at 0 would hand their offsets out again, and the cursor would pass over the first ${named} records appended)`);
+    }
     const file = named === durableHint ? DURABLE_HINT_FILE : START_OFFSET_FILE;
     throw LogError.corrupt(file, 0, `no segment is here, but ${file} names offset ${named}: the segments holding the log are missing`);
   }
@@ -164,7 +173,7 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const recordedStart = readStartOffset(io, dir);
   const listing = listLogDir(io, dir);
   let bases = listing.bases;
-  refuseLostSegments(bases, durableHint, recordedStart);
+  refuseLostSegments(bases, durableHint, recordedStart, () => highestCursor(io, dir));
   const start = retentionStart(io, dir, bases, recordedStart);
   const kept = start !== null ? bases.filter((b) => b >= start) : bases;
   const touchedIndexes = [...listing.indexes].filter((b) => !kept.includes(b) || b === kept[kept.length - 1]).map(indexName);
