@@ -30,6 +30,12 @@ export function requireSegmentHeader(io: FileIO, fd: number, base: number): Segm
   return h;
 }
 
+/** The transactional cursor naming the highest offset (its file, relative to the log directory): the log must reach it. */
+export interface CursorPromise {
+  readonly file: string;
+  readonly offset: number;
+}
+
 /** The active segment after recovery: its info, its index entries (kept and rebuilt), and a torn tail cut. */
 export interface RecoveredActive {
   readonly info: SegmentInfo;
@@ -44,7 +50,7 @@ export interface RecoveredActive {
  * Recovers the active segment `base`: start from its index, scan its tail, judge where the valid frames
  * end (cut a torn tail; damage is ERR_LOG_CORRUPT), fsync it, and rewrite its index.
  */
-export function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null): RecoveredActive {
+export function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null, cursor: CursorPromise | null = null): RecoveredActive {
   const name = segmentName(base);
   const fd = io.open(join(dir, name), 'r+');
   try {
@@ -58,6 +64,11 @@ export function recoverActive(io: FileIO, dir: string, base: number, indexInterv
       // second stops at the record's trailer. Only a scan from the first frame tells a torn tail.
       start = { position: SEGMENT_HEADER_BYTES, offset: base, entries: { offsets: [], positions: [] } };
       ({ end, lastTimestampMs } = scanTail(io, fd, fileBytes, start, indexIntervalBytes));
+    }
+    if (cursor !== null && end.nextOffset < cursor.offset) {
+      // A cursor commits only records proven durable: they are lost, not torn. Going on below it, the
+      // log would hand those offsets out again, and the cursor pass over the records appended there.
+      throw LogError.corrupt(cursor.file, 0, `the cursor was committed at offset ${cursor.offset}, but the log ends at ${end.nextOffset} (${name}): records ${end.nextOffset} to ${cursor.offset - 1}, durable when it committed them, are missing`);
     }
     const truncated = judgeTail(io, dir, base, fd, fileBytes, end, durableHint, h.version, lastTimestampMs);
     let formatVersion = h.version;

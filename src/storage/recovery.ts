@@ -196,7 +196,9 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
   const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed);
   const times: SealedTimes[] = [];
   const segments = inspectChain(io, dir, bases, times);
-  const { info, activeIndex, truncated, formatVersion, createdMs } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint);
+  const high = highestCursor(io, dir);
+  const cursor = high === null ? null : { file: `${CURSOR_DIR}/${high.name}`, offset: high.offset };
+  const { info, activeIndex, truncated, formatVersion, createdMs } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint, cursor);
   // The writer's clock starts at the newest timestamp of these, and retention ages segments by them.
   checkSealedTimes(io, dir, segments, times, createdMs);
   segments.push(info);
