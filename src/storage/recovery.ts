@@ -15,7 +15,7 @@ import { fsyncDir, readFull, type FileIO } from './file-io.js';
 import { findValidFrameAfter } from './frame-scan.js';
 import { CURSOR_DIR, highestCursor, lowestCursorOffset } from '../cursor/tx-cursor.js';
 import type { IndexEntries } from '../segment/offset-index.js';
-import { recoverActive, requireSegmentHeader, type Truncation } from './recover-active.js';
+import { recoverActive, requireSegmentHeader, type CursorPromise, type Truncation } from './recover-active.js';
 import { checkSealedTimes, type SealedTimes } from './sealed-times.js';
 import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
 
@@ -193,11 +193,12 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
     retired = bases.filter((b) => b < start);
     bases = bases.filter((b) => b >= start);
   }
-  const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed);
-  const times: SealedTimes[] = [];
-  const segments = inspectChain(io, dir, bases, times);
+  // The transactional cursor naming the highest offset: the log must reach it (its records were durable).
   const high = highestCursor(io, dir);
   const cursor = high === null ? null : { file: `${CURSOR_DIR}/${high.name}`, offset: high.offset };
+  const tornRoll = setAsideTornRoll(io, dir, bases, durableHint, nowMs, unfinished, removed, cursor);
+  const times: SealedTimes[] = [];
+  const segments = inspectChain(io, dir, bases, times);
   const { info, activeIndex, truncated, formatVersion, createdMs } = recoverActive(io, dir, bases[bases.length - 1]!, indexIntervalBytes, durableHint, cursor);
   // The writer's clock starts at the newest timestamp of these, and retention ages segments by them.
   checkSealedTimes(io, dir, segments, times, createdMs);
@@ -218,12 +219,19 @@ export function recoverLog(io: FileIO, dir: string, indexIntervalBytes: number, 
  * before it for another torn roll; found by the corruption properties). The only segment is started
  * again at once, unless durable.offset says it held records.
  */
-function setAsideTornRoll(io: FileIO, dir: string, bases: number[], durableHint: number | null, nowMs: number, unfinished: readonly string[], removed: string[]): number | null {
+function setAsideTornRoll(
+  io: FileIO, dir: string, bases: number[], durableHint: number | null, nowMs: number, unfinished: readonly string[], removed: string[], cursor: CursorPromise | null,
+): number | null {
   if (bases.length > 1) return isTornRoll(io, dir, bases[bases.length - 1]!) ? bases.pop()! : null;
   const only = bases[0]!;
   if (!isTornRoll(io, dir, only)) return null;
   if (durableHint !== null && durableHint > only) {
     throw LogError.corrupt(segmentName(only), 0, `records ${only} to ${durableHint - 1} were reported durable (${DURABLE_HINT_FILE}) but the only segment holds no valid header or frame`);
+  }
+  // Refused before the torn segment is replaced, as recoverActive refuses a log ending below a cursor:
+  // a refused open changes nothing.
+  if (cursor !== null && cursor.offset > only) {
+    throw LogError.corrupt(cursor.file, 0, `the cursor was committed at offset ${cursor.offset}, but the only segment (${segmentName(only)}) holds no valid header or frame: records ${only} to ${cursor.offset - 1}, durable when it committed them, are missing`);
   }
   // Nothing is left to check: the leftovers go first (createSegment creates its temporary file
   // exclusively). The new segment is renamed over the torn one: a recovery that fails or is killed
