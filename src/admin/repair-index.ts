@@ -123,7 +123,10 @@ export function rebuildIndexes(io: FileIO, dir: string, rebuilds: readonly Index
   claimLocks?.();
   for (const r of rebuilds) {
     const tmp = join(dir, `${indexName(r.base)}.new`);
-    const fd = io.open(tmp, 'w');
+    // Created anew (exclusively): whatever is at the name goes first (a crashed rebuild's file, or a
+    // symbolic link, which 'w' would follow to a file outside the log and then rename into place).
+    removeLeftover(io, tmp);
+    const fd = io.open(tmp, 'wx');
     try {
       if (r.offsets.length > 0) writeAll(io, fd, [encodeIndexEntries(r.offsets, r.positions)], 0);
       io.fsync(fd);
@@ -133,4 +136,14 @@ export function rebuildIndexes(io: FileIO, dir: string, rebuilds: readonly Index
     io.rename(tmp, join(dir, indexName(r.base)));
   }
   fsyncDir(io, dir);
+}
+
+/** Removes what is at `path` (a file or a link; ENOENT: nothing there). A folder there fails the rebuild (ERR_LOG_CORRUPT by its open). */
+function removeLeftover(io: FileIO, path: string): void {
+  try {
+    io.unlink(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EPERM') throw e;
+  }
 }
