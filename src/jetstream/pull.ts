@@ -21,7 +21,8 @@
  * nothing is handed out twice. Each such restart counts as a failure: when no record arrives (nor,
  * with none owed, a heartbeat) for 2 x timeoutMs since the first, the reader fails with ERR_IO; past
  * that bound while no call waits for records (between calls, a handler running), the pull ends
- * without failing the reader, and the next fill or wait starts it again with a window of its own.
+ * without failing the reader, and the next fill or wait starts it again with a window of its own; a
+ * call that began to wait during the outage has its 2 x timeoutMs from then (not what was left).
  * After a failure, a try at making the consumer waits timeoutMs / 2 at most (several tries fit the bound).
  * Errors that cannot pass fail it at once. stop() deletes the pull's consumer on the server, also one
  * whose creation was under way, and close() waits (1 s at most) for those requests to go out
@@ -106,6 +107,8 @@ export class Pull {
   private consumerName = '';
   /** The pull ended past its bound while no call read (run()): start() gives it a window of its own. */
   private endedIdle = false;
+  /** When the pull last saw no call waiting (performance.now()): a call's bound runs from then. */
+  private idleAt = 0;
 
   constructor(
     private readonly session: Session,
@@ -205,12 +208,16 @@ export class Pull {
       } catch (e) {
         this.drop(); // a consumer made after stop() too
         if (this.ride.stopped) return;
+        if (!this.needed()) this.idleAt = performance.now();
         try {
           await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
         } catch (bound) {
           // Past the bound while no call reads (between calls, a handler running): the pull ends
           // quietly, and the next fill or wait starts it again with a window of its own (start()).
-          if (this.ride.stopped || !transientError(e) || this.needed()) throw bound;
+          // A call that began to wait since the first failure has its bound from then: it goes on.
+          if (this.ride.stopped || !transientError(e)) throw bound;
+          if (this.needed() && !this.ride.windowFrom(this.idleAt)) throw bound;
+          if (this.needed()) continue;
           this.endedIdle = true;
           return;
         }
@@ -316,6 +323,7 @@ export class Pull {
 
   /** Ends a pull that stalled (see the module comment); run() makes it again. */
   private readonly watch = (): void => {
+    if (!this.needed()) this.idleAt = performance.now();
     if (this.arrivals !== this.arrivalsSeen) {
       this.arrivalsSeen = this.arrivals;
       this.sawLife(true);

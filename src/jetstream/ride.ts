@@ -28,6 +28,16 @@ export class Ride {
     this.since = null;
   }
 
+  /**
+   * The window starts at `t` (performance.now()) when it began before it: the failures before `t`
+   * no longer count. Returns whether it moved.
+   */
+  windowFrom(t: number): boolean {
+    if (this.since === null || this.since >= t) return false;
+    this.since = t;
+    return true;
+  }
+
   /** A failure happened and nothing has succeeded since. */
   get failing(): boolean {
     return this.since !== null;
