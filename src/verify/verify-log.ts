@@ -12,17 +12,18 @@ import { lstatSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CURSOR_DIR } from '../cursor/tx-cursor.js';
-import { isLogFile, requireLogDirectory } from '../storage/log-dir.js';
+import { requireLogDirectory } from '../storage/log-dir.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, durableHintEmpty, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, readOnlyFileIO, type FileIO } from '../storage/file-io.js';
 import { describe, knownOptions, unwalkablePath } from '../validate.js';
 import { PRODUCER_LOCK_FILE, lockOwner } from '../storage/lock.js';
 import { checkCursorRange, readCursors, type CursorRead } from './verify-cursors.js';
+import { classifyOther } from './verify-other.js';
 import { FORMAT_VERSION, OLDEST_FORMAT_VERSION } from '../format/frame.js';
 import { Findings } from './verify-findings.js';
 import { verifySegment } from './verify-segment.js';
 import type { SegmentReport, VerifyReport } from './verify-types.js';
-import { INDEX_SUFFIX, SEGMENT_SUFFIX, indexName, listLogDir, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
+import { indexName, listLogDir, parseIndexName, parseNewSegmentName, parseSegmentName, segmentName } from '../segment/segment-files.js';
 
 
 /**
@@ -325,26 +326,4 @@ function isRegularFile(path: string): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
-}
-
-/** Files of the log directory that are neither segments nor indexes. */
-function classifyOther(dir: string, name: string, f: Findings): void {
-  if (isLogFile(name)) return;
-  if (/^producer\.lock\.(\d+\.[0-9a-z]+\.tmp|stale\.\d+\.\d+)$/.test(name)) {
-    f.warning('leftover', name, 'left by an interrupted producer lock take-over; the log ignores it');
-    return;
-  }
-  if (parseNewSegmentName(name) !== null) {
-    f.warning('leftover', name, 'a segment being created by a roll (renamed into place once its header is written), or left by an interrupted one: recovery removes it; the log ignores it');
-    return;
-  }
-  if (name.endsWith(SEGMENT_SUFFIX) || name.endsWith(INDEX_SUFFIX)) {
-    f.warning('foreign-file', name, 'named like a segment or index but not <20 digits>.seg/.idx: the log ignores it');
-    return;
-  }
-  let what = 'file';
-  try {
-    if (statSync(join(dir, name)).isDirectory()) what = 'folder';
-  } catch { /* gone meanwhile */ }
-  f.warning('foreign-file', name, `a ${what} the log does not use (it ignores it)`);
 }
