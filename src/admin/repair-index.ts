@@ -15,11 +15,12 @@ import { LogError } from '../errors.js';
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
 import { encodeIndexEntries, readRawIndex } from '../segment/offset-index.js';
+import { DEFAULT_INDEX_INTERVAL_BYTES } from '../producer/options.js';
 import { indexName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { copyRange, syncDirectory } from './repair-backup.js';
 
 /** The entry spacing of a rebuilt index: the producer's default `indexIntervalBytes`. */
-const REBUILT_INDEX_INTERVAL_BYTES = 64 * 1024;
+const REBUILT_INDEX_INTERVAL_BYTES = DEFAULT_INDEX_INTERVAL_BYTES;
 
 /** A sealed segment's index repair rebuilds. */
 export interface IndexRebuild {

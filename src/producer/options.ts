@@ -151,6 +151,9 @@ export interface ProducerOptions {
  */
 export type ResolvedProducerOptions = { readonly [K in keyof ProducerOptions]-?: Exclude<ProducerOptions[K], undefined> };
 
+/** The default `indexIntervalBytes`: one index entry per this many segment bytes (repair rebuilds indexes at it too). */
+export const DEFAULT_INDEX_INTERVAL_BYTES = 64 * 1024;
+
 const DEFAULTS = {
   fileRollSize: 64 * 1024 * 1024,
   maxTotalBytes: 512 * 1024 * 1024,
@@ -158,7 +161,7 @@ const DEFAULTS = {
   ringBytes: 32 * 1024 * 1024,
   appendTimeoutMs: 10_000,
   maxBatchBytes: 256 * 1024,
-  indexIntervalBytes: 64 * 1024,
+  indexIntervalBytes: DEFAULT_INDEX_INTERVAL_BYTES,
 } as const;
 
 const KNOWN = new Set([
