@@ -3,7 +3,7 @@
  * stream and its buckets with 3 replicas, nodes SIGKILLed in the middle of appends and of consumer
  * runs, then restarted.
  * - The producer: the stream's leader killed, then a follower (no majority left), both restarted,
- *   then a follower alone (a majority left). Every record whose flush() resolved is in the stream,
+ *   then a follower of the stream and of its leases bucket alone (a majority left). Every record whose flush() resolved is in the stream,
  *   at its offset, once; the offsets are dense; a handle either goes on or fails with a coded
  *   LogError within its bounds (then a new producer opens once the cluster has recovered).
  * - A clientTx consumer committing its state (the next offset and a digest of what it handled) with
@@ -144,9 +144,12 @@ test('producer: SIGKILL the leader, then a follower (no majority), restart both,
     process.stdout.write(`#   ${leader.name} and ${follower.name} restarted, stream healthy (${Date.now() - t0} ms)\n`);
     await stepsUntil(300, 'after the restarts');
     // 4. One follower SIGKILLed mid-append, a majority left: the producer goes on (a connection to
-    //    that node is re-made to another, and the publishes in flight resync).
+    //    that node is re-made to another, and the publishes in flight resync). A follower of both
+    //    groups the producer writes to: killing the leases bucket's leader is a leader kill (the
+    //    bucket's raft waits 4 to 9 s to elect another, past the lease's 2 x timeoutMs; step 1).
     const nowLeader = await cluster.waitLeader(stream, RECOVERY_MS);
-    const others = cluster.nodes.filter((x) => x !== nowLeader);
+    const leasesLeader = await cluster.waitLeader(`KV_rl-${stream}-leases`, RECOVERY_MS);
+    const others = cluster.nodes.filter((x) => x !== nowLeader && x !== leasesLeader);
     const lone = others[Math.floor(rnd() * others.length)]!;
     const failed = failures.length;
     await step(200 + Math.floor(rnd() * 300), () => cluster.kill(lone));
