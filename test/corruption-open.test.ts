@@ -21,11 +21,11 @@ const CURSOR = 'cursors/client.c.cursor';
 const SLOT_BYTES = 32 + 65_536;
 /**
  * Producer.open starts a writer thread per open (a worker thread alone takes about 40 ms to start on
- * the 2-core test machine, and a case opens twice), so this property is the slowest in npm test: 100 cases (about
- * 20 s there) where the other properties run 1,000 or more. FC_RUNS changes it (the full soak,
+ * the 2-core test machine, and a case opens twice), so this property is the slowest in npm test: 60 cases (about
+ * 12 s there) where the other properties run 1,000 or more. FC_RUNS changes it (the full soak,
  * test/soak/full-suites.soak.ts, runs it with FC_RUNS=2000).
  */
-const OPEN_RUNS = 100;
+const OPEN_RUNS = 60;
 
 /** This file runs on dist/: the kit reads and classifies errors with it. */
 const lib: Library = { LogError, openOldest: (logDir) => Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) }) };

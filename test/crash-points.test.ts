@@ -14,8 +14,8 @@ import {
 
 const test = suite('crash-points');
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-const tries = Number(process.env.CRASH_POINT_TRIES ?? 2);
-const rounds = Number(process.env.CRASH_CONSUMER_ROUNDS ?? 12);
+const tries = Number(process.env.CRASH_POINT_TRIES ?? 1);
+const rounds = Number(process.env.CRASH_CONSUMER_ROUNDS ?? 8);
 console.log(`crash points test seed=${seed}, ${tries} tries per point, ${rounds} consumer rounds (replay: SEED=${seed} node --import tsx test/crash-points.test.ts)`);
 const slackMs = lossWindowSlackMs();
 const stats = newStats();

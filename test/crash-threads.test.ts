@@ -16,7 +16,7 @@ import { prng, readRecords, suite, tempDir } from './kit.js';
 
 const test = suite('crash-threads');
 const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-const perPolicy = Number(process.env.CRASH_ITERATIONS ?? 6);
+const perPolicy = Number(process.env.CRASH_ITERATIONS ?? 4);
 const THREADS = 3;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 console.log(`crash-threads seed=${seed}, ${perPolicy} kills per policy (replay: SEED=${seed} node --import tsx test/crash-threads.test.ts)`);

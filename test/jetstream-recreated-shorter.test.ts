@@ -82,4 +82,51 @@ test('a running blocking call when the stream is created again with fewer record
   }
 });
 
+test('a running blocking call when the stream is created again at once (nats.js makes its consumer again on the new stream): ERR_POSITION_EXPIRED, no hang', async () => {
+  // The pull's own stall watchdog (its interval function is named `watch`) made 8 times slower, so
+  // that the client's check of its consumer comes first, as it can on a loaded machine: the
+  // consumer the client makes again must be noticed by its own signal, not by a stall.
+  const realSetInterval = globalThis.setInterval;
+  globalThis.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) =>
+    realSetInterval(fn, fn.name === 'watch' ? (ms ?? 0) * 8 : ms, ...rest)) as typeof setInterval;
+  try {
+    await recreatedAtOnce();
+  } finally {
+    globalThis.setInterval = realSetInterval;
+  }
+});
+
+async function recreatedAtOnce(): Promise<void> {
+  for (const style of styles()) {
+    const { stream, backend } = fresh();
+    const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
+    await appendAll(p, 0, 10);
+    await p.close();
+    const c = await Consumer.open({ backend, style });
+    const got: number[] = [];
+    const run = c.blockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
+    try {
+      await waitFor(() => got.length === 10, 'the first stream read', 4 * TIMEOUT_MS);
+      // Deleted and made again with the same configuration within milliseconds: the client's own
+      // check of its ordered consumer (missed heartbeats, "consumer not found") makes it again on the
+      // new stream, whose heartbeats then come while no record does.
+      const nc = await connect({ servers: server.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const { config } = await jsm.streams.info(stream);
+        await jsm.streams.delete(stream);
+        await jsm.streams.add(config);
+      } finally {
+        await nc.close();
+      }
+      const e = await rejectsWith(within(run, 6 * TIMEOUT_MS, 'the call'), 'ERR_POSITION_EXPIRED');
+      assert.match(e.message, /created again/);
+      assert.is(got.length, 10);
+    } finally {
+      await c.close().catch(() => undefined);
+      await run.catch(() => undefined);
+    }
+  }
+}
+
 runOrSkip(test, 'jetstream stream recreated shorter');

@@ -38,8 +38,9 @@
  * that offset, throws ERR_POSITION_EXPIRED naming the deleted range. Records are owed below the end
  * a fill read and, in a blocking wait, below the end the consumer's view of the stream knows (reader.ts).
  * Each consumer the pull makes is checked to read the stream the consumer opened on (one deleted and
- * created again under the name starts its offsets over: ERR_POSITION_EXPIRED); a record of a consumer
- * nats.js made again on its own ends that one, and the pull makes a checked one at the next offset.
+ * created again under the name starts its offsets over: ERR_POSITION_EXPIRED); a consumer nats.js
+ * made again on its own (its record, or its "ordered_consumer_recreated" status) ends that one, and
+ * the pull makes a checked one at the next offset.
  */
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
@@ -304,10 +305,16 @@ export class Pull {
     if (this.messages !== null) halt(this.messages);
   }
 
-  /** A heartbeat shows the pull alive; with nothing owed, that is progress. */
+  /**
+   * A heartbeat shows the pull alive; with nothing owed, that is progress. A consumer nats.js made
+   * again on its own (after missed heartbeats, "consumer not found" or a gap) is unchecked, and may
+   * read a stream deleted and created again under the name, whose heartbeats would then count as
+   * life while none of its records comes: it ends the pull's consumer as a record of it would.
+   */
   private async heartbeats(messages: ConsumerMessages): Promise<void> {
     for await (const s of messages.status()) {
       if (s.type === 'heartbeat') this.sawLife(false);
+      else if (s.type === 'ordered_consumer_recreated' && messages === this.messages) this.end('remade');
     }
   }
 

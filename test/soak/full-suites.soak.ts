@@ -3,12 +3,13 @@
  * its own process as the test runner runs it:
  *   npm run test:soak -- --filter full [--seed n]
  * - test/fault-loop.test.ts with every call number of every loop (FAULT_LOOP_SAMPLE=1; npm test runs
- *   the first four and a seeded quarter of the rest);
- * - test/corruption-open.test.ts with 2,000 cases a property (FC_RUNS=2000; npm test: 100 for
+ *   the first four and a seeded 15% of the rest);
+ * - test/corruption-open.test.ts with 2,000 cases a property (FC_RUNS=2000; npm test: 60 for
  *   `open/producer`, 1,000 or more for the others);
  * - test/crash.test.ts with 40 kills a scenario (CRASH_ITERATIONS=40; npm test: 5);
  * - test/crash-points.test.ts with 4 tries a point and 30 consumer rounds (CRASH_POINT_TRIES=4
- *   CRASH_CONSUMER_ROUNDS=30; npm test: 2 and 12);
+ *   CRASH_CONSUMER_ROUNDS=30; npm test: 1 and 8);
+ * - test/crash-threads.test.ts with 16 kills a policy (CRASH_ITERATIONS=16; npm test: 4);
  * - test/power-loss.test.ts with two random mixes a crash point and 6,000 random-workload states
  *   (POWER_LOSS_MIXES=2 POWER_LOSS_RANDOM_STATES=6000; npm test: 1 and 3,000);
  * - test/tx.test.ts with 150 consumer kills (TX_KILLS=150; npm test: 15);
@@ -29,6 +30,7 @@ const RUNS: readonly { file: string; env: Record<string, string> }[] = [
   { file: 'test/corruption-open.test.ts', env: { FC_RUNS: '2000' } },
   { file: 'test/crash.test.ts', env: { CRASH_ITERATIONS: '40' } },
   { file: 'test/crash-points.test.ts', env: { CRASH_POINT_TRIES: '4', CRASH_CONSUMER_ROUNDS: '30' } },
+  { file: 'test/crash-threads.test.ts', env: { CRASH_ITERATIONS: '16' } },
   { file: 'test/power-loss.test.ts', env: { POWER_LOSS_MIXES: '2', POWER_LOSS_RANDOM_STATES: '6000' } },
   { file: 'test/tx.test.ts', env: { TX_KILLS: '150' } },
   { file: 'test/locks.test.ts', env: { LOCK_ROUNDS: '6' } },
