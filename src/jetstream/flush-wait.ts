@@ -27,3 +27,20 @@ export function waitFlush(signal: AbortSignal | undefined, register: (w: FlushSe
     register({ resolve: () => { done(); resolve(); }, reject: (e) => { done(); reject(e); } });
   });
 }
+
+/** The producer's waiting flushes, each waiting until the records below its target are acknowledged. */
+export class FlushWaiters {
+  private waiters: Array<FlushSettle & { readonly target: number }> = [];
+
+  add(target: number, w: FlushSettle): void { this.waiters.push({ target, ...w }); }
+
+  /** Resolves the flushes whose records below `acked` are all acknowledged. */
+  settleThrough(acked: number): void {
+    if (this.waiters.length === 0) return;
+    const still = this.waiters.filter((w) => w.target > acked);
+    for (const w of this.waiters) if (w.target <= acked) w.resolve();
+    this.waiters = still;
+  }
+
+  rejectAll(e: Error): void { for (const w of this.waiters.splice(0)) w.reject(e); }
+}

@@ -23,22 +23,17 @@ import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, record
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, waitForRoom, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
-import { flushAborted, waitFlush } from './flush-wait.js';
+import { FlushWaiters, flushAborted, waitFlush } from './flush-wait.js';
 import { readTail } from './tail-scan.js';
 import { applyStreamLimits } from './retention.js';
 import { resync, transientPublishError } from './resync.js';
+import { storeRefusal } from './store-refusal.js';
 import { checkDedupWindow, messageLimit, notYet, type CheckedProducerOptions, type MessageLimit } from './producer-options.js';
 
 /** Publishes awaiting their acknowledgement at once. */
 const MAX_IN_FLIGHT = 1024;
 /** After a resync that found nothing stored, the wait before publishing again. */
 const RESYNC_PAUSE_MS = 250;
-
-interface FlushWaiter {
-  readonly target: number;
-  resolve(): void;
-  reject(e: Error): void;
-}
 
 export class JetStreamProducer implements BackendProducer {
   /** The records not yet acknowledged, the first `queue.sent` of them published (publish-queue.ts). */
@@ -52,7 +47,7 @@ export class JetStreamProducer implements BackendProducer {
   /** close() flushed (or found the producer failed): a later flush() is ERR_LOG_CLOSED. */
   private ended = false;
   private pumpScheduled = false;
-  private flushWaiters: FlushWaiter[] = [];
+  private readonly flushWaiters = new FlushWaiters();
   /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
   private generation = 0;
   private resyncing: Promise<void> | null = null;
@@ -62,6 +57,8 @@ export class JetStreamProducer implements BackendProducer {
   private doubtSince: number | null = null;
   /** When the pump began to wait for a renewal of the lease (performance.now(), ms), until the lease is live again: no part of the doubt window. */
   private leaseWaitSince: number | null = null;
+  /** A record the stream refused for itself (store-refusal.ts), and the error that stops the producer once every record before it is stored. */
+  private refusal: { offset: number; error: LogError } | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
   /** The stream name's UTF-8 bytes (the Nats-Expected-Stream header of every publish). */
@@ -182,7 +179,7 @@ export class JetStreamProducer implements BackendProducer {
     if (signal?.aborted === true) return Promise.reject(flushAborted(signal));
     const target = this.next;
     if (this.acked >= target) return Promise.resolve();
-    return waitFlush(signal, (w) => this.flushWaiters.push({ target, ...w }));
+    return waitFlush(signal, (w) => this.flushWaiters.add(target, w));
   }
 
   close(): Promise<void> {
@@ -290,11 +287,7 @@ export class JetStreamProducer implements BackendProducer {
       this.acked++;
     }
     this.queue.compact();
-    if (this.flushWaiters.length > 0) {
-      const still: FlushWaiter[] = [];
-      for (const w of this.flushWaiters) if (w.target <= this.acked) w.resolve(); else still.push(w);
-      this.flushWaiters = still;
-    }
+    this.flushWaiters.settleThrough(this.acked);
     if (this.roomWaiters.length > 0) for (const w of this.roomWaiters.splice(0)) w();
     if (!this.pumpScheduled && this.queue.sent < this.queue.length) {
       this.pumpScheduled = true;
@@ -304,12 +297,17 @@ export class JetStreamProducer implements BackendProducer {
 
   /**
    * A publish that may succeed again starts a resync (see the module comment; the publishes in flight
-   * are dropped); any other failure (a record the server refuses for its size, a permission) is final.
+   * are dropped); a record the stream refused for itself (store-refusal.ts) stops the producer at it,
+   * once the records before it are known stored; any other failure (a permission) is final: ERR_IO.
    */
   private onPublishError(r: Queued, e: unknown): void {
     if (this.failure !== null || this.resyncing !== null || r.offset < this.acked) return; // a lost answer of a stored record
     const stream = this.session.options.stream;
-    if (!transientPublishError(e)) {
+    const refused = storeRefusal(e, r.offset, stream);
+    if (refused !== null && r.offset === this.acked) return this.fail(refused);
+    // Records before it not yet answered: a resync confirms they are stored first.
+    if (refused !== null) this.refusal = { offset: r.offset, error: refused };
+    else if (!transientPublishError(e)) {
       this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${stream} failed: ${(e as Error)?.message ?? String(e)}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
       return;
     }
@@ -332,6 +330,9 @@ export class JetStreamProducer implements BackendProducer {
         if (this.failure !== null) return;
         if (end > acked) this.doubtSince = null; // progress: a later failure gets a window of its own
         this.ackThrough(end);
+        const { refusal } = this;
+        this.refusal = null;
+        if (refusal !== null && end === refusal.offset) return this.fail(refusal.error); // past it: an earlier try of it landed
         // Nothing stored since: the stream answers but the publishes failed; the next try waits a little.
         if (end > acked) this.pump();
         else setTimeout(this.pump, RESYNC_PAUSE_MS);
@@ -343,7 +344,7 @@ export class JetStreamProducer implements BackendProducer {
   private fail(e: LogError): void {
     if (this.failure !== null) return;
     this.failure = e;
-    for (const w of this.flushWaiters.splice(0)) w.reject(e);
+    this.flushWaiters.rejectAll(e);
     for (const w of this.roomWaiters.splice(0)) w();
   }
 }
