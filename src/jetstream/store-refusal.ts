@@ -1,10 +1,13 @@
 /**
  * A publish the stream refused for the record itself, not for a failure that may pass: the record is
  * past the stream's max_msg_size (the server's 10054; lowered by someone else since the producer read
- * it at open). The server checks the publish's expected last sequence first, so such a refusal also
- * says that every record before it is stored (producer.ts has a resync confirm it when their answers
- * are not all in). The record's offset and the ones after it were handed out already: the producer
- * stops, with this error, at that record.
+ * it at open: ERR_RECORD_TOO_LARGE), or the stream is full and discards new messages (its max_msgs,
+ * max_bytes or max_msgs_per_subject reached under the "discard new" policy). A full stream is the
+ * local log's full disk: it stays full until someone makes room, and the records appended after
+ * this one hold offsets that cannot land without it, so the producer stops with ERR_DISK_FULL
+ * (terminal, as locally), not ERR_LOG_FULL (a wait for room the caller may try again). The server
+ * checks the publish's expected last sequence first, so such a refusal also says that every record
+ * before it is stored (producer.ts has a resync confirm it when their answers are not all in).
  */
 import { ErrorCode, LogError } from '../errors.js';
 
@@ -20,6 +23,10 @@ export function storeRefusal(e: unknown, offset: number, stream: string): LogErr
   const stopped = `the producer stopped: the records before it are stored, none from it on`;
   if (apiCode(e) === 10054 || /message size exceeds maximum/i.test(message)) {
     return new LogError(ErrorCode.RECORD_TOO_LARGE, `record ${offset} was refused by stream ${stream} (${message}): past its max_msg_size, lowered since the producer opened; ${stopped}`, { offset }, { cause: e });
+  }
+  // 10077 is the server's code of any failed store: the message tells a full stream apart.
+  if (/maximum (messages|bytes|messages per subject) exceeded/i.test(message)) {
+    return new LogError(ErrorCode.DISK_FULL, `record ${offset} was refused by stream ${stream} (${message}): the stream is full and discards new messages past its limits; ${stopped}`, { offset }, { cause: e });
   }
   return null;
 }
