@@ -4,7 +4,7 @@
  * would be owed by the pull (pull.ts) and never come.
  */
 import type { MsgRequest } from '@nats-io/jetstream';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import type { Session } from './session.js';
 
 /**
@@ -22,5 +22,26 @@ export async function deletedAt(session: Session, from: number, end: number): Pr
   if (next === undefined) return null;
   const to = next === null ? end : next.seq - 1;
   if (to <= from) return null; // the record at `from` is stored
-  return LogError.expired(from, to, `offsets ${from} to ${to - 1} of stream ${stream} (deleted messages)`);
+  return deletedError(stream, from, to);
+}
+
+/**
+ * ERR_POSITION_EXPIRED for offsets `from` to `to` - 1 no longer stored: deleted from the stream (then
+ * the log does not start at `to`), or removed from its start (`why` says which may be). `details.logStartOffset` is `to`, where a consumer opened again with
+ * onPositionExpired 'oldest' goes on (index.ts), as it goes on at the log start past a purge.
+ */
+export function deletedError(stream: string, from: number, to: number, why = 'their messages were deleted from the stream'): LogError {
+  return new LogError(ErrorCode.POSITION_EXPIRED,
+    `offsets ${from} to ${to - 1} of stream ${stream} are no longer stored (${why}); the next stored record is at offset ${to}: open the consumer with onPositionExpired 'oldest' to go on there`,
+    { offset: from, logStartOffset: to });
+}
+
+/**
+ * Where a consumer opened with onPositionExpired 'oldest' starts when the record at `at` was deleted
+ * from the stream: the next stored record (`end` when none is). `at` itself when that record is
+ * stored, or when the server does not answer (the first call then finds the deleted range: reader.ts).
+ */
+export async function pastDeleted(session: Session, at: number, end: number): Promise<number> {
+  const e = await deletedAt(session, at, end);
+  return e === null ? at : (e.details as { logStartOffset: number }).logStartOffset;
 }

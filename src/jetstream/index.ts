@@ -12,6 +12,7 @@ import type { StartPlan, StartRequest } from '../consumer/start-plan.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Whence } from '../types.js';
 import { checkCursorName, KvCursor } from './cursor.js';
+import { pastDeleted } from './deleted-range.js';
 import { inspectStream } from './inspect.js';
 import { resolveJetStreamOptions, type JetStreamBackendOptions, type ResolvedJetStreamOptions } from './options.js';
 import { JetStreamProducer } from './producer.js';
@@ -141,6 +142,8 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
         throw new LogError(ErrorCode.LOG_CORRUPT, `cursor ${start.cursorName} points at offset ${at}, past the end of stream ${o.stream} (${bounds.endOffset})`, { offset: at });
       }
     }
+    // A record deleted from the stream's middle (or newest end) at the start: 'oldest' goes on at the next stored one.
+    if (toOldest && state.num_deleted > 0 && at > bounds.startOffset) at = await pastDeleted(session, at, bounds.endOffset);
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     // The cursor moves only now, when nothing after the move can refuse the open: a refused open
     // leaves the entry as it was (a never-committed one still counts as never committed).

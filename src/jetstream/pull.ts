@@ -45,7 +45,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
-import { deletedAt } from './deleted-range.js';
+import { deletedAt, deletedError } from './deleted-range.js';
 import { nats } from './nats.js';
 import { getOrdered } from './ordered-get.js';
 import { halt, infoNameOf, StoppedConsumers } from './pull-names.js';
@@ -269,7 +269,7 @@ export class Pull {
     if (msg.offset < this.expected) return; // delivered again by a pull made again
     if (msg.offset > this.expected) {
       const { stream } = this.session.options;
-      this.target.fail(LogError.expired(this.expected, msg.offset, `offsets ${this.expected} to ${msg.offset - 1} of stream ${stream}`));
+      this.target.fail(deletedError(stream, this.expected, msg.offset, 'a purge, the stream\'s limits, or messages deleted from it'));
       this.end('ended');
       return;
     }
