@@ -15,7 +15,8 @@
  *
  * The figures (docs/jetstream.md says the same):
  * - records: the stream's end (last sequence) minus the position (or the stream's first record, when
- *   the position lies below it);
+ *   the position lies below it), plus the records below the stream's first one that the consumer
+ *   still holds from the position on (delivered before a purge: they are still handed out);
  * - bytes: those records' share of the stream's stored bytes (the server's count, its per-message
  *   overhead included): records x bytes / span, the span being the sequences from the stream's first
  *   stored message to its last (messages deleted from its middle included, as in records). Exact when
@@ -96,12 +97,25 @@ export class StreamLag {
   lag(nextOffset: number, endOffset: number): CursorLag {
     const end = Math.max(endOffset, this.end);
     const from = Math.max(nextOffset, this.start);
+    // Records below the stream's start that the consumer still holds (delivered before a purge) are still handed out.
+    const held = this.heldBelowStart(nextOffset);
     this.asked = from;
-    if (from >= end) return { records: 0, bytes: 0, ms: 0 }; // a new object: the caller's own to change
-    const records = end - from;
+    if (from >= end && held === 0) return { records: 0, bytes: 0, ms: 0 }; // a new object: the caller's own to change
+    const records = Math.max(0, end - from) + held;
     const bytes = shareOfBytes(records, this.state);
-    const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(from));
+    const ms = this.last === null ? 0 : Math.max(0, this.last.ms - this.stampBefore(held > 0 ? nextOffset : from));
     return { records, bytes, ms };
+  }
+
+  /**
+   * How many records from `position` on, below the stream's start, the consumer still holds: the
+   * reader's buffer and, during a worker-pool call, the records the pool read past its position. They
+   * run without a gap from the position to the reader's buffered end (the pull delivers in order).
+   */
+  private heldBelowStart(position: number): number {
+    if (position >= this.start || position > this.reader.nextOffset) return 0;
+    const heldEnd = this.reader.nextOffset + this.reader.buffer.length - this.reader.head;
+    return Math.max(0, Math.min(heldEnd, this.start) - position);
   }
 
   /** A record the pull delivered, with `pending` more after it in the stream. */
