@@ -118,9 +118,14 @@ export class TxCursor {
     if (this.closed) return;
     this.closed = true;
     try {
-      this.file.close();
-      this.io.unlink(this.file.path);
-      fsyncDir(this.io, dirname(this.file.path));
+      // The file goes whether or not its close succeeds: close(2) frees the descriptor even when it
+      // reports an error, and nothing was written through it since it was created durably.
+      try {
+        this.file.close();
+      } finally {
+        this.io.unlink(this.file.path);
+        fsyncDir(this.io, dirname(this.file.path));
+      }
     } finally {
       this.lock.release();
     }
