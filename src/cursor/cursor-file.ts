@@ -98,26 +98,34 @@ function encodeSlot(value: CursorValue): Buffer {
 /**
  * Writes `values` (each to its slot) to `<path>.new`, fdatasyncs it, renames it over `path` and fsyncs
  * the folder: a crash leaves the file that was at `path` (or none) or the new one, whole. A failure
- * removes the temporary file and is a LogError (`what`, naming the cursor).
+ * removes the temporary file and is a LogError (`what`, naming the cursor). With `keepOpen` the
+ * descriptor it wrote through stays open and is returned (it names the file at `path` once renamed):
+ * nothing is left to open after the rename, which is the point of no return.
  */
-function writeAnew(io: FileIO, dir: string, path: string, name: string, values: readonly CursorValue[], what: string): void {
+function writeAnew(io: FileIO, dir: string, path: string, name: string, values: readonly CursorValue[], what: string, keepOpen = false): number | null {
   const tmp = `${path}.new`;
   let tmpLeft = false;
+  let fd = -1;
   try {
-    const fd = io.open(tmp, 'w');
+    fd = io.open(tmp, 'w');
     tmpLeft = true;
-    try {
-      // Sequence n lives in slot n % 2.
-      for (const v of values) writeAll(io, fd, [encodeSlot(v)], slotPosition(v.sequence));
-      io.fdatasync(fd);
-    } finally {
-      io.close(fd);
+    // Sequence n lives in slot n % 2.
+    for (const v of values) writeAll(io, fd, [encodeSlot(v)], slotPosition(v.sequence));
+    io.fdatasync(fd);
+    if (!keepOpen) {
+      const done = fd;
+      fd = -1;
+      io.close(done);
     }
     // Written under a temporary name and renamed, so a half-written cursor is never mistaken for damage.
     io.rename(tmp, path);
     tmpLeft = false;
     fsyncDir(io, dir);
+    return keepOpen ? fd : null;
   } catch (e) {
+    if (fd >= 0) {
+      try { io.close(fd); } catch { /* the failure before is what counts */ }
+    }
     if (tmpLeft) removeQuietly(io, tmp);
     throw LogError.fromSystem(e, what, name);
   }
@@ -279,15 +287,10 @@ export class CursorFile {
     checkStateBytes(kept);
     const first: CursorValue = { sequence: this.current.sequence + 1, offset, state: kept };
     const second: CursorValue = { ...first, sequence: first.sequence + 1 };
-    writeAnew(this.io, dirname(this.path), this.path, this.name, [first, second], 'resetting cursor');
+    // Later commits go to the new file, through the descriptor it was written with: opened before the
+    // rename, so a reset that is done (renamed, the folder synced) never reports a failure after it.
+    const fd = writeAnew(this.io, dirname(this.path), this.path, this.name, [first, second], 'resetting cursor', true)!;
     this.current = second;
-    // The path names the new file now: later commits go to it.
-    let fd: number;
-    try {
-      fd = this.io.open(this.path, 'r+');
-    } catch (e) {
-      throw LogError.fromSystem(e, 'resetting cursor', this.name);
-    }
     try { this.io.close(this.fd); } catch { /* every write through it was fdatasynced */ }
     this.fd = fd;
   }
