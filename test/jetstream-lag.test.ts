@@ -132,8 +132,8 @@ test('inspectLog({ backend }): the stream\'s bounds and bytes, the producer\'s l
     assert.equal(await inspectLog({ backend }), {
       logStartOffset: 0, nextOffset: 100, durableOffset: 100, totalBytes: state.bytes, segments: [], producer: me,
       cursors: [
-        { id: 'a', style: 'clientTx', committedOffset: 10, lag: { records: 90, bytes: Math.round(state.bytes * 0.9), ms: stamps[99]! - stamps[10]! }, owner: null },
-        { id: '@global', style: 'globalTx', committedOffset: 0, lag: g.lag(), owner: me },
+        { id: 'a', style: 'clientTx', committedOffset: 10, lag: { records: 90, bytes: Math.round(state.bytes * 0.9), ms: stamps[99]! - stamps[10]! }, owner: null, pastEnd: false },
+        { id: '@global', style: 'globalTx', committedOffset: 0, lag: g.lag(), owner: me, pastEnd: false },
       ],
     });
   } finally {

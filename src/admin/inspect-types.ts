@@ -36,6 +36,12 @@ export interface CursorSummary {
   readonly lag: CursorLag;
   /** The live consumer that holds the cursor open; null when none does. */
   readonly owner: LockHolder | null;
+  /**
+   * True when `committedOffset` lies past the end of the log's records (`nextOffset`): records it
+   * committed were lost (segments lost after it committed). Its consumer cannot open
+   * (ERR_LOG_CORRUPT), nor can a producer; `lag` is then 0. See docs/admin.md.
+   */
+  readonly pastEnd: boolean;
 }
 
 /** What inspectLog reports. */

@@ -79,7 +79,7 @@ export function inspectWith(io: FileIO, dir: string): LogInfo {
   const totalBytes = segments.reduce((n, s) => n + s.bytes, 0);
   // A cursor never committed starts at the start retention recorded, as a new cursor does (consumer-start.ts).
   const newStart = Math.max(logStartOffset, Math.min(listed.recordedStart ?? 0, end));
-  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments }, newStart);
+  const cursors = listCursors(io, dir, { logStartOffset, durableOffset, segments, nextOffset: end }, newStart);
   return { logStartOffset, nextOffset: end, durableOffset, totalBytes, segments, producer, cursors };
 }
 
@@ -158,8 +158,13 @@ interface LogShape {
   readonly segments: readonly SegmentSummary[];
 }
 
+/** The shape listCursors reads: with the end of the records in the files (a cursor past it cannot open). */
+interface CursorLogShape extends LogShape {
+  readonly nextOffset: number;
+}
+
 /** Each cursor with its lag; one never committed counts from `newStart` (where its consumer starts) when that is later. */
-function listCursors(io: FileIO, dir: string, log: LogShape, newStart: number): CursorSummary[] {
+function listCursors(io: FileIO, dir: string, log: CursorLogShape, newStart: number): CursorSummary[] {
   let names: string[];
   try {
     names = io.readdir(cursorDir(dir)).sort();
@@ -176,7 +181,9 @@ function listCursors(io: FileIO, dir: string, log: LogShape, newStart: number): 
     const value = readCursorFile(io, join(cursorDir(dir), name), name);
     if (value === null) continue; // deleted meanwhile
     const from = value.sequence === 1 ? Math.max(value.offset, newStart) : value.offset;
-    out.push({ id, style: c.style, committedOffset: value.offset, lag: lagOf(io, dir, log, from), owner: liveHolder(io, c.lockPath) });
+    // Past the end of the records in the files, as the consumer's open judges it (consumer-start.ts).
+    const pastEnd = value.offset > log.nextOffset;
+    out.push({ id, style: c.style, committedOffset: value.offset, lag: lagOf(io, dir, log, from), owner: liveHolder(io, c.lockPath), pastEnd });
   }
   return out;
 }

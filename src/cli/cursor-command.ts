@@ -36,13 +36,13 @@ async function list(args: string[], cmd: Command): Promise<number> {
   const { values, positionals: got } = parse(args, { json: { type: 'boolean' } });
   if (await helped(cmd, values)) return 0;
   const [dir] = positionals(got, ['dir']);
-  const { cursors } = await inspectLog(dir!);
+  const { cursors, nextOffset } = await inspectLog(dir!);
   if (values.json === true) {
     await out(`${JSON.stringify(cursors, null, 2)}\n`);
     return 0;
   }
   const holder = (h: { pid: number; host: string } | null): string => (h === null ? '-' : `pid ${h.pid} on ${printable(h.host)}`);
-  await out(cursors.map((c) => `${printable(c.id)}\t${c.committedOffset}\tlag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms\theld by ${holder(c.owner)}\n`).join(''));
+  await out(cursors.map((c) => `${printable(c.id)}\t${c.committedOffset}\tlag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms\theld by ${holder(c.owner)}${c.pastEnd ? `\tpast the end of the log (${nextOffset})` : ''}\n`).join(''));
   return 0;
 }
 

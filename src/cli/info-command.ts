@@ -23,6 +23,9 @@ export const infoCommand: Command = {
 const holder = (h: { pid: number; host: string } | null): string => (h === null ? 'none' : `pid ${h.pid} on ${printable(h.host)}`);
 const time = (ms: number | null): string => (ms === null ? '-' : isDateMs(ms) ? new Date(ms).toISOString() : `invalid (${ms})`);
 
+/** What `info` adds to a cursor past the end of the records: its consumer cannot open. */
+const pastEndNote = (end: number): string => `  (past the end of the log (${end}): records it committed are lost; its consumer cannot open, reset it or run repair)`;
+
 /** The text form of `info`. */
 export function formatInfo(i: LogInfo): string {
   const lines = [
@@ -35,7 +38,7 @@ export function formatInfo(i: LogInfo): string {
     `segments       ${i.segments.length}`,
     ...i.segments.map((s) => `  ${String(s.baseOffset).padStart(12)}  ${String(s.records).padStart(10)} records  ${String(s.bytes).padStart(12)} bytes  oldest ${time(s.oldestTimestamp)}`),
     `cursors        ${i.cursors.length}`,
-    ...i.cursors.map((c) => `  ${printable(c.id)}  at ${c.committedOffset}  lag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms  held by ${holder(c.owner)}`),
+    ...i.cursors.map((c) => `  ${printable(c.id)}  at ${c.committedOffset}  lag ${c.lag.records} records, ${c.lag.bytes} bytes, ${c.lag.ms} ms  held by ${holder(c.owner)}${c.pastEnd ? pastEndNote(i.nextOffset) : ''}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -40,6 +40,8 @@ export async function inspectStream(o: ResolvedJetStreamOptions): Promise<LogInf
       cursors.push({
         id, style: id === GLOBAL_CURSOR_ID ? 'globalTx' : 'clientTx', committedOffset: offset,
         lag: await lagAt(session, state, from), owner: await holderOf(leases, `cursor.${key}`),
+        // Past the stream's end, as its consumer's open judges it (index.ts): that open is refused.
+        pastEnd: from > endOffset,
       });
     }
     return {
