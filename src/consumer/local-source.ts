@@ -6,7 +6,7 @@
  */
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import type { CursorLag } from '../types.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
@@ -19,6 +19,16 @@ import type { LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { EndSource } from './pool-protocol.js';
 import type { AheadOfWritten } from './start-plan.js';
 import { Waiter } from './waiter.js';
+
+/** The device and inode of `dir`, or null when the file layer has no stat or the stat fails (checked at the next wait). */
+function identityOf(io: FileIO, dir: string): { readonly dev: bigint; readonly ino: bigint } | null {
+  try {
+    const s = io.stampPath?.(dir);
+    return s === undefined ? null : { dev: s.dev, ino: s.ino };
+  } catch {
+    return null;
+  }
+}
 
 export class LocalSource implements LogSource {
   readonly synchronous = true;
@@ -38,7 +48,11 @@ export class LocalSource implements LogSource {
     private readers: ReadersLock | null = null,
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
+    this.dirIdentity = identityOf(io, logId);
   }
+
+  /** The log directory's device and inode at the open (null when the file layer cannot tell). */
+  private readonly dirIdentity: { readonly dev: bigint; readonly ino: bigint } | null;
 
   readLimit(reader: RecordReader): ReadLimit {
     this.lockLate();
@@ -75,21 +89,33 @@ export class LocalSource implements LogSource {
     } else {
       this.checkDir();
       await this.waiter.onFiles(signal);
+      // Again before the files are read on: a directory replaced during the wait holds another log.
+      if (!this.closed && signal?.aborted !== true) this.checkDir();
     }
   }
 
   /**
-   * Before each wait on the files: the log directory removed (rm -rf) or renamed away fails the wait
+   * Around each wait on the files: the log directory removed (rm -rf) or renamed away fails the wait
    * with ERR_IO naming it, as a read of the directory does, never a wait for records that cannot come.
    * A consumer reading only what is durable reads no file at its end (durable.offset missing reads as
-   * "no hint"), so nothing else would notice.
+   * "no hint"), so nothing else would notice. So does another directory at the path (the log removed
+   * and created again: another device or inode than at the open): its records are another log's, and
+   * its offsets would read on from this one's as if nothing had happened.
    */
   private checkDir(): void {
+    let now: { readonly dev: bigint; readonly ino: bigint };
     try {
-      if (this.io.stampPath !== undefined) this.io.stampPath(this.logId);
-      else if (!this.io.exists(this.logId)) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${this.logId}'`), { code: 'ENOENT' });
+      if (this.io.stampPath === undefined) {
+        if (!this.io.exists(this.logId)) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${this.logId}'`), { code: 'ENOENT' });
+        return;
+      }
+      now = this.io.stampPath(this.logId);
     } catch (e) {
       throw LogError.fromSystem(e, 'reading the log', this.logId);
+    }
+    const was = this.dirIdentity;
+    if (was !== null && (now.dev !== was.dev || now.ino !== was.ino)) {
+      throw new LogError(ErrorCode.IO, `the log directory ${this.logId} was removed and another directory was created at its path: that is another log; open a consumer on it again`, { file: this.logId });
     }
   }
 
