@@ -14,7 +14,7 @@ import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { LogError } from '../errors.js';
 import { fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
 import { scanFrames } from '../storage/frame-scan.js';
-import { encodeIndexEntries, readRawIndex } from '../segment/offset-index.js';
+import { encodeIndexEntries, entryOrders, readRawIndex } from '../segment/offset-index.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../producer/options.js';
 import { indexName, readSegmentHeader, segmentName } from '../segment/segment-files.js';
 import { copyRange, syncDirectory } from './repair-backup.js';
@@ -72,19 +72,16 @@ function rebuildOf(io: FileIO, dir: string, fd: number, base: number): IndexRebu
   // The verifier's rules (verify-segment.ts): in order, each entry at a valid frame holding its offset.
   let problem: string | null = raw === null ? 'missing' : raw.partialBytes > 0 ? 'ends in a partial entry'
     : raw.excessEntries > 0 ? `holds ${raw.excessEntries} entries more than the segment has room for` : null;
-  // Entry position -> offset; the first bad one (out of order, past the end) is the problem.
+  // Entry position -> offset; the first bad one (out of order, past the end: entryOrders, as verify
+  // judges them) is the problem.
   const claimed = new Map<number, number>();
-  let lastOffset = base;
-  let lastPosition = SEGMENT_HEADER_BYTES;
-  for (let i = 0; i < (raw?.offsets.length ?? 0); i++) {
+  const judged = raw === null ? [] : entryOrders(base, raw.offsets, raw.positions, size);
+  judged.forEach((j, i) => {
     const offset = raw!.offsets[i]!;
     const position = raw!.positions[i]!;
-    if (offset <= lastOffset || position <= lastPosition || position >= size) {
-      problem ??= `entry ${i} (offset ${offset}, byte ${position}) is out of order or past the end of the segment`;
-      continue;
-    }
-    claimed.set(lastPosition = position, lastOffset = offset);
-  }
+    if (j.order === 'in-order') claimed.set(position, offset);
+    else problem ??= `entry ${i} (offset ${offset}, byte ${position}) is out of order or past the end of the segment`;
+  });
   // The rebuilt index keeps the old entries that name a frame holding their offset (the spacing the
   // producer chose), and adds one wherever the gap grows past REBUILT_INDEX_INTERVAL_BYTES.
   const offsets: number[] = [];

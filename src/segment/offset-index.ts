@@ -89,9 +89,42 @@ export function readRawIndex(io: FileIO, path: string, segmentBytes: number): Ra
   return { offsets, positions, partialBytes: bytes % INDEX_ENTRY_BYTES, excessEntries: Math.max(0, whole - maxEntries) };
 }
 
-/** The trusted-prefix rule, entry by entry: whether `[offset, position]` may follow the last trusted entry. */
-function follows(offset: number, position: number, lastOffset: number, lastPosition: number, segmentBytes: number): boolean {
-  return offset > lastOffset && position > lastPosition && position < segmentBytes;
+/**
+ * How an index entry `[offset, position]` stands after the last trusted entry (`lastOffset` at byte
+ * `lastPosition`; the segment's base offset and the end of its header before the first): `'in-order'`
+ * (above it in both offset and position, and inside the segment's `segmentBytes`), `'out-of-order'`,
+ * or `'past-end'` (in order, but at or past the end of the segment). The one rule readIndex, the
+ * verifier (verify-segment.ts) and repair's index rebuild (repair-index.ts) judge entries by.
+ */
+export function entryOrder(offset: number, position: number, lastOffset: number, lastPosition: number, segmentBytes: number): 'in-order' | 'out-of-order' | 'past-end' {
+  if (offset <= lastOffset || position <= lastPosition) return 'out-of-order';
+  return position >= segmentBytes ? 'past-end' : 'in-order';
+}
+
+/** An entry of an index as entryOrders judges it. */
+export type JudgedEntry =
+  | { readonly order: 'in-order' | 'past-end' }
+  /** Not above the last entry in order, `lastOffset` at byte `lastPosition`. */
+  | { readonly order: 'out-of-order'; readonly lastOffset: number; readonly lastPosition: number };
+
+/**
+ * Every entry of an index of segment `baseOffset` (`segmentBytes` long) judged by entryOrder, each
+ * against the last entry before it that was in order (so one bad entry is one finding, not all that
+ * follow it).
+ */
+export function entryOrders(baseOffset: number, offsets: readonly number[], positions: readonly number[], segmentBytes: number): JudgedEntry[] {
+  let lastOffset = baseOffset;
+  let lastPosition = SEGMENT_HEADER_BYTES;
+  return offsets.map((offset, i): JudgedEntry => {
+    const position = positions[i]!;
+    const order = entryOrder(offset, position, lastOffset, lastPosition, segmentBytes);
+    if (order === 'out-of-order') return { order, lastOffset, lastPosition };
+    if (order === 'in-order') {
+      lastOffset = offset;
+      lastPosition = position;
+    }
+    return { order };
+  });
 }
 
 /**
@@ -107,7 +140,7 @@ export function readIndex(io: FileIO, path: string, baseOffset: number, segmentB
   let lastOffset = baseOffset;
   let lastPosition = SEGMENT_HEADER_BYTES;
   eachEntry(io, path, maxIndexEntries(segmentBytes), (offset, position) => {
-    if (!follows(offset, position, lastOffset, lastPosition, segmentBytes)) return false;
+    if (entryOrder(offset, position, lastOffset, lastPosition, segmentBytes) !== 'in-order') return false;
     offsets.push(lastOffset = offset);
     positions.push(lastPosition = position);
     return true;

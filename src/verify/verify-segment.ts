@@ -13,7 +13,7 @@ import { INDEX_ENTRY_BYTES, OLDEST_FORMAT_VERSION, SEGMENT_HEADER_BYTES, type Fr
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { durabilityProof } from '../storage/durability-proof.js';
 import { findValidFrameAfter, readFrameAt, scanFrames } from '../storage/frame-scan.js';
-import { readRawIndex } from '../segment/offset-index.js';
+import { entryOrders, readRawIndex } from '../segment/offset-index.js';
 import type { Findings } from './verify-findings.js';
 import type { DamagedRange, SegmentReport } from './verify-types.js';
 import { indexName, segmentName, readSegmentHeader } from '../segment/segment-files.js';
@@ -187,24 +187,20 @@ class IndexCheck {
       if (active) this.f.warning('index', this.file, `${say}; readers ignore them`, at);
       else this.f.damage('index', this.file, say, at);
     }
-    let lastOffset = base;
-    let lastPosition = SEGMENT_HEADER_BYTES;
+    // The same rule as readIndex, entry by entry, so each bad entry is named (entryOrders: each
+    // compared with the last entry that was in order and inside the file, so one bad entry is one finding).
+    const judged = entryOrders(base, raw.offsets, raw.positions, segmentBytes);
     for (let i = 0; i < raw.offsets.length; i++) {
       const offset = raw.offsets[i]!;
       const position = raw.positions[i]!;
       this.offsets.push(offset);
       this.positions.push(position);
       this.order.push(i);
-      // The same rules as readIndex, entry by entry, so each bad entry is named.
-      // Compared with the last entry that was in order and inside the file, so one bad entry is one finding.
-      if (offset <= lastOffset || position <= lastPosition) {
-        this.status.push(`is out of order (offset ${offset} at byte ${position} after offset ${lastOffset} at byte ${lastPosition})`);
-      } else if (position >= segmentBytes) {
-        this.status.push('unchecked');
+      const j = judged[i]!;
+      if (j.order === 'out-of-order') {
+        this.status.push(`is out of order (offset ${offset} at byte ${position} after offset ${j.lastOffset} at byte ${j.lastPosition})`);
       } else {
-        this.status.push('pending');
-        lastOffset = offset;
-        lastPosition = position;
+        this.status.push(j.order === 'past-end' ? 'unchecked' : 'pending');
       }
     }
     this.order.sort((x, y) => this.positions[x]! - this.positions[y]!);
