@@ -1,6 +1,7 @@
 /**
  * A consumer pool worker's entry (run by piscina). Lifecycle of one task: load the handler module
- * (once per worker; the task ends 'stopped' if the call stops while the import lasts), take this
+ * (once per worker; the task ends 'stopped' if the call stops while the import lasts), wait until
+ * the worker of every lane of the round has it (a failed import elsewhere stops the call first), take this
  * thread's reader of the log (once per log; a reader of the task's shared record window when the
  * log is on a backend, src/consumer/pool-window.ts), run the task's lane
  * (src/consumer/pool-lane.ts), and answer with why the lane ended. A throw, from loading or from the
@@ -8,9 +9,10 @@
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import { P32, STOP_CLOSING, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
+import { P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
+import { bump } from '../src/ring/layout.js';
 import { waitSlot } from '../src/ring/wait.js';
 import { fileIO } from '../src/storage/file-io.js';
 import type { Handler } from '../src/types.js';
@@ -93,6 +95,28 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   }
 }
 
+/**
+ * This lane's worker has the handler: counts the lane in P32.READY (once per round), then waits until
+ * every lane that has records is counted, so that no lane runs a record when the handler module fails
+ * to import on another thread (that lane's answer stops the call). False when the call stops first.
+ * Once per task, before its first record: a worker started in place of a lost one finds the count
+ * complete and goes on at once.
+ */
+async function allLanesReady(task: PoolTask): Promise<boolean> {
+  const p = progressViews(task.progress, task.lanes);
+  if (Atomics.compareExchange(p.loaded, task.lane, 0, 1) === 0) {
+    Atomics.add(p.i32, P32.READY, 1);
+    bump(p, P32.SETTLED_SEQ); // the lanes waiting below wake on it, as on a stop
+  }
+  const want = lanesWithRecords(task);
+  for (;;) {
+    const seq = Atomics.load(p.i32, P32.SETTLED_SEQ);
+    if (Atomics.load(p.i32, P32.STOP) !== 0) return false;
+    if (Atomics.load(p.i32, P32.READY) >= want) return true;
+    await waitSlot(p.i32, P32.SETTLED_SEQ, seq, 100);
+  }
+}
+
 /** This thread's reader of `logDir`: the lanes of one worker run one after another, so they share it. */
 async function readerOf(logDir: string): Promise<LaneReader> {
   let reader = readers.get(logDir);
@@ -123,7 +147,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
   const lane = new Lane(task);
   try {
     const handler = await handlerOrStop(task);
-    if (handler === null) return { stop: { kind: 'stopped' } };
+    if (handler === null || !(await allLanesReady(task))) return { stop: { kind: 'stopped' } };
     const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir);
     return await lane.run(handler, reader);
   } catch (e) {

@@ -134,8 +134,14 @@ export const P32 = {
    * call stops, so records whose commit may never be written do not pile up to run again.
    */
   HOLD: 4,
+  /**
+   * Lanes of the round whose worker has the handler (each counted once, see `loaded`). A lane begins
+   * its first record only once every lane that has records has it, so a handler module that fails to
+   * import on one thread stops the call before any record runs (workers/pool-worker.ts).
+   */
+  READY: 5,
 } as const;
-const P32_FIXED = 5;
+const P32_FIXED = 6;
 /** P32.STOP's value when close() ends the call: a worker lets an import in progress finish first. */
 export const STOP_CLOSING = 2;
 
@@ -165,12 +171,14 @@ export interface ProgressViews {
    * runningRecord): a worker that dies is charged to that record, not to its lane's last progress.
    */
   readonly running: Int32Array;
+  /** Per lane: 1 once a worker of the lane had the handler (P32.READY counts these). */
+  readonly loaded: Int32Array;
   /** Outcome of record o at o & (WINDOW - 1). */
   readonly outcomes: Uint8Array;
 }
 
 export function progressBytes(lanes: number): number {
-  return 8 * (1 + 5 * lanes) + 4 * (P32_FIXED + 4 * lanes) + WINDOW + 8;
+  return 8 * (1 + 5 * lanes) + 4 * (P32_FIXED + 5 * lanes) + WINDOW + 8;
 }
 
 export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressViews {
@@ -190,7 +198,9 @@ export function progressViews(sab: SharedArrayBuffer, lanes: number): ProgressVi
   at += laneWake.byteLength;
   const running = new Int32Array(sab, at, lanes);
   at += running.byteLength;
-  return { i64, i32, stripeDone, laneWake, hints, calls, retried, running, outcomes: new Uint8Array(sab, at, WINDOW) };
+  const loaded = new Int32Array(sab, at, lanes);
+  at += loaded.byteLength;
+  return { i64, i32, stripeDone, laneWake, hints, calls, retried, running, loaded, outcomes: new Uint8Array(sab, at, WINDOW) };
 }
 
 /** The `running` slot's value for record `offset`. */
@@ -213,6 +223,11 @@ export function laneFrom(offset: number, lane: number, lanes: number, originOffs
   const s = Math.floor((offset - originOffset) / stripe);
   const own = s + ((((lane - s) % lanes) + lanes) % lanes);
   return own === s ? offset : originOffset + own * stripe;
+}
+
+/** The lanes of a round that have records (those the round launches at its start): the lanes whose worker must have the handler before any runs a record. */
+export function lanesWithRecords(task: Pick<PoolTask, 'lanes' | 'stripe' | 'originOffset' | 'endOffset'>): number {
+  return Math.min(task.lanes, Math.ceil((task.endOffset - task.originOffset) / task.stripe));
 }
 
 type TaskStop = NonNullable<PoolResult['stop']>;
