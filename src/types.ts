@@ -146,7 +146,7 @@ export interface ProcessContext {
   readonly logId: string;
   /** The record's offset (also `msg.offset`). */
   readonly offset: number;
-  /** Transactional styles: the state committed with the cursor so far (null if none). */
+  /** Transactional styles: the state committed with the cursor so far, a copy as a plain Uint8Array (never a Buffer); null if none. */
   readonly state: Uint8Array | null;
   /**
    * Transactional styles: stage a new state value (at most 64 KiB) to be committed atomically with

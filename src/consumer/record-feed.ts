@@ -88,11 +88,13 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   /**
    * Transactional styles: a copy of the state committed with the cursor (as last set); else null. A
-   * copy: bytes changed in place by the caller must not become the state the cursor commits.
+   * copy: bytes changed in place by the caller must not become the state the cursor commits. A plain
+   * Uint8Array of this realm, however the state was set (a string or a Buffer staged as a Buffer, a vm
+   * context's array) or read (from a cursor file): a slice would keep the source's species.
    */
   currentState(): Uint8Array | null {
     const state = this.cursor?.currentState ?? null;
-    return state === null ? null : Uint8Array.prototype.slice.call(state);
+    return state === null ? null : new Uint8Array(state);
   }
 
   isClosed(): boolean { // close() or destroy() was called: no new calls, no new records
