@@ -20,7 +20,7 @@ test.after(stopAllNats);
 const TIMEOUT_MS = 2_000;
 const fresh = () => {
   const stream = `pr-${process.pid}-${++n}`;
-  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 }) };
+  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 }) };
 };
 
 /** Runs `fn` with a JetStream manager on a connection of its own, closed after. */
@@ -56,7 +56,12 @@ function bufferedOf(c: Consumer): number {
 
 async function filled(backend: ReturnType<typeof jetstream>, count: number): Promise<void> {
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  await appendAll(p, 0, count);
+  try {
+    await appendAll(p, 0, count);
+  } catch (e) {
+    await p.destroy().catch(() => undefined); // its connection would keep the process running
+    throw e;
+  }
   await p.close();
 }
 
