@@ -60,7 +60,11 @@ test('a nonblocking call after the stream was created again with fewer records: 
   }
 });
 
-test('a running blocking call when the stream is created again with fewer records: ERR_POSITION_EXPIRED, no hang', async () => {
+/**
+ * For each style: a blocking call that has read the stream's 10 records, then `recreateIt` deletes
+ * the stream and makes it again with fewer: the call fails with ERR_POSITION_EXPIRED, no hang.
+ */
+async function blockingCallThrough(recreateIt: (stream: string, backend: ReturnType<typeof jetstream>) => Promise<void>): Promise<void> {
   for (const style of styles()) {
     const { stream, backend } = fresh();
     const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
@@ -71,7 +75,7 @@ test('a running blocking call when the stream is created again with fewer record
     const run = c.blockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
     try {
       await waitFor(() => got.length === 10, 'the first stream read', 4 * TIMEOUT_MS);
-      await recreate(stream, backend, 3);
+      await recreateIt(stream, backend);
       const e = await rejectsWith(within(run, 6 * TIMEOUT_MS, 'the call'), 'ERR_POSITION_EXPIRED');
       assert.match(e.message, /created again/);
       assert.is(got.length, 10);
@@ -80,6 +84,10 @@ test('a running blocking call when the stream is created again with fewer record
       await run.catch(() => undefined);
     }
   }
+}
+
+test('a running blocking call when the stream is created again with fewer records: ERR_POSITION_EXPIRED, no hang', async () => {
+  await blockingCallThrough((stream, backend) => recreate(stream, backend, 3));
 });
 
 test('a running blocking call when the stream is created again at once (nats.js makes its consumer again on the new stream): ERR_POSITION_EXPIRED, no hang', async () => {
@@ -90,26 +98,10 @@ test('a running blocking call when the stream is created again at once (nats.js 
   globalThis.setInterval = ((fn: (...a: unknown[]) => void, ms?: number, ...rest: unknown[]) =>
     realSetInterval(fn, fn.name === 'watch' ? (ms ?? 0) * 8 : ms, ...rest)) as typeof setInterval;
   try {
-    await recreatedAtOnce();
-  } finally {
-    globalThis.setInterval = realSetInterval;
-  }
-});
-
-async function recreatedAtOnce(): Promise<void> {
-  for (const style of styles()) {
-    const { stream, backend } = fresh();
-    const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-    await appendAll(p, 0, 10);
-    await p.close();
-    const c = await Consumer.open({ backend, style });
-    const got: number[] = [];
-    const run = c.blockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });
-    try {
-      await waitFor(() => got.length === 10, 'the first stream read', 4 * TIMEOUT_MS);
-      // Deleted and made again with the same configuration within milliseconds: the client's own
-      // check of its ordered consumer (missed heartbeats, "consumer not found") makes it again on the
-      // new stream, whose heartbeats then come while no record does.
+    // Deleted and made again with the same configuration within milliseconds: the client's own
+    // check of its ordered consumer (missed heartbeats, "consumer not found") makes it again on the
+    // new stream, whose heartbeats then come while no record does.
+    await blockingCallThrough(async (stream) => {
       const nc = await connect({ servers: server.url });
       try {
         const jsm = await jetstreamManager(nc);
@@ -119,14 +111,10 @@ async function recreatedAtOnce(): Promise<void> {
       } finally {
         await nc.close();
       }
-      const e = await rejectsWith(within(run, 6 * TIMEOUT_MS, 'the call'), 'ERR_POSITION_EXPIRED');
-      assert.match(e.message, /created again/);
-      assert.is(got.length, 10);
-    } finally {
-      await c.close().catch(() => undefined);
-      await run.catch(() => undefined);
-    }
+    });
+  } finally {
+    globalThis.setInterval = realSetInterval;
   }
-}
+});
 
 runOrSkip(test, 'jetstream stream recreated shorter');
