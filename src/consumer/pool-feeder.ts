@@ -8,7 +8,9 @@
  * The feeder runs ahead of the lanes as far as the window lets it: when the slots or the arena are
  * full it waits (bounded) for the committed prefix to move (the coordinator bumps SETTLED_SEQ). When
  * the round ends, the records it pulled and that are not done go back to the consumer's reader, which
- * hands them out again first (the next round or call).
+ * hands them out again first (the next round or call). A read that fails (records removed from the
+ * stream past those fed) fails the round only once the lanes finished the records fed, as a call
+ * without a pool hands out the records before the failure: else no call ever got past them.
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { ControlViews } from '../ring/layout.js';
@@ -76,12 +78,21 @@ export class WindowSupply implements RecordSupply {
     const { host } = this.call;
     let unpublished = 0;
     while (this.fed < this.endOffset && !this.stopped()) {
-      const m = this.held ?? host.pullRecord();
-      if (m === null) {
-        this.publish();
-        unpublished = 0;
-        if (!(await this.fetchMore())) return;
-        continue;
+      let m: Message | null;
+      try {
+        m = this.held ?? host.pullRecord();
+        if (m === null) {
+          this.publish();
+          unpublished = 0;
+          if (!(await this.fetchMore())) return;
+          continue;
+        }
+      } catch (e) {
+        // A read that failed (records gone from the log past those fed, an outage past its bound): as
+        // without a pool, the records before it are handled first; stopped meanwhile, the reader keeps
+        // the failure for the next read, after the records given back (close()).
+        if (await this.fedDone()) throw e;
+        return;
       }
       this.held = m;
       if (m.offset !== this.fed) {
@@ -103,6 +114,18 @@ export class WindowSupply implements RecordSupply {
       }
     }
     this.publish();
+  }
+
+  /** Publishes the records fed and waits until each is done: true then, false when the round stopped first. */
+  private async fedDone(): Promise<boolean> {
+    this.publish();
+    for (;;) {
+      const seq = Atomics.load(this.pv.i32, P32.SETTLED_SEQ); // before the prefix is read: a move after it changes seq
+      if (this.stopped()) return false;
+      if (Number(Atomics.load(this.pv.i64, 0)) >= this.fed) return true;
+      const w = Atomics.waitAsync(this.pv.i32, P32.SETTLED_SEQ, seq, ROOM_SLICE_MS);
+      if (w.async) await w.value;
+    }
   }
 
   /** Waits for more records (a blocking call), or fetches them (nonblocking); false: there are no more. */
