@@ -181,8 +181,10 @@ function listCursors(io: FileIO, dir: string, log: CursorLogShape, newStart: num
     const value = readCursorFile(io, join(cursorDir(dir), name), name);
     if (value === null) continue; // deleted meanwhile
     const from = value.sequence === 1 ? Math.max(value.offset, newStart) : value.offset;
-    // Past the end of the records in the files, as the consumer's open judges it (consumer-start.ts).
-    const pastEnd = value.offset > log.nextOffset;
+    // Past the end of the records in the files, as the consumer's open judges it (consumer-start.ts):
+    // the end was read before the cursor, so a consumer that committed records appended since reads
+    // past it; the end is read again before the cursor counts as past it.
+    const pastEnd = value.offset > log.nextOffset && value.offset > readLogBounds(io, dir).end;
     out.push({ id, style: c.style, committedOffset: value.offset, lag: lagOf(io, dir, log, from), owner: liveHolder(io, c.lockPath), pastEnd });
   }
   return out;
