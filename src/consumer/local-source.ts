@@ -178,10 +178,23 @@ export class LocalSource implements LogSource {
     if (reader instanceof LogReader && reader.nextOffset > end) reader.seek(end);
   }
 
-  /** In the producer's process while it runs: its control block, else null (tail the files). */
+  /**
+   * In the producer's process while it runs: its control block, else null (tail the files). A
+   * producer found by the path is the log's own only while the path names the directory of the open:
+   * checked (checkDir) whenever another producer than the last one appears, so a consumer whose
+   * directory was replaced by another log, opened by a producer of this process, fails with ERR_IO
+   * instead of reading on in that log from this one's offsets.
+   */
   private sharedControl(): ControlViews | null {
     const p = localProducer(this.logId);
-    if (p === undefined) return null;
-    return writerPublishing(p.views) ? p.views : null;
+    if (p === undefined || !writerPublishing(p.views)) return null;
+    if (p.views !== this.producerSeen) {
+      this.checkDir();
+      this.producerSeen = p.views;
+    }
+    return p.views;
   }
+
+  /** The control block of the last producer sharedControl found (checked against the directory's identity). */
+  private producerSeen: ControlViews | null = null;
 }

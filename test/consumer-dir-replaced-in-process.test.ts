@@ -1,0 +1,65 @@
+/**
+ * A consumer in the producer's own process waits on the producer's shared memory, not on the files.
+ * When its log directory is replaced by another log (the producer closed, the directory emptied and
+ * another log renamed in its place) and a producer of this process opens the new log, the consumer
+ * found that producer by path and read on in the new log's files from the old log's offsets, as if
+ * nothing had happened. It fails with ERR_IO naming the directory, as a consumer reading the files does.
+ */
+import * as assert from 'uvu/assert';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
+import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+
+const test = suite('consumer-dir-replaced-in-process');
+
+test('a consumer of this process fails with ERR_IO when a producer of this process opens another log at its path', async () => {
+  const root = tempDir();
+  const logDir = join(root, 'log');
+  const aside = join(root, 'new');
+  // The other log's segments start at every record: one starts at offset 3, where the consumer reads on.
+  const other = await Producer.open({ logDir: aside, fileRollSize: 1024 });
+  for (let i = 0; i < 6; i++) {
+    other.append(`b${i} ${'x'.repeat(1100)}`);
+    await other.flush();
+  }
+  await other.close();
+
+  const p1 = await Producer.open({ logDir });
+  for (let i = 0; i < 3; i++) p1.append(`a${i}`);
+  await p1.flush();
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+  const seen: string[] = [];
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  const run = c.blockingProcess(null, async (msg) => {
+    seen.push(Buffer.from(msg.data).toString().slice(0, 2));
+    if (seen.length === 3) await held;
+    return 'commit' as const;
+  });
+  let p2: Producer | null = null;
+  try {
+    await waitFor(() => seen.length === 3, 'the consumer to reach the last record of the old log');
+    await p1.close();
+    for (const n of readdirSync(logDir)) rmSync(join(logDir, n), { recursive: true, force: true });
+    renameSync(aside, logDir);
+    p2 = await Producer.open({ logDir });
+    p2.append('b6');
+    await p2.flush();
+    let failure: unknown;
+    let ended = false;
+    run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
+    release();
+    await waitFor(() => ended || seen.length > 3, 'the call to end, or to hand out a record of the other log');
+    assert.equal(seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out as if it followed the old one');
+    await rejectsWith(run, 'ERR_IO');
+    assert.match(String(failure), logDir);
+  } finally {
+    release();
+    await c.close().catch(() => undefined);
+    await p2?.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test.run();
