@@ -104,7 +104,7 @@ export async function resetCursor(dir: string, id: string, options: ResetCursorO
         }
         return { id: names.id, from, to: target };
       } finally {
-        file.close();
+        file.closeSynced(); // the reset is done (or failed for its own reason): a failed close reports nothing more
       }
     });
   });

@@ -24,7 +24,7 @@ export function resetCursors(io: FileIO, dir: string, ids: readonly string[], to
     try {
       file.reset(to, undefined);
     } finally {
-      file.close();
+      file.closeSynced(); // a failed close must not leave the next cursors past the cut unreset
     }
   }
 }
