@@ -44,7 +44,7 @@ test('a client that reads every reply promptly keeps its connection after the ow
   const logDir = tempDir();
   const p = await Producer.open({ logDir, acceptConnections: true });
   const conns = (p as unknown as Conns).p.funnel.connections;
-  const child = Child.fork('funnel-refused-client.mjs', [JSON.stringify({ dir: logDir, batches: 8 })], { execArgv: [] });
+  const child = Child.fork('funnel-refused-client.mjs', [JSON.stringify({ dir: logDir, batches: 2 })], { execArgv: [] });
   await child.next('sent');
   // Replies the owner made and could not hand to the kernel yet (the client reads them as they come).
   await waitFor(() => [...conns].some((c) => c.socket.writableLength > 0), 'replies queued in the owner');
