@@ -17,7 +17,7 @@ import { startNats, stopAllNats, textsOf, type NatsServer, runOrSkip } from './n
 const test = suite('jetstream backend');
 let server: NatsServer;
 let n = 0;
-const fresh = (extra: Partial<JetStreamBackendOptions> = {}) => jetstream({ servers: server.url, stream: `js-${process.pid}-${++n}`, leaseMs: 1_000, ...extra });
+const fresh = (extra: Partial<JetStreamBackendOptions> = {}) => jetstream({ servers: server.url, stream: `js-${process.pid}-${++n}`, leaseMs: 5_000, ...extra });
 
 /** Deletes a lease entry, as if its holder had stopped renewing it and it expired. */
 async function expireLease(stream: string, key: string): Promise<void> {
@@ -219,7 +219,7 @@ test('memory is bounded: past maxQueueBytes append throws ERR_LOG_FULL; writable
 
 test('the server goes away: flush() rejects with a coded error within timeoutMs, and a blocked consumer ends on close()', async () => {
   const own = await startNats();
-  const backend = jetstream({ servers: own.url, stream: 'away', leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: own.url, stream: 'away', leaseMs: 5_000, timeoutMs: 1_000 });
   const p = await Producer.open({ backend });
   const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   p.append('before');
@@ -336,7 +336,7 @@ test('maxTotalBytes and maxFileAge set the stream\'s max_bytes and max_age; the 
 
 test('a record\'s key and headers are read whatever else its header block holds (the consumer skips decoding a block of the library\'s own headers only)', async () => {
   const stream = `js-${process.pid}-${++n}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   p.append(Buffer.from('a'));
   p.append(Buffer.from('b'), { key: 'k1', headers: { Foo: 'bar' } });

@@ -16,7 +16,7 @@ let server: NatsServer;
 let backend: ReturnType<typeof jetstream>;
 test.before(async () => {
   server = await startNats();
-  backend = jetstream({ servers: server.url, stream: `rcid-${process.pid}`, leaseMs: 1_000, timeoutMs: 2_000 });
+  backend = jetstream({ servers: server.url, stream: `rcid-${process.pid}`, leaseMs: 5_000, timeoutMs: 2_000 });
   const p = await Producer.open({ backend });
   p.append('x');
   p.append('y');

@@ -14,7 +14,7 @@ let server: NatsServer;
 let backend: ReturnType<typeof jetstream>;
 test.before(async () => {
   server = await startNats();
-  backend = jetstream({ servers: server.url, stream: `rstate-${process.pid}`, leaseMs: 1_000, timeoutMs: 2_000 });
+  backend = jetstream({ servers: server.url, stream: `rstate-${process.pid}`, leaseMs: 5_000, timeoutMs: 2_000 });
   const p = await Producer.open({ backend });
   for (let i = 0; i < 6; i++) p.append(`r${i}`);
   await within(p.flush(), 10_000, 'flush');

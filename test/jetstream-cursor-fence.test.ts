@@ -19,6 +19,8 @@ import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.j
 import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream cursor fence');
+/** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
+const TAKEOVER_LEASE_MS = 1_000;
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
@@ -28,7 +30,7 @@ const leaseLost = (c: Consumer): boolean => (c as unknown as { feed: { cursor: {
 
 test('an owner whose lease renewal found another holder commits nothing more; the holder goes on', async () => {
   const stream = `fence-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
   for (let i = 0; i < 6; i++) p.append(`r${i}`);
   await p.close();
@@ -55,13 +57,13 @@ test('a clientTx open that gets the lease after its last owner committed past th
   const stream = `handover-${process.pid}`;
   const proxy = await proxyTo(server.port);
   try {
-    const direct = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+    const direct = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
     const p = await Producer.open({ backend: direct });
     for (let i = 0; i < 3; i++) p.append(`r${i}`);
     await p.flush();
     // B's first lease create is lost: its open tries again after timeoutMs, having read the bounds (3).
     proxy.drop(`$KV.rl-${stream}-leases.cursor.client.c`, 1);
-    const viaProxy = jetstream({ servers: proxy.url, stream, leaseMs: 1_000, timeoutMs: 2_000 });
+    const viaProxy = jetstream({ servers: proxy.url, stream, leaseMs: 5_000, timeoutMs: 2_000 });
     const opening = Consumer.open({ backend: viaProxy, style: ConsumerStyle.clientTx('c') });
     await waitFor(() => proxy.dropped() === 1, 'B\'s first lease create lost');
     for (let i = 3; i < 6; i++) p.append(`r${i}`);

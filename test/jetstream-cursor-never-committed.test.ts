@@ -36,7 +36,7 @@ async function handOut(c: Consumer): Promise<string[]> {
 
 test('a cursor created by an earlier open that never committed follows the log start a purge moved', async () => {
   const stream = `never-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   for (let i = 0; i < 5; i++) p.append(`r${i}`);
   await p.close();

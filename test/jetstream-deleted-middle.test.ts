@@ -25,7 +25,7 @@ const TIMEOUT_MS = 2_000;
 /** A stream of records 0..9 whose offsets `deleted` were deleted by another client. */
 async function streamWithDeleted(deleted: number[]): Promise<ReturnType<typeof jetstream>> {
   const stream = `dm-${process.pid}-${++n}`;
-  const backend = jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   await appendAll(p, 0, 10);
   await p.close();

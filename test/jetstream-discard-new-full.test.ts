@@ -33,7 +33,7 @@ async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T>
 async function fill(limits: Partial<StreamConfig>, records: number[], full: number): Promise<void> {
   const stream = `jdnf-${process.pid}-${++n}`;
   await withJsm((jsm) => jsm.streams.add({ name: stream, subjects: [`rl.${stream}`], discard: DiscardPolicy.New, ...limits }));
-  const p = await Producer.open({ backend: jetstream({ servers: server.url, stream, leaseMs: 1_000 }), syncPolicy: SyncPolicy.never() });
+  const p = await Producer.open({ backend: jetstream({ servers: server.url, stream, leaseMs: 5_000 }), syncPolicy: SyncPolicy.never() });
   try {
     records.forEach((bytes, i) => assert.is(p.append(Buffer.alloc(bytes, i)), i));
     const e = await rejectsWith(p.flush(), 'ERR_DISK_FULL') as Error & { details?: { offset?: number } };

@@ -20,7 +20,7 @@ let n = 0;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
 
-const backendOf = (stream: string): ReturnType<typeof jetstream> => jetstream({ servers: server.url, stream, leaseMs: 1_000, timeoutMs: 1_000 });
+const backendOf = (stream: string): ReturnType<typeof jetstream> => jetstream({ servers: server.url, stream, leaseMs: 5_000, timeoutMs: 1_000 });
 
 async function readAll(stream: string): Promise<Message[]> {
   const c = await Consumer.open({ backend: backendOf(stream), style: ConsumerStyle.nonTx(Whence.oldest()) });

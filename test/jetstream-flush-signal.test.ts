@@ -19,7 +19,7 @@ test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
 
 test('a flush waiting for acknowledgements ends with ERR_ABORTED when its signal aborts; the producer goes on', async () => {
-  const backend = jetstream({ servers: server.url, stream: `rlflushsig-${process.pid}`, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream: `rlflushsig-${process.pid}`, leaseMs: 5_000, timeoutMs: 1_000 });
   const p = await Producer.open({ backend });
   try {
     // The acknowledgement of each record needs a network round trip: the checks below run before it arrives.

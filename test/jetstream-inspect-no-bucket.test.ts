@@ -31,7 +31,7 @@ async function streamNames(): Promise<string[]> {
 
 test('a log with a producer and no consumer ever: no cursors', async () => {
   const stream = `rinb-${process.pid}-${++n}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000, timeoutMs: 1_000 });
   const p = await Producer.open({ backend });
   p.append('x');
   p.append('y');
@@ -51,7 +51,7 @@ test('a stream made outside the library: no producer, no cursors, no bucket made
   try {
     await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`rl.${stream}`] });
   } finally { await nc.close(); }
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000, timeoutMs: 1_000 });
   const info = await within(inspectLog({ backend }), 10_000, 'inspectLog');
   assert.is(info.nextOffset, 0);
   assert.is(info.producer, null);

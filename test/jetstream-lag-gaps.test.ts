@@ -32,7 +32,7 @@ async function deleteAndState(stream: string, offsets: number[]): Promise<Stream
 
 test('bytes behind are at most the stream\'s stored bytes, and all of them when the whole stream is behind', async () => {
   const stream = `lg-${process.pid}-${++n}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   await appendAll(p, 0, 100);
   await p.close();

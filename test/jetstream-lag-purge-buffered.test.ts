@@ -38,7 +38,7 @@ function inner<T>(c: Consumer, name: string): T {
 
 test('lag() counts the buffered records below the purge, then the stream from its first record', async () => {
   const stream = `lpb-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, timeoutMs: 2_000, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, timeoutMs: 2_000, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   await appendAll(p, 0, 100);
   await p.close();

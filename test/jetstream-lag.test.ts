@@ -18,7 +18,7 @@ import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.j
 const test = suite('jetstream lag and stats');
 let server: NatsServer;
 let n = 0;
-const fresh = (extra: Partial<JetStreamBackendOptions> = {}) => jetstream({ servers: server.url, stream: `jl-${process.pid}-${++n}`, leaseMs: 1_000, ...extra });
+const fresh = (extra: Partial<JetStreamBackendOptions> = {}) => jetstream({ servers: server.url, stream: `jl-${process.pid}-${++n}`, leaseMs: 5_000, ...extra });
 const streamName = (logId: string): string => logId.slice('jetstream:'.length);
 
 /** The stream's state as the server reports it; with `purgeKeep`, purges all but the newest that many first. */

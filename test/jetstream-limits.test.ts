@@ -14,7 +14,7 @@ import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.j
 const test = suite('jetstream limits');
 let server: NatsServer;
 let n = 0;
-const fresh = () => jetstream({ servers: server.url, stream: `jlim-${process.pid}-${++n}`, leaseMs: 1_000 });
+const fresh = () => jetstream({ servers: server.url, stream: `jlim-${process.pid}-${++n}`, leaseMs: 5_000 });
 /** nats-server's default max_payload. */
 const MAX_PAYLOAD = 1024 * 1024;
 

@@ -31,7 +31,7 @@ async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T>
 
 test('a record past a max_msg_size lowered since the open stops the producer with ERR_RECORD_TOO_LARGE at its offset', async () => {
   const stream = `jmmsl-${process.pid}-${++n}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   try {
     p.append('first');

@@ -32,7 +32,7 @@ async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T>
 test('maxTotalBytes on a stream that discards new records is refused at open; nothing changed', async () => {
   const stream = `mtbdn-${process.pid}-${++n}`;
   await withJsm((jsm) => jsm.streams.add({ name: stream, subjects: [`rl.${stream}`], discard: DiscardPolicy.New }));
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   await rejectsWith(Producer.open({ backend, syncPolicy: SyncPolicy.never(), maxTotalBytes: 4096 }), 'ERR_INVALID_OPTION');
   assert.is(await withJsm(async (jsm) => (await jsm.streams.info(stream)).config.max_bytes), -1, 'the stream\'s max_bytes as it was');
   // No lease left behind, and a producer that sets no byte limit opens on the stream and appends.
@@ -49,7 +49,7 @@ test('maxTotalBytes on a stream that discards new records is refused at open; no
 test('maxTotalBytes: null (no byte limit) on such a stream opens', async () => {
   const stream = `mtbdn-${process.pid}-${++n}`;
   await withJsm((jsm) => jsm.streams.add({ name: stream, subjects: [`rl.${stream}`], discard: DiscardPolicy.New }));
-  const p = await Producer.open({ backend: jetstream({ servers: server.url, stream, leaseMs: 1_000 }), syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
+  const p = await Producer.open({ backend: jetstream({ servers: server.url, stream, leaseMs: 5_000 }), syncPolicy: SyncPolicy.never(), maxTotalBytes: null });
   await p.close();
 });
 

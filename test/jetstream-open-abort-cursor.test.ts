@@ -46,7 +46,7 @@ type Request = NatsConnection['request'];
 
 test('an open aborted after it took a never-committed cursor passed over by a purge leaves the entry as it was', async () => {
   const stream = `openabort-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   for (let i = 0; i < 6; i++) p.append(`r${i}`);
   await p.close();

@@ -22,7 +22,7 @@ test.after(stopAllNats);
 const handler = fileURLToPath(new URL('./fixtures/held-pool-handler.mjs', import.meta.url));
 
 test('lag().ms during a pool call is measured from the first record the pool has not finished', async () => {
-  const backend = jetstream({ servers: server.url, stream: `jpl-${process.pid}`, leaseMs: 1_000, timeoutMs: 2_000 });
+  const backend = jetstream({ servers: server.url, stream: `jpl-${process.pid}`, leaseMs: 5_000, timeoutMs: 2_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   /** A burst of 5 records, stored at least 300 ms after the ones before. */
   const burst = async (b: number): Promise<void> => {

@@ -18,6 +18,8 @@ import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './na
 
 const handler = fileURLToPath(new URL('./fixtures/js-pool-dead-letter-handler.mjs', import.meta.url));
 const test = suite('jetstream pool taken over with a dead letter waiting');
+/** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
+const TAKEOVER_LEASE_MS = 1_000;
 let server: NatsServer;
 const dirs: string[] = [];
 test.before(async () => { server = await startNats(); });
@@ -37,7 +39,7 @@ test('the old owner writes no dead letter after it learnt of the takeover', asyn
   const deadLetterDir = join(out, 'dl');
   process.env.RL_JS_POOL_DL_DIR = marks; // the pool's workers read it when they start
   const stream = `pool-tdl-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
   for (let i = 0; i < 6; i++) p.append(i === 0 ? 'hold-0' : i === 1 ? 'retry-1' : `rec-${i}`);
   await p.close();

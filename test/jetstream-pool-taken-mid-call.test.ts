@@ -18,6 +18,8 @@ import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './na
 
 const handler = fileURLToPath(new URL('./fixtures/js-pool-dead-letter-handler.mjs', import.meta.url));
 const test = suite('jetstream pool taken over during a call');
+/** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
+const TAKEOVER_LEASE_MS = 1_000;
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
@@ -32,7 +34,7 @@ test('group commit: the records after the takeover do not go through the old own
   const marks = tempDir('rlog-js-pool-mid-');
   process.env.RL_JS_POOL_DL_DIR = marks; // the pool's workers read it when they start
   const stream = `pool-mid-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
   for (let i = 0; i < 6; i++) p.append(i === 0 ? 'hold-0' : `rec-${i}`);
   await p.close();

@@ -19,7 +19,7 @@ test.after(stopAllNats);
 
 test('writable() with bad arguments: ERR_INVALID_OPTION, as locally', async () => {
   const local = await Producer.open({ logDir: tempDir(), maxRecordBytes: 1000 });
-  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-w`, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-w`, leaseMs: 5_000, timeoutMs: 1_000 });
   const js = await Producer.open({ backend, maxRecordBytes: 1000 });
   try {
     for (const arg of [null, 5, { bytes: -1 }, { bytes: Number.NaN }, { bytes: '10' }, { bytes: 1.5 }, { bytes: 1001 }, { signal: 'x' }]) {
@@ -37,7 +37,7 @@ test('writable() with bad arguments: ERR_INVALID_OPTION, as locally', async () =
 test('writable() waiting for room ends with ERR_ABORTED when its signal aborts', async () => {
   // Small queue, long appendTimeoutMs: only the signal ends the wait. The record's acknowledgement
   // needs a network round trip; the checks below run before it can arrive.
-  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-a`, leaseMs: 1_000, timeoutMs: 1_000, maxQueueBytes: 64 * 1024 });
+  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-a`, leaseMs: 5_000, timeoutMs: 1_000, maxQueueBytes: 64 * 1024 });
   const p = await Producer.open({ backend, appendTimeoutMs: 60_000 });
   try {
     const big = new Uint8Array(60 * 1024);
@@ -58,7 +58,7 @@ test('writable() waiting for room ends with ERR_ABORTED when its signal aborts',
 });
 
 test('a malformed SyncPolicy: ERR_INVALID_OPTION, as locally', async () => {
-  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-s`, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream: `rlargs-${process.pid}-s`, leaseMs: 5_000, timeoutMs: 1_000 });
   for (const policy of [{ kind: 'periodic', intervalMs: -1 }, { kind: 'periodic', intervalMs: Number.NaN }, { kind: 'everyBytes', bytes: -1 }, { kind: 'sometimes' }, 'always']) {
     const open = (o: object) => async (): Promise<void> => { await (await Producer.open({ ...o, syncPolicy: policy } as never)).close(); };
     const got = [await outcome(open({ logDir: tempDir() })), await outcome(open({ backend }))];

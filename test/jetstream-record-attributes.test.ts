@@ -15,7 +15,7 @@ import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './na
 const test = suite('jetstream record attributes');
 let server: NatsServer;
 let n = 0;
-const fresh = () => jetstream({ servers: server.url, stream: `rattr-${process.pid}-${++n}`, leaseMs: 1_000, timeoutMs: 2_000 });
+const fresh = () => jetstream({ servers: server.url, stream: `rattr-${process.pid}-${++n}`, leaseMs: 5_000, timeoutMs: 2_000 });
 
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);

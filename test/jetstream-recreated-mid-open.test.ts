@@ -24,14 +24,14 @@ test.after(stopAllNats);
 const TIMEOUT_MS = 1_000;
 
 async function filled(servers: string, stream: string, from: number, count: number): Promise<void> {
-  const p = await Producer.open({ backend: jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 }), syncPolicy: SyncPolicy.never() });
+  const p = await Producer.open({ backend: jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 }), syncPolicy: SyncPolicy.never() });
   await appendAll(p, from, count);
   await p.close();
 }
 
 /** Opens cursor billing through `servers` with `onPositionExpired`: where it starts and the texts it hands out, or the error's code. */
 async function openAndRead(servers: string, stream: string, onPositionExpired?: 'oldest'): Promise<string> {
-  const backend = jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 });
+  const backend = jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 });
   let c: Consumer;
   try {
     c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('billing'), ...(onPositionExpired === undefined ? {} : { onPositionExpired }) });

@@ -23,7 +23,7 @@ test.after(stopAllNats);
 const TIMEOUT_MS = 2_000;
 const fresh = () => {
   const stream = `srs-${process.pid}-${++n}`;
-  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 }) };
+  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 }) };
 };
 
 async function recreate(stream: string, backend: ReturnType<typeof jetstream>, count: number): Promise<void> {

@@ -31,7 +31,7 @@ test('a record past the stream\'s max_msg_size is refused by append; the produce
   } finally {
     await nc.close();
   }
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: 5_000 });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
   try {
     assert.is(p.append('small'), 0);

@@ -21,7 +21,7 @@ test.after(stopAllNats);
 const TIMEOUT_MS = 2_000;
 const fresh = () => {
   const stream = `sr-${process.pid}-${++n}`;
-  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 1_000 }) };
+  return { stream, backend: jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 }) };
 };
 
 async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T> {

@@ -19,7 +19,7 @@ test.after(stopAllNats);
 
 test('a second log on a subject another stream has is ERR_INVALID_OPTION naming subject', async () => {
   const subject = `shared.${process.pid}`;
-  const first = jetstream({ servers: server.url, stream: `rst-${process.pid}-a`, subject, leaseMs: 1_000, timeoutMs: 2_000 });
+  const first = jetstream({ servers: server.url, stream: `rst-${process.pid}-a`, subject, leaseMs: 5_000, timeoutMs: 2_000 });
   const p = await Producer.open({ backend: first });
   p.append('x');
   await within(p.flush(), 10_000, 'flush');
@@ -29,7 +29,7 @@ test('a second log on a subject another stream has is ERR_INVALID_OPTION naming 
     await (await jetstreamManager(nc)).streams.add({ name: `rst-${process.pid}-outside`, subjects: [`outside.${process.pid}.*`] });
   } finally { await nc.close(); }
   for (const taken of [subject, `outside.${process.pid}.x`]) {
-    const second = jetstream({ servers: server.url, stream: `rst-${process.pid}-b`, subject: taken, leaseMs: 1_000, timeoutMs: 2_000 });
+    const second = jetstream({ servers: server.url, stream: `rst-${process.pid}-b`, subject: taken, leaseMs: 5_000, timeoutMs: 2_000 });
     const t0 = Date.now();
     const e = await rejectsWith(within(Producer.open({ backend: second }), 10_000, 'producer open'), 'ERR_INVALID_OPTION');
     assert.is((e as unknown as { details: { option?: string } }).details.option, 'subject');

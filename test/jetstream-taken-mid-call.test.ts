@@ -16,6 +16,8 @@ import { intrudeOnLease } from './lease-kit.js';
 import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream consumer taken over during a call');
+/** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
+const TAKEOVER_LEASE_MS = 1_000;
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
@@ -25,10 +27,10 @@ const takenOver = (c: Consumer): boolean => (c as unknown as { feed: { cursor: {
 
 let streams = 0;
 
-/** A stream of `n` records, and its backend (leases of 1 s: A's renewal notices B within a second). */
+/** A stream of `n` records, and its backend (TAKEOVER_LEASE_MS). */
 async function streamOf(n: number): Promise<{ backend: LogBackend; stream: string }> {
   const stream = `taken-mid-${process.pid}-${++streams}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
   for (let i = 0; i < n; i++) p.append(`r${i}`);
   await p.close();

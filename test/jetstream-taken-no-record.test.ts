@@ -15,6 +15,8 @@ import { rejectsWith, suite, waitFor } from './kit.js';
 import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream taken-over consumer runs no record');
+/** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
+const TAKEOVER_LEASE_MS = 1_000;
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
@@ -24,7 +26,7 @@ const takenOver = (c: Consumer): boolean => (c as unknown as { feed: { cursor: {
 
 test('a consumer whose lease renewal found another holder runs no handler on its next call', async () => {
   const stream = `taken-${process.pid}`;
-  const backend = jetstream({ servers: server.url, stream, leaseMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
   for (let i = 0; i < 6; i++) p.append(`r${i}`);
   await p.close();

@@ -24,7 +24,7 @@ async function read(backend: ReturnType<typeof jetstream>, whence: Whence): Prom
 }
 
 test('a fractional ms: the first record at or after it, not the one in the whole ms below', async () => {
-  const backend = jetstream({ servers: server.url, stream: `rltf-${process.pid}`, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream: `rltf-${process.pid}`, leaseMs: 5_000, timeoutMs: 1_000 });
   const p = await Producer.open({ backend });
   p.append('a');
   await p.flush();

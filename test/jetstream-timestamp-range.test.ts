@@ -28,7 +28,7 @@ async function firstOffset(backend: ReturnType<typeof jetstream>, ms: number): P
 }
 
 test('times outside Date\'s range and before the epoch: the oldest record, or none past the newest', async () => {
-  const backend = jetstream({ servers: server.url, stream: `rlts-${process.pid}`, leaseMs: 1_000, timeoutMs: 1_000 });
+  const backend = jetstream({ servers: server.url, stream: `rlts-${process.pid}`, leaseMs: 5_000, timeoutMs: 1_000 });
   const p = await Producer.open({ backend });
   for (const d of ['a', 'b', 'c']) p.append(d);
   await p.close();
