@@ -92,10 +92,15 @@ async function staleAndNew(): Promise<{ backend: ReturnType<typeof jetstream>; a
   const stream = `js-${process.pid}-${++n}`;
   const backend = jetstream({ servers: server.url, stream, leaseMs: 60_000 });
   const a = await Producer.open({ backend });
-  a.append('a0');
-  await a.flush();
-  await expireLease(stream, 'producer');
-  return { backend, a, b: await Producer.open({ backend }) };
+  try {
+    a.append('a0');
+    await a.flush();
+    await expireLease(stream, 'producer');
+    return { backend, a, b: await Producer.open({ backend }) };
+  } catch (e) {
+    await a.destroy().catch(() => undefined); // its connection would keep the process running
+    throw e;
+  }
 }
 
 test('a stale producer (its lease gone, another producer appending) is fenced off with ERR_LOG_LOCKED', async () => {

@@ -14,7 +14,7 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream cursors bucket limits');
 let server: NatsServer;
@@ -50,8 +50,7 @@ async function entryStored(stream: string, name: string): Promise<boolean> {
 
 async function produce(stream: string, n: number): Promise<void> {
   const p = await Producer.open({ backend: jetstream({ servers: server.url, stream, leaseMs: 3_000, timeoutMs: 2_000 }) });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < n; i++) p.append(`r${i}`); });
 }
 
 /** Opens cursor `name`: `refused <code> <message>`, or where it starts (`at <offset>`), after committing every record when `consume`. */

@@ -15,13 +15,23 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream cursor takeover fence');
 let server: NatsServer;
 test.before(async () => { server = await startNats(); });
 test.after(stopAllNats);
+
+/** `fn()`, destroying `c` when it throws (its connection would keep the process running). */
+async function destroyedOnFailure(c: Consumer, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    await c.destroy().catch(() => undefined);
+    throw e;
+  }
+}
 
 /** The cursor lease's entry deleted, as if it expired while its holder was paused. */
 async function expireLease(stream: string, key: string): Promise<void> {
@@ -40,9 +50,14 @@ async function expireLease(stream: string, key: string): Promise<void> {
  */
 async function takeover(stream: string, backend: LogBackend, bBackend: LogBackend, committedFirst: number): Promise<void> {
   const p = await Producer.open({ backend });
-  for (let i = 0; i < 5; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < 5; i++) p.append(`r${i}`); });
   const a = await Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
+  // A failure destroys A (and B) before it goes on: their connections would keep the process running.
+  await destroyedOnFailure(a, () => aThenB(stream, a, bBackend, committedFirst));
+}
+
+/** takeover() once A is open: B takes the cursor while A's handler runs. */
+async function aThenB(stream: string, a: Consumer, bBackend: LogBackend, committedFirst: number): Promise<void> {
   if (committedFirst > 0) assert.is((await a.nonblockingProcess(committedFirst, () => 'commit')).committed, committedFirst);
   let entered = false;
   let release!: () => void;
@@ -53,16 +68,18 @@ async function takeover(stream: string, backend: LogBackend, bBackend: LogBacken
   await expireLease(stream, 'cursor.client.c');
   const b = await Consumer.open({ backend: bBackend, style: ConsumerStyle.clientTx('c') });
   release();
-  const aResult = await aRun;
-  const seen: number[] = [];
-  const bResult = await b.nonblockingProcess(null, (m) => { seen.push(m.offset); return 'commit'; })
-    .catch((e: unknown) => { throw new Error(`B (the lease's holder) failed after handing out ${JSON.stringify(seen)} (A's process: ${aResult.ok ? JSON.stringify(aResult.r) : aResult.e.message}): ${(e as Error).message}`); });
-  assert.ok(!aResult.ok, `A's commit after B took the cursor over must be refused, got ${JSON.stringify(aResult.ok ? aResult.r : null)}`);
-  assert.is(aResult.e.code, 'ERR_CURSOR_LOCKED', aResult.e.message);
-  const expected = [0, 1, 2, 3, 4].slice(committedFirst);
-  assert.equal(seen, expected, 'B hands out each record from the cursor on, once');
-  assert.is(bResult.committed, expected.length);
-  assert.is(b.committedOffset, 5);
+  await destroyedOnFailure(b, async () => {
+    const aResult = await aRun;
+    const seen: number[] = [];
+    const bResult = await b.nonblockingProcess(null, (m) => { seen.push(m.offset); return 'commit'; })
+      .catch((e: unknown) => { throw new Error(`B (the lease's holder) failed after handing out ${JSON.stringify(seen)} (A's process: ${aResult.ok ? JSON.stringify(aResult.r) : aResult.e.message}): ${(e as Error).message}`); });
+    assert.ok(!aResult.ok, `A's commit after B took the cursor over must be refused, got ${JSON.stringify(aResult.ok ? aResult.r : null)}`);
+    assert.is(aResult.e.code, 'ERR_CURSOR_LOCKED', aResult.e.message);
+    const expected = [0, 1, 2, 3, 4].slice(committedFirst);
+    assert.equal(seen, expected, 'B hands out each record from the cursor on, once');
+    assert.is(bResult.committed, expected.length);
+    assert.is(b.committedOffset, 5);
+  });
   await b.close();
   await a.destroy();
 }

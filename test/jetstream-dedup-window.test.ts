@@ -13,7 +13,7 @@ import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream dedup window');
@@ -24,8 +24,7 @@ test.after(stopAllNats);
 async function texts(backend: ReturnType<typeof jetstream>): Promise<string[]> {
   const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const out: string[] = [];
-  await c.nonblockingProcess(null, (m) => { out.push(Buffer.from(m.data).toString()); return 'commit'; });
-  await c.close();
+  await closeAfter(c, () => c.nonblockingProcess(null, (m) => { out.push(Buffer.from(m.data).toString()); return 'commit'; }));
   return out;
 }
 

@@ -13,7 +13,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type ConsumerStyle as Style } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite } from './kit.js';
-import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream deleted middle');
 let server: NatsServer;
@@ -26,9 +26,7 @@ const TIMEOUT_MS = 2_000;
 async function streamWithDeleted(deleted: number[]): Promise<ReturnType<typeof jetstream>> {
   const stream = `dm-${process.pid}-${++n}`;
   const backend = jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 });
-  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  await appendAll(p, 0, 10);
-  await p.close();
+  await closeAfter(await Producer.open({ backend, syncPolicy: SyncPolicy.never() }), (p) => appendAll(p, 0, 10));
   const nc = await connect({ servers: server.url });
   try {
     const jsm = await jetstreamManager(nc);

@@ -10,7 +10,7 @@ import { connect } from '@nats-io/transport-node';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream deleted tail, blocking');
 let server: NatsServer;
@@ -22,8 +22,7 @@ const TIMEOUT_MS = 2_000;
 async function streamWithDeletedTail(stream: string): Promise<ReturnType<typeof jetstream>> {
   const backend = jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS });
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  for (let i = 0; i < 5; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < 5; i++) p.append(`r${i}`); });
   const nc = await connect({ servers: server.url });
   try {
     await (await jetstreamManager(nc)).streams.deleteMessage(stream, 5);

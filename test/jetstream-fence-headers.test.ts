@@ -11,7 +11,7 @@ import { jetstream as jsClient } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream fence headers');
 let server: NatsServer;
@@ -25,8 +25,7 @@ const backendOf = (stream: string): ReturnType<typeof jetstream> => jetstream({ 
 async function readAll(stream: string): Promise<Message[]> {
   const c = await Consumer.open({ backend: backendOf(stream), style: ConsumerStyle.nonTx(Whence.oldest()) });
   const out: Message[] = [];
-  await c.nonblockingProcess(null, (m) => { out.push(m); return 'commit'; });
-  await c.close();
+  await closeAfter(c, () => c.nonblockingProcess(null, (m) => { out.push(m); return 'commit'; }));
   return out;
 }
 

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { appendAll, killNats, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, killNats, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream outage while no call reads');
 test.after(stopAllNats);
@@ -28,9 +28,7 @@ async function outage(server: NatsServer): Promise<NatsServer> {
 }
 
 async function appendTo(backend: ReturnType<typeof jetstream>, from: number, n: number): Promise<void> {
-  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  await appendAll(p, from, n);
-  await p.close();
+  await closeAfter(await Producer.open({ backend, syncPolicy: SyncPolicy.never() }), (p) => appendAll(p, from, n));
 }
 
 test('between two calls: the next call hands out the records appended after the server came back', async () => {

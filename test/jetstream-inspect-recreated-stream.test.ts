@@ -12,7 +12,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, inspectLog, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream inspect recreated stream');
 let server: NatsServer;
@@ -21,8 +21,7 @@ test.after(stopAllNats);
 
 async function append(backend: LogBackend, n: number): Promise<void> {
   const p = await Producer.open({ backend });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < n; i++) p.append(`r${i}`); });
 }
 
 test('a cursor committed on the earlier stream lags by every record of the new one', async () => {

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
+import { closeAfter, startNats, stopAllNats, type NatsServer, runOrSkip } from './nats-kit.js';
 
 const test = suite('jetstream lag and stats');
 let server: NatsServer;
@@ -36,19 +36,19 @@ async function stateOf(name: string, purgeKeep?: number): Promise<StreamState> {
 /** `count` records of 20 bytes, in two bursts a few ms apart; returns their timestamps. */
 async function filled(backend: ReturnType<typeof fresh>, count: number): Promise<number[]> {
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  for (let i = 0; i < count; i++) {
-    if (i === count / 2) {
-      await p.flush();
-      const t0 = Date.now();
-      await waitFor(() => Date.now() > t0 + 5, 'the clock to move');
+  await closeAfter(p, async () => {
+    for (let i = 0; i < count; i++) {
+      if (i === count / 2) {
+        await p.flush();
+        const t0 = Date.now();
+        await waitFor(() => Date.now() > t0 + 5, 'the clock to move');
+      }
+      p.append(`record ${String(i).padStart(13, '0')}`);
     }
-    p.append(`record ${String(i).padStart(13, '0')}`);
-  }
-  await p.close();
+  });
   const c = await Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.oldest()) });
   const stamps: number[] = [];
-  await c.nonblockingProcess(null, (m) => { stamps.push(m.timestamp); return 'commit'; });
-  await c.close();
+  await closeAfter(c, () => c.nonblockingProcess(null, (m) => { stamps.push(m.timestamp); return 'commit'; }));
   return stamps;
 }
 

@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, type BackendProducer } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 import { proxyTo, type NatsProxy } from './nats-proxy.js';
 
 const test = suite('jetstream leases ride out lost requests');
@@ -44,8 +44,7 @@ async function closeAndReopen(p: BackendProducer, own: NatsServer, stream: strin
   await p.flush();
   await p.close();
   const q = await Producer.open({ backend: jetstream({ servers: own.url, stream, timeoutMs: 1_000, ...(leaseMs === undefined ? {} : { leaseMs }) }) });
-  assert.is(q.nextOffset, count);
-  await q.close();
+  await closeAfter(q, () => assert.is(q.nextOffset, count));
 }
 
 for (const timeoutMs of [5_000, 1_000]) {

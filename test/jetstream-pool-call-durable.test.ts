@@ -14,7 +14,7 @@ import { Kvm } from '@nats-io/kv';
 import { Consumer, ConsumerStyle, Producer, isLogError } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, tempDir } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
 const test = suite('jetstream pool call durable');
@@ -40,9 +40,10 @@ async function filled(stream: string): Promise<ReturnType<typeof jetstream>> {
   process.env.RL_CONF_POOL_DIR = dir; // where the handler logs the records it handled
   const backend = jetstream({ servers: server.url, stream, leaseMs: 30_000, timeoutMs: 2_000 });
   const p = await Producer.open({ backend });
-  for (let i = 0; i < 50; i++) p.append(`rec-${i}`, i % 3 === 0 ? { key: `k${i}`, headers: { h: `v${i}` } } : undefined);
-  await p.flush();
-  await p.close();
+  await closeAfter(p, async () => {
+    for (let i = 0; i < 50; i++) p.append(`rec-${i}`, i % 3 === 0 ? { key: `k${i}`, headers: { h: `v${i}` } } : undefined);
+    await p.flush();
+  });
   return backend;
 }
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, Whence, isLogError } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, tempDir, waitFor } from './kit.js';
-import { startNats, stopAllNats, runOrSkip, type NatsServer, within, killNats } from './nats-kit.js';
+import { closeAfter, startNats, stopAllNats, runOrSkip, type NatsServer, within, killNats } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
 const TIMEOUT_MS = 1_000;
@@ -40,9 +40,10 @@ function seen(dir: string): number[] {
 async function filled(own: NatsServer, stream: string, n: number): Promise<ReturnType<typeof jetstream>> {
   const backend = jetstream({ servers: own.url, stream, leaseMs: 30_000, timeoutMs: TIMEOUT_MS });
   const p = await Producer.open({ backend });
-  for (let i = 0; i < n; i++) p.append(`rec-${i}`, i % 3 === 0 ? { key: `k${i}`, headers: { h: `v${i}` } } : undefined);
-  await p.flush();
-  await p.close();
+  await closeAfter(p, async () => {
+    for (let i = 0; i < n; i++) p.append(`rec-${i}`, i % 3 === 0 ? { key: `k${i}`, headers: { h: `v${i}` } } : undefined);
+    await p.flush();
+  });
   return backend;
 }
 

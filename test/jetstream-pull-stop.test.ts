@@ -28,7 +28,7 @@ import { jetstream as natsJetstream, jetstreamManager } from '@nats-io/jetstream
 import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { appendAll, consumerCount, pauseNats, startNats, stopAllNats, runOrSkip, within } from './nats-kit.js';
+import { closeAfter, appendAll, consumerCount, pauseNats, startNats, stopAllNats, runOrSkip, within } from './nats-kit.js';
 
 const test = suite('jetstream: what a stopped consumer leaves');
 test.after(stopAllNats);
@@ -36,9 +36,7 @@ test.after(stopAllNats);
 /** A backend on `url`'s stream `stream` holding records 0-9, appended and flushed by a producer already closed. */
 async function tenRecords(url: string, stream: string): Promise<ReturnType<typeof jetstream>> {
   const backend = jetstream({ servers: url, stream, leaseMs: 30_000, timeoutMs: 2_000 });
-  const p = await Producer.open({ backend });
-  await appendAll(p, 0, 10);
-  await p.close();
+  await closeAfter(await Producer.open({ backend }), (p) => appendAll(p, 0, 10));
   return backend;
 }
 

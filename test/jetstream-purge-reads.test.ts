@@ -10,7 +10,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { appendAll, consumerCount, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, consumerCount, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream purge under readers');
 let server: NatsServer;
@@ -55,14 +55,7 @@ function bufferedOf(c: Consumer): number {
 }
 
 async function filled(backend: ReturnType<typeof jetstream>, count: number): Promise<void> {
-  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  try {
-    await appendAll(p, 0, count);
-  } catch (e) {
-    await p.destroy().catch(() => undefined); // its connection would keep the process running
-    throw e;
-  }
-  await p.close();
+  await closeAfter(await Producer.open({ backend, syncPolicy: SyncPolicy.never() }), (p) => appendAll(p, 0, count));
 }
 
 test('a purge below a reader that has read nothing: ERR_POSITION_EXPIRED naming the removed range', async () => {

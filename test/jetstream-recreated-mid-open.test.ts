@@ -14,7 +14,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream stream recreated mid open');
@@ -25,8 +25,7 @@ const TIMEOUT_MS = 1_000;
 
 async function filled(servers: string, stream: string, from: number, count: number): Promise<void> {
   const p = await Producer.open({ backend: jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: 5_000 }), syncPolicy: SyncPolicy.never() });
-  await appendAll(p, from, count);
-  await p.close();
+  await closeAfter(p, () => appendAll(p, from, count));
 }
 
 /** Opens cursor billing through `servers` with `onPositionExpired`: where it starts and the texts it hands out, or the error's code. */

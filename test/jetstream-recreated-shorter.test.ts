@@ -13,7 +13,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream stream recreated shorter');
 let server: NatsServer;
@@ -34,8 +34,7 @@ async function recreate(stream: string, backend: ReturnType<typeof jetstream>, c
     await nc.close();
   }
   const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  await appendAll(p, 100, count); // offsets 0..count-1 of the new stream
-  await p.close();
+  await closeAfter(p, () => appendAll(p, 100, count)); // offsets 0..count-1 of the new stream
 }
 
 const styles = () => [ConsumerStyle.clientTx('billing'), ConsumerStyle.nonTx(Whence.oldest())];
@@ -44,8 +43,7 @@ test('a nonblocking call after the stream was created again with fewer records: 
   for (const style of styles()) {
     const { stream, backend } = fresh();
     const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-    await appendAll(p, 0, 10);
-    await p.close();
+    await closeAfter(p, () => appendAll(p, 0, 10));
     const c = await Consumer.open({ backend, style });
     try {
       assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 10);
@@ -68,8 +66,7 @@ async function blockingCallThrough(recreateIt: (stream: string, backend: ReturnT
   for (const style of styles()) {
     const { stream, backend } = fresh();
     const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-    await appendAll(p, 0, 10);
-    await p.close();
+    await closeAfter(p, () => appendAll(p, 0, 10));
     const c = await Consumer.open({ backend, style });
     const got: number[] = [];
     const run = c.blockingProcess(null, (m) => { got.push(m.offset); return 'commit'; });

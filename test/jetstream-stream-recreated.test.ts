@@ -11,7 +11,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, inspectLog } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { rejectsWith, suite, waitFor } from './kit.js';
-import { appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, appendAll, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream stream recreated under a cursor');
 let server: NatsServer;
@@ -34,9 +34,7 @@ async function withJsm<T>(fn: (jsm: JetStreamManager) => Promise<T>): Promise<T>
 }
 
 async function filled(backend: ReturnType<typeof jetstream>, from: number, count: number): Promise<void> {
-  const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-  await appendAll(p, from, count);
-  await p.close();
+  await closeAfter(await Producer.open({ backend, syncPolicy: SyncPolicy.never() }), (p) => appendAll(p, from, count));
 }
 
 /** Handles the records up to `max` (null: to the end) with a clientTx consumer; returns their texts. */

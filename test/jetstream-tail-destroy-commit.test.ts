@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, type Message } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream tail destroy during commit');
 let server: NatsServer;
@@ -23,8 +23,7 @@ const TIMEOUT_MS = 2_000;
 async function streamOf5(stream: string): Promise<() => ReturnType<typeof jetstream>> {
   const backendOf = (): ReturnType<typeof jetstream> => jetstream({ servers: server.url, stream, timeoutMs: TIMEOUT_MS });
   const p = await Producer.open({ backend: backendOf(), syncPolicy: SyncPolicy.never() });
-  for (let i = 0; i < 5; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < 5; i++) p.append(`r${i}`); });
   return backendOf;
 }
 

@@ -13,7 +13,7 @@ import { Consumer, ConsumerStyle, Producer, type LogBackend } from '../dist/inde
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
 import { intrudeOnLease } from './lease-kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream consumer taken over during a call');
 /** The shortest lease: A's renewal (every leaseMs / 3) finds the takeover within a second (the other JetStream files use 5 s). */
@@ -32,8 +32,7 @@ async function streamOf(n: number): Promise<{ backend: LogBackend; stream: strin
   const stream = `taken-mid-${process.pid}-${++streams}`;
   const backend = jetstream({ servers: server.url, stream, leaseMs: TAKEOVER_LEASE_MS });
   const p = await Producer.open({ backend });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
+  await closeAfter(p, () => { for (let i = 0; i < n; i++) p.append(`r${i}`); });
   return { backend, stream };
 }
 

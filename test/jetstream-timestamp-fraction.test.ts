@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite, waitFor } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream timestamp fraction');
 let server: NatsServer;
@@ -18,8 +18,7 @@ test.after(stopAllNats);
 async function read(backend: ReturnType<typeof jetstream>, whence: Whence): Promise<Array<{ offset: number; timestamp: number }>> {
   const c = await within(Consumer.open({ backend, style: ConsumerStyle.nonTx(whence) }), 10_000, 'open');
   const out: Array<{ offset: number; timestamp: number }> = [];
-  await c.nonblockingProcess(null, (m) => { out.push({ offset: m.offset, timestamp: m.timestamp }); return 'commit'; });
-  await c.close();
+  await closeAfter(c, () => c.nonblockingProcess(null, (m) => { out.push({ offset: m.offset, timestamp: m.timestamp }); return 'commit'; }));
   return out;
 }
 

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Consumer, ConsumerStyle, Producer, Whence } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
+import { closeAfter, runOrSkip, startNats, stopAllNats, within, type NatsServer } from './nats-kit.js';
 
 const test = suite('jetstream timestamp range');
 let server: NatsServer;
@@ -19,8 +19,7 @@ async function firstOffset(backend: ReturnType<typeof jetstream>, ms: number): P
   try {
     const c = await within(Consumer.open({ backend, style: ConsumerStyle.nonTx(Whence.timestamp(ms)) }), 10_000, 'open');
     let first = -1;
-    await c.nonblockingProcess(null, (m) => { if (first < 0) first = m.offset; return 'commit'; });
-    await c.close();
+    await closeAfter(c, () => c.nonblockingProcess(null, (m) => { if (first < 0) first = m.offset; return 'commit'; }));
     return `offset ${first}`;
   } catch (e) {
     return `${(e as { code?: string }).code} ${(e as Error).message}`;

@@ -189,6 +189,23 @@ export async function pauseNats(s: NatsServer): Promise<void> {
   }
 }
 
+/**
+ * `fn(handle)` for a producer or consumer just opened, then `handle.close()` (its error fails the
+ * caller). When `fn` throws, the handle is destroyed before the error goes on: its connection
+ * reconnects for good and would keep the test file's process running until the runner kills it.
+ */
+export async function closeAfter<H extends { close(): Promise<void>; destroy(): Promise<void> }, T>(handle: H, fn: (h: H) => Promise<T> | T): Promise<T> {
+  let out: T;
+  try {
+    out = await fn(handle);
+  } catch (e) {
+    await handle.destroy().catch(() => undefined);
+    throw e;
+  }
+  await handle.close();
+  return out;
+}
+
 /** Appends records `r${from}` .. of `n` to a backend's producer, waiting for room when its queue is full, then flushes. */
 export async function appendAll(p: BackendProducer, from: number, n: number): Promise<void> {
   for (let i = from; i < from + n; i++) {
