@@ -10,10 +10,10 @@
 // them one by one), and beside them, with two lanes or more, one file that mostly waits (WAITING). The
 // files that start nats-server (the JetStream and conformance files) run afterwards, with none of the
 // other files beside them: they time leases, renewals and rides through outages, which the CPU-bound
-// files (crash, fault and property suites) could starve. Those of one server run one more than
-// TEST_LANES + 1 at a time among themselves (they mostly wait on the server and on their timers; each
-// starts its own server on a port probed free, and tries another port when the bind loses a race:
-// test/nats-kit.ts); the ones of a 3-node cluster (ALONE) run last, one at a time with nothing beside
+// files (crash, fault and property suites) could starve. Those of one server run TEST_LANES + 2 at a
+// time among themselves (they mostly wait on the server and on their timers, and give their handles
+// leases of 5 s or more unless a case times a takeover; each starts its own server on a port probed
+// free, and tries another port when the bind loses a race: test/nats-kit.ts); the ones of a 3-node cluster (ALONE) run last, one at a time with nothing beside
 // them, since leader elections on two cores are the most easily starved. Soak files run one by one and
 // stream their output.
 import { spawn } from 'node:child_process';
@@ -28,7 +28,7 @@ const filter = filterAt >= 0 ? args[filterAt + 1] : undefined;
 const passThrough = soak ? args.filter((a, i) => a !== '--soak' && i !== filterAt && i !== filterAt + 1) : [];
 const lanes = soak ? 1 : Math.max(1, Number(process.env.TEST_LANES ?? 2) || 1);
 /** The files with a server of their own (see the header); TEST_LANES=1 runs them one by one too. */
-const serverLanes = lanes === 1 ? 1 : lanes + 1;
+const serverLanes = lanes === 1 ? 1 : lanes + 2;
 
 /** Files that start nats-server, and of those the ones that run with nothing beside them (see the header). */
 const SERVERS = /(^|[\\/])(jetstream|conformance)-/;
