@@ -87,10 +87,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   }
 
   /**
-   * Transactional styles: a copy of the state committed with the cursor (as last set); else null. A
-   * copy: bytes changed in place by the caller must not become the state the cursor commits. A plain
-   * Uint8Array of this realm, however the state was set (a string or a Buffer staged as a Buffer, a vm
-   * context's array) or read (from a cursor file): a slice would keep the source's species.
+   * Transactional styles: a copy of the state committed with the cursor (as last set), so bytes the
+   * caller changes in place never become the committed state; else null. A plain Uint8Array of this
+   * realm however the state was set or read (a slice would keep a Buffer's or a vm context's species).
    */
   currentState(): Uint8Array | null {
     const state = this.cursor?.currentState ?? null;
