@@ -16,14 +16,18 @@
  *    long as consuming 100,000 records); on the cluster the rows below wait until every replica of
  *    that bucket is current;
  * 3. one untimed plain read of each stream, so that no timed read is the first of its stream;
- * 4. three reads of all the records, in an order that turns by one place each round (so over 6 rounds
- *    each row runs twice first, twice second, twice last): a plain ordered consume of the plain stream
- *    reading each message's sequence and payload; a clientTx consumer of the backend's stream on a fresh
- *    cursor committing every 1,000 records (nonblockingProcess to the end; timed from its open); a
- *    nonTx consumer of the same stream (no cursor, no commits: what the pull and the records cost
- *    apart from the commits).
+ * 4. four reads of all the records, in an order that turns by one place each round (so over 8 rounds
+ *    each row runs twice at each place): a plain ordered consume of the plain stream reading each
+ *    message's sequence and payload (no position kept); a plain durable consumer of the plain stream
+ *    (AckPolicy.All) that acknowledges every 1,000th message and awaits the server's answer
+ *    (`ackAck`), timed from its creation: the plain form of a position kept in the server every 1,000
+ *    records; a clientTx consumer of the backend's stream on a fresh cursor committing every 1,000
+ *    records (nonblockingProcess to the end; timed from its open); a nonTx consumer of the same stream
+ *    (no cursor, no commits: what the pull and the records cost apart from the commits).
  * A row's x plain is the median over the rounds of its rate over the plain row's rate of the same
- * round, as the suite pairs each system with its raw cell.
+ * round, as the suite pairs each system with its raw cell: the clientTx row over the plain durable
+ * row (both keep a position every 1,000 records, awaited), the nonTx row over the ordered one (neither
+ * keeps one); the clientTx row's ratio over the ordered read is printed beside it.
  * On the cluster, before the consumer rows of a round, the plain stream's leader is moved (leader
  * step-downs, at most 10) to the node that leads the backend's stream, and both sides read through a
  * connection to that node: a stream read through another node than its leader pays a route hop, and
@@ -31,7 +35,7 @@
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { startCluster, stopAllClusters, type Cluster } from '../test/nats-cluster-kit.js';
@@ -45,6 +49,7 @@ interface Rates {
   plainPublish: number[];
   append: number[];
   plainConsume: number[];
+  plainDurable: number[];
   clientTx: number[];
   nonTx: number[];
   /** The open of the log's first consumer, which creates the cursors bucket (ms). */
@@ -66,8 +71,8 @@ async function alignLeaders(cluster: Cluster, plainStream: string, backendStream
   }
 }
 
-type ConsumeRow = 'plainConsume' | 'clientTx' | 'nonTx';
-const CONSUME_ROWS: readonly ConsumeRow[] = ['plainConsume', 'clientTx', 'nonTx'];
+type ConsumeRow = 'plainConsume' | 'plainDurable' | 'clientTx' | 'nonTx';
+const CONSUME_ROWS: readonly ConsumeRow[] = ['plainConsume', 'plainDurable', 'clientTx', 'nonTx'];
 
 /** `xs` rotated left by `by` places. */
 const rotate = <T>(xs: readonly T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]!);
@@ -98,6 +103,36 @@ async function plainConsume(nc: NatsConnection, stream: string, count: number): 
   return count / ((nowMs() - t0) / 1000);
 }
 
+/**
+ * A plain durable consumer of `stream` (AckPolicy.All, a fresh one each time, deleted after) that
+ * acknowledges every 1,000th message and awaits the server's answer before it reads on, timed from its
+ * creation: rec/s. `max_ack_pending` is set past a pull plus a group, so the server never holds
+ * deliveries back for acks.
+ */
+async function plainDurableConsume(nc: NatsConnection, stream: string, count: number): Promise<number> {
+  const t0 = nowMs();
+  const name = `plain${++cursors}`;
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.All, deliver_policy: DeliverPolicy.All, max_ack_pending: 10_000 });
+  const consumer = await natsJetStream(nc).consumers.get(stream, name);
+  const messages = await consumer.consume({ max_messages: 1024 });
+  let seen = 0;
+  let read = 0;
+  for await (const m of messages) {
+    read += m.seq + m.data.byteLength;
+    if (++seen % 1000 === 0 || seen === count) {
+      if (!(await m.ackAck())) throw new Error(`the server did not confirm the ack of message ${m.seq}`);
+    }
+    if (seen === count) break;
+  }
+  if (read === 0) throw new Error('the plain durable consume read nothing');
+  const rate = count / ((nowMs() - t0) / 1000);
+  const info = await jsm.consumers.info(stream, name);
+  if (info.ack_floor.stream_seq !== count) throw new Error(`the plain durable consumer's ack floor is ${info.ack_floor.stream_seq}, not ${count}`);
+  await jsm.consumers.delete(stream, name);
+  return rate;
+}
+
 /** A clientTx consumer committing every 1,000 records, timed from its open (a fresh cursor each time): rec/s. */
 async function clientTxConsume(backend: LogBackend, count: number): Promise<number> {
   const t0 = nowMs();
@@ -123,7 +158,7 @@ async function nonTxConsume(backend: LogBackend, count: number): Promise<number>
 
 /** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas (R3: on `cluster`). */
 async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string, cluster?: Cluster): Promise<Rates> {
-  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], clientTx: [], nonTx: [], firstOpenMs: [] };
+  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], plainDurable: [], clientTx: [], nonTx: [], firstOpenMs: [] };
   const nc = await connect({ servers: urls });
   try {
     const js = natsJetStream(nc);
@@ -176,14 +211,16 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       await plainConsume(readNc, `rl${tag}${r}`, cfg.n);
       const rows: Record<ConsumeRow, () => Promise<number>> = {
         plainConsume: () => plainConsume(readNc, plainStream, cfg.n),
+        plainDurable: () => plainDurableConsume(readNc, plainStream, cfg.n),
         clientTx: () => clientTxConsume(reader, cfg.n),
         nonTx: () => nonTxConsume(reader, cfg.n),
       };
-      // The three rows take turns at each place in the order: a state of the server(s) that favours
+      // The four rows take turns at each place in the order: a state of the server(s) that favours
       // the first or the last of a round weighs on each row alike over the rounds.
       for (const which of rotate(CONSUME_ROWS, r)) rates[which].push(await rows[which]());
       const x = (row: ConsumeRow): string => (rates[row][r]! / rates.plainConsume[r]!).toFixed(2);
-      log(`${tag} round ${r + 1}: append ${(rates.append[r]! / rates.plainPublish[r]!).toFixed(2)}x, clientTx ${x('clientTx')}x, nonTx ${x('nonTx')}x of plain`);
+      const xd = (rates.clientTx[r]! / rates.plainDurable[r]!).toFixed(2);
+      log(`${tag} round ${r + 1}: append ${(rates.append[r]! / rates.plainPublish[r]!).toFixed(2)}x, clientTx ${xd}x of plain durable (${x('clientTx')}x of ordered), nonTx ${x('nonTx')}x of ordered`);
       if (readNc !== nc) await readNc.close();
     }
   } finally {
@@ -203,7 +240,8 @@ function tables(rates: Rates, where: string, count: number): Table[] {
   const con = summarize(rates.plainConsume);
   const tx = summarize(rates.clientTx);
   const appX = pairedRatio(rates.append, rates.plainPublish);
-  const txX = pairedRatio(rates.clientTx, rates.plainConsume);
+  const txX = pairedRatio(rates.clientTx, rates.plainDurable);
+  const txOrderedX = pairedRatio(rates.clientTx, rates.plainConsume);
   return [
     {
       title: `appends, 100 B, ${where}, ${n(count)} records`,
@@ -216,18 +254,23 @@ function tables(rates: Rates, where: string, count: number): Table[] {
     {
       title: `consuming, 100 B, ${where}, ${n(count)} records`,
       rows: [
-        row('plain ordered consume', '-', con, 'rec/s', { xPeer: 1 }),
-        row('backend clientTx, commit every 1,000', 'KV commit', tx, 'rec/s', { xPeer: txX, target: '>= 0.8x plain', met: txX >= 0.8 }),
+        row('plain ordered consume (no position kept)', '-', con, 'rec/s', { xPeer: 1 }),
+        row('plain durable consumer, ackAck every 1,000', 'consumer ack', summarize(rates.plainDurable), 'rec/s', { xPeer: pairedRatio(rates.plainDurable, rates.plainConsume) }),
+        row('backend clientTx, commit every 1,000', 'KV commit', tx, 'rec/s', { xPeer: txX, target: '>= 0.8x plain durable', met: txX >= 0.8 }),
         row('backend nonTx (no cursor, no commit)', '-', summarize(rates.nonTx), 'rec/s', { xPeer: pairedRatio(rates.nonTx, rates.plainConsume) }),
         row('(once per log: the first Consumer.open, creating the cursors bucket)', '-', summarize(rates.firstOpenMs), 'ms'),
       ],
       peer: 'x plain nats.js (median of the rounds\' ratios)',
+      notes: [
+        'x plain: the durable row and the nonTx row over the ordered consume of the same round; the clientTx row over the plain durable consumer of the same round (both keep a position every 1,000 records and await it).',
+        `backend clientTx over the plain ordered consume (which keeps no position): ${txOrderedX.toFixed(2)}x.`,
+      ],
     },
   ];
 }
 
 await runBench('jetstream', 'reactive-log JetStream backend beside plain nats.js', async (b) => {
-  const cfg = b.pick({ n: 100_000, reps: 6 }, { n: 20_000, reps: 1 });
+  const cfg = b.pick({ n: 100_000, reps: 8 }, { n: 20_000, reps: 1 });
   const server = await startNats();
   let single: Rates;
   try {
