@@ -6,58 +6,9 @@
  * Exit codes: 0 success, 1 the command ran and failed, 2 bad usage (nothing was changed),
  * 130 interrupted (Ctrl-C), 143 `bench` stopped by SIGTERM.
  */
-import { benchCommand } from './cli/bench-command.js';
 import { endProgressBars } from './cli/progress-bar.js';
-import { EXIT_USAGE, exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, out, runCommand, stdoutHasFailed, stdoutWasAbandoned, usageFailure, type Command } from './cli/common.js';
-import { cursorCommand } from './cli/cursor-command.js';
-import { demoCommand } from './cli/demo-command.js';
-import { infoCommand } from './cli/info-command.js';
-import { dumpCommand, getCommand } from './cli/read-commands.js';
-import { repairCommand } from './cli/repair-command.js';
-import { tailCommand } from './cli/tail-command.js';
-import { unlockCommand } from './cli/unlock-command.js';
-import { verifyCommand } from './cli/verify-command.js';
-import { packageVersion } from './cli/version.js';
-
-const COMMANDS: readonly Command[] = [infoCommand, dumpCommand, getCommand, tailCommand, cursorCommand, unlockCommand, verifyCommand, repairCommand, benchCommand, demoCommand];
-
-function usage(): string {
-  const synopses = COMMANDS.map((c) => c.usage.split('\n').filter((l) => l.startsWith('reactive-log') || l.startsWith('       reactive-log')).map((l) => `  ${l.trim()}`).join('\n'));
-  return `Usage: reactive-log <command> [options]
-
-Commands:
-${synopses.join('\n')}
-
-Options:
-  -h, --help        print this help; "reactive-log <command> --help" for a command's
-  --version         print the version
-
-Exit codes: 0 ok, 1 the command failed, 2 bad usage (nothing changed), 130 interrupted,
-143 bench stopped by SIGTERM.
-Data goes to stdout, messages to stderr. See docs/cli.md.
-`;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined) {
-    process.stderr.write(usage());
-    return EXIT_USAGE;
-  }
-  if (name === '-h' || name === '--help' || name === 'help') {
-    if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
-    await out(usage());
-    return 0;
-  }
-  if (name === '--version' || name === '-v') {
-    if (rest.length > 0) return usageFailure(null, `${name} takes no arguments`);
-    await out(`${packageVersion()}\n`);
-    return 0;
-  }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (cmd === undefined) return usageFailure(null, `unknown command ${JSON.stringify(name)}`);
-  return runCommand(cmd, rest);
-}
+import { exitCodeAfterOutput, markStdoutClosed, markStdoutFailed, stdoutHasFailed, stdoutWasAbandoned } from './cli/common.js';
+import { main } from './cli/main.js';
 
 // A closed pipe (`reactive-log dump log | head`) must not crash a command that holds a log open: the
 // output is dropped, commands that print records stop, and the others finish their work.

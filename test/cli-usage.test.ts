@@ -1,13 +1,17 @@
 /**
  * Bad usage of the real CLI: every command with missing, extra or malformed arguments exits 2 with a
  * usage line on stderr, prints nothing on stdout and leaves the log directory (and its parent)
- * byte-identical.
+ * byte-identical. Every command line runs through the CLI's entry in this process
+ * (test/cli-inproc-kit.ts: 70 processes cost 15 s of CPU); one of each command's, and the ones
+ * without a command, run as the real process (dist/cli.js) too, which must give the same exit code,
+ * stdout and stderr.
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle } from '../dist/index.js';
 import { digestDir, logOf, suite, tempDir } from './kit.js';
 import { cli, killCliProcesses } from './cli-kit.js';
+import { cliInProcess } from './cli-inproc-kit.js';
 
 const test = suite('cli-usage');
 test.after(killCliProcesses);
@@ -40,14 +44,23 @@ test('missing, extra or malformed arguments: exit 2, a usage line, nothing chang
     ['demo', 'x'], ['demo', '--records', 'many'], ['demo', '--dir', ''],
   ];
   const before = digestDir(parent);
+  const real = new Set<string>();
   for (const args of cases) {
-    const r = cli(...args);
     const what = `reactive-log ${args.join(' ')}`;
+    const r = await cliInProcess(...args);
     assert.is(r.status, 2, `${what}: exit ${r.status}\n${r.stderr}`);
     assert.match(r.stderr, /Usage: reactive-log|reactive-log --help/, `${what}: a usage line`);
     assert.is(r.stdout, '', `${what}: nothing on stdout`);
     assert.is(digestDir(parent), before, `${what}: nothing changed`);
+    // The first case of each command (and each without one) as the real process as well.
+    const command = args[0]?.startsWith('-') === false ? args[0] : args.join(' ');
+    if (real.has(command)) continue;
+    real.add(command);
+    const p = cli(...args);
+    assert.equal({ status: p.status, stdout: p.stdout, stderr: p.stderr }, r, `${what}: the real process`);
+    assert.is(digestDir(parent), before, `${what}: nothing changed (the real process)`);
   }
+  assert.ok(real.size >= 14, `only ${real.size} command lines ran as a process`);
 });
 
 test.run();
