@@ -40,8 +40,10 @@ const ALONE = /(^|[\\/])jetstream-cluster/;
  */
 const LONG_FIRST = [
   'power-loss', 'crash-points', 'funnel-busy-owner', 'fault-loop', 'corruption-open', '/tx.test', '/crash.test', 'pool-faults',
-  'crash-threads', '/pool.test', 'cli-tail-follow-startup', 'readers-verify', 'cli-usage', 'exit-hook-failure', 'exit-several-producers', 'exit-clock-step', 'exit-bound-keeps-lock', 'locks',
-  'jetstream-lease', 'jetstream-consumer-ride', 'jetstream-pool-feeder', 'conformance-pool', 'conformance-kill', 'jetstream-backend',
+  'crash-threads', '/pool.test', 'cli-tail-follow-startup', 'readers-verify', 'corruption-recover', 'exit-hook-failure', 'exit-several-producers', 'exit-clock-step', 'exit-bound-keeps-lock', 'locks',
+  'pool-dead-letter-held-headers', 'types-configs', '/verify.test', '/funnel.test', '/cli.test', 'time-seek-property',
+  'jetstream-lease', 'jetstream-pool-rerun', 'jetstream-consumer-ride', 'jetstream-pool-takeover', 'jetstream-dedup-open-slow-link',
+  'jetstream-pool-feeder', 'conformance-pool', 'conformance-kill', 'jetstream-backend',
 ];
 /**
  * Files that mostly wait (a child's exit bound, a lease, a timer of the product measured in seconds):
