@@ -19,7 +19,7 @@ import type { ResolvedRetry } from './start-plan.js';
 import { openStartHeld, realLogDir } from './consumer-start.js';
 import { ConsumerCalls } from './consumer-calls.js';
 import { RecordFeed } from './record-feed.js';
-import { LocalSource } from './local-source.js';
+import { dirIdentityOf, LocalSource } from './local-source.js';
 import { TailIterator } from './tail-iterator.js';
 import { RecordIterator } from './record-iterator.js';
 import { LagWatch } from './lag-watch.js';
@@ -97,9 +97,11 @@ export class Consumer implements AsyncIterable<Message> {
     const io = fileIONow() ?? await fileIO();
     // The open itself is synchronous from here: an abort is seen before it starts.
     if (opts.signal?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal);
+    // Before anything is read there: the directory each wait checks the path still names (ERR_IO when the stamp fails).
+    const identity = dirIdentityOf(io, realDir);
     // `readers` is held until the consumer closes: no repair cuts the log under its position (readers-lock.ts).
     const { cursor, reader, ahead, readers } = openStartHeld(io, realDir, opts);
-    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead, readers);
+    const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead, readers, identity);
     return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);
   }
 

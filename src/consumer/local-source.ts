@@ -20,13 +20,21 @@ import type { EndSource } from './pool-protocol.js';
 import type { AheadOfWritten } from './start-plan.js';
 import { Waiter } from './waiter.js';
 
-/** The device and inode of `dir`, or null when the file layer has no stat or the stat fails (checked at the next wait). */
-function identityOf(io: FileIO, dir: string): { readonly dev: bigint; readonly ino: bigint } | null {
+/** The device and inode of a log directory (DirIdentity), or null when the file layer has no stat. */
+export type DirIdentity = { readonly dev: bigint; readonly ino: bigint } | null;
+
+/**
+ * The identity a consumer checks the log directory against at each wait on the files (checkDir),
+ * taken at the open before anything is read there. A stamp that fails fails the open with ERR_IO, as
+ * every other read of the directory there does: a consumer with no identity would never notice
+ * another log at the path, and read on in it from this one's offsets.
+ */
+export function dirIdentityOf(io: FileIO, dir: string): DirIdentity {
   try {
     const s = io.stampPath?.(dir);
     return s === undefined ? null : { dev: s.dev, ino: s.ino };
-  } catch {
-    return null;
+  } catch (e) {
+    throw LogError.fromSystem(e, 'opening the consumer', dir);
   }
 }
 
@@ -46,13 +54,11 @@ export class LocalSource implements LogSource {
     private ahead: AheadOfWritten | null = null,
     /** The reader's shared lock on durable.offset (readers-lock.ts), released on close; not held yet: see lockLate(). */
     private readers: ReadersLock | null = null,
+    /** The log directory's device and inode at the open, dirIdentityOf (null when the file layer cannot tell). */
+    private readonly dirIdentity: DirIdentity = dirIdentityOf(io, logId),
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
-    this.dirIdentity = identityOf(io, logId);
   }
-
-  /** The log directory's device and inode at the open (null when the file layer cannot tell). */
-  private readonly dirIdentity: { readonly dev: bigint; readonly ino: bigint } | null;
 
   readLimit(reader: RecordReader): ReadLimit {
     this.lockLate();
