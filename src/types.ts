@@ -312,6 +312,7 @@ export interface PoolOptions {
   workers?: number;
   /**
    * A handler call running longer than this many ms has its worker replaced and its record dispatched again.
+   * A lane's import of the handler module lasting longer fails the call with `ERR_INVALID_OPTION` ('handler').
    * @defaultValue `30_000`
    */
   timeoutMs?: number;

@@ -1,7 +1,8 @@
 /**
  * A pool handler module whose import never settles (a top-level await on a service that does not
  * answer, or a loop that never yields): close() and an abort still end the call, as they do while a
- * handler call runs; no record runs and the cursor stays.
+ * handler call runs; no record runs and the cursor stays. (timeoutMs bounds the import too, from its
+ * start: test/pool-import-bound.test.ts; here the stop comes first.)
  */
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ for (const [how, spin, workers] of [['hangs', false, 2], ['spins (the thread nev
     const logDir = await logOf(20, POOL_LOG);
     const { path, marker } = hangingModule(spin);
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-hang') });
-    const call = c.blockingProcess(null, path, { workers, timeoutMs: 300 }).then((v) => v, (e: unknown) => e as Error);
+    const call = c.blockingProcess(null, path, { workers, timeoutMs: 2_000 }).then((v) => v, (e: unknown) => e as Error);
     await waitFor(() => existsSync(marker), 'the handler module to be importing');
     const closed = guarded(c.close().then(() => 'closed' as const));
     const s = await guarded(call);
@@ -45,7 +46,7 @@ test('an abort during a pool call whose handler module import hangs ends the cal
   const { path, marker } = hangingModule();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('import-abort') });
   const ac = new AbortController();
-  const call = c.nonblockingProcess(null, path, { workers: 1, timeoutMs: 300, signal: ac.signal }).then((v) => v, (e: unknown) => e as Error);
+  const call = c.nonblockingProcess(null, path, { workers: 1, timeoutMs: 2_000, signal: ac.signal }).then((v) => v, (e: unknown) => e as Error);
   await waitFor(() => existsSync(marker), 'the handler module to be importing');
   ac.abort();
   const s = await guarded(call);

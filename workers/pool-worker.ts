@@ -9,7 +9,7 @@
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import { P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
+import { LANE_HAS_HANDLER, LANE_IMPORTING, P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { bump } from '../src/ring/layout.js';
@@ -60,8 +60,8 @@ function loadHandler(url: string, imports: SharedArrayBuffer): Promise<Handler> 
 /**
  * The task's handler, or null when the call stops first (a task that arrives after the stop begins
  * no import): an import that never settles (a top-level await on a service that does not answer)
- * runs no handler call for timeoutMs to bound, so the stop flag (close(), an abort) is watched while
- * it lasts. A stop bumps SETTLED_SEQ. On close() the import
+ * runs no handler call; the coordinator stops the call when it lasts past timeoutMs (LANE_IMPORTING,
+ * src/consumer/pool-import-watch.ts), so the stop flag (that, close(), an abort) is watched while it lasts. A stop bumps SETTLED_SEQ. On close() the import
  * is let finish before the task ends, as the pool's threads are stopped next: Node's module loader
  * reads each module's file through an fs/promises FileHandle, and a thread stopped during that read
  * leaves the descriptor open in the process. An import still running timeoutMs after the stop has its
@@ -75,6 +75,8 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   // started): no import begins, so the module's top-level code does not run for a call that is over,
   // and close() has no import to wait for. One already in progress here is waited for as below.
   if (!handlers.has(task.handler) && Atomics.load(p.i32, P32.STOP) !== 0) return null;
+  // The coordinator stops the call when the lane's first import outlasts timeoutMs (pool-round.ts, checkImports).
+  Atomics.compareExchange(p.loaded, task.lane, 0, LANE_IMPORTING);
   const loading = loadHandler(task.handler, task.imports);
   let settled = false;
   const stopped = (async (): Promise<'stop' | 'close'> => {
@@ -104,7 +106,7 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
  */
 async function allLanesReady(task: PoolTask): Promise<boolean> {
   const p = progressViews(task.progress, task.lanes);
-  if (Atomics.compareExchange(p.loaded, task.lane, 0, 1) === 0) {
+  if (Atomics.exchange(p.loaded, task.lane, LANE_HAS_HANDLER) !== LANE_HAS_HANDLER) {
     Atomics.add(p.i32, P32.READY, 1);
     bump(p, P32.SETTLED_SEQ); // the lanes waiting below wake on it, as on a stop
   }

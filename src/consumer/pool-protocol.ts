@@ -142,6 +142,10 @@ export const P32 = {
   READY: 5,
 } as const;
 const P32_FIXED = 6;
+/** ProgressViews.loaded: the lane's worker has the handler. */
+export const LANE_HAS_HANDLER = 1;
+/** ProgressViews.loaded: the lane's worker is importing the handler module. */
+export const LANE_IMPORTING = 2;
 /** P32.STOP's value when close() ends the call: a worker lets an import in progress finish first. */
 export const STOP_CLOSING = 2;
 
@@ -171,7 +175,11 @@ export interface ProgressViews {
    * runningRecord): a worker that dies is charged to that record, not to its lane's last progress.
    */
   readonly running: Int32Array;
-  /** Per lane: 1 once a worker of the lane had the handler (P32.READY counts these). */
+  /**
+   * Per lane: LANE_HAS_HANDLER once a worker of the lane had the handler (P32.READY counts these);
+   * LANE_IMPORTING while the lane's first worker imports the handler module (the coordinator bounds
+   * that import by timeoutMs, src/consumer/pool-round.ts); 0 before.
+   */
   readonly loaded: Int32Array;
   /** Outcome of record o at o & (WINDOW - 1). */
   readonly outcomes: Uint8Array;

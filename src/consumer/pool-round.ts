@@ -21,6 +21,7 @@ import { FileSupply, type RecordSupply } from './pool-supply.js';
 import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 import { commitHolding } from './pool-hold.js';
 import { ExhaustedRecords } from './pool-exhausted.js';
+import { ImportWatch } from './pool-import-watch.js';
 
 const MAX_RESTARTS = 5; // how many times one record may lose its worker before the call gives up
 const SETTLE_MS = 2; // the coordinator looks at progress at least this often while records are being finished (ms)
@@ -50,9 +51,9 @@ export class PoolRound {
   private readonly hung = new Map<number, LaneWatch>(); // lane -> its watch
   private readonly exhausted = new ExhaustedRecords(); // offset -> its last attempt, the record as the lane read it; the lanes parked for them
   private readonly restarts = new Map<number, number>(); // record -> workers lost while it ran
+  private readonly imports: ImportWatch; // bounds the lanes' imports of the handler module by timeoutMs
 
-  // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came
-  // while the loop was not waiting.
+  // Wakes the coordinator's loop (a task ended, the signal aborted); `dirty` keeps a poke that came while the loop was not waiting.
   private dirty = false;
   private wake: (() => void) | null = null;
   private idleFor = 0;
@@ -64,6 +65,7 @@ export class PoolRound {
   constructor(private readonly pool: Piscina, private readonly lanes: number, private readonly call: PoolCall,
     private readonly originOffset: number, private readonly endOffset: number) {
     this.doneOffset = originOffset;
+    this.imports = new ImportWatch(call.handlerUrl, call.timeoutMs);
     this.progress = new SharedArrayBuffer(progressBytes(lanes));
     this.pv = progressViews(this.progress, lanes);
     Atomics.store(this.pv.i64, 0, BigInt(originOffset));
@@ -124,6 +126,7 @@ export class PoolRound {
       this.checkStops();
       if (this.running.size === 0) return;
       this.checkHung(performance.now());
+      if ((this.failure ??= this.imports.check(this.pv, this.lanes, performance.now())) !== null) return; // run() drains the lanes
       // While records are being finished, look every SETTLE_MS; when nothing moves, ask the
       // workers for a wake-up at the next progress and look less often.
       this.idleFor = this.doneOffset > before ? 0 : Math.min(IDLE_SETTLE_MS, Math.max(SETTLE_MS, this.idleFor * 2));

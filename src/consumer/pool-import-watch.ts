@@ -1,0 +1,39 @@
+/**
+ * A pool round's bound on handler module imports (src/consumer/pool-round.ts). No lane begins a
+ * record before every lane that has records has the handler (workers/pool-worker.ts), so one thread
+ * whose import never settles (a top-level await on a service that does not answer, a loop that never
+ * yields) would hold the whole call for good: timeoutMs bounds a lane's first import as it bounds a
+ * handler call, counted from when the coordinator first sees the lane importing (the thread's start
+ * is not counted). Past it the call fails with ERR_INVALID_OPTION ('handler'), as for a module that
+ * cannot be loaded: no record ran, and the cursor stays.
+ */
+import { LogError } from '../errors.js';
+import { LANE_IMPORTING, P32, type ProgressViews } from './pool-protocol.js';
+
+export class ImportWatch {
+  /** Lane -> when (performance.now()) the coordinator first saw it importing. */
+  private readonly since = new Map<number, number>();
+
+  constructor(private readonly handlerUrl: string, private readonly timeoutMs: number) {}
+
+  /**
+   * The failure for a lane whose import has lasted past timeoutMs, else null. Not once the call is
+   * stopped (close(), an abort, another lane's answer): the stop ends it then (ConsumerPool.close()
+   * lets an import finish for up to timeoutMs, and stops the thread after that).
+   */
+  check(pv: ProgressViews, lanes: number, now: number): LogError | null {
+    if (Atomics.load(pv.i32, P32.STOP) !== 0) return null;
+    for (let k = 0; k < lanes; k++) {
+      if (Atomics.load(pv.loaded, k) !== LANE_IMPORTING) {
+        this.since.delete(k);
+        continue;
+      }
+      const since = this.since.get(k);
+      if (since === undefined) this.since.set(k, now);
+      else if (now - since > this.timeoutMs) {
+        return LogError.invalidOption('handler', `module ${this.handlerUrl} did not finish loading within timeoutMs (${this.timeoutMs} ms) on a pool thread: no record ran (a top-level await that never settles?)`);
+      }
+    }
+    return null;
+  }
+}
