@@ -204,11 +204,13 @@ function planRepair(io: FileIO, dir: string, cut: RepairCut, locks: HeldLock[] |
   const actions: RepairAction[] = [];
   const hint = readDurableHint(io, dir);
   const rewriteHint = hint !== null && hint > cut.offset;
-  if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: `${hint} → ${cut.offset}` });
+  // Offsets are dense (docs/format.md): the records appended next get the cut offsets again.
+  const again = (to: number, what: string): string => `${to} → ${cut.offset}: offsets ${cut.offset} to ${to - 1}, ${what}, are handed out again to the records appended next`;
+  if (rewriteHint) actions.push({ action: 'rewrite-durable-hint', file: DURABLE_HINT_FILE, bytes: 0, detail: again(hint, 'reported durable') });
   const cursors: string[] = [];
   for (const c of cursorsPast(io, dir, cut.offset, locks)) {
     cursors.push(c.id);
-    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: `${c.offset} → ${cut.offset}` });
+    actions.push({ action: 'reset-cursor', file: c.id, bytes: 0, detail: again(c.offset, 'which it had committed') });
   }
   const remove: string[] = [];
   const links: string[] = [];
