@@ -59,4 +59,45 @@ for (const [how, spin] of [['hangs', false], ['spins', true]] as const) {
   }
 }
 
+/**
+ * A module whose first two imports (the pool's two threads) load; the third (a thread started in
+ * place of a lost one) never settles. Its handler exits the thread at record `dieAt`, once.
+ */
+function replacementHangs(dieAt: number): { dir: string; path: string } {
+  const dir = tempDir();
+  const path = join(dir, 'hang-third.mjs');
+  const at = (f: string): string => JSON.stringify(join(dir, f));
+  writeFileSync(path, [
+    `import { writeFileSync } from 'node:fs';`,
+    `let n = 1;`,
+    `for (;; n++) { try { writeFileSync(${JSON.stringify(dir)} + '/import-' + n, '', { flag: 'wx' }); break; } catch { /* taken */ } }`,
+    `if (n >= 3) await new Promise(() => setInterval(() => {}, 1000));`,
+    `export default (msg) => {`,
+    `  if (msg.offset === ${dieAt}) { try { writeFileSync(${at('died')}, '', { flag: 'wx' }); process.exit(1); } catch { /* once */ } }`,
+    `  return 'commit';`,
+    `};`,
+  ].join('\n'));
+  return { dir, path };
+}
+
+test('a worker started in place of a lost one whose import hangs fails the call with ERR_INVALID_OPTION within a bound', async () => {
+  const logDir = await logOf(20, POOL_LOG);
+  const { dir, path } = replacementHangs(5);
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('reimport-bound') });
+  try {
+    // Blocking: the other lane's thread stays busy waiting for records, so the lost lane gets a new thread.
+    const r = await guarded(c.blockingProcess(null, path, { workers: 2, timeoutMs: 500, batchRecords: 4 }).then((v) => v, (e: unknown) => e));
+    assert.ok(r !== 'stuck', 'the call still runs 20 s after it began: the import is not bounded');
+    assert.ok(r instanceof LogError, `not a LogError: ${JSON.stringify(r)}`);
+    assert.is(r.code, 'ERR_INVALID_OPTION', r.message);
+    assert.is(r.details.option, 'handler');
+    assert.ok(existsSync(join(dir, 'import-3')), 'a third import began');
+    assert.ok((c.committedOffset ?? 0) <= 5, `the cursor stops before the lost record: ${String(c.committedOffset)}`);
+  } finally {
+    const closed = await guarded(c.close().then(() => 'closed' as const, () => 'closed' as const));
+    assert.ok(closed !== 'stuck', 'close() did not return');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

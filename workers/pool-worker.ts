@@ -9,7 +9,7 @@
  */
 import { LogError } from '../src/errors.js';
 import { Lane } from '../src/consumer/pool-lane.js';
-import { LANE_HAS_HANDLER, LANE_IMPORTING, P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
+import { LANE_HAS_HANDLER, LANE_IMPORTING, LANE_REIMPORTING, P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import { bump } from '../src/ring/layout.js';
@@ -76,7 +76,7 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
   // and close() has no import to wait for. One already in progress here is waited for as below.
   if (!handlers.has(task.handler) && Atomics.load(p.i32, P32.STOP) !== 0) return null;
   // The coordinator stops the call when the lane's first import outlasts timeoutMs (pool-round.ts, checkImports).
-  Atomics.compareExchange(p.loaded, task.lane, 0, LANE_IMPORTING);
+  if (Atomics.compareExchange(p.loaded, task.lane, 0, LANE_IMPORTING) === LANE_HAS_HANDLER) Atomics.store(p.loaded, task.lane, LANE_REIMPORTING);
   const loading = loadHandler(task.handler, task.imports);
   let settled = false;
   const stopped = (async (): Promise<'stop' | 'close'> => {
@@ -106,7 +106,8 @@ async function handlerOrStop(task: PoolTask): Promise<Handler | null> {
  */
 async function allLanesReady(task: PoolTask): Promise<boolean> {
   const p = progressViews(task.progress, task.lanes);
-  if (Atomics.exchange(p.loaded, task.lane, LANE_HAS_HANDLER) !== LANE_HAS_HANDLER) {
+  const was = Atomics.exchange(p.loaded, task.lane, LANE_HAS_HANDLER);
+  if (was === 0 || was === LANE_IMPORTING) {
     Atomics.add(p.i32, P32.READY, 1);
     bump(p, P32.SETTLED_SEQ); // the lanes waiting below wake on it, as on a stop
   }

@@ -2,13 +2,14 @@
  * A pool round's bound on handler module imports (src/consumer/pool-round.ts). No lane begins a
  * record before every lane that has records has the handler (workers/pool-worker.ts), so one thread
  * whose import never settles (a top-level await on a service that does not answer, a loop that never
- * yields) would hold the whole call for good: timeoutMs bounds a lane's first import as it bounds a
+ * yields) would hold the whole call for good (and one in a worker started in place of a lost one,
+ * its lane): timeoutMs bounds a lane's import as it bounds a
  * handler call, counted from when the coordinator first sees the lane importing (the thread's start
  * is not counted). Past it the call fails with ERR_INVALID_OPTION ('handler'), as for a module that
- * cannot be loaded: no record ran, and the cursor stays.
+ * cannot be loaded: no record ran (a replacement's: what finished before is committed).
  */
 import { LogError } from '../errors.js';
-import { LANE_IMPORTING, P32, type ProgressViews } from './pool-protocol.js';
+import { LANE_IMPORTING, LANE_REIMPORTING, P32, type ProgressViews } from './pool-protocol.js';
 
 export class ImportWatch {
   /** Lane -> when (performance.now()) the coordinator first saw it importing. */
@@ -24,14 +25,16 @@ export class ImportWatch {
   check(pv: ProgressViews, lanes: number, now: number): LogError | null {
     if (Atomics.load(pv.i32, P32.STOP) !== 0) return null;
     for (let k = 0; k < lanes; k++) {
-      if (Atomics.load(pv.loaded, k) !== LANE_IMPORTING) {
+      const state = Atomics.load(pv.loaded, k);
+      if (state !== LANE_IMPORTING && state !== LANE_REIMPORTING) {
         this.since.delete(k);
         continue;
       }
       const since = this.since.get(k);
       if (since === undefined) this.since.set(k, now);
       else if (now - since > this.timeoutMs) {
-        return LogError.invalidOption('handler', `module ${this.handlerUrl} did not finish loading within timeoutMs (${this.timeoutMs} ms) on a pool thread: no record ran (a top-level await that never settles?)`);
+        const where = state === LANE_REIMPORTING ? 'a pool thread started in place of a lost one' : 'a pool thread: no record ran';
+        return LogError.invalidOption('handler', `module ${this.handlerUrl} did not finish loading within timeoutMs (${this.timeoutMs} ms) on ${where} (a top-level await that never settles?)`);
       }
     }
     return null;

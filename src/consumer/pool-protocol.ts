@@ -144,8 +144,10 @@ export const P32 = {
 const P32_FIXED = 6;
 /** ProgressViews.loaded: the lane's worker has the handler. */
 export const LANE_HAS_HANDLER = 1;
-/** ProgressViews.loaded: the lane's worker is importing the handler module. */
+/** ProgressViews.loaded: the lane's worker is importing the handler module (not counted in P32.READY yet). */
 export const LANE_IMPORTING = 2;
+/** ProgressViews.loaded: a worker started in place of a lost one is importing it (the lane is counted already). */
+export const LANE_REIMPORTING = 3;
 /** P32.STOP's value when close() ends the call: a worker lets an import in progress finish first. */
 export const STOP_CLOSING = 2;
 
@@ -177,7 +179,7 @@ export interface ProgressViews {
   readonly running: Int32Array;
   /**
    * Per lane: LANE_HAS_HANDLER once a worker of the lane had the handler (P32.READY counts these);
-   * LANE_IMPORTING while the lane's first worker imports the handler module (the coordinator bounds
+   * LANE_IMPORTING (LANE_REIMPORTING) while the lane's first worker (one in place of a lost one) imports the handler module (the coordinator bounds
    * that import by timeoutMs, src/consumer/pool-round.ts); 0 before.
    */
   readonly loaded: Int32Array;
