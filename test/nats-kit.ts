@@ -5,7 +5,7 @@
  * JetStream half of a test file is then skipped with a printed reason.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,15 +61,22 @@ process.once('exit', () => {
 
 /**
  * Starts a JetStream server and waits until a client can connect (bounded by `readyMs`). With
- * `again`, a server that was killed starts again on its port and store directory.
+ * `again`, a server that was killed starts again on its port and store directory. `config`, when
+ * given, is a nats-server configuration (e.g. `jetstream { max_file_store: 200000 }`) written in
+ * the store directory and read with `-c`; the flags (port, store directory) take precedence.
  */
-export async function startNats(readyMs = 15_000, again?: NatsServer): Promise<NatsServer> {
+export async function startNats(readyMs = 15_000, again?: NatsServer, config?: string): Promise<NatsServer> {
   const bin = natsServerBinary();
   if (bin === null) throw new Error(SKIP_REASON);
   const storeDir = again?.storeDir ?? mkdtempSync(join(tmpdir(), 'rlog-nats-'));
   for (let attempt = 1; ; attempt++) {
     const port = again?.port ?? await freePort();
-    const proc = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+    if (config !== undefined) {
+      writeFileSync(join(storeDir, 'server.conf'), config);
+      args.unshift('-c', join(storeDir, 'server.conf'));
+    }
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
     proc.stderr!.on('data', (b: Buffer) => { out += b.toString(); });

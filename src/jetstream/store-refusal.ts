@@ -1,8 +1,11 @@
 /**
  * A publish the stream refused for the record itself, not for a failure that may pass: the record is
  * past the stream's max_msg_size (the server's 10054; lowered by someone else since the producer read
- * it at open: ERR_RECORD_TOO_LARGE), or the stream is full and discards new messages (its max_msgs,
- * max_bytes or max_msgs_per_subject reached under the "discard new" policy). A full stream is the
+ * it at open: ERR_RECORD_TOO_LARGE), the stream is full and discards new messages (its max_msgs,
+ * max_bytes or max_msgs_per_subject reached under the "discard new" policy), or the server's or the
+ * account's JetStream storage is full (its max_file_store / max_memory_store, the account's
+ * max_file / max_mem: "insufficient resources" 10023, "insufficient storage resources available"
+ * 10047, "resource limits exceeded for account" 10002, each refused before the store). A full stream is the
  * local log's full disk: it stays full until someone makes room, and the records appended after
  * this one hold offsets that cannot land without it, so the producer stops with ERR_DISK_FULL
  * (terminal, as locally), not ERR_LOG_FULL (a wait for room the caller may try again). The server
@@ -27,6 +30,9 @@ export function storeRefusal(e: unknown, offset: number, stream: string): LogErr
   // 10077 is the server's code of any failed store: the message tells a full stream apart.
   if (/maximum (messages|bytes|messages per subject) exceeded/i.test(message)) {
     return new LogError(ErrorCode.DISK_FULL, `record ${offset} was refused by stream ${stream} (${message}): the stream is full and discards new messages past its limits; ${stopped}`, { offset }, { cause: e });
+  }
+  if ([10002, 10023, 10047].includes(apiCode(e) ?? 0) || /insufficient (storage )?resources|resource limits exceeded for account/i.test(message)) {
+    return new LogError(ErrorCode.DISK_FULL, `record ${offset} was refused by stream ${stream} (${message}): the server's JetStream storage (or the account's) is full; ${stopped}`, { offset }, { cause: e });
   }
   return null;
 }
