@@ -5,6 +5,7 @@
  */
 import type { MsgRequest } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
+import type { Ride } from './ride.js';
 import type { Session } from './session.js';
 
 /**
@@ -14,12 +15,16 @@ import type { Session } from './session.js';
  * does not answer.
  */
 export async function deletedAt(session: Session, from: number, end: number): Promise<LogError | null> {
+  return checkDeleted(session, from, end).catch(() => null);
+}
+
+/** deletedAt, but a request the server does not answer (or that fails) throws, for the caller to try again. */
+async function checkDeleted(session: Session, from: number, end: number): Promise<LogError | null> {
   const { stream, subject } = session.options;
   if (from >= end) return null;
   // STREAM.MSG.GET takes next_by_subj with seq (the first message at or past seq); nats.js types it for direct gets only.
   const query = { seq: from + 1, next_by_subj: subject } as MsgRequest;
-  const next = await session.jsm.streams.getMessage(stream, query).catch(() => undefined);
-  if (next === undefined) return null;
+  const next = await session.jsm.streams.getMessage(stream, query);
   const to = next === null ? end : next.seq - 1;
   if (to <= from) return null; // the record at `from` is stored
   return deletedError(stream, from, to);
@@ -38,10 +43,12 @@ export function deletedError(stream: string, from: number, to: number, why = 'th
 
 /**
  * Where a consumer opened with onPositionExpired 'oldest' starts when the record at `at` was deleted
- * from the stream: the next stored record (`end` when none is). `at` itself when that record is
- * stored, or when the server does not answer (the first call then finds the deleted range: reader.ts).
+ * from the stream: the next stored record (`end` when none is); `at` itself when that record is
+ * stored. The check rides out a request the server does not answer, as the open's other reads do
+ * (`ride`: tried again within the open's bound, then ERR_IO): an open that went on at a deleted
+ * record would fail at its first call with the ERR_POSITION_EXPIRED 'oldest' was asked to pass.
  */
-export async function pastDeleted(session: Session, at: number, end: number): Promise<number> {
-  const e = await deletedAt(session, at, end);
+export async function pastDeleted(session: Session, at: number, end: number, ride: Ride): Promise<number> {
+  const e = await ride.run(`finding the record stored at or past offset ${at} of stream ${session.options.stream}`, () => checkDeleted(session, at, end));
   return e === null ? at : (e.details as { logStartOffset: number }).logStartOffset;
 }

@@ -143,7 +143,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
       }
     }
     // A record deleted from the stream's middle (or newest end) at the start: 'oldest' goes on at the next stored one.
-    if (toOldest && state.num_deleted > 0 && at > bounds.startOffset) at = await pastDeleted(session, at, bounds.endOffset);
+    if (toOldest && state.num_deleted > 0 && at > bounds.startOffset) at = await pastDeleted(session, at, bounds.endOffset, ride);
     if ((opts.signal as AbortSignal | undefined)?.aborted === true) throw LogError.aborted('Consumer.open', opts.signal!);
     // The cursor moves only now, when nothing after the move can refuse the open: a refused open
     // leaves the entry as it was (a never-committed one still counts as never committed).
