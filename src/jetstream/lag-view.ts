@@ -24,7 +24,10 @@
  *   per-range byte count);
  * - ms: the newest record's timestamp minus the timestamp of the record at the position. Until a
  *   refresh has read that record's timestamp, the timestamp of the nearest record before it that the
- *   view knows stands in (ms then reads at most that much high).
+ *   view knows stands in (ms then reads at most that much high). The view keeps the timestamp of one
+ *   record in TRAIL_EVERY the pull delivers (the trail): a record at the position that a purge
+ *   removed, still held by the reader or a worker-pool call, cannot be read from the stream, and
+ *   without it no record at or before the position was known (ms read 0 with records pending).
  */
 import type { StreamState } from '@nats-io/jetstream';
 import type { CursorLag, Message } from '../types.js';
@@ -32,6 +35,10 @@ import type { Session } from './session.js';
 
 /** How often the view of the stream is refreshed while the consumer is open, ms. */
 export const LAG_REFRESH_MS = 1000;
+
+/** The trail keeps the timestamp of one delivered record in this many offsets, and at most TRAIL_MAX of them (beyond a pool call's read-ahead). */
+const TRAIL_EVERY = 64;
+const TRAIL_MAX = 2048;
 
 /** What the view reads of the consumer's reader (the JsReader: its buffer and position). */
 export interface BufferedReader {
@@ -77,6 +84,8 @@ export class StreamLag {
    * reads ahead), so the reader's offset would not do.
    */
   private asked: number | null = null;
+  /** Timestamps of delivered records, one in TRAIL_EVERY offsets, in offset order (see the module comment). */
+  private readonly trail: Stamp[] = [];
   private refreshing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
 
@@ -120,6 +129,7 @@ export class StreamLag {
 
   /** A record the pull delivered, with `pending` more after it in the stream. */
   arrived(m: Message, pending: number): void {
+    this.addToTrail(m);
     if (pending < 0) return; // unknown
     const end = m.offset + 1 + pending;
     if (end > this.end) this.end = end;
@@ -159,6 +169,28 @@ export class StreamLag {
     }
   }
 
+  /** Keeps `m`'s timestamp when it lies TRAIL_EVERY offsets past the trail's last (a pull read again from further back: from there on). */
+  private addToTrail(m: Message): void {
+    const { trail } = this;
+    while (trail.length > 0 && trail[trail.length - 1]!.offset > m.offset) trail.pop();
+    const lastKept = trail[trail.length - 1];
+    if (lastKept !== undefined && m.offset < lastKept.offset + TRAIL_EVERY) return;
+    trail.push({ offset: m.offset, ms: m.timestamp });
+    if (trail.length > TRAIL_MAX) trail.shift();
+  }
+
+  /** The trail's nearest stamp at or before `offset`, else null. */
+  private trailBefore(offset: number): Stamp | null {
+    const { trail } = this;
+    let lo = 0, hi = trail.length; // the first entry past `offset` is at lo once the search ends
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (trail[mid]!.offset <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? trail[lo - 1]! : null;
+  }
+
   /**
    * The timestamp of the record at `offset` when the view knows it (exact: null otherwise), else that
    * of the nearest record before it the view knows.
@@ -168,7 +200,7 @@ export class StreamLag {
   private stampBefore(offset: number, exact = false): number | null {
     const { buffer, head } = this.reader;
     const known: Array<Stamp | null | undefined> = [
-      this.first, this.last, this.at,
+      this.first, this.last, this.at, this.trailBefore(offset),
       buffer[head] === undefined ? null : { offset: buffer[head].offset, ms: buffer[head].timestamp },
       head > 0 && buffer[head - 1] !== undefined ? { offset: buffer[head - 1]!.offset, ms: buffer[head - 1]!.timestamp } : null,
     ];
