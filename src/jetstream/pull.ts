@@ -86,6 +86,7 @@ export class Pull {
   owedEnd = 0;
   private lastRecordMs = 0; // performance.now(), as lastLifeMs: elapsed time, which a wall clock step does not move
   private lastLifeMs = 0;
+  private requestsSentAt: number | null = null; // when once()'s requests were sent, until it consumes (ride.ts: a lost try's last one)
   /** Records delivered: the watchdog notes their arrival at its tick (no clock read per record). */
   private arrivals = 0;
   private arrivalsSeen = 0;
@@ -211,7 +212,7 @@ export class Pull {
         if (this.ride.stopped) return;
         if (!this.needed()) this.idleAt = performance.now();
         try {
-          await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`);
+          await this.ride.failed(e, `reading stream ${this.session.options.stream} from offset ${this.expected}`, this.requestsSentAt ?? undefined);
         } catch (bound) {
           // Past the bound while no call reads (between calls, a handler running): the pull ends
           // quietly, and the next fill or wait starts it again with a window of its own (start()).
@@ -232,6 +233,7 @@ export class Pull {
     // The first try waits timeoutMs; once one failed (a stall, a timeout, a lost connection), the
     // cluster may be electing: then a try waits half of that (tryJs).
     const client = this.ride.failing ? this.tryJs : this.session.js;
+    this.requestsSentAt = performance.now();
     const { getting, deleteLost } = getOrdered(this.session, client, {
       deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: this.expected + 1, filter_subjects: subject,
     });
@@ -248,7 +250,7 @@ export class Pull {
     this.lastLifeMs = this.lastRecordMs = performance.now();
     const callback = (m: JsMsg): void => this.deliver(m, generation);
     const messages = await this.ride.race(c.consume({ max_messages: PULL_BATCH, idle_heartbeat: this.heartbeatMs, callback }));
-    this.messages = messages;
+    [this.messages, this.requestsSentAt] = [messages, null]; // answered: a stall from here on is no lost request
     if (this.ending !== null || this.ride.stopped) halt(messages); // ended by the first records, or by stop(), meanwhile
     this.heartbeats(messages).catch(() => undefined); // a status stream that ends badly: the watchdog sees the silence
     const closed = await messages.closed();

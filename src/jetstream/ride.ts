@@ -2,9 +2,14 @@
  * How a consumer rides out a transient outage (a server restart, a lost connection, a leader
  * election): a request that fails with a transient error is tried again, every RETRY_MS, until
  * something succeeds; when nothing has succeeded for 2 x timeoutMs since the first failure (the rule
- * the producer's resync follows), the consumer stops with ERR_IO saying so. Any other error stops it
- * at once. stop() (the consumer's close or destroy) ends a retry at once, and a request in flight is
- * no longer waited for.
+ * the producer's resync follows), the consumer stops with ERR_IO saying so. The bound is the
+ * server's: a try of run() still unanswered ends at the bound, and a try sent in the bound's last
+ * timeoutMs that failed (a request lost while the cluster had no leader) may have missed a server
+ * that answers again by then, so one more try is sent, past the bound, with its own timeout; only
+ * a try sent past the bound ends the ride. So a server that answers again within 2 x timeoutMs of
+ * the first failure is heard, and the ERR_IO comes at most one try's timeout past the bound. Any other error
+ * stops it at once. stop() (the consumer's close or destroy) ends a retry at once, and a request in
+ * flight is no longer waited for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, LogError } from '../errors.js';
@@ -56,26 +61,32 @@ export class Ride {
   async run<T>(what: string, op: () => Promise<T>): Promise<T> {
     for (;;) {
       this.checkStopped();
+      const sentAt = performance.now();
+      const deadline = this.since === null ? Infinity : this.since + 2 * this.timeoutMs;
       try {
-        const value = await this.race(op());
+        const value = await this.race(op(), sentAt < deadline ? deadline : Infinity);
         this.progress();
         return value;
       } catch (e) {
-        await this.failed(e, what);
+        await this.failed(e, what, sentAt);
       }
     }
   }
 
   /**
    * A try failed with `e`: throws it coded when it is final (not transient, or past the deadline),
-   * else waits before the next try.
+   * else waits before the next try. `sentAt` (performance.now()): when the failed try was sent; one
+   * sent before the deadline and failing past it gets one more try at once (the module comment).
    */
-  async failed(e: unknown, what: string): Promise<void> {
+  async failed(e: unknown, what: string, sentAt?: number): Promise<void> {
     this.checkStopped();
     if (!transientError(e)) throw asLogError(e, what);
     // Elapsed time, on the monotonic clock: a wall clock stepped (NTP, a resumed VM) neither ends the bound early nor stretches it.
-    this.since ??= performance.now();
-    const left = this.since + 2 * this.timeoutMs - performance.now();
+    const now = performance.now();
+    this.since ??= now;
+    const deadline = this.since + 2 * this.timeoutMs;
+    const left = deadline - now;
+    if (left <= 0 && sentAt !== undefined && sentAt < deadline && sentAt > deadline - this.timeoutMs) return; // the last try, sent past the bound
     if (left <= 0) {
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
@@ -84,8 +95,8 @@ export class Ride {
     this.checkStopped();
   }
 
-  /** `p`, or ERR_LOG_CLOSED as soon as stop() is called. */
-  race<T>(p: Promise<T>): Promise<T> {
+  /** `p`, or ERR_LOG_CLOSED as soon as stop() is called; a timeout at `until` (performance.now()), when given. */
+  race<T>(p: Promise<T>, until = Infinity): Promise<T> {
     const signal = this.stopping.signal;
     if (signal.aborted) {
       p.catch(() => undefined);
@@ -94,10 +105,9 @@ export class Ride {
     return new Promise<T>((resolve, reject) => {
       const onStop = (): void => reject(LogError.closed(this.who));
       signal.addEventListener('abort', onStop, { once: true });
-      p.then(
-        (v) => { signal.removeEventListener('abort', onStop); resolve(v); },
-        (e: unknown) => { signal.removeEventListener('abort', onStop); reject(e); },
-      );
+      const t = until === Infinity ? undefined : setTimeout(() => reject(new Error('timeout: the try was still unanswered when the bound passed')), Math.max(0, until - performance.now()));
+      const settled = (): void => { signal.removeEventListener('abort', onStop); clearTimeout(t); };
+      p.then((v) => { settled(); resolve(v); }, (e: unknown) => { settled(); reject(e); });
     });
   }
 
