@@ -224,7 +224,7 @@ export class JetStreamProducer implements BackendProducer {
       const headers = publishHeaders(r.offset, stream, r.dedupKey, this.lease.token, r.headers);
       this.session.js.publish(subject, r.data, { headers, timeout: this.session.options.timeoutMs }).then(
         (ack) => { if (generation === this.generation) this.onAck(r, ack, sentAt); },
-        (e: unknown) => { if (generation === this.generation) this.onPublishError(r, e); },
+        (e: unknown) => { if (generation === this.generation) this.onPublishError(r, e, sentAt); },
       );
     }
   };
@@ -300,7 +300,7 @@ export class JetStreamProducer implements BackendProducer {
    * are dropped); a record the stream refused for itself (store-refusal.ts) stops the producer at it,
    * once the records before it are known stored; any other failure (a permission) is final: ERR_IO.
    */
-  private onPublishError(r: Queued, e: unknown): void {
+  private onPublishError(r: Queued, e: unknown, sentAt: number): void {
     if (this.failure !== null || this.resyncing !== null || r.offset < this.acked) return; // a lost answer of a stored record
     const stream = this.session.options.stream;
     const refused = storeRefusal(e, r.offset, stream);
@@ -311,18 +311,18 @@ export class JetStreamProducer implements BackendProducer {
       this.fail(new LogError(ErrorCode.IO, `publishing record ${r.offset} to stream ${stream} failed: ${(e as Error)?.message ?? String(e)}; records from ${this.acked} on may or may not be stored`, { offset: r.offset }, { cause: e }));
       return;
     }
-    this.startResync(r, e);
+    this.startResync(r, e, sentAt);
   }
 
   /** Reads back the records in doubt from the first not acknowledged (resync.ts), then publishes on from the stream's end. */
-  private startResync(r: Queued, e: unknown): void {
+  private startResync(r: Queued, e: unknown, sentAt?: number): void {
     this.generation++;
     this.queue.sent = 0;
     this.counters.resynced();
     this.doubtSince ??= performance.now(); // elapsed time: a wall clock stepped neither ends the window early nor stretches it
     const { acked, next } = this;
     this.resyncing = resync(this.session, {
-      acked, next, token: this.lease.token, failedOffset: r.offset, cause: e,
+      acked, next, token: this.lease.token, failedOffset: r.offset, cause: e, sentAt,
       deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null, stillHeld: () => this.lease.stillHeld(),
     }).then(
       (end) => {

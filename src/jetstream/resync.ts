@@ -33,8 +33,13 @@ export interface ResyncRequest {
   readonly token: string;
   readonly failedOffset: number;
   readonly cause: unknown;
-  /** No request starts after this (ms, on performance.now(): a wall clock stepped does not move it). */
+  /**
+   * No request starts after this (ms, on performance.now(): a wall clock stepped does not move it),
+   * but one: a try sent in the timeoutMs before it (the publish, a read) and failing is followed by one more.
+   */
   readonly deadline: number;
+  /** When the failed publish was sent (performance.now()); unknown: none sent before the deadline counts. */
+  readonly sentAt?: number;
   /** True once the producer failed or was destroyed: the resync ends at once. */
   done(): boolean;
   /** Whether the lease is still this producer's, read from the leases bucket's leader (lease.ts). */
@@ -51,16 +56,21 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
   const { stream } = session.options;
   const what = `publishing record ${q.failedOffset} to stream ${stream} failed (${(q.cause as Error)?.message ?? String(q.cause)})`;
   const locked = (why: string): LogError => new LogError(ErrorCode.LOG_LOCKED, `${what}, and ${why}`, { offset: q.failedOffset }, { cause: q.cause });
+  let sentAt = q.sentAt ?? Infinity; // when the try that failed last was sent
   for (;;) {
     if (q.done()) throw LogError.closed('producer');
-    if (performance.now() > q.deadline) {
+    const now = performance.now();
+    // A try ends at the deadline; one sent in the deadline's last timeoutMs may have been lost just before the stream answered again: one more, of its own timeoutMs (ride.ts).
+    const until = now > q.deadline ? now + session.options.timeoutMs : q.deadline;
+    if (now > q.deadline && !(sentAt < q.deadline && sentAt > q.deadline - session.options.timeoutMs)) {
       throw new LogError(ErrorCode.IO, `${what}, and no publish was acknowledged by the deadline (2 x timeoutMs after the first failure): records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: q.cause });
     }
     let endOffset: number;
     let foreign: number | null = null;
+    sentAt = now;
     try {
-      endOffset = (await session.bounds()).endOffset;
-      if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset);
+      endOffset = (await byDeadline(session.bounds(), until)).endOffset;
+      if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset, until);
       // Records the stream removed since (its limits, a purge) cannot be read back: they are this
       // producer's while nobody took its lease over (only the lease's holder publishes).
       if (foreign === GONE) foreign = (await q.stillHeld()) ? null : q.acked;
@@ -81,6 +91,14 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
   }
 }
 
+/** `p`, or a timeout at `until` (performance.now()): a read sent before the deadline ends there. */
+function byDeadline<T>(p: Promise<T>, until: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout: the resync\'s deadline passed while it read the stream\'s end')), Math.max(0, until - performance.now()));
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e); });
+  });
+}
+
 /** What firstForeign returns when no record there is another's, but some were removed from the stream. */
 const GONE = -1;
 
@@ -91,14 +109,14 @@ const GONE = -1;
  * doubt on a slow link took that many round trips, past the deadline. Past the deadline (checked at
  * each record) or once the producer is done, it throws and the resync's loop says why.
  */
-async function firstForeign(session: Session, q: ResyncRequest, end: number): Promise<number | null> {
+async function firstForeign(session: Session, q: ResyncRequest, end: number, until: number): Promise<number | null> {
   let expected = q.acked; // the offset of the next record the range holds, when none was removed
   let foreign: number | null = null;
   let gone = false;
   const start = { deliver_policy: nats().jetstream.DeliverPolicy.StartSequence, opt_start_seq: q.acked + 1 };
   await scan(session, start, end, (m) => {
     if (q.done()) throw LogError.closed('producer');
-    if (performance.now() > q.deadline) throw new Error('timeout: the resync\'s deadline passed while it read the records in doubt');
+    if (performance.now() > until) throw new Error('timeout: the resync\'s deadline passed while it read the records in doubt');
     const offset = m.seq - 1;
     if (offset >= end) return false; // appended since the bounds were read: the next round reads them
     if (offset > expected) gone = true;
@@ -108,7 +126,7 @@ async function firstForeign(session: Session, q: ResyncRequest, end: number): Pr
       return false;
     }
     return true;
-  }, q.deadline);
+  }, until);
   if (foreign !== null) return foreign;
   if (expected < end && await storedFrom(session, expected, end)) {
     // The read ended before records still stored (its fetch got no answer in time): unread, they are not counted.
