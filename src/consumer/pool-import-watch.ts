@@ -9,13 +9,26 @@
  * cannot be loaded: no record ran (a replacement's: what finished before is committed).
  */
 import { LogError } from '../errors.js';
-import { LANE_IMPORTING, LANE_REIMPORTING, P32, type ProgressViews } from './pool-protocol.js';
+import { LANE_HAS_HANDLER, LANE_IMPORTING, LANE_REIMPORTING, P32, type ProgressViews } from './pool-protocol.js';
 
 export class ImportWatch {
   /** Lane -> when (performance.now()) the coordinator first saw it importing. */
   private readonly since = new Map<number, number>();
 
   constructor(private readonly handlerUrl: string, private readonly timeoutMs: number) {}
+
+  /**
+   * A task is given to `lane` (at the start, or in place of one that ended or was lost): the import
+   * its worker may make is its own, counted from when that worker marks it. An import a lost worker
+   * left marked is no longer under way: its mark is undone (the lane counted in P32.READY as before),
+   * else the new worker's import would be charged with the time the lost one spent.
+   */
+  launching(pv: ProgressViews, lane: number): void {
+    this.since.delete(lane);
+    const state = Atomics.load(pv.loaded, lane);
+    if (state === LANE_IMPORTING) Atomics.store(pv.loaded, lane, 0);
+    else if (state === LANE_REIMPORTING) Atomics.store(pv.loaded, lane, LANE_HAS_HANDLER);
+  }
 
   /**
    * The failure for a lane whose import has lasted past timeoutMs, else null. Not once the call is

@@ -104,8 +104,7 @@ export class PoolRound {
       await this.supply.close(this.doneOffset);
     }
     const why = this.stop;
-    // A 'break' or a throw at an earlier record stops the call first, as without a pool (the record
-    // that kept losing its worker lies past where the cursor stops).
+    // A 'break' or a throw at an earlier record stops the call first, as without a pool (the record that kept losing its worker lies past where the cursor stops).
     const earlier = why !== null && (why.kind === 'break' || why.kind === 'error') && why.offset < this.failureAt;
     if (thrown !== null || (this.failure !== null && !earlier)) throw thrown !== null ? thrown : this.failure;
     for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
@@ -211,6 +210,7 @@ export class PoolRound {
     // A worker that died during a handler call left the lane's counter odd: count from here.
     const calls = Atomics.load(pv.calls, lane);
     this.hung.set(lane, { ac, base: calls, calls, since: performance.now() });
+    this.imports.launching(pv, lane); // before the task reaches a thread: its import is timed from its own start
     const p = (this.pool.run(task, { signal: ac.signal, filename }) as Promise<PoolResult>)
       .then((result) => this.onTaskEnd(lane, result), (err: unknown) => this.onTaskLost(lane, err))
       .finally(() => this.poke());
