@@ -48,6 +48,15 @@ test('the report and the CLI name the offsets a repair hands out again, per curs
   assert.equal(seen, [{ offset: cut, text: 'new-after-repair' }], 'the cursor hands the new record out, at the reissued offset');
 });
 
+test('the CLI\'s repair (not a dry run) ends with the line on the offsets handed out again, as docs/cli.md says', async () => {
+  const { logDir } = await logWithCursor();
+  damageThirdSegment(logDir);
+  const r = cli('repair', logDir, '--backup', join(tempDir(), 'backup'));
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.match(lines[lines.length - 1]!, /^offsets from \d+ on are handed out again/, r.stdout);
+});
+
 test('a repair that sets no cursor back and leaves durable.offset says nothing of reissued offsets', async () => {
   const r = cli('repair', await (async () => { const { logDir } = await logWithCursor(); return logDir; })());
   assert.is(r.status, 0, r.stderr);

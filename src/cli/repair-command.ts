@@ -42,10 +42,11 @@ function formatRepair(r: RepairReport, okAfter: boolean | null): string {
     ],
     ...r.actions.map((a) => `  ${r.dryRun ? 'would ' : ''}${a.action} ${printable(a.file)}${a.bytes > 0 ? ` (${a.bytes} bytes)` : ''}: ${printable(a.detail)}`),
   ];
+  if (r.backupDir !== null) lines.push(`removed and replaced bytes copied to ${printable(r.backupDir)}`);
+  if (okAfter !== null) lines.push(okAfter ? 'verify: no damage' : 'verify: damage remains (run reactive-log verify for the details)');
+  // Last, where it is seen (docs/cli.md): what the user must act on before producers append again.
   if (r.cut !== null && r.actions.some((a) => a.action === 'reset-cursor' || a.action === 'rewrite-durable-hint')) {
     lines.push(`offsets from ${r.cut.offset} on are handed out again, to the records appended next: an offset (or a (logId, offset) key) kept from before the repair at or past ${r.cut.offset} names another record then`);
   }
-  if (r.backupDir !== null) lines.push(`removed and replaced bytes copied to ${printable(r.backupDir)}`);
-  if (okAfter !== null) lines.push(okAfter ? 'verify: no damage' : 'verify: damage remains (run reactive-log verify for the details)');
   return `${lines.join('\n')}\n`;
 }
