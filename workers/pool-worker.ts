@@ -12,6 +12,7 @@ import { Lane } from '../src/consumer/pool-lane.js';
 import { LANE_HAS_HANDLER, LANE_IMPORTING, LANE_REIMPORTING, P32, STOP_CLOSING, lanesWithRecords, progressViews, type LaneRecordReader, type PoolResult, type PoolTask } from '../src/consumer/pool-protocol.js';
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
+import type { DirIdentity } from '../src/reader/dir-identity.js';
 import { bump } from '../src/ring/layout.js';
 import { waitSlot } from '../src/ring/wait.js';
 import { fileIO } from '../src/storage/file-io.js';
@@ -120,12 +121,18 @@ async function allLanesReady(task: PoolTask): Promise<boolean> {
   }
 }
 
-/** This thread's reader of `logDir`: the lanes of one worker run one after another, so they share it. */
-async function readerOf(logDir: string): Promise<LaneReader> {
-  let reader = readers.get(logDir);
+/**
+ * This thread's reader of `logDir` as the consumer opened it (`id`: the directory's device and inode
+ * then, which the reader checks at each segment it opens): the lanes of one worker run one after
+ * another, so they share it.
+ */
+async function readerOf(logDir: string, id: DirIdentity): Promise<LaneReader> {
+  const key = id === null ? logDir : `${logDir}\0${id.dev}:${id.ino}`;
+  let reader = readers.get(key);
   if (reader === undefined) {
     reader = new LaneReader(await fileIO(), logDir);
-    readers.set(logDir, reader);
+    reader.holdDir(id);
+    readers.set(key, reader);
   }
   return reader;
 }
@@ -151,7 +158,7 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
   try {
     const handler = await handlerOrStop(task);
     if (handler === null || !(await allLanesReady(task))) return { stop: { kind: 'stopped' } };
-    const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir);
+    const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir, task.dirIdentity);
     return await lane.run(handler, reader);
   } catch (e) {
     return lane.fail(e);

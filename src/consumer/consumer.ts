@@ -101,6 +101,7 @@ export class Consumer implements AsyncIterable<Message> {
     const identity = dirIdentityOf(io, realDir);
     // `readers` is held until the consumer closes: no repair cuts the log under its position (readers-lock.ts).
     const { cursor, reader, ahead, readers } = openStartHeld(io, realDir, opts);
+    reader.holdDir(identity); // each segment it opens by name is checked to be in that directory
     const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead, readers, identity);
     return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);
   }

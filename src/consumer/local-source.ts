@@ -6,10 +6,10 @@
  */
 import { coded } from '../admin/admin-dir.js';
 import { lagBehind } from '../admin/inspect.js';
-import { ErrorCode, LogError } from '../errors.js';
 import type { CursorLag } from '../types.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
+import { checkDirIdentity, dirIdentityOf, type DirIdentity } from '../reader/dir-identity.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
 import { readDurableHintSettled } from '../storage/durable-hint.js';
@@ -20,23 +20,7 @@ import type { EndSource } from './pool-protocol.js';
 import type { AheadOfWritten } from './start-plan.js';
 import { Waiter } from './waiter.js';
 
-/** The device and inode of a log directory (DirIdentity), or null when the file layer has no stat. */
-export type DirIdentity = { readonly dev: bigint; readonly ino: bigint } | null;
-
-/**
- * The identity a consumer checks the log directory against at each wait on the files (checkDir),
- * taken at the open before anything is read there. A stamp that fails fails the open with ERR_IO, as
- * every other read of the directory there does: a consumer with no identity would never notice
- * another log at the path, and read on in it from this one's offsets.
- */
-export function dirIdentityOf(io: FileIO, dir: string): DirIdentity {
-  try {
-    const s = io.stampPath?.(dir);
-    return s === undefined ? null : { dev: s.dev, ino: s.ino };
-  } catch (e) {
-    throw LogError.fromSystem(e, 'opening the consumer', dir);
-  }
-}
+export { dirIdentityOf, type DirIdentity } from '../reader/dir-identity.js';
 
 export class LocalSource implements LogSource {
   readonly synchronous = true;
@@ -55,7 +39,7 @@ export class LocalSource implements LogSource {
     /** The reader's shared lock on durable.offset (readers-lock.ts), released on close; not held yet: see lockLate(). */
     private readers: ReadersLock | null = null,
     /** The log directory's device and inode at the open, dirIdentityOf (null when the file layer cannot tell). */
-    private readonly dirIdentity: DirIdentity = dirIdentityOf(io, logId),
+    readonly dirIdentity: DirIdentity = dirIdentityOf(io, logId),
   ) {
     this.waiter = new Waiter(logId, pollIntervalMs);
   }
@@ -109,20 +93,7 @@ export class LocalSource implements LogSource {
    * its offsets would read on from this one's as if nothing had happened.
    */
   private checkDir(): void {
-    let now: { readonly dev: bigint; readonly ino: bigint };
-    try {
-      if (this.io.stampPath === undefined) {
-        if (!this.io.exists(this.logId)) throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${this.logId}'`), { code: 'ENOENT' });
-        return;
-      }
-      now = this.io.stampPath(this.logId);
-    } catch (e) {
-      throw LogError.fromSystem(e, 'reading the log', this.logId);
-    }
-    const was = this.dirIdentity;
-    if (was !== null && (now.dev !== was.dev || now.ino !== was.ino)) {
-      throw new LogError(ErrorCode.IO, `the log directory ${this.logId} was removed and another directory was created at its path: that is another log; open a consumer on it again`, { file: this.logId });
-    }
+    checkDirIdentity(this.io, this.logId, this.dirIdentity);
   }
 
   disarm(): void {

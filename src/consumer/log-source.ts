@@ -17,6 +17,7 @@
 import type { CursorLag, Message } from '../types.js';
 import type { LogError } from '../errors.js';
 import type { EndSource } from './pool-protocol.js';
+import type { DirIdentity } from '../reader/dir-identity.js';
 
 /** How far the reader may go, and whether that bound was published by this process's writer. */
 export interface ReadLimit {
@@ -57,6 +58,8 @@ export interface LogSource {
    * bytes, which tell a local log directory made again at its path from the old one: dead-letter.ts).
    */
   readonly incarnation?: string | null;
+  /** A local log: its directory's device and inode at the open, which pool workers' readers check too (dir-identity.ts). */
+  readonly dirIdentity?: DirIdentity;
   /** Whether records can be read without waiting for I/O (iter(), a nonblocking loop without fill). */
   readonly synchronous: boolean;
   /** Whether the consumer's worker pools can read this log (the segment files, or a shared window: poolWindowBytes). */

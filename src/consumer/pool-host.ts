@@ -7,11 +7,14 @@ import type { Message } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
 import type { DeadLetterSink } from './dead-letter.js';
 import type { EndSource } from './pool-protocol.js';
+import type { DirIdentity } from '../reader/dir-identity.js';
 
 /** What the pool needs from its consumer. */
 export interface PoolHost {
   /** The log's id (locally the real path of the log directory). */
   readonly logId: string;
+  /** A local log: its directory's device and inode at the consumer's open (the workers' readers check it), else null. */
+  readonly dirIdentity: DirIdentity;
   /** Every record below this offset is done; the call goes on from it. */
   doneOffset(): number;
   /** The offset below which records may be handed out now. */

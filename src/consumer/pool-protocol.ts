@@ -12,6 +12,7 @@
  */
 import type { LogErrorDetails } from '../errors.js';
 import type { ReaderHint } from '../reader/reader-contracts.js';
+import type { DirIdentity } from '../reader/dir-identity.js';
 import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
 
@@ -55,6 +56,8 @@ export interface EndSource {
 export interface PoolTask {
   /** The log's id (locally the real path of the log directory): ctx.logId. */
   readonly logDir: string;
+  /** The log directory's device and inode at the consumer's open: the worker's reader checks it at each segment it opens (dir-identity.ts). */
+  readonly dirIdentity: DirIdentity;
   /**
    * The round's shared record window (src/consumer/pool-window.ts) when the log is not in files the
    * worker can read (a backend); null: the worker reads the segment files under `logDir`.

@@ -202,7 +202,7 @@ export class PoolRound {
       return;
     }
     const task: PoolTask = {
-      logDir: call.host.logId, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, state: call.host.currentState(), imports: call.imports,
+      logDir: call.host.logId, dirIdentity: call.host.dirIdentity, window: this.supply.window, handler: call.handlerUrl, retry: call.retry, state: call.host.currentState(), imports: call.imports,
       end: this.supply.end, progress: this.progress, lane, lanes: this.lanes, originOffset: this.originOffset, stripe: call.batchRecords, startOffset, endOffset: this.endOffset,
     };
     const ac = new AbortController();

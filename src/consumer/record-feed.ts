@@ -15,6 +15,7 @@ import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { ErrorCode, LogError } from '../errors.js';
 import type { CursorStore, LogSource, ReadLimit, RecordReader } from './log-source.js';
 import type { PoolHost } from './pool-host.js';
+import type { DirIdentity } from '../reader/dir-identity.js';
 import type { EndSource } from './pool-protocol.js';
 import type { RecordSource } from './process.js';
 import type { TailSource } from './tail-iterator.js';
@@ -62,10 +63,9 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
   }
 
   get incarnation(): string | null { return this.source.incarnation ?? null; } // which log of that id it is (LogSource.incarnation), or null
-
   get synchronous(): boolean { return this.source.synchronous; } // records can be read without waiting for I/O (iter() needs it)
-
   get supportsPools(): boolean { return this.source.supportsPools; } // a worker pool can read this log
+  get dirIdentity(): DirIdentity { return this.source.dirIdentity ?? null; } // a local log's directory at the open (PoolHost)
 
   /** Transactional styles: the largest state ctx.setState takes (the cursor store's); else null. */
   get stateLimit(): number | null {

@@ -27,6 +27,7 @@ import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
 import { recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
 import { segmentName } from '../segment/segment-files.js';
+import { failureIn, type DirIdentity } from './dir-identity.js';
 
 export class LogReader extends FrameJudging {
   /** Set while a header skipped by a fast seek waits for confirmation. */
@@ -96,6 +97,17 @@ export class LogReader extends FrameJudging {
     return this.storedFromMs !== null;
   }
 
+  /**
+   * A consumer's reader: from now on the path must name the directory of identity `id` (taken at the
+   * consumer's open) whenever a segment file is opened by name, and whenever a read or seek fails (the
+   * failure may come from another log's files, durable.offset or listing): else ERR_IO names the
+   * directory (dir-identity.ts).
+   */
+  holdDir(id: DirIdentity): void {
+    this.segment.file.dirIdentity = this.dirId = id;
+  }
+  private dirId: DirIdentity = null;
+
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {
     this.storedFromMs = null;
@@ -103,7 +115,7 @@ export class LogReader extends FrameJudging {
     try {
       this.seekFiles(offset);
     } catch (e) {
-      throw LogError.fromSystem(e, 'seeking in the log', this.dir);
+      throw failureIn(this.io, this.dir, this.dirId, e, 'seeking in the log');
     }
     this.seekAgain = null;
   }
@@ -208,7 +220,7 @@ export class LogReader extends FrameJudging {
       return this.readFiles(limit, strict);
     } catch (e) {
       // Every failure leaves as a LogError (a system error in any of the small reads is ERR_IO).
-      throw LogError.fromSystem(e, 'reading the log', this.dir);
+      throw failureIn(this.io, this.dir, this.dirId, e, 'reading the log');
     }
   }
 
@@ -327,7 +339,6 @@ export class LogReader extends FrameJudging {
     return true;
   }
 
-
   close(): void {
     this.segment.close();
   }
@@ -335,5 +346,4 @@ export class LogReader extends FrameJudging {
 
 /** A newest segment whose header is not whole, and no record from its base reported durable: read it again later. */
 export class RetryLater extends Error {}
-
 

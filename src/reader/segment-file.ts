@@ -19,6 +19,7 @@ import {
 } from './verified-cache.js';
 import { checkFrame, type FrameHeader } from '../format/frame.js';
 import { segmentBases } from './segment-list.js';
+import { checkDirIdentity, type DirIdentity } from './dir-identity.js';
 
 /** Bytes read at once when catching up. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -83,6 +84,8 @@ export class SegmentFile {
   /** The last read found at most TAIL_READ_BYTES left in the file: the next may read without its size. */
   private atTail = false;
   private readonly dirSlash: string;
+  /** The directory's identity at the consumer's open (dir-identity.ts), checked at each open of a segment; null: not checked. */
+  dirIdentity: DirIdentity = null;
 
   constructor(private readonly io: FileIO, private readonly dir: string) {
     this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
@@ -125,6 +128,16 @@ export class SegmentFile {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw LogError.expired(baseOffset, segmentBases(this.io, this.dir)[0] ?? 0);
       throw LogError.fromSystem(e, 'opening segment', name);
+    }
+    // Opened by name: after the open, the path still names the directory of the consumer's open, so
+    // the file is that log's (a replaced directory would hand out another log's records from here).
+    if (this.dirIdentity !== null) {
+      try {
+        checkDirIdentity(this.io, this.dir, this.dirIdentity);
+      } catch (e) {
+        this.close();
+        throw e;
+      }
     }
     this.openBase = baseOffset;
     this.#confirmedEntry = null;

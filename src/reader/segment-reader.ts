@@ -35,8 +35,8 @@ const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
 const MAX_ENTRY_TRIES = 3;
 
 export class SegmentReader {
-  /** The open segment file. */
-  private readonly file: SegmentFile;
+  /** The open segment file (its holder sets only its dirIdentity). */
+  readonly file: SegmentFile;
   // Where the reader stands (described at the getters below).
   #baseOffset = -1;
   #framePosition = 0;

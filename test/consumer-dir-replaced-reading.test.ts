@@ -1,0 +1,107 @@
+/**
+ * A consumer tailing the files (no producer in its process) whose log directory is replaced by
+ * another log while it handles a record it holds, not at a wait on the files: it read on from its
+ * open segment file and then opened the next segment by name in the other log (silently, from the
+ * old log's offsets), or judged the other log's durable.offset against the old log's segment
+ * (ERR_LOG_CORRUPT). It fails with ERR_IO naming the directory.
+ */
+import * as assert from 'uvu/assert';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
+import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+
+const test = suite('consumer-dir-replaced-reading');
+
+/** A closed log at `dir` of `n` records `${tag}${i}`, one segment per record when `roll`. */
+async function makeLog(dir: string, tag: string, n: number, roll: boolean): Promise<void> {
+  const p = await Producer.open({ logDir: dir, ...(roll ? { fileRollSize: 1024 } : {}) });
+  for (let i = 0; i < n; i++) {
+    p.append(`${tag}${i} ${'x'.repeat(roll ? 1100 : 10)}`);
+    await p.flush();
+  }
+  await p.close();
+}
+
+for (const rollA of [true, false]) for (const rollB of [true, false]) {
+  for (const mode of ['blocking', 'nonblocking'] as const) {
+    test(`${mode}, old log ${rollA ? 'rolled at every record' : 'in one segment'}, new log ${rollB ? 'rolled' : 'in one segment'}: replaced while a record is handled, ERR_IO`, async () => {
+      const root = tempDir();
+      const logDir = join(root, 'log');
+      const other = join(root, 'other');
+      await makeLog(logDir, 'a', 6, rollA);
+      await makeLog(other, 'b', 10, rollB);
+      const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+      const seen: string[] = [];
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      const handler = async (msg: { data: Uint8Array }): Promise<'commit'> => {
+        seen.push(Buffer.from(msg.data).toString().slice(0, 2));
+        if (seen.length === 3) await held;
+        return 'commit';
+      };
+      const run = mode === 'blocking' ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
+      try {
+        await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
+        renameSync(logDir, join(root, 'away'));
+        renameSync(other, logDir);
+        let failure: unknown = null;
+        let ended = false;
+        run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
+        release();
+        await waitFor(() => ended, 'the call to end');
+        assert.ok(seen.every((s) => s.startsWith('a')), `no record of the other log is handed out: ${seen.join(',')}`);
+        // A nonblocking call that reads only the file it had open (the old log's, up to where the
+        // files ended at its start) may end; anything else fails.
+        if (mode === 'blocking' || rollA) assert.ok(failure !== null, `the call fails (handed out ${seen.join(',')})`);
+        if (failure !== null) {
+          await rejectsWith(run, 'ERR_IO');
+          assert.match(String(failure), logDir);
+        }
+      } finally {
+        release();
+        await c.close().catch(() => undefined);
+      }
+    });
+  }
+}
+
+test('blocking, the old log\'s producer running in this process: replaced while a record is handled, ERR_IO', async () => {
+  const root = tempDir();
+  const logDir = join(root, 'log');
+  const other = join(root, 'other');
+  await makeLog(other, 'b', 10, true);
+  const p = await Producer.open({ logDir, fileRollSize: 1024 });
+  for (let i = 0; i < 6; i++) {
+    p.append(`a${i} ${'x'.repeat(1100)}`);
+    await p.flush();
+  }
+  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+  const seen: string[] = [];
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  const run = c.blockingProcess(null, async (msg) => {
+    seen.push(Buffer.from(msg.data).toString().slice(0, 2));
+    if (seen.length === 3) await held;
+    return 'commit' as const;
+  });
+  try {
+    await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
+    renameSync(logDir, join(root, 'away'));
+    renameSync(other, logDir);
+    let failure: unknown = null;
+    let ended = false;
+    run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
+    release();
+    await waitFor(() => ended || seen.length > 3, 'the call to end, or to hand out another record');
+    assert.equal(seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out');
+    await rejectsWith(run, 'ERR_IO');
+    assert.match(String(failure), logDir);
+  } finally {
+    release();
+    await c.close().catch(() => undefined);
+    await p.close().catch(() => undefined);
+  }
+});
+
+test.run();
