@@ -109,9 +109,14 @@ export class LocalSource implements LogSource {
     return b.limitOffset !== Infinity ? b.limitOffset : readLogBounds(this.io, this.logId).end;
   }
 
-  /** A failed read of the directory or a segment header is ERR_IO (ERR_DISK_FULL), never a plain Error. */
+  /**
+   * A failed read of the directory or a segment header is ERR_IO (ERR_DISK_FULL), never a plain Error.
+   * The directory is checked after the reads (checkDir): figures read in another log at the path are not this one's.
+   */
   lag(nextOffset: number, endOffset: number): CursorLag {
-    return coded('measuring the lag', () => lagBehind(this.io, this.logId, nextOffset, endOffset));
+    const lag = coded('measuring the lag', () => lagBehind(this.io, this.logId, nextOffset, endOffset));
+    this.checkDir();
+    return lag;
   }
 
   poolWindowBytes(): null {
