@@ -68,11 +68,12 @@ export function jetstream(options: JetStreamBackendOptions): LogBackend {
  */
 async function openSession(o: ResolvedJetStreamOptions, what: string, ride: Ride, signal?: AbortSignal, check?: BeforeCreate): Promise<Session> {
   for (;;) {
+    const sentAt = performance.now(); // a try sent in the bound's last timeoutMs gets one more (ride.ts)
     try {
       return await Session.open(o, true, check);
     } catch (e) {
       if (signal?.aborted === true) throw e;
-      await ride.failed(e, what);
+      await ride.failed(e, what, sentAt);
     }
   }
 }

@@ -155,22 +155,24 @@ export class Lease {
       const token = randomBytes(9).toString('base64url');
       tokens.push(token);
       let kv: KV | null = null;
+      let sentMono = performance.now(); // the failed request's send time, for the ride's last try (ride.ts)
       try {
         kv = await session.leases();
-        const sentAt = { mono: performance.now(), wall: Date.now() };
+        const sentAt = { mono: sentMono = performance.now(), wall: Date.now() };
         const rev = await kv.create(key, encoder.encode(holderText(token)));
         return new Lease(kv, key, rev, leaseMs, timeoutMs, token, false, sentAt);
       } catch (e) {
         // No answer: the next try tells whether this one was stored (its create is then refused).
         if (kv === null || !/wrong last sequence/i.test((e as Error).message)) {
-          await Lease.failedTry(ride, e, doing, kv, key, tokens, cleanupMs);
+          await Lease.failedTry(ride, e, doing, kv, key, tokens, cleanupMs, sentMono);
           continue;
         }
         let held: KvEntry | null;
         try {
+          sentMono = performance.now();
           held = await kv.get(key);
         } catch (readError) {
-          await Lease.failedTry(ride, readError, doing, kv, key, tokens, cleanupMs);
+          await Lease.failedTry(ride, readError, doing, kv, key, tokens, cleanupMs, sentMono);
           continue;
         }
         const holder = tokenOf(held);
@@ -188,9 +190,9 @@ export class Lease {
    * an earlier try may have stored under one of this take's tokens (best effort: the server may be
    * away; such an entry expires leaseMs after it was written) and throws the ride's error.
    */
-  private static async failedTry(ride: Ride, e: unknown, doing: string, kv: KV | null, key: string, tokens: readonly string[], cleanupMs: number): Promise<void> {
+  private static async failedTry(ride: Ride, e: unknown, doing: string, kv: KV | null, key: string, tokens: readonly string[], cleanupMs: number, sentAt: number): Promise<void> {
     try {
-      await ride.failed(e, doing);
+      await ride.failed(e, doing, sentAt);
     } catch (final) {
       const entry = kv === null ? null : await bounded(kv.get(key), cleanupMs).catch(() => null);
       const holder = tokenOf(entry);
