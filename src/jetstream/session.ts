@@ -11,6 +11,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { connectNats } from './connect.js';
 import { loadNats, nats } from './nats.js';
 import type { ResolvedJetStreamOptions } from './options.js';
+import { serverStoreFull } from './store-refusal.js';
 
 /** Server versions known to acknowledge a publish before any fsync (no `sync_interval: always`). */
 const MIN_GOOD_SERVER: readonly [number, number] = [2, 10];
@@ -28,11 +29,16 @@ export function versionBelow(v: readonly number[], min: readonly number[]): bool
 }
 
 /**
- * `e` as a coded error: a LogError as it is, anything else (a NATS request that timed out or found no
- * responder while the cluster elects a leader, a connection lost) as ERR_IO saying what failed.
+ * `e` as a coded error: a LogError as it is, a write the server refused for its full JetStream
+ * storage (a lease taken, a cursor committed: store-refusal.ts) as ERR_DISK_FULL, as a full disk is
+ * locally, anything else (a NATS request that timed out or found no responder while the cluster
+ * elects a leader, a connection lost) as ERR_IO saying what failed.
  */
 export function asLogError(e: unknown, what: string): LogError {
   if (e instanceof LogError) return e;
+  if (serverStoreFull(e)) {
+    return new LogError(ErrorCode.DISK_FULL, `${what} failed: ${(e as Error)?.message ?? String(e)} (the server's JetStream storage, or the account's, is full: make room on the server or raise its limits)`, {}, { cause: e });
+  }
   return new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, {}, { cause: e });
 }
 

@@ -20,6 +20,14 @@ function apiCode(e: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/**
+ * Whether the server refused a write because its JetStream storage (or the account's) is full: a
+ * record's publish, and as well a lease's or a cursor's write (a key-value bucket is a stream).
+ */
+export function serverStoreFull(e: unknown): boolean {
+  return [10002, 10023, 10047].includes(apiCode(e) ?? 0) || /insufficient (storage )?resources|resource limits exceeded for account/i.test((e as Error)?.message ?? String(e));
+}
+
 /** The coded error that stops the producer at record `offset` when `e` refuses the record itself; else null. */
 export function storeRefusal(e: unknown, offset: number, stream: string): LogError | null {
   const message = (e as Error)?.message ?? String(e);
@@ -31,7 +39,7 @@ export function storeRefusal(e: unknown, offset: number, stream: string): LogErr
   if (/maximum (messages|bytes|messages per subject) exceeded/i.test(message)) {
     return new LogError(ErrorCode.DISK_FULL, `record ${offset} was refused by stream ${stream} (${message}): the stream is full and discards new messages past its limits; ${stopped}`, { offset }, { cause: e });
   }
-  if ([10002, 10023, 10047].includes(apiCode(e) ?? 0) || /insufficient (storage )?resources|resource limits exceeded for account/i.test(message)) {
+  if (serverStoreFull(e)) {
     return new LogError(ErrorCode.DISK_FULL, `record ${offset} was refused by stream ${stream} (${message}): the server's JetStream storage (or the account's) is full; ${stopped}`, { offset }, { cause: e });
   }
   return null;
