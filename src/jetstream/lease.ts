@@ -18,6 +18,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import { LogError, type ErrorCode } from '../errors.js';
 import type { Ride } from './ride.js';
 import type { Session } from './session.js';
+import { serverStoreFull } from './store-refusal.js';
 
 const encoder = new TextEncoder();
 
@@ -66,6 +67,11 @@ export class Lease {
   lost: Error | null = null;
   /** The lease was lost to another holder (its entry names another token), not only expired. */
   takenOver = false;
+  /**
+   * The refusal of a renewal by the server's full JetStream storage (store-refusal.ts), since the
+   * last renewal stored, else null: a lease that expires meanwhile expired because of it.
+   */
+  refusedFull: Error | null = null;
 
   private readonly intervalMs: number;
   private readonly tryTimeoutMs: number;
@@ -210,8 +216,13 @@ export class Lease {
       const sentAt = { mono: performance.now(), wall: Date.now() };
       this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision, this.tryTimeoutMs);
       this.storedAt = sentAt;
+      this.refusedFull = null;
       return true;
     } catch (e) {
+      if (serverStoreFull(e)) {
+        this.refusedFull = e as Error; // the store may have room again before the lease expires: tried again
+        return false;
+      }
       // A timeout while the server is away is not a loss yet: the next try uses the same revision. A
       // wrong revision is, unless the entry holds this holding's token (a try that timed out was
       // stored anyway): then its revision is the one to renew from, RETRY_MS later.
@@ -222,7 +233,8 @@ export class Lease {
         this.revision = entry.revision;
         return false;
       }
-      if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms`, { cause: e });
+      const refused = this.refusedFull === null ? '' : ` (the server refused them: ${this.refusedFull.message}, its JetStream storage is full)`;
+      if (entry === null || entry.operation !== 'PUT') this.lost = new Error(`it expired: no renewal reached the server for its ${this.leaseMs} ms${refused}`, { cause: e });
       else {
         this.lost = new Error(`another holder took it: ${entry.string()}`, { cause: e });
         this.takenOver = true;

@@ -18,6 +18,7 @@ import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
 import { describe, noExtraArguments, signalOnly, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
+import { leaseWaitFailure } from './lease-wait.js';
 import type { Ride } from './ride.js';
 import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
 import type { Session } from './session.js';
@@ -232,9 +233,9 @@ export class JetStreamProducer implements BackendProducer {
   /**
    * Whether the lease is surely live (lease.ts): a publish sent once it may have expired could land
    * before the records of a producer that took it over, unseen by the fence. Else it is renewed first
-   * (then the pump runs again); lost: ERR_LOG_LOCKED; not renewed within 2 x timeoutMs of the wait's
-   * start (or of the first failed publish, when earlier): ERR_IO. A wait that ended with a renewal
-   * leaves the doubt window alone: a publish failing after it gets a resync of 2 x timeoutMs.
+   * (then the pump runs again), until it stops (lease-wait.ts: ERR_LOG_LOCKED, ERR_IO, ERR_DISK_FULL).
+   * A wait that ended with a renewal leaves the doubt window alone: a publish failing after it gets a
+   * resync of 2 x timeoutMs.
    */
   private leaseReady(): boolean {
     const { lease } = this;
@@ -244,10 +245,9 @@ export class JetStreamProducer implements BackendProducer {
       return true;
     }
     const waitSince = this.leaseWaitSince ??= performance.now();
-    if (lease.lost !== null) {
-      this.fail(new LogError(ErrorCode.LOG_LOCKED, `the producer's lease on stream ${stream} is lost (${lease.lost.message}): another producer may append now`, {}, { cause: lease.lost }));
-    } else if (performance.now() > Math.min(waitSince, this.doubtSince ?? Infinity) + 2 * timeoutMs) {
-      this.fail(new LogError(ErrorCode.IO, `the producer's lease on stream ${stream} was not renewed within 2 x timeoutMs (${2 * timeoutMs} ms): records from offset ${this.acked} on may or may not be stored`));
+    const failure = leaseWaitFailure(lease, { stream, timeoutMs, since: Math.min(waitSince, this.doubtSince ?? Infinity), acked: this.acked });
+    if (failure !== null) {
+      this.fail(failure);
     } else {
       this.leaseWait = true;
       void lease.renewSoon().then(() => { this.leaseWait = false; this.pump(); });
