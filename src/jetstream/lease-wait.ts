@@ -5,6 +5,9 @@
  * publish, when earlier) with ERR_IO. Renewals the server refused because its JetStream storage is
  * full (lease.ts, refusedFull) stop it with ERR_DISK_FULL instead, whether the bound passed or the
  * lease expired meanwhile: nobody took the lease over, and the refusal is what happened.
+ * The bound is the server's, as a ride's (ride.ts): a renewal try sent in its last timeoutMs that
+ * failed past it (lost while the server was away) may have missed a server that answers again by
+ * then, so one more try follows; only a try sent past the bound ends the wait.
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { Lease } from './lease.js';
@@ -21,7 +24,9 @@ export interface LeaseWait {
 /** The error that ends the wait for `lease` (not live), or null while a renewal may still come. */
 export function leaseWaitFailure(lease: Lease, w: LeaseWait): LogError | null {
   const { stream, timeoutMs, acked } = w;
-  const past = performance.now() > w.since + 2 * timeoutMs;
+  const deadline = w.since + 2 * timeoutMs;
+  const lastTry = lease.lastTrySentAt > deadline - timeoutMs && lease.lastTrySentAt < deadline; // one more follows
+  const past = performance.now() > deadline && !lastTry;
   const refused = lease.takenOver ? null : lease.refusedFull;
   if (refused !== null && (lease.lost !== null || past)) {
     return new LogError(ErrorCode.DISK_FULL, `the producer's lease on stream ${stream} was not renewed: the server refused its renewals (${refused.message}), its JetStream storage (or the account's) is full; records from offset ${acked} on are not acknowledged`, {}, { cause: refused });

@@ -72,6 +72,8 @@ export class Lease {
    * last renewal stored, else null: a lease that expires meanwhile expired because of it.
    */
   refusedFull: Error | null = null;
+  /** When the last renewal try was sent (performance.now(), ms): a wait's last try (lease-wait.ts). */
+  lastTrySentAt = -Infinity;
 
   private readonly intervalMs: number;
   private readonly tryTimeoutMs: number;
@@ -213,7 +215,7 @@ export class Lease {
   private async renew(): Promise<boolean> {
     if (this.released || this.lost !== null) return true;
     try {
-      const sentAt = { mono: performance.now(), wall: Date.now() };
+      const sentAt = { mono: this.lastTrySentAt = performance.now(), wall: Date.now() };
       this.revision = await this.kv.update(this.key, encoder.encode(holderText(this.token)), this.revision, this.tryTimeoutMs);
       this.storedAt = sentAt;
       this.refusedFull = null;
