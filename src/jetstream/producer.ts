@@ -87,7 +87,7 @@ export class JetStreamProducer implements BackendProducer {
     const lease = await Lease.take(session, PRODUCER_LEASE_KEY, ErrorCode.LOG_LOCKED, `the producer of stream ${session.options.stream}`, ride);
     try {
       // Only the lease's holder changes the stream; the dedup window is checked against the duplicate window the stream will have, before any change. Each step rides a transient failure (ride.ts).
-      const { stream } = session.options, step = <T>(what: string, op: () => Promise<T>): Promise<T> => ride.run(`${what} of stream ${stream}`, op);
+      const { stream } = session.options, step = <T>(what: string, op: (alive: () => void) => Promise<T>): Promise<T> => ride.run(`${what} of stream ${stream}`, op);
       const maxMsgSize = await step('setting the limits', () => applyStreamLimits(session, o.limits, async (duplicateWindowNs) => {
         if (window !== null) await checkDedupWindow(session, window, duplicateWindowNs);
       }));
@@ -96,7 +96,7 @@ export class JetStreamProducer implements BackendProducer {
       if (window !== null) {
         dedup = new DedupWindow(window);
         // The window survives a restart: rebuilt from the dedup keys (Nats-Msg-Id) of the newest records.
-        for (const r of await step('reading the dedup keys', () => readTail(session, window, endOffset))) dedup.remember(r.key, r.offset, r.timeMs);
+        for (const r of await step('reading the dedup keys', (alive) => readTail(session, window, endOffset, alive))) dedup.remember(r.key, r.offset, r.timeMs);
       }
       const wire = messageLimit(session, maxMsgSize);
       return new JetStreamProducer(session, lease, endOffset, o.maxRecordBytes ?? wire.bytes, o.appendTimeoutMs, dedup, wire);

@@ -57,14 +57,20 @@ export class Ride {
     this.stopping.abort();
   }
 
-  /** Runs `op` until it succeeds (see the module comment); `what` names it in the error. */
-  async run<T>(what: string, op: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `op` until it succeeds (see the module comment); `what` names it in the error. An op that
+   * reads many answers and bounds itself by their silence (a range of records: tail-scan.ts) calls
+   * `alive` at each: a try that is still reading is not ended at the bound (it ends on its own
+   * silence; the bound still counts for the next try).
+   */
+  async run<T>(what: string, op: (alive: () => void) => Promise<T>): Promise<T> {
     for (;;) {
       this.checkStopped();
       const sentAt = performance.now();
       const deadline = this.since === null ? Infinity : this.since + 2 * this.timeoutMs;
+      let reading = false;
       try {
-        const value = await this.race(op(), sentAt < deadline ? deadline : Infinity);
+        const value = await this.race(op(() => { reading = true; }), sentAt < deadline ? () => (reading ? Infinity : deadline) : Infinity);
         this.progress();
         return value;
       } catch (e) {
@@ -95,8 +101,11 @@ export class Ride {
     this.checkStopped();
   }
 
-  /** `p`, or ERR_LOG_CLOSED as soon as stop() is called; a timeout at `until` (performance.now()), when given. */
-  race<T>(p: Promise<T>, until = Infinity): Promise<T> {
+  /**
+   * `p`, or ERR_LOG_CLOSED as soon as stop() is called; a timeout at `until` (performance.now()), when
+   * given: a function is read again when its time comes (it may have moved, or gone: Infinity).
+   */
+  race<T>(p: Promise<T>, until: number | (() => number) = Infinity): Promise<T> {
     const signal = this.stopping.signal;
     if (signal.aborted) {
       p.catch(() => undefined);
@@ -105,7 +114,17 @@ export class Ride {
     return new Promise<T>((resolve, reject) => {
       const onStop = (): void => reject(LogError.closed(this.who));
       signal.addEventListener('abort', onStop, { once: true });
-      const t = until === Infinity ? undefined : setTimeout(() => reject(new Error('timeout: the try was still unanswered when the bound passed')), Math.max(0, until - performance.now()));
+      const bound = typeof until === 'function' ? until : (): number => until;
+      let t: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        const at = bound();
+        if (at === Infinity) return;
+        t = setTimeout(() => {
+          if (performance.now() < bound()) arm();
+          else reject(new Error('timeout: the try was still unanswered when the bound passed'));
+        }, Math.max(0, at - performance.now()));
+      };
+      arm();
       const settled = (): void => { signal.removeEventListener('abort', onStop); clearTimeout(t); };
       p.then((v) => { settled(); resolve(v); }, (e: unknown) => { settled(); reject(e); });
     });

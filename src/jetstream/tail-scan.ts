@@ -84,8 +84,8 @@ async function deleteScanConsumer(session: Session, c: Consumer): Promise<void> 
   await Promise.all(names.map((n) => session.jsm.consumers.delete(session.options.stream, n).catch(() => false)));
 }
 
-/** The dedup keys of the records within `window`, oldest first. */
-export async function readTail(session: Session, window: DedupWindowOption, endOffset: number): Promise<Array<{ key: string; offset: number; timeMs: number }>> {
+/** The dedup keys of the records within `window`, oldest first; `alive` is called at each record read (progress: ride.ts). */
+export async function readTail(session: Session, window: DedupWindowOption, endOffset: number, alive: () => void = () => undefined): Promise<Array<{ key: string; offset: number; timeMs: number }>> {
   const { startOffset } = await session.bounds();
   if (endOffset <= startOffset) return [];
   const since = 'records' in window ? null : Date.now() - window.ms;
@@ -95,6 +95,7 @@ export async function readTail(session: Session, window: DedupWindowOption, endO
   const out: Array<{ key: string; offset: number; timeMs: number }> = [];
   let next = start.opt_start_seq === undefined ? null : start.opt_start_seq - 1; // after the last record read (by time: none yet)
   await scan(session, start, endOffset, (m) => {
+    alive();
     next = m.seq;
     const key = m.headers?.get('Nats-Msg-Id');
     if (key !== undefined && key !== '') out.push({ key: dedupKeyOf(key), offset: m.seq - 1, timeMs: storedMs(m) });
