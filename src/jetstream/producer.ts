@@ -322,7 +322,7 @@ export class JetStreamProducer implements BackendProducer {
     this.doubtSince ??= performance.now(); // elapsed time: a wall clock stepped neither ends the window early nor stretches it
     const { acked, next } = this;
     this.resyncing = resync(this.session, {
-      acked, next, token: this.lease.token, failedOffset: r.offset, cause: e, sentAt,
+      acked, next, token: this.lease.token, failedOffset: r.offset, cause: e, sentAt, refused: this.refusal?.offset,
       deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null, stillHeld: () => this.lease.stillHeld(),
     }).then(
       (end) => {

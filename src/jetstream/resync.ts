@@ -40,6 +40,8 @@ export interface ResyncRequest {
   readonly deadline: number;
   /** When the failed publish was sent (performance.now()); unknown: none sent before the deadline counts. */
   readonly sentAt?: number;
+  /** The offset of a record the stream refused (store-refusal.ts), when the resync confirms the records before it. */
+  readonly refused?: number;
   /** True once the producer failed or was destroyed: the resync ends at once. */
   done(): boolean;
   /** Whether the lease is still this producer's, read from the leases bucket's leader (lease.ts). */
@@ -68,9 +70,15 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
     let endOffset: number;
     let foreign: number | null = null;
     sentAt = now;
+    const read = { refusedSeen: false };
     try {
       endOffset = (await byDeadline(session.bounds(), until)).endOffset;
-      if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset, until);
+      if (endOffset > q.acked && endOffset <= q.next) foreign = await firstForeign(session, q, endOffset, until, read);
+      // The refused record is not stored though the stream ends past it: the server stored it and
+      // removed it again (an account's limit, 10002), its sequence left used. Never stored: it is where
+      // the producer stops, not a record the stream's limits removed after it landed.
+      const { refused } = q;
+      if (refused !== undefined && refused >= q.acked && refused < endOffset && endOffset <= q.next && !read.refusedSeen && (foreign === null || foreign === GONE || foreign > refused)) return refused;
       // Records the stream removed since (its limits, a purge) cannot be read back: they are this
       // producer's while nobody took its lease over (only the lease's holder publishes).
       if (foreign === GONE) foreign = (await q.stillHeld()) ? null : q.acked;
@@ -109,7 +117,7 @@ const GONE = -1;
  * doubt on a slow link took that many round trips, past the deadline. Past the deadline (checked at
  * each record) or once the producer is done, it throws and the resync's loop says why.
  */
-async function firstForeign(session: Session, q: ResyncRequest, end: number, until: number): Promise<number | null> {
+async function firstForeign(session: Session, q: ResyncRequest, end: number, until: number, read: { refusedSeen: boolean }): Promise<number | null> {
   let expected = q.acked; // the offset of the next record the range holds, when none was removed
   let foreign: number | null = null;
   let gone = false;
@@ -120,6 +128,7 @@ async function firstForeign(session: Session, q: ResyncRequest, end: number, unt
     const offset = m.seq - 1;
     if (offset >= end) return false; // appended since the bounds were read: the next round reads them
     if (offset > expected) gone = true;
+    if (offset === q.refused) read.refusedSeen = true;
     expected = offset + 1;
     if (m.headers?.get(WRITER_HEADER) !== q.token) {
       foreign = offset;

@@ -5,7 +5,9 @@
  * max_bytes or max_msgs_per_subject reached under the "discard new" policy), or the server's or the
  * account's JetStream storage is full (its max_file_store / max_memory_store, the account's
  * max_file / max_mem: "insufficient resources" 10023, "insufficient storage resources available"
- * 10047, "resource limits exceeded for account" 10002, each refused before the store). A full stream is the
+ * 10047, refused before the store; "resource limits exceeded for account" 10002, which nats-server 2.9
+ * checks after storing the record, then removes it, its sequence left used: resync.ts does not take
+ * that missing record for one the stream's limits removed after it landed). A full stream is the
  * local log's full disk: it stays full until someone makes room, and the records appended after
  * this one hold offsets that cannot land without it, so the producer stops with ERR_DISK_FULL
  * (terminal, as locally), not ERR_LOG_FULL (a wait for room the caller may try again). The server
