@@ -32,6 +32,9 @@
  * step-downs, at most 10) to the node that leads the backend's stream, and both sides read through a
  * connection to that node: a stream read through another node than its leader pays a route hop, and
  * with the leaders placed at random the ratio of a round swung from 0.5x to 0.9x.
+ * The position stores are placed by the cluster as it likes: the plain durable consumer's raft group
+ * and the backend's cursors bucket each elect their own leader, which may be another node than the
+ * one read through (a route hop for its acks or commits), on both sides alike.
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -114,23 +117,26 @@ async function plainDurableConsume(nc: NatsConnection, stream: string, count: nu
   const name = `plain${++cursors}`;
   const jsm = await jetstreamManager(nc);
   await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.All, deliver_policy: DeliverPolicy.All, max_ack_pending: 10_000 });
-  const consumer = await natsJetStream(nc).consumers.get(stream, name);
-  const messages = await consumer.consume({ max_messages: 1024 });
-  let seen = 0;
-  let read = 0;
-  for await (const m of messages) {
-    read += m.seq + m.data.byteLength;
-    if (++seen % 1000 === 0 || seen === count) {
-      if (!(await m.ackAck())) throw new Error(`the server did not confirm the ack of message ${m.seq}`);
+  try {
+    const consumer = await natsJetStream(nc).consumers.get(stream, name);
+    const messages = await consumer.consume({ max_messages: 1024 });
+    let seen = 0;
+    let read = 0;
+    for await (const m of messages) {
+      read += m.seq + m.data.byteLength;
+      if (++seen % 1000 === 0 || seen === count) {
+        if (!(await m.ackAck())) throw new Error(`the server did not confirm the ack of message ${m.seq}`);
+      }
+      if (seen === count) break;
     }
-    if (seen === count) break;
+    if (read === 0) throw new Error('the plain durable consume read nothing');
+    const rate = count / ((nowMs() - t0) / 1000);
+    const info = await jsm.consumers.info(stream, name);
+    if (info.ack_floor.stream_seq !== count) throw new Error(`the plain durable consumer's ack floor is ${info.ack_floor.stream_seq}, not ${count}`);
+    return rate;
+  } finally {
+    await jsm.consumers.delete(stream, name);
   }
-  if (read === 0) throw new Error('the plain durable consume read nothing');
-  const rate = count / ((nowMs() - t0) / 1000);
-  const info = await jsm.consumers.info(stream, name);
-  if (info.ack_floor.stream_seq !== count) throw new Error(`the plain durable consumer's ack floor is ${info.ack_floor.stream_seq}, not ${count}`);
-  await jsm.consumers.delete(stream, name);
-  return rate;
 }
 
 /** A clientTx consumer committing every 1,000 records, timed from its open (a fresh cursor each time): rec/s. */
