@@ -9,6 +9,7 @@
 import * as assert from 'uvu/assert';
 import { ErrorCode, LogError } from '../src/index.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
+import { clearReaderCaches } from '../src/reader/verified-cache.js';
 import { nodeFileIO, type FileIO } from '../src/storage/file-io.js';
 import { suite, tempDir } from './kit.js';
 import { makeLog } from './reader-kit.js';
@@ -29,7 +30,13 @@ function flakyIO(): { io: FileIO; fail: (on: boolean) => void } {
   return { io, fail: (on) => { failing = on; } };
 }
 
+/**
+ * A seek at `offset` that fails (EIO listing the directory). The process's reader caches are emptied
+ * first: once the directory's stamp is older than the racy-timestamp margin (a slow or loaded run),
+ * a seek takes its cached listing and lists nothing, and would not fail.
+ */
 function failedSeek(reader: LaneReader, fail: (on: boolean) => void, offset: number): void {
+  clearReaderCaches();
   fail(true);
   try {
     assert.throws(() => reader.seek(offset), (e: unknown) => e instanceof LogError && e.code === ErrorCode.IO);
