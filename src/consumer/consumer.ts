@@ -20,6 +20,7 @@ import { openStartHeld, realLogDir } from './consumer-start.js';
 import { ConsumerCalls } from './consumer-calls.js';
 import { RecordFeed } from './record-feed.js';
 import { dirIdentityOf, LocalSource } from './local-source.js';
+import { checkDirIdentity } from '../reader/dir-identity.js';
 import { TailIterator } from './tail-iterator.js';
 import { RecordIterator } from './record-iterator.js';
 import { LagWatch } from './lag-watch.js';
@@ -101,6 +102,16 @@ export class Consumer implements AsyncIterable<Message> {
     const identity = dirIdentityOf(io, realDir);
     // `readers` is held until the consumer closes: no repair cuts the log under its position (readers-lock.ts).
     const { cursor, reader, ahead, readers } = openStartHeld(io, realDir, opts);
+    try {
+      // The open read the cursor, the bounds and the start's segment by name: the path must still name
+      // the directory of the identity, else those were another log's (replaced meanwhile): ERR_IO.
+      checkDirIdentity(io, realDir, identity);
+    } catch (e) {
+      reader.close();
+      cursor?.abandonReplaced(); // a cursor file this open created goes, never one that its path names now
+      readers.release();
+      throw e;
+    }
     reader.holdDir(identity); // each segment it opens by name is checked to be in that directory
     const source = new LocalSource(io, realDir, opts.visibility, opts.pollIntervalMs, ahead, readers, identity);
     return new Consumer(new RecordFeed(source, cursor, reader), opts.retry, cursorNameOf(opts)).watchLag(opts, realDir);

@@ -260,6 +260,17 @@ export class CursorFile {
     return new CursorFile(io, fd, name, first, path, true);
   }
 
+  /** Whether `path` still names the file this holds open (false when it cannot tell: the file layer has no stat, or it fails). */
+  atPath(): boolean {
+    try {
+      const mine = this.io.stamp?.(this.fd);
+      const there = this.io.stampPath?.(this.path);
+      return mine !== undefined && there !== undefined && mine.dev === there.dev && mine.ino === there.ino;
+    } catch {
+      return false;
+    }
+  }
+
   /** The current value (the last commit). */
   get value(): CursorValue {
     return this.current;

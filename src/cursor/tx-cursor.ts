@@ -132,6 +132,16 @@ export class TxCursor {
   }
 
   /**
+   * After an open that found its log directory replaced meanwhile (Consumer.open): abandon() when the
+   * cursor's path still names the file this open created (in the directory there now), else drop():
+   * the path may name another log's cursor, or this one's file lies in the old directory.
+   */
+  abandonReplaced(): void {
+    if (this.file.created && this.file.atPath()) this.abandon();
+    else this.drop();
+  }
+
+  /**
    * Closes without committing (Consumer.destroy): what moved since the last sync is not made durable,
    * so those records are handed out again, as after a crash. Then the lock is released.
    */
