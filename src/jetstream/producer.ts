@@ -303,7 +303,7 @@ export class JetStreamProducer implements BackendProducer {
   private onPublishError(r: Queued, e: unknown, sentAt: number): void {
     if (this.failure !== null || this.resyncing !== null || r.offset < this.acked) return; // a lost answer of a stored record
     const stream = this.session.options.stream;
-    const refused = storeRefusal(e, r.offset, stream);
+    const refused = storeRefusal(e, r.offset, stream, this.acked + this.queue.sent); // the records published so far
     if (refused !== null && r.offset === this.acked) return this.fail(refused);
     // Records before it not yet answered: a resync confirms they are stored first.
     if (refused !== null) this.refusal = { offset: r.offset, error: refused };

@@ -30,10 +30,22 @@ export function serverStoreFull(e: unknown): boolean {
   return [10002, 10023, 10047].includes(apiCode(e) ?? 0) || /insufficient (storage )?resources|resource limits exceeded for account/i.test((e as Error)?.message ?? String(e));
 }
 
-/** The coded error that stops the producer at record `offset` when `e` refuses the record itself; else null. */
-export function storeRefusal(e: unknown, offset: number, stream: string): LogError | null {
+/** Whether `e` is the account's limit (10002), which nats-server checks after it stored the record (see the module comment). */
+function checkedAfterStore(e: unknown): boolean {
+  return apiCode(e) === 10002 || /resource limits exceeded for account/i.test((e as Error)?.message ?? String(e));
+}
+
+/**
+ * The coded error that stops the producer at record `offset` when `e` refuses the record itself; else
+ * null. `publishedEnd`: the offset past the last record published when the refusal came. A record
+ * refused for the account's limit leaves its sequence used, so the smaller records published after it
+ * may have landed past the hole: the error names them as may be stored, not as none stored.
+ */
+export function storeRefusal(e: unknown, offset: number, stream: string, publishedEnd = offset + 1): LogError | null {
   const message = (e as Error)?.message ?? String(e);
-  const stopped = `the producer stopped: the records before it are stored, none from it on`;
+  const stopped = checkedAfterStore(e) && publishedEnd > offset + 1
+    ? `the producer stopped: the records before it are stored; the account's limit is checked after the store (the refused record leaves a deleted offset), so records from offset ${offset + 1} to ${publishedEnd - 1}, published before the refusal came, may or may not be stored past it: read the stream before appending them again`
+    : `the producer stopped: the records before it are stored, none from it on`;
   if (apiCode(e) === 10054 || /message size exceeds maximum/i.test(message)) {
     return new LogError(ErrorCode.RECORD_TOO_LARGE, `record ${offset} was refused by stream ${stream} (${message}): past its max_msg_size, lowered since the producer opened; ${stopped}`, { offset }, { cause: e });
   }
