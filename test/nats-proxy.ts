@@ -19,6 +19,8 @@ export interface NatsProxy {
   repliesLate(): number;
   heartbeatsHandled(): number;
   delay(ms: number): void;
+  holdReply(prefix: string, ms: number): void;
+  repliesHeld(): number;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,9 @@ export interface NatsProxy {
  * each idle heartbeat of a pull (status 100) it passes to the client with a PING of its own, and
  * keeps the client's PONG to it from the server: `heartbeatsHandled()` counts those PONGs, each a
  * heartbeat the client has parsed, its status handed on (a PONG leaves after the microtasks of the
- * parse), which a count of heartbeats passed does not show. delay(ms) makes the link slow: each command
+ * parse), which a count of heartbeats passed does not show. holdReply(prefix, ms) lets the client's
+ * next publish on such a subject through and hands the server's answer to it to the client `ms`
+ * later (a slow answer, overtaken by later ones); `repliesHeld()` counts those handed on. delay(ms) makes the link slow: each command
  * of the client reaches the server `ms` later (in order), as over a link with that latency.
  */
 export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {}): Promise<NatsProxy> {
@@ -61,6 +65,12 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
   let lateCount = 0;
   let heartbeatsHandledCount = 0;
   let delayMs = 0;
+  let holdPrefix = '';
+  let holdLeft = 0;
+  let holdMs = 0;
+  let repliesHeldCount = 0;
+  /** Reply subjects whose next message from the server reaches the client holdMs later. */
+  const heldReplies = new Set<string>();
   const pairs: Array<{ client: Socket; server: Socket }> = [];
   const server: Server = createServer((client) => {
     const upstream = tcpConnect(port, '127.0.0.1');
@@ -94,6 +104,9 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
       if (replyLeft > 0 && reply !== null && subject.startsWith(replyPrefix)) {
         replyLeft--;
         lostReplies.add(reply);
+      } else if (holdLeft > 0 && reply !== null && subject.startsWith(holdPrefix)) {
+        holdLeft--;
+        heldReplies.add(reply);
       } else if (lateLeft > 0 && reply !== null && subject.startsWith(latePrefix)) {
         lateLeft--;
         lateSubject = reply;
@@ -104,6 +117,11 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
     upstream.on('data', commands(/^H?MSG /i, (line, command) => {
       if (/^H?MSG /i.test(line) && lostReplies.delete(line.split(' ')[1]!)) {
         repliesDroppedCount++;
+        return;
+      }
+      if (/^H?MSG /i.test(line) && heldReplies.delete(line.split(' ')[1]!)) {
+        const ms = holdMs;
+        setTimeout(() => { if (!client.destroyed) client.write(command); repliesHeldCount++; }, ms);
         return;
       }
       if (/^H?MSG /i.test(line) && lateSubject !== null && line.split(' ')[1] === lateSubject) {
@@ -147,6 +165,8 @@ export async function proxyTo(port: number, { pingAfterHeartbeat = false } = {})
     repliesLate: () => lateCount,
     heartbeatsHandled: () => heartbeatsHandledCount,
     delay: (ms) => { delayMs = ms; },
+    holdReply: (prefix, ms) => { holdPrefix = prefix; holdLeft = 1; holdMs = ms; repliesHeldCount = 0; },
+    repliesHeld: () => repliesHeldCount,
     passed: (prefix) => through.filter((subject) => subject.startsWith(prefix)).length,
     published: (prefix) => sent.split(/\r\n/).filter((line) => /^H?PUB /.test(line) && line.split(' ')[1]!.startsWith(prefix)).length,
     close: async () => {

@@ -181,11 +181,12 @@ export class KvCursor implements CursorStore {
     let creating: Creating | null = null; // its last create of the entry: it may land after a refusal
     try {
       let lastWrite: 'create' | 'update' | null = null;
-      const { kv, revision, value, created, entryStream, made } = await ride.run(`reading cursor ${name}`, async () => {
+      const { kv, revision, value, created, entryStream, made } = await ride.run(`reading cursor ${name}`, async (_, current) => {
         const bucket = await session.cursors();
         checkBucket(session);
         for (let conflicts = 0; ; conflicts++) {
           const entry = await bucket.get(name);
+          if (!current()) throw new Error('timeout: the try was cut at the bound'); // it writes nothing (ride.ts)
           if (entry === null || entry.operation !== 'PUT') {
             const fresh = { offset: initialOffset, state: null };
             lastWrite = 'create';
@@ -240,13 +241,9 @@ export class KvCursor implements CursorStore {
     }
   }
 
-  get nextOffset(): number {
-    return this.pending.nextOffset;
-  }
+  get nextOffset(): number { return this.pending.nextOffset; }
 
-  get committedOffset(): number {
-    return this.committed;
-  }
+  get committedOffset(): number { return this.committed; }
 
   get currentState(): Uint8Array | null {
     return this.pending.state;
@@ -320,7 +317,7 @@ export class KvCursor implements CursorStore {
     const bytes = encode(value, writer, this.stream);
     const what = `committing cursor ${this.key} at offset ${value.offset}`;
     try {
-      await this.ride.run(what, () => this.write(bytes, writer));
+      await this.ride.run(what, (_, current) => this.write(bytes, writer, current));
       this.committed = value.offset;
     } catch (e) {
       this.fault = e instanceof LogError ? e : new LogError(ErrorCode.IO, `${what} failed: ${(e as Error)?.message ?? String(e)}`, { offset: value.offset }, { cause: e });
@@ -333,14 +330,15 @@ export class KvCursor implements CursorStore {
    * very write (a try that timed out and was stored anyway), whose revision is adopted, or another
    * consumer's commit, which fences this one off with ERR_CURSOR_LOCKED.
    */
-  private async write(bytes: Uint8Array, writer: string): Promise<void> {
+  private async write(bytes: Uint8Array, writer: string, current: () => boolean): Promise<void> {
     try {
-      this.revision = await this.kv.update(this.key, bytes, this.revision);
+      const revision = await this.kv.update(this.key, bytes, this.revision);
+      if (current()) this.revision = revision; // a try cut at the bound: the next try reads it back
       return;
     } catch (e) {
-      if (!/wrong last sequence/i.test((e as Error)?.message ?? '')) throw e;
+      if (!/wrong last sequence/i.test((e as Error)?.message ?? '') || !current()) throw e;
       const entry = await this.kv.get(this.key);
-      if (entry !== null && entry.operation === 'PUT' && writerOf(entry.value) === writer) {
+      if (entry !== null && entry.operation === 'PUT' && writerOf(entry.value) === writer && current()) {
         this.revision = entry.revision;
         return;
       }

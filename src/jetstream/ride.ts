@@ -61,19 +61,23 @@ export class Ride {
    * Runs `op` until it succeeds (see the module comment); `what` names it in the error. An op that
    * reads many answers and bounds itself by their silence (a range of records: tail-scan.ts) calls
    * `alive` at each: a try that is still reading is not ended at the bound (it ends on its own
-   * silence; the bound still counts for the next try).
+   * silence; the bound still counts for the next try). `current` is false once the try ended: an op
+   * that writes checks it before each write and takes no answer on after it, since a try cut at the
+   * bound goes on unseen beside the next try (its late answer must not undo what a later try did).
    */
-  async run<T>(what: string, op: (alive: () => void) => Promise<T>): Promise<T> {
+  async run<T>(what: string, op: (alive: () => void, current: () => boolean) => Promise<T>): Promise<T> {
     for (;;) {
       this.checkStopped();
       const sentAt = performance.now();
       const deadline = this.since === null ? Infinity : this.since + 2 * this.timeoutMs;
       let reading = false;
+      let over = false;
       try {
-        const value = await this.race(op(() => { reading = true; }), sentAt < deadline ? () => (reading ? Infinity : deadline) : Infinity);
+        const value = await this.race(op(() => { reading = true; }, () => !over), sentAt < deadline ? () => (reading ? Infinity : deadline) : Infinity);
         this.progress();
         return value;
       } catch (e) {
+        over = true;
         await this.failed(e, what, sentAt);
       }
     }
