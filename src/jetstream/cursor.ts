@@ -21,11 +21,11 @@
  */
 import type { KV } from '@nats-io/kv';
 import type { CursorStore } from '../consumer/log-source.js';
-import { MAX_STATE_BYTES } from '../cursor/cursor-file.js';
 import { PendingCommit } from '../cursor/pending-commit.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { Lease } from './lease.js';
-import { serverMaxPayload } from './producer-options.js';
+import { checkBucket, entryLimit, maxStateFor } from './cursor-limits.js';
+import { serverStoreFull } from './store-refusal.js';
 import { Ride } from './ride.js';
 import type { Session } from './session.js';
 
@@ -95,33 +95,6 @@ export function decode(bytes: Uint8Array, key: string): CursorValue {
   }
 }
 
-/** A bound on what an entry takes besides its state's base64: its other fields, and the update's headers. */
-const ENTRY_OVERHEAD_BYTES = 512;
-
-/**
- * The largest state whose entry the server takes: a message past its max_payload (the entry and its
- * headers), or past the cursors bucket's own max_value_size (entryLimit), is refused, so a larger
- * state could never be committed. At most a local cursor's 64 KiB.
- */
-function maxStateFor(maxPayload: number): number {
-  return Math.min(MAX_STATE_BYTES, Math.max(0, Math.floor((maxPayload - ENTRY_OVERHEAD_BYTES) / 4) * 3));
-}
-
-/** The largest entry the server stores in the cursors bucket: its max_payload, or the bucket's own max_value_size when smaller. */
-function entryLimit(session: Session): number {
-  return Math.min(serverMaxPayload(session), session.cursorValueBytes ?? Infinity);
-}
-
-/**
- * Refuses a cursors bucket made beforehand with a max_value_size too small for a cursor's entry
- * (ERR_INVALID_OPTION, before the entry is written): its commits would fail at run time.
- */
-function checkBucket(session: Session): void {
-  const max = session.cursorValueBytes;
-  if (max === null || max >= ENTRY_OVERHEAD_BYTES) return;
-  throw LogError.invalidOption('stream', `the cursors bucket rl-${session.options.stream}-cursors exists with a max_value_size of ${max} bytes, but a cursor's entry takes up to ${ENTRY_OVERHEAD_BYTES} bytes besides its state: give it a larger max_value_size (or none), or delete it (docs/jetstream.md)`);
-}
-
 /** How many times an open reads the entry again after its write was refused for its revision. */
 const MAX_OPEN_CONFLICTS = 10;
 
@@ -140,6 +113,8 @@ export class KvCursor implements CursorStore {
   private madeHere = false;
   /** Commits written: with the lease's token, names each commit's write (see the module comment). */
   private commits = 0;
+  /** The entry's last value this consumer wrote (the open's, then each commit's): restore() writes it back. */
+  private last: Uint8Array;
   private readonly ride: Ride;
   /** The largest state ctx.setState takes: its entry must fit the server's max_payload and the bucket's max_value_size. */
   readonly maxStateBytes: number;
@@ -165,6 +140,7 @@ export class KvCursor implements CursorStore {
     this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
     this.ride = new Ride(timeoutMs, 'consumer');
+    this.last = encode(value, `${lease.token}.0`, entryStream, created);
   }
 
   /**
@@ -245,9 +221,7 @@ export class KvCursor implements CursorStore {
 
   get committedOffset(): number { return this.committed; }
 
-  get currentState(): Uint8Array | null {
-    return this.pending.state;
-  }
+  get currentState(): Uint8Array | null { return this.pending.state; }
 
   /** A commit's try failed and nothing succeeded since: the commit is being retried (the ride). */
   inDoubt(): boolean {
@@ -326,6 +300,17 @@ export class KvCursor implements CursorStore {
   }
 
   /**
+   * After a commit refused for the full store: nats-server (2.9) checks the account's limit (10002)
+   * after storing the write, which removed the entry's last value (one per key), then removes the
+   * write, leaving no entry, and a reopen would start at the initial position. The last value is
+   * written back (it fit before; best effort, the refusal is still thrown).
+   */
+  private async restore(): Promise<void> {
+    if (await this.kv.get(this.key).catch(() => undefined) !== null) return; // still there, or unreadable
+    this.revision = await this.kv.create(this.key, this.last).catch(() => this.revision);
+  }
+
+  /**
    * Writes the entry over the revision last written. Refused for its revision: the entry holds this
    * very write (a try that timed out and was stored anyway), whose revision is adopted, or another
    * consumer's commit, which fences this one off with ERR_CURSOR_LOCKED.
@@ -333,13 +318,14 @@ export class KvCursor implements CursorStore {
   private async write(bytes: Uint8Array, writer: string, current: () => boolean): Promise<void> {
     try {
       const revision = await this.kv.update(this.key, bytes, this.revision);
-      if (current()) this.revision = revision; // a try cut at the bound: the next try reads it back
+      if (current()) [this.revision, this.last] = [revision, bytes]; // a try cut at the bound: the next try reads it back
       return;
     } catch (e) {
+      if (serverStoreFull(e) && current()) await this.restore();
       if (!/wrong last sequence/i.test((e as Error)?.message ?? '') || !current()) throw e;
       const entry = await this.kv.get(this.key);
       if (entry !== null && entry.operation === 'PUT' && writerOf(entry.value) === writer && current()) {
-        this.revision = entry.revision;
+        [this.revision, this.last] = [entry.revision, bytes];
         return;
       }
       throw new LogError(ErrorCode.CURSOR_LOCKED, `cursor ${this.key} was taken over or committed by another consumer since this one last wrote it (its lease expired): this consumer is fenced off`, {}, { cause: e });
