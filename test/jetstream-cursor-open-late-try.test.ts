@@ -58,4 +58,35 @@ test('the cut try\'s read answered after the open and a commit: the next commit 
   }
 });
 
+test('a commit\'s try cut at the bound answered after two more commits: the next commit succeeds', async () => {
+  const own = await startNats();
+  const proxy = await proxyTo(own.port);
+  const stream = 'late-commit-try';
+  try {
+    const direct = jetstream({ servers: own.url, stream, leaseMs: 30_000 });
+    const p = await Producer.open({ backend: direct });
+    for (let i = 0; i < 6; i++) p.append(`r${i}`);
+    await p.close();
+    const c = await Consumer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: T }), style: ConsumerStyle.clientTx('c') });
+    try {
+      const writes = `$KV.rl-${stream}-cursors.`;
+      // The commit's writes: tries at 0 and 1.25 x T lost, the third (2.5 x T) stored, its answer
+      // 0.9 x T late: cut at the bound, the fourth finds the third's write and adopts its revision.
+      proxy.drop(writes, 2);
+      proxy.holdReply(writes, 0.9 * T);
+      assert.is((await within(c.nonblockingProcess(1, () => 'commit'), 10 * T, 'the first commit')).committed, 1);
+      assert.is((await c.nonblockingProcess(1, () => 'commit')).committed, 1, 'a second commit');
+      assert.is(proxy.repliesHeld(), 0, 'both commits before the cut try\'s answer came');
+      await waitFor(() => proxy.repliesHeld() >= 1, 'the cut try\'s answer', 2 * T);
+      const outcome = await c.nonblockingProcess(1, () => 'commit').then((r) => `committed ${r.committed}`, (e: { code?: string; message?: string }) => `${e.code ?? ''} ${e.message ?? String(e)}`);
+      assert.is(outcome, 'committed 1', 'the late answer of a cut try does not set the cursor\'s revision back');
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
 runOrSkip(test, 'jetstream cursor open: a try cut at the bound writes nothing');
