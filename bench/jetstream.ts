@@ -32,14 +32,20 @@
  * step-downs, at most 10) to the node that leads the backend's stream, and both sides read through a
  * connection to that node: a stream read through another node than its leader pays a route hop, and
  * with the leaders placed at random the ratio of a round swung from 0.5x to 0.9x.
+ * For scale, each round also appends the same records to a local log directory (SyncPolicy.never(),
+ * up to flush()) and reads them with the same clientTx consumer: the local backend's rows, paired with
+ * the same plain rows as the backend's.
  * The position stores are placed by the cluster as it likes: the plain durable consumer's raft group
  * and the backend's cursors bucket each elect their own leader, which may be another node than the
  * one read through (a route hop for its acks or commits), on both sides alike.
  * The server(s) are the limit both share; the three nodes of the cluster share this machine's cores.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend, type ProducerOptions } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { startCluster, stopAllClusters, type Cluster } from '../test/nats-cluster-kit.js';
 import { startNats } from '../test/nats-kit.js';
@@ -55,6 +61,9 @@ interface Rates {
   plainDurable: number[];
   clientTx: number[];
   nonTx: number[];
+  /** The local backend, for scale: the same appends to a log directory, and the same clientTx read. */
+  localAppend: number[];
+  localClientTx: number[];
   /** The open of the log's first consumer, which creates the cursors bucket (ms). */
   firstOpenMs: number[];
 }
@@ -140,9 +149,9 @@ async function plainDurableConsume(nc: NatsConnection, stream: string, count: nu
 }
 
 /** A clientTx consumer committing every 1,000 records, timed from its open (a fresh cursor each time): rec/s. */
-async function clientTxConsume(backend: LogBackend, count: number): Promise<number> {
+async function clientTxConsume(where: { backend: LogBackend } | { logDir: string }, count: number): Promise<number> {
   const t0 = nowMs();
-  const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx(`bench${++cursors}`), commit: { everyRecords: 1000 } });
+  const c = await Consumer.open({ ...where, style: ConsumerStyle.clientTx(`bench${++cursors}`), commit: { everyRecords: 1000 } });
   const summary = await c.nonblockingProcess(null, () => 'commit');
   if (summary.committed !== count) throw new Error(`the consumer committed ${summary.committed} of ${count}`);
   const rate = count / ((nowMs() - t0) / 1000);
@@ -162,9 +171,30 @@ async function nonTxConsume(backend: LogBackend, count: number): Promise<number>
   return rate;
 }
 
+/** `count` appends of RECORD up to flush() under SyncPolicy.never() (ERR_LOG_FULL answered by writable()), timed from the first: rec/s. */
+async function appendAll(where: Pick<ProducerOptions, 'backend' | 'logDir'>, count: number): Promise<number> {
+  const p = await Producer.open({ ...where, syncPolicy: SyncPolicy.never() } as ProducerOptions);
+  try {
+    const t0 = nowMs();
+    for (let i = 0; i < count; i++) {
+      try {
+        p.append(RECORD);
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
+        await p.writable({ bytes: RECORD.byteLength });
+        i--;
+      }
+    }
+    await p.flush();
+    return count / ((nowMs() - t0) / 1000);
+  } finally {
+    await p.close();
+  }
+}
+
 /** The rounds of both rows on the server(s) at `urls`, streams of `replicas` replicas (R3: on `cluster`). */
 async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: number }, tag: string, cluster?: Cluster): Promise<Rates> {
-  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], plainDurable: [], clientTx: [], nonTx: [], firstOpenMs: [] };
+  const rates: Rates = { plainPublish: [], append: [], plainConsume: [], plainDurable: [], clientTx: [], nonTx: [], localAppend: [], localClientTx: [], firstOpenMs: [] };
   const nc = await connect({ servers: urls });
   try {
     const js = natsJetStream(nc);
@@ -183,20 +213,16 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       rates.plainPublish.push(cfg.n / ((nowMs() - t0) / 1000));
 
       const backend = jetstream({ servers: urls, stream: `rl${tag}${r}`, replicas });
-      const p = await Producer.open({ backend, syncPolicy: SyncPolicy.never() });
-      t0 = nowMs();
-      for (let i = 0; i < cfg.n; i++) {
-        try {
-          p.append(RECORD);
-        } catch (e) {
-          if ((e as { code?: string }).code !== 'ERR_LOG_FULL') throw e;
-          await p.writable({ bytes: RECORD.byteLength });
-          i--;
-        }
+      rates.append.push(await appendAll({ backend }, cfg.n));
+
+      // The local backend, for scale: the same appends to a log directory, then the same clientTx read.
+      const logDir = mkdtempSync(join(tmpdir(), 'rl-bench-jetstream-local-'));
+      try {
+        rates.localAppend.push(await appendAll({ logDir }, cfg.n));
+        rates.localClientTx.push(await clientTxConsume({ logDir }, cfg.n));
+      } finally {
+        rmSync(logDir, { recursive: true, force: true });
       }
-      await p.flush();
-      rates.append.push(cfg.n / ((nowMs() - t0) / 1000));
-      await p.close();
 
       // On the cluster, both sides read through the node that leads both streams (see the module comment).
       const readUrl = cluster === undefined ? null : await alignLeaders(cluster, plainStream, `rl${tag}${r}`);
@@ -218,7 +244,7 @@ async function measure(urls: string[], replicas: 1 | 3, cfg: { n: number; reps: 
       const rows: Record<ConsumeRow, () => Promise<number>> = {
         plainConsume: () => plainConsume(readNc, plainStream, cfg.n),
         plainDurable: () => plainDurableConsume(readNc, plainStream, cfg.n),
-        clientTx: () => clientTxConsume(reader, cfg.n),
+        clientTx: () => clientTxConsume({ backend: reader }, cfg.n),
         nonTx: () => nonTxConsume(reader, cfg.n),
       };
       // The four rows take turns at each place in the order: a state of the server(s) that favours
@@ -254,6 +280,7 @@ function tables(rates: Rates, where: string, count: number): Table[] {
       rows: [
         row('plain js.publish, 1,024 in flight', 'server ack', pub, 'rec/s', { xPeer: 1 }),
         row('backend append + flush()', 'server ack', app, 'rec/s', { xPeer: appX, target: '>= 0.8x plain', met: appX >= 0.8 }),
+        row('(for scale) local backend append + flush(), never', 'page cache', summarize(rates.localAppend), 'rec/s', { xPeer: pairedRatio(rates.localAppend, rates.plainPublish) }),
       ],
       peer: 'x plain nats.js (median of the rounds\' ratios)',
     },
@@ -264,11 +291,12 @@ function tables(rates: Rates, where: string, count: number): Table[] {
         row('plain durable consumer, ackAck every 1,000', 'consumer ack', summarize(rates.plainDurable), 'rec/s', { xPeer: pairedRatio(rates.plainDurable, rates.plainConsume) }),
         row('backend clientTx, commit every 1,000', 'KV commit', tx, 'rec/s', { xPeer: txX, target: '>= 0.8x plain durable', met: txX >= 0.8 }),
         row('backend nonTx (no cursor, no commit)', '-', summarize(rates.nonTx), 'rec/s', { xPeer: pairedRatio(rates.nonTx, rates.plainConsume) }),
+        row('(for scale) local backend clientTx, commit every 1,000', 'cursor file', summarize(rates.localClientTx), 'rec/s', { xPeer: pairedRatio(rates.localClientTx, rates.plainDurable) }),
         row('(once per log: the first Consumer.open, creating the cursors bucket)', '-', summarize(rates.firstOpenMs), 'ms'),
       ],
       peer: 'x plain nats.js (median of the rounds\' ratios)',
       notes: [
-        'x plain: the durable row and the nonTx row over the ordered consume of the same round; the clientTx row over the plain durable consumer of the same round (both keep a position every 1,000 records and await it).',
+        'x plain: the durable row and the nonTx row over the ordered consume of the same round; the clientTx rows (backend, local) over the plain durable consumer of the same round (both keep a position every 1,000 records and await it).',
         `backend clientTx over the plain ordered consume (which keeps no position): ${txOrderedX.toFixed(2)}x.`,
       ],
     },
