@@ -45,7 +45,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream as natsJetStream, jetstreamManager } from '@nats-io/jetstream';
-import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend, type ProducerOptions } from '../dist/index.js';
+import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type LogBackend } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { startCluster, stopAllClusters, type Cluster } from '../test/nats-cluster-kit.js';
 import { startNats } from '../test/nats-kit.js';
@@ -172,8 +172,9 @@ async function nonTxConsume(backend: LogBackend, count: number): Promise<number>
 }
 
 /** `count` appends of RECORD up to flush() under SyncPolicy.never() (ERR_LOG_FULL answered by writable()), timed from the first: rec/s. */
-async function appendAll(where: Pick<ProducerOptions, 'backend' | 'logDir'>, count: number): Promise<number> {
-  const p = await Producer.open({ ...where, syncPolicy: SyncPolicy.never() } as ProducerOptions);
+async function appendAll(where: { backend: LogBackend } | { logDir: string }, count: number): Promise<number> {
+  const syncPolicy = SyncPolicy.never();
+  const p = 'backend' in where ? await Producer.open({ backend: where.backend, syncPolicy }) : await Producer.open({ logDir: where.logDir, syncPolicy });
   try {
     const t0 = nowMs();
     for (let i = 0; i < count; i++) {
