@@ -14,28 +14,20 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within } from './nats-kit.js';
+import { runOrSkip, stopAllNats, within } from './nats-kit.js';
+import { fillAccount, startAccountLimitedNats } from './account-limit-kit.js';
 
 const test = suite('jetstream account limit: records stored past a refused one are not said unstored');
 test.after(stopAllNats);
 
 test('a large record refused for the account\'s limit, a small one after it stored: the error does not say none from it on is stored', async () => {
-  const own = await startNats(15_000, undefined, 'accounts { A { jetstream { max_file: 40000, max_mem: 100000 }, users [{user: a, password: a}] } }\nno_auth_user: a\n');
+  const own = await startAccountLimitedNats();
   const stream = 'acct-after';
   const nc = await connect({ servers: own.url });
   const jsm = await jetstreamManager(nc);
   const p = await Producer.open({ backend: jetstream({ servers: own.url, stream, leaseMs: 30_000, timeoutMs: 3_000 }), syncPolicy: SyncPolicy.never() });
   try {
-    const used = async (): Promise<number> => (await jsm.getAccountInfo()).storage;
-    // One record at a time until the account holds room for one more record but not two.
-    let size = 0;
-    for (;;) {
-      const before = await used();
-      p.append(Buffer.alloc(500, 1));
-      await within(p.flush(), 10_000, 'flush');
-      size = Math.max(size, (await used()) - before);
-      if (40_000 - (await used()) < 2 * size) break;
-    }
+    await fillAccount(p, jsm); // room for one more record of 500 B, not two
     const j = p.nextOffset;
     p.append(Buffer.alloc(8_000, 2)); // j: past the account's limit, stored and removed again
     p.append('small'); // j + 1: fits, published before the refusal came back

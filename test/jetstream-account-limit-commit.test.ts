@@ -13,13 +13,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within } from './nats-kit.js';
+import { runOrSkip, stopAllNats, within } from './nats-kit.js';
+import { fillAccount, startAccountLimitedNats } from './account-limit-kit.js';
 
 const test = suite('jetstream account limit: a refused commit keeps the committed cursor');
 test.after(stopAllNats);
 
 test('a commit refused for the account\'s limit: the cursor stays at its last commit', async () => {
-  const own = await startNats(15_000, undefined, 'accounts { A { jetstream { max_file: 40000, max_mem: 100000 }, users [{user: a, password: a}] } }\nno_auth_user: a\n');
+  const own = await startAccountLimitedNats();
   const stream = 'acct-commit';
   const nc = await connect({ servers: own.url });
   const jsm = await jetstreamManager(nc);
@@ -30,15 +31,7 @@ test('a commit refused for the account\'s limit: the cursor stays at its last co
     await within(p.flush(), 10_000, 'flush');
     const c = await Consumer.open({ backend, style: ConsumerStyle.clientTx('c') });
     assert.is((await c.nonblockingProcess(2, () => 'commit')).committed, 2, 'committed through offset 1');
-    const used = async (): Promise<number> => (await jsm.getAccountInfo()).storage;
-    let size = 0;
-    for (;;) {
-      const before = await used();
-      p.append(Buffer.alloc(500, 1));
-      await within(p.flush(), 10_000, 'flush');
-      size = Math.max(size, (await used()) - before);
-      if (40_000 - (await used()) < 2 * size) break;
-    }
+    await fillAccount(p, jsm); // room for one more record of 500 B, not two
     // A commit whose entry (its state) is past the room left: refused.
     const outcome = await c.nonblockingProcess(1, (_r, ctx) => { ctx.setState(Buffer.alloc(3_000, 7)); return 'commit'; }).then((r) => `committed ${r.committed}`, (e: { code?: string }) => e.code ?? String(e));
     assert.is(outcome, 'ERR_DISK_FULL', 'the commit is refused');

@@ -14,14 +14,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { jetstream } from '../dist/jetstream.js';
 import { suite } from './kit.js';
-import { runOrSkip, startNats, stopAllNats, within } from './nats-kit.js';
+import { runOrSkip, stopAllNats, within } from './nats-kit.js';
+import { fillAccount, startAccountLimitedNats } from './account-limit-kit.js';
 import { proxyTo } from './nats-proxy.js';
 
 const test = suite('jetstream account limit: a refused record is never acknowledged');
 test.after(stopAllNats);
 
 test('the answer before the refused record lost: flush() rejects with ERR_DISK_FULL, no missing record acknowledged', async () => {
-  const own = await startNats(15_000, undefined, 'accounts { A { jetstream { max_file: 40000, max_mem: 100000 }, users [{user: a, password: a}] } }\nno_auth_user: a\n');
+  const own = await startAccountLimitedNats();
   const proxy = await proxyTo(own.port);
   const stream = 'acct-hole';
   const nc = await connect({ servers: own.url });
@@ -29,16 +30,7 @@ test('the answer before the refused record lost: flush() rejects with ERR_DISK_F
   const p = await Producer.open({ backend: jetstream({ servers: proxy.url, stream, leaseMs: 30_000, timeoutMs: 3_000 }), syncPolicy: SyncPolicy.never() });
   try {
     const subject = (await jsm.streams.info(stream)).config.subjects![0]!;
-    const used = async (): Promise<number> => (await jsm.getAccountInfo()).storage;
-    // One record at a time until the account holds room for one more record but not two.
-    let size = 0;
-    for (;;) {
-      const before = await used();
-      p.append(Buffer.alloc(500, 1));
-      await within(p.flush(), 10_000, 'flush');
-      size = Math.max(size, (await used()) - before);
-      if (40_000 - (await used()) < 2 * size) break;
-    }
+    await fillAccount(p, jsm); // room for one more record of 500 B, not two
     const j = p.nextOffset;
     proxy.dropReplies(subject, 1); // the answer to record j is lost: a resync confirms it
     p.append(Buffer.alloc(500, 2)); // j: fits
