@@ -11,6 +11,7 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import type { Lease } from './lease.js';
+import { lastTryBeforeBound } from './ride.js';
 
 export interface LeaseWait {
   readonly stream: string;
@@ -25,7 +26,7 @@ export interface LeaseWait {
 export function leaseWaitFailure(lease: Lease, w: LeaseWait): LogError | null {
   const { stream, timeoutMs, acked } = w;
   const deadline = w.since + 2 * timeoutMs;
-  const lastTry = lease.lastTrySentAt > deadline - timeoutMs && lease.lastTrySentAt < deadline; // one more follows
+  const lastTry = lastTryBeforeBound(lease.lastTrySentAt, deadline, timeoutMs); // one more follows
   const past = performance.now() > deadline && !lastTry;
   const refused = lease.takenOver ? null : lease.refusedFull;
   if (refused !== null && (lease.lost !== null || past)) {

@@ -11,6 +11,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { nats } from './nats.js';
 import { WRITER_HEADER } from './record-codec.js';
+import { lastTryBeforeBound } from './ride.js';
 import type { Session } from './session.js';
 import { scan, storedFrom } from './tail-scan.js';
 
@@ -64,7 +65,7 @@ export async function resync(session: Session, q: ResyncRequest): Promise<number
     const now = performance.now();
     // A try ends at the deadline; one sent in the deadline's last timeoutMs may have been lost just before the stream answered again: one more, of its own timeoutMs (ride.ts).
     const until = now > q.deadline ? now + session.options.timeoutMs : q.deadline;
-    if (now > q.deadline && !(sentAt < q.deadline && sentAt > q.deadline - session.options.timeoutMs)) {
+    if (now > q.deadline && !lastTryBeforeBound(sentAt, q.deadline, session.options.timeoutMs)) {
       throw new LogError(ErrorCode.IO, `${what}, and no publish was acknowledged by the deadline (2 x timeoutMs after the first failure): records from offset ${q.acked} on may or may not be stored`, { offset: q.failedOffset }, { cause: q.cause });
     }
     let endOffset: number;

@@ -18,6 +18,15 @@ import { transientError } from './transient.js';
 
 /** Between two tries of a request that failed transiently (a leader election takes seconds). */
 const RETRY_MS = 250;
+
+/**
+ * Whether a try sent at `sentAt` (performance.now()) that failed is the bound's last try: sent in the
+ * `timeoutMs` before `deadline`, it may have been lost just before the server answered again, so one
+ * more try follows it (the module comment). The rule of Ride, the producer's resync and its lease wait.
+ */
+export function lastTryBeforeBound(sentAt: number, deadline: number, timeoutMs: number): boolean {
+  return sentAt < deadline && sentAt > deadline - timeoutMs;
+}
 export class Ride {
   /** When the first failure since the last success happened (performance.now(), ms), else null. */
   private since: number | null = null;
@@ -96,7 +105,7 @@ export class Ride {
     this.since ??= now;
     const deadline = this.since + 2 * this.timeoutMs;
     const left = deadline - now;
-    if (left <= 0 && sentAt !== undefined && sentAt < deadline && sentAt > deadline - this.timeoutMs) return; // the last try, sent past the bound
+    if (left <= 0 && sentAt !== undefined && lastTryBeforeBound(sentAt, deadline, this.timeoutMs)) return; // one more try, sent past the bound
     if (left <= 0) {
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
