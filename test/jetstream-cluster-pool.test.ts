@@ -21,20 +21,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Consumer, ConsumerStyle, Producer, SyncPolicy, Whence, type BackendProducer } from '../dist/index.js';
 import { jetstream, type JetStreamBackendOptions } from '../dist/jetstream.js';
-import { prng, suite, tempDir } from './kit.js';
+import { tempDir } from './kit.js';
 import {
-  CALL_BOUND_MS, LEASE_MS, RECOVERY_MS, RIDE_TIMEOUT_MS, TIMEOUT_MS, pollUntil, reopen, rideVerdict, startCluster, stopAllClusters, type Cluster, type ClusterNode,
+  CALL_BOUND_MS, LEASE_MS, RECOVERY_MS, RIDE_TIMEOUT_MS, TIMEOUT_MS, clusterSuite, pollUntil, reopen, rideVerdict, type ClusterNode,
 } from './nats-cluster-kit.js';
 import { runOrSkip, within, coded } from './nats-kit.js';
 
 const handler = fileURLToPath(new URL('./fixtures/conformance-pool-handler.mjs', import.meta.url));
-const test = suite('jetstream cluster faults: a worker pool');
-let cluster: Cluster;
-const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
-const rnd = prng(seed);
 const dirs: string[] = [];
-
-
+const { test, rnd, cluster } = clusterSuite('jetstream cluster faults: a worker pool', () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** The offsets the handler logged into `dir`, in the order each worker handled them. */
 function seen(dir: string): number[] {
@@ -45,18 +42,9 @@ function seen(dir: string): number[] {
   return all;
 }
 
-test.before(async () => {
-  process.stdout.write(`# seed ${seed} (SEED=${seed} replays the choices)\n`);
-  cluster = await startCluster();
-});
-test.after(async () => {
-  await stopAllClusters();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
 test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run, restart them; every flushed record handled, none again once committed', async () => {
   const options: JetStreamBackendOptions = {
-    servers: cluster.urls, stream: `clp-${process.pid}`, replicas: 3, timeoutMs: TIMEOUT_MS, leaseMs: LEASE_MS,
+    servers: cluster().urls, stream: `clp-${process.pid}`, replicas: 3, timeoutMs: TIMEOUT_MS, leaseMs: LEASE_MS,
   };
   const stream = options.stream;
   const backend = jetstream(options);
@@ -117,7 +105,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     }, `the consumer to handle ${more} records more`, RECOVERY_MS + LEASE_MS, 10);
   };
   const waitRecovered = async (): Promise<void> => {
-    for (const name of [stream, `KV_rl-${stream}-leases`, `KV_rl-${stream}-cursors`]) await cluster.waitHealthy(name, RECOVERY_MS);
+    for (const name of [stream, `KV_rl-${stream}-leases`, `KV_rl-${stream}-cursors`]) await cluster().waitHealthy(name, RECOVERY_MS);
   };
 
   try {
@@ -125,18 +113,18 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     const say = (s: string): void => { process.stdout.write(`#   ${s} (${Date.now() - t0} ms)\n`); };
     await appendWhileHandling(300);
     // 1. The stream's leader, SIGKILLed while records flow: the pull and the producer lose it.
-    const leader = (await cluster.streamLeader(stream))!;
+    const leader = (await cluster().streamLeader(stream))!;
     assert.ok(leader !== null, 'the stream has a leader');
     const outages: number[] = [];
     const answering = (): Promise<void> => {
-      const measured = cluster.waitAnswering([stream, `KV_rl-${stream}-cursors`], RECOVERY_MS).then((ms) => { outages.push(ms); });
+      const measured = cluster().waitAnswering([stream, `KV_rl-${stream}-cursors`], RECOVERY_MS).then((ms) => { outages.push(ms); });
       measured.catch(() => undefined);
       return measured;
     };
     const killing = (async (): Promise<ClusterNode> => {
-      await cluster.kill(leader);
+      await cluster().kill(leader);
       const measured = answering();
-      const next = await cluster.waitLeader(stream, RECOVERY_MS, leader);
+      const next = await cluster().waitLeader(stream, RECOVERY_MS, leader);
       await measured;
       return next;
     })();
@@ -144,23 +132,23 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     const newLeader = await killing;
     say(`leader ${leader.name} killed; new leader ${newLeader.name}`);
     await appendWhileHandling(300);
-    await cluster.restart(leader);
+    await cluster().restart(leader);
     await waitRecovered();
     say(`${leader.name} restarted, healthy`);
     // 2. A follower of the stream, SIGKILLed mid-run (a majority left), then restarted.
-    const followers = cluster.nodes.filter((x) => x !== newLeader);
+    const followers = cluster().nodes.filter((x) => x !== newLeader);
     const follower = followers[Math.floor(rnd() * followers.length)]!;
-    const killed = cluster.kill(follower).then(answering);
+    const killed = cluster().kill(follower).then(answering);
     await append(100);
     await killed;
     await appendWhileHandling(300);
     say(`follower ${follower.name} killed, the run went on`);
-    await cluster.restart(follower);
+    await cluster().restart(follower);
     await waitRecovered();
     await appendWhileHandling(200);
     await within((p as BackendProducer | null)?.close() ?? Promise.resolve(), CALL_BOUND_MS, 'close()');
     p = null;
-    const end = (await cluster.jsm.streams.info(stream)).state.last_seq;
+    const end = (await cluster().jsm.streams.info(stream)).state.last_seq;
     // The consumer reaches the end: going on, or failing coded and opened again; stalled is a failure.
     await pollUntil(async () => {
       const c = (current as { c: Consumer } | null)?.c;
@@ -185,7 +173,7 @@ test('a pooled globalTx run: SIGKILL the stream leader, then a follower, mid-run
     });
     for (let o = 0; o < end; o++) assert.ok(all.has(o), `record ${o} handled (none passed over)`);
     for (const o of acked) assert.ok(o < end, `acknowledged record ${o} is in the stream`);
-    const si = await cluster.jsm.streams.info(stream);
+    const si = await cluster().jsm.streams.info(stream);
     assert.is(si.state.first_seq, 1, 'nothing was removed from the front');
     assert.is(si.state.messages, end, 'the offsets are dense');
     const check = await reopen(() => Consumer.open({ backend, style: ConsumerStyle.globalTx() }), TIMEOUT_MS, RECOVERY_MS + LEASE_MS, 'the checking consumer');

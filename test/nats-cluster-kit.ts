@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstreamManager, StorageType, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { coded, freePort, natsServerBinary, SKIP_REASON, within } from './nats-kit.js';
+import { prng, suite } from './kit.js';
+import type { Test } from 'uvu';
+import type { JetStreamBackendOptions } from '../dist/jetstream.js';
 
 export interface ClusterNode {
   readonly name: string;
@@ -261,4 +264,53 @@ export async function reopen<T>(open: () => Promise<T>, timeoutMs: number, deadl
 /** Kills every node of every cluster this file started and removes their directories (the after hook). */
 export async function stopAllClusters(): Promise<void> {
   await Promise.all([...clusters].map((c) => c.stop()));
+}
+
+/**
+ * The suite of a cluster fault file: prints its seed (SEED=... replays the choices), starts one
+ * cluster before the first case and stops it after the last (then `cleanup`), and brings every node
+ * back up before each case, also after a case that failed with a node down. `cluster()` is the
+ * running cluster; `fresh()` the backend options of a new stream on it (3 replicas, the kit's timeoutMs
+ * and leaseMs).
+ */
+export function clusterSuite(name: string, cleanup?: () => void): { test: Test; seed: number; rnd: () => number; cluster: () => Cluster; fresh: () => JetStreamBackendOptions } {
+  const test = suite(name);
+  const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
+  let running: Cluster | null = null;
+  const cluster = (): Cluster => {
+    if (running === null) throw new Error('the cluster is not started');
+    return running;
+  };
+  test.before(async () => {
+    process.stdout.write(`# seed ${seed} (SEED=${seed} replays the choices)\n`);
+    running = await startCluster();
+  });
+  test.after(async () => {
+    await stopAllClusters();
+    cleanup?.();
+  });
+  test.before.each(async () => {
+    for (const node of cluster().nodes) if (node.proc === null) await cluster().restart(node);
+  });
+  let n = 0;
+  const fresh = (): JetStreamBackendOptions => ({
+    servers: cluster().urls, stream: `cl-${process.pid}-${++n}`, replicas: 3, timeoutMs: TIMEOUT_MS, leaseMs: LEASE_MS,
+  });
+  return { test, seed, rnd: prng(seed), cluster, fresh };
+}
+
+/**
+ * Waits until the log's stream, its leases bucket and (with `cursors`: a transactional consumer has
+ * used it) its cursors bucket each have a leader and 2 current replicas. Which exist is the test's to
+ * say: while the cluster recovers, asking the server may time out, which must not pass for "there".
+ */
+export async function waitRecovered(cluster: Cluster, stream: string, cursors: boolean): Promise<void> {
+  const names = [stream, `KV_rl-${stream}-leases`, ...(cursors ? [`KV_rl-${stream}-cursors`] : [])];
+  for (const name of names) await cluster.waitHealthy(name, RECOVERY_MS);
+}
+
+/** Kills `node` and waits until `stream` has a leader on another node. */
+export async function killAndWaitLeader(cluster: Cluster, stream: string, node: ClusterNode): Promise<ClusterNode> {
+  await cluster.kill(node);
+  return cluster.waitLeader(stream, RECOVERY_MS, node);
 }

@@ -63,7 +63,13 @@ export class LocalSource implements LogSource {
     reader.fixEnd(fixed && this.visibility === 'written' && this.sharedControl() === null);
   }
 
+  /**
+   * A nonblocking call or `iter()` at the end of what it could read: nothing to fetch. The end is
+   * judged in the files at the path, so the directory is checked there (checkDir): one replaced by a
+   * shorter log has no record past this one's offset, and would read as "nothing new" until it grew.
+   */
   fill(): false {
+    if (this.sharedControl() === null) this.checkDir();
     return false;
   }
 
@@ -104,9 +110,12 @@ export class LocalSource implements LogSource {
     this.waiter.close();
   }
 
+  /** An end read in the files (durable.offset, or the segments) is checked to be this log's (checkDir), as lag() is. */
   availableEndOffset(reader: RecordReader): number {
     const b = this.readLimit(reader);
-    return b.limitOffset !== Infinity ? b.limitOffset : readLogBounds(this.io, this.logId).end;
+    const end = b.limitOffset !== Infinity ? b.limitOffset : readLogBounds(this.io, this.logId).end;
+    if (this.sharedControl() === null) this.checkDir();
+    return end;
   }
 
   /**

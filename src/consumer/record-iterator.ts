@@ -48,6 +48,7 @@ export class RecordIterator implements Generator<Message, void, undefined> {
           void feed.completeAt(last); // the loop asked for the next one
         }
         m = feed.take();
+        if (m === null) feed.fill(undefined); // a synchronous engine fetches nothing; the local one checks its directory there
       } catch (e) {
         this.finish();
         throw e;
