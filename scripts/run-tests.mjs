@@ -50,7 +50,7 @@ const LONG_FIRST = [
 ];
 /**
  * Files that mostly wait (a child's exit bound, a lease, a timer of the product measured in seconds):
- * their CPU is under about 0.45 of their wall time on the 2-core machine (the CPU column this runner
+ * their CPU is about half their wall time or less on the 2-core machine (the CPU column this runner
  * prints). With two lanes or more they run in a lane of their own beside the others, which take from
  * this list too once theirs is empty: beside the CPU-bound files they cost the cores little, and
  * waited for one after another in those lanes they held a core's lane idle for minutes. Matched as
@@ -64,6 +64,7 @@ const WAITING = [
   'time-seek-unwritten', 'funnel-flush-retention', 'lock-created-race', 'pool-close-stop',
   'funnel-busy-owner', 'pool-import-relaunch-bound', 'funnel-limits', '/retention.test', 'shared-producer-full',
   'pool-import-hang', 'latest-past-lost-records', 'clock-step-back', 'pool-close-long-timeout',
+  '/verify.test', 'time-seek-property', 'pool-import-bound', 'whence-latest-retention-race', 'write-behind-death', 'lock-look-open',
 ];
 const waits = (f) => WAITING.some((n) => f.replaceAll('\\', '/').includes(n));
 const rank = (f) => {

@@ -59,8 +59,12 @@ export const TIMEOUT_MS = 2_000;
 export const LEASE_MS = 2_000;
 /** How long a cluster takes to elect a leader or take a node back (a loaded 2-core machine): a bound, not a sleep. */
 export const RECOVERY_MS = 40_000;
-/** The bound on one call of a handle: its own timeouts (a publish, a commit, a pull), with room. */
-export const CALL_BOUND_MS = 3 * TIMEOUT_MS + 2_000;
+/**
+ * The bound on one call of a handle: its own timeouts, with room. The longest is a producer's
+ * flush() with no leader to answer, which rejects within about 4 x timeoutMs (a publish, the resync
+ * to its bound, the bound's last try: docs/jetstream.md).
+ */
+export const CALL_BOUND_MS = 4 * TIMEOUT_MS + 2_000;
 /**
  * The timeoutMs of a consumer that rides out the faults: nats-server's raft waits 4 to 9 s before it
  * elects a new leader, and two kills a few seconds apart can chain into one outage of up to about
