@@ -1,6 +1,7 @@
 /**
  * Waiting on a shared-memory slot from an event loop: Atomics.waitAsync (native in Node 20, so no
- * polyfill), bounded by `ms`. A pending waitAsync does not keep Node's event loop alive, so while any
+ * polyfill), bounded by `ms`, or by the caller when `ms` is Infinity (consumer/waiter.ts: a timed wait
+ * costs the event loop a wake-up of its own). A pending waitAsync does not keep Node's event loop alive, so while any
  * wait of this thread is pending one ref'd timer is held: `await producer.flush()` or a blocking
  * consumer keeps the process running until it is answered, as any pending I/O would. The timer is
  * shared and only ref'd and unref'd, so a wait allocates no timer of its own (a consumer at the log's
