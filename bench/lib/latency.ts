@@ -254,10 +254,13 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
   let seen = 0;
   let warmSeen = 0;
   let stop = false;
+  // The consumer's waits take no timeout (a timed waitAsync costs the event loop a wake-up and a
+  // timer of its own, as in src/consumer/waiter.ts): this sweep bounds them, and keeps the loop alive.
+  const sweep = setInterval(() => Atomics.notify(ctrl, 1), 100);
   const consumer = (async () => {
     let read = 0;
     while (!stop && seen < n) {
-      const w = Atomics.waitAsync(ctrl, 1, read, 100);
+      const w = Atomics.waitAsync(ctrl, 1, read);
       if (w.async) await w.value;
       const done = Atomics.load(ctrl, 1);
       if (done === read) continue;
@@ -289,7 +292,9 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
     stop = true;
     Atomics.store(ctrl, 3, 1);
     Atomics.notify(ctrl, 0);
+    Atomics.notify(ctrl, 1);
     await consumer;
+    clearInterval(sweep);
     await exited;
     closeSync(fd);
   }
