@@ -19,11 +19,19 @@ export const MAX_WAIT_MS = 1000;
  * before a sweep ends early, and its caller looks again; another thread's waiter on the same slot
  * wakes too, and does the same).
  */
-const pendingShared = new Set<Waiter>();
+const pendingShared = new Set<SharedWait>();
 let sweeper: NodeJS.Timeout | null = null;
 
+/**
+ * One pending wait on shared memory. Kept per wait, not per Waiter: two waits of one Waiter can
+ * overlap (a pool call leaves its wait for the files' end pending: pool-supply.ts), on other blocks
+ * (this process's producer replaced meanwhile); the first to end must not take the other out of the
+ * sweep, nor out of wakeAll().
+ */
+interface SharedWait { readonly i32: Int32Array; readonly slot: number }
+
 function sweep(): void {
-  for (const w of pendingShared) w.wakeShared();
+  for (const w of pendingShared) Atomics.notify(w.i32, w.slot);
 }
 
 /** The waits of one consumer: on shared memory (onShared) or on the files (onFiles). */
@@ -37,9 +45,8 @@ export class Waiter {
   private readonly wakes = new Set<() => void>();
   private changed = false;
   private closed = false;
-  /** The shared slot a wait is pending on (wakeAll notifies it), else null. */
-  private sharedI32: Int32Array | null = null;
-  private sharedSlot = 0;
+  /** The waits on shared memory pending (wakeAll notifies their slots). */
+  private readonly sharedWaits = new Set<SharedWait>();
   /** The signal whose abort wakes a wait: its listener stays from one wait to the next, until disarm(). */
   private armedSignal: AbortSignal | undefined = undefined;
   private readonly onAbort = (): void => this.wakeAll();
@@ -55,21 +62,21 @@ export class Waiter {
   async onShared(i32: Int32Array, slot: number, seen: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.closed || signal?.aborted === true) return;
     this.arm(signal);
-    this.sharedI32 = i32;
-    this.sharedSlot = slot;
-    pendingShared.add(this);
+    const wait: SharedWait = { i32, slot };
+    this.sharedWaits.add(wait);
+    pendingShared.add(wait);
     sweeper ??= setInterval(sweep, MAX_WAIT_MS).unref(); // the pending wait itself keeps the loop alive (waitSlot)
     try {
       await waitSlot(i32, slot, seen, Infinity); // bounded by the sweep
     } finally {
-      this.sharedI32 = null;
-      pendingShared.delete(this);
+      this.sharedWaits.delete(wait);
+      pendingShared.delete(wait);
     }
   }
 
-  /** Ends the wait on shared memory in progress, if any (wakeAll, the sweep). */
+  /** Ends the waits on shared memory in progress, if any (wakeAll). */
   wakeShared(): void {
-    if (this.sharedI32 !== null) Atomics.notify(this.sharedI32, this.sharedSlot);
+    for (const w of this.sharedWaits) Atomics.notify(w.i32, w.slot);
   }
 
   /** Stops listening to the last signal a wait was given (the consumer's iteration or call ended). */
