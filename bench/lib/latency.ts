@@ -292,9 +292,9 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
     stop = true;
     Atomics.store(ctrl, 3, 1);
     Atomics.notify(ctrl, 0);
-    Atomics.notify(ctrl, 1);
+    Atomics.notify(ctrl, 1); // the consumer, suspended only at its wait, wakes and sees `stop`
+    clearInterval(sweep); // before the await: a consumer that failed must not leave a ref'd timer behind
     await consumer;
-    clearInterval(sweep);
     await exited;
     closeSync(fd);
   }
