@@ -11,10 +11,10 @@ import { waitSlot } from '../ring/wait.js';
 export const MAX_WAIT_MS = 1000;
 
 /**
- * The waiters of this thread with a wait on shared memory pending. Those waits take no timeout of
- * their own: a timed Atomics.waitAsync makes V8 post a delayed task, which costs Node's event loop a
- * wake-up (a write to its eventfd, and the read of it) and a timer per wait, about 4 µs of a 30 µs
- * round trip between two threads on the 2-core machine. One sweep a thread instead notifies every
+ * The waits on shared memory pending on this thread. They take no timeout of their own: a timed
+ * Atomics.waitAsync makes V8 post a delayed task, which costs Node's event loop a wake-up (a write
+ * to its eventfd, and the read of it) and a timer per wait, about 4 µs of a 30 µs round trip between
+ * two threads on the 2-core machine. One sweep a thread instead notifies every
  * pending wait's slot each MAX_WAIT_MS, so a wait still lasts at most that long (a wait begun just
  * before a sweep ends early, and its caller looks again; another thread's waiter on the same slot
  * wakes too, and does the same).
@@ -56,8 +56,9 @@ export class Waiter {
   /**
    * Resolves when `i32[slot]` moves from `seen`, on wakeAll(), abort, or within MAX_WAIT_MS. This is
    * the path of a consumer at the end of a live log, taken once per batch: it allocates no timer,
-   * promise race or listener of its own (see waitSlot; an abort or wakeAll notifies the slot, and
-   * the other waiters on it re-check and wait again).
+   * promise race or listener of its own, only the small entry the sweep and wakeAll() notify (see
+   * waitSlot; an abort or wakeAll notifies the slot, and the other waiters on it re-check and wait
+   * again).
    */
   async onShared(i32: Int32Array, slot: number, seen: number, signal: AbortSignal | undefined): Promise<void> {
     if (this.closed || signal?.aborted === true) return;
