@@ -6,33 +6,22 @@
  * opened by name, so nothing checked the directory. Each now fails with ERR_IO naming it.
  */
 import * as assert from 'uvu/assert';
-import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { rejectsWith, suite, tempDir, throwsWith } from './kit.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
+import { replaceLog, twoLogs } from './dir-replaced-kit.js';
+import { rejectsWith, suite, throwsWith } from './kit.js';
 
 const test = suite('consumer-dir-replaced-at-end');
 const noting = fileURLToPath(new URL('./fixtures/noting-pool-handler.mjs', import.meta.url));
 
-async function makeLog(dir: string, tag: string, n: number): Promise<void> {
-  const p = await Producer.open({ logDir: dir });
-  for (let i = 0; i < n; i++) p.append(`${tag}${i}`);
-  await p.close();
-}
-
 /** A clientTx consumer that has read its log of 6 records to the end, whose directory now holds a log of 3. */
 async function readThenReplaced(): Promise<{ c: Consumer; logDir: string; root: string }> {
-  const root = tempDir();
-  const logDir = join(root, 'log');
-  const other = join(root, 'other');
-  await makeLog(logDir, 'a', 6);
-  await makeLog(other, 'b', 3);
-  const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
+  const logs = await twoLogs(6, 3);
+  const c = await Consumer.open({ logDir: logs.logDir, style: ConsumerStyle.clientTx('c') });
   assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 6);
-  renameSync(logDir, join(root, 'away'));
-  renameSync(other, logDir);
-  return { c, logDir, root };
+  replaceLog(logs);
+  return { c, logDir: logs.logDir, root: logs.root };
 }
 
 test('nonblockingProcess at the end, the directory replaced by a shorter log: ERR_IO', async () => {

@@ -6,39 +6,21 @@
  * out its records from the old log's offsets.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, type Message } from '../dist/index.js';
-import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { Consumer, ConsumerStyle, type Message } from '../dist/index.js';
+import { replaceLog, twoLogs } from './dir-replaced-kit.js';
+import { rejectsWith, suite, waitFor } from './kit.js';
 
 const test = suite('consumer-dir-replaced-iter-pool');
 const noting = fileURLToPath(new URL('./fixtures/noting-pool-handler.mjs', import.meta.url));
 
-/** A closed log at `dir` of `n` records `${tag}${i}`, one segment per record. */
-async function makeLog(dir: string, tag: string, n: number): Promise<void> {
-  const p = await Producer.open({ logDir: dir, fileRollSize: 1024 });
-  for (let i = 0; i < n; i++) {
-    p.append(`${tag}${i} ${'x'.repeat(1100)}`);
-    await p.flush();
-  }
-  await p.close();
-}
-
-/** Logs `log` (6 records, the consumer's) and `other` (10) under a new root. */
-async function twoLogs(): Promise<{ root: string; logDir: string; other: string }> {
-  const root = tempDir();
-  const logDir = join(root, 'log');
-  const other = join(root, 'other');
-  await makeLog(logDir, 'a', 6);
-  await makeLog(other, 'b', 10);
-  return { root, logDir, other };
-}
-
 const tag = (m: Message): string => Buffer.from(m.data).toString().slice(0, 2);
 
 test('iter(): replaced at the 3rd record, the next one fails with ERR_IO', async () => {
-  const { root, logDir, other } = await twoLogs();
+  const logs = await twoLogs(6, 10, { roll: true });
+  const { logDir } = logs;
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
   const seen: string[] = [];
   let failure: unknown = null;
@@ -46,8 +28,7 @@ test('iter(): replaced at the 3rd record, the next one fails with ERR_IO', async
     for (const m of c.iter()) {
       seen.push(tag(m));
       if (seen.length === 3) {
-        renameSync(logDir, join(root, 'away'));
-        renameSync(other, logDir);
+        replaceLog(logs);
       }
     }
   } catch (e) {
@@ -61,15 +42,15 @@ test('iter(): replaced at the 3rd record, the next one fails with ERR_IO', async
 });
 
 test('for await: replaced at the 3rd record, the next one fails with ERR_IO', async () => {
-  const { root, logDir, other } = await twoLogs();
+  const logs = await twoLogs(6, 10, { roll: true });
+  const { logDir } = logs;
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
   const seen: string[] = [];
   const run = (async () => {
     for await (const m of c) {
       seen.push(tag(m));
       if (seen.length === 3) {
-        renameSync(logDir, join(root, 'away'));
-        renameSync(other, logDir);
+        replaceLog(logs);
       }
     }
   })();
@@ -83,7 +64,8 @@ test('for await: replaced at the 3rd record, the next one fails with ERR_IO', as
 
 for (const mode of ['blocking', 'nonblocking'] as const) {
   test(`${mode} pool: replaced while the record at offset 2 is held, ERR_IO`, async () => {
-    const { root, logDir, other } = await twoLogs();
+    const logs = await twoLogs(6, 10, { roll: true });
+  const { root, logDir } = logs;
     const gate = join(root, 'gate');
     process.env.RL_TEST_GATE = gate;
     process.env.RL_TEST_HOLD_AT = '2';
@@ -95,8 +77,7 @@ for (const mode of ['blocking', 'nonblocking'] as const) {
     run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
     try {
       await waitFor(() => existsSync(`${gate}.held`), 'the pool to hold the record at offset 2');
-      renameSync(logDir, join(root, 'away'));
-      renameSync(other, logDir);
+      replaceLog(logs);
       writeFileSync(gate, '');
       await waitFor(() => ended, 'the call to end');
       const seen = readFileSync(`${gate}.seen`, 'utf8').split(',').filter((s) => s !== '');

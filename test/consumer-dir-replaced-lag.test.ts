@@ -4,31 +4,20 @@
  * as if they were this consumer's. It fails with ERR_IO naming the directory, as a read does.
  */
 import * as assert from 'uvu/assert';
-import { renameSync } from 'node:fs';
-import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { suite, tempDir, throwsWith } from './kit.js';
+import { Consumer, ConsumerStyle } from '../dist/index.js';
+import { replaceLog, twoLogs } from './dir-replaced-kit.js';
+import { suite, throwsWith } from './kit.js';
 
 const test = suite('consumer-dir-replaced-lag');
 
-async function makeLog(dir: string, n: number): Promise<void> {
-  const p = await Producer.open({ logDir: dir });
-  for (let i = 0; i < n; i++) p.append(`r${i}`);
-  await p.close();
-}
-
 test('lag() after the directory was replaced by another log fails with ERR_IO', async () => {
-  const root = tempDir();
-  const logDir = join(root, 'log');
-  const other = join(root, 'other');
-  await makeLog(logDir, 6);
-  await makeLog(other, 50);
+  const logs = await twoLogs(6, 50);
+  const { logDir } = logs;
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
   try {
     assert.is((await c.nonblockingProcess(3, () => 'commit')).committed, 3);
     assert.is(c.lag().records, 3);
-    renameSync(logDir, join(root, 'away'));
-    renameSync(other, logDir);
+    replaceLog(logs);
     const e = throwsWith(() => c.lag(), 'ERR_IO');
     assert.match(String(e), logDir);
   } finally {

@@ -10,17 +10,12 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, Whence, type Message } from '../dist/index.js';
-import { suite, tempDir } from './kit.js';
+import { Consumer, ConsumerStyle, Whence, type Message } from '../dist/index.js';
+import { twoLogs } from './dir-replaced-kit.js';
+import { suite } from './kit.js';
 
 const test = suite('consumer-dir-replaced-opening');
 const SWAP_IO = fileURLToPath(new URL('./fixtures/swap-dir-at-open-io.mjs', import.meta.url));
-
-async function makeLog(dir: string, tag: string, n: number): Promise<void> {
-  const p = await Producer.open({ logDir: dir });
-  for (let i = 0; i < n; i++) p.append(`${tag}${i}`);
-  await p.close();
-}
 
 const starts = {
   'a cursor': ConsumerStyle.clientTx('c'),
@@ -31,11 +26,7 @@ const starts = {
 
 for (const [name, style] of Object.entries(starts)) {
   test(`start at ${name}: replaced while the consumer opens, ERR_IO, no record of the other log`, async () => {
-    const root = tempDir();
-    const logDir = join(root, 'log');
-    const other = join(root, 'other');
-    await makeLog(logDir, 'a', 6);
-    await makeLog(other, 'b', 10);
+    const { root, logDir, other } = await twoLogs(6, 10);
     if (name === 'a cursor') {
       const c0 = await Consumer.open({ logDir, style });
       assert.is((await c0.nonblockingProcess(3, () => 'commit')).committed, 3);

@@ -6,31 +6,18 @@
  * (ERR_LOG_CORRUPT). It fails with ERR_IO naming the directory.
  */
 import * as assert from 'uvu/assert';
-import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
+import { makeLog, replaceLog, twoLogs } from './dir-replaced-kit.js';
 import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
 
 const test = suite('consumer-dir-replaced-reading');
 
-/** A closed log at `dir` of `n` records `${tag}${i}`, one segment per record when `roll`. */
-async function makeLog(dir: string, tag: string, n: number, roll: boolean): Promise<void> {
-  const p = await Producer.open({ logDir: dir, ...(roll ? { fileRollSize: 1024 } : {}) });
-  for (let i = 0; i < n; i++) {
-    p.append(`${tag}${i} ${'x'.repeat(roll ? 1100 : 10)}`);
-    await p.flush();
-  }
-  await p.close();
-}
-
 for (const rollA of [true, false]) for (const rollB of [true, false]) {
   for (const mode of ['blocking', 'nonblocking'] as const) {
     test(`${mode}, old log ${rollA ? 'rolled at every record' : 'in one segment'}, new log ${rollB ? 'rolled' : 'in one segment'}: replaced while a record is handled, ERR_IO`, async () => {
-      const root = tempDir();
-      const logDir = join(root, 'log');
-      const other = join(root, 'other');
-      await makeLog(logDir, 'a', 6, rollA);
-      await makeLog(other, 'b', 10, rollB);
+      const logs = await twoLogs(6, 10, { roll: rollA, frameEach: true }, { roll: rollB, frameEach: true });
+      const { logDir } = logs;
       const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
       const seen: string[] = [];
       let release = (): void => undefined;
@@ -43,8 +30,7 @@ for (const rollA of [true, false]) for (const rollB of [true, false]) {
       const run = mode === 'blocking' ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
       try {
         await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
-        renameSync(logDir, join(root, 'away'));
-        renameSync(other, logDir);
+        replaceLog(logs);
         let failure: unknown = null;
         let ended = false;
         run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
@@ -70,7 +56,7 @@ test('blocking, the old log\'s producer running in this process: replaced while 
   const root = tempDir();
   const logDir = join(root, 'log');
   const other = join(root, 'other');
-  await makeLog(other, 'b', 10, true);
+  await makeLog(other, 'b', 10, { roll: true });
   const p = await Producer.open({ logDir, fileRollSize: 1024 });
   for (let i = 0; i < 6; i++) {
     p.append(`a${i} ${'x'.repeat(1100)}`);
@@ -87,8 +73,7 @@ test('blocking, the old log\'s producer running in this process: replaced while 
   });
   try {
     await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
-    renameSync(logDir, join(root, 'away'));
-    renameSync(other, logDir);
+    replaceLog({ root, logDir, other });
     let failure: unknown = null;
     let ended = false;
     run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
