@@ -11,7 +11,8 @@ import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
 import { checkDirIdentity, dirIdentityOf, type DirIdentity } from '../reader/dir-identity.js';
 import { readLogBounds } from '../reader/log-bounds.js';
-import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
+import { endSeq, endSlots, publishedEnd, writerFramesOf, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
+import type { WriterFrames } from '../reader/reader-contracts.js';
 import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
 import { holdReaders, type ReadersLock } from '../storage/readers-lock.js';
@@ -48,6 +49,7 @@ export class LocalSource implements LogSource {
     this.lockLate();
     const c = this.sharedControl();
     if (this.ahead !== null && c !== this.ahead.views) this.aimAtWrittenEnd(reader, this.ahead);
+    if (reader instanceof LogReader) reader.writer = c === null ? null : this.writerFrames;
     if (c !== null) return { limitOffset: publishedEnd(c, this.visibility), strict: true };
     if (this.visibility === 'written') return { limitOffset: Infinity, strict: false };
     // Read again when torn: taken for nextOffset, it would read as "nothing to read" and lag() as zero.
@@ -182,10 +184,13 @@ export class LocalSource implements LogSource {
     if (p.views !== this.producerSeen) {
       this.checkDir();
       this.producerSeen = p.views;
+      this.writerFrames = writerFramesOf(p.views);
     }
     return p.views;
   }
 
   /** The control block of the last producer sharedControl found (checked against the directory's identity). */
   private producerSeen: ControlViews | null = null;
+  /** Its writer, as the reader sees it (frames it wrote lately need no new check: SegmentFile.checkFrame). */
+  private writerFrames: WriterFrames | null = null;
 }

@@ -22,7 +22,7 @@ import { LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import { fileEndNow } from './file-end.js';
 import { FrameJudging } from './frame-judging.js';
-import { MAX_LISTINGS, vanished } from './segment-file.js';
+import { MAX_LISTINGS, vanished, type SegmentFile } from './segment-file.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
 import { recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
@@ -33,9 +33,8 @@ export class LogReader extends FrameJudging {
   /** Set while a header skipped by a fast seek waits for confirmation. */
   private headerPending: SegmentEntry | null = null;
   /**
-   * The offset of a seek that failed (ERR_IO, ERR_POSITION_EXPIRED, ...), else null: the reader stands
-   * there (nextOffset) and the next read makes the seek again, never reading on from wherever the
-   * failed seek left the segment reader.
+   * The offset of a seek that failed (ERR_IO, ERR_POSITION_EXPIRED, ...), else null: the reader stands there
+   * (nextOffset) and the next read makes the seek again, never reading on from where the failed seek left the segment reader.
    */
   protected seekAgain: number | null = null;
   /** A start by time (passOverStoredBefore): the first records stored before this are passed over; null otherwise. */
@@ -59,10 +58,9 @@ export class LogReader extends FrameJudging {
   }
 
   /**
-   * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit).
-   * True when a whole, valid frame holds record `offset` and durable.offset lies past it, so that it
-   * lies below the log's end; false
-   * when none does or anything fails on the way (readLogBounds() and seek() tell why). No record is handed out.
+   * Seeks to `offset` and loads the frame holding it, reading as from another process (no limit). True
+   * when a whole, valid frame holds record `offset` and durable.offset lies past it, so that it lies below
+   * the log's end; false when none does or anything fails on the way (readLogBounds() and seek() tell why). No record is handed out.
    */
   seekToRecord(offset: number): boolean {
     try {
@@ -107,6 +105,9 @@ export class LogReader extends FrameJudging {
     this.segment.file.dirIdentity = this.dirId = id;
   }
   private dirId: DirIdentity = null;
+
+  /** This process's writer while it runs, else null: frames it wrote lately are not checked again (SegmentFile.checkFrame). */
+  set writer(w: SegmentFile['writer']) { this.segment.file.writer = w; }
 
   /** Positions the reader so that next() returns `offset`. ERR_POSITION_EXPIRED below the log start. */
   seek(offset: number): void {

@@ -20,6 +20,7 @@ import {
 import { checkFrame, type FrameHeader } from '../format/frame.js';
 import { segmentBases } from './segment-list.js';
 import { checkDirIdentity, type DirIdentity } from './dir-identity.js';
+import type { WriterFrames } from './reader-contracts.js';
 
 /** Bytes read at once when catching up. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -50,10 +51,16 @@ export interface Chunk {
    */
   readonly arrayBuffer: ArrayBuffer;
   readonly start: number;
+  /**
+   * This process's writer before the read (WriterFrames): a frame from `freshFrom` on that ends at or
+   * below `writtenEnd` is its own, and was whole in the file before the read began.
+   */
+  readonly freshFrom: number;
+  readonly writtenEnd: number;
 }
 
-function makeChunk(buf: Buffer, position: number, stamp: FileStamp | null, wallMs: number, trust: SegmentEntry | null): Chunk {
-  return { buf, position, stamp, wallMs, trust, arrayBuffer: buf.buffer as ArrayBuffer, start: buf.byteOffset };
+function makeChunk(buf: Buffer, position: number, stamp: FileStamp | null, wallMs: number, trust: SegmentEntry | null, freshFrom = Infinity, writtenEnd = -1): Chunk {
+  return { buf, position, stamp, wallMs, trust, arrayBuffer: buf.buffer as ArrayBuffer, start: buf.byteOffset, freshFrom, writtenEnd };
 }
 
 /** Bytes read without stamps: nothing in them is trusted or noted as verified. */
@@ -86,6 +93,8 @@ export class SegmentFile {
   private readonly dirSlash: string;
   /** The directory's identity at the consumer's open (dir-identity.ts), checked at each open of a segment; null: not checked. */
   dirIdentity: DirIdentity = null;
+  /** This process's writer while it runs (frames it wrote lately are not checked again: checkFrame), else null. */
+  writer: WriterFrames | null = null;
 
   constructor(private readonly io: FileIO, private readonly dir: string) {
     this.dirSlash = dir.endsWith(sep) ? dir : dir + sep;
@@ -213,11 +222,14 @@ export class SegmentFile {
    */
   read(position: number, need: number): Chunk | null {
     const wallMs = wallNowMs(); // before the stamp: see settled()
+    // Before the read: a frame the writer had published by now is whole in what the read returns.
+    const freshFrom = this.writer?.freshFrom() ?? Infinity;
+    const writtenEnd = this.writer?.writtenEnd() ?? -1;
     // A file seen being written moments ago cannot be settled yet, so a stamp would note nothing:
     // skip it (a bigint fstat per refill is most of what a consumer at a live log's end allocates).
     const live = this.openBase === this.liveBase && this.#fd === this.liveFd && wallMs < this.liveUntilMs;
     if (live && this.atTail && !this.seeking) {
-      const tail = this.readAtTail(position, need, wallMs);
+      const tail = this.readAtTail(position, need, wallMs, freshFrom, writtenEnd);
       if (tail !== undefined) return tail;
     }
     const stamp = live ? null : this.io.stamp?.(this.#fd) ?? null;
@@ -233,7 +245,7 @@ export class SegmentFile {
     }
     const buf = this.readAt(position, Math.min(Math.max(want, need), avail));
     this.atTail = avail <= TAIL_READ_BYTES;
-    if (stamp === null) return makeChunk(buf, position, stamp, wallMs, null);
+    if (stamp === null) return makeChunk(buf, position, stamp, wallMs, null, freshFrom, writtenEnd);
     this.liveBase = this.openBase;
     this.liveFd = this.#fd;
     this.liveUntilMs = unsettledUntilMs(stamp);
@@ -243,7 +255,7 @@ export class SegmentFile {
       if (!sameStamp(entry.stamp, stamp)) dropSegment(this.#path, entry);
       else if (this.confirm(entry)) trust = entry;
     }
-    return makeChunk(buf, position, stamp, wallMs, trust);
+    return makeChunk(buf, position, stamp, wallMs, trust, freshFrom, writtenEnd);
   }
 
   /**
@@ -252,6 +264,12 @@ export class SegmentFile {
    * Returns null when good, else the reason.
    */
   checkFrame(c: Chunk, at: number, h: FrameHeader, framePosition: number): string | null {
+    if (h.baseOffset >= c.freshFrom && h.baseOffset + h.recordCount <= c.writtenEnd) {
+      // The writer's own, whole before the read: its CRC was computed from these bytes (noted all the same).
+      readerStats.framesFresh++;
+      if (c.stamp !== null) recordFrame(this.#path, c.stamp, c.wallMs, framePosition, h, c.buf, at);
+      return null;
+    }
     const f = c.trust?.frames.get(framePosition);
     if (f !== undefined && frameMatches(f, h)) {
       readerStats.framesTrusted++;
@@ -271,7 +289,7 @@ export class SegmentFile {
    * the end; fewer than `need`, which read() must judge against the file's size; a `need` above
    * TAIL_READ_BYTES, a large frame or a damaged length) is given up (undefined): read() reads as usual.
    */
-  private readAtTail(position: number, need: number, wallMs: number): Chunk | null | undefined {
+  private readAtTail(position: number, need: number, wallMs: number, freshFrom: number, writtenEnd: number): Chunk | null | undefined {
     if (need > TAIL_READ_BYTES) return undefined;
     const buf = Buffer.allocUnsafe(TAIL_READ_BYTES);
     let got: number;
@@ -289,7 +307,7 @@ export class SegmentFile {
     if (got === TAIL_READ_BYTES || got < need) return undefined;
     this.#refillSize = position + got; // at least the size: used only after a refill that found too little, which sets it again
     this.sizeSeen = position + got;
-    return makeChunk(buf.subarray(0, got), position, null, wallMs, null);
+    return makeChunk(buf.subarray(0, got), position, null, wallMs, null, freshFrom, writtenEnd);
   }
 
   /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */

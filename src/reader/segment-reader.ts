@@ -35,7 +35,7 @@ const hintHeader = Buffer.alloc(FRAME_HEADER_BYTES);
 const MAX_ENTRY_TRIES = 3;
 
 export class SegmentReader {
-  /** The open segment file (its holder sets only its dirIdentity). */
+  /** The open segment file (its holder sets only its dirIdentity and writer). */
   readonly file: SegmentFile;
   // Where the reader stands (described at the getters below).
   #baseOffset = -1;

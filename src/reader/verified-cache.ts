@@ -71,6 +71,8 @@ export const readerStats = {
   framesChecked: 0,
   /** Frames handed out without a new check, on the word of this cache. */
   framesTrusted: 0,
+  /** Frames handed out without a new check, on the word of this process's writer (WriterFrames). */
+  framesFresh: 0,
   /** Segment entries dropped because the file's stamp changed. */
   segmentsDropped: 0,
   /** Directory listings served from the cache (segment-list.ts). */

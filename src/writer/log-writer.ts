@@ -11,7 +11,7 @@
  * are retention.ts's.
  */
 import type { ResolvedProducerOptions } from '../producer/options.js';
-import { APPEND, I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { APPEND, I32, I64, State, bump, controlViews, loadOffset, raiseFreshFrom, storeOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
 import { AppendInFlight } from '../ring/append-lock.js';
 import type { FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
@@ -88,6 +88,7 @@ export class LogWriter {
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
     storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
+    raiseFreshFrom(this.c, this.writtenOffset); // its own frames, from the first on (readers in the process trust them)
   }
 
   /**
@@ -209,16 +210,14 @@ export class LogWriter {
       if (this.segment.sizeBytes >= this.opts.fileRollSize) this.roll();
       else if (this.opts.syncPolicy.kind === 'everyBytes') this.syncIfDue();
     }
-    const p = this.opts.syncPolicy;
-    if (p.kind === 'always') this.sync();
+    if (this.opts.syncPolicy.kind === 'always') this.sync();
     else this.syncIfDue();
     return 0;
   }
 
   /** Timestamps never decrease along the log: a clock that stepped back gives the last one until it passes it. */
   private frameClock(): number {
-    const now = this.now();
-    return now > this.lastFrameMs ? now : this.lastFrameMs;
+    return Math.max(this.now(), this.lastFrameMs);
   }
 
   /** Frames the batch, appends it to the active segment, then publishes it as written. */
@@ -296,6 +295,7 @@ export class LogWriter {
     // On the frames' clock: after a restart, timestamps go on from the newest segment's time.
     this.segment = ActiveSegment.create(this.io, this.opts.logDir, baseOffset, this.frameClock(), this.opts.indexIntervalBytes);
     this.rollBeforeFrame = false; // the new segment is of the current format, whoever asked for the roll
+    raiseFreshFrom(this.c, sealed.baseOffset); // fresh: the segment just sealed and the new one
     this.retention.added(this.segment.info);
     this.stats.roll(); // counted with its event, once the new segment exists: a roll that failed making it is none
     this.onEvent({ type: 'roll', sealedBaseOffset: sealed.baseOffset, sealedBytes: sealed.bytes, baseOffset });
