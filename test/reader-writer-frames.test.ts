@@ -60,13 +60,12 @@ test('frames from the fresh start up to the written end are taken on the writer\
 });
 
 test('damage outside the writer\'s fresh frames is found (below its start, past its written end)', async () => {
-  const logDir = await makeLog(tempDir(), N);
-  const frames = framesOf(logDir);
-  const from = frames[10]!.h.baseOffset;
-  const written = endOf(frames[frames.length - 8]!);
-  for (const i of [3, frames.length - 3]) {
+  for (const which of ['below the fresh start', 'past the written end']) {
     const dir = await makeLog(tempDir(), N);
-    const f = framesOf(dir)[i]!;
+    const frames = framesOf(dir);
+    const from = frames[10]!.h.baseOffset;
+    const written = endOf(frames[frames.length - 8]!);
+    const f = frames[which === 'below the fresh start' ? 3 : frames.length - 3]!;
     damage(f.path, f.pos + 200); // a byte of a record: only the CRC tells
     clearReaderCaches();
     const reader = new LogReader(nodeFileIO, dir);
@@ -114,6 +113,29 @@ test('the written end is the one loaded before the read: frames the writer publi
   damaged.writer = { freshFrom: () => 0, writtenEnd: () => end };
   throwsWith(() => readAll(damaged, N, true), 'ERR_LOG_CORRUPT');
   damaged.close();
+});
+
+test('a writer that stops during a read vouches for none of what it brought', async () => {
+  const logDir = await makeLog(tempDir(), N);
+  const frames = framesOf(logDir);
+  let running = true;
+  const io: FileIO = {
+    ...nodeFileIO,
+    read: (fd, buf, offset, length, position) => {
+      const got = nodeFileIO.read(fd, buf, offset, length, position);
+      if (length > 64 * 1024) running = false; // the writer closed (or failed) while the first chunk was read
+      return got;
+    },
+  };
+  clearReaderCaches();
+  const reader = new LogReader(io, logDir);
+  reader.writer = { freshFrom: () => (running ? 0 : Infinity), writtenEnd: () => N };
+  const delta = track();
+  readAll(reader, N, true);
+  const d = delta();
+  assert.is(d.framesFresh, 0);
+  assert.is(d.framesChecked, frames.length);
+  reader.close();
 });
 
 test.run();

@@ -9,10 +9,11 @@
  * consumer finds the producer through the process-wide registry both copies share (registry.ts).
  */
 import * as assert from 'uvu/assert';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { Producer, SyncPolicy } from '../dist/index.js';
 import { Consumer, ConsumerStyle, Whence } from '../src/index.js';
-import { controlViews, writerFramesOf } from '../src/ring/layout.js';
+import { controlViews } from '../src/ring/layout.js';
+import { writerFramesOf } from '../src/ring/writer-frames.js';
 import { clearReaderCaches } from '../src/reader/verified-cache.js';
 import { parseSegmentName } from '../src/segment/segment-files.js';
 import { rejectsWith, suite, tempDir } from './kit.js';
@@ -54,6 +55,7 @@ test('the writer publishes its first frame, then the segment it sealed last; a c
   assert.is(fresh.freshFrom(), segs[segs.length - 2], 'the base of the segment sealed last');
   assert.is(fresh.writtenEnd(), 2000);
   await p.close();
+  assert.is(fresh.freshFrom(), Infinity, 'a writer that stopped vouches for nothing');
 
   p = await Producer.open({ logDir, ...OPTIONS });
   try {
@@ -95,6 +97,34 @@ test('damage in a frame before the writer\'s fresh ones is found while the produ
     await rejectsWith(readLog(logDir, 2000), 'ERR_LOG_CORRUPT');
   } finally {
     await p.close();
+  }
+});
+
+test('a producer whose directory was moved away from the path vouches for nothing of the log found there', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, ...OPTIONS });
+  try {
+    await appendAll(p, 0, 2000);
+    // Its directory moves away and a copy of its log (another directory, whose files the writer never
+    // wrote) takes the path; a consumer opened now reads that copy.
+    const moved = `${logDir}-moved`;
+    renameSync(logDir, moved);
+    cpSync(moved, logDir, { recursive: true });
+    clearReaderCaches();
+    const frames = framesOf(logDir);
+    const delta = track();
+    await readLog(logDir, 2000);
+    const d = delta();
+    assert.is(d.framesFresh, 0, 'nothing on the word of the writer of another directory');
+    assert.is(d.framesChecked, frames.length);
+    const f = frames[frames.length - 2]!; // a frame the moved writer counts as fresh
+    damage(f.path, f.pos + 100);
+    clearReaderCaches();
+    await rejectsWith(readLog(logDir, 2000), 'ERR_LOG_CORRUPT');
+  } finally {
+    // Its files are no longer at its path: the close says so (the records are in the moved directory).
+    await p.close().catch((e: Error & { code?: string }) => assert.is(e.code, 'ERR_LOG_CORRUPT'));
+    rmSync(`${logDir}-moved`, { recursive: true, force: true });
   }
 });
 

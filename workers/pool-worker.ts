@@ -13,7 +13,8 @@ import { LANE_HAS_HANDLER, LANE_IMPORTING, LANE_REIMPORTING, P32, STOP_CLOSING, 
 import { WindowReader } from '../src/consumer/pool-window.js';
 import { LaneReader } from '../src/reader/lane-reader.js';
 import type { DirIdentity } from '../src/reader/dir-identity.js';
-import { bump, controlViews, writerFramesOf } from '../src/ring/layout.js';
+import { bump, controlViews } from '../src/ring/layout.js';
+import { writerFramesOf } from '../src/ring/writer-frames.js';
 import { waitSlot } from '../src/ring/wait.js';
 import { fileIO } from '../src/storage/file-io.js';
 import type { Handler } from '../src/types.js';
@@ -159,8 +160,8 @@ export default async function run(task: PoolTask): Promise<PoolResult> {
     const handler = await handlerOrStop(task);
     if (handler === null || !(await allLanesReady(task))) return { stop: { kind: 'stopped' } };
     const reader: LaneRecordReader = task.window !== null ? new WindowReader(task.window) : await readerOf(task.logDir, task.dirIdentity);
-    // The producer's own control block (a strict end): frames its writer wrote lately need no new check.
-    if (reader instanceof LaneReader) reader.writer = task.end.strict ? writerFramesOf(controlViews(task.end.control)) : null;
+    // The producer's own control block, its directory the log's: frames its writer wrote lately need no new check.
+    if (reader instanceof LaneReader) reader.writer = task.end.writerFrames ? writerFramesOf(controlViews(task.end.control)) : null;
     return await lane.run(handler, reader);
   } catch (e) {
     return lane.fail(e);

@@ -2,7 +2,7 @@
  * Frame headers of one segment, read without reading records: the cheap reads `inspectLog` makes.
  * Headers are checked for shape (magic, a possible length and record count, a frame that fits the file,
  * a timestamp a Date can hold), not the frame's body checksum: the figures they give are estimates for
- * an operator, never what a reader trusts (readers check every frame they hand out).
+ * an operator, never what a reader trusts (readers check every frame they hand out, or know it checked).
  */
 import { join } from 'node:path';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, decodeFrameHeader, type FrameHeader } from '../format/frame.js';

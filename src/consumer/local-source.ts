@@ -9,9 +9,10 @@ import { lagBehind } from '../admin/inspect.js';
 import type { CursorLag } from '../types.js';
 import { localProducer } from '../producer/registry.js';
 import { LogReader } from '../reader/log-reader.js';
-import { checkDirIdentity, dirIdentityOf, type DirIdentity } from '../reader/dir-identity.js';
+import { checkDirIdentity, dirIdentityOf, sameDir, type DirIdentity } from '../reader/dir-identity.js';
 import { readLogBounds } from '../reader/log-bounds.js';
-import { endSeq, endSlots, publishedEnd, writerFramesOf, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
+import { endSeq, endSlots, publishedEnd, writerPublishing, type ControlViews, type Visibility } from '../ring/layout.js';
+import { writerFramesOf } from '../ring/writer-frames.js';
 import type { WriterFrames } from '../reader/reader-contracts.js';
 import { readDurableHintSettled } from '../storage/durable-hint.js';
 import type { FileIO } from '../storage/file-io.js';
@@ -138,7 +139,7 @@ export class LocalSource implements LogSource {
     this.lockLate();
     const c = this.sharedControl();
     if (c === null) return null;
-    return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true };
+    return { control: c.i32.buffer as SharedArrayBuffer, ...endSlots(this.visibility), strict: true, writerFrames: this.writerFrames !== null };
   }
 
   close(): void {
@@ -176,7 +177,9 @@ export class LocalSource implements LogSource {
    * producer found by the path is the log's own only while the path names the directory of the open:
    * checked (checkDir) whenever another producer than the last one appears, so a consumer whose
    * directory was replaced by another log, opened by a producer of this process, fails with ERR_IO
-   * instead of reading on in that log from this one's offsets.
+   * instead of reading on in that log from this one's offsets. And only while the producer's own
+   * directory is the consumer's: a producer whose directory was moved away from the path before this
+   * consumer opened another log there says nothing of that log (its files are tailed).
    */
   private sharedControl(): ControlViews | null {
     const p = localProducer(this.logId);
@@ -184,13 +187,18 @@ export class LocalSource implements LogSource {
     if (p.views !== this.producerSeen) {
       this.checkDir();
       this.producerSeen = p.views;
-      this.writerFrames = writerFramesOf(p.views);
+      const same = sameDir(p.dirIdentity, this.dirIdentity);
+      this.producerElsewhere = same === false;
+      // Frames on the writer's word only when its directory is known to be this one.
+      this.writerFrames = same === true ? writerFramesOf(p.views) : null;
     }
-    return p.views;
+    return this.producerElsewhere ? null : p.views;
   }
 
   /** The control block of the last producer sharedControl found (checked against the directory's identity). */
   private producerSeen: ControlViews | null = null;
+  /** That producer's directory is not this consumer's (another device or inode). */
+  private producerElsewhere = false;
   /** Its writer, as the reader sees it (frames it wrote lately need no new check: SegmentFile.checkFrame). */
   private writerFrames: WriterFrames | null = null;
 }

@@ -50,6 +50,8 @@ export interface EndSource {
   readonly seqSlot: number;
   /** True when the end comes from this process's writer (reads past it are a bug, not a torn tail). */
   readonly strict: boolean;
+  /** That writer's directory is known to be the log's: frames it wrote lately need no new check (src/ring/writer-frames.ts). */
+  readonly writerFrames: boolean;
 }
 
 /** Run lane `lane` of the pool from record `startOffset` (a record of that lane) up to `endOffset`. */

@@ -27,7 +27,7 @@ export interface RecordSupply {
 /** A block of its own the coordinator publishes ends into (the lanes watch it as they watch a producer's). */
 export function ownEndSource(): { views: ControlViews; end: EndSource } {
   const control = new SharedArrayBuffer(CONTROL_BYTES);
-  return { views: controlViews(control), end: { control, ...endSlots('written'), strict: false } };
+  return { views: controlViews(control), end: { control, ...endSlots('written'), strict: false, writerFrames: false } };
 }
 
 /** Publishes `end` into an own block when it moved forward; wakes the lanes waiting on it. */

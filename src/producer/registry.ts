@@ -16,6 +16,7 @@
  */
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import { CONTROL_BYTES, CONTROL_LAYOUT_VERSION, controlViews, publishedEnd, writerPublishing, type ControlViews, type SharedLog } from '../ring/layout.js';
+import type { DirIdentity } from '../reader/dir-identity.js';
 
 /** What an in-process consumer sees of a producer. */
 export interface LocalProducer {
@@ -25,6 +26,11 @@ export interface LocalProducer {
   readonly views: ControlViews;
   /** The offset the producer's next append will get (records below may still be in the ring). */
   nextOffset(): number;
+  /**
+   * The device and inode of the directory the producer opened (null: unknown). Registered by path, it
+   * may no longer be the directory at that path: a consumer compares it with its own (local-source.ts).
+   */
+  readonly dirIdentity: DirIdentity;
 }
 
 const REGISTRY_KEY = Symbol.for(`reactive-log.local-producers.layout-${CONTROL_LAYOUT_VERSION}`);
@@ -34,7 +40,7 @@ const open: Map<string, LocalProducer> = (registryHost[REGISTRY_KEY] ??= new Map
 /** A producer opened `realDir`: registered for this thread, and for the threads it starts from now on. */
 export function registerProducer(realDir: string, p: LocalProducer): void {
   open.set(realDir, p);
-  setEnvironmentData(environmentKey(realDir), { control: p.shared.control, ring: p.shared.ring });
+  setEnvironmentData(environmentKey(realDir), { control: p.shared.control, ring: p.shared.ring, dir: p.dirIdentity });
 }
 
 /** The producer `p` closed `realDir` (a later producer of the same directory stays registered). */
@@ -58,7 +64,7 @@ const fromEnvironment = new WeakMap<SharedArrayBuffer, LocalProducer>();
 
 /** The producer a parent thread handed down for `realDir`, while its writer still publishes. */
 function handedDown(realDir: string): LocalProducer | undefined {
-  const entry = getEnvironmentData(environmentKey(realDir)) as Partial<SharedLog> | undefined;
+  const entry = getEnvironmentData(environmentKey(realDir)) as (Partial<SharedLog> & { dir?: DirIdentity }) | undefined;
   const control = entry?.control;
   if (!(control instanceof SharedArrayBuffer) || control.byteLength !== CONTROL_BYTES || !(entry?.ring instanceof SharedArrayBuffer)) return undefined;
   let p = fromEnvironment.get(control);
@@ -66,7 +72,7 @@ function handedDown(realDir: string): LocalProducer | undefined {
     const views = controlViews(control);
     // The owner's own counter is on its thread: the written end stands for it, as for another process.
     const nextOffset = (): number => publishedEnd(views, 'written');
-    p = { shared: { control, ring: entry.ring }, views, nextOffset };
+    p = { shared: { control, ring: entry.ring }, views, nextOffset, dirIdentity: entry.dir ?? null };
     fromEnvironment.set(control, p);
   }
   return writerPublishing(p.views) ? p : undefined;

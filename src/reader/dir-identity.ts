@@ -27,6 +27,11 @@ export function dirIdentityOf(io: FileIO, dir: string): DirIdentity {
   }
 }
 
+/** Whether two identities name the same directory: true, false, or null when either is unknown. */
+export function sameDir(a: DirIdentity, b: DirIdentity): boolean | null {
+  return a === null || b === null ? null : a.dev === b.dev && a.ino === b.ino;
+}
+
 /**
  * Throws ERR_IO naming `dir` when the path no longer names a directory (removed, renamed away) or
  * names another one than `was` (another device or inode). Without a stat in the file layer, only

@@ -30,13 +30,12 @@ export interface FrameJudge {
   atEnd(): false;
 }
 
-
 /**
- * The writer of this process, as a reader sees it (src/ring/layout.ts, writerFramesOf): frames it
- * wrote lately and published as written need no new CRC check.
+ * The writer of this process, as a reader sees it (src/ring/writer-frames.ts): frames it wrote lately
+ * and published as written need no new check.
  */
 export interface WriterFrames {
-  /** The first offset of the frames this writer wrote lately (Infinity: none). */
+  /** The first offset of the frames this writer wrote lately; Infinity: none, or the writer no longer runs. */
   freshFrom(): number;
   /** Every record below this offset is written to the files. */
   writtenEnd(): number;

@@ -245,7 +245,7 @@ export class SegmentFile {
     }
     const buf = this.readAt(position, Math.min(Math.max(want, need), avail));
     this.atTail = avail <= TAIL_READ_BYTES;
-    if (stamp === null) return makeChunk(buf, position, stamp, wallMs, null, freshFrom, writtenEnd);
+    if (stamp === null) return makeChunk(buf, position, stamp, wallMs, null, this.freshAfterRead(freshFrom), writtenEnd);
     this.liveBase = this.openBase;
     this.liveFd = this.#fd;
     this.liveUntilMs = unsettledUntilMs(stamp);
@@ -255,7 +255,12 @@ export class SegmentFile {
       if (!sameStamp(entry.stamp, stamp)) dropSegment(this.#path, entry);
       else if (this.confirm(entry)) trust = entry;
     }
-    return makeChunk(buf, position, stamp, wallMs, trust, freshFrom, writtenEnd);
+    return makeChunk(buf, position, stamp, wallMs, trust, this.freshAfterRead(freshFrom), writtenEnd);
+  }
+
+  /** After a read: the fresh start loaded before it, unless the writer stopped meanwhile (it vouches for nothing then). */
+  private freshAfterRead(freshFrom: number): number {
+    return freshFrom === Infinity || this.writer === null || this.writer.freshFrom() !== Infinity ? freshFrom : Infinity;
   }
 
   /**
@@ -265,7 +270,7 @@ export class SegmentFile {
    */
   checkFrame(c: Chunk, at: number, h: FrameHeader, framePosition: number): string | null {
     if (h.baseOffset >= c.freshFrom && h.baseOffset + h.recordCount <= c.writtenEnd) {
-      // The writer's own, whole before the read: its CRC was computed from these bytes (noted all the same).
+      // The writer's own, whole before the read and checked before it was written: noted as if checked now.
       readerStats.framesFresh++;
       if (c.stamp !== null) recordFrame(this.#path, c.stamp, c.wallMs, framePosition, h, c.buf, at);
       return null;
@@ -307,7 +312,7 @@ export class SegmentFile {
     if (got === TAIL_READ_BYTES || got < need) return undefined;
     this.#refillSize = position + got; // at least the size: used only after a refill that found too little, which sets it again
     this.sizeSeen = position + got;
-    return makeChunk(buf.subarray(0, got), position, null, wallMs, null, freshFrom, writtenEnd);
+    return makeChunk(buf.subarray(0, got), position, null, wallMs, null, this.freshAfterRead(freshFrom), writtenEnd);
   }
 
   /** Reads up to `n` bytes at `position` into a fresh buffer (shorter at the end of the file). */

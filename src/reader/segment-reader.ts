@@ -1,13 +1,13 @@
 /**
  * Where a LogReader stands in the segment it has open, and the records it hands out from there: the
  * frames read from the file (segment-file.ts), each checked, or trusted from this thread's
- * verified-frame cache (verified-cache.ts), the records of the frame being handed out, a seek inside
+ * verified-frame cache (verified-cache.ts) or on the word of this process's writer, the records of the frame being handed out, a seek inside
  * the segment by its sparse index, and the hint and jump pool lanes pass on. LogReader (log-reader.ts)
  * holds one and decides the order of segments, how far to read, and what a frame that is not whole or
  * not valid means (its FrameJudge). Only this class moves its position; its holder reads it through
  * getters and moves it through the methods.
  *
- * The trust rule, in one place: a cached frame is trusted only for bytes read before a stamp of the file
+ * The trust rule of the cache (the writer's: SegmentFile.checkFrame): a cached frame is trusted only for bytes read before a stamp of the file
  * that equals the stamp the frame was verified under (`confirmed`); a frame checked here is noted under
  * the stamp taken before its bytes were read (the chunk's `stamp`), if that stamp is settled.
  *
@@ -206,7 +206,7 @@ export class SegmentReader {
   private recordWithAttributes(payloadBytes: number, payloadPosition: number): Message {
     const end = payloadPosition + payloadBytes;
     const a = decodeAttributes(this.chunk.buf, payloadPosition, end);
-    // The frame's checksum held: a block that does not decode was written so, never torn.
+    // The frame passed its checks, or its writer's before writing: a block that does not decode was written so, never torn.
     if (typeof a === 'string') throw LogError.corrupt(segmentName(this.#baseOffset), this.chunk.position + payloadPosition, `record ${this.#nextOffset}: ${a}`);
     this.recordPosition = end;
     this.#frameLeft--;

@@ -10,7 +10,7 @@
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
- * from there. The one frame the reader would not read, the frame just before the answer, is checked
+ * from there (or knows it checked: verified-cache.ts, writer-frames.ts). The one frame the reader would not read, the frame just before the answer, is checked
  * whole (see walk()): a damaged timestamp there must not pass its records over. The index entry a walk starts from must prove itself as the reader's do (entryFrame: the
  * frame before it ends there), so an entry naming a frame held in a record's payload is not used. A
  * walk that meets bytes holding no frame of the offset due there answers that offset,

@@ -17,7 +17,6 @@
  * every thread that wakes the writer, fails the log or reads the published end goes through them.
  */
 import { ErrorCode } from '../errors.js';
-import type { WriterFrames } from '../reader/reader-contracts.js';
 
 
 /** Int32 slot indices. */
@@ -95,10 +94,7 @@ export const I64 = {
    * (src/ring/ring-memory.ts): Producer.attach refuses a token whose ring is not this block's ring.
    */
   RING_ID: 4,
-  /**
-   * One more than the first offset of the frames this block's writer wrote lately (0: none): from its
-   * first frame on, and from the segment sealed last on once it rolled (freshFrom, WriterFrames).
-   */
+  /** One more than the first offset of the frames this block's writer wrote lately, 0: none (src/ring/writer-frames.ts). */
   FRESH_FROM: 5,
 } as const;
 
@@ -249,29 +245,6 @@ export function raiseOffset(c: ControlViews, slot: number, value: number): void 
     const cur = Atomics.load(c.i64, slot);
     if (cur >= v || Atomics.compareExchange(c.i64, slot, cur, v) === cur) return;
   }
-}
-
-/**
- * The writer's fresh frames (I64.FRESH_FROM): it wrote every frame from `offset` on, and raises it
- * to the base of each segment it seals, so they lie in the segment being written and the one before.
- */
-export function raiseFreshFrom(c: ControlViews, offset: number): void {
-  raiseOffset(c, I64.FRESH_FROM, offset + 1);
-}
-
-/**
- * A reader in the writer's process takes frames this writer wrote lately and published as written
- * without checking their CRC again (src/reader/segment-file.ts, checkFrame): the writer computed it
- * from the same bytes, which reached the file before the written end that covers them moved.
- */
-export function writerFramesOf(c: ControlViews): WriterFrames {
-  return {
-    freshFrom: () => {
-      const v = loadOffset(c, I64.FRESH_FROM);
-      return v === 0 ? Infinity : v - 1;
-    },
-    writtenEnd: () => loadOffset(c, I64.WRITTEN_OFFSET),
-  };
 }
 
 /** Adds one to a wake-up counter and wakes every waiter on it. */

@@ -1,17 +1,17 @@
 /**
- * The writer loop, run by the dedicated writer thread (workers/writer.ts). It holds the active segment:
- * it drains the ring in batches, frames each batch, appends it with one positional writev straight
- * from the ring, fsyncs per the sync policy (group commit), rolls segments, applies retention, and
- * publishes WRITTEN_OFFSET and DURABLE_OFFSET in shared memory.
+ * The writer loop, run by the dedicated writer thread (workers/writer.ts). It holds the active segment: it
+ * drains the ring in batches, frames each batch, appends it with one positional writev straight from the
+ * ring, fsyncs per the sync policy (group commit), rolls segments, applies retention, and publishes
+ * WRITTEN_OFFSET, DURABLE_OFFSET and its fresh frames (src/ring/writer-frames.ts) in shared memory.
  *
  * Not thread-safe by design: exactly one LogWriter runs per log directory (the producer lock ensures it).
- * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state. The batches come from
- * ring-batch.ts, the frames from frame-builder.ts (which checks each one), the segment's bytes and
- * index are written by ActiveSegment (src/segment/active-segment.ts), and deletions and backpressure
- * are retention.ts's.
+ * Every wait is bounded (MAX_SLEEP_MS) and re-checks the shared state. The batches come from ring-batch.ts,
+ * the frames from frame-builder.ts (which checks each one), the segment's bytes and index are written by
+ * ActiveSegment (src/segment/active-segment.ts), and deletions and backpressure are retention.ts's.
  */
 import type { ResolvedProducerOptions } from '../producer/options.js';
-import { APPEND, I32, I64, State, bump, controlViews, loadOffset, raiseFreshFrom, storeOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { APPEND, I32, I64, State, bump, controlViews, loadOffset, storeOffset, type ControlViews, type SharedLog } from '../ring/layout.js';
+import { raiseFreshFrom } from '../ring/writer-frames.js';
 import { AppendInFlight } from '../ring/append-lock.js';
 import type { FileIO } from '../storage/file-io.js';
 import { WriterStats } from './writer-stats.js';
@@ -41,7 +41,6 @@ export class LogWriter {
   private readonly retention: Retention;
   /** fdatasyncs on a helper thread between the policy's own, under the policies that leave them apart. */
   private readonly behind: WriteBehind;
-
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
   private writtenOffset: number; // WRITTEN_OFFSET, mirrored
   private durableOffset: number; // DURABLE_OFFSET, mirrored
@@ -217,7 +216,8 @@ export class LogWriter {
 
   /** Timestamps never decrease along the log: a clock that stepped back gives the last one until it passes it. */
   private frameClock(): number {
-    return Math.max(this.now(), this.lastFrameMs);
+    const now = this.now();
+    return now > this.lastFrameMs ? now : this.lastFrameMs;
   }
 
   /** Frames the batch, appends it to the active segment, then publishes it as written. */
