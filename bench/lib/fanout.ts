@@ -9,7 +9,7 @@ import { nowMs, sleep } from './run.js';
 import { RECORD_BYTES } from './workloads.js';
 
 const READER = new URL('../fixtures/fanout-reader.mjs', import.meta.url);
-/** The raw ceiling of a fan-out consumer: the same files tailed without reactive-log (CRC checked, views handed out). */
+/** The raw ceiling of a fan-out consumer that checks every frame: the same files tailed without reactive-log (CRC checked, views handed out). */
 const RAW_READER = new URL('../fixtures/raw-tail-reader.mjs', import.meta.url);
 const COMMIT_HANDLER = new URL('../fixtures/commit-handler.mjs', import.meta.url);
 
@@ -49,7 +49,7 @@ async function produce(p: Producer, n: number): Promise<number> {
  * How thread consumers wait for records: on the producer's shared memory (threads started after it
  * opened find it in their environment data) or on the files (threads started before it opened); or
  * 'raw': threads that tail the files without reactive-log (bench/fixtures/raw-tail-reader.mjs), the
- * ceiling of any consumer of these files beside this producer on this machine; or 'process': as
+ * ceiling of any consumer of these files that checks every frame beside this producer; or 'process': as
  * 'shared', the consumers reading with a processing function (blockingProcess) instead of `for await`.
  */
 export type FanOutWait = 'shared' | 'files' | 'raw' | 'process';
