@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { holdAt } from './dir-replaced-kit.js';
+import { rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('consumer-dir-replaced-in-process');
 
@@ -29,33 +30,21 @@ test('a consumer of this process fails with ERR_IO when a producer of this proce
   for (let i = 0; i < 3; i++) p1.append(`a${i}`);
   await p1.flush();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-  const seen: string[] = [];
-  let release = (): void => undefined;
-  const held = new Promise<void>((resolve) => { release = resolve; });
-  const run = c.blockingProcess(null, async (msg) => {
-    seen.push(Buffer.from(msg.data).toString().slice(0, 2));
-    if (seen.length === 3) await held;
-    return 'commit' as const;
-  });
+  const call = await holdAt(c, 3); // at the last record of the old log
   let p2: Producer | null = null;
   try {
-    await waitFor(() => seen.length === 3, 'the consumer to reach the last record of the old log');
     await p1.close();
     for (const n of readdirSync(logDir)) rmSync(join(logDir, n), { recursive: true, force: true });
     renameSync(aside, logDir);
     p2 = await Producer.open({ logDir });
     p2.append('b6');
     await p2.flush();
-    let failure: unknown;
-    let ended = false;
-    run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
-    release();
-    await waitFor(() => ended || seen.length > 3, 'the call to end, or to hand out a record of the other log');
-    assert.equal(seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out as if it followed the old one');
-    await rejectsWith(run, 'ERR_IO');
+    const failure = await call.finish(true);
+    assert.equal(call.seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out as if it followed the old one');
+    await rejectsWith(call.run, 'ERR_IO');
     assert.match(String(failure), logDir);
   } finally {
-    release();
+    call.release();
     await c.close().catch(() => undefined);
     await p2?.close();
     rmSync(root, { recursive: true, force: true });

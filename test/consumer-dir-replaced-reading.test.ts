@@ -8,8 +8,8 @@
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { makeLog, replaceLog, twoLogs } from './dir-replaced-kit.js';
-import { rejectsWith, suite, tempDir, waitFor } from './kit.js';
+import { holdAt, makeLog, replaceLog, twoLogs } from './dir-replaced-kit.js';
+import { rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('consumer-dir-replaced-reading');
 
@@ -19,23 +19,11 @@ for (const rollA of [true, false]) for (const rollB of [true, false]) {
       const logs = await twoLogs(6, 10, { roll: rollA, frameEach: true }, { roll: rollB, frameEach: true });
       const { logDir } = logs;
       const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-      const seen: string[] = [];
-      let release = (): void => undefined;
-      const held = new Promise<void>((resolve) => { release = resolve; });
-      const handler = async (msg: { data: Uint8Array }): Promise<'commit'> => {
-        seen.push(Buffer.from(msg.data).toString().slice(0, 2));
-        if (seen.length === 3) await held;
-        return 'commit';
-      };
-      const run = mode === 'blocking' ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
+      const call = await holdAt(c, 3, mode);
+      const { seen, run } = call;
       try {
-        await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
         replaceLog(logs);
-        let failure: unknown = null;
-        let ended = false;
-        run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
-        release();
-        await waitFor(() => ended, 'the call to end');
+        const failure = await call.finish(false);
         assert.ok(seen.every((s) => s.startsWith('a')), `no record of the other log is handed out: ${seen.join(',')}`);
         // A nonblocking call that reads only the file it had open (the old log's, up to where the
         // files ended at its start) may end; anything else fails.
@@ -45,7 +33,7 @@ for (const rollA of [true, false]) for (const rollB of [true, false]) {
           assert.match(String(failure), logDir);
         }
       } finally {
-        release();
+        call.release();
         await c.close().catch(() => undefined);
       }
     });
@@ -63,27 +51,15 @@ test('blocking, the old log\'s producer running in this process: replaced while 
     await p.flush();
   }
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-  const seen: string[] = [];
-  let release = (): void => undefined;
-  const held = new Promise<void>((resolve) => { release = resolve; });
-  const run = c.blockingProcess(null, async (msg) => {
-    seen.push(Buffer.from(msg.data).toString().slice(0, 2));
-    if (seen.length === 3) await held;
-    return 'commit' as const;
-  });
+  const call = await holdAt(c, 3);
   try {
-    await waitFor(() => seen.length === 3, 'the consumer to hold its 3rd record');
     replaceLog({ root, logDir, other });
-    let failure: unknown = null;
-    let ended = false;
-    run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
-    release();
-    await waitFor(() => ended || seen.length > 3, 'the call to end, or to hand out another record');
-    assert.equal(seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out');
-    await rejectsWith(run, 'ERR_IO');
+    const failure = await call.finish(true);
+    assert.equal(call.seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out');
+    await rejectsWith(call.run, 'ERR_IO');
     assert.match(String(failure), logDir);
   } finally {
-    release();
+    call.release();
     await c.close().catch(() => undefined);
     await p.close().catch(() => undefined);
   }

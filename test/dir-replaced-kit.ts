@@ -4,8 +4,8 @@
  */
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer } from '../dist/index.js';
-import { tempDir } from './kit.js';
+import { Producer, type Consumer } from '../dist/index.js';
+import { tempDir, waitFor } from './kit.js';
 
 /**
  * How a test log is laid out: `roll`, a segment per record (records of about 1.1 KB, a roll size of
@@ -45,4 +45,46 @@ export async function twoLogs(a: number, b: number, shapeA: LogShape = {}, shape
 export function replaceLog(logs: TwoLogs): void {
   renameSync(logs.logDir, join(logs.root, 'away'));
   renameSync(logs.other, logs.logDir);
+}
+
+/** A processing call held at a record (holdAt): what it handed out, and how to let it go on. */
+export interface HeldCall {
+  /** The first two characters of each record handed out, in order. */
+  readonly seen: string[];
+  readonly run: Promise<unknown>;
+  /** Lets the held record's handler return (again: nothing). */
+  release(): void;
+  /**
+   * Releases the held record and waits until the call ended, or (`orMore`) handed out another
+   * record; returns its failure (null when it resolved or is still running).
+   */
+  finish(orMore: boolean): Promise<unknown>;
+}
+
+/**
+ * Starts a processing call of `c` (blocking or nonblocking, every record) whose handler commits each
+ * record and holds its `n`th until released, and waits until it holds it: the directory can then be
+ * replaced while a record is handled.
+ */
+export async function holdAt(c: Consumer, n: number, mode: 'blocking' | 'nonblocking' = 'blocking'): Promise<HeldCall> {
+  const seen: string[] = [];
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  const handler = async (msg: { data: Uint8Array }): Promise<'commit'> => {
+    seen.push(Buffer.from(msg.data).toString().slice(0, 2));
+    if (seen.length === n) await held;
+    return 'commit';
+  };
+  const run = mode === 'blocking' ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
+  run.catch(() => undefined); // observed by the test (finish, rejectsWith), or ended with the consumer
+  await waitFor(() => seen.length === n, `the consumer to hold its record ${n}`);
+  const finish = async (orMore: boolean): Promise<unknown> => {
+    let failure: unknown = null;
+    let ended = false;
+    run.then(() => { ended = true; }, (e: unknown) => { failure = e; ended = true; });
+    release();
+    await waitFor(() => ended || (orMore && seen.length > n), orMore ? 'the call to end, or to hand out another record' : 'the call to end');
+    return failure;
+  };
+  return { seen, run, release: () => release(), finish };
 }
