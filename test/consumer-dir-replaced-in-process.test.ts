@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { holdAt } from './dir-replaced-kit.js';
+import { holdAt, type HeldCall } from './dir-replaced-kit.js';
 import { rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('consumer-dir-replaced-in-process');
@@ -30,9 +30,10 @@ test('a consumer of this process fails with ERR_IO when a producer of this proce
   for (let i = 0; i < 3; i++) p1.append(`a${i}`);
   await p1.flush();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-  const call = await holdAt(c, 3); // at the last record of the old log
+  let call: HeldCall | null = null;
   let p2: Producer | null = null;
   try {
+    call = await holdAt(c, 3); // at the last record of the old log
     await p1.close();
     for (const n of readdirSync(logDir)) rmSync(join(logDir, n), { recursive: true, force: true });
     renameSync(aside, logDir);
@@ -44,8 +45,9 @@ test('a consumer of this process fails with ERR_IO when a producer of this proce
     await rejectsWith(call.run, 'ERR_IO');
     assert.match(String(failure), logDir);
   } finally {
-    call.release();
+    call?.release();
     await c.close().catch(() => undefined);
+    await p1.close().catch(() => undefined); // closed already unless the test failed before
     await p2?.close();
     rmSync(root, { recursive: true, force: true });
   }

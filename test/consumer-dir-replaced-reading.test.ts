@@ -8,7 +8,7 @@
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { Consumer, ConsumerStyle, Producer } from '../dist/index.js';
-import { holdAt, makeLog, replaceLog, twoLogs } from './dir-replaced-kit.js';
+import { holdAt, makeLog, replaceLog, twoLogs, type HeldCall } from './dir-replaced-kit.js';
 import { rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('consumer-dir-replaced-reading');
@@ -19,9 +19,10 @@ for (const rollA of [true, false]) for (const rollB of [true, false]) {
       const logs = await twoLogs(6, 10, { roll: rollA, frameEach: true }, { roll: rollB, frameEach: true });
       const { logDir } = logs;
       const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-      const call = await holdAt(c, 3, mode);
-      const { seen, run } = call;
+      let call: HeldCall | null = null;
       try {
+        call = await holdAt(c, 3, mode);
+        const { seen, run } = call;
         replaceLog(logs);
         const failure = await call.finish(false);
         assert.ok(seen.every((s) => s.startsWith('a')), `no record of the other log is handed out: ${seen.join(',')}`);
@@ -33,7 +34,7 @@ for (const rollA of [true, false]) for (const rollB of [true, false]) {
           assert.match(String(failure), logDir);
         }
       } finally {
-        call.release();
+        call?.release();
         await c.close().catch(() => undefined);
       }
     });
@@ -51,15 +52,16 @@ test('blocking, the old log\'s producer running in this process: replaced while 
     await p.flush();
   }
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('c') });
-  const call = await holdAt(c, 3);
+  let call: HeldCall | null = null;
   try {
+    call = await holdAt(c, 3);
     replaceLog({ root, logDir, other });
     const failure = await call.finish(true);
     assert.equal(call.seen, ['a0', 'a1', 'a2'], 'no record of the other log is handed out');
     await rejectsWith(call.run, 'ERR_IO');
     assert.match(String(failure), logDir);
   } finally {
-    call.release();
+    call?.release();
     await c.close().catch(() => undefined);
     await p.close().catch(() => undefined);
   }

@@ -76,8 +76,11 @@ export async function holdAt(c: Consumer, n: number, mode: 'blocking' | 'nonbloc
     return 'commit';
   };
   const run = mode === 'blocking' ? c.blockingProcess(null, handler) : c.nonblockingProcess(null, handler);
-  run.catch(() => undefined); // observed by the test (finish, rejectsWith), or ended with the consumer
-  await waitFor(() => seen.length === n, `the consumer to hold its record ${n}`);
+  // Observed by the test (finish, rejectsWith); a call that ends before it holds record n is this one's failure.
+  let early: { error: unknown } | null = null;
+  run.then(() => { early ??= { error: new Error(`the call ended after ${seen.length} records, before holding record ${n}`) }; }, (e: unknown) => { early ??= { error: e }; });
+  await waitFor(() => seen.length === n || early !== null, `the consumer to hold its record ${n}`);
+  if (seen.length < n && early !== null) throw (early as { error: unknown }).error;
   const finish = async (orMore: boolean): Promise<unknown> => {
     let failure: unknown = null;
     let ended = false;

@@ -105,9 +105,10 @@ test('the written end is the one loaded before the read: frames the writer publi
   // pass it. (Strict, as in the writer's process: a tail of the files would read a frame that fails its
   // checks again, as one perhaps being written, and this fake writer has published it by then.)
   const dir = await makeLog(tempDir(), N);
-  const f = framesOf(dir)[2]!;
+  const dirFrames = framesOf(dir);
+  const f = dirFrames[2]!;
   damage(f.path, f.pos + 200);
-  end = endOf(frames[1]!);
+  end = endOf(dirFrames[1]!);
   clearReaderCaches();
   const damaged = new LogReader(io, dir);
   damaged.writer = { freshFrom: () => 0, writtenEnd: () => end };

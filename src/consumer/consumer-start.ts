@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { readCursorFile } from '../cursor/cursor-file.js';
 import { CURSOR_SUFFIX, TxCursor, cursorDir } from '../cursor/tx-cursor.js';
 import { ErrorCode, LogError } from '../errors.js';
-import { localProducer } from '../producer/registry.js';
+import { localProducer, type LocalProducer } from '../producer/registry.js';
+import { dirIdentityOf, sameDir } from '../reader/dir-identity.js';
 import { LogReader } from '../reader/log-reader.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { publishedEnd, publishedStart, type Visibility } from '../ring/layout.js';
@@ -79,7 +80,7 @@ export function openStart(io: FileIO, realDir: string, opts: ResolvedConsumerOpt
 }
 
 function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: Visibility, whence: Whence, toOldest: boolean): ConsumerStart {
-  if (whence.kind === 'position' && localProducer(realDir) === undefined) {
+  if (whence.kind === 'position' && producerAt(io, realDir) === undefined) {
     // A record found in a valid frame lies below the log's end (and the path is a directory): no
     // need to find the end first. Not found (at or past the end, below the start, damaged, raced,
     // not a log directory): the general path below says why.
@@ -88,7 +89,7 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
     if (r.seekToRecord(atOffset)) return { cursor: null, reader: r, ahead: null };
     r.close();
   }
-  if (whence.kind === 'timestamp' && localProducer(realDir) === undefined) {
+  if (whence.kind === 'timestamp' && producerAt(io, realDir) === undefined) {
     const fast = timeOffsetFast(io, realDir, whence.ms);
     if (fast !== null) return { cursor: null, reader: fast, ahead: null };
   }
@@ -106,7 +107,7 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
       // before the time and before the search may still have been on its way there: its records are
       // passed over as read. Records stamped since are not (a time still to come gives the next one appended).
       if (whence.kind === 'timestamp') reader.passOverStoredBefore(Math.min(whence.ms, searchedMs));
-      return { cursor: null, reader, ahead: whence.kind === 'latest' ? aheadOfWritten(realDir, atOffset) : null };
+      return { cursor: null, reader, ahead: whence.kind === 'latest' ? aheadOfWritten(io, realDir, atOffset) : null };
     } catch (e) {
       const raced = e instanceof LogError && e.code === ErrorCode.POSITION_EXPIRED && (whence.kind !== 'position' || toOldest);
       if (!raced || attempt >= MAX_START_ATTEMPTS) throw e;
@@ -115,8 +116,8 @@ function openAtWhence(io: FileIO, realDir: string, logDir: string, visibility: V
 }
 
 /** `atOffset` past the written end of the producer of this process: see AheadOfWritten. */
-function aheadOfWritten(realDir: string, atOffset: number): AheadOfWritten | null {
-  const local = localProducer(realDir);
+function aheadOfWritten(io: FileIO, realDir: string, atOffset: number): AheadOfWritten | null {
+  const local = producerAt(io, realDir);
   if (local === undefined || atOffset <= publishedEnd(local.views, 'written')) return null;
   return { views: local.views, offset: atOffset };
 }
@@ -270,8 +271,17 @@ interface Bounds {
   readonly appendEndOffset: number;
 }
 
+/**
+ * The producer of this process registered at `realDir`, unless its directory is known not to be the one
+ * the path names now (moved away before another log took the path: that log's bounds are in its files).
+ */
+function producerAt(io: FileIO, realDir: string): LocalProducer | undefined {
+  const p = localProducer(realDir);
+  return p === undefined || sameDir(p.dirIdentity, dirIdentityOf(io, realDir)) !== false ? p : undefined;
+}
+
 function logBounds(io: FileIO, realDir: string, visibility: Visibility): Bounds {
-  const local = localProducer(realDir);
+  const local = producerAt(io, realDir);
   if (local !== undefined) {
     const c = local.views;
     // The start first: the writer raises it only up to what its durable offset already reached, so

@@ -19,6 +19,7 @@ import { STATS_BYTES } from '../writer/writer-stats.js';
 import { absolutePath, describe, unwalkablePath } from '../validate.js';
 import { resolveProducerOptions, type ProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { startWriter, type ReadyMessage } from './writer-thread.js';
+import { dirIdentityOf, sameDir, type DirIdentity } from '../reader/dir-identity.js';
 
 /** A locked directory with its writer thread running and recovered. */
 export interface OpenWriter {
@@ -31,6 +32,12 @@ export interface OpenWriter {
   readonly ready: ReadyMessage;
   /** The handle's end of the control port (src/writer/control-port.ts). */
   readonly controlPort: MessagePort;
+  /**
+   * The device and inode of the directory, taken before the lock and found the same once the writer
+   * recovered; null when they cannot be read or changed meanwhile (registry.ts: a consumer then takes
+   * no frame on the writer's word, src/ring/writer-frames.ts).
+   */
+  readonly dirIdentity: DirIdentity;
 }
 
 /** Resolves the options, creates and locks the directory, starts the writer. The lock is released if a later step fails. */
@@ -57,6 +64,7 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
   }
   // The same resolution as Consumer.open's, so that an in-process consumer finds this producer.
   const realDir = realpathSync.native(dir);
+  const identity = identityOrNull(io, realDir);
   // Somebody else's files (a directory not empty, holding none of a log's): refused before the lock is written.
   requireLogDirectory(io, realDir, opts.logDir);
   // A file at the socket's name that is not a socket would fail the listener after recovery: refused first.
@@ -118,7 +126,8 @@ export async function openWriter(options: ProducerOptions): Promise<OpenWriter> 
       throw e;
     }
     taken.lock.markRecovered(); // the writer's recovery is done (ready)
-    return { io, options: resolved, lock: taken.lock, shared, worker: starting.worker, ready, controlPort: port1 };
+    const dirIdentity = sameDir(identity, identityOrNull(io, realDir)) === true ? identity : null;
+    return { io, options: resolved, lock: taken.lock, shared, worker: starting.worker, ready, controlPort: port1, dirIdentity };
   } catch (e) {
     taken.lock.release();
     throw e;
@@ -148,5 +157,14 @@ function refuseNewerFormatBeforeLock(io: FileIO, dir: string): void {
     try {
       io.close(fd);
     } catch { /* recovery's to report */ }
+  }
+}
+
+/** The directory's device and inode, or null when they cannot be read. */
+function identityOrNull(io: FileIO, dir: string): DirIdentity {
+  try {
+    return dirIdentityOf(io, dir);
+  } catch {
+    return null;
   }
 }

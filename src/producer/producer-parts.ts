@@ -17,7 +17,6 @@ import type { ResolvedProducerOptions } from './options.js';
 import { OwnerAppends } from './owner-appends.js';
 import { registerProducer, type LocalProducer } from './registry.js';
 import { ProducerShutdown } from './shutdown.js';
-import { dirIdentityOf, type DirIdentity } from '../reader/dir-identity.js';
 import { WriterLink } from './writer-link.js';
 
 export interface ProducerParts {
@@ -47,7 +46,7 @@ export function wireProducer(opened: OpenWriter): ProducerParts {
   const { options, shared, worker, ready } = opened;
   const c = controlViews(shared.control);
   const link = new WriterLink(worker, c, options.logDir, opened.controlPort);
-  const local: LocalProducer = { shared, views: c, nextOffset: () => appends.nextOffset, dirIdentity: identityOrNull(opened) };
+  const local: LocalProducer = { shared, views: c, nextOffset: () => appends.nextOffset, dirIdentity: opened.dirIdentity };
   const throwStopped = (): never => {
     throw shutdown.stoppedError();
   };
@@ -66,15 +65,6 @@ export function wireProducer(opened: OpenWriter): ProducerParts {
     durableWaiter: shutdown.durableWaiter(options.appendTimeoutMs), funnel: null, throwStopped,
   };
   return parts;
-}
-
-/** The opened directory's device and inode; null when they cannot be read (a consumer then takes no frame on the writer's word). */
-function identityOrNull(opened: OpenWriter): DirIdentity {
-  try {
-    return dirIdentityOf(opened.io, opened.options.logDir);
-  } catch {
-    return null;
-  }
 }
 
 /**

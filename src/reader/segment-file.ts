@@ -270,9 +270,9 @@ export class SegmentFile {
    */
   checkFrame(c: Chunk, at: number, h: FrameHeader, framePosition: number): string | null {
     if (h.baseOffset >= c.freshFrom && h.baseOffset + h.recordCount <= c.writtenEnd) {
-      // The writer's own, whole before the read and checked before it was written: noted as if checked now.
+      // The writer's own, whole before the read and checked before it was written. Not noted in the
+      // cache: the writer's word counts while it runs, and a reader after that checks the frame.
       readerStats.framesFresh++;
-      if (c.stamp !== null) recordFrame(this.#path, c.stamp, c.wallMs, framePosition, h, c.buf, at);
       return null;
     }
     const f = c.trust?.frames.get(framePosition);

@@ -2,8 +2,7 @@
  * The reader caches of this thread (docs/architecture.md, "Reader caches"): what this thread's readers
  * already checked in a segment file, kept only while the file provably did not change since.
  *
- * - Verified frames: a frame whose CRC, trailer and record lengths were checked (or that this process's
- *   writer wrote lately, which it checked before writing: src/ring/writer-frames.ts) is not checked again
+ * - Verified frames: a frame whose CRC, trailer and record lengths were checked is not checked again
  *   while its segment file has the stamp (device, inode, size, mtime, ctime, from fstat with
  *   nanosecond times) it had when the frame was read for the check. Each entry also keeps where every
  *   few KiB a record starts inside the frame, so a seek reads a few KiB near its target instead of the
