@@ -48,7 +48,7 @@ export function checkDirIdentity(io: FileIO, dir: string, was: DirIdentity): voi
   } catch (e) {
     throw LogError.fromSystem(e, 'reading the log', dir);
   }
-  if (was !== null && (now.dev !== was.dev || now.ino !== was.ino)) {
+  if (sameDir(was, now) === false) {
     throw new LogError(ErrorCode.IO, `the log directory ${dir} was removed and another directory was created at its path: that is another log; open a consumer on it again`, { file: dir });
   }
 }
