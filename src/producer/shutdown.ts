@@ -5,7 +5,7 @@
  * the lock never overlaps it.
  */
 import type { Worker } from 'node:worker_threads';
-import { LogError } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
 import { I32, I64, State, failureError, loadOffset, wakeWriter, type ControlViews } from '../ring/layout.js';
 import type { HeldLock } from '../storage/lock.js';
 import { WriterAliveCheck } from '../ring/writer-alive.js';
@@ -90,10 +90,15 @@ export class ProducerShutdown implements ClosesAtExit {
 
   /** A flush found the log FAILED: the state flips first, the message with the system error's details follows. */
   async failedFlush(): Promise<never> {
+    await this.failureDetails();
+    throw this.destroyedWith ?? this.p.link.error ?? this.stoppedError();
+  }
+
+  /** Waits for the writer's failure message, FAILURE_DETAILS_WAIT_MS at most. */
+  private async failureDetails(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.p.link.failureArrived, new Promise((r) => { timer = setTimeout(r, FAILURE_DETAILS_WAIT_MS); })]);
     clearTimeout(timer);
-    throw this.destroyedWith ?? this.p.link.error ?? this.stoppedError();
   }
 
   /**
@@ -160,6 +165,10 @@ export class ProducerShutdown implements ClosesAtExit {
     // What waiting calls reject with: the caller's error, or ERR_LOG_CLOSED for anything else.
     this.destroyedWith = err instanceof Error ? err : LogError.closed('producer');
     forgetAtExit(this);
+    // A writer that failed stores FAILED before it posts its details: stopped in between, it would
+    // take them along. Its own failure (not a stalled appender's) is waited for, briefly.
+    const pending = this.p.link.failure === null ? this.p.link.failureFromState() : null;
+    if (pending !== null && pending.code !== ErrorCode.PRODUCER_STALLED) await this.failureDetails();
     // A writer failure before destroy() stays on producer.error; appends stop and every waiter wakes
     // at once; the thread is stopped after.
     this.p.link.markDestroyed();
