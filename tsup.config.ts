@@ -10,8 +10,6 @@ import { defineConfig } from 'tsup';
 //    imports the user's handler module). The text is kept in memory, not written to dist/.
 // 2. The library (ESM: index and cli, sharing chunks; CJS: index) is built with those texts in place
 //    of the constants REACTIVE_LOG_WRITER_CODE and REACTIVE_LOG_POOL_WORKER_CODE (src/embedded.ts).
-//    The writer's own helper thread (workers/syncer.ts, the write-behind) is bundled the same way, and
-//    its text goes into the writer's bundle (REACTIVE_LOG_SYNCER_CODE, src/writer/write-behind.ts).
 //    So dist/ holds no worker file, and an app that bundles the library has none to copy.
 //
 // 3. The JetStream backend (src/jetstream/) is a third entry, `reactive-log/jetstream`: only it imports
@@ -57,10 +55,7 @@ function workerModule(entry: string, banner: string, define: Record<string, stri
 export default defineConfig((options) => {
   if (!options.watch) rmSync('dist', { recursive: true, force: true });
   const define = {
-    // The write-behind thread (workers/syncer.ts) is started by the writer thread: its text lives in the writer's bundle.
-    REACTIVE_LOG_WRITER_CODE: JSON.stringify(workerModule('workers/writer.ts', '// reactive-log writer', {
-      REACTIVE_LOG_SYNCER_CODE: JSON.stringify(workerModule('workers/syncer.ts', '// reactive-log write-behind')),
-    })),
+    REACTIVE_LOG_WRITER_CODE: JSON.stringify(workerModule('workers/writer.ts', '// reactive-log writer')),
     REACTIVE_LOG_POOL_WORKER_CODE: JSON.stringify(workerModule('workers/pool-worker.ts', '// reactive-log pool worker')),
   };
   return [

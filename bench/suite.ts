@@ -105,9 +105,9 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
     const rows: Row[] = [row('raw Atomics one-way between threads, p50', '-', one(atomics.oneWayAbUs.p50), 'µs'), row('raw fdatasync, 100 B append', '-', one(fsyncUs), 'µs')];
     const latJson: Record<string, LatencyRun[]> = {};
     // Each case: reactive-log's runs, each in turn with a run of each raw pipeline named (the physical
-    // limit of the same path). The last case warms up past the write-behind helper's start (at the
-    // first 8 MiB written, about 0.8 s in at 100,000/s), beside a raw pipeline that fdatasyncs behind
-    // its writes as reactive-log's helper does.
+    // limit of the same path). The last case warms up past the first write-behind call (at the first
+    // 8 MiB written, about 0.8 s in at 100,000/s), beside a raw pipeline that fdatasyncs behind its
+    // writes as reactive-log's write-behind does.
     const cases = [
       ...[false, true].flatMap((durable) => RATES.map((rate) => ({ durable, rate, warmMs: cfg.latWarmMs, behind: [0], name: '' }))),
       { durable: false, rate: 100_000, warmMs: cfg.latSteadyWarmMs, behind: [0, WRITE_BEHIND_BYTES], name: `, after ${cfg.latSteadyWarmMs / 1000} s` },
@@ -142,8 +142,8 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
       title: 'Latency, producer to consumer (100 B, for-await iterator in the producer\'s process), from each record\'s intended send time', rows,
       notes: [
         'x raw: p50 over the raw Atomics one-way p50 (written-visible) or over one raw 100 B write+fdatasync (durable point).',
-        'Raw pipeline: the same pacer and rate, the record copied into shared memory, a writer thread that writes it to a file (fdatasync after each write for the durable point) and publishes, the consumer on the pacer\'s thread reading it back (bench/lib/latency.ts rawLatencyRun); each run in turn with one of reactive-log. "+ fdatasync behind": a helper thread started with the writer fdatasyncs the file every 8 MiB written, as reactive-log\'s write-behind does under never.',
-        `"after ${cfg.latSteadyWarmMs / 1000} s": the measured window starts after ${cfg.latSteadyWarmMs / 1000} s of paced warm-up, past the start of reactive-log's write-behind helper thread (at the first 8 MiB written, about 0.8 s in at 100,000/s); the rows without it measure from ${cfg.latWarmMs / 1000} s in.`,
+        'Raw pipeline: the same pacer and rate, the record copied into shared memory, a writer thread that writes it to a file (fdatasync after each write for the durable point) and publishes, the consumer on the pacer\'s thread reading it back (bench/lib/latency.ts rawLatencyRun); each run in turn with one of reactive-log. "+ fdatasync behind": a helper thread started with the writer fdatasyncs the file every 8 MiB written, as reactive-log\'s write-behind does under never (on libuv\'s thread pool).',
+        `"after ${cfg.latSteadyWarmMs / 1000} s": the measured window starts after ${cfg.latSteadyWarmMs / 1000} s of paced warm-up, past reactive-log's first write-behind call (at the first 8 MiB written, about 0.8 s in at 100,000/s); the rows without it measure from ${cfg.latWarmMs / 1000} s in.`,
         'Each run in a fresh process (bench/lib/cell.ts). The pacer spins in place without allocating and returns to the event loop when the consumer has records or 1 ms passed.',
       ],
     });

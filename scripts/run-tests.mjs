@@ -64,7 +64,7 @@ const WAITING = [
   'time-seek-unwritten', 'funnel-flush-retention', 'lock-created-race', 'pool-close-stop',
   'funnel-busy-owner', 'pool-import-relaunch-bound', 'funnel-limits', '/retention.test', 'shared-producer-full',
   'pool-import-hang', 'latest-past-lost-records', 'clock-step-back', 'pool-close-long-timeout',
-  '/verify.test', 'time-seek-property', 'pool-import-bound', 'whence-latest-retention-race', 'write-behind-death', 'lock-look-open',
+  '/verify.test', 'time-seek-property', 'pool-import-bound', 'whence-latest-retention-race', 'lock-look-open',
 ];
 const waits = (f) => WAITING.some((n) => f.replaceAll('\\', '/').includes(n));
 const rank = (f) => {

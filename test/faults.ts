@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const FAULT_IO = fileURLToPath(new URL('./fixtures/fault-io.mjs', import.meta.url));
 
-export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fsync' | 'ftruncate' | 'fsize'
+export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fdatasyncBehind' | 'fsync' | 'ftruncate' | 'fsize'
   | 'readdir' | 'unlink' | 'rename' | 'link' | 'mkdirp' | 'exists' | 'stamp' | 'stampPath' | 'tryLock' | 'isSameFile';
 
 export type FaultEffect =

@@ -1,11 +1,12 @@
 /**
- * Write-behind (src/writer/write-behind.ts): under the policies that leave fsyncs apart, a helper
- * thread fdatasyncs the active segment every 8 MiB while the writer goes on. Its calls are seen in the
- * fault layer's trace (thread "worker"); its failure is the writer's failure, since Linux reports a
- * failed writeback to one fsync only and a later fsync of the writer may then return 0.
+ * Write-behind (src/writer/write-behind.ts): under the policies that leave fsyncs apart, the writer
+ * starts an fdatasync of the active segment on libuv's thread pool every 8 MiB and goes on writing.
+ * Each call opens the segment anew: a file description of its own, so that a failed writeback is
+ * reported to the writer's own next fsync as well (errseq_t; the fault layer models it per thread).
+ * Its calls are seen in the fault layer's trace as `fdatasyncBehind` on the writer's thread.
  */
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, SyncPolicy, type SyncPolicy as Policy } from '../dist/index.js';
 import { suite, tempDir, rejectsWith, throwsWith, waitFor, readRecords } from './kit.js';
@@ -23,138 +24,169 @@ function record(i: number): Buffer {
   return b;
 }
 
-/** Opens a producer with `plan` in force in its threads (the writer, and the helper it starts). */
+/** Opens a producer with `plan` in force in its writer thread. */
 function open(logDir: string, syncPolicy: Policy, plan: FaultPlan): Promise<Producer> {
   return withFaults(plan, () => Producer.open({ logDir, syncPolicy }));
 }
 
-function helperSyncs(trace: string): number {
-  return readTrace(trace).filter((l) => l.thread === 'worker' && l.op === 'fdatasync' && !l.fired).length;
+function behindCalls(trace: string): number {
+  return readTrace(trace).filter((l) => l.op === 'fdatasyncBehind' && !l.fired).length;
 }
 
-/** Appends `count` records, then waits until the helper has begun `calls` fdatasyncs (the trace line comes first). */
-async function appendUntilHelperCalls(p: Producer, count: number, trace: string, calls = 1): Promise<void> {
-  for (let i = 0; i < count; i++) p.append(record(i));
-  // A bound, not a sleep: 24 MiB and a thread's start take seconds on a loaded 2-core machine.
-  await waitFor(() => helperSyncs(trace) >= calls || p.error !== null, `${calls} write-behind call(s) to begin`, 30_000);
+/** Appends records `from` to `to` - 1, waiting for ring room without blocking the event loop. */
+async function appendRange(p: Producer, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    if ((i & 1023) === 0) await p.writable({ bytes: RECORD });
+    p.append(record(i));
+  }
 }
 
 function threads(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
 }
 
-test('under never the helper fdatasyncs as the segment grows; the log reads back whole', async () => {
+/** The descriptors of this process open on files under `dir`. */
+function openUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(`${dir}/`)) out.push(target);
+    } catch { /* closed meanwhile */ }
+  }
+  return out;
+}
+
+test('under never the writer fdatasyncs behind as the segment grows, each call on a descriptor of its own; the log reads back whole', async () => {
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
+  const before = threads();
   const p = await open(logDir, SyncPolicy.never(), { rules: [], trace });
-  // The helper starts at the first call and takes tens of milliseconds to run: a second call comes
-  // with the next 8 MiB written after the first was taken.
-  await appendUntilHelperCalls(p, RECORDS / 2, trace, 1);
-  for (let i = RECORDS / 2; i < RECORDS; i++) p.append(record(i));
-  await waitFor(() => helperSyncs(trace) >= 2, 'a second write-behind call');
+  const withWriter = threads();
+  await appendRange(p, 0, RECORDS);
+  await waitFor(() => behindCalls(trace) >= 2, 'two write-behind calls');
+  assert.is(threads(), withWriter, 'no thread started for them');
+  assert.ok(withWriter > before, 'the writer thread counted');
   await p.flush();
   await p.close();
-  // The segment's fdatasyncs went to the helper's thread, with the writer's own after them.
-  const syncs = readTrace(trace).filter((l) => l.op === 'fdatasync' && l.path.endsWith('.seg'));
-  assert.ok(syncs.some((l) => l.thread === 'worker'), 'the helper fdatasynced the segment');
-  assert.is(syncs[syncs.length - 1]!.thread, 'writer', "the writer's own fsync comes last");
+  const lines = readTrace(trace).filter((l) => l.path.endsWith('.seg'));
+  const calls = lines.flatMap((l, i) => (l.op === 'fdatasyncBehind' ? [i] : []));
+  // Each call opens the segment just before it (the writer's own descriptor was opened at its creation).
+  for (const i of calls) {
+    assert.is(lines[i - 1]!.op, 'open', 'the call is made on a descriptor opened for it');
+    assert.is(lines[i - 1]!.path, lines[i]!.path);
+  }
+  const syncs = lines.filter((l) => l.op === 'fdatasync' || l.op === 'fdatasyncBehind');
+  assert.is(syncs[syncs.length - 1]!.op, 'fdatasync', "the writer's own fsync comes last");
+  assert.ok(lines.every((l) => l.thread === 'writer'), 'all on the writer thread');
   const back = await readRecords(logDir);
   assert.is(back.length, RECORDS);
   for (const i of [0, 1, 8191, 8192, RECORDS - 1]) assert.ok(back[i]!.text.startsWith(`r${i} `), `record ${i}`);
+  assert.equal(openUnder(logDir), [], 'no descriptor left open');
 });
 
-test('under always the writer fsyncs every group itself: no helper call', async () => {
+test('under always the writer fsyncs every group itself: no call behind', async () => {
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
   const p = await open(logDir, SyncPolicy.always(), { rules: [], trace });
   for (let i = 0; i < RECORDS; i++) p.append(record(i));
   await p.flush();
   await p.close();
-  assert.is(helperSyncs(trace), 0);
+  assert.is(behindCalls(trace), 0);
   assert.ok(readTrace(trace).some((l) => l.thread === 'writer' && l.op === 'fdatasync'), 'the writer fsynced');
 });
 
 for (const [name, policy] of [['periodic(60 s)', SyncPolicy.periodic(60_000)], ['everyBytes(16 MiB)', SyncPolicy.everyBytes(16 * 1024 * 1024)]] as const) {
-  test(`under ${name} the helper fdatasyncs between the writer's own syncs; the log reads back whole`, async () => {
+  test(`under ${name} the writer fdatasyncs behind between its own syncs; the log reads back whole`, async () => {
     const logDir = tempDir();
     const trace = join(tempDir(), 'trace');
     const p = await open(logDir, policy, { rules: [], trace });
-    // 12 MiB, then wait: the writer's own next sync (at 16 MiB, or the flush) cancels a call the
-    // helper, still starting, has not taken yet.
-    await appendUntilHelperCalls(p, RECORDS / 2, trace, 1);
-    for (let i = RECORDS / 2; i < RECORDS; i++) p.append(record(i));
+    await appendRange(p, 0, RECORDS);
     await p.flush();
     await p.close();
     assert.is(p.error, null);
+    assert.ok(behindCalls(trace) >= 1, 'a call behind');
     assert.is((await readRecords(logDir)).length, RECORDS);
   });
 }
 
-test('under everyBytes(4 MiB) the writer fsyncs at least every 8 MiB itself: no helper call', async () => {
+test('under everyBytes(4 MiB) the writer fsyncs at least every 8 MiB itself: no call behind', async () => {
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
   const p = await open(logDir, SyncPolicy.everyBytes(4 * 1024 * 1024), { rules: [], trace });
   for (let i = 0; i < RECORDS; i++) p.append(record(i));
   await p.flush();
   await p.close();
-  assert.is(helperSyncs(trace), 0);
+  assert.is(behindCalls(trace), 0);
   assert.ok(readTrace(trace).filter((l) => l.thread === 'writer' && l.op === 'fdatasync').length >= 4, 'the writer fsynced every 4 MiB');
 });
 
+/** The log reopens to a valid prefix of the `appended` records. */
+async function reopensToPrefix(logDir: string, appended: number): Promise<void> {
+  const q = await Producer.open({ logDir });
+  const next = q.nextOffset;
+  await q.close();
+  assert.ok(next <= appended);
+  const back = await readRecords(logDir);
+  assert.is(back.length, next);
+  if (next > 0) assert.ok(back[next - 1]!.text.startsWith(`r${next - 1} `));
+}
+
 for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as const) {
-  test(`a failed helper fdatasync (${errno}) fails the log with ${code}: nothing it covered is acknowledged`, async () => {
+  test(`a call behind that fails (${errno}) while records keep coming fails the log with ${code}: nothing it covered is acknowledged`, async () => {
     const logDir = tempDir();
-    // The helper's first call fails; the writer's own fsyncs succeed, as a later fsync does on Linux
-    // once the failed writeback's pages are marked clean.
     const trace = join(tempDir(), 'trace');
-    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { errno } }], trace });
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { errno } }], trace });
     let appended = 0;
     try {
-      for (; appended < RECORDS; appended++) p.append(record(appended));
+      // Up to 64 MiB: the writer learns the call's result at a turn of its event loop, 1 MiB after the call.
+      for (; appended < 64 * 1024 && p.error === null; appended++) {
+        if ((appended & 1023) === 0) await p.writable({ bytes: RECORD });
+        p.append(record(appended));
+      }
     } catch (e) {
       assert.is((e as { code?: string }).code, code, 'an append after the failure throws its code');
     }
-    await waitFor(() => readTrace(trace).some((l) => l.fired && l.thread === 'worker'), "the helper's failing call");
+    await waitFor(() => p.error !== null, 'the log to fail');
     const err = await rejectsWith(p.flush(), code);
     assert.match(err.message, 'write-behind');
     assert.match(err.message, errno);
-    assert.is(p.durableOffset, 0, 'no record was acknowledged durable');
     assert.is(p.error?.code, code);
+    assert.is(p.durableOffset, 0, 'no record was acknowledged durable');
     throwsWith(() => p.append('more'), code);
     await rejectsWith(p.close(), code);
-    // The log reopens to a valid prefix of what was appended.
-    const q = await Producer.open({ logDir });
-    const next = q.nextOffset;
-    await q.close();
-    assert.ok(next <= appended);
-    const back = await readRecords(logDir);
-    assert.is(back.length, next);
-    if (next > 0) assert.ok(back[next - 1]!.text.startsWith(`r${next - 1} `));
+    await reopensToPrefix(logDir, appended);
   });
 }
 
-test('a helper call that fails while the writer flushes: the writer waits for it and takes its error', async () => {
-  // The errseq hazard: the failed writeback is reported to the helper's fdatasync only; the writer's
-  // own fsync after it succeeds. A writer that did not wait for the running call would publish.
+test("a call behind fails before the writer heard of it: the writer's own fdatasync reports the failed writeback, and flush() rejects", async () => {
+  // The writer idles after the call began, so its callback has not run when flush() comes; the
+  // failed writeback reaches the writer through its own descriptor (errseq_t), not through the call.
   const logDir = tempDir();
   const trace = join(tempDir(), 'trace');
-  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 800, errno: 'EIO' } }], trace });
-  await appendUntilHelperCalls(p, 12 * 1024, trace);
-  // The call began and sleeps 800 ms before it fails: this flush comes while it runs.
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { errno: 'EIO' } }], trace });
+  const n = 8 * 1024 + 256; // 8.25 MiB: one call, and less than 1 MiB after it (no turn asked for)
+  await appendRange(p, 0, n);
+  await waitFor(() => readTrace(trace).some((l) => l.fired && l.op === 'fdatasyncBehind'), 'the failing call');
   const err = await rejectsWith(p.flush(), 'ERR_IO');
-  assert.match(err.message, 'write-behind');
-  assert.is(p.durableOffset, 0);
+  assert.match(err.message, 'EIO');
+  assert.is(p.durableOffset, 0, 'nothing acknowledged durable');
+  assert.ok(readTrace(trace).some((l) => l.op === 'fdatasync' && l.path.endsWith('.seg')), "the writer's own fdatasync ran and failed");
   await rejectsWith(p.close(), 'ERR_IO');
+  await reopensToPrefix(logDir, n);
 });
 
-test('destroy() while a helper call runs: the threads end, and the log reopens', async () => {
+test('destroy() while a call behind runs: the thread ends, its descriptors are closed, and the log reopens', async () => {
   const before = threads();
   for (let round = 0; round < 3; round++) {
     const logDir = tempDir();
     const trace = join(tempDir(), 'trace');
-    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasync', thread: 'worker', nth: 1, effect: { delayMs: 2000 } }], trace });
-    await appendUntilHelperCalls(p, 12 * 1024, trace);
+    // The call's result comes 2 s after it began: destroy() comes in between.
+    const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { delayMs: 2000 } }], trace });
+    await appendRange(p, 0, 12 * 1024);
+    await waitFor(() => behindCalls(trace) >= 1, 'a call behind');
     await p.destroy();
+    assert.equal(openUnder(logDir), [], 'no descriptor left open');
     const q = await Producer.open({ logDir });
     assert.ok(q.nextOffset <= 12 * 1024);
     await q.close();

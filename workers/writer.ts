@@ -46,9 +46,10 @@ async function run(): Promise<void> {
     const w = writer;
     const control = new WriterEndpoint(data.controlPort, c);
     control.serve({ roll: () => w.rollNow(), segments: () => w.segmentList() });
-    while (writer.run() === 'control') {
-      control.drain();
-      // comlink posts each answer from a promise callback: let them run before the loop resumes.
+    for (let r = writer.run(); r !== 'closed'; r = writer.run()) {
+      if (r === 'control') control.drain();
+      // comlink posts each answer from a promise callback, and the write-behind's fdatasync ends in a
+      // callback ('turn'): let them run before the loop resumes.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     data.controlPort.close();

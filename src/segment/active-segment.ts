@@ -86,11 +86,6 @@ export class ActiveSegment {
     return this.durablePosition;
   }
 
-  /** The data file's descriptor (the write-behind thread fdatasyncs it: src/writer/write-behind.ts). */
-  get dataFd(): number {
-    return this.fd;
-  }
-
   /** Whether bytes were written since the last fsync. */
   get unsynced(): boolean {
     return this.durablePosition < this.endPosition;

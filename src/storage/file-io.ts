@@ -1,7 +1,8 @@
 /**
  * The one narrow interface every file operation of the writer, readers, locks and recovery goes
  * through. The real implementation is node:fs; tests substitute a fault injector or a crash simulator.
- * Only synchronous calls: the writer is a dedicated thread, and readers do small positional reads.
+ * Synchronous calls (the writer is a dedicated thread, and readers do small positional reads), but
+ * for the write-behind's fdatasync, which runs on libuv's thread pool while the writer goes on.
  */
 import * as fs from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -29,6 +30,11 @@ export interface FileIO {
   /** Writes buffers at `position`; returns bytes written, which may be short. */
   writev(fd: number, bufs: readonly Uint8Array[], position: number): number;
   fdatasync(fd: number): void;
+  /**
+   * fdatasync on libuv's thread pool: `done` runs on this thread's event loop once it ended. Optional:
+   * a file layer without it (the crash simulator) gets no write-behind (src/writer/write-behind.ts).
+   */
+  fdatasyncBehind?(fd: number, done: (err: Error | null) => void): void;
   fsync(fd: number): void;
   ftruncate(fd: number, length: number): void;
   fsize(fd: number): number;
@@ -150,6 +156,7 @@ export const nodeFileIO: FileIO = {
   read: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   writev: (fd, bufs, position) => fs.writevSync(fd, bufs as Uint8Array[], position),
   fdatasync: (fd) => fs.fdatasyncSync(fd),
+  fdatasyncBehind: (fd, done) => fs.fdatasync(fd, done),
   fsync: (fd) => fs.fsyncSync(fd),
   ftruncate: (fd, length) => fs.ftruncateSync(fd, length),
   fsize: (fd) => fs.fstatSync(fd).size,

@@ -24,7 +24,7 @@ import { ActiveSegment } from '../segment/active-segment.js';
 import { FrameBuilder } from './frame-builder.js';
 import { MAX_SLEEP_MS, Retention } from './retention.js';
 import { RingBatch } from './ring-batch.js';
-import { WRITE_BEHIND_BYTES, WriteBehind } from './write-behind.js';
+import { WriteBehind } from './write-behind.js';
 
 /** How long the writer watches an empty ring before it sleeps (see spinForWork). */
 const SPIN_MS = 0.05;
@@ -39,7 +39,7 @@ export class LogWriter {
   private readonly hint: DurableHintWriter;
   /** The segments, their total size, deletion and backpressure. */
   private readonly retention: Retention;
-  /** fdatasyncs on a helper thread between the policy's own, under the policies that leave them apart. */
+  /** fdatasyncs on libuv's thread pool between the policy's own, under the policies that leave them apart. */
   private readonly behind: WriteBehind;
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
   private writtenOffset: number; // WRITTEN_OFFSET, mirrored
@@ -50,6 +50,7 @@ export class LogWriter {
   private lastFrameMs: number;
   /** The active segment is of an older format and holds records: roll before the first frame. */
   private rollBeforeFrame: boolean;
+  private turnWanted = false; // the write-behind's callback may be waiting for a turn of the event loop
   private readonly stats: WriterStats;
   private readonly inFlight: AppendInFlight; // at close: an append of another thread still on its way (run())
 
@@ -80,8 +81,7 @@ export class LogWriter {
     this.hint.publish(this.durableOffset);
     // Ages on the frames' clock (a wall clock stepped back makes no segment young) or the monotonic one, which runs on meanwhile.
     this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock(), monoNow);
-    const p = opts.syncPolicy;
-    this.behind = new WriteBehind(p.kind === 'never' || p.kind === 'periodic' || (p.kind === 'everyBytes' && p.bytes > WRITE_BEHIND_BYTES));
+    this.behind = new WriteBehind(io, opts.syncPolicy);
     this.lastSyncMs = this.monoNow();
     this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
@@ -93,9 +93,10 @@ export class LogWriter {
   /**
    * Runs until close() is requested and everything is drained and fsynced ('closed'), or until a
    * control call is waiting ('control': the caller answers it and calls run() again; see
-   * src/writer/control-port.ts). Throws on I/O failure.
+   * src/writer/control-port.ts), or until the write-behind's callback may be waiting for the thread's
+   * event loop ('turn': the caller lets it turn and calls run() again). Throws on I/O failure.
    */
-  run(): 'closed' | 'control' {
+  run(): 'closed' | 'control' | 'turn' {
     const i32 = this.c.i32;
     for (;;) {
       if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
@@ -107,6 +108,7 @@ export class LogWriter {
           this.sleep(blockedMs, true);
           this.stats.retentionBlocked(performance.now() - t);
         }
+        if (this.turnWanted) { this.turnWanted = false; return 'turn'; }
         continue;
       }
       this.syncIfDue();
@@ -232,7 +234,7 @@ export class LogWriter {
     const frame = this.frame;
     frame.build(batch.slices, batch.frameBytes, batch.recordCount, this.writtenOffset, ts, segment.durableBytes);
     segment.appendFrame(frame.header, batch.slices, frame.trailer, batch.frameBytes, this.writtenOffset, batch.recordCount, ts);
-    this.behind.wrote(batch.frameBytes, segment);
+    if (this.behind.wrote(batch.frameBytes, segment)) this.turnWanted = true;
     this.retention.grew(batch.frameBytes);
     this.bytesSinceSync += batch.frameBytes;
     this.stats.frame(batch.recordCount, batch.frameBytes);
@@ -264,7 +266,7 @@ export class LogWriter {
   private sync(): void {
     if (this.durableOffset >= this.writtenOffset && !this.segment.unsynced) return;
     const t = performance.now();
-    this.behind.settle(this.segment);
+    this.behind.settle();
     this.segment.sync();
     this.stats.fsync(performance.now() - t);
     this.publishDurable();
@@ -288,7 +290,7 @@ export class LogWriter {
   private roll(): void {
     const sealed = this.segment.info;
     const t = performance.now();
-    this.behind.settle(this.segment);
+    this.behind.settle();
     this.segment.seal();
     this.stats.fsync(performance.now() - t);
     const baseOffset = this.retention.nextBase(this.writtenOffset);
@@ -329,8 +331,7 @@ export class LogWriter {
   private finish(failed = false): void {
     this.sync();
     this.segment.checkLinked(); // also when nothing was left to fsync: close() resolves only over files the log still holds
-    this.behind.settle(this.segment);
-    this.behind.stop();
+    this.behind.settle();
     this.segment.syncIndex();
     this.segment.close();
     this.hint.close();
@@ -342,7 +343,6 @@ export class LogWriter {
 
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
-    this.behind.abandon();
     try { this.segment.close(); } catch { /* already failed */ }
     try { this.hint.close(); } catch { /* already failed */ }
     try { this.retention.close(); } catch { /* already failed */ }
