@@ -176,6 +176,39 @@ test("a call behind fails before the writer heard of it: the writer's own fdatas
   await reopensToPrefix(logDir, n);
 });
 
+test("a call behind whose error only it is told (the writer's own fdatasync returns 0): nothing is published while it runs, and its error fails flush()", async () => {
+  // An error the file system hands to the caller that started the writeback only (errseq_t does not
+  // carry it): the writer's fsync succeeds, and only the call's result tells the pages were dropped.
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { errno: 'EIO', callerOnly: true, delayMs: 1000 } }], trace });
+  const n = 8 * 1024 + 256; // one call, and less than 1 MiB after it
+  await appendRange(p, 0, n);
+  await waitFor(() => readTrace(trace).some((l) => l.fired && l.op === 'fdatasyncBehind'), 'the failing call');
+  const flushed = p.flush();
+  // The writer's own fdatasync ran and succeeded while the call's result was still unknown.
+  await waitFor(() => readTrace(trace).some((l) => !l.fired && l.op === 'fdatasync' && l.path.endsWith('.seg')), "the writer's own fdatasync");
+  assert.is(p.durableOffset, 0, 'not published while the call runs');
+  const err = await rejectsWith(flushed, 'ERR_IO');
+  assert.match(err.message, 'write-behind');
+  assert.is(p.durableOffset, 0, 'nothing acknowledged durable');
+  await rejectsWith(p.close(), 'ERR_IO');
+  await reopensToPrefix(logDir, n);
+});
+
+test('a call behind that ends well: the offset its run held back is published then, and flush() resolves', async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { delayMs: 500 } }], trace });
+  const n = 8 * 1024 + 256;
+  await appendRange(p, 0, n);
+  await waitFor(() => behindCalls(trace) >= 1, 'a call behind');
+  await p.flush();
+  assert.is(p.durableOffset, n);
+  await p.close();
+  assert.is((await readRecords(logDir)).length, n);
+});
+
 test('destroy() while a call behind runs: the thread ends, its descriptors are closed, and the log reopens', async () => {
   const before = threads();
   for (let round = 0; round < 3; round++) {

@@ -86,6 +86,11 @@ export class ActiveSegment {
     return this.durablePosition;
   }
 
+  /** The data file's descriptor (the write-behind opens the same file through /proc/self/fd). */
+  get dataFd(): number {
+    return this.fd;
+  }
+
   /** Whether bytes were written since the last fsync. */
   get unsynced(): boolean {
     return this.durablePosition < this.endPosition;

@@ -18,6 +18,7 @@ import { WriterStats } from './writer-stats.js';
 import type { WriterEvent } from './messages.js';
 import type { RollResult, SegmentEntry } from './control-port.js';
 import { DurableHintWriter } from '../storage/durable-hint.js';
+import { DurablePublisher } from './durable-publish.js';
 import { FORMAT_VERSION } from '../format/frame.js';
 import { type RecoveredLog } from '../storage/recovery.js';
 import { ActiveSegment } from '../segment/active-segment.js';
@@ -36,14 +37,15 @@ export class LogWriter {
   private readonly batch: RingBatch;
   private readonly frame = new FrameBuilder();
   private segment: ActiveSegment;
-  private readonly hint: DurableHintWriter;
+  /** durable.offset and DURABLE_OFFSET: published after the writer's fsync, and not while a write-behind call's result is unknown. */
+  private readonly durable: DurablePublisher;
   /** The segments, their total size, deletion and backpressure. */
   private readonly retention: Retention;
   /** fdatasyncs on libuv's thread pool between the policy's own, under the policies that leave them apart. */
   private readonly behind: WriteBehind;
   private tail: number; // ring byte counter (mod 2^32) up to which bytes are written to the file
   private writtenOffset: number; // WRITTEN_OFFSET, mirrored
-  private durableOffset: number; // DURABLE_OFFSET, mirrored
+  private durableOffset: number; // covered by the writer's own fsync (published by `durable`, perhaps later)
   private bytesSinceSync = 0;
   private lastSyncMs: number;
   /** The newest frame timestamp in the log: a frame never gets a lower one, whatever the clock says. */
@@ -77,16 +79,14 @@ export class LogWriter {
     // Recovery fsynced the active segment and rewrote its index.
     const active = segments[segments.length - 1]!;
     this.segment = new ActiveSegment(io, opts.logDir, active, recovered.activeIndex, opts.indexIntervalBytes);
-    this.hint = new DurableHintWriter(io, opts.logDir);
-    this.hint.publish(this.durableOffset);
     // Ages on the frames' clock (a wall clock stepped back makes no segment young) or the monotonic one, which runs on meanwhile.
     this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock(), monoNow);
     this.behind = new WriteBehind(io, opts.syncPolicy);
+    this.durable = new DurablePublisher(this.c, new DurableHintWriter(io, opts.logDir), this.behind, this.durableOffset);
     this.lastSyncMs = this.monoNow();
     this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
     storeOffset(this.c, I64.WRITTEN_OFFSET, this.writtenOffset);
-    storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
     raiseFreshFrom(this.c, this.writtenOffset); // its own frames, from the first on (readers in the process trust them)
   }
 
@@ -101,18 +101,20 @@ export class LogWriter {
     for (;;) {
       if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
+      if (this.turnWanted || this.durable.holdsTurn(head === this.tail, Atomics.load(i32, I32.STATE) !== State.RUNNING)) { this.turnWanted = false; return 'turn'; }
+      this.durable.publishWaiting(() => this.retention.apply());
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
         if (blockedMs > 0) {
           const t = performance.now();
           this.sleep(blockedMs, true);
           this.stats.retentionBlocked(performance.now() - t);
+          if (this.behind.running) return 'turn'; // its callback may hold the publication consumers wait for
         }
-        if (this.turnWanted) { this.turnWanted = false; return 'turn'; }
         continue;
       }
       this.syncIfDue();
-      this.retention.apply();
+      if (!this.durable.waiting) this.retention.apply(); // never a log start past the published durable offset
       // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
@@ -269,17 +271,15 @@ export class LogWriter {
     this.behind.settle();
     this.segment.sync();
     this.stats.fsync(performance.now() - t);
-    this.publishDurable();
-    bump(this.c, I32.DURABLE_SEQ);
+    if (this.synced()) bump(this.c, I32.DURABLE_SEQ);
   }
 
-  /** Publishes the written offset as durable (durable.offset, then shared memory) without waking waiters. */
-  private publishDurable(): void {
+  /** The writer's fsync covered what it wrote: published now (true) or once the write-behind call running ends (durable-publish.ts). */
+  private synced(): boolean {
     this.durableOffset = this.writtenOffset;
-    this.hint.publish(this.durableOffset);
     this.bytesSinceSync = 0;
     this.lastSyncMs = this.monoNow();
-    storeOffset(this.c, I64.DURABLE_OFFSET, this.durableOffset);
+    return this.durable.cover(this.durableOffset);
   }
 
   /**
@@ -304,9 +304,9 @@ export class LogWriter {
     // Durable since the seal's fdatasync, published before retention runs: the log start it raises must
     // never pass the durable offset (shared memory, durable.offset). Waiters wake after retention
     // (ROLL_PENDING holds flush() until then), so a flush that resolves sees the roll's retention done.
+    // Published later (durable-publish.ts) while a write-behind call runs, retention with it.
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 1);
-    this.publishDurable();
-    this.retention.apply();
+    if (this.synced()) this.retention.apply();
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 0);
     bump(this.c, I32.DURABLE_SEQ);
   }
@@ -334,7 +334,7 @@ export class LogWriter {
     this.behind.settle();
     this.segment.syncIndex();
     this.segment.close();
-    this.hint.close();
+    this.durable.close();
     this.retention.close();
     if (!failed) Atomics.store(this.c.i32, I32.STATE, State.CLOSED);
     bump(this.c, I32.WRITTEN_SEQ);
@@ -344,7 +344,7 @@ export class LogWriter {
   /** After a failure: close what is still open, ignoring further errors. The state says FAILED. */
   abandon(): void {
     try { this.segment.close(); } catch { /* already failed */ }
-    try { this.hint.close(); } catch { /* already failed */ }
+    try { this.durable.close(); } catch { /* already failed */ }
     try { this.retention.close(); } catch { /* already failed */ }
   }
 }
