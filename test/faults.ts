@@ -12,7 +12,8 @@ export type FaultOp = 'open' | 'close' | 'read' | 'writev' | 'fdatasync' | 'fdat
   | 'readdir' | 'unlink' | 'rename' | 'link' | 'mkdirp' | 'exists' | 'stamp' | 'stampPath' | 'tryLock' | 'isSameFile';
 
 export type FaultEffect =
-  | { readonly errno: string; readonly dropUnsynced?: boolean; readonly delayMs?: number }
+  /** `callerOnly`: a sync error told to this call alone (no errseq_t report to the file's other descriptors). */
+  | { readonly errno: string; readonly dropUnsynced?: boolean; readonly delayMs?: number; readonly callerOnly?: boolean }
   | { readonly short: number }
   | { readonly delayMs: number }
   | { readonly unlinkFirst: readonly string[] }
