@@ -209,6 +209,50 @@ test('a call behind that ends well: the offset its run held back is published th
   assert.is((await readRecords(logDir)).length, n);
 });
 
+test('a roll while a call behind runs: retention deletes nothing until the roll is published (the log start never passes the durable offset)', async () => {
+  // One segment past maxTotalBytes under blockingMinimumRetention: the writer seals it to let it go.
+  // The call's result comes 1.5 s after it began, so the roll's publication waits for it.
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await withFaults({ rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { delayMs: 1500 } }], trace }, () =>
+    Producer.open({ logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 12 * 1024 * 1024, maxTotalBytes: 12 * 1024 * 1024, blockingMinimumRetention: 0 }));
+  try {
+    await appendRange(p, 0, 8 * 1024 + 256);
+    await waitFor(() => behindCalls(trace) >= 1, 'a call behind');
+    const n = 14 * 1024; // past 12 MiB: the roll, then retention
+    const appending = appendRange(p, 8 * 1024 + 256, n);
+    let seen = 0;
+    let passed = '';
+    await waitFor(() => {
+      const start = p.logStartOffset;
+      const durable = p.durableOffset;
+      seen = Math.max(seen, start);
+      if (start > durable && passed === '') passed = `log start ${start} past the durable offset ${durable}`;
+      return start > 0 && start <= durable;
+    }, 'retention after the roll', 30_000);
+    await appending;
+    assert.is(passed, '', passed);
+    assert.ok(seen > 0, 'retention deleted the sealed segment in the end');
+    await p.flush();
+    assert.is(p.durableOffset, n);
+  } finally {
+    await p.close();
+  }
+});
+
+test("close() while a call behind runs: it waits for the call's result and rejects with its error", async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { errno: 'EIO', callerOnly: true, delayMs: 1000 } }], trace });
+  const n = 8 * 1024 + 256;
+  await appendRange(p, 0, n);
+  await waitFor(() => readTrace(trace).some((l) => l.fired && l.op === 'fdatasyncBehind'), 'the failing call');
+  const err = await rejectsWith(p.close(), 'ERR_IO');
+  assert.match(err.message, 'write-behind');
+  assert.is(p.durableOffset, 0, 'nothing acknowledged durable');
+  await reopensToPrefix(logDir, n);
+});
+
 test('destroy() while a call behind runs: the thread ends, its descriptors are closed, and the log reopens', async () => {
   const before = threads();
   for (let round = 0; round < 3; round++) {

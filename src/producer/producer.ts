@@ -212,7 +212,8 @@ export class Producer {
 
   /**
    * Seals the active segment now and starts a new one, as reaching `fileRollSize` does: the sealed
-   * segment and its index are fsynced, and retention runs. Records the writer has written by then
+   * segment and its index are fsynced, and retention runs (once the roll's durable offset is
+   * published: at once, or when a write-behind call running then ends). Records the writer has written by then
    * are in the sealed segment; the rest go to the new one (call `flush()` first to seal them all).
    * Answered by the writer thread between two groups of records; resolves with null, rolling
    * nothing, while the active segment holds no record.

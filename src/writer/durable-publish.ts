@@ -11,14 +11,12 @@
  * writer's fdatasync returning 0 for pages that were dropped. So an offset the writer's fsync covered
  * while a call ran waits for that call's callback: published when the call ended well, never when it
  * failed (the call's error then fails the log). The writer does not block meanwhile; it lets its event
- * loop turn (LogWriter.run returns 'turn') until the callback ran.
+ * loop turn (LogWriter.run returns 'turn') until the callback ran. Retention deletes nothing while an
+ * offset waits (Retention.held), so the log start never passes the published durable offset.
  */
 import { I32, I64, bump, storeOffset, type ControlViews } from '../ring/layout.js';
 import type { DurableHintWriter } from '../storage/durable-hint.js';
 import type { WriteBehind } from './write-behind.js';
-
-/** While a publication waits for a call and the ring holds nothing: how long the writer pauses before it lets the event loop turn. */
-const PAUSE_MS = 1;
 
 export class DurablePublisher {
   private published: number;
@@ -58,18 +56,6 @@ export class DurablePublisher {
     then();
     Atomics.store(this.c.i32, I32.ROLL_PENDING, 0);
     bump(this.c, I32.DURABLE_SEQ);
-  }
-
-  /**
-   * With nothing in the ring to write: true when the writer should let its event loop turn for a
-   * running call's callback, because a publication waits for it, or `closing` (the close's own
-   * publication would). Pauses up to PAUSE_MS first, so that the wait does not spin. With records to
-   * write the writer writes on, and asks for a turn every MiB (WriteBehind.wrote).
-   */
-  holdsTurn(ringEmpty: boolean, closing: boolean): boolean {
-    if (!ringEmpty || !this.behind.running || !(this.waiting || closing)) return false;
-    Atomics.wait(this.c.i32, I32.WRITER_WAKE, Atomics.load(this.c.i32, I32.WRITER_WAKE), PAUSE_MS);
-    return true;
   }
 
   close(): void {

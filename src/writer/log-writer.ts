@@ -26,9 +26,8 @@ import { FrameBuilder } from './frame-builder.js';
 import { MAX_SLEEP_MS, Retention } from './retention.js';
 import { RingBatch } from './ring-batch.js';
 import { WriteBehind } from './write-behind.js';
+import { pauseForCall, writerSleep } from './writer-sleep.js';
 
-/** How long the writer watches an empty ring before it sleeps (see spinForWork). */
-const SPIN_MS = 0.05;
 /** Under `always`, one group commit covers at most this many bytes before its fsync. */
 const MAX_GROUP_BYTES = 16 * 1024 * 1024;
 
@@ -83,6 +82,7 @@ export class LogWriter {
     this.retention = new Retention(io, opts, this.c, this.stats, onEvent, segments, () => this.frameClock(), monoNow);
     this.behind = new WriteBehind(io, opts.syncPolicy);
     this.durable = new DurablePublisher(this.c, new DurableHintWriter(io, opts.logDir), this.behind, this.durableOffset);
+    this.retention.held = () => this.durable.waiting; // no log start past the published durable offset
     this.lastSyncMs = this.monoNow();
     this.lastFrameMs = segments.reduce((max, seg) => Math.max(max, seg.lastTimestampMs), -Infinity);
     this.rollBeforeFrame = recovered.activeFormatVersion < FORMAT_VERSION;
@@ -101,7 +101,7 @@ export class LogWriter {
     for (;;) {
       if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
-      if (this.turnWanted || this.durable.holdsTurn(head === this.tail, Atomics.load(i32, I32.STATE) !== State.RUNNING)) { this.turnWanted = false; return 'turn'; }
+      if (this.turnWanted) { this.turnWanted = false; return 'turn'; }
       this.durable.publishWaiting(() => this.retention.apply());
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
@@ -114,7 +114,10 @@ export class LogWriter {
         continue;
       }
       this.syncIfDue();
-      if (!this.durable.waiting) this.retention.apply(); // never a log start past the published durable offset
+      this.retention.apply();
+      // A write-behind call runs: before closing or sleeping, its callback needs the event loop (a
+      // publication may wait for it), which an idle writer lets turn every ms, woken early by records.
+      if (this.behind.running) { pauseForCall(this.c, this.tail); return 'turn'; }
       // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
@@ -146,40 +149,9 @@ export class LogWriter {
     this.retention.apply();
   }
 
-  /**
-   * Sleeps until woken or `ms` pass, unless work arrived meanwhile (see I32.WRITER_WAKE). `blocked`:
-   * records are waiting but retention holds them back, so sleep even though the ring is not empty.
-   */
+  /** Sleeps until woken or `ms` pass, unless work arrived meanwhile (writer-sleep.ts). `blocked`: retention holds the ring's records back. */
   private sleep(ms: number, blocked = false): void {
-    const i32 = this.c.i32;
-    if (!blocked && this.spinForWork()) return;
-    Atomics.store(i32, I32.WRITER_SLEEPING, 1);
-    const wake = Atomics.load(i32, I32.WRITER_WAKE);
-    // Blocked by retention: everything written is already durable (writeGroup synced), so a flush
-    // target above it waits for retention like the records do; it must not keep the writer awake.
-    const idle = (blocked || ((Atomics.load(i32, I32.HEAD) >>> 0) === this.tail && loadOffset(this.c, I64.FLUSH_TARGET) <= this.durableOffset))
-      && Atomics.load(i32, I32.STATE) === State.RUNNING
-      && Atomics.load(i32, I32.CONTROL_CALLS) === 0;
-    if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
-    Atomics.store(i32, I32.WRITER_SLEEPING, 0);
-  }
-
-  /**
-   * Before sleeping, watches the ring for up to SPIN_MS without telling the producer it sleeps: an
-   * append in that time costs the producer no wake-up call (a futex system call per append while the
-   * writer keeps up, otherwise). True when work arrived (new records, a flush, close).
-   */
-  private spinForWork(): boolean {
-    const i32 = this.c.i32;
-    const until = performance.now() + SPIN_MS;
-    do {
-      for (let i = 0; i < 64; i++) {
-        if ((Atomics.load(i32, I32.HEAD) >>> 0) !== this.tail) return true;
-      }
-      if (Atomics.load(i32, I32.STATE) !== State.RUNNING || Atomics.load(i32, I32.CONTROL_CALLS) !== 0
-        || loadOffset(this.c, I64.FLUSH_TARGET) > this.durableOffset) return true;
-    } while (performance.now() < until);
-    return false;
+    writerSleep(this.c, this.tail, this.durableOffset, ms, blocked);
   }
 
   private sleepBudgetMs(): number {

@@ -38,6 +38,8 @@ export class Retention {
    * that clock alone for those: a wall clock stepped forward makes no record written a moment ago old.
    */
   private readonly writtenInRun: boolean[];
+  /** True while deletions must wait: the writer's durable offset is covered but not yet published (durable-publish.ts). */
+  held: () => boolean = () => false;
   /** start.offset: the log start, recorded before retention deletes what lies below it. */
   private readonly startRecord: OffsetFileWriter;
 
@@ -97,13 +99,14 @@ export class Retention {
    * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
    * the start never moves back unless a transactional cursor points below it: recovery.ts) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
    * so a crash leaves a prefix deleted, never a hole. The start it raises is at most the active
-   * segment's base, which the durable offset reached when that segment was created (roll): the log
-   * start never passes the durable offset. Under blockingMinimumRetention the cursors are read before
+   * segment's base, which the durable offset reached when that segment was created (roll), and it
+   * deletes nothing while `held()` (a durable offset waiting for its publication: durable-publish.ts):
+   * the log start never passes the published durable offset. Under blockingMinimumRetention the cursors are read before
    * and again after the new start is recorded (deleteOldest).
    */
   apply(incomingBytes = 0): void {
     const { maxTotalBytes, maxFileAge, blockingMinimumRetention } = this.opts;
-    if (maxTotalBytes === null && maxFileAge === null) return;
+    if ((maxTotalBytes === null && maxFileAge === null) || this.held()) return;
     const nowMs = this.now();
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;

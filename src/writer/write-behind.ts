@@ -19,7 +19,8 @@
  *   sync or publication.
  * - Only one call runs at a time. Its callback runs on the writer thread's event loop, which turns only
  *   between runs of the writer's loop, so while a call runs the writer asks for a turn (wrote() returns
- *   true) once per TURN_BYTES written: a few microseconds a MiB.
+ *   true) once per TURN_BYTES written, and with nothing to write it lets the loop turn every
+ *   millisecond (LogWriter.run, writer-sleep.ts pauseForCall).
  *
  * A file layer without `fdatasyncBehind` (the crash simulator) gets no calls. A descriptor left open by
  * a writer thread that is stopped (destroy()) is closed by Node with the thread, once its call ended.
