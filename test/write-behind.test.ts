@@ -159,6 +159,18 @@ for (const [errno, code] of [['EIO', 'ERR_IO'], ['ENOSPC', 'ERR_DISK_FULL']] as 
   });
 }
 
+test('a call behind that fails while the writer idles fails the log without a flush', async () => {
+  const logDir = tempDir();
+  const trace = join(tempDir(), 'trace');
+  const p = await open(logDir, SyncPolicy.never(), { rules: [{ op: 'fdatasyncBehind', nth: 1, effect: { errno: 'EIO', callerOnly: true } }], trace });
+  await appendRange(p, 0, 8 * 1024 + 256); // one call, and less than 1 MiB after it
+  await waitFor(() => p.error !== null, 'the log to fail on its own');
+  assert.is(p.error?.code, 'ERR_IO');
+  assert.is(p.durableOffset, 0);
+  const err = await rejectsWith(p.close(), 'ERR_IO');
+  assert.match(err.message, 'write-behind');
+});
+
 test("a call behind fails before the writer heard of it: the writer's own fdatasync reports the failed writeback, and flush() rejects", async () => {
   // The writer idles after the call began, so its callback has not run when flush() comes; the
   // failed writeback reaches the writer through its own descriptor (errseq_t), not through the call.

@@ -102,6 +102,7 @@ export class LogWriter {
       if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
       if (this.turnWanted) { this.turnWanted = false; return 'turn'; }
+      this.behind.check(); // a write-behind call's error fails the log at once, idle or not
       this.durable.publishWaiting(() => this.retention.apply());
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
