@@ -103,7 +103,7 @@ export class LogWriter {
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
       if (this.turnWanted) { this.turnWanted = false; return 'turn'; }
       this.behind.check(); // a write-behind call's error fails the log at once, idle or not
-      this.durable.publishWaiting(() => this.retention.apply());
+      if (this.durable.waiting) this.durable.publishWaiting(() => this.retention.apply()); // no closure per pass otherwise
       if (head !== this.tail) {
         const blockedMs = this.writeGroup(head);
         if (blockedMs > 0) {
