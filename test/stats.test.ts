@@ -4,13 +4,14 @@
  * the fdatasync calls of the writer thread on segment files after the open (counted by the
  * fault-injection layer's trace); rolls and deletions equal the segment files made and removed; the
  * latency figures are ordered and bounded by the maximum; records per frame agree with the count of
- * frames; the ring's fill is 0 once everything is written.
+ * frames; the ring's fill is 0 once everything is written; the writer's sleeps grow with each idle
+ * spell.
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, SyncPolicy } from '../dist/index.js';
-import { suite, tempDir } from './kit.js';
+import { suite, tempDir, waitFor } from './kit.js';
 import { readTrace, withFaults } from './faults.js';
 
 const test = suite('stats');
@@ -73,6 +74,54 @@ test('bytes equal the frames the files hold when nothing was deleted', async () 
   assert.is(s.bytes, frameBytes);
   assert.is(s.rolls, files.length - 1);
   assert.is(s.segmentsDeleted, 0);
+});
+
+test('a stats() read never takes figures torn by the writer\'s update of them', async () => {
+  // Records of one size: every frame adds its header and trailer (44 bytes) and 4 + 20 bytes a record,
+  // so records, frames and bytes, which the writer updates together, obey one equation in any figures
+  // taken between two updates. A read that raced an update would take some of them before it and some
+  // after, and break it.
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  const record = Buffer.alloc(20, 0x61);
+  let reads = 0;
+  try {
+    const until = Date.now() + 1_500;
+    while (Date.now() < until) {
+      for (let i = 0; i < 1 + (reads % 5); i++) p.append(record);
+      for (let k = 0; k < 50; k++, reads++) {
+        const s = p.stats();
+        if (s.bytes !== s.frames * 44 + s.records * 24) {
+          assert.unreachable(`read ${reads}: ${s.records} records in ${s.frames} frames, but ${s.bytes} bytes`);
+        }
+      }
+    }
+    await p.flush();
+    const s = p.stats();
+    assert.ok(s.records > 1000 && s.frames > 100, `${s.records} records in ${s.frames} frames`);
+  } finally {
+    await p.close();
+  }
+});
+
+test('writerSleeps counts each spell in which the writer thread sleeps for want of records', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  try {
+    // An idle writer sleeps (its wait has a budget, so it may wake and sleep again): the count rises.
+    await waitFor(() => p.stats().writerSleeps >= 1, 'the idle writer slept');
+    for (let round = 0; round < 5; round++) {
+      p.append(`r${round}`);
+      await p.flush();
+      const before = p.stats().writerSleeps;
+      // The record woke it (or the wait ran out its budget), and with the ring empty it sleeps again.
+      await waitFor(() => p.stats().writerSleeps > before, `the writer slept again after round ${round}`);
+    }
+    assert.is(p.stats().records, 5);
+  } finally {
+    await p.close();
+  }
+  assert.ok(p.stats().writerSleeps >= 6, 'readable after close');
 });
 
 test.run();

@@ -44,6 +44,12 @@ export interface LatencyRun {
   readonly missing: number;
   /** CPU seconds of the process (all threads) per wall second over the paced part. */
   readonly coresUsed: number;
+  /**
+   * How often the writer thread slept for want of records over the paced part, per second: each
+   * sleep ends in a thread wake-up, which takes milliseconds at times on a busy machine (limits.ts
+   * parkedWakeUps). reactive-log: `stats().writerSleeps`; the raw pipeline: its writer's count.
+   */
+  readonly writerSleepsPerSec: number;
 }
 
 /** A record whose first 16 bytes are (intended send time or WARM_MARK, index), as float64 LE. */
@@ -174,14 +180,17 @@ async function latencyRun(spec: LatencySpec, pacer: (p: Producer) => Pacer, cons
       await until('the warm-up records', run.warm, 30_000);
       const cpu0 = process.cpuUsage();
       const w0 = nowMs();
+      const sleeps0 = p.stats().writerSleeps;
       const paced = await pace(p, n, periodMs, pacer(p));
-      const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+      const seconds = (nowMs() - w0) / 1000;
+      const coresUsed = cpuSeconds(cpu0) / seconds;
+      const writerSleepsPerSec = (p.stats().writerSleeps - sleeps0) / seconds; // NaN on a build before the count
       const timer = setTimeout(() => ac.abort(), 10_000);
       await run.all();
       clearTimeout(timer);
       const s = run.samples();
       const lat = windowed(s.latUs, s.intendedMs, s.count, paced.t0 + warmN * periodMs);
-      return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - s.count, coresUsed };
+      return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - s.count, coresUsed, writerSleepsPerSec };
     } finally {
       ac.abort();
       await run?.end.catch(() => undefined);
@@ -230,7 +239,7 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
   const periodMs = 1000 / spec.ratePerSec;
   const warmN = Math.round(spec.warmMs / periodMs);
   const n = warmN + Math.round(spec.measureMs / periodMs);
-  const ctrl = new Int32Array(new SharedArrayBuffer(16)); // [HEAD, DONE, SLEEPING, STOP] (raw-pipeline-writer.mjs)
+  const ctrl = new Int32Array(new SharedArrayBuffer(20)); // [HEAD, DONE, SLEEPING, STOP, SLEEPS] (raw-pipeline-writer.mjs)
   const data = Buffer.from(new SharedArrayBuffer((spec.warmRecords + n) * (4 + RECORD_BYTES)));
   mkdirSync(spec.logDir, { recursive: true });
   const path = join(spec.logDir, 'raw.log');
@@ -283,11 +292,14 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
     await until('the warm-up records', () => warmSeen >= spec.warmRecords, 30_000);
     const cpu0 = process.cpuUsage();
     const w0 = nowMs();
+    const sleeps0 = Atomics.load(ctrl, 4);
     const paced = await pace(pipe, n, periodMs, { kind: 'yield', moved: () => Atomics.load(ctrl, 1) });
-    const coresUsed = cpuSeconds(cpu0) / ((nowMs() - w0) / 1000);
+    const seconds = (nowMs() - w0) / 1000;
+    const coresUsed = cpuSeconds(cpu0) / seconds;
+    const writerSleepsPerSec = (Atomics.load(ctrl, 4) - sleeps0) / seconds;
     await until('the consumer to see every paced record', () => seen >= n, 10_000);
     const lat = windowed(latUs, intendedMs, seen, paced.t0 + warmN * periodMs);
-    return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - seen, coresUsed };
+    return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - seen, coresUsed, writerSleepsPerSec };
   } finally {
     stop = true;
     Atomics.store(ctrl, 3, 1);

@@ -11,7 +11,8 @@
  * - raw read-and-parse: segment files read whole and walked frame by frame, record by record (the
  *   ceiling of a reader);
  * and the references of the threads: an Atomics notify/waitAsync ping between two threads (the floor
- * of a wake-up), an empty piscina task (the floor of one pool dispatch), and the spin handler's work
+ * of a wake-up), the wake-up of a thread sleeping in Atomics.wait while this one spins and stores
+ * (what a writer thread that sleeps between records pays, the machine busy), an empty piscina task (the floor of one pool dispatch), and the spin handler's work
  * in one and two bare threads (the parallel CPU the machine gives, the ceiling of pool scaling).
  * Each disk repetition uses its own file, removed right after.
  */
@@ -253,6 +254,7 @@ export function rawReadParse(logDir: string, checkCrc: boolean, expected: number
 const ECHO_WORKER = new URL('../fixtures/atomics-echo.mjs', import.meta.url);
 const NOOP_TASK = new URL('../fixtures/pool-noop.mjs', import.meta.url);
 const SPIN_THREAD = new URL('../fixtures/spin-thread.mjs', import.meta.url);
+const PARK_THREAD = new URL('../fixtures/park-thread.mjs', import.meta.url);
 
 export interface RoundTrip {
   /** A: notify, then waitAsync for the answer; µs from A's store to A's wake-up. */
@@ -323,6 +325,76 @@ export async function atomicsRoundTrip(n: number, warm: number, gapUs: number): 
     return { ...res, clockSkewUs: (res.oneWayAbUs.p50 - res.oneWayBaUs.p50) / 2, lostWakeups };
   } finally {
     clearInterval(keepAlive);
+    await w.terminate();
+  }
+}
+
+export interface ParkedWakeUps {
+  /** From this thread's notify to the sleeping thread's return from Atomics.wait, µs (clocks as in RoundTrip). */
+  readonly wakeUs: Percentiles;
+  /** The share of the wake-ups that took over 500 µs. */
+  readonly overHalfMs: number;
+  /** How often the other thread slept, per second. */
+  readonly sleepsPerSec: number;
+}
+
+/**
+ * The wake-up of a thread that sleeps for want of work while this thread spins and hands it work: a
+ * worker (bench/fixtures/park-thread.mjs) takes what a counter says, watches it for 50 µs when nothing
+ * is new, then sleeps in Atomics.wait on it, as reactive-log's writer does between records; this thread
+ * spins for `ms` without allocating and stores the counter every `periodUs` (100,000 stores a second at
+ * 10), and the store that finds the worker asleep notifies it, once a sleep. Both cores stay busy, as in the latency cells,
+ * where the pacer spins on one. No log, no files, no collector at work.
+ */
+export async function parkedWakeUps(ms: number, periodUs: number): Promise<ParkedWakeUps> {
+  const ctrl = new Int32Array(new SharedArrayBuffer(16)); // [HEAD, SLEEPING, STOP, COUNT] (park-thread.mjs)
+  const capacity = Math.ceil((ms * 1000) / periodUs) + 1;
+  const stamps = new Float64Array(new SharedArrayBuffer(capacity * 8));
+  const notified = new Float64Array(capacity);
+  const w = new Worker(PARK_THREAD, { workerData: { ctrl: ctrl.buffer, stamps: stamps.buffer } });
+  try {
+    await once(w, 'message');
+    let notifies = 0;
+    let i = 0;
+    const t0 = performance.now();
+    const end = t0 + ms;
+    // As the latency cells' pacer: spins within a turn of the event loop and lets it turn every ms.
+    await new Promise<void>((resolve) => {
+      const turn = (): void => {
+        for (const turnEnd = performance.now() + 1; ;) {
+          const due = t0 + ((i + 1) * periodUs) / 1000;
+          let now = performance.now();
+          while (now < due && now < turnEnd) now = performance.now();
+          if (now >= end) return resolve();
+          if (now >= turnEnd) break;
+          Atomics.store(ctrl, 0, ++i);
+          // As reactive-log's producer: the store that finds SLEEPING set clears it and notifies, once a sleep.
+          if (Atomics.load(ctrl, 1) === 1 && Atomics.compareExchange(ctrl, 1, 1, 0) === 1) {
+            notified[notifies++] = wallMs();
+            Atomics.notify(ctrl, 0);
+          }
+        }
+        setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    Atomics.store(ctrl, 2, 1);
+    Atomics.notify(ctrl, 0);
+    await once(w, 'exit');
+    const wakes = Atomics.load(ctrl, 3);
+    const us = new Float64Array(wakes);
+    let k = 0;
+    let j = 0;
+    for (let i = 0; i < wakes; i++) {
+      const t = stamps[i]!;
+      while (j + 1 < notifies && notified[j + 1]! <= t) j++;
+      if (notifies > 0 && notified[j]! <= t) us[k++] = (t - notified[j]!) * 1000;
+    }
+    const measured = us.subarray(0, k);
+    const over = measured.reduce((a, x) => a + (x > 500 ? 1 : 0), 0);
+    return { wakeUs: percentiles(measured.slice()), overHalfMs: k === 0 ? 0 : over / k, sleepsPerSec: wakes / seconds };
+  } finally {
     await w.terminate();
   }
 }

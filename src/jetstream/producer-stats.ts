@@ -68,6 +68,7 @@ export class PublishStats {
       rolls: 0,
       segmentsDeleted: 0,
       retentionBlockedMs: 0,
+      writerSleeps: 0,
       ringBytes: now.queuedBytes,
       // At most 1, as ProducerStats says: one record larger than maxQueueBytes is taken into an empty queue alone.
       ringFill: Math.min(1, now.queuedBytes / now.maxQueueBytes),

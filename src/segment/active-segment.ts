@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { ErrorCode, LogError, internalError } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES } from '../format/frame.js';
-import { writeAll, type FileIO } from '../storage/file-io.js';
+import { ReusedArrays, writeAll, type FileIO } from '../storage/file-io.js';
 import { encodeIndexEntries, type IndexEntries } from './offset-index.js';
 import { createSegment, indexName, segmentName, type SegmentInfo } from './segment-files.js';
 
@@ -31,6 +31,8 @@ export class ActiveSegment {
   private lastEntryOffset: number;
   private lastEntryPosition: number;
   private indexEntries: number;
+  /** A frame's header, body slices and trailer, for its writev (no array made per frame). */
+  private readonly iovs = new ReusedArrays<Uint8Array>();
 
   /**
    * Takes over segment `info` of `dir`, whose files exist and are whole up to `info.bytes` and fsynced
@@ -106,7 +108,12 @@ export class ActiveSegment {
     frameBytes: number, baseOffset: number, recordCount: number, timestampMs: number,
   ): void {
     const framePosition = this.endPosition;
-    writeAll(this.io, this.fd, [header, ...slices, trailer], framePosition);
+    const n = slices.length;
+    const iov = this.iovs.of(n + 2);
+    iov[0] = header;
+    for (let i = 0; i < n; i++) iov[i + 1] = slices[i]!;
+    iov[n + 1] = trailer;
+    writeAll(this.io, this.fd, iov, framePosition);
     this.endPosition += frameBytes;
     const info = this.info;
     info.bytes = this.endPosition;

@@ -30,6 +30,8 @@ import { pauseForCall, writerSleep } from './writer-sleep.js';
 
 /** Under `always`, one group commit covers at most this many bytes before its fsync. */
 const MAX_GROUP_BYTES = 16 * 1024 * 1024;
+/** While a write-behind call runs and records keep coming, the writer lets its event loop turn at least this often (ms). */
+const CALL_TURN_MS = 1;
 
 export class LogWriter {
   private readonly c: ControlViews;
@@ -52,6 +54,7 @@ export class LogWriter {
   /** The active segment is of an older format and holds records: roll before the first frame. */
   private rollBeforeFrame: boolean;
   private turnWanted = false; // the write-behind's callback may be waiting for a turn of the event loop
+  private runSinceMs = 0; // when run() was last entered: the event loop turned then
   private readonly stats: WriterStats;
   private readonly inFlight: AppendInFlight; // at close: an append of another thread still on its way (run())
 
@@ -98,6 +101,7 @@ export class LogWriter {
    */
   run(): 'closed' | 'control' | 'turn' {
     const i32 = this.c.i32;
+    this.runSinceMs = performance.now();
     for (;;) {
       if (Atomics.load(i32, I32.CONTROL_CALLS) !== 0) return 'control';
       const head = Atomics.load(i32, I32.HEAD) >>> 0;
@@ -117,8 +121,14 @@ export class LogWriter {
       this.syncIfDue();
       this.retention.apply();
       // A write-behind call runs: before closing or sleeping, its callback needs the event loop (a
-      // publication may wait for it), which an idle writer lets turn every ms, woken early by records.
-      if (this.behind.running) { pauseForCall(this.c, this.tail); return 'turn'; }
+      // publication may wait for it), which the writer lets turn after each pause (at most a ms, ended
+      // early by records) and at least every CALL_TURN_MS while records keep coming.
+      if (this.behind.running) {
+        const slept = pauseForCall(this.c, this.tail);
+        if (slept) this.stats.slept();
+        if (slept || performance.now() - this.runSinceMs >= CALL_TURN_MS) return 'turn';
+        continue;
+      }
       // FAILED by another thread (a producer thread stalled holding the append lock): what the ring
       // holds is whole records, so they are written and fsynced as at close, and the state stays FAILED.
       const state = Atomics.load(i32, I32.STATE);
@@ -152,7 +162,7 @@ export class LogWriter {
 
   /** Sleeps until woken or `ms` pass, unless work arrived meanwhile (writer-sleep.ts). `blocked`: retention holds the ring's records back. */
   private sleep(ms: number, blocked = false): void {
-    writerSleep(this.c, this.tail, this.durableOffset, ms, blocked);
+    if (writerSleep(this.c, this.tail, this.durableOffset, ms, blocked)) this.stats.slept();
   }
 
   private sleepBudgetMs(): number {

@@ -4,16 +4,18 @@
  * to one writev straight from the ring. Nothing is copied.
  *
  * One per writer, reused for every batch (nothing is allocated per record or per batch but the
- * slices' views). Not thread-safe: the writer thread alone reads the ring's records.
+ * slices' views: the list of slices is an array reused per length, see ReusedArrays). Not
+ * thread-safe: the writer thread alone reads the ring's records.
  */
 import { FRAME_OVERHEAD_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
 import { internalError, type LogError } from '../errors.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, RECORD_HEADER_BYTES, WRAP_MARKER } from '../ring/layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from '../ring/ring-memory.js';
+import { ReusedArrays } from '../storage/file-io.js';
 
 export class RingBatch {
-  /** The ring slices holding the batch's records, in order. */
-  readonly slices: Uint8Array[] = [];
+  /** The ring slices holding the batch's records, in order (an array the next take() may reuse). */
+  slices: Uint8Array[] = [];
   /** The frame the batch makes: its records and the frame's header and trailer. */
   frameBytes = 0;
   recordCount = 0;
@@ -22,6 +24,9 @@ export class RingBatch {
   private readonly ring: Uint8Array;
   private readonly ringView: DataView;
   private readonly mask: number;
+  /** The slices as they are found; `slices` gets them in an array of their number. */
+  private readonly found: Uint8Array[] = [];
+  private readonly lists = new ReusedArrays<Uint8Array>();
 
   constructor(ring: SharedArrayBuffer, private readonly maxBatchBytes: number) {
     this.ring = ringBytesOf(ring);
@@ -36,8 +41,8 @@ export class RingBatch {
    */
   take(tail: number, head: number): this {
     const size = this.mask + 1;
-    const slices = this.slices;
-    slices.length = 0;
+    const found = this.found;
+    let count = 0;
     let ringPosition = tail;
     let recordCount = 0;
     let bodyBytes = 0;
@@ -49,7 +54,7 @@ export class RingBatch {
       let recordBytes = room < RECORD_HEADER_BYTES ? WRAP_MARKER : this.ringView.getUint32(idx, true);
       if (recordBytes === WRAP_MARKER) {
         // Skip to the ring's start: close the slice, never store the marker.
-        if (sliceBytes > 0) slices.push(this.ring.subarray(sliceStart, sliceStart + sliceBytes));
+        if (sliceBytes > 0) found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
         sliceStart = -1;
         sliceBytes = 0;
         ringPosition = (ringPosition + room) >>> 0;
@@ -67,7 +72,7 @@ export class RingBatch {
         }
         if (recordCount > 0 && bodyBytes + recordBytes > this.maxBatchBytes) break;
         // The marker is never stored: close the slice before it, and start the batch's after it.
-        if (sliceBytes > 0) slices.push(this.ring.subarray(sliceStart, sliceStart + sliceBytes));
+        if (sliceBytes > 0) found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
         sliceStart = idx + BATCH_HEADER_BYTES;
         sliceBytes = recordBytes;
         bodyBytes += recordBytes;
@@ -81,7 +86,7 @@ export class RingBatch {
       if (recordCount > 0 && bodyBytes + recordBytes > this.maxBatchBytes) break;
       if (sliceStart >= 0 && sliceStart + sliceBytes !== idx) {
         // The previous record ended exactly at the ring's end: this one starts a new slice at index 0.
-        slices.push(this.ring.subarray(sliceStart, sliceStart + sliceBytes));
+        found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
         sliceStart = -1;
         sliceBytes = 0;
       }
@@ -91,7 +96,10 @@ export class RingBatch {
       recordCount++;
       ringPosition = (ringPosition + recordBytes) >>> 0;
     }
-    if (sliceBytes > 0) slices.push(this.ring.subarray(sliceStart, sliceStart + sliceBytes));
+    if (sliceBytes > 0) found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
+    const slices = this.lists.of(count);
+    for (let i = 0; i < count; i++) slices[i] = found[i]!;
+    this.slices = slices;
     this.frameBytes = bodyBytes + FRAME_OVERHEAD_BYTES;
     this.recordCount = recordCount;
     this.tailAfter = ringPosition;

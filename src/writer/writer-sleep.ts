@@ -13,11 +13,12 @@ const CALL_PAUSE_MS = 1;
 /**
  * Sleeps until woken or `ms` pass, unless work arrived meanwhile (see I32.WRITER_WAKE). `tail`: the
  * ring position written up to; `durableOffset`: what the writer's fsync covered. `blocked`: records
- * are waiting but retention holds them back, so sleep even though the ring is not empty.
+ * are waiting but retention holds them back, so sleep even though the ring is not empty. True when
+ * the thread slept (Atomics.wait did not return at once).
  */
-export function writerSleep(c: ControlViews, tail: number, durableOffset: number, ms: number, blocked: boolean): void {
+export function writerSleep(c: ControlViews, tail: number, durableOffset: number, ms: number, blocked: boolean): boolean {
   const i32 = c.i32;
-  if (!blocked && spinForWork(c, tail, durableOffset)) return;
+  if (!blocked && spinForWork(c, tail, durableOffset, false)) return false;
   Atomics.store(i32, I32.WRITER_SLEEPING, 1);
   const wake = Atomics.load(i32, I32.WRITER_WAKE);
   // Blocked by retention: everything written is already durable (writeGroup synced), so a flush
@@ -25,37 +26,49 @@ export function writerSleep(c: ControlViews, tail: number, durableOffset: number
   const idle = (blocked || ((Atomics.load(i32, I32.HEAD) >>> 0) === tail && loadOffset(c, I64.FLUSH_TARGET) <= durableOffset))
     && Atomics.load(i32, I32.STATE) === State.RUNNING
     && Atomics.load(i32, I32.CONTROL_CALLS) === 0;
-  if (idle) Atomics.wait(i32, I32.WRITER_WAKE, wake, ms);
+  const slept = idle && Atomics.wait(i32, I32.WRITER_WAKE, wake, ms) !== 'not-equal';
   Atomics.store(i32, I32.WRITER_SLEEPING, 0);
+  return slept;
 }
 
 /**
  * Before sleeping, watches the ring for up to SPIN_MS without telling the producer it sleeps: an
  * append in that time costs the producer no wake-up call (a futex system call per append while the
- * writer keeps up, otherwise). True when work arrived (new records, a flush, close).
+ * writer keeps up, otherwise), and the writer no wake-up of its thread, which takes microseconds
+ * mostly and milliseconds at times on a busy machine (docs/performance.md, "Where the written-visible
+ * tail comes from"). True when work arrived: new records, or unless `recordsOnly`, a flush, close or
+ * a control call. Those change their state and then bump WRITER_WAKE, so the spin reads their state
+ * once, after it took the counter, and then watches the counter: a 64-bit slot read each round
+ * (FLUSH_TARGET) would make a BigInt each time, hundreds a spin.
  */
-function spinForWork(c: ControlViews, tail: number, durableOffset: number): boolean {
+function spinForWork(c: ControlViews, tail: number, durableOffset: number, recordsOnly: boolean): boolean {
   const i32 = c.i32;
+  const wake = Atomics.load(i32, I32.WRITER_WAKE);
+  if (!recordsOnly && (Atomics.load(i32, I32.STATE) !== State.RUNNING || Atomics.load(i32, I32.CONTROL_CALLS) !== 0
+    || loadOffset(c, I64.FLUSH_TARGET) > durableOffset)) return true;
   const until = performance.now() + SPIN_MS;
   do {
     for (let i = 0; i < 64; i++) {
       if ((Atomics.load(i32, I32.HEAD) >>> 0) !== tail) return true;
     }
-    if (Atomics.load(i32, I32.STATE) !== State.RUNNING || Atomics.load(i32, I32.CONTROL_CALLS) !== 0
-      || loadOffset(c, I64.FLUSH_TARGET) > durableOffset) return true;
+    if (!recordsOnly && Atomics.load(i32, I32.WRITER_WAKE) !== wake) return true;
   } while (performance.now() < until);
   return false;
 }
 
 /**
- * With nothing to write while a write-behind call runs: waits up to CALL_PAUSE_MS, woken early by new
- * records, before the writer lets its event loop turn for the call's callback. In any state (a close
- * waits for the call too), so that this wait, unlike writerSleep, never returns at once and spins.
+ * With nothing to write while a write-behind call runs: watches the ring for records for SPIN_MS as
+ * writerSleep does, then waits up to CALL_PAUSE_MS, woken early by new records, before the writer lets
+ * its event loop turn for the call's callback. It watches for records only, and its wait does not
+ * depend on the state (a close waits for the call too), so that, unlike writerSleep, it never returns
+ * at once and spins. True when the thread slept; false when records came.
  */
-export function pauseForCall(c: ControlViews, tail: number): void {
+export function pauseForCall(c: ControlViews, tail: number): boolean {
   const i32 = c.i32;
+  if (spinForWork(c, tail, 0, true)) return false;
   Atomics.store(i32, I32.WRITER_SLEEPING, 1);
   const wake = Atomics.load(i32, I32.WRITER_WAKE);
-  if ((Atomics.load(i32, I32.HEAD) >>> 0) === tail) Atomics.wait(i32, I32.WRITER_WAKE, wake, CALL_PAUSE_MS);
+  const slept = (Atomics.load(i32, I32.HEAD) >>> 0) === tail && Atomics.wait(i32, I32.WRITER_WAKE, wake, CALL_PAUSE_MS) !== 'not-equal';
   Atomics.store(i32, I32.WRITER_SLEEPING, 0);
+  return slept;
 }

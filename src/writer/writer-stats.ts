@@ -1,13 +1,20 @@
 /**
  * The writer's counters and latency figures, in a SharedArrayBuffer the writer thread alone writes
  * and `producer.stats()` reads, synchronously, without a message: records, bytes and frames written,
- * fsyncs with their latency, segment rolls and deletions, time blocked by retention, and two
+ * fsyncs with their latency, segment rolls and deletions, time blocked by retention, the writer's sleeps, and two
  * histograms (fsync latency in ns, records per frame).
  *
  * The histograms are log-linear: SUB_BUCKETS buckets per power of two, so a percentile read from
  * them is the upper bound of its bucket, at most 2^(1/4) (about 19%) above the true figure. The
- * maximum is exact. Every slot is a BigInt64 stored with Atomics: a stats() call never reads a torn
- * number, though two numbers may come from two moments a few instructions apart.
+ * maximum is exact.
+ *
+ * The figures are float64 slots (whole numbers, exact below 2^53), written with plain stores between
+ * two steps of a sequence count (odd while the writer updates): a reader copies them and takes the
+ * copy when the count was even and did not move meanwhile (a seqlock), so it never takes a figure
+ * torn by an update, and the writer allocates nothing per frame (BigInt64 slots with Atomics made
+ * about ten BigInts a frame, 170 bytes of garbage). A writer thread stopped inside an update (a
+ * terminated thread) leaves the count odd: readers then take the figures as they are after a bounded
+ * number of tries. Figures of one read may come from two moments a few instructions apart.
  */
 
 import { I32, type ControlViews } from '../ring/layout.js';
@@ -24,6 +31,7 @@ const S = {
   SEGMENTS_DELETED: 7,
   RETENTION_BLOCKED_NS: 8,
   MAX_FRAME_RECORDS: 9,
+  SLEEPS: 10,
 } as const;
 const COUNTERS = 16;
 const SUB_BUCKETS = 4;
@@ -31,7 +39,12 @@ const SUB_BUCKETS = 4;
 const BUCKETS = 48 * SUB_BUCKETS;
 const FSYNC_HISTOGRAM = COUNTERS;
 const BATCH_HISTOGRAM = COUNTERS + BUCKETS;
-export const STATS_BYTES = (COUNTERS + 2 * BUCKETS) * 8;
+const SLOTS = COUNTERS + 2 * BUCKETS;
+/** The sequence count (an Int32) in the first 8 bytes, then the slots. */
+const SLOTS_BYTE = 8;
+export const STATS_BYTES = SLOTS_BYTE + SLOTS * 8;
+/** How many times a reader copies the figures while the count says an update is under way. */
+const READ_TRIES = 10_000;
 
 /** What `producer.stats()` returns. Counts are since the producer opened; times are in milliseconds. */
 export interface ProducerStats {
@@ -67,6 +80,13 @@ export interface ProducerStats {
   readonly segmentsDeleted: number;
   /** Time the writer held records back because retention could not free space (blockingMinimumRetention), ms. */
   readonly retentionBlockedMs: number;
+  /**
+   * Times the writer thread slept waiting for records (after watching an empty ring for 50 µs, or at
+   * once while a write-behind call runs). The record that ends a sleep waits for the writer thread's
+   * wake-up, which takes microseconds mostly and milliseconds at times on a busy machine
+   * (docs/performance.md, "Where the written-visible tail comes from").
+   */
+  readonly writerSleeps: number;
   /** Bytes waiting in the ring now (appended, not yet taken by the writer). */
   readonly ringBytes: number;
   /** `ringBytes` as a fraction of the ring's size (the `ringBytes` option), from 0 to 1. */
@@ -79,36 +99,36 @@ function bucketOf(v: number): number {
   return b < BUCKETS ? b : BUCKETS - 1;
 }
 
-/** The writer's side: records what it does. */
+/** The writer's side: records what it does. Only one thread (the writer's) may hold one. */
 export class WriterStats {
-  private readonly s: BigInt64Array;
+  private readonly seq: Int32Array;
+  private readonly s: Float64Array;
 
   constructor(buffer: SharedArrayBuffer = new SharedArrayBuffer(STATS_BYTES)) {
-    this.s = new BigInt64Array(buffer);
-  }
-
-  private add(slot: number, v: number): void {
-    Atomics.add(this.s, slot, BigInt(v));
-  }
-
-  private max(slot: number, v: number): void {
-    if (BigInt(v) > Atomics.load(this.s, slot)) Atomics.store(this.s, slot, BigInt(v));
+    this.seq = new Int32Array(buffer, 0, 1);
+    this.s = new Float64Array(buffer, SLOTS_BYTE, SLOTS);
   }
 
   frame(records: number, bytes: number): void {
-    this.add(S.RECORDS, records);
-    this.add(S.BYTES, bytes);
-    this.add(S.FRAMES, 1);
-    this.max(S.MAX_FRAME_RECORDS, records);
-    this.add(BATCH_HISTOGRAM + bucketOf(records), 1);
+    const s = this.s;
+    Atomics.add(this.seq, 0, 1);
+    s[S.RECORDS]! += records;
+    s[S.BYTES]! += bytes;
+    s[S.FRAMES]! += 1;
+    if (records > s[S.MAX_FRAME_RECORDS]!) s[S.MAX_FRAME_RECORDS] = records;
+    s[BATCH_HISTOGRAM + bucketOf(records)]! += 1;
+    Atomics.add(this.seq, 0, 1);
   }
 
   fsync(ms: number): void {
+    const s = this.s;
     const ns = Math.round(ms * 1e6);
-    this.add(S.FSYNCS, 1);
-    this.add(S.FSYNC_NS_TOTAL, ns);
-    this.max(S.FSYNC_NS_MAX, ns);
-    this.add(FSYNC_HISTOGRAM + bucketOf(ns), 1);
+    Atomics.add(this.seq, 0, 1);
+    s[S.FSYNCS]! += 1;
+    s[S.FSYNC_NS_TOTAL]! += ns;
+    if (ns > s[S.FSYNC_NS_MAX]!) s[S.FSYNC_NS_MAX] = ns;
+    s[FSYNC_HISTOGRAM + bucketOf(ns)]! += 1;
+    Atomics.add(this.seq, 0, 1);
   }
 
   roll(): void {
@@ -122,15 +142,37 @@ export class WriterStats {
   retentionBlocked(ms: number): void {
     this.add(S.RETENTION_BLOCKED_NS, Math.round(ms * 1e6));
   }
+
+  slept(): void {
+    this.add(S.SLEEPS, 1);
+  }
+
+  private add(slot: number, v: number): void {
+    Atomics.add(this.seq, 0, 1);
+    this.s[slot]! += v;
+    Atomics.add(this.seq, 0, 1);
+  }
+}
+
+/** A copy of the figures taken between two updates (see the module comment). */
+function snapshot(buffer: SharedArrayBuffer): Float64Array {
+  const seq = new Int32Array(buffer, 0, 1);
+  const s = new Float64Array(buffer, SLOTS_BYTE, SLOTS);
+  const copy = new Float64Array(SLOTS);
+  for (let tries = 1; ; tries++) {
+    const before = Atomics.load(seq, 0);
+    copy.set(s);
+    if (((before & 1) === 0 && Atomics.load(seq, 0) === before) || tries >= READ_TRIES) return copy;
+  }
 }
 
 /** The value below which `q` of the counts lie: the upper bound of that bucket, capped by `max`. */
-function percentile(s: BigInt64Array, from: number, count: number, q: number, max: number): number {
+function percentile(s: Float64Array, from: number, count: number, q: number, max: number): number {
   if (count === 0) return 0;
   const rank = Math.ceil(q * count);
   let seen = 0;
   for (let b = 0; b < BUCKETS; b++) {
-    seen += Number(Atomics.load(s, from + b));
+    seen += s[from + b]!;
     if (seen >= rank) return Math.min(max, 2 ** ((b + 1) / SUB_BUCKETS));
   }
   return max;
@@ -143,8 +185,8 @@ function percentile(s: BigInt64Array, from: number, count: number, q: number, ma
 export function readStats(buffer: SharedArrayBuffer, c: ControlViews, ringSize: number): ProducerStats {
   const tail = Atomics.load(c.i32, I32.TAIL) >>> 0;
   const ringUsed = ((Atomics.load(c.i32, I32.HEAD) >>> 0) - tail) >>> 0;
-  const s = new BigInt64Array(buffer);
-  const n = (slot: number): number => Number(Atomics.load(s, slot));
+  const s = snapshot(buffer);
+  const n = (slot: number): number => s[slot]!;
   const fsyncs = n(S.FSYNCS);
   const maxNs = n(S.FSYNC_NS_MAX);
   const frames = n(S.FRAMES);
@@ -169,6 +211,7 @@ export function readStats(buffer: SharedArrayBuffer, c: ControlViews, ringSize: 
     rolls: n(S.ROLLS),
     segmentsDeleted: n(S.SEGMENTS_DELETED),
     retentionBlockedMs: n(S.RETENTION_BLOCKED_NS) / 1e6,
+    writerSleeps: n(S.SLEEPS),
     ringBytes: Math.min(ringUsed, ringSize), // the tail read first, the head later: what they span may pass a ring's worth
     ringFill: Math.min(ringUsed, ringSize) / ringSize,
   };
