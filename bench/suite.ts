@@ -21,7 +21,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fanOut, slowConsumer, type FanOutRun } from './lib/fanout.js';
 import { LATENCY_MODULE, latencyRows, type LatencyRun, type LatencySpec } from './lib/latency.js';
-import { MiB, atomicsRoundTrip, driftWarnings, pageCacheRecords, probeRawLimit, rawReadParse, type RawLimit } from './lib/limits.js';
+import { MiB, atomicsRoundTrip, driftWarnings, pageCacheRecords, parkedWakeUps, probeRawLimit, rawReadParse, type ParkedWakeUps, type RawLimit } from './lib/limits.js';
 import { SIZES, matrixChart, matrixTables, runMatrix, type Matrix } from './lib/matrix.js';
 import { RAW_OTHERS, SYSTEMS, ensurePeers } from './lib/peers.js';
 import { reopenAfterKill } from './lib/reopen.js';
@@ -103,6 +103,16 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
   if (runs('latency')) {
     log(`latency: ${RATES.map(n).join(', ')} rec/s offered, never/written and always/durable, ${cfg.latReps} x ${cfg.latMs} ms, each run in a fresh process...`);
     const rows: Row[] = [row('raw Atomics one-way between threads, p50', '-', one(atomics.oneWayAbUs.p50), 'µs'), row('raw fdatasync, 100 B append', '-', one(fsyncUs), 'µs')];
+    // The wake-up a writer thread pays after each sleep, with the other core busy as in the cells.
+    const parked: ParkedWakeUps[] = [];
+    for (let r = 0; r < cfg.latReps; r++) parked.push(await parkedWakeUps(cfg.latMs, 10));
+    const parkedRow = (what: string, f: (p: ParkedWakeUps) => number, unit: string): Row => row(`raw wake-up of a thread asleep in Atomics.wait, the other core spinning, ${what}`, '-', summarize(parked.map(f)), unit);
+    rows.push(
+      parkedRow('p50', (p) => p.wakeUs.p50, 'µs'),
+      parkedRow('p99', (p) => p.wakeUs.p99, 'µs'),
+      parkedRow('max', (p) => p.wakeUs.max, 'µs'),
+      parkedRow('share over 500 µs', (p) => 100 * p.overHalfMs, '%'),
+    );
     const latJson: Record<string, LatencyRun[]> = {};
     // Each case: reactive-log's runs, each in turn with a run of each raw pipeline named (the physical
     // limit of the same path). The last case warms up past the first write-behind call (at the first
@@ -131,10 +141,12 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
         ? { p50: (m: number) => ({ target: `< 2x fdatasync (${(2 * refUs).toFixed(0)} µs)`, met: m < 2 * refUs }) }
         : { p50: (m: number) => ({ target: '< 50 µs', met: m < 50 }), p99: (m: number) => ({ target: `< 500 µs (raw pipeline ${rawP99.toFixed(0)})`, met: m < 500 }) };
       const level = k.durable ? 'always, durable point' : 'never, written-visible';
+      const sleeps = (label: string, rs: readonly LatencyRun[]): Row => row(`${label}writer sleeps`, level, summarize(rs.map((r) => r.writerSleepsPerSec)), '/s');
       for (const [i, behind] of k.behind.entries()) {
-        rows.push(...latencyRows(`raw pipeline${behind > 0 ? ' + fdatasync behind every 8 MiB' : ''} ${n(k.rate)}/s${k.name} `, level, raws[i]!, refUs).slice(0, 2));
+        const label = `raw pipeline${behind > 0 ? ' + fdatasync behind every 8 MiB' : ''} ${n(k.rate)}/s${k.name} `;
+        rows.push(...latencyRows(label, level, raws[i]!, refUs).slice(0, 2), sleeps(label, raws[i]!));
       }
-      rows.push(...latencyRows(`reactive-log ${n(k.rate)}/s${k.name} `, level, runs, refUs, goals));
+      rows.push(...latencyRows(`reactive-log ${n(k.rate)}/s${k.name} `, level, runs, refUs, goals), sleeps(`reactive-log ${n(k.rate)}/s${k.name} `, runs));
       const missing = runs.reduce((a, r) => a + r.missing, 0);
       if (missing > 0) warnings.push(`latency ${key}: ${missing} records never reached the consumer before the deadline`);
     }
@@ -145,6 +157,7 @@ await runBench('suite', 'reactive-log benchmark suite', async (b) => {
         'Raw pipeline: the same pacer and rate, the record copied into shared memory, a writer thread that writes it to a file (fdatasync after each write for the durable point) and publishes, the consumer on the pacer\'s thread reading it back (bench/lib/latency.ts rawLatencyRun); each run in turn with one of reactive-log. "+ fdatasync behind": a helper thread started with the writer fdatasyncs the file every 8 MiB written, as reactive-log\'s write-behind does under never (on libuv\'s thread pool).',
         `"after ${cfg.latSteadyWarmMs / 1000} s": the measured window starts after ${cfg.latSteadyWarmMs / 1000} s of paced warm-up, past reactive-log's first write-behind call (at the first 8 MiB written, about 0.8 s in at 100,000/s); the rows without it measure from ${cfg.latWarmMs / 1000} s in.`,
         'Each run in a fresh process (bench/lib/cell.ts). The pacer spins in place without allocating and returns to the event loop when the consumer has records or 1 ms passed.',
+        'Writer sleeps: how often the writer thread slept for want of records over the paced part, per second (reactive-log: stats().writerSleeps; the raw pipeline: its writer\'s count). Each sleep ends in a wake-up of the writer thread; the "raw wake-up" rows measure that wake-up with no log (bench/lib/limits.ts parkedWakeUps: a thread that watches a counter for 50 µs and then sleeps in Atomics.wait, the other thread spinning and storing it 100,000 times a second, notifying once a sleep). The records that arrive while a wake-up is slow wait with it.',
       ],
     });
     json.latency = latJson;
