@@ -135,8 +135,9 @@ export interface BackendProducer {
  * acknowledged (bytes: data, key and headers as `maxRecordBytes` counts them); `frames` counts the
  * publishes (one record each; one sent again after a resync counts again) and `batchRecords` is 1
  * once one was sent; `ringBytes` and `ringFill` are the queue of records not yet acknowledged against
- * `maxQueueBytes`; `fsyncs`, `fsyncMs`, `rolls`, `segmentsDeleted`, `retentionBlockedMs` and `writerSleeps` are 0
- * (the server's own fsyncs and files are not seen by the client, and no writer thread runs).
+ * `maxQueueBytes`; `fsyncs`, `fsyncMs`, `rolls`, `segmentsDeleted`, `retentionBlockedMs` and
+ * `writerSleeps` are 0 (the server's own fsyncs and files are not seen by the client, and no writer
+ * thread runs).
  */
 export interface BackendProducerStats extends ProducerStats {
   /** Every offset below this is acknowledged by the engine (the producer's `durableOffset`). */

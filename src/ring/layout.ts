@@ -100,8 +100,9 @@ export const I64 = {
 
 /**
  * Names this layout of the control block, the ring and the writer's stats block. Raise it with any
- * change to the slots, the stats block (src/writer/writer-stats.ts) or the ring's record format: it keys the process-wide table of producers (src/producer/registry.ts), so two
- * copies of the module with different layouts never read each other's shared memory.
+ * change to the slots, the stats block (src/writer/writer-stats.ts) or the ring's record format: it
+ * keys the process-wide table of producers (src/producer/registry.ts), so two copies of the module
+ * with different layouts never read each other's shared memory.
  */
 export const CONTROL_LAYOUT_VERSION = 9;
 

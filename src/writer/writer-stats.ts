@@ -1,8 +1,8 @@
 /**
  * The writer's counters and latency figures, in a SharedArrayBuffer the writer thread alone writes
  * and `producer.stats()` reads, synchronously, without a message: records, bytes and frames written,
- * fsyncs with their latency, segment rolls and deletions, time blocked by retention, the writer's sleeps, and two
- * histograms (fsync latency in ns, records per frame).
+ * fsyncs with their latency, segment rolls and deletions, time blocked by retention, the writer's
+ * sleeps, and two histograms (fsync latency in ns, records per frame).
  *
  * The histograms are log-linear: SUB_BUCKETS buckets per power of two, so a percentile read from
  * them is the upper bound of its bucket, at most 2^(1/4) (about 19%) above the true figure. The
@@ -81,10 +81,10 @@ export interface ProducerStats {
   /** Time the writer held records back because retention could not free space (blockingMinimumRetention), ms. */
   readonly retentionBlockedMs: number;
   /**
-   * Times the writer thread slept waiting for records (after watching an empty ring for 50 µs, or at
-   * once while a write-behind call runs). The record that ends a sleep waits for the writer thread's
-   * wake-up, which takes microseconds mostly and milliseconds at times on a busy machine
-   * (docs/performance.md, "Where the written-visible tail comes from").
+   * Times the writer thread slept waiting for records (each after watching an empty ring for 50 µs;
+   * a sleep while a write-behind call runs lasts at most 1 ms). The record that ends a sleep waits
+   * for the writer thread's wake-up, which takes microseconds mostly and milliseconds at times on a
+   * busy machine (docs/performance.md, "Where the written-visible tail comes from").
    */
   readonly writerSleeps: number;
   /** Bytes waiting in the ring now (appended, not yet taken by the writer). */
