@@ -5,12 +5,18 @@
  * fault-injection layer's trace); rolls and deletions equal the segment files made and removed; the
  * latency figures are ordered and bounded by the maximum; records per frame agree with the count of
  * frames; the ring's fill is 0 once everything is written; the writer's sleeps grow with each idle
- * spell.
+ * spell and not with each record; a read of the figures never takes them in the middle of an update
+ * (the seqlock of src/writer/writer-stats.ts, with a thread updating them every microsecond), and does
+ * not hang on an update a stopped thread left half done.
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
 import { Producer, SyncPolicy } from '../dist/index.js';
+import { CONTROL_BYTES, I32, State, controlViews } from '../src/ring/layout.js';
+import { STATS_BYTES, STATS_SLOTS as SL, readStats, snapshot } from '../src/writer/writer-stats.js';
 import { suite, tempDir, waitFor } from './kit.js';
 import { readTrace, withFaults } from './faults.js';
 
@@ -104,6 +110,79 @@ test('a stats() read never takes figures torn by the writer\'s update of them', 
   }
 });
 
+/**
+ * A thread that updates a WriterStats (src/) about every microsecond, `frame(k, 44 + 24 k)` for
+ * k = 1, 2, ..., 9, 1, ... (the writer thread updates once a frame, some microseconds apart); stops at
+ * stop[0] = 1.
+ */
+const UPDATER = `
+const { parentPort, workerData } = require('node:worker_threads');
+import(workerData.tsx).then((t) => { t.register(); return import(workerData.module); }).then((m) => {
+  const stats = new m.WriterStats(workerData.stats);
+  const stop = new Int32Array(workerData.stop);
+  parentPort.postMessage('ready');
+  let n = 0;
+  let x = 0;
+  while (Atomics.load(stop, 0) === 0) {
+    const k = 1 + (n++ % 9);
+    stats.frame(k, 44 + 24 * k);
+    for (let j = 0; j < 300; j++) x = (Math.imul(x, 31) + j) | 0; // the rest of a frame's work
+  }
+  parentPort.postMessage(n + (x & 0));
+});
+`;
+
+test('the figures a read takes come from between two updates, with a thread updating them every microsecond', async () => {
+  const buffer = new SharedArrayBuffer(STATS_BYTES);
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  const c = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
+  const w = new Worker(UPDATER, {
+    eval: true, execArgv: [],
+    workerData: { stats: buffer, stop: stop.buffer, tsx: import.meta.resolve('tsx/esm/api'), module: new URL('../src/writer/writer-stats.ts', import.meta.url).href },
+  });
+  try {
+    await once(w, 'message');
+    let reads = 0;
+    let moved = 0;
+    let last = -1;
+    // Each update writes records, bytes and frames (the first slots) first and a histogram bucket (the
+    // last slots) last, and a read copies the slots in order: a copy that overlapped an update would
+    // hold the bucket without the frame or the frame without the bucket.
+    for (const until = Date.now() + 1_000; Date.now() < until; reads++) {
+      const f = snapshot(buffer, () => true);
+      const frames = f[SL.FRAMES]!;
+      let bucketed = 0;
+      for (let b = 0; b < SL.BUCKETS; b++) bucketed += f[SL.BATCH_HISTOGRAM + b]!;
+      if (f[SL.BYTES] !== frames * 44 + f[SL.RECORDS]! * 24 || bucketed !== frames) {
+        assert.unreachable(`read ${reads}: ${f[SL.RECORDS]} records in ${frames} frames (${bucketed} in the histogram), ${f[SL.BYTES]} bytes`);
+      }
+      if (frames !== last) moved++;
+      last = frames;
+    }
+    const s = readStats(buffer, c, 1024);
+    assert.ok(s.frames >= last && s.batchRecords.max === 9, JSON.stringify(s.batchRecords));
+    Atomics.store(stop, 0, 1);
+    const [updates] = (await once(w, 'message')) as [number];
+    assert.ok(reads > 10_000 && moved > reads / 2, `${reads} reads, ${moved} saw new figures, ${updates} updates`);
+  } finally {
+    Atomics.store(stop, 0, 1);
+    await w.terminate();
+  }
+});
+
+test('a read does not hang on an update a stopped writer thread left half done', () => {
+  const buffer = new SharedArrayBuffer(STATS_BYTES);
+  Atomics.store(new Int32Array(buffer, 0, 1), 0, 7); // odd: an update under way, forever
+  const c = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
+  Atomics.store(c.i32, I32.STATE, State.FAILED); // as after the writer thread died
+  const s = readStats(buffer, c, 1024);
+  assert.is(s.records, 0);
+  // It takes the figures as they are once it sees the writer stopped, without waiting out its bound.
+  let asked = 0;
+  snapshot(buffer, () => { asked++; return false; });
+  assert.is(asked, 1);
+});
+
 test('writerSleeps counts each spell in which the writer thread sleeps for want of records', async () => {
   const logDir = tempDir();
   const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
@@ -122,6 +201,33 @@ test('writerSleeps counts each spell in which the writer thread sleeps for want 
     await p.close();
   }
   assert.ok(p.stats().writerSleeps >= 6, 'readable after close');
+});
+
+test('writerSleeps does not grow with each record the writer takes while records keep coming', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never() });
+  try {
+    const before = p.stats().writerSleeps;
+    const framesBefore = p.stats().frames;
+    const record = Buffer.alloc(16, 0x62);
+    // One record every 10 µs or so: the writer takes each as it comes, finds the ring empty, watches
+    // it and finds the next one within its 50 µs, again and again, without sleeping.
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      p.append(record);
+      for (const until = performance.now() + 0.01; performance.now() < until;) { /* the gap between records */ }
+    }
+    await p.flush();
+    const s = p.stats();
+    const frames = s.frames - framesBefore;
+    const sleeps = s.writerSleeps - before;
+    assert.is(s.records, n);
+    // A count per watch would come near one per frame; a thread preempted now and then leaves a gap
+    // over 50 µs, and a sleep, here and there.
+    assert.ok(frames > 1_000 && sleeps < frames / 10, `${sleeps} sleeps for ${frames} frames`);
+  } finally {
+    await p.close();
+  }
 });
 
 test.run();

@@ -190,7 +190,10 @@ async function latencyRun(spec: LatencySpec, pacer: (p: Producer) => Pacer, cons
       clearTimeout(timer);
       const s = run.samples();
       const lat = windowed(s.latUs, s.intendedMs, s.count, paced.t0 + warmN * periodMs);
-      return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - s.count, coresUsed, writerSleepsPerSec };
+      return {
+        latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - s.count,
+        coresUsed, writerSleepsPerSec,
+      };
     } finally {
       ac.abort();
       await run?.end.catch(() => undefined);
@@ -299,7 +302,10 @@ export async function rawLatencyRun(spec: LatencySpec): Promise<LatencyRun> {
     const writerSleepsPerSec = (Atomics.load(ctrl, 4) - sleeps0) / seconds;
     await until('the consumer to see every paced record', () => seen >= n, 10_000);
     const lat = windowed(latUs, intendedMs, seen, paced.t0 + warmN * periodMs);
-    return { latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - seen, coresUsed, writerSleepsPerSec };
+    return {
+      latencyUs: percentiles(lat), producerLagUs: percentiles(paced.lagUs.slice(warmN)), measured: lat.length, missing: n - seen,
+      coresUsed, writerSleepsPerSec,
+    };
   } finally {
     stop = true;
     Atomics.store(ctrl, 3, 1);

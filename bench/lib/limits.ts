@@ -12,8 +12,9 @@
  *   ceiling of a reader);
  * and the references of the threads: an Atomics notify/waitAsync ping between two threads (the floor
  * of a wake-up), the wake-up of a thread sleeping in Atomics.wait while this one spins and stores
- * (what a writer thread that sleeps between records pays, the machine busy), an empty piscina task (the floor of one pool dispatch), and the spin handler's work
- * in one and two bare threads (the parallel CPU the machine gives, the ceiling of pool scaling).
+ * (what a writer thread that sleeps between records pays, the machine busy), an empty piscina task
+ * (the floor of one pool dispatch), and the spin handler's work in one and two bare threads (the
+ * parallel CPU the machine gives, the ceiling of pool scaling).
  * Each disk repetition uses its own file, removed right after.
  */
 import { once } from 'node:events';

@@ -162,7 +162,7 @@ export class LogWriter {
 
   /** Sleeps until woken or `ms` pass, unless work arrived meanwhile (writer-sleep.ts). `blocked`: retention holds the ring's records back. */
   private sleep(ms: number, blocked = false): void {
-    if (writerSleep(this.c, this.tail, this.durableOffset, ms, blocked)) this.stats.slept();
+    if (writerSleep(this.c, this.tail, this.durableOffset, ms, blocked) && !blocked) this.stats.slept();
   }
 
   private sleepBudgetMs(): number {

@@ -38,8 +38,8 @@ export function writerSleep(c: ControlViews, tail: number, durableOffset: number
  * mostly and milliseconds at times on a busy machine (docs/performance.md, "Where the written-visible
  * tail comes from"). True when work arrived: new records, or unless `recordsOnly`, a flush, close or
  * a control call. Those change their state and then bump WRITER_WAKE, so the spin reads their state
- * once, after it took the counter, and then watches the counter: a 64-bit slot read each round
- * (FLUSH_TARGET) would make a BigInt each time, hundreds a spin.
+ * once, after it took the counter, and then watches the counter, which reads no 64-bit slot (a
+ * BigInt each read) in the loop.
  */
 function spinForWork(c: ControlViews, tail: number, durableOffset: number, recordsOnly: boolean): boolean {
   const i32 = c.i32;
@@ -60,14 +60,17 @@ function spinForWork(c: ControlViews, tail: number, durableOffset: number, recor
  * With nothing to write while a write-behind call runs: watches the ring for records for SPIN_MS as
  * writerSleep does, then waits up to CALL_PAUSE_MS, woken early by new records, before the writer lets
  * its event loop turn for the call's callback. It watches for records only, and its wait does not
- * depend on the state (a close waits for the call too), so that, unlike writerSleep, it never returns
- * at once and spins. True when the thread slept; false when records came.
+ * depend on the state (a close waits for the call too), so that, unlike writerSleep, it does not
+ * return at once again and again; a request made during the watch (it bumps WRITER_WAKE) ends the
+ * wait at once, and the next pause waits for the next one. True when the thread slept; false when
+ * records or a request came.
  */
 export function pauseForCall(c: ControlViews, tail: number): boolean {
   const i32 = c.i32;
+  // Before the watch: a flush, close or control call during it ends the wait at once.
+  const wake = Atomics.load(i32, I32.WRITER_WAKE);
   if (spinForWork(c, tail, 0, true)) return false;
   Atomics.store(i32, I32.WRITER_SLEEPING, 1);
-  const wake = Atomics.load(i32, I32.WRITER_WAKE);
   const slept = (Atomics.load(i32, I32.HEAD) >>> 0) === tail && Atomics.wait(i32, I32.WRITER_WAKE, wake, CALL_PAUSE_MS) !== 'not-equal';
   Atomics.store(i32, I32.WRITER_SLEEPING, 0);
   return slept;

@@ -9,15 +9,19 @@
  * maximum is exact.
  *
  * The figures are float64 slots (whole numbers, exact below 2^53), written with plain stores between
- * two steps of a sequence count (odd while the writer updates): a reader copies them and takes the
- * copy when the count was even and did not move meanwhile (a seqlock), so it never takes a figure
- * torn by an update, and the writer allocates nothing per frame (BigInt64 slots with Atomics made
- * about ten BigInts a frame, 170 bytes of garbage). A writer thread stopped inside an update (a
- * terminated thread) leaves the count odd: readers then take the figures as they are after a bounded
- * number of tries. Figures of one read may come from two moments a few instructions apart.
+ * two steps of a sequence count (odd while the writer updates), so that the writer allocates nothing
+ * per frame. A reader copies them when the count is even and takes the copy if the count has not
+ * moved meanwhile (a seqlock; its last look is a compare-exchange, whose write half keeps the copy's
+ * loads before it). On x86-64, whose stores are seen in program order, such a copy is one moment's
+ * figures. The ECMAScript memory model does not order plain accesses against the count, so on CPUs
+ * that reorder stores (arm64) a copy may hold figures of two updates a few instructions apart, each
+ * whole (an aligned 8-byte store). A reader retries while updates come and go, and waits while the
+ * count stays odd and the writer runs (a thread preempted inside an update, for milliseconds at times
+ * on a busy machine); when the log says the writer stopped (a thread terminated inside an update),
+ * or after STUCK_MS in any case, it takes the figures as they are.
  */
 
-import { I32, type ControlViews } from '../ring/layout.js';
+import { I32, State, type ControlViews } from '../ring/layout.js';
 
 /** Counter slots. */
 const S = {
@@ -43,8 +47,8 @@ const SLOTS = COUNTERS + 2 * BUCKETS;
 /** The sequence count (an Int32) in the first 8 bytes, then the slots. */
 const SLOTS_BYTE = 8;
 export const STATS_BYTES = SLOTS_BYTE + SLOTS * 8;
-/** How many times a reader copies the figures while the count says an update is under way. */
-const READ_TRIES = 10_000;
+/** The longest a reader waits for an update under way, writer running or not, before it takes the figures as they are (ms). */
+const STUCK_MS = 1000;
 
 /** What `producer.stats()` returns. Counts are since the producer opened; times are in milliseconds. */
 export interface ProducerStats {
@@ -81,10 +85,12 @@ export interface ProducerStats {
   /** Time the writer held records back because retention could not free space (blockingMinimumRetention), ms. */
   readonly retentionBlockedMs: number;
   /**
-   * Times the writer thread slept waiting for records (each after watching an empty ring for 50 µs;
-   * a sleep while a write-behind call runs lasts at most 1 ms). The record that ends a sleep waits
-   * for the writer thread's wake-up, which takes microseconds mostly and milliseconds at times on a
-   * busy machine (docs/performance.md, "Where the written-visible tail comes from").
+   * Times the writer thread went to sleep for want of work, each after watching an empty ring for
+   * 50 µs: an idle writer sleeps in spells of at most 250 ms (about four a second), and one that a
+   * write-behind call keeps waiting in spells of at most 1 ms; sleeps while retention holds records
+   * back are not counted (retentionBlockedMs). A record that ends a sleep waits for the writer thread's wake-up,
+   * which takes microseconds mostly and milliseconds at times on a busy machine
+   * (docs/performance.md, "Where the written-visible tail comes from").
    */
   readonly writerSleeps: number;
   /** Bytes waiting in the ring now (appended, not yet taken by the writer). */
@@ -154,15 +160,31 @@ export class WriterStats {
   }
 }
 
-/** A copy of the figures taken between two updates (see the module comment). */
-function snapshot(buffer: SharedArrayBuffer): Float64Array {
+/** Where the figures lie in a snapshot: counter slots, and the first slot and length of each histogram. */
+export const STATS_SLOTS = { ...S, FSYNC_HISTOGRAM, BATCH_HISTOGRAM, BUCKETS } as const;
+
+/**
+ * A copy of the figures taken between two updates (see the module comment): readStats' first step.
+ * `writerRuns`: whether the thread that updates them may still finish an update it began.
+ */
+export function snapshot(buffer: SharedArrayBuffer, writerRuns: () => boolean): Float64Array {
   const seq = new Int32Array(buffer, 0, 1);
   const s = new Float64Array(buffer, SLOTS_BYTE, SLOTS);
   const copy = new Float64Array(SLOTS);
-  for (let tries = 1; ; tries++) {
+  let odd = -1;
+  let oddSince = 0;
+  for (;;) {
     const before = Atomics.load(seq, 0);
-    copy.set(s);
-    if (((before & 1) === 0 && Atomics.load(seq, 0) === before) || tries >= READ_TRIES) return copy;
+    if ((before & 1) === 0) {
+      copy.set(s);
+      if (Atomics.compareExchange(seq, 0, before, before) === before) return copy;
+    } else if (before !== odd) {
+      odd = before;
+      oddSince = performance.now();
+    } else if (!writerRuns() || performance.now() - oddSince > STUCK_MS) {
+      copy.set(s);
+      return copy;
+    }
   }
 }
 
@@ -185,7 +207,10 @@ function percentile(s: Float64Array, from: number, count: number, q: number, max
 export function readStats(buffer: SharedArrayBuffer, c: ControlViews, ringSize: number): ProducerStats {
   const tail = Atomics.load(c.i32, I32.TAIL) >>> 0;
   const ringUsed = ((Atomics.load(c.i32, I32.HEAD) >>> 0) - tail) >>> 0;
-  const s = snapshot(buffer);
+  const s = snapshot(buffer, () => {
+    const state = Atomics.load(c.i32, I32.STATE);
+    return state === State.RUNNING || state === State.CLOSING;
+  });
   const n = (slot: number): number => s[slot]!;
   const fsyncs = n(S.FSYNCS);
   const maxNs = n(S.FSYNC_NS_MAX);
