@@ -12,7 +12,8 @@
 import { join } from 'node:path';
 import { ErrorCode, LogError, internalError } from '../errors.js';
 import { INDEX_ENTRY_BYTES, SEGMENT_HEADER_BYTES } from '../format/frame.js';
-import { ReusedArrays, writeAll, type FileIO } from '../storage/file-io.js';
+import { writeAll, type FileIO } from '../storage/file-io.js';
+import { ReusedArrays } from '../storage/reused-arrays.js';
 import { encodeIndexEntries, type IndexEntries } from './offset-index.js';
 import { createSegment, indexName, segmentName, type SegmentInfo } from './segment-files.js';
 

@@ -11,7 +11,7 @@ import { FRAME_OVERHEAD_BYTES, RECORD_LENGTH_MASK } from '../format/frame.js';
 import { internalError, type LogError } from '../errors.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, RECORD_HEADER_BYTES, WRAP_MARKER } from '../ring/layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from '../ring/ring-memory.js';
-import { ReusedArrays } from '../storage/file-io.js';
+import { ReusedArrays } from '../storage/reused-arrays.js';
 
 export class RingBatch {
   /** The ring slices holding the batch's records, in order (an array the next take() may reuse). */
