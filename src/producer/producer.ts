@@ -201,9 +201,9 @@ export class Producer {
   }
 
   /**
-   * The writer's counters and latency figures since this producer opened (records, bytes, frames,
-   * fsyncs with latency percentiles, records per frame, rolls, segments deleted, time blocked by
-   * retention, the writer's sleeps) and the ring's fill now. Synchronous: read from shared memory; callable after close.
+   * The writer's figures since this producer opened (records, bytes, frames, fsyncs and their
+   * latency, records per frame, rolls, deletions, time blocked by retention, the writer's sleeps) and
+   * the ring's fill now. Synchronous: read from shared memory; callable after close.
    */
   stats(): ProducerStats {
     noExtraArguments('options', 'producer.stats() (it takes no options)', arguments.length, 0);
