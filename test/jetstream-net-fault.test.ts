@@ -63,13 +63,28 @@ async function guarded<T>(fn: () => Promise<T>, where: string, errors: string[])
 
 interface Outcome { errors: string[]; flushed: number; appended: number }
 
+/**
+ * The workload; a handle whose call hung is destroyed before the failure goes on (its connection
+ * would reconnect for good and keep the file's process running until the runner kills it).
+ */
 async function workload(servers: string, stream: string): Promise<Outcome> {
+  const handles: Array<{ destroy(): Promise<void> }> = [];
+  try {
+    return await steps(servers, stream, handles);
+  } catch (e) {
+    for (const h of handles) await within(h.destroy(), BOUND_MS, 'destroy() after a failure').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function steps(servers: string, stream: string, handles: Array<{ destroy(): Promise<void> }>): Promise<Outcome> {
   const backend = jetstream({ servers, stream, timeoutMs: TIMEOUT_MS, leaseMs: LEASE_MS });
   const errors: string[] = [];
   let flushed = 0;
   let appended = 0;
   const p = await guarded(() => Producer.open({ backend }), 'Producer.open', errors);
   if (p !== null) {
+    handles.push(p);
     let ok = true;
     for (let i = 0; i < RECORDS && ok; i += FLUSH_EVERY) {
       for (let j = i; j < i + FLUSH_EVERY; j++) {
@@ -91,6 +106,7 @@ async function workload(servers: string, stream: string): Promise<Outcome> {
   }
   const c = await guarded(() => Consumer.open({ backend, style: ConsumerStyle.clientTx('nf'), commit: { everyRecords: COMMIT_EVERY } }), 'Consumer.open', errors);
   if (c !== null) {
+    handles.push(c);
     await guarded(() => c.nonblockingProcess(null, handler), 'nonblockingProcess', errors);
     if (await guarded(() => c.close(), 'Consumer close', errors) === null) await guarded(() => c.destroy(), 'Consumer destroy', errors);
   }

@@ -26,7 +26,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { Lease } from './lease.js';
 import { checkBucket, entryLimit, maxStateFor } from './cursor-limits.js';
 import { serverStoreFull } from './store-refusal.js';
-import { Ride } from './ride.js';
+import { Ride, type Outage } from './ride.js';
 import type { Session } from './session.js';
 
 /**
@@ -132,6 +132,7 @@ export class KvCursor implements CursorStore {
     private readonly stream: string,
     private readonly lease: Lease,
     timeoutMs: number,
+    outage: Outage,
     everyRecords: number,
     everyMs: number | null,
     maxPayload: number,
@@ -139,7 +140,7 @@ export class KvCursor implements CursorStore {
     this.maxStateBytes = maxStateFor(maxPayload);
     this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
-    this.ride = new Ride(timeoutMs, 'consumer');
+    this.ride = new Ride(timeoutMs, 'consumer', undefined, outage, true);
     this.last = encode(value, `${lease.token}.0`, entryStream, created);
   }
 
@@ -148,8 +149,9 @@ export class KvCursor implements CursorStore {
    * or writes the entry it reads back as it is, with the revision read: that fences off an earlier
    * owner still running (see the module comment). `stream`: the stream's creation time (StreamInfo.created);
    * the open writes the entry back with the stream it names, so a refused open changes nothing.
+   * `ride`: the open's; `outage`: the consumer's, from which a commit's bound counts (ride.ts, Outage).
    */
-  static async open(session: Session, name: string, initialOffset: number, stream: string, everyRecords: number, everyMs: number | null, ride: Ride): Promise<KvCursor> {
+  static async open(session: Session, name: string, initialOffset: number, stream: string, everyRecords: number, everyMs: number | null, ride: Ride, outage: Outage): Promise<KvCursor> {
     const lease = await Lease.take(session, `cursor.${name}`, ErrorCode.CURSOR_LOCKED, `cursor ${name}`, ride);
     // Tried again while it fails transiently: a write that was stored though its answer was lost
     // is read back by the next try (it names this open as its writer) and taken as it is.
@@ -179,7 +181,7 @@ export class KvCursor implements CursorStore {
           if (rev !== null) return { ...read, revision: rev };
         }
       });
-      const cursor = new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, everyRecords, everyMs, entryLimit(session));
+      const cursor = new KvCursor(kv, name, revision, value, created, entryStream, stream, lease, session.options.timeoutMs, outage, everyRecords, everyMs, entryLimit(session));
       cursor.madeHere = made;
       return cursor;
     } catch (e) {

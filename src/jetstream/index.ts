@@ -19,7 +19,7 @@ import { JetStreamProducer } from './producer.js';
 import { checkProducerOptions, producerChecks } from './producer-options.js';
 import { JsReader, JsSource } from './reader.js';
 import { StreamLag } from './lag-view.js';
-import { Ride } from './ride.js';
+import { Outage, Ride } from './ride.js';
 import { asLogError, boundsOf, sameStream, Session, type BeforeCreate } from './session.js';
 import { offsetAtTime } from './tail-scan.js';
 
@@ -99,6 +99,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
   const what = `opening a consumer of stream ${o.stream}`;
   const ride = new Ride(o.timeoutMs, what, opts.signal);
   const session = await openSession(o, what, ride, opts.signal, consumerChecks(start));
+  const outage = new Outage(); // a read that gave up: the commits count their bound from its outage (ride.ts)
   let cursor: KvCursor | null = null;
   let earlier = false;
   try {
@@ -114,7 +115,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
       at = await whenceOffset(session, start.whence, bounds, toOldest);
     } else {
       for (let recreations = 0; ; recreations++) {
-        const taken = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride);
+        const taken = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride, outage);
         cursor = taken;
         // The bounds again, now that the cursor is this consumer's: read before its lease was taken,
         // they may predate records the cursor's last owner read and committed before it let go.
@@ -156,7 +157,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     const reader = new JsReader(at);
     const lagView = new StreamLag(session, reader, state);
     await lagView.refresh(false); // the timestamp at the position: lag() is exact from the open on
-    return { reader, source: new JsSource(session, reader, true, lagView), cursor };
+    return { reader, source: new JsSource(session, reader, true, lagView, outage), cursor };
   } catch (e) {
     await cursor?.abandon().catch(() => undefined); // an entry this open created is deleted again
     await session.close();

@@ -50,7 +50,7 @@ import { nats } from './nats.js';
 import { getOrdered } from './ordered-get.js';
 import { halt, infoNameOf, StoppedConsumers } from './pull-names.js';
 import { toMessage } from './record-codec.js';
-import { Ride } from './ride.js';
+import { type Outage, Ride } from './ride.js';
 import type { Session } from './session.js';
 import { transientError } from './transient.js';
 
@@ -107,8 +107,6 @@ export class Pull {
   private readonly stoppedConsumers: StoppedConsumers;
   /** The name of the consumer the pull made and checked: records of another (nats.js made it again) are not taken. */
   private consumerName = '';
-  /** The pull ended past its bound while no call read (run()): start() gives it a window of its own. */
-  private endedIdle = false;
   /** When the pull last saw no call waiting (performance.now()): a call's bound runs from then. */
   private idleAt = 0;
 
@@ -121,9 +119,10 @@ export class Pull {
     private readonly onRecord: (m: Message, pending: number) => void = () => undefined,
     /** Whether a call waits for records now: only then does an outage past the bound fail the reader. */
     private readonly needed: () => boolean = () => true,
+    outage?: Outage, // the consumer's (ride.ts): a pull that gives up marks it for the commits
   ) {
     this.expected = startOffset;
-    this.ride = new Ride(session.options.timeoutMs, 'consumer');
+    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, outage);
     this.stoppedConsumers = new StoppedConsumers(session);
     this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
@@ -148,8 +147,6 @@ export class Pull {
       this.resumeAsked = true; // run() has not begun to wait yet: it goes on at once
     }
     if (this.running || this.ride.stopped) return;
-    if (this.endedIdle) this.ride.progress(); // the outage it ended in counts for the calls that read from now on
-    this.endedIdle = false;
     this.running = true;
     this.watchdog = setInterval(this.watch, Math.max(100, Math.floor(this.heartbeatMs / 2)));
     this.watchdog.unref();
@@ -220,7 +217,7 @@ export class Pull {
           if (this.ride.stopped || !transientError(e)) throw bound;
           if (this.needed() && !this.ride.windowFrom(this.idleAt)) throw bound;
           if (this.needed()) continue;
-          this.endedIdle = true;
+          this.ride.progress(); // no call's bound is spent: the next one counts from its own first failure
           return;
         }
       }

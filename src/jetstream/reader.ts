@@ -15,7 +15,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import type { Message } from '../types.js';
 import type { StreamLag } from './lag-view.js';
 import { BUFFER_RECORDS, Pull } from './pull.js';
-import { Ride } from './ride.js';
+import { type Outage, Ride } from './ride.js';
 import { boundsOf, type Session } from './session.js';
 
 const NO_LIMIT: ReadLimit = { limitOffset: Infinity, strict: false };
@@ -116,11 +116,13 @@ export class JsSource implements LogSource {
     private readonly ownsSession: boolean,
     /** The stream's state as lag() reads it (lag-view.ts). */
     private readonly lagView: StreamLag,
+    /** The consumer's outage (ride.ts): a read that gives up past its bound marks it for the commits. */
+    outage: Outage,
   ) {
     this.logId = `jetstream:${session.options.stream}`;
     this.knownEnd = reader.nextOffset;
-    this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending), () => this.waiters.size > 0);
-    this.ride = new Ride(session.options.timeoutMs, 'consumer');
+    this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending), () => this.waiters.size > 0, outage);
+    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, outage);
   }
 
   readLimit(): ReadLimit {

@@ -27,28 +27,49 @@ const RETRY_MS = 250;
 export function lastTryBeforeBound(sentAt: number, deadline: number, timeoutMs: number): boolean {
   return sentAt < deadline && sentAt > deadline - timeoutMs;
 }
+/**
+ * An outage a ride of the consumer gave up in (ERR_IO past its bound), shared by the consumer's rides
+ * (its pull, its reads of the stream's end, its commits): `since` is when that ride's first failure
+ * happened (performance.now(), ms), until a ride of the consumer succeeds. A commit that fails while
+ * it is set counts its bound from then: a call whose read failed with ERR_IO still commits what its
+ * handler finished, and that commit is one more try in the same outage, not the first of a window of
+ * its own (the call would otherwise take the sum of its steps' bounds). Only commits take it on: a
+ * read's window follows its call (pull.ts), and a commit's failures never shorten a read's.
+ */
+export class Outage {
+  since: number | null = null;
+}
+
 export class Ride {
   /** When the first failure since the last success happened (performance.now(), ms), else null. */
   private since: number | null = null;
   private readonly stopping = new AbortController();
 
-  /** `signal`: an open's abort signal; once it aborts, a failed try ends the ride with ERR_ABORTED. */
-  constructor(private readonly timeoutMs: number, private readonly who: string, private readonly signal?: AbortSignal) {
+  /**
+   * `signal`: an open's abort signal; once it aborts, a failed try ends the ride with ERR_ABORTED.
+   * `outage`: the consumer's (Outage); `adopts`: a first failure while it is set counts from its start.
+   */
+  constructor(
+    private readonly timeoutMs: number, private readonly who: string, private readonly signal?: AbortSignal,
+    private readonly outage?: Outage, private readonly adopts = false,
+  ) {
     signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
-  /** Something succeeded: a later failure gets a window of its own. */
+  /** Something succeeded: a later failure gets a window of its own, and the consumer's outage is over. */
   progress(): void {
     this.since = null;
+    if (this.outage !== undefined) this.outage.since = null;
   }
 
   /**
    * The window starts at `t` (performance.now()) when it began before it: the failures before `t`
-   * no longer count. Returns whether it moved.
+   * no longer count, and the ride goes on (it did not give up). Returns whether it moved.
    */
   windowFrom(t: number): boolean {
     if (this.since === null || this.since >= t) return false;
     this.since = t;
+    if (this.outage !== undefined) this.outage.since = null;
     return true;
   }
 
@@ -102,11 +123,12 @@ export class Ride {
     if (!transientError(e)) throw asLogError(e, what);
     // Elapsed time, on the monotonic clock: a wall clock stepped (NTP, a resumed VM) neither ends the bound early nor stretches it.
     const now = performance.now();
-    this.since ??= now;
+    this.since ??= (this.adopts ? this.outage?.since : null) ?? now;
     const deadline = this.since + 2 * this.timeoutMs;
     const left = deadline - now;
     if (left <= 0 && sentAt !== undefined && lastTryBeforeBound(sentAt, deadline, this.timeoutMs)) return; // one more try, sent past the bound
     if (left <= 0) {
+      if (this.outage !== undefined) this.outage.since = Math.min(this.outage.since ?? Infinity, this.since);
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
     // stop() clears the timer: a stopped ride holds nothing that keeps the process up.
