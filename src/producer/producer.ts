@@ -344,8 +344,6 @@ export class Producer {
     if (this.p.shutdown.stopped || this.p.link.failure !== null || Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.throwStopped();
   }
 
-  private throwStopped(): never {
-    return this.p.throwStopped();
-  }
+  private readonly throwStopped = (): never => this.p.throwStopped();
 }
 
