@@ -42,17 +42,21 @@ export class ConsumerCalls {
       }
       signalOnly(options);
       this.feed.enter(true, !blocking);
+      let failed = false;
       try {
         return await this.interruptible(runProcess(this.feed, max, handler, blocking, options.signal, this.retry, this.deadLetters));
+      } catch (e) {
+        failed = true;
+        throw e;
       } finally {
-        await this.feed.leave();
-        await this.stoppedIfDestroyed();
+        await this.endCall(failed);
       }
     }
     if (!this.feed.supportsPools) throw LogError.invalidOption('handler', 'this log\'s backend does not support worker pools: pass a handler function');
     const url = handlerModuleUrl(handler);
     const popts = resolvePoolOptions(options);
     this.feed.enter(true);
+    let failed = false;
     try {
       // As in ConsumerPool.run: `max` 0 is 'limit', then a signal already aborted is 'abort', before any worker starts.
       const early = max === 0 ? 'limit' : popts.signal?.aborted === true ? 'abort' : null;
@@ -74,8 +78,26 @@ export class ConsumerCalls {
       } finally {
         this.feed.endPoolCall();
       }
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
+      await this.endCall(failed);
+    }
+  }
+
+  /**
+   * A call ends (RecordFeed.leave): the cursor is made durable and the feed is free again. A call that
+   * failed rejects with its own error, also when that last commit fails as well: a handler's error is
+   * not replaced by the commit's (a handler that throws makes the call reject with its error). The
+   * records done stay pending for the next commit, which tells the failure if it lasts.
+   */
+  private async endCall(failed: boolean): Promise<void> {
+    try {
       await this.feed.leave();
+    } catch (e) {
+      if (!failed) throw e;
+    } finally {
       await this.stoppedIfDestroyed();
     }
   }
