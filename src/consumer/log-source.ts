@@ -85,6 +85,8 @@ export interface LogSource {
   fill(reader: RecordReader, signal: AbortSignal | undefined): Promise<boolean> | false;
   /** Waits (bounded) for records at or past `afterOffset`; ends early on abort or stopWaiting(). */
   wait(reader: RecordReader, afterOffset: number, signal: AbortSignal | undefined): Promise<void>;
+  /** An iteration or call starts (an async engine forgets an outage the call before it gave up in). */
+  callStarts?(): void;
   /** The iteration or call that waited ended: stop listening to its signal. */
   disarm(): void;
   /** close() or destroy(): every wait ends now, and no new one blocks. */

@@ -76,10 +76,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
 
   get callEnded(): Promise<void> | null { return this.callEnd; } // while a processing call runs: resolves once it has ended; else null
 
-  /** The offset of the next record to hand out. */
-  get nextOffset(): number {
-    return this.pending?.offset ?? this.reader.nextOffset;
-  }
+  get nextOffset(): number { return this.pending?.offset ?? this.reader.nextOffset; } // the next record to hand out
 
   /** Transactional styles: the durable cursor; else null. */
   get committedOffset(): number | null {
@@ -120,6 +117,7 @@ export class RecordFeed implements RecordSource, TailSource, PoolHost {
     }
     this.endFixed = endFixed;
     this.busy = true;
+    this.source.callStarts?.();
     if (call) this.callEnd = new Promise((resolve) => { this.endCall = resolve; });
     if (!endFixed && nonblocking && this.source.refreshEnd !== undefined) {
       // An async engine: the end is read from the server now, and fill() goes no further (fillToEnd).

@@ -153,12 +153,22 @@ export class FrameReader {
     return out;
   }
 
-  /** Joins the leading chunks until the first holds at least `n` bytes: one copy per frame that spans chunks. */
+  /**
+   * Joins the leading chunks into one of exactly `n` bytes: one copy per frame that spans chunks. The
+   * bytes past `n` stay a view of the read chunk they came in, not of the joined buffer, which would
+   * keep a frame already handed out in memory while the next one arrives.
+   */
   private merge(n: number): void {
     let count = 0;
     let bytes = 0;
     while (bytes < n) bytes += this.chunks[count++]!.byteLength;
-    this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count), bytes));
+    const last = this.chunks[count - 1]!;
+    const over = bytes - n;
+    const parts = this.chunks.slice(0, count);
+    if (over > 0) parts[count - 1] = last.subarray(0, last.byteLength - over);
+    const joined = Buffer.concat(parts, n);
+    if (over > 0) this.chunks.splice(0, count, joined, last.subarray(last.byteLength - over));
+    else this.chunks.splice(0, count, joined);
   }
 }
 

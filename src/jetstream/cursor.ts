@@ -140,7 +140,7 @@ export class KvCursor implements CursorStore {
     this.maxStateBytes = maxStateFor(maxPayload);
     this.pending = new PendingCommit(value.offset, value.state, everyRecords, everyMs);
     this.committed = value.offset;
-    this.ride = new Ride(timeoutMs, 'consumer', undefined, outage, true);
+    this.ride = new Ride(timeoutMs, 'consumer', undefined, { outage, adopts: true });
     this.last = encode(value, `${lease.token}.0`, entryStream, created);
   }
 

@@ -122,7 +122,7 @@ export class Pull {
     outage?: Outage, // the consumer's (ride.ts): a pull that gives up marks it for the commits
   ) {
     this.expected = startOffset;
-    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, outage);
+    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, outage && { outage, marks: false });
     this.stoppedConsumers = new StoppedConsumers(session);
     this.heartbeatMs = Math.min(5_000, Math.max(500, Math.floor(session.options.timeoutMs / 4)));
     // A request sent while the cluster elects a leader is lost, not answered late: a try that waits
@@ -215,9 +215,12 @@ export class Pull {
           // quietly, and the next fill or wait starts it again with a window of its own (start()).
           // A call that began to wait since the first failure has its bound from then: it goes on.
           if (this.ride.stopped || !transientError(e)) throw bound;
-          if (this.needed() && !this.ride.windowFrom(this.idleAt)) throw bound;
+          if (this.needed() && !this.ride.windowFrom(this.idleAt)) {
+            this.ride.markGaveUp(); // the waiting call fails: its last commit counts from this outage (ride.ts)
+            throw bound;
+          }
           if (this.needed()) continue;
-          this.ride.progress(); // no call's bound is spent: the next one counts from its own first failure
+          this.ride.resetWindow(); // no call's bound is spent: the next one counts from its own first failure
           return;
         }
       }

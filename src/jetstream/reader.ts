@@ -117,12 +117,12 @@ export class JsSource implements LogSource {
     /** The stream's state as lag() reads it (lag-view.ts). */
     private readonly lagView: StreamLag,
     /** The consumer's outage (ride.ts): a read that gives up past its bound marks it for the commits. */
-    outage: Outage,
+    private readonly outage: Outage,
   ) {
     this.logId = `jetstream:${session.options.stream}`;
     this.knownEnd = reader.nextOffset;
     this.pull = new Pull(session, reader, reader.nextOffset, () => this.notify(), (m, pending) => lagView.arrived(m, pending), () => this.waiters.size > 0, outage);
-    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, outage);
+    this.ride = new Ride(session.options.timeoutMs, 'consumer', undefined, { outage });
   }
 
   readLimit(): ReadLimit {
@@ -161,6 +161,11 @@ export class JsSource implements LogSource {
     this.pull.owedEnd = Math.max(this.pull.owedEnd, this.lagView.endOffset);
     this.pull.start();
     await this.arrival(MAX_WAIT_MS, signal);
+  }
+
+  /** A call or iteration starts: an outage a call before it gave up in is not its own (ride.ts). */
+  callStarts(): void {
+    this.outage.clear();
   }
 
   disarm(): void {

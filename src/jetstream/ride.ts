@@ -28,16 +28,44 @@ export function lastTryBeforeBound(sentAt: number, deadline: number, timeoutMs: 
   return sentAt < deadline && sentAt > deadline - timeoutMs;
 }
 /**
- * An outage a ride of the consumer gave up in (ERR_IO past its bound), shared by the consumer's rides
- * (its pull, its reads of the stream's end, its commits): `since` is when that ride's first failure
- * happened (performance.now(), ms), until a ride of the consumer succeeds. A commit that fails while
- * it is set counts its bound from then: a call whose read failed with ERR_IO still commits what its
- * handler finished, and that commit is one more try in the same outage, not the first of a window of
- * its own (the call would otherwise take the sum of its steps' bounds). Only commits take it on: a
- * read's window follows its call (pull.ts), and a commit's failures never shorten a read's.
+ * An outage a ride of the consumer gave up in (ERR_IO past its bound, failing the call it served),
+ * shared by the consumer's rides (its pull, its reads of the stream's end, its commits). The call
+ * still commits what its handler finished as it ends: that commit is one more try in the same
+ * outage, not the first of a window of its own (the call would otherwise take the sum of its steps'
+ * bounds), so a commit whose first failure comes while the outage is marked counts its bound from
+ * the outage's start. The mark holds until a ride of the consumer succeeds or the next call or
+ * iteration starts (JsSource.callStarts: an outage of a call before is not its own). Only commits
+ * take it on: a read's window follows its call (pull.ts), and a commit's failures never shorten a read's.
  */
 export class Outage {
-  since: number | null = null;
+  /** When the outage began (the first failure of the ride that gave up; performance.now(), ms), else null. */
+  private since: number | null = null;
+
+  get marked(): boolean {
+    return this.since !== null;
+  }
+
+  /** A ride gave up on an outage that began at `since`. */
+  mark(since: number): void {
+    this.since = Math.min(this.since ?? Infinity, since);
+  }
+
+  clear(): void {
+    this.since = null;
+  }
+
+  /** Where a first failure at `now` counts its bound from: the outage's start while it is marked. */
+  startFor(now: number): number {
+    return this.since ?? now;
+  }
+}
+
+/** How a ride takes part in its consumer's Outage: it `adopts` the mark (commits), and it `marks` when it gives up in failed(). */
+export interface OutageRole {
+  readonly outage: Outage;
+  readonly adopts?: boolean;
+  /** Unless false: the pull decides itself whether its giving up ends the call (pull.ts). */
+  readonly marks?: boolean;
 }
 
 export class Ride {
@@ -47,29 +75,35 @@ export class Ride {
 
   /**
    * `signal`: an open's abort signal; once it aborts, a failed try ends the ride with ERR_ABORTED.
-   * `outage`: the consumer's (Outage); `adopts`: a first failure while it is set counts from its start.
+   * `role`: its part in the consumer's Outage.
    */
-  constructor(
-    private readonly timeoutMs: number, private readonly who: string, private readonly signal?: AbortSignal,
-    private readonly outage?: Outage, private readonly adopts = false,
-  ) {
+  constructor(private readonly timeoutMs: number, private readonly who: string, private readonly signal?: AbortSignal, private readonly role?: OutageRole) {
     signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   /** Something succeeded: a later failure gets a window of its own, and the consumer's outage is over. */
   progress(): void {
     this.since = null;
-    if (this.outage !== undefined) this.outage.since = null;
+    this.role?.outage.clear();
+  }
+
+  /** This ride's later failures get a window of their own; the consumer's outage stays as it is. */
+  resetWindow(): void {
+    this.since = null;
+  }
+
+  /** This ride gave up (ERR_IO past its bound) and the call it served fails: the consumer's outage is marked. */
+  markGaveUp(): void {
+    if (this.since !== null) this.role?.outage.mark(this.since);
   }
 
   /**
    * The window starts at `t` (performance.now()) when it began before it: the failures before `t`
-   * no longer count, and the ride goes on (it did not give up). Returns whether it moved.
+   * no longer count. Returns whether it moved.
    */
   windowFrom(t: number): boolean {
     if (this.since === null || this.since >= t) return false;
     this.since = t;
-    if (this.outage !== undefined) this.outage.since = null;
     return true;
   }
 
@@ -123,12 +157,12 @@ export class Ride {
     if (!transientError(e)) throw asLogError(e, what);
     // Elapsed time, on the monotonic clock: a wall clock stepped (NTP, a resumed VM) neither ends the bound early nor stretches it.
     const now = performance.now();
-    this.since ??= (this.adopts ? this.outage?.since : null) ?? now;
+    this.since ??= this.role?.adopts === true ? this.role.outage.startFor(now) : now;
     const deadline = this.since + 2 * this.timeoutMs;
     const left = deadline - now;
     if (left <= 0 && sentAt !== undefined && lastTryBeforeBound(sentAt, deadline, this.timeoutMs)) return; // one more try, sent past the bound
     if (left <= 0) {
-      if (this.outage !== undefined) this.outage.since = Math.min(this.outage.since ?? Infinity, this.since);
+      if (this.role?.marks !== false) this.markGaveUp();
       throw new LogError(ErrorCode.IO, `${what} failed (${(e as Error)?.message ?? String(e)}), and nothing succeeded within 2 x timeoutMs (${2 * this.timeoutMs} ms) of the first failure: the server is away or has no leader for the stream`, {}, { cause: e });
     }
     // stop() clears the timer: a stopped ride holds nothing that keeps the process up.
@@ -137,8 +171,9 @@ export class Ride {
   }
 
   /**
-   * `p`, or ERR_LOG_CLOSED as soon as stop() is called; a timeout at `until` (performance.now()), when
-   * given: a function is read again when its time comes (it may have moved, or gone: Infinity).
+   * `p`, or ERR_LOG_CLOSED as soon as stop() is called (its timer cleared then: a stopped ride keeps
+   * no timer running); a timeout at `until` (performance.now()), when given: a function is read again
+   * when its time comes (it may have moved, or gone: Infinity).
    */
   race<T>(p: Promise<T>, until: number | (() => number) = Infinity): Promise<T> {
     const signal = this.stopping.signal;
@@ -147,10 +182,10 @@ export class Ride {
       return Promise.reject(LogError.closed(this.who));
     }
     return new Promise<T>((resolve, reject) => {
-      const onStop = (): void => reject(LogError.closed(this.who));
+      let t: NodeJS.Timeout | undefined;
+      const onStop = (): void => { clearTimeout(t); reject(LogError.closed(this.who)); };
       signal.addEventListener('abort', onStop, { once: true });
       const bound = typeof until === 'function' ? until : (): number => until;
-      let t: NodeJS.Timeout | undefined;
       const arm = (): void => {
         const at = bound();
         if (at === Infinity) return;
