@@ -18,6 +18,7 @@ import { writerFramesOf } from '../src/ring/writer-frames.js';
 import { waitSlot } from '../src/ring/wait.js';
 import { fileIO } from '../src/storage/file-io.js';
 import type { Handler } from '../src/types.js';
+import { valueText } from '../src/consumer/handler-policy.js';
 
 const handlers = new Map<string, Promise<Handler>>();
 /** The handlers whose import has finished. */
@@ -52,7 +53,7 @@ function loadHandler(url: string, imports: SharedArrayBuffer): Promise<Handler> 
       loaded.set(url, m.default as Handler);
       return m.default as Handler;
     }, (e: unknown) => {
-      throw LogError.invalidOption('handler', `module ${url} cannot be loaded: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw LogError.invalidOption('handler', `module ${url} cannot be loaded: ${valueText(e)}`, { cause: e });
     });
     handlers.set(url, h);
   }

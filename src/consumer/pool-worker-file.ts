@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poolWorkerCode } from '../embedded.js';
 import { ErrorCode, LogError } from '../errors.js';
+import { valueText } from './handler-policy.js';
 
 let file: string | null = null;
 
@@ -30,6 +31,6 @@ export function poolWorkerFile(): string {
     return path;
   } catch (e) {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
-    throw new LogError(ErrorCode.WORKER_FAILED, `cannot write the consumer pool's worker module into ${tmpdir()}: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    throw new LogError(ErrorCode.WORKER_FAILED, `cannot write the consumer pool's worker module into ${tmpdir()}: ${valueText(e)}`, {}, { cause: e });
   }
 }

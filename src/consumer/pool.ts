@@ -33,6 +33,7 @@ import type { DeadLetterSink } from './dead-letter.js';
 import type { PoolHost } from './pool-host.js';
 import { PoolRound } from './pool-round.js';
 import { poolWorkerFile } from './pool-worker-file.js';
+import { valueText } from './handler-policy.js';
 
 /** PoolOptions with every default applied. */
 export type ResolvedPoolOptions = Required<Omit<PoolOptions, 'signal'>> & { signal?: AbortSignal };
@@ -55,7 +56,7 @@ function loadPiscina(): typeof Piscina {
   try {
     piscina ??= (packageRequire()('piscina') as { Piscina: typeof Piscina }).Piscina;
   } catch (e) {
-    throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+    throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${valueText(e)}`, {}, { cause: e });
   }
   return piscina;
 }
@@ -92,7 +93,7 @@ export class ConsumerPool {
     // waiting for a thread, and the call fails with this error.
     this.pool.on('error', (e: unknown) => {
       if (this.startFailure !== null) return;
-      this.startFailure = new LogError(ErrorCode.WORKER_FAILED, `a consumer pool thread failed to start: ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
+      this.startFailure = new LogError(ErrorCode.WORKER_FAILED, `a consumer pool thread failed to start: ${valueText(e)}`, {}, { cause: e });
       void this.pool.destroy().catch(() => undefined);
     });
   }
