@@ -31,6 +31,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { APPEND, FailureCode, I32, State, failLog, type ControlViews } from './layout.js';
 import { osThreadAlive, osThreadId } from './os-thread.js';
 import { ringFull } from './room-wait.js';
+import { RunningClock } from './running-clock.js';
 
 /** How long past appendTimeoutMs one holder may keep the lock before a waiter calls it stalled. */
 export const STALL_GRACE_MS = 2000;
@@ -86,8 +87,8 @@ export class AppendLock {
    * Takes the lock; throws ERR_PRODUCER_STALLED (and fails the log) when one holder keeps it past the
    * bound or its thread is gone (not an append, the owner's close: without failing the log). For an append (`append`), also ERR_LOG_FULL once it has waited appendTimeoutMs while the
    * ring stays full: the holder waits for room, and a wait for room ran out since this one began.
-   * Returns when the wait began (performance.now()), -1 when the lock was free: the append's wait for
-   * room counts from there.
+   * Returns when the wait began (performance.now(), moved on by a pause of the process it met:
+   * running-clock.ts), -1 when the lock was free: the append's wait for room counts from there.
    */
   acquire(append = false): number {
     const s = this.stamp;
@@ -123,27 +124,30 @@ export class AppendLock {
 
   private contended(append: boolean): number {
     const i32 = this.i32;
-    const from = performance.now();
+    const clock = new RunningClock(); // a stopped process's pause is not the holder's (running-clock.ts)
+    const from = clock.now();
+    // When the wait began, moved on by a pause it met: the append's wait for room counts from there.
+    const began = (): number => performance.now() - (clock.now() - from);
     const fullSeq = Atomics.load(i32, APPEND.FULL_SEQ);
     // Held by this very thread (another handle's append, whose getter got here): waiting would never end.
     if (this.tid !== 0 && holderTid(Atomics.load(i32, APPEND.LOCK)) === this.tid && heldHere() > 0) {
       throw new LogError(ErrorCode.INVALID_RECORD, 'invalid record: an append of this log was called from inside another append of this thread (a getter of its record\'s options), which holds the append lock: nothing was appended', { option: 'options' });
     }
-    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return from;
+    for (let i = 0; i < SPINS; i++) if (Atomics.load(i32, APPEND.LOCK) === 0 && this.tryTake()) return began();
     const bound = this.appendTimeoutMs + STALL_GRACE_MS;
     Atomics.add(i32, APPEND.WAITERS, 1);
     try {
       let seen = Atomics.load(i32, APPEND.LOCK);
-      let since = performance.now();
+      let since = clock.now();
       for (;;) {
         if (seen === 0) {
-          if (this.tryTake()) return from;
+          if (this.tryTake()) return began();
         } else {
           // Returns at once when the word is no longer `seen`: a release in between is not missed.
           Atomics.wait(i32, APPEND.LOCK, seen, WAIT_SLICE_MS);
           Atomics.store(i32, APPEND.WAKING, 0); // running again: the next release may wake another
         }
-        const now = performance.now();
+        const now = clock.now();
         const word = Atomics.load(i32, APPEND.LOCK);
         if (word !== seen) {
           seen = word;
@@ -191,13 +195,14 @@ export class AppendInFlight {
   private seen = 0;
   private since = 0;
   private holderLooked = 0;
+  private readonly clock = new RunningClock();
 
   constructor(private readonly i32: Int32Array, private readonly appendTimeoutMs: number) {}
 
   /** `word`: APPEND.LOCK, read after the state that says CLOSING and before HEAD. */
   pending(word: number): boolean {
     if (word === 0) return false;
-    const now = performance.now();
+    const now = this.clock.now();
     if (word !== this.seen) {
       this.seen = word;
       this.since = now;

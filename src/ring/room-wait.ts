@@ -8,6 +8,7 @@
  */
 import { ErrorCode, LogError } from '../errors.js';
 import { APPEND, I32, wakeWriter, type ControlViews } from './layout.js';
+import { RunningClock } from './running-clock.js';
 
 /** The longest single Atomics.wait while the ring is full; the total is bounded by appendTimeoutMs. */
 const FULL_WAIT_SLICE_MS = 50;
@@ -24,6 +25,7 @@ export function ringFull(appendTimeoutMs: number): LogError {
  */
 export function waitForRoom(c: ControlViews, size: number, head: number, total: number, deadline: number, appendTimeoutMs: number, check: () => void): number {
   const i32 = c.i32;
+  const clock = new RunningClock(); // on performance.now()'s scale, less a stopped process's pause (running-clock.ts)
   Atomics.store(c.append, APPEND.ROOM_WAIT, 1);
   try {
     for (;;) {
@@ -31,7 +33,7 @@ export function waitForRoom(c: ControlViews, size: number, head: number, total: 
       Atomics.store(i32, I32.PRODUCER_WAITING, 1);
       const tail = Atomics.load(i32, I32.TAIL);
       if (size - ((head - (tail >>> 0)) >>> 0) >= total) return tail >>> 0;
-      const left = deadline - performance.now();
+      const left = deadline - clock.now();
       if (left <= 0) {
         Atomics.add(c.append, APPEND.FULL_SEQ, 1);
         throw ringFull(appendTimeoutMs);
