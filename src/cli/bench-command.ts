@@ -6,9 +6,11 @@
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LogError } from '../errors.js';
+import { LogError, isLogError } from '../errors.js';
 import { Producer } from '../producer/producer.js';
 import { SyncPolicy } from '../producer/options.js';
+import { fileIO } from '../storage/file-io.js';
+import { refuseInsideLog } from '../storage/log-dir.js';
 import { ProbeStopped, probeDisk, type DiskLimits } from './disk-probe.js';
 import { EXIT_INTERRUPTED, UsageError, helped, message, out, parse, positionals, wholeNumber, type Command } from './common.js';
 
@@ -60,6 +62,7 @@ export const benchCommand: Command = {
     const [dirArg] = positionals(got, ['dir']);
     const dir = resolve(dirArg!);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dirArg} is not a directory`);
+    await refuseLogDir(dir, dirArg!);
     const seconds = values.seconds === undefined ? 2 : secondsOf(values.seconds);
     const size = values.size === undefined ? 100 : wholeNumber('--size', values.size, 1);
     if (size > 1024 * 1024) throw new UsageError('--size takes at most 1,048,576 bytes');
@@ -69,6 +72,19 @@ export const benchCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * A usage error, before anything is written, when `dir` is a log directory or lies in one: the bench
+ * makes logs of its own in a folder of `dir`, which a log's directory must not hold (refuseInsideLog).
+ */
+async function refuseLogDir(dir: string, dirArg: string): Promise<void> {
+  try {
+    refuseInsideLog(await fileIO(), join(dir, 'reactive-log-bench'), dirArg);
+  } catch (e) {
+    if (!isLogError(e)) throw e;
+    throw new UsageError(`${dirArg} is a log directory or lies in one: the bench makes logs of its own in a folder of <dir>, which a log's directory must not hold; give another directory on the same disk`);
+  }
+}
 
 function secondsOf(text: string): number {
   const s = /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
