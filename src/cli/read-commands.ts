@@ -12,10 +12,11 @@ import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, std
 import { recordLine } from './record-format.js';
 import { ProgressBar } from './progress-bar.js';
 
-/** The offset after the last record stored in `dir`, as the files hold it now. */
-async function logEnd(dir: string): Promise<number> {
+/** The first record stored in `dir` and the offset after the last, as the files hold them now. */
+async function logBounds(dir: string): Promise<{ start: number; end: number }> {
   const io = await fileIO();
-  return logOffsets(io, adminLogDir(io, dir)).nextOffset;
+  const o = logOffsets(io, adminLogDir(io, dir));
+  return { start: o.logStartOffset, end: o.nextOffset };
 }
 
 /**
@@ -60,10 +61,13 @@ export const dumpCommand: Command = {
     const [dir] = positionals(got, ['dir']);
     if (values.from !== undefined && values.since !== undefined) throw new UsageError('--from and --since exclude each other');
     const from = values.from === undefined ? null : wholeNumber('--from', values.from);
-    const whence = from !== null ? Whence.position(from)
-      : values.since !== undefined ? Whence.timestamp(timeArg('--since', values.since)) : Whence.oldest();
+    const since = values.since === undefined ? null : timeArg('--since', values.since);
     const count = values.count === undefined ? null : wholeNumber('--count', values.count);
-    const end = await logEnd(dir!);
+    const { start, end } = await logBounds(dir!);
+    // From the oldest record as read with the end: retention deleting it before the consumer opens
+    // fails the open (ERR_POSITION_EXPIRED), as it fails a read it overtakes; the oldest record at the
+    // open would be past records of the log as the call found it, maybe past its end.
+    const whence = from !== null ? Whence.position(from) : since !== null ? Whence.timestamp(since) : Whence.position(start);
     if (from !== null && from > end) {
       message(`reactive-log dump: --from ${from} lies past the end of the log, whose next offset is ${end} (${ErrorCode.INVALID_OPTION})`);
       return EXIT_FAILURE;
@@ -85,7 +89,7 @@ export const getCommand: Command = {
     const offset = wholeNumber('<offset>', offsetText!);
     // Past the end, Consumer.open would refuse its position as an invalid option: say it as get does at
     // the end, with the code Consumer.open gives.
-    const m = offset > await logEnd(dir!) ? undefined : await recordAt(dir!, offset);
+    const m = offset > (await logBounds(dir!)).end ? undefined : await recordAt(dir!, offset);
     if (m === undefined) {
       message(`reactive-log get: no record at offset ${offset}: it is past the end of the log (${ErrorCode.INVALID_OPTION})`);
       return EXIT_FAILURE;

@@ -5,7 +5,8 @@
  */
 import { adminLogDir } from '../admin/admin-dir.js';
 import { logOffsets } from '../admin/inspect.js';
-import { fileIO } from '../storage/file-io.js';
+import { ErrorCode, isLogError } from '../errors.js';
+import { fileIO, type FileIO } from '../storage/file-io.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ConsumerStyle, Whence } from '../types.js';
 import { EXIT_INTERRUPTED, abandonStdout, helped, out, parse, positionals, stdoutClosed, wholeNumber, type Command } from './common.js';
@@ -34,14 +35,11 @@ export const tailCommand: Command = {
     try {
       const io = await fileIO();
       if (stop?.signal.aborted === true) return stop.code();
-      const info = logOffsets(io, adminLogDir(io, dir!), true); // the offsets only: a damaged cursor file is no reason not to read
-      const from = Math.max(info.logStartOffset, info.nextOffset - count);
-      // Retention may delete `from` meanwhile: then the tail starts at the new log start.
-      const c = await Consumer.open({ logDir: dir!, style: ConsumerStyle.nonTx(Whence.position(from)), onPositionExpired: 'oldest' });
+      const { c, end } = await openAtLast(io, dir!, count);
       try {
         if (stop === null) {
           for (const m of c.iter()) {
-            if (m.offset >= info.nextOffset) break; // the last records as the call found them: a live producer would keep it going
+            if (m.offset >= end) break; // the last records as the call found them: a live producer would keep it going
             await out(recordLine(m, json));
             if (stdoutClosed()) break;
           }
@@ -57,6 +55,28 @@ export const tailCommand: Command = {
     }
   },
 };
+
+/** How many times the last records are looked up again when retention deleted them before the open. */
+const OPEN_TRIES = 5;
+
+/**
+ * A consumer at the last `count` records, and the log's end read with them. Retention may delete
+ * those records before the consumer opens (a busy log that keeps little): the offsets are then read
+ * again, up to OPEN_TRIES times, and the open's ERR_POSITION_EXPIRED is thrown after that. An open
+ * at the oldest record instead would pass over records without a word, and could start past the
+ * end it read, printing nothing.
+ */
+async function openAtLast(io: FileIO, dir: string, count: number): Promise<{ c: Consumer; end: number }> {
+  for (let tries = 1; ; tries++) {
+    const info = logOffsets(io, adminLogDir(io, dir), true); // the offsets only: a damaged cursor file is no reason not to read
+    const from = Math.max(info.logStartOffset, info.nextOffset - count);
+    try {
+      return { c: await Consumer.open({ logDir: dir, style: ConsumerStyle.nonTx(Whence.position(from)) }), end: info.nextOffset };
+    } catch (e) {
+      if (tries >= OPEN_TRIES || !isLogError(e) || e.code !== ErrorCode.POSITION_EXPIRED) throw e;
+    }
+  }
+}
 
 interface Stop {
   /** Aborted by SIGINT or SIGTERM. */
