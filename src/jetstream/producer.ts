@@ -16,7 +16,8 @@ import type { BackendProducer, BackendProducerStats } from '../backend/backend-t
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
-import { describe, noExtraArguments, signalOnly, writableOptions } from '../validate.js';
+import { appendData } from '../ring/record-checks.js';
+import { noExtraArguments, signalOnly, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import { leaseWaitFailure } from './lease-wait.js';
 import type { Ride } from './ride.js';
@@ -31,8 +32,7 @@ import { resync, transientPublishError } from './resync.js';
 import { storeRefusal } from './store-refusal.js';
 import { checkDedupWindow, messageLimit, notYet, type CheckedProducerOptions, type MessageLimit } from './producer-options.js';
 
-/** Publishes awaiting their acknowledgement at once. */
-const MAX_IN_FLIGHT = 1024;
+const MAX_IN_FLIGHT = 1024; // publishes awaiting their acknowledgement at once
 /** After a resync that found nothing stored, the wait before publishing again. */
 const RESYNC_PAUSE_MS = 250;
 
@@ -75,8 +75,7 @@ export class JetStreamProducer implements BackendProducer {
     /** The server's max_payload or the stream's max_msg_size: a message's payload and headers together. */
     private readonly wireLimit: MessageLimit,
   ) {
-    this.next = endOffset;
-    this.acked = endOffset;
+    this.next = this.acked = endOffset;
     this.encoder = new AttributeEncoder(dedup !== null);
     this.streamBytes = Buffer.byteLength(session.options.stream, 'utf8');
   }
@@ -115,8 +114,7 @@ export class JetStreamProducer implements BackendProducer {
   append(data: Uint8Array | string, opts?: AppendOptions): number {
     if (this.failure !== null) throw this.failure;
     if (this.closed) throw LogError.closed('producer');
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (!(bytes instanceof Uint8Array)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+    const bytes = appendData(data); // as locally: a Uint8Array of any realm, a string; not a detached view
     let headers: MsgHdrs | null = null;
     let attrBytes = 0;
     if (opts !== undefined) {
@@ -138,9 +136,10 @@ export class JetStreamProducer implements BackendProducer {
     if (this.queue.bytes + cost > this.session.options.maxQueueBytes && this.queue.length > 0) {
       throw new LogError(ErrorCode.LOG_FULL, `the producer's queue holds ${this.queue.bytes} bytes not yet acknowledged by stream ${this.session.options.stream} (maxQueueBytes ${this.session.options.maxQueueBytes}): await producer.writable() or flush()`);
     }
+    // A copy, as the caller may reuse its buffer (a slice() is a view), made before the offset is taken.
+    const copy = typeof data === 'string' ? bytes : new Uint8Array(bytes);
     const offset = this.next++;
-    // The caller may reuse its buffer once append returns: the queue keeps a copy (a Buffer's slice() is a view).
-    this.queue.push({ offset, data: typeof data === 'string' ? bytes : new Uint8Array(bytes), headers, dedupKey, bytes: cost });
+    this.queue.push({ offset, data: copy, headers, dedupKey, bytes: cost });
     if (dedupKey !== undefined) this.dedup?.remember(dedupKey, offset);
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -329,6 +328,7 @@ export class JetStreamProducer implements BackendProducer {
         this.resyncing = null;
         if (this.failure !== null) return;
         if (end > acked) this.doubtSince = null; // progress: a later failure gets a window of its own
+        else this.pumpScheduled = true; // the pause below holds every publish: ackThrough and appends schedule none
         this.ackThrough(end);
         const { refusal } = this;
         this.refusal = null;

@@ -21,6 +21,17 @@ export function detached(): LogError {
 }
 
 /**
+ * A record's data as bytes (a string as UTF-8), checked as a local append checks it before it takes
+ * an offset: ERR_INVALID_OPTION for another type, or for a view whose buffer is gone.
+ */
+export function appendData(data: unknown): Uint8Array {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  if (!isBytes(bytes)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+  if (bytes.byteLength === 0 && unusable(bytes)) throw detached();
+  return bytes;
+}
+
+/**
  * One record of appendBatch: its data, or its data with key and headers.
  * @inline
  */
