@@ -17,28 +17,18 @@ const test = suite('handler error over a failed commit');
 
 const FAIL_COMMITS = { op: 'fdatasync', path: 'client\\.t\\.cursor$', thread: 'main', nth: 1, persistent: true, effect: { errno: 'EIO' } } as const;
 
-test('the handler\'s error, not the failed commit\'s, rejects the call; the next call commits the records done', async () => {
-  const logDir = await logOf(6);
-  const arm = join(tempDir(), 'arm');
-  setFaults({ arm, rules: [FAIL_COMMITS] });
+/**
+ * A clientTx consumer of a log of `records` records whose cursor commits (everyRecords 1,000) fail
+ * once `arm()` is called; `fn` runs with it, then the faults end and the consumer closes.
+ */
+async function withFailingCommits(records: number, fn: (c: Consumer, arm: () => void) => Promise<void>): Promise<void> {
+  const logDir = await logOf(records);
+  const armFile = join(tempDir(), 'arm');
+  setFaults({ arm: armFile, rules: [FAIL_COMMITS] });
   try {
     const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('t'), commit: { everyRecords: 1_000 } });
     try {
-      const boom = new Error('boom: the handler failed');
-      let thrown: unknown = null;
-      await c.nonblockingProcess(null, (m) => {
-        if (m.offset < 3) return 'commit';
-        writeFileSync(arm, ''); // from now on the cursor's commits fail
-        throw boom;
-      }).catch((e: unknown) => { thrown = e; });
-      assert.is(thrown, boom, `the call rejected with ${String((thrown as Error)?.message ?? thrown)}`);
-      assert.is(c.committedOffset, 0, 'the commit of records 0..2 failed');
-      assert.is(c.nextOffset, 3, 'records 0..2 were answered commit');
-      // The commit's failure is told by the next call that commits while it still fails.
-      await rejectsWith(c.nonblockingProcess(1, () => 'commit'), 'ERR_IO');
-      clearFaults();
-      assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 2);
-      assert.is(c.committedOffset, 6);
+      await fn(c, () => writeFileSync(armFile, ''));
     } finally {
       clearFaults();
       await c.close();
@@ -46,25 +36,34 @@ test('the handler\'s error, not the failed commit\'s, rejects the call; the next
   } finally {
     clearFaults();
   }
+}
+
+test('the handler\'s error, not the failed commit\'s, rejects the call; the next call commits the records done', async () => {
+  await withFailingCommits(6, async (c, arm) => {
+    const boom = new Error('boom: the handler failed');
+    let thrown: unknown = null;
+    await c.nonblockingProcess(null, (m) => {
+      if (m.offset < 3) return 'commit';
+      arm(); // from now on the cursor's commits fail
+      throw boom;
+    }).catch((e: unknown) => { thrown = e; });
+    assert.is(thrown, boom, `the call rejected with ${String((thrown as Error)?.message ?? thrown)}`);
+    assert.is(c.committedOffset, 0, 'the commit of records 0..2 failed');
+    assert.is(c.nextOffset, 3, 'records 0..2 were answered commit');
+    // The commit's failure is told by the next call that commits while it still fails.
+    await rejectsWith(c.nonblockingProcess(1, () => 'commit'), 'ERR_IO');
+    clearFaults();
+    assert.is((await c.nonblockingProcess(null, () => 'commit')).committed, 2);
+    assert.is(c.committedOffset, 6);
+  });
 });
 
 test('a call that fails only in its last commit rejects with the commit\'s error', async () => {
-  const logDir = await logOf(4);
-  const arm = join(tempDir(), 'arm');
-  setFaults({ arm, rules: [FAIL_COMMITS] });
-  try {
-    const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('t'), commit: { everyRecords: 1_000 } });
-    try {
-      writeFileSync(arm, '');
-      const e = await rejectsWith(c.nonblockingProcess(null, () => 'commit'), 'ERR_IO');
-      assert.match(e.message, /committing cursor/);
-    } finally {
-      clearFaults();
-      await c.close();
-    }
-  } finally {
-    clearFaults();
-  }
+  await withFailingCommits(4, async (c, arm) => {
+    arm();
+    const e = await rejectsWith(c.nonblockingProcess(null, () => 'commit'), 'ERR_IO');
+    assert.match(e.message, /committing cursor/);
+  });
 });
 
 test.run();

@@ -16,8 +16,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, REPEATED_HEADER, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
 import { u32At } from '../format/frame.js';
-import { describe } from '../validate.js';
-import { detached, isBytes, unusable } from '../ring/record-checks.js';
+import { checkedBytes } from '../ring/record-checks.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
 
 /** Where an APPEND frame's first record starts: frame header, type, count. */
@@ -54,7 +53,7 @@ export class BatchBuilder {
     const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
     const stop = opts === undefined ? null : stopped();
     if (stop !== null) throw stop;
-    const dataLen = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : dataBytes(data);
+    const dataLen = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : checkedBytes(data).byteLength;
     const len = attrLen + dataLen;
     if (len > maxRecordBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds the owner's maxRecordBytes (${maxRecordBytes})`);
     this.room(4 + len);
@@ -85,12 +84,6 @@ export class BatchBuilder {
   }
 }
 
-/** The bytes of `data`, checked as the owner's append checks them (any realm's Uint8Array; not a detached one). */
-function dataBytes(data: unknown): number {
-  if (!isBytes(data)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
-  if (data.byteLength === 0 && unusable(data)) throw detached();
-  return data.byteLength;
-}
 
 /** An APPEND body that checkBatch accepted. */
 export interface BatchCheck {

@@ -20,15 +20,21 @@ export function detached(): LogError {
   return LogError.invalidOption('data', 'append got a Uint8Array whose buffer was transferred away (detached) or shrank below the view: its bytes can no longer be read');
 }
 
-/**
- * A record's data as bytes (a string as UTF-8), checked as a local append checks it before it takes
- * an offset: ERR_INVALID_OPTION for another type, or for a view whose buffer is gone.
- */
+/** ERR_INVALID_OPTION: a record's data that is neither a string nor a Uint8Array. */
+export function notData(data: unknown): LogError {
+  return LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+}
+
+/** `data` checked as an append checks a Uint8Array before it takes an offset: any realm's, not a detached view. */
+export function checkedBytes(data: unknown): Uint8Array {
+  if (!isBytes(data)) throw notData(data);
+  if (data.byteLength === 0 && unusable(data)) throw detached();
+  return data;
+}
+
+/** A record's data as bytes (a string as UTF-8), checked as a local append checks it (checkedBytes). */
 export function appendData(data: unknown): Uint8Array {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  if (!isBytes(bytes)) throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
-  if (bytes.byteLength === 0 && unusable(bytes)) throw detached();
-  return bytes;
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : checkedBytes(data);
 }
 
 /**
@@ -150,7 +156,7 @@ export function checkRecord(attributes: AttributeEncoder, data: unknown, opts: A
     if (data.byteLength === 0 && unusable(data)) throw detached();
     len = data.byteLength;
   } else {
-    throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+    throw notData(data);
   }
   if (attrLen + len > maxRecordBytes) throw recordTooLarge(attrLen + len, maxRecordBytes);
 }

@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
+import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, notData, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from './ring-memory.js';
 import { waitForRoom } from './room-wait.js';
@@ -142,7 +142,7 @@ export class RingAppender {
       at = this.reserve(RECORD_HEADER_BYTES + len);
       this.copier.copy(data, at + H);
     } else {
-      throw LogError.invalidOption('data', `append takes a Uint8Array, Buffer or string, got ${describe(data)}`);
+      throw notData(data);
     }
     if (attrLen === 0) {
       this.view.setUint32(at, len, true);
