@@ -10,18 +10,17 @@
  * progress within 2 x timeoutMs of the first failure stops it with ERR_IO, another producer's
  * record with ERR_LOG_LOCKED. The queue holds at most maxQueueBytes (ERR_LOG_FULL past it), or one larger record alone.
  */
-import type { MsgHdrs } from '@nats-io/transport-node';
 import type { PubAck } from '@nats-io/jetstream';
 import type { BackendProducer, BackendProducerStats } from '../backend/backend-types.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { DedupWindow } from '../producer/dedup-window.js';
-import { appendData } from '../ring/record-checks.js';
+import { appendData, recordTooLarge, reentered } from '../ring/record-checks.js';
 import { noExtraArguments, signalOnly, writableOptions } from '../validate.js';
 import { Lease, PRODUCER_LEASE_KEY } from './lease.js';
 import { leaseWaitFailure } from './lease-wait.js';
 import type { Ride } from './ride.js';
-import { checkWireSize, optionsOnce, producerHeaderBytes, publishHeaders, recordHeaders } from './record-codec.js';
+import { checkWireSize, NO_OPTIONS, producerHeaderBytes, publishHeaders, readOptions } from './record-codec.js';
 import type { Session } from './session.js';
 import { PublishQueue, RECORD_OVERHEAD_BYTES, waitForRoom, type Queued } from './publish-queue.js';
 import { PublishStats } from './producer-stats.js';
@@ -48,6 +47,8 @@ export class JetStreamProducer implements BackendProducer {
   /** close() flushed (or found the producer failed): a later flush() is ERR_LOG_CLOSED. */
   private ended = false;
   private pumpScheduled = false;
+  /** Set while append reads a record's options (their getters run the caller's code). */
+  private reading = false;
   private readonly flushWaiters = new FlushWaiters();
   /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
   private generation = 0;
@@ -106,27 +107,23 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   get nextOffset(): number { return this.next; }
-
   get durableOffset(): number { return this.acked; }
-
   get error(): LogError | null { return this.failure; }
 
-  append(data: Uint8Array | string, opts?: AppendOptions): number {
-    if (this.failure !== null) throw this.failure;
-    if (this.closed) throw LogError.closed('producer');
+  append(data: Uint8Array | string, given?: AppendOptions): number {
+    if (this.reading) throw reentered(); // from a getter of another append's options: refused, as locally
+    this.checkOpen();
     const bytes = appendData(data); // as locally: a Uint8Array of any realm, a string; not a detached view
-    let headers: MsgHdrs | null = null;
-    let attrBytes = 0;
-    if (opts !== undefined) {
-      opts = optionsOnce(opts); // each field read once: the values checked below are the values used
-      attrBytes = this.encoder.encode(opts); // the local checks and codes: types, sizes, a dedupKey without a window
-      headers = recordHeaders(opts);
+    let read = NO_OPTIONS;
+    if (given !== undefined) {
+      this.reading = true; // the options' getters run the caller's code
+      try { read = readOptions(this.encoder, given); } finally { this.reading = false; }
+      this.checkOpen(); // a getter that closed the producer: no offset for a record never sent
     }
+    const { opts, attrBytes, headers } = read;
     const dedupKey = opts?.dedupKey;
     const size = bytes.byteLength + attrBytes;
-    if (size > this.maxRecordBytes) {
-      throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${size} bytes exceeds maxRecordBytes (${this.maxRecordBytes})`);
-    }
+    if (size > this.maxRecordBytes) throw recordTooLarge(size, this.maxRecordBytes);
     checkWireSize(bytes.byteLength, opts, producerHeaderBytes(this.streamBytes, this.lease.token.length), this.wireLimit.bytes, this.wireLimit.what);
     if (dedupKey !== undefined && this.dedup !== null) {
       const earlier = this.dedup.lookup(dedupKey, this.next);
@@ -151,12 +148,15 @@ export class JetStreamProducer implements BackendProducer {
   /** Resolves when the queue has room for `bytes` more; ERR_LOG_FULL after appendTimeoutMs, ERR_ABORTED when `signal` aborts first. */
   async writable(options: { bytes?: number; signal?: AbortSignal } = {}): Promise<void> {
     const { bytes, signal } = writableOptions(options, this.maxRecordBytes);
-    if (this.failure !== null) throw this.failure;
-    if (this.closed) throw LogError.closed('producer');
+    this.checkOpen();
     const need = bytes + RECORD_OVERHEAD_BYTES;
-    const stopped = (): LogError | null => this.failure ?? (this.closed ? LogError.closed('producer') : null);
-    await waitForRoom(() => this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0, stopped, this.roomWaiters, this.appendTimeoutMs, signal);
+    await waitForRoom(() => this.queue.bytes + need > this.session.options.maxQueueBytes && this.queue.length > 0, () => this.stoppedBy(), this.roomWaiters, this.appendTimeoutMs, signal);
   }
+
+  /** What ends an append or a wait for room: the failure, else ERR_LOG_CLOSED once closed; else null. */
+  private stoppedBy(): LogError | null { return this.failure ?? (this.closed ? LogError.closed('producer') : null); }
+
+  private checkOpen(): void { if (this.failure !== null || this.closed) throw this.stoppedBy()!; }
 
   /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
   appendBatch(): never { throw notYet('appendBatch'); }

@@ -12,7 +12,7 @@
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { ErrorCode, LogError } from '../errors.js';
-import { isObjectPrototype, type AppendOptions } from '../format/record.js';
+import { isObjectPrototype, type AppendOptions, type AttributeEncoder } from '../format/record.js';
 import { setOwn } from '../format/record-decode.js';
 import type { Message } from '../types.js';
 import { nats } from './nats.js';
@@ -82,6 +82,16 @@ function headersOnce(headers: unknown): AppendOptions['headers'] {
   const copy = Object.create(proto) as Record<string, unknown>;
   for (const name in headers) if (Object.hasOwn(headers, name)) setOwn(copy, name, (headers as Record<string, unknown>)[name]);
   return copy as AppendOptions['headers'];
+}
+
+/** A record's options as append uses them: read once (optionsOnce), their encoded size, the NATS headers they make. */
+export interface ReadOptions { opts: AppendOptions | undefined; attrBytes: number; headers: MsgHdrs | null }
+export const NO_OPTIONS: ReadOptions = { opts: undefined, attrBytes: 0, headers: null };
+
+/** Reads `opts` once and checks them with the local checks and codes (types, sizes, a dedupKey without a window). */
+export function readOptions(encoder: AttributeEncoder, given: AppendOptions): ReadOptions {
+  const opts = optionsOnce(given); // each field read once: the values checked are the values used
+  return { opts, attrBytes: encoder.encode(opts), headers: recordHeaders(opts) };
 }
 
 /** The NATS headers of a record (beside the fence, which the producer adds), or null without any. */
