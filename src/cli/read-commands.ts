@@ -5,18 +5,34 @@
 import { adminLogDir } from '../admin/admin-dir.js';
 import { logOffsets } from '../admin/inspect.js';
 import { Consumer } from '../consumer/consumer.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, LogError } from '../errors.js';
+import { offsetAtTime } from '../reader/time-seek.js';
 import { fileIO } from '../storage/file-io.js';
 import { ConsumerStyle, Whence, type Message } from '../types.js';
 import { EXIT_FAILURE, UsageError, helped, message, out, parse, positionals, stdoutClosed, timeArg, wholeNumber, type Command } from './common.js';
 import { recordLine } from './record-format.js';
 import { ProgressBar } from './progress-bar.js';
 
-/** The first record stored in `dir` and the offset after the last, as the files hold them now. */
-async function logBounds(dir: string): Promise<{ start: number; end: number }> {
+/**
+ * The first record stored in `dir` and the offset after the last, as the files hold them now, and
+ * where a dump starts: the first record, or with `since` the first stored at or after that time,
+ * found in the same listing (a search at the consumer's open would meet a log that retention moved on
+ * since, and start past records that were there).
+ */
+async function logBounds(dir: string, since: number | null = null): Promise<{ start: number; end: number; at: number }> {
   const io = await fileIO();
-  const o = logOffsets(io, adminLogDir(io, dir));
-  return { start: o.logStartOffset, end: o.nextOffset };
+  const real = adminLogDir(io, dir);
+  const o = logOffsets(io, real);
+  const { logStartOffset: start, nextOffset: end } = o;
+  if (since === null) return { start, end, at: start };
+  const at = Math.min(Math.max(offsetAtTime(io, real, o.bases, since, end), start), end);
+  // A segment that retention deletes while the search reads takes its records for older than the
+  // time: an answer at or below the start now may lie past records that were at or after it.
+  const now = logOffsets(io, real).logStartOffset;
+  if (now > start && at <= now) {
+    throw new LogError(ErrorCode.POSITION_EXPIRED, `the records stored at or after ${new Date(since).toISOString()} may be among those retention deleted while dump looked for them (offsets ${start} to ${now - 1}); the log now starts at ${now}`, { offset: start, logStartOffset: now });
+  }
+  return { start, end, at };
 }
 
 /**
@@ -63,11 +79,11 @@ export const dumpCommand: Command = {
     const from = values.from === undefined ? null : wholeNumber('--from', values.from);
     const since = values.since === undefined ? null : timeArg('--since', values.since);
     const count = values.count === undefined ? null : wholeNumber('--count', values.count);
-    const { start, end } = await logBounds(dir!);
-    // From the oldest record as read with the end: retention deleting it before the consumer opens
-    // fails the open (ERR_POSITION_EXPIRED), as it fails a read it overtakes; the oldest record at the
-    // open would be past records of the log as the call found it, maybe past its end.
-    const whence = from !== null ? Whence.position(from) : since !== null ? Whence.timestamp(since) : Whence.position(start);
+    const { end, at } = await logBounds(dir!, since);
+    // From a position found with the end: retention deleting it before the consumer opens fails the
+    // open (ERR_POSITION_EXPIRED), as it fails a read it overtakes; the oldest record at the open, or
+    // a search then, would be past records of the log as the call found it, maybe past its end.
+    const whence = Whence.position(from ?? at);
     if (from !== null && from > end) {
       message(`reactive-log dump: --from ${from} lies past the end of the log, whose next offset is ${end} (${ErrorCode.INVALID_OPTION})`);
       return EXIT_FAILURE;
