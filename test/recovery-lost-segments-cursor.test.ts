@@ -5,12 +5,14 @@
  * consumer would pass over all of them without a word. Producer.open refuses (ERR_LOG_CORRUPT naming
  * the cursor file, the directory byte-identical), verifyLog reports the damage, and repairLog goes on
  * from the offset the cursor names (no cursor reset, no offset handed out twice). A cursor at 0 (a
- * consumer that never committed past the start) shows nothing was written: the log opens at 0.
+ * consumer that never committed past the start) shows nothing was written: the log opens at 0. A
+ * read of the cursors that fails (EIO) makes the open fail with ERR_IO: it was taken for no cursor.
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Consumer, ConsumerStyle, Producer, repairLog, verifyLog } from '../dist/index.js';
+import { Consumer, ConsumerStyle, ErrorCode, Producer, repairLog, verifyLog } from '../dist/index.js';
+import { withFaults } from './faults.js';
 import { digestDir, rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('recovery-lost-segments-cursor');
@@ -47,6 +49,24 @@ test('no segment, no durable.offset, cursor at 40: Producer.open refuses, the di
   const v = await verifyLog(logDir);
   assert.is(v.ok, false, 'verify reports the damage');
 });
+
+// The cursors read where a read fails (EIO) in the writer's recovery: a cursor that could not be seen
+// was taken for none, and the log opened anew at 0 under a cursor at 40.
+for (const [what, rule] of [
+  ['the listing of cursors/', { op: 'readdir', path: 'cursors$' }],
+  ['the read of the cursor file', { op: 'read', path: 'billing\\.cursor$' }],
+] as const) {
+  test(`${what} fails (EIO) in recovery: Producer.open fails with ERR_IO, the directory untouched`, async () => {
+    const logDir = await logWithCursorAt(40, 40);
+    loseAllButCursors(logDir);
+    const before = digestDir(logDir);
+    await withFaults({ rules: [{ ...rule, thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EIO' } }] }, async () => {
+      await rejectsWith(Producer.open({ logDir }), ErrorCode.IO);
+    });
+    assert.is(digestDir(logDir), before);
+    await rejectsWith(Producer.open({ logDir }), ErrorCode.LOG_CORRUPT);
+  });
+}
 
 test('repair goes on at the cursor: the next record is offset 40, and the consumer reads it', async () => {
   const logDir = await logWithCursorAt(40, 40);

@@ -12,6 +12,7 @@ import { LogError } from '../errors.js';
 import { describe, noExtraArguments } from '../validate.js';
 import { cursorDir, lowestCursorOffset } from '../cursor/tx-cursor.js';
 import { readCursorFile } from '../cursor/cursor-file.js';
+import { cursorFolderNames } from '../cursor/cursor-folder.js';
 import { SEGMENT_HEADER_BYTES } from '../format/frame.js';
 import { readLogBounds } from '../reader/log-bounds.js';
 import { listLogDir } from '../segment/segment-files.js';
@@ -165,14 +166,7 @@ interface CursorLogShape extends LogShape {
 
 /** Each cursor with its lag; one never committed counts from `newStart` (where its consumer starts) when that is later. */
 function listCursors(io: FileIO, dir: string, log: CursorLogShape, newStart: number): CursorSummary[] {
-  let names: string[];
-  try {
-    names = io.readdir(cursorDir(dir)).sort();
-  } catch (e) {
-    // No cursors folder: no consumer made a cursor yet. Any other failure hides cursors: never "none".
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw LogError.fromSystem(e, 'listing the cursors', cursorDir(dir));
-  }
+  const names = cursorFolderNames(io, cursorDir(dir));
   const out: CursorSummary[] = [];
   for (const name of names) {
     const id = cursorIdOfFile(name);

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { CursorFile, DAMAGED, readCursorOrDamage } from '../cursor/cursor-file.js';
+import { cursorFolderNames } from '../cursor/cursor-folder.js';
 import { CURSOR_DIR, cursorDir } from '../cursor/tx-cursor.js';
 import { copyRange, syncDirectory } from './repair-backup.js';
 import { type FileIO } from '../storage/file-io.js';
@@ -56,14 +57,7 @@ export function backupCursors(io: FileIO, dir: string, ids: readonly string[], b
  * looks at every lock; undefined (finding the cut) at those past `end`. A held one: ERR_CURSOR_LOCKED.
  */
 export function cursorsPast(io: FileIO, dir: string, end: number, locks?: HeldLock[] | null): Array<{ id: string; offset: number }> {
-  let names: string[];
-  try {
-    names = io.readdir(cursorDir(dir)).sort();
-  } catch (e) {
-    // No cursors/ folder: no cursor. Any other failure hides cursors that may point past the cut: never "none".
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw LogError.fromSystem(e, 'listing the cursors', cursorDir(dir));
-  }
+  const names = cursorFolderNames(io, cursorDir(dir)); // a failure would hide cursors that may point past the cut
   const out: Array<{ id: string; offset: number }> = [];
   for (const name of names) {
     const id = cursorIdOfFile(name);

@@ -14,11 +14,12 @@
  *            that sets one was written by a newer format, and the file is refused, ERR_UNSUPPORTED_FORMAT)
  *   32  state bytes
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { ErrorCode, LogError, assertInvariant } from '../errors.js';
 import { readU64, writeU64 } from '../format/frame.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
+import { cursorFolderNames } from './cursor-folder.js';
 
 const CURSOR_MAGIC = 0x52554352;
 const CURSOR_HEADER_BYTES = 32;
@@ -50,9 +51,7 @@ export interface CursorValue {
 
 /** Removes a temporary file a failed write left (best effort: the failure that left it is what counts). */
 function removeQuietly(io: FileIO, path: string): void {
-  try {
-    io.unlink(path);
-  } catch { /* the caller reports the first failure */ }
+  try { io.unlink(path); } catch { /* the caller reports the first failure */ }
 }
 
 /** Where the slot holding `sequence` lives: the two slots alternate. */
@@ -145,14 +144,18 @@ interface CursorSlots {
   readonly bUnused: boolean;
 }
 
-/** Reads and decodes both slots; null if the file does not exist. I/O errors are LogErrors. */
+/**
+ * Reads and decodes both slots; null if the file does not exist. I/O errors are LogErrors; a name the
+ * directory lists that opens no file (a dangling link) is ERR_LOG_CORRUPT, not a cursor to begin anew.
+ */
 export function readCursorSlots(io: FileIO, path: string, name: string): CursorSlots | null {
   let fd: number;
   try {
     fd = io.open(path, 'r');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw LogError.fromSystem(e, 'opening cursor', name);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw LogError.fromSystem(e, 'opening cursor', name);
+    if (!cursorFolderNames(io, dirname(path)).includes(basename(path))) return null;
+    throw LogError.corrupt(name, 0, 'the cursors directory lists this file, but opening it finds none (a link to a missing file)');
   }
   try {
     const buf = Buffer.alloc(2 * SLOT_BYTES);

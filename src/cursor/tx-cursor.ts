@@ -10,17 +10,10 @@ import { ErrorCode, LogError } from '../errors.js';
 import { fsyncDir, type FileIO } from '../storage/file-io.js';
 import { acquireLock, type HeldLock } from '../storage/lock.js';
 import { CursorFile, readCursorFile } from './cursor-file.js';
+import { CURSOR_SUFFIX, cursorDir, cursorFolderNames } from './cursor-folder.js';
 import { PendingCommit } from './pending-commit.js';
 
-/** The folder of a log directory that holds the cursor files and their locks. */
-export const CURSOR_DIR = 'cursors';
-/** A cursor file is `<name>.cursor`, beside its lock `<name>.lock`. */
-export const CURSOR_SUFFIX = '.cursor';
-
-/** The cursor folder of `logDir`. */
-export function cursorDir(logDir: string): string {
-  return join(logDir, CURSOR_DIR);
-}
+export { CURSOR_DIR, CURSOR_SUFFIX, cursorDir } from './cursor-folder.js';
 
 /** One transactional consumer's cursor, held under its lock (see the module comment). */
 export class TxCursor {
@@ -219,23 +212,21 @@ export function lowestCursorOffset(io: FileIO, logDir: string): number | null {
 
 /**
  * The transactional cursor that names the highest offset (its file name in cursors/, and the offset),
- * or null when none names one above 0 (none there, or cursors/ cannot be listed; a file that cannot be
- * read names nothing). Recovery asks when a log has no segment: such a cursor shows records were written.
+ * or null when none names one above 0. Recovery asks when a log has no segment (such a cursor shows
+ * records were written) and where the log ends: a cursor it cannot see would let a new log's records
+ * pass under it, so a folder or file that cannot be read is ERR_IO, never "none"; a damaged cursor
+ * file or one of a newer format names nothing (its consumer's open refuses it).
  */
 export function highestCursor(io: FileIO, logDir: string): { name: string; offset: number } | null {
   const dir = cursorDir(logDir);
-  let names: string[];
-  try {
-    names = io.readdir(dir);
-  } catch {
-    return null;
-  }
   let high: { name: string; offset: number } | null = null;
-  for (const name of names.filter(isOwnedCursorFile).sort()) {
+  for (const name of cursorFolderNames(io, dir).filter(isOwnedCursorFile)) {
     let offset = 0;
     try {
       offset = readCursorFile(io, join(dir, name), name)?.offset ?? 0;
-    } catch { /* unreadable: names nothing */ }
+    } catch (e) {
+      if (!(e instanceof LogError) || (e.code !== ErrorCode.LOG_CORRUPT && e.code !== ErrorCode.UNSUPPORTED_FORMAT)) throw e;
+    }
     if (offset > (high?.offset ?? 0)) high = { name, offset };
   }
   return high;

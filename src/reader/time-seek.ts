@@ -10,13 +10,13 @@
  *
  * Frame headers read here are checked for shape (magic, a possible length and record count), not by
  * checksum: the search only picks where reading starts, and the reader checks every frame it reads
- * from there (or knows it checked: verified-cache.ts, writer-frames.ts). The one frame the reader would not read, the frame just before the answer, is checked
- * whole (see walk()): a damaged timestamp there must not pass its records over. The index entry a walk starts from must prove itself as the reader's do (entryFrame: the
- * frame before it ends there), so an entry naming a frame held in a record's payload is not used. A
- * walk that meets bytes holding no frame of the offset due there answers that offset,
- * so the reader meets the damage too instead of starting past it. Records written by format 1, whose
- * timestamps could step back with the wall clock, give a record at or after the time, not always the
- * first one.
+ * from there (or knows it checked: verified-cache.ts, writer-frames.ts). The frame just before the
+ * answer, which the reader would not read, is checked whole (see walk()): a damaged timestamp there
+ * must not pass its records over. An index entry a walk starts from must prove itself as the reader's
+ * do (entryFrame), and a walk that meets bytes holding no frame of the offset due there answers that
+ * offset, so the reader meets the damage too; a listed segment that cannot be opened is damage. Records
+ * of format 1, whose timestamps could step back with the wall clock, give a record at or after the
+ * time, not always the first one.
  */
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
@@ -25,6 +25,7 @@ import { indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
+import { segmentBases } from './segment-list.js';
 
 /** What a header read answers at whole bytes that are no frame header (damage, or a torn tail not yet recovered). */
 const DAMAGED = 'damaged';
@@ -113,7 +114,7 @@ class SegmentFrames {
 
 /**
  * The segments one search opens, each opened once and all closed by `close()`. A segment deleted by
- * retention meanwhile is null.
+ * retention meanwhile (no longer listed) is null.
  */
 class OpenSegments {
   private readonly open = new Map<number, SegmentFrames | null>();
@@ -129,6 +130,8 @@ class OpenSegments {
       fd = this.io.open(path, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // Still listed (a dangling link): damage, not a segment retention deleted (log-reader.ts's goneSinceListing).
+      if (segmentBases(this.io, this.dir).includes(base)) throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file');
       this.open.set(base, null);
       return null;
     }
@@ -161,11 +164,9 @@ onClearReaderCaches(() => hints.clear());
 
 function hintsOf(path: string): Map<number, number> {
   let h = hints.get(path);
-  if (h === undefined) {
-    h = new Map();
-    hints.set(path, h);
-    if (hints.size > MAX_HINTED_SEGMENTS) hints.delete(hints.keys().next().value!);
-  }
+  if (h !== undefined) return h;
+  hints.set(path, (h = new Map()));
+  if (hints.size > MAX_HINTED_SEGMENTS) hints.delete(hints.keys().next().value!);
   return h;
 }
 
