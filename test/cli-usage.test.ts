@@ -50,6 +50,8 @@ test('missing, extra or malformed arguments: exit 2, a usage line, nothing chang
     const r = await cliInProcess(...args);
     assert.is(r.status, 2, `${what}: exit ${r.status}\n${r.stderr}`);
     assert.match(r.stderr, /Usage: reactive-log|reactive-log --help/, `${what}: a usage line`);
+    // No argument here holds a newline: none is escaped in the reason (Node's own lines are joined).
+    assert.not.ok(r.stderr.includes('\\u000a'), `${what}: an escaped newline in ${r.stderr}`);
     assert.is(r.stdout, '', `${what}: nothing on stdout`);
     assert.is(digestDir(parent), before, `${what}: nothing changed`);
     // The first case of each command (and each without one) as the real process as well.

@@ -5,7 +5,7 @@
  * one larger than maxTotalBytes).
  */
 import * as assert from 'uvu/assert';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { Producer, Consumer, ConsumerStyle, Whence, SyncPolicy, type ProducerOptions } from '../dist/index.js';
@@ -178,10 +178,17 @@ function fill(p: Producer): number {
 test('a cursors folder the writer cannot list holds everything back (ERR_LOG_FULL), as an unreadable cursor file does', async () => {
   const logDir = tempDir();
   const opts = { logDir, syncPolicy: SyncPolicy.never(), fileRollSize: 1024, maxTotalBytes: 4096, blockingMinimumRetention: 0, appendTimeoutMs: 300, ringBytes: 65536, maxBatchBytes: 1024 };
-  // The writer thread's listings of cursors/ fail (EMFILE: too many open files), from its start on.
-  setFaults({ rules: [{ op: 'readdir', path: 'cursors$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EMFILE' } }] });
-  const p = await Producer.open(opts);
-  clearFaults();
+  // The writer thread's listings of cursors/ fail (EMFILE: too many open files) once it is open (a
+  // recovery that cannot list them fails the open with ERR_IO: recovery-lost-segments-cursor.test.ts).
+  const arm = join(tempDir(), 'arm');
+  setFaults({ arm, rules: [{ op: 'readdir', path: 'cursors$', thread: 'writer', nth: 1, persistent: true, effect: { errno: 'EMFILE' } }] });
+  let p: Producer;
+  try {
+    p = await Producer.open(opts);
+  } finally {
+    clearFaults();
+  }
+  writeFileSync(arm, '');
   p.append('rec-0');
   await p.flush();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('slow') });

@@ -48,7 +48,10 @@ export function parse<O extends Options>(args: string[], options: O): Parsed<O> 
     const config: ParseArgsConfig = { args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true, tokens: true };
     parsed = parseArgs(config);
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // Node writes the sentences of an option value that looks like an option on lines of their own
+    // (naming options of the command only): one line here, where a newline in a reason is escaped.
+    const { code, message } = e as Error & { code?: string };
+    throw new UsageError(code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? message.replaceAll('\n', ' ') : message);
   }
   const seen = new Set<string>();
   for (const t of parsed.tokens ?? []) {

@@ -5,8 +5,9 @@
  * it seals, so its fresh frames lie in the segment being written and the one sealed last, and none
  * of them was recovered from an earlier run. A reader takes such a frame without checking it again
  * when the frame ends at or below a written end loaded before the read that brought it: the writer
- * publishes WRITTEN_OFFSET only after its pwritev returned, and it checked the frame (its CRC-32,
- * trailer, record lengths and attribute blocks) before writing it.
+ * publishes WRITTEN_OFFSET only after its pwritev returned, and it checked the frame's header, length
+ * and trailer before writing it (checkBuiltFrame); the records' lengths and attribute blocks come from
+ * the appenders' encoders, or from the funnel's decode, which checks them as a reader does.
  */
 import type { WriterFrames } from '../reader/reader-contracts.js';
 import { I64, loadOffset, raiseOffset, writerPublishing, type ControlViews } from './layout.js';

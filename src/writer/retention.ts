@@ -40,6 +40,8 @@ export class Retention {
   private readonly writtenInRun: boolean[];
   /** True while deletions must wait: the writer's durable offset is covered but not yet published (durable-publish.ts). */
   held: () => boolean = () => false;
+  /** Throws ERR_LOG_CORRUPT when the log directory was removed under the writer (ActiveSegment.checkLinked). */
+  checkLinked: () => void = () => undefined;
   /** start.offset: the log start, recorded before retention deletes what lies below it. */
   private readonly startRecord: OffsetFileWriter;
 
@@ -112,10 +114,11 @@ export class Retention {
       const oldest = this.segments[0]!;
       const ageMs = this.oldestAgeMs(nowMs);
       const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
-      const tooOld = maxFileAge !== null && ageMs > maxFileAge;
+      const realAgeMs = this.protectedAgeMs(ageMs);
+      const tooOld = maxFileAge !== null && realAgeMs > maxFileAge;
       if (!overBytes && !tooOld) return;
       if (blockingMinimumRetention !== null) {
-        if (this.protectedAgeMs(ageMs) < blockingMinimumRetention) return;
+        if (realAgeMs < blockingMinimumRetention) return;
         // Records a transactional cursor has not committed are protected like young ones.
         if (this.cursorNeeds(oldest)) return;
       }
@@ -146,7 +149,12 @@ export class Retention {
     }
     storeOffset(this.c, I64.LOG_START_OFFSET, startOffset);
     bump(this.c, I32.START_SEQ);
-    this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
+    try {
+      this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.checkLinked(); // gone with the directory: say that
+      throw e;
+    }
     try {
       this.io.unlink(join(this.opts.logDir, indexName(oldest.baseOffset)));
     } catch (e) {
@@ -171,9 +179,9 @@ export class Retention {
   }
 
   /**
-   * The oldest segment's age as blockingMinimumRetention judges it, from `ageMs` (oldestAgeMs): on the
-   * monotonic clock alone when its newest frame was written in this run (its real age, whichever way
-   * the wall clock stepped since); else, for a segment recovery found, `ageMs`.
+   * The oldest segment's age as maxFileAge and blockingMinimumRetention judge it, from `ageMs`
+   * (oldestAgeMs): on the monotonic clock alone when its newest frame was written in this run (its
+   * real age, whichever way the wall clock stepped since); else, for a segment recovery found, `ageMs`.
    */
   private protectedAgeMs(ageMs: number): number {
     return this.writtenInRun[0] ? this.monoNow() - this.writtenAtMono[0]! : ageMs;
