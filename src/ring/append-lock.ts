@@ -22,8 +22,9 @@
  * thread id where /proc names threads (Linux; else 0), so that the writer at close can see a holder
  * that is gone. A holder that stops inside an append (a worker terminated mid-copy) never releases.
  * Its record was never published (HEAD moves after the copy), so no reader sees a part of it. A live
- * holder keeps the lock at most appendTimeoutMs (its wait for ring space is bounded by it); a waiter
- * that sees one stamp last appendTimeoutMs plus STALL_GRACE_MS fails the log with
+ * holder's wait for ring space is bounded by appendTimeoutMs, and a batch, whose measuring and copying
+ * can take seconds (large, or slow getters), bumps APPEND.PROGRESS as it goes; a waiter that sees one
+ * stamp and no progress for appendTimeoutMs plus STALL_GRACE_MS fails the log with
  * ERR_PRODUCER_STALLED, and so does one that sees the holder's thread gone (after a slice of waiting).
  */
 import { threadId } from 'node:worker_threads';
@@ -138,6 +139,7 @@ export class AppendLock {
     Atomics.add(i32, APPEND.WAITERS, 1);
     try {
       let seen = Atomics.load(i32, APPEND.LOCK);
+      let progress = Atomics.load(i32, APPEND.PROGRESS);
       let since = clock.now();
       for (;;) {
         if (seen === 0) {
@@ -149,12 +151,14 @@ export class AppendLock {
         }
         const now = clock.now();
         const word = Atomics.load(i32, APPEND.LOCK);
-        if (word !== seen) {
+        const moved = Atomics.load(i32, APPEND.PROGRESS);
+        if (word !== seen || moved !== progress) {
           seen = word;
+          progress = moved; // a holder that goes on through a batch is live: the bound counts from its last progress
           since = now;
         } else if (word !== 0 && now - since > bound) {
           failLog(this.c, FailureCode.PRODUCER_STALLED);
-          throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
+          throw this.stalled(`kept the append lock for ${Math.round(now - since)} ms without progress (over appendTimeoutMs ${this.appendTimeoutMs} + ${STALL_GRACE_MS} ms)`);
         } else if (word !== 0 && now - since >= WAIT_SLICE_MS && this.holderGone(holderTid(word))) {
           // The holder's thread is gone (terminated inside an append): it never releases, so the bound
           // would only stop this thread longer. An append fails a running log as at the bound; the
@@ -187,12 +191,13 @@ export class AppendLock {
 /**
  * For the writer at close: whether an append of a shared producer may still be on its way (the lock
  * held; the process exit hook stores CLOSING without taking it), after waiting up to a millisecond
- * for it. A holder whose OS thread is gone, or that keeps one taking past appendTimeoutMs +
- * STALL_GRACE_MS, stopped inside its append (a terminated thread): its record was never published,
+ * for it. A holder whose OS thread is gone, or that keeps one taking without progress past
+ * appendTimeoutMs + STALL_GRACE_MS, stopped inside its append (a terminated thread): its record was never published,
  * and the close goes on without it.
  */
 export class AppendInFlight {
   private seen = 0;
+  private progress = 0;
   private since = 0;
   private holderLooked = 0;
   private readonly clock = new RunningClock();
@@ -203,8 +208,10 @@ export class AppendInFlight {
   pending(word: number): boolean {
     if (word === 0) return false;
     const now = this.clock.now();
-    if (word !== this.seen) {
+    const progress = Atomics.load(this.i32, APPEND.PROGRESS);
+    if (word !== this.seen || progress !== this.progress) {
       this.seen = word;
+      this.progress = progress;
       this.since = now;
       this.holderLooked = now;
     } else if (now - this.since > this.appendTimeoutMs + STALL_GRACE_MS) {

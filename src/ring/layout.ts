@@ -131,7 +131,14 @@ export const APPEND = {
   ROOM_WAIT: 4,
   /** Bumped by each wait for room that ran out (ERR_LOG_FULL): the lock's waiters give up after it too. */
   FULL_SEQ: 5,
+  /** Bumped by the holder as it measures and copies a batch (after slots 6 and 7, NEXT_OFFSET_BYTE's): a waiter's stall bound counts from its last move. */
+  PROGRESS: 8,
 } as const;
+/** A batch's appender says it is under way to the threads waiting for the append lock (APPEND.PROGRESS). */
+export function appendProgress(c: ControlViews): void {
+  Atomics.add(c.append, APPEND.PROGRESS, 1);
+}
+
 /**
  * The next offset of a shared producer (unused until share()), a float64 on the lock's line: read and
  * written under the lock, whose taking and release order those plain accesses, and a plain number
@@ -226,7 +233,7 @@ export function controlViews(control: SharedArrayBuffer): ControlViews {
   return {
     i32: new Int32Array(control, 0, CONTROL_I32_SLOTS),
     i64: new BigInt64Array(control, CONTROL_I32_SLOTS * 4, CONTROL_I64_SLOTS),
-    append: new Int32Array(control, APPEND_LINE_BYTE, 6),
+    append: new Int32Array(control, APPEND_LINE_BYTE, APPEND.PROGRESS + 1),
     nextOffset: new Float64Array(control, NEXT_OFFSET_BYTE, 1),
   };
 }

@@ -9,6 +9,9 @@ import { setOwn } from '../format/record-decode.js';
 import { RECORD_HEADER_BYTES } from './layout.js';
 import { describe } from '../validate.js';
 
+/** A batch's appender reports progress once per PROGRESS_RECORDS + 1 records it measures or copies (a mask). */
+export const PROGRESS_RECORDS = 63;
+
 /** A Uint8Array (or Buffer) of this realm or another (node:vm, a test runner's context). */
 export function isBytes(v: unknown): v is Uint8Array {
   return v instanceof Uint8Array || types.isUint8Array(v);
@@ -126,12 +129,14 @@ export function recordTooLarge(len: number, maxRecordBytes: number, what = 'reco
  * began: a getter may push records onto it or cut it short meanwhile, and the batch must hold as many
  * records as the offsets it takes) before anything is reserved: their data into `data`, key and
  * headers into `opts`, attribute and payload bytes into `sizes` (two per record). Returns the bytes
- * the records take in the ring, their length words included.
+ * the records take in the ring, their length words included. Calls `progress` every PROGRESS_RECORDS + 1
+ * records: a long batch holds the append lock for long (APPEND.PROGRESS, append-lock.ts).
  */
 export function measureBatch(records: readonly BatchRecord[], n: number, attributes: AttributeEncoder, maxRecordBytes: number,
-  data: (Uint8Array | string)[], opts: (AppendOptions | undefined)[], sizes: number[]): number {
+  data: (Uint8Array | string)[], opts: (AppendOptions | undefined)[], sizes: number[], progress: () => void): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
+    if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS) progress();
     data.push(splitRecord(records[i], i, opts));
     const attrLen = opts[i] === undefined ? 0 : attributes.encode(opts[i]!);
     const len = attrLen + dataBytes(data[i]!, i);

@@ -3,15 +3,15 @@
  * Runs on the producer's thread; synchronous; allocates nothing per record.
  *
  * Ordering, per record: write the length and the bytes, then Atomics.store(HEAD) (publish), then load
- * WRITER_SLEEPING and wake the writer (wakeWriter) only if it is set (the writer sets it before re-checking HEAD, so
- * either it sees our HEAD or we see its flag).
+ * WRITER_SLEEPING and wake the writer (wakeWriter) only if it is set (the writer sets it before
+ * re-checking HEAD, so either it sees our HEAD or we see its flag).
  */
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, notData, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
-import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, wakeWriter, type ControlViews } from './layout.js';
+import { PROGRESS_RECORDS, batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, notData, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
+import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, appendProgress, wakeWriter, type ControlViews } from './layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from './ring-memory.js';
 import { waitForRoom } from './room-wait.js';
 export type { AppenderHooks, BatchRecord } from './record-checks.js';
@@ -207,7 +207,7 @@ export class RingAppender {
     try {
       n = batchLength(records);
       if (n === 0) return 0;
-      const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes);
+      const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes, () => appendProgress(this.c));
       if (BATCH_HEADER_BYTES + total > this.size) {
         throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
       }
@@ -261,6 +261,7 @@ export class RingAppender {
     this.view.setUint32(at + 8, total, true);
     at += BATCH_HEADER_BYTES;
     for (let i = 0; i < n; i++) {
+      if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS) appendProgress(this.c);
       const d = data[i]!;
       const attrLen = sizes[2 * i]!;
       const len = sizes[2 * i + 1]!;
@@ -291,9 +292,7 @@ export class RingAppender {
   }
 
   /** Whether `need` bytes fit at the head now without a wrap or a wait (by the TAIL last seen). */
-  private fitsNow(need: number): boolean {
-    return this.size - (this.head & this.mask) >= need && this.size - ((this.head - this.tailSeen) >>> 0) >= need;
-  }
+  private fitsNow(need: number): boolean { return this.size - (this.head & this.mask) >= need && this.size - ((this.head - this.tailSeen) >>> 0) >= need; }
 
   /** After the caller's code (getters) ran, and in each slice of a wait for room: the log runs and the handle is open. */
   private checkOpen(waiting = false): void {
@@ -312,7 +311,7 @@ export class RingAppender {
     return this.reserveSlowly(idx, need);
   }
 
-  /** reserve() when the record wraps past the ring's end or the ring lacks room: skips and waits, appendTimeoutMs in all (the lock's stall bound rests on it). */
+  /** reserve() when the record wraps past the ring's end or the ring lacks room: skips and waits, appendTimeoutMs in all. */
   private reserveSlowly(idx: number, need: number): number {
     const room = this.size - idx;
     const wrap = room < need;

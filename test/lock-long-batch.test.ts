@@ -1,0 +1,41 @@
+/**
+ * A live thread whose appendBatch keeps the append lock for long (a batch whose getters are slow, or
+ * one that fills a large ring: measuring and copying take seconds) was taken for a thread stopped
+ * inside an append: another thread waiting for the lock failed the log with ERR_PRODUCER_STALLED
+ * after appendTimeoutMs + 2 s, the batch threw it too, and the log accepted nothing more. A holder
+ * that makes progress through a batch now says so (APPEND.PROGRESS), and the waiter's bound counts
+ * from its last progress: the waiter appends after the batch, and nothing fails.
+ */
+import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
+import { Producer, SyncPolicy } from '../dist/index.js';
+import { readRecords, suite, tempDir } from './kit.js';
+
+const test = suite('append lock: a long batch of a live thread');
+
+test('a batch holding the lock for about 3 s, appendTimeoutMs 100: the other thread appends after it, no stall', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, syncPolicy: SyncPolicy.never(), appendTimeoutMs: 100 });
+  const n = 1500;
+  const w = new Worker(new URL('./fixtures/attached-producer.mjs', import.meta.url), { workerData: { mode: 'slowBatch', token: p.share(), id: 'w', n, ms: 1 }, execArgv: [] });
+  try {
+    const answer = new Promise<{ first?: number; error?: string }>((resolve) => w.on('message', (m: { first?: number; error?: string }) => { if ('first' in m || 'error' in m) resolve(m); }));
+    await new Promise<void>((resolve) => w.on('message', (m: { holding?: boolean }) => { if (m.holding === true) resolve(); }));
+    const t0 = performance.now();
+    const offset = p.append('owner'); // waits for the lock the batch holds
+    const waited = performance.now() - t0;
+    assert.equal(await answer, { first: 0 });
+    assert.is(offset, n);
+    assert.ok(waited > 2_100, `the owner's append waited ${Math.round(waited)} ms: the batch held the lock past the old bound`);
+    assert.is(p.error, null);
+    await p.flush();
+  } finally {
+    await w.terminate();
+    await p.close();
+  }
+  const texts = (await readRecords(logDir)).map((r) => r.text);
+  assert.is(texts.length, n + 1);
+  assert.is(texts[n], 'owner');
+});
+
+test.run();
