@@ -10,6 +10,7 @@ import { AppendLock } from '../ring/append-lock.js';
 import { ErrorCode, LogError } from '../errors.js';
 import { APPEND, FailureCode, I32, State, type ControlViews } from '../ring/layout.js';
 import type { BatchRecord, RingAppender } from '../ring/ring-appender.js';
+import { reentered } from '../ring/record-checks.js';
 import type { DedupWindow } from './dedup-window.js';
 
 export class SharedAppends {
@@ -18,6 +19,8 @@ export class SharedAppends {
   private readonly next: Float64Array;
   /** One past the last record of this handle's last appendBatch that returned. */
   batchEnd = 0;
+  /** While append reads the options' dedupKey (a getter: the caller's code): an append from there is refused. */
+  private readingKey = false;
 
   constructor(
     private readonly c: ControlViews,
@@ -48,11 +51,14 @@ export class SharedAppends {
   /** Appends one record and returns its offset; `dedup` is the owner's dedup window (null elsewhere). */
   append(data: Uint8Array | string, opts: AppendOptions | undefined, dedup: DedupWindow | null): number {
     this.appender.refuseReentry(); // before the lock, which this thread holds then
+    if (this.readingKey) throw reentered(); // also where no lock word names this thread (no /proc)
     const waitFrom = this.take();
     try {
       this.checkRunning();
       const offset = this.next[0]!;
-      const dedupKey = opts?.dedupKey;
+      let dedupKey: string | undefined;
+      this.readingKey = true; // a getter runs the caller's code
+      try { dedupKey = opts?.dedupKey; } finally { this.readingKey = false; }
       if (dedupKey !== undefined && dedup !== null) {
         const earlier = dedup.lookup(dedupKey, offset);
         if (earlier !== undefined) {
