@@ -1,10 +1,12 @@
 /**
  * repairLog decides what to remove from the directory listing: a file named like a segment that is a
- * symbolic link to nothing (Producer.open fails with ERR_IO on it) is planned, reported (dry run
- * too) and removed, the link itself with nothing copied; after the repair resolves, the log opens.
+ * symbolic link to nothing (Producer.open fails with ERR_LOG_CORRUPT naming it, as a reader does; it
+ * said ERR_IO, which reads as a passing failure of the disk, not as damage that repair mends) is
+ * planned, reported (dry run too) and removed, the link itself with nothing copied; after the repair
+ * resolves, the log opens. A sealed segment in the middle that is such a link fails the open the same way.
  */
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, repairLog } from '../dist/index.js';
 import { rejectsWith, suite, tempDir } from './kit.js';
@@ -19,7 +21,8 @@ test('a dangling link named like a segment past the newest: repair removes it an
   for (let i = 0; i < 40; i++) p.append(`record ${i} ${'x'.repeat(60)}`);
   await p.close();
   symlinkSync(join(tempDir(), 'gone'), join(logDir, LINK));
-  await rejectsWith(Producer.open({ logDir }), 'ERR_IO');
+  const e = await rejectsWith(Producer.open({ logDir }), 'ERR_LOG_CORRUPT');
+  assert.match(e.message, LINK);
   const plan = await repairLog(logDir, { dryRun: true });
   assert.equal(plan.actions.map((a) => [a.action, a.file, a.bytes]), [['remove', LINK, 0]]);
   assert.ok(lstatSync(join(logDir, LINK)).isSymbolicLink(), 'the dry run changed nothing');
@@ -35,6 +38,20 @@ test('a dangling link named like a segment past the newest: repair removes it an
   } finally {
     await q.close();
   }
+});
+
+test('a sealed segment in the middle that is a link to nothing: Producer.open fails with ERR_LOG_CORRUPT naming it', async () => {
+  const logDir = tempDir();
+  const p = await Producer.open({ logDir, fileRollSize: 1024 });
+  for (let i = 0; i < 60; i++) p.append(`record ${i} ${'x'.repeat(60)}`);
+  await p.close();
+  const segments = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
+  assert.ok(segments.length >= 3, segments.join(' '));
+  const middle = segments[1]!;
+  rmSync(join(logDir, middle));
+  symlinkSync(join(tempDir(), 'gone'), join(logDir, middle));
+  const e = await rejectsWith(Producer.open({ logDir }), 'ERR_LOG_CORRUPT');
+  assert.match(e.message, middle);
 });
 
 test.run();

@@ -4,6 +4,7 @@
  * reading a segment's header. The bytes inside a segment are laid out in src/format/frame.ts.
  */
 import { join } from 'node:path';
+import { LogError } from '../errors.js';
 import { SEGMENT_HEADER_BYTES, decodeSegmentHeader, encodeSegmentHeader, type SegmentHeader } from '../format/frame.js';
 import { fsyncDir, readFull, writeAll, type FileIO } from '../storage/file-io.js';
 
@@ -144,5 +145,19 @@ export function refuseNewerFormat(io: FileIO, dir: string): void {
     } finally {
       io.close(fd);
     }
+  }
+}
+
+/**
+ * Opens segment `base` of `dir`, listed by the caller under the producer lock (recovery): a name that
+ * opens no file (a link to a missing file) is ERR_LOG_CORRUPT naming it, which repairLog removes,
+ * as a reader reports it; other failures are the caller's to wrap.
+ */
+export function openListedSegment(io: FileIO, dir: string, base: number, flags: 'r' | 'r+'): number {
+  try {
+    return io.open(join(dir, segmentName(base)), flags);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file (a link to a missing file)');
   }
 }

@@ -11,7 +11,7 @@ import { readFull, writeAll, type FileIO } from './file-io.js';
 import { durabilityProof } from './durability-proof.js';
 import { readFrameAt, scanFrames, type ScanEnd } from './frame-scan.js';
 import { encodeIndexEntries, entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
-import { indexName, segmentName, readSegmentHeader, type SegmentInfo } from '../segment/segment-files.js';
+import { indexName, openListedSegment, segmentName, readSegmentHeader, type SegmentInfo } from '../segment/segment-files.js';
 
 /** A torn tail cut by recovery: the file, the byte position it was cut at, how many bytes, and why. */
 export interface Truncation {
@@ -52,7 +52,7 @@ export interface RecoveredActive {
  */
 export function recoverActive(io: FileIO, dir: string, base: number, indexIntervalBytes: number, durableHint: number | null, cursor: CursorPromise | null = null): RecoveredActive {
   const name = segmentName(base);
-  const fd = io.open(join(dir, name), 'r+');
+  const fd = openListedSegment(io, dir, base, 'r+');
   try {
     const fileBytes = io.fsize(fd);
     const h = requireSegmentHeader(io, fd, base);

@@ -17,7 +17,7 @@ import { CURSOR_DIR, highestCursor, lowestCursorOffset } from '../cursor/tx-curs
 import type { IndexEntries } from '../segment/offset-index.js';
 import { recoverActive, requireSegmentHeader, type CursorPromise, type Truncation } from './recover-active.js';
 import { checkSealedTimes, type SealedTimes } from './sealed-times.js';
-import { indexName, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
+import { indexName, openListedSegment, segmentName, type SegmentInfo, listLogDir, createSegment, readSegmentHeader, refuseNewerFormat } from '../segment/segment-files.js';
 
 export type { Truncation } from './recover-active.js';
 
@@ -118,7 +118,7 @@ function refuseLostSegments(
  */
 function inspectSealed(io: FileIO, dir: string, base: number, times: SealedTimes[]): SegmentInfo {
   const name = segmentName(base);
-  const fd = io.open(join(dir, name), 'r');
+  const fd = openListedSegment(io, dir, base, 'r');
   try {
     const fileBytes = io.fsize(fd);
     const h = requireSegmentHeader(io, fd, base);
@@ -300,7 +300,7 @@ function unchained(prev: SegmentInfo, nextBase: number): LogError {
 }
 
 function isTornRoll(io: FileIO, dir: string, base: number): boolean {
-  const fd = io.open(join(dir, segmentName(base)), 'r');
+  const fd = openListedSegment(io, dir, base, 'r');
   try {
     const fileBytes = io.fsize(fd);
     if (typeof readSegmentHeader(io, fd, segmentName(base)) !== 'string') return false;
