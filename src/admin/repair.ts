@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { DURABLE_HINT_FILE, START_OFFSET_FILE, encodeDurableHint, readDurableHint, readStartOffset } from '../storage/durable-hint.js';
 import { fileIO, fsyncDir, writeAll, type FileIO } from '../storage/file-io.js';
+import { refuseDirectories } from '../storage/recovery.js';
 import { acquireLock, producerLockPath, type HeldLock } from '../storage/lock.js';
 import { heldNow } from './lock-admin.js';
 import { lockOutReaders, readersHold, readersHoldNow } from '../storage/readers-lock.js';
@@ -145,8 +146,12 @@ function repairIn(io: FileIO, dir: string, realDir: string, dryRun: boolean, opt
     refuseNewerFormat(io, realDir);
     const cut = findCut(io, realDir) ?? endPastPromises(io, realDir);
     const plan = cut === null ? null : planRepair(io, realDir, cut, dryRun ? null : cursorLocks);
-    // Sealed indexes of the segments that stay (the newest is the active one: recovery rewrites its index).
-    const indexes = indexesToRebuild(io, realDir, (plan?.kept ?? logBases(io, realDir)).slice(0, -1));
+    const kept = plan?.kept ?? logBases(io, realDir);
+    // The newest is the active one: recovery rewrites its index, and refuses a directory there, which
+    // a repair never replaces (it may hold anything): refused now, nothing changed, the remedy named.
+    if (kept.length > 0) refuseDirectories(io, realDir, [indexName(kept.at(-1)!)], 'the active segment\'s index after the repair; move it away, then repair again');
+    // Sealed indexes of the segments that stay.
+    const indexes = indexesToRebuild(io, realDir, kept.slice(0, -1));
     const actions = [...plan?.actions ?? [], ...indexes.map((r): RepairAction => ({ action: 'rebuild-index', file: indexName(r.base), bytes: 0, detail: `${r.reason}: rebuilt from the segment's frames (${r.offsets.length} entries)` }))];
     if (dryRun || actions.length === 0) return { dir: realDir, dryRun, cut, actions, backupDir: null };
     // An index is derived data: rebuilding only indexes makes a backup only when one is asked for.

@@ -55,7 +55,7 @@ function unlinkFile(io: FileIO, dir: string, name: string): void {
  * below the recorded log start, an index whose segment is gone or goes, the newest segment's index.
  * Met later, it would stop a recovery that had already cut a torn tail or removed a torn roll.
  */
-function refuseDirectories(io: FileIO, dir: string, names: readonly string[]): void {
+export function refuseDirectories(io: FileIO, dir: string, names: readonly string[], what = ''): void {
   for (const name of names) {
     let fd: number;
     try {
@@ -64,7 +64,7 @@ function refuseDirectories(io: FileIO, dir: string, names: readonly string[]): v
       continue; // not a directory (or gone): removable
     }
     io.close(fd);
-    throw LogError.corrupt(name, 0, 'a directory, not a regular file');
+    throw LogError.corrupt(name, 0, `a directory, not a regular file${what === '' ? '' : `: ${what}`}`);
   }
 }
 
