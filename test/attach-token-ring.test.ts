@@ -6,7 +6,8 @@
  * appends went to memory the writer never reads, while the writer wrote the owner's ring's stale bytes
  * at those places (a 24-byte record came back as seven empty ones) and flush() resolved. A ring of
  * the right shape but another size than the owner's (2 x ringBytes + 8) is refused too: the control
- * block holds the ring's size (I32.RING_BYTES).
+ * block holds the ring's size (I32.RING_BYTES). A token's appendTimeoutMs outside what Producer.open
+ * takes (a changed token) is refused too: accepted, -5 or 1e15 bounded that handle's waits by nothing.
  */
 import * as assert from 'uvu/assert';
 import { ErrorCode, Producer, SyncPolicy } from '../dist/index.js';
@@ -29,6 +30,8 @@ test('a token whose ring is not a ring of this layout is refused, and the log is
     }
     // Its maxRecordBytes must fit its ring, as the option's must (ringBytes - 16).
     throwsWith(() => Producer.attach({ ...token, maxRecordBytes: ringBytes - 15 }), ErrorCode.INVALID_OPTION);
+    // Its appendTimeoutMs must be one Producer.open takes (0 to an hour): it bounds the handle's waits.
+    for (const appendTimeoutMs of [-5, 3_600_001, 1e15]) throwsWith(() => Producer.attach({ ...token, appendTimeoutMs }), ErrorCode.INVALID_OPTION);
     const h = Producer.attach(token);
     assert.is(h.append('a real one'), 0);
     await h.flush();

@@ -154,6 +154,9 @@ export type ResolvedProducerOptions = { readonly [K in keyof ProducerOptions]-?:
 /** The default `indexIntervalBytes`: one index entry per this many segment bytes (repair rebuilds indexes at it too). */
 export const DEFAULT_INDEX_INTERVAL_BYTES = 64 * 1024;
 
+/** The largest appendTimeoutMs (an hour), for Producer.open and the tokens Producer.attach takes. */
+export const MAX_APPEND_TIMEOUT_MS = 3_600_000;
+
 const DEFAULTS = {
   fileRollSize: 64 * 1024 * 1024,
   maxTotalBytes: 512 * 1024 * 1024,
@@ -217,7 +220,7 @@ export function resolveProducerOptions(options: unknown): ResolvedProducerOption
   const maxRecordDefault = Math.min(DEFAULTS.maxRecordBytes, ringBytes - 16);
   const maxRecordBytes = o.maxRecordBytes === undefined ? maxRecordDefault : requireInt('maxRecordBytes', o.maxRecordBytes, 0, ringBytes - 16,
     `expected a whole number of bytes from 0 to ringBytes - 16 (${ringBytes - 16}), got ${describe(o.maxRecordBytes)}`);
-  const appendTimeoutMs = o.appendTimeoutMs === undefined ? DEFAULTS.appendTimeoutMs : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, 3_600_000);
+  const appendTimeoutMs = o.appendTimeoutMs === undefined ? DEFAULTS.appendTimeoutMs : requireInt('appendTimeoutMs', o.appendTimeoutMs, 0, MAX_APPEND_TIMEOUT_MS);
   const maxBatchBytes = o.maxBatchBytes === undefined ? DEFAULTS.maxBatchBytes : requireInt('maxBatchBytes', o.maxBatchBytes, 1024, 64 * 1024 * 1024);
   const indexIntervalBytes = o.indexIntervalBytes === undefined ? DEFAULTS.indexIntervalBytes : requireInt('indexIntervalBytes', o.indexIntervalBytes, 512, GiB);
   const dedupWindow = validDedupWindow(o.dedupWindow);

@@ -7,6 +7,7 @@ import { LogError } from '../errors.js';
 import { CONTROL_BYTES, CONTROL_I32_SLOTS, CONTROL_I64_SLOTS, CONTROL_LAYOUT_VERSION, I32, I64, type SharedLog } from '../ring/layout.js';
 import { isRing, ringIdOf, ringSize } from '../ring/ring-memory.js';
 import { describe } from '../validate.js';
+import { MAX_APPEND_TIMEOUT_MS } from './options.js';
 
 /** Names the token and the layout of the shared memory it carries: a token of another layout is refused. */
 export const PRODUCER_TOKEN_TYPE = `reactive-log.producer-token.layout-${CONTROL_LAYOUT_VERSION}`;
@@ -62,5 +63,7 @@ export function checkToken(token: unknown): ProducerToken {
   if (typeof t.logDir !== 'string' || !Number.isSafeInteger(t.maxRecordBytes) || !Number.isSafeInteger(t.appendTimeoutMs)) throw bad('its logDir, maxRecordBytes or appendTimeoutMs is missing');
   const maxRecordBytes = t.maxRecordBytes as number;
   if (maxRecordBytes < 0 || maxRecordBytes > ringSize(ring) - 16) throw bad(`its maxRecordBytes ${maxRecordBytes} does not fit its ring (0 to ringBytes - 16, ${ringSize(ring) - 16})`);
+  // As Producer.open takes it: a wait bound past it (or below 0) is no bound a handle could keep.
+  if (t.appendTimeoutMs! < 0 || t.appendTimeoutMs! > MAX_APPEND_TIMEOUT_MS) throw bad(`its appendTimeoutMs ${t.appendTimeoutMs} is outside 0 to ${MAX_APPEND_TIMEOUT_MS}`);
   return t as ProducerToken;
 }
