@@ -19,7 +19,7 @@ import type { WriterEvent } from './messages.js';
 import type { RollResult, SegmentEntry } from './control-port.js';
 import { DurableHintWriter } from '../storage/durable-hint.js';
 import { DurablePublisher } from './durable-publish.js';
-import { FORMAT_VERSION, FRAME_OVERHEAD_BYTES, SEGMENT_HEADER_BYTES } from '../format/frame.js';
+import { FORMAT_VERSION } from '../format/frame.js';
 import { type RecoveredLog } from '../storage/recovery.js';
 import { ActiveSegment } from '../segment/active-segment.js';
 import { FrameBuilder } from './frame-builder.js';
@@ -178,10 +178,7 @@ export class LogWriter {
   private writeGroup(head: number): number {
     let groupBytes = 0;
     while (this.tail !== head && groupBytes < MAX_GROUP_BYTES) {
-      // No more than the active segment has room for below fileRollSize (at least one record or
-      // appendBatch): a burst framed whole could outgrow maxTotalBytes, and retention then deletes it whole.
-      const room = this.opts.fileRollSize - (this.rollBeforeFrame ? SEGMENT_HEADER_BYTES : this.segment.sizeBytes) - FRAME_OVERHEAD_BYTES;
-      const batch = this.batch.take(this.tail, head, room);
+      const batch = this.batch.take(this.tail, head);
       if (batch.recordCount === 0) {
         this.release(batch.tailAfter); // only skipped bytes before the ring's end: give them back
         continue;

@@ -35,13 +35,11 @@ export class RingBatch {
   }
 
   /**
-   * Takes whole records from ring counter `tail` toward the published `head`, up to maxBatchBytes and
-   * `roomBytes` of records (at least one record; a batch from appendBatch whole, even past both). A
-   * wrap marker before the first record ends the batch empty (`recordCount` 0): its `tailAfter` gives
-   * the skipped bytes back. A record reaching past `head` is ERR_INTERNAL.
+   * Takes whole records from ring counter `tail` toward the published `head`, up to maxBatchBytes (at
+   * least one record; a batch from appendBatch whole, even past maxBatchBytes). A wrap marker before the first record ends the batch empty (`recordCount` 0):
+   * its `tailAfter` gives the skipped bytes back. A record reaching past `head` is ERR_INTERNAL.
    */
-  take(tail: number, head: number, roomBytes = Infinity): this {
-    const maxBytes = Math.min(this.maxBatchBytes, roomBytes);
+  take(tail: number, head: number): this {
     const size = this.mask + 1;
     const found = this.found;
     let count = 0;
@@ -72,7 +70,7 @@ export class RingBatch {
         if (records === 0 || BATCH_HEADER_BYTES + recordBytes > ((head - ringPosition) >>> 0)) {
           throw ringOverrun(ringPosition, BATCH_HEADER_BYTES + recordBytes, head);
         }
-        if (recordCount > 0 && bodyBytes + recordBytes > maxBytes) break;
+        if (recordCount > 0 && bodyBytes + recordBytes > this.maxBatchBytes) break;
         // The marker is never stored: close the slice before it, and start the batch's after it.
         if (sliceBytes > 0) found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
         sliceStart = idx + BATCH_HEADER_BYTES;
@@ -85,7 +83,7 @@ export class RingBatch {
       recordBytes = (recordBytes & RECORD_LENGTH_MASK) + RECORD_HEADER_BYTES; // bit 31 flags an attribute block
       // The producer publishes HEAD after whole records: a length reaching past it is a broken ring.
       if (recordBytes > ((head - ringPosition) >>> 0)) throw ringOverrun(ringPosition, recordBytes, head);
-      if (recordCount > 0 && bodyBytes + recordBytes > maxBytes) break;
+      if (recordCount > 0 && bodyBytes + recordBytes > this.maxBatchBytes) break;
       if (sliceStart >= 0 && sliceStart + sliceBytes !== idx) {
         // The previous record ended exactly at the ring's end: this one starts a new slice at index 0.
         found[count++] = this.ring.subarray(sliceStart, sliceStart + sliceBytes);
