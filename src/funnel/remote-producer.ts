@@ -12,7 +12,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, type AppendOptions } from '../format/record.js';
 import { BatchBuilder, decodeReply, type Outcome } from './batch-codec.js';
 import { brokenReply, openFunnelSocket, remoteError, resolveConnectOptions, type ConnectOptions, type OwnerLimits, type ResolvedConnectOptions } from './client-socket.js';
-import { CLIENT_BATCH_BYTES, FrameReader, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
+import { CLIENT_BATCH_BYTES, FrameReader, LOG_FULL_PAUSE_MS, MessageType, decodeError, encodeFrame, type Frame } from './wire.js';
 import { flushAborted } from '../producer/durable-wait.js';
 import { noExtraArguments, signalOnly } from '../validate.js';
 import { SilenceWatch } from './silence-watch.js';
@@ -58,8 +58,8 @@ export class RemoteProducer {
   private drained: (() => void) | null = null;
   /** Ends the connection when the owner is silent while something waits for it (silence-watch.ts). */
   private readonly silence = new SilenceWatch(
-    () => this.options.connectTimeoutMs + this.limits.appendTimeoutMs,
-    () => this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) plus its appendTimeoutMs (${this.limits.appendTimeoutMs} ms) while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`)),
+    () => this.options.connectTimeoutMs + this.limits.appendTimeoutMs + LOG_FULL_PAUSE_MS,
+    () => this.fail(new LogError(ErrorCode.IO, `the owner of ${this.options.logDir} did not answer within connectTimeoutMs (${this.options.connectTimeoutMs} ms) plus its appendTimeoutMs (${this.limits.appendTimeoutMs} ms) and ${LOG_FULL_PAUSE_MS} ms while appends or flushes waited: the connection is ended; appends not answered may or may not be in the log`)),
   );
 
   private constructor(

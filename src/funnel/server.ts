@@ -13,12 +13,12 @@ import { dirname, join } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { realPathOf } from '../storage/real-path.js';
 import { GOODBYE_MS, OwnerConnection, type ConnectionHost, type FunnelLimits, type FunnelTarget } from './owner-connection.js';
-import { CLIENT_BATCH_BYTES, FUNNEL_SOCKET_FILE, MessageType, encodeError, encodeFrame } from './wire.js';
+import { CLIENT_BATCH_BYTES, FUNNEL_SOCKET_FILE, LOG_FULL_PAUSE_MS, MessageType, encodeError, encodeFrame } from './wire.js';
 
 /** The most client connections one owner serves at once; more are refused by the listener. */
 export const MAX_CONNECTIONS = 64;
-/** How long every connection stops reading after an append threw ERR_LOG_FULL. */
-export const LOG_FULL_PAUSE_MS = 100;
+/** Connections past MAX_CONNECTIONS the listener still takes at once to refuse them with a reason. */
+const MAX_REFUSED_AT_ONCE = 1024;
 /**
  * Room in a frame beside its largest record: a client seals its batch once it passes
  * CLIENT_BATCH_BYTES, so a batch holds less than that plus one record and its header.
@@ -143,8 +143,10 @@ export class FunnelServer implements ConnectionHost {
   private static async bind(target: FunnelTarget, path: string, limits: FunnelLimits, dirFd: number | null): Promise<FunnelServer> {
     const server = createServer({ pauseOnConnect: true });
     // Past MAX_CONNECTIONS a client is told so (accept); the kernel-level limit is only a backstop
-    // against a flood, since a connection it drops sees a reset instead of a reason.
-    server.maxConnections = 2 * MAX_CONNECTIONS;
+    // against a flood of descriptors, since a connection it drops sees a reset instead of a reason
+    // (ERR_LOG_CLOSED): refused connections count until their clients close them (at most GOODBYE_MS),
+    // so it leaves room for a burst of them.
+    server.maxConnections = MAX_CONNECTIONS + MAX_REFUSED_AT_ONCE;
     const bindPath = dirFd === null ? path : `/proc/self/fd/${dirFd}/${FUNNEL_SOCKET_FILE}`;
     const funnel = new FunnelServer(server, path, dirFd);
     server.on('connection', (socket) => funnel.accept(socket, target, limits));

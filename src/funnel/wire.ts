@@ -21,6 +21,11 @@ export const HELLO_OK_BYTES = 14;
 export const FUNNEL_SOCKET_FILE = 'producer.sock';
 export const FRAME_HEADER_BYTES = 8;
 /**
+ * How long every connection of an owner stops reading after an append threw ERR_LOG_FULL: silence a
+ * client allows for beside connectTimeoutMs and the owner's appendTimeoutMs.
+ */
+export const LOG_FULL_PAUSE_MS = 100;
+/**
  * A client seals its APPEND batch once it passes this size: a batch holds less than this plus one
  * record, which the owner's frame limit (its maxRecordBytes plus twice this) leaves room for.
  */

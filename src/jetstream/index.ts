@@ -112,7 +112,7 @@ async function openConsumer(o: ResolvedJetStreamOptions, opts: StartRequest): Pr
     let bounds = boundsOf(state);
     let at: number;
     if (start.kind === 'whence') {
-      at = await whenceOffset(session, start.whence, bounds, toOldest);
+      at = await whenceOffset(session, start.whence, bounds, toOldest, ride);
     } else {
       for (let recreations = 0; ; recreations++) {
         const taken = await KvCursor.open(session, start.cursorName, bounds.startOffset, info.created, start.commitEveryRecords, start.commitEveryMs, ride, outage);
@@ -199,11 +199,12 @@ function positionWithin(at: number, b: { startOffset: number; endOffset: number 
   return at;
 }
 
-async function whenceOffset(session: Session, whence: Whence, b: { startOffset: number; endOffset: number }, toOldest: boolean): Promise<number> {
+async function whenceOffset(session: Session, whence: Whence, b: { startOffset: number; endOffset: number }, toOldest: boolean, ride: Ride): Promise<number> {
   switch (whence.kind) {
     case 'oldest': return b.startOffset;
     case 'latest': return b.endOffset;
-    case 'timestamp': return Math.max(b.startOffset, await offsetAtTime(session, whence.ms, b.endOffset));
+    // Its reads ride out a request that goes unanswered, as the open's others do.
+    case 'timestamp': return Math.max(b.startOffset, await ride.run(`finding the first record at or after ${whence.ms} ms in stream ${session.options.stream}`, () => offsetAtTime(session, whence.ms, b.endOffset)));
     case 'position': return positionWithin(whence.offset, b, toOldest);
   }
 }

@@ -3,7 +3,7 @@
  * records (the producer's dedup window, rebuilt at open, from their Nats-Msg-Id decoded as
  * record-codec.ts encodes it) and the first record at or after a time (Whence.timestamp).
  */
-import type { Consumer, JsMsg, MsgRequest, OrderedConsumerOptions } from '@nats-io/jetstream';
+import type { Consumer, JsMsg, MsgRequest, OrderedConsumerOptions, StoredMsg } from '@nats-io/jetstream';
 import type { DedupWindowOption } from '../producer/dedup-window.js';
 import { getOrdered } from './ordered-get.js';
 import { dedupKeyOf, storedMs } from './record-codec.js';
@@ -127,17 +127,20 @@ export async function offsetAtTime(session: Session, atOrAfter: number, endOffse
   let found = endOffset;
   const { startOffset } = await session.bounds();
   if (endOffset <= startOffset) return endOffset;
-  // A time after the newest record: the answer without a scan that would wait for nothing.
-  const last = await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).catch(() => null);
+  // A time after the newest record stored (the last sequences may be deleted): the answer without a
+  // scan, which nats-server 2.9 answers from the stream's first message when none is at or after it.
+  const newest = (): Promise<StoredMsg | null> => session.jsm.streams.getMessage(session.options.stream, { last_by_subj: session.options.subject });
+  const last = await newest().catch(() => null);
   if (last !== null && last.time.getTime() < ms) return endOffset;
   // Bounded as an open's request is: a read the server does not answer ends (nats.js would ask again and again).
   const until = performance.now() + 2 * session.options.timeoutMs;
   await scan(session, { deliver_policy: nats().jetstream.DeliverPolicy.StartTime, opt_start_time: new Date(Math.min(Math.max(ms, SCAN_TIME_MIN_MS), SCAN_TIME_MAX_MS)).toISOString() }, endOffset, (m) => {
+    if (storedMs(m) < ms) return true; // older: a server that started before the time; read on
     found = m.seq - 1;
     return false;
   }, until);
   // Nothing read though the newest record is that late: the read ended unanswered, unless that record is gone since.
-  if (found === endOffset && last !== null && await session.jsm.streams.getMessage(session.options.stream, { seq: endOffset }).then((m) => m !== null, () => true)) {
+  if (found === endOffset && last !== null && await newest().then((m) => m !== null && m.time.getTime() >= ms, () => true)) {
     throw new Error(`timeout: no record at or after ${ms} ms was read, though the newest is that late`);
   }
   return found;
