@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The checks `npm test` runs before the tests (after the build): both type-checks, the linter and the
-// import-cycle check, two at a time (the machine the suite is sized for has two cores). Each
+// The checks `npm test` runs before the tests (after the build): both type-checks, the linter, the
+// import-cycle check and the ASCII check of the build, two at a time (the machine the suite is sized for has two cores). Each
 // command's output is printed when it ends; the exit status is 1 when any of them failed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ const CHECKS = [
   ['typecheck test', [bin('typescript', 'tsc'), '-p', 'test/tsconfig.json', '--noEmit']],
   ['lint', [bin('eslint', 'eslint.js'), '.']],
   ['import cycles', ['scripts/check-cycles.mjs']],
+  ['ASCII build', ['scripts/check-ascii-dist.mjs']],
 ];
 
 const failed = [];

@@ -33,23 +33,23 @@ export const CLIENT_BATCH_BYTES = 1024 * 1024;
 
 /** The message types; the direction is in the name's comment. */
 export const MessageType = {
-  /** client → owner: u16 protocol version. The first message of a connection. */
+  /** client -> owner: u16 protocol version. The first message of a connection. */
   HELLO: 1,
-  /** owner → client: u16 protocol version, u32 maxFrameBytes, u32 maxRecordBytes, u32 appendTimeoutMs. */
+  /** owner -> client: u16 protocol version, u32 maxFrameBytes, u32 maxRecordBytes, u32 appendTimeoutMs. */
   HELLO_OK: 2,
-  /** client → owner: u32 record count (at least 1), then each record as in a segment frame's body. */
+  /** client -> owner: u32 record count (at least 1), then each record as in a segment frame's body. */
   APPEND: 3,
-  /** owner → client: the outcome of the oldest unanswered APPEND (see batch-codec.ts). */
+  /** owner -> client: the outcome of the oldest unanswered APPEND (see batch-codec.ts). */
   APPEND_REPLY: 4,
-  /** client → owner: u32 flush id. */
+  /** client -> owner: u32 flush id. */
   FLUSH: 5,
-  /** owner → client: u32 flush id; every record the connection sent before that FLUSH is durable. */
+  /** owner -> client: u32 flush id; every record the connection sent before that FLUSH is durable. */
   FLUSH_OK: 6,
-  /** owner → client: u32 flush id, then an error (code, message). */
+  /** owner -> client: u32 flush id, then an error (code, message). */
   FLUSH_ERR: 7,
-  /** owner → client: an error (code, message); the owner then closes the connection. */
+  /** owner -> client: an error (code, message); the owner then closes the connection. */
   ERROR: 8,
-  /** owner → client: empty; the owner is alive (its thread was held by another connection's APPEND). */
+  /** owner -> client: empty; the owner is alive (its thread was held by another connection's APPEND). */
   ALIVE: 9,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
