@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Producer, repairLog } from '../dist/index.js';
-import { rejectsWith, suite, tempDir } from './kit.js';
+import { logOf, rejectsWith, suite, tempDir } from './kit.js';
 
 const test = suite('repair-dangling-link');
 
@@ -41,10 +41,8 @@ test('a dangling link named like a segment past the newest: repair removes it an
 });
 
 test('a sealed segment in the middle that is a link to nothing: Producer.open fails with ERR_LOG_CORRUPT naming it', async () => {
-  const logDir = tempDir();
-  const p = await Producer.open({ logDir, fileRollSize: 1024 });
-  for (let i = 0; i < 60; i++) p.append(`record ${i} ${'x'.repeat(60)}`);
-  await p.close();
+  // Flushed every 5 records: frames of 5, so that segments of 1 KiB roll (one frame of all 60 would fill one).
+  const logDir = await logOf(Array.from({ length: 60 }, (_, i) => `record ${i} ${'x'.repeat(60)}`), { fileRollSize: 1024, flushAfter: (i) => i % 5 === 4 });
   const segments = readdirSync(logDir).filter((n) => n.endsWith('.seg')).sort();
   assert.ok(segments.length >= 3, segments.join(' '));
   const middle = segments[1]!;
