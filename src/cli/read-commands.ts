@@ -14,17 +14,17 @@ import { recordLine } from './record-format.js';
 import { ProgressBar } from './progress-bar.js';
 
 /**
- * The first record stored in `dir` and the offset after the last, as the files hold them now, and
- * where a dump starts: the first record, or with `since` the first stored at or after that time,
- * found in the same listing (a search at the consumer's open would meet a log that retention moved on
- * since, and start past records that were there).
+ * The offset after the last record stored in `dir`, as the files hold it now, and where a dump starts:
+ * the first record, or with `since` the first stored at or after that time, found in the same listing
+ * (a search at the consumer's open would meet a log that retention moved on since, and start past
+ * records that were there).
  */
-async function logBounds(dir: string, since: number | null = null): Promise<{ start: number; end: number; at: number }> {
+async function logBounds(dir: string, since: number | null = null): Promise<{ end: number; at: number }> {
   const io = await fileIO();
   const real = adminLogDir(io, dir);
   const o = logOffsets(io, real);
   const { logStartOffset: start, nextOffset: end } = o;
-  if (since === null) return { start, end, at: start };
+  if (since === null) return { end, at: start };
   const at = Math.min(Math.max(offsetAtTime(io, real, o.bases, since, end), start), end);
   // A segment that retention deletes while the search reads takes its records for older than the
   // time: an answer at or below the start now may lie past records that were at or after it.
@@ -32,7 +32,7 @@ async function logBounds(dir: string, since: number | null = null): Promise<{ st
   if (now > start && at <= now) {
     throw new LogError(ErrorCode.POSITION_EXPIRED, `the records stored at or after ${new Date(since).toISOString()} may be among those retention deleted while dump looked for them (offsets ${start} to ${now - 1}); the log now starts at ${now}`, { offset: start, logStartOffset: now });
   }
-  return { start, end, at };
+  return { end, at };
 }
 
 /**

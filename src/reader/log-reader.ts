@@ -26,7 +26,7 @@ import { MAX_LISTINGS, vanished, type SegmentFile } from './segment-file.js';
 import { checkSegmentHeader, segmentHeaderValid } from './segment-header.js';
 import { hasSegmentAfter, segmentBases, segmentBasesHint } from './segment-list.js';
 import { recordHeader, segmentEntry, wallNowMs, type SegmentEntry } from './verified-cache.js';
-import { segmentName } from '../segment/segment-files.js';
+import { danglingSegment, segmentName } from '../segment/segment-files.js';
 import { failureIn, type DirIdentity } from './dir-identity.js';
 
 export class LogReader extends FrameJudging {
@@ -159,7 +159,7 @@ export class LogReader extends FrameJudging {
   protected goneSinceListing(base: number, e: unknown): boolean {
     if (!vanished(e)) return false;
     if (!segmentBases(this.io, this.dir).includes(base)) return true;
-    throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file');
+    throw danglingSegment(base);
   }
 
   protected openSegment(base: number, fast = false): void {

@@ -21,7 +21,7 @@
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, checkFrame, decodeFrameHeader, type FrameHeader } from '../format/frame.js';
 import { entryFrame, readIndex, type IndexEntries } from '../segment/offset-index.js';
 import { confirmed, frameMatches, onClearReaderCaches, recordFrame, segmentEntry, wallNowMs } from './verified-cache.js';
-import { indexName, segmentName } from '../segment/segment-files.js';
+import { danglingSegment, indexName, segmentName } from '../segment/segment-files.js';
 import { readFull, type FileIO } from '../storage/file-io.js';
 import { join, sep } from 'node:path';
 import { LogError } from '../errors.js';
@@ -131,7 +131,7 @@ class OpenSegments {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       // Still listed (a dangling link): damage, not a segment retention deleted (log-reader.ts's goneSinceListing).
-      if (segmentBases(this.io, this.dir).includes(base)) throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file');
+      if (segmentBases(this.io, this.dir).includes(base)) throw danglingSegment(base);
       this.open.set(base, null);
       return null;
     }

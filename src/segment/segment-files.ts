@@ -158,6 +158,11 @@ export function openListedSegment(io: FileIO, dir: string, base: number, flags: 
     return io.open(join(dir, segmentName(base)), flags);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file (a link to a missing file)');
+    throw danglingSegment(base);
   }
+}
+
+/** ERR_LOG_CORRUPT for segment `base`, which its directory lists but whose open finds no file (a link to a missing file). */
+export function danglingSegment(base: number): LogError {
+  return LogError.corrupt(segmentName(base), 0, 'the directory lists this segment, but opening it finds no file (a link to a missing file)');
 }

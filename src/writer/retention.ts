@@ -114,7 +114,7 @@ export class Retention {
       const oldest = this.segments[0]!;
       const ageMs = this.oldestAgeMs(nowMs);
       const overBytes = maxTotalBytes !== null && this.totalBytes + incomingBytes > maxTotalBytes;
-      const realAgeMs = this.protectedAgeMs(ageMs);
+      const realAgeMs = this.realAgeOf(ageMs);
       const tooOld = maxFileAge !== null && realAgeMs > maxFileAge;
       if (!overBytes && !tooOld) return;
       if (blockingMinimumRetention !== null) {
@@ -183,7 +183,7 @@ export class Retention {
    * (oldestAgeMs): on the monotonic clock alone when its newest frame was written in this run (its
    * real age, whichever way the wall clock stepped since); else, for a segment recovery found, `ageMs`.
    */
-  private protectedAgeMs(ageMs: number): number {
+  private realAgeOf(ageMs: number): number {
     return this.writtenInRun[0] ? this.monoNow() - this.writtenAtMono[0]! : ageMs;
   }
 
@@ -215,7 +215,7 @@ export class Retention {
       if (this.totalBytes + frameBytes <= maxTotalBytes || this.segments.length === 1) return 0;
     }
     if (this.segments.length > 1) {
-      const ageLeftMs = blockingMinimumRetention - this.protectedAgeMs(this.oldestAgeMs(this.now()));
+      const ageLeftMs = blockingMinimumRetention - this.realAgeOf(this.oldestAgeMs(this.now()));
       // Old enough, yet kept: a transactional cursor holds it. Cursors move without telling the writer,
       // so look again after CURSOR_POLL_MS rather than spinning on the cursor files.
       if (ageLeftMs <= 0) return CURSOR_POLL_MS;
