@@ -40,7 +40,7 @@ export class Retention {
   private readonly writtenInRun: boolean[];
   /** True while deletions must wait: the writer's durable offset is covered but not yet published (durable-publish.ts). */
   held: () => boolean = () => false;
-  /** Throws ERR_LOG_CORRUPT when the log directory was removed under the writer (ActiveSegment.checkLinked). */
+  /** Throws ERR_LOG_CORRUPT when the log directory was removed or replaced under the writer (ActiveSegment.checkLinked): before each deletion. */
   checkLinked: () => void = () => undefined;
   /** start.offset: the log start, recorded before retention deletes what lies below it. */
   private readonly startRecord: OffsetFileWriter;
@@ -97,7 +97,8 @@ export class Retention {
 
   /**
    * Deletes whole oldest segments past maxTotalBytes or maxFileAge, oldest first, never the active one,
-   * and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
+   * never for bytes alone the newest sealed one when blockingMinimumRetention is null (that one goes
+   * for bytes once a newer one is sealed), and never one younger than blockingMinimumRetention. Before each unlink it records the new log start
    * in start.offset (so that recovery completes a deletion a crash or a failed unlink interrupted, and
    * the start never moves back unless a transactional cursor points below it: recovery.ts) and raises LOG_START_OFFSET; it fsyncs the directory after the unlink,
    * so a crash leaves a prefix deleted, never a hole. The start it raises is at most the active
@@ -117,6 +118,10 @@ export class Retention {
       const realAgeMs = this.realAgeOf(ageMs);
       const tooOld = maxFileAge !== null && realAgeMs > maxFileAge;
       if (!overBytes && !tooOld) return;
+      // Bytes alone never take the newest sealed segment: it holds the newest records outside the
+      // active segment, and it is larger than maxTotalBytes only when one frame made it so (a burst
+      // framed whole). Deleting it would leave the log without the records it was just given.
+      if (!tooOld && this.segments.length === 2 && blockingMinimumRetention === null) return;
       if (blockingMinimumRetention !== null) {
         if (realAgeMs < blockingMinimumRetention) return;
         // Records a transactional cursor has not committed are protected like young ones.
@@ -142,6 +147,8 @@ export class Retention {
   private deleteOldest(): boolean {
     const oldest = this.segments[0]!;
     const startOffset = this.segments[1]!.baseOffset;
+    // By name: a log directory replaced under the writer would lose a segment of another log.
+    this.checkLinked();
     this.startRecord.publish(startOffset);
     if (this.opts.blockingMinimumRetention !== null && this.cursorNeeds(oldest)) {
       this.startRecord.publish(oldest.baseOffset);
@@ -152,7 +159,7 @@ export class Retention {
     try {
       this.io.unlink(join(this.opts.logDir, segmentName(oldest.baseOffset)));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.checkLinked(); // gone with the directory: say that
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.checkLinked(); // gone with the directory since the check: say that
       throw e;
     }
     try {
