@@ -18,7 +18,7 @@ import { natsServerBinary, SKIP_REASON, startNats, stopAllNats, type NatsServer 
 export type BackendName = 'local' | 'jetstream';
 
 /** What the cases need of a producer: the part of the API both backends share. */
-export type AnyProducer = Pick<BackendProducer, 'append' | 'flush' | 'close' | 'nextOffset' | 'durableOffset'>;
+export type AnyProducer = Pick<BackendProducer, 'append' | 'flush' | 'close' | 'destroy' | 'error' | 'nextOffset' | 'durableOffset'>;
 
 /** One fresh, empty log on a backend. */
 export interface LogUnderTest {

@@ -3,7 +3,8 @@
  * the start it recorded (start.offset): recovery keeps the segments below that start (retentionStart
  * in recovery.ts), so the log starts at the oldest segment, and the cursor's consumer reads from its
  * committed offset. inspectLog reports that start and counts the cursor's lag from its committed
- * offset, before and after the next producer opens the log.
+ * offset, before and after the next producer opens the log. `reactive-log dump` prints from that start
+ * too: it started at the recorded start, leaving out stored records with exit 0.
  */
 import * as assert from 'uvu/assert';
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Consumer, ConsumerStyle, Producer, inspectLog, resetCursor } from '../dist/index.js';
 import { digestDir, logOf, suite } from './kit.js';
+import { cli } from './cli-kit.js';
 
 const test = suite('inspect-start-kept');
 
@@ -39,6 +41,14 @@ test('a committed cursor below the recorded start: inspectLog reports the start 
   assert.is(digestDir(logDir), before, 'inspectLog writes nothing');
   assert.is(info.logStartOffset, bases[0], 'the segments below the recorded start stay: the cursor points into them');
   assert.is(info.cursors.find((x) => x.id === 'billing')!.lag.records, 100 - committed, 'the lag counts from the committed offset');
+  for (const args of [[], ['--since', '0']]) {
+    const dump = cli('dump', logDir, ...args);
+    assert.is(dump.status, 0, dump.stderr);
+    const lines = dump.stdout.trim().split('\n');
+    assert.is(lines.length, 100, `dump ${args.join(' ')} printed ${lines.length} records`);
+    assert.match(lines[0]!, /^0 /, lines[0]);
+  }
+  assert.is(digestDir(logDir), before, 'dump writes nothing');
 
   const p = await Producer.open({ logDir });
   await p.close();

@@ -22,18 +22,21 @@ import { ProgressBar } from './progress-bar.js';
 async function logBounds(dir: string, since: number | null = null): Promise<{ end: number; at: number }> {
   const io = await fileIO();
   const real = adminLogDir(io, dir);
-  const o = logOffsets(io, real);
+  const o = logOffsets(io, real, true); // the start the next producer keeps: the records a cursor holds below a recorded start are stored
   const { logStartOffset: start, nextOffset: end } = o;
   if (since === null) return { end, at: start };
   const at = Math.min(Math.max(offsetAtTime(io, real, o.bases, since, end), start), end);
   // A segment that retention deletes while the search reads takes its records for older than the
   // time: an answer at or below the start now may lie past records that were at or after it.
-  const now = logOffsets(io, real).logStartOffset;
+  const now = logOffsets(io, real, true).logStartOffset;
   if (now > start && at <= now) {
-    throw new LogError(ErrorCode.POSITION_EXPIRED, `the records stored at or after ${new Date(since).toISOString()} may be among those retention deleted while dump looked for them (offsets ${start} to ${now - 1}); the log now starts at ${now}`, { offset: start, logStartOffset: now });
+    throw new LogError(ErrorCode.POSITION_EXPIRED, `the records stored at or after ${timeText(since)} may be among those retention deleted while dump looked for them (offsets ${start} to ${now - 1}); the log now starts at ${now}`, { offset: start, logStartOffset: now });
   }
   return { end, at };
 }
+
+/** A --since time as ISO 8601, or in ms where it lies past what a Date holds. */
+const timeText = (ms: number): string => (Number.isFinite(new Date(ms).getTime()) ? new Date(ms).toISOString() : `${ms} ms since the epoch`);
 
 /**
  * Prints up to `count` records (null: all) from `whence` to `end`, the end of the log as the call

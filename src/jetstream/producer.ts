@@ -44,17 +44,15 @@ export class JetStreamProducer implements BackendProducer {
   private failure: LogError | null = null;
   private closed = false;
   private closing: Promise<void> | null = null;
-  /** close() flushed (or found the producer failed): a later flush() is ERR_LOG_CLOSED. */
-  private ended = false;
+  private destroying: Promise<void> | null = null; // no failure of the producer: its reason goes to the flushes waiting only
+  private ended = false; // close() flushed (or found the producer failed), or destroy(): a later flush() is ERR_LOG_CLOSED
   private pumpScheduled = false;
-  /** Set while append reads a record's options (their getters run the caller's code). */
-  private reading = false;
+  private reading = false; // while append reads a record's options (their getters run the caller's code)
   private readonly flushWaiters = new FlushWaiters();
   /** Counts resyncs: an answer to a publish of an earlier generation is ignored (see the module comment). */
   private generation = 0;
   private resyncing: Promise<void> | null = null;
-  /** The pump waits for a renewal of the lease before it publishes (awaitLease). */
-  private leaseWait = false;
+  private leaseWait = false; // the pump waits for a renewal of the lease before it publishes (leaseReady)
   /** When the first publish failed since the last acknowledgement (performance.now(), ms), else null: resyncs end 2 x timeoutMs after it. */
   private doubtSince: number | null = null;
   /** When the pump began to wait for a renewal of the lease (performance.now(), ms), until the lease is live again: no part of the doubt window. */
@@ -63,8 +61,7 @@ export class JetStreamProducer implements BackendProducer {
   private refusal: { offset: number; error: LogError } | null = null;
   private roomWaiters: Array<() => void> = [];
   private readonly encoder: AttributeEncoder;
-  /** The stream name's UTF-8 bytes (the Nats-Expected-Stream header of every publish). */
-  private readonly streamBytes: number;
+  private readonly streamBytes: number; // the stream name's UTF-8 bytes (the Nats-Expected-Stream header of every publish)
 
   private constructor(
     private readonly session: Session,
@@ -158,17 +155,15 @@ export class JetStreamProducer implements BackendProducer {
 
   private checkOpen(): void { if (this.failure !== null || this.closed) throw this.stoppedBy()!; }
 
-  /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12): ERR_INVALID_OPTION. */
+  /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12), nor is share(): ERR_INVALID_OPTION. */
   appendBatch(): never { throw notYet('appendBatch'); }
-
-  /** Not supported on JetStream yet: ERR_INVALID_OPTION. */
   share(): never { throw notYet('share'); }
 
   /** The counters since the open and the queue now (producer-stats.ts; docs/jetstream.md); nothing in flight once it failed or was destroyed. */
   stats(): BackendProducerStats {
     noExtraArguments('options', 'producer.stats() (it takes no options)', arguments.length, 0);
     const { queue } = this;
-    return this.counters.read({ acknowledgedOffset: this.acked, inFlight: this.failure === null ? queue.sent : 0, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes });
+    return this.counters.read({ acknowledgedOffset: this.acked, inFlight: this.failure === null && this.destroying === null ? queue.sent : 0, queuedRecords: queue.length, queuedBytes: queue.bytes, maxQueueBytes: this.session.options.maxQueueBytes });
   }
 
   flush(options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -183,15 +178,20 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutDown();
+    this.closing ??= this.destroying ?? this.shutDown();
     return this.closing;
   }
 
-  async destroy(err?: Error): Promise<void> {
-    if (this.failure === null) this.fail(err instanceof LogError ? err : LogError.closed('producer'));
-    this.closed = true;
-    await this.lease.release();
-    await this.session.close();
+  /** As locally (shutdown.ts): the flushes waiting reject with `err`, every later call with ERR_LOG_CLOSED. */
+  destroy(err?: Error): Promise<void> {
+    this.destroying ??= (async () => {
+      this.closed = this.ended = true;
+      this.flushWaiters.rejectAll(err ?? LogError.closed('producer'));
+      for (const w of this.roomWaiters.splice(0)) w();
+      await this.lease.release();
+      await this.session.close();
+    })();
+    return this.destroying;
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
@@ -215,7 +215,7 @@ export class JetStreamProducer implements BackendProducer {
     const subject = this.session.options.subject;
     const generation = this.generation;
     const { queue, counters } = this;
-    if (this.failure !== null || this.resyncing !== null || this.leaseWait || queue.sent >= queue.length || !this.leaseReady()) return;
+    if (this.failure !== null || this.destroying !== null || this.resyncing !== null || this.leaseWait || queue.sent >= queue.length || !this.leaseReady()) return;
     while (queue.sent < queue.length && queue.sent < MAX_IN_FLIGHT) {
       const r = queue.nextToSend();
       counters.published();
@@ -322,7 +322,7 @@ export class JetStreamProducer implements BackendProducer {
     const { acked, next } = this;
     this.resyncing = resync(this.session, {
       acked, next, token: this.lease.token, failedOffset: r.offset, cause: e, sentAt, refused: this.refusal?.offset,
-      deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null, stillHeld: () => this.lease.stillHeld(),
+      deadline: this.doubtSince + 2 * this.session.options.timeoutMs, done: () => this.failure !== null || this.destroying !== null, stillHeld: () => this.lease.stillHeld(),
     }).then(
       (end) => {
         this.resyncing = null;
