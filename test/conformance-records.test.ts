@@ -166,6 +166,7 @@ conformance('conformance: records', (test, b) => {
       throwsWith(() => p.append('x', { key: 5 as unknown as string }), 'ERR_INVALID_RECORD');
       throwsWith(() => p.append('x', { headers: { a: 1 as unknown as string } }), 'ERR_INVALID_RECORD');
       throwsWith(() => p.append('x', { bogus: 1 } as never), 'ERR_INVALID_RECORD');
+      throwsWith(() => p.append('lone \ud800'), 'ERR_INVALID_RECORD'); // no UTF-8 form: it would read back as U+FFFD
       assert.is(p.nextOffset, 0);
       await rejectsWith(log.producer({ syncPolicy: 'fast' }), 'ERR_INVALID_OPTION');
       await rejectsWith(log.producer({ noSuchOption: 1 }), 'ERR_INVALID_OPTION');

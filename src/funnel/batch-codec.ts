@@ -16,7 +16,7 @@
 import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, NOT_UTF8, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, REPEATED_HEADER, decodeAttributes, type AppendOptions, type RecordAttributes } from '../format/record.js';
 import { u32At } from '../format/frame.js';
-import { checkedBytes } from '../ring/record-checks.js';
+import { checkedBytes, wellFormedData } from '../ring/record-checks.js';
 import { FRAME_HEADER_BYTES, MessageType, decodeError, encodeError, sealFrame } from './wire.js';
 
 /** Where an APPEND frame's first record starts: frame header, type, count. */
@@ -53,7 +53,7 @@ export class BatchBuilder {
     const attrLen = opts === undefined ? 0 : this.attributes.encode(opts);
     const stop = opts === undefined ? null : stopped();
     if (stop !== null) throw stop;
-    const dataLen = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : checkedBytes(data).byteLength;
+    const dataLen = typeof data === 'string' ? Buffer.byteLength(wellFormedData(data), 'utf8') : checkedBytes(data).byteLength;
     const len = attrLen + dataLen;
     if (len > maxRecordBytes) throw new LogError(ErrorCode.RECORD_TOO_LARGE, `record of ${len} bytes exceeds the owner's maxRecordBytes (${maxRecordBytes})`);
     this.room(4 + len);

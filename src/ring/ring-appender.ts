@@ -10,7 +10,7 @@ import { ErrorCode, LogError } from '../errors.js';
 import { AttributeEncoder, RECORD_ATTRIBUTES_FLAG, RECORD_LENGTH_MASK, type AppendOptions } from '../format/record.js';
 import { describe } from '../validate.js';
 import { SharedCopy } from './shared-copy.js';
-import { PROGRESS_RECORDS, batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, notData, recordTooLarge, reentered, resizedData, unusable, type AppenderHooks, type BatchRecord } from './record-checks.js';
+import { PROGRESS_RECORDS, batchLength, changedDedupKey, changedOptions, checkRecord, detached, isBytes, measureBatch, notData, recordTooLarge, reentered, resizedData, unusable, wellFormedData, type AppenderHooks, type BatchRecord } from './record-checks.js';
 import { BATCH_HEADER_BYTES, BATCH_MARKER, I32, RECORD_HEADER_BYTES, State, WRAP_MARKER, appendProgress, wakeWriter, type ControlViews } from './layout.js';
 import { ringBytesOf, ringSize, ringViewOf } from './ring-memory.js';
 import { waitForRoom } from './room-wait.js';
@@ -123,7 +123,7 @@ export class RingAppender {
     let at: number;
     let len: number; // the payload: attributes and data
     if (typeof data === 'string') {
-      // 3 bytes a UTF-16 unit reserved only when that fits now: a string must not wait for room it does not need.
+      wellFormedData(data); // before anything is reserved; 3 bytes a UTF-16 unit only when that fits now (no wait for room it does not need)
       if (data.length <= DIRECT_STRING_UNITS && attrLen <= DIRECT_ATTRIBUTE_BYTES && this.fitsNow(H + data.length * 3)) {
         at = this.reserve(H + data.length * 3);
         len = attrLen + this.bytes.write(data, at + H);
