@@ -21,7 +21,8 @@ const setClock = useFileClock(T0);
 test('timestamps never decrease across a restart after retention emptied the log of sealed segments', async () => {
   setClock(T0);
   const logDir = tempDir();
-  const opts = { logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024, maxTotalBytes: 1024 };
+  // By age: maxTotalBytes alone keeps the newest sealed segment. A segment written in this run ages on the monotonic clock.
+  const opts = { logDir, syncPolicy: SyncPolicy.always(), fileRollSize: 1024, maxFileAge: 300 };
   const p1 = await Producer.open(opts);
   for (let i = 0; i < 4; i++) p1.append(`early-${i}-${'e'.repeat(40)}`);
   await p1.flush();
@@ -30,7 +31,7 @@ test('timestamps never decrease across a restart after retention emptied the log
   // A consumer with segment 0 open keeps reading it after retention deletes it.
   const early = await Consumer.open({ logDir, style: ConsumerStyle.nonTx(Whence.oldest()) });
   // One frame past fileRollSize (a batch is one frame): the writer rolls right after it, at the log's
-  // end, and retention deletes the sealed segment. Appended one by one, the records could land in two
+  // end, and retention deletes the sealed segment 300 ms later. Appended one by one, they could land in two
   // frames, the roll after the first, and the segment the second went to is never deleted.
   p1.appendBatch(Array.from({ length: 20 }, (_, i) => `late-${i}-${'l'.repeat(40)}`));
   await p1.flush();

@@ -364,8 +364,9 @@ test('a cursor below the log start (retention deleted its records) is ERR_POSITI
 });
 
 test('a new cursor opened while a roll applies retention opens at the log start, here and in another process', async () => {
-  // Retention deletes the segment the roll just sealed, so the log start becomes the new segment's
-  // base; its index unlink is slowed (writer thread), and both opens happen while it waits.
+  // At the second roll retention deletes the first segment (maxTotalBytes alone keeps the newest sealed
+  // one), so the log start moves past it; its index unlink is slowed (writer thread), and both opens
+  // happen while it waits.
   const logDir = tempDir();
   const idx0 = join(logDir, `${'0'.padStart(20, '0')}.idx`);
   const plan = { rules: [{ op: 'unlink' as const, path: '\\.idx$', thread: 'writer' as const, nth: 1, effect: { delayMs: 1500 } }] };
@@ -375,6 +376,8 @@ test('a new cursor opened while a roll applies retention opens at the log start,
     try {
       await child.next('ready');
       for (let i = 0; i < 120; i++) p.append(`rec-${i}`);
+      await p.flush();
+      for (let i = 120; i < 240; i++) p.append(`rec-${i}`);
       await waitFor(() => p.logStartOffset > 0, 'retention to raise the log start');
       const start = p.logStartOffset;
       const here = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('here') });
