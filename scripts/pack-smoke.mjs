@@ -88,7 +88,7 @@ try {
 } catch (e) {
   jsError = e;
 }
-assert.ok(isLogError(jsError) && jsError.code === 'ERR_INVALID_OPTION' && /@nats-io\\/transport-node/.test(jsError.message),
+assert.ok(isLogError(jsError) && jsError.code === 'ERR_INVALID_OPTION' && /install them \\(npm install @nats-io\\/transport-node/.test(jsError.message),
   \`reactive-log/jetstream without @nats-io: \${String(jsError)}\`);
 console.log(\`producer appended \${RECORDS}, consumer read \${read}, pool committed \${summary.committed}, reactive-log/jetstream asks for @nats-io\`);
 `;

@@ -1,14 +1,43 @@
 /**
- * A require() that resolves from this package's own file, for the dependencies it loads only when
- * needed (fs-native-extensions, piscina). The file is `__filename` where that names one (the CommonJS
- * build, an app bundled to CommonJS: there import.meta.url is made from `__filename` unescaped and so
- * is wrong under a path holding '#', '%' or '?'), else import.meta.url. A `__filename` that is no
- * absolute path is not this file's: code run through `new Worker(source, { eval: true })` sees
+ * Loads the dependencies the library needs only when it uses them (fs-native-extensions, piscina) with
+ * a require() that resolves from this package's own file: `__filename` where that names one (the
+ * CommonJS build, an app bundled to CommonJS: there import.meta.url is made from `__filename` unescaped
+ * and so is wrong under a path holding '#', '%' or '?'), else import.meta.url. A `__filename` that is
+ * no absolute path is not this file's: code run through `new Worker(source, { eval: true })` sees
  * `'[worker eval]'` there.
+ *
+ * In a bundle that file may not be where the app runs: webpack's ES module output puts the build's
+ * path in import.meta.url and a mock in `__filename`. A package not found from there is looked up from
+ * the main script (process.argv[1]), then from the working directory, as the app's own require would
+ * find it. `createRequire` comes from process.getBuiltinModule, not from an import: webpack 5 rewrites a
+ * call of an imported createRequire whose argument is not import.meta.url into `undefined`.
  */
-import { createRequire } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
-export function packageRequire(): NodeJS.Require {
-  return createRequire(typeof __filename === 'string' && isAbsolute(__filename) ? __filename : import.meta.url);
+/** This file: `__filename` where it names one, else import.meta.url (webpack's ES module output says "string" for `typeof __filename` and then has none). */
+function ownFile(): string {
+  try {
+    if (typeof __filename === 'string' && isAbsolute(__filename)) return __filename;
+  } catch { /* no __filename after all */ }
+  return import.meta.url;
+}
+
+/** Package `id`, required from the first of this file, the main script and the working directory that finds it. */
+export function requirePackage(id: string): unknown {
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const own = ownFile();
+  const main = process.argv[1];
+  const bases = [own, ...(typeof main === 'string' && isAbsolute(main) ? [main] : []), join(process.cwd(), 'index.js')];
+  let first: unknown = null;
+  for (const base of bases) {
+    try {
+      return createRequire(base)(id);
+    } catch (e) {
+      // Only the package itself not found from here: any other failure (a broken addon, a missing
+      // dependency of the package) is the answer.
+      if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((e as Error).message).includes(`'${id}'`)) throw e;
+      first ??= e;
+    }
+  }
+  throw first;
 }

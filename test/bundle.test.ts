@@ -15,12 +15,14 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import webpack, { type Configuration } from 'webpack';
 import { installedClosure, suite, tempDir } from './kit.js';
 
 const test = suite('bundle');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXTERNAL = ['piscina', 'fs-native-extensions'];
 const RECORDS = 300;
+const DIST_INDEX = join(ROOT, 'dist', 'index.js');
 
 const APP = `
 import assert from 'node:assert/strict';
@@ -101,11 +103,37 @@ async function bundledApp(format: 'esm' | 'cjs', index: string, banner = format 
   return { dir: run, app };
 }
 
+/** The same app bundled by webpack 5 (target node), as docs/bundling.md says: no external named. */
+async function webpackApp(format: 'esm' | 'cjs'): Promise<{ dir: string; app: string }> {
+  const dir = tempDir('rlog-webpack-');
+  writeFileSync(join(dir, 'app-source.mjs'), APP);
+  const run = join(dir, 'run');
+  const file = format === 'esm' ? 'app.mjs' : 'app.cjs';
+  const config: Configuration = {
+    mode: 'production', target: 'node', entry: join(dir, 'app-source.mjs'), optimization: { minimize: false },
+    resolve: { alias: { 'reactive-log$': DIST_INDEX } },
+    output: format === 'esm'
+      ? { path: run, filename: file, module: true, chunkFormat: 'module', library: { type: 'module' } }
+      : { path: run, filename: file },
+    experiments: format === 'esm' ? { outputModule: true } : {},
+  };
+  await new Promise<void>((resolve, reject) => webpack(config, (err, stats) => {
+    if (err) reject(err);
+    else if (stats?.hasErrors() === true) reject(new Error(stats.toString('errors-only')));
+    else resolve();
+  }));
+  writeFileSync(join(run, 'handler.mjs'), HANDLER);
+  for (const name of installedClosure(ROOT, EXTERNAL)) {
+    mkdirSync(join(run, 'node_modules', name, '..'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', name), join(run, 'node_modules', name), 'dir');
+  }
+  return { dir: run, app: join(run, file) };
+}
+
 function runApp(dir: string, app: string): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
   return spawnSync(process.execPath, [app], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
 }
 
-const DIST_INDEX = join(ROOT, 'dist', 'index.js');
 
 for (const [format, banner] of [['esm', true], ['esm', false], ['cjs', false]] as const) {
   test(`an app bundled as ${format}${banner ? ' (createRequire banner)' : ''} runs a producer, a consumer and a pool with nothing copied`, async () => {
@@ -118,6 +146,56 @@ for (const [format, banner] of [['esm', true], ['esm', false], ['cjs', false]] a
     const r = runApp(dir, app);
     assert.is(r.status, 0, `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
     assert.is(r.stdout.trim(), `ok: appended ${RECORDS}, read ${RECORDS}, pool committed ${RECORDS}`);
+  });
+}
+
+// webpack rewrote the library's createRequire call into undefined (every Producer.open: ERR_IO, "install
+// fs-native-extensions"), and its ES module output puts the build's path in import.meta.url.
+for (const format of ['cjs', 'esm'] as const) {
+  test(`an app bundled by webpack as ${format} runs a producer, a consumer and a pool`, async () => {
+    const { dir, app } = await webpackApp(format);
+    assert.ok(readFileSync(app, 'utf8').includes('reactive-log writer'), 'the library (its embedded writer) is in the bundle');
+    const r = runApp(dir, app);
+    assert.is(r.status, 0, `exit ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
+    assert.is(r.stdout.trim(), `ok: appended ${RECORDS}, read ${RECORDS}, pool committed ${RECORDS}`);
+  });
+}
+
+// The @nats-io packages are CommonJS, and one of their dependencies requires 'crypto': an ES module
+// bundle that inlines them needs the createRequire banner. Without it the open said "install them".
+const JS_APP = `
+import { Producer } from 'reactive-log';
+import { jetstream } from 'reactive-log/jetstream';
+try {
+  await Producer.open({ backend: jetstream({ servers: 'nats://127.0.0.1:1', stream: 'bundled', timeoutMs: 500 }) });
+  console.log('opened');
+} catch (e) {
+  console.log(JSON.stringify({ code: e.code, message: e.message }));
+}
+`;
+
+for (const banner of [true, false]) {
+  test(`reactive-log/jetstream in an ES module bundle ${banner ? 'with' : 'without'} the createRequire banner`, async () => {
+    const dir = tempDir('rlog-bundle-js-');
+    writeFileSync(join(dir, 'app-source.mjs'), JS_APP);
+    const app = join(dir, 'app.mjs');
+    const paths: Record<string, string> = { 'reactive-log': DIST_INDEX, 'reactive-log/jetstream': join(ROOT, 'dist', 'jetstream.js') };
+    await build({
+      entryPoints: [join(dir, 'app-source.mjs')], outfile: app, bundle: true, platform: 'node', target: 'node20', format: 'esm',
+      plugins: [{ name: 'reactive-log', setup: (b) => b.onResolve({ filter: /^reactive-log(\/jetstream)?$/ }, (a) => ({ path: paths[a.path]! })) }],
+      banner: banner ? { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" } : {},
+      logLevel: 'error',
+    });
+    const r = runApp(dir, app);
+    assert.is(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout.trim()) as { code: string; message: string };
+    if (banner) {
+      assert.is(got.code, 'ERR_IO', got.message); // the packages loaded: nothing listens there
+    } else {
+      assert.is(got.code, 'ERR_INVALID_OPTION', got.message);
+      assert.match(got.message, /could not load the packages .*createRequire banner/);
+      assert.not.match(got.message, /install them/);
+    }
   });
 }
 

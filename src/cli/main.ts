@@ -26,7 +26,7 @@ Commands:
 ${synopses.join('\n')}
 
 Options:
-  -h, --help        print this help; "reactive-log <command> --help" for a command's
+  -h, --help        print this help ("reactive-log <command> --help": a command's own)
   --version         print the version
 
 Exit codes: 0 ok, 1 the command failed, 2 bad usage (nothing changed), 130 interrupted,

@@ -25,7 +25,7 @@
 import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
 import { ErrorCode, LogError } from '../errors.js';
-import { packageRequire } from '../package-require.js';
+import { requirePackage } from '../package-require.js';
 import { describe, requireInt } from '../validate.js';
 import type { PoolOptions, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
@@ -54,7 +54,7 @@ let piscina: typeof Piscina | null = null;
  */
 function loadPiscina(): typeof Piscina {
   try {
-    piscina ??= (packageRequire()('piscina') as { Piscina: typeof Piscina }).Piscina;
+    piscina ??= (requirePackage('piscina') as { Piscina: typeof Piscina }).Piscina;
   } catch (e) {
     throw new LogError(ErrorCode.WORKER_FAILED, `consumer pools need the package piscina, which could not be loaded: ${valueText(e)}`, {}, { cause: e });
   }

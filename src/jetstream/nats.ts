@@ -20,14 +20,19 @@ const PACKAGES = ['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv'
 let loaded: NatsPackages | null = null;
 let loading: Promise<NatsPackages> | null = null;
 
-/** Loads the three packages once; ERR_INVALID_OPTION (option `backend`) naming them when one is missing. */
+/** Loads the three packages once; ERR_INVALID_OPTION (option `backend`) naming them when one is missing or cannot be loaded. */
 export function loadNats(): Promise<NatsPackages> {
   if (loaded !== null) return Promise.resolve(loaded);
   loading ??= Promise.all([import('@nats-io/transport-node'), import('@nats-io/jetstream'), import('@nats-io/kv')]).then(
     ([transport, jetstream, kv]) => (loaded = { transport, jetstream, kv }),
     (e: unknown) => {
       loading = null; // installed later in the process: the next open tries again
-      throw LogError.invalidOption('backend', `reactive-log/jetstream needs the packages ${PACKAGES.join(', ')} (3.x), optional peer dependencies: install them (npm install ${PACKAGES.join(' ')}); loading them failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      const why = e instanceof Error ? e.message : String(e);
+      // "Install them" only when one of them is not found: a bundle that holds them may fail to load them otherwise.
+      const missing = ['MODULE_NOT_FOUND', 'ERR_MODULE_NOT_FOUND'].includes((e as NodeJS.ErrnoException)?.code ?? '') && PACKAGES.some((name) => why.includes(name));
+      throw LogError.invalidOption('backend', missing
+        ? `reactive-log/jetstream needs the packages ${PACKAGES.join(', ')} (3.x), optional peer dependencies: install them (npm install ${PACKAGES.join(' ')}); loading them failed: ${why}`
+        : `reactive-log/jetstream could not load the packages ${PACKAGES.join(', ')}: ${why} (an ES module bundle that holds them needs the createRequire banner: docs/bundling.md)`, { cause: e });
     },
   );
   return loading;

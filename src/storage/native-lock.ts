@@ -5,7 +5,7 @@
  * embedded workers load nothing but node: builtins). The lock's users (lock.ts) install it first.
  */
 import { ErrorCode, LogError } from '../errors.js';
-import { packageRequire } from '../package-require.js';
+import { requirePackage } from '../package-require.js';
 import { setNodeLock } from './file-io.js';
 
 interface NativeLock {
@@ -23,7 +23,7 @@ let native: NativeLock | null = null;
 export function loadNativeLock(): NativeLock {
   if (native !== null) return native;
   try {
-    native = packageRequire()('fs-native-extensions') as NativeLock;
+    native = requirePackage('fs-native-extensions') as NativeLock;
   } catch (e) {
     throw new LogError(ErrorCode.IO, `the lock of a log directory needs the package fs-native-extensions (a prebuilt native addon), which could not be loaded: install it where the app can reach it (docs/bundling.md); ${e instanceof Error ? e.message : String(e)}`, {}, { cause: e });
   }
