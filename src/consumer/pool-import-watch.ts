@@ -47,7 +47,7 @@ export class ImportWatch {
       if (since === undefined) this.since.set(k, now);
       else if (now - since > this.timeoutMs) {
         const where = state === LANE_REIMPORTING ? 'a pool thread started in place of a lost one' : 'a pool thread: no record ran';
-        return LogError.invalidOption('handler', `module ${this.handlerUrl} did not finish loading within timeoutMs (${this.timeoutMs} ms) on ${where} (a top-level await that never settles?)`);
+        return LogError.invalidOption('handler', `module ${this.handlerUrl} did not finish loading within timeoutMs (${this.timeoutMs} ms) on ${where} (a top-level await that never settles, or a load slower than that: a larger timeoutMs allows it)`);
       }
     }
     return null;
