@@ -21,9 +21,12 @@ test('an open refused after following the log start leaves the never-committed c
   await p.flush();
   const c = await Consumer.open({ logDir, style: ConsumerStyle.clientTx('fresh') });
   await c.close(); // created at 0, nothing committed
+  // In several frames, so in several segments: retention by bytes alone keeps the newest sealed one.
   const appendMany = async (): Promise<void> => {
-    for (let i = 0; i < 200; i++) p.append(`rec-${i}-${'x'.repeat(60)}`);
-    await p.flush();
+    for (let i = 0; i < 200; i++) {
+      p.append(`rec-${i}-${'x'.repeat(60)}`);
+      if (i % 20 === 19) await p.flush();
+    }
   };
   await appendMany();
   await waitFor(() => p.logStartOffset > 0, 'retention to delete the first segment');
