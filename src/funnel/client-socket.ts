@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { ErrorCode, LogError } from '../errors.js';
 import { describe, requireInt, requireLogDir, unwalkablePath } from '../validate.js';
 import { FUNNEL_SOCKET_FILE, FrameReader, HELLO_OK_BYTES, MessageType, PROTOCOL_VERSION, decodeError, encodeFrame } from './wire.js';
@@ -73,9 +73,13 @@ export interface Greeted {
   readonly limits: OwnerLimits;
 }
 
-/** The socket path: as given, or through the real path when that one is too long for a socket. */
+/**
+ * The socket path: as given, or through the real path when that one is too long for a socket. Not
+ * cleaned by text (join would): a '..' after a symbolic link is the parent of the link's target, as
+ * the owner's open took it.
+ */
 function socketPath(logDir: string): string {
-  const given = join(logDir, FUNNEL_SOCKET_FILE);
+  const given = logDir.endsWith(sep) ? `${logDir}${FUNNEL_SOCKET_FILE}` : `${logDir}${sep}${FUNNEL_SOCKET_FILE}`;
   if (Buffer.byteLength(given) <= MAX_SOCKET_PATH_BYTES) return given;
   let real = given;
   try {

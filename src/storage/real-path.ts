@@ -1,11 +1,17 @@
 /** Real paths of paths that may not exist yet. */
 import { realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { absolutePath } from '../validate.js';
 
-/** The real path of `path`, through its nearest existing ancestor when it does not exist yet. */
+/**
+ * The real path of `path`, through its nearest existing ancestor when it does not exist yet. The walk
+ * starts from the path as given (made absolute, not cleaned): the system resolves a '..' after a
+ * symbolic link as the parent of the link's target, as an open of the path does, where a cleaning
+ * by text would drop the link and its '..' both and name another directory.
+ */
 export function realPathOf(path: string): string {
   const rest: string[] = [];
-  for (let p = resolve(path); ; p = dirname(p)) {
+  for (let p = absolutePath(path); ; p = dirname(p)) {
     try {
       return join(realpathSync.native(p), ...rest.reverse());
     } catch {
