@@ -143,19 +143,22 @@ export function recordTooLarge(len: number, maxRecordBytes: number, what = 'reco
  * records as the offsets it takes) before anything is reserved: their data into `data`, key and
  * headers into `opts`, attribute and payload bytes into `sizes` (two per record). Returns the bytes
  * the records take in the ring, their length words included. Calls `progress` every PROGRESS_RECORDS + 1
- * records: a long batch holds the append lock for long (APPEND.PROGRESS, append-lock.ts).
+ * records, and after each record given as an object (its getters ran): a long batch holds the append
+ * lock for long (APPEND.PROGRESS, append-lock.ts).
  */
 export function measureBatch(records: readonly BatchRecord[], n: number, attributes: AttributeEncoder, maxRecordBytes: number,
   data: (Uint8Array | string)[], opts: (AppendOptions | undefined)[], sizes: number[], progress: () => void): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
-    if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS) progress();
-    data.push(splitRecord(records[i], i, opts));
+    const r = records[i];
+    data.push(splitRecord(r, i, opts));
     const attrLen = opts[i] === undefined ? 0 : attributes.encode(opts[i]!);
     const len = attrLen + dataBytes(data[i]!, i);
     if (len > maxRecordBytes) throw recordTooLarge(len, maxRecordBytes, `record ${i} of the batch`);
     sizes.push(attrLen, len);
     total += RECORD_HEADER_BYTES + len;
+    // A record object's getters and its options' run the caller's code, which may take long: each such record is progress.
+    if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS || (typeof r === 'object' && r !== null && !isBytes(r))) progress();
   }
   return total;
 }

@@ -27,10 +27,7 @@ const RUN_PIECE_BYTES = 256 * 1024;
 
 export class RingAppender {
   private head: number;
-  /**
-   * TAIL as last loaded: never ahead of the writer's, so free space reckoned from it is never more
-   * than there is. The common case of reserve() trusts it and loads TAIL only when it says too little.
-   */
+  /** TAIL as last loaded: never ahead of the writer's (free space reckoned from it is never more than there is); reserve() loads TAIL only when it says too little. */
   private tailSeen: number;
   private readonly size: number;
   private readonly mask: number;
@@ -207,7 +204,7 @@ export class RingAppender {
     try {
       n = batchLength(records);
       if (n === 0) return 0;
-      const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes, () => appendProgress(this.c));
+      const total = measureBatch(records, n, this.attributes, this.maxRecordBytes, data, opts, sizes, () => this.progress());
       if (BATCH_HEADER_BYTES + total > this.size) {
         throw new LogError(ErrorCode.RECORD_TOO_LARGE, `a batch of ${total} bytes does not fit the ring (ringBytes ${this.size}, less ${BATCH_HEADER_BYTES} bytes)`, { option: 'records' });
       }
@@ -261,7 +258,6 @@ export class RingAppender {
     this.view.setUint32(at + 8, total, true);
     at += BATCH_HEADER_BYTES;
     for (let i = 0; i < n; i++) {
-      if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS) appendProgress(this.c);
       const d = data[i]!;
       const attrLen = sizes[2 * i]!;
       const len = sizes[2 * i + 1]!;
@@ -277,10 +273,14 @@ export class RingAppender {
       else this.copier.copy(d, at + RECORD_HEADER_BYTES + attrLen);
       this.view.setUint32(at, attrLen === 0 ? len : (len | RECORD_ATTRIBUTES_FLAG) >>> 0, true);
       at += RECORD_HEADER_BYTES + len;
+      if ((i & PROGRESS_RECORDS) === PROGRESS_RECORDS || attrLen > 0) this.progress(); // its options' getters ran again
     }
     this.checkOpen(); // closed by a getter: publish nothing
     this.head = (this.head + BATCH_HEADER_BYTES + total) >>> 0;
   }
+
+  /** A batch's progress (APPEND.PROGRESS: the lock's holder is alive); a log that stopped meanwhile ends the batch now, not after its last getter. */
+  private progress(): void { appendProgress(this.c); this.checkOpen(); }
 
   /** Publishes the head (after the bytes), then wakes the writer if it sleeps: only the append that flips WRITER_SLEEPING from 1 to 0 pays for the notify. */
   private publish(): void {
@@ -300,10 +300,7 @@ export class RingAppender {
     if (Atomics.load(this.c.i32, I32.STATE) !== State.RUNNING) this.stopped();
   }
 
-  /**
-   * Finds `need` contiguous bytes at the head, waiting (bounded) for room; too few before the ring's
-   * end are skipped (WRAP_MARKER) for index 0. Returns the ring index; `this.head` points at it.
-   */
+  /** Finds `need` contiguous bytes at the head, waiting (bounded) for room; too few before the ring's end are skipped (WRAP_MARKER) for index 0. Returns the ring index. */
   private reserve(need: number): number {
     const idx = this.head & this.mask;
     // The common case in a few bytecodes, so that V8 inlines it: no wrap, room enough by the TAIL last seen.
