@@ -70,8 +70,9 @@ function leaseMsRefused(o: ResolvedJetStreamOptions, maxAgeMs: number): LogError
  * "discard new" the server refuses a write past such limits instead, and drops nothing.
  */
 function droppingLimit(info: StreamInfo, age: boolean): string | null {
-  const { max_age: maxAge, max_msgs: maxMsgs, max_bytes: maxBytes, discard } = info.config;
+  const { max_age: maxAge, max_msgs: maxMsgs, max_bytes: maxBytes, discard, storage } = info.config;
   const dropsOld = discard !== nats().jetstream.DiscardPolicy.New;
+  if (storage !== nats().jetstream.StorageType.File) return `${storage} storage (its entries are lost when the server restarts)`;
   if (age && maxAge > 0) return `a max age (TTL) of ${Math.round(maxAge / 1e6)} ms`;
   if (dropsOld && maxMsgs > 0) return `max_msgs ${maxMsgs} with discard old`;
   if (dropsOld && maxBytes > 0) return `max_bytes ${maxBytes} with discard old`;
@@ -252,7 +253,7 @@ export class Session {
     } catch (e) {
       if (!streamNotFound(e)) throw e;
     }
-    if (info !== null) this.checkSubjects(info);
+    if (info !== null) this.checkConfig(info);
     if (info === null && !create) throw LogError.invalidOption('stream', `stream ${o.stream} does not exist on ${o.servers.join(', ')}: there is no log to inspect`);
     await check?.(this, info);
     if (info === null) {
@@ -266,15 +267,27 @@ export class Session {
           throw LogError.invalidOption('subject', `subject ${o.subject} (or one it overlaps) belongs to another stream on ${o.servers.join(', ')}: stream ${o.stream} needs a subject of its own`);
         });
       }
-      if (info !== null) this.checkSubjects(info);
+      if (info !== null) this.checkConfig(info);
     }
   }
 
-  private checkSubjects(info: StreamInfo): void {
+  /**
+   * A stream that exists (made beforehand, or by another handle) is a log's only with its one subject,
+   * the limits retention (interest and workqueue remove records once consumed or acknowledged, and
+   * interest ones at once when no server-side consumer is there: flush() would resolve for records
+   * already gone), file storage (memory loses every record at a restart of the server), and the
+   * publishes acknowledged (no_ack: flush() would never resolve).
+   */
+  private checkConfig(info: StreamInfo): void {
     const o = this.options;
-    const subjects = info.config.subjects ?? [];
+    const { subjects = [], retention, storage, no_ack: noAck } = info.config;
     if (subjects.length !== 1 || subjects[0] !== o.subject) {
       throw LogError.invalidOption('subject', `stream ${o.stream} exists with subjects ${JSON.stringify(subjects)}; a log needs a stream of the one subject ${o.subject}`);
     }
+    const { RetentionPolicy, StorageType } = nats().jetstream;
+    const why = retention !== RetentionPolicy.Limits ? `retention ${retention} (the server removes records once they are consumed: a log keeps them until its own limits)`
+      : storage !== StorageType.File ? `${storage} storage (a restart of the server loses every record)`
+        : noAck === true ? 'no_ack (publishes are not acknowledged: no record would ever be known stored)' : null;
+    if (why !== null) throw LogError.invalidOption('stream', `stream ${o.stream} exists with ${why}; a log needs a stream of limits retention and file storage whose publishes are acknowledged (docs/jetstream.md)`);
   }
 }
