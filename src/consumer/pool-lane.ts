@@ -13,8 +13,10 @@
 import { LogError, isLogError, type LogErrorDetails } from '../errors.js';
 import { controlViews, loadOffset, type ControlViews } from '../ring/layout.js';
 import { waitSlot } from '../ring/wait.js';
-import type { Handler, Message, Outcome, ProcessContext } from '../types.js';
+import type { Handler, Message, Outcome } from '../types.js';
 import { checkOutcome, errorText, retryDelayMs, valueText } from './handler-policy.js';
+import { PoolContext } from './pool-context.js';
+import { thrownShape, type ThrownShape } from './pool-thrown.js';
 import {
   OutcomeByte, P32, WINDOW, deadLetterRecord, laneFrom, progressViews, runningSlot, type LaneRecordReader, type PoolResult,
   type PoolTask, type ProgressViews,
@@ -30,18 +32,6 @@ type Stop = NonNullable<PoolResult['stop']>;
 type RecordResult = number | Stop;
 /** What an attempt's handler threw (any value, undefined included). */
 interface Thrown { readonly error: unknown }
-
-/** The context handed to the handler with one record. */
-class PoolContext implements ProcessContext {
-  constructor(readonly attempt: number, readonly logId: string, readonly offset: number, private readonly base: Uint8Array | null) {}
-  /** The state as of the round's start: a copy, so bytes changed in place reach no other record. */
-  get state(): Uint8Array | null {
-    return this.base === null ? null : this.base.slice();
-  }
-  setState(): void {
-    throw LogError.invalidOption('state', 'a state value cannot be committed from a worker pool: records finish out of order');
-  }
-}
 
 /** One lane of a pool task, run in a worker: its records in log order, with progress in shared memory. */
 export class Lane {
@@ -338,13 +328,16 @@ function plainDetails(d: LogErrorDetails): LogErrorDetails {
 function errorStop(offset: number, e: unknown): Stop {
   let code: string | null = null;
   let details: LogErrorDetails | null = null;
+  let shape: ThrownShape | null = null;
   try {
     const c = (e as { code?: unknown } | null)?.code;
     if (typeof c === 'string') code = c;
     if (isLogError(e)) details = plainDetails(e.details);
+    else shape = thrownShape(e);
   } catch {
     code = null;
     details = null;
+    shape = null;
   }
-  return { kind: 'error', offset, message: valueText(e), code, details };
+  return { kind: 'error', offset, message: valueText(e), code, details, shape };
 }

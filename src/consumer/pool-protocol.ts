@@ -15,6 +15,7 @@ import type { ReaderHint } from '../reader/reader-contracts.js';
 import type { DirIdentity } from '../reader/dir-identity.js';
 import type { Message, ProcessSummary } from '../types.js';
 import type { ResolvedRetry } from './start-plan.js';
+import type { ThrownShape } from './pool-thrown.js';
 
 /**
  * What a lane reads its records with: a LaneReader over the segment files (src/reader/lane-reader.ts),
@@ -103,7 +104,7 @@ export interface PoolResult {
     | { readonly kind: 'stopped' }
     | { readonly kind: 'exhausted'; readonly offset: number; readonly attempts: number; readonly lastError: string | null; readonly record: Message }
     | { readonly kind: 'break'; readonly offset: number }
-    | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null; readonly details: LogErrorDetails | null };
+    | { readonly kind: 'error'; readonly offset: number; readonly message: string; readonly code: string | null; readonly details: LogErrorDetails | null; readonly shape: ThrownShape | null };
 }
 
 /**

@@ -22,6 +22,7 @@ import { bump, controlViews, type ControlViews } from '../ring/layout.js';
 import { commitHolding } from './pool-hold.js';
 import { ExhaustedRecords } from './pool-exhausted.js';
 import { ImportWatch } from './pool-import-watch.js';
+import { rebuildThrown } from './pool-thrown.js';
 
 const MAX_RESTARTS = 5; // how many times one record may lose its worker before the call gives up
 const SETTLE_MS = 2; // the coordinator looks at progress at least this often while records are being finished (ms)
@@ -34,8 +35,7 @@ export class PoolRound {
   private readonly summary: ProcessSummary = { committed: 0, skipped: 0, retried: 0, stoppedBy: 'end' };
   private readonly progress: SharedArrayBuffer;
   private readonly pv: ProgressViews;
-  /** How the records reach the lanes: the files, or a shared window the round feeds (pool-supply.ts). */
-  private readonly supply: RecordSupply;
+  private readonly supply: RecordSupply; // how the records reach the lanes: the files, or a shared window the round feeds (pool-supply.ts)
   private readonly sourceViews: ControlViews;
 
   /** Every record below is completed and committed. */
@@ -109,9 +109,9 @@ export class PoolRound {
     if (thrown !== null || (this.failure !== null && !earlier)) throw thrown !== null ? thrown : this.failure;
     for (let k = 0; k < this.lanes; k++) this.summary.retried += Atomics.load(this.pv.retried, k);
     if (why !== null && why.kind === 'error') {
-      // A LogError in the worker is one here too; the handler's own errors keep their message and code.
+      // A LogError in the worker is one here too; the handler's own errors come rebuilt (pool-thrown.ts).
       if (why.details !== null && why.code !== null) throw new LogError(why.code as ErrorCode, why.message, why.details);
-      throw Object.assign(new Error(why.message), why.code !== null ? { code: why.code } : {});
+      throw rebuildThrown(why.message, why.code, why.shape);
     }
     return { summary: this.summary, stop: why, moved: this.moved };
   }
