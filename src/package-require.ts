@@ -7,9 +7,9 @@
  * `'[worker eval]'` there.
  *
  * In a bundle that file may not be where the app runs: webpack's ES module output puts the build's
- * path in import.meta.url and a mock in `__filename`. A package not found from there is looked up from
- * the main script (process.argv[1]), then from the working directory, as the app's own require would
- * find it. `createRequire` comes from process.getBuiltinModule, not from an import: webpack 5 rewrites a
+ * path in import.meta.url and a mock in `__filename`. So outside node_modules (a bundle, a checkout)
+ * a package not found from there is looked up from the main script (process.argv[1]), then from the
+ * working directory, as the app's own require would find it. `createRequire` comes from process.getBuiltinModule, not from an import: webpack 5 rewrites a
  * call of an imported createRequire whose argument is not import.meta.url into `undefined`.
  */
 import { isAbsolute, join } from 'node:path';
@@ -27,7 +27,10 @@ export function requirePackage(id: string): unknown {
   const { createRequire } = process.getBuiltinModule('node:module');
   const own = ownFile();
   const main = process.argv[1];
-  const bases = [own, ...(typeof main === 'string' && isAbsolute(main) ? [main] : []), join(process.cwd(), 'index.js')];
+  // Installed (a file under node_modules), the library finds its own dependencies or none: another
+  // copy near the main script or the working directory may be of another version.
+  const installed = /[\\/]node_modules[\\/]/.test(own);
+  const bases = installed ? [own] : [own, ...(typeof main === 'string' && isAbsolute(main) ? [main] : []), join(process.cwd(), 'index.js')];
   let first: unknown = null;
   for (const base of bases) {
     try {

@@ -333,11 +333,10 @@ function errorStop(offset: number, e: unknown): Stop {
     const c = (e as { code?: unknown } | null)?.code;
     if (typeof c === 'string') code = c;
     if (isLogError(e)) details = plainDetails(e.details);
-    else shape = thrownShape(e);
   } catch {
     code = null;
     details = null;
-    shape = null;
   }
+  try { shape = isLogError(e) ? null : thrownShape(e); } catch { shape = null; } // a getter that throws: the message and code still go
   return { kind: 'error', offset, message: valueText(e), code, details, shape };
 }

@@ -152,7 +152,6 @@ export class JetStreamProducer implements BackendProducer {
 
   /** What ends an append or a wait for room: the failure, else ERR_LOG_CLOSED once closed; else null. */
   private stoppedBy(): LogError | null { return this.failure ?? (this.closed ? LogError.closed('producer') : null); }
-
   private checkOpen(): void { if (this.failure !== null || this.closed) throw this.stoppedBy()!; }
 
   /** Not supported on JetStream yet (an atomic batch needs nats-server 2.12), nor is share(): ERR_INVALID_OPTION. */
@@ -186,6 +185,7 @@ export class JetStreamProducer implements BackendProducer {
   destroy(err?: Error): Promise<void> {
     this.destroying ??= (async () => {
       this.closed = this.ended = true;
+      this.generation++; // the answers of publishes in flight (rejected by the session's close) count for nothing
       this.flushWaiters.rejectAll(err ?? LogError.closed('producer'));
       for (const w of this.roomWaiters.splice(0)) w();
       await this.lease.release();
@@ -342,7 +342,7 @@ export class JetStreamProducer implements BackendProducer {
   }
 
   private fail(e: LogError): void {
-    if (this.failure !== null) return;
+    if (this.failure !== null || this.destroying !== null) return; // a destroyed producer did not fail
     this.failure = e;
     this.flushWaiters.rejectAll(e);
     for (const w of this.roomWaiters.splice(0)) w();

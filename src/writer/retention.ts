@@ -119,8 +119,9 @@ export class Retention {
       const tooOld = maxFileAge !== null && realAgeMs > maxFileAge;
       if (!overBytes && !tooOld) return;
       // Bytes alone never take the newest sealed segment: it holds the newest records outside the
-      // active segment, and it is larger than maxTotalBytes only when one frame made it so (a burst
-      // framed whole). Deleting it would leave the log without the records it was just given.
+      // active one, and a roll would delete it as it is sealed when it alone comes near maxTotalBytes
+      // (a burst framed whole, or maxTotalBytes under 2 x fileRollSize). The log then holds up to that
+      // segment and the active one, whatever maxTotalBytes says.
       if (!tooOld && this.segments.length === 2 && blockingMinimumRetention === null) return;
       if (blockingMinimumRetention !== null) {
         if (realAgeMs < blockingMinimumRetention) return;
