@@ -9,8 +9,9 @@
  * In a bundle that file may not be where the app runs: webpack's ES module output puts the build's
  * path in import.meta.url and a mock in `__filename`. So outside node_modules (a bundle, a checkout)
  * a package not found from there is looked up from the main script (process.argv[1]), then from the
- * working directory, as the app's own require would find it. `createRequire` comes from process.getBuiltinModule, not from an import: webpack 5 rewrites a
- * call of an imported createRequire whose argument is not import.meta.url into `undefined`.
+ * working directory, as the app's own require would find it. `createRequire` comes from
+ * process.getBuiltinModule, not from an import: webpack 5 rewrites a call of an imported
+ * createRequire whose argument is not import.meta.url into `undefined`.
  */
 import { isAbsolute, join } from 'node:path';
 
