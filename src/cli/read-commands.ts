@@ -3,6 +3,7 @@
  * nothing, so they are safe beside a running producer. Records are printed as record-format.ts says.
  */
 import { adminLogDir } from '../admin/admin-dir.js';
+import { isDateMs } from '../admin/frame-walk.js';
 import { logOffsets } from '../admin/inspect.js';
 import { Consumer } from '../consumer/consumer.js';
 import { ErrorCode, LogError } from '../errors.js';
@@ -36,7 +37,7 @@ async function logBounds(dir: string, since: number | null = null): Promise<{ en
 }
 
 /** A --since time as ISO 8601, or in ms where it lies past what a Date holds. */
-const timeText = (ms: number): string => (Number.isFinite(new Date(ms).getTime()) ? new Date(ms).toISOString() : `${ms} ms since the epoch`);
+const timeText = (ms: number): string => (isDateMs(ms) ? new Date(ms).toISOString() : `${ms} ms since the epoch`);
 
 /**
  * Prints up to `count` records (null: all) from `whence` to `end`, the end of the log as the call
